@@ -1,0 +1,78 @@
+"""The one error type users see, and a collector so every problem is reported in one run.
+
+    HeraspecError            base of everything heraspec raises on purpose
+    ├── SpecInvalid          a batch of SpecErrors (bad input: exit 1)
+    └── UsageError           bad command line (exit 2)
+
+A SpecError is a value, not an exception: stages append them to an Errors collector and keep
+going; the CLI prints them sorted by position and picks the exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+
+@dataclass(frozen=True, order=True)
+class SpecError:
+    file: str
+    line: int
+    col: int
+    message: str
+    hint: str | None = None
+    severity: str = "error"
+
+    def format(self) -> str:
+        text = f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+@dataclass
+class Errors:
+    """Collects SpecErrors across stages; iteration yields them sorted by position."""
+
+    items: list[SpecError] = field(default_factory=list)
+
+    def add(self, file: str, line: int, col: int, message: str, hint: str | None = None) -> None:
+        err = SpecError(str(file), line, col, message, hint)
+        if err not in self.items:
+            self.items.append(err)
+
+    def extend(self, other: "Errors") -> None:
+        for e in other.items:
+            if e not in self.items:
+                self.items.append(e)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[SpecError]:
+        return iter(sorted(self.items, key=lambda e: (e.file, e.line, e.col, e.message)))
+
+    def format(self) -> str:
+        return "\n".join(e.format() for e in self)
+
+
+class HeraspecError(Exception):
+    """Base of every exception heraspec raises on purpose."""
+
+
+class SpecInvalid(HeraspecError):
+    """Raised by the public API when a spec has errors; carries all of them."""
+
+    def __init__(self, errors: Errors):
+        self.errors = errors
+        super().__init__(errors.format())
+
+
+class UsageError(HeraspecError):
+    """A bad command line or option value (exit 2)."""
