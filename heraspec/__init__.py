@@ -1,0 +1,70 @@
+"""heraspec: declarative YAML/TOML specs that compile Python functions into Argo Workflows.
+
+The public API mirrors the command line; heavy modules load only when used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+from .errors import Errors, HeraspecError, SpecError, SpecInvalid, UsageError
+
+if TYPE_CHECKING:
+    from .compiler import Compiled
+
+__all__ = ["Errors", "HeraspecError", "SpecError", "SpecInvalid", "UsageError",
+           "validate", "compile", "run", "apply", "diff"]
+
+
+def _options(path: Sequence[str], namespace: str | None, values: Sequence[str], sets: Sequence[str]):
+    from .pipeline import Options
+
+    return Options(search_path=tuple(path), namespace=namespace, values=tuple(values), sets=tuple(sets))
+
+
+def validate(files: Sequence[str], *, path: Sequence[str] = (), values: Sequence[str] = (),
+             sets: Sequence[str] = ()) -> list[SpecError]:
+    """Every problem of the given spec files (empty when all are valid)."""
+    from .pipeline import check_files
+
+    errors = Errors()
+    check_files(list(files), errors, _options(path, None, values, sets))
+    return list(errors)
+
+
+def compile(files: Sequence[str], *, path: Sequence[str] = (), namespace: str | None = None,
+            values: Sequence[str] = (), sets: Sequence[str] = ()) -> "list[Compiled]":
+    """Compile spec files to Argo manifests; raises SpecInvalid with every problem."""
+    from .pipeline import build
+
+    errors = Errors()
+    out = build(list(files), errors, _options(path, namespace, values, sets))
+    if errors:
+        raise SpecInvalid(errors)
+    return out
+
+
+def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int | None = None,
+        workdir: str | None = None, path: Sequence[str] = (), **kw: Any):
+    """Compile one spec and run it locally; returns the run's result (phase, tasks, run folder)."""
+    from . import run as _run
+
+    (compiled,) = compile([file], path=path, **kw)
+    return _run.run_workflow(compiled.manifest, parameters=parameters, parallelism=parallelism, workdir=workdir)
+
+
+def apply(files: Sequence[str], *, path: Sequence[str] = (), values: Sequence[str] = (), sets: Sequence[str] = (),
+          namespace: str | None = None, **options: Any):
+    """Validate and compile every spec, then create or update them on an Argo Server (see apply.apply)."""
+    from . import apply as _apply
+
+    manifests = [c.manifest for c in compile(files, path=path, namespace=namespace, values=values, sets=sets)]
+    return _apply.apply(manifests, namespace=namespace, **options)
+
+
+def diff(files: Sequence[str], *, path: Sequence[str] = (), namespace: str | None = None, **options: Any) -> str:
+    """Unified diff between the live objects and the compiled specs ('' when equal)."""
+    from . import apply as _apply
+
+    manifests = [c.manifest for c in compile(files, path=path, namespace=namespace)]
+    return _apply.diff(manifests, namespace=namespace, **options)

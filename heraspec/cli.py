@@ -1,0 +1,278 @@
+"""The command line: the only place that prints errors and picks exit codes.
+
+Exit codes: 0 success; 1 invalid input, a failed run or a failed apply; 2 usage error;
+3 internal error (one line asking for a report; `--debug` shows the trace).
+Every verb runs behind one error boundary, and only the chosen verb's modules are imported, so
+`heraspec validate` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable, Sequence
+
+from .errors import Errors, HeraspecError, SpecInvalid, UsageError
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+REPORT_URL = "https://github.com/heraspec/heraspec/issues"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own usage errors: exit 2 with our prefix
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"heraspec: error: {message}\n")
+
+
+def _common(p: argparse.ArgumentParser, *, values: bool = True) -> None:
+    p.add_argument("--debug", action="store_true", help="show the Python trace of internal errors")
+    p.add_argument("--path", action="append", default=[], metavar="DIR",
+                   help="also look for function modules in DIR (searched first; repeatable)")
+    if values:
+        p.add_argument("--values", action="append", default=[], metavar="FILE",
+                       help="values file (YAML/TOML) for [[ ... ]] placeholders; repeatable, later files win")
+        p.add_argument("--set", action="append", default=[], dest="sets", metavar="KEY=VALUE",
+                       help="set one value (wins over --values files); repeatable")
+
+
+def _params(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-p", "--parameter", action="append", default=[], dest="parameters", metavar="NAME=VALUE",
+                   help="override a workflow parameter (repeatable)")
+
+
+def _connection(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("Argo Server connection (argo CLI conventions; flags override env vars)")
+    g.add_argument("--server", "-s", help="host:port or URL of the Argo Server (ARGO_SERVER)")
+    g.add_argument("--token", help="bearer token (ARGO_TOKEN); never printed")
+    g.add_argument("--token-file", help="read the token from this file")
+    g.add_argument("--namespace", "-n", help="namespace when the spec has none (ARGO_NAMESPACE)")
+    g.add_argument("--insecure-skip-verify", "-k", action="store_true", default=None,
+                   help="do not verify the server's TLS certificate (ARGO_INSECURE_SKIP_VERIFY)")
+    g.add_argument("--ca-cert", help="CA bundle to verify the server with")
+    g.add_argument("--base-href", help="path prefix of the Argo Server (ARGO_BASE_HREF)")
+    g.add_argument("--plaintext", action="store_true", default=None, help="use http:// instead of https:// (ARGO_SECURE=false)")
+    g.add_argument("--verbose", "-v", action="store_true", help="log each request (the token is redacted)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="heraspec", description="Declarative Argo Workflows for Python functions.")
+    parser.add_argument("--version", action="version", version=f"heraspec {_version()}")
+    sub = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="check spec files and report every problem with its position")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    _common(p)
+
+    p = sub.add_parser("compile", help="compile specs to Argo manifests (YAML or JSON)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("-o", "--output", metavar="PATH", help="write to a file, or one file per spec into a directory")
+    p.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    p.add_argument("--namespace", "-n", help="namespace when the spec has none (default: ARGO_NAMESPACE)")
+    _common(p)
+
+    p = sub.add_parser("run", help="run a spec's compiled workflow on this machine (no cluster)")
+    p.add_argument("file", metavar="SPEC")
+    _params(p)
+    p.add_argument("--parallelism", type=int, metavar="N", help="tasks running at once (default: CPU count)")
+    p.add_argument("--json", action="store_true", help="print only a JSON summary on stdout")
+    p.add_argument("--workdir", metavar="DIR", help="run folder (default: ./.heraspec/runs/NAME-TIME)")
+    p.add_argument("--keep", action="store_true", help="keep each task's work folder, not only its logs and outputs")
+    _common(p)
+
+    p = sub.add_parser("apply", help="create or update specs on an Argo Server")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--dry-run", choices=["client", "server"], help="client: print what would be sent; server: lint on the server")
+    p.add_argument("--wait", action="store_true", help="follow submitted Workflows until they end")
+    p.add_argument("--logs", action="store_true", help="stream the logs of submitted Workflows")
+    p.add_argument("--replace", action="store_true", help="delete and recreate a Workflow whose fixed name exists")
+    _params(p)
+    _connection(p)
+    _common(p)
+
+    p = sub.add_parser("diff", help="show how the live objects differ from the compiled specs")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    _connection(p)
+    _common(p)
+
+    p = sub.add_parser("graph", help="draw the task graph (Mermaid, DOT, SVG or PNG)")
+    p.add_argument("file", metavar="SPEC")
+    p.add_argument("--format", choices=["mermaid", "dot", "svg", "png"], default="mermaid")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (required for png)")
+    _common(p)
+
+    p = sub.add_parser("init", help="scaffold a working spec, its steps module and editor settings")
+    p.add_argument("dir", nargs="?", default=".", metavar="DIR")
+    p.add_argument("--toml", action="store_true", help="write the spec in TOML")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p = sub.add_parser("schema", help="print the spec's JSON Schema")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("heraspec")
+    except Exception:  # not installed (running from a checkout)
+        return "0+unknown"
+
+
+def parse_assignments(items: Sequence[str], what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"{what} must look like NAME=VALUE, got '{item}'")
+        out[name] = value
+    return out
+
+
+def _options(args: argparse.Namespace):
+    from .pipeline import Options
+
+    ns = getattr(args, "namespace", None) or os.environ.get("ARGO_NAMESPACE") or None
+    return Options(search_path=args.path, namespace=ns, values=getattr(args, "values", []), sets=getattr(args, "sets", []))
+
+
+def _build(args: argparse.Namespace, files: Sequence[str]):
+    from .pipeline import build
+
+    errors = Errors()
+    compiled = build(files, errors, _options(args))
+    if errors:
+        raise SpecInvalid(errors)
+    return compiled
+
+
+# --- verbs ------------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .pipeline import check_files
+
+    errors = Errors()
+    check_files(args.files, errors, _options(args))
+    if errors:
+        raise SpecInvalid(errors)
+    for f in args.files:
+        print(f"{f}: ok")
+    return EXIT_OK
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import emit
+
+    compiled = _build(args, args.files)
+    dump = emit.to_json if args.format == "json" else emit.to_yaml
+    ext = ".json" if args.format == "json" else ".yaml"
+    out = args.output
+    if out is None:
+        sys.stdout.write(dump([c.manifest for c in compiled]))
+        return EXIT_OK
+    target = Path(out)
+    if target.is_dir() or out.endswith(("/", os.sep)) or len(compiled) > 1:
+        target.mkdir(parents=True, exist_ok=True)
+        stems = [Path(c.source).stem for c in compiled]
+        if len(set(stems)) != len(stems):
+            raise UsageError("two specs have the same file name; compile them into separate directories")
+        for c, stem in zip(compiled, stems):
+            (target / (stem + ext)).write_text(dump([c.manifest]), encoding="utf-8")
+            print(f"wrote {target / (stem + ext)}", file=sys.stderr)
+    else:
+        target.write_text(dump([compiled[0].manifest]), encoding="utf-8")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from . import run
+
+    params = parse_assignments(args.parameters, "-p")
+    if args.parallelism is not None and args.parallelism < 1:
+        raise UsageError("--parallelism must be at least 1")
+    (compiled,) = _build(args, [args.file])
+    return run.cli_run(compiled.manifest, task_names=compiled.task_names, parameters=params,
+                       parallelism=args.parallelism, as_json=args.json, workdir=args.workdir, keep=args.keep,
+                       stdout=sys.stdout, stderr=sys.stderr)
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from . import apply
+
+    parse_assignments(args.parameters, "-p")
+    compiled = _build(args, args.files)
+    return apply.cli_apply([c.manifest for c in compiled], args, sys.stdout, sys.stderr)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from . import apply
+
+    compiled = _build(args, args.files)
+    return apply.cli_diff([c.manifest for c in compiled], args, sys.stdout, sys.stderr)
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from . import graph
+
+    return graph.cli_graph(args, _options(args), sys.stdout, sys.stderr)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from . import scaffold
+
+    return scaffold.cli_init(args.dir, toml=args.toml, stdout=sys.stdout)
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return EXIT_OK
+
+
+VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "validate": cmd_validate, "compile": cmd_compile, "run": cmd_run, "apply": cmd_apply,
+    "diff": cmd_diff, "graph": cmd_graph, "init": cmd_init, "schema": cmd_schema,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.verb:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return VERBS[args.verb](args)
+    except SpecInvalid as exc:
+        print(exc.errors.format(), file=sys.stderr)
+        n = len(exc.errors)
+        print(f"{n} error{'s' if n != 1 else ''}", file=sys.stderr)
+        return EXIT_INVALID
+    except UsageError as exc:
+        print(f"heraspec: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except HeraspecError as exc:
+        print(f"heraspec: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("heraspec: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        if getattr(args, "debug", False):
+            import traceback
+
+            traceback.print_exc()
+        print(f"heraspec: internal error ({type(exc).__name__}); please report it at {REPORT_URL} "
+              "with the command you ran (rerun with --debug to see the trace)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

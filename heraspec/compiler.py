@@ -1,0 +1,395 @@
+"""Validated spec data + resolved functions -> one Argo manifest (a plain dict).
+
+Deterministic: the same spec gives the same dict, in the same key order, so emitted files diff
+cleanly. One script template per distinct function + settings, shared by every task that calls it;
+per-task values travel as DAG `arguments.parameters`. The shape is documented in docs/DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import dag, functions
+
+API_VERSION = "argoproj.io/v1alpha1"
+ENTRYPOINT = "main"
+DEFAULT_RESOURCES = {"cpu": 1, "memory": "4Gi"}
+DEFAULT_MARKER = "__heraspec_default__"  # input default meaning "let Python apply the signature default"
+_TEMPLATE_NAME = re.compile(r"[^a-zA-Z0-9-]+")
+
+
+@dataclass
+class Compiled:
+    """One compiled spec: the manifest, and Argo task name -> spec task name (for messages)."""
+
+    source: str
+    manifest: dict
+    task_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.manifest["kind"]
+
+    @property
+    def name(self) -> str:
+        meta = self.manifest["metadata"]
+        return meta.get("name") or meta.get("generateName", "")
+
+
+def encode(value: Any) -> str:
+    """Argo parameter values are strings: strings go in as they are, anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def ref_expr(kind: str, target: Any) -> str:
+    if kind == "from":
+        return "{{tasks.%s.outputs.parameters.result}}" % dag.argo_name(target)
+    if kind == "param":
+        return "{{workflow.parameters.%s}}" % target
+    return "{{item}}" if target is True else "{{item.%s}}" % target
+
+
+def arg_value(value: Any) -> str:
+    """An argument value with {from}/{param}/{item} references turned into Argo expressions."""
+    refs = list(dag.refs_in(value, ()))
+    if not refs:
+        return encode(value)
+    if refs[0][2] == ():  # the whole value is one reference
+        return ref_expr(refs[0][0], refs[0][1])
+    # references nested in a list/mapping: JSON with the expressions spliced in raw, since the
+    # referenced values are themselves JSON text at run time
+    marks: dict[str, str] = {}
+
+    def swap(v: Any) -> Any:
+        if isinstance(v, dict):
+            if len(v) == 1 and next(iter(v)) in ("from", "param", "item"):
+                k = next(iter(v))
+                mark = f"\x00{len(marks)}\x00"
+                expr = ref_expr(k, v[k])
+                marks[json.dumps(mark)] = expr if k != "param" else json.dumps(expr)
+                return mark
+            return {k: swap(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [swap(x) for x in v]
+        return v
+
+    text = json.dumps(swap(value), ensure_ascii=False, separators=(",", ":"))
+    for mark, expr in marks.items():
+        text = text.replace(mark, expr)
+    return text
+
+
+def deep_merge(base: Any, extra: Any) -> Any:
+    """The `argo:` escape hatch: mappings merge key by key, anything else replaces."""
+    if isinstance(base, dict) and isinstance(extra, dict):
+        out = dict(base)
+        for k, v in extra.items():
+            out[k] = deep_merge(base.get(k), v) if k in base else v
+        return out
+    return extra
+
+
+def _quantity(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v)
+
+
+def effective(task: dict, defaults: dict) -> dict:
+    """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
+    out = dict(task)
+    for key in ("image", "retry", "timeout"):
+        if key not in out and key in defaults:
+            out[key] = defaults[key]
+    out["resources"] = {**DEFAULT_RESOURCES, **defaults.get("resources", {}), **task.get("resources", {})}
+    if "env" in defaults or "env" in task:
+        out["env"] = {**defaults.get("env", {}), **task.get("env", {})}
+    return out
+
+
+class _Compiler:
+    def __init__(self, data: dict, fns: dict[str, functions.Function], namespace: str | None):
+        self.data = data
+        self.fns = fns
+        self.namespace = data.get("namespace", namespace)
+        self.defaults = data.get("defaults", {})
+        self.templates: list[dict] = []
+        self.by_key: dict[Any, str] = {}
+        self.names: set[str] = {ENTRYPOINT}
+        self.claims: dict[str, dict] = {}
+        self.volumes: dict[str, dict] = {}
+        self.graph = dag.build_graph(data)
+        self.sources: dict[str, str] = {}
+
+    def unique(self, base: str) -> str:
+        base = _TEMPLATE_NAME.sub("-", base).strip("-").lower() or "task"
+        name, n = base, 1
+        while name in self.names:
+            n += 1
+            name = f"{base}-{n}"
+        self.names.add(name)
+        return name
+
+    # --- templates -----------------------------------------------------------------------
+
+    def resources(self, res: dict) -> dict:
+        req: dict[str, str] = {}
+        for key, argo_key in (("cpu", "cpu"), ("memory", "memory"), ("ephemeral_storage", "ephemeral-storage")):
+            if res.get(key) is not None:
+                req[argo_key] = _quantity(res[key])
+        out: dict[str, dict] = {"requests": req}
+        limits: dict[str, str] = {}
+        if res.get("limits") is True:
+            limits.update({k: v for k, v in req.items() if k in ("cpu", "memory")})
+        elif isinstance(res.get("limits"), dict):
+            limits.update({k: _quantity(v) for k, v in res["limits"].items() if v is not None})
+        if res.get("gpu"):
+            gpu = res.get("gpu_type") or "nvidia.com/gpu"
+            req[gpu] = limits[gpu] = str(res["gpu"])
+        if limits:
+            out["limits"] = limits
+        return out
+
+    def mounts(self, task_name: str, res: dict) -> list[dict]:
+        vols = ([res["volume"]] if res.get("volume") else []) + list(res.get("volumes") or [])
+        out = []
+        for v in vols:
+            if "claim" in v:
+                name = v.get("name") or v["claim"]
+                pvc = {"claimName": v["claim"]}
+                if v.get("read_only"):
+                    pvc["readOnly"] = True
+                self.volumes.setdefault(name, {"name": name, "persistentVolumeClaim": pvc})
+            else:
+                name = v.get("name") or f"{dag.argo_name(task_name)}-vol"
+                spec: dict[str, Any] = {"accessModes": [v.get("access_mode", "ReadWriteOnce")],
+                                        "resources": {"requests": {"storage": v["size"]}}}
+                if v.get("storage_class"):
+                    spec["storageClassName"] = v["storage_class"]
+                self.claims.setdefault(name, {"metadata": {"name": name}, "spec": spec})
+            mount = {"name": name, "mountPath": v["mount_path"]}
+            if v.get("read_only"):
+                mount["readOnly"] = True
+            out.append(mount)
+        return out
+
+    @staticmethod
+    def env(env: dict | None) -> list[dict]:
+        out = []
+        for k, v in (env or {}).items():
+            if isinstance(v, dict) and "secret" in v:
+                out.append({"name": k, "valueFrom": {"secretKeyRef": {"name": v["secret"], "key": v["key"]}}})
+            elif isinstance(v, dict) and "config_map" in v:
+                out.append({"name": k, "valueFrom": {"configMapKeyRef": {"name": v["config_map"], "key": v["key"]}}})
+            else:
+                out.append({"name": k, "value": encode(v)})
+        return out
+
+    @staticmethod
+    def retry(retry: Any) -> dict | None:
+        if retry is None:
+            return None
+        if isinstance(retry, int):
+            return {"limit": str(retry)}
+        out: dict[str, Any] = {"limit": str(retry["limit"])}
+        if retry.get("policy"):
+            out["retryPolicy"] = retry["policy"]
+        b = retry.get("backoff")
+        if b:
+            out["backoff"] = {k2: (_quantity(b[k1]) if k1 == "factor" else b[k1])
+                              for k1, k2 in (("duration", "duration"), ("factor", "factor"), ("max_duration", "maxDuration"))
+                              if b.get(k1) is not None}
+        return out
+
+    def template_for(self, name: str, t: dict) -> str:
+        fn = self.fns.get(name)
+        res = t["resources"]
+        argo_tmpl = (t.get("argo") or {}).get("template")
+        key = (t.get("function"), t.get("image"), json.dumps(res, sort_keys=True), json.dumps(t.get("retry"), sort_keys=True),
+               t.get("timeout"), json.dumps(t.get("env"), sort_keys=True), json.dumps(argo_tmpl, sort_keys=True),
+               None if fn else name)
+        if key in self.by_key:
+            return self.by_key[key]
+        tmpl: dict[str, Any] = {"name": self.unique(fn.name if fn else dag.argo_name(name))}
+        body: dict[str, Any]
+        if fn is not None:
+            params = []
+            for p in fn.params:
+                entry = {"name": p.name}
+                if not p.required:
+                    entry["default"] = p.default if p.literal_default else DEFAULT_MARKER
+                params.append(entry)
+            if params:
+                tmpl["inputs"] = {"parameters": params}
+            tmpl["outputs"] = {"parameters": [{"name": "result", "valueFrom": {"path": functions.RESULT_PATH}}]}
+            if fn.ref not in self.sources:
+                self.sources[fn.ref] = functions.script_source(fn)
+            env = [{"name": f"HERASPEC_IN_{p.name}", "value": "{{inputs.parameters.%s}}" % p.name} for p in fn.params]
+            body = {"image": t.get("image") or self.data.get("image", "python:3.12"), "command": ["python"],
+                    "source": self.sources[fn.ref], "env": env + self.env(t.get("env"))}
+        else:
+            inputs, args = self.container_args(t.get("args") or [])
+            if inputs:
+                tmpl["inputs"] = {"parameters": [{"name": n} for n in inputs]}
+            body = {"image": t.get("image") or self.data.get("image", "python:3.12"), "command": list(t["command"])}
+            if args:
+                body["args"] = args
+            env = self.env(t.get("env"))
+            if env:
+                body["env"] = env
+        retry = self.retry(t.get("retry"))
+        if retry:
+            tmpl["retryStrategy"] = retry
+        if t.get("timeout") is not None:
+            tmpl["timeout"] = t["timeout"] if isinstance(t["timeout"], str) else f"{t['timeout']}s"
+        body["resources"] = self.resources(res)
+        mounts = self.mounts(name, res)
+        if mounts:
+            body["volumeMounts"] = mounts
+        tmpl["script" if fn is not None else "container"] = body
+        if argo_tmpl:
+            tmpl = deep_merge(tmpl, argo_tmpl)
+        self.templates.append(tmpl)
+        self.by_key[key] = tmpl["name"]
+        return tmpl["name"]
+
+    @staticmethod
+    def container_args(args: list) -> tuple[list[str], list[str]]:
+        """Dynamic container args become template inputs; literal ones stay in the template."""
+        inputs, out = [], []
+        for i, a in enumerate(args):
+            if isinstance(a, (dict, list)) or (isinstance(a, str) and "{{" in a):
+                inputs.append(f"arg{i}")
+                out.append("{{inputs.parameters.arg%d}}" % i)
+            else:
+                out.append(encode(a))
+        return inputs, out
+
+    # --- DAG tasks -----------------------------------------------------------------------
+
+    def dag_task(self, name: str, t: dict) -> dict:
+        task: dict[str, Any] = {"name": dag.argo_name(name), "template": self.template_for(name, t)}
+        depends = self.depends(name, t)
+        if depends:
+            task["depends"] = depends
+        args = t.get("args")
+        params: list[dict] = []
+        fn = self.fns.get(name)
+        if fn is None:
+            for i, a in enumerate(args or []):
+                if isinstance(a, (dict, list)) or (isinstance(a, str) and "{{" in a):
+                    params.append({"name": f"arg{i}", "value": arg_value(a)})
+        elif isinstance(args, list):  # fan out over argument sets
+            # values shared by every set are plain arguments; only the varying ones travel as items
+            first = args[0] if args else {}
+            shared = [p.name for p in fn.params if p.name in first and all(
+                p.name in s and json.dumps(s[p.name], sort_keys=True) == json.dumps(first[p.name], sort_keys=True)
+                for s in args)]
+            varying = [p for p in fn.params if p.name not in shared and any(p.name in s for s in args)]
+            items = []
+            for s in args:
+                item = {}
+                for p in varying:
+                    if p.name in s:
+                        item[p.name] = s[p.name]
+                    elif p.literal_default:
+                        item[p.name] = json.loads(p.default) if p.annotation != "str" and _is_json(p.default) else p.default
+                    else:
+                        item[p.name] = DEFAULT_MARKER
+                items.append(item)
+            params = [{"name": k, "value": arg_value(first[k])} for k in shared]
+            params += [{"name": p.name, "value": "{{item.%s}}" % p.name} for p in varying]
+            if varying:
+                task["withItems"] = items
+            # with no varying value the sets are identical: run the task once per set all the same
+            else:
+                task["withItems"] = list(range(len(args)))
+        else:
+            params = [{"name": k, "value": arg_value(v)} for k, v in (args or {}).items()]
+        if params:
+            task["arguments"] = {"parameters": params}
+        fe = t.get("foreach")
+        if isinstance(fe, list):
+            task["withItems"] = fe
+        elif isinstance(fe, dict):
+            k = next(iter(fe))
+            task["withParam"] = ref_expr(k, fe[k])
+        if t.get("when"):
+            task["when"] = t["when"]
+        argo_task = (t.get("argo") or {}).get("task")
+        return deep_merge(task, argo_task) if argo_task else task
+
+    def depends(self, name: str, t: dict) -> str:
+        ups = self.graph.upstream(name)
+        expr = t.get("depends")
+        if expr:
+            mentioned = {n for n, _r, _o in dag.depends_names(expr)}
+            extra = [dag.argo_name(u) for u in ups if u not in mentioned]
+            out = dag.translate_depends(expr)
+            return " && ".join([f"({out})" if extra else out] + extra)
+        return " && ".join(dag.argo_name(u) for u in ups)
+
+    # --- the manifest --------------------------------------------------------------------
+
+    def compile(self) -> Compiled:
+        data = self.data
+        tasks = data["tasks"]
+        dag_tasks = [self.dag_task(n, effective(t, self.defaults)) for n, t in tasks.items()]
+        wf: dict[str, Any] = {"entrypoint": ENTRYPOINT}
+        if data.get("parameters"):
+            wf["arguments"] = {"parameters": [{"name": k, "value": encode(v)} for k, v in data["parameters"].items()]}
+        if data.get("service_account"):
+            wf["serviceAccountName"] = data["service_account"]
+        if data.get("parallelism"):
+            wf["parallelism"] = data["parallelism"]
+        if self.claims:
+            wf["volumeClaimTemplates"] = list(self.claims.values())
+        if self.volumes:
+            wf["volumes"] = list(self.volumes.values())
+        wf["templates"] = [{"name": ENTRYPOINT, "dag": {"tasks": dag_tasks}}] + self.templates
+        kind = data.get("kind", "Workflow")
+        meta: dict[str, Any] = {}
+        if data.get("name"):
+            meta["name"] = data["name"]
+        else:
+            meta["generateName"] = data["generate_name"]
+        if self.namespace and kind != "ClusterWorkflowTemplate":
+            meta["namespace"] = self.namespace
+        if data.get("labels"):
+            meta["labels"] = dict(data["labels"])
+        if data.get("annotations"):
+            meta["annotations"] = dict(data["annotations"])
+        spec: dict[str, Any] = wf
+        if kind == "CronWorkflow":
+            sched = data["schedule"]
+            spec = {"schedules": [sched] if isinstance(sched, str) else list(sched)}
+            if data.get("timezone"):
+                spec["timezone"] = data["timezone"]
+            if data.get("concurrency_policy"):
+                spec["concurrencyPolicy"] = data["concurrency_policy"]
+            spec["workflowSpec"] = wf
+        manifest = {"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": spec}
+        if data.get("argo"):
+            manifest = deep_merge(manifest, data["argo"])
+        return Compiled("", manifest, {dag.argo_name(n): n for n in tasks})
+
+
+def _is_json(text: str | None) -> bool:
+    try:
+        json.loads(text or "")
+        return True
+    except ValueError:
+        return False
+
+
+def compile_spec(data: dict, fns: dict[str, functions.Function], *, source: str = "",
+                 namespace: str | None = None) -> Compiled:
+    """Compile validated spec data; `fns` maps task name -> resolved function (from semantic.check)."""
+    out = _Compiler(data, fns, namespace).compile()
+    out.source = source
+    return out

@@ -1,0 +1,203 @@
+"""The task graph of a spec: edge chains, references between tasks, depends expressions, cycles.
+
+Shared by validation (which reports problems at their positions) and compilation (which turns the
+graph into Argo `depends`). Works on the plain spec data, defensively, so it can run on a spec that
+also has schema errors and still report graph problems in the same run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+_NAME = r"[A-Za-z0-9][-_A-Za-z0-9]*"
+_EDGE_TOKEN = re.compile(r"\s*(>>|\[|\]|,|" + _NAME + r")")
+_DEPENDS_TOKEN = re.compile(r"\s*(&&|\|\||!|\(|\)|(" + _NAME + r")(\.[A-Za-z]+)?)")
+DEPENDS_RESULTS = {"Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"}
+
+
+def argo_name(name: str) -> str:
+    """Spec task names may use '_'; Argo's task and template names may not."""
+    return name.replace("_", "-")
+
+
+class EdgeSyntaxError(ValueError):
+    def __init__(self, message: str, offset: int):
+        super().__init__(message)
+        self.offset = offset
+
+
+def parse_edge(text: str) -> list[tuple[str, str, int]]:
+    """`A >> [B, C] >> D` -> [(A, B, off), (A, C, off), (B, D, off), (C, D, off)]; offsets are of the target."""
+    groups: list[list[tuple[str, int]]] = []
+    pos, expect_group = 0, True
+    while True:
+        m = _EDGE_TOKEN.match(text, pos)
+        if not m:
+            if text[pos:].strip():
+                raise EdgeSyntaxError(f"unexpected '{text[pos:].strip()[:20]}' in edge", pos + len(text[pos:]) - len(text[pos:].lstrip()))
+            break
+        tok, start = m.group(1), m.start(1)
+        pos = m.end()
+        if expect_group:
+            if tok == "[":
+                group = []
+                while True:
+                    m = _EDGE_TOKEN.match(text, pos)
+                    if not m or m.group(1) in (">>", "[", "]", ","):
+                        raise EdgeSyntaxError("expected a task name inside [ ]", m.start(1) if m else len(text))
+                    group.append((m.group(1), m.start(1)))
+                    pos = m.end()
+                    m = _EDGE_TOKEN.match(text, pos)
+                    if m and m.group(1) == ",":
+                        pos = m.end()
+                        continue
+                    if m and m.group(1) == "]":
+                        pos = m.end()
+                        break
+                    raise EdgeSyntaxError("expected ',' or ']'", m.start(1) if m else len(text))
+                groups.append(group)
+            elif tok in (">>", "]", ","):
+                raise EdgeSyntaxError(f"expected a task name or '[' before '{tok}'", start)
+            else:
+                groups.append([(tok, start)])
+            expect_group = False
+        else:
+            if tok != ">>":
+                raise EdgeSyntaxError(f"expected '>>' before '{tok}'", start)
+            expect_group = True
+    if expect_group:
+        raise EdgeSyntaxError("edge ends with '>>'" if groups else "empty edge", len(text))
+    if len(groups) < 2:
+        raise EdgeSyntaxError("an edge needs at least two tasks: 'A >> B'", 0)
+    out = []
+    for a, b in zip(groups, groups[1:]):
+        for src, _ in a:
+            for dst, off in b:
+                out.append((src, dst, off))
+    return out
+
+
+def depends_names(expr: str) -> list[tuple[str, str | None, int]]:
+    """Task references in an Argo depends expression: (name, result or None, offset)."""
+    out, pos = [], 0
+    while pos < len(expr):
+        m = _DEPENDS_TOKEN.match(expr, pos)
+        if not m:
+            if expr[pos:].strip():
+                raise EdgeSyntaxError(f"unexpected '{expr[pos:].strip()[:20]}' in depends", pos)
+            break
+        if m.group(2):
+            out.append((m.group(2), m.group(3)[1:] if m.group(3) else None, m.start(2)))
+        pos = m.end()
+    return out
+
+
+def translate_depends(expr: str) -> str:
+    """Rename spec task names to Argo names inside a depends expression."""
+    return _DEPENDS_TOKEN.sub(lambda m: m.group(0).replace(m.group(2), argo_name(m.group(2))) if m.group(2) else m.group(0), expr)
+
+
+def refs_in(value: Any, path: tuple) -> Iterator[tuple[str, Any, tuple]]:
+    """Reference mappings ({from}, {param}, {item}) anywhere inside an args value."""
+    if isinstance(value, dict):
+        if len(value) == 1:
+            k = next(iter(value))
+            if k in ("from", "param", "item"):
+                yield k, value[k], path
+                return
+        for k, v in value.items():
+            yield from refs_in(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from refs_in(v, path + (i,))
+
+
+@dataclass
+class Dep:
+    """One reason task `dst` waits for `src`, and where it was written."""
+
+    src: str
+    dst: str
+    path: tuple  # data path of the reference
+    offset: int = 0  # character offset inside the string at `path`
+
+
+@dataclass
+class Graph:
+    tasks: list[str]
+    deps: list[Dep] = field(default_factory=list)
+    bad_edges: list[tuple[tuple, str, int]] = field(default_factory=list)  # (path, message, offset)
+
+    def upstream(self, task: str) -> list[str]:
+        seen: dict[str, None] = {}
+        for d in self.deps:
+            if d.dst == task and d.src not in seen:
+                seen[d.src] = None
+        return list(seen)
+
+
+def build_graph(data: dict) -> Graph:
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    g = Graph(list(tasks))
+    edges = data.get("edges")
+    for i, e in enumerate(edges if isinstance(edges, list) else []):
+        if not isinstance(e, str):
+            continue
+        try:
+            for src, dst, off in parse_edge(e):
+                g.deps.append(Dep(src, dst, ("edges", i), off))
+        except EdgeSyntaxError as exc:
+            g.bad_edges.append((("edges", i), str(exc), exc.offset))
+    for name, t in tasks.items():
+        if not isinstance(t, dict):
+            continue
+        after = t.get("after")
+        for i, a in enumerate(after if isinstance(after, list) else []):
+            if isinstance(a, str):
+                g.deps.append(Dep(a, name, ("tasks", name, "after", i)))
+        for kind, target, path in refs_in(t.get("args"), ("tasks", name, "args")):
+            if kind == "from" and isinstance(target, str):
+                g.deps.append(Dep(target, name, path + ("from",)))
+        fe = t.get("foreach")
+        if isinstance(fe, dict) and isinstance(fe.get("from"), str):
+            g.deps.append(Dep(fe["from"], name, ("tasks", name, "foreach", "from")))
+        dep = t.get("depends")
+        if isinstance(dep, str):
+            try:
+                for ref, _result, off in depends_names(dep):
+                    g.deps.append(Dep(ref, name, ("tasks", name, "depends"), off))
+            except EdgeSyntaxError as exc:
+                g.bad_edges.append((("tasks", name, "depends"), str(exc), exc.offset))
+    return g
+
+
+def find_cycle(g: Graph) -> list[str] | None:
+    """A cycle as [A, B, ..., A], or None. Iterative DFS in task order, so the answer is stable."""
+    known = set(g.tasks)
+    succ: dict[str, list[str]] = {t: [] for t in g.tasks}
+    for d in g.deps:
+        if d.src in known and d.dst in known and d.dst not in succ[d.src]:
+            succ[d.src].append(d.dst)
+    state: dict[str, int] = {}
+    for root in g.tasks:
+        if state.get(root):
+            continue
+        stack = [(root, iter(succ[root]))]
+        path = [root]
+        state[root] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+            elif state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            elif not state.get(nxt):
+                state[nxt] = 1
+                stack.append((nxt, iter(succ[nxt])))
+                path.append(nxt)
+    return None

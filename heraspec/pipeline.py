@@ -1,0 +1,84 @@
+"""The stages in order, for a batch of spec files: load -> validate -> resolve -> compile.
+
+Every stage adds to one error collector and keeps going, so the user sees all problems of all
+files in one run; the pipeline stops between stages when there are errors, and a batch with one
+bad spec compiles nothing (so `apply` never sends half a batch).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from . import functions
+from .compiler import Compiled
+from .errors import Errors
+from .load import Document, load_file
+
+
+@dataclass
+class Options:
+    search_path: Sequence[str] = ()  # --path DIR, searched first
+    namespace: str | None = None  # --namespace / ARGO_NAMESPACE, when the spec has none
+    values: Sequence[str] = ()  # --values FILE (in order; later files win)
+    sets: Sequence[str] = ()  # --set KEY=VALUE (win over files)
+
+
+@dataclass
+class Checked:
+    doc: Document
+    functions: dict[str, functions.Function] = field(default_factory=dict)
+
+
+def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
+    """Where function modules are looked for: --path, the spec's folder, the cwd, then sys.path."""
+    out: list[str] = []
+    for d in [*extra, str(Path(spec_path).resolve().parent), os.getcwd(), *sys.path]:
+        if d and d not in out and os.path.isdir(d):
+            out.append(d)
+    return out
+
+
+def check_files(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> list[Checked]:
+    """Load and validate every file; all problems go to `errors`."""
+    from . import schema, semantic
+
+    opts = opts or Options()
+    values = None
+    if opts.values or opts.sets:
+        from .values import load_values
+
+        values = load_values(opts.values, opts.sets, errors)
+        if errors:
+            return []
+    out = []
+    for path in paths:
+        doc = load_file(path, errors)
+        if doc is None:
+            continue
+        if values is not None:
+            from .values import apply_values
+
+            apply_values(doc, values, errors)
+        if not isinstance(doc.data, dict):
+            doc.error(errors, (), "a spec must be a mapping with at least 'tasks'",
+                      "start with `tasks:`; `heraspec init` writes a starter spec")
+            continue
+        schema.check_schema(doc, errors)
+        fns = semantic.check(doc, errors, search_path_for(path, opts.search_path))
+        out.append(Checked(doc, fns))
+    return out
+
+
+def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> list[Compiled]:
+    """Validate the whole batch, then compile it; nothing is compiled if anything is invalid."""
+    from .compiler import compile_spec
+
+    opts = opts or Options()
+    checked = check_files(paths, errors, opts)
+    if errors:
+        return []
+    return [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace) for c in checked]

@@ -1,0 +1,275 @@
+"""Check a loaded spec against the packaged JSON Schema, with located, specific messages.
+
+Valid specs are the common case, so a small checker compiled from the schema answers "valid?"
+without importing `jsonschema` (~130 ms). Only when it says no does `jsonschema` run, to collect
+every error; each is turned into a message at the offending key or value. The fast checker knows a
+fixed set of keywords and refuses to build for anything else, so it can never be looser than
+`jsonschema`: at worst it falls back.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import Errors
+from .load import Document
+
+_HERE = Path(__file__).resolve().parent
+SCHEMA_FILES = (_HERE / "heraspec.schema.json", _HERE.parent / "schemas" / "heraspec.schema.json")
+
+
+def schema_text() -> str:
+    for f in SCHEMA_FILES:
+        if f.is_file():
+            return f.read_text(encoding="utf-8")
+    raise FileNotFoundError("heraspec.schema.json is missing from the installation")
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> dict:
+    return json.loads(schema_text())
+
+
+def check_schema(doc: Document, errors: Errors) -> bool:
+    """Add an error per schema violation; True when the document conforms."""
+    if _fast_checker()(doc.data):
+        return True
+    from jsonschema import Draft7Validator
+
+    schema = load_schema()
+    found = False
+    for err in Draft7Validator(schema).iter_errors(doc.data):
+        for path, message, hint, at_key in _describe(err, schema):
+            doc.error(errors, path, message, hint, key=at_key)
+            found = True
+    return not found
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+_TYPES = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
+          "number": "a number", "boolean": "true or false", "null": "empty"}
+
+
+def _typename(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true/false"
+    if v is None:
+        return "empty (null)"
+    return {dict: "a mapping", list: "a list", str: "a string", int: "an integer", float: "a number"}.get(type(v), type(v).__name__)
+
+
+def _where(path: tuple) -> str:
+    if len(path) >= 2 and path[0] == "tasks":
+        rest = ".".join(str(p) for p in path[2:])
+        return f"task '{path[1]}'" + (f" {rest}" if rest else "")
+    return ".".join(str(p) for p in path) or "the spec"
+
+
+def _describe(err: Any, schema: dict):
+    """Yield (path, message, hint, at_key) for one jsonschema error."""
+    path = tuple(err.absolute_path)
+    v, kw = err.validator, err.validator_value
+    if kw is None:
+        kw = {}
+    if v == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = sorted(err.schema.get("properties", {}))
+        for key in sorted(set(err.instance) - set(allowed), key=str):
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else ("allowed keys: " + ", ".join(allowed) if allowed else None)
+            yield path + (key,), f"unknown key '{key}' in {_where(path)}", hint, True
+        return
+    if v == "required":
+        for key in kw:
+            if key not in err.instance:
+                yield path, f"{_where(path)} is missing '{key}'", None, bool(path)
+        return
+    if v == "propertyNames":
+        name = err.instance if not isinstance(err.instance, dict) else None
+        bad = [k for k in (err.parent.instance if err.parent else {}) if k == name] if name else []
+        yield path + tuple(bad[:1]), f"invalid task name '{name}'", \
+            "use letters, digits, '-' and '_', starting with a letter or digit (at most 128)", True
+        return
+    if v in ("anyOf", "oneOf"):
+        yield path, f"{_where(path)}: {_any_of_message(err, schema)}", _any_of_hint(err), False
+        return
+    if v == "type":
+        want = kw if isinstance(kw, list) else [kw]
+        yield path, f"{_where(path)} must be {' or '.join(_TYPES.get(t, t) for t in want)}, not {_typename(err.instance)}", None, False
+        return
+    if v == "enum":
+        close = difflib.get_close_matches(str(err.instance), [str(e) for e in kw], n=1)
+        yield path, f"{_where(path)} must be one of {', '.join(map(str, kw))}; got '{err.instance}'", \
+            (f"did you mean '{close[0]}'?" if close else None), False
+        return
+    if v == "pattern":
+        yield path, f"{_where(path)}: {_pattern_message(path, err.instance)}", _pattern_hint(path), False
+        return
+    if v in ("minimum", "exclusiveMinimum"):
+        yield path, f"{_where(path)} must be at least {kw}; got {err.instance}", None, False
+        return
+    if v == "minProperties":
+        yield path, f"{_where(path)} must not be empty", None, False
+        return
+    yield path, f"{_where(path)}: {err.message}", None, False
+
+
+def _any_of_message(err: Any, schema: dict) -> str:
+    field = err.absolute_path[-1] if err.absolute_path else ""
+    shapes = {
+        "retry": "must be a number of retries or a mapping {limit, backoff, policy}",
+        "timeout": "must be a duration such as 30s, 10m or 1h30m",
+        "foreach": "must be a list of items, {from: TASK} or {param: NAME}",
+        "args": "must be a mapping of arguments or a list",
+        "schedule": "must be a cron string or a list of them",
+        "limits": "must be true/false or a mapping {cpu, memory}",
+        "cpu": "must be a number of cores (2, 0.5) or a quantity such as 500m",
+    }
+    if field in shapes:
+        return shapes[field]
+    if len(err.absolute_path) >= 2 and err.absolute_path[-2] == "env":
+        return "must be a plain value, {secret: NAME, key: KEY} or {config_map: NAME, key: KEY}"
+    from jsonschema.exceptions import best_match
+
+    best = best_match(err.context) if err.context else None
+    return best.message if best is not None else err.message
+
+
+def _any_of_hint(err: Any) -> str | None:
+    field = err.absolute_path[-1] if err.absolute_path else ""
+    if field == "timeout" and isinstance(err.instance, str):
+        return "units: ms, s, m, h (e.g. 90s, 1h30m)"
+    return None
+
+
+def _pattern_message(path: tuple, value: Any) -> str:
+    field = path[-1] if path else ""
+    if field == "function":
+        return f"'{value}' is not a function reference"
+    if field in ("memory", "size", "ephemeral_storage"):
+        return f"'{value}' is not a Kubernetes quantity"
+    if field in ("timeout", "duration", "max_duration"):
+        return f"'{value}' is not a duration"
+    return f"'{value}' has the wrong form"
+
+
+def _pattern_hint(path: tuple) -> str | None:
+    field = path[-1] if path else ""
+    return {
+        "function": "write it as 'module.path:function', e.g. 'mypkg.steps:train'",
+        "memory": "use a number with a unit: 512Mi, 4Gi, 1G",
+        "size": "use a number with a unit: 10Gi, 500Mi",
+        "ephemeral_storage": "use a number with a unit: 10Gi",
+        "timeout": "units: ms, s, m, h (e.g. 90s, 1h30m)",
+    }.get(field)
+
+
+# --- the fast checker -------------------------------------------------------------------------
+
+Check = Callable[[Any], bool]
+_ANNOTATIONS = {"description", "markdownDescription", "examples", "default", "title", "defaultSnippets",
+                "$schema", "$id", "definitions"}
+
+
+class _Unsupported(Exception):
+    pass
+
+
+@lru_cache(maxsize=1)
+def _fast_checker() -> Check:
+    schema = load_schema()
+    try:
+        return _Compiler(schema).compile(schema)
+    except _Unsupported:
+        return lambda _v: False  # always ask jsonschema
+
+
+_TYPE_TESTS: dict[str, Check] = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
+class _Compiler:
+    def __init__(self, root: dict):
+        self.root = root
+        self.refs: dict[str, Check] = {}
+
+    def ref(self, ref: str) -> Check:
+        if ref not in self.refs:
+            holder: list[Check] = []
+            self.refs[ref] = lambda v: holder[0](v)  # allows recursion
+            target = self.root
+            for part in ref.lstrip("#/").split("/"):
+                target = target[part]
+            holder.append(self.compile(target))
+        return self.refs[ref]
+
+    def compile(self, s: Any) -> Check:
+        if s is True or s == {}:
+            return lambda v: True
+        if s is False:
+            return lambda v: False
+        checks: list[Check] = []
+        for key, val in s.items():
+            if key in _ANNOTATIONS:
+                continue
+            checks.append(self.keyword(key, val, s))
+        if len(checks) == 1:
+            return checks[0]
+        return lambda v: all(c(v) for c in checks)
+
+    def keyword(self, key: str, val: Any, s: dict) -> Check:
+        if key == "$ref":
+            return self.ref(val)
+        if key == "type":
+            tests = [_TYPE_TESTS[t] for t in (val if isinstance(val, list) else [val])]
+            return lambda v: any(t(v) for t in tests)
+        if key == "properties":
+            props = {k: self.compile(sub) for k, sub in val.items()}
+            return lambda v: not isinstance(v, dict) or all(props[k](v[k]) for k in props if k in v)
+        if key == "additionalProperties":
+            known = set(s.get("properties", {}))
+            extra = self.compile(val)
+            return lambda v: not isinstance(v, dict) or all(extra(x) for k, x in v.items() if k not in known)
+        if key == "required":
+            return lambda v: not isinstance(v, dict) or all(k in v for k in val)
+        if key == "propertyNames":
+            name = self.compile(val)
+            return lambda v: not isinstance(v, dict) or all(name(k) for k in v)
+        if key in ("minProperties", "minItems", "minLength", "maxLength", "maxItems"):
+            types = {"minProperties": dict, "minItems": list, "maxItems": list, "minLength": str, "maxLength": str}[key]
+            if key.startswith("min"):
+                return lambda v: not isinstance(v, types) or len(v) >= val
+            return lambda v: not isinstance(v, types) or len(v) <= val
+        if key == "items":
+            item = self.compile(val)
+            return lambda v: not isinstance(v, list) or all(item(x) for x in v)
+        if key == "enum":
+            return lambda v: any(v == e and type(v) is type(e) for e in val)
+        if key == "const":
+            return lambda v: v == val and type(v) is type(val)
+        if key == "pattern":
+            rx = re.compile(val)
+            return lambda v: not isinstance(v, str) or rx.search(v) is not None
+        if key in ("minimum", "maximum"):
+            ge = key == "minimum"
+            return lambda v: not _TYPE_TESTS["number"](v) or (v >= val if ge else v <= val)
+        if key in ("anyOf", "oneOf", "allOf"):
+            subs = [self.compile(x) for x in val]
+            if key == "allOf":
+                return lambda v: all(c(v) for c in subs)
+            if key == "anyOf":
+                return lambda v: any(c(v) for c in subs)
+            return lambda v: sum(1 for c in subs if c(v)) == 1
+        raise _Unsupported(key)

@@ -1,0 +1,253 @@
+"""Checks the JSON Schema cannot express: names, the task graph, quantities, functions and their args.
+
+Runs on the plain spec data after the schema check, defensively (the data may also have schema
+errors), and adds every problem to the collector at its position. Functions are resolved with
+`functions.resolve`, which reads source files with `ast` and never imports them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from . import dag, functions
+from .errors import Errors
+from .load import Document
+
+DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+CPU = re.compile(r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)m?$")
+ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+NAME_LIMITS = {"CronWorkflow": 52}
+
+
+def _hint_close(name: str, options: list[str], what: str = "") -> str | None:
+    close = difflib.get_close_matches(name, options, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    if options and len(options) <= 12:
+        return f"known {what or 'names'}: " + ", ".join(options)
+    return None
+
+
+def check(doc: Document, errors: Errors, search_path: list[str]) -> dict[str, functions.Function]:
+    """Semantic checks; returns the resolved functions by task name (for the compiler)."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    _check_names(doc, data, errors)
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+    _check_graph(doc, data, tasks, errors)
+    resolved: dict[str, functions.Function] = {}
+    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
+    _check_task_fields(doc, ("defaults",), defaults, errors)
+    volume_sizes: dict[str, tuple[str, tuple]] = {}
+    for name, task in tasks.items():
+        if not isinstance(task, dict):
+            continue
+        base = ("tasks", name)
+        _check_task_fields(doc, base, task, errors)
+        _check_refs(doc, name, task, tasks, params, errors)
+        _check_volumes(doc, name, task, volume_sizes, errors)
+        ref = task.get("function")
+        if isinstance(ref, str):
+            fn, problems = functions.resolve(ref, search_path)
+            for p in problems:
+                msg = p.message + (f" ({p.file}:{p.line}:{p.col})" if p.file and p.line else "")
+                doc.error(errors, base + ("function",), msg, p.hint)
+            if fn is not None:
+                resolved[name] = fn
+                _check_args(doc, name, task, fn, errors)
+        elif ref is None:
+            if task.get("command") is None:
+                doc.error(errors, base, f"task '{name}' needs a 'function' (or 'command' for a container task)",
+                          "e.g. function: mypkg.steps:train", key=True)
+            elif isinstance(task.get("args"), dict):
+                doc.error(errors, base + ("args",), f"task '{name}' is a container task: its args must be a list")
+        if isinstance(ref, str) and task.get("command") is not None:
+            doc.error(errors, base + ("command",), f"task '{name}' has both 'function' and 'command'",
+                      "a task runs either a Python function or a container command", key=True)
+    return resolved
+
+
+def _check_names(doc: Document, data: dict, errors: Errors) -> None:
+    kind = data.get("kind", "Workflow")
+    name, gen = data.get("name"), data.get("generate_name")
+    limit = NAME_LIMITS.get(kind, 63)
+    if isinstance(name, str):
+        if len(name) > limit:
+            doc.error(errors, ("name",), f"name '{name}' is {len(name)} characters; a {kind} name has at most {limit}")
+        elif not DNS1123.match(name):
+            doc.error(errors, ("name",), f"name '{name}' is not a valid Kubernetes name",
+                      "use lowercase letters, digits and '-', starting and ending with a letter or digit")
+    if isinstance(gen, str):
+        if kind != "Workflow":
+            doc.error(errors, ("generate_name",), f"generate_name is for Workflows; a {kind} needs a fixed 'name'", key=True)
+        elif len(gen) > 58 or not DNS1123.match(gen.rstrip("-") or "-"):
+            doc.error(errors, ("generate_name",), f"generate_name '{gen}' is not a valid name prefix",
+                      "lowercase letters, digits and '-', at most 58 characters (5 are added)")
+    if name is None and gen is None:
+        want = "'name' or 'generate_name'" if kind == "Workflow" else "'name'"
+        doc.error(errors, (), f"the spec needs {want}", "e.g. name: my-pipeline")
+    if name is not None and gen is not None:
+        doc.error(errors, ("generate_name",), "give either 'name' or 'generate_name', not both", key=True)
+    if kind == "ClusterWorkflowTemplate" and "namespace" in data:
+        doc.error(errors, ("namespace",), "a ClusterWorkflowTemplate is cluster-scoped and has no namespace", key=True)
+    ns = data.get("namespace")
+    if isinstance(ns, str) and (len(ns) > 63 or not re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", ns)):
+        doc.error(errors, ("namespace",), f"namespace '{ns}' is not a valid Kubernetes namespace")
+    cron_only = [k for k in ("schedule", "timezone", "concurrency_policy") if k in data]
+    if kind == "CronWorkflow" and "schedule" not in data:
+        doc.error(errors, (), "a CronWorkflow needs a 'schedule'", "e.g. schedule: '0 3 * * *'")
+    elif kind != "CronWorkflow":
+        for k in cron_only:
+            doc.error(errors, (k,), f"'{k}' only applies to kind: CronWorkflow", key=True)
+    sched = data.get("schedule")
+    for i, s in enumerate([sched] if isinstance(sched, str) else sched if isinstance(sched, list) else []):
+        if isinstance(s, str) and not (s.startswith("@") or len(s.split()) in (5, 6)):
+            doc.error(errors, ("schedule",) + ((i,) if isinstance(sched, list) else ()),
+                      f"'{s}' is not a cron schedule", "five fields: minute hour day-of-month month day-of-week")
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    seen: dict[str, str] = {}
+    for t in tasks:
+        if not isinstance(t, str):
+            continue
+        a = dag.argo_name(t)
+        if a in seen:
+            doc.error(errors, ("tasks", t), f"task names '{seen[a]}' and '{t}' are the same in Argo ('{a}')",
+                      "'_' becomes '-' in Argo names; rename one of them", key=True)
+        seen.setdefault(a, t)
+
+
+def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors) -> None:
+    g = dag.build_graph(data)
+    names = list(tasks)
+    for path, message, offset in g.bad_edges:
+        doc.error(errors, path, message, "write edges as 'A >> B', 'A >> [B, C] >> D'", offset=offset)
+    for d in g.deps:
+        for ref in (d.src, d.dst) if d.path[0] == "edges" else (d.src,):
+            if ref not in tasks:
+                off = d.offset if d.path[0] == "edges" and ref == d.dst else None
+                if d.path[0] == "edges" and ref == d.src:
+                    off = doc_offset(data, d.path, ref)
+                doc.error(errors, d.path, f"unknown task '{ref}'", _hint_close(ref, names, "tasks"), offset=off)
+        if d.src == d.dst:
+            doc.error(errors, d.path, f"task '{d.src}' depends on itself")
+    cycle = dag.find_cycle(g)
+    if cycle:
+        first = next(d for d in g.deps if d.src == cycle[-2] and d.dst == cycle[-1])
+        doc.error(errors, first.path, "dependency cycle: " + " >> ".join(cycle),
+                  "remove one of these edges", offset=first.offset if first.path[0] == "edges" else None)
+
+
+def doc_offset(data: dict, path: tuple, name: str) -> int | None:
+    text = data.get(path[0])[path[1]]
+    m = re.search(r"(?<![-_A-Za-z0-9])" + re.escape(name) + r"(?![-_A-Za-z0-9])", text)
+    return m.start() if m else None
+
+
+def _check_task_fields(doc: Document, base: tuple, task: dict, errors: Errors) -> None:
+    res = task.get("resources")
+    if isinstance(res, dict):
+        cpu = res.get("cpu")
+        if isinstance(cpu, str) and not CPU.match(cpu):
+            doc.error(errors, base + ("resources", "cpu"), f"cpu '{cpu}' is not a valid CPU quantity",
+                      "use a number of cores (2, 0.5) or millicores (500m)")
+        if isinstance(cpu, (int, float)) and not isinstance(cpu, bool) and cpu <= 0:
+            doc.error(errors, base + ("resources", "cpu"), f"cpu must be more than 0; got {cpu}")
+        lim = res.get("limits")
+        if isinstance(lim, dict) and isinstance(lim.get("cpu"), str) and not CPU.match(lim["cpu"]):
+            doc.error(errors, base + ("resources", "limits", "cpu"), f"cpu '{lim['cpu']}' is not a valid CPU quantity")
+        if res.get("gpu_type") is not None and not res.get("gpu"):
+            doc.error(errors, base + ("resources", "gpu_type"), "gpu_type is set but gpu is not", "add gpu: 1", key=True)
+    env = task.get("env")
+    for k in env if isinstance(env, dict) else {}:
+        if not ENV_NAME.match(str(k)) or str(k).startswith("HERASPEC_"):
+            doc.error(errors, base + ("env", k), f"'{k}' is not a valid environment variable name"
+                      + (" (HERASPEC_ is reserved)" if str(k).startswith("HERASPEC_") else ""), key=True)
+
+
+def _check_volumes(doc: Document, name: str, task: dict, sizes: dict, errors: Errors) -> None:
+    res = task.get("resources")
+    if not isinstance(res, dict):
+        return
+    vols = []
+    if isinstance(res.get("volume"), dict):
+        vols.append((("tasks", name, "resources", "volume"), res["volume"]))
+    for i, v in enumerate(res.get("volumes") if isinstance(res.get("volumes"), list) else []):
+        if isinstance(v, dict):
+            vols.append((("tasks", name, "resources", "volumes", i), v))
+    mounts: dict[str, tuple] = {}
+    for path, v in vols:
+        if ("size" in v) == ("claim" in v):
+            doc.error(errors, path, "a volume needs either 'size' (a new volume) or 'claim' (an existing one)")
+            continue
+        mp = v.get("mount_path")
+        if isinstance(mp, str):
+            if not mp.startswith("/"):
+                doc.error(errors, path + ("mount_path",), f"mount_path '{mp}' must be an absolute path")
+            if mp in mounts:
+                doc.error(errors, path + ("mount_path",), f"two volumes are mounted at '{mp}'")
+            mounts[mp] = path
+        vname = v.get("name") or v.get("claim") or f"{dag.argo_name(name)}-vol"
+        if isinstance(vname, str) and not DNS1123.match(vname):
+            doc.error(errors, path + ("name",), f"volume name '{vname}' is not a valid Kubernetes name")
+        if "size" in v and isinstance(vname, str):
+            prev = sizes.setdefault(vname, (v["size"], path))
+            if prev[0] != v["size"]:
+                doc.error(errors, path + ("size",), f"volume '{vname}' is {prev[0]} elsewhere and {v['size']} here",
+                          "tasks sharing a volume must agree on its size")
+
+
+def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict, errors: Errors) -> None:
+    base = ("tasks", name)
+    fe = task.get("foreach")
+    args = task.get("args")
+    uses_item = False
+    for kind, target, path in dag.refs_in(args, base + ("args",)):
+        if kind == "param" and target not in params:
+            doc.error(errors, path + ("param",), f"unknown parameter '{target}'", _hint_close(str(target), list(params), "parameters"))
+        if kind == "item":
+            uses_item = True
+            if fe is None:
+                doc.error(errors, path, f"task '{name}' uses {{item}} but has no 'foreach'", "add foreach: [...]")
+    if isinstance(fe, dict) and "param" in fe and fe["param"] not in params:
+        doc.error(errors, base + ("foreach", "param"), f"unknown parameter '{fe['param']}'",
+                  _hint_close(str(fe["param"]), list(params), "parameters"))
+    if fe is not None and not uses_item:
+        doc.error(errors, base + ("foreach",), f"task '{name}' fans out with 'foreach' but no argument uses the item",
+                  "pass it with {item: true} (or {item: KEY} for a field of a mapping item)", key=True)
+    if fe is not None and isinstance(args, list) and task.get("function") is not None:
+        doc.error(errors, base + ("foreach",), "use either 'foreach' or a list of argument sets in 'args', not both", key=True)
+
+
+def _check_args(doc: Document, name: str, task: dict, fn: functions.Function, errors: Errors) -> None:
+    base = ("tasks", name, "args")
+    args = task.get("args")
+    sets: list[tuple[tuple, Any]]
+    if args is None:
+        sets = [(base, {})]
+    elif isinstance(args, dict):
+        sets = [(base, args)]
+    elif isinstance(args, list):
+        sets = [(base + (i,), a) for i, a in enumerate(args)]
+        for path, a in sets:
+            if not isinstance(a, dict):
+                doc.error(errors, path, f"task '{name}' calls a function: each argument set must be a mapping")
+        if not args:
+            doc.error(errors, base, "an empty list of argument sets runs nothing")
+    else:
+        return
+    known = [p.name for p in fn.params]
+    for path, a in sets:
+        if not isinstance(a, dict):
+            continue
+        for k in a:
+            if k not in known:
+                doc.error(errors, path + (k,), f"{fn.name}() has no parameter '{k}'",
+                          _hint_close(str(k), known, "parameters"), key=True)
+        missing = [p.name for p in fn.params if p.required and p.name not in a]
+        if missing:
+            where = path if task.get("args") is not None else ("tasks", name)
+            doc.error(errors, where, f"{fn.name}() is missing argument{'s' if len(missing) > 1 else ''} "
+                      + ", ".join(f"'{m}'" for m in missing), f"{fn.name} is defined at {fn.file}:{fn.line}",
+                      key=task.get("args") is None)

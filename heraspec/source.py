@@ -1,0 +1,266 @@
+"""Positions: a data path such as ("tasks", "B", "resources", "cpu") -> 1-based (line, col).
+
+YAML keeps libyaml's node tree and walks it only when an error needs a position. TOML parsers give
+no positions for values, so a small scanner reads the (already valid) TOML text once, on demand,
+and records where every key and value starts. A path that cannot be found falls back to its
+nearest ancestor, so every error still points somewhere useful.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class Positions(Protocol):
+    def find(self, path: tuple, *, key: bool = False) -> tuple[int, int]: ...
+
+    def find_in_string(self, path: tuple, offset: int) -> tuple[int, int]: ...
+
+
+class YamlPositions:
+    def __init__(self, root: Any, node_key: dict[int, Any]):
+        self.root = root
+        self.node_key = node_key
+
+    def find(self, path: tuple, *, key: bool = False) -> tuple[int, int]:
+        node, key_node = self.root, None
+        for seg in path:
+            found = self._child(node, seg)
+            if found is None:
+                key_node = None
+                break
+            key_node, node = found
+        mark = (key_node if key and key_node is not None else node).start_mark
+        return mark.line + 1, mark.column + 1
+
+    def find_in_string(self, path: tuple, offset: int) -> tuple[int, int]:
+        """Position of a character inside a one-line string value (for edges, depends)."""
+        line, col = self.find(path)
+        node = self.root
+        for seg in path:
+            found = self._child(node, seg)
+            if found is None:
+                return line, col
+            node = found[1]
+        if node.id != "scalar" or node.start_mark.line != node.end_mark.line:
+            return line, col
+        return line, col + offset + (1 if node.style in ("'", '"') else 0)
+
+    def _child(self, node: Any, seg: Any):
+        if node.id == "mapping":
+            merges = []
+            for k, v in node.value:
+                if k.tag.endswith(":merge"):
+                    merges.append(v)
+                elif self.node_key.get(id(k), k.value) == seg:
+                    return k, v
+            for m in merges:  # a key that came in through `<<: *anchor`
+                for src in (m.value if m.id == "sequence" else [m]):
+                    found = self._child(src, seg)
+                    if found:
+                        return found
+        elif node.id == "sequence" and isinstance(seg, int) and 0 <= seg < len(node.value):
+            return None, node.value[seg]
+        return None
+
+
+class TomlPositions:
+    def find_in_string(self, path: tuple, offset: int) -> tuple[int, int]:
+        line, col = self.find(path)
+        text_line = self.text.split("\n")[line - 1] if line - 1 < self.text.count("\n") + 1 else ""
+        quote = text_line[col - 1:col]
+        if quote in ("'", '"') and not text_line[col - 1:].startswith(quote * 3):
+            return line, col + 1 + offset
+        return line, col
+
+    def __init__(self, text: str):
+        self.text = text
+        self._table: dict[tuple, tuple[tuple[int, int], tuple[int, int]]] | None = None
+
+    def find(self, path: tuple, *, key: bool = False) -> tuple[int, int]:
+        if self._table is None:
+            self._table = _TomlScanner(self.text).scan()
+        p = tuple(path)
+        while p:
+            hit = self._table.get(p)
+            if hit:
+                return hit[0] if key else hit[1]
+            p = p[:-1]
+        return 1, 1
+
+
+_BARE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+class _TomlScanner:
+    """Records (key position, value position) for every path in a valid TOML document."""
+
+    def __init__(self, text: str):
+        self.s = text
+        self.i = 0
+        self.out: dict[tuple, tuple[tuple[int, int], tuple[int, int]]] = {}
+        self.aot: dict[tuple, int] = {}  # array-of-tables path -> last index
+        # line starts for index -> (line, col)
+        self.starts = [0]
+        for n, ch in enumerate(text):
+            if ch == "\n":
+                self.starts.append(n + 1)
+
+    def at(self, i: int) -> tuple[int, int]:
+        lo, hi = 0, len(self.starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.starts[mid] <= i:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo + 1, i - self.starts[lo] + 1
+
+    def record(self, path: tuple, kpos: int, vpos: int) -> None:
+        self.out.setdefault(path, (self.at(kpos), self.at(vpos)))
+
+    def scan(self) -> dict:
+        table: tuple = ()
+        s = self.s
+        while True:
+            self.skip_ws(newlines=True)
+            if self.i >= len(s):
+                return self.out
+            c = s[self.i]
+            if c == "[":
+                table = self.header()
+            else:
+                self.keyval(table)
+
+    def skip_ws(self, newlines: bool) -> None:
+        s = self.s
+        while self.i < len(s):
+            c = s[self.i]
+            if c in " \t" or (newlines and c in "\r\n"):
+                self.i += 1
+            elif c == "#":
+                while self.i < len(s) and s[self.i] != "\n":
+                    self.i += 1
+            else:
+                return
+
+    def header(self) -> tuple:
+        start = self.i
+        aot = self.s.startswith("[[", self.i)
+        self.i += 2 if aot else 1
+        keys = self.dotted_key()[0]
+        self.skip_ws(newlines=False)
+        self.i += 2 if aot else 1
+        path = tuple(keys)
+        if aot:
+            idx = self.aot.get(path, -1) + 1
+            self.aot[path] = idx
+            path = path + (idx,)
+        for n in range(1, len(path) + 1):
+            self.record(path[:n], start, start)
+        return path
+
+    def dotted_key(self) -> tuple[list[str], int]:
+        keys, first = [], None
+        while True:
+            self.skip_ws(newlines=False)
+            if first is None:
+                first = self.i
+            keys.append(self.simple_key())
+            self.skip_ws(newlines=False)
+            if self.i < len(self.s) and self.s[self.i] == ".":
+                self.i += 1
+                continue
+            return keys, first
+
+    def simple_key(self) -> str:
+        s = self.s
+        if s[self.i] in "\"'":
+            return self.string()
+        start = self.i
+        while self.i < len(s) and s[self.i] in _BARE:
+            self.i += 1
+        return s[start:self.i]
+
+    def keyval(self, table: tuple) -> None:
+        keys, kstart = self.dotted_key()
+        self.skip_ws(newlines=False)
+        self.i += 1  # '='
+        self.skip_ws(newlines=False)
+        path = table + tuple(keys)
+        for n in range(len(table) + 1, len(path)):
+            self.record(path[:n], kstart, kstart)
+        self.value(path, kstart)
+
+    def value(self, path: tuple, kstart: int) -> None:
+        s = self.s
+        self.record(path, kstart, self.i)
+        c = s[self.i]
+        if c in "\"'":
+            self.string()
+        elif c == "[":
+            self.i += 1
+            n = 0
+            while True:
+                self.skip_ws(newlines=True)
+                if s[self.i] == "]":
+                    self.i += 1
+                    return
+                self.value(path + (n,), self.i)
+                n += 1
+                self.skip_ws(newlines=True)
+                if s[self.i] == ",":
+                    self.i += 1
+        elif c == "{":
+            self.i += 1
+            while True:
+                self.skip_ws(newlines=False)
+                if s[self.i] == "}":
+                    self.i += 1
+                    return
+                keys, ks = self.dotted_key()
+                self.skip_ws(newlines=False)
+                self.i += 1  # '='
+                self.skip_ws(newlines=False)
+                for n in range(len(path) + 1, len(path) + len(keys)):
+                    self.record((path + tuple(keys))[:n], ks, ks)
+                self.value(path + tuple(keys), ks)
+                self.skip_ws(newlines=False)
+                if s[self.i] == ",":
+                    self.i += 1
+        else:  # number, bool, date: up to a delimiter
+            while self.i < len(s) and s[self.i] not in ",]}\n#":
+                self.i += 1
+
+    def string(self) -> str:
+        s, q = self.s, self.s[self.i]
+        if s.startswith(q * 3, self.i):
+            end = s.find(q * 3, self.i + 3)
+            while end != -1 and q == '"' and _escaped(s, end):
+                end = s.find(q * 3, end + 1)
+            end = len(s) if end == -1 else end
+            while end + 3 < len(s) and s[end + 3] == q:  # up to two quotes may end the content
+                end += 1
+            text = s[self.i + 3:end]
+            self.i = end + 3
+            return text
+        j = self.i + 1
+        while j < len(s) and s[j] != q:
+            j += 2 if (q == '"' and s[j] == "\\") else 1
+        text = s[self.i + 1:j]
+        self.i = j + 1
+        if q == '"':
+            try:
+                import json
+
+                text = json.loads('"' + text + '"')
+            except ValueError:
+                pass
+        return text
+
+
+def _escaped(s: str, i: int) -> bool:
+    n = 0
+    while i - n - 1 >= 0 and s[i - n - 1] == "\\":
+        n += 1
+    return n % 2 == 1

@@ -1,0 +1,54 @@
+"""The committed JSON Schema is generated from the pydantic models and is editor-friendly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from jsonschema import Draft7Validator
+
+from heraspec.model import json_schema
+
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "heraspec.schema.json"
+
+
+def test_committed_schema_matches_the_models():
+    generated = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == generated, (
+        "schemas/heraspec.schema.json drifted from heraspec/model.py: "
+        "run `python -m heraspec.model > schemas/heraspec.schema.json`")
+
+
+def test_schema_is_valid_draft7():
+    Draft7Validator.check_schema(json.loads(SCHEMA_FILE.read_text()))
+
+
+def _properties(node, path=()):
+    if isinstance(node, dict):
+        for name, sub in node.get("properties", {}).items():
+            yield path + (name,), sub
+        for k, v in node.items():
+            yield from _properties(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _properties(v, path + (i,))
+
+
+def test_every_property_has_a_description_and_unknown_keys_are_refused():
+    schema = json.loads(SCHEMA_FILE.read_text())
+    undocumented = [".".join(map(str, p)) for p, sub in _properties(schema) if "description" not in sub]
+    assert undocumented == []
+    objects = [schema] + list(schema["definitions"].values())
+    open_objects = [o.get("title", "?") for o in objects if "properties" in o and o.get("additionalProperties") is not False]
+    assert open_objects == []
+
+
+def test_task_keys_named_by_the_contract_exist():
+    schema = json.loads(SCHEMA_FILE.read_text())
+    assert {"kind", "name", "generate_name", "namespace", "image", "parameters", "defaults", "tasks", "edges"} <= set(schema["properties"])
+    task = schema["definitions"]["Task"]["properties"]
+    assert {"function", "args", "resources", "after"} <= set(task)
+    res = schema["definitions"]["Resources"]["properties"]
+    assert {"cpu", "memory", "gpu", "volume"} <= set(res)
+    assert {"size", "mount_path"} <= set(schema["definitions"]["Volume"]["properties"])
+    assert schema["definitions"]["FromRef"]["properties"].keys() == {"from"}
