@@ -1,0 +1,420 @@
+"""A small Argo Server REST client over httpx, following the argo CLI's connection conventions.
+
+    HeraspecError
+    ├── UsageError     bad connection options (no server, unreadable token file or CA bundle)
+    └── ArgoError      the server said no (status + gRPC code + Argo's message), or could not be
+                       reached (status None); `transient` marks what a retry may fix
+
+Only the apply stage imports this module; httpx is imported when a client is built, so
+`heraspec validate` never pays for it. The bearer token is a secret: it is kept out of every
+repr, log line and error text, including messages the server echoes back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping
+
+from .errors import HeraspecError, UsageError
+
+DEFAULT_NAMESPACE = "argo"
+TRANSIENT_STATUS = frozenset({502, 503, 504})
+GRPC_CODES = {
+    1: "Canceled", 2: "Unknown", 3: "InvalidArgument", 4: "DeadlineExceeded", 5: "NotFound",
+    6: "AlreadyExists", 7: "PermissionDenied", 8: "ResourceExhausted", 9: "FailedPrecondition",
+    10: "Aborted", 12: "Unimplemented", 13: "Internal", 14: "Unavailable", 16: "Unauthenticated",
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # Workflow, ...
+    collection: str  # URL segment after /api/v1/
+    body_key: str  # field of the create/update/lint request holding the object
+    namespaced: bool = True
+    updatable: bool = True  # Workflows have no PUT: each create is a new run
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("Workflow", "workflows", "workflow", updatable=False),
+        Kind("WorkflowTemplate", "workflow-templates", "template"),
+        Kind("ClusterWorkflowTemplate", "cluster-workflow-templates", "template", namespaced=False),
+        Kind("CronWorkflow", "cron-workflows", "cronWorkflow"),
+    )
+}
+
+
+def collection_path(kind: Kind, namespace: str | None) -> str:
+    return f"/api/v1/{kind.collection}" + (f"/{namespace}" if kind.namespaced else "")
+
+
+def item_path(kind: Kind, namespace: str | None, name: str) -> str:
+    return f"{collection_path(kind, namespace)}/{name}"
+
+
+class ArgoError(HeraspecError):
+    """A failed Argo Server call. `status` is None when no HTTP response arrived."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None,
+                 transient: bool = False):
+        self.message = message
+        self.status = status
+        self.code = code
+        self.transient = transient
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        if self.status is None or f"HTTP {self.status}" in self.message:
+            return self.message
+        tag = f"HTTP {self.status}"
+        if self.code in GRPC_CODES:
+            tag += f" {GRPC_CODES[self.code]}"
+        return f"{self.message} [{tag}]"
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+    @property
+    def already_exists(self) -> bool:
+        return self.status == 409 and self.code == 6
+
+    @property
+    def conflict(self) -> bool:
+        return self.status == 409 and not self.already_exists
+
+
+def _env_flag(value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    return value.strip().lower() not in ("false", "0", "no", "off")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and how to reach the Argo Server; built by `Connection.resolve` from options and env."""
+
+    base_url: str
+    verify_tls: bool = True
+    ca_cert: str | None = None
+    # for manifests without metadata.namespace: namespace= / -n, else ARGO_NAMESPACE, else "argo"
+    default_namespace: str = DEFAULT_NAMESPACE
+    authorization: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        server: str | None = None,
+        secure: bool | None = None,
+        insecure_skip_verify: bool | None = None,
+        ca_cert: str | None = None,
+        base_href: str | None = None,
+        namespace: str | None = None,
+        token: str | None = None,
+        token_file: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> "Connection":
+        env = os.environ if env is None else env
+        server = server or env.get("ARGO_SERVER")
+        if not server:
+            raise UsageError("no Argo server given: set ARGO_SERVER=host:port or pass --server")
+        if secure is None:
+            secure = _env_flag(env.get("ARGO_SECURE"))
+        if "://" in server:  # a full URL: its scheme decides TLS
+            scheme, _, rest = server.partition("://")
+            if scheme not in ("http", "https"):
+                raise UsageError(f"unsupported scheme in Argo server {server!r}: use http or https")
+            secure, server = scheme == "https", rest
+        if secure is None:
+            secure = True
+        if insecure_skip_verify is None:
+            insecure_skip_verify = bool(_env_flag(env.get("ARGO_INSECURE_SKIP_VERIFY")))
+        host, _, path = server.partition("/")
+        href = base_href if base_href is not None else env.get("ARGO_BASE_HREF", "")
+        prefix = "/".join(p for p in (path.strip("/"), href.strip("/")) if p)
+        base_url = f"{'https' if secure else 'http'}://{host}" + (f"/{prefix}" if prefix else "")
+        if ca_cert and not os.path.isfile(ca_cert):
+            raise UsageError(f"CA bundle {ca_cert!r} is not a readable file")
+        return cls(
+            base_url=base_url,
+            verify_tls=not insecure_skip_verify,
+            ca_cert=ca_cert,
+            default_namespace=namespace or env.get("ARGO_NAMESPACE") or DEFAULT_NAMESPACE,
+            authorization=_authorization(token, token_file, env),
+        )
+
+    def namespace_for(self, manifest: Mapping[str, Any]) -> str:
+        return (manifest.get("metadata") or {}).get("namespace") or self.default_namespace
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Strings to scrub from any text we show: the header value and the bare token."""
+        if not self.authorization:
+            return ()
+        bare = self.authorization.partition(" ")[2] or self.authorization
+        return tuple(sorted({self.authorization, bare}, key=len, reverse=True))
+
+
+def _authorization(token: str | None, token_file: str | None, env: Mapping[str, str]) -> str | None:
+    if token is None and token_file:
+        try:
+            with open(token_file, encoding="utf-8") as f:
+                token = f.read()
+        except OSError as e:  # the message names the file, never its content
+            raise UsageError(f"cannot read token file {token_file!r}: {e.strerror}") from None
+    if token is None:
+        token = env.get("ARGO_TOKEN")
+    token = (token or "").strip()
+    if not token:
+        return None
+    # `argo auth token` prints "Bearer ..."; a bare token (kubectl create token) gets the scheme
+    value = token if token.split(" ", 1)[0] in ("Bearer", "Basic") else f"Bearer {token}"
+    if not value.isascii() or any(c in value for c in "\r\n\t") or not value.isprintable():
+        raise UsageError("the Argo token contains characters that cannot be sent in an HTTP header")
+    return value
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    for s in secrets:
+        if s:
+            text = text.replace(s, "***")
+    return text
+
+
+class ArgoClient:
+    """JSON calls to one Argo Server over one pooled httpx.Client (thread-safe; share it)."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        transport: Any = None,
+        retry_delay: float = 0.2,
+        max_tries: int = 4,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        log: Callable[[str], None] | None = None,
+        warn: Callable[[str], None] | None = None,
+    ):
+        import httpx
+
+        self.connection = connection
+        self.retry_delay = retry_delay
+        self.max_tries = max(1, max_tries)
+        self.connect_timeout = connect_timeout
+        self._log = log
+        verify: bool | ssl.SSLContext = True
+        if connection.base_url.startswith("https://"):
+            if not connection.verify_tls:
+                verify = False
+                (warn or _stderr)("warning: TLS certificate verification is disabled "
+                                  "(insecure skip verify); anyone on the path can read the token")
+            elif connection.ca_cert:
+                verify = ssl.create_default_context(cafile=connection.ca_cert)
+        headers = {"Accept": "application/json"}
+        if connection.authorization:
+            headers["Authorization"] = connection.authorization
+        self._http = httpx.Client(
+            base_url=connection.base_url,
+            verify=verify,
+            headers=headers,
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            transport=transport,
+            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+        )
+
+    def __repr__(self) -> str:
+        return f"ArgoClient({self.connection.base_url!r})"
+
+    def __enter__(self) -> "ArgoClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.connection.secrets)
+
+    def log(self, text: str) -> None:
+        if self._log:
+            self._log(self.redact(text))
+
+    def sleep_backoff(self, attempt: int) -> None:
+        time.sleep(self.retry_delay * (2**attempt))
+
+    # -- plain JSON calls ---------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, body: Any = None, params: Mapping[str, str] | None = None,
+                retry: bool | None = None) -> dict:
+        """One call; transient failures are retried with backoff only when `retry` (default: the
+        method is idempotent — GET, PUT with a resourceVersion, DELETE). POST is never retried
+        here: creating twice is not harmless, the caller decides (see apply's own-name check)."""
+        if retry is None:
+            retry = method in ("GET", "PUT", "DELETE")
+        tries = self.max_tries if retry else 1
+        for attempt in range(tries):
+            try:
+                return self._once(method, path, body, params)
+            except ArgoError as e:
+                if not (e.transient and attempt + 1 < tries):
+                    raise
+                self.log(f"argo: {method} {path}: {e}; retrying")
+                self.sleep_backoff(attempt)
+        raise AssertionError("unreachable")
+
+    def get(self, path: str, **kw: Any) -> dict:
+        return self.request("GET", path, **kw)
+
+    def _once(self, method: str, path: str, body: Any, params: Mapping[str, str] | None) -> dict:
+        import httpx
+
+        started = time.monotonic()
+        try:
+            resp = self._http.request(method, path, json=body, params=params)
+        except httpx.HTTPError as e:
+            self.log(f"argo: {method} {path} -> {type(e).__name__}")
+            raise self._transport_error(e) from None
+        self.log(f"argo: {method} {path} -> {resp.status_code} ({(time.monotonic() - started) * 1000:.0f} ms)")
+        if resp.status_code >= 400:
+            raise self._http_error(resp.status_code, resp.headers.get("content-type", ""), resp.text)
+        try:
+            data = resp.json() if resp.content else {}
+        except ValueError:
+            raise ArgoError(f"the Argo server answered HTTP {resp.status_code} with a body that is not "
+                            f"JSON: {self._snippet(resp.text)}", status=resp.status_code) from None
+        return data if isinstance(data, dict) else {"result": data}
+
+    # -- newline-delimited JSON streams (watch, logs) -----------------------------------------
+
+    def stream(self, path: str, params: Mapping[str, str], *, read_timeout: float | None) -> Iterator[dict]:
+        """Yield each `result` of a grpc-gateway stream. A break raises ArgoError(transient=True);
+        an `error` line raises it with Argo's message. Closing the generator closes the socket."""
+        import httpx
+
+        timeout = httpx.Timeout(read_timeout, connect=self.connect_timeout)
+        try:
+            with self._http.stream("GET", path, params=params, timeout=timeout) as resp:
+                self.log(f"argo: GET {path} (stream) -> {resp.status_code}")
+                if resp.status_code >= 400:
+                    resp.read()
+                    raise self._http_error(resp.status_code, resp.headers.get("content-type", ""), resp.text)
+                for line in resp.iter_lines():
+                    if not line.strip():
+                        continue
+                    try:
+                        item = json.loads(line)
+                    except ValueError:
+                        raise ArgoError(f"unreadable line in the stream from {path}: {self._snippet(line)}",
+                                        transient=True) from None
+                    if isinstance(item, dict) and item.get("error"):
+                        err = item["error"]
+                        raise ArgoError(self.redact(str(err.get("message", err))), status=err.get("http_code"),
+                                        code=err.get("grpc_code"))
+                    if isinstance(item, dict) and isinstance(item.get("result"), dict):
+                        yield item["result"]
+        except httpx.HTTPError as e:
+            raise self._transport_error(e, during="stream from " + path) from None
+
+    # -- error shaping ------------------------------------------------------------------------
+
+    def _snippet(self, text: str, limit: int = 200) -> str:
+        text = " ".join(text.split())
+        return repr(self.redact(text[:limit] + ("..." if len(text) > limit else "")))
+
+    def _http_error(self, status: int, content_type: str, text: str) -> ArgoError:
+        transient = status in TRANSIENT_STATUS
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and ("message" in data or "code" in data):
+            code = data.get("code") if isinstance(data.get("code"), int) else None
+            message = str(data.get("message") or data.get("error") or GRPC_CODES.get(code or 2, "error"))
+            return ArgoError(self.redact(message), status=status, code=code, transient=transient)
+        kind = (content_type.split(";")[0] or "no content type") if text.strip() else "empty"
+        detail = f" ({kind} body: {self._snippet(text)})" if text.strip() else " (empty body)"
+        hint = "; is ARGO_SERVER / ARGO_BASE_HREF pointing at the Argo Server?" if status in (404, 405) else ""
+        return ArgoError(f"HTTP {status} from the Argo server without an Argo error message{detail}{hint}",
+                         status=status, transient=transient)
+
+    def _transport_error(self, exc: Exception, during: str = "") -> ArgoError:
+        import httpx
+
+        url = self.connection.base_url
+        detail = self.redact(str(exc) or type(exc).__name__)
+        hint = ""
+        if isinstance(exc, httpx.ConnectError) and ("SSL" in detail or "certificate" in detail.lower()):
+            hint = ("; TLS failed: for a self-signed certificate pass --ca-cert or set "
+                    "ARGO_INSECURE_SKIP_VERIFY=true, for a plain-HTTP server set ARGO_SECURE=false")
+        elif isinstance(exc, httpx.ConnectError):
+            hint = "; is the server running (kubectl -n argo port-forward svc/argo-server 2746:2746)?"
+        what = f"{during} failed" if during else f"cannot reach the Argo server at {url}"
+        transient = isinstance(exc, (httpx.TransportError,)) and not hint.startswith("; TLS")
+        return ArgoError(f"{what} ({type(exc).__name__}: {detail}){hint}", transient=transient)
+
+
+def _stderr(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+# -- following a Workflow -----------------------------------------------------------------------
+
+DONE_PHASES = frozenset({"Succeeded", "Failed", "Error"})
+
+
+def workflow_done(obj: Mapping[str, Any]) -> bool:
+    return (obj.get("status") or {}).get("phase") in DONE_PHASES
+
+
+def follow_workflow(client: ArgoClient, namespace: str, name: str, *, poll_interval: float = 2.0,
+                    watch_timeout: float = 300.0, note: Callable[[str], None] | None = None) -> Iterator[dict]:
+    """Yield the Workflow each time it changes, until it is done. Uses the watch stream; if that
+    breaks, reconnects once, then polls GET (itself retried) every `poll_interval` seconds."""
+    params = {"listOptions.fieldSelector": f"metadata.name={name}"}
+    for attempt in range(2):
+        deleted = False
+        try:
+            for event in client.stream(f"/api/v1/workflow-events/{namespace}", params, read_timeout=watch_timeout):
+                obj = event.get("object")
+                if event.get("type") == "DELETED":
+                    deleted = True
+                    break
+                if isinstance(obj, dict):
+                    yield obj
+                    if workflow_done(obj):
+                        return
+            reason = "the watch stream ended"
+        except ArgoError as e:
+            if e.status in (401, 403):  # polling would be refused as well
+                raise
+            reason = f"the watch stream broke ({e})"
+        if deleted:
+            raise ArgoError(f"workflow {namespace}/{name} was deleted while waiting")
+        if note:
+            note(f"{reason}; " + ("reconnecting" if attempt == 0 else "polling instead"))
+    path = item_path(KINDS["Workflow"], namespace, name)
+    while True:
+        obj = client.get(path)
+        yield obj
+        if workflow_done(obj):
+            return
+        time.sleep(poll_interval)
+
+
+def stream_logs(client: ArgoClient, namespace: str, name: str, *, read_timeout: float = 300.0,
+                container: str = "main") -> Iterator[tuple[str, str]]:
+    """(podName, line) pairs of the Workflow's `main` containers, following until the run ends."""
+    params = {"logOptions.container": container, "logOptions.follow": "true"}
+    for entry in client.stream(f"/api/v1/workflows/{namespace}/{name}/log", params, read_timeout=read_timeout):
+        yield str(entry.get("podName", "")), str(entry.get("content", ""))
