@@ -11,13 +11,18 @@ import json
 from typing import Any, Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import Annotated
 
 TASK_NAME = r"^[a-zA-Z0-9][-_a-zA-Z0-9]*$"
 FUNCTION_REF = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
 DURATION = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"
 QUANTITY = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
 
+CPU = r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)m?$"
+
 Scalar = Union[str, int, float, bool]
+Duration = Union[Annotated[str, Field(pattern=DURATION)], Annotated[int, Field(ge=0)]]
+Cpu = Union[Annotated[float, Field(gt=0)], Annotated[str, Field(pattern=CPU)]]
 
 
 def _x(**extra: Any) -> dict:
@@ -42,23 +47,28 @@ class FromRef(_Strict):
 class ParamRef(_Strict):
     """A workflow parameter (from `parameters`, overridable with `-p NAME=VALUE`)."""
 
-    param: str = Field(description="Name of a workflow parameter declared under `parameters`.")
+    param: str = Field(description="Name of a workflow parameter declared under `parameters`.", **_x(examples=["n_points"]))
 
 
 class ItemRef(_Strict):
     """The current item of a `foreach` fan-out."""
 
-    item: Union[bool, str] = Field(description="`true` for the whole item, or a key name to take one field of a mapping item.")
+    item: Union[bool, str] = Field(description="`true` for the whole item, or a key name to take one field of a mapping item.",
+                                   **_x(examples=[True, "path"]))
 
 
 class SecretRef(_Strict):
-    secret: str = Field(description="Name of a Kubernetes Secret.")
-    key: str = Field(description="Key inside the Secret.")
+    """The value of one key of a Kubernetes Secret (Argo `valueFrom.secretKeyRef`)."""
+
+    secret: str = Field(description="Name of a Kubernetes Secret in the workflow's namespace.", **_x(examples=["api-credentials"]))
+    key: str = Field(description="Key inside the Secret.", **_x(examples=["token"]))
 
 
 class ConfigMapRef(_Strict):
-    config_map: str = Field(description="Name of a Kubernetes ConfigMap.")
-    key: str = Field(description="Key inside the ConfigMap.")
+    """The value of one key of a Kubernetes ConfigMap (Argo `valueFrom.configMapKeyRef`)."""
+
+    config_map: str = Field(description="Name of a Kubernetes ConfigMap in the workflow's namespace.", **_x(examples=["settings"]))
+    key: str = Field(description="Key inside the ConfigMap.", **_x(examples=["log_level"]))
 
 
 EnvValue = Union[Scalar, SecretRef, ConfigMapRef]
@@ -68,55 +78,85 @@ EnvValue = Union[Scalar, SecretRef, ConfigMapRef]
 
 
 class Backoff(_Strict):
-    duration: Optional[str] = Field(None, description="Wait before the first retry, e.g. `10s`.", pattern=DURATION)
-    factor: Optional[Union[int, float]] = Field(None, description="Multiplier applied to the wait after each retry, e.g. `2`.", ge=1)
-    max_duration: Optional[str] = Field(None, description="Give up retrying after this long, e.g. `5m`.", pattern=DURATION)
+    """Exponential back-off between retries: wait `duration`, then `duration × factor`, ... up to `max_duration`."""
+
+    duration: Optional[str] = Field(None, description="Wait before the first retry, e.g. `10s`.", pattern=DURATION,
+                                    **_x(examples=["10s"]))
+    factor: Optional[Union[int, float]] = Field(None, description="Multiplier applied to the wait after each retry, e.g. `2`.", ge=1,
+                                                **_x(examples=[2]))
+    max_duration: Optional[str] = Field(None, description="Give up retrying after this long, e.g. `5m`.", pattern=DURATION,
+                                        **_x(examples=["5m"]))
 
 
 class Retry(_Strict):
-    limit: int = Field(description="Maximum number of retries after the first attempt.", ge=0)
-    backoff: Optional[Backoff] = Field(None, description="Exponential back-off between retries.")
+    """How a failed task is retried (Argo `retryStrategy`)."""
+
+    limit: int = Field(description="Maximum number of retries after the first attempt.", ge=0, **_x(examples=[3]))
+    backoff: Optional[Backoff] = Field(None, description="Exponential back-off between retries, e.g. `{duration: 10s, factor: 2}`.")
     policy: Optional[Literal["Always", "OnFailure", "OnError", "OnTransientError"]] = Field(
-        None, description="Which failures are retried (Argo `retryPolicy`). Default `OnFailure`.")
+        None, description="Which failures are retried (Argo `retryPolicy`). Default `OnFailure`.",
+        **_x(markdownDescription="Which failures are retried (Argo `retryPolicy`):\n\n"
+             "- `OnFailure` (default): the program failed (non-zero exit)\n"
+             "- `OnError`: Argo or Kubernetes failed to run it (e.g. the pod was evicted)\n"
+             "- `OnTransientError`: only errors Argo deems transient\n"
+             "- `Always`: any of these"))
 
 
 class Volume(_Strict):
     """A new volume claimed for this run (`size`), or an existing PersistentVolumeClaim (`claim`)."""
 
-    mount_path: str = Field(description="Where the volume is mounted in the task's container.", **_x(examples=["/vol"]))
+    mount_path: str = Field(description="Where the volume is mounted in the task's container (an absolute path).",
+                            **_x(examples=["/vol"]))
     size: Optional[str] = Field(None, description="Size of a new volume created for the workflow (`volumeClaimTemplates`), e.g. `50Gi`.",
                                 pattern=QUANTITY, **_x(examples=["50Gi"]))
-    claim: Optional[str] = Field(None, description="Name of an existing PersistentVolumeClaim to mount instead of creating one.")
-    name: Optional[str] = Field(None, description="Volume name. Tasks that use the same name share the volume. Default: `<task>-vol`.")
-    storage_class: Optional[str] = Field(None, description="StorageClass of a new volume.")
+    claim: Optional[str] = Field(None, description="Name of an existing PersistentVolumeClaim to mount instead of creating one.",
+                                 **_x(examples=["shared-data"]))
+    name: Optional[str] = Field(None, description="Volume name. Tasks that use the same name share the volume. Default: `<task>-vol`.",
+                                **_x(examples=["workdir"]))
+    storage_class: Optional[str] = Field(None, description="StorageClass of a new volume. Default: the cluster's default class.",
+                                         **_x(examples=["standard"]))
     access_mode: Optional[Literal["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"]] = Field(
-        None, description="Access mode of a new volume. Default `ReadWriteOnce`.")
-    read_only: Optional[bool] = Field(None, description="Mount read-only.")
+        None, description="Access mode of a new volume. Default `ReadWriteOnce` (one node at a time); "
+        "`ReadWriteMany` lets tasks on several nodes share it, if the storage class supports it.")
+    read_only: Optional[bool] = Field(None, description="Mount read-only. Default `false`.")
 
 
 class Limits(_Strict):
-    cpu: Optional[Union[float, str]] = Field(None, description="CPU limit.")
-    memory: Optional[str] = Field(None, description="Memory limit.", pattern=QUANTITY)
+    """Explicit resource limits: the container is throttled (CPU) or killed (memory) above them."""
+
+    cpu: Optional[Cpu] = Field(None, description="CPU limit: a number of cores (`2`, `0.5`) or millicores (`500m`).",
+                               **_x(examples=[4, "1500m"]))
+    memory: Optional[str] = Field(None, description="Memory limit, a Kubernetes quantity: `512Mi`, `16Gi`.", pattern=QUANTITY,
+                                  **_x(examples=["8Gi"]))
 
 
 class Resources(_Strict):
     """Compute resources of a task. Without any, a task requests 1 CPU and 4Gi of memory."""
 
-    cpu: Optional[Union[float, str]] = Field(None, description="CPU cores requested: a number (`2`, `0.5`) or a quantity (`500m`).",
+    cpu: Optional[Cpu] = Field(None, description="CPU cores requested: a number (`2`, `0.5`) or a quantity (`500m`).",
                                              **_x(examples=[2, "500m"]))
     memory: Optional[str] = Field(None, description="Memory requested, a Kubernetes quantity: `512Mi`, `16Gi`.",
                                   pattern=QUANTITY, **_x(examples=["4Gi"]))
-    ephemeral_storage: Optional[str] = Field(None, description="Local scratch disk requested, e.g. `10Gi`.", pattern=QUANTITY)
-    gpu: Optional[int] = Field(None, description="Number of GPUs (requested and limited), as `nvidia.com/gpu` unless `gpu_type` says otherwise.", ge=0)
-    gpu_type: Optional[str] = Field(None, description="Extended resource name of the GPU, e.g. `amd.com/gpu`. Default `nvidia.com/gpu`.")
-    limits: Optional[Union[bool, Limits]] = Field(None, description="`true` to set limits equal to the requests, or explicit `{cpu, memory}` limits.")
-    volume: Optional[Volume] = Field(None, description="One volume mounted into this task.")
-    volumes: Optional[List[Volume]] = Field(None, description="Several volumes mounted into this task.")
+    ephemeral_storage: Optional[str] = Field(None, description="Local scratch disk requested, e.g. `10Gi`.", pattern=QUANTITY,
+                                             **_x(examples=["10Gi"]))
+    gpu: Optional[int] = Field(None, description="Number of GPUs (requested and limited), as `nvidia.com/gpu` unless `gpu_type` says otherwise.", ge=0,
+                               **_x(examples=[1]))
+    gpu_type: Optional[str] = Field(None, description="Extended resource name of the GPU, e.g. `amd.com/gpu`. Default `nvidia.com/gpu`.",
+                                    **_x(examples=["nvidia.com/gpu", "amd.com/gpu"]))
+    limits: Optional[Union[bool, Limits]] = Field(None, description="`true` to set limits equal to the requests, or explicit `{cpu, memory}` limits.",
+                                                  **_x(examples=[True, {"memory": "16Gi"}]))
+    volume: Optional[Volume] = Field(None, description="One volume mounted into this task: a new one (`{size, mount_path}`) "
+                                     "or an existing claim (`{claim, mount_path}`).")
+    volumes: Optional[List[Volume]] = Field(None, description="Several volumes mounted into this task (each like `volume`).")
 
 
 class ArgoTask(_Strict):
-    task: Optional[Dict[str, Any]] = Field(None, description="Raw Argo `DAGTask` fields deep-merged into the generated DAG task.")
-    template: Optional[Dict[str, Any]] = Field(None, description="Raw Argo `Template` fields deep-merged into this task's template.")
+    """Raw Argo fields for one task, deep-merged last into what heraspec generates."""
+
+    task: Optional[Dict[str, Any]] = Field(None, description="Raw Argo `DAGTask` fields deep-merged into the generated DAG task.",
+                                           **_x(examples=[{"continueOn": {"failed": True}}]))
+    template: Optional[Dict[str, Any]] = Field(None, description="Raw Argo `Template` fields deep-merged into this task's template.",
+                                               **_x(examples=[{"nodeSelector": {"pool": "gpu"}}]))
 
 
 TASK_DOCS: dict[str, str] = {
@@ -138,9 +178,44 @@ TASK_DOCS: dict[str, str] = {
     "argo": "Escape hatch: raw Argo fields merged into what heraspec generates.",
 }
 
+# Richer hover text for editors (`markdownDescription`): the plain `description` plus a small example.
+TASK_MARKDOWN: dict[str, str] = {
+    "function": "```yaml\nfunction: mypkg.steps:train   # mypkg/steps.py, def train(...)\n```",
+    "args": "```yaml\nargs: {data: {from: prepare}, learning_rate: 0.5}\n# or fan out, one child task per mapping:\n"
+            "args:\n  - {degree: 1}\n  - {degree: 3}\n```",
+    "after": "```yaml\nafter: [prepare, download]\n```",
+    "depends": "```yaml\ndepends: train && (check.Succeeded || check.Skipped)\n```",
+    "when": "```yaml\nwhen: \"{{tasks.check.outputs.parameters.result}} == true\"\n```",
+    "retry": "```yaml\nretry: 3\n# or\nretry: {limit: 3, backoff: {duration: 10s, factor: 2}, policy: Always}\n```",
+    "timeout": "Units: `s`, `m`, `h` (and `ms`); a bare number is seconds.",
+    "env": "```yaml\nenv:\n  LOG_LEVEL: debug\n  API_TOKEN: {secret: api-credentials, key: token}\n```",
+    "foreach": "```yaml\nforeach: {from: list_shards}\nargs: {shard: {item: true}}\n```",
+    "resources": "```yaml\nresources: {cpu: 4, memory: 16Gi, gpu: 1, volume: {size: 50Gi, mount_path: /vol}}\n```",
+    "argo": "```yaml\nargo:\n  task: {continueOn: {failed: true}}\n  template: {nodeSelector: {pool: gpu}}\n```",
+}
+
+TASK_EXAMPLES: dict[str, list] = {
+    "function": ["mypkg.steps:train"],
+    "image": ["python:3.12", "ghcr.io/acme/trainer:1.4"],
+    "command": [["python", "-m", "mytool"]],
+    "args": [{"msg": "hello"}, {"data": {"from": "prepare"}}],
+    "after": [["prepare"]],
+    "depends": ["A && (B.Succeeded || B.Skipped)"],
+    "when": ["{{tasks.check.outputs.parameters.result}} == true"],
+    "retry": [3, {"limit": 3, "backoff": {"duration": "10s", "factor": 2}}],
+    "timeout": ["10m", "1h30m"],
+    "env": [{"LOG_LEVEL": "debug"}],
+    "foreach": [[1, 2, 3], {"from": "list_shards"}],
+}
+
 
 def _doc(name: str, **kw: Any) -> Any:
-    return Field(None, description=TASK_DOCS[name], **kw)
+    extra = dict(kw.pop("json_schema_extra", None) or {})
+    if name in TASK_EXAMPLES:
+        extra.setdefault("examples", TASK_EXAMPLES[name])
+    if name in TASK_MARKDOWN:
+        extra.setdefault("markdownDescription", TASK_DOCS[name] + "\n\n" + TASK_MARKDOWN[name])
+    return Field(None, description=TASK_DOCS[name], json_schema_extra=extra or None, **kw)
 
 
 class TaskDefaults(_Strict):
@@ -149,7 +224,7 @@ class TaskDefaults(_Strict):
     image: Optional[str] = _doc("image")
     resources: Optional[Resources] = _doc("resources")
     retry: Optional[Union[int, Retry]] = _doc("retry")
-    timeout: Optional[Union[str, int]] = _doc("timeout", pattern=DURATION)
+    timeout: Optional[Duration] = _doc("timeout")
     env: Optional[Dict[str, EnvValue]] = _doc("env")
 
 
@@ -159,15 +234,15 @@ ArgValue = Any
 class Task(_Strict):
     """One step of the workflow: a Python `function`, or a container (`image` + `command`)."""
 
-    function: Optional[str] = _doc("function", pattern=FUNCTION_REF, **_x(examples=["mypkg.steps:train"]))
+    function: Optional[str] = _doc("function", pattern=FUNCTION_REF)
     image: Optional[str] = _doc("image")
     command: Optional[List[str]] = _doc("command")
     args: Optional[Union[Dict[str, ArgValue], List[Any]]] = _doc("args")
     after: Optional[List[str]] = _doc("after")
     depends: Optional[str] = _doc("depends")
     when: Optional[str] = _doc("when")
-    retry: Optional[Union[int, Retry]] = _doc("retry", **_x(examples=[3]))
-    timeout: Optional[Union[str, int]] = _doc("timeout", pattern=DURATION, **_x(examples=["10m"]))
+    retry: Optional[Union[int, Retry]] = _doc("retry")
+    timeout: Optional[Duration] = _doc("timeout")
     env: Optional[Dict[str, EnvValue]] = _doc("env")
     foreach: Optional[Union[List[Any], FromRef, ParamRef]] = _doc("foreach")
     resources: Optional[Resources] = _doc("resources")
@@ -177,41 +252,84 @@ class Task(_Strict):
 class Spec(_Strict):
     """A heraspec pipeline: Python functions as Argo Workflows tasks, with their edges and resources."""
 
-    schema_: Optional[str] = Field(None, alias="$schema", description="Optional URL or path of this JSON Schema (for editors).")
+    schema_: Optional[str] = Field(None, alias="$schema", description="Optional URL or path of this JSON Schema (for editors); "
+                                   "heraspec itself ignores it.", **_x(examples=["./heraspec.schema.json"]))
     kind: Literal["Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"] = Field(
-        "Workflow", description="The Argo resource to produce.")
+        "Workflow", description="The Argo resource to produce.",
+        **_x(markdownDescription="The Argo resource to produce:\n\n"
+             "- `Workflow` (default): one run, submitted with `heraspec apply`\n"
+             "- `WorkflowTemplate`: a reusable template in a namespace\n"
+             "- `ClusterWorkflowTemplate`: a reusable template for the whole cluster\n"
+             "- `CronWorkflow`: runs on a `schedule`"))
     name: Optional[str] = Field(None, description="Resource name (DNS-1123: lowercase letters, digits, `-`; ≤63, ≤52 for a CronWorkflow).",
                                 **_x(examples=["my-pipeline"]))
     generate_name: Optional[str] = Field(None, description="Name prefix; the server (or `heraspec apply`) adds a random suffix. Workflows only.",
                                          **_x(examples=["my-pipeline-"]))
-    namespace: Optional[str] = Field(None, description="Kubernetes namespace. Default: `--namespace`, `ARGO_NAMESPACE`, or none.")
-    image: str = Field("python:3.12", description="Default container image of function tasks.")
-    labels: Optional[Dict[str, str]] = Field(None, description="Labels of the resource.")
-    annotations: Optional[Dict[str, str]] = Field(None, description="Annotations of the resource.")
-    service_account: Optional[str] = Field(None, description="Service account the workflow's pods run as.")
-    parallelism: Optional[int] = Field(None, description="Maximum number of tasks running at once.", ge=1)
+    namespace: Optional[str] = Field(None, description="Kubernetes namespace. Default: `--namespace`, `ARGO_NAMESPACE`, or none.",
+                                     **_x(examples=["argo"]))
+    image: str = Field("python:3.12", description="Default container image of function tasks. It needs a `python` "
+                       "that can run the functions (and has their third-party imports installed).",
+                       **_x(examples=["python:3.12", "ghcr.io/acme/trainer:1.4"]))
+    labels: Optional[Dict[str, str]] = Field(None, description="Labels of the resource.", **_x(examples=[{"team": "ml"}]))
+    annotations: Optional[Dict[str, str]] = Field(None, description="Annotations of the resource.",
+                                                  **_x(examples=[{"owner": "jane@example.com"}]))
+    service_account: Optional[str] = Field(None, description="Service account the workflow's pods run as.",
+                                           **_x(examples=["argo-workflow"]))
+    parallelism: Optional[int] = Field(None, description="Maximum number of tasks running at once.", ge=1, **_x(examples=[4]))
     parameters: Optional[Dict[str, Any]] = Field(None, description="Workflow parameters and their default values; "
-                                                 "use them with `{param: NAME}` and override with `-p NAME=VALUE`.")
-    defaults: Optional[TaskDefaults] = Field(None, description="Task fields applied to every task unless it sets them.")
+                                                 "use them with `{param: NAME}` and override with `-p NAME=VALUE`.",
+                                                 **_x(examples=[{"n_points": 200, "dataset": "s3://bucket/data.csv"}]))
+    defaults: Optional[TaskDefaults] = Field(None, description="Task fields applied to every task unless it sets them.",
+                                             **_x(examples=[{"retry": 2, "resources": {"cpu": 2, "memory": "4Gi"}}]))
     tasks: Dict[str, Task] = Field(description="The tasks, by name (letters, digits, `-`, `_`; `_` becomes `-` in Argo).",
-                                   **_x(propertyNames={"pattern": TASK_NAME, "maxLength": 128}, minProperties=1))
+                                   **_x(propertyNames={"pattern": TASK_NAME, "maxLength": 128}, minProperties=1,
+                                        markdownDescription="The tasks, by name (letters, digits, `-`, `_`; `_` becomes `-` in Argo).\n\n"
+                                        "```yaml\ntasks:\n  prepare:\n    function: mypkg.steps:prepare\n  train:\n"
+                                        "    function: mypkg.steps:train\n    args: {data: {from: prepare}}\n```",
+                                        defaultSnippets=[{"label": "new task", "description": "A task running a Python function",
+                                                          "body": {"${1:name}": {"function": "${2:steps}:${3:func}"}}}]))
     edges: Optional[List[str]] = Field(None, description="Dependencies written as chains: `A >> B >> D`, `A >> [B, C] >> D`.",
                                        **_x(examples=[["A >> [B, C] >> D"]]))
-    schedule: Optional[Union[str, List[str]]] = Field(None, description="CronWorkflow: cron schedule(s), e.g. `0 3 * * *`.")
-    timezone: Optional[str] = Field(None, description="CronWorkflow: IANA time zone of the schedule, e.g. `Europe/Paris`.")
+    schedule: Optional[Union[str, List[str]]] = Field(None, description="CronWorkflow: cron schedule(s), e.g. `0 3 * * *`.",
+                                                      **_x(examples=["0 3 * * *", ["0 3 * * *", "0 15 * * *"]]))
+    timezone: Optional[str] = Field(None, description="CronWorkflow: IANA time zone of the schedule, e.g. `Europe/Paris`.",
+                                    **_x(examples=["Europe/Paris", "UTC"]))
     concurrency_policy: Optional[Literal["Allow", "Forbid", "Replace"]] = Field(
-        None, description="CronWorkflow: what to do when the previous run is still going.")
+        None, description="CronWorkflow: what to do when the previous run is still going.",
+        **_x(markdownDescription="CronWorkflow: what to do when the previous run is still going:\n\n"
+             "- `Allow` (Argo's default): start the new run anyway\n"
+             "- `Forbid`: skip the new run\n"
+             "- `Replace`: stop the running one and start the new run"))
     argo: Optional[Dict[str, Any]] = Field(None, description="Escape hatch: raw Argo fields deep-merged into the generated manifest "
-                                           "(e.g. `{spec: {podGC: {strategy: OnPodSuccess}}}`).")
+                                           "(e.g. `{spec: {podGC: {strategy: OnPodSuccess}}}`).",
+                                           **_x(examples=[{"spec": {"podGC": {"strategy": "OnPodSuccess"}}}]))
 
 
 # --- schema generation ------------------------------------------------------------------------
 
+# yaml-language-server's `defaultSnippets` (VS Code's format): offered by completion where the
+# definition applies. "$root" is the whole document (an empty file offers a starter spec).
 SNIPPETS = {
+    "$root": [{"label": "heraspec spec", "description": "A starter spec: two tasks and an edge",
+               "body": {"name": "${1:my-pipeline}",
+                        "tasks": {"${2:prepare}": {"function": "${3:steps}:${2:prepare}"},
+                                  "${4:train}": {"function": "${3:steps}:${4:train}", "args": {"data": {"from": "${2:prepare}"}}}}}}],
     "Task": [{"label": "function task", "description": "A Python function task",
-              "body": {"function": "${1:steps}:${2:func}", "args": {"${3:name}": "${4:value}"}}}],
+              "body": {"function": "${1:steps}:${2:func}", "args": {"${3:name}": "${4:value}"}}},
+             {"label": "fan-out task", "description": "One child task per item of another task's list",
+              "body": {"function": "${1:steps}:${2:func}", "foreach": {"from": "${3:task}"}, "args": {"${4:name}": {"item": True}}}},
+             {"label": "container task", "description": "A container image and command instead of a function",
+              "body": {"image": "${1:alpine:3.20}", "command": ["${2:echo}"], "args": ["${3:hello}"]}}],
     "Resources": [{"label": "resources", "description": "CPU, memory and a GPU",
-                   "body": {"cpu": "${1:2}", "memory": "${2:8Gi}", "gpu": "${3:1}"}}],
+                   "body": {"cpu": "${1:2}", "memory": "${2:8Gi}", "gpu": "${3:1}"}},
+                  {"label": "new volume", "description": "A fresh volume for this run, mounted into the task",
+                   "body": {"volume": {"size": "${1:10Gi}", "mount_path": "${2:/vol}"}}}],
+    "Retry": [{"label": "retry with back-off", "description": "Retry 3 times, waiting 10s, 20s, 40s",
+               "body": {"limit": "${1:3}", "backoff": {"duration": "${2:10s}", "factor": "${3:2}"}}}],
+    "Volume": [{"label": "new volume", "description": "A fresh volume for this run",
+                "body": {"size": "${1:10Gi}", "mount_path": "${2:/vol}"}},
+               {"label": "existing claim", "description": "An existing PersistentVolumeClaim",
+                "body": {"claim": "${1:my-claim}", "mount_path": "${2:/data}"}}],
 }
 
 
@@ -227,7 +345,7 @@ def json_schema() -> dict:
     out.update(_clean(raw))
     out["definitions"] = {name: _clean(d) for name, d in sorted(defs.items())}
     for name, snippets in SNIPPETS.items():
-        out["definitions"][name]["defaultSnippets"] = snippets
+        (out if name == "$root" else out["definitions"][name])["defaultSnippets"] = snippets
     return out
 
 
