@@ -1,0 +1,385 @@
+"""Argo's small languages, evaluated without Python ``eval``: ``depends``, ``when``, ``{{...}}``, durations.
+
+``depends`` (Argo's enhanced depends logic)
+    Operands are ``TASK`` or ``TASK.RESULT`` with RESULT one of Succeeded, Failed, Errored, Skipped,
+    Omitted, Daemoned, AnySucceeded, AllFailed; operators ``&&``, ``||``, ``!`` and parentheses
+    (``!`` binds tightest, then ``&&``, then ``||``). A bare ``TASK`` is asked of the caller as
+    ``check(TASK, None)``: Argo reads it as ``TASK.Succeeded || TASK.Skipped || TASK.Daemoned``
+    (widened by the task's ``continueOn``), which the runner knows and this module does not.
+
+``when`` (the govaluate subset Argo users write, after ``{{...}}`` substitution)
+    - literals: numbers (``3``, ``-2.5``), strings in single or double quotes (backslash escapes the
+      next character), ``true`` / ``false``;
+    - bare words (``heads``, ``my_value.x``: a letter or ``_`` then letters, digits, ``_``, ``.``) are
+      strings, as Argo turns govaluate variables into strings;
+    - ``==`` ``!=``: equal when of the same kind and value (``5 == '5'`` is false, ``1 == 1.0`` true);
+    - ``<`` ``>`` ``<=`` ``>=``: two numbers, or two strings (lexical); anything else is an error;
+    - ``=~`` ``!~``: the left string searched with the right regular expression (Python ``re``);
+    - ``in``: membership in a parenthesised list, ``x in ('a', 'b')``;
+    - ``!``, ``&&``, ``||`` on booleans (short-circuit), and parentheses.
+    Precedence, tightest first: unary ``!``/``-``, comparisons, ``&&``, ``||``. Arithmetic, ternaries,
+    ``??`` and govaluate's date strings are not supported and raise ExprError, as does a result that
+    is not a boolean.
+
+``{{...}}`` substitution
+    ``substitute(value, scope)`` replaces tags (spaces inside the braces are ignored) in every string
+    of a JSON-like value. Tags starting with ``inputs.``, ``outputs.``, ``steps.``, ``tasks.``,
+    ``workflow.``, ``pod.``, ``item`` must resolve (Argo refuses them otherwise); other tags are left
+    as they are. Expression tags ``{{=...}}`` are not supported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+__all__ = [
+    "ExprError", "parse_duration", "parse_depends", "depends_names", "eval_depends", "eval_when",
+    "substitute", "go_json", "item_str",
+]
+
+
+class ExprError(ValueError):
+    """A malformed or unsupported expression, or one that cannot be evaluated."""
+
+
+# --- durations ---------------------------------------------------------------------------------
+
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+
+
+def parse_duration(value: str | int | float) -> float:
+    """Seconds in an Argo duration: a plain number of seconds, or Go's ``1h2m3.5s`` / ``500ms``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    pos, total = 0, 0.0
+    while pos < len(text):
+        m = _DURATION_PART.match(text, pos)
+        if not m:
+            raise ExprError(f"invalid duration {value!r} (expected e.g. '30s', '500ms', '2m', '1h30m')")
+        total += float(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    if not text:
+        raise ExprError("empty duration")
+    return total
+
+
+# --- depends -----------------------------------------------------------------------------------
+
+RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
+_DEP_TOKEN = re.compile(r"\s*(?:(&&|\|\||!|\(|\))|([A-Za-z0-9][-A-Za-z0-9]*)(?:\.([A-Za-z]+))?)")
+
+
+@dataclass(frozen=True)
+class Dep:
+    """A parsed depends expression: op is 'task', 'not', 'and' or 'or'."""
+
+    op: str
+    args: tuple = ()
+    task: str = ""
+    result: str | None = None
+
+
+def parse_depends(text: str) -> Dep:
+    tokens: list[tuple[str, str, str | None]] = []
+    pos, text = 0, text.strip()
+    while pos < len(text):
+        m = _DEP_TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise ExprError(f"depends {text!r}: unexpected {text[pos:].strip()[:20]!r}")
+        if m.group(1):
+            tokens.append(("op", m.group(1), None))
+        else:
+            if m.group(3) is not None and m.group(3) not in RESULTS:
+                raise ExprError(f"depends {text!r}: unknown result '.{m.group(3)}' "
+                                f"(one of {', '.join(RESULTS)})")
+            tokens.append(("task", m.group(2), m.group(3)))
+        pos = m.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    if not tokens:
+        raise ExprError("empty depends expression")
+    i = 0
+
+    def peek() -> str | None:
+        return tokens[i][1] if i < len(tokens) and tokens[i][0] == "op" else None
+
+    def parse_or() -> Dep:
+        nonlocal i
+        left = parse_and()
+        while peek() == "||":
+            i += 1
+            left = Dep("or", (left, parse_and()))
+        return left
+
+    def parse_and() -> Dep:
+        nonlocal i
+        left = parse_not()
+        while peek() == "&&":
+            i += 1
+            left = Dep("and", (left, parse_not()))
+        return left
+
+    def parse_not() -> Dep:
+        nonlocal i
+        if peek() == "!":
+            i += 1
+            return Dep("not", (parse_not(),))
+        if peek() == "(":
+            i += 1
+            inner = parse_or()
+            if peek() != ")":
+                raise ExprError(f"depends {text!r}: missing ')'")
+            i += 1
+            return inner
+        if i >= len(tokens) or tokens[i][0] != "task":
+            raise ExprError(f"depends {text!r}: expected a task name")
+        _, name, result = tokens[i]
+        i += 1
+        return Dep("task", task=name, result=result)
+
+    tree = parse_or()
+    if i != len(tokens):
+        raise ExprError(f"depends {text!r}: unexpected {tokens[i][1]!r}")
+    return tree
+
+
+def depends_names(tree: Dep) -> set[str]:
+    if tree.op == "task":
+        return {tree.task}
+    return set().union(*(depends_names(a) for a in tree.args))
+
+
+def eval_depends(tree: Dep, check: Callable[[str, str | None], bool]) -> bool:
+    if tree.op == "task":
+        return check(tree.task, tree.result)
+    if tree.op == "not":
+        return not eval_depends(tree.args[0], check)
+    if tree.op == "and":
+        return all(eval_depends(a, check) for a in tree.args)
+    return any(eval_depends(a, check) for a in tree.args)
+
+
+# --- when --------------------------------------------------------------------------------------
+
+_WHEN_TOKEN = re.compile(r"""
+    (?P<num>\d+\.\d*|\.\d+|\d+)(?![A-Za-z_])
+  | (?P<str>"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')
+  | (?P<op>==|!=|<=|>=|=~|!~|&&|\|\||[<>!(),-])
+  | (?P<word>[A-Za-z_][A-Za-z0-9_.]*)
+""", re.VERBOSE)
+_COMPARE = {"==", "!=", "<", ">", "<=", ">=", "=~", "!~", "in"}
+
+
+def _when_tokens(text: str) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            return out
+        m = _WHEN_TOKEN.match(text, pos)
+        if not m:
+            raise ExprError(f"when {text!r}: unsupported syntax at {text[pos:pos + 20]!r}")
+        kind = m.lastgroup
+        raw = m.group()
+        if kind == "num":
+            out.append(("val", float(raw)))
+        elif kind == "str":
+            out.append(("val", re.sub(r"\\(.)", r"\1", raw[1:-1], flags=re.S)))
+        elif kind == "word":
+            out.append(("val", {"true": True, "false": False}.get(raw, raw)) if raw != "in" else ("op", "in"))
+        else:
+            out.append(("op", raw))
+        pos = m.end()
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    return type(a) is type(b) and a == b
+
+
+def _compare(op: str, a: Any, b: Any, text: str) -> bool:
+    if op == "==":
+        return _same(a, b)
+    if op == "!=":
+        return not _same(a, b)
+    if op == "in":
+        if not isinstance(b, list):
+            raise ExprError(f"when {text!r}: 'in' needs a parenthesised list on its right")
+        return any(_same(a, x) for x in b)
+    if op in ("=~", "!~"):
+        if not (isinstance(a, str) and isinstance(b, str)):
+            raise ExprError(f"when {text!r}: {op} needs strings on both sides")
+        try:
+            found = re.search(b, a) is not None
+        except re.error as e:
+            raise ExprError(f"when {text!r}: bad regular expression {b!r}: {e}") from None
+        return found if op == "=~" else not found
+    both_num = all(isinstance(x, float) and not isinstance(x, bool) for x in (a, b))
+    if not both_num and not (isinstance(a, str) and isinstance(b, str)):
+        raise ExprError(f"when {text!r}: cannot compare {_show(a)} {op} {_show(b)} "
+                        "(both sides must be numbers, or both strings)")
+    return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return f"number {v:g}"
+    return f"string {v!r}"
+
+
+def eval_when(text: str) -> bool:
+    """Evaluate a substituted ``when``; raise ExprError when unsupported, malformed or not boolean."""
+    tokens = _when_tokens(text)
+    i = 0
+
+    def peek() -> str | None:
+        return tokens[i][1] if i < len(tokens) and tokens[i][0] == "op" else None
+
+    def expect_bool(v: Any, op: str) -> bool:
+        if not isinstance(v, bool):
+            raise ExprError(f"when {text!r}: {op} needs true/false, got {_show(v)}")
+        return v
+
+    def parse_or() -> Any:
+        nonlocal i
+        left = parse_and()
+        while peek() == "||":
+            i += 1
+            right = parse_and()
+            left = expect_bool(left, "||") or expect_bool(right, "||")
+        return left
+
+    def parse_and() -> Any:
+        nonlocal i
+        left = parse_cmp()
+        while peek() == "&&":
+            i += 1
+            right = parse_cmp()
+            left = expect_bool(left, "&&") and expect_bool(right, "&&")
+        return left
+
+    def parse_cmp() -> Any:
+        nonlocal i
+        left = parse_unary()
+        op = peek()
+        if op in _COMPARE:
+            i += 1
+            left = _compare(op, left, parse_unary(), text)
+            if peek() in _COMPARE:
+                raise ExprError(f"when {text!r}: chained comparisons need parentheses")
+        return left
+
+    def parse_unary() -> Any:
+        nonlocal i
+        op = peek()
+        if op == "!":
+            i += 1
+            return not expect_bool(parse_unary(), "!")
+        if op == "-":
+            i += 1
+            v = parse_unary()
+            if not isinstance(v, float) or isinstance(v, bool):
+                raise ExprError(f"when {text!r}: '-' is only supported before a number (no arithmetic)")
+            return -v
+        if op == "(":
+            i += 1
+            values = [parse_or()]
+            while peek() == ",":
+                i += 1
+                values.append(parse_or())
+            if peek() != ")":
+                raise ExprError(f"when {text!r}: missing ')'")
+            i += 1
+            return values if len(values) > 1 else values[0]
+        if i >= len(tokens):
+            raise ExprError(f"when {text!r}: unexpected end of expression")
+        kind, value = tokens[i]
+        if kind != "val":
+            raise ExprError(f"when {text!r}: unexpected {value!r}")
+        i += 1
+        return value
+
+    if not tokens:
+        raise ExprError("empty when expression")
+    result = parse_or()
+    if i != len(tokens):
+        raise ExprError(f"when {text!r}: unsupported or unexpected {tokens[i][1]!r}")
+    if not isinstance(result, bool):
+        raise ExprError(f"when {text!r}: expected true/false, got {_show(result)}")
+    return result
+
+
+# --- {{...}} substitution and Go-compatible JSON ------------------------------------------------
+
+_TAG = re.compile(r"\{\{(.*?)\}\}", re.S)
+_STRICT = ("inputs.", "outputs.", "steps.", "tasks.", "workflow.", "pod.", "item.")
+
+
+def _strict(tag: str) -> bool:
+    return tag == "item" or tag.startswith(_STRICT)
+
+
+def substitute(value: Any, scope: Mapping[str, str], *, strict: bool = True) -> Any:
+    """A copy of ``value`` with ``{{tag}}`` replaced from ``scope`` in every string.
+
+    With ``strict``, a tag Argo requires to resolve but missing from ``scope`` raises ExprError.
+    """
+    if isinstance(value, str):
+        if "{{" not in value:
+            return value
+
+        def repl(m: re.Match) -> str:
+            tag = m.group(1).strip()
+            if tag in scope:
+                return scope[tag]
+            if tag.startswith("="):
+                raise ExprError(f"expression tags like {m.group()!r} are not supported by heraspec run")
+            if strict and _strict(tag):
+                raise ExprError(f"cannot resolve {{{{{tag}}}}}")
+            return m.group()
+
+        return _TAG.sub(repl, value)
+    if isinstance(value, dict):
+        return {k: substitute(v, scope, strict=strict) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v, scope, strict=strict) for v in value]
+    return value
+
+
+def _go_numbers(v: Any) -> Any:
+    # Go decodes JSON numbers as float64 and prints integral ones without ".0".
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e21:
+        return int(v)
+    if isinstance(v, dict):
+        return {k: _go_numbers(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_go_numbers(x) for x in v]
+    return v
+
+
+def go_json(value: Any) -> str:
+    """JSON as Go's encoding/json writes it for decoded values: compact, keys sorted."""
+    return json.dumps(_go_numbers(value), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def item_str(value: Any) -> str:
+    """The text ``{{item}}`` (or ``{{item.key}}``) becomes for one loop value."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return go_json(value)

@@ -1,0 +1,236 @@
+"""What ``heraspec run`` shows while it runs and when it ends; everything goes to one stream (stderr).
+
+A Reporter receives events from the runner's single loop thread, in order:
+``run_started`` once, then ``task_started`` / ``task_retrying`` / ``task_finished`` as they happen
+(fan-out children and nested DAG tasks too; a Skipped or Omitted task only finishes), then
+``run_finished``. On a terminal, LiveReporter keeps a redrawn block of the running tasks under the
+lines of finished ones (plain ANSI, no dependency); elsewhere PlainReporter writes one line per
+event, e.g. ``  ✓ prep_data  Succeeded  0.21s``.
+
+Names are Argo node names (``prep-data``, ``fan(0:a)``, ``outer.inner``); ``task_names`` maps the
+leading task names back to the user's spec names everywhere they are shown.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from heraspec.run import RunResult, TaskResult
+
+__all__ = ["Reporter", "PlainReporter", "LiveReporter", "make_reporter", "summary_text", "to_json", "display_name"]
+
+_SYMBOLS = {"Succeeded": ("✓", "ok"), "Failed": ("✗", "FAIL"), "Error": ("✗", "ERR"), "Skipped": ("○", "skip"),
+            "Omitted": ("–", "omit"), "Running": ("▶", ">"), "Retrying": ("↻", "retry")}
+_SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class Reporter(Protocol):
+    def run_started(self, name: str, run_dir: Path, notes: list[str]) -> None: ...
+    def task_started(self, task: TaskResult) -> None: ...
+    def task_retrying(self, task: TaskResult, delay_s: float) -> None: ...
+    def task_finished(self, task: TaskResult) -> None: ...
+    def run_finished(self, result: RunResult) -> None: ...
+
+
+def display_name(name: str, task_names: Mapping[str, str]) -> str:
+    """``prep-data(0:x)`` -> ``prep_data(0:x)``: map each task segment before any loop item text."""
+    head, sep, tail = name.partition("(")
+    return ".".join(task_names.get(s, s) for s in head.split(".")) + sep + tail
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.2f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def _unicode_ok(stream: TextIO) -> bool:
+    try:
+        "✓✗○–▶↻⠋".encode(getattr(stream, "encoding", None) or "ascii")
+        return True
+    except (LookupError, UnicodeEncodeError):
+        return False
+
+
+class PlainReporter:
+    """One line per event, for logs and pipes."""
+
+    def __init__(self, stream: TextIO, task_names: Mapping[str, str] | None = None):
+        self.stream, self.names = stream, dict(task_names or {})
+        self.unicode = _unicode_ok(stream)
+        self.lock = threading.Lock()
+
+    def sym(self, phase: str) -> str:
+        pair = _SYMBOLS.get(phase, ("?", "?"))
+        return pair[0] if self.unicode else pair[1]
+
+    def write(self, text: str) -> None:
+        with self.lock:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def line(self, task: TaskResult, phase: str, extra: str = "") -> str:
+        name = display_name(task.name, self.names)
+        return f"  {self.sym(phase)} {name}  {phase}{'  ' + extra if extra else ''}"
+
+    def run_started(self, name: str, run_dir: Path, notes: list[str]) -> None:
+        self.write(f"heraspec run: {name} (run folder {run_dir})")
+        for note in notes:
+            self.write(f"  note: {note}")
+
+    def task_started(self, task: TaskResult) -> None:
+        self.write(self.line(task, "Running"))
+
+    def task_retrying(self, task: TaskResult, delay_s: float) -> None:
+        self.write(self.line(task, "Retrying", f"attempt {task.attempts + 1} in {_duration(delay_s)}"
+                                               f" ({task.message})"))
+
+    def finished_line(self, task: TaskResult) -> str:
+        extra = _duration(task.duration_s)
+        if task.message and task.phase != "Succeeded":
+            extra += f"  ({task.message})"
+        return self.line(task, task.phase, extra)
+
+    def task_finished(self, task: TaskResult) -> None:
+        self.write(self.finished_line(task))
+
+    def run_finished(self, result: RunResult) -> None:
+        pass
+
+
+class LiveReporter(PlainReporter):
+    """Finished tasks scroll up as lines; the running ones stay in a block redrawn below them."""
+
+    def __init__(self, stream: TextIO, task_names: Mapping[str, str] | None = None, interval: float = 0.1):
+        super().__init__(stream, task_names)
+        self.running: dict[str, tuple[TaskResult, float]] = {}
+        self.drawn = 0
+        self.frame = 0
+        self.stop = threading.Event()
+        self.ticker = threading.Thread(target=self._tick, args=(interval,), daemon=True)
+
+    def _tick(self, interval: float) -> None:
+        while not self.stop.wait(interval):
+            with self.lock:
+                self.frame += 1
+                self._redraw([])
+
+    def _redraw(self, lines: list[str]) -> None:
+        # Called with the lock held: erase the old block, print new permanent lines, draw the block.
+        width = max(20, shutil.get_terminal_size((80, 24)).columns - 1)
+        out = "\r\x1b[2K" + "\x1b[1A\x1b[2K" * self.drawn if self.drawn else ""
+        out += "".join(ln + "\n" for ln in lines)
+        block = []
+        spin = _SPINNER[self.frame % len(_SPINNER)] if self.unicode else "-\\|/"[self.frame % 4]
+        now = time.monotonic()
+        for task, t0 in list(self.running.values())[:12]:
+            block.append(f"  {spin} {display_name(task.name, self.names)}  Running  {_duration(now - t0)}"[:width])
+        if len(self.running) > 12:
+            block.append(f"  … and {len(self.running) - 12} more running")
+        out += "".join(ln + "\n" for ln in block)
+        self.drawn = len(block)
+        self.stream.write(out)
+        self.stream.flush()
+
+    def write(self, text: str) -> None:
+        with self.lock:
+            self._redraw([text])
+
+    def run_started(self, name: str, run_dir: Path, notes: list[str]) -> None:
+        super().run_started(name, run_dir, notes)
+        self.ticker.start()
+
+    def task_started(self, task: TaskResult) -> None:
+        with self.lock:
+            self.running[task.name] = (task, time.monotonic())
+            self._redraw([])
+
+    def task_finished(self, task: TaskResult) -> None:
+        with self.lock:
+            self.running.pop(task.name, None)
+            self._redraw([self.finished_line(task)])
+
+    def run_finished(self, result: RunResult) -> None:
+        self.stop.set()
+        if self.ticker.is_alive():
+            self.ticker.join()
+        with self.lock:
+            self.running.clear()
+            self._redraw([])
+
+
+def make_reporter(stream: TextIO, task_names: Mapping[str, str] | None = None) -> Reporter:
+    tty = getattr(stream, "isatty", lambda: False)()
+    return LiveReporter(stream, task_names) if tty else PlainReporter(stream, task_names)
+
+
+def _preview(value: Any, limit: int = 40) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _tail(path: Path | None, lines: int = 5) -> list[str]:
+    if path is None:
+        return []
+    err = path.with_name("stderr.log")
+    try:
+        return [ln for ln in err.read_text(errors="replace").splitlines() if ln.strip()][-lines:]
+    except OSError:
+        return []
+
+
+def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None) -> str:
+    """The end-of-run table (task, phase, duration, result preview), failures' details, the run folder."""
+    names = dict(task_names or {})
+    rows = [("task", "phase", "duration", "result")]
+    failed = []
+
+    def add(task: TaskResult, indent: str) -> None:
+        extra = f" ({len(task.children)} items)" if task.children and "(" in (task.children[0].name) else ""
+        rows.append((indent + display_name(task.name, names) + extra, task.phase, _duration(task.duration_s),
+                     _preview(task.result)))
+        if task.phase in ("Failed", "Error") and not task.children:
+            failed.append(task)
+        for child in task.children:
+            if child.phase in ("Failed", "Error") or "(" not in child.name:
+                add(child, indent + "  ")
+
+    for task in result.tasks.values():
+        add(task, "")
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    out = ["", *("  " + "  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3] for r in rows)]
+    out = [ln.rstrip() for ln in out]
+    for task in failed:
+        out.append(f"\n{display_name(task.name, names)}: {task.phase}: {task.message}")
+        if task.log_path is not None:
+            out.append(f"  logs: {task.log_path.parent}")
+        out.extend(f"  | {ln}" for ln in _tail(task.log_path))
+    out.append(f"\nWorkflow {result.phase} in {_duration(result.duration_s)}; run folder: {result.run_dir}\n")
+    return "\n".join(out)
+
+
+def _node(task: TaskResult, names: Mapping[str, str]) -> dict[str, Any]:
+    node: dict[str, Any] = {"phase": task.phase, "result": task.result, "duration_s": task.duration_s,
+                            "attempts": task.attempts}
+    if task.message:
+        node["message"] = task.message
+    if task.children:
+        node["children"] = [{"name": display_name(c.name, names), **_node(c, names)} for c in task.children]
+    return node
+
+
+def to_json(result: RunResult, task_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``{"phase", "run_dir", "duration_s", "tasks": {spec name: {"phase", "result", "duration_s",
+    "attempts", ["message"], ["children"]}}}``."""
+    names = dict(task_names or {})
+    return {"phase": result.phase, "run_dir": str(result.run_dir), "duration_s": result.duration_s,
+            "tasks": {display_name(n, names): _node(t, names) for n, t in result.tasks.items()}}

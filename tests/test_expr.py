@@ -1,0 +1,125 @@
+"""Argo's depends / when / {{...}} / duration languages as heraspec.expr evaluates them."""
+
+from __future__ import annotations
+
+import pytest
+
+from heraspec.expr import (ExprError, depends_names, eval_depends, eval_when, go_json, item_str, parse_depends,
+                           parse_duration, substitute)
+
+PHASES = {"A": "Succeeded", "B": "Failed", "C": "Skipped", "D": "Error", "task-e": "Omitted"}
+
+
+def check(task: str, result: str | None) -> bool:
+    phase = PHASES[task]
+    if result is None:
+        return phase in ("Succeeded", "Skipped")
+    return phase == {"Errored": "Error"}.get(result, result)
+
+
+@pytest.mark.parametrize("expr, expected", [
+    ("A", True),
+    ("B", False),
+    ("C", True),  # a bare name accepts Skipped
+    ("B.Failed", True),
+    ("B.Succeeded || B.Failed", True),
+    ("A && B", False),
+    ("A && (B.Failed || C)", True),
+    ("!B", True),
+    ("!(A && C)", False),
+    ("D.Errored && task-e.Omitted", True),
+    ("task-e", False),
+    ("A.Succeeded&&B.Failed", True),
+    ("A || B && D", True),  # && binds tighter than ||
+    ("(A || B) && D", False),
+])
+def test_depends(expr: str, expected: bool) -> None:
+    assert eval_depends(parse_depends(expr), check) is expected
+
+
+def test_depends_names() -> None:
+    assert depends_names(parse_depends("a && (b.Failed || !c-d.Skipped)")) == {"a", "b", "c-d"}
+
+
+@pytest.mark.parametrize("expr", ["", "A &&", "A.Bogus", "(A", "A B", "A || || B", "A.Succeeded)"])
+def test_depends_errors(expr: str) -> None:
+    with pytest.raises(ExprError):
+        parse_depends(expr)
+
+
+@pytest.mark.parametrize("expr, expected", [
+    ("heads == heads", True),
+    ("tails == heads", False),
+    ("'a b' == 'a b'", True),
+    ('"x" != "y"', True),
+    ("5 > 3", True),
+    ("10 > 9", True),  # numbers compare as numbers, not text
+    ("2.5 <= 2.5", True),
+    ("-1 < 0", True),
+    ("1 == 1.0", True),
+    ("5 == '5'", False),  # govaluate: a number never equals a string
+    ("abc < abd", True),
+    ("true", True),
+    ("false || true", True),
+    ("!false && true", True),
+    ("!(1 > 2)", True),
+    ("(a == a) && (b != c)", True),
+    ("hello =~ '^h.l'", True),
+    ("hello !~ 'z'", True),
+    ("b in ('a', 'b')", True),
+    ("3 in (1, 2)", False),
+    ("my_value.x == my_value.x", True),
+    ("true == true", True),
+])
+def test_when(expr: str, expected: bool) -> None:
+    assert eval_when(expr) is expected
+
+
+@pytest.mark.parametrize("expr, fragment", [
+    ("5", "expected true/false"),
+    ("heads", "expected true/false"),
+    ("5 > abc", "cannot compare"),
+    ("1 + 2 == 3", "unsupported syntax"),
+    ("a-b == a-b", "unexpected '-'"),
+    ("a == -b", "'-' is only supported before a number"),
+    ("(a == a", "missing ')'"),
+    ("a == b == c", "chained"),
+    ("5 && true", "needs true/false"),
+    ("a =~ '('", "bad regular expression"),
+    ("", "empty"),
+    ("a ? b : c", "unsupported syntax"),
+])
+def test_when_errors(expr: str, fragment: str) -> None:
+    with pytest.raises(ExprError) as info:
+        eval_when(expr)
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("1s", 1.0), ("500ms", 0.5), ("2m", 120.0), ("1h30m", 5400.0), ("1.5s", 1.5), ("30", 30.0), (7, 7.0),
+])
+def test_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "1x", "s", "1 s"])
+def test_duration_errors(text: str) -> None:
+    with pytest.raises(ExprError):
+        parse_duration(text)
+
+
+def test_substitute() -> None:
+    scope = {"inputs.parameters.x": "1", "item": "a"}
+    value = {"a": ["{{inputs.parameters.x}}-{{ item }}", 3], "b": "{{custom}} stays"}
+    assert substitute(value, scope) == {"a": ["1-a", 3], "b": "{{custom}} stays"}
+    with pytest.raises(ExprError, match=r"cannot resolve \{\{tasks.a.outputs.result\}\}"):
+        substitute("{{tasks.a.outputs.result}}", scope)
+    assert substitute("{{tasks.a.outputs.result}}", scope, strict=False) == "{{tasks.a.outputs.result}}"
+    with pytest.raises(ExprError, match="not supported"):
+        substitute("{{=inputs.parameters.x}}", scope)
+
+
+def test_item_str_and_go_json() -> None:
+    assert [item_str(v) for v in ["a", 1, 2.5, True, None]] == ["a", "1", "2.5", "true", "null"]
+    assert item_str({"b": 1, "a": [1.0, "x"]}) == '{"a":[1,"x"],"b":1}'
+    assert go_json([{"z": 1, "a": 2}]) == '[{"a":2,"z":1}]'
