@@ -166,7 +166,7 @@ class _Compiler:
                     pvc["readOnly"] = True
                 self.volumes.setdefault(name, {"name": name, "persistentVolumeClaim": pvc})
             else:
-                name = v.get("name") or f"{dag.argo_name(task_name)}-vol"
+                name = v.get("name") or dag.volume_name(task_name)
                 spec: dict[str, Any] = {"accessModes": [v.get("access_mode", "ReadWriteOnce")],
                                         "resources": {"requests": {"storage": v["size"]}}}
                 if v.get("storage_class"):

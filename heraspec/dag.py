@@ -22,6 +22,11 @@ def argo_name(name: str) -> str:
     return name.replace("_", "-")
 
 
+def volume_name(task: str) -> str:
+    """Default name of a task's new volume: Kubernetes names are lowercase."""
+    return argo_name(task).lower() + "-vol"
+
+
 class EdgeSyntaxError(ValueError):
     def __init__(self, message: str, offset: int):
         super().__init__(message)

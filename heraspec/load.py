@@ -36,6 +36,7 @@ _INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
 _NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
 
 _CORE = "tag:yaml.org,2002:"
+_TAG_HINT = "tags never construct objects in a spec; remove it"
 _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
 
 
@@ -227,10 +228,10 @@ class _Builder:
             return self.scalar(node)
         if kind == "sequence":
             if node.tag != _CORE + "seq":
-                self._err(node, f"YAML tag {_short(node.tag)} is not allowed", "remove the tag")
+                self._err(node, f"YAML tag {_short(node.tag)} is not allowed", _TAG_HINT)
             return [self.build(child, depth + 1) for child in node.value]
         if node.tag != _CORE + "map":
-            self._err(node, f"YAML tag {_short(node.tag)} is not allowed", "remove the tag")
+            self._err(node, f"YAML tag {_short(node.tag)} is not allowed", _TAG_HINT)
         return self.mapping(node, depth)
 
     def mapping(self, node, depth: int) -> dict:
@@ -271,7 +272,7 @@ class _Builder:
     def scalar(self, node) -> Any:
         tag, value = node.tag, node.value
         if tag not in _SCALAR_TAGS:
-            self._err(node, f"YAML tag {_short(tag)} is not allowed", "tags never construct objects in a spec; remove it")
+            self._err(node, f"YAML tag {_short(tag)} is not allowed", _TAG_HINT)
             return value
         if node.style is not None:  # quoted or block: a string unless explicitly tagged
             return value if tag in (_CORE + "str", _CORE + "timestamp") else self._tagged(node)

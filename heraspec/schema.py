@@ -64,7 +64,8 @@ def _typename(v: Any) -> str:
     return {dict: "a mapping", list: "a list", str: "a string", int: "an integer", float: "a number"}.get(type(v), type(v).__name__)
 
 
-def _where(path: tuple) -> str:
+def where(path: tuple) -> str:
+    """How a message names the place: "task 'A' resources.cpu", "the spec", "edges.0"."""
     if len(path) >= 2 and path[0] == "tasks":
         rest = ".".join(str(p) for p in path[2:])
         return f"task '{path[1]}'" + (f" {rest}" if rest else "")
@@ -82,12 +83,12 @@ def _describe(err: Any, schema: dict):
         for key in sorted(set(err.instance) - set(allowed), key=str):
             close = difflib.get_close_matches(str(key), allowed, n=1)
             hint = f"did you mean '{close[0]}'?" if close else ("allowed keys: " + ", ".join(allowed) if allowed else None)
-            yield path + (key,), f"unknown key '{key}' in {_where(path)}", hint, True
+            yield path + (key,), f"unknown key '{key}' in {where(path)}", hint, True
         return
     if v == "required":
         for key in kw:
             if key not in err.instance:
-                yield path, f"{_where(path)} is missing '{key}'", None, bool(path)
+                yield path, f"{where(path)} is missing '{key}'", None, bool(path)
         return
     if v == "propertyNames":
         name = err.instance if not isinstance(err.instance, dict) else None
@@ -96,27 +97,28 @@ def _describe(err: Any, schema: dict):
             "use letters, digits, '-' and '_', starting with a letter or digit (at most 128)", True
         return
     if v in ("anyOf", "oneOf"):
-        yield path, f"{_where(path)}: {_any_of_message(err, schema)}", _any_of_hint(err), False
+        yield path, f"{where(path)} {_any_of_message(err, schema)}", _any_of_hint(err), False
         return
     if v == "type":
         want = kw if isinstance(kw, list) else [kw]
-        yield path, f"{_where(path)} must be {' or '.join(_TYPES.get(t, t) for t in want)}, not {_typename(err.instance)}", None, False
+        yield path, f"{where(path)} must be {' or '.join(_TYPES.get(t, t) for t in want)}, not {_typename(err.instance)}", None, False
         return
     if v == "enum":
         close = difflib.get_close_matches(str(err.instance), [str(e) for e in kw], n=1)
-        yield path, f"{_where(path)} must be one of {', '.join(map(str, kw))}; got '{err.instance}'", \
+        yield path, f"{where(path)} must be one of {', '.join(map(str, kw))}; got '{err.instance}'", \
             (f"did you mean '{close[0]}'?" if close else None), False
         return
     if v == "pattern":
-        yield path, f"{_where(path)}: {_pattern_message(path, err.instance)}", _pattern_hint(path), False
+        yield path, f"{where(path)}: {_pattern_message(path, err.instance)}", _pattern_hint(path), False
         return
     if v in ("minimum", "exclusiveMinimum"):
-        yield path, f"{_where(path)} must be at least {kw}; got {err.instance}", None, False
+        bound = "at least" if v == "minimum" else "more than"
+        yield path, f"{where(path)} must be {bound} {kw}; got {err.instance}", None, False
         return
     if v == "minProperties":
-        yield path, f"{_where(path)} must not be empty", None, False
+        yield path, f"{where(path)} must not be empty", None, False
         return
-    yield path, f"{_where(path)}: {err.message}", None, False
+    yield path, f"{where(path)}: {err.message}", None, False
 
 
 def _any_of_message(err: Any, schema: dict) -> str:
@@ -128,7 +130,7 @@ def _any_of_message(err: Any, schema: dict) -> str:
         "args": "must be a mapping of arguments or a list",
         "schedule": "must be a cron string or a list of them",
         "limits": "must be true/false or a mapping {cpu, memory}",
-        "cpu": "must be a number of cores (2, 0.5) or a quantity such as 500m",
+        "cpu": "must be a number of cores (2, 0.5) or millicores (500m)",
     }
     if field in shapes:
         return shapes[field]
@@ -151,6 +153,8 @@ def _pattern_message(path: tuple, value: Any) -> str:
     field = path[-1] if path else ""
     if field == "function":
         return f"'{value}' is not a function reference"
+    if field == "cpu":
+        return f"'{value}' is not a CPU quantity"
     if field in ("memory", "size", "ephemeral_storage"):
         return f"'{value}' is not a Kubernetes quantity"
     if field in ("timeout", "duration", "max_duration"):
@@ -162,6 +166,7 @@ def _pattern_hint(path: tuple) -> str | None:
     field = path[-1] if path else ""
     return {
         "function": "write it as 'module.path:function', e.g. 'mypkg.steps:train'",
+        "cpu": "use a number of cores (2, 0.5) or millicores (500m)",
         "memory": "use a number with a unit: 512Mi, 4Gi, 1G",
         "size": "use a number with a unit: 10Gi, 500Mi",
         "ephemeral_storage": "use a number with a unit: 10Gi",
@@ -262,9 +267,10 @@ class _Compiler:
         if key == "pattern":
             rx = re.compile(val)
             return lambda v: not isinstance(v, str) or rx.search(v) is not None
-        if key in ("minimum", "maximum"):
-            ge = key == "minimum"
-            return lambda v: not _TYPE_TESTS["number"](v) or (v >= val if ge else v <= val)
+        if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            op = {"minimum": float.__ge__, "maximum": float.__le__,
+                  "exclusiveMinimum": float.__gt__, "exclusiveMaximum": float.__lt__}[key]
+            return lambda v: not _TYPE_TESTS["number"](v) or op(float(v), float(val))
         if key in ("anyOf", "oneOf", "allOf"):
             subs = [self.compile(x) for x in val]
             if key == "allOf":

@@ -16,7 +16,6 @@ from .errors import Errors
 from .load import Document
 
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-CPU = re.compile(r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)m?$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 NAME_LIMITS = {"CronWorkflow": 52}
 
@@ -148,15 +147,6 @@ def doc_offset(data: dict, path: tuple, name: str) -> int | None:
 def _check_task_fields(doc: Document, base: tuple, task: dict, errors: Errors) -> None:
     res = task.get("resources")
     if isinstance(res, dict):
-        cpu = res.get("cpu")
-        if isinstance(cpu, str) and not CPU.match(cpu):
-            doc.error(errors, base + ("resources", "cpu"), f"cpu '{cpu}' is not a valid CPU quantity",
-                      "use a number of cores (2, 0.5) or millicores (500m)")
-        if isinstance(cpu, (int, float)) and not isinstance(cpu, bool) and cpu <= 0:
-            doc.error(errors, base + ("resources", "cpu"), f"cpu must be more than 0; got {cpu}")
-        lim = res.get("limits")
-        if isinstance(lim, dict) and isinstance(lim.get("cpu"), str) and not CPU.match(lim["cpu"]):
-            doc.error(errors, base + ("resources", "limits", "cpu"), f"cpu '{lim['cpu']}' is not a valid CPU quantity")
         if res.get("gpu_type") is not None and not res.get("gpu"):
             doc.error(errors, base + ("resources", "gpu_type"), "gpu_type is set but gpu is not", "add gpu: 1", key=True)
     env = task.get("env")
@@ -188,7 +178,7 @@ def _check_volumes(doc: Document, name: str, task: dict, sizes: dict, errors: Er
             if mp in mounts:
                 doc.error(errors, path + ("mount_path",), f"two volumes are mounted at '{mp}'")
             mounts[mp] = path
-        vname = v.get("name") or v.get("claim") or f"{dag.argo_name(name)}-vol"
+        vname = v.get("name") or v.get("claim") or dag.volume_name(name)
         if isinstance(vname, str) and not DNS1123.match(vname):
             doc.error(errors, path + ("name",), f"volume name '{vname}' is not a valid Kubernetes name")
         if "size" in v and isinstance(vname, str):

@@ -49,7 +49,7 @@ def _messages(err: str) -> list[str]:
 def test_yaml_and_toml_twins_report_the_same_problems(name: str, capsys):
     _, _, yaml_err = validate(capsys, str(BAD / f"{name}.yaml"))
     _, _, toml_err = validate(capsys, str(BAD / f"{name}.toml"))
-    assert _messages(yaml_err) == _messages(toml_err)
+    assert sorted(_messages(yaml_err)) == sorted(_messages(toml_err))
     yaml_lines = re.findall(r":(\d+):\d+: error", yaml_err)
     toml_lines = re.findall(r":(\d+):\d+: error", toml_err)
     assert yaml_lines and toml_lines  # located in each file
@@ -125,7 +125,7 @@ def test_binary_and_invalid_utf8_get_clear_errors(tmp_path: Path, capsys):
     code, _, err = validate(capsys, str(binary), str(bad_utf8))
     assert code == 1
     assert f"{binary}:2:1: error: file is binary (contains NUL bytes), not a YAML or TOML spec" in err
-    assert f"{bad_utf8}:3:23: error: file is not valid UTF-8 (byte 0xe9)" in err
+    assert f"{bad_utf8}:3:20: error: file is not valid UTF-8 (byte 0xe9)" in err
 
 
 def test_billion_laughs_is_rejected(tmp_path: Path, capsys):
