@@ -82,7 +82,7 @@ class Backoff(_Strict):
 
     duration: Optional[str] = Field(None, description="Wait before the first retry, e.g. `10s`.", pattern=DURATION,
                                     **_x(examples=["10s"]))
-    factor: Optional[Union[int, float]] = Field(None, description="Multiplier applied to the wait after each retry, e.g. `2`.", ge=1,
+    factor: Optional[Annotated[float, Field(ge=1)]] = Field(None, description="Multiplier applied to the wait after each retry, e.g. `2`.",
                                                 **_x(examples=[2]))
     max_duration: Optional[str] = Field(None, description="Give up retrying after this long, e.g. `5m`.", pattern=DURATION,
                                         **_x(examples=["5m"]))

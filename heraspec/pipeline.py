@@ -11,12 +11,14 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from . import functions
-from .compiler import Compiled
 from .errors import Errors
 from .load import Document, load_file
+
+if TYPE_CHECKING:
+    from .compiler import Compiled
+    from .functions import Function
 
 
 @dataclass
@@ -30,7 +32,7 @@ class Options:
 @dataclass
 class Checked:
     doc: Document
-    functions: dict[str, functions.Function] = field(default_factory=dict)
+    functions: "dict[str, Function]" = field(default_factory=dict)
 
 
 def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
@@ -63,6 +65,10 @@ def check_files(paths: Sequence[str], errors: Errors, opts: Options | None = Non
             from .values import apply_values
 
             apply_values(doc, values, errors)
+        elif "[[" in doc.text:
+            from .values import check_unrendered
+
+            check_unrendered(doc, errors)
         if not isinstance(doc.data, dict):
             doc.error(errors, (), "a spec must be a mapping with at least 'tasks'",
                       "start with `tasks:`; `heraspec init` writes a starter spec")
@@ -73,7 +79,7 @@ def check_files(paths: Sequence[str], errors: Errors, opts: Options | None = Non
     return out
 
 
-def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> list[Compiled]:
+def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> "list[Compiled]":
     """Validate the whole batch, then compile it; nothing is compiled if anything is invalid."""
     from .compiler import compile_spec
 

@@ -52,3 +52,25 @@ def test_task_keys_named_by_the_contract_exist():
     assert {"cpu", "memory", "gpu", "volume"} <= set(res)
     assert {"size", "mount_path"} <= set(schema["definitions"]["Volume"]["properties"])
     assert schema["definitions"]["FromRef"]["properties"].keys() == {"from"}
+
+
+def test_fast_checker_understands_every_keyword_of_the_schema():
+    # the fast path must never silently fall back to jsonschema (start-up cost) or skip a keyword
+    from heraspec.schema import _Compiler, load_schema
+
+    schema = load_schema()
+    _Compiler(schema).compile(schema)
+
+
+def test_fast_checker_agrees_with_jsonschema_on_the_bad_fixtures():
+    from heraspec.errors import Errors
+    from heraspec.load import load_file
+    from heraspec.schema import _fast_checker, load_schema
+
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "bad"
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    validator = Draft7Validator(load_schema())
+    for f in [*fixtures.glob("*.yaml"), *fixtures.glob("*.toml"), *examples.glob("*.yaml"), *examples.glob("*.toml")]:
+        doc = load_file(str(f), Errors())
+        if doc is not None:
+            assert _fast_checker()(doc.data) == validator.is_valid(doc.data), f
