@@ -175,6 +175,7 @@ def _preview(value: Any, limit: int = 40) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, default=str)
+    text = " ".join(text.split())  # one table row per task, whatever the value holds
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

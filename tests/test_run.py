@@ -445,3 +445,81 @@ def test_cli_run_keep_and_busy_workdir(tmp_path: Path) -> None:
     assert (tmp_path / "run" / "a" / "script.py").is_file()
     with pytest.raises(UsageError, match="not empty"):
         cli_run(m, workdir=str(tmp_path / "run"), keep=True, **args)
+
+
+def test_live_reporter_on_a_terminal(tmp_path: Path) -> None:
+    class Terminal(io.StringIO):
+        encoding = "utf-8"
+
+        def isatty(self) -> bool:
+            return True
+
+    m = workflow([task("a", "one"), task("b", "one", "a")], [py("one", "time.sleep(0.3)\nret(1)")])
+    err = Terminal()
+    assert cli_run(m, task_names={}, parameters={}, parallelism=None, as_json=False,
+                   workdir=str(tmp_path / "run"), keep=False, stdout=io.StringIO(), stderr=err) == 0
+    text = err.getvalue()
+    assert "\x1b[1A\x1b[2K" in text  # the running block was redrawn in place
+    assert "✓ a  Succeeded" in text and "✓ b  Succeeded" in text and "Workflow Succeeded" in text
+
+
+# --- end to end: heraspec's own examples, compiled by the pipeline, then run ----------------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.parametrize("spec", sorted(p.name for p in EXAMPLES.glob("*.*") if p.suffix in (".yaml", ".toml")))
+def test_examples_compile_and_run(tmp_path: Path, spec: str) -> None:
+    from heraspec import pipeline
+    from heraspec.errors import Errors
+
+    errors = Errors()
+    (compiled,) = pipeline.build([str(EXAMPLES / spec)], errors)
+    assert not errors, errors.format()
+    out = io.StringIO()
+    code = cli_run(compiled.manifest, task_names=compiled.task_names, parameters={}, parallelism=None, as_json=True,
+                   workdir=str(tmp_path / "run"), keep=False, stdout=out, stderr=io.StringIO())
+    data = json.loads(out.getvalue())
+    assert code == 0, data
+    assert set(data["tasks"]) == set(compiled.task_names.values())
+    assert all(t["phase"] == "Succeeded" for t in data["tasks"].values())
+    if spec.startswith(("diamond", "volume")):
+        assert data["tasks"]["D"]["result"] == "This is task D!"
+    if spec == "ml-pipeline.yaml":
+        assert len(data["tasks"]["train"]["children"]) == 4
+        assert data["tasks"]["pick_best"]["result"] in data["tasks"]["train"]["result"]
+
+
+# --- Argo's own examples (../shared), where they only need echo/sh ---------------------------------
+
+UPSTREAM = {
+    "dag-diamond.yaml": ("Succeeded", {"A": "Succeeded", "B": "Succeeded", "C": "Succeeded", "D": "Succeeded"}),
+    "dag-enhanced-depends.yaml": ("Succeeded", {"A": "Succeeded", "B": "Succeeded", "C": "Failed",
+                                                "should-execute-1": "Succeeded", "should-execute-2": "Succeeded",
+                                                "should-not-execute": "Omitted", "should-execute-3": "Succeeded"}),
+    "dag-continue-on-fail.yaml": ("Failed", {"A": "Succeeded", "B": "Failed", "C": "Succeeded", "D": "Succeeded",
+                                             "E": "Failed", "F": "Succeeded", "G": "Omitted"}),
+    "dag-targets.yaml": ("Succeeded", {"A": "Succeeded", "C": "Succeeded", "E": "Succeeded"}),  # target E only
+    "dag-nested.yaml": ("Succeeded", {"A": "Succeeded", "B": "Succeeded", "C": "Succeeded", "D": "Succeeded"}),
+    "parameter-aggregation-dag.yaml": ("Succeeded", {"odd-or-even": "Succeeded", "print-nums": "Succeeded",
+                                                     "print-evenness": "Succeeded", "divide-by-2": "Succeeded",
+                                                     "print": "Succeeded"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UPSTREAM))
+def test_upstream_argo_examples(tmp_path: Path, name: str) -> None:
+    import yaml
+
+    from tests.argo_schema import require_shared
+
+    m = yaml.safe_load((require_shared() / "examples" / name).read_text())
+    r = run(m, tmp_path, parallelism=4)
+    phase, tasks = UPSTREAM[name]
+    assert (r.phase, {n: t.phase for n, t in r.tasks.items()}) == (phase, tasks)
+    if name == "parameter-aggregation-dag.yaml":
+        assert [c.phase for c in r.tasks["divide-by-2"].children] == ["Skipped", "Succeeded", "Skipped", "Succeeded"]
+        assert (r.run_dir / "print" / "1" / "stdout.log").read_text() == "2\n"
+        # Aggregated outputs: JSON-decoded when every value decodes, else the strings.
+        assert (r.run_dir / "print-nums" / "stdout.log").read_text() == "[1,2,3,4]\n"
+        assert (r.run_dir / "print-evenness" / "stdout.log").read_text() == '["odd","even","odd","even"]\n'
