@@ -13,15 +13,25 @@ import argparse
 import copy
 import difflib
 import secrets
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Mapping, TextIO
 
-from .argo import (KINDS, ArgoClient, ArgoError, Connection, Kind, collection_path, follow_workflow,
-                   item_path, stream_logs)
+from .argo import (
+    KINDS,
+    ArgoClient,
+    ArgoError,
+    Connection,
+    Kind,
+    collection_path,
+    comparable,
+    follow_workflow,
+    item_path,
+    live_view,
+    redact,
+    stream_logs,
+)
 from .errors import UsageError
 
 MAX_WORKERS = 8
@@ -29,10 +39,6 @@ CONNECTION_OPTIONS = ("server", "secure", "insecure_skip_verify", "ca_cert", "ba
                       "token", "token_file")
 CLIENT_OPTIONS = ("transport", "retry_delay", "max_tries", "connect_timeout", "read_timeout")
 WAIT_OPTIONS = ("poll_interval", "watch_timeout")
-# metadata the API server owns; never part of what the user declared
-SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink",
-                   "deletionTimestamp", "deletionGracePeriodSeconds")
-ARGO_KEY_PREFIX = "workflows.argoproj.io/"
 # applied in this order: a Workflow's workflowTemplateRef must find its template at create time
 ORDER = {"ClusterWorkflowTemplate": 0, "WorkflowTemplate": 0, "CronWorkflow": 1, "Workflow": 1}
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet (no vowels)
@@ -93,6 +99,7 @@ class _Item:
     name: str
     obj: dict
     error: str | None = None
+    generated: bool = False  # the name came from generateName
 
     def result(self, action: str, reason: str | None = None, dry_run: str | None = None) -> ResourceResult:
         return ResourceResult(self.kind_name, self.namespace, self.name, action, reason, dry_run)
@@ -130,7 +137,7 @@ def diff(manifests: list[dict], **connection: Any) -> str:
 def cli_apply(manifests: list[dict], args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     opts = _options_from_args(args)
     session = _Session(opts, stdout=stdout, stderr=stderr, verbose=bool(getattr(args, "verbose", False)))
-    items = _prepare(manifests, session.conn, _parse_parameters(_first(args, "parameters", "parameter", "params")))
+    items = _prepare(manifests, session.conn, _parse_parameters(getattr(args, "parameters", None)))
     report = _run(session, items, dry_run=getattr(args, "dry_run", None), wait=bool(getattr(args, "wait", False)),
                   logs=bool(getattr(args, "logs", False)), replace=bool(getattr(args, "replace", False)))
     return report.exit_code
@@ -145,7 +152,7 @@ def cli_diff(manifests: list[dict], args: argparse.Namespace, stdout: TextIO, st
         with session:
             text = "".join(session.map(items, session.diff_one))
     except ArgoError as e:
-        print(f"error: {session.client_redact(str(e))}", file=stderr)
+        print(f"error: {session.redact(str(e))}", file=stderr)
         return 1
     stdout.write(text)
     return 1 if text and getattr(args, "exit_code", False) else 0
@@ -184,14 +191,16 @@ def _prepare(manifests: Iterable[dict], conn: Connection, parameters: Mapping[st
             md["namespace"] = namespace
         else:
             md.pop("namespace", None)
-        error = None
+        error, generated = None, False
         if not md.get("name") and md.get("generateName") and kind.name == "Workflow":
+            generated = True
             # named here, not by the server, so a retry after a lost response can find its own run
             md["name"] = md.pop("generateName")[:58] + "".join(secrets.choice(_NAME_CHARS) for _ in range(5))
         elif not md.get("name"):
-            error = f"{kind.name} needs metadata.name" + (" (generateName is for Workflows)" if md.get("generateName") else "")
+            error = f"{kind.name} needs metadata.name"
+            error += " (generateName is for Workflows)" if md.get("generateName") else ""
         items.append(_Item(i, kind, kind.name, namespace, str(md.get("name") or md.get("generateName") or "?"),
-                           obj, error))
+                           obj, error, generated))
     _override_parameters([it.obj for it in items if it.kind_name == "Workflow"], parameters)
     return items
 
@@ -227,13 +236,6 @@ def _parse_parameters(raw: Any) -> dict[str, str]:
     return out
 
 
-def _first(args: argparse.Namespace, *names: str) -> Any:
-    for n in names:
-        if getattr(args, n, None) is not None:
-            return getattr(args, n)
-    return None
-
-
 def _options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     # client/wait knobs are not CLI flags; tests and embedders may set them on the namespace
     names = CONNECTION_OPTIONS + CLIENT_OPTIONS + WAIT_OPTIONS
@@ -241,79 +243,6 @@ def _options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "plaintext", None):  # the CLI spells ARGO_SECURE=false as --plaintext
         opts["secure"] = False
     return opts
-
-
-# -- comparing live and compiled --------------------------------------------------------------
-
-def comparable(obj: Mapping[str, Any], declared: Mapping[str, Any], kind: Kind) -> dict:
-    """`obj` without what the server adds: status, server metadata, Argo's own labels and
-    annotations (unless declared), and empty values Go's encoder adds or drops (`inputs: {}`)."""
-    out = copy.deepcopy(dict(obj))
-    out.pop("status", None)
-    for key in ("apiVersion", "kind"):  # typed GETs may drop TypeMeta
-        out[key] = declared.get(key, out.get(key))
-    md = out.setdefault("metadata", {})
-    for key in SERVER_METADATA:
-        md.pop(key, None)
-    if not kind.namespaced:
-        md.pop("namespace", None)
-    mine = declared.get("metadata") or {}
-    for key in ("labels", "annotations"):
-        values = md.get(key) or {}
-        md[key] = {k: v for k, v in values.items() if not k.startswith(ARGO_KEY_PREFIX) or k in (mine.get(key) or {})}
-    return _prune(out)
-
-
-def _prune(value: Any) -> Any:
-    if isinstance(value, dict):
-        pruned = {k: _prune(v) for k, v in value.items()}
-        return {k: v for k, v in pruned.items() if v not in (None, "", {}, [])}
-    if isinstance(value, list):
-        return [_prune(v) for v in value]
-    return value
-
-
-_QUANTITY_SUFFIX = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "n": Decimal("1e-9"),
-                    "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-                    "P": 10**15, "E": 10**18}
-
-
-def _quantity(text: Any) -> Decimal | None:
-    if not isinstance(text, (str, int)):
-        return None
-    text = str(text).strip()
-    for suffix in sorted(_QUANTITY_SUFFIX, key=len, reverse=True):
-        if text.endswith(suffix) and text[:-len(suffix)]:
-            try:
-                return Decimal(text[:-len(suffix)]) * Decimal(_QUANTITY_SUFFIX[suffix])
-            except InvalidOperation:
-                return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return None
-
-
-def _align_resources(live: Any, declared: Any) -> Any:
-    if isinstance(live, dict) and isinstance(declared, dict):
-        out = {}
-        for k, v in live.items():
-            d = declared.get(k)
-            if k in ("requests", "limits") and isinstance(v, dict) and isinstance(d, dict):
-                out[k] = {q: (d[q] if q in d and _quantity(x) is not None and _quantity(x) == _quantity(d[q]) else x)
-                          for q, x in v.items()}
-            else:
-                out[k] = _align_resources(v, d)
-        return out
-    if isinstance(live, list) and isinstance(declared, list):
-        return [_align_resources(v, declared[i] if i < len(declared) else None) for i, v in enumerate(live)]
-    return live
-
-
-def live_view(live: Mapping[str, Any], declared: Mapping[str, Any], kind: Kind) -> tuple[dict, dict]:
-    """(live, declared) in comparable form; equal when an apply would change nothing."""
-    mine = comparable(declared, declared, kind)
-    return _align_resources(comparable(live, declared, kind), mine), mine
 
 
 def _yaml_lines(obj: Any) -> list[str]:
@@ -353,9 +282,7 @@ class _Session:
         assert self._client is not None, "use the session as a context manager"
         return self._client
 
-    def client_redact(self, text: str) -> str:
-        from .argo import redact
-
+    def redact(self, text: str) -> str:
         return redact(text, self.conn.secrets)
 
     def out(self, text: str) -> None:
@@ -366,7 +293,7 @@ class _Session:
     def err(self, text: str) -> None:
         if self.stderr:
             with self._lock:
-                print(self.client_redact(text), file=self.stderr, flush=True)
+                print(self.redact(text), file=self.stderr, flush=True)
 
     def map(self, items: list[_Item], fn: Callable[[_Item], Any]) -> list[Any]:
         """fn over items, ORDER group by group, at most MAX_WORKERS at a time; results in input order."""
@@ -407,7 +334,7 @@ class _Session:
                     return self._apply_config(it, dry_run)
                 return self._create_workflow(it, replace, dry_run)
             except ArgoError as e:
-                return it.result("failed", self.client_redact(e.describe()), dry_run)
+                return it.result("failed", self.redact(e.describe()), dry_run)
 
         report = ApplyReport(self.map(items, one))
         for r in report.results:
@@ -502,11 +429,11 @@ class _Session:
         if it.error or it.kind is None:
             raise ArgoError(f"{it.result('failed').ref}: {it.error}")
         ref = it.result("diff").ref
-        live = None if it.kind.name == "Workflow" and not (it.obj.get("metadata") or {}).get("name") else \
-            self._get_or_none(item_path(it.kind, it.namespace, it.name))
+        # a generated Workflow name is new by construction: nothing to read
+        live = None if it.generated else self._get_or_none(item_path(it.kind, it.namespace, it.name))
         if live is None:
-            have, want = [], _yaml_lines(comparable(it.obj, it.obj, it.kind))
-            return "".join(difflib.unified_diff(have, want, f"{ref} (not on the server)", f"{ref} (compiled)"))
+            want = _yaml_lines(comparable(it.obj, it.obj, it.kind))
+            return "".join(difflib.unified_diff([], want, f"{ref} (not on the server)", f"{ref} (compiled)"))
         view, mine = live_view(live, it.obj, it.kind)
         if view == mine:
             return ""
@@ -540,14 +467,15 @@ class _Session:
                     res.reason = status.get("message") or None
         except ArgoError as e:
             res.phase = res.phase if res.phase in ("Failed", "Error") else "Unknown"
-            res.reason = f"waiting failed: {self.client_redact(e.describe())}"
+            res.reason = f"waiting failed: {self.redact(e.describe())}"
         if log_thread:
             log_thread.join(timeout=30)
 
     def _progress(self, res: ResourceResult, wf: dict, seen: dict[str, str]) -> None:
         status = wf.get("status") or {}
         changes = [("", status.get("phase") or "Pending")]
-        for node_id, node in sorted((status.get("nodes") or {}).items(), key=lambda kv: str(kv[1].get("startedAt", ""))):
+        nodes = sorted((status.get("nodes") or {}).items(), key=lambda kv: str(kv[1].get("startedAt", "")))
+        for node_id, node in nodes:
             label = f": {node.get('displayName') or node_id} ({node.get('type', 'node')})"
             changes.append((label, node.get("phase") or "Pending"))
         for label, phase in changes:
@@ -557,7 +485,8 @@ class _Session:
 
     def _logs(self, res: ResourceResult, ns: str) -> None:
         try:
-            for pod, line in stream_logs(self.client, ns, res.name, read_timeout=self.wait_options.get("watch_timeout", 300.0)):
+            timeout = self.wait_options.get("watch_timeout", 300.0)
+            for pod, line in stream_logs(self.client, ns, res.name, read_timeout=timeout):
                 self.out(f"{pod}: {line}")
         except ArgoError as e:
-            self.err(f"{res.ref}: logs: {self.client_redact(e.describe())}")
+            self.err(f"{res.ref}: logs: {self.redact(e.describe())}")

@@ -26,15 +26,14 @@ import ssl
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
-import pytest
-from argo_schema import argo_errors, require_shared
+from tests.argo_schema import argo_errors, require_shared
 
 COLLECTIONS = {"workflows": "Workflow", "workflow-templates": "WorkflowTemplate",
                "cluster-workflow-templates": "ClusterWorkflowTemplate", "cron-workflows": "CronWorkflow"}
@@ -581,9 +580,9 @@ class ArgoTestServer:
 TOKEN = "s3cret-test-token-0123456789"
 
 
-@pytest.fixture
-def argo():
-    """A fresh test server expecting TOKEN, echoing bad Authorization headers into its 401s."""
+def serve(**kw: Any) -> Iterator[ArgoTestServer]:
+    """Body of the test files' `argo` fixture: a fresh server expecting TOKEN that echoes bad
+    Authorization headers into its 401s (the worst case for redaction)."""
     require_shared()
-    with ArgoTestServer(token=TOKEN, echo_auth=True) as srv:
+    with ArgoTestServer(**{"token": TOKEN, "echo_auth": True, **kw}) as srv:
         yield srv

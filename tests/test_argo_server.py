@@ -7,11 +7,20 @@ import json
 import httpx
 import pytest
 import yaml
-from argo_schema import ARGO
-from argo_server import TOKEN, ArgoTestServer, argo  # noqa: F401  (argo is a fixture)
-from test_apply import template, workflow
+
+from tests.argo_schema import ARGO
+from tests.argo_server import TOKEN, ArgoTestServer, serve
+from tests.test_apply import template, workflow
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def argo():
+    yield from serve()
+
+
+
 
 
 @pytest.fixture
@@ -48,7 +57,8 @@ def test_errors_are_grpc_gateway_bodies(http):
 def test_auth(argo):
     with httpx.Client(base_url=f"http://{argo.server}") as c:
         assert error(c.get("/api/v1/workflow-templates/argo/x"))[:2] == (401, 16)
-        status, code, message = error(c.get("/api/v1/workflow-templates/argo/x", headers={"Authorization": "Bearer no"}))
+        r = c.get("/api/v1/workflow-templates/argo/x", headers={"Authorization": "Bearer no"})
+        status, code, message = error(r)
         assert (status, code) == (401, 16) and "Bearer no" in message  # echo_auth: the worst case for redaction
 
 
@@ -73,7 +83,8 @@ def test_objects_are_validated_strictly(http):
     assert (status, code) == (400, 3) and "'imagee' was unexpected" in message
     bad = template()
     bad["spec"]["entrypoint"] = "missing"
-    assert "template \"missing\" not found" in error(http.post("/api/v1/workflow-templates/argo", json={"template": bad}))[2]
+    r = http.post("/api/v1/workflow-templates/argo", json={"template": bad})
+    assert 'template "missing" not found' in error(r)[2]
     bad = template()
     bad["metadata"]["name"] = "Not_DNS"
     assert "RFC 1123" in error(http.post("/api/v1/workflow-templates/argo", json={"template": bad}))[2]
@@ -142,7 +153,8 @@ def test_faults(http, argo):
     http.post("/api/v1/workflows/argo", json={"workflow": workflow(name="w3")})
     argo.fault("GET", "/workflow-events/", "break_stream", after_events=1)
     with pytest.raises(httpx.RemoteProtocolError):
-        with http.stream("GET", "/api/v1/workflow-events/argo", params={"listOptions.fieldSelector": "metadata.name=w3"}) as r:
+        params = {"listOptions.fieldSelector": "metadata.name=w3"}
+        with http.stream("GET", "/api/v1/workflow-events/argo", params=params) as r:
             for _ in r.iter_lines():
                 pass
     assert [q.fault for q in argo.state.requests].count("drop") == 1
@@ -161,7 +173,8 @@ def test_upstream_template_examples_are_accepted(argo, http):
     assert docs
     for name, doc in docs:
         kind = doc["kind"]
-        path = "/api/v1/cluster-workflow-templates" if kind == "ClusterWorkflowTemplate" else "/api/v1/workflow-templates/argo"
+        cluster = kind == "ClusterWorkflowTemplate"
+        path = "/api/v1/cluster-workflow-templates" if cluster else "/api/v1/workflow-templates/argo"
         doc.get("metadata", {}).pop("namespace", None)
         r = http.post(path + "/lint", json={"template": doc})
         assert r.status_code == 200, (name, r.text)
