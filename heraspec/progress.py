@@ -158,6 +158,10 @@ class LiveReporter(PlainReporter):
             self._redraw([self.finished_line(task)])
 
     def run_finished(self, result: RunResult) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop redrawing and erase the running block (also after an interrupted run)."""
         self.stop.set()
         if self.ticker.is_alive():
             self.ticker.join()

@@ -24,7 +24,8 @@ Local choices, where a cluster has no equivalent:
   env values are rewritten, except the ``result`` path in sources that read HERASPEC_RESULT_PATH
   (heraspec's scripts), which is set to the mapped result path instead. Nothing is written outside
   the run folder by heraspec; scripts that write elsewhere on purpose are not sandboxed.
-- ``{{retries}}`` is the attempt number from 0. Argo's ``Error`` (a task that could not be started)
+- ``{{retries}}`` is the attempt number from 0; a retryStrategy without ``limit`` retries for ever,
+  as in Argo (bounded only by ``backoff.maxDuration``). Argo's ``Error`` (a task that could not be started)
   is a task phase; the workflow's phase is Succeeded or Failed.
 - The run folder is ``workdir`` (must be absent or empty) or a fresh ``./.heraspec/runs/<name>-<time>``;
   it ends with ``summary.json``, and each attempt folder with ``outputs.json``. ``keep=False``
@@ -885,8 +886,12 @@ def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str,
     from heraspec.progress import make_reporter, summary_text, to_json
 
     reporter = make_reporter(stderr, task_names)
-    result = run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
-                          reporter=reporter)
+    try:
+        result = run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
+                              reporter=reporter)
+    except BaseException:  # Ctrl-C: the running tasks are already killed; leave the terminal clean
+        getattr(reporter, "close", lambda: None)()
+        raise
     if not keep:
         prune_run_dir(result.run_dir)
     stderr.write(summary_text(result, task_names))
