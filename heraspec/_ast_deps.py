@@ -1,0 +1,439 @@
+"""Static analysis for `heraspec.functions`: which module-level names code reads, and where a
+module binds, changes or rebinds them. Only syntax trees are read; nothing is imported or run.
+
+Scopes follow Python's rules: function bodies, lambdas, comprehensions and class bodies are
+scopes; a class body does not enclose the functions defined in it; decorators, defaults, base
+classes and annotations (unless `from __future__ import annotations`) run in the enclosing
+scope; local variable annotations are never evaluated; a walrus in a comprehension binds in the
+enclosing function or module; `global NAME` sends both reads and writes to the module.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_COMPOUND: dict[type, str] = {
+    ast.If: "if",
+    ast.For: "for",
+    ast.AsyncFor: "async for",
+    ast.While: "while",
+    ast.With: "with",
+    ast.AsyncWith: "async with",
+    ast.Try: "try",
+    ast.Match: "match",
+}
+if hasattr(ast, "TryStar"):  # Python 3.11+
+    _COMPOUND[ast.TryStar] = "try"
+MAIN_GUARD = 'if __name__ == "__main__"'
+_DYNAMIC = ("globals", "vars", "locals", "setattr", "exec")
+
+
+class _Scope:
+    def __init__(self, kind: str, parent: _Scope | None) -> None:
+        self.kind = kind  # "module" | "function" | "class" | "comprehension"
+        self.parent = parent
+        self.bound: set[str] = set()
+        self.globals: dict[str, ast.Global] = {}
+        self.loads: list[ast.Name] = []
+        self.children: list[_Scope] = []
+        if parent is not None:
+            parent.children.append(self)
+
+
+def _all_args(args: ast.arguments) -> list[ast.arg]:
+    extra = [a for a in (args.vararg, args.kwarg) if a is not None]
+    return [*args.posonlyargs, *args.args, *args.kwonlyargs, *extra]
+
+
+class _Builder(ast.NodeVisitor):
+    """Builds the scope tree of one top-level statement executed at module level."""
+
+    def __init__(self, postponed: bool) -> None:
+        self.postponed = postponed  # `from __future__ import annotations`: annotations not run
+        self.root = self.scope = _Scope("module", None)
+
+    def _visit_all(self, nodes: list) -> None:
+        for node in nodes:
+            if node is not None:
+                self.visit(node)
+
+    def _type_params(self, node: ast.AST) -> None:
+        names = [p.name for p in getattr(node, "type_params", ())]  # Python 3.12+ generics
+        if names:
+            self.scope = _Scope("function", self.scope)
+            self.scope.bound.update(names)
+
+    def define(self, node: ast.AST, decorators: bool = True) -> None:
+        outer = self.scope
+        outer.bound.add(node.name)  # type: ignore[attr-defined]
+        if decorators:
+            self._visit_all(node.decorator_list)  # type: ignore[attr-defined]
+        if isinstance(node, ast.ClassDef):
+            self._type_params(node)
+            self._visit_all(node.bases)
+            self._visit_all([k.value for k in node.keywords])
+            self.scope = _Scope("class", self.scope)
+        else:
+            args = node.args  # type: ignore[attr-defined]
+            self._visit_all([*args.defaults, *args.kw_defaults])
+            self._type_params(node)
+            if not self.postponed:
+                self._visit_all([a.annotation for a in _all_args(args)])
+                self._visit_all([node.returns])  # type: ignore[attr-defined]
+            self.scope = _Scope("function", self.scope)
+            self.scope.bound.update(a.arg for a in _all_args(args))
+        self._visit_all(node.body)  # type: ignore[attr-defined]
+        self.scope = outer
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self.define(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+    visit_ClassDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        outer = self.scope
+        self._visit_all([*node.args.defaults, *node.args.kw_defaults])
+        self.scope = _Scope("function", outer)
+        self.scope.bound.update(a.arg for a in _all_args(node.args))
+        self.visit(node.body)
+        self.scope = outer
+
+    def _comprehension(self, node: ast.AST, results: list[ast.expr]) -> None:
+        generators: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
+        self.visit(generators[0].iter)  # the first iterable runs in the enclosing scope
+        outer = self.scope
+        self.scope = _Scope("comprehension", outer)
+        for i, gen in enumerate(generators):
+            if i:
+                self.visit(gen.iter)
+            self.visit(gen.target)
+            self._visit_all(gen.ifs)
+        self._visit_all(results)
+        self.scope = outer
+
+    def visit_ListComp(self, node: ast.ListComp) -> None:
+        self._comprehension(node, [node.elt])
+
+    visit_SetComp = visit_GeneratorExp = visit_ListComp  # type: ignore[assignment]
+
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        self._comprehension(node, [node.key, node.value])
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        scope = self.scope
+        while scope.kind == "comprehension" and scope.parent is not None:
+            scope = scope.parent
+        scope.bound.add(node.target.id)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self.scope.loads.append(node)
+        else:
+            self.scope.bound.add(node.id)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        for name in node.names:
+            self.scope.globals.setdefault(name, node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        self.scope.bound.update(alias_binding(a) for a in node.names)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        self.scope.bound.update(alias_binding(a) for a in node.names if a.name != "*")
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._visit_all([node.value])
+        # `x: int` without a value binds nothing in a module or class body
+        if node.value is not None or self.scope.kind == "function" or not isinstance(node.target, ast.Name):
+            self.visit(node.target)
+        if self.scope.kind != "function" and not self.postponed:
+            self.visit(node.annotation)
+
+    def _bind_and_visit(self, node: ast.AST, name: str | None) -> None:
+        if name:
+            self.scope.bound.add(name)
+        self.generic_visit(node)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        self._bind_and_visit(node, node.name)
+
+    def visit_MatchAs(self, node: ast.MatchAs) -> None:
+        self._bind_and_visit(node, node.name)
+
+    def visit_MatchStar(self, node: ast.MatchStar) -> None:
+        self._bind_and_visit(node, node.name)
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
+        self._bind_and_visit(node, node.rest)
+
+
+def alias_binding(alias: ast.alias) -> str:
+    """The name an import alias binds: `import a.b` binds `a`."""
+    return alias.asname or alias.name.split(".")[0]
+
+
+def _is_global(scope: _Scope, name: str) -> bool:
+    if name in scope.globals or scope.kind == "module":
+        return True
+    if name in scope.bound:
+        return False
+    outer = scope.parent
+    while outer is not None and outer.kind != "module":
+        if outer.kind != "class":  # class bodies do not enclose their methods
+            if name in outer.globals:
+                return True
+            if name in outer.bound:
+                return False
+        outer = outer.parent
+    return True
+
+
+def _global_uses(root: _Scope) -> dict[str, ast.AST]:
+    """Module-level names read anywhere in the tree (or declared `global`), each with its first use."""
+    found: dict[str, ast.AST] = {}
+
+    def keep(name: str, node: ast.AST) -> None:
+        old = found.get(name)
+        if old is None or (node.lineno, node.col_offset) < (old.lineno, old.col_offset):  # type: ignore[attr-defined]
+            found[name] = node
+
+    stack = [root]
+    while stack:
+        scope = stack.pop()
+        if scope.kind != "module":
+            for name, node in scope.globals.items():
+                keep(name, node)
+        for load in scope.loads:
+            if _is_global(scope, load.id):
+                keep(load.id, load)
+        stack.extend(scope.children)
+    return dict(sorted(found.items(), key=lambda kv: (kv[1].lineno, kv[1].col_offset, kv[0])))  # type: ignore[attr-defined]
+
+
+_SIMPLE = {"int", "float", "bool", "str", "list", "dict"}
+_TYPING = {"List": "list", "Dict": "dict"}
+
+
+def annotation_kind(node: ast.expr | None) -> str | None:
+    """Map an annotation to the small set the decoder knows, else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):  # "int" (a string annotation)
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except (SyntaxError, ValueError):
+            return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # int | None
+        left, right = node.left, node.right
+        if isinstance(right, ast.Constant) and right.value is None:
+            return annotation_kind(left)
+        if isinstance(left, ast.Constant) and left.value is None:
+            return annotation_kind(right)
+        return None
+    base = node.value if isinstance(node, ast.Subscript) else node
+    name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else None
+    if not isinstance(node, ast.Subscript):
+        return name if name in _SIMPLE else _TYPING.get(name or "")
+    items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    if name in ("Optional", "Annotated"):
+        return annotation_kind(items[0])
+    if name == "Union":
+        rest = [i for i in items if not (isinstance(i, ast.Constant) and i.value is None)]
+        return annotation_kind(rest[0]) if len(rest) == 1 else None
+    return {"list": "list", "dict": "dict", **_TYPING}.get(name or "")
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call, ast.Starred)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _changed(stmt: ast.stmt) -> set[str]:
+    """Root names of `X[k] = v`, `X.a += 1`, `del X[k]`, `X.add(v)` in stmt, looking into compound
+    statements but not into function or class bodies."""
+    out: set[str] = set()
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (*_DEFS, ast.ClassDef)):
+            continue
+        targets: list[ast.AST] = []
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        while targets:
+            target = targets.pop()
+            if isinstance(target, (ast.Tuple, ast.List)):
+                targets.extend(target.elts)
+            elif isinstance(target, ast.Starred):
+                targets.append(target.value)
+            elif isinstance(target, (ast.Attribute, ast.Subscript)) and _root_name(target):
+                out.add(_root_name(target))  # type: ignore[arg-type]
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if isinstance(func, ast.Attribute) and _root_name(func):
+                out.add(_root_name(func))  # type: ignore[arg-type]
+        stack.extend(n for n in ast.iter_child_nodes(node) if isinstance(n, (ast.stmt, ast.excepthandler, ast.match_case)))
+    return out
+
+
+def _is_main_guard(stmt: ast.stmt) -> bool:
+    test = stmt.test if isinstance(stmt, ast.If) else None
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = {ast.dump(test.left), ast.dump(test.comparators[0])}
+    return sides == {ast.dump(ast.Name("__name__", ast.Load())), ast.dump(ast.Constant("__main__"))}
+
+
+def _pos(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Binding:
+    index: int  # position of the top-level statement in the module body
+    stmt: ast.stmt  # that top-level statement
+    under: str | None  # keyword of the compound statement when bound conditionally ("if", "try", ...)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A top-level statement that changes a value in place: `X[k] = v`, `X.a += 1`, `X.add(v)`."""
+
+    index: int
+    stmt: ast.stmt
+    under: str | None  # as in Binding
+
+
+class ModuleInfo:
+    """One parsed module: its top-level bindings, import-time changes, `global` statements."""
+
+    def __init__(self, tree: ast.Module, source: str) -> None:
+        self.body = tree.body
+        self.lines = source.split("\n")
+        self.future = [i for i, s in enumerate(self.body) if isinstance(s, ast.ImportFrom) and s.module == "__future__"]
+        self.postponed = any(a.name == "annotations" for i in self.future for a in self.body[i].names)  # type: ignore[attr-defined]
+        self.bindings: dict[str, list[Binding]] = {}
+        self.changes: dict[str, list[Change]] = {}
+        self.star_imports: list[ast.ImportFrom] = []
+        self._uses: dict[tuple[int, bool], dict[str, ast.AST]] = {}
+        for i, stmt in enumerate(self.body):
+            main = _is_main_guard(stmt)
+            under = MAIN_GUARD if main else _COMPOUND.get(type(stmt))
+            builder = _Builder(self.postponed)
+            builder.visit(stmt)
+            for name in sorted(builder.root.bound):
+                self.bindings.setdefault(name, []).append(Binding(i, stmt, under))
+            if main:
+                continue  # never runs on import
+            for name in sorted(_changed(stmt)):
+                if name not in builder.root.bound or under is not None:
+                    self.changes.setdefault(name, []).append(Change(i, stmt, under))
+        self.global_decls: dict[str, tuple[ast.Global, str]] = {}  # first `global NAME` in a function
+        self.dynamic: ast.Call | None = None  # first globals()/vars()/setattr()/exec() call
+        defs, has_global = [], False
+        for node in ast.walk(tree):
+            has_global = has_global or isinstance(node, ast.Global)
+            if isinstance(node, _DEFS):
+                defs.append(node)
+            elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+                self.star_imports.append(node)  # only legal at module level
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in _DYNAMIC
+                and (self.dynamic is None or _pos(node) < _pos(self.dynamic))
+            ):
+                self.dynamic = node
+        owners: dict[ast.Global, str] = {}
+        # ast.walk is breadth-first: a nested def comes later and wins, so owners are innermost
+        for fn in defs if has_global else ():
+            owners.update((g, fn.name) for g in ast.walk(fn) if isinstance(g, ast.Global))
+        for node, owner in sorted(owners.items(), key=lambda item: _pos(item[0])):
+            for name in node.names:
+                self.global_decls.setdefault(name, (node, owner))
+        self.star_imports.sort(key=_pos)
+
+    def uses(self, index: int, decorators: bool = True) -> dict[str, ast.AST]:
+        """Module-level names statement `index` needs, in order of first use."""
+        key = (index, decorators)
+        if key not in self._uses:
+            builder = _Builder(self.postponed)
+            if decorators:
+                builder.visit(self.body[index])
+            else:
+                builder.define(self.body[index], decorators=False)
+            self._uses[key] = _global_uses(builder.root)
+        return self._uses[key]
+
+    def closure(self, target: int, refuse: Callable[[str], T | None]) -> tuple[dict[int, set[str]], list[tuple[str, ast.AST, T]]]:
+        """What the target statement needs, transitively: {statement index: needed names it binds},
+        and each needed name `refuse` objects to, with its first use and the objection."""
+        carried: dict[int, set[str]] = {target: set()}
+        refused: list[tuple[str, ast.AST, T]] = []
+        queue = deque(self.uses(target, decorators=False).items())  # the target's decorators are dropped
+        seen: set[str] = set()
+        while queue:
+            name, use = queue.popleft()
+            if name in seen:
+                continue
+            seen.add(name)
+            objection = refuse(name)
+            if objection is not None:
+                refused.append((name, use, objection))
+                continue
+            changes = [c.index for c in self.changes.get(name, []) if c.under is None]
+            for index in [b.index for b in self.bindings.get(name, [])] + changes:
+                if index not in carried:
+                    carried[index] = set()
+                    queue.extend(self.uses(index).items())
+                carried[index].add(name)
+        for index in self.future:
+            carried.setdefault(index, set())
+        return carried, refused
+
+    def pieces(self, carried: dict[int, set[str]], target: int) -> list[tuple[int, str, str]]:
+        """(first line, exact text, "import" | "block" | "line") of each carried statement, in module order."""
+        out = []
+        for index in sorted(carried):
+            stmt = self.body[index]
+            line, text = self.text(stmt, decorators=index != target)
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)) and index not in self.future:
+                keep = [a for a in stmt.names if alias_binding(a) in carried[index]]
+                if len(keep) < len(stmt.names):  # only the needed aliases of `import a, b`
+                    text = ast.unparse(type(stmt)(**{**stmt.__dict__, "names": keep}))
+            kind = "import" if isinstance(stmt, (ast.Import, ast.ImportFrom)) else "block" if hasattr(stmt, "body") else "line"
+            out.append((line, text, kind))
+        return out
+
+    def position(self, node: ast.AST) -> tuple[int, int]:
+        """1-based line and character column (ast columns count UTF-8 bytes)."""
+        line = node.lineno  # type: ignore[attr-defined]
+        return line, self._chars(line, node.col_offset) + 1  # type: ignore[attr-defined]
+
+    def _chars(self, line: int, col_bytes: int) -> int:
+        return len(self.lines[line - 1].encode()[:col_bytes].decode(errors="replace"))
+
+    def text(self, stmt: ast.stmt, decorators: bool = True) -> tuple[int, str]:
+        """(first line, exact source text) of a top-level statement."""
+        decos = getattr(stmt, "decorator_list", None)
+        if decorators and decos:
+            line, col = decos[0].lineno, 0  # a top-level decorator's `@` starts its line
+        else:
+            line, col = stmt.lineno, self._chars(stmt.lineno, stmt.col_offset)
+        end, end_col = stmt.end_lineno or line, self._chars(stmt.end_lineno or line, stmt.end_col_offset or 0)
+        if self.lines[end - 1][end_col:].lstrip().startswith("#"):  # keep a trailing comment
+            end_col = len(self.lines[end - 1])
+        if line == end:
+            return line, self.lines[line - 1][col:end_col]
+        chunk = [self.lines[line - 1][col:], *self.lines[line : end - 1], self.lines[end - 1][:end_col]]
+        return line, "\n".join(chunk)

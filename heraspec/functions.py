@@ -1,0 +1,526 @@
+"""Find a function named `module.path:function` and build the Argo script program that runs it,
+without importing the user's module (files are found on the search path and read with `ast`).
+
+    resolve(ref, search_path) -> (Function | None, [Problem])
+    script_source(fn) -> str          the whole program for a `script` template (`command: [python]`)
+
+Finding: for `a.b.c`, each search directory in order is tried for `a/b/c/__init__.py`, then
+`a/b/c.py` (Python's own order). The function must be a plain `def` bound once, unconditionally, at
+the module's top level. `Function` is returned whenever its signature could be read; `problems`
+may still list closure problems, and then `script_source` raises ValueError.
+
+Carried into the script (the closure), transitively from the names the function reads in its
+body, defaults and annotations (its own decorators are dropped):
+  * imports binding a needed name, keeping only the needed aliases of a multi-name import;
+  * EVERY unconditional top-level statement binding a needed name: helper defs and classes (with
+    their decorators), assignments of any form. Carrying all bindings in module order rebuilds the
+    value the module has after import (`X = 1` then `X += 1` gives 2);
+  * unconditional top-level statements changing a needed value in place (`CONFIG["k"] = 1`,
+    `Model.attr = 2`, `ITEMS.append(3)`, `logger.setLevel(...)`), replayed like bindings;
+  * `from __future__` imports.
+Carried statements keep their exact source text and their module order (imports sit at the top of
+nearly every module; strict module order is what keeps decorators, defaults and class bodies that
+refer to later code, and `X = ...; X += ...`, evaluating as they do on import).
+`if __name__ == "__main__":` blocks and everything unused are left out.
+
+Refused, as a Problem located at the use (the message names the other location):
+  * a name bound at top level under if/try/for/while/with/match (the main guard included), only
+    through `from x import *`, through a relative import, or never (e.g. via `globals()`, `setattr`);
+  * the mutation rule: a name that any function declares `global` (runtime state: each task runs in
+    a fresh process), and a needed value (not an imported module) changed under a compound
+    statement (`for k in KEYS: TABLE[k] = 0`), which cannot be replayed by itself;
+  * for the target itself: a class, lambda, variable, import, `async def`, a name bound more than
+    once or conditionally; `*args`, `**kwargs`, positional-only and non-ASCII parameters.
+Not detected: mutation by calls inside functions (`ITEMS.append(x)` in a helper), changes through
+plain calls (`register(ITEMS)`), and changes to imported modules under a compound statement
+(`if DEBUG: logging.basicConfig()`); none of these is carried.
+
+The script reads each parameter from env var `HERASPEC_IN_<name>` (absent or `__heraspec_default__`:
+Python applies the default), decodes it (annotation `str`: the raw text; otherwise JSON where it
+parses, else the raw text; then int/float/bool coercion), calls the function with keywords and
+writes `json.dumps(result, default=str)` to RESULT_PATH, or to env `HERASPEC_RESULT_PATH` when set
+(the local runner uses that). The program never contains `{{` (Argo substitutes it everywhere):
+when the carried code does, it is embedded base64-encoded and run with `exec(compile(...))` under
+its own file name, padded so tracebacks show the original line numbers.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import builtins
+import difflib
+import json
+import keyword
+import os
+from dataclasses import dataclass
+
+from heraspec._ast_deps import ModuleInfo, alias_binding, annotation_kind
+
+RESULT_PATH = "/tmp/heraspec/result.json"
+RESULT_PATH_ENV = "HERASPEC_RESULT_PATH"
+INPUT_ENV_PREFIX = "HERASPEC_IN_"
+DEFAULT_MARKER = "__heraspec_default__"  # env value meaning "let Python apply the default"
+
+__all__ = [
+    "DEFAULT_MARKER", "INPUT_ENV_PREFIX", "RESULT_PATH", "RESULT_PATH_ENV",
+    "Function", "Param", "Problem", "carried_source", "clear_cache", "resolve", "script_source",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong, for the caller to report at the spec's position."""
+
+    message: str
+    hint: str | None = None
+    file: str | None = None  # set when the problem is inside the module file
+    line: int | None = None
+    col: int | None = None  # 1-based, in characters
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    annotation: str | None  # "int" "float" "bool" "str" "list" "dict" or None
+    required: bool
+    default: str | None  # encoded for Argo; None if required, not a literal, or not decodable back
+    literal_default: bool  # False: compile passes DEFAULT_MARKER and Python applies the default
+    kind: str  # "positional_or_keyword" | "keyword_only"
+
+
+@dataclass(frozen=True)
+class Function:
+    ref: str
+    module: str
+    name: str
+    file: str
+    line: int
+    params: tuple[Param, ...]
+    returns_annotation: str | None  # mapped like Param.annotation
+
+
+# --- the decoder, shared by the script and by the default check (one source of truth) -------------
+
+_DECODE_SOURCE = '''\
+def _heraspec_decode(raw, annotation):
+    """Argo passes every input as text: JSON where it parses, else the raw text."""
+    import builtins as _heraspec_builtins
+    import json as _heraspec_json
+
+    b = _heraspec_builtins
+    if annotation == "str":
+        return raw
+    try:
+        value = _heraspec_json.loads(raw)
+    except (b.ValueError, b.RecursionError):
+        value = raw
+    if annotation == "bool" and b.isinstance(value, b.str):
+        word = value.strip().lower()
+        if word in ("true", "yes", "y", "on", "1"):
+            return True
+        if word in ("false", "no", "n", "off", "0"):
+            return False
+    elif annotation == "bool" and b.type(value) is b.int and value in (0, 1):
+        return b.bool(value)
+    elif annotation == "int" and b.isinstance(value, b.float) and value.is_integer():
+        return b.int(value)
+    elif annotation == "float" and b.type(value) is b.int:
+        return b.float(value)
+    elif annotation in ("int", "float") and b.isinstance(value, b.str):
+        try:
+            return (b.int if annotation == "int" else b.float)(value.strip())
+        except b.ValueError:
+            pass
+    return value
+'''
+_namespace: dict = {}
+exec(compile(_DECODE_SOURCE, "<heraspec decoder>", "exec"), _namespace)  # noqa: S102 (our own constant)
+_decode = _namespace["_heraspec_decode"]
+
+_MAIN_SOURCE = '''\
+def _heraspec_main():
+    import builtins as _heraspec_builtins
+    import json as _heraspec_json
+    import os as _heraspec_os
+
+    kwargs = {}
+    for name, annotation in @PARAMS@:
+        raw = _heraspec_os.environ.get("@PREFIX@" + name)
+        if raw is not None and raw != "@MARKER@":
+            kwargs[name] = _heraspec_decode(raw, annotation)
+    result = @FUNCTION@(**kwargs)
+    # results go to a file, never stdout, so print() in user code cannot corrupt them
+    text = _heraspec_json.dumps(result, default=_heraspec_builtins.str)
+    path = _heraspec_os.environ.get("@PATH_ENV@") or "@RESULT_PATH@"
+    folder = _heraspec_os.path.dirname(path)
+    if folder:
+        _heraspec_os.makedirs(folder, exist_ok=True)
+    with _heraspec_builtins.open(path, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+_heraspec_main()
+'''
+
+# --- caches: a big spec resolves the same ref thousands of times ------------------------------------
+
+_RESOLVED: dict[tuple, tuple[Function | None, tuple[Problem, ...]]] = {}
+_MODULES: dict[str, tuple[tuple[int, int], ModuleInfo | Problem]] = {}
+_CARRIED: dict[Function, _Carried] = {}
+_SCRIPTS: dict[Function, str] = {}
+
+
+def clear_cache() -> None:
+    """Forget parsed modules and resolved refs (resolve does not re-check files once cached)."""
+    for cache in (_RESOLVED, _MODULES, _CARRIED, _SCRIPTS):
+        cache.clear()
+
+
+@dataclass(frozen=True)
+class _Carried:
+    pieces: tuple[tuple[int, str, str], ...]  # (first line, exact text, "import"|"block"|"line"), module order
+    problems: tuple[Problem, ...]
+    filename: str  # the module as shown in headers and tracebacks: "pkg/steps.py"
+
+
+def resolve(ref: str, search_path: list[str]) -> tuple[Function | None, list[Problem]]:
+    """Find `module.path:function` on the search path; the Function and every problem found."""
+    dirs = tuple(os.fspath(d) for d in search_path)
+    key = (ref, dirs, os.getcwd())  # relative search dirs depend on the working directory
+    hit = _RESOLVED.get(key)
+    if hit is None:
+        hit = _RESOLVED[key] = _resolve(ref, dirs)
+    return hit[0], list(hit[1])
+
+
+def _resolve(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tuple[Problem, ...]]:
+    parsed = _parse_ref(ref)
+    if isinstance(parsed, Problem):
+        return None, (parsed,)
+    module, name = parsed
+    found = _find_module(module, dirs)
+    if isinstance(found, Problem):
+        return None, (found,)
+    info = _load(found)
+    if isinstance(info, Problem):
+        return None, (info,)
+    target = _target(info, module, name, found)
+    if isinstance(target, Problem):
+        return None, (target,)
+    node = info.body[target]
+    params, problems = _signature(info, node, found)  # type: ignore[arg-type]
+    if problems:
+        return None, tuple(problems)
+    fn = Function(
+        ref=f"{module}:{name}", module=module, name=name, file=found, line=node.lineno,
+        params=tuple(params), returns_annotation=annotation_kind(node.returns),  # type: ignore[attr-defined]
+    )
+    carried = _CARRIED[fn] = _carry(info, target, found, _filename(module, found))
+    _SCRIPTS.pop(fn, None)
+    return fn, carried.problems
+
+
+# --- the ref and the module file --------------------------------------------------------------------
+
+
+def _show(path: str) -> str:
+    """A path as the user would like to read it: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path or ".")
+    except ValueError:  # another drive on Windows
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def _is_identifier(text: str) -> bool:
+    return text.isidentifier() and not keyword.iskeyword(text)
+
+
+def _did_you_mean(names: list[str]) -> str | None:
+    return "did you mean " + " or ".join(f"'{n}'" for n in names) + "?" if names else None
+
+
+def _parse_ref(ref: str) -> tuple[str, str] | Problem:
+    module, sep, name = ref.partition(":")
+    if not sep or not module or not name or ":" in name:
+        return Problem(f"invalid function reference '{ref}': expected 'module.path:function'",
+                       hint="for example 'mypkg.steps:train'")
+    if any(c in module for c in "/\\") or module.startswith(".") or ".." in module or module.endswith(".py"):
+        folder, _, stem = module.replace("\\", "/").removesuffix(".py").rpartition("/")
+        hint = "write a dotted module name and add its directory to the search path with --path"
+        if _is_identifier(stem):
+            hint = f"write '{stem}:{name}'" + (f" and add '{folder}' with --path" if folder else "")
+        return Problem(f"invalid module '{module}' in '{ref}': use a dotted module name such as "
+                       "'pkg.steps', not a file path or a relative name", hint=hint)
+    if not all(_is_identifier(part) for part in module.split(".")):
+        return Problem(f"invalid module '{module}' in '{ref}': each dotted part must be a Python identifier")
+    if "." in name and all(_is_identifier(p) for p in name.split(".")):
+        return Problem(f"'{name}' in '{ref}' is a method or attribute; methods are not supported",
+                       hint="reference a module-level function (it may call the method)")
+    if not _is_identifier(name):
+        return Problem(f"invalid function name '{name}' in '{ref}': expected a Python identifier")
+    return module, name
+
+
+def _find_module(module: str, dirs: tuple[str, ...]) -> str | Problem:
+    parts = module.split(".")
+    for folder in dirs:
+        for candidate in (os.path.join(folder, *parts, "__init__.py"), os.path.join(folder, *parts[:-1], parts[-1] + ".py")):
+            if os.path.isfile(candidate):
+                return candidate
+    shown = [_show(d) for d in dirs[:4]] + ([f"and {len(dirs) - 4} more"] if len(dirs) > 4 else [])
+    searched = ", ".join(shown) if dirs else "the search path is empty"
+    hint = f"add the directory that contains '{parts[0]}' to the search path with --path"
+    close = _close_modules(parts, dirs)
+    return Problem(f"module '{module}' not found (searched: {searched})",
+                   hint=f"{_did_you_mean(close)} Otherwise {hint}" if close else hint)
+
+
+def _close_modules(parts: list[str], dirs: tuple[str, ...]) -> list[str]:
+    names: set[str] = set()
+    for folder in dirs:
+        parent = os.path.join(folder, *parts[:-1])
+        try:
+            entries = os.listdir(parent)
+        except OSError:
+            continue
+        for entry in entries:
+            stem = entry[:-3] if entry.endswith(".py") else entry if os.path.isdir(os.path.join(parent, entry)) else ""
+            if _is_identifier(stem) and stem != "__init__":
+                names.add(stem)
+    prefix = "".join(p + "." for p in parts[:-1])
+    return [prefix + n for n in difflib.get_close_matches(parts[-1], sorted(names), n=3)]
+
+
+def _filename(module: str, path: str) -> str:
+    rel = module.replace(".", "/")
+    return f"{rel}/__init__.py" if os.path.basename(path) == "__init__.py" else f"{rel}.py"
+
+
+def _load(path: str) -> ModuleInfo | Problem:
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        return Problem(f"cannot read {_show(path)}: {e.strerror}", file=path)
+    stamp = (st.st_mtime_ns, st.st_size)
+    cached = _MODULES.get(path)
+    if cached is None or cached[0] != stamp:
+        cached = _MODULES[path] = (stamp, _parse(path))
+    return cached[1]
+
+
+def _parse(path: str) -> ModuleInfo | Problem:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        source = data.decode("utf-8-sig")
+    except OSError as e:
+        return Problem(f"cannot read {_show(path)}: {e.strerror}", file=path)
+    except UnicodeDecodeError as e:
+        return Problem(f"cannot read {_show(path)}: not UTF-8 (byte {e.start})", file=path)
+    source = source.replace("\r\n", "\n").replace("\r", "\n")  # what Python's tokenizer does too
+    try:
+        tree = ast.parse(source, filename=path)
+    except SyntaxError as e:
+        return Problem(f"syntax error in {_show(path)}: {e.msg}", file=path, line=e.lineno, col=e.offset)
+    except ValueError as e:  # null bytes (Python < 3.12)
+        return Problem(f"cannot parse {_show(path)}: {e}", file=path)
+    return ModuleInfo(tree, source)
+
+
+# --- the target and its signature -------------------------------------------------------------------
+
+
+def _target(info: ModuleInfo, module: str, name: str, path: str) -> int | Problem:
+    shown = _show(path)
+    bindings = info.bindings.get(name, [])
+    if not bindings:
+        defs = sorted(n for n, bs in info.bindings.items() if any(isinstance(b.stmt, ast.FunctionDef) for b in bs))
+        return Problem(f"function '{name}' not found in module '{module}' ({shown})",
+                       hint=_did_you_mean(difflib.get_close_matches(name, defs, n=3)))
+
+    def at(node: ast.AST, message: str, hint: str | None = None) -> Problem:
+        return Problem(message, hint, path, *info.position(node))
+
+    for b in bindings:
+        if b.under:
+            return at(b.stmt, f"function '{name}' is defined conditionally under `{b.under}` at "
+                              f"{shown}:{b.stmt.lineno}; define it at module top level")
+    if len(bindings) > 1:
+        lines = ", ".join(str(b.stmt.lineno) for b in bindings)
+        return at(bindings[1].stmt, f"'{name}' is bound more than once at the top level of {shown} "
+                                    f"(lines {lines}); keep a single definition")
+    stmt, what = bindings[0].stmt, f"'{name}' in module '{module}'"
+    if isinstance(stmt, ast.FunctionDef):
+        return bindings[0].index
+    if isinstance(stmt, ast.AsyncFunctionDef):
+        return at(stmt, f"'{name}' is an async function; async functions are not supported",
+                  hint=f"add a plain def that calls asyncio.run({name}(...))")
+    if isinstance(stmt, ast.ClassDef):
+        return at(stmt, f"{what} is a class, not a function")
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        hint = None
+        if isinstance(stmt, ast.ImportFrom) and stmt.level == 0:
+            origin = next(a.name for a in stmt.names if alias_binding(a) == name)
+            hint = f"reference '{stmt.module}:{origin}' instead"
+        return at(stmt, f"{what} is imported, not defined there", hint)
+    if isinstance(getattr(stmt, "value", None), ast.Lambda):
+        return at(stmt, f"{what} is a lambda, not a function", hint="define it with def")
+    return at(stmt, f"{what} is a variable, not a function")
+
+
+def _encode_default(node: ast.expr, annotation: str | None) -> str | None:
+    """The default as Argo text, or None when it is not a literal or would not decode back."""
+    try:
+        value = ast.literal_eval(node)
+        text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), sort_keys=True)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    back = _decode(text, annotation)
+    return text if type(back) is type(value) and back == value else None
+
+
+def _signature(info: ModuleInfo, node: ast.FunctionDef, path: str) -> tuple[list[Param], list[Problem]]:
+    args, name = node.args, node.name
+    problems = [
+        Problem(f"parameter '{a.arg}' of '{name}' is positional-only; positional-only parameters are not supported",
+                None, path, *info.position(a))
+        for a in args.posonlyargs
+    ]
+    for arg, stars, what in ((args.vararg, "*", "positional"), (args.kwarg, "**", "keyword")):
+        if arg is not None:
+            problems.append(Problem(f"'{name}' takes {stars}{arg.arg}; variable {what} arguments are not supported",
+                                    "declare each parameter by name", path, *info.position(arg)))
+    positional = [*args.posonlyargs, *args.args]
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    pairs = [(a, d, "positional_or_keyword") for a, d in zip(positional, defaults) if a not in args.posonlyargs]
+    pairs += [(a, d, "keyword_only") for a, d in zip(args.kwonlyargs, args.kw_defaults)]
+    params = []
+    for arg, default, kind in pairs:
+        if not arg.arg.isascii():
+            problems.append(Problem(f"parameter '{arg.arg}' of '{name}' is not ASCII; it must be usable in an "
+                                    "environment variable name", None, path, *info.position(arg)))
+        annotation = annotation_kind(arg.annotation)
+        encoded = _encode_default(default, annotation) if default is not None else None
+        params.append(Param(arg.arg, annotation, default is None, encoded, encoded is not None, kind))
+    return params, problems
+
+
+# --- the closure ------------------------------------------------------------------------------------
+
+_BUILTINS = frozenset(dir(builtins)) | {"__file__", "__cached__", "__path__", "__builtins__"}
+
+
+def _carry(info: ModuleInfo, target: int, path: str, filename: str) -> _Carried:
+    shown = _show(path)
+    carried, refused = info.closure(target, lambda name: _refusal(info, name, shown))
+    problems = [Problem(message, hint, path, *info.position(use)) for _, use, (message, hint) in refused]
+    problems.sort(key=lambda p: (p.line or 0, p.col or 0, p.message))
+    return _Carried(tuple(info.pieces(carried, target)), tuple(problems), filename)
+
+
+def _refusal(info: ModuleInfo, name: str, shown: str) -> tuple[str, str | None] | None:
+    """Why a needed module-level name cannot be carried (message, hint), or None."""
+    if name in info.global_decls:
+        node, owner = info.global_decls[name]
+        return ((f"module global '{name}' is rebound at runtime (`global {name}` in '{owner}' at "
+                f"{shown}:{node.lineno}); each task runs in a fresh process, so that state cannot be carried"),
+                "pass the value as a parameter or return it instead")
+    bindings = info.bindings.get(name, [])
+    for b in bindings:
+        if b.under:
+            return ((f"'{name}' is defined conditionally under `{b.under}` at {shown}:{b.stmt.lineno}; "
+                    "define it at module top level"), None)
+        if isinstance(b.stmt, ast.ImportFrom) and b.stmt.level:
+            return ((f"'{name}' comes from a relative import (`{ast.unparse(b.stmt)}` at {shown}:{b.stmt.lineno}), "
+                    "which cannot be carried into a script template"),
+                    "use an absolute import of an installed package, or move the helper into this module")
+    if not bindings:
+        if name in _BUILTINS:
+            return None
+        if info.star_imports:
+            star = info.star_imports[0]
+            return ((f"'{name}' is only available through `{ast.unparse(star)}` at {shown}:{star.lineno}, "
+                    "which cannot be carried"), f"import it by name: from {'.' * star.level}{star.module or ''} import {name}")
+        hint = _did_you_mean(difflib.get_close_matches(name, sorted(info.bindings), n=3))
+        if info.dynamic is not None:
+            call = info.dynamic.func.id  # type: ignore[attr-defined]
+            hint = (f"the module binds names dynamically ({call}() at {shown}:{info.dynamic.lineno}); "
+                    f"assign '{name}' with a plain top-level statement")
+        return f"name '{name}' is not defined at the top level of {shown}", hint
+    if all(isinstance(b.stmt, (ast.Import, ast.ImportFrom)) for b in bindings):
+        return None  # changes to imported modules under an `if` (logging setup...) are not carried
+    for change in info.changes.get(name, []):
+        if change.under:
+            return ((f"'{name}' is changed at import time under `{change.under}` at {shown}:{change.stmt.lineno}, "
+                    "which cannot be carried"), f"build the value of '{name}' without a compound statement")
+    return None
+
+
+def carried_source(fn: Function) -> str:
+    """The user code the script carries, as readable Python (module order, target decorators dropped)."""
+    parts: list[str] = []
+    previous = ""
+    for _, text, kind in _carried(fn).pieces:
+        if parts:  # PEP 8 spacing: two blank lines around blocks, one after the imports
+            parts.append("\n\n\n" if "block" in (kind, previous) else "\n\n" if kind != previous else "\n")
+        parts.append(text)
+        previous = kind
+    return "".join(parts) + "\n"
+
+
+def _carried(fn: Function) -> _Carried:
+    carried = _CARRIED.get(fn)
+    if carried is None:  # a Function built by hand, or the cache was cleared
+        info = _load(fn.file)
+        target = _target(info, fn.module, fn.name, fn.file) if isinstance(info, ModuleInfo) else info
+        if isinstance(target, Problem):
+            raise ValueError(f"cannot build a script for {fn.ref}: {target.message}")
+        carried = _CARRIED[fn] = _carry(info, target, fn.file, _filename(fn.module, fn.file))  # type: ignore[arg-type]
+    return carried
+
+
+# --- the script ------------------------------------------------------------------------------------
+
+
+def script_source(fn: Function) -> str:
+    """The complete Python program for the Argo script template; it never contains `{{`."""
+    program = _SCRIPTS.get(fn)
+    if program is not None:
+        return program
+    carried = _carried(fn)
+    if carried.problems:
+        raise ValueError(f"cannot build a script for {fn.ref}: " + "; ".join(p.message for p in carried.problems))
+    user = carried_source(fn)
+    header = f"# heraspec script for {fn.ref} ({carried.filename}); generated, edit the module instead\n"
+    if "{{" in user:
+        user = _embedded(carried)
+    entry = (_MAIN_SOURCE.replace("@PARAMS@", repr([(p.name, p.annotation) for p in fn.params]))
+             .replace("@FUNCTION@", fn.name).replace("@PREFIX@", INPUT_ENV_PREFIX)
+             .replace("@MARKER@", DEFAULT_MARKER).replace("@PATH_ENV@", RESULT_PATH_ENV)
+             .replace("@RESULT_PATH@", RESULT_PATH))
+    program = f"{header}{user}\n\n{_DECODE_SOURCE}\n\n{entry}"
+    if "{{" in program:  # cannot happen: every part above is free of it; never emit one anyway
+        raise RuntimeError(f"internal error: the script for {fn.ref} contains double braces")
+    _SCRIPTS[fn] = program
+    return program
+
+
+def _embedded(carried: _Carried) -> str:
+    """The carried code base64-encoded, each statement at its original line (tracebacks match)."""
+    lines: list[str] = []
+    for line, text, _ in carried.pieces:
+        lines.extend([""] * (line - 1 - len(lines)))
+        lines.extend(text.split("\n"))
+    code = base64.b64encode(("\n".join(lines) + "\n").encode("utf-8")).decode("ascii")
+    chunks = "\n".join(f'        "{code[i:i + 76]}"' for i in range(0, len(code), 76))
+    return (
+        "# The module code contains double braces, which Argo would substitute, so it is embedded\n"
+        "# base64-encoded and runs unchanged under its own file name.\n"
+        "def _heraspec_load():\n"
+        "    import base64 as _heraspec_base64\n\n"
+        f"    code = _heraspec_base64.b64decode(\n{chunks}\n    ).decode(\"utf-8\")\n"
+        f"    exec(compile(code, {carried.filename!r}, \"exec\"), globals())\n\n\n"
+        "_heraspec_load()\n"
+    )

@@ -1,0 +1,446 @@
+"""heraspec.functions: finding functions without importing them, their closure, and the script
+program, executed the way Argo runs a script template (a file in an empty folder, `python -I`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from heraspec import functions as F
+from heraspec.functions import (
+    Function,
+    Param,
+    Problem,
+    carried_source,
+    resolve,
+    script_source,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "functions"
+ROOT = str(FIXTURES)
+
+
+@pytest.fixture(autouse=True)
+def _in_fixtures(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FIXTURES)  # messages show paths relative to the working directory
+
+
+def ok(ref: str, path: list[str] | None = None) -> Function:
+    fn, problems = resolve(ref, path or [ROOT])
+    assert problems == [] and fn is not None, problems
+    return fn
+
+
+def only_problem(ref: str, path: list[str] | None = None) -> Problem:
+    _fn, problems = resolve(ref, path or [ROOT])
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def run(fn: Function, tmp_path: Path, **inputs: str) -> tuple[object, subprocess.CompletedProcess]:
+    """Run the script like Argo: alone in an empty folder, isolated, inputs only through env."""
+    folder = tmp_path / "argo"
+    folder.mkdir(parents=True)
+    script = folder / "script.py"
+    script.write_text(script_source(fn), encoding="utf-8")
+    result = folder / "out" / "result.json"
+    env = {"PATH": os.environ.get("PATH", ""), "HERASPEC_RESULT_PATH": str(result)}
+    env.update({f"HERASPEC_IN_{k}": v for k, v in inputs.items()})
+    proc = subprocess.run([sys.executable, "-I", str(script)], check=False, cwd=folder, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(result.read_text(encoding="utf-8")), proc
+
+
+# --- finding modules and functions -----------------------------------------------------------------
+
+
+def test_finds_module_file_package_and_nested_module() -> None:
+    fn = ok("pkg.steps:train")
+    assert (fn.ref, fn.module, fn.name, fn.line) == ("pkg.steps:train", "pkg.steps", "train", 54)
+    assert fn.file == os.path.join(ROOT, "pkg", "steps.py")
+    assert ok("pkg:hello").file == os.path.join(ROOT, "pkg", "__init__.py")
+    assert ok("pkg.deep.leaf:leaf").file == os.path.join(ROOT, "pkg", "deep", "leaf.py")
+
+
+def test_search_path_order_and_package_before_module() -> None:
+    first, second = str(FIXTURES / "first"), str(FIXTURES / "second")
+    assert ok("dup:which", [first, second]).file == os.path.join(first, "dup.py")
+    assert ok("dup:which", [second, first]).file == os.path.join(second, "dup.py")
+    assert ok("only_second:which", [first, second]).file == os.path.join(second, "only_second.py")
+    assert ok("shadow:which", [first]).file == os.path.join(first, "shadow", "__init__.py")
+
+
+def test_nothing_is_imported(tmp_path: Path) -> None:
+    fn = ok("side_effects:work")
+    assert run(fn, tmp_path, x="21")[0] == 42
+    assert "side_effects" not in sys.modules
+    assert not (FIXTURES / "IMPORTED.marker").exists()
+    assert "RuntimeError" not in script_source(fn)
+
+
+def test_resolve_is_cached() -> None:
+    first = resolve("pkg.steps:train", [ROOT])
+    assert resolve("pkg.steps:train", [ROOT])[0] is first[0]
+    assert script_source(first[0]) is script_source(first[0])  # type: ignore[arg-type]
+
+
+def test_clear_cache_rereads_changed_files(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def f():\n    return 1\n")
+    assert ok("m:f", [str(tmp_path)]).line == 1
+    (tmp_path / "m.py").write_text("\n\ndef f():\n    return 2\n")
+    F.clear_cache()
+    assert ok("m:f", [str(tmp_path)]).line == 3
+
+
+@pytest.mark.parametrize(
+    ("ref", "message", "hint"),
+    [
+        ("steps", "invalid function reference 'steps': expected 'module.path:function'", "for example 'mypkg.steps:train'"),
+        ("a:b:c", "invalid function reference 'a:b:c': expected 'module.path:function'", "for example 'mypkg.steps:train'"),
+        ("examples/steps.py:train",
+         ("invalid module 'examples/steps.py' in 'examples/steps.py:train': use a dotted module name such as 'pkg.steps', "
+         "not a file path or a relative name"), "write 'steps:train' and add 'examples' with --path"),
+        ("..pkg.steps:train",
+         ("invalid module '..pkg.steps' in '..pkg.steps:train': use a dotted module name such as 'pkg.steps', "
+         "not a file path or a relative name"),
+         "write a dotted module name and add its directory to the search path with --path"),
+        ("/abs/steps:train",
+         ("invalid module '/abs/steps' in '/abs/steps:train': use a dotted module name such as 'pkg.steps', "
+         "not a file path or a relative name"), "write 'steps:train' and add '/abs' with --path"),
+        ("steps.py:train",
+         ("invalid module 'steps.py' in 'steps.py:train': use a dotted module name such as 'pkg.steps', "
+         "not a file path or a relative name"), "write 'steps:train'"),
+        ("pkg.2x:train", "invalid module 'pkg.2x' in 'pkg.2x:train': each dotted part must be a Python identifier", None),
+        ("pkg.steps:Box.area", "'Box.area' in 'pkg.steps:Box.area' is a method or attribute; methods are not supported",
+         "reference a module-level function (it may call the method)"),
+        ("pkg.steps:train-now", "invalid function name 'train-now' in 'pkg.steps:train-now': expected a Python identifier", None),
+    ],
+)
+def test_malformed_refs(ref: str, message: str, hint: str | None) -> None:
+    assert only_problem(ref) == Problem(message, hint)
+
+
+def test_module_not_found_lists_dirs_and_close_names() -> None:
+    problem = only_problem("pkg.stepz:train", [ROOT, "first", "second"])
+    assert problem.message == "module 'pkg.stepz' not found (searched: ., first, second)"
+    assert problem.hint == "did you mean 'pkg.steps'? Otherwise add the directory that contains 'pkg' to the search path with --path"
+    many = only_problem("nowhere:f", ["a", "b", "c", "d", "e", "f"])
+    assert many == Problem("module 'nowhere' not found (searched: a, b, c, d, and 2 more)",
+                           "add the directory that contains 'nowhere' to the search path with --path")
+
+
+def test_function_not_found_suggests_close_names() -> None:
+    assert only_problem("pkg.steps:trian") == Problem(
+        "function 'trian' not found in module 'pkg.steps' (pkg/steps.py)", "did you mean 'train'?")
+    assert only_problem("pkg.steps:zzz") == Problem("function 'zzz' not found in module 'pkg.steps' (pkg/steps.py)")
+
+
+def test_syntax_error_has_position(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("def ok():\n    return 1\n\ndef f(:\n    pass\n")
+    problem = only_problem("broken:ok", [str(tmp_path)])
+    assert (problem.file, problem.line, problem.col) == (str(tmp_path / "broken.py"), 4, 7)
+    assert problem.message.startswith("syntax error in ") and problem.message.endswith("broken.py: invalid syntax")
+
+
+def test_bom_and_crlf_are_read(tmp_path: Path) -> None:
+    (tmp_path / "win.py").write_bytes(b"\xef\xbb\xbfK = 2\r\n\r\ndef f(x: int):\r\n    return x * K\r\n")
+    fn = ok("win:f", [str(tmp_path)])
+    assert carried_source(fn) == "K = 2\n\n\ndef f(x: int):\n    return x * K\n"
+    assert run(fn, tmp_path, x="4")[0] == 8
+
+
+KINDS = os.path.join(ROOT, "bad", "kinds.py")
+
+
+@pytest.mark.parametrize(
+    ("name", "message", "hint", "line", "col"),
+    [
+        ("Model", "'Model' in module 'bad.kinds' is a class, not a function", None, 5, 1),
+        ("shout", "'shout' in module 'bad.kinds' is a lambda, not a function", "define it with def", 9, 1),
+        ("threshold", "'threshold' in module 'bad.kinds' is a variable, not a function", None, 10, 1),
+        ("joined", "'joined' in module 'bad.kinds' is imported, not defined there", "reference 'os.path:join' instead", 2, 1),
+        ("maybe", "function 'maybe' is defined conditionally under `if` at bad/kinds.py:12; define it at module top level",
+         None, 12, 1),
+        ("fetch", "'fetch' is an async function; async functions are not supported",
+         "add a plain def that calls asyncio.run(fetch(...))", 18, 1),
+        ("twice", "'twice' is bound more than once at the top level of bad/kinds.py (lines 22, 26); keep a single definition",
+         None, 26, 1),
+        ("star_args", "'star_args' takes *items; variable positional arguments are not supported",
+         "declare each parameter by name", 30, 19),
+        ("kw_args", "'kw_args' takes **options; variable keyword arguments are not supported",
+         "declare each parameter by name", 34, 18),
+        ("pos_only", "parameter 'a' of 'pos_only' is positional-only; positional-only parameters are not supported",
+         None, 38, 14),
+        ("typo", "name 'lenght' is not defined at the top level of bad/kinds.py", None, 43, 12),
+    ],
+)
+def test_unsupported_targets(name: str, message: str, hint: str | None, line: int, col: int) -> None:
+    fn, problems = resolve(f"bad.kinds:{name}", [ROOT])
+    assert problems == [Problem(message, hint, KINDS, line, col)]
+    assert (fn is None) == (name != "typo")  # closure problems still return the signature
+
+
+CLOSURE = os.path.join(ROOT, "bad", "closure.py")
+
+
+@pytest.mark.parametrize(
+    ("name", "message", "hint", "line", "col"),
+    [
+        ("uses_star", ("'basename' is only available through `from os.path import *` at bad/closure.py:1, "
+         "which cannot be carried"), "import it by name: from os.path import basename", 23, 12),
+        ("uses_relative", ("'helper' comes from a relative import (`from .helpers import helper` at bad/closure.py:2), "
+         "which cannot be carried into a script template"),
+         "use an absolute import of an installed package, or move the helper into this module", 27, 12),
+        ("uses_conditional", ("'fastjson' is defined conditionally under `try` at bad/closure.py:5; "
+         "define it at module top level"), None, 31, 12),
+        ("uses_global", ("module global 'counter' is rebound at runtime (`global counter` in 'bump' at bad/closure.py:18); "
+         "each task runs in a fresh process, so that state cannot be carried"),
+         "pass the value as a parameter or return it instead", 35, 12),
+        ("uses_appended", "'ITEMS' is changed at import time under `if` at bad/closure.py:12, which cannot be carried",
+         "build the value of 'ITEMS' without a compound statement", 39, 12),
+        ("uses_loop", "'CONFIG' is defined conditionally under `for` at bad/closure.py:13; define it at module top level",
+         None, 43, 12),
+        ("uses_main", ("'MAIN_ONLY' is defined conditionally under `if __name__ == \"__main__\"` at bad/closure.py:54; "
+         "define it at module top level"), None, 47, 12),
+    ],
+)
+def test_closure_refusals(name: str, message: str, hint: str | None, line: int, col: int) -> None:
+    fn, problems = resolve(f"bad.closure:{name}", [ROOT])
+    assert problems == [Problem(message, hint, CLOSURE, line, col)]
+    assert fn is not None
+    with pytest.raises(ValueError, match="cannot build a script for bad.closure:"):
+        script_source(fn)
+
+
+def test_all_closure_problems_are_reported_in_order() -> None:
+    _, problems = resolve("bad.closure:uses_many", [ROOT])
+    assert [(p.message.split(" ")[0], p.line, p.col) for p in problems] == [
+        ("module", 51, 24), ("'helper'", 51, 34), ("'dirname'", 51, 44)]
+
+
+def test_global_statement_in_the_target_and_non_ascii_parameters(tmp_path: Path) -> None:
+    (tmp_path / "state.py").write_text("total = 0\n\ndef add(n):\n    global total\n    total += n\n\ndef café(été):\n    pass\n")
+    fn, problems = resolve("state:add", [str(tmp_path)])
+    assert fn is not None and [(p.message, p.line, p.col) for p in problems] == [
+        ((f"module global 'total' is rebound at runtime (`global total` in 'add' at {tmp_path / 'state.py'}:4); "
+         "each task runs in a fresh process, so that state cannot be carried"), 4, 5)]
+    (p,) = resolve("state:café", [str(tmp_path)])[1]
+    assert (p.message, p.line, p.col) == (
+        "parameter 'été' of 'café' is not ASCII; it must be usable in an environment variable name", 7, 10)
+
+
+def test_dynamic_bindings_get_a_hint() -> None:
+    assert only_problem("bad.dynamic:uses_dynamic") == Problem(
+        "name 'a_value' is not defined at the top level of bad/dynamic.py",
+        "the module binds names dynamically (globals() at bad/dynamic.py:2); assign 'a_value' with a plain top-level statement",
+        os.path.join(ROOT, "bad", "dynamic.py"), 6, 12)
+
+
+# --- signature -------------------------------------------------------------------------------------
+
+
+def test_signature_annotations_and_defaults() -> None:
+    fn = ok("pkg.steps:train")
+    assert fn.params == (
+        Param("n", "int", True, None, False, "positional_or_keyword"),
+        Param("label", "str", False, "run", True, "positional_or_keyword"),
+        Param("ratio", "float", False, "0.5", True, "positional_or_keyword"),
+        Param("flags", "list", False, "null", True, "keyword_only"),
+        Param("verbose", "bool", False, "false", True, "keyword_only"),
+    )
+    assert fn.returns_annotation == "dict"
+    kinds = ok("pkg.values:kinds")
+    assert [p.annotation for p in kinds.params] == ["int", "float", "bool", "str", "list", "dict", "int", "int"]
+    assert kinds.returns_annotation == "list"
+
+
+def test_defaults_that_cannot_travel_as_text_are_left_to_python() -> None:
+    params = {p.name: p for p in ok("pkg.values:defaults").params}
+    encoded = {name: (p.default, p.literal_default) for name, p in params.items()}
+    assert encoded == {
+        "a": ("1", True), "b": ("x", True), "c": ("null", True), "h": ("2.5", True),
+        "i": ('[1,{"k":true}]', True),
+        "d": (None, False),  # a tuple would come back as a list
+        "e": (None, False),  # not a literal: os.getcwd()
+        "f": (None, False),  # "3" would decode to 3 without a str annotation
+        "g": (None, False),  # None would arrive as the text "null" for a str parameter
+    }
+    assert not any(p.required for p in params.values())
+
+
+# --- the closure -------------------------------------------------------------------------------------
+
+
+def test_closure_carries_only_what_is_used_in_module_order() -> None:
+    source = carried_source(ok("pkg.steps:train"))
+    expected_order = [
+        "from __future__ import annotations", "import json as j", "import math", "import os\n",
+        "from collections import Counter\n", "from functools import wraps", "SCALE = 3", "OFFSET: int = 10",
+        "LOW, HIGH = 1, 99", 'WORDS = ["alpha", "beta"]', 'WORDS += ["gamma"]', 'TABLE = {"a": 1}',
+        'TABLE["b"] = 2', "TABLE.update(c=3)", "def traced(func):", "def square(x):", "@traced\ndef scaled(x):",
+        "    # a comment inside a helper is kept", "class Box:", "def train(n: int", "    # keep this comment",
+    ]
+    positions = [source.index(text) for text in expected_order]
+    assert positions == sorted(positions)
+    for left_behind in ("sys", "OrderedDict", "UNUSED", "unrelated", "__main__", "@traced\ndef train", "print("):
+        assert left_behind not in source
+    assert source.startswith("from __future__ import annotations\nimport json as j\n")
+    assert "from functools import wraps\n\nSCALE = 3\n" in source
+
+
+def test_annotations_are_dependencies_unless_postponed() -> None:
+    source = carried_source(ok("pkg.values:measure"))
+    assert source.startswith("from typing import Optional\n\nNumber = float\n\n\ndef measure(")
+    assert "Dict" not in source and "import os" not in source
+    assert "Counter" not in carried_source(ok("pkg.steps:train")).split("def train")[0].split("from collections")[0]
+
+
+def test_scopes_params_locals_comprehensions_nested_and_globals(tmp_path: Path) -> None:
+    (tmp_path / "scopes.py").write_text(
+        "import os\nx = 1\ny = 2\nz = 3\nitems = [1]\nclass K:\n    y = 5\n    def m(self):\n        return y\n"
+        "def f(a, b=z):\n    c = a\n    def inner(d):\n        return c + d + len(items)\n"
+        "    total = [x for x in range(a) if (w := x)]\n    lam = lambda q: q + x\n"
+        "    return inner(b) + sum(total) + w + K().m()\n"
+    )
+    source = carried_source(ok("scopes:f", [str(tmp_path)]))
+    assert "import os" not in source  # unused
+    assert "x = 1" in source  # the lambda reads the module x; the comprehension's x is its own
+    assert "y = 2" in source  # K.m reads the module y, not the class attribute
+    assert "z = 3" in source and "items = [1]" in source and "class K:" in source
+
+
+def test_import_time_changes_are_replayed(tmp_path: Path) -> None:
+    (tmp_path / "conf.py").write_text(
+        "import logging\nimport warnings\n\nlogger = logging.getLogger('conf')\nlogger.setLevel(logging.WARNING)\n"
+        "if logger:\n    logging.basicConfig()\nwarnings.simplefilter('ignore')\n\n"
+        "def level() -> int:\n    return logger.level\n"
+    )
+    fn = ok("conf:level", [str(tmp_path)])
+    assert carried_source(fn) == (
+        "import logging\n\nlogger = logging.getLogger('conf')\nlogger.setLevel(logging.WARNING)\n\n\n"
+        "def level() -> int:\n    return logger.level\n"
+    )
+    assert run(fn, tmp_path)[0] == 30
+
+
+# --- running the script --------------------------------------------------------------------------------
+
+
+def test_runs_helpers_imports_constants_and_drops_decorators(tmp_path: Path) -> None:
+    result, proc = run(ok("pkg.steps:train"), tmp_path, n="3", flags='["a", "b"]', verbose="yes")
+    assert result == {
+        "scaled": 37, "sqrt": 3.0, "box": 27, "letters": '["n", "r", "u"]', "range": [1, 99],
+        "words": ["alpha", "beta", "gamma"], "table": {"a": 1, "b": 2, "c": 3}, "label": "run", "ratio": 0.5,
+        "flags": ["a", "b"], "verbose": True, "cwd": True,
+    }
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("which", "expected"),
+    [("int", 7), ("float", 2.5), ("str", "text"), ("none", None), ("bool", True), ("list", [1, "two", None]),
+     ("dict", {"k": [1, 2]}), ("tuple", [1, 2]), ("object", "Point(1, 2)")],
+)
+def test_return_values(which: str, expected: object, tmp_path: Path) -> None:
+    assert run(ok("pkg.values:returns"), tmp_path, which=which)[0] == expected
+
+
+def test_annotations_guide_decoding(tmp_path: Path) -> None:
+    result, _ = run(ok("pkg.values:kinds"), tmp_path, i="3.0", f="2", b="False", s="[1, 2]", l="[1,2]",
+                    d='{"k": 1}', o="null", u=" 4 ")
+    assert result == [["int", 3], ["float", 2.0], ["bool", False], ["str", "[1, 2]"], ["list", [1, 2]],
+                      ["dict", {"k": 1}], ["NoneType", None], ["int", 4]]
+    unannotated = ok("pkg.values:echo")
+    for i, (raw, value) in enumerate([("12", 12), ("hello", "hello"), ('{"a": [1]}', {"a": [1]}), ("true", True), ("", "")]):
+        assert run(unannotated, tmp_path / str(i), value=raw)[0] == value
+
+
+def test_defaults_absent_and_marker(tmp_path: Path) -> None:
+    fn = ok("pkg.values:defaults")
+    result, _ = run(fn, tmp_path, a="5", e=F.DEFAULT_MARKER, f=F.DEFAULT_MARKER, g="None")
+    assert result == {"a": 5, "b": "x", "c": None, "d": [1, 2], "e": True, "f": "3", "g": "None", "h": 2.5,
+                      "i": [1, {"k": True}]}
+
+
+def test_print_does_not_corrupt_the_result(tmp_path: Path) -> None:
+    result, proc = run(ok("pkg.values:noisy"), tmp_path, n="1")
+    assert result == 2 and proc.stdout == '{"not": "the result"}\nmore noise\n'
+    nothing, proc = run(ok("pkg.values:nothing"), tmp_path / "again")
+    assert nothing is None and proc.stdout == "side effect only\n"
+
+
+HOSTILE = {
+    "a": "it's \"quoted\" and 'single'",
+    "b": "'''triple''' \"\"\"double\"\"\"",
+    "c": "C:\\new\\table\\x00 \\u00e9 \\\\",
+    "d": "line1\nline2\r\n\ttabbed\n",
+    "e": "héllo ✓ 漢字 🎉 {{inputs.parameters.x}} ${HOME} $(echo hi)",
+    "f": "x" * 100_000,
+}
+
+
+def test_hostile_values_arrive_intact(tmp_path: Path) -> None:
+    result, _ = run(ok("pkg.values:texts"), tmp_path, **HOSTILE)
+    assert result == list(HOSTILE.values())
+
+
+def test_unannotated_hostile_values_arrive_intact(tmp_path: Path) -> None:
+    fn = ok("pkg.values:echo")
+    for i, value in enumerate(HOSTILE.values()):
+        assert run(fn, tmp_path / str(i), value=value)[0] == value
+
+
+def test_braces_in_user_code_run_byte_for_byte(tmp_path: Path) -> None:
+    fn = ok("braces:render")
+    source = script_source(fn)
+    assert "{{" not in source and "exec(compile(code, 'braces.py', \"exec\"), globals())" in source
+    result, _ = run(fn, tmp_path, name="n")
+    assert result == {"template": "{{inputs.parameters.x}}", "fstring": "{n}", "format": "{}-n", "raw": "}}{{",
+                      "doubled": "{{ n }}"}
+    carried = carried_source(fn)
+    assert 'TEMPLATE = "{{inputs.parameters.x}}"  # {{ kept }} in a comment' in carried
+    assert "PLAIN" not in carried
+
+
+def test_tracebacks_name_the_original_file_and_line(tmp_path: Path) -> None:
+    folder = tmp_path / "argo"
+    folder.mkdir()
+    (folder / "script.py").write_text(script_source(ok("braces:fail")), encoding="utf-8")
+    env = {"PATH": os.environ.get("PATH", ""), "HERASPEC_RESULT_PATH": str(folder / "r.json"), "HERASPEC_IN_name": "n"}
+    proc = subprocess.run([sys.executable, "-I", "script.py"], check=False, cwd=folder, env=env, capture_output=True, text=True)
+    assert proc.returncode == 1 and not (folder / "r.json").exists()
+    assert 'File "braces.py", line 19, in fail' in proc.stderr
+    assert "ValueError: boom {x} n" in proc.stderr
+
+
+def test_plain_scripts_are_readable_and_deterministic() -> None:
+    fn = ok("pkg.steps:train")
+    source = script_source(fn)
+    assert "{{" not in source and "base64" not in source
+    assert source.startswith("# heraspec script for pkg.steps:train (pkg/steps.py)")
+    assert carried_source(fn) in source
+    assert f'or "{F.RESULT_PATH}"' in source and "HERASPEC_RESULT_PATH" in source
+    F.clear_cache()
+    assert script_source(ok("pkg.steps:train")) == source
+
+
+def test_names_in_user_code_do_not_collide_with_the_entry(tmp_path: Path) -> None:
+    (tmp_path / "clash.py").write_text(
+        "json = 'not json'\nos = None\nopen = print\nstr = int\nkwargs = 1\nresult = 2\n\n"
+        "def run(value: str, n: int):\n    return [json, os, open is print, str('3'), kwargs, result, value, n]\n"
+    )
+    fn = ok("clash:run", [str(tmp_path)])
+    assert run(fn, tmp_path, value="v", n="2")[0] == ["not json", None, True, 3, 1, 2, "v", 2]
+
+
+def test_hand_built_function_and_result_path_default() -> None:
+    fn = ok("pkg:hello")
+    twin = Function(fn.ref, fn.module, fn.name, fn.file, fn.line, fn.params, fn.returns_annotation)
+    F.clear_cache()
+    assert script_source(twin).endswith("_heraspec_main()\n")
+    assert F.RESULT_PATH == "/tmp/heraspec/result.json"
