@@ -362,7 +362,9 @@ class ArgoClient:
         elif isinstance(exc, httpx.ConnectError):
             hint = "; is the server running (kubectl -n argo port-forward svc/argo-server 2746:2746)?"
         what = f"{during} failed" if during else f"cannot reach the Argo server at {url}"
-        transient = isinstance(exc, (httpx.TransportError,)) and not hint.startswith("; TLS")
+        # timeouts, resets, refused connections: worth another try; TLS and protocol mistakes are not
+        transient = (isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError))
+                     and not hint.startswith("; TLS"))
         return ArgoError(f"{what} ({type(exc).__name__}: {detail}){hint}", transient=transient)
 
 
@@ -406,9 +408,11 @@ def _prune(value: Any) -> Any:
     return value
 
 
-_QUANTITY_SUFFIX: dict[str, int | Decimal] = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "n": Decimal("1e-9"),
-                    "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-                    "P": 10**15, "E": 10**18}
+_QUANTITY_SUFFIX: dict[str, int | Decimal] = {
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+    "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"),
+    "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+}
 
 
 def _quantity(text: Any) -> Decimal | None:
