@@ -269,11 +269,12 @@ def _find_module(module: str, dirs: tuple[str, ...]) -> str | Problem:
         for candidate in (os.path.join(folder, *parts, "__init__.py"), os.path.join(folder, *parts[:-1], parts[-1] + ".py")):
             if os.path.isfile(candidate):
                 return candidate
-    shown = [_show(d) for d in dirs[:4]] + ([f"and {len(dirs) - 4} more"] if len(dirs) > 4 else [])
-    searched = ", ".join(shown) if dirs else "the search path is empty"
-    hint = f"add the directory that contains '{parts[0]}' to the search path with --path"
+    # the directories differ per machine; name the rule, not the list, so messages are stable
+    file = "/".join(parts)
+    hint = (f"looked for {file}.py and {file}/__init__.py in --path, the spec's folder, the current directory "
+            f"and sys.path; add the directory that contains '{parts[0]}' with --path DIR")
     close = _close_modules(parts, dirs)
-    return Problem(f"module '{module}' not found (searched: {searched})",
+    return Problem(f"module '{module}' not found",
                    hint=f"{_did_you_mean(close)} Otherwise {hint}" if close else hint)
 
 
