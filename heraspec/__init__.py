@@ -47,7 +47,7 @@ def compile(files: Sequence[str], *, path: Sequence[str] = (), namespace: str | 
 def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int | None = None,
         workdir: str | None = None, path: Sequence[str] = (), **kw: Any):
     """Compile one spec and run it locally; returns the run's result (phase, tasks, run folder)."""
-    from . import run as _run
+    from . import runner as _run
 
     (compiled,) = compile([file], path=path, **kw)
     return _run.run_workflow(compiled.manifest, parameters=parameters, parallelism=parallelism, workdir=workdir)
@@ -56,7 +56,7 @@ def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int
 def apply(files: Sequence[str], *, path: Sequence[str] = (), values: Sequence[str] = (), sets: Sequence[str] = (),
           namespace: str | None = None, **options: Any):
     """Validate and compile every spec, then create or update them on an Argo Server (see apply.apply)."""
-    from . import apply as _apply
+    from . import applier as _apply
 
     manifests = [c.manifest for c in compile(files, path=path, namespace=namespace, values=values, sets=sets)]
     return _apply.apply(manifests, namespace=namespace, **options)
@@ -64,7 +64,7 @@ def apply(files: Sequence[str], *, path: Sequence[str] = (), values: Sequence[st
 
 def diff(files: Sequence[str], *, path: Sequence[str] = (), namespace: str | None = None, **options: Any) -> str:
     """Unified diff between the live objects and the compiled specs ('' when equal)."""
-    from . import apply as _apply
+    from . import applier as _apply
 
     manifests = [c.manifest for c in compile(files, path=path, namespace=namespace)]
     return _apply.diff(manifests, namespace=namespace, **options)

@@ -189,30 +189,30 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from . import run
+    from . import runner
 
     params = parse_assignments(args.parameters, "-p")
     if args.parallelism is not None and args.parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
     (compiled,) = _build(args, [args.file])
-    return run.cli_run(compiled.manifest, task_names=compiled.task_names, parameters=params,
+    return runner.cli_run(compiled.manifest, task_names=compiled.task_names, parameters=params,
                        parallelism=args.parallelism, as_json=args.json, workdir=args.workdir, keep=args.keep,
                        stdout=sys.stdout, stderr=sys.stderr)
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from . import apply
+    from . import applier
 
     parse_assignments(args.parameters, "-p")
     compiled = _build(args, args.files)
-    return apply.cli_apply([c.manifest for c in compiled], args, sys.stdout, sys.stderr)
+    return applier.cli_apply([c.manifest for c in compiled], args, sys.stdout, sys.stderr)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from . import apply
+    from . import applier
 
     compiled = _build(args, args.files)
-    return apply.cli_diff([c.manifest for c in compiled], args, sys.stdout, sys.stderr)
+    return applier.cli_diff([c.manifest for c in compiled], args, sys.stdout, sys.stderr)
 
 
 def cmd_graph(args: argparse.Namespace) -> int:

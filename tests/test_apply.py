@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import importlib
 import io
 import json
 import re
@@ -19,17 +18,7 @@ from tests.argo_schema import argo_errors, assert_argo_valid
 from tests.argo_server import TOKEN, ArgoTestServer, serve
 
 
-def _import_apply_module():
-    # heraspec/__init__.py defines a function `apply`; importing the submodule would replace it
-    # with the module on the package, so put the function back for other tests.
-    fn = heraspec.__dict__.get("apply")
-    module = importlib.import_module("heraspec.apply")
-    if fn is not None and fn is not module:
-        heraspec.apply = fn
-    return module
-
-
-A = _import_apply_module()
+from heraspec import applier as A  # noqa: E402  (the module behind heraspec.apply())
 
 
 @pytest.fixture
@@ -573,8 +562,6 @@ def test_compiled_examples_apply_wait_and_diff(argo):
     assert code == 1 and all("already exists" in line for line in out.splitlines())
 
 
-@pytest.mark.xfail(strict=True, reason="heraspec/__init__.py's function apply() shadows the heraspec.apply module "
-                                       "that cli.py reaches with `from . import apply` (AttributeError, exit 3)")
 def test_cli_main_apply_end_to_end(argo, monkeypatch):
     from pathlib import Path
 
@@ -596,7 +583,7 @@ def test_httpx_is_imported_only_when_a_client_is_built():
     import sys
     from pathlib import Path
 
-    code = "import sys, heraspec.apply, heraspec.argo; print('httpx' in sys.modules)"
+    code = "import sys, heraspec.applier, heraspec.argo; print('httpx' in sys.modules)"
     root = str(Path(__file__).resolve().parents[1])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout
     assert out.strip() == "False"

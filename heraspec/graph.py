@@ -1,0 +1,251 @@
+"""Pictures of a spec's task graph: Mermaid (pastes into GitHub markdown), DOT, and SVG/PNG via Graphviz.
+
+    heraspec graph examples/ml-pipeline.yaml                  # Mermaid on stdout
+    heraspec graph examples/ml-pipeline.yaml --format svg -o pipeline.svg
+
+The spec is validated first (the same checks as `heraspec validate`, values included), then drawn
+from its own task names, not the Argo names. What the picture marks:
+- a fan-out (`args` as a list of argument sets, or `foreach`) as a stacked node labelled `name ×4`
+  (`× each` when the count is only known at run time);
+- a task with a `when` condition with dashed incoming edges labelled `when` (and a dashed border);
+- a `depends` on another result than success with that result on the edge (`Failed`, ...).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from .dag import build_graph, depends_names, EdgeSyntaxError
+from .errors import Errors, HeraspecError, SpecInvalid, UsageError
+
+FORMATS = ("mermaid", "dot", "svg", "png")
+_MERMAID_RESERVED = {"end", "graph", "subgraph", "flowchart", "style", "class", "classdef", "click",
+                     "default", "linkstyle", "direction", "call", "href"}
+
+
+@dataclass
+class Node:
+    name: str
+    fanout: str | None = None  # "×4", "× each" or None
+    conditional: bool = False
+    function: str | None = None
+
+
+@dataclass
+class Edge:
+    src: str
+    dst: str
+    label: str | None = None  # "when", "Failed", ...
+    dashed: bool = False
+
+
+@dataclass
+class Picture:
+    title: str
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+
+
+# --- from spec data to a picture ---------------------------------------------------------------
+
+
+def picture(data: dict, title: str = "") -> Picture:
+    """The nodes and edges of a (valid) spec, in spec order, edges deduplicated."""
+    tasks = data.get("tasks") or {}
+    pic = Picture(title or str(data.get("name") or data.get("generate_name") or "heraspec"))
+    for name, t in tasks.items():
+        t = t if isinstance(t, dict) else {}
+        pic.nodes.append(Node(name, _fanout(t), bool(t.get("when")), t.get("function")))
+    results = _depends_results(tasks)
+    seen: set[tuple[str, str]] = set()
+    for dep in build_graph(data).deps:
+        if (dep.src, dep.dst) in seen or dep.src not in tasks or dep.dst not in tasks:
+            continue
+        seen.add((dep.src, dep.dst))
+        conditional = bool((tasks[dep.dst] or {}).get("when"))
+        label = results.get((dep.src, dep.dst)) or ("when" if conditional else None)
+        pic.edges.append(Edge(dep.src, dep.dst, label, dashed=conditional))
+    return pic
+
+
+def _fanout(t: dict) -> str | None:
+    fe = t.get("foreach")
+    if isinstance(fe, list):
+        return f"×{len(fe)}"
+    if isinstance(fe, dict):
+        return "× each"
+    args = t.get("args")
+    if t.get("function") and isinstance(args, list):
+        return f"×{len(args)}"
+    return None
+
+
+def _depends_results(tasks: dict) -> dict[tuple[str, str], str]:
+    """(src, dst) -> the results other than success a `depends` expression waits for."""
+    out: dict[tuple[str, str], str] = {}
+    for name, t in tasks.items():
+        expr = t.get("depends") if isinstance(t, dict) else None
+        if not isinstance(expr, str):
+            continue
+        try:
+            refs = depends_names(expr)
+        except EdgeSyntaxError:
+            continue
+        for ref, result, _ in refs:
+            if result and result != "Succeeded":
+                key = (ref, name)
+                out[key] = result if key not in out else f"{out[key]} or {result}"
+    return out
+
+
+# --- Mermaid ----------------------------------------------------------------------------------
+
+
+def to_mermaid(pic: Picture) -> str:
+    ids = _mermaid_ids([n.name for n in pic.nodes])
+    lines = ["flowchart LR"]
+    for n in pic.nodes:
+        label = n.name + (f" {n.fanout}" if n.fanout else "")
+        text = f'"{_mermaid_text(label)}"'
+        shape = f"[[{text}]]" if n.fanout else f"[{text}]"
+        lines.append(f"    {ids[n.name]}{shape}")
+    for e in pic.edges:
+        arrow = "-.->" if e.dashed else "-->"
+        label = f'|"{_mermaid_text(e.label)}"|' if e.label else ""
+        lines.append(f"    {ids[e.src]} {arrow}{label} {ids[e.dst]}")
+    conditional = [ids[n.name] for n in pic.nodes if n.conditional]
+    if conditional:
+        lines.append("    classDef conditional stroke-dasharray: 5 5")
+        lines.append(f"    class {','.join(conditional)} conditional")
+    return "\n".join(lines) + "\n"
+
+
+def _mermaid_ids(names: list[str]) -> dict[str, str]:
+    """Task names as Mermaid ids where they are safe, else a sanitised unique id."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for name in names:
+        ok = re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) and name.lower() not in _MERMAID_RESERVED
+        base = name if ok else "t_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
+        nid, i = base, 2
+        while nid in used:
+            nid, i = f"{base}_{i}", i + 1
+        used.add(nid)
+        out[name] = nid
+    return out
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace('"', "#quot;")
+
+
+# --- DOT --------------------------------------------------------------------------------------
+
+
+def to_dot(pic: Picture) -> str:
+    lines = [f"digraph {_dot_id(pic.title)} {{",
+             "    rankdir=LR;",
+             '    node [shape=box, style=rounded, fontname="Helvetica"];',
+             '    edge [fontname="Helvetica", fontsize=10];']
+    for n in pic.nodes:
+        attrs = {"label": n.name + (f" {n.fanout}" if n.fanout else "")}
+        if n.fanout:
+            attrs["shape"] = "box3d"
+            attrs["style"] = "dashed" if n.conditional else "solid"
+        elif n.conditional:
+            attrs["style"] = "rounded,dashed"
+        if n.function:
+            attrs["tooltip"] = n.function
+        lines.append(f"    {_dot_id(n.name)} [{_dot_attrs(attrs)}];")
+    for e in pic.edges:
+        attrs = {}
+        if e.dashed:
+            attrs["style"] = "dashed"
+        if e.label:
+            attrs["label"] = e.label
+        tail = f" [{_dot_attrs(attrs)}]" if attrs else ""
+        lines.append(f"    {_dot_id(e.src)} -> {_dot_id(e.dst)}{tail};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_id(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _dot_attrs(attrs: dict[str, str]) -> str:
+    return ", ".join(f"{k}={_dot_id(v)}" for k, v in attrs.items())
+
+
+# --- Graphviz ---------------------------------------------------------------------------------
+
+
+class GraphvizMissing(HeraspecError):
+    """`--format svg|png` needs Graphviz's `dot` on the PATH."""
+
+
+def render(dot_text: str, fmt: str) -> bytes:
+    """SVG or PNG bytes from DOT text, with Graphviz's `dot`."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise GraphvizMissing(_NO_DOT.format(fmt=fmt))
+    proc = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, timeout=120)
+    if proc.returncode != 0:
+        raise HeraspecError(f"Graphviz's dot failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+    return proc.stdout
+
+
+_NO_DOT = ("--format {fmt} needs Graphviz's `dot` program, which is not on the PATH. Install Graphviz "
+           "(apt-get install graphviz, brew install graphviz, choco install graphviz), or draw without it: "
+           "--format mermaid (GitHub renders it in markdown) or --format dot.")
+
+
+# --- the CLI verb -----------------------------------------------------------------------------
+
+
+def cli_graph(args: Any, options: Any, stdout: TextIO, stderr: TextIO) -> int:
+    """`heraspec graph SPEC [--format mermaid|dot|svg|png] [-o FILE]`."""
+    from .pipeline import check_files
+
+    fmt = getattr(args, "format", None) or "mermaid"
+    out = getattr(args, "output", None)
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
+    if fmt == "png" and not out:
+        raise UsageError("--format png writes binary data: give a file with -o FILE")
+    if fmt in ("svg", "png") and shutil.which("dot") is None:
+        print(f"heraspec: error: {_NO_DOT.format(fmt=fmt)}", file=stderr)
+        return 1
+    errors = Errors()
+    checked = check_files([args.file], errors, options)
+    if errors or not checked:
+        raise SpecInvalid(errors)
+    pic = picture(checked[0].doc.data)
+    if fmt == "mermaid":
+        text = to_mermaid(pic)
+    else:
+        text = to_dot(pic)
+    if fmt in ("svg", "png"):
+        try:
+            data = render(text, fmt)
+        except GraphvizMissing as exc:
+            print(f"heraspec: error: {exc}", file=stderr)
+            return 1
+        if out:
+            with open(out, "wb") as f:
+                f.write(data)
+            print(f"wrote {out}", file=stderr)
+        else:
+            stdout.write(data.decode("utf-8"))
+        return 0
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text)
+        print(f"wrote {out}", file=stderr)
+    else:
+        stdout.write(text)
+    return 0

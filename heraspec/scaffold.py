@@ -1,0 +1,166 @@
+"""`heraspec init [DIR] [--toml]`: a working starter spec, its steps module and editor settings.
+
+Writes into DIR (created when missing), and never overwrites: when any of the files exists, it
+writes nothing and says which ones exist.
+
+    heraspec.yaml | heraspec.toml   the spec, with a schema modeline (`# yaml-language-server:` / `#:schema`)
+    steps.py                        the spec's functions
+    .vscode/settings.json           `yaml.schemas`: heraspec.yaml and *.heraspec.yaml use the schema
+    .taplo.toml                     Taplo (Even Better TOML, `taplo lint`): heraspec.toml and *.heraspec.toml too
+
+Where the schema is: every file points at the JSON Schema inside the heraspec installation that
+wrote it, as an absolute `file://` URI. Editors need no network and the schema always matches that
+heraspec; the price is a machine-specific path, so a team sharing the repository either reruns
+`heraspec init` in a scratch folder and copies the URI, or commits `heraspec schema > heraspec.schema.json`
+and points at `./heraspec.schema.json` (both the modeline and Taplo resolve paths relative to the file).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TextIO
+
+from .errors import HeraspecError
+
+YAML_PATTERNS = ["heraspec.yaml", "heraspec.yml", "*.heraspec.yaml", "*.heraspec.yml"]
+TOML_PATTERNS = ["**/heraspec.toml", "**/*.heraspec.toml"]
+
+
+def schema_uri() -> str:
+    """A file:// URI of the schema of this heraspec installation."""
+    from .schema import SCHEMA_FILES
+
+    for f in SCHEMA_FILES:
+        if f.is_file():
+            return f.resolve().as_uri()
+    raise HeraspecError("heraspec.schema.json is missing from the installation; reinstall heraspec")
+
+
+def pipeline_name(directory: Path) -> str:
+    """A DNS-1123 name from the folder's name, for `generate_name`."""
+    slug = re.sub(r"[^a-z0-9]+", "-", directory.resolve().name.lower()).strip("-")[:40].strip("-")
+    return slug or "my-pipeline"
+
+
+def files_for(directory: Path, *, toml: bool) -> dict[str, str]:
+    """Relative path -> content of every file `init` writes."""
+    uri = schema_uri()
+    name = pipeline_name(directory)
+    spec = ("heraspec.toml", _TOML_SPEC.format(uri=uri, name=name)) if toml else \
+        ("heraspec.yaml", _YAML_SPEC.format(uri=uri, name=name))
+    settings = {"yaml.schemas": {uri: YAML_PATTERNS}}
+    return {
+        spec[0]: spec[1],
+        "steps.py": _STEPS.format(spec=spec[0]),
+        ".vscode/settings.json": json.dumps(settings, indent=2) + "\n",
+        ".taplo.toml": _TAPLO.format(uri=uri, patterns=json.dumps(TOML_PATTERNS)),
+    }
+
+
+def cli_init(directory: str, *, toml: bool = False, stdout: TextIO) -> int:
+    root = Path(directory)
+    if root.exists() and not root.is_dir():
+        raise HeraspecError(f"{directory} exists and is not a folder")
+    files = files_for(root, toml=toml)
+    existing = [rel for rel in files if (root / rel).exists()]
+    if existing:
+        raise HeraspecError(f"not overwriting existing file{'s' if len(existing) > 1 else ''} in {directory}: "
+                            f"{', '.join(existing)}; nothing was written (move them away, or init another folder)")
+    for rel, text in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "x", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        print(f"wrote {target}", file=stdout)
+    spec = "heraspec.toml" if toml else "heraspec.yaml"
+    cd = "" if root.resolve() == Path.cwd().resolve() else f"cd {directory} && "
+    print(f"\nnext: {cd}heraspec run {spec}      (runs here, no cluster)", file=stdout)
+    print(f"then: heraspec compile {spec}     (the Argo Workflow, to apply with `heraspec apply {spec}`)", file=stdout)
+    return 0
+
+
+_YAML_SPEC = """\
+# yaml-language-server: $schema={uri}
+# A starter heraspec pipeline: numbers -> square each one (a fan-out) -> total.
+#   heraspec run heraspec.yaml        run it on this machine
+#   heraspec graph heraspec.yaml      draw it (Mermaid)
+#   heraspec compile heraspec.yaml    the Argo Workflow
+kind: Workflow
+generate_name: {name}-
+image: python:3.12
+parameters:
+  count: 4                      # override with: heraspec run heraspec.yaml -p count=10
+tasks:
+  numbers:
+    function: steps:numbers
+    args: {{count: {{param: count}}}}
+  square:
+    function: steps:square
+    foreach: {{from: numbers}}     # one square task per number
+    args: {{x: {{item: true}}}}
+  total:
+    function: steps:total
+    args: {{squares: {{from: square}}}}   # the list of every square's result
+"""
+
+_TOML_SPEC = """\
+#:schema {uri}
+# A starter heraspec pipeline: numbers -> square each one (a fan-out) -> total.
+#   heraspec run heraspec.toml        run it on this machine
+#   heraspec graph heraspec.toml      draw it (Mermaid)
+#   heraspec compile heraspec.toml    the Argo Workflow
+kind = "Workflow"
+generate_name = "{name}-"
+image = "python:3.12"
+
+[parameters]
+count = 4                       # override with: heraspec run heraspec.toml -p count=10
+
+[tasks.numbers]
+function = "steps:numbers"
+args = {{ count = {{ param = "count" }} }}
+
+[tasks.square]
+function = "steps:square"
+foreach = {{ from = "numbers" }}   # one square task per number
+args = {{ x = {{ item = true }} }}
+
+[tasks.total]
+function = "steps:total"
+args = {{ squares = {{ from = "square" }} }}   # the list of every square's result
+"""
+
+_STEPS = '''\
+"""The functions of {spec}.
+
+heraspec reads this file and never imports it: each function's source (with the imports and
+helpers it uses) goes into its task's container. Arguments and return values travel as JSON.
+"""
+
+
+def numbers(count: int) -> list:
+    """The numbers 1..count."""
+    return list(range(1, count + 1))
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def total(squares: list) -> int:
+    result = sum(squares)
+    print(f"{{len(squares)}} squares add up to {{result}}")
+    return result
+'''
+
+_TAPLO = """\
+# Taplo (the TOML toolkit behind Even Better TOML and `taplo lint`): heraspec specs in TOML
+# use heraspec's schema for completion, hover docs and validation.
+[[rule]]
+include = {patterns}
+
+[rule.schema]
+path = "{uri}"
+"""
