@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from pathlib import Path
 
@@ -14,9 +15,8 @@ def test_exported_members():
     assert set(heraspec.__all__) == {"Errors", "HeraspecError", "SpecError", "SpecInvalid", "UsageError",
                                      "validate", "compile", "run", "apply", "diff"}
     # importing the stage modules must not replace the API functions on the package
-    import heraspec.applier  # noqa: F401
-    import heraspec.compiler  # noqa: F401
-    import heraspec.runner  # noqa: F401
+    for module in ("applier", "compiler", "runner"):
+        importlib.import_module(f"heraspec.{module}")
 
     for name in ("validate", "compile", "run", "apply", "diff"):
         assert inspect.isfunction(getattr(heraspec, name)), name
