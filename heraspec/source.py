@@ -65,14 +65,6 @@ class YamlPositions:
 
 
 class TomlPositions:
-    def find_in_string(self, path: tuple, offset: int) -> tuple[int, int]:
-        line, col = self.find(path)
-        text_line = self.text.split("\n")[line - 1] if line - 1 < self.text.count("\n") + 1 else ""
-        quote = text_line[col - 1:col]
-        if quote in ("'", '"') and not text_line[col - 1:].startswith(quote * 3):
-            return line, col + 1 + offset
-        return line, col
-
     def __init__(self, text: str):
         self.text = text
         self._table: dict[tuple, tuple[tuple[int, int], tuple[int, int]]] | None = None
@@ -87,6 +79,14 @@ class TomlPositions:
                 return hit[0] if key else hit[1]
             p = p[:-1]
         return 1, 1
+
+    def find_in_string(self, path: tuple, offset: int) -> tuple[int, int]:
+        line, col = self.find(path)
+        text_line = self.text.split("\n")[line - 1] if line - 1 < self.text.count("\n") + 1 else ""
+        quote = text_line[col - 1:col]
+        if quote in ("'", '"') and not text_line[col - 1:].startswith(quote * 3):
+            return line, col + 1 + offset
+        return line, col
 
 
 _BARE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
