@@ -19,7 +19,7 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .dag import build_graph, depends_names, EdgeSyntaxError
+from .dag import EdgeSyntaxError, build_graph, depends_names
 from .errors import Errors, HeraspecError, SpecInvalid, UsageError
 
 FORMATS = ("mermaid", "dot", "svg", "png")
@@ -193,7 +193,7 @@ def render(dot_text: str, fmt: str) -> bytes:
     exe = shutil.which("dot")
     if exe is None:
         raise GraphvizMissing(_NO_DOT.format(fmt=fmt))
-    proc = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, timeout=120)
+    proc = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode("utf-8"), check=False, capture_output=True, timeout=120)
     if proc.returncode != 0:
         raise HeraspecError(f"Graphviz's dot failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
     return proc.stdout

@@ -35,7 +35,7 @@ BLOCK_START, BLOCK_END = "[%", "%]"
 COMMENT_START, COMMENT_END = "[#", "#]"
 _MARKERS = (VAR_START, BLOCK_START, COMMENT_START)
 # the whole string is one `[[ ... ]]` (nothing but spaces around it, no second placeholder inside)
-_SINGLE = re.compile(r"\s*\[\[((?:(?!\]\]|\[\[|\[%|\[#).)*)\]\]\s*\Z", re.S)
+_SINGLE = re.compile(r"\s*\[\[((?:(?!\]\]|\[\[|\[%|\[#).)*)\]\]\s*\Z", re.DOTALL)
 _UNDEFINED = re.compile(r"'([^']+)' is undefined")
 _MAX_SEQUENCE = 1_000_000  # a `*` in a placeholder may build a string or list this long at most
 _MAX_POWER_BITS = 100_000  # an integer `**` may give a number this many bits long at most
@@ -108,7 +108,7 @@ def _copy(v: Any) -> Any:
 # --- rendering --------------------------------------------------------------------------------
 
 
-_ANY_PLACEHOLDER = re.compile(r"\[\[.*?\]\]|\[%.*?%\]|\[#.*?#\]", re.S)
+_ANY_PLACEHOLDER = re.compile(r"\[\[.*?\]\]|\[%.*?%\]|\[#.*?#\]", re.DOTALL)
 
 
 def has_placeholder(text: str) -> bool:
@@ -213,7 +213,7 @@ class _Renderer:
 def _offset_of(text: str, name: str | None) -> int | None:
     """Where the failing placeholder starts: the first one naming `name`, else the first one."""
     first = None
-    for m in re.finditer(r"\[\[.*?\]\]|\[%.*?%\]", text, re.S):
+    for m in re.finditer(r"\[\[.*?\]\]|\[%.*?%\]", text, re.DOTALL):
         if first is None:
             first = m.start()
         if name and re.search(r"\b" + re.escape(name) + r"\b", m.group(0)):

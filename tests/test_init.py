@@ -1,0 +1,139 @@
+"""`heraspec init`: a starter spec that validates, compiles and runs, editor settings, and no overwriting."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+import yaml
+
+from heraspec.cli import main
+from heraspec.scaffold import pipeline_name, schema_uri
+
+FILES = {"steps.py", ".vscode/settings.json", ".taplo.toml"}
+
+
+def heraspec(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "heraspec", *args], cwd=cwd, check=False, capture_output=True, text=True, timeout=300)
+
+
+def written(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("toml", [False, True], ids=["yaml", "toml"])
+def test_init_writes_a_spec_that_validates_and_compiles(tmp_path, capsys, toml):
+    target = tmp_path / "My Pipeline"
+    code = main(["init", str(target)] + (["--toml"] if toml else []))
+    out = capsys.readouterr().out
+    assert code == 0
+    spec = "heraspec.toml" if toml else "heraspec.yaml"
+    assert written(target) == FILES | {spec}
+    for rel in FILES | {spec}:
+        assert f"wrote {target / rel}" in out
+    assert f"next: cd {target} && heraspec run {spec}" in out
+
+    proc = heraspec("validate", spec, cwd=target)
+    assert proc.returncode == 0, proc.stderr
+    proc = heraspec("compile", spec, cwd=target)
+    assert proc.returncode == 0, proc.stderr
+    manifest = yaml.safe_load(proc.stdout)
+    assert manifest["kind"] == "Workflow"
+    assert manifest["metadata"]["generateName"] == "my-pipeline-"
+    tasks = {t["name"]: t for t in manifest["spec"]["templates"][0]["dag"]["tasks"]}
+    assert set(tasks) == {"numbers", "square", "total"}
+    assert "withParam" in tasks["square"]
+
+
+def test_init_spec_runs_locally(tmp_path):
+    assert heraspec("init", cwd=tmp_path).returncode == 0
+    proc = heraspec("run", "heraspec.yaml", "--json", "--workdir", str(tmp_path / "run"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["phase"] == "Succeeded"
+    assert summary["tasks"]["square"]["result"] == [1, 4, 9, 16]
+    assert summary["tasks"]["total"]["result"] == 30
+    proc = heraspec("run", "heraspec.yaml", "-p", "count=3", "--json", "--workdir", str(tmp_path / "run3"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["tasks"]["total"]["result"] == 14
+
+
+def test_the_spec_and_settings_point_at_the_installed_schema(tmp_path, capsys):
+    assert main(["init", str(tmp_path / "y")]) == 0
+    assert main(["init", str(tmp_path / "t"), "--toml"]) == 0
+    capsys.readouterr()
+    uri = schema_uri()
+    schema_file = Path(unquote(urlparse(uri).path))
+    assert schema_file.is_file() and json.loads(schema_file.read_text())["title"] == "heraspec spec"
+    assert (tmp_path / "y" / "heraspec.yaml").read_text().splitlines()[0] == f"# yaml-language-server: $schema={uri}"
+    assert (tmp_path / "t" / "heraspec.toml").read_text().splitlines()[0] == f"#:schema {uri}"
+    vscode = json.loads((tmp_path / "y" / ".vscode" / "settings.json").read_text())
+    assert vscode == {"yaml.schemas": {uri: ["heraspec.yaml", "heraspec.yml", "*.heraspec.yaml", "*.heraspec.yml"]}}
+    taplo = (tmp_path / "t" / ".taplo.toml").read_text()
+    assert 'include = ["**/heraspec.toml", "**/*.heraspec.toml"]' in taplo and f'path = "{uri}"' in taplo
+
+
+@pytest.mark.parametrize("existing", ["heraspec.yaml", "steps.py", ".vscode/settings.json"])
+def test_init_never_overwrites_and_writes_nothing(tmp_path, capsys, existing):
+    (tmp_path / existing).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / existing).write_text("mine\n")
+    code = main(["init", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert f"heraspec: error: not overwriting existing file in {tmp_path}: {existing}; nothing was written" in err
+    assert written(tmp_path) == {existing}
+    assert (tmp_path / existing).read_text() == "mine\n"
+    assert out == ""
+
+
+def test_init_lists_every_existing_file(tmp_path, capsys):
+    assert main(["init", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["init", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "not overwriting existing files" in err
+    for rel in ["heraspec.yaml", "steps.py", ".vscode/settings.json", ".taplo.toml"]:
+        assert rel in err
+    # a TOML spec next to the YAML one is fine, but the shared files exist
+    assert main(["init", str(tmp_path), "--toml"]) == 1
+    assert "heraspec.toml" not in capsys.readouterr().err.split("files in")[1].split(";")[0]
+
+
+def test_init_into_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "f").write_text("")
+    assert main(["init", str(tmp_path / "f")]) == 1
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_init_in_the_current_folder_says_the_next_command_without_cd(tmp_path):
+    proc = heraspec("init", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "next: heraspec run heraspec.yaml" in proc.stdout
+
+
+def test_pipeline_names_are_dns_names(tmp_path):
+    assert pipeline_name(tmp_path / "My_Great Pipeline!") == "my-great-pipeline"
+    assert pipeline_name(tmp_path / "___") == "my-pipeline"
+    assert len(pipeline_name(tmp_path / ("x" * 100))) <= 40
+
+
+def test_the_pre_commit_hook_matches_specs_only_and_its_entry_works():
+    repo = Path(__file__).resolve().parents[1]
+    (hook,) = yaml.safe_load((repo / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "heraspec-validate" and hook["language"] == "python"
+    assert hook["entry"] == "heraspec validate"
+    import re
+
+    files = re.compile(hook["files"])
+    for path in ["heraspec.yaml", "ci/heraspec.yml", "heraspec.toml", "pipelines/train.heraspec.yaml",
+                 "pipelines/train.heraspec.toml"]:
+        assert files.search(path), path
+    for path in ["values.yaml", "myheraspec.yaml", "heraspec.yaml.orig", "train.heraspec.json", ".pre-commit-config.yaml"]:
+        assert not files.search(path), path
+    entry = hook["entry"].split()[1:]
+    proc = heraspec(*entry, "examples/diamond.yaml", "examples/diamond.toml", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
