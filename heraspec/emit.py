@@ -5,8 +5,8 @@ spaces under their key, a mapping inside a sequence starting on the `- ` line, `
 containers. Keys keep insertion order (the compiler decides it); nothing is ever sorted, so the same
 input gives byte-identical output.
 
-Every string must read back as the same string under YAML 1.2 (PyYAML, ruamel) *and* YAML 1.1 as
-Go's yaml.v2 / sigs.k8s.io/yaml resolve it (what Argo and kubectl use). A string is written:
+Every string must read back as the same string under YAML 1.2 (ruamel), YAML 1.1 (PyYAML) and the
+YAML 1.1 of Go's yaml.v2 / sigs.k8s.io/yaml (what Argo and kubectl use). A string is written:
 
 * plain, when nothing could misread it: not empty; no leading/trailing space; no leading indicator
   (``-?:,[]{}#&*!|>'"%@` ``); no ``: ``, `` #``, trailing ``:`` or ``{{`` (Argo expressions are
@@ -29,8 +29,9 @@ added before a bare exponent (YAML 1.1 floats need a dot), ``.inf``/``.nan`` for
 from __future__ import annotations
 
 import json
+import math
 import re
-from typing import Any, Union
+from typing import Any
 
 __all__ = ["dump_yaml", "to_json", "to_yaml"]
 
@@ -71,10 +72,10 @@ class _Re:
         cls.ready = True
 
 
-_MAY_RESOLVE = frozenset("yYnNoOtTfF~=<+-.0123456789_iI")  # first characters _RESOLVES can match
+_MAY_RESOLVE = frozenset("yYnNoOtTfF~=<+-.0123456789_iI")  # first characters _Re.resolves can match
 _SIMPLE_KEY_MAX = 1000  # YAML parsers reject implicit keys over 1024 characters
 
-_Formatted = Union[str, tuple]  # a one-line scalar, or (block header, lines) for a literal block
+_Formatted = str | tuple  # a one-line scalar, or (block header, lines) for a literal block
 _cache: dict[str, _Formatted] = {}  # repeated strings (names, images, expressions) format once
 _NL = ["\n" + "  " * i for i in range(64)]  # newline + indentation, by nesting level
 
@@ -125,9 +126,9 @@ def _format(s: str) -> _Formatted:
 
 
 def _float(v: float) -> str:
-    if v != v:
+    if math.isnan(v):
         return ".nan"
-    if v in (float("inf"), float("-inf")):
+    if math.isinf(v):
         return ".inf" if v > 0 else "-.inf"
     r = repr(v)
     return r.replace("e", ".0e", 1) if "e" in r and "." not in r else r
@@ -238,29 +239,32 @@ def _seq(a: list | tuple, lvl: int, out: list[str], first: str) -> None:
     cache = _cache
     for v in a:
         t = type(v)
-        if t is dict and v:
+        if t is str:
+            rv = cache.get(v)
+            if type(rv) is str:
+                out.append(f"{sep}- {rv}")
+                sep = nl
+                continue
+        elif v and (t is dict or isinstance(v, dict)):
             out.append(sep + "- ")
             _map(v, child, out, "")  # the item's first key shares the "- " line
-        elif t is list and v:
+            sep = nl
+            continue
+        elif v and (t is list or isinstance(v, (list, tuple))):
             out.append(sep + "- ")
             _seq(v, child, out, "")
-        else:
-            if t is str:
-                rv = cache.get(v)
-                if type(rv) is str:
-                    out.append(f"{sep}- {rv}")
-                    sep = nl
-                    continue
-            _value(sep + "-", v, child, out)
+            sep = nl
+            continue
+        _value(sep + "-", v, child, out)
         sep = nl
 
 
 def dump_yaml(doc: Any) -> str:
     """One YAML document (no `---`), ending with a newline."""
     out: list[str] = []
-    if type(doc) is dict and doc:
+    if isinstance(doc, dict) and doc:
         _map(doc, 0, out, "")
-    elif type(doc) is list and doc:
+    elif isinstance(doc, (list, tuple)) and doc:
         _seq(doc, 0, out, "")
     else:
         _value("", doc, 1, out)
