@@ -124,6 +124,8 @@ class _Compiler:
         self.claims: dict[str, dict] = {}
         self.volumes: dict[str, dict] = {}
         self.graph = dag.build_graph(data)
+        # spec task names that Argo spells differently, for raw `{{tasks.NAME.…}}` expressions
+        self.renamed = {n: dag.argo_name(n) for n in data["tasks"] if "_" in n}
         self.sources: dict[str, str] = {}
 
     def unique(self, base: str) -> str:
@@ -296,7 +298,8 @@ class _Compiler:
                 item = {}
                 for p in varying:
                     if p.name in s:
-                        item[p.name] = s[p.name]
+                        # a reference travels as its Argo expression, which Argo resolves inside items
+                        item[p.name] = arg_value(s[p.name]) if any(dag.refs_in(s[p.name], ())) else s[p.name]
                     elif p.literal_default:
                         item[p.name] = json.loads(p.default) if p.annotation != "str" and _is_json(p.default) else p.default
                     else:
@@ -312,6 +315,9 @@ class _Compiler:
         else:
             params = [{"name": k, "value": arg_value(v)} for k, v in (args or {}).items()]
         if params:
+            if self.renamed:
+                for p in params:
+                    p["value"] = dag.translate_task_exprs(p["value"], self.renamed)
             task["arguments"] = {"parameters": params}
         fe = t.get("foreach")
         if isinstance(fe, list):
@@ -320,7 +326,7 @@ class _Compiler:
             k = next(iter(fe))
             task["withParam"] = ref_expr(k, fe[k])
         if t.get("when"):
-            task["when"] = t["when"]
+            task["when"] = dag.translate_task_exprs(t["when"], self.renamed)
         argo_task = (t.get("argo") or {}).get("task")
         return deep_merge(task, argo_task) if argo_task else task
 

@@ -33,8 +33,8 @@ class EdgeSyntaxError(ValueError):
         self.offset = offset
 
 
-def parse_edge(text: str) -> list[tuple[str, str, int]]:
-    """`A >> [B, C] >> D` -> [(A, B, off), (A, C, off), (B, D, off), (C, D, off)]; offsets are of the target."""
+def parse_edge(text: str) -> list[list[tuple[str, int]]]:
+    """`A >> [B, C] >> D` -> [[(A, 0)], [(B, 6), (C, 9)], [(D, 16)]]: the groups, with each name's offset."""
     groups: list[list[tuple[str, int]]] = []
     pos, expect_group = 0, True
     while True:
@@ -76,12 +76,7 @@ def parse_edge(text: str) -> list[tuple[str, str, int]]:
         raise EdgeSyntaxError("edge ends with '>>'" if groups else "empty edge", len(text))
     if len(groups) < 2:
         raise EdgeSyntaxError("an edge needs at least two tasks: 'A >> B'", 0)
-    out = []
-    for a, b in zip(groups, groups[1:]):
-        for src, _ in a:
-            for dst, off in b:
-                out.append((src, dst, off))
-    return out
+    return groups
 
 
 def depends_names(expr: str) -> list[tuple[str, str | None, int]]:
@@ -102,6 +97,32 @@ def depends_names(expr: str) -> list[tuple[str, str | None, int]]:
 def translate_depends(expr: str) -> str:
     """Rename spec task names to Argo names inside a depends expression."""
     return _DEPENDS_TOKEN.sub(lambda m: m.group(0).replace(m.group(2), argo_name(m.group(2))) if m.group(2) else m.group(0), expr)
+
+
+_TASK_EXPR = re.compile(r"\{\{\s*tasks\.(" + _NAME + r")\.")
+
+
+def task_expr_names(text: str) -> list[tuple[str, int]]:
+    """Tasks referenced as `{{tasks.NAME.…}}` in a raw Argo string (a `when`, an argument)."""
+    return [(m.group(1), m.start(1)) for m in _TASK_EXPR.finditer(text)]
+
+
+def translate_task_exprs(text: str, names: dict[str, str]) -> str:
+    """`{{tasks.prep_data.…}}` -> `{{tasks.prep-data.…}}` for the spec's own task names."""
+    if "{{" not in text:
+        return text
+    return _TASK_EXPR.sub(lambda m: m.group(0).replace(m.group(1), names.get(m.group(1), m.group(1))), text)
+
+
+def strings_in(value: Any, path: tuple) -> Iterator[tuple[str, tuple]]:
+    if isinstance(value, str):
+        yield value, path
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from strings_in(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from strings_in(v, path + (i,))
 
 
 def refs_in(value: Any, path: tuple) -> Iterator[tuple[str, Any, tuple]]:
@@ -126,14 +147,19 @@ class Dep:
     src: str
     dst: str
     path: tuple  # data path of the reference
-    offset: int = 0  # character offset inside the string at `path`
+    offset: int | None = None  # character offset of `src` inside the string at `path`, if it is in a string
 
 
 @dataclass
 class Graph:
     tasks: list[str]
     deps: list[Dep] = field(default_factory=list)
+    mentions: list[tuple[str, tuple, int | None]] = field(default_factory=list)  # every task name written: (name, path, offset)
     bad_edges: list[tuple[tuple, str, int]] = field(default_factory=list)  # (path, message, offset)
+
+    def add(self, src: str, dst: str, path: tuple, offset: int | None = None) -> None:
+        self.deps.append(Dep(src, dst, path, offset))
+        self.mentions.append((src, path, offset))
 
     def upstream(self, task: str) -> list[str]:
         seen: dict[str, None] = {}
@@ -150,29 +176,41 @@ def build_graph(data: dict) -> Graph:
     for i, e in enumerate(edges if isinstance(edges, list) else []):
         if not isinstance(e, str):
             continue
+        path = ("edges", i)
         try:
-            for src, dst, off in parse_edge(e):
-                g.deps.append(Dep(src, dst, ("edges", i), off))
+            groups = parse_edge(e)
         except EdgeSyntaxError as exc:
-            g.bad_edges.append((("edges", i), str(exc), exc.offset))
+            g.bad_edges.append((path, str(exc), exc.offset))
+            continue
+        g.mentions.extend((name, path, off) for name, off in groups[-1])
+        for a, b in zip(groups, groups[1:]):
+            for src, off in a:
+                for dst, _ in b:
+                    g.add(src, dst, path, off)
     for name, t in tasks.items():
         if not isinstance(t, dict):
             continue
         after = t.get("after")
         for i, a in enumerate(after if isinstance(after, list) else []):
             if isinstance(a, str):
-                g.deps.append(Dep(a, name, ("tasks", name, "after", i)))
+                g.add(a, name, ("tasks", name, "after", i))
         for kind, target, path in refs_in(t.get("args"), ("tasks", name, "args")):
             if kind == "from" and isinstance(target, str):
-                g.deps.append(Dep(target, name, path + ("from",)))
+                g.add(target, name, path + ("from",))
+        # raw Argo expressions that read another task's outputs need that task to run first
+        raw = [(t.get("when"), ("tasks", name, "when"))] if isinstance(t.get("when"), str) else []
+        for text, path in raw + list(strings_in(t.get("args"), ("tasks", name, "args"))):
+            if "{{" in text:
+                for ref, off in task_expr_names(text):
+                    g.add(ref, name, path, off)
         fe = t.get("foreach")
         if isinstance(fe, dict) and isinstance(fe.get("from"), str):
-            g.deps.append(Dep(fe["from"], name, ("tasks", name, "foreach", "from")))
+            g.add(fe["from"], name, ("tasks", name, "foreach", "from"))
         dep = t.get("depends")
         if isinstance(dep, str):
             try:
                 for ref, _result, off in depends_names(dep):
-                    g.deps.append(Dep(ref, name, ("tasks", name, "depends"), off))
+                    g.add(ref, name, ("tasks", name, "depends"), off)
             except EdgeSyntaxError as exc:
                 g.bad_edges.append((("tasks", name, "depends"), str(exc), exc.offset))
     return g

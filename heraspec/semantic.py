@@ -122,26 +122,17 @@ def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors) -> None
     names = list(tasks)
     for path, message, offset in g.bad_edges:
         doc.error(errors, path, message, "write edges as 'A >> B', 'A >> [B, C] >> D'", offset=offset)
+    for ref, path, offset in g.mentions:
+        if ref not in tasks:
+            doc.error(errors, path, f"unknown task '{ref}'", _hint_close(ref, names, "tasks"), offset=offset)
     for d in g.deps:
-        for ref in (d.src, d.dst) if d.path[0] == "edges" else (d.src,):
-            if ref not in tasks:
-                off = d.offset if d.path[0] == "edges" and ref == d.dst else None
-                if d.path[0] == "edges" and ref == d.src:
-                    off = doc_offset(data, d.path, ref)
-                doc.error(errors, d.path, f"unknown task '{ref}'", _hint_close(ref, names, "tasks"), offset=off)
         if d.src == d.dst:
-            doc.error(errors, d.path, f"task '{d.src}' depends on itself")
+            doc.error(errors, d.path, f"task '{d.src}' depends on itself", offset=d.offset)
     cycle = dag.find_cycle(g)
     if cycle:
         first = next(d for d in g.deps if d.src == cycle[-2] and d.dst == cycle[-1])
-        doc.error(errors, first.path, "dependency cycle: " + " >> ".join(cycle),
-                  "remove one of these edges", offset=first.offset if first.path[0] == "edges" else None)
-
-
-def doc_offset(data: dict, path: tuple, name: str) -> int | None:
-    text = data.get(path[0])[path[1]]
-    m = re.search(r"(?<![-_A-Za-z0-9])" + re.escape(name) + r"(?![-_A-Za-z0-9])", text)
-    return m.start() if m else None
+        doc.error(errors, first.path, "dependency cycle: " + " >> ".join(cycle), "remove one of these edges",
+                  offset=first.offset)
 
 
 def _check_task_fields(doc: Document, base: tuple, task: dict, errors: Errors) -> None:

@@ -338,3 +338,29 @@ def test_namespace_from_flag_or_environment(tmp_path: Path, capsys, monkeypatch)
     assert yaml.safe_load(capsys.readouterr().out)["metadata"]["namespace"] == "from-env"
     assert main(["compile", "-n", "flag", str(EXAMPLES / "diamond.yaml")]) == 0
     assert yaml.safe_load(capsys.readouterr().out)["metadata"]["namespace"] == "flag"
+
+
+def test_raw_task_expressions_imply_edges_and_use_argo_names(tmp_path: Path):
+    m = compile_text(tmp_path, """
+name: raw
+tasks:
+  check_data: {function: steps:echo, args: {value: true}}
+  train:
+    function: steps:echo
+    args: {value: "{{tasks.check_data.outputs.parameters.result}}"}
+    when: "{{tasks.check_data.outputs.parameters.result}} == true"
+""", modules={"steps.py": STEPS})
+    train = dag_tasks(m)["train"]
+    assert train["depends"] == "check-data"
+    assert train["when"] == "{{tasks.check-data.outputs.parameters.result}} == true"
+    assert train["arguments"]["parameters"][0]["value"] == "{{tasks.check-data.outputs.parameters.result}}"
+
+
+def test_unknown_task_in_a_raw_expression_is_located(tmp_path: Path, capsys):
+    (tmp_path / "steps.py").write_text(STEPS)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: raw\ntasks:\n  a: {function: steps:echo, args: {value: 1}}\n"
+                    "  b: {function: steps:echo, args: {value: 1}, when: '{{tasks.chek.outputs.result}} == 1'}\n")
+    assert main(["validate", str(spec)]) == 1
+    err = capsys.readouterr().err
+    assert f"{spec}:4:62: error: unknown task 'chek'" in err
