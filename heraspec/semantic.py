@@ -185,6 +185,9 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
     args = task.get("args")
     uses_item = False
     for kind, target, path in dag.refs_in(args, base + ("args",)):
+        if kind == "from" and isinstance(tasks.get(target), dict) and "function" not in tasks[target]:
+            doc.error(errors, path + ("from",), f"task '{target}' is a container task and returns no value",
+                      f"use its standard output instead: '{{{{tasks.{dag.argo_name(str(target))}.outputs.result}}}}'")
         if kind == "param" and target not in params:
             doc.error(errors, path + ("param",), f"unknown parameter '{target}'", _hint_close(str(target), list(params), "parameters"))
         if kind == "item":

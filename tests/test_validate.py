@@ -178,3 +178,14 @@ def test_schema_command_prints_the_committed_schema(capsys):
     assert main(["schema"]) == 0
     out, _ = capsys.readouterr()
     assert out == (ROOT / "schemas" / "heraspec.schema.json").read_text()
+
+
+def test_from_a_container_task_is_an_error(tmp_path: Path, capsys):
+    (tmp_path / "steps.py").write_text("def say(msg: str) -> str:\n    return msg\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: c\ntasks:\n  sh: {image: alpine, command: [echo, hi]}\n"
+                    "  use: {function: steps:say, args: {msg: {from: sh}}}\n")
+    code, _, err = validate(capsys, str(spec))
+    assert code == 1
+    assert err.startswith(f"{spec}:4:49: error: task 'sh' is a container task and returns no value\n"
+                          "  hint: use its standard output instead: '{{tasks.sh.outputs.result}}'\n")
