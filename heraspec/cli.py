@@ -57,7 +57,7 @@ def _connection(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="heraspec", description="Declarative Argo Workflows for Python functions.")
-    parser.add_argument("--version", action="version", version=f"heraspec {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("validate", help="check spec files and report every problem with its position")
@@ -109,6 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the spec's JSON Schema")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
+
+
+class _Version(argparse.Action):
+    """argparse's "version" action, but reading the version only when asked: importlib.metadata
+    costs more than the rest of `heraspec validate`'s start-up."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        sys.stdout.write(f"heraspec {_version()}\n")
+        parser.exit()
 
 
 def _version() -> str:

@@ -43,6 +43,8 @@ def encode(value: Any) -> str:
     """Argo parameter values are strings: strings go in as they are, anything else as JSON."""
     if isinstance(value, str):
         return value
+    if type(value) is int:  # the common case, as json.dumps writes it
+        return int.__repr__(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -212,9 +214,8 @@ class _Compiler:
         fn = self.fns.get(name)
         res = t["resources"]
         argo_tmpl = (t.get("argo") or {}).get("template")
-        key = (t.get("function"), t.get("image"), json.dumps(res, sort_keys=True), json.dumps(t.get("retry"), sort_keys=True),
-               t.get("timeout"), json.dumps(t.get("env"), sort_keys=True), json.dumps(argo_tmpl, sort_keys=True),
-               None if fn else name)
+        key = (t.get("function"), t.get("image"), _frozen(res), _frozen(t.get("retry")), _frozen(t.get("timeout")),
+               _frozen(t.get("env")), _frozen(argo_tmpl), None if fn else name)
         if key in self.by_key:
             return self.by_key[key]
         tmpl: dict[str, Any] = {"name": self.unique(fn.name if fn else dag.argo_name(name))}
@@ -383,6 +384,19 @@ class _Compiler:
         if data.get("argo"):
             manifest = deep_merge(manifest, data["argo"])
         return Compiled("", manifest, {dag.argo_name(n): n for n in tasks})
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a JSON-like value, equal only for equal JSON (types included):
+    template keys, built per task, so much cheaper than json.dumps(sort_keys=True)."""
+    t = type(value)
+    if t is dict:
+        return (dict, tuple((k, _frozen(value[k])) for k in sorted(value, key=str)))
+    if t is list or t is tuple:
+        return (list, tuple(_frozen(x) for x in value))
+    if t is float:
+        return (float, repr(value))
+    return (t, value)
 
 
 def _is_json(text: str | None) -> bool:

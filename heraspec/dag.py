@@ -115,29 +115,49 @@ def translate_task_exprs(text: str, names: dict[str, str]) -> str:
 
 
 def strings_in(value: Any, path: tuple) -> Iterator[tuple[str, tuple]]:
+    """Every string inside an args value, with its data path."""
+    out: list[tuple[str, tuple]] = []
     if isinstance(value, str):
-        yield value, path
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from strings_in(v, path + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from strings_in(v, path + (i,))
+        out.append((value, path))
+    elif isinstance(value, (dict, list)):
+        _strings(value, path, out)
+    return iter(out)
+
+
+def _strings(value: dict | list, path: tuple, out: list) -> None:
+    # Lists instead of nested generators, and no call for a plain scalar: build_graph runs this
+    # over the args of every task of a 20,000-task spec.
+    for k, v in value.items() if isinstance(value, dict) else enumerate(value):
+        if isinstance(v, str):
+            out.append((v, path + (k,)))
+        elif isinstance(v, (dict, list)):
+            _strings(v, path + (k,), out)
+
+
+_REF_KEYS = frozenset(("from", "param", "item"))
 
 
 def refs_in(value: Any, path: tuple) -> Iterator[tuple[str, Any, tuple]]:
     """Reference mappings ({from}, {param}, {item}) anywhere inside an args value."""
+    out: list[tuple[str, Any, tuple]] = []
+    if isinstance(value, (dict, list)):
+        _refs(value, path, out)
+    return iter(out)
+
+
+def _refs(value: dict | list, path: tuple, out: list) -> None:
     if isinstance(value, dict):
         if len(value) == 1:
             k = next(iter(value))
-            if k in ("from", "param", "item"):
-                yield k, value[k], path
+            if k in _REF_KEYS:
+                out.append((k, value[k], path))
                 return
-        for k, v in value.items():
-            yield from refs_in(v, path + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from refs_in(v, path + (i,))
+        items: Any = value.items()
+    else:
+        items = enumerate(value)
+    for k, v in items:
+        if isinstance(v, (dict, list)):
+            _refs(v, path + (k,), out)
 
 
 @dataclass
@@ -156,17 +176,22 @@ class Graph:
     deps: list[Dep] = field(default_factory=list)
     mentions: list[tuple[str, tuple, int | None]] = field(default_factory=list)  # every task name written: (name, path, offset)
     bad_edges: list[tuple[tuple, str, int]] = field(default_factory=list)  # (path, message, offset)
+    _upstream: dict[str, dict[str, None]] | None = field(default=None, init=False, repr=False, compare=False)
+    _indexed: int = field(default=0, init=False, repr=False, compare=False)
 
     def add(self, src: str, dst: str, path: tuple, offset: int | None = None) -> None:
         self.deps.append(Dep(src, dst, path, offset))
         self.mentions.append((src, path, offset))
 
     def upstream(self, task: str) -> list[str]:
-        seen: dict[str, None] = {}
-        for d in self.deps:
-            if d.dst == task and d.src not in seen:
-                seen[d.src] = None
-        return list(seen)
+        """The tasks `task` waits for, in the order they were first written."""
+        index = self._upstream
+        if index is None or self._indexed != len(self.deps):  # built once: a 20,000-task spec asks per task
+            index = {}
+            for d in self.deps:
+                index.setdefault(d.dst, {})[d.src] = None
+            self._upstream, self._indexed = index, len(self.deps)
+        return list(index.get(task, ()))
 
 
 def build_graph(data: dict) -> Graph:
@@ -219,10 +244,10 @@ def build_graph(data: dict) -> Graph:
 def find_cycle(g: Graph) -> list[str] | None:
     """A cycle as [A, B, ..., A], or None. Iterative DFS in task order, so the answer is stable."""
     known = set(g.tasks)
-    succ: dict[str, list[str]] = {t: [] for t in g.tasks}
+    succ: dict[str, dict[str, None]] = {t: {} for t in g.tasks}  # ordered sets: fan-outs stay linear
     for d in g.deps:
-        if d.src in known and d.dst in known and d.dst not in succ[d.src]:
-            succ[d.src].append(d.dst)
+        if d.src in known and d.dst in known:
+            succ[d.src][d.dst] = None
     state: dict[str, int] = {}
     for root in g.tasks:
         if state.get(root):

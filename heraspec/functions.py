@@ -49,7 +49,6 @@ from __future__ import annotations
 import ast
 import base64
 import builtins
-import difflib
 import json
 import keyword
 import os
@@ -66,6 +65,12 @@ __all__ = [
     "DEFAULT_MARKER", "INPUT_ENV_PREFIX", "RESULT_PATH", "RESULT_PATH_ENV",
     "Function", "Param", "Problem", "carried_source", "clear_cache", "resolve", "script_source",
 ]
+
+
+def _close_matches(word: str, options: list[str], n: int) -> list[str]:
+    import difflib  # only when there is a problem to explain
+
+    return difflib.get_close_matches(word, options, n=n)
 
 
 @dataclass(frozen=True)
@@ -135,8 +140,13 @@ def _heraspec_decode(raw, annotation):
     return value
 '''
 _namespace: dict = {}
-exec(compile(_DECODE_SOURCE, "<heraspec decoder>", "exec"), _namespace)  # noqa: S102 (our own constant)
-_decode = _namespace["_heraspec_decode"]
+
+
+def _decode(raw: str, annotation: str | None) -> object:
+    """The script's own decoder, compiled on first use (not on every `heraspec validate` start)."""
+    if not _namespace:
+        exec(compile(_DECODE_SOURCE, "<heraspec decoder>", "exec"), _namespace)  # noqa: S102 (our own constant)
+    return _namespace["_heraspec_decode"](raw, annotation)
 
 _MAIN_SOURCE = '''\
 def _heraspec_main():
@@ -291,7 +301,7 @@ def _close_modules(parts: list[str], dirs: tuple[str, ...]) -> list[str]:
             if _is_identifier(stem) and stem != "__init__":
                 names.add(stem)
     prefix = "".join(p + "." for p in parts[:-1])
-    return [prefix + n for n in difflib.get_close_matches(parts[-1], sorted(names), n=3)]
+    return [prefix + n for n in _close_matches(parts[-1], sorted(names), n=3)]
 
 
 def _filename(module: str, path: str) -> str:
@@ -339,7 +349,7 @@ def _target(info: ModuleInfo, module: str, name: str, path: str) -> int | Proble
     if not bindings:
         defs = sorted(n for n, bs in info.bindings.items() if any(isinstance(b.stmt, ast.FunctionDef) for b in bs))
         return Problem(f"function '{name}' not found in module '{module}' ({shown})",
-                       hint=_did_you_mean(difflib.get_close_matches(name, defs, n=3)))
+                       hint=_did_you_mean(_close_matches(name, defs, n=3)))
 
     def at(node: ast.AST, message: str, hint: str | None = None) -> Problem:
         return Problem(message, hint, path, *info.position(node))
@@ -444,7 +454,7 @@ def _refusal(info: ModuleInfo, name: str, shown: str) -> tuple[str, str | None] 
             star = info.star_imports[0]
             return ((f"'{name}' is only available through `{ast.unparse(star)}` at {shown}:{star.lineno}, "
                     "which cannot be carried"), f"import it by name: from {'.' * star.level}{star.module or ''} import {name}")
-        hint = _did_you_mean(difflib.get_close_matches(name, sorted(info.bindings), n=3))
+        hint = _did_you_mean(_close_matches(name, sorted(info.bindings), n=3))
         if info.dynamic is not None:
             call = info.dynamic.func.id  # type: ignore[attr-defined]
             hint = (f"the module binds names dynamically ({call}() at {shown}:{info.dynamic.lineno}); "

@@ -7,6 +7,7 @@ bad spec compiles nothing (so `apply` never sends half a batch).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from dataclasses import dataclass, field
@@ -44,8 +45,27 @@ def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
     return out
 
 
+class _GcPaused:
+    """The stages allocate millions of small objects and free almost none until the end, so the
+    cyclic collector only re-scans them (nearly half the time of a 20,000-task compile); it is
+    paused while they run and restored after (nesting-safe)."""
+
+    def __enter__(self) -> None:
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was:
+            gc.enable()
+
+
 def check_files(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> list[Checked]:
     """Load and validate every file; all problems go to `errors`."""
+    with _GcPaused():
+        return _check_files(paths, errors, opts)
+
+
+def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> list[Checked]:
     from . import schema, semantic
 
     opts = opts or Options()
@@ -84,7 +104,8 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
     from .compiler import compile_spec
 
     opts = opts or Options()
-    checked = check_files(paths, errors, opts)
-    if errors:
-        return []
-    return [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace) for c in checked]
+    with _GcPaused():
+        checked = check_files(paths, errors, opts)
+        if errors:
+            return []
+        return [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace) for c in checked]

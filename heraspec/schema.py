@@ -9,7 +9,6 @@ fixed set of keywords and refuses to build for anything else, so it can never be
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from functools import lru_cache
@@ -21,6 +20,12 @@ from .load import Document
 
 _HERE = Path(__file__).resolve().parent
 SCHEMA_FILES = (_HERE / "heraspec.schema.json", _HERE.parent / "schemas" / "heraspec.schema.json")
+
+
+def _close_matches(word: str, options: list[str], n: int) -> list[str]:
+    import difflib  # only when there is a problem to explain
+
+    return difflib.get_close_matches(word, options, n=n)
 
 
 def schema_text() -> str:
@@ -81,7 +86,7 @@ def _describe(err: Any, schema: dict):
     if v == "additionalProperties" and isinstance(err.instance, dict):
         allowed = sorted(err.schema.get("properties", {}))
         for key in sorted(set(err.instance) - set(allowed), key=str):
-            close = difflib.get_close_matches(str(key), allowed, n=1)
+            close = _close_matches(str(key), allowed, n=1)
             hint = f"did you mean '{close[0]}'?" if close else ("allowed keys: " + ", ".join(allowed) if allowed else None)
             yield path + (key,), f"unknown key '{key}' in {where(path)}", hint, True
         return
@@ -104,7 +109,7 @@ def _describe(err: Any, schema: dict):
         yield path, f"{where(path)} must be {' or '.join(_TYPES.get(t, t) for t in want)}, not {_typename(err.instance)}", None, False
         return
     if v == "enum":
-        close = difflib.get_close_matches(str(err.instance), [str(e) for e in kw], n=1)
+        close = _close_matches(str(err.instance), [str(e) for e in kw], n=1)
         yield path, f"{where(path)} must be one of {', '.join(map(str, kw))}; got '{err.instance}'", \
             (f"did you mean '{close[0]}'?" if close else None), False
         return
@@ -232,21 +237,49 @@ class _Compiler:
             checks.append(self.keyword(key, val, s))
         if len(checks) == 1:
             return checks[0]
-        return lambda v: all(c(v) for c in checks)
+
+        def every(v: Any) -> bool:
+            for c in checks:
+                if not c(v):
+                    return False
+            return True
+
+        return every
 
     def keyword(self, key: str, val: Any, s: dict) -> Check:
         if key == "$ref":
             return self.ref(val)
         if key == "type":
             tests = [_TYPE_TESTS[t] for t in (val if isinstance(val, list) else [val])]
+            if len(tests) == 1:
+                return tests[0]
             return lambda v: any(t(v) for t in tests)
+        # Loops over the instance's keys, not the schema's: a task sets 3 of its ~20 properties,
+        # and this runs for every task of a 20,000-task spec.
         if key == "properties":
             props = {k: self.compile(sub) for k, sub in val.items()}
-            return lambda v: not isinstance(v, dict) or all(props[k](v[k]) for k in props if k in v)
+
+            def properties(v: Any) -> bool:
+                if isinstance(v, dict):
+                    for k, x in v.items():
+                        c = props.get(k)
+                        if c is not None and not c(x):
+                            return False
+                return True
+
+            return properties
         if key == "additionalProperties":
             known = set(s.get("properties", {}))
             extra = self.compile(val)
-            return lambda v: not isinstance(v, dict) or all(extra(x) for k, x in v.items() if k not in known)
+
+            def additional(v: Any) -> bool:
+                if isinstance(v, dict):
+                    for k, x in v.items():
+                        if k not in known and not extra(x):
+                            return False
+                return True
+
+            return additional
         if key == "required":
             return lambda v: not isinstance(v, dict) or all(k in v for k in val)
         if key == "propertyNames":
@@ -259,7 +292,15 @@ class _Compiler:
             return lambda v: not isinstance(v, types) or len(v) <= val
         if key == "items":
             item = self.compile(val)
-            return lambda v: not isinstance(v, list) or all(item(x) for x in v)
+
+            def items(v: Any) -> bool:
+                if isinstance(v, list):
+                    for x in v:
+                        if not item(x):
+                            return False
+                return True
+
+            return items
         if key == "enum":
             return lambda v: any(v == e and type(v) is type(e) for e in val)
         if key == "const":

@@ -7,7 +7,6 @@ errors), and adds every problem to the collector at its position. Functions are 
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -20,8 +19,14 @@ ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 NAME_LIMITS = {"CronWorkflow": 52}
 
 
+def _close_matches(word: str, options: list[str], n: int) -> list[str]:
+    import difflib  # only when there is a problem to explain
+
+    return difflib.get_close_matches(word, options, n=n)
+
+
 def _hint_close(name: str, options: list[str], what: str = "") -> str | None:
-    close = difflib.get_close_matches(name, options, n=1)
+    close = _close_matches(name, options, n=1)
     if close:
         return f"did you mean '{close[0]}'?"
     if options and len(options) <= 12:
