@@ -1,0 +1,200 @@
+"""One attempt of one task for `heraspec run`: map the template's paths into the attempt folder,
+build the command line and environment, run it as one subprocess, collect its outputs.
+
+`prepare` turns a substituted script/container template into a `Prep` (or raises `TaskError`, which
+ends the task in Error); `execute` runs it and always returns an `Outcome`. The local choices this
+part makes (paths, environment, `python` meaning this interpreter) are described in runner.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from heraspec.expr import parse_duration
+
+_UNSUPPORTED = ("steps", "resource", "suspend", "http", "data", "plugin", "containerSet")
+_PYTHON = re.compile(r"python(\d+(\.\d+)?)?$")
+
+
+class TaskError(Exception):
+    """This task cannot run locally; it ends in Error with this message."""
+
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+@dataclass
+class Outcome:
+    phase: str
+    message: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+    stdout: str | None = None
+    exit_code: int | None = None
+
+
+@dataclass
+class Prep:
+    argv: list[str]
+    env: dict[str, str]
+    folder: Path
+    timeout: float | None
+    files: dict[Path, str]
+    mkdirs: list[Path]
+    outputs: list[tuple[str, Path | None, str | None]]  # name, mapped path, default
+
+
+
+class Processes:
+    """The subprocesses running now, so that a cancelled run can kill them all."""
+
+    def __init__(self, lock: threading.Condition):
+        self.lock = lock
+        self.live: set[subprocess.Popen] = set()
+        self.cancelled = False
+
+    def kill_all(self) -> None:
+        self.cancelled = True
+        with self.lock:
+            for proc in list(self.live):
+                kill(proc)
+
+
+def prepare(t: dict, name: str, folder: Path, run_dir: Path) -> Prep:
+    kind = "script" if "script" in t else "container" if "container" in t else None
+    if kind is None:
+        what = next((k for k in _UNSUPPORTED if k in t), "this kind of")
+        raise TaskError(f"template {name!r}: {what} templates are not supported by heraspec run")
+    c = t[kind] or {}
+    outs = t.get("outputs") or {}
+    mapping: dict[str, Path] = {}
+    files: dict[Path, str] = {}
+    for a in _as_list((t.get("inputs") or {}).get("artifacts")):
+        if "raw" not in a or not a.get("path"):
+            raise TaskError(f"input artifact {a.get('name')!r}: only raw artifacts can be used locally")
+        mapping[a["path"]] = folder / a["path"].lstrip("/")
+        files[mapping[a["path"]]] = str(a["raw"].get("data", ""))
+    for p in _as_list(outs.get("parameters")) + _as_list(outs.get("artifacts")):
+        path = (p.get("valueFrom") or {}).get("path") or p.get("path")
+        if path:
+            mapping[path] = folder / path.lstrip("/")
+    for vm in _as_list(c.get("volumeMounts")):
+        mapping[vm["mountPath"]] = run_dir / "volumes" / vm["name"] / str(vm.get("subPath") or "")
+    result_path = (folder / "tmp/heraspec/result.json", "")
+    for p in _as_list(outs.get("parameters")):
+        if p["name"] == "result" and (p.get("valueFrom") or {}).get("path"):
+            result_path = (mapping[p["valueFrom"]["path"]], p["valueFrom"]["path"])
+    source = c.get("source")
+    keep = {result_path[1]} if source and "HERASPEC_RESULT_PATH" in source else set()
+    pattern = "|".join(re.escape(p) for p in sorted(set(mapping) - keep, key=len, reverse=True))
+    regex = re.compile(rf"(?<![\w./-])({pattern})(?![\w.-])") if pattern else None
+
+    def rewrite(s: str) -> str:
+        return regex.sub(lambda m: str(mapping[m.group(1)]), s) if regex else s
+
+    env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
+    env.update(TMPDIR=str(folder / "tmp"), HERASPEC_RESULT_PATH=str(result_path[0]))
+    for e in _as_list(c.get("env")):
+        if "valueFrom" in e:
+            if e["name"] not in os.environ:
+                ref = e["valueFrom"]
+                src = next(iter(ref), "valueFrom")
+                what = f"{src} {json.dumps(ref[src], sort_keys=True)}" if isinstance(ref.get(src), dict) else src
+                raise TaskError(f"env var {e['name']} comes from {what}, which heraspec run cannot read; "
+                                f"set {e['name']} in heraspec's environment to provide it")
+            env[e["name"]] = os.environ[e["name"]]
+        else:
+            env[e["name"]] = rewrite(str(e.get("value", "")))
+    command = [rewrite(str(x)) for x in _as_list(c.get("command"))]
+    args = [rewrite(str(x)) for x in _as_list(c.get("args"))]
+    if not command:
+        raise TaskError(f"template {name!r} has no command: the image's entrypoint cannot be used locally")
+    if kind == "script":
+        script = folder / ("script.py" if _PYTHON.match(Path(command[0]).name) else "script")
+        files[script] = rewrite(str(source or ""))
+        command.append(str(script))
+    if _PYTHON.match(Path(command[0]).name):
+        command[0] = sys.executable
+    elif shutil.which(command[0], path=env.get("PATH")) is None:
+        raise TaskError(f"command {command[0]!r} is not available on this machine; "
+                        "heraspec run cannot run container tasks locally")
+    limits = [parse_duration(t["timeout"])] if t.get("timeout") else []
+    if t.get("activeDeadlineSeconds") not in (None, ""):
+        limits.append(float(t["activeDeadlineSeconds"]))
+    params = [(p["name"], mapping[p["valueFrom"]["path"]] if (p.get("valueFrom") or {}).get("path") else None,
+               (p.get("valueFrom") or {}).get("default", p.get("value")))
+              for p in _as_list(outs.get("parameters"))]
+    mkdirs = [folder / "tmp"] + [p.parent for p in mapping.values()] + [p for p in mapping.values()
+                                                                           if "volumes" in p.parts]
+    return Prep(command + args, env, folder, min(limits) if limits else None, files, mkdirs, params)
+
+def execute(prep: Prep, procs: Processes) -> Outcome:
+    try:
+        return _attempt(prep, procs)
+    except Exception as e:  # a bug or an OS problem must end this task, not hang the run
+        return Outcome("Error", f"heraspec run could not run this task: {type(e).__name__}: {e}")
+
+def _attempt(prep: Prep, procs: Processes) -> Outcome:
+    for d in prep.mkdirs:
+        d.mkdir(parents=True, exist_ok=True)
+    for path, text in prep.files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    out_log, err_log = prep.folder / "stdout.log", prep.folder / "stderr.log"
+    timed_out = False
+    with open(out_log, "wb") as fo, open(err_log, "wb") as fe:
+        if procs.cancelled:
+            return Outcome("Error", "cancelled")
+        try:
+            proc = subprocess.Popen(prep.argv, cwd=prep.folder, env=prep.env, stdin=subprocess.DEVNULL,
+                                    stdout=fo, stderr=fe, start_new_session=True)
+        except OSError as e:
+            return Outcome("Error", f"cannot start {prep.argv[0]!r}: {e}")
+        with procs.lock:
+            procs.live.add(proc)
+        try:
+            rc = proc.wait(timeout=prep.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            kill(proc)
+            rc = proc.wait()
+        finally:
+            with procs.lock:
+                procs.live.discard(proc)
+    stdout = out_log.read_text(errors="replace")
+    stdout = stdout[:-1] if stdout.endswith("\n") else stdout
+    if timed_out:
+        return Outcome("Failed", f"timed out after {prep.timeout:g}s (template timeout): killed", {}, stdout, rc)
+    if rc != 0:
+        tail = [ln for ln in err_log.read_text(errors="replace").splitlines() if ln.strip()][-1:]
+        why = "cancelled" if procs.cancelled else f"exit code {rc}" + (f": {tail[0][:300]}" if tail else "")
+        return Outcome("Failed", why, {}, stdout, rc)
+    outputs: dict[str, str] = {}
+    for name, path, default in prep.outputs:
+        if path is not None and path.is_file():
+            text = path.read_text(errors="replace")
+            outputs[name] = text[:-1] if text.endswith("\n") else text
+        elif default is not None:
+            outputs[name] = str(default)
+        else:
+            return Outcome("Error", f"output parameter {name!r}: {path} was not written", outputs, stdout, rc)
+    (prep.folder / "outputs.json").write_text(json.dumps({"parameters": outputs, "result": stdout}, indent=2))
+    return Outcome("Succeeded", "", outputs, stdout, rc)
+
+
+def kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass

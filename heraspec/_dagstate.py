@@ -1,0 +1,384 @@
+"""The state of DAG template invocations for `heraspec run`: Argo's semantics of ``depends`` /
+``dependencies``, ``when``, fan-out (``withItems``/``withParam``/``withSequence``) with aggregated
+outputs, ``dag.target``, nested DAGs, and phases. The runner's loop (runner.py) advances a root
+`_Dag`; units that need a pod are handed back to it through ``enqueue``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from heraspec._attempt import Outcome, TaskError, _as_list
+from heraspec.errors import HeraspecError
+from heraspec.expr import (
+    Dep,
+    ExprError,
+    depends_names,
+    eval_depends,
+    eval_when,
+    go_json,
+    item_str,
+    parse_depends,
+    substitute,
+)
+
+if TYPE_CHECKING:
+    from heraspec.runner import _Runner
+
+
+class RunError(HeraspecError):
+    """The manifest cannot be run at all (no entrypoint, unknown template, a dependency cycle...)."""
+
+
+@dataclass
+class TaskResult:
+    name: str
+    phase: str = "Pending"
+    started: datetime | None = None
+    finished: datetime | None = None
+    duration_s: float = 0.0
+    result: Any = None
+    outputs: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    log_path: Path | None = None
+    children: list[TaskResult] = field(default_factory=list)
+    attempts: int = 0
+
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _decode(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+class _Unit:
+    """One execution of a template for one task or loop item: a pod (with retries) or a nested DAG."""
+
+    def __init__(self, dag: _Dag, task: _Task, res: TaskResult, template: dict, folder: Path):
+        self.dag, self.task, self.res, self.template, self.folder = dag, task, res, template, folder
+        self.inputs: dict[str, str] = {}
+        self.done = False
+        self.stdout: str | None = None
+        self.exit_code: int | None = None
+        self.t0 = 0.0
+        self.retry: dict = {}
+        self.inner: _Dag | None = None
+
+
+class _Task:
+    def __init__(self, spec: dict, prefix: str):
+        self.spec = spec
+        self.name: str = spec["name"]
+        self.res = TaskResult(prefix + self.name)
+        if spec.get("depends"):
+            self.tree: Dep | None = parse_depends(str(spec["depends"]))
+        elif spec.get("dependencies"):
+            self.tree = parse_depends(" && ".join(spec["dependencies"]))
+        else:
+            self.tree = None
+        self.deps = depends_names(self.tree) if self.tree else set()
+        self.units: list[_Unit] = []
+        self.fanout = False
+        self.state = "pending"
+        self.t0 = 0.0
+
+    def continues_on(self, phase: str) -> bool:
+        c = self.spec.get("continueOn") or {}
+        return (phase == "Failed" and bool(c.get("failed"))) or (phase == "Error" and bool(c.get("error")))
+
+
+class _Dag:
+    """The state of one DAG template invocation; advanced by the runner's loop."""
+
+    def __init__(self, run: _Runner, template: dict, inputs: dict[str, str], folder: Path, prefix: str):
+        self.run, self.folder, self.prefix = run, folder, prefix
+        self.template = template
+        self.tasks: dict[str, _Task] = {}
+        self.parent: _Dag | None = None
+        for spec in template["dag"].get("tasks") or []:
+            try:
+                self.tasks[spec["name"]] = _Task(spec, prefix)
+            except ExprError as e:
+                raise RunError(f"template {template['name']!r}, task {spec['name']!r}: {e}") from None
+        self.scope = dict(run.wf_scope)
+        self.scope.update({f"inputs.parameters.{k}": v for k, v in inputs.items()})
+        self.limit = int(template["parallelism"]) if template.get("parallelism") else None
+        self.active = 0
+        self.done = False
+        self._check()
+        try:
+            target = substitute(str(template["dag"].get("target") or ""), self.scope)
+        except ExprError as e:
+            raise RunError(f"template {template['name']!r}: dag.target: {e}") from None
+        self.targets = target.replace(",", " ").split()
+        if self.targets:
+            # Argo runs only the targets and what they need.
+            unknown = [n for n in self.targets if n not in self.tasks]
+            if unknown:
+                raise RunError(f"template {template['name']!r}: unknown dag.target {', '.join(unknown)}")
+            needed, todo = set(), list(self.targets)
+            while todo:
+                name = todo.pop()
+                if name not in needed:
+                    needed.add(name)
+                    todo.extend(self.tasks[name].deps)
+            self.tasks = {n: t for n, t in self.tasks.items() if n in needed}
+
+    def _check(self) -> None:
+        where = f"template {self.template['name']!r}"
+        for t in self.tasks.values():
+            unknown = t.deps - set(self.tasks)
+            if unknown:
+                raise RunError(f"{where}: task {t.name!r} depends on unknown task(s) {', '.join(sorted(unknown))}")
+            if "templateRef" in t.spec or "inline" in t.spec:
+                raise RunError(f"{where}: task {t.name!r}: templateRef/inline are not supported by heraspec run")
+            if t.spec.get("template") not in self.run.templates:
+                raise RunError(f"{where}: task {t.name!r} uses unknown template {t.spec.get('template')!r}")
+        seen: dict[str, int] = {}
+
+        def visit(name: str, path: tuple[str, ...]) -> None:
+            if seen.get(name) == 2:
+                return
+            if seen.get(name) == 1:
+                raise RunError(f"{where}: dependency cycle {' -> '.join(path + (name,))}")
+            seen[name] = 1
+            for d in sorted(self.tasks[name].deps):
+                visit(d, path + (name,))
+            seen[name] = 2
+
+        for name in self.tasks:
+            visit(name, ())
+
+    # --- depends and phases ------------------------------------------------------------------
+
+    def _check_dep(self, name: str, result: str | None) -> bool:
+        t = self.tasks[name]
+        ph = t.res.phase
+        kids = [c.phase for c in t.res.children] if t.fanout else [ph]
+        if result is None:
+            return ph in ("Succeeded", "Skipped") or t.continues_on(ph)
+        if result == "AnySucceeded":
+            return "Succeeded" in kids
+        if result == "AllFailed":
+            return bool(kids) and all(k in ("Failed", "Error") for k in kids)
+        return ph == {"Errored": "Error", "Daemoned": "-"}.get(result, result)
+
+    def _branch_phase(self, name: str) -> str:
+        t = self.tasks[name]
+        if t.res.phase != "Omitted":
+            return t.res.phase
+        failing = [p for p in (self._branch_phase(d) for d in sorted(t.deps)) if p in ("Failed", "Error")]
+        return failing[0] if failing else "Succeeded"
+
+    def phase(self) -> str:
+        target = self.targets
+        if not target:
+            needed = set().union(*(t.deps for t in self.tasks.values())) if self.tasks else set()
+            target = [n for n in self.tasks if n not in needed]
+        for name in target:
+            if name in self.tasks:
+                bp = self._branch_phase(name)
+                if bp in ("Failed", "Error") and not self.tasks[name].continues_on(bp):
+                    return "Failed"
+        return "Succeeded"
+
+    # --- advancing ---------------------------------------------------------------------------
+
+    def advance(self) -> bool:
+        changed = False
+        for t in self.tasks.values():
+            if t.state == "pending" and all(self.tasks[d].state == "done" for d in t.deps):
+                changed = True
+                if t.tree is not None and not eval_depends(t.tree, self._check_dep):
+                    self._finish_task(t, "Omitted", "depends not satisfied: " + str(t.spec.get("depends")
+                                                                                 or t.spec.get("dependencies")))
+                else:
+                    self._launch(t)
+            if t.state == "running":
+                for u in t.units:
+                    if u.inner is not None and not u.done:
+                        while u.inner.advance():
+                            changed = True
+                        if u.inner.done:
+                            self.run.finish_unit(u, self._dag_outcome(u))
+                if all(u.done for u in t.units):
+                    self._complete(t)
+                    changed = True
+        if not self.done and all(t.state == "done" for t in self.tasks.values()):
+            self.done = True
+            changed = True
+        return changed
+
+    def _launch(self, t: _Task) -> None:
+        t.state, t.t0 = "running", time.monotonic()
+        t.res.started = _now()
+        spec, scope = t.spec, self.scope
+        when = str(spec["when"]) if spec.get("when") not in (None, "") else None
+        try:
+            if when is not None and "{{item" not in when.replace(" ", ""):
+                text = substitute(when, scope)
+                if not eval_when(text):
+                    return self._finish_task(t, "Skipped", f"when '{text}' evaluated false")
+                when = None
+            items = self._items(spec, scope)
+        except ExprError as e:
+            return self._finish_task(t, "Error", str(e))
+        folder = self.folder / t.name
+        if items is None:
+            self._start_unit(t, t.res, scope, when, folder)
+        elif not items:
+            return self._finish_task(t, "Skipped", "Skipped, empty params")
+        else:
+            t.fanout = True
+            for i, item in enumerate(items):
+                s = dict(scope)
+                s["item"] = item_str(item)
+                desc = s["item"]
+                if isinstance(item, dict):
+                    s.update({f"item.{k}": item_str(v) for k, v in item.items()})
+                    desc = ",".join(f"{k}:{item_str(item[k])}" for k in sorted(item))
+                child = TaskResult(f"{self.prefix}{t.name}({i}:{desc})")
+                t.res.children.append(child)
+                self._start_unit(t, child, s, when, folder / str(i))
+        if t.fanout or "dag" in self.run.templates[spec["template"]]:
+            self.run.report("task_started", t.res)
+
+    def _items(self, spec: dict, scope: dict[str, str]) -> list | None:
+        if "withItems" in spec:
+            return substitute(_as_list(spec["withItems"]), scope)
+        if "withParam" in spec:
+            text = substitute(str(spec["withParam"]), scope)
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = None
+            if not isinstance(value, list):
+                raise ExprError(f"withParam must be a JSON list, got {text[:200]!r}")
+            return value
+        if "withSequence" in spec:
+            seq = substitute(spec["withSequence"] or {}, scope)
+            fmt = seq.get("format") or "%d"
+            start = int(seq.get("start") or 0)
+            if seq.get("count") not in (None, ""):
+                nums = list(range(start, start + int(seq["count"])))
+            else:
+                end = int(seq.get("end") or 0)
+                nums = list(range(start, end + 1)) if end >= start else list(range(start, end - 1, -1))
+            try:
+                return [fmt % n for n in nums]
+            except (TypeError, ValueError):
+                raise ExprError(f"withSequence format {fmt!r} is not supported") from None
+        return None
+
+    def _start_unit(self, t: _Task, res: TaskResult, scope: dict[str, str], when: str | None,
+                    folder: Path) -> None:
+        template = self.run.templates[t.spec["template"]]
+        unit = _Unit(self, t, res, template, folder)
+        t.units.append(unit)
+        try:
+            if when is not None:
+                text = substitute(when, scope)
+                if not eval_when(text):
+                    res.started = _now()
+                    return self.run.finish_unit(unit, Outcome("Skipped", f"when '{text}' evaluated false"))
+            args = substitute((t.spec.get("arguments") or {}).get("parameters") or [], scope)
+            unit.inputs = _inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
+        except (ExprError, TaskError) as e:
+            res.started = _now()
+            return self.run.finish_unit(unit, Outcome("Error", str(e)))
+        if "dag" in template:
+            res.started = _now()
+            unit.inner = _Dag(self.run, template, unit.inputs, folder, f"{res.name}.")
+            unit.inner.parent = self
+            return
+        self.run.enqueue(unit)
+
+    def _dag_outcome(self, u: _Unit) -> Outcome:
+        inner = u.inner
+        assert inner is not None
+        u.res.children = [x.res for x in inner.tasks.values()]
+        phase = inner.phase()
+        outputs: dict[str, str] = {}
+        try:
+            for p in _as_list((u.template.get("outputs") or {}).get("parameters")):
+                vf = p.get("valueFrom") or {}
+                if "parameter" in vf:
+                    outputs[p["name"]] = substitute(str(vf["parameter"]), inner.scope)
+        except ExprError as e:
+            if phase == "Succeeded":
+                return Outcome("Error", str(e))
+        return Outcome(phase, "" if phase == "Succeeded" else "a task of this DAG failed", outputs)
+
+    def _complete(self, t: _Task) -> None:
+        if not t.fanout:
+            u = t.units[0]
+            t.t0 = u.t0 or t.t0
+            return self._finish_task(t, t.res.phase, t.res.message, u.stdout, u.exit_code)
+        kids = [u.res for u in t.units]
+        phases = {k.phase for k in kids}
+        phase = next((p for p in ("Failed", "Error") if p in phases), None)
+        phase = phase or ("Skipped" if phases == {"Skipped"} else "Succeeded")
+        ok = [u for u in t.units if u.res.phase == "Succeeded"]
+        agg: dict[str, str] = {}
+        for n in dict.fromkeys(n for u in ok for n in u.res.outputs):
+            values = [u.res.outputs[n] for u in ok if n in u.res.outputs]
+            try:
+                agg[n] = go_json([json.loads(v) for v in values])
+            except ValueError:
+                agg[n] = go_json(values)
+        t.res.outputs = agg
+        p = f"tasks.{t.name}.outputs"
+        self.scope[f"{p}.parameters"] = go_json([u.res.outputs for u in ok if u.res.outputs])
+        self.scope[f"{p}.result"] = go_json([_decode(u.stdout) for u in ok if u.stdout is not None])
+        bad = [k for k in kids if k.phase in ("Failed", "Error")]
+        msg = f"{len(bad)} of {len(kids)} failed" if bad else ""
+        t.res.attempts = sum(k.attempts for k in kids)
+        self._finish_task(t, phase, msg)
+
+    def _finish_task(self, t: _Task, phase: str, message: str, stdout: str | None = None,
+                     exit_code: int | None = None) -> None:
+        t.state = "done"
+        r = t.res
+        r.phase, r.message = phase, message
+        r.started = r.started or _now()
+        r.finished = _now()
+        r.duration_s = round(time.monotonic() - t.t0, 3) if t.t0 else 0.0
+        r.result = _decode(r.outputs.get("result"))
+        p = f"tasks.{t.name}"
+        self.scope[f"{p}.status"] = phase
+        self.scope[f"{p}.startedAt"] = r.started.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.scope[f"{p}.finishedAt"] = r.finished.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.scope.update({f"{p}.outputs.parameters.{k}": v for k, v in r.outputs.items()})
+        if stdout is not None:
+            self.scope[f"{p}.outputs.result"] = stdout
+        if exit_code is not None:
+            self.scope[f"{p}.exitCode"] = str(exit_code)
+        self.run.report("task_finished", r)
+
+
+def _inputs(template: dict, given: dict[str, str]) -> dict[str, str]:
+    out = {}
+    for p in _as_list((template.get("inputs") or {}).get("parameters")):
+        name = p["name"]
+        if name in given:
+            out[name] = given[name]
+        elif "value" in p:
+            out[name] = str(p["value"])
+        elif "default" in p:
+            out[name] = str(p["default"])
+        else:
+            raise TaskError(f"input parameter {name!r} of template {template['name']!r} has no value")
+    return out
