@@ -177,6 +177,9 @@ def _check_volumes(doc: Document, name: str, task: dict, sizes: dict, errors: Er
         vname = v.get("name") or v.get("claim") or dag.volume_name(name)
         if isinstance(vname, str) and not DNS1123.match(vname):
             doc.error(errors, path + ("name",), f"volume name '{vname}' is not a valid Kubernetes name")
+        elif isinstance(vname, str) and len(vname) > 63:  # a pod's volume names are DNS labels
+            doc.error(errors, path + ("name",), f"volume name '{vname}' is {len(vname)} characters; "
+                      "Kubernetes allows at most 63", "give the volume a shorter 'name'")
         if "size" in v and isinstance(vname, str):
             prev = sizes.setdefault(vname, (v["size"], path))
             if prev[0] != v["size"]:
