@@ -197,7 +197,16 @@ def _load_yaml(path: str, text: str, errors: Errors) -> Document | None:
             hint = "YAML indentation must use spaces, not tabs"
         elif "mapping values are not allowed" in str(what):
             hint = "quote values that contain ': ', or check the indentation"
+        lines = text.split("\n")  # libyaml may point one line past a last line without a newline
+        if line > len(lines):
+            line, col = len(lines), len(lines[-1]) + 1
         errors.add(path, line, col, f"YAML syntax error: {what}", hint)
+        return None
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids; libyaml counts UTF-8 bytes
+        before = text.encode("utf-8")[: exc.position].decode("utf-8", "ignore")
+        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        errors.add(path, line, col, f"YAML syntax error: {str(exc).splitlines()[0]}",
+                   "remove the control character, or write it as an escape in a double-quoted string")
         return None
     except yaml.YAMLError as exc:
         errors.add(path, 1, 1, f"YAML syntax error: {exc}")
