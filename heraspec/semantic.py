@@ -75,6 +75,8 @@ def check(doc: Document, errors: Errors, search_path: list[str]) -> dict[str, fu
 
 def _check_names(doc: Document, data: dict, errors: Errors) -> None:
     kind = data.get("kind", "Workflow")
+    if not isinstance(kind, str):  # the schema check reports it; carry on as a Workflow
+        kind = "Workflow"
     name, gen = data.get("name"), data.get("generate_name")
     limit = NAME_LIMITS.get(kind, 63)
     if isinstance(name, str):
