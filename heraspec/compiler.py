@@ -115,7 +115,8 @@ def effective(task: dict, defaults: dict) -> dict:
 
 
 class _Compiler:
-    def __init__(self, data: dict, fns: dict[str, functions.Function], namespace: str | None):
+    def __init__(self, data: dict, fns: dict[str, functions.Function], namespace: str | None,
+                 graph: dag.Graph | None = None):
         self.data = data
         self.fns = fns
         self.namespace = data.get("namespace", namespace)
@@ -125,7 +126,7 @@ class _Compiler:
         self.names: set[str] = {ENTRYPOINT}
         self.claims: dict[str, dict] = {}
         self.volumes: dict[str, dict] = {}
-        self.graph = dag.build_graph(data)
+        self.graph = graph if graph is not None else dag.build_graph(data)
         # spec task names that Argo spells differently, for raw `{{tasks.NAME.…}}` expressions
         self.renamed = {n: dag.argo_name(n) for n in data["tasks"] if "_" in n}
         self.sources: dict[str, str] = {}
@@ -408,8 +409,9 @@ def _is_json(text: str | None) -> bool:
 
 
 def compile_spec(data: dict, fns: dict[str, functions.Function], *, source: str = "",
-                 namespace: str | None = None) -> Compiled:
-    """Compile validated spec data; `fns` maps task name -> resolved function (from semantic.check)."""
-    out = _Compiler(data, fns, namespace).compile()
+                 namespace: str | None = None, graph: dag.Graph | None = None) -> Compiled:
+    """Compile validated spec data; `fns` maps task name -> resolved function (from semantic.check);
+    `graph`: `dag.build_graph(data)` when the caller has it already."""
+    out = _Compiler(data, fns, namespace, graph).compile()
     out.source = source
     return out

@@ -19,6 +19,7 @@ from .load import Document, load_file
 
 if TYPE_CHECKING:
     from .compiler import Compiled
+    from .dag import Graph
     from .functions import Function
 
 
@@ -34,6 +35,7 @@ class Options:
 class Checked:
     doc: Document
     functions: "dict[str, Function]" = field(default_factory=dict)
+    graph: "Graph | None" = None  # built once, for validation and compilation
 
 
 def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
@@ -66,7 +68,7 @@ def check_files(paths: Sequence[str], errors: Errors, opts: Options | None = Non
 
 
 def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> list[Checked]:
-    from . import schema, semantic
+    from . import dag, schema, semantic
 
     opts = opts or Options()
     values = None
@@ -94,8 +96,9 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> 
                       "start with `tasks:`; `heraspec init` writes a starter spec")
             continue
         schema.check_schema(doc, errors)
-        fns = semantic.check(doc, errors, search_path_for(path, opts.search_path))
-        out.append(Checked(doc, fns))
+        graph = dag.build_graph(doc.data)
+        fns = semantic.check(doc, errors, search_path_for(path, opts.search_path), graph=graph)
+        out.append(Checked(doc, fns, graph))
     return out
 
 
@@ -108,4 +111,5 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
         checked = check_files(paths, errors, opts)
         if errors:
             return []
-        return [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace) for c in checked]
+        return [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph)
+                for c in checked]

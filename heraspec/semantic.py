@@ -34,13 +34,15 @@ def _hint_close(name: str, options: list[str], what: str = "") -> str | None:
     return None
 
 
-def check(doc: Document, errors: Errors, search_path: list[str]) -> dict[str, functions.Function]:
-    """Semantic checks; returns the resolved functions by task name (for the compiler)."""
+def check(doc: Document, errors: Errors, search_path: list[str], *,
+          graph: dag.Graph | None = None) -> dict[str, functions.Function]:
+    """Semantic checks; returns the resolved functions by task name (for the compiler).
+    `graph`: `dag.build_graph(doc.data)` when the caller has it already."""
     data = doc.data if isinstance(doc.data, dict) else {}
     _check_names(doc, data, errors)
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
-    _check_graph(doc, data, tasks, errors)
+    _check_graph(doc, data, tasks, errors, graph)
     resolved: dict[str, functions.Function] = {}
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     _check_task_fields(doc, ("defaults",), defaults, errors)
@@ -124,8 +126,8 @@ def _check_names(doc: Document, data: dict, errors: Errors) -> None:
         seen.setdefault(a, t)
 
 
-def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors) -> None:
-    g = dag.build_graph(data)
+def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.Graph | None) -> None:
+    g = g if g is not None else dag.build_graph(data)
     names = list(tasks)
     for path, message, offset in g.bad_edges:
         doc.error(errors, path, message, "write edges as 'A >> B', 'A >> [B, C] >> D'", offset=offset)
