@@ -34,7 +34,7 @@ from .argo import (
 )
 from .errors import UsageError
 
-MAX_WORKERS = 8
+MAX_WORKERS = 16  # requests in flight at once: enough to hide latency, few enough to be polite
 CONNECTION_OPTIONS = ("server", "secure", "insecure_skip_verify", "ca_cert", "base_href", "namespace",
                       "token", "token_file")
 CLIENT_OPTIONS = ("transport", "retry_delay", "max_tries", "connect_timeout", "read_timeout")

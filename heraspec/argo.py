@@ -230,7 +230,7 @@ class ArgoClient:
             headers=headers,
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             transport=transport,
-            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+            limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
         )
 
     def __repr__(self) -> str:
