@@ -1,0 +1,454 @@
+"""heraspec against Hera, side by side, as whole processes: `python benchmarks/run.py [--quick]`.
+
+Writes benchmarks/RESULTS.md (or only prints it, with --no-write). Every number is the wall time of
+a whole process (subprocess + time.perf_counter), repeated; the commands of one comparison run
+interleaved (A B C A B C ...) so background load hits them alike, and each ratio is against the
+anchor of the same run. Peak memory is each child's own ru_maxrss (os.wait4).
+
+Cases:
+  1. start-up: `heraspec validate examples/diamond.yaml` vs `python -c "import hera.workflows"` vs
+     `python -c pass`;
+  2. compile: chains and fan-ins of N tasks, heraspec (YAML and JSON) vs a Hera program building the
+     same DAG and printing to_yaml(); output bytes per task; peak memory;
+  3. run: 50 trivial independent tasks vs spawning `python -c pass` 50 times (sequentially and with
+     the same parallelism); 8 tasks sleeping 0.3 s, to show independent tasks overlap;
+  4. apply: 50 WorkflowTemplates against the test Argo server (tests/argo_server.py, in a
+     subprocess on 127.0.0.1) with 20 ms added per request vs the same GET+POST calls one by one.
+Children run with bytecode caching on (PYTHONDONTWRITEBYTECODE removed) after a warm-up run, as
+for an installed package. This is a report, not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import cases  # noqa: E402  (benchmarks/cases.py, next to this file)
+
+PY = sys.executable
+TOKEN = "bench-token"
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+@dataclass
+class Sample:
+    label: str
+    argv: list[str]
+    times: list[float] = field(default_factory=list)
+    rss_kb: list[int] = field(default_factory=list)
+    out_bytes: int = 0
+    failed: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times) if self.times else float("nan")
+
+    def iqr(self) -> tuple[float, float]:
+        if len(self.times) < 4:
+            return min(self.times, default=float("nan")), max(self.times, default=float("nan"))
+        q = statistics.quantiles(self.times, n=4)
+        return q[0], q[2]
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # users' installs keep .pyc files
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.update(extra or {})
+    return env
+
+
+def run_once(argv: list[str], *, cwd: Path, env: dict[str, str], stdout_path: Path | None = None,
+             setup=None) -> tuple[float, int, int, str]:
+    """(seconds, peak RSS in KiB, stdout bytes, error text) for one whole process."""
+    if setup is not None:
+        setup()
+    out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    err_path = Path(tempfile.mktemp(prefix="bench-err-"))
+    try:
+        with open(err_path, "wb") as err:
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        size = stdout_path.stat().st_size if stdout_path else 0
+        error = ""
+        if proc.returncode != 0:
+            error = f"exit {proc.returncode}: " + err_path.read_text(errors="replace").strip()[-300:]
+        return elapsed, usage.ru_maxrss, size, error
+    finally:
+        if stdout_path:
+            out.close()  # type: ignore[union-attr]
+        err_path.unlink(missing_ok=True)
+
+
+WARMUP = 1  # untimed rounds before the timed ones (0 with --quick)
+
+
+def measure(samples: list[Sample], *, repeat: int, cwd: Path, env: dict[str, str], warmup: int | None = None,
+            keep_output: Path | None = None, setups: dict[str, object] | None = None) -> list[Sample]:
+    """Run each sample's command `repeat` times, interleaved, after `warmup` untimed rounds."""
+    warmup = WARMUP if warmup is None else warmup
+    for rnd in range(warmup + repeat):
+        for s in samples:
+            if s.failed:
+                continue
+            path = keep_output / (s.label.replace(" ", "_").replace("/", "_") + ".out") if keep_output else None
+            setup = (setups or {}).get(s.label)
+            t, rss, size, error = run_once(s.argv, cwd=cwd, env=env, stdout_path=path, setup=setup)
+            if error:
+                s.failed = error
+                continue
+            if rnd >= warmup:
+                s.times.append(t)
+                s.rss_kb.append(rss)
+                s.out_bytes = size
+    return samples
+
+
+# --- the cases ---------------------------------------------------------------------------------
+
+@dataclass
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Target:
+    what: str
+    value: float
+    limit: float
+    higher_is_better: bool = False
+
+    @property
+    def met(self) -> bool:
+        return self.value >= self.limit if self.higher_is_better else self.value <= self.limit
+
+
+def ms(x: float) -> str:
+    return f"{x * 1000:,.0f} ms" if x < 10 else f"{x:,.1f} s"
+
+
+def spread(s: Sample) -> str:
+    lo, hi = s.iqr()
+    kind = "IQR" if len(s.times) >= 4 else "min–max"
+    return f"{kind} {ms(lo)}–{ms(hi)}"
+
+
+def row(s: Sample, anchor: Sample | None, extra: list[str] | None = None) -> list[str]:
+    if s.failed:
+        return [s.label, "failed: " + s.failed.replace("|", "/").replace("\n", " ")[:160], "", "", ""] + \
+            ([""] * len(extra or []))
+    ratio = f"{s.median / anchor.median:.3f}×" if anchor is not None and not anchor.failed else ""
+    return [s.label, ms(s.median), spread(s), f"{ms(min(s.times))} / {ms(max(s.times))}", ratio] + (extra or [])
+
+
+def case_startup(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tuple[Table, list[Target]]:
+    samples = [
+        Sample("python -c pass", [PY, "-c", "pass"]),
+        Sample("python -c 'import hera.workflows'", [PY, "-c", "import hera.workflows"]),
+        Sample("heraspec validate examples/diamond.yaml", [PY, "-m", "heraspec", "validate", "examples/diamond.yaml"]),
+    ]
+    measure(samples, repeat=cfg.repeat_startup, cwd=ROOT, env=env)
+    bare, hera, mine = samples
+    t = Table("1. Cold start: `heraspec validate` (pre-commit hook, editor save)",
+              ["command", "median", "spread", "min / max", "× Hera import"])
+    t.rows = [row(s, hera) for s in samples]
+    targets = []
+    if not (hera.failed or mine.failed or bare.failed):
+        t.notes.append(f"Hera's import is {hera.median / bare.median:.1f}× a bare interpreter start here; "
+                       f"heraspec validate is {mine.median / bare.median:.1f}×.")
+        targets.append(Target("cold validate ÷ Hera import", mine.median / hera.median, 0.12))
+    return t, targets
+
+
+def case_compile(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tuple[Table, list[Target]]:
+    t = Table("2. Compile: generated DAGs (heraspec compile vs a Hera program building the same DAG + to_yaml())",
+              ["case", "median", "spread", "min / max", "× Hera", "bytes/task", "peak RSS"])
+    targets = []
+    outdir = work / "outputs"
+    outdir.mkdir(exist_ok=True)
+    for n in cfg.sizes:
+        for shape in ("chain", "fanin"):
+            folder = work / f"{shape}-{n}"
+            spec, hera_prog = cases.write_dag_case(folder, shape, n)
+            samples = [
+                Sample(f"Hera {shape} {n:,}", [PY, str(hera_prog), shape, str(n)]),
+                Sample(f"heraspec {shape} {n:,} (YAML)", [PY, "-m", "heraspec", "compile", spec.name]),
+                Sample(f"heraspec {shape} {n:,} (--format json)", [PY, "-m", "heraspec", "compile", spec.name,
+                                                                  "--format", "json"]),
+            ]
+            if n <= 5000:
+                measure(samples, repeat=cfg.repeat_compile, cwd=folder, env=env, keep_output=outdir)
+            else:  # Hera takes minutes here: one run of it, a few of heraspec
+                measure(samples[1:], repeat=max(1, cfg.repeat_compile // 2), cwd=folder, env=env, keep_output=outdir)
+                measure(samples[:1], repeat=1, warmup=0, cwd=folder, env=env, keep_output=outdir)
+            hera = samples[0]
+            tasks = n if shape == "chain" else n + 1
+            for s in samples:
+                extra = ["", ""] if s.failed else [f"{s.out_bytes / tasks:,.0f}", f"{max(s.rss_kb) / 1024:,.0f} MiB"]
+                t.rows.append(row(s, hera, extra))
+            if shape == "chain" and n == 5000 and not (hera.failed or samples[1].failed):
+                targets.append(Target("compile 5,000-task chain ÷ Hera build + to_yaml", samples[1].median / hera.median, 0.30))
+                targets.append(Target("compile 5,000-task chain: output bytes ÷ Hera's", samples[1].out_bytes / hera.out_bytes, 1.0))
+    t.notes.append("Same DAG both ways: one function, N tasks each with one argument, `after`/`>>` edges. "
+                   "Both outputs are valid Argo manifests; heraspec's script template also carries the function's "
+                   "source and a result file output, and its YAML indents sequences under their key (Hera's "
+                   "PyYAML output does not), which is where the extra bytes per task come from.")
+    return t, targets
+
+
+def _spawner(n: int, parallel: int) -> list[str]:
+    code = ("import subprocess, sys\nfrom concurrent.futures import ThreadPoolExecutor\n"
+            f"with ThreadPoolExecutor({parallel}) as ex:\n"
+            f"    rcs = list(ex.map(lambda _: subprocess.run([sys.executable, '-c', 'pass']).returncode, range({n})))\n"
+            "sys.exit(max(rcs))\n")
+    return [PY, "-c", code]
+
+
+def case_run(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tuple[Table, list[Target]]:
+    n, par = cfg.run_tasks, os.cpu_count() or 1
+    folder = work / "run"
+    cases.write_steps(folder)
+    (folder / "many.yaml").write_text(cases.independent_spec(n))
+    (folder / "one.yaml").write_text(cases.independent_spec(1))
+    naps = 8
+    (folder / "naps.yaml").write_text(cases.independent_spec(naps, function="steps:nap", name="bench-naps"))
+    runs = folder / "runs"
+
+    def fresh() -> None:
+        shutil.rmtree(runs, ignore_errors=True)
+
+    def heraspec_run(spec: str, p: int) -> list[str]:
+        return [PY, "-m", "heraspec", "run", spec, "--parallelism", str(p), "--workdir", str(runs / "w")]
+
+    samples = [
+        Sample(f"{n} × python -c pass, {par} at a time", _spawner(n, par)),
+        Sample(f"{n} × python -c pass, one after another", _spawner(n, 1)),
+        Sample("1 × python -c pass (from a spawner)", _spawner(1, 1)),
+        Sample(f"heraspec run: {n} independent tasks, --parallelism {par}", heraspec_run("many.yaml", par)),
+        Sample("heraspec run: 1 task", heraspec_run("one.yaml", par)),
+        Sample(f"heraspec run: {naps} tasks sleeping 0.3 s, --parallelism {naps}", heraspec_run("naps.yaml", naps)),
+        Sample(f"heraspec run: {naps} tasks sleeping 0.3 s, --parallelism 1", heraspec_run("naps.yaml", 1)),
+    ]
+    setups = {s.label: fresh for s in samples if s.label.startswith("heraspec")}
+    measure(samples, repeat=cfg.repeat_run, cwd=folder, env=env, setups=setups)
+    spawn_par, spawn_seq, spawn_one, many, one, nap_par, nap_seq = samples
+    t = Table(f"3. Local run: {n} trivial independent tasks (each task is one `python` process)",
+              ["command", "median", "spread", "min / max", f"× {n} spawns, {par} at a time"])
+    t.rows = [row(s, spawn_par) for s in samples]
+    targets = []
+    if not any(s.failed for s in samples):
+        mine = (many.median - one.median) / (n - 1)
+        bare = (spawn_par.median - spawn_one.median) / (n - 1)
+        t.notes.append(f"Cost of each further task ({par} at a time): heraspec {ms(mine)}, a bare `python -c pass` "
+                       f"{ms(bare)} → {mine / bare:.2f}×. Whole runs: heraspec {ms(many.median)} vs "
+                       f"{ms(spawn_par.median)} for the bare spawns ({many.median / spawn_par.median:.2f}×), "
+                       "heraspec's own start-up and compile included.")
+        t.notes.append(f"Parallelism: {naps} tasks of 0.3 s take {ms(nap_par.median)} with --parallelism {naps} "
+                       f"and {ms(nap_seq.median)} with --parallelism 1 (at least {naps * 0.3:.1f} s one after another): "
+                       "independent tasks overlap.")
+        targets.append(Target("run: cost per further task ÷ a bare interpreter spawn", mine / bare, 1.5))
+        targets.append(Target(f"run: {naps} × 0.3 s tasks, serial ÷ parallel wall time", nap_seq.median / nap_par.median,
+                              2.0, higher_is_better=True))
+    return t, targets
+
+
+SERVER = '''\
+import sys
+sys.path.insert(0, sys.argv[1])
+from tests.argo_server import ArgoTestServer
+srv = ArgoTestServer(token=sys.argv[2]).start()
+for method in ("GET", "POST", "PUT"):
+    srv.fault(method, ".", "delay", times=10**9, delay=float(sys.argv[3]))
+print(srv.server, flush=True)
+sys.stdin.read()
+srv.stop()
+'''
+
+
+def case_apply(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tuple[Table, list[Target]]:
+    n, delay = cfg.apply_templates, 0.02
+    t = Table(f"4. Apply: {n} WorkflowTemplates, test Argo server with {delay * 1000:.0f} ms added per request",
+              ["command", "median", "spread", "min / max", "× sequential calls"])
+    if not (ROOT.parent / "shared" / "argo" / "swagger.json").is_file():
+        t.notes.append("skipped: the test server needs ../shared/argo (absent here)")
+        return t, []
+    folder = work / "apply"
+    cases.write_steps(folder)
+    specs = []
+    for k in range(n):
+        p = folder / f"template-{k}.yaml"
+        p.write_text(cases.template_spec(k).replace("namespace: argo\n", ""))
+        specs.append(p.name)
+    (folder / "sequential.py").write_text(cases.SEQUENTIAL_APPLY)
+    server = subprocess.Popen([PY, "-c", SERVER, str(ROOT), TOKEN, str(delay)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        address = server.stdout.readline().strip()  # type: ignore[union-attr]
+        if not address:
+            t.notes.append("skipped: the test server did not start")
+            return t, []
+        sys.path.insert(0, str(ROOT))
+        import heraspec
+
+        manifests = [c.manifest for c in heraspec.compile([str(folder / s) for s in specs], namespace="NS")]
+        counter = iter(range(10**6))
+        current = {"ns": ""}
+
+        def new_namespace() -> None:  # every repetition creates all templates afresh
+            ns = f"bench-{next(counter)}"
+            current["ns"] = ns
+            docs = json.loads(json.dumps(manifests).replace('"NS"', json.dumps(ns)))
+            (folder / "manifests.json").write_text(json.dumps(docs))
+            mine.argv[-1] = ns  # the sequential loop reads the namespace from manifests.json
+
+        mine = Sample(f"heraspec apply ({n} specs)", [PY, "-m", "heraspec", "apply", *specs, "--server", address,
+                                                      "--plaintext", "--token", TOKEN, "-n", "NS"])
+        seq = Sample(f"sequential httpx loop: GET + POST × {n}", [PY, "sequential.py", address, TOKEN, str(folder)])
+        measure([seq, mine], repeat=cfg.repeat_apply, cwd=folder, env=env,
+                setups={seq.label: new_namespace, mine.label: new_namespace})
+    finally:
+        if server.stdin:
+            server.stdin.close()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    t.rows = [row(seq, seq), row(mine, seq)]
+    targets = []
+    if not (seq.failed or mine.failed):
+        t.notes.append(f"heraspec apply is {seq.median / mine.median:.1f}× faster, its whole process included "
+                       "(start-up, validating and compiling the specs); requests run a few at a time "
+                       "(a bounded thread pool), each template GET (absent) then POST.")
+        targets.append(Target(f"apply {n} templates: sequential ÷ heraspec", seq.median / mine.median, 5.0,
+                              higher_is_better=True))
+    return t, targets
+
+
+# --- the report --------------------------------------------------------------------------------
+
+def machine() -> list[tuple[str, str]]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor() or "unknown"
+    mem = "unknown"
+    try:
+        kb = int(next(ln for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")).split()[1])
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+
+    def version(dist: str) -> str:
+        try:
+            from importlib.metadata import version as v
+
+            return v(dist)
+        except Exception:
+            return "not installed"
+
+    try:
+        import yaml
+
+        libyaml = "with libyaml" if hasattr(yaml, "CSafeLoader") else "pure Python"
+    except ImportError:
+        libyaml = ""
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    return [("CPU", cpu), ("cores", str(os.cpu_count())), ("memory", mem), ("OS", platform.platform()),
+            ("Python", f"{platform.python_version()} ({platform.python_implementation()})"),
+            ("heraspec", version("heraspec")), ("hera", version("hera")),
+            ("PyYAML", f"{version('PyYAML')} {libyaml}"), ("load average at start (1/5/15 min)", load)]
+
+
+def render(info: list[tuple[str, str]], tables: list[Table], targets: list[Target], cfg: argparse.Namespace,
+           started: datetime, seconds: float) -> str:
+    out = ["# heraspec vs Hera: benchmark results", "",
+           f"Generated by `python benchmarks/run.py{' --quick' if cfg.quick else ''}` on "
+           f"{started.strftime('%Y-%m-%d %H:%M UTC')} in {seconds:,.0f} s. Wall time of whole processes, "
+           "median of repeated runs (compared commands interleaved), ratios against the anchor of the same run.",
+           "", "| machine | |", "|---|---|"]
+    out += [f"| {k} | {v} |" for k, v in info]
+    out += ["", "## Targets", "", "| target | measured | limit | |", "|---|---|---|---|"]
+    for tg in targets:
+        op = "≥" if tg.higher_is_better else "≤"
+        out.append(f"| {tg.what} | {tg.value:.3f} | {op} {tg.limit:g} | {'met' if tg.met else '**missed**'} |")
+    for t in tables:
+        out += ["", f"## {t.title}", "", "| " + " | ".join(t.header) + " |", "|" + "---|" * len(t.header)]
+        out += ["| " + " | ".join(r) + " |" for r in t.rows]
+        if t.notes:
+            out.append("")
+            out += [f"- {n}" for n in t.notes]
+    out += ["", "## Method", "",
+            "- Each number is one whole process, started with `subprocess` and timed with `time.perf_counter`; peak "
+            "memory is that child's `ru_maxrss` from `os.wait4`. One untimed warm-up round first.",
+            "- Children run with bytecode caching on (`PYTHONDONTWRITEBYTECODE` removed), as an installed package "
+            "does; heraspec runs from this checkout (`python -m heraspec`).",
+            "- The machine may be shared: the spread columns show how steady each number was; ratios come from "
+            "interleaved runs, so they hold better than the absolute times.",
+            "- Specs, steps module and Hera programs: `benchmarks/cases.py`."]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="tiny sizes, one repetition (a smoke run)")
+    p.add_argument("--no-write", action="store_true", help="print the report instead of writing RESULTS.md")
+    p.add_argument("--cases", default="startup,compile,run,apply", help="comma-separated subset")
+    p.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    cfg = p.parse_args(argv)
+    global WARMUP
+    WARMUP = 0 if cfg.quick else 1
+    if cfg.quick:
+        cfg.sizes, cfg.run_tasks, cfg.apply_templates = [20], 4, 4
+        cfg.repeat_startup = cfg.repeat_compile = cfg.repeat_run = cfg.repeat_apply = 1
+    else:
+        cfg.sizes, cfg.run_tasks, cfg.apply_templates = [1000, 5000, 20000], 50, 50
+        cfg.repeat_startup, cfg.repeat_compile, cfg.repeat_run, cfg.repeat_apply = 15, 5, 5, 5
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    info = machine()
+    env = child_env()
+    runners = {"startup": case_startup, "compile": case_compile, "run": case_run, "apply": case_apply}
+    tables, targets = [], []
+    with tempfile.TemporaryDirectory(prefix="heraspec-bench-") as tmp:
+        for name in cfg.cases.split(","):
+            print(f"benchmark: {name} ...", file=sys.stderr, flush=True)
+            table, tg = runners[name.strip()](cfg, Path(tmp), env)
+            tables.append(table)
+            targets += tg
+    text = render(info, tables, targets, cfg, started, time.perf_counter() - t0)
+    if cfg.no_write:
+        sys.stdout.write(text)
+    else:
+        Path(cfg.output).write_text(text, encoding="utf-8")
+        print(f"wrote {cfg.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""The benchmark script works: its case builders make valid inputs, and a --quick run produces tables.
+
+Timings are not asserted here (benchmarks/run.py is a report, not a test).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import heraspec
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import cases  # noqa: E402
+
+
+def test_generated_specs_compile(tmp_path: Path) -> None:
+    for shape in ("chain", "fanin"):
+        spec, _hera = cases.write_dag_case(tmp_path, shape, 5)
+        (compiled,) = heraspec.compile([str(spec)])
+        tasks = compiled.manifest["spec"]["templates"][0]["dag"]["tasks"]
+        assert len(tasks) == (5 if shape == "chain" else 6)
+        if shape == "chain":
+            assert tasks[3]["depends"] == "t2"
+        else:
+            assert tasks[-1]["depends"] == " && ".join(f"t{k}" for k in range(5))
+    (tmp_path / "run.yaml").write_text(cases.independent_spec(3))
+    (tmp_path / "tmpl.yaml").write_text(cases.template_spec(1))
+    assert heraspec.validate([str(tmp_path / "run.yaml"), str(tmp_path / "tmpl.yaml")]) == []
+
+
+def test_quick_run_produces_tables() -> None:
+    pytest.importorskip("hera")  # the comparison needs Hera (the test and bench extras install it)
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--no-write"],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for title in ("## Targets", "## 1. Cold start", "## 2. Compile", "## 3. Local run", "## 4. Apply"):
+        assert title in out
+    assert "| heraspec validate examples/diamond.yaml |" in out
+    assert "failed:" not in out, out
