@@ -95,10 +95,10 @@ def _describe(err: Any, schema: dict):
             if key not in err.instance:
                 yield path, f"{where(path)} is missing '{key}'", None, bool(path)
         return
-    if v == "propertyNames":
+    if v == "propertyNames" or "propertyNames" in err.relative_schema_path:
+        # jsonschema reports a bad key as a pattern/maxLength error at the mapping: point at the key
         name = err.instance if not isinstance(err.instance, dict) else None
-        bad = [k for k in (err.parent.instance if err.parent else {}) if k == name] if name else []
-        yield path + tuple(bad[:1]), f"invalid task name '{name}'", \
+        yield path + ((name,) if name is not None else ()), f"invalid task name '{name}'", \
             "use letters, digits, '-' and '_', starting with a letter or digit (at most 128)", True
         return
     if v in ("anyOf", "oneOf"):
