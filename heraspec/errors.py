@@ -14,6 +14,17 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 
+def visible(text: str) -> str:
+    """Messages quote user text: escape line breaks, terminal control sequences and invisible
+    format characters, so one error stays one line and shows what is really in the file."""
+    if text.isprintable():
+        return text
+    import unicodedata
+
+    return "".join(ch if ch.isprintable() or (ch == " ") else
+                   (repr(ch)[1:-1] if unicodedata.category(ch) != "Zs" else ch) for ch in text)
+
+
 @dataclass(frozen=True, order=True)
 class SpecError:
     file: str
@@ -24,9 +35,9 @@ class SpecError:
     severity: str = "error"
 
     def format(self) -> str:
-        text = f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        text = f"{self.file}:{self.line}:{self.col}: {self.severity}: {visible(self.message)}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {visible(self.hint)}"
         return text
 
     def __str__(self) -> str:
