@@ -145,7 +145,49 @@ def _load_toml(path: str, text: str, errors: Errors) -> Document | None:
         line, col = (int(m.group(1)), int(m.group(2))) if m and m.group(1) else (text.count("\n") + 1, 1)
         errors.add(path, line, col, "TOML syntax error: " + _TOML_POS.sub("", msg).strip())
         return None
-    return Document(path, data, "toml", TomlPositions(text), text)
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        errors.add(path, *_toml_deep_bracket(text), f"nesting is deeper than {MAX_DEPTH} levels")
+        return None
+    doc = Document(path, data, "toml", TomlPositions(text), text)
+    deep = _deeper_than(data, MAX_DEPTH)  # dotted keys (a.b.c... = 1) nest without brackets
+    if deep is not None:
+        doc.error(errors, deep, f"nesting is deeper than {MAX_DEPTH} levels")
+        return None
+    return doc
+
+
+def _deeper_than(data: Any, limit: int) -> tuple | None:
+    """The path of a value nested deeper than `limit`, or None (iterative: no recursion limit)."""
+    stack: list[tuple[tuple, Any]] = [((), data)]
+    while stack:
+        path, node = stack.pop()
+        if len(path) > limit:
+            return path
+        if isinstance(node, dict):
+            stack.extend((path + (k,), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((path + (i,), v) for i, v in enumerate(node))
+    return None
+
+
+def _toml_deep_bracket(text: str) -> tuple[int, int]:
+    """(line, col) where brackets and braces first nest deeper than MAX_DEPTH (strings skipped)."""
+    depth, quote, line, col = 0, "", 1, 0
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+        elif quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line, col
+        elif ch in "]}":
+            depth -= 1
+    return 1, 1
 
 
 # --- YAML -------------------------------------------------------------------------------------
