@@ -7,6 +7,7 @@ errors), and adds every problem to the collector at its position. Functions are 
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -40,6 +41,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     `graph`: `dag.build_graph(doc.data)` when the caller has it already."""
     data = doc.data if isinstance(doc.data, dict) else {}
     _check_names(doc, data, errors)
+    _check_numbers(doc, data, errors)
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
     _check_graph(doc, data, tasks, errors, graph)
@@ -142,6 +144,34 @@ def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.
         first = next(d for d in g.deps if d.src == cycle[-2] and d.dst == cycle[-1])
         doc.error(errors, first.path, "dependency cycle: " + " >> ".join(cycle), "remove one of these edges",
                   offset=first.offset)
+
+
+INT32_MAX = 2**31 - 1  # Argo's retry limit, parallelism and Kubernetes counts are 32-bit
+
+
+def _check_numbers(doc: Document, data: dict, errors: Errors) -> None:
+    """NaN and infinity have no JSON (so no Argo) form; integer settings must fit Argo's fields."""
+    stack: list[tuple[tuple, Any]] = [((), data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            doc.error(errors, path, f"{'NaN' if node != node else 'infinity'} cannot be passed to Argo "
+                      "(JSON has no such number)", "quote it to pass the text, e.g. '.nan'")
+        elif isinstance(node, dict):
+            stack.extend((path + (k,), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((path + (i,), v) for i, v in enumerate(node))
+    settings = [("parallelism",)]
+    for base in [("defaults",)] + [("tasks", t) for t in (data.get("tasks") if isinstance(data.get("tasks"), dict) else {})]:
+        settings += [base + ("retry",), base + ("retry", "limit"), base + ("timeout",), base + ("resources", "gpu")]
+    for path in settings:
+        node: Any = data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        limit = INT32_MAX if path[-1] != "timeout" else 10**9  # seconds; Go durations end at ~292 years
+        if isinstance(node, int) and not isinstance(node, bool) and node > limit:
+            what = f"task '{path[1]}' " + ".".join(path[2:]) if path[0] == "tasks" else ".".join(path)
+            doc.error(errors, path, f"{what} is {node}; the largest value Argo takes is {limit:,}")
 
 
 def _check_task_fields(doc: Document, base: tuple, task: dict, errors: Errors) -> None:
