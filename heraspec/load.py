@@ -86,7 +86,12 @@ def load_file(path: str, errors: Errors) -> Document | None:
             errors.add(path, 1, 1, f"file is {size:,} bytes; the limit for a spec is {MAX_BYTES:,} bytes",
                        "split the pipeline into several specs")
             return None
-        raw = p.read_bytes()
+        with p.open("rb") as f:  # bounded: /dev/zero or a growing file reports a size of 0
+            raw = f.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            errors.add(path, 1, 1, f"file is larger than the limit for a spec ({MAX_BYTES:,} bytes)",
+                       "split the pipeline into several specs")
+            return None
     except IsADirectoryError:
         errors.add(path, 1, 1, "is a directory, not a spec file")
         return None
