@@ -105,6 +105,9 @@ def load_file(path: str, errors: Errors) -> Document | None:
 
 
 def decode_text(path: str, raw: bytes, errors: Errors) -> str | None:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):  # Windows editors' "Unicode"
+        errors.add(path, 1, 1, "file is UTF-16 or UTF-32 encoded, not UTF-8", "save the file as UTF-8")
+        return None
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         errors.add(path, line, 1, "file is binary (contains NUL bytes), not a YAML or TOML spec")
