@@ -1,0 +1,176 @@
+"""One error boundary for every verb (heraspec/cli.py): exit 0 ok, 1 invalid input / failed run or
+apply, 2 usage error, 3 internal error as one line (`--debug` for the trace); an invalid spec gives
+the validator's messages for every verb that reads specs, and `apply`/`diff` then send nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import heraspec.applier
+import heraspec.graph
+import heraspec.pipeline
+import heraspec.runner
+import heraspec.scaffold
+import heraspec.schema
+from heraspec.cli import REPORT_URL, main
+from tests.argo_server import TOKEN, serve
+
+ROOT = Path(__file__).resolve().parents[1]
+DIAMOND = str(ROOT / "examples" / "diamond.yaml")
+INTERNAL = (f"heraspec: internal error (RuntimeError); please report it at {REPORT_URL} with the command you ran "
+            "(rerun with --debug to see the trace)\n")
+SECRET_DETAIL = "detail-that-may-hold-data-4711"
+
+
+@pytest.fixture
+def argo():
+    yield from serve()
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _boom(*_a, **_k):
+    raise RuntimeError(SECRET_DETAIL)
+
+
+# every verb, with the stage function its command calls (looked up at call time, so patchable)
+VERBS = {
+    "validate": ((heraspec.pipeline, "check_files"), ["validate", DIAMOND]),
+    "compile": ((heraspec.pipeline, "build"), ["compile", DIAMOND]),
+    "run": ((heraspec.runner, "cli_run"), ["run", DIAMOND]),
+    "apply": ((heraspec.applier, "cli_apply"), ["apply", DIAMOND, "--server", "127.0.0.1:9"]),
+    "diff": ((heraspec.applier, "cli_diff"), ["diff", DIAMOND, "--server", "127.0.0.1:9"]),
+    "graph": ((heraspec.graph, "cli_graph"), ["graph", DIAMOND]),
+    "init": ((heraspec.scaffold, "cli_init"), ["init", "never-written"]),
+    "schema": ((heraspec.schema, "schema_text"), ["schema"]),
+}
+
+
+@pytest.mark.parametrize("verb", sorted(VERBS))
+def test_an_internal_error_is_one_line_and_exit_3(verb: str, capsys, monkeypatch):
+    (module, attr), argv = VERBS[verb]
+    monkeypatch.setattr(module, attr, _boom)
+    code, out, err = cli(capsys, *argv)
+    assert (code, out, err) == (3, "", INTERNAL)
+    assert SECRET_DETAIL not in err  # the exception text may carry data: only with --debug
+
+
+@pytest.mark.parametrize("verb", sorted(VERBS))
+def test_debug_shows_the_trace(verb: str, capsys, monkeypatch):
+    (module, attr), argv = VERBS[verb]
+    monkeypatch.setattr(module, attr, _boom)
+    code, _, err = cli(capsys, *argv[:1], "--debug", *argv[1:])
+    assert code == 3
+    assert err.startswith("Traceback (most recent call last):\n")
+    assert f"RuntimeError: {SECRET_DETAIL}\n" in err and err.endswith(INTERNAL)
+
+
+def test_an_internal_error_in_a_real_process_prints_no_traceback():
+    code = ("import sys, heraspec.pipeline as p\n"
+            "def boom(*a, **k): raise RuntimeError('x')\n"
+            "p.build = boom\n"
+            "from heraspec.cli import main\n"
+            f"sys.exit(main(['compile', {DIAMOND!r}]))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert (proc.returncode, proc.stdout) == (3, "")
+    assert proc.stderr == INTERNAL.replace("\n", "") + "\n"
+
+
+def test_ctrl_c_is_one_line_and_exit_130(capsys, monkeypatch):
+    def interrupt(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(heraspec.runner, "cli_run", interrupt)
+    assert cli(capsys, "run", DIAMOND) == (130, "", "heraspec: interrupted\n")
+
+
+# --- usage errors: exit 2 ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], None),
+    (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'"),
+    (["validate"], "the following arguments are required: FILE"),
+    (["validate", "--bogus", DIAMOND], "unrecognized arguments: --bogus"),
+    (["compile", DIAMOND, "--format", "xml"], "argument --format: invalid choice: 'xml'"),
+    (["run", DIAMOND, "-p", "novalue"], "-p must look like NAME=VALUE, got 'novalue'"),
+    (["run", DIAMOND, "-p", "=x"], "-p must look like NAME=VALUE, got '=x'"),
+    (["run", DIAMOND, "--parallelism", "0"], "--parallelism must be at least 1"),
+    (["run", DIAMOND, "--parallelism", "-3"], "--parallelism must be at least 1"),
+    (["run", DIAMOND, "--parallelism", "many"], "argument --parallelism: invalid int value: 'many'"),
+    (["apply", DIAMOND, "-p", "novalue", "--server", "127.0.0.1:9"], "-p must look like NAME=VALUE, got 'novalue'"),
+    (["apply", DIAMOND, "--dry-run=maybe"], "argument --dry-run: invalid choice: 'maybe'"),
+    (["validate", DIAMOND, "--set", "novalue"], "--set must look like KEY=VALUE or A.B.KEY=VALUE, got 'novalue'"),
+    (["graph", DIAMOND, "--format", "png"], "--format png writes binary data: give a file with -o FILE"),
+    (["apply", DIAMOND], "no Argo server given: set ARGO_SERVER=host:port or pass --server"),
+    (["diff", DIAMOND], "no Argo server given: set ARGO_SERVER=host:port or pass --server"),
+])
+def test_usage_errors_exit_2(argv: list[str], message: str | None, capsys, monkeypatch):
+    monkeypatch.delenv("ARGO_SERVER", raising=False)
+    code = None
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's own errors exit through SystemExit
+        code = e.code
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert "Traceback" not in err and "internal error" not in err
+    if message:
+        assert f"heraspec: error: {message}" in err, err
+
+
+def test_usage_error_for_a_parameter_sends_nothing(argo, capsys):
+    code, _, err = cli(capsys, "apply", DIAMOND, "--server", argo.server, "--plaintext", "--token", TOKEN,
+                       "-p", "nope=1")
+    assert code == 2 and "heraspec: error: -p nope: no Workflow in this batch declares this parameter" in err
+    assert argo.state.requests == []
+
+
+# --- invalid specs: exit 1 with the validator's messages, and nothing sent -----------------------------
+
+
+@pytest.fixture
+def bad_spec(tmp_path: Path) -> Path:
+    (tmp_path / "steps.py").write_text("def say(msg: str) -> str:\n    return msg\n")
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("name: bad\ntasks:\n  A: {function: steps:say, args: {msg: hi}}\n  B: {function: steps:sai}\n"
+                    "edges: [A >> C]\n")
+    return spec
+
+
+@pytest.mark.parametrize("verb", ["validate", "compile", "run", "apply", "diff", "graph"])
+def test_an_invalid_spec_gives_the_validators_messages_for_every_verb(verb: str, bad_spec: Path, argo, capsys,
+                                                                      tmp_path: Path):
+    code, _, expected = cli(capsys, "validate", str(bad_spec))
+    assert code == 1 and expected.endswith("2 errors\n")
+    extra = {"apply": ["--server", argo.server, "--plaintext", "--token", TOKEN],
+             "diff": ["--server", argo.server, "--plaintext", "--token", TOKEN],
+             "run": ["--workdir", str(tmp_path / "run")]}.get(verb, [])
+    code, out, err = cli(capsys, verb, str(bad_spec), *extra)
+    assert (code, out, err) == (1, "", expected)
+    assert argo.state.requests == []
+    assert not (tmp_path / "run").exists()
+
+
+def test_one_invalid_spec_in_a_batch_means_nothing_is_applied(bad_spec: Path, argo, capsys):
+    code, out, err = cli(capsys, "apply", DIAMOND, str(ROOT / "examples" / "volume.yaml"), str(bad_spec),
+                         "--server", argo.server, "--plaintext", "--token", TOKEN)
+    assert code == 1 and out == "" and f"{bad_spec}:4:" in err
+    assert argo.state.requests == [] and argo.state.objects == {}
+
+
+def test_a_failed_apply_exits_1_and_a_successful_one_0(argo, capsys):
+    args = ["--server", argo.server, "--plaintext", "--token", TOKEN]
+    assert cli(capsys, "apply", DIAMOND, *args)[0] == 0
+    code, out, _ = cli(capsys, "apply", DIAMOND, *args)  # a fixed-name Workflow that exists
+    assert code == 1 and "failed (already exists; use --replace to delete and recreate)" in out
