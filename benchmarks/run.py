@@ -212,9 +212,10 @@ def case_compile(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tu
                 targets.append(Target("compile 5,000-task chain ÷ Hera build + to_yaml", samples[1].median / hera.median, 0.30))
                 targets.append(Target("compile 5,000-task chain: output bytes ÷ Hera's", samples[1].out_bytes / hera.out_bytes, 1.0))
     t.notes.append("Same DAG both ways: one function, N tasks each with one argument, `after`/`>>` edges. "
-                   "Both outputs are valid Argo manifests; heraspec's script template also carries the function's "
-                   "source and a result file output, and its YAML indents sequences under their key (Hera's "
-                   "PyYAML output does not), which is where the extra bytes per task come from.")
+                   "Each DAG task is written with the same keys and values both ways; heraspec's YAML indents "
+                   "sequence items under their key (Hera's PyYAML output does not), 2 spaces per line per enclosing "
+                   "list: about 32 bytes per task, all of the difference at 5,000 tasks. The JSON is indented "
+                   "(2 spaces), for diffs.")
     return t, targets
 
 
@@ -339,7 +340,7 @@ def case_apply(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tupl
     targets = []
     if not (seq.failed or mine.failed):
         t.notes.append(f"heraspec apply is {seq.median / mine.median:.1f}× faster, its whole process included "
-                       "(start-up, validating and compiling the specs); requests run a few at a time "
+                       "(start-up, validating and compiling the specs); requests run up to 16 at a time "
                        "(a bounded thread pool), each template GET (absent) then POST.")
         targets.append(Target(f"apply {n} templates: sequential ÷ heraspec", seq.median / mine.median, 5.0,
                               higher_is_better=True))
