@@ -371,19 +371,46 @@ class _Session:
                 return it.result("created")
             except ArgoError as e:
                 error = e
+                if e.already_exists and attempt > 0 and it.generated:
+                    return it.result("created")  # an earlier attempt got through late: the random name is ours
                 if e.already_exists and not replace:
-                    return it.result("failed", "already exists; use --replace to delete and recreate")
+                    return it.result("failed", "already exists; use --replace to delete and recreate" + (
+                        " (it may be this very run: an earlier attempt's answer was lost)" if attempt else ""))
                 if not (e.transient or e.already_exists):  # already_exists after DELETE: still terminating
                     raise
             c.sleep_backoff(attempt)
-            if error.transient and self._get_or_none(path) is not None:
-                return it.result("created")  # the name is ours: the lost POST did create it
+            if error.transient:
+                try:
+                    if self._get_or_none(path) is not None:
+                        return it.result("created")  # the name is ours: the lost POST did create it
+                except ArgoError as e:
+                    if e.status in (401, 403):
+                        raise
+                    error = e  # cannot check now: posting the same name again cannot make a second run
         assert error is not None
         raise error
 
     def _apply_config(self, it: _Item, dry_run: str | None) -> ResourceResult:
+        sent: list[str] = []
+        try:
+            return self._apply_config_loop(it, dry_run, sent)
+        except ArgoError as e:
+            if dry_run or not sent:
+                raise
+            # a write went out, then a call failed (a retried PUT refused, a 500...): the write may
+            # have landed, so report what the server holds rather than a failure that is not true
+            try:
+                live = self._get_or_none(item_path(it.kind, it.namespace, it.name))  # type: ignore[arg-type]
+            except ArgoError:
+                raise e from None
+            if live is not None and (lambda v: v[0] == v[1])(live_view(live, it.obj, it.kind)):  # type: ignore[arg-type]
+                return it.result(sent[-1])
+            raise
+
+    def _apply_config_loop(self, it: _Item, dry_run: str | None, sent: list[str]) -> ResourceResult:
         """GET; absent → POST; equal → unchanged; else PUT with the live resourceVersion.
-        One re-read on a conflict; `wrote` remembers a write whose answer we may have lost."""
+        One re-read on a conflict; `wrote` remembers a write whose answer we may have lost;
+        `sent` collects the writes sent (created / updated)."""
         assert it.kind is not None
         c = self.client
         path, coll = item_path(it.kind, it.namespace, it.name), collection_path(it.kind, it.namespace)
@@ -394,6 +421,7 @@ class _Session:
                 if dry_run == "server":
                     return self._lint(it)
                 try:
+                    sent.append("created")
                     c.request("POST", coll, body=it.body(), retry=False)
                     return it.result("created")
                 except ArgoError as e:
@@ -415,6 +443,7 @@ class _Session:
             obj = copy.deepcopy(it.obj)
             obj["metadata"]["resourceVersion"] = (live.get("metadata") or {}).get("resourceVersion")
             try:
+                sent.append("updated")
                 c.request("PUT", path, body=it.body(obj))
                 return it.result("updated")
             except ArgoError as e:
