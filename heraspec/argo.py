@@ -82,7 +82,9 @@ class ArgoError(HeraspecError):
 
     @property
     def not_found(self) -> bool:
-        return self.status == 404
+        # Argo's own "no such object" (gRPC NotFound); a 404 page from a proxy or a wrong base href
+        # is not an answer about the object
+        return self.status == 404 and self.code == 5
 
     @property
     def already_exists(self) -> bool:
