@@ -39,6 +39,7 @@ _SINGLE = re.compile(r"\s*\[\[((?:(?!\]\]|\[\[|\[%|\[#).)*)\]\]\s*\Z", re.DOTALL
 _UNDEFINED = re.compile(r"'([^']+)' is undefined")
 _MAX_SEQUENCE = 1_000_000  # a `*` in a placeholder may build a string or list this long at most
 _MAX_POWER_BITS = 100_000  # an integer `**` may give a number this many bits long at most
+_MAX_STEPS = 1_000_000  # lines of template code one placeholder may run (nested loops end here)
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -178,9 +179,13 @@ class _Renderer:
         try:
             single = _SINGLE.match(text)
             if single:
-                value = self.env.compile_expression(single.group(1), undefined_to_none=False)(**self.values)
-                return _plain(value)
-            return self.env.from_string(text).render(**self.values)
+                expr = self.env.compile_expression(single.group(1), undefined_to_none=False)
+                return _plain(_bounded(lambda: expr(**self.values)))
+            template = self.env.from_string(text)
+            out = _bounded(lambda: template.render(**self.values))
+            if len(out) > _MAX_SEQUENCE:
+                raise _NotPlain(f"placeholder gives {len(out):,} characters (limit {_MAX_SEQUENCE:,})")
+            return out
         except UndefinedError as exc:
             m = _UNDEFINED.search(str(exc))
             name = m.group(1) if m else None
@@ -225,6 +230,32 @@ class _NotPlain(Exception):
     pass
 
 
+def _bounded(run: Any) -> Any:
+    """Run a compiled template, stopping it after _MAX_STEPS lines of template code: the sandbox
+    bounds each range(), not loops nested in loops."""
+    import sys
+
+    from jinja2.exceptions import SecurityError
+
+    steps = [_MAX_STEPS]
+
+    def count(frame: Any, event: str, arg: Any) -> Any:
+        steps[0] -= 1
+        if steps[0] < 0:
+            raise SecurityError(f"the placeholder runs more than {_MAX_STEPS:,} steps (a loop too large?)")
+        return count
+
+    def calls(frame: Any, event: str, arg: Any) -> Any:
+        return count if frame.f_code.co_filename == "<template>" else None
+
+    previous = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        return run()
+    finally:
+        sys.settrace(previous)
+
+
 def _plain(value: Any) -> Any:
     """A single placeholder's value must be data a spec can hold."""
     from jinja2 import Undefined
@@ -247,9 +278,10 @@ def _environment():
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     class Sandbox(ImmutableSandboxedEnvironment):
-        """Jinja's sandbox, read-only, with `*` and `**` bounded so a placeholder cannot eat the machine."""
+        """Jinja's sandbox, read-only, with `*`, `**`, `%`, str.format widths and the filters that take
+        a size bounded, so a placeholder cannot eat the machine."""
 
-        intercepted_binops = frozenset(["*", "**"])
+        intercepted_binops = frozenset(["*", "**", "%"])
 
         def call_binop(self, context, operator, left, right):
             if operator == "**":
@@ -257,15 +289,55 @@ def _environment():
                         and left.bit_length() * right > _MAX_POWER_BITS):
                     raise SecurityError(f"the power {left} ** {right} is too large")
                 return left ** right
+            if operator == "%":
+                if isinstance(left, str) and _BIG_WIDTH.search(left):
+                    raise SecurityError(f"a format width over {_MAX_WIDTH:,} is too large")
+                return left % right
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > _MAX_SEQUENCE:
                     raise SecurityError(f"a result of {len(seq) * n:,} items is too large (limit {_MAX_SEQUENCE:,})")
             return left * right
 
-    return Sandbox(
+        def wrap_str_format(self, value):
+            text = getattr(value, "__self__", None)
+            if isinstance(text, str) and _BIG_FORMAT.search(text):
+                raise SecurityError(f"a format width over {_MAX_WIDTH:,} is too large")
+            return super().wrap_str_format(value)
+
+    env = Sandbox(
         variable_start_string=VAR_START, variable_end_string=VAR_END,
         block_start_string=BLOCK_START, block_end_string=BLOCK_END,
         comment_start_string=COMMENT_START, comment_end_string=COMMENT_END,
         line_statement_prefix=None, line_comment_prefix=None,
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
     )
+    env.globals.pop("lipsum", None)  # lipsum(n=100000) computes for minutes; values have no use for it
+    for name, size in (("center", lambda v, w=80, *a, **k: w), ("slice", lambda v, n=1, *a, **k: n),
+                       ("indent", lambda v, w=4, *a, **k: (w if isinstance(w, int) else len(str(w)))
+                        * (str(v).count("\n") + 1)),
+                       ("format", lambda v, *a, **k: _MAX_WIDTH + 1 if _BIG_WIDTH.search(str(v)) else 0)):
+        env.filters[name] = _sized(env.filters[name], name, size)
+    return env
+
+
+_MAX_WIDTH = 100_000  # widths in `%` / str.format specs
+_BIG_WIDTH = re.compile(r"%[-#0 +]*(\*|\d{6,})|%[-#0 +]*\d*\.(\*|\d{6,})")
+_BIG_FORMAT = re.compile(r"\{[^{}]*:[^{}]*\d{6,}[^{}]*\}|\{[^{}]*:[^{}]*\{")
+
+
+def _sized(fn: Any, name: str, size: Any) -> Any:
+    """A filter refusing arguments that would make a result larger than _MAX_SEQUENCE."""
+    import functools
+
+    from jinja2.exceptions import SecurityError
+
+    skip = 1 if getattr(fn, "jinja_pass_arg", None) else 0  # @pass_environment & co. come first
+
+    @functools.wraps(fn)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        n = size(*args[skip:], **kwargs)
+        if isinstance(n, int) and n > _MAX_SEQUENCE:
+            raise SecurityError(f"the filter {name} would make a result of about {n:,} items (limit {_MAX_SEQUENCE:,})")
+        return fn(*args, **kwargs)
+
+    return checked
