@@ -1,7 +1,7 @@
 """Compiled manifests -> deterministic YAML and JSON text.
 
-The YAML is block style the way kubectl users expect it: `key: value`, sequence items indented two
-spaces under their key, a mapping inside a sequence starting on the `- ` line, `{}` / `[]` for empty
+The YAML is block style the way kubectl prints it: `key: value`, sequence items at their key's own
+indentation (`- ` is the indentation), a mapping inside a sequence starting on the `- ` line, `{}` / `[]` for empty
 containers. Keys keep insertion order (the compiler decides it); nothing is ever sorted, so the same
 input gives byte-identical output.
 
@@ -192,7 +192,7 @@ def _value(head: str, v: Any, lvl: int, out: list[str]) -> None:
     elif t is list or isinstance(v, (list, tuple)):
         if v:
             out.append(head)
-            _seq(v, lvl, out, _nl(lvl))
+            _seq(v, lvl - 1, out, _nl(lvl - 1))  # reached from a mapping only: "- " at the key's indentation
         else:
             out.append(f"{head} []")
     else:
@@ -227,7 +227,7 @@ def _map(d: dict, lvl: int, out: list[str], first: str) -> None:
             continue
         elif t is list and v:
             out.append(head)
-            _seq(v, child, out, cnl)
+            _seq(v, lvl, out, nl)  # kubectl's (and Hera's) style: "- " at the key's own indentation
             continue
         _value(head, v, child, out)
 

@@ -110,7 +110,7 @@ def test_script_source_is_a_literal_block() -> None:
 
 
 def test_literal_in_sequence_and_key_never_literal() -> None:
-    assert dump_yaml({"k": ["a\nb"]}) == "k:\n  - |-\n    a\n    b\n"
+    assert dump_yaml({"k": ["a\nb"]}) == "k:\n- |-\n  a\n  b\n"
     assert dump_yaml({"a\nb": 1}) == '"a\\nb": 1\n'
 
 
@@ -137,10 +137,10 @@ def test_numbers_bools_null() -> None:
 def test_containers_empty_nested_and_deep() -> None:
     assert dump_yaml({}) == "{}\n"
     assert dump_yaml({"a": {}, "b": [], "c": [[], {}, [[]], [{}]]}) == (
-        "a: {}\nb: []\nc:\n  - []\n  - {}\n  - - []\n  - - {}\n"
+        "a: {}\nb: []\nc:\n- []\n- {}\n- - []\n- - {}\n"
     )
     assert dump_yaml({"m": [[1, [2, 3]], {"a": 1, "b": [{"c": 2}]}]}) == (
-        "m:\n  - - 1\n    - - 2\n      - 3\n  - a: 1\n    b:\n      - c: 2\n"
+        "m:\n- - 1\n  - - 2\n    - 3\n- a: 1\n  b:\n  - c: 2\n"
     )
     deep: dict = {}
     cur = deep
@@ -180,7 +180,7 @@ def test_multi_document_and_json() -> None:
 def test_key_order_and_determinism() -> None:
     doc = {"z": 1, "a": {"x": 2, "b": 3}, "m": [{"q": 1, "c": 2}]}
     text = to_yaml([doc])
-    assert text == "z: 1\na:\n  x: 2\n  b: 3\nm:\n  - q: 1\n    c: 2\n"
+    assert text == "z: 1\na:\n  x: 2\n  b: 3\nm:\n- q: 1\n  c: 2\n"
     assert to_yaml([json.loads(json.dumps(doc))]) == text
     assert to_json([doc]).index('"z"') < to_json([doc]).index('"a"')
 
@@ -234,56 +234,56 @@ spec:
   entrypoint: main
   arguments:
     parameters:
-      - name: greeting
-        value: "yes"
+    - name: greeting
+      value: "yes"
   templates:
-    - name: main
-      dag:
-        tasks:
-          - name: task-a
-            template: say
-            arguments:
-              parameters:
-                - name: msg
-                  value: This is task A!
-          - name: b
-            template: say
-            depends: task-a
-            arguments:
-              parameters:
-                - name: msg
-                  value: "{{tasks.task-a.outputs.parameters.result}}"
-            withItems:
-              - 1
-              - "2"
-              - k: v
-    - name: say
-      inputs:
-        parameters:
+  - name: main
+    dag:
+      tasks:
+      - name: task-a
+        template: say
+        arguments:
+          parameters:
           - name: msg
-          - name: "n"
-            default: "3"
-      retryStrategy:
-        limit: "3"
-        backoff:
-          duration: 1s
-          factor: "2"
-      timeout: 10m
-      script:
-        image: python:3.12
-        command:
-          - python
-        source: |
-          import os
+            value: This is task A!
+      - name: b
+        template: say
+        depends: task-a
+        arguments:
+          parameters:
+          - name: msg
+            value: "{{tasks.task-a.outputs.parameters.result}}"
+        withItems:
+        - 1
+        - "2"
+        - k: v
+  - name: say
+    inputs:
+      parameters:
+      - name: msg
+      - name: "n"
+        default: "3"
+    retryStrategy:
+      limit: "3"
+      backoff:
+        duration: 1s
+        factor: "2"
+    timeout: 10m
+    script:
+      image: python:3.12
+      command:
+      - python
+      source: |
+        import os
 
-          print(os.environ['HERASPEC_IN_msg'])
-        env:
-          - name: HERASPEC_IN_msg
-            value: "{{inputs.parameters.msg}}"
-        resources:
-          requests:
-            cpu: "1"
-            memory: 4Gi
+        print(os.environ['HERASPEC_IN_msg'])
+      env:
+      - name: HERASPEC_IN_msg
+        value: "{{inputs.parameters.msg}}"
+      resources:
+        requests:
+          cpu: "1"
+          memory: 4Gi
 """
 
 
@@ -328,4 +328,4 @@ def test_subclasses_and_tuples_emit_like_builtins() -> None:
 
     doc = {"a": [1, (2, 3)], "b": [{"c": 1}], "s": "x"}
     odd = OrderedDict(a=[1, (2, 3)], b=[OrderedDict(c=1)], s="x")
-    assert dump_yaml(odd) == dump_yaml(doc) == "a:\n  - 1\n  - - 2\n    - 3\nb:\n  - c: 1\ns: x\n"
+    assert dump_yaml(odd) == dump_yaml(doc) == "a:\n- 1\n- - 2\n  - 3\nb:\n- c: 1\ns: x\n"
