@@ -180,10 +180,11 @@ class _Renderer:
             single = _SINGLE.match(text)
             if single:
                 expr = self.env.compile_expression(single.group(1), undefined_to_none=False)
-                return _plain(_bounded(lambda: expr(**self.values)))
-            template = self.env.from_string(text)
-            out = _bounded(lambda: template.render(**self.values))
-            if len(out) > _MAX_SEQUENCE:
+                out = _plain(_bounded(lambda: expr(**self.values)))
+            else:
+                template = self.env.from_string(text)
+                out = _bounded(lambda: template.render(**self.values))
+            if isinstance(out, str) and len(out) > _MAX_SEQUENCE:
                 raise _NotPlain(f"placeholder gives {len(out):,} characters (limit {_MAX_SEQUENCE:,})")
             return out
         except UndefinedError as exc:
