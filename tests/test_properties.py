@@ -33,8 +33,8 @@ from tests.argo_schema import assert_argo_valid, require_shared
 from tests.strategies import SECRET_ENV, STEPS_SOURCE, Generated, mutations, specs, to_toml, to_yaml
 
 # Budgets: the whole of this file stays around a minute on a 2-core machine.
-COMPILE_EXAMPLES = 150  # each: YAML + TOML, validate, compile, strict Argo check
-RUN_EXAMPLES = 40  # each runs a workflow (a subprocess per task)
+COMPILE_EXAMPLES = 300  # each: YAML + TOML, validate, compile, strict Argo check
+RUN_EXAMPLES = 50  # each runs a workflow (a subprocess per task)
 MUTATION_EXAMPLES = int(os.environ.get("HERASPEC_MUTATIONS", 1500))  # each: one `heraspec validate` in-process
 
 SETTINGS = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
