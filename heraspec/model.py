@@ -13,12 +13,8 @@ from typing import Any, Dict, List, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Annotated
 
-TASK_NAME = r"^[a-zA-Z0-9][-_a-zA-Z0-9]*$"
-FUNCTION_REF = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
-DURATION = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"
-QUANTITY = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+from .patterns import CPU, DURATION, FUNCTION_REF, QUANTITY, TASK_NAME
 
-CPU = r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)m?$"
 
 Scalar = Union[str, int, float, bool]
 Duration = Union[Annotated[str, Field(pattern=DURATION)], Annotated[int, Field(ge=0)]]

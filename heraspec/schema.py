@@ -113,6 +113,8 @@ def _describe(err: Any, schema: dict):
         yield path, f"{where(path)} must be one of {', '.join(map(str, kw))}; got '{err.instance}'", \
             (f"did you mean '{close[0]}'?" if close else None), False
         return
+    if v == "pattern" and path[-1:] == ("function",):
+        return  # functions.resolve says more precisely what is wrong with a reference (see semantic.py)
     if v == "pattern":
         yield path, f"{where(path)}: {_pattern_message(path, err.instance)}", _pattern_hint(path), False
         return

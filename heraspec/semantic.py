@@ -17,6 +17,8 @@ from .load import Document
 
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+# Argo parses `depends` as an expression: a task named like a literal would read as that literal
+_LITERAL_NAME = re.compile(r"^([0-9]+|true|false)$", re.IGNORECASE)
 NAME_LIMITS = {"CronWorkflow": 52}
 
 
@@ -122,6 +124,9 @@ def _check_names(doc: Document, data: dict, errors: Errors) -> None:
         if not isinstance(t, str):
             continue
         a = dag.argo_name(t)
+        if _LITERAL_NAME.match(t):
+            doc.error(errors, ("tasks", t), f"task name '{t}' reads as a literal in Argo's depends expressions",
+                      "start it with a letter and avoid 'true'/'false', e.g. 'step-1'", key=True)
         if a in seen:
             doc.error(errors, ("tasks", t), f"task names '{seen[a]}' and '{t}' are the same in Argo ('{a}')",
                       "'_' becomes '-' in Argo names; rename one of them", key=True)

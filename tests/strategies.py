@@ -97,7 +97,7 @@ task_names = st.one_of(
     st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,12}", fullmatch=True),
     st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True),
     st.integers(40, 128).map(lambda n: ("t_" * 64)[: n - 1] + "z"),  # long, up to the limit
-)
+).filter(lambda n: not (n.isdigit() or n.lower() in ("true", "false")))  # literals in `depends`: refused
 param_names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
 dns = st.from_regex(r"[a-z]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
 # built once: hypothesis validates every new strategy object, which costs more than drawing

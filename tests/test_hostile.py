@@ -200,12 +200,19 @@ def test_a_spec_that_is_not_a_mapping(project: Path, capsys, content: str):
 
 
 def test_keys_that_are_numbers_booleans_or_null_are_names(project: Path, capsys):
-    spec = spec_file(project, "s.yaml", "name: x\ntasks:\n  1: {function: steps:say, args: {msg: a}}\n"
-                                        "  true: {function: steps:say, args: {msg: {from: '1'}}}\n"
-                                        "  null: {function: steps:say, args: {msg: c}, after: ['true']}\n")
+    spec = spec_file(project, "s.yaml", "name: x\ntasks:\n  0x1f: {function: steps:say, args: {msg: a}}\n"
+                                        "  1e3: {function: steps:say, args: {msg: {from: '0x1f'}}}\n"
+                                        "  null: {function: steps:say, args: {msg: c}, after: ['1e3']}\n")
     code, out, err = cli(capsys, "compile", str(spec), "--format", "json")
     assert code == 0, err
-    assert re.findall(r'"name": "(1|true|null)",\s+"template"', out) == ["1", "true", "null"]
+    assert re.findall(r'"name": "(0x1f|1e3|null)",\s+"template"', out) == ["0x1f", "1e3", "null"]
+    # names that Argo's depends expressions would read as literals are refused
+    literal = spec_file(project, "lit.yaml", "name: x\ntasks:\n  1: {function: steps:say, args: {msg: a}}\n"
+                                             "  true: {function: steps:say, args: {msg: b}}\n")
+    code, _, err = cli(capsys, "validate", str(literal))
+    assert code == 1
+    assert errors_of(err) == ["3:3: error: task name '1' reads as a literal in Argo's depends expressions",
+                              "4:3: error: task name 'true' reads as a literal in Argo's depends expressions"]
     dup = spec_file(project, "dup.yaml", "name: x\ntasks:\n  '1': {function: steps:say, args: {msg: a}}\n"
                                          "  1: {function: steps:say, args: {msg: b}}\n")
     code, _, err = cli(capsys, "validate", str(dup))
