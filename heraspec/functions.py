@@ -108,33 +108,31 @@ class Function:
 # --- the decoder, shared by the script and by the default check (one source of truth) -------------
 
 _DECODE_SOURCE = '''\
-def _heraspec_decode(raw, annotation):
-    """Argo passes every input as text: JSON where it parses, else the raw text."""
-    import builtins as _heraspec_builtins
-    import json as _heraspec_json
-
-    b = _heraspec_builtins
-    if annotation == "str":
+def _heraspec_decode(raw, kind):
+    # Argo passes every input as text: JSON where it parses, else the raw text. Builtins are
+    # reached through `b` because the user's module may rebind names such as `str` or `open`.
+    import builtins as b, json
+    if kind == "str":
         return raw
     try:
-        value = _heraspec_json.loads(raw)
+        value = json.loads(raw)
     except (b.ValueError, b.RecursionError):
         value = raw
-    if annotation == "bool" and b.isinstance(value, b.str):
+    if kind == "bool" and b.isinstance(value, b.str):
         word = value.strip().lower()
         if word in ("true", "yes", "y", "on", "1"):
             return True
         if word in ("false", "no", "n", "off", "0"):
             return False
-    elif annotation == "bool" and b.type(value) is b.int and value in (0, 1):
+    elif kind == "bool" and b.type(value) is b.int and value in (0, 1):
         return b.bool(value)
-    elif annotation == "int" and b.isinstance(value, b.float) and value.is_integer():
+    elif kind == "int" and b.isinstance(value, b.float) and value.is_integer():
         return b.int(value)
-    elif annotation == "float" and b.type(value) is b.int:
+    elif kind == "float" and b.type(value) is b.int:
         return b.float(value)
-    elif annotation in ("int", "float") and b.isinstance(value, b.str):
+    elif kind in ("int", "float") and b.isinstance(value, b.str):
         try:
-            return (b.int if annotation == "int" else b.float)(value.strip())
+            return (b.int if kind == "int" else b.float)(value.strip())
         except b.ValueError:
             pass
     return value
@@ -149,24 +147,18 @@ def _decode(raw: str, annotation: str | None) -> object:
     return _namespace["_heraspec_decode"](raw, annotation)
 
 _MAIN_SOURCE = '''\
-def _heraspec_main():
-    import builtins as _heraspec_builtins
-    import json as _heraspec_json
-    import os as _heraspec_os
-
+def _heraspec_main(function=@FUNCTION@):  # bound here, before any local name can shadow it
+    import builtins as b, json, os
     kwargs = {}
-    for name, annotation in @PARAMS@:
-        raw = _heraspec_os.environ.get("@PREFIX@" + name)
+    for name, kind in @PARAMS@:
+        raw = os.environ.get("@PREFIX@" + name)
         if raw is not None and raw != "@MARKER@":
-            kwargs[name] = _heraspec_decode(raw, annotation)
-    result = @FUNCTION@(**kwargs)
-    # results go to a file, never stdout, so print() in user code cannot corrupt them
-    text = _heraspec_json.dumps(result, default=_heraspec_builtins.str)
-    path = _heraspec_os.environ.get("@PATH_ENV@") or "@RESULT_PATH@"
-    folder = _heraspec_os.path.dirname(path)
-    if folder:
-        _heraspec_os.makedirs(folder, exist_ok=True)
-    with _heraspec_builtins.open(path, "w", encoding="utf-8") as out:
+            kwargs[name] = _heraspec_decode(raw, kind)
+    # the result goes to a file, never stdout, so print() in user code cannot corrupt it
+    text = json.dumps(function(**kwargs), default=b.str)
+    path = os.environ.get("@PATH_ENV@") or "@RESULT_PATH@"
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with b.open(path, "w", encoding="utf-8") as out:
         out.write(text)
 
 

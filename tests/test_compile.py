@@ -364,3 +364,11 @@ def test_unknown_task_in_a_raw_expression_is_located(tmp_path: Path, capsys):
     assert main(["validate", str(spec)]) == 1
     err = capsys.readouterr().err
     assert f"{spec}:4:62: error: unknown task 'chek'" in err
+
+
+def test_entry_survives_user_names_that_shadow_its_own(tmp_path: Path):
+    steps = "def json(os: int, b: str = 'x', kwargs=None) -> list:\n    return [os, b, kwargs]\n\nstr = None\nopen = None\n"
+    m = emitted(compile_text(tmp_path, "name: shadow\ntasks:\n  a: {function: steps:json, args: {os: 3}}\n",
+                             modules={"steps.py": steps}))
+    result, _ = run_task(m, "a", tmp_path / "run")
+    assert result == [3, "x", None]
