@@ -586,3 +586,20 @@ def serve(**kw: Any) -> Iterator[ArgoTestServer]:
     require_shared()
     with ArgoTestServer(**{"token": TOKEN, "echo_auth": True, **kw}) as srv:
         yield srv
+
+
+def self_signed_certificate(folder) -> tuple[str, str]:
+    """A throw-away certificate for 127.0.0.1 (cert, key paths), made with openssl; skips without it."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a test certificate")
+    d = Path(folder)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(d / "key.pem"),
+                    "-out", str(d / "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return str(d / "cert.pem"), str(d / "key.pem")

@@ -12,7 +12,6 @@ byte flips.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any

@@ -15,7 +15,7 @@ import heraspec
 from heraspec.argo import ArgoClient, ArgoError, Connection
 from heraspec.errors import UsageError
 from tests.argo_schema import argo_errors, assert_argo_valid
-from tests.argo_server import TOKEN, ArgoTestServer, serve
+from tests.argo_server import TOKEN, ArgoTestServer, self_signed_certificate, serve
 
 
 from heraspec import applier as A  # noqa: E402  (the module behind heraspec.apply())
@@ -496,16 +496,7 @@ def test_base_href(argo):
 
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory):
-    import shutil
-    import subprocess
-
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
-    d = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(d / "key.pem"),
-                    "-out", str(d / "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
-    return str(d / "cert.pem"), str(d / "key.pem")
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
 def test_tls_is_verified_by_default_and_with_a_ca_bundle(self_signed):

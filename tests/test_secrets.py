@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 from pathlib import Path
 
 import pytest
 
 import heraspec.argo
 from heraspec.cli import main
-from tests.argo_server import ArgoTestServer, require_shared
+from tests.argo_server import ArgoTestServer, require_shared, self_signed_certificate
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -126,13 +125,7 @@ def test_a_token_that_cannot_be_a_header_is_refused_without_echo(capsys, tmp_pat
 
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory):
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
-    d = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(d / "key.pem"),
-                    "-out", str(d / "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
-    return str(d / "cert.pem"), str(d / "key.pem")
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
