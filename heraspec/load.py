@@ -250,6 +250,9 @@ def _load_yaml(path: str, text: str, errors: Errors) -> Document | None:
         lines = text.split("\n")  # libyaml may point one line past a last line without a newline
         if line > len(lines):
             line, col = len(lines), len(lines[-1]) + 1
+        if "maximum nesting depth" in str(what):  # newer libyaml builds stop at 1000 levels themselves
+            errors.add(path, line, col, f"nesting is deeper than {MAX_DEPTH} levels")
+            return None
         errors.add(path, line, col, f"YAML syntax error: {what}", hint)
         return None
     except yaml.reader.ReaderError as exc:  # a character YAML forbids; libyaml counts UTF-8 bytes

@@ -106,9 +106,11 @@ def test_merge_key_alias_bomb_is_rejected(project: Path, capsys):
 # --- depth and size ------------------------------------------------------------------------------
 
 
+# where our builder stops (64 levels), or where a libyaml build with its own limit (1000) stops parsing
 @pytest.mark.parametrize("name, text, where", [
-    ("block_sequences.yaml", "name: x\nx:\n  " + "- " * 10_000 + "1\ntasks: {}\n", "3:131"),
-    ("block_mappings.yaml", "name: x\nx:\n" + "".join(" " * i + "a:\n" for i in range(1, 1500)) + "tasks: {}\n", "67:66"),
+    ("block_sequences.yaml", "name: x\nx:\n  " + "- " * 10_000 + "1\ntasks: {}\n", ("3:131", "3:1999")),
+    ("block_mappings.yaml", "name: x\nx:\n" + "".join(" " * i + "a:\n" for i in range(1, 1500)) + "tasks: {}\n",
+     ("67:66", "1001:1001")),
     ("arrays.toml", 'name = "x"\nx = ' + "[" * 10_000 + "]" * 10_000 + "\n", "2:69"),
     ("inline_tables.toml", 'name = "x"\nx = ' + "{a = " * 3000 + "1" + "}" * 3000 + "\n", "2:325"),
     ("dotted_keys.toml", 'name = "x"\n[tasks.A]\nfunction = "steps:say"\n[tasks.A.args]\nmsg = "m"\n'
@@ -118,7 +120,8 @@ def test_10000_deep_nesting_is_rejected_in_block_yaml_and_toml(project: Path, ca
     spec = spec_file(project, name, text)
     code, _, err = cli(capsys, "validate", str(spec))
     assert code == 1
-    assert errors_of(err) == [f"{where}: error: nesting is deeper than 64 levels"]
+    places = where if isinstance(where, tuple) else (where,)
+    assert errors_of(err) in [[f"{w}: error: nesting is deeper than 64 levels"] for w in places]
 
 
 def test_a_50_mb_file_is_rejected_by_its_size_without_being_read(project: Path, capsys):
