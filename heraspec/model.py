@@ -8,10 +8,9 @@ module to validate (pydantic costs ~70 ms at start-up); `compile` uses it for ty
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Annotated, Any, Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
-from typing_extensions import Annotated
 
 from .patterns import CPU, DURATION, FUNCTION_REF, QUANTITY, TASK_NAME
 
