@@ -195,6 +195,10 @@ def _toml_deep_bracket(text: str) -> tuple[int, int]:
                 return line, col
         elif ch in "]}":
             depth -= 1
+    # no deep brackets: a dotted key (a.b.c... = 1), which tomli (Python 3.10) also parses recursively
+    for n, text_line in enumerate(text.split("\n"), 1):
+        if text_line.partition("=")[0].count(".") >= MAX_DEPTH:
+            return n, 1
     return 1, 1
 
 
