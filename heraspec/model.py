@@ -45,13 +45,6 @@ class ParamRef(_Strict):
     param: str = Field(description="Name of a workflow parameter declared under `parameters`.", **_x(examples=["n_points"]))
 
 
-class ItemRef(_Strict):
-    """The current item of a `foreach` fan-out."""
-
-    item: Union[bool, str] = Field(description="`true` for the whole item, or a key name to take one field of a mapping item.",
-                                   **_x(examples=[True, "path"]))
-
-
 class SecretRef(_Strict):
     """The value of one key of a Kubernetes Secret (Argo `valueFrom.secretKeyRef`)."""
 

@@ -158,8 +158,6 @@ def _any_of_hint(err: Any) -> str | None:
 
 def _pattern_message(path: tuple, value: Any) -> str:
     field = path[-1] if path else ""
-    if field == "function":
-        return f"'{value}' is not a function reference"
     if field == "cpu":
         return f"'{value}' is not a CPU quantity"
     if field in ("memory", "size", "ephemeral_storage"):
@@ -172,7 +170,6 @@ def _pattern_message(path: tuple, value: Any) -> str:
 def _pattern_hint(path: tuple) -> str | None:
     field = path[-1] if path else ""
     return {
-        "function": "write it as 'module.path:function', e.g. 'mypkg.steps:train'",
         "cpu": "use a number of cores (2, 0.5) or millicores (500m)",
         "memory": "use a number with a unit: 512Mi, 4Gi, 1G",
         "size": "use a number with a unit: 10Gi, 500Mi",

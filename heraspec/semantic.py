@@ -141,6 +141,14 @@ def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.
     for ref, path, offset in g.mentions:
         if ref not in tasks:
             doc.error(errors, path, f"unknown task '{ref}'", _hint_close(ref, names, "tasks"), offset=offset)
+    for name, t in tasks.items():
+        expr = t.get("depends") if isinstance(t, dict) else None
+        if isinstance(expr, str) and not any(path == ("tasks", name, "depends") for path, _m, _o in g.bad_edges):
+            for ref, result, offset in dag.depends_names(expr):
+                if result is not None and result not in dag.DEPENDS_RESULTS:
+                    doc.error(errors, ("tasks", name, "depends"), f"unknown task result '{ref}.{result}'",
+                              _hint_close(result, sorted(dag.DEPENDS_RESULTS), "results"),
+                              offset=offset + len(ref) + 1)
     for d in g.deps:
         if d.src == d.dst:
             doc.error(errors, d.path, f"task '{d.src}' depends on itself", offset=d.offset)

@@ -189,3 +189,16 @@ def test_from_a_container_task_is_an_error(tmp_path: Path, capsys):
     assert code == 1
     assert err.startswith(f"{spec}:4:49: error: task 'sh' is a container task and returns no value\n"
                           "  hint: use its standard output instead: '{{tasks.sh.outputs.result}}'\n")
+
+
+def test_misspelt_result_in_depends_is_located(tmp_path: Path, capsys):
+    (tmp_path / "steps.py").write_text("def say(msg: str) -> str:\n    return msg\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text('name: d\ntasks:\n  A: {function: steps:say, args: {msg: a}}\n'
+                    '  B: {function: steps:say, args: {msg: b}, depends: "A.Succeded || A.Failed"}\n')
+    code, _, err = validate(capsys, str(spec))
+    assert code == 1
+    assert err == (f"{spec}:4:56: error: unknown task result 'A.Succeded'\n"
+                   "  hint: did you mean 'Succeeded'?\n1 error\n")
+    spec.write_text(spec.read_text().replace("Succeded", "Succeeded"))
+    assert validate(capsys, str(spec))[0] == 0
