@@ -2,7 +2,7 @@
 
 The YAML is block style the way kubectl prints it: `key: value`, sequence items at their key's own
 indentation (`- ` is the indentation), a mapping inside a sequence starting on the `- ` line, `{}` / `[]` for empty
-containers. Keys keep insertion order (the compiler decides it); nothing is ever sorted, so the same
+containers -- except small flat mappings in sequences, which are one flow-style line (below). Keys keep insertion order (the compiler decides it); nothing is ever sorted, so the same
 input gives byte-identical output.
 
 Every string must read back as the same string under YAML 1.2 (ruamel), YAML 1.1 (PyYAML) and the
@@ -20,6 +20,13 @@ YAML 1.1 of Go's yaml.v2 / sigs.k8s.io/yaml (what Argo and kubectl use). A strin
   readable in diffs;
 * double-quoted otherwise, escaping ``\\``, ``"``, ``\\t \\n \\r`` and every other non-printable or
   special character as ``\\xNN`` / ``\\uNNNN``, so the scalar stays on one line.
+
+A small flat mapping in a sequence (two or more keys, every value a one-line scalar, the whole line
+within ``_FLOW_WIDTH`` columns) is written on one line in flow style, ``- {name: i, value: "1"}``,
+the way Argo's own examples write parameters and env entries: one line per argument reads and diffs
+well, and a 5,000-task manifest is smaller. Inside the braces a plain scalar also may not hold a flow
+indicator or ``:`` / ``?`` / ``#`` (PyYAML and old libyaml end or reject plain scalars there); such
+strings are double-quoted.
 
 Keys follow the same rules but are never literal blocks; a key longer than YAML's 1024-character
 implicit-key limit uses the explicit ``? key`` / ``: value`` form. Floats use ``repr`` with a ``.0``
@@ -72,11 +79,14 @@ class _Re:
         cls.ready = True
 
 
+_FLOW_WIDTH = 100  # longest line a flow-style `- {k: v, ...}` item may make
+_FLOW_UNSAFE = frozenset(",?[]{}:#")  # may not appear in a plain scalar inside braces
 _MAY_RESOLVE = frozenset("yYnNoOtTfF~=<+-.0123456789_iI")  # first characters _Re.resolves can match
 _SIMPLE_KEY_MAX = 1000  # YAML parsers reject implicit keys over 1024 characters
 
 _Formatted = str | tuple  # a one-line scalar, or (block header, lines) for a literal block
 _cache: dict[str, _Formatted] = {}  # repeated strings (names, images, expressions) format once
+_flow_cache: dict[str, str | None] = {}  # the same, inside braces (None: has no one-line form)
 _NL = ["\n" + "  " * i for i in range(64)]  # newline + indentation, by nesting level
 
 
@@ -163,6 +173,47 @@ def _scalar(v: Any) -> str:
     raise TypeError(f"cannot emit {type(v).__name__} as YAML: {v!r}")
 
 
+def _flow_str(s: str) -> str | None:
+    r = _cache.get(s)
+    if r is None:
+        r = _format(s)
+    if type(r) is not str:
+        f = None  # spans lines: stays a literal block
+    elif r[0] != '"' and not _FLOW_UNSAFE.isdisjoint(r):
+        f = _double_quoted(s)
+    else:
+        f = r
+    if len(_flow_cache) > 500_000:
+        _flow_cache.clear()
+    _flow_cache[s] = f
+    return f
+
+
+def _flow_map(d: dict, room: int) -> str | None:
+    """`{k: v, ...}` for a flat mapping that fits in `room` characters, else None (block style)."""
+    parts = []
+    cache = _flow_cache
+    for k, v in d.items():
+        if type(k) is not str:
+            return None
+        fk = cache.get(k) if k in cache else _flow_str(k)
+        if fk is None:
+            return None
+        if type(v) is str:
+            fv = cache.get(v) if v in cache else _flow_str(v)
+            if fv is None:
+                return None
+        elif v is None or isinstance(v, (bool, int, float)):
+            fv = _scalar(v)
+        else:
+            return None
+        parts.append(f"{fk}: {fv}")
+        room -= len(fk) + len(fv) + 4
+        if room < 0:
+            return None
+    return "{" + ", ".join(parts) + "}"
+
+
 def _nl(lvl: int) -> str:
     while lvl >= len(_NL):
         _NL.append(_NL[-1] + "  ")
@@ -246,6 +297,11 @@ def _seq(a: list | tuple, lvl: int, out: list[str], first: str) -> None:
                 sep = nl
                 continue
         elif v and (t is dict or isinstance(v, dict)):
+            flow = _flow_map(v, _FLOW_WIDTH - 2 * lvl - 2) if len(v) > 1 else None
+            if flow is not None:
+                out.append(f"{sep}- {flow}")
+                sep = nl
+                continue
             out.append(sep + "- ")
             _map(v, child, out, "")  # the item's first key shares the "- " line
             sep = nl

@@ -114,6 +114,32 @@ def test_literal_in_sequence_and_key_never_literal() -> None:
     assert dump_yaml({"a\nb": 1}) == '"a\\nb": 1\n'
 
 
+@pytest.mark.parametrize("s", TRICKY + MULTILINE, ids=lambda s: repr(s)[:24])
+def test_strings_round_trip_inside_flow_items(s: str) -> None:
+    assert_round_trip({"parameters": [{"name": s, "value": s}, {"name": "i", s: s, "n": None}],
+                       "deep": [[{"a": s, "b": 1.5, "c": True}]]})
+
+
+def test_flow_items_are_small_flat_mappings_in_sequences() -> None:
+    params = [{"name": "i", "value": "1"}, {"name": "msg", "value": "{{tasks.a.outputs.parameters.result}}"},
+              {"name": "image", "value": "python:3.12"}, {"name": "n", "default": "3"}]
+    assert dump_yaml({"parameters": params}) == (
+        'parameters:\n- {name: i, value: "1"}\n- {name: msg, value: "{{tasks.a.outputs.parameters.result}}"}\n'
+        '- {name: image, value: "python:3.12"}\n- {name: "n", default: "3"}\n'  # ":" is quoted in braces
+    )
+    # one key, a nested value, a line break or a line past the width keep the block form
+    assert dump_yaml({"p": [{"name": "i"}]}) == "p:\n- name: i\n"
+    assert dump_yaml({"p": [{"name": "v", "valueFrom": {"path": "/tmp/r"}}]}) == (
+        "p:\n- name: v\n  valueFrom:\n    path: /tmp/r\n")
+    assert dump_yaml({"p": [{"name": "s", "value": "a\nb"}]}) == "p:\n- name: s\n  value: |-\n    a\n    b\n"
+    assert dump_yaml({"k": {"p": [{"name": "x", "value": "v" * 78}]}}) == (
+        "k:\n  p:\n  - {name: x, value: " + "v" * 78 + "}\n")  # exactly 100 columns
+    assert dump_yaml({"k": {"p": [{"name": "x", "value": "v" * 79}]}}) == (
+        "k:\n  p:\n  - name: x\n    value: " + "v" * 79 + "\n")
+    # a mapping that is not a sequence item stays block style
+    assert dump_yaml({"requests": {"cpu": "1", "memory": "4Gi"}}) == 'requests:\n  cpu: "1"\n  memory: 4Gi\n'
+
+
 def test_long_keys_use_the_explicit_form() -> None:
     for n in (999, 1000, 1001, 1024, 1025, 5000):
         key = "k" * n
@@ -180,7 +206,7 @@ def test_multi_document_and_json() -> None:
 def test_key_order_and_determinism() -> None:
     doc = {"z": 1, "a": {"x": 2, "b": 3}, "m": [{"q": 1, "c": 2}]}
     text = to_yaml([doc])
-    assert text == "z: 1\na:\n  x: 2\n  b: 3\nm:\n- q: 1\n  c: 2\n"
+    assert text == "z: 1\na:\n  x: 2\n  b: 3\nm:\n- {q: 1, c: 2}\n"
     assert to_yaml([json.loads(json.dumps(doc))]) == text
     assert to_json([doc]).index('"z"') < to_json([doc]).index('"a"')
 
@@ -234,8 +260,7 @@ spec:
   entrypoint: main
   arguments:
     parameters:
-    - name: greeting
-      value: "yes"
+    - {name: greeting, value: "yes"}
   templates:
   - name: main
     dag:
@@ -244,15 +269,13 @@ spec:
         template: say
         arguments:
           parameters:
-          - name: msg
-            value: This is task A!
+          - {name: msg, value: This is task A!}
       - name: b
         template: say
         depends: task-a
         arguments:
           parameters:
-          - name: msg
-            value: "{{tasks.task-a.outputs.parameters.result}}"
+          - {name: msg, value: "{{tasks.task-a.outputs.parameters.result}}"}
         withItems:
         - 1
         - "2"
@@ -261,8 +284,7 @@ spec:
     inputs:
       parameters:
       - name: msg
-      - name: "n"
-        default: "3"
+      - {name: "n", default: "3"}
     retryStrategy:
       limit: "3"
       backoff:
@@ -278,8 +300,7 @@ spec:
 
         print(os.environ['HERASPEC_IN_msg'])
       env:
-      - name: HERASPEC_IN_msg
-        value: "{{inputs.parameters.msg}}"
+      - {name: HERASPEC_IN_msg, value: "{{inputs.parameters.msg}}"}
       resources:
         requests:
           cpu: "1"
@@ -306,6 +327,22 @@ def test_go_yaml_reads_strings_back() -> None:
     got = json.loads(proc.stdout)
     assert got["data"] == doc["data"]
     assert set(got["binaryData"]) == set(strings)
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
+def test_go_yaml_reads_flow_items_back() -> None:
+    # The same, for strings inside the one-line `- {name: ..., value: ...}` items (a Pod's env).
+    strings = [s for s in TRICKY + MULTILINE if "\x00" not in s]
+    env = [{"name": s, "value": s} for s in strings]
+    doc = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"},
+           "spec": {"containers": [{"name": "c", "image": "python:3.12", "env": env}]}}
+    text = to_yaml([doc])
+    assert text.count("\n    - {name: ") > len(strings) // 2  # most items really are flow style
+    proc = subprocess.run(["kubectl", "annotate", "--local", "-f", "-", "a=b", "-o", "json"],
+                          input=text.encode(), capture_output=True, timeout=60, check=False)
+    if proc.returncode:
+        pytest.skip(f"kubectl cannot run here: {proc.stderr.decode()[:200]}")
+    assert json.loads(proc.stdout)["spec"]["containers"][0]["env"] == env
 
 
 _text = st.text(st.characters(codec="utf-8") | st.sampled_from(list(" \t\n\r:#-{}|>'\"\\\x85\u2028\ufeff0._eE+xy")))
