@@ -1,9 +1,10 @@
 """Compiled manifests -> deterministic YAML and JSON text.
 
 The YAML is block style the way kubectl prints it: `key: value`, sequence items at their key's own
-indentation (`- ` is the indentation), a mapping inside a sequence starting on the `- ` line, `{}` / `[]` for empty
-containers -- except small flat mappings in sequences, which are one flow-style line (below). Keys keep insertion order (the compiler decides it); nothing is ever sorted, so the same
-input gives byte-identical output.
+indentation (`- ` is the indentation), a mapping inside a sequence starting on the `- ` line, `{}` / `[]`
+for empty containers -- except small flat mappings in sequences, which take one flow-style line (below).
+Keys keep insertion order (the compiler decides it); nothing is ever sorted, so the same input gives
+byte-identical output.
 
 Every string must read back as the same string under YAML 1.2 (ruamel), YAML 1.1 (PyYAML) and the
 YAML 1.1 of Go's yaml.v2 / sigs.k8s.io/yaml (what Argo and kubectl use). A string is written:
