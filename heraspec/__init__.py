@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from .errors import Errors, HeraspecError, SpecError, SpecInvalid, UsageError
 
 if TYPE_CHECKING:
-    from .compiler import Compiled
+    from .argo.compiler import Compiled
 
 __all__ = ["Errors", "HeraspecError", "SpecError", "SpecInvalid", "UsageError",
            "validate", "compile", "run", "apply", "diff"]
@@ -47,7 +47,7 @@ def compile(files: Sequence[str], *, path: Sequence[str] = (), namespace: str | 
 def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int | None = None,
         workdir: str | None = None, path: Sequence[str] = (), **kw: Any):
     """Compile one spec and run it locally; returns the run's result (phase, tasks, run folder)."""
-    from . import runner as _run
+    from .local import runner as _run
 
     (compiled,) = compile([file], path=path, **kw)
     return _run.run_workflow(compiled.manifest, parameters=parameters, parallelism=parallelism, workdir=workdir)
@@ -56,7 +56,7 @@ def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int
 def apply(files: Sequence[str], *, path: Sequence[str] = (), values: Sequence[str] = (), sets: Sequence[str] = (),
           namespace: str | None = None, **options: Any):
     """Validate and compile every spec, then create or update them on an Argo Server (see apply.apply)."""
-    from . import applier as _apply
+    from .argo import applier as _apply
 
     manifests = [c.manifest for c in compile(files, path=path, namespace=namespace, values=values, sets=sets)]
     return _apply.apply(manifests, namespace=namespace, **options)
@@ -64,7 +64,7 @@ def apply(files: Sequence[str], *, path: Sequence[str] = (), values: Sequence[st
 
 def diff(files: Sequence[str], *, path: Sequence[str] = (), namespace: str | None = None, **options: Any) -> str:
     """Unified diff between the live objects and the compiled specs ('' when equal)."""
-    from . import applier as _apply
+    from .argo import applier as _apply
 
     manifests = [c.manifest for c in compile(files, path=path, namespace=namespace)]
     return _apply.diff(manifests, namespace=namespace, **options)

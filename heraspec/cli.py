@@ -174,7 +174,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_compile(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from . import emit
+    from .argo import emit
 
     compiled = _build(args, args.files)
     dump = emit.to_json if args.format == "json" else emit.to_yaml
@@ -198,7 +198,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from . import runner
+    from .local import runner
 
     params = parse_assignments(args.parameters, "-p")
     if args.parallelism is not None and args.parallelism < 1:
@@ -210,7 +210,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from . import applier
+    from .argo import applier
 
     parse_assignments(args.parameters, "-p")
     compiled = _build(args, args.files)
@@ -218,7 +218,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from . import applier
+    from .argo import applier
 
     compiled = _build(args, args.files)
     return applier.cli_diff([c.manifest for c in compiled], args, sys.stdout, sys.stderr)
@@ -237,7 +237,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .schema import schema_text
+    from .spec.schema import schema_text
 
     sys.stdout.write(schema_text())
     return EXIT_OK

@@ -19,7 +19,7 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .dag import EdgeSyntaxError, build_graph, depends_names
+from .spec.dag import EdgeSyntaxError, build_graph, depends_names
 from .errors import Errors, HeraspecError, SpecInvalid, UsageError
 
 FORMATS = ("mermaid", "dot", "svg", "png")

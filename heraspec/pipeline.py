@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from .errors import Errors
-from .load import Document, load_file
+from .spec.load import Document, load_file
 
 if TYPE_CHECKING:
-    from .compiler import Compiled
-    from .dag import Graph
-    from .functions import Function
+    from .argo.compiler import Compiled
+    from .spec.dag import Graph
+    from .python.functions import Function
 
 
 @dataclass
@@ -68,12 +68,14 @@ def check_files(paths: Sequence[str], errors: Errors, opts: Options | None = Non
 
 
 def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> list[Checked]:
-    from . import dag, schema, semantic
+    from .spec import dag
+    from .spec import schema
+    from .spec import semantic
 
     opts = opts or Options()
     values = None
     if opts.values or opts.sets:
-        from .values import load_values
+        from .spec.values import load_values
 
         values = load_values(opts.values, opts.sets, errors)
         if errors:
@@ -84,11 +86,11 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> 
         if doc is None:
             continue
         if values is not None:
-            from .values import apply_values
+            from .spec.values import apply_values
 
             apply_values(doc, values, errors)
         elif "[[" in doc.text:
-            from .values import check_unrendered
+            from .spec.values import check_unrendered
 
             check_unrendered(doc, errors)
         if not isinstance(doc.data, dict):
@@ -104,7 +106,7 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> 
 
 def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> "list[Compiled]":
     """Validate the whole batch, then compile it; nothing is compiled if anything is invalid."""
-    from .compiler import compile_spec
+    from .argo.compiler import compile_spec
 
     opts = opts or Options()
     with _GcPaused():

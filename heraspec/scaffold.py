@@ -30,7 +30,7 @@ TOML_PATTERNS = ["**/heraspec.toml", "**/*.heraspec.toml"]
 
 def schema_uri() -> str:
     """A file:// URI of the schema of this heraspec installation."""
-    from .schema import SCHEMA_FILES
+    from .spec.schema import SCHEMA_FILES
 
     for f in SCHEMA_FILES:
         if f.is_file():

@@ -18,10 +18,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from heraspec.compiler import encode
-from heraspec.dag import argo_name
-from heraspec.expr import item_str
-from heraspec.functions import _decode
+from heraspec.argo.compiler import encode
+from heraspec.spec.dag import argo_name
+from heraspec.local.expr import item_str
+from heraspec.python.functions import _decode
 
 # --- the trivial functions every generated spec calls -----------------------------------------
 

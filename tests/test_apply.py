@@ -12,13 +12,13 @@ import traceback
 import pytest
 
 import heraspec
-from heraspec.argo import ArgoClient, ArgoError, Connection
+from heraspec.argo.client import ArgoClient, ArgoError, Connection
 from heraspec.errors import UsageError
 from tests.argo_schema import argo_errors, assert_argo_valid
 from tests.argo_server import TOKEN, ArgoTestServer, self_signed_certificate, serve
 
 
-from heraspec import applier as A  # noqa: E402  (the module behind heraspec.apply())
+from heraspec.argo import applier as A  # noqa: E402  (the module behind heraspec.apply())
 
 
 @pytest.fixture
@@ -456,7 +456,7 @@ def test_comparable_ignores_server_fields_and_quantity_spelling():
     live["status"] = {}
     live["spec"]["templates"][1]["script"]["resources"] = {"requests": {"cpu": "500m", "memory": "1Gi"}}
     live["spec"]["templates"][0].update(inputs={}, outputs={}, metadata={})
-    kind = heraspec.argo.KINDS["WorkflowTemplate"]
+    kind = heraspec.argo.client.KINDS["WorkflowTemplate"]
     have, want = A.live_view(live, mine, kind)
     assert have == want
     live["spec"]["templates"][1]["script"]["resources"]["requests"]["cpu"] = "1"
@@ -574,7 +574,7 @@ def test_httpx_is_imported_only_when_a_client_is_built():
     import sys
     from pathlib import Path
 
-    code = "import sys, heraspec.applier, heraspec.argo; print('httpx' in sys.modules)"
+    code = "import sys, heraspec.argo.applier, heraspec.argo.client; print('httpx' in sys.modules)"
     root = str(Path(__file__).resolve().parents[1])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout
     assert out.strip() == "False"

@@ -15,7 +15,7 @@ import secrets
 
 import pytest
 
-from heraspec.argo import KINDS, ArgoClient, ArgoError, Connection, item_path
+from heraspec.argo.client import KINDS, ArgoClient, ArgoError, Connection, item_path
 from tests.test_apply import A, template, workflow
 
 SERVER = os.environ.get("HERASPEC_LIVE_ARGO_SERVER")

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-import heraspec.applier
+import heraspec.argo.applier
 import heraspec.graph
 import heraspec.pipeline
-import heraspec.runner
+import heraspec.local.runner
 import heraspec.scaffold
-import heraspec.schema
+import heraspec.spec.schema
 from heraspec.cli import REPORT_URL, main
 from tests.argo_server import TOKEN, serve
 
@@ -46,12 +46,12 @@ def _boom(*_a, **_k):
 VERBS = {
     "validate": ((heraspec.pipeline, "check_files"), ["validate", DIAMOND]),
     "compile": ((heraspec.pipeline, "build"), ["compile", DIAMOND]),
-    "run": ((heraspec.runner, "cli_run"), ["run", DIAMOND]),
-    "apply": ((heraspec.applier, "cli_apply"), ["apply", DIAMOND, "--server", "127.0.0.1:9"]),
-    "diff": ((heraspec.applier, "cli_diff"), ["diff", DIAMOND, "--server", "127.0.0.1:9"]),
+    "run": ((heraspec.local.runner, "cli_run"), ["run", DIAMOND]),
+    "apply": ((heraspec.argo.applier, "cli_apply"), ["apply", DIAMOND, "--server", "127.0.0.1:9"]),
+    "diff": ((heraspec.argo.applier, "cli_diff"), ["diff", DIAMOND, "--server", "127.0.0.1:9"]),
     "graph": ((heraspec.graph, "cli_graph"), ["graph", DIAMOND]),
     "init": ((heraspec.scaffold, "cli_init"), ["init", "never-written"]),
-    "schema": ((heraspec.schema, "schema_text"), ["schema"]),
+    "schema": ((heraspec.spec.schema, "schema_text"), ["schema"]),
 }
 
 
@@ -90,7 +90,7 @@ def test_ctrl_c_is_one_line_and_exit_130(capsys, monkeypatch):
     def interrupt(*_a, **_k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(heraspec.runner, "cli_run", interrupt)
+    monkeypatch.setattr(heraspec.local.runner, "cli_run", interrupt)
     assert cli(capsys, "run", DIAMOND) == (130, "", "heraspec: interrupted\n")
 
 

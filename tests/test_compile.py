@@ -33,7 +33,7 @@ def compile_text(tmp_path: Path, text: str, *, modules: dict[str, str] | None = 
 
 def emitted(manifest: dict) -> dict:
     """The manifest as a cluster would read it: through the YAML heraspec writes."""
-    from heraspec.emit import to_yaml
+    from heraspec.argo.emit import to_yaml
 
     return yaml.safe_load(to_yaml([manifest]))
 

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from heraspec.emit import dump_yaml, to_json, to_yaml
+from heraspec.argo.emit import dump_yaml, to_json, to_yaml
 
 ruamel_yaml = pytest.importorskip("ruamel.yaml")
 _RUAMEL = ruamel_yaml.YAML(typ="safe", pure=True)  # YAML 1.2 resolver

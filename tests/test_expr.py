@@ -1,10 +1,10 @@
-"""Argo's depends / when / {{...}} / duration languages as heraspec.expr evaluates them."""
+"""Argo's depends / when / {{...}} / duration languages as heraspec.local.expr evaluates them."""
 
 from __future__ import annotations
 
 import pytest
 
-from heraspec.expr import (ExprError, depends_names, eval_depends, eval_when, go_json, item_str, parse_depends,
+from heraspec.local.expr import (ExprError, depends_names, eval_depends, eval_when, go_json, item_str, parse_depends,
                            parse_duration, substitute)
 
 PHASES = {"A": "Succeeded", "B": "Failed", "C": "Skipped", "D": "Error", "task-e": "Omitted"}

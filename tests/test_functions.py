@@ -1,4 +1,4 @@
-"""heraspec.functions: finding functions without importing them, their closure, and the script
+"""heraspec.python.functions: finding functions without importing them, their closure, and the script
 program, executed the way Argo runs a script template (a file in an empty folder, `python -I`)."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from heraspec import functions as F
-from heraspec.functions import (
+from heraspec.python import functions as F
+from heraspec.python.functions import (
     Function,
     Param,
     Problem,

@@ -18,8 +18,8 @@ import socket
 
 import pytest
 
-from heraspec import applier as A
-from heraspec.argo import KINDS, live_view
+from heraspec.argo import applier as A
+from heraspec.argo.client import KINDS, live_view
 from tests.argo_schema import assert_argo_valid
 from tests.argo_server import TOKEN, ArgoTestServer, serve
 

@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heraspec.cli import main
-from heraspec.dag import argo_name
+from heraspec.spec.dag import argo_name
 from heraspec.errors import Errors
 from heraspec.pipeline import build
-from heraspec.runner import run_workflow
+from heraspec.local.runner import run_workflow
 from tests.argo_schema import assert_argo_valid, require_shared
 from tests.strategies import SECRET_ENV, STEPS_SOURCE, Generated, mutations, specs, to_toml, to_yaml
 

@@ -1,4 +1,4 @@
-"""heraspec.runner executes compiled manifests locally: real subprocesses and files, no mocks.
+"""heraspec.local.runner executes compiled manifests locally: real subprocesses and files, no mocks.
 
 Manifests are written by hand here following the compiled-manifest contract (docs/DESIGN.md) and
 checked against Argo's strict schema, so they are ones Argo would accept.
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from heraspec.errors import UsageError
-from heraspec.runner import RunError, RunResult, cli_run, run_workflow
+from heraspec.local.runner import RunError, RunResult, cli_run, run_workflow
 from tests.argo_schema import assert_argo_valid
 
 RESULT_PATH = "/tmp/heraspec/result.json"

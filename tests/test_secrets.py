@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import heraspec.argo
+import heraspec.argo.client
 from heraspec.cli import main
 from tests.argo_server import ArgoTestServer, require_shared, self_signed_certificate
 
@@ -27,7 +27,7 @@ BAD = "stolen-token-0f9a8b7c6d"  # what the user sent: the server echoes it back
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch):
-    monkeypatch.setattr(heraspec.argo.ArgoClient, "sleep_backoff", lambda self, attempt: None)
+    monkeypatch.setattr(heraspec.argo.client.ArgoClient, "sleep_backoff", lambda self, attempt: None)
     for var in ("ARGO_TOKEN", "ARGO_SERVER", "ARGO_SECURE", "ARGO_INSECURE_SKIP_VERIFY", "ARGO_NAMESPACE"):
         monkeypatch.delenv(var, raising=False)
 
@@ -105,7 +105,7 @@ def test_the_token_never_appears_in_an_internal_error(argo, capsys, monkeypatch)
     def boom(self, items, **kw):
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(heraspec.applier._Session, "submit", boom)
+    monkeypatch.setattr(heraspec.argo.applier._Session, "submit", boom)
     code, text = run_cli(capsys, ["apply", SPECS[0], "--server", argo.server, "--plaintext", "--token", GOOD])
     assert code == 3 and GOOD not in text
     code, text = run_cli(capsys, ["apply", SPECS[0], "--server", argo.server, "--plaintext", "--token", GOOD, "--debug"])

@@ -52,13 +52,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from heraspec._attempt import Outcome, Processes, TaskError, _as_list, execute, prepare
-from heraspec._dagstate import RunError, TaskResult, _Dag, _decode, _inputs, _now, _Unit
-from heraspec.errors import UsageError
-from heraspec.expr import ExprError, go_json, parse_duration, substitute
+from ._attempt import Outcome, Processes, TaskError, _as_list, execute, prepare
+from ._dagstate import RunError, TaskResult, _Dag, _decode, _inputs, _now, _Unit
+from ..errors import UsageError
+from .expr import ExprError, go_json, parse_duration, substitute
 
 if TYPE_CHECKING:
-    from heraspec.progress import Reporter
+    from .progress import Reporter
 
 __all__ = ["TaskResult", "RunResult", "RunError", "run_workflow", "cli_run", "prune_run_dir"]
 
@@ -335,7 +335,7 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     runner.loop(root)
     result = RunResult(root.phase(), {n: t.res for n, t in root.tasks.items()}, run_dir,
                        round(time.monotonic() - t0, 3), name)
-    from heraspec.progress import to_json
+    from .progress import to_json
 
     (run_dir / "summary.json").write_text(json.dumps(to_json(result, {}), indent=2, default=str) + "\n")
     if reporter is not None:
@@ -364,7 +364,7 @@ def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str,
     """``heraspec run``: progress and summary on stderr, ``--json`` summary on stdout; 0 or 1.
 
     Without ``keep`` the work folders are pruned after the run; logs and outputs stay."""
-    from heraspec.progress import make_reporter, summary_text, to_json
+    from .progress import make_reporter, summary_text, to_json
 
     reporter = make_reporter(stderr, task_names)
     try:

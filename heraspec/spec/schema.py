@@ -15,11 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import Errors
+from ..errors import Errors
 from .load import Document
 
 _HERE = Path(__file__).resolve().parent
-SCHEMA_FILES = (_HERE / "heraspec.schema.json", _HERE.parent / "schemas" / "heraspec.schema.json")
+SCHEMA_FILES = (_HERE.parent / "heraspec.schema.json", _HERE.parent.parent / "schemas" / "heraspec.schema.json")
 
 
 def _close_matches(word: str, options: list[str], n: int) -> list[str]:

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, TextIO
 
-from .argo import (
+from .client import (
     KINDS,
     ArgoClient,
     ArgoError,
@@ -32,7 +32,7 @@ from .argo import (
     redact,
     stream_logs,
 )
-from .errors import UsageError
+from ..errors import UsageError
 
 MAX_WORKERS = 16  # requests in flight at once: enough to hide latency, few enough to be polite
 CONNECTION_OPTIONS = ("server", "secure", "insecure_skip_verify", "ca_cert", "base_href", "namespace",

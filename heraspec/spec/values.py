@@ -27,7 +27,7 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import Errors, UsageError
+from ..errors import Errors, UsageError
 from .load import Document, detect_format, load_file, resolve_plain
 
 VAR_START, VAR_END = "[[", "]]"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Protocol, TextIO
 
 if TYPE_CHECKING:
-    from heraspec.runner import RunResult, TaskResult
+    from .runner import RunResult, TaskResult
 
 __all__ = ["Reporter", "PlainReporter", "LiveReporter", "make_reporter", "summary_text", "to_json", "display_name"]
 

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import dag, functions
+from ..spec import dag
+
+from ..python import functions
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "main"

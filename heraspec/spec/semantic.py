@@ -11,8 +11,10 @@ import math
 import re
 from typing import Any
 
-from . import dag, functions
-from .errors import Errors
+from . import dag
+
+from ..python import functions
+from ..errors import Errors
 from .load import Document
 
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")

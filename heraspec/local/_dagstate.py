@@ -13,9 +13,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from heraspec._attempt import Outcome, TaskError, _as_list
-from heraspec.errors import HeraspecError
-from heraspec.expr import (
+from ._attempt import Outcome, TaskError, _as_list
+from ..errors import HeraspecError
+from .expr import (
     Dep,
     ExprError,
     depends_names,
@@ -28,7 +28,7 @@ from heraspec.expr import (
 )
 
 if TYPE_CHECKING:
-    from heraspec.runner import _Runner
+    from .runner import _Runner
 
 
 class RunError(HeraspecError):

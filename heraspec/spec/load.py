@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Errors
+from ..errors import Errors
 from .source import Positions, TomlPositions, YamlPositions
 
 MAX_BYTES = 5 * 1024 * 1024  # specs are hand-written or generated DAGs; 5 MiB is ~100k lines

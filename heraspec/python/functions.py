@@ -54,7 +54,7 @@ import keyword
 import os
 from dataclasses import dataclass
 
-from heraspec._ast_deps import ModuleInfo, alias_binding, annotation_kind
+from .closure import ModuleInfo, alias_binding, annotation_kind
 
 RESULT_PATH = "/tmp/heraspec/result.json"
 RESULT_PATH_ENV = "HERASPEC_RESULT_PATH"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterator, Mapping
 
-from .errors import HeraspecError, UsageError
+from ..errors import HeraspecError, UsageError
 
 DEFAULT_NAMESPACE = "argo"
 TRANSIENT_STATUS = frozenset({502, 503, 504})

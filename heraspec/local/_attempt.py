@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from heraspec.expr import parse_duration
+from .expr import parse_duration
 
 _UNSUPPORTED = ("steps", "resource", "suspend", "http", "data", "plugin", "containerSet")
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?$")

@@ -1,0 +1,4 @@
+"""`heraspec run`: the local executor of a compiled manifest, with Argo's semantics.
+
+Entry points: `runner.run_workflow`, `runner.cli_run`.
+"""
