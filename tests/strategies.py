@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from heraspec.argo.compiler import encode
 from heraspec.spec.dag import argo_name
 from heraspec.local.expr import item_str
-from heraspec.python.functions import _decode
+from heraspec.python.script import decode as _decode
 
 # --- the trivial functions every generated spec calls -----------------------------------------
 

@@ -18,8 +18,9 @@ from heraspec.python.functions import (
     Problem,
     carried_source,
     resolve,
-    script_source,
 )
+from heraspec.python import script as S
+from heraspec.python.script import script_source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "functions"
 ROOT = str(FIXTURES)
@@ -365,7 +366,7 @@ def test_annotations_guide_decoding(tmp_path: Path) -> None:
 
 def test_defaults_absent_and_marker(tmp_path: Path) -> None:
     fn = ok("pkg.values:defaults")
-    result, _ = run(fn, tmp_path, a="5", e=F.DEFAULT_MARKER, f=F.DEFAULT_MARKER, g="None")
+    result, _ = run(fn, tmp_path, a="5", e=S.DEFAULT_MARKER, f=S.DEFAULT_MARKER, g="None")
     assert result == {"a": 5, "b": "x", "c": None, "d": [1, 2], "e": True, "f": "3", "g": "None", "h": 2.5,
                       "i": [1, {"k": True}]}
 
@@ -427,7 +428,7 @@ def test_plain_scripts_are_readable_and_deterministic() -> None:
     assert "{{" not in source and "base64" not in source
     assert source.startswith("# heraspec script for pkg.steps:train (pkg/steps.py)")
     assert carried_source(fn) in source
-    assert f'or "{F.RESULT_PATH}"' in source and "HERASPEC_RESULT_PATH" in source
+    assert f'or "{S.RESULT_PATH}"' in source and "HERASPEC_RESULT_PATH" in source
     F.clear_cache()
     assert script_source(ok("pkg.steps:train")) == source
 
@@ -446,4 +447,4 @@ def test_hand_built_function_and_result_path_default() -> None:
     twin = Function(fn.ref, fn.module, fn.name, fn.file, fn.line, fn.params, fn.returns_annotation)
     F.clear_cache()
     assert script_source(twin).endswith("_heraspec_main()\n")
-    assert F.RESULT_PATH == "/tmp/heraspec/result.json"
+    assert S.RESULT_PATH == "/tmp/heraspec/result.json"

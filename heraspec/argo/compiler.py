@@ -14,7 +14,7 @@ from typing import Any
 
 from ..spec import dag
 
-from ..python import functions
+from ..python import functions, script
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "main"
@@ -232,9 +232,9 @@ class _Compiler:
                 params.append(entry)
             if params:
                 tmpl["inputs"] = {"parameters": params}
-            tmpl["outputs"] = {"parameters": [{"name": "result", "valueFrom": {"path": functions.RESULT_PATH}}]}
+            tmpl["outputs"] = {"parameters": [{"name": "result", "valueFrom": {"path": script.RESULT_PATH}}]}
             if fn.ref not in self.sources:
-                self.sources[fn.ref] = functions.script_source(fn)
+                self.sources[fn.ref] = script.script_source(fn)
             env = [{"name": f"HERASPEC_IN_{p.name}", "value": "{{inputs.parameters.%s}}" % p.name} for p in fn.params]
             body = {"image": t.get("image") or self.data.get("image", "python:3.12"), "command": ["python"],
                     "source": self.sources[fn.ref], "env": env + self.env(t.get("env"))}

@@ -1,13 +1,13 @@
-"""Find a function named `module.path:function` and build the Argo script program that runs it,
-without importing the user's module (files are found on the search path and read with `ast`).
+"""Find a function named `module.path:function` and read what a pod must carry to run it, without
+importing the user's module (files are found on the search path and read with `ast`).
 
     resolve(ref, search_path) -> (Function | None, [Problem])
-    script_source(fn) -> str          the whole program for a `script` template (`command: [python]`)
+    carried_source(fn) -> str         the user code carried into the script (see `script.py`)
 
 Finding: for `a.b.c`, each search directory in order is tried for `a/b/c/__init__.py`, then
 `a/b/c.py` (Python's own order). The function must be a plain `def` bound once, unconditionally, at
 the module's top level. `Function` is returned whenever its signature could be read; `problems`
-may still list closure problems, and then `script_source` raises ValueError.
+may still list closure problems, and then `script.script_source` raises ValueError.
 
 Carried into the script (the closure), transitively from the names the function reads in its
 body, defaults and annotations (its own decorators are dropped):
@@ -34,20 +34,11 @@ Refused, as a Problem located at the use (the message names the other location):
 Not detected: mutation by calls inside functions (`ITEMS.append(x)` in a helper), changes through
 plain calls (`register(ITEMS)`), and changes to imported modules under a compound statement
 (`if DEBUG: logging.basicConfig()`); none of these is carried.
-
-The script reads each parameter from env var `HERASPEC_IN_<name>` (absent or `__heraspec_default__`:
-Python applies the default), decodes it (annotation `str`: the raw text; otherwise JSON where it
-parses, else the raw text; then int/float/bool coercion), calls the function with keywords and
-writes `json.dumps(result, default=str)` to RESULT_PATH, or to env `HERASPEC_RESULT_PATH` when set
-(the local runner uses that). The program never contains `{{` (Argo substitutes it everywhere):
-when the carried code does, it is embedded base64-encoded and run with `exec(compile(...))` under
-its own file name, padded so tracebacks show the original line numbers.
 """
 
 from __future__ import annotations
 
 import ast
-import base64
 import builtins
 import json
 import keyword
@@ -56,15 +47,8 @@ from dataclasses import dataclass
 
 from .closure import ModuleInfo, alias_binding, annotation_kind
 
-RESULT_PATH = "/tmp/heraspec/result.json"
-RESULT_PATH_ENV = "HERASPEC_RESULT_PATH"
-INPUT_ENV_PREFIX = "HERASPEC_IN_"
-DEFAULT_MARKER = "__heraspec_default__"  # env value meaning "let Python apply the default"
 
-__all__ = [
-    "DEFAULT_MARKER", "INPUT_ENV_PREFIX", "RESULT_PATH", "RESULT_PATH_ENV",
-    "Function", "Param", "Problem", "carried_source", "clear_cache", "resolve", "script_source",
-]
+__all__ = ["Function", "Param", "Problem", "carried_source", "clear_cache", "resolve"]
 
 
 def _close_matches(word: str, options: list[str], n: int) -> list[str]:
@@ -105,77 +89,16 @@ class Function:
     returns_annotation: str | None  # mapped like Param.annotation
 
 
-# --- the decoder, shared by the script and by the default check (one source of truth) -------------
-
-_DECODE_SOURCE = '''\
-def _heraspec_decode(raw, kind):
-    # Argo passes every input as text: JSON where it parses, else the raw text. Builtins are
-    # reached through `b` because the user's module may rebind names such as `str` or `open`.
-    import builtins as b, json
-    if kind == "str":
-        return raw
-    try:
-        value = json.loads(raw)
-    except (b.ValueError, b.RecursionError):
-        value = raw
-    if kind == "bool" and b.isinstance(value, b.str):
-        word = value.strip().lower()
-        if word in ("true", "yes", "y", "on", "1"):
-            return True
-        if word in ("false", "no", "n", "off", "0"):
-            return False
-    elif kind == "bool" and b.type(value) is b.int and value in (0, 1):
-        return b.bool(value)
-    elif kind == "int" and b.isinstance(value, b.float) and value.is_integer():
-        return b.int(value)
-    elif kind == "float" and b.type(value) is b.int:
-        return b.float(value)
-    elif kind in ("int", "float") and b.isinstance(value, b.str):
-        try:
-            return (b.int if kind == "int" else b.float)(value.strip())
-        except b.ValueError:
-            pass
-    return value
-'''
-_namespace: dict = {}
-
-
-def _decode(raw: str, annotation: str | None) -> object:
-    """The script's own decoder, compiled on first use (not on every `heraspec validate` start)."""
-    if not _namespace:
-        exec(compile(_DECODE_SOURCE, "<heraspec decoder>", "exec"), _namespace)  # noqa: S102 (our own constant)
-    return _namespace["_heraspec_decode"](raw, annotation)
-
-_MAIN_SOURCE = '''\
-def _heraspec_main(function=@FUNCTION@):  # bound here, before any local name can shadow it
-    import builtins as b, json, os
-    kwargs = {}
-    for name, kind in @PARAMS@:
-        raw = os.environ.get("@PREFIX@" + name)
-        if raw is not None and raw != "@MARKER@":
-            kwargs[name] = _heraspec_decode(raw, kind)
-    # the result goes to a file, never stdout, so print() in user code cannot corrupt it
-    text = json.dumps(function(**kwargs), default=b.str)
-    path = os.environ.get("@PATH_ENV@") or "@RESULT_PATH@"
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with b.open(path, "w", encoding="utf-8") as out:
-        out.write(text)
-
-
-_heraspec_main()
-'''
-
 # --- caches: a big spec resolves the same ref thousands of times ------------------------------------
 
 _RESOLVED: dict[tuple, tuple[Function | None, tuple[Problem, ...]]] = {}
 _MODULES: dict[str, tuple[tuple[int, int], ModuleInfo | Problem]] = {}
 _CARRIED: dict[Function, _Carried] = {}
-_SCRIPTS: dict[Function, str] = {}
 
 
 def clear_cache() -> None:
     """Forget parsed modules and resolved refs (resolve does not re-check files once cached)."""
-    for cache in (_RESOLVED, _MODULES, _CARRIED, _SCRIPTS):
+    for cache in (_RESOLVED, _MODULES, _CARRIED):
         cache.clear()
 
 
@@ -219,7 +142,6 @@ def _resolve(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tuple[Pr
         params=tuple(params), returns_annotation=annotation_kind(node.returns),  # type: ignore[attr-defined]
     )
     carried = _CARRIED[fn] = _carry(info, target, found, _filename(module, found))
-    _SCRIPTS.pop(fn, None)
     return fn, carried.problems
 
 
@@ -380,7 +302,9 @@ def _encode_default(node: ast.expr, annotation: str | None) -> str | None:
         text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), sort_keys=True)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
-    back = _decode(text, annotation)
+    from .script import decode  # the script's own decoder: a default is kept only if it decodes back
+
+    back = decode(text, annotation)
     return text if type(back) is type(value) and back == value else None
 
 
@@ -482,48 +406,3 @@ def _carried(fn: Function) -> _Carried:
             raise ValueError(f"cannot build a script for {fn.ref}: {target.message}")
         carried = _CARRIED[fn] = _carry(info, target, fn.file, _filename(fn.module, fn.file))  # type: ignore[arg-type]
     return carried
-
-
-# --- the script ------------------------------------------------------------------------------------
-
-
-def script_source(fn: Function) -> str:
-    """The complete Python program for the Argo script template; it never contains `{{`."""
-    program = _SCRIPTS.get(fn)
-    if program is not None:
-        return program
-    carried = _carried(fn)
-    if carried.problems:
-        raise ValueError(f"cannot build a script for {fn.ref}: " + "; ".join(p.message for p in carried.problems))
-    user = carried_source(fn)
-    header = f"# heraspec script for {fn.ref} ({carried.filename}); generated, edit the module instead\n"
-    if "{{" in user:
-        user = _embedded(carried)
-    entry = (_MAIN_SOURCE.replace("@PARAMS@", repr([(p.name, p.annotation) for p in fn.params]))
-             .replace("@FUNCTION@", fn.name).replace("@PREFIX@", INPUT_ENV_PREFIX)
-             .replace("@MARKER@", DEFAULT_MARKER).replace("@PATH_ENV@", RESULT_PATH_ENV)
-             .replace("@RESULT_PATH@", RESULT_PATH))
-    program = f"{header}{user}\n\n{_DECODE_SOURCE}\n\n{entry}"
-    if "{{" in program:  # cannot happen: every part above is free of it; never emit one anyway
-        raise RuntimeError(f"internal error: the script for {fn.ref} contains double braces")
-    _SCRIPTS[fn] = program
-    return program
-
-
-def _embedded(carried: _Carried) -> str:
-    """The carried code base64-encoded, each statement at its original line (tracebacks match)."""
-    lines: list[str] = []
-    for line, text, _ in carried.pieces:
-        lines.extend([""] * (line - 1 - len(lines)))
-        lines.extend(text.split("\n"))
-    code = base64.b64encode(("\n".join(lines) + "\n").encode("utf-8")).decode("ascii")
-    chunks = "\n".join(f'        "{code[i:i + 76]}"' for i in range(0, len(code), 76))
-    return (
-        "# The module code contains double braces, which Argo would substitute, so it is embedded\n"
-        "# base64-encoded and runs unchanged under its own file name.\n"
-        "def _heraspec_load():\n"
-        "    import base64 as _heraspec_base64\n\n"
-        f"    code = _heraspec_base64.b64decode(\n{chunks}\n    ).decode(\"utf-8\")\n"
-        f"    exec(compile(code, {carried.filename!r}, \"exec\"), globals())\n\n\n"
-        "_heraspec_load()\n"
-    )
