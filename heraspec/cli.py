@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print only a JSON summary on stdout")
     p.add_argument("--workdir", metavar="DIR", help="run folder (default: ./.heraspec/runs/NAME-TIME)")
     p.add_argument("--keep", action="store_true", help="keep each task's work folder, not only its logs and outputs")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="do not show what the tasks print (it stays in each task's stdout.log/stderr.log)")
     _common(p)
 
     p = sub.add_parser("apply", help="create or update specs on an Argo Server")
@@ -206,7 +208,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     (compiled,) = _build(args, [args.file])
     return runner.cli_run(compiled.manifest, task_names=compiled.task_names, parameters=params,
                        parallelism=args.parallelism, as_json=args.json, workdir=args.workdir, keep=args.keep,
-                       stdout=sys.stdout, stderr=sys.stderr)
+                       stdout=sys.stdout, stderr=sys.stderr, quiet=args.quiet)
 
 
 def cmd_apply(args: argparse.Namespace) -> int:

@@ -18,9 +18,12 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Callable
 
 from .expr import parse_duration
+
+# Receives each line a task prints (stdout and stderr, without the newline), from a reader thread.
+LineSink = Callable[[str], None]
 
 _UNSUPPORTED = ("steps", "resource", "suspend", "http", "data", "plugin", "containerSet")
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?$")
@@ -126,6 +129,7 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path) -> Prep:
         command.append(str(script))
     if _PYTHON.match(Path(command[0]).name):
         command[0] = sys.executable
+        env.setdefault("PYTHONUNBUFFERED", "1")  # so `heraspec run` shows print() as it happens
     elif shutil.which(command[0], path=env.get("PATH")) is None:
         raise TaskError(f"command {command[0]!r} is not available on this machine; "
                         "heraspec run cannot run container tasks locally")
@@ -139,13 +143,24 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path) -> Prep:
                                                                            if "volumes" in p.parts]
     return Prep(command + args, env, folder, min(limits) if limits else None, files, mkdirs, params)
 
-def execute(prep: Prep, procs: Processes) -> Outcome:
+def execute(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> Outcome:
     try:
-        return _attempt(prep, procs)
+        return _attempt(prep, procs, on_line)
     except Exception as e:  # a bug or an OS problem must end this task, not hang the run
         return Outcome("Error", f"heraspec run could not run this task: {type(e).__name__}: {e}")
 
-def _attempt(prep: Prep, procs: Processes) -> Outcome:
+def _pump(src: IO[bytes], log: IO[bytes], on_line: LineSink) -> None:
+    """Copy a task's output to its log file byte for byte, and hand each line to ``on_line``
+    (decoded; after a carriage return only the text a terminal would show)."""
+    for raw in iter(src.readline, b""):
+        log.write(raw)
+        log.flush()
+        text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        on_line(text.rsplit("\r", 1)[-1])
+    src.close()
+
+
+def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> Outcome:
     for d in prep.mkdirs:
         d.mkdir(parents=True, exist_ok=True)
     for path, text in prep.files.items():
@@ -156,11 +171,18 @@ def _attempt(prep: Prep, procs: Processes) -> Outcome:
     with open(out_log, "wb") as fo, open(err_log, "wb") as fe:
         if procs.cancelled:
             return Outcome("Error", "cancelled")
+        # Without a line sink the files are the task's stdout/stderr; with one, two reader threads
+        # tee the pipes into the files and the sink as the task prints.
+        pipe = subprocess.PIPE if on_line is not None else None
         try:
             proc = subprocess.Popen(prep.argv, cwd=prep.folder, env=prep.env, stdin=subprocess.DEVNULL,
-                                    stdout=fo, stderr=fe, start_new_session=True)
+                                    stdout=pipe or fo, stderr=pipe or fe, start_new_session=True)
         except OSError as e:
             return Outcome("Error", f"cannot start {prep.argv[0]!r}: {e}")
+        readers = [threading.Thread(target=_pump, args=(src, log, on_line), daemon=True)
+                   for src, log in ((proc.stdout, fo), (proc.stderr, fe)) if src is not None and on_line]
+        for r in readers:
+            r.start()
         with procs.lock:
             procs.live.add(proc)
         try:
@@ -172,6 +194,13 @@ def _attempt(prep: Prep, procs: Processes) -> Outcome:
         finally:
             with procs.lock:
                 procs.live.discard(proc)
+            for r in readers:
+                r.join(timeout=1.0)
+            if any(r.is_alive() for r in readers):
+                # A pod ends when its main process does: stop what it left behind holding the pipes.
+                kill(proc)
+                for r in readers:
+                    r.join()
     stdout = out_log.read_text(errors="replace")
     stdout = stdout[:-1] if stdout.endswith("\n") else stdout
     if timed_out:

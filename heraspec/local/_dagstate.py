@@ -345,7 +345,8 @@ class _Dag:
         self.scope[f"{p}.result"] = go_json([_decode(u.stdout) for u in ok if u.stdout is not None])
         bad = [k for k in kids if k.phase in ("Failed", "Error")]
         msg = f"{len(bad)} of {len(kids)} failed" if bad else ""
-        t.res.attempts = sum(k.attempts for k in kids)
+        # A fan-out is not retried as a whole (its items are): report the most any item needed.
+        t.res.attempts = max((k.attempts for k in kids), default=0)
         self._finish_task(t, phase, msg)
 
     def _finish_task(self, t: _Task, phase: str, message: str, stdout: str | None = None,

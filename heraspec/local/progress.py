@@ -3,9 +3,12 @@
 A Reporter receives events from the runner's single loop thread, in order:
 ``run_started`` once, then ``task_started`` / ``task_retrying`` / ``task_finished`` as they happen
 (fan-out children and nested DAG tasks too; a Skipped or Omitted task only finishes), then
-``run_finished``. On a terminal, LiveReporter keeps a redrawn block of the running tasks under the
-lines of finished ones (plain ANSI, no dependency); elsewhere PlainReporter writes one line per
-event, e.g. ``  ✓ prep_data  Succeeded  0.21s``.
+``run_finished``. ``task_output`` comes from the threads reading the tasks' pipes, at any time
+between a task's start and finish: every reporter method takes the one lock, so lines from parallel
+tasks never mix within a line. On a terminal, LiveReporter keeps a redrawn block of the running
+tasks under the lines of finished ones and of task output (plain ANSI, no dependency); elsewhere
+PlainReporter writes one line per event, e.g. ``  ✓ prep_data  Succeeded  0.21s``, and one per line
+a task prints, prefixed with its label as ``docker compose up`` does: ``train(2) | epoch 1``.
 
 Names are Argo node names (``prep-data``, ``fan(0:a)``, ``outer.inner``); ``task_names`` maps the
 leading task names back to the user's spec names everywhere they are shown.
@@ -14,6 +17,8 @@ leading task names back to the user's spec names everywhere they are shown.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import threading
 import time
@@ -23,7 +28,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Protocol, TextIO
 if TYPE_CHECKING:
     from .runner import RunResult, TaskResult
 
-__all__ = ["Reporter", "PlainReporter", "LiveReporter", "make_reporter", "summary_text", "to_json", "display_name"]
+__all__ = ["Reporter", "PlainReporter", "LiveReporter", "make_reporter", "summary_text", "to_json", "display_name",
+           "label"]
 
 _SYMBOLS = {"Succeeded": ("✓", "ok"), "Failed": ("✗", "FAIL"), "Error": ("✗", "ERR"), "Skipped": ("○", "skip"),
             "Omitted": ("–", "omit"), "Running": ("▶", ">"), "Retrying": ("↻", "retry")}
@@ -36,12 +42,31 @@ class Reporter(Protocol):
     def task_retrying(self, task: TaskResult, delay_s: float) -> None: ...
     def task_finished(self, task: TaskResult) -> None: ...
     def run_finished(self, result: RunResult) -> None: ...
+    # Optional: one line (no newline) a task printed on stdout or stderr.
+    # def task_output(self, task: TaskResult, line: str) -> None: ...
 
 
 def display_name(name: str, task_names: Mapping[str, str]) -> str:
     """``prep-data(0:x)`` -> ``prep_data(0:x)``: map each task segment before any loop item text."""
     head, sep, tail = name.partition("(")
     return ".".join(task_names.get(s, s) for s in head.split(".")) + sep + tail
+
+
+# A fan-out child's "(index:item text)"; the item text may hold anything, so it ends at the name's
+# end or before the "." of a nested task name.
+_ITEM = re.compile(r"\((\d+):.*?\)(?=$|\.[A-Za-z0-9])")
+
+
+def label(name: str, task_names: Mapping[str, str]) -> str:
+    """The prefix of a task's output lines: ``train(2:{"lr":0.1})`` -> ``train(2)``,
+    ``outer.prep-data`` -> ``outer.prep_data``."""
+    short = _ITEM.sub(lambda m: f"({m.group(1)})", name)
+    return ".".join(display_name(seg, task_names) for seg in short.split("."))
+
+
+# Colours of task labels on a terminal, as `docker compose up` gives each service its own.
+_COLOURS = (36, 33, 32, 35, 34, 96, 93, 92, 95, 94)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _duration(seconds: float) -> str:
@@ -62,10 +87,29 @@ def _unicode_ok(stream: TextIO) -> bool:
 class PlainReporter:
     """One line per event, for logs and pipes."""
 
-    def __init__(self, stream: TextIO, task_names: Mapping[str, str] | None = None):
+    colour = False
+
+    def __init__(self, stream: TextIO, task_names: Mapping[str, str] | None = None, output: bool = True):
         self.stream, self.names = stream, dict(task_names or {})
         self.unicode = _unicode_ok(stream)
         self.lock = threading.Lock()
+        self.output = output
+        self.width = max((len(n) for n in self.names.values()), default=0)
+        self.labels: dict[str, str] = {}  # node name -> its prefix, coloured on a terminal
+
+    def task_output(self, task: TaskResult, line: str) -> None:
+        if not self.output:
+            return
+        with self.lock:
+            tag = self.labels.get(task.name)
+            if tag is None:
+                tag = label(task.name, self.names)
+                self.width = max(self.width, len(tag))
+                if self.colour and not os.environ.get("NO_COLOR"):
+                    tag = f"\x1b[{_COLOURS[len(self.labels) % len(_COLOURS)]}m{tag}\x1b[0m"
+                self.labels[task.name] = tag
+            pad = " " * max(0, self.width - len(_ANSI.sub("", tag)))
+        self.write(f"{tag}{pad} | {line}")
 
     def sym(self, phase: str) -> str:
         pair = _SYMBOLS.get(phase, ("?", "?"))
@@ -106,10 +150,14 @@ class PlainReporter:
 
 
 class LiveReporter(PlainReporter):
-    """Finished tasks scroll up as lines; the running ones stay in a block redrawn below them."""
+    """Finished tasks and task output scroll up as lines; the running ones stay in a block redrawn
+    below them."""
 
-    def __init__(self, stream: TextIO, task_names: Mapping[str, str] | None = None, interval: float = 0.1):
-        super().__init__(stream, task_names)
+    colour = True
+
+    def __init__(self, stream: TextIO, task_names: Mapping[str, str] | None = None, output: bool = True,
+                 interval: float = 0.1):
+        super().__init__(stream, task_names, output)
         self.running: dict[str, tuple[TaskResult, float]] = {}
         self.drawn = 0
         self.frame = 0
@@ -170,9 +218,11 @@ class LiveReporter(PlainReporter):
             self._redraw([])
 
 
-def make_reporter(stream: TextIO, task_names: Mapping[str, str] | None = None) -> Reporter:
+def make_reporter(stream: TextIO, task_names: Mapping[str, str] | None = None, output: bool = True) -> Reporter:
+    """A LiveReporter on a terminal, else a PlainReporter; ``output=False`` (``--quiet``) hides what
+    the tasks print (it stays in their log files)."""
     tty = getattr(stream, "isatty", lambda: False)()
-    return LiveReporter(stream, task_names) if tty else PlainReporter(stream, task_names)
+    return (LiveReporter if tty else PlainReporter)(stream, task_names, output)
 
 
 def _preview(value: Any, limit: int = 40) -> str:
@@ -191,6 +241,22 @@ def _tail(path: Path | None, lines: int = 5) -> list[str]:
         return [ln for ln in err.read_text(errors="replace").splitlines() if ln.strip()][-lines:]
     except OSError:
         return []
+
+
+# Python's message for a missing file; a path not starting with "/" (or "~") was relative to the task.
+_MISSING = re.compile(r"(?:FileNotFoundError|No such file or directory).*?: '((?![/~])[^']+)'")
+
+
+def _hint(tail: list[str], folder: Path | None) -> str | None:
+    """Why a relative path fails in a task: each task runs in its own folder, as a pod does."""
+    for ln in reversed(tail):
+        m = _MISSING.search(ln)
+        if m:
+            where = f" ({folder})" if folder is not None else ""
+            return (f"  hint: '{m.group(1)}' is a relative path, and each task runs in its own empty folder{where}, "
+                    "not where you started heraspec (in a pod too). Pass the path as an argument: an absolute "
+                    "path locally; on a cluster, a file in the image or on a volume")
+    return None
 
 
 def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None) -> str:
@@ -218,7 +284,11 @@ def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None)
         out.append(f"\n{display_name(task.name, names)}: {task.phase}: {task.message}")
         if task.log_path is not None:
             out.append(f"  logs: {task.log_path.parent}")
-        out.extend(f"  | {ln}" for ln in _tail(task.log_path))
+        tail = _tail(task.log_path)
+        out.extend(f"  | {ln}" for ln in tail)
+        hint = _hint(tail, task.log_path.parent if task.log_path is not None else None)
+        if hint:
+            out.append(hint)
     out.append(f"\nWorkflow {result.phase} in {_duration(result.duration_s)}; run folder: {result.run_dir}\n")
     return "\n".join(out)
 
@@ -228,6 +298,8 @@ def _node(task: TaskResult, names: Mapping[str, str]) -> dict[str, Any]:
                             "attempts": task.attempts}
     if task.message:
         node["message"] = task.message
+    if task.children and "(" in task.children[0].name:
+        node["items"] = len(task.children)
     if task.children:
         node["children"] = [{"name": display_name(c.name, names), **_node(c, names)} for c in task.children]
     return node
@@ -235,7 +307,8 @@ def _node(task: TaskResult, names: Mapping[str, str]) -> dict[str, Any]:
 
 def to_json(result: RunResult, task_names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """``{"phase", "run_dir", "duration_s", "tasks": {spec name: {"phase", "result", "duration_s",
-    "attempts", ["message"], ["children"]}}}``."""
+    "attempts", ["message"], ["items"], ["children"]}}}``. A fan-out's ``attempts`` is the most any of
+    its ``items`` children needed (1: nothing was retried)."""
     names = dict(task_names or {})
     return {"phase": result.phase, "run_dir": str(result.run_dir), "duration_s": result.duration_s,
             "tasks": {display_name(n, names): _node(t, names) for n, t in result.tasks.items()}}

@@ -13,8 +13,10 @@ Local choices, where a cluster has no equivalent:
   ``args`` as a subprocess: ``python``/``python3`` is this interpreter (``sys.executable``), anything
   else must be on PATH, or the task ends in Error saying so.
 - Every attempt runs in its own fresh folder ``<run_dir>/<task>[/<item index>][/attempt-N]`` which
-  is its working directory and holds ``stdout.log`` and ``stderr.log``. Environment: the template's
-  ``env`` plus PATH, HOME, TMPDIR (inside the folder) and HERASPEC_RESULT_PATH. An env var taken
+  is its working directory and holds ``stdout.log`` and ``stderr.log`` (with a reporter that has
+  ``task_output``, the pipes are also read line by line as the task prints). Environment: the
+  template's ``env`` plus PATH, HOME, TMPDIR (inside the folder) and HERASPEC_RESULT_PATH, and
+  PYTHONUNBUFFERED=1 for Python (unless set) so that ``print`` shows as it happens. An env var taken
   ``valueFrom`` a Secret/ConfigMap/field is passed through from heraspec's own environment when a
   variable of that name is set there, else the task ends in Error naming what to set; ``envFrom`` is
   ignored.
@@ -52,7 +54,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ._attempt import Outcome, Processes, TaskError, _as_list, execute, prepare
+from ._attempt import LineSink, Outcome, Processes, TaskError, _as_list, execute, prepare
 from ._dagstate import RunError, TaskResult, _Dag, _decode, _inputs, _now, _Unit
 from ..errors import UsageError
 from .expr import ExprError, go_json, parse_duration, substitute
@@ -101,6 +103,11 @@ class _Runner:
     def report(self, event: str, res: TaskResult, *args: Any) -> None:
         if self.reporter is not None:
             getattr(self.reporter, event)(res, *args)
+
+    def _output_sink(self, res: TaskResult) -> LineSink | None:
+        """Where the lines a task prints go as it prints them (also to its log files), if anywhere."""
+        show = getattr(self.reporter, "task_output", None)
+        return None if show is None else (lambda line: show(res, line))
 
     def enqueue(self, unit: _Unit) -> None:
         self.ready.append(unit)
@@ -169,7 +176,7 @@ class _Runner:
         self.running += 1
         for d in self._dags(unit):
             d.active += 1
-        fut = self.pool.submit(execute, prep, self.procs)
+        fut = self.pool.submit(execute, prep, self.procs, self._output_sink(res))
         fut.add_done_callback(lambda f, u=unit: self._notify(u, f))
 
     def _notify(self, unit: _Unit, fut: Future) -> None:
@@ -360,13 +367,14 @@ def prune_run_dir(run_dir: Path) -> None:
 
 def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str, str], parallelism: int | None,
             as_json: bool, workdir: str | None, keep: bool, stdout: TextIO = sys.stdout,
-            stderr: TextIO = sys.stderr) -> int:
-    """``heraspec run``: progress and summary on stderr, ``--json`` summary on stdout; 0 or 1.
+            stderr: TextIO = sys.stderr, quiet: bool = False) -> int:
+    """``heraspec run``: progress, the tasks' output (unless ``quiet``) and the summary on stderr,
+    ``--json`` summary on stdout; 0 or 1.
 
     Without ``keep`` the work folders are pruned after the run; logs and outputs stay."""
     from .progress import make_reporter, summary_text, to_json
 
-    reporter = make_reporter(stderr, task_names)
+    reporter = make_reporter(stderr, task_names, output=not quiet)
     try:
         result = run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
                               reporter=reporter)
