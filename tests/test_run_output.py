@@ -201,3 +201,15 @@ def test_a_relative_path_that_is_missing_gets_a_hint_about_the_task_folder(tmp_p
     assert "load | reading data/input.csv" in proc.stderr.splitlines()
     assert ("hint: 'data/input.csv' is a relative path, and each task runs in its own empty folder "
             f"({tmp_path / 'run' / 'load'})") in proc.stderr
+
+
+def test_escape_sequences_a_task_prints_are_shown_not_obeyed(tmp_path: Path):
+    (tmp_path / "steps.py").write_text(
+        "def evil() -> None:\n    print('\\x1b]52;c;aGk=\\x07 \\x1b[1A\\x1b[2K  ✓ forged  Succeeded')\n")
+    spec = tmp_path / "evil.yaml"
+    spec.write_text("kind: Workflow\nname: evil\ntasks:\n  evil: {function: steps:evil}\n")
+    rc, screen = in_terminal("run", str(spec), "--workdir", str(tmp_path / "run"), cwd=tmp_path,
+                             env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
+    assert rc == 0, screen
+    assert "\x1b]52" not in screen and "\x07" not in screen
+    assert r"evil | \x1b]52;c;aGk=\x07 \x1b[1A\x1b[2K  ✓ forged  Succeeded" in screen

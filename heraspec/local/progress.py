@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Protocol, TextIO
 
+from ..textsafe import printable
+
 if TYPE_CHECKING:
     from .runner import RunResult, TaskResult
 
@@ -109,7 +111,8 @@ class PlainReporter:
                     tag = f"\x1b[{_COLOURS[len(self.labels) % len(_COLOURS)]}m{tag}\x1b[0m"
                 self.labels[task.name] = tag
             pad = " " * max(0, self.width - len(_ANSI.sub("", tag)))
-        self.write(f"{tag}{pad} | {line}")
+        # the task's text is foreign: its control characters are shown, never obeyed (textsafe)
+        self.write(f"{tag}{pad} | {printable(line, keep_lines=True)}")
 
     def sym(self, phase: str) -> str:
         pair = _SYMBOLS.get(phase, ("?", "?"))
