@@ -51,7 +51,7 @@ def test_task_keys_named_by_the_contract_exist():
     res = schema["definitions"]["Resources"]["properties"]
     assert {"cpu", "memory", "gpu", "volume"} <= set(res)
     assert {"size", "mount_path"} <= set(schema["definitions"]["Volume"]["properties"])
-    assert schema["definitions"]["FromRef"]["properties"].keys() == {"from"}
+    assert schema["definitions"]["FromRef"]["properties"].keys() == {"from", "key"}
 
 
 def test_fast_checker_understands_every_keyword_of_the_schema():

@@ -180,15 +180,15 @@ def test_schema_command_prints_the_committed_schema(capsys):
     assert out == (ROOT / "schemas" / "heraspec.schema.json").read_text()
 
 
-def test_from_a_container_task_is_an_error(tmp_path: Path, capsys):
+def test_a_key_of_a_container_result_is_an_error(tmp_path: Path, capsys):
+    # a container's result is its stdout ({from: sh} works, tests/test_compose.py); it has no keys
     (tmp_path / "steps.py").write_text("def say(msg: str) -> str:\n    return msg\n")
     spec = tmp_path / "spec.yaml"
     spec.write_text("name: c\ntasks:\n  sh: {image: alpine, command: [echo, hi]}\n"
-                    "  use: {function: steps:say, args: {msg: {from: sh}}}\n")
+                    "  use: {function: steps:say, args: {msg: {from: sh, key: a}}}\n")
     code, _, err = validate(capsys, str(spec))
     assert code == 1
-    assert err.startswith(f"{spec}:4:49: error: task 'sh' is a container task and returns no value\n"
-                          "  hint: use its standard output instead: '{{tasks.sh.outputs.result}}'\n")
+    assert err.startswith(f"{spec}:4:58: error: task 'sh' has no function, so its result has no keys\n")
 
 
 def test_misspelt_result_in_depends_is_located(tmp_path: Path, capsys):

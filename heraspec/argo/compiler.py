@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..spec import dag
 
@@ -50,32 +50,42 @@ def encode(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def ref_expr(kind: str, target: Any) -> str:
+WORKFLOW_VALUES = {"status": "workflow.status", "failures": "workflow.failures", "name": "workflow.name",
+                   "duration": "workflow.duration"}
+
+
+def ref_expr(kind: str, target: Any, from_expr: "Callable[[str, str | None], str] | None" = None,
+             key: str | None = None) -> str:
     if kind == "from":
+        if from_expr is not None:
+            return from_expr(target, key)
         return "{{tasks.%s.outputs.parameters.result}}" % dag.argo_name(target)
     if kind == "param":
         return "{{workflow.parameters.%s}}" % target
+    if kind == "workflow":
+        return "{{%s}}" % WORKFLOW_VALUES[target]
     return "{{item}}" if target is True else "{{item.%s}}" % target
 
 
-def arg_value(value: Any) -> str:
-    """An argument value with {from}/{param}/{item} references turned into Argo expressions."""
-    refs = list(dag.refs_in(value, ()))
-    if not refs:
+def arg_value(value: Any, from_expr: "Callable[[str, str | None], str] | None" = None) -> str:
+    """An argument value with {from}/{param}/{item}/{workflow} references turned into Argo expressions;
+    `from_expr(task, key)` spells a `{from}` (a function's result, a named output, a container's stdout)."""
+    if not dag.is_ref(value) and not any(dag.refs_in(value, ())):
         return encode(value)
-    if refs[0][2] == ():  # the whole value is one reference
-        return ref_expr(refs[0][0], refs[0][1])
+    if dag.is_ref(value):  # the whole value is one reference
+        k = "from" if "from" in value else next(iter(value))
+        return ref_expr(k, value[k], from_expr, value.get("key"))
     # references nested in a list/mapping: JSON with the expressions spliced in raw, since the
     # referenced values are themselves JSON text at run time
     marks: dict[str, str] = {}
 
     def swap(v: Any) -> Any:
         if isinstance(v, dict):
-            if len(v) == 1 and next(iter(v)) in ("from", "param", "item"):
-                k = next(iter(v))
+            if dag.is_ref(v):
+                k = "from" if "from" in v else next(iter(v))
                 mark = f"\x00{len(marks)}\x00"
-                expr = ref_expr(k, v[k])
-                marks[json.dumps(mark)] = expr if k != "param" else json.dumps(expr)
+                expr = ref_expr(k, v[k], from_expr, v.get("key"))
+                marks[json.dumps(mark)] = expr if k not in ("param", "workflow") else json.dumps(expr)
                 return mark
             return {k: swap(x) for k, x in v.items()}
         if isinstance(v, list):
@@ -132,6 +142,17 @@ class _Compiler:
         # spec task names that Argo spells differently, for raw `{{tasks.NAME.…}}` expressions
         self.renamed = {n: dag.argo_name(n) for n in data["tasks"] if "_" in n}
         self.sources: dict[str, str] = {}
+        self.published = published_outputs(data)
+
+    def from_expr(self, target: str, key: str | None = None) -> str:
+        """How a `{from: TARGET[, key: K]}` reads in Argo: a function's `result` (or the named output
+        publishing K), or a container's standard output (Argo's `outputs.result`)."""
+        name = dag.argo_name(target)
+        if key is not None:
+            return "{{tasks.%s.outputs.parameters.%s}}" % (name, self.published[target][key])
+        if is_container(self.data["tasks"].get(target)):
+            return "{{tasks.%s.outputs.result}}" % name
+        return "{{tasks.%s.outputs.parameters.result}}" % name
 
     def unique(self, base: str) -> str:
         base = _TEMPLATE_NAME.sub("-", base).strip("-").lower() or "task"
@@ -217,8 +238,9 @@ class _Compiler:
         fn = self.fns.get(name)
         res = t["resources"]
         argo_tmpl = (t.get("argo") or {}).get("template")
+        outputs = self.published.get(name) or {}
         key = (t.get("function"), t.get("image"), _frozen(res), _frozen(t.get("retry")), _frozen(t.get("timeout")),
-               _frozen(t.get("env")), _frozen(argo_tmpl), None if fn else name)
+               _frozen(t.get("env")), _frozen(argo_tmpl), None if fn else name, _frozen(outputs))
         if key in self.by_key:
             return self.by_key[key]
         tmpl: dict[str, Any] = {"name": self.unique(fn.name if fn else dag.argo_name(name))}
@@ -232,10 +254,14 @@ class _Compiler:
                 params.append(entry)
             if params:
                 tmpl["inputs"] = {"parameters": params}
-            tmpl["outputs"] = {"parameters": [{"name": "result", "valueFrom": {"path": script.RESULT_PATH}}]}
+            named = {n: p for p, n in outputs.items()}
+            tmpl["outputs"] = {"parameters": [{"name": "result", "valueFrom": {"path": script.RESULT_PATH}}] + [
+                {"name": n, "valueFrom": {"path": script.OUTPUTS_DIR + n}} for n in named]}
             if fn.ref not in self.sources:
                 self.sources[fn.ref] = script.script_source(fn)
             env = [{"name": f"HERASPEC_IN_{p.name}", "value": "{{inputs.parameters.%s}}" % p.name} for p in fn.params]
+            if outputs:  # the script writes each named field of the result to OUTPUTS_DIR/<name>
+                env.append({"name": script.OUTPUTS_ENV, "value": encode(named)})
             body = {"image": t.get("image") or self.data.get("image", "python:3.12"), "command": ["python"],
                     "source": self.sources[fn.ref], "env": env + self.env(t.get("env"))}
         else:
@@ -289,7 +315,7 @@ class _Compiler:
         if fn is None:
             for i, a in enumerate(args or []):
                 if isinstance(a, (dict, list)) or (isinstance(a, str) and "{{" in a):
-                    params.append({"name": f"arg{i}", "value": arg_value(a)})
+                    params.append({"name": f"arg{i}", "value": arg_value(a, self.from_expr)})
         elif isinstance(args, list):  # fan out over argument sets
             # values shared by every set are plain arguments; only the varying ones travel as items
             first = args[0] if args else {}
@@ -303,13 +329,13 @@ class _Compiler:
                 for p in varying:
                     if p.name in s:
                         # a reference travels as its Argo expression, which Argo resolves inside items
-                        item[p.name] = arg_value(s[p.name]) if any(dag.refs_in(s[p.name], ())) else s[p.name]
+                        item[p.name] = arg_value(s[p.name], self.from_expr) if any(dag.refs_in(s[p.name], ())) else s[p.name]
                     elif p.literal_default:
                         item[p.name] = json.loads(p.default) if p.annotation != "str" and _is_json(p.default) else p.default
                     else:
                         item[p.name] = DEFAULT_MARKER
                 items.append(item)
-            params = [{"name": k, "value": arg_value(first[k])} for k in shared]
+            params = [{"name": k, "value": arg_value(first[k], self.from_expr)} for k in shared]
             params += [{"name": p.name, "value": "{{item.%s}}" % p.name} for p in varying]
             if varying:
                 task["withItems"] = items
@@ -317,7 +343,7 @@ class _Compiler:
             else:
                 task["withItems"] = list(range(len(args)))
         else:
-            params = [{"name": k, "value": arg_value(v)} for k, v in (args or {}).items()]
+            params = [{"name": k, "value": arg_value(v, self.from_expr)} for k, v in (args or {}).items()]
         if params:
             if self.renamed:
                 for p in params:
@@ -327,8 +353,8 @@ class _Compiler:
         if isinstance(fe, list):
             task["withItems"] = fe
         elif isinstance(fe, dict):
-            k = next(iter(fe))
-            task["withParam"] = ref_expr(k, fe[k])
+            k = "from" if "from" in fe else next(iter(fe))
+            task["withParam"] = ref_expr(k, fe[k], self.from_expr, fe.get("key"))
         if t.get("when"):
             task["when"] = dag.translate_task_exprs(t["when"], self.renamed)
         argo_task = (t.get("argo") or {}).get("task")
@@ -387,6 +413,53 @@ class _Compiler:
         if data.get("argo"):
             manifest = deep_merge(manifest, data["argo"])
         return Compiled("", manifest, {dag.argo_name(n): n for n in tasks})
+
+
+def is_container(task: Any) -> bool:
+    """A task that runs an image's command (its result is its standard output)."""
+    return isinstance(task, dict) and "function" not in task and "command" in task
+
+
+_OUTPUT_CHARS = re.compile(r"[^-a-zA-Z0-9_]+")
+
+
+def published_outputs(data: dict) -> dict[str, dict[str, str]]:
+    """task -> {result key path: Argo output parameter name}: the task's declared `outputs`, then one
+    parameter per other `{from: TASK, key: K}` that reads it (named after K, made unique)."""
+    tasks = data.get("tasks") or {}
+    out: dict[str, dict[str, str]] = {}
+    for name, t in tasks.items():
+        for oname, path in (t.get("outputs") or {}).items():
+            out.setdefault(name, {}).setdefault(path, oname)
+    wanted: list[tuple[str, str]] = []
+    for t in tasks.values():
+        fe = t.get("foreach")
+        if dag.is_ref(fe) and "key" in fe:
+            wanted.append((fe["from"], fe["key"]))
+        for node in _key_refs(t.get("args")):
+            wanted.append((node["from"], node["key"]))
+    for target, path in wanted:
+        keys = out.setdefault(target, {})
+        if path not in keys:
+            taken = set(keys.values()) | set((tasks.get(target) or {}).get("outputs") or {}) | {"result"}
+            base = _OUTPUT_CHARS.sub("-", path).strip("-") or "key"
+            oname, n = base, 1
+            while oname in taken:
+                n += 1
+                oname = f"{base}-{n}"
+            keys[path] = oname
+    return out
+
+
+def _key_refs(value: Any) -> list[dict]:
+    """Every `{from: T, key: K}` inside an args value."""
+    if isinstance(value, dict):
+        if len(value) == 2 and "from" in value and "key" in value:
+            return [value]
+        return [r for v in value.values() for r in _key_refs(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in _key_refs(v)]
+    return []
 
 
 def _frozen(value: Any) -> Any:

@@ -342,7 +342,10 @@ class _Dag:
         t.res.outputs = agg
         p = f"tasks.{t.name}.outputs"
         self.scope[f"{p}.parameters"] = go_json([u.res.outputs for u in ok if u.res.outputs])
-        self.scope[f"{p}.result"] = go_json([_decode(u.stdout) for u in ok if u.stdout is not None])
+        stdouts = [_decode(u.stdout) for u in ok if u.stdout is not None]
+        self.scope[f"{p}.result"] = go_json(stdouts)
+        if "result" not in agg and stdouts:
+            t.res.result = stdouts
         bad = [k for k in kids if k.phase in ("Failed", "Error")]
         msg = f"{len(bad)} of {len(kids)} failed" if bad else ""
         # A fan-out is not retried as a whole (its items are): report the most any item needed.
@@ -357,7 +360,8 @@ class _Dag:
         r.started = r.started or _now()
         r.finished = _now()
         r.duration_s = round(time.monotonic() - t.t0, 3) if t.t0 else 0.0
-        r.result = _decode(r.outputs.get("result"))
+        if "result" in r.outputs or stdout is not None:
+            r.result = _decode(r.outputs["result"] if "result" in r.outputs else stdout)
         p = f"tasks.{t.name}"
         self.scope[f"{p}.status"] = phase
         self.scope[f"{p}.startedAt"] = r.started.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -299,6 +299,9 @@ def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None)
 def _node(task: TaskResult, names: Mapping[str, str]) -> dict[str, Any]:
     node: dict[str, Any] = {"phase": task.phase, "result": task.result, "duration_s": task.duration_s,
                             "attempts": task.attempts}
+    named = {k: v for k, v in task.outputs.items() if k != "result"}
+    if named:
+        node["outputs"] = named
     if task.message:
         node["message"] = task.message
     if task.children and "(" in task.children[0].name:

@@ -219,7 +219,8 @@ class _Runner:
         res.started = res.started or _now()
         res.finished = _now()
         res.duration_s = round(time.monotonic() - unit.t0, 3) if unit.t0 else 0.0
-        res.result = _decode(out.outputs.get("result"))
+        # a template without a `result` output parameter: its result is its stdout (Argo's outputs.result)
+        res.result = _decode(out.outputs["result"] if "result" in out.outputs else out.stdout)
         if unit.task.res is not res:
             self.report("task_finished", res)
 

@@ -19,10 +19,13 @@ from .functions import Function, _Carried as Carried, _carried, carried_source
 
 RESULT_PATH = "/tmp/heraspec/result.json"
 RESULT_PATH_ENV = "HERASPEC_RESULT_PATH"
+OUTPUTS_DIR = "/tmp/heraspec/outputs/"  # named outputs (`outputs:`, `{from, key}`), beside the result
+OUTPUTS_ENV = "HERASPEC_OUTPUTS"  # {output name: dotted key path}, JSON
 INPUT_ENV_PREFIX = "HERASPEC_IN_"
 DEFAULT_MARKER = "__heraspec_default__"  # env value meaning "let Python apply the default"
 
-__all__ = ["DEFAULT_MARKER", "INPUT_ENV_PREFIX", "RESULT_PATH", "RESULT_PATH_ENV", "decode", "script_source"]
+__all__ = ["DEFAULT_MARKER", "INPUT_ENV_PREFIX", "OUTPUTS_DIR", "OUTPUTS_ENV", "RESULT_PATH", "RESULT_PATH_ENV", "decode",
+           "script_source"]
 
 # --- the decoder, shared by the script and by the default check (one source of truth) -------------
 
@@ -79,6 +82,33 @@ def _heraspec_main(function=@FUNCTION@):  # bound here, before any local name ca
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with b.open(path, "w", encoding="utf-8") as out:
         out.write(text)
+    keys = os.environ.get("@OUTPUTS_ENV@")
+    if keys:  # named outputs: fields of the result as decoded by a consumer, each written as JSON
+        _heraspec_publish(json.loads(text), json.loads(keys), os.path.join(os.path.dirname(path), "outputs"))
+
+
+def _heraspec_publish(result, keys, folder):
+    import builtins as b, json, os, sys
+    os.makedirs(folder, exist_ok=True)
+    for name, path in keys.items():
+        value, seen = result, []
+        for part in path.split("."):
+            if b.isinstance(value, b.dict) and part in value:
+                value = value[part]
+            elif b.isinstance(value, b.list) and part.isdigit() and b.int(part) < b.len(value):
+                value = value[b.int(part)]
+            else:
+                where = "the result" + ("" if not seen else " field " + ".".join(seen))
+                if b.isinstance(value, b.dict):
+                    has = "its keys: " + (", ".join(b.map(b.str, value)) or "none")
+                elif b.isinstance(value, b.list):
+                    has = f"it is a list of {b.len(value)}"
+                else:
+                    has = "it is " + b.type(value).__name__ + ", not a mapping"
+                sys.exit(f"heraspec: output {name!r} reads key {path!r}, but {where} has no {part!r} ({has})")
+            seen.append(part)
+        with b.open(os.path.join(folder, name), "w", encoding="utf-8") as out:
+            out.write(json.dumps(value, default=b.str))
 
 
 _heraspec_main()
@@ -105,7 +135,7 @@ def script_source(fn: Function) -> str:
         user = _embedded(carried)
     entry = (_MAIN_SOURCE.replace("@PARAMS@", repr([(p.name, p.annotation) for p in fn.params]))
              .replace("@FUNCTION@", fn.name).replace("@PREFIX@", INPUT_ENV_PREFIX)
-             .replace("@MARKER@", DEFAULT_MARKER).replace("@PATH_ENV@", RESULT_PATH_ENV)
+             .replace("@MARKER@", DEFAULT_MARKER).replace("@PATH_ENV@", RESULT_PATH_ENV).replace("@OUTPUTS_ENV@", OUTPUTS_ENV)
              .replace("@RESULT_PATH@", RESULT_PATH))
     program = f"{header}{user}\n\n{_DECODE_SOURCE}\n\n{entry}"
     if "{{" in program:  # cannot happen: every part above is free of it; never emit one anyway

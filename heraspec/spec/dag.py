@@ -134,11 +134,19 @@ def _strings(value: dict | list, path: tuple, out: list) -> None:
             _strings(v, path + (k,), out)
 
 
-_REF_KEYS = frozenset(("from", "param", "item"))
+_REF_KEYS = frozenset(("from", "param", "item", "workflow"))
+
+
+def is_ref(value: Any) -> bool:
+    """`{from: T}`, `{from: T, key: K}`, `{param: P}`, `{item: ...}` or `{workflow: status}`."""
+    if type(value) is not dict:
+        return False
+    n = len(value)
+    return (n == 1 and next(iter(value)) in _REF_KEYS) or (n == 2 and "from" in value and "key" in value)
 
 
 def refs_in(value: Any, path: tuple) -> Iterator[tuple[str, Any, tuple]]:
-    """Reference mappings ({from}, {param}, {item}) anywhere inside an args value."""
+    """Reference mappings ({from[, key]}, {param}, {item}, {workflow}) anywhere inside an args value."""
     out: list[tuple[str, Any, tuple]] = []
     if isinstance(value, (dict, list)):
         _refs(value, path, out)
@@ -152,6 +160,9 @@ def _refs(value: dict | list, path: tuple, out: list) -> None:
             if k in _REF_KEYS:
                 out.append((k, value[k], path))
                 return
+        elif len(value) == 2 and "from" in value and "key" in value:
+            out.append(("from", value["from"], path))
+            return
         items: Any = value.items()
     else:
         items = enumerate(value)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .patterns import CPU, DURATION, FUNCTION_REF, QUANTITY, TASK_NAME
+from .patterns import CPU, DURATION, FUNCTION_REF, OUTPUT_NAME, QUANTITY, RESULT_KEY, TASK_NAME
 
 
 Scalar = Union[str, int, float, bool]
@@ -37,6 +37,10 @@ class FromRef(_Strict):
     from_: str = Field(alias="from", description="Name of the task whose return value is passed here. "
                        "Adds the edge `TASK >> this task`. For a fanned-out task it is the list of its results.",
                        **_x(examples=["prepare"]))
+    key: Optional[str] = Field(None, description="A field of that task's result (a mapping): `best_lr`, or a dotted path "
+                               "`metrics.accuracy` (list indices as numbers). The task publishes it as a named Argo output "
+                               "parameter; a missing key fails that task at run time, naming the keys it has.",
+                               pattern=RESULT_KEY, **_x(examples=["best_lr", "metrics.accuracy"]))
 
 
 class ParamRef(_Strict):
@@ -164,6 +168,9 @@ TASK_DOCS: dict[str, str] = {
                "`{item: true}` in `args` is the current item.",
     "resources": "CPU, memory, GPU and volumes for this task.",
     "argo": "Escape hatch: raw Argo fields merged into what heraspec generates.",
+    "outputs": "Named Argo output parameters taken from fields of the function's result (a mapping): "
+               "`{accuracy: metrics.accuracy}`. Shown in the Argo UI, usable as `{from: TASK, key: ...}` and in raw "
+               "expressions as `{{tasks.TASK.outputs.parameters.accuracy}}`. Each value arrives as JSON, like `result`.",
 }
 
 # Richer hover text for editors (`markdownDescription`): the plain `description` plus a small example.
@@ -180,6 +187,7 @@ TASK_MARKDOWN: dict[str, str] = {
     "foreach": "```yaml\nforeach: {from: list_shards}\nargs: {shard: {item: true}}\n```",
     "resources": "```yaml\nresources: {cpu: 4, memory: 16Gi, gpu: 1, volume: {size: 50Gi, mount_path: /vol}}\n```",
     "argo": "```yaml\nargo:\n  task: {continueOn: {failed: true}}\n  template: {nodeSelector: {pool: gpu}}\n```",
+    "outputs": "```yaml\noutputs: {accuracy: metrics.accuracy, lr: best_lr}\n```",
 }
 
 TASK_EXAMPLES: dict[str, list] = {
@@ -194,6 +202,7 @@ TASK_EXAMPLES: dict[str, list] = {
     "timeout": ["10m", "1h30m"],
     "env": [{"LOG_LEVEL": "debug"}],
     "foreach": [[1, 2, 3], {"from": "list_shards"}],
+    "outputs": [{"accuracy": "metrics.accuracy"}],
 }
 
 
@@ -234,6 +243,8 @@ class Task(_Strict):
     env: Optional[Dict[str, EnvValue]] = _doc("env")
     foreach: Optional[Union[List[Any], FromRef, ParamRef]] = _doc("foreach")
     resources: Optional[Resources] = _doc("resources")
+    outputs: Optional[Dict[str, Annotated[str, Field(pattern=RESULT_KEY)]]] = _doc(
+        "outputs", json_schema_extra={"propertyNames": {"pattern": OUTPUT_NAME}})
     argo: Optional[ArgoTask] = _doc("argo")
 
 

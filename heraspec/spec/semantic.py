@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from . import dag
+from .patterns import RESULT_KEY
 
 from ..python import functions
 from ..errors import Errors
@@ -242,15 +243,23 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
     args = task.get("args")
     uses_item = False
     for kind, target, path in dag.refs_in(args, base + ("args",)):
-        if kind == "from" and isinstance(tasks.get(target), dict) and "function" not in tasks[target]:
-            doc.error(errors, path + ("from",), f"task '{target}' is a container task and returns no value",
-                      f"use its standard output instead: '{{{{tasks.{dag.argo_name(str(target))}.outputs.result}}}}'")
+        if kind == "from":
+            _check_key(doc, path, _at(args, path[len(base) + 1:]), tasks, errors)
         if kind == "param" and target not in params:
             doc.error(errors, path + ("param",), f"unknown parameter '{target}'", _hint_close(str(target), list(params), "parameters"))
         if kind == "item":
             uses_item = True
             if fe is None:
                 doc.error(errors, path, f"task '{name}' uses {{item}} but has no 'foreach'", "add foreach: [...]")
+    if isinstance(fe, dict) and "from" in fe:
+        _check_key(doc, base + ("foreach",), fe, tasks, errors)
+    outputs = task.get("outputs")
+    if isinstance(outputs, dict) and outputs and task.get("function") is None:
+        doc.error(errors, base + ("outputs",), f"task '{name}' has no function: only a function's result has named fields",
+                  "a container task's result is its standard output: use {from: TASK}", key=True)
+    if isinstance(outputs, dict) and "result" in outputs:
+        doc.error(errors, base + ("outputs", "result"), "'result' is the name of the whole return value",
+                  "give this output another name", key=True)
     if isinstance(fe, dict) and "param" in fe and fe["param"] not in params:
         doc.error(errors, base + ("foreach", "param"), f"unknown parameter '{fe['param']}'",
                   _hint_close(str(fe["param"]), list(params), "parameters"))
@@ -259,6 +268,25 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
                   "pass it with {item: true} (or {item: KEY} for a field of a mapping item)", key=True)
     if fe is not None and isinstance(args, list) and task.get("function") is not None:
         doc.error(errors, base + ("foreach",), "use either 'foreach' or a list of argument sets in 'args', not both", key=True)
+
+
+def _at(value: Any, path: tuple) -> Any:
+    for k in path:
+        value = value[k]
+    return value
+
+
+def _check_key(doc: Document, path: tuple, ref: dict, tasks: dict, errors: Errors) -> None:
+    """`{from: TASK, key: K}` reads a field of a function's result (published as a named output)."""
+    if "key" not in ref:
+        return
+    key, target = ref["key"], tasks.get(ref["from"])
+    if not isinstance(key, str) or not re.match(RESULT_KEY, key):
+        doc.error(errors, path + ("key",), f"key {key!r} is not a field path of a result",
+                  "a key of the result mapping, or a dotted path to a nested one: best_lr, metrics.accuracy")
+    elif isinstance(target, dict) and target.get("function") is None:
+        doc.error(errors, path + ("key",), f"task '{ref['from']}' has no function, so its result has no keys",
+                  "a container task's result is its standard output: drop 'key' and read {from: TASK}")
 
 
 def _check_args(doc: Document, name: str, task: dict, fn: functions.Function, errors: Errors) -> None:
