@@ -14,7 +14,8 @@
       strings, as Argo turns govaluate variables into strings;
     - ``==`` ``!=``: equal when of the same kind and value (``5 == '5'`` is false, ``1 == 1.0`` true);
     - ``<`` ``>`` ``<=`` ``>=``: two numbers, or two strings (lexical); anything else is an error;
-    - ``=~`` ``!~``: the left string searched with the right regular expression (Python ``re``);
+    - ``=~`` ``!~``: the left string searched with the right regular expression (Go's RE2
+      syntax and linear-time matching, as Argo: no backreferences or lookaround);
     - ``in``: membership in a parenthesised list, ``x in ('a', 'b')``;
     - ``!``, ``&&``, ``||`` on booleans (short-circuit), and parentheses.
     Precedence, tightest first: unary ``!``/``-``, comparisons, ``&&``, ``||``. Arithmetic, ternaries,
@@ -86,6 +87,16 @@ class Dep:
     result: str | None = None
 
 
+# Argo (Go) has no nesting limit, but a hand-written expression never needs 64 levels; the bound keeps
+# the parsers' recursion small. Chains (`a && b && ... && z`, a 400-task fan-in) are flat n-ary
+# nodes, not nesting, and evaluation walks an explicit stack.
+MAX_NESTING = 64
+
+
+def _too_deep(what: str, text: str) -> ExprError:
+    return ExprError(f"{what} {text[:60]!r}...: parentheses and '!' nest deeper than {MAX_NESTING} levels")
+
+
 def parse_depends(text: str) -> Dep:
     tokens: list[tuple[str, str, str | None]] = []
     pos, text = 0, text.strip()
@@ -105,38 +116,40 @@ def parse_depends(text: str) -> Dep:
             pos += 1
     if not tokens:
         raise ExprError("empty depends expression")
-    i = 0
+    i = depth = 0
 
     def peek() -> str | None:
         return tokens[i][1] if i < len(tokens) and tokens[i][0] == "op" else None
 
-    def parse_or() -> Dep:
+    def chain(op: str, sym: str, operand: Callable[[], Dep]) -> Dep:
         nonlocal i
-        left = parse_and()
-        while peek() == "||":
+        args = [operand()]
+        while peek() == sym:
             i += 1
-            left = Dep("or", (left, parse_and()))
-        return left
+            args.append(operand())
+        return args[0] if len(args) == 1 else Dep(op, tuple(args))
+
+    def parse_or() -> Dep:
+        return chain("or", "||", parse_and)
 
     def parse_and() -> Dep:
-        nonlocal i
-        left = parse_not()
-        while peek() == "&&":
-            i += 1
-            left = Dep("and", (left, parse_not()))
-        return left
+        return chain("and", "&&", parse_not)
 
     def parse_not() -> Dep:
-        nonlocal i
-        if peek() == "!":
+        nonlocal i, depth
+        if peek() in ("!", "("):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise _too_deep("depends", text)
             i += 1
-            return Dep("not", (parse_not(),))
-        if peek() == "(":
-            i += 1
-            inner = parse_or()
-            if peek() != ")":
-                raise ExprError(f"depends {text!r}: missing ')'")
-            i += 1
+            if tokens[i - 1][1] == "!":
+                inner = Dep("not", (parse_not(),))
+            else:
+                inner = parse_or()
+                if peek() != ")":
+                    raise ExprError(f"depends {text!r}: missing ')'")
+                i += 1
+            depth -= 1
             return inner
         if i >= len(tokens) or tokens[i][0] != "task":
             raise ExprError(f"depends {text!r}: expected a task name")
@@ -151,19 +164,32 @@ def parse_depends(text: str) -> Dep:
 
 
 def depends_names(tree: Dep) -> set[str]:
-    if tree.op == "task":
-        return {tree.task}
-    return set().union(*(depends_names(a) for a in tree.args))
+    out, todo = set(), [tree]
+    while todo:
+        node = todo.pop()
+        if node.op == "task":
+            out.add(node.task)
+        else:
+            todo.extend(node.args)
+    return out
 
 
 def eval_depends(tree: Dep, check: Callable[[str, str | None], bool]) -> bool:
-    if tree.op == "task":
-        return check(tree.task, tree.result)
-    if tree.op == "not":
-        return not eval_depends(tree.args[0], check)
-    if tree.op == "and":
-        return all(eval_depends(a, check) for a in tree.args)
-    return any(eval_depends(a, check) for a in tree.args)
+    """The expression's value, computed bottom-up on an explicit stack (no recursion)."""
+    todo: list[tuple[Dep, bool]] = [(tree, False)]
+    values: list[bool] = []
+    while todo:
+        node, ready = todo.pop()
+        if node.op == "task":
+            values.append(check(node.task, node.result))
+        elif not ready:
+            todo.append((node, True))
+            todo.extend((a, False) for a in reversed(node.args))
+        else:
+            args = values[len(values) - len(node.args):]
+            del values[len(values) - len(node.args):]
+            values.append(not args[0] if node.op == "not" else all(args) if node.op == "and" else any(args))
+    return values[0]
 
 
 # --- when --------------------------------------------------------------------------------------
@@ -219,16 +245,30 @@ def _compare(op: str, a: Any, b: Any, text: str) -> bool:
     if op in ("=~", "!~"):
         if not (isinstance(a, str) and isinstance(b, str)):
             raise ExprError(f"when {text!r}: {op} needs strings on both sides")
-        try:
-            found = re.search(b, a) is not None
-        except re.error as e:
-            raise ExprError(f"when {text!r}: bad regular expression {b!r}: {e}") from None
+        found = _regex(b, text).search(a) is not None
         return found if op == "=~" else not found
     both_num = all(isinstance(x, float) and not isinstance(x, bool) for x in (a, b))
     if not both_num and not (isinstance(a, str) and isinstance(b, str)):
         raise ExprError(f"when {text!r}: cannot compare {_show(a)} {op} {_show(b)} "
                         "(both sides must be numbers, or both strings)")
     return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+
+
+def _regex(pattern: str, text: str) -> Any:
+    """``pattern`` compiled as Go's regexp (govaluate's ``=~``) would: RE2 syntax, linear time.
+
+    Python's backtracking ``re`` would accept what Go refuses (backreferences, lookaround) and can
+    take exponential time (``(a+)+$`` against a 33-character output hangs the run); RE2 cannot."""
+    import re2  # google-re2: Go's regexp is an RE2 implementation, same syntax and guarantees
+
+    options = re2.Options()
+    options.log_errors = False  # the reason is in the task's message, not on heraspec's stderr
+    try:
+        return re2.compile(pattern, options=options)
+    except re2.error as e:
+        why = e.args[0].decode("utf-8", "replace") if e.args and isinstance(e.args[0], bytes) else str(e)
+        raise ExprError(f"when {text!r}: bad regular expression {pattern!r} (Argo uses Go's RE2 syntax: "
+                        f"no backreferences or lookaround): {why}") from None
 
 
 def _show(v: Any) -> str:
@@ -242,7 +282,7 @@ def _show(v: Any) -> str:
 def eval_when(text: str) -> bool:
     """Evaluate a substituted ``when``; raise ExprError when unsupported, malformed or not boolean."""
     tokens = _when_tokens(text)
-    i = 0
+    i = depth = 0
 
     def peek() -> str | None:
         return tokens[i][1] if i < len(tokens) and tokens[i][0] == "op" else None
@@ -282,6 +322,17 @@ def eval_when(text: str) -> bool:
         return left
 
     def parse_unary() -> Any:
+        nonlocal depth
+        if peek() in ("!", "-", "("):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise _too_deep("when", text)
+            value = parse_prefixed()
+            depth -= 1
+            return value
+        return parse_prefixed()
+
+    def parse_prefixed() -> Any:
         nonlocal i
         op = peek()
         if op == "!":

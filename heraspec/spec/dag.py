@@ -99,6 +99,41 @@ def translate_depends(expr: str) -> str:
     return _DEPENDS_TOKEN.sub(lambda m: m.group(0).replace(m.group(2), argo_name(m.group(2))) if m.group(2) else m.group(0), expr)
 
 
+# Argo's evaluators (Go) have no nesting limit; heraspec run's have this one, checked here first so
+# that a spec which validates runs. Chains (`a && b && ... && z`) are flat and not limited.
+MAX_NESTING = 64
+
+
+def too_deep(expr: str, limit: int = MAX_NESTING) -> int | None:
+    """Offset where parentheses and unary '!' in a depends/when expression nest deeper than `limit`."""
+    stack: list[str] = []
+    i, n = 0, len(expr)
+    while i < n:
+        c, operand = expr[i], False
+        if c in "'\"":
+            j = i + 1
+            while j < n and expr[j] != c:
+                j += 2 if expr[j] == "\\" else 1
+            i, operand = j, True
+        elif expr.startswith("{{", i):
+            end = expr.find("}}", i)
+            i, operand = (n if end < 0 else end + 1), True
+        elif c == "(" or (c == "!" and expr[i + 1:i + 2] not in ("=", "~")):
+            stack.append(c)
+            if len(stack) > limit:
+                return i
+        elif c == ")":
+            while stack and stack.pop() != "(":
+                pass
+            operand = True
+        elif c.isalnum() or c in "_.":
+            operand = True
+        while operand and stack and stack[-1] == "!":  # a '!' ends with its operand
+            stack.pop()
+        i += 1
+    return None
+
+
 _TASK_EXPR = re.compile(r"\{\{\s*tasks\.(" + _NAME + r")\.")
 
 

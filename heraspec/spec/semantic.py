@@ -152,6 +152,14 @@ def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.
                     doc.error(errors, ("tasks", name, "depends"), f"unknown task result '{ref}.{result}'",
                               _hint_close(result, sorted(dag.DEPENDS_RESULTS), "results"),
                               offset=offset + len(ref) + 1)
+    for name, t in tasks.items():
+        for key in ("depends", "when"):
+            expr = t.get(key) if isinstance(t, dict) else None
+            at = dag.too_deep(expr) if isinstance(expr, str) else None
+            if at is not None:
+                doc.error(errors, ("tasks", name, key), f"{key} nests parentheses and '!' deeper than "
+                          f"{dag.MAX_NESTING} levels", "write it flatter: 'a && b && c' needs no parentheses",
+                          offset=at)
     for d in g.deps:
         if d.src == d.dst:
             doc.error(errors, d.path, f"task '{d.src}' depends on itself", offset=d.offset)

@@ -1,0 +1,142 @@
+"""Hostile specs for `heraspec run` and validate (issue 15, second red-team pass): each case goes
+through the real CLI and ends in a result or a located error, never a hang, a traceback or a file
+outside the run folder.
+
+Runs that could hang (a catastrophic regular expression, a deep expression) go through a real
+subprocess with a timeout that only guards against hanging; no assertion is about time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from heraspec.cli import main
+from tests.argo_schema import assert_argo_valid
+
+ROOT = Path(__file__).resolve().parents[1]
+STEPS = "def say(msg: str) -> str:\n    print(msg)\n    return msg\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "steps.py").write_text(STEPS)
+    return tmp_path
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "internal error" not in err, err
+    return code, out, err
+
+
+def heraspec(project: Path, *argv: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """The CLI in a subprocess: a hang ends the test instead of the test run."""
+    proc = subprocess.run([sys.executable, "-m", "heraspec", *argv], cwd=project, timeout=timeout,
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    return proc
+
+
+def compiled(spec: Path) -> dict:
+    """The spec's manifest, checked against Argo's strict schema (what a test runs is valid Argo)."""
+    import heraspec as api
+
+    (c,) = api.compile([str(spec)], path=[str(spec.parent)])
+    assert_argo_valid(c.manifest)
+    return c.manifest
+
+
+def write(project: Path, name: str, yaml_text: str, toml_text: str | None = None) -> Path:
+    path = project / name
+    path.write_text(yaml_text if name.endswith(".yaml") else toml_text or "", encoding="utf-8")
+    return path
+
+
+def errors_of(err: str) -> list[str]:
+    return [re.sub(r"^.*?:(\d+:\d+: )", r"\1", line) for line in err.splitlines() if ": error: " in line]
+
+
+# --- depends and when: long chains run, deep nesting is a located error ---------------------------
+
+
+def test_a_400_task_fan_in_runs_its_join(project: Path, capsys):
+    names = [f"t{i}" for i in range(400)]
+    spec = write(project, "fanin.yaml", "name: fanin\ntasks:\n"
+                 + "".join(f"  {n}: {{function: steps:say, args: {{msg: {n}}}}}\n" for n in names)
+                 + "  join: {function: steps:say, args: {msg: joined}}\n"
+                 + f"edges:\n  - '[{', '.join(names)}] >> join'\n")
+    assert compiled(spec)["spec"]["templates"][0]["dag"]["tasks"][-1]["depends"] == " && ".join(names)
+    code, out, _ = cli(capsys, "run", str(spec), "--json", "--workdir", str(project / "run"))
+    summary = json.loads(out)
+    assert code == 0 and summary["phase"] == "Succeeded"
+    assert summary["tasks"]["join"]["phase"] == "Succeeded" and summary["tasks"]["join"]["result"] == "joined"
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "toml"])
+def test_2000_nested_parentheses_in_depends_and_when_are_located_errors(project: Path, capsys, fmt: str):
+    deep = "(" * 2000 + "a" + ")" * 2000
+    nots = "!" * 2000 + "false"
+    if fmt == "yaml":
+        spec = write(project, "deep.yaml", "name: deep\ntasks:\n  a: {function: steps:say, args: {msg: x}}\n"
+                     f"  b: {{function: steps:say, args: {{msg: y}}, depends: '{deep}'}}\n"
+                     f"  c: {{function: steps:say, args: {{msg: z}}, when: '{nots}'}}\n")
+        where = ["4:118", "5:115"]
+    else:
+        spec = write(project, "deep.toml", "", 'name = "deep"\n[tasks.a]\nfunction = "steps:say"\nargs = {msg = "x"}\n'
+                     f'[tasks.b]\nfunction = "steps:say"\nargs = {{msg = "y"}}\ndepends = "{deep}"\n'
+                     f'[tasks.c]\nfunction = "steps:say"\nargs = {{msg = "z"}}\nwhen = "{nots}"\n')
+        where = ["8:76", "12:73"]
+    for verb in (["validate"], ["run", "--workdir", str(project / "run")]):
+        code, _, err = cli(capsys, *verb, str(spec))
+        assert code == 1
+        assert errors_of(err) == [f"{where[0]}: error: depends nests parentheses and '!' deeper than 64 levels",
+                                  f"{where[1]}: error: when nests parentheses and '!' deeper than 64 levels"]
+        assert "hint: write it flatter" in err
+    assert not (project / "run").exists()
+
+
+def test_64_levels_of_nesting_still_validate_and_run(project: Path, capsys):
+    spec = write(project, "ok.yaml", "name: ok\ntasks:\n  a: {function: steps:say, args: {msg: x}}\n"
+                 f"  b: {{function: steps:say, args: {{msg: y}}, depends: '{'(' * 64}a{')' * 64}',"
+                 f" when: '{'!' * 63}false'}}\n")  # 63 nots: true
+    compiled(spec)
+    code, out, _ = cli(capsys, "run", str(spec), "--json", "--workdir", str(project / "run"))
+    assert code == 0 and json.loads(out)["tasks"]["b"]["result"] == "y"
+
+
+# --- when =~ is Go's regexp (RE2): linear time, Go's syntax ----------------------------------------
+
+
+def test_a_catastrophic_regex_in_when_does_not_hang_the_run(project: Path):
+    spec = write(project, "re.yaml", "name: re\ntasks:\n  a: {function: steps:say, args: {msg: " + "a" * 33 + "b}}\n"
+                 "  b: {function: steps:say, args: {msg: matched}, when: \"'{{tasks.a.outputs.result}}' =~ '(a+)+$'\"}\n"
+                 "  c: {function: steps:say, args: {msg: other}, when: \"'{{tasks.a.outputs.result}}' !~ '(a+)+$'\"}\n")
+    compiled(spec)
+    proc = heraspec(project, "run", "re.yaml", "--json", "--workdir", "run", timeout=120)
+    tasks = json.loads(proc.stdout)["tasks"]
+    assert proc.returncode == 0, proc.stderr
+    assert tasks["b"]["phase"] == "Skipped" and tasks["c"]["result"] == "other"
+
+
+@pytest.mark.parametrize("pattern, why", [
+    (r"(a)\\\\1", "invalid escape sequence"),   # a backreference (escaped for YAML, then for when)
+    ("a(?=b)", "invalid perl operator"),          # lookahead
+    ("(?<=a)b", "invalid perl operator"),         # lookbehind
+])
+def test_regex_syntax_go_refuses_ends_the_task_in_error(project: Path, capsys, pattern: str, why: str):
+    spec = write(project, "re.yaml", "name: re\ntasks:\n  a: {function: steps:say, args: {msg: ab}}\n"
+                 f"  b: {{function: steps:say, args: {{msg: m}}, when: \"'{{{{tasks.a.outputs.result}}}}' =~ '{pattern}'\"}}\n")
+    compiled(spec)
+    code, out, err = cli(capsys, "run", str(spec), "--json", "--workdir", str(project / "run"))
+    b = json.loads(out)["tasks"]["b"]
+    assert code == 1 and b["phase"] == "Error"
+    assert "bad regular expression" in b["message"] and "Go's RE2 syntax" in b["message"] and why in b["message"]
+    assert "re2.cc" not in err  # the engine's own log lines stay out of heraspec's output
