@@ -140,3 +140,88 @@ def test_regex_syntax_go_refuses_ends_the_task_in_error(project: Path, capsys, p
     assert code == 1 and b["phase"] == "Error"
     assert "bad regular expression" in b["message"] and "Go's RE2 syntax" in b["message"] and why in b["message"]
     assert "re2.cc" not in err  # the engine's own log lines stay out of heraspec's output
+
+
+# --- the argo: escape hatch cannot move heraspec run out of its run folder -------------------------
+
+
+ESCAPES = {
+    # an input artifact written at a path with '..' (a pod's '/..' is '/')
+    "input artifact": ("template", "{inputs: {artifacts: [{name: x, path: '/UP/OUT/in.txt', raw: {data: evil}}]}}",
+                       "Succeeded", None),
+    # an output read from the host (/etc/hostname) instead of what the task wrote
+    "output path": ("template", "{outputs: {parameters: [{name: host, valueFrom: {path: '/tmp/UP/etc/hostname', "
+                    "default: not-written}}]}}", "Succeeded", None),
+    "volume name": ("template", "{script: {volumeMounts: [{name: 'UP/OUT', mountPath: /data}]}}", "Error",
+                    "volume mount 'UP/OUT': a volume name is lowercase letters, digits and '-' (at most 63)"),
+    "volume subPath": ("template", "{script: {volumeMounts: [{name: data, mountPath: /data, subPath: 'UP/OUT'}]}}",
+                       "Error", "volume mount 'data': subPath 'UP/OUT' must be a relative path without '..'"),
+}
+
+
+@pytest.mark.parametrize("case", list(ESCAPES))
+def test_escape_hatch_paths_stay_in_the_run_folder(project: Path, capsys, case: str):
+    outside = project / "OUT"
+    # '..' enough to reach / from any folder of the run, then the absolute path of project/OUT
+    where, argo, phase, message = (x.replace("UP/", "../" * 16).replace("OUT", str(outside).lstrip("/"))
+                                   if isinstance(x, str) else x for x in ESCAPES[case])
+    spec = write(project, "esc.yaml", "name: esc\ntasks:\n  a:\n    function: steps:say\n    args: {msg: hi}\n"
+                 f"    argo:\n      {where}: {argo}\n")
+    compiled(spec)
+    code, out, _ = cli(capsys, "run", str(spec), "--json", "--keep", "--workdir", str(project / "run"))
+    a = json.loads(out)["tasks"]["a"]
+    assert a["phase"] == phase and code == (0 if phase == "Succeeded" else 1)
+    if message:
+        assert a["message"] == message
+    assert not outside.exists()  # where each path would land on the host, with '..' enough to reach /
+    assert sorted(p.name for p in project.iterdir()) == ["esc.yaml", "run", "steps.py"]
+    if case == "input artifact":
+        assert (project / "run" / "a" / str(outside).lstrip("/") / "in.txt").read_text() == "evil"
+    if case == "output path":
+        assert json.loads((project / "run" / "a" / "outputs.json").read_text())["parameters"]["host"] == "not-written"
+
+
+def test_a_task_name_or_workflow_name_with_dots_and_slashes(project: Path, capsys, monkeypatch):
+    monkeypatch.chdir(project)
+    spec = write(project, "esc.yaml", "name: esc\ntasks:\n  a:\n    function: steps:say\n    args: {msg: hi}\n"
+                 "    argo: {task: {name: '../../../OUT'}}\n")
+    compiled(spec)
+    code, _, err = cli(capsys, "run", str(spec))
+    assert code == 1 and not (project / "OUT").exists()
+    assert ("heraspec: error: template 'main': '../../../OUT' is not a valid Argo task name: letters, digits "
+            "and '-', starting with a letter or digit, at most 128 characters") in err
+    # metadata.name through the escape hatch: the default run folder is still under .heraspec/runs
+    spec = write(project, "meta.yaml", "name: esc\ntasks:\n  a: {function: steps:say, args: {msg: hi}}\n"
+                 "argo: {metadata: {name: '../../../OUT/x'}}\n")
+    code, out, _ = cli(capsys, "run", str(spec), "--json")
+    run_dir = Path(json.loads(out)["run_dir"])
+    assert code == 0 and run_dir.parent == project / ".heraspec" / "runs" and run_dir.name.startswith("OUT-x-")
+    assert sorted(p.name for p in project.iterdir()) == [".heraspec", "esc.yaml", "meta.yaml", "steps.py"]
+
+
+# --- one --workdir, one run ----------------------------------------------------------------------
+
+
+def test_two_runs_cannot_take_the_same_workdir(project: Path):
+    from heraspec.errors import UsageError
+    from heraspec.local.runner import _run_folder
+
+    claimed = _run_folder(project / "claimed", "x")  # the claim does not wait for the first file
+    with pytest.raises(UsageError, match="another heraspec run is using it"):
+        _run_folder(claimed, "x")
+    (project / "slow.py").write_text("import time\n\ndef nap(who: str) -> str:\n    time.sleep(1)\n    return who\n")
+    (project / "same").mkdir()
+    for who in ("one", "two"):
+        write(project, f"{who}.yaml", f"name: {who}\ntasks:\n  a: {{function: slow:nap, args: {{who: {who}}}}}\n")
+    procs = [subprocess.Popen([sys.executable, "-m", "heraspec", "run", f"{who}.yaml", "--json", "--workdir", "same"],
+                              cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}) for who in ("one", "two")]
+    results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close(), p.stderr.close()
+    assert sorted(code for code, _, _ in results) == [0, 2]
+    (won, out, _), (_, _, err) = sorted(results)
+    assert "already exists and is not empty, or another heraspec run is using it: choose another --workdir" in err
+    summary = json.loads((project / "same" / "summary.json").read_text())
+    assert summary["tasks"]["a"]["result"] == json.loads(out)["tasks"]["a"]["result"]
+    assert not (project / "same" / ".heraspec-run").exists()

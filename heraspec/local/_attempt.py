@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import shutil
 import signal
@@ -27,6 +28,7 @@ LineSink = Callable[[str], None]
 
 _UNSUPPORTED = ("steps", "resource", "suspend", "http", "data", "plugin", "containerSet")
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?$")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # Kubernetes volume names
 
 
 class TaskError(Exception):
@@ -74,6 +76,22 @@ class Processes:
                 kill(proc)
 
 
+def inside(base: Path, path: str) -> Path:
+    """A container path mapped under ``base``: absolute as the pod sees it, so ``..`` stops at the
+    root (``/../../etc/x`` is ``/etc/x`` in a pod, ``<base>/etc/x`` here) and never leaves ``base``."""
+    return base / posixpath.normpath("/" + str(path)).lstrip("/")
+
+
+def _volume_dir(run_dir: Path, vm: dict) -> Path:
+    # Kubernetes refuses these too (ValidateVolumeMounts: a DNS-1123 name, a relative subPath without '..')
+    name, sub = str(vm.get("name", "")), str(vm.get("subPath") or "")
+    if not _DNS_LABEL.match(name):
+        raise TaskError(f"volume mount {name!r}: a volume name is lowercase letters, digits and '-' (at most 63)")
+    if sub.startswith("/") or ".." in sub.split("/"):
+        raise TaskError(f"volume mount {name!r}: subPath {sub!r} must be a relative path without '..'")
+    return run_dir / "volumes" / name / sub
+
+
 def prepare(t: dict, name: str, folder: Path, run_dir: Path) -> Prep:
     kind = "script" if "script" in t else "container" if "container" in t else None
     if kind is None:
@@ -86,14 +104,14 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path) -> Prep:
     for a in _as_list((t.get("inputs") or {}).get("artifacts")):
         if "raw" not in a or not a.get("path"):
             raise TaskError(f"input artifact {a.get('name')!r}: only raw artifacts can be used locally")
-        mapping[a["path"]] = folder / a["path"].lstrip("/")
+        mapping[a["path"]] = inside(folder, a["path"])
         files[mapping[a["path"]]] = str(a["raw"].get("data", ""))
     for p in _as_list(outs.get("parameters")) + _as_list(outs.get("artifacts")):
         path = (p.get("valueFrom") or {}).get("path") or p.get("path")
         if path:
-            mapping[path] = folder / path.lstrip("/")
+            mapping[path] = inside(folder, path)
     for vm in _as_list(c.get("volumeMounts")):
-        mapping[vm["mountPath"]] = run_dir / "volumes" / vm["name"] / str(vm.get("subPath") or "")
+        mapping[vm["mountPath"]] = _volume_dir(run_dir, vm)
     result_path = (folder / "tmp/heraspec/result.json", "")
     for p in _as_list(outs.get("parameters")):
         if p["name"] == "result" and (p.get("valueFrom") or {}).get("path"):

@@ -7,6 +7,7 @@ outputs, ``dag.target``, nested DAGs, and phases. The runner's loop (runner.py) 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,6 +30,9 @@ from .expr import (
 
 if TYPE_CHECKING:
     from .runner import _Runner
+
+
+_TASK_NAME = re.compile(r"[a-zA-Z0-9][-a-zA-Z0-9]{0,127}\Z")
 
 
 class RunError(HeraspecError):
@@ -81,7 +85,7 @@ class _Unit:
 class _Task:
     def __init__(self, spec: dict, prefix: str):
         self.spec = spec
-        self.name: str = spec["name"]
+        self.name = str(spec["name"])
         self.res = TaskResult(prefix + self.name)
         if spec.get("depends"):
             self.tree: Dep | None = parse_depends(str(spec["depends"]))
@@ -140,6 +144,9 @@ class _Dag:
     def _check(self) -> None:
         where = f"template {self.template['name']!r}"
         for t in self.tasks.values():
+            if not _TASK_NAME.match(t.name):  # Argo's IsValidWorkflowFieldName (workflow/util); names are folders here
+                raise RunError(f"{where}: {t.name!r} is not a valid Argo task name: letters, digits and '-', "
+                               "starting with a letter or digit, at most 128 characters")
             unknown = t.deps - set(self.tasks)
             if unknown:
                 raise RunError(f"{where}: task {t.name!r} depends on unknown task(s) {', '.join(sorted(unknown))}")

@@ -43,6 +43,7 @@ import heapq
 import json
 import os
 import random
+import re
 import string
 import sys
 import threading
@@ -277,13 +278,27 @@ def _notes(spec: dict, templates: dict[str, dict]) -> list[str]:
     return notes
 
 
+CLAIM = ".heraspec-run"  # created exclusively in a --workdir: two runs cannot both take one folder
+
+
 def _run_folder(workdir: str | Path | None, stem: str) -> Path:
     if workdir is not None:
         path = Path(workdir).resolve()
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise UsageError(f"run folder {path} already exists and is not empty: choose another --workdir")
+        taken = UsageError(f"run folder {path} already exists and is not empty, or another heraspec run is "
+                           "using it: choose another --workdir")
+        if path.exists() and not path.is_dir():
+            raise taken
         path.mkdir(parents=True, exist_ok=True)
+        try:  # O_EXCL: of two runs started together, exactly one gets the folder
+            os.close(os.open(path / CLAIM, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        except FileExistsError:
+            raise taken from None
+        if any(p.name != CLAIM for p in path.iterdir()):
+            (path / CLAIM).unlink()
+            raise taken
         return path
+    # metadata.name comes from the spec (or its argo: escape hatch): one path component, never '..'
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip(".-") or "workflow"
     base = Path.cwd() / ".heraspec" / "runs"
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     for n in range(1, 1000):
@@ -346,6 +361,7 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     from .progress import to_json
 
     (run_dir / "summary.json").write_text(json.dumps(to_json(result, {}), indent=2, default=str) + "\n")
+    (run_dir / CLAIM).unlink(missing_ok=True)  # summary.json keeps the folder taken from now on
     if reporter is not None:
         reporter.run_finished(result)
     return result
