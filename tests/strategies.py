@@ -19,7 +19,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from heraspec.argo.compiler import encode
-from heraspec.spec.dag import argo_name
+from heraspec.argo.rules import EXPR_KEYWORDS
+from heraspec.spec.dag import argo_name, build_graph
 from heraspec.local.expr import item_str
 from heraspec.python.script import decode as _decode
 
@@ -96,7 +97,8 @@ task_names = st.one_of(
     st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,12}", fullmatch=True),
     st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True),
     st.integers(40, 128).map(lambda n: ("t_" * 64)[: n - 1] + "z"),  # long, up to the limit
-).filter(lambda n: not (n.isdigit() or n.lower() in ("true", "false")))  # literals in `depends`: refused
+).filter(lambda n: not (n[0].isdigit() or n.lower() in ("true", "false")  # Argo: no digit first with depends
+                            or argo_name(n).replace("-", "_") in EXPR_KEYWORDS))
 param_names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
 dns = st.from_regex(r"[a-z]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
 # built once: hypothesis validates every new strategy object, which costs more than drawing
@@ -223,8 +225,9 @@ def specs(draw: Any, *, max_tasks: int = 7, extras: bool = True) -> Generated:
             secret = secret or any(isinstance(v, dict) and "secret" in v for v in (settings.get("env") or {}).values())
             task.update(settings)
         if extras and draw(st.integers(0, 5)) == 0:
-            task["argo"] = draw(st.sampled_from([{"task": {"continueOn": {"failed": True}}},
-                                                 {"template": {"nodeSelector": {"pool": "cpu"}}}]))
+            task["argo"] = {"template": {"nodeSelector": {"pool": "cpu"}}}
+        if extras and draw(st.integers(0, 5)) == 0:
+            task["continue_on"] = draw(st.sampled_from([["failed"], ["failed", "error"], ["error"]]))
         tasks[tname] = task
     if len(names) >= 3 and draw(st.booleans()):  # a chain with a group: A >> [B, C] >> D
         a, b, c, d = sorted(x % len(names) for x in draw(_chain))
@@ -234,6 +237,10 @@ def specs(draw: Any, *, max_tasks: int = 7, extras: bool = True) -> Generated:
     if edges:
         data["edges"] = edges
     data["tasks"] = tasks
+    graph = build_graph(data)
+    for tname, task in tasks.items():  # continue_on works through the depends of the tasks after it
+        if "continue_on" in task and graph.deps and tname not in {d.src for d in graph.deps}:
+            del task["continue_on"]
     if extras:
         secret = secret or any(isinstance(v, dict) and "secret" in v
                                for v in ((data.get("defaults") or {}).get("env") or {}).values())
@@ -341,7 +348,7 @@ def _task_settings(draw: Any, *, defaults: bool) -> dict:
             if draw(st.booleans()):
                 res["gpu_type"] = "amd.com/gpu"
         if draw(st.booleans()):
-            res["limits"] = draw(st.sampled_from([True, {"memory": "8Gi"}, {"cpu": 2}]))
+            res["limits"] = draw(st.sampled_from([True, {"memory": "8Gi"}, {"cpu": 4}]))
         if not defaults and draw(st.booleans()):
             res["volume"] = {"size": "1Gi", "mount_path": "/vol"}
             if draw(st.booleans()):

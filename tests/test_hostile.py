@@ -204,11 +204,19 @@ def test_a_spec_that_is_not_a_mapping(project: Path, capsys, content: str):
 
 def test_keys_that_are_numbers_booleans_or_null_are_names(project: Path, capsys):
     spec = spec_file(project, "s.yaml", "name: x\ntasks:\n  0x1f: {function: steps:say, args: {msg: a}}\n"
-                                        "  1e3: {function: steps:say, args: {msg: {from: '0x1f'}}}\n"
-                                        "  null: {function: steps:say, args: {msg: c}, after: ['1e3']}\n")
+                                        "  1e3: {function: steps:say, args: {msg: b}}\n"
+                                        "  null: {function: steps:say, args: {msg: c}, after: [no]}\n"
+                                        "  no: {function: steps:say, args: {msg: d}}\n")
+    code, out, err = cli(capsys, "compile", str(spec), "--format", "json")
+    assert code == 1
+    # Argo refuses names starting with a digit in a DAG that uses depends (validate.go validateDAG)
+    assert errors_of(err) == ["3:3: error: task name '0x1f' starts with a digit, which Argo refuses in a DAG whose "
+                              "tasks depend on each other", "4:3: error: task name '1e3' starts with a digit, which "
+                              "Argo refuses in a DAG whose tasks depend on each other"]
+    spec.write_text(spec.read_text().replace(", after: [no]", ""))
     code, out, err = cli(capsys, "compile", str(spec), "--format", "json")
     assert code == 0, err
-    assert re.findall(r'"name": "(0x1f|1e3|null)",\s+"template"', out) == ["0x1f", "1e3", "null"]
+    assert re.findall(r'"name": "(0x1f|1e3|null|no)",\s+"template"', out) == ["0x1f", "1e3", "null", "no"]
     # names that Argo's depends expressions would read as literals are refused
     literal = spec_file(project, "lit.yaml", "name: x\ntasks:\n  1: {function: steps:say, args: {msg: a}}\n"
                                              "  true: {function: steps:say, args: {msg: b}}\n")

@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from heraspec.argo.rules import manifest_problems
 from heraspec.cli import main
 from heraspec.spec.dag import argo_name
 from heraspec.errors import Errors
@@ -77,6 +78,7 @@ def workflow_spec(manifest: dict) -> dict:
 def check_argo_rules(manifest: dict) -> None:
     """What Argo's controller checks beyond its JSON Schema, for what heraspec generates."""
     assert_argo_valid(manifest)
+    assert not manifest_problems(manifest), manifest_problems(manifest)
     spec = workflow_spec(manifest)
     templates = {t["name"]: t for t in spec["templates"]}
     assert len(templates) == len(spec["templates"]), "template names must be unique"

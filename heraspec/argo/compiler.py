@@ -114,13 +114,35 @@ def _quantity(v: Any) -> str:
     return str(v)
 
 
+def requests_and_limits(res: dict) -> tuple[dict[str, str], dict[str, str]]:
+    """A task's effective `resources` -> the container's (requests, limits)."""
+    req: dict[str, str] = {}
+    for key, argo_key in (("cpu", "cpu"), ("memory", "memory"), ("ephemeral_storage", "ephemeral-storage")):
+        if res.get(key) is not None and res[key] is not False:
+            req[argo_key] = _quantity(res[key])
+    limits: dict[str, str] = {}
+    if res.get("limits") is True:
+        limits.update({k: v for k, v in req.items() if k in ("cpu", "memory")})
+    elif isinstance(res.get("limits"), dict):
+        limits.update({k: _quantity(v) for k, v in res["limits"].items() if v is not None})
+    if res.get("gpu"):
+        gpu = res.get("gpu_type") or "nvidia.com/gpu"
+        req[gpu] = limits[gpu] = str(res["gpu"])
+    return req, limits
+
+
 def effective(task: dict, defaults: dict) -> dict:
     """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
     out = dict(task)
     for key in ("image", "retry", "timeout"):
         if key not in out and key in defaults:
             out[key] = defaults[key]
-    out["resources"] = {**DEFAULT_RESOURCES, **defaults.get("resources", {}), **task.get("resources", {})}
+    res = {**defaults.get("resources", {}), **task.get("resources", {})}
+    limits = res.get("limits") if isinstance(res.get("limits"), dict) else {}
+    # a limit without a request sets the request to the limit, as Kubernetes does; `cpu: null` /
+    # `cpu: false` drops the default request
+    out["resources"] = {**{k: limits.get(k) if limits.get(k) is not None else v for k, v in DEFAULT_RESOURCES.items()},
+                        **res}
     if "env" in defaults or "env" in task:
         out["env"] = {**defaults.get("env", {}), **task.get("env", {})}
     return out
@@ -153,6 +175,7 @@ class _Compiler:
         if is_container(self.data["tasks"].get(target)):
             return "{{tasks.%s.outputs.result}}" % name
         return "{{tasks.%s.outputs.parameters.result}}" % name
+        self.continue_on = {n: t["continue_on"] for n, t in data["tasks"].items() if t.get("continue_on")}
 
     def unique(self, base: str) -> str:
         base = _TEMPLATE_NAME.sub("-", base).strip("-").lower() or "task"
@@ -165,20 +188,10 @@ class _Compiler:
 
     # --- templates -----------------------------------------------------------------------
 
-    def resources(self, res: dict) -> dict:
-        req: dict[str, str] = {}
-        for key, argo_key in (("cpu", "cpu"), ("memory", "memory"), ("ephemeral_storage", "ephemeral-storage")):
-            if res.get(key) is not None:
-                req[argo_key] = _quantity(res[key])
+    @staticmethod
+    def resources(res: dict) -> dict:
+        req, limits = requests_and_limits(res)
         out: dict[str, dict] = {"requests": req}
-        limits: dict[str, str] = {}
-        if res.get("limits") is True:
-            limits.update({k: v for k, v in req.items() if k in ("cpu", "memory")})
-        elif isinstance(res.get("limits"), dict):
-            limits.update({k: _quantity(v) for k, v in res["limits"].items() if v is not None})
-        if res.get("gpu"):
-            gpu = res.get("gpu_type") or "nvidia.com/gpu"
-            req[gpu] = limits[gpu] = str(res["gpu"])
         if limits:
             out["limits"] = limits
         return out
@@ -355,6 +368,8 @@ class _Compiler:
         elif isinstance(fe, dict):
             k = "from" if "from" in fe else next(iter(fe))
             task["withParam"] = ref_expr(k, fe[k], self.from_expr, fe.get("key"))
+        if t.get("continue_on") and not self.graph.deps:  # no depends in this DAG: Argo's own continueOn
+            task["continueOn"] = {k: True for k in t["continue_on"]}
         if t.get("when"):
             task["when"] = dag.translate_task_exprs(t["when"], self.renamed)
         argo_task = (t.get("argo") or {}).get("task")
@@ -365,10 +380,18 @@ class _Compiler:
         expr = t.get("depends")
         if expr:
             mentioned = {n for n, _r, _o in dag.depends_names(expr)}
-            extra = [dag.argo_name(u) for u in ups if u not in mentioned]
-            out = dag.translate_depends(expr)
+            extra = [self.done(u) for u in ups if u not in mentioned]
+            out = dag.translate_depends(expr, {u: self.done(u) for u in self.continue_on})
             return " && ".join([f"({out})" if extra else out] + extra)
-        return " && ".join(dag.argo_name(u) for u in ups)
+        return " && ".join(self.done(u) for u in ups)
+
+    def done(self, task: str) -> str:
+        """`TASK` in a depends expression, widened by its `continue_on` as Argo widens a task with
+        `continueOn` (ancestry.go expandDependency), since Argo refuses continueOn beside depends."""
+        name = dag.argo_name(task)
+        results = ["Succeeded", "Skipped", "Daemoned"] + [r for k, r in (("error", "Errored"), ("failed", "Failed"))
+                                                         if k in self.continue_on.get(task, ())]
+        return name if len(results) == 3 else "(" + " || ".join(f"{name}.{r}" for r in results) + ")"
 
     # --- the manifest --------------------------------------------------------------------
 

@@ -94,9 +94,18 @@ def depends_names(expr: str) -> list[tuple[str, str | None, int]]:
     return out
 
 
-def translate_depends(expr: str) -> str:
-    """Rename spec task names to Argo names inside a depends expression."""
-    return _DEPENDS_TOKEN.sub(lambda m: m.group(0).replace(m.group(2), argo_name(m.group(2))) if m.group(2) else m.group(0), expr)
+def translate_depends(expr: str, bare: dict[str, str] | None = None) -> str:
+    """Rename spec task names to Argo names inside a depends expression; `bare`: replacements
+    for names written without a result (`A`, not `A.Failed`)."""
+    bare = bare or {}
+
+    def one(m: re.Match) -> str:
+        if not m.group(2):
+            return m.group(0)
+        new = bare[m.group(2)] if m.group(3) is None and m.group(2) in bare else argo_name(m.group(2))
+        return m.group(0).replace(m.group(2), new)
+
+    return _DEPENDS_TOKEN.sub(one, expr)
 
 
 # Argo's evaluators (Go) have no nesting limit; heraspec run's have this one, checked here first so

@@ -74,7 +74,7 @@ class Backoff(_Strict):
 
     duration: Optional[str] = Field(None, description="Wait before the first retry, e.g. `10s`.", pattern=DURATION,
                                     **_x(examples=["10s"]))
-    factor: Optional[Annotated[float, Field(ge=1)]] = Field(None, description="Multiplier applied to the wait after each retry, e.g. `2`.",
+    factor: Optional[Annotated[int, Field(ge=1)]] = Field(None, description="Whole multiplier applied to the wait after each retry, e.g. `2` (Argo takes an integer).",
                                                 **_x(examples=[2]))
     max_duration: Optional[str] = Field(None, description="Give up retrying after this long, e.g. `5m`.", pattern=DURATION,
                                         **_x(examples=["5m"]))
@@ -123,12 +123,15 @@ class Limits(_Strict):
 
 
 class Resources(_Strict):
-    """Compute resources of a task. Without any, a task requests 1 CPU and 4Gi of memory."""
+    """Compute resources of a task. Without any, a task requests 1 CPU and 4Gi of memory (a limit
+    without a request sets the request to the limit; `false` drops the request)."""
 
-    cpu: Optional[Cpu] = Field(None, description="CPU cores requested: a number (`2`, `0.5`) or a quantity (`500m`).",
-                                             **_x(examples=[2, "500m"]))
-    memory: Optional[str] = Field(None, description="Memory requested, a Kubernetes quantity: `512Mi`, `16Gi`.",
-                                  pattern=QUANTITY, **_x(examples=["4Gi"]))
+    cpu: Optional[Union[Cpu, Literal[False]]] = Field(
+        None, description="CPU cores requested: a number (`2`, `0.5`) or a quantity (`500m`). Default 1 "
+        "(or the CPU limit); `false` requests none.", **_x(examples=[2, "500m"]))
+    memory: Optional[Union[Annotated[str, Field(pattern=QUANTITY)], Literal[False]]] = Field(
+        None, description="Memory requested, a Kubernetes quantity: `512Mi`, `16Gi`. Default 4Gi (or the memory "
+        "limit); `false` requests none.", **_x(examples=["4Gi"]))
     ephemeral_storage: Optional[str] = Field(None, description="Local scratch disk requested, e.g. `10Gi`.", pattern=QUANTITY,
                                              **_x(examples=["10Gi"]))
     gpu: Optional[int] = Field(None, description="Number of GPUs (requested and limited), as `nvidia.com/gpu` unless `gpu_type` says otherwise.", ge=0,
@@ -146,7 +149,7 @@ class ArgoTask(_Strict):
     """Raw Argo fields for one task, deep-merged last into what heraspec generates."""
 
     task: Optional[Dict[str, Any]] = Field(None, description="Raw Argo `DAGTask` fields deep-merged into the generated DAG task.",
-                                           **_x(examples=[{"continueOn": {"failed": True}}]))
+                                           **_x(examples=[{"onExit": "cleanup"}]))
     template: Optional[Dict[str, Any]] = Field(None, description="Raw Argo `Template` fields deep-merged into this task's template.",
                                                **_x(examples=[{"nodeSelector": {"pool": "gpu"}}]))
 
@@ -167,7 +170,9 @@ TASK_DOCS: dict[str, str] = {
     "foreach": "Fan out: a list of items, `{from: TASK}` (a task returning a list) or `{param: NAME}`. "
                "`{item: true}` in `args` is the current item.",
     "resources": "CPU, memory, GPU and volumes for this task.",
-    "argo": "Escape hatch: raw Argo fields merged into what heraspec generates.",
+    "continue_on": "Let the tasks after this one run even when it ends `failed` (its program failed) or `error` "
+                   "(Argo or Kubernetes could not run it); they see it as done.",
+    "argo": "Escape hatch: raw Argo fields merged into what heraspec generates (lists of named items merge by `name`).",
     "outputs": "Named Argo output parameters taken from fields of the function's result (a mapping): "
                "`{accuracy: metrics.accuracy}`. Shown in the Argo UI, usable as `{from: TASK, key: ...}` and in raw "
                "expressions as `{{tasks.TASK.outputs.parameters.accuracy}}`. Each value arrives as JSON, like `result`.",
@@ -186,7 +191,8 @@ TASK_MARKDOWN: dict[str, str] = {
     "env": "```yaml\nenv:\n  LOG_LEVEL: debug\n  API_TOKEN: {secret: api-credentials, key: token}\n```",
     "foreach": "```yaml\nforeach: {from: list_shards}\nargs: {shard: {item: true}}\n```",
     "resources": "```yaml\nresources: {cpu: 4, memory: 16Gi, gpu: 1, volume: {size: 50Gi, mount_path: /vol}}\n```",
-    "argo": "```yaml\nargo:\n  task: {continueOn: {failed: true}}\n  template: {nodeSelector: {pool: gpu}}\n```",
+    "continue_on": "```yaml\ncontinue_on: [failed]   # or [failed, error]\n```",
+    "argo": "```yaml\nargo:\n  template: {nodeSelector: {pool: gpu}}\n  task: {onExit: cleanup}\n```",
     "outputs": "```yaml\noutputs: {accuracy: metrics.accuracy, lr: best_lr}\n```",
 }
 
@@ -245,6 +251,7 @@ class Task(_Strict):
     resources: Optional[Resources] = _doc("resources")
     outputs: Optional[Dict[str, Annotated[str, Field(pattern=RESULT_KEY)]]] = _doc(
         "outputs", json_schema_extra={"propertyNames": {"pattern": OUTPUT_NAME}})
+    continue_on: Optional[List[Literal["failed", "error"]]] = _doc("continue_on")
     argo: Optional[ArgoTask] = _doc("argo")
 
 
@@ -343,6 +350,8 @@ def json_schema() -> dict:
     }
     out.update(_clean(raw))
     out["definitions"] = {name: _clean(d) for name, d in sorted(defs.items())}
+    for key in ("cpu", "memory"):  # `cpu: null` (YAML) drops the request as `false` does
+        out["definitions"]["Resources"]["properties"][key]["anyOf"].append({"type": "null"})
     for name, snippets in SNIPPETS.items():
         (out if name == "$root" else out["definitions"][name])["defaultSnippets"] = snippets
     return out

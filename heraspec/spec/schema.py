@@ -101,6 +101,12 @@ def _describe(err: Any, schema: dict):
         yield path + ((name,) if name is not None else ()), f"invalid task name '{name}'", \
             "use letters, digits, '-' and '_', starting with a letter or digit (at most 128)", True
         return
+    if v in ("anyOf", "oneOf") and isinstance(err.instance, str) and path[-1:] == ("memory",):
+        # `memory: false|null` are the other branches: a string is judged by the string branch alone
+        for sub in err.context or ():
+            if sub.schema.get("type") == "string" and sub.validator != "type":
+                yield from _describe(sub, schema)
+                return
     if v in ("anyOf", "oneOf"):
         yield path, f"{where(path)} {_any_of_message(err, schema)}", _any_of_hint(err), False
         return

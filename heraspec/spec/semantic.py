@@ -49,7 +49,11 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     _check_numbers(doc, data, errors)
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+    graph = graph if graph is not None else dag.build_graph(data)
     _check_graph(doc, data, tasks, errors, graph)
+    from ..argo import rules
+
+    rules.check(doc, errors, graph)
     resolved: dict[str, functions.Function] = {}
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     _check_task_fields(doc, ("defaults",), defaults, errors)
@@ -116,11 +120,6 @@ def _check_names(doc: Document, data: dict, errors: Errors) -> None:
     elif kind != "CronWorkflow":
         for k in cron_only:
             doc.error(errors, (k,), f"'{k}' only applies to kind: CronWorkflow", key=True)
-    sched = data.get("schedule")
-    for i, s in enumerate([sched] if isinstance(sched, str) else sched if isinstance(sched, list) else []):
-        if isinstance(s, str) and not (s.startswith("@") or len(s.split()) in (5, 6)):
-            doc.error(errors, ("schedule",) + ((i,) if isinstance(sched, list) else ()),
-                      f"'{s}' is not a cron schedule", "five fields: minute hour day-of-month month day-of-week")
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     seen: dict[str, str] = {}
     for t in tasks:
