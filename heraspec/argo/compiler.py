@@ -165,6 +165,7 @@ class _Compiler:
         self.renamed = {n: dag.argo_name(n) for n in data["tasks"] if "_" in n}
         self.sources: dict[str, str] = {}
         self.published = published_outputs(data)
+        self.continue_on = {n: t["continue_on"] for n, t in data["tasks"].items() if t.get("continue_on")}
 
     def from_expr(self, target: str, key: str | None = None) -> str:
         """How a `{from: TARGET[, key: K]}` reads in Argo: a function's `result` (or the named output
@@ -175,7 +176,6 @@ class _Compiler:
         if is_container(self.data["tasks"].get(target)):
             return "{{tasks.%s.outputs.result}}" % name
         return "{{tasks.%s.outputs.parameters.result}}" % name
-        self.continue_on = {n: t["continue_on"] for n, t in data["tasks"].items() if t.get("continue_on")}
 
     def unique(self, base: str) -> str:
         base = _TEMPLATE_NAME.sub("-", base).strip("-").lower() or "task"
