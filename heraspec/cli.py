@@ -55,36 +55,79 @@ def _connection(p: argparse.ArgumentParser) -> None:
     g.add_argument("--verbose", "-v", action="store_true", help="log each request (the token is redacted)")
 
 
+SPEC_HELP = "a heraspec spec file, YAML (.yaml/.yml) or TOML (.toml)"
+FILES_HELP = "heraspec spec files, YAML (.yaml/.yml) or TOML (.toml); each becomes one Argo resource"
+
+
+def _verb(sub, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
+    """A verb whose --help says what it does, then its options, then examples."""
+    import textwrap
+
+    text = textwrap.fill(f"{summary[0].upper()}{summary[1:]}. {description}", 78)
+    return sub.add_parser(name, help=summary, description=text, epilog="examples:\n" + examples,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="heraspec", description="Declarative Argo Workflows for Python functions.")
+    parser = _Parser(prog="heraspec", description="Declarative Argo Workflows for Python functions: a YAML or\n"
+                     "TOML spec names your functions; heraspec validates it, compiles Argo manifests,\n"
+                     "runs them on this machine and applies them to an Argo Server.",
+                     epilog="examples:\n  heraspec init my-pipeline && cd my-pipeline && heraspec run heraspec.yaml\n"
+                     "  heraspec COMMAND --help", formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("validate", help="check spec files and report every problem with its position")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p = _verb(sub, "validate", "check spec files and report every problem with its position",
+              "Prints every problem of every file as FILE:LINE:COL: error: ... (with a hint), exit 1; "
+              "\"FILE: ok\" for each good one, exit 0. Nothing is imported or run.",
+              "  heraspec validate examples/diamond.yaml\n  heraspec validate flows/*.heraspec.yaml --path src")
+    p.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)
     _common(p)
 
-    p = sub.add_parser("compile", help="compile specs to Argo manifests (YAML or JSON)")
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("-o", "--output", metavar="PATH", help="write to a file, or one file per spec into a directory")
-    p.add_argument("--format", choices=["yaml", "json"], default="yaml")
-    p.add_argument("--namespace", "-n", help="namespace when the spec has none (default: ARGO_NAMESPACE)")
+    p = _verb(sub, "compile", "compile specs to Argo manifests (YAML or JSON)",
+              "Validates first; the output is deterministic (the same spec gives the same bytes). Each task "
+              "requests 1 CPU and 4Gi of memory unless its resources say otherwise.",
+              "  heraspec compile examples/diamond.yaml                 # to stdout\n"
+              "  heraspec compile flows/*.yaml -o manifests/            # one file per spec")
+    p.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help="write to a file, or one file per spec into a directory (default: stdout)")
+    p.add_argument("--keep-ext", action="store_true",
+                   help="with -o DIR, name each file after the whole spec file name (diamond.yaml -> "
+                        "diamond.yaml.yaml), so that diamond.yaml and diamond.toml do not collide")
+    p.add_argument("--format", choices=["yaml", "json"], default="yaml", help="output format (default: %(default)s)")
+    p.add_argument("--namespace", "-n", help="namespace when the spec has none (default: ARGO_NAMESPACE, else none)")
     _common(p)
 
-    p = sub.add_parser("run", help="run a spec's compiled workflow on this machine (no cluster)")
-    p.add_argument("file", metavar="SPEC")
+    p = _verb(sub, "run", "run a spec's compiled workflow on this machine (no cluster)",
+              "Tasks run with this Python, each in its own folder under the run folder (a relative path such "
+              "as data/ is relative to that folder). What each task prints is shown as it happens, prefixed "
+              "with its task (train(2) for an item of a fan-out); progress, task output and the summary go to "
+              "stderr. Every task's stdout.log and stderr.log stay in the run folder.",
+              "  heraspec run examples/diamond.yaml\n"
+              "  heraspec run examples/ml-pipeline.yaml -p n_points=50 --json --quiet > summary.json")
+    p.add_argument("file", metavar="SPEC", help=SPEC_HELP)
     _params(p)
-    p.add_argument("--parallelism", type=int, metavar="N", help="tasks running at once (default: CPU count)")
-    p.add_argument("--json", action="store_true", help="print only a JSON summary on stdout")
-    p.add_argument("--workdir", metavar="DIR", help="run folder (default: ./.heraspec/runs/NAME-TIME)")
-    p.add_argument("--keep", action="store_true", help="keep each task's work folder, not only its logs and outputs")
+    p.add_argument("--parallelism", type=int, metavar="N",
+                   help=f"tasks running at once (default: the CPU count, {os.cpu_count() or 1} here)")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON summary on stdout, and nothing else there (task output stays on stderr)")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="do not show what the tasks print (it stays in each task's stdout.log/stderr.log)")
+    p.add_argument("--workdir", metavar="DIR", help="run folder, absent or empty (default: ./.heraspec/runs/NAME-TIME)")
+    p.add_argument("--keep", action="store_true", help="keep each task's work folder, not only its logs and outputs")
     _common(p)
 
-    p = sub.add_parser("apply", help="create or update specs on an Argo Server")
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--dry-run", choices=["client", "server"], help="client: print what would be sent; server: lint on the server")
+    p = _verb(sub, "apply", "create or update specs on an Argo Server",
+              "Everything is validated and compiled before the first request. Prints one line per resource "
+              "on stdout, and the Argo UI link of each submitted Workflow on stderr. --dry-run=client needs "
+              "no server.",
+              "  heraspec apply examples/diamond.yaml --dry-run=client     # what would be sent\n"
+              "  ARGO_SERVER=localhost:2746 heraspec apply flows/*.yaml --wait")
+    p.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)
+    p.add_argument("--dry-run", choices=["client", "server"],
+                   help="client: print the requests, send nothing (no server needed); server: lint on the server "
+                        "(default: apply)")
     p.add_argument("--wait", action="store_true", help="follow submitted Workflows until they end")
     p.add_argument("--logs", action="store_true", help="stream the logs of submitted Workflows")
     p.add_argument("--replace", action="store_true", help="delete and recreate a Workflow whose fixed name exists")
@@ -92,23 +135,43 @@ def build_parser() -> argparse.ArgumentParser:
     _connection(p)
     _common(p)
 
-    p = sub.add_parser("diff", help="show how the live objects differ from the compiled specs")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p = _verb(sub, "diff", "show how the live objects differ from the compiled specs",
+              "A unified diff per resource between what the Argo Server holds and what apply would write; "
+              "empty when nothing would change.",
+              "  heraspec diff flows/*.yaml\n  heraspec diff flows/train.yaml -n ml")
+    p.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)
     _connection(p)
     _common(p)
 
-    p = sub.add_parser("graph", help="draw the task graph (Mermaid, DOT, SVG or PNG)")
-    p.add_argument("file", metavar="SPEC")
-    p.add_argument("--format", choices=["mermaid", "dot", "svg", "png"], default="mermaid")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (required for png)")
+    p = _verb(sub, "graph", "draw the task graph (Mermaid, DOT, SVG or PNG)",
+              "Uses the spec's task names; a fan-out is one stacked node with its count. SVG and PNG need "
+              "Graphviz's dot.",
+              "  heraspec graph examples/ml-pipeline.yaml                  # Mermaid, for GitHub markdown\n"
+              "  heraspec graph examples/ml-pipeline.yaml --format svg -o pipeline.svg")
+    p.add_argument("file", metavar="SPEC", help=SPEC_HELP)
+    p.add_argument("--format", choices=["mermaid", "dot", "svg", "png"], default="mermaid",
+                   help="picture format (default: %(default)s)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout; required for png)")
     _common(p)
 
-    p = sub.add_parser("init", help="scaffold a working spec, its steps module and editor settings")
-    p.add_argument("dir", nargs="?", default=".", metavar="DIR")
-    p.add_argument("--toml", action="store_true", help="write the spec in TOML")
+    p = _verb(sub, "init", "scaffold a working spec, its steps module and editor settings",
+              "Writes heraspec.yaml (or .toml), steps.py, .vscode/settings.json, .taplo.toml and a .gitignore "
+              "for .heraspec/ into DIR, or with --example NAME a bundled example. Never overwrites: files "
+              "that exist are left alone and named.",
+              "  heraspec init my-pipeline && cd my-pipeline && heraspec run heraspec.yaml\n"
+              "  heraspec init --example diamond examples && heraspec run examples/diamond.yaml")
+    p.add_argument("dir", nargs="?", default=".", metavar="DIR", help="folder to write into, created if missing "
+                   "(default: the current folder)")
+    p.add_argument("--toml", action="store_true", help="write the spec in TOML (default: YAML)")
+    p.add_argument("--example", metavar="NAME", help="write a bundled example instead (its YAML and TOML specs "
+                   "and modules): diamond, ml-pipeline, ...")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
-    p = sub.add_parser("schema", help="print the spec's JSON Schema")
+    p = _verb(sub, "schema", "print the spec's JSON Schema",
+              "The schema editors use for completion, hover docs and diagnostics (yaml-language-server, Taplo); "
+              "commit it next to your specs to share one path with a team.",
+              "  heraspec schema > heraspec.schema.json\n"
+              "  # then, on a spec's first line: # yaml-language-server: $schema=./heraspec.schema.json")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -188,9 +251,13 @@ def cmd_compile(args: argparse.Namespace) -> int:
     target = Path(out)
     if target.is_dir() or out.endswith(("/", os.sep)) or len(compiled) > 1:
         target.mkdir(parents=True, exist_ok=True)
-        stems = [Path(c.source).stem for c in compiled]
+        stems = [Path(c.source).name if args.keep_ext else Path(c.source).stem for c in compiled]
         if len(set(stems)) != len(stems):
-            raise UsageError("two specs have the same file name; compile them into separate directories")
+            same = sorted({c.source for c, st in zip(compiled, stems) if stems.count(st) > 1})
+            how = ("compile them into separate directories" if args.keep_ext else
+                   "add --keep-ext to name each output after the whole file name (diamond.yaml -> diamond.yaml"
+                   f"{ext}), or compile them into separate directories")
+            raise UsageError(f"two specs would write the same output file ({', '.join(same)}): {how}")
         for c, stem in zip(compiled, stems):
             (target / (stem + ext)).write_text(dump([c.manifest]), encoding="utf-8")
             print(f"wrote {target / (stem + ext)}", file=sys.stderr)
@@ -235,7 +302,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from . import scaffold
 
-    return scaffold.cli_init(args.dir, toml=args.toml, stdout=sys.stdout)
+    return scaffold.cli_init(args.dir, toml=args.toml, example=args.example, stdout=sys.stdout)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

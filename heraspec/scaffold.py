@@ -1,12 +1,16 @@
 """`heraspec init [DIR] [--toml]`: a working starter spec, its steps module and editor settings.
 
-Writes into DIR (created when missing), and never overwrites: when any of the files exists, it
-writes nothing and says which ones exist.
+Writes into DIR (created when missing), and never overwrites: files that exist are left alone and
+named, the others are written.
 
     heraspec.yaml | heraspec.toml   the spec, with a schema modeline (`# yaml-language-server:` / `#:schema`)
     steps.py                        the spec's functions
     .vscode/settings.json           `yaml.schemas`: heraspec.yaml and *.heraspec.yaml use the schema
     .taplo.toml                     Taplo (Even Better TOML, `taplo lint`): heraspec.toml and *.heraspec.toml too
+    .gitignore                      `.heraspec/`, where `heraspec run` keeps its run folders
+
+`heraspec init --example NAME [DIR]` writes a bundled example instead (its YAML and TOML specs and
+the modules they name), the same files as `examples/` of the repository, shipped in the package.
 
 Where the schema is: every file points at the JSON Schema inside the heraspec installation that
 wrote it, as an absolute `file://` URI. Editors need no network and the schema always matches that
@@ -22,7 +26,7 @@ import re
 from pathlib import Path
 from typing import TextIO
 
-from .errors import HeraspecError
+from .errors import HeraspecError, UsageError
 
 YAML_PATTERNS = ["heraspec.yaml", "heraspec.yml", "*.heraspec.yaml", "*.heraspec.yml"]
 TOML_PATTERNS = ["**/heraspec.toml", "**/*.heraspec.toml"]
@@ -59,26 +63,77 @@ def files_for(directory: Path, *, toml: bool) -> dict[str, str]:
     }
 
 
-def cli_init(directory: str, *, toml: bool = False, stdout: TextIO) -> int:
+def example_names() -> list[str]:
+    return sorted({f.stem for f in _examples().iterdir() if f.suffix in (".yaml", ".toml")})
+
+
+def example_files(name: str) -> dict[str, str]:
+    """Relative path -> content of a bundled example: its specs, and the modules their functions name."""
+    root = _examples()
+    specs = sorted((f for f in root.iterdir() if f.stem == name and f.suffix in (".yaml", ".toml")),
+                   key=lambda f: f.suffix != ".yaml")  # YAML first
+    if not specs:
+        raise UsageError(f"no bundled example {name!r}; the examples are: {', '.join(example_names())}")
+    uri = schema_uri()
+    out: dict[str, str] = {}
+    for spec in specs:
+        text = spec.read_text(encoding="utf-8")
+        # the repository's relative schema path means nothing elsewhere: point at the installed schema
+        text = re.sub(r"^(# yaml-language-server: \$schema=|#:schema ).*$", lambda m: m.group(1) + uri, text, 1, re.M)
+        out[spec.name] = text
+        for module in dict.fromkeys(re.findall(r"""function\s*[:=]\s*["']?([A-Za-z_][\w]*)[\w.]*:""", text)):
+            if (root / module).is_dir():
+                out.update({f"{module}/{f.name}": f.read_text(encoding="utf-8")
+                            for f in sorted((root / module).iterdir()) if f.suffix == ".py"})
+            elif (root / f"{module}.py").is_file():
+                out[f"{module}.py"] = (root / f"{module}.py").read_text(encoding="utf-8")
+    return out
+
+
+def _examples():  # a Traversable: the package's examples/ folder (a link to the repository's in a checkout)
+    from importlib.resources import files
+
+    return files("heraspec") / "examples"
+
+
+def cli_init(directory: str, *, toml: bool = False, example: str | None = None, stdout: TextIO) -> int:
     root = Path(directory)
     if root.exists() and not root.is_dir():
         raise HeraspecError(f"{directory} exists and is not a folder")
-    files = files_for(root, toml=toml)
-    existing = [rel for rel in files if (root / rel).exists()]
-    if existing:
-        raise HeraspecError(f"not overwriting existing file{'s' if len(existing) > 1 else ''} in {directory}: "
-                            f"{', '.join(existing)}; nothing was written (move them away, or init another folder)")
+    if example:
+        files = example_files(example)
+    else:
+        files = files_for(root, toml=toml)
+        files[".gitignore"] = ".heraspec/\n"  # `heraspec run` in DIR keeps its run folders there
+    kept = [rel for rel in files if (root / rel).exists() or (root / rel).is_symlink()]
     for rel, text in files.items():
+        if rel in kept:
+            continue
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "x", encoding="utf-8", newline="\n") as f:
             f.write(text)
         print(f"wrote {target}", file=stdout)
-    spec = "heraspec.toml" if toml else "heraspec.yaml"
+    if kept:
+        print(f"left alone (they exist; heraspec init never overwrites): {', '.join(kept)}", file=stdout)
+        if ".gitignore" in kept and not _ignores_runs(root / ".gitignore"):
+            print("  add `.heraspec/` to .gitignore: `heraspec run` keeps its run folders there", file=stdout)
+    if example:
+        spec = f"{example}.toml" if toml and f"{example}.toml" in files else next(iter(files))
+    else:
+        spec = "heraspec.toml" if toml else "heraspec.yaml"
     cd = "" if root.resolve() == Path.cwd().resolve() else f"cd {directory} && "
     print(f"\nnext: {cd}heraspec run {spec}      (runs here, no cluster)", file=stdout)
     print(f"then: heraspec compile {spec}     (the Argo Workflow, to apply with `heraspec apply {spec}`)", file=stdout)
     return 0
+
+
+def _ignores_runs(gitignore: Path) -> bool:
+    try:
+        lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return True  # not ours to judge
+    return any(ln.strip().strip("/") in (".heraspec", ".heraspec/runs", "*") for ln in lines)
 
 
 _YAML_SPEC = """\

@@ -14,7 +14,7 @@ import yaml
 from heraspec.cli import main
 from heraspec.scaffold import pipeline_name, schema_uri
 
-FILES = {"steps.py", ".vscode/settings.json", ".taplo.toml"}
+FILES = {"steps.py", ".vscode/settings.json", ".taplo.toml", ".gitignore"}
 
 
 def heraspec(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -77,30 +77,70 @@ def test_the_spec_and_settings_point_at_the_installed_schema(tmp_path, capsys):
     assert 'include = ["**/heraspec.toml", "**/*.heraspec.toml"]' in taplo and f'path = "{uri}"' in taplo
 
 
-@pytest.mark.parametrize("existing", ["heraspec.yaml", "steps.py", ".vscode/settings.json"])
-def test_init_never_overwrites_and_writes_nothing(tmp_path, capsys, existing):
+@pytest.mark.parametrize("existing", ["heraspec.yaml", "steps.py", ".vscode/settings.json", ".gitignore"])
+def test_init_never_overwrites_and_writes_the_other_files(tmp_path, capsys, existing):
     (tmp_path / existing).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / existing).write_text("mine\n")
     code = main(["init", str(tmp_path)])
     out, err = capsys.readouterr()
-    assert code == 1
-    assert f"heraspec: error: not overwriting existing file in {tmp_path}: {existing}; nothing was written" in err
-    assert written(tmp_path) == {existing}
+    assert code == 0, err
     assert (tmp_path / existing).read_text() == "mine\n"
-    assert out == ""
+    assert written(tmp_path) == FILES | {"heraspec.yaml"}
+    assert f"left alone (they exist; heraspec init never overwrites): {existing}" in out
+    assert f"wrote {tmp_path / existing}" not in out
+    # a .gitignore of the user's that does not ignore the run folders gets a word about it
+    assert ("add `.heraspec/` to .gitignore" in out) == (existing == ".gitignore")
 
 
-def test_init_lists_every_existing_file(tmp_path, capsys):
+def test_init_twice_writes_nothing_and_names_every_file(tmp_path, capsys):
     assert main(["init", str(tmp_path)]) == 0
     capsys.readouterr()
-    assert main(["init", str(tmp_path)]) == 1
-    err = capsys.readouterr().err
-    assert "not overwriting existing files" in err
-    for rel in ["heraspec.yaml", "steps.py", ".vscode/settings.json", ".taplo.toml"]:
-        assert rel in err
-    # a TOML spec next to the YAML one is fine, but the shared files exist
-    assert main(["init", str(tmp_path), "--toml"]) == 1
-    assert "heraspec.toml" not in capsys.readouterr().err.split("files in")[1].split(";")[0]
+    before = {rel: (tmp_path / rel).read_bytes() for rel in written(tmp_path)}
+    assert main(["init", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "wrote" not in out
+    for rel in ["heraspec.yaml", "steps.py", ".vscode/settings.json", ".taplo.toml", ".gitignore"]:
+        assert rel in out.split("left alone")[1]
+    # a TOML spec next to the YAML one: only the spec is new
+    assert main(["init", str(tmp_path), "--toml"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"wrote {tmp_path / 'heraspec.toml'}"
+    assert {rel: (tmp_path / rel).read_bytes() for rel in before} == before
+
+
+def test_init_ignores_the_run_folders_in_git(tmp_path):
+    assert heraspec("init", cwd=tmp_path).returncode == 0
+    assert (tmp_path / ".gitignore").read_text() == ".heraspec/\n"
+    assert heraspec("run", "heraspec.yaml", "--quiet", cwd=tmp_path).returncode == 0
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=tmp_path,
+                            capture_output=True, text=True, check=True).stdout
+    assert ".heraspec" not in status and "heraspec.yaml" in status
+
+
+@pytest.mark.parametrize("name, spec, module", [("diamond", "diamond.yaml", "steps.py"),
+                                                ("ml-pipeline", "ml-pipeline.yaml", "mlpipe/train.py")])
+def test_init_example_writes_a_bundled_example_that_runs(tmp_path, name, spec, module):
+    proc = heraspec("init", "--example", name, "examples", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    repo = Path(__file__).resolve().parents[1] / "examples"
+    got = tmp_path / "examples"
+    assert (got / module).read_text() == (repo / module).read_text()
+    # the same spec as the repository's, pointing at the installed schema instead of ../schemas
+    ours = (got / spec).read_text().splitlines()
+    assert ours[0] == f"# yaml-language-server: $schema={schema_uri()}"
+    assert ours[1:] == (repo / spec).read_text().splitlines()[1:]
+    assert (got / spec.replace(".yaml", ".toml")).is_file()
+    run = heraspec("run", f"examples/{spec}", "--json", "--quiet", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["phase"] == "Succeeded"
+
+
+def test_init_example_that_does_not_exist_names_the_examples(tmp_path):
+    proc = heraspec("init", "--example", "nope", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "no bundled example 'nope'; the examples are: diamond, ml-pipeline" in proc.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_init_into_a_file_is_refused(tmp_path, capsys):

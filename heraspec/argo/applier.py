@@ -56,6 +56,7 @@ class ResourceResult:
     dry_run: str | None = None
     phase: str | None = None  # the Workflow's final phase after waiting
     request: tuple[str, str, dict] | None = field(default=None, repr=False)  # client dry run
+    url: str | None = None  # a submitted Workflow's page in the Argo UI
 
     @property
     def ref(self) -> str:
@@ -100,6 +101,7 @@ class _Item:
     obj: dict
     error: str | None = None
     generated: bool = False  # the name came from generateName
+    defaulted: bool = False  # the manifest had no namespace: the connection's default is used
 
     def result(self, action: str, reason: str | None = None, dry_run: str | None = None) -> ResourceResult:
         return ResourceResult(self.kind_name, self.namespace, self.name, action, reason, dry_run)
@@ -120,7 +122,7 @@ def apply(manifests: list[dict], *, dry_run: str | None = None, wait: bool = Fal
 
     `stdout` receives per-resource lines, client dry-run bodies and logs; `stderr` progress and
     warnings; both default to silence (the report carries the results)."""
-    session = _Session(connection, stdout=stdout, stderr=stderr)
+    session = _Session(connection, stdout=stdout, stderr=stderr, offline=dry_run == "client")
     items = _prepare(manifests, session.conn, parameters or {})
     return _run(session, items, dry_run=dry_run, wait=wait, logs=logs, replace=replace)
 
@@ -136,7 +138,8 @@ def diff(manifests: list[dict], **connection: Any) -> str:
 
 def cli_apply(manifests: list[dict], args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     opts = _options_from_args(args)
-    session = _Session(opts, stdout=stdout, stderr=stderr, verbose=bool(getattr(args, "verbose", False)))
+    session = _Session(opts, stdout=stdout, stderr=stderr, verbose=bool(getattr(args, "verbose", False)),
+                       offline=getattr(args, "dry_run", None) == "client")
     items = _prepare(manifests, session.conn, _parse_parameters(getattr(args, "parameters", None)))
     report = _run(session, items, dry_run=getattr(args, "dry_run", None), wait=bool(getattr(args, "wait", False)),
                   logs=bool(getattr(args, "logs", False)), replace=bool(getattr(args, "replace", False)))
@@ -164,6 +167,7 @@ def _run(session: "_Session", items: list[_Item], *, dry_run: str | None, wait: 
         dry_run = None
     elif dry_run not in ("client", "server"):
         raise UsageError(f"--dry-run must be none, client or server, not {dry_run!r}")
+    session.namespace_note(items)
     if dry_run == "client":
         return session.client_dry_run(items)
     with session:
@@ -183,6 +187,7 @@ def _prepare(manifests: Iterable[dict], conn: Connection, parameters: Mapping[st
         kind = KINDS.get(kind_name)
         md = obj.setdefault("metadata", {})
         namespace = conn.namespace_for(obj) if kind is None or kind.namespaced else None
+        defaulted = namespace is not None and not md.get("namespace")
         if kind is None:
             items.append(_Item(i, None, kind_name or "unknown", namespace, str(md.get("name", "?")), obj,
                                f"unsupported kind {kind_name!r}"))
@@ -200,7 +205,7 @@ def _prepare(manifests: Iterable[dict], conn: Connection, parameters: Mapping[st
             error = f"{kind.name} needs metadata.name"
             error += " (generateName is for Workflows)" if md.get("generateName") else ""
         items.append(_Item(i, kind, kind.name, namespace, str(md.get("name") or md.get("generateName") or "?"),
-                           obj, error, generated))
+                           obj, error, generated, defaulted))
     _override_parameters([it.obj for it in items if it.kind_name == "Workflow"], parameters)
     return items
 
@@ -257,11 +262,12 @@ class _Session:
     """One client, one pool, one place that writes output for a batch of manifests."""
 
     def __init__(self, options: Mapping[str, Any], *, stdout: TextIO | None = None, stderr: TextIO | None = None,
-                 verbose: bool = False):
+                 verbose: bool = False, offline: bool = False):
         unknown = set(options) - set(CONNECTION_OPTIONS) - set(CLIENT_OPTIONS) - set(WAIT_OPTIONS)
         if unknown:
             raise TypeError(f"unknown connection option(s): {', '.join(sorted(unknown))}")
-        self.conn = Connection.resolve(**{k: v for k, v in options.items() if k in CONNECTION_OPTIONS})
+        self.conn = Connection.resolve(**{k: v for k, v in options.items() if k in CONNECTION_OPTIONS},
+                                       require_server=not offline)
         self.client_options = {k: v for k, v in options.items() if k in CLIENT_OPTIONS}
         self.wait_options = {k: v for k, v in options.items() if k in WAIT_OPTIONS}
         self.stdout, self.stderr, self.verbose = stdout, stderr, verbose
@@ -305,6 +311,17 @@ class _Session:
                     results[it.index] = res
         return results
 
+    def namespace_note(self, items: list[_Item]) -> None:
+        """Say where the namespace of manifests that set none came from (once for the batch)."""
+        refs = [it.result("").ref for it in items if it.defaulted and not it.error]
+        if not refs:
+            return
+        ns, src = self.conn.default_namespace, self.conn.namespace_source
+        why = {"default": "heraspec's default (set namespace: in the spec, -n NS or ARGO_NAMESPACE)",
+               "ARGO_NAMESPACE": "from ARGO_NAMESPACE"}.get(src, "from the namespace option")
+        shown = ", ".join(refs[:3]) + (f" and {len(refs) - 3} more" if len(refs) > 3 else "")
+        self.err(f"note: namespace {ns!r} is {why}; it applies to {shown}")
+
     # -- apply ---------------------------------------------------------------------------------
 
     def client_dry_run(self, items: list[_Item]) -> ApplyReport:
@@ -339,6 +356,9 @@ class _Session:
         report = ApplyReport(self.map(items, one))
         for r in report.results:
             self.out(r.line())
+        for r in report.workflows:  # on stderr: stdout stays one line per resource
+            r.url = self.conn.ui_url(r.namespace or self.conn.default_namespace, r.name)
+            self.err(f"{r.ref}: {r.url}")
         return report
 
     def _get_or_none(self, path: str) -> dict | None:

@@ -111,6 +111,8 @@ class Connection:
     # for manifests without metadata.namespace: namespace= / -n, else ARGO_NAMESPACE, else "argo"
     default_namespace: str = DEFAULT_NAMESPACE
     authorization: str | None = field(default=None, repr=False)
+    # where default_namespace came from, to say so: "namespace option", "ARGO_NAMESPACE" or "default"
+    namespace_source: str = "default"
 
     @classmethod
     def resolve(
@@ -125,9 +127,13 @@ class Connection:
         token: str | None = None,
         token_file: str | None = None,
         env: Mapping[str, str] | None = None,
+        require_server: bool = True,
     ) -> "Connection":
+        """``require_server=False`` (a client dry run, which sends nothing) accepts no server."""
         env = os.environ if env is None else env
         server = server or env.get("ARGO_SERVER")
+        if not server and not require_server:
+            server = "argo-server.invalid"  # never contacted; only request paths are shown
         if not server:
             raise UsageError("no Argo server given: set ARGO_SERVER=host:port or pass --server")
         if secure is None:
@@ -153,7 +159,13 @@ class Connection:
             ca_cert=ca_cert,
             default_namespace=namespace or env.get("ARGO_NAMESPACE") or DEFAULT_NAMESPACE,
             authorization=_authorization(token, token_file, env),
+            namespace_source="namespace option" if namespace else "ARGO_NAMESPACE" if env.get("ARGO_NAMESPACE")
+            else "default",
         )
+
+    def ui_url(self, namespace: str, name: str) -> str:
+        """The Argo UI page of a Workflow (the UI is served with the API, under the same base href)."""
+        return f"{self.base_url}/workflows/{namespace}/{name}"
 
     def namespace_for(self, manifest: Mapping[str, Any]) -> str:
         return (manifest.get("metadata") or {}).get("namespace") or self.default_namespace

@@ -265,9 +265,22 @@ def _parameters(spec: dict, given: dict[str, str]) -> dict[str, str]:
     return values
 
 
+def _requests(template: dict) -> tuple[str, str] | None:
+    c = template.get("script") or template.get("container") or {}
+    req = (c.get("resources") or {}).get("requests") or {}
+    return (str(req.get("cpu")), str(req.get("memory"))) if req else None
+
+
 def _notes(spec: dict, templates: dict[str, dict]) -> list[str]:
     py = f"{sys.version.split()[0]} at {sys.executable}"
     notes = [f"images are not used locally: tasks run with this Python ({py}) and this machine's commands"]
+    entry = templates.get(str(spec.get("entrypoint")), {})
+    tasks = _as_list((entry.get("dag") or {}).get("tasks"))
+    default = [t for t in tasks if _requests(templates.get(t.get("template"), {})) == ("1", "4Gi")]
+    if default:
+        # resources are not limited locally; say what a cluster will be asked for before it is
+        notes.append(f"on a cluster, {len(default)} of {len(tasks)} tasks request 1 CPU and 4Gi of memory each "
+                     "(heraspec's default, per item of a fan-out): set resources in the spec to change it")
     if spec.get("onExit"):
         notes.append(f"the exit handler {spec['onExit']!r} (spec.onExit) is not run locally")
     for name, t in templates.items():
