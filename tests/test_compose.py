@@ -31,8 +31,14 @@ def boom(x=None):
     raise SystemExit("boom: " + str(x))
 
 
-def report(status: str, failures: str = "", name: str = "", duration: str = "") -> dict:
+def report(status: str, failures=None, name: str = "", duration: float = 0.0) -> dict:
     return {"status": status, "failures": failures, "name": name, "duration": duration}
+
+
+def log(path: str, what=""):
+    with open(path, "a") as f:
+        f.write(what + "\\n")
+    return what
 '''
 
 
@@ -71,7 +77,9 @@ def both(tmp_path: Path, yaml_text: str, toml_text: str, *extra: str, files: dic
     assert ym == tm
     yc, ys, _ = run_json(tmp_path / "spec.yaml", *extra)
     tc, ts, _ = run_json(tmp_path / "spec.toml", *extra)
-    strip = lambda s: {k: (v["phase"], v["result"], v.get("outputs")) for k, v in s["tasks"].items()}  # noqa: E731
+    # the exit handler's values (times, durations) differ from run to run
+    strip = lambda s: {k: (v["phase"], v["result"] if k != "onExit" else None, v.get("outputs"))  # noqa: E731
+                       for k, v in s["tasks"].items()}
     assert (yc, ys["phase"], strip(ys)) == (tc, ts["phase"], strip(ts))
     return ym, yc, ys
 
@@ -214,3 +222,111 @@ def test_container_stdout_is_its_result(tmp_path: Path):
     assert t["hello"]["result"] == ["a", "b"] and t["word"]["result"] == "plain words"
     assert [c["result"]["x"] for c in t["fan"]["children"]] == ["a", "b"]
     assert t["whole"]["result"] == {"x": ["a", "b"], "y": "plain words"}
+
+
+# --- exit handlers ------------------------------------------------------------------------------
+
+EXIT_YAML = """\
+name: exits
+parameters: {log: LOG}
+on_exit:
+  function: steps:report
+  args: {status: {workflow: status}, failures: {workflow: failures}, name: {workflow: name}, duration: {workflow: duration}}
+tasks:
+  train:
+    function: steps:log
+    args: {path: {param: log}, what: train}
+    on_exit: {function: steps:log, args: {path: {param: log}, what: {from: train}}}
+  bad: {function: steps:boom, after: [train]}
+  after_bad: {function: steps:log, args: {path: {param: log}, what: never}, after: [bad]}
+"""
+EXIT_TOML = """\
+name = "exits"
+parameters = {log = "LOG"}
+[on_exit]
+function = "steps:report"
+args = {status = {workflow = "status"}, failures = {workflow = "failures"}, name = {workflow = "name"}, duration = {workflow = "duration"}}
+[tasks.train]
+function = "steps:log"
+args = {path = {param = "log"}, what = "train"}
+on_exit = {function = "steps:log", args = {path = {param = "log"}, what = {from = "train"}}}
+[tasks.bad]
+function = "steps:boom"
+after = ["train"]
+[tasks.after_bad]
+function = "steps:log"
+args = {path = {param = "log"}, what = "never"}
+after = ["bad"]
+"""
+
+
+def test_exit_handlers_run_and_see_failed_and_the_failures_list(tmp_path: Path):
+    log = tmp_path / "order.log"
+    yaml_text, toml_text = EXIT_YAML.replace("LOG", str(log)), EXIT_TOML.replace("LOG", str(log))
+    manifest, code, summary = both(tmp_path, yaml_text, toml_text)
+    spec = manifest["spec"]
+    assert spec["onExit"] == "exit-handler"
+    call = tasks_of(manifest, "exit-handler")["on-exit"]
+    assert {p["name"]: p["value"] for p in call["arguments"]["parameters"]} == {
+        "status": "{{workflow.status}}", "failures": "{{workflow.failures}}", "name": "{{workflow.name}}",
+        "duration": "{{workflow.duration}}"}
+    hook = tasks_of(manifest)["train"]["hooks"]["exit"]
+    assert hook["template"] == "log" and {"name": "what", "value": "{{tasks.train.outputs.parameters.result}}"} \
+        in hook["arguments"]["parameters"]
+    assert code == 1 and summary["phase"] == "Failed"
+    t = summary["tasks"]
+    assert t["train.onExit"]["phase"] == "Succeeded" and t["train.onExit"]["result"] == "train"
+    assert t["after_bad"]["phase"] == "Omitted"
+    report = t["onExit"]["result"]
+    assert t["onExit"]["phase"] == "Succeeded" and report["status"] == "Failed" and report["name"] == "exits"
+    assert isinstance(report["duration"], float) and report["duration"] >= 0
+    # Argo's value: strconv.Quote of the JSON list, so the function gets a JSON string holding the list
+    assert isinstance(report["failures"], str)
+    failures = json.loads(report["failures"])
+    assert [f["displayName"] for f in failures] == ["exits", "bad"]
+    bad = failures[1]
+    assert list(bad) == ["displayName", "message", "templateName", "phase", "podName", "finishedAt"]
+    assert bad["templateName"] == "boom" and bad["phase"] == "Failed" and "boom: None" in bad["message"]
+    assert bad["podName"].startswith("exits-boom-") and bad["finishedAt"].endswith("Z")
+    assert failures[0]["templateName"] == "main" and failures[0]["podName"] == "exits"
+    # the task's hook ran when it ended, before its dependent started (both runs: YAML then TOML)
+    assert log.read_text().splitlines() == ["train", "train", "train", "train"]
+
+
+def test_exit_handler_of_a_successful_run_and_a_failing_handler(tmp_path: Path):
+    write(tmp_path, {"ok.yaml": "name: ok\non_exit: {function: steps:report, args: {status: {workflow: status}, "
+                                "failures: {workflow: failures}}}\ntasks:\n  a: {function: steps:show, args: {x: 1}}\n",
+                     "fails.yaml": "name: fails\non_exit: {image: alpine, command: [sh, -c, 'exit 3']}\n"
+                                   "tasks:\n  a: {function: steps:show, args: {x: 1}}\n"})
+    compile_json(tmp_path / "ok.yaml")
+    code, summary, _ = run_json(tmp_path / "ok.yaml")
+    assert code == 0 and summary["tasks"]["onExit"]["result"]["status"] == "Succeeded"
+    assert summary["tasks"]["onExit"]["result"]["failures"] == "null"  # Go marshals no failures as null
+    compile_json(tmp_path / "fails.yaml")
+    code, summary, _ = run_json(tmp_path / "fails.yaml")
+    assert code == 1 and summary["phase"] == "Failed" and summary["tasks"]["a"]["phase"] == "Succeeded"
+    assert summary["tasks"]["onExit"]["phase"] == "Failed"
+
+
+def test_exit_handler_references_are_located_errors(tmp_path: Path):
+    write(tmp_path, {"bad.yaml": """\
+name: bad
+on_exit: {function: steps:show, args: {x: {from: a}, y: {workflow: bogus}}}
+tasks:
+  a:
+    function: steps:show
+    args: {x: 1}
+    on_exit: {function: steps:show, args: {x: {from: b}, y: {workflow: status}}}
+  b: {function: steps:show, args: {x: {from: a}}, on_exit: {function: steps:show, args: {x: {from: nope}}}}
+  c: {function: steps:show, args: {x: {workflow: failures}}, on_exit: {function: steps:show, args: {z: 1}}}
+"""})
+    proc = heraspec("validate", "bad.yaml", cwd=tmp_path)
+    assert proc.returncode == 1
+    err = proc.stderr
+    assert "bad.yaml:2:50: error: the workflow's on_exit runs outside the DAG: task results are not in scope" in err
+    assert "bad.yaml:2:68: error: unknown workflow value 'bogus'" in err
+    assert "bad.yaml:7:54: error: task 'b' may not have ended when 'a' ends" in err
+    assert "bad.yaml:7:72: error: {workflow: status} is set for the workflow's exit handler only" in err
+    assert "bad.yaml:8:100: error: unknown task 'nope'" in err
+    assert "bad.yaml:9:50: error: {workflow: failures} is set for the workflow's exit handler only" in err
+    assert "bad.yaml:9:101: error: show() has no parameter 'z'" in err

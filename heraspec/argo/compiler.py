@@ -20,6 +20,7 @@ API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "main"
 DEFAULT_RESOURCES = {"cpu": 1, "memory": "4Gi"}
 DEFAULT_MARKER = "__heraspec_default__"  # input default meaning "let Python apply the signature default"
+EXIT_KEY = ":on_exit"  # semantic.EXIT_KEY: "" + EXIT_KEY is the workflow's exit handler, "TASK" + EXIT_KEY a task's
 _TEMPLATE_NAME = re.compile(r"[^a-zA-Z0-9-]+")
 
 
@@ -372,8 +373,15 @@ class _Compiler:
             task["continueOn"] = {k: True for k in t["continue_on"]}
         if t.get("when"):
             task["when"] = dag.translate_task_exprs(t["when"], self.renamed)
+        if t.get("on_exit"):  # Argo lifecycle hook `exit`: runs when this task ends, in the DAG's scope
+            task["hooks"] = {"exit": self.exit_call(name + EXIT_KEY, t["on_exit"])}
         argo_task = (t.get("argo") or {}).get("task")
         return deep_merge(task, argo_task) if argo_task else task
+
+    def exit_call(self, key: str, body: dict) -> dict:
+        """An exit handler body as a template plus the arguments to call it with."""
+        call = self.dag_task(key, effective(body, self.defaults))
+        return {k: call[k] for k in ("template", "arguments") if k in call}
 
     def depends(self, name: str, t: dict) -> str:
         ups = self.graph.upstream(name)
@@ -399,7 +407,14 @@ class _Compiler:
         data = self.data
         tasks = data["tasks"]
         dag_tasks = [self.dag_task(n, effective(t, self.defaults)) for n, t in tasks.items()]
+        handler = None
+        if data.get("on_exit"):  # Argo `onExit` names a template: a one-task DAG passes the arguments
+            call = {"name": "on-exit", **self.exit_call(EXIT_KEY, data["on_exit"])}
+            handler = self.unique("exit-handler")
+            self.templates.append({"name": handler, "dag": {"tasks": [call]}})
         wf: dict[str, Any] = {"entrypoint": ENTRYPOINT}
+        if handler:
+            wf["onExit"] = handler
         if data.get("parameters"):
             wf["arguments"] = {"parameters": [{"name": k, "value": encode(v)} for k, v in data["parameters"].items()]}
         if data.get("service_account"):
@@ -459,7 +474,7 @@ def published_outputs(data: dict) -> dict[str, dict[str, str]]:
         fe = t.get("foreach")
         if dag.is_ref(fe) and "key" in fe:
             wanted.append((fe["from"], fe["key"]))
-        for node in _key_refs(t.get("args")):
+        for node in _key_refs(t.get("args")) + _key_refs((t.get("on_exit") or {}).get("args")):
             wanted.append((node["from"], node["key"]))
     for target, path in wanted:
         keys = out.setdefault(target, {})

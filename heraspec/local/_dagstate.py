@@ -95,6 +95,11 @@ class _Task:
             self.tree = None
         self.deps = depends_names(self.tree) if self.tree else set()
         self.units: list[_Unit] = []
+        # Argo lifecycle hook `exit` (or the older `onExit`): runs when the task ends; its
+        # dependents wait for it (dag.go: a task with an exit hook is complete once the hook is)
+        hooks = spec.get("hooks") or {}
+        self.hook: dict | None = hooks.get("exit") or ({"template": spec["onExit"]} if spec.get("onExit") else None)
+        self.hook_unit: _Unit | None = None
         self.fanout = False
         self.state = "pending"
         self.t0 = 0.0
@@ -122,6 +127,7 @@ class _Dag:
         self.limit = int(template["parallelism"]) if template.get("parallelism") else None
         self.active = 0
         self.done = False
+        self.hooks: list[TaskResult] = []  # exit hooks run, in the order they started
         self._check()
         try:
             target = substitute(str(template["dag"].get("target") or ""), self.scope)
@@ -154,6 +160,9 @@ class _Dag:
                 raise RunError(f"{where}: task {t.name!r}: templateRef/inline are not supported by heraspec run")
             if t.spec.get("template") not in self.run.templates:
                 raise RunError(f"{where}: task {t.name!r} uses unknown template {t.spec.get('template')!r}")
+            if t.hook is not None and t.hook.get("template") not in self.run.templates:
+                raise RunError(f"{where}: the exit hook of task {t.name!r} uses unknown template "
+                               f"{t.hook.get('template')!r} (templateRef hooks are not supported by heraspec run)")
         seen: dict[str, int] = {}
 
         def visit(name: str, path: tuple[str, ...]) -> None:
@@ -191,6 +200,11 @@ class _Dag:
         return failing[0] if failing else "Succeeded"
 
     def phase(self) -> str:
+        return "Succeeded" if self.status() == "Succeeded" else "Failed"
+
+    def status(self) -> str:
+        """Succeeded, or the phase (Failed or Error) of the first target branch that failed: what
+        Argo's `{{workflow.status}}` says of a workflow whose entrypoint is this DAG."""
         target = self.targets
         if not target:
             needed = set().union(*(t.deps for t in self.tasks.values())) if self.tasks else set()
@@ -199,8 +213,23 @@ class _Dag:
             if name in self.tasks:
                 bp = self._branch_phase(name)
                 if bp in ("Failed", "Error") and not self.tasks[name].continues_on(bp):
-                    return "Failed"
+                    return bp
         return "Succeeded"
+
+    def nodes(self) -> list[tuple[str, str, TaskResult]]:
+        """Every node this DAG ran, as (display name, template name, result): tasks, loop items,
+        nested DAGs' nodes and exit hooks, in the order they were declared."""
+        out: list[tuple[str, str, TaskResult]] = []
+        for t in self.tasks.values():
+            out.append((t.name, str(t.spec.get("template", "")), t.res))
+            for u in t.units:
+                if t.fanout:
+                    out.append((u.res.name[len(self.prefix):], str(t.spec.get("template", "")), u.res))
+                if u.inner is not None:
+                    out.extend(u.inner.nodes())
+            if t.hook_unit is not None:
+                out.append((f"{t.name}.onExit", str(t.hook.get("template", "")) if t.hook else "", t.hook_unit.res))
+        return out
 
     # --- advancing ---------------------------------------------------------------------------
 
@@ -214,6 +243,9 @@ class _Dag:
                                                                                  or t.spec.get("dependencies")))
                 else:
                     self._launch(t)
+            if t.state == "hook" and t.hook_unit is not None and t.hook_unit.done:
+                t.state = "done"
+                changed = True
             if t.state == "running":
                 for u in t.units:
                     if u.inner is not None and not u.done:
@@ -379,6 +411,28 @@ class _Dag:
         if exit_code is not None:
             self.scope[f"{p}.exitCode"] = str(exit_code)
         self.run.report("task_finished", r)
+        if t.hook is not None and phase in ("Succeeded", "Failed", "Error"):
+            t.state = "hook"
+            self._start_hook(t)
+
+    def _start_hook(self, t: _Task) -> None:
+        """The task's exit hook, with its arguments resolved in the DAG's scope (the task's outputs
+        included), as Argo's runOnExitNode does."""
+        assert t.hook is not None
+        template = self.run.templates[t.hook["template"]]
+        res = TaskResult(f"{self.prefix}{t.name}.onExit")
+        self.hooks.append(res)
+        unit = _Unit(self, t, res, template, self.folder / t.name / "onExit")
+        t.hook_unit = unit
+        try:
+            if "dag" in template:
+                raise TaskError(f"template {template['name']!r}: DAG templates as exit hooks are not supported by heraspec run")
+            args = substitute((t.hook.get("arguments") or {}).get("parameters") or [], self.scope)
+            unit.inputs = _inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
+        except (ExprError, TaskError) as e:
+            res.started = _now()
+            return self.run.finish_unit(unit, Outcome("Error", str(e)))
+        self.run.enqueue(unit)
 
 
 def _inputs(template: dict, given: dict[str, str]) -> dict[str, str]:

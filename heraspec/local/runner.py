@@ -32,9 +32,11 @@ Local choices, where a cluster has no equivalent:
 - The run folder is ``workdir`` (must be absent or empty) or a fresh ``./.heraspec/runs/<name>-<time>``;
   it ends with ``summary.json``, and each attempt folder with ``outputs.json``. ``keep=False``
   (cli_run without ``--keep``) then prunes every other file: logs and outputs stay.
+- Exit handlers run: ``spec.onExit`` after the entrypoint (``_exit.py``: the values Argo gives it) and
+  a DAG task's ``hooks.exit`` / ``onExit`` when the task ends (its dependents wait for the hook).
 Not supported: steps, resource, suspend, http, data, plugin and containerSet templates, templateRef,
-non-raw input artifacts, ``{{=expr}}`` tags, ``retryStrategy.expression`` (ignored), onExit hooks,
-daemons and the workflow-level activeDeadlineSeconds.
+non-raw input artifacts, ``{{=expr}}`` tags, ``retryStrategy.expression`` (ignored), hooks other
+than ``exit``, daemons and the workflow-level activeDeadlineSeconds.
 """
 
 from __future__ import annotations
@@ -281,8 +283,6 @@ def _notes(spec: dict, templates: dict[str, dict]) -> list[str]:
         # resources are not limited locally; say what a cluster will be asked for before it is
         notes.append(f"on a cluster, {len(default)} of {len(tasks)} tasks request 1 CPU and 4Gi of memory each "
                      "(heraspec's default, per item of a fan-out): set resources in the spec to change it")
-    if spec.get("onExit"):
-        notes.append(f"the exit handler {spec['onExit']!r} (spec.onExit) is not run locally")
     for name, t in templates.items():
         if (t.get("retryStrategy") or {}).get("expression"):
             notes.append(f"template {name!r}: retryStrategy.expression is ignored locally")
@@ -324,6 +324,36 @@ def _run_folder(workdir: str | Path | None, stem: str) -> Path:
     raise RunError(f"cannot create a fresh run folder under {base}")
 
 
+def _as_dag(template: dict, params: dict[str, str]) -> dict:
+    """A template run as the entrypoint (or the exit handler): a DAG, or one task calling it."""
+    if "dag" in template:
+        return template
+    name = template["name"]
+    args = [{"name": p["name"], "value": "{{workflow.parameters.%s}}" % p["name"]}
+            for p in _as_list((template.get("inputs") or {}).get("parameters")) if p["name"] in params]
+    return {"name": name, "dag": {"tasks": [{"name": name, "template": name, "arguments": {"parameters": args}}]}}
+
+
+def _run_exit_handler(spec: dict, root: _Dag, wf_scope: dict[str, str], run_dir: Path, limit: int,
+                      reporter: Reporter | None, params: dict[str, str], started: float) -> TaskResult:
+    """spec.onExit, after the entrypoint ended, with workflow.status/failures/duration set (_exit.py)."""
+    from . import _exit
+
+    status = root.status()
+    scope = dict(wf_scope)
+    scope["workflow.status"] = status
+    scope["workflow.duration"] = f"{time.monotonic() - started:f}"
+    scope["workflow.failures"] = _exit.failures(root, wf_scope["workflow.name"], str(spec.get("entrypoint", "")),
+                                                status, _now())
+    runner = _Runner(spec, scope, run_dir, limit, reporter)
+    name = spec["onExit"]
+    if name not in runner.templates:
+        raise RunError(f"onExit {name!r} is not a template of this workflow")
+    dag = _Dag(runner, _as_dag(runner.templates[name], params), {}, run_dir / "onExit", "onExit.")
+    runner.loop(dag)
+    return _exit.exit_result(dag)
+
+
 def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, parallelism: int | None = None,
                  workdir: str | Path | None = None, reporter: Reporter | None = None) -> RunResult:
     """Run the manifest's entrypoint in the run folder ``workdir`` (default: a fresh
@@ -353,12 +383,7 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     entry = spec.get("entrypoint")
     if entry not in runner.templates:
         raise RunError(f"entrypoint {entry!r} is not a template of this workflow")
-    template = runner.templates[entry]
-    if "dag" not in template:
-        args = [{"name": p["name"], "value": "{{workflow.parameters.%s}}" % p["name"]}
-                for p in _as_list((template.get("inputs") or {}).get("parameters")) if p["name"] in params]
-        template = {"name": entry, "dag": {"tasks": [{"name": entry, "template": entry,
-                                                      "arguments": {"parameters": args}}]}}
+    template = _as_dag(runner.templates[entry], params)
     try:
         inputs = _inputs(template, params)
     except TaskError as e:
@@ -369,8 +394,14 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
         reporter.run_started(name, run_dir, _notes(spec, runner.templates))
     t0 = time.monotonic()
     runner.loop(root)
-    result = RunResult(root.phase(), {n: t.res for n, t in root.tasks.items()}, run_dir,
-                       round(time.monotonic() - t0, 3), name)
+    phase = root.phase()
+    tasks = {n: t.res for n, t in root.tasks.items()}
+    tasks.update({r.name: r for r in root.hooks})
+    if spec.get("onExit"):
+        tasks["onExit"] = handler = _run_exit_handler(spec, root, wf_scope, run_dir, limit, reporter, params, t0)
+        if handler.phase in ("Failed", "Error"):  # operate(): a failed exit handler fails the workflow
+            phase = "Failed"
+    result = RunResult(phase, tasks, run_dir, round(time.monotonic() - t0, 3), name)
     from .progress import to_json
 
     (run_dir / "summary.json").write_text(json.dumps(to_json(result, {}), indent=2, default=str) + "\n")

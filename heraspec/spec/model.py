@@ -234,6 +234,28 @@ class TaskDefaults(_Strict):
 ArgValue = Any
 
 
+class ExitTask(_Strict):
+    """What runs when the workflow (spec-level `on_exit`) or one task (`tasks.X.on_exit`) ends, whatever
+    its outcome: a Python `function` or a container (`image` + `command`), with `args`."""
+
+    function: Optional[str] = _doc("function", pattern=FUNCTION_REF)
+    image: Optional[str] = _doc("image")
+    command: Optional[List[str]] = _doc("command")
+    args: Optional[Union[Dict[str, ArgValue], List[Any]]] = Field(
+        None, description="Arguments, as for a task. They may also use `{workflow: status}` (`Succeeded`, `Failed` or "
+        "`Error`), `{workflow: failures}` (Argo's JSON list of the failed nodes), `{workflow: duration}` (seconds) "
+        "and `{workflow: name}`; the first three only in the spec-level `on_exit`. A task's `on_exit` may use "
+        "`{from: TASK}` of that task or of a task it depends on.",
+        **_x(examples=[{"status": {"workflow": "status"}, "failures": {"workflow": "failures"}}]))
+    env: Optional[Dict[str, EnvValue]] = _doc("env")
+    resources: Optional[Resources] = _doc("resources")
+    retry: Optional[Union[int, Retry]] = _doc("retry")
+    timeout: Optional[Duration] = _doc("timeout")
+
+
+ON_EXIT_DOC = ("Runs after {what} ends, whatever the outcome ({argo}): a `function` or container task body with `args`.")
+
+
 class Task(_Strict):
     """One step of the workflow: a Python `function`, or a container (`image` + `command`)."""
 
@@ -252,6 +274,8 @@ class Task(_Strict):
     outputs: Optional[Dict[str, Annotated[str, Field(pattern=RESULT_KEY)]]] = _doc(
         "outputs", json_schema_extra={"propertyNames": {"pattern": OUTPUT_NAME}})
     continue_on: Optional[List[Literal["failed", "error"]]] = _doc("continue_on")
+    on_exit: Optional[ExitTask] = Field(None, description=ON_EXIT_DOC.format(what="this task", argo="Argo lifecycle hook `exit`"),
+                                        **_x(examples=[{"function": "mypkg.steps:cleanup", "args": {"run": {"from": "train"}}}]))
     argo: Optional[ArgoTask] = _doc("argo")
 
 
@@ -306,6 +330,9 @@ class Spec(_Strict):
              "- `Allow` (Argo's default): start the new run anyway\n"
              "- `Forbid`: skip the new run\n"
              "- `Replace`: stop the running one and start the new run"))
+    on_exit: Optional[ExitTask] = Field(None, description=ON_EXIT_DOC.format(what="the workflow", argo="Argo `onExit`"),
+                                        **_x(examples=[{"function": "mypkg.steps:notify",
+                                                        "args": {"status": {"workflow": "status"}, "failures": {"workflow": "failures"}}}]))
     argo: Optional[Dict[str, Any]] = Field(None, description="Escape hatch: raw Argo fields deep-merged into the generated manifest "
                                            "(e.g. `{spec: {podGC: {strategy: OnPodSuccess}}}`).",
                                            **_x(examples=[{"spec": {"podGC": {"strategy": "OnPodSuccess"}}}]))

@@ -65,25 +65,90 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
         _check_task_fields(doc, base, task, errors)
         _check_refs(doc, name, task, tasks, params, errors)
         _check_volumes(doc, name, task, volume_sizes, errors)
-        ref = task.get("function")
-        if isinstance(ref, str):
-            fn, problems = functions.resolve(ref, search_path)
-            for p in problems:
-                msg = p.message + (f" ({p.file}:{p.line}:{p.col})" if p.file and p.line else "")
-                doc.error(errors, base + ("function",), msg, p.hint)
+        fn = _check_body(doc, base, name, task, search_path, errors)
+        if fn is not None:
+            resolved[name] = fn
+        exit_body = task.get("on_exit")
+        if isinstance(exit_body, dict):
+            _check_exit(doc, base + ("on_exit",), exit_body, tasks, params, errors, name, graph)
+            fn = _check_body(doc, base + ("on_exit",), f"{name}.on_exit", exit_body, search_path, errors)
             if fn is not None:
-                resolved[name] = fn
-                _check_args(doc, name, task, fn, errors)
-        elif ref is None:
-            if task.get("command") is None:
-                doc.error(errors, base, f"task '{name}' needs a 'function' (or 'command' for a container task)",
-                          "e.g. function: mypkg.steps:train", key=True)
-            elif isinstance(task.get("args"), dict):
-                doc.error(errors, base + ("args",), f"task '{name}' is a container task: its args must be a list")
-        if isinstance(ref, str) and task.get("command") is not None:
-            doc.error(errors, base + ("command",), f"task '{name}' has both 'function' and 'command'",
-                      "a task runs either a Python function or a container command", key=True)
+                resolved[f"{name}{EXIT_KEY}"] = fn
+    exit_body = data.get("on_exit")
+    if isinstance(exit_body, dict):
+        _check_exit(doc, ("on_exit",), exit_body, tasks, params, errors, None, graph)
+        fn = _check_body(doc, ("on_exit",), "on_exit", exit_body, search_path, errors)
+        if fn is not None:
+            resolved[EXIT_KEY] = fn
     return resolved
+
+
+EXIT_KEY = ":on_exit"  # key of an exit handler's function in the resolved map: "" (the workflow's) or "TASK"
+
+
+def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: list[str],
+                errors: Errors) -> functions.Function | None:
+    """A task body: a function (resolved, its args checked) or a container command."""
+    ref = task.get("function")
+    fn = None
+    if isinstance(ref, str):
+        fn, problems = functions.resolve(ref, search_path)
+        for p in problems:
+            msg = p.message + (f" ({p.file}:{p.line}:{p.col})" if p.file and p.line else "")
+            doc.error(errors, base + ("function",), msg, p.hint)
+        if fn is not None:
+            _check_args(doc, name, task, fn, errors, base)
+    elif ref is None:
+        if task.get("command") is None:
+            doc.error(errors, base, f"task '{name}' needs a 'function' (or 'command' for a container task)",
+                      "e.g. function: mypkg.steps:train", key=True)
+        elif isinstance(task.get("args"), dict):
+            doc.error(errors, base + ("args",), f"task '{name}' is a container task: its args must be a list")
+    if isinstance(ref, str) and task.get("command") is not None:
+        doc.error(errors, base + ("command",), f"task '{name}' has both 'function' and 'command'",
+                  "a task runs either a Python function or a container command", key=True)
+    return fn
+
+
+EXIT_ONLY = ("status", "failures", "duration")  # Argo sets these for the workflow's exit handler only
+WORKFLOW_VALUES = EXIT_ONLY + ("name",)
+
+
+def _check_exit(doc: Document, base: tuple, body: dict, tasks: dict, params: dict, errors: Errors,
+                owner: str | None, graph: dag.Graph | None) -> None:
+    """References in an exit handler's args: the workflow's runs outside the DAG (no task results in
+    scope); a task's runs when that task ends (its own result and its upstream tasks' are in scope)."""
+    upstream: set[str] = set()
+    if owner is not None:
+        g = graph if graph is not None else dag.build_graph({"tasks": tasks})
+        todo = [owner]
+        while todo:
+            for u in g.upstream(todo.pop()):
+                if u not in upstream:
+                    upstream.add(u)
+                    todo.append(u)
+    for kind, target, path in dag.refs_in(body.get("args"), base + ("args",)):
+        if kind == "from":
+            if owner is None:
+                doc.error(errors, path + ("from",), "the workflow's on_exit runs outside the DAG: task results are not in scope",
+                          "give the task its own on_exit (tasks.NAME.on_exit), which may read {from: NAME}")
+            elif target not in tasks:
+                doc.error(errors, path + ("from",), f"unknown task '{target}'", _hint_close(str(target), list(tasks), "tasks"))
+            elif target != owner and target not in upstream:
+                doc.error(errors, path + ("from",), f"task '{target}' may not have ended when '{owner}' ends",
+                          f"read '{owner}' or a task it depends on")
+            else:
+                _check_key(doc, path, _at(body["args"], path[len(base) + 1:]), tasks, errors)
+        elif kind == "param" and target not in params:
+            doc.error(errors, path + ("param",), f"unknown parameter '{target}'", _hint_close(str(target), list(params), "parameters"))
+        elif kind == "item":
+            doc.error(errors, path, "an exit handler does not fan out: {item} has no value here")
+        elif kind == "workflow" and target not in WORKFLOW_VALUES:
+            doc.error(errors, path + ("workflow",), f"unknown workflow value {target!r}",
+                      "one of: " + ", ".join(WORKFLOW_VALUES))
+        elif kind == "workflow" and owner is not None and target in EXIT_ONLY:
+            doc.error(errors, path + ("workflow",), f"{{workflow: {target}}} is set for the workflow's exit handler only",
+                      "use it in the spec-level on_exit")
 
 
 def _check_names(doc: Document, data: dict, errors: Errors) -> None:
@@ -254,6 +319,12 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
             _check_key(doc, path, _at(args, path[len(base) + 1:]), tasks, errors)
         if kind == "param" and target not in params:
             doc.error(errors, path + ("param",), f"unknown parameter '{target}'", _hint_close(str(target), list(params), "parameters"))
+        if kind == "workflow" and target not in WORKFLOW_VALUES:
+            doc.error(errors, path + ("workflow",), f"unknown workflow value {target!r}",
+                      "one of: " + ", ".join(WORKFLOW_VALUES))
+        elif kind == "workflow" and target in EXIT_ONLY:
+            doc.error(errors, path + ("workflow",), f"{{workflow: {target}}} is set for the workflow's exit handler only",
+                      "use it in the spec-level on_exit")
         if kind == "item":
             uses_item = True
             if fe is None:
@@ -296,8 +367,10 @@ def _check_key(doc: Document, path: tuple, ref: dict, tasks: dict, errors: Error
                   "a container task's result is its standard output: drop 'key' and read {from: TASK}")
 
 
-def _check_args(doc: Document, name: str, task: dict, fn: functions.Function, errors: Errors) -> None:
-    base = ("tasks", name, "args")
+def _check_args(doc: Document, name: str, task: dict, fn: functions.Function, errors: Errors,
+                where: tuple | None = None) -> None:
+    where = where if where is not None else ("tasks", name)
+    base = where + ("args",)
     args = task.get("args")
     sets: list[tuple[tuple, Any]]
     if args is None:
@@ -323,7 +396,7 @@ def _check_args(doc: Document, name: str, task: dict, fn: functions.Function, er
                           _hint_close(str(k), known, "parameters"), key=True)
         missing = [p.name for p in fn.params if p.required and p.name not in a]
         if missing:
-            where = path if task.get("args") is not None else ("tasks", name)
-            doc.error(errors, where, f"{fn.name}() is missing argument{'s' if len(missing) > 1 else ''} "
+            at = path if task.get("args") is not None else where
+            doc.error(errors, at, f"{fn.name}() is missing argument{'s' if len(missing) > 1 else ''} "
                       + ", ".join(f"'{m}'" for m in missing), f"{fn.name} is defined at {fn.file}:{fn.line}",
                       key=task.get("args") is None)

@@ -1,0 +1,106 @@
+"""The workflow's exit handler for `heraspec run` (Argo `spec.onExit`), with the values Argo gives it.
+
+Argo's controller (workflow/controller/operator.go, `operate`) sets, once the entrypoint's node has
+ended: `workflow.status` (the workflow's phase: Succeeded, Failed or Error), `workflow.duration`
+(seconds, `fmt.Sprintf("%f", ...)`) and `workflow.failures`: `strconv.Quote` of `json.Marshal` of a
+list of `failedNodeStatus{displayName, message, templateName, phase, podName, finishedAt}`, one per
+node whose phase is Failed or Error. The quoting is part of the value (its comment: "so that the
+escaped quotes are not removed during parameter substitution"), so a function receives a JSON
+string holding the JSON list (`null` when nothing failed): `json.loads(failures)` gives the list. Argo iterates a Go map, so
+its order is arbitrary; here nodes come in the order they were declared. Retry attempts are not
+listed separately (Argo lists each failed attempt as a node too).
+
+A workflow whose entrypoint Succeeded but whose exit handler Failed (or Errored) ends Failed
+(Error), as `operate` marks it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ._dagstate import TaskResult
+
+if TYPE_CHECKING:
+    from ._dagstate import _Dag
+
+_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
+
+
+def fnv32a(text: str) -> int:
+    h = 0x811C9DC5
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def pod_name(workflow: str, node: str, template: str) -> str:
+    """Argo's pod name (v2) of a node: util.GeneratePodName."""
+    if workflow == node:
+        return workflow
+    prefix = f"{workflow}-{template}"[:242]  # ensurePodNamePrefixLength: 253 - hash - "-"
+    return f"{prefix}-{fnv32a(node)}"
+
+
+def go_marshal(value: object) -> str:
+    """encoding/json's text: compact, HTML characters and U+2028/9 escaped."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text
+
+
+def go_quote(text: str) -> str:
+    """strconv.Quote: a double-quoted Go string literal, non-printable characters escaped."""
+    out = ['"']
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == " " or ch.isprintable():
+            out.append(ch)
+        elif ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _stamp(t: datetime | None) -> str | None:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
+
+
+def failures(root: "_Dag", workflow: str, entrypoint: str, status: str, finished: datetime) -> str:
+    """The value of `{{workflow.failures}}` after `root` (the entrypoint's DAG) ended."""
+    rows = []
+    if status != "Succeeded":  # the entrypoint's own node (its node name is the workflow's name)
+        first = next((n for n, _t, r in root.nodes() if r.phase in ("Failed", "Error")), "")
+        node_id = f"{workflow}-{fnv32a(f'{workflow}.{first}')}"
+        rows.append({"displayName": workflow, "message": f"child '{node_id}' failed", "templateName": entrypoint,
+                     "phase": status, "podName": workflow, "finishedAt": _stamp(finished)})
+    for display, template, res in root.nodes():
+        if res.phase in ("Failed", "Error"):
+            rows.append({"displayName": display, "message": res.message, "templateName": template,
+                         "phase": res.phase, "podName": pod_name(workflow, f"{workflow}.{res.name}", template),
+                         "finishedAt": _stamp(res.finished)})
+    return go_quote(go_marshal(rows or None))  # Go marshals the empty (nil) slice as null
+
+
+def exit_result(dag: "_Dag") -> TaskResult:
+    """The exit handler's node in the run summary: `onExit`, its tasks as children."""
+    kids = [t.res for t in dag.tasks.values()]
+    res = TaskResult("onExit", phase=dag.status() if dag.status() != "Succeeded" else "Succeeded", children=kids)
+    res.result = kids[0].result if len(kids) == 1 else None
+    res.message = next((k.message for k in kids if k.phase in ("Failed", "Error")), "")
+    starts = [k.started for k in kids if k.started]
+    ends = [k.finished for k in kids if k.finished]
+    res.started, res.finished = (min(starts) if starts else None), (max(ends) if ends else None)
+    if res.started and res.finished:
+        res.duration_s = round((res.finished - res.started).total_seconds(), 3)
+    res.attempts = sum(k.attempts for k in kids)
+    return res
