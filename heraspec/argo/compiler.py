@@ -100,13 +100,44 @@ def arg_value(value: Any, from_expr: "Callable[[str, str | None], str] | None" =
 
 
 def deep_merge(base: Any, extra: Any) -> Any:
-    """The `argo:` escape hatch: mappings merge key by key, anything else replaces."""
+    """The `argo:` escape hatch: mappings merge key by key; lists of named items (templates, tasks,
+    env, volumes, volumeMounts, parameters) merge by `name`, new names appended; anything else replaces."""
     if isinstance(base, dict) and isinstance(extra, dict):
         out = dict(base)
         for k, v in extra.items():
             out[k] = deep_merge(base.get(k), v) if k in base else v
         return out
+    if isinstance(base, list) and isinstance(extra, list) and extra and _named(base) and _named(extra):
+        merged = list(base)
+        index = {x["name"]: i for i, x in enumerate(merged)}
+        for x in extra:
+            if x["name"] in index:
+                merged[index[x["name"]]] = deep_merge(merged[index[x["name"]]], x)
+            else:
+                index[x["name"]] = len(merged)
+                merged.append(x)
+        return merged
     return extra
+
+
+def _named(items: list) -> bool:
+    return all(isinstance(x, dict) and isinstance(x.get("name"), str) for x in items)
+
+
+def cron_overlay(overlay: dict) -> dict:
+    """Spec-level `argo:` of a CronWorkflow: WorkflowSpec fields under `spec` go to `spec.workflowSpec`."""
+    spec = overlay.get("spec")
+    if not isinstance(spec, dict):
+        return overlay
+    from .escape import cron_workflow_keys
+
+    own = cron_workflow_keys()
+    moved = {k: v for k, v in spec.items() if k not in own}
+    if not moved:
+        return overlay
+    kept = {k: v for k, v in spec.items() if k in own}
+    kept["workflowSpec"] = deep_merge(moved, kept.get("workflowSpec", {}))
+    return {**overlay, "spec": kept}
 
 
 def _quantity(v: Any) -> str:
@@ -449,7 +480,7 @@ class _Compiler:
             spec["workflowSpec"] = wf
         manifest = {"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": spec}
         if data.get("argo"):
-            manifest = deep_merge(manifest, data["argo"])
+            manifest = deep_merge(manifest, cron_overlay(data["argo"]) if kind == "CronWorkflow" else data["argo"])
         return Compiled("", manifest, {dag.argo_name(n): n for n in tasks})
 
 

@@ -54,6 +54,10 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     from ..argo import rules
 
     rules.check(doc, errors, graph)
+    if "argo" in doc.text:
+        from ..argo import escape
+
+        escape.check(doc, errors)
     resolved: dict[str, functions.Function] = {}
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     _check_task_fields(doc, ("defaults",), defaults, errors)
