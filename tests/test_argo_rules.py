@@ -189,3 +189,22 @@ def test_argo_lists_merge_by_name_and_cron_spec_fields_land_in_the_workflow_spec
     env = {e["name"]: e.get("value") for e in wf["templates"][1]["script"]["env"]}
     assert env["HERASPEC_IN_msg"] == "{{inputs.parameters.msg}}"  # the inputs still reach the function
     assert env["LEVEL"] == "info" and env["EXTRA"] == "1"
+
+
+def test_run_names_what_it_cannot_do_instead_of_silently_succeeding(tmp_path: Path):
+    (tmp_path / "steps.py").write_text(STEPS)
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "name: n\nargo:\n  spec:\n    templates: [{name: notify, container: {image: alpine, command: [echo, bye]}}]\n"
+        "tasks:\n  A:\n    function: steps:say\n    args: {msg: a}\n    argo:\n"
+        "      task: {onExit: notify, hooks: {running: {template: notify, expression: 'true'}}}\n"
+        "      template:\n        initContainers: [{name: prep, image: alpine}]\n"
+        "        sidecars: [{name: db, image: postgres}]\n")
+    proc = subprocess.run([sys.executable, "-m", "heraspec", "run", str(spec), "--workdir", str(tmp_path / "run")],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for note in ["template 'say': init containers (initContainers) are not run locally",
+                 "template 'say': sidecars (sidecars) are not run locally",
+                 "task 'A': its exit handler 'notify' (onExit) is not run locally",
+                 "task 'A': lifecycle hooks (hooks) are not run locally"]:
+        assert proc.stderr.count(note) == 1, (note, proc.stderr)

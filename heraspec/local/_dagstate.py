@@ -189,7 +189,7 @@ class _Dag:
         if result == "AnySucceeded":
             return "Succeeded" in kids
         if result == "AllFailed":
-            return bool(kids) and all(k in ("Failed", "Error") for k in kids)
+            return bool(kids) and all(k == "Failed" for k in kids)  # dag.go evaluateDependsLogic: NodeFailed only
         return ph == {"Errored": "Error", "Daemoned": "-"}.get(result, result)
 
     def _branch_phase(self, name: str) -> str:

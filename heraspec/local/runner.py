@@ -288,6 +288,21 @@ def _notes(spec: dict, templates: dict[str, dict]) -> list[str]:
             notes.append(f"template {name!r}: retryStrategy.expression is ignored locally")
         if any((t.get(k) or {}).get("envFrom") for k in ("script", "container")):
             notes.append(f"template {name!r}: envFrom is ignored locally")
+        # what Argo does around a task that this runner cannot: say so by name, once, instead of
+        # letting the run succeed as if it had happened
+        for key, what in (("initContainers", "init containers"), ("sidecars", "sidecars")):
+            if t.get(key):
+                notes.append(f"template {name!r}: {what} ({key}) are not run locally")
+        if t.get("daemon"):
+            notes.append(f"template {name!r}: daemon runs as an ordinary task locally (it is waited for)")
+        for task in _as_list((t.get("dag") or {}).get("tasks")) + [s for group in _as_list(t.get("steps"))
+                                                                   for s in _as_list(group)]:
+            if isinstance(task, dict) and task.get("onExit"):
+                notes.append(f"task {task.get('name')!r}: its exit handler {task['onExit']!r} (onExit) is not run locally")
+            if isinstance(task, dict) and task.get("hooks"):
+                notes.append(f"task {task.get('name')!r}: lifecycle hooks (hooks) are not run locally")
+    if spec.get("hooks"):
+        notes.append("workflow lifecycle hooks (spec.hooks) are not run locally")
     return notes
 
 
