@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import ast
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -375,12 +375,16 @@ class ModuleInfo:
             self._uses[key] = _global_uses(builder.root)
         return self._uses[key]
 
-    def closure(self, target: int, refuse: Callable[[str], T | None]) -> tuple[dict[int, set[str]], list[tuple[str, ast.AST, T]]]:
-        """What the target statement needs, transitively: {statement index: needed names it binds},
-        and each needed name `refuse` objects to, with its first use and the objection."""
-        carried: dict[int, set[str]] = {target: set()}
-        refused: list[tuple[str, ast.AST, T]] = []
-        queue = deque(self.uses(target, decorators=False).items())  # the target's decorators are dropped
+    def closure(self, target: int | None, refuse: Callable[[str], T | None],
+                roots: Iterable[tuple[str, Any]] = ()) -> tuple[dict[int, set[str]], list[tuple[str, Any, T]]]:
+        """What the target statement (if any) and the `roots` (names another module imports from
+        this one, each with where it is imported) need, transitively: {statement index: needed
+        names it binds}, and each needed name `refuse` objects to, with its first use and the objection."""
+        carried: dict[int, set[str]] = {} if target is None else {target: set()}
+        refused: list[tuple[str, Any, T]] = []
+        # the target's decorators are dropped
+        queue = deque(self.uses(target, decorators=False).items() if target is not None else ())
+        queue.extend(roots)
         seen: set[str] = set()
         while queue:
             name, use = queue.popleft()
@@ -401,7 +405,7 @@ class ModuleInfo:
             carried.setdefault(index, set())
         return carried, refused
 
-    def pieces(self, carried: dict[int, set[str]], target: int) -> list[tuple[int, str, str]]:
+    def pieces(self, carried: dict[int, set[str]], target: int | None) -> list[tuple[int, str, str]]:
         """(first line, exact text, "import" | "block" | "line") of each carried statement, in module order."""
         out = []
         for index in sorted(carried):

@@ -44,9 +44,12 @@ import json
 import keyword
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .closure import ModuleInfo, alias_binding, annotation_kind
 
+if TYPE_CHECKING:
+    from .modules import Bundle
 
 __all__ = ["Function", "Param", "Problem", "carried_source", "clear_cache", "resolve"]
 
@@ -107,6 +110,7 @@ class _Carried:
     pieces: tuple[tuple[int, str, str], ...]  # (first line, exact text, "import"|"block"|"line"), module order
     problems: tuple[Problem, ...]
     filename: str  # the module as shown in headers and tracebacks: "pkg/steps.py"
+    bundle: Bundle  # this module and the first-party modules it needs (modules.py)
 
 
 def resolve(ref: str, search_path: list[str]) -> tuple[Function | None, list[Problem]]:
@@ -141,7 +145,7 @@ def _resolve(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tuple[Pr
         ref=f"{module}:{name}", module=module, name=name, file=found, line=node.lineno,
         params=tuple(params), returns_annotation=annotation_kind(node.returns),  # type: ignore[attr-defined]
     )
-    carried = _CARRIED[fn] = _carry(info, target, found, _filename(module, found))
+    carried = _CARRIED[fn] = _carry(info, target, found, module, dirs)
     return fn, carried.problems
 
 
@@ -339,12 +343,11 @@ def _signature(info: ModuleInfo, node: ast.FunctionDef, path: str) -> tuple[list
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__cached__", "__path__", "__builtins__"}
 
 
-def _carry(info: ModuleInfo, target: int, path: str, filename: str) -> _Carried:
-    shown = _show(path)
-    carried, refused = info.closure(target, lambda name: _refusal(info, name, shown))
-    problems = [Problem(message, hint, path, *info.position(use)) for _, use, (message, hint) in refused]
-    problems.sort(key=lambda p: (p.line or 0, p.col or 0, p.message))
-    return _Carried(tuple(info.pieces(carried, target)), tuple(problems), filename)
+def _carry(info: ModuleInfo, target: int, path: str, module: str, dirs: tuple[str, ...] = ()) -> _Carried:
+    from .modules import carry
+
+    bundle = carry(module, path, info, target, dirs)
+    return _Carried(bundle.modules[0].pieces, bundle.problems, _filename(module, path), bundle)
 
 
 def _refusal(info: ModuleInfo, name: str, shown: str) -> tuple[str, str | None] | None:
@@ -359,10 +362,6 @@ def _refusal(info: ModuleInfo, name: str, shown: str) -> tuple[str, str | None] 
         if b.under:
             return ((f"'{name}' is defined conditionally under `{b.under}` at {shown}:{b.stmt.lineno}; "
                     "define it at module top level"), None)
-        if isinstance(b.stmt, ast.ImportFrom) and b.stmt.level:
-            return ((f"'{name}' comes from a relative import (`{ast.unparse(b.stmt)}` at {shown}:{b.stmt.lineno}), "
-                    "which cannot be carried into a script template"),
-                    "use an absolute import of an installed package, or move the helper into this module")
     if not bindings:
         if name in _BUILTINS:
             return None
@@ -404,5 +403,5 @@ def _carried(fn: Function) -> _Carried:
         target = _target(info, fn.module, fn.name, fn.file) if isinstance(info, ModuleInfo) else info
         if isinstance(target, Problem):
             raise ValueError(f"cannot build a script for {fn.ref}: {target.message}")
-        carried = _CARRIED[fn] = _carry(info, target, fn.file, _filename(fn.module, fn.file))  # type: ignore[arg-type]
+        carried = _CARRIED[fn] = _carry(info, target, fn.file, fn.module)  # type: ignore[arg-type]
     return carried
