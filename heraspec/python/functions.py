@@ -152,7 +152,7 @@ def _resolve(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tuple[Pr
 # --- the ref and the module file --------------------------------------------------------------------
 
 
-def _show(path: str) -> str:
+def shown(path: str) -> str:
     """A path as the user would like to read it: relative to the working directory when inside it."""
     try:
         rel = os.path.relpath(path or ".")
@@ -160,6 +160,8 @@ def _show(path: str) -> str:
         return path
     return path if rel.startswith("..") else rel
 
+
+_show = shown
 
 def _is_identifier(text: str) -> bool:
     return text.isidentifier() and not keyword.iskeyword(text)

@@ -143,9 +143,9 @@ class _Finder:
         return found
 
 
-def _display(name: str, file: str | None, is_package: bool) -> str:
+def _display(name: str, is_package: bool) -> str:
     rel = name.replace(".", "/")
-    return f"{rel}/__init__.py" if is_package and file else rel + "/" if is_package else f"{rel}.py"
+    return f"{rel}/__init__.py" if is_package else f"{rel}.py"
 
 
 # --- one module being carried -----------------------------------------------------------------------
@@ -307,7 +307,7 @@ class _Bundler:
         if sub is None:
             self.demand(module.name, {})
             self.problem(at, f"cannot import name '{alias.name}' from '{module.name}' "
-                             f"({_show(module.file or _display(module.name, None, True))})",
+                             f"({_show(module.file or _display(module.name, True))})",
                          _did_you_mean(alias.name, module))
             return
         self.demand(sub[-1], None)  # a submodule, used as an object
@@ -338,7 +338,7 @@ class _Bundler:
                 if at is not None:
                     parent = ".".join(parts[: i - 1])
                     where = self.finder.find(parent) if parent else None
-                    looked = (" in " + ", ".join(_show(f) for f in where[2])) if where else ""
+                    looked = (" (looked in " + ", ".join(_show(f) + "/" for f in where[2]) + ")") if where else ""
                     self.problem(at, f"cannot import '{target}': module '{name}' not found in your project{looked}",
                                  "check the spelling, or add the folder that holds it with --path")
                 return None
@@ -472,6 +472,6 @@ def carry(entry: str, file: str, info: ModuleInfo, target: int, dirs: list[str] 
     for name in [entry, *sorted(n for n in b.units if n != entry)]:
         u = b.units[name]
         pieces = tuple(u.info.pieces(u.carried, u.target)) if u.info is not None else ()
-        modules.append(Carried(name, _display(name, u.file, u.is_package), u.is_package, pieces))
+        modules.append(Carried(name, _display(name, u.is_package), u.is_package, pieces))
     imports = sorted(set(b.imports), key=lambda i: (i.file != file, i.file, i.line, i.col, i.name))
     return Bundle(entry, tuple(modules), tuple(imports), tuple(problems))

@@ -1,21 +1,30 @@
 """The program an Argo `script` template runs (`command: [python]`), the same locally and in the pod.
 
-    script_source(fn) -> str          the whole program: carried user code, decoder, main entry
+    script_source(fn, code) -> str    the whole program: package step, carried modules, decoder, entry
 
-The script reads each parameter from env var `HERASPEC_IN_<name>` (absent or `__heraspec_default__`:
-Python applies the default), decodes it (annotation `str`: the raw text; otherwise JSON where it
-parses, else the raw text; then int/float/bool coercion), calls the function with keywords and
-writes `json.dumps(result, default=str)` to RESULT_PATH, or to env `HERASPEC_RESULT_PATH` when set
-(the local runner uses that). The program never contains `{{` (Argo substitutes it everywhere):
-when the carried code does, it is embedded base64-encoded and run with `exec(compile(...))` under
-its own file name, padded so tracebacks show the original line numbers.
+In order, the program
+  1. installs the task's `packages` (env HERASPEC_PACKAGES, JSON) with pip, quietly, before any
+     user code runs; a failed install prints pip's output and exits 1 (`heraspec run` prepares a
+     cached environment instead and sets HERASPEC_PACKAGES_INSTALLED to the same value);
+  2. `code: carry` (default): holds the user's modules in a table (`module_table`: each carried
+     statement as a raw string at its original line, or base64 when the text contains `{{` or
+     cannot be a raw string) and puts an importer first on `sys.meta_path`, so
+     `from mypkg.steps import train` imports them under their own names, relative imports and
+     all; tracebacks show the original file names and lines (linecache holds their text).
+     `code: image`: imports the function from the image instead (Hera's runner does the same);
+  3. reads each parameter from env var `HERASPEC_IN_<name>` (absent or `__heraspec_default__`:
+     Python applies the default), decodes it (annotation `str`: the raw text; otherwise JSON where
+     it parses, else the raw text; then int/float/bool coercion), calls the function with keywords
+     and writes `json.dumps(result, default=str)` to RESULT_PATH, or to env `HERASPEC_RESULT_PATH`
+     when set (the local runner uses that).
+The program never contains `{{` (Argo substitutes it everywhere, script source included).
 """
 
 from __future__ import annotations
 
 import base64
 
-from .functions import Function, _Carried as Carried, _carried, carried_source
+from .functions import Function, _Carried as Carried, _carried
 
 RESULT_PATH = "/tmp/heraspec/result.json"
 RESULT_PATH_ENV = "HERASPEC_RESULT_PATH"
@@ -115,49 +124,146 @@ _heraspec_main()
 '''
 
 
-_SCRIPTS: dict[Function, tuple[Carried, str]] = {}
+_SCRIPTS: dict[tuple[Function, str, bool], tuple[Carried, str]] = {}
+
+# --- the user's code: a module table and the importer that serves it ------------------------------
+
+_IMPORTER_SOURCE = '''\
+def _heraspec_importer(table):
+    # Serves the carried modules under their own names, before anything installed; each runs
+    # from its original file name and line numbers, so tracebacks point at your files.
+    import base64, importlib.abc, importlib.util, linecache, sys, traceback
+
+    def source(entry):
+        if isinstance(entry, str):  # base64: the module contains double braces
+            return base64.b64decode(entry).decode("utf-8")
+        lines = []
+        for line, text in entry:
+            lines.extend([""] * (line - 1 - len(lines)))
+            lines.extend(text.split("\\n"))
+        return "\\n".join(lines) + "\\n"
+
+    class Loader(importlib.abc.Loader):
+        def __init__(self, filename, code):
+            self.filename, self.code = filename, code
+
+        def create_module(self, spec):
+            return None
+
+        def exec_module(self, module):
+            module.__file__ = self.filename
+            exec(compile(self.code, self.filename, "exec"), module.__dict__)
+
+        def get_source(self, name):
+            return self.code
+
+    class Finder(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name not in table:
+                return None
+            filename, package, entry = table[name]
+            code = source(entry)
+            linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+            return importlib.util.spec_from_loader(name, Loader(filename, code), origin=filename, is_package=package)
+
+    sys.meta_path.insert(0, Finder())
+    sys.excepthook = traceback.print_exception  # with the carried source lines, from linecache
+
+
+_heraspec_importer(_heraspec_modules)
+'''
+
+_PACKAGES_SOURCE = '''\
+def _heraspec_packages():
+    # The task's `packages`, installed before any of its code runs (heraspec run prepares them
+    # in a cached environment instead and says so through HERASPEC_PACKAGES_INSTALLED).
+    import json, os, subprocess, sys
+    wanted = os.environ.get("@PACKAGES_ENV@")
+    if not wanted or os.environ.get("@PACKAGES_ENV@_INSTALLED") == wanted:
+        return
+    spec = json.loads(wanted)
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-input", "--no-warn-script-location",
+               "--disable-pip-version-check"]
+    if spec.get("index_url"):
+        command += ["--index-url", spec["index_url"]]
+    for url in spec.get("extra_index_urls", []):
+        command += ["--extra-index-url", url]
+    env = dict(os.environ, PIP_ROOT_USER_ACTION="ignore")
+    done = subprocess.run(command + spec["packages"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout.decode("utf-8", "replace"))
+        sys.stderr.write("heraspec: installing packages " + " ".join(spec["packages"])
+                         + " failed (pip exit code " + str(done.returncode) + ")\\n")
+        raise SystemExit(1)
+
+
+_heraspec_packages()
+'''
+PACKAGES_ENV = "HERASPEC_PACKAGES"
+IMAGE_MARKER = "# heraspec: code: image"
 
 
 # --- the script ------------------------------------------------------------------------------------
 
 
-def script_source(fn: Function) -> str:
-    """The complete Python program for the Argo script template; it never contains `{{`."""
+def script_source(fn: Function, code: str = "carry", packages: bool = False) -> str:
+    """The complete Python program for the Argo script template; it never contains `{{`.
+    `code`: "carry" (the function's modules travel in the script) or "image" (the image has them);
+    `packages`: the task declares packages (the template sets HERASPEC_PACKAGES)."""
     carried = _carried(fn)
-    cached = _SCRIPTS.get(fn)
+    cached = _SCRIPTS.get((fn, code, packages))
     if cached is not None and cached[0] is carried:  # re-resolving a changed file makes a new _Carried
         return cached[1]
-    if carried.problems:
+    if code == "carry" and carried.problems:
         raise ValueError(f"cannot build a script for {fn.ref}: " + "; ".join(p.message for p in carried.problems))
-    user = carried_source(fn)
     header = f"# heraspec script for {fn.ref} ({carried.filename}); generated, edit the module instead\n"
-    if "{{" in user:
-        user = _embedded(carried)
+    if code == "image":
+        user = f"{IMAGE_MARKER} (the image provides '{fn.module}')\nfrom {fn.module} import {fn.name}\n"
+    else:
+        user = f"{module_table(carried)}\n\n{_IMPORTER_SOURCE}from {fn.module} import {fn.name}\n"
     entry = (_MAIN_SOURCE.replace("@PARAMS@", repr([(p.name, p.annotation) for p in fn.params]))
              .replace("@FUNCTION@", fn.name).replace("@PREFIX@", INPUT_ENV_PREFIX)
              .replace("@MARKER@", DEFAULT_MARKER).replace("@PATH_ENV@", RESULT_PATH_ENV).replace("@OUTPUTS_ENV@", OUTPUTS_ENV)
              .replace("@RESULT_PATH@", RESULT_PATH))
-    program = f"{header}{user}\n\n{_DECODE_SOURCE}\n\n{entry}"
+    install = _PACKAGES_SOURCE.replace("@PACKAGES_ENV@", PACKAGES_ENV) + "\n\n" if packages else ""
+    program = f"{header}{install}{user}\n\n{_DECODE_SOURCE}\n\n{entry}"
     if "{{" in program:  # cannot happen: every part above is free of it; never emit one anyway
         raise RuntimeError(f"internal error: the script for {fn.ref} contains double braces")
-    _SCRIPTS[fn] = (carried, program)
+    _SCRIPTS[(fn, code, packages)] = (carried, program)
     return program
 
 
-def _embedded(carried: Carried) -> str:
-    """The carried code base64-encoded, each statement at its original line (tracebacks match)."""
-    lines: list[str] = []
-    for line, text, _ in carried.pieces:
-        lines.extend([""] * (line - 1 - len(lines)))
-        lines.extend(text.split("\n"))
-    code = base64.b64encode(("\n".join(lines) + "\n").encode("utf-8")).decode("ascii")
-    chunks = "\n".join(f'        "{code[i:i + 76]}"' for i in range(0, len(code), 76))
-    return (
-        "# The module code contains double braces, which Argo would substitute, so it is embedded\n"
-        "# base64-encoded and runs unchanged under its own file name.\n"
-        "def _heraspec_load():\n"
-        "    import base64 as _heraspec_base64\n\n"
-        f"    code = _heraspec_base64.b64decode(\n{chunks}\n    ).decode(\"utf-8\")\n"
-        f"    exec(compile(code, {carried.filename!r}, \"exec\"), globals())\n\n\n"
-        "_heraspec_load()\n"
-    )
+def module_table(carried: Carried) -> str:
+    """`_heraspec_modules = {name: (file, is_package, pieces)}`: each carried statement as a raw
+    string at its original line, readable in the manifest; a module whose text a raw string cannot
+    hold exactly, or that contains double braces (Argo would substitute them), as base64."""
+    out = ["# Your modules this function needs (only what it uses), imported from here under their own",
+           "# names: {module: (file, is package, [(line, statement)] or base64 text)}.",
+           "_heraspec_modules = {"]
+    for m in carried.bundle.modules:
+        pieces = [(line, text) for line, text, _ in m.pieces]
+        literals = [_raw(text) for _, text in pieces]
+        if all(lit is not None for lit in literals):
+            body = "".join(f"\n        ({line}, {lit})," for (line, _), lit in zip(pieces, literals))
+            out.append(f"    {m.name!r}: ({m.filename!r}, {m.is_package}, [{body}\n    ]),"
+                       if pieces else f"    {m.name!r}: ({m.filename!r}, {m.is_package}, []),")
+        else:
+            lines: list[str] = []
+            for line, text in pieces:
+                lines.extend([""] * (line - 1 - len(lines)))
+                lines.extend(text.split("\n"))
+            code = base64.b64encode(("\n".join(lines) + "\n").encode("utf-8")).decode("ascii")
+            chunks = "\n".join(f'        "{code[i:i + 76]}"' for i in range(0, len(code), 76))
+            out.append(f"    {m.name!r}: ({m.filename!r}, {m.is_package}, (\n{chunks}\n    )),")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _raw(text: str) -> str | None:
+    """`text` as a raw triple-quoted literal that reads back exactly, or None."""
+    if "{{" in text or text.endswith("\\") or "\r" in text:
+        return None
+    for quote in ("'''", '"""'):
+        if quote not in text and not text.endswith(quote[0]):
+            return f"r{quote}{text}{quote}"
+    return None

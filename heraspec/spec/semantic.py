@@ -98,7 +98,7 @@ def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: 
     if isinstance(ref, str):
         fn, problems = functions.resolve(ref, search_path)
         for p in problems:
-            msg = p.message + (f" ({p.file}:{p.line}:{p.col})" if p.file and p.line else "")
+            msg = p.message + (f" ({functions.shown(p.file)}:{p.line}:{p.col})" if p.file and p.line else "")
             doc.error(errors, base + ("function",), msg, p.hint)
         if fn is not None:
             _check_args(doc, name, task, fn, errors, base)

@@ -1,0 +1,183 @@
+"""The user's whole package travels with a function: sibling modules imported absolutely or
+relatively, helpers in sub-packages, constants used through helpers; compiled scripts run with
+`python -I` in an empty folder as Argo runs them, and through `heraspec run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import heraspec
+from heraspec.python import functions as F
+from heraspec.python.script import script_source
+from tests.argo_exec import run_task
+from tests.argo_schema import assert_argo_valid
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).parent / "fixtures" / "project"
+SHOP = PROJECT / "shop"
+
+SPEC_YAML = """\
+name: shop
+tasks:
+  prices: {function: shop.pricing:gross, args: {net: 10}}
+  order: {function: shop.orders:total, args: {items: [10, 20]}}
+  again: {function: shop.orders:total, args: {items: [{from: prices}]}}
+"""
+SPEC_TOML = """\
+name = "shop"
+[tasks.prices]
+function = "shop.pricing:gross"
+args = {net = 10}
+[tasks.order]
+function = "shop.orders:total"
+args = {items = [10, 20]}
+[tasks.again]
+function = "shop.orders:total"
+args = {items = [{from = "prices"}]}
+"""
+TOTAL = {"amount": 36.0, "cents": 3600, "label": "36.00 EUR (tax 20%)", "version": "1.0"}
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> None:
+    F.clear_cache()
+
+
+def spec_file(tmp_path: Path, fmt: str) -> Path:
+    spec = tmp_path / f"shop.{fmt}"
+    spec.write_text(SPEC_YAML if fmt == "yaml" else SPEC_TOML, encoding="utf-8")
+    return spec
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "toml"])
+def test_a_package_of_modules_runs_in_an_empty_folder_as_argo_runs_it(tmp_path: Path, fmt: str) -> None:
+    (compiled,) = heraspec.compile([str(spec_file(tmp_path, fmt))], path=[str(PROJECT)])
+    manifest = compiled.manifest
+    assert_argo_valid(manifest)
+    assert run_task(manifest, "order", tmp_path / "order")[0] == TOTAL
+    net = run_task(manifest, "prices", tmp_path / "prices")[0]
+    assert net == 12.0
+    assert run_task(manifest, "again", tmp_path / "again", results={"prices": net})[0]["amount"] == 14.4
+
+
+def test_only_what_is_used_is_carried() -> None:
+    fn, problems = F.resolve("shop.orders:total", [str(PROJECT)])
+    assert problems == [] and fn is not None
+    source = script_source(fn)
+    modules = {m.name: "\n".join(t for _, t, _ in m.pieces) for m in F._carried(fn).bundle.modules}
+    assert sorted(modules) == ["shop", "shop.orders", "shop.pricing", "shop.rates", "shop.text", "shop.text.fmt",
+                               "shop.units"]
+    assert "{{" not in source
+    assert "DISCOUNT" not in source and "unused" not in source and "numpy" not in source and "yaml" not in source
+    assert modules["shop"] == 'VERSION = "1.0"'  # only what is imported from the package's __init__
+    assert "def to_cents" in modules["shop.units"]  # a module used as an object travels whole
+    assert "def fails" not in modules["shop.orders"]
+
+
+def test_tracebacks_point_at_the_users_files(tmp_path: Path) -> None:
+    fn, _ = F.resolve("shop.orders:fails", [str(PROJECT)])
+    folder = tmp_path / "argo"
+    folder.mkdir()
+    (folder / "script.py").write_text(script_source(fn), encoding="utf-8")
+    env = {"PATH": os.environ.get("PATH", ""), "HERASPEC_RESULT_PATH": str(folder / "r.json"), "HERASPEC_IN_x": "3"}
+    proc = subprocess.run([sys.executable, "-I", "script.py"], cwd=folder, env=env, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert 'File "shop/orders.py", line 15, in fails' in proc.stderr
+    assert "return units.to_cents(x) // 0" in proc.stderr  # the source line, from the carried text
+    assert "ZeroDivisionError" in proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "toml"])
+def test_heraspec_run_runs_the_package(tmp_path: Path, fmt: str) -> None:
+    spec = spec_file(tmp_path, fmt)
+    proc = cli("run", str(spec), "--path", str(PROJECT), "--json", "--workdir", str(tmp_path / "run"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    tasks = json.loads(proc.stdout)["tasks"]
+    assert tasks["order"]["result"] == TOTAL
+    assert tasks["again"]["result"]["label"] == "14.40 EUR (tax 20%)"
+
+
+def test_a_cycle_python_allows_is_carried(tmp_path: Path) -> None:
+    fn, problems = F.resolve("shop.bad.lazy_a:uses_lazy_cycle", [str(PROJECT)])
+    assert problems == []
+    folder = tmp_path / "argo"
+    folder.mkdir()
+    (folder / "script.py").write_text(script_source(fn), encoding="utf-8")
+    env = {"PATH": os.environ.get("PATH", ""), "HERASPEC_RESULT_PATH": str(folder / "r.json")}
+    proc = subprocess.run([sys.executable, "-I", "script.py"], cwd=folder, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((folder / "r.json").read_text()) == 3
+
+
+BAD = [
+    ("shop.bad.cycle_a:uses_cycle",
+     "import cycle: 'shop.bad.cycle_a' is still being imported when this line imports 'A' from it "
+     "(shop/bad/cycle_a.py binds 'A' at line 3, after the import that leads here); Python fails with ImportError",
+     "shop/bad/cycle_b.py:1:1"),
+    ("shop.bad.imports:missing_module",
+     "cannot import 'shop.nosuch': module 'shop.nosuch' not found in your project (looked in shop/)",
+     "shop/bad/imports.py:1:1"),
+    ("shop.bad.imports:missing_name", "cannot import name 'NOPE' from 'shop.rates' (shop/rates.py)",
+     "shop/bad/imports.py:2:1"),
+    ("shop.bad.imports:beyond_top",
+     "relative import `from ...toofar import ...` goes beyond the top-level package 'shop'", "shop/bad/imports.py:3:1"),
+    ("shop.bad.imports:missing_submodule",
+     "cannot import 'shop.text.missing': module 'shop.text.missing' not found in your project (looked in shop/text/)",
+     "shop/bad/imports.py:4:1"),
+]
+
+
+@pytest.mark.parametrize("ref,message,where", BAD, ids=[b[0].split(":")[1] for b in BAD])
+def test_what_cannot_be_carried_is_a_located_error(tmp_path: Path, ref: str, message: str, where: str) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"name: bad\ntasks:\n  t:\n    function: {ref}\n", encoding="utf-8")
+    proc = cli("validate", str(spec), "--path", str(PROJECT), cwd=PROJECT)
+    assert proc.returncode == 1
+    assert f"{spec}:4:15: error: {message} ({where})" in proc.stdout + proc.stderr
+
+
+def test_a_module_named_like_the_standard_library_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "logging.py").write_text("def info(x):\n    return x\n")
+    (tmp_path / "steps.py").write_text("import logging\n\n\ndef f():\n    return logging.info(1)\n")
+    _, problems = F.resolve("steps:f", [str(tmp_path)])
+    assert [(p.message, p.line) for p in problems] == [
+        ("your module 'logging' (" + F.shown(str(tmp_path / "logging.py")) + ") has the name of a standard-library "
+         "module: Python imports the standard library's 'logging' in the pod", 1)]
+
+
+def test_relative_import_in_a_top_level_module(tmp_path: Path) -> None:
+    (tmp_path / "helpers.py").write_text("X = 1\n")
+    (tmp_path / "steps.py").write_text("from .helpers import X\n\n\ndef f():\n    return X\n")
+    _, problems = F.resolve("steps:f", [str(tmp_path)])
+    assert [p.message for p in problems] == [
+        "relative import `from .helpers import ...` in 'steps', which is not in a package"]
+
+
+def test_braces_in_a_carried_module_are_embedded(tmp_path: Path) -> None:
+    pkg = tmp_path / "tpl"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "text.py").write_text('TEMPLATE = "{{x}}"\n\n\ndef render():\n    return TEMPLATE + "}}"\n')
+    (pkg / "steps.py").write_text("from .text import render\n\n\ndef f():\n    return render()\n")
+    fn, problems = F.resolve("tpl.steps:f", [str(tmp_path)])
+    assert problems == []
+    source = script_source(fn)
+    assert "{{" not in source and "from .text import render" in source  # only the module with braces is encoded
+    folder = tmp_path / "argo"
+    folder.mkdir()
+    (folder / "script.py").write_text(source, encoding="utf-8")
+    env = {"PATH": os.environ.get("PATH", ""), "HERASPEC_RESULT_PATH": str(folder / "r.json")}
+    proc = subprocess.run([sys.executable, "-I", "script.py"], cwd=folder, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((folder / "r.json").read_text()) == "{{x}}}}"
