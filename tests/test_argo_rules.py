@@ -197,7 +197,7 @@ def test_run_names_what_it_cannot_do_instead_of_silently_succeeding(tmp_path: Pa
     spec.write_text(
         "name: n\nargo:\n  spec:\n    templates: [{name: notify, container: {image: alpine, command: [echo, bye]}}]\n"
         "tasks:\n  A:\n    function: steps:say\n    args: {msg: a}\n    argo:\n"
-        "      task: {onExit: notify, hooks: {running: {template: notify, expression: 'true'}}}\n"
+        "      task: {hooks: {exit: {template: notify}, running: {template: notify, expression: 'true'}}}\n"
         "      template:\n        initContainers: [{name: prep, image: alpine}]\n"
         "        sidecars: [{name: db, image: postgres}]\n")
     proc = subprocess.run([sys.executable, "-m", "heraspec", "run", str(spec), "--workdir", str(tmp_path / "run")],
@@ -205,6 +205,5 @@ def test_run_names_what_it_cannot_do_instead_of_silently_succeeding(tmp_path: Pa
     assert proc.returncode == 0, proc.stderr
     for note in ["template 'say': init containers (initContainers) are not run locally",
                  "template 'say': sidecars (sidecars) are not run locally",
-                 "task 'A': its exit handler 'notify' (onExit) is not run locally",
-                 "task 'A': lifecycle hooks (hooks) are not run locally"]:
+                 "task 'A': lifecycle hooks 'running' are not run locally"]:
         assert proc.stderr.count(note) == 1, (note, proc.stderr)

@@ -297,12 +297,11 @@ def _notes(spec: dict, templates: dict[str, dict]) -> list[str]:
             notes.append(f"template {name!r}: daemon runs as an ordinary task locally (it is waited for)")
         for task in _as_list((t.get("dag") or {}).get("tasks")) + [s for group in _as_list(t.get("steps"))
                                                                    for s in _as_list(group)]:
-            if isinstance(task, dict) and task.get("onExit"):
-                notes.append(f"task {task.get('name')!r}: its exit handler {task['onExit']!r} (onExit) is not run locally")
-            if isinstance(task, dict) and task.get("hooks"):
-                notes.append(f"task {task.get('name')!r}: lifecycle hooks (hooks) are not run locally")
+            other = sorted(k for k in (task.get("hooks") or {}) if k != "exit") if isinstance(task, dict) else []
+            if other:  # the exit hook runs (_dagstate); hooks on other events do not
+                notes.append(f"task {task.get('name')!r}: lifecycle hooks {', '.join(map(repr, other))} are not run locally")
     if spec.get("hooks"):
-        notes.append("workflow lifecycle hooks (spec.hooks) are not run locally")
+        notes.append(f"workflow lifecycle hooks {', '.join(map(repr, sorted(spec['hooks'])))} (spec.hooks) are not run locally")
     return notes
 
 
