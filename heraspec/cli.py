@@ -204,10 +204,21 @@ def parse_assignments(items: Sequence[str], what: str) -> dict[str, str]:
     return out
 
 
+def _check_namespace(value: str | None, source: str) -> None:
+    # the namespace goes into every request URL: refuse `../x` here, before anything is compiled
+    from .spec.patterns import NAME_HINT, namespace_problem
+
+    if value and (problem := namespace_problem(value)):
+        raise UsageError(f"{source}: {problem} ({NAME_HINT}, at most 63 characters)")
+
+
 def _options(args: argparse.Namespace):
     from .pipeline import Options
 
     ns = getattr(args, "namespace", None) or os.environ.get("ARGO_NAMESPACE") or None
+    _check_namespace(getattr(args, "namespace", None), "--namespace")
+    if not getattr(args, "namespace", None):
+        _check_namespace(os.environ.get("ARGO_NAMESPACE"), "ARGO_NAMESPACE")
     return Options(search_path=args.path, namespace=ns, values=getattr(args, "values", []), sets=getattr(args, "sets", []))
 
 

@@ -466,16 +466,16 @@ def test_comparable_ignores_server_fields_and_quantity_spelling():
 # -- connection -----------------------------------------------------------------------------------
 
 def test_connection_resolution(monkeypatch, tmp_path):
-    env = {"ARGO_SERVER": "argo.example:2746", "ARGO_TOKEN": "abc", "ARGO_BASE_HREF": "/argo/",
+    env = {"ARGO_SERVER": "argo.example:2746", "ARGO_TOKEN": "abc-0123456789", "ARGO_BASE_HREF": "/argo/",
            "ARGO_NAMESPACE": "ml"}
     c = Connection.resolve(env=env)
     assert (c.base_url, c.verify_tls, c.default_namespace, c.authorization) == (
-        "https://argo.example:2746/argo", True, "ml", "Bearer abc")
+        "https://argo.example:2746/argo", True, "ml", "Bearer abc-0123456789")
     c = Connection.resolve(env={**env, "ARGO_SECURE": "false", "ARGO_INSECURE_SKIP_VERIFY": "true"})
     assert (c.base_url, c.verify_tls) == ("http://argo.example:2746/argo", False)
-    c = Connection.resolve(server="http://h:1/x", token="Bearer zz", base_href="", env={})
-    assert (c.base_url, c.authorization, c.default_namespace) == ("http://h:1/x", "Bearer zz", "argo")
-    assert "zz" not in repr(c)
+    c = Connection.resolve(server="http://h:1/x", token="Bearer zz-0123456789", base_href="", env={})
+    assert (c.base_url, c.authorization, c.default_namespace) == ("http://h:1/x", "Bearer zz-0123456789", "argo")
+    assert "zz-0123456789" not in repr(c)
     with pytest.raises(UsageError, match="no Argo server"):
         Connection.resolve(env={})
     with pytest.raises(UsageError, match="cannot read token file") as info:

@@ -30,9 +30,12 @@ from .client import (
     item_path,
     live_view,
     redact,
+    shown,
     stream_logs,
 )
 from ..errors import UsageError
+from ..spec.patterns import name_problem, namespace_problem
+from ..textsafe import printable
 
 MAX_WORKERS = 16  # requests in flight at once: enough to hide latency, few enough to be polite
 CONNECTION_OPTIONS = ("server", "secure", "insecure_skip_verify", "ca_cert", "base_href", "namespace",
@@ -55,6 +58,7 @@ class ResourceResult:
     reason: str | None = None
     dry_run: str | None = None
     phase: str | None = None  # the Workflow's final phase after waiting
+    uid: str | None = None  # a created Workflow's uid: --wait follows this object and no other
     request: tuple[str, str, dict] | None = field(default=None, repr=False)  # client dry run
     url: str | None = None  # a submitted Workflow's page in the Argo UI
 
@@ -66,7 +70,7 @@ class ResourceResult:
 
     def line(self) -> str:
         if self.action == "failed":
-            return f"{self.ref} failed ({self.reason})"
+            return f"{self.ref} failed ({printable(self.reason)})"
         suffix = f" ({self.dry_run} dry run)" if self.dry_run and self.action != "unchanged" else ""
         return f"{self.ref} {self.action}{suffix}"
 
@@ -103,8 +107,10 @@ class _Item:
     generated: bool = False  # the name came from generateName
     defaulted: bool = False  # the manifest had no namespace: the connection's default is used
 
-    def result(self, action: str, reason: str | None = None, dry_run: str | None = None) -> ResourceResult:
-        return ResourceResult(self.kind_name, self.namespace, self.name, action, reason, dry_run)
+    def result(self, action: str, reason: str | None = None, dry_run: str | None = None,
+               uid: Any = None) -> ResourceResult:
+        return ResourceResult(self.kind_name, self.namespace, self.name, action, reason, dry_run,
+                              uid=uid if isinstance(uid, str) and uid else None)
 
     def body(self, obj: dict | None = None) -> dict:
         body: dict = {self.kind.body_key: self.obj if obj is None else obj}  # type: ignore[union-attr]
@@ -155,9 +161,9 @@ def cli_diff(manifests: list[dict], args: argparse.Namespace, stdout: TextIO, st
         with session:
             text = "".join(session.map(items, session.diff_one))
     except ArgoError as e:
-        print(f"error: {session.redact(str(e))}", file=stderr)
+        print(f"error: {session.shown(str(e))}", file=stderr)
         return 1
-    stdout.write(text)
+    stdout.write(shown(text, session.conn.secrets, keep_lines=True))
     return 1 if text and getattr(args, "exit_code", False) else 0
 
 
@@ -204,10 +210,23 @@ def _prepare(manifests: Iterable[dict], conn: Connection, parameters: Mapping[st
         elif not md.get("name"):
             error = f"{kind.name} needs metadata.name"
             error += " (generateName is for Workflows)" if md.get("generateName") else ""
-        items.append(_Item(i, kind, kind.name, namespace, str(md.get("name") or md.get("generateName") or "?"),
+        if error is None:
+            error = _name_error(kind, namespace, md.get("name"))
+        items.append(_Item(i, kind, kind.name, namespace, printable(md.get("name") or md.get("generateName") or "?"),
                            obj, error, generated, defaulted))
     _override_parameters([it.obj for it in items if it.kind_name == "Workflow"], parameters)
     return items
+
+
+def _name_error(kind: Kind, namespace: str | None, name: Any) -> str | None:
+    """Names and namespaces go into request URLs (`DELETE .../workflows/NS/NAME` on --replace):
+    whatever their source (spec, `argo:` escape hatch, library caller), only Kubernetes names
+    are sent. `heraspec validate` reports the spec's own at their line; this guards the rest."""
+    if problem := name_problem(kind.name, name):
+        return f"metadata.name: {problem}"
+    if kind.namespaced and (problem := namespace_problem(namespace)):
+        return f"metadata.namespace: {problem}"
+    return None
 
 
 def _override_parameters(workflows: list[dict], parameters: Mapping[str, str]) -> None:
@@ -291,15 +310,22 @@ class _Session:
     def redact(self, text: str) -> str:
         return redact(text, self.conn.secrets)
 
+    def shown(self, text: Any) -> str:
+        """One piece of server text for one of our lines: no control characters (so no newline to
+        forge a line of ours), no token."""
+        return shown(text, self.conn.secrets)
+
+    # Everything printed passes through here: escape sequences and the token cannot reach the
+    # terminal whatever a code path forgot (multi-line text keeps its newlines and tabs).
     def out(self, text: str) -> None:
         if self.stdout:
             with self._lock:
-                print(text, file=self.stdout, flush=True)
+                print(shown(text, self.conn.secrets, keep_lines=True), file=self.stdout, flush=True)
 
     def err(self, text: str) -> None:
         if self.stderr:
             with self._lock:
-                print(self.redact(text), file=self.stderr, flush=True)
+                print(shown(text, self.conn.secrets, keep_lines=True), file=self.stderr, flush=True)
 
     def map(self, items: list[_Item], fn: Callable[[_Item], Any]) -> list[Any]:
         """fn over items, ORDER group by group, at most MAX_WORKERS at a time; results in input order."""
@@ -351,7 +377,7 @@ class _Session:
                     return self._apply_config(it, dry_run)
                 return self._create_workflow(it, replace, dry_run)
             except ArgoError as e:
-                return it.result("failed", self.redact(e.describe()), dry_run)
+                return it.result("failed", self.shown(e.describe()), dry_run)
 
         report = ApplyReport(self.map(items, one))
         for r in report.results:
@@ -387,8 +413,8 @@ class _Session:
         error: ArgoError | None = None
         for attempt in range(c.max_tries):
             try:
-                c.request("POST", collection_path(it.kind, it.namespace), body=it.body(), retry=False)
-                return it.result("created")
+                made = c.request("POST", collection_path(it.kind, it.namespace), body=it.body(), retry=False)
+                return it.result("created", uid=(made.get("metadata") or {}).get("uid"))
             except ArgoError as e:
                 error = e
                 if e.already_exists and attempt > 0 and it.generated:
@@ -401,8 +427,8 @@ class _Session:
             c.sleep_backoff(attempt)
             if error.transient:
                 try:
-                    if self._get_or_none(path) is not None:
-                        return it.result("created")  # the name is ours: the lost POST did create it
+                    if (live := self._get_or_none(path)) is not None:  # the name is ours: the lost POST did create it
+                        return it.result("created", uid=(live.get("metadata") or {}).get("uid"))
                 except ArgoError as e:
                     if e.status in (401, 403):
                         raise
@@ -446,13 +472,17 @@ class _Session:
                     return it.result("created")
                 except ArgoError as e:
                     if e.already_exists and conflicts < 1:
+                        # someone created it between our GET and POST (another apply of the same
+                        # spec): report what the server holds after re-reading, not our create —
+                        # unless an earlier POST of ours, whose answer was lost, is what exists
+                        sent.pop()
                         conflicts += 1
                     elif e.transient and lost + 1 < c.max_tries:
                         c.sleep_backoff(lost)
                         lost += 1
+                        wrote = "created"
                     else:
                         raise
-                    wrote = "created"
                     continue
             have, want = live_view(live, it.obj, it.kind)
             if have == want:
@@ -507,26 +537,27 @@ class _Session:
             log_thread.start()
         seen: dict[str, str] = {}
         try:
-            for wf in follow_workflow(self.client, ns, res.name, note=lambda s: self.err(f"{res.ref}: {s}"),
-                                      **self.wait_options):
+            for wf in follow_workflow(self.client, ns, res.name, uid=res.uid,
+                                      note=lambda s: self.err(f"{res.ref}: {s}"), **self.wait_options):
                 self._progress(res, wf, seen)
-                status = wf.get("status") or {}
-                res.phase = status.get("phase") or res.phase
+                status = _mapping(wf.get("status"))
+                res.phase = self.shown(status["phase"]) if status.get("phase") else res.phase
                 if res.phase in ("Failed", "Error"):
-                    res.reason = status.get("message") or None
+                    res.reason = self.shown(status["message"]) if status.get("message") else None
         except ArgoError as e:
             res.phase = res.phase if res.phase in ("Failed", "Error") else "Unknown"
-            res.reason = f"waiting failed: {self.redact(e.describe())}"
+            res.reason = f"waiting failed: {self.shown(e.describe())}"
         if log_thread:
             log_thread.join(timeout=30)
 
     def _progress(self, res: ResourceResult, wf: dict, seen: dict[str, str]) -> None:
-        status = wf.get("status") or {}
-        changes = [("", status.get("phase") or "Pending")]
-        nodes = sorted((status.get("nodes") or {}).items(), key=lambda kv: str(kv[1].get("startedAt", "")))
-        for node_id, node in nodes:
-            label = f": {node.get('displayName') or node_id} ({node.get('type', 'node')})"
-            changes.append((label, node.get("phase") or "Pending"))
+        # node names, types and phases are the server's text: each shown on one line of ours
+        status = _mapping(wf.get("status"))
+        changes = [("", self.shown(status.get("phase") or "Pending"))]
+        nodes = [(k, v) for k, v in _mapping(status.get("nodes")).items() if isinstance(v, dict)]
+        for node_id, node in sorted(nodes, key=lambda kv: str(kv[1].get("startedAt", ""))):
+            label = f": {self.shown(node.get('displayName') or node_id)} ({self.shown(node.get('type', 'node'))})"
+            changes.append((label, self.shown(node.get("phase") or "Pending")))
         for label, phase in changes:
             if seen.get(label) != phase:
                 seen[label] = phase
@@ -535,7 +566,15 @@ class _Session:
     def _logs(self, res: ResourceResult, ns: str) -> None:
         try:
             timeout = self.wait_options.get("watch_timeout", 300.0)
-            for pod, line in stream_logs(self.client, ns, res.name, read_timeout=timeout):
-                self.out(f"{pod}: {line}")
+            for pod, content in stream_logs(self.client, ns, res.name, read_timeout=timeout):
+                # each line of the content gets the pod prefix, so no line can pass for one of ours;
+                # tabs stay, escape sequences are shown, the token is hidden
+                prefix = self.shown(pod)
+                for line in content.split("\n"):
+                    self.out(f"{prefix}: {line.removesuffix(chr(13))}")
         except ArgoError as e:
-            self.err(f"{res.ref}: logs: {self.redact(e.describe())}")
+            self.err(f"{res.ref}: logs: {self.shown(e.describe())}")
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}

@@ -21,10 +21,19 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterator, Mapping
+from urllib.parse import quote
 
 from ..errors import HeraspecError, UsageError
+from ..spec.patterns import NAME_HINT, name_problem, namespace_problem
+from ..textsafe import printable
 
 DEFAULT_NAMESPACE = "argo"
+# what heraspec reads of one answer, or of one line of a watch/log stream (a line carries a whole
+# Workflow): enough for any object the Kubernetes API can store, bounded against a hostile server
+MAX_BYTES_ENV = "HERASPEC_ARGO_MAX_MB"
+DEFAULT_MAX_MB = 64
+MAX_ERROR_BODY = 1 << 20  # of an error answer only the message is shown
+MIN_TOKEN_CHARS = 8  # shorter cannot be a real credential, and its redaction would garble output
 TRANSIENT_STATUS = frozenset({502, 503, 504})
 GRPC_CODES = {
     1: "Canceled", 2: "Unknown", 3: "InvalidArgument", 4: "DeadlineExceeded", 5: "NotFound",
@@ -53,12 +62,21 @@ KINDS: dict[str, Kind] = {
 }
 
 
+def segment(text: str) -> str:
+    """One URL path segment: every reserved character escaped, so a name can never add segments
+    or climb out of its collection (`../../workflow-templates/argo/prod`). Names are validated
+    before any request; this is the second lock."""
+    if text in ("", ".", ".."):
+        raise ArgoError(f"{text!r} cannot be a name in a request URL")
+    return quote(text, safe="")
+
+
 def collection_path(kind: Kind, namespace: str | None) -> str:
-    return f"/api/v1/{kind.collection}" + (f"/{namespace}" if kind.namespaced else "")
+    return f"/api/v1/{kind.collection}" + (f"/{segment(namespace or '')}" if kind.namespaced else "")
 
 
 def item_path(kind: Kind, namespace: str | None, name: str) -> str:
-    return f"{collection_path(kind, namespace)}/{name}"
+    return f"{collection_path(kind, namespace)}/{segment(name)}"
 
 
 class ArgoError(HeraspecError):
@@ -67,8 +85,8 @@ class ArgoError(HeraspecError):
     def __init__(self, message: str, *, status: int | None = None, code: int | None = None,
                  transient: bool = False):
         self.message = message
-        self.status = status
-        self.code = code
+        self.status = status if isinstance(status, int) else None
+        self.code = code if isinstance(code, int) else None
         self.transient = transient
         super().__init__(self.describe())
 
@@ -101,6 +119,20 @@ def _env_flag(value: str | None) -> bool | None:
     return value.strip().lower() not in ("false", "0", "no", "off")
 
 
+def _insecure_skip_verify(value: str | None) -> tuple[bool, str | None]:
+    """ARGO_INSECURE_SKIP_VERIFY as the argo CLI reads it: only the exact string `true` turns
+    certificate checks off (cmd/argo/commands/client/conn.go, AddAPIClientFlagsToCmd, v4.1.2:
+    `os.Getenv("ARGO_INSECURE_SKIP_VERIFY") == "true"`). Anything else keeps them on — a typo
+    (`flase`, `n`, `" "`) must never weaken TLS — with a warning when the value is not a plain
+    "no"."""
+    if value is None or value == "" or value == "true":
+        return value == "true", None
+    if value.strip().lower() in ("false", "0", "f", "no", "n", "off"):
+        return False, None
+    return False, (f"warning: ARGO_INSECURE_SKIP_VERIFY={printable(repr(value))} is not 'true' (the only value the "
+                   "argo CLI accepts); TLS certificate verification stays on")
+
+
 @dataclass(frozen=True)
 class Connection:
     """Where and how to reach the Argo Server; built by `Connection.resolve` from options and env."""
@@ -113,6 +145,7 @@ class Connection:
     authorization: str | None = field(default=None, repr=False)
     # where default_namespace came from, to say so: "namespace option", "ARGO_NAMESPACE" or "default"
     namespace_source: str = "default"
+    warnings: tuple[str, ...] = ()  # about the options themselves; the client prints them once
 
     @classmethod
     def resolve(
@@ -145,22 +178,29 @@ class Connection:
             secure, server = scheme == "https", rest
         if secure is None:
             secure = True
+        warnings = []
         if insecure_skip_verify is None:
-            insecure_skip_verify = bool(_env_flag(env.get("ARGO_INSECURE_SKIP_VERIFY")))
+            insecure_skip_verify, warning = _insecure_skip_verify(env.get("ARGO_INSECURE_SKIP_VERIFY"))
+            warnings += [warning] if warning else []
         host, _, path = server.partition("/")
         href = base_href if base_href is not None else env.get("ARGO_BASE_HREF", "")
         prefix = "/".join(p for p in (path.strip("/"), href.strip("/")) if p)
         base_url = f"{'https' if secure else 'http'}://{host}" + (f"/{prefix}" if prefix else "")
         if ca_cert and not os.path.isfile(ca_cert):
             raise UsageError(f"CA bundle {ca_cert!r} is not a readable file")
+        default_namespace = namespace or env.get("ARGO_NAMESPACE") or DEFAULT_NAMESPACE
+        if problem := namespace_problem(default_namespace):
+            source = "namespace" if namespace else "ARGO_NAMESPACE"
+            raise UsageError(f"{source}: {problem} ({NAME_HINT}, at most 63 characters)")
         return cls(
             base_url=base_url,
             verify_tls=not insecure_skip_verify,
             ca_cert=ca_cert,
-            default_namespace=namespace or env.get("ARGO_NAMESPACE") or DEFAULT_NAMESPACE,
+            default_namespace=default_namespace,
             authorization=_authorization(token, token_file, env),
             namespace_source="namespace option" if namespace else "ARGO_NAMESPACE" if env.get("ARGO_NAMESPACE")
             else "default",
+            warnings=tuple(warnings),
         )
 
     def ui_url(self, namespace: str, name: str) -> str:
@@ -195,6 +235,11 @@ def _authorization(token: str | None, token_file: str | None, env: Mapping[str, 
     value = token if token.split(" ", 1)[0] in ("Bearer", "Basic") else f"Bearer {token}"
     if not value.isascii() or any(c in value for c in "\r\n\t") or not value.isprintable():
         raise UsageError("the Argo token contains characters that cannot be sent in an HTTP header")
+    bare = value.partition(" ")[2].strip()
+    if len(bare) < MIN_TOKEN_CHARS:
+        # it is hidden in everything heraspec prints: one that short would blank ordinary words
+        raise UsageError(f"the Argo token is {len(bare)} characters long, too short to be a real token "
+                         f"(at least {MIN_TOKEN_CHARS}); check ARGO_TOKEN / --token / --token-file")
     return value
 
 
@@ -203,6 +248,12 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
         if s:
             text = text.replace(s, "***")
     return text
+
+
+def shown(text: Any, secrets: tuple[str, ...], *, keep_lines: bool = False) -> str:
+    """Server text made fit to print: control characters neutralised, then the token hidden
+    (in that order, so an escape cannot split the token past the redaction)."""
+    return redact(printable(text, keep_lines=keep_lines), secrets)
 
 
 class ArgoClient:
@@ -217,6 +268,7 @@ class ArgoClient:
         max_tries: int = 4,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
+        max_bytes: int | None = None,
         log: Callable[[str], None] | None = None,
         warn: Callable[[str], None] | None = None,
     ):
@@ -226,7 +278,10 @@ class ArgoClient:
         self.retry_delay = retry_delay
         self.max_tries = max(1, max_tries)
         self.connect_timeout = connect_timeout
+        self.max_bytes = max_bytes if max_bytes is not None else _max_bytes_from_env()
         self._log = log
+        for warning in connection.warnings:
+            (warn or _stderr)(warning)
         verify: bool | ssl.SSLContext = True
         if connection.base_url.startswith("https://"):
             if not connection.verify_tls:
@@ -261,6 +316,10 @@ class ArgoClient:
 
     def redact(self, text: str) -> str:
         return redact(text, self.connection.secrets)
+
+    def shown(self, text: Any) -> str:
+        """Text the server sent, fit to put in a message: one line, no control characters, no token."""
+        return shown(text, self.connection.secrets)
 
     def log(self, text: str) -> None:
         if self._log:
@@ -297,56 +356,123 @@ class ArgoClient:
 
         started = time.monotonic()
         try:
-            resp = self._http.request(method, path, json=body, params=params)
+            with self._http.stream(method, path, json=body, params=params) as resp:
+                status = resp.status_code
+                self._refuse_redirect(resp, f"{method} {path}")
+                raw = self._read_capped(resp, MAX_ERROR_BODY if status >= 400 else self.max_bytes)
         except httpx.HTTPError as e:
             self.log(f"argo: {method} {path} -> {type(e).__name__}")
             raise self._transport_error(e) from None
-        self.log(f"argo: {method} {path} -> {resp.status_code} ({(time.monotonic() - started) * 1000:.0f} ms)")
-        if resp.status_code >= 400:
-            raise self._http_error(resp.status_code, resp.headers.get("content-type", ""), resp.text)
+        self.log(f"argo: {method} {path} -> {status} ({(time.monotonic() - started) * 1000:.0f} ms)")
+        content_type = resp.headers.get("content-type", "")
+        if status >= 400:
+            if raw is None:
+                raise ArgoError(f"HTTP {status} from the Argo server with an error body larger than "
+                                f"{MAX_ERROR_BODY >> 20} MiB (not read)", status=status,
+                                transient=status in TRANSIENT_STATUS)
+            raise self._http_error(status, content_type, raw.decode("utf-8", "replace"))
+        if raw is None:
+            raise self._too_large(f"the answer to {method} {path}")
+        if not raw and method != "DELETE":
+            # Argo answers every create, read and update with the object; an empty 2xx comes from
+            # something else on the path, and taking it for success would report writes never made
+            raise ArgoError(f"the Argo server answered {method} {path} with HTTP {status} and an empty body; "
+                            "is ARGO_SERVER / --base-href pointing at the Argo Server?", status=status)
         try:
-            data = resp.json() if resp.content else {}
+            data = json.loads(raw) if raw else {}
         except ValueError:
-            raise ArgoError(f"the Argo server answered HTTP {resp.status_code} with a body that is not "
-                            f"JSON: {self._snippet(resp.text)}", status=resp.status_code) from None
+            raise ArgoError(f"the Argo server answered HTTP {status} with a body that is not "
+                            f"JSON: {self._snippet(raw.decode('utf-8', 'replace'))}", status=status) from None
         return data if isinstance(data, dict) else {"result": data}
+
+    def _refuse_redirect(self, resp: Any, what: str) -> None:
+        """A 3xx is never success: heraspec does not follow redirects (the token must not travel to
+        another host), and an SSO proxy in front of the Argo Server answers 302 to its login page."""
+        status = resp.status_code
+        if not 300 <= status < 400:
+            return
+        location = resp.headers.get("location", "")
+        target = f" to {self.shown(location.split('?', 1)[0][:200])}" if location else ""
+        raise ArgoError(f"{what}: the server redirected (HTTP {status}{target}) instead of answering; "
+                        "a proxy in front of the Argo Server may be asking for a login (use a token it accepts "
+                        "or reach the Argo Server directly), or the address or --base-href / ARGO_BASE_HREF "
+                        "is wrong", status=status)
+
+    def _read_capped(self, resp: Any, limit: int) -> bytes | None:
+        """The whole body, or None once it passes `limit` bytes (the rest is never read)."""
+        buf = bytearray()
+        for chunk in resp.iter_bytes():
+            buf += chunk
+            if len(buf) > limit:
+                return None
+        return bytes(buf)
+
+    def _too_large(self, what: str) -> ArgoError:
+        return ArgoError(f"{what} is larger than {self.max_bytes >> 20} MiB, the most heraspec reads of one "
+                         f"answer or stream line; stopped reading (raise the limit with {MAX_BYTES_ENV}=<MiB> "
+                         "if the server is right to send that much)")
 
     # -- newline-delimited JSON streams (watch, logs) -----------------------------------------
 
     def stream(self, path: str, params: Mapping[str, str], *, read_timeout: float | None) -> Iterator[dict]:
         """Yield each `result` of a grpc-gateway stream. A break raises ArgoError(transient=True);
-        an `error` line raises it with Argo's message. Closing the generator closes the socket."""
+        an `error` line raises it with Argo's message; a line over `max_bytes` raises it
+        (not transient: reconnecting would read it again). Closing the generator closes the socket."""
         import httpx
 
         timeout = httpx.Timeout(read_timeout, connect=self.connect_timeout)
         try:
             with self._http.stream("GET", path, params=params, timeout=timeout) as resp:
                 self.log(f"argo: GET {path} (stream) -> {resp.status_code}")
+                self._refuse_redirect(resp, f"GET {path}")
                 if resp.status_code >= 400:
-                    resp.read()
-                    raise self._http_error(resp.status_code, resp.headers.get("content-type", ""), resp.text)
-                for line in resp.iter_lines():
+                    raw = self._read_capped(resp, MAX_ERROR_BODY)
+                    if raw is None:
+                        raise ArgoError(f"HTTP {resp.status_code} from the Argo server with an error body larger "
+                                        f"than {MAX_ERROR_BODY >> 20} MiB (not read)", status=resp.status_code)
+                    raise self._http_error(resp.status_code, resp.headers.get("content-type", ""),
+                                           raw.decode("utf-8", "replace"))
+                for line in self._lines(resp, f"a line of the stream from {path}"):
                     if not line.strip():
                         continue
                     try:
                         item = json.loads(line)
                     except ValueError:
-                        raise ArgoError(f"unreadable line in the stream from {path}: {self._snippet(line)}",
-                                        transient=True) from None
-                    if isinstance(item, dict) and item.get("error"):
+                        raise ArgoError(f"unreadable line in the stream from {path}: "
+                                        f"{self._snippet(line.decode('utf-8', 'replace'))}", transient=True) from None
+                    if isinstance(item, dict) and isinstance(item.get("error"), dict):
                         err = item["error"]
-                        raise ArgoError(self.redact(str(err.get("message", err))), status=err.get("http_code"),
+                        raise ArgoError(self.shown(err.get("message", err)), status=err.get("http_code"),
                                         code=err.get("grpc_code"))
                     if isinstance(item, dict) and isinstance(item.get("result"), dict):
                         yield item["result"]
         except httpx.HTTPError as e:
             raise self._transport_error(e, during="stream from " + path) from None
 
+    def _lines(self, resp: Any, what: str) -> Iterator[bytes]:
+        """Newline-separated lines, none longer than `max_bytes` (an endless line is refused, not
+        buffered). Each byte is searched once, so a long line costs linear time."""
+        buf, searched = bytearray(), 0
+        for chunk in resp.iter_bytes():
+            buf += chunk
+            while True:
+                end = buf.find(b"\n", searched)
+                if end < 0:
+                    searched = len(buf)
+                    break
+                yield bytes(buf[:end])
+                del buf[:end + 1]
+                searched = 0
+            if len(buf) > self.max_bytes:
+                raise self._too_large(what)
+        if buf:
+            yield bytes(buf)
+
     # -- error shaping ------------------------------------------------------------------------
 
     def _snippet(self, text: str, limit: int = 200) -> str:
-        text = " ".join(text.split())
-        return repr(self.redact(text[:limit] + ("..." if len(text) > limit else "")))
+        text = " ".join(text[:limit * 4].split())
+        return self.redact(printable(repr(text[:limit] + ("..." if len(text) > limit else ""))))
 
     def _http_error(self, status: int, content_type: str, text: str) -> ArgoError:
         transient = status in TRANSIENT_STATUS
@@ -356,8 +482,8 @@ class ArgoClient:
             data = None
         if isinstance(data, dict) and ("message" in data or "code" in data):
             code = data.get("code") if isinstance(data.get("code"), int) else None
-            message = str(data.get("message") or data.get("error") or GRPC_CODES.get(code or 2, "error"))
-            return ArgoError(self.redact(message), status=status, code=code, transient=transient)
+            message = data.get("message") or data.get("error") or GRPC_CODES.get(code or 2, "error")
+            return ArgoError(self.shown(message), status=status, code=code, transient=transient)
         kind = (content_type.split(";")[0] or "no content type") if text.strip() else "empty"
         detail = f" ({kind} body: {self._snippet(text)})" if text.strip() else " (empty body)"
         hint = "; is ARGO_SERVER / ARGO_BASE_HREF pointing at the Argo Server?" if status in (404, 405) else ""
@@ -368,7 +494,7 @@ class ArgoClient:
         import httpx
 
         url = self.connection.base_url
-        detail = self.redact(str(exc) or type(exc).__name__)
+        detail = self.shown(str(exc) or type(exc).__name__)
         hint = ""
         if isinstance(exc, httpx.ConnectError) and ("SSL" in detail or "certificate" in detail.lower()):
             hint = ("; TLS failed: for a self-signed certificate pass --ca-cert or set "
@@ -384,6 +510,17 @@ class ArgoClient:
 
 def _stderr(text: str) -> None:
     print(text, file=sys.stderr)
+
+
+def _max_bytes_from_env() -> int:
+    raw = os.environ.get(MAX_BYTES_ENV, "")
+    try:
+        mb = int(raw) if raw.strip() else DEFAULT_MAX_MB
+    except ValueError:
+        raise UsageError(f"{MAX_BYTES_ENV} must be a whole number of MiB, not {printable(repr(raw))}") from None
+    if mb < 1:
+        raise UsageError(f"{MAX_BYTES_ENV} must be at least 1 (MiB)")
+    return mb << 20
 
 
 # -- comparing live and compiled: what the server adds ---------------------------------------
@@ -476,35 +613,60 @@ def workflow_done(obj: Mapping[str, Any]) -> bool:
     return (obj.get("status") or {}).get("phase") in DONE_PHASES
 
 
-def follow_workflow(client: ArgoClient, namespace: str, name: str, *, poll_interval: float = 2.0,
-                    watch_timeout: float = 300.0, note: Callable[[str], None] | None = None) -> Iterator[dict]:
+def follow_workflow(client: ArgoClient, namespace: str, name: str, *, uid: str | None = None,
+                    poll_interval: float = 2.0, watch_timeout: float = 300.0,
+                    note: Callable[[str], None] | None = None) -> Iterator[dict]:
     """Yield the Workflow each time it changes, until it is done. Uses the watch stream; if that
-    breaks, reconnects once, then polls GET (itself retried) every `poll_interval` seconds."""
+    breaks, reconnects once, then polls GET (itself retried) every `poll_interval` seconds.
+
+    Only our object counts: the stream may carry others (a server ignoring the field selector),
+    which are skipped; the same name with another `uid` means ours was deleted and re-created by
+    someone else, which ends the wait with an error rather than another run's phase."""
+    ref = f"workflow {namespace}/{name}"
+
+    def ours(obj: Any) -> bool:
+        md = obj.get("metadata") if isinstance(obj, dict) else None
+        if not isinstance(md, dict) or md.get("name") != name or md.get("namespace", namespace) != namespace:
+            return False
+        if uid is not None and md.get("uid") not in (None, uid):
+            raise ArgoError(f"{ref} was deleted and re-created by someone else while waiting "
+                            f"(uid {client.shown(md.get('uid'))}, not {uid})")
+        return True
+
     params = {"listOptions.fieldSelector": f"metadata.name={name}"}
+    events = f"/api/v1/workflow-events/{segment(namespace)}"
     for attempt in range(2):
         deleted = False
         try:
-            for event in client.stream(f"/api/v1/workflow-events/{namespace}", params, read_timeout=watch_timeout):
+            for event in client.stream(events, params, read_timeout=watch_timeout):
                 obj = event.get("object")
+                if not ours(obj):
+                    continue
                 if event.get("type") == "DELETED":
                     deleted = True
                     break
-                if isinstance(obj, dict):
-                    yield obj
-                    if workflow_done(obj):
-                        return
+                if uid is not None and (obj.get("metadata") or {}).get("uid") != uid:
+                    continue  # without its uid it could be anyone's: not a phase to trust
+                yield obj
+                if workflow_done(obj):
+                    return
             reason = "the watch stream ended"
         except ArgoError as e:
-            if e.status in (401, 403):  # polling would be refused as well
+            # reconnecting or polling helps a broken line or a failing watch, not a refusal (401/403,
+            # a redirect to a login page), an oversized line or a replaced workflow: GET would
+            # meet the same
+            if not e.transient and (e.status is None or e.status < 400 or e.status in (401, 403)):
                 raise
             reason = f"the watch stream broke ({e})"
         if deleted:
-            raise ArgoError(f"workflow {namespace}/{name} was deleted while waiting")
+            raise ArgoError(f"{ref} was deleted while waiting")
         if note:
             note(f"{reason}; " + ("reconnecting" if attempt == 0 else "polling instead"))
     path = item_path(KINDS["Workflow"], namespace, name)
     while True:
         obj = client.get(path)
+        if not ours(obj) or (uid is not None and (obj.get("metadata") or {}).get("uid") != uid):
+            raise ArgoError(f"the Argo server answered GET {path} with another object than {ref}")
         yield obj
         if workflow_done(obj):
             return
@@ -515,5 +677,6 @@ def stream_logs(client: ArgoClient, namespace: str, name: str, *, read_timeout: 
                 container: str = "main") -> Iterator[tuple[str, str]]:
     """(podName, line) pairs of the Workflow's `main` containers, following until the run ends."""
     params = {"logOptions.container": container, "logOptions.follow": "true"}
-    for entry in client.stream(f"/api/v1/workflows/{namespace}/{name}/log", params, read_timeout=read_timeout):
+    path = f"{item_path(KINDS['Workflow'], namespace, name)}/log"
+    for entry in client.stream(path, params, read_timeout=read_timeout):
         yield str(entry.get("podName", "")), str(entry.get("content", ""))

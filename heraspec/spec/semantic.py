@@ -11,18 +11,18 @@ import math
 import re
 from typing import Any
 
-from . import dag
+from . import dag, patterns
 from .patterns import RESULT_KEY
 
 from ..python import functions
 from ..errors import Errors
 from .load import Document
 
-DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS1123 = re.compile(patterns.K8S_NAME)
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 # Argo parses `depends` as an expression: a task named like a literal would read as that literal
 _LITERAL_NAME = re.compile(r"^([0-9]+|true|false)$", re.IGNORECASE)
-NAME_LIMITS = {"CronWorkflow": 52}
+NAME_LIMITS = patterns.NAME_LIMITS
 
 
 def _close_matches(word: str, options: list[str], n: int) -> list[str]:
@@ -46,6 +46,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     `graph`: `dag.build_graph(doc.data)` when the caller has it already."""
     data = doc.data if isinstance(doc.data, dict) else {}
     _check_names(doc, data, errors)
+    _check_argo_metadata(doc, data, errors)
     _check_numbers(doc, data, errors)
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
@@ -153,6 +154,28 @@ def _check_exit(doc: Document, base: tuple, body: dict, tasks: dict, params: dic
         elif kind == "workflow" and owner is not None and target in EXIT_ONLY:
             doc.error(errors, path + ("workflow",), f"{{workflow: {target}}} is set for the workflow's exit handler only",
                       "use it in the spec-level on_exit")
+
+
+def _check_argo_metadata(doc: Document, data: dict, errors: Errors) -> None:
+    """The `argo:` escape hatch can rename the object or move it: its metadata name, generateName
+    and namespace go into request URLs (`apply --replace` DELETEs by name), so they follow the same
+    Kubernetes rules as `name` and `namespace`."""
+    argo = data.get("argo")
+    md = argo.get("metadata") if isinstance(argo, dict) else None
+    if not isinstance(md, dict):
+        return
+    kind = argo.get("kind") if isinstance(argo.get("kind"), str) else data.get("kind", "Workflow")
+    kind = kind if isinstance(kind, str) else "Workflow"
+    where = ("argo", "metadata")
+    if "name" in md and (problem := patterns.name_problem(kind, md["name"])):
+        doc.error(errors, where + ("name",), problem, patterns.NAME_HINT)
+    gen = md.get("generateName")
+    if "generateName" in md and (not isinstance(gen, str) or len(gen) > 58
+                                 or not DNS1123.match(gen.rstrip("-") or "-")):
+        doc.error(errors, where + ("generateName",), f"generateName {gen!r} is not a valid name prefix",
+                  "lowercase letters, digits and '-', at most 58 characters (5 are added)")
+    if "namespace" in md and (problem := patterns.namespace_problem(md["namespace"])):
+        doc.error(errors, where + ("namespace",), problem, patterns.NAME_HINT + ", at most 63 characters")
 
 
 def _check_names(doc: Document, data: dict, errors: Errors) -> None:
