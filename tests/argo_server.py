@@ -13,12 +13,20 @@ Test controls:
 - `fault(method, path_regex, action, times=1, ...)`: 503/any status, `html` (non-JSON body),
   `drop` (processed, then the connection closed without an answer), `drop_before` (not processed),
   `delay`, `bump` (someone else updates the object first, so a PUT conflicts), `break_stream`
-  (a stream cut mid-way after `after_events` events).
+  (a stream cut mid-way after `after_events` events), and the hostile ones: `redirect` (a 3xx with
+  an empty body and a Location, as an SSO proxy answers), `huge` (an answer of `size` bytes, sent
+  while the client reads), `endless_line` (a stream that sends `size` bytes without a newline),
+  `foreign` (the watch sends another Workflow's finished state first; `same_name=True`: our name
+  with another uid), `race` (another client creates the object, `mutate`d, just before this POST).
+  `Fault.sent` counts the bytes a `huge` / `endless_line` fault got out before the client hung up.
+- `state.logs[name]` (or `state.logs["*"]`): the log lines of a Workflow; `state.decorate(wf)`:
+  called on each Workflow after it advances, to put hostile text in its status.
 - `requests`: the request log (method, path, query, body) for assertions.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import secrets
@@ -63,6 +71,12 @@ class Fault:
     status: int = 503
     delay: float = 0.0
     after_events: int = 1
+    size: int = 0
+    location: str = "https://sso.example.com/oauth2/start?rd=%2Fapi%2Fv1"
+    same_name: bool = False
+    mutate: Any = None
+    sent: int = 0
+    message: str = "the server is currently unable to handle the request"
 
 
 @dataclass
@@ -114,6 +128,7 @@ class ArgoState:
         self.logs: dict[str, list[str]] = {}
         self.requests: list[Logged] = []
         self.faults: list[Fault] = []
+        self.decorate: Any = None
         self.cond = threading.Condition(threading.RLock())
         self._rv = 1000
         self.stopped = False
@@ -186,6 +201,8 @@ class ArgoState:
         wf["status"] = status
         wf["metadata"].setdefault("labels", {})["workflows.argoproj.io/phase"] = status["phase"]
         wf["metadata"]["resourceVersion"] = self._next_rv()
+        if self.decorate:
+            self.decorate(wf)
         self.cond.notify_all()
 
     def take_fault(self, method: str, path: str) -> Fault | None:
@@ -381,13 +398,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if fault and fault.action == "status":
-            return self._send(fault.status, {"code": 14, "message": "the server is currently unable to handle "
-                                                                     "the request"})
+            return self._send(fault.status, {"code": 14, "message": fault.message})
         if fault and fault.action == "html":
             return self._send(fault.status, f"<html><body><h1>{fault.status} Bad Gateway</h1></body></html>",
                               content_type="text/html")
         if fault and fault.action == "delay":
             time.sleep(fault.delay)
+        if fault and fault.action == "redirect":
+            self.send_response(fault.status if 300 <= fault.status < 400 else 302)
+            self.send_header("Location", fault.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if fault and fault.action == "huge":
+            return self._send_huge(fault)
+        if fault and fault.action == "race" and self.command == "POST" and in_prefix:
+            self._race(path, raw, fault)
         try:
             if not in_prefix:
                 raise ApiError(404, 5, "Not Found")
@@ -407,6 +433,42 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(status, result)
 
+    def _send_huge(self, fault: Fault) -> None:
+        """`fault.size` bytes of a JSON-looking error body, written while the client keeps reading."""
+        self.send_response(fault.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(fault.size))
+        self.end_headers()
+        self._pour(fault, b'{"code": 13, "message": "', fault.size)
+        self.close_connection = True
+
+    def _pour(self, fault: Fault, head: bytes, size: int, chunked: bool = False) -> None:
+        piece, head = b"x" * (1 << 20), head[:size]
+        try:
+            self.wfile.write(f"{len(head):x}\r\n".encode() + head + b"\r\n" if chunked else head)
+            fault.sent = len(head)
+            while fault.sent < size and not self.server.state.stopped:
+                n = min(len(piece), size - fault.sent)
+                self.wfile.write(f"{n:x}\r\n".encode() + piece[:n] + b"\r\n" if chunked else piece[:n])
+                fault.sent += n
+            self.wfile.flush()
+        except OSError:  # the client stopped reading and hung up: what we measure
+            pass
+
+    def _race(self, path: str, raw: bytes, fault: Fault) -> None:
+        """Another client's POST of the same object lands first (changed by `fault.mutate`)."""
+        st = self.server.state
+        try:
+            route, params = st.route("POST", path)
+            kind = COLLECTIONS[route.template.split("/")[3]]
+            body = json.loads(raw)
+            obj = copy.deepcopy(body[BODY_KEYS[kind]])
+            if fault.mutate:
+                fault.mutate(obj)
+            st.create(kind, params.get("namespace"), {**body, BODY_KEYS[kind]: obj})
+        except (ApiError, KeyError, ValueError):
+            pass
+
     def _auth(self) -> None:
         st = self.server.state
         if st.token is None:
@@ -424,7 +486,7 @@ class _Handler(BaseHTTPRequestHandler):
         if parts[3] == "workflow-events":
             return self._watch(ns or "", query, fault)
         if route.template.endswith("/{name}/log"):
-            return self._logs(ns or "", params["name"])
+            return self._logs(ns or "", params["name"], fault)
         kind = COLLECTIONS.get(parts[3])
         if kind is None:
             raise ApiError(501, 12, f"{route.method} {route.template} is not implemented by the test server")
@@ -480,6 +542,10 @@ class _Handler(BaseHTTPRequestHandler):
         selector = query.get("listOptions.fieldSelector", "")
         name = selector.partition("metadata.name=")[2].split(",")[0]
         self._start_stream()
+        if fault and fault.action == "endless_line":
+            return self._endless(fault)
+        if fault and fault.action == "foreign":
+            self._foreign(ns, name, fault)
         sent_rv, events = None, 0
         deadline = time.monotonic() + 60  # a forgotten watcher must not keep the server alive
         while not st.stopped and time.monotonic() < deadline:
@@ -506,12 +572,25 @@ class _Handler(BaseHTTPRequestHandler):
                 break
         self._end_stream()
 
-    def _logs(self, ns: str, name: str) -> None:
+    def _endless(self, fault: Fault) -> None:
+        self._pour(fault, b'{"result": {"type": "MODIFIED", "object": {"metadata": {"name": "', fault.size, chunked=True)
+        self.close_connection = True
+
+    def _foreign(self, ns: str, name: str, fault: Fault) -> None:
+        """Another Workflow's finished state, as a server ignoring the field selector would send."""
+        other = name if fault.same_name else f"other-{name}"
+        self._chunk({"result": {"type": "MODIFIED", "object": {
+            "metadata": {"name": other, "namespace": ns, "uid": str(uuid.uuid4()), "resourceVersion": "1"},
+            "status": {"phase": "Succeeded", "nodes": {}}}}})
+
+    def _logs(self, ns: str, name: str, fault: Fault | None = None) -> None:
         st = self.server.state
         if st.get("Workflow", ns, name) is None:
             raise ApiError(404, 5, f'workflows.argoproj.io "{name}" not found')
         self._start_stream()
-        for line in st.logs.get(name, [f"hello from {name}"]):
+        if fault and fault.action == "endless_line":
+            return self._endless(fault)
+        for line in st.logs.get(name) or st.logs.get("*") or [f"hello from {name}"]:
             self._chunk({"result": {"content": line, "podName": f"{name}-main-1000"}})
         self._end_stream()
 
