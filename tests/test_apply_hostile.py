@@ -34,6 +34,7 @@ FORGE = "\x1b[1A\x1b[2Kworkflowtemplate/argo/prod updated"  # cursor up, erase t
 TEMPLATE_SPEC = """\
 kind: WorkflowTemplate
 name: greet
+namespace: argo
 image: python:3.12
 tasks:
   hello:
@@ -155,7 +156,7 @@ ESCAPE_HATCH = {
 def test_names_from_the_argo_escape_hatch_are_located_errors(project, capsys, fmt):
     if fmt == "yaml":
         text = WORKFLOW_SPEC + ESCAPE_HATCH["yaml"]
-        name_at, ns_at = "10:11", "11:16"
+        name_at, ns_at = "11:11", "12:16"
     else:
         text = ('kind = "Workflow"\nname = "run"\nimage = "python:3.12"\n\n[tasks.hello]\nfunction = "steps:say"\n'
                 'args = {msg = "hi"}\n\n' + ESCAPE_HATCH["toml"])
