@@ -23,6 +23,22 @@ ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 # Argo parses `depends` as an expression: a task named like a literal would read as that literal
 _LITERAL_NAME = re.compile(r"^([0-9]+|true|false)$", re.IGNORECASE)
 NAME_LIMITS = patterns.NAME_LIMITS
+KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
+
+
+def _misspelt_body(task: dict) -> bool:
+    """A misspelt 'function' or 'command' (`fucntion:`): the schema check reports the key with a "did
+    you mean"; whether the task is a function or a container task is then unknown, so the checks
+    that depend on it stay silent rather than report what follows from the typo."""
+    from .schema import load_schema
+
+    known = set(load_schema()["definitions"]["Task"]["properties"])
+    return any(isinstance(k, str) and k not in known and _close_matches(k, ["function", "command"], n=1)
+               for k in task)
+
+
+def _unsure_tasks(tasks: dict) -> set[str]:
+    return {name for name, task in tasks.items() if isinstance(task, dict) and _misspelt_body(task)}
 
 
 def _close_matches(word: str, options: list[str], n: int) -> list[str]:
@@ -63,12 +79,13 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     _check_task_fields(doc, ("defaults",), defaults, errors)
     volume_sizes: dict[str, tuple[str, tuple]] = {}
+    unsure = _unsure_tasks(tasks)
     for name, task in tasks.items():
         if not isinstance(task, dict):
             continue
         base = ("tasks", name)
         _check_task_fields(doc, base, task, errors)
-        _check_refs(doc, name, task, tasks, params, errors)
+        _check_refs(doc, name, task, tasks, params, errors, unsure)
         _check_volumes(doc, name, task, volume_sizes, errors)
         fn = _check_body(doc, base, name, task, search_path, errors)
         if fn is not None:
@@ -103,7 +120,7 @@ def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: 
             doc.error(errors, base + ("function",), msg, p.hint)
         if fn is not None:
             _check_args(doc, name, task, fn, errors, base)
-    elif ref is None:
+    elif ref is None and not _misspelt_body(task):
         if task.get("command") is None:
             doc.error(errors, base, f"task '{name}' needs a 'function' (or 'command' for a container task)",
                       "e.g. function: mypkg.steps:train", key=True)
@@ -182,22 +199,26 @@ def _check_names(doc: Document, data: dict, errors: Errors) -> None:
     kind = data.get("kind", "Workflow")
     if not isinstance(kind, str):  # the schema check reports it; carry on as a Workflow
         kind = "Workflow"
+    if kind not in KINDS:
+        # The schema check reports the kind ("did you mean 'Workflow'?"). Carry on as the kind meant
+        # (`workflow`), or with no kind-specific check, so that nothing follows from the typo.
+        kind = next((k for k in KINDS if k.lower() == kind.lower()), None)
     name, gen = data.get("name"), data.get("generate_name")
     limit = NAME_LIMITS.get(kind, 63)
     if isinstance(name, str):
         if len(name) > limit:
-            doc.error(errors, ("name",), f"name '{name}' is {len(name)} characters; a {kind} name has at most {limit}")
+            doc.error(errors, ("name",), f"name '{name}' is {len(name)} characters; a {kind or 'resource'} name has at most {limit}")
         elif not DNS1123.match(name):
             doc.error(errors, ("name",), f"name '{name}' is not a valid Kubernetes name",
                       "use lowercase letters, digits and '-', starting and ending with a letter or digit")
     if isinstance(gen, str):
-        if kind != "Workflow":
+        if kind not in ("Workflow", None):
             doc.error(errors, ("generate_name",), f"generate_name is for Workflows; a {kind} needs a fixed 'name'", key=True)
         elif len(gen) > 58 or not DNS1123.match(gen.rstrip("-") or "-"):
             doc.error(errors, ("generate_name",), f"generate_name '{gen}' is not a valid name prefix",
                       "lowercase letters, digits and '-', at most 58 characters (5 are added)")
     if name is None and gen is None:
-        want = "'name' or 'generate_name'" if kind == "Workflow" else "'name'"
+        want = "'name' or 'generate_name'" if kind in ("Workflow", None) else "'name'"
         doc.error(errors, (), f"the spec needs {want}", "e.g. name: my-pipeline")
     if name is not None and gen is not None:
         doc.error(errors, ("generate_name",), "give either 'name' or 'generate_name', not both", key=True)
@@ -209,7 +230,7 @@ def _check_names(doc: Document, data: dict, errors: Errors) -> None:
     cron_only = [k for k in ("schedule", "timezone", "concurrency_policy") if k in data]
     if kind == "CronWorkflow" and "schedule" not in data:
         doc.error(errors, (), "a CronWorkflow needs a 'schedule'", "e.g. schedule: '0 3 * * *'")
-    elif kind != "CronWorkflow":
+    elif kind not in ("CronWorkflow", None):
         for k in cron_only:
             doc.error(errors, (k,), f"'{k}' only applies to kind: CronWorkflow", key=True)
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
@@ -336,14 +357,15 @@ def _check_volumes(doc: Document, name: str, task: dict, sizes: dict, errors: Er
                           "tasks sharing a volume must agree on its size")
 
 
-def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict, errors: Errors) -> None:
+def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict, errors: Errors,
+                unsure: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     base = ("tasks", name)
     fe = task.get("foreach")
     args = task.get("args")
     uses_item = False
     for kind, target, path in dag.refs_in(args, base + ("args",)):
         if kind == "from":
-            _check_key(doc, path, _at(args, path[len(base) + 1:]), tasks, errors)
+            _check_key(doc, path, _at(args, path[len(base) + 1:]), tasks, errors, unsure)
         if kind == "param" and target not in params:
             doc.error(errors, path + ("param",), f"unknown parameter '{target}'", _hint_close(str(target), list(params), "parameters"))
         if kind == "workflow" and target not in WORKFLOW_VALUES:
@@ -357,9 +379,9 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
             if fe is None:
                 doc.error(errors, path, f"task '{name}' uses {{item}} but has no 'foreach'", "add foreach: [...]")
     if isinstance(fe, dict) and "from" in fe:
-        _check_key(doc, base + ("foreach",), fe, tasks, errors)
+        _check_key(doc, base + ("foreach",), fe, tasks, errors, unsure)
     outputs = task.get("outputs")
-    if isinstance(outputs, dict) and outputs and task.get("function") is None:
+    if isinstance(outputs, dict) and outputs and task.get("function") is None and name not in unsure:
         doc.error(errors, base + ("outputs",), f"task '{name}' has no function: only a function's result has named fields",
                   "a container task's result is its standard output: use {from: TASK}", key=True)
     if isinstance(outputs, dict) and "result" in outputs:
@@ -381,7 +403,8 @@ def _at(value: Any, path: tuple) -> Any:
     return value
 
 
-def _check_key(doc: Document, path: tuple, ref: dict, tasks: dict, errors: Errors) -> None:
+def _check_key(doc: Document, path: tuple, ref: dict, tasks: dict, errors: Errors,
+               unsure: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     """`{from: TASK, key: K}` reads a field of a function's result (published as a named output)."""
     if "key" not in ref:
         return
@@ -389,7 +412,7 @@ def _check_key(doc: Document, path: tuple, ref: dict, tasks: dict, errors: Error
     if not isinstance(key, str) or not re.match(RESULT_KEY, key):
         doc.error(errors, path + ("key",), f"key {key!r} is not a field path of a result",
                   "a key of the result mapping, or a dotted path to a nested one: best_lr, metrics.accuracy")
-    elif isinstance(target, dict) and target.get("function") is None:
+    elif isinstance(target, dict) and target.get("function") is None and ref["from"] not in unsure:
         doc.error(errors, path + ("key",), f"task '{ref['from']}' has no function, so its result has no keys",
                   "a container task's result is its standard output: drop 'key' and read {from: TASK}")
 
