@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from ..spec import dag
 
-from ..python import functions, script
+from ..python import functions, packages, script
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "main"
@@ -166,7 +166,7 @@ def requests_and_limits(res: dict) -> tuple[dict[str, str], dict[str, str]]:
 def effective(task: dict, defaults: dict) -> dict:
     """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
     out = dict(task)
-    for key in ("image", "retry", "timeout"):
+    for key in ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls"):
         if key not in out and key in defaults:
             out[key] = defaults[key]
     res = {**defaults.get("resources", {}), **task.get("resources", {})}
@@ -195,7 +195,7 @@ class _Compiler:
         self.graph = graph if graph is not None else dag.build_graph(data)
         # spec task names that Argo spells differently, for raw `{{tasks.NAME.…}}` expressions
         self.renamed = {n: dag.argo_name(n) for n in data["tasks"] if "_" in n}
-        self.sources: dict[str, str] = {}
+        self.sources: dict[tuple, str] = {}
         self.published = published_outputs(data)
         self.continue_on = {n: t["continue_on"] for n, t in data["tasks"].items() if t.get("continue_on")}
 
@@ -284,8 +284,10 @@ class _Compiler:
         res = t["resources"]
         argo_tmpl = (t.get("argo") or {}).get("template")
         outputs = self.published.get(name) or {}
+        pkgs = packages.for_task(self.data, t, self.defaults) if fn is not None else None
+        code = t.get("code") or "carry"
         key = (t.get("function"), t.get("image"), _frozen(res), _frozen(t.get("retry")), _frozen(t.get("timeout")),
-               _frozen(t.get("env")), _frozen(argo_tmpl), None if fn else name, _frozen(outputs))
+               _frozen(t.get("env")), _frozen(argo_tmpl), None if fn else name, _frozen(outputs), pkgs, code)
         if key in self.by_key:
             return self.by_key[key]
         tmpl: dict[str, Any] = {"name": self.unique(fn.name if fn else dag.argo_name(name))}
@@ -302,13 +304,16 @@ class _Compiler:
             named = {n: p for p, n in outputs.items()}
             tmpl["outputs"] = {"parameters": [{"name": "result", "valueFrom": {"path": script.RESULT_PATH}}] + [
                 {"name": n, "valueFrom": {"path": script.OUTPUTS_DIR + n}} for n in named]}
-            if fn.ref not in self.sources:
-                self.sources[fn.ref] = script.script_source(fn)
+            source = (fn.ref, code, pkgs is not None)
+            if source not in self.sources:
+                self.sources[source] = script.script_source(fn, code, packages=pkgs is not None)
             env = [{"name": f"HERASPEC_IN_{p.name}", "value": "{{inputs.parameters.%s}}" % p.name} for p in fn.params]
+            if pkgs is not None:  # installed by the script before the user's code runs
+                env.append({"name": script.PACKAGES_ENV, "value": pkgs.env_value()})
             if outputs:  # the script writes each named field of the result to OUTPUTS_DIR/<name>
                 env.append({"name": script.OUTPUTS_ENV, "value": encode(named)})
             body = {"image": t.get("image") or self.data.get("image", "python:3.12"), "command": ["python"],
-                    "source": self.sources[fn.ref], "env": env + self.env(t.get("env"))}
+                    "source": self.sources[source], "env": env + self.env(t.get("env"))}
         else:
             inputs, args = self.container_args(t.get("args") or [])
             if inputs:

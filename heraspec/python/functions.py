@@ -51,7 +51,7 @@ from .closure import ModuleInfo, alias_binding, annotation_kind
 if TYPE_CHECKING:
     from .modules import Bundle
 
-__all__ = ["Function", "Param", "Problem", "carried_source", "clear_cache", "resolve"]
+__all__ = ["Function", "Param", "Problem", "bundle", "carried_source", "clear_cache", "resolve", "shown"]
 
 
 def _close_matches(word: str, options: list[str], n: int) -> list[str]:
@@ -396,6 +396,11 @@ def carried_source(fn: Function) -> str:
         parts.append(text)
         previous = kind
     return "".join(parts) + "\n"
+
+
+def bundle(fn: Function) -> Bundle:
+    """The function's module and the first-party modules it needs (modules.py)."""
+    return _carried(fn).bundle
 
 
 def _carried(fn: Function) -> _Carried:

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .patterns import CPU, DURATION, FUNCTION_REF, OUTPUT_NAME, QUANTITY, RESULT_KEY, TASK_NAME
 
+INDEX_URL = r"^(https?|file)://[^\s{}]+$"  # no Argo "{{" in what the template carries
+
 
 Scalar = Union[str, int, float, bool]
 Duration = Union[Annotated[str, Field(pattern=DURATION)], Annotated[int, Field(ge=0)]]
@@ -173,6 +175,14 @@ TASK_DOCS: dict[str, str] = {
     "continue_on": "Let the tasks after this one run even when it ends `failed` (its program failed) or `error` "
                    "(Argo or Kubernetes could not run it); they see it as done.",
     "argo": "Escape hatch: raw Argo fields merged into what heraspec generates (lists of named items merge by `name`).",
+    "packages": "Third-party distributions the function needs, as pip requirements (PEP 508). The pod installs them "
+                "with pip before the function's code runs; `heraspec run` installs them once into a cached virtual "
+                "environment. Spec-level, `defaults` and task lists merge; for the same distribution the task wins.",
+    "pip_index_url": "The package index pip installs `packages` from, instead of PyPI (pip's `--index-url`).",
+    "pip_extra_index_urls": "More package indexes pip may install `packages` from (pip's `--extra-index-url`).",
+    "code": "How the function's code reaches the pod. `carry` (default): its source and the modules of your project "
+            "it imports travel inside the template. `image`: the image already contains your package, and the script "
+            "imports the function from it (for codebases too large to carry).",
     "outputs": "Named Argo output parameters taken from fields of the function's result (a mapping): "
                "`{accuracy: metrics.accuracy}`. Shown in the Argo UI, usable as `{from: TASK, key: ...}` and in raw "
                "expressions as `{{tasks.TASK.outputs.parameters.accuracy}}`. Each value arrives as JSON, like `result`.",
@@ -194,6 +204,10 @@ TASK_MARKDOWN: dict[str, str] = {
     "continue_on": "```yaml\ncontinue_on: [failed]   # or [failed, error]\n```",
     "argo": "```yaml\nargo:\n  template: {nodeSelector: {pool: gpu}}\n  task: {onExit: cleanup}\n```",
     "outputs": "```yaml\noutputs: {accuracy: metrics.accuracy, lr: best_lr}\n```",
+    "packages": "```yaml\npackages: [numpy>=1.26, \"scikit-learn==1.5.*\"]\n```\n"
+                "`import sklearn` needs `scikit-learn`, `import yaml` needs `PyYAML`: `heraspec validate` names the "
+                "distribution when an import is not covered.",
+    "code": "```yaml\ndefaults:\n  image: ghcr.io/acme/pipeline:1.4   # pip install . in its Dockerfile\n  code: image\n```",
 }
 
 TASK_EXAMPLES: dict[str, list] = {
@@ -209,6 +223,10 @@ TASK_EXAMPLES: dict[str, list] = {
     "env": [{"LOG_LEVEL": "debug"}],
     "foreach": [[1, 2, 3], {"from": "list_shards"}],
     "outputs": [{"accuracy": "metrics.accuracy"}],
+    "packages": [["numpy>=1.26", "scikit-learn==1.5.*"], ["requests"]],
+    "pip_index_url": ["https://pypi.example.com/simple"],
+    "pip_extra_index_urls": [["https://download.pytorch.org/whl/cpu"]],
+    "code": ["carry", "image"],
 }
 
 
@@ -229,6 +247,10 @@ class TaskDefaults(_Strict):
     retry: Optional[Union[int, Retry]] = _doc("retry")
     timeout: Optional[Duration] = _doc("timeout")
     env: Optional[Dict[str, EnvValue]] = _doc("env")
+    packages: Optional[List[Annotated[str, Field(min_length=1)]]] = _doc("packages")
+    pip_index_url: Optional[Annotated[str, Field(pattern=INDEX_URL)]] = _doc("pip_index_url")
+    pip_extra_index_urls: Optional[List[Annotated[str, Field(pattern=INDEX_URL)]]] = _doc("pip_extra_index_urls")
+    code: Optional[Literal["carry", "image"]] = _doc("code")
 
 
 ArgValue = Any
@@ -274,6 +296,10 @@ class Task(_Strict):
     outputs: Optional[Dict[str, Annotated[str, Field(pattern=RESULT_KEY)]]] = _doc(
         "outputs", json_schema_extra={"propertyNames": {"pattern": OUTPUT_NAME}})
     continue_on: Optional[List[Literal["failed", "error"]]] = _doc("continue_on")
+    packages: Optional[List[Annotated[str, Field(min_length=1)]]] = _doc("packages")
+    pip_index_url: Optional[Annotated[str, Field(pattern=INDEX_URL)]] = _doc("pip_index_url")
+    pip_extra_index_urls: Optional[List[Annotated[str, Field(pattern=INDEX_URL)]]] = _doc("pip_extra_index_urls")
+    code: Optional[Literal["carry", "image"]] = _doc("code")
     on_exit: Optional[ExitTask] = Field(None, description=ON_EXIT_DOC.format(what="this task", argo="Argo lifecycle hook `exit`"),
                                         **_x(examples=[{"function": "mypkg.steps:cleanup", "args": {"run": {"from": "train"}}}]))
     argo: Optional[ArgoTask] = _doc("argo")
@@ -311,6 +337,12 @@ class Spec(_Strict):
                                                  **_x(examples=[{"n_points": 200, "dataset": "s3://bucket/data.csv"}]))
     defaults: Optional[TaskDefaults] = Field(None, description="Task fields applied to every task unless it sets them.",
                                              **_x(examples=[{"retry": 2, "resources": {"cpu": 2, "memory": "4Gi"}}]))
+    packages: Optional[List[Annotated[str, Field(min_length=1)]]] = Field(
+        None, description="Third-party distributions every function task installs (pip requirements, PEP 508); "
+        "`defaults.packages` and a task's `packages` add to them, the task winning for the same distribution.",
+        **_x(examples=[["numpy>=1.26", "scikit-learn==1.5.*"]]))
+    pip_index_url: Optional[Annotated[str, Field(pattern=INDEX_URL)]] = _doc("pip_index_url")
+    pip_extra_index_urls: Optional[List[Annotated[str, Field(pattern=INDEX_URL)]]] = _doc("pip_extra_index_urls")
     tasks: Dict[str, Task] = Field(description="The tasks, by name (letters, digits, `-`, `_`; `_` becomes `-` in Argo).",
                                    **_x(propertyNames={"pattern": TASK_NAME, "maxLength": 128}, minProperties=1,
                                         markdownDescription="The tasks, by name (letters, digits, `-`, `_`; `_` becomes `-` in Argo).\n\n"

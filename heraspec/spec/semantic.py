@@ -78,6 +78,8 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     resolved: dict[str, functions.Function] = {}
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     _check_task_fields(doc, ("defaults",), defaults, errors)
+    _check_packages(doc, ("packages",), data.get("packages"), errors)
+    _check_packages(doc, ("defaults", "packages"), defaults.get("packages"), errors)
     volume_sizes: dict[str, tuple[str, tuple]] = {}
     unsure = _unsure_tasks(tasks)
     for name, task in tasks.items():
@@ -87,7 +89,8 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
         _check_task_fields(doc, base, task, errors)
         _check_refs(doc, name, task, tasks, params, errors, unsure)
         _check_volumes(doc, name, task, volume_sizes, errors)
-        fn = _check_body(doc, base, name, task, search_path, errors)
+        _check_packages(doc, base + ("packages",), task.get("packages"), errors)
+        fn = _check_body(doc, base, name, task, search_path, errors, (data, defaults))
         if fn is not None:
             resolved[name] = fn
         exit_body = task.get("on_exit")
@@ -109,15 +112,21 @@ EXIT_KEY = ":on_exit"  # key of an exit handler's function in the resolved map: 
 
 
 def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: list[str],
-                errors: Errors) -> functions.Function | None:
-    """A task body: a function (resolved, its args checked) or a container command."""
+                errors: Errors, spec: tuple[dict, dict] | None = None) -> functions.Function | None:
+    """A task body: a function (resolved, its args checked) or a container command.
+    `spec`: (spec data, defaults) for the code checks of a task (packages, size, image mode)."""
     ref = task.get("function")
     fn = None
     if isinstance(ref, str):
         fn, problems = functions.resolve(ref, search_path)
+        data, defaults = spec or ({}, {})
+        image_mode = (task.get("code") or defaults.get("code")) == "image"
+        if fn is not None and image_mode:
+            problems = []  # the image has the code: what cannot be carried does not matter
         for p in problems:
-            msg = p.message + (f" ({functions.shown(p.file)}:{p.line}:{p.col})" if p.file and p.line else "")
-            doc.error(errors, base + ("function",), msg, p.hint)
+            _function_error(doc, base, p.message, p.hint, p.file, p.line, p.col, errors)
+        if fn is not None and not problems and not image_mode and spec is not None:
+            _check_carried(doc, base, task, fn, data, defaults, errors)
         if fn is not None:
             _check_args(doc, name, task, fn, errors, base)
     elif ref is None and not _misspelt_body(task):
@@ -130,6 +139,53 @@ def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: 
         doc.error(errors, base + ("command",), f"task '{name}' has both 'function' and 'command'",
                   "a task runs either a Python function or a container command", key=True)
     return fn
+
+
+def _function_error(doc: Document, base: tuple, message: str, hint: str | None, file: str | None,
+                    line: int | None, col: int | None, errors: Errors) -> None:
+    """An error about the function's code: at the spec's `function` line, naming the source line."""
+    where = f" ({functions.shown(file)}:{line}:{col})" if file and line else ""
+    doc.error(errors, base + ("function",), message + where, hint)
+
+
+def _check_packages(doc: Document, path: tuple, value: Any, errors: Errors) -> None:
+    """Each requirement readable by pip, each distribution listed once per list."""
+    if not isinstance(value, list):
+        return
+    from ..python import packages
+
+    seen: dict[str, int] = {}
+    for i, text in enumerate(value):
+        parsed = packages.parse(text) if isinstance(text, str) else None
+        if isinstance(parsed, str):
+            doc.error(errors, path + (i,), parsed, "write a requirement such as 'numpy', 'numpy>=1.26' or "
+                      "'scikit-learn==1.5.*' (PEP 508)")
+        elif parsed is not None:
+            if parsed[0] in seen:
+                doc.error(errors, path + (i,), f"'{parsed[0]}' is listed twice (items {seen[parsed[0]] + 1} and {i + 1})",
+                          "combine the version constraints in one requirement, e.g. 'numpy>=1.26,<3'")
+            seen.setdefault(parsed[0], i)
+
+
+def _check_carried(doc: Document, base: tuple, task: dict, fn: functions.Function, data: dict, defaults: dict,
+                   errors: Errors) -> None:
+    """The code a pod gets: within the size limit, and every import available there."""
+    from ..python import packages
+
+    bundle = functions.bundle(fn)
+    if bundle.size > packages.CARRIED_LIMIT:
+        doc.error(errors, base + ("function",),
+                  f"the code carried into the pod for '{fn.ref}' is {bundle.size / 1024:.0f} KiB "
+                  f"({len(bundle.modules)} modules), over the limit of {packages.CARRIED_LIMIT // 1024} KiB per "
+                  "template: Argo keeps the whole Workflow in etcd, which refuses objects over about 1 MiB",
+                  "build an image that contains your package and set `code: image` on the task (or in `defaults`): "
+                  "the script then imports the function from the image")
+    image = task.get("image") or defaults.get("image") or data.get("image") or "python:3.12"
+    if not isinstance(image, str) or not packages.bare_python_image(image):
+        return  # a custom image may well have them
+    declared = packages.for_task(data, task, defaults)
+    for imp, message, hint in packages.uncovered(bundle.imports, declared):
+        _function_error(doc, base, message, hint, imp.file, imp.line, imp.col, errors)
 
 
 EXIT_ONLY = ("status", "failures", "duration")  # Argo sets these for the workflow's exit handler only

@@ -1,0 +1,214 @@
+"""Third-party packages a task declares (`packages`, `pip_index_url`, `pip_extra_index_urls` at spec,
+`defaults` and task level) and the check that every import of the carried code is covered.
+
+    parse(text) -> (canonical distribution name, requirement) or an error message
+    for_task(data, task) -> PackageSet | None       the merged set (task wins per distribution)
+    uncovered(imports, packages) -> [(Import, message, hint)]
+
+Merging: spec-level `packages`, then `defaults.packages`, then the task's; a later level replaces an
+earlier requirement of the same distribution (names compared as PEP 503 canonical names), so a task
+can pin a different version. The index settings: the task's, else `defaults`', else the spec's.
+
+An import is covered when its top-level name is the canonical name of a declared distribution
+(`requests`), or a declared distribution provides it: per this machine's installed metadata
+(`importlib.metadata.packages_distributions()`) or the table of well-known names below (`sklearn`
+is `scikit-learn`). A declared distribution that is not installed here and not in the table may
+provide any name, so while one is declared no import is reported (nothing certain can be said).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .modules import Import
+
+__all__ = ["CARRIED_LIMIT", "PackageSet", "bare_python_image", "for_task", "parse", "uncovered"]
+
+# Argo keeps the whole Workflow object (every template's script) in etcd, whose request limit is
+# about 1.5 MiB (Kubernetes answers "request is too large" past it; Argo's own docs say ~1 MiB).
+# One template's carried code is limited well below, so a few templates still fit.
+CARRIED_LIMIT = 256 * 1024
+
+# Import names whose distribution is named differently (the usual surprises).
+KNOWN: dict[str, tuple[str, ...]] = {
+    "sklearn": ("scikit-learn",),
+    "yaml": ("PyYAML",),
+    "cv2": ("opencv-python", "opencv-python-headless", "opencv-contrib-python", "opencv-contrib-python-headless"),
+    "PIL": ("Pillow",),
+    "bs4": ("beautifulsoup4",),
+    "dateutil": ("python-dateutil",),
+    "skimage": ("scikit-image",),
+    "attr": ("attrs",),
+    "jwt": ("PyJWT",),
+    "dotenv": ("python-dotenv",),
+    "google": ("protobuf", "google-cloud-storage", "google-api-core", "google-auth"),
+    "serial": ("pyserial",),
+    "Crypto": ("pycryptodome",),
+    "OpenSSL": ("pyOpenSSL",),
+    "docx": ("python-docx",),
+    "pptx": ("python-pptx",),
+    "git": ("GitPython",),
+    "zmq": ("pyzmq",),
+    "fitz": ("PyMuPDF",),
+    "magic": ("python-magic",),
+    "MySQLdb": ("mysqlclient",),
+    "psycopg2": ("psycopg2-binary", "psycopg2"),
+    "tomli_w": ("tomli-w",),
+    "multipart": ("python-multipart",),
+    "jose": ("python-jose",),
+    "Levenshtein": ("python-Levenshtein", "levenshtein"),
+    "sentencepiece": ("sentencepiece",),
+    "faiss": ("faiss-cpu", "faiss-gpu"),
+    "umap": ("umap-learn",),
+    "lightgbm": ("lightgbm",),
+    "ruamel": ("ruamel.yaml",),
+}
+
+# Distributions imported under their own name, so that declaring one says nothing about other imports.
+SAME_NAME = ("numpy", "pandas", "scipy", "requests", "torch", "matplotlib", "seaborn", "polars", "pyarrow", "boto3",
+             "httpx", "pydantic", "click", "rich", "tqdm", "xgboost", "statsmodels", "sympy", "networkx", "jinja2",
+             "sqlalchemy", "lxml", "toolz", "tabulate", "humanize", "joblib", "numba", "tensorflow", "keras",
+             "transformers", "datasets", "openai", "fastapi", "flask", "django", "redis", "pymongo", "psutil",
+             "shapely", "pyproj", "geopandas", "plotly", "dask", "duckdb", "orjson", "ujson", "six", "typer", "arrow",
+             "pendulum", "pytz", "tzdata", "markdown", "regex", "nltk", "spacy", "gensim", "catboost", "optuna",
+             "mlflow", "wandb", "s3fs", "fsspec", "gcsfs", "smart_open", "tenacity", "cloudpickle", "dill", "h5py",
+             "tables", "openpyxl", "xlrd", "pyodbc", "pymysql", "kafka", "pika", "paramiko", "cryptography",
+             "certifi", "urllib3", "idna", "chardet", "charset_normalizer", "packaging", "attrs", "typing_extensions")
+
+_PYTHON_IMAGE = re.compile(r"^(docker\.io/)?(library/)?python(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$")
+
+
+def bare_python_image(image: str) -> bool:
+    """The official `python` images hold the standard library, pip and setuptools only."""
+    return bool(_PYTHON_IMAGE.match(image))
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def parse(text: str) -> tuple[str, str] | str:
+    """(canonical distribution name, the requirement as written), or why pip cannot use it."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    if not isinstance(text, str) or not text.strip():
+        return "an empty package requirement"
+    if "{{" in text:
+        return f"package requirement '{text}' contains '{{{{', which Argo would substitute"
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as e:
+        why = str(e).splitlines()[0]
+        return f"'{text}' is not a requirement pip can read: {why}"
+    return canonical(req.name), text.strip()
+
+
+@dataclass(frozen=True)
+class PackageSet:
+    packages: tuple[str, ...]  # requirements, sorted by canonical name
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+
+    def env_value(self) -> str:
+        """The template's HERASPEC_PACKAGES value (JSON): what the script installs."""
+        out: dict[str, Any] = {"packages": list(self.packages)}
+        if self.index_url:
+            out["index_url"] = self.index_url
+        if self.extra_index_urls:
+            out["extra_index_urls"] = list(self.extra_index_urls)
+        return json.dumps(out, separators=(",", ":"))
+
+    @staticmethod
+    def from_env(text: str) -> PackageSet:
+        data = json.loads(text)
+        return PackageSet(tuple(data["packages"]), data.get("index_url"), tuple(data.get("extra_index_urls", ())))
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def merged(levels: list[list]) -> dict[str, str]:
+    """canonical name -> requirement; later levels win per distribution (unreadable ones skipped)."""
+    out: dict[str, str] = {}
+    for level in levels:
+        for text in level:
+            parsed = parse(text)
+            if isinstance(parsed, tuple):
+                out[parsed[0]] = parsed[1]
+    return out
+
+
+def for_task(data: dict, task: dict, defaults: dict | None = None) -> PackageSet | None:
+    """The packages a task installs: spec-level, then `defaults`, then the task's own (task wins)."""
+    defaults = defaults if defaults is not None else (data.get("defaults") if isinstance(data.get("defaults"), dict) else {})
+    levels = [_list(data.get("packages")), _list(defaults.get("packages")), _list(task.get("packages"))]
+    if not any(levels):
+        return None
+    reqs = merged(levels)
+    if not reqs:
+        return None
+
+    def setting(key: str) -> Any:
+        for level in (task, defaults, data):
+            if level.get(key) is not None:
+                return level[key]
+        return None
+
+    extra = setting("pip_extra_index_urls")
+    return PackageSet(tuple(reqs[k] for k in sorted(reqs)), setting("pip_index_url"),
+                      tuple(extra) if isinstance(extra, list) else ())
+
+
+@lru_cache(maxsize=1)
+def _installed() -> dict[str, list[str]]:
+    """Import name -> distributions installed here (where heraspec runs)."""
+    from importlib.metadata import packages_distributions
+
+    try:
+        return packages_distributions()
+    except Exception:  # broken metadata of some installed distribution must not break validate
+        return {}
+
+
+def _provides() -> dict[str, set[str]]:
+    """Canonical distribution name -> import names, from the table and the installed metadata."""
+    out: dict[str, set[str]] = {}
+    for name, dists in [*KNOWN.items(), *((n, (n,)) for n in SAME_NAME), *_installed().items()]:
+        for d in dists:
+            out.setdefault(canonical(d), set()).add(name)
+    return out
+
+
+def uncovered(imports: "tuple[Import, ...] | list[Import]", packages: PackageSet | None) -> list[tuple["Import", str, str]]:
+    """Imports that the pod of a bare python image would not have: (import, message, hint)."""
+    declared = {canonical(parse(p)[0]) if isinstance(parse(p), tuple) else p for p in (packages.packages if packages else ())}
+    provides = _provides()
+    names = {i.name for i in imports if not i.optional}
+    unknown = [d for d in declared if d not in provides and d not in {canonical(n) for n in names}]
+    if unknown:  # a declared distribution we know nothing about may provide them
+        return []
+    out = []
+    seen: set[str] = set()
+    for imp in imports:
+        if imp.optional or imp.name in seen:
+            continue
+        if canonical(imp.name) in declared or any(imp.name in provides.get(d, ()) for d in declared):
+            continue
+        seen.add(imp.name)
+        local = _installed().get(imp.name, [])
+        dist = (KNOWN.get(imp.name) or local or [imp.name])[0]
+        here = (f"; it is installed where heraspec runs ({local[0]}), but the pod has only what packages lists"
+                if local else "")
+        message = (f"'import {imp.name}': '{imp.name}' is not in the standard library, not a module of your project "
+                   f"and not in this task's packages, so the pod will not have it{here}")
+        hint = f"add it to the task's (or the spec's) packages: packages: [{dist}]"
+        if dist != imp.name:
+            hint += f" (the distribution that provides '{imp.name}')"
+        out.append((imp, message, hint))
+    return out
