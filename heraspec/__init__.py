@@ -50,7 +50,10 @@ def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int
     from .local import runner as _run
 
     (compiled,) = compile([file], path=path, **kw)
-    return _run.run_workflow(compiled.manifest, parameters=parameters, parallelism=parallelism, workdir=workdir)
+    from .local._library import inline_refs
+
+    return _run.run_workflow(inline_refs(compiled.manifest, compiled.library), parameters=parameters,
+                             parallelism=parallelism, workdir=workdir)
 
 
 def apply(files: Sequence[str], *, path: Sequence[str] = (), values: Sequence[str] = (), sets: Sequence[str] = (),

@@ -29,6 +29,9 @@ def _common(p: argparse.ArgumentParser, *, values: bool = True) -> None:
     p.add_argument("--debug", action="store_true", help="show the Python trace of internal errors")
     p.add_argument("--path", action="append", default=[], metavar="DIR",
                    help="also look for function modules in DIR (searched first; repeatable)")
+    p.add_argument("--templates", action="append", default=[], metavar="PATH",
+                   help="specs defining the WorkflowTemplates that template_ref / workflow_template_ref name: "
+                        "a file or a folder (repeatable); validate checks the calls, run runs them")
     if values:
         p.add_argument("--values", action="append", default=[], metavar="FILE",
                        help="values file (YAML/TOML) for [[ ... ]] placeholders; repeatable, later files win")
@@ -219,7 +222,8 @@ def _options(args: argparse.Namespace):
     _check_namespace(getattr(args, "namespace", None), "--namespace")
     if not getattr(args, "namespace", None):
         _check_namespace(os.environ.get("ARGO_NAMESPACE"), "ARGO_NAMESPACE")
-    return Options(search_path=args.path, namespace=ns, values=getattr(args, "values", []), sets=getattr(args, "sets", []))
+    return Options(search_path=args.path, namespace=ns, values=getattr(args, "values", []), sets=getattr(args, "sets", []),
+                   templates=getattr(args, "templates", []))
 
 
 def _build(args: argparse.Namespace, files: Sequence[str]):
@@ -284,7 +288,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.parallelism is not None and args.parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
     (compiled,) = _build(args, [args.file])
-    return runner.cli_run(compiled.manifest, task_names=compiled.task_names, parameters=params,
+    from .local._library import inline_refs
+
+    manifest = inline_refs(compiled.manifest, compiled.library)  # templateRefs: known, or an error now
+    return runner.cli_run(manifest, task_names=compiled.task_names, parameters=params,
                        parallelism=args.parallelism, as_json=args.json, workdir=args.workdir, keep=args.keep,
                        stdout=sys.stdout, stderr=sys.stderr, quiet=args.quiet)
 

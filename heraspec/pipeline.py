@@ -29,6 +29,7 @@ class Options:
     namespace: str | None = None  # --namespace / ARGO_NAMESPACE, when the spec has none
     values: Sequence[str] = ()  # --values FILE (in order; later files win)
     sets: Sequence[str] = ()  # --set KEY=VALUE (win over files)
+    templates: Sequence[str] = ()  # --templates PATH: specs (files or folders) defining WorkflowTemplates
 
 
 @dataclass
@@ -36,6 +37,9 @@ class Checked:
     doc: Document
     functions: "dict[str, Function]" = field(default_factory=dict)
     graph: "Graph | None" = None  # built once, for validation and compilation
+    # the WorkflowTemplates known to this batch (its own and --templates), compiled, by (cluster, name)
+    library: dict = field(default_factory=dict)
+    ok: bool = True  # no problem was found in this spec
 
 
 def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
@@ -97,11 +101,72 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> 
             doc.error(errors, (), "a spec must be a mapping with at least 'tasks'",
                       "start with `tasks:`; `heraspec init` writes a starter spec")
             continue
-        schema.check_schema(doc, errors)
-        graph = dag.build_graph(doc.data)
-        fns = semantic.check(doc, errors, search_path_for(path, opts.search_path), graph=graph)
-        out.append(Checked(doc, fns, graph))
+        out.append(_check_doc(doc, errors, opts))
+    library = _library(out, errors, opts, values)
+    for c in out:
+        c.library = library
+        semantic.check_template_refs(c.doc, library, errors)
     return out
+
+
+def _check_doc(doc: Document, errors: Errors, opts: Options) -> Checked:
+    from .spec import dag
+    from .spec import schema
+    from .spec import semantic
+
+    before = len(errors)
+    schema.check_schema(doc, errors)
+    graph = dag.build_graph(doc.data)
+    fns = semantic.check(doc, errors, search_path_for(doc.path, opts.search_path), graph=graph)
+    return Checked(doc, fns, graph, ok=len(errors) == before)
+
+
+TEMPLATE_KINDS = ("WorkflowTemplate", "ClusterWorkflowTemplate")
+SPEC_SUFFIXES = (".yaml", ".yml", ".toml")
+
+
+def _template_docs(opts: Options, seen: set[str], errors: Errors) -> list[Document]:
+    """The WorkflowTemplate specs of --templates: a spec file, or every such spec in a folder."""
+    out = []
+    for given in opts.templates:
+        p = Path(given)
+        folder = p.is_dir()
+        files = sorted(f for f in p.rglob("*") if f.suffix in SPEC_SUFFIXES and f.is_file()) if folder else [p]
+        for f in files:
+            if str(f.resolve()) in seen:
+                continue
+            seen.add(str(f.resolve()))
+            doc = load_file(str(f), Errors() if folder else errors)  # a folder may hold other YAML
+            if doc is None or not isinstance(doc.data, dict):
+                continue
+            if doc.data.get("kind") in TEMPLATE_KINDS:
+                out.append(doc)
+            elif not folder:
+                doc.error(errors, ("kind",) if "kind" in doc.data else (),
+                          f"--templates {given}: not a WorkflowTemplate or ClusterWorkflowTemplate spec")
+    return out
+
+
+def _library(batch: list[Checked], errors: Errors, opts: Options, values: object) -> dict:
+    """The WorkflowTemplates `template_ref` / `workflow_template_ref` may name: the batch's own and
+    those of --templates, compiled, by (cluster, name). A --templates spec is checked like the batch
+    (its problems are reported); a spec with problems is left out."""
+    from .argo.compiler import compile_spec
+
+    checked = list(batch)
+    for doc in _template_docs(opts, {str(Path(c.doc.path).resolve()) for c in batch}, errors):
+        if values is not None:
+            from .spec.values import apply_values
+
+            apply_values(doc, values, errors)
+        checked.append(_check_doc(doc, errors, opts))
+    library: dict = {}
+    for c in checked:
+        data = c.doc.data
+        if c.ok and data.get("kind") in TEMPLATE_KINDS and isinstance(data.get("name"), str):
+            manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph).manifest
+            library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
+    return library
 
 
 def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> "list[Compiled]":
@@ -113,5 +178,8 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
         checked = check_files(paths, errors, opts)
         if errors:
             return []
-        return [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph)
-                for c in checked]
+        out = [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph)
+               for c in checked]
+        for c, compiled in zip(checked, out):
+            compiled.library = c.library
+        return out

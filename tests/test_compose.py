@@ -330,3 +330,108 @@ tasks:
     assert "bad.yaml:8:100: error: unknown task 'nope'" in err
     assert "bad.yaml:9:50: error: {workflow: failures} is set for the workflow's exit handler only" in err
     assert "bad.yaml:9:101: error: show() has no parameter 'z'" in err
+
+
+# --- templates by reference ---------------------------------------------------------------------
+
+SHARED = """\
+kind: WorkflowTemplate
+name: shared-steps
+parameters: {lr: 0.5}
+tasks:
+  train: {function: steps:train, args: {lr: {param: lr}}}
+  show: {function: steps:show, args: {x: {from: train, key: best_lr}}}
+"""
+REF_YAML = """\
+name: use
+parameters: {lr: 3}
+tasks:
+  a:
+    template_ref: {name: shared-steps, template: show}
+    args: {x: hello, y: [1, 2]}
+  whole: {template_ref: {name: shared-steps, template: main}}
+  c: {function: steps:show, args: {x: {from: a}}}
+"""
+REF_TOML = """\
+name = "use"
+parameters = {lr = 3}
+[tasks.a]
+template_ref = {name = "shared-steps", template = "show"}
+args = {x = "hello", y = [1, 2]}
+[tasks.whole]
+template_ref = {name = "shared-steps", template = "main"}
+[tasks.c]
+function = "steps:show"
+args = {x = {from = "a"}}
+"""
+
+
+def test_template_ref_compiles_and_runs_from_templates(tmp_path: Path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "steps.py").write_text(STEPS)
+    (tmp_path / "lib" / "shared.yaml").write_text(SHARED)
+    (tmp_path / "lib" / "notes.yaml").write_text("just: some other YAML\n")  # a folder may hold other files
+    manifest, code, summary = both(tmp_path, REF_YAML, REF_TOML, "--templates", str(tmp_path / "lib"))
+    dag = tasks_of(manifest)
+    assert dag["a"]["templateRef"] == {"name": "shared-steps", "template": "show"}
+    assert dag["a"]["arguments"]["parameters"] == [{"name": "x", "value": "hello"}, {"name": "y", "value": "[1,2]"}]
+    assert "template" not in dag["a"] and [t["name"] for t in manifest["spec"]["templates"]] == ["main", "show"]
+    assert code == 0, summary
+    t = summary["tasks"]
+    assert t["a"]["result"] == {"x": "hello", "y": [1, 2]} and t["c"]["result"]["x"] == {"x": "hello", "y": [1, 2]}
+    # the whole WorkflowTemplate DAG, reading the calling workflow's parameter lr (as Argo does)
+    assert [(c["name"], c["result"]["x"] if c["name"].endswith("show") else c["result"]["best_lr"])
+            for c in t["whole"]["children"]] == [("whole.train", 6), ("whole.show", 6)]
+    # the WorkflowTemplate itself compiles strict-valid, and a spec file works as --templates too
+    compile_json(tmp_path / "lib" / "shared.yaml")
+    assert run_json(tmp_path / "spec.yaml", "--templates", str(tmp_path / "lib" / "shared.yaml"))[0] == 0
+
+
+def test_template_ref_unknown_locally_is_an_error_before_anything_runs(tmp_path: Path):
+    write(tmp_path, {"spec.yaml": REF_YAML})
+    assert heraspec("validate", "spec.yaml", cwd=tmp_path).returncode == 0  # unknown here: Argo checks it
+    proc = heraspec("run", "spec.yaml", "--workdir", str(tmp_path / "run"), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert ("template 'main', task 'a': WorkflowTemplate 'shared-steps' is not available locally: "
+            "give --templates PATH") in proc.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_template_ref_args_are_checked_against_the_known_template(tmp_path: Path):
+    write(tmp_path, {"shared.yaml": SHARED, "bad.yaml": """\
+name: bad
+tasks:
+  a: {template_ref: {name: shared-steps, template: shw}}
+  b:
+    template_ref: {name: shared-steps, template: show}
+    args: {z: 1}
+  c: {template_ref: {name: shared-steps, template: main}}
+  d: {template_ref: {name: shared-steps, template: show, cluster: true}, args: {x: 1}}
+"""})
+    proc = heraspec("validate", "bad.yaml", "shared.yaml", cwd=tmp_path)  # known: validated together
+    assert proc.returncode == 1
+    err = proc.stderr
+    assert "bad.yaml:3:52: error: WorkflowTemplate 'shared-steps' has no template 'shw'\n  hint: did you mean 'show'?" in err
+    assert "bad.yaml:6:11: error: template 'show' of WorkflowTemplate 'shared-steps' needs input 'x'" in err
+    assert "bad.yaml:6:12: error: template 'show' of WorkflowTemplate 'shared-steps' has no input 'z'" in err
+    assert ("bad.yaml:7:52: error: template 'main' of WorkflowTemplate 'shared-steps' reads workflow parameter 'lr', "
+            "which this spec does not declare") in err
+    assert err.endswith("4 errors\n")  # d names a ClusterWorkflowTemplate nobody defines: not checked
+    again = heraspec("validate", "bad.yaml", "--templates", "shared.yaml", cwd=tmp_path)  # known: --templates
+    assert again.stderr == err
+    (tmp_path / "wf.yaml").write_text("name: wf\ntasks:\n  a: {function: steps:show, args: {x: 1}}\n")
+    proc = heraspec("validate", "shared.yaml", "--templates", "wf.yaml", cwd=tmp_path)
+    assert proc.returncode == 1 and "wf.yaml:1:1: error: --templates wf.yaml: not a WorkflowTemplate" in proc.stderr
+
+
+def test_workflow_template_ref_submits_a_workflow_template(tmp_path: Path):
+    yaml_text = "name: sub\nparameters: {lr: 2}\nworkflow_template_ref: {name: shared-steps}\n"
+    toml_text = 'name = "sub"\nparameters = {lr = 2}\nworkflow_template_ref = {name = "shared-steps"}\n'
+    manifest, code, summary = both(tmp_path, yaml_text, toml_text, "--templates", "shared.yaml",
+                                   files={"shared.yaml": SHARED})
+    assert manifest["spec"] == {"arguments": {"parameters": [{"name": "lr", "value": "2"}]},
+                                "workflowTemplateRef": {"name": "shared-steps"}}
+    assert code == 0 and summary["tasks"]["show"]["result"]["x"] == 4.0
+    proc = heraspec("run", "spec.yaml", "--workdir", str(tmp_path / "r"), "-p", "lr=5", "--json",
+                    "--templates", "shared.yaml", cwd=tmp_path)
+    assert json.loads(proc.stdout)["tasks"]["show"]["result"]["x"] == 10.0

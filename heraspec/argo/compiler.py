@@ -31,6 +31,7 @@ class Compiled:
     source: str
     manifest: dict
     task_names: dict[str, str] = field(default_factory=dict)
+    library: dict = field(default_factory=dict)  # WorkflowTemplates known to the batch (pipeline.py), for run
 
     @property
     def kind(self) -> str:
@@ -194,10 +195,10 @@ class _Compiler:
         self.volumes: dict[str, dict] = {}
         self.graph = graph if graph is not None else dag.build_graph(data)
         # spec task names that Argo spells differently, for raw `{{tasks.NAME.…}}` expressions
-        self.renamed = {n: dag.argo_name(n) for n in data["tasks"] if "_" in n}
+        self.renamed = {n: dag.argo_name(n) for n in data.get("tasks") or {} if "_" in n}
         self.sources: dict[tuple, str] = {}
         self.published = published_outputs(data)
-        self.continue_on = {n: t["continue_on"] for n, t in data["tasks"].items() if t.get("continue_on")}
+        self.continue_on = {n: t["continue_on"] for n, t in (data.get("tasks") or {}).items() if t.get("continue_on")}
 
     def from_expr(self, target: str, key: str | None = None) -> str:
         """How a `{from: TARGET[, key: K]}` reads in Argo: a function's `result` (or the named output
@@ -205,7 +206,7 @@ class _Compiler:
         name = dag.argo_name(target)
         if key is not None:
             return "{{tasks.%s.outputs.parameters.%s}}" % (name, self.published[target][key])
-        if is_container(self.data["tasks"].get(target)):
+        if is_container((self.data.get("tasks") or {}).get(target)):
             return "{{tasks.%s.outputs.result}}" % name
         return "{{tasks.%s.outputs.parameters.result}}" % name
 
@@ -355,14 +356,23 @@ class _Compiler:
     # --- DAG tasks -----------------------------------------------------------------------
 
     def dag_task(self, name: str, t: dict) -> dict:
-        task: dict[str, Any] = {"name": dag.argo_name(name), "template": self.template_for(name, t)}
+        task: dict[str, Any] = {"name": dag.argo_name(name)}
+        ref = t.get("template_ref")
+        if ref:  # Argo templateRef: a template of a WorkflowTemplate, called with its input parameters
+            task["templateRef"] = {"name": ref["name"], "template": ref["template"]}
+            if ref.get("cluster"):
+                task["templateRef"]["clusterScope"] = True
+        else:
+            task["template"] = self.template_for(name, t)
         depends = self.depends(name, t)
         if depends:
             task["depends"] = depends
         args = t.get("args")
         params: list[dict] = []
         fn = self.fns.get(name)
-        if fn is None:
+        if ref:
+            params = [{"name": k, "value": arg_value(v, self.from_expr)} for k, v in (args or {}).items()]
+        elif fn is None:
             for i, a in enumerate(args or []):
                 if isinstance(a, (dict, list)) or (isinstance(a, str) and "{{" in a):
                     params.append({"name": f"arg{i}", "value": arg_value(a, self.from_expr)})
@@ -441,7 +451,7 @@ class _Compiler:
 
     def compile(self) -> Compiled:
         data = self.data
-        tasks = data["tasks"]
+        tasks = data.get("tasks") or {}
         dag_tasks = [self.dag_task(n, effective(t, self.defaults)) for n, t in tasks.items()]
         handler = None
         if data.get("on_exit"):  # Argo `onExit` names a template: a one-task DAG passes the arguments
@@ -461,7 +471,12 @@ class _Compiler:
             wf["volumeClaimTemplates"] = list(self.claims.values())
         if self.volumes:
             wf["volumes"] = list(self.volumes.values())
-        wf["templates"] = [{"name": ENTRYPOINT, "dag": {"tasks": dag_tasks}}] + self.templates
+        wtref = data.get("workflow_template_ref")
+        if wtref:  # Argo workflowTemplateRef: the WorkflowTemplate's spec, with this spec's parameters
+            del wf["entrypoint"]
+            wf["workflowTemplateRef"] = {"name": wtref["name"], **({"clusterScope": True} if wtref.get("cluster") else {})}
+        else:
+            wf["templates"] = [{"name": ENTRYPOINT, "dag": {"tasks": dag_tasks}}] + self.templates
         kind = data.get("kind", "Workflow")
         meta: dict[str, Any] = {}
         if data.get("name"):

@@ -256,6 +256,22 @@ class TaskDefaults(_Strict):
 ArgValue = Any
 
 
+class TemplateRef(_Strict):
+    """A template of an existing WorkflowTemplate (or ClusterWorkflowTemplate), called instead of a function (Argo `templateRef`)."""
+
+    name: str = Field(description="Name of the WorkflowTemplate (or ClusterWorkflowTemplate).", **_x(examples=["shared-steps"]))
+    template: str = Field(description="Name of the template inside it (`main` is a heraspec spec's whole DAG; a function's "
+                          "template is named after the function, `_` as `-`).", **_x(examples=["clean"]))
+    cluster: bool = Field(False, description="`true` for a ClusterWorkflowTemplate.")
+
+
+class WorkflowTemplateRef(_Strict):
+    """Submit an existing WorkflowTemplate (or ClusterWorkflowTemplate) as this Workflow (Argo `workflowTemplateRef`)."""
+
+    name: str = Field(description="Name of the WorkflowTemplate (or ClusterWorkflowTemplate).", **_x(examples=["shared-steps"]))
+    cluster: bool = Field(False, description="`true` for a ClusterWorkflowTemplate.")
+
+
 class ExitTask(_Strict):
     """What runs when the workflow (spec-level `on_exit`) or one task (`tasks.X.on_exit`) ends, whatever
     its outcome: a Python `function` or a container (`image` + `command`), with `args`."""
@@ -279,9 +295,14 @@ ON_EXIT_DOC = ("Runs after {what} ends, whatever the outcome ({argo}): a `functi
 
 
 class Task(_Strict):
-    """One step of the workflow: a Python `function`, or a container (`image` + `command`)."""
+    """One step of the workflow: a Python `function`, a container (`image` + `command`) or a `template_ref`."""
 
     function: Optional[str] = _doc("function", pattern=FUNCTION_REF)
+    template_ref: Optional[TemplateRef] = Field(
+        None, description="Call a template of an existing WorkflowTemplate instead of a function (Argo `templateRef`); "
+        "`args` (a mapping) fill its input parameters. `validate` checks them when the template is defined by a spec "
+        "validated together or given with `--templates PATH`; `heraspec run` runs it from there.",
+        **_x(examples=[{"name": "shared-steps", "template": "clean"}]))
     image: Optional[str] = _doc("image")
     command: Optional[List[str]] = _doc("command")
     args: Optional[Union[Dict[str, ArgValue], List[Any]]] = _doc("args")
@@ -343,7 +364,11 @@ class Spec(_Strict):
         **_x(examples=[["numpy>=1.26", "scikit-learn==1.5.*"]]))
     pip_index_url: Optional[Annotated[str, Field(pattern=INDEX_URL)]] = _doc("pip_index_url")
     pip_extra_index_urls: Optional[List[Annotated[str, Field(pattern=INDEX_URL)]]] = _doc("pip_extra_index_urls")
-    tasks: Dict[str, Task] = Field(description="The tasks, by name (letters, digits, `-`, `_`; `_` becomes `-` in Argo).",
+    workflow_template_ref: Optional[WorkflowTemplateRef] = Field(
+        None, description="Submit an existing WorkflowTemplate as this Workflow (Argo `workflowTemplateRef`), with "
+        "`parameters` as its arguments, instead of `tasks`. `heraspec run` runs it from the spec defining it "
+        "(validated together, or `--templates PATH`).", **_x(examples=[{"name": "shared-steps"}]))
+    tasks: Optional[Dict[str, Task]] = Field(None, description="The tasks, by name (letters, digits, `-`, `_`; `_` becomes `-` in Argo).",
                                    **_x(propertyNames={"pattern": TASK_NAME, "maxLength": 128}, minProperties=1,
                                         markdownDescription="The tasks, by name (letters, digits, `-`, `_`; `_` becomes `-` in Argo).\n\n"
                                         "```yaml\ntasks:\n  prepare:\n    function: mypkg.steps:prepare\n  train:\n"

@@ -7,6 +7,7 @@ errors), and adds every problem to the collector at its position. Functions are 
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -99,6 +100,15 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
             fn = _check_body(doc, base + ("on_exit",), f"{name}.on_exit", exit_body, search_path, errors)
             if fn is not None:
                 resolved[f"{name}{EXIT_KEY}"] = fn
+    wtref = data.get("workflow_template_ref")
+    if "tasks" not in data and wtref is None:
+        doc.error(errors, (), "the spec is missing 'tasks'", "or submit a WorkflowTemplate with workflow_template_ref")
+    elif "tasks" in data and wtref is not None:
+        doc.error(errors, ("workflow_template_ref",), "a Workflow runs either its 'tasks' or a WorkflowTemplate, not both",
+                  key=True)
+    elif wtref is not None and data.get("kind", "Workflow") not in ("Workflow", "CronWorkflow"):
+        doc.error(errors, ("workflow_template_ref",), "workflow_template_ref submits a WorkflowTemplate as a Workflow "
+                  "(or CronWorkflow)", key=True)
     exit_body = data.get("on_exit")
     if isinstance(exit_body, dict):
         _check_exit(doc, ("on_exit",), exit_body, tasks, params, errors, None, graph)
@@ -117,6 +127,13 @@ def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: 
     `spec`: (spec data, defaults) for the code checks of a task (packages, size, image mode)."""
     ref = task.get("function")
     fn = None
+    if task.get("template_ref") is not None:
+        for other in ("function", "command", "outputs"):
+            if task.get(other) is not None:
+                doc.error(errors, base + (other,), f"task '{name}' calls a template_ref: it has no '{other}'", key=True)
+        if task.get("args") is not None and not isinstance(task.get("args"), dict):
+            doc.error(errors, base + ("args",), f"task '{name}' calls a template_ref: its args are a mapping of input parameters")
+        return None
     if isinstance(ref, str):
         fn, problems = functions.resolve(ref, search_path)
         data, defaults = spec or ({}, {})
@@ -468,6 +485,9 @@ def _check_key(doc: Document, path: tuple, ref: dict, tasks: dict, errors: Error
     if not isinstance(key, str) or not re.match(RESULT_KEY, key):
         doc.error(errors, path + ("key",), f"key {key!r} is not a field path of a result",
                   "a key of the result mapping, or a dotted path to a nested one: best_lr, metrics.accuracy")
+    elif isinstance(target, dict) and target.get("template_ref") is not None:
+        doc.error(errors, path + ("key",), f"task '{ref['from']}' calls a template_ref, whose outputs are its own",
+                  f"read one of them with '{{{{tasks.{dag.argo_name(str(ref['from']))}.outputs.parameters.NAME}}}}'")
     elif isinstance(target, dict) and target.get("function") is None and ref["from"] not in unsure:
         doc.error(errors, path + ("key",), f"task '{ref['from']}' has no function, so its result has no keys",
                   "a container task's result is its standard output: drop 'key' and read {from: TASK}")
@@ -506,3 +526,46 @@ def _check_args(doc: Document, name: str, task: dict, fn: functions.Function, er
             doc.error(errors, at, f"{fn.name}() is missing argument{'s' if len(missing) > 1 else ''} "
                       + ", ".join(f"'{m}'" for m in missing), f"{fn.name} is defined at {fn.file}:{fn.line}",
                       key=task.get("args") is None)
+
+
+_WF_PARAM = re.compile(r"\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}")
+
+
+def check_template_refs(doc: Document, library: dict[tuple[bool, str], dict], errors: Errors) -> None:
+    """`template_ref` tasks against the WorkflowTemplates heraspec knows (compiled manifests keyed by
+    (cluster, name)): the template exists, args name its inputs, required inputs are given. Argo
+    checks the same at submission (validate.go, validateTemplateHolder -> validateArguments)."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    for name, task in tasks.items():
+        ref = task.get("template_ref") if isinstance(task, dict) else None
+        if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
+            continue
+        base = ("tasks", name, "template_ref")
+        manifest = library.get((bool(ref.get("cluster")), ref["name"]))
+        if manifest is None:
+            continue  # not known here: Argo checks it; `heraspec run` says to give --templates
+        what = f"{manifest['kind']} '{ref['name']}'"
+        templates = {t["name"]: t for t in manifest["spec"].get("templates") or []}
+        tmpl = templates.get(ref.get("template"))
+        if tmpl is None:
+            doc.error(errors, base + ("template",), f"{what} has no template '{ref.get('template')}'",
+                      _hint_close(str(ref.get("template")), list(templates), "templates"))
+            continue
+        # a referenced template runs in the calling workflow: its {{workflow.parameters.X}} are the caller's
+        params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+        for p in sorted(set(_WF_PARAM.findall(json.dumps(tmpl))) - set(params)):
+            doc.error(errors, base + ("template",), f"template '{tmpl['name']}' of {what} reads workflow parameter "
+                      f"'{p}', which this spec does not declare", f"add it under parameters (e.g. {p}: ...)")
+        inputs = (tmpl.get("inputs") or {}).get("parameters") or []
+        known = [p["name"] for p in inputs]
+        args = task.get("args") if isinstance(task.get("args"), dict) else {}
+        for k in args:
+            if k not in known:
+                doc.error(errors, ("tasks", name, "args", k), f"template '{tmpl['name']}' of {what} has no input '{k}'",
+                          _hint_close(str(k), known, "inputs"), key=True)
+        missing = [p["name"] for p in inputs if p["name"] not in args and "default" not in p and "value" not in p]
+        if missing:
+            doc.error(errors, ("tasks", name, "args") if "args" in task else base,
+                      f"template '{tmpl['name']}' of {what} needs input{'s' if len(missing) > 1 else ''} "
+                      + ", ".join(f"'{m}'" for m in missing), key="args" not in task)
