@@ -215,6 +215,24 @@ def _check_namespace(value: str | None, source: str) -> None:
         raise UsageError(f"{source}: {problem} ({NAME_HINT}, at most 63 characters)")
 
 
+def _check_utf8(args: argparse.Namespace) -> None:
+    """Bytes that are not UTF-8 reach argv as lone surrogates ('\\udcff'): YAML, JSON and Argo (Go) can
+    carry none of them, so they are a usage error here, naming the argument, not a broken manifest."""
+    for flag, attr in (("--set", "sets"), ("-p", "parameters")):
+        for item in getattr(args, attr, None) or ():
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as e:
+                try:
+                    raw = item.encode("utf-8", "surrogateescape")
+                except UnicodeEncodeError:  # a surrogate that no byte gave (from a file or the API)
+                    raw = item.encode("utf-8", "backslashreplace")
+                shown = repr(raw[:80])[2:-1]  # the bytes as given: x=\xff
+                part = "name" if e.start < len(item.partition("=")[0]) else "value"
+                raise UsageError(f"{flag} '{shown}': the {part} is not valid UTF-8 "
+                                 "(Argo and YAML carry only UTF-8 text)") from None
+
+
 def _options(args: argparse.Namespace):
     from .pipeline import Options
 
@@ -343,6 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        _check_utf8(args)
         return VERBS[args.verb](args)
     except SpecInvalid as exc:
         print(exc.errors.format(), file=sys.stderr)

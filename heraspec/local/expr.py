@@ -259,7 +259,11 @@ def _regex(pattern: str, text: str) -> Any:
 
     Python's backtracking ``re`` would accept what Go refuses (backreferences, lookaround) and can
     take exponential time (``(a+)+$`` against a 33-character output hangs the run); RE2 cannot."""
-    import re2  # google-re2: Go's regexp is an RE2 implementation, same syntax and guarantees
+    try:
+        import re2  # google-re2: Go's regexp is an RE2 implementation, same syntax and guarantees
+    except ImportError:
+        raise ExprError(f"when {text!r}: =~ needs the google-re2 package (a dependency of heraspec): "
+                        "pip install google-re2") from None
 
     options = re2.Options()
     options.log_errors = False  # the reason is in the task's message, not on heraspec's stderr

@@ -59,6 +59,23 @@ class _Builder(ast.NodeVisitor):
         self.postponed = postponed  # `from __future__ import annotations`: annotations not run
         self.root = self.scope = _Scope("module", None)
 
+    def visit(self, node: ast.AST) -> None:
+        # On an explicit stack: a module Python imports can nest expressions ~1,000 deep (a
+        # 600-term `'a' + 'b' + ...` is a 600-deep BinOp), past the recursion of NodeVisitor.visit.
+        # Only the nodes with a visitor below (scopes, bindings) recurse, as deep as they nest.
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            method = getattr(self, "visit_" + n.__class__.__name__, None)
+            if method is not None:
+                method(n)
+            else:
+                stack.extend(reversed(list(ast.iter_child_nodes(n))))
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            self.visit(child)
+
     def _visit_all(self, nodes: list) -> None:
         for node in nodes:
             if node is not None:
@@ -290,8 +307,9 @@ def _is_main_guard(stmt: ast.stmt) -> bool:
     test = stmt.test if isinstance(stmt, ast.If) else None
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
         return False
-    sides = {ast.dump(test.left), ast.dump(test.comparators[0])}
-    return sides == {ast.dump(ast.Name("__name__", ast.Load())), ast.dump(ast.Constant("__main__"))}
+    sides = [test.left, test.comparators[0]]
+    return (any(isinstance(x, ast.Name) and x.id == "__name__" for x in sides)
+            and any(isinstance(x, ast.Constant) and x.value == "__main__" for x in sides))
 
 
 def _pos(node: ast.AST) -> tuple[int, int]:

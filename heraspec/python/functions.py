@@ -43,6 +43,7 @@ import builtins
 import json
 import keyword
 import os
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -241,10 +242,41 @@ def _load(path: str) -> ModuleInfo | Problem:
     return cached[1]
 
 
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")  # PEP 263, as Python's tokenizer reads it
+
+
+def _coding_cookie(data: bytes, path: str) -> Problem | None:
+    """A PEP 263 coding line naming anything but UTF-8 is refused: Python would decode the file with
+    it (a `# coding: utf-7` module hides code in what reads as a comment), while heraspec reads and
+    carries modules as UTF-8, so the pod would run different code than Python runs here."""
+    import codecs
+
+    for line_no, line in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n", 2)[:2], 1):
+        m = _COOKIE.match(line)
+        if m is None:
+            if line.strip() and not line.lstrip().startswith(b"#"):
+                return None  # a cookie counts only on line 1 or 2, before any code
+            continue
+        name = m.group(1).decode("ascii", "replace")
+        try:
+            utf8 = codecs.lookup(name).name in ("utf-8", "utf-8-sig")
+        except LookupError:
+            utf8 = False
+        if utf8:
+            return None
+        return Problem(f"{_show(path)} declares the source encoding '{name}': heraspec reads and carries "
+                       "modules as UTF-8 only", "save the file as UTF-8 and remove the coding line",
+                       path, line_no, m.start(1) + 1)
+    return None
+
+
 def _parse(path: str) -> ModuleInfo | Problem:
     try:
         with open(path, "rb") as f:
             data = f.read()
+        cookie = _coding_cookie(data, path)
+        if cookie is not None:
+            return cookie
         source = data.decode("utf-8-sig")
     except OSError as e:
         return Problem(f"cannot read {_show(path)}: {e.strerror}", file=path)
@@ -257,6 +289,9 @@ def _parse(path: str) -> ModuleInfo | Problem:
         return Problem(f"syntax error in {_show(path)}: {e.msg}", file=path, line=e.lineno, col=e.offset)
     except ValueError as e:  # null bytes (Python < 3.12)
         return Problem(f"cannot parse {_show(path)}: {e}", file=path)
+    except (RecursionError, MemoryError):  # Python cannot import it either
+        return Problem(f"cannot parse {_show(path)}: expressions nest too deeply for Python's parser",
+                       "split the long expression (e.g. a '+' chain of thousands of terms) into parts", file=path)
     return ModuleInfo(tree, source)
 
 

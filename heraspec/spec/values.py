@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import Errors, UsageError
-from .load import Document, detect_format, load_file, resolve_plain
+from .load import MAX_DEPTH, Document, detect_format, load_file, resolve_plain
 
 VAR_START, VAR_END = "[[", "]]"
 BLOCK_START, BLOCK_END = "[%", "%]"
@@ -57,6 +57,9 @@ def load_values(files: Sequence[str], sets: Sequence[str], errors: Errors) -> di
         parts = key.split(".")
         if not sep or not all(p.strip() for p in parts):
             raise UsageError(f"--set must look like KEY=VALUE or A.B.KEY=VALUE, got '{item}'")
+        if len(parts) > MAX_DEPTH:  # values files are held to the same depth by the loader
+            raise UsageError(f"--set {key[:40]}...: a key of {len(parts)} dotted parts nests deeper than "
+                             f"{MAX_DEPTH} levels")
         value: Any = {parts[-1].strip(): parse_set_value(raw)}
         for p in reversed(parts[:-1]):
             value = {p.strip(): value}
