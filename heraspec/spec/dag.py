@@ -27,6 +27,12 @@ def volume_name(task: str) -> str:
     return argo_name(task).lower() + "-vol"
 
 
+# `[a1..a1000] >> [b1..b1000]` is a million dependencies: each becomes a name in a depends expression
+# (megabytes of manifest, past what Kubernetes stores) and an object here. Past this bound the edge is
+# a located error; one join task turns N x M dependencies into N + M.
+MAX_EDGE_PAIRS = 100_000
+
+
 class EdgeSyntaxError(ValueError):
     def __init__(self, message: str, offset: int):
         super().__init__(message)
@@ -231,6 +237,7 @@ class Graph:
     deps: list[Dep] = field(default_factory=list)
     mentions: list[tuple[str, tuple, int | None]] = field(default_factory=list)  # every task name written: (name, path, offset)
     bad_edges: list[tuple[tuple, str, int]] = field(default_factory=list)  # (path, message, offset)
+    too_big: list[tuple[tuple, str, int]] = field(default_factory=list)  # edges past MAX_EDGE_PAIRS, likewise
     _upstream: dict[str, dict[str, None]] | None = field(default=None, init=False, repr=False, compare=False)
     _indexed: int = field(default=0, init=False, repr=False, compare=False)
 
@@ -253,6 +260,7 @@ def build_graph(data: dict) -> Graph:
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     g = Graph(list(tasks))
     edges = data.get("edges")
+    expanded = 0
     for i, e in enumerate(edges if isinstance(edges, list) else []):
         if not isinstance(e, str):
             continue
@@ -262,6 +270,14 @@ def build_graph(data: dict) -> Graph:
         except EdgeSyntaxError as exc:
             g.bad_edges.append((path, str(exc), exc.offset))
             continue
+        pairs = sum(len(a) * len(b) for a, b in zip(groups, groups[1:]))
+        if expanded + pairs > MAX_EDGE_PAIRS:
+            big = max(zip(groups, groups[1:]), key=lambda ab: len(ab[0]) * len(ab[1]))
+            g.too_big.append((path, f"this edge makes {pairs:,} task-to-task dependencies ({len(big[0]):,} x "
+                                f"{len(big[1]):,}); a spec's edges make at most {MAX_EDGE_PAIRS:,}", 0))
+            g.mentions.extend((name, path, off) for group in groups for name, off in group)
+            continue
+        expanded += pairs
         g.mentions.extend((name, path, off) for name, off in groups[-1])
         for a, b in zip(groups, groups[1:]):
             for src, off in a:

@@ -21,6 +21,11 @@ from .source import Positions, TomlPositions, YamlPositions
 MAX_BYTES = 5 * 1024 * 1024  # specs are hand-written or generated DAGs; 5 MiB is ~100k lines
 MAX_DEPTH = 64  # a spec nests ~6 levels; user args may nest a little more
 MAX_ALIAS_NODES = 100_000  # nodes materialised through aliases, in all
+# Items in one list (a foreach, an argument). What a spec writes goes into the Workflow object, which
+# Kubernetes stores whole (etcd: ~1.5 MB) and Argo expands item by item: far below this already.
+MAX_ITEMS = 100_000
+_ITEMS_HINT = ("a list this long cannot travel in a Workflow (Kubernetes keeps objects under ~1.5 MB): "
+               "produce it in a task and fan out with foreach: {from: TASK}")
 
 _YAML_SUFFIXES = {".yaml", ".yml"}
 _TOML_SUFFIXES = {".toml"}
@@ -145,6 +150,11 @@ def _load_toml(path: str, text: str, errors: Errors) -> Document | None:
         import tomllib  # type: ignore[import-not-found]
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
+    long = _long_toml_array(text)
+    if long is not None:
+        errors.add(path, *long, f"a list of more than {MAX_ITEMS:,} items; a spec's lists hold at most "
+                   f"{MAX_ITEMS:,}", _ITEMS_HINT)
+        return None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -162,6 +172,55 @@ def _load_toml(path: str, text: str, errors: Errors) -> Document | None:
         doc.error(errors, deep, f"nesting is deeper than {MAX_DEPTH} levels")
         return None
     return doc
+
+
+def _long_yaml_list(text: str) -> tuple[int, int] | None:
+    """(line, col) of a YAML sequence with more than MAX_ITEMS items, found from libyaml's events
+    before anything is composed: composing 2.4 million items costs seconds and a gigabyte."""
+    if text.count(",") + text.count("-") < MAX_ITEMS:  # flow items need commas, block items dashes
+        return None
+    import yaml
+
+    counts: list[list | None] = []  # per open collection: [items, start mark] for sequences
+    try:
+        for ev in yaml.parse(text, Loader=_loader()):
+            if isinstance(ev, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
+                top = counts[-1] if counts else None
+                if top is not None:
+                    top[0] += 1
+                    if top[0] > MAX_ITEMS:
+                        return top[1].line + 1, top[1].column + 1
+                if isinstance(ev, yaml.CollectionStartEvent):
+                    counts.append([0, ev.start_mark] if isinstance(ev, yaml.SequenceStartEvent) else None)
+            elif isinstance(ev, yaml.CollectionEndEvent):
+                counts.pop()
+    except yaml.YAMLError:
+        return None  # composing reports it, at its place
+    return None
+
+
+_TOML_TOKEN = re.compile(r'"""(?:\\.|[^\\])*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*|[][{},]', re.S)
+
+
+def _long_toml_array(text: str) -> tuple[int, int] | None:
+    """(line, col) of a TOML array with more than MAX_ITEMS items, found before tomllib (pure
+    Python: 2.4 million items take half a minute and a gigabyte) parses anything."""
+    if text.count(",") < MAX_ITEMS:
+        return None
+    stack: list[list] = []  # per open bracket: [commas, offset, is an array]
+    for m in _TOML_TOKEN.finditer(text):
+        tok = m.group()
+        if tok in "[{":
+            stack.append([0, m.start(), tok == "["])
+        elif tok in "]}":
+            if stack:
+                stack.pop()
+        elif tok == "," and stack and stack[-1][2]:
+            stack[-1][0] += 1
+            if stack[-1][0] > MAX_ITEMS:
+                at = stack[-1][1]
+                return text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+    return None
 
 
 def _deeper_than(data: Any, limit: int) -> tuple | None:
@@ -240,6 +299,11 @@ def _loader() -> Any:
 def _load_yaml(path: str, text: str, errors: Errors) -> Document | None:
     import yaml
 
+    long = _long_yaml_list(text)
+    if long is not None:
+        errors.add(path, *long, f"a list of more than {MAX_ITEMS:,} items; a spec's lists hold at most "
+                   f"{MAX_ITEMS:,}", _ITEMS_HINT)
+        return None
     try:
         nodes = list(yaml.compose_all(text, Loader=_loader()))
     except yaml.MarkedYAMLError as exc:

@@ -326,6 +326,9 @@ def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.
     names = list(tasks)
     for path, message, offset in g.bad_edges:
         doc.error(errors, path, message, "write edges as 'A >> B', 'A >> [B, C] >> D'", offset=offset)
+    for path, message, offset in g.too_big:
+        doc.error(errors, path, message, "join the groups through one task: [a, b, ...] >> gather >> [x, y, ...]",
+                  offset=offset)
     for ref, path, offset in g.mentions:
         if ref not in tasks:
             doc.error(errors, path, f"unknown task '{ref}'", _hint_close(ref, names, "tasks"), offset=offset)

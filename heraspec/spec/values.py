@@ -58,7 +58,7 @@ def load_values(files: Sequence[str], sets: Sequence[str], errors: Errors) -> di
         if not sep or not all(p.strip() for p in parts):
             raise UsageError(f"--set must look like KEY=VALUE or A.B.KEY=VALUE, got '{item}'")
         if len(parts) > MAX_DEPTH:  # values files are held to the same depth by the loader
-            raise UsageError(f"--set {key[:40]}...: a key of {len(parts)} dotted parts nests deeper than "
+            raise UsageError(f"--set {key[:40].rstrip('.')}...: a key of {len(parts)} dotted parts nests deeper than "
                              f"{MAX_DEPTH} levels")
         value: Any = {parts[-1].strip(): parse_set_value(raw)}
         for p in reversed(parts[:-1]):
