@@ -158,7 +158,7 @@ def test_a_coding_line_other_than_utf8_is_a_located_error(project: Path, capsys,
         code, _, err = cli(capsys, *verb, str(project / "s.yaml"))
         assert code == 1
         assert errors_of(err) == [f"3:17: error: coded.py declares the source encoding '{name}': heraspec reads and "
-                                  f"carries modules as UTF-8 only ({project / 'coded.py'}:{where})"]
+                                  f"carries modules as UTF-8 only (coded.py:{where})"]
         assert "hint: save the file as UTF-8 and remove the coding line" in err
     assert not (project / "run").exists()
     (project / "utf8.py").write_bytes(b"# coding: utf8\n" + body)
