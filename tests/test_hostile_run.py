@@ -190,13 +190,19 @@ def test_a_task_name_or_workflow_name_with_dots_and_slashes(project: Path, capsy
     assert code == 1 and not (project / "OUT").exists()
     assert ("heraspec: error: template 'main': '../../../OUT' is not a valid Argo task name: letters, digits "
             "and '-', starting with a letter or digit, at most 128 characters") in err
-    # metadata.name through the escape hatch: the default run folder is still under .heraspec/runs
+    # metadata.name through the escape hatch: validate refuses it; a manifest given to the runner
+    # directly still gets its default run folder under .heraspec/runs
     spec = write(project, "meta.yaml", "name: esc\ntasks:\n  a: {function: steps:say, args: {msg: hi}}\n"
                  "argo: {metadata: {name: '../../../OUT/x'}}\n")
-    code, out, _ = cli(capsys, "run", str(spec), "--json")
-    run_dir = Path(json.loads(out)["run_dir"])
-    assert code == 0 and run_dir.parent == project / ".heraspec" / "runs" and run_dir.name.startswith("OUT-x-")
-    assert sorted(p.name for p in project.iterdir()) == [".heraspec", "esc.yaml", "meta.yaml", "steps.py"]
+    code, _, err = cli(capsys, "run", str(spec), "--json")
+    assert code == 1 and "meta.yaml:4:25: error: name '../../../OUT/x' is not a valid Kubernetes name" in err
+    from heraspec.local.runner import run_workflow
+
+    manifest = compiled(write(project, "ok.yaml", "name: ok\ntasks:\n  a: {function: steps:say, args: {msg: hi}}\n"))
+    manifest["metadata"]["name"] = "../../../OUT/x"
+    run_dir = run_workflow(manifest).run_dir
+    assert run_dir.parent == project / ".heraspec" / "runs" and run_dir.name.startswith("OUT-x-")
+    assert sorted(p.name for p in project.iterdir()) == [".heraspec", "esc.yaml", "meta.yaml", "ok.yaml", "steps.py"]
 
 
 # --- one --workdir, one run ----------------------------------------------------------------------
