@@ -107,6 +107,13 @@ def _describe(err: Any, schema: dict):
             if sub.schema.get("type") == "string" and sub.validator != "type":
                 yield from _describe(sub, schema)
                 return
+    deeper = [sub for sub in (err.context or ()) if len(sub.absolute_path) > len(path)]
+    if v in ("anyOf", "oneOf") and deeper and isinstance(err.instance, dict):
+        # one branch took the mapping's shape and failed inside it (`retry: {backoff: {factor: 1.5}}`):
+        # that inner problem is the one to report
+        for sub in deeper:
+            yield from _describe(sub, schema)
+        return
     if v in ("anyOf", "oneOf"):
         yield path, f"{where(path)} {_any_of_message(err, schema)}", _any_of_hint(err), False
         return
