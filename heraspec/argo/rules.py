@@ -84,6 +84,8 @@ def quantity(value: Any) -> Fraction | None:
     if not m:
         return None
     suffix = m.group(2) or ""
+    if suffix[:1] in ("e", "E") and abs(int(suffix[1:])) > 40:
+        return None  # far outside what Kubernetes stores (int64 milli-units); never worth computing
     scale = Fraction(10) ** int(suffix[1:]) if suffix[:1] in ("e", "E") else _SUFFIX[suffix]
     return Fraction(m.group(1)) * scale
 
@@ -221,7 +223,7 @@ def timezone_problem(zone: str) -> str | None:
 
     try:
         zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
         if not zoneinfo.available_timezones():  # no time zone database here: cannot tell
             return None
         return f"'{zone}' is not an IANA time zone"
@@ -465,8 +467,8 @@ def _volumes(doc: Document, tasks: dict, errors: Errors) -> None:
         if not isinstance(res, dict):
             continue
         vols = [(("tasks", name, "resources", "volume"), res.get("volume"))]
-        vols += [(("tasks", name, "resources", "volumes", i), v) for i, v in enumerate(res.get("volumes") or [])
-                 if isinstance(res.get("volumes"), list)]
+        listed = res.get("volumes") if isinstance(res.get("volumes"), list) else []
+        vols += [(("tasks", name, "resources", "volumes", i), v) for i, v in enumerate(listed)]
         for path, v in vols:
             if not isinstance(v, dict) or ("claim" in v) == ("size" in v):
                 continue
