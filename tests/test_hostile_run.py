@@ -231,3 +231,28 @@ def test_two_runs_cannot_take_the_same_workdir(project: Path):
     summary = json.loads((project / "same" / "summary.json").read_text())
     assert summary["tasks"]["a"]["result"] == json.loads(out)["tasks"]["a"]["result"]
     assert not (project / "same" / ".heraspec-run").exists()
+
+
+# --- what tasks print and return is shown, never obeyed ---------------------------------------------
+
+EVIL = "\x1b]52;c;cHduZWQ=\x07\x1b[1A\x1b[2K\x9b31m\u202e"  # clipboard write, cursor up + erase, 8-bit CSI, bidi
+
+
+def test_task_results_messages_and_stderr_never_reach_the_terminal_raw(project: Path, capsys):
+    (project / "evil.py").write_text(
+        "import sys\n\n\ndef give(x: str) -> str:\n    return x\n\n\n"
+        "def fail(x: str) -> str:\n    print(x, file=sys.stderr)\n    raise SystemExit(x)\n")
+    spec = write(project, "evil.yaml", "name: evil\ntasks:\n"
+                 "  give: {function: evil:give, args: {x: \"\\e]52;c;cHduZWQ=\\a\\e[1A\\e[2K\\x9b31m\\u202e\"}}\n"
+                 "  fail: {function: evil:fail, args: {x: \"\\e]52;c;cHduZWQ=\\a\\e[1A\\e[2K\\x9b31m\\u202e\"}}\n"
+                 "  fan: {function: evil:give, args: {x: {item: true}}, foreach: [\"\\e]0;title\\a\"]}\n")
+    compiled(spec)
+    code, out, err = cli(capsys, "run", str(spec), "--workdir", str(project / "run"))
+    assert code == 1
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", err), err  # not a single raw control character
+    shown = "\\x1b]52;c;cHduZWQ=\\x07\\x1b[1A\\x1b[2K\\x9b31m\\u202e"
+    assert f"  | {shown}" in err  # the failing task's stderr tail
+    assert err.count(shown) >= 3  # ... and its message, and the result column of 'give'
+    assert "fan(0:\\x1b]0;title\\x07)" in err
+    code, out, err = cli(capsys, "run", str(spec), "--json", "--workdir", str(project / "run2"))
+    assert not re.search("[\x00-\x1f\x7f-\x9f\u202e]", out.replace("\n", "")) and json.loads(out)["tasks"]["give"]["result"] == EVIL

@@ -124,7 +124,7 @@ class PlainReporter:
             self.stream.flush()
 
     def line(self, task: TaskResult, phase: str, extra: str = "") -> str:
-        name = display_name(task.name, self.names)
+        name = printable(display_name(task.name, self.names))  # a fan-out item's text is in the name
         return f"  {self.sym(phase)} {name}  {phase}{'  ' + extra if extra else ''}"
 
     def run_started(self, name: str, run_dir: Path, notes: list[str]) -> None:
@@ -137,12 +137,12 @@ class PlainReporter:
 
     def task_retrying(self, task: TaskResult, delay_s: float) -> None:
         self.write(self.line(task, "Retrying", f"attempt {task.attempts + 1} in {_duration(delay_s)}"
-                                               f" ({task.message})"))
+                                               f" ({printable(task.message)})"))
 
     def finished_line(self, task: TaskResult) -> str:
         extra = _duration(task.duration_s)
-        if task.message and task.phase != "Succeeded":
-            extra += f"  ({task.message})"
+        if task.message and task.phase != "Succeeded":  # it quotes the task's stderr
+            extra += f"  ({printable(task.message)})"
         return self.line(task, task.phase, extra)
 
     def task_finished(self, task: TaskResult) -> None:
@@ -182,7 +182,7 @@ class LiveReporter(PlainReporter):
         spin = _SPINNER[self.frame % len(_SPINNER)] if self.unicode else "-\\|/"[self.frame % 4]
         now = time.monotonic()
         for task, t0 in list(self.running.values())[:12]:
-            block.append(f"  {spin} {display_name(task.name, self.names)}  Running  {_duration(now - t0)}"[:width])
+            block.append(f"  {spin} {printable(display_name(task.name, self.names))}  Running  {_duration(now - t0)}"[:width])
         if len(self.running) > 12:
             block.append(f"  … and {len(self.running) - 12} more running")
         out += "".join(ln + "\n" for ln in block)
@@ -232,7 +232,7 @@ def _preview(value: Any, limit: int = 40) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, default=str)
-    text = " ".join(text.split())  # one table row per task, whatever the value holds
+    text = printable(" ".join(text.split()))  # one table row per task, whatever the value holds
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -270,7 +270,7 @@ def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None)
 
     def add(task: TaskResult, indent: str) -> None:
         extra = f" ({len(task.children)} items)" if task.children and "(" in (task.children[0].name) else ""
-        rows.append((indent + display_name(task.name, names) + extra, task.phase, _duration(task.duration_s),
+        rows.append((indent + printable(display_name(task.name, names)) + extra, task.phase, _duration(task.duration_s),
                      _preview(task.result)))
         if task.phase in ("Failed", "Error") and not task.children:
             failed.append(task)
@@ -284,11 +284,11 @@ def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None)
     out = ["", *("  " + "  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3] for r in rows)]
     out = [ln.rstrip() for ln in out]
     for task in failed:
-        out.append(f"\n{display_name(task.name, names)}: {task.phase}: {task.message}")
+        out.append(f"\n{printable(display_name(task.name, names))}: {task.phase}: {printable(task.message)}")
         if task.log_path is not None:
             out.append(f"  logs: {task.log_path.parent}")
         tail = _tail(task.log_path)
-        out.extend(f"  | {ln}" for ln in tail)
+        out.extend(f"  | {printable(ln)}" for ln in tail)
         hint = _hint(tail, task.log_path.parent if task.log_path is not None else None)
         if hint:
             out.append(hint)
