@@ -307,11 +307,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("--parallelism must be at least 1")
     (compiled,) = _build(args, [args.file])
     from .local._library import inline_refs
+    from .pipeline import search_path_for
+    from .python.modules import first_party_roots
 
     manifest = inline_refs(compiled.manifest, compiled.library)  # templateRefs: known, or an error now
+    code_path = tuple(first_party_roots(search_path_for(args.file, args.path or [])))
     return runner.cli_run(manifest, task_names=compiled.task_names, parameters=params,
                        parallelism=args.parallelism, as_json=args.json, workdir=args.workdir, keep=args.keep,
-                       stdout=sys.stdout, stderr=sys.stderr, quiet=args.quiet)
+                       stdout=sys.stdout, stderr=sys.stderr, quiet=args.quiet, code_path=code_path)
 
 
 def cmd_apply(args: argparse.Namespace) -> int:

@@ -36,8 +36,10 @@ def substitute(text: str, scope: dict[str, str]) -> str:
 
 
 def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any] | None = None,
-             item: Any = None, parameters: dict[str, str] | None = None) -> tuple[Any, str]:
-    """Execute DAG task `task` (Argo name); returns (decoded result, stdout)."""
+             item: Any = None, parameters: dict[str, str] | None = None,
+             python: str = sys.executable) -> tuple[Any, str]:
+    """Execute DAG task `task` (Argo name); returns (decoded result, stdout). `python`: the image's
+    interpreter (a template with `packages` pip-installs into it)."""
     spec = workflow_spec(manifest)
     templates = {t["name"]: t for t in spec["templates"]}
     dag = templates[spec["entrypoint"]]["dag"]["tasks"]
@@ -73,6 +75,6 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
     (folder / "script.py").write_text(script["source"], encoding="utf-8")
     out_path = tmpl["outputs"]["parameters"][0]["valueFrom"]["path"]
     env["HERASPEC_RESULT_PATH"] = str(folder / "out" / out_path.lstrip("/"))
-    proc = subprocess.run([sys.executable, "-I", "script.py"], cwd=folder, env=env, capture_output=True, text=True)
+    proc = subprocess.run([python, "-I", "script.py"], cwd=folder, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, f"script failed:\n{proc.stderr}"
     return json.loads(Path(env["HERASPEC_RESULT_PATH"]).read_text(encoding="utf-8")), proc.stdout

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any, Callable
 
 from .expr import parse_duration
+from ..python.script import IMAGE_MARKER, PACKAGES_ENV
 
 # Receives each line a task prints (stdout and stderr, without the newline), from a reader thread.
 LineSink = Callable[[str], None]
@@ -58,6 +59,8 @@ class Prep:
     files: dict[Path, str]
     mkdirs: list[Path]
     outputs: list[tuple[str, Path | None, str | None]]  # name, mapped path, default
+    # a heraspec script: (its HERASPEC_PACKAGES or None, code from the image) -> runs in an env (envs.py)
+    python_env: tuple[str | None, bool] | None = None
 
 
 
@@ -92,7 +95,8 @@ def _volume_dir(run_dir: Path, vm: dict) -> Path:
     return run_dir / "volumes" / name / sub
 
 
-def prepare(t: dict, name: str, folder: Path, run_dir: Path) -> Prep:
+def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[str, ...] = ()) -> Prep:
+    """`code_path`: the project's folders, what the image of a `code: image` task would have installed."""
     kind = "script" if "script" in t else "container" if "container" in t else None
     if kind is None:
         what = next((k for k in _UNSUPPORTED if k in t), "this kind of")
@@ -145,9 +149,15 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path) -> Prep:
         script = folder / ("script.py" if _PYTHON.match(Path(command[0]).name) else "script")
         files[script] = rewrite(str(source or ""))
         command.append(str(script))
+    python_env = None
     if _PYTHON.match(Path(command[0]).name):
         command[0] = sys.executable
         env.setdefault("PYTHONUNBUFFERED", "1")  # so `heraspec run` shows print() as it happens
+        if kind == "script" and "_heraspec_main()" in str(source):  # a heraspec script: run as its pod would
+            image = IMAGE_MARKER in str(source)
+            python_env = (env.get(PACKAGES_ENV), image)
+            if image and code_path:
+                env["PYTHONPATH"] = os.pathsep.join(code_path)
     elif shutil.which(command[0], path=env.get("PATH")) is None:
         raise TaskError(f"command {command[0]!r} is not available on this machine; "
                         "heraspec run cannot run container tasks locally")
@@ -159,10 +169,31 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path) -> Prep:
               for p in _as_list(outs.get("parameters"))]
     mkdirs = [folder / "tmp"] + [p.parent for p in mapping.values()] + [p for p in mapping.values()
                                                                            if "volumes" in p.parts]
-    return Prep(command + args, env, folder, min(limits) if limits else None, files, mkdirs, params)
+    return Prep(command + args, env, folder, min(limits) if limits else None, files, mkdirs, params, python_env)
+
+def _use_env(prep: Prep, on_line: LineSink | None) -> Outcome | None:
+    """Run a heraspec script with the Python its pod would have (envs.py): isolated (`-I`), or with
+    the project on PYTHONPATH for `code: image` (`-s`); None, or the Outcome of a failed install."""
+    from .envs import EnvError, python_for
+    from ..python.packages import PackageSet
+
+    wanted, image = prep.python_env  # type: ignore[misc]
+    try:
+        python = python_for(PackageSet.from_env(wanted) if wanted else None, on_line)
+    except EnvError as e:
+        return Outcome("Failed", str(e))
+    prep.argv[:1] = [python, "-s" if image else "-I", "-u"]  # -u: print() shows as it happens
+    if wanted:
+        prep.env[PACKAGES_ENV + "_INSTALLED"] = wanted  # the script's pip step is done
+    return None
+
 
 def execute(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> Outcome:
     try:
+        if prep.python_env is not None:
+            failed = _use_env(prep, on_line)
+            if failed is not None:
+                return failed
         return _attempt(prep, procs, on_line)
     except Exception as e:  # a bug or an OS problem must end this task, not hang the run
         return Outcome("Error", f"heraspec run could not run this task: {type(e).__name__}: {e}")

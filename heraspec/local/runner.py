@@ -95,6 +95,7 @@ class _Runner:
         self.templates = {t["name"]: _deep_merge(defaults, t) if defaults else t
                           for t in _as_list(spec.get("templates"))}
         self.wf_scope, self.run_dir, self.limit, self.reporter = wf_scope, run_dir, limit, reporter
+        self.code_path: tuple[str, ...] = ()  # the project's folders, for `code: image` tasks
         self.cond = threading.Condition()
         self.completed: list[tuple[_Unit, Future]] = []
         self.ready: list[_Unit] = []
@@ -170,7 +171,7 @@ class _Runner:
             tmpl = substitute({k: v for k, v in unit.template.items() if k != "name"}, scope)
             unit.retry = tmpl.get("retryStrategy") or {}
             folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
-            prep = prepare(tmpl, unit.template["name"], folder, self.run_dir)
+            prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path)
         except (ExprError, TaskError) as e:
             return self.finish_unit(unit, Outcome("Error", str(e)))
         res.log_path = folder / "stdout.log"
@@ -369,10 +370,12 @@ def _run_exit_handler(spec: dict, root: _Dag, wf_scope: dict[str, str], run_dir:
 
 
 def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, parallelism: int | None = None,
-                 workdir: str | Path | None = None, reporter: Reporter | None = None) -> RunResult:
+                 workdir: str | Path | None = None, reporter: Reporter | None = None,
+                 code_path: tuple[str, ...] = ()) -> RunResult:
     """Run the manifest's entrypoint in the run folder ``workdir`` (default: a fresh
     ``./.heraspec/runs/<workflow>-<timestamp>``). Raises UsageError for bad parameters and
-    RunError for a manifest that cannot be run at all; task failures are results, not exceptions."""
+    RunError for a manifest that cannot be run at all; task failures are results, not exceptions.
+    ``code_path``: the project's folders, on the path of `code: image` tasks (their image has them)."""
     spec = _workflow_spec(manifest)
     params = _parameters(spec, parameters or {})
     if parallelism is not None and parallelism < 1:
@@ -394,6 +397,7 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     wf_scope.update({f"workflow.annotations.{k}": str(v) for k, v in (meta.get("annotations") or {}).items()})
     run_dir = Path(workdir) if workdir else Path.cwd() / ".heraspec" / "runs" / "pending"
     runner = _Runner(spec, wf_scope, run_dir, limit, reporter)
+    runner.code_path = tuple(code_path)
     entry = spec.get("entrypoint")
     if entry not in runner.templates:
         raise RunError(f"entrypoint {entry!r} is not a template of this workflow")
@@ -442,7 +446,7 @@ def prune_run_dir(run_dir: Path) -> None:
 
 def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str, str], parallelism: int | None,
             as_json: bool, workdir: str | None, keep: bool, stdout: TextIO = sys.stdout,
-            stderr: TextIO = sys.stderr, quiet: bool = False) -> int:
+            stderr: TextIO = sys.stderr, quiet: bool = False, code_path: tuple[str, ...] = ()) -> int:
     """``heraspec run``: progress, the tasks' output (unless ``quiet``) and the summary on stderr,
     ``--json`` summary on stdout; 0 or 1.
 
@@ -452,7 +456,7 @@ def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str,
     reporter = make_reporter(stderr, task_names, output=not quiet)
     try:
         result = run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
-                              reporter=reporter)
+                              reporter=reporter, code_path=code_path)
     except BaseException:  # Ctrl-C: the running tasks are already killed; leave the terminal clean
         getattr(reporter, "close", lambda: None)()
         raise

@@ -1,0 +1,147 @@
+"""`heraspec run` gives each task what its pod would have: an isolated Python with the standard
+library, the carried code and its declared packages (a real pip install of a small pure-Python
+distribution from the package index, cached for the test session), never heraspec's own
+environment; and the pod's own pip step, run as Argo would run the script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import heraspec
+from heraspec.python import functions as F
+from tests.argo_exec import run_task
+from tests.argo_schema import assert_argo_valid
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).parent / "fixtures" / "project"
+TABULATE = "tabulate==0.9.0"  # small, pure Python, not a dependency of heraspec or its tests
+
+STEPS = """\
+def table(rows: list) -> str:
+    from tabulate import tabulate
+
+    return tabulate(rows, tablefmt="plain")
+
+
+def uses_yaml() -> str:
+    import yaml
+
+    return yaml.__name__
+"""
+
+
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One environment cache for the session: each package set is installed once."""
+    return tmp_path_factory.mktemp("heraspec-cache")
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> None:
+    F.clear_cache()
+
+
+def cli(*args: str, cwd: Path, cache: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HERASPEC_CACHE_DIR": str(cache)}
+    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def project(tmp_path: Path, spec: str, name: str = "spec.yaml") -> Path:
+    (tmp_path / "steps.py").write_text(STEPS, encoding="utf-8")
+    path = tmp_path / name
+    path.write_text(spec, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "toml"])
+def test_declared_packages_are_installed_once_and_used(tmp_path: Path, cache: Path, fmt: str) -> None:
+    text = (f"name: tab\npackages: ['{TABULATE}']\ntasks:\n  a: {{function: steps:table, args: {{rows: [[1, 2]]}}}}\n"
+            "  b: {function: steps:table, args: {rows: [[3, 4]]}}\n" if fmt == "yaml" else
+            f'name = "tab"\npackages = ["{TABULATE}"]\n[tasks.a]\nfunction = "steps:table"\nargs = {{rows = [[1, 2]]}}\n'
+            '[tasks.b]\nfunction = "steps:table"\nargs = {rows = [[3, 4]]}\n')
+    spec = project(tmp_path, text, f"spec.{fmt}")
+    assert cli("validate", str(spec), cwd=tmp_path, cache=cache).returncode == 0  # tabulate is declared
+    first = cli("run", str(spec), "--json", "--workdir", str(tmp_path / "r1"), cwd=tmp_path, cache=cache)
+    assert first.returncode == 0, first.stderr
+    assert {k: v["result"] for k, v in json.loads(first.stdout)["tasks"].items()} == {"a": "1  2", "b": "3  4"}
+    envs = [p for p in (cache / "envs").iterdir() if p.is_dir()]
+    assert len(envs) == 1 and (envs[0] / ".heraspec-ready").is_file()  # both tasks share one environment
+    again = cli("run", str(spec), "--json", "--workdir", str(tmp_path / "r2"), cwd=tmp_path, cache=cache)
+    assert again.returncode == 0 and "installing packages" not in again.stderr  # reused across runs
+    assert [p for p in (cache / "envs").iterdir() if p.is_dir()] == envs
+
+
+def test_installing_shows_progress_the_first_time(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    fresh = tmp_path_factory.mktemp("fresh-cache")
+    spec = project(tmp_path, f"name: tab\ntasks:\n  a: {{function: steps:table, args: {{rows: [[5]]}}, "
+                             f"packages: ['{TABULATE}']}}\n")
+    proc = cli("run", str(spec), "--workdir", str(tmp_path / "r"), cwd=tmp_path, cache=fresh)
+    assert proc.returncode == 0, proc.stderr
+    assert f"installing packages with pip into a cached environment ({fresh}/envs/" in proc.stderr
+    assert "packages installed in " in proc.stderr
+
+
+def test_a_package_heraspec_has_is_not_there_unless_declared(tmp_path: Path, cache: Path) -> None:
+    # a custom image may have yaml, so validate lets it through; locally, as in a bare pod, it is absent
+    spec = project(tmp_path, "name: iso\nimage: ghcr.io/acme/base:1\ntasks:\n  y: {function: steps:uses_yaml}\n")
+    proc = cli("run", str(spec), "--json", "--workdir", str(tmp_path / "r"), cwd=tmp_path, cache=cache)
+    assert proc.returncode == 1
+    task = json.loads(proc.stdout)["tasks"]["y"]
+    assert task["phase"] == "Failed" and "ModuleNotFoundError: No module named 'yaml'" in task["message"]
+
+
+def test_a_failed_install_fails_the_task_with_the_cause(tmp_path: Path, cache: Path) -> None:
+    spec = project(tmp_path, "name: bad\ntasks:\n  a: {function: steps:table, args: {rows: []}, "
+                             "packages: ['tabulate==0.0.0.1']}\n")
+    proc = cli("run", str(spec), "--json", "--workdir", str(tmp_path / "r"), cwd=tmp_path, cache=cache)
+    assert proc.returncode == 1
+    task = json.loads(proc.stdout)["tasks"]["a"]
+    assert task["phase"] == "Failed"
+    assert task["message"].startswith("installing packages tabulate==0.0.0.1 failed (exit code 1): ")
+    assert "No matching distribution found for tabulate==0.0.0.1" in task["message"]
+    # nothing half-made is left to be used: every environment folder in the cache is complete
+    assert all((p / ".heraspec-ready").is_file() for p in (cache / "envs").iterdir() if p.is_dir())
+
+
+def test_image_mode_runs_with_the_project_as_the_image_would_have_it(tmp_path: Path, cache: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: img\ndefaults: {code: image, image: ghcr.io/acme/shop:1}\n"
+                    "tasks:\n  t: {function: shop.orders:total, args: {items: [1]}}\n")
+    proc = cli("run", str(spec), "--path", str(PROJECT), "--json", "--workdir", str(tmp_path / "r"),
+               cwd=tmp_path, cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["tasks"]["t"]["result"]["amount"] == 1.2
+
+
+@pytest.fixture(scope="session")
+def pod_python(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A stand-in for the python image: the base interpreter's pip, an environment of its own."""
+    from heraspec.local.envs import base_python
+
+    folder = tmp_path_factory.mktemp("pod") / "python"
+    subprocess.run([base_python(), "-m", "venv", "--system-site-packages", str(folder)], check=True)
+    return str(folder / "bin" / "python")
+
+
+def test_the_pod_installs_the_packages_before_the_code_runs(tmp_path: Path, pod_python: str) -> None:
+    spec = project(tmp_path, f"name: pod\npackages: ['{TABULATE}']\ntasks:\n  a: {{function: steps:table, "
+                             "args: {rows: [[7, 8]]}}\n")
+    (compiled,) = heraspec.compile([str(spec)])
+    assert_argo_valid(compiled.manifest)
+    result, stdout = run_task(compiled.manifest, "a", tmp_path / "pod", python=pod_python)
+    assert result == "7  8" and stdout == ""  # quietly
+
+
+def test_the_pod_fails_clearly_when_installation_fails(tmp_path: Path, pod_python: str) -> None:
+    spec = project(tmp_path, "name: pod\npackages: ['tabulate==0.0.0.1']\ntasks:\n  a: {function: steps:table, "
+                             "args: {rows: []}}\n")
+    (compiled,) = heraspec.compile([str(spec)])
+    with pytest.raises(AssertionError) as failed:
+        run_task(compiled.manifest, "a", tmp_path / "pod", python=pod_python)
+    assert "heraspec: installing packages tabulate==0.0.0.1 failed (pip exit code 1)" in str(failed.value)
