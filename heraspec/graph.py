@@ -8,7 +8,9 @@ from its own task names, not the Argo names. What the picture marks:
 - a fan-out (`args` as a list of argument sets, or `foreach`) as a stacked node labelled `name ×4`
   (`× each` when the count is only known at run time);
 - a task with a `when` condition with dashed incoming edges labelled `when` (and a dashed border);
-- a `depends` on another result than success with that result on the edge (`Failed`, ...).
+- a `depends` on another result than success with that result on the edge (`Failed`, ...);
+- a sub-pipeline (`tasks.X.pipeline`) as a group (a Mermaid subgraph, a DOT cluster) holding the
+  other spec's tasks; edges to and from X meet the group.
 """
 
 from __future__ import annotations
@@ -33,6 +35,17 @@ class Node:
     fanout: str | None = None  # "×4", "× each" or None
     conditional: bool = False
     function: str | None = None
+    label: str | None = None  # the task's own name when `name` is qualified by its sub-pipelines
+    group: str | None = None  # the sub-pipeline group holding it
+
+
+@dataclass
+class Group:
+    """A sub-pipeline: the task running it (qualified name), its label and the group holding it."""
+
+    name: str
+    label: str
+    parent: str | None = None
 
 
 @dataclass
@@ -48,18 +61,38 @@ class Picture:
     title: str
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+
+    def members(self, group: str) -> list[str]:
+        """The nodes inside a group (nested groups included), in order."""
+        inner = {g.name for g in self.groups if g.parent == group}
+        out = [n.name for n in self.nodes if n.group == group]
+        for g in self.groups:
+            if g.name in inner:
+                out += self.members(g.name)
+        return out
 
 
 # --- from spec data to a picture ---------------------------------------------------------------
 
 
-def picture(data: dict, title: str = "") -> Picture:
-    """The nodes and edges of a (valid) spec, in spec order, edges deduplicated."""
+def picture(data: dict, title: str = "", pipelines: dict | None = None, *, _prefix: str = "",
+            _group: str | None = None, _pic: Picture | None = None) -> Picture:
+    """The nodes and edges of a (valid) spec, in spec order, edges deduplicated; `pipelines` (task
+    name -> checked spec, pipeline.Checked) draws sub-pipelines as groups of their own tasks."""
     tasks = data.get("tasks") or {}
-    pic = Picture(title or str(data.get("name") or data.get("generate_name") or "heraspec"))
+    pipelines = pipelines or {}
+    pic = _pic or Picture(title or str(data.get("name") or data.get("generate_name") or "heraspec"))
     for name, t in tasks.items():
         t = t if isinstance(t, dict) else {}
-        pic.nodes.append(Node(name, _fanout(t), bool(t.get("when")), t.get("function")))
+        q = _prefix + name
+        if name in pipelines:
+            sub = pipelines[name]
+            pic.groups.append(Group(q, f"{name}: {t.get('pipeline')}", _group))
+            picture(sub.doc.data, pipelines=sub.pipelines, _prefix=q + ".", _group=q, _pic=pic)
+        else:
+            pic.nodes.append(Node(q, _fanout(t), bool(t.get("when")), t.get("function"),
+                                  name if _prefix else None, _group))
     results = _depends_results(tasks)
     seen: set[tuple[str, str]] = set()
     for dep in build_graph(data).deps:
@@ -68,7 +101,7 @@ def picture(data: dict, title: str = "") -> Picture:
         seen.add((dep.src, dep.dst))
         conditional = bool((tasks[dep.dst] or {}).get("when"))
         label = results.get((dep.src, dep.dst)) or ("when" if conditional else None)
-        pic.edges.append(Edge(dep.src, dep.dst, label, dashed=conditional))
+        pic.edges.append(Edge(_prefix + dep.src, _prefix + dep.dst, label, dashed=conditional))
     return pic
 
 
@@ -106,13 +139,24 @@ def _depends_results(tasks: dict) -> dict[tuple[str, str], str]:
 
 
 def to_mermaid(pic: Picture) -> str:
-    ids = _mermaid_ids([n.name for n in pic.nodes])
+    ids = _mermaid_ids([n.name for n in pic.nodes] + [g.name for g in pic.groups])
     lines = ["flowchart LR"]
-    for n in pic.nodes:
-        label = n.name + (f" {n.fanout}" if n.fanout else "")
-        text = f'"{_mermaid_text(label)}"'
-        shape = f"[[{text}]]" if n.fanout else f"[{text}]"
-        lines.append(f"    {ids[n.name]}{shape}")
+
+    def block(group: str | None, indent: str) -> None:
+        for n in pic.nodes:
+            if n.group != group:
+                continue
+            label = (n.label or n.name) + (f" {n.fanout}" if n.fanout else "")
+            text = f'"{_mermaid_text(label)}"'
+            shape = f"[[{text}]]" if n.fanout else f"[{text}]"
+            lines.append(f"{indent}{ids[n.name]}{shape}")
+        for g in pic.groups:
+            if g.parent == group:
+                lines.append(f'{indent}subgraph {ids[g.name]} ["{_mermaid_text(g.label)}"]')
+                block(g.name, indent + "    ")
+                lines.append(f"{indent}end")
+
+    block(None, "    ")
     for e in pic.edges:
         arrow = "-.->" if e.dashed else "-->"
         label = f'|"{_mermaid_text(e.label)}"|' if e.label else ""
@@ -147,28 +191,48 @@ def _mermaid_text(text: str) -> str:
 
 
 def to_dot(pic: Picture) -> str:
+    groups = {g.name for g in pic.groups}
     lines = [f"digraph {_dot_id(pic.title)} {{",
              "    rankdir=LR;",
              '    node [shape=box, style=rounded, fontname="Helvetica"];',
              '    edge [fontname="Helvetica", fontsize=10];']
-    for n in pic.nodes:
-        attrs = {"label": n.name + (f" {n.fanout}" if n.fanout else "")}
-        if n.fanout:
-            attrs["shape"] = "box3d"
-            attrs["style"] = "dashed" if n.conditional else "solid"
-        elif n.conditional:
-            attrs["style"] = "rounded,dashed"
-        if n.function:
-            attrs["tooltip"] = n.function
-        lines.append(f"    {_dot_id(n.name)} [{_dot_attrs(attrs)}];")
+    if groups:
+        lines.insert(2, "    compound=true;")
+
+    def block(group: str | None, indent: str) -> None:
+        for n in pic.nodes:
+            if n.group != group:
+                continue
+            attrs = {"label": (n.label or n.name) + (f" {n.fanout}" if n.fanout else "")}
+            if n.fanout:
+                attrs["shape"] = "box3d"
+                attrs["style"] = "dashed" if n.conditional else "solid"
+            elif n.conditional:
+                attrs["style"] = "rounded,dashed"
+            if n.function:
+                attrs["tooltip"] = n.function
+            lines.append(f"{indent}{_dot_id(n.name)} [{_dot_attrs(attrs)}];")
+        for g in pic.groups:
+            if g.parent == group:
+                lines.append(f"{indent}subgraph {_dot_id('cluster_' + g.name)} {{")
+                lines.append(f"{indent}    label={_dot_id(g.label)};")
+                block(g.name, indent + "    ")
+                lines.append(f"{indent}}}")
+
+    block(None, "    ")
     for e in pic.edges:
         attrs = {}
+        src, dst = e.src, e.dst
+        if src in groups:  # an edge from a group leaves its cluster from its last task
+            src, attrs["ltail"] = (pic.members(src) or [src])[-1], "cluster_" + src
+        if dst in groups:  # and enters one at its first task
+            dst, attrs["lhead"] = (pic.members(dst) or [dst])[0], "cluster_" + dst
         if e.dashed:
             attrs["style"] = "dashed"
         if e.label:
             attrs["label"] = e.label
         tail = f" [{_dot_attrs(attrs)}]" if attrs else ""
-        lines.append(f"    {_dot_id(e.src)} -> {_dot_id(e.dst)}{tail};")
+        lines.append(f"    {_dot_id(src)} -> {_dot_id(dst)}{tail};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -224,7 +288,7 @@ def cli_graph(args: Any, options: Any, stdout: TextIO, stderr: TextIO) -> int:
     checked = check_files([args.file], errors, options)
     if errors or not checked:
         raise SpecInvalid(errors)
-    pic = picture(checked[0].doc.data)
+    pic = picture(checked[0].doc.data, pipelines=checked[0].pipelines)
     if fmt == "mermaid":
         text = to_mermaid(pic)
     else:

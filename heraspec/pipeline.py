@@ -40,6 +40,7 @@ class Checked:
     # the WorkflowTemplates known to this batch (its own and --templates), compiled, by (cluster, name)
     library: dict = field(default_factory=dict)
     ok: bool = True  # no problem was found in this spec
+    pipelines: "dict[str, Checked]" = field(default_factory=dict)  # task name -> the spec it runs (tasks.X.pipeline)
 
 
 def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
@@ -109,7 +110,10 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> 
     return out
 
 
-def _check_doc(doc: Document, errors: Errors, opts: Options) -> Checked:
+def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, ...] = (),
+               cache: dict[str, Checked] | None = None) -> Checked:
+    """One spec, and the specs its tasks run as sub-pipelines (`stack`: the files above it, for
+    cycles; `cache`: each file is checked once per batch)."""
     from .spec import dag
     from .spec import schema
     from .spec import semantic
@@ -118,7 +122,46 @@ def _check_doc(doc: Document, errors: Errors, opts: Options) -> Checked:
     schema.check_schema(doc, errors)
     graph = dag.build_graph(doc.data)
     fns = semantic.check(doc, errors, search_path_for(doc.path, opts.search_path), graph=graph)
-    return Checked(doc, fns, graph, ok=len(errors) == before)
+    c = Checked(doc, fns, graph)
+    c.pipelines = _sub_pipelines(doc, errors, opts, stack + (str(Path(doc.path).resolve()),),
+                                 cache if cache is not None else {})
+    c.ok = len(errors) == before
+    return c
+
+
+def _sub_pipelines(doc: Document, errors: Errors, opts: Options, stack: tuple[str, ...],
+                   cache: dict[str, Checked]) -> dict[str, Checked]:
+    """`tasks.X.pipeline: FILE`, relative to the spec's folder: loaded and checked (their problems
+    located in their own files); a missing file or a cycle between files is located at the task."""
+    from .spec import semantic
+
+    out: dict[str, Checked] = {}
+    tasks = doc.data.get("tasks") if isinstance(doc.data, dict) and isinstance(doc.data.get("tasks"), dict) else {}
+    for name, task in tasks.items():
+        ref = task.get("pipeline") if isinstance(task, dict) else None
+        if not isinstance(ref, str):
+            continue
+        where = ("tasks", name, "pipeline")
+        path = str((Path(doc.path).parent / ref).resolve())
+        if path in stack:
+            chain = [os.path.relpath(p) for p in stack[stack.index(path):]] + [os.path.relpath(path)]
+            doc.error(errors, where, "pipeline cycle: " + " >> ".join(chain), "a spec cannot run itself, even through others")
+            continue
+        if not os.path.isfile(path):
+            doc.error(errors, where, f"pipeline file '{ref}' not found", f"looked for {path}")
+            continue
+        sub = cache.get(path)
+        if sub is None:
+            sub_doc = load_file(os.path.normpath(os.path.join(os.path.dirname(doc.path), ref)), errors)
+            if sub_doc is None:
+                continue
+            if not isinstance(sub_doc.data, dict):
+                sub_doc.error(errors, (), "a spec must be a mapping with at least 'tasks'")
+                continue
+            sub = cache[path] = _check_doc(sub_doc, errors, opts, stack, cache)
+        out[name] = sub
+        semantic.check_pipeline(doc, name, sub.doc, errors)
+    return out
 
 
 TEMPLATE_KINDS = ("WorkflowTemplate", "ClusterWorkflowTemplate")
@@ -164,7 +207,8 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
     for c in checked:
         data = c.doc.data
         if c.ok and data.get("kind") in TEMPLATE_KINDS and isinstance(data.get("name"), str):
-            manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph).manifest
+            manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
+                                    pipelines=c.pipelines).manifest
             library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
     return library
 
@@ -178,8 +222,8 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
         checked = check_files(paths, errors, opts)
         if errors:
             return []
-        out = [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph)
-               for c in checked]
+        out = [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
+                            pipelines=c.pipelines) for c in checked]
         for c, compiled in zip(checked, out):
             compiled.library = c.library
         return out

@@ -435,3 +435,95 @@ def test_workflow_template_ref_submits_a_workflow_template(tmp_path: Path):
     proc = heraspec("run", "spec.yaml", "--workdir", str(tmp_path / "r"), "-p", "lr=5", "--json",
                     "--templates", "shared.yaml", cwd=tmp_path)
     assert json.loads(proc.stdout)["tasks"]["show"]["result"]["x"] == 10.0
+
+
+# --- sub-pipelines ------------------------------------------------------------------------------
+
+PREP_YAML = """\
+name: prep
+parameters: {lr: 0.5}
+result: use
+tasks:
+  train: {function: steps:train, args: {lr: {param: lr}}}
+  use: {function: steps:show, args: {x: {from: train, key: best_lr}}}
+"""
+PREP_TOML = """\
+name = "prep"
+parameters = {lr = 0.5}
+result = "use"
+[tasks.train]
+function = "steps:train"
+args = {lr = {param = "lr"}}
+[tasks.use]
+function = "steps:show"
+args = {x = {from = "train", key = "best_lr"}}
+"""
+TOP_YAML = """\
+name: top
+tasks:
+  first: {pipeline: prep.heraspec.yaml, args: {lr: 4}}
+  again: {pipeline: prep.heraspec.yaml}
+  show: {function: steps:show, args: {x: {from: first}, y: {from: again}}}
+  train: {function: steps:train}
+"""
+TOP_TOML = """\
+name = "top"
+[tasks.first]
+pipeline = "prep.heraspec.toml"
+args = {lr = 4}
+[tasks.again]
+pipeline = "prep.heraspec.toml"
+[tasks.show]
+function = "steps:show"
+args = {x = {from = "first"}, y = {from = "again"}}
+[tasks.train]
+function = "steps:train"
+"""
+
+
+def test_sub_pipelines_run_as_nested_dags(tmp_path: Path):
+    manifest, code, summary = both(tmp_path, TOP_YAML, TOP_TOML,
+                                   files={"prep.heraspec.yaml": PREP_YAML, "prep.heraspec.toml": PREP_TOML})
+    names = [t["name"] for t in manifest["spec"]["templates"]]
+    assert len(names) == len(set(names)) and "prep" in names  # carried templates never collide
+    dag = tasks_of(manifest)
+    assert dag["first"] == {"name": "first", "template": "prep", "arguments": {"parameters": [{"name": "lr", "value": "4"}]}}
+    prep = template(manifest, "prep")
+    assert prep["inputs"] == {"parameters": [{"name": "lr", "default": "0.5"}]}
+    assert prep["outputs"]["parameters"] == [{"name": "result", "valueFrom": {"parameter": "{{tasks.use.outputs.parameters.result}}"}}]
+    assert tasks_of(manifest, "prep")["train"]["arguments"]["parameters"] == [{"name": "lr", "value": "{{inputs.parameters.lr}}"}]
+    assert code == 0, summary
+    t = summary["tasks"]
+    assert [c["name"] for c in t["first"]["children"]] == ["first.train", "first.use"]
+    assert t["show"]["result"] == {"x": {"x": 8.0, "y": None}, "y": {"x": 1.0, "y": None}}
+    graph = heraspec("graph", "spec.yaml", cwd=tmp_path)
+    assert graph.returncode == 0, graph.stderr
+    assert 'subgraph first ["first: prep.heraspec.yaml"]\n        t_first_train["train"]' in graph.stdout
+    assert "    first --> show\n" in graph.stdout
+    dot = heraspec("graph", "spec.yaml", "--format", "dot", cwd=tmp_path).stdout
+    assert 'subgraph "cluster_first" {' in dot and '"first.use" -> "show" [ltail="cluster_first"];' in dot
+
+
+def test_sub_pipeline_problems_are_located_errors(tmp_path: Path):
+    write(tmp_path, {
+        "a.yaml": "name: a\ntasks:\n  x: {pipeline: b.yaml}\n  y: {pipeline: missing.yaml}\n"
+                  "  z: {pipeline: noresult.yaml, args: {nope: 1}}\n  w: {function: steps:show, args: {x: {from: z}}}\n",
+        "b.yaml": "name: b\nresult: nosuch\non_exit: {function: steps:show, args: {x: 1}}\n"
+                  "tasks:\n  back: {pipeline: a.yaml}\n  s: {function: steps:show, args: {x: 1}}\n",
+        "noresult.yaml": "name: noresult\nparameters: {p: 1}\ntasks:\n  s: {function: steps:show, args: {x: {param: p}}}\n"})
+    proc = heraspec("validate", "a.yaml", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "a.yaml:4:17: error: pipeline file 'missing.yaml' not found",
+        f"  hint: looked for {tmp_path / 'missing.yaml'}",
+        "a.yaml:5:39: error: pipeline noresult.yaml has no parameter 'nope'",
+        "  hint: known parameters: p",
+        "a.yaml:6:46: error: pipeline noresult.yaml names no result",
+        "  hint: add `result: TASK` to that spec (the task whose result it returns)",
+        "b.yaml:2:9: error: result names no task: 'nosuch'",
+        "  hint: known tasks: back, s",
+        "b.yaml:3:1: error: 'on_exit' belongs to a whole workflow: it is not carried when a spec runs as a "
+        "sub-pipeline (task 'x' of a.yaml)",
+        "b.yaml:5:20: error: pipeline cycle: a.yaml >> b.yaml >> a.yaml",
+        "  hint: a spec cannot run itself, even through others",
+        "6 errors"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -56,11 +57,16 @@ WORKFLOW_VALUES = {"status": "workflow.status", "failures": "workflow.failures",
                    "duration": "workflow.duration"}
 
 
-def ref_expr(kind: str, target: Any, from_expr: "Callable[[str, str | None], str] | None" = None,
-             key: str | None = None) -> str:
+Resolver = Callable[[str, Any, "str | None"], "str | None"]  # (kind, target, key) -> expression, or None
+
+
+def ref_expr(kind: str, target: Any, resolve: Resolver | None = None, key: str | None = None) -> str:
+    """The Argo expression of a reference; `resolve` (the compiler's) spells it in context first."""
+    if resolve is not None:
+        out = resolve(kind, target, key)
+        if out is not None:
+            return out
     if kind == "from":
-        if from_expr is not None:
-            return from_expr(target, key)
         return "{{tasks.%s.outputs.parameters.result}}" % dag.argo_name(target)
     if kind == "param":
         return "{{workflow.parameters.%s}}" % target
@@ -69,14 +75,14 @@ def ref_expr(kind: str, target: Any, from_expr: "Callable[[str, str | None], str
     return "{{item}}" if target is True else "{{item.%s}}" % target
 
 
-def arg_value(value: Any, from_expr: "Callable[[str, str | None], str] | None" = None) -> str:
+def arg_value(value: Any, resolve: Resolver | None = None) -> str:
     """An argument value with {from}/{param}/{item}/{workflow} references turned into Argo expressions;
-    `from_expr(task, key)` spells a `{from}` (a function's result, a named output, a container's stdout)."""
+    `resolve(kind, target, key)` spells them in context (see _Compiler.resolve)."""
     if not dag.is_ref(value) and not any(dag.refs_in(value, ())):
         return encode(value)
     if dag.is_ref(value):  # the whole value is one reference
         k = "from" if "from" in value else next(iter(value))
-        return ref_expr(k, value[k], from_expr, value.get("key"))
+        return ref_expr(k, value[k], resolve, value.get("key"))
     # references nested in a list/mapping: JSON with the expressions spliced in raw, since the
     # referenced values are themselves JSON text at run time
     marks: dict[str, str] = {}
@@ -86,7 +92,7 @@ def arg_value(value: Any, from_expr: "Callable[[str, str | None], str] | None" =
             if dag.is_ref(v):
                 k = "from" if "from" in v else next(iter(v))
                 mark = f"\x00{len(marks)}\x00"
-                expr = ref_expr(k, v[k], from_expr, v.get("key"))
+                expr = ref_expr(k, v[k], resolve, v.get("key"))
                 marks[json.dumps(mark)] = expr if k not in ("param", "workflow") else json.dumps(expr)
                 return mark
             return {k: swap(x) for k, x in v.items()}
@@ -183,8 +189,9 @@ def effective(task: dict, defaults: dict) -> dict:
 
 class _Compiler:
     def __init__(self, data: dict, fns: dict[str, functions.Function], namespace: str | None,
-                 graph: dag.Graph | None = None):
+                 graph: dag.Graph | None = None, pipelines: dict | None = None, parent: "_Compiler | None" = None):
         self.data = data
+        self.pipelines = pipelines or {}  # task name -> the checked spec it runs (pipeline.Checked)
         self.fns = fns
         self.namespace = data.get("namespace", namespace)
         self.defaults = data.get("defaults", {})
@@ -199,6 +206,19 @@ class _Compiler:
         self.sources: dict[tuple, str] = {}
         self.published = published_outputs(data)
         self.continue_on = {n: t["continue_on"] for n, t in (data.get("tasks") or {}).items() if t.get("continue_on")}
+        self.param_fmt = "{{workflow.parameters.%s}}"
+        self.nested_names: dict[str, str] = {}  # Argo -> spec names of sub-pipelines' tasks (for messages)
+        if parent is not None:  # a sub-pipeline: one manifest, so one set of names, templates and volumes
+            self.names, self.templates, self.sources = parent.names, parent.templates, parent.sources
+            self.claims, self.volumes, self.nested_names = parent.claims, parent.volumes, parent.nested_names
+            self.param_fmt = "{{inputs.parameters.%s}}"
+
+    def resolve(self, kind: str, target: Any, key: str | None = None) -> str | None:
+        if kind == "from":
+            return self.from_expr(target, key)
+        if kind == "param":  # a sub-pipeline's parameters are its DAG template's inputs
+            return self.param_fmt % target
+        return None
 
     def from_expr(self, target: str, key: str | None = None) -> str:
         """How a `{from: TARGET[, key: K]}` reads in Argo: a function's `result` (or the named output
@@ -362,6 +382,8 @@ class _Compiler:
             task["templateRef"] = {"name": ref["name"], "template": ref["template"]}
             if ref.get("cluster"):
                 task["templateRef"]["clusterScope"] = True
+        elif t.get("pipeline"):
+            task["template"] = self.pipeline_template(name)
         else:
             task["template"] = self.template_for(name, t)
         depends = self.depends(name, t)
@@ -370,12 +392,12 @@ class _Compiler:
         args = t.get("args")
         params: list[dict] = []
         fn = self.fns.get(name)
-        if ref:
-            params = [{"name": k, "value": arg_value(v, self.from_expr)} for k, v in (args or {}).items()]
+        if ref or t.get("pipeline"):
+            params = [{"name": k, "value": arg_value(v, self.resolve)} for k, v in (args or {}).items()]
         elif fn is None:
             for i, a in enumerate(args or []):
                 if isinstance(a, (dict, list)) or (isinstance(a, str) and "{{" in a):
-                    params.append({"name": f"arg{i}", "value": arg_value(a, self.from_expr)})
+                    params.append({"name": f"arg{i}", "value": arg_value(a, self.resolve)})
         elif isinstance(args, list):  # fan out over argument sets
             # values shared by every set are plain arguments; only the varying ones travel as items
             first = args[0] if args else {}
@@ -389,13 +411,13 @@ class _Compiler:
                 for p in varying:
                     if p.name in s:
                         # a reference travels as its Argo expression, which Argo resolves inside items
-                        item[p.name] = arg_value(s[p.name], self.from_expr) if any(dag.refs_in(s[p.name], ())) else s[p.name]
+                        item[p.name] = arg_value(s[p.name], self.resolve) if any(dag.refs_in(s[p.name], ())) else s[p.name]
                     elif p.literal_default:
                         item[p.name] = json.loads(p.default) if p.annotation != "str" and _is_json(p.default) else p.default
                     else:
                         item[p.name] = DEFAULT_MARKER
                 items.append(item)
-            params = [{"name": k, "value": arg_value(first[k], self.from_expr)} for k in shared]
+            params = [{"name": k, "value": arg_value(first[k], self.resolve)} for k in shared]
             params += [{"name": p.name, "value": "{{item.%s}}" % p.name} for p in varying]
             if varying:
                 task["withItems"] = items
@@ -403,7 +425,7 @@ class _Compiler:
             else:
                 task["withItems"] = list(range(len(args)))
         else:
-            params = [{"name": k, "value": arg_value(v, self.from_expr)} for k, v in (args or {}).items()]
+            params = [{"name": k, "value": arg_value(v, self.resolve)} for k, v in (args or {}).items()]
         if params:
             if self.renamed:
                 for p in params:
@@ -414,7 +436,7 @@ class _Compiler:
             task["withItems"] = fe
         elif isinstance(fe, dict):
             k = "from" if "from" in fe else next(iter(fe))
-            task["withParam"] = ref_expr(k, fe[k], self.from_expr, fe.get("key"))
+            task["withParam"] = ref_expr(k, fe[k], self.resolve, fe.get("key"))
         if t.get("continue_on") and not self.graph.deps:  # no depends in this DAG: Argo's own continueOn
             task["continueOn"] = {k: True for k in t["continue_on"]}
         if t.get("when"):
@@ -423,6 +445,31 @@ class _Compiler:
             task["hooks"] = {"exit": self.exit_call(name + EXIT_KEY, t["on_exit"])}
         argo_task = (t.get("argo") or {}).get("task")
         return deep_merge(task, argo_task) if argo_task else task
+
+    def pipeline_template(self, name: str) -> str:
+        """Another spec's DAG as a DAG template: its parameters are the template's inputs, its
+        `result` task's result the template's `result` output; its templates join this manifest's."""
+        sub = self.pipelines[name]
+        key = ("pipeline", sub.doc.path)
+        if key in self.by_key:
+            return self.by_key[key]
+        data = sub.doc.data
+        child = _Compiler(data, sub.functions, self.namespace, sub.graph, sub.pipelines, parent=self)
+        tasks = data.get("tasks") or {}
+        dag_tasks = [child.dag_task(n, effective(t, child.defaults)) for n, t in tasks.items()]
+        self.nested_names.update({dag.argo_name(n): n for n in tasks if "_" in n})
+        base = data.get("name") or str(data.get("generate_name") or "") or Path(sub.doc.path).stem
+        tmpl: dict[str, Any] = {"name": self.unique(base)}
+        if data.get("parameters"):
+            tmpl["inputs"] = {"parameters": [{"name": k, "default": encode(v)} for k, v in data["parameters"].items()]}
+        if data.get("result"):
+            tmpl["outputs"] = {"parameters": [{"name": "result", "valueFrom": {"parameter": child.from_expr(data["result"])}}]}
+        if data.get("parallelism"):
+            tmpl["parallelism"] = data["parallelism"]
+        tmpl["dag"] = {"tasks": dag_tasks}
+        self.templates.append(tmpl)
+        self.by_key[key] = tmpl["name"]
+        return tmpl["name"]
 
     def exit_call(self, key: str, body: dict) -> dict:
         """An exit handler body as a template plus the arguments to call it with."""
@@ -501,7 +548,7 @@ class _Compiler:
         manifest = {"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": spec}
         if data.get("argo"):
             manifest = deep_merge(manifest, cron_overlay(data["argo"]) if kind == "CronWorkflow" else data["argo"])
-        return Compiled("", manifest, {dag.argo_name(n): n for n in tasks})
+        return Compiled("", manifest, {**self.nested_names, **{dag.argo_name(n): n for n in tasks}})
 
 
 def is_container(task: Any) -> bool:
@@ -573,9 +620,10 @@ def _is_json(text: str | None) -> bool:
 
 
 def compile_spec(data: dict, fns: dict[str, functions.Function], *, source: str = "",
-                 namespace: str | None = None, graph: dag.Graph | None = None) -> Compiled:
+                 namespace: str | None = None, graph: dag.Graph | None = None, pipelines: dict | None = None) -> Compiled:
     """Compile validated spec data; `fns` maps task name -> resolved function (from semantic.check);
-    `graph`: `dag.build_graph(data)` when the caller has it already."""
-    out = _Compiler(data, fns, namespace, graph).compile()
+    `graph`: `dag.build_graph(data)` when the caller has it already; `pipelines`: task name -> the
+    checked spec it runs (pipeline.Checked), for `tasks.X.pipeline`."""
+    out = _Compiler(data, fns, namespace, graph, pipelines).compile()
     out.source = source
     return out

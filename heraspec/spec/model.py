@@ -298,6 +298,11 @@ class Task(_Strict):
     """One step of the workflow: a Python `function`, a container (`image` + `command`) or a `template_ref`."""
 
     function: Optional[str] = _doc("function", pattern=FUNCTION_REF)
+    pipeline: Optional[str] = Field(
+        None, description="Run another spec's DAG as this task (a nested DAG template; its templates come along under "
+        "names that cannot collide). The path is relative to this spec's folder. `args` (a mapping) set that spec's "
+        "`parameters`; `{from: THIS_TASK}` is the result of the task that spec names in its `result` key.",
+        **_x(examples=["preprocess.heraspec.yaml"]))
     template_ref: Optional[TemplateRef] = Field(
         None, description="Call a template of an existing WorkflowTemplate instead of a function (Argo `templateRef`); "
         "`args` (a mapping) fill its input parameters. `validate` checks them when the template is defined by a spec "
@@ -364,6 +369,9 @@ class Spec(_Strict):
         **_x(examples=[["numpy>=1.26", "scikit-learn==1.5.*"]]))
     pip_index_url: Optional[Annotated[str, Field(pattern=INDEX_URL)]] = _doc("pip_index_url")
     pip_extra_index_urls: Optional[List[Annotated[str, Field(pattern=INDEX_URL)]]] = _doc("pip_extra_index_urls")
+    result: Optional[str] = Field(None, description="The task whose result is this spec's result when another spec runs it "
+                                  "as a sub-pipeline (`tasks.X.pipeline`): `{from: X}` there gives it.",
+                                  **_x(examples=["train"]))
     workflow_template_ref: Optional[WorkflowTemplateRef] = Field(
         None, description="Submit an existing WorkflowTemplate as this Workflow (Argo `workflowTemplateRef`), with "
         "`parameters` as its arguments, instead of `tasks`. `heraspec run` runs it from the spec defining it "

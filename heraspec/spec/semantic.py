@@ -100,6 +100,9 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
             fn = _check_body(doc, base + ("on_exit",), f"{name}.on_exit", exit_body, search_path, errors)
             if fn is not None:
                 resolved[f"{name}{EXIT_KEY}"] = fn
+    result = data.get("result")
+    if isinstance(result, str) and result not in tasks:
+        doc.error(errors, ("result",), f"result names no task: '{result}'", _hint_close(result, list(tasks), "tasks"))
     wtref = data.get("workflow_template_ref")
     if "tasks" not in data and wtref is None:
         doc.error(errors, (), "the spec is missing 'tasks'", "or submit a WorkflowTemplate with workflow_template_ref")
@@ -127,12 +130,14 @@ def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: 
     `spec`: (spec data, defaults) for the code checks of a task (packages, size, image mode)."""
     ref = task.get("function")
     fn = None
-    if task.get("template_ref") is not None:
-        for other in ("function", "command", "outputs"):
-            if task.get(other) is not None:
-                doc.error(errors, base + (other,), f"task '{name}' calls a template_ref: it has no '{other}'", key=True)
+    for kind, what in (("template_ref", "input parameters"), ("pipeline", "that spec's parameters")):
+        if task.get(kind) is None:
+            continue
+        for other in ("function", "command", "outputs", "template_ref"):
+            if other != kind and task.get(other) is not None:
+                doc.error(errors, base + (other,), f"task '{name}' runs a {kind}: it has no '{other}'", key=True)
         if task.get("args") is not None and not isinstance(task.get("args"), dict):
-            doc.error(errors, base + ("args",), f"task '{name}' calls a template_ref: its args are a mapping of input parameters")
+            doc.error(errors, base + ("args",), f"task '{name}' runs a {kind}: its args are a mapping of {what}")
         return None
     if isinstance(ref, str):
         fn, problems = functions.resolve(ref, search_path)
@@ -488,6 +493,9 @@ def _check_key(doc: Document, path: tuple, ref: dict, tasks: dict, errors: Error
     if not isinstance(key, str) or not re.match(RESULT_KEY, key):
         doc.error(errors, path + ("key",), f"key {key!r} is not a field path of a result",
                   "a key of the result mapping, or a dotted path to a nested one: best_lr, metrics.accuracy")
+    elif isinstance(target, dict) and target.get("pipeline") is not None:
+        doc.error(errors, path + ("key",), f"task '{ref['from']}' runs a pipeline: its result is its result task's",
+                  "publish the field there (outputs: or a key of that task) and read the whole result here")
     elif isinstance(target, dict) and target.get("template_ref") is not None:
         doc.error(errors, path + ("key",), f"task '{ref['from']}' calls a template_ref, whose outputs are its own",
                   f"read one of them with '{{{{tasks.{dag.argo_name(str(ref['from']))}.outputs.parameters.NAME}}}}'")
@@ -572,3 +580,38 @@ def check_template_refs(doc: Document, library: dict[tuple[bool, str], dict], er
             doc.error(errors, ("tasks", name, "args") if "args" in task else base,
                       f"template '{tmpl['name']}' of {what} needs input{'s' if len(missing) > 1 else ''} "
                       + ", ".join(f"'{m}'" for m in missing), key="args" not in task)
+
+
+NOT_NESTED = ("on_exit", "argo", "workflow_template_ref", "schedule")  # per workflow: not in a nested DAG
+
+
+def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors) -> None:
+    """`tasks.NAME.pipeline`: its args set the other spec's parameters; what only a whole workflow
+    has is reported in the other spec, and `{from: NAME}` needs its `result`."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    sub_data = sub.data if isinstance(sub.data, dict) else {}
+    task = data["tasks"][name]
+    params = sub_data.get("parameters") if isinstance(sub_data.get("parameters"), dict) else {}
+    args = task.get("args") if isinstance(task.get("args"), dict) else {}
+    for k in args:
+        if k not in params:
+            doc.error(errors, ("tasks", name, "args", k), f"pipeline {task['pipeline']} has no parameter '{k}'",
+                      _hint_close(str(k), list(params), "parameters"), key=True)
+    for key in NOT_NESTED:
+        if key in sub_data:
+            sub.error(errors, (key,), f"'{key}' belongs to a whole workflow: it is not carried when a spec runs as a "
+                      f"sub-pipeline (task '{name}' of {doc.path})", key=True)
+    if "result" in sub_data:
+        return
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    for other, t in tasks.items():
+        if not isinstance(t, dict):
+            continue
+        fe = t.get("foreach")
+        refs = list(dag.refs_in(t.get("args"), ("tasks", other, "args")))
+        if isinstance(fe, dict) and "from" in fe:
+            refs.append(("from", fe["from"], ("tasks", other, "foreach")))
+        for kind, target, path in refs:
+            if kind == "from" and target == name:
+                doc.error(errors, path + ("from",), f"pipeline {task['pipeline']} names no result",
+                          "add `result: TASK` to that spec (the task whose result it returns)")
