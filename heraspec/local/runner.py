@@ -10,8 +10,10 @@ Omitted target counting as its failed ancestor, as Argo does; other branches alw
 
 Local choices, where a cluster has no equivalent:
 - Images are never used. Script and container templates run ``command`` (+ the script file) +
-  ``args`` as a subprocess: ``python``/``python3`` is this interpreter (``sys.executable``), anything
-  else must be on PATH, or the task ends in Error saying so.
+  ``args`` as a subprocess: anything but ``python``/``python3`` must be on PATH, or the task ends in
+  Error saying so. heraspec's own scripts run with ``python -I`` from a cached environment holding
+  exactly the task's ``packages`` (envs.py), as their pod would; other ``python`` commands are this
+  interpreter (``sys.executable``).
 - Every attempt runs in its own fresh folder ``<run_dir>/<task>[/<item index>][/attempt-N]`` which
   is its working directory and holds ``stdout.log`` and ``stderr.log`` (with a reporter that has
   ``task_output``, the pipes are also read line by line as the task prints). Environment: the
