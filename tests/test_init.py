@@ -119,7 +119,8 @@ def test_init_ignores_the_run_folders_in_git(tmp_path):
 
 
 @pytest.mark.parametrize("name, spec, module", [("diamond", "diamond.yaml", "steps.py"),
-                                                ("ml-pipeline", "ml-pipeline.yaml", "mlpipe/train.py")])
+                                                ("ml-pipeline", "ml-pipeline.yaml", "mlpipe/train.py"),
+                                                ("bookshop", "bookshop.yaml", "bookshop/report.py")])
 def test_init_example_writes_a_bundled_example_that_runs(tmp_path, name, spec, module):
     proc = heraspec("init", "--example", name, "examples", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -139,7 +140,7 @@ def test_init_example_writes_a_bundled_example_that_runs(tmp_path, name, spec, m
 def test_init_example_that_does_not_exist_names_the_examples(tmp_path):
     proc = heraspec("init", "--example", "nope", cwd=tmp_path)
     assert proc.returncode == 2
-    assert "no bundled example 'nope'; the examples are: diamond, ml-pipeline" in proc.stderr
+    assert "no bundled example 'nope'; the examples are: bookshop, diamond, ml-pipeline" in proc.stderr
     assert list(tmp_path.iterdir()) == []
 
 
