@@ -80,6 +80,22 @@ def test_a_400_task_fan_in_runs_its_join(project: Path, capsys):
     assert summary["tasks"]["join"]["phase"] == "Succeeded" and summary["tasks"]["join"]["result"] == "joined"
 
 
+def test_a_1500_task_chain_whose_first_task_fails_ends_failed(project: Path, capsys):
+    # every later task is Omitted: the workflow's phase walks the chain back to the failure; tasks are
+    # listed last-first, so checking the graph for cycles walks it from its far end as well
+    (project / "boom.py").write_text("def boom() -> None:\n    raise SystemExit(3)\n")
+    n = 1500
+    spec = write(project, "chain.yaml", "name: chain\ntasks:\n"
+                 + "".join(f"  t{i}: {{function: steps:say, args: {{msg: x}}}}\n" for i in range(n - 1, 0, -1))
+                 + "  t0: {function: boom:boom}\n"
+                 + "edges:\n  - '" + " >> ".join(f"t{i}" for i in range(n)) + "'\n")
+    compiled(spec)
+    code, out, _ = cli(capsys, "run", str(spec), "--json", "--workdir", str(project / "run"))
+    summary = json.loads(out)
+    assert code == 1 and summary["phase"] == "Failed"
+    assert summary["tasks"]["t0"]["phase"] == "Failed" and summary["tasks"][f"t{n - 1}"]["phase"] == "Omitted"
+
+
 @pytest.mark.parametrize("fmt", ["yaml", "toml"])
 def test_2000_nested_parentheses_in_depends_and_when_are_located_errors(project: Path, capsys, fmt: str):
     deep = "(" * 2000 + "a" + ")" * 2000
