@@ -302,6 +302,12 @@ def test_exit_handler_of_a_successful_run_and_a_failing_handler(tmp_path: Path):
     code, summary, _ = run_json(tmp_path / "ok.yaml")
     assert code == 0 and summary["tasks"]["onExit"]["result"]["status"] == "Succeeded"
     assert summary["tasks"]["onExit"]["result"]["failures"] == "null"  # Go marshals no failures as null
+    # a task that cannot start ends in Error, and so does the workflow as its handler sees it
+    (tmp_path / "error.yaml").write_text("name: error\non_exit: {function: steps:report, args: {status: {workflow: status}}}\n"
+                                         "tasks:\n  a: {image: alpine, command: [no-such-command-heraspec]}\n")
+    code, summary, _ = run_json(tmp_path / "error.yaml")
+    assert code == 1 and summary["tasks"]["a"]["phase"] == "Error"
+    assert summary["tasks"]["onExit"]["result"]["status"] == "Error"
     compile_json(tmp_path / "fails.yaml")
     code, summary, _ = run_json(tmp_path / "fails.yaml")
     assert code == 1 and summary["phase"] == "Failed" and summary["tasks"]["a"]["phase"] == "Succeeded"
