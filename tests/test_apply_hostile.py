@@ -363,6 +363,18 @@ def test_argo_insecure_skip_verify_true_still_turns_verification_off(self_signed
         assert "TLS certificate verification is disabled" in err
 
 
+@pytest.mark.parametrize("value", ["no", "0", "False", "off"])
+def test_argo_secure_means_plain_http_only_when_exactly_false(argo, project, capsys, monkeypatch, value):
+    monkeypatch.setenv("ARGO_SECURE", value)
+    code = main(["apply", "--server", argo.server, "--token", GOOD, str(project / "template.yaml")])
+    out, err = capsys.readouterr()
+    assert code == 1 and "TLS failed" in out and argo.state.requests == []  # the token was not sent in clear
+    assert err == (f"warning: ARGO_SECURE={value!r} is not 'false' (the only value the argo CLI reads as plain "
+                   "HTTP); using TLS\n")
+    monkeypatch.setenv("ARGO_SECURE", "false")
+    assert main(["apply", "--server", argo.server, "--token", GOOD, str(project / "template.yaml")]) == 0
+
+
 # -- --wait follows its own Workflow only ------------------------------------------------------------
 
 def test_another_workflows_phase_in_the_watch_stream_is_ignored(argo, project, capsys):

@@ -113,10 +113,18 @@ class ArgoError(HeraspecError):
         return self.status == 409 and not self.already_exists
 
 
-def _env_flag(value: str | None) -> bool | None:
+def _secure(value: str | None) -> tuple[bool | None, str | None]:
+    """ARGO_SECURE as the argo CLI reads it: plain HTTP only for the exact string `false`
+    (AddAPIClientFlagsToCmd: `os.Getenv("ARGO_SECURE") != "false"`); any other value keeps TLS, so
+    a token is never sent in clear because of a spelling, with a warning when it looked like a no."""
     if value is None or value == "":
-        return None
-    return value.strip().lower() not in ("false", "0", "no", "off")
+        return None, None
+    if value == "false":
+        return False, None
+    if value.strip().lower() in ("false", "0", "f", "no", "n", "off"):
+        return True, (f"warning: ARGO_SECURE={printable(repr(value))} is not 'false' (the only value the argo CLI "
+                      "reads as plain HTTP); using TLS")
+    return True, None
 
 
 def _insecure_skip_verify(value: str | None) -> tuple[bool, str | None]:
@@ -169,8 +177,10 @@ class Connection:
             server = "argo-server.invalid"  # never contacted; only request paths are shown
         if not server:
             raise UsageError("no Argo server given: set ARGO_SERVER=host:port or pass --server")
-        if secure is None:
-            secure = _env_flag(env.get("ARGO_SECURE"))
+        warnings = []
+        if secure is None and "://" not in server:
+            secure, warning = _secure(env.get("ARGO_SECURE"))
+            warnings += [warning] if warning else []
         if "://" in server:  # a full URL: its scheme decides TLS
             scheme, _, rest = server.partition("://")
             if scheme not in ("http", "https"):
@@ -178,7 +188,6 @@ class Connection:
             secure, server = scheme == "https", rest
         if secure is None:
             secure = True
-        warnings = []
         if insecure_skip_verify is None:
             insecure_skip_verify, warning = _insecure_skip_verify(env.get("ARGO_INSECURE_SKIP_VERIFY"))
             warnings += [warning] if warning else []
