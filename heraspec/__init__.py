@@ -49,11 +49,14 @@ def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int
     """Compile one spec and run it locally; returns the run's result (phase, tasks, run folder)."""
     from .local import runner as _run
 
-    (compiled,) = compile([file], path=path, **kw)
     from .local._library import inline_refs
+    from .pipeline import search_path_for
+    from .python.modules import first_party_roots
 
+    (compiled,) = compile([file], path=path, **kw)
+    code_path = tuple(first_party_roots(search_path_for(file, path)))  # what `code: image` tasks import from
     return _run.run_workflow(inline_refs(compiled.manifest, compiled.library), parameters=parameters,
-                             parallelism=parallelism, workdir=workdir)
+                             parallelism=parallelism, workdir=workdir, code_path=code_path)
 
 
 def apply(files: Sequence[str], *, path: Sequence[str] = (), values: Sequence[str] = (), sets: Sequence[str] = (),

@@ -78,3 +78,15 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
     proc = subprocess.run([python, "-I", "script.py"], cwd=folder, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, f"script failed:\n{proc.stderr}"
     return json.loads(Path(env["HERASPEC_RESULT_PATH"]).read_text(encoding="utf-8")), proc.stdout
+
+
+def run_script(source: str, folder: Path, env: dict[str, str] | None = None, *,
+               python: str = sys.executable, flag: str = "-I") -> tuple[subprocess.CompletedProcess, Path]:
+    """Run one script source as the pod would: alone in `folder`, inputs only through `env`;
+    returns the process and where its result is written (HERASPEC_RESULT_PATH)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "script.py").write_text(source, encoding="utf-8")
+    result = folder / "out" / "result.json"
+    full = {"PATH": os.environ.get("PATH", ""), "HERASPEC_RESULT_PATH": str(result), **(env or {})}
+    proc = subprocess.run([python, flag, "script.py"], cwd=folder, env=full, capture_output=True, text=True)
+    return proc, result

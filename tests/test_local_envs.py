@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,8 +16,8 @@ import heraspec
 from heraspec.python import functions as F
 from tests.argo_exec import run_task
 from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec as heraspec_cli
 
-ROOT = Path(__file__).resolve().parents[1]
 PROJECT = Path(__file__).parent / "fixtures" / "project"
 TABULATE = "tabulate==0.9.0"  # small, pure Python, not a dependency of heraspec or its tests
 
@@ -48,8 +47,7 @@ def _fresh() -> None:
 
 
 def cli(*args: str, cwd: Path, cache: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HERASPEC_CACHE_DIR": str(cache)}
-    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd, env=env)
+    return heraspec_cli(*args, cwd=cwd, env={"HERASPEC_CACHE_DIR": str(cache)})
 
 
 def project(tmp_path: Path, spec: str, name: str = "spec.yaml") -> Path:
@@ -145,3 +143,35 @@ def test_the_pod_fails_clearly_when_installation_fails(tmp_path: Path, pod_pytho
     with pytest.raises(AssertionError) as failed:
         run_task(compiled.manifest, "a", tmp_path / "pod", python=pod_python)
     assert "heraspec: installing packages tabulate==0.0.0.1 failed (pip exit code 1)" in str(failed.value)
+
+
+@pytest.fixture(scope="session")
+def uv_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with `uv` (from its wheel on the package index), to put on PATH."""
+    import shutil
+    import sys
+    import zipfile
+
+    work = tmp_path_factory.mktemp("uv")
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "uv", "-d", str(work)], check=True)
+    wheel = next(work.glob("uv-*.whl"))
+    with zipfile.ZipFile(wheel) as z:
+        member = next(n for n in z.namelist() if n.endswith(".data/scripts/uv"))
+        z.extract(member, work)
+    folder = work / "bin"
+    folder.mkdir()
+    shutil.copy(work / member, folder / "uv")
+    (folder / "uv").chmod(0o755)
+    return folder
+
+
+def test_uv_installs_the_packages_when_it_is_on_path(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+                                                     uv_bin: Path) -> None:
+    fresh = tmp_path_factory.mktemp("uv-cache")
+    spec = project(tmp_path, f"name: tab\ntasks:\n  a: {{function: steps:table, args: {{rows: [[6]]}}, "
+                             f"packages: ['{TABULATE}']}}\n")
+    env = {"HERASPEC_CACHE_DIR": str(fresh), "PATH": f"{uv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = heraspec_cli("run", str(spec), "--json", "--workdir", str(tmp_path / "r"), cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "installing packages with uv into a cached environment" in proc.stderr
+    assert json.loads(proc.stdout)["tasks"]["a"]["result"] == "6"

@@ -5,9 +5,6 @@ relatively, helpers in sub-packages, constants used through helpers; compiled sc
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,10 +12,10 @@ import pytest
 import heraspec
 from heraspec.python import functions as F
 from heraspec.python.script import script_source
-from tests.argo_exec import run_task
+from tests.argo_exec import run_script, run_task
+from tests.cli import heraspec as cli
 from tests.argo_schema import assert_argo_valid
 
-ROOT = Path(__file__).resolve().parents[1]
 PROJECT = Path(__file__).parent / "fixtures" / "project"
 SHOP = PROJECT / "shop"
 
@@ -42,11 +39,6 @@ function = "shop.orders:total"
 args = {items = [{from = "prices"}]}
 """
 TOTAL = {"amount": 36.0, "cents": 3600, "label": "36.00 EUR (tax 20%)", "version": "1.0"}
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 @pytest.fixture(autouse=True)
@@ -87,11 +79,7 @@ def test_only_what_is_used_is_carried() -> None:
 
 def test_tracebacks_point_at_the_users_files(tmp_path: Path) -> None:
     fn, _ = F.resolve("shop.orders:fails", [str(PROJECT)])
-    folder = tmp_path / "argo"
-    folder.mkdir()
-    (folder / "script.py").write_text(script_source(fn), encoding="utf-8")
-    env = {"PATH": os.environ.get("PATH", ""), "HERASPEC_RESULT_PATH": str(folder / "r.json"), "HERASPEC_IN_x": "3"}
-    proc = subprocess.run([sys.executable, "-I", "script.py"], cwd=folder, env=env, capture_output=True, text=True)
+    proc, _ = run_script(script_source(fn), tmp_path / "argo", {"HERASPEC_IN_x": "3"})
     assert proc.returncode == 1
     assert 'File "shop/orders.py", line 15, in fails' in proc.stderr
     assert "return units.to_cents(x) // 0" in proc.stderr  # the source line, from the carried text
@@ -111,13 +99,9 @@ def test_heraspec_run_runs_the_package(tmp_path: Path, fmt: str) -> None:
 def test_a_cycle_python_allows_is_carried(tmp_path: Path) -> None:
     fn, problems = F.resolve("shop.bad.lazy_a:uses_lazy_cycle", [str(PROJECT)])
     assert problems == []
-    folder = tmp_path / "argo"
-    folder.mkdir()
-    (folder / "script.py").write_text(script_source(fn), encoding="utf-8")
-    env = {"PATH": os.environ.get("PATH", ""), "HERASPEC_RESULT_PATH": str(folder / "r.json")}
-    proc = subprocess.run([sys.executable, "-I", "script.py"], cwd=folder, env=env, capture_output=True, text=True)
+    proc, result = run_script(script_source(fn), tmp_path / "argo")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads((folder / "r.json").read_text()) == 3
+    assert json.loads(result.read_text()) == 3
 
 
 BAD = [
@@ -174,10 +158,6 @@ def test_braces_in_a_carried_module_are_embedded(tmp_path: Path) -> None:
     assert problems == []
     source = script_source(fn)
     assert "{{" not in source and "from .text import render" in source  # only the module with braces is encoded
-    folder = tmp_path / "argo"
-    folder.mkdir()
-    (folder / "script.py").write_text(source, encoding="utf-8")
-    env = {"PATH": os.environ.get("PATH", ""), "HERASPEC_RESULT_PATH": str(folder / "r.json")}
-    proc = subprocess.run([sys.executable, "-I", "script.py"], cwd=folder, env=env, capture_output=True, text=True)
+    proc, result = run_script(source, tmp_path / "argo")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads((folder / "r.json").read_text()) == "{{x}}}}"
+    assert json.loads(result.read_text()) == "{{x}}}}"

@@ -4,19 +4,15 @@ code checked at validate time; the size guard and `code: image`."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import heraspec
 from heraspec.python import functions as F
-from tests.argo_exec import workflow_spec
+from tests.argo_exec import run_script, workflow_spec
+from tests.cli import heraspec as cli
 from tests.argo_schema import assert_argo_valid
-
-ROOT = Path(__file__).resolve().parents[1]
 
 STEPS = """\
 import json
@@ -31,11 +27,6 @@ def fit(x: int) -> str:
 def plain(x: int) -> int:
     return x + 1
 """
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 @pytest.fixture(autouse=True)
@@ -142,11 +133,18 @@ def test_image_mode_ignores_what_cannot_be_carried_and_runs_with_the_package_ins
     assert_argo_valid(compiled.manifest)
     tmpl = workflow_spec(compiled.manifest)["templates"][1]
     # the image has the package installed: here, PYTHONPATH plays that part
-    folder = tmp_path / "pod"
-    folder.mkdir()
-    (folder / "script.py").write_text(tmpl["script"]["source"])
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(tmp_path / "src"), "HERASPEC_IN_x": "21",
-           "HERASPEC_RESULT_PATH": str(folder / "r.json")}
-    proc = subprocess.run([sys.executable, "-s", "script.py"], cwd=folder, env=env, capture_output=True, text=True)
+    proc, result = run_script(tmpl["script"]["source"], tmp_path / "pod",
+                              {"PYTHONPATH": str(tmp_path / "src"), "HERASPEC_IN_x": "21"}, flag="-s")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads((folder / "r.json").read_text()) == 42
+    assert json.loads(result.read_text()) == 42
+
+
+def test_a_module_of_yours_named_like_a_declared_package_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "tabulate.py").write_text("def tabulate(rows):\n    return str(rows)\n")
+    (tmp_path / "steps.py").write_text("from tabulate import tabulate\n\n\ndef f() -> str:\n    return tabulate([1])\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: s\ntasks:\n  a: {function: steps:f, packages: [tabulate==0.9.0]}\n")
+    proc = cli("validate", str(spec), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert ("spec.yaml:3:17: error: your module 'tabulate' has the name of a module of the package 'tabulate==0.9.0' "
+            "this task installs: in the pod your 'tabulate' is imported instead of the package's") in proc.stderr

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .modules import Import
 
-__all__ = ["CARRIED_LIMIT", "PackageSet", "bare_python_image", "for_task", "parse", "uncovered"]
+__all__ = ["CARRIED_LIMIT", "PackageSet", "bare_python_image", "for_task", "parse", "shadowed", "uncovered"]
 
 # Argo keeps the whole Workflow object (every template's script) in etcd, whose request limit is
 # about 1.5 MiB (Kubernetes answers "request is too large" past it; Argo's own docs say ~1 MiB).
@@ -211,4 +211,19 @@ def uncovered(imports: "tuple[Import, ...] | list[Import]", packages: PackageSet
         if dist != imp.name:
             hint += f" (the distribution that provides '{imp.name}')"
         out.append((imp, message, hint))
+    return out
+
+
+def shadowed(names: set[str], packages: PackageSet | None) -> list[tuple[str, str]]:
+    """(module, requirement) for each top-level module of the project that a declared distribution
+    also provides: the carried module would hide the installed one in the pod (it is imported first)."""
+    if packages is None:
+        return []
+    provides = _provides()
+    out = []
+    for req in packages.packages:
+        dist = canonical(parse(req)[0])  # type: ignore[index]
+        for name in sorted(names):
+            if canonical(name) == dist or name in provides.get(dist, ()):
+                out.append((name, req))
     return out

@@ -202,10 +202,14 @@ def _check_carried(doc: Document, base: tuple, task: dict, fn: functions.Functio
                   "template: Argo keeps the whole Workflow in etcd, which refuses objects over about 1 MiB",
                   "build an image that contains your package and set `code: image` on the task (or in `defaults`): "
                   "the script then imports the function from the image")
+    declared = packages.for_task(data, task, defaults)
+    for name, req in packages.shadowed({m.name.partition(".")[0] for m in bundle.modules}, declared):
+        doc.error(errors, base + ("function",),
+                  f"your module '{name}' has the name of a module of the package '{req}' this task installs: in the "
+                  f"pod your '{name}' is imported instead of the package's", f"rename your module '{name}'")
     image = task.get("image") or defaults.get("image") or data.get("image") or "python:3.12"
     if not isinstance(image, str) or not packages.bare_python_image(image):
         return  # a custom image may well have them
-    declared = packages.for_task(data, task, defaults)
     for imp, message, hint in packages.uncovered(bundle.imports, declared):
         _function_error(doc, base, message, hint, imp.file, imp.line, imp.col, errors)
 
