@@ -161,3 +161,11 @@ def test_braces_in_a_carried_module_are_embedded(tmp_path: Path) -> None:
     proc, result = run_script(source, tmp_path / "argo")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(result.read_text()) == "{{x}}}}"
+
+
+def test_a_sibling_with_a_syntax_error_is_located_in_that_file(tmp_path: Path) -> None:
+    (tmp_path / "helpers.py").write_text("def broken(:\n    pass\n")
+    (tmp_path / "steps.py").write_text("from helpers import broken\n\n\ndef f():\n    return broken()\n")
+    _, problems = F.resolve("steps:f", [str(tmp_path)])
+    assert [(p.message.split(":")[0], p.file, p.line) for p in problems] == [
+        (f"syntax error in {F.shown(str(tmp_path / 'helpers.py'))}", str(tmp_path / "helpers.py"), 1)]

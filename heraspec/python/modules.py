@@ -78,10 +78,7 @@ class Bundle:
     imports: tuple[Import, ...]
     problems: tuple[Problem, ...]
 
-    @property
-    def size(self) -> int:
-        """Bytes of carried user code (what the size guard measures)."""
-        return sum(len(text.encode()) + 1 for m in self.modules for _, text, _ in m.pieces)
+    size: int  # bytes of carried user code (what the size guard measures)
 
 
 # --- where first-party modules are ------------------------------------------------------------------
@@ -334,6 +331,10 @@ class _Bundler:
         for i in range(1, len(parts) + 1):
             name = ".".join(parts[:i])
             unit = self.unit(name)
+            if isinstance(unit, Problem) and unit.file is not None:  # found, but unreadable or bad syntax
+                if at is not None:
+                    self.problems.append(unit)
+                return None
             if isinstance(unit, Problem):
                 if at is not None:
                     parent = ".".join(parts[: i - 1])
@@ -474,4 +475,5 @@ def carry(entry: str, file: str, info: ModuleInfo, target: int, dirs: list[str] 
         pieces = tuple(u.info.pieces(u.carried, u.target)) if u.info is not None else ()
         modules.append(Carried(name, _display(name, u.is_package), u.is_package, pieces))
     imports = sorted(set(b.imports), key=lambda i: (i.file != file, i.file, i.line, i.col, i.name))
-    return Bundle(entry, tuple(modules), tuple(imports), tuple(problems))
+    size = sum(len(text.encode()) + 1 for m in modules for _, text, _ in m.pieces)
+    return Bundle(entry, tuple(modules), tuple(imports), tuple(problems), size)

@@ -176,6 +176,7 @@ def _installed() -> dict[str, list[str]]:
         return {}
 
 
+@lru_cache(maxsize=1)
 def _provides() -> dict[str, set[str]]:
     """Canonical distribution name -> import names, from the table and the installed metadata."""
     out: dict[str, set[str]] = {}
@@ -185,7 +186,8 @@ def _provides() -> dict[str, set[str]]:
     return out
 
 
-def uncovered(imports: "tuple[Import, ...] | list[Import]", packages: PackageSet | None) -> list[tuple["Import", str, str]]:
+@lru_cache(maxsize=1024)  # a big spec asks once per task, for few distinct (imports, packages)
+def uncovered(imports: "tuple[Import, ...]", packages: PackageSet | None) -> list[tuple["Import", str, str]]:
     """Imports that the pod of a bare python image would not have: (import, message, hint)."""
     declared = {canonical(parse(p)[0]) if isinstance(parse(p), tuple) else p for p in (packages.packages if packages else ())}
     provides = _provides()
