@@ -19,7 +19,8 @@ import socket
 import pytest
 
 from heraspec.argo import applier as A
-from heraspec.argo.client import KINDS, live_view
+from heraspec.argo.client import KINDS
+from heraspec.argo.compare import live_view
 from tests.argo_schema import assert_argo_valid
 from tests.argo_server import TOKEN, ArgoTestServer, serve
 

@@ -25,14 +25,12 @@ from .client import (
     Connection,
     Kind,
     collection_path,
-    comparable,
-    follow_workflow,
     item_path,
-    live_view,
     redact,
     shown,
-    stream_logs,
 )
+from .compare import comparable, live_view
+from .follow import follow_workflow, stream_logs
 from ..errors import UsageError
 from ..spec.patterns import name_problem, namespace_problem
 from ..textsafe import printable

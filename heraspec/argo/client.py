@@ -12,19 +12,17 @@ repr, log line and error text, including messages the server echoes back.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import ssl
 import sys
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import quote
 
 from ..errors import HeraspecError, UsageError
-from ..spec.patterns import NAME_HINT, name_problem, namespace_problem
+from ..spec.patterns import NAME_HINT, namespace_problem
 from ..textsafe import printable
 
 DEFAULT_NAMESPACE = "argo"
@@ -530,162 +528,3 @@ def _max_bytes_from_env() -> int:
     if mb < 1:
         raise UsageError(f"{MAX_BYTES_ENV} must be at least 1 (MiB)")
     return mb << 20
-
-
-# -- comparing live and compiled: what the server adds ---------------------------------------
-
-# metadata the API server owns; never part of what the user declared
-SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink",
-                   "deletionTimestamp", "deletionGracePeriodSeconds")
-ARGO_KEY_PREFIX = "workflows.argoproj.io/"
-
-
-def comparable(obj: Mapping[str, Any], declared: Mapping[str, Any], kind: Kind) -> dict:
-    """`obj` without what the server adds: status, server metadata, Argo's own labels and
-    annotations (unless declared), and empty values Go's encoder adds or drops (`inputs: {}`)."""
-    out = copy.deepcopy(dict(obj))
-    out.pop("status", None)
-    for key in ("apiVersion", "kind"):  # typed GETs may drop TypeMeta
-        out[key] = declared.get(key, out.get(key))
-    md = out.setdefault("metadata", {})
-    for key in SERVER_METADATA:
-        md.pop(key, None)
-    if not kind.namespaced:
-        md.pop("namespace", None)
-    mine = declared.get("metadata") or {}
-    for key in ("labels", "annotations"):
-        values = md.get(key) or {}
-        md[key] = {k: v for k, v in values.items() if not k.startswith(ARGO_KEY_PREFIX) or k in (mine.get(key) or {})}
-    return _prune(out)
-
-
-def _prune(value: Any) -> Any:
-    if isinstance(value, dict):
-        pruned = {k: _prune(v) for k, v in value.items()}
-        return {k: v for k, v in pruned.items() if v not in (None, "", {}, [])}
-    if isinstance(value, list):
-        return [_prune(v) for v in value]
-    return value
-
-
-_QUANTITY_SUFFIX: dict[str, int | Decimal] = {
-    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-    "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"),
-    "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
-}
-
-
-def _quantity(text: Any) -> Decimal | None:
-    if not isinstance(text, (str, int)):
-        return None
-    text = str(text).strip()
-    for suffix in sorted(_QUANTITY_SUFFIX, key=len, reverse=True):
-        if text.endswith(suffix) and text[:-len(suffix)]:
-            try:
-                return Decimal(text[:-len(suffix)]) * Decimal(_QUANTITY_SUFFIX[suffix])
-            except InvalidOperation:
-                return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return None
-
-
-def _align_resources(live: Any, declared: Any) -> Any:
-    if isinstance(live, dict) and isinstance(declared, dict):
-        out = {}
-        for k, v in live.items():
-            d = declared.get(k)
-            if k in ("requests", "limits") and isinstance(v, dict) and isinstance(d, dict):
-                out[k] = {q: (d[q] if q in d and _quantity(x) is not None and _quantity(x) == _quantity(d[q]) else x)
-                          for q, x in v.items()}
-            else:
-                out[k] = _align_resources(v, d)
-        return out
-    if isinstance(live, list) and isinstance(declared, list):
-        return [_align_resources(v, declared[i] if i < len(declared) else None) for i, v in enumerate(live)]
-    return live
-
-
-def live_view(live: Mapping[str, Any], declared: Mapping[str, Any], kind: Kind) -> tuple[dict, dict]:
-    """(live, declared) in comparable form; equal when an apply would change nothing."""
-    mine = comparable(declared, declared, kind)
-    return _align_resources(comparable(live, declared, kind), mine), mine
-
-
-# -- following a Workflow -----------------------------------------------------------------------
-
-DONE_PHASES = frozenset({"Succeeded", "Failed", "Error"})
-
-
-def workflow_done(obj: Mapping[str, Any]) -> bool:
-    return (obj.get("status") or {}).get("phase") in DONE_PHASES
-
-
-def follow_workflow(client: ArgoClient, namespace: str, name: str, *, uid: str | None = None,
-                    poll_interval: float = 2.0, watch_timeout: float = 300.0,
-                    note: Callable[[str], None] | None = None) -> Iterator[dict]:
-    """Yield the Workflow each time it changes, until it is done. Uses the watch stream; if that
-    breaks, reconnects once, then polls GET (itself retried) every `poll_interval` seconds.
-
-    Only our object counts: the stream may carry others (a server ignoring the field selector),
-    which are skipped; the same name with another `uid` means ours was deleted and re-created by
-    someone else, which ends the wait with an error rather than another run's phase."""
-    ref = f"workflow {namespace}/{name}"
-
-    def ours(obj: Any) -> bool:
-        md = obj.get("metadata") if isinstance(obj, dict) else None
-        if not isinstance(md, dict) or md.get("name") != name or md.get("namespace", namespace) != namespace:
-            return False
-        if uid is not None and md.get("uid") not in (None, uid):
-            raise ArgoError(f"{ref} was deleted and re-created by someone else while waiting "
-                            f"(uid {client.shown(md.get('uid'))}, not {uid})")
-        return True
-
-    params = {"listOptions.fieldSelector": f"metadata.name={name}"}
-    events = f"/api/v1/workflow-events/{segment(namespace)}"
-    for attempt in range(2):
-        deleted = False
-        try:
-            for event in client.stream(events, params, read_timeout=watch_timeout):
-                obj = event.get("object")
-                if not ours(obj):
-                    continue
-                if event.get("type") == "DELETED":
-                    deleted = True
-                    break
-                if uid is not None and (obj.get("metadata") or {}).get("uid") != uid:
-                    continue  # without its uid it could be anyone's: not a phase to trust
-                yield obj
-                if workflow_done(obj):
-                    return
-            reason = "the watch stream ended"
-        except ArgoError as e:
-            # reconnecting or polling helps a broken line or a failing watch, not a refusal (401/403,
-            # a redirect to a login page), an oversized line or a replaced workflow: GET would
-            # meet the same
-            if not e.transient and (e.status is None or e.status < 400 or e.status in (401, 403)):
-                raise
-            reason = f"the watch stream broke ({e})"
-        if deleted:
-            raise ArgoError(f"{ref} was deleted while waiting")
-        if note:
-            note(f"{reason}; " + ("reconnecting" if attempt == 0 else "polling instead"))
-    path = item_path(KINDS["Workflow"], namespace, name)
-    while True:
-        obj = client.get(path)
-        if not ours(obj) or (uid is not None and (obj.get("metadata") or {}).get("uid") != uid):
-            raise ArgoError(f"the Argo server answered GET {path} with another object than {ref}")
-        yield obj
-        if workflow_done(obj):
-            return
-        time.sleep(poll_interval)
-
-
-def stream_logs(client: ArgoClient, namespace: str, name: str, *, read_timeout: float = 300.0,
-                container: str = "main") -> Iterator[tuple[str, str]]:
-    """(podName, line) pairs of the Workflow's `main` containers, following until the run ends."""
-    params = {"logOptions.container": container, "logOptions.follow": "true"}
-    path = f"{item_path(KINDS['Workflow'], namespace, name)}/log"
-    for entry in client.stream(path, params, read_timeout=read_timeout):
-        yield str(entry.get("podName", "")), str(entry.get("content", ""))

@@ -1,0 +1,84 @@
+"""Following a Workflow on the Argo Server: its watch stream (with polling as the fallback) and
+its pods' logs, for `apply --wait` / `--logs`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterator, Mapping
+
+from .client import KINDS, ArgoClient, ArgoError, item_path, segment
+
+DONE_PHASES = frozenset({"Succeeded", "Failed", "Error"})
+
+
+def workflow_done(obj: Mapping[str, Any]) -> bool:
+    return (obj.get("status") or {}).get("phase") in DONE_PHASES
+
+
+def follow_workflow(client: ArgoClient, namespace: str, name: str, *, uid: str | None = None,
+                    poll_interval: float = 2.0, watch_timeout: float = 300.0,
+                    note: Callable[[str], None] | None = None) -> Iterator[dict]:
+    """Yield the Workflow each time it changes, until it is done. Uses the watch stream; if that
+    breaks, reconnects once, then polls GET (itself retried) every `poll_interval` seconds.
+
+    Only our object counts: the stream may carry others (a server ignoring the field selector),
+    which are skipped; the same name with another `uid` means ours was deleted and re-created by
+    someone else, which ends the wait with an error rather than another run's phase."""
+    ref = f"workflow {namespace}/{name}"
+
+    def ours(obj: Any) -> bool:
+        md = obj.get("metadata") if isinstance(obj, dict) else None
+        if not isinstance(md, dict) or md.get("name") != name or md.get("namespace", namespace) != namespace:
+            return False
+        if uid is not None and md.get("uid") not in (None, uid):
+            raise ArgoError(f"{ref} was deleted and re-created by someone else while waiting "
+                            f"(uid {client.shown(md.get('uid'))}, not {uid})")
+        return True
+
+    params = {"listOptions.fieldSelector": f"metadata.name={name}"}
+    events = f"/api/v1/workflow-events/{segment(namespace)}"
+    for attempt in range(2):
+        deleted = False
+        try:
+            for event in client.stream(events, params, read_timeout=watch_timeout):
+                obj = event.get("object")
+                if not ours(obj):
+                    continue
+                if event.get("type") == "DELETED":
+                    deleted = True
+                    break
+                if uid is not None and (obj.get("metadata") or {}).get("uid") != uid:
+                    continue  # without its uid it could be anyone's: not a phase to trust
+                yield obj
+                if workflow_done(obj):
+                    return
+            reason = "the watch stream ended"
+        except ArgoError as e:
+            # reconnecting or polling helps a broken line or a failing watch, not a refusal (401/403,
+            # a redirect to a login page), an oversized line or a replaced workflow: GET would
+            # meet the same
+            if not e.transient and (e.status is None or e.status < 400 or e.status in (401, 403)):
+                raise
+            reason = f"the watch stream broke ({e})"
+        if deleted:
+            raise ArgoError(f"{ref} was deleted while waiting")
+        if note:
+            note(f"{reason}; " + ("reconnecting" if attempt == 0 else "polling instead"))
+    path = item_path(KINDS["Workflow"], namespace, name)
+    while True:
+        obj = client.get(path)
+        if not ours(obj) or (uid is not None and (obj.get("metadata") or {}).get("uid") != uid):
+            raise ArgoError(f"the Argo server answered GET {path} with another object than {ref}")
+        yield obj
+        if workflow_done(obj):
+            return
+        time.sleep(poll_interval)
+
+
+def stream_logs(client: ArgoClient, namespace: str, name: str, *, read_timeout: float = 300.0,
+                container: str = "main") -> Iterator[tuple[str, str]]:
+    """(podName, line) pairs of the Workflow's `main` containers, following until the run ends."""
+    params = {"logOptions.container": container, "logOptions.follow": "true"}
+    path = f"{item_path(KINDS['Workflow'], namespace, name)}/log"
+    for entry in client.stream(path, params, read_timeout=read_timeout):
+        yield str(entry.get("podName", "")), str(entry.get("content", ""))
