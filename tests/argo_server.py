@@ -17,7 +17,9 @@ Test controls:
   an empty body and a Location, as an SSO proxy answers), `huge` (an answer of `size` bytes, sent
   while the client reads), `endless_line` (a stream that sends `size` bytes without a newline),
   `foreign` (the watch sends another Workflow's finished state first; `same_name=True`: our name
-  with another uid), `race` (another client creates the object, `mutate`d, just before this POST).
+  with another uid), `race` (another client creates the object, `mutate`d, just before this POST),
+  `gate` (each matching request waits at `barrier` until all its parties arrived: real concurrency,
+  deterministic).
   `Fault.sent` counts the bytes a `huge` / `endless_line` fault got out before the client hung up.
 - `state.logs[name]` (or `state.logs["*"]`): the log lines of a Workflow; `state.decorate(wf)`:
   called on each Workflow after it advances, to put hostile text in its status.
@@ -75,6 +77,7 @@ class Fault:
     location: str = "https://sso.example.com/oauth2/start?rd=%2Fapi%2Fv1"
     same_name: bool = False
     mutate: Any = None
+    barrier: Any = None  # a threading.Barrier, for `gate`
     sent: int = 0
     message: str = "the server is currently unable to handle the request"
 
@@ -404,6 +407,11 @@ class _Handler(BaseHTTPRequestHandler):
                               content_type="text/html")
         if fault and fault.action == "delay":
             time.sleep(fault.delay)
+        if fault and fault.action == "gate":
+            try:
+                fault.barrier.wait(timeout=30)
+            except threading.BrokenBarrierError:
+                pass
         if fault and fault.action == "redirect":
             self.send_response(fault.status if 300 <= fault.status < 400 else 302)
             self.send_header("Location", fault.location)

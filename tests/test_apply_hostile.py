@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import re
 import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -407,3 +411,19 @@ def test_losing_a_create_race_reports_what_the_server_holds(argo, project, capsy
     live = argo.state.get("WorkflowTemplate", "argo", "greet")
     assert live["spec"]["templates"][-1]["script"]["image"] == "python:3.12"
     assert argo.state.count("PUT") == (1 if expected == "updated" else 0)
+
+
+def test_two_real_applies_of_a_new_template_at_once_report_created_and_unchanged(argo, project):
+    # both GETs are held until both arrived, so both see nothing and both POST: one create wins,
+    # the other gets AlreadyExists, re-reads and finds what it would have written
+    argo.fault("GET", "/workflow-templates/argo/greet$", "gate", times=2, barrier=threading.Barrier(2))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARGO_")}
+    argv = [sys.executable, "-m", "heraspec", "apply", "--server", argo.server, "--plaintext", "--token", GOOD,
+            str(project / "template.yaml")]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=project)
+             for _ in range(2)]
+    results = sorted((p.wait(timeout=120), *p.communicate()) for p in procs)
+    assert [r[:2] for r in results] == [(0, "workflowtemplate/argo/greet created\n"),
+                                        (0, "workflowtemplate/argo/greet unchanged\n")]
+    assert argo.state.count("POST") == 2 and argo.state.count("PUT") == 0
+    assert len(argo.state.of_kind("WorkflowTemplate")) == 1
