@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"tasks running at once (default: the CPU count, {os.cpu_count() or 1} here)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON summary on stdout, and nothing else there (task output stays on stderr)")
+    p.add_argument("--artifacts", metavar="DIR", help="local stand-in for buckets: s3://BUCKET/KEY and gs://BUCKET/KEY "
+                   "inputs are read from DIR/BUCKET/KEY")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="do not show what the tasks print (it stays in each task's stdout.log/stderr.log)")
     p.add_argument("--workdir", metavar="DIR", help="run folder, absent or empty (default: ./.heraspec/runs/NAME-TIME)")
@@ -314,7 +316,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     code_path = tuple(first_party_roots(search_path_for(args.file, args.path or [])))
     return runner.cli_run(manifest, task_names=compiled.task_names, parameters=params,
                        parallelism=args.parallelism, as_json=args.json, workdir=args.workdir, keep=args.keep,
-                       stdout=sys.stdout, stderr=sys.stderr, quiet=args.quiet, code_path=code_path)
+                       stdout=sys.stdout, stderr=sys.stderr, quiet=args.quiet, code_path=code_path,
+                       artifacts_dir=args.artifacts)
 
 
 def cmd_apply(args: argparse.Namespace) -> int:

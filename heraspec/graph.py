@@ -11,6 +11,8 @@ from its own task names, not the Argo names. What the picture marks:
 - a `depends` on another result than success with that result on the edge (`Failed`, ...);
 - a sub-pipeline (`tasks.X.pipeline`) as a group (a Mermaid subgraph, a DOT cluster) holding the
   other spec's tasks; edges to and from X meet the group.
+- an edge that carries a file (`-> Path`), a fan-in of files, or a `result: artifact` value as a thick
+  arrow labelled `file`, `files` or `artifact` (those go through the artifact repository).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Edge:
     dst: str
     label: str | None = None  # "when", "Failed", ...
     dashed: bool = False
+    carries: str | None = None  # "file", "files" (a fan-in), "artifact" (`result: artifact`): through the repository
 
 
 @dataclass
@@ -76,10 +79,12 @@ class Picture:
 # --- from spec data to a picture ---------------------------------------------------------------
 
 
-def picture(data: dict, title: str = "", pipelines: dict | None = None, *, _prefix: str = "",
+def picture(data: dict, title: str = "", pipelines: dict | None = None, fns: dict | None = None, *, _prefix: str = "",
             _group: str | None = None, _pic: Picture | None = None) -> Picture:
     """The nodes and edges of a (valid) spec, in spec order, edges deduplicated; `pipelines` (task
-    name -> checked spec, pipeline.Checked) draws sub-pipelines as groups of their own tasks."""
+    name -> checked spec, pipeline.Checked) draws sub-pipelines as groups of their own tasks. With the
+    resolved functions (`fns`), edges that carry files or artifact results are marked."""
+    carried = _carried(data, fns or {})
     tasks = data.get("tasks") or {}
     pipelines = pipelines or {}
     pic = _pic or Picture(title or str(data.get("name") or data.get("generate_name") or "heraspec"))
@@ -89,7 +94,7 @@ def picture(data: dict, title: str = "", pipelines: dict | None = None, *, _pref
         if name in pipelines:
             sub = pipelines[name]
             pic.groups.append(Group(q, f"{name}: {t.get('pipeline')}", _group))
-            picture(sub.doc.data, pipelines=sub.pipelines, _prefix=q + ".", _group=q, _pic=pic)
+            picture(sub.doc.data, pipelines=sub.pipelines, fns=sub.functions, _prefix=q + ".", _group=q, _pic=pic)
         else:
             pic.nodes.append(Node(q, _fanout(t), bool(t.get("when")), t.get("function"),
                                   name if _prefix else None, _group))
@@ -101,8 +106,31 @@ def picture(data: dict, title: str = "", pipelines: dict | None = None, *, _pref
         seen.add((dep.src, dep.dst))
         conditional = bool((tasks[dep.dst] or {}).get("when"))
         label = results.get((dep.src, dep.dst)) or ("when" if conditional else None)
-        pic.edges.append(Edge(_prefix + dep.src, _prefix + dep.dst, label, dashed=conditional))
+        carries = carried.get((dep.src, dep.dst))
+        if carries:
+            label = f"{carries}, {label}" if label else carries
+        pic.edges.append(Edge(_prefix + dep.src, _prefix + dep.dst, label, dashed=conditional, carries=carries))
     return pic
+
+
+def _carried(data: dict, fns: dict) -> dict[tuple[str, str], str]:
+    """(src, dst) -> what travels through the artifact repository on that edge."""
+    from .spec.artifacts import fanned_out, result_kind
+
+    tasks = data.get("tasks") or {}
+    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
+    out: dict[tuple[str, str], str] = {}
+    for name, t in tasks.items():
+        args = t.get("args") if isinstance(t, dict) else None
+        for argset in [args] if isinstance(args, dict) else args if isinstance(args, list) else []:
+            for v in (argset or {}).values() if isinstance(argset, dict) else []:
+                src = v.get("from") if isinstance(v, dict) and len(v) == 1 else None
+                if isinstance(src, str) and src in tasks:
+                    kind = result_kind(tasks[src], fns.get(src), defaults)
+                    if kind != "parameter":
+                        out[(src, name)] = "artifact" if kind == "artifact" else \
+                            "files" if fanned_out(tasks[src]) else "file"
+    return out
 
 
 def _fanout(t: dict) -> str | None:
@@ -158,7 +186,7 @@ def to_mermaid(pic: Picture) -> str:
 
     block(None, "    ")
     for e in pic.edges:
-        arrow = "-.->" if e.dashed else "-->"
+        arrow = "-.->" if e.dashed else "==>" if e.carries else "-->"
         label = f'|"{_mermaid_text(e.label)}"|' if e.label else ""
         lines.append(f"    {ids[e.src]} {arrow}{label} {ids[e.dst]}")
     conditional = [ids[n.name] for n in pic.nodes if n.conditional]
@@ -231,6 +259,8 @@ def to_dot(pic: Picture) -> str:
             attrs["style"] = "dashed"
         if e.label:
             attrs["label"] = e.label
+        if e.carries:
+            attrs["penwidth"] = "2"
         tail = f" [{_dot_attrs(attrs)}]" if attrs else ""
         lines.append(f"    {_dot_id(src)} -> {_dot_id(dst)}{tail};")
     lines.append("}")
@@ -288,7 +318,7 @@ def cli_graph(args: Any, options: Any, stdout: TextIO, stderr: TextIO) -> int:
     checked = check_files([args.file], errors, options)
     if errors or not checked:
         raise SpecInvalid(errors)
-    pic = picture(checked[0].doc.data, pipelines=checked[0].pipelines)
+    pic = picture(checked[0].doc.data, pipelines=checked[0].pipelines, fns=checked[0].functions)
     if fmt == "mermaid":
         text = to_mermaid(pic)
     else:

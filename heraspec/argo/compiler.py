@@ -16,6 +16,8 @@ from typing import Any, Callable
 from ..spec import dag
 
 from ..python import functions, packages, script
+from . import artifacts
+from ..spec.artifacts import result_kind
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "main"
@@ -173,7 +175,7 @@ def requests_and_limits(res: dict) -> tuple[dict[str, str], dict[str, str]]:
 def effective(task: dict, defaults: dict) -> dict:
     """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
     out = dict(task)
-    for key in ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls"):
+    for key in ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result"):
         if key not in out and key in defaults:
             out[key] = defaults[key]
     res = {**defaults.get("resources", {}), **task.get("resources", {})}
@@ -300,15 +302,18 @@ class _Compiler:
                               if b.get(k1) is not None}
         return out
 
-    def template_for(self, name: str, t: dict) -> str:
+    def template_for(self, name: str, t: dict, modes: dict[str, artifacts.Input] | None = None,
+                     result: str = "parameter", keyed: bool = False) -> str:
         fn = self.fns.get(name)
         res = t["resources"]
         argo_tmpl = (t.get("argo") or {}).get("template")
         outputs = self.published.get(name) or {}
         pkgs = packages.for_task(self.data, t, self.defaults) if fn is not None else None
         code = t.get("code") or "carry"
+        modes = modes or {}
         key = (t.get("function"), t.get("image"), _frozen(res), _frozen(t.get("retry")), _frozen(t.get("timeout")),
-               _frozen(t.get("env")), _frozen(argo_tmpl), None if fn else name, _frozen(outputs), pkgs, code)
+               _frozen(t.get("env")), _frozen(argo_tmpl), None if fn else name, _frozen(outputs), pkgs, code,
+               tuple((k, m.frozen()) for k, m in modes.items()), result, keyed)
         if key in self.by_key:
             return self.by_key[key]
         tmpl: dict[str, Any] = {"name": self.unique(fn.name if fn else dag.argo_name(name))}
@@ -316,25 +321,33 @@ class _Compiler:
         if fn is not None:
             params = []
             for p in fn.params:
+                if p.name in modes:
+                    continue
                 entry = {"name": p.name}
                 if not p.required:
                     entry["default"] = p.default if p.literal_default else DEFAULT_MARKER
                 params.append(entry)
-            if params:
-                tmpl["inputs"] = {"parameters": params}
+            in_arts, art_env, art_outputs = artifacts.template_parts(fn, modes, result, keyed)
+            if keyed:
+                params.append({"name": artifacts.KEY_PARAM})
+            if params or in_arts:
+                tmpl["inputs"] = {k: v for k, v in (("parameters", params), ("artifacts", in_arts)) if v}
             named = {n: p for p, n in outputs.items()}
-            tmpl["outputs"] = {"parameters": [{"name": "result", "valueFrom": {"path": script.RESULT_PATH}}] + [
-                {"name": n, "valueFrom": {"path": script.OUTPUTS_DIR + n}} for n in named]}
+            out_params = [] if art_outputs else [{"name": "result", "valueFrom": {"path": script.RESULT_PATH}}]
+            out_params += [{"name": n, "valueFrom": {"path": script.OUTPUTS_DIR + n}} for n in named]
+            tmpl["outputs"] = {k: v for k, v in (("parameters", out_params),
+                                                 ("artifacts", art_outputs.get("artifacts"))) if v}
             source = (fn.ref, code, pkgs is not None)
             if source not in self.sources:
                 self.sources[source] = script.script_source(fn, code, packages=pkgs is not None)
-            env = [{"name": f"HERASPEC_IN_{p.name}", "value": "{{inputs.parameters.%s}}" % p.name} for p in fn.params]
+            env = [{"name": f"HERASPEC_IN_{p.name}", "value": "{{inputs.parameters.%s}}" % p.name}
+                   for p in fn.params if p.name not in modes]
             if pkgs is not None:  # installed by the script before the user's code runs
                 env.append({"name": script.PACKAGES_ENV, "value": pkgs.env_value()})
             if outputs:  # the script writes each named field of the result to OUTPUTS_DIR/<name>
                 env.append({"name": script.OUTPUTS_ENV, "value": encode(named)})
             body = {"image": t.get("image") or self.data.get("image", "python:3.12"), "command": ["python"],
-                    "source": self.sources[source], "env": env + self.env(t.get("env"))}
+                    "source": self.sources[source], "env": env + art_env + self.env(t.get("env"))}
         else:
             inputs, args = self.container_args(t.get("args") or [])
             if inputs:
@@ -376,6 +389,16 @@ class _Compiler:
     # --- DAG tasks -----------------------------------------------------------------------
 
     def dag_task(self, name: str, t: dict) -> dict:
+        fn = self.fns.get(name)
+        result = result_kind(t, fn, {})  # `t` has the defaults applied
+        # each child of a fanned-out producer of files writes under its item index (artifacts.py)
+        keyed = result != "parameter" and (isinstance(t.get("args"), list) or isinstance(t.get("foreach"), list))
+        if keyed and isinstance(t.get("foreach"), list):
+            t = {k: v for k, v in t.items() if k != "foreach"}
+            t["args"] = artifacts.foreach_sets(self.data["tasks"][name].get("args"), self.data["tasks"][name]["foreach"])
+        args = t.get("args")
+        first = args if isinstance(args, dict) else args[0] if isinstance(args, list) and args else {}
+        modes = artifacts.input_modes(first, fn, self.data["tasks"], self.fns, self.defaults) if fn else {}
         task: dict[str, Any] = {"name": dag.argo_name(name)}
         ref = t.get("template_ref")
         if ref:  # Argo templateRef: a template of a WorkflowTemplate, called with its input parameters
@@ -385,13 +408,11 @@ class _Compiler:
         elif t.get("pipeline"):
             task["template"] = self.pipeline_template(name)
         else:
-            task["template"] = self.template_for(name, t)
+            task["template"] = self.template_for(name, t, modes, result, keyed)
         depends = self.depends(name, t)
         if depends:
             task["depends"] = depends
-        args = t.get("args")
         params: list[dict] = []
-        fn = self.fns.get(name)
         if ref or t.get("pipeline"):
             params = [{"name": k, "value": arg_value(v, self.resolve)} for k, v in (args or {}).items()]
         elif fn is None:
@@ -400,14 +421,13 @@ class _Compiler:
                     params.append({"name": f"arg{i}", "value": arg_value(a, self.resolve)})
         elif isinstance(args, list):  # fan out over argument sets
             # values shared by every set are plain arguments; only the varying ones travel as items
-            first = args[0] if args else {}
-            shared = [p.name for p in fn.params if p.name in first and all(
+            shared = [p.name for p in fn.params if p.name in first and p.name not in modes and all(
                 p.name in s and json.dumps(s[p.name], sort_keys=True) == json.dumps(first[p.name], sort_keys=True)
                 for s in args)]
-            varying = [p for p in fn.params if p.name not in shared and any(p.name in s for s in args)]
+            varying = [p for p in fn.params if p.name not in shared and p.name not in modes and any(p.name in s for s in args)]
             items = []
-            for s in args:
-                item = {}
+            for i, s in enumerate(args):
+                item: dict[str, Any] = {artifacts.INDEX_ITEM: i} if keyed else {}
                 for p in varying:
                     if p.name in s:
                         # a reference travels as its Argo expression, which Argo resolves inside items
@@ -424,13 +444,19 @@ class _Compiler:
             # with no varying value the sets are identical: run the task once per set all the same
             else:
                 task["withItems"] = list(range(len(args)))
+            if keyed:
+                index = "{{item.%s}}" % artifacts.INDEX_ITEM if varying else "{{item}}"
+                params.append({"name": artifacts.KEY_PARAM, "value": f"{artifacts.fanin_prefix(name)}/{index}"})
         else:
-            params = [{"name": k, "value": arg_value(v, self.resolve)} for k, v in (args or {}).items()]
+            params = [{"name": k, "value": arg_value(v, self.resolve)} for k, v in (args or {}).items()
+                      if k not in modes]
         if params:
             if self.renamed:
                 for p in params:
                     p["value"] = dag.translate_task_exprs(p["value"], self.renamed)
             task["arguments"] = {"parameters": params}
+        if modes:
+            task.setdefault("arguments", {})["artifacts"] = [artifacts.argument(k, m) for k, m in modes.items()]
         fe = t.get("foreach")
         if isinstance(fe, list):
             task["withItems"] = fe
@@ -518,6 +544,10 @@ class _Compiler:
             wf["volumeClaimTemplates"] = list(self.claims.values())
         if self.volumes:
             wf["volumes"] = list(self.volumes.values())
+        repo = data.get("artifact_repository")
+        if repo:
+            wf["artifactRepositoryRef"] = {k2: repo[k1] for k1, k2 in (("config_map", "configMap"), ("key", "key"))
+                                           if repo.get(k1)}
         wtref = data.get("workflow_template_ref")
         if wtref:  # Argo workflowTemplateRef: the WorkflowTemplate's spec, with this spec's parameters
             del wf["entrypoint"]

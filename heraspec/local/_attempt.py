@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable
 
+from .artifacts import ArtifactError, TaskArtifacts, e2big
 from .expr import parse_duration
 from ..python.script import IMAGE_MARKER, PACKAGES_ENV
 
@@ -48,6 +49,7 @@ class Outcome:
     outputs: dict[str, str] = field(default_factory=dict)
     stdout: str | None = None
     exit_code: int | None = None
+    artifacts: dict[str, str] = field(default_factory=dict)  # output artifact name -> repository key
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Prep:
     outputs: list[tuple[str, Path | None, str | None]]  # name, mapped path, default
     # a heraspec script: (its HERASPEC_PACKAGES or None, code from the image) -> runs in an env (envs.py)
     python_env: tuple[str | None, bool] | None = None
+    artifacts: TaskArtifacts | None = None  # inputs to place, outputs to collect (artifacts.py)
 
 
 
@@ -106,10 +109,8 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
     mapping: dict[str, Path] = {}
     files: dict[Path, str] = {}
     for a in _as_list((t.get("inputs") or {}).get("artifacts")):
-        if "raw" not in a or not a.get("path"):
-            raise TaskError(f"input artifact {a.get('name')!r}: only raw artifacts can be used locally")
-        mapping[a["path"]] = inside(folder, a["path"])
-        files[mapping[a["path"]]] = str(a["raw"].get("data", ""))
+        if a.get("path"):  # placed by artifacts.plan (raw ones too)
+            mapping[a["path"]] = inside(folder, a["path"])
     for p in _as_list(outs.get("parameters")) + _as_list(outs.get("artifacts")):
         path = (p.get("valueFrom") or {}).get("path") or p.get("path")
         if path:
@@ -215,6 +216,11 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
     for path, text in prep.files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+    if prep.artifacts is not None:
+        try:
+            prep.artifacts.place()
+        except (ArtifactError, OSError) as e:
+            return Outcome("Error", f"cannot place input artifacts: {e}")
     out_log, err_log = prep.folder / "stdout.log", prep.folder / "stderr.log"
     timed_out = False
     with open(out_log, "wb") as fo, open(err_log, "wb") as fe:
@@ -227,7 +233,7 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
             proc = subprocess.Popen(prep.argv, cwd=prep.folder, env=prep.env, stdin=subprocess.DEVNULL,
                                     stdout=pipe or fo, stderr=pipe or fe, start_new_session=True)
         except OSError as e:
-            return Outcome("Error", f"cannot start {prep.argv[0]!r}: {e}")
+            return Outcome("Error", e2big(prep.env, e) or f"cannot start {prep.argv[0]!r}: {e}")
         readers = [threading.Thread(target=_pump, args=(src, log, on_line), daemon=True)
                    for src, log in ((proc.stdout, fo), (proc.stderr, fe)) if src is not None and on_line]
         for r in readers:
@@ -267,8 +273,15 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
             outputs[name] = str(default)
         else:
             return Outcome("Error", f"output parameter {name!r}: {path} was not written", outputs, stdout, rc)
-    (prep.folder / "outputs.json").write_text(json.dumps({"parameters": outputs, "result": stdout}, indent=2))
-    return Outcome("Succeeded", "", outputs, stdout, rc)
+    arts: dict[str, str] = {}
+    if prep.artifacts is not None:
+        try:
+            arts = prep.artifacts.collect()
+        except (ArtifactError, OSError) as e:
+            return Outcome("Error", str(e), outputs, stdout, rc)
+    (prep.folder / "outputs.json").write_text(json.dumps({"parameters": outputs, "artifacts": arts, "result": stdout},
+                                                         indent=2))
+    return Outcome("Succeeded", "", outputs, stdout, rc, arts)
 
 
 def kill(proc: subprocess.Popen) -> None:

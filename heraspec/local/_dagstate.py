@@ -52,6 +52,7 @@ class TaskResult:
     log_path: Path | None = None
     children: list[TaskResult] = field(default_factory=list)
     attempts: int = 0
+    artifacts: dict[str, str] = field(default_factory=dict)  # output artifact name -> local path
 
 
 
@@ -80,6 +81,8 @@ class _Unit:
         self.t0 = 0.0
         self.retry: dict = {}
         self.inner: _Dag | None = None
+        self.artifacts: list[dict] = []  # the DAG task's arguments.artifacts, substituted
+        self.artifact_keys: dict[str, str] = {}  # output artifact name -> repository key
 
 
 class _Task:
@@ -352,6 +355,7 @@ class _Dag:
                     return self.run.finish_unit(unit, Outcome("Skipped", f"when '{text}' evaluated false"))
             args = substitute((t.spec.get("arguments") or {}).get("parameters") or [], scope)
             unit.inputs = _inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
+            unit.artifacts = substitute(_as_list((t.spec.get("arguments") or {}).get("artifacts")), scope)
         except (ExprError, TaskError) as e:
             res.started = _now()
             return self.run.finish_unit(unit, Outcome("Error", str(e)))
@@ -382,6 +386,8 @@ class _Dag:
         if not t.fanout:
             u = t.units[0]
             t.t0 = u.t0 or t.t0
+            # Argo does not aggregate loop children's artifacts: only a single task's are in scope
+            self.scope.update({f"tasks.{t.name}.outputs.artifacts.{k}": v for k, v in u.artifact_keys.items()})
             return self._finish_task(t, t.res.phase, t.res.message, u.stdout, u.exit_code)
         kids = [u.res for u in t.units]
         phases = {k.phase for k in kids}
@@ -416,7 +422,7 @@ class _Dag:
         r.started = r.started or _now()
         r.finished = _now()
         r.duration_s = round(time.monotonic() - t.t0, 3) if t.t0 else 0.0
-        if "result" in r.outputs or stdout is not None:
+        if "result" in r.outputs or (stdout is not None and "result" not in r.artifacts):
             r.result = _decode(r.outputs["result"] if "result" in r.outputs else stdout)
         p = f"tasks.{t.name}"
         self.scope[f"{p}.status"] = phase

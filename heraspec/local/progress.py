@@ -304,6 +304,8 @@ def _node(task: TaskResult, names: Mapping[str, str]) -> dict[str, Any]:
         node["outputs"] = named
     if task.message:
         node["message"] = task.message
+    if task.artifacts:
+        node["artifacts"] = dict(task.artifacts)
     if task.children and "(" in task.children[0].name:
         node["items"] = len(task.children)
     if task.children:
@@ -313,7 +315,8 @@ def _node(task: TaskResult, names: Mapping[str, str]) -> dict[str, Any]:
 
 def to_json(result: RunResult, task_names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """``{"phase", "run_dir", "duration_s", "tasks": {spec name: {"phase", "result", "duration_s",
-    "attempts", ["message"], ["items"], ["children"]}}}``. A fan-out's ``attempts`` is the most any of
+    "attempts", ["message"], ["artifacts"], ["items"], ["children"]}}}``; ``artifacts`` maps each output
+    artifact to its local path in the run's repository (``<run_dir>/artifacts/<key>``). A fan-out's ``attempts`` is the most any of
     its ``items`` children needed (1: nothing was retried)."""
     names = dict(task_names or {})
     return {"phase": result.phase, "run_dir": str(result.run_dir), "duration_s": result.duration_s,

@@ -59,7 +59,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ._attempt import LineSink, Outcome, Processes, TaskError, _as_list, execute, prepare
+from . import artifacts
+from ._attempt import LineSink, Outcome, Processes, TaskError, _as_list, execute, inside, prepare
 from ._dagstate import RunError, TaskResult, _Dag, _decode, _inputs, _now, _Unit
 from ..errors import UsageError
 from .expr import ExprError, go_json, parse_duration, substitute
@@ -98,6 +99,7 @@ class _Runner:
                           for t in _as_list(spec.get("templates"))}
         self.wf_scope, self.run_dir, self.limit, self.reporter = wf_scope, run_dir, limit, reporter
         self.code_path: tuple[str, ...] = ()  # the project's folders, for `code: image` tasks
+        self.store = artifacts.Store(run_dir, None)  # replaced once the run folder exists
         self.cond = threading.Condition()
         self.completed: list[tuple[_Unit, Future]] = []
         self.ready: list[_Unit] = []
@@ -174,7 +176,10 @@ class _Runner:
             unit.retry = tmpl.get("retryStrategy") or {}
             folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
             prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path)
-        except (ExprError, TaskError) as e:
+            if (tmpl.get("inputs") or {}).get("artifacts") or (tmpl.get("outputs") or {}).get("artifacts"):
+                key = f"{self.wf_scope['workflow.name']}/{scope['pod.name']}"  # Argo's DefaultArchivePattern
+                prep.artifacts = artifacts.plan(tmpl, unit.artifacts, folder, self.store, key, prep.env, inside)
+        except (ExprError, TaskError, artifacts.ArtifactError) as e:
             return self.finish_unit(unit, Outcome("Error", str(e)))
         res.log_path = folder / "stdout.log"
         if first:
@@ -221,12 +226,18 @@ class _Runner:
     def finish_unit(self, unit: _Unit, out: Outcome) -> None:
         res = unit.res
         res.phase, res.message, res.outputs = out.phase, out.message, out.outputs
+        res.artifacts = {k: artifacts.local_path(self.store, v) for k, v in out.artifacts.items()}
+        unit.artifact_keys = out.artifacts
         unit.stdout, unit.exit_code, unit.done = out.stdout, out.exit_code, True
         res.started = res.started or _now()
         res.finished = _now()
         res.duration_s = round(time.monotonic() - unit.t0, 3) if unit.t0 else 0.0
-        # a template without a `result` output parameter: its result is its stdout (Argo's outputs.result)
-        res.result = _decode(out.outputs["result"] if "result" in out.outputs else out.stdout)
+        # a template without a `result` output parameter: its result is its stdout (Argo's outputs.result),
+        # or the value heraspec's script sent as the artifact `result` (`result: artifact`)
+        if "result" in out.outputs or "result" not in out.artifacts:
+            res.result = _decode(out.outputs["result"] if "result" in out.outputs else out.stdout)
+        else:
+            res.result = _decode(artifacts.value_text(self.store, out.artifacts["result"]))
         if unit.task.res is not res:
             self.report("task_finished", res)
 
@@ -373,7 +384,7 @@ def _run_exit_handler(spec: dict, root: _Dag, wf_scope: dict[str, str], run_dir:
 
 def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, parallelism: int | None = None,
                  workdir: str | Path | None = None, reporter: Reporter | None = None,
-                 code_path: tuple[str, ...] = ()) -> RunResult:
+                 code_path: tuple[str, ...] = (), artifacts_dir: str | Path | None = None) -> RunResult:
     """Run the manifest's entrypoint in the run folder ``workdir`` (default: a fresh
     ``./.heraspec/runs/<workflow>-<timestamp>``). Raises UsageError for bad parameters and
     RunError for a manifest that cannot be run at all; task failures are results, not exceptions.
@@ -409,7 +420,12 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     except TaskError as e:
         raise RunError(str(e)) from None
     root = _Dag(runner, template, inputs, run_dir, "")
+    external = Path(artifacts_dir).resolve() if artifacts_dir is not None else None
+    if external is not None and not external.is_dir():
+        raise UsageError(f"--artifacts {artifacts_dir}: not a folder (s3://BUCKET/KEY and gs://BUCKET/KEY are read "
+                         "from DIR/BUCKET/KEY)")
     run_dir = runner.run_dir = root.folder = _run_folder(workdir, stem)
+    runner.store = artifacts.Store(run_dir, external)
     if reporter is not None:
         reporter.run_started(name, run_dir, _notes(spec, runner.templates))
     t0 = time.monotonic()
@@ -432,8 +448,11 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
 
 
 def prune_run_dir(run_dir: Path) -> None:
-    """Delete the work files of a run, keeping logs, outputs.json files and summary.json."""
+    """Delete the work files of a run, keeping logs, outputs.json files, summary.json and the
+    artifact repository (`artifacts/`, the files the tasks returned)."""
     for top, dirs, files in os.walk(run_dir, topdown=False):
+        if Path(top) == run_dir / "artifacts" or run_dir / "artifacts" in Path(top).parents:
+            continue
         for f in files:
             path = Path(top, f)
             if not (f.endswith(".log") or f == "outputs.json" or path == run_dir / "summary.json"):
@@ -448,7 +467,8 @@ def prune_run_dir(run_dir: Path) -> None:
 
 def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str, str], parallelism: int | None,
             as_json: bool, workdir: str | None, keep: bool, stdout: TextIO = sys.stdout,
-            stderr: TextIO = sys.stderr, quiet: bool = False, code_path: tuple[str, ...] = ()) -> int:
+            stderr: TextIO = sys.stderr, quiet: bool = False, code_path: tuple[str, ...] = (),
+            artifacts_dir: str | None = None) -> int:
     """``heraspec run``: progress, the tasks' output (unless ``quiet``) and the summary on stderr,
     ``--json`` summary on stdout; 0 or 1.
 
@@ -458,7 +478,7 @@ def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str,
     reporter = make_reporter(stderr, task_names, output=not quiet)
     try:
         result = run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
-                              reporter=reporter, code_path=code_path)
+                              reporter=reporter, code_path=code_path, artifacts_dir=artifacts_dir)
     except BaseException:  # Ctrl-C: the running tasks are already killed; leave the terminal clean
         getattr(reporter, "close", lambda: None)()
         raise

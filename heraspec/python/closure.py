@@ -238,6 +238,7 @@ def _global_uses(root: _Scope) -> dict[str, ast.AST]:
 
 _SIMPLE = {"int", "float", "bool", "str", "list", "dict"}
 _TYPING = {"List": "list", "Dict": "dict"}
+_PATHS = {"Path", "PurePath", "PosixPath"}  # pathlib: a file or folder travelling as an Argo artifact
 
 
 def annotation_kind(node: ast.expr | None) -> str | None:
@@ -257,8 +258,10 @@ def annotation_kind(node: ast.expr | None) -> str | None:
     base = node.value if isinstance(node, ast.Subscript) else node
     name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else None
     if not isinstance(node, ast.Subscript):
-        return name if name in _SIMPLE else _TYPING.get(name or "")
+        return "path" if name in _PATHS else name if name in _SIMPLE else _TYPING.get(name or "")
     items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    if name in ("list", "List", "Sequence") and annotation_kind(items[0]) == "path":
+        return "paths"  # list[Path]: the files of a fanned-out producer, in item order
     if name in ("Optional", "Annotated"):
         return annotation_kind(items[0])
     if name == "Union":

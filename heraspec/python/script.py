@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 
+from . import artifacts
 from .functions import Function, _Carried as Carried, _carried
 
 RESULT_PATH = "/tmp/heraspec/result.json"
@@ -83,14 +84,18 @@ def _heraspec_main(function=@FUNCTION@):  # bound here, before any local name ca
     kwargs = {}
     for name, kind in @PARAMS@:
         raw = os.environ.get("@PREFIX@" + name)
-        if raw is not None and raw != "@MARKER@":
+        if raw in ("@ONE@", "@MANY@"):  # a file, or a value sent through the artifact repository
+            kwargs[name] = _heraspec_read_artifact(name, raw, kind)
+        elif raw is not None and raw != "@MARKER@":
             kwargs[name] = _heraspec_decode(raw, kind)
     # the result goes to a file, never stdout, so print() in user code cannot corrupt it
-    text = json.dumps(function(**kwargs), default=b.str)
+    value = function(**kwargs)
+    mode = os.environ.get("@MODE_ENV@")
+    if mode == "file":
+        return _heraspec_write_file(value)
+    text = json.dumps(value, default=b.str)
+    _heraspec_write_value(text, mode == "artifact", "@FUNCTION@")
     path = os.environ.get("@PATH_ENV@") or "@RESULT_PATH@"
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with b.open(path, "w", encoding="utf-8") as out:
-        out.write(text)
     keys = os.environ.get("@OUTPUTS_ENV@")
     if keys:  # named outputs: fields of the result as decoded by a consumer, each written as JSON
         _heraspec_publish(json.loads(text), json.loads(keys), os.path.join(os.path.dirname(path), "outputs"))
@@ -224,9 +229,11 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False) -> 
     entry = (_MAIN_SOURCE.replace("@PARAMS@", repr([(p.name, p.annotation) for p in fn.params]))
              .replace("@FUNCTION@", fn.name).replace("@PREFIX@", INPUT_ENV_PREFIX)
              .replace("@MARKER@", DEFAULT_MARKER).replace("@PATH_ENV@", RESULT_PATH_ENV).replace("@OUTPUTS_ENV@", OUTPUTS_ENV)
-             .replace("@RESULT_PATH@", RESULT_PATH))
+             .replace("@RESULT_PATH@", RESULT_PATH).replace("@ONE@", artifacts.ONE).replace("@MANY@", artifacts.MANY)
+             .replace("@MODE_ENV@", artifacts.RESULT_MODE_ENV))
     install = _PACKAGES_SOURCE.replace("@PACKAGES_ENV@", PACKAGES_ENV) + "\n\n" if packages else ""
-    program = f"{header}{install}{user}\n\n{_DECODE_SOURCE}\n\n{entry}"
+    runtime = artifacts.runtime_source(RESULT_PATH, RESULT_PATH_ENV)
+    program = f"{header}{install}{user}\n\n{_DECODE_SOURCE}\n\n{runtime}\n\n{entry}"
     if "{{" in program:  # cannot happen: every part above is free of it; never emit one anyway
         raise RuntimeError(f"internal error: the script for {fn.ref} contains double braces")
     _SCRIPTS[(fn, code, packages)] = (carried, program)

@@ -68,6 +68,40 @@ class ConfigMapRef(_Strict):
 EnvValue = Union[Scalar, SecretRef, ConfigMapRef]
 
 
+class RepositoryKey(_Strict):
+    """A key inside the workflow's artifact repository (the cluster's default or `artifact_repository`)."""
+
+    key: str = Field(description="Object key inside the artifact repository, e.g. `datasets/reads.fq`.",
+                     min_length=1, **_x(examples=["datasets/reads.fq"]))
+
+
+class ArtifactRef(_Strict):
+    """A file or folder from outside the workflow, given to a `Path` parameter."""
+
+    artifact: Union[Annotated[str, Field(pattern=r"^(s3|gs|https?)://[^/]+/.+")], RepositoryKey] = Field(
+        description="Where the data is: `s3://bucket/key`, `gs://bucket/key`, `https://host/path`, or `{key: ...}` in the "
+        "workflow's artifact repository. The function receives a `pathlib.Path` to a local copy. "
+        "`heraspec run` reads `s3://` and `gs://` from `--artifacts DIR` (`DIR/bucket/key`) and downloads `https://`.",
+        **_x(examples=["s3://my-bucket/reads/sample1.fq", "https://example.org/data.csv", {"key": "datasets/reads.fq"}]))
+    endpoint: Optional[str] = Field(
+        None, description="`s3://` only: the S3 endpoint, e.g. `s3.amazonaws.com` or `minio.argo:9000`. Without it Argo "
+        "reads the key from the bucket of the workflow's artifact repository (its endpoint and credentials).",
+        **_x(examples=["s3.amazonaws.com"]))
+    secret: Optional[str] = Field(
+        None, description="`s3://` with `endpoint`: a Kubernetes Secret holding `accessKey` and `secretKey`. "
+        "Without it the pod uses the cloud SDK's credentials (IAM role, workload identity).",
+        **_x(examples=["s3-credentials"]))
+
+
+class ArtifactRepositoryRef(_Strict):
+    """The artifact repository the workflow's files go to (Argo `artifactRepositoryRef`)."""
+
+    config_map: Optional[str] = Field(None, description="ConfigMap holding repository configurations. Argo's default: "
+                                      "`artifact-repositories`.", **_x(examples=["artifact-repositories"]))
+    key: Optional[str] = Field(None, description="Key inside the ConfigMap. Argo's default: the ConfigMap's "
+                               "`workflows.argoproj.io/default-artifact-repository` annotation.", **_x(examples=["my-minio"]))
+
+
 # --- task parts -------------------------------------------------------------------------------
 
 
@@ -162,7 +196,8 @@ TASK_DOCS: dict[str, str] = {
     "image": "Container image for this task. Defaults to the spec's `image`.",
     "command": "Container command, for a container task (one with no `function`).",
     "args": "Function arguments as a mapping (`{msg: hello}`), or a list of mappings to fan the task out over those argument "
-            "sets. Values may be `{from: TASK}`, `{param: NAME}` or `{item: true}`. For a container task: the container args (a list).",
+            "sets. Values may be `{from: TASK}`, `{param: NAME}`, `{item: true}` or, for a `Path` parameter, "
+            "`{artifact: URL}`. For a container task: the container args (a list).",
     "after": "Tasks that must finish successfully before this one.",
     "depends": "An Argo depends expression over task names, e.g. `A && (B.Succeeded || B.Skipped)`.",
     "when": "An Argo `when` condition; the task is skipped when it is false, e.g. `{{tasks.check.outputs.parameters.result}} == true`.",
@@ -186,6 +221,8 @@ TASK_DOCS: dict[str, str] = {
     "outputs": "Named Argo output parameters taken from fields of the function's result (a mapping): "
                "`{accuracy: metrics.accuracy}`. Shown in the Argo UI, usable as `{from: TASK, key: ...}` and in raw "
                "expressions as `{{tasks.TASK.outputs.parameters.accuracy}}`. Each value arrives as JSON, like `result`.",
+    "result": "How the return value travels: `parameter` (default; at most 128 KiB) or `artifact` (through the "
+              "artifact repository, any size; consumers are unchanged). A function returning `Path` always uses an artifact.",
 }
 
 # Richer hover text for editors (`markdownDescription`): the plain `description` plus a small example.
@@ -208,6 +245,7 @@ TASK_MARKDOWN: dict[str, str] = {
                 "`import sklearn` needs `scikit-learn`, `import yaml` needs `PyYAML`: `heraspec validate` names the "
                 "distribution when an import is not covered.",
     "code": "```yaml\ndefaults:\n  image: ghcr.io/acme/pipeline:1.4   # pip install . in its Dockerfile\n  code: image\n```",
+    "result": "```yaml\nresult: artifact   # a large return value (a list of megabytes...)\n```",
 }
 
 TASK_EXAMPLES: dict[str, list] = {
@@ -227,6 +265,7 @@ TASK_EXAMPLES: dict[str, list] = {
     "pip_index_url": ["https://pypi.example.com/simple"],
     "pip_extra_index_urls": [["https://download.pytorch.org/whl/cpu"]],
     "code": ["carry", "image"],
+    "result": ["artifact"],
 }
 
 
@@ -251,9 +290,11 @@ class TaskDefaults(_Strict):
     pip_index_url: Optional[Annotated[str, Field(pattern=INDEX_URL)]] = _doc("pip_index_url")
     pip_extra_index_urls: Optional[List[Annotated[str, Field(pattern=INDEX_URL)]]] = _doc("pip_extra_index_urls")
     code: Optional[Literal["carry", "image"]] = _doc("code")
+    result: Optional[Literal["parameter", "artifact"]] = _doc("result")
 
 
-ArgValue = Any
+# `{artifact: ...}` is listed for editors (completion, hover); any other value is accepted here and checked later
+ArgValue = Union[ArtifactRef, Any]
 
 
 class TemplateRef(_Strict):
@@ -328,6 +369,7 @@ class Task(_Strict):
     code: Optional[Literal["carry", "image"]] = _doc("code")
     on_exit: Optional[ExitTask] = Field(None, description=ON_EXIT_DOC.format(what="this task", argo="Argo lifecycle hook `exit`"),
                                         **_x(examples=[{"function": "mypkg.steps:cleanup", "args": {"run": {"from": "train"}}}]))
+    result: Optional[Literal["parameter", "artifact"]] = _doc("result")
     argo: Optional[ArgoTask] = _doc("argo")
 
 
@@ -383,6 +425,10 @@ class Spec(_Strict):
                                         "    function: mypkg.steps:train\n    args: {data: {from: prepare}}\n```",
                                         defaultSnippets=[{"label": "new task", "description": "A task running a Python function",
                                                           "body": {"${1:name}": {"function": "${2:steps}:${3:func}"}}}]))
+    artifact_repository: Optional[ArtifactRepositoryRef] = Field(
+        None, description="The artifact repository for this workflow's files and `result: artifact` values "
+        "(Argo `artifactRepositoryRef`). Default: the cluster's default repository.",
+        **_x(examples=[{"config_map": "artifact-repositories", "key": "my-minio"}]))
     edges: Optional[List[str]] = Field(None, description="Dependencies written as chains: `A >> B >> D`, `A >> [B, C] >> D`.",
                                        **_x(examples=[["A >> [B, C] >> D"]]))
     schedule: Optional[Union[str, List[str]]] = Field(None, description="CronWorkflow: cron schedule(s), e.g. `0 3 * * *`.",

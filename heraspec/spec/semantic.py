@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from . import dag, patterns
+from . import artifacts, dag, patterns
 from .patterns import RESULT_KEY
 
 from ..python import functions
@@ -118,6 +118,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
         fn = _check_body(doc, ("on_exit",), "on_exit", exit_body, search_path, errors)
         if fn is not None:
             resolved[EXIT_KEY] = fn
+    artifacts.check(doc, data, resolved, errors)
     return resolved
 
 

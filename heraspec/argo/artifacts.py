@@ -1,0 +1,123 @@
+"""The Argo side of files between tasks: input and output artifacts of script templates, the DAG
+task's artifact arguments, and the keys that let a fan-in read its producers' files in item order.
+
+Choices (docs/DESIGN.md, "Artifacts"):
+- Every artifact is stored with `archive: {none: {}}`: the consumer gets the producer's bytes, a
+  `.tar.gz` a function returns stays a `.tar.gz` (Argo's default `tar` would be untarred on the way
+  in: `unarchiveArtifact` in workflow/executor/executor.go detects tarballs when no strategy is set).
+- Argo does not aggregate the artifacts of loop children (only parameters, `aggregatedJSONValueList`).
+  So each child of a fanned-out producer writes under an explicit key
+  `heraspec/{{workflow.name}}/{{workflow.uid}}/<task>/<item index>`; a key-only artifact is placed in
+  the workflow's repository (`ArtifactLocation.Relocate`, pkg/apis/workflow/v1alpha1), and the
+  consumer loads the whole prefix `.../<task>` as a folder with one sub-folder per index. The uid
+  keeps a re-submitted workflow of the same name from seeing the previous run's children. Loading a
+  prefix needs a driver that lists keys: S3 (and MinIO), GCS, Azure Blob, Alibaba OSS.
+- Loop children have no index variable in Argo (`processItem` in workflow/controller/operator.go
+  only sets `item` and `item.KEY`), so the compiler writes the index into each item.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from typing import Any
+
+from ..python import artifacts as paths
+from ..python import functions
+from ..spec import dag
+from ..spec.artifacts import fanned_out, is_artifact_ref, result_kind, split_url
+
+NONE = {"none": {}}
+INDEX_ITEM = "heraspec_index"  # the item key holding a loop child's index
+KEY_PARAM = "heraspec-key"  # the template input naming where a loop child writes (not a Python name)
+
+
+@dataclass(frozen=True)
+class Input:
+    mode: str  # "one": a file or artifact value; "many": a fan-in; "url": from outside
+    source: Any  # the producer task (one/many) or the {artifact: ...} mapping (url)
+
+    @property
+    def basename(self) -> str:
+        if self.mode != "url":
+            return ""
+        art = self.source["artifact"]
+        key = art["key"] if isinstance(art, dict) else (split_url(art) or ("", "", art))[2]
+        return posixpath.basename(key.rstrip("/").split("?")[0]) or "data"
+
+    def frozen(self) -> tuple:
+        return (self.mode, self.basename)
+
+
+def fanin_prefix(task: str) -> str:
+    return "heraspec/{{workflow.name}}/{{workflow.uid}}/%s" % dag.argo_name(task)
+
+
+def input_modes(argset: dict, fn: functions.Function, tasks: dict, fns: dict, defaults: dict) -> dict[str, Input]:
+    """The parameters of one call that arrive as artifacts, by name."""
+    out: dict[str, Input] = {}
+    for p in fn.params:
+        v = argset.get(p.name)
+        if is_artifact_ref(v):
+            out[p.name] = Input("url", v)
+        elif isinstance(v, dict) and len(v) == 1 and isinstance(v.get("from"), str) and v["from"] in tasks:
+            src = v["from"]
+            if result_kind(tasks[src], fns.get(src), defaults) != "parameter":
+                out[p.name] = Input("many" if fanned_out(tasks[src]) else "one", src)
+    return out
+
+
+def template_parts(fn: functions.Function, modes: dict[str, Input], result: str, keyed: bool
+                   ) -> tuple[list[dict], list[dict], dict]:
+    """(inputs.artifacts, env entries, outputs) of a script template."""
+    arts, env = [], []
+    for name, inp in modes.items():
+        path = paths.input_path(name) + (f"/{inp.basename}" if inp.mode == "url" else "")
+        arts.append({"name": name, "path": path})
+        env.append({"name": f"HERASPEC_IN_{name}", "value": paths.MANY if inp.mode == "many" else paths.ONE})
+    if result == "parameter":
+        return arts, env, {}
+    env.append({"name": paths.RESULT_MODE_ENV, "value": result})
+    art: dict[str, Any] = {"name": "result", "path": paths.output_path(), "archive": NONE}
+    if keyed:
+        art["s3"] = {"key": "{{inputs.parameters.%s}}" % KEY_PARAM}
+    return arts, env, {"artifacts": [art]}
+
+
+def argument(name: str, inp: Input) -> dict:
+    """One entry of the DAG task's `arguments.artifacts`."""
+    if inp.mode == "one":
+        return {"name": name, "from": "{{tasks.%s.outputs.artifacts.result}}" % dag.argo_name(inp.source)}
+    if inp.mode == "many":
+        return {"name": name, "archive": NONE, "s3": {"key": fanin_prefix(inp.source)}}
+    ref = inp.source
+    art = ref["artifact"]
+    if isinstance(art, dict):
+        return {"name": name, "archive": NONE, "s3": {"key": art["key"].strip("/")}}
+    scheme, host, key = split_url(art)  # type: ignore[misc]  # validated
+    if scheme == "gs":
+        return {"name": name, "archive": NONE, "gcs": {"bucket": host, "key": key}}
+    if scheme in ("http", "https"):
+        return {"name": name, "archive": NONE, "http": {"url": art}}
+    s3: dict[str, Any] = {"endpoint": ref["endpoint"], "bucket": host, "key": key}
+    if ref.get("secret"):
+        s3["accessKeySecret"] = {"name": ref["secret"], "key": "accessKey"}
+        s3["secretKeySecret"] = {"name": ref["secret"], "key": "secretKey"}
+    else:
+        s3["useSDKCreds"] = True
+    return {"name": name, "archive": NONE, "s3": s3}
+
+
+def foreach_sets(args: Any, items: list) -> list[dict]:
+    """`foreach: [...]` written out as one argument set per item (so each child can carry its index)."""
+    def resolve(v: Any, item: Any) -> Any:
+        if isinstance(v, dict):
+            if len(v) == 1 and "item" in v:
+                key = v["item"]
+                return item if key is True else (item.get(key) if isinstance(item, dict) else None)
+            return {k: resolve(x, item) for k, x in v.items()}
+        if isinstance(v, list):
+            return [resolve(x, item) for x in v]
+        return v
+
+    return [resolve(args if isinstance(args, dict) else {}, item) for item in items]

@@ -1,0 +1,176 @@
+"""Files between tasks: which values travel as Argo artifacts, and the validate-time rules about them.
+
+A value is an artifact when the function says so with `pathlib.Path` (a parameter annotated `Path`
+or `list[Path]`, a return annotated `-> Path`), when a task sets `result: artifact` (its JSON return
+value goes through the artifact repository), or when an arg is `{artifact: URL}`. The compiler and
+the checks both ask this module, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import Errors
+from ..python import functions
+from .load import Document
+
+SCHEMES = ("s3", "gs", "https", "http")
+_URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://([^/]*)/?(.*)$")
+_REF_FIELDS = {"artifact", "endpoint", "secret"}
+
+
+def is_artifact_ref(value: Any) -> bool:
+    """`{artifact: URL | {key}}`, optionally with `endpoint` / `secret` (s3)."""
+    return isinstance(value, dict) and "artifact" in value and set(value) <= _REF_FIELDS
+
+
+def split_url(url: str) -> tuple[str, str, str] | None:
+    """`s3://bucket/key` -> ("s3", "bucket", "key"); None when it is not a URL."""
+    m = _URL.match(url)
+    return (m.group(1).lower(), m.group(2), m.group(3)) if m else None
+
+
+def fanned_out(task: Any) -> bool:
+    return isinstance(task, dict) and (task.get("foreach") is not None or isinstance(task.get("args"), list))
+
+
+def result_kind(task: Any, fn: functions.Function | None, defaults: dict) -> str:
+    """How a task's return value travels: "file" (-> Path), "artifact" (`result: artifact`), "parameter"."""
+    if fn is None:
+        return "parameter"
+    if fn.returns_annotation == "path":
+        return "file"
+    setting = task.get("result") if isinstance(task, dict) and "result" in task else defaults.get("result")
+    return "artifact" if setting == "artifact" else "parameter"
+
+
+def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors: Errors) -> None:
+    """Located errors for values that cannot travel the way the functions and the spec say."""
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
+    for name, task in tasks.items():
+        if not isinstance(task, dict):
+            continue
+        base = ("tasks", name)
+        if "function" not in task and task.get("result") == "artifact":
+            doc.error(errors, base + ("result",), f"task '{name}' is a container task: 'result: artifact' applies to "
+                      "functions' return values", "declare the container's output files with argo.template.outputs",
+                      key=True)
+        fe = task.get("foreach")
+        if isinstance(fe, dict) and isinstance(fe.get("from"), str) and result_kind(
+                tasks.get(fe["from"]), fns.get(fe["from"]), defaults) == "file":
+            doc.error(errors, base + ("foreach", "from"), f"task '{fe['from']}' returns a file (-> Path), not a list "
+                      "to fan out over", "return a list of values, or pass the file to one task with {from: ...}")
+        fn = fns.get(name)
+        if fn is None:
+            continue
+        args = task.get("args")
+        sets = [(base + ("args",), args)] if isinstance(args, dict) else \
+            [(base + ("args", i), a) for i, a in enumerate(args) if isinstance(a, dict)] if isinstance(args, list) else []
+        kinds = {p.name: p.annotation for p in fn.params}
+        for path, argset in sets:
+            for key, value in argset.items():
+                if key in kinds:
+                    _check_arg(doc, errors, path + (key,), fn, key, kinds[key], value, tasks, fns, defaults)
+
+
+def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Function, pname: str, kind: str | None,
+               value: Any, tasks: dict, fns: dict[str, functions.Function], defaults: dict) -> None:
+    where = f"parameter '{pname}' of {fn.name}()"
+    at_fn = f"{fn.name} is defined at {fn.file}:{fn.line}"
+    is_path = kind in ("path", "paths")
+    if is_artifact_ref(value):
+        if not is_path:
+            doc.error(errors, path + ("artifact",), f"{where} is not annotated Path: {{artifact: ...}} gives the "
+                      "function a local file path", f"annotate it `{pname}: Path` ({at_fn})")
+        _check_ref(doc, errors, path, value)
+        return
+    if isinstance(value, dict) and len(value) == 1 and "from" in value and isinstance(value["from"], str):
+        src = value["from"]
+        if not isinstance(tasks.get(src), dict):
+            return  # unknown task: reported by the graph checks
+        produces = result_kind(tasks[src], fns.get(src), defaults)
+        many = fanned_out(tasks[src])
+        if is_path and produces != "file":
+            doc.error(errors, path + ("from",), f"{where} is a Path, but task '{src}' returns a value, not a file",
+                      f"annotate {src}'s function `-> Path` and return the path of the file it writes ({at_fn})")
+        elif produces == "file" and not is_path:
+            doc.error(errors, path + ("from",), f"task '{src}' returns a file (-> Path), but {where} is not a Path",
+                      f"annotate it `{pname}: {'list[Path]' if many else 'Path'}` ({at_fn})")
+        elif is_path and many and kind == "path":
+            doc.error(errors, path + ("from",), f"task '{src}' is fanned out: {where} receives one file per item",
+                      f"annotate it `{pname}: list[Path]` ({at_fn})")
+        elif is_path and not many and kind == "paths":
+            doc.error(errors, path + ("from",), f"task '{src}' returns one file, but {where} is a list[Path]",
+                      f"annotate it `{pname}: Path` ({at_fn})")
+        if produces != "parameter" and many and isinstance(tasks[src].get("foreach"), dict):
+            doc.error(errors, path + ("from",), f"task '{src}' fans out over a value known only at run time and "
+                      "returns files (or `result: artifact`): their order cannot be kept, as Argo gives loop "
+                      "children no index", f"fan '{src}' out over a list written in the spec (foreach: [...] or a "
+                      "list of args), or let it return values")
+        return
+    if is_path:
+        what = ("a workflow parameter" if isinstance(value, dict) and "param" in value else
+                "a fan-out item" if isinstance(value, dict) and "item" in value else "a literal value")
+        doc.error(errors, path, f"{where} is a Path, but it is given {what}",
+                  "pass a file: {from: TASK} (a task returning Path) or {artifact: s3://bucket/key | https://... | {key: ...}}"
+                  f"; or annotate it with the type of the value ({at_fn})")
+    elif isinstance(value, (dict, list)):
+        for sub in _nested_froms(value):
+            if isinstance(tasks.get(sub), dict) and result_kind(tasks[sub], fns.get(sub), defaults) != "parameter":
+                doc.error(errors, path, f"task '{sub}' returns a file or an artifact result, which cannot be "
+                          f"nested inside the value of {where}", "pass it alone: {from: " + sub + "}")
+
+
+def _nested_froms(value: Any) -> list[str]:
+    out: list[str] = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            if len(v) == 1 and "from" in v and isinstance(v["from"], str):
+                out.append(v["from"])
+            else:
+                stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return out
+
+
+def _check_ref(doc: Document, errors: Errors, path: tuple, ref: dict) -> None:
+    art = ref.get("artifact")
+    if isinstance(art, dict):
+        if set(art) != {"key"} or not isinstance(art.get("key"), str) or not art["key"].strip("/"):
+            doc.error(errors, path + ("artifact",), "a repository artifact is written {key: PATH/IN/THE/REPOSITORY}")
+        elif ".." in art["key"].split("/"):
+            doc.error(errors, path + ("artifact", "key"), f"artifact key '{art['key']}' contains '..'")
+        scheme = None
+    elif isinstance(art, str):
+        parts = split_url(art)
+        if parts is None or parts[0] not in SCHEMES:
+            doc.error(errors, path + ("artifact",), f"unknown artifact URL '{art}'" if parts is None else
+                      f"unknown artifact URL scheme '{parts[0]}://'",
+                      "use s3://bucket/key, gs://bucket/key, https://host/path, or {key: ...} in the artifact repository")
+            return
+        scheme, host, key = parts
+        if not host or not key or ".." in key.split("/"):
+            doc.error(errors, path + ("artifact",), f"artifact URL '{art}' needs a bucket (or host) and a path",
+                      "e.g. s3://my-bucket/reads/sample1.fq")
+    else:
+        doc.error(errors, path + ("artifact",), "artifact must be a URL or {key: ...}")
+        return
+    for extra in ("endpoint", "secret"):
+        if extra in ref and scheme != "s3":
+            doc.error(errors, path + (extra,), f"'{extra}' applies to s3:// artifacts only", key=True)
+        elif extra in ref and not isinstance(ref[extra], str):
+            doc.error(errors, path + (extra,), f"'{extra}' must be a string")
+    if scheme == "s3" and "endpoint" not in ref:
+        doc.error(errors, path + ("artifact",), f"'{art}' needs an 'endpoint': without one Argo reads the key from "
+                  "the bucket of the workflow's artifact repository, not from this bucket",
+                  "add endpoint: s3.amazonaws.com (or your MinIO host) and, unless the pod's IAM role may read it, "
+                  "secret: NAME (a Secret with accessKey and secretKey); or write {artifact: {key: ...}} for a key "
+                  "in the artifact repository")
+    if "secret" in ref and "endpoint" not in ref:
+        doc.error(errors, path + ("secret",), "'secret' needs 'endpoint' (without an endpoint Argo uses the artifact "
+                  "repository's own credentials)", key=True)
