@@ -189,6 +189,22 @@ def test_apply_replace_never_deletes_an_object_a_name_points_at(argo, project):
     assert argo.state.get("WorkflowTemplate", "argo", "prod-template") is not None
 
 
+def test_refused_names_from_a_library_caller_cannot_forge_lines(argo):
+    base = {"apiVersion": "argoproj.io/v1alpha1", "spec": {"entrypoint": "main", "templates": []}}
+    forged = "x\nworkflowtemplate/argo/prod updated"
+    report = A.apply([{**base, "kind": "WorkflowTemplate", "metadata": {"name": "ok", "namespace": forged}},
+                      {**base, "kind": "Workflow", "metadata": {"generateName": 7}},
+                      {**base, "kind": f"Work{ESC}[2Kflow", "metadata": {"name": forged}}],
+                     server=argo.server, secure=False, token=GOOD)
+    lines = [r.line() for r in report.results]
+    assert lines == [
+        "workflowtemplate/x\\x0aworkflowtemplate/argo/prod updated/ok failed (metadata.namespace: namespace "
+        "'x\\nworkflowtemplate/argo/prod updated' is not a valid Kubernetes namespace)",
+        "workflow/argo/7 failed (Workflow needs metadata.name (generateName must be text))",
+        "work\\x1b[2kflow/argo/x\\x0aworkflowtemplate/argo/prod updated failed (unsupported kind 'Work\\x1b[2Kflow')"]
+    assert argo.state.requests == []
+
+
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_a_namespace_from_the_flag_or_env_must_be_a_kubernetes_name(argo, project, capsys, monkeypatch, how):
     argv = ["apply", str(project / "template.yaml")]

@@ -193,25 +193,27 @@ def _prepare(manifests: Iterable[dict], conn: Connection, parameters: Mapping[st
         namespace = conn.namespace_for(obj) if kind is None or kind.namespaced else None
         defaulted = namespace is not None and not md.get("namespace")
         if kind is None:
-            items.append(_Item(i, None, kind_name or "unknown", namespace, str(md.get("name", "?")), obj,
-                               f"unsupported kind {kind_name!r}"))
+            items.append(_Item(i, None, printable(kind_name or "unknown"), printable(namespace),
+                               printable(md.get("name", "?")), obj, f"unsupported kind {kind_name!r}"))
             continue
         if kind.namespaced:
             md["namespace"] = namespace
         else:
             md.pop("namespace", None)
         error, generated = None, False
-        if not md.get("name") and md.get("generateName") and kind.name == "Workflow":
+        if not md.get("name") and isinstance(md.get("generateName"), str) and kind.name == "Workflow":
             generated = True
             # named here, not by the server, so a retry after a lost response can find its own run
             md["name"] = md.pop("generateName")[:58] + "".join(secrets.choice(_NAME_CHARS) for _ in range(5))
         elif not md.get("name"):
             error = f"{kind.name} needs metadata.name"
-            error += " (generateName is for Workflows)" if md.get("generateName") else ""
+            if md.get("generateName"):
+                error += " (generateName must be text)" if kind.name == "Workflow" else " (generateName is for Workflows)"
         if error is None:
             error = _name_error(kind, namespace, md.get("name"))
-        items.append(_Item(i, kind, kind.name, namespace, printable(md.get("name") or md.get("generateName") or "?"),
-                           obj, error, generated, defaulted))
+        # a refused item is only shown: its names may hold anything (a newline would forge a line)
+        items.append(_Item(i, kind, kind.name, namespace if error is None else printable(namespace),
+                           printable(md.get("name") or md.get("generateName") or "?"), obj, error, generated, defaulted))
     _override_parameters([it.obj for it in items if it.kind_name == "Workflow"], parameters)
     return items
 
