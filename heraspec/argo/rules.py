@@ -332,7 +332,7 @@ def _fan_out(doc: Document, name: str, task: dict, params: dict, errors: Errors)
             doc.error(errors, path + ("item",), f"item key {json.dumps(key, ensure_ascii=False)} is not a name Argo "
                       "can substitute", "use letters, digits, '-' and '_', or {item: true} for the whole item")
     if isinstance(fe, list) and not fe:
-        # Argo drops an empty withItems (omitempty) and runs the task once with a literal '{{item}}'
+        # dag.go expandTask: `len(task.WithItems) > 0` is false, so the task runs once, '{{item}}' unresolved
         doc.error(errors, base + ("foreach",), "an empty foreach runs nothing (Argo would run the task once, "
                   "with a literal '{{item}}')", "remove the task, or fan out over {param: NAME} or {from: TASK}")
         return
@@ -361,7 +361,8 @@ def _fan_out(doc: Document, name: str, task: dict, params: dict, errors: Errors)
     for i, item in enumerate(items):
         at = items_path + ((i,) if items_path[0] == "tasks" or isinstance(params[items_path[1]], list) else ())
         if not isinstance(item, dict):
-            # dag.go expandTask: '{{item.KEY}}' of a scalar item stays unresolved and fails the task
+            # validate.go addItemsToScope only knows the keys items have; dag.go expandTask/processItem
+            # leaves '{{item.KEY}}' of an item without KEY unresolved and the task fails
             doc.error(errors, at, f"item {i + 1} is not a mapping, but the args read {{item: {named[0]}}}",
                       "make every item a mapping, or pass {item: true}")
             return
