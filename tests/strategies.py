@@ -340,9 +340,9 @@ def _task_settings(draw: Any, *, defaults: bool) -> dict:
     if draw(st.booleans()):
         res: dict[str, Any] = {}
         if draw(st.booleans()):
-            res["cpu"] = draw(st.sampled_from([1, 4, 0.5, "500m", "2"]))
+            res["cpu"] = draw(st.sampled_from([1, 4, 0.5, "500m", "2", False]))  # false: no request
         if draw(st.booleans()):
-            res["memory"] = draw(st.sampled_from(["512Mi", "4Gi", "1G", "100M"]))
+            res["memory"] = draw(st.sampled_from(["512Mi", "4Gi", "1G", "100M", False]))
         if draw(st.booleans()):
             res["gpu"] = draw(st.integers(1, 2))
             if draw(st.booleans()):
