@@ -23,7 +23,7 @@ from typing import IO, Any, Callable
 
 from .artifacts import ArtifactError, TaskArtifacts, e2big
 from .expr import parse_duration
-from ..python.script import IMAGE_MARKER, PACKAGES_ENV
+from ..python.script import IMAGE_MARKER, PACKAGES_ENV, SCRIPT_MARKER
 
 # Receives each line a task prints (stdout and stderr, without the newline), from a reader thread.
 LineSink = Callable[[str], None]
@@ -154,7 +154,7 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
     if _PYTHON.match(Path(command[0]).name):
         command[0] = sys.executable
         env.setdefault("PYTHONUNBUFFERED", "1")  # so `heraspec run` shows print() as it happens
-        if kind == "script" and "_heraspec_main()" in str(source):  # a heraspec script: run as its pod would
+        if kind == "script" and str(source).startswith(SCRIPT_MARKER):  # heraspec's own: run as its pod would
             image = IMAGE_MARKER in str(source)
             python_env = (env.get(PACKAGES_ENV), image)
             if image and code_path:

@@ -206,6 +206,7 @@ _heraspec_packages()
 '''
 PACKAGES_ENV = "HERASPEC_PACKAGES"
 IMAGE_MARKER = "# heraspec: code: image"
+SCRIPT_MARKER = "# heraspec script for "  # the first line: `heraspec run` knows its own scripts by it
 
 
 # --- the script ------------------------------------------------------------------------------------
@@ -221,7 +222,7 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False) -> 
         return cached[1]
     if code == "carry" and carried.problems:
         raise ValueError(f"cannot build a script for {fn.ref}: " + "; ".join(p.message for p in carried.problems))
-    header = f"# heraspec script for {fn.ref} ({carried.filename}); generated, edit the module instead\n"
+    header = f"{SCRIPT_MARKER}{fn.ref} ({carried.filename}); generated, edit the module instead\n"
     if code == "image":
         user = f"{IMAGE_MARKER} (the image provides '{fn.module}')\nfrom {fn.module} import {fn.name}\n"
     else:
