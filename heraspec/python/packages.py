@@ -92,11 +92,12 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+@lru_cache(maxsize=4096)  # a big spec merges the same few requirements for every task
 def parse(text: str) -> tuple[str, str] | str:
     """(canonical distribution name, the requirement as written), or why pip cannot use it."""
     from packaging.requirements import InvalidRequirement, Requirement
 
-    if not isinstance(text, str) or not text.strip():
+    if not text.strip():
         return "an empty package requirement"
     if "{{" in text:
         return f"package requirement '{text}' contains '{{{{', which Argo would substitute"
@@ -138,7 +139,7 @@ def merged(levels: list[list]) -> dict[str, str]:
     out: dict[str, str] = {}
     for level in levels:
         for text in level:
-            parsed = parse(text)
+            parsed = parse(text) if isinstance(text, str) else None
             if isinstance(parsed, tuple):
                 out[parsed[0]] = parsed[1]
     return out
@@ -189,7 +190,7 @@ def _provides() -> dict[str, set[str]]:
 @lru_cache(maxsize=1024)  # a big spec asks once per task, for few distinct (imports, packages)
 def uncovered(imports: "tuple[Import, ...]", packages: PackageSet | None) -> list[tuple["Import", str, str]]:
     """Imports that the pod of a bare python image would not have: (import, message, hint)."""
-    declared = {canonical(parse(p)[0]) if isinstance(parse(p), tuple) else p for p in (packages.packages if packages else ())}
+    declared = {canonical(parse(p)[0]) for p in (packages.packages if packages else ())}  # type: ignore[index]
     provides = _provides()
     names = {i.name for i in imports if not i.optional}
     unknown = [d for d in declared if d not in provides and d not in {canonical(n) for n in names}]
