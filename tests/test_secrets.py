@@ -240,6 +240,8 @@ def test_the_runner_writes_nothing_outside_the_run_folder(tmp_path, capsys, monk
     (cwd / "writes.yaml").write_text("name: writes\ntasks:\n  A: {function: writers:write, args: {name: out.txt}}\n"
                                      "  B: {function: writers:write, args: {name: ../escape.txt}}\n")
     monkeypatch.setenv("HOME", str(home))
+    # the one documented exception: the cache of Python environments (here outside home and cwd)
+    monkeypatch.setenv("HERASPEC_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.chdir(cwd)
     before = snapshot(home, cwd)
     code, text = run_cli(capsys, ["run", spec_name, "--keep"])
@@ -248,6 +250,7 @@ def test_the_runner_writes_nothing_outside_the_run_folder(tmp_path, capsys, monk
     (run_dir,) = runs.iterdir()
     after = snapshot(home, cwd, skip=cwd / ".heraspec")
     assert after == before, sorted(set(after) ^ set(before))
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["envs"]
     if spec_name == "writes.yaml":  # relative paths land in the task's folder, even '..' stays inside the run
         assert (run_dir / "A" / "out.txt").read_text() == "x"
         assert (run_dir / "escape.txt").read_text() == "x"
