@@ -73,6 +73,43 @@ def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors:
             for key, value in argset.items():
                 if key in kinds:
                     _check_arg(doc, errors, path + (key,), fn, key, kinds[key], value, tasks, fns, defaults)
+        if len(sets) > 1:  # a fan-out over argument sets: a file is one template input, shared by all items
+            for key in kinds:
+                values = [(path, argset[key]) for path, argset in sets if key in argset]
+                if any(_travels_as_file(v, tasks, fns, defaults) for _, v in values):
+                    for path, v in values[1:]:
+                        if v != values[0][1]:
+                            doc.error(errors, path + (key,), f"parameter '{key}' of {fn.name}() gets a different file "
+                                      "in this argument set: every item of a fan-out must share the same file",
+                                      "pass the varying part as a value (a key or a URL as str) and open it in the "
+                                      "function, or give each file its own task")
+    for where, body, fn in _exit_bodies(data, fns):
+        args = body.get("args") if isinstance(body.get("args"), dict) else {}
+        for p in fn.params:
+            value = args.get(p.name)
+            if p.annotation in ("path", "paths") or (p.name in args and _travels_as_file(value, tasks, fns, defaults)):
+                doc.error(errors, where + (("args", p.name) if p.name in args else ()),
+                          f"parameter '{p.name}' of {fn.name}() takes a file, which an exit handler cannot receive",
+                          "pass it a value (a path or key as str), or run the step as a task after the others")
+
+
+def _travels_as_file(value: Any, tasks: dict, fns: dict[str, functions.Function], defaults: dict) -> bool:
+    if is_artifact_ref(value):
+        return True
+    src = value.get("from") if isinstance(value, dict) else None
+    return isinstance(src, str) and isinstance(tasks.get(src), dict) and \
+        result_kind(tasks[src], fns.get(src), defaults) != "parameter"
+
+
+def _exit_bodies(data: dict, fns: dict[str, functions.Function]) -> list[tuple[tuple, dict, functions.Function]]:
+    """(path, body, function) of every exit handler that runs a function (semantic.EXIT_KEY keys)."""
+    out = []
+    if isinstance(data.get("on_exit"), dict) and ":on_exit" in fns:
+        out.append((("on_exit",), data["on_exit"], fns[":on_exit"]))
+    for name, task in (data.get("tasks") or {}).items():
+        if isinstance(task, dict) and isinstance(task.get("on_exit"), dict) and f"{name}:on_exit" in fns:
+            out.append((("tasks", name, "on_exit"), task["on_exit"], fns[f"{name}:on_exit"]))
+    return out
 
 
 def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Function, pname: str, kind: str | None,
@@ -85,6 +122,11 @@ def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Functio
             doc.error(errors, path + ("artifact",), f"{where} is not annotated Path: {{artifact: ...}} gives the "
                       "function a local file path", f"annotate it `{pname}: Path` ({at_fn})")
         _check_ref(doc, errors, path, value)
+        return
+    if isinstance(value, dict) and set(value) == {"from", "key"} and isinstance(value["from"], str) and \
+            result_kind(tasks.get(value["from"]), fns.get(value["from"]), defaults) == "file":
+        doc.error(errors, path + ("key",), f"task '{value['from']}' returns a file (-> Path): it has no fields to "
+                  "take a key from", f"pass the file itself: {{from: {value['from']}}}")
         return
     if isinstance(value, dict) and len(value) == 1 and "from" in value and isinstance(value["from"], str):
         src = value["from"]
