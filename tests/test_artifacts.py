@@ -378,3 +378,15 @@ def test_the_sequencing_example_gives_the_same_report_through_argos_executor(tmp
     for task in ("merge", "gc"):
         run_task(m, task, tmp_path / task, repo=repo)
     assert run_task(m, "report", tmp_path / "report", repo=repo)[0] == report
+
+
+def test_a_literal_argument_too_large_for_the_environment_is_a_located_error(tmp_path: Path):
+    (tmp_path / "steps.py").write_text(STEPS)
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("name: lit\ntasks:\n  t:\n    function: steps:count\n    args: {values: [%s]}\n"
+                    % ", ".join(['"%s"' % ("z" * 1000)] * 140))
+    proc = heraspec_cli("validate", str(spec), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"{spec}:5:20: error: the value of parameter 'values' of count() is 140,421 bytes: "
+                                  "an input reaches the pod through one environment variable")
+    assert "{artifact: URL}" in proc.stderr

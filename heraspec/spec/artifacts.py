@@ -8,11 +8,13 @@ the checks both ask this module, so the two cannot disagree.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from ..errors import Errors
 from ..python import functions
+from ..python.artifacts import PARAMETER_LIMIT
 from .load import Document
 
 SCHEMES = ("s3", "gs", "https", "http")
@@ -152,6 +154,12 @@ def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Functio
                       "children no index", f"fan '{src}' out over a list written in the spec (foreach: [...] or a "
                       "list of args), or let it return values")
         return
+    if not is_path and not isinstance(value, dict) or (isinstance(value, dict) and not _has_ref(value)):
+        size = len((value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))).encode("utf-8"))
+        if size > PARAMETER_LIMIT:
+            doc.error(errors, path, f"the value of {where} is {size:,} bytes: an input reaches the pod through one "
+                      "environment variable, and Linux refuses one of 128 KiB or more (E2BIG)",
+                      "put the data in a file and pass it as {artifact: URL} to a Path parameter")
     if is_path:
         what = ("a workflow parameter" if isinstance(value, dict) and "param" in value else
                 "a fan-out item" if isinstance(value, dict) and "item" in value else "a literal value")
@@ -163,6 +171,24 @@ def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Functio
             if isinstance(tasks.get(sub), dict) and result_kind(tasks[sub], fns.get(sub), defaults) != "parameter":
                 doc.error(errors, path, f"task '{sub}' returns a file or an artifact result, which cannot be "
                           f"nested inside the value of {where}", "pass it alone: {from: " + sub + "}")
+
+
+def _has_ref(value: Any) -> bool:
+    return bool(_nested_froms(value)) or any(k in ("param", "item") for k in _keys(value))
+
+
+def _keys(value: Any) -> list[str]:
+    out: list[str] = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            if len(v) == 1:
+                out.extend(v)
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return out
 
 
 def _nested_froms(value: Any) -> list[str]:
