@@ -483,15 +483,23 @@ def _volumes(doc: Document, tasks: dict, errors: Errors) -> None:
 
 
 def _metadata(doc: Document, data: dict, errors: Errors) -> None:
+    """The spec's labels/annotations, and those an `argo:` block sets on the resource."""
+    argo = data.get("argo") if isinstance(data.get("argo"), dict) else {}
+    meta = argo.get("metadata") if isinstance(argo.get("metadata"), dict) else {}
+    for base, where in (((), data), (("argo", "metadata"), meta)):
+        _labels(doc, base, where, errors)
+
+
+def _labels(doc: Document, base: tuple, data: dict, errors: Errors) -> None:
     labels = data.get("labels")
     for k, v in labels.items() if isinstance(labels, dict) else ():
         problem = qualified_name_problem(str(k))
         if problem:
             # apimachinery ValidateLabels: ValidateLabelName + IsValidLabelValue
-            doc.error(errors, ("labels", k), f"label key '{k}' is not valid: {problem}", key=True)
+            doc.error(errors, base + ("labels", k), f"label key '{k}' is not valid: {problem}", key=True)
         problem = label_value_problem(v) if isinstance(v, str) else None
         if problem:
-            doc.error(errors, ("labels", k), f"label value '{v}' is not valid: {problem}",
+            doc.error(errors, base + ("labels", k), f"label value '{v}' is not valid: {problem}",
                       "put longer or free text in annotations")
     notes = data.get("annotations")
     total = 0
@@ -499,11 +507,11 @@ def _metadata(doc: Document, data: dict, errors: Errors) -> None:
         problem = qualified_name_problem(str(k))
         if problem:
             # apimachinery ValidateAnnotations: keys are qualified names; values total at most 256 KiB
-            doc.error(errors, ("annotations", k), f"annotation key '{k}' is not valid: {problem}", key=True)
+            doc.error(errors, base + ("annotations", k), f"annotation key '{k}' is not valid: {problem}", key=True)
         total += len(str(k).encode()) + len(str(v).encode())
     if total > ANNOTATIONS_MAX:
-        doc.error(errors, ("annotations",), f"annotations take {total:,} bytes; Kubernetes allows {ANNOTATIONS_MAX:,}",
-                  key=True)
+        doc.error(errors, base + ("annotations",), f"annotations take {total:,} bytes; Kubernetes allows "
+                  f"{ANNOTATIONS_MAX:,}", key=True)
 
 
 # --- the same rules on a compiled manifest -------------------------------------------------------------
