@@ -73,9 +73,7 @@ def check_files(paths: Sequence[str], errors: Errors, opts: Options | None = Non
 
 
 def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> list[Checked]:
-    from .spec import dag
-    from .spec import schema
-    from .spec import semantic
+    from .spec import compose
 
     opts = opts or Options()
     values = None
@@ -86,6 +84,7 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> 
         if errors:
             return []
     out = []
+    cache: dict[str, Checked] = {}  # sub-pipeline specs, each checked once per batch
     for path in paths:
         doc = load_file(path, errors)
         if doc is None:
@@ -102,11 +101,11 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> 
             doc.error(errors, (), "a spec must be a mapping with at least 'tasks'",
                       "start with `tasks:`; `heraspec init` writes a starter spec")
             continue
-        out.append(_check_doc(doc, errors, opts))
+        out.append(_check_doc(doc, errors, opts, cache=cache))
     library = _library(out, errors, opts, values)
     for c in out:
         c.library = library
-        semantic.check_template_refs(c.doc, library, errors)
+        compose.check_template_refs(c.doc, library, errors)
     return out
 
 
@@ -133,7 +132,7 @@ def _sub_pipelines(doc: Document, errors: Errors, opts: Options, stack: tuple[st
                    cache: dict[str, Checked]) -> dict[str, Checked]:
     """`tasks.X.pipeline: FILE`, relative to the spec's folder: loaded and checked (their problems
     located in their own files); a missing file or a cycle between files is located at the task."""
-    from .spec import semantic
+    from .spec import compose
 
     out: dict[str, Checked] = {}
     tasks = doc.data.get("tasks") if isinstance(doc.data, dict) and isinstance(doc.data.get("tasks"), dict) else {}
@@ -160,7 +159,7 @@ def _sub_pipelines(doc: Document, errors: Errors, opts: Options, stack: tuple[st
                 continue
             sub = cache[path] = _check_doc(sub_doc, errors, opts, stack, cache)
         out[name] = sub
-        semantic.check_pipeline(doc, name, sub.doc, errors)
+        compose.check_pipeline(doc, name, sub.doc, errors)
     return out
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..spec import dag
+from ..spec.compose import EXIT_KEY
 
 from ..python import functions, packages, script
 from . import artifacts
@@ -23,7 +24,6 @@ API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "main"
 DEFAULT_RESOURCES = {"cpu": 1, "memory": "4Gi"}
 DEFAULT_MARKER = "__heraspec_default__"  # input default meaning "let Python apply the signature default"
-EXIT_KEY = ":on_exit"  # semantic.EXIT_KEY: "" + EXIT_KEY is the workflow's exit handler, "TASK" + EXIT_KEY a task's
 _TEMPLATE_NAME = re.compile(r"[^a-zA-Z0-9-]+")
 
 

@@ -7,13 +7,11 @@ errors), and adds every problem to the collector at its position. Functions are 
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
 
-from . import artifacts, dag, patterns
-from .patterns import RESULT_KEY
+from . import artifacts, compose, dag, patterns
 
 from ..python import functions
 from ..errors import Errors
@@ -96,10 +94,10 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
             resolved[name] = fn
         exit_body = task.get("on_exit")
         if isinstance(exit_body, dict):
-            _check_exit(doc, base + ("on_exit",), exit_body, tasks, params, errors, name, graph)
+            compose.check_exit(doc, base + ("on_exit",), exit_body, tasks, params, errors, name, graph)
             fn = _check_body(doc, base + ("on_exit",), f"{name}.on_exit", exit_body, search_path, errors)
             if fn is not None:
-                resolved[f"{name}{EXIT_KEY}"] = fn
+                resolved[f"{name}{compose.EXIT_KEY}"] = fn
     result = data.get("result")
     if isinstance(result, str) and result not in tasks:
         doc.error(errors, ("result",), f"result names no task: '{result}'", _hint_close(result, list(tasks), "tasks"))
@@ -114,15 +112,12 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
                   "(or CronWorkflow)", key=True)
     exit_body = data.get("on_exit")
     if isinstance(exit_body, dict):
-        _check_exit(doc, ("on_exit",), exit_body, tasks, params, errors, None, graph)
+        compose.check_exit(doc, ("on_exit",), exit_body, tasks, params, errors, None, graph)
         fn = _check_body(doc, ("on_exit",), "on_exit", exit_body, search_path, errors)
         if fn is not None:
-            resolved[EXIT_KEY] = fn
+            resolved[compose.EXIT_KEY] = fn
     artifacts.check(doc, data, resolved, errors)
     return resolved
-
-
-EXIT_KEY = ":on_exit"  # key of an exit handler's function in the resolved map: "" (the workflow's) or "TASK"
 
 
 def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: list[str],
@@ -213,47 +208,6 @@ def _check_carried(doc: Document, base: tuple, task: dict, fn: functions.Functio
         return  # a custom image may well have them
     for imp, message, hint in packages.uncovered(bundle.imports, declared):
         _function_error(doc, base, message, hint, imp.file, imp.line, imp.col, errors)
-
-
-EXIT_ONLY = ("status", "failures", "duration")  # Argo sets these for the workflow's exit handler only
-WORKFLOW_VALUES = EXIT_ONLY + ("name",)
-
-
-def _check_exit(doc: Document, base: tuple, body: dict, tasks: dict, params: dict, errors: Errors,
-                owner: str | None, graph: dag.Graph | None) -> None:
-    """References in an exit handler's args: the workflow's runs outside the DAG (no task results in
-    scope); a task's runs when that task ends (its own result and its upstream tasks' are in scope)."""
-    upstream: set[str] = set()
-    if owner is not None:
-        g = graph if graph is not None else dag.build_graph({"tasks": tasks})
-        todo = [owner]
-        while todo:
-            for u in g.upstream(todo.pop()):
-                if u not in upstream:
-                    upstream.add(u)
-                    todo.append(u)
-    for kind, target, path in dag.refs_in(body.get("args"), base + ("args",)):
-        if kind == "from":
-            if owner is None:
-                doc.error(errors, path + ("from",), "the workflow's on_exit runs outside the DAG: task results are not in scope",
-                          "give the task its own on_exit (tasks.NAME.on_exit), which may read {from: NAME}")
-            elif target not in tasks:
-                doc.error(errors, path + ("from",), f"unknown task '{target}'", _hint_close(str(target), list(tasks), "tasks"))
-            elif target != owner and target not in upstream:
-                doc.error(errors, path + ("from",), f"task '{target}' may not have ended when '{owner}' ends",
-                          f"read '{owner}' or a task it depends on")
-            else:
-                _check_key(doc, path, _at(body["args"], path[len(base) + 1:]), tasks, errors)
-        elif kind == "param" and target not in params:
-            doc.error(errors, path + ("param",), f"unknown parameter '{target}'", _hint_close(str(target), list(params), "parameters"))
-        elif kind == "item":
-            doc.error(errors, path, "an exit handler does not fan out: {item} has no value here")
-        elif kind == "workflow" and target not in WORKFLOW_VALUES:
-            doc.error(errors, path + ("workflow",), f"unknown workflow value {target!r}",
-                      "one of: " + ", ".join(WORKFLOW_VALUES))
-        elif kind == "workflow" and owner is not None and target in EXIT_ONLY:
-            doc.error(errors, path + ("workflow",), f"{{workflow: {target}}} is set for the workflow's exit handler only",
-                      "use it in the spec-level on_exit")
 
 
 def _check_argo_metadata(doc: Document, data: dict, errors: Errors) -> None:
@@ -451,13 +405,13 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
     uses_item = False
     for kind, target, path in dag.refs_in(args, base + ("args",)):
         if kind == "from":
-            _check_key(doc, path, _at(args, path[len(base) + 1:]), tasks, errors, unsure)
+            compose.check_key(doc, path, compose.at(args, path[len(base) + 1:]), tasks, errors, unsure)
         if kind == "param" and target not in params:
             doc.error(errors, path + ("param",), f"unknown parameter '{target}'", _hint_close(str(target), list(params), "parameters"))
-        if kind == "workflow" and target not in WORKFLOW_VALUES:
+        if kind == "workflow" and target not in compose.WORKFLOW_VALUES:
             doc.error(errors, path + ("workflow",), f"unknown workflow value {target!r}",
-                      "one of: " + ", ".join(WORKFLOW_VALUES))
-        elif kind == "workflow" and target in EXIT_ONLY:
+                      "one of: " + ", ".join(compose.WORKFLOW_VALUES))
+        elif kind == "workflow" and target in compose.EXIT_ONLY:
             doc.error(errors, path + ("workflow",), f"{{workflow: {target}}} is set for the workflow's exit handler only",
                       "use it in the spec-level on_exit")
         if kind == "item":
@@ -465,7 +419,7 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
             if fe is None:
                 doc.error(errors, path, f"task '{name}' uses {{item}} but has no 'foreach'", "add foreach: [...]")
     if isinstance(fe, dict) and "from" in fe:
-        _check_key(doc, base + ("foreach",), fe, tasks, errors, unsure)
+        compose.check_key(doc, base + ("foreach",), fe, tasks, errors, unsure)
     outputs = task.get("outputs")
     if isinstance(outputs, dict) and outputs and task.get("function") is None and name not in unsure:
         doc.error(errors, base + ("outputs",), f"task '{name}' has no function: only a function's result has named fields",
@@ -481,32 +435,6 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
                   "pass it with {item: true} (or {item: KEY} for a field of a mapping item)", key=True)
     if fe is not None and isinstance(args, list) and task.get("function") is not None:
         doc.error(errors, base + ("foreach",), "use either 'foreach' or a list of argument sets in 'args', not both", key=True)
-
-
-def _at(value: Any, path: tuple) -> Any:
-    for k in path:
-        value = value[k]
-    return value
-
-
-def _check_key(doc: Document, path: tuple, ref: dict, tasks: dict, errors: Errors,
-               unsure: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-    """`{from: TASK, key: K}` reads a field of a function's result (published as a named output)."""
-    if "key" not in ref:
-        return
-    key, target = ref["key"], tasks.get(ref["from"])
-    if not isinstance(key, str) or not re.match(RESULT_KEY, key):
-        doc.error(errors, path + ("key",), f"key {key!r} is not a field path of a result",
-                  "a key of the result mapping, or a dotted path to a nested one: best_lr, metrics.accuracy")
-    elif isinstance(target, dict) and target.get("pipeline") is not None:
-        doc.error(errors, path + ("key",), f"task '{ref['from']}' runs a pipeline: its result is its result task's",
-                  "publish the field there (outputs: or a key of that task) and read the whole result here")
-    elif isinstance(target, dict) and target.get("template_ref") is not None:
-        doc.error(errors, path + ("key",), f"task '{ref['from']}' calls a template_ref, whose outputs are its own",
-                  f"read one of them with '{{{{tasks.{dag.argo_name(str(ref['from']))}.outputs.parameters.NAME}}}}'")
-    elif isinstance(target, dict) and target.get("function") is None and ref["from"] not in unsure:
-        doc.error(errors, path + ("key",), f"task '{ref['from']}' has no function, so its result has no keys",
-                  "a container task's result is its standard output: drop 'key' and read {from: TASK}")
 
 
 def _check_args(doc: Document, name: str, task: dict, fn: functions.Function, errors: Errors,
@@ -544,79 +472,3 @@ def _check_args(doc: Document, name: str, task: dict, fn: functions.Function, er
                       key=task.get("args") is None)
 
 
-_WF_PARAM = re.compile(r"\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}")
-
-
-def check_template_refs(doc: Document, library: dict[tuple[bool, str], dict], errors: Errors) -> None:
-    """`template_ref` tasks against the WorkflowTemplates heraspec knows (compiled manifests keyed by
-    (cluster, name)): the template exists, args name its inputs, required inputs are given. Argo
-    checks the same at submission (validate.go, validateTemplateHolder -> validateArguments)."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for name, task in tasks.items():
-        ref = task.get("template_ref") if isinstance(task, dict) else None
-        if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
-            continue
-        base = ("tasks", name, "template_ref")
-        manifest = library.get((bool(ref.get("cluster")), ref["name"]))
-        if manifest is None:
-            continue  # not known here: Argo checks it; `heraspec run` says to give --templates
-        what = f"{manifest['kind']} '{ref['name']}'"
-        templates = {t["name"]: t for t in manifest["spec"].get("templates") or []}
-        tmpl = templates.get(ref.get("template"))
-        if tmpl is None:
-            doc.error(errors, base + ("template",), f"{what} has no template '{ref.get('template')}'",
-                      _hint_close(str(ref.get("template")), list(templates), "templates"))
-            continue
-        # a referenced template runs in the calling workflow: its {{workflow.parameters.X}} are the caller's
-        params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
-        for p in sorted(set(_WF_PARAM.findall(json.dumps(tmpl))) - set(params)):
-            doc.error(errors, base + ("template",), f"template '{tmpl['name']}' of {what} reads workflow parameter "
-                      f"'{p}', which this spec does not declare", f"add it under parameters (e.g. {p}: ...)")
-        inputs = (tmpl.get("inputs") or {}).get("parameters") or []
-        known = [p["name"] for p in inputs]
-        args = task.get("args") if isinstance(task.get("args"), dict) else {}
-        for k in args:
-            if k not in known:
-                doc.error(errors, ("tasks", name, "args", k), f"template '{tmpl['name']}' of {what} has no input '{k}'",
-                          _hint_close(str(k), known, "inputs"), key=True)
-        missing = [p["name"] for p in inputs if p["name"] not in args and "default" not in p and "value" not in p]
-        if missing:
-            doc.error(errors, ("tasks", name, "args") if "args" in task else base,
-                      f"template '{tmpl['name']}' of {what} needs input{'s' if len(missing) > 1 else ''} "
-                      + ", ".join(f"'{m}'" for m in missing), key="args" not in task)
-
-
-NOT_NESTED = ("on_exit", "argo", "workflow_template_ref", "schedule")  # per workflow: not in a nested DAG
-
-
-def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors) -> None:
-    """`tasks.NAME.pipeline`: its args set the other spec's parameters; what only a whole workflow
-    has is reported in the other spec, and `{from: NAME}` needs its `result`."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    sub_data = sub.data if isinstance(sub.data, dict) else {}
-    task = data["tasks"][name]
-    params = sub_data.get("parameters") if isinstance(sub_data.get("parameters"), dict) else {}
-    args = task.get("args") if isinstance(task.get("args"), dict) else {}
-    for k in args:
-        if k not in params:
-            doc.error(errors, ("tasks", name, "args", k), f"pipeline {task['pipeline']} has no parameter '{k}'",
-                      _hint_close(str(k), list(params), "parameters"), key=True)
-    for key in NOT_NESTED:
-        if key in sub_data:
-            sub.error(errors, (key,), f"'{key}' belongs to a whole workflow: it is not carried when a spec runs as a "
-                      f"sub-pipeline (task '{name}' of {doc.path})", key=True)
-    if "result" in sub_data:
-        return
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for other, t in tasks.items():
-        if not isinstance(t, dict):
-            continue
-        fe = t.get("foreach")
-        refs = list(dag.refs_in(t.get("args"), ("tasks", other, "args")))
-        if isinstance(fe, dict) and "from" in fe:
-            refs.append(("from", fe["from"], ("tasks", other, "foreach")))
-        for kind, target, path in refs:
-            if kind == "from" and target == name:
-                doc.error(errors, path + ("from",), f"pipeline {task['pipeline']} names no result",
-                          "add `result: TASK` to that spec (the task whose result it returns)")
