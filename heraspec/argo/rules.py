@@ -496,7 +496,8 @@ def _labels(doc: Document, base: tuple, data: dict, errors: Errors) -> None:
         problem = qualified_name_problem(str(k))
         if problem:
             # apimachinery ValidateLabels: ValidateLabelName + IsValidLabelValue
-            doc.error(errors, base + ("labels", k), f"label key '{k}' is not valid: {problem}", key=True)
+            doc.error(errors, base + ("labels", k), f"label key '{k}' is not valid: {problem}",
+                      "e.g. team or app.kubernetes.io/name", key=True)
         problem = label_value_problem(v) if isinstance(v, str) else None
         if problem:
             doc.error(errors, base + ("labels", k), f"label value '{v}' is not valid: {problem}",
@@ -507,7 +508,8 @@ def _labels(doc: Document, base: tuple, data: dict, errors: Errors) -> None:
         problem = qualified_name_problem(str(k))
         if problem:
             # apimachinery ValidateAnnotations: keys are qualified names; values total at most 256 KiB
-            doc.error(errors, base + ("annotations", k), f"annotation key '{k}' is not valid: {problem}", key=True)
+            doc.error(errors, base + ("annotations", k), f"annotation key '{k}' is not valid: {problem}",
+                      "e.g. owner or example.com/owner", key=True)
         total += len(str(k).encode()) + len(str(v).encode())
     if total > ANNOTATIONS_MAX:
         doc.error(errors, base + ("annotations",), f"annotations take {total:,} bytes; Kubernetes allows "
