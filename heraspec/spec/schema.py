@@ -202,6 +202,15 @@ class _Unsupported(Exception):
     pass
 
 
+def fast_checker(root: dict, ref: str) -> Check | None:
+    """The quick valid/invalid test of the definition `ref` of another schema (`#/definitions/X`),
+    or None when it uses a keyword this checker does not know."""
+    try:
+        return _Compiler(root).ref(ref)
+    except _Unsupported:
+        return None
+
+
 @lru_cache(maxsize=1)
 def _fast_checker() -> Check:
     schema = load_schema()
