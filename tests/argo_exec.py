@@ -125,14 +125,15 @@ class Repository:
             elif "http" in a:
                 src = fs.parent / "download" / art["name"]
                 src.parent.mkdir(parents=True, exist_ok=True)
-                with urllib.request.urlopen(a["http"]["url"]) as r:  # noqa: S310 (a test server)
+                with urllib.request.urlopen(substitute(a["http"]["url"], full)) as r:  # noqa: S310 (a test server)
                     src.write_bytes(r.read())
             else:
                 loc = a.get("s3") or a.get("gcs")
                 key = substitute(loc["key"], full)
                 assert self.buckets is not None or not loc.get("bucket")
-                src = (self.buckets / loc["bucket"] / key) if loc.get("bucket") else self.root / key  # type: ignore[operator]
-            dst = fs / art["path"].lstrip("/")
+                src = (self.buckets / substitute(loc["bucket"], full) / key) if loc.get("bucket") \
+                    else self.root / key  # type: ignore[operator]
+            dst = fs / substitute(art["path"], full).lstrip("/")  # ProcessArgs substitutes the template
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copytree(src, dst) if src.is_dir() else shutil.copyfile(src, dst)
 

@@ -390,3 +390,23 @@ def test_a_literal_argument_too_large_for_the_environment_is_a_located_error(tmp
     assert proc.stderr.startswith(f"{spec}:5:20: error: the value of parameter 'values' of count() is 140,421 bytes: "
                                   "an input reaches the pod through one environment variable")
     assert "{artifact: URL}" in proc.stderr
+
+
+def test_each_item_of_a_fan_out_reads_its_own_url(tmp_path: Path, http_server: tuple[str, Path]):
+    url, www = http_server
+    for name in ("s1.txt", "s2.txt", "s3.txt"):
+        (www / name).write_text(name.upper())
+    spec = project(tmp_path, "name: per-item\ntasks:\n  read:\n    function: steps:read_file\n    args:\n"
+                   + "".join('      - {note: {artifact: "%s/%s"}}\n' % (url, n) for n in ("s3.txt", "s1.txt", "s2.txt")))
+    proc, summary = run(spec)
+    assert proc.returncode == 0, proc.stderr
+    assert [c["result"] for c in summary["tasks"]["read"]["children"]] == [
+        {"name": "s3.txt", "text": "S3.TXT"}, {"name": "s1.txt", "text": "S1.TXT"}, {"name": "s2.txt", "text": "S2.TXT"}]
+    (compiled,) = heraspec.compile([str(spec)])
+    m = compiled.manifest
+    dag = {t["name"]: t for t in m["spec"]["templates"][0]["dag"]["tasks"]}
+    assert dag["read"]["arguments"]["artifacts"] == [{"name": "note", "archive": {"none": {}},
+                                                      "http": {"url": "{{item.heraspec_url_note}}"}}]
+    repo = Repository(tmp_path / "repo")
+    assert [run_task(m, "read", tmp_path / f"r{i}", item=item, repo=repo)[0]
+            for i, item in enumerate(dag["read"]["withItems"])] == [c["result"] for c in summary["tasks"]["read"]["children"]]

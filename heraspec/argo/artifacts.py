@@ -36,6 +36,7 @@ KEY_PARAM = "heraspec-key"  # the template input naming where a loop child write
 class Input:
     mode: str  # "one": a file or artifact value; "many": a fan-in; "url": from outside
     source: Any  # the producer task (one/many) or the {artifact: ...} mapping (url)
+    per_item: bool = False  # url: each argument set gives its own (the location comes from the item)
 
     @property
     def basename(self) -> str:
@@ -46,20 +47,38 @@ class Input:
         return posixpath.basename(key.rstrip("/").split("?")[0]) or "data"
 
     def frozen(self) -> tuple:
-        return (self.mode, self.basename)
+        return (self.mode, "" if self.per_item else self.basename)
+
+    def item_fields(self, name: str) -> dict[str, str]:
+        """`per_item`: the item keys this input's location and file name travel in."""
+        art = self.source["artifact"]
+        if isinstance(art, dict):
+            parts = {"key": art["key"].strip("/")}
+        else:
+            scheme, host, key = split_url(art)  # type: ignore[misc]  # validated
+            parts = {"url": art} if scheme in ("http", "https") else {"bucket": host, "key": key}
+        return {f"heraspec_{k}_{name}": v for k, v in {**parts, "file": self.basename}.items()}
+
+
+def file_param(name: str) -> str:
+    """The template input naming a per-item input's file (not a Python name, so no clash)."""
+    return f"heraspec-file-{name}"
 
 
 def fanin_prefix(task: str) -> str:
     return "heraspec/{{workflow.name}}/{{workflow.uid}}/%s" % dag.argo_name(task)
 
 
-def input_modes(argset: dict, fn: functions.Function, tasks: dict, fns: dict, defaults: dict) -> dict[str, Input]:
-    """The parameters of one call that arrive as artifacts, by name."""
+def input_modes(argset: dict, fn: functions.Function, tasks: dict, fns: dict, defaults: dict,
+                sets: list | None = None) -> dict[str, Input]:
+    """The parameters of one call that arrive as artifacts, by name (`sets`: all argument sets of a
+    fan-out; a `{artifact: URL}` that differs between them is read from each item)."""
     out: dict[str, Input] = {}
     for p in fn.params:
         v = argset.get(p.name)
         if is_artifact_ref(v):
-            out[p.name] = Input("url", v)
+            per_item = any(isinstance(s, dict) and s.get(p.name) != v for s in sets or [])
+            out[p.name] = Input("url", v, per_item)
         elif isinstance(v, dict) and len(v) == 1 and isinstance(v.get("from"), str) and v["from"] in tasks:
             src = v["from"]
             if result_kind(tasks[src], fns.get(src), defaults) != "parameter":
@@ -72,7 +91,8 @@ def template_parts(fn: functions.Function, modes: dict[str, Input], result: str,
     """(inputs.artifacts, env entries, outputs) of a script template."""
     arts, env = [], []
     for name, inp in modes.items():
-        path = paths.input_path(name) + (f"/{inp.basename}" if inp.mode == "url" else "")
+        base = "{{inputs.parameters.%s}}" % file_param(name) if inp.per_item else inp.basename
+        path = paths.input_path(name) + (f"/{base}" if inp.mode == "url" else "")
         arts.append({"name": name, "path": path})
         env.append({"name": f"HERASPEC_IN_{name}", "value": paths.MANY if inp.mode == "many" else paths.ONE})
     if result == "parameter":
@@ -92,9 +112,12 @@ def argument(name: str, inp: Input) -> dict:
         return {"name": name, "archive": NONE, "s3": {"key": fanin_prefix(inp.source)}}
     ref = inp.source
     art = ref["artifact"]
+    item = {k.split("_")[1]: "{{item.%s}}" % k for k in inp.item_fields(name)} if inp.per_item else {}
     if isinstance(art, dict):
-        return {"name": name, "archive": NONE, "s3": {"key": art["key"].strip("/")}}
+        return {"name": name, "archive": NONE, "s3": {"key": item.get("key") or art["key"].strip("/")}}
     scheme, host, key = split_url(art)  # type: ignore[misc]  # validated
+    if item:
+        art, host, key = item.get("url", art), item.get("bucket", host), item.get("key", key)
     if scheme == "gs":
         return {"name": name, "archive": NONE, "gcs": {"bucket": host, "key": key}}
     if scheme in ("http", "https"):

@@ -330,6 +330,7 @@ class _Compiler:
             in_arts, art_env, art_outputs = artifacts.template_parts(fn, modes, result, keyed)
             if keyed:
                 params.append({"name": artifacts.KEY_PARAM})
+            params += [{"name": artifacts.file_param(k)} for k, m in modes.items() if m.per_item]
             if params or in_arts:
                 tmpl["inputs"] = {k: v for k, v in (("parameters", params), ("artifacts", in_arts)) if v}
             named = {n: p for p, n in outputs.items()}
@@ -398,7 +399,9 @@ class _Compiler:
             t["args"] = artifacts.foreach_sets(self.data["tasks"][name].get("args"), self.data["tasks"][name]["foreach"])
         args = t.get("args")
         first = args if isinstance(args, dict) else args[0] if isinstance(args, list) and args else {}
-        modes = artifacts.input_modes(first, fn, self.data["tasks"], self.fns, self.defaults) if fn else {}
+        modes = artifacts.input_modes(first, fn, self.data["tasks"], self.fns, self.defaults,
+                                      args if isinstance(args, list) else None) if fn else {}
+        per_item = {k: m for k, m in modes.items() if m.per_item}
         task: dict[str, Any] = {"name": dag.argo_name(name)}
         ref = t.get("template_ref")
         if ref:  # Argo templateRef: a template of a WorkflowTemplate, called with its input parameters
@@ -428,6 +431,8 @@ class _Compiler:
             items = []
             for i, s in enumerate(args):
                 item: dict[str, Any] = {artifacts.INDEX_ITEM: i} if keyed else {}
+                for k, m in per_item.items():  # each item's own file: its location and name
+                    item.update(artifacts.Input("url", s[k], True).item_fields(k))
                 for p in varying:
                     if p.name in s:
                         # a reference travels as its Argo expression, which Argo resolves inside items
@@ -439,13 +444,14 @@ class _Compiler:
                 items.append(item)
             params = [{"name": k, "value": arg_value(first[k], self.resolve)} for k in shared]
             params += [{"name": p.name, "value": "{{item.%s}}" % p.name} for p in varying]
-            if varying:
+            params += [{"name": artifacts.file_param(k), "value": "{{item.heraspec_file_%s}}" % k} for k in per_item]
+            if varying or per_item:
                 task["withItems"] = items
             # with no varying value the sets are identical: run the task once per set all the same
             else:
                 task["withItems"] = list(range(len(args)))
             if keyed:
-                index = "{{item.%s}}" % artifacts.INDEX_ITEM if varying else "{{item}}"
+                index = "{{item.%s}}" % artifacts.INDEX_ITEM if varying or per_item else "{{item}}"
                 params.append({"name": artifacts.KEY_PARAM, "value": f"{artifacts.fanin_prefix(name)}/{index}"})
         else:
             params = [{"name": k, "value": arg_value(v, self.resolve)} for k, v in (args or {}).items()

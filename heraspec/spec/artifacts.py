@@ -79,12 +79,14 @@ def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors:
             for key in kinds:
                 values = [(path, argset[key]) for path, argset in sets if key in argset]
                 if any(_travels_as_file(v, tasks, fns, defaults) for _, v in values):
+                    same = _location_kind(values[0][1])
                     for path, v in values[1:]:
-                        if v != values[0][1]:
-                            doc.error(errors, path + (key,), f"parameter '{key}' of {fn.name}() gets a different file "
-                                      "in this argument set: every item of a fan-out must share the same file",
-                                      "pass the varying part as a value (a key or a URL as str) and open it in the "
-                                      "function, or give each file its own task")
+                        # URLs of one kind (scheme, endpoint, secret) may differ: each item reads its own
+                        if v != values[0][1] and (same is None or _location_kind(v) != same):
+                            doc.error(errors, path + (key,), f"parameter '{key}' of {fn.name}() gets another kind of "
+                                      "file in this argument set: the items of a fan-out may read different "
+                                      "{artifact: URL} of one kind (scheme, endpoint, secret), or share one file",
+                                      "give each kind of source its own task")
     for where, body, fn in _exit_bodies(data, fns):
         args = body.get("args") if isinstance(body.get("args"), dict) else {}
         for p in fn.params:
@@ -93,6 +95,15 @@ def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors:
                 doc.error(errors, where + (("args", p.name) if p.name in args else ()),
                           f"parameter '{p.name}' of {fn.name}() takes a file, which an exit handler cannot receive",
                           "pass it a value (a path or key as str), or run the step as a task after the others")
+
+
+def _location_kind(value: Any) -> tuple | None:
+    """What must be shared by the {artifact: ...} of a fan-out's items (None: not a URL artifact)."""
+    if not is_artifact_ref(value):
+        return None
+    art = value["artifact"]
+    scheme = "key" if isinstance(art, dict) else (split_url(str(art)) or ("?",))[0]
+    return scheme, value.get("endpoint"), value.get("secret")
 
 
 def _travels_as_file(value: Any, tasks: dict, fns: dict[str, functions.Function], defaults: dict) -> bool:
