@@ -37,6 +37,23 @@ args = {msg = "hi"}
 function = "steps:say"
 args = {msg = {from = "files", key = "a"}}
 """),
+    "artifact": ("""\
+kind: Workflow
+name: files
+tasks:
+  files:
+    fucntion: steps:say
+    result: artifact
+    args: {msg: hi}
+""", """\
+kind = "Workflow"
+name = "files"
+
+[tasks.files]
+fucntion = "steps:say"
+result = "artifact"
+args = {msg = "hi"}
+"""),
     "kind": ("""\
 kind: workflow
 generate_name: diamonds-
@@ -55,6 +72,8 @@ args = {msg = "a"}
 EXPECTED = {
     ("fucntion", "yaml"): "{f}:5:5: error: unknown key 'fucntion' in task 'files'\n  hint: did you mean 'function'?\n1 error\n",
     ("fucntion", "toml"): "{f}:5:1: error: unknown key 'fucntion' in task 'files'\n  hint: did you mean 'function'?\n1 error\n",
+    ("artifact", "yaml"): "{f}:5:5: error: unknown key 'fucntion' in task 'files'\n  hint: did you mean 'function'?\n1 error\n",
+    ("artifact", "toml"): "{f}:5:1: error: unknown key 'fucntion' in task 'files'\n  hint: did you mean 'function'?\n1 error\n",
     ("kind", "yaml"): ("{f}:1:7: error: kind must be one of Workflow, WorkflowTemplate, ClusterWorkflowTemplate, "
                        "CronWorkflow; got 'workflow'\n  hint: did you mean 'Workflow'?\n1 error\n"),
     ("kind", "toml"): ("{f}:1:8: error: kind must be one of Workflow, WorkflowTemplate, ClusterWorkflowTemplate, "

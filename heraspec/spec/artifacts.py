@@ -47,6 +47,12 @@ def result_kind(task: Any, fn: functions.Function | None, defaults: dict) -> str
     return "artifact" if setting == "artifact" else "parameter"
 
 
+def _misspelt(task: dict) -> bool:  # `fucntion:` is reported by the schema check; nothing follows from it
+    from .semantic import misspelt_body
+
+    return misspelt_body(task)
+
+
 def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors: Errors) -> None:
     """Located errors for values that cannot travel the way the functions and the spec say."""
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
@@ -55,7 +61,7 @@ def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors:
         if not isinstance(task, dict):
             continue
         base = ("tasks", name)
-        if "function" not in task and task.get("result") == "artifact":
+        if "function" not in task and task.get("result") == "artifact" and not _misspelt(task):
             doc.error(errors, base + ("result",), f"task '{name}' is a container task: 'result: artifact' applies to "
                       "functions' return values", "declare the container's output files with argo.template.outputs",
                       key=True)

@@ -25,7 +25,7 @@ NAME_LIMITS = patterns.NAME_LIMITS
 KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
 
 
-def _misspelt_body(task: dict) -> bool:
+def misspelt_body(task: dict) -> bool:
     """A misspelt 'function' or 'command' (`fucntion:`): the schema check reports the key with a "did
     you mean"; whether the task is a function or a container task is then unknown, so the checks
     that depend on it stay silent rather than report what follows from the typo."""
@@ -37,7 +37,7 @@ def _misspelt_body(task: dict) -> bool:
 
 
 def _unsure_tasks(tasks: dict) -> set[str]:
-    return {name for name, task in tasks.items() if isinstance(task, dict) and _misspelt_body(task)}
+    return {name for name, task in tasks.items() if isinstance(task, dict) and misspelt_body(task)}
 
 
 def _close_matches(word: str, options: list[str], n: int) -> list[str]:
@@ -147,7 +147,7 @@ def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: 
             _check_carried(doc, base, task, fn, data, defaults, errors)
         if fn is not None:
             _check_args(doc, name, task, fn, errors, base)
-    elif ref is None and not _misspelt_body(task):
+    elif ref is None and not misspelt_body(task):
         if task.get("command") is None:
             doc.error(errors, base, f"task '{name}' needs a 'function' (or 'command' for a container task)",
                       "e.g. function: mypkg.steps:train", key=True)
