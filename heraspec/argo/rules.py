@@ -310,6 +310,11 @@ def _continue_on(doc: Document, tasks: dict, graph: dag.Graph, errors: Errors) -
             doc.error(errors, ("tasks", name, "argo", "task", "continueOn"), "Argo refuses 'continueOn' in a DAG "
                       "whose tasks use depends, which heraspec emits for every edge",
                       "write continue_on: [failed] (or [failed, error]) on the task instead", key=True)
+        if isinstance(raw, dict) and "dependencies" in raw and uses_depends(graph):
+            # validate.go validateDAG: "cannot use both 'depends' and 'dependencies' in the same DAG template"
+            doc.error(errors, ("tasks", name, "argo", "task", "dependencies"), "Argo refuses 'dependencies' in a DAG "
+                      "whose tasks use depends, which heraspec emits for every edge",
+                      "write the edge in heraspec: after: [...], edges or depends", key=True)
         if t.get("continue_on") and uses_depends(graph) and name not in depended:
             # dag.go assessDAGPhase: a failed last task fails the DAG unless it has continueOn, which
             # Argo refuses here; continue_on only works through the depends of the tasks after it
@@ -562,6 +567,8 @@ def manifest_problems(manifest: dict) -> list[str]:
                 out.append(f"task {t['name']}: starts with a digit in a DAG using depends")
             if using and "continueOn" in t:
                 out.append(f"task {t['name']}: continueOn in a DAG using depends")
+            if using and t.get("dependencies"):
+                out.append(f"task {t['name']}: dependencies in a DAG using depends")
             text = json.dumps(t)
             for m in _WF_PARAM.finditer(text):
                 if m.group(1) not in declared:
