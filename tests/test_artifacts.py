@@ -410,3 +410,19 @@ def test_each_item_of_a_fan_out_reads_its_own_url(tmp_path: Path, http_server: t
     repo = Repository(tmp_path / "repo")
     assert [run_task(m, "read", tmp_path / f"r{i}", item=item, repo=repo)[0]
             for i, item in enumerate(dag["read"]["withItems"])] == [c["result"] for c in summary["tasks"]["read"]["children"]]
+
+
+def test_a_repository_key_is_read_from_the_artifacts_folder_and_files_show_in_the_summary(tmp_path: Path):
+    spec = project(tmp_path, "name: key\ntasks:\n  read: {function: steps:read_file, args: {note: {artifact: {key: inputs/n.txt}}}}\n"
+                             "  note: {function: steps:write_file, args: {text: hi}}\n")
+    (tmp_path / "data" / "inputs").mkdir(parents=True)
+    (tmp_path / "data" / "inputs" / "n.txt").write_text("from the repository")
+    proc, summary = run(spec, "--artifacts", str(tmp_path / "data"))
+    assert proc.returncode == 0, proc.stderr
+    assert summary["tasks"]["read"]["result"] == {"name": "n.txt", "text": "from the repository"}
+    assert "note.txt" in next(ln for ln in proc.stderr.splitlines() if ln.strip().startswith("note "))
+    (compiled,) = heraspec.compile([str(spec)])
+    dag = {t["name"]: t for t in compiled.manifest["spec"]["templates"][0]["dag"]["tasks"]}
+    assert dag["read"]["arguments"]["artifacts"] == [{"name": "note", "archive": {"none": {}}, "s3": {"key": "inputs/n.txt"}}]
+    proc = heraspec_cli("run", str(spec), "--json", "--workdir", str(tmp_path / "run2"), cwd=tmp_path)
+    assert "pass --artifacts DIR to read DIR/KEY" in json.loads(proc.stdout)["tasks"]["read"]["message"]

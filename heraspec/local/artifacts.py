@@ -9,7 +9,7 @@ input artifacts / collecting its output artifacts as Argo's executor does.
 - An input artifact is found from its argument (Argo's `ProcessArgs` keeps the argument's source and
   the template's `path`): `from: {{tasks.X.outputs.artifacts.N}}` and key-only artifacts read the
   local repository (a key naming a folder gives the whole prefix, like the S3 driver's directory
-  load); `s3` with a bucket and `gcs` read `--artifacts DIR` as `DIR/<bucket>/<key>`; `http` is
+  load), and a key no task of this run wrote is read from `--artifacts DIR/<key>`; `s3` with a bucket and `gcs` read `--artifacts DIR` as `DIR/<bucket>/<key>`; `http` is
   downloaded (once per run) into `<run_dir>/downloads`; `raw` is written as text. The file or folder
   is copied to the template's `path` inside the attempt folder (`loadArtifact` places it there).
 - Nothing is written outside the run folder: keys and paths that would leave it are refused.
@@ -60,8 +60,14 @@ class Store:
             return self._existing(self.path(str(art["from"])), f"input artifact {name!r} (from {art['from']})")
         s3, gcs, http = art.get("s3"), art.get("gcs"), art.get("http")
         if isinstance(s3, dict) and not s3.get("bucket"):
-            return self._existing(self.path(str(s3.get("key", ""))), f"input artifact {name!r} (key {s3.get('key')!r} "
-                                  "in the artifact repository)")
+            # a key in the workflow's repository: written by this run, else from outside (--artifacts DIR/KEY)
+            key = str(s3.get("key", ""))
+            local = self.path(key)
+            if not local.exists() and self.external is not None:
+                local = self.external / self.path(key).relative_to(self.root)
+            what = f"input artifact {name!r} (key {key!r} in the artifact repository" + \
+                (", or --artifacts DIR/KEY)" if self.external is not None else "; pass --artifacts DIR to read DIR/KEY)")
+            return self._existing(local, what)
         if isinstance(s3, dict) or isinstance(gcs, dict):
             loc, scheme = (s3, "s3") if isinstance(s3, dict) else (gcs, "gs")
             url = f"{scheme}://{loc.get('bucket')}/{loc.get('key', '')}"

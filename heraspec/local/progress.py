@@ -262,6 +262,17 @@ def _hint(tail: list[str], folder: Path | None) -> str | None:
     return None
 
 
+def _file_preview(artifacts: Mapping[str, str], run_dir: Path) -> str:
+    """Where a task's returned file is: its output artifact, relative to the run folder."""
+    path = Path(next(iter(artifacts.values())))
+    entries = sorted(path.iterdir()) if path.is_dir() else []
+    shown = entries[0] if len(entries) == 1 else path  # heraspec's layout: one entry, the returned file
+    try:
+        return printable(str(shown.relative_to(run_dir)))
+    except ValueError:
+        return printable(str(shown))
+
+
 def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None) -> str:
     """The end-of-run table (task, phase, duration, result preview), failures' details, the run folder."""
     names = dict(task_names or {})
@@ -271,7 +282,8 @@ def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None)
     def add(task: TaskResult, indent: str) -> None:
         extra = f" ({len(task.children)} items)" if task.children and "(" in (task.children[0].name) else ""
         rows.append((indent + printable(display_name(task.name, names)) + extra, task.phase, _duration(task.duration_s),
-                     _preview(task.result)))
+                     _preview(task.result) if task.result is not None or not task.artifacts
+                     else _file_preview(task.artifacts, result.run_dir)))
         if task.phase in ("Failed", "Error") and not task.children:
             failed.append(task)
         for child in task.children:
