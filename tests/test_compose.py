@@ -533,3 +533,36 @@ def test_sub_pipeline_problems_are_located_errors(tmp_path: Path):
         "b.yaml:5:20: error: pipeline cycle: a.yaml >> b.yaml >> a.yaml",
         "  hint: a spec cannot run itself, even through others",
         "6 errors"]
+
+
+# --- the same DAG tasks as Hera builds ----------------------------------------------------------
+
+
+def test_hera_builds_the_same_tasks_for_each_family(tmp_path: Path):
+    """templateRef, a container's result fanned out, a named result: the DAG tasks heraspec emits
+    equal those Hera's Python form builds (tests/test_hera_equivalence.py does the same for the seed)."""
+    hera = pytest.importorskip("hera.workflows", reason="Hera is a test extra: pip install -e '.[test]'")
+    from hera.workflows import models as m
+
+    train = hera.Script(name="train", source="pass", image="python:3.12", command=["python"],
+                        outputs=[hera.Parameter(name="best_lr", value_from=m.ValueFrom(path="/tmp/heraspec/outputs/best_lr"))])
+    generate = hera.Container(name="generate", image="alpine", command=["sh", "-c"], args=["echo '[1, 2]'"])
+    with hera.Workflow(generate_name="families-", entrypoint="main") as w:
+        with hera.DAG(name="main"):
+            hera.Task(name="a", template_ref=m.TemplateRef(name="shared-steps", template="show"), arguments={"x": "hello"})
+            g = generate()
+            g >> hera.Task(name="fan", template="show", arguments={"x": "{{item}}"}, with_param=g.result)
+            t = train()
+            t >> hera.Task(name="use", template="show", arguments={"x": t.get_parameter("best_lr")})
+    theirs = {t["name"]: t for t in w.to_dict()["spec"]["templates"][0]["dag"]["tasks"]}
+    write(tmp_path, {"spec.yaml": """\
+generate_name: families-
+tasks:
+  a: {template_ref: {name: shared-steps, template: show}, args: {x: hello}}
+  generate: {image: alpine, command: [sh, -c], args: ["echo '[1, 2]'"]}
+  fan: {function: steps:show, foreach: {from: generate}, args: {x: {item: true}}}
+  train: {function: steps:train}
+  use: {function: steps:show, args: {x: {from: train, key: best_lr}}}
+"""})
+    ours = tasks_of(compile_json(tmp_path / "spec.yaml"))
+    assert ours["a"] == theirs["a"] and ours["use"] == theirs["use"] and ours["fan"] == theirs["fan"]
