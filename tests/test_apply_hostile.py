@@ -433,7 +433,7 @@ def test_two_real_applies_of_a_new_template_at_once_report_created_and_unchanged
     # both GETs are held until both arrived, so both see nothing and both POST: one create wins,
     # the other gets AlreadyExists, re-reads and finds what it would have written
     argo.fault("GET", "/workflow-templates/argo/greet$", "gate", times=2, barrier=threading.Barrier(2))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARGO_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ARGO_")}, "PYTHONPATH": str(ROOT)}
     argv = [sys.executable, "-m", "heraspec", "apply", "--server", argo.server, "--plaintext", "--token", GOOD,
             str(project / "template.yaml")]
     procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=project)
