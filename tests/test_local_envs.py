@@ -127,12 +127,16 @@ def test_image_mode_runs_with_the_project_as_the_image_would_have_it(tmp_path: P
 
 @pytest.fixture(scope="session")
 def pod_python(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A stand-in for the python image: the base interpreter's pip, an environment of its own."""
+    """A stand-in for the python image: an environment of its own with a pip (the base interpreter's
+    when it has one)."""
     from heraspec.local.envs import base_python
 
     folder = tmp_path_factory.mktemp("pod") / "python"
-    subprocess.run([base_python(), "-m", "venv", "--system-site-packages", str(folder)], check=True)
-    return str(folder / "bin" / "python")
+    subprocess.run([base_python(), "-m", "venv", "--without-pip", "--system-site-packages", str(folder)], check=True)
+    python = str(folder / "bin" / "python")
+    if subprocess.run([python, "-m", "pip", "--version"], capture_output=True).returncode != 0:
+        subprocess.run([base_python(), "-m", "venv", "--clear", str(folder)], check=True)  # a pip of its own
+    return python
 
 
 def test_the_pod_installs_the_packages_before_the_code_runs(tmp_path: Path, pod_python: str) -> None:
