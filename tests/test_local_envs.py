@@ -187,3 +187,17 @@ def test_uv_installs_the_packages_when_it_is_on_path(tmp_path: Path, tmp_path_fa
     assert proc.returncode == 0, proc.stderr
     assert "installing packages with uv into a cached environment" in proc.stderr
     assert json.loads(proc.stdout)["tasks"]["a"]["result"] == "6"
+
+
+def test_the_bookshop_example_runs_task_by_task_as_argo_would(tmp_path: Path, pod_python: str) -> None:
+    """The example's package (four modules, relative and absolute imports) and its declared package,
+    each task alone in an empty folder with a bare interpreter, results passed on as Argo passes them."""
+    (compiled,) = heraspec.compile([str(Path(__file__).resolve().parents[1] / "examples" / "bookshop.yaml")])
+    assert_argo_valid(compiled.manifest)
+    m = compiled.manifest
+    shelves = [run_task(m, "load", tmp_path / f"load-{g}", item={"genre": g})[0] for g in ("novel", "poetry")]
+    assert [len(s) for s in shelves] == [2, 2]
+    priced, _ = run_task(m, "price", tmp_path / "price", results={"load": shelves})
+    assert [b["price"] for b in priced] == [11.87, 9.4, 6.84, 6.08]
+    table, stdout = run_task(m, "report", tmp_path / "report", results={"price": priced}, python=pod_python)
+    assert table.splitlines()[-1].split() == ["total", "34.19", "EUR"] and table in stdout
