@@ -73,8 +73,19 @@ def test_only_what_is_used_is_carried() -> None:
     assert "{{" not in source
     assert "DISCOUNT" not in source and "unused" not in source and "numpy" not in source and "yaml" not in source
     assert modules["shop"] == 'VERSION = "1.0"'  # only what is imported from the package's __init__
-    assert "def to_cents" in modules["shop.units"]  # a module used as an object travels whole
+    # `from . import units` used as units.to_cents(...): that function and the constant it reads
+    assert modules["shop.units"] == "CENTS = 100\ndef to_cents(amount: float) -> int:\n    return round(amount * CENTS)"
     assert "def fails" not in modules["shop.orders"]
+
+
+def test_a_module_used_as_an_object_travels_whole(tmp_path: Path) -> None:
+    fn, problems = F.resolve("shop.orders:module_name", [str(PROJECT)])
+    assert problems == [] and fn is not None
+    units = next(m for m in F._carried(fn).bundle.modules if m.name == "shop.units")
+    assert [line for line, _, _ in units.pieces] == [1, 3, 6]  # docstring, constant, function
+    proc, result = run_script(script_source(fn), tmp_path / "argo")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(result.read_text()) == "shop.units"
 
 
 def test_tracebacks_point_at_the_users_files(tmp_path: Path) -> None:

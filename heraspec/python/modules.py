@@ -13,8 +13,10 @@ What is carried of each module (the rest is left behind):
   * the function's module: the function's closure (functions.py describes it);
   * a module imported with `from M import a, b`: the closure of `a` and `b` in M, with the same rules
     and refusals, so a helper's constants and helpers come along and nothing else;
-  * a module used as an object (`import M`, `import M as m`, `from P import M` where M is a
-    submodule, `from M import *`): the whole module, every top-level statement except the main
+  * a module bound to a name (`import M as m`, `from P import M` where M is a submodule) whose
+    carried uses are all attribute reads (`m.f(...)`, `m.X`): the closure of those attributes;
+  * a module used as an object otherwise (passed on, `getattr`, `m.x = ...`, `import a.b` which
+    binds `a`, `from M import *`): the whole module, every top-level statement except the main
     guard, as Python would run it on import;
   * the packages above a carried module: what is imported from them, usually nothing (their
     `__init__.py` is then carried empty).
@@ -282,10 +284,13 @@ class _Bundler:
             return
         if isinstance(node, ast.Import):
             # `import a.b.c` binds `a` and `import a.b.c as m` binds `a.b.c`: used as objects
-            for name in chain if alias.asname is None else chain[-1:]:
-                self.demand(name, None)
-            for name in chain[:-1] if alias.asname is not None else ():
-                self.demand(name, {})
+            if alias.asname is None:
+                for name in chain:
+                    self.demand(name, None)
+            else:
+                for name in chain[:-1]:
+                    self.demand(name, {})
+                self.demand_object(unit, chain[-1], alias.asname, at)
             self.edges[unit.name].append(_Edge(index, at, at_import, tuple(chain), ()))
             return
         for name in chain[:-1]:
@@ -307,8 +312,18 @@ class _Bundler:
                              f"({_show(module.file or _display(module.name, True))})",
                          _did_you_mean(alias.name, module))
             return
-        self.demand(sub[-1], None)  # a submodule, used as an object
+        self.demand_object(unit, sub[-1], alias.asname or alias.name, at)  # a submodule
         self.edges[unit.name].append(_Edge(index, at, at_import, tuple(sub), ()))
+
+    def demand_object(self, unit: _Unit, module: str, binding: str, at: _At) -> None:
+        """Module `module` is bound to `binding` in `unit`: when the carried code only reads
+        attributes of it (`units.to_cents(...)`), only those are needed; else the whole module."""
+        target = self.units[module]
+        used = _attributes(unit, binding)
+        if used is None or target.info is None or any(a not in target.info.bindings for a in used):
+            self.demand(module, None)
+        else:
+            self.demand(module, {a: at for a in sorted(used)})
 
     def relative(self, unit: _Unit, node: ast.ImportFrom, at: _At) -> str | None:
         package = unit.name if unit.is_package else unit.name.rpartition(".")[0]
@@ -390,6 +405,25 @@ class _Bundler:
         for name in sorted(self.units):
             if name not in state:
                 load(name)
+
+
+def _attributes(unit: _Unit, binding: str) -> set[str] | None:
+    """The attributes the carried code reads from name `binding` (`m.a`, `m.b(...)`), or None when
+    it uses the name otherwise (passes it on, assigns to it, `getattr`, `m.a = 1`...)."""
+    assert unit.info is not None
+    names: list[ast.Name] = []
+    attrs: list[ast.Attribute] = []
+    for index in unit.carried:
+        for node in ast.walk(unit.info.body[index]):
+            if isinstance(node, ast.Name) and node.id == binding:
+                names.append(node)
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == binding:
+                attrs.append(node)
+    reads = [a for a in attrs if isinstance(a.ctx, ast.Load)]
+    loads = [n for n in names if isinstance(n.ctx, ast.Load)]
+    if len(reads) != len(loads) or len(loads) != len(names):  # a bare use, a rebinding, a `del`
+        return None
+    return {a.attr for a in reads}
 
 
 def _bound(info: ModuleInfo, index: int) -> list[str]:
