@@ -17,7 +17,7 @@ from ..spec import dag
 from ..spec.compose import EXIT_KEY
 
 from ..python import functions, packages, script
-from . import artifacts
+from . import artifacts, scheduling
 from ..spec.artifacts import result_kind
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -175,9 +175,12 @@ def requests_and_limits(res: dict) -> tuple[dict[str, str], dict[str, str]]:
 def effective(task: dict, defaults: dict) -> dict:
     """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
     out = dict(task)
-    for key in ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result"):
+    for key in ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result") + scheduling.REPLACED:
         if key not in out and key in defaults:
             out[key] = defaults[key]
+    for key in scheduling.MERGED:  # maps merge key by key, the task winning
+        if key in defaults or key in task:
+            out[key] = {**defaults.get(key, {}), **task.get(key, {})}
     res = {**defaults.get("resources", {}), **task.get("resources", {})}
     limits = res.get("limits") if isinstance(res.get("limits"), dict) else {}
     # a limit without a request sets the request to the limit, as Kubernetes does; `cpu: null` /
@@ -313,7 +316,8 @@ class _Compiler:
         modes = modes or {}
         key = (t.get("function"), t.get("image"), _frozen(res), _frozen(t.get("retry")), _frozen(t.get("timeout")),
                _frozen(t.get("env")), _frozen(argo_tmpl), None if fn else name, _frozen(outputs), pkgs, code,
-               tuple((k, m.frozen()) for k, m in modes.items()), result, keyed)
+               tuple((k, m.frozen()) for k, m in modes.items()), result, keyed,
+               _frozen({k: t[k] for k in scheduling.TEMPLATE_KEYS if t.get(k) is not None}))
         if key in self.by_key:
             return self.by_key[key]
         tmpl: dict[str, Any] = {"name": self.unique(fn.name if fn else dag.argo_name(name))}
@@ -364,11 +368,16 @@ class _Compiler:
             tmpl["retryStrategy"] = retry
         if t.get("timeout") is not None:
             tmpl["timeout"] = t["timeout"] if isinstance(t["timeout"], str) else f"{t['timeout']}s"
+        if t.get("image_pull_policy"):
+            body["imagePullPolicy"] = t["image_pull_policy"]
         body["resources"] = self.resources(res)
         mounts = self.mounts(name, res)
         if mounts:
             body["volumeMounts"] = mounts
         tmpl["script" if fn is not None else "container"] = body
+        tmpl.update(scheduling.template_fields(t))
+        if t.get("cache") and fn is not None:
+            tmpl["memoize"] = scheduling.memoize(tmpl, t["cache"])
         if argo_tmpl:
             tmpl = deep_merge(tmpl, argo_tmpl)
         self.templates.append(tmpl)
@@ -546,6 +555,7 @@ class _Compiler:
             wf["serviceAccountName"] = data["service_account"]
         if data.get("parallelism"):
             wf["parallelism"] = data["parallelism"]
+        wf.update(scheduling.workflow_fields(data))
         if self.claims:
             wf["volumeClaimTemplates"] = list(self.claims.values())
         if self.volumes:

@@ -62,7 +62,8 @@ def _fast(definition: str):
 def problems(value: Any, definition: str) -> Iterator[tuple[tuple, str, str | None, bool]]:
     """(path inside `value`, message, hint, at the key?) for each way `value` breaks the definition:
     `Template`, `DAGTask`, or a kind (`Workflow`…, `CronWorkflow` as an overlay)."""
-    name = "heraspec.CronWorkflowOverlay" if definition == "CronWorkflow" else _V1 + definition
+    name = ("heraspec.CronWorkflowOverlay" if definition == "CronWorkflow"
+            else definition if definition.startswith("io.") else _V1 + definition)
     fast = _fast(name)
     if fast is not None and fast(value):
         return  # valid, the common case: no jsonschema import (~130 ms)

@@ -492,32 +492,34 @@ def _metadata(doc: Document, data: dict, errors: Errors) -> None:
     argo = data.get("argo") if isinstance(data.get("argo"), dict) else {}
     meta = argo.get("metadata") if isinstance(argo.get("metadata"), dict) else {}
     for base, where in (((), data), (("argo", "metadata"), meta)):
-        _labels(doc, base, where, errors)
+        labels_check(doc, base, where, errors)
 
 
-def _labels(doc: Document, base: tuple, data: dict, errors: Errors) -> None:
-    labels = data.get("labels")
+def labels_check(doc: Document, base: tuple, data: dict, errors: Errors,
+                 names: tuple[str, str] = ("labels", "annotations")) -> None:
+    """Kubernetes' label and annotation rules on `data[names[0]]` / `data[names[1]]` (also pod_labels…)."""
+    labels = data.get(names[0])
     for k, v in labels.items() if isinstance(labels, dict) else ():
         problem = qualified_name_problem(str(k))
         if problem:
             # apimachinery ValidateLabels: ValidateLabelName + IsValidLabelValue
-            doc.error(errors, base + ("labels", k), f"label key '{k}' is not valid: {problem}",
+            doc.error(errors, base + (names[0], k), f"label key '{k}' is not valid: {problem}",
                       "e.g. team or app.kubernetes.io/name", key=True)
         problem = label_value_problem(v) if isinstance(v, str) else None
         if problem:
-            doc.error(errors, base + ("labels", k), f"label value '{v}' is not valid: {problem}",
+            doc.error(errors, base + (names[0], k), f"label value '{v}' is not valid: {problem}",
                       "put longer or free text in annotations")
-    notes = data.get("annotations")
+    notes = data.get(names[1])
     total = 0
     for k, v in notes.items() if isinstance(notes, dict) else ():
         problem = qualified_name_problem(str(k))
         if problem:
             # apimachinery ValidateAnnotations: keys are qualified names; values total at most 256 KiB
-            doc.error(errors, base + ("annotations", k), f"annotation key '{k}' is not valid: {problem}",
+            doc.error(errors, base + (names[1], k), f"annotation key '{k}' is not valid: {problem}",
                       "e.g. owner or example.com/owner", key=True)
         total += len(str(k).encode()) + len(str(v).encode())
     if total > ANNOTATIONS_MAX:
-        doc.error(errors, base + ("annotations",), f"annotations take {total:,} bytes; Kubernetes allows "
+        doc.error(errors, base + (names[1],), f"annotations take {total:,} bytes; Kubernetes allows "
                   f"{ANNOTATIONS_MAX:,}", key=True)
 
 

@@ -12,13 +12,15 @@ from typing import Annotated, Any, Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .patterns import CPU, DURATION, FUNCTION_REF, OUTPUT_NAME, QUANTITY, RESULT_KEY, TASK_NAME
+from .patterns import CPU, DURATION, FUNCTION_REF, OUTPUT_NAME, QUANTITY, RESULT_KEY, SPAN, TASK_NAME
 
 INDEX_URL = r"^(https?|file)://[^\s{}]+$"  # no Argo "{{" in what the template carries
 
 
 Scalar = Union[str, int, float, bool]
 Duration = Union[Annotated[str, Field(pattern=DURATION)], Annotated[int, Field(ge=0)]]
+# heraspec's duration syntax for the production keys: `90s`, `10m`, `2h`, `1d`, `1h30m`, or seconds
+Span = Union[Annotated[str, Field(pattern=SPAN)], Annotated[int, Field(ge=0)]]
 Cpu = Union[Annotated[float, Field(gt=0)], Annotated[str, Field(pattern=CPU)]]
 
 
@@ -181,6 +183,31 @@ class Resources(_Strict):
     volumes: Optional[List[Volume]] = Field(None, description="Several volumes mounted into this task (each like `volume`).")
 
 
+class Semaphore(_Strict):
+    """A semaphore whose limit is one key of a ConfigMap (Argo `synchronization.semaphores[].configMapKeyRef`)."""
+
+    config_map: str = Field(description="ConfigMap holding the limit.", **_x(examples=["limits"]))
+    key: str = Field(description="Key of the ConfigMap whose value is the limit (a number). `heraspec run` takes it "
+                     "from `--semaphore CONFIG_MAP/KEY=N` (default 1).", **_x(examples=["gpu-jobs"]))
+
+
+class Cache(_Strict):
+    """Argo `memoize`, with a key heraspec computes from the code carried, image, packages and input values."""
+
+    max_age: Optional[Span] = Field(None, description="Results older than this are recomputed, e.g. `24h`, `7d`. "
+                                    "Default: no limit.", **_x(examples=["24h", "7d"]))
+    config_map: Optional[str] = Field(None, description="ConfigMap Argo stores the results in. Default `heraspec-cache`.",
+                                      **_x(examples=["heraspec-cache"]))
+
+
+class Ttl(_Strict):
+    """How long the finished Workflow is kept (Argo `ttlStrategy`)."""
+
+    after_completion: Optional[Span] = Field(None, description="Delete the Workflow this long after it ends, e.g. `1d`.")
+    after_success: Optional[Span] = Field(None, description="Delete it this long after it succeeds.")
+    after_failure: Optional[Span] = Field(None, description="Delete it this long after it fails or errors.")
+
+
 class ArgoTask(_Strict):
     """Raw Argo fields for one task, deep-merged last into what heraspec generates."""
 
@@ -221,6 +248,21 @@ TASK_DOCS: dict[str, str] = {
     "outputs": "Named Argo output parameters taken from fields of the function's result (a mapping): "
                "`{accuracy: metrics.accuracy}`. Shown in the Argo UI, usable as `{from: TASK, key: ...}` and in raw "
                "expressions as `{{tasks.TASK.outputs.parameters.accuracy}}`. Each value arrives as JSON, like `result`.",
+    "node_selector": "Run the pods on nodes with these labels (Kubernetes `nodeSelector`), e.g. "
+                     "`{cloud.google.com/gke-accelerator: nvidia-tesla-t4}`. Spec, `defaults` and task maps merge key by key.",
+    "tolerations": "Taints the pods tolerate: Kubernetes tolerations, written as Kubernetes writes them "
+                   "(`key`, `operator`, `value`, `effect`, `tolerationSeconds`).",
+    "affinity": "Kubernetes affinity, as Kubernetes writes it (`nodeAffinity`, `podAffinity`, `podAntiAffinity`).",
+    "priority_class": "Kubernetes PriorityClass of the pods (Argo `priorityClassName`).",
+    "image_pull_policy": "When the kubelet pulls the image: `Always`, `IfNotPresent` or `Never`.",
+    "pod_labels": "Labels of the pods (Argo pod metadata). Spec, `defaults` and task maps merge key by key.",
+    "pod_annotations": "Annotations of the pods (Argo pod metadata). Spec, `defaults` and task maps merge key by key.",
+    "service_account": "Service account the pods run as (Argo `serviceAccountName`).",
+    "mutex": "Only one holder of this mutex runs at a time, across workflows of the namespace (Argo `synchronization.mutexes`).",
+    "semaphore": "At most N holders run at a time, N being the value of a ConfigMap key (Argo `synchronization.semaphores`).",
+    "cache": "Reuse an earlier result of this task when its code (the carried script and the helpers it uses), image, "
+             "packages and input values are the same (Argo `memoize`): `true`, or `{max_age, config_map}`. "
+             "`heraspec run` keeps the same cache in `.heraspec/cache`; `--no-cache` ignores it.",
     "result": "How the return value travels: `parameter` (default; at most 128 KiB) or `artifact` (through the "
               "artifact repository, any size; consumers are unchanged). A function returning `Path` always uses an artifact.",
 }
@@ -266,6 +308,15 @@ TASK_EXAMPLES: dict[str, list] = {
     "pip_extra_index_urls": [["https://download.pytorch.org/whl/cpu"]],
     "code": ["carry", "image"],
     "result": ["artifact"],
+    "node_selector": [{"cloud.google.com/gke-accelerator": "nvidia-tesla-t4"}],
+    "tolerations": [[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]],
+    "priority_class": ["high-priority"],
+    "image_pull_policy": ["IfNotPresent"],
+    "pod_labels": [{"team": "ml"}],
+    "pod_annotations": [{"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"}],
+    "mutex": ["gpu-node"],
+    "semaphore": [{"config_map": "limits", "key": "gpu-jobs"}],
+    "cache": [True, {"max_age": "24h"}],
 }
 
 
@@ -291,6 +342,17 @@ class TaskDefaults(_Strict):
     pip_extra_index_urls: Optional[List[Annotated[str, Field(pattern=INDEX_URL)]]] = _doc("pip_extra_index_urls")
     code: Optional[Literal["carry", "image"]] = _doc("code")
     result: Optional[Literal["parameter", "artifact"]] = _doc("result")
+    node_selector: Optional[Dict[str, str]] = _doc("node_selector")
+    tolerations: Optional[List[Dict[str, Any]]] = _doc("tolerations")
+    affinity: Optional[Dict[str, Any]] = _doc("affinity")
+    priority_class: Optional[str] = _doc("priority_class")
+    pod_labels: Optional[Dict[str, str]] = _doc("pod_labels")
+    pod_annotations: Optional[Dict[str, str]] = _doc("pod_annotations")
+    mutex: Optional[Annotated[str, Field(min_length=1)]] = _doc("mutex")
+    semaphore: Optional[Semaphore] = _doc("semaphore")
+    image_pull_policy: Optional[Literal["Always", "IfNotPresent", "Never"]] = _doc("image_pull_policy")
+    service_account: Optional[str] = _doc("service_account")
+    cache: Optional[Union[bool, Cache]] = _doc("cache")
 
 
 # `{artifact: ...}` is listed for editors (completion, hover); any other value is accepted here and checked later
@@ -370,6 +432,17 @@ class Task(_Strict):
     on_exit: Optional[ExitTask] = Field(None, description=ON_EXIT_DOC.format(what="this task", argo="Argo lifecycle hook `exit`"),
                                         **_x(examples=[{"function": "mypkg.steps:cleanup", "args": {"run": {"from": "train"}}}]))
     result: Optional[Literal["parameter", "artifact"]] = _doc("result")
+    node_selector: Optional[Dict[str, str]] = _doc("node_selector")
+    tolerations: Optional[List[Dict[str, Any]]] = _doc("tolerations")
+    affinity: Optional[Dict[str, Any]] = _doc("affinity")
+    priority_class: Optional[str] = _doc("priority_class")
+    pod_labels: Optional[Dict[str, str]] = _doc("pod_labels")
+    pod_annotations: Optional[Dict[str, str]] = _doc("pod_annotations")
+    mutex: Optional[Annotated[str, Field(min_length=1)]] = _doc("mutex")
+    semaphore: Optional[Semaphore] = _doc("semaphore")
+    image_pull_policy: Optional[Literal["Always", "IfNotPresent", "Never"]] = _doc("image_pull_policy")
+    service_account: Optional[str] = _doc("service_account")
+    cache: Optional[Union[bool, Cache]] = _doc("cache")
     argo: Optional[ArgoTask] = _doc("argo")
 
 
@@ -441,6 +514,26 @@ class Spec(_Strict):
              "- `Allow` (Argo's default): start the new run anyway\n"
              "- `Forbid`: skip the new run\n"
              "- `Replace`: stop the running one and start the new run"))
+    node_selector: Optional[Dict[str, str]] = _doc("node_selector")
+    tolerations: Optional[List[Dict[str, Any]]] = _doc("tolerations")
+    affinity: Optional[Dict[str, Any]] = _doc("affinity")
+    priority_class: Optional[str] = _doc("priority_class")
+    pod_labels: Optional[Dict[str, str]] = _doc("pod_labels")
+    pod_annotations: Optional[Dict[str, str]] = _doc("pod_annotations")
+    mutex: Optional[Annotated[str, Field(min_length=1)]] = Field(
+        None, description="Only one Workflow holding this mutex runs at a time (Argo workflow-level `synchronization`).",
+        **_x(examples=["nightly-etl"]))
+    semaphore: Optional[Semaphore] = Field(None, description="At most N Workflows holding this semaphore run at a time "
+                                           "(Argo workflow-level `synchronization`).")
+    deadline: Optional[Span] = Field(None, description="Stop the whole workflow when it runs longer than this, e.g. `2h` "
+                                     "(Argo `activeDeadlineSeconds`).", **_x(examples=["2h", "1d"]))
+    ttl: Optional[Ttl] = Field(None, description="Delete the finished Workflow after a while (Argo `ttlStrategy`).",
+                               **_x(examples=[{"after_completion": "1d"}, {"after_success": "1h", "after_failure": "7d"}]))
+    pod_gc: Optional[Literal["on_pod_completion", "on_pod_success", "on_workflow_completion", "on_workflow_success"]] = Field(
+        None, description="When Argo deletes the pods (Argo `podGC.strategy`). Default: never.")
+    archive_logs: Optional[bool] = Field(None, description="Keep the pods' logs in the artifact repository (Argo `archiveLogs`).")
+    priority: Optional[int] = Field(None, description="Priority of this Workflow over other pending ones (Argo `priority`); "
+                                    "higher runs first.", ge=-(2**31), le=2**31 - 1, **_x(examples=[10]))
     on_exit: Optional[ExitTask] = Field(None, description=ON_EXIT_DOC.format(what="the workflow", argo="Argo `onExit`"),
                                         **_x(examples=[{"function": "mypkg.steps:notify",
                                                         "args": {"status": {"workflow": "status"}, "failures": {"workflow": "failures"}}}]))

@@ -43,3 +43,37 @@ def namespace_problem(namespace: object) -> str | None:
 
 
 NAME_HINT = "use lowercase letters, digits and '-', starting and ending with a letter or digit"
+
+
+# heraspec's one duration syntax for the production keys (`deadline`, `ttl`, `cache.max_age`, `pod_gc`
+# delays): Go's units plus `d` (24h), e.g. `90s`, `10m`, `2h`, `1d`, `1h30m`. Argo reads seconds
+# (activeDeadlineSeconds, ttlStrategy) or Go's time.ParseDuration (memoize.maxAge), which has no `d`:
+# `seconds` and `go_duration` write each form.
+SPAN = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h|d))+$"
+_SPAN_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def seconds(value: object) -> float | None:
+    """Seconds in a SPAN (or a bare number of seconds); None when it is not one."""
+    import re
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if value >= 0 else None
+    if not isinstance(value, str) or not re.match(SPAN, value):
+        return None
+    return sum(float(n) * _SPAN_UNITS[u] for n, _, u in re.findall(r"([0-9]+(\.[0-9]+)?)(ns|us|µs|ms|s|m|h|d)", value))
+
+
+def go_duration(value: object) -> str:
+    """A SPAN as Go's time.ParseDuration reads it: days become hours, a bare number seconds."""
+    import re
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value}s"
+    return re.sub(r"([0-9]+(?:\.[0-9]+)?)d", lambda m: f"{_fmt(float(m.group(1)) * 24)}h", str(value))
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if x == int(x) else repr(x)

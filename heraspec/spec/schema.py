@@ -151,6 +151,7 @@ def _any_of_message(err: Any, schema: dict) -> str:
         "schedule": "must be a cron string or a list of them",
         "limits": "must be true/false or a mapping {cpu, memory}",
         "cpu": "must be a number of cores (2, 0.5) or millicores (500m)",
+        **{k: "must be a duration such as 90s, 10m, 2h or 1d" for k in _SPANS},
     }
     if field in shapes:
         return shapes[field]
@@ -162,8 +163,14 @@ def _any_of_message(err: Any, schema: dict) -> str:
     return best.message if best is not None else err.message
 
 
+# the production keys' durations (patterns.SPAN: Go's units and `d`)
+_SPANS = ("deadline", "max_age", "after_completion", "after_success", "after_failure")
+
+
 def _any_of_hint(err: Any) -> str | None:
     field = err.absolute_path[-1] if err.absolute_path else ""
+    if field in _SPANS and isinstance(err.instance, str):
+        return "units: s, m, h, d (e.g. 90s, 1h30m, 1d), or a number of seconds"
     if field == "timeout" and isinstance(err.instance, str):
         return "units: ms, s, m, h (e.g. 90s, 1h30m)"
     return None

@@ -117,6 +117,9 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
         if fn is not None:
             resolved[compose.EXIT_KEY] = fn
     artifacts.check(doc, data, resolved, errors)
+    from ..argo import production_rules  # scheduling, concurrency, caching, lifecycle (issue 17)
+
+    production_rules.check(doc, data, resolved, errors)
     return resolved
 
 

@@ -1,0 +1,144 @@
+"""Validate-time rules of the production keys (issue 17): what Argo or Kubernetes would refuse or
+fail on, as located errors. The Go function each rule comes from is named beside it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import Errors
+from ..python import functions
+from ..spec.artifacts import result_kind
+from ..spec.load import Document
+from ..spec.patterns import K8S_NAME, seconds
+from . import escape
+from .rules import label_value_problem, labels_check, qualified_name_problem
+
+_K8S = "io.k8s.api.core.v1."
+# apimachinery validation.IsConfigMapKey
+_CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+# Kubernetes core/v1 validation ValidateTolerations
+_OPERATORS = ("Exists", "Equal")
+_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors: Errors) -> None:
+    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    _pod_keys(doc, (), data, errors)
+    _pod_keys(doc, ("defaults",), defaults, errors)
+    for name, task in tasks.items():
+        if isinstance(task, dict):
+            _pod_keys(doc, ("tasks", name), task, errors)
+            _cache(doc, name, task, defaults, fns.get(name), errors)
+    _lifecycle(doc, data, errors)
+
+
+def _pod_keys(doc: Document, base: tuple, data: dict, errors: Errors) -> None:
+    labels_check(doc, base, data, errors, ("pod_labels", "pod_annotations"))
+    sel = data.get("node_selector")
+    for k, v in sel.items() if isinstance(sel, dict) else ():
+        # a nodeSelector matches node labels: apimachinery ValidateLabels on its keys and values
+        problem = qualified_name_problem(str(k))
+        if problem:
+            doc.error(errors, base + ("node_selector", k), f"node label key '{k}' is not valid: {problem}",
+                      "e.g. cloud.google.com/gke-accelerator", key=True)
+        problem = label_value_problem(v) if isinstance(v, str) else None
+        if problem:
+            doc.error(errors, base + ("node_selector", k), f"node label value '{v}' is not valid: {problem}")
+    tol = data.get("tolerations")
+    for i, t in enumerate(tol if isinstance(tol, list) else ()):
+        if isinstance(t, dict):
+            _kubernetes(doc, base + ("tolerations", i), t, "Toleration", errors)
+            _toleration(doc, base + ("tolerations", i), t, errors)
+    if isinstance(data.get("affinity"), dict):
+        _kubernetes(doc, base + ("affinity",), data["affinity"], "Affinity", errors)
+    for key in ("priority_class", "service_account"):
+        v = data.get(key)
+        if isinstance(v, str) and (len(v) > 253 or not re.match(K8S_NAME, v)):
+            # the pod's priorityClassName / serviceAccountName: apimachinery IsDNS1123Subdomain
+            doc.error(errors, base + (key,), f"{key} '{v}' is not a valid Kubernetes name",
+                      "lowercase letters, digits, '-' and '.'")
+    sem = data.get("semaphore")
+    if isinstance(sem, dict):
+        cm, key = sem.get("config_map"), sem.get("key")
+        if isinstance(cm, str) and not re.match(K8S_NAME, cm):
+            doc.error(errors, base + ("semaphore", "config_map"), f"config_map '{cm}' is not a valid Kubernetes name")
+        if isinstance(key, str) and (len(key) > 253 or not _CONFIG_MAP_KEY.match(key)):
+            # apimachinery IsConfigMapKey: the semaphore's limit is read from that ConfigMap key
+            doc.error(errors, base + ("semaphore", "key"), f"key '{key}' is not a valid ConfigMap key",
+                      "letters, digits, '-', '_' and '.'")
+
+
+def _kubernetes(doc: Document, base: tuple, value: dict, definition: str, errors: Errors) -> None:
+    """Kubernetes' object against the Kubernetes part of Argo's schema (strict: unknown fields refused)."""
+    where = ".".join(str(p) for p in base)
+    for path, message, hint, key in escape.problems(value, _K8S + definition):
+        doc.error(errors, base + path, f"{where}: {message}".replace("Argo has no field", "Kubernetes has no field"),
+                  hint or f"tolerations and affinity are written as Kubernetes writes them (camelCase)", key=key)
+
+
+def _toleration(doc: Document, base: tuple, t: dict, errors: Errors) -> None:
+    # Kubernetes pkg/apis/core/validation ValidateTolerations
+    op, effect = t.get("operator"), t.get("effect")
+    if op not in (None, "", *_OPERATORS):
+        doc.error(errors, base + ("operator",), f"toleration operator '{op}' is not Exists or Equal")
+    if op == "Exists" and t.get("value"):
+        doc.error(errors, base + ("value",), "a toleration with operator Exists has no value",
+                  "drop 'value', or use operator: Equal")
+    if not t.get("key") and op != "Exists":
+        doc.error(errors, base, "a toleration without a key needs operator: Exists (it tolerates every taint)", key=True)
+    if effect not in (None, "", *_EFFECTS):
+        doc.error(errors, base + ("effect",), f"toleration effect '{effect}' is not one of {', '.join(_EFFECTS)}")
+    if t.get("tolerationSeconds") is not None and effect != "NoExecute":
+        doc.error(errors, base + ("tolerationSeconds",), "tolerationSeconds applies only to effect: NoExecute", key=True)
+
+
+def _cache(doc: Document, name: str, task: dict, defaults: dict, fn: functions.Function | None,
+           errors: Errors) -> None:
+    own = "cache" in task
+    cache = task["cache"] if own else defaults.get("cache")
+    if not cache:
+        return
+    path = ("tasks", name, "cache") if own else ("defaults", "cache")
+    # Argo memoizes a node's output parameters only (workflow/controller/operator.go, executeTemplate:
+    # memoizationCache.Save(node.Outputs)); a stdout result or a file result is not one of them
+    if "command" in task and "function" not in task:
+        if own:
+            doc.error(errors, path, f"task '{name}' is a container task: its result is its standard output, which "
+                      "Argo's memoization does not keep (it caches output parameters only)",
+                      "cache a function task, or drop 'cache' here", key=True)
+        return
+    if "pipeline" in task or "template_ref" in task:
+        if own:
+            doc.error(errors, path, f"task '{name}' does not run a function here: only a function task's result can be "
+                      "cached", key=True)
+        return
+    if fn is not None and result_kind(task, fn, defaults) != "parameter":
+        doc.error(errors, path, f"task '{name}' returns its result as a file (an artifact); Argo's memoization keeps "
+                  "output parameters only", "return a value (result: parameter) to cache it", key=own)
+    if fn is not None and any(p.annotation in ("path", "paths") for p in fn.params):
+        doc.error(errors, path, f"task '{name}' reads files (a Path parameter): a cache key cannot include their "
+                  "content", "cache the task that produces the value instead", key=own)
+    if isinstance(cache, dict):
+        cm = cache.get("config_map")
+        if isinstance(cm, str) and not re.match(K8S_NAME, cm):
+            doc.error(errors, path + ("config_map",), f"config_map '{cm}' is not a valid Kubernetes name")
+
+
+def _lifecycle(doc: Document, data: dict, errors: Errors) -> None:
+    spans: list[tuple[tuple, Any]] = [(("deadline",), data.get("deadline"))]
+    ttl = data.get("ttl")
+    spans += [(("ttl", k), v) for k, v in (ttl.items() if isinstance(ttl, dict) else ())]
+    for path, v in spans:
+        s = seconds(v)
+        if v is None or s is None:
+            continue
+        # activeDeadlineSeconds and ttlStrategy are whole seconds (int64 / int32 in Argo's types)
+        if s != int(s):
+            doc.error(errors, path, f"{path[-1]} '{v}' is not a whole number of seconds", "e.g. 90s, 10m, 2h, 1d")
+        elif s > 2**31 - 1:
+            doc.error(errors, path, f"{path[-1]} '{v}' is more than Argo's limit of {2**31 - 1} seconds (~68 years)")
+        elif path == ("deadline",) and s == 0:
+            # 0 stops the workflow as it starts; validate.go validateLeaf refuses <= 0 on templates likewise
+            doc.error(errors, path, "deadline must be more than 0")

@@ -1,0 +1,124 @@
+"""The production keys (issue 17): scheduling, concurrency, caching and lifecycle, as Argo fields.
+
+Spec-level keys go on the WorkflowSpec (Argo applies them to every pod unless a template sets its
+own); `defaults` and task keys go on the task's template. Kubernetes objects (`tolerations`,
+`affinity`) are written as Kubernetes writes them and copied as they are; rules.py checks them
+against the Kubernetes parts of Argo's schema.
+
+Caching is Argo `memoize` with a key heraspec computes: a static part, the hash of what the template
+runs (script or command, image, env, packages, input declarations: a changed helper function changes
+the carried script), and the hash of the input values, spelt as an Argo expression so the controller
+computes it per node (per item of a fan-out). `key` reads it back for `heraspec run`'s local cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from ..spec.patterns import go_duration, seconds
+
+# `defaults` keys a task's own value replaces, and maps that merge key by key (compiler.effective)
+REPLACED = ("tolerations", "affinity", "priority_class", "image_pull_policy", "service_account", "mutex",
+            "semaphore", "cache")
+MERGED = ("node_selector", "pod_labels", "pod_annotations")
+TEMPLATE_KEYS = REPLACED + MERGED
+DEFAULT_CACHE_CONFIG_MAP = "heraspec-cache"
+POD_GC = {"on_pod_completion": "OnPodCompletion", "on_pod_success": "OnPodSuccess",
+          "on_workflow_completion": "OnWorkflowCompletion", "on_workflow_success": "OnWorkflowSuccess"}
+TTL = {"after_completion": "secondsAfterCompletion", "after_success": "secondsAfterSuccess",
+       "after_failure": "secondsAfterFailure"}
+KEY_PREFIX = "heraspec-"
+_KEY_INPUT = re.compile(r"sprig\.sha256sum\(inputs\.parameters\['([^']+)'\]\)")
+
+
+def _pods(t: dict, workflow: bool) -> dict[str, Any]:
+    """The pod fields a spec (workflow=True) or a task template sets; Argo spells a few differently."""
+    out: dict[str, Any] = {}
+    if t.get("node_selector"):
+        out["nodeSelector"] = dict(t["node_selector"])
+    if t.get("tolerations"):
+        out["tolerations"] = [dict(x) for x in t["tolerations"]]
+    if t.get("affinity"):
+        out["affinity"] = t["affinity"]
+    if t.get("priority_class"):
+        out["podPriorityClassName" if workflow else "priorityClassName"] = t["priority_class"]
+    if not workflow and t.get("service_account"):
+        out["serviceAccountName"] = t["service_account"]
+    meta = {k2: dict(t[k1]) for k1, k2 in (("pod_labels", "labels"), ("pod_annotations", "annotations")) if t.get(k1)}
+    if meta:
+        out["podMetadata" if workflow else "metadata"] = meta
+    sync = synchronization(t)
+    if sync:
+        out["synchronization"] = sync
+    return out
+
+
+def synchronization(t: dict) -> dict:
+    """Argo v4 `synchronization`: lists `mutexes` / `semaphores` (the singular forms were removed)."""
+    out: dict[str, Any] = {}
+    if t.get("mutex"):
+        out["mutexes"] = [{"name": t["mutex"]}]
+    sem = t.get("semaphore")
+    if isinstance(sem, dict):
+        out["semaphores"] = [{"configMapKeyRef": {"name": sem.get("config_map"), "key": sem.get("key")}}]
+    return out
+
+
+def template_fields(t: dict) -> dict[str, Any]:
+    """A task's template fields (after `defaults`), in a fixed order."""
+    return _pods(t, workflow=False)
+
+
+def workflow_fields(data: dict) -> dict[str, Any]:
+    """The WorkflowSpec fields of the spec-level keys."""
+    out = _pods(data, workflow=True)
+    if data.get("deadline") is not None:
+        out["activeDeadlineSeconds"] = whole_seconds(data["deadline"])
+    ttl = data.get("ttl")
+    if isinstance(ttl, dict):
+        out["ttlStrategy"] = {TTL[k]: whole_seconds(v) for k, v in ttl.items() if k in TTL}
+    if data.get("pod_gc"):
+        out["podGC"] = {"strategy": POD_GC[data["pod_gc"]]}
+    if data.get("archive_logs") is not None:
+        out["archiveLogs"] = bool(data["archive_logs"])
+    if data.get("priority") is not None:
+        out["priority"] = data["priority"]
+    return out
+
+
+def whole_seconds(value: Any) -> int:
+    s = seconds(value)
+    return int(s) if s is not None else 0
+
+
+# --- memoize ---------------------------------------------------------------------------------------
+
+def memoize(tmpl: dict, cache: Any) -> dict:
+    """Argo `memoize` for a compiled template (before any `argo:` overlay)."""
+    opts = cache if isinstance(cache, dict) else {}
+    body = dict(tmpl.get("script") or tmpl.get("container") or {})
+    for k in ("resources", "volumeMounts", "imagePullPolicy"):  # where it runs, not what it computes
+        body.pop(k, None)
+    decides = {"body": body, "inputs": tmpl.get("inputs") or {}, "outputs": tmpl.get("outputs") or {}}
+    static = hashlib.sha256(json.dumps(decides, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
+    names = [p["name"] for p in (tmpl.get("inputs") or {}).get("parameters") or []]
+    key = KEY_PREFIX + static
+    if names:
+        # one hash per value, then the hash of their concatenation: unambiguous, and at most 94
+        # characters whatever the values (a ConfigMap key has at most 253)
+        inner = " + ".join("sprig.sha256sum(inputs.parameters['%s'])" % n for n in names)
+        key += "-{{=sprig.sha256sum(%s)}}" % inner
+    return {"key": key, "maxAge": go_duration(opts["max_age"]) if opts.get("max_age") is not None else "",
+            "cache": {"configMap": {"name": opts.get("config_map") or DEFAULT_CACHE_CONFIG_MAP}}}
+
+
+def key(expression: str, inputs: dict[str, str]) -> str:
+    """The key Argo's controller computes from a `memoize` key heraspec wrote, for these input values."""
+    head, sep, _ = expression.partition("-{{=")
+    if not sep:
+        return expression
+    joined = "".join(hashlib.sha256(inputs.get(n, "").encode()).hexdigest() for n in _KEY_INPUT.findall(expression))
+    return f"{head}-{hashlib.sha256(joined.encode()).hexdigest()}"
