@@ -201,20 +201,26 @@ def test_a_task_name_or_workflow_name_with_dots_and_slashes(project: Path, capsy
     monkeypatch.chdir(project)
     spec = write(project, "esc.yaml", "name: esc\ntasks:\n  a:\n    function: steps:say\n    args: {msg: hi}\n"
                  "    argo: {task: {name: '../../../OUT'}}\n")
-    compiled(spec)
-    code, _, err = cli(capsys, "run", str(spec))
-    assert code == 1 and not (project / "OUT").exists()
-    assert ("heraspec: error: template 'main': '../../../OUT' is not a valid Argo task name: letters, digits "
-            "and '-', starting with a letter or digit, at most 128 characters") in err
+    for verb in ("validate", "run"):
+        code, _, err = cli(capsys, verb, str(spec))
+        assert code == 1 and "esc.yaml:6:25: error: '../../../OUT' is not a task name Argo accepts" in err
+    # a manifest given to the runner directly: refused before anything runs
+    from heraspec.errors import HeraspecError
+    from heraspec.local.runner import run_workflow
+
+    manifest = compiled(write(project, "ok.yaml", "name: ok\ntasks:\n  a: {function: steps:say, args: {msg: hi}}\n"))
+    manifest["spec"]["templates"][0]["dag"]["tasks"][0]["name"] = "../../../OUT"
+    with pytest.raises(HeraspecError, match="template 'main': '../../../OUT' is not a valid Argo task name: "
+                       "letters, digits and '-', starting with a letter or digit, at most 128 characters"):
+        run_workflow(manifest, workdir=project / "run")
+    assert not (project / "OUT").exists()
     # metadata.name through the escape hatch: validate refuses it; a manifest given to the runner
     # directly still gets its default run folder under .heraspec/runs
     spec = write(project, "meta.yaml", "name: esc\ntasks:\n  a: {function: steps:say, args: {msg: hi}}\n"
                  "argo: {metadata: {name: '../../../OUT/x'}}\n")
     code, _, err = cli(capsys, "run", str(spec), "--json")
     assert code == 1 and "meta.yaml:4:25: error: name '../../../OUT/x' is not a valid Kubernetes name" in err
-    from heraspec.local.runner import run_workflow
-
-    manifest = compiled(write(project, "ok.yaml", "name: ok\ntasks:\n  a: {function: steps:say, args: {msg: hi}}\n"))
+    manifest = compiled(project / "ok.yaml")
     manifest["metadata"]["name"] = "../../../OUT/x"
     run_dir = run_workflow(manifest).run_dir
     assert run_dir.parent == project / ".heraspec" / "runs" and run_dir.name.startswith("OUT-x-")

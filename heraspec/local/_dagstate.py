@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._attempt import Outcome, TaskError, _as_list
 from ..errors import HeraspecError
+from ..spec import patterns
 from .expr import (
     Dep,
     ExprError,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from .runner import _Runner
 
 
-_TASK_NAME = re.compile(r"[a-zA-Z0-9][-a-zA-Z0-9]{0,127}\Z")
+_TASK_NAME = re.compile(patterns.ARGO_TASK_NAME)
 
 
 class RunError(HeraspecError):
@@ -153,7 +154,7 @@ class _Dag:
     def _check(self) -> None:
         where = f"template {self.template['name']!r}"
         for t in self.tasks.values():
-            if not _TASK_NAME.match(t.name):  # Argo's IsValidWorkflowFieldName (workflow/util); names are folders here
+            if not _TASK_NAME.fullmatch(t.name):  # Argo's IsValidWorkflowFieldName (workflow/util); names are folders here
                 raise RunError(f"{where}: {t.name!r} is not a valid Argo task name: letters, digits and '-', "
                                "starting with a letter or digit, at most 128 characters")
             unknown = t.deps - set(self.tasks)

@@ -9,6 +9,9 @@ DURATION = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"
 QUANTITY = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
 CPU = r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)m?$"
 # a field of a task's result: dotted keys (`metrics.accuracy`); Argo output parameter names
+# an Argo task name as Argo checks it (workflow/util IsValidWorkflowFieldName: at most 128 characters);
+# what `argo: {task: {name: ...}}` may set, and what heraspec run makes a folder of
+ARGO_TASK_NAME = r"^[a-zA-Z0-9][-a-zA-Z0-9]{0,127}$"
 RESULT_KEY = r"^[^.]+(\.[^.]+)*$"
 OUTPUT_NAME = r"^[-a-zA-Z0-9_]+$"
 

@@ -354,6 +354,11 @@ def _check_numbers(doc: Document, data: dict, errors: Errors) -> None:
 
 
 def _check_task_fields(doc: Document, base: tuple, task: dict, errors: Errors) -> None:
+    argo = task.get("argo")
+    name = (argo.get("task") or {}).get("name") if isinstance(argo, dict) and isinstance(argo.get("task"), dict) else None
+    if isinstance(name, str) and not re.fullmatch(patterns.ARGO_TASK_NAME, name):
+        doc.error(errors, base + ("argo", "task", "name"), f"'{name}' is not a task name Argo accepts",
+                  "letters, digits and '-', starting with a letter or digit, at most 128 characters")
     res = task.get("resources")
     if isinstance(res, dict):
         if res.get("gpu_type") is not None and not res.get("gpu"):
