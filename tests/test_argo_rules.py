@@ -207,3 +207,11 @@ def test_run_names_what_it_cannot_do_instead_of_silently_succeeding(tmp_path: Pa
                  "template 'say': sidecars (sidecars) are not run locally",
                  "task 'A': lifecycle hooks 'running' are not run locally"]:
         assert proc.stderr.count(note) == 1, (note, proc.stderr)
+
+
+def test_upstream_argo_examples_follow_the_rules():
+    """No false alarms: Argo's own examples pass the manifest checks, except one upstream mistake that
+    Kubernetes refuses too: fun-with-gifs.yaml indents `generateName` under `labels`, and a label value
+    may not end with '-' (apimachinery IsValidLabelValue); the example is marked no-test upstream."""
+    found = {(name, p) for name, doc in _argo_documents() for p in manifest_problems(doc)}
+    assert found == {("fun-with-gifs.yaml", "label generateName=fun-with-gifs-")}
