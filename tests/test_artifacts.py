@@ -302,8 +302,11 @@ def test_s3_and_gs_inputs_are_read_from_the_artifacts_folder(tmp_path: Path):
     assert "pass --artifacts DIR (the file is then DIR/BUCKET/KEY)" in json.loads(proc.stdout)["tasks"]["s3"]["message"]
 
 
-@pytest.fixture
-def http_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(params=["http", "https"])
+def http_server(tmp_path: Path, request: pytest.FixtureRequest,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
+    """A file server on 127.0.0.1; https with a throw-away certificate that the run trusts through
+    SSL_CERT_FILE (what a user with a private CA would set)."""
     root = tmp_path / "www"
     root.mkdir()
     class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -312,10 +315,21 @@ def http_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
     handler = functools.partial(Quiet, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if request.param == "https":
+        import ssl
+
+        from tests.argo_server import self_signed_certificate
+
+        (tmp_path / "tls").mkdir()
+        cert, key = self_signed_certificate(tmp_path / "tls")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        monkeypatch.setenv("SSL_CERT_FILE", cert)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", root
+        yield f"{request.param}://127.0.0.1:{server.server_address[1]}", root
     finally:
         server.shutdown()
         server.server_close()
