@@ -125,7 +125,8 @@ def _exit_bodies(data: dict, fns: dict[str, functions.Function]) -> list[tuple[t
     out = []
     if isinstance(data.get("on_exit"), dict) and ":on_exit" in fns:
         out.append((("on_exit",), data["on_exit"], fns[":on_exit"]))
-    for name, task in (data.get("tasks") or {}).items():
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    for name, task in tasks.items():
         if isinstance(task, dict) and isinstance(task.get("on_exit"), dict) and f"{name}:on_exit" in fns:
             out.append((("tasks", name, "on_exit"), task["on_exit"], fns[f"{name}:on_exit"]))
     return out
