@@ -121,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not show what the tasks print (it stays in each task's stdout.log/stderr.log)")
     p.add_argument("--workdir", metavar="DIR", help="run folder, absent or empty (default: ./.heraspec/runs/NAME-TIME)")
     p.add_argument("--keep", action="store_true", help="keep each task's work folder, not only its logs and outputs")
+    p.add_argument("--semaphore", action="append", default=[], metavar="CONFIG_MAP/KEY=N",
+                   help="the limit of a semaphore (its ConfigMap's value on a cluster); default 1")
+    p.add_argument("--no-cache", action="store_true",
+                   help="run tasks with `cache` even when .heraspec/cache holds their result (fresh results are saved)")
     _common(p)
 
     p = _verb(sub, "apply", "create or update specs on an Argo Server",
@@ -303,8 +307,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .local import runner
+    from .local.sync import parse_limits
 
     params = parse_assignments(args.parameters, "-p")
+    parse_limits(args.semaphore)  # a usage error before anything is built
     if args.parallelism is not None and args.parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
     (compiled,) = _build(args, [args.file])
@@ -317,7 +323,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return runner.cli_run(manifest, task_names=compiled.task_names, parameters=params,
                        parallelism=args.parallelism, as_json=args.json, workdir=args.workdir, keep=args.keep,
                        stdout=sys.stdout, stderr=sys.stderr, quiet=args.quiet, code_path=code_path,
-                       artifacts_dir=args.artifacts)
+                       artifacts_dir=args.artifacts, semaphores=parse_limits(args.semaphore), cache=not args.no_cache)
 
 
 def cmd_apply(args: argparse.Namespace) -> int:

@@ -194,3 +194,156 @@ def test_cache_on_a_file_result_is_refused(tmp_path: Path) -> None:
     r = cli("validate", "spec.yaml", cwd=_project(tmp_path, spec).parent)
     assert r.returncode == 1
     assert "spec.yaml:3:65: error: task 'a' returns its result as a file" in r.stdout + r.stderr
+
+
+# --- heraspec run ----------------------------------------------------------------------------------
+
+MEET = '''
+import json, os, time
+from pathlib import Path
+
+
+def meet(me: str, other: str, folder: str) -> dict:
+    """Write when this task starts, wait (up to 2s) for the other one to start, write when it ends."""
+    box = Path(folder)
+    started = time.time()
+    (box / f"{me}.start").write_text(repr(started))
+    saw = False
+    for _ in range(40):
+        if (box / f"{other}.start").exists():
+            saw = True
+            break
+        time.sleep(0.05)
+    ended = time.time()
+    (box / f"{me}.end").write_text(repr(ended))
+    return {"saw_other": saw, "started": started, "ended": ended}
+'''
+
+
+def _run_json(folder: Path, *args: str) -> dict:
+    r = cli("run", *args, "--json", "--quiet", cwd=folder)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return json.loads(r.stdout)
+
+
+def _meet_spec(tmp_path: Path, level: str, fmt: str) -> Path:
+    box = tmp_path / "box"
+    box.mkdir()
+    (tmp_path / "steps.py").write_text(MEET)
+    lock = {"mutex": 'mutex: gpu', "semaphore": 'semaphore: {config_map: limits, key: gpu}'}[level]
+    lock_toml = {"mutex": 'mutex = "gpu"', "semaphore": 'semaphore = {config_map = "limits", key = "gpu"}'}[level]
+    if fmt == "yaml":
+        text = (f"name: m\ndefaults:\n  {lock}\ntasks:\n"
+                f"  a: {{function: 'steps:meet', args: {{me: a, other: b, folder: '{box}'}}}}\n"
+                f"  b: {{function: 'steps:meet', args: {{me: b, other: a, folder: '{box}'}}}}\n")
+    else:
+        text = (f"name = \"m\"\n[defaults]\n{lock_toml}\n[tasks.a]\nfunction = \"steps:meet\"\n"
+                f"args = {{me = \"a\", other = \"b\", folder = \"{box}\"}}\n[tasks.b]\nfunction = \"steps:meet\"\n"
+                f"args = {{me = \"b\", other = \"a\", folder = \"{box}\"}}\n")
+    path = tmp_path / f"spec.{fmt}"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "toml"])
+@pytest.mark.parametrize("level", ["mutex", "semaphore"])
+def test_a_lock_serialises_two_tasks(tmp_path: Path, level: str, fmt: str) -> None:
+    """Two independent tasks holding the same mutex (or a semaphore of limit 1) never overlap: the
+    first to start never sees the other start, and one ends before the other starts."""
+    spec = _meet_spec(tmp_path, level, fmt)
+    r = cli("run", spec.name, "--json", "--quiet", "--parallelism", "2", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    res = {k: v["result"] for k, v in json.loads(r.stdout)["tasks"].items()}
+    first, second = sorted(res.values(), key=lambda x: x["started"])
+    assert first["saw_other"] is False and first["ended"] <= second["started"]
+    if level == "semaphore":
+        assert "semaphore limits/gpu: limit 1 locally" in r.stderr  # said once
+        assert r.stderr.count("--semaphore limits/gpu=N") == 1
+
+
+def test_a_semaphore_limit_from_the_command_line_lets_them_overlap(tmp_path: Path) -> None:
+    spec = _meet_spec(tmp_path, "semaphore", "yaml")
+    res = _run_json(tmp_path, spec.name, "--parallelism", "2", "--semaphore", "limits/gpu=2")["tasks"]
+    assert res["a"]["result"]["saw_other"] is True and res["b"]["result"]["saw_other"] is True
+
+
+COUNTED = '''
+from pathlib import Path
+
+
+def helper(x: int) -> int:
+    return x * 2
+
+
+def double(x: int, log: str) -> int:
+    with open(log, "a") as f:
+        f.write("double %d\\n" % x)
+    return helper(x)
+
+
+def shout(msg: str, log: str) -> str:
+    with open(log, "a") as f:
+        f.write("shout %s\\n" % msg)
+    return msg.upper()
+'''
+
+
+def _cache_spec(tmp_path: Path, fmt: str) -> Path:
+    log = tmp_path / "ran.log"
+    if fmt == "yaml":
+        text = (f"name: c\ndefaults: {{cache: true}}\ntasks:\n"
+                f"  d: {{function: 'steps:double', args: [{{x: 1, log: '{log}'}}, {{x: 2, log: '{log}'}}]}}\n"
+                f"  s: {{function: 'steps:shout', args: {{msg: hi, log: '{log}'}}}}\n"
+                f"  t: {{function: 'steps:shout', args: {{msg: {{from: d}}, log: '{log}'}}}}\n")
+    else:
+        text = (f"name = \"c\"\n[defaults]\ncache = true\n[tasks.d]\nfunction = \"steps:double\"\n"
+                f"args = [{{x = 1, log = \"{log}\"}}, {{x = 2, log = \"{log}\"}}]\n"
+                f"[tasks.s]\nfunction = \"steps:shout\"\nargs = {{msg = \"hi\", log = \"{log}\"}}\n"
+                f"[tasks.t]\nfunction = \"steps:shout\"\nargs = {{msg = {{from = \"d\"}}, log = \"{log}\"}}\n")
+    (tmp_path / "steps.py").write_text(COUNTED)
+    path = tmp_path / f"spec.{fmt}"
+    path.write_text(text)
+    return path
+
+
+def _ran(tmp_path: Path) -> list[str]:
+    log = tmp_path / "ran.log"
+    lines = sorted(log.read_text().splitlines()) if log.exists() else []
+    log.unlink(missing_ok=True)
+    return lines
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "toml"])
+def test_a_rerun_of_an_unchanged_spec_runs_no_task(tmp_path: Path, fmt: str) -> None:
+    spec = _cache_spec(tmp_path, fmt)
+    first = _run_json(tmp_path, spec.name)
+    assert _ran(tmp_path) == ["double 1", "double 2", "shout [2,4]", "shout hi"]
+    again = _run_json(tmp_path, spec.name)
+    assert _ran(tmp_path) == []  # nothing ran
+    assert {k: v["result"] for k, v in again["tasks"].items()} == {k: v["result"] for k, v in first["tasks"].items()}
+    assert all(v.get("cached") for v in again["tasks"].values())
+    r = cli("run", spec.name, "--quiet", cwd=tmp_path)
+    assert "  s            cached" in r.stderr or " cached " in r.stderr
+    _ran(tmp_path)
+    _run_json(tmp_path, spec.name, "--no-cache")
+    assert len(_ran(tmp_path)) == 4
+
+
+def test_editing_a_helper_reruns_exactly_the_tasks_using_it(tmp_path: Path) -> None:
+    spec = _cache_spec(tmp_path, "yaml")
+    _run_json(tmp_path, spec.name)
+    _ran(tmp_path)
+    (tmp_path / "steps.py").write_text(COUNTED.replace("return x * 2", "return x * 3"))
+    out = _run_json(tmp_path, spec.name)
+    # d's items run again (their helper changed); t's input changed with them; s is untouched
+    assert _ran(tmp_path) == ["double 1", "double 2", "shout [3,6]"]
+    assert out["tasks"]["s"].get("cached") and not out["tasks"]["d"].get("cached")
+
+
+def test_a_fan_out_caches_per_item(tmp_path: Path) -> None:
+    spec = _cache_spec(tmp_path, "yaml")
+    _run_json(tmp_path, spec.name)
+    _ran(tmp_path)
+    spec.write_text(spec.read_text().replace("{x: 2,", "{x: 5,"))
+    _run_json(tmp_path, spec.name)
+    assert _ran(tmp_path) == ["double 5", "shout [2,10]"]

@@ -54,6 +54,7 @@ class TaskResult:
     children: list[TaskResult] = field(default_factory=list)
     attempts: int = 0
     artifacts: dict[str, str] = field(default_factory=dict)  # output artifact name -> local path
+    cached: bool = False  # its result came from the cache (memoize), nothing ran
 
 
 
@@ -84,6 +85,7 @@ class _Unit:
         self.inner: _Dag | None = None
         self.artifacts: list[dict] = []  # the DAG task's arguments.artifacts, substituted
         self.artifact_keys: dict[str, str] = {}  # output artifact name -> repository key
+        self.memo: Any = None  # where its memoized result lives (memo.Memo.key), when the template has one
 
 
 class _Task:
@@ -403,6 +405,7 @@ class _Dag:
             except ValueError:
                 agg[n] = go_json(values)
         t.res.outputs = agg
+        t.res.cached = bool(kids) and all(k.cached for k in kids)
         p = f"tasks.{t.name}.outputs"
         self.scope[f"{p}.parameters"] = go_json([u.res.outputs for u in ok if u.res.outputs])
         stdouts = [_decode(u.stdout) for u in ok if u.stdout is not None]

@@ -34,7 +34,8 @@ __all__ = ["Reporter", "PlainReporter", "LiveReporter", "make_reporter", "summar
            "label"]
 
 _SYMBOLS = {"Succeeded": ("✓", "ok"), "Failed": ("✗", "FAIL"), "Error": ("✗", "ERR"), "Skipped": ("○", "skip"),
-            "Omitted": ("–", "omit"), "Running": ("▶", ">"), "Retrying": ("↻", "retry")}
+            "Omitted": ("–", "omit"), "Running": ("▶", ">"), "Retrying": ("↻", "retry"),
+            "cached": ("✓", "ok")}
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
@@ -143,7 +144,7 @@ class PlainReporter:
         extra = _duration(task.duration_s)
         if task.message and task.phase != "Succeeded":  # it quotes the task's stderr
             extra += f"  ({printable(task.message)})"
-        return self.line(task, task.phase, extra)
+        return self.line(task, shown_phase(task), extra)
 
     def task_finished(self, task: TaskResult) -> None:
         self.write(self.finished_line(task))
@@ -273,6 +274,11 @@ def _file_preview(artifacts: Mapping[str, str], run_dir: Path) -> str:
         return printable(str(shown))
 
 
+def shown_phase(task: TaskResult) -> str:
+    """`cached` for a task whose result came from the cache (Argo: Succeeded, memoization hit)."""
+    return "cached" if task.phase == "Succeeded" and getattr(task, "cached", False) else task.phase
+
+
 def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None) -> str:
     """The end-of-run table (task, phase, duration, result preview), failures' details, the run folder."""
     names = dict(task_names or {})
@@ -281,7 +287,7 @@ def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None)
 
     def add(task: TaskResult, indent: str) -> None:
         extra = f" ({len(task.children)} items)" if task.children and "(" in (task.children[0].name) else ""
-        rows.append((indent + printable(display_name(task.name, names)) + extra, task.phase, _duration(task.duration_s),
+        rows.append((indent + printable(display_name(task.name, names)) + extra, shown_phase(task), _duration(task.duration_s),
                      _preview(task.result) if task.result is not None or not task.artifacts
                      else _file_preview(task.artifacts, result.run_dir)))
         if task.phase in ("Failed", "Error") and not task.children:
@@ -316,6 +322,8 @@ def _node(task: TaskResult, names: Mapping[str, str]) -> dict[str, Any]:
         node["outputs"] = named
     if task.message:
         node["message"] = task.message
+    if task.cached:
+        node["cached"] = True
     if task.artifacts:
         node["artifacts"] = dict(task.artifacts)
     if task.children and "(" in task.children[0].name:

@@ -60,6 +60,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from . import artifacts
+from .memo import CACHE_DIR, Memo
+from .sync import production_notes
+from .sync import Locks
 from ._attempt import LineSink, Outcome, Processes, TaskError, _as_list, execute, inside, prepare
 from ._dagstate import RunError, TaskResult, _Dag, _decode, _inputs, _now, _Unit
 from ..errors import UsageError
@@ -93,7 +96,7 @@ class _Runner:
     """Starts pods (one attempt each) on a thread pool from a single loop that owns all state."""
 
     def __init__(self, spec: dict, wf_scope: dict[str, str], run_dir: Path, limit: int,
-                 reporter: Reporter | None):
+                 reporter: Reporter | None, semaphores: dict[str, int] | None = None, memo: Memo | None = None):
         defaults = spec.get("templateDefaults") or {}
         self.templates = {t["name"]: _deep_merge(defaults, t) if defaults else t
                           for t in _as_list(spec.get("templates"))}
@@ -107,6 +110,9 @@ class _Runner:
         self.running = 0
         self.procs = Processes(self.cond)
         self.pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="heraspec-task")
+        self.locks = Locks(semaphores or {})  # templates' mutexes and semaphores (sync.py)
+        self.memo = memo  # memoized results (memo.py); None: the cache is not used
+        self.progressed = False
 
     def report(self, event: str, res: TaskResult, *args: Any) -> None:
         if self.reporter is not None:
@@ -129,7 +135,7 @@ class _Runner:
 
     def _can_start(self, unit: _Unit) -> bool:
         return self.running < self.limit and all(d.limit is None or d.active < d.limit
-                                                 for d in self._dags(unit))
+                                                 for d in self._dags(unit)) and self.locks.free(unit.template)
 
     def loop(self, root: _Dag) -> None:
         try:
@@ -138,6 +144,7 @@ class _Runner:
                     done, self.completed = self.completed, []
                 for unit, fut in done:
                     self.running -= 1
+                    self.locks.give(unit.template)
                     for d in self._dags(unit):
                         d.active -= 1
                     self._attempt_done(unit, fut.result())
@@ -152,6 +159,9 @@ class _Runner:
                         self._begin(unit)
                 if root.done and not self.running and not self.ready and not self.delayed:
                     return
+                if self.progressed:  # a task finished without running (cached): advance at once
+                    self.progressed = False
+                    continue
                 with self.cond:
                     if not self.completed:
                         wait = self.delayed[0][0] - time.monotonic() if self.delayed else 1.0
@@ -172,7 +182,15 @@ class _Runner:
         scope["retries"] = str(res.attempts - 1)
         scope["pod.name"] = f"{self.wf_scope['workflow.name']}-{res.name}-{res.attempts}"
         try:
-            tmpl = substitute({k: v for k, v in unit.template.items() if k != "name"}, scope)
+            # memoize.key is Argo's expression over the inputs: memo.py computes it as the controller does
+            tmpl = substitute({k: v for k, v in unit.template.items() if k not in ("name", "memoize")}, scope)
+            if first and self.memo is not None and "memoize" in unit.template:
+                unit.memo = self.memo.key(unit.template, unit.inputs)
+                hit = self.memo.load(unit.memo) if unit.memo else None
+                if hit is not None:
+                    res.cached = self.progressed = True
+                    self.report("task_started", res)
+                    return self.finish_unit(unit, Outcome("Succeeded", "", dict(hit)))
             unit.retry = tmpl.get("retryStrategy") or {}
             folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
             prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path)
@@ -185,6 +203,7 @@ class _Runner:
         if first:
             self.report("task_started", res)
         self.running += 1
+        self.locks.take(unit.template)
         for d in self._dags(unit):
             d.active += 1
         fut = self.pool.submit(execute, prep, self.procs, self._output_sink(res))
@@ -228,6 +247,8 @@ class _Runner:
         res.phase, res.message, res.outputs = out.phase, out.message, out.outputs
         res.artifacts = {k: artifacts.local_path(self.store, v) for k, v in out.artifacts.items()}
         unit.artifact_keys = out.artifacts
+        if out.phase == "Succeeded" and unit.memo is not None and self.memo is not None and not res.cached:
+            self.memo.save(unit.memo, dict(out.outputs), res.name)  # Argo saves the output parameters
         unit.stdout, unit.exit_code, unit.done = out.stdout, out.exit_code, True
         res.started = res.started or _now()
         res.finished = _now()
@@ -384,11 +405,13 @@ def _run_exit_handler(spec: dict, root: _Dag, wf_scope: dict[str, str], run_dir:
 
 def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, parallelism: int | None = None,
                  workdir: str | Path | None = None, reporter: Reporter | None = None,
-                 code_path: tuple[str, ...] = (), artifacts_dir: str | Path | None = None) -> RunResult:
+                 code_path: tuple[str, ...] = (), artifacts_dir: str | Path | None = None,
+                 semaphores: dict[str, int] | None = None, cache: bool = True) -> RunResult:
     """Run the manifest's entrypoint in the run folder ``workdir`` (default: a fresh
     ``./.heraspec/runs/<workflow>-<timestamp>``). Raises UsageError for bad parameters and
     RunError for a manifest that cannot be run at all; task failures are results, not exceptions.
-    ``code_path``: the project's folders, on the path of `code: image` tasks (their image has them)."""
+    ``code_path``: the project's folders, on the path of `code: image` tasks (their image has them).
+    ``semaphores``: "CONFIG_MAP/KEY" -> limit (default 1); ``cache=False`` reads no memoized result."""
     spec = _workflow_spec(manifest)
     params = _parameters(spec, parameters or {})
     if parallelism is not None and parallelism < 1:
@@ -409,7 +432,8 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     wf_scope.update({f"workflow.labels.{k}": str(v) for k, v in (meta.get("labels") or {}).items()})
     wf_scope.update({f"workflow.annotations.{k}": str(v) for k, v in (meta.get("annotations") or {}).items()})
     run_dir = Path(workdir) if workdir else Path.cwd() / ".heraspec" / "runs" / "pending"
-    runner = _Runner(spec, wf_scope, run_dir, limit, reporter)
+    memo = Memo(Path.cwd() / CACHE_DIR, read=cache)
+    runner = _Runner(spec, wf_scope, run_dir, limit, reporter, semaphores, memo)
     runner.code_path = tuple(code_path)
     entry = spec.get("entrypoint")
     if entry not in runner.templates:
@@ -427,7 +451,8 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     run_dir = runner.run_dir = root.folder = _run_folder(workdir, stem)
     runner.store = artifacts.Store(run_dir, external)
     if reporter is not None:
-        reporter.run_started(name, run_dir, _notes(spec, runner.templates))
+        reporter.run_started(name, run_dir, _notes(spec, runner.templates) + production_notes(spec, runner.templates,
+                                                                                             semaphores or {}))
     t0 = time.monotonic()
     runner.loop(root)
     phase = root.phase()
@@ -468,7 +493,7 @@ def prune_run_dir(run_dir: Path) -> None:
 def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str, str], parallelism: int | None,
             as_json: bool, workdir: str | None, keep: bool, stdout: TextIO = sys.stdout,
             stderr: TextIO = sys.stderr, quiet: bool = False, code_path: tuple[str, ...] = (),
-            artifacts_dir: str | None = None) -> int:
+            artifacts_dir: str | None = None, semaphores: dict[str, int] | None = None, cache: bool = True) -> int:
     """``heraspec run``: progress, the tasks' output (unless ``quiet``) and the summary on stderr,
     ``--json`` summary on stdout; 0 or 1.
 
@@ -478,7 +503,8 @@ def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str,
     reporter = make_reporter(stderr, task_names, output=not quiet)
     try:
         result = run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
-                              reporter=reporter, code_path=code_path, artifacts_dir=artifacts_dir)
+                              reporter=reporter, code_path=code_path, artifacts_dir=artifacts_dir,
+                              semaphores=semaphores, cache=cache)
     except BaseException:  # Ctrl-C: the running tasks are already killed; leave the terminal clean
         getattr(reporter, "close", lambda: None)()
         raise
