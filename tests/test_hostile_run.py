@@ -278,3 +278,22 @@ def test_task_results_messages_and_stderr_never_reach_the_terminal_raw(project: 
     assert "fan(0:\\x1b]0;title\\x07)" in err
     code, out, err = cli(capsys, "run", str(spec), "--json", "--workdir", str(project / "run2"))
     assert not re.search("[\x00-\x1f\x7f-\x9f\u202e]", out.replace("\n", "")) and json.loads(out)["tasks"]["give"]["result"] == EVIL
+
+
+def test_deeply_nested_json_from_a_task_is_kept_as_text(project: Path, capsys):
+    # stdout and results are decoded as JSON where they parse: 5,000 levels would recurse past
+    # Python's limit (json.loads, Go-style re-encoding, summary.json); deeper than 200 stays text
+    (project / "deep.py").write_text(
+        "def deep(i: int) -> list:\n    print('[' * 5000 + ']' * 5000)\n    x = []\n"
+        "    for _ in range(300):\n        x = [x]\n    return x\n")
+    spec = write(project, "deep.yaml", "name: deep\ntasks:\n"
+                 "  fan: {function: deep:deep, args: {i: {item: true}}, foreach: [1, 2]}\n"
+                 "  one: {function: deep:deep, args: {i: 3}}\n"
+                 "  after: {function: steps:say, args: {msg: {from: one}}}\n")
+    compiled(spec)
+    code, out, _ = cli(capsys, "run", str(spec), "--json", "--quiet", "--workdir", str(project / "run"))
+    tasks = json.loads(out)["tasks"]
+    assert code == 0, tasks
+    nested = "[" * 301 + "]" * 301
+    assert tasks["one"]["result"] == nested and tasks["after"]["result"] == nested
+    assert tasks["fan"]["result"] == [nested, nested]

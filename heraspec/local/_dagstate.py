@@ -62,11 +62,29 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# What a task prints or writes is decoded as JSON where it parses; a value nested deeper than this is
+# kept as its text: decoding and re-encoding it (Go-style JSON, summary.json) would recurse that deep.
+MAX_JSON_DEPTH = 200
+_JSON_NESTING = re.compile(r'"(?:\\.|[^"\\])*"|[][{}]')  # strings (skipped) and brackets
+
+
+def _loads(text: str) -> Any:
+    """json.loads, or ValueError also for JSON nested deeper than MAX_JSON_DEPTH (never RecursionError)."""
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH:  # else it cannot nest that deep
+        depth = 0
+        for m in _JSON_NESTING.finditer(text):
+            c = m.group()
+            depth += 1 if c in "[{" else -1 if c in "]}" else 0
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return json.loads(text)
+
+
 def _decode(text: str | None) -> Any:
     if text is None:
         return None
     try:
-        return json.loads(text)
+        return _loads(text)
     except ValueError:
         return text
 
@@ -324,7 +342,7 @@ class _Dag:
         if "withParam" in spec:
             text = substitute(str(spec["withParam"]), scope)
             try:
-                value = json.loads(text)
+                value = _loads(text)
             except ValueError:
                 value = None
             if not isinstance(value, list):
@@ -401,7 +419,7 @@ class _Dag:
         for n in dict.fromkeys(n for u in ok for n in u.res.outputs):
             values = [u.res.outputs[n] for u in ok if n in u.res.outputs]
             try:
-                agg[n] = go_json([json.loads(v) for v in values])
+                agg[n] = go_json([_loads(v) for v in values])
             except ValueError:
                 agg[n] = go_json(values)
         t.res.outputs = agg
