@@ -28,7 +28,9 @@ and has not bound `x` yet) are Problems located at the import. Imports that are 
 standard-library nor first-party are listed as `Bundle.imports` for the package check
 (`packages.py`); those guarded by `try: ... except ImportError` are marked optional.
 
-Not followed: `importlib.import_module(...)` and `__import__` with computed names.
+Not followed: `importlib.import_module(...)` and `__import__` with computed names. Not detected: in
+a cycle, a module-level read of an attribute of a module still being imported (`Y = a.X` at the top
+of b.py while a.py imports b first); Python raises AttributeError there, in the pod as locally.
 """
 
 from __future__ import annotations
