@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with -o DIR, name each file after the whole spec file name (diamond.yaml -> "
                         "diamond.yaml.yaml), so that diamond.yaml and diamond.toml do not collide")
     p.add_argument("--format", choices=["yaml", "json"], default="yaml", help="output format (default: %(default)s)")
+    p.add_argument("--pretty", action=argparse.BooleanOptionalAction, default=None,
+                   help="JSON indented for reading (default: on a terminal; compact, as the API server stores "
+                        "it, into a file or a pipe)")
     p.add_argument("--namespace", "-n", help="namespace when the spec has none (default: ARGO_NAMESPACE, else none)")
     _common(p)
 
@@ -281,9 +284,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from .argo import emit
 
     compiled = _build(args, args.files)
-    dump = emit.to_json if args.format == "json" else emit.to_yaml
-    ext = ".json" if args.format == "json" else ".yaml"
     out = args.output
+    pretty = args.pretty if args.pretty is not None else out is None and sys.stdout.isatty()
+    dump = (lambda docs: emit.to_json(docs, pretty=pretty)) if args.format == "json" else emit.to_yaml
+    ext = ".json" if args.format == "json" else ".yaml"
     if out is None:
         sys.stdout.write(dump([c.manifest for c in compiled]))
         return EXIT_OK

@@ -79,6 +79,39 @@ def test_output_directory_and_json_format(tmp_path: Path, capsys):
     assert doc["metadata"]["name"] == "parallel-diamonds"
 
 
+def test_json_is_compact_into_a_file_or_pipe_and_indented_on_a_terminal(tmp_path: Path):
+    import pty
+
+    spec = str(EXAMPLES / "diamond.yaml")
+    base = [sys.executable, "-m", "heraspec", "compile", spec, "--format", "json"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    piped = subprocess.run(base, capture_output=True, text=True, env=env, check=True).stdout
+    assert piped.count("\n") == 1 and '": ' not in piped and '", "' not in piped  # as the API server stores it
+    assert main(["compile", spec, "--format", "json", "-o", str(tmp_path / "d.json")]) == 0
+    assert (tmp_path / "d.json").read_text() == piped
+    pretty = subprocess.run(base + ["--pretty"], capture_output=True, text=True, env=env, check=True).stdout
+    assert pretty.startswith('{\n  "apiVersion": ') and json.loads(pretty) == json.loads(piped)
+    # on a terminal: indented unless --no-pretty
+    for extra, indented in (([], True), (["--no-pretty"], False)):
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen(base + extra, stdout=follower, stderr=subprocess.PIPE, env=env)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(leader)
+        assert proc.wait() == 0
+        text = b"".join(chunks).decode().replace("\r\n", "\n")
+        assert json.loads(text) == json.loads(piped)
+        assert (text.count("\n") > 10) is indented
+
+
 def test_diamond_shares_one_template_and_runs_as_argo_would(tmp_path: Path):
     (c,) = heraspec.compile([str(EXAMPLES / "diamond.yaml")])
     m = emitted(c.manifest)

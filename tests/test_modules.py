@@ -97,6 +97,24 @@ def test_tracebacks_point_at_the_users_files(tmp_path: Path) -> None:
     assert "ZeroDivisionError" in proc.stderr
 
 
+def test_traceback_in_user_code_shows_carried_lines_and_the_script_imports_little(tmp_path: Path) -> None:
+    # user code formatting its own traceback (logging.exception does the same) still sees the
+    # carried source lines; the script itself imports neither importlib.abc nor base64 before it
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "caught.py").write_text(
+        "import sys\n\n\ndef boom() -> int:\n    return 1 // 0\n\n\n"
+        "def report(x: int) -> str:\n    import traceback\n    try:\n        boom()\n"
+        "    except ZeroDivisionError:\n        return traceback.format_exc() + ' '.join(sorted(\n"
+        "            m for m in ('importlib.abc', 'base64') if m in sys.modules))\n")
+    fn, problems = F.resolve("caught:report", [str(tmp_path / "src")])
+    assert problems == [] and fn is not None
+    proc, result = run_script(script_source(fn), tmp_path / "argo", {"HERASPEC_IN_x": "1"})
+    assert proc.returncode == 0, proc.stderr
+    text = json.loads(result.read_text())
+    assert 'File "caught.py", line 5, in boom' in text and "return 1 // 0" in text
+    assert text.rstrip().endswith("ZeroDivisionError: integer division or modulo by zero")
+
+
 @pytest.mark.parametrize("fmt", ["yaml", "toml"])
 def test_heraspec_run_runs_the_package(tmp_path: Path, fmt: str) -> None:
     spec = spec_file(tmp_path, fmt)

@@ -335,7 +335,10 @@ def to_yaml(docs: list[dict]) -> str:
     return "---\n".join([dump_yaml(doc) for doc in docs])
 
 
-def to_json(docs: list[dict]) -> str:
-    """One document as that object, several as a JSON list; 2-space indent, UTF-8 kept as is."""
+def to_json(docs: list[dict], *, pretty: bool = True) -> str:
+    """One document as that object, several as a JSON list, UTF-8 kept as is; `pretty`: 2-space
+    indent, else compact (no spaces: the bytes the API server stores, what counts toward its 1 MiB)."""
     data = docs[0] if len(docs) == 1 else list(docs)
-    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if pretty:
+        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"

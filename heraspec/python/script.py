@@ -136,11 +136,15 @@ _SCRIPTS: dict[tuple[Function, str, bool], tuple[Carried, str]] = {}
 _IMPORTER_SOURCE = '''\
 def _heraspec_importer(table):
     # Serves the carried modules under their own names, before anything installed; each runs
-    # from its original file name and line numbers, so tracebacks point at your files.
-    import base64, importlib.abc, importlib.util, linecache, sys, traceback
+    # from its original file name and line numbers, so tracebacks point at your files. Only what
+    # every task needs is imported here (start-up is per task): base64, linecache and traceback
+    # (which pull in re) wait until a module needs them or an exception is printed.
+    import sys
+    ModuleSpec = sys.modules["_frozen_importlib"].ModuleSpec  # importlib.machinery's, already loaded
 
     def source(entry):
         if isinstance(entry, str):  # base64: the module contains double braces
+            import base64
             return base64.b64decode(entry).decode("utf-8")
         lines = []
         for line, text in entry:
@@ -148,7 +152,9 @@ def _heraspec_importer(table):
             lines.extend(text.split("\\n"))
         return "\\n".join(lines) + "\\n"
 
-    class Loader(importlib.abc.Loader):
+    loaded = {}  # filename -> source of the carried modules imported so far
+
+    class Loader:  # the loader protocol (create_module, exec_module, get_source); importlib.abc costs ~10 ms
         def __init__(self, filename, code):
             self.filename, self.code = filename, code
 
@@ -159,20 +165,25 @@ def _heraspec_importer(table):
             module.__file__ = self.filename
             exec(compile(self.code, self.filename, "exec"), module.__dict__)
 
-        def get_source(self, name):
+        def get_source(self, name):  # linecache reads carried lines through this (lazycache)
             return self.code
 
-    class Finder(importlib.abc.MetaPathFinder):
+    class Finder:
         def find_spec(self, name, path=None, target=None):
             if name not in table:
                 return None
             filename, package, entry = table[name]
-            code = source(entry)
+            code = loaded[filename] = source(entry)
+            return ModuleSpec(name, Loader(filename, code), origin=filename, is_package=package)
+
+    def excepthook(kind, value, tb):  # with the carried source lines
+        import linecache, traceback
+        for filename, code in loaded.items():
             linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-            return importlib.util.spec_from_loader(name, Loader(filename, code), origin=filename, is_package=package)
+        traceback.print_exception(kind, value, tb)
 
     sys.meta_path.insert(0, Finder())
-    sys.excepthook = traceback.print_exception  # with the carried source lines, from linecache
+    sys.excepthook = excepthook
 
 
 _heraspec_importer(_heraspec_modules)
