@@ -297,3 +297,21 @@ def test_deeply_nested_json_from_a_task_is_kept_as_text(project: Path, capsys):
     nested = "[" * 301 + "]" * 301
     assert tasks["one"]["result"] == nested and tasks["after"]["result"] == nested
     assert tasks["fan"]["result"] == [nested, nested]
+
+
+def test_a_billion_item_with_sequence_ends_the_task_in_error(project: Path):
+    import resource
+
+    def one_gib() -> None:  # a guard: building the list would take tens of gigabytes
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    spec = write(project, "sq.yaml", "name: sq\ntasks:\n  a:\n    function: steps:say\n    args: {msg: x}\n"
+                 "    argo: {task: {withSequence: {count: '1000000000'}}}\n")
+    compiled(spec)
+    proc = subprocess.run([sys.executable, "-m", "heraspec", "run", "sq.yaml", "--json", "--workdir", "run"],
+                          cwd=project, timeout=120, capture_output=True, text=True, preexec_fn=one_gib,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    a = json.loads(proc.stdout)["tasks"]["a"]
+    assert proc.returncode == 1 and a["phase"] == "Error"
+    assert a["message"] == "withSequence gives 1,000,000,000 items; heraspec run fans out at most 100,000 (each item is a process)"

@@ -65,6 +65,7 @@ def _now() -> datetime:
 # What a task prints or writes is decoded as JSON where it parses; a value nested deeper than this is
 # kept as its text: decoding and re-encoding it (Go-style JSON, summary.json) would recurse that deep.
 MAX_JSON_DEPTH = 200
+MAX_LOCAL_ITEMS = 100_000  # as spec/load.py's MAX_ITEMS: a fan-out written or generated in one line
 _JSON_NESTING = re.compile(r'"(?:\\.|[^"\\])*"|[][{}]')  # strings (skipped) and brackets
 
 
@@ -353,10 +354,13 @@ class _Dag:
             fmt = seq.get("format") or "%d"
             start = int(seq.get("start") or 0)
             if seq.get("count") not in (None, ""):
-                nums = list(range(start, start + int(seq["count"])))
+                nums = range(start, start + int(seq["count"]))
             else:
                 end = int(seq.get("end") or 0)
-                nums = list(range(start, end + 1)) if end >= start else list(range(start, end - 1, -1))
+                nums = range(start, end + 1) if end >= start else range(start, end - 1, -1)
+            if len(nums) > MAX_LOCAL_ITEMS:  # withSequence: {count: 1000000000} is one line
+                raise ExprError(f"withSequence gives {len(nums):,} items; heraspec run fans out at most "
+                                f"{MAX_LOCAL_ITEMS:,} (each item is a process)")
             try:
                 return [fmt % n for n in nums]
             except (TypeError, ValueError):
