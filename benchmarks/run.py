@@ -12,6 +12,8 @@ Cases:
      same DAG and printing to_yaml(); output bytes per task; peak memory;
   3. run: 50 trivial independent tasks vs spawning `python -c pass` 50 times (sequentially and with
      the same parallelism); 8 tasks sleeping 0.3 s, to show independent tasks overlap;
+  5. cache (alone: `--cases cache`): the ML example (examples/ml-pipeline.yaml with `defaults: {cache:
+     true}`) run with an empty cache vs rerun with every task's result cached;
   4. apply: 50 WorkflowTemplates against the test Argo server (tests/argo_server.py, in a
      subprocess on 127.0.0.1) with 20 ms added per request vs the same GET+POST calls one by one.
 Children run with bytecode caching on (PYTHONDONTWRITEBYTECODE removed) after a warm-up run, as
@@ -276,6 +278,37 @@ def case_run(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tuple[
     return t, targets
 
 
+def case_cache(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tuple[Table, list[Target]]:
+    folder = work / "cache"
+    folder.mkdir()
+    example = ROOT / "examples"
+    shutil.copytree(example / "mlpipe" if (example / "mlpipe").is_dir() else ROOT / "heraspec" / "examples" / "mlpipe",
+                    folder / "mlpipe")
+    text = (example / "ml-pipeline.yaml").read_text()
+    (folder / "ml.yaml").write_text(text.replace("defaults:\n", "defaults:\n  cache: true\n", 1))
+    runs, cache = folder / "runs", folder / ".heraspec" / "cache"
+
+    def first() -> None:  # an empty cache: every task runs (and fills it for the rerun)
+        shutil.rmtree(runs, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
+
+    def rerun() -> None:
+        shutil.rmtree(runs, ignore_errors=True)
+
+    argv = [PY, "-m", "heraspec", "run", "ml.yaml", "--quiet", "--workdir", str(runs / "w")]
+    samples = [Sample("heraspec run examples/ml-pipeline.yaml, empty cache", argv),
+               Sample("heraspec run examples/ml-pipeline.yaml, every task cached", list(argv))]
+    measure(samples, repeat=cfg.repeat_run, cwd=folder, env=env, setups={samples[0].label: first, samples[1].label: rerun})
+    t = Table("5. Cached rerun: the ML example (4 tasks, 7 pods: train fans out over 4 settings) with `defaults: {cache: true}`",
+              ["command", "median", "spread", "min / max", "× first run"])
+    t.rows = [row(s, samples[0]) for s in samples]
+    if not any(s.failed for s in samples):
+        t.notes.append(f"A fully cached rerun takes {ms(samples[1].median)} against {ms(samples[0].median)} for the "
+                       f"first run ({samples[0].median / samples[1].median:.1f}× faster): no task process starts, "
+                       "each result is read from .heraspec/cache.")
+    return t, []
+
+
 SERVER = '''\
 import sys
 sys.path.insert(0, sys.argv[1])
@@ -420,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="tiny sizes, one repetition (a smoke run)")
     p.add_argument("--no-write", action="store_true", help="print the report instead of writing RESULTS.md")
-    p.add_argument("--cases", default="startup,compile,run,apply", help="comma-separated subset")
+    p.add_argument("--cases", default="startup,compile,run,apply,cache", help="comma-separated subset")
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
     cfg = p.parse_args(argv)
     global WARMUP
@@ -435,7 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     info = machine()
     env = child_env()
-    runners = {"startup": case_startup, "compile": case_compile, "run": case_run, "apply": case_apply}
+    runners = {"startup": case_startup, "compile": case_compile, "run": case_run, "apply": case_apply,
+               "cache": case_cache}
     tables, targets = [], []
     with tempfile.TemporaryDirectory(prefix="heraspec-bench-") as tmp:
         for name in cfg.cases.split(","):

@@ -40,7 +40,8 @@ def test_quick_run_produces_tables() -> None:
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    for title in ("## Targets", "## 1. Cold start", "## 2. Compile", "## 3. Local run", "## 4. Apply"):
+    for title in ("## Targets", "## 1. Cold start", "## 2. Compile", "## 3. Local run", "## 4. Apply",
+                  "## 5. Cached rerun"):
         assert title in out
     assert "| heraspec validate examples/diamond.yaml |" in out
     assert "failed:" not in out, out
