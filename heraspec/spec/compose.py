@@ -15,8 +15,10 @@ from .load import Document
 from .patterns import RESULT_KEY
 
 EXIT_KEY = ":on_exit"  # key of an exit handler's function in the resolved map: "" (the workflow's) or "TASK"
-
-
+EXIT_ONLY = ("status", "failures", "duration")  # Argo sets these for the workflow's exit handler only
+WORKFLOW_VALUES = EXIT_ONLY + ("name",)
+NOT_NESTED = ("on_exit", "argo", "workflow_template_ref", "schedule")  # per workflow: not in a nested DAG
+_WF_PARAM = re.compile(r"\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}")
 
 
 def _hint_close(name: str, options: list[str], what: str = "") -> str | None:
@@ -25,12 +27,8 @@ def _hint_close(name: str, options: list[str], what: str = "") -> str | None:
     return hint(name, options, what)
 
 
-EXIT_ONLY = ("status", "failures", "duration")  # Argo sets these for the workflow's exit handler only
-WORKFLOW_VALUES = EXIT_ONLY + ("name",)
-
-
 def check_exit(doc: Document, base: tuple, body: dict, tasks: dict, params: dict, errors: Errors,
-                owner: str | None, graph: dag.Graph | None) -> None:
+               owner: str | None, graph: dag.Graph | None) -> None:
     """References in an exit handler's args: the workflow's runs outside the DAG (no task results in
     scope); a task's runs when that task ends (its own result and its upstream tasks' are in scope)."""
     upstream: set[str] = set()
@@ -67,13 +65,14 @@ def check_exit(doc: Document, base: tuple, body: dict, tasks: dict, params: dict
 
 
 def at(value: Any, path: tuple) -> Any:
+    """The node at a data path."""
     for k in path:
         value = value[k]
     return value
 
 
 def check_key(doc: Document, path: tuple, ref: dict, tasks: dict, errors: Errors,
-               unsure: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+              unsure: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     """`{from: TASK, key: K}` reads a field of a function's result (published as a named output)."""
     if "key" not in ref:
         return
@@ -90,9 +89,6 @@ def check_key(doc: Document, path: tuple, ref: dict, tasks: dict, errors: Errors
     elif isinstance(target, dict) and target.get("function") is None and ref["from"] not in unsure:
         doc.error(errors, path + ("key",), f"task '{ref['from']}' has no function, so its result has no keys",
                   "a container task's result is its standard output: drop 'key' and read {from: TASK}")
-
-
-_WF_PARAM = re.compile(r"\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}")
 
 
 def check_template_refs(doc: Document, library: dict[tuple[bool, str], dict], errors: Errors) -> None:
@@ -133,9 +129,6 @@ def check_template_refs(doc: Document, library: dict[tuple[bool, str], dict], er
             doc.error(errors, ("tasks", name, "args") if "args" in task else base,
                       f"template '{tmpl['name']}' of {what} needs input{'s' if len(missing) > 1 else ''} "
                       + ", ".join(f"'{m}'" for m in missing), key="args" not in task)
-
-
-NOT_NESTED = ("on_exit", "argo", "workflow_template_ref", "schedule")  # per workflow: not in a nested DAG
 
 
 def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors) -> None:
