@@ -51,6 +51,8 @@ tasks:
     mutex: gpu-node
     semaphore: {config_map: limits, key: gpu-jobs}
     cache: {max_age: 7d, config_map: ml-cache}
+    timeout: 1d
+    retry: {limit: 2, backoff: {duration: 90s, max_duration: 1d}}
 """
 
 TOML = """\
@@ -86,6 +88,8 @@ pod_labels = {team = "vision"}
 mutex = "gpu-node"
 semaphore = {config_map = "limits", key = "gpu-jobs"}
 cache = {max_age = "7d", config_map = "ml-cache"}
+timeout = "1d"
+retry = {limit = 2, backoff = {duration = "90s", max_duration = "1d"}}
 """
 
 
@@ -119,6 +123,7 @@ def test_production_keys_compile_to_argo_fields(tmp_path: Path, name: str, text:
     assert tmpl["script"]["imagePullPolicy"] == "IfNotPresent"
     assert tmpl["synchronization"] == {"mutexes": [{"name": "gpu-node"}],
                                        "semaphores": [{"configMapKeyRef": {"name": "limits", "key": "gpu-jobs"}}]}
+    assert tmpl["timeout"] == "24h" and tmpl["retryStrategy"]["backoff"] == {"duration": "90s", "maxDuration": "24h"}
     memo = tmpl["memoize"]
     assert memo["maxAge"] == "168h" and memo["cache"] == {"configMap": {"name": "ml-cache"}}
     assert memo["key"].startswith("heraspec-") and "inputs.parameters['msg']" in memo["key"]

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from ..spec import dag
 from ..spec.compose import EXIT_KEY
+from ..spec.patterns import go_duration
 
 from ..python import functions, packages, script
 from . import artifacts, scheduling
@@ -300,7 +301,7 @@ class _Compiler:
             out["retryPolicy"] = retry["policy"]
         b = retry.get("backoff")
         if b:
-            out["backoff"] = {k2: (_quantity(b[k1]) if k1 == "factor" else b[k1])
+            out["backoff"] = {k2: (_quantity(b[k1]) if k1 == "factor" else go_duration(b[k1]))
                               for k1, k2 in (("duration", "duration"), ("factor", "factor"), ("max_duration", "maxDuration"))
                               if b.get(k1) is not None}
         return out
@@ -367,7 +368,7 @@ class _Compiler:
         if retry:
             tmpl["retryStrategy"] = retry
         if t.get("timeout") is not None:
-            tmpl["timeout"] = t["timeout"] if isinstance(t["timeout"], str) else f"{t['timeout']}s"
+            tmpl["timeout"] = go_duration(t["timeout"])  # `1d` -> `24h`: Argo reads Go's durations
         if t.get("image_pull_policy"):
             body["imagePullPolicy"] = t["image_pull_policy"]
         body["resources"] = self.resources(res)

@@ -12,13 +12,14 @@ from typing import Annotated, Any, Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .patterns import CPU, DURATION, FUNCTION_REF, OUTPUT_NAME, QUANTITY, RESULT_KEY, SPAN, TASK_NAME
+from .patterns import CPU, FUNCTION_REF, OUTPUT_NAME, QUANTITY, RESULT_KEY, SPAN, TASK_NAME
 
 INDEX_URL = r"^(https?|file)://[^\s{}]+$"  # no Argo "{{" in what the template carries
 
 
 Scalar = Union[str, int, float, bool]
-Duration = Union[Annotated[str, Field(pattern=DURATION)], Annotated[int, Field(ge=0)]]
+# one duration syntax everywhere (patterns.SPAN): Go's units plus `d`; the compiler writes what Argo reads
+Duration = Union[Annotated[str, Field(pattern=SPAN)], Annotated[int, Field(ge=0)]]
 # heraspec's duration syntax for the production keys: `90s`, `10m`, `2h`, `1d`, `1h30m`, or seconds
 Span = Union[Annotated[str, Field(pattern=SPAN)], Annotated[int, Field(ge=0)]]
 Cpu = Union[Annotated[float, Field(gt=0)], Annotated[str, Field(pattern=CPU)]]
@@ -110,11 +111,11 @@ class ArtifactRepositoryRef(_Strict):
 class Backoff(_Strict):
     """Exponential back-off between retries: wait `duration`, then `duration × factor`, ... up to `max_duration`."""
 
-    duration: Optional[str] = Field(None, description="Wait before the first retry, e.g. `10s`.", pattern=DURATION,
+    duration: Optional[str] = Field(None, description="Wait before the first retry, e.g. `10s`.", pattern=SPAN,
                                     **_x(examples=["10s"]))
     factor: Optional[Annotated[int, Field(ge=1)]] = Field(None, description="Whole multiplier applied to the wait after each retry, e.g. `2` (Argo takes an integer).",
                                                 **_x(examples=[2]))
-    max_duration: Optional[str] = Field(None, description="Give up retrying after this long, e.g. `5m`.", pattern=DURATION,
+    max_duration: Optional[str] = Field(None, description="Give up retrying after this long, e.g. `5m`.", pattern=SPAN,
                                         **_x(examples=["5m"]))
 
 
@@ -276,7 +277,7 @@ TASK_MARKDOWN: dict[str, str] = {
     "depends": "```yaml\ndepends: train && (check.Succeeded || check.Skipped)\n```",
     "when": "```yaml\nwhen: \"{{tasks.check.outputs.parameters.result}} == true\"\n```",
     "retry": "```yaml\nretry: 3\n# or\nretry: {limit: 3, backoff: {duration: 10s, factor: 2}, policy: Always}\n```",
-    "timeout": "Units: `s`, `m`, `h` (and `ms`); a bare number is seconds.",
+    "timeout": "Units: `s`, `m`, `h`, `d` (and `ms`); a bare number is seconds.",
     "env": "```yaml\nenv:\n  LOG_LEVEL: debug\n  API_TOKEN: {secret: api-credentials, key: token}\n```",
     "foreach": "```yaml\nforeach: {from: list_shards}\nargs: {shard: {item: true}}\n```",
     "resources": "```yaml\nresources: {cpu: 4, memory: 16Gi, gpu: 1, volume: {size: 50Gi, mount_path: /vol}}\n```",

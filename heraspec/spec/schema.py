@@ -172,7 +172,7 @@ def _any_of_hint(err: Any) -> str | None:
     if field in _SPANS and isinstance(err.instance, str):
         return "units: s, m, h, d (e.g. 90s, 1h30m, 1d), or a number of seconds"
     if field == "timeout" and isinstance(err.instance, str):
-        return "units: ms, s, m, h (e.g. 90s, 1h30m)"
+        return "units: ms, s, m, h, d (e.g. 90s, 1h30m, 1d)"
     return None
 
 
@@ -194,7 +194,7 @@ def _pattern_hint(path: tuple) -> str | None:
         "memory": "use a number with a unit: 512Mi, 4Gi, 1G",
         "size": "use a number with a unit: 10Gi, 500Mi",
         "ephemeral_storage": "use a number with a unit: 10Gi",
-        "timeout": "units: ms, s, m, h (e.g. 90s, 1h30m)",
+        "timeout": "units: ms, s, m, h, d (e.g. 90s, 1h30m, 1d)",
     }.get(field)
 
 
