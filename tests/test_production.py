@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+import re
+
 import heraspec
+from heraspec.argo import scheduling
+from tests.argo_exec import run_task
 from heraspec.python import functions
 from tests.argo_schema import assert_argo_valid
 from tests.cli import heraspec as cli
@@ -127,6 +131,11 @@ def test_production_keys_compile_to_argo_fields(tmp_path: Path, name: str, text:
     memo = tmpl["memoize"]
     assert memo["maxAge"] == "168h" and memo["cache"] == {"configMap": {"name": "ml-cache"}}
     assert memo["key"].startswith("heraspec-") and "inputs.parameters['msg']" in memo["key"]
+    # the key the controller computes is one Argo's ConfigMap cache accepts (cache.go cacheKeyRegex)
+    key = scheduling.key(memo["key"], {"msg": "x" * 100_000})
+    assert re.fullmatch(r"[a-zA-Z0-9][-a-zA-Z0-9]*", key) and len(key) <= 253
+    # and the template still runs as Argo's executor runs it
+    assert run_task(m, "train", tmp_path / "exec")[0] == "hi"
 
 
 def test_yaml_and_toml_compile_alike(tmp_path: Path) -> None:
