@@ -361,3 +361,18 @@ def test_a_fan_out_caches_per_item(tmp_path: Path) -> None:
     spec.write_text(spec.read_text().replace("{x: 2,", "{x: 5,"))
     _run_json(tmp_path, spec.name)
     assert _ran(tmp_path) == ["double 5", "shout [2,10]"]
+
+
+def test_the_workflow_deadline_stops_a_local_run(tmp_path: Path) -> None:
+    """`deadline` (activeDeadlineSeconds): the running task is stopped and fails, the run ends Failed."""
+    steps = "import time\n\n\ndef nap(s: float) -> float:\n    time.sleep(s)\n    return s\n"
+    spec = ("name: d\ndeadline: 1s\ntasks:\n  slow: {function: 'steps:nap', args: {s: 600}}\n"
+            "  after_slow: {function: 'steps:nap', args: {s: 0}, after: [slow]}\n")
+    _project(tmp_path, spec, steps=steps)
+    r = cli("run", "spec.yaml", "--json", "--quiet", cwd=tmp_path)
+    assert r.returncode == 1
+    out = json.loads(r.stdout)
+    assert out["phase"] == "Failed"
+    assert out["tasks"]["slow"]["phase"] == "Failed"
+    assert "deadline (1s, activeDeadlineSeconds) was exceeded" in out["tasks"]["slow"]["message"]
+    assert out["tasks"]["after_slow"]["phase"] == "Omitted"

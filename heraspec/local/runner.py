@@ -37,8 +37,9 @@ Local choices, where a cluster has no equivalent:
 - Exit handlers run: ``spec.onExit`` after the entrypoint (``_exit.py``: the values Argo gives it) and
   a DAG task's ``hooks.exit`` / ``onExit`` when the task ends (its dependents wait for the hook).
 Not supported: steps, resource, suspend, http, data, plugin and containerSet templates, templateRef,
-non-raw input artifacts, ``{{=expr}}`` tags, ``retryStrategy.expression`` (ignored), hooks other
-than ``exit``, daemons and the workflow-level activeDeadlineSeconds.
+non-raw input artifacts, ``{{=expr}}`` tags (a ``memoize.key`` is computed as the controller does:
+memo.py), ``retryStrategy.expression`` (ignored), hooks other than ``exit`` and daemons. The
+workflow-level ``activeDeadlineSeconds`` kills the running tasks and fails those not yet started.
 """
 
 from __future__ import annotations
@@ -113,6 +114,13 @@ class _Runner:
         self.locks = Locks(semaphores or {})  # templates' mutexes and semaphores (sync.py)
         self.memo = memo  # memoized results (memo.py); None: the cache is not used
         self.progressed = False
+        seconds = spec.get("activeDeadlineSeconds")
+        self.deadline_s = int(seconds) if isinstance(seconds, int) and not isinstance(seconds, bool) else None
+        self.deadline: float | None = None  # monotonic time, set when the loop starts
+        self.expired = False
+
+    def deadline_outcome(self) -> Outcome:
+        return Outcome("Failed", f"the workflow's deadline ({self.deadline_s}s, activeDeadlineSeconds) was exceeded")
 
     def report(self, event: str, res: TaskResult, *args: Any) -> None:
         if self.reporter is not None:
@@ -138,6 +146,8 @@ class _Runner:
                                                  for d in self._dags(unit)) and self.locks.free(unit.template)
 
     def loop(self, root: _Dag) -> None:
+        if self.deadline_s is not None:
+            self.deadline = time.monotonic() + self.deadline_s
         try:
             while True:
                 with self.cond:
@@ -151,10 +161,14 @@ class _Runner:
                 while root.advance():
                     pass
                 now = time.monotonic()
+                if self.deadline is not None and now >= self.deadline and not self.expired:
+                    # spec.activeDeadlineSeconds: Argo stops the running pods and starts no more
+                    self.expired = True
+                    self.procs.kill_all()
                 while self.delayed and self.delayed[0][0] <= now:
                     self.ready.append(heapq.heappop(self.delayed)[2])
                 for unit in list(self.ready):
-                    if self._can_start(unit):
+                    if self.expired or self._can_start(unit):
                         self.ready.remove(unit)
                         self._begin(unit)
                 if root.done and not self.running and not self.ready and not self.delayed:
@@ -165,6 +179,8 @@ class _Runner:
                 with self.cond:
                     if not self.completed:
                         wait = self.delayed[0][0] - time.monotonic() if self.delayed else 1.0
+                        if self.deadline is not None and not self.expired:
+                            wait = min(wait, self.deadline - time.monotonic())
                         self.cond.wait(max(0.0, min(wait, 1.0)))
         finally:
             self.procs.kill_all()
@@ -172,6 +188,8 @@ class _Runner:
 
     def _begin(self, unit: _Unit) -> None:
         res = unit.res
+        if self.expired:
+            return self.finish_unit(unit, self.deadline_outcome())
         res.attempts += 1
         first = res.attempts == 1
         if first:
@@ -215,6 +233,8 @@ class _Runner:
             self.cond.notify()
 
     def _attempt_done(self, unit: _Unit, out: Outcome) -> None:
+        if self.expired:
+            return self.finish_unit(unit, self.deadline_outcome())
         policy = str(unit.retry.get("retryPolicy") or "OnFailure")
         retryable = {"Always": ("Failed", "Error"), "OnFailure": ("Failed",), "OnError": ("Error",)}
         limit = unit.retry.get("limit")

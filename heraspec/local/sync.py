@@ -64,8 +64,7 @@ class Locks:
 _NOT_LOCAL = (("nodeSelector", "node_selector"), ("tolerations", "tolerations"), ("affinity", "affinity"),
               ("priorityClassName", "priority_class"), ("podPriorityClassName", "priority_class"),
               ("serviceAccountName", "service_account"), ("metadata", "pod_labels/pod_annotations"),
-              ("podMetadata", "pod_labels/pod_annotations"), ("activeDeadlineSeconds", "deadline"),
-              ("ttlStrategy", "ttl"), ("podGC", "pod_gc"), ("archiveLogs", "archive_logs"), ("priority", "priority"))
+              ("podMetadata", "pod_labels/pod_annotations"), ("ttlStrategy", "ttl"), ("podGC", "pod_gc"), ("archiveLogs", "archive_logs"), ("priority", "priority"))
 
 
 def production_notes(spec: dict, templates: dict[str, dict], limits: dict[str, int]) -> list[str]:
