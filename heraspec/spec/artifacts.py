@@ -66,12 +66,22 @@ def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors:
                       "functions' return values", "declare the container's output files with argo.template.outputs",
                       key=True)
         fe = task.get("foreach")
-        if isinstance(fe, dict) and isinstance(fe.get("from"), str) and result_kind(
-                tasks.get(fe["from"]), fns.get(fe["from"]), defaults) == "file":
+        src_kind = result_kind(tasks.get(fe["from"]), fns.get(fe["from"]), defaults) \
+            if isinstance(fe, dict) and isinstance(fe.get("from"), str) else "parameter"
+        if src_kind == "file":
             doc.error(errors, base + ("foreach", "from"), f"task '{fe['from']}' returns a file (-> Path), not a list "
                       "to fan out over", "return a list of values, or pass the file to one task with {from: ...}")
+        elif src_kind == "artifact":
+            doc.error(errors, base + ("foreach", "from"), f"task '{fe['from']}' sends its result through the artifact "
+                      "repository (`result: artifact`), but Argo fans out over a parameter (withParam)",
+                      f"let '{fe['from']}' return its list as a parameter (drop `result: artifact`), or pass the "
+                      "list to one task")
         fn = fns.get(name)
-        if fn is None:
+        if fn is None:  # containers, sub-pipelines, templateRefs: their inputs are parameters only
+            for path, src in _froms(task.get("args"), base + ("args",)):
+                if isinstance(tasks.get(src), dict) and result_kind(tasks[src], fns.get(src), defaults) != "parameter":
+                    doc.error(errors, path, f"task '{src}' returns a file (or `result: artifact`), which task '{name}' "
+                              "cannot receive: only function tasks take files", "give the file to a function task")
             continue
         cache = task.get("cache", defaults.get("cache"))
         if cache not in (None, False) and fanned_out(task) and result_kind(task, fn, defaults) != "parameter":
@@ -197,6 +207,17 @@ def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Functio
             if isinstance(tasks.get(sub), dict) and result_kind(tasks[sub], fns.get(sub), defaults) != "parameter":
                 doc.error(errors, path, f"task '{sub}' returns a file or an artifact result, which cannot be "
                           f"nested inside the value of {where}", "pass it alone: {from: " + sub + "}")
+
+
+def _froms(value: Any, path: tuple) -> list[tuple[tuple, str]]:
+    """(path of the `from` key, task) of every {from: ...} inside an args value."""
+    if isinstance(value, dict):
+        if "from" in value and isinstance(value["from"], str) and set(value) <= {"from", "key"}:
+            return [(path + ("from",), value["from"])]
+        return [x for k, v in value.items() for x in _froms(v, path + (k,))]
+    if isinstance(value, list):
+        return [x for i, v in enumerate(value) for x in _froms(v, path + (i,))]
+    return []
 
 
 def _has_ref(value: Any) -> bool:
