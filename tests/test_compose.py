@@ -174,6 +174,14 @@ tasks:
     assert "bad.yaml:5:54: error: task 'c' has no function, so its result has no keys" in err
     assert "bad.yaml:6:58: error: key 'a..b' is not a field path of a result" in err
     assert err.count("bad.yaml:7:") == 2
+    # a raw expression naming an output the function task does not publish: Argo would refuse it
+    write(tmp_path, {"raw.yaml": "name: raw\ntasks:\n  train: {function: steps:train, outputs: {accuracy: metrics.accuracy}}\n"
+                                 "  gate:\n    function: steps:show\n    args: {x: '{{tasks.train.outputs.parameters.acuracy}}'}\n"
+                                 "    when: '{{tasks.train.outputs.parameters.accuracy}} > 0.9'\n"})
+    proc = heraspec("validate", "raw.yaml", cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stderr.splitlines()[:2] == [
+        "raw.yaml:6:49: error: task 'train' has no output parameter 'acuracy'",
+        "  hint: its outputs: result, accuracy (name more with outputs: {NAME: key.path})"]
 
 
 # --- container results --------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..spec import dag
-from ..spec.compose import EXIT_KEY
+from ..spec.compose import EXIT_KEY, published_outputs
 from ..spec.patterns import go_duration
 
 from ..python import functions, packages, script
@@ -601,48 +601,6 @@ class _Compiler:
 def is_container(task: Any) -> bool:
     """A task that runs an image's command (its result is its standard output)."""
     return isinstance(task, dict) and "function" not in task and "command" in task
-
-
-_OUTPUT_CHARS = re.compile(r"[^-a-zA-Z0-9_]+")
-
-
-def published_outputs(data: dict) -> dict[str, dict[str, str]]:
-    """task -> {result key path: Argo output parameter name}: the task's declared `outputs`, then one
-    parameter per other `{from: TASK, key: K}` that reads it (named after K, made unique)."""
-    tasks = data.get("tasks") or {}
-    out: dict[str, dict[str, str]] = {}
-    for name, t in tasks.items():
-        for oname, path in (t.get("outputs") or {}).items():
-            out.setdefault(name, {}).setdefault(path, oname)
-    wanted: list[tuple[str, str]] = []
-    for t in tasks.values():
-        fe = t.get("foreach")
-        if dag.is_ref(fe) and "key" in fe:
-            wanted.append((fe["from"], fe["key"]))
-        for node in _key_refs(t.get("args")) + _key_refs((t.get("on_exit") or {}).get("args")):
-            wanted.append((node["from"], node["key"]))
-    for target, path in wanted:
-        keys = out.setdefault(target, {})
-        if path not in keys:
-            taken = set(keys.values()) | set((tasks.get(target) or {}).get("outputs") or {}) | {"result"}
-            base = _OUTPUT_CHARS.sub("-", path).strip("-") or "key"
-            oname, n = base, 1
-            while oname in taken:
-                n += 1
-                oname = f"{base}-{n}"
-            keys[path] = oname
-    return out
-
-
-def _key_refs(value: Any) -> list[dict]:
-    """Every `{from: T, key: K}` inside an args value."""
-    if isinstance(value, dict):
-        if len(value) == 2 and "from" in value and "key" in value:
-            return [value]
-        return [r for v in value.values() for r in _key_refs(v)]
-    if isinstance(value, list):
-        return [r for v in value for r in _key_refs(v)]
-    return []
 
 
 def _frozen(value: Any) -> Any:

@@ -45,7 +45,7 @@ def check_exit(doc: Document, base: tuple, body: dict, tasks: dict, params: dict
             if owner is None:
                 doc.error(errors, path + ("from",), "the workflow's on_exit runs outside the DAG: task results are not in scope",
                           "give the task its own on_exit (tasks.NAME.on_exit), which may read {from: NAME}")
-            elif target not in tasks:
+            elif not isinstance(target, str) or target not in tasks:
                 doc.error(errors, path + ("from",), f"unknown task '{target}'", _hint_close(str(target), list(tasks), "tasks"))
             elif target != owner and target not in upstream:
                 doc.error(errors, path + ("from",), f"task '{target}' may not have ended when '{owner}' ends",
@@ -76,7 +76,7 @@ def check_key(doc: Document, path: tuple, ref: dict, tasks: dict, errors: Errors
     """`{from: TASK, key: K}` reads a field of a function's result (published as a named output)."""
     if "key" not in ref:
         return
-    key, target = ref["key"], tasks.get(ref["from"])
+    key, target = ref["key"], tasks.get(ref["from"]) if isinstance(ref["from"], str) else None
     if not isinstance(key, str) or not re.match(RESULT_KEY, key):
         doc.error(errors, path + ("key",), f"key {key!r} is not a field path of a result",
                   "a key of the result mapping, or a dotted path to a nested one: best_lr, metrics.accuracy")
@@ -161,3 +161,88 @@ def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors) -> N
             if kind == "from" and target == name:
                 doc.error(errors, path + ("from",), f"pipeline {task['pipeline']} names no result",
                           "add `result: TASK` to that spec (the task whose result it returns)")
+
+
+# --- named outputs: which fields of a result each task publishes -------------------------------
+
+
+_OUTPUT_CHARS = re.compile(r"[^-a-zA-Z0-9_]+")
+
+
+def published_outputs(data: dict) -> dict[str, dict[str, str]]:
+    """task -> {result key path: Argo output parameter name}: the task's declared `outputs`, then one
+    parameter per other `{from: TASK, key: K}` that reads it (named after K, made unique). Defensive:
+    validation runs it on specs that may have schema errors."""
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    tasks = {n: t for n, t in tasks.items() if isinstance(t, dict)}
+    out: dict[str, dict[str, str]] = {}
+    for name, t in tasks.items():
+        declared = t.get("outputs") if isinstance(t.get("outputs"), dict) else {}
+        for oname, path in declared.items():
+            if isinstance(path, str):
+                out.setdefault(name, {}).setdefault(path, oname)
+    wanted: list[dict] = []
+    for t in tasks.values():
+        fe = t.get("foreach")
+        if dag.is_ref(fe) and "key" in fe:
+            wanted.append(fe)
+        exit_body = t.get("on_exit") if isinstance(t.get("on_exit"), dict) else {}
+        wanted += key_refs(t.get("args")) + key_refs(exit_body.get("args"))
+    for ref in wanted:
+        target, path = ref["from"], ref["key"]
+        if not isinstance(target, str) or not isinstance(path, str):
+            continue
+        keys = out.setdefault(target, {})
+        if path not in keys:
+            declared = (tasks.get(target) or {}).get("outputs")
+            taken = set(keys.values()) | set(declared if isinstance(declared, dict) else ()) | {"result"}
+            base = _OUTPUT_CHARS.sub("-", path).strip("-") or "key"
+            oname, n = base, 1
+            while oname in taken:
+                n += 1
+                oname = f"{base}-{n}"
+            keys[path] = oname
+    return out
+
+
+def key_refs(value: Any) -> list[dict]:
+    """Every `{from: T, key: K}` inside an args value."""
+    if isinstance(value, dict):
+        if len(value) == 2 and "from" in value and "key" in value:
+            return [value]
+        return [r for v in value.values() for r in key_refs(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in key_refs(v)]
+    return []
+
+
+_RAW_OUTPUT = re.compile(r"\{\{\s*tasks\.([A-Za-z0-9][-_A-Za-z0-9]*)\.outputs\.parameters\.([^\s}]+)\s*\}\}")
+
+
+def check_raw_outputs(doc: Document, data: dict, errors: Errors) -> None:
+    """A raw `{{tasks.T.outputs.parameters.P}}` (in a `when` or an argument) of a function task T
+    names `result` or one of T's published outputs: Argo refuses the workflow otherwise
+    (validate.go, resolveAllVariables: "failed to resolve")."""
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    by_argo = {dag.argo_name(n): n for n in tasks if isinstance(n, str)}
+    published = None
+    for name, t in tasks.items():
+        if not isinstance(t, dict):
+            continue
+        texts = [(t["when"], ("tasks", name, "when"))] if isinstance(t.get("when"), str) else []
+        texts += list(dag.strings_in(t.get("args"), ("tasks", name, "args")))
+        for text, path in texts:
+            if "outputs.parameters." not in text:
+                continue
+            for m in _RAW_OUTPUT.finditer(text):
+                target = tasks.get(m.group(1)) if m.group(1) in tasks else tasks.get(by_argo.get(m.group(1), ""))
+                if not isinstance(target, dict) or target.get("function") is None or (target.get("argo") or {}).get("template"):
+                    continue  # only a function task's outputs are all known here
+                if published is None:
+                    published = published_outputs(data)
+                tname = m.group(1) if m.group(1) in tasks else by_argo[m.group(1)]
+                known = ["result"] + sorted(set((published.get(tname) or {}).values()))
+                if m.group(2) not in known:
+                    doc.error(errors, path, f"task '{tname}' has no output parameter '{m.group(2)}'",
+                              "its outputs: " + ", ".join(known) + " (name more with outputs: {NAME: key.path})",
+                              offset=m.start(2))

@@ -101,6 +101,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     result = data.get("result")
     if isinstance(result, str) and result not in tasks:
         doc.error(errors, ("result",), f"result names no task: '{result}'", _hint_close(result, list(tasks), "tasks"))
+    compose.check_raw_outputs(doc, data, errors)
     wtref = data.get("workflow_template_ref")
     if "tasks" not in data and wtref is None:
         doc.error(errors, (), "the spec is missing 'tasks'", "or submit a WorkflowTemplate with workflow_template_ref")
