@@ -23,6 +23,7 @@ from typing import IO, Any, Callable
 
 from .artifacts import ArtifactError, TaskArtifacts, e2big
 from .expr import parse_duration
+from .forkserver import STARTUP_ENV, Forked, ForkServer
 from ..python.script import IMAGE_MARKER, PACKAGES_ENV, SCRIPT_MARKER
 
 # Receives each line a task prints (stdout and stderr, without the newline), from a reader thread.
@@ -63,6 +64,7 @@ class Prep:
     outputs: list[tuple[str, Path | None, str | None]]  # name, mapped path, default
     # a heraspec script: (its HERASPEC_PACKAGES or None, code from the image) -> runs in an env (envs.py)
     python_env: tuple[str | None, bool] | None = None
+    fork_key: tuple | None = None  # set by _use_env: start it from this fork server (forkserver.py)
     artifacts: TaskArtifacts | None = None  # inputs to place, outputs to collect (artifacts.py)
 
 
@@ -72,14 +74,26 @@ class Processes:
 
     def __init__(self, lock: threading.Condition):
         self.lock = lock
-        self.live: set[subprocess.Popen] = set()
+        self.live: set[subprocess.Popen | Forked] = set()
         self.cancelled = False
+        self.servers: dict[tuple, ForkServer] = {}  # heraspec scripts' fork servers, by _fork_key
+
+    def server(self, key: tuple) -> ForkServer:
+        with self.lock:
+            if key not in self.servers:
+                python, flags, startup = key
+                self.servers[key] = ForkServer(python, list(flags), dict(startup))
+            return self.servers[key]
 
     def kill_all(self) -> None:
+        """At the end of a run (or on cancel): kill what still runs and stop the fork servers."""
         self.cancelled = True
         with self.lock:
             for proc in list(self.live):
                 kill(proc)
+            servers, self.servers = list(self.servers.values()), {}
+        for s in servers:
+            s.close()
 
 
 def inside(base: Path, path: str) -> Path:
@@ -186,7 +200,16 @@ def _use_env(prep: Prep, on_line: LineSink | None) -> Outcome | None:
     prep.argv[:1] = [python, "-s" if image else "-I", "-u"]  # -u: print() shows as it happens
     if wanted:
         prep.env[PACKAGES_ENV + "_INSTALLED"] = wanted  # the script's pip step is done
+    if not image and not _too_big(prep.env):  # -I reads no PYTHON* variables: one server serves all
+        prep.fork_key = (python, ("-I", "-u"), tuple((k, prep.env[k]) for k in STARTUP_ENV if k in prep.env))
     return None
+
+
+def _too_big(env: dict[str, str]) -> bool:
+    """Would exec refuse this environment (E2BIG)? A forked task never execs: such a task is started
+    as a new process instead, so that it fails here as it would in the pod (artifacts.e2big)."""
+    sizes = [len(k.encode()) + len(v.encode()) + 2 for k, v in env.items()]
+    return max(sizes, default=0) >= 128 * 1024 or sum(sizes) >= 1 << 20
 
 
 def execute(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> Outcome:
@@ -229,9 +252,15 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
         # Without a line sink the files are the task's stdout/stderr; with one, two reader threads
         # tee the pipes into the files and the sink as the task prints.
         pipe = subprocess.PIPE if on_line is not None else None
+        proc: subprocess.Popen | Forked
         try:
-            proc = subprocess.Popen(prep.argv, cwd=prep.folder, env=prep.env, stdin=subprocess.DEVNULL,
-                                    stdout=pipe or fo, stderr=pipe or fe, start_new_session=True)
+            if prep.fork_key is not None:  # the same script, forked from a warm interpreter (forkserver.py)
+                proc = procs.server(prep.fork_key).spawn(
+                    prep.argv[3:], prep.env, str(prep.folder), None if pipe else fo.fileno(),
+                    None if pipe else fe.fileno())
+            else:
+                proc = subprocess.Popen(prep.argv, cwd=prep.folder, env=prep.env, stdin=subprocess.DEVNULL,
+                                        stdout=pipe or fo, stderr=pipe or fe, start_new_session=True)
         except OSError as e:
             return Outcome("Error", e2big(prep.env, e) or f"cannot start {prep.argv[0]!r}: {e}")
         readers = [threading.Thread(target=_pump, args=(src, log, on_line), daemon=True)
@@ -284,7 +313,7 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
     return Outcome("Succeeded", "", outputs, stdout, rc, arts)
 
 
-def kill(proc: subprocess.Popen) -> None:
+def kill(proc: subprocess.Popen | Forked) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError, OSError):

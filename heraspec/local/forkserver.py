@@ -1,0 +1,202 @@
+"""A warm start for `heraspec run`'s script tasks: one fork server per interpreter, forking per task.
+
+    server = ForkServer(python, flags, startup_env); proc = server.spawn(argv, env, cwd, fds); server.close()
+
+Starting Python costs more than a trivial task's work, so each run keeps one small server process
+per (interpreter, flags, locale), started exactly as a task would be (`python -I -u`, the task's
+virtual environment) but running only the loop below. For each task it forks twice: a watcher,
+which forks the task and reports the task's pid and then its exit code on a pipe, and the task
+itself, which takes a new session (so it and its children are killed together), the task's stdin,
+stdout and stderr (passed over a Unix socket), working folder and whole environment, then runs the
+same script file as `__main__` as `python -I -u script.py` would, and exits through the normal
+interpreter shutdown (atexit handlers, buffered output flushed, non-daemon threads joined).
+
+Each task starts from the server's state, which is a fresh interpreter's plus `_socket` (a
+built-in module); the server never imports or runs task code, so nothing passes from one task to
+the next. Left as a fresh process has them, not as they would differ: the hash seed (shared by the
+tasks of one server, where each pod draws its own), and `/proc/PID/cmdline` (the server's). The
+server reads only the standard streams' locale at start, so LANG/LC_ALL/LC_CTYPE are part of its key.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import subprocess
+import threading
+from typing import IO
+
+__all__ = ["ForkServer", "Forked", "STARTUP_ENV"]
+
+STARTUP_ENV = ("LANG", "LC_ALL", "LC_CTYPE")  # what a -I interpreter reads from the environment at start
+
+# The server's whole program (read from stdin): built-in modules only, so that a task sees the modules a
+# fresh interpreter has. Requests: 8-byte length, then marshal((argv, env, cwd)), with 4 descriptors
+# (stdin, stdout, stderr, status pipe) attached to the first bytes.
+_SERVER = r'''
+import sys, os, marshal, _socket, _signal
+def _serve(fd):
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM, 0, fd)
+    _signal.signal(_signal.SIGCHLD, _signal.SIG_IGN)  # watchers are reaped by the kernel
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # the runner stops tasks itself
+    while True:
+        head, anc, _, _ = sock.recvmsg(8, _socket.CMSG_SPACE(4 * 4))
+        if not head:
+            os._exit(0)
+        while len(head) < 8:
+            more = sock.recv(8 - len(head))
+            if not more:
+                os._exit(0)
+            head += more
+        size = int.from_bytes(head, "big")
+        body = bytearray()
+        while len(body) < size:
+            more = sock.recv(min(size - len(body), 1 << 20))
+            if not more:
+                os._exit(0)
+            body += more
+        data = b"".join(d for level, kind, d in anc if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS)
+        fds = [int.from_bytes(data[i:i + 4], sys.byteorder) for i in range(0, len(data) - 3, 4)]
+        if os.fork() == 0:
+            sock.close()
+            return fds, marshal.loads(bytes(body))
+        for f in fds:
+            os.close(f)
+def _watch(fds, request):
+    _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
+    stdin, stdout, stderr, status = fds
+    pid = os.fork()
+    if pid:
+        for f in (stdin, stdout, stderr):
+            os.close(f)
+        os.write(status, b"%d\n" % pid)
+        code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        os.write(status, b"%d\n" % code)
+        os._exit(0)
+    _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+    os.setsid()
+    for i, f in enumerate((stdin, stdout, stderr)):
+        os.dup2(f, i)
+    os.closerange(3, 1 << 16)
+    argv, env, cwd = request
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv[:] = argv
+    return argv[0]
+def _run(path):
+    # the script as `python -I script.py` runs it: in a fresh __main__ (this program's names gone)
+    import sys
+    main = sys.modules["__main__"]
+    main.__dict__.clear()
+    main.__dict__.update(__name__="__main__", __doc__=None, __package__=None, __spec__=None, __cached__=None,
+                         __builtins__=sys.modules["builtins"], __file__=path,
+                         __loader__=sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__", path))
+    with open(path, "rb") as f:
+        code = compile(f.read(), path, "exec")
+    try:
+        exec(code, main.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as e:  # shown as the interpreter shows it, without this frame
+        e.__traceback__ = e.__traceback__.tb_next
+        sys.excepthook(type(e), e, e.__traceback__)
+        sys.exit(1)
+_run(_watch(*_serve(int(sys.argv[1]))))
+'''
+
+
+class Forked:
+    """A task started by a fork server; the small part of `subprocess.Popen` the runner uses."""
+
+    def __init__(self, status: int, stdout: IO[bytes] | None, stderr: IO[bytes] | None):
+        self._status, self.stdout, self.stderr = status, stdout, stderr
+        self._buf = b""
+        line = self._line(None)
+        if line is None:
+            os.close(status)
+            raise OSError("the fork server did not start the task")
+        self.pid = int(line)
+        self.returncode: int | None = None
+
+    def _line(self, timeout: float | None) -> bytes | None:
+        while b"\n" not in self._buf:
+            ready, _, _ = select.select([self._status], [], [], timeout)
+            if not ready:
+                raise subprocess.TimeoutExpired("task", timeout or 0.0)
+            chunk = os.read(self._status, 64)
+            if not chunk:
+                return None
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            line = self._line(timeout)
+            os.close(self._status)
+            self.returncode = int(line) if line is not None else -9  # the watcher died: the task was killed
+        return self.returncode
+
+
+class ForkServer:
+    def __init__(self, python: str, flags: list[str], env: dict[str, str]):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock, self._lock = ours, threading.Lock()
+        # the program on stdin (`python -I -u - FD`): a short command line in ps, and no file to keep
+        self._proc = subprocess.Popen([python, *flags, "-", str(theirs.fileno())], env=env,
+                                      pass_fds=[theirs.fileno()], stdin=subprocess.PIPE,
+                                      stdout=subprocess.DEVNULL, start_new_session=True)
+        theirs.close()
+        self._proc.stdin.write(_SERVER.encode())  # type: ignore[union-attr]
+        self._proc.stdin.close()  # type: ignore[union-attr]
+
+    def spawn(self, argv: list[str], env: dict[str, str], cwd: str, stdout: int | None, stderr: int | None) -> Forked:
+        """`stdout`/`stderr`: None for a pipe the caller reads (as Popen's PIPE), else the file's descriptor."""
+        import marshal
+
+        pipes: list[tuple[int, int]] = []
+        fds: list[int] = []
+        for given in (stdout, stderr):
+            if given is None:
+                r, w = os.pipe()
+                pipes.append((r, w))
+                fds.append(w)
+            else:
+                fds.append(given)
+        status_r, status_w = os.pipe()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        try:
+            body = marshal.dumps((argv, env, cwd))
+            head = len(body).to_bytes(8, "big")
+            with self._lock:
+                self._sock.sendmsg([head], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                             _ints([devnull, *fds, status_w]))])
+                self._sock.sendall(body)
+        except OSError:
+            for r, w in pipes:
+                os.close(r)
+            os.close(status_r)
+            raise
+        finally:
+            os.close(devnull)
+            os.close(status_w)
+            for _, w in pipes:
+                os.close(w)
+        readers = iter([os.fdopen(r, "rb") for r, _ in pipes])
+        return Forked(status_r, next(readers) if stdout is None else None, next(readers) if stderr is None else None)
+
+    def close(self) -> None:
+        self._sock.close()  # the server exits at end of input; its tasks run on until they end or are killed
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def _ints(fds: list[int]) -> bytes:
+    import array
+
+    return array.array("i", fds).tobytes()

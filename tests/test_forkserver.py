@@ -1,0 +1,156 @@
+"""`heraspec run` starts heraspec's script tasks from a warm fork server (heraspec/local/forkserver.py):
+each task must still behave as the pod's fresh `python -I script.py` does — nothing shared between
+tasks, its own environment and working folder, its output captured, timeouts kill it and what it
+started, exit codes and tracebacks as the interpreter gives them. All through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.cli import heraspec as heraspec_cli
+
+STEPS = '''\
+import atexit, os, sys, threading, time
+
+SEEN = []
+
+
+def touch(tag: str) -> dict:
+    # module state, an import and an env change that a later task must not see
+    SEEN.append(tag)
+    env = sorted(os.environ)
+    os.environ["LEAKED"] = tag
+    import decimal
+    return {"seen": list(SEEN), "leaked": os.environ.get("LEAKED_BEFORE", ""), "cwd": os.getcwd(),
+            "decimal_before": "decimal" in DECIMAL_AT_START, "argv": sys.argv[1:], "name": __name__,
+            "env": env, "tmp": os.environ["TMPDIR"],
+            "main_names": sorted(n for n in vars(sys.modules["__main__"]) if not n.startswith("_heraspec")
+                                 and n not in ("touch",))}
+
+
+DECIMAL_AT_START = set(sys.modules)
+
+
+def talk(n: int) -> int:
+    print("to stdout", n)
+    print("to stderr", n, file=sys.stderr)
+    atexit.register(lambda: print("atexit ran", flush=True))
+    threading.Thread(target=lambda: (time.sleep(0.2), print("thread done"))).start()
+    return n
+
+
+def leave(code: int) -> int:
+    sys.exit(code)
+
+
+def crash(n: int) -> int:
+    return n // 0
+
+
+def hang(n: int) -> int:
+    import subprocess
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    with open("pids", "w") as f:
+        f.write(f"{os.getpid()} {child.pid}")
+    time.sleep(60)
+    return n
+'''
+
+SPEC = """\
+name: forked
+tasks:
+  one: {function: steps:touch, args: {tag: one}}
+  two: {function: steps:touch, args: {tag: two}, after: [one], env: {LEAKED_BEFORE: mine}}
+  talk: {function: steps:talk, args: {n: 7}}
+"""
+
+TOML = """\
+name = "forked"
+[tasks.one]
+function = "steps:touch"
+args = {tag = "one"}
+[tasks.two]
+function = "steps:touch"
+args = {tag = "two"}
+after = ["one"]
+env = {LEAKED_BEFORE = "mine"}
+[tasks.talk]
+function = "steps:talk"
+args = {n = 7}
+"""
+
+
+def run(tmp_path: Path, spec: str, name: str = "spec.yaml", *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
+    (tmp_path / "steps.py").write_text(STEPS)
+    (tmp_path / name).write_text(spec)
+    proc = heraspec_cli("run", name, "--json", "--keep", "--workdir", "run", *extra, cwd=tmp_path,
+                        env={"HERASPEC_SECRET_OF_THE_RUNNER": "x"})
+    return proc, json.loads(proc.stdout) if proc.stdout.strip() else {}
+
+
+def folder(tmp_path: Path, task: str) -> Path:
+    return tmp_path / "run" / task
+
+
+@pytest.mark.parametrize("name, spec", [("spec.yaml", SPEC), ("spec.toml", TOML)])
+def test_tasks_share_nothing_and_see_their_own_env_and_folder(tmp_path: Path, name: str, spec: str) -> None:
+    proc, out = run(tmp_path, spec, name)
+    assert proc.returncode == 0, proc.stderr
+    one, two = out["tasks"]["one"]["result"], out["tasks"]["two"]["result"]
+    assert one["seen"] == ["one"] and two["seen"] == ["two"]  # module state starts afresh
+    assert one["leaked"] == "" and two["leaked"] == "mine"  # the task's own env, nothing set by another task
+    assert not one["decimal_before"] and not two["decimal_before"]  # nor the modules another task imported
+    assert "HERASPEC_SECRET_OF_THE_RUNNER" not in one["env"] and "LEAKED" not in two["env"]
+    assert one["cwd"] == str(folder(tmp_path, "one").resolve()) and two["cwd"] == str(folder(tmp_path, "two").resolve())
+    assert two["tmp"] == str(folder(tmp_path, "two") / "tmp")
+    assert one["name"] == "steps" and one["argv"] == []
+    assert one["main_names"] == ["__builtins__", "__cached__", "__doc__", "__file__", "__loader__", "__name__",
+                                 "__package__", "__spec__"]  # __main__ holds the script's names only
+
+
+def test_output_is_captured_and_the_interpreter_shuts_down_normally(tmp_path: Path) -> None:
+    proc, out = run(tmp_path, SPEC)
+    assert proc.returncode == 0, proc.stderr
+    assert out["tasks"]["talk"]["result"] == 7
+    talk = folder(tmp_path, "talk")
+    # non-daemon threads are joined and atexit handlers run before the task ends, as in a fresh process
+    assert (talk / "stdout.log").read_text() == "to stdout 7\nthread done\natexit ran\n"
+    assert (talk / "stderr.log").read_text() == "to stderr 7\n"
+
+
+def test_exit_codes_and_tracebacks_are_the_interpreters(tmp_path: Path) -> None:
+    spec = ("name: fails\ntasks:\n  leave: {function: steps:leave, args: {code: 3}}\n"
+            "  crash: {function: steps:crash, args: {n: 1}}\n")
+    proc, out = run(tmp_path, spec)
+    assert proc.returncode == 1
+    assert out["tasks"]["leave"]["phase"] == "Failed" and out["tasks"]["leave"]["message"] == "exit code 3"
+    crash = out["tasks"]["crash"]
+    assert crash["message"] == "exit code 1: ZeroDivisionError: integer division or modulo by zero"
+    err = (folder(tmp_path, "crash") / "stderr.log").read_text()
+    assert err.startswith("Traceback (most recent call last):\n  File ")  # no frame of the fork server
+    line = STEPS.splitlines().index("    return n // 0") + 1
+    assert f'File "steps.py", line {line}, in crash' in err and "return n // 0" in err
+    assert "forkserver" not in err and "<stdin>" not in err
+
+
+def test_a_timeout_kills_the_task_and_what_it_started(tmp_path: Path) -> None:
+    spec = "name: slow\ntasks:\n  hang: {function: steps:hang, args: {n: 1}, timeout: 8s}  # room for a loaded machine to start both\n"
+    proc, out = run(tmp_path, spec)
+    assert proc.returncode == 1
+    assert out["tasks"]["hang"]["message"].startswith("timed out after 8s")
+    pids = [int(p) for p in (folder(tmp_path, "hang") / "pids").read_text().split()]
+    assert not any(alive(pid) for pid in pids)
+
+
+def alive(pid: int) -> bool:
+    """Running or stopped; a zombie (killed, not yet reaped by its new parent) is dead."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
