@@ -376,3 +376,38 @@ def test_the_workflow_deadline_stops_a_local_run(tmp_path: Path) -> None:
     assert out["tasks"]["slow"]["phase"] == "Failed"
     assert "deadline (1s, activeDeadlineSeconds) was exceeded" in out["tasks"]["slow"]["message"]
     assert out["tasks"]["after_slow"]["phase"] == "Omitted"
+
+
+def test_image_mode_keys_follow_the_project_code_too(tmp_path: Path) -> None:
+    """`code: image` tasks import the function from the image, yet a changed helper still reruns them."""
+    spec = _cache_spec(tmp_path, "yaml")
+    spec.write_text(spec.read_text().replace("defaults: {cache: true}", "defaults: {cache: true, code: image}"))
+    _run_json(tmp_path, spec.name)
+    _ran(tmp_path)
+    _run_json(tmp_path, spec.name)
+    assert _ran(tmp_path) == []
+    (tmp_path / "steps.py").write_text(COUNTED.replace("return x * 2", "return x * 3"))
+    _run_json(tmp_path, spec.name)
+    assert _ran(tmp_path) == ["double 1", "double 2", "shout [3,6]"]
+
+
+def test_an_entry_older_than_max_age_is_recomputed(tmp_path: Path) -> None:
+    spec = _cache_spec(tmp_path, "yaml")
+    spec.write_text(spec.read_text().replace("defaults: {cache: true}", "defaults: {cache: {max_age: 1h}}"))
+    _run_json(tmp_path, spec.name)
+    _ran(tmp_path)
+    entries = sorted((tmp_path / ".heraspec" / "cache" / "heraspec-cache").glob("*.json"))
+    assert len(entries) == 4  # two items of d, s, t
+    entry = next(p for p in entries if json.loads(p.read_text())["outputs"]["result"] == '"HI"')
+    data = json.loads(entry.read_text())
+    data["created"] -= 2 * 3600  # as if saved two hours ago
+    entry.write_text(json.dumps(data))
+    _run_json(tmp_path, spec.name)
+    assert _ran(tmp_path) == ["shout hi"]
+
+
+def test_a_bad_semaphore_limit_is_a_usage_error(tmp_path: Path) -> None:
+    _project(tmp_path, "name: s\ntasks:\n  a: {function: 'steps:say', args: {msg: hi}}\n")
+    r = cli("run", "spec.yaml", "--semaphore", "limits=2", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "--semaphore 'limits=2': expected CONFIG_MAP/KEY=N" in r.stderr

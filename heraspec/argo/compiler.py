@@ -378,7 +378,9 @@ class _Compiler:
         tmpl["script" if fn is not None else "container"] = body
         tmpl.update(scheduling.template_fields(t))
         if t.get("cache") and fn is not None:
-            tmpl["memoize"] = scheduling.memoize(tmpl, t["cache"])
+            # `code: image` imports the function from the image: the code the key stands for is still
+            # the project's, so a changed helper changes the key (and the tag need not)
+            tmpl["memoize"] = scheduling.memoize(tmpl, t["cache"], functions.carried_source(fn) if code == "image" else "")
         if argo_tmpl:
             tmpl = deep_merge(tmpl, argo_tmpl)
         self.templates.append(tmpl)

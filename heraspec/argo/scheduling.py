@@ -96,13 +96,16 @@ def whole_seconds(value: Any) -> int:
 
 # --- memoize ---------------------------------------------------------------------------------------
 
-def memoize(tmpl: dict, cache: Any) -> dict:
-    """Argo `memoize` for a compiled template (before any `argo:` overlay)."""
+def memoize(tmpl: dict, cache: Any, code: str = "") -> dict:
+    """Argo `memoize` for a compiled template (before any `argo:` overlay); `code`: the function's
+    source when the script does not carry it (`code: image`)."""
     opts = cache if isinstance(cache, dict) else {}
     body = dict(tmpl.get("script") or tmpl.get("container") or {})
     for k in ("resources", "volumeMounts", "imagePullPolicy"):  # where it runs, not what it computes
         body.pop(k, None)
     decides = {"body": body, "inputs": tmpl.get("inputs") or {}, "outputs": tmpl.get("outputs") or {}}
+    if code:
+        decides["code"] = code
     static = hashlib.sha256(json.dumps(decides, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
     names = [p["name"] for p in (tmpl.get("inputs") or {}).get("parameters") or []]
     key = KEY_PREFIX + static
