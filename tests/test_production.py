@@ -411,3 +411,61 @@ def test_a_bad_semaphore_limit_is_a_usage_error(tmp_path: Path) -> None:
     r = cli("run", "spec.yaml", "--semaphore", "limits=2", cwd=tmp_path)
     assert r.returncode == 2
     assert "--semaphore 'limits=2': expected CONFIG_MAP/KEY=N" in r.stderr
+
+
+BAD_TASK_YAML = """\
+name: b
+pod_gc: never
+priority: high
+defaults:
+  image_pull_policy: sometimes
+  cache: {max_age: 1 week}
+tasks:
+  a:
+    function: steps:say
+    args: {msg: hi}
+    pod_annotations: {"-bad/": x}
+    mutex: ""
+    affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpresions: []}]}}}
+"""
+
+BAD_TASK_TOML = """\
+name = "b"
+pod_gc = "never"
+priority = "high"
+
+[defaults]
+image_pull_policy = "sometimes"
+cache = {max_age = "1 week"}
+
+[tasks.a]
+function = "steps:say"
+args = {msg = "hi"}
+pod_annotations = {"-bad/" = "x"}
+mutex = ""
+affinity = {nodeAffinity = {requiredDuringSchedulingIgnoredDuringExecution = {nodeSelectorTerms = [{matchExpresions = []}]}}}
+"""
+
+
+@pytest.mark.parametrize("name,text", [("spec.yaml", BAD_TASK_YAML), ("spec.toml", BAD_TASK_TOML)])
+def test_bad_defaults_and_task_keys_are_located_errors(tmp_path: Path, name: str, text: str) -> None:
+    r = cli("validate", name, cwd=_project(tmp_path, text, name).parent)
+    assert r.returncode == 1
+    out = r.stdout + r.stderr
+    lines = [ln for ln in out.splitlines() if ": error: " in ln]
+    expected = ["pod_gc must be one of on_pod_completion, on_pod_success, on_workflow_completion, "
+                "on_workflow_success; got 'never'",
+                "priority must be an integer, not a string",
+                "defaults.image_pull_policy must be one of Always, IfNotPresent, Never; got 'sometimes'",
+                "defaults.cache.max_age must be a duration such as 90s, 10m, 2h or 1d",
+                "annotation key '-bad/' is not valid: prefix '-bad' is not a DNS subdomain",
+                "task 'a' mutex: '' should be non-empty",
+                "tasks.a.affinity: Kubernetes has no field 'matchExpresions' here"]
+    assert len(lines) == len(expected), out
+    for line, want in zip(lines, expected):
+        assert want in line, out
+    if name.endswith(".yaml"):
+        assert [ln.split(": error:")[0] for ln in lines] == [
+            "spec.yaml:2:9", "spec.yaml:3:11", "spec.yaml:5:22", "spec.yaml:6:20", "spec.yaml:11:23",
+            "spec.yaml:12:12", "spec.yaml:13:101"]
+    assert "did you mean 'matchExpressions'?" in out
