@@ -186,7 +186,7 @@ def test_yaml_12_scalars(project: Path, capsys):
                                         "tasks:\n  A: {function: steps:say, args: {msg: {param: a}}}\n")
     code, out, err = cli(capsys, "compile", str(spec), "--format", "json")
     assert code == 0, err
-    values = dict(re.findall(r'"name": "(\w)",\s+"value": "([^"]*)"', out))
+    values = dict(re.findall(r'"name":\s*"(\w)",\s*"value":\s*"([^"]*)"', out))
     assert values == {"a": "yes", "b": "off", "c": "15", "d": "12", "e": "1_000", "f": "null"}
 
 
@@ -216,7 +216,7 @@ def test_keys_that_are_numbers_booleans_or_null_are_names(project: Path, capsys)
     spec.write_text(spec.read_text().replace(", after: [no]", ""))
     code, out, err = cli(capsys, "compile", str(spec), "--format", "json")
     assert code == 0, err
-    assert re.findall(r'"name": "(0x1f|1e3|null|no)",\s+"template"', out) == ["0x1f", "1e3", "null", "no"]
+    assert re.findall(r'"name":\s*"(0x1f|1e3|null|no)",\s*"template"', out) == ["0x1f", "1e3", "null", "no"]
     # names that Argo's depends expressions would read as literals are refused
     literal = spec_file(project, "lit.yaml", "name: x\ntasks:\n  1: {function: steps:say, args: {msg: a}}\n"
                                              "  true: {function: steps:say, args: {msg: b}}\n")
