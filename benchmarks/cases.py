@@ -115,3 +115,20 @@ def write_dag_case(folder: Path, shape: str, n: int) -> tuple[Path, Path]:
     hera = folder / "hera_build.py"
     hera.write_text(HERA_PROGRAM)
     return spec, hera
+
+
+def write_module_case(folder: Path) -> None:
+    """The same small function at the end of a 5,000-line module of unrelated helpers and alone in a
+    2-line module (both modules import the same names), with a one-task spec for each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["import os, json", "", "CONST = 1", ""]
+    k = 0
+    while len(lines) < 4997:
+        lines += [f"def helper_{k}(x: int, y: str = 'a') -> int:", f"    z = x + {k}", "    if z > 10:",
+                  f"        return helper_{max(k - 1, 0)}(z - 1) if {k} else z", "    return z * CONST", ""]
+        k += 1
+    lines += ["def target(n: int) -> int:", "    return n + 1"]
+    (folder / "bigmod.py").write_text("\n".join(lines) + "\n")
+    (folder / "smallmod.py").write_text("import os, json\ndef target(n: int) -> int:\n    return n + 1\n")
+    for name in ("big", "small"):
+        (folder / f"{name}.yaml").write_text(f"name: {name}\ntasks:\n  a: {{function: {name}mod:target, args: {{n: 1}}}}\n")

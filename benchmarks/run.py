@@ -171,12 +171,23 @@ def case_startup(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tu
         Sample("python -c 'import hera.workflows'", [PY, "-c", "import hera.workflows"]),
         Sample("heraspec validate examples/diamond.yaml", [PY, "-m", "heraspec", "validate", "examples/diamond.yaml"]),
     ]
+    folder = work / "modules"
+    cases.write_module_case(folder)
+    sizes = [Sample("heraspec validate: a function in a 2-line module", [PY, "-m", "heraspec", "validate", "small.yaml"]),
+             Sample("heraspec validate: a function in a 5,000-line module", [PY, "-m", "heraspec", "validate", "big.yaml"])]
     measure(samples, repeat=cfg.repeat_startup, cwd=ROOT, env=env)
+    measure(sizes, repeat=cfg.repeat_startup, cwd=folder, env=env)
     bare, hera, mine = samples
     t = Table("1. Cold start: `heraspec validate` (pre-commit hook, editor save)",
               ["command", "median", "spread", "min / max", "× Hera import"])
-    t.rows = [row(s, hera) for s in samples]
+    t.rows = [row(s, hera) for s in samples + sizes]
     targets = []
+    small, big = sizes
+    if not (small.failed or big.failed):
+        lo, mid = min(big.times) / min(small.times), big.median / small.median
+        t.notes.append(f"A function in a 5,000-line module (834 helpers it does not use, `benchmarks/cases.py`) "
+                       f"validates in {lo:.2f}× the time of one in a 2-line module by min, {mid:.2f}× by median.")
+        targets.append(Target("validate: 5,000-line module ÷ 2-line module (min)", lo, 1.5))
     if not (hera.failed or mine.failed or bare.failed):
         t.notes.append(f"Hera's import is {hera.median / bare.median:.1f}× a bare interpreter start here; "
                        f"heraspec validate is {mine.median / bare.median:.1f}×.")

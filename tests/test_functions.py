@@ -315,6 +315,19 @@ def test_scopes_params_locals_comprehensions_nested_and_globals(tmp_path: Path) 
     assert "z = 3" in source and "items = [1]" in source and "class K:" in source
 
 
+def test_names_bound_by_a_def_line_are_found_without_reading_bodies(tmp_path: Path) -> None:
+    # a walrus in a default or decorator binds a module name where the def runs; the bodies of the
+    # module's other functions are not indexed, yet a helper they hold that the function calls is carried
+    (tmp_path / "header.py").write_text(
+        "def helper(n=(limit := 3)):\n    return n\n\n"
+        + "".join(f"def unused_{k}(a):\n    b = a + {k}\n    return [b for _ in range(a)]\n\n" for k in range(50))
+        + "def f(x: int) -> int:\n    return helper(x) + limit\n")
+    fn = ok("header:f", [str(tmp_path)])
+    source = carried_source(fn)
+    assert "def helper(n=(limit := 3))" in source and "unused_" not in source
+    assert run(fn, tmp_path, x="2")[0] == 5
+
+
 def test_import_time_changes_are_replayed(tmp_path: Path) -> None:
     (tmp_path / "conf.py").write_text(
         "import logging\nimport warnings\n\nlogger = logging.getLogger('conf')\nlogger.setLevel(logging.WARNING)\n"

@@ -11,6 +11,7 @@ enclosing function or module; `global NAME` sends both reads and writes to the m
 from __future__ import annotations
 
 import ast
+import re
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -87,7 +88,8 @@ class _Builder(ast.NodeVisitor):
             self.scope = _Scope("function", self.scope)
             self.scope.bound.update(names)
 
-    def define(self, node: ast.AST, decorators: bool = True) -> None:
+    def define(self, node: ast.AST, decorators: bool = True, body: bool = True) -> None:
+        """`body=False`: only what runs where the def/class statement is (the names it binds there)."""
         outer = self.scope
         outer.bound.add(node.name)  # type: ignore[attr-defined]
         if decorators:
@@ -106,7 +108,8 @@ class _Builder(ast.NodeVisitor):
                 self._visit_all([node.returns])  # type: ignore[attr-defined]
             self.scope = _Scope("function", self.scope)
             self.scope.bound.update(a.arg for a in _all_args(args))
-        self._visit_all(node.body)  # type: ignore[attr-defined]
+        if body:
+            self._visit_all(node.body)  # type: ignore[attr-defined]
         self.scope = outer
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -335,6 +338,10 @@ class Change:
     under: str | None  # as in Binding
 
 
+# What the whole-tree walk in ModuleInfo finds, as text (a superset: comments and strings match too)
+_MAY_NEED_WALK = re.compile(r"global|import[\s\\]*\*|" + "|".join(sorted(_DYNAMIC)))
+
+
 class ModuleInfo:
     """One parsed module: its top-level bindings, import-time changes, `global` statements."""
 
@@ -351,7 +358,10 @@ class ModuleInfo:
             main = _is_main_guard(stmt)
             under = MAIN_GUARD if main else _COMPOUND.get(type(stmt))
             builder = _Builder(self.postponed)
-            builder.visit(stmt)
+            if isinstance(stmt, (*_DEFS, ast.ClassDef)):  # a body binds no module name (`global` is
+                builder.define(stmt, body=False)          # read below): not walked until used (uses())
+            else:
+                builder.visit(stmt)
             for name in sorted(builder.root.bound):
                 self.bindings.setdefault(name, []).append(Binding(i, stmt, under))
             if main:
@@ -362,7 +372,9 @@ class ModuleInfo:
         self.global_decls: dict[str, tuple[ast.Global, str]] = {}  # first `global NAME` in a function
         self.dynamic: ast.Call | None = None  # first globals()/vars()/setattr()/exec() call
         defs, has_global = [], False
-        for node in ast.walk(tree):
+        # one walk of the whole tree, only when the text holds what it looks for: most modules have
+        # no `global`, star import or dynamic namespace call, and a 5,000-line module's walk is most of its cost
+        for node in ast.walk(tree) if _MAY_NEED_WALK.search(source) else ():
             has_global = has_global or isinstance(node, ast.Global)
             if isinstance(node, _DEFS):
                 defs.append(node)

@@ -190,6 +190,8 @@ def _provides() -> dict[str, set[str]]:
 @lru_cache(maxsize=1024)  # a big spec asks once per task, for few distinct (imports, packages)
 def uncovered(imports: "tuple[Import, ...]", packages: PackageSet | None) -> list[tuple["Import", str, str]]:
     """Imports that the pod of a bare python image would not have: (import, message, hint)."""
+    if all(i.optional for i in imports):  # nothing to look up: skip reading every installed distribution
+        return []
     declared = {canonical(parse(p)[0]) for p in (packages.packages if packages else ())}  # type: ignore[index]
     provides = _provides()
     names = {i.name for i in imports if not i.optional}
