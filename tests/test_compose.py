@@ -421,6 +421,7 @@ tasks:
     args: {z: 1}
   c: {template_ref: {name: shared-steps, template: main}}
   d: {template_ref: {name: shared-steps, template: show, cluster: true}, args: {x: 1}}
+  e: {function: steps:show, args: {x: {from: c}}}
 """})
     proc = heraspec("validate", "bad.yaml", "shared.yaml", cwd=tmp_path)  # known: validated together
     assert proc.returncode == 1
@@ -430,7 +431,8 @@ tasks:
     assert "bad.yaml:6:12: error: template 'show' of WorkflowTemplate 'shared-steps' has no input 'z'" in err
     assert ("bad.yaml:7:52: error: template 'main' of WorkflowTemplate 'shared-steps' reads workflow parameter 'lr', "
             "which this spec does not declare") in err
-    assert err.endswith("4 errors\n")  # d names a ClusterWorkflowTemplate nobody defines: not checked
+    assert "bad.yaml:9:46: error: template 'main' of WorkflowTemplate 'shared-steps' has no output parameter 'result'" in err
+    assert err.endswith("5 errors\n")  # d names a ClusterWorkflowTemplate nobody defines: not checked
     again = heraspec("validate", "bad.yaml", "--templates", "shared.yaml", cwd=tmp_path)  # known: --templates
     assert again.stderr == err
     (tmp_path / "wf.yaml").write_text("name: wf\ntasks:\n  a: {function: steps:show, args: {x: 1}}\n")

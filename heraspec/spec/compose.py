@@ -129,6 +129,27 @@ def check_template_refs(doc: Document, library: dict[tuple[bool, str], dict], er
             doc.error(errors, ("tasks", name, "args") if "args" in task else base,
                       f"template '{tmpl['name']}' of {what} needs input{'s' if len(missing) > 1 else ''} "
                       + ", ".join(f"'{m}'" for m in missing), key="args" not in task)
+        outputs = {p.get("name") for p in (tmpl.get("outputs") or {}).get("parameters") or []}
+        if "result" not in outputs:  # {from: NAME} reads the output parameter `result`
+            for path in _from_refs(tasks, name):
+                doc.error(errors, path, f"template '{tmpl['name']}' of {what} has no output parameter 'result'",
+                          f"read what it has with a raw expression, e.g. '{{{{tasks.{dag.argo_name(name)}.outputs.result}}}}' "
+                          "(its standard output)")
+
+
+def _from_refs(tasks: dict, name: str) -> list[tuple]:
+    """Where `{from: NAME}` is written (args and foreach of every task), as data paths."""
+    out = []
+    for other, t in tasks.items():
+        if not isinstance(t, dict):
+            continue
+        for kind, target, path in dag.refs_in(t.get("args"), ("tasks", other, "args")):
+            if kind == "from" and target == name:
+                out.append(path + ("from",))
+        fe = t.get("foreach")
+        if isinstance(fe, dict) and fe.get("from") == name:
+            out.append(("tasks", other, "foreach", "from"))
+    return out
 
 
 def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors) -> None:
@@ -150,17 +171,9 @@ def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors) -> N
     if "result" in sub_data:
         return
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for other, t in tasks.items():
-        if not isinstance(t, dict):
-            continue
-        fe = t.get("foreach")
-        refs = list(dag.refs_in(t.get("args"), ("tasks", other, "args")))
-        if isinstance(fe, dict) and "from" in fe:
-            refs.append(("from", fe["from"], ("tasks", other, "foreach")))
-        for kind, target, path in refs:
-            if kind == "from" and target == name:
-                doc.error(errors, path + ("from",), f"pipeline {task['pipeline']} names no result",
-                          "add `result: TASK` to that spec (the task whose result it returns)")
+    for path in _from_refs(tasks, name):
+        doc.error(errors, path, f"pipeline {task['pipeline']} names no result",
+                  "add `result: TASK` to that spec (the task whose result it returns)")
 
 
 # --- named outputs: which fields of a result each task publishes -------------------------------
