@@ -45,8 +45,10 @@ def compile(files: Sequence[str], *, path: Sequence[str] = (), namespace: str | 
 
 
 def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int | None = None,
-        workdir: str | None = None, path: Sequence[str] = (), **kw: Any):
-    """Compile one spec and run it locally; returns the run's result (phase, tasks, run folder)."""
+        workdir: str | None = None, path: Sequence[str] = (), semaphores: dict[str, int] | None = None,
+        cache: bool = True, **kw: Any):
+    """Compile one spec and run it locally; returns the run's result (phase, tasks, run folder).
+    `semaphores`: {"CONFIG_MAP/KEY": limit} (default 1); `cache=False` reads no cached result."""
     from .local import runner as _run
 
     from .local._library import inline_refs
@@ -56,7 +58,8 @@ def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int
     (compiled,) = compile([file], path=path, **kw)
     code_path = tuple(first_party_roots(search_path_for(file, path)))  # what `code: image` tasks import from
     return _run.run_workflow(inline_refs(compiled.manifest, compiled.library), parameters=parameters,
-                             parallelism=parallelism, workdir=workdir, code_path=code_path)
+                             parallelism=parallelism, workdir=workdir, code_path=code_path,
+                             semaphores=semaphores, cache=cache)
 
 
 def apply(files: Sequence[str], *, path: Sequence[str] = (), values: Sequence[str] = (), sets: Sequence[str] = (),

@@ -469,3 +469,11 @@ def test_bad_defaults_and_task_keys_are_located_errors(tmp_path: Path, name: str
             "spec.yaml:2:9", "spec.yaml:3:11", "spec.yaml:5:22", "spec.yaml:6:20", "spec.yaml:11:23",
             "spec.yaml:12:12", "spec.yaml:13:101"]
     assert "did you mean 'matchExpressions'?" in out
+
+
+def test_the_library_run_takes_semaphores_and_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = _meet_spec(tmp_path, "semaphore", "yaml")
+    monkeypatch.chdir(tmp_path)  # the cache lives in ./.heraspec/cache, as for the CLI
+    res = heraspec.run(str(spec), parallelism=2, semaphores={"limits/gpu": 2}, cache=False)
+    assert res.phase == "Succeeded"
+    assert res.tasks["a"].result["saw_other"] is True and res.tasks["b"].result["saw_other"] is True
