@@ -386,9 +386,10 @@ def test_image_mode_keys_follow_the_project_code_too(tmp_path: Path) -> None:
     _ran(tmp_path)
     _run_json(tmp_path, spec.name)
     assert _ran(tmp_path) == []
-    (tmp_path / "steps.py").write_text(COUNTED.replace("return x * 2", "return x * 3"))
+    # a different size too: the image's code is imported, and Python's .pyc check is mtime + size
+    (tmp_path / "steps.py").write_text(COUNTED.replace("return x * 2", "return x * 30"))
     _run_json(tmp_path, spec.name)
-    assert _ran(tmp_path) == ["double 1", "double 2", "shout [3,6]"]
+    assert _ran(tmp_path) == ["double 1", "double 2", "shout [30,60]"]
 
 
 def test_an_entry_older_than_max_age_is_recomputed(tmp_path: Path) -> None:
