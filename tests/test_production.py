@@ -478,3 +478,19 @@ def test_the_library_run_takes_semaphores_and_cache(tmp_path: Path, monkeypatch:
     res = heraspec.run(str(spec), parallelism=2, semaphores={"limits/gpu": 2}, cache=False)
     assert res.phase == "Succeeded"
     assert res.tasks["a"].result["saw_other"] is True and res.tasks["b"].result["saw_other"] is True
+
+
+def test_defaults_cache_leaves_exit_handlers_running(tmp_path: Path) -> None:
+    """`defaults: {cache: true}` caches tasks, never an exit handler: a rerun still notifies."""
+    spec = _cache_spec(tmp_path, "yaml")
+    log = tmp_path / "ran.log"
+    spec.write_text(spec.read_text() + f"on_exit: {{function: 'steps:shout', args: {{msg: done, log: '{log}'}}}}\n")
+    m = heraspec.compile([str(spec)])[0].manifest
+    assert_argo_valid(m)
+    templates = {t["name"]: t for t in m["spec"]["templates"]}
+    handler = templates[templates[m["spec"]["onExit"]]["dag"]["tasks"][0]["template"]]
+    assert "memoize" not in handler and "memoize" in templates["shout"]
+    _run_json(tmp_path, spec.name)
+    _ran(tmp_path)
+    _run_json(tmp_path, spec.name)
+    assert _ran(tmp_path) == ["shout done"]

@@ -517,7 +517,9 @@ class _Compiler:
 
     def exit_call(self, key: str, body: dict) -> dict:
         """An exit handler body as a template plus the arguments to call it with."""
-        call = self.dag_task(key, effective(body, self.defaults))
+        # an exit handler always runs: `defaults.cache` is not for it (nor its template shared with a cached task)
+        body = {k: v for k, v in effective(body, self.defaults).items() if k != "cache"}
+        call = self.dag_task(key, body)
         return {k: call[k] for k in ("template", "arguments") if k in call}
 
     def depends(self, name: str, t: dict) -> str:
