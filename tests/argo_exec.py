@@ -1,10 +1,16 @@
-"""Run one compiled script template the way Argo's executor would, for tests.
+"""Run compiled script templates the way Argo's executor and controller would, for tests.
 
 Argo resolves the DAG task's arguments, fills the template's inputs (defaults for missing ones),
 substitutes `{{inputs.parameters.*}}` across the whole template, writes `script.source` to a file
-and runs `command` on it in the container. Here the "container" is a bare `python3 -I` in an empty
-folder, so the user's module is not importable, and the output parameter's path is redirected into
-that folder through HERASPEC_RESULT_PATH (the compiled script honours it; Argo never sets it).
+and runs `command` on it in the container; the executor reads the output parameter's file and trims
+one trailing newline. Here the "container" is a bare `python3 -I` in an empty folder, so the user's
+module is not importable, and the output parameter's path is redirected into that folder through
+HERASPEC_RESULT_PATH (the compiled script honours it; Argo never sets it).
+
+Written apart from heraspec.local (the runner) on purpose, from Argo v4.1.2's Go code, so that the
+two cannot share a mistake: fan-in values are aggregated as operator.go aggregatedJSONValueList does
+(decoded only when every child's value is a JSON object or array, else the list of raw strings),
+and loop items are formatted as processItem does.
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ from pathlib import Path
 from typing import Any
 
 _EXPR = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+
+
+class Fanned(list):
+    """The result texts of a fanned-out task's children, in loop order."""
 
 
 def workflow_spec(manifest: dict) -> dict:
@@ -35,12 +45,66 @@ def substitute(text: str, scope: dict[str, str]) -> str:
     return _EXPR.sub(repl, text)
 
 
+def _go_numbers(value: Any) -> Any:
+    # json.Unmarshal into `any` makes every number a float64; Marshal prints integral ones bare
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        f = float(value)
+        return int(f) if f.is_integer() and abs(f) < 1e21 else f
+    if isinstance(value, list):
+        return [_go_numbers(v) for v in value]
+    return {k: _go_numbers(v) for k, v in value.items()}
+
+
+def argo_aggregate(texts: list[str]) -> str:
+    """The text `{{tasks.X.outputs.parameters.NAME}}` has for a fanned-out X."""
+    decoded = []
+    for text in texts:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if not isinstance(value, (dict, list)):
+            return json.dumps(texts, ensure_ascii=False, separators=(",", ":"))
+        decoded.append(_go_numbers(value))
+    return json.dumps(decoded, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def argo_item(value: Any) -> str:
+    """The text `{{item}}` has for one loop item (operator.go processItem)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "[]"  # wfv1.Item.GetType takes null for a list
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def argo_item_field(value: Any) -> str:
+    """The text `{{item.KEY}}` has: Item.String(), a string's JSON escapes kept, quotes removed."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return text[1:-1] if isinstance(value, str) else text
+
+
+def producer_text(value: Any) -> str:
+    """What a heraspec script writes for a returned value (after the executor trims the newline)."""
+    if isinstance(value, Fanned):
+        return argo_aggregate(list(value))
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any] | None = None,
              item: Any = None, parameters: dict[str, str] | None = None,
-             python: str = sys.executable, repo: Repository | None = None) -> tuple[Any, str]:
-    """Execute DAG task `task` (Argo name); returns (decoded result, stdout). `python`: the image's
-    interpreter (a template with `packages` pip-installs into it). With artifacts (`repo`), a task
-    whose result is an output artifact returns the path of the stored artifact instead."""
+             python: str = sys.executable, repo: Repository | None = None, text: bool = False,
+             texts: dict[str, str] | None = None) -> tuple[Any, str]:
+    """Execute DAG task `task` (Argo name); returns (result, stdout): the result's text with
+    `text=True`, else that text decoded as JSON where it parses. `results`: the producers' returned
+    values, or `Fanned([...texts])` for a fanned-out producer (aggregated here as Argo does);
+    `texts`: producers' result texts as they are. `python`: the image's interpreter (a template with
+    `packages` pip-installs into it). With artifacts (`repo`), a task whose result is an output
+    artifact returns the path of the stored artifact instead."""
     spec = workflow_spec(manifest)
     templates = {t["name"]: t for t in spec["templates"]}
     dag = templates[spec["entrypoint"]]["dag"]["tasks"]
@@ -49,12 +113,17 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
     for p in spec.get("arguments", {}).get("parameters", []):
         scope[f"workflow.parameters.{p['name']}"] = (parameters or {}).get(p["name"], p["value"])
     for name, value in (results or {}).items():
-        scope[f"tasks.{name}.outputs.parameters.result"] = json.dumps(value)
+        scope[f"tasks.{name}.outputs.parameters.result"] = producer_text(value)
+        if not isinstance(value, Fanned):  # the whole result as JSON, for references nested in arguments
+            scope[f"tasks.{name}.outputs.parameters.result-json"] = json.dumps(value, ensure_ascii=False,
+                                                                              separators=(",", ":"))
+    for name, value in (texts or {}).items():  # "task" (its result) or a whole scope key
+        scope[name if "." in name else f"tasks.{name}.outputs.parameters.result"] = value
     if item is not None:
-        scope["item"] = item if isinstance(item, str) else json.dumps(item)
+        scope["item"] = argo_item(item)
         if isinstance(item, dict):
             for k, v in item.items():
-                scope[f"item.{k}"] = v if isinstance(v, str) else json.dumps(v)
+                scope[f"item.{k}"] = argo_item_field(v)
     args = {p["name"]: substitute(p["value"], scope) for p in dtask.get("arguments", {}).get("parameters", [])}
     tmpl = templates[dtask["template"]]
     inputs: dict[str, str] = {}
@@ -84,7 +153,13 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
     assert proc.returncode == 0, f"script failed:\n{proc.stderr}"
     if repo is not None and tmpl["outputs"].get("artifacts"):
         return repo.collect(task, tmpl, folder / "fs", {**scope, **in_scope}), proc.stdout
-    return json.loads(Path(env["HERASPEC_RESULT_PATH"]).read_text(encoding="utf-8")), proc.stdout
+    out = Path(env["HERASPEC_RESULT_PATH"]).read_bytes().decode("utf-8").removesuffix("\n")  # SaveParameters trims one
+    if text:
+        return out, proc.stdout
+    try:
+        return json.loads(out), proc.stdout
+    except ValueError:
+        return out, proc.stdout  # a str result is its own text
 
 
 def run_script(source: str, folder: Path, env: dict[str, str] | None = None, *,
@@ -152,3 +227,35 @@ class Repository:
             self.keys[f"tasks.{task}.outputs.artifacts.{art['name']}"] = key
         assert stored is not None
         return stored
+
+
+def run_dag(manifest: dict, folder: Path, *, parameters: dict[str, str] | None = None) -> dict[str, str]:
+    """Run every task of the entrypoint DAG in dependency order (no `when`, every task succeeds):
+    task -> its result text, the aggregate for a fanned-out task."""
+    spec = workflow_spec(manifest)
+    templates = {t["name"]: t for t in spec["templates"]}
+    tasks = {t["name"]: t for t in templates[spec["entrypoint"]]["dag"]["tasks"]}
+    scope: dict[str, str] = {}
+    for p in spec.get("arguments", {}).get("parameters", []):
+        scope[f"workflow.parameters.{p['name']}"] = (parameters or {}).get(p["name"], p["value"])
+    done: dict[str, str] = {}
+    while len(done) < len(tasks):
+        ready = [n for n, t in tasks.items() if n not in done
+                 and all(d in done for d in re.findall(r"[A-Za-z0-9][-A-Za-z0-9]*", t.get("depends", "")))]
+        assert ready, "dependency cycle"
+        for name in ready:
+            t = tasks[name]
+            if "withItems" in t or "withParam" in t:
+                items = t["withItems"] if "withItems" in t else json.loads(substitute(t["withParam"], scope))
+                texts = []
+                for i, item in enumerate(items):
+                    texts.append(run_task(manifest, name, folder / name / str(i), texts=scope, item=item,
+                                          parameters=parameters, text=True)[0])
+                done[name] = argo_aggregate(texts)
+            else:
+                done[name] = run_task(manifest, name, folder / name, texts=scope, parameters=parameters, text=True)[0]
+                outputs = folder / name / "out" / "tmp" / "heraspec" / "outputs"  # named outputs, as written
+                for f in (outputs.iterdir() if outputs.is_dir() else []):
+                    scope[f"tasks.{name}.outputs.parameters.{f.name}"] = f.read_text(encoding="utf-8")
+            scope[f"tasks.{name}.outputs.parameters.result"] = done[name]
+    return done

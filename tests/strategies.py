@@ -22,7 +22,7 @@ from heraspec.argo.compiler import encode
 from heraspec.argo.rules import EXPR_KEYWORDS
 from heraspec.spec.dag import argo_name, build_graph
 from heraspec.local.expr import item_str
-from heraspec.python.script import decode as _decode
+from heraspec.python.script import argo_unsafe, coerce, decode as _decode
 
 # --- the trivial functions every generated spec calls -----------------------------------------
 
@@ -63,6 +63,9 @@ FUNCTIONS: dict[str, list[tuple[str, str | None, bool, Any]]] = {
 SECRET_ENV = {"API_TOKEN": "token-from-env"}  # the local runner reads {secret} env vars from its own env
 
 
+_FUNCTION_OF: dict[str, str] = {}  # task -> function, for the example being drawn
+
+
 def call(fn: str, kwargs: dict[str, Any]) -> Any:
     """What the function returns for decoded arguments (STEPS_SOURCE, in Python)."""
     if fn == "identity":
@@ -83,7 +86,7 @@ def call(fn: str, kwargs: dict[str, Any]) -> Any:
 # text users pass: any printable character, newlines and tabs; no "{{" (Argo's own tags, documented
 # as passed through for Argo to substitute) and no "[[" (a values placeholder)
 _CHARS = st.characters(blacklist_categories=("Cs", "Cc"), max_codepoint=0x2FFFF) | st.sampled_from("\n\t")
-texts = st.text(_CHARS, max_size=12).filter(lambda s: "{{" not in s and "[[" not in s)
+texts = st.text(_CHARS, max_size=12).filter(lambda s: "{{" not in s and "[[" not in s and argo_unsafe(s) is None)
 # text that is not JSON, so it is the same whether the function decodes it or not
 words = st.from_regex(r"[a-z][a-z ._-]{0,10}", fullmatch=True)
 ints = st.integers(min_value=-(2**63), max_value=2**63 - 1)  # TOML integers are 64-bit
@@ -117,7 +120,10 @@ def arg_text(value: Any) -> str:
 
 
 def decoded(value: Any, annotation: str | None) -> Any:
-    """A literal value as the function receives it."""
+    """A literal value as the function receives it: a str whose text would read as something else
+    travels as JSON (the compiler's "json" plan), so it arrives as the str."""
+    if isinstance(value, str) and annotation != "str" and _decode(value, annotation) != value:
+        return coerce(value, annotation)
     return _decode(arg_text(value), annotation)
 
 
@@ -200,6 +206,7 @@ def specs(draw: Any, *, max_tasks: int = 7, extras: bool = True) -> Generated:
         else:
             fn = draw(st.sampled_from(list(FUNCTIONS)))
             task["function"] = f"steps:{fn}"
+            _FUNCTION_OF[tname] = fn
             result = _draw_call(draw, fn, task, tname, expected, fn_tasks, lists, params, list_params, int_params)
             expected[tname] = result
             fn_tasks.append(tname)
@@ -267,8 +274,9 @@ def _draw_call(draw: Any, fn: str, task: dict, tname: str, expected: dict, fn_ta
             return {"from": target}, expected[target]
         if kind == "param":
             return {"param": target}, _decode(arg_text(params[target]), ann)
-        if kind == "nest" and fn_tasks:
-            t = draw(st.sampled_from(fn_tasks))
+        nestable = [t for t in fn_tasks if t not in lists]  # no fan-in nested in a list (DESIGN.md, limits)
+        if kind == "nest" and nestable:
+            t = draw(st.sampled_from(nestable))
             lit = draw(json_values)
             return [lit, {"from": t}], [_decode(arg_text(lit), None), expected[t]]
         if ann == "list":
@@ -307,10 +315,13 @@ def _draw_call(draw: Any, fn: str, task: dict, tname: str, expected: dict, fn_ta
             if req or draw(st.booleans()):
                 args[p], fixed[p] = value_for(p, a)
         task["args"] = args
+        # items of a fanned-out `-> str` producer arrive as the strs (the compiler's "str" plan)
+        src = task["foreach"].get("from") if isinstance(task["foreach"], dict) else None
+        str_items = not key and src is not None and _FUNCTION_OF.get(src) == "concat" and src in lists
         out = []
         for x in items:
             v = x[key] if key else x
-            out.append(call(fn, {**fixed, pname: _decode(item_str(v), ann)}))
+            out.append(call(fn, {**fixed, pname: v if str_items else _decode(item_str(v), ann)}))
         return out
     if fan == "sets" and sig:
         sets = []

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from heraspec.local.expr import (ExprError, depends_names, eval_depends, eval_when, go_json, item_str, parse_depends,
-                           parse_duration, substitute)
+from heraspec.local.expr import (ExprError, aggregated_json_value_list, aggregated_results, depends_names, eval_depends,
+                                  eval_when, go_json, go_marshal, item_field_str, item_str, parse_depends, parse_raw,
+                                  parse_duration, substitute)
 
 PHASES = {"A": "Succeeded", "B": "Failed", "C": "Skipped", "D": "Error", "task-e": "Omitted"}
 
@@ -120,6 +121,34 @@ def test_substitute() -> None:
 
 
 def test_item_str_and_go_json() -> None:
-    assert [item_str(v) for v in ["a", 1, 2.5, True, None]] == ["a", "1", "2.5", "true", "null"]
+    # operator.go processItem / wfv1.Item.GetType: a null item is taken for a list and prints "[]"
+    assert [item_str(v) for v in ["a", 1, 2.5, True, None]] == ["a", "1", "2.5", "true", "[]"]
     assert item_str({"b": 1, "a": [1.0, "x"]}) == '{"a":[1,"x"],"b":1}'
     assert go_json([{"z": 1, "a": 2}]) == '[{"a":2,"z":1}]'
+
+
+def test_go_marshal_prints_as_go() -> None:
+    """encoding/json: float64 'f' format with shortest digits ('e' below 1e-6 and from 1e21),
+    integers beyond 2**53 through float64, HTML characters escaped, keys sorted."""
+    assert go_marshal([1.0, -0.0, 1e-7, 1e21, 0.00001, 1e16, 2.5, 12345678901234567891]) == \
+        "[1,-0,1e-7,1e+21,0.00001,10000000000000000,2.5,12345678901234567000]"
+    assert go_marshal({"b": "<a&b>", "a": "\u2028"}) == '{"a":"\\u2028","b":"\\u003ca\\u0026b\\u003e"}'
+
+
+def test_items_keep_their_raw_json() -> None:
+    # withParam items are wfv1.Items (raw JSON): 1.0 stays 1.0; {{item.KEY}} of a string keeps its
+    # JSON escapes (Item.String strips the quotes only), with jsonutil.Fix undoing <, >, &
+    items = parse_raw('[1.0, {"s": "a\\"b\\n<c>", "n": 2.50}, null]')
+    assert [item_str(i) for i in items] == ["1.0", '{"n":2.50,"s":"a\\"b\\n\\u003cc\\u003e"}', "[]"]
+    assert item_field_str(items[1]["s"]) == 'a\\"b\\n<c>' and item_field_str(items[1]["n"]) == "2.50"
+
+
+def test_aggregation_follows_argo() -> None:
+    """operator.go aggregatedJSONValueList/tryJSONUnmarshal and processAggregateNodeOutputs."""
+    assert aggregated_json_value_list(["1", "4"]) == '["1","4"]'
+    assert aggregated_json_value_list(['{"a":1.0}', "[2]"]) == '[{"a":1},[2]]'
+    assert aggregated_json_value_list(['{"a":1}', "x"]) == '["{\\"a\\":1}","x"]'
+    assert aggregated_json_value_list(["null", "[]"]) == '["null","[]"]'
+    assert aggregated_results(["1.0", '"x"', "[1]"]) == '[1.0,"x",[1]]'
+    with pytest.raises(ExprError, match="not JSON"):
+        aggregated_results(["1", "hello"])

@@ -261,13 +261,19 @@ EVIL = "\x1b]52;c;cHduZWQ=\x07\x1b[1A\x1b[2K\x9b31m\u202e"  # clipboard write, c
 
 
 def test_task_results_messages_and_stderr_never_reach_the_terminal_raw(project: Path, capsys):
+    # the control characters come from the functions: Argo cannot take them in literal arguments
+    # (validate refuses them), and a fan-out over them fails as Argo's substitution does
     (project / "evil.py").write_text(
-        "import sys\n\n\ndef give(x: str) -> str:\n    return x\n\n\n"
-        "def fail(x: str) -> str:\n    print(x, file=sys.stderr)\n    raise SystemExit(x)\n")
+        "import sys\n\n\ndef evil(x: str) -> str:\n"
+        "    return x.replace('ESC', chr(27)).replace('BEL', chr(7)).replace('CSI', chr(0x9b))\n\n\n"
+        "def give(x: str) -> str:\n    return evil(x)\n\n\n"
+        "def titles() -> list:\n    return [evil('ESC]0;titleBEL')]\n\n\n"
+        "def fail(x: str) -> str:\n    print(evil(x), file=sys.stderr)\n    raise SystemExit(evil(x))\n")
     spec = write(project, "evil.yaml", "name: evil\ntasks:\n"
-                 "  give: {function: evil:give, args: {x: \"\\e]52;c;cHduZWQ=\\a\\e[1A\\e[2K\\x9b31m\\u202e\"}}\n"
-                 "  fail: {function: evil:fail, args: {x: \"\\e]52;c;cHduZWQ=\\a\\e[1A\\e[2K\\x9b31m\\u202e\"}}\n"
-                 "  fan: {function: evil:give, args: {x: {item: true}}, foreach: [\"\\e]0;title\\a\"]}\n")
+                 "  give: {function: evil:give, args: {x: \"ESC]52;c;cHduZWQ=BELESC[1AESC[2KCSI31m\\u202e\"}}\n"
+                 "  fail: {function: evil:fail, args: {x: \"ESC]52;c;cHduZWQ=BELESC[1AESC[2KCSI31m\\u202e\"}}\n"
+                 "  titles: {function: evil:titles}\n"
+                 "  fan: {function: evil:give, args: {x: {item: true}}, foreach: {from: titles}}\n")
     compiled(spec)
     code, out, err = cli(capsys, "run", str(spec), "--workdir", str(project / "run"))
     assert code == 1

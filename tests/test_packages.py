@@ -118,7 +118,7 @@ def test_carried_code_over_the_limit_points_to_image_mode(tmp_path: Path) -> Non
     (compiled,) = heraspec.compile([str(spec)])
     assert_argo_valid(compiled.manifest)
     source = workflow_spec(compiled.manifest)["templates"][1]["script"]["source"]
-    assert "from big import f\n" in source and "C1 = " not in source and len(source) < 10_000
+    assert "from big import f\n" in source and "C1 = " not in source and len(source) < 20_000  # the runtime only
 
 
 def test_image_mode_ignores_what_cannot_be_carried_and_runs_with_the_package_installed(tmp_path: Path) -> None:

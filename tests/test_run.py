@@ -21,7 +21,8 @@ from tests.argo_schema import assert_argo_valid
 
 RESULT_PATH = "/tmp/heraspec/result.json"
 # What a compiled heraspec script does around the user's function (contract: inputs from env vars,
-# the return value as JSON at HERASPEC_RESULT_PATH, falling back to the declared path).
+# the return value at HERASPEC_RESULT_PATH, falling back to the declared path: a str as its own
+# text, anything else as JSON).
 PRELUDE = '''\
 import json, os, sys, time
 def arg(name):
@@ -34,7 +35,7 @@ def ret(value):
     path = os.environ.get("HERASPEC_RESULT_PATH", "/tmp/heraspec/result.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
-        json.dump(value, f)
+        f.write(value if isinstance(value, str) else json.dumps(value))
 '''
 
 
@@ -220,12 +221,13 @@ def test_with_items_scalars_and_aggregation(tmp_path: Path) -> None:
     sq = task("sq", "square", x="{{item}}")
     sq["withItems"] = [1, 2, 3]
     m = workflow([sq, task("total", "sum", "sq", xs=ref("sq"))],
-                 [py("square", "ret(arg('x') ** 2)", ("x",)), py("sum", "ret(sum(arg('xs')))", ("xs",))])
+                 [py("square", "ret(arg('x') ** 2)", ("x",)), py("sum", "ret(sum(map(int, arg('xs'))))", ("xs",))])
     r = run(m, tmp_path)
     assert r.phase == "Succeeded"
     assert [c.name for c in r.tasks["sq"].children] == ["sq(0:1)", "sq(1:2)", "sq(2:3)"]
     assert [c.result for c in r.tasks["sq"].children] == [1, 4, 9]
-    assert r.tasks["sq"].result == [1, 4, 9] and r.tasks["sq"].outputs == {"result": "[1,4,9]"}
+    # Argo's aggregatedJSONValueList: numbers are not objects or arrays, so the raw texts are listed
+    assert r.tasks["sq"].result == [1, 4, 9] and r.tasks["sq"].outputs == {"result": '["1","4","9"]'}
     assert r.tasks["total"].result == 14
     assert (r.run_dir / "sq" / "2" / "stdout.log").is_file()
 
@@ -260,7 +262,7 @@ def test_fan_out_when_per_item_and_empty(tmp_path: Path) -> None:
     m = workflow([odd, empty, task("after", "echo", "empty", x="1")], [py("echo", "ret(arg('x'))", ("x",))])
     r = run(m, tmp_path)
     assert [c.phase for c in r.tasks["odd"].children] == ["Succeeded", "Skipped", "Succeeded", "Succeeded"]
-    assert r.tasks["odd"].result == [1, 3, 4]
+    assert r.tasks["odd"].result == [1, 3, 4] and r.tasks["odd"].outputs["result"] == '["1","3","4"]'
     assert (r.tasks["empty"].phase, r.tasks["after"].phase) == ("Skipped", "Succeeded")
 
 
@@ -520,6 +522,7 @@ def test_upstream_argo_examples(tmp_path: Path, name: str) -> None:
     if name == "parameter-aggregation-dag.yaml":
         assert [c.phase for c in r.tasks["divide-by-2"].children] == ["Skipped", "Succeeded", "Skipped", "Succeeded"]
         assert (r.run_dir / "print" / "1" / "stdout.log").read_text() == "2\n"
-        # Aggregated outputs: JSON-decoded when every value decodes, else the strings.
-        assert (r.run_dir / "print-nums" / "stdout.log").read_text() == "[1,2,3,4]\n"
+        # aggregatedJSONValueList: decoded only when every value is a JSON object or array,
+        # else the list of raw strings
+        assert (r.run_dir / "print-nums" / "stdout.log").read_text() == '["1","2","3","4"]\n'
         assert (r.run_dir / "print-evenness" / "stdout.log").read_text() == '["odd","even","odd","even"]\n'

@@ -86,27 +86,37 @@ def arg_value(value: Any, resolve: Resolver | None = None) -> str:
     if dag.is_ref(value):  # the whole value is one reference
         k = "from" if "from" in value else next(iter(value))
         return ref_expr(k, value[k], resolve, value.get("key"))
-    # references nested in a list/mapping: JSON with the expressions spliced in raw, since the
-    # referenced values are themselves JSON text at run time
-    marks: dict[str, str] = {}
+    # references nested in a list/mapping: JSON with the expressions written in place (no text
+    # markers, so no literal can be mistaken for a reference)
+    return _json_with_refs(value, resolve)
 
-    def swap(v: Any) -> Any:
-        if isinstance(v, dict):
-            if dag.is_ref(v):
-                k = "from" if "from" in v else next(iter(v))
-                mark = f"\x00{len(marks)}\x00"
-                expr = ref_expr(k, v[k], resolve, v.get("key"))
-                marks[json.dumps(mark)] = expr if k not in ("param", "workflow") else json.dumps(expr)
-                return mark
-            return {k: swap(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [swap(x) for x in v]
-        return v
+def _json_with_refs(v: Any, resolve: Resolver | None) -> str:
+    if isinstance(v, dict):
+        if dag.is_ref(v):
+            k = "from" if "from" in v else next(iter(v))
+            # a nested result is read as JSON (RESULT_JSON): a str result is its own text, not JSON
+            key = v.get("key", "" if k == "from" and resolve is not None else None)
+            expr = ref_expr(k, v[k], resolve, key)
+            return json.dumps(expr) if k in ("param", "workflow") else expr
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + _json_with_refs(x, resolve)
+                              for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ",".join(_json_with_refs(x, resolve) for x in v) + "]"
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
 
-    text = json.dumps(swap(value), ensure_ascii=False, separators=(",", ":"))
-    for mark, expr in marks.items():
-        text = text.replace(mark, expr)
-    return text
+
+_ITEM_KEY = re.compile(r"\{\{item\.[^{}]+\}\}")
+
+
+def item_literal(value: Any, kind: str | None) -> Any:
+    """A literal loop value as written into withItems: a str the script would read as something
+    else (the str "42") is written as its JSON text, which the script decodes back to the str."""
+    if isinstance(value, str) and kind != "str" and script.decode(value, kind) != value:
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+_RAW_RESULT = re.compile(r"\{\{\s*tasks\.([A-Za-z0-9_-]+)\.outputs\.parameters\.([A-Za-z0-9_-]+)\s*\}\}")
 
 
 def deep_merge(base: Any, extra: Any) -> Any:
@@ -213,10 +223,12 @@ class _Compiler:
         self.published = published_outputs(data)
         self.continue_on = {n: t["continue_on"] for n, t in (data.get("tasks") or {}).items() if t.get("continue_on")}
         self.param_fmt = "{{workflow.parameters.%s}}"
+        self.planned: set[str] = set()  # templates some task passes a plan to (script.PLAN_INPUT)
         self.nested_names: dict[str, str] = {}  # Argo -> spec names of sub-pipelines' tasks (for messages)
         if parent is not None:  # a sub-pipeline: one manifest, so one set of names, templates and volumes
             self.names, self.templates, self.sources = parent.names, parent.templates, parent.sources
             self.claims, self.volumes, self.nested_names = parent.claims, parent.volumes, parent.nested_names
+            self.planned = parent.planned
             self.param_fmt = "{{inputs.parameters.%s}}"
 
     def resolve(self, kind: str, target: Any, key: str | None = None) -> str | None:
@@ -230,6 +242,8 @@ class _Compiler:
         """How a `{from: TARGET[, key: K]}` reads in Argo: a function's `result` (or the named output
         publishing K), or a container's standard output (Argo's `outputs.result`)."""
         name = dag.argo_name(target)
+        if key == "" and "" not in (self.published.get(target) or {}):
+            key = None  # a container's stdout, or a reference published_outputs does not read as JSON
         if key is not None:
             return "{{tasks.%s.outputs.parameters.%s}}" % (name, self.published[target][key])
         if is_container((self.data.get("tasks") or {}).get(target)):
@@ -448,7 +462,8 @@ class _Compiler:
                 for p in varying:
                     if p.name in s:
                         # a reference travels as its Argo expression, which Argo resolves inside items
-                        item[p.name] = arg_value(s[p.name], self.resolve) if any(dag.refs_in(s[p.name], ())) else s[p.name]
+                        item[p.name] = arg_value(s[p.name], self.resolve) if any(dag.refs_in(s[p.name], ())) \
+                            else item_literal(s[p.name], p.annotation)
                     elif p.literal_default:
                         item[p.name] = json.loads(p.default) if p.annotation != "str" and _is_json(p.default) else p.default
                     else:
@@ -468,6 +483,11 @@ class _Compiler:
         else:
             params = [{"name": k, "value": arg_value(v, self.resolve)} for k, v in (args or {}).items()
                       if k not in modes]
+        if fn is not None:
+            plans = self.plans(t, fn, params)
+            if plans:
+                params.append({"name": script.PLAN_INPUT, "value": json.dumps(plans, sort_keys=True)})
+                self.planned.add(task["template"])
         if params:
             if self.renamed:
                 for p in params:
@@ -477,7 +497,13 @@ class _Compiler:
             task.setdefault("arguments", {})["artifacts"] = [artifacts.argument(k, m) for k, m in modes.items()]
         fe = t.get("foreach")
         if isinstance(fe, list):
-            task["withItems"] = fe
+            kinds = {p.name: p.annotation for p in fn.params} if fn is not None else {}
+            uses = [kinds.get(p["name"]) for p in params if p["value"].startswith("{{item")]
+            # Argo formats a null item as "[]" and reads a str item's text as it is: write those
+            # that would arrive as something else as their JSON text, which the script decodes
+            task["withItems"] = fe if fn is None or "str" in uses else [
+                {k: item_literal(v, None) for k, v in x.items()} if isinstance(x, dict)
+                else "null" if x is None else item_literal(x, None) for x in fe]
         elif isinstance(fe, dict):
             k = "from" if "from" in fe else next(iter(fe))
             task["withParam"] = ref_expr(k, fe[k], self.resolve, fe.get("key"))
@@ -522,6 +548,68 @@ class _Compiler:
         call = self.dag_task(key, body)
         return {k: call[k] for k in ("template", "arguments") if k in call}
 
+    # --- exact values: how the consumer's script reads each input ---------------------------
+
+    def fanned_out(self, name: str) -> bool:
+        t = self.data["tasks"].get(name) or {}
+        return bool(t.get("foreach")) or isinstance(t.get("args"), list)
+
+    def spec_task(self, argo_task: str) -> str | None:
+        for n in self.data["tasks"]:
+            if n == argo_task or dag.argo_name(n) == argo_task:
+                return n
+        return None
+
+    def returns(self, name: str) -> str | None:
+        fn = self.fns.get(name)
+        return fn.returns_annotation if fn is not None else None
+
+    def plans(self, t: dict, fn: functions.Function, params: list[dict]) -> dict[str, str]:
+        """Per parameter, what its text is when the script could not tell by itself (see
+        script._heraspec_input): a fanned-out task's aggregate, a str result, or a str literal
+        whose text would read as JSON (the str "42")."""
+        kinds = {p.name: p.annotation for p in fn.params}
+        args = t.get("args")
+        plans: dict[str, str] = {}
+        for entry in params:
+            name, value = entry["name"], entry["value"]
+            kind = kinds.get(name)
+            m = _RAW_RESULT.fullmatch(value)
+            producer = self.spec_task(m.group(1)) if m else None
+            result = m is not None and m.group(2) == "result"
+            if producer is not None and not result and not self.fanned_out(producer) and kind is not None:
+                plans[name] = "json"  # a named output is JSON: a str-annotated consumer gets the str
+                continue
+            if producer is not None and self.fanned_out(producer):
+                plans[name] = "agg:str" if result and self.returns(producer) == "str" else "agg"
+            elif producer is not None and result and kind is None and self.returns(producer) == "str":
+                plans[name] = "str"
+            elif value == "{{item}}" and kind is None and self.item_kind(t) == "str":
+                plans[name] = "str"
+            elif _ITEM_KEY.fullmatch(value):
+                sets = [x.get(name) for x in args if isinstance(x, dict)] if isinstance(args, list) else []
+                fan_in = any(dag.is_ref(v) and "from" in v and not v.get("key") and self.fanned_out(v["from"])
+                             for v in sets)
+                plans[name] = "item+agg" if fan_in else "item"
+            elif isinstance(args, dict) and isinstance(args.get(name), str) and kind != "str" \
+                    and not any(dag.refs_in(args[name], ())) and "{{" not in args[name] \
+                    and script.decode(args[name], kind) != args[name]:
+                entry["value"] = json.dumps(args[name], ensure_ascii=False)
+                plans[name] = "json"
+        return plans
+
+    def item_kind(self, t: dict) -> str | None:
+        """The kind of `{{item}}` when the items are another task's results: "str" when every item
+        is a str (the producer returns list[str], or is a fanned-out task returning str)."""
+        fe = t.get("foreach")
+        if not (isinstance(fe, dict) and "from" in fe):
+            return None
+        producer = fe["from"]
+        ret = self.returns(producer)
+        if self.fanned_out(producer):
+            return "str" if ret == "str" else None
+        return "str" if ret == "list:str" else None
+
     def depends(self, name: str, t: dict) -> str:
         ups = self.graph.upstream(name)
         expr = t.get("depends")
@@ -565,6 +653,16 @@ class _Compiler:
             wf["volumeClaimTemplates"] = list(self.claims.values())
         if self.volumes:
             wf["volumes"] = list(self.volumes.values())
+        for tmpl in self.templates:  # the plan input only where a task passes one: other manifests stay as they were
+            inputs = tmpl.setdefault("inputs", {}).setdefault("parameters", [])
+            if tmpl["name"] in self.planned and not any(p["name"] == script.PLAN_INPUT for p in inputs):
+                inputs.append({"name": script.PLAN_INPUT, "default": ""})
+                tmpl["script"].setdefault("env", []).append(
+                    {"name": script.PLAN_ENV, "value": "{{inputs.parameters.%s}}" % script.PLAN_INPUT})
+            elif not inputs:
+                del tmpl["inputs"]["parameters"]
+                if not tmpl["inputs"]:
+                    del tmpl["inputs"]
         repo = data.get("artifact_repository")
         if repo:
             wf["artifactRepositoryRef"] = {k2: repo[k1] for k1, k2 in (("config_map", "configMap"), ("key", "key"))

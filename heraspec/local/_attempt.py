@@ -51,6 +51,7 @@ class Outcome:
     stdout: str | None = None
     exit_code: int | None = None
     artifacts: dict[str, str] = field(default_factory=dict)  # output artifact name -> repository key
+    str_result: bool = False  # the script marked its result as a str (`heraspec run` shows it as one)
 
 
 @dataclass
@@ -296,7 +297,8 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
     outputs: dict[str, str] = {}
     for name, path, default in prep.outputs:
         if path is not None and path.is_file():
-            text = path.read_text(errors="replace")
+            # bytes as the executor reads them (no newline translation); one newline trimmed
+            text = path.read_bytes().decode("utf-8", errors="replace")
             outputs[name] = text[:-1] if text.endswith("\n") else text
         elif default is not None:
             outputs[name] = str(default)
@@ -310,7 +312,8 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
             return Outcome("Error", str(e), outputs, stdout, rc)
     (prep.folder / "outputs.json").write_text(json.dumps({"parameters": outputs, "artifacts": arts, "result": stdout},
                                                          indent=2))
-    return Outcome("Succeeded", "", outputs, stdout, rc, arts)
+    marked = any(n == "result" and p is not None and p.with_name(p.name + ".str").is_file() for n, p, _ in prep.outputs)
+    return Outcome("Succeeded", "", outputs, stdout, rc, arts, marked)
 
 
 def kill(proc: subprocess.Popen | Forked) -> None:

@@ -23,8 +23,12 @@ from .expr import (
     depends_names,
     eval_depends,
     eval_when,
+    aggregated_json_value_list,
+    aggregated_results,
     go_json,
+    item_field_str,
     item_str,
+    parse_raw,
     parse_depends,
     substitute,
 )
@@ -69,8 +73,9 @@ MAX_LOCAL_ITEMS = 100_000  # as spec/load.py's MAX_ITEMS: a fan-out written or g
 _JSON_NESTING = re.compile(r'"(?:\\.|[^"\\])*"|[][{}]')  # strings (skipped) and brackets
 
 
-def _loads(text: str) -> Any:
-    """json.loads, or ValueError also for JSON nested deeper than MAX_JSON_DEPTH (never RecursionError)."""
+def _loads(text: str, raw: bool = False) -> Any:
+    """json.loads (`raw`: numbers kept as written, as a wfv1.Item keeps them), or ValueError also for
+    JSON nested deeper than MAX_JSON_DEPTH (never RecursionError)."""
     if text.count("[") + text.count("{") > MAX_JSON_DEPTH:  # else it cannot nest that deep
         depth = 0
         for m in _JSON_NESTING.finditer(text):
@@ -78,7 +83,7 @@ def _loads(text: str) -> Any:
             depth += 1 if c in "[{" else -1 if c in "]}" else 0
             if depth > MAX_JSON_DEPTH:
                 raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    return json.loads(text)
+    return parse_raw(text) if raw else json.loads(text)
 
 
 def _decode(text: str | None) -> Any:
@@ -150,6 +155,8 @@ class _Dag:
         self.scope = dict(run.wf_scope)
         self.scope.update({f"inputs.parameters.{k}": v for k, v in inputs.items()})
         self.limit = int(template["parallelism"]) if template.get("parallelism") else None
+        self.agg_errors: dict[str, str] = {}
+        self._template_text: str | None = None
         self.active = 0
         self.done = False
         self.hooks: list[TaskResult] = []  # exit hooks run, in the order they started
@@ -283,6 +290,9 @@ class _Dag:
                 if t.tree is not None and not eval_depends(t.tree, self._check_dep):
                     self._finish_task(t, "Omitted", "depends not satisfied: " + str(t.spec.get("depends")
                                                                                  or t.spec.get("dependencies")))
+                elif self._ancestor_agg_error(t) is not None:
+                    t.state, t.t0 = "running", time.monotonic()
+                    self._finish_task(t, "Error", self._ancestor_agg_error(t) or "")
                 else:
                     self._launch(t)
             if t.state == "hook" and t.hook_unit is not None and t.hook_unit.done:
@@ -325,12 +335,13 @@ class _Dag:
         else:
             t.fanout = True
             for i, item in enumerate(items):
+                # operator.go processItem: {{item}}, {{item.KEY}} and the child's name
                 s = dict(scope)
                 s["item"] = item_str(item)
                 desc = s["item"]
                 if isinstance(item, dict):
-                    s.update({f"item.{k}": item_str(v) for k, v in item.items()})
-                    desc = ",".join(f"{k}:{item_str(item[k])}" for k in sorted(item))
+                    s.update({f"item.{k}": item_field_str(v) for k, v in item.items()})
+                    desc = ",".join(sorted(f"{k}:{item_field_str(v)}" for k, v in item.items()))
                 child = TaskResult(f"{self.prefix}{t.name}({i}:{desc})")
                 t.res.children.append(child)
                 self._start_unit(t, child, s, when, folder / str(i))
@@ -339,25 +350,35 @@ class _Dag:
 
     def _items(self, spec: dict, scope: dict[str, str]) -> list | None:
         if "withItems" in spec:
-            return substitute(_as_list(spec["withItems"]), scope)
+            # wfv1.Item keeps each item's JSON as submitted (heraspec apply sends JSON, as written here)
+            return parse_raw(json.dumps(substitute(_as_list(spec["withItems"]), scope), ensure_ascii=False))
         if "withParam" in spec:
+            # dag.go expandTask: json.Unmarshal into []wfv1.Item, which keeps each item's raw JSON
             text = substitute(str(spec["withParam"]), scope)
             try:
-                value = _loads(text)
-            except ValueError:
+                value = _loads(text, raw=True)
+            except (ValueError, RecursionError):
                 value = None
             if not isinstance(value, list):
                 raise ExprError(f"withParam must be a JSON list, got {text[:200]!r}")
             return value
         if "withSequence" in spec:
+            # operator.go expandSequence: `end` wins over `count`; one of them is required
             seq = substitute(spec["withSequence"] or {}, scope)
             fmt = seq.get("format") or "%d"
-            start = int(seq.get("start") or 0)
-            if seq.get("count") not in (None, ""):
-                nums = range(start, start + int(seq["count"]))
-            else:
-                end = int(seq.get("end") or 0)
-                nums = range(start, end + 1) if end >= start else range(start, end - 1, -1)
+            try:
+                start = int(str(seq.get("start") or 0))
+                if seq.get("end") not in (None, ""):
+                    end = int(str(seq["end"]))
+                elif seq.get("count") not in (None, ""):
+                    end = start + int(str(seq["count"])) - 1
+                    if end < start:
+                        return []
+                else:
+                    raise ExprError("withSequence needs end or count")
+            except ValueError as e:
+                raise ExprError(f"withSequence: {e}") from None
+            nums = range(start, end + 1) if end >= start else range(start, end - 1, -1)
             if len(nums) > MAX_LOCAL_ITEMS:  # withSequence: {count: 1000000000} is one line
                 raise ExprError(f"withSequence gives {len(nums):,} items; heraspec run fans out at most "
                                 f"{MAX_LOCAL_ITEMS:,} (each item is a process)")
@@ -418,20 +439,23 @@ class _Dag:
         phases = {k.phase for k in kids}
         phase = next((p for p in ("Failed", "Error") if p in phases), None)
         phase = phase or ("Skipped" if phases == {"Skipped"} else "Succeeded")
+        # operator.go processAggregateNodeOutputs: succeeded children in loop order; per output
+        # parameter, aggregatedJSONValueList; `outputs.result`, when the DAG refers to it, must be
+        # JSON in every child, else the tasks after this one cannot be resolved (Error)
         ok = [u for u in t.units if u.res.phase == "Succeeded"]
         agg: dict[str, str] = {}
         for n in dict.fromkeys(n for u in ok for n in u.res.outputs):
-            values = [u.res.outputs[n] for u in ok if n in u.res.outputs]
-            try:
-                agg[n] = go_json([_loads(v) for v in values])
-            except ValueError:
-                agg[n] = go_json(values)
+            agg[n] = aggregated_json_value_list([u.res.outputs[n] for u in ok if n in u.res.outputs])
         t.res.outputs = agg
         t.res.cached = bool(kids) and all(k.cached for k in kids)
         p = f"tasks.{t.name}.outputs"
         self.scope[f"{p}.parameters"] = go_json([u.res.outputs for u in ok if u.res.outputs])
+        if self._refers_to_result(t.name):
+            try:
+                self.scope[f"{p}.result"] = aggregated_results([u.stdout or "" for u in ok])
+            except ExprError as e:
+                self.agg_errors[t.name] = f"task {t.name!r}: {e}"
         stdouts = [_decode(u.stdout) for u in ok if u.stdout is not None]
-        self.scope[f"{p}.result"] = go_json(stdouts)
         if "result" not in agg and stdouts:
             t.res.result = stdouts
         bad = [k for k in kids if k.phase in ("Failed", "Error")]
@@ -439,6 +463,26 @@ class _Dag:
         # A fan-out is not retried as a whole (its items are): report the most any item needed.
         t.res.attempts = max((k.attempts for k in kids), default=0)
         self._finish_task(t, phase, msg)
+
+    def _refers_to_result(self, name: str) -> bool:
+        """operator.go hasOutputResultRef: Argo captures stdout only when the template mentions it."""
+        if self._template_text is None:
+            self._template_text = json.dumps(self.template)
+        return re.search(r"tasks\.%s\.outputs\.result|tasks\[['\"]%s['\"]\]\.outputs\.result"
+                         % (re.escape(name), re.escape(name)), self._template_text) is not None
+
+    def _ancestor_agg_error(self, t: _Task) -> str | None:
+        """dag.go buildLocalScopeFromTask aggregates every fanned-out ancestor's outputs first."""
+        seen, todo = set(), list(t.deps)
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in self.agg_errors:
+                return self.agg_errors[name]
+            todo.extend(self.tasks[name].deps)
+        return None
 
     def _finish_task(self, t: _Task, phase: str, message: str, stdout: str | None = None,
                      exit_code: int | None = None) -> None:
@@ -448,7 +492,11 @@ class _Dag:
         r.started = r.started or _now()
         r.finished = _now()
         r.duration_s = round(time.monotonic() - t.t0, 3) if t.t0 else 0.0
-        if "result" in r.outputs or (stdout is not None and "result" not in r.artifacts):
+        # shown to the user: a fanned-out task's children's values (Argo's aggregate text stays in scope)
+        if t.fanout and "result" in r.outputs:
+            r.result = [u.res.result for u in t.units if u.res.phase == "Succeeded" and "result" in u.res.outputs]
+        elif ("result" in r.outputs or (stdout is not None and "result" not in r.artifacts)) \
+                and not (t.units and t.units[0].res is r):
             r.result = _decode(r.outputs["result"] if "result" in r.outputs else stdout)
         p = f"tasks.{t.name}"
         self.scope[f"{p}.status"] = phase

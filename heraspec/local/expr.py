@@ -36,9 +36,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from ..python.script import argo_unsafe
+
 __all__ = [
     "ExprError", "parse_duration", "parse_depends", "depends_names", "eval_depends", "eval_when",
-    "substitute", "go_json", "item_str",
+    "substitute", "go_json", "go_marshal", "item_str", "item_field_str", "parse_raw", "RawNumber",
+    "aggregated_json_value_list", "aggregated_results",
 ]
 
 
@@ -398,6 +401,11 @@ def substitute(value: Any, scope: Mapping[str, str], *, strict: bool = True) -> 
         def repl(m: re.Match) -> str:
             tag = m.group(1).strip()
             if tag in scope:
+                bad = argo_unsafe(scope[tag])
+                if bad is not None:  # util/template simpleReplaceStrict + Replace's JSON check
+                    raise ExprError(f"cannot finish template replacement because the result was invalid JSON: "
+                                    f"the value of {{{{{tag}}}}} contains the control character U+{bad:04X}, "
+                                    "which Argo escapes as Go's strconv.Quote does (not a JSON escape)")
                 return scope[tag]
             if tag.startswith("="):
                 raise ExprError(f"expression tags like {m.group()!r} are not supported by heraspec run")
@@ -413,28 +421,109 @@ def substitute(value: Any, scope: Mapping[str, str], *, strict: bool = True) -> 
     return value
 
 
-def _go_numbers(v: Any) -> Any:
-    # Go decodes JSON numbers as float64 and prints integral ones without ".0".
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e21:
-        return int(v)
-    if isinstance(v, dict):
-        return {k: _go_numbers(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_go_numbers(x) for x in v]
-    return v
+class RawNumber(str):
+    """A JSON number kept as the text it was written with: Argo keeps loop items (wfv1.Item,
+    a json.RawMessage) and aggregated `outputs.result` items as raw JSON, so `1.0` stays `1.0`."""
+
+
+def parse_raw(text: str) -> Any:
+    """JSON as Argo holds a wfv1.Item: numbers stay RawNumber text. Raises ValueError."""
+    return json.loads(text, parse_float=RawNumber, parse_int=RawNumber)
+
+
+def _go_float(f: float) -> str:
+    # encoding/json floatEncoder: 'f' format, 'e' below 1e-6 or from 1e21, shortest digits, "e-07" -> "e-7"
+    if f != f or f in (float("inf"), float("-inf")):
+        raise ValueError(f"json: unsupported value: {f!r}")
+    a = abs(f)
+    if a != 0 and (a < 1e-6 or a >= 1e21):
+        text = repr(f)
+        return re.sub(r"e-0(\d)$", r"e-\1", text)
+    from decimal import Decimal
+
+    return format(Decimal(repr(f)).normalize(), "f")
+
+
+_HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_HTML_RE = re.compile("[<>&\u2028\u2029]")
+
+
+def _go_string(text: str) -> str:
+    return _HTML_RE.sub(lambda m: _HTML[m.group()], json.dumps(text, ensure_ascii=False))
+
+
+def go_marshal(value: Any) -> str:
+    """Go's json.Marshal of a decoded value: compact, map keys sorted, float64 numbers printed as Go
+    prints them, `<`, `>`, `&`, U+2028 and U+2029 escaped; RawNumber text as it is."""
+    enc = _go_string
+    if isinstance(value, RawNumber):
+        return str(value)
+    if isinstance(value, str):
+        return enc(value)
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return _go_float(float(value)) if abs(value) >= 2 ** 53 else str(value)  # float64 beyond 2**53
+    if isinstance(value, float):
+        return _go_float(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(enc(str(k)) + ":" + go_marshal(value[k]) for k in sorted(value)) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(go_marshal(v) for v in value) + "]"
+    raise TypeError(f"cannot marshal {type(value).__name__}")
 
 
 def go_json(value: Any) -> str:
-    """JSON as Go's encoding/json writes it for decoded values: compact, keys sorted."""
-    return json.dumps(_go_numbers(value), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    """JSON as Go's encoding/json writes it for decoded values (see go_marshal)."""
+    return go_marshal(value)
+
+
+def aggregated_json_value_list(values: list[str]) -> str:
+    """workflow/controller/operator.go aggregatedJSONValueList + tryJSONUnmarshal: the children's
+    values decoded only when EVERY one is a JSON object or array, else the list of raw strings."""
+    decoded = []
+    for v in values:
+        try:
+            d = json.loads(v)
+        except (ValueError, RecursionError):
+            break
+        if not isinstance(d, (dict, list)):
+            break
+        decoded.append(d)
+    else:
+        return go_marshal(decoded)
+    return go_marshal(values)
+
+
+def aggregated_results(stdouts: list[str]) -> str:
+    """processAggregateNodeOutputs' `outputs.result` list: each child's stdout must be JSON
+    (json.Unmarshal into a wfv1.Item), kept as written; ExprError otherwise, as Argo fails then."""
+    items = []
+    for out in stdouts:
+        try:
+            items.append(parse_raw(out))
+        except (ValueError, RecursionError) as e:
+            raise ExprError(f"cannot aggregate outputs.result: a child's stdout is not JSON ({e}): "
+                            f"{out[:80]!r}") from None
+    return go_marshal(items)
 
 
 def item_str(value: Any) -> str:
-    """The text ``{{item}}`` (or ``{{item.key}}``) becomes for one loop value."""
-    if isinstance(value, str):
+    """The text `{{item}}` becomes for one loop value (operator.go processItem, wfv1.Item.GetType):
+    a string as it is, a number as written, a bool as true/false, a list or map as Go's JSON, and
+    null as `[]` (GetType takes it for a list, GetListVal gives an empty one)."""
+    if isinstance(value, str) and not isinstance(value, RawNumber):
         return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if value is None:
-        return "null"
-    return go_json(value)
+        return "[]"
+    return go_marshal(value)
+
+
+def item_field_str(value: Any) -> str:
+    """The text `{{item.KEY}}` becomes (processItem: fmt "%v" of a wfv1.Item, i.e. Item.String()):
+    the JSON text with jsonutil.Fix undoing the <, >, & escapes, a string's quotes removed but its
+    JSON escapes kept (a newline arrives as backslash-n)."""
+    text = go_marshal(value).replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
+    return text[1:-1] if text.startswith('"') else text

@@ -93,6 +93,9 @@ def _deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
+_STR_MARK = "heraspec.str-result"  # kept with cached outputs: the result is a str (shown as one)
+
+
 class _Runner:
     """Starts pods (one attempt each) on a thread pool from a single loop that owns all state."""
 
@@ -208,7 +211,9 @@ class _Runner:
                 if hit is not None:
                     res.cached = self.progressed = True
                     self.report("task_started", res)
-                    return self.finish_unit(unit, Outcome("Succeeded", "", dict(hit)))
+                    outputs = dict(hit)
+                    marked = outputs.pop(_STR_MARK, None) is not None  # not an output: Argo names cannot hold "."
+                    return self.finish_unit(unit, Outcome("Succeeded", "", outputs, str_result=marked))
             unit.retry = tmpl.get("retryStrategy") or {}
             folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
             prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path)
@@ -268,14 +273,17 @@ class _Runner:
         res.artifacts = {k: artifacts.local_path(self.store, v) for k, v in out.artifacts.items()}
         unit.artifact_keys = out.artifacts
         if out.phase == "Succeeded" and unit.memo is not None and self.memo is not None and not res.cached:
-            self.memo.save(unit.memo, dict(out.outputs), res.name)  # Argo saves the output parameters
+            saved = dict(out.outputs, **({_STR_MARK: ""} if out.str_result else {}))
+            self.memo.save(unit.memo, saved, res.name)  # Argo saves the output parameters
         unit.stdout, unit.exit_code, unit.done = out.stdout, out.exit_code, True
         res.started = res.started or _now()
         res.finished = _now()
         res.duration_s = round(time.monotonic() - unit.t0, 3) if unit.t0 else 0.0
         # a template without a `result` output parameter: its result is its stdout (Argo's outputs.result),
         # or the value heraspec's script sent as the artifact `result` (`result: artifact`)
-        if "result" in out.outputs or "result" not in out.artifacts:
+        if out.str_result and "result" in out.outputs:  # the script marked a str result (PATH.str)
+            res.result = out.outputs["result"]
+        elif "result" in out.outputs or "result" not in out.artifacts:
             res.result = _decode(out.outputs["result"] if "result" in out.outputs else out.stdout)
         else:
             res.result = _decode(artifacts.value_text(self.store, out.artifacts["result"]))

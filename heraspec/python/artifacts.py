@@ -101,14 +101,14 @@ def _heraspec_write_value(text, as_artifact, name):
         size = b.len(text.encode("utf-8"))
         if size > @LIMIT@:
             raise b.SystemExit(
-                f"heraspec: {name}() returned {size:,} bytes of JSON; a result passed as an Argo parameter must "
+                f"heraspec: {name}() returned {size:,} bytes; a result passed as an Argo parameter must "
                 f"stay under {@LIMIT@:,} bytes (Linux refuses an environment variable of 128 KiB or more, E2BIG, "
                 "and Argo caps parameters at 256 KiB). Set `result: artifact` on the task (or in `defaults`) to send "
                 "it through the artifact repository, or return a file (-> Path)")
         path = os.environ.get("@PATH_ENV@") or "@RESULT_PATH@"
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with b.open(path, "w", encoding="utf-8") as out:
-        out.write(text)
+    with b.open(path, "w", encoding="utf-8") as out:  # Argo's executor trims one newline from a parameter file
+        out.write(text if as_artifact else text + "\\n")
 '''
 
 

@@ -75,7 +75,7 @@ class Problem:
 @dataclass(frozen=True)
 class Param:
     name: str
-    annotation: str | None  # "int" "float" "bool" "str" "list" "dict" or None
+    annotation: str | None  # "int" "float" "bool" "str" "list" "dict", "list:KIND", "model:NAME" or None
     required: bool
     default: str | None  # encoded for Argo; None if required, not a literal, or not decodable back
     literal_default: bool  # False: compile passes DEFAULT_MARKER and Python applies the default
@@ -94,6 +94,8 @@ class Function:
 
 
 # --- caches: a big spec resolves the same ref thousands of times ------------------------------------
+
+RESERVED_PREFIX = "_heraspec"  # the generated script's own names (script.py) start with it
 
 _RESOLVED: dict[tuple, tuple[Function | None, tuple[Problem, ...]]] = {}
 _MODULES: dict[str, tuple[tuple[int, int], ModuleInfo | Problem]] = {}
@@ -140,11 +142,12 @@ def _resolve(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tuple[Pr
         return None, (target,)
     node = info.body[target]
     params, problems = _signature(info, node, found)  # type: ignore[arg-type]
+    problems += _inexact_return(info, node, found)  # type: ignore[arg-type]
     if problems:
         return None, tuple(problems)
     fn = Function(
         ref=f"{module}:{name}", module=module, name=name, file=found, line=node.lineno,
-        params=tuple(params), returns_annotation=annotation_kind(node.returns),  # type: ignore[attr-defined]
+        params=tuple(params), returns_annotation=_kind(info, node.returns),  # type: ignore[attr-defined]
     )
     carried = _CARRIED[fn] = _carry(info, target, found, module, dirs)
     return fn, carried.problems
@@ -318,6 +321,9 @@ def _target(info: ModuleInfo, module: str, name: str, path: str) -> int | Proble
         return at(bindings[1].stmt, f"'{name}' is bound more than once at the top level of {shown} "
                                     f"(lines {lines}); keep a single definition")
     stmt, what = bindings[0].stmt, f"'{name}' in module '{module}'"
+    if isinstance(stmt, ast.FunctionDef) and name.startswith(RESERVED_PREFIX):
+        return at(stmt, f"'{name}' is a reserved name: the generated script defines names starting with "
+                        f"'{RESERVED_PREFIX}'", hint="rename the function")
     if isinstance(stmt, ast.FunctionDef):
         return bindings[0].index
     if isinstance(stmt, ast.AsyncFunctionDef):
@@ -337,16 +343,69 @@ def _target(info: ModuleInfo, module: str, name: str, path: str) -> int | Proble
 
 
 def _encode_default(node: ast.expr, annotation: str | None) -> str | None:
-    """The default as Argo text, or None when it is not a literal or would not decode back."""
+    """The default as Argo text, or None when it is not a literal, would not decode back, or would
+    not arrive intact: Argo substitutes `{{...}}` in a template input's default, and cannot
+    substitute some control characters (then Python applies the default, through DEFAULT_MARKER)."""
     try:
         value = ast.literal_eval(node)
         text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), sort_keys=True)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
-    from .script import decode  # the script's own decoder: a default is kept only if it decodes back
+    from .script import argo_unsafe, decode  # the script's own decoder: kept only if it decodes back
 
+    if "{{" in text or argo_unsafe(text) is not None:
+        return None
     back = decode(text, annotation)
     return text if type(back) is type(value) and back == value else None
+
+
+_ELEMENTS = {"int", "float", "bool", "str", "list", "dict"}
+# return annotations that can never be sent as a result parameter (no exact JSON form)
+_INEXACT = {"set", "frozenset", "bytes", "bytearray", "complex", "datetime", "date", "time", "timedelta",
+            "Set", "FrozenSet", "AbstractSet", "Decimal", "UUID", "ndarray", "DataFrame"}
+
+
+def _kind(info: ModuleInfo, node: ast.expr | None) -> str | None:
+    """The decoder's kind of an annotation: annotation_kind's, plus "list:KIND" for list[int] and
+    "model:NAME" for a class defined in the module (a dataclass or Pydantic model is rebuilt)."""
+    kind = annotation_kind(node)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except (SyntaxError, ValueError):
+            return kind
+    node = _unwrap_optional(node)
+    if isinstance(node, ast.Name) and kind is None and any(
+            isinstance(b.stmt, ast.ClassDef) and not b.under for b in info.bindings.get(node.id, [])):
+        return f"model:{node.id}"
+    if kind == "list" and isinstance(node, ast.Subscript):
+        inner = _kind(info, node.slice)
+        if inner is not None and (inner in _ELEMENTS or inner.startswith("model:")):
+            return f"list:{inner}"
+    return kind
+
+
+def _unwrap_optional(node: ast.expr | None) -> ast.expr | None:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        sides = [n for n in (node.left, node.right) if not (isinstance(n, ast.Constant) and n.value is None)]
+        return sides[0] if len(sides) == 1 else node
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "Optional":
+        return node.slice
+    return node
+
+
+def _inexact_return(info: ModuleInfo, node: ast.FunctionDef, path: str) -> list[Problem]:
+    """A return annotation that says the result has no exact JSON form (`-> set`): refused here,
+    as the script would refuse the value at run time."""
+    ret = _unwrap_optional(node.returns)
+    base = ret.value if isinstance(ret, ast.Subscript) else ret
+    name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else None
+    if name not in _INEXACT:
+        return []
+    return [Problem(f"'{node.name}' returns {ast.unparse(node.returns)}, which has no exact JSON form, so it "  # type: ignore[arg-type]
+                    "cannot be passed to another task",
+                    "return a list, str or dict instead (sorted(...), .isoformat(), .tolist()), or write a file "
+                    "and return its pathlib.Path", path, *info.position(node.returns))]  # type: ignore[arg-type]
 
 
 def _signature(info: ModuleInfo, node: ast.FunctionDef, path: str) -> tuple[list[Param], list[Problem]]:
@@ -369,7 +428,7 @@ def _signature(info: ModuleInfo, node: ast.FunctionDef, path: str) -> tuple[list
         if not arg.arg.isascii():
             problems.append(Problem(f"parameter '{arg.arg}' of '{name}' is not ASCII; it must be usable in an "
                                     "environment variable name", None, path, *info.position(arg)))
-        annotation = annotation_kind(arg.annotation)
+        annotation = _kind(info, arg.annotation)
         encoded = _encode_default(default, annotation) if default is not None else None
         params.append(Param(arg.arg, annotation, default is None, encoded, encoded is not None, kind))
     return params, problems
@@ -394,6 +453,9 @@ def _refusal(info: ModuleInfo, name: str, shown: str) -> tuple[str, str | None] 
         return ((f"module global '{name}' is rebound at runtime (`global {name}` in '{owner}' at "
                 f"{shown}:{node.lineno}); each task runs in a fresh process, so that state cannot be carried"),
                 "pass the value as a parameter or return it instead")
+    if name.startswith(RESERVED_PREFIX):
+        return ((f"'{name}' is a reserved name: the generated script defines names starting with "
+                 f"'{RESERVED_PREFIX}'"), "rename it")
     bindings = info.bindings.get(name, [])
     for b in bindings:
         if b.under:

@@ -13,10 +13,15 @@ In order, the program
      all; tracebacks show the original file names and lines (linecache holds their text).
      `code: image`: imports the function from the image instead (Hera's runner does the same);
   3. reads each parameter from env var `HERASPEC_IN_<name>` (absent or `__heraspec_default__`:
-     Python applies the default), decodes it (annotation `str`: the raw text; otherwise JSON where
-     it parses, else the raw text; then int/float/bool coercion), calls the function with keywords
-     and writes `json.dumps(result, default=str)` to RESULT_PATH, or to env `HERASPEC_RESULT_PATH`
-     when set (the local runner uses that).
+     Python applies the default) and decodes it (`_heraspec_input`: the task's plan from env
+     HERASPEC_PLAN first, for aggregates and str results; then annotation `str`: the raw text;
+     otherwise JSON where it parses, else the raw text; then int/float/bool/list[...] coercion and
+     dataclass/Pydantic rebuilding);
+  4. calls the function with keywords and writes the result exactly (`_heraspec_result_text`: a
+     str is its own text, anything else compact JSON; dataclasses and Pydantic models as their
+     JSON; a value without an exact JSON form exits 1 naming it and the fix) plus one newline
+     for Argo's executor to trim, to RESULT_PATH, or to env `HERASPEC_RESULT_PATH` when set (the
+     local runner uses that).
 The program never contains `{{` (Argo substitutes it everywhere, script source included).
 """
 
@@ -33,11 +38,21 @@ OUTPUTS_DIR = "/tmp/heraspec/outputs/"  # named outputs (`outputs:`, `{from, key
 OUTPUTS_ENV = "HERASPEC_OUTPUTS"  # {output name: dotted key path}, JSON
 INPUT_ENV_PREFIX = "HERASPEC_IN_"
 DEFAULT_MARKER = "__heraspec_default__"  # env value meaning "let Python apply the default"
+PLAN_ENV = "HERASPEC_PLAN"  # per task: how to read inputs that are results (see _heraspec_input)
+PLAN_INPUT = "heraspec-plan"  # the template input carrying it, present only where a task needs one
 
-__all__ = ["DEFAULT_MARKER", "INPUT_ENV_PREFIX", "OUTPUTS_DIR", "OUTPUTS_ENV", "RESULT_PATH", "RESULT_PATH_ENV", "decode",
-           "script_source"]
+__all__ = ["DEFAULT_MARKER", "INPUT_ENV_PREFIX", "OUTPUTS_DIR", "OUTPUTS_ENV", "PLAN_ENV", "PLAN_INPUT",
+           "RESULT_PATH", "RESULT_PATH_ENV", "argo_unsafe", "decode", "script_source"]
 
-# --- the decoder, shared by the script and by the default check (one source of truth) -------------
+# --- the runtime, shared by the script and by the compiler's checks (one source of truth) -----------
+#
+# Kinds (from annotations, see `functions.Param.annotation`): None, "str", "int", "float", "bool",
+# "list", "dict", "list:KIND" (the elements' kind) and "model:NAME" (a dataclass or Pydantic class of
+# the user's code). Plans (from the compiler, per task, through the `heraspec-plan` input): "str" (the
+# text is a str result, kept as it is), "json" (a literal written as JSON because its own text would
+# be misread: the str "42"), "agg" / "agg:str" (Argo's aggregate of a fanned-out task's results) and
+# "item" or "item+agg" ({{item.KEY}}, whose strings keep their JSON escapes).
+# Each piece is a plain function so that other input/output kinds (artifacts) can hook in.
 
 _DECODE_SOURCE = '''\
 def _heraspec_decode(raw, kind):
@@ -50,6 +65,27 @@ def _heraspec_decode(raw, kind):
         value = json.loads(raw)
     except (b.ValueError, b.RecursionError):
         value = raw
+    return _heraspec_coerce(value, kind)
+
+
+def _heraspec_coerce(value, kind):
+    # an already decoded value, made what the annotation asks where that is lossless
+    import builtins as b
+    if kind is None or value is None:
+        return value
+    if kind.startswith("list:"):
+        inner = kind[5:]
+        if b.isinstance(value, b.list):
+            return [_heraspec_decode(v, inner) if b.isinstance(v, b.str) else _heraspec_coerce(v, inner) for v in value]
+        return value
+    if kind.startswith("model:"):
+        cls = b.globals().get("_heraspec_names", {}).get(kind[6:])  # the user's class, in the function's module
+        if cls is None or not b.isinstance(value, b.dict):
+            return value
+        if b.callable(b.getattr(cls, "model_validate", None)):  # Pydantic v2
+            return cls.model_validate(value)
+        import dataclasses
+        return cls(**value) if dataclasses.is_dataclass(cls) else value
     if kind == "bool" and b.isinstance(value, b.str):
         word = value.strip().lower()
         if word in ("true", "yes", "y", "on", "1"):
@@ -68,37 +104,168 @@ def _heraspec_decode(raw, kind):
         except b.ValueError:
             pass
     return value
+
+
+def _heraspec_input(raw, kind, plan):
+    # one parameter's value from its text, following the compiler's plan for this task
+    import builtins as b, json
+    if plan and plan.startswith("item"):  # an item field is Argo's Item.String(): a string keeps its JSON escapes
+        try:
+            raw = json.loads('"' + raw + '"')
+        except (b.ValueError, b.RecursionError):
+            pass  # not an escaped string: a number, or JSON text with strings inside
+        plan = plan[5:] or None  # then, for "item+agg", read as an aggregate
+    if plan in ("agg", "agg:str"):
+        # Argo's aggregate (aggregatedJSONValueList): the children's values decoded when every one
+        # is a JSON object or array, else the list of their raw texts; each text is decoded as its
+        # child wrote it (a str result is its own text)
+        try:
+            items = json.loads(raw)
+        except (b.ValueError, b.RecursionError):
+            items = None
+        if b.isinstance(items, b.list):
+            inner = kind[5:] if kind and kind.startswith("list:") else "str" if plan == "agg:str" else None
+            values = [_heraspec_decode(v, inner) if b.isinstance(v, b.str) else _heraspec_coerce(v, inner)
+                      for v in items]
+            if kind == "str":
+                return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+            return values if kind is None or kind.startswith("list") else _heraspec_coerce(values, kind)
+    if plan == "str" and kind is None:
+        return raw
+    if plan == "json":
+        # a literal the compiler wrote as JSON, because its text alone would be misread
+        try:
+            return _heraspec_coerce(json.loads(raw), kind)
+        except (b.ValueError, b.RecursionError):
+            pass
+    return _heraspec_decode(raw, kind)
+'''
+
+_RESULT_SOURCE = '''\
+def _heraspec_plain(value, where, path="result"):
+    # the value as plain JSON data, exactly, or SystemExit naming what cannot be sent and the way out
+    import builtins as b, math
+    t = b.type(value)
+    if value is None or t in (b.bool, b.int, b.str):
+        return value
+    if t is b.float:
+        if math.isfinite(value):
+            return value
+        what, fix = "the float " + b.repr(value), "return None or a string in its place"
+    elif t in (b.list, b.tuple):
+        return [_heraspec_plain(v, where, path + "[" + b.str(i) + "]") for i, v in b.enumerate(value)]
+    elif t is b.dict:
+        out = {}
+        for k, v in value.items():
+            if b.type(k) is not b.str:
+                _heraspec_refuse(where, path, "a dict with a key of type " + b.type(k).__name__,
+                                 "use str keys (JSON object keys are strings)")
+            out[k] = _heraspec_plain(v, where, path + "[" + b.repr(k) + "]")
+        return out
+    elif b.callable(b.getattr(value, "model_dump", None)) and not b.isinstance(value, b.type):  # Pydantic v2
+        return _heraspec_plain(value.model_dump(mode="json"), where, path)
+    else:
+        import dataclasses
+        if dataclasses.is_dataclass(value) and not b.isinstance(value, b.type):
+            return _heraspec_plain(dataclasses.asdict(value), where, path)
+        name = t.__qualname__ if t.__module__ == "builtins" else t.__module__ + "." + t.__qualname__
+        what = "a " + name
+        fix = ("convert it (a list for a set, .isoformat() for a date, .tolist() for an array, "
+               ".decode() or base-64 text for bytes), or write it to a file and return a pathlib.Path")
+    _heraspec_refuse(where, path, what, fix)
+
+
+def _heraspec_refuse(where, path, what, fix):
+    import sys
+    sys.stderr.write("heraspec: " + where + ":" + " " + path + " is " + what + ", which has no exact JSON form; "
+                     + fix + "\\n")
+    raise SystemExit(1)
+
+
+def _heraspec_unsafe(text):
+    # the first character Argo cannot substitute into another template, or None: simpleReplaceStrict
+    # (util/template) escapes values with Go's strconv.Quote, whose \\a \\v \\xNN \\UNNNNNNNN escapes
+    # are not JSON, and the template then fails "cannot finish template replacement"
+    import builtins as b
+    for c in text:
+        n = b.ord(c)
+        if (n < 32 and c not in "\\b\\t\\n\\f\\r") or n == 127 or (n > 0xFFFF and not c.isprintable()):
+            return n
+    return None
+
+
+def _heraspec_result_text(value, where):
+    # the result parameter's text: a str is its own text, anything else compact JSON
+    import builtins as b
+    # (a str with a control character Argo cannot substitute is kept: a consumer of it fails on
+    # Argo, "cannot finish template replacement", and `heraspec run` fails it the same way)
+    value = _heraspec_plain(value, where)
+    return value if b.type(value) is b.str else _heraspec_json_text(value)
+
+
+def _heraspec_json_text(value):
+    # compact JSON of plain data; ASCII-only when DEL or unprintable astral characters would stay raw
+    import json
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if _heraspec_unsafe(text) is not None:
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    return text
 '''
 _namespace: dict = {}
 
 
+def _runtime() -> dict:
+    if not _namespace:  # compiled on first use (not on every `heraspec validate` start)
+        code = compile(_DECODE_SOURCE + "\n\n" + _RESULT_SOURCE, "<heraspec runtime>", "exec")
+        exec(code, _namespace)  # noqa: S102 (our own constant)
+    return _namespace
+
+
 def decode(raw: str, annotation: str | None) -> object:
-    """The script's own decoder, compiled on first use (not on every `heraspec validate` start)."""
-    if not _namespace:
-        exec(compile(_DECODE_SOURCE, "<heraspec decoder>", "exec"), _namespace)  # noqa: S102 (our own constant)
-    return _namespace["_heraspec_decode"](raw, annotation)
+    """The script's own decoder."""
+    return _runtime()["_heraspec_decode"](raw, annotation)
+
+
+def coerce(value: object, annotation: str | None) -> object:
+    """The script's coercion of an already decoded value to its annotation's kind."""
+    return _runtime()["_heraspec_coerce"](value, annotation)
+
+
+def argo_unsafe(text: str) -> int | None:
+    """The code point of the first character Argo cannot substitute into a template, or None."""
+    return _runtime()["_heraspec_unsafe"](text)
+
 
 _MAIN_SOURCE = '''\
 def _heraspec_main(function=@FUNCTION@):  # bound here, before any local name can shadow it
     import builtins as b, json, os
+    global _heraspec_names
+    _heraspec_names = function.__globals__  # where annotated classes are found (model:NAME)
+    plans = json.loads(os.environ.get("@PLAN_ENV@") or "{}")
     kwargs = {}
     for name, kind in @PARAMS@:
         raw = os.environ.get("@PREFIX@" + name)
         if raw in ("@ONE@", "@MANY@"):  # a file, or a value sent through the artifact repository
             kwargs[name] = _heraspec_read_artifact(name, raw, kind)
         elif raw is not None and raw != "@MARKER@":
-            kwargs[name] = _heraspec_decode(raw, kind)
+            kwargs[name] = _heraspec_input(raw, kind, plans.get(name))
     # the result goes to a file, never stdout, so print() in user code cannot corrupt it
     value = function(**kwargs)
     mode = os.environ.get("@MODE_ENV@")
     if mode == "file":
         return _heraspec_write_file(value)
-    text = json.dumps(value, default=b.str)
-    _heraspec_write_value(text, mode == "artifact", "@FUNCTION@")
+    result = _heraspec_plain(value, "the result of @REF@")
     path = os.environ.get("@PATH_ENV@") or "@RESULT_PATH@"
+    if mode == "artifact":
+        # read back as JSON by the consumer's script, never substituted
+        _heraspec_write_value(_heraspec_json_text(result), True, "@FUNCTION@")
+    else:  # a str is its own text; PATH.str marks it so that `heraspec run` shows a str
+        _heraspec_write_value(_heraspec_result_text(result, "the result of @REF@"), False, "@FUNCTION@")
+        if b.type(result) is b.str:
+            b.open(path + ".str", "w").close()
     keys = os.environ.get("@OUTPUTS_ENV@")
-    if keys:  # named outputs: fields of the result as decoded by a consumer, each written as JSON
-        _heraspec_publish(json.loads(text), json.loads(keys), os.path.join(os.path.dirname(path), "outputs"))
+    if keys:  # named outputs: fields of the result (an empty key path: all of it), each written as JSON
+        _heraspec_publish(result, json.loads(keys), os.path.join(os.path.dirname(path), "outputs"))
 
 
 def _heraspec_publish(result, keys, folder):
@@ -106,7 +273,7 @@ def _heraspec_publish(result, keys, folder):
     os.makedirs(folder, exist_ok=True)
     for name, path in keys.items():
         value, seen = result, []
-        for part in path.split("."):
+        for part in (path.split(".") if path else []):
             if b.isinstance(value, b.dict) and part in value:
                 value = value[part]
             elif b.isinstance(value, b.list) and part.isdigit() and b.int(part) < b.len(value):
@@ -121,8 +288,9 @@ def _heraspec_publish(result, keys, folder):
                     has = "it is " + b.type(value).__name__ + ", not a mapping"
                 sys.exit(f"heraspec: output {name!r} reads key {path!r}, but {where} has no {part!r} ({has})")
             seen.append(part)
+        # as JSON: read by `{from, key}` and spliced into nested arguments, where a str must be quoted
         with b.open(os.path.join(folder, name), "w", encoding="utf-8") as out:
-            out.write(json.dumps(value, default=b.str))
+            out.write(_heraspec_json_text(value))
 
 
 _heraspec_main()
@@ -239,13 +407,14 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False) -> 
     else:
         user = f"{module_table(carried)}\n\n{_IMPORTER_SOURCE}from {fn.module} import {fn.name}\n"
     entry = (_MAIN_SOURCE.replace("@PARAMS@", repr([(p.name, p.annotation) for p in fn.params]))
-             .replace("@FUNCTION@", fn.name).replace("@PREFIX@", INPUT_ENV_PREFIX)
+             .replace("@FUNCTION@", fn.name).replace("@PREFIX@", INPUT_ENV_PREFIX).replace("@REF@", fn.ref)
+             .replace("@PLAN_ENV@", PLAN_ENV)
              .replace("@MARKER@", DEFAULT_MARKER).replace("@PATH_ENV@", RESULT_PATH_ENV).replace("@OUTPUTS_ENV@", OUTPUTS_ENV)
              .replace("@RESULT_PATH@", RESULT_PATH).replace("@ONE@", artifacts.ONE).replace("@MANY@", artifacts.MANY)
              .replace("@MODE_ENV@", artifacts.RESULT_MODE_ENV))
     install = _PACKAGES_SOURCE.replace("@PACKAGES_ENV@", PACKAGES_ENV) + "\n\n" if packages else ""
     runtime = artifacts.runtime_source(RESULT_PATH, RESULT_PATH_ENV)
-    program = f"{header}{install}{user}\n\n{_DECODE_SOURCE}\n\n{runtime}\n\n{entry}"
+    program = f"{header}{install}{user}\n\n{_DECODE_SOURCE}\n\n{_RESULT_SOURCE}\n\n{runtime}\n\n{entry}"
     if "{{" in program:  # cannot happen: every part above is free of it; never emit one anyway
         raise RuntimeError(f"internal error: the script for {fn.ref} contains double braces")
     _SCRIPTS[(fn, code, packages)] = (carried, program)

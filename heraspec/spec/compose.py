@@ -180,6 +180,7 @@ def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors) -> N
 
 
 _OUTPUT_CHARS = re.compile(r"[^-a-zA-Z0-9_]+")
+RESULT_JSON = "result-json"  # the whole result as JSON (key path ""), for references nested in arguments
 
 
 def published_outputs(data: dict) -> dict[str, dict[str, str]]:
@@ -201,6 +202,16 @@ def published_outputs(data: dict) -> dict[str, dict[str, str]]:
             wanted.append(fe)
         exit_body = t.get("on_exit") if isinstance(t.get("on_exit"), dict) else {}
         wanted += key_refs(t.get("args")) + key_refs(exit_body.get("args"))
+    for t in tasks.values():  # a result nested in a list/mapping argument is read as JSON (RESULT_JSON)
+        for args in (t.get("args") if isinstance(t.get("args"), list) else [t.get("args")]):
+            for value in (args.values() if isinstance(args, dict) else []):
+                for kind, target, at in dag.refs_in(value, ()):
+                    node = value
+                    for step in at:
+                        node = node[step]
+                    if kind == "from" and at != () and "key" not in node and isinstance(target, str) \
+                            and "function" in (tasks.get(target) or {}):
+                        out.setdefault(target, {}).setdefault("", RESULT_JSON)
     for ref in wanted:
         target, path = ref["from"], ref["key"]
         if not isinstance(target, str) or not isinstance(path, str):

@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any
 
-from . import artifacts, compose, dag, patterns
+from . import argotext, artifacts, compose, dag, patterns
 
 from ..python import functions
 from ..errors import Errors
@@ -61,6 +61,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     `graph`: `dag.build_graph(doc.data)` when the caller has it already."""
     data = doc.data if isinstance(doc.data, dict) else {}
     _check_names(doc, data, errors)
+    argotext.check(doc, data, errors)
     _check_argo_metadata(doc, data, errors)
     _check_numbers(doc, data, errors)
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}

@@ -1,0 +1,75 @@
+"""Literal values that would not reach the function intact through Argo's substitution.
+
+Argo substitutes `{{...}}` in the JSON text of every template and DAG task (util/template): each
+value put in place is escaped with Go's strconv.Quote (simpleReplaceStrict), and the result must
+still be JSON, else the node fails with "cannot finish template replacement because the result was
+invalid JSON". strconv.Quote writes C0 controls other than \\b \\t \\n \\f \\r, DEL, and unprintable
+characters beyond U+FFFF as \\a, \\v, \\xNN or \\UNNNNNNNN, which JSON has no escapes for. Every
+argument and parameter value is substituted at least once (into the template's inputs), so such a
+character can never arrive: refused here, located. An unmatched `{{` makes the template parser fail
+("Cannot find end tag"): refused too. (Python defaults with either are left for Python to apply, see
+functions._encode_default.)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ..errors import Errors
+from ..python.script import argo_unsafe
+from .dag import is_ref
+from .load import Document
+
+_HINT = "remove it, or pass the text another way (base64, or a file read by the function)"
+
+
+def _strings(value: Any, path: tuple) -> Iterator[tuple[str, tuple]]:
+    if isinstance(value, str):
+        yield value, path
+    elif is_ref(value):  # {from}, {param}, {item: KEY}: names, checked where references are
+        return
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, path + (i,))
+
+
+def unmatched_tag(text: str) -> int | None:
+    """The offset of a `{{` with no `}}` after it (fasttemplate's "Cannot find end tag"), or None."""
+    pos = 0
+    while True:
+        start = text.find("{{", pos)
+        if start < 0:
+            return None
+        end = text.find("}}", start + 2)
+        if end < 0:
+            return start
+        pos = end + 2
+
+
+def check(doc: Document, data: dict, errors: Errors) -> None:
+    """Refuse control characters Argo cannot substitute and unmatched `{{` in literal values."""
+    where: list[tuple[Any, tuple, str, bool]] = [(data.get("parameters"), ("parameters",), "parameter value", True)]
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    for name, task in tasks.items():
+        if isinstance(task, dict):
+            base = ("tasks", name)
+            where += [(task.get("args"), base + ("args",), "argument value", True),
+                      (task.get("foreach"), base + ("foreach",), "foreach item", True),
+                      (task.get("env"), base + ("env",), "env value", False)]
+    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
+    where.append((defaults.get("env"), ("defaults", "env"), "env value", False))
+    for value, path, what, substituted in where:
+        for text, at in _strings(value, path):
+            bad = argo_unsafe(text) if substituted else None
+            if bad is not None:
+                doc.error(errors, at, f"{what} contains the control character U+{bad:04X}, which Argo cannot "
+                          "substitute into a template (the task would fail with 'cannot finish template "
+                          "replacement')", _HINT, offset=text.index(chr(bad)))
+            start = unmatched_tag(text)
+            if start is not None:
+                doc.error(errors, at, f"{what} has '{{{{' without a matching '}}}}': Argo would fail to parse "
+                          "the template ('Cannot find end tag')",
+                          "close the expression, or avoid '{{' in literal text", offset=start)

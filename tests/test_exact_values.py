@@ -1,0 +1,247 @@
+"""Values arrive exactly (issues 12 and 20): through `heraspec run` and through the compiled scripts
+executed as Argo would (tests/argo_exec.py aggregates fan-ins with Argo's own rule, written apart
+from the runner), a consumer receives each value as the producer returned it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import heraspec
+from tests.argo_exec import run_dag
+from tests.argo_schema import assert_argo_valid
+
+ROOT = Path(__file__).resolve().parents[1]
+
+STEPS = '''\
+VALUES = {values!r}
+
+
+def make(i: int) -> {returns}:
+    return VALUES[i]
+
+
+def echo(v):
+    return [type(v).__name__, v]
+
+
+def probe(xs):
+    return [[type(x).__name__, x] for x in xs]
+'''
+
+FAN_INS: dict[str, tuple[str, list]] = {
+    "ints": ("int", [1, 4, -7]),
+    "floats": ("float", [1.5, 2.0, -0.25]),
+    "strs": ("str", ["42", "true", "", "ALPHA", "a b"]),
+    "none": ("None", [None, None]),
+    "dicts": ("dict", [{"a": 1}, {"b": [1, "x"]}, {}]),
+    "lists": ("list", [[1], [], ["x", None]]),
+    "mixed": ("object", [1, "a", None, {"k": 1}, [2], 2.5, True]),
+}
+
+
+def heraspec_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def run_locally(spec: Path, tmp: Path) -> dict[str, Any]:
+    proc = heraspec_cli("run", str(spec), "--json", "--workdir", str(tmp / "run"), cwd=tmp)
+    assert proc.returncode == 0, proc.stderr
+    return {k: v["result"] for k, v in json.loads(proc.stdout)["tasks"].items()}
+
+
+def run_as_argo(spec: Path, tmp: Path) -> dict[str, Any]:
+    (compiled,) = heraspec.compile([str(spec)])
+    assert_argo_valid(compiled.manifest)
+    texts = run_dag(compiled.manifest, tmp / "argo")
+    return {k: json.loads(v) for k, v in texts.items() if k.startswith(("probe", "total"))}
+
+
+def expected(values: list) -> list:
+    return [[type(v).__name__, v] for v in values]
+
+
+@pytest.mark.parametrize("case", sorted(FAN_INS))
+def test_fan_in_values_arrive_exactly(case: str, tmp_path: Path) -> None:
+    returns, values = FAN_INS[case]
+    (tmp_path / "steps.py").write_text(STEPS.format(values=values, returns=returns), encoding="utf-8")
+    items = list(range(len(values)))
+    spec = tmp_path / "fanin.yaml"
+    spec.write_text(f"""name: fanin
+tasks:
+  make: {{function: steps:make, foreach: {items}, args: {{i: {{item: true}}}}}}
+  probe: {{function: steps:probe, args: {{xs: {{from: make}}}}}}
+  each: {{function: steps:echo, foreach: {{from: make}}, args: {{v: {{item: true}}}}}}
+  probe_each: {{function: steps:probe, args: {{xs: {{from: each}}}}}}
+  probe_raw: {{function: steps:probe, args: {{xs: "{{{{tasks.make.outputs.parameters.result}}}}"}}}}
+""", encoding="utf-8")
+    local = run_locally(spec, tmp_path)
+    want = expected(values)
+    assert local["probe"] == want and local["probe_raw"] == want
+    assert local["probe_each"] == [["list", w] for w in want]
+    argo = run_as_argo(spec, tmp_path)
+    assert argo == {"probe": want, "probe-raw": want, "probe-each": [["list", w] for w in want]}
+
+
+def test_init_pipeline_totals_on_argo_as_locally(tmp_path: Path) -> None:
+    """Issue 20: numbers -> square (fanned out) -> total gave 30 locally and a TypeError on Argo."""
+    for toml in (False, True):
+        folder = tmp_path / ("toml" if toml else "yaml")
+        assert heraspec_cli("init", str(folder), *(["--toml"] if toml else []), cwd=tmp_path).returncode == 0
+        spec = folder / ("heraspec.toml" if toml else "heraspec.yaml")
+        local = run_locally(spec, folder)
+        assert local["total"] == 30 and local["square"] == [1, 4, 9, 16]
+        assert run_as_argo(spec, folder) == {"total": 30}
+
+
+BAD_RESULTS = '''\
+import datetime
+import math
+
+
+def bad(which: str):
+    return {"set": {1, 2}, "datetime": datetime.datetime(2024, 1, 2), "nan": [1.0, math.nan],
+            "key": {1: "a"}, "bytes": b"x"}[which]
+
+
+def ok(which: str):
+    return which
+'''
+
+
+@pytest.mark.parametrize(("which", "what"), [
+    ("set", "result is a set"), ("datetime", "result is a datetime.datetime"), ("nan", "result[1] is the float nan"),
+    ("key", "result is a dict with a key of type int"), ("bytes", "result is a bytes")])
+def test_results_without_exact_json_fail_the_task_locally_and_in_the_pod(which: str, what: str, tmp_path: Path) -> None:
+    (tmp_path / "steps.py").write_text(BAD_RESULTS, encoding="utf-8")
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(f"name: bad\ntasks:\n  make: {{function: steps:bad, args: {{which: {which}}}}}\n", encoding="utf-8")
+    proc = heraspec_cli("run", str(spec), "--json", "--workdir", str(tmp_path / "run"), cwd=tmp_path)
+    assert proc.returncode == 1
+    message = json.loads(proc.stdout)["tasks"]["make"]["message"]
+    assert f"the result of steps:bad: {what}" in message and "no exact JSON form" in message
+    (compiled,) = heraspec.compile([str(spec)])
+    with pytest.raises(AssertionError, match="no exact JSON form"):
+        run_dag(compiled.manifest, tmp_path / "argo")
+
+
+def test_models_and_dataclasses_travel_as_json_and_are_rebuilt(tmp_path: Path) -> None:
+    (tmp_path / "shapes.py").write_text('''\
+from dataclasses import dataclass
+from typing import Optional
+
+
+@dataclass
+class Point:
+    x: int
+    y: float
+
+
+def make(n: int) -> Point:
+    return Point(n, n / 2)
+
+
+def use(p: Point, ps: list[Point], q: Optional[Point] = None) -> list:
+    return [type(p).__name__, p.x, p.y, [type(v).__name__ for v in ps], q]
+''', encoding="utf-8")
+    spec = tmp_path / "shapes.yaml"
+    spec.write_text("name: shapes\ntasks:\n  make: {function: shapes:make, args: {n: 3}}\n"
+                    "  many: {function: shapes:make, foreach: [1, 2], args: {n: {item: true}}}\n"
+                    "  use: {function: shapes:use, args: {p: {from: make}, ps: {from: many}}}\n", encoding="utf-8")
+    local = run_locally(spec, tmp_path)
+    assert local["make"] == {"x": 3, "y": 1.5}
+    want = ["Point", 3, 1.5, ["Point", "Point"], None]
+    assert local["use"] == want
+    (compiled,) = heraspec.compile([str(spec)])
+    assert json.loads(run_dag(compiled.manifest, tmp_path / "argo")["use"]) == want
+
+
+def test_strs_arrive_as_the_same_str(tmp_path: Path) -> None:
+    """Issue 12: a str result is its own text, also inside a larger string; literal strs that read as
+    JSON ("42", "true", "null") arrive as strs."""
+    (tmp_path / "steps.py").write_text('''\
+def say(msg: str) -> str:
+    return msg
+
+
+def echo(v):
+    return [type(v).__name__, v]
+''', encoding="utf-8")
+    spec = tmp_path / "strs.yaml"
+    spec.write_text('''name: strs
+tasks:
+  a: {function: steps:say, args: {msg: hello}}
+  b: {function: steps:say, args: {msg: {from: a}}}
+  c: {function: steps:say, args: {msg: "said {{tasks.b.outputs.parameters.result}}!"}}
+  d: {function: steps:echo, args: {v: {from: b}}}
+  e: {function: steps:echo, args: {v: "42"}}
+  f: {function: steps:echo, foreach: ["true", null, 7, "x"], args: {v: {item: true}}}
+  g: {function: steps:echo, args: {v: [1, {from: a}]}}
+''', encoding="utf-8")
+    local = run_locally(spec, tmp_path)
+    assert local["b"] == "hello" and local["c"] == "said hello!" and local["d"] == ["str", "hello"]
+    assert local["e"] == ["str", "42"]
+    assert local["f"] == [["str", "true"], ["NoneType", None], ["int", 7], ["str", "x"]]
+    assert local["g"] == ["list", [1, "hello"]]
+    (compiled,) = heraspec.compile([str(spec)])
+    argo = run_dag(compiled.manifest, tmp_path / "argo")
+    assert argo["c"] == "said hello!" and json.loads(argo["e"]) == ["str", "42"]
+    assert json.loads(argo["f"]) == [["str", "true"], ["NoneType", None], ["int", 7], ["str", "x"]]
+    assert json.loads(argo["g"]) == ["list", [1, "hello"]]
+
+
+def test_reserved_names_and_inexact_return_annotations_are_located(tmp_path: Path) -> None:
+    (tmp_path / "steps.py").write_text('''\
+def _heraspec_decode(x):
+    return x
+
+
+def f(x: int) -> int:
+    return _heraspec_decode(x)
+
+
+def g() -> set:
+    return {1}
+''', encoding="utf-8")
+    spec = tmp_path / "r.yaml"
+    spec.write_text("name: r\ntasks:\n  a: {function: steps:f, args: {x: 1}}\n  b: {function: steps:g}\n",
+                    encoding="utf-8")
+    proc = heraspec_cli("validate", str(spec), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "r.yaml:3:17: error: '_heraspec_decode' is a reserved name" in proc.stderr
+    assert "r.yaml:4:17: error: 'g' returns set, which has no exact JSON form" in proc.stderr
+    assert "steps.py:9:12)" in proc.stderr
+
+
+def test_literal_values_argo_cannot_substitute_are_located_errors(tmp_path: Path) -> None:
+    (tmp_path / "steps.py").write_text("def say(msg: str = '{{workflow.name}}\\x01') -> str:\n    return msg\n",
+                                       encoding="utf-8")
+    spec = tmp_path / "c.yaml"
+    spec.write_text('name: c\nparameters: {p: "a\\x02"}\ntasks:\n  a: {function: steps:say, args: {msg: "x\\x01y"}}\n'
+                    '  b: {function: steps:say, args: {msg: "open {{ here"}}\n  d: {function: steps:say}\n',
+                    encoding="utf-8")
+    proc = heraspec_cli("validate", str(spec), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "c.yaml:2:19: error: parameter value contains the control character U+0002" in proc.stderr
+    assert "c.yaml:4:42: error: argument value contains the control character U+0001" in proc.stderr
+    assert "c.yaml:5:46: error: argument value has '{{' without a matching '}}'" in proc.stderr
+    # a Python default Argo would substitute (or could not) is applied by Python, locally and on Argo
+    spec.write_text("name: c\ntasks:\n  d: {function: steps:say}\n", encoding="utf-8")
+    assert run_locally(spec, tmp_path) == {"d": "{{workflow.name}}\x01"}
+    (compiled,) = heraspec.compile([str(spec)])
+    assert run_dag(compiled.manifest, tmp_path / "argo") == {"d": "{{workflow.name}}\x01"}
+
+
+def test_nested_references_are_built_without_text_markers() -> None:
+    """Issue 15: a literal equal to the compiler's old splice marker became a reference."""
+    from heraspec.argo.compiler import arg_value
+
+    assert arg_value([{"from": "a"}, "\x000\x00", {"k": {"param": "p"}}]) == \
+        '[{{tasks.a.outputs.parameters.result}},"\\u00000\\u0000",{"k":"{{workflow.parameters.p}}"}]'
