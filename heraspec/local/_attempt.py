@@ -177,6 +177,8 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
     elif shutil.which(command[0], path=env.get("PATH")) is None:
         raise TaskError(f"command {command[0]!r} is not available on this machine; "
                         "heraspec run cannot run container tasks locally")
+    # template timeout / activeDeadlineSeconds become the pod's activeDeadlineSeconds (operator.go
+    # executeTemplate, workflowpod.go): the pod is killed and the node Failed
     limits = [parse_duration(t["timeout"])] if t.get("timeout") else []
     if t.get("activeDeadlineSeconds") not in (None, ""):
         limits.append(float(t["activeDeadlineSeconds"]))

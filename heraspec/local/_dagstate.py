@@ -218,8 +218,10 @@ class _Dag:
     def _check_dep(self, name: str, result: str | None) -> bool:
         t = self.tasks[name]
         ph = t.res.phase
-        kids = [c.phase for c in t.res.children] if t.fanout else [ph]
-        if result is None:
+        # dag.go evaluateDependsLogic: AnySucceeded/AllFailed look at a TaskGroup's children only
+        # (false for a task that does not fan out)
+        kids = [c.phase for c in t.res.children] if t.fanout else []
+        if result is None:  # ancestry.go expandDependency: Succeeded || Skipped || Daemoned (+ continueOn)
             return ph in ("Succeeded", "Skipped") or t.continues_on(ph)
         if result == "AnySucceeded":
             return "Succeeded" in kids
@@ -251,7 +253,8 @@ class _Dag:
         return "Succeeded" if self.status() == "Succeeded" else "Failed"
 
     def status(self) -> str:
-        """Succeeded, or the phase (Failed or Error) of the first target branch that failed: what
+        """dag.go assessDAGPhase (fail-fast): Omitted targets take their branch's phase.
+        Succeeded, or the phase (Failed or Error) of the first target branch that failed: what
         Argo's `{{workflow.status}}` says of a workflow whose entrypoint is this DAG."""
         target = self.targets
         if not target:
@@ -319,7 +322,7 @@ class _Dag:
         spec, scope = t.spec, self.scope
         when = str(spec["when"]) if spec.get("when") not in (None, "") else None
         try:
-            if when is not None and "{{item" not in when.replace(" ", ""):
+            if when is not None and "{{item" not in when.replace(" ", ""):  # steps.go shouldExecute (govaluate)
                 text = substitute(when, scope)
                 if not eval_when(text):
                     return self._finish_task(t, "Skipped", f"when '{text}' evaluated false")

@@ -179,6 +179,7 @@ def depends_names(tree: Dep) -> set[str]:
 
 def eval_depends(tree: Dep, check: Callable[[str, str | None], bool]) -> bool:
     """The expression's value, computed bottom-up on an explicit stack (no recursion)."""
+    # dag.go evaluateDependsLogic (argoexpr.EvalBool, expr-lang) over ancestry.go getTaskDependsLogic
     todo: list[tuple[Dep, bool]] = [(tree, False)]
     values: list[bool] = []
     while todo:
@@ -288,6 +289,7 @@ def _show(v: Any) -> str:
 
 def eval_when(text: str) -> bool:
     """Evaluate a substituted ``when``; raise ExprError when unsupported, malformed or not boolean."""
+    # workflow/controller/steps.go shouldExecute (v4.1.2 still uses govaluate for `when`, bare words as strings)
     tokens = _when_tokens(text)
     i = depth = 0
 

@@ -238,6 +238,8 @@ class _Runner:
             self.cond.notify()
 
     def _attempt_done(self, unit: _Unit, out: Outcome) -> None:
+        # operator.go processNodeRetries: attempts > limit stops; wait duration * factor**(attempts-1),
+        # capped; maxDuration counts from the first attempt's start
         if self.expired:
             return self.finish_unit(unit, self.deadline_outcome())
         policy = str(unit.retry.get("retryPolicy") or "OnFailure")
