@@ -12,7 +12,9 @@ byte flips.
 
 from __future__ import annotations
 
+import json
 import re
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +66,31 @@ SECRET_ENV = {"API_TOKEN": "token-from-env"}  # the local runner reads {secret} 
 
 
 _FUNCTION_OF: dict[str, str] = {}  # task -> function, for the example being drawn
+_ARRIVES: dict[str, Any] = {}  # fanned-out task -> what its consumers receive (Argo's aggregation)
+
+
+def _through_go(v: Any) -> Any:
+    """A JSON value after Go decodes it into interface{} and encodes it again: numbers become float64
+    and print as encoding/json prints floats ('f' format with the shortest digits below 1e21)."""
+    if isinstance(v, dict):
+        return {k: _through_go(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_through_go(x) for x in v]
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return v
+    f = float(v)
+    if f == 0 or not 1e-6 <= abs(f) < 1e21:
+        return json.loads(repr(f)) if f else 0
+    text = format(Decimal(repr(f)), "f")
+    return json.loads(text.rstrip("0").rstrip(".") if "." in text else text)
+
+
+def _argo_fan_in(results: list) -> list:
+    """aggregatedJSONValueList: children's values are decoded (through Go) only when every one is a
+    JSON object or array; otherwise each arrives as its own text, which the consumer decodes exactly."""
+    if results and all(isinstance(r, (dict, list)) for r in results):
+        return [_through_go(r) for r in results]
+    return results
 
 
 def call(fn: str, kwargs: dict[str, Any]) -> Any:
@@ -186,6 +213,7 @@ def specs(draw: Any, *, max_tasks: int = 7, extras: bool = True) -> Generated:
 
     tasks: dict[str, dict] = {}
     expected: dict[str, Any] = {}
+    _ARRIVES.clear()
     lists: set[str] = set()  # tasks whose result is a list
     fn_tasks: list[str] = []
     edges: list[str] = []
@@ -211,6 +239,8 @@ def specs(draw: Any, *, max_tasks: int = 7, extras: bool = True) -> Generated:
             expected[tname] = result
             fn_tasks.append(tname)
             fanned = "foreach" in task or isinstance(task.get("args"), list)
+            if fanned:
+                _ARRIVES[tname] = _argo_fan_in(result)
             if fanned or fn == "make_list":
                 lists.add(tname)
         # edges to earlier tasks, written in every way the spec allows
@@ -271,7 +301,7 @@ def _draw_call(draw: Any, fn: str, task: dict, tname: str, expected: dict, fn_ta
             choices = [("lit", None)] + [("from", t) for t in fn_tasks] + [("param", p) for p in params] + [("nest", None)]
         kind, target = draw(st.sampled_from(choices))
         if kind == "from":
-            return {"from": target}, expected[target]
+            return {"from": target}, _ARRIVES.get(target, expected[target])
         if kind == "param":
             return {"param": target}, _decode(arg_text(params[target]), ann)
         nestable = [t for t in fn_tasks if t not in lists]  # no fan-in nested in a list (DESIGN.md, limits)
@@ -296,7 +326,7 @@ def _draw_call(draw: Any, fn: str, task: dict, tname: str, expected: dict, fn_ta
         if fan == "foreach_from" and any(t in lists and t != tname for t in fn_tasks):
             src = draw(st.sampled_from([t for t in fn_tasks if t in lists]))
             task["foreach"] = {"from": src}
-            items = expected[src]
+            items = _ARRIVES.get(src, expected[src])
         elif fan == "foreach_param" and list_params:
             p = draw(st.sampled_from(list_params))
             task["foreach"] = {"param": p}
