@@ -13,3 +13,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def heraspec(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     full = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd, env=full)
+
+
+def in_process(capsys, *argv: str) -> tuple[int, str, str]:
+    """`heraspec ARGV` in this process: (exit code, stdout, stderr); never a traceback or an internal error."""
+    from heraspec.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "internal error" not in err, err
+    return code, out, err

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from heraspec.cli import main
+from tests.cli import in_process as cli
 from heraspec.spec.load import MAX_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,13 +26,6 @@ STEPS = "def say(msg: str) -> str:\n    return msg\n\n\ndef add(a: int, b: int =
 def project(tmp_path: Path) -> Path:
     (tmp_path / "steps.py").write_text(STEPS)
     return tmp_path
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err and "internal error" not in err, err
-    return code, out, err
 
 
 def spec_file(project: Path, name: str, content: str | bytes) -> Path:

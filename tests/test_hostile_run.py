@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from heraspec.cli import main
+from tests.cli import in_process as cli
 from tests.argo_schema import assert_argo_valid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,13 +28,6 @@ STEPS = "def say(msg: str) -> str:\n    print(msg)\n    return msg\n"
 def project(tmp_path: Path) -> Path:
     (tmp_path / "steps.py").write_text(STEPS)
     return tmp_path
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err and "internal error" not in err, err
-    return code, out, err
 
 
 def heraspec(project: Path, *argv: str, timeout: float = 300) -> subprocess.CompletedProcess:
