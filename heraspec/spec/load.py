@@ -145,15 +145,21 @@ def load_text(path: str, text: str, fmt: str, errors: Errors) -> Document | None
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)|\(at end of document\)")
 
 
+def _too_long(path: str, where: tuple[int, int] | None, errors: Errors) -> bool:
+    """A list over MAX_ITEMS, found before the document is built: one located error."""
+    if where is None:
+        return False
+    errors.add(path, *where, f"a list of more than {MAX_ITEMS:,} items; a spec's lists hold at most {MAX_ITEMS:,}",
+               _ITEMS_HINT)
+    return True
+
+
 def _load_toml(path: str, text: str, errors: Errors) -> Document | None:
     try:
         import tomllib  # type: ignore[import-not-found]
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
-    long = _long_toml_array(text)
-    if long is not None:
-        errors.add(path, *long, f"a list of more than {MAX_ITEMS:,} items; a spec's lists hold at most "
-                   f"{MAX_ITEMS:,}", _ITEMS_HINT)
+    if _too_long(path, _long_toml_array(text), errors):
         return None
     try:
         data = tomllib.loads(text)
@@ -299,10 +305,7 @@ def _loader() -> Any:
 def _load_yaml(path: str, text: str, errors: Errors) -> Document | None:
     import yaml
 
-    long = _long_yaml_list(text)
-    if long is not None:
-        errors.add(path, *long, f"a list of more than {MAX_ITEMS:,} items; a spec's lists hold at most "
-                   f"{MAX_ITEMS:,}", _ITEMS_HINT)
+    if _too_long(path, _long_yaml_list(text), errors):
         return None
     try:
         nodes = list(yaml.compose_all(text, Loader=_loader()))

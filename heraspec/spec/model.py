@@ -398,7 +398,7 @@ class ExitTask(_Strict):
 ON_EXIT_DOC = ("Runs after {what} ends, whatever the outcome ({argo}): a `function` or container task body with `args`.")
 
 
-class Task(_Strict):
+class Task(TaskDefaults):
     """One step of the workflow: a Python `function`, a container (`image` + `command`) or a `template_ref`."""
 
     function: Optional[str] = _doc("function", pattern=FUNCTION_REF)
@@ -412,38 +412,17 @@ class Task(_Strict):
         "`args` (a mapping) fill its input parameters. `validate` checks them when the template is defined by a spec "
         "validated together or given with `--templates PATH`; `heraspec run` runs it from there.",
         **_x(examples=[{"name": "shared-steps", "template": "clean"}]))
-    image: Optional[str] = _doc("image")
     command: Optional[List[str]] = _doc("command")
     args: Optional[Union[Dict[str, ArgValue], List[Any]]] = _doc("args")
     after: Optional[List[str]] = _doc("after")
     depends: Optional[str] = _doc("depends")
     when: Optional[str] = _doc("when")
-    retry: Optional[Union[int, Retry]] = _doc("retry")
-    timeout: Optional[Duration] = _doc("timeout")
-    env: Optional[Dict[str, EnvValue]] = _doc("env")
     foreach: Optional[Union[List[Any], FromRef, ParamRef]] = _doc("foreach")
-    resources: Optional[Resources] = _doc("resources")
     outputs: Optional[Dict[str, Annotated[str, Field(pattern=RESULT_KEY)]]] = _doc(
         "outputs", json_schema_extra={"propertyNames": {"pattern": OUTPUT_NAME}})
     continue_on: Optional[List[Literal["failed", "error"]]] = _doc("continue_on")
-    packages: Optional[List[Annotated[str, Field(min_length=1)]]] = _doc("packages")
-    pip_index_url: Optional[Annotated[str, Field(pattern=INDEX_URL)]] = _doc("pip_index_url")
-    pip_extra_index_urls: Optional[List[Annotated[str, Field(pattern=INDEX_URL)]]] = _doc("pip_extra_index_urls")
-    code: Optional[Literal["carry", "image"]] = _doc("code")
     on_exit: Optional[ExitTask] = Field(None, description=ON_EXIT_DOC.format(what="this task", argo="Argo lifecycle hook `exit`"),
                                         **_x(examples=[{"function": "mypkg.steps:cleanup", "args": {"run": {"from": "train"}}}]))
-    result: Optional[Literal["parameter", "artifact"]] = _doc("result")
-    node_selector: Optional[Dict[str, str]] = _doc("node_selector")
-    tolerations: Optional[List[Dict[str, Any]]] = _doc("tolerations")
-    affinity: Optional[Dict[str, Any]] = _doc("affinity")
-    priority_class: Optional[str] = _doc("priority_class")
-    pod_labels: Optional[Dict[str, str]] = _doc("pod_labels")
-    pod_annotations: Optional[Dict[str, str]] = _doc("pod_annotations")
-    mutex: Optional[Annotated[str, Field(min_length=1)]] = _doc("mutex")
-    semaphore: Optional[Semaphore] = _doc("semaphore")
-    image_pull_policy: Optional[Literal["Always", "IfNotPresent", "Never"]] = _doc("image_pull_policy")
-    service_account: Optional[str] = _doc("service_account")
-    cache: Optional[Union[bool, Cache]] = _doc("cache")
     argo: Optional[ArgoTask] = _doc("argo")
 
 
