@@ -293,6 +293,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
         return EXIT_OK
     target = Path(out)
     if target.is_dir() or out.endswith(("/", os.sep)) or len(compiled) > 1:
+        if target.exists() and not target.is_dir():
+            raise UsageError(f"-o {out} is a file, but {len(compiled)} specs need a directory (one file per spec): "
+                             "name a directory, or compile one spec at a time")
         target.mkdir(parents=True, exist_ok=True)
         stems = [Path(c.source).name if args.keep_ext else Path(c.source).stem for c in compiled]
         if len(set(stems)) != len(stems):
@@ -390,19 +393,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HeraspecError as exc:
         print(f"heraspec: error: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except OSError as exc:
+        if exc.filename is None:  # not about a path the user gave: a bug until shown otherwise
+            return _internal_error(args, exc)
+        if getattr(args, "debug", False):
+            import traceback
+
+            traceback.print_exc()
+        # a path on the command line that cannot be read or written (-o, --workdir, init DIR, ...)
+        print(f"heraspec: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INVALID
     except KeyboardInterrupt:
         print("heraspec: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:
-        if getattr(args, "debug", False):
-            import traceback
+        return _internal_error(args, exc)
 
-            traceback.print_exc()
-        print(f"heraspec: internal error ({type(exc).__name__}); please report it at {REPORT_URL} "
-              "with the command you ran (rerun with --debug to see the trace)", file=sys.stderr)
-        return EXIT_INTERNAL
+
+def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:
+    if getattr(args, "debug", False):
+        import traceback
+
+        traceback.print_exception(exc)
+    print(f"heraspec: internal error ({type(exc).__name__}); please report it at {REPORT_URL} "
+          "with the command you ran (rerun with --debug to see the trace)", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -174,3 +174,34 @@ def test_a_failed_apply_exits_1_and_a_successful_one_0(argo, capsys):
     assert cli(capsys, "apply", DIAMOND, *args)[0] == 0
     code, out, _ = cli(capsys, "apply", DIAMOND, *args)  # a fixed-name Workflow that exists
     assert code == 1 and "failed (already exists; use --replace to delete and recreate)" in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["compile", DIAMOND, "-o", "{missing}/out.yaml"],
+    ["graph", DIAMOND, "-o", "{missing}/graph.svg"],
+    ["run", DIAMOND, "--workdir", "{file}/run"],
+    ["init", "{file}/project"],
+], ids=["compile -o", "graph -o", "run --workdir", "init DIR"])
+def test_a_path_that_cannot_be_written_is_an_error_naming_it_not_an_internal_error(argv: list[str], tmp_path: Path):
+    from tests.cli import heraspec
+
+    (tmp_path / "a-file").write_text("x")
+    argv = [a.format(missing=tmp_path / "missing", file=tmp_path / "a-file") for a in argv]
+    proc = heraspec(*argv, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    bad = next(a for a in argv if str(tmp_path) in a)
+    assert proc.stderr.startswith("heraspec: error: "), proc.stderr
+    assert str(tmp_path) in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert bad.split("/")[-2] in proc.stderr  # the path the user gave (or its missing parent)
+
+
+def test_several_specs_into_an_existing_file_is_a_usage_error(tmp_path: Path):
+    from tests.cli import heraspec
+
+    (tmp_path / "out.yaml").write_text("kept\n")
+    toml = str(ROOT / "examples" / "diamond.toml")
+    proc = heraspec("compile", DIAMOND, toml, "-o", "out.yaml", "--keep-ext", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "-o out.yaml is a file, but 2 specs need a directory" in proc.stderr
+    assert (tmp_path / "out.yaml").read_text() == "kept\n"  # nothing overwritten
