@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from ..spec import dag
@@ -223,12 +223,13 @@ class _Compiler:
         self.published = published_outputs(data)
         self.continue_on = {n: t["continue_on"] for n, t in (data.get("tasks") or {}).items() if t.get("continue_on")}
         self.param_fmt = "{{workflow.parameters.%s}}"
-        self.planned: set[str] = set()  # templates some task passes a plan to (script.PLAN_INPUT)
+        self.planned: dict[str, set[str]] = {}  # template -> the plans tasks pass it (script.PLAN_INPUT)
+        self.scripts: list[_Script] = []  # script templates whose source waits for every call (finish_scripts)
         self.nested_names: dict[str, str] = {}  # Argo -> spec names of sub-pipelines' tasks (for messages)
         if parent is not None:  # a sub-pipeline: one manifest, so one set of names, templates and volumes
             self.names, self.templates, self.sources = parent.names, parent.templates, parent.sources
             self.claims, self.volumes, self.nested_names = parent.claims, parent.volumes, parent.nested_names
-            self.planned = parent.planned
+            self.planned, self.scripts = parent.planned, parent.scripts
             self.param_fmt = "{{inputs.parameters.%s}}"
 
     def resolve(self, kind: str, target: Any, key: str | None = None) -> str | None:
@@ -357,9 +358,6 @@ class _Compiler:
             out_params += [{"name": n, "valueFrom": {"path": script.OUTPUTS_DIR + n}} for n in named]
             tmpl["outputs"] = {k: v for k, v in (("parameters", out_params),
                                                  ("artifacts", art_outputs.get("artifacts"))) if v}
-            source = (fn.ref, code, pkgs is not None)
-            if source not in self.sources:
-                self.sources[source] = script.script_source(fn, code, packages=pkgs is not None)
             env = [{"name": f"HERASPEC_IN_{p.name}", "value": "{{inputs.parameters.%s}}" % p.name}
                    for p in fn.params if p.name not in modes]
             if pkgs is not None:  # installed by the script before the user's code runs
@@ -367,7 +365,7 @@ class _Compiler:
             if outputs:  # the script writes each named field of the result to OUTPUTS_DIR/<name>
                 env.append({"name": script.OUTPUTS_ENV, "value": encode(named)})
             body = {"image": t.get("image") or self.data.get("image", "python:3.12"), "command": ["python"],
-                    "source": self.sources[source], "env": env + art_env + self.env(t.get("env"))}
+                    "source": "", "env": env + art_env + self.env(t.get("env"))}  # source: finish_scripts
         else:
             inputs, args = self.container_args(t.get("args") or [])
             if inputs:
@@ -391,11 +389,11 @@ class _Compiler:
             body["volumeMounts"] = mounts
         tmpl["script" if fn is not None else "container"] = body
         tmpl.update(scheduling.template_fields(t))
-        if t.get("cache") and fn is not None:
-            # `code: image` imports the function from the image: the code the key stands for is still
-            # the project's, so a changed helper changes the key (and the tag need not)
-            tmpl["memoize"] = scheduling.memoize(tmpl, t["cache"], functions.carried_source(fn) if code == "image" else "")
-        if argo_tmpl:
+        if fn is not None:  # the script needs to know every task calling the template: finished in compile()
+            needs = script.Needs(plans=frozenset(), artifact_inputs=bool(modes), results=frozenset({result}),
+                                 publish=bool(outputs))
+            self.scripts.append(_Script(tmpl, fn, code, pkgs is not None, needs, t.get("cache"), argo_tmpl))
+        elif argo_tmpl:
             tmpl = deep_merge(tmpl, argo_tmpl)
         self.templates.append(tmpl)
         self.by_key[key] = tmpl["name"]
@@ -412,6 +410,34 @@ class _Compiler:
             else:
                 out.append(encode(a))
         return inputs, out
+
+    def finish_scripts(self, shared: bool) -> None:
+        """Each script template's source, now that the plans of every task calling it are known (the
+        script carries only the runtime they need), then its memoize key (which hashes the source) and
+        its `argo:` overlay. `shared`: the templates of a WorkflowTemplate, which other workflows call
+        by templateRef: one some task passes a plan to declares the plan input, so any caller may pass
+        any plan through it; one without the input can be passed none."""
+        for s in self.scripts:
+            plans = self.planned.get(s.tmpl["name"])
+            overlay_env = ((s.overlay or {}).get("script") or {}).get("env") or []
+            if any(isinstance(e, dict) and str(e.get("name", "")).startswith("HERASPEC_") for e in overlay_env):
+                needs = script.Needs()  # the overlay sets the script's own variables: carry everything
+            else:
+                needs = replace(s.needs, plans=script.PLANS if shared and plans else frozenset(plans or ()))
+            key = (s.fn.ref, s.code, s.packages, needs)
+            if key not in self.sources:
+                self.sources[key] = script.script_source(s.fn, s.code, packages=s.packages, needs=needs)
+            s.tmpl["script"]["source"] = self.sources[key]
+            if s.cache:
+                # `code: image` imports the function from the image: the code the key stands for is still
+                # the project's, so a changed helper changes the key (and the tag need not)
+                s.tmpl["memoize"] = scheduling.memoize(s.tmpl, s.cache,
+                                                       functions.carried_source(s.fn) if s.code == "image" else "")
+            if s.overlay:
+                merged = deep_merge(s.tmpl, s.overlay)
+                s.tmpl.clear()
+                s.tmpl.update(merged)  # in place: the template keeps its position in the list
+        self.scripts.clear()
 
     # --- DAG tasks -----------------------------------------------------------------------
 
@@ -487,7 +513,7 @@ class _Compiler:
             plans = self.plans(t, fn, params)
             if plans:
                 params.append({"name": script.PLAN_INPUT, "value": json.dumps(plans, sort_keys=True)})
-                self.planned.add(task["template"])
+                self.planned.setdefault(task["template"], set()).update(plans.values())
         if params:
             if self.renamed:
                 for p in params:
@@ -639,6 +665,7 @@ class _Compiler:
             call = {"name": "on-exit", **self.exit_call(EXIT_KEY, data["on_exit"])}
             handler = self.unique("exit-handler")
             self.templates.append({"name": handler, "dag": {"tasks": [call]}})
+        self.finish_scripts(data.get("kind") in ("WorkflowTemplate", "ClusterWorkflowTemplate"))
         wf: dict[str, Any] = {"entrypoint": ENTRYPOINT}
         if handler:
             wf["onExit"] = handler
@@ -698,6 +725,19 @@ class _Compiler:
         if data.get("argo"):
             manifest = deep_merge(manifest, cron_overlay(data["argo"]) if kind == "CronWorkflow" else data["argo"])
         return Compiled("", manifest, {**self.nested_names, **{dag.argo_name(n): n for n in tasks}})
+
+
+@dataclass
+class _Script:
+    """A script template waiting for its source (_Compiler.finish_scripts)."""
+
+    tmpl: dict
+    fn: functions.Function
+    code: str
+    packages: bool
+    needs: script.Needs  # all but the plans, which come from the tasks calling it
+    cache: Any
+    overlay: dict | None
 
 
 def is_container(task: Any) -> bool:

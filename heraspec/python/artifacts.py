@@ -39,15 +39,15 @@ def output_path() -> str:
     return f"{ARTIFACT_DIR}/out/result"
 
 
-# The script's side, spliced into every generated program (script.py). Builtins through `b`, as in
-# the decoder: user code may rebind `open`, `str`...
+# The script's side, tagged as runtime.py describes: a template carries the functions its inputs and
+# result need (script.py). Builtins through `b`, as in the decoder: user code may rebind `open`, `str`...
 RUNTIME_SOURCE = '''\
-def _heraspec_root(*parts):
+def _heraspec_root(*parts):  # [if artifact-in|mode]
     import os, pathlib
     return pathlib.Path(os.environ.get("@DIR_ENV@") or "@DIR@", *parts)
 
 
-def _heraspec_entry(folder):
+def _heraspec_entry(folder):  # [if artifact-in]
     # an artifact is a folder holding one entry: the file or folder the producer returned
     import builtins as b
     entries = b.sorted(folder.iterdir()) if folder.is_dir() else []
@@ -56,7 +56,7 @@ def _heraspec_entry(folder):
     return entries[0]
 
 
-def _heraspec_read_artifact(name, raw, kind):
+def _heraspec_read_artifact(name, raw, kind):  # [if artifact-in]
     # an input placed by Argo's executor (or heraspec run) at in/<name>; a fan-in has one
     # sub-folder per item index, read back in item order
     import builtins as b
@@ -71,7 +71,7 @@ def _heraspec_read_artifact(name, raw, kind):
     return found if raw == "@MANY@" else found[0]
 
 
-def _heraspec_write_file(value):
+def _heraspec_write_file(value):  # [if result:file]
     # `-> Path`: move what the function wrote into out/result, keeping its name
     import builtins as b, os, pathlib, shutil, tempfile
     if not b.isinstance(value, (b.str, os.PathLike)):
@@ -89,26 +89,31 @@ def _heraspec_write_file(value):
     shutil.move(b.str(real), b.str(out / (path.name or "result")))
 
 
-def _heraspec_write_value(text, as_artifact, name):
-    # the JSON text of the return value: an artifact file, or the output parameter's file after
-    # checking it fits (a parameter reaches its consumer through one environment variable)
+def _heraspec_write_value(result, as_artifact, name, where):  # [if value]
+    # the return value (plain data): its JSON as an artifact file, read back as JSON by the consumer's
+    # script and never substituted; or the output parameter's file after checking it fits (a
+    # parameter reaches its consumer through one environment variable)
     import builtins as b, os
-    if as_artifact:
+    if as_artifact:  # [if result:artifact]
         out = _heraspec_root("out", "result")
         out.mkdir(parents=True, exist_ok=True)
-        path = b.str(out / "@VALUE@")
-    else:
-        size = b.len(text.encode("utf-8"))
-        if size > @LIMIT@:
-            raise b.SystemExit(
-                f"heraspec: {name}() returned {size:,} bytes; a result passed as an Argo parameter must "
-                f"stay under {@LIMIT@:,} bytes (Linux refuses an environment variable of 128 KiB or more, E2BIG, "
-                "and Argo caps parameters at 256 KiB). Set `result: artifact` on the task (or in `defaults`) to send "
-                "it through the artifact repository, or return a file (-> Path)")
-        path = os.environ.get("@PATH_ENV@") or "@RESULT_PATH@"
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with b.open(b.str(out / "@VALUE@"), "w", encoding="utf-8") as f:
+            f.write(_heraspec_json_text(result))
+        return
+    text = _heraspec_result_text(result, where)
+    size = b.len(text.encode("utf-8"))
+    if size > @LIMIT@:
+        raise b.SystemExit(
+            f"heraspec: {name}() returned {size:,} bytes; a result passed as an Argo parameter must "
+            f"stay under {@LIMIT@:,} bytes (Linux refuses an environment variable of 128 KiB or more, E2BIG, "
+            "and Argo caps parameters at 256 KiB). Set `result: artifact` on the task (or in `defaults`) to send "
+            "it through the artifact repository, or return a file (-> Path)")
+    path = os.environ.get("@PATH_ENV@") or "@RESULT_PATH@"
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with b.open(path, "w", encoding="utf-8") as out:  # Argo's executor trims one newline from a parameter file
-        out.write(text if as_artifact else text + "\\n")
+        out.write(text + "\\n")
+    if b.type(result) is b.str:  # PATH.str marks a str result, so that `heraspec run` shows it as one
+        b.open(path + ".str", "w").close()
 '''
 
 

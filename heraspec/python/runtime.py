@@ -1,0 +1,377 @@
+"""The generated script's own code, written once as tagged Python source and cut to what a template needs.
+
+    select(source, tags) -> str    the blocks whose condition `tags` meets, without comments or blank lines
+
+A line whose comment starts with `[if COND]` heads a block (the line and every deeper line after it,
+so a whole `def` or `if`); the block is kept only when COND holds: tags joined by `|` (any of them),
+each possibly negated with `!`. Blocks are written so that removing one leaves valid code (no
+`elif`/`else` after a tagged `if`: each branch returns or stands alone). The tags:
+
+    str int float bool listof model      a kind the function's annotations use (list:KIND is `listof`)
+    plans plan:agg plan:item plan:str plan:json     plans a task may pass (script.PLAN_ENV)
+    artifact-in                          an input arrives as a file (HERASPEC_IN_x is ONE or MANY)
+    result:parameter result:artifact result:file    where the return value may go;
+    value (parameter or artifact), mode (artifact or file: read HERASPEC_RESULT)
+    publish                              named outputs (HERASPEC_OUTPUTS)
+    base64                               a carried module is stored base64
+
+Comments stay here; the script carries none (`select` drops comment-only lines, trailing comments
+after two spaces, blank lines, and indents one space per level). That is safe for this source only
+because none of its strings contains a line break or two spaces before `#`; tests/test_script_size.py
+checks that `select(source, every tag)` parses to the same tree as `source` for every piece.
+"""
+
+from __future__ import annotations
+
+import re
+
+_COND = re.compile(r"\s*\[if ([^\]]+)\]")
+
+
+def select(source: str, tags: frozenset[str] | set[str]) -> str:
+    """`source` with the blocks whose condition `tags` does not meet removed, comments and blank lines
+    dropped, one space of indentation per level."""
+    out: list[str] = []
+    skip = -1  # the indentation of a removed block's head: deeper lines go with it
+    for line in source.split("\n"):
+        text = line.lstrip(" ")
+        if not text or text.startswith("#"):
+            continue
+        depth = len(line) - len(text)
+        if skip >= 0:
+            if depth > skip:
+                continue
+            skip = -1
+        code, sep, comment = text.partition("  #")
+        if sep:
+            cond = _COND.match(comment)
+            if cond and not _holds(cond.group(1), tags):
+                skip = depth
+                continue
+        out.append(" " * (depth // 4) + code.rstrip())
+    return "\n".join(out) + "\n"
+
+
+def _holds(cond: str, tags: frozenset[str] | set[str]) -> bool:
+    return any((term[1:] not in tags) if term.startswith("!") else (term in tags) for term in cond.split("|"))
+
+
+# --- decoding inputs ---------------------------------------------------------------------------------
+#
+# Kinds (from annotations, see `functions.Param.annotation`): None, "str", "int", "float", "bool",
+# "list", "dict", "list:KIND" (the elements' kind), "model:NAME" (a dataclass or Pydantic class of
+# the user's code), "path"/"paths" (files, read by the artifact code). Plans (from the compiler, per
+# task, through the `heraspec-plan` input): "str" (the text is a str result, kept as it is), "json" (a
+# literal written as JSON because its own text would be misread: the str "42"), "agg" / "agg:str"
+# (Argo's aggregate of a fanned-out task's results) and "item" or "item+agg" ({{item.KEY}}, whose
+# strings keep their JSON escapes). Each kind's and plan's branch is tagged with it.
+
+DECODE = '''\
+def _heraspec_decode(raw, kind):
+    # Argo passes every input as text: JSON where it parses, else the raw text. Builtins are
+    # reached through `b` because the user's module may rebind names such as `str` or `open`.
+    import builtins as b, json
+    if kind == "str":  # [if str]
+        return raw
+    try:
+        value = json.loads(raw)
+    except (b.ValueError, b.RecursionError):
+        value = raw
+    return _heraspec_coerce(value, kind)
+
+
+def _heraspec_coerce(value, kind):
+    # an already decoded value, made what the annotation asks where that is lossless
+    import builtins as b
+    if kind is None or value is None:
+        return value
+    if kind.startswith("list:"):  # [if listof]
+        inner = kind[5:]
+        if b.isinstance(value, b.list):
+            return [_heraspec_decode(v, inner) if b.isinstance(v, b.str) else _heraspec_coerce(v, inner) for v in value]
+        return value
+    if kind.startswith("model:"):  # [if model]
+        cls = b.globals().get("_heraspec_names", {}).get(kind[6:])  # the user's class, in the function's module
+        if cls is None or not b.isinstance(value, b.dict):
+            return value
+        if b.callable(b.getattr(cls, "model_validate", None)):  # Pydantic v2
+            return cls.model_validate(value)
+        import dataclasses
+        return cls(**value) if dataclasses.is_dataclass(cls) else value
+    if kind == "bool":  # [if bool]
+        if b.isinstance(value, b.str):
+            word = value.strip().lower()
+            if word in ("true", "yes", "y", "on", "1"):
+                return True
+            if word in ("false", "no", "n", "off", "0"):
+                return False
+        elif b.type(value) is b.int and value in (0, 1):
+            return b.bool(value)
+        return value
+    if kind == "int" and b.isinstance(value, b.float) and value.is_integer():  # [if int]
+        return b.int(value)
+    if kind == "float" and b.type(value) is b.int:  # [if float]
+        return b.float(value)
+    if kind in ("int", "float") and b.isinstance(value, b.str):  # [if int|float]
+        try:
+            return (b.int if kind == "int" else b.float)(value.strip())
+        except b.ValueError:
+            pass
+    return value
+
+
+def _heraspec_input(raw, kind, plan):  # [if plans]
+    # one parameter's value from its text, following the compiler's plan for this task
+    import builtins as b, json
+    if plan and plan.startswith("item"):  # [if plan:item]
+        # an item field is Argo's Item.String(): a string keeps its JSON escapes
+        try:
+            raw = json.loads('"' + raw + '"')
+        except (b.ValueError, b.RecursionError):
+            pass  # not an escaped string: a number, or JSON text with strings inside
+        plan = plan[5:] or None  # then, for "item+agg", read as an aggregate
+    if plan in ("agg", "agg:str"):  # [if plan:agg]
+        # Argo's aggregate (aggregatedJSONValueList): the children's values decoded when every one
+        # is a JSON object or array, else the list of their raw texts; each text is decoded as its
+        # child wrote it (a str result is its own text)
+        try:
+            items = json.loads(raw)
+        except (b.ValueError, b.RecursionError):
+            items = None
+        if b.isinstance(items, b.list):
+            inner = kind[5:] if kind and kind.startswith("list:") else "str" if plan == "agg:str" else None
+            values = [_heraspec_decode(v, inner) if b.isinstance(v, b.str) else _heraspec_coerce(v, inner)
+                      for v in items]
+            if kind == "str":
+                return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+            return values if kind is None or kind.startswith("list") else _heraspec_coerce(values, kind)
+    if plan == "str" and kind is None:  # [if plan:str]
+        return raw
+    if plan == "json":  # [if plan:json]
+        # a literal the compiler wrote as JSON, because its text alone would be misread
+        try:
+            return _heraspec_coerce(json.loads(raw), kind)
+        except (b.ValueError, b.RecursionError):
+            pass
+    return _heraspec_decode(raw, kind)
+'''
+
+# --- the return value as exact JSON --------------------------------------------------------------------
+
+RESULT = '''\
+def _heraspec_plain(value, where, path="result"):  # [if value]
+    # the value as plain JSON data, exactly, or SystemExit naming what cannot be sent and the way out
+    import builtins as b, math
+    t = b.type(value)
+    if value is None or t in (b.bool, b.int, b.str):
+        return value
+    if t is b.float:
+        if math.isfinite(value):
+            return value
+        what, fix = "the float " + b.repr(value), "return None or a string in its place"
+    elif t in (b.list, b.tuple):
+        return [_heraspec_plain(v, where, path + "[" + b.str(i) + "]") for i, v in b.enumerate(value)]
+    elif t is b.dict:
+        out = {}
+        for k, v in value.items():
+            if b.type(k) is not b.str:
+                _heraspec_refuse(where, path, "a dict with a key of type " + b.type(k).__name__,
+                                 "use str keys (JSON object keys are strings)")
+            out[k] = _heraspec_plain(v, where, path + "[" + b.repr(k) + "]")
+        return out
+    elif b.callable(b.getattr(value, "model_dump", None)) and not b.isinstance(value, b.type):  # Pydantic v2
+        return _heraspec_plain(value.model_dump(mode="json"), where, path)
+    else:
+        import dataclasses
+        if dataclasses.is_dataclass(value) and not b.isinstance(value, b.type):
+            return _heraspec_plain(dataclasses.asdict(value), where, path)
+        name = t.__qualname__ if t.__module__ == "builtins" else t.__module__ + "." + t.__qualname__
+        what = "a " + name
+        fix = ("convert it (a list for a set, .isoformat() for a date, .tolist() for an array, "
+               ".decode() or base-64 text for bytes), or write it to a file and return a pathlib.Path")
+    _heraspec_refuse(where, path, what, fix)
+
+
+def _heraspec_refuse(where, path, what, fix):  # [if value]
+    import sys
+    sys.stderr.write("heraspec: " + where + ":" + " " + path + " is " + what + ", which has no exact JSON form; "
+                     + fix + "\\n")
+    raise SystemExit(1)
+
+
+def _heraspec_unsafe(text):  # [if value|publish]
+    # the first character Argo cannot substitute into another template, or None: simpleReplaceStrict
+    # (util/template) escapes values with Go's strconv.Quote, whose \\a \\v \\xNN \\UNNNNNNNN escapes
+    # are not JSON, and the template then fails "cannot finish template replacement"
+    import builtins as b
+    for c in text:
+        n = b.ord(c)
+        if (n < 32 and c not in "\\b\\t\\n\\f\\r") or n == 127 or (n > 0xFFFF and not c.isprintable()):
+            return n
+    return None
+
+
+def _heraspec_result_text(value, where):  # [if result:parameter]
+    # the result parameter's text: a str is its own text, anything else compact JSON
+    import builtins as b
+    # (a str with a control character Argo cannot substitute is kept: a consumer of it fails on
+    # Argo, "cannot finish template replacement", and `heraspec run` fails it the same way)
+    value = _heraspec_plain(value, where)
+    return value if b.type(value) is b.str else _heraspec_json_text(value)
+
+
+def _heraspec_json_text(value):  # [if value|publish]
+    # compact JSON of plain data; ASCII-only when DEL or unprintable astral characters would stay raw
+    import json
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if _heraspec_unsafe(text) is not None:
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    return text
+'''
+
+# --- the entry point (placeholders @X@ filled in by script.script_source) --------------------------------
+
+MAIN = '''\
+def _heraspec_main(function=@FUNCTION@):  # bound here, before any local name can shadow it
+    import json, os
+    global _heraspec_names  # [if model]
+    _heraspec_names = function.__globals__  # [if model]  where annotated classes are found (model:NAME)
+    plans = json.loads(os.environ.get("@PLAN_ENV@") or "{}")  # [if plans]
+    kwargs = {}
+    for name, kind in @PARAMS@:
+        raw = os.environ.get("@PREFIX@" + name)
+        if raw is None or raw == "@MARKER@":  # Python applies the default
+            continue
+        if raw in ("@ONE@", "@MANY@"):  # [if artifact-in]  a file, or a value sent through the artifact repository
+            kwargs[name] = _heraspec_read_artifact(name, raw, kind)
+            continue
+        kwargs[name] = _heraspec_input(raw, kind, plans.get(name))  # [if plans]
+        kwargs[name] = _heraspec_decode(raw, kind)  # [if !plans]
+    # the result goes to a file, never stdout, so print() in user code cannot corrupt it
+    value = function(**kwargs)
+    mode = os.environ.get("@MODE_ENV@")  # [if mode]
+    if mode == "file":  # [if result:file]
+        return _heraspec_write_file(value)
+    result = _heraspec_plain(value, "the result of @REF@")  # [if value]
+    _heraspec_write_value(result, mode == "artifact", "@FUNCTION@", "the result of @REF@")  # [if mode]
+    _heraspec_write_value(result, False, "@FUNCTION@", "the result of @REF@")  # [if !mode]
+    keys = os.environ.get("@OUTPUTS_ENV@")  # [if publish]
+    if keys:  # [if publish]  named outputs: fields of the result (an empty key path: all of it), each as JSON
+        folder = os.path.join(os.path.dirname(os.environ.get("@PATH_ENV@") or "@RESULT_PATH@"), "outputs")
+        _heraspec_publish(result, json.loads(keys), folder)
+
+
+def _heraspec_publish(result, keys, folder):  # [if publish]
+    import builtins as b, json, os, sys
+    os.makedirs(folder, exist_ok=True)
+    for name, path in keys.items():
+        value, seen = result, []
+        for part in (path.split(".") if path else []):
+            if b.isinstance(value, b.dict) and part in value:
+                value = value[part]
+            elif b.isinstance(value, b.list) and part.isdigit() and b.int(part) < b.len(value):
+                value = value[b.int(part)]
+            else:
+                where = "the result" + ("" if not seen else " field " + ".".join(seen))
+                if b.isinstance(value, b.dict):
+                    has = "its keys: " + (", ".join(b.map(b.str, value)) or "none")
+                elif b.isinstance(value, b.list):
+                    has = f"it is a list of {b.len(value)}"
+                else:
+                    has = "it is " + b.type(value).__name__ + ", not a mapping"
+                sys.exit(f"heraspec: output {name!r} reads key {path!r}, but {where} has no {part!r} ({has})")
+            seen.append(part)
+        # as JSON: read by `{from, key}` and spliced into nested arguments, where a str must be quoted
+        with b.open(os.path.join(folder, name), "w", encoding="utf-8") as out:
+            out.write(_heraspec_json_text(value))
+
+
+_heraspec_main()
+'''
+
+# --- the user's code: the importer serving the module table (script.module_table) -----------------------
+
+IMPORTER = '''\
+def _heraspec_importer(table):
+    # Serves the carried modules under their own names, before anything installed; each runs
+    # from its original file name and line numbers, so tracebacks point at your files. Only what
+    # every task needs is imported here (start-up is per task): base64, linecache and traceback
+    # (which pull in re) wait until a module needs them or an exception is printed.
+    import sys
+    ModuleSpec = sys.modules["_frozen_importlib"].ModuleSpec  # importlib.machinery's, already loaded
+
+    def source(entry):
+        if isinstance(entry, str):  # [if base64]  the module contains double braces
+            import base64
+            return base64.b64decode(entry).decode("utf-8")
+        lines = []
+        for line, text in entry:
+            lines.extend([""] * (line - 1 - len(lines)))
+            lines.extend(text.split("\\n"))
+        return "\\n".join(lines) + "\\n"
+
+    loaded = {}  # filename -> source of the carried modules imported so far
+
+    class Loader:  # the loader protocol (create_module, exec_module, get_source); importlib.abc costs ~10 ms
+        def __init__(self, filename, code):
+            self.filename, self.code = filename, code
+
+        def create_module(self, spec):
+            return None
+
+        def exec_module(self, module):
+            module.__file__ = self.filename
+            exec(compile(self.code, self.filename, "exec"), module.__dict__)
+
+        def get_source(self, name):  # linecache reads carried lines through this (lazycache)
+            return self.code
+
+    class Finder:
+        def find_spec(self, name, path=None, target=None):
+            if name not in table:
+                return None
+            filename, package, entry = table[name]
+            code = loaded[filename] = source(entry)
+            return ModuleSpec(name, Loader(filename, code), origin=filename, is_package=package)
+
+    def excepthook(kind, value, tb):  # with the carried source lines
+        import linecache, traceback
+        for filename, code in loaded.items():
+            linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+        traceback.print_exception(kind, value, tb)
+
+    sys.meta_path.insert(0, Finder())
+    sys.excepthook = excepthook
+
+
+_heraspec_importer(_heraspec_modules)
+'''
+
+# --- the package step (only in templates whose task declares `packages`) ---------------------------------
+
+PACKAGES = '''\
+def _heraspec_packages():
+    # The task's `packages`, installed before any of its code runs (heraspec run prepares them
+    # in a cached environment instead and says so through HERASPEC_PACKAGES_INSTALLED).
+    import json, os, subprocess, sys
+    wanted = os.environ.get("@PACKAGES_ENV@")
+    if not wanted or os.environ.get("@PACKAGES_ENV@_INSTALLED") == wanted:
+        return
+    spec = json.loads(wanted)
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-input", "--no-warn-script-location",
+               "--disable-pip-version-check"]
+    if spec.get("index_url"):
+        command += ["--index-url", spec["index_url"]]
+    for url in spec.get("extra_index_urls", []):
+        command += ["--extra-index-url", url]
+    env = dict(os.environ, PIP_ROOT_USER_ACTION="ignore")
+    done = subprocess.run(command + spec["packages"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout.decode("utf-8", "replace"))
+        sys.stderr.write("heraspec: installing packages " + " ".join(spec["packages"])
+                         + " failed (pip exit code " + str(done.returncode) + ")\\n")
+        raise SystemExit(1)
+
+
+_heraspec_packages()
+'''
