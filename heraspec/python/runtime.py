@@ -28,9 +28,9 @@ import re
 _COND = re.compile(r"\s*\[if ([^\]]+)\]")
 
 
-def select(source: str, tags: frozenset[str] | set[str]) -> str:
-    """`source` with the blocks whose condition `tags` does not meet removed, comments and blank lines
-    dropped, one space of indentation per level."""
+def select(source: str, tags: frozenset[str] | set[str] | None) -> str:
+    """`source` with the blocks whose condition `tags` does not meet removed (None: keep every block),
+    comments and blank lines dropped, one space of indentation per level."""
     out: list[str] = []
     skip = -1  # the indentation of a removed block's head: deeper lines go with it
     for line in source.split("\n"):
@@ -45,7 +45,7 @@ def select(source: str, tags: frozenset[str] | set[str]) -> str:
         code, sep, comment = text.partition("  #")
         if sep:
             cond = _COND.match(comment)
-            if cond and not _holds(cond.group(1), tags):
+            if cond and tags is not None and not _holds(cond.group(1), tags):
                 skip = depth
                 continue
         out.append(" " * (depth // 4) + code.rstrip())
