@@ -1,6 +1,13 @@
 """The program an Argo `script` template runs (`command: [python]`), the same locally and in the pod.
 
-    script_source(fn, code) -> str    the whole program: package step, carried modules, decoder, entry
+    script_source(fn, code, packages, needs) -> str    the program: package step, carried modules, decoder, entry
+
+The program is assembled from the tagged pieces of runtime.py (and artifacts.RUNTIME_SOURCE): only
+the branches the function's parameter kinds use, the plans the tasks calling the template pass,
+the artifact code where an input or the result is a file, named outputs where a task publishes
+them (`Needs`, from the compiler; the default `Needs()` is everything); no comments but the first
+line. `decode`, `coerce` and `argo_unsafe` run the whole runtime, so the compiler's checks and the
+scripts share one decoder.
 
 In order, the program
   1. installs the task's `packages` (env HERASPEC_PACKAGES, JSON) with pip, quietly, before any
@@ -13,10 +20,10 @@ In order, the program
      all; tracebacks show the original file names and lines (linecache holds their text).
      `code: image`: imports the function from the image instead (Hera's runner does the same);
   3. reads each parameter from env var `HERASPEC_IN_<name>` (absent or `__heraspec_default__`:
-     Python applies the default) and decodes it (`_heraspec_input`: the task's plan from env
-     HERASPEC_PLAN first, for aggregates and str results; then annotation `str`: the raw text;
-     otherwise JSON where it parses, else the raw text; then int/float/bool/list[...] coercion and
-     dataclass/Pydantic rebuilding);
+     Python applies the default) and decodes it (`_heraspec_input`, where tasks pass plans: the
+     task's plan from env HERASPEC_PLAN first, for aggregates and str results; then annotation
+     `str`: the raw text; otherwise JSON where it parses, else the raw text; then
+     int/float/bool/list[...] coercion and dataclass/Pydantic rebuilding);
   4. calls the function with keywords and writes the result exactly (`_heraspec_result_text`: a
      str is its own text, anything else compact JSON; dataclasses and Pydantic models as their
      JSON; a value without an exact JSON form exits 1 naming it and the fix) plus one newline
@@ -167,8 +174,9 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
              .replace("@RESULT_PATH@", RESULT_PATH).replace("@ONE@", artifacts.ONE).replace("@MANY@", artifacts.MANY)
              .replace("@MODE_ENV@", artifacts.RESULT_MODE_ENV))
     install = pieces.select(pieces.PACKAGES, wanted).replace("@PACKAGES_ENV@", PACKAGES_ENV) if packages else ""
-    files = pieces.select(artifacts.runtime_source(RESULT_PATH, RESULT_PATH_ENV), wanted)
-    program = f"{header}{install}{user}{pieces.select(pieces.DECODE, wanted)}{pieces.select(pieces.RESULT, wanted)}{files}{entry}"
+    runtime = [pieces.select(text, wanted) for text in (pieces.DECODE, pieces.RESULT,
+                                                        artifacts.runtime_source(RESULT_PATH, RESULT_PATH_ENV))]
+    program = header + install + user + "".join(runtime) + entry
     if "{{" in program:  # cannot happen: every part above is free of it; never emit one anyway
         raise RuntimeError(f"internal error: the script for {fn.ref} contains double braces")
     _SCRIPTS[(fn, code, packages, needs)] = (carried, program)
