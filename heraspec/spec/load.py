@@ -180,31 +180,6 @@ def _load_toml(path: str, text: str, errors: Errors) -> Document | None:
     return doc
 
 
-def _long_yaml_list(text: str) -> tuple[int, int] | None:
-    """(line, col) of a YAML sequence with more than MAX_ITEMS items, found from libyaml's events
-    before anything is composed: composing 2.4 million items costs seconds and a gigabyte."""
-    if text.count(",") + text.count("-") < MAX_ITEMS:  # flow items need commas, block items dashes
-        return None
-    import yaml
-
-    counts: list[list | None] = []  # per open collection: [items, start mark] for sequences
-    try:
-        for ev in yaml.parse(text, Loader=_loader()):
-            if isinstance(ev, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
-                top = counts[-1] if counts else None
-                if top is not None:
-                    top[0] += 1
-                    if top[0] > MAX_ITEMS:
-                        return top[1].line + 1, top[1].column + 1
-                if isinstance(ev, yaml.CollectionStartEvent):
-                    counts.append([0, ev.start_mark] if isinstance(ev, yaml.SequenceStartEvent) else None)
-            elif isinstance(ev, yaml.CollectionEndEvent):
-                counts.pop()
-    except yaml.YAMLError:
-        return None  # composing reports it, at its place
-    return None
-
-
 _TOML_TOKEN = re.compile(r'"""(?:\\.|[^\\])*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*|[][{},]', re.S)
 
 
@@ -305,10 +280,27 @@ def _loader() -> Any:
 def _load_yaml(path: str, text: str, errors: Errors) -> Document | None:
     import yaml
 
-    if _too_long(path, _long_yaml_list(text), errors):
-        return None
+    stream = _Events(text)
+    builder = _Builder(path, stream.anchors)
+    data: Any = None
+    docs, second, stopped = 0, None, False
     try:
-        nodes = list(yaml.compose_all(text, Loader=_loader()))
+        it = stream.events()
+        for ev in it:
+            if type(ev) is not yaml.DocumentStartEvent:
+                continue
+            first = next(it)
+            docs += 1
+            if docs == 1:
+                try:
+                    data = builder.build(first, it, 0)
+                except _Stop:
+                    stopped = True  # the rest is still read: a syntax error further on is the one to show
+            elif docs == 2:
+                second = first.start_mark
+    except _TooLong as exc:
+        _too_long(path, (exc.mark.line + 1, exc.mark.column + 1), errors)
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -335,118 +327,236 @@ def _load_yaml(path: str, text: str, errors: Errors) -> Document | None:
     except yaml.YAMLError as exc:
         errors.add(path, 1, 1, f"YAML syntax error: {exc}")
         return None
-    nodes = [n for n in nodes if n is not None]
-    if not nodes:
+    if not docs:
         errors.add(path, 1, 1, "file has no YAML document", "a spec needs at least `tasks:`")
         return None
-    if len(nodes) > 1:
-        m = nodes[1].start_mark
-        errors.add(path, m.line + 1, m.column + 1, "file has more than one YAML document",
+    if second is not None:
+        errors.add(path, second.line + 1, second.column + 1, "file has more than one YAML document",
                    "put each spec in its own file")
         return None
-    builder = _Builder(path, errors)
-    try:
-        data = builder.build(nodes[0], 0)
-    except _Stop:
+    for item in builder.problems:
+        errors.add(path, *item)
+    if stopped or builder.problems:
         return None
-    if builder.failed:
-        return None
-    return Document(path, data, "yaml", YamlPositions(nodes[0], builder.node_key), text)
+    return Document(path, data, "yaml", YamlPositions(text, _loader), text)
+
+
+class _TooLong(Exception):
+    def __init__(self, mark: Any):
+        self.mark = mark  # where the over-long sequence starts
+
+
+class _Events:
+    """libyaml's events for the whole stream, checked as its composer checks them (an alias names an
+    anchor defined before it in the same document; no anchor twice), with the anchored nodes' events
+    kept so an alias can be built again, and sequences of more than MAX_ITEMS items stopped at once.
+
+    The data is built straight from these events: composing libyaml's node tree first (every node an
+    object with two marks) cost ~6 KB per task, more than the data itself, for positions that only
+    an error needs (source.YamlPositions composes again then)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.anchors: dict[str, list] = {}  # anchor -> the events of its node (growing while it is read)
+
+    def events(self) -> Any:
+        import yaml
+        from yaml.composer import ComposerError
+
+        alias, scalar, start, end = yaml.AliasEvent, yaml.ScalarEvent, yaml.CollectionStartEvent, yaml.CollectionEndEvent
+        seq_start, doc_start = yaml.SequenceStartEvent, yaml.DocumentStartEvent
+        # a sequence of more than MAX_ITEMS items needs as many commas (flow) or dashes (block)
+        count = self.text.count(",") + self.text.count("-") >= MAX_ITEMS
+        counts: list[list | None] = []  # per open collection: [items, start mark] for sequences
+        anchors = self.anchors
+        recording: list[tuple[list, int]] = []  # (events, nesting level it ends at) per open anchored node
+        level = 0
+        for ev in yaml.parse(self.text, Loader=_loader()):
+            cls = type(ev)
+            if recording:
+                for events, _ in recording:
+                    events.append(ev)
+            if cls is scalar or cls is alias or isinstance(ev, start):
+                if count and counts:
+                    top = counts[-1]
+                    if top is not None:
+                        top[0] += 1
+                        if top[0] > MAX_ITEMS:
+                            raise _TooLong(top[1])
+                if cls is alias:
+                    if ev.anchor not in anchors:
+                        raise ComposerError(None, None, "found undefined alias", ev.start_mark)
+                elif ev.anchor is not None:
+                    if ev.anchor in anchors:
+                        raise ComposerError("found duplicate anchor; first occurrence", anchors[ev.anchor][0].start_mark,
+                                            "second occurrence", ev.start_mark)
+                    anchors[ev.anchor] = [ev]
+                    if cls is not scalar:
+                        recording.append((anchors[ev.anchor], level))
+                if cls is not scalar and cls is not alias:
+                    level += 1
+                    if count:
+                        counts.append([0, ev.start_mark] if cls is seq_start else None)
+            elif isinstance(ev, end):
+                level -= 1
+                if count:
+                    counts.pop()
+                while recording and recording[-1][1] == level:
+                    recording.pop()
+            elif cls is doc_start:
+                anchors.clear()
+            yield ev
 
 
 class _Builder:
-    """Turns a composed node tree into plain data, with the safety rules of the module docstring."""
+    """Turns the event stream into plain data, with the safety rules of the module docstring.
 
-    def __init__(self, path: str, errors: Errors):
+    An alias builds its anchored node again from the node's events, as a composed tree would be
+    walked again: every node so built counts toward MAX_ALIAS_NODES, and the copies are separate
+    objects. Problems are kept in `problems` (line, col, message, hint): a syntax error found later
+    in the stream replaces them."""
+
+    def __init__(self, path: str, anchors: dict[str, list]):
+        import yaml
+
         self.path = path
-        self.errors = errors
-        self.failed = False
-        self.seen: dict[int, int] = {}  # id(node) -> times materialised (for aliases)
+        self.anchors = anchors
+        self.alias, self.scalar_ev, self.seq_start, self.seq_end = \
+            yaml.AliasEvent, yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.SequenceEndEvent
+        self.map_end, self.start, self.end = yaml.MappingEndEvent, yaml.CollectionStartEvent, yaml.CollectionEndEvent
+        self.problems: list[tuple] = []
+        self.replaying = 0  # > 0 while an alias is being built
         self.alias_nodes = 0
-        # node -> the constructed key of a mapping key node, for YamlPositions look-ups
-        self.node_key: dict[int, Any] = {}
 
-    def _err(self, node, message: str, hint: str | None = None) -> None:
-        self.failed = True
-        self.errors.add(self.path, node.start_mark.line + 1, node.start_mark.column + 1, message, hint)
+    def _err(self, ev, message: str, hint: str | None = None) -> None:
+        self.problems.append((ev.start_mark.line + 1, ev.start_mark.column + 1, message, hint))
 
-    def build(self, node, depth: int) -> Any:
+    def _target(self, ev) -> Any:
+        """The first event of the node `ev` stands for (an alias: its anchored node's)."""
+        return self.anchors[ev.anchor][0] if type(ev) is self.alias else ev
+
+    def build(self, ev, it, depth: int) -> Any:
+        """The value of the node starting with event `ev`; its other events are read from `it`."""
+        cls = type(ev)
+        if cls is self.alias:  # the anchored node again, from its events
+            events = iter(self.anchors[ev.anchor])
+            self.replaying += 1
+            try:
+                return self.build(next(events), events, depth)
+            finally:
+                self.replaying -= 1
         if depth > MAX_DEPTH:
-            self._err(node, f"nesting is deeper than {MAX_DEPTH} levels")
+            self._err(ev, f"nesting is deeper than {MAX_DEPTH} levels")
             raise _Stop
-        key = id(node)
-        count = self.seen.get(key, 0)
-        self.seen[key] = count + 1
-        if count:  # an alias: the same node again
+        if self.replaying:
             self.alias_nodes += 1
             if self.alias_nodes > MAX_ALIAS_NODES:
-                self._err(node, "too many aliases expanded (is this a 'billion laughs' file?)",
+                self._err(ev, "too many aliases expanded (is this a 'billion laughs' file?)",
                           f"the limit is {MAX_ALIAS_NODES:,} nodes reached through aliases")
                 raise _Stop
-        kind = node.id
-        if kind == "scalar":
-            return self.scalar(node)
-        if kind == "sequence":
-            if node.tag != _CORE + "seq":
-                self._err(node, f"YAML tag {_short(node.tag)} is not allowed", _TAG_HINT)
-            return [self.build(child, depth + 1) for child in node.value]
-        if node.tag != _CORE + "map":
-            self._err(node, f"YAML tag {_short(node.tag)} is not allowed", _TAG_HINT)
-        return self.mapping(node, depth)
+        if cls is self.scalar_ev:
+            return self.scalar(ev)
+        if cls is self.seq_start:
+            if ev.tag not in _IMPLICIT_TAGS and ev.tag != _CORE + "seq":
+                self._err(ev, f"YAML tag {_short(ev.tag)} is not allowed", _TAG_HINT)
+            out = []
+            depth += 1
+            for child in it:
+                if type(child) is self.seq_end:
+                    return out
+                out.append(self.build(child, it, depth))
+            return out
+        if ev.tag not in _IMPLICIT_TAGS and ev.tag != _CORE + "map":
+            self._err(ev, f"YAML tag {_short(ev.tag)} is not allowed", _TAG_HINT)
+        return self.mapping(it, depth)
 
-    def mapping(self, node, depth: int) -> dict:
+    def mapping(self, it, depth: int) -> dict:
         out: dict = {}
+        scalar_ev = self.scalar_ev
         first_line: dict = {}
         merged: dict = {}
-        for knode, vnode in node.value:
-            if knode.tag == _CORE + "merge":
-                for src in self._merge_sources(vnode, depth):
+        for kev in it:
+            if type(kev) is self.map_end:
+                break
+            key = self._target(kev)
+            if type(key) is not scalar_ev:
+                self._err(key, "mapping keys must be plain strings")
+                self._skip(kev, it)
+                self._skip(next(it), it)
+                continue
+            vev = next(it)
+            if _scalar_tag(key) == _MERGE:
+                for src in self._merge_sources(vev, it, depth):
                     for k, v in src.items():
                         merged.setdefault(k, v)
                 continue
-            if knode.id != "scalar":
-                self._err(knode, "mapping keys must be plain strings")
-                continue
-            k = self.scalar(knode)
+            k = self.scalar(key)
             if not isinstance(k, str):
-                k = knode.value  # `1: x` or `true: x` keys are names here, as in TOML/JSON
-            self.node_key[id(knode)] = k
+                k = key.value  # `1: x` or `true: x` keys are names here, as in TOML/JSON
             if k in out:
-                self._err(knode, f"duplicate key '{k}' (first defined on line {first_line[k]})",
+                self._err(key, f"duplicate key '{k}' (first defined on line {first_line[k]})",
                           "YAML keeps only one of them silently; remove or rename one")
+                self._skip(vev, it)
                 continue
-            first_line[k] = knode.start_mark.line + 1
-            out[k] = self.build(vnode, depth + 1)
+            first_line[k] = key.start_mark.line + 1
+            out[k] = self.build(vev, it, depth + 1)
         for k, v in merged.items():
             out.setdefault(k, v)
         return out
 
-    def _merge_sources(self, vnode, depth: int) -> list[dict]:
-        value = self.build(vnode, depth + 1)
+    def _skip(self, ev: Any, it: Any) -> None:
+        """Read past the rest of the node starting with `ev`, building nothing."""
+        if not isinstance(ev, self.start):
+            return
+        level = 1
+        for e in it:
+            if isinstance(e, self.start):
+                level += 1
+            elif isinstance(e, self.end):
+                level -= 1
+                if not level:
+                    return
+
+    def _merge_sources(self, vev, it, depth: int) -> list[dict]:
+        value = self.build(vev, it, depth + 1)
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(i, dict) for i in items):
-            self._err(vnode, "`<<` merges mappings only")
+            self._err(self._target(vev), "`<<` merges mappings only")
             return []
         return items
 
-    def scalar(self, node) -> Any:
-        tag, value = node.tag, node.value
+    def scalar(self, ev) -> Any:
+        tag, value = _scalar_tag(ev), ev.value
         if tag == _PLAIN:
             return resolve_plain(value)
         if tag not in _SCALAR_TAGS:
-            self._err(node, f"YAML tag {_short(tag)} is not allowed", _TAG_HINT)
+            self._err(ev, f"YAML tag {_short(tag)} is not allowed", _TAG_HINT)
             return value
         # quoted, block or explicitly tagged: a string unless tagged otherwise
-        return value if tag in (_CORE + "str", _CORE + "timestamp") else self._tagged(node)
+        return value if tag in (_CORE + "str", _CORE + "timestamp") else self._tagged(ev, tag)
 
-    def _tagged(self, node) -> Any:
+    def _tagged(self, ev, tag: str) -> Any:
         # an explicit !!int "3" style tag on a quoted scalar
-        v = resolve_plain(node.value)
-        want = node.tag[len(_CORE):]
+        v = resolve_plain(ev.value)
+        want = tag[len(_CORE):]
         ok = {"int": int, "float": (int, float), "bool": bool, "null": type(None), "binary": str}
         if not isinstance(v, ok.get(want, str)) or (want == "int" and isinstance(v, bool)):
-            self._err(node, f"'{node.value}' is not a valid !!{want}")
+            self._err(ev, f"'{ev.value}' is not a valid !!{want}")
         return float(v) if want == "float" and isinstance(v, int) else v
+
+
+_IMPLICIT_TAGS = (None, "!")  # no tag, or the non-specific `!`: resolved by kind, as libyaml's composer does
+_MERGE = _CORE + "merge"
+
+
+def _scalar_tag(ev: Any) -> str:
+    """A scalar event's tag as the composer resolves it (see _loader)."""
+    tag = ev.tag
+    if tag is None or tag == "!":
+        if ev.implicit[0]:  # plain and untagged
+            return _MERGE if ev.value == "<<" else _PLAIN
+        return _CORE + "str"  # quoted, or the non-specific tag `!`
+    return tag
 
 
 def resolve_plain(value: str) -> Any:

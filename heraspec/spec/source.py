@@ -1,14 +1,16 @@
 """Positions: a data path such as ("tasks", "B", "resources", "cpu") -> 1-based (line, col).
 
-YAML keeps libyaml's node tree and walks it only when an error needs a position. TOML parsers give
-no positions for values, so a small scanner reads the (already valid) TOML text once, on demand,
-and records where every key and value starts. A path that cannot be found falls back to its
+Both are found from the text, on demand: a spec without errors never needs a position, and keeping
+libyaml's node tree (every node with two marks) from loading to the end cost more memory than the
+data. YAML composes the (already loaded) text on the first look-up and walks the tree; TOML parsers
+give no positions for values, so a small scanner reads the (already valid) TOML text once and
+records where every key and value starts. A path that cannot be found falls back to its
 nearest ancestor, so every error still points somewhere useful.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 
 class Positions(Protocol):
@@ -18,9 +20,20 @@ class Positions(Protocol):
 
 
 class YamlPositions:
-    def __init__(self, root: Any, node_key: dict[int, Any]):
-        self.root = root
-        self.node_key = node_key
+    def __init__(self, text: str, loader: Callable[[], Any]):
+        self.text = text
+        self.loader = loader  # load._loader: libyaml's composer, resolving tags as the loader did
+        self._root: Any = None
+
+    @property
+    def root(self) -> Any:
+        if self._root is None:
+            import yaml
+
+            # the loader read this text without error: it composes again (a mapping key is its
+            # node's text, as the loader named it)
+            self._root = yaml.compose(self.text, Loader=self.loader())
+        return self._root
 
     def find(self, path: tuple, *, key: bool = False) -> tuple[int, int]:
         node, key_node = self.root, None
@@ -52,7 +65,7 @@ class YamlPositions:
             for k, v in node.value:
                 if k.tag.endswith(":merge"):
                     merges.append(v)
-                elif self.node_key.get(id(k), k.value) == seg:
+                elif k.value == seg:
                     return k, v
             for m in merges:  # a key that came in through `<<: *anchor`
                 for src in (m.value if m.id == "sequence" else [m]):
