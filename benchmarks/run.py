@@ -197,11 +197,13 @@ def case_startup(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tu
 
 def case_compile(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tuple[Table, list[Target]]:
     t = Table("2. Compile: generated DAGs (heraspec compile vs a Hera program building the same DAG + to_yaml())",
-              ["case", "median", "spread", "min / max", "× Hera", "bytes/task", "peak RSS"])
+              ["case", "median", "spread", "min / max", "× Hera", "bytes/task", "peak RSS", "RSS/task"])
     targets = []
     outdir = work / "outputs"
     outdir.mkdir(exist_ok=True)
-    for n in cfg.sizes:
+    first: dict[tuple[str, int], tuple[int, float]] = {}  # (shape, sample) -> (tasks, peak RSS KiB) at the smallest size
+    per_task: dict[tuple[str, int], float] = {}  # the same -> KiB per further task, at the latest size
+    for n in sorted(cfg.sizes):
         for shape in ("chain", "fanin"):
             folder = work / f"{shape}-{n}"
             spec, hera_prog = cases.write_dag_case(folder, shape, n)
@@ -218,12 +220,29 @@ def case_compile(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tu
                 measure(samples[:1], repeat=1, warmup=0, cwd=folder, env=env, keep_output=outdir)
             hera = samples[0]
             tasks = n if shape == "chain" else n + 1
-            for s in samples:
-                extra = ["", ""] if s.failed else [f"{s.out_bytes / tasks:,.0f}", f"{max(s.rss_kb) / 1024:,.0f} MiB"]
-                t.rows.append(row(s, hera, extra))
+            for i, s in enumerate(samples):
+                if s.failed:
+                    t.rows.append(row(s, hera, ["", "", ""]))
+                    continue
+                rss = statistics.median(s.rss_kb)
+                base = first.setdefault((shape, i), (tasks, rss))
+                slope = ""
+                if tasks > base[0]:
+                    per_task[(shape, i)] = (rss - base[1]) / (tasks - base[0])
+                    slope = f"{per_task[(shape, i)]:,.2f} KiB"
+                t.rows.append(row(s, hera, [f"{s.out_bytes / tasks:,.0f}", f"{rss / 1024:,.0f} MiB", slope]))
             if shape == "chain" and n == 5000 and not (hera.failed or samples[1].failed):
                 targets.append(Target("compile 5,000-task chain ÷ Hera build + to_yaml", samples[1].median / hera.median, 0.30))
                 targets.append(Target("compile 5,000-task chain: output bytes ÷ Hera's", samples[1].out_bytes / hera.out_bytes, 1.0))
+    big = max(cfg.sizes)
+    for shape in ("chain", "fanin"):
+        mine, hera_kib = per_task.get((shape, 1)), per_task.get((shape, 0))
+        if mine is not None and hera_kib:
+            targets.append(Target(f"compile {big:,}-task {shape}: peak RSS per task ÷ Hera's", mine / hera_kib, 1.0))
+    if len(cfg.sizes) > 1:
+        t.notes.append(f"RSS/task: (peak RSS at N − peak RSS at {min(cfg.sizes):,} tasks) ÷ (N − {min(cfg.sizes):,}), "
+                       "each peak the median of the child's ru_maxrss over its runs: what each further task costs, "
+                       "without the interpreter and imports.")
     t.notes.append("Same DAG both ways: one function, N tasks each with one argument, `after`/`>>` edges. Each "
                    "argument is one flow-style line, `- {name: i, value: \"1\"}` (as in Argo's own examples), where "
                    "Hera writes two block lines: 9 bytes less per task. heraspec's one template is about 2.4 KB "
@@ -476,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cases", default="startup,compile,run,apply,cache", help="comma-separated subset")
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
     p.add_argument("--repeat", type=int, help="timed runs per command (default 5; 15 for start-up)")
-    p.add_argument("--sizes", dest="sizes_arg", help="compile sizes, comma-separated (default 1000,5000,20000)")
+    p.add_argument("--sizes", dest="sizes_arg", help="compile sizes, comma-separated (default 1000,5000,20000,100000)")
     cfg = p.parse_args(argv)
     global WARMUP
     WARMUP = 0 if cfg.quick else 1
@@ -484,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg.sizes, cfg.run_tasks, cfg.apply_templates = [20], 4, 4
         cfg.repeat_startup = cfg.repeat_compile = cfg.repeat_run = cfg.repeat_apply = 1
     else:
-        cfg.sizes, cfg.run_tasks, cfg.apply_templates = [1000, 5000, 20000], 200, 50
+        cfg.sizes, cfg.run_tasks, cfg.apply_templates = [1000, 5000, 20000, 100000], 200, 50
         cfg.repeat_startup, cfg.repeat_compile, cfg.repeat_run, cfg.repeat_apply = 15, 5, 5, 5
     if cfg.sizes_arg:
         cfg.sizes = [int(x) for x in cfg.sizes_arg.split(",")]
