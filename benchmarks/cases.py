@@ -3,7 +3,7 @@
 Everything is written into a scratch folder; nothing here times anything (run.py does).
 The Hera programs build the same DAG as the heraspec specs: one `@script` function, N tasks each
 with one argument, joined as a chain (`a >> b >> ...`) or a fan-in (`[...] >> sink`), and print
-`to_yaml()`.
+`to_yaml()` (or, with a third argument `json`, the compact JSON of `to_dict()`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def nap(i: int, seconds: float = 0.3) -> int:
 '''
 
 HERA_PROGRAM = '''\
+import json
 import sys
 
 from hera.workflows import DAG, Workflow, script
@@ -50,7 +51,10 @@ def main(shape: str, n: int) -> None:
             else:
                 sink = work(name="sink", arguments={"i": n})
                 tasks >> sink
-    sys.stdout.write(w.to_yaml())
+    if len(sys.argv) > 3 and sys.argv[3] == "json":  # compact, as the API server stores it
+        sys.stdout.write(json.dumps(w.to_dict(), ensure_ascii=False, separators=(",", ":")))
+    else:
+        sys.stdout.write(w.to_yaml())
 
 
 main(sys.argv[1], int(sys.argv[2]))

@@ -16,6 +16,8 @@ Cases:
      true}`) run with an empty cache vs rerun with every task's result cached;
   4. apply: 50 WorkflowTemplates against the test Argo server (tests/argo_server.py, in a
      subprocess on 127.0.0.1) with 20 ms added per request vs the same GET+POST calls one by one.
+  6. fit: the largest chain and fan-in whose compiled manifest (compact JSON, as the API server
+     stores it) stays under Argo's 1 MiB object limit, heraspec vs Hera, and one function's template.
 Children run with bytecode caching on (PYTHONDONTWRITEBYTECODE removed) after a warm-up run, as
 for an installed package. This is a report, not a test: nothing here asserts a time.
 """
@@ -346,6 +348,102 @@ def case_cache(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tupl
     return t, []
 
 
+MIB = 1024 * 1024
+
+
+def stored_bytes(path: Path) -> int:
+    """A manifest's size as the Argo API server stores it: compact JSON as Go's encoding/json writes it
+    (`<`, `>`, `&`, U+2028 and U+2029 escaped as \\uXXXX), in UTF-8."""
+    text = json.dumps(json.loads(path.read_bytes()), ensure_ascii=False, separators=(",", ":"))
+    for c in "<>&\u2028\u2029":
+        text = text.replace(c, "\\u%04x" % ord(c))
+    return len(text.encode("utf-8"))
+
+
+def largest_fit(size, limit: int, first: int, second: int) -> tuple[int, int, int]:
+    """(n, size(n), size(n + 1)) for the largest n with size(n) <= limit: predicted from two sizes with
+    the linear model size(n) = a + b·n, then confirmed by building n and n + 1 (stepping by the local
+    slope until n fits and n + 1 does not)."""
+    s1, s2 = size(first), size(second)
+    n = first + (limit - s1) * (second - first) // (s2 - s1)
+    for _ in range(12):
+        here, after = size(n), size(n + 1)
+        if here <= limit < after:
+            return n, here, after
+        step = max(after - here, 1)
+        n = n - max(1, -(-(here - limit) // step)) if here > limit else n + max(1, (limit - after) // step)
+    raise RuntimeError(f"no fit found near {n}")
+
+
+def case_fit(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tuple[Table, list[Target]]:
+    limit = 64 * 1024 if cfg.quick else MIB
+    first, second = (100, 200) if cfg.quick else (1000, 2000)
+    folder = work / "fit"
+    cases.write_steps(folder)
+    hera_prog = folder / "hera_build.py"
+    hera_prog.write_text(cases.HERA_PROGRAM)
+    shown = f"{limit // 1024:,} KiB" if limit < MIB else f"{limit // MIB} MiB"
+    t = Table(f"6. Largest DAG under Argo's {shown} object limit (compact JSON, as the API server stores it)",
+              ["measure", "heraspec", "Hera", "heraspec ÷ Hera"])
+    targets: list[Target] = []
+    builds: dict[tuple[str, str, int], tuple[int, Path]] = {}
+
+    def build(tool: str, shape: str, n: int) -> int:
+        key = (tool, shape, n)
+        if key not in builds:
+            out = folder / f"{tool}-{shape}-{n}.json"
+            if tool == "heraspec":
+                spec = folder / f"{shape}-{n}.yaml"
+                spec.write_text(cases.dag_spec(shape, n))
+                argv, stdout = [PY, "-m", "heraspec", "compile", spec.name, "--format", "json", "-o", str(out)], None
+            else:
+                argv, stdout = [PY, hera_prog.name, shape, str(n), "json"], out
+            _, _, _, error = run_once(argv, cwd=folder, env=env, stdout_path=stdout)
+            if error:
+                raise RuntimeError(f"{tool} {shape} {n}: {error}")
+            builds[key] = (stored_bytes(out), out)
+        return builds[key][0]
+
+    def template_bytes(path: Path) -> int:
+        (tmpl,) = [x for x in json.loads(path.read_bytes())["spec"]["templates"] if x["name"] == "work"]
+        one = folder / "template.json"
+        one.write_text(json.dumps(tmpl))
+        return stored_bytes(one)
+
+    found: dict[tuple[str, str], tuple[int, int, int]] = {}
+    try:
+        for shape in ("chain", "fanin"):
+            for tool in ("heraspec", "Hera"):
+                found[tool, shape] = largest_fit(lambda n: build(tool, shape, n), limit, first, second)
+    except RuntimeError as e:
+        t.rows.append(["failed: " + str(e).replace("|", "/").replace("\n", " ")[:160], "", "", ""])
+        return t, targets
+    for shape, what in (("chain", "chain of N tasks"), ("fanin", "fan-in of N tasks into one")):
+        (n, here, after), (hn, hhere, hafter) = found["heraspec", shape], found["Hera", shape]
+        t.rows.append([f"largest {what}", f"{n:,}", f"{hn:,}", f"{n / hn:.4f}"])
+        t.rows.append([f"{shape}: bytes at N / N+1", f"{here:,} / {after:,}", f"{hhere:,} / {hafter:,}", ""])
+        t.rows.append([f"{shape}: bytes of task N+1", f"{after - here:,}", f"{hafter - hhere:,}",
+                       f"{(after - here) / (hafter - hhere):.3f}"])
+        targets.append(Target(f"largest {what} under {shown}: heraspec ÷ Hera", n / hn, 1.0, higher_is_better=True))
+    mine = template_bytes(builds["heraspec", "chain", found["heraspec", "chain"][0]][1])
+    theirs = template_bytes(builds["Hera", "chain", found["Hera", "chain"][0]][1])
+    t.rows.append(["the `work` template (bytes)", f"{mine:,}", f"{theirs:,}", f"{mine / theirs:.1f}×"])
+    t.notes.append(f"N predicted from {first:,} and {second:,} tasks (size = a + b·N), then N and N+1 built for real "
+                   f"({len(builds)} builds in all): `python -m heraspec compile SPEC --format json -o FILE` (compact into "
+                   "a file) and the Hera program of `benchmarks/cases.py` printing `json.dumps(w.to_dict())` compactly; "
+                   "bytes counted as Go's encoding/json writes them (`<`, `>`, `&` as `\\u003c`…).")
+    t.notes.append("Per task the two manifests are the same bytes (name, template, depends, one argument): the "
+                   "difference is the one template. heraspec's `work` template carries the function as a module table "
+                   "and importer (tracebacks name the user's file and line), decodes the input by its annotation, writes "
+                   "the return value exactly (refusing values without an exact JSON form and results over the 128 KiB an "
+                   "environment variable holds), declares the `result` output and passes inputs through env, so its source "
+                   "never holds `{{`; it carries only the decoder branches its annotations use and the plans its callers "
+                   "pass, without comments. Hera's default script inlines the body as top-level code: it writes no "
+                   "result, and this one would not run (`return` outside a function is a SyntaxError); it also breaks "
+                   "on `'''` in a value and reads a str input such as `\"42\"` as a number.")
+    return t, targets
+
+
 SERVER = '''\
 import sys
 sys.path.insert(0, sys.argv[1])
@@ -492,7 +590,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="tiny sizes, one repetition (a smoke run)")
     p.add_argument("--no-write", action="store_true", help="print the report instead of writing RESULTS.md")
-    p.add_argument("--cases", default="startup,compile,run,apply,cache", help="comma-separated subset")
+    p.add_argument("--cases", default="startup,compile,run,apply,cache,fit", help="comma-separated subset")
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
     p.add_argument("--repeat", type=int, help="timed runs per command (default 5; 15 for start-up)")
     p.add_argument("--sizes", dest="sizes_arg", help="compile sizes, comma-separated (default 1000,5000,20000,100000)")
@@ -515,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     env = child_env()
     runners = {"startup": case_startup, "compile": case_compile, "run": case_run, "apply": case_apply,
-               "cache": case_cache}
+               "cache": case_cache, "fit": case_fit}
     tables, targets = [], []
     with tempfile.TemporaryDirectory(prefix="heraspec-bench-") as tmp:
         for name in cfg.cases.split(","):

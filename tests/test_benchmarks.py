@@ -41,7 +41,27 @@ def test_quick_run_produces_tables() -> None:
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     for title in ("## Targets", "## 1. Cold start", "## 2. Compile", "## 3. Local run", "## 4. Apply",
-                  "## 5. Cached rerun"):
+                  "## 5. Cached rerun", "## 6. Largest DAG"):
         assert title in out
     assert "| heraspec validate examples/diamond.yaml |" in out
     assert "failed:" not in out, out
+
+
+def test_the_fit_search_finds_the_last_size_under_the_limit_where_bytes_per_task_change() -> None:
+    import run
+
+    def size(n: int) -> int:  # bytes per task grow with the digits of the task's number, as names do
+        return 500 + sum(100 + len(str(k)) for k in range(n))
+
+    calls: list[int] = []
+    for limit in (1_000, 50_000, 1_048_576):
+        n, here, after = run.largest_fit(lambda k: calls.append(k) or size(k), limit, 10, 20)
+        assert here == size(n) <= limit < size(n + 1) == after
+    assert len(calls) < 30
+
+
+def test_stored_bytes_count_json_as_go_writes_it(tmp_path: Path) -> None:
+    import run
+
+    (tmp_path / "m.json").write_text('{\n  "a": "x < y && z"\n}', encoding="utf-8")
+    assert run.stored_bytes(tmp_path / "m.json") == len('{"a":"x \\u003c y \\u0026\\u0026 z"}')
