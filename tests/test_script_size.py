@@ -301,3 +301,16 @@ def test_an_overlay_setting_the_scripts_variables_keeps_the_whole_runtime(tmp_pa
     (compiled,) = heraspec.compile([str(spec)])
     source = _templates(compiled.manifest)["num"]["script"]["source"]
     assert "_heraspec_input" in source and "_heraspec_publish" in source
+
+
+def test_an_overlay_renaming_a_script_template_keeps_its_calls_and_plans(tmp_path: Path) -> None:
+    (tmp_path / "steps.py").write_text(STEPS, encoding="utf-8")
+    spec = tmp_path / "r.yaml"
+    spec.write_text("name: r\ntasks:\n  p:\n    function: steps:probe\n    args: {v: \"42\"}\n"
+                    "    argo: {template: {name: renamed}}\n", encoding="utf-8")
+    (compiled,) = heraspec.compile([str(spec)])
+    assert_argo_valid(compiled.manifest)
+    tmpl = _templates(compiled.manifest)
+    assert compiled.manifest["spec"]["templates"][0]["dag"]["tasks"][0]["template"] == "renamed"
+    assert 'plan == "json"' in tmpl["renamed"]["script"]["source"]
+    assert run_task(compiled.manifest, "p", tmp_path / "p")[0] == ["str", "42"]

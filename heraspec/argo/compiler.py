@@ -393,11 +393,13 @@ class _Compiler:
             needs = script.Needs(plans=frozenset(), artifact_inputs=bool(modes), results=frozenset({result}),
                                  publish=bool(outputs))
             self.scripts.append(_Script(tmpl, fn, code, pkgs is not None, needs, t.get("cache"), argo_tmpl))
-        elif argo_tmpl:
-            tmpl = deep_merge(tmpl, argo_tmpl)
+            name = argo_tmpl.get("name", tmpl["name"]) if argo_tmpl else tmpl["name"]  # as the overlay will have it
+        else:
+            tmpl = deep_merge(tmpl, argo_tmpl) if argo_tmpl else tmpl
+            name = tmpl["name"]
         self.templates.append(tmpl)
-        self.by_key[key] = tmpl["name"]
-        return tmpl["name"]
+        self.by_key[key] = name
+        return name
 
     @staticmethod
     def container_args(args: list) -> tuple[list[str], list[str]]:
@@ -418,7 +420,7 @@ class _Compiler:
         by templateRef: one some task passes a plan to declares the plan input, so any caller may pass
         any plan through it; one without the input can be passed none."""
         for s in self.scripts:
-            plans = self.planned.get(s.tmpl["name"])
+            plans = self.planned.get((s.overlay or {}).get("name", s.tmpl["name"]))  # tasks call it by its final name
             overlay_env = ((s.overlay or {}).get("script") or {}).get("env") or []
             if any(isinstance(e, dict) and str(e.get("name", "")).startswith("HERASPEC_") for e in overlay_env):
                 needs = script.Needs()  # the overlay sets the script's own variables: carry everything
