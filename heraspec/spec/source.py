@@ -19,32 +19,116 @@ class Positions(Protocol):
     def find_in_string(self, path: tuple, offset: int) -> tuple[int, int]: ...
 
 
+_COL_BITS = 25  # columns up to 32 Mi: a spec's lines are shorter than its size limit
+
+
+def _pack(mark: Any, flags: int = 0) -> int:
+    """A mark's 1-based (line, col) and two flags in one int (one object per position)."""
+    return ((mark.line + 1) << _COL_BITS | (mark.column + 1)) << 2 | flags
+
+
+def _unpack(packed: int) -> tuple[int, int]:
+    return packed >> (_COL_BITS + 2), (packed >> 2) & ((1 << _COL_BITS) - 1)
+
+
+_ONE_LINE, _QUOTED = 1, 2  # scalar flags, for find_in_string
+
+
+class _Map:
+    __slots__ = ("pos", "entries", "merges")
+
+    def __init__(self, pos: int):
+        self.pos = pos
+        self.entries: dict[str, tuple[int, Any]] = {}  # key text -> (key position, value), first one kept
+        self.merges: list[Any] = []  # the values of `<<` keys, in order
+
+
+class _Seq:
+    __slots__ = ("pos", "items")
+
+    def __init__(self, pos: int):
+        self.pos = pos
+        self.items: list[Any] = []
+
+
 class YamlPositions:
+    """Positions in a loaded YAML spec, as a composed node tree gives them: a value reached through
+    an alias is at its anchored node, a key through `<<: *anchor` in the anchored mapping, the first
+    of duplicate keys wins. Built from libyaml's events on the first look-up, one packed int per
+    scalar (a scalar value is its int, a mapping a _Map, a sequence a _Seq)."""
+
     def __init__(self, text: str, loader: Callable[[], Any]):
         self.text = text
-        self.loader = loader  # load._loader: libyaml's composer, resolving tags as the loader did
+        self.loader = loader  # load._loader: the parser the loader read this text with
         self._root: Any = None
 
     @property
     def root(self) -> Any:
         if self._root is None:
-            import yaml
-
-            # the loader read this text without error: it composes again (a mapping key is its
-            # node's text, as the loader named it)
-            self._root = yaml.compose(self.text, Loader=self.loader())
+            self._root = self._index()
         return self._root
 
+    def _index(self) -> Any:
+        import yaml
+
+        from .load import _MERGE, _scalar_tag
+
+        anchors: dict[str, tuple[Any, str | None, bool]] = {}  # anchor -> (record, key text, is `<<`)
+        stack: list[list] = []  # open containers: [record, pending key (text, position, is `<<`) or None]
+        root: Any = None
+        for ev in yaml.parse(self.text, Loader=self.loader()):
+            cls = type(ev)
+            if cls is yaml.ScalarEvent:
+                flags = (_ONE_LINE if ev.start_mark.line == ev.end_mark.line else 0) | \
+                    (_QUOTED if ev.style in ("'", '"') else 0)
+                rec: Any = _pack(ev.start_mark, flags)
+                info = (rec, ev.value, _scalar_tag(ev) == _MERGE)
+            elif cls is yaml.AliasEvent:
+                info = anchors[ev.anchor]
+                rec = info[0]
+            elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                rec = (_Map if cls is yaml.MappingStartEvent else _Seq)(_pack(ev.start_mark))
+                info = (rec, None, False)
+                if ev.anchor is not None:
+                    anchors[ev.anchor] = info
+                stack.append([rec, None])
+                continue
+            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+                rec = stack.pop()[0]
+                info = (rec, None, False)
+            elif cls is yaml.DocumentEndEvent:
+                break
+            else:
+                continue
+            if cls is yaml.ScalarEvent and ev.anchor is not None:
+                anchors[ev.anchor] = info
+            if not stack:
+                root = rec
+                continue
+            top = stack[-1]
+            parent = top[0]
+            if type(parent) is _Seq:
+                parent.items.append(rec)
+            elif top[1] is None:  # a key: its text (None for a mapping or sequence), where it starts
+                top[1] = (info[1], rec if type(rec) is int else rec.pos, info[2])
+            else:
+                text, kpos, merge = top[1]
+                top[1] = None
+                if merge:
+                    parent.merges.append(rec)
+                elif text is not None:
+                    parent.entries.setdefault(text, (kpos, rec))
+        return root
+
     def find(self, path: tuple, *, key: bool = False) -> tuple[int, int]:
-        node, key_node = self.root, None
+        node, kpos = self.root, None
         for seg in path:
             found = self._child(node, seg)
             if found is None:
-                key_node = None
+                kpos = None
                 break
-            key_node, node = found
-        mark = (key_node if key and key_node is not None else node).start_mark
-        return mark.line + 1, mark.column + 1
+            kpos, node = found
+        return _unpack(kpos if key and kpos is not None else _pos(node))
 
     def find_in_string(self, path: tuple, offset: int) -> tuple[int, int]:
         """Position of a character inside a one-line string value (for edges, depends)."""
@@ -55,26 +139,27 @@ class YamlPositions:
             if found is None:
                 return line, col
             node = found[1]
-        if node.id != "scalar" or node.start_mark.line != node.end_mark.line:
+        if type(node) is not int or not node & _ONE_LINE:
             return line, col
-        return line, col + offset + (1 if node.style in ("'", '"') else 0)
+        return line, col + offset + (1 if node & _QUOTED else 0)
 
-    def _child(self, node: Any, seg: Any):
-        if node.id == "mapping":
-            merges = []
-            for k, v in node.value:
-                if k.tag.endswith(":merge"):
-                    merges.append(v)
-                elif k.value == seg:
-                    return k, v
-            for m in merges:  # a key that came in through `<<: *anchor`
-                for src in (m.value if m.id == "sequence" else [m]):
+    def _child(self, node: Any, seg: Any) -> tuple[int | None, Any] | None:
+        if type(node) is _Map:
+            hit = node.entries.get(seg) if type(seg) is str else None
+            if hit is not None:
+                return hit
+            for m in node.merges:  # a key that came in through `<<: *anchor`
+                for src in (m.items if type(m) is _Seq else [m]):
                     found = self._child(src, seg)
                     if found:
                         return found
-        elif node.id == "sequence" and isinstance(seg, int) and 0 <= seg < len(node.value):
-            return None, node.value[seg]
+        elif type(node) is _Seq and isinstance(seg, int) and 0 <= seg < len(node.items):
+            return None, node.items[seg]
         return None
+
+
+def _pos(record: Any) -> int:
+    return record if type(record) is int else record.pos
 
 
 class TomlPositions:
