@@ -165,22 +165,34 @@ def _pos(record: Any) -> int:
 class TomlPositions:
     def __init__(self, text: str):
         self.text = text
-        self._table: dict[tuple, tuple[tuple[int, int], tuple[int, int]]] | None = None
+        self._scan: _TomlScanner | None = None
 
-    def find(self, path: tuple, *, key: bool = False) -> tuple[int, int]:
-        if self._table is None:
-            self._table = _TomlScanner(self.text).scan()
+    def _offset(self, path: tuple, key: bool) -> int | None:
+        """The character offset of the value (or key) at `path` or its nearest recorded ancestor."""
+        if self._scan is None:
+            self._scan = _TomlScanner(self.text)
+            self._scan.scan()
+        table, arrays = self._scan.out, self._scan.arrays
         p = tuple(path)
         while p:
-            hit = self._table.get(p)
+            hit = table.get(p)
             if hit:
                 return hit[0] if key else hit[1]
+            items = arrays.get(p[:-1]) if type(p[-1]) is int else None
+            if items is not None and 0 <= p[-1] < len(items) and items[p[-1]] is not None:
+                return items[p[-1]]
             p = p[:-1]
-        return 1, 1
+        return None
+
+    def find(self, path: tuple, *, key: bool = False) -> tuple[int, int]:
+        at = self._offset(path, key)
+        return (1, 1) if at is None else self._scan.at(at)  # type: ignore[union-attr]
 
     def find_in_string(self, path: tuple, offset: int) -> tuple[int, int]:
         line, col = self.find(path)
-        text_line = self.text.split("\n")[line - 1] if line - 1 < self.text.count("\n") + 1 else ""
+        start = self._scan.starts[line - 1] if self._scan is not None and line <= len(self._scan.starts) else 0
+        end = self.text.find("\n", start)
+        text_line = self.text[start:end if end != -1 else len(self.text)]
         quote = text_line[col - 1:col]
         if quote in ("'", '"') and not text_line[col - 1:].startswith(quote * 3):
             return line, col + 1 + offset
@@ -191,12 +203,15 @@ _BARE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
 class _TomlScanner:
-    """Records (key position, value position) for every path in a valid TOML document."""
+    """Records (key offset, value offset) for every path in a valid TOML document; the items of an
+    array that are not tables or arrays only as one offset each, in `arrays` (a 50,000-item array
+    would otherwise cost a path and a record per item)."""
 
     def __init__(self, text: str):
         self.s = text
         self.i = 0
-        self.out: dict[tuple, tuple[tuple[int, int], tuple[int, int]]] = {}
+        self.out: dict[tuple, tuple[int, int]] = {}
+        self.arrays: dict[tuple, list[int | None]] = {}  # array path -> item offsets (None: in `out`)
         self.aot: dict[tuple, int] = {}  # array-of-tables path -> last index
         # line starts for index -> (line, col)
         self.starts = [0]
@@ -215,7 +230,7 @@ class _TomlScanner:
         return lo + 1, i - self.starts[lo] + 1
 
     def record(self, path: tuple, kpos: int, vpos: int) -> None:
-        self.out.setdefault(path, (self.at(kpos), self.at(vpos)))
+        self.out.setdefault(path, (kpos, vpos))
 
     def scan(self) -> dict:
         table: tuple = ()
@@ -299,12 +314,18 @@ class _TomlScanner:
         elif c == "[":
             self.i += 1
             n = 0
+            items: list[int | None] = self.arrays.setdefault(path, [])
             while True:
                 self.skip_ws(newlines=True)
                 if s[self.i] == "]":
                     self.i += 1
                     return
-                self.value(path + (n,), self.i)
+                if s[self.i] in "[{":
+                    items.append(None)
+                    self.value(path + (n,), self.i)
+                else:
+                    items.append(self.i)
+                    self.scalar()
                 n += 1
                 self.skip_ws(newlines=True)
                 if s[self.i] == ",":
@@ -326,9 +347,16 @@ class _TomlScanner:
                 self.skip_ws(newlines=False)
                 if s[self.i] == ",":
                     self.i += 1
-        else:  # number, bool, date: up to a delimiter
-            while self.i < len(s) and s[self.i] not in ",]}\n#":
-                self.i += 1
+        else:
+            self.scalar()
+
+    def scalar(self) -> None:
+        s = self.s
+        if s[self.i] in "\"'":
+            self.string()
+            return
+        while self.i < len(s) and s[self.i] not in ",]}\n#":  # number, bool, date: up to a delimiter
+            self.i += 1
 
     def string(self) -> str:
         s, q = self.s, self.s[self.i]
