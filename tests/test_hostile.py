@@ -1,6 +1,6 @@
 """Hostile and malformed input: a clear located error (exit 1), nothing constructed, imported or run.
 
-tests/test_validate.py has the basics (flow-style deep nesting, the alias bomb, a 9 MB file, binary
+tests/test_validate.py has the basics (flow-style deep nesting, the alias bomb, a 17 MB file, binary
 and Latin-1 files, BOM+CRLF in YAML); this file extends them. Every case goes through the real CLI
 in-process and checks the exact message, and that no traceback or internal error appears.
 """

@@ -152,10 +152,10 @@ def test_deep_nesting_is_rejected(tmp_path: Path, capsys):
 def test_oversized_file_is_rejected_before_parsing(tmp_path: Path, capsys):
     spec = tmp_path / "huge.yaml"
     with spec.open("w") as f:
-        f.write("name: huge\n# " + "x" * (9 * 1024 * 1024) + "\n")
+        f.write("name: huge\n# " + "x" * (17 * 1024 * 1024) + "\n")
     code, _, err = validate(capsys, str(spec))
     assert code == 1
-    assert "the limit for a spec is 8,388,608 bytes" in err
+    assert "the limit for a spec is 16,777,216 bytes" in err
 
 
 def test_cli_exit_codes_and_no_traceback(tmp_path: Path):
