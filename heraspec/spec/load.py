@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import Errors
 from .source import Positions, TomlPositions, YamlPositions
 
-MAX_BYTES = 16 * 1024 * 1024  # a 100,000-task generated DAG is ~7 MB; see docs/DESIGN.md "Spec size"
+MAX_BYTES = 16 * 1024 * 1024  # a 100,000-task generated DAG is ~7 MB; docs/DESIGN.md, Performance
 MAX_DEPTH = 64  # a spec nests ~6 levels; user args may nest a little more
 MAX_ALIAS_NODES = 100_000  # nodes materialised through aliases, in all
 # Items in one list (a foreach, an argument). What a spec writes goes into the Workflow object, which

@@ -1,12 +1,11 @@
 """Positions: a data path such as ("tasks", "B", "resources", "cpu") -> 1-based (line, col).
 
-Both are found from the text, on demand: a spec without errors never needs a position, and keeping
-libyaml's node tree (every node with two marks) from loading to the end cost more memory than the
-data. YAML composes the (already loaded) text on the first look-up and walks the tree; TOML parsers
-give no positions for values, so a small scanner reads the (already valid) TOML text once and
-records where every key and value starts. A path that cannot be found falls back to its
-nearest ancestor, so every error still points somewhere useful.
-"""
+Both are found from the text on the first look-up: a spec without errors never needs a position,
+and keeping libyaml's node tree (every node with two marks) from loading to the end cost more
+memory than the data. YAML reads libyaml's events once more into a compact index (YamlPositions);
+TOML parsers give no positions for values, so a small scanner reads the (already valid) TOML text
+once and records where every key and value starts. A path that cannot be found falls back to its
+nearest ancestor, so every error still points somewhere useful."""
 
 from __future__ import annotations
 
