@@ -1,11 +1,11 @@
 """Read a spec file (YAML or TOML) into plain data, safely, keeping a way back to positions.
 
-YAML goes through libyaml's composer (fast, C) and our own constructor over its node tree, so:
+YAML goes through libyaml's parser (fast, C) and our own constructor over its events, so:
 - no tag ever constructs an object: only the YAML core types are accepted, any other tag is an error;
 - scalars resolve by YAML 1.2's core schema (`yes`/`on` stay strings, as editors show them);
 - duplicate keys are errors naming both lines (loaders usually keep the last one silently);
 - alias expansion and nesting depth are bounded, so a "billion laughs" file fails fast.
-TOML goes through tomllib/tomli; positions come from `source.TomlPositions`.
+TOML goes through tomllib/tomli. Positions come from `source.YamlPositions` / `TomlPositions`.
 """
 
 from __future__ import annotations
