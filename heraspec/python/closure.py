@@ -11,11 +11,14 @@ enclosing function or module; `global NAME` sends both reads and writes to the m
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from .segments import Segment, split
 
 T = TypeVar("T")
 
@@ -322,11 +325,83 @@ def _pos(node: ast.AST) -> tuple[int, int]:
     return node.lineno, node.col_offset  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
+class NeedsWholeModule(Exception):
+    """A module read statement by statement cannot answer: one of its statements did not parse alone
+    as segments.py said, or the whole module is wanted. functions.py then parses it whole and
+    starts over (`ModuleInfo(source, tree)` never raises this)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+class _Statements:
+    """A module's top-level statements, each parsed when first asked for (`body[i]`), with its own
+    line numbers. Iterating means the whole module is wanted: NeedsWholeModule."""
+
+    def __init__(self, source: str, segments: list[Segment], path: str) -> None:
+        self.source, self.segments, self.path = source, segments, path
+        self.parsed: dict[int, ast.stmt] = {}
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+    def __iter__(self) -> Iterator[ast.stmt]:
+        raise NeedsWholeModule(self.path)
+
+    def __getitem__(self, index: int) -> ast.stmt:
+        stmt = self.parsed.get(index)
+        if stmt is None:
+            self.parse([index])
+            stmt = self.parsed[index]
+        return stmt
+
+    def parse(self, indices: list[int]) -> None:
+        """Parse these statements (in module order) in one `ast.parse`: their text at their own lines,
+        blank lines in between, so every node and error position is the one of the whole module.
+        Each must come out as one statement within its lines, of the kind and name expected."""
+        if not indices:
+            return
+        parts, line, spans = [], 1, []
+        for i in indices:
+            seg = self.segments[i]
+            text = self.source[seg.start : seg.end]
+            parts += ["\n" * (seg.line - line), text]
+            last = seg.line + text.count("\n")  # the line after the segment's last one (or its last)
+            spans.append((seg, last))
+            line = last
+        try:
+            body = ast.parse("".join(parts), filename=self.path).body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            raise NeedsWholeModule(self.path) from None
+        if len(body) != len(indices):
+            raise NeedsWholeModule(self.path)
+        for i, stmt, (seg, last) in zip(indices, body, spans):
+            decos = getattr(stmt, "decorator_list", None)
+            first = decos[0].lineno if decos else stmt.lineno
+            if not (seg.line <= first and (stmt.end_lineno or first) <= last) or (
+                    seg.kind and (_KINDS.get(type(stmt)) != seg.kind or stmt.name != seg.name)):  # type: ignore[attr-defined]
+                raise NeedsWholeModule(self.path)
+            self.parsed[i] = stmt
+
+
+_KINDS: dict[type, str] = {ast.FunctionDef: "def", ast.AsyncFunctionDef: "async def", ast.ClassDef: "class"}
+
+
 class Binding:
-    index: int  # position of the top-level statement in the module body
-    stmt: ast.stmt  # that top-level statement
-    under: str | None  # keyword of the compound statement when bound conditionally ("if", "try", ...)
+    """A top-level statement binding a name; `stmt` is parsed when first read."""
+
+    __slots__ = ("index", "under", "kind", "_body")
+
+    def __init__(self, index: int, under: str | None, kind: str, body: Sequence[ast.stmt]) -> None:
+        self.index = index  # position of the top-level statement in the module body
+        self.under = under  # keyword of the compound statement when bound conditionally ("if", "try", ...)
+        self.kind = kind  # "def" | "async def" | "class" | "" (any other statement)
+        self._body = body
+
+    @property
+    def stmt(self) -> ast.stmt:
+        return self._body[self.index]
 
 
 @dataclass(frozen=True)
@@ -340,21 +415,67 @@ class Change:
 
 # What the whole-tree walk in ModuleInfo finds, as text (a superset: comments and strings match too)
 _MAY_NEED_WALK = re.compile(r"global|import[\s\\]*\*|" + "|".join(sorted(_DYNAMIC)))
+# Statements a module read statement by statement parses at once, besides those that are not a
+# def/class: the ones that may hold what the walk finds, or a walrus (in a header it binds a module
+# name). Literal alternatives scan fast; whole words are checked in _marked.
+_MARKS = re.compile(r"globals|global|import[\s\\]*\*|" + "|".join(sorted(set(_DYNAMIC) - {"globals"})) + "|:=")
+
+
+def _marked(source: str, segments: list[Segment]) -> set[int]:
+    """The segments whose text holds one of _MARKS (a word as a whole word)."""
+    starts = [seg.start for seg in segments]
+    out = set()
+    for m in _MARKS.finditer(source):
+        i, j = m.span()
+        if source[i].isalpha() and (_word_char(source[i - 1 : i]) or _word_char(source[j : j + 1])):
+            continue  # part of a longer name: `executor`, `envvars`
+        out.add(bisect.bisect_right(starts, i) - 1)
+    out.discard(-1)  # in the comments before the first statement
+    return out
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
 
 
 class ModuleInfo:
-    """One parsed module: its top-level bindings, import-time changes, `global` statements."""
+    """One module: its top-level bindings, import-time changes, `global` statements.
 
-    def __init__(self, tree: ast.Module, source: str) -> None:
-        self.body = tree.body
+    `ModuleInfo(source, tree)` reads a parsed module. `ModuleInfo(source, path=path)` reads it
+    statement by statement (segments.py): it parses every statement that is not a def or class,
+    and a def/class only when something needs it (`body[i]`, `uses`), so the helpers a function
+    never uses cost a regular-expression scan. It raises NeedsWholeModule when the text is not
+    surely split right, and later when a statement does not parse alone."""
+
+    def __init__(self, source: str, tree: ast.Module | None = None, path: str = "") -> None:
         self.lines = source.split("\n")
-        self.future = [i for i, s in enumerate(self.body) if isinstance(s, ast.ImportFrom) and s.module == "__future__"]
+        self.body: Sequence[ast.stmt]
+        if tree is not None:
+            self.body = tree.body
+            eager = range(len(self.body))
+            walked: Iterable[ast.AST] = ast.walk(tree) if _MAY_NEED_WALK.search(source) else ()
+        else:
+            segments = split(source) if "barry_as_FLUFL" not in source else None  # changes what `<>` is
+            if segments is None:
+                raise NeedsWholeModule(path)
+            body = self.body = _Statements(source, segments, path)
+            marked = _marked(source, segments)
+            eager = [i for i, seg in enumerate(segments) if not seg.kind or i in marked]
+            body.parse(eager)
+            walked = (node for i in sorted(marked) for node in ast.walk(body[i]))
+        self.future = [i for i in eager if isinstance(self.body[i], ast.ImportFrom) and self.body[i].module == "__future__"]  # type: ignore[attr-defined]
         self.postponed = any(a.name == "annotations" for i in self.future for a in self.body[i].names)  # type: ignore[attr-defined]
         self.bindings: dict[str, list[Binding]] = {}
         self.changes: dict[str, list[Change]] = {}
         self.star_imports: list[ast.ImportFrom] = []
         self._uses: dict[tuple[int, bool], dict[str, ast.AST]] = {}
-        for i, stmt in enumerate(self.body):
+        parsed = set(eager)
+        for i in range(len(self.body)):
+            if i not in parsed:  # a def/class, unparsed: it binds its name and nothing else
+                seg = self.body.segments[i]  # type: ignore[attr-defined]
+                self.bindings.setdefault(seg.name, []).append(Binding(i, None, seg.kind, self.body))
+                continue
+            stmt = self.body[i]
             main = _is_main_guard(stmt)
             under = MAIN_GUARD if main else _COMPOUND.get(type(stmt))
             builder = _Builder(self.postponed)
@@ -362,8 +483,9 @@ class ModuleInfo:
                 builder.define(stmt, body=False)          # read below): not walked until used (uses())
             else:
                 builder.visit(stmt)
+            kind = _KINDS.get(type(stmt), "")
             for name in sorted(builder.root.bound):
-                self.bindings.setdefault(name, []).append(Binding(i, stmt, under))
+                self.bindings.setdefault(name, []).append(Binding(i, under, kind, self.body))
             if main:
                 continue  # never runs on import
             for name in sorted(_changed(stmt)):
@@ -372,9 +494,9 @@ class ModuleInfo:
         self.global_decls: dict[str, tuple[ast.Global, str]] = {}  # first `global NAME` in a function
         self.dynamic: ast.Call | None = None  # first globals()/vars()/setattr()/exec() call
         defs, has_global = [], False
-        # one walk of the whole tree, only when the text holds what it looks for: most modules have
-        # no `global`, star import or dynamic namespace call, and a 5,000-line module's walk is most of its cost
-        for node in ast.walk(tree) if _MAY_NEED_WALK.search(source) else ():
+        # one walk of what may hold them: most modules have no `global`, star import or dynamic
+        # namespace call, and a 5,000-line module's walk is most of its cost
+        for node in walked:
             has_global = has_global or isinstance(node, ast.Global)
             if isinstance(node, _DEFS):
                 defs.append(node)

@@ -44,13 +44,16 @@ import json
 import keyword
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from .closure import ModuleInfo, alias_binding, annotation_kind
+from .closure import ModuleInfo, NeedsWholeModule, alias_binding, annotation_kind
 
 if TYPE_CHECKING:
     from .modules import Bundle
+
+T = TypeVar("T")
 
 __all__ = ["Function", "Param", "Problem", "bundle", "carried_source", "clear_cache", "resolve", "shown"]
 
@@ -98,7 +101,7 @@ class Function:
 RESERVED_PREFIX = "_heraspec"  # the generated script's own names (script.py) start with it
 
 _RESOLVED: dict[tuple, tuple[Function | None, tuple[Problem, ...]]] = {}
-_MODULES: dict[str, tuple[tuple[int, int], ModuleInfo | Problem]] = {}
+_MODULES: dict[str, tuple[tuple[int, int], ModuleInfo | Problem, bool]] = {}  # bool: read statement by statement
 _CARRIED: dict[Function, _Carried] = {}
 
 
@@ -126,7 +129,25 @@ def resolve(ref: str, search_path: list[str]) -> tuple[Function | None, list[Pro
     return hit[0], list(hit[1])
 
 
+def _whole_on_demand(work: Callable[[], T]) -> T:
+    """Run `work`; where a module read statement by statement cannot answer (closure.py), parse
+    that module whole and run `work` again (each module at most once)."""
+    done: set[str] = set()
+    while True:
+        try:
+            return work()
+        except NeedsWholeModule as e:
+            if e.path in done:  # cannot happen: a module parsed whole never asks again
+                raise
+            done.add(e.path)
+            _load(e.path, whole=True)
+
+
 def _resolve(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tuple[Problem, ...]]:
+    return _whole_on_demand(lambda: _resolve_once(ref, dirs))
+
+
+def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tuple[Problem, ...]]:
     parsed = _parse_ref(ref)
     if isinstance(parsed, Problem):
         return None, (parsed,)
@@ -233,15 +254,17 @@ def _filename(module: str, path: str) -> str:
     return f"{rel}/__init__.py" if os.path.basename(path) == "__init__.py" else f"{rel}.py"
 
 
-def _load(path: str) -> ModuleInfo | Problem:
+def _load(path: str, whole: bool = False) -> ModuleInfo | Problem:
+    """The module read statement by statement (closure.py), or parsed whole when `whole`."""
     try:
         st = os.stat(path)
     except OSError as e:
+        _MODULES.pop(path, None)
         return Problem(f"cannot read {_show(path)}: {e.strerror}", file=path)
     stamp = (st.st_mtime_ns, st.st_size)
     cached = _MODULES.get(path)
-    if cached is None or cached[0] != stamp:
-        cached = _MODULES[path] = (stamp, _parse(path))
+    if cached is None or cached[0] != stamp or (whole and cached[2]):
+        cached = _MODULES[path] = (stamp, *_parse(path, whole))
     return cached[1]
 
 
@@ -273,29 +296,36 @@ def _coding_cookie(data: bytes, path: str) -> Problem | None:
     return None
 
 
-def _parse(path: str) -> ModuleInfo | Problem:
+def _parse(path: str, whole: bool) -> tuple[ModuleInfo | Problem, bool]:
+    """The module, and whether it is read statement by statement (else parsed whole: a syntax
+    error anywhere in it is a Problem)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
         cookie = _coding_cookie(data, path)
         if cookie is not None:
-            return cookie
+            return cookie, False
         source = data.decode("utf-8-sig")
     except OSError as e:
-        return Problem(f"cannot read {_show(path)}: {e.strerror}", file=path)
+        return Problem(f"cannot read {_show(path)}: {e.strerror}", file=path), False
     except UnicodeDecodeError as e:
-        return Problem(f"cannot read {_show(path)}: not UTF-8 (byte {e.start})", file=path)
+        return Problem(f"cannot read {_show(path)}: not UTF-8 (byte {e.start})", file=path), False
     source = source.replace("\r\n", "\n").replace("\r", "\n")  # what Python's tokenizer does too
+    if not whole:
+        try:
+            return ModuleInfo(source, path=path), True
+        except NeedsWholeModule:
+            pass
     try:
         tree = ast.parse(source, filename=path)
     except SyntaxError as e:
-        return Problem(f"syntax error in {_show(path)}: {e.msg}", file=path, line=e.lineno, col=e.offset)
+        return Problem(f"syntax error in {_show(path)}: {e.msg}", file=path, line=e.lineno, col=e.offset), False
     except ValueError as e:  # null bytes (Python < 3.12)
-        return Problem(f"cannot parse {_show(path)}: {e}", file=path)
+        return Problem(f"cannot parse {_show(path)}: {e}", file=path), False
     except (RecursionError, MemoryError):  # Python cannot import it either
         return Problem(f"cannot parse {_show(path)}: expressions nest too deeply for Python's parser",
-                       "split the long expression (e.g. a '+' chain of thousands of terms) into parts", file=path)
-    return ModuleInfo(tree, source)
+                       "split the long expression (e.g. a '+' chain of thousands of terms) into parts", file=path), False
+    return ModuleInfo(source, tree), False
 
 
 # --- the target and its signature -------------------------------------------------------------------
@@ -305,7 +335,7 @@ def _target(info: ModuleInfo, module: str, name: str, path: str) -> int | Proble
     shown = _show(path)
     bindings = info.bindings.get(name, [])
     if not bindings:
-        defs = sorted(n for n, bs in info.bindings.items() if any(isinstance(b.stmt, ast.FunctionDef) for b in bs))
+        defs = sorted(n for n, bs in info.bindings.items() if any(b.kind == "def" for b in bs))
         return Problem(f"function '{name}' not found in module '{module}' ({shown})",
                        hint=_did_you_mean(_close_matches(name, defs, n=3)))
 
@@ -376,7 +406,7 @@ def _kind(info: ModuleInfo, node: ast.expr | None) -> str | None:
             return kind
     node = _unwrap_optional(node)
     if isinstance(node, ast.Name) and kind is None and any(
-            isinstance(b.stmt, ast.ClassDef) and not b.under for b in info.bindings.get(node.id, [])):
+            b.kind == "class" and not b.under for b in info.bindings.get(node.id, [])):
         return f"model:{node.id}"
     if kind == "list" and isinstance(node, ast.Subscript):
         inner = _kind(info, node.slice)
@@ -503,9 +533,13 @@ def bundle(fn: Function) -> Bundle:
 def _carried(fn: Function) -> _Carried:
     carried = _CARRIED.get(fn)
     if carried is None:  # a Function built by hand, or the cache was cleared
-        info = _load(fn.file)
-        target = _target(info, fn.module, fn.name, fn.file) if isinstance(info, ModuleInfo) else info
-        if isinstance(target, Problem):
-            raise ValueError(f"cannot build a script for {fn.ref}: {target.message}")
-        carried = _CARRIED[fn] = _carry(info, target, fn.file, fn.module)  # type: ignore[arg-type]
+        carried = _CARRIED[fn] = _whole_on_demand(lambda: _carry_anew(fn))
     return carried
+
+
+def _carry_anew(fn: Function) -> _Carried:
+    info = _load(fn.file)
+    target = _target(info, fn.module, fn.name, fn.file) if isinstance(info, ModuleInfo) else info
+    if isinstance(target, Problem):
+        raise ValueError(f"cannot build a script for {fn.ref}: {target.message}")
+    return _carry(info, target, fn.file, fn.module)  # type: ignore[arg-type]
