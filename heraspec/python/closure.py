@@ -330,59 +330,73 @@ class NeedsWholeModule(Exception):
     as segments.py said, or the whole module is wanted. functions.py then parses it whole and
     starts over (`ModuleInfo(source, tree)` never raises this)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, error: SyntaxError | None = None) -> None:
         super().__init__(path)
         self.path = path
+        self.error = error  # a def/class needed by the caller does not parse alone: Python's error for it
 
 
 class _Statements:
-    """A module's top-level statements, each parsed when first asked for (`body[i]`), with its own
-    line numbers. Iterating means the whole module is wanted: NeedsWholeModule."""
+    """A module's top-level statements: those of the segments in `eager` parsed at once, every other
+    def/class when first asked for (`body[i]`). Iterating means the whole module is wanted:
+    NeedsWholeModule."""
 
-    def __init__(self, source: str, segments: list[Segment], path: str) -> None:
-        self.source, self.segments, self.path = source, segments, path
-        self.parsed: dict[int, ast.stmt] = {}
+    def __init__(self, source: str, segments: list[Segment], path: str, eager: set[int]) -> None:
+        self.source, self.path = source, path
+        parsed = iter(self._parse([seg for i, seg in enumerate(segments) if i in eager]))
+        self.slots: list[ast.stmt | Segment] = []  # a Segment: a def/class not parsed yet
+        for i, seg in enumerate(segments):
+            if i in eager:
+                self.slots += next(parsed)  # `a = 1; b = 2` is one segment, two statements
+            else:
+                self.slots.append(seg)
 
     def __len__(self) -> int:
-        return len(self.segments)
+        return len(self.slots)
 
     def __iter__(self) -> Iterator[ast.stmt]:
         raise NeedsWholeModule(self.path)
 
     def __getitem__(self, index: int) -> ast.stmt:
-        stmt = self.parsed.get(index)
-        if stmt is None:
-            self.parse([index])
-            stmt = self.parsed[index]
-        return stmt
+        slot = self.slots[index]
+        if isinstance(slot, Segment):
+            (slot,) = self._parse([slot])[0]  # one statement: a def/class (_parse checks it)
+            self.slots[index] = slot
+        return slot
 
-    def parse(self, indices: list[int]) -> None:
-        """Parse these statements (in module order) in one `ast.parse`: their text at their own lines,
-        blank lines in between, so every node and error position is the one of the whole module.
-        Each must come out as one statement within its lines, of the kind and name expected."""
-        if not indices:
-            return
-        parts, line, spans = [], 1, []
-        for i in indices:
-            seg = self.segments[i]
+    def _parse(self, segments: list[Segment]) -> list[list[ast.stmt]]:
+        """The statements of each segment, from one `ast.parse` of their text at their own lines
+        with blank lines in between: every position (and error) is the one in the whole module.
+        Each segment must give statements within its lines; a def/class one, of its kind and name."""
+        if not segments:
+            return []
+        parts, line, ends = [], 1, []
+        for seg in segments:
             text = self.source[seg.start : seg.end]
             parts += ["\n" * (seg.line - line), text]
-            last = seg.line + text.count("\n")  # the line after the segment's last one (or its last)
-            spans.append((seg, last))
-            line = last
+            line = seg.line + text.count("\n")  # where the text after it starts
+            ends.append(line - text.endswith("\n"))  # its last line
         try:
             body = ast.parse("".join(parts), filename=self.path).body
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        except SyntaxError as e:
+            raise NeedsWholeModule(self.path, e) from None
+        except (ValueError, RecursionError, MemoryError):
             raise NeedsWholeModule(self.path) from None
-        if len(body) != len(indices):
-            raise NeedsWholeModule(self.path)
-        for i, stmt, (seg, last) in zip(indices, body, spans):
+        out: list[list[ast.stmt]] = [[] for _ in segments]
+        k = 0
+        for stmt in body:
             decos = getattr(stmt, "decorator_list", None)
             first = decos[0].lineno if decos else stmt.lineno
-            if not (seg.line <= first and (stmt.end_lineno or first) <= last) or (
-                    seg.kind and (_KINDS.get(type(stmt)) != seg.kind or stmt.name != seg.name)):  # type: ignore[attr-defined]
+            while k < len(segments) and first > ends[k]:
+                k += 1
+            if k == len(segments) or first < segments[k].line or (stmt.end_lineno or first) > ends[k]:
                 raise NeedsWholeModule(self.path)
-            self.parsed[i] = stmt
+            out[k].append(stmt)
+        for seg, stmts in zip(segments, out):
+            if not stmts or (seg.kind and (len(stmts) != 1 or _KINDS.get(type(stmts[0])) != seg.kind
+                                           or stmts[0].name != seg.name)):  # type: ignore[attr-defined]
+                raise NeedsWholeModule(self.path)
+        return out
 
 
 _KINDS: dict[type, str] = {ast.FunctionDef: "def", ast.AsyncFunctionDef: "async def", ast.ClassDef: "class"}
@@ -458,24 +472,22 @@ class ModuleInfo:
             segments = split(source) if "barry_as_FLUFL" not in source else None  # changes what `<>` is
             if segments is None:
                 raise NeedsWholeModule(path)
-            body = self.body = _Statements(source, segments, path)
             marked = _marked(source, segments)
-            eager = [i for i, seg in enumerate(segments) if not seg.kind or i in marked]
-            body.parse(eager)
-            walked = (node for i in sorted(marked) for node in ast.walk(body[i]))
+            body = self.body = _Statements(source, segments, path, {i for i, seg in enumerate(segments) if not seg.kind or i in marked})
+            eager = [i for i, slot in enumerate(body.slots) if not isinstance(slot, Segment)]
+            # the statements left unparsed hold no `global`, star import or dynamic call (_MARKS)
+            walked = (node for i in eager for node in ast.walk(body[i])) if _MAY_NEED_WALK.search(source) else ()
         self.future = [i for i in eager if isinstance(self.body[i], ast.ImportFrom) and self.body[i].module == "__future__"]  # type: ignore[attr-defined]
         self.postponed = any(a.name == "annotations" for i in self.future for a in self.body[i].names)  # type: ignore[attr-defined]
         self.bindings: dict[str, list[Binding]] = {}
         self.changes: dict[str, list[Change]] = {}
         self.star_imports: list[ast.ImportFrom] = []
         self._uses: dict[tuple[int, bool], dict[str, ast.AST]] = {}
-        parsed = set(eager)
-        for i in range(len(self.body)):
-            if i not in parsed:  # a def/class, unparsed: it binds its name and nothing else
-                seg = self.body.segments[i]  # type: ignore[attr-defined]
-                self.bindings.setdefault(seg.name, []).append(Binding(i, None, seg.kind, self.body))
+        slots = self.body.slots if isinstance(self.body, _Statements) else self.body
+        for i, stmt in enumerate(slots):
+            if isinstance(stmt, Segment):  # a def/class, unparsed: it binds its name and nothing else
+                self.bindings.setdefault(stmt.name, []).append(Binding(i, None, stmt.kind, self.body))
                 continue
-            stmt = self.body[i]
             main = _is_main_guard(stmt)
             under = MAIN_GUARD if main else _COMPOUND.get(type(stmt))
             builder = _Builder(self.postponed)

@@ -129,9 +129,11 @@ def resolve(ref: str, search_path: list[str]) -> tuple[Function | None, list[Pro
     return hit[0], list(hit[1])
 
 
-def _whole_on_demand(work: Callable[[], T]) -> T:
-    """Run `work`; where a module read statement by statement cannot answer (closure.py), parse
-    that module whole and run `work` again (each module at most once)."""
+def _whole_on_demand(work: Callable[[], T], failed: Callable[[Problem], T]) -> T:
+    """Run `work`. Where a module read statement by statement cannot answer (closure.py), parse it
+    whole: if that works, the module is read whole from now on and `work` runs again; if the module
+    has a syntax error, `failed` gets it: the error of the statement `work` needed when there is
+    one (errors in statements nothing needs are not reported), else the module's first."""
     done: set[str] = set()
     while True:
         try:
@@ -140,11 +142,13 @@ def _whole_on_demand(work: Callable[[], T]) -> T:
             if e.path in done:  # cannot happen: a module parsed whole never asks again
                 raise
             done.add(e.path)
-            _load(e.path, whole=True)
+            whole = _load(e.path, whole=True)
+            if isinstance(whole, Problem):
+                return failed(_syntax_problem(e.path, e.error) if e.error is not None else whole)
 
 
 def _resolve(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tuple[Problem, ...]]:
-    return _whole_on_demand(lambda: _resolve_once(ref, dirs))
+    return _whole_on_demand(lambda: _resolve_once(ref, dirs), lambda problem: (None, (problem,)))
 
 
 def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tuple[Problem, ...]]:
@@ -264,7 +268,10 @@ def _load(path: str, whole: bool = False) -> ModuleInfo | Problem:
     stamp = (st.st_mtime_ns, st.st_size)
     cached = _MODULES.get(path)
     if cached is None or cached[0] != stamp or (whole and cached[2]):
-        cached = _MODULES[path] = (stamp, *_parse(path, whole))
+        parsed = _parse(path, whole)
+        if whole and cached is not None and cached[0] == stamp and isinstance(parsed[0], Problem):
+            return parsed[0]  # a syntax error: what needs only other statements still reads them
+        cached = _MODULES[path] = (stamp, *parsed)
     return cached[1]
 
 
@@ -296,6 +303,10 @@ def _coding_cookie(data: bytes, path: str) -> Problem | None:
     return None
 
 
+def _syntax_problem(path: str, e: SyntaxError) -> Problem:
+    return Problem(f"syntax error in {_show(path)}: {e.msg}", file=path, line=e.lineno, col=e.offset)
+
+
 def _parse(path: str, whole: bool) -> tuple[ModuleInfo | Problem, bool]:
     """The module, and whether it is read statement by statement (else parsed whole: a syntax
     error anywhere in it is a Problem)."""
@@ -319,7 +330,7 @@ def _parse(path: str, whole: bool) -> tuple[ModuleInfo | Problem, bool]:
     try:
         tree = ast.parse(source, filename=path)
     except SyntaxError as e:
-        return Problem(f"syntax error in {_show(path)}: {e.msg}", file=path, line=e.lineno, col=e.offset), False
+        return _syntax_problem(path, e), False
     except ValueError as e:  # null bytes (Python < 3.12)
         return Problem(f"cannot parse {_show(path)}: {e}", file=path), False
     except (RecursionError, MemoryError):  # Python cannot import it either
@@ -533,8 +544,14 @@ def bundle(fn: Function) -> Bundle:
 def _carried(fn: Function) -> _Carried:
     carried = _CARRIED.get(fn)
     if carried is None:  # a Function built by hand, or the cache was cleared
-        carried = _CARRIED[fn] = _whole_on_demand(lambda: _carry_anew(fn))
+        carried = _CARRIED[fn] = _whole_on_demand(lambda: _carry_anew(fn), _cannot_build(fn))
     return carried
+
+
+def _cannot_build(fn: Function) -> Callable[[Problem], _Carried]:
+    def fail(problem: Problem) -> _Carried:
+        raise ValueError(f"cannot build a script for {fn.ref}: {problem.message}")
+    return fail
 
 
 def _carry_anew(fn: Function) -> _Carried:

@@ -108,17 +108,20 @@ def _starts(src: str) -> list[int] | None:
             depth -= 1
             if depth < 0:
                 return None
-        elif kind == "s":
-            if _PEP701 and m.start(kind) and src[m.start(kind) - 1] in _FORMATTED + "rR":
-                quote = m.start(kind)
+        elif kind in ("s", "bad"):
+            quote = m.start(kind)
+            if _PEP701 and quote and src[quote - 1] in _FORMATTED + "rR":
                 begin = _prefix_start(src, quote)
-                if any(f in src[begin:quote] for f in _FORMATTED):
+                if any(f in src[begin:quote] for f in _FORMATTED):  # its extent is not a plain string's
                     q = src[quote] * 3 if src.startswith(src[quote] * 3, quote) else src[quote]
                     end = _fstring(src, quote + len(q), q, "r" in src[begin:quote].lower())
                     if end is None:
                         return None
                     pos = end
-        elif kind in ("bad", "bs"):
+                    continue
+            if kind == "bad":
+                return None
+        elif kind == "bs":
             return None
         elif kind == "end":
             break
@@ -278,7 +281,9 @@ def _spec(src: str, pos: int, quote: str, raw: bool) -> int | None:
             pos = _escape(src, j, raw)
             if pos is None:
                 return None
-        elif c == "\n" or src.startswith(quote, j):
-            return None  # the tokenizer leaves the spec here; rare enough to parse the whole module
+        elif c == "\n":  # single-quoted: the spec ends, the expression goes on (tok_get_fstring_mode)
+            return _field(src, j, quote, raw)
+        elif src.startswith(quote, j):
+            return None  # the f-string ends inside a replacement field: a syntax error
         else:
             pos = j + 1
