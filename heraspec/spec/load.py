@@ -427,6 +427,8 @@ class _Builder:
         self.problems: list[tuple] = []
         self.replaying = 0  # > 0 while an alias is being built
         self.alias_nodes = 0
+        # libyaml gives every scalar its own str: `function`, `args`, `steps:work` once per task
+        self.strings: dict[str, str] = {}
 
     def _err(self, ev, message: str, hint: str | None = None) -> None:
         self.problems.append((ev.start_mark.line + 1, ev.start_mark.column + 1, message, hint))
@@ -527,6 +529,8 @@ class _Builder:
 
     def scalar(self, ev) -> Any:
         tag, value = _scalar_tag(ev), ev.value
+        if len(value) <= _SHARED_LEN:  # keys, names, images, references: one object per distinct text
+            value = self.strings.setdefault(value, value)
         if tag == _PLAIN:
             return resolve_plain(value)
         if tag not in _SCALAR_TAGS:
@@ -545,6 +549,7 @@ class _Builder:
         return float(v) if want == "float" and isinstance(v, int) else v
 
 
+_SHARED_LEN = 64  # scalars up to this long are shared between their occurrences
 _IMPLICIT_TAGS = (None, "!")  # no tag, or the non-specific `!`: resolved by kind, as libyaml's composer does
 _MERGE = _CORE + "merge"
 
