@@ -36,12 +36,10 @@ _BODY = (  # a string after its prefix; `\\[\s\S]` is what the tokenizer skips a
     r"|'[^'\\\n]*(?:\\[\s\S][^'\\\n]*)*'"
     r'|"[^"\\\n]*(?:\\[\s\S][^"\\\n]*)*"'
 )
-_F = f"[{_FORMATTED}][rR]?|[rR][{_FORMATTED}]"
-_PLAIN = "[bB][rR]?|[rR][bB]?|[uU]" + ("" if _PEP701 else "|" + _F)
 _OTHER = r"""[^'"#\\()\[\]{}\n]*"""  # characters that cannot change the state, and newlines
 _TOKENS = re.compile(  # that are not before a statement: skipped in one go, the rest one token at a time
     rf"{_OTHER}(?:\n(?![^ \t\n#]){_OTHER})*"
-    rf"(?:(?P<s>{_BODY})"  # a string; its prefix (before the quote) only matters for f-strings
+    rf"(?:(?P<s>{_BODY})"  # a string: its prefix (before the quote) changes its extent only for f-strings
     r"""|(?P<bad>['"])"""  # a quote no string pattern took: an unterminated string
     r"|#[^\n]*"
     r"|\\\n"
@@ -51,7 +49,7 @@ _TOKENS = re.compile(  # that are not before a statement: skipped in one go, the
     r"|\n(?P<nl>[^ \t\n#])"  # a line whose first character is at column 0, not a comment
     r"|(?P<end>\Z))"
 )
-_STRING = re.compile(rf"(?:{_PLAIN})?(?:{_BODY})")
+_STRING = re.compile(_BODY)
 _DEF = re.compile(r"(async[ \t]+def|def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*[(\[:]")
 _CLAUSE = re.compile(r"(?:else|elif|except|finally)\b")
 _LEAD = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*(?:[ \t]*(?:#[^\n]*)?\Z)?")
@@ -110,16 +108,12 @@ def _starts(src: str) -> list[int] | None:
                 return None
         elif kind in ("s", "bad"):
             quote = m.start(kind)
-            if _PEP701 and quote and src[quote - 1] in _FORMATTED + "rR":
-                begin = _prefix_start(src, quote)
-                if any(f in src[begin:quote] for f in _FORMATTED):  # its extent is not a plain string's
-                    q = src[quote] * 3 if src.startswith(src[quote] * 3, quote) else src[quote]
-                    end = _fstring(src, quote + len(q), q, "r" in src[begin:quote].lower())
-                    if end is None:
-                        return None
-                    pos = end
-                    continue
-            if kind == "bad":
+            if _PEP701 and quote and src[quote - 1] in _FORMATTED + "rR":  # maybe an f-string: it nests
+                end = _string_end(src, quote)
+                if end is None:
+                    return None
+                pos = end
+            elif kind == "bad":
                 return None
         elif kind == "bs":
             return None
@@ -172,6 +166,17 @@ def _prefix_start(src: str, quote: int) -> int:
         if k >= 0 and src[k:quote].lower() in _PREFIXES and not (k > 0 and (src[k - 1].isalnum() or src[k - 1] == "_")):
             return k
     return quote
+
+
+def _string_end(src: str, quote: int) -> int | None:
+    """The end of the string whose (first) quote is at `quote`, or None if it is unterminated."""
+    begin = _prefix_start(src, quote)
+    prefix = src[begin:quote].lower()
+    if any(f in prefix for f in _FORMATTED.lower()):
+        q = src[quote] * 3 if src.startswith(src[quote] * 3, quote) else src[quote]
+        return _fstring(src, quote + len(q), q, "r" in prefix)
+    m = _STRING.match(src, quote)
+    return None if m is None else m.end()
 
 
 def _fstring(src: str, pos: int, quote: str, raw: bool) -> int | None:
@@ -249,14 +254,7 @@ def _field(src: str, pos: int, quote: str, raw: bool) -> int | None:
                 return None
             pos += 1
         else:  # a string inside the expression: any quotes, the f-string's own too (PEP 701)
-            begin = _prefix_start(src, j)
-            prefix = src[begin:j].lower()
-            if any(f in prefix for f in _FORMATTED.lower()):
-                inner = src[j] * 3 if src.startswith(src[j] * 3, j) else src[j]
-                end = _fstring(src, j + len(inner), inner, "r" in prefix)
-            else:
-                s = _STRING.match(src, begin)
-                end = None if s is None else s.end()
+            end = _string_end(src, j)
             if end is None:
                 return None
             pos = end
