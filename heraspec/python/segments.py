@@ -179,36 +179,38 @@ def _string_end(src: str, quote: int) -> int | None:
     return None if m is None else m.end()
 
 
-def _fstring(src: str, pos: int, quote: str, raw: bool) -> int | None:
-    """The end of an f-string whose text starts at `pos` (after its opening quotes), or None."""
+def _fstring(src: str, pos: int, quote: str, raw: bool, spec: bool = False) -> int | None:
+    """The end of an f-string's literal text from `pos`: after its closing quotes, or, in a format
+    spec (`spec`), after the `}` closing the replacement field; None if unterminated or invalid."""
     literal = _LITERAL[quote]
     while True:
         m = literal.search(src, pos)
         if m is None:
             return None
         c, j = m.group(), m.start()
+        end: int | None
         if c == "{":
-            if src.startswith("{", j + 1):
+            if not spec and src.startswith("{", j + 1):  # `{{` is a brace (not in a spec)
                 pos = j + 2
                 continue
             end = _field(src, j + 1, quote, raw)
-            if end is None:
-                return None
-            pos = end
         elif c == "}":
+            if spec:
+                return j + 1
             if not src.startswith("}", j + 1):
                 return None  # "f-string: single '}' is not allowed"
-            pos = j + 2
+            end = j + 2
         elif c == "\\":
-            pos = _escape(src, j, raw)
-            if pos is None:
-                return None
-        elif c == "\n":
-            return None  # an unterminated single-quoted f-string
+            end = _escape(src, j, raw)
+        elif c == "\n":  # single-quoted: unterminated, or a spec ends and its expression goes on
+            return _field(src, j, quote, raw) if spec else None
         elif src.startswith(quote, j):
-            return j + len(quote)
+            return None if spec else j + len(quote)  # the f-string ends inside a field: a syntax error
         else:
-            pos = j + 1
+            end = j + 1
+        if end is None:
+            return None
+        pos = end
 
 
 def _escape(src: str, j: int, raw: bool) -> int | None:
@@ -243,7 +245,7 @@ def _field(src: str, pos: int, quote: str, raw: bool) -> int | None:
             depth -= 1
         elif c == ":":
             if depth == 0:
-                return _spec(src, pos, quote, raw)
+                return _fstring(src, pos, quote, raw, spec=True)
         elif c == "#":
             newline = src.find("\n", j)
             if newline < 0:
@@ -258,30 +260,3 @@ def _field(src: str, pos: int, quote: str, raw: bool) -> int | None:
             if end is None:
                 return None
             pos = end
-
-
-def _spec(src: str, pos: int, quote: str, raw: bool) -> int | None:
-    """The end (after `}`) of a replacement field whose format spec starts at `pos`."""
-    literal = _LITERAL[quote]
-    while True:
-        m = literal.search(src, pos)
-        if m is None:
-            return None
-        c, j = m.group(), m.start()
-        if c == "{":
-            end = _field(src, j + 1, quote, raw)
-            if end is None:
-                return None
-            pos = end
-        elif c == "}":
-            return j + 1
-        elif c == "\\":
-            pos = _escape(src, j, raw)
-            if pos is None:
-                return None
-        elif c == "\n":  # single-quoted: the spec ends, the expression goes on (tok_get_fstring_mode)
-            return _field(src, j, quote, raw)
-        elif src.startswith(quote, j):
-            return None  # the f-string ends inside a replacement field: a syntax error
-        else:
-            pos = j + 1
