@@ -5,7 +5,10 @@ importing the user's module (files are found on the search path and read with `a
     carried_source(fn) -> str         the user code carried into the script (see `script.py`)
 
 Finding: for `a.b.c`, each search directory in order is tried for `a/b/c/__init__.py`, then
-`a/b/c.py` (Python's own order). The function must be a plain `def` bound once, unconditionally, at
+`a/b/c.py` (Python's own order). A module is read statement by statement (closure.ModuleInfo,
+segments.py): a def/class is parsed only when the closure needs it, so a syntax error inside one
+the function does not use is not reported (the pod never has it); where that reading is unsure,
+the module is parsed whole (`_whole_on_demand`). The function must be a plain `def` bound once, unconditionally, at
 the module's top level. `Function` is returned whenever its signature could be read; `problems`
 may still list closure problems, and then `script.script_source` raises ValueError.
 
