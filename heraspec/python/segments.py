@@ -12,11 +12,11 @@ Python 3.12+ f-strings nest (PEP 701), so their extent is found by `_fstring`, w
 tokenizer's f-string mode (Parser/lexer/lexer.c `tok_get_fstring_mode`). Decorators belong to the
 `def`/`class` after them, and `else`/`elif`/`except`/`finally` to the statement before them.
 
-The result is checked where it is used: a segment is parsed alone with its line offset and must
-give one statement of the kind and name found here, else the whole module is parsed. Anything this
-module is unsure about returns None: an unterminated string or bracket, a form feed in an
-indentation, a backslash or a non-ASCII name where a statement starts, a decorator without a
-definition, `else` after a definition.
+The result is checked where it is used (closure.py): a segment is parsed at its own lines and
+must give statements within them, a def/class exactly one of the kind and name found here, else
+the whole module is parsed. Anything this module is unsure about returns None: an unterminated
+string or bracket, a form feed in an indentation, a backslash where a statement starts, code
+indented on the first line, a decorator without a definition, `else` after a definition.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def split(source: str) -> list[Segment] | None:
     if lead == len(source):
         return []
     if lead:
-        if lead < len(source) and starts[1:2] != [lead]:
+        if starts[1:2] != [lead]:
             return None  # code indented on the first lines: "unexpected indent"
         starts = starts[1:]
     elif source[:1] in (" ", "\t"):
@@ -93,7 +93,7 @@ def _starts(src: str) -> list[int] | None:
     pos = 0
     match = _TOKENS.match
     while True:
-        m = match(src, pos)
+        m = match(src, pos)  # always matches: every character is skipped or starts a token
         kind = m.lastgroup
         pos = m.end()
         if kind == "nl":
