@@ -270,3 +270,18 @@ def test_a_large_module_carries_the_same_code_as_before(tmp_path: Path) -> None:
     helpers = (tmp_path / "bigmod.py").read_text().count("\ndef helper_")
     assert len(info.body) == 2 + helpers + 1  # `import os, json`, `CONST = 1`, the helpers, the target
     assert [type(s).__name__ for s in parsed] == ["Import", "Assign", "FunctionDef"]  # no helper was parsed
+
+
+@pytest.mark.parametrize("data, read_by_statement", [
+    (b"\xef\xbb\xbfK = 2\r\n\r\ndef unused():\r\n    return (\r\n1)\r\n\r\ndef f(x: int):\r\n    return x * K\r\n", True),
+    (b"K = 2\r\rdef unused():\r    return 1\r\rdef f(x: int):\r\treturn x * K\r", True),  # old Mac line ends, a tab
+    (b"K = 2\n\x0c\ndef unused():\n    return 1\n\x0cdef f(x: int):\n    return x * K\n", False),  # form feeds
+])
+def test_line_ends_bom_tabs_and_form_feeds(tmp_path: Path, data: bytes, read_by_statement: bool) -> None:
+    """As Python reads the file: BOM dropped, CRLF/CR as newlines; a form feed where a line starts
+    makes heraspec parse the module whole. The same code is carried either way."""
+    (tmp_path / "win.py").write_bytes(data)
+    fn, problems = F.resolve("win:f", [str(tmp_path)])
+    assert problems == [] and fn is not None
+    assert F._MODULES[str(tmp_path / "win.py")][2] is read_by_statement
+    assert F.carried_source(fn).replace("\t", "    ") == "K = 2\n\n\ndef f(x: int):\n    return x * K\n"
