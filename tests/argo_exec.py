@@ -246,12 +246,23 @@ def run_dag(manifest: dict, folder: Path, *, parameters: dict[str, str] | None =
         for name in ready:
             t = tasks[name]
             if "withItems" in t or "withParam" in t:
-                items = t["withItems"] if "withItems" in t else json.loads(substitute(t["withParam"], scope))
+                # dag.go resolveDependencyReferences: the task's JSON is substituted before its items
+                # are expanded; a value lands inside a JSON string, escaped (simpleReplaceStrict)
+                items = json.loads(_EXPR.sub(lambda m: json.dumps(substitute(m.group(0), scope), ensure_ascii=False)[1:-1],
+                                             json.dumps(t["withItems"], ensure_ascii=False))) if "withItems" in t \
+                    else json.loads(substitute(t["withParam"], scope))
                 texts = []
                 for i, item in enumerate(items):
                     texts.append(run_task(manifest, name, folder / name / str(i), texts=scope, item=item,
                                           parameters=parameters, text=True)[0])
                 done[name] = argo_aggregate(texts)
+                named: dict[str, list[str]] = {}  # named outputs, aggregated as the result is
+                for i in range(len(items)):
+                    outputs = folder / name / str(i) / "out" / "tmp" / "heraspec" / "outputs"
+                    for f in sorted(outputs.iterdir() if outputs.is_dir() else []):
+                        named.setdefault(f.name, []).append(f.read_text(encoding="utf-8"))
+                for key, values in named.items():
+                    scope[f"tasks.{name}.outputs.parameters.{key}"] = argo_aggregate(values)
             else:
                 done[name] = run_task(manifest, name, folder / name, texts=scope, parameters=parameters, text=True)[0]
                 outputs = folder / name / "out" / "tmp" / "heraspec" / "outputs"  # named outputs, as written

@@ -263,3 +263,88 @@ def test_examples_give_the_same_results_through_argos_aggregation(example: str, 
     for name in single:
         want = local[compiled.task_names[name]]
         assert (texts[name] if isinstance(want, str) else json.loads(texts[name])) == want, name
+
+
+ITEM_STEPS = '''\
+STRS = {strs!r}
+
+
+def make(i: int) -> str:
+    return STRS[i]
+
+
+def num(i: int) -> int:
+    return i * 10
+
+
+def record(i: int) -> dict:
+    return {{"s": STRS[i], "n": i}}
+
+
+def echo(v):
+    return [type(v).__name__, v]
+
+
+def strs(v: list[str]):
+    return [type(v).__name__, v]
+'''
+ITEM_STRS = ["42", "true", "null", "", "[1]", '{"a":1}', "x y", "né ✓ 日本", 'say "hi"\n', "-1.5e3"]
+
+
+def test_str_results_reach_argument_set_items_exactly(tmp_path: Path) -> None:
+    """A fan-out over argument sets whose items take `{from: X}` of a `-> str` producer: each item is
+    the producer's value exactly (a fanned-out X: the list of its strs, as a plain fan-in gives; one
+    X: its str), not the str read as JSON ("42" as 42, "null" as None); through `heraspec run` and
+    through the compiled scripts run as Argo's executor would, in YAML and in TOML; sets that mix
+    str, non-str and literal values each arrive as written."""
+    n = len(ITEM_STRS)
+    half = list(range(n // 2))
+    rest = list(range(n // 2, n))
+    sets = {
+        # two fanned-out str producers, one per set
+        "fan": ("echo", [{"v": {"from": "make_a"}}, {"v": {"from": "make_b"}}]),
+        "fan_list": ("strs", [{"v": {"from": "make_a"}}, {"v": {"from": "make_b"}}]),
+        # single str producers
+        "one": ("echo", [{"v": {"from": "s1"}}, {"v": {"from": "s2"}}, {"v": {"from": "s3"}}]),
+        # mixed: a str fan-in, an int fan-in, a single str, literals
+        "mixed": ("echo", [{"v": {"from": "make_a"}}, {"v": {"from": "nums"}}, {"v": {"from": "s1"}},
+                           {"v": "true"}, {"v": ["1", "x"]}, {"v": 7}]),
+        # named outputs of a fanned-out producer: each child's field, a str
+        "keyed": ("echo", [{"v": {"from": "recs", "key": "s"}}, {"v": {"from": "make_b"}}]),
+    }
+    spec = {
+        "name": "itemstr",
+        "tasks": {
+            "make_a": {"function": "steps:make", "foreach": half, "args": {"i": {"item": True}}},
+            "make_b": {"function": "steps:make", "foreach": rest, "args": {"i": {"item": True}}},
+            "nums": {"function": "steps:num", "foreach": [1, 2], "args": {"i": {"item": True}}},
+            "recs": {"function": "steps:record", "foreach": half, "args": {"i": {"item": True}}},
+            "s1": {"function": "steps:make", "args": {"i": 0}},
+            "s2": {"function": "steps:make", "args": {"i": 2}},
+            "s3": {"function": "steps:make", "args": {"i": 7}},
+            **{f"use_{k}": {"function": f"steps:{fn}", "args": a} for k, (fn, a) in sets.items()},
+        },
+    }
+    a, b = [ITEM_STRS[i] for i in half], [ITEM_STRS[i] for i in rest]
+    want = {
+        "use_fan": [["list", a], ["list", b]],
+        "use_fan_list": [["list", a], ["list", b]],
+        "use_one": [["str", ITEM_STRS[0]], ["str", ITEM_STRS[2]], ["str", ITEM_STRS[7]]],
+        "use_mixed": [["list", a], ["list", [10, 20]], ["str", ITEM_STRS[0]], ["str", "true"],
+                      ["list", ["1", "x"]], ["int", 7]],
+        "use_keyed": [["list", a], ["list", b]],
+    }
+    from tests.strategies import to_toml, to_yaml
+
+    for form, text in (("yaml", to_yaml(spec)), ("toml", to_toml(spec))):
+        (tmp_path / form).mkdir()
+        (tmp_path / form / "steps.py").write_text(ITEM_STEPS.format(strs=ITEM_STRS), encoding="utf-8")
+        path = tmp_path / form / f"itemstr.{form}"
+        path.write_text(text, encoding="utf-8")
+        local = run_locally(path, tmp_path / form)
+        assert {k: local[k] for k in want} == want, form
+        (compiled,) = heraspec.compile([str(path)])
+        assert_argo_valid(compiled.manifest)
+        texts = run_dag(compiled.manifest, tmp_path / form / "argo")
+        argo = {compiled.task_names[k]: json.loads(v) for k, v in texts.items() if k.startswith("use-")}
+        assert argo == want, form

@@ -106,6 +106,7 @@ def _json_with_refs(v: Any, resolve: Resolver | None) -> str:
 
 
 _ITEM_KEY = re.compile(r"\{\{item\.[^{}]+\}\}")
+PLAN_ITEM = "heraspec_plan"  # the item key holding an argument set's own plans (see _Compiler.plans)
 
 
 def item_literal(value: Any, kind: str | None) -> Any:
@@ -512,10 +513,10 @@ class _Compiler:
             params = [{"name": k, "value": arg_value(v, self.resolve)} for k, v in (args or {}).items()
                       if k not in modes]
         if fn is not None:
-            plans = self.plans(t, fn, params)
-            if plans:
-                params.append({"name": script.PLAN_INPUT, "value": json.dumps(plans, sort_keys=True)})
-                self.planned.setdefault(task["template"], set()).update(plans.values())
+            plan, used = self.plans(t, fn, params, task.get("withItems") if isinstance(t.get("args"), list) else None)
+            if used:
+                params.append({"name": script.PLAN_INPUT, "value": plan})
+                self.planned.setdefault(task["template"], set()).update(used)
         if params:
             if self.renamed:
                 for p in params:
@@ -592,13 +593,16 @@ class _Compiler:
         fn = self.fns.get(name)
         return fn.returns_annotation if fn is not None else None
 
-    def plans(self, t: dict, fn: functions.Function, params: list[dict]) -> dict[str, str]:
+    def plans(self, t: dict, fn: functions.Function, params: list[dict], items: list | None) -> tuple[str, set[str]]:
         """Per parameter, what its text is when the script could not tell by itself (see
         script._heraspec_input): a fanned-out task's aggregate, a str result, or a str literal
-        whose text would read as JSON (the str "42")."""
+        whose text would read as JSON (the str "42"). Returns the `heraspec-plan` argument (a JSON
+        object, or the item's own where argument sets differ: `items` are their withItems) and
+        every plan it may carry."""
         kinds = {p.name: p.annotation for p in fn.params}
         args = t.get("args")
         plans: dict[str, str] = {}
+        per_set: dict[str, list[str]] = {}  # an argument-set fan-out's item parameter: each set's plan
         for entry in params:
             name, value = entry["name"], entry["value"]
             kind = kinds.get(name)
@@ -615,16 +619,37 @@ class _Compiler:
             elif value == "{{item}}" and kind is None and self.item_kind(t) == "str":
                 plans[name] = "str"
             elif _ITEM_KEY.fullmatch(value):
-                sets = [x.get(name) for x in args if isinstance(x, dict)] if isinstance(args, list) else []
-                fan_in = any(dag.is_ref(v) and "from" in v and not v.get("key") and self.fanned_out(v["from"])
-                             for v in sets)
-                plans[name] = "item+agg" if fan_in else "item"
+                if isinstance(args, list) and items is not None and value == "{{item.%s}}" % name:
+                    per_set[name] = [self.set_plan(s.get(name) if isinstance(s, dict) else None, kind) for s in args]
+                else:
+                    plans[name] = "item"
             elif isinstance(args, dict) and isinstance(args.get(name), str) and kind != "str" \
                     and not any(dag.refs_in(args[name], ())) and "{{" not in args[name] \
                     and script.decode(args[name], kind) != args[name]:
                 entry["value"] = json.dumps(args[name], ensure_ascii=False)
                 plans[name] = "json"
-        return plans
+        if all(len(set(sp)) == 1 for sp in per_set.values()):
+            plans.update({name: sp[0] for name, sp in per_set.items()})
+            return json.dumps(plans, sort_keys=True), set(plans.values())
+        # the sets of one parameter read differently (a str fan-in beside an int one or a literal):
+        # each item carries its own plans as a JSON object, which `{{item.KEY}}` gives as its JSON
+        # text (operator.go processItem: a field is formatted with Item.String())
+        for i, item in enumerate(items):
+            item[PLAN_ITEM] = {**plans, **{name: sp[i] for name, sp in per_set.items()}}
+        return "{{item.%s}}" % PLAN_ITEM, set(plans.values()) | {x for sp in per_set.values() for x in sp}
+
+    def set_plan(self, value: Any, kind: str | None) -> str:
+        """How one argument set's value of an item parameter reads (`{{item.NAME}}` keeps a string's
+        JSON escapes, see script._heraspec_input): Argo's aggregate of a fanned-out task's results
+        (`-> str`: each element is a str as is) or named outputs, a str result as is, else the item."""
+        if not (dag.is_ref(value) and "from" in value):
+            return "item"
+        producer = value["from"]
+        if self.fanned_out(producer):
+            return "item+agg:str" if not value.get("key") and self.returns(producer) == "str" else "item+agg"
+        if not value.get("key") and kind is None and self.returns(producer) == "str":
+            return "item+str"
+        return "item"
 
     def item_kind(self, t: dict) -> str | None:
         """The kind of `{{item}}` when the items are another task's results: "str" when every item

@@ -55,7 +55,7 @@ __all__ = ["DEFAULT_MARKER", "INPUT_ENV_PREFIX", "OUTPUTS_DIR", "OUTPUTS_ENV", "
 
 # --- what a template's script must handle --------------------------------------------------------------
 
-PLANS = frozenset({"agg", "agg:str", "str", "json", "item", "item+agg"})  # see runtime.DECODE
+PLANS = frozenset({"agg", "agg:str", "str", "json", "item", "item+agg", "item+agg:str", "item+str"})  # runtime.DECODE
 RESULTS = frozenset({"parameter", "artifact", "file"})  # where a return value goes (artifacts.RESULT_MODE_ENV)
 
 
@@ -87,7 +87,7 @@ def kinds(annotations: Iterable[str | None]) -> set[str]:
 def tags(annotations: Iterable[str | None], needs: Needs = EVERYTHING) -> frozenset[str]:
     """The runtime's tags (runtime.py) a script needs for parameters of these kinds and these needs."""
     plans = needs.plans
-    found = kinds(annotations) | ({"str"} if "agg:str" in plans else set())
+    found = kinds(annotations) | ({"str"} if any(p.endswith("agg:str") for p in plans) else set())  # its elements
     out = {k for k in found if k in ("str", "int", "float", "bool")}
     out |= {tag for tag, prefix in (("listof", "list:"), ("model", "model:")) if any(k.startswith(prefix) for k in found)}
     if plans:
