@@ -633,7 +633,7 @@ class _Compiler:
             return json.dumps(plans, sort_keys=True), set(plans.values())
         # the sets of one parameter read differently (a str fan-in beside an int one or a literal):
         # each item carries its own plans as a JSON object, which `{{item.KEY}}` gives as its JSON
-        # text (operator.go processItem: a field is formatted with Item.String())
+        # text (operator.go processItem formats a field with Item.String(), a map as its JSON)
         for i, item in enumerate(items):
             item[PLAN_ITEM] = {**plans, **{name: sp[i] for name, sp in per_set.items()}}
         return "{{item.%s}}" % PLAN_ITEM, set(plans.values()) | {x for sp in per_set.values() for x in sp}

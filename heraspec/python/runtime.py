@@ -64,8 +64,9 @@ def _holds(cond: str, tags: frozenset[str] | set[str]) -> bool:
 # the user's code), "path"/"paths" (files, read by the artifact code). Plans (from the compiler, per
 # task, through the `heraspec-plan` input): "str" (the text is a str result, kept as it is), "json" (a
 # literal written as JSON because its own text would be misread: the str "42"), "agg" / "agg:str"
-# (Argo's aggregate of a fanned-out task's results) and "item" or "item+agg" ({{item.KEY}}, whose
-# strings keep their JSON escapes). Each kind's and plan's branch is tagged with it.
+# (Argo's aggregate of a fanned-out task's results) and "item" or "item+PLAN" ({{item.KEY}}, whose
+# strings keep their JSON escapes, then read as PLAN: agg, agg:str, str). Each kind's and plan's
+# branch is tagged with it.
 
 DECODE = '''\
 def _heraspec_decode(raw, kind):
@@ -130,7 +131,7 @@ def _heraspec_input(raw, kind, plan):  # [if plans]
             raw = json.loads('"' + raw + '"')
         except (b.ValueError, b.RecursionError):
             pass  # not an escaped string: a number, or JSON text with strings inside
-        plan = plan[5:] or None  # then, for "item+agg", read as an aggregate
+        plan = plan[5:] or None  # then, for "item+agg" and the like, as the rest of the plan says
     if plan in ("agg", "agg:str"):  # [if plan:agg]
         # Argo's aggregate (aggregatedJSONValueList): the children's values decoded when every one
         # is a JSON object or array, else the list of their raw texts; each text is decoded as its
