@@ -29,10 +29,12 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -79,8 +81,9 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def run_once(argv: list[str], *, cwd: Path, env: dict[str, str], stdout_path: Path | None = None,
-             setup=None) -> tuple[float, int, int, str]:
-    """(seconds, peak RSS in KiB, stdout bytes, error text) for one whole process."""
+             setup=None, timeout: float | None = None) -> tuple[float, int, int, str]:
+    """(seconds, peak RSS in KiB, stdout bytes, error text) for one whole process; one running longer
+    than `timeout` seconds is killed, and its error says so (its RSS is then the peak it had reached)."""
     if setup is not None:
         setup()
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
@@ -89,12 +92,19 @@ def run_once(argv: list[str], *, cwd: Path, env: dict[str, str], stdout_path: Pa
         with open(err_path, "wb") as err:
             t0 = time.perf_counter()
             proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            timer = threading.Timer(timeout, proc.kill) if timeout else None
+            if timer:
+                timer.start()
             _, status, usage = os.wait4(proc.pid, 0)
             elapsed = time.perf_counter() - t0
+            if timer:
+                timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
         size = stdout_path.stat().st_size if stdout_path else 0
         error = ""
-        if proc.returncode != 0:
+        if timeout and elapsed >= timeout and proc.returncode == -signal.SIGKILL:
+            error = f"stopped after {timeout:,.0f} s (peak RSS by then {usage.ru_maxrss / 1024:,.0f} MiB)"
+        elif proc.returncode != 0:
             error = f"exit {proc.returncode}: " + err_path.read_text(errors="replace").strip()[-300:]
         return elapsed, usage.ru_maxrss, size, error
     finally:
@@ -107,7 +117,8 @@ WARMUP = 1  # untimed rounds before the timed ones (0 with --quick)
 
 
 def measure(samples: list[Sample], *, repeat: int, cwd: Path, env: dict[str, str], warmup: int | None = None,
-            keep_output: Path | None = None, setups: dict[str, object] | None = None) -> list[Sample]:
+            keep_output: Path | None = None, setups: dict[str, object] | None = None,
+            timeout: float | None = None) -> list[Sample]:
     """Run each sample's command `repeat` times, interleaved, after `warmup` untimed rounds."""
     warmup = WARMUP if warmup is None else warmup
     for rnd in range(warmup + repeat):
@@ -116,7 +127,7 @@ def measure(samples: list[Sample], *, repeat: int, cwd: Path, env: dict[str, str
                 continue
             path = keep_output / (s.label.replace(" ", "_").replace("/", "_") + ".out") if keep_output else None
             setup = (setups or {}).get(s.label)
-            t, rss, size, error = run_once(s.argv, cwd=cwd, env=env, stdout_path=path, setup=setup)
+            t, rss, size, error = run_once(s.argv, cwd=cwd, env=env, stdout_path=path, setup=setup, timeout=timeout)
             if error:
                 s.failed = error
                 continue
@@ -205,6 +216,8 @@ def case_compile(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tu
     outdir.mkdir(exist_ok=True)
     first: dict[tuple[str, int], tuple[int, float]] = {}  # (shape, sample) -> (tasks, peak RSS KiB) at the smallest size
     per_task: dict[tuple[str, int], float] = {}  # the same -> KiB per further task, at the latest size
+    reached: dict[tuple[str, int], int] = {}  # the same -> the size that per-task figure is at
+    stopped: dict[tuple[str, str], str] = {}  # (shape, tool) -> why larger sizes are not run
     for n in sorted(cfg.sizes):
         for shape in ("chain", "fanin"):
             folder = work / f"{shape}-{n}"
@@ -219,7 +232,13 @@ def case_compile(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tu
                 measure(samples, repeat=cfg.repeat_compile, cwd=folder, env=env, keep_output=outdir)
             else:  # Hera takes minutes here: one run of it, a few of heraspec
                 measure(samples[1:], repeat=max(1, cfg.repeat_compile // 2), cwd=folder, env=env, keep_output=outdir)
-                measure(samples[:1], repeat=1, warmup=0, cwd=folder, env=env, keep_output=outdir)
+                if (shape, "Hera") in stopped:  # it ran out of time at a smaller size: it would again
+                    samples[0].failed = stopped[(shape, "Hera")]
+                else:
+                    measure(samples[:1], repeat=1, warmup=0, cwd=folder, env=env, keep_output=outdir,
+                            timeout=cfg.hera_timeout)
+                    if samples[0].failed.startswith("stopped"):
+                        stopped[(shape, "Hera")] = f"not run: stopped at {n:,} tasks"
             hera = samples[0]
             tasks = n if shape == "chain" else n + 1
             for i, s in enumerate(samples):
@@ -231,6 +250,7 @@ def case_compile(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tu
                 slope = ""
                 if tasks > base[0]:
                     per_task[(shape, i)] = (rss - base[1]) / (tasks - base[0])
+                    reached[(shape, i)] = n
                     slope = f"{per_task[(shape, i)]:,.2f} KiB"
                 t.rows.append(row(s, hera, [f"{s.out_bytes / tasks:,.0f}", f"{rss / 1024:,.0f} MiB", slope]))
             if shape == "chain" and n == 5000 and not (hera.failed or samples[1].failed):
@@ -240,7 +260,17 @@ def case_compile(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tu
     for shape in ("chain", "fanin"):
         mine, hera_kib = per_task.get((shape, 1)), per_task.get((shape, 0))
         if mine is not None and hera_kib:
-            targets.append(Target(f"compile {big:,}-task {shape}: peak RSS per task ÷ Hera's", mine / hera_kib, 1.0))
+            at = reached[(shape, 0)]
+            if at == big:
+                what = f"compile {big:,}-task {shape}: peak RSS per task ÷ Hera's"
+            else:  # Hera did not finish the largest size: heraspec's slope there against Hera's last one
+                what = (f"compile {big:,}-task {shape}: peak RSS per task ÷ Hera's at {at:,} "
+                        f"(Hera stopped after {cfg.hera_timeout:,.0f} s at {big:,})")
+            targets.append(Target(what, mine / hera_kib, 1.0))
+    if stopped:
+        t.notes.append(f"Hera runs are stopped after {cfg.hera_timeout:,.0f} s (`--hera-timeout`): its fan-in "
+                       "build grows with the square of the task count (each `>>` into the sink splits its whole "
+                       "`depends` string again: `Task._get_dependency_tasks`), so a 100,000-task fan-in takes over an hour.")
     if len(cfg.sizes) > 1:
         t.notes.append(f"RSS/task: (peak RSS at N − peak RSS at {min(cfg.sizes):,} tasks) ÷ (N − {min(cfg.sizes):,}), "
                        "each peak the median of the child's ru_maxrss over its runs: what each further task costs, "
@@ -594,6 +624,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
     p.add_argument("--repeat", type=int, help="timed runs per command (default 5; 15 for start-up)")
     p.add_argument("--sizes", dest="sizes_arg", help="compile sizes, comma-separated (default 1000,5000,20000,100000)")
+    p.add_argument("--hera-timeout", type=float, default=300.0,
+                   help="stop one Hera compile run after this many seconds (default 300)")
     cfg = p.parse_args(argv)
     global WARMUP
     WARMUP = 0 if cfg.quick else 1

@@ -65,3 +65,15 @@ def test_stored_bytes_count_json_as_go_writes_it(tmp_path: Path) -> None:
 
     (tmp_path / "m.json").write_text('{\n  "a": "x < y && z"\n}', encoding="utf-8")
     assert run.stored_bytes(tmp_path / "m.json") == len('{"a":"x \\u003c y \\u0026\\u0026 z"}')
+
+
+def test_a_run_over_its_time_limit_is_stopped_and_reported(tmp_path: Path) -> None:
+    # Hera's 100,000-task fan-in takes over an hour: the benchmark stops it and says so
+    import run
+
+    elapsed, _rss, _size, error = run.run_once([sys.executable, "-c", "import time; time.sleep(60)"],
+                                              cwd=tmp_path, env=run.child_env(), timeout=1.0)
+    assert elapsed < 30
+    assert error.startswith("stopped after 1 s (peak RSS by then ")
+    _t, _r, _s, error = run.run_once([sys.executable, "-c", "pass"], cwd=tmp_path, env=run.child_env(), timeout=30)
+    assert error == ""
