@@ -393,23 +393,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HeraspecError as exc:
         print(f"heraspec: error: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except BrokenPipeError:  # before OSError, whose subclass it is: `heraspec compile | head` is fine
+        return EXIT_OK
     except OSError as exc:
-        if exc.filename is None:  # not about a path the user gave: a bug until shown otherwise
+        path = _given_path(args, exc)
+        if path is None:  # not a path the user named: heraspec's own files, a bug until shown otherwise
             return _internal_error(args, exc)
         if getattr(args, "debug", False):
             import traceback
 
             traceback.print_exc()
-        # a path on the command line that cannot be read or written (-o, --workdir, init DIR, ...)
         print(f"heraspec: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"  hint: {path} is given on the command line: check that its folder exists and that you may "
+              "write there", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         print("heraspec: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
     except Exception as exc:
         return _internal_error(args, exc)
+
+
+def _given_path(args: argparse.Namespace, exc: OSError) -> str | None:
+    """The output path on the command line (-o, --workdir, init's DIR) that `exc` is about, or None."""
+    failed = os.path.abspath(os.fsdecode(exc.filename)) if exc.filename is not None else None
+    if failed is None:
+        return None
+    for attr in ("output", "workdir", "dir"):
+        given = getattr(args, attr, None)
+        if isinstance(given, str) and given:
+            root = os.path.abspath(given)
+            # the path itself, a parent on the way to it (mkdir -p), or a file written inside it
+            if failed == root or root.startswith(failed.rstrip(os.sep) + os.sep) or failed.startswith(root + os.sep):
+                return given
+    return None
 
 
 def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:

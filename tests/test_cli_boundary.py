@@ -205,3 +205,33 @@ def test_several_specs_into_an_existing_file_is_a_usage_error(tmp_path: Path):
     assert proc.returncode == 2, proc.stderr
     assert "-o out.yaml is a file, but 2 specs need a directory" in proc.stderr
     assert (tmp_path / "out.yaml").read_text() == "kept\n"  # nothing overwritten
+
+
+def test_an_os_error_about_heraspecs_own_files_is_still_an_internal_error(capsys, monkeypatch):
+    # only paths the user gave (-o, --workdir, init DIR) are the user's to fix
+    def missing(*_a, **_k):
+        raise FileNotFoundError(2, "No such file or directory", "/site-packages/heraspec/argo/data/x.json")
+
+    monkeypatch.setattr(heraspec.pipeline, "build", missing)
+    code, _out, err = cli(capsys, "compile", DIAMOND, "-o", "out.yaml")
+    assert code == 3
+    assert err == INTERNAL.replace("RuntimeError", "FileNotFoundError")
+
+
+def test_output_into_a_closed_pipe_is_not_an_error(tmp_path: Path):
+    # `heraspec compile big.yaml | head -c 100`: the reader leaves early, heraspec stops quietly (exit 0)
+    (tmp_path / "steps.py").write_text((ROOT / "examples" / "steps.py").read_text())
+    lines = ["name: big", "tasks:"] + [f"  t{k}: {{function: steps:say, args: {{msg: t{k}}}}}" for k in range(3000)]
+    (tmp_path / "big.yaml").write_text("\n".join(lines) + "\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with open(tmp_path / "stderr.txt", "wb") as err_file:  # a file, not a pipe: nothing can block on it
+        proc = subprocess.Popen([sys.executable, "-m", "heraspec", "compile", "big.yaml"], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=err_file)
+        assert proc.stdout is not None
+        head = proc.stdout.read(100)
+        proc.stdout.close()
+        code = proc.wait(timeout=120)
+    err = (tmp_path / "stderr.txt").read_text()
+    assert code == 0, err
+    assert head.startswith(b"apiVersion: argoproj.io/v1alpha1")
+    assert "internal error" not in err and "Traceback" not in err

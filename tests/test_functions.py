@@ -469,3 +469,19 @@ def test_hand_built_function_and_result_path_default() -> None:
     F.clear_cache()
     assert script_source(twin).endswith("_heraspec_main()\n")
     assert S.RESULT_PATH == "/tmp/heraspec/result.json"
+
+
+@pytest.mark.parametrize("param", ["heraspec_plan", "heraspec_index", "heraspec_file_x"])
+def test_a_parameter_named_like_heraspecs_item_keys_is_refused(tmp_path: Path, param: str) -> None:
+    # an argument-set fan-out's items hold heraspec_plan / heraspec_index / heraspec_file_*: a parameter
+    # of that name would silently receive heraspec's value instead of the user's
+    (tmp_path / "m.py").write_text(f"def f(x: int, {param}: int = 0) -> int:\n    return x\n")
+    (tmp_path / "flow.yaml").write_text("name: flow\ntasks:\n  a:\n    function: m:f\n"
+                                        f"    args: [{{x: 1, {param}: 2}}, {{x: 3, {param}: 4}}]\n")
+    from tests.cli import heraspec
+
+    proc = heraspec("validate", "flow.yaml", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert (f"flow.yaml:4:15: error: parameter '{param}' of 'f' is a reserved name: heraspec's own keys of fan-out "
+            "items start with 'heraspec_' (m.py:1:15)") in proc.stderr
+    assert "hint: rename the parameter" in proc.stderr

@@ -59,6 +59,39 @@ def test_every_selection_of_blocks_is_valid_python(chosen: set[str]) -> None:
         compile(runtime.select(_filled(text), frozenset(chosen)), "<piece>", "exec")
 
 
+def _undefined_globals(program: str) -> set[str]:
+    """Names a function of `program` reads as globals that neither the module nor builtins define."""
+    import builtins
+    import symtable
+
+    top = symtable.symtable(program, "<script>", "exec")
+    defined = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()} | set(dir(builtins))
+    missing: set[str] = set()
+    stack = list(top.get_children())
+    while stack:
+        table = stack.pop()
+        stack.extend(table.get_children())
+        missing |= {s.get_name() for s in table.get_symbols()
+                    if s.is_referenced() and s.is_global() and s.get_name() not in defined}
+    return {name for name in missing if not name.startswith("PH_")}  # placeholders: literals in a real script
+
+
+@pytest.mark.parametrize("results", [frozenset(c) for c in (["parameter"], ["artifact"], ["file"], ["parameter", "artifact"],
+                                                             ["parameter", "file"], ["artifact", "file"],
+                                                             ["parameter", "artifact", "file"])], ids=sorted)
+@pytest.mark.parametrize("publish", [False, True])
+@pytest.mark.parametrize("plans", [frozenset(), PLANS])
+def test_every_cut_script_defines_every_name_it_uses(results: frozenset, publish: bool, plans: frozenset) -> None:
+    # a line kept whose helper was cut would be a NameError waiting for the one input that reaches it
+    for params in (["int"], ["model:P", "list:str"], []):
+        for artifact_inputs in (False, True):
+            wanted = tags(params, Needs(plans=plans, artifact_inputs=artifact_inputs, results=results, publish=publish))
+            program = "".join(runtime.select(_filled(text), wanted) for name, text in PIECES.items()
+                              if name != "packages")
+            program = program.replace("PH_FUNCTION", "work") + "def work(): pass\n_heraspec_modules = {}\n"
+            assert _undefined_globals(program) == set(), (sorted(wanted), _undefined_globals(program))
+
+
 # --- a cut runtime decodes exactly as the whole one, for the kinds and plans it was cut for -----------
 
 @dataclasses.dataclass
@@ -292,15 +325,22 @@ def test_a_workflow_templates_planned_template_reads_any_plan_a_caller_passes(tm
     assert result == ["list", ["42", "", "a b"]]
 
 
-def test_an_overlay_setting_the_scripts_variables_keeps_the_whole_runtime(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["task", "spec"])
+def test_an_overlay_cannot_set_the_scripts_own_variables(tmp_path: Path, where: str) -> None:
+    # the script is cut to what the compiler knows its callers pass: an overlay changing HERASPEC_PLAN
+    # or HERASPEC_RESULT behind its back would reach branches that are not there
+    from tests.cli import heraspec as cli
+
     (tmp_path / "steps.py").write_text(STEPS, encoding="utf-8")
-    spec = tmp_path / "o.yaml"
-    spec.write_text("name: o\ntasks:\n  n:\n    function: steps:num\n    args: {i: 1}\n"
-                    "    argo: {template: {script: {env: [{name: HERASPEC_PLAN, value: '{\"i\": \"json\"}'}]}}}\n",
-                    encoding="utf-8")
-    (compiled,) = heraspec.compile([str(spec)])
-    source = _templates(compiled.manifest)["num"]["script"]["source"]
-    assert "_heraspec_input" in source and "_heraspec_publish" in source
+    env = "{script: {env: [{name: X, value: '1'}, {name: HERASPEC_PLAN, value: '{\"i\": \"json\"}'}]}}"
+    overlay = (f"    argo: {{template: {env}}}\n" if where == "task" else
+               f"argo: {{spec: {{templates: [{{name: num, {env[1:]}]}}}}\n")
+    (tmp_path / "o.yaml").write_text("name: o\ntasks:\n  n:\n    function: steps:num\n    args: {i: 1}\n"
+                                     + overlay, encoding="utf-8")
+    proc = cli("validate", "o.yaml", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "error: 'HERASPEC_PLAN' is reserved: the generated script reads its own HERASPEC_* variables" in proc.stderr
+    assert "o.yaml:6:" in proc.stderr and "1 error" in proc.stderr  # at the entry, X left alone
 
 
 def test_an_overlay_renaming_a_script_template_keeps_its_calls_and_plans(tmp_path: Path) -> None:

@@ -422,11 +422,8 @@ class _Compiler:
         any plan through it; one without the input can be passed none."""
         for s in self.scripts:
             plans = self.planned.get((s.overlay or {}).get("name", s.tmpl["name"]))  # tasks call it by its final name
-            overlay_env = ((s.overlay or {}).get("script") or {}).get("env") or []
-            if any(isinstance(e, dict) and str(e.get("name", "")).startswith("HERASPEC_") for e in overlay_env):
-                needs = script.Needs()  # the overlay sets the script's own variables: carry everything
-            else:
-                needs = replace(s.needs, plans=script.PLANS if shared and plans else frozenset(plans or ()))
+            # (an `argo:` overlay cannot set the script's HERASPEC_* variables: validate refuses it)
+            needs = replace(s.needs, plans=script.PLANS if shared and plans else frozenset(plans or ()))
             key = (s.fn.ref, s.code, s.packages, needs)
             if key not in self.sources:
                 self.sources[key] = script.script_source(s.fn, s.code, packages=s.packages, needs=needs)

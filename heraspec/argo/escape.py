@@ -116,6 +116,11 @@ def check(doc: Document, errors: Errors) -> None:
                     blocks.append((("tasks", name, "argo", key), argo[key], definition))
     if not blocks:
         return
+    for base, value, _definition in blocks:
+        for path in _reserved_env(value, ()):
+            doc.error(errors, base + path, f"'{_at(value, path)}' is reserved: the generated script reads its own "
+                      "HERASPEC_* variables, which the compiler sets for what the tasks calling it pass",
+                      "name your variable otherwise (a task's `env:` sets variables for your code)")
     for base, value, definition in blocks:
         if definition not in ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow",
                               "DAGTask", "Template"):
@@ -125,3 +130,25 @@ def check(doc: Document, errors: Errors) -> None:
         for path, message, hint, key in problems(value, definition):
             where = ".".join(str(p) for p in base + path)
             doc.error(errors, base + path, f"{where}: {message}", hint, key=key)
+
+
+def _reserved_env(value: Any, path: tuple) -> Iterator[tuple]:
+    """Paths of `env: [{name: HERASPEC_...}]` entries anywhere in an overlay (a template's script or
+    container, or the workflow's templates by name)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "env" and isinstance(v, list):
+                for i, e in enumerate(v):
+                    if isinstance(e, dict) and str(e.get("name", "")).startswith("HERASPEC_"):
+                        yield path + ("env", i, "name")
+            else:
+                yield from _reserved_env(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _reserved_env(v, path + (i,))
+
+
+def _at(value: Any, path: tuple) -> Any:
+    for p in path:
+        value = value[p]
+    return value

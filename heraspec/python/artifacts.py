@@ -93,13 +93,18 @@ def _heraspec_write_value(result, as_artifact, name, where):  # [if value]
     # the return value (plain data): its JSON as an artifact file, read back as JSON by the consumer's
     # script and never substituted; or the output parameter's file after checking it fits (a
     # parameter reaches its consumer through one environment variable)
-    import builtins as b, os
+    import builtins as b
     if as_artifact:  # [if result:artifact]
         out = _heraspec_root("out", "result")
         out.mkdir(parents=True, exist_ok=True)
         with b.open(b.str(out / "@VALUE@"), "w", encoding="utf-8") as f:
             f.write(_heraspec_json_text(result))
         return
+    _heraspec_write_parameter(result, name, where)  # [if result:parameter]
+
+
+def _heraspec_write_parameter(result, name, where):  # [if result:parameter]
+    import builtins as b, os
     text = _heraspec_result_text(result, where)
     size = b.len(text.encode("utf-8"))
     if size > @LIMIT@:

@@ -102,6 +102,7 @@ class Function:
 # --- caches: a big spec resolves the same ref thousands of times ------------------------------------
 
 RESERVED_PREFIX = "_heraspec"  # the generated script's own names (script.py) start with it
+RESERVED_PARAM_PREFIX = "heraspec_"  # the compiler's own item keys and parameters (argo/compiler.py) start with it
 
 _RESOLVED: dict[tuple, tuple[Function | None, tuple[Problem, ...]]] = {}
 _MODULES: dict[str, tuple[tuple[int, int], ModuleInfo | Problem, bool]] = {}  # bool: read statement by statement
@@ -472,6 +473,10 @@ def _signature(info: ModuleInfo, node: ast.FunctionDef, path: str) -> tuple[list
         if not arg.arg.isascii():
             problems.append(Problem(f"parameter '{arg.arg}' of '{name}' is not ASCII; it must be usable in an "
                                     "environment variable name", None, path, *info.position(arg)))
+        if arg.arg.startswith(RESERVED_PARAM_PREFIX):  # fan-out items carry heraspec_plan, heraspec_file_x, ...
+            problems.append(Problem(f"parameter '{arg.arg}' of '{name}' is a reserved name: heraspec's own keys of "
+                                    f"fan-out items start with '{RESERVED_PARAM_PREFIX}'", "rename the parameter",
+                                    path, *info.position(arg)))
         annotation = _kind(info, arg.annotation)
         encoded = _encode_default(default, annotation) if default is not None else None
         params.append(Param(arg.arg, annotation, default is None, encoded, encoded is not None, kind))
@@ -518,7 +523,7 @@ def _refusal(info: ModuleInfo, name: str, shown: str) -> tuple[str, str | None] 
             hint = (f"the module binds names dynamically ({call}() at {shown}:{info.dynamic.lineno}); "
                     f"assign '{name}' with a plain top-level statement")
         return f"name '{name}' is not defined at the top level of {shown}", hint
-    if all(isinstance(b.stmt, (ast.Import, ast.ImportFrom)) for b in bindings):
+    if all(not b.kind and isinstance(b.stmt, (ast.Import, ast.ImportFrom)) for b in bindings):  # defs stay unparsed
         return None  # changes to imported modules under an `if` (logging setup...) are not carried
     for change in info.changes.get(name, []):
         if change.under:

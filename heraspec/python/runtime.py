@@ -11,7 +11,8 @@ each possibly negated with `!`. Blocks are written so that removing one leaves v
     plans plan:agg plan:item plan:str plan:json     plans a task may pass (script.PLAN_ENV)
     artifact-in                          an input arrives as a file (HERASPEC_IN_x is ONE or MANY)
     result:parameter result:artifact result:file    where the return value may go;
-    value (parameter or artifact), mode (artifact or file: read HERASPEC_RESULT)
+    value (parameter or artifact), mode (artifact or file: read HERASPEC_RESULT),
+    write:parameter (parameter and never artifact: the value is written without reading the mode)
     publish                              named outputs (HERASPEC_OUTPUTS)
     base64                               a carried module is stored base64
 
@@ -255,8 +256,8 @@ def _heraspec_main(function=@FUNCTION@):  # bound here, before any local name ca
     if mode == "file":  # [if result:file]
         return _heraspec_write_file(value)
     result = _heraspec_plain(value, "the result of @REF@")  # [if value]
-    _heraspec_write_value(result, mode == "artifact", "@FUNCTION@", "the result of @REF@")  # [if mode]
-    _heraspec_write_value(result, False, "@FUNCTION@", "the result of @REF@")  # [if !mode]
+    _heraspec_write_value(result, mode == "artifact", "@FUNCTION@", "the result of @REF@")  # [if result:artifact]
+    _heraspec_write_value(result, False, "@FUNCTION@", "the result of @REF@")  # [if write:parameter]
     keys = os.environ.get("@OUTPUTS_ENV@")  # [if publish]
     if keys:  # [if publish]  named outputs: fields of the result (an empty key path: all of it), each as JSON
         folder = os.path.join(os.path.dirname(os.environ.get("@PATH_ENV@") or "@RESULT_PATH@"), "outputs")

@@ -100,12 +100,14 @@ def tags(annotations: Iterable[str | None], needs: Needs = EVERYTHING) -> frozen
         out.add("value")
     if needs.results & {"artifact", "file"}:
         out.add("mode")
-    if needs.publish:
+    if "parameter" in needs.results and "artifact" not in needs.results:
+        out.add("write:parameter")
+    if needs.publish and "value" in out:  # named outputs are fields of a value (never of a file)
         out.add("publish")
     return frozenset(out)
 
 
-ALL_TAGS = tags(["str", "int", "float", "bool", "list:str", "model:_"]) | {"base64"}
+ALL_TAGS = tags(["str", "int", "float", "bool", "list:str", "model:_"]) | {"base64", "write:parameter"}
 
 # --- the runtime, shared by the script and by the compiler's checks (one source of truth) -----------
 
