@@ -154,3 +154,70 @@ def alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+ENDINGS = '''\
+import sys
+
+LOG = open("log.txt", "w")
+
+
+class Loud:
+    def __del__(self):
+        print("__del__ ran")
+
+
+KEPT = Loud()
+
+
+def unclosed(n: int) -> int:
+    LOG.write(f"left open {n} {type(KEPT).__name__}")
+    sys.stdout.write("no newline at the end")
+    return n
+
+
+def message(n: int) -> int:
+    print("before")
+    sys.exit(f"stopped at {n}")
+
+
+def code(n: int) -> int:
+    sys.exit(n)
+'''
+
+
+def test_a_task_ends_as_the_pods_fresh_interpreter_ends(tmp_path: Path) -> None:
+    # the forked task skips the interpreter's teardown of the server's objects; what a task can see
+    # of its ending must still be the pod's: files it left open written out, output flushed, exit
+    # codes and SystemExit messages, and no more (__del__ of module objects as the pod has it)
+    from tests.argo_exec import run_script
+
+    (tmp_path / "steps.py").write_text(ENDINGS)
+    (tmp_path / "spec.yaml").write_text("name: endings\ntasks:\n" + "".join(
+        f"  {f}: {{function: steps:{f}, args: {{n: 5}}}}\n" for f in ("unclosed", "message", "code")))
+    proc = heraspec_cli("run", "spec.yaml", "--json", "--keep", "--workdir", "run", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    tasks = json.loads(proc.stdout)["tasks"]
+    manifest = json.loads(heraspec_cli("compile", "spec.yaml", "--format", "json", cwd=tmp_path).stdout)
+    templates = {t["name"]: t for t in manifest["spec"]["templates"]}
+    seen = {}
+    for task in ("unclosed", "message", "code"):
+        fresh, _ = run_script(templates[task]["script"]["source"], tmp_path / "fresh" / task, {"HERASPEC_IN_n": "5"})
+        forked = folder(tmp_path, task)
+        assert (forked / "stdout.log").read_text() == fresh.stdout
+        assert (forked / "stderr.log").read_text() == fresh.stderr
+        assert _text(forked / "log.txt") == _text(tmp_path / "fresh" / task / "log.txt")
+        phase = "Succeeded" if fresh.returncode == 0 else "Failed"
+        assert tasks[task]["phase"] == phase
+        if fresh.returncode:
+            assert tasks[task]["message"].startswith(f"exit code {fresh.returncode}")
+        seen[task] = (fresh.returncode, fresh.stdout, fresh.stderr)
+    # what the pod does, so that the comparison above compared something
+    assert seen["unclosed"][:2] == (0, "no newline at the end")
+    assert (folder(tmp_path, "unclosed") / "log.txt").read_text() == "left open 5 Loud"
+    assert seen["message"] == (1, "before\n", "stopped at 5\n")
+    assert seen["code"][0] == 5
+
+
+def _text(path: Path) -> str | None:
+    return path.read_text() if path.exists() else None

@@ -8,14 +8,20 @@ virtual environment) but running only the loop below. For each task it forks twi
 which forks the task and reports the task's pid and then its exit code on a pipe, and the task
 itself, which takes a new session (so it and its children are killed together), the task's stdin,
 stdout and stderr (passed over a Unix socket), working folder and whole environment, then runs the
-same script file as `__main__` as `python -I -u script.py` would, and exits through the normal
-interpreter shutdown (atexit handlers, buffered output flushed, non-daemon threads joined).
+same script file as `__main__` as `python -I -u script.py` would, and ends as the interpreter's
+shutdown does what a task can see: non-daemon threads joined, atexit handlers run, files the task
+left open flushed, buffered output flushed, the exit code from `SystemExit` as the interpreter
+reads it.
 
 Each task starts from the server's state, which is a fresh interpreter's plus `_socket` (a
-built-in module); the server never imports or runs task code, so nothing passes from one task to
-the next. Left as a fresh process has them, not as they would differ: the hash seed (shared by the
-tasks of one server, where each pod draws its own), and `/proc/PID/cmdline` (the server's). The
-server reads only the standard streams' locale at start, so LANG/LC_ALL/LC_CTYPE are part of its key.
+built-in module) and `json` (every heraspec script imports it first, script.JSON_FIRST); the
+server never imports or runs task code, so nothing passes from one task to the next. Left as a
+fresh process has them, not as they would differ: the hash seed (shared by the tasks of one
+server, where each pod draws its own), `/proc/PID/cmdline` (the server's), and the server's own
+objects, which are frozen out of the task's garbage collector (`gc.freeze`) and not torn down at
+its exit: tearing them down costs a forked task most of its run (each page it touches is copied
+from the server), and runs none of the task's code. The server reads only the standard streams' locale
+at start, so LANG/LC_ALL/LC_CTYPE are part of its key.
 """
 
 from __future__ import annotations
@@ -31,11 +37,11 @@ __all__ = ["ForkServer", "Forked", "STARTUP_ENV"]
 
 STARTUP_ENV = ("LANG", "LC_ALL", "LC_CTYPE")  # what a -I interpreter reads from the environment at start
 
-# The server's whole program (read from stdin): built-in modules only, so that a task sees the modules a
-# fresh interpreter has. Requests: 8-byte length, then marshal((argv, env, cwd)), with 4 descriptors
+# The server's whole program (read from stdin): built-in modules only, and json, which every heraspec
+# script imports first (script.JSON_FIRST), so that a task sees the modules a fresh interpreter has. Requests: 8-byte length, then marshal((argv, env, cwd)), with 4 descriptors
 # (stdin, stdout, stderr, status pipe) attached to the first bytes.
 _SERVER = r'''
-import sys, os, marshal, _socket, _signal
+import sys, os, gc, marshal, _socket, _signal, json
 def _serve(fd):
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM, 0, fd)
     _signal.signal(_signal.SIGCHLD, _signal.SIG_IGN)  # watchers are reaped by the kernel
@@ -58,6 +64,7 @@ def _serve(fd):
             body += more
         data = b"".join(d for level, kind, d in anc if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS)
         fds = [int.from_bytes(data[i:i + 4], sys.byteorder) for i in range(0, len(data) - 3, 4)]
+        gc.freeze()  # the server's objects: a task's collections and its exit never touch (copy) them
         if os.fork() == 0:
             sock.close()
             return fds, marshal.loads(bytes(body))
@@ -88,6 +95,7 @@ def _watch(fds, request):
 def _run(path):
     # the script as `python -I script.py` runs it: in a fresh __main__ (this program's names gone)
     import sys
+    status_of, finish = _ending(set(sys.modules))
     main = sys.modules["__main__"]
     main.__dict__.clear()
     main.__dict__.update(__name__="__main__", __doc__=None, __package__=None, __spec__=None, __cached__=None,
@@ -97,12 +105,62 @@ def _run(path):
         code = compile(f.read(), path, "exec")
     try:
         exec(code, main.__dict__)
-    except SystemExit:
-        raise
+        status = 0
+    except SystemExit as e:
+        status = status_of(e)
     except BaseException as e:  # shown as the interpreter shows it, without this frame
         e.__traceback__ = e.__traceback__.tb_next
         sys.excepthook(type(e), e, e.__traceback__)
-        sys.exit(1)
+        status = 1
+    finish(status)
+def _ending(ours):
+    import sys, os, gc
+    def status_of(e):  # a SystemExit as the interpreter reads it (handle_system_exit)
+        if e.code is None:
+            return 0
+        if isinstance(e.code, int):
+            return e.code & 0xFF
+        try:
+            print(e.code, file=sys.stderr)
+        except BaseException:
+            pass
+        return 1
+    def flush(status):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except BaseException:
+                if stream is sys.stdout and status == 0:
+                    status = 120  # as the interpreter exits when stdout cannot be flushed
+        return status
+    def finish(status):
+        # What the interpreter's shutdown does that a task can see, in its order (Py_FinalizeEx):
+        # non-daemon threads joined, atexit handlers run, the standard streams flushed, and what the
+        # task left in files it never closed written out. Nothing else: a normal exit would tear down
+        # the server's objects too, which costs a forked task most of its run (each page it touches
+        # is copied from the server), and runs no code of the task's (the modules a heraspec script
+        # imports stay alive to the end: their objects' __del__ does not run there either).
+        try:
+            if "threading" in sys.modules:
+                sys.modules["threading"]._shutdown()
+        except SystemExit as e:
+            status = status_of(e)
+        except BaseException:
+            pass
+        import atexit
+        atexit._run_exitfuncs()
+        status = flush(status)
+        base = sys.modules["_io"]._IOBase
+        for obj in gc.get_objects():  # the task's objects only: the server's are frozen
+            if isinstance(obj, base):
+                try:
+                    if not obj.closed:
+                        obj.flush()
+                except BaseException:
+                    pass
+        os._exit(flush(status))
+    return status_of, finish
 _run(_watch(*_serve(int(sys.argv[1]))))
 '''
 

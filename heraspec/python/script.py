@@ -144,6 +144,7 @@ _SCRIPTS: dict[tuple[Function, str, bool, Needs], tuple[Carried, str]] = {}
 PACKAGES_ENV = "HERASPEC_PACKAGES"
 IMAGE_MARKER = "# heraspec: code: image"
 SCRIPT_MARKER = "# heraspec script for "  # the first line: `heraspec run` knows its own scripts by it
+JSON_FIRST = "import json as _heraspec_json\n"  # the second line
 
 
 # --- the script ------------------------------------------------------------------------------------
@@ -161,7 +162,9 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
         return cached[1]
     if code == "carry" and carried.problems:
         raise ValueError(f"cannot build a script for {fn.ref}: " + "; ".join(p.message for p in carried.problems))
-    header = f"{SCRIPT_MARKER}{fn.ref} ({carried.filename}); generated, edit the module instead\n"
+    # every script reads JSON; importing it first makes `heraspec run`'s warm start (forkserver.py),
+    # which has it imported, the same as the pod's fresh interpreter when the user's code is imported
+    header = f"{SCRIPT_MARKER}{fn.ref} ({carried.filename}); generated, edit the module instead\n{JSON_FIRST}"
     wanted = tags([p.annotation for p in fn.params], needs)
     if code == "image":
         user = f"{IMAGE_MARKER} (the image provides '{fn.module}')\nfrom {fn.module} import {fn.name}\n"
