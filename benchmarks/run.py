@@ -10,8 +10,9 @@ Cases:
      `python -c pass`;
   2. compile: chains and fan-ins of N tasks, heraspec (YAML and JSON) vs a Hera program building the
      same DAG and printing to_yaml(); output bytes per task; peak memory;
-  3. run: 50 trivial independent tasks vs spawning `python -c pass` 50 times (sequentially and with
-     the same parallelism); 8 tasks sleeping 0.3 s, to show independent tasks overlap;
+  3. run: a 200-way fan-out and a 200-task chain of trivial tasks vs spawning `python -I -c pass`
+     200 times (with the same parallelism, and one after another); 8 tasks sleeping 0.3 s, to show
+     independent tasks overlap;
   5. cache (alone: `--cases cache`): the ML example (examples/ml-pipeline.yaml with `defaults: {cache:
      true}`) run with an empty cache vs rerun with every task's result cached;
   4. apply: 50 WorkflowTemplates against the test Argo server (tests/argo_server.py, in a
@@ -19,7 +20,9 @@ Cases:
   6. fit: the largest chain and fan-in whose compiled manifest (compact JSON, as the API server
      stores it) stays under Argo's 1 MiB object limit, heraspec vs Hera, and one function's template.
 Children run with bytecode caching on (PYTHONDONTWRITEBYTECODE removed) after a warm-up run, as
-for an installed package. This is a report, not a test: nothing here asserts a time.
+for an installed package. Run it from a virtual environment with heraspec and hera installed
+(README, Development): the interpreter and its .pth files, and the disk of the work folders, are
+reported with the machine. This is a report, not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -277,8 +280,8 @@ def case_compile(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tu
                        "without the interpreter and imports.")
     t.notes.append("Same DAG both ways: one function, N tasks each with one argument, `after`/`>>` edges. Each "
                    "argument is one flow-style line, `- {name: i, value: \"1\"}` (as in Argo's own examples), where "
-                   "Hera writes two block lines: 9 bytes less per task. heraspec's one template is about 6.7 KB "
-                   "larger than Hera's in YAML (table 6 has it in JSON): it declares the `result` output, passes inputs through env, decodes them by "
+                   "Hera writes two block lines: 9 bytes less per task. heraspec's one template is several KB "
+                   "larger than Hera's (table 6 has its bytes, part by part): it declares the `result` output, passes inputs through env, decodes them by "
                    "annotation and writes the return value, and requests the default 1 CPU / 4Gi (Hera's script "
                    "returns nothing and breaks on `'''` in a value). `--format json` into a file is compact, as the API server stores it.")
     return t, targets
@@ -405,6 +408,57 @@ def largest_fit(size, limit: int, first: int, second: int) -> tuple[int, int, in
     raise RuntimeError(f"no fit found near {n}")
 
 
+def template_parts(manifest: Path, folder: Path) -> list[tuple[str, int]]:
+    """heraspec's `work` template by part, in the bytes Argo stores: the fields around the script, the
+    function's code with its importer, and the runtime (decoding the inputs, writing the result)."""
+    (tmpl,) = [x for x in json.loads(manifest.read_bytes())["spec"]["templates"] if x["name"] == "work"]
+    source = tmpl["script"]["source"]
+    start = source.index("_heraspec_modules = {")
+    end = source.index("\nfrom steps import work\n") + len("\nfrom steps import work\n")
+
+    def size(text: str) -> int:
+        one = folder / "part.json"
+        one.write_text(json.dumps(text, ensure_ascii=False))
+        return stored_bytes(one) - 2
+
+    whole = dict(tmpl, script={k: v for k, v in tmpl["script"].items() if k != "source"})
+    one = folder / "part.json"
+    one.write_text(json.dumps(whole, ensure_ascii=False, separators=(",", ":")))
+    return [("the fields besides the source (inputs, result output, env, resources)", stored_bytes(one)),
+            ("the function's module and its importer (tracebacks name steps.py)", size(source[start:end])),
+            ("the runtime: decoding by annotation, writing the result exactly, messages",
+             size(source[:start]) + size(source[end:]))]
+
+
+HERA_RUNNER = '''\
+import json
+import sys
+
+from hera.workflows import DAG, Workflow, script
+
+
+@script(image="python:3.12", constructor="runner")
+def work(i: int) -> int:
+    return i * 2
+
+
+with Workflow(name="bench-runner", entrypoint="main") as w:
+    with DAG(name="main"):
+        work(name="t0", arguments={"i": 1})
+(tmpl,) = [t for t in w.to_dict()["spec"]["templates"] if t["name"] == "work"]
+sys.stdout.write(json.dumps(tmpl, ensure_ascii=False, separators=(",", ":")))
+'''
+
+
+def hera_runner_template(folder: Path, env: dict[str, str]) -> int | None:
+    """Hera's template when a function must return a value: `constructor="runner"` runs
+    `python -m hera.workflows.runner`, so the image must hold hera and the function's code."""
+    prog, out = folder / "hera_runner.py", folder / "hera_runner.json"
+    prog.write_text(HERA_RUNNER)
+    _, _, _, error = run_once([PY, prog.name], cwd=folder, env=env, stdout_path=out)
+    return None if error else stored_bytes(out)
+
+
 def case_fit(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tuple[Table, list[Target]]:
     limit = 64 * 1024 if cfg.quick else MIB
     first, second = (100, 200) if cfg.quick else (1000, 2000)
@@ -458,6 +512,12 @@ def case_fit(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tuple[
     mine = template_bytes(builds["heraspec", "chain", found["heraspec", "chain"][0]][1])
     theirs = template_bytes(builds["Hera", "chain", found["Hera", "chain"][0]][1])
     t.rows.append(["the `work` template (bytes)", f"{mine:,}", f"{theirs:,}", f"{mine / theirs:.1f}×"])
+    parts = template_parts(builds["heraspec", "chain", found["heraspec", "chain"][0]][1], folder)
+    for what, size in parts:
+        t.rows.append([f"… of which {what}", f"{size:,}", "", ""])
+    runner = hera_runner_template(folder, env)
+    if runner is not None:
+        t.rows.append(["Hera's `runner` template for `work` (hera and the code in the image)", "", f"{runner:,}", ""])
     t.notes.append(f"N predicted from {first:,} and {second:,} tasks (size = a + b·N), then N and N+1 built for real "
                    f"({len(builds)} builds in all): `python -m heraspec compile SPEC --format json -o FILE` (compact into "
                    "a file) and the Hera program of `benchmarks/cases.py` printing `json.dumps(w.to_dict())` compactly; "
@@ -548,7 +608,7 @@ def case_apply(cfg: argparse.Namespace, work: Path, env: dict[str, str]) -> tupl
 
 # --- the report --------------------------------------------------------------------------------
 
-def machine() -> list[tuple[str, str]]:
+def machine(workdir: str) -> list[tuple[str, str]]:
     cpu = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -582,7 +642,36 @@ def machine() -> list[tuple[str, str]]:
     return [("CPU", cpu), ("cores", str(os.cpu_count())), ("memory", mem), ("OS", platform.platform()),
             ("Python", f"{platform.python_version()} ({platform.python_implementation()})"),
             ("heraspec", version("heraspec")), ("hera", version("hera")),
-            ("PyYAML", f"{version('PyYAML')} {libyaml}"), ("load average at start (1/5/15 min)", load)]
+            ("PyYAML", f"{version('PyYAML')} {libyaml}"), ("interpreter", _interpreter()),
+            ("work folders", _disk(workdir)), ("load average at start (1/5/15 min)", load)]
+
+
+def _interpreter() -> str:
+    """Which Python, and what its start reads: each .pth file in site-packages runs at every start
+    (a bare `python -I` spawn included), so a cluttered base interpreter makes spawns dearer."""
+    import site
+
+    venv = "a virtual environment" if sys.prefix != sys.base_prefix else "not a virtual environment"
+    pth = sum(len(list(Path(d).glob("*.pth"))) for d in site.getsitepackages() if Path(d).is_dir())
+    return f"{sys.executable} ({venv}; {pth} .pth file{'s' if pth != 1 else ''} in site-packages)"
+
+
+def _disk(folder: str) -> str:
+    """The file system of the work folders, and what creating a folder and a file there costs (median
+    of 50): every task of `heraspec run` creates a few (its folder, tmp/, logs, result, outputs.json)."""
+    mounts = [ln.split() for ln in Path("/proc/mounts").read_text().splitlines()] if Path("/proc/mounts").exists() else []
+    real = os.path.realpath(folder)
+    fs = max((m for m in mounts if real == m[1] or real.startswith(m[1].rstrip("/") + "/")),
+             key=lambda m: len(m[1]), default=["?", "?", "?"])[2]
+    times = []
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        for i in range(50):
+            t = time.perf_counter()
+            os.mkdir(f"{tmp}/d{i}")
+            with open(f"{tmp}/d{i}/f", "wb") as f:
+                f.write(b"x" * 100)
+            times.append(time.perf_counter() - t)
+    return f"{real} ({fs}; a folder and a file created in {statistics.median(times) * 1e6:,.0f} µs)"
 
 
 def render(info: list[tuple[str, str]], tables: list[Table], targets: list[Target], cfg: argparse.Namespace,
@@ -624,6 +713,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
     p.add_argument("--repeat", type=int, help="timed runs per command (default 5; 15 for start-up)")
     p.add_argument("--sizes", dest="sizes_arg", help="compile sizes, comma-separated (default 1000,5000,20000,100000)")
+    p.add_argument("--workdir", default=str(HERE),
+                   help="where the work folders go (default: benchmarks/, on the project's disk as a project's "
+                        ".heraspec/runs is; a slow /tmp makes every file a task writes cost more)")
     p.add_argument("--hera-timeout", type=float, default=300.0,
                    help="stop one Hera compile run after this many seconds (default 300)")
     cfg = p.parse_args(argv)
@@ -642,12 +734,12 @@ def main(argv: list[str] | None = None) -> int:
         cfg.repeat_startup = 3 * cfg.repeat
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    info = machine()
+    info = machine(cfg.workdir)
     env = child_env()
     runners = {"startup": case_startup, "compile": case_compile, "run": case_run, "apply": case_apply,
                "cache": case_cache, "fit": case_fit}
     tables, targets = [], []
-    with tempfile.TemporaryDirectory(prefix="heraspec-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="heraspec-bench-", dir=cfg.workdir) as tmp:
         for name in cfg.cases.split(","):
             print(f"benchmark: {name} ...", file=sys.stderr, flush=True)
             table, tg = runners[name.strip()](cfg, Path(tmp), env)

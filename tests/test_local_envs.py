@@ -125,6 +125,19 @@ def test_image_mode_runs_with_the_project_as_the_image_would_have_it(tmp_path: P
     assert json.loads(proc.stdout)["tasks"]["t"]["result"]["amount"] == 1.2
 
 
+def test_image_mode_exit_handlers_have_the_project_too(tmp_path: Path, cache: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: img\ndefaults: {code: image, image: ghcr.io/acme/shop:1}\n"
+                    "tasks:\n  t: {function: shop.orders:total, args: {items: [1]}}\n"
+                    "on_exit: {function: shop.orders:total, args: {items: [1, 2]}}\n")
+    proc = cli("run", str(spec), "--path", str(PROJECT), "--json", "--workdir", str(tmp_path / "r"),
+               cwd=tmp_path, cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    tasks = json.loads(proc.stdout)["tasks"]
+    assert tasks["onExit"]["phase"] == "Succeeded", tasks["onExit"]
+    assert tasks["onExit"]["result"]["amount"] > tasks["t"]["result"]["amount"]
+
+
 @pytest.fixture(scope="session")
 def pod_python(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A stand-in for the python image: an environment of its own with a pip (the base interpreter's

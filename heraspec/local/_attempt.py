@@ -8,6 +8,7 @@ part makes (paths, environment, `python` meaning this interpreter) are described
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import posixpath
@@ -19,11 +20,12 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import Any, Callable
 
 from .artifacts import ArtifactError, TaskArtifacts, e2big
 from .expr import parse_duration
 from .forkserver import STARTUP_ENV, Forked, ForkServer
+from .pumps import Pumps
 from ..python.script import IMAGE_MARKER, PACKAGES_ENV, SCRIPT_MARKER
 
 # Receives each line a task prints (stdout and stderr, without the newline), from a reader thread.
@@ -78,6 +80,7 @@ class Processes:
         self.live: set[subprocess.Popen | Forked] = set()
         self.cancelled = False
         self.servers: dict[tuple, ForkServer] = {}  # heraspec scripts' fork servers, by _fork_key
+        self.pumps = Pumps()  # one thread copies every task's output (pumps.py)
 
     def server(self, key: tuple) -> ForkServer:
         with self.lock:
@@ -113,8 +116,11 @@ def _volume_dir(run_dir: Path, vm: dict) -> Path:
     return run_dir / "volumes" / name / sub
 
 
-def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[str, ...] = ()) -> Prep:
-    """`code_path`: the project's folders, what the image of a `code: image` task would have installed."""
+def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[str, ...] = (),
+            scripts: Path | None = None) -> Prep:
+    """`code_path`: the project's folders, what the image of a `code: image` task would have installed;
+    `scripts`: a folder where tasks running the same script text share one file (a run that keeps no
+    work files: one file less to create per task), else each task's folder holds its own."""
     kind = "script" if "script" in t else "container" if "container" in t else None
     if kind is None:
         what = next((k for k in _UNSUPPORTED if k in t), "this kind of")
@@ -162,8 +168,13 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
     if not command:
         raise TaskError(f"template {name!r} has no command: the image's entrypoint cannot be used locally")
     if kind == "script":
-        script = folder / ("script.py" if _PYTHON.match(Path(command[0]).name) else "script")
-        files[script] = rewrite(str(source or ""))
+        text = rewrite(str(source or ""))
+        suffix = ".py" if _PYTHON.match(Path(command[0]).name) else ""
+        if scripts is None:
+            script = folder / f"script{suffix}"
+        else:  # as in Argo, where every pod of a template runs /argo/staging/script
+            script = scripts / (hashlib.sha256(text.encode()).hexdigest()[:24] + suffix)
+        files[script] = text
         command.append(str(script))
     python_env = None
     if _PYTHON.match(Path(command[0]).name):
@@ -225,22 +236,17 @@ def execute(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> Ou
     except Exception as e:  # a bug or an OS problem must end this task, not hang the run
         return Outcome("Error", f"heraspec run could not run this task: {type(e).__name__}: {e}")
 
-def _pump(src: IO[bytes], log: IO[bytes], on_line: LineSink) -> None:
-    """Copy a task's output to its log file byte for byte, and hand each line to ``on_line``
-    (decoded; after a carriage return only the text a terminal would show)."""
-    for raw in iter(src.readline, b""):
-        log.write(raw)
-        log.flush()
-        text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        on_line(text.rsplit("\r", 1)[-1])
-    src.close()
-
-
 def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> Outcome:
     for d in prep.mkdirs:
         d.mkdir(parents=True, exist_ok=True)
     for path, text in prep.files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent != prep.folder:  # a shared script (prepare's `scripts`): written once, whole
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                part = path.with_name(f"{path.name}.{threading.get_ident()}")
+                part.write_text(text)
+                os.replace(part, path)
+            continue
         path.write_text(text)
     if prep.artifacts is not None:
         try:
@@ -252,8 +258,8 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
     with open(out_log, "wb") as fo, open(err_log, "wb") as fe:
         if procs.cancelled:
             return Outcome("Error", "cancelled")
-        # Without a line sink the files are the task's stdout/stderr; with one, two reader threads
-        # tee the pipes into the files and the sink as the task prints.
+        # Without a line sink the files are the task's stdout/stderr; with one, the pipes are copied
+        # into the files and the sink as the task prints (pumps.py).
         pipe = subprocess.PIPE if on_line is not None else None
         proc: subprocess.Popen | Forked
         try:
@@ -266,10 +272,8 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
                                         stdout=pipe or fo, stderr=pipe or fe, start_new_session=True)
         except OSError as e:
             return Outcome("Error", e2big(prep.env, e) or f"cannot start {prep.argv[0]!r}: {e}")
-        readers = [threading.Thread(target=_pump, args=(src, log, on_line), daemon=True)
-                   for src, log in ((proc.stdout, fo), (proc.stderr, fe)) if src is not None and on_line]
-        for r in readers:
-            r.start()
+        copies = [procs.pumps.add(src, log, on_line)
+                  for src, log in ((proc.stdout, fo), (proc.stderr, fe)) if src is not None and on_line]
         with procs.lock:
             procs.live.add(proc)
         try:
@@ -281,13 +285,11 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
         finally:
             with procs.lock:
                 procs.live.discard(proc)
-            for r in readers:
-                r.join(timeout=1.0)
-            if any(r.is_alive() for r in readers):
+            if not all(c.wait(timeout=1.0) for c in copies):
                 # A pod ends when its main process does: stop what it left behind holding the pipes.
                 kill(proc)
-                for r in readers:
-                    r.join()
+                for c in copies:
+                    c.wait()
     stdout = out_log.read_text(errors="replace")
     stdout = stdout[:-1] if stdout.endswith("\n") else stdout
     if timed_out:

@@ -476,6 +476,8 @@ class _Dag:
 
     def _ancestor_agg_error(self, t: _Task) -> str | None:
         """dag.go buildLocalScopeFromTask aggregates every fanned-out ancestor's outputs first."""
+        if not self.agg_errors:  # the common case: no walk over the ancestors (a chain's is all of it)
+            return None
         seen, todo = set(), list(t.deps)
         while todo:
             name = todo.pop()

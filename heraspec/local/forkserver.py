@@ -43,6 +43,7 @@ STARTUP_ENV = ("LANG", "LC_ALL", "LC_CTYPE")  # what a -I interpreter reads from
 _SERVER = r'''
 import sys, os, gc, marshal, _socket, _signal, json
 def _serve(fd):
+    compiled = {}
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM, 0, fd)
     _signal.signal(_signal.SIGCHLD, _signal.SIG_IGN)  # watchers are reaped by the kernel
     _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # the runner stops tasks itself
@@ -64,13 +65,29 @@ def _serve(fd):
             body += more
         data = b"".join(d for level, kind, d in anc if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS)
         fds = [int.from_bytes(data[i:i + 4], sys.byteorder) for i in range(0, len(data) - 3, 4)]
+        request = marshal.loads(bytes(body))
+        code = _compiled(request, compiled)
         gc.freeze()  # the server's objects: a task's collections and its exit never touch (copy) them
         if os.fork() == 0:
             sock.close()
-            return fds, marshal.loads(bytes(body))
+            return fds, request, code
         for f in fds:
             os.close(f)
-def _watch(fds, request):
+def _compiled(request, cache):
+    # each task of a template runs the same script text: compile it once, here, for every fork
+    argv, env, cwd = request
+    try:
+        with open(os.path.join(cwd, argv[0]), "rb") as f:
+            text = f.read()
+        code = cache.get(text)
+        if code is None:
+            if len(cache) >= 64:
+                cache.clear()
+            code = cache[text] = compile(text, argv[0], "exec")
+        return code
+    except BaseException:  # the task reads and compiles it itself, and fails as `python script.py` would
+        return None
+def _watch(fds, request, code):
     _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
     stdin, stdout, stderr, status = fds
     pid = os.fork()
@@ -91,8 +108,8 @@ def _watch(fds, request):
     os.environ.clear()
     os.environ.update(env)
     sys.argv[:] = argv
-    return argv[0]
-def _run(path):
+    return argv[0], code
+def _run(path, code):
     # the script as `python -I script.py` runs it: in a fresh __main__ (this program's names gone)
     import sys
     status_of, finish = _ending(set(sys.modules))
@@ -101,8 +118,11 @@ def _run(path):
     main.__dict__.update(__name__="__main__", __doc__=None, __package__=None, __spec__=None, __cached__=None,
                          __builtins__=sys.modules["builtins"], __file__=path,
                          __loader__=sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__", path))
-    with open(path, "rb") as f:
-        code = compile(f.read(), path, "exec")
+    if code is None:
+        with open(path, "rb") as f:
+            code = compile(f.read(), path, "exec")
+    else:
+        sys.modules["_imp"]._fix_co_filename(code, path)  # as a .pyc is given its file's name
     try:
         exec(code, main.__dict__)
         status = 0
@@ -161,7 +181,7 @@ def _ending(ours):
                     pass
         os._exit(flush(status))
     return status_of, finish
-_run(_watch(*_serve(int(sys.argv[1]))))
+_run(*_watch(*_serve(int(sys.argv[1]))))
 '''
 
 

@@ -33,7 +33,10 @@ Local choices, where a cluster has no equivalent:
   is a task phase; the workflow's phase is Succeeded or Failed.
 - The run folder is ``workdir`` (must be absent or empty) or a fresh ``./.heraspec/runs/<name>-<time>``;
   it ends with ``summary.json``, and each attempt folder with ``outputs.json``. ``keep=False``
-  (cli_run without ``--keep``) then prunes every other file: logs and outputs stay.
+  (cli_run without ``--keep``) then prunes every other file: logs and outputs stay. Such a run also
+  writes each distinct script text once, in ``.scripts/`` (as every pod of an Argo template runs
+  /argo/staging/script), instead of a ``script.py`` in every attempt folder: on a disk where
+  creating a file costs half a millisecond, that is a tenth of a small task's cost.
 - Exit handlers run: ``spec.onExit`` after the entrypoint (``_exit.py``: the values Argo gives it) and
   a DAG task's ``hooks.exit`` / ``onExit`` when the task ends (its dependents wait for the hook).
 Not supported: steps, resource, suspend, http, data, plugin and containerSet templates, templateRef,
@@ -106,6 +109,7 @@ class _Runner:
                           for t in _as_list(spec.get("templates"))}
         self.wf_scope, self.run_dir, self.limit, self.reporter = wf_scope, run_dir, limit, reporter
         self.code_path: tuple[str, ...] = ()  # the project's folders, for `code: image` tasks
+        self.scripts: Path | None = None  # where tasks share their script files (prepare), if they do
         self.store = artifacts.Store(run_dir, None)  # replaced once the run folder exists
         self.cond = threading.Condition()
         self.completed: list[tuple[_Unit, Future]] = []
@@ -216,7 +220,7 @@ class _Runner:
                     return self.finish_unit(unit, Outcome("Succeeded", "", outputs, str_result=marked))
             unit.retry = tmpl.get("retryStrategy") or {}
             folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
-            prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path)
+            prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path, self.scripts)
             if (tmpl.get("inputs") or {}).get("artifacts") or (tmpl.get("outputs") or {}).get("artifacts"):
                 key = f"{self.wf_scope['workflow.name']}/{scope['pod.name']}"  # Argo's DefaultArchivePattern
                 prep.artifacts = artifacts.plan(tmpl, unit.artifacts, folder, self.store, key, prep.env, inside)
@@ -413,7 +417,7 @@ def _as_dag(template: dict, params: dict[str, str]) -> dict:
     return {"name": name, "dag": {"tasks": [{"name": name, "template": name, "arguments": {"parameters": args}}]}}
 
 
-def _run_exit_handler(spec: dict, root: _Dag, wf_scope: dict[str, str], run_dir: Path, limit: int,
+def _run_exit_handler(spec: dict, root: _Dag, main: _Runner, wf_scope: dict[str, str], run_dir: Path, limit: int,
                       reporter: Reporter | None, params: dict[str, str], started: float) -> TaskResult:
     """spec.onExit, after the entrypoint ended, with workflow.status/failures/duration set (_exit.py)."""
     from . import _exit
@@ -425,6 +429,7 @@ def _run_exit_handler(spec: dict, root: _Dag, wf_scope: dict[str, str], run_dir:
     scope["workflow.failures"] = _exit.failures(root, wf_scope["workflow.name"], str(spec.get("entrypoint", "")),
                                                 status, _now())
     runner = _Runner(spec, scope, run_dir, limit, reporter)
+    runner.code_path, runner.scripts = main.code_path, main.scripts  # as the entrypoint's tasks have them
     name = spec["onExit"]
     if name not in runner.templates:
         raise RunError(f"onExit {name!r} is not a template of this workflow")
@@ -436,12 +441,14 @@ def _run_exit_handler(spec: dict, root: _Dag, wf_scope: dict[str, str], run_dir:
 def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, parallelism: int | None = None,
                  workdir: str | Path | None = None, reporter: Reporter | None = None,
                  code_path: tuple[str, ...] = (), artifacts_dir: str | Path | None = None,
-                 semaphores: dict[str, int] | None = None, cache: bool = True) -> RunResult:
+                 semaphores: dict[str, int] | None = None, cache: bool = True, keep: bool = True) -> RunResult:
     """Run the manifest's entrypoint in the run folder ``workdir`` (default: a fresh
     ``./.heraspec/runs/<workflow>-<timestamp>``). Raises UsageError for bad parameters and
     RunError for a manifest that cannot be run at all; task failures are results, not exceptions.
     ``code_path``: the project's folders, on the path of `code: image` tasks (their image has them).
-    ``semaphores``: "CONFIG_MAP/KEY" -> limit (default 1); ``cache=False`` reads no memoized result."""
+    ``semaphores``: "CONFIG_MAP/KEY" -> limit (default 1); ``cache=False`` reads no memoized result;
+    ``keep=False``: the work files will be pruned (prune_run_dir), so tasks running the same script
+    text share one file in ``.scripts/`` instead of a copy in each task's folder."""
     spec = _workflow_spec(manifest)
     params = _parameters(spec, parameters or {})
     if parallelism is not None and parallelism < 1:
@@ -465,6 +472,7 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     memo = Memo(Path.cwd() / CACHE_DIR, read=cache)
     runner = _Runner(spec, wf_scope, run_dir, limit, reporter, semaphores, memo)
     runner.code_path = tuple(code_path)
+    runner.scripts = None if keep else run_dir.absolute() / ".scripts"  # no task or node folder starts with "."
     entry = spec.get("entrypoint")
     if entry not in runner.templates:
         raise RunError(f"entrypoint {entry!r} is not a template of this workflow")
@@ -489,7 +497,7 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     tasks = {n: t.res for n, t in root.tasks.items()}
     tasks.update({r.name: r for r in root.hooks})
     if spec.get("onExit"):
-        tasks["onExit"] = handler = _run_exit_handler(spec, root, wf_scope, run_dir, limit, reporter, params, t0)
+        tasks["onExit"] = handler = _run_exit_handler(spec, root, runner, wf_scope, run_dir, limit, reporter, params, t0)
         if handler.phase in ("Failed", "Error"):  # operate(): a failed exit handler fails the workflow
             phase = "Failed"
     result = RunResult(phase, tasks, run_dir, round(time.monotonic() - t0, 3), name)
@@ -534,7 +542,7 @@ def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str,
     try:
         result = run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
                               reporter=reporter, code_path=code_path, artifacts_dir=artifacts_dir,
-                              semaphores=semaphores, cache=cache)
+                              semaphores=semaphores, cache=cache, keep=keep)
     except BaseException:  # Ctrl-C: the running tasks are already killed; leave the terminal clean
         getattr(reporter, "close", lambda: None)()
         raise

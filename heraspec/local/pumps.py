@@ -1,0 +1,141 @@
+"""One thread copies every running task's stdout and stderr to its log files and its line sink.
+
+    pumps = Pumps(); copy = pumps.add(pipe, log, on_line); ...; copy.wait(timeout) -> bool
+
+Two reader threads per task cost more than a small task itself: each `Thread.start()` waits for
+the new thread to take the GIL. Here one thread (started on demand, gone after a second with
+nothing to read) waits on all the pipes at once. Each pipe is copied to its log byte for byte as it
+arrives (flushed, so a log shows what a task printed so far), and each line is handed to the sink
+as `_attempt._pump` did with a thread per pipe: decoded, after a carriage return only the text a
+terminal would show; a last line without a newline is handed over at end of file.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import threading
+from typing import IO, Callable
+
+__all__ = ["Copy", "Pumps"]
+
+_IDLE_S = 1.0  # the thread ends after this long with no pipe to read, and starts again when needed
+
+
+class Copy:
+    """One pipe being copied; done at its end of file."""
+
+    def __init__(self, pipe: IO[bytes], log: IO[bytes], on_line: Callable[[str], None]):
+        self.pipe, self.log, self.on_line = pipe, log, on_line
+        self.partial = b""
+        self._done = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def feed(self, data: bytes) -> None:
+        try:
+            self.log.write(data)
+            self.log.flush()
+        except OSError:  # a full disk: the lines are still shown
+            pass
+        lines = (self.partial + data).split(b"\n")
+        self.partial = lines.pop()
+        for raw in lines:
+            self._emit(raw)
+
+    def end(self) -> None:
+        try:
+            if self.partial:
+                self._emit(self.partial)
+            self.pipe.close()
+        finally:
+            self._done.set()
+
+    def _emit(self, raw: bytes) -> None:
+        text = raw.decode("utf-8", errors="replace").rstrip("\r")
+        try:
+            self.on_line(text.rsplit("\r", 1)[-1])
+        except Exception:  # noqa: BLE001  the display failing must not stop the copy to the log
+            pass
+
+
+class Pumps:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._new: list[Copy] = []
+        self._thread: threading.Thread | None = None
+        self._wake = (-1, -1)  # the thread's own pipe, to wake it when a pipe is added
+
+    def add(self, pipe: IO[bytes], log: IO[bytes], on_line: Callable[[str], None]) -> Copy:
+        copy = Copy(pipe, log, on_line)
+        with self._lock:
+            self._new.append(copy)
+            if self._thread is None:
+                self._wake = os.pipe()
+                os.set_blocking(self._wake[1], False)
+                self._thread = threading.Thread(target=self._loop, args=(self._wake[0],), name="heraspec-output",
+                                                daemon=True)
+                self._thread.start()
+            else:
+                try:
+                    os.write(self._wake[1], b"x")
+                except BlockingIOError:  # already woken
+                    pass
+        return copy
+
+    def _loop(self, wake: int) -> None:
+        sel = selectors.DefaultSelector()
+        sel.register(wake, selectors.EVENT_READ)
+        copies = 0
+        try:
+            while True:
+                with self._lock:
+                    if copies == 0 and not self._new:
+                        if self._idle(sel, wake):
+                            self._thread = None
+                            os.close(self._wake[1])
+                            os.close(wake)
+                            return
+                    for c in self._new:  # (after _idle too: what it woke for)
+                        sel.register(c.pipe.fileno(), selectors.EVENT_READ, c)
+                    copies += len(self._new)
+                    self._new.clear()
+                for key, _ in sel.select():
+                    if key.data is None:
+                        os.read(wake, 4096)
+                        continue
+                    copy: Copy = key.data
+                    try:
+                        data = os.read(key.fd, 65536)
+                    except OSError:
+                        data = b""
+                    if data:
+                        copy.feed(data)
+                    else:
+                        sel.unregister(key.fd)
+                        copies -= 1
+                        copy.end()
+        except BaseException:
+            # never leave a task waiting on a copy that cannot end: end them all, and let the next add
+            # start a new thread
+            with self._lock:
+                ending = [k.data for k in sel.get_map().values() if k.data is not None] + self._new
+                self._new, self._thread = [], None
+                for fd in self._wake:
+                    os.close(fd)
+            for c in ending:
+                c.end()
+            raise
+        finally:
+            sel.close()
+
+    def _idle(self, sel: selectors.BaseSelector, wake: int) -> bool:
+        """With the lock held and nothing to read: True to end the thread (nothing came for a while)."""
+        self._lock.release()
+        try:
+            if sel.select(_IDLE_S):
+                os.read(wake, 4096)
+        finally:
+            self._lock.acquire()
+        return not self._new
