@@ -156,6 +156,7 @@ class _Dag:
         self.scope.update({f"inputs.parameters.{k}": v for k, v in inputs.items()})
         self.limit = int(template["parallelism"]) if template.get("parallelism") else None
         self.agg_errors: dict[str, str] = {}
+        self._open: dict[str, _Task] | None = None  # the tasks not done yet (advance)
         self._template_text: str | None = None
         self.active = 0
         self.done = False
@@ -287,7 +288,11 @@ class _Dag:
 
     def advance(self) -> bool:
         changed = False
-        for t in self.tasks.values():
+        if self._open is None:
+            self._open = {n: t for n, t in self.tasks.items() if t.state != "done"}
+        # only the tasks not done yet: a done task never changes again (done -> hook happens within
+        # _finish_task, while the task is still open), and a wide DAG is advanced once per task ending
+        for t in self._open.values():
             if t.state == "pending" and all(self.tasks[d].state == "done" for d in t.deps):
                 changed = True
                 if t.tree is not None and not eval_depends(t.tree, self._check_dep):
@@ -311,7 +316,9 @@ class _Dag:
                 if all(u.done for u in t.units):
                     self._complete(t)
                     changed = True
-        if not self.done and all(t.state == "done" for t in self.tasks.values()):
+        if changed:
+            self._open = {n: t for n, t in self._open.items() if t.state != "done"}
+        if not self.done and not self._open:
             self.done = True
             changed = True
         return changed
