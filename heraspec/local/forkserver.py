@@ -4,9 +4,9 @@
 
 Starting Python costs more than a trivial task's work, so each run keeps one small server process
 per (interpreter, flags, locale), started exactly as a task would be (`python -I -u`, the task's
-virtual environment) but running only the loop below. For each task it forks twice: a watcher,
-which forks the task and reports the task's pid and then its exit code on a pipe, and the task
-itself, which takes a new session (so it and its children are killed together), the task's stdin,
+virtual environment) but running only the loop below. For each task it forks once, writes the
+task's pid on the task's status pipe and, when the task ends (SIGCHLD), its exit code; the task
+takes a new session (so it and its children are killed together), the task's stdin,
 stdout and stderr (passed over a Unix socket), working folder and whole environment, then runs the
 same script file as `__main__` as `python -I -u script.py` would, and ends as the interpreter's
 shutdown does what a task can see: non-daemon threads joined, atexit handlers run, files the task
@@ -38,41 +38,69 @@ __all__ = ["ForkServer", "Forked", "STARTUP_ENV"]
 STARTUP_ENV = ("LANG", "LC_ALL", "LC_CTYPE")  # what a -I interpreter reads from the environment at start
 
 # The server's whole program (read from stdin): built-in modules only, and json, which every heraspec
-# script imports first (script.JSON_FIRST), so that a task sees the modules a fresh interpreter has. Requests: 8-byte length, then marshal((argv, env, cwd)), with 4 descriptors
-# (stdin, stdout, stderr, status pipe) attached to the first bytes.
+# script imports first (script.JSON_FIRST), so that a task sees the modules a fresh interpreter has.
+# Requests: 8-byte length, then marshal((argv, env, cwd)), with 4 descriptors (stdin, stdout, stderr,
+# status pipe) attached to the first bytes. The status pipe gets the task's pid, then its exit code.
 _SERVER = r'''
 import sys, os, gc, marshal, _socket, _signal, json
 def _serve(fd):
-    compiled = {}
+    compiled, watching = {}, {}  # watching: the pid of each running task -> its status pipe
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM, 0, fd)
-    _signal.signal(_signal.SIGCHLD, _signal.SIG_IGN)  # watchers are reaped by the kernel
+    def reap(*_, block=False):  # SIGCHLD: each ended task's exit code to its status pipe
+        while watching:
+            try:
+                pid, status = os.waitpid(-1, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            out = watching.pop(pid, None)
+            if out is not None:
+                try:
+                    os.write(out, b"%d\n" % os.waitstatus_to_exitcode(status))
+                except OSError:  # the runner stopped listening
+                    pass
+                os.close(out)
+    _signal.signal(_signal.SIGCHLD, reap)
     _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # the runner stops tasks itself
+    chld = {_signal.SIGCHLD}
     while True:
         head, anc, _, _ = sock.recvmsg(8, _socket.CMSG_SPACE(4 * 4))
-        if not head:
-            os._exit(0)
-        while len(head) < 8:
+        while head and len(head) < 8:
             more = sock.recv(8 - len(head))
-            if not more:
-                os._exit(0)
-            head += more
-        size = int.from_bytes(head, "big")
+            head = head + more if more else b""
+        size = int.from_bytes(head, "big") if head else 0
         body = bytearray()
-        while len(body) < size:
+        while head and len(body) < size:
             more = sock.recv(min(size - len(body), 1 << 20))
             if not more:
-                os._exit(0)
+                head = b""
             body += more
+        if not head:  # the runner is done: report the tasks still running as they end, then go
+            _signal.pthread_sigmask(_signal.SIG_BLOCK, chld)
+            reap(block=True)
+            os._exit(0)
         data = b"".join(d for level, kind, d in anc if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS)
         fds = [int.from_bytes(data[i:i + 4], sys.byteorder) for i in range(0, len(data) - 3, 4)]
         request = marshal.loads(bytes(body))
         code = _compiled(request, compiled)
         gc.freeze()  # the server's objects: a task's collections and its exit never touch (copy) them
-        if os.fork() == 0:
+        _signal.pthread_sigmask(_signal.SIG_BLOCK, chld)  # reap() must find the task in watching
+        pid = os.fork()
+        if pid == 0:
             sock.close()
+            _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
+            _signal.pthread_sigmask(_signal.SIG_UNBLOCK, chld)
             return fds, request, code
-        for f in fds:
+        stdin, stdout, stderr, status = fds
+        for f in (stdin, stdout, stderr):
             os.close(f)
+        try:
+            os.write(status, b"%d\n" % pid)
+        except OSError:
+            pass
+        watching[pid] = status
+        _signal.pthread_sigmask(_signal.SIG_UNBLOCK, chld)
 def _compiled(request, cache):
     # each task of a template runs the same script text: compile it once, here, for every fork
     argv, env, cwd = request
@@ -87,20 +115,10 @@ def _compiled(request, cache):
         return code
     except BaseException:  # the task reads and compiles it itself, and fails as `python script.py` would
         return None
-def _watch(fds, request, code):
-    _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
-    stdin, stdout, stderr, status = fds
-    pid = os.fork()
-    if pid:
-        for f in (stdin, stdout, stderr):
-            os.close(f)
-        os.write(status, b"%d\n" % pid)
-        code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-        os.write(status, b"%d\n" % code)
-        os._exit(0)
+def _start(fds, request, code):
     _signal.signal(_signal.SIGINT, _signal.default_int_handler)
     os.setsid()
-    for i, f in enumerate((stdin, stdout, stderr)):
+    for i, f in enumerate(fds[:3]):
         os.dup2(f, i)
     os.closerange(3, 1 << 16)
     argv, env, cwd = request
@@ -181,7 +199,7 @@ def _ending(ours):
                     pass
         os._exit(flush(status))
     return status_of, finish
-_run(*_watch(*_serve(int(sys.argv[1]))))
+_run(*_start(*_serve(int(sys.argv[1]))))
 '''
 
 
@@ -214,7 +232,7 @@ class Forked:
         if self.returncode is None:
             line = self._line(timeout)
             os.close(self._status)
-            self.returncode = int(line) if line is not None else -9  # the watcher died: the task was killed
+            self.returncode = int(line) if line is not None else -9  # the server died: the task was killed
         return self.returncode
 
 
