@@ -6,7 +6,6 @@ started, exit codes and tracebacks as the interpreter gives them. All through th
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -183,6 +182,57 @@ def message(n: int) -> int:
 
 def code(n: int) -> int:
     sys.exit(n)
+
+
+def huge(n: int) -> int:
+    sys.exit(-(2 ** 70) - n)  # no C long holds it: the interpreter exits with 255, not 0
+
+
+def quiet_message(n: int) -> int:
+    sys.stderr = None
+    sys.exit(f"to fd 2 at {n}")
+
+
+def closed_stdout(n: int) -> int:
+    sys.stdout.close()
+    return n
+
+
+class BadStream:
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        raise OSError("cannot flush")
+
+
+def bad_stderr(n: int) -> int:
+    sys.stderr = BadStream()  # a stream that cannot be flushed at exit: 120, whatever came before
+    return n
+
+
+def broken_hook(n: int) -> int:
+    def hook(*_):
+        raise RuntimeError("hook broke")
+    sys.excepthook = hook
+    raise ValueError(f"task failed at {n}")
+
+
+def stuck_writer(n: int) -> int:
+    # a daemon thread blocked writing to a child that never reads: the interpreter leaves it be
+    import subprocess, threading
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(10)"], stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    threading.Thread(target=child.stdin.write, args=(b"x" * 1_000_000,), daemon=True).start()
+    return n
+
+
+TEMP = __import__("tempfile").NamedTemporaryFile(dir=".", prefix="left-", delete=True)
+
+
+def temporary(n: int) -> int:
+    TEMP.write(b"data")
+    return n
 '''
 
 
@@ -193,20 +243,28 @@ def test_a_task_ends_as_the_pods_fresh_interpreter_ends(tmp_path: Path) -> None:
     from tests.argo_exec import run_script
 
     (tmp_path / "steps.py").write_text(ENDINGS)
+    names = ("unclosed", "message", "code", "huge", "quiet_message", "closed_stdout", "bad_stderr", "broken_hook",
+             "stuck_writer", "temporary")
     (tmp_path / "spec.yaml").write_text("name: endings\ntasks:\n" + "".join(
-        f"  {f}: {{function: steps:{f}, args: {{n: 5}}}}\n" for f in ("unclosed", "message", "code")))
+        f"  {f}: {{function: steps:{f}, args: {{n: 5}}}}\n" for f in names))
     proc = heraspec_cli("run", "spec.yaml", "--json", "--keep", "--workdir", "run", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     tasks = json.loads(proc.stdout)["tasks"]
     manifest = json.loads(heraspec_cli("compile", "spec.yaml", "--format", "json", cwd=tmp_path).stdout)
     templates = {t["name"]: t for t in manifest["spec"]["templates"]}
     seen = {}
-    for task in ("unclosed", "message", "code"):
-        fresh, _ = run_script(templates[task]["script"]["source"], tmp_path / "fresh" / task, {"HERASPEC_IN_n": "5"})
-        forked = folder(tmp_path, task)
+    for task in names:
+        node = task.replace("_", "-")
+        fresh, _ = run_script(templates[node]["script"]["source"], tmp_path / "fresh" / task, {"HERASPEC_IN_n": "5"},
+                              flag="-Iu")
+        forked = folder(tmp_path, node)
+        where = (str(tmp_path / "fresh" / task / "script.py"), "script.py")
         assert (forked / "stdout.log").read_text() == fresh.stdout
-        assert (forked / "stderr.log").read_text() == fresh.stderr
-        assert _text(forked / "log.txt") == _text(tmp_path / "fresh" / task / "log.txt")
+        assert (forked / "stderr.log").read_text().replace(str(forked / "script.py"), "script.py") \
+            == fresh.stderr.replace(*where)
+        for made in ("log.txt", "out.txt"):
+            assert _text(forked / made) == _text(tmp_path / "fresh" / task / made)
+        assert sorted(p.name for p in forked.glob("left-*")) == sorted(p.name for p in (tmp_path / "fresh" / task).glob("left-*"))
         phase = "Succeeded" if fresh.returncode == 0 else "Failed"
         assert tasks[task]["phase"] == phase
         if fresh.returncode:
@@ -216,7 +274,12 @@ def test_a_task_ends_as_the_pods_fresh_interpreter_ends(tmp_path: Path) -> None:
     assert seen["unclosed"][:2] == (0, "no newline at the end")
     assert (folder(tmp_path, "unclosed") / "log.txt").read_text() == "left open 5 Loud"
     assert seen["message"] == (1, "before\n", "stopped at 5\n")
-    assert seen["code"][0] == 5
+    assert seen["code"][0] == 5 and seen["huge"][0] == 255
+    assert seen["quiet_message"] == (1, "", "to fd 2 at 5\n")
+    assert seen["closed_stdout"][0] == 0 and seen["bad_stderr"][0] == 120
+    assert seen["broken_hook"][2].startswith("Error in sys.excepthook:\n") and "Original exception was:" in seen["broken_hook"][2]
+    assert seen["stuck_writer"][0] == 0 and tasks["stuck_writer"]["duration_s"] < 5  # it left: no hang
+    assert seen["temporary"][0] == 0 and not list((tmp_path / "fresh" / "temporary").glob("left-*"))
 
 
 def _text(path: Path) -> str | None:

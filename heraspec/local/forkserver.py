@@ -9,9 +9,11 @@ task's pid on the task's status pipe and, when the task ends (SIGCHLD), its exit
 takes a new session (so it and its children are killed together), the task's stdin,
 stdout and stderr (passed over a Unix socket), working folder and whole environment, then runs the
 same script file as `__main__` as `python -I -u script.py` would, and ends as the interpreter's
-shutdown does what a task can see: non-daemon threads joined, atexit handlers run, files the task
-left open flushed, buffered output flushed, the exit code from `SystemExit` as the interpreter
-reads it.
+shutdown ends it where a task can tell (pythonrun.c, Py_FinalizeEx): the exit code and message of
+`SystemExit`, sys.excepthook and its failures, non-daemon threads joined, atexit handlers run, the
+standard streams flushed (120 when one cannot be), then the modules the task imported torn down
+as finalize_modules does (what only they held goes: files flushed and closed, temporary files
+removed; a daemon thread's objects stay), the streams flushed again.
 
 Each task starts from the server's state, which is a fresh interpreter's plus `_socket` (a
 built-in module) and `json` (every heraspec script imports it first, script.JSON_FIRST); the
@@ -130,7 +132,7 @@ def _start(fds, request, code):
 def _run(path, code):
     # the script as `python -I script.py` runs it: in a fresh __main__ (this program's names gone)
     import sys
-    status_of, finish = _ending(set(sys.modules))
+    status_of, report, finish = _ending(set(sys.modules))
     main = sys.modules["__main__"]
     main.__dict__.clear()
     main.__dict__.update(__name__="__main__", __doc__=None, __package__=None, __spec__=None, __cached__=None,
@@ -148,57 +150,112 @@ def _run(path, code):
         status = status_of(e)
     except BaseException as e:  # shown as the interpreter shows it, without this frame
         e.__traceback__ = e.__traceback__.tb_next
-        sys.excepthook(type(e), e, e.__traceback__)
+        report(e)
         status = 1
     finish(status)
 def _ending(ours):
+    # How the interpreter ends a script (pythonrun.c, pylifecycle.c Py_FinalizeEx), for what a task
+    # can see of it; the server's own objects are not torn down (see the module's docstring)
     import sys, os, gc
-    def status_of(e):  # a SystemExit as the interpreter reads it (handle_system_exit)
-        if e.code is None:
-            return 0
-        if isinstance(e.code, int):
-            return e.code & 0xFF
+    def write_err(text):  # to sys.stderr, or to fd 2 when there is none (PySys_WriteStderr)
+        err = sys.stderr
         try:
-            print(e.code, file=sys.stderr)
+            if err is None:
+                os.write(2, text.encode("utf-8", "backslashreplace"))
+            else:
+                err.write(text)
         except BaseException:
             pass
+    def status_of(e):  # _Py_HandleSystemExit
+        code = e.code
+        if code is None:
+            return 0
+        if isinstance(code, int):  # read as a C long: out of its range, -1
+            return code & 0xFF if -(1 << 63) <= code < (1 << 63) else 255
+        try:
+            text = str(code)
+        except BaseException:
+            text = ""
+        write_err(text + "\n")
         return 1
-    def flush(status):
-        for stream in (sys.stdout, sys.stderr):
+    def report(e):  # _PyErr_PrintEx: sys.excepthook, and what happens when it is missing or fails
+        if not hasattr(sys, "excepthook"):
+            write_err("sys.excepthook is missing\n")
+            return sys.__excepthook__(type(e), e, e.__traceback__)
+        failed = None
+        try:
+            sys.excepthook(type(e), e, e.__traceback__)  # None: a TypeError, as calling it from C gives
+        except BaseException as x:
+            failed = x
+        if failed is not None:
+            failed.__context__ = None  # the hook's own error, not one raised while handling e
+            failed.__traceback__ = failed.__traceback__.tb_next  # without this frame
+            write_err("Error in sys.excepthook:\n")
+            sys.__excepthook__(type(failed), failed, failed.__traceback__)
+            write_err("\nOriginal exception was:\n")
+            sys.__excepthook__(type(e), e, e.__traceback__)
+    def is_closed(f):
+        try:
+            return bool(f.closed)
+        except BaseException:
+            return False
+    def flush_std():  # flush_std_files: False when either stream fails (the exit code is then 120)
+        ok, out, err = True, sys.stdout, sys.stderr
+        if out is not None and not is_closed(out):
             try:
-                if stream is not None:
-                    stream.flush()
+                out.flush()
+            except BaseException as e:  # PyErr_WriteUnraisable(stdout)
+                write_err(f"Exception ignored in: {out!r}\n")
+                try:
+                    sys.__excepthook__(type(e), e, e.__traceback__)
+                except BaseException:
+                    pass
+                ok = False
+        if err is not None and not is_closed(err):
+            try:
+                err.flush()
             except BaseException:
-                if stream is sys.stdout and status == 0:
-                    status = 120  # as the interpreter exits when stdout cannot be flushed
-        return status
+                ok = False
+        return ok
+    def teardown():
+        # finalize_modules, for the modules the task imported and __main__: newest first, each
+        # module's names starting with one underscore set to None, then the others; then the task's
+        # cycles collected. Objects only they held go, as in the pod: files they held are flushed and
+        # closed, __del__ runs, temporary files are removed. A daemon thread's objects stay. What
+        # __del__ prints is lost, as it is there: the script's functions hold its modules' names
+        # until the sys module itself is cleared, standard streams included.
+        names = [n for n in reversed(list(sys.modules)) if n not in ours] + ["__main__"]
+        for name in names:
+            d = getattr(sys.modules.get(name), "__dict__", None)
+            if not isinstance(d, dict):
+                continue
+            for key in [k for k in d if isinstance(k, str) and k[:1] == "_" and k[1:2] != "_"]:
+                d[key] = None
+            for key in [k for k in d if k != "__builtins__"]:
+                d[key] = None
+        gc.collect()
     def finish(status):
-        # What the interpreter's shutdown does that a task can see, in its order (Py_FinalizeEx):
-        # non-daemon threads joined, atexit handlers run, the standard streams flushed, and what the
-        # task left in files it never closed written out. Nothing else: a normal exit would tear down
-        # the server's objects too, which costs a forked task most of its run (each page it touches
-        # is copied from the server), and runs no code of the task's (the modules a heraspec script
-        # imports stay alive to the end: their objects' __del__ does not run there either).
         try:
             if "threading" in sys.modules:
-                sys.modules["threading"]._shutdown()
+                sys.modules["threading"]._shutdown()  # wait_for_thread_shutdown
         except SystemExit as e:
             status = status_of(e)
         except BaseException:
             pass
         import atexit
         atexit._run_exitfuncs()
-        status = flush(status)
-        base = sys.modules["_io"]._IOBase
-        for obj in gc.get_objects():  # the task's objects only: the server's are frozen
-            if isinstance(obj, base):
-                try:
-                    if not obj.closed:
-                        obj.flush()
-                except BaseException:
-                    pass
-        os._exit(flush(status))
-    return status_of, finish
+        ok = flush_std()
+        streams = sys.stdout, sys.stderr
+        try:
+            sys.setswitchinterval(1e6)  # as at finalization, daemon threads should not run meanwhile
+            sys.stdout = sys.stderr = None
+            teardown()
+        except BaseException:
+            pass
+        sys.stdout, sys.stderr = streams
+        ok = flush_std() and ok
+        os._exit(status if ok else 120)
+    return status_of, report, finish
 _run(*_start(*_serve(int(sys.argv[1]))))
 '''
 

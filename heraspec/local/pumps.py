@@ -27,7 +27,7 @@ class Copy:
 
     def __init__(self, pipe: IO[bytes], log: IO[bytes], on_line: Callable[[str], None]):
         self.pipe, self.log, self.on_line = pipe, log, on_line
-        self.partial = b""
+        self.partial: list[bytes] = []  # the pieces of an unfinished line
         self._done = threading.Event()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -37,17 +37,21 @@ class Copy:
         try:
             self.log.write(data)
             self.log.flush()
-        except OSError:  # a full disk: the lines are still shown
+        except (OSError, ValueError):  # a full disk, a closed log: the lines are still shown
             pass
-        lines = (self.partial + data).split(b"\n")
-        self.partial = lines.pop()
+        end = data.rfind(b"\n")
+        if end < 0:  # still inside one line: kept in pieces, so a long line costs its length once
+            self.partial.append(data)
+            return
+        lines = (b"".join(self.partial) + data[:end]).split(b"\n")
+        self.partial = [data[end + 1:]] if end + 1 < len(data) else []
         for raw in lines:
             self._emit(raw)
 
     def end(self) -> None:
         try:
             if self.partial:
-                self._emit(self.partial)
+                self._emit(b"".join(self.partial))
             self.pipe.close()
         finally:
             self._done.set()
@@ -72,11 +76,17 @@ class Pumps:
         with self._lock:
             self._new.append(copy)
             if self._thread is None:
-                self._wake = os.pipe()
-                os.set_blocking(self._wake[1], False)
-                self._thread = threading.Thread(target=self._loop, args=(self._wake[0],), name="heraspec-output",
-                                                daemon=True)
-                self._thread.start()
+                wake = os.pipe()
+                os.set_blocking(wake[1], False)
+                thread = threading.Thread(target=self._loop, args=(wake[0],), name="heraspec-output", daemon=True)
+                try:
+                    thread.start()
+                except BaseException:  # no thread to be had: this task fails (execute), the next may start one
+                    self._new.remove(copy)
+                    os.close(wake[0])
+                    os.close(wake[1])
+                    raise
+                self._thread, self._wake = thread, wake
             else:
                 try:
                     os.write(self._wake[1], b"x")
