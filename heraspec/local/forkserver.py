@@ -15,8 +15,8 @@ standard streams flushed (120 when one cannot be), then the modules the task imp
 as finalize_modules does (what only they held goes: files flushed and closed, temporary files
 removed; a daemon thread's objects stay), the streams flushed again.
 
-Each task starts from the server's state, which is a fresh interpreter's plus `_socket` (a
-built-in module) and `json` (every heraspec script imports it first, script.JSON_FIRST); the
+Each task starts from the server's state, which is a fresh interpreter's plus `_socket` and `gc`
+(built-in modules) and `json` (every heraspec script imports it first, script.JSON_FIRST); the
 server never imports or runs task code, so nothing passes from one task to the next. Left as a
 fresh process has them, not as they would differ: the hash seed (shared by the tasks of one
 server, where each pod draws its own), `/proc/PID/cmdline` (the server's), and the server's own

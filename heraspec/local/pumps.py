@@ -6,8 +6,8 @@ Two reader threads per task cost more than a small task itself: each `Thread.sta
 the new thread to take the GIL. Here one thread (started on demand, gone after a second with
 nothing to read) waits on all the pipes at once. Each pipe is copied to its log byte for byte as it
 arrives (flushed, so a log shows what a task printed so far), and each line is handed to the sink
-as `_attempt._pump` did with a thread per pipe: decoded, after a carriage return only the text a
-terminal would show; a last line without a newline is handed over at end of file.
+decoded, after a carriage return only the text a terminal would show; a last line without a
+newline is handed over at end of file.
 """
 
 from __future__ import annotations
