@@ -250,7 +250,8 @@ def _options(args: argparse.Namespace):
     if not getattr(args, "namespace", None):
         _check_namespace(os.environ.get("ARGO_NAMESPACE"), "ARGO_NAMESPACE")
     return Options(search_path=args.path, namespace=ns, values=getattr(args, "values", []), sets=getattr(args, "sets", []),
-                   templates=getattr(args, "templates", []))
+                   templates=getattr(args, "templates", []),
+                   parameters=parse_assignments(getattr(args, "parameters", None) or [], "-p"))
 
 
 def _build(args: argparse.Namespace, files: Sequence[str]):

@@ -12,7 +12,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from .errors import Errors
 from .spec.load import Document, load_file
@@ -30,6 +30,7 @@ class Options:
     values: Sequence[str] = ()  # --values FILE (in order; later files win)
     sets: Sequence[str] = ()  # --set KEY=VALUE (win over files)
     templates: Sequence[str] = ()  # --templates PATH: specs (files or folders) defining WorkflowTemplates
+    parameters: Mapping[str, str] = field(default_factory=dict)  # -p NAME=VALUE of run/apply: type-checked at their uses
 
 
 @dataclass
@@ -101,7 +102,7 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> 
             doc.error(errors, (), "a spec must be a mapping with at least 'tasks'",
                       "start with `tasks:`; `heraspec init` writes a starter spec")
             continue
-        out.append(_check_doc(doc, errors, opts, cache=cache))
+        out.append(_check_doc(doc, errors, opts, cache=cache, parameters=opts.parameters))
     library = _library(out, errors, opts, values)
     for c in out:
         c.library = library
@@ -110,9 +111,10 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> 
 
 
 def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, ...] = (),
-               cache: dict[str, Checked] | None = None) -> Checked:
+               cache: dict[str, Checked] | None = None, parameters: Mapping[str, str] | None = None) -> Checked:
     """One spec, and the specs its tasks run as sub-pipelines (`stack`: the files above it, for
-    cycles; `cache`: each file is checked once per batch)."""
+    cycles; `cache`: each file is checked once per batch); then every value against the annotation
+    it reaches (check/types.py), with `parameters` (-p) where they are used."""
     from .spec import dag
     from .spec import schema
     from .spec import semantic
@@ -120,10 +122,15 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     before = len(errors)
     schema.check_schema(doc, errors)
     graph = dag.build_graph(doc.data)
-    fns = semantic.check(doc, errors, search_path_for(doc.path, opts.search_path), graph=graph)
+    search_path = search_path_for(doc.path, opts.search_path)
+    fns = semantic.check(doc, errors, search_path, graph=graph)
     c = Checked(doc, fns, graph)
     c.pipelines = _sub_pipelines(doc, errors, opts, stack + (str(Path(doc.path).resolve()),),
                                  cache if cache is not None else {})
+    if fns or parameters:
+        from .check import types
+
+        types.check(doc, fns, c.pipelines, search_path, errors, dict(parameters or {}))
     c.ok = len(errors) == before
     return c
 

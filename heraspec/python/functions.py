@@ -58,7 +58,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["Function", "Param", "Problem", "bundle", "carried_source", "clear_cache", "resolve", "shown"]
+__all__ = ["Function", "Param", "Problem", "bundle", "carried_source", "clear_cache", "find_module", "module_info",
+           "resolve", "shown"]
 
 
 def _close_matches(word: str, options: list[str], n: int) -> list[str]:
@@ -180,6 +181,20 @@ def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tup
     )
     carried = _CARRIED[fn] = _carry(info, target, found, module, dirs)
     return fn, carried.problems
+
+
+def find_module(module: str, search_path: list[str] | tuple[str, ...]) -> str | None:
+    """The file of dotted `module` on the search path (Python's order), or None."""
+    found = _find_module(module, tuple(os.fspath(d) for d in search_path))
+    return found if isinstance(found, str) else None
+
+
+def module_info(path: str, whole: bool = False) -> ModuleInfo | None:
+    """The module at `path` as read for carrying (cached), or None when it cannot be read or parsed.
+    Read statement by statement, a statement may raise closure.NeedsWholeModule when first read:
+    then ask again with `whole`."""
+    info = _load(path, whole=whole)
+    return info if isinstance(info, ModuleInfo) else None
 
 
 # --- the ref and the module file --------------------------------------------------------------------
@@ -421,12 +436,14 @@ def _kind(info: ModuleInfo, node: ast.expr | None) -> str | None:
             return kind
     node = _unwrap_optional(node)
     if isinstance(node, ast.Name) and kind is None and any(
-            b.kind == "class" and not b.under for b in info.bindings.get(node.id, [])):
-        return f"model:{node.id}"
-    if kind == "list" and isinstance(node, ast.Subscript):
-        inner = _kind(info, node.slice)
+            not b.under and (b.kind == "class" or isinstance(b.stmt, ast.ImportFrom))
+            for b in info.bindings.get(node.id, [])):
+        return f"model:{node.id}"  # a class defined here or imported: rebuilt when it is one (runtime.py)
+    if kind in ("list", "dict") and isinstance(node, ast.Subscript):
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        inner = _kind(info, items[-1] if kind == "dict" else items[0])
         if inner is not None and (inner in _ELEMENTS or inner.startswith("model:")):
-            return f"list:{inner}"
+            return f"{kind}:{inner}"
     return kind
 
 

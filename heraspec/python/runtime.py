@@ -88,19 +88,28 @@ def _heraspec_coerce(value, kind):
     import builtins as b
     if kind is None or value is None:
         return value
+    if b.isinstance(value, b.str) and kind.startswith(("list", "dict", "model:")):  # [if listof|dictof|model]
+        # JSON text given for a container or a class: decoded, as a literal and through {param} alike
+        try:
+            import json
+            decoded = json.loads(value)
+        except (b.ValueError, b.RecursionError):
+            decoded = None
+        if b.isinstance(decoded, (b.list, b.dict)):
+            value = decoded
     if kind.startswith("list:"):  # [if listof]
         inner = kind[5:]
         if b.isinstance(value, b.list):
             return [_heraspec_decode(v, inner) if b.isinstance(v, b.str) else _heraspec_coerce(v, inner) for v in value]
         return value
+    if kind.startswith("dict:"):  # [if dictof]
+        inner = kind[5:]
+        if b.isinstance(value, b.dict):
+            return {k: _heraspec_decode(v, inner) if b.isinstance(v, b.str) and inner != "str" else _heraspec_coerce(v, inner)
+                    for k, v in value.items()}
+        return value
     if kind.startswith("model:"):  # [if model]
-        cls = b.globals().get("_heraspec_names", {}).get(kind[6:])  # the user's class, in the function's module
-        if cls is None or not b.isinstance(value, b.dict):
-            return value
-        if b.callable(b.getattr(cls, "model_validate", None)):  # Pydantic v2
-            return cls.model_validate(value)
-        import dataclasses
-        return cls(**value) if dataclasses.is_dataclass(cls) else value
+        return _heraspec_rebuild(value, b.globals().get("_heraspec_names", {}).get(kind[6:]))
     if kind == "bool":  # [if bool]
         if b.isinstance(value, b.str):
             word = value.strip().lower()
@@ -121,6 +130,94 @@ def _heraspec_coerce(value, kind):
         except b.ValueError:
             pass
     return value
+
+
+def _heraspec_rebuild(value, cls):  # [if model]
+    # the annotated class (of the user's code, wherever it is defined) made from its JSON form: a
+    # dataclass or NamedTuple from its fields (a field annotated with such a class rebuilt too), a
+    # Pydantic model validated, an Enum by value or name; a TypedDict stays the dict it is. What does
+    # not fit comes back as _HeraspecUnfit, for the boundary to refuse; other classes are left alone
+    import builtins as b, sys
+    if not b.isinstance(cls, b.type):
+        return value
+    try:
+        if b.issubclass(cls, b.dict) and b.hasattr(cls, "__total__"):  # a TypedDict
+            return value if b.isinstance(value, b.dict) else _HeraspecUnfit(value, "")
+        if b.isinstance(value, cls):
+            return value
+        if b.callable(b.getattr(cls, "model_validate", None)):  # Pydantic v2
+            return cls.model_validate(value)
+        if b.any(c.__module__ == "enum" and c.__name__ == "Enum" for c in cls.__mro__):
+            try:
+                return cls(value)
+            except b.ValueError:
+                if b.isinstance(value, b.str) and value in cls.__members__:
+                    return cls[value]
+                raise
+        if b.issubclass(cls, b.tuple) and b.hasattr(cls, "_fields"):  # a NamedTuple
+            if b.isinstance(value, b.dict):
+                return cls(**value)
+            return cls(*value) if b.isinstance(value, b.list) else _HeraspecUnfit(value, "")
+        import dataclasses
+        if dataclasses.is_dataclass(cls):
+            if not b.isinstance(value, b.dict):
+                return _HeraspecUnfit(value, "")
+            space = b.getattr(sys.modules.get(cls.__module__), "__dict__", {})
+            value = b.dict(value)
+            for f in dataclasses.fields(cls):
+                inner = space.get(f.type) if b.isinstance(f.type, b.str) else f.type
+                if f.name in value and b.isinstance(inner, b.type) and b.isinstance(value[f.name], (b.dict, b.list)):
+                    value[f.name] = _heraspec_rebuild(value[f.name], inner)
+                    if b.isinstance(value[f.name], _HeraspecUnfit):
+                        return _HeraspecUnfit(value, f.name + ": " + value[f.name].why)
+            return cls(**value)
+    except b.Exception as e:  # a missing or unknown field, a failed validation: said at the boundary
+        return _HeraspecUnfit(value, "; ".join(b.str(e).split("\\n"))[:300])
+    return value
+
+
+class _HeraspecUnfit:  # [if model]
+    # a value the annotated class refused, and why (reported by _heraspec_fits)
+    def __init__(self, value, why):
+        self.value, self.why = value, why
+
+
+def _heraspec_fits(value, kind):
+    # whether a decoded input fits its annotation's kind (None passes: the kind does not say Optional)
+    import builtins as b
+    if value is None or kind is None:
+        return True
+    if kind.startswith("list"):  # [if listof]
+        return b.isinstance(value, b.list) and (kind == "list" or b.all(_heraspec_fits(v, kind[5:]) for v in value))
+    if kind.startswith("dict"):  # [if dictof]
+        return b.isinstance(value, b.dict) and (kind == "dict" or b.all(_heraspec_fits(v, kind[5:]) for v in value.values()))
+    if kind.startswith("model:"):  # [if model]
+        return not b.isinstance(value, _HeraspecUnfit)
+    if kind == "int":  # [if int]
+        return b.type(value) is b.int or b.isinstance(value, b.int) and not b.isinstance(value, b.bool)
+    if kind == "float":  # [if float]
+        return b.isinstance(value, (b.int, b.float)) and not b.isinstance(value, b.bool)
+    if kind == "bool":  # [if bool]
+        return b.isinstance(value, b.bool)
+    if kind == "list":
+        return b.isinstance(value, b.list)
+    if kind == "dict":
+        return b.isinstance(value, b.dict)
+    return True
+
+
+def _heraspec_unfit(function, name, value):
+    # the boundary: a value that does not fit its annotation stops the task before the function runs
+    import builtins as b, sys
+    why = ""
+    if b.type(value).__name__ == "_HeraspecUnfit":
+        value, why = value.value, (": " + value.why) if value.why else ""
+    want = function.__annotations__.get(name)
+    want = want if b.isinstance(want, b.str) else want.__name__ if b.isinstance(want, b.type) else b.repr(want).replace("typing.", "")
+    shown = b.repr(value)
+    shown = shown if b.len(shown) <= 200 else shown[:197] + "..."
+    sys.stderr.write(f"heraspec: {function.__name__}({name}): expected {want}, got {shown} ({b.type(value).__name__}){why}\\n")
+    raise SystemExit(1)
 
 
 def _heraspec_input(raw, kind, plan):  # [if plans]
@@ -247,9 +344,13 @@ def _heraspec_main(function=@FUNCTION@):  # bound here, before any local name ca
             continue
         if raw in ("@ONE@", "@MANY@"):  # [if artifact-in]  a file, or a value sent through the artifact repository
             kwargs[name] = _heraspec_read_artifact(name, raw, kind)
+            if not _heraspec_fits(kwargs[name], kind):
+                _heraspec_unfit(function, name, kwargs[name])
             continue
         kwargs[name] = _heraspec_input(raw, kind, plans.get(name))  # [if plans]
         kwargs[name] = _heraspec_decode(raw, kind)  # [if !plans]
+        if not _heraspec_fits(kwargs[name], kind):
+            _heraspec_unfit(function, name, kwargs[name])
     # the result goes to a file, never stdout, so print() in user code cannot corrupt it
     value = function(**kwargs)
     mode = os.environ.get("@MODE_ENV@")  # [if mode]

@@ -80,7 +80,7 @@ def kinds(annotations: Iterable[str | None]) -> set[str]:
     for kind in annotations:
         while kind:
             out.add(kind)
-            kind = kind[5:] if kind.startswith("list:") else None
+            kind = kind[5:] if kind.startswith(("list:", "dict:")) else None
     return out
 
 
@@ -89,7 +89,8 @@ def tags(annotations: Iterable[str | None], needs: Needs = EVERYTHING) -> frozen
     plans = needs.plans
     found = kinds(annotations) | ({"str"} if any(p.endswith("agg:str") for p in plans) else set())  # its elements
     out = {k for k in found if k in ("str", "int", "float", "bool")}
-    out |= {tag for tag, prefix in (("listof", "list:"), ("model", "model:")) if any(k.startswith(prefix) for k in found)}
+    out |= {tag for tag, prefix in (("listof", "list:"), ("dictof", "dict:"), ("model", "model:"))
+            if any(k.startswith(prefix) for k in found)}
     if plans:
         out.add("plans")
         out |= {"plan:" + part.split(":")[0] for p in plans for part in p.split("+")}
@@ -107,7 +108,7 @@ def tags(annotations: Iterable[str | None], needs: Needs = EVERYTHING) -> frozen
     return frozenset(out)
 
 
-ALL_TAGS = tags(["str", "int", "float", "bool", "list:str", "model:_"]) | {"base64", "write:parameter"}
+ALL_TAGS = tags(["str", "int", "float", "bool", "list:str", "dict:str", "model:_"]) | {"base64", "write:parameter"}
 
 # --- the runtime, shared by the script and by the compiler's checks (one source of truth) -----------
 

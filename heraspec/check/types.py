@@ -1,0 +1,541 @@
+"""Every value a task receives, checked against its parameter's annotation before anything runs.
+
+    check(doc, functions, pipelines, search_path, errors, parameters=None)
+
+Values checked, each at its place in the spec: literal `args`; `{from: X}` (X's return annotation; a
+fanned-out X gives `list[T]`; a sub-pipeline task gives its `result:` task's), `{from: X, key: K}`
+(the type of K inside it); `foreach` items with `{item: true}` / `{item: K}`; `{param: P}` through P's
+default and `-p P=VALUE`; a sub-pipeline's `args` against the parameters' uses inside it. The types
+come from python/annotations.py. What the runtime accepts (python/runtime.py: an int for a float,
+"42" or 3.0 for an int, "yes" for a bool, JSON text for a container or class, an Enum's value or
+name) is accepted here; an unannotated side is Any. A message names both ends as written and which
+to change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterator
+
+from ..errors import Errors
+from ..python import functions
+from ..python.annotations import ANY, Signature, Type, signature_types
+from ..spec import dag
+from ..spec.load import Document
+
+__all__ = ["check", "check_parameters"]
+
+_FLOAT_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*\Z")
+_INT_TEXT = re.compile(r"\s*[-+]?\d+\s*\Z")
+_BOOL_WORDS = {"true", "yes", "y", "on", "1", "false", "no", "n", "off", "0"}
+
+
+def check(doc: Document, fns: dict[str, functions.Function], pipelines: dict, search_path: list[str],
+          errors: Errors, parameters: dict[str, str] | None = None) -> None:
+    """Report every value of `doc` that does not fit the annotation it reaches. `pipelines`: task
+    name -> the Checked sub-spec it runs; `parameters`: `-p` values, checked where they are used."""
+    spec = _Spec(doc, fns, pipelines, search_path)
+    spec.check_all(errors)
+    if parameters:
+        check_parameters(spec, parameters, errors)
+
+
+class _Problem:
+    __slots__ = ("path", "message", "hint", "key", "detail")
+
+    def __init__(self, path: tuple, message: str, hint: str | None = None, key: bool = False, detail: str = "") -> None:
+        self.path, self.message, self.hint, self.key = path, message, hint, key
+        self.detail = detail or message  # the message without the function it is about
+
+
+class _Use:
+    """One place a value is received: a parameter of a function."""
+
+    def __init__(self, fn: functions.Function, sig: Signature, param: str, path: tuple, doc: Document) -> None:
+        self.fn, self.param, self.path, self.doc = fn, param, path, doc
+        self.type = sig.params.get(param, ANY)
+        self.text = sig.text.get(param, param)
+
+    @property
+    def who(self) -> str:
+        return f"{self.fn.name}({self.text})"
+
+    def fix(self) -> str:
+        return f"the annotation of '{self.param}' ({functions.shown(self.fn.file)}:{self.fn.line})"
+
+
+class _Spec:
+    def __init__(self, doc: Document, fns: dict[str, functions.Function], pipelines: dict, search_path: list[str]):
+        self.doc, self.fns, self.pipelines, self.search_path = doc, fns, pipelines, search_path
+        data = doc.data if isinstance(doc.data, dict) else {}
+        self.data = data
+        self.tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+        self.params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+        self._outputs: dict[str, tuple[Type, str] | None] = {}
+        self._subs: dict[str, _Spec] = {}
+
+    def sig(self, name: str) -> Signature | None:
+        fn = self.fns.get(name)
+        return signature_types(fn, self.search_path) if fn is not None else None
+
+    # --- what a task gives -----------------------------------------------------------------------
+
+    def fans_out(self, task: Any) -> bool:
+        return isinstance(task, dict) and (task.get("foreach") is not None or (
+            isinstance(task.get("args"), list) and task.get("function") is not None))
+
+    def output(self, name: str, depth: int = 0) -> tuple[Type, str] | None:
+        """The type task `name` gives to `{from: name}`, and how to name it; None: unknown (Any)."""
+        if name in self._outputs:
+            return self._outputs[name]
+        self._outputs[name] = None
+        task = self.tasks.get(name)
+        out: tuple[Type, str] | None = None
+        if isinstance(task, dict):
+            sig = self.sig(name)
+            if sig is not None and sig.returns is not None:
+                out = (sig.returns, f"the result of '{name}' ({self.fns[name].name}() -> {sig.returns.text})")
+            elif name in self.pipelines and depth < 20:
+                sub = self.sub(name)
+                result = sub.data.get("result")
+                inner = sub.output(result, depth + 1) if isinstance(result, str) else None
+                if inner is not None:
+                    out = (inner[0], f"the result of pipeline '{name}' ({task.get('pipeline')}: {inner[1]})")
+            if out is not None and self.fans_out(task):
+                t = out[0]
+                out = (Type("list", f"list[{t.text}]", (t,)), f"{out[1]}, fanned in as list[{t.text}]")
+        self._outputs[name] = out
+        return out
+
+    def sub(self, name: str) -> _Spec:
+        if name not in self._subs:
+            c = self.pipelines[name]
+            self._subs[name] = _Spec(c.doc, c.functions, c.pipelines, self.search_path)
+        return self._subs[name]
+
+    # --- where each value goes -------------------------------------------------------------------
+
+    def arg_sets(self, name: str, task: dict) -> Iterator[tuple[tuple, dict]]:
+        base = ("tasks", name, "args")
+        args = task.get("args")
+        if isinstance(args, dict):
+            yield base, args
+        elif isinstance(args, list):
+            for i, a in enumerate(args):
+                if isinstance(a, dict):
+                    yield base + (i,), a
+
+    def check_all(self, errors: Errors) -> None:
+        for name, task in self.tasks.items():
+            if not isinstance(task, dict):
+                continue
+            fn, sig = self.fns.get(name), self.sig(name)
+            if fn is not None and sig is not None:
+                for base, args in self.arg_sets(name, task):
+                    for k, v in args.items():
+                        if k in sig.params:
+                            use = _Use(fn, sig, k, base + (k,), self.doc)
+                            for p in self.value(v, use.type, base + (k,), use, name):
+                                self.report(errors, p)
+                self.check_foreach(name, task, errors)
+            elif name in self.pipelines and isinstance(task.get("args"), dict):
+                self.check_pipeline_args(name, task, errors)
+        for pname, default in self.params.items():
+            for use in self.param_uses(pname):
+                if default is None:
+                    continue
+                p = self.param_value(default, use, ("parameters", pname), f"parameter '{pname}' defaults to {_show_value(default)}")
+                if p is not None:
+                    self.report(errors, p)
+                    break
+
+    def report(self, errors: Errors, p: _Problem) -> None:
+        self.doc.error(errors, p.path, p.message, p.hint, key=p.key)
+
+    def check_foreach(self, name: str, task: dict, errors: Errors) -> None:
+        fe = task.get("foreach")
+        if isinstance(fe, dict) and isinstance(fe.get("from"), str) and "key" not in fe:
+            out = self.output(fe["from"])
+            if out is not None and out[0].kind not in ("any", "list", "set", "tuple"):
+                self.report(errors, _Problem(("tasks", name, "foreach"), f"foreach needs a list, but it gets {out[1]}",
+                                             f"make '{fe['from']}' return a list (-> list[...])"))
+
+    def item_values(self, name: str, task: dict) -> tuple[list[tuple[Any, tuple]], tuple[Type, str] | None]:
+        """The literal items of a task's foreach (value, path), or the item type of its `{from}`."""
+        fe = task.get("foreach")
+        if isinstance(fe, list):
+            return [(v, ("tasks", name, "foreach", i)) for i, v in enumerate(fe)], None
+        if isinstance(fe, dict) and isinstance(fe.get("param"), str):
+            default = self.params.get(fe["param"])
+            if isinstance(default, str):
+                try:
+                    default = json.loads(default)
+                except ValueError:
+                    return [], None
+            if isinstance(default, list):
+                return [(v, ("parameters", fe["param"])) for v in default], None
+        if isinstance(fe, dict) and isinstance(fe.get("from"), str):
+            out = self.output(fe["from"])
+            if out is not None and out[0].kind in ("list", "set"):
+                t = out[0].args[0]
+                return [], (t, f"an item of {out[1]}")
+        return [], None
+
+    # --- one value against one type --------------------------------------------------------------
+
+    def value(self, v: Any, want: Type, path: tuple, use: _Use, task: str) -> list[_Problem]:
+        """Problems of value `v` (literal or reference, possibly nested) given where `want` is expected."""
+        if isinstance(v, dict) and dag.is_ref(v) or (isinstance(v, dict) and set(v) == {"from", "key"}):
+            return self.ref(v, want, path, use, task)
+        if isinstance(v, dict) and ("artifact" in v or "secret" in v or "config_map" in v):
+            return []
+        if want.kind == "any":
+            return []
+        nested = _has_ref(v)
+        if not nested:
+            p = _mismatch(v, want, path, use)
+            return [p] if p is not None else []
+        # a container holding references: the literal parts here, each reference at its place
+        out: list[_Problem] = []
+        if isinstance(v, list) and want.kind in ("list", "set", "tuple"):
+            for i, item in enumerate(v):
+                t = want.args[i] if want.kind == "tuple" and i < len(want.args) else want.args[0] if want.args else ANY
+                out += self.value(item, t, path + (i,), use, task)
+        elif isinstance(v, dict) and want.kind == "dict":
+            for k, item in v.items():
+                out += self.value(item, want.args[1], path + (k,), use, task)
+        elif isinstance(v, dict) and want.kind == "class" and want.cls and want.cls.shape != "enum":
+            out += _fields(v, want, path, use, lambda item, t, at: self.value(item, t, at, use, task))
+        elif want.kind not in ("union",):
+            p = _mismatch([] if isinstance(v, list) else {}, want, path, use)
+            out += [p] if p is not None else []
+        return out
+
+    def ref(self, v: dict, want: Type, path: tuple, use: _Use, task: str) -> list[_Problem]:
+        if "from" in v and isinstance(v["from"], str):
+            out = self.output(v["from"])
+            if out is None:
+                return []
+            got, what = out
+            if "key" in v and isinstance(v["key"], str):
+                got, problem = _field_type(got, v["key"])
+                if problem is not None:
+                    return [_Problem(path + ("key",), f"'{v['from']}' gives {out[0].text}, {problem}",
+                                     f"change the key, or {v['from']}'s return annotation")]
+                what = f"key '{v['key']}' of {what}: {got.text}"
+            if want.kind == "any" or _assignable(got, want):
+                return []
+            return [_Problem(path, f"{use.who}: expected {want.text}, got {what}",
+                             f"change the producer's return annotation, {use.fix()}, or convert the value in a task "
+                             "between them")]
+        if "item" in v:
+            spec_task = self.tasks.get(task) if isinstance(self.tasks.get(task), dict) else {}
+            values, of = self.item_values(task, spec_task)
+            key = v["item"]
+            problems = []
+            for item, at in values:
+                if key is not True:
+                    if not isinstance(item, dict) or key not in item:
+                        continue  # reported by the foreach checks
+                    item, at = item[key], at + (key,) if at[0] == "tasks" else at
+                p = _mismatch(item, want, at, use, f" (a foreach item, passed to {'.'.join(map(str, path))})")
+                if p is not None:
+                    problems.append(p)
+            if of is not None:
+                got, what = of
+                if key is not True:
+                    got, problem = _field_type(got, str(key))
+                    if problem is not None:
+                        return [_Problem(path + ("item",), f"{what} is {of[0].text}, {problem}")]
+                if want.kind != "any" and not _assignable(got, want):
+                    problems.append(_Problem(path, f"{use.who}: expected {want.text}, got {what}: {got.text}",
+                                             f"change the producer's return annotation or {use.fix()}"))
+            return problems
+        return []  # {param}: checked from the parameters' side; {workflow}: a str or number Argo gives
+
+    def param_uses(self, pname: str) -> list[_Use]:
+        out = []
+        for name, task in self.tasks.items():
+            if not isinstance(task, dict):
+                continue
+            fn, sig = self.fns.get(name), self.sig(name)
+            for base, args in self.arg_sets(name, task):
+                for k, v in args.items():
+                    if isinstance(v, dict) and v.get("param") == pname and len(v) == 1:
+                        if fn is not None and sig is not None and k in sig.params:
+                            out.append(_Use(fn, sig, k, base + (k,), self.doc))
+                        elif name in self.pipelines:
+                            out += [u for u in self.sub(name).param_uses(k)]
+        return out
+
+    def param_value(self, given: Any, use: _Use, at: tuple, what: str, text: bool = False) -> _Problem | None:
+        """A parameter's value (its default, or `-p` text) as the runtime reads it for `use`."""
+        if use.type.kind == "any":
+            return None
+        if text and use.type.kind != "str":
+            try:
+                given = json.loads(given)
+            except ValueError:
+                pass
+        elif text:
+            return None
+        p = _mismatch(given, use.type, at, use)
+        if p is None:
+            return None
+        where = f"{functions.shown(use.doc.path)}: {'.'.join(map(str, use.path))}"
+        return _Problem(at, f"{what}, passed to {use.who} ({where}): {p.detail}", p.hint, key=text)
+
+    def check_pipeline_args(self, name: str, task: dict, errors: Errors) -> None:
+        sub = self.sub(name)
+        for k, v in task["args"].items():
+            for use in sub.param_uses(k):
+                where = f"{functions.shown(use.doc.path)}: {'.'.join(map(str, use.path))}"
+                for p in self.value(v, use.type, ("tasks", name, "args", k), use, name):
+                    p.message += f" (pipeline parameter '{k}', used at {where})"
+                    self.report(errors, p)
+
+
+def check_parameters(spec: _Spec, values: dict[str, str], errors: Errors) -> None:
+    for pname, text in values.items():
+        for use in spec.param_uses(pname):
+            at = ("parameters", pname) if pname in spec.params else ()
+            p = spec.param_value(text, use, at, f"-p {pname}={text}", text=True)
+            if p is not None:
+                spec.report(errors, p)
+                break
+
+
+# --- the rules -------------------------------------------------------------------------------------
+
+
+def _has_ref(v: Any) -> bool:
+    return any(True for _ in dag.refs_in(v, ())) if isinstance(v, (dict, list)) else False
+
+
+def _show_value(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _type_name(v: Any) -> str:
+    return "None" if v is None else type(v).__name__
+
+
+def _mismatch(v: Any, want: Type, path: tuple, use: _Use, where: str = "") -> _Problem | None:
+    """The first way literal `v` does not fit `want` (located at the innermost value), or None."""
+    bad = _first_bad(v, want, path)
+    if bad is None:
+        return None
+    at, inner, got, reason = bad
+    key = reason is not None and " has no field " in reason
+    spot = "" if at == path or key else " at " + use.param + "".join(f"[{k!r}]" for k in at[len(path):])
+    message = reason or f"expected {inner.text}{spot}, got {_show_value(got)} ({_type_name(got)})"
+    hint = f"change the value, or {use.fix()}"
+    if inner.kind == "str" and got is not None and not isinstance(got, (str, list, dict)):
+        written = _written(use.doc, at)
+        hint = (f"YAML reads {written} as {_type_name(got)} {_show_value(got)}: quote it (\"{written}\") to pass the text"
+                if written is not None else f"quote it to pass the text, or {use.fix()}")
+    return _Problem(at, f"{use.who}: {message}{where}", hint, key=key, detail=message)
+
+
+def _first_bad(v: Any, want: Type, path: tuple) -> tuple[tuple, Type, Any, str | None] | None:
+    kind = want.kind
+    if kind == "any":
+        return None
+    if kind == "union":
+        return None if any(_first_bad(v, m, path) is None for m in want.args) else (path, want, v, None)
+    if isinstance(v, str) and kind in ("list", "set", "tuple", "dict", "class") and not (
+            kind == "class" and want.cls and want.cls.shape == "enum"):
+        try:  # JSON text: decoded by the runtime, as a literal and through {param} alike
+            decoded = json.loads(v)
+        except ValueError:
+            return path, want, v, None
+        return _first_bad(decoded, want, path) if isinstance(decoded, (list, dict)) else (path, want, v, None)
+    ok = _SCALAR_FITS.get(kind)
+    if ok is not None:
+        return None if ok(v) else (path, want, v, None)
+    if kind == "literal":
+        return None if any(type(v) is type(x) and v == x for x in want.values) else (
+            path, want, v, f"expected one of {', '.join(map(repr, want.values))} ({want.text}), got {_show_value(v)}")
+    if kind in ("list", "set", "tuple"):
+        if not isinstance(v, list):
+            return path, want, v, None
+        if kind == "tuple" and len(v) != len(want.args):
+            return path, want, v, f"expected {want.text} ({len(want.args)} items), got {len(v)} items"
+        for i, item in enumerate(v):
+            t = want.args[i] if kind == "tuple" else want.args[0]
+            bad = _first_bad(item, t, path + (i,))
+            if bad is not None:
+                return bad
+        return None
+    if kind == "dict":
+        if not isinstance(v, dict):
+            return path, want, v, None
+        for k, item in v.items():
+            bad = _first_bad(item, want.args[1], path + (k,))
+            if bad is not None:
+                return bad
+        return None
+    if kind == "class" and want.cls is not None:
+        cls = want.cls
+        if cls.shape == "enum":
+            if any(m[1] is ... for m in cls.members):
+                return None
+            if any(type(v) is type(value) and v == value for _, value in cls.members) or (
+                    isinstance(v, str) and any(v == n for n, _ in cls.members)):
+                return None
+            values = ", ".join(repr(value) for _, value in cls.members)
+            names = ", ".join(name for name, _ in cls.members)
+            return path, want, v, f"expected {want.text} (a value: {values}; or a name: {names}), got {_show_value(v)}"
+        if cls.shape == "namedtuple" and isinstance(v, list):
+            if len(v) != len(cls.fields):
+                return path, want, v, f"expected {want.text} ({len(cls.fields)} items), got {len(v)} items"
+            for i, (item, f) in enumerate(zip(v, cls.fields)):
+                bad = _first_bad(item, f.type, path + (i,))
+                if bad is not None:
+                    return bad
+            return None
+        if not isinstance(v, dict):
+            return path, want, v, None
+        for k, item in v.items():
+            f = cls.field(k) if isinstance(k, str) else None
+            if f is None:
+                names = ", ".join(x.name for x in cls.fields) or "none"
+                return path + (k,), want, v, f"{want.text} has no field {k!r} (its fields: {names})"
+            bad = _first_bad(item, f.type, path + (k,))
+            if bad is not None:
+                return bad
+        missing = [f.name for f in cls.fields if f.required and f.name not in v]
+        if missing:
+            return path, want, v, (f"{want.text} needs field{'s' if len(missing) > 1 else ''} "
+                                   + ", ".join(repr(m) for m in missing))
+        return None
+    return None
+
+
+def _fields(v: dict, want: Type, path: tuple, use: _Use, each) -> list[_Problem]:
+    cls = want.cls
+    out: list[_Problem] = []
+    for k, item in v.items():
+        f = cls.field(k) if isinstance(k, str) else None  # type: ignore[union-attr]
+        if f is None:
+            names = ", ".join(x.name for x in cls.fields)  # type: ignore[union-attr]
+            out.append(_Problem(path + (k,), f"{use.who}: {want.text} has no field {k!r} (its fields: {names})",
+                                f"remove it, or {use.fix()}", key=True))
+        else:
+            out += each(item, f.type, path + (k,))
+    missing = [f.name for f in cls.fields if f.required and f.name not in v]  # type: ignore[union-attr]
+    if missing:
+        out.append(_Problem(path, f"{use.who}: {want.text} needs " + ", ".join(repr(m) for m in missing)))
+    return out
+
+
+def _fits_int(v: Any) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int):
+        return True
+    if isinstance(v, float):
+        return v.is_integer()
+    return isinstance(v, str) and bool(_INT_TEXT.match(v))
+
+
+def _fits_float(v: Any) -> bool:
+    if isinstance(v, bool):
+        return False
+    return isinstance(v, (int, float)) or (isinstance(v, str) and bool(_FLOAT_TEXT.match(v)))
+
+
+def _fits_bool(v: Any) -> bool:
+    return isinstance(v, bool) or (type(v) is int and v in (0, 1)) or (
+        isinstance(v, str) and v.strip().lower() in _BOOL_WORDS)
+
+
+_SCALAR_FITS = {
+    "int": _fits_int, "float": _fits_float, "bool": _fits_bool, "str": lambda v: isinstance(v, str),
+    "none": lambda v: v is None, "path": lambda v: isinstance(v, str),
+}
+
+
+def _written(doc: Document, path: tuple) -> str | None:
+    """The scalar as written at `path`, when it is a plain (unquoted) one."""
+    try:
+        line, col = doc.pos(path)
+        text = doc.text.split("\n")[line - 1][col - 1:]
+    except (IndexError, KeyError, ValueError):
+        return None
+    m = re.match(r"[^\s,\]\}#\"']+", text)
+    return m.group(0) if m else None
+
+
+def _field_type(t: Type, key: str) -> tuple[Type, str | None]:
+    """The type of dotted field path `key` inside type `t` (Any where unknown), or why it has none."""
+    for part in key.split("."):
+        if t.kind == "class" and t.cls is not None and t.cls.shape != "enum":
+            f = t.cls.field(part)
+            if f is None and t.cls.shape == "namedtuple" and part.isdigit() and int(part) < len(t.cls.fields):
+                f = t.cls.fields[int(part)]
+            if f is None:
+                names = ", ".join(x.name for x in t.cls.fields) or "none"
+                return ANY, f"which has no field '{part}' (its fields: {names})"
+            t = f.type
+        elif t.kind == "dict":
+            t = t.args[1]
+        elif t.kind in ("list", "tuple") and part.isdigit():
+            t = t.args[0] if t.kind == "list" else t.args[int(part)] if int(part) < len(t.args) else ANY
+        elif t.kind in ("int", "float", "bool", "str", "none", "path") or t.kind == "literal":
+            return ANY, f"which has no key '{part}'"
+        else:
+            return ANY, None
+    return t, None
+
+
+_NUMBERS = {"int": 0, "float": 1}
+
+
+def _assignable(src: Type, dst: Type) -> bool:
+    """Whether a value of type `src` fits `dst` (Python's typing, plus what JSON carries: a class as
+    its mapping, a NamedTuple as its list, a mapping rebuilt as the class it is given to)."""
+    s, d = src.kind, dst.kind
+    if s == "any" or d == "any":
+        return True
+    if s == "union":
+        return all(_assignable(m, dst) for m in src.args)
+    if d == "union":
+        return any(_assignable(src, m) for m in dst.args)
+    if s == "literal":
+        return all(_first_bad(v, dst, ()) is None for v in src.values)
+    if d == "literal":
+        return False
+    if s == d and s in ("int", "float", "bool", "str", "none", "path"):
+        return True
+    if s in ("int", "bool") and d == "float" or s == "bool" and d == "int":
+        return True
+    if "path" in (s, d):
+        return True  # files are checked by the artifact rules (spec/artifacts.py)
+    if s in ("list", "set", "tuple") and d in ("list", "set", "tuple"):
+        if d == "tuple" and s == "tuple" and len(src.args) != len(dst.args):
+            return False
+        if d == "tuple":
+            return all(_assignable(src.args[0] if s != "tuple" else src.args[i], t) for i, t in enumerate(dst.args))
+        return all(_assignable(t, dst.args[0]) for t in src.args)
+    if s == "dict" and d == "dict":
+        return _assignable(src.args[1], dst.args[1])
+    if s == "class" and src.cls is not None:
+        cls = src.cls
+        if d == "class" and dst.cls is not None:
+            return dst.cls.key in cls.ancestors
+        if cls.shape == "enum":
+            return all(v is ... or _first_bad(v, dst, ()) is None for _, v in cls.members)
+        if cls.shape == "namedtuple":
+            return d in ("list", "tuple")
+        return d == "dict"
+    if d == "class" and dst.cls is not None:
+        cls = dst.cls
+        if cls.shape == "enum":
+            return any(v is ... or type(v).__name__ == s for _, v in cls.members) or s == "str"
+        if cls.shape == "namedtuple":
+            return s in ("list", "tuple", "dict")
+        return s == "dict"
+    return False
