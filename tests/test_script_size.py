@@ -180,7 +180,7 @@ def test_an_int_function_carries_no_model_plan_or_file_code(tmp_path: Path) -> N
     assert [line for line in source.splitlines() if "#" in line] == [source.splitlines()[0]]  # the marker only
     fn = heraspec.python.functions.resolve("steps:work", [str(tmp_path)])[0]
     whole = {**work, "script": {**work["script"], "source": script.script_source(fn)}}  # for any caller
-    assert _compact(work) < 0.6 * _compact(whole)
+    assert _compact(work) < 0.62 * _compact(whole)  # the int check at the boundary (runtime._heraspec_fits) stays
     assert run_task(compiled.manifest, "t1", tmp_path / "t1", results={"t0": 0})[0] == 2
     assert run_dag(compiled.manifest, tmp_path / "dag") == {"t0": "0", "t1": "2", "t2": "4"}
 

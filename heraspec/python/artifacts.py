@@ -66,8 +66,10 @@ def _heraspec_read_artifact(name, raw, kind):  # [if artifact-in]
         found = [_heraspec_entry(p) for p in b.sorted(subs, key=lambda p: b.int(p.name))]
     else:
         found = [_heraspec_entry(folder)]
-    if kind not in ("path", "paths"):
-        found = [_heraspec_decode(p.read_text(encoding="utf-8"), kind if raw != "@MANY@" else None) for p in found]
+    if kind not in ("path", "paths"):  # a value sent through the repository: its JSON (value.json)
+        import json
+        inner = kind if raw != "@MANY@" else kind[5:] if kind and kind.startswith("list:") else None
+        found = [_heraspec_coerce(json.loads(p.read_text(encoding="utf-8")), inner) for p in found]
     return found if raw == "@MANY@" else found[0]
 
 

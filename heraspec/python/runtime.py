@@ -181,8 +181,11 @@ class _HeraspecUnfit:  # [if model]
     def __init__(self, value, why):
         self.value, self.why = value, why
 
+    def __repr__(self):
+        return "_HeraspecUnfit(" + repr(self.value) + ", " + repr(self.why) + ")"
 
-def _heraspec_fits(value, kind):
+
+def _heraspec_fits(value, kind):  # [if int|float|bool|list|dict|listof|dictof|model]
     # whether a decoded input fits its annotation's kind (None passes: the kind does not say Optional)
     import builtins as b
     if value is None or kind is None:
@@ -194,30 +197,28 @@ def _heraspec_fits(value, kind):
     if kind.startswith("model:"):  # [if model]
         return not b.isinstance(value, _HeraspecUnfit)
     if kind == "int":  # [if int]
-        return b.type(value) is b.int or b.isinstance(value, b.int) and not b.isinstance(value, b.bool)
+        return b.isinstance(value, b.int) and not b.isinstance(value, b.bool)
     if kind == "float":  # [if float]
         return b.isinstance(value, (b.int, b.float)) and not b.isinstance(value, b.bool)
     if kind == "bool":  # [if bool]
         return b.isinstance(value, b.bool)
-    if kind == "list":
+    if kind == "list":  # [if list]
         return b.isinstance(value, b.list)
-    if kind == "dict":
+    if kind == "dict":  # [if dict]
         return b.isinstance(value, b.dict)
     return True
 
 
-def _heraspec_unfit(function, name, value):
+def _heraspec_unfit(function, name, value):  # [if int|float|bool|list|dict|listof|dictof|model]
     # the boundary: a value that does not fit its annotation stops the task before the function runs
-    import builtins as b, sys
+    import builtins as b
     why = ""
-    if b.type(value).__name__ == "_HeraspecUnfit":
-        value, why = value.value, (": " + value.why) if value.why else ""
+    if b.isinstance(value, _HeraspecUnfit):  # [if model]
+        value, why = value.value, value.why and ": " + value.why
     want = function.__annotations__.get(name)
-    want = want if b.isinstance(want, b.str) else want.__name__ if b.isinstance(want, b.type) else b.repr(want).replace("typing.", "")
-    shown = b.repr(value)
-    shown = shown if b.len(shown) <= 200 else shown[:197] + "..."
-    sys.stderr.write(f"heraspec: {function.__name__}({name}): expected {want}, got {shown} ({b.type(value).__name__}){why}\\n")
-    raise SystemExit(1)
+    want = want.__name__ if b.isinstance(want, b.type) else b.str(want).replace("typing.", "")
+    raise SystemExit(f"heraspec: {function.__name__}({name}): expected {want}, got {b.repr(value)[:200]} "
+                     f"({b.type(value).__name__}){why}")
 
 
 def _heraspec_input(raw, kind, plan):  # [if plans]
@@ -260,25 +261,34 @@ def _heraspec_input(raw, kind, plan):  # [if plans]
 
 RESULT = '''\
 def _heraspec_plain(value, where, path="result"):  # [if value]
-    # the value as plain JSON data, exactly, or SystemExit naming what cannot be sent and the way out
+    # the value as plain JSON data, exactly, or SystemExit naming what cannot be sent and the way out.
+    # Subclasses of the JSON types (numpy.float64, Counter, OrderedDict, IntEnum, a str subclass, a
+    # namedtuple) are sent as their base value, an Enum as its value, numpy scalars and 0-d arrays as
+    # the Python value .item() gives (exact: int64 an int, bool_ a bool)
     import builtins as b, math
     t = b.type(value)
     if value is None or t in (b.bool, b.int, b.str):
         return value
-    if t is b.float:
+    if b.isinstance(value, b.float):
         if math.isfinite(value):
-            return value
-        what, fix = "the float " + b.repr(value), "return None or a string in its place"
-    elif t in (b.list, b.tuple):
+            return b.float(value)
+        what, fix = "the float " + b.repr(b.float(value)), "return None or a string in its place"
+    elif b.isinstance(value, (b.list, b.tuple)):
         return [_heraspec_plain(v, where, path + "[" + b.str(i) + "]") for i, v in b.enumerate(value)]
-    elif t is b.dict:
+    elif b.isinstance(value, b.dict):
         out = {}
         for k, v in value.items():
-            if b.type(k) is not b.str:
+            if not b.isinstance(k, b.str):
                 _heraspec_refuse(where, path, "a dict with a key of type " + b.type(k).__name__,
                                  "use str keys (JSON object keys are strings)")
-            out[k] = _heraspec_plain(v, where, path + "[" + b.repr(k) + "]")
+            out[b.str(k)] = _heraspec_plain(v, where, path + "[" + b.repr(b.str(k)) + "]")
         return out
+    elif b.hasattr(value, "_value_"):  # an Enum member
+        return _heraspec_plain(value.value, where, path)
+    elif b.isinstance(value, (b.int, b.str)):
+        return (b.int if b.isinstance(value, b.int) else b.str)(value)
+    elif b.getattr(value, "ndim", 1) == 0:  # a numpy scalar or 0-d array
+        return _heraspec_plain(value.item(), where, path)
     elif b.callable(b.getattr(value, "model_dump", None)) and not b.isinstance(value, b.type):  # Pydantic v2
         return _heraspec_plain(value.model_dump(mode="json"), where, path)
     else:
@@ -286,10 +296,17 @@ def _heraspec_plain(value, where, path="result"):  # [if value]
         if dataclasses.is_dataclass(value) and not b.isinstance(value, b.type):
             return _heraspec_plain(dataclasses.asdict(value), where, path)
         name = t.__qualname__ if t.__module__ == "builtins" else t.__module__ + "." + t.__qualname__
-        what = "a " + name
-        fix = ("convert it (a list for a set, .isoformat() for a date, .tolist() for an array, "
-               ".decode() or base-64 text for bytes), or write it to a file and return a pathlib.Path")
+        what, fix = "a " + name, _heraspec_fix(t)
     _heraspec_refuse(where, path, what, fix)
+
+
+def _heraspec_fix(t):  # [if value]
+    # the way out for a value of type t
+    if t.__module__.split(".")[0] in ("numpy", "pandas"):
+        return "return value.tolist() (a DataFrame: .to_dict('list')), set `result: artifact` if large, or return a file (-> Path)"
+    fix = {"set": "sorted(value)", "frozenset": "sorted(value)", "date": "value.isoformat()", "datetime": "value.isoformat()",
+           "bytes": "value.decode()", "Decimal": "str(value)", "timedelta": "value.total_seconds()"}.get(t.__name__)
+    return ("return " + fix if fix else "convert it to a str, number, list or dict") + ", or return a file (-> Path)"
 
 
 def _heraspec_refuse(where, path, what, fix):  # [if value]
@@ -344,12 +361,12 @@ def _heraspec_main(function=@FUNCTION@):  # bound here, before any local name ca
             continue
         if raw in ("@ONE@", "@MANY@"):  # [if artifact-in]  a file, or a value sent through the artifact repository
             kwargs[name] = _heraspec_read_artifact(name, raw, kind)
-            if not _heraspec_fits(kwargs[name], kind):
+            if not _heraspec_fits(kwargs[name], kind):  # [if int|float|bool|list|dict|listof|dictof|model]
                 _heraspec_unfit(function, name, kwargs[name])
             continue
         kwargs[name] = _heraspec_input(raw, kind, plans.get(name))  # [if plans]
         kwargs[name] = _heraspec_decode(raw, kind)  # [if !plans]
-        if not _heraspec_fits(kwargs[name], kind):
+        if not _heraspec_fits(kwargs[name], kind):  # [if int|float|bool|list|dict|listof|dictof|model]
             _heraspec_unfit(function, name, kwargs[name])
     # the result goes to a file, never stdout, so print() in user code cannot corrupt it
     value = function(**kwargs)

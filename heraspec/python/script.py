@@ -88,7 +88,7 @@ def tags(annotations: Iterable[str | None], needs: Needs = EVERYTHING) -> frozen
     """The runtime's tags (runtime.py) a script needs for parameters of these kinds and these needs."""
     plans = needs.plans
     found = kinds(annotations) | ({"str"} if any(p.endswith("agg:str") for p in plans) else set())  # its elements
-    out = {k for k in found if k in ("str", "int", "float", "bool")}
+    out = {k for k in found if k in ("str", "int", "float", "bool", "list", "dict")}
     out |= {tag for tag, prefix in (("listof", "list:"), ("dictof", "dict:"), ("model", "model:"))
             if any(k.startswith(prefix) for k in found)}
     if plans:
@@ -108,7 +108,7 @@ def tags(annotations: Iterable[str | None], needs: Needs = EVERYTHING) -> frozen
     return frozenset(out)
 
 
-ALL_TAGS = tags(["str", "int", "float", "bool", "list:str", "dict:str", "model:_"]) | {"base64", "write:parameter"}
+ALL_TAGS = tags(["str", "int", "float", "bool", "list", "dict", "list:str", "dict:str", "model:_"]) | {"base64", "write:parameter"}
 
 # --- the runtime, shared by the script and by the compiler's checks (one source of truth) -----------
 
