@@ -92,6 +92,10 @@ def count(values: list) -> int:
     return len(values)
 
 
+def length(text: str) -> int:
+    return len(text)
+
+
 def outside() -> Path:
     return Path("..") / ".." / "escaped.txt"
 
@@ -210,7 +214,7 @@ def test_result_artifact_in_defaults(tmp_path: Path):
 @pytest.mark.parametrize("n", [2_000_000, 200_000])  # over Argo's 256 KiB, and in the E2BIG band below it
 def test_a_large_result_without_result_artifact_fails_the_task_clearly(tmp_path: Path, n: int):
     spec = project(tmp_path, "name: big\ntasks:\n  make: {function: steps:text, args: {n: %d}}\n"
-                             "  use: {function: steps:count, args: {values: {from: make}}}\n" % n)
+                             "  use: {function: steps:length, args: {text: {from: make}}}\n" % n)
     proc, summary = run(spec)
     assert proc.returncode == 1
     make = summary["tasks"]["make"]

@@ -262,7 +262,7 @@ def test_signature_annotations_and_defaults() -> None:
     )
     assert fn.returns_annotation == "dict"
     kinds = ok("pkg.values:kinds")
-    assert [p.annotation for p in kinds.params] == ["int", "float", "bool", "str", "list:int", "dict", "int", "int"]
+    assert [p.annotation for p in kinds.params] == ["int", "float", "bool", "str", "list:int", "dict:int", "int", "int"]
     assert kinds.returns_annotation == "list"
 
 

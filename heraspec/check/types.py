@@ -157,7 +157,7 @@ class _Spec:
         fe = task.get("foreach")
         if isinstance(fe, dict) and isinstance(fe.get("from"), str) and "key" not in fe:
             out = self.output(fe["from"])
-            if out is not None and out[0].kind not in ("any", "list", "set", "tuple"):
+            if out is not None and out[0].kind not in ("any", "list", "set", "tuple", "path"):  # a file: spec/artifacts.py
                 self.report(errors, _Problem(("tasks", name, "foreach"), f"foreach needs a list, but it gets {out[1]}",
                                              f"make '{fe['from']}' return a list (-> list[...])"))
 
@@ -168,12 +168,13 @@ class _Spec:
             return [(v, ("tasks", name, "foreach", i)) for i, v in enumerate(fe)], None
         if isinstance(fe, dict) and isinstance(fe.get("param"), str):
             default = self.params.get(fe["param"])
-            if isinstance(default, str):
-                try:
-                    default = json.loads(default)
-                except ValueError:
-                    return [], None
             if isinstance(default, list):
+                return [(v, ("parameters", fe["param"], i)) for i, v in enumerate(default)], None
+            try:
+                default = json.loads(default) if isinstance(default, str) else None
+            except ValueError:
+                return [], None
+            if isinstance(default, list):  # JSON text: its items are located at the text
                 return [(v, ("parameters", fe["param"])) for v in default], None
         if isinstance(fe, dict) and isinstance(fe.get("from"), str):
             out = self.output(fe["from"])
@@ -238,7 +239,7 @@ class _Spec:
                 if key is not True:
                     if not isinstance(item, dict) or key not in item:
                         continue  # reported by the foreach checks
-                    item, at = item[key], at + (key,) if at[0] == "tasks" else at
+                    item, at = item[key], at + (key,) if isinstance(at[-1], int) else at
                 p = _mismatch(item, want, at, use, f" (a foreach item, passed to {'.'.join(map(str, path))})")
                 if p is not None:
                     problems.append(p)
@@ -328,6 +329,12 @@ def _mismatch(v: Any, want: Type, path: tuple, use: _Use, where: str = "") -> _P
     if bad is None:
         return None
     at, inner, got, reason = bad
+    if inner.kind == "str" and isinstance(got, (bool, int, float)) and reason is None:
+        # the function receives the scalar's JSON text: fine when that is the text written (`port: 80`),
+        # not when YAML changed it (`1.10` arrives as "1.1", `0123` as "123", `1e3` as "1000.0")
+        written = _written(use.doc, at)
+        if written == json.dumps(got) or (written is None and not isinstance(got, float)):
+            return None
     key = reason is not None and " has no field " in reason
     spot = "" if at == path or key else " at " + use.param + "".join(f"[{k!r}]" for k in at[len(path):])
     message = reason or f"expected {inner.text}{spot}, got {_show_value(got)} ({_type_name(got)})"
@@ -465,7 +472,7 @@ def _written(doc: Document, path: tuple) -> str | None:
         text = doc.text.split("\n")[line - 1][col - 1:]
     except (IndexError, KeyError, ValueError):
         return None
-    m = re.match(r"[^\s,\]\}#\"']+", text)
+    m = re.match(r"[-+.\w]+(?=\s*($|[,\]\}#]))", text)
     return m.group(0) if m else None
 
 
@@ -484,7 +491,7 @@ def _field_type(t: Type, key: str) -> tuple[Type, str | None]:
             t = t.args[1]
         elif t.kind in ("list", "tuple") and part.isdigit():
             t = t.args[0] if t.kind == "list" else t.args[int(part)] if int(part) < len(t.args) else ANY
-        elif t.kind in ("int", "float", "bool", "str", "none", "path") or t.kind == "literal":
+        elif t.kind in ("int", "float", "bool", "str", "none") or t.kind == "literal":  # a file: spec/artifacts.py
             return ANY, f"which has no key '{part}'"
         else:
             return ANY, None
