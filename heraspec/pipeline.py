@@ -127,7 +127,7 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     c = Checked(doc, fns, graph)
     c.pipelines = _sub_pipelines(doc, errors, opts, stack + (str(Path(doc.path).resolve()),),
                                  cache if cache is not None else {})
-    if fns or parameters:
+    if fns or parameters or c.pipelines:
         from .check import types
 
         types.check(doc, fns, c.pipelines, search_path, errors, dict(parameters or {}))
