@@ -78,6 +78,8 @@ MISMATCHES: list[tuple[str, str, str, tuple[str, ...]]] = [
      ("expected int", "-> Optional[int]")),
     ("from-class->other", "", "m: {function: steps:make_box}\n  a: {function: steps:take_color, args: {c: §{from: m}}}",
      ("expected Color", "make_box() -> Box")),
+    ("from-subclass-with-fields", "", "m: {function: steps:make_crate}\n  a: {function: steps:take_box, args: {box: §{from: m}}}",
+     ("expected Box", "make_crate() -> Crate")),
     ("from-list[str]->list[int]", "", "m: {function: steps:make_strs}\n  a: {function: steps:take_ints, args: {xs: §{from: m}}}",
      ("expected list[int]", "-> list[str]")),
     ("fan-in->int", "", "f: {function: steps:square, foreach: [1, 2], args: {i: {item: true}}}\n"
@@ -157,7 +159,6 @@ CONTROLS: list[tuple[str, str, str]] = [
     ("from-int->float", "", "m: {function: steps:make_int}\n  a: {function: steps:take_float, args: {x: {from: m}}}"),
     ("from-int->int", "", "m: {function: steps:make_int}\n  a: {function: steps:take_int, args: {n: {from: m}}}"),
     ("from-dataclass-other-module", "", "m: {function: steps:make_box}\n  a: {function: steps:take_box, args: {box: {from: m}}}"),
-    ("from-subclass", "", "m: {function: steps:make_crate}\n  a: {function: steps:take_box, args: {box: {from: m}}}"),
     ("from-dataclass->any", "", "m: {function: steps:make_box}\n  a: {function: steps:take_any, args: {v: {from: m}}}"),
     ("from-unannotated->int", "", "m: {function: steps:make_anything}\n  a: {function: steps:take_int, args: {n: {from: m}}}"),
     ("from-enum->enum", "", "m: {function: steps:make_color}\n  a: {function: steps:take_color, args: {c: {from: m}}}"),

@@ -531,8 +531,8 @@ def _assignable(src: Type, dst: Type) -> bool:
         return _assignable(src.args[1], dst.args[1])
     if s == "class" and src.cls is not None:
         cls = src.cls
-        if d == "class" and dst.cls is not None:
-            return dst.cls.key in cls.ancestors
+        if d == "class" and dst.cls is not None:  # the value is rebuilt as dst from its fields: a subclass
+            return dst.cls.key in cls.ancestors and all(dst.cls.field(f.name) for f in cls.fields)  # adding none
         if cls.shape == "enum":
             return all(v is ... or _first_bad(v, dst, ()) is None for _, v in cls.members)
         if cls.shape == "namedtuple":

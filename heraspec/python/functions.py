@@ -425,6 +425,9 @@ _INEXACT = {"set", "frozenset", "bytes", "bytearray", "complex", "datetime", "da
             "Set", "FrozenSet", "AbstractSet", "Decimal", "UUID", "ndarray", "DataFrame"}
 
 
+_TYPING_MODULES = {"typing", "typing_extensions", "collections.abc", "pathlib", "__future__"}
+
+
 def _kind(info: ModuleInfo, node: ast.expr | None) -> str | None:
     """The decoder's kind of an annotation: annotation_kind's, plus "list:KIND" for list[int] and
     "model:NAME" for a class defined in the module (a dataclass or Pydantic model is rebuilt)."""
@@ -436,7 +439,7 @@ def _kind(info: ModuleInfo, node: ast.expr | None) -> str | None:
             return kind
     node = _unwrap_optional(node)
     if isinstance(node, ast.Name) and kind is None and any(
-            not b.under and (b.kind == "class" or isinstance(b.stmt, ast.ImportFrom))
+            not b.under and (b.kind == "class" or isinstance(b.stmt, ast.ImportFrom) and b.stmt.module not in _TYPING_MODULES)
             for b in info.bindings.get(node.id, [])):
         return f"model:{node.id}"  # a class defined here or imported: rebuilt when it is one (runtime.py)
     if kind in ("list", "dict") and isinstance(node, ast.Subscript):

@@ -134,7 +134,7 @@ def _heraspec_coerce(value, kind):
 
 def _heraspec_rebuild(value, cls):  # [if model]
     # the annotated class (of the user's code, wherever it is defined) made from its JSON form: a
-    # dataclass or NamedTuple from its fields (a field annotated with such a class rebuilt too), a
+    # dataclass or NamedTuple from its fields (a field annotated with a dataclass rebuilt too), a
     # Pydantic model validated, an Enum by value or name; a TypedDict stays the dict it is. What does
     # not fit comes back as _HeraspecUnfit, for the boundary to refuse; other classes are left alone
     import builtins as b, sys
@@ -143,11 +143,11 @@ def _heraspec_rebuild(value, cls):  # [if model]
     try:
         if b.issubclass(cls, b.dict) and b.hasattr(cls, "__total__"):  # a TypedDict
             return value if b.isinstance(value, b.dict) else _HeraspecUnfit(value, "")
-        if b.isinstance(value, cls):
-            return value
         if b.callable(b.getattr(cls, "model_validate", None)):  # Pydantic v2
-            return cls.model_validate(value)
+            return value if b.isinstance(value, cls) else cls.model_validate(value)
         if b.any(c.__module__ == "enum" and c.__name__ == "Enum" for c in cls.__mro__):
+            if b.isinstance(value, cls):
+                return value
             try:
                 return cls(value)
             except b.ValueError:
@@ -155,18 +155,22 @@ def _heraspec_rebuild(value, cls):  # [if model]
                     return cls[value]
                 raise
         if b.issubclass(cls, b.tuple) and b.hasattr(cls, "_fields"):  # a NamedTuple
+            if b.isinstance(value, cls):
+                return value
             if b.isinstance(value, b.dict):
                 return cls(**value)
             return cls(*value) if b.isinstance(value, b.list) else _HeraspecUnfit(value, "")
         import dataclasses
         if dataclasses.is_dataclass(cls):
+            if b.isinstance(value, cls):
+                return value
             if not b.isinstance(value, b.dict):
                 return _HeraspecUnfit(value, "")
             space = b.getattr(sys.modules.get(cls.__module__), "__dict__", {})
             value = b.dict(value)
             for f in dataclasses.fields(cls):
                 inner = space.get(f.type) if b.isinstance(f.type, b.str) else f.type
-                if f.name in value and b.isinstance(inner, b.type) and b.isinstance(value[f.name], (b.dict, b.list)):
+                if f.name in value and dataclasses.is_dataclass(inner) and b.isinstance(value[f.name], b.dict):
                     value[f.name] = _heraspec_rebuild(value[f.name], inner)
                     if b.isinstance(value[f.name], _HeraspecUnfit):
                         return _HeraspecUnfit(value, f.name + ": " + value[f.name].why)

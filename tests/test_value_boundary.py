@@ -1,0 +1,189 @@
+"""Values at the boundary of a task (issues 25 and 26), through `heraspec run` and through the compiled
+scripts run as Argo's executor runs them (tests/argo_exec.py): classes defined in another module of
+the project are rebuilt wherever they are annotated; a value that does not fit its annotation stops
+the task before the function runs; what numpy and the standard library return is sent exactly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import heraspec
+from tests.argo_exec import run_dag
+from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec as heraspec_cli
+
+FIXTURE = Path(__file__).parent / "fixtures" / "types"
+
+
+def project(tmp_path: Path, spec: str) -> Path:
+    for f in FIXTURE.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    path = tmp_path / "flow.yaml"
+    path.write_text(spec, encoding="utf-8")
+    return path
+
+
+def run_locally(spec: Path, tmp: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    proc = heraspec_cli("run", str(spec), "--json", "--workdir", str(tmp / "run"), *extra, cwd=spec.parent)
+    assert proc.stdout, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)["tasks"]
+
+
+CLASSES = """\
+name: classes
+parameters: {box: '{"w": 4}'}
+tasks:
+  mk: {function: steps:make_box}
+  area: {function: steps:take_box, args: {box: {from: mk}}}
+  literal: {function: steps:take_box, args: {box: {w: 2, h: 5}}}
+  text: {function: steps:take_box, args: {box: '{"w": 4}'}}
+  param: {function: steps:take_box, args: {box: {param: box}}}
+  boxes: {function: steps:box_of, foreach: [1, 2], args: {w: {item: true}}}
+  fan-in: {function: steps:take_boxes, args: {boxes: {from: boxes}}}
+  mapped: {function: steps:take_box_map, args: {boxes: {k: {w: 1}}}}
+  maybe: {function: steps:take_maybe_box, args: {box: {w: 1}}}
+  by-name: {function: steps:take_color, args: {c: BLUE}}
+  mk-color: {function: steps:make_color}
+  color: {function: steps:take_color, args: {c: {from: mk-color}}}
+  level: {function: steps:take_level, args: {lv: 2}}
+  mk-point: {function: steps:make_point}
+  point: {function: steps:take_point, args: {p: {from: mk-point}}}
+  size: {function: steps:take_size, args: {s: {x: 2, y: 3}}}
+  width: {function: steps:take_float, args: {x: {from: mk, key: w}}}
+"""
+
+CLASS_RESULTS = {
+    "area": 6.0, "literal": 10, "text": 4, "param": 4, "fan-in": 3.0,
+    "mapped": [["k", "Box", 1]], "maybe": "Box", "by-name": "blue", "color": "blue", "level": 2,
+    "point": ["Point", 1, 2], "size": 6, "width": 2.0,
+}
+
+
+def test_classes_from_another_module_are_rebuilt_locally_and_in_the_pod(tmp_path: Path) -> None:
+    spec = project(tmp_path, CLASSES)
+    assert heraspec.validate([str(spec)]) == []
+    code, tasks = run_locally(spec, tmp_path)
+    assert code == 0, tasks
+    assert {k: tasks[k]["result"] for k in CLASS_RESULTS} == CLASS_RESULTS
+    (compiled,) = heraspec.compile([str(spec)])
+    assert_argo_valid(compiled.manifest)
+    texts = run_dag(compiled.manifest, tmp_path / "argo")
+    assert {k: json.loads(texts[k]) if texts[k][:1] in "[{0123456789-" else texts[k] for k in CLASS_RESULTS} == CLASS_RESULTS
+
+
+UNFIT = """\
+name: unfit
+tasks:
+  mk: {function: steps:make_anything}
+  use: {function: steps:loud_int, args: {n: {from: mk}}}
+"""
+
+
+def test_a_value_that_does_not_fit_stops_the_task_before_the_function_runs(tmp_path: Path) -> None:
+    spec = project(tmp_path, UNFIT)  # an unannotated producer: nothing to check at validate
+    assert heraspec.validate([str(spec)]) == []
+    code, tasks = run_locally(spec, tmp_path)
+    assert code == 1 and tasks["use"]["phase"] == "Failed"
+    assert "loud_int(n): expected int, got 'abc' (str)" in tasks["use"]["message"]
+    stdout = (tmp_path / "run" / "use" / "stdout.log").read_text() + (tmp_path / "run" / "use" / "stderr.log").read_text()
+    assert "loud_int ran" not in stdout and "Traceback" not in stdout
+    (compiled,) = heraspec.compile([str(spec)])
+    with pytest.raises(AssertionError, match=r"loud_int\(n\): expected int, got 'abc' \(str\)"):
+        run_dag(compiled.manifest, tmp_path / "argo")
+
+
+def test_a_class_refusing_its_mapping_stops_the_task_with_the_reason(tmp_path: Path) -> None:
+    spec = project(tmp_path, "name: bad-box\ntasks:\n  mk: {function: steps:make_loose}\n"
+                             "  use: {function: steps:take_box, args: {box: {from: mk}}}\n")
+    code, tasks = run_locally(spec, tmp_path)
+    assert code == 1
+    message = tasks["use"]["message"]
+    assert "take_box(box): expected Box, got {'h': 2} (dict)" in message and "'w'" in message
+
+
+def test_a_str_sent_through_the_artifact_repository_arrives_unquoted(tmp_path: Path) -> None:
+    spec = project(tmp_path, "name: art\ntasks:\n  mk: {function: steps:make_str, result: artifact}\n"
+                             "  any: {function: steps:take_any, args: {v: {from: mk}}}\n"
+                             "  one: {function: steps:take_str, args: {s: {from: mk}}}\n")
+    code, tasks = run_locally(spec, tmp_path)
+    assert code == 0, tasks
+    assert tasks["one"]["result"] == "abc" and tasks["any"]["result"] == ["abc", None]
+
+
+EXACT = '''\
+import collections
+import enum
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Level(enum.IntEnum):
+    HIGH = 2
+
+
+class Pair(NamedTuple):
+    a: int
+    b: str
+
+
+class Name(str):
+    pass
+
+
+def values() -> dict:
+    counts = collections.defaultdict(int)
+    counts["x"] += 2
+    return {
+        "mean": np.mean([1.0, 2.0, 4.0]), "int64": np.int64(7), "bool": np.bool_(True), "zero_d": np.array(2.5),
+        "float32": np.float32(0.5), "counter": collections.Counter("aab"), "ordered": collections.OrderedDict(b=1, a=2),
+        "default": counts, "level": Level.HIGH, "pair": Pair(1, "x"), "name": Name("n"), "nested": [np.int64(1), {"k": np.float64(0.1)}],
+    }
+
+
+def array() -> list:
+    return np.array([1, 2])
+
+
+def show(v: dict) -> dict:
+    return {k: [type(x).__name__, x] for k, x in v.items()}
+'''
+
+EXACT_VALUES = {
+    "mean": 7 / 3, "int64": 7, "bool": True, "zero_d": 2.5, "float32": 0.5, "counter": {"a": 2, "b": 1},
+    "ordered": {"b": 1, "a": 2}, "default": {"x": 2}, "level": 2, "pair": [1, "x"], "name": "n",
+    "nested": [1, {"k": 0.1}],
+}
+
+
+def test_numpy_scalars_and_standard_subclasses_are_sent_exactly(tmp_path: Path) -> None:
+    (tmp_path / "exact.py").write_text(EXACT, encoding="utf-8")
+    spec = tmp_path / "exact.yaml"
+    spec.write_text("name: exact\npackages: [numpy]\ntasks:\n  v: {function: exact:values}\n"
+                    "  show: {function: exact:show, args: {v: {from: v}}}\n  arr: {function: exact:array}\n", encoding="utf-8")
+    code, tasks = run_locally(spec, tmp_path)
+    assert tasks["v"]["phase"] == "Succeeded", tasks["v"]
+    assert tasks["v"]["result"] == EXACT_VALUES
+    shown = tasks["show"]["result"]
+    assert shown["mean"] == ["float", 7 / 3] and shown["int64"] == ["int", 7] and shown["bool"] == ["bool", True]
+    assert code == 1 and tasks["arr"]["phase"] == "Failed"
+    message = tasks["arr"]["message"]
+    assert "numpy.ndarray" in message and ".tolist()" in message and "result: artifact" in message and "-> Path" in message
+    assert "isoformat" not in message  # the hint is about this value's type, not a list of others'
+
+
+def test_the_runtime_sends_numpy_values_exactly_here_too() -> None:
+    np = pytest.importorskip("numpy")
+    from heraspec.python.script import runtime_namespace
+
+    plain = runtime_namespace()["_heraspec_plain"]
+    assert plain(np.float64(0.1), "r") == 0.1 and type(plain(np.float64(0.1), "r")) is float
+    assert type(plain(np.int64(3), "r")) is int and plain(np.bool_(False), "r") is False
+    assert plain(np.array(1.5), "r") == 1.5 and plain({"a": np.arange(2)[0]}, "r") == {"a": 0}
+    with pytest.raises(SystemExit):
+        plain(np.float64("nan"), "r")
