@@ -16,38 +16,43 @@ search path; `typing` names by their usual spelling.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
-
 from . import functions
 from .closure import NeedsWholeModule, alias_binding
 
 __all__ = ["ClassInfo", "Field", "Signature", "Type", "ANY", "signature_types", "show"]
 
 
-@dataclass(frozen=True)
 class Type:
-    kind: str
-    text: str = ""
-    args: tuple[Type, ...] = ()
-    values: tuple = ()  # literal values
-    cls: ClassInfo | None = None
+    """One annotation, as a tree (plain classes, not dataclasses: `validate` imports this module)."""
+
+    __slots__ = ("kind", "text", "args", "values", "cls")
+
+    def __init__(self, kind: str, text: str = "", args: tuple[Type, ...] = (), values: tuple = (),
+                 cls: ClassInfo | None = None) -> None:
+        self.kind, self.text, self.args, self.values, self.cls = kind, text, args, values, cls
+
+    def __repr__(self) -> str:
+        return f"Type({self.kind!r}, {self.text!r})"
 
 
-@dataclass(frozen=True)
 class Field:
-    name: str
-    type: Type
-    required: bool
+    __slots__ = ("name", "type", "required")
+
+    def __init__(self, name: str, type: Type, required: bool) -> None:
+        self.name, self.type, self.required = name, type, required
 
 
-@dataclass(frozen=True, eq=False)
 class ClassInfo:
-    name: str
-    module: str
-    shape: str  # "dataclass" | "pydantic" | "typeddict" | "namedtuple" | "enum"
-    fields: tuple[Field, ...] = ()
-    members: tuple[tuple[str, object], ...] = ()  # an Enum's (name, value); value is ... when not a literal
-    ancestors: tuple[str, ...] = ()  # "module.Name" of the user classes it derives from, itself first
+    """A class a value is rebuilt as: its shape ("dataclass" | "pydantic" | "typeddict" | "namedtuple" |
+    "enum"), its fields, an Enum's (name, value) members (value is ... when not a literal), and the
+    "module.Name" of itself and the user classes it derives from."""
+
+    __slots__ = ("name", "module", "shape", "fields", "members", "ancestors")
+
+    def __init__(self, name: str, module: str, shape: str, fields: tuple[Field, ...] = (),
+                 members: tuple[tuple[str, object], ...] = (), ancestors: tuple[str, ...] = ()) -> None:
+        self.name, self.module, self.shape, self.fields = name, module, shape, fields
+        self.members, self.ancestors = members, ancestors
 
     @property
     def key(self) -> str:
@@ -57,11 +62,15 @@ class ClassInfo:
         return next((f for f in self.fields if f.name == name), None)
 
 
-@dataclass(frozen=True)
 class Signature:
-    params: dict[str, Type] = field(default_factory=dict)
-    returns: Type | None = None  # None: not annotated
-    text: dict[str, str] = field(default_factory=dict)  # parameter -> `name: annotation` as written
+    """Each parameter's Type (Any when unannotated), the return Type (None: not annotated), and each
+    parameter as written (`n: int`)."""
+
+    __slots__ = ("params", "returns", "text")
+
+    def __init__(self, params: dict[str, Type] | None = None, returns: Type | None = None,
+                 text: dict[str, str] | None = None) -> None:
+        self.params, self.returns, self.text = params or {}, returns, text or {}
 
 
 ANY = Type("any", "Any")
