@@ -305,11 +305,13 @@ def _heraspec_plain(value, where, path="result"):  # [if value]
 
 
 def _heraspec_fix(t):  # [if value]
-    # the way out for a value of type t
-    if t.__module__.split(".")[0] in ("numpy", "pandas"):
+    # the way out for a value of type t (written without `": ` so that compact JSON stays recognisable)
+    import builtins as b
+    root = t.__module__.split(".")[0]
+    if root == "numpy" or root == "pandas":
         return "return value.tolist() (a DataFrame: .to_dict('list')), set `result: artifact` if large, or return a file (-> Path)"
-    fix = {"set": "sorted(value)", "frozenset": "sorted(value)", "date": "value.isoformat()", "datetime": "value.isoformat()",
-           "bytes": "value.decode()", "Decimal": "str(value)", "timedelta": "value.total_seconds()"}.get(t.__name__)
+    fix = b.dict(set="sorted(value)", frozenset="sorted(value)", date="value.isoformat()", datetime="value.isoformat()",
+                 bytes="value.decode()", Decimal="str(value)", timedelta="value.total_seconds()").get(t.__name__)
     return ("return " + fix if fix else "convert it to a str, number, list or dict") + ", or return a file (-> Path)"
 
 
