@@ -52,10 +52,18 @@ def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int
     from .local import runner as _run
 
     from .local._library import inline_refs
-    from .pipeline import search_path_for
+    from .pipeline import build, search_path_for
     from .python.modules import first_party_roots
 
-    (compiled,) = compile([file], path=path, **kw)
+    errors = Errors()  # -p values are type-checked where the spec uses them, before anything runs
+    opts = _options(path, kw.pop("namespace", None), kw.pop("values", ()), kw.pop("sets", ()))
+    if kw:
+        raise TypeError("run() got unexpected keyword arguments: " + ", ".join(kw))
+    opts.parameters = dict(parameters or {})
+    built = build([file], errors, opts)
+    if errors:
+        raise SpecInvalid(errors)
+    (compiled,) = built
     code_path = tuple(first_party_roots(search_path_for(file, path)))  # what `code: image` tasks import from
     return _run.run_workflow(inline_refs(compiled.manifest, compiled.library), parameters=parameters,
                              parallelism=parallelism, workdir=workdir, code_path=code_path,

@@ -245,3 +245,10 @@ def test_a_bad_p_value_is_refused_before_the_run_naming_parameter_type_and_value
     assert not (tmp_path / "run").exists() or not any((tmp_path / "run").rglob("stdout.log"))  # nothing ran
     ok = heraspec_cli("run", str(path), "-p", "p=7", "--json", "--workdir", str(tmp_path / "ok"), cwd=project)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_the_api_run_checks_parameters_too(project: Path, tmp_path: Path) -> None:
+    path, _ = _spec(project, "param-api", "parameters: {p: 3}", "a: {function: steps:take_int, args: {n: {param: p}}}")
+    with pytest.raises(heraspec.SpecInvalid, match=r"-p p=abc, passed to take_int\(n: int\)"):
+        heraspec.run(str(path), parameters={"p": "abc"}, workdir=str(tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
