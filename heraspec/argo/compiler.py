@@ -19,11 +19,11 @@ from ..spec.patterns import go_duration
 
 from ..python import functions, packages, script
 from . import artifacts, scheduling
+from .settings import effective, quantity, requests_and_limits
 from ..spec.artifacts import result_kind
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "main"
-DEFAULT_RESOURCES = {"cpu": 1, "memory": "4Gi"}
 DEFAULT_MARKER = "__heraspec_default__"  # input default meaning "let Python apply the signature default"
 _TEMPLATE_NAME = re.compile(r"[^a-zA-Z0-9-]+")
 
@@ -161,49 +161,6 @@ def cron_overlay(overlay: dict) -> dict:
     return {**overlay, "spec": kept}
 
 
-def _quantity(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v)
-
-
-def requests_and_limits(res: dict) -> tuple[dict[str, str], dict[str, str]]:
-    """A task's effective `resources` -> the container's (requests, limits)."""
-    req: dict[str, str] = {}
-    for key, argo_key in (("cpu", "cpu"), ("memory", "memory"), ("ephemeral_storage", "ephemeral-storage")):
-        if res.get(key) is not None and res[key] is not False:
-            req[argo_key] = _quantity(res[key])
-    limits: dict[str, str] = {}
-    if res.get("limits") is True:
-        limits.update({k: v for k, v in req.items() if k in ("cpu", "memory")})
-    elif isinstance(res.get("limits"), dict):
-        limits.update({k: _quantity(v) for k, v in res["limits"].items() if v is not None})
-    if res.get("gpu"):
-        gpu = res.get("gpu_type") or "nvidia.com/gpu"
-        req[gpu] = limits[gpu] = str(res["gpu"])
-    return req, limits
-
-
-def effective(task: dict, defaults: dict) -> dict:
-    """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
-    out = dict(task)
-    for key in ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result") + scheduling.REPLACED:
-        if key not in out and key in defaults:
-            out[key] = defaults[key]
-    for key in scheduling.MERGED:  # maps merge key by key, the task winning
-        if key in defaults or key in task:
-            out[key] = {**defaults.get(key, {}), **task.get(key, {})}
-    res = {**defaults.get("resources", {}), **task.get("resources", {})}
-    limits = res.get("limits") if isinstance(res.get("limits"), dict) else {}
-    # a limit without a request sets the request to the limit, as Kubernetes does; `cpu: null` /
-    # `cpu: false` drops the default request
-    out["resources"] = {**{k: limits.get(k) if limits.get(k) is not None else v for k, v in DEFAULT_RESOURCES.items()},
-                        **res}
-    if "env" in defaults or "env" in task:
-        out["env"] = {**defaults.get("env", {}), **task.get("env", {})}
-    return out
-
-
 class _Compiler:
     def __init__(self, data: dict, fns: dict[str, functions.Function], namespace: str | None,
                  graph: dag.Graph | None = None, pipelines: dict | None = None, parent: "_Compiler | None" = None):
@@ -317,7 +274,7 @@ class _Compiler:
             out["retryPolicy"] = retry["policy"]
         b = retry.get("backoff")
         if b:
-            out["backoff"] = {k2: (_quantity(b[k1]) if k1 == "factor" else go_duration(b[k1]))
+            out["backoff"] = {k2: (quantity(b[k1]) if k1 == "factor" else go_duration(b[k1]))
                               for k1, k2 in (("duration", "duration"), ("factor", "factor"), ("max_duration", "maxDuration"))
                               if b.get(k1) is not None}
         return out

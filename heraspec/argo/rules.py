@@ -419,7 +419,7 @@ def _cron(doc: Document, data: dict, errors: Errors) -> None:
 
 
 def _retry_and_resources(doc: Document, data: dict, tasks: dict, errors: Errors) -> None:
-    from .compiler import effective, requests_and_limits
+    from .settings import effective, requests_and_limits
 
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     for base, t in [(("defaults",), defaults)] + [(("tasks", n), t) for n, t in tasks.items()]:

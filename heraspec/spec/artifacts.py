@@ -16,6 +16,7 @@ from ..errors import Errors
 from ..python import functions
 from ..python.artifacts import PARAMETER_LIMIT
 from .load import Document
+from .schema import misspelt_body  # `fucntion:` is reported by the schema check; nothing follows from it
 
 SCHEMES = ("s3", "gs", "https", "http")
 _URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://([^/]*)/?(.*)$")
@@ -47,12 +48,6 @@ def result_kind(task: Any, fn: functions.Function | None, defaults: dict) -> str
     return "artifact" if setting == "artifact" else "parameter"
 
 
-def _misspelt(task: dict) -> bool:  # `fucntion:` is reported by the schema check; nothing follows from it
-    from .semantic import misspelt_body
-
-    return misspelt_body(task)
-
-
 def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors: Errors) -> None:
     """Located errors for values that cannot travel the way the functions and the spec say."""
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
@@ -61,7 +56,7 @@ def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors:
         if not isinstance(task, dict):
             continue
         base = ("tasks", name)
-        if "function" not in task and task.get("result") == "artifact" and not _misspelt(task):
+        if "function" not in task and task.get("result") == "artifact" and not misspelt_body(task):
             doc.error(errors, base + ("result",), f"task '{name}' is a container task: 'result: artifact' applies to "
                       "functions' return values", "declare the container's output files with argo.template.outputs",
                       key=True)

@@ -14,8 +14,9 @@ from typing import Any
 from . import argotext, artifacts, compose, dag, patterns
 
 from ..python import functions
-from ..errors import Errors
+from ..errors import Errors, hint_close
 from .load import Document
+from .schema import misspelt_body
 
 DNS1123 = re.compile(patterns.K8S_NAME)
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
@@ -25,34 +26,8 @@ NAME_LIMITS = patterns.NAME_LIMITS
 KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
 
 
-def misspelt_body(task: dict) -> bool:
-    """A misspelt 'function' or 'command' (`fucntion:`): the schema check reports the key with a "did
-    you mean"; whether the task is a function or a container task is then unknown, so the checks
-    that depend on it stay silent rather than report what follows from the typo."""
-    from .schema import load_schema
-
-    known = set(load_schema()["definitions"]["Task"]["properties"])
-    return any(isinstance(k, str) and k not in known and _close_matches(k, ["function", "command"], n=1)
-               for k in task)
-
-
 def _unsure_tasks(tasks: dict) -> set[str]:
     return {name for name, task in tasks.items() if isinstance(task, dict) and misspelt_body(task)}
-
-
-def _close_matches(word: str, options: list[str], n: int) -> list[str]:
-    import difflib  # only when there is a problem to explain
-
-    return difflib.get_close_matches(word, options, n=n)
-
-
-def _hint_close(name: str, options: list[str], what: str = "") -> str | None:
-    close = _close_matches(name, options, n=1)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    if options and len(options) <= 12:
-        return f"known {what or 'names'}: " + ", ".join(options)
-    return None
 
 
 def check(doc: Document, errors: Errors, search_path: list[str], *,
@@ -101,7 +76,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
                 resolved[f"{name}{compose.EXIT_KEY}"] = fn
     result = data.get("result")
     if isinstance(result, str) and result not in tasks:
-        doc.error(errors, ("result",), f"result names no task: '{result}'", _hint_close(result, list(tasks), "tasks"))
+        doc.error(errors, ("result",), f"result names no task: '{result}'", hint_close(result, list(tasks), "tasks"))
     compose.check_raw_outputs(doc, data, errors)
     wtref = data.get("workflow_template_ref")
     if "tasks" not in data and wtref is None:
@@ -300,14 +275,14 @@ def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.
                   offset=offset)
     for ref, path, offset in g.mentions:
         if ref not in tasks:
-            doc.error(errors, path, f"unknown task '{ref}'", _hint_close(ref, names, "tasks"), offset=offset)
+            doc.error(errors, path, f"unknown task '{ref}'", hint_close(ref, names, "tasks"), offset=offset)
     for name, t in tasks.items():
         expr = t.get("depends") if isinstance(t, dict) else None
         if isinstance(expr, str) and not any(path == ("tasks", name, "depends") for path, _m, _o in g.bad_edges):
             for ref, result, offset in dag.depends_names(expr):
                 if result is not None and result not in dag.DEPENDS_RESULTS:
                     doc.error(errors, ("tasks", name, "depends"), f"unknown task result '{ref}.{result}'",
-                              _hint_close(result, sorted(dag.DEPENDS_RESULTS), "results"),
+                              hint_close(result, sorted(dag.DEPENDS_RESULTS), "results"),
                               offset=offset + len(ref) + 1)
     for name, t in tasks.items():
         for key in ("depends", "when"):
@@ -417,7 +392,7 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
         if kind == "from":
             compose.check_key(doc, path, compose.at(args, path[len(base) + 1:]), tasks, errors, unsure)
         if kind == "param" and target not in params:
-            doc.error(errors, path + ("param",), f"unknown parameter '{target}'", _hint_close(str(target), list(params), "parameters"))
+            doc.error(errors, path + ("param",), f"unknown parameter '{target}'", hint_close(str(target), list(params), "parameters"))
         if kind == "workflow" and target not in compose.WORKFLOW_VALUES:
             doc.error(errors, path + ("workflow",), f"unknown workflow value {target!r}",
                       "one of: " + ", ".join(compose.WORKFLOW_VALUES))
@@ -439,7 +414,7 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
                   "give this output another name", key=True)
     if isinstance(fe, dict) and "param" in fe and fe["param"] not in params:
         doc.error(errors, base + ("foreach", "param"), f"unknown parameter '{fe['param']}'",
-                  _hint_close(str(fe["param"]), list(params), "parameters"))
+                  hint_close(str(fe["param"]), list(params), "parameters"))
     if fe is not None and not uses_item:
         doc.error(errors, base + ("foreach",), f"task '{name}' fans out with 'foreach' but no argument uses the item",
                   "pass it with {item: true} (or {item: KEY} for a field of a mapping item)", key=True)
@@ -473,7 +448,7 @@ def _check_args(doc: Document, name: str, task: dict, fn: functions.Function, er
         for k in a:
             if k not in known:
                 doc.error(errors, path + (k,), f"{fn.name}() has no parameter '{k}'",
-                          _hint_close(str(k), known, "parameters"), key=True)
+                          hint_close(str(k), known, "parameters"), key=True)
         missing = [p.name for p in fn.params if p.required and p.name not in a]
         if missing:
             at = path if task.get("args") is not None else where
