@@ -51,7 +51,7 @@ def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int
     `semaphores`: {"CONFIG_MAP/KEY": limit} (default 1); `cache=False` reads no cached result."""
     from .local import runner as _run
 
-    from .local._library import inline_refs
+    from .local.library import inline_refs
     from .pipeline import search_path_for
     from .python.modules import first_party_roots
 

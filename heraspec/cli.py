@@ -321,7 +321,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.parallelism is not None and args.parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
     (compiled,) = _build(args, [args.file])
-    from .local._library import inline_refs
+    from .local.library import inline_refs
     from .pipeline import search_path_for
     from .python.modules import first_party_roots
 
