@@ -33,7 +33,7 @@ Local choices, where a cluster has no equivalent:
   is a task phase; the workflow's phase is Succeeded or Failed.
 - The run folder is ``workdir`` (must be absent or empty) or a fresh ``./.heraspec/runs/<name>-<time>``;
   it ends with ``summary.json``, and each attempt folder with ``outputs.json``. ``keep=False``
-  (cli_run without ``--keep``) then prunes every other file: logs and outputs stay. Such a run also
+  (``heraspec run`` without ``--keep``) then prunes every other file: logs and outputs stay. Such a run also
   writes each distinct script text once, in ``.scripts/`` (as every pod of an Argo template runs
   /argo/staging/script), instead of a ``script.py`` in every attempt folder: on a disk where
   creating a file costs half a millisecond, that is a tenth of a small task's cost.
@@ -61,7 +61,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from . import artifacts
 from .memo import CACHE_DIR, Memo
@@ -75,7 +75,7 @@ from .expr import ExprError, go_json, parse_duration, substitute
 if TYPE_CHECKING:
     from .progress import Reporter
 
-__all__ = ["TaskResult", "RunResult", "RunError", "run_workflow", "cli_run", "prune_run_dir"]
+__all__ = ["TaskResult", "RunResult", "RunError", "run_workflow", "prune_run_dir"]
 
 DONE = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
 
@@ -526,31 +526,3 @@ def prune_run_dir(run_dir: Path) -> None:
                 path.unlink()
             elif not any(path.iterdir()):
                 path.rmdir()
-
-
-def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str, str], parallelism: int | None,
-            as_json: bool, workdir: str | None, keep: bool, stdout: TextIO = sys.stdout,
-            stderr: TextIO = sys.stderr, quiet: bool = False, code_path: tuple[str, ...] = (),
-            artifacts_dir: str | None = None, semaphores: dict[str, int] | None = None, cache: bool = True) -> int:
-    """``heraspec run``: progress, the tasks' output (unless ``quiet``) and the summary on stderr,
-    ``--json`` summary on stdout; 0 or 1.
-
-    Without ``keep`` the work folders are pruned after the run; logs and outputs stay."""
-    from .progress import make_reporter, summary_text, to_json
-
-    reporter = make_reporter(stderr, task_names, output=not quiet)
-    try:
-        result = run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
-                              reporter=reporter, code_path=code_path, artifacts_dir=artifacts_dir,
-                              semaphores=semaphores, cache=cache, keep=keep)
-    except BaseException:  # Ctrl-C: the running tasks are already killed; leave the terminal clean
-        getattr(reporter, "close", lambda: None)()
-        raise
-    if not keep:
-        prune_run_dir(result.run_dir)
-    stderr.write(summary_text(result, task_names))
-    stderr.flush()
-    if as_json:
-        stdout.write(json.dumps(to_json(result, task_names), indent=2, default=str) + "\n")
-        stdout.flush()
-    return 0 if result.phase == "Succeeded" else 1
