@@ -21,7 +21,6 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from typing import Any
 
 from .spec.dag import EdgeSyntaxError, build_graph, depends_names
 from .errors import HeraspecError, UsageError
@@ -115,7 +114,7 @@ def picture(data: dict, title: str = "", pipelines: dict | None = None, fns: dic
 
 def _carried(data: dict, fns: dict) -> dict[tuple[str, str], str]:
     """(src, dst) -> what travels through the artifact repository on that edge."""
-    from .spec.artifacts import fanned_out, result_kind
+    from .spec.artifacts import fans_out, result_kind
 
     tasks = data.get("tasks") or {}
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
@@ -129,7 +128,7 @@ def _carried(data: dict, fns: dict) -> dict[tuple[str, str], str]:
                     kind = result_kind(tasks[src], fns.get(src), defaults)
                     if kind != "parameter":
                         out[(src, name)] = "artifact" if kind == "artifact" else \
-                            "files" if fanned_out(tasks[src]) else "file"
+                            "files" if fans_out(tasks[src]) else "file"
     return out
 
 

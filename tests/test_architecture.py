@@ -26,7 +26,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "heraspec"
 
 # Lowest first. Folders are not yet the layers (issue 31): the checks that mirror Argo live in argo/.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("base", ["heraspec.errors", "heraspec.textsafe"]),
+    ("base", ["heraspec.errors", "heraspec.textsafe", "heraspec.merge"]),
     ("document", ["heraspec.spec", "heraspec.spec.load", "heraspec.spec.source", "heraspec.spec.yamltags",
                   "heraspec.spec.patterns", "heraspec.spec.schema", "heraspec.spec.model", "heraspec.spec.values"]),
     ("python", ["heraspec.python", "heraspec.python.*"]),
@@ -233,3 +233,37 @@ def test_each_temporary_exception_is_still_needed(edge):
     src, dst = edge
     used = {(s, d) for s, d, _, _ in imports()} | {(s, t) for s, t, _ in private_uses()}
     assert edge in used, f"{src} no longer uses {dst}: remove it from TEMPORARY"
+
+
+# Public names defined by more than one module, each for a reason; anything else defined twice is a
+# second home for one concept (issue 31: deep_merge, fanned_out and Kubernetes names had two or three).
+SAME_NAME: dict[str, str] = {
+    "check": "each check module's entry point (semantic.check calls the others)",
+    "apply": "heraspec.apply() is the package API over argo.applier.apply",
+    "diff": "heraspec.diff() is the package API over argo.applier.diff",
+    "to_json": "emit.to_json writes manifests; progress.to_json a run's summary",
+    "shown": "functions.shown is a path for a message; client.shown server text fit to print",
+    # fidelity consolidates these this round (one home for depends and Go's JSON):
+    "depends_names": "TEMPORARY: spec/dag.py and local/expr.py each parse depends",
+    "Dep": "TEMPORARY: spec/dag.py and local/expr.py each parse depends",
+    "go_marshal": "TEMPORARY: local/_exit.py and local/expr.py each write Go's JSON",
+}
+
+
+def test_each_public_function_has_one_home():
+    homes: dict[str, list[str]] = {}
+    for module, tree in _modules().items():
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not _private(node.name):
+                homes.setdefault(node.name, []).append(module)
+    twice = {name: where for name, where in homes.items() if len(where) > 1 and name not in SAME_NAME}
+    assert twice == {}
+    gone = [name for name in SAME_NAME if len(homes.get(name, ())) < 2]
+    assert gone == [], "no longer defined twice: remove from SAME_NAME"
+
+
+def test_kubernetes_names_are_spelled_once():
+    # apimachinery's DNS-1123 subdomain / label: spec/patterns.py's K8S_NAME and NAMESPACE
+    rule = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+    spelled = [str(f.relative_to(PACKAGE)) for f in sorted(PACKAGE.rglob("*.py")) if rule in f.read_text(encoding="utf-8")]
+    assert spelled == ["spec/patterns.py"]

@@ -70,6 +70,7 @@ from .sync import Locks
 from ._attempt import LineSink, Outcome, Processes, TaskError, as_list, execute, inside, prepare
 from ._dagstate import RunError, TaskResult, Dag, decode_output, template_inputs, utc_now, Unit
 from ..errors import UsageError
+from ..merge import merge_mappings
 from .expr import ExprError, go_json, parse_duration, substitute
 
 if TYPE_CHECKING:
@@ -89,13 +90,6 @@ class RunResult:
     workflow_name: str = ""
 
 
-def _deep_merge(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 _STR_MARK = "heraspec.str-result"  # kept with cached outputs: the result is a str (shown as one)
 
 
@@ -105,7 +99,7 @@ class Runner:
     def __init__(self, spec: dict, wf_scope: dict[str, str], run_dir: Path, limit: int,
                  reporter: Reporter | None, semaphores: dict[str, int] | None = None, memo: Memo | None = None):
         defaults = spec.get("templateDefaults") or {}
-        self.templates = {t["name"]: _deep_merge(defaults, t) if defaults else t
+        self.templates = {t["name"]: merge_mappings(defaults, t) if defaults else t
                           for t in as_list(spec.get("templates"))}
         self.wf_scope, self.run_dir, self.limit, self.reporter = wf_scope, run_dir, limit, reporter
         self.code_path: tuple[str, ...] = ()  # the project's folders, for `code: image` tasks

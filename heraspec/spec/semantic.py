@@ -203,11 +203,8 @@ def _check_argo_metadata(doc: Document, data: dict, errors: Errors) -> None:
     where = ("argo", "metadata")
     if "name" in md and (problem := patterns.name_problem(kind, md["name"])):
         doc.error(errors, where + ("name",), problem, patterns.NAME_HINT)
-    gen = md.get("generateName")
-    if "generateName" in md and (not isinstance(gen, str) or len(gen) > 58
-                                 or not DNS1123.match(gen.rstrip("-") or "-")):
-        doc.error(errors, where + ("generateName",), f"generateName {gen!r} is not a valid name prefix",
-                  "lowercase letters, digits and '-', at most 58 characters (5 are added)")
+    if "generateName" in md and (problem := patterns.generate_name_problem(md["generateName"])):
+        doc.error(errors, where + ("generateName",), problem, patterns.GENERATE_NAME_HINT)
     if "namespace" in md and (problem := patterns.namespace_problem(md["namespace"])):
         doc.error(errors, where + ("namespace",), problem, patterns.NAME_HINT + ", at most 63 characters")
 
@@ -222,18 +219,13 @@ def _check_names(doc: Document, data: dict, errors: Errors) -> None:
         kind = next((k for k in KINDS if k.lower() == kind.lower()), None)
     name, gen = data.get("name"), data.get("generate_name")
     limit = NAME_LIMITS.get(kind, 63)
-    if isinstance(name, str):
-        if len(name) > limit:
-            doc.error(errors, ("name",), f"name '{name}' is {len(name)} characters; a {kind or 'resource'} name has at most {limit}")
-        elif not DNS1123.match(name):
-            doc.error(errors, ("name",), f"name '{name}' is not a valid Kubernetes name",
-                      "use lowercase letters, digits and '-', starting and ending with a letter or digit")
+    if isinstance(name, str) and (problem := patterns.name_problem(kind, name)):
+        doc.error(errors, ("name",), problem, patterns.NAME_HINT if len(name) <= limit else None)
     if isinstance(gen, str):
         if kind not in ("Workflow", None):
             doc.error(errors, ("generate_name",), f"generate_name is for Workflows; a {kind} needs a fixed 'name'", key=True)
-        elif len(gen) > 58 or not DNS1123.match(gen.rstrip("-") or "-"):
-            doc.error(errors, ("generate_name",), f"generate_name '{gen}' is not a valid name prefix",
-                      "lowercase letters, digits and '-', at most 58 characters (5 are added)")
+        elif problem := patterns.generate_name_problem(gen, "generate_name"):
+            doc.error(errors, ("generate_name",), problem, patterns.GENERATE_NAME_HINT)
     if name is None and gen is None:
         want = "'name' or 'generate_name'" if kind in ("Workflow", None) else "'name'"
         doc.error(errors, (), f"the spec needs {want}", "e.g. name: my-pipeline")
@@ -242,8 +234,8 @@ def _check_names(doc: Document, data: dict, errors: Errors) -> None:
     if kind == "ClusterWorkflowTemplate" and "namespace" in data:
         doc.error(errors, ("namespace",), "a ClusterWorkflowTemplate is cluster-scoped and has no namespace", key=True)
     ns = data.get("namespace")
-    if isinstance(ns, str) and (len(ns) > 63 or not re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", ns)):
-        doc.error(errors, ("namespace",), f"namespace '{ns}' is not a valid Kubernetes namespace")
+    if isinstance(ns, str) and (problem := patterns.namespace_problem(ns)):
+        doc.error(errors, ("namespace",), problem, patterns.NAME_HINT + ", at most 63 characters")
     cron_only = [k for k in ("schedule", "timezone", "concurrency_policy") if k in data]
     if kind == "CronWorkflow" and "schedule" not in data:
         doc.error(errors, (), "a CronWorkflow needs a 'schedule'", "e.g. schedule: '0 3 * * *'")
