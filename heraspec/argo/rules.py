@@ -18,7 +18,7 @@ from ..spec import dag
 from ..spec.artifacts import fans_out
 from ..spec.load import Document
 from ..spec.patterns import K8S_NAME
-from .settings import quantity
+from .settings import effective, quantity, requests_and_limits
 
 # --- names -------------------------------------------------------------------------------------
 
@@ -394,8 +394,6 @@ def _cron(doc: Document, data: dict, errors: Errors) -> None:
 
 
 def _retry_and_resources(doc: Document, data: dict, tasks: dict, errors: Errors) -> None:
-    from .settings import effective, requests_and_limits
-
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     for base, t in [(("defaults",), defaults)] + [(("tasks", n), t) for n, t in tasks.items()]:
         if not isinstance(t, dict):
