@@ -105,7 +105,10 @@ class _Reader:
         self.classes: dict[tuple[str, str], ClassInfo | None] = {}
 
     def info(self, path: str, whole: bool = False):
-        return functions.module_info(path, whole=whole)
+        """The module as read for carrying (cached there), or None when it cannot be read or parsed.
+        Read statement by statement, a statement may raise NeedsWholeModule when first read."""
+        info = functions.load_module(path, whole=whole)
+        return None if isinstance(info, functions.Problem) else info
 
     def stmt(self, path: str, name: str, want: str | None = None) -> tuple[ast.stmt | None, str]:
         """The unconditional top-level statement binding `name` (of kind `want` if given)."""

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["Function", "Param", "Problem", "bundle", "carried_source", "clear_cache", "find_module", "module_info",
+__all__ = ["Function", "Param", "Problem", "bundle", "carried_source", "clear_cache", "find_module",
            "resolve", "shown"]
 
 
@@ -187,17 +187,6 @@ def find_module(module: str, search_path: list[str] | tuple[str, ...]) -> str | 
     """The file of dotted `module` on the search path (Python's order), or None."""
     found = _find_module(module, tuple(os.fspath(d) for d in search_path))
     return found if isinstance(found, str) else None
-
-
-def module_info(path: str, whole: bool = False) -> ModuleInfo | None:
-    """The module at `path` as read for carrying (cached), or None when it cannot be read or parsed.
-    Read statement by statement, a statement may raise closure.NeedsWholeModule when first read:
-    then ask again with `whole`."""
-    info = _load(path, whole=whole)
-    return info if isinstance(info, ModuleInfo) else None
-
-
-# --- the ref and the module file --------------------------------------------------------------------
 
 
 def shown(path: str) -> str:
