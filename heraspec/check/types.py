@@ -15,20 +15,19 @@ to change.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, Iterator
 
 from ..errors import Errors
 from ..python import functions
 from ..python.annotations import ANY, Signature, Type, signature_types
+from .typerules import assignable, field_type, first_bad, show_value, type_name
 from ..spec import dag
 from ..spec.load import Document
 
 __all__ = ["check", "check_parameters"]
 
-_FLOAT_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*\Z")
-_INT_TEXT = re.compile(r"\s*[-+]?\d+\s*\Z")
-_BOOL_WORDS = {"true", "yes", "y", "on", "1", "false", "no", "n", "off", "0"}
 
 
 def check(doc: Document, fns: dict[str, functions.Function], pipelines: dict, search_path: list[str],
@@ -145,7 +144,7 @@ class _Spec:
             for use in self.param_uses(pname):
                 if default is None:
                     continue
-                p = self.param_value(default, use, ("parameters", pname), f"parameter '{pname}' defaults to {_show_value(default)}")
+                p = self.param_value(default, use, ("parameters", pname), f"parameter '{pname}' defaults to {show_value(default)}")
                 if p is not None:
                     self.report(errors, p)
                     break
@@ -220,12 +219,12 @@ class _Spec:
                 return []
             got, what = out
             if "key" in v and isinstance(v["key"], str):
-                got, problem = _field_type(got, v["key"])
+                got, problem = field_type(got, v["key"])
                 if problem is not None:
                     return [_Problem(path + ("key",), f"'{v['from']}' gives {out[0].text}, {problem}",
                                      f"change the key, or {v['from']}'s return annotation")]
                 what = f"key '{v['key']}' of {what}: {got.text}"
-            if want.kind == "any" or _assignable(got, want):
+            if want.kind == "any" or assignable(got, want):
                 return []
             return [_Problem(path, f"{use.who}: expected {want.text}, got {what}",
                              f"change the producer's return annotation, {use.fix()}, or convert the value in a task "
@@ -246,10 +245,10 @@ class _Spec:
             if of is not None:
                 got, what = of
                 if key is not True:
-                    got, problem = _field_type(got, str(key))
+                    got, problem = field_type(got, str(key))
                     if problem is not None:
                         return [_Problem(path + ("item",), f"{what} is {of[0].text}, {problem}")]
-                if want.kind != "any" and not _assignable(got, want):
+                if want.kind != "any" and not assignable(got, want):
                     problems.append(_Problem(path, f"{use.who}: expected {want.text}, got {what}: {got.text}",
                                              f"change the producer's return annotation or {use.fix()}"))
             return problems
@@ -314,21 +313,14 @@ def _has_ref(v: Any) -> bool:
     return any(True for _ in dag.refs_in(v, ())) if isinstance(v, (dict, list)) else False
 
 
-def _show_value(v: Any) -> str:
-    text = repr(v)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _type_name(v: Any) -> str:
-    return "None" if v is None else type(v).__name__
-
-
 def _mismatch(v: Any, want: Type, path: tuple, use: _Use, where: str = "") -> _Problem | None:
     """The first way literal `v` does not fit `want` (located at the innermost value), or None."""
-    bad = _first_bad(v, want, path)
+    bad = first_bad(v, want, path)
     if bad is None:
         return None
     at, inner, got, reason = bad
+    if isinstance(got, float) and not math.isfinite(got):
+        return None  # NaN and infinities are refused as such (spec/argotext.py)
     if inner.kind == "str" and isinstance(got, (bool, int, float)) and reason is None:
         # the function receives the scalar's JSON text: fine when that is the text written (`port: 80`),
         # not when YAML changed it (`1.10` arrives as "1.1", `0123` as "123", `1e3` as "1000.0")
@@ -337,88 +329,13 @@ def _mismatch(v: Any, want: Type, path: tuple, use: _Use, where: str = "") -> _P
             return None
     key = reason is not None and " has no field " in reason
     spot = "" if at == path or key else " at " + use.param + "".join(f"[{k!r}]" for k in at[len(path):])
-    message = reason or f"expected {inner.text}{spot}, got {_show_value(got)} ({_type_name(got)})"
+    message = reason or f"expected {inner.text}{spot}, got {show_value(got)} ({type_name(got)})"
     hint = f"change the value, or {use.fix()}"
     if inner.kind == "str" and got is not None and not isinstance(got, (str, list, dict)):
         written = _written(use.doc, at)
-        hint = (f"YAML reads {written} as {_type_name(got)} {_show_value(got)}: quote it (\"{written}\") to pass the text"
+        hint = (f"YAML reads {written} as {type_name(got)} {show_value(got)}: quote it (\"{written}\") to pass the text"
                 if written is not None else f"quote it to pass the text, or {use.fix()}")
     return _Problem(at, f"{use.who}: {message}{where}", hint, key=key, detail=message)
-
-
-def _first_bad(v: Any, want: Type, path: tuple) -> tuple[tuple, Type, Any, str | None] | None:
-    kind = want.kind
-    if kind == "any":
-        return None
-    if kind == "union":
-        return None if any(_first_bad(v, m, path) is None for m in want.args) else (path, want, v, None)
-    if isinstance(v, str) and kind in ("list", "set", "tuple", "dict", "class") and not (
-            kind == "class" and want.cls and want.cls.shape == "enum"):
-        try:  # JSON text: decoded by the runtime, as a literal and through {param} alike
-            decoded = json.loads(v)
-        except ValueError:
-            return path, want, v, None
-        return _first_bad(decoded, want, path) if isinstance(decoded, (list, dict)) else (path, want, v, None)
-    ok = _SCALAR_FITS.get(kind)
-    if ok is not None:
-        return None if ok(v) else (path, want, v, None)
-    if kind == "literal":
-        return None if any(type(v) is type(x) and v == x for x in want.values) else (
-            path, want, v, f"expected one of {', '.join(map(repr, want.values))} ({want.text}), got {_show_value(v)}")
-    if kind in ("list", "set", "tuple"):
-        if not isinstance(v, list):
-            return path, want, v, None
-        if kind == "tuple" and len(v) != len(want.args):
-            return path, want, v, f"expected {want.text} ({len(want.args)} items), got {len(v)} items"
-        for i, item in enumerate(v):
-            t = want.args[i] if kind == "tuple" else want.args[0]
-            bad = _first_bad(item, t, path + (i,))
-            if bad is not None:
-                return bad
-        return None
-    if kind == "dict":
-        if not isinstance(v, dict):
-            return path, want, v, None
-        for k, item in v.items():
-            bad = _first_bad(item, want.args[1], path + (k,))
-            if bad is not None:
-                return bad
-        return None
-    if kind == "class" and want.cls is not None:
-        cls = want.cls
-        if cls.shape == "enum":
-            if any(m[1] is ... for m in cls.members):
-                return None
-            if any(type(v) is type(value) and v == value for _, value in cls.members) or (
-                    isinstance(v, str) and any(v == n for n, _ in cls.members)):
-                return None
-            values = ", ".join(repr(value) for _, value in cls.members)
-            names = ", ".join(name for name, _ in cls.members)
-            return path, want, v, f"expected {want.text} (a value: {values}; or a name: {names}), got {_show_value(v)}"
-        if cls.shape == "namedtuple" and isinstance(v, list):
-            if len(v) != len(cls.fields):
-                return path, want, v, f"expected {want.text} ({len(cls.fields)} items), got {len(v)} items"
-            for i, (item, f) in enumerate(zip(v, cls.fields)):
-                bad = _first_bad(item, f.type, path + (i,))
-                if bad is not None:
-                    return bad
-            return None
-        if not isinstance(v, dict):
-            return path, want, v, None
-        for k, item in v.items():
-            f = cls.field(k) if isinstance(k, str) else None
-            if f is None:
-                names = ", ".join(x.name for x in cls.fields) or "none"
-                return path + (k,), want, v, f"{want.text} has no field {k!r} (its fields: {names})"
-            bad = _first_bad(item, f.type, path + (k,))
-            if bad is not None:
-                return bad
-        missing = [f.name for f in cls.fields if f.required and f.name not in v]
-        if missing:
-            return path, want, v, (f"{want.text} needs field{'s' if len(missing) > 1 else ''} "
-                                   + ", ".join(repr(m) for m in missing))
-        return None
-    return None
 
 
 def _fields(v: dict, want: Type, path: tuple, use: _Use, each) -> list[_Problem]:
@@ -438,33 +355,6 @@ def _fields(v: dict, want: Type, path: tuple, use: _Use, each) -> list[_Problem]
     return out
 
 
-def _fits_int(v: Any) -> bool:
-    if isinstance(v, bool):
-        return False
-    if isinstance(v, int):
-        return True
-    if isinstance(v, float):
-        return v.is_integer()
-    return isinstance(v, str) and bool(_INT_TEXT.match(v))
-
-
-def _fits_float(v: Any) -> bool:
-    if isinstance(v, bool):
-        return False
-    return isinstance(v, (int, float)) or (isinstance(v, str) and bool(_FLOAT_TEXT.match(v)))
-
-
-def _fits_bool(v: Any) -> bool:
-    return isinstance(v, bool) or (type(v) is int and v in (0, 1)) or (
-        isinstance(v, str) and v.strip().lower() in _BOOL_WORDS)
-
-
-_SCALAR_FITS = {
-    "int": _fits_int, "float": _fits_float, "bool": _fits_bool, "str": lambda v: isinstance(v, str),
-    "none": lambda v: v is None, "path": lambda v: True,  # files: spec/artifacts.py
-}
-
-
 def _written(doc: Document, path: tuple) -> str | None:
     """The scalar as written at `path`, when it is a plain (unquoted) one."""
     try:
@@ -474,75 +364,3 @@ def _written(doc: Document, path: tuple) -> str | None:
         return None
     m = re.match(r"[-+.\w]+(?=\s*($|[,\]\}#]))", text)
     return m.group(0) if m else None
-
-
-def _field_type(t: Type, key: str) -> tuple[Type, str | None]:
-    """The type of dotted field path `key` inside type `t` (Any where unknown), or why it has none."""
-    for part in key.split("."):
-        if t.kind == "class" and t.cls is not None and t.cls.shape != "enum":
-            f = t.cls.field(part)
-            if f is None and t.cls.shape == "namedtuple" and part.isdigit() and int(part) < len(t.cls.fields):
-                f = t.cls.fields[int(part)]
-            if f is None:
-                names = ", ".join(x.name for x in t.cls.fields) or "none"
-                return ANY, f"which has no field '{part}' (its fields: {names})"
-            t = f.type
-        elif t.kind == "dict":
-            t = t.args[1]
-        elif t.kind in ("list", "tuple") and part.isdigit():
-            t = t.args[0] if t.kind == "list" else t.args[int(part)] if int(part) < len(t.args) else ANY
-        elif t.kind in ("int", "float", "bool", "str", "none") or t.kind == "literal":  # a file: spec/artifacts.py
-            return ANY, f"which has no key '{part}'"
-        else:
-            return ANY, None
-    return t, None
-
-
-_NUMBERS = {"int": 0, "float": 1}
-
-
-def _assignable(src: Type, dst: Type) -> bool:
-    """Whether a value of type `src` fits `dst` (Python's typing, plus what JSON carries: a class as
-    its mapping, a NamedTuple as its list, a mapping rebuilt as the class it is given to)."""
-    s, d = src.kind, dst.kind
-    if s == "any" or d == "any":
-        return True
-    if s == "union":
-        return all(_assignable(m, dst) for m in src.args)
-    if d == "union":
-        return any(_assignable(src, m) for m in dst.args)
-    if s == "literal":
-        return all(_first_bad(v, dst, ()) is None for v in src.values)
-    if d == "literal":
-        return False
-    if s == d and s in ("int", "float", "bool", "str", "none", "path"):
-        return True
-    if s in ("int", "bool") and d == "float" or s == "bool" and d == "int":
-        return True
-    if "path" in (s, d):
-        return True  # files are checked by the artifact rules (spec/artifacts.py)
-    if s in ("list", "set", "tuple") and d in ("list", "set", "tuple"):
-        if d == "tuple" and s == "tuple" and len(src.args) != len(dst.args):
-            return False
-        if d == "tuple":
-            return all(_assignable(src.args[0] if s != "tuple" else src.args[i], t) for i, t in enumerate(dst.args))
-        return all(_assignable(t, dst.args[0]) for t in src.args)
-    if s == "dict" and d == "dict":
-        return _assignable(src.args[1], dst.args[1])
-    if s == "class" and src.cls is not None:
-        cls = src.cls
-        if d == "class" and dst.cls is not None:  # the value is rebuilt as dst from its fields: a subclass
-            return dst.cls.key in cls.ancestors and all(dst.cls.field(f.name) for f in cls.fields)  # adding none
-        if cls.shape == "enum":
-            return all(v is ... or _first_bad(v, dst, ()) is None for _, v in cls.members)
-        if cls.shape == "namedtuple":
-            return d in ("list", "tuple")
-        return d == "dict"
-    if d == "class" and dst.cls is not None:
-        cls = dst.cls
-        if cls.shape == "enum":
-            return any(v is ... or type(v).__name__ == s for _, v in cls.members) or s == "str"
-        if cls.shape == "namedtuple":
-            return s in ("list", "tuple", "dict")
-        return s == "dict"
-    return False
