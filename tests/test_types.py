@@ -32,7 +32,6 @@ MISMATCHES: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("str<-0123", "", "a: {function: steps:take_str, args: {s: §0123}}", ("expected str", "123 (int)", 'quote it ("0123")')),
     ("str<-1e3", "", "a: {function: steps:take_str, args: {s: §1e3}}", ("expected str", "1000.0 (float)", 'quote it ("1e3")')),
     ("str<-True", "", "a: {function: steps:take_str, args: {s: §True}}", ("expected str", "True (bool)", 'quote it ("True")')),
-    ("str<-list", "", "a: {function: steps:take_str, args: {s: §[a, b]}}", ("expected str", "(list)")),
     # Optional, Union, X | Y, Literal
     ("optional<-str", "", "a: {function: steps:take_opt, args: {n: §abc}}", ("expected Optional[int]", "'abc'")),
     ("pipe<-list", "", "a: {function: steps:take_pipe, args: {n: §[1]}}", ("expected int | None", "[1] (list)")),
@@ -130,6 +129,8 @@ CONTROLS: list[tuple[str, str, str]] = [
     ("str", "", "a: {function: steps:take_str, args: {s: hello}}"),
     ("str<-quoted", "", "a: {function: steps:take_str, args: {s: \"1.10\"}}"),
     ("str<-80-as-written", "", "a: {function: steps:take_str, args: {s: 80}}"),
+    ("str<-list-as-json-text", "", "a: {function: steps:take_str, args: {s: [a, b]}}"),
+    ("from-list->str-as-json-text", "", "m: {function: steps:make_ints}\n  a: {function: steps:take_str, args: {s: {from: m}}}"),
     ("optional<-null", "", "a: {function: steps:take_opt, args: {n: null}}"),
     ("optional<-int", "", "a: {function: steps:take_opt, args: {n: 3}}"),
     ("pipe<-int", "", "a: {function: steps:take_pipe, args: {n: 3}}"),

@@ -130,7 +130,9 @@ def _fits_bool(v: Any) -> bool:
 
 
 _SCALAR_FITS = {
-    "int": _fits_int, "float": _fits_float, "bool": _fits_bool, "str": lambda v: isinstance(v, str),
+    # a str parameter receives the text of any value (a container as its JSON); a scalar whose text YAML
+    # changed is found by check/types.py, which sees the text as written
+    "int": _fits_int, "float": _fits_float, "bool": _fits_bool, "str": lambda v: v is not None and not isinstance(v, (bool, int, float)),
     "none": lambda v: v is None, "path": lambda v: True,  # files: spec/artifacts.py
 }
 
@@ -173,6 +175,8 @@ def assignable(src: Type, dst: Type) -> bool:
         return False
     if s == d and s in ("int", "float", "bool", "str", "none", "path"):
         return True
+    if d == "str":
+        return True  # a str parameter receives a result's own text: a str as is, anything else its JSON
     if s in ("int", "bool") and d == "float" or s == "bool" and d == "int":
         return True
     if "path" in (s, d):

@@ -307,8 +307,7 @@ def _heraspec_plain(value, where, path="result"):  # [if value]
 def _heraspec_fix(t):  # [if value]
     # the way out for a value of type t (written without `": ` so that compact JSON stays recognisable)
     import builtins as b
-    root = t.__module__.split(".")[0]
-    if root == "numpy" or root == "pandas":
+    if b.hasattr(t, "tolist") or b.hasattr(t, "to_dict") and b.hasattr(t, "iloc"):  # an array, a DataFrame or Series
         return "return value.tolist() (a DataFrame: .to_dict('list')), set `result: artifact` if large, or return a file (-> Path)"
     fix = b.dict(set="sorted(value)", frozenset="sorted(value)", date="value.isoformat()", datetime="value.isoformat()",
                  bytes="value.decode()", Decimal="str(value)", timedelta="value.total_seconds()").get(t.__name__)
