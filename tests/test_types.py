@@ -54,7 +54,7 @@ MISMATCHES: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("dataclass-unknown-field", "", "a: {function: steps:take_box, args: {box: {w: 2, §d: 3}}}", ("Box has no field 'd'", "w, h, tags")),
     ("dataclass-missing-field", "", "a: {function: steps:take_box, args: {box: §{h: 3}}}", ("Box needs field 'w'",)),
     ("dataclass-field-type", "", "a: {function: steps:take_box, args: {box: {w: §abc}}}", ("expected float at box['w']",)),
-    ("dataclass-nested-list", "", "a: {function: steps:take_box, args: {box: {w: 1, tags: [§[x]]}}}", ("expected str at box['tags'][0]",)),
+    ("dataclass-nested-list", "", "a: {function: steps:take_box, args: {box: {w: 1, tags: [§null]}}}", ("expected str at box['tags'][0]",)),
     ("dataclass<-scalar", "", "a: {function: steps:take_box, args: {box: §5}}", ("expected Box", "5 (int)")),
     ("list-of-dataclass", "", "a: {function: steps:take_boxes, args: {boxes: [{w: 1}, §{h: 1}]}}", ("Box needs field 'w'",)),
     ("dict-of-dataclass", "", "a: {function: steps:take_box_map, args: {boxes: {k: {§x: 1}}}}", ("Box has no field 'x'",)),
@@ -83,10 +83,10 @@ MISMATCHES: list[tuple[str, str, str, tuple[str, ...]]] = [
      ("expected list[int]", "-> list[str]")),
     ("fan-in->int", "", "f: {function: steps:square, foreach: [1, 2], args: {i: {item: true}}}\n"
                          "  a: {function: steps:take_int, args: {n: §{from: f}}}", ("expected int", "fanned in as list[int]")),
-    ("fan-in->list[str]", "", "f: {function: steps:square, args: [{i: 1}, {i: 2}]}\n"
-                              "  a: {function: steps:take_strs, args: {xs: §{from: f}}}", ("expected list[str]", "list[int]")),
-    ("key-type", "", "m: {function: steps:make_box}\n  a: {function: steps:take_str, args: {s: §{from: m, key: w}}}",
-     ("expected str", "key 'w'", "float")),
+    ("fan-in->dict", "", "f: {function: steps:square, args: [{i: 1}, {i: 2}]}\n"
+                         "  a: {function: steps:take_map, args: {m: §{from: f}}}", ("expected dict[str, int]", "list[int]")),
+    ("key-type", "", "m: {function: steps:make_box}\n  a: {function: steps:take_ints, args: {xs: §{from: m, key: w}}}",
+     ("expected list[int]", "key 'w'", "float")),
     ("key-missing", "", "m: {function: steps:make_box}\n  a: {function: steps:take_float, args: {x: {from: m, key: §depth}}}",
      ("no field 'depth'", "w, h, tags")),
     ("key-of-scalar", "", "m: {function: steps:make_int}\n  a: {function: steps:take_int, args: {n: {from: m, key: §x}}}",
