@@ -58,7 +58,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["Function", "Param", "Problem", "bundle", "carried_source", "clear_cache", "resolve", "shown"]
+__all__ = ["Function", "Param", "Problem", "bundle", "carried_source", "clear_cache", "docstring", "forget_resolved",
+           "module_functions", "resolve", "shown"]
 
 
 def _close_matches(word: str, options: list[str], n: int) -> list[str]:
@@ -113,6 +114,12 @@ def clear_cache() -> None:
     """Forget parsed modules and resolved refs (resolve does not re-check files once cached)."""
     for cache in (_RESOLVED, _MODULES, _CARRIED):
         cache.clear()
+
+
+def forget_resolved() -> None:
+    """Forget resolved refs but keep parsed modules: each is read again only when its file changed
+    (size or mtime), so a long-lived caller (`heraspec lsp`) sees edits at the cost of what changed."""
+    _RESOLVED.clear()
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,34 @@ def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tup
     )
     carried = _CARRIED[fn] = _carry(info, target, found, module, dirs)
     return fn, carried.problems
+
+
+# --- for editors: what a module offers, without importing it ---------------------------------------
+
+
+def module_functions(module: str, search_path: list[str]) -> list[str]:
+    """The names of the top-level `def`s of `module` found on the search path, in module order
+    ([] when it is not found or cannot be read): what a `function:` value may name."""
+    found = _find_module(module, tuple(os.fspath(d) for d in search_path))
+    info = _load(found) if isinstance(found, str) else found
+    if isinstance(info, Problem):
+        return []
+    return [name for name, bs in info.bindings.items() if any(b.kind == "def" for b in bs)]
+
+
+def docstring(fn: Function) -> str | None:
+    """The docstring of a resolved function (None when it has none or the file changed since)."""
+    def read() -> str | None:
+        info = _load(fn.file)
+        if isinstance(info, Problem):
+            return None
+        for b in info.bindings.get(fn.name, []):
+            node = info.body[b.index]
+            if isinstance(node, ast.FunctionDef) and node.lineno == fn.line:
+                return ast.get_docstring(node)
+        return None
+
+    return _whole_on_demand(read, lambda problem: None)
 
 
 # --- the ref and the module file --------------------------------------------------------------------
