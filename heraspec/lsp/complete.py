@@ -77,7 +77,7 @@ class Modules:
 
 def complete(an: Analysis, project: Project, modules: Modules, line: int, character: int) -> list[dict]:
     cur = textpos.cursor(an.text, an.fmt, line, character)
-    items = _complete(an, project, modules, cur)
+    items = _complete(an, project, modules, cur, line)
     if an.fmt == "toml" and not cur.quoted and not cur.at_key:  # a TOML string value needs its quotes
         for it in items:
             if it["kind"] in ("function", "task", "parameter") or (it["kind"] == "value" and it.get("string")):
@@ -85,7 +85,7 @@ def complete(an: Analysis, project: Project, modules: Modules, line: int, charac
     return items
 
 
-def _complete(an: Analysis, project: Project, modules: Modules, cur: textpos.Cursor) -> list[dict]:
+def _complete(an: Analysis, project: Project, modules: Modules, cur: textpos.Cursor, line: int) -> list[dict]:
     data = an.data
     p = cur.path
     if cur.at_key:
@@ -93,7 +93,7 @@ def _complete(an: Analysis, project: Project, modules: Modules, cur: textpos.Cur
         if body is not None and isinstance(body.get("function"), str):
             given = body.get("args") if isinstance(body.get("args"), dict) else {}
             return _args(body["function"], project.search_path(an.path), given, cur)
-        return _schema_keys(p, cur, data)
+        return _schema_keys(p, cur, set(_body(data, p) or ()) | textpos.sibling_keys(an.text, an.fmt, line))
     key = p[-1] if p else None
     tasks = list(data.get("tasks") or {}) if isinstance(data.get("tasks"), dict) else []
     if key == "function":
@@ -214,8 +214,7 @@ def _step(schema: dict, node: dict, seg: str) -> dict | None:
     return _resolve(schema, extra) if isinstance(extra, dict) else None
 
 
-def _schema_keys(path: tuple, cur: textpos.Cursor, data: dict) -> list[dict]:
-    present = _body(data, path) or {}
+def _schema_keys(path: tuple, cur: textpos.Cursor, present: set) -> list[dict]:
     out, seen = [], set()
     for node in schema_node(path):
         for key, sub in (node.get("properties") or {}).items():

@@ -248,3 +248,32 @@ def _word_cursor(path: tuple, at_key: bool, cur: str, quote_at: int = -1) -> Cur
     if word.startswith("-") and at_key:
         word = word.lstrip("-")
     return Cursor(path, at_key, word, len(cur) - len(word))
+
+
+def sibling_keys(text: str, fmt: str, line: int) -> set[str]:
+    """The keys written beside the cursor's line (its YAML block, its TOML table), read from the
+    text, so a key already given is not offered again while the spec does not parse."""
+    lines = text.split("\n")
+    cur = lines[line] if line < len(lines) else ""
+    out: set[str] = set()
+    if fmt == "toml":
+        for rng in (range(line - 1, -1, -1), range(line + 1, len(lines))):
+            for i in rng:
+                if _TOML_HEADER.match(lines[i]):
+                    break
+                eq = _outside_quotes(lines[i], "=")
+                if eq > 0:
+                    out.update(_dotted(lines[i][:eq])[:1])
+        return out
+    ind = _indent(cur) if cur.strip() else len(cur)
+    for rng in (range(line - 1, -1, -1), range(line + 1, len(lines))):
+        for i in rng:
+            ln = lines[i]
+            if not ln.strip() or ln.lstrip().startswith("#"):
+                continue
+            if _indent(ln) < ind:
+                break
+            m = _KEY_YAML.match(ln)
+            if _indent(ln) == ind and m and not m.group(2):
+                out.add(_unquote(m.group(3)))
+    return out

@@ -1,0 +1,292 @@
+"""`heraspec lsp` end to end: the real server as a subprocess, spoken to over stdio by the LSP client
+of tests/lsp/client.py (JSON-RPC, Content-Length framing, a timeout on every wait)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.lsp.client import LspClient
+
+STEPS = '''\
+def square(x: int, power: int = 2) -> int:
+    """Raise x to a power."""
+    return x ** power
+
+
+def say(msg: str) -> str:
+    print(msg)
+    return msg
+'''
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("lsp-project")
+    (root / "steps.py").write_text(STEPS)
+    return root
+
+
+@pytest.fixture(scope="module")
+def lsp(root):
+    client = LspClient([sys.executable, "-m", "heraspec", "lsp"], cwd=str(root))
+    client.initialize(root)
+    yield client
+    client.close()
+
+
+class Doc:
+    """One open document: its text and version, as an editor keeps them."""
+
+    def __init__(self, lsp: LspClient, path: Path, text: str):
+        self.lsp, self.path, self.uri, self.version = lsp, path, path.as_uri(), 1
+        self.text = text
+        path.write_text(self.text)
+        lsp.open(self.uri, "toml" if path.suffix == ".toml" else "yaml", self.text)
+
+    def diagnostics(self) -> list[dict]:
+        v = self.version
+        return self.lsp.notification("textDocument/publishDiagnostics",
+                                     lambda p: p["uri"] == self.uri and p.get("version") == v)["diagnostics"]
+
+    def change(self, text: str) -> list[dict]:
+        self.version += 1
+        self.text = text
+        self.lsp.notify("textDocument/didChange", {"textDocument": {"uri": self.uri, "version": self.version},
+                                                    "contentChanges": [{"text": self.text}]})
+        return self.diagnostics()
+
+    def at(self, needle: str, offset: int = 0) -> dict:
+        """The position of the last `needle` in the text, plus `offset` characters."""
+        i = self.text.rindex(needle) + offset
+        line = self.text.count("\n", 0, i)
+        return {"line": line, "character": i - (self.text.rfind("\n", 0, i) + 1)}
+
+    def after(self, needle: str) -> dict:
+        return self.at(needle, len(needle))
+
+    def request(self, method: str, position: dict, **extra) -> object:
+        return self.lsp.request(method, {"textDocument": {"uri": self.uri}, "position": position, **extra})
+
+    def complete(self, position: dict) -> dict[str, dict]:
+        result = self.request("textDocument/completion", position)
+        return {i["label"]: i for i in result["items"]}
+
+    def ranged(self, rng: dict) -> str:
+        """The text a one-line range covers."""
+        line = self.text.split("\n")[rng["start"]["line"]]
+        return line[rng["start"]["character"]:rng["end"]["character"]]
+
+
+GOOD = """\
+name: demo
+parameters: {n: 3, greeting: hello}
+tasks:
+  A: {function: steps:square, args: {x: {param: n}}}
+  B:
+    function: steps:square
+    args: {x: {from: A}}
+    retry: 2
+    resources: {cpu: 2}
+  C: {function: steps:say, args: {msg: {param: greeting}}, after: [A], depends: "A && B"}
+edges:
+  - A >> B
+"""
+
+
+def test_diagnostics_are_validates_errors_at_their_ranges_and_clear_when_fixed(lsp, root):
+    bad = GOOD.replace("function: steps:square\n    args: {x: {from: A}}", "function: steps:sqaure\n    args: {x: {from: A}}")
+    bad = bad.replace("after: [A]", "after: [Z]")
+    doc = Doc(lsp, root / "diag.heraspec.yaml", bad)
+    diags = doc.diagnostics()
+    out = subprocess.run([sys.executable, "-m", "heraspec", "validate", doc.path.name], cwd=root,
+                         capture_output=True, text=True)
+    assert out.returncode == 1
+    # the same errors, messages and hints as validate prints, at validate's line and column
+    diags.sort(key=lambda d: (d["range"]["start"]["line"], d["range"]["start"]["character"]))
+    shown = [f"{doc.path.name}:{d['range']['start']['line'] + 1}:{d['range']['start']['character'] + 1}: "
+             f"error: {d['message'].replace(chr(10), chr(10) + '  ')}" for d in diags]
+    assert "\n".join(shown) + f"\n{len(diags)} errors\n" == out.stderr
+    assert len(diags) == 2
+    by_text = {doc.ranged(d["range"]): d for d in diags}
+    assert set(by_text) == {"steps:sqaure", "Z"}
+    assert "did you mean 'square'?" in by_text["steps:sqaure"]["message"]
+    assert all(d["source"] == "heraspec" and d["severity"] == 1 for d in diags)
+    assert doc.change(GOOD) == []  # fixed: cleared
+
+
+def test_a_half_typed_document_is_one_syntax_error_and_the_server_goes_on(lsp, root):
+    doc = Doc(lsp, root / "half.heraspec.yaml", GOOD)
+    assert doc.diagnostics() == []
+    diags = doc.change(GOOD.replace("edges:", "  D: {function: steps:say, args: {msg: [\nedges:"))
+    assert len(diags) == 1 and diags[0]["message"].startswith("YAML syntax error")
+    assert diags[0]["range"]["start"]["line"] == 12  # where the parser gave up: `edges:`, the line after D
+    # completion still works, from what the spec last was
+    doc.change(GOOD.replace("edges:", "  D: {function: steps:say, after: [\nedges:"))
+    items = doc.complete(doc.after("after: ["))
+    assert {"A", "B", "C"} <= set(items)
+    tdoc = Doc(lsp, root / "half.heraspec.toml", 'name = "h"\n[tasks.A]\nfunction = "steps:say"\nargs = { msg = "hi" }\n')
+    assert tdoc.diagnostics() == []
+    diags = tdoc.change('name = "h"\n[tasks.A]\nfunction = "steps:say"\nargs = { msg = \n')
+    assert len(diags) == 1 and diags[0]["message"].startswith("TOML syntax error")
+
+
+def test_completion_of_functions_with_signatures_in_yaml_and_toml(lsp, root):
+    doc = Doc(lsp, root / "fn.heraspec.yaml", GOOD.replace("edges:", "  D:\n    function: st\nedges:"))
+    items = doc.complete(doc.after("function: st"))
+    assert {"steps:square", "steps:say"} <= set(items)
+    sq = items["steps:square"]
+    assert sq["detail"] == "square(x: int, power: int = 2) -> int"
+    assert "Raise x to a power." in sq["documentation"]["value"]
+    assert sq["textEdit"]["newText"] == "steps:square"
+    assert doc.ranged(sq["textEdit"]["range"]) == "st"  # replaces what was typed
+    tdoc = Doc(lsp, root / "fn.heraspec.toml", '[tasks.A]\nfunction = "steps:s"\n')
+    items = tdoc.complete(tdoc.after('function = "steps:s'))
+    assert {"steps:square", "steps:say"} <= set(items)
+    assert items["steps:say"]["textEdit"]["newText"] == "steps:say"  # inside the quotes already
+
+
+def test_completion_of_argument_names_with_types_and_defaults(lsp, root):
+    doc = Doc(lsp, root / "args.heraspec.yaml", "tasks:\n  A:\n    function: steps:square\n    args:\n      x: 1\n      \n")
+    items = doc.complete({"line": 5, "character": 6})
+    assert set(items) == {"power"}  # x is given already
+    assert items["power"]["detail"] == "int = 2"
+    doc2 = Doc(lsp, root / "args2.heraspec.yaml", "tasks:\n  A: {function: steps:square, args: {}}\n")
+    items = doc2.complete(doc2.after("args: {"))
+    assert set(items) == {"x", "power"} and items["x"]["detail"] == "int"
+    tdoc = Doc(lsp, root / "args.heraspec.toml", '[tasks.A]\nfunction = "steps:square"\n\n[tasks.A.args]\n\n')
+    items = tdoc.complete({"line": 4, "character": 0})
+    assert set(items) == {"x", "power"}
+
+
+def test_completion_of_task_names_and_parameters(lsp, root):
+    text = GOOD.replace("edges:", "  D:\n    function: steps:say\n    args: {msg: {from: }}\n    after: [A, ]\n"
+                        "    depends: \"A && \"\nedges:")
+    doc = Doc(lsp, root / "names.heraspec.yaml", text)
+    assert set(doc.complete(doc.after("{from: "))) == {"A", "B", "C"}  # not D itself
+    assert set(doc.complete(doc.after("after: [A, "))) == {"A", "B", "C"}
+    assert set(doc.complete(doc.after('depends: "A && '))) == {"A", "B", "C"}
+    assert set(doc.complete(doc.after("  - A >> "))) == {"A", "B", "C", "D"}
+    doc.change(text.replace("{from: }", "{param: }"))
+    params = doc.complete(doc.after("{param: "))
+    assert set(params) == {"n", "greeting"} and params["n"]["detail"] == "default: 3"
+    tdoc = Doc(lsp, root / "names.heraspec.toml",
+               '[parameters]\nn = 3\n\n[tasks.A]\nfunction = "steps:square"\nargs = { x = { param = "n" } }\n\n'
+               '[tasks.B]\nfunction = "steps:say"\nargs = { msg = { from = "" } }\nafter = [""]\n')
+    assert set(tdoc.complete(tdoc.after('from = "'))) == {"A"}
+    assert set(tdoc.complete(tdoc.after('after = ["'))) == {"A"}
+    assert set(tdoc.complete(tdoc.after('param = "'))) == {"n"}
+
+
+def test_completion_of_schema_keys_and_enum_values(lsp, root):
+    doc = Doc(lsp, root / "keys.heraspec.yaml", "kind: \ntasks:\n  A:\n    function: steps:say\n    re\n")
+    kinds = doc.complete(doc.after("kind: "))
+    assert {"Workflow", "WorkflowTemplate", "CronWorkflow"} <= set(kinds)
+    keys = doc.complete(doc.after("    re"))
+    assert {"resources", "retry", "result"} <= set(keys) and "function" not in keys
+    assert "CPU, memory" in keys["resources"]["documentation"]["value"]
+    tdoc = Doc(lsp, root / "keys.heraspec.toml", 'kind = \n')
+    kinds = tdoc.complete(tdoc.after("kind = "))
+    assert kinds["Workflow"]["textEdit"]["newText"] == '"Workflow"'
+
+
+def test_hover_shows_the_functions_signature_docstring_and_file(lsp, root):
+    doc = Doc(lsp, root / "hover.heraspec.yaml", GOOD)
+    result = doc.request("textDocument/hover", doc.at("steps:square", 3))
+    value = result["contents"]["value"]
+    assert "def square(x: int, power: int = 2) -> int" in value
+    assert "Raise x to a power." in value and "steps.py, line 1" in value
+    assert doc.ranged(result["range"]) == "steps:square"
+
+
+def test_hover_on_a_task_shows_resolved_resources_image_retries_and_its_inputs(lsp, root):
+    doc = Doc(lsp, root / "hovertask.heraspec.yaml", GOOD)
+    value = doc.request("textDocument/hover", doc.at("  B:", 2))["contents"]["value"]
+    assert "image: `python:3.12`" in value  # heraspec's default image, resolved
+    assert '"cpu":"2"' in value and '"memory":"4Gi"' in value  # its own CPU, the default memory
+    assert '"limit":"2"' in value  # retry: 2
+    assert "`x` ← the result of task `A`" in value
+    value = doc.request("textDocument/hover", doc.at("{param: greeting}", 9))["contents"]["value"]
+    assert "workflow parameter" in value and '"hello"' in value
+
+
+def test_definition_of_a_function_is_its_def_and_of_a_task_reference_the_task(lsp, root):
+    doc = Doc(lsp, root / "def.heraspec.yaml", GOOD)
+    loc = doc.request("textDocument/definition", doc.at("steps:say", 7))
+    assert loc["uri"] == (root / "steps.py").as_uri()
+    assert loc["range"]["start"] == {"line": 5, "character": 4}  # `def say` on line 6
+    loc = doc.request("textDocument/definition", doc.at("{from: A}", 7))
+    assert loc["uri"] == doc.uri and loc["range"]["start"] == doc.at("  A:", 2)
+    loc = doc.request("textDocument/definition", doc.at("A >> B", 5))
+    assert loc["range"]["start"] == doc.at("  B:", 2)
+
+
+def test_definition_of_a_pipeline_and_a_template_ref_is_their_file(lsp, root):
+    (root / "sub.heraspec.yaml").write_text("parameters: {x: 1}\ntasks:\n  S: {function: steps:square, args: {x: {param: x}}}\n")
+    (root / "shared.heraspec.yaml").write_text(
+        "kind: WorkflowTemplate\nname: shared-steps\ntasks:\n  T: {function: steps:say, args: {msg: hi}}\n")
+    doc = Doc(lsp, root / "refs.heraspec.yaml",
+              "name: refs\ntasks:\n  P: {pipeline: sub.heraspec.yaml}\n  R: {template_ref: {name: shared-steps, template: say}, args: {msg: x}}\n")
+    loc = doc.request("textDocument/definition", doc.at("sub.heraspec", 2))
+    assert loc["uri"] == (root / "sub.heraspec.yaml").as_uri()
+    loc = doc.request("textDocument/definition", doc.at("shared-steps", 2))
+    assert loc["uri"] == (root / "shared.heraspec.yaml").as_uri() and loc["range"]["start"] == {"line": 1, "character": 6}
+
+
+def test_rename_a_task_across_its_references_and_find_them(lsp, root):
+    doc = Doc(lsp, root / "rename.heraspec.yaml", GOOD)
+    refs = doc.request("textDocument/references", doc.at("  A:", 2), context={"includeDeclaration": True})
+    assert len(refs) == 5  # the task's key, {from: A}, after: [A], depends and the edge
+    assert all(doc.ranged(r["range"]) == "A" for r in refs)
+    edit = doc.lsp.request("textDocument/rename", {"textDocument": {"uri": doc.uri}, "position": doc.at("{from: A}", 7),
+                                                   "newName": "prepare"})
+    edits = edit["changes"][doc.uri]
+    lines = doc.text.split("\n")
+    for e in sorted(edits, key=lambda e: (e["range"]["start"]["line"], -e["range"]["start"]["character"])):
+        r = e["range"]
+        ln = lines[r["start"]["line"]]
+        lines[r["start"]["line"]] = ln[:r["start"]["character"]] + e["newText"] + ln[r["end"]["character"]:]
+    renamed = "\n".join(lines)
+    assert "prepare: {function: steps:square" in renamed and "{from: prepare}" in renamed
+    assert "after: [prepare]" in renamed and 'depends: "prepare && B"' in renamed and "- prepare >> B" in renamed
+    assert doc.change(renamed) == []  # still valid
+    with pytest.raises(Exception, match="not a task name"):
+        doc.lsp.request("textDocument/rename", {"textDocument": {"uri": doc.uri}, "position": doc.at("  B:", 2),
+                                                "newName": "no spaces"})
+
+
+def test_code_action_applies_the_did_you_mean_of_an_error(lsp, root):
+    doc = Doc(lsp, root / "fix.heraspec.yaml", GOOD.replace("function: steps:square\n    args", "function: steps:sqaure\n    args")
+              .replace("retry: 2", "retyr: 2"))
+    diags = doc.diagnostics()
+    fixes = {}
+    for d in diags:
+        actions = doc.lsp.request("textDocument/codeAction", {"textDocument": {"uri": doc.uri}, "range": d["range"],
+                                                              "context": {"diagnostics": [d]}})
+        for a in actions:
+            (e,) = a["edit"]["changes"][doc.uri]
+            fixes[doc.ranged(e["range"])] = (a["title"], e["newText"])
+    assert fixes["steps:sqaure"] == ("Change to 'square'", "steps:square")
+    assert fixes["retyr"] == ("Change to 'retry'", "retry")
+
+
+def test_a_changed_python_module_checks_the_specs_that_use_it_again(lsp, root):
+    (root / "later.py").write_text("def one(x: int) -> int:\n    return x\n")
+    doc = Doc(lsp, root / "module.heraspec.yaml", "name: m\ntasks:\n  A: {function: later:two, args: {x: 1}}\n")
+    (diag,) = doc.diagnostics()
+    assert "function 'two' not found" in diag["message"]
+    (root / "later.py").write_text("def one(x: int) -> int:\n    return x\n\n\ndef two(x: int) -> int:\n    return x\n")
+    lsp.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": (root / "later.py").as_uri(), "type": 2}]})
+    lsp.notification("textDocument/publishDiagnostics", lambda p: p["uri"] == doc.uri and p["diagnostics"] == [])
+
+
+def test_errors_in_a_sub_pipeline_show_in_that_file(lsp, root):
+    (root / "inner.heraspec.yaml").write_text("name: inner\ntasks:\n  S: {function: steps:nope}\n")
+    doc = Doc(lsp, root / "outer.heraspec.yaml", "name: outer\ntasks:\n  P: {pipeline: inner.heraspec.yaml}\n")
+    inner = lsp.notification("textDocument/publishDiagnostics",
+                             lambda p: p["uri"] == (root / "inner.heraspec.yaml").as_uri() and p["diagnostics"])
+    assert "function 'nope' not found" in inner["diagnostics"][0]["message"]
+    assert inner["diagnostics"][0]["range"]["start"] == {"line": 2, "character": 16}
