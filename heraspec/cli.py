@@ -167,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = _verb(sub, "init", "scaffold a working spec, its steps module and editor settings",
-              "Writes heraspec.yaml (or .toml), steps.py, .vscode/settings.json, .taplo.toml and a .gitignore "
+              "Writes heraspec.yaml (or .toml), steps.py, editor settings (.vscode/, .nvim.lua, .taplo.toml: the "
+              "schema and `heraspec lsp`) and a .gitignore "
               "for .heraspec/ into DIR, or with --example NAME a bundled example. Never overwrites: files "
               "that exist are left alone and named.",
               "  heraspec init my-pipeline && cd my-pipeline && heraspec run heraspec.yaml\n"

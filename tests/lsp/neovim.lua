@@ -1,33 +1,16 @@
--- Drive Neovim's own LSP client against `heraspec lsp`: open a spec, wait for its diagnostics,
--- ask for a completion, write what the editor got as JSON, quit. Run by tests/test_lsp_neovim.py:
---   nvim --headless --clean -u NONE -c "luafile neovim.lua"
--- with HERASPEC_LSP_CMD (JSON list), HERASPEC_SPEC, HERASPEC_LINE / HERASPEC_COL (0-based) and
--- HERASPEC_OUT in the environment. Works with Neovim 0.7 (Debian bookworm) and later.
-local cmd = vim.fn.json_decode(os.getenv("HERASPEC_LSP_CMD"))
+-- Neovim's own LSP client against `heraspec lsp`, started by the settings `heraspec init` wrote
+-- (.nvim.lua, sourced before this script): open a spec, wait for its diagnostics, ask for a
+-- completion, write what the editor got as JSON, quit. Run by tests/test_lsp_neovim.py:
+--   nvim --headless --clean -u NONE -c "filetype on" -c "luafile .nvim.lua" -c "luafile neovim.lua"
+-- with HERASPEC_SPEC, HERASPEC_LINE / HERASPEC_COL (0-based) and HERASPEC_OUT in the environment.
+-- Works with Neovim 0.7 (Debian bookworm) and later.
 local spec = os.getenv("HERASPEC_SPEC")
 local out_path = os.getenv("HERASPEC_OUT")
 local result = { diagnostics = {}, completion = {}, errors = {} }
 
-local function finish()
-  local f = io.open(out_path, "w")
-  f:write(vim.fn.json_encode(result))
-  f:close()
-  vim.cmd("qall!")
-end
-
 local ok, err = pcall(function()
   vim.cmd("edit " .. vim.fn.fnameescape(spec))
   local bufnr = vim.api.nvim_get_current_buf()
-  local root = vim.fn.fnamemodify(spec, ":p:h")
-  -- the settings `heraspec init` writes for Neovim start the server the same way
-  local config = { name = "heraspec", cmd = cmd, root_dir = root }
-  local client_id
-  if vim.lsp.start then
-    client_id = vim.lsp.start(config)
-  else
-    client_id = vim.lsp.start_client(config)
-    vim.lsp.buf_attach_client(bufnr, client_id)
-  end
   local seen = vim.wait(20000, function() return #vim.diagnostic.get(bufnr) > 0 end, 50)
   if not seen then
     table.insert(result.errors, "no diagnostics within 20 s")
@@ -49,9 +32,12 @@ local ok, err = pcall(function()
       table.insert(result.completion, { label = item.label, detail = item.detail })
     end
   end
-  vim.lsp.stop_client(client_id)
+  vim.lsp.stop_client(vim.lsp.get_active_clients())
 end)
 if not ok then
   table.insert(result.errors, tostring(err))
 end
-finish()
+local f = io.open(out_path, "w")
+f:write(vim.fn.json_encode(result))
+f:close()
+vim.cmd("qall!")
