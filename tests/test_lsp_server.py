@@ -290,3 +290,55 @@ def test_errors_in_a_sub_pipeline_show_in_that_file(lsp, root):
                              lambda p: p["uri"] == (root / "inner.heraspec.yaml").as_uri() and p["diagnostics"])
     assert "function 'nope' not found" in inner["diagnostics"][0]["message"]
     assert inner["diagnostics"][0]["range"]["start"] == {"line": 2, "character": 16}
+
+
+def _apply(doc: Doc, edit: dict) -> str:
+    lines = doc.text.split("\n")
+    r = edit["range"]
+    ln = lines[r["start"]["line"]]
+    lines[r["start"]["line"]] = ln[:r["start"]["character"]] + edit["newText"] + ln[r["end"]["character"]:]
+    return "\n".join(lines)
+
+
+def _actions(doc: Doc, diag: dict) -> list[dict]:
+    return doc.lsp.request("textDocument/codeAction", {"textDocument": {"uri": doc.uri}, "range": diag["range"],
+                                                       "context": {"diagnostics": [diag]}})
+
+
+@pytest.mark.parametrize("value, fixed", [(".nan", 'msg: ".nan"'), ("x: y", 'msg: "x: y"')])
+def test_code_action_quotes_a_value_the_error_says_to_quote(lsp, root, value, fixed):
+    doc = Doc(lsp, root / f"quote{len(value)}.heraspec.yaml",
+              f"name: q\ntasks:\n  B:\n    function: steps:say\n    args:\n      msg: {value}\n")
+    (diag,) = doc.diagnostics()
+    assert "quote" in diag["message"]  # validate's hint: NaN has no JSON form; `: ` in a plain value
+    (action,) = _actions(doc, diag)
+    (edit,) = action["edit"]["changes"][doc.uri]
+    text = _apply(doc, edit)
+    assert fixed in text
+    assert doc.change(text) == []
+
+
+def test_code_action_uses_a_fix_the_error_carries_or_any_did_you_mean_hint():
+    from heraspec.lsp.navigate import fixes
+
+    line = "      name: 42"
+    assert fixes(line, 12, 14, "argument 'name' is a str, not an int\nhint: write it quoted: \"42\"") == [
+        ('Quote 42 as a string', 12, 14, '"42"')]
+    assert fixes(line, 12, 14, "argument 'name' is a str", fix='"42"') == [('Change to "42"', 12, 14, '"42"')]
+    line = "    function: pkg.stepz:train"
+    assert fixes(line, 14, 29, "module 'pkg.stepz' not found\nhint: did you mean 'pkg.steps' or 'pkg.stem'? Otherwise ...") == [
+        ("Change to 'pkg.steps'", 14, 29, "pkg.steps:train"), ("Change to 'pkg.stem'", 14, 29, "pkg.stem:train")]
+
+
+def test_toml_diagnostics_ranges_quick_fix_and_schema_keys(lsp, root):
+    doc = Doc(lsp, root / "fix.heraspec.toml", 'name = "t"\n\n[tasks.A]\nfunction = "steps:sqaure"\nargs = { x = 2 }\n')
+    (diag,) = doc.diagnostics()
+    assert doc.ranged(diag["range"]) == '"steps:sqaure"' and diag["range"]["start"]["line"] == 3
+    (action,) = _actions(doc, diag)
+    (edit,) = action["edit"]["changes"][doc.uri]
+    assert edit["newText"] == '"steps:square"'
+    text = _apply(doc, edit)
+    assert doc.change(text) == []
+    doc.change(text + "re")
+    keys = doc.complete(doc.after("re"))
+    assert {"resources", "retry"} <= set(keys) and not {"function", "args"} & set(keys)

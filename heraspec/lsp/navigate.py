@@ -220,20 +220,28 @@ def rename(an: Analysis, line: int, character: int, new_name: str) -> list[Locat
 _DID_YOU_MEAN = re.compile(r"did you mean ((?:'[^']+'(?: or )?)+)")
 
 
-def fixes(token: str, message: str, fix: str | None = None) -> list[tuple[str, str]]:
-    """(title, replacement of `token`) for the error `message` (validate's text, `hint: ...` on its
-    second line): a fix the error carries, each "did you mean 'X'", quoting a value for a string."""
-    out: list[tuple[str, str]] = []
+def fixes(line: str, start: int, end: int, message: str, fix: str | None = None) -> list[tuple[str, int, int, str]]:
+    """(title, start, end, replacement) on `line` for the error `message` at line[start:end]
+    (validate's text, `hint: ...` on its second line): a fix the error carries, each "did you mean
+    'X'", and quoting a value as a string where the hint says to quote it."""
+    token = line[start:end]
+    out: list[tuple[str, int, int, str]] = []
     if fix:
-        out.append((f"Change to {fix}", fix))
+        out.append((f"Change to {fix}", start, end, fix))
     hint = message.split("\nhint: ", 1)[1] if "\nhint: " in message else ""
     m = _DID_YOU_MEAN.search(hint)
     for suggestion in re.findall(r"'([^']+)'", m.group(1)) if m else []:
         new = _replace_closest(token, suggestion)
         if new != token:
-            out.append((f"Change to '{suggestion}'", new))
-    if re.search(r"\bquot", hint, re.I) and token and token[0] not in "\"'{[" and "\n" not in token:
-        out.append((f"Quote {token} as a string", json.dumps(token)))
+            out.append((f"Change to '{suggestion}'", start, end, new))
+    if re.search(r"\bquot", hint, re.I):
+        if token == ":":  # `key: a: b`, a YAML syntax error at the second colon: the value is `a: b`
+            key = re.match(r"^\s*(?:-\s+)*[^\s:#][^:#]*:\s+", line)
+            if key and key.end() < start:
+                start, end = key.end(), len(line.split(" #", 1)[0].rstrip())
+                token = line[start:end]
+        if token and token[0] not in "\"'{[:" and token[-1] != ":":
+            out.append((f"Quote {token} as a string", start, end, json.dumps(token)))
     return out
 
 

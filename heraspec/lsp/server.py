@@ -95,14 +95,12 @@ class HeraspecServer(LanguageServer):
     # --- checking -----------------------------------------------------------------------------
 
     def analysis(self, uri: str) -> Analysis | None:
+        """The spec as the editor has it now (checked again only if it changed since)."""
         path = uri_to_path(uri)
-        an = self.project.specs.get(path)
-        if an is None:
-            doc = self.workspace.get_text_document(uri)
-            if not is_spec(path, doc.source):
-                return None
-            an = self.project.check(path, doc.source, doc.version)
-        return an
+        doc = self.workspace.get_text_document(uri)
+        if not is_spec(path, doc.source):
+            return None
+        return self.project.check(path, doc.source, doc.version)
 
     def check(self, uri: str) -> None:
         doc = self.workspace.get_text_document(uri)
@@ -227,8 +225,6 @@ def build_server(search_path: Sequence[str] = ()) -> HeraspecServer:
         an = ls.analysis(params.text_document.uri)
         if an is None:
             return None
-        doc = ls.workspace.get_text_document(params.text_document.uri)
-        an = ls.project.check(an.path, doc.source, doc.version)  # the text as typed up to now
         line, char = ls.position(an, params.position)
         lines = an.text.split("\n")
         items = []
@@ -304,10 +300,11 @@ def build_server(search_path: Sequence[str] = ()) -> HeraspecServer:
             line = lines[diag.range.start.line] if diag.range.start.line < len(lines) else ""
             start, end = ls.chars(line, diag.range.start.character), ls.chars(line, diag.range.end.character)
             fix = diag.data.get("fix") if isinstance(diag.data, dict) else None
-            for title, new in navigate.fixes(line[start:end], diag.message, fix):
+            for title, a, b, new in navigate.fixes(line, start, end, diag.message, fix):
+                rng = ls.range(lines, diag.range.start.line, a, b)
                 out.append(t.CodeAction(title=title, kind=t.CodeActionKind.QuickFix, diagnostics=[diag],
                                         is_preferred=len(out) == 0,
-                                        edit=t.WorkspaceEdit(changes={uri: [t.TextEdit(range=diag.range, new_text=new)]})))
+                                        edit=t.WorkspaceEdit(changes={uri: [t.TextEdit(range=rng, new_text=new)]})))
         return out
 
     return server
