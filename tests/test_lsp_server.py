@@ -342,3 +342,36 @@ def test_toml_diagnostics_ranges_quick_fix_and_schema_keys(lsp, root):
     doc.change(text + "re")
     keys = doc.complete(doc.after("re"))
     assert {"resources", "retry"} <= set(keys) and not {"function", "args"} & set(keys)
+
+
+def test_hover_on_an_argument_shows_its_type_and_default(lsp, root):
+    doc = Doc(lsp, root / "arghover.heraspec.yaml", "name: a\ntasks:\n  A: {function: steps:square, args: {x: 2, power: 3}}\n")
+    value = doc.request("textDocument/hover", doc.at("power", 1))["contents"]["value"]
+    assert value.startswith("**argument** `power`: int, default `2`")
+    assert "required" in doc.request("textDocument/hover", doc.at("x: 2"))["contents"]["value"]
+
+
+def test_every_prefix_of_the_bundled_examples_checks_completes_and_navigates_without_raising():
+    """Half-typed specs, as an editor sends them keystroke by keystroke: in-process, every 7th prefix."""
+    from heraspec.lsp import navigate
+    from heraspec.lsp.complete import Modules, complete
+    from heraspec.lsp.project import Project
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    project, modules = Project(), Modules()
+    seen_errors = seen_symbols = 0
+    for spec in sorted(p for p in examples.iterdir() if p.suffix in (".yaml", ".toml")):
+        text = spec.read_text()
+        for cut in range(0, len(text) + 1, 7):
+            an = project.check(str(spec), text[:cut])
+            lines = text[:cut].split("\n")
+            line, ch = len(lines) - 1, len(lines[-1])
+            complete(an, project, modules, line, ch)
+            navigate.hover(an, project, line, ch)
+            navigate.definition(an, project, line, ch)
+            seen_errors += bool(an.errors)
+            for s in (an.symbols.items if an.symbols else [])[:10]:
+                seen_symbols += 1
+                navigate.hover(an, project, s.line, s.start)
+                navigate.definition(an, project, s.line, s.start)
+    assert seen_errors > 100 and seen_symbols > 1000  # most prefixes do not parse; many do, with names

@@ -47,7 +47,25 @@ def hover(an: Analysis, project: Project, line: int, character: int) -> tuple[st
     if sym.kind in ("param", "param-ref"):
         params = an.data.get("parameters") or {}
         return f"**workflow parameter** `{sym.name}`\n\ndefault: `{json.dumps(params.get(sym.name))}`", sym
+    if sym.kind == "arg":
+        fn = _function_of(an, project, sym)
+        param = next((p for p in fn.params if p.name == sym.name), None) if fn else None
+        if fn is None or param is None:
+            return None
+        kind = param.annotation or "any type"
+        default = "required" if param.required else (f"default `{param.default}`" if param.default is not None
+                                                     else "has a default")
+        return f"**argument** `{sym.name}`: {kind}, {default}\n\nof `{signature(fn)}`", sym
     return None
+
+
+def _function_of(an: Analysis, project: Project, sym: Symbol) -> functions.Function | None:
+    """The function whose args hold the key `sym` (path ... "args", NAME)."""
+    node: Any = an.data
+    for seg in sym.path[:-2]:
+        node = node.get(seg) if isinstance(node, dict) else None
+    ref = node.get("function") if isinstance(node, dict) else None
+    return functions.resolve(ref, project.search_path(an.path))[0] if isinstance(ref, str) else None
 
 
 def function_markdown(fn: functions.Function) -> str:
@@ -141,6 +159,9 @@ def definition(an: Analysis, project: Project, line: int, character: int) -> Loc
     if sym.kind in ("param", "param-ref"):
         d = an.symbols.param_definition(sym.name)  # type: ignore[union-attr]
         return Location(an.path, d.line, d.start, d.end) if d else None
+    if sym.kind == "arg":
+        fn = _function_of(an, project, sym)
+        return _def_location(fn) if fn else None
     if sym.kind == "pipeline":
         target = os.path.normpath(os.path.join(os.path.dirname(an.path), sym.name))
         return Location(target, 0, 0, 0) if os.path.isfile(target) else None

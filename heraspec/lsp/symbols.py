@@ -16,7 +16,8 @@ _NAME = re.compile(r"[A-Za-z0-9_][\w-]*")
 
 @dataclass(frozen=True)
 class Symbol:
-    kind: str  # "task" (defined here) | "task-ref" | "function" | "param" | "param-ref" | "pipeline" | "template"
+    kind: str  # "task" (defined here) | "task-ref" | "function" | "arg" (a key of its args) | "param" |
+    #            "param-ref" | "pipeline" | "template"
     name: str  # the task / parameter name, the function ref, the file or template name
     line: int  # 0-based
     start: int  # 0-based characters
@@ -54,6 +55,10 @@ class Symbols:
     def _task(self, base: tuple, task: dict) -> None:
         if isinstance(task.get("function"), str):
             self._add("function", task["function"], base + ("function",))
+            if isinstance(task.get("args"), dict):
+                for k in task["args"]:
+                    if isinstance(k, str):
+                        self._add("arg", k, base + ("args", k), key=True)
         if isinstance(task.get("pipeline"), str):
             self._add("pipeline", task["pipeline"], base + ("pipeline",))
         ref = task.get("template_ref")
