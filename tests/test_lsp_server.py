@@ -375,3 +375,13 @@ def test_every_prefix_of_the_bundled_examples_checks_completes_and_navigates_wit
                 navigate.hover(an, project, s.line, s.start)
                 navigate.definition(an, project, s.line, s.start)
     assert seen_errors > 100 and seen_symbols > 1000  # most prefixes do not parse; many do, with names
+
+
+def test_arguments_complete_while_the_new_task_does_not_parse_yet(lsp, root):
+    """Typing a new task's args leaves the spec unparsable: the function is read from the text."""
+    doc = Doc(lsp, root / "typing.heraspec.yaml", GOOD.replace("edges:", "  D: {function: steps:square, args: {x: 1, \nedges:"))
+    (diag,) = doc.diagnostics()
+    assert diag["message"].startswith("YAML syntax error")
+    assert set(doc.complete(doc.after("args: {x: 1, "))) == {"power"}
+    tdoc = Doc(lsp, root / "typing.heraspec.toml", 'name = "t"\n[tasks.D]\nfunction = "steps:square"\nargs = { \n')
+    assert set(tdoc.complete(tdoc.after("args = { "))) == {"x", "power"}

@@ -89,11 +89,14 @@ def _complete(an: Analysis, project: Project, modules: Modules, cur: textpos.Cur
     data = an.data
     p = cur.path
     if cur.at_key:
-        body = _body(data, p[:-1]) if p and p[-1] == "args" else None
-        if body is not None and isinstance(body.get("function"), str):
-            given = body.get("args") if isinstance(body.get("args"), dict) else {}
-            return _args(body["function"], project.search_path(an.path), given, cur)
-        return _schema_keys(p, cur, set(_body(data, p) or ()) | textpos.sibling_keys(an.text, an.fmt, line))
+        if p and p[-1] == "args":
+            body = _body(data, p[:-1]) or {}
+            ref = body.get("function") if an.checked is not None else None
+            ref = ref if isinstance(ref, str) else textpos.function_of(an.text, an.fmt, p[:-1])
+            if ref:
+                given = set(body.get("args") or ()) if isinstance(body.get("args"), dict) else set()
+                return _args(ref, project.search_path(an.path), given | cur.siblings | textpos.sibling_keys(an.text, an.fmt, line), cur)
+        return _schema_keys(p, cur, set(_body(data, p) or ()) | cur.siblings | textpos.sibling_keys(an.text, an.fmt, line))
     key = p[-1] if p else None
     tasks = list(data.get("tasks") or {}) if isinstance(data.get("tasks"), dict) else []
     if key == "function":
@@ -138,7 +141,7 @@ def _functions(search_path: list[str], modules: Modules, cur: textpos.Cursor) ->
     return out
 
 
-def _args(ref: str, search_path: list[str], given: dict, cur: textpos.Cursor) -> list[dict]:
+def _args(ref: str, search_path: list[str], given: set, cur: textpos.Cursor) -> list[dict]:
     fn, _ = functions.resolve(ref, search_path)
     if fn is None:
         return []

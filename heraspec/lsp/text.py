@@ -85,6 +85,7 @@ class Cursor:
     prefix: str
     start: int
     quoted: bool = False  # the cursor is inside a quoted string
+    siblings: frozenset = frozenset()  # keys given before the cursor in its flow mapping (`{a: 1, |`)
 
 
 def cursor(text: str, fmt: str, line: int, character: int) -> Cursor:
@@ -152,7 +153,7 @@ def _toml_cursor(lines: list[str], line: int, cur: str) -> Cursor:
     h = _TOML_HEADER.match(cur + "]") if cur.lstrip().startswith("[") else None
     if h:  # typing a table header: keys from the root
         keys = _dotted(h.group(1))
-        return _word_cursor(tuple(keys[:-1]), True, cur)
+        return _word_cursor(tuple(keys if h.group(1).rstrip().endswith(".") else keys[:-1]), True, cur)
     eq = _outside_quotes(cur, "=")
     if eq < 0:
         keys = _dotted(cur.strip())
@@ -198,7 +199,7 @@ def _outside_quotes(s: str, ch: str) -> int:
 def _flow(path: list[str], cur: str, start: int, assign: str, in_list: bool = False) -> Cursor:
     """The cursor in `cur[start:]`, a value that may open flow mappings and lists: each `{` holds
     a key being typed until its `:` (`=` in TOML)."""
-    stack: list[list] = [["[", None]] if in_list else []  # [kind, key of a mapping or None]
+    stack: list[list] = [["[", None, set()]] if in_list else []  # [kind, key of a mapping or None, keys seen]
     quote, quote_at = "", -1
     i = start
     while i < len(cur):
@@ -211,7 +212,7 @@ def _flow(path: list[str], cur: str, start: int, assign: str, in_list: bool = Fa
         elif c in "\"'":
             quote, quote_at = c, i
         elif c in "{[":
-            stack.append([c, None])
+            stack.append([c, None, set()])
         elif c in "}]":
             if stack:
                 stack.pop()
@@ -221,14 +222,17 @@ def _flow(path: list[str], cur: str, start: int, assign: str, in_list: bool = Fa
             if assign == "=" or i + 1 == len(cur) or cur[i + 1] in " \t":
                 k = cur[_after_sep(cur, i, start):i]
                 stack[-1][1] = _unquote(k)
+                stack[-1][2].add(stack[-1][1])
         elif c == "#" and i > 0 and cur[i - 1] in " \t" and assign == ":":
             return _word_cursor(tuple(path), False, cur)
         i += 1
     keys = list(path)
-    for kind, key in stack:
+    for kind, key, seen in stack:
         if kind == "{":
             if key is None:
-                return _word_cursor(tuple(keys), True, cur, quote_at if quote else -1)
+                found = _word_cursor(tuple(keys), True, cur, quote_at if quote else -1)
+                found.siblings = frozenset(seen)
+                return found
             keys.append(key)
     return _word_cursor(tuple(keys), False, cur, quote_at if quote else -1)
 
@@ -277,3 +281,45 @@ def sibling_keys(text: str, fmt: str, line: int) -> set[str]:
             if _indent(ln) == ind and m and not m.group(2):
                 out.add(_unquote(m.group(3)))
     return out
+
+
+_FUNCTION = re.compile(r"""\bfunction\s*[:=]\s*["']?([A-Za-z_][\w.]*:[A-Za-z_]\w*)""")
+
+
+def function_of(text: str, fmt: str, path: tuple) -> str | None:
+    """The `function` of the task body at key `path` (("tasks", "A") or ("on_exit",)), read from
+    the text: what args complete against while the spec does not parse."""
+    if not path:
+        return None
+    lines = text.split("\n")
+    if fmt == "toml":
+        header = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(re.escape(p) for p in path) + r"\s*\]")
+        inline = re.compile(r"^\s*" + re.escape(path[-1]) + r"\s*=\s*\{")
+        for i, ln in enumerate(lines):
+            if header.match(ln):
+                for body in lines[i + 1:]:
+                    if _TOML_HEADER.match(body):
+                        break
+                    m = _FUNCTION.search(body)
+                    if m:
+                        return m.group(1)
+            elif inline.match(ln):
+                m = _FUNCTION.search(ln)
+                if m:
+                    return m.group(1)
+        return None
+    key = re.compile(r"^(\s*)" + re.escape(path[-1]) + r"\s*:(.*)$")
+    for i, ln in enumerate(lines):
+        m = key.match(ln)
+        if not m:
+            continue
+        found = _FUNCTION.search(m.group(2))
+        if found:
+            return found.group(1)
+        for body in lines[i + 1:]:
+            if body.strip() and _indent(body) <= len(m.group(1)):
+                break
+            found = _FUNCTION.search(body)
+            if found and _KEY_YAML.match(body) and _KEY_YAML.match(body).group(3) == "function":
+                return found.group(1)
+    return None
