@@ -385,3 +385,17 @@ def test_arguments_complete_while_the_new_task_does_not_parse_yet(lsp, root):
     assert set(doc.complete(doc.after("args: {x: 1, "))) == {"power"}
     tdoc = Doc(lsp, root / "typing.heraspec.toml", 'name = "t"\n[tasks.D]\nfunction = "steps:square"\nargs = { \n')
     assert set(tdoc.complete(tdoc.after("args = { "))) == {"x", "power"}
+
+
+def test_an_exit_handler_completes_its_own_task_and_the_others(lsp, root):
+    doc = Doc(lsp, root / "exit.heraspec.yaml", GOOD.replace(
+        "edges:", "  D:\n    function: steps:say\n    args: {msg: a}\n    on_exit: {function: steps:say, args: {msg: {from: }}}\nedges:"))
+    assert set(doc.complete(doc.after("{from: "))) == {"A", "B", "C", "D"}
+
+
+def test_lsp_without_the_extra_says_how_to_install_it(tmp_path):
+    code = ("import sys; sys.modules['pygls'] = None; sys.modules['lsprotocol'] = None\n"
+            "from heraspec.cli import main; sys.exit(main(['lsp']))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert out.returncode == 1
+    assert "pip install 'heraspec[lsp]'" in out.stderr and "Traceback" not in out.stderr

@@ -102,7 +102,8 @@ def _complete(an: Analysis, project: Project, modules: Modules, cur: textpos.Cur
     if key == "function":
         return _functions(project.search_path(an.path), modules, cur)
     if key in ("from", "after", "depends", "result") or p[:1] == ("edges",):
-        own = p[1] if len(p) > 1 and p[0] == "tasks" else None
+        # a task cannot name itself, but its exit handler reads its result (`tasks.X.on_exit`)
+        own = p[1] if len(p) > 1 and p[0] == "tasks" and "on_exit" not in p else None
         return _names(tasks, cur, "task", exclude=own)
     if key == "param":
         params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
