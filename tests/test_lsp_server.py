@@ -399,3 +399,16 @@ def test_lsp_without_the_extra_says_how_to_install_it(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert out.returncode == 1
     assert "pip install 'heraspec[lsp]'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_ranges_are_in_the_clients_utf16_units(lsp, root):
+    """LSP counts UTF-16 code units: an emoji before an error on its line is two of them."""
+    doc = Doc(lsp, root / "emoji.heraspec.yaml",
+              'name: e\ntasks:\n  A: {function: steps:say, args: {msg: "😀 hi"}, after: [Zed]}\n')
+    (diag,) = doc.diagnostics()
+    line = doc.text.split("\n")[2]
+    assert diag["range"]["start"] == {"line": 2, "character": line.index("Zed") + 1}
+    assert diag["range"]["end"]["character"] == line.index("Zed") + 4
+    refs = doc.request("textDocument/references", {"line": 2, "character": line.index("Zed") + 2},
+                       context={"includeDeclaration": True})
+    assert [r["range"] for r in refs] == [diag["range"]]  # the one place that names it, in the same units
