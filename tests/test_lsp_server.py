@@ -290,6 +290,11 @@ def test_errors_in_a_sub_pipeline_show_in_that_file(lsp, root):
                              lambda p: p["uri"] == (root / "inner.heraspec.yaml").as_uri() and p["diagnostics"])
     assert "function 'nope' not found" in inner["diagnostics"][0]["message"]
     assert inner["diagnostics"][0]["range"]["start"] == {"line": 2, "character": 16}
+    assert all("nope" not in d["message"] for d in doc.diagnostics())  # in its own file, not the caller's
+    (root / "inner.heraspec.yaml").write_text("name: inner\ntasks:\n  S: {function: steps:say, args: {msg: m}}\n")
+    doc.change(doc.text + "# checked again\n")
+    lsp.notification("textDocument/publishDiagnostics",
+                     lambda p: p["uri"] == (root / "inner.heraspec.yaml").as_uri() and p["diagnostics"] == [])
 
 
 def _apply(doc: Doc, edit: dict) -> str:

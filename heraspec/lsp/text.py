@@ -62,17 +62,6 @@ def token_end(line: str, start: int) -> int:
     return max(end, start + 1)
 
 
-def word_range(line: str, character: int, chars: str = r"\w.:-") -> tuple[int, int]:
-    """The span of the word (made of `chars`) touching `character`."""
-    pat = re.compile(f"[{chars}]")
-    s = e = min(character, len(line))
-    while s > 0 and pat.match(line[s - 1]):
-        s -= 1
-    while e < len(line) and pat.match(line[e]):
-        e += 1
-    return s, e
-
-
 @dataclass
 class Cursor:
     """Where the cursor is: `path` is the keys from the root to the mapping or list that holds it;
