@@ -417,3 +417,12 @@ def test_ranges_are_in_the_clients_utf16_units(lsp, root):
     refs = doc.request("textDocument/references", {"line": 2, "character": line.index("Zed") + 2},
                        context={"includeDeclaration": True})
     assert [r["range"] for r in refs] == [diag["range"]]  # the one place that names it, in the same units
+
+
+def test_hover_on_a_key_shows_the_schemas_documentation(lsp, root):
+    doc = Doc(lsp, root / "keyhover.heraspec.yaml", GOOD)
+    result = doc.request("textDocument/hover", doc.at("resources:", 3))
+    assert result["contents"]["value"].startswith("**resources**\n\nCPU, memory, GPU and volumes")
+    assert doc.ranged(result["range"]) == "resources"
+    tdoc = Doc(lsp, root / "keyhover.heraspec.toml", 'name = "k"\n[tasks.A]\nfunction = "steps:say"\nretry = 2\n')
+    assert "Retries" in tdoc.request("textDocument/hover", tdoc.at("retry", 1))["contents"]["value"]

@@ -36,7 +36,7 @@ def hover(an: Analysis, project: Project, line: int, character: int) -> tuple[st
     """Markdown for the symbol under the cursor, and the symbol."""
     sym = an.symbols.at(line, character) if an.symbols else None
     if sym is None:
-        return None
+        return _key_doc(an, line, character)
     if sym.kind == "function":
         fn, problems = functions.resolve(sym.name, project.search_path(an.path))
         if fn is None:
@@ -66,6 +66,30 @@ def _function_of(an: Analysis, project: Project, sym: Symbol) -> functions.Funct
         node = node.get(seg) if isinstance(node, dict) else None
     ref = node.get("function") if isinstance(node, dict) else None
     return functions.resolve(ref, project.search_path(an.path))[0] if isinstance(ref, str) else None
+
+
+def _key_doc(an: Analysis, line: int, character: int) -> tuple[str, Symbol] | None:
+    """The schema's documentation of the key under the cursor (`resources:`, `retry =`)."""
+    from . import text as textpos
+    from .complete import schema_node
+
+    text = an.text.split("\n")[line] if line < len(an.text.split("\n")) else ""
+    start = end = min(character, len(text))
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_-"):
+        start -= 1
+    while end < len(text) and (text[end].isalnum() or text[end] in "_-"):
+        end += 1
+    if start == end or not re.match(r"\s*[:=]", text[end:]):
+        return None
+    cur = textpos.cursor(an.text, an.fmt, line, end)
+    if not cur.at_key:
+        return None
+    for node in schema_node(cur.path):
+        prop = (node.get("properties") or {}).get(text[start:end])
+        if isinstance(prop, dict) and (prop.get("markdownDescription") or prop.get("description")):
+            doc = prop.get("markdownDescription") or prop["description"]
+            return f"**{text[start:end]}**\n\n{doc}", Symbol("key", text[start:end], line, start, end)
+    return None
 
 
 def function_markdown(fn: functions.Function) -> str:
