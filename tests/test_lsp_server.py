@@ -426,3 +426,12 @@ def test_hover_on_a_key_shows_the_schemas_documentation(lsp, root):
     assert doc.ranged(result["range"]) == "resources"
     tdoc = Doc(lsp, root / "keyhover.heraspec.toml", 'name = "k"\n[tasks.A]\nfunction = "steps:say"\nretry = 2\n')
     assert "Retries" in tdoc.request("textDocument/hover", tdoc.at("retry", 1))["contents"]["value"]
+
+
+def test_hover_on_a_task_of_a_spec_with_errors_shows_its_settings_with_the_defaults(lsp, root):
+    doc = Doc(lsp, root / "hoverbad.heraspec.yaml", GOOD.replace("parameters:", "defaults: {retry: 4, resources: "
+                                                                   "{memory: 2Gi}}\nparameters:").replace("after: [A]", "after: [Z]"))
+    assert doc.diagnostics()  # the spec does not compile: hover reads the spec itself
+    value = doc.request("textDocument/hover", doc.at("  A:", 2))["contents"]["value"]
+    assert 'requests `{"cpu":"1","memory":"2Gi"}`' in value and "retries: `4`" in value
+    assert "compiled values show when the spec is valid" in value

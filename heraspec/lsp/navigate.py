@@ -121,7 +121,8 @@ def task_markdown(an: Analysis, name: str) -> str:
         if tpl.get("activeDeadlineSeconds"):
             out.append(f"timeout: {tpl['activeDeadlineSeconds']} s")
     else:
-        out.append("(resolved image, resources and retries show when the spec is valid)")
+        out.extend(_settings(an.data, task))
+        out.append("(as the spec reads with its defaults; the compiled values show when the spec is valid)")
     receives = []
     args = task.get("args")
     for k, v in (args.items() if isinstance(args, dict) else ()):
@@ -134,6 +135,27 @@ def task_markdown(an: Analysis, name: str) -> str:
     if after or task.get("depends"):
         out.append("runs after: " + (f"`{task['depends']}`" if task.get("depends") else ", ".join(f"`{a}`" for a in after)))
     return "\n\n".join(out)
+
+
+def _settings(data: dict, task: dict) -> list[str]:
+    """Image, resources and retries from the spec text, `defaults` applied (argo/settings.py)."""
+    from ..argo.settings import effective, requests_and_limits
+
+    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
+    try:
+        eff = effective(task, defaults)
+        requests, limits = requests_and_limits(eff.get("resources") or {})
+    except (TypeError, AttributeError, ValueError):  # a spec with errors may hold anything
+        return []
+    out = []
+    image = eff.get("image") or data.get("image")
+    if isinstance(image, str):
+        out.append(f"image: `{image}`")
+    res = {"requests": requests, **({"limits": limits} if limits else {})}
+    out.append("resources: " + ", ".join(f"{k} `{json.dumps(v, separators=(',', ':'))}`" for k, v in res.items()))
+    if eff.get("retry") is not None:
+        out.append(f"retries: `{json.dumps(eff['retry'], separators=(',', ':'))}`")
+    return out
 
 
 def _source(v: Any, data: dict) -> str:
