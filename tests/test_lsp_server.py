@@ -435,3 +435,22 @@ def test_hover_on_a_task_of_a_spec_with_errors_shows_its_settings_with_the_defau
     value = doc.request("textDocument/hover", doc.at("  A:", 2))["contents"]["value"]
     assert 'requests `{"cpu":"1","memory":"2Gi"}`' in value and "retries: `4`" in value
     assert "compiled values show when the spec is valid" in value
+
+
+def test_a_spec_is_checked_again_only_when_its_text_or_a_module_it_uses_changed(tmp_path):
+    import os
+
+    from heraspec.lsp.project import Project
+
+    (tmp_path / "mod.py").write_text("def f(x: int) -> int:\n    return x\n")
+    spec = str(tmp_path / "s.heraspec.yaml")
+    text = "name: s\ntasks:\n  A: {function: mod:f, args: {x: 1}}\n"
+    project = Project()
+    first = project.check(spec, text)
+    assert first.errors == [] and project.check(spec, text) is first  # same text: not checked again
+    (tmp_path / "mod.py").write_text("def f(y: int) -> int:\n    return y\n")
+    st = os.stat(tmp_path / "mod.py")
+    os.utime(tmp_path / "mod.py", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a later mtime, whatever the clock
+    again = project.check(spec, text)
+    assert again is not first
+    assert sorted(e.message for e in again.errors) == ["f() has no parameter 'x'", "f() is missing argument 'y'"]
