@@ -313,5 +313,6 @@ def build_server(search_path: Sequence[str] = ()) -> HeraspecServer:
 def serve(search_path: Sequence[str] = ()) -> int:
     """Serve on stdin/stdout until the client says exit."""
     logging.basicConfig(level=logging.WARNING, format="heraspec lsp: %(levelname)s: %(message)s")
-    build_server(search_path).start_io()
+    # absolute: the server moves to the editor's project folder once the client says which it is
+    build_server([os.path.abspath(p) for p in search_path]).start_io()
     return 0
