@@ -454,3 +454,19 @@ def test_a_spec_is_checked_again_only_when_its_text_or_a_module_it_uses_changed(
     again = project.check(spec, text)
     assert again is not first
     assert sorted(e.message for e in again.errors) == ["f() has no parameter 'x'", "f() is missing argument 'y'"]
+
+
+def test_path_finds_modules_in_another_folder_given_relative_to_where_the_server_started(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "far.py").write_text("def away(n: int) -> int:\n    return n\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    client = LspClient([sys.executable, "-m", "heraspec", "lsp", "--path", "src"], cwd=str(tmp_path))
+    try:
+        client.initialize(project)  # the server moves into the project folder
+        doc = Doc(client, project / "p.heraspec.yaml", "name: p\ntasks:\n  A: {function: far:away, args: {n: 1}}\n")
+        assert doc.diagnostics() == []
+        doc.change("name: p\ntasks:\n  A: {function: far:aw, args: {n: 1}}\n")
+        assert "far:away" in doc.complete(doc.after("far:aw"))
+    finally:
+        client.close()
