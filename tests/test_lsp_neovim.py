@@ -1,6 +1,6 @@
 """A real editor: headless Neovim (Debian's package, installed by .ci/run) reads the settings
 `heraspec init` wrote (.nvim.lua), starts `heraspec lsp` with its own LSP client, shows the server's
-diagnostic on a spec and completes a function reference.
+diagnostic on a spec, completes a function reference, and drops the diagnostic once the buffer is fixed.
 
 Locally the test skips when nvim is not installed; in CI (CI set) it fails instead.
 """
@@ -49,3 +49,4 @@ def test_neovim_with_the_settings_init_wrote_shows_a_diagnostic_and_completes_a_
     assert diag["message"].startswith("function 'sqaure' not found in module 'steps'")
     labels = {c["label"]: c["detail"] for c in result["completion"]}
     assert labels == {"steps:square": "square(x: int, power: int = 2) -> int"}
+    assert result["cleared"] is True  # fixed in the buffer: the diagnostic went

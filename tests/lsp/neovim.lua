@@ -1,6 +1,7 @@
 -- Neovim's own LSP client against `heraspec lsp`, started by the settings `heraspec init` wrote
 -- (.nvim.lua, sourced before this script): open a spec, wait for its diagnostics, ask for a
--- completion, write what the editor got as JSON, quit. Run by tests/test_lsp_neovim.py:
+-- completion, fix the error in the buffer and wait for its diagnostic to go, write what the editor
+-- got as JSON, quit. Run by tests/test_lsp_neovim.py:
 --   nvim --headless --clean -u NONE -c "filetype on" -c "luafile .nvim.lua" -c "luafile neovim.lua"
 -- with HERASPEC_SPEC, HERASPEC_LINE / HERASPEC_COL (0-based) and HERASPEC_OUT in the environment.
 -- Works with Neovim 0.7 (Debian bookworm) and later.
@@ -32,6 +33,15 @@ local ok, err = pcall(function()
       table.insert(result.completion, { label = item.label, detail = item.detail })
     end
   end
+  -- fix the misspelt function in the buffer (an incremental change, as typing sends): cleared
+  local fixed_line = vim.api.nvim_buf_get_lines(bufnr, 2, 3, false)[1]:gsub("sqaure", "square")
+  vim.api.nvim_buf_set_lines(bufnr, 2, 3, false, { fixed_line })
+  result.cleared = vim.wait(20000, function()
+    for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+      if d.lnum == 2 then return false end
+    end
+    return true
+  end, 50)
   vim.lsp.stop_client(vim.lsp.get_active_clients())
 end)
 if not ok then
