@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
-KEEP = {"type", "properties", "items", "$ref", "additionalProperties", "enum", "required"}
+KEEP = {"type", "properties", "items", "$ref", "additionalProperties", "enum", "required", "const"}
 OUT = Path(__file__).resolve().parents[1] / "heraspec" / "argo" / "data" / "argo-schema.json"
 
 

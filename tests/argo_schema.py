@@ -1,7 +1,12 @@
-"""Strict validation of manifests against Argo's own JSON Schema in ../shared (never copied here).
+"""Strict validation of manifests against Argo's own JSON Schema.
 
-Strict mode, as ../shared/argo/README.md describes: IntOrString accepts integers too, and every
-definition that lists properties forbids unknown keys (Argo's Go decoder rejects them).
+By default the schema is the strict subset the package carries (heraspec/argo/data/argo-schema.json,
+made by scripts/argo_schema_subset.py): the definitions the four Workflow kinds reach, in Argo's
+strict mode. With `--argo-src PATH` (or HERASPEC_ARGO_SRC; see tests/conftest.py) pointing at
+Argo's upstream material (schema.json, swagger.json, examples/ — ../shared/argo in this project's
+CI), the full upstream schema is used instead, made strict the same way: IntOrString accepts
+integers too, and every definition that lists properties forbids unknown keys (Argo's Go decoder
+rejects them). Tests that need the upstream material itself (the examples) call `require_argo_src`.
 """
 
 from __future__ import annotations
@@ -14,24 +19,31 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-ARGO = SHARED / "argo"
+ROOT = Path(__file__).resolve().parents[1]
+SUBSET = ROOT / "heraspec" / "argo" / "data" / "argo-schema.json"
 KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
+ENV = "HERASPEC_ARGO_SRC"
+
+argo_src: Path | None = None  # set by tests/conftest.py from --argo-src / HERASPEC_ARGO_SRC
 
 
-def require_shared() -> Path:
-    """The shared Argo material, or a skip (locally) / failure (in CI) when it is absent."""
-    if not (ARGO / "schema.json").is_file():
-        reason = f"Argo schema not found at {ARGO} (../shared is absent)"
+def require_argo_src() -> Path:
+    """Argo's upstream material (schema.json, swagger.json, examples/), or a skip when it was not
+    given; with CI set, a failure (CI passes --argo-src)."""
+    if argo_src is None or not (argo_src / "schema.json").is_file():
+        reason = (f"needs Argo's upstream material: --argo-src PATH or {ENV}=PATH"
+                  + (f" (no schema.json in {argo_src})" if argo_src is not None else ""))
         if os.environ.get("CI"):
-            pytest.fail(reason + "; CI must have it")
+            pytest.fail(reason + "; CI must give it")
         pytest.skip(reason)
-    return ARGO
+    return argo_src
 
 
 @lru_cache(maxsize=None)
 def strict_schema() -> dict:
-    schema = json.loads((require_shared() / "schema.json").read_text())
+    if argo_src is None:
+        return json.loads(SUBSET.read_text())
+    schema = json.loads((require_argo_src() / "schema.json").read_text())
     schema.pop("oneOf", None)
     defs = schema["definitions"]
     defs["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] = {"type": ["string", "integer"]}

@@ -24,12 +24,6 @@ ROOT = Path(__file__).resolve().parents[1]
 STEPS = "def say(msg: str) -> str:\n    print(msg)\n    return msg\n"
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "steps.py").write_text(STEPS)
-    return tmp_path
-
-
 def heraspec(project: Path, *argv: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """The CLI in a subprocess: a hang ends the test instead of the test run."""
     proc = subprocess.run([sys.executable, "-m", "heraspec", *argv], cwd=project, timeout=timeout,

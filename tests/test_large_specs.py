@@ -11,18 +11,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from tests.cli import in_process as cli
 from heraspec.spec.load import MAX_BYTES
 
 STEPS = "def work(i: int) -> int:\n    return i * 2\n\n\ndef say(msg: str) -> str:\n    return msg\n"
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "steps.py").write_text(STEPS)
-    return tmp_path
 
 
 def where(text: str, line_text: str, word: str) -> str:
