@@ -203,6 +203,7 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
             apply_values(doc, values, errors)
         checked.append(_check_doc(doc, errors, opts))
     library: dict = {}
+    _refuse_duplicates(checked, errors)
     for c in checked:
         data = c.doc.data
         if c.ok and data.get("kind") in TEMPLATE_KINDS and isinstance(data.get("name"), str):
@@ -210,6 +211,22 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
                                     pipelines=c.pipelines).manifest
             library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
     return library
+
+
+def _refuse_duplicates(checked: list[Checked], errors: Errors) -> None:
+    """Two specs defining one (Cluster)WorkflowTemplate name: a reference could mean either, and
+    `apply` would send both (the second replacing the first). Located at the later one's name."""
+    first: dict[tuple[str, str], Document] = {}
+    for c in checked:
+        data = c.doc.data
+        if data.get("kind") not in TEMPLATE_KINDS or not isinstance(data.get("name"), str):
+            continue
+        key = (data["kind"], data["name"])
+        other = first.setdefault(key, c.doc)
+        if other is not c.doc and Path(other.path).resolve() != Path(c.doc.path).resolve():
+            line, col = other.pos(("name",))
+            c.doc.error(errors, ("name",), f"{key[0]} '{key[1]}' is defined twice: in {other.path}:{line}:{col} "
+                        f"and in {c.doc.path}", "rename one, or give only one of the files (--templates or the batch)")
 
 
 def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> "list[Compiled]":

@@ -440,6 +440,34 @@ tasks:
     assert proc.returncode == 1 and "wf.yaml:1:1: error: --templates wf.yaml: not a WorkflowTemplate" in proc.stderr
 
 
+def test_two_specs_defining_one_workflow_template_name_are_refused_naming_both(tmp_path: Path, argo, capsys,
+                                                                              monkeypatch):
+    """validate and run would use the first, apply would send both: a located error naming both files."""
+    from tests.argo_server import TOKEN
+    from tests.cli import in_process
+
+    other = SHARED.replace("steps:show, args", "steps:log, args").replace("{x: {from: train, key: best_lr}}",
+                                                                         "{path: out.txt}")
+    write(tmp_path, {"shared.yaml": SHARED, "lib.yaml": "# another copy\n" + other, "spec.yaml": REF_YAML})
+    proc = heraspec("validate", "spec.yaml", "shared.yaml", "lib.yaml", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("lib.yaml:3:7: error: WorkflowTemplate 'shared-steps' is defined twice: "
+                                  "in shared.yaml:2:7 and in lib.yaml\n  hint: rename one"), proc.stderr
+    proc = heraspec("validate", "spec.yaml", "--templates", "shared.yaml", "--templates", "lib.yaml", cwd=tmp_path)
+    assert proc.returncode == 1 and "lib.yaml:3:7: error: WorkflowTemplate 'shared-steps' is defined twice" in proc.stderr
+    proc = heraspec("run", "spec.yaml", "--templates", "shared.yaml", "--templates", "lib.yaml",
+                    "--workdir", str(tmp_path / "run"), cwd=tmp_path)
+    assert proc.returncode == 1 and "is defined twice" in proc.stderr and not (tmp_path / "run").exists()
+    monkeypatch.chdir(tmp_path)
+    code, out, err = in_process(capsys, "apply", "shared.yaml", "lib.yaml", "--server", argo.server, "--plaintext",
+                                "--token", TOKEN)
+    assert code == 1 and "lib.yaml:3:7: error: WorkflowTemplate 'shared-steps' is defined twice" in err
+    assert argo.state.requests == []  # nothing sent
+    # a ClusterWorkflowTemplate of the same name is another object: no clash
+    (tmp_path / "lib.yaml").write_text("kind: ClusterWorkflowTemplate\n" + other.split("\n", 1)[1])
+    assert heraspec("validate", "spec.yaml", "shared.yaml", "lib.yaml", cwd=tmp_path).returncode == 0
+
+
 def test_workflow_template_ref_submits_a_workflow_template(tmp_path: Path):
     yaml_text = "name: sub\nparameters: {lr: 2}\nworkflow_template_ref: {name: shared-steps}\n"
     toml_text = 'name = "sub"\nparameters = {lr = 2}\nworkflow_template_ref = {name = "shared-steps"}\n'
