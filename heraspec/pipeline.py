@@ -106,6 +106,7 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> 
     for c in out:
         c.library = library
         compose.check_template_refs(c.doc, library, errors)
+        compose.check_template_cycles(c.doc, library, errors)
     return out
 
 

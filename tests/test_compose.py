@@ -468,6 +468,59 @@ def test_two_specs_defining_one_workflow_template_name_are_refused_naming_both(t
     assert heraspec("validate", "spec.yaml", "shared.yaml", "lib.yaml", cwd=tmp_path).returncode == 0
 
 
+LOOP = """\
+kind: WorkflowTemplate
+name: loop
+tasks:
+  again: {template_ref: {name: loop, template: main}, when: "1 == 1"}
+"""
+
+
+def test_a_workflow_template_calling_itself_stops_100_templates_deep_with_argos_error(tmp_path: Path):
+    """Argo's controller marks the template at stack depth 100 Error (operator.go executeTemplate,
+    maxAllowedStackDepth); the local run did not stop until Python's own RecursionError."""
+    write(tmp_path, {"loop.yaml": LOOP, "use.yaml": "name: use\ntasks:\n  go: {template_ref: {name: loop, template: main}}\n"})
+    proc = heraspec("run", "use.yaml", "--templates", "loop.yaml", "--json", "--workdir", str(tmp_path / "run"),
+                    cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout)
+    node, depth = summary["tasks"]["go"], 2  # the entrypoint is depth 1, the task `go` 2
+    while node.get("children"):
+        assert node["phase"] == "Failed", node["name"]
+        (node,) = node["children"]
+        depth += 1
+    assert (depth, node["phase"]) == (100, "Error")
+    assert node["message"] == ("Maximum recursion depth exceeded. See "
+                               "https://argo-workflows.readthedocs.io/en/release-4.1/scaling/#maximum-recursion-depth")
+    assert summary["phase"] == "Failed"
+
+
+def test_a_workflow_template_calling_itself_unconditionally_is_refused_at_validate(tmp_path: Path):
+    direct = LOOP.replace(', when: "1 == 1"', "")
+    ping = ("kind: WorkflowTemplate\nname: ping\ntasks:\n  first: {function: steps:show, args: {x: 1}}\n"
+            "  pong: {template_ref: {name: pong, template: main}, after: [first]}\n")
+    pong = "kind: WorkflowTemplate\nname: pong\ntasks:\n  ping: {template_ref: {name: ping, template: main}}\n"
+    write(tmp_path, {"loop.yaml": direct, "ping.yaml": ping, "pong.yaml": pong})
+    proc = heraspec("validate", "loop.yaml", "ping.yaml", "pong.yaml", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        "loop.yaml:4:25: error: WorkflowTemplate 'loop' calls itself with no end: loop/main -> loop/main; "
+        "Argo stops it 100 templates deep (Maximum recursion depth exceeded)\n"
+        "  hint: make the call conditional (when: ...) so the recursion can end\n"
+        "ping.yaml:5:24: error: WorkflowTemplate 'ping' calls itself with no end: ping/main -> pong/main -> ping/main; "
+        "Argo stops it 100 templates deep (Maximum recursion depth exceeded)\n"
+        "  hint: make the call conditional (when: ...) so the recursion can end\n"
+        "pong.yaml:4:24: error: WorkflowTemplate 'pong' calls itself with no end: pong/main -> ping/main -> pong/main; "
+        "Argo stops it 100 templates deep (Maximum recursion depth exceeded)\n"
+        "  hint: make the call conditional (when: ...) so the recursion can end\n"
+        "3 errors\n")
+    # a recursion that a `when` can end is Argo's documented pattern (examples/recursive-for-loop.yaml): accepted
+    (tmp_path / "ping.yaml").write_text(ping.replace("after: [first]", "after: [first], when: '{{tasks.first.outputs.result}} == 2'"))
+    (tmp_path / "loop.yaml").write_text(LOOP)
+    proc = heraspec("validate", "loop.yaml", "ping.yaml", "pong.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_workflow_template_ref_submits_a_workflow_template(tmp_path: Path):
     yaml_text = "name: sub\nparameters: {lr: 2}\nworkflow_template_ref: {name: shared-steps}\n"
     toml_text = 'name = "sub"\nparameters = {lr = 2}\nworkflow_template_ref = {name = "shared-steps"}\n'
