@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from .errors import Errors
+from .spec import patterns
 from .spec.load import Document, load_file
 
 if TYPE_CHECKING:
@@ -143,6 +144,11 @@ def _sub_pipelines(doc: Document, errors: Errors, opts: Options, stack: tuple[st
             continue
         where = ("tasks", name, "pipeline")
         path = str((Path(doc.path).parent / ref).resolve())
+        if len(stack) + 2 >= patterns.ARGO_MAX_STACK_DEPTH:  # this spec's DAG runs len(stack) templates deep
+            doc.error(errors, where, f"sub-pipelines nested {len(stack)} deep: the tasks of '{ref}' would run "
+                      f"{len(stack) + 2} templates deep, and Argo stops at {patterns.ARGO_MAX_STACK_DEPTH} "
+                      "(Maximum recursion depth exceeded)", "run more tasks in one spec instead of nesting further")
+            continue
         if path in stack:
             chain = [os.path.relpath(p) for p in stack[stack.index(path):]] + [os.path.relpath(path)]
             doc.error(errors, where, "pipeline cycle: " + " >> ".join(chain), "a spec cannot run itself, even through others")

@@ -626,6 +626,37 @@ def test_sub_pipeline_problems_are_located_errors(tmp_path: Path):
         "6 errors"]
 
 
+def chain(folder: Path, n: int) -> None:
+    """p0.yaml runs p1.yaml as a sub-pipeline, ..., p{n-1}.yaml runs a function."""
+    files = {f"p{i}.yaml": f"name: p{i}\ntasks:\n  sub: {{pipeline: p{i + 1}.yaml}}\n" for i in range(n - 1)}
+    files[f"p{n - 1}.yaml"] = f"name: p{n - 1}\nresult: a\ntasks:\n  a: {{function: steps:show, args: {{x: 1}}}}\n"
+    write(folder, files)
+
+
+def test_sub_pipelines_nested_past_argos_depth_are_a_located_error(tmp_path: Path):
+    """400 nested sub-pipelines validated, then compile ended in a RecursionError; Argo would stop
+    their tasks 100 templates deep (maxAllowedStackDepth) anyway."""
+    chain(tmp_path, 400)
+    for verb in ("validate", "compile", "run"):
+        proc = heraspec(verb, "p0.yaml", cwd=tmp_path)
+        assert proc.returncode == 1 and "internal error" not in proc.stderr, proc.stderr
+        assert proc.stderr == (
+            "p97.yaml:3:19: error: sub-pipelines nested 98 deep: the tasks of 'p98.yaml' would run 100 templates "
+            "deep, and Argo stops at 100 (Maximum recursion depth exceeded)\n"
+            "  hint: run more tasks in one spec instead of nesting further\n1 error\n")
+    # one level less: the deepest task runs 99 templates deep, as on Argo
+    deep = tmp_path / "ok"
+    chain(deep, 98)
+    manifest = compile_json(deep / "p0.yaml")
+    assert len(manifest["spec"]["templates"]) == 1 + 97 + 1
+    code, summary, _ = run_json(deep / "p0.yaml")
+    node, depth = summary["tasks"]["sub"], 2
+    while node.get("children"):
+        (node,) = node["children"]
+        depth += 1
+    assert (code, summary["phase"], node["phase"], depth) == (0, "Succeeded", "Succeeded", 99)
+
+
 # --- the same DAG tasks as Hera builds ----------------------------------------------------------
 
 

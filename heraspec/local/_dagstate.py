@@ -69,12 +69,6 @@ def _now() -> datetime:
 # What a task prints or writes is decoded as JSON where it parses; a value nested deeper than this is
 # kept as its text: decoding and re-encoding it (Go-style JSON, summary.json) would recurse that deep.
 MAX_JSON_DEPTH = 200
-# Argo's controller stops a template nested this deep (controller.go maxAllowedStackDepth; operator.go
-# executeTemplate: currentStackDepth >= maxStackDepth marks the node Error with ErrMaxDepthExceeded,
-# whose text, from help.ConfigureMaximumRecursionDepth for v4.1, is MAX_DEPTH_MESSAGE)
-MAX_STACK_DEPTH = 100
-MAX_DEPTH_MESSAGE = ("Maximum recursion depth exceeded. See "
-                     "https://argo-workflows.readthedocs.io/en/release-4.1/scaling/#maximum-recursion-depth")
 MAX_LOCAL_ITEMS = 100_000  # as spec/load.py's MAX_ITEMS: a fan-out written or generated in one line
 _JSON_NESTING = re.compile(r'"(?:\\.|[^"\\])*"|[][{}]')  # strings (skipped) and brackets
 
@@ -410,9 +404,9 @@ class _Dag:
         template = self.run.templates[t.spec["template"]]
         unit = _Unit(self, t, res, template, folder)
         t.units.append(unit)
-        if self.depth + 1 >= MAX_STACK_DEPTH:
+        if self.depth + 1 >= patterns.ARGO_MAX_STACK_DEPTH:  # operator.go executeTemplate
             res.started = _now()
-            return self.run.finish_unit(unit, Outcome("Error", MAX_DEPTH_MESSAGE))
+            return self.run.finish_unit(unit, Outcome("Error", patterns.ARGO_MAX_DEPTH_MESSAGE))
         try:
             if when is not None:
                 text = substitute(when, scope)
