@@ -405,3 +405,22 @@ def test_entry_survives_user_names_that_shadow_its_own(tmp_path: Path):
                              modules={"steps.py": steps}))
     result, _ = run_task(m, "a", tmp_path / "run")
     assert result == [3, "x", None]
+
+
+def test_template_names_made_unique_stay_within_argos_128_characters(tmp_path: Path):
+    """Two container tasks named with 128 characters that differ only in case: their templates are
+    lowercased, so the second needs a suffix; `<name>-2` (130 characters) is refused by Argo
+    (validate.go isValidWorkflowFieldName: workflowFieldMaxLength 128)."""
+    from heraspec.argo.rules import manifest_problems
+
+    stem = "a" * 127
+    manifest = compile_text(tmp_path, f"name: s\ntasks:\n  {stem}x: {{image: alpine, command: [echo, one]}}\n"
+                                      f"  {stem}X: {{image: alpine, command: [echo, two]}}\n")
+    names = [t["name"] for t in manifest["spec"]["templates"]]
+    assert names == ["main", stem + "x", stem[:126] + "-2"]
+    assert manifest_problems(manifest) == []
+    assert [t["template"] for t in manifest["spec"]["templates"][0]["dag"]["tasks"]] == names[1:]
+    proc = subprocess.run([sys.executable, "-m", "heraspec", "run", "spec.yaml", "--json", "--workdir", "run"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert {k: v["result"] for k, v in json.loads(proc.stdout)["tasks"].items()} == {stem + "x": "one", stem + "X": "two"}
