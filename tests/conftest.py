@@ -4,7 +4,8 @@
   swagger.json and examples/ (as ../shared/argo, which .ci/run passes). Without it, manifests are
   checked against the strict schema subset in the package and the test server reads the swagger
   subset in tests/data; the few tests that need the upstream material itself skip.
-- `slow`: the tests that take seconds each; `-m "not slow"` leaves them out (CI runs them all).
+- `slow` (declared in pyproject.toml): the tests that take seconds each, left out by default
+  (`addopts = -m 'not slow'`); `-m ""` runs every test, as CI does.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: takes seconds (a real package install, a long run); "
-                                       "deselect with -m 'not slow'")
     src = config.getoption("--argo-src")
     if src:
         argo_schema.argo_src = Path(src).expanduser().resolve()

@@ -13,9 +13,7 @@ import functools
 import hashlib
 import http.server
 import json
-import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -25,6 +23,7 @@ import pytest
 import heraspec
 from tests.argo_exec import Repository, run_task
 from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec as heraspec_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,11 +98,6 @@ def outside() -> Path:
 def missing() -> Path:
     return Path("never-written.txt")
 '''
-
-
-def heraspec_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 def project(tmp_path: Path, spec: str, name: str = "flow.yaml") -> Path:

@@ -5,15 +5,13 @@ compile to the same strict-valid Argo manifest and run (`heraspec run`) to the s
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.argo_exec import run_task
 from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,11 +38,6 @@ def log(path: str, what=""):
         f.write(what + "\\n")
     return what
 '''
-
-
-def heraspec(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 def write(folder: Path, files: dict[str, str]) -> None:
@@ -633,6 +626,7 @@ def chain(folder: Path, n: int) -> None:
     write(folder, files)
 
 
+@pytest.mark.slow
 def test_sub_pipelines_nested_past_argos_depth_are_a_located_error(tmp_path: Path):
     """400 nested sub-pipelines validated, then compile ended in a RecursionError; Argo would stop
     their tasks 100 templates deep (maxAllowedStackDepth) anyway."""

@@ -54,6 +54,7 @@ def errors_of(err: str) -> list[str]:
 # --- depends and when: long chains run, deep nesting is a located error ---------------------------
 
 
+@pytest.mark.slow
 def test_a_400_task_fan_in_runs_its_join(project: Path, capsys):
     names = [f"t{i}" for i in range(400)]
     spec = write(project, "fanin.yaml", "name: fanin\ntasks:\n"

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.cli import in_process as cli
 from heraspec.spec.load import MAX_BYTES
 
@@ -49,6 +51,7 @@ def padded(text: str, size: int) -> str:
     return text + "".join(pad)
 
 
+@pytest.mark.slow
 def test_a_100000_task_spec_at_the_size_limit_loads_and_its_last_line_is_located(project: Path, capsys):
     text = chain_yaml(100_000, last_after="t9999x")
     assert len(text.encode()) > 6_500_000  # the size the benchmarks compile

@@ -33,6 +33,8 @@ from heraspec.local.runner import run_workflow
 from tests.argo_schema import assert_argo_valid
 from tests.strategies import SECRET_ENV, STEPS_SOURCE, Generated, mutations, specs, to_toml, to_yaml
 
+pytestmark = pytest.mark.slow  # thousands of generated specs
+
 # Budgets: the whole of this file stays around a minute on a 2-core machine.
 COMPILE_EXAMPLES = 300  # each: YAML + TOML, validate, compile, strict Argo check
 RUN_EXAMPLES = 50  # each runs a workflow (a subprocess per task)
