@@ -34,7 +34,7 @@ def strip(node):
     return out
 
 
-def main(src: str) -> None:
+def main(src: str, dest: Path = OUT) -> None:
     swagger = json.loads(Path(src).read_text())
     defs = swagger["definitions"]
     paths: dict[str, dict] = {}
@@ -58,9 +58,9 @@ def main(src: str) -> None:
                        "see LICENSE-argo-workflows beside this file. Paths, request bodies and the Kubernetes definitions they reach; "
                        "descriptions removed.",
            "paths": paths, "definitions": {name: strip(defs[name]) for name in sorted(seen)}}
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(doc, separators=(",", ":"), sort_keys=True) + "\n")
-    print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes, {len(paths)} paths, {len(seen)} definitions)")
+    dest.parent.mkdir(exist_ok=True)
+    dest.write_text(json.dumps(doc, separators=(",", ":"), sort_keys=True) + "\n")
+    print(f"wrote {dest} ({dest.stat().st_size:,} bytes, {len(paths)} paths, {len(seen)} definitions)")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 By default the schema is the strict subset the package carries (heraspec/argo/data/argo-schema.json,
 made by scripts/argo_schema_subset.py): the definitions the four Workflow kinds reach, in Argo's
 strict mode. With `--argo-src PATH` (or HERASPEC_ARGO_SRC; see tests/conftest.py) pointing at
-Argo's upstream material (schema.json, swagger.json, examples/ — ../shared/argo in this project's
-CI), the full upstream schema is used instead, made strict the same way: IntOrString accepts
+Argo v4.1.2's upstream material — a checkout of argoproj/argo-workflows, or a folder holding its
+schema.json, swagger.json and examples/ side by side (../shared/argo in this project's CI) — the
+full upstream schema is used instead, made strict the same way: IntOrString accepts
 integers too, and every definition that lists properties forbids unknown keys (Argo's Go decoder
-rejects them). Tests that need the upstream material itself (the examples) call `require_argo_src`.
+rejects them). Tests that need the upstream material itself (the examples) call `upstream`.
 """
 
 from __future__ import annotations
@@ -27,23 +28,31 @@ ENV = "HERASPEC_ARGO_SRC"
 argo_src: Path | None = None  # set by tests/conftest.py from --argo-src / HERASPEC_ARGO_SRC
 
 
-def require_argo_src() -> Path:
-    """Argo's upstream material (schema.json, swagger.json, examples/), or a skip when it was not
-    given; with CI set, a failure (CI passes --argo-src)."""
-    if argo_src is None or not (argo_src / "schema.json").is_file():
+# where each piece lies in an argo-workflows checkout; a folder of the three pieces holds them flat
+CHECKOUT = {"schema.json": "api/jsonschema/schema.json", "swagger.json": "api/openapi-spec/swagger.json",
+            "examples": "examples"}
+
+
+def upstream(piece: str) -> Path:
+    """One piece of Argo's upstream material ("schema.json", "swagger.json" or "examples"), or a
+    skip when --argo-src was not given; with CI set, a failure (CI passes --argo-src)."""
+    found = None
+    if argo_src is not None:
+        found = next((p for p in (argo_src / CHECKOUT[piece], argo_src / piece) if p.exists()), None)
+    if found is None:
         reason = (f"needs Argo's upstream material: --argo-src PATH or {ENV}=PATH"
-                  + (f" (no schema.json in {argo_src})" if argo_src is not None else ""))
+                  + (f" (no {piece} in {argo_src})" if argo_src is not None else ""))
         if os.environ.get("CI"):
             pytest.fail(reason + "; CI must give it")
         pytest.skip(reason)
-    return argo_src
+    return found
 
 
 @lru_cache(maxsize=None)
 def strict_schema() -> dict:
     if argo_src is None:
         return json.loads(SUBSET.read_text())
-    schema = json.loads((require_argo_src() / "schema.json").read_text())
+    schema = json.loads(upstream("schema.json").read_text())
     schema.pop("oneOf", None)
     defs = schema["definitions"]
     defs["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] = {"type": ["string", "integer"]}

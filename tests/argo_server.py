@@ -106,8 +106,8 @@ class Route:
 
 @lru_cache(maxsize=None)
 def _load_routes() -> tuple[list[Route], dict]:
-    src = argo_schema.argo_src
-    swagger = json.loads((src / "swagger.json" if src is not None else SWAGGER).read_text())
+    path = argo_schema.upstream("swagger.json") if argo_schema.argo_src is not None else SWAGGER
+    swagger = json.loads(path.read_text())
     routes = []
     for template, ops in swagger["paths"].items():
         regex = "^" + "".join(f"(?P<{part[1:-1].replace('.', '_')}>[^/]+)" if part.startswith("{") else re.escape(part)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.argo_schema import require_argo_src
+from tests.argo_schema import upstream
 from tests.argo_server import TOKEN, ArgoTestServer
 from tests.test_apply import template, workflow
 
@@ -158,7 +158,7 @@ def test_faults(http, argo):
 
 
 def _upstream_documents():
-    for path in sorted(require_argo_src().glob("examples/*.yaml")):
+    for path in sorted(upstream("examples").glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if isinstance(doc, dict) and doc.get("kind") in ("WorkflowTemplate", "ClusterWorkflowTemplate"):
                 yield path.name, doc
