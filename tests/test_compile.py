@@ -15,6 +15,7 @@ import heraspec
 from heraspec.cli import main
 from tests.argo_exec import run_task, workflow_spec
 from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec as heraspec_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -420,7 +421,6 @@ def test_template_names_made_unique_stay_within_argos_128_characters(tmp_path: P
     assert names == ["main", stem + "x", stem[:126] + "-2"]
     assert manifest_problems(manifest) == []
     assert [t["template"] for t in manifest["spec"]["templates"][0]["dag"]["tasks"]] == names[1:]
-    proc = subprocess.run([sys.executable, "-m", "heraspec", "run", "spec.yaml", "--json", "--workdir", "run"],
-                          cwd=tmp_path, capture_output=True, text=True)
+    proc = heraspec_cli("run", "spec.yaml", "--json", "--workdir", "run", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert {k: v["result"] for k, v in json.loads(proc.stdout)["tasks"].items()} == {stem + "x": "one", stem + "X": "two"}

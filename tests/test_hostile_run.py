@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import in_process as cli
+from tests.cli import heraspec as subprocess_cli, in_process as cli
 from tests.argo_schema import assert_argo_valid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,8 +26,7 @@ STEPS = "def say(msg: str) -> str:\n    print(msg)\n    return msg\n"
 
 def heraspec(project: Path, *argv: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """The CLI in a subprocess: a hang ends the test instead of the test run."""
-    proc = subprocess.run([sys.executable, "-m", "heraspec", *argv], cwd=project, timeout=timeout,
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess_cli(*argv, cwd=project, timeout=timeout)
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
     return proc
 
