@@ -107,7 +107,6 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> 
     for c in out:
         c.library = library
         compose.check_template_refs(c.doc, library, errors)
-        compose.check_template_cycles(c.doc, library, errors)
     return out
 
 
@@ -217,6 +216,10 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
             manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
                                     pipelines=c.pipelines).manifest
             library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
+    from .spec import compose
+
+    for c in checked:  # the batch's templates and those of --templates
+        compose.check_template_cycles(c.doc, library, errors)
     return library
 
 

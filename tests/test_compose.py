@@ -507,6 +507,10 @@ def test_a_workflow_template_calling_itself_unconditionally_is_refused_at_valida
         "Argo stops it 100 templates deep (Maximum recursion depth exceeded)\n"
         "  hint: make the call conditional (when: ...) so the recursion can end\n"
         "3 errors\n")
+    # the same when the templates come with --templates
+    (tmp_path / "use.yaml").write_text("name: use\ntasks:\n  go: {template_ref: {name: loop, template: main}}\n")
+    proc = heraspec("validate", "use.yaml", "--templates", "loop.yaml", cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stderr.startswith("loop.yaml:4:25: error: WorkflowTemplate 'loop' calls itself")
     # a recursion that a `when` can end is Argo's documented pattern (examples/recursive-for-loop.yaml): accepted
     (tmp_path / "ping.yaml").write_text(ping.replace("after: [first]", "after: [first], when: '{{tasks.first.outputs.result}} == 2'"))
     (tmp_path / "loop.yaml").write_text(LOOP)
