@@ -33,6 +33,7 @@ LineSink = Callable[[str], None]
 
 _UNSUPPORTED = ("steps", "resource", "suspend", "http", "data", "plugin", "containerSet")
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?$")
+PIPE_GRACE_S = 1.0  # how long a finished task's pipes are read for what its leftovers still print
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # Kubernetes volume names
 
 
@@ -285,11 +286,17 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
         finally:
             with procs.lock:
                 procs.live.discard(proc)
-            if not all(c.wait(timeout=1.0) for c in copies):
-                # A pod ends when its main process does: stop what it left behind holding the pipes.
+            if not all(c.wait(timeout=PIPE_GRACE_S) for c in copies):
+                # A pod ends when its main process does (the container's processes go with it): kill
+                # what the task left behind holding its pipes, in its session or in one of its own
+                # (a detached helper), then stop reading whatever still holds them
                 kill(proc)
+                for pid in pipe_holders([c.inode for c in copies if not c.done]):
+                    kill_session(pid)
                 for c in copies:
-                    c.wait()
+                    if not c.wait(timeout=PIPE_GRACE_S):
+                        procs.pumps.drop(c)
+                        c.wait()
     stdout = out_log.read_text(errors="replace")
     stdout = stdout[:-1] if stdout.endswith("\n") else stdout
     if timed_out:
@@ -323,5 +330,43 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
 def kill(proc: subprocess.Popen | Forked) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
+def pipe_holders(inodes: list[int | None]) -> list[int]:
+    """The other processes holding one of these pipes open (Linux's /proc; elsewhere none found)."""
+    wanted = {f"pipe:[{i}]" for i in inodes if i is not None}
+    found: list[int] = []
+    if not wanted:
+        return found
+    try:
+        pids = [int(d) for d in os.listdir("/proc") if d.isdigit()]
+    except OSError:
+        return found
+    for pid in pids:
+        if pid == os.getpid():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:  # gone, or not ours to read
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in wanted:
+                    found.append(pid)
+                    break
+            except OSError:
+                continue
+    return found
+
+
+def kill_session(pid: int) -> None:
+    """Kill a process and its process group, unless that group is heraspec's own."""
+    try:
+        group = os.getpgid(pid)
+        if group != os.getpgrp():
+            os.killpg(group, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError, OSError):
         pass

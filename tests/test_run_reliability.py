@@ -1,0 +1,100 @@
+"""`heraspec run` against tasks that misbehave at the process level (issue 28): detached helpers,
+tasks that signal their parent, floods of output, and heraspec itself being signalled. Real
+subprocesses and real signals through the real CLI; after each, no process of the run survives."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.cli import ROOT
+
+
+def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    full = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.Popen([sys.executable, "-m", "heraspec", *args], cwd=tmp_path, env=full, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish(proc: subprocess.Popen, timeout: float) -> tuple[int, str, str]:
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"heraspec run did not end within {timeout}s:\n{err[-3000:]}")
+    return proc.returncode, out, err
+
+
+def alive(pid: int) -> bool:
+    """Running or stopped; a zombie (killed, not yet reaped) is dead."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def reap(pids: list[int]) -> None:
+    """Kill what a failing test left behind (never needed when the test passes)."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def pids_in(path: Path) -> list[int]:
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+DETACH = '''\
+import os, subprocess, sys
+
+
+def detach(n: int) -> int:
+    # a helper in its own session that keeps the task's stdout and stderr
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+    with open(os.path.join(os.environ["PIDS"], f"pid-{n}"), "w") as f:
+        f.write(str(child.pid))
+    print("helper started")
+    return n
+
+
+def leave(code: int) -> int:
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+    sys.exit(code)
+'''
+
+
+@pytest.mark.parametrize("defaults", [{}, {"code": "image", "image": "ghcr.io/acme/steps:1"}],
+                         ids=["forked", "started"])
+def test_a_detached_helper_does_not_hang_the_run_and_is_killed(tmp_path: Path, defaults: dict) -> None:
+    (tmp_path / "steps.py").write_text(DETACH)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    spec = {"name": "detached", "defaults": defaults, "tasks": {
+        "quick": {"function": "steps:detach", "args": {"n": 1}, "env": {"PIDS": str(pids)}},
+        "fails": {"function": "steps:leave", "args": {"code": 3}}}}
+    (tmp_path / "spec.yaml").write_text(json.dumps(spec))
+    t0 = time.monotonic()
+    code, out, err = finish(start(tmp_path, "run", "spec.yaml", "--json"), timeout=60)
+    took = time.monotonic() - t0
+    helper = pids_in(pids / "pid-1")
+    try:
+        assert code == 1, err
+        tasks = json.loads(out)["tasks"]
+        assert tasks["quick"]["phase"] == "Succeeded" and tasks["quick"]["result"] == 1
+        assert tasks["fails"]["phase"] == "Failed" and tasks["fails"]["message"] == "exit code 3"  # its real code
+        assert took < 30, f"the run took {took:.1f}s"
+        assert helper and not any(alive(p) for p in helper), "the detached helper survived the run"
+    finally:
+        reap(helper)
