@@ -98,3 +98,47 @@ def test_a_detached_helper_does_not_hang_the_run_and_is_killed(tmp_path: Path, d
         assert helper and not any(alive(p) for p in helper), "the detached helper survived the run"
     finally:
         reap(helper)
+
+
+SIGNALLER = '''\
+import os, signal, time
+
+
+def nap(n: int) -> int:
+    time.sleep(n / 10)
+    return n
+
+
+def handlers(n: int) -> dict:
+    return {s.name: str(signal.getsignal(s)) for s in signal.Signals if s not in (signal.SIGKILL, signal.SIGSTOP)}
+
+
+def signal_parent(sig: int) -> int:
+    time.sleep(0.5)  # the naps are running meanwhile
+    os.kill(os.getppid(), sig)
+    time.sleep(0.5)
+    return sig
+'''
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGKILL],
+                         ids=lambda s: signal.Signals(s).name)
+def test_a_task_signalling_its_parent_harms_no_other_task(tmp_path: Path, sig: int) -> None:
+    (tmp_path / "steps.py").write_text(SIGNALLER)
+    spec = {"name": "signals", "tasks": {
+        "signaller": {"function": "steps:signal_parent", "args": {"sig": int(sig)}},
+        "nap1": {"function": "steps:nap", "args": {"n": 15}},
+        "nap2": {"function": "steps:nap", "args": {"n": 16}},
+        "later": {"function": "steps:nap", "args": {"n": 1}, "after": ["signaller"]},
+        "handlers": {"function": "steps:handlers", "args": {"n": 0}, "after": ["later"]}}}
+    (tmp_path / "spec.yaml").write_text(json.dumps(spec))
+    code, out, err = finish(start(tmp_path, "run", "spec.yaml", "--json"), timeout=90)
+    assert code == 0, err
+    tasks = json.loads(out)["tasks"]
+    fresh = subprocess.run([sys.executable, "-I", "-c", "import json, signal; print(json.dumps({s.name: "
+                            "str(signal.getsignal(s)) for s in signal.Signals if s not in (signal.SIGKILL, "
+                            "signal.SIGSTOP)}))"], capture_output=True, text=True, check=True)
+    assert tasks.pop("handlers")["result"] == json.loads(fresh.stdout)  # a task's handlers are a fresh process's
+    assert {n: (t["phase"], t["result"]) for n, t in tasks.items()} == {
+        "signaller": ("Succeeded", int(sig)), "nap1": ("Succeeded", 15), "nap2": ("Succeeded", 16),
+        "later": ("Succeeded", 1)}

@@ -84,11 +84,24 @@ class Processes:
         self.pumps = Pumps()  # one thread copies every task's output (pumps.py)
 
     def server(self, key: tuple) -> ForkServer:
+        """The running fork server for this key: a new one when there is none or it has died."""
         with self.lock:
-            if key not in self.servers:
+            old = self.servers.get(key)
+            if old is None or not old.alive():
+                if old is not None:
+                    old.close()
                 python, flags, startup = key
                 self.servers[key] = ForkServer(python, list(flags), dict(startup))
             return self.servers[key]
+
+    def fork(self, key: tuple, argv: list[str], env: dict[str, str], cwd: str, stdout: int | None,
+             stderr: int | None) -> Forked:
+        """A task started by the fork server for `key`; once more from a new server if that one
+        died (OSError: the server was killed between tasks or while starting this one)."""
+        try:
+            return self.server(key).spawn(argv, env, cwd, stdout, stderr)
+        except OSError:
+            return self.server(key).spawn(argv, env, cwd, stdout, stderr)
 
     def kill_all(self) -> None:
         """At the end of a run (or on cancel): kill what still runs and stop the fork servers."""
@@ -265,9 +278,8 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
         proc: subprocess.Popen | Forked
         try:
             if prep.fork_key is not None:  # the same script, forked from a warm interpreter (forkserver.py)
-                proc = procs.server(prep.fork_key).spawn(
-                    prep.argv[3:], prep.env, str(prep.folder), None if pipe else fo.fileno(),
-                    None if pipe else fe.fileno())
+                proc = procs.fork(prep.fork_key, prep.argv[3:], prep.env, str(prep.folder),
+                                  None if pipe else fo.fileno(), None if pipe else fe.fileno())
             else:
                 proc = subprocess.Popen(prep.argv, cwd=prep.folder, env=prep.env, stdin=subprocess.DEVNULL,
                                         stdout=pipe or fo, stderr=pipe or fe, start_new_session=True)

@@ -5,7 +5,11 @@
 Starting Python costs more than a trivial task's work, so each run keeps one small server process
 per (interpreter, flags, locale), started exactly as a task would be (`python -I -u`, the task's
 virtual environment) but running only the loop below. For each task it forks once, writes the
-task's pid on the task's status pipe and, when the task ends (SIGCHLD), its exit code; the task
+task's pid on the task's status pipe and, when the task ends (SIGCHLD), its exit code (a task
+ending as Python ends writes its exit code there itself first, so that a killed server loses only
+the codes of tasks killed by a signal); the server ignores every signal it can, so that a task
+signalling its parent cannot stop it, and a dead server is replaced for the next task (see
+`alive`); the task gets a fresh process's signal handlers back and
 takes a new session (so it and its children are killed together), the task's stdin,
 stdout and stderr (passed over a Unix socket), working folder and whole environment, then runs the
 same script file as `__main__` as `python -I -u script.py` would, and ends as the interpreter's
@@ -63,8 +67,17 @@ def _serve(fd):
                 except OSError:  # the runner stopped listening
                     pass
                 os.close(out)
+    # A task may signal its parent: the server ignores every signal it can (the runner stops tasks
+    # itself, and closes the socket to end the server); each task gets a fresh process's handlers back
+    dispositions = {}
+    for sig in _signal.valid_signals():
+        if sig in (_signal.SIGKILL, _signal.SIGSTOP, _signal.SIGCHLD):
+            continue
+        try:
+            dispositions[sig] = _signal.signal(sig, _signal.SIG_IGN)
+        except (OSError, ValueError):
+            pass
     _signal.signal(_signal.SIGCHLD, reap)
-    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # the runner stops tasks itself
     chld = {_signal.SIGCHLD}
     while True:
         head, anc, _, _ = sock.recvmsg(8, _socket.CMSG_SPACE(4 * 4))
@@ -92,6 +105,8 @@ def _serve(fd):
         if pid == 0:
             sock.close()
             _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
+            for sig, was in dispositions.items():
+                _signal.signal(sig, was)
             _signal.pthread_sigmask(_signal.SIG_UNBLOCK, chld)
             return fds, request, code
         stdin, stdout, stderr, status = fds
@@ -118,21 +133,23 @@ def _compiled(request, cache):
     except BaseException:  # the task reads and compiles it itself, and fails as `python script.py` would
         return None
 def _start(fds, request, code):
-    _signal.signal(_signal.SIGINT, _signal.default_int_handler)
     os.setsid()
     for i, f in enumerate(fds[:3]):
         os.dup2(f, i)
-    os.closerange(3, 1 << 16)
+    status = fds[3]  # the task reports its own exit code too: it still arrives if the server is killed
+    os.set_inheritable(status, False)
+    os.closerange(3, status)
+    os.closerange(status + 1, 1 << 16)
     argv, env, cwd = request
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
     sys.argv[:] = argv
-    return argv[0], code
-def _run(path, code):
+    return argv[0], code, status
+def _run(path, code, status_fd):
     # the script as `python -I script.py` runs it: in a fresh __main__ (this program's names gone)
     import sys
-    status_of, report, finish = _ending(set(sys.modules))
+    status_of, report, finish = _ending(set(sys.modules), status_fd)
     main = sys.modules["__main__"]
     main.__dict__.clear()
     main.__dict__.update(__name__="__main__", __doc__=None, __package__=None, __spec__=None, __cached__=None,
@@ -153,10 +170,11 @@ def _run(path, code):
         report(e)
         status = 1
     finish(status)
-def _ending(ours):
+def _ending(ours, status_fd):
     # How the interpreter ends a script (pythonrun.c, pylifecycle.c Py_FinalizeEx), for what a task
     # can see of it; the server's own objects are not torn down (see the module's docstring)
     import sys, os, gc
+    task = os.getpid()
     def write_err(text):  # to sys.stderr, or to fd 2 when there is none (PySys_WriteStderr)
         err = sys.stderr
         try:
@@ -254,7 +272,13 @@ def _ending(ours):
             pass
         sys.stdout, sys.stderr = streams
         ok = flush_std() and ok
-        os._exit(status if ok else 120)
+        status = status if ok else 120
+        try:
+            if os.getpid() == task:  # not a process the task forked, ending through here too
+                os.write(status_fd, b"%d\n" % status)
+        except BaseException:
+            pass
+        os._exit(status)
     return status_of, report, finish
 _run(*_start(*_serve(int(sys.argv[1]))))
 '''
@@ -339,6 +363,10 @@ class ForkServer:
                 os.close(w)
         readers = iter([os.fdopen(r, "rb") for r, _ in pipes])
         return Forked(status_r, next(readers) if stdout is None else None, next(readers) if stderr is None else None)
+
+    def alive(self) -> bool:
+        """False once the server has ended (killed: a task can SIGKILL its parent); start another."""
+        return self._proc.poll() is None
 
     def close(self) -> None:
         self._sock.close()  # the server exits at end of input; its tasks run on until they end or are killed
