@@ -142,3 +142,86 @@ def test_a_task_signalling_its_parent_harms_no_other_task(tmp_path: Path, sig: i
     assert {n: (t["phase"], t["result"]) for n, t in tasks.items()} == {
         "signaller": ("Succeeded", int(sig)), "nap1": ("Succeeded", 15), "nap2": ("Succeeded", 16),
         "later": ("Succeeded", 1)}
+
+
+def survivors(tmp_path: Path) -> list[str]:
+    """Processes working in the test's folder (the tasks, what they started, the fork server)."""
+    found = []
+    for d in os.listdir("/proc"):
+        if d.isdigit() and int(d) != os.getpid():
+            try:
+                cwd = os.readlink(f"/proc/{d}/cwd")
+            except OSError:
+                continue
+            if (cwd == str(tmp_path) or cwd.startswith(f"{tmp_path}/")) and alive(int(d)):
+                found.append(f"{d}: {Path(f'/proc/{d}/cmdline').read_bytes().replace(bytes(1), b' ').decode()}")
+    return found
+
+
+STOPPABLE = '''\
+import os, subprocess, sys, time
+
+
+def slow(n: int) -> int:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    with open(os.path.join(os.environ["PIDS"], "slow"), "w") as f:
+        f.write(f"{os.getpid()} {child.pid}")
+    time.sleep(120)
+    return n
+
+
+def cleanup(status: str) -> str:
+    with open(os.path.join(os.environ["PIDS"], "cleanup"), "w") as f:
+        f.write(status)
+    return status
+'''
+
+
+def started_run(tmp_path: Path, *extra: str) -> subprocess.Popen:
+    (tmp_path / "steps.py").write_text(STOPPABLE)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    env = {"PIDS": str(pids)}
+    spec = {"name": "stoppable", "tasks": {
+        "slow": {"function": "steps:slow", "args": {"n": 1}, "env": env},
+        "queued": {"function": "steps:slow", "args": {"n": 2}, "env": env},
+        "after": {"function": "steps:slow", "args": {"n": 3}, "env": env, "after": ["slow"]}},
+        "on_exit": {"function": "steps:cleanup", "args": {"status": {"workflow": "status"}}, "env": env}}
+    (tmp_path / "spec.yaml").write_text(json.dumps(spec))
+    proc = start(tmp_path, "run", "spec.yaml", "--parallelism", "1", "--json", *extra)
+    deadline = time.monotonic() + 60
+    while not (pids / "slow").exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the task did not start: {proc.communicate()[1][-3000:]}")
+        time.sleep(0.05)
+    time.sleep(0.3)
+    return proc
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: signal.Signals(s).name)
+def test_a_signal_stops_the_run_as_argo_stop_does_and_leaves_no_process(tmp_path: Path, sig: int) -> None:
+    proc = started_run(tmp_path)
+    task_pids = pids_in(tmp_path / "pids" / "slow")
+    try:
+        proc.send_signal(sig)
+        code, out, err = finish(proc, timeout=60)
+        assert code == 128 + sig, err
+        assert survivors(tmp_path) == []
+        assert not any(alive(p) for p in task_pids)
+        summary = json.loads(out)
+        run_dir = Path(summary["run_dir"])
+        assert json.loads((run_dir / "summary.json").read_text()) == summary
+        assert summary["phase"] == "Failed" and summary["message"] == "Stopped with strategy 'Stop'"
+        assert summary["stopped_by"] == signal.Signals(sig).name
+        tasks = summary["tasks"]
+        assert (tasks["slow"]["phase"], tasks["slow"]["message"]) == ("Failed", "workflow shutdown with strategy:  Stop")
+        assert (tasks["queued"]["phase"], tasks["queued"]["message"]) == ("Failed", "workflow shutdown with strategy: Stop")
+        assert tasks["after"]["phase"] == "Omitted"
+        # the exit handler ran, with the workflow's status, as Argo runs onExit after `argo stop`
+        assert tasks["onExit"]["phase"] == "Succeeded" and tasks["onExit"]["result"] == "Failed"
+        assert (tmp_path / "pids" / "cleanup").read_text() == "Failed"
+        assert (f"Stopped by {signal.Signals(sig).name}, as `argo stop` stops a workflow: interrupted: slow; "
+                "not started: queued; the exit handler ran") in err
+    finally:
+        reap(task_pids)

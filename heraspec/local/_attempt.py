@@ -70,6 +70,7 @@ class Prep:
     python_env: tuple[str | None, bool] | None = None
     fork_key: tuple | None = None  # set by _use_env: start it from this fork server (forkserver.py)
     artifacts: TaskArtifacts | None = None  # inputs to place, outputs to collect (artifacts.py)
+    on_exit: bool = False  # part of an exit handler: still started and left running when the run is stopped
 
 
 
@@ -78,8 +79,9 @@ class Processes:
 
     def __init__(self, lock: threading.Condition):
         self.lock = lock
-        self.live: set[subprocess.Popen | Forked] = set()
-        self.cancelled = False
+        self.live: dict[subprocess.Popen | Forked, bool] = {}  # each running task -> part of an exit handler
+        self.cancelled = False  # nothing starts any more
+        self.stopped = False  # only exit handlers start (`argo stop`)
         self.servers: dict[tuple, ForkServer] = {}  # heraspec scripts' fork servers, by _fork_key
         self.pumps = Pumps()  # one thread copies every task's output (pumps.py)
 
@@ -102,6 +104,14 @@ class Processes:
             return self.server(key).spawn(argv, env, cwd, stdout, stderr)
         except OSError:
             return self.server(key).spawn(argv, env, cwd, stdout, stderr)
+
+    def stop(self) -> None:
+        """`argo stop`: kill the running tasks but exit handlers', start only exit handlers from now on."""
+        self.stopped = True
+        with self.lock:
+            for proc, on_exit in list(self.live.items()):
+                if not on_exit:
+                    kill(proc)
 
     def kill_all(self) -> None:
         """At the end of a run (or on cancel): kill what still runs and stop the fork servers."""
@@ -270,7 +280,7 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
     out_log, err_log = prep.folder / "stdout.log", prep.folder / "stderr.log"
     timed_out = False
     with open(out_log, "wb") as fo, open(err_log, "wb") as fe:
-        if procs.cancelled:
+        if procs.cancelled or (procs.stopped and not prep.on_exit):
             return Outcome("Error", "cancelled")
         # Without a line sink the files are the task's stdout/stderr; with one, the pipes are copied
         # into the files and the sink as the task prints (pumps.py).
@@ -288,7 +298,9 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
         copies = [procs.pumps.add(src, log, on_line)
                   for src, log in ((proc.stdout, fo), (proc.stderr, fe)) if src is not None and on_line]
         with procs.lock:
-            procs.live.add(proc)
+            procs.live[proc] = prep.on_exit
+            if procs.cancelled or (procs.stopped and not prep.on_exit):  # stopped while it started
+                kill(proc)
         try:
             rc = proc.wait(timeout=prep.timeout)
         except subprocess.TimeoutExpired:
@@ -297,7 +309,7 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
             rc = proc.wait()
         finally:
             with procs.lock:
-                procs.live.discard(proc)
+                procs.live.pop(proc, None)
             if not all(c.wait(timeout=PIPE_GRACE_S) for c in copies):
                 # A pod ends when its main process does (the container's processes go with it): kill
                 # what the task left behind holding its pipes, in its session or in one of its own
@@ -315,7 +327,7 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
         return Outcome("Failed", f"timed out after {prep.timeout:g}s (template timeout): killed", {}, stdout, rc)
     if rc != 0:
         tail = [ln for ln in err_log.read_text(errors="replace").splitlines() if ln.strip()][-1:]
-        why = "cancelled" if procs.cancelled else f"exit code {rc}" + (f": {tail[0][:300]}" if tail else "")
+        why = "cancelled" if procs.cancelled or (procs.stopped and not prep.on_exit) else f"exit code {rc}" + (f": {tail[0][:300]}" if tail else "")
         return Outcome("Failed", why, {}, stdout, rc)
     outputs: dict[str, str] = {}
     for name, path, default in prep.outputs:

@@ -121,8 +121,11 @@ class PlainReporter:
 
     def write(self, text: str) -> None:
         with self.lock:
-            self.stream.write(text + "\n")
-            self.stream.flush()
+            try:
+                self.stream.write(text + "\n")
+                self.stream.flush()
+            except (OSError, ValueError):  # the terminal is gone (SIGHUP): the run goes on, its files say it all
+                pass
 
     def line(self, task: TaskResult, phase: str, extra: str = "") -> str:
         name = printable(display_name(task.name, self.names))  # a fan-out item's text is in the name
@@ -188,8 +191,11 @@ class LiveReporter(PlainReporter):
             block.append(f"  … and {len(self.running) - 12} more running")
         out += "".join(ln + "\n" for ln in block)
         self.drawn = len(block)
-        self.stream.write(out)
-        self.stream.flush()
+        try:
+            self.stream.write(out)
+            self.stream.flush()
+        except (OSError, ValueError):  # the terminal is gone (SIGHUP)
+            pass
 
     def write(self, text: str) -> None:
         with self.lock:
@@ -310,8 +316,36 @@ def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None)
         hint = _hint(tail, task.log_path.parent if task.log_path is not None else None)
         if hint:
             out.append(hint)
-    out.append(f"\nWorkflow {result.phase} in {_duration(result.duration_s)}; run folder: {result.run_dir}\n")
+    stopped = _stopped(result, names)
+    if stopped:
+        out.append("\n" + stopped)
+    message = f" ({result.message})" if getattr(result, "message", "") else ""
+    out.append(f"\nWorkflow {result.phase}{message} in {_duration(result.duration_s)}; run folder: {result.run_dir}\n")
     return "\n".join(out)
+
+
+def _leaves(tasks: list[TaskResult]) -> list[TaskResult]:
+    out: list[TaskResult] = []
+    for t in tasks:
+        out.extend(_leaves(t.children) if t.children else [t])
+    return out
+
+
+def _stopped(result: RunResult, names: Mapping[str, str]) -> str:
+    """For a run stopped by a signal: which tasks it interrupted and which it never started."""
+    signum = getattr(result, "stopped_by", None)
+    if signum is None:
+        return ""
+    import signal
+
+    from .runner import STOPPED_PENDING, STOPPED_RUNNING
+
+    leaves = _leaves(list(result.tasks.values()))
+    killed = [printable(display_name(t.name, names)) for t in leaves if t.message == STOPPED_RUNNING]
+    pending = [printable(display_name(t.name, names)) for t in leaves if t.message == STOPPED_PENDING]
+    text = (f"Stopped by {signal.Signals(signum).name}, as `argo stop` stops a workflow: "
+            f"interrupted: {', '.join(killed) or 'none'}; not started: {', '.join(pending) or 'none'}")
+    return text + ("; the exit handler ran" if "onExit" in result.tasks else "")
 
 
 def _node(task: TaskResult, names: Mapping[str, str]) -> dict[str, Any]:
@@ -334,10 +368,17 @@ def _node(task: TaskResult, names: Mapping[str, str]) -> dict[str, Any]:
 
 
 def to_json(result: RunResult, task_names: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """``{"phase", "run_dir", "duration_s", "tasks": {spec name: {"phase", "result", "duration_s",
+    """``{"phase", "run_dir", "duration_s", ["message"], ["stopped_by"], "tasks": {spec name: {"phase", "result", "duration_s",
     "attempts", ["message"], ["artifacts"], ["items"], ["children"]}}}``; ``artifacts`` maps each output
     artifact to its local path in the run's repository (``<run_dir>/artifacts/<key>``). A fan-out's ``attempts`` is the most any of
     its ``items`` children needed (1: nothing was retried)."""
     names = dict(task_names or {})
-    return {"phase": result.phase, "run_dir": str(result.run_dir), "duration_s": result.duration_s,
-            "tasks": {display_name(n, names): _node(t, names) for n, t in result.tasks.items()}}
+    out: dict[str, Any] = {"phase": result.phase, "run_dir": str(result.run_dir), "duration_s": result.duration_s,
+                           "tasks": {display_name(n, names): _node(t, names) for n, t in result.tasks.items()}}
+    if getattr(result, "message", ""):
+        out["message"] = result.message
+    if getattr(result, "stopped_by", None) is not None:
+        import signal
+
+        out["stopped_by"] = signal.Signals(result.stopped_by).name
+    return out

@@ -75,7 +75,7 @@ from .expr import ExprError, go_json, parse_duration, substitute
 if TYPE_CHECKING:
     from .progress import Reporter
 
-__all__ = ["TaskResult", "RunResult", "RunError", "run_workflow", "cli_run", "prune_run_dir"]
+__all__ = ["TaskResult", "RunResult", "RunError", "Stopper", "run_workflow", "cli_run", "prune_run_dir"]
 
 DONE = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
 
@@ -87,6 +87,53 @@ class RunResult:
     run_dir: Path
     duration_s: float
     workflow_name: str = ""
+    message: str = ""  # the workflow's message (Argo's status.message), e.g. when it was stopped
+    stopped_by: int | None = None  # the signal that stopped the run (SIGINT, SIGTERM, SIGHUP), if one did
+
+
+# `argo stop` (ShutdownStrategyStop, operator.go / exec_control.go / workflowpod.go): running pods
+# are terminated and their nodes failed, nodes not yet started fail, exit handlers still run
+# (ShouldExecute(isOnExitPod)), and the workflow's message says so.
+STOP = "Stop"
+STOPPED_RUNNING = f"workflow shutdown with strategy:  {STOP}"  # handleExecutionControlError
+STOPPED_PENDING = f"workflow shutdown with strategy: {STOP}"  # markNodeFailedOnShutdown
+STOPPED_WORKFLOW = f"Stopped with strategy '{STOP}'"  # operator.go operate
+
+
+class Stopper:
+    """SIGINT, SIGTERM and SIGHUP during a run: the first stops it as `argo stop` does (the running
+    tasks killed, nothing more started, the exit handler run, summary.json written); a second one
+    terminates it at once (KeyboardInterrupt). Installed only from the main thread (Python's rule)."""
+
+    SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.runner: _Runner | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> Stopper:
+        import signal
+
+        if threading.current_thread() is threading.main_thread():
+            for name in self.SIGNALS:
+                sig = getattr(signal, name, None)
+                if sig is not None:
+                    self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for sig, was in self.previous.items():
+            signal.signal(sig, was)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt  # the second: `argo terminate`
+        self.signum = signum
+        if self.runner is not None:
+            self.runner.stop(signum)
 
 
 def _deep_merge(base: dict, over: dict) -> dict:
@@ -125,6 +172,20 @@ class _Runner:
         self.deadline_s = int(seconds) if isinstance(seconds, int) and not isinstance(seconds, bool) else None
         self.deadline: float | None = None  # monotonic time, set when the loop starts
         self.expired = False
+        self.stop_signal: int | None = None  # set by a signal's handler (Stopper)
+        self.stopping = False  # the run is being stopped (`argo stop`): only exit handlers start
+        self.on_exit = False  # this runner runs the workflow's exit handler
+
+    def stop(self, signum: int) -> None:
+        """From a signal handler (main thread): stop the run as `argo stop` does, at the loop's next
+        turn. The condition's lock is reentrant: taken here even if the loop holds it."""
+        with self.cond:
+            self.stop_signal = signum
+            self.cond.notify_all()
+
+    def exit_pod(self, unit: _Unit) -> bool:
+        """Part of an exit handler (the workflow's, or a task's exit hook): stopping does not stop it."""
+        return self.on_exit or unit.task.hook_unit is unit
 
     def deadline_outcome(self) -> Outcome:
         return Outcome("Failed", f"the workflow's deadline ({self.deadline_s}s, activeDeadlineSeconds) was exceeded")
@@ -172,10 +233,13 @@ class _Runner:
                     # spec.activeDeadlineSeconds: Argo stops the running pods and starts no more
                     self.expired = True
                     self.procs.kill_all()
-                while self.delayed and self.delayed[0][0] <= now:
+                if self.stop_signal is not None and not self.stopping and not self.on_exit:
+                    self.stopping = True
+                    self.procs.stop()
+                while self.delayed and (self.delayed[0][0] <= now or self.stopping):
                     self.ready.append(heapq.heappop(self.delayed)[2])
                 for unit in list(self.ready):
-                    if self.expired or self._can_start(unit):
+                    if self.expired or (self.stopping and not self.exit_pod(unit)) or self._can_start(unit):
                         self.ready.remove(unit)
                         self._begin(unit)
                 if root.done and not self.running and not self.ready and not self.delayed:
@@ -188,7 +252,8 @@ class _Runner:
                         wait = self.delayed[0][0] - time.monotonic() if self.delayed else 1.0
                         if self.deadline is not None and not self.expired:
                             wait = min(wait, self.deadline - time.monotonic())
-                        self.cond.wait(max(0.0, min(wait, 1.0)))
+                        if self.stop_signal is None or self.stopping or self.on_exit:
+                            self.cond.wait(max(0.0, min(wait, 1.0)))
         finally:
             self.procs.kill_all()
             self.pool.shutdown(wait=True)
@@ -197,6 +262,9 @@ class _Runner:
         res = unit.res
         if self.expired:
             return self.finish_unit(unit, self.deadline_outcome())
+        if self.stopping and not self.exit_pod(unit):
+            res.started = res.started or _now()
+            return self.finish_unit(unit, Outcome("Failed", STOPPED_PENDING))
         res.attempts += 1
         first = res.attempts == 1
         if first:
@@ -221,6 +289,7 @@ class _Runner:
             unit.retry = tmpl.get("retryStrategy") or {}
             folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
             prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path, self.scripts)
+            prep.on_exit = self.exit_pod(unit)
             if (tmpl.get("inputs") or {}).get("artifacts") or (tmpl.get("outputs") or {}).get("artifacts"):
                 key = f"{self.wf_scope['workflow.name']}/{scope['pod.name']}"  # Argo's DefaultArchivePattern
                 prep.artifacts = artifacts.plan(tmpl, unit.artifacts, folder, self.store, key, prep.env, inside)
@@ -246,6 +315,9 @@ class _Runner:
         # capped; maxDuration counts from the first attempt's start
         if self.expired:
             return self.finish_unit(unit, self.deadline_outcome())
+        if self.stopping and not self.exit_pod(unit):
+            return self.finish_unit(unit, out if out.phase == "Succeeded" else Outcome(
+                "Failed", STOPPED_RUNNING, out.outputs, out.stdout, out.exit_code))
         policy = str(unit.retry.get("retryPolicy") or "OnFailure")
         retryable = {"Always": ("Failed", "Error"), "OnFailure": ("Failed",), "OnError": ("Error",)}
         limit = unit.retry.get("limit")
@@ -418,7 +490,8 @@ def _as_dag(template: dict, params: dict[str, str]) -> dict:
 
 
 def _run_exit_handler(spec: dict, root: _Dag, main: _Runner, wf_scope: dict[str, str], run_dir: Path, limit: int,
-                      reporter: Reporter | None, params: dict[str, str], started: float) -> TaskResult:
+                      reporter: Reporter | None, params: dict[str, str], started: float,
+                      stopper: Stopper) -> TaskResult:
     """spec.onExit, after the entrypoint ended, with workflow.status/failures/duration set (_exit.py)."""
     from . import _exit
 
@@ -430,6 +503,8 @@ def _run_exit_handler(spec: dict, root: _Dag, main: _Runner, wf_scope: dict[str,
                                                 status, _now())
     runner = _Runner(spec, scope, run_dir, limit, reporter)
     runner.code_path, runner.scripts = main.code_path, main.scripts  # as the entrypoint's tasks have them
+    runner.on_exit = True  # a stop leaves it running (ShouldExecute(isOnExitPod)); a second signal ends it
+    stopper.runner = runner
     name = spec["onExit"]
     if name not in runner.templates:
         raise RunError(f"onExit {name!r} is not a template of this workflow")
@@ -492,15 +567,20 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
         reporter.run_started(name, run_dir, _notes(spec, runner.templates) + production_notes(spec, runner.templates,
                                                                                              semaphores or {}))
     t0 = time.monotonic()
-    runner.loop(root)
-    phase = root.phase()
-    tasks = {n: t.res for n, t in root.tasks.items()}
-    tasks.update({r.name: r for r in root.hooks})
-    if spec.get("onExit"):
-        tasks["onExit"] = handler = _run_exit_handler(spec, root, runner, wf_scope, run_dir, limit, reporter, params, t0)
-        if handler.phase in ("Failed", "Error"):  # operate(): a failed exit handler fails the workflow
-            phase = "Failed"
-    result = RunResult(phase, tasks, run_dir, round(time.monotonic() - t0, 3), name)
+    with Stopper() as stopper:
+        stopper.runner = runner
+        runner.loop(root)
+        phase = root.phase()
+        tasks = {n: t.res for n, t in root.tasks.items()}
+        tasks.update({r.name: r for r in root.hooks})
+        if spec.get("onExit"):
+            tasks["onExit"] = handler = _run_exit_handler(spec, root, runner, wf_scope, run_dir, limit, reporter,
+                                                          params, t0, stopper)
+            if handler.phase in ("Failed", "Error"):  # operate(): a failed exit handler fails the workflow
+                phase = "Failed"
+    message = STOPPED_WORKFLOW if runner.stopping and phase != "Succeeded" else ""
+    result = RunResult(phase, tasks, run_dir, round(time.monotonic() - t0, 3), name, message,
+                       runner.stop_signal if runner.stopping else None)
     from .progress import to_json
 
     (run_dir / "summary.json").write_text(json.dumps(to_json(result, {}), indent=2, default=str) + "\n")
@@ -548,9 +628,15 @@ def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str,
         raise
     if not keep:
         prune_run_dir(result.run_dir)
-    stderr.write(summary_text(result, task_names))
-    stderr.flush()
-    if as_json:
-        stdout.write(json.dumps(to_json(result, task_names), indent=2, default=str) + "\n")
-        stdout.flush()
+    try:  # after SIGHUP the terminal may be gone: the run's files are written already
+        stderr.write(summary_text(result, task_names))
+        stderr.flush()
+        if as_json:
+            stdout.write(json.dumps(to_json(result, task_names), indent=2, default=str) + "\n")
+            stdout.flush()
+    except OSError:
+        if result.stopped_by is None:
+            raise
+    if result.stopped_by is not None:
+        return 128 + result.stopped_by  # as a shell reports a command ended by that signal
     return 0 if result.phase == "Succeeded" else 1
