@@ -225,3 +225,51 @@ def test_a_signal_stops_the_run_as_argo_stop_does_and_leaves_no_process(tmp_path
                 "not started: queued; the exit handler ran") in err
     finally:
         reap(task_pids)
+
+
+FLOOD = '''\
+import sys
+
+
+def flood(mib: int) -> int:
+    chunk = (b"x" * 1023 + b"\\n") * 1024
+    for _ in range(mib):
+        sys.stdout.buffer.write(chunk)
+    sys.stdout.buffer.write(b"the end\\n")
+    return mib
+
+
+def one_line(mib: int) -> int:
+    chunk = b"y" * (1 << 20)
+    for _ in range(mib):
+        sys.stdout.buffer.write(chunk)
+    sys.stdout.buffer.write(b"\\n")
+    return mib
+'''
+
+
+def peak_rss_mib(tmp_path: Path, *args: str) -> tuple[int, float]:
+    """Run heraspec to its end: (exit code, its peak resident memory in MiB, its tasks' included)."""
+    full = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with open(tmp_path / "err.txt", "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "heraspec", *args], cwd=tmp_path, env=full,
+                                stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_maxrss / 1024
+
+
+@pytest.mark.parametrize("function, mib", [("flood", 256), ("one_line", 128)])
+def test_a_task_printing_hundreds_of_mib_costs_heraspec_little_memory(tmp_path: Path, function: str, mib: int) -> None:
+    (tmp_path / "steps.py").write_text(FLOOD)
+    (tmp_path / "spec.yaml").write_text(json.dumps({"name": "flood", "tasks": {
+        "loud": {"function": f"steps:{function}", "args": {"mib": mib}}}}))
+    code, peak = peak_rss_mib(tmp_path, "run", "spec.yaml", "--workdir", "run", "--quiet")
+    assert code == 0, (tmp_path / "err.txt").read_text()[-3000:]
+    assert peak < 150, f"heraspec's peak memory was {peak:.0f} MiB for {mib} MiB of output"
+    log = tmp_path / "run" / "loud" / "stdout.log"
+    assert log.stat().st_size > mib << 20  # the whole output stays on disk
+    kept = json.loads((tmp_path / "run" / "loud" / "outputs.json").read_text())["result"]
+    # outputs.result: Argo's executor keeps the last 256 kB (CaptureScriptResult, maxAnnotationSize)
+    assert len(kept.encode()) == 256 * 1024
+    assert kept.endswith("the end" if function == "flood" else "y" * 100)

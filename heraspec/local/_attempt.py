@@ -321,12 +321,11 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
                     if not c.wait(timeout=PIPE_GRACE_S):
                         procs.pumps.drop(c)
                         c.wait()
-    stdout = out_log.read_text(errors="replace")
-    stdout = stdout[:-1] if stdout.endswith("\n") else stdout
+    stdout = captured_result(out_log)
     if timed_out:
         return Outcome("Failed", f"timed out after {prep.timeout:g}s (template timeout): killed", {}, stdout, rc)
     if rc != 0:
-        tail = [ln for ln in err_log.read_text(errors="replace").splitlines() if ln.strip()][-1:]
+        tail = last_lines(err_log, 1)
         why = "cancelled" if procs.cancelled or (procs.stopped and not prep.on_exit) else f"exit code {rc}" + (f": {tail[0][:300]}" if tail else "")
         return Outcome("Failed", why, {}, stdout, rc)
     outputs: dict[str, str] = {}
@@ -349,6 +348,33 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
                                                          indent=2))
     marked = any(n == "result" and p is not None and p.with_name(p.name + ".str").is_file() for n, p, _ in prep.outputs)
     return Outcome("Succeeded", "", outputs, stdout, rc, arts, marked)
+
+
+# Argo's executor keeps the last 256 kB of a script's stdout as outputs.result, one final newline
+# trimmed first (executor.go CaptureScriptResult, maxAnnotationSize); the whole output stays in stdout.log
+RESULT_LIMIT = 256 * 1024
+
+
+def captured_result(path: Path) -> str:
+    """A task's outputs.result from its stdout log, reading only its end: memory is bounded whatever it printed."""
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - RESULT_LIMIT - 1))
+        data = f.read()
+    data = data[:-1] if data.endswith(b"\n") else data
+    return data[-RESULT_LIMIT:].decode("utf-8", errors="replace")
+
+
+def last_lines(path: Path, count: int, window: int = 64 * 1024) -> list[str]:
+    """The last `count` non-blank lines of a log, read from its last `window` bytes only."""
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - window))
+            data = f.read()
+    except OSError:
+        return []
+    return [ln for ln in data.decode("utf-8", errors="replace").splitlines() if ln.strip()][-count:]
 
 
 def kill(proc: subprocess.Popen | Forked) -> None:

@@ -246,11 +246,9 @@ def _preview(value: Any, limit: int = 40) -> str:
 def _tail(path: Path | None, lines: int = 5) -> list[str]:
     if path is None:
         return []
-    err = path.with_name("stderr.log")
-    try:
-        return [ln for ln in err.read_text(errors="replace").splitlines() if ln.strip()][-lines:]
-    except OSError:
-        return []
+    from ._attempt import last_lines
+
+    return last_lines(path.with_name("stderr.log"), lines)
 
 
 # Python's message for a missing file; a path not starting with "/" (or "~") was relative to the task.
