@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
               "stderr. Every task's stdout.log and stderr.log stay in the run folder.",
               "  heraspec run examples/diamond.yaml\n"
               "  heraspec run examples/ml-pipeline.yaml -p n_points=50 --json --quiet > summary.json")
-    p.add_argument("file", metavar="SPEC", help=SPEC_HELP)
+    p.add_argument("file", metavar="SPEC", nargs="?", help=SPEC_HELP + "; default: heraspec.yaml (or heraspec.toml) "
+                   "here, as `heraspec init` writes it")
     _params(p)
     p.add_argument("--parallelism", type=int, metavar="N",
                    help=f"tasks running at once (default: the CPU count, {os.cpu_count() or 1} here)")
@@ -122,12 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "inputs are read from DIR/BUCKET/KEY")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="do not show what the tasks print (it stays in each task's stdout.log/stderr.log)")
-    p.add_argument("--workdir", metavar="DIR", help="run folder, absent or empty (default: ./.heraspec/runs/NAME-TIME)")
+    p.add_argument("--workdir", metavar="DIR", help="run folder, absent or empty (default: .heraspec/runs/NAME-TIME beside the spec)")
     p.add_argument("--keep", action="store_true", help="keep each task's work folder, not only its logs and outputs")
     p.add_argument("--semaphore", action="append", default=[], metavar="CONFIG_MAP/KEY=N",
                    help="the limit of a semaphore (its ConfigMap's value on a cluster); default 1")
     p.add_argument("--no-cache", action="store_true",
-                   help="run tasks with `cache` even when .heraspec/cache holds their result (fresh results are saved)")
+                   help="run tasks with `cache` even when .heraspec/cache (beside the spec) holds their result "
+                        "(fresh results are saved)")
     _common(p)
 
     p = _verb(sub, "apply", "create or update specs on an Argo Server",
@@ -312,9 +314,18 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+DEFAULT_SPECS = ("heraspec.yaml", "heraspec.yml", "heraspec.toml")  # what `heraspec init` writes
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .local import runner
     from .local.sync import parse_limits
+
+    if args.file is None:
+        args.file = next((f for f in DEFAULT_SPECS if os.path.isfile(f)), None)
+        if args.file is None:
+            raise UsageError("no SPEC given and no heraspec.yaml or heraspec.toml in this folder: name the spec to "
+                             "run (heraspec run FILE), or create one with `heraspec init`")
 
     params = parse_assignments(args.parameters, "-p")
     parse_limits(args.semaphore)  # a usage error before anything is built
@@ -330,7 +341,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     return runner.cli_run(manifest, task_names=compiled.task_names, parameters=params,
                        parallelism=args.parallelism, as_json=args.json, workdir=args.workdir, keep=args.keep,
                        stdout=sys.stdout, stderr=sys.stderr, quiet=args.quiet, code_path=code_path,
-                       artifacts_dir=args.artifacts, semaphores=parse_limits(args.semaphore), cache=not args.no_cache)
+                       artifacts_dir=args.artifacts, semaphores=parse_limits(args.semaphore), cache=not args.no_cache,
+                       project=os.path.dirname(os.path.abspath(args.file)))
 
 
 def cmd_apply(args: argparse.Namespace) -> int:

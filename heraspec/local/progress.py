@@ -49,6 +49,16 @@ class Reporter(Protocol):
     # def task_output(self, task: TaskResult, line: str) -> None: ...
 
 
+_QUOTED = re.compile(r"(exit code -?\d+): (.*)", re.S)  # _attempt's message: the code, then stderr's last line
+
+
+def short_message(message: str) -> str:
+    """A failure's message without the stderr line it quotes (`exit code 1`): that line is shown
+    once, at the end of the task's log tail in the summary."""
+    m = _QUOTED.fullmatch(message)
+    return m.group(1) if m else message
+
+
 def display_name(name: str, task_names: Mapping[str, str]) -> str:
     """``prep-data(0:x)`` -> ``prep_data(0:x)``: map each task segment before any loop item text."""
     head, sep, tail = name.partition("(")
@@ -141,12 +151,12 @@ class PlainReporter:
 
     def task_retrying(self, task: TaskResult, delay_s: float) -> None:
         self.write(self.line(task, "Retrying", f"attempt {task.attempts + 1} in {_duration(delay_s)}"
-                                               f" ({printable(task.message)})"))
+                                               f" ({printable(short_message(task.message))})"))
 
     def finished_line(self, task: TaskResult) -> str:
         extra = _duration(task.duration_s)
-        if task.message and task.phase != "Succeeded":  # it quotes the task's stderr
-            extra += f"  ({printable(task.message)})"
+        if task.message and task.phase != "Succeeded":  # the stderr line it quotes is shown once, in the summary
+            extra += f"  ({printable(short_message(task.message))})"
         return self.line(task, shown_phase(task), extra)
 
     def task_finished(self, task: TaskResult) -> None:
@@ -306,10 +316,13 @@ def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None)
     out = ["", *("  " + "  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3] for r in rows)]
     out = [ln.rstrip() for ln in out]
     for task in failed:
-        out.append(f"\n{printable(display_name(task.name, names))}: {task.phase}: {printable(task.message)}")
+        tail = _tail(task.log_path)
+        m = _QUOTED.fullmatch(task.message)
+        # the quoted stderr line is the tail's last: shown there, once
+        message = m.group(1) if m and tail and tail[-1].startswith(m.group(2)) else task.message
+        out.append(f"\n{printable(display_name(task.name, names))}: {task.phase}: {printable(message)}")
         if task.log_path is not None:
             out.append(f"  logs: {task.log_path.parent}")
-        tail = _tail(task.log_path)
         out.extend(f"  | {printable(ln)}" for ln in tail)
         hint = _hint(tail, task.log_path.parent if task.log_path is not None else None)
         if hint:

@@ -31,7 +31,8 @@ Local choices, where a cluster has no equivalent:
 - ``{{retries}}`` is the attempt number from 0; a retryStrategy without ``limit`` retries for ever,
   as in Argo (bounded only by ``backoff.maxDuration``). Argo's ``Error`` (a task that could not be started)
   is a task phase; the workflow's phase is Succeeded or Failed.
-- The run folder is ``workdir`` (must be absent or empty) or a fresh ``./.heraspec/runs/<name>-<time>``;
+- The run folder is ``workdir`` (must be absent or empty) or a fresh ``<project>/.heraspec/runs/<name>-<time>``
+  (the project: the spec's folder, wherever heraspec is started from; the task cache is beside it);
   it ends with ``summary.json``, and each attempt folder with ``outputs.json``. ``keep=False``
   (cli_run without ``--keep``) then prunes every other file: logs and outputs stay. Such a run also
   writes each distinct script text once, in ``.scripts/`` (as every pod of an Argo template runs
@@ -434,6 +435,11 @@ def _notes(spec: dict, templates: dict[str, dict]) -> list[str]:
         for key, what in (("initContainers", "init containers"), ("sidecars", "sidecars")):
             if t.get(key):
                 notes.append(f"template {name!r}: {what} ({key}) are not run locally")
+        res = (t.get("script") or t.get("container") or {}).get("resources") or {}
+        gpus = sorted({k for part in ("limits", "requests") for k in (res.get(part) or {}) if "gpu" in str(k).lower()})
+        if gpus:  # resources are not reserved locally: say so before a GPU job quietly runs on the CPU
+            notes.append(f"template {name!r} asks for {', '.join(gpus)}: locally no GPU is reserved for it; it runs "
+                         "with whatever this machine has (on the CPU when there is no GPU, which may be slow)")
         if t.get("daemon"):
             notes.append(f"template {name!r}: daemon runs as an ordinary task locally (it is waited for)")
         for task in _as_list((t.get("dag") or {}).get("tasks")) + [s for group in _as_list(t.get("steps"))
@@ -446,10 +452,11 @@ def _notes(spec: dict, templates: dict[str, dict]) -> list[str]:
     return notes
 
 
+RUNS_DIR = Path(".heraspec") / "runs"  # in the spec's project, beside CACHE_DIR
 CLAIM = ".heraspec-run"  # created exclusively in a --workdir: two runs cannot both take one folder
 
 
-def _run_folder(workdir: str | Path | None, stem: str) -> Path:
+def _run_folder(workdir: str | Path | None, stem: str, project: Path) -> Path:
     if workdir is not None:
         path = Path(workdir).resolve()
         taken = UsageError(f"run folder {path} already exists and is not empty, or another heraspec run is "
@@ -467,7 +474,7 @@ def _run_folder(workdir: str | Path | None, stem: str) -> Path:
         return path
     # metadata.name comes from the spec (or its argo: escape hatch): one path component, never '..'
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip(".-") or "workflow"
-    base = Path.cwd() / ".heraspec" / "runs"
+    base = project / RUNS_DIR
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     for n in range(1, 1000):
         path = base / (f"{stem}-{stamp}" + (f"-{n}" if n > 1 else ""))
@@ -516,9 +523,11 @@ def _run_exit_handler(spec: dict, root: _Dag, main: _Runner, wf_scope: dict[str,
 def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, parallelism: int | None = None,
                  workdir: str | Path | None = None, reporter: Reporter | None = None,
                  code_path: tuple[str, ...] = (), artifacts_dir: str | Path | None = None,
-                 semaphores: dict[str, int] | None = None, cache: bool = True, keep: bool = True) -> RunResult:
+                 semaphores: dict[str, int] | None = None, cache: bool = True, keep: bool = True,
+                 project: str | Path | None = None) -> RunResult:
     """Run the manifest's entrypoint in the run folder ``workdir`` (default: a fresh
-    ``./.heraspec/runs/<workflow>-<timestamp>``). Raises UsageError for bad parameters and
+    ``<project>/.heraspec/runs/<workflow>-<timestamp>``; ``project``: the spec's folder, by default
+    the current one, which also holds the task cache ``<project>/.heraspec/cache``). Raises UsageError for bad parameters and
     RunError for a manifest that cannot be run at all; task failures are results, not exceptions.
     ``code_path``: the project's folders, on the path of `code: image` tasks (their image has them).
     ``semaphores``: "CONFIG_MAP/KEY" -> limit (default 1); ``cache=False`` reads no memoized result;
@@ -543,11 +552,11 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     wf_scope.update({f"workflow.parameters.{k}": v for k, v in params.items()})
     wf_scope.update({f"workflow.labels.{k}": str(v) for k, v in (meta.get("labels") or {}).items()})
     wf_scope.update({f"workflow.annotations.{k}": str(v) for k, v in (meta.get("annotations") or {}).items()})
-    run_dir = Path(workdir) if workdir else Path.cwd() / ".heraspec" / "runs" / "pending"
-    memo = Memo(Path.cwd() / CACHE_DIR, read=cache)
+    home = Path(project).resolve() if project is not None else Path.cwd()
+    run_dir = Path(workdir) if workdir else home / RUNS_DIR / "pending"  # the DAG is checked before it exists
+    memo = Memo(home / CACHE_DIR, read=cache)
     runner = _Runner(spec, wf_scope, run_dir, limit, reporter, semaphores, memo)
     runner.code_path = tuple(code_path)
-    runner.scripts = None if keep else run_dir.absolute() / ".scripts"  # no task or node folder starts with "."
     entry = spec.get("entrypoint")
     if entry not in runner.templates:
         raise RunError(f"entrypoint {entry!r} is not a template of this workflow")
@@ -561,7 +570,8 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     if external is not None and not external.is_dir():
         raise UsageError(f"--artifacts {artifacts_dir}: not a folder (s3://BUCKET/KEY and gs://BUCKET/KEY are read "
                          "from DIR/BUCKET/KEY)")
-    run_dir = runner.run_dir = root.folder = _run_folder(workdir, stem)
+    run_dir = runner.run_dir = root.folder = _run_folder(workdir, stem, home)
+    runner.scripts = None if keep else run_dir.absolute() / ".scripts"  # no task or node folder starts with "."
     runner.store = artifacts.Store(run_dir, external)
     if reporter is not None:
         reporter.run_started(name, run_dir, _notes(spec, runner.templates) + production_notes(spec, runner.templates,
@@ -611,7 +621,8 @@ def prune_run_dir(run_dir: Path) -> None:
 def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str, str], parallelism: int | None,
             as_json: bool, workdir: str | None, keep: bool, stdout: TextIO = sys.stdout,
             stderr: TextIO = sys.stderr, quiet: bool = False, code_path: tuple[str, ...] = (),
-            artifacts_dir: str | None = None, semaphores: dict[str, int] | None = None, cache: bool = True) -> int:
+            artifacts_dir: str | None = None, semaphores: dict[str, int] | None = None, cache: bool = True,
+            project: str | Path | None = None) -> int:
     """``heraspec run``: progress, the tasks' output (unless ``quiet``) and the summary on stderr,
     ``--json`` summary on stdout; 0 or 1.
 
@@ -622,7 +633,7 @@ def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str,
     try:
         result = run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
                               reporter=reporter, code_path=code_path, artifacts_dir=artifacts_dir,
-                              semaphores=semaphores, cache=cache, keep=keep)
+                              semaphores=semaphores, cache=cache, keep=keep, project=project)
     except BaseException:  # Ctrl-C: the running tasks are already killed; leave the terminal clean
         getattr(reporter, "close", lambda: None)()
         raise

@@ -1,0 +1,81 @@
+"""`heraspec run` as a new user meets it (issue 28): the spec's project holds its runs and cache
+wherever heraspec is started from, `heraspec run` alone runs the spec `init` wrote, a failure is
+told once, tracebacks point into the run's own folder, a GPU task gets a word. Real CLI runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli import heraspec
+
+STEPS = '''\
+import os
+
+
+def count(n: int) -> dict:
+    with open(os.environ["COUNTER"], "a") as f:
+        f.write("ran\\n")
+    return {"n": n}
+
+
+def boom(n: int) -> int:
+    raise ValueError(f"bad value {n}")
+'''
+
+
+def project(tmp_path: Path, spec: dict) -> Path:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "steps.py").write_text(STEPS)
+    (proj / "heraspec.yaml").write_text(json.dumps(spec))
+    return proj
+
+
+def test_runs_and_the_cache_live_beside_the_spec_wherever_heraspec_starts(tmp_path: Path) -> None:
+    counter = tmp_path / "counter"
+    proj = project(tmp_path, {"name": "cached", "tasks": {
+        "count": {"function": "steps:count", "args": {"n": 2}, "cache": True, "env": {"COUNTER": str(counter)}}}})
+    first = heraspec("run", "proj/heraspec.yaml", "--json", cwd=tmp_path)  # from the parent folder
+    assert first.returncode == 0, first.stderr
+    second = heraspec("run", "--json", cwd=proj)  # from the spec's folder, the spec named by default
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["tasks"]["count"] == {**json.loads(second.stdout)["tasks"]["count"],
+                                                          "phase": "Succeeded", "cached": True}
+    assert counter.read_text() == "ran\n"  # it ran once: the second run hit the first run's cache
+    assert not (tmp_path / ".heraspec").exists()
+    runs = sorted(p.name for p in (proj / ".heraspec" / "runs").iterdir())
+    assert len(runs) == 2 and all(r.startswith("cached-") for r in runs)
+    assert Path(json.loads(first.stdout)["run_dir"]).parent == (proj / ".heraspec" / "runs").resolve()
+
+
+def test_run_without_a_spec_says_what_it_looked_for(tmp_path: Path) -> None:
+    r = heraspec("run", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.strip() == ("heraspec: error: no SPEC given and no heraspec.yaml or heraspec.toml in this folder: "
+                                "name the spec to run (heraspec run FILE), or create one with `heraspec init`")
+
+
+def test_a_failure_is_told_once_and_its_traceback_points_into_the_run_folder(tmp_path: Path) -> None:
+    proj = project(tmp_path, {"name": "fails", "tasks": {"boom": {"function": "steps:boom", "args": {"n": 3}}}})
+    r = heraspec("run", "--quiet", cwd=proj)
+    assert r.returncode == 1
+    assert r.stderr.count("bad value 3") == 1, r.stderr
+    assert "  ✗ boom  Failed" in r.stderr and "(exit code 1)" in r.stderr
+    assert "\nboom: Failed: exit code 1\n" in r.stderr and "  | ValueError: bad value 3\n" in r.stderr
+    (run_dir,) = (proj / ".heraspec" / "runs").iterdir()
+    err = (run_dir / "boom" / "stderr.log").read_text()
+    # the script each traceback starts in is the run's own (kept in .scripts/ by a run without --keep)
+    assert f'File "{run_dir.resolve()}/.scripts/' in err, err
+    assert "pending" not in err
+    assert not (proj / ".heraspec" / "runs" / "pending").exists()
+
+
+def test_a_gpu_task_run_here_gets_a_note(tmp_path: Path) -> None:
+    proj = project(tmp_path, {"name": "gpu", "tasks": {
+        "train": {"function": "steps:count", "args": {"n": 1}, "env": {"COUNTER": str(tmp_path / "c")},
+                  "resources": {"gpu": 1}}}})
+    r = heraspec("run", cwd=proj)
+    assert r.returncode == 0, r.stderr
+    assert ("  note: template 'count' asks for nvidia.com/gpu: locally no GPU is reserved for it; it runs with "
+            "whatever this machine has (on the CPU when there is no GPU, which may be slow)") in r.stderr
