@@ -456,7 +456,7 @@ RUNS_DIR = Path(".heraspec") / "runs"  # in the spec's project, beside CACHE_DIR
 CLAIM = ".heraspec-run"  # created exclusively in a --workdir: two runs cannot both take one folder
 
 
-def _run_folder(workdir: str | Path | None, stem: str, project: Path) -> Path:
+def _run_folder(workdir: str | Path | None, stem: str, project: Path | None = None) -> Path:
     if workdir is not None:
         path = Path(workdir).resolve()
         taken = UsageError(f"run folder {path} already exists and is not empty, or another heraspec run is "
@@ -474,7 +474,7 @@ def _run_folder(workdir: str | Path | None, stem: str, project: Path) -> Path:
         return path
     # metadata.name comes from the spec (or its argo: escape hatch): one path component, never '..'
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip(".-") or "workflow"
-    base = project / RUNS_DIR
+    base = (project or Path.cwd()) / RUNS_DIR
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     for n in range(1, 1000):
         path = base / (f"{stem}-{stamp}" + (f"-{n}" if n > 1 else ""))
