@@ -79,3 +79,62 @@ def test_a_gpu_task_run_here_gets_a_note(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert ("  note: template 'count' asks for nvidia.com/gpu: locally no GPU is reserved for it; it runs with "
             "whatever this machine has (on the CPU when there is no GPU, which may be slow)") in r.stderr
+
+
+# A module the task imports that holds "{{" (carried encoded) and one that does not: both must
+# reach /vol; "/vol" as a plain string (a URL route) must stay as written.
+PLAIN = '''\
+import os
+from pathlib import Path
+
+ROUTE = "/vol"
+
+
+def write(n: int) -> dict:
+    os.makedirs("/vol/out", exist_ok=True)
+    with open("/vol/out/plain.txt", "w") as f:
+        f.write(f"plain {n}")
+    from braces import write_braced
+    write_braced(n)
+    return {"route": ROUTE, "url": "http://example.com/vol/x", "listed": sorted(os.listdir("/vol/out")),
+            "exists": Path("/vol/out/plain.txt").exists()}
+
+
+def broken(n: int) -> str:
+    return open("/vol/missing.txt").read()
+'''
+
+BRACED = '''\
+TEMPLATE = "{{ not an argo tag }}"
+
+
+def write_braced(n: int) -> None:
+    with open("/vol/out/braced.txt", "w") as f:
+        f.write(f"braced {n}")
+'''
+
+
+def test_pod_paths_reach_the_volume_from_every_module_and_no_string_is_rewritten(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "steps.py").write_text(PLAIN)
+    (proj / "braces.py").write_text(BRACED)
+    volume = {"volume": {"size": "1Gi", "mount_path": "/vol"}}
+    (proj / "heraspec.yaml").write_text(json.dumps({"name": "vol", "tasks": {
+        "write": {"function": "steps:write", "args": {"n": 4}, "resources": volume},
+        "broken": {"function": "steps:broken", "args": {"n": 4}, "resources": volume}}}))
+    r = heraspec("run", "--json", "--keep", cwd=proj)
+    assert r.returncode == 1, r.stderr
+    out = json.loads(r.stdout)
+    assert out["tasks"]["write"]["result"] == {"route": "/vol", "url": "http://example.com/vol/x",
+                                               "listed": ["braced.txt", "plain.txt"], "exists": True}
+    assert not Path("/vol/out").exists()
+    volume_dir = Path(out["run_dir"]) / "volumes" / "write-vol" / "out"
+    assert {p.name: p.read_text() for p in volume_dir.iterdir()} == {"braced.txt": "braced 4", "plain.txt": "plain 4"}
+    # a missing file: the local place is named, and the extra frame says what it is
+    err = (Path(out["run_dir"]) / "broken" / "stderr.log").read_text()
+    assert err.endswith(f"FileNotFoundError: [Errno 2] No such file or directory: "
+                        f"'{Path(out['run_dir']) / 'volumes' / 'broken-vol' / 'missing.txt'}'\n"), err
+    assert 'File "<heraspec run: pod paths mapped to the run folder>", line ' in err and ", in open\n" in err
+    script = next(Path(out["run_dir"]).glob("write/script.py")).read_text()
+    assert '"/vol/out/plain.txt"' in script  # the script is run as written

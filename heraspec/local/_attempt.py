@@ -25,6 +25,7 @@ from typing import Any, Callable
 from .artifacts import ArtifactError, TaskArtifacts, e2big
 from .expr import parse_duration
 from .forkserver import STARTUP_ENV, Forked, ForkServer
+from .pathmap import launch_argv
 from .pumps import Pumps
 from ..python.script import IMAGE_MARKER, PACKAGES_ENV, SCRIPT_MARKER
 
@@ -71,6 +72,10 @@ class Prep:
     fork_key: tuple | None = None  # set by _use_env: start it from this fork server (forkserver.py)
     artifacts: TaskArtifacts | None = None  # inputs to place, outputs to collect (artifacts.py)
     on_exit: bool = False  # part of an exit handler: still started and left running when the run is stopped
+    # a Python script: the pod paths it may open -> their local places, mapped as it opens them (pathmap.py)
+    paths: dict[str, str] = field(default_factory=dict)
+    script: str = ""  # the script file (in argv), for a Python script
+    run_dir: str = ""  # paths inside it are never mapped
 
 
 
@@ -97,13 +102,13 @@ class Processes:
             return self.servers[key]
 
     def fork(self, key: tuple, argv: list[str], env: dict[str, str], cwd: str, stdout: int | None,
-             stderr: int | None) -> Forked:
+             stderr: int | None, paths: tuple | None = None) -> Forked:
         """A task started by the fork server for `key`; once more from a new server if that one
         died (OSError: the server was killed between tasks or while starting this one)."""
         try:
-            return self.server(key).spawn(argv, env, cwd, stdout, stderr)
+            return self.server(key).spawn(argv, env, cwd, stdout, stderr, paths)
         except OSError:
-            return self.server(key).spawn(argv, env, cwd, stdout, stderr)
+            return self.server(key).spawn(argv, env, cwd, stdout, stderr, paths)
 
     def stop(self) -> None:
         """`argo stop`: kill the running tasks but exit handlers', start only exit handlers from now on."""
@@ -191,9 +196,11 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
     args = [rewrite(str(x)) for x in _as_list(c.get("args"))]
     if not command:
         raise TaskError(f"template {name!r} has no command: the image's entrypoint cannot be used locally")
+    python_script = kind == "script" and bool(_PYTHON.match(Path(command[0]).name))
     if kind == "script":
-        text = rewrite(str(source or ""))
-        suffix = ".py" if _PYTHON.match(Path(command[0]).name) else ""
+        # a Python script's text is never edited: its paths are mapped as it opens them (pathmap.py)
+        text = str(source or "") if python_script else rewrite(str(source or ""))
+        suffix = ".py" if python_script else ""
         if scripts is None:
             script = folder / f"script{suffix}"
         else:  # as in Argo, where every pod of a template runs /argo/staging/script
@@ -222,7 +229,11 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
               for p in _as_list(outs.get("parameters"))]
     mkdirs = [folder / "tmp"] + [p.parent for p in mapping.values()] + [p for p in mapping.values()
                                                                            if "volumes" in p.parts]
-    return Prep(command + args, env, folder, min(limits) if limits else None, files, mkdirs, params, python_env)
+    prep = Prep(command + args, env, folder, min(limits) if limits else None, files, mkdirs, params, python_env)
+    if python_script:
+        prep.paths = {pod: str(local.absolute()) for pod, local in mapping.items() if pod not in keep}
+        prep.script, prep.run_dir = command[-1], str(run_dir.absolute())
+    return prep
 
 def _use_env(prep: Prep, on_line: LineSink | None) -> Outcome | None:
     """Run a heraspec script with the Python its pod would have (envs.py): isolated (`-I`), or with
@@ -288,10 +299,12 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
         proc: subprocess.Popen | Forked
         try:
             if prep.fork_key is not None:  # the same script, forked from a warm interpreter (forkserver.py)
+                paths = (sorted(prep.paths.items()), [prep.run_dir]) if prep.paths else None
                 proc = procs.fork(prep.fork_key, prep.argv[3:], prep.env, str(prep.folder),
-                                  None if pipe else fo.fileno(), None if pipe else fe.fileno())
+                                  None if pipe else fo.fileno(), None if pipe else fe.fileno(), paths)
             else:
-                proc = subprocess.Popen(prep.argv, cwd=prep.folder, env=prep.env, stdin=subprocess.DEVNULL,
+                argv = launch_argv(prep.argv, prep.script, prep.paths, prep.run_dir) if prep.paths else prep.argv
+                proc = subprocess.Popen(argv, cwd=prep.folder, env=prep.env, stdin=subprocess.DEVNULL,
                                         stdout=pipe or fo, stderr=pipe or fe, start_new_session=True)
         except OSError as e:
             return Outcome("Error", e2big(prep.env, e) or f"cannot start {prep.argv[0]!r}: {e}")

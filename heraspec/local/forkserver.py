@@ -39,14 +39,17 @@ import subprocess
 import threading
 from typing import IO
 
+from .pathmap import RUN_HOOK
+
 __all__ = ["ForkServer", "Forked", "STARTUP_ENV"]
 
 STARTUP_ENV = ("LANG", "LC_ALL", "LC_CTYPE")  # what a -I interpreter reads from the environment at start
 
 # The server's whole program (read from stdin): built-in modules only, and json, which every heraspec
 # script imports first (script.JSON_FIRST), so that a task sees the modules a fresh interpreter has.
-# Requests: 8-byte length, then marshal((argv, env, cwd)), with 4 descriptors (stdin, stdout, stderr,
-# status pipe) attached to the first bytes. The status pipe gets the task's pid, then its exit code.
+# Requests: 8-byte length, then marshal((argv, env, cwd, paths)), with 4 descriptors (stdin, stdout, stderr,
+# status pipe) attached to the first bytes. The status pipe gets the task's pid, then its exit code;
+# the task writes "=CODE" there itself as it ends, which may come before the pid.
 _SERVER = r'''
 import sys, os, gc, marshal, _socket, _signal, json
 def _serve(fd):
@@ -120,7 +123,7 @@ def _serve(fd):
         _signal.pthread_sigmask(_signal.SIG_UNBLOCK, chld)
 def _compiled(request, cache):
     # each task of a template runs the same script text: compile it once, here, for every fork
-    argv, env, cwd = request
+    argv, env, cwd, _ = request
     try:
         with open(os.path.join(cwd, argv[0]), "rb") as f:
             text = f.read()
@@ -140,11 +143,13 @@ def _start(fds, request, code):
     os.set_inheritable(status, False)
     os.closerange(3, status)
     os.closerange(status + 1, 1 << 16)
-    argv, env, cwd = request
+    argv, env, cwd, paths = request
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
     sys.argv[:] = argv
+    if paths:  # the pod's paths, mapped where files are opened (pathmap.py)
+        _heraspec_map_paths(*paths)
     return argv[0], code, status
 def _run(path, code, status_fd):
     # the script as `python -I script.py` runs it: in a fresh __main__ (this program's names gone)
@@ -275,7 +280,7 @@ def _ending(ours, status_fd):
         status = status if ok else 120
         try:
             if os.getpid() == task:  # not a process the task forked, ending through here too
-                os.write(status_fd, b"%d\n" % status)
+                os.write(status_fd, b"=%d\n" % status)
         except BaseException:
             pass
         os._exit(status)
@@ -284,13 +289,19 @@ _run(*_start(*_serve(int(sys.argv[1]))))
 '''
 
 
+_SERVER = RUN_HOOK + _SERVER  # defines _heraspec_map_paths, called in a task that maps paths
+
+
 class Forked:
     """A task started by a fork server; the small part of `subprocess.Popen` the runner uses."""
 
     def __init__(self, status: int, stdout: IO[bytes] | None, stderr: IO[bytes] | None):
         self._status, self.stdout, self.stderr = status, stdout, stderr
         self._buf = b""
+        self._own: bytes | None = None  # the task's own report ("=CODE"), which may come before its pid
         line = self._line(None)
+        while line is not None and line.startswith(b"="):
+            self._own, line = line[1:], self._line(None)
         if line is None:
             os.close(status)
             raise OSError("the fork server did not start the task")
@@ -311,7 +322,8 @@ class Forked:
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
-            line = self._line(timeout)
+            line = self._own if self._own is not None else self._line(timeout)
+            line = line[1:] if line is not None and line.startswith(b"=") else line
             os.close(self._status)
             self.returncode = int(line) if line is not None else -9  # the server died: the task was killed
         return self.returncode
@@ -329,8 +341,10 @@ class ForkServer:
         self._proc.stdin.write(_SERVER.encode())  # type: ignore[union-attr]
         self._proc.stdin.close()  # type: ignore[union-attr]
 
-    def spawn(self, argv: list[str], env: dict[str, str], cwd: str, stdout: int | None, stderr: int | None) -> Forked:
-        """`stdout`/`stderr`: None for a pipe the caller reads (as Popen's PIPE), else the file's descriptor."""
+    def spawn(self, argv: list[str], env: dict[str, str], cwd: str, stdout: int | None, stderr: int | None,
+              paths: tuple[list[tuple[str, str]], list[str]] | None = None) -> Forked:
+        """`stdout`/`stderr`: None for a pipe the caller reads (as Popen's PIPE), else the file's descriptor;
+        `paths`: (pod path -> local path pairs, folders never mapped) for pathmap.HOOK, or None."""
         import marshal
 
         pipes: list[tuple[int, int]] = []
@@ -345,7 +359,7 @@ class ForkServer:
         status_r, status_w = os.pipe()
         devnull = os.open(os.devnull, os.O_RDONLY)
         try:
-            body = marshal.dumps((argv, env, cwd))
+            body = marshal.dumps((argv, env, cwd, paths))
             head = len(body).to_bytes(8, "big")
             with self._lock:
                 self._sock.sendmsg([head], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
