@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli import heraspec
 
 STEPS = '''\
@@ -114,13 +116,15 @@ def write_braced(n: int) -> None:
 '''
 
 
-def test_pod_paths_reach_the_volume_from_every_module_and_no_string_is_rewritten(tmp_path: Path) -> None:
+@pytest.mark.parametrize("defaults", [{}, {"code": "image", "image": "ghcr.io/acme/steps:1"}],
+                         ids=["forked", "started"])
+def test_pod_paths_reach_the_volume_from_every_module_and_no_string_is_rewritten(tmp_path: Path, defaults: dict) -> None:
     proj = tmp_path / "proj"
     proj.mkdir()
     (proj / "steps.py").write_text(PLAIN)
     (proj / "braces.py").write_text(BRACED)
     volume = {"volume": {"size": "1Gi", "mount_path": "/vol"}}
-    (proj / "heraspec.yaml").write_text(json.dumps({"name": "vol", "tasks": {
+    (proj / "heraspec.yaml").write_text(json.dumps({"name": "vol", "defaults": defaults, "tasks": {
         "write": {"function": "steps:write", "args": {"n": 4}, "resources": volume},
         "broken": {"function": "steps:broken", "args": {"n": 4}, "resources": volume}}}))
     r = heraspec("run", "--json", "--keep", cwd=proj)
@@ -136,5 +140,5 @@ def test_pod_paths_reach_the_volume_from_every_module_and_no_string_is_rewritten
     assert err.endswith(f"FileNotFoundError: [Errno 2] No such file or directory: "
                         f"'{Path(out['run_dir']) / 'volumes' / 'broken-vol' / 'missing.txt'}'\n"), err
     assert 'File "<heraspec run: pod paths mapped to the run folder>", line ' in err and ", in open\n" in err
-    script = next(Path(out["run_dir"]).glob("write/script.py")).read_text()
-    assert '"/vol/out/plain.txt"' in script  # the script is run as written
+    if not defaults:  # the module is carried in the script, which is run as written
+        assert '"/vol/out/plain.txt"' in (Path(out["run_dir"]) / "write" / "script.py").read_text()
