@@ -181,6 +181,25 @@ def build_parser() -> argparse.ArgumentParser:
                    "and modules): diamond, ml-pipeline, ...")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    p = _verb(sub, "cache", "list or prune what `heraspec run` keeps: run folders, cached results, environments",
+              "list shows each with its size (run folders and cached results beside the spec, Python "
+              "environments shared by every project); prune removes the kinds named (all when none is), only "
+              "those older than --older-than when given, never the --keep newest runs, nor a run without "
+              "summary.json (running, or killed) unless --older-than covers it.",
+              "  heraspec cache list\n"
+              "  heraspec cache prune --runs --keep 5\n"
+              "  heraspec cache prune --older-than 7d --dry-run")
+    p.add_argument("action", choices=["list", "prune"], help="list: show with sizes; prune: remove")
+    p.add_argument("target", nargs="?", metavar="SPEC|DIR", help="the spec (or its folder) whose runs and cache to "
+                   "see (default: the current folder)")
+    p.add_argument("--runs", action="store_true", help="prune run folders")
+    p.add_argument("--results", action="store_true", help="prune cached task results")
+    p.add_argument("--envs", action="store_true", help="prune Python environments")
+    p.add_argument("--older-than", metavar="SPAN", help="only what is older than SPAN (90s, 10m, 2h, 7d)")
+    p.add_argument("--keep", type=int, default=0, metavar="N", help="keep the N newest finished run folders")
+    p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     p = _verb(sub, "schema", "print the spec's JSON Schema",
               "The schema editors use for completion, hover docs and diagnostics (yaml-language-server, Taplo); "
               "commit it next to your specs to share one path with a team.",
@@ -372,6 +391,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     return scaffold.cli_init(args.dir, toml=args.toml, example=args.example, stdout=sys.stdout)
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    from .local import disk
+
+    return disk.cli_cache(args, sys.stdout, sys.stderr)
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from .spec.schema import schema_text
 
@@ -381,7 +406,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate, "compile": cmd_compile, "run": cmd_run, "apply": cmd_apply,
-    "diff": cmd_diff, "graph": cmd_graph, "init": cmd_init, "schema": cmd_schema,
+    "diff": cmd_diff, "graph": cmd_graph, "init": cmd_init, "cache": cmd_cache, "schema": cmd_schema,
 }
 
 

@@ -142,3 +142,35 @@ def test_pod_paths_reach_the_volume_from_every_module_and_no_string_is_rewritten
     assert 'File "<heraspec run: pod paths mapped to the run folder>", line ' in err and ", in open\n" in err
     if not defaults:  # the module is carried in the script, which is run as written
         assert '"/vol/out/plain.txt"' in (Path(out["run_dir"]) / "write" / "script.py").read_text()
+
+
+def test_cache_list_shows_what_heraspec_keeps_with_sizes_and_prune_removes_it(tmp_path: Path) -> None:
+    counter = tmp_path / "counter"
+    proj = project(tmp_path, {"name": "kept", "tasks": {
+        "count": {"function": "steps:count", "args": {"n": 2}, "cache": True, "env": {"COUNTER": str(counter)}}}})
+    env = {"HERASPEC_CACHE_DIR": str(tmp_path / "envcache")}
+    for _ in range(3):
+        assert heraspec("run", cwd=proj, env=env).returncode == 0
+    (proj / ".heraspec" / "runs" / "kept-running").mkdir()  # a run without summary.json: running, or killed
+    listed = heraspec("cache", "list", "heraspec.yaml", cwd=proj, env=env)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    runs = proj / ".heraspec" / "runs"
+    sizes = {p.name: sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) for p in runs.iterdir()}
+    assert lines[0] == f"run folders: 4, {sum(sizes.values()) / 1000:.1f} kB in {runs}"
+    assert sum(ln.endswith("  Succeeded") for ln in lines) == 3 and any(ln.endswith("  no summary.json") for ln in lines)
+    assert "task cache: 1, " in listed.stdout and "  1 entries" in listed.stdout
+    assert "Python environments (shared by all projects): 1, " in listed.stdout and "  no packages" in listed.stdout
+    assert lines[-1].startswith("total: ")
+
+    pruned = heraspec("cache", "prune", "--runs", "--keep", "1", cwd=proj, env=env)
+    assert pruned.returncode == 0, pruned.stderr
+    assert pruned.stdout.splitlines()[-1].startswith("removed 2 items, ")
+    assert "kept 1 run folder without summary.json (running, or killed)" in pruned.stderr
+    assert len(list(runs.iterdir())) == 2  # the newest finished run, and the one still running
+    assert counter.read_text() == "ran\n"
+    assert heraspec("cache", "prune", "--results", "--envs", cwd=proj, env=env).returncode == 0
+    assert not list((proj / ".heraspec" / "cache").rglob("*.json"))
+    assert not [p for p in (tmp_path / "envcache" / "envs").iterdir() if p.is_dir()]
+    assert heraspec("run", cwd=proj, env=env).returncode == 0
+    assert counter.read_text() == "ran\nran\n"  # its cached result was pruned: it ran again
