@@ -24,10 +24,15 @@ Local choices, where a cluster has no equivalent:
   ignored.
 - Declared paths are mapped into the run folder: output parameter/artifact paths and input
   artifact paths to ``<attempt folder>/<path>``, volume mounts to ``<run_dir>/volumes/<volume>``
-  (shared by all tasks). Literal occurrences of those paths in the script source, command, args and
-  env values are rewritten, except the ``result`` path in sources that read HERASPEC_RESULT_PATH
-  (heraspec's scripts), which is set to the mapped result path instead. Nothing is written outside
-  the run folder by heraspec; scripts that write elsewhere on purpose are not sandboxed.
+  (shared by all tasks). A Python script's text is run as written: its file functions map those
+  paths as it opens them (pathmap.py); in a container's command, args and env values and a
+  non-Python script, literal occurrences are rewritten. The ``result`` path of sources that read
+  HERASPEC_RESULT_PATH (heraspec's scripts) is set to the mapped result path instead. Nothing is
+  written outside the run folder by heraspec; scripts that write elsewhere on purpose are not sandboxed.
+- ``outputs.result`` is the last 256 kB of stdout (Argo's executor, CaptureScriptResult); the logs
+  keep everything, and nothing reads a whole log into memory.
+- SIGINT, SIGTERM and SIGHUP stop the run as ``argo stop`` does (Stopper): running tasks killed and
+  Failed, pending ones Failed, exit handlers run, summary.json written; a second signal terminates.
 - ``{{retries}}`` is the attempt number from 0; a retryStrategy without ``limit`` retries for ever,
   as in Argo (bounded only by ``backoff.maxDuration``). Argo's ``Error`` (a task that could not be started)
   is a task phase; the workflow's phase is Succeeded or Failed.
