@@ -170,6 +170,13 @@ def slow(n: int) -> int:
     return n
 
 
+def slow_cleanup(status: str) -> str:
+    with open(os.path.join(os.environ["PIDS"], "cleanup-pid"), "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(120)
+    return status
+
+
 def cleanup(status: str) -> str:
     with open(os.path.join(os.environ["PIDS"], "cleanup"), "w") as f:
         f.write(status)
@@ -177,7 +184,7 @@ def cleanup(status: str) -> str:
 '''
 
 
-def started_run(tmp_path: Path, *extra: str) -> subprocess.Popen:
+def started_run(tmp_path: Path, *extra: str, on_exit: str = "cleanup") -> subprocess.Popen:
     (tmp_path / "steps.py").write_text(STOPPABLE)
     pids = tmp_path / "pids"
     pids.mkdir()
@@ -186,7 +193,7 @@ def started_run(tmp_path: Path, *extra: str) -> subprocess.Popen:
         "slow": {"function": "steps:slow", "args": {"n": 1}, "env": env},
         "queued": {"function": "steps:slow", "args": {"n": 2}, "env": env},
         "after": {"function": "steps:slow", "args": {"n": 3}, "env": env, "after": ["slow"]}},
-        "on_exit": {"function": "steps:cleanup", "args": {"status": {"workflow": "status"}}, "env": env}}
+        "on_exit": {"function": f"steps:{on_exit}", "args": {"status": {"workflow": "status"}}, "env": env}}
     (tmp_path / "spec.yaml").write_text(json.dumps(spec))
     proc = start(tmp_path, "run", "spec.yaml", "--parallelism", "1", "--json", *extra)
     deadline = time.monotonic() + 60
@@ -273,3 +280,22 @@ def test_a_task_printing_hundreds_of_mib_costs_heraspec_little_memory(tmp_path: 
     # outputs.result: Argo's executor keeps the last 256 kB (CaptureScriptResult, maxAnnotationSize)
     assert len(kept.encode()) == 256 * 1024
     assert kept.endswith("the end" if function == "flood" else "y" * 100)
+
+
+def test_a_second_signal_terminates_the_exit_handler_too(tmp_path: Path) -> None:
+    proc = started_run(tmp_path, on_exit="slow_cleanup")
+    pids = tmp_path / "pids"
+    task_pids = pids_in(pids / "slow")
+    try:
+        proc.send_signal(signal.SIGINT)  # stop: the task is killed, the exit handler starts
+        deadline = time.monotonic() + 60
+        while not (pids / "cleanup-pid").exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        task_pids += pids_in(pids / "cleanup-pid")
+        assert (pids / "cleanup-pid").exists(), "the exit handler did not start after the first signal"
+        proc.send_signal(signal.SIGTERM)  # terminate: the exit handler is killed too
+        code, _, err = finish(proc, timeout=60)
+        assert code == 130 and err.rstrip().endswith("heraspec: interrupted"), err
+        assert survivors(tmp_path) == []
+    finally:
+        reap(task_pids)
