@@ -25,6 +25,7 @@ __all__ = ["Copy", "Pumps"]
 
 _IDLE_S = 1.0  # the thread ends after this long with no pipe to read, and starts again when needed
 LINE_LIMIT = 64 * 1024  # bytes of one line handed to the sink; the rest of the line goes only to the log
+CUT = " … (line cut at 64 KiB: the log has it whole)"
 
 
 class Copy:
@@ -71,8 +72,9 @@ class Copy:
             start = end + 1
 
     def _flush_line(self) -> None:
-        raw, self.partial, self.held, self.cut = b"".join(self.partial), [], 0, False
-        self._emit(raw)
+        raw, cut = b"".join(self.partial), self.cut
+        self.partial, self.held, self.cut = [], 0, False
+        self._emit(raw, CUT if cut else "")
 
     def end(self) -> None:
         try:
@@ -82,10 +84,10 @@ class Copy:
         finally:
             self._done.set()
 
-    def _emit(self, raw: bytes) -> None:
+    def _emit(self, raw: bytes, tail: str = "") -> None:
         text = raw.decode("utf-8", errors="replace").rstrip("\r")
         try:
-            self.on_line(text.rsplit("\r", 1)[-1])
+            self.on_line(text.rsplit("\r", 1)[-1] + tail)
         except Exception:  # noqa: BLE001  the display failing must not stop the copy to the log
             pass
 
