@@ -114,6 +114,7 @@ def _heraspec_launch():
         tb = e.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename == "<string>":
             tb = tb.tb_next
+        e.__traceback__ = tb  # the interpreter prints the exception's own traceback
         sys.excepthook(type(e), e, tb)
         sys.exit(1)
 _heraspec_launch()
