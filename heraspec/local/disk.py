@@ -20,11 +20,10 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
 
 from ..errors import UsageError
 
-__all__ = ["Item", "Kept", "kept", "prune", "cli_cache"]
+__all__ = ["Item", "Kept", "kept", "prune", "list_text", "human"]
 
 
 @dataclass
@@ -148,7 +147,7 @@ def prune(found: Kept, kinds: set[str], older_than: float | None, keep: int, dry
     return chosen
 
 
-def _human(n: float) -> str:
+def human(n: float) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if n < 1000 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -160,46 +159,18 @@ def _when(t: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
 
 
-def _list_text(found: Kept) -> str:
+def list_text(found: Kept) -> str:
+    """`heraspec cache list`'s listing: each kind's count, total and place, then one line per item."""
     from ..textsafe import printable
 
     lines = []
     for kind, title, items in (("runs", "run folders", found.runs), ("results", "task cache", found.results),
                                ("envs", "Python environments (shared by all projects)", found.envs)):
         total = sum(i.size for i in items)
-        lines.append(f"{title}: {len(items)}, {_human(total)} in {found.where[kind]}")
+        lines.append(f"{title}: {len(items)}, {human(total)} in {found.where[kind]}")
         width = max((len(i.path.name) for i in items), default=0)
         for i in items:
-            lines.append(f"  {printable(i.path.name).ljust(width)}  {_human(i.size):>9}  {_when(i.mtime)}  {printable(i.label)}")
+            lines.append(f"  {printable(i.path.name).ljust(width)}  {human(i.size):>9}  {_when(i.mtime)}  {printable(i.label)}")
     total = sum(i.size for items in (found.runs, found.results, found.envs) for i in items)
-    lines.append(f"total: {_human(total)}")
+    lines.append(f"total: {human(total)}")
     return "\n".join(lines) + "\n"
-
-
-def cli_cache(args: object, stdout: TextIO, stderr: TextIO) -> int:
-    """`heraspec cache list|prune`: the listing on stdout; prune says what it removed (or would)."""
-    from ..spec.patterns import seconds
-
-    found = kept(getattr(args, "target", None))
-    if getattr(args, "action") == "list":
-        stdout.write(_list_text(found))
-        return 0
-    older = getattr(args, "older_than", None)
-    age = seconds(older) if older is not None else None
-    if older is not None and age is None:
-        raise UsageError(f"--older-than {older!r}: a span such as 90s, 10m, 2h, 7d")
-    keep = getattr(args, "keep", 0) or 0
-    if keep < 0:
-        raise UsageError("--keep must be at least 0")
-    kinds = {k for k in ("runs", "results", "envs") if getattr(args, k, False)} or {"runs", "results", "envs"}
-    dry = bool(getattr(args, "dry_run", False))
-    gone = prune(found, kinds, age, keep, dry)
-    verb = "would remove" if dry else "removed"
-    for item in gone:
-        stdout.write(f"{verb} {item.path}  {_human(item.size)}\n")
-    stdout.write(f"{verb} {len(gone)} item{'s' if len(gone) != 1 else ''}, {_human(sum(i.size for i in gone))}\n")
-    busy = [i for i in found.runs if i.busy and i not in gone and "runs" in kinds]
-    if busy:
-        stderr.write(f"heraspec: kept {len(busy)} run folder{'s' if len(busy) != 1 else ''} without summary.json "
-                     "(running, or killed): --older-than SPAN removes those older than SPAN\n")
-    return 0
