@@ -230,6 +230,8 @@ def test_a_signal_stops_the_run_as_argo_stop_does_and_leaves_no_process(tmp_path
         assert (tmp_path / "pids" / "cleanup").read_text() == "Failed"
         assert (f"Stopped by {signal.Signals(sig).name}, as `argo stop` stops a workflow: interrupted: slow; "
                 "not started: queued; the exit handler ran") in err
+        assert (f"  stopping ({signal.Signals(sig).name}) as `argo stop` does: the running tasks are killed, the "
+                "exit handler runs; a second signal ends heraspec at once\n") in err
     finally:
         reap(task_pids)
 

@@ -47,6 +47,8 @@ class Reporter(Protocol):
     def run_finished(self, result: RunResult) -> None: ...
     # Optional: one line (no newline) a task printed on stdout or stderr.
     # def task_output(self, task: TaskResult, line: str) -> None: ...
+    # Optional: a signal is stopping the run (runner.Stopper).
+    # def run_stopping(self, signum: int) -> None: ...
 
 
 _QUOTED = re.compile(r"(exit code -?\d+): (.*)", re.S)  # _attempt's message: the code, then stderr's last line
@@ -161,6 +163,12 @@ class PlainReporter:
 
     def task_finished(self, task: TaskResult) -> None:
         self.write(self.finished_line(task))
+
+    def run_stopping(self, signum: int) -> None:
+        import signal
+
+        self.write(f"  stopping ({signal.Signals(signum).name}) as `argo stop` does: the running tasks are killed, "
+                   "the exit handler runs; a second signal ends heraspec at once")
 
     def run_finished(self, result: RunResult) -> None:
         pass

@@ -236,6 +236,7 @@ class Runner:
                 if self.stop_signal is not None and not self.stopping and not self.on_exit:
                     self.stopping = True
                     self.procs.stop()
+                    getattr(self.reporter, "run_stopping", lambda _: None)(self.stop_signal)
                 while self.delayed and (self.delayed[0][0] <= now or self.stopping):
                     self.ready.append(heapq.heappop(self.delayed)[2])
                 for unit in list(self.ready):
