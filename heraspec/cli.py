@@ -109,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
               "Tasks run with this Python, each in its own folder under the run folder (a relative path such "
               "as data/ is relative to that folder). What each task prints is shown as it happens, prefixed "
               "with its task (train(2) for an item of a fan-out); progress, task output and the summary go to "
-              "stderr. Every task's stdout.log and stderr.log stay in the run folder.",
+              "stderr. Every task's stdout.log and stderr.log stay in the run folder (.heraspec/runs beside the "
+              "spec). Ctrl-C, SIGTERM or SIGHUP stop the run as `argo stop` does (the exit handler runs, "
+              "summary.json is written); a second one ends it at once.",
               "  heraspec run examples/diamond.yaml\n"
               "  heraspec run examples/ml-pipeline.yaml -p n_points=50 --json --quiet > summary.json")
     p.add_argument("file", metavar="SPEC", nargs="?", help=SPEC_HELP + "; default: heraspec.yaml (or heraspec.toml) "
