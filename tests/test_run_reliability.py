@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -257,15 +256,24 @@ def one_line(mib: int) -> int:
 '''
 
 
+# Started from a small fresh interpreter: a child forked from this (large) test process would count
+# the parent's pages in its peak (exec records the old memory's high-water mark).
+MEASURE = """
+import os, subprocess, sys
+with open(sys.argv[1], "wb") as err:
+    proc = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=err)
+    _, status, usage = os.wait4(proc.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"""
+
+
 def peak_rss_mib(tmp_path: Path, *args: str) -> tuple[int, float]:
     """Run heraspec to its end: (exit code, its peak resident memory in MiB, its tasks' included)."""
     full = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with open(tmp_path / "err.txt", "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "heraspec", *args], cwd=tmp_path, env=full,
-                                stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(tmp_path / "err.txt"), sys.executable, "-m", "heraspec",
+                           *args], cwd=tmp_path, env=full, capture_output=True, text=True, check=True)
+    code, kib = done.stdout.split()
+    return int(code), int(kib) / 1024
 
 
 @pytest.mark.parametrize("function, mib", [("flood", 256), ("one_line", 128)])
