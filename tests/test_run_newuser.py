@@ -174,3 +174,15 @@ def test_cache_list_shows_what_heraspec_keeps_with_sizes_and_prune_removes_it(tm
     assert not [p for p in (tmp_path / "envcache" / "envs").iterdir() if p.is_dir()]
     assert heraspec("run", cwd=proj, env=env).returncode == 0
     assert counter.read_text() == "ran\nran\n"  # its cached result was pruned: it ran again
+
+
+def test_the_python_api_keeps_runs_beside_the_spec_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import heraspec as api
+
+    proj = project(tmp_path, {"name": "api", "tasks": {
+        "count": {"function": "steps:count", "args": {"n": 5}, "env": {"COUNTER": str(tmp_path / "c")}}}})
+    monkeypatch.chdir(tmp_path)
+    result = api.run("proj/heraspec.yaml")
+    assert result.phase == "Succeeded" and result.tasks["count"].result == {"n": 5}
+    assert result.run_dir.parent == (proj / ".heraspec" / "runs").resolve()
+    assert not (tmp_path / ".heraspec").exists()
