@@ -39,7 +39,7 @@ def test_defaults_are_shown():
     assert "(default: mermaid)" in heraspec("graph", "--help").stdout
     run = " ".join(heraspec("run", "--help").stdout.split())
     assert f"(default: the CPU count, {os.cpu_count()} here)" in run
-    assert "(default: ./.heraspec/runs/NAME-TIME)" in run
+    assert "(default: .heraspec/runs/NAME-TIME beside the spec)" in run
     init = " ".join(heraspec("init", "--help").stdout.split())
     assert "(default: the current folder)" in init and "Never overwrites" in init
     apply = " ".join(heraspec("apply", "--help").stdout.split())
