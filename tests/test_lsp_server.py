@@ -470,3 +470,14 @@ def test_path_finds_modules_in_another_folder_given_relative_to_where_the_server
         assert "far:away" in doc.complete(doc.after("far:aw"))
     finally:
         client.close()
+
+
+def test_a_large_project_completes_functions_incrementally(lsp, root):
+    (root / "many.py").write_text("".join(f"def f{i}(x: int) -> int:\n    return x\n\n\n" for i in range(120)))
+    doc = Doc(lsp, root / "many.heraspec.yaml", "name: m\ntasks:\n  A:\n    function: m\n")
+    result = doc.request("textDocument/completion", doc.after("function: m"))
+    assert result["isIncomplete"] is True  # only the first ones read: the editor asks again as one types
+    assert sum(1 for i in result["items"] if i["detail"] != "…") == 50
+    doc.change("name: m\ntasks:\n  A:\n    function: many:f11\n")
+    items = doc.complete(doc.after("many:f11"))
+    assert items["many:f119"]["detail"] == "f119(x: int) -> int"

@@ -26,6 +26,7 @@ from .project import Analysis, Project
 _SKIP_DIRS = {"__pycache__", "node_modules", "site-packages", "dist-packages", "build", "dist"}
 _MAX_MODULES = 400
 _MODULE_TTL = 3.0  # seconds a listing of the project's modules is reused
+MAX_FUNCTIONS = 50  # functions read for their signature per completion
 
 
 def signature(fn: functions.Function) -> str:
@@ -125,20 +126,28 @@ def _item(label: str, kind: str, cur: textpos.Cursor, *, detail: str = "", doc: 
 
 
 def _functions(search_path: list[str], modules: Modules, cur: textpos.Cursor) -> list[dict]:
-    out = []
+    """`module:function` refs of the modules named by what is typed; when there are more than
+    MAX_FUNCTIONS, those starting with it, at most MAX_FUNCTIONS of them read for their signatures and
+    the list marked incomplete, so the editor asks again as the user types on."""
     only = cur.prefix.split(":", 1)[0] if ":" in cur.prefix else None
-    for module in ([only] if only else modules.names(search_path)):
-        for name in functions.module_functions(module, search_path):
-            if name.startswith("_"):
-                continue
-            ref = f"{module}:{name}"
-            fn, _ = functions.resolve(ref, search_path)
-            if fn is None:
-                continue
-            doc = functions.docstring(fn) or ""
-            where = f"{functions.shown(fn.file)}:{fn.line}"
-            out.append(_item(ref, "function", cur, detail=signature(fn),
-                             doc=f"```python\ndef {signature(fn)}\n```\n\n{doc}\n\n{where}".replace("\n\n\n\n", "\n\n")))
+    names = [only] if only else [m for m in modules.names(search_path) if m.startswith(cur.prefix.split(".")[0])]
+    refs = [f"{module}:{name}" for module in names for name in functions.module_functions(module, search_path)
+            if not name.startswith("_")]
+    if len(refs) > MAX_FUNCTIONS:
+        refs = [r for r in refs if r.startswith(cur.prefix)]
+    out: list[dict] = []
+    for ref in refs[:MAX_FUNCTIONS]:
+        fn, _ = functions.resolve(ref, search_path)
+        if fn is None:
+            continue
+        doc = functions.docstring(fn) or ""
+        where = f"{functions.shown(fn.file)}:{fn.line}"
+        out.append(_item(ref, "function", cur, detail=signature(fn),
+                         doc=f"```python\ndef {signature(fn)}\n```\n\n{doc}\n\n{where}".replace("\n\n\n\n", "\n\n")))
+    if len(refs) > MAX_FUNCTIONS:
+        out += [_item(ref, "function", cur, detail="…") for ref in refs[MAX_FUNCTIONS:4 * MAX_FUNCTIONS]]
+        if out:
+            out[0]["incomplete"] = True
     return out
 
 

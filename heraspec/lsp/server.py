@@ -228,7 +228,8 @@ def build_server(search_path: Sequence[str] = ()) -> HeraspecServer:
         line, char = ls.position(an, params.position)
         lines = an.text.split("\n")
         items = []
-        for n, it in enumerate(complete(an, ls.project, ls.modules, line, char)):
+        found = complete(an, ls.project, ls.modules, line, char)
+        for n, it in enumerate(found):
             rng = ls.range(lines, line, it["start"], char)
             items.append(t.CompletionItem(
                 label=it["label"], kind=_KINDS.get(it["kind"]), detail=it["detail"] or None,
@@ -236,7 +237,7 @@ def build_server(search_path: Sequence[str] = ()) -> HeraspecServer:
                 if it["documentation"] else None,
                 text_edit=t.TextEdit(range=rng, new_text=it["text"]), filter_text=it["label"],
                 sort_text=f"{n:05d}"))
-        return t.CompletionList(is_incomplete=False, items=items)
+        return t.CompletionList(is_incomplete=any(it.get("incomplete") for it in found), items=items)
 
     @server.feature(t.TEXT_DOCUMENT_HOVER)
     def hover(ls: HeraspecServer, params: t.HoverParams) -> t.Hover | None:
