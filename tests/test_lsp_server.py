@@ -356,6 +356,7 @@ def test_hover_on_an_argument_shows_its_type_and_default(lsp, root):
     assert "required" in doc.request("textDocument/hover", doc.at("x: 2"))["contents"]["value"]
 
 
+@pytest.mark.slow  # ~1,000 prefixes, each checked, completed and navigated
 def test_every_prefix_of_the_bundled_examples_checks_completes_and_navigates_without_raising():
     """Half-typed specs, as an editor sends them keystroke by keystroke: in-process, every 7th prefix."""
     from heraspec.lsp import navigate
