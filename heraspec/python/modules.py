@@ -291,14 +291,14 @@ class _Bundler:
                 self.edges[unit.name].append(_Edge(found.index, at, tuple(chain), ()))
             return None
         module = self.units[chain[-1]]
+        sub = self.chain(f"{module.name}.{alias.name}", None) if module.is_package else None
+        if sub is not None:  # a submodule: Python imports it when the package has no such attribute yet
+            if found.at_import:
+                self.edges[unit.name].append(_Edge(found.index, at, tuple(sub), ()))
+            return None
         if module.info is not None and (alias.name in module.info.bindings or _open_namespace(module.info)):
             if found.at_import:
                 self.edges[unit.name].append(_Edge(found.index, at, tuple(chain), (alias.name,)))
-            return None
-        sub = self.chain(f"{module.name}.{alias.name}", None)
-        if sub is not None:  # a submodule: Python imports it when the package does not bind the name
-            if found.at_import:
-                self.edges[unit.name].append(_Edge(found.index, at, tuple(sub), ()))
             return None
         if alias.name in _MODULE_DUNDERS or (alias.name == "__path__" and module.is_package):
             return None

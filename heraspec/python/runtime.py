@@ -340,6 +340,13 @@ def _heraspec_importer(code):
             with open(path, "rb") as f:
                 return f.read()
 
+        def get_resource_reader(self, name):  # importlib.resources.files(), with the data written out
+            return self if data else None
+
+        def files(self):
+            import pathlib
+            return pathlib.Path(os.path.dirname(self.filename))
+
     class Finder:
         def find_spec(self, name, path=None, target=None):
             if name not in modules:

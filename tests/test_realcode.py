@@ -1,0 +1,90 @@
+"""Real code, as Python runs it (issue 25): small packages in the shapes real projects have
+(tests/fixtures/realshaped/README.md), used unmodified as a project's own source. `validate` and
+`compile` accept them; each compiled script, run alone in an empty folder with `python -I` as
+Argo's executor runs it, returns what calling the function directly returns; `heraspec run` too."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import heraspec
+from heraspec.python import functions as F
+from tests.argo_exec import run_task
+from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec as cli
+
+ROOT = Path(__file__).parent / "fixtures" / "realshaped"
+
+CASES = {  # task: (function, args)
+    "take": ("itertools_plus:take", {"n": 2, "iterable": [5, 6, 7]}),  # star re-export, @overload stubs
+    "tail": ("itertools_plus:tail", {"n": 2, "iterable": [5, 6, 7]}),
+    "pascal": ("itertools_plus:pascal_row", {"n": 4}),  # try/except ImportError fallback
+    "roman": ("itertools_plus:roman", {"text": "XIV"}),  # a table filled by a module-level loop
+    "chunked-sum": ("itertools_plus.recipes:chunked_sum", {"items": [1, 2, 3, 4, 5], "size": 2}),
+    "doc": ("itertools_plus.recipes:package_doc", {}),  # `from ._doc import __doc__`
+    "percent": ("deco.steps:percent", {"part": 1, "whole": 4}),  # the decorated function: 25.0
+    "percent-helper": ("deco.steps:percent_via_helper", {"part": 1, "whole": 4}),
+    "registered": ("deco.steps:registered", {}),  # decorators register at import
+    "compare": ("semverish:compare", {"a": "1.2.3", "b": "1.10.0"}),  # __init__ re-export, version_info branch
+    "parse-cached": ("semverish.version:parse_cached", {"text": "1.2.3"}),  # global lazy caches
+    "cycle": ("cyclepkg:f", {"x": 2}),  # __init__ imports _a, b imports _a too: not a cycle error
+    "cycle-b": ("cyclepkg.b:f", {"x": 3}),
+    "describe": ("shapes.ops:describe", {"width": 2, "height": 3}),  # dataclass and enum in models.py
+    "resources": ("tables.convert:by_resources", {"value": 2, "unit": "km"}),  # importlib.resources
+    "file": ("tables.convert:by_file", {"value": 2, "unit": "cm"}),  # Path(__file__).parent / ...
+    "pkgutil": ("tables.convert:by_pkgutil", {"value": 3, "unit": "m"}),  # pkgutil.get_data
+    "arc": ("geo.sub.deep:arc", {"degrees": 1}),  # sub-package, relative imports up two levels
+}
+
+
+def direct(ref: str, args: dict) -> object:
+    """What `from module import function; function(**args)` gives in a fresh interpreter."""
+    module, name = ref.split(":")
+    code = (f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); from {module} import {name}; "
+            f"print(json.dumps({name}(**json.loads(sys.argv[1]))))")
+    proc = subprocess.run([sys.executable, "-I", "-c", code, json.dumps(args)], capture_output=True, text=True,
+                          cwd="/")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def spec(tmp_path: Path) -> Path:
+    lines = ["name: realshaped", "tasks:"]
+    for task, (ref, args) in CASES.items():
+        lines.append(f"  {task}: {{function: '{ref}', args: {json.dumps(args)}}}")
+    path = tmp_path / "realshaped.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> None:
+    F.clear_cache()
+
+
+def test_validate_accepts_real_shaped_packages(tmp_path: Path) -> None:
+    proc = cli("validate", str(spec(tmp_path)), "--path", str(ROOT), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_each_compiled_script_returns_what_the_direct_call_returns(tmp_path: Path) -> None:
+    (compiled,) = heraspec.compile([str(spec(tmp_path))], path=[str(ROOT)])
+    assert_argo_valid(compiled.manifest)
+    for task, (ref, args) in CASES.items():
+        got = run_task(compiled.manifest, task, tmp_path / "pods" / task)[0]
+        assert got == direct(ref, args), task
+    assert direct(*CASES["percent"]) == 25.0
+
+
+def test_heraspec_run_gives_the_same_values(tmp_path: Path) -> None:
+    proc = cli("run", str(spec(tmp_path)), "--path", str(ROOT), "--json", "--workdir", str(tmp_path / "run"),
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tasks = json.loads(proc.stdout)["tasks"]
+    for task, (ref, args) in CASES.items():
+        assert tasks[task]["result"] == direct(ref, args), task
