@@ -140,7 +140,7 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     for e in script.get("env", []):
         if "value" in e:
-            env[e["name"]] = substitute(e["value"], in_scope)
+            env[e["name"]] = substitute(e["value"], {**scope, **in_scope})  # workflow.parameters too
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "script.py").write_text(script["source"], encoding="utf-8")
     if repo is not None:  # the container's file system: declared paths under folder/fs

@@ -38,9 +38,7 @@ The program never contains `{{` (Argo substitutes it everywhere, script source i
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import zlib
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -216,9 +214,13 @@ def _table(modules: Iterable[Carried], data: Iterable[DataFile]) -> bytes:
 def code_text(modules: Iterable[Carried], data: Iterable[DataFile] = ()) -> str:
     """The modules and data files as the importer reads them: JSON, zlib-compressed, URL-safe base64
     (no `{{` for Argo to substitute, no `/` for `heraspec run` to take for a path)."""
+    import zlib
+
     return base64.urlsafe_b64encode(zlib.compress(_table(modules, data), 9)).decode("ascii")
 
 
 def digest(modules: Iterable[Carried], data: Iterable[DataFile] = ()) -> str:
     """A short hash of the carried code: in a shared script's text, so its cache key follows the code."""
+    import hashlib
+
     return hashlib.sha256(_table(modules, data)).hexdigest()[:16]

@@ -195,12 +195,18 @@ def _check_carried(doc: Document, base: tuple, task: dict, fn: functions.Functio
     """The code a pod gets: within the size limit, and every import available there."""
     from ..python import packages
 
+    from ..argo.code import CODE_LIMIT
+    from ..python.script import code_text
+
     bundle = functions.bundle(fn)
-    if bundle.size > packages.CARRIED_LIMIT:
+    # compressed, base64 makes at most 4/3 of the source: smaller sources need no compressing here
+    packed = len(code_text(bundle.modules, bundle.data)) if bundle.size * 4 // 3 + 1024 > CODE_LIMIT else 0
+    if packed > CODE_LIMIT:
         doc.error(errors, base + ("function",),
                   f"the code carried into the pod for '{fn.ref}' is {bundle.size / 1024:.0f} KiB "
-                  f"({len(bundle.modules)} modules), over the limit of {packages.CARRIED_LIMIT // 1024} KiB per "
-                  "template: Argo keeps the whole Workflow in etcd, which refuses objects over about 1 MiB",
+                  f"({len(bundle.modules)} modules, {len(bundle.data)} data files), {packed / 1024:.0f} KiB compressed: "
+                  f"over the {CODE_LIMIT // 1024} KiB a pod can receive in one environment variable "
+                  "(Linux refuses 128 KiB, and Argo passes the template to the pod in one)",
                   "build an image that contains your package and set `code: image` on the task (or in `defaults`): "
                   "the script then imports the function from the image")
     declared = packages.for_task(data, task, defaults)
