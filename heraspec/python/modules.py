@@ -58,7 +58,8 @@ DATA_FILE_LIMIT = 1024 * 1024  # bytes of one package's data files before herasp
 
 
 def is_stdlib(name: str) -> bool:
-    return name.partition(".")[0] in sys.stdlib_module_names
+    top = name.partition(".")[0]
+    return top in sys.stdlib_module_names or top == "__main__"  # the script itself: always there
 
 
 @dataclass(frozen=True)
