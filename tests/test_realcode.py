@@ -88,3 +88,62 @@ def test_heraspec_run_gives_the_same_values(tmp_path: Path) -> None:
     tasks = json.loads(proc.stdout)["tasks"]
     for task, (ref, args) in CASES.items():
         assert tasks[task]["result"] == direct(ref, args), task
+
+
+# --- hostile module shapes (issue 28 items 7, 8, 12) and stdlib names --------------------------------
+
+
+def _validate(tmp_path: Path, ref: str) -> subprocess.CompletedProcess:
+    path = tmp_path / "spec.yaml"
+    path.write_text(f"name: t\ntasks:\n  t: {{function: '{ref}'}}\n", encoding="utf-8")
+    return cli("validate", str(path), "--path", str(tmp_path / "src"), cwd=tmp_path)
+
+
+def test_a_long_plus_chain_validates_compiles_and_runs(tmp_path: Path) -> None:
+    # Python imports a 1,500-term `+` chain fine; the import walker used to recurse into RecursionError
+    (tmp_path / "src").mkdir()
+    chain = " + ".join(["1"] * 1500)
+    (tmp_path / "src" / "longsum.py").write_text(f"import json\n\nTOTAL = {chain}\n\n\ndef f() -> int:\n    return TOTAL\n")
+    proc = _validate(tmp_path, "longsum:f")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = cli("run", str(tmp_path / "spec.yaml"), "--path", str(tmp_path / "src"), "--json", "--workdir",
+              str(tmp_path / "run"), cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads(run.stdout)["tasks"]["t"]["result"] == 1500
+
+
+def test_a_module_linked_to_a_file_outside_the_project_is_refused(tmp_path: Path) -> None:
+    # a committed link `settings.py -> ../outside/.env` must not put that file into the manifest
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / ".env").write_text('PASSWORD = "hunter2"\n')
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "settings.py").symlink_to("../../outside/.env")
+    (project / "src" / "steps.py").write_text("from settings import PASSWORD\n\n\ndef f() -> int:\n    return len(PASSWORD)\n")
+    proc = _validate(project, "steps:f")
+    assert proc.returncode == 1
+    out = proc.stdout + proc.stderr
+    assert "outside your project's folders" in out and "steps.py:1:1" in out
+    compiled = cli("compile", str(project / "spec.yaml"), "--path", str(project / "src"), cwd=project)
+    assert compiled.returncode == 1 and "hunter2" not in compiled.stdout
+
+
+def test_deeply_nested_f_strings_in_an_unused_def_do_not_crash(tmp_path: Path) -> None:
+    # the statement scanner crashed on these on 3.12+ (PEP 701 f-strings nest); modules are now
+    # parsed by Python's own parser, so what Python imports validates
+    (tmp_path / "src").mkdir()
+    quotes = ['"', "'"] if sys.version_info < (3, 12) else ['"'] * 40
+    inner = "x"
+    for q in quotes:
+        inner = f"f{q}{{{inner}}}{q}"
+    (tmp_path / "src" / "fs.py").write_text(f"def unused(x):\n    return {inner}\n\n\ndef f() -> int:\n    return 1\n")
+    proc = _validate(tmp_path, "fs:f")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_an_entry_module_named_like_the_standard_library_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "signal.py").write_text("def f() -> int:\n    return 1\n")
+    proc = _validate(tmp_path, "signal:f")
+    assert proc.returncode == 1
+    assert "has the name of a standard-library module" in proc.stdout + proc.stderr
