@@ -14,7 +14,7 @@ each possibly negated with `!`. Blocks are written so that removing one leaves v
     value (parameter or artifact), mode (artifact or file: read HERASPEC_RESULT),
     write:parameter (parameter and never artifact: the value is written without reading the mode)
     publish                              named outputs (HERASPEC_OUTPUTS)
-    base64                               a carried module is stored base64
+    data                                 the carried code has data files (written out before import)
 
 Comments stay here; the script carries none (`select` drops comment-only lines, trailing comments
 after two spaces, blank lines, and indents one space per level). That is safe for this source only
@@ -307,8 +307,10 @@ def _heraspec_importer(code):
         code = os.environ.get("@CODE_ENV@", "")
     packed = binascii.a2b_base64(code.replace("-", "+").replace("_", "/"))
     table = _heraspec_json.loads(zlib.decompress(packed).decode("utf-8"))
-    modules, data = table["modules"], table.get("data") or {}
-    if data:  # files the code reads beside its modules (Path(__file__).parent, importlib.resources)
+    modules = table["modules"]
+    data = {}  # [if !data]
+    data = table.get("data") or {}  # [if data]
+    if data:  # [if data]  files the code reads beside its modules (Path(__file__).parent, importlib.resources)
         root = os.path.join(os.environ.get("TMPDIR") or "/tmp", "heraspec", "code")
         files = {filename: text.encode("utf-8") for filename, _, text in modules.values()}
         files.update((path, binascii.a2b_base64(text)) for path, text in data.items())
@@ -340,10 +342,10 @@ def _heraspec_importer(code):
             with open(path, "rb") as f:
                 return f.read()
 
-        def get_resource_reader(self, name):  # importlib.resources.files(), with the data written out
-            return self if data else None
+        def get_resource_reader(self, name):  # [if data]  importlib.resources.files(), with the data written out
+            return self
 
-        def files(self):
+        def files(self):  # [if data]
             import pathlib
             return pathlib.Path(os.path.dirname(self.filename))
 

@@ -112,7 +112,7 @@ def tags(annotations: Iterable[str | None], needs: Needs = EVERYTHING) -> frozen
     return frozenset(out)
 
 
-ALL_TAGS = tags(["str", "int", "float", "bool", "list:str", "model:_"]) | {"write:parameter"}
+ALL_TAGS = tags(["str", "int", "float", "bool", "list:str", "model:_"]) | {"write:parameter", "data"}
 
 # --- the runtime, shared by the script and by the compiler's checks (one source of truth) -----------
 
@@ -180,7 +180,7 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
     else:
         modules, data = carried.bundle.modules, carried.bundle.data
         shown = ", ".join(m.filename for m in modules if m.source) + "".join(f", {d.path}" for d in data)
-        importer = pieces.select(pieces.IMPORTER, wanted).replace("@CODE_ENV@", CODE_ENV)
+        importer = pieces.select(pieces.IMPORTER, wanted | ({"data"} if data else set())).replace("@CODE_ENV@", CODE_ENV)
         if shared:
             call = (f"_heraspec_importer(None)  # from the workflow's parameter {CODE_PARAM}: {shown} "
                     f"(sha256 {digest(modules, data)})\n")
