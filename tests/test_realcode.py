@@ -147,3 +147,19 @@ def test_an_entry_module_named_like_the_standard_library_is_refused(tmp_path: Pa
     proc = _validate(tmp_path, "signal:f")
     assert proc.returncode == 1
     assert "has the name of a standard-library module" in proc.stdout + proc.stderr
+
+
+def test_one_message_per_root_cause_naming_every_task(tmp_path: Path) -> None:
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "src" / "pkg" / "broken.py").write_text("from pkg.nosuch import thing\n")
+    (tmp_path / "src" / "pkg" / "steps.py").write_text(
+        "from pkg import broken\n\n\ndef a() -> int:\n    return 1\n\n\ndef b() -> int:\n    return 2\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: t\ntasks:\n  one: {function: 'pkg.steps:a'}\n  two: {function: 'pkg.steps:b'}\n"
+                    "  three: {function: 'pkg.steps:a'}\n", encoding="utf-8")
+    proc = cli("validate", str(spec), "--path", str(tmp_path / "src"), cwd=tmp_path)
+    assert proc.returncode == 1
+    out = proc.stdout + proc.stderr
+    assert out.count("cannot import 'pkg.nosuch'") == 1, out
+    assert "this affects 3 tasks: 'one', 'two', 'three'" in out and "1 error" in out

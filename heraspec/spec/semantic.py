@@ -82,6 +82,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     _check_packages(doc, ("defaults", "packages"), defaults.get("packages"), errors)
     volume_sizes: dict[str, tuple[str, tuple]] = {}
     unsure = _unsure_tasks(tasks)
+    first = len(errors.items)
     for name, task in tasks.items():
         if not isinstance(task, dict):
             continue
@@ -99,6 +100,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
             fn = _check_body(doc, base + ("on_exit",), f"{name}.on_exit", exit_body, search_path, errors)
             if fn is not None:
                 resolved[f"{name}{compose.EXIT_KEY}"] = fn
+    _one_per_cause(doc, errors, first, tasks)
     result = data.get("result")
     if isinstance(result, str) and result not in tasks:
         doc.error(errors, ("result",), f"result names no task: '{result}'", _hint_close(result, list(tasks), "tasks"))
@@ -123,6 +125,33 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
 
     production_rules.check(doc, data, resolved, errors)
     return resolved
+
+
+def _one_per_cause(doc: Document, errors: Errors, first: int, tasks: dict) -> None:
+    """The same problem with the code of several tasks (one module they all import, say) is one
+    error, at the first task's `function`, naming every task it affects."""
+    from dataclasses import replace
+
+    new = [e for e in errors.items[first:] if e.file == doc.path]
+    counts: dict[tuple, int] = {}
+    for e in new:
+        counts[(e.message, e.hint)] = counts.get((e.message, e.hint), 0) + 1
+    if all(n < 2 for n in counts.values()):
+        return
+    at = {doc.pos(("tasks", n, "function")): n for n, t in tasks.items()
+          if isinstance(t, dict) and isinstance(t.get("function"), str)}
+    groups: dict[tuple, list] = {}
+    for e in new:
+        if counts[(e.message, e.hint)] > 1 and (e.line, e.col) in at:
+            groups.setdefault((e.message, e.hint), []).append(e)
+    for (message, _), same in groups.items():
+        if len(same) < 2:
+            continue
+        same.sort(key=lambda e: (e.line, e.col))
+        for e in same:
+            errors.items.remove(e)
+        names = ", ".join(f"'{at[(e.line, e.col)]}'" for e in same)
+        errors.items.append(replace(same[0], message=f"{message}; this affects {len(same)} tasks: {names}"))
 
 
 def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: list[str],
