@@ -163,3 +163,29 @@ def test_one_message_per_root_cause_naming_every_task(tmp_path: Path) -> None:
     out = proc.stdout + proc.stderr
     assert out.count("cannot import 'pkg.nosuch'") == 1, out
     assert "this affects 3 tasks: 'one', 'two', 'three'" in out and "1 error" in out
+
+
+def test_a_file_read_from_outside_the_package_folder_is_refused_with_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "src" / "cfg").mkdir(parents=True)
+    (tmp_path / "src" / "settings.toml").write_text("x = 1\n")
+    (tmp_path / "src" / "cfg" / "__init__.py").write_text("")
+    (tmp_path / "src" / "cfg" / "loader.py").write_text(
+        "from pathlib import Path\n\n\ndef f() -> str:\n    return (Path(__file__).parent.parent / 'settings.toml').read_text()\n")
+    proc = _validate(tmp_path, "cfg.loader:f")
+    assert proc.returncode == 1
+    out = proc.stdout + proc.stderr
+    assert "names the file 'settings.toml'" in out and "outside its package's folder" in out
+    assert "importlib.resources" in out and "code: image" in out and "loader.py:5:18)" in out
+
+
+def test_a_data_file_linked_outside_the_project_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.json").write_text('{"token": "hunter2"}')
+    project = tmp_path / "project"
+    (project / "src" / "pkg").mkdir(parents=True)
+    (project / "src" / "pkg" / "__init__.py").write_text("")
+    (project / "src" / "pkg" / "table.json").symlink_to("../../../outside/secret.json")
+    (project / "src" / "pkg" / "read.py").write_text(
+        "from importlib import resources\n\n\ndef f() -> str:\n    return resources.files('pkg').joinpath('table.json').read_text()\n")
+    proc = _validate(project, "pkg.read:f")
+    assert proc.returncode == 1 and "outside your project's folders" in proc.stdout + proc.stderr

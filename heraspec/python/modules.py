@@ -427,7 +427,7 @@ class _Bundler:
                     self.problems.append(Problem(f"the data file {_show(path)} of '{top}' is a link to "
                                                  f"{os.path.realpath(path)}, outside your project's folders: heraspec "
                                                  "does not carry it", "copy the file into the project",
-                                                 unit.file, 1, 1))
+                                                 unit.file, *_first_read(unit.info)))
                     continue
                 try:
                     with open(path, "rb") as f:
@@ -439,10 +439,31 @@ class _Bundler:
                     self.problems.append(Problem(f"'{top}' reads files beside its modules ({_show(unit.file)}), and its "
                                                  f"folder holds over {DATA_FILE_LIMIT // 1024} KiB of them: too much to "
                                                  "carry in the workflow", "build an image that contains your package and "
-                                                 "set `code: image` on the task (or in `defaults`)", unit.file, 1, 1))
+                                                 "set `code: image` on the task (or in `defaults`)", unit.file,
+                                                 *_first_read(unit.info)))
                     break
                 out[rel] = DataFile(rel, data)
+            self.uncarried(unit, root, out)
         return [out[k] for k in sorted(out)]
+
+    def uncarried(self, unit: _Unit, root: str, carried: dict[str, DataFile]) -> None:
+        """A file the module names that exists near it but is not carried (outside its package's
+        folder: `Path(__file__).parent.parent / "settings.toml"`): the pod would not have it."""
+        assert unit.info is not None and unit.file is not None
+        here = os.path.dirname(unit.file)
+        for name in sorted(_string_constants(unit.info)):
+            for folder in (here, os.path.dirname(here), root):
+                path = os.path.normpath(os.path.join(folder, name))
+                rel = os.path.relpath(path, root).replace(os.sep, "/")
+                if rel in carried or not os.path.isfile(path) or path.endswith(_NOT_DATA) or outside(path, self.roots):
+                    continue
+                line, col = _first_read(unit.info)
+                self.problems.append(Problem(
+                    f"{_show(unit.file)} names the file '{name}' ({_show(path)}), which is outside its package's folder: "
+                    "heraspec carries only the files in the folder of a package that reads files, so the pod would "
+                    "not have it", "move the file into the package's folder (read it with importlib.resources), or "
+                    "build an image with your project and set `code: image`", unit.file, line, col))
+                break
 
     def root_of(self, unit: _Unit) -> str:
         """The search directory the unit's top-level package or module is in."""
@@ -459,6 +480,15 @@ def _walk_files(folder: str) -> list[str]:
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
         out.extend(os.path.join(here, f) for f in sorted(files) if not f.startswith("."))
     return out
+
+
+def _first_read(info: ModuleInfo) -> tuple[int, int]:
+    """Line and column of the first text in the module that may read a file."""
+    m = _READS_DATA.search(info.text)
+    if m is None:
+        return 1, 1
+    before = info.text[: m.start()]
+    return before.count("\n") + 1, m.start() - (before.rfind("\n") + 1) + 1
 
 
 def _string_constants(info: ModuleInfo) -> set[str]:
