@@ -84,3 +84,16 @@ def test_a_function_whose_own_code_is_too_large_is_refused_with_the_fix(tmp_path
     proc = cli("validate", str(spec(tmp_path, ["big.m0:f"])), "--path", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 1
     assert "compressed: over the" in proc.stdout + proc.stderr and "code: image" in proc.stdout + proc.stderr
+
+
+def test_a_workflow_templates_scripts_carry_their_own_code(tmp_path: Path) -> None:
+    # other workflows call its templates by templateRef: `{{workflow.parameters...}}` would be theirs
+    F.clear_cache()
+    package(tmp_path, 2, 100)
+    path = spec(tmp_path, ["big.m0:f", "big.m1:f"])
+    path.write_text(path.read_text().replace("name: big\n", "name: big\nkind: WorkflowTemplate\n"))
+    (compiled,) = heraspec.compile([str(path)], path=[str(tmp_path)])
+    manifest = compiled.manifest
+    assert_argo_valid(manifest)
+    assert "arguments" not in manifest["spec"] and "workflow.parameters" not in json.dumps(manifest)
+    assert run_task(manifest, "t1", tmp_path / "pod")[0] == 1 + 1 + 100
