@@ -34,6 +34,7 @@ Not followed: `importlib.import_module(...)` and `__import__` with computed name
 from __future__ import annotations
 
 import ast
+import bisect
 import os
 import re
 import sys
@@ -527,6 +528,8 @@ def _catches_import_error(node: ast.Try) -> bool:
     return False
 
 
+_IMPORT_WORD = re.compile(r"\bimport\b")
+_BLOCKS = ("body", "orelse", "handlers", "finalbody", "cases")  # the fields of statements that hold statements
 _TRY = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
@@ -536,7 +539,11 @@ def _imports(info: ModuleInfo) -> list[_Found]:
     runs at import time. Only statements hold imports, so expressions are never entered (a
     1,500-term `+` chain Python imports fine is not walked); on an explicit stack."""
     out: list[_Found] = []
+    lines = [info.text.count("\n", 0, m.start()) + 1 for m in _IMPORT_WORD.finditer(info.text)]
     for index, stmt in enumerate(info.body):
+        first = bisect.bisect_left(lines, stmt.lineno)
+        if first == len(lines) or lines[first] > (stmt.end_lineno or stmt.lineno):
+            continue  # no line of it holds the word `import`: most defs of a large module
         stack: list[tuple[ast.AST, bool, bool]] = [(stmt, False, True)]
         while stack:
             node, optional, at_import = stack.pop()
@@ -553,8 +560,7 @@ def _imports(info: ModuleInfo) -> list[_Found]:
             elif isinstance(node, ast.If):
                 children += [(c, True, inner) for c in [*node.body, *node.orelse]]
             else:
-                children += [(c, optional, inner) for c in ast.iter_child_nodes(node)
-                             if isinstance(c, (ast.stmt, ast.excepthandler, ast.match_case))]
+                children += [(c, optional, inner) for f in _BLOCKS for c in getattr(node, f, ())]
             stack.extend(reversed(children))
     out.sort(key=lambda f: (f.node.lineno, f.node.col_offset))
     return out
