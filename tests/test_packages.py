@@ -115,7 +115,7 @@ def test_carried_code_over_the_limit_points_to_image_mode(tmp_path: Path) -> Non
     spec.write_text("name: big\ntasks:\n  a: {function: big:f}\n", encoding="utf-8")
     proc = cli("validate", str(spec), cwd=tmp_path)
     assert proc.returncode == 1
-    assert "spec.yaml:3:17: error: the code carried into the pod for 'big:f' is " in proc.stderr
+    assert "spec.yaml:3:17: error: the code 'big' carries into the pod is " in proc.stderr
     assert "compressed: over the 112 KiB a pod can receive" in proc.stderr and "set `code: image`" in proc.stderr
     spec.write_text("name: big\ndefaults: {code: image, image: ghcr.io/acme/big:1}\ntasks:\n  a: {function: big:f}\n")
     (compiled,) = heraspec.compile([str(spec)])

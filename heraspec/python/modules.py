@@ -54,7 +54,9 @@ _MODULE_DUNDERS = {"__doc__", "__name__", "__file__", "__spec__", "__loader__", 
 # what in a module's text means it may read files beside it
 _READS_DATA = re.compile(r"__file__|importlib[._]resources|pkgutil|get_data|resource_filename|resource_stream"
                          r"|files\(|open_text|read_text|read_binary|open_binary")
-_NOT_DATA = (".py", ".pyc", ".pyo", ".pyd", ".so")
+# never read by running code: Python and compiled modules, type stubs, C/Cython sources, gettext
+# catalogues' sources (gettext reads the compiled .mo)
+_NOT_DATA = (".py", ".pyc", ".pyo", ".pyd", ".so", ".pyi", "py.typed", ".c", ".h", ".pyx", ".pxd", ".po", ".pot")
 DATA_FILE_LIMIT = 1024 * 1024  # bytes of one package's data files before heraspec stops collecting them
 
 

@@ -232,7 +232,7 @@ def _check_carried(doc: Document, base: tuple, task: dict, fn: functions.Functio
     packed = len(code_text(bundle.modules, bundle.data)) if bundle.size * 4 // 3 + 1024 > CODE_LIMIT else 0
     if packed > CODE_LIMIT:
         doc.error(errors, base + ("function",),
-                  f"the code carried into the pod for '{fn.ref}' is {bundle.size / 1024:.0f} KiB "
+                  f"the code '{bundle.entry}' carries into the pod is {bundle.size / 1024:.0f} KiB "
                   f"({len(bundle.modules)} modules, {len(bundle.data)} data files), {packed / 1024:.0f} KiB compressed: "
                   f"over the {CODE_LIMIT // 1024} KiB a pod can receive in one environment variable "
                   "(Linux refuses 128 KiB, and Argo passes the template to the pod in one)",
