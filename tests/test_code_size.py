@@ -97,3 +97,12 @@ def test_a_workflow_templates_scripts_carry_their_own_code(tmp_path: Path) -> No
     assert_argo_valid(manifest)
     assert "arguments" not in manifest["spec"] and "workflow.parameters" not in json.dumps(manifest)
     assert run_task(manifest, "t1", tmp_path / "pod")[0] == 1 + 1 + 100
+
+
+def test_a_parameter_named_like_the_code_parameter_is_refused(tmp_path: Path) -> None:
+    F.clear_cache()
+    package(tmp_path, 1, 10)
+    path = spec(tmp_path, ["big.m0:f"])
+    path.write_text(path.read_text().replace("name: big\n", "name: big\nparameters: {heraspec-code: x}\n"))
+    proc = cli("validate", str(path), "--path", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 1 and "parameter name 'heraspec-code' is reserved" in proc.stdout + proc.stderr

@@ -66,6 +66,10 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     _check_numbers(doc, data, errors)
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+    for name in params:
+        if isinstance(name, str) and name.startswith("heraspec-code"):  # argo/code.py: the carried code
+            doc.error(errors, ("parameters", name), f"parameter name '{name}' is reserved: heraspec passes the "
+                      "carried code to the pods in workflow parameters named heraspec-code...", "rename it", key=True)
     graph = graph if graph is not None else dag.build_graph(data)
     _check_graph(doc, data, tasks, errors, graph)
     from ..argo import rules
