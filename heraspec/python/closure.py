@@ -371,12 +371,17 @@ class ModuleInfo:
         self.changes: dict[str, list[Change]] = {}
         self.star_imports: list[ast.ImportFrom] = []
         self._uses: dict[tuple[int, bool], dict[str, ast.AST]] = {}
+        walrus = ":=" in source
         for i, stmt in enumerate(self.body):
+            if not walrus and isinstance(stmt, (*_DEFS, ast.ClassDef)):  # binds its name only: a body
+                # binds no module name (`global` is read below), a header only through `:=`
+                self.bindings.setdefault(stmt.name, []).append(Binding(i, None, _KINDS[type(stmt)], self.body))
+                continue
             main = _is_main_guard(stmt)
             under = MAIN_GUARD if main else _COMPOUND.get(type(stmt))
             builder = _Builder(self.postponed)
-            if isinstance(stmt, (*_DEFS, ast.ClassDef)):  # a body binds no module name (`global` is
-                builder.define(stmt, body=False)          # read below): not walked until used (uses())
+            if isinstance(stmt, (*_DEFS, ast.ClassDef)):
+                builder.define(stmt, body=False)
             else:
                 builder.visit(stmt)
             kind = _KINDS.get(type(stmt), "")
