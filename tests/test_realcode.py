@@ -194,3 +194,25 @@ def test_a_data_file_linked_outside_the_project_is_refused(tmp_path: Path) -> No
         "from importlib import resources\n\n\ndef f() -> str:\n    return resources.files('pkg').joinpath('table.json').read_text()\n")
     proc = _validate(project, "pkg.read:f")
     assert proc.returncode == 1 and "outside your project's folders" in proc.stdout + proc.stderr
+
+
+def test_the_functions_own_module_linked_outside_the_project_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "real.py").write_text("def f() -> int:\n    return 1\n")
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "steps.py").symlink_to("../../outside/real.py")
+    proc = _validate(project, "steps:f")
+    assert proc.returncode == 1 and "outside your project's folders" in proc.stdout + proc.stderr
+
+
+def test_reading_input_files_does_not_carry_the_package_folder(tmp_path: Path) -> None:
+    # `path.read_text()` of a parameter is not package data: a large file beside the module stays home
+    (tmp_path / "src" / "io_pkg").mkdir(parents=True)
+    (tmp_path / "src" / "io_pkg" / "__init__.py").write_text("")
+    (tmp_path / "src" / "io_pkg" / "sample.csv").write_text("x\n" * 1_000_000)
+    (tmp_path / "src" / "io_pkg" / "read.py").write_text(
+        "from pathlib import Path\n\n\ndef f(path: str) -> int:\n    return len(Path(path).read_text())\n")
+    F.clear_cache()
+    fn, problems = F.resolve("io_pkg.read:f", [str(tmp_path / "src")])
+    assert problems == [] and fn is not None and F.bundle(fn).data == ()

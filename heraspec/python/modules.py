@@ -52,8 +52,8 @@ _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseExcept
 _MODULE_DUNDERS = {"__doc__", "__name__", "__file__", "__spec__", "__loader__", "__package__", "__builtins__",
                    "__dict__"}
 # what in a module's text means it may read files beside it
-_READS_DATA = re.compile(r"__file__|importlib[._]resources|pkgutil|get_data|resource_filename|resource_stream"
-                         r"|files\(|open_text|read_text|read_binary|open_binary")
+_READS_DATA = re.compile(r"__file__|importlib[._]resources|importlib_resources|from\s+importlib\s+import\s+[^\n]*\bresources\b"
+                         r"|pkgutil|pkg_resources")
 # never read by running code: Python and compiled modules, type stubs, C/Cython sources, gettext
 # catalogues' sources (gettext reads the compiled .mo)
 _NOT_DATA = (".py", ".pyc", ".pyo", ".pyd", ".so", ".pyi", "py.typed", ".c", ".h", ".pyx", ".pxd", ".po", ".pot")
@@ -576,9 +576,11 @@ def carry(entry: str, file: str, info: ModuleInfo, target: int, dirs: list[str] 
     for _ in range(entry.count(".") + (os.path.basename(file) == "__init__.py")):
         root = os.path.dirname(root)
     b = _Bundler(first_party_roots([*dirs, root]))
-    if os.path.realpath(root) not in b.roots:
-        b.roots.append(os.path.realpath(root))
     problems: list[Problem] = []
+    if os.path.realpath(root) in b.roots and outside(file, b.roots):
+        problems.append(Problem(f"module '{entry}' ({_show(file)}) is a link to {os.path.realpath(file)}, outside "
+                                "your project's folders: heraspec does not carry it",
+                                "copy the module into the project, or add its folder with --path", file, 1, 1))
     top = entry.partition(".")[0]
     if is_stdlib(top) and top not in sys.builtin_module_names:
         problems.append(Problem(_stdlib_message(top, os.path.join(root, top) if "." in entry else file),
