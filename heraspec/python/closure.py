@@ -352,7 +352,7 @@ class Change:
 
 
 # What the whole-tree walk in ModuleInfo finds, as text (a superset: comments and strings match too)
-_MAY_NEED_WALK = re.compile(r"global|import[\s\\]*\*|" + "|".join(sorted(_DYNAMIC)))
+_MAY_NEED_WALK = re.compile(r"import[\s\\]*\*|" + "|".join(sorted(_DYNAMIC)))
 
 
 class ModuleInfo:
@@ -392,16 +392,9 @@ class ModuleInfo:
             for name in sorted(_changed(stmt)):
                 if name not in builder.root.bound or under is not None:
                     self.changes.setdefault(name, []).append(Change(i, stmt, under))
-        self.global_decls: dict[str, tuple[ast.Global, str]] = {}  # first `global NAME` in a function
         self.dynamic: ast.Call | None = None  # first globals()/vars()/setattr()/exec() call
-        defs, has_global = [], False
-        # one walk of what may hold them: most modules have no `global`, star import or dynamic
-        # namespace call, and a 5,000-line module's walk is most of its cost
-        for node in walked:
-            has_global = has_global or isinstance(node, ast.Global)
-            if isinstance(node, _DEFS):
-                defs.append(node)
-            elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+        for node in walked:  # only where the text may hold one: a large module's walk costs
+            if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
                 self.star_imports.append(node)  # only legal at module level
             elif (
                 isinstance(node, ast.Call)
@@ -410,13 +403,6 @@ class ModuleInfo:
                 and (self.dynamic is None or _pos(node) < _pos(self.dynamic))
             ):
                 self.dynamic = node
-        owners: dict[ast.Global, str] = {}
-        # ast.walk is breadth-first: a nested def comes later and wins, so owners are innermost
-        for fn in defs if has_global else ():
-            owners.update((g, fn.name) for g in ast.walk(fn) if isinstance(g, ast.Global))
-        for node, owner in sorted(owners.items(), key=lambda item: _pos(item[0])):
-            for name in node.names:
-                self.global_decls.setdefault(name, (node, owner))
         self.star_imports.sort(key=_pos)
 
     def uses(self, index: int, decorators: bool = True) -> dict[str, ast.AST]:
@@ -468,18 +454,3 @@ class ModuleInfo:
 
     def _chars(self, line: int, col_bytes: int) -> int:
         return len(self.lines[line - 1].encode()[:col_bytes].decode(errors="replace"))
-
-    def text(self, stmt: ast.stmt, decorators: bool = True) -> tuple[int, str]:
-        """(first line, exact source text) of a top-level statement."""
-        decos = getattr(stmt, "decorator_list", None)
-        if decorators and decos:
-            line, col = decos[0].lineno, 0  # a top-level decorator's `@` starts its line
-        else:
-            line, col = stmt.lineno, self._chars(stmt.lineno, stmt.col_offset)
-        end, end_col = stmt.end_lineno or line, self._chars(stmt.end_lineno or line, stmt.end_col_offset or 0)
-        if self.lines[end - 1][end_col:].lstrip().startswith("#"):  # keep a trailing comment
-            end_col = len(self.lines[end - 1])
-        if line == end:
-            return line, self.lines[line - 1][col:end_col]
-        chunk = [self.lines[line - 1][col:], *self.lines[line : end - 1], self.lines[end - 1][:end_col]]
-        return line, "\n".join(chunk)

@@ -22,7 +22,6 @@ could be read; `problems` may still list problems of the carried modules, and th
 from __future__ import annotations
 
 import ast
-import builtins
 import json
 import keyword
 import os
@@ -346,7 +345,7 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
         if other is not None:
             return _target(other[1], other[0], origin, other[2], dirs, depth + 1)
         return at(stmt, f"{what} is imported from '{'.' * stmt.level}{stmt.module or ''}', which is not a module of "
-                        "your project", f"write a function in your project that calls it" if stmt.level == 0 else None)
+                        "your project", "write a function in your project that calls it" if stmt.level == 0 else None)
     if isinstance(stmt, (ast.Import, ast.ImportFrom)):
         return at(stmt, f"{what} is imported, not defined there")
     if isinstance(getattr(stmt, "value", None), ast.Lambda):

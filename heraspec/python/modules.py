@@ -42,7 +42,7 @@ import sysconfig
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .closure import ModuleInfo, alias_binding
+from .closure import ModuleInfo
 from .functions import Problem, _load, _show
 
 __all__ = ["Bundle", "Carried", "DataFile", "Import", "carry", "first_party_roots", "is_stdlib", "outside"]
