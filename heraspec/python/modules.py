@@ -9,7 +9,7 @@ any carried module imports (at import time or inside a function body, conditiona
 transitively, with the packages above each. Nothing is cut: decorators, conditional definitions,
 `global` caches, module-level loops, star imports and `__init__` re-exports run as they do in
 Python. Data files that carried packages read (`importlib.resources`, `pkgutil.get_data`,
-`Path(__file__).parent / "x.json"`) travel beside them (`Bundle.data`).
+`Path(__file__).parent / "x.json"`) travel beside them (`Bundle.data`, pkgdata.py).
 
 First-party: a module found on the search path in a directory that is not part of a Python
 installation (stdlib, site-packages, dist-packages), whose top-level name is not a standard-library
@@ -43,7 +43,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .closure import ModuleInfo
-from .functions import Problem, _load, _show
+from .functions import Problem, _load, shown as _show
+from .pkgdata import DataFile, PackageData, outside
 
 __all__ = ["Bundle", "Carried", "DataFile", "Import", "carry", "first_party_roots", "is_stdlib", "outside"]
 
@@ -51,15 +52,6 @@ _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseExcept
 # names every module has, whatever it binds (`from ._parser import __doc__`)
 _MODULE_DUNDERS = {"__doc__", "__name__", "__file__", "__spec__", "__loader__", "__package__", "__builtins__",
                    "__dict__"}
-# what in a module's text means it may read files beside it
-_READS_DATA = re.compile(r"__file__|importlib[._]resources|importlib_resources|from\s+importlib\s+import\s+[^\n]*\bresources\b"
-                         r"|pkgutil|pkg_resources")
-# never read by running code: Python and compiled modules, type stubs, C/Cython sources, gettext
-# catalogues' sources (gettext reads the compiled .mo)
-_NOT_DATA = (".py", ".pyc", ".pyo", ".pyd", ".so", ".pyi", "py.typed", ".c", ".h", ".pyx", ".pxd", ".po", ".pot")
-DATA_FILE_LIMIT = 1024 * 1024  # bytes of one package's data files before heraspec stops collecting them
-
-
 def is_stdlib(name: str) -> bool:
     top = name.partition(".")[0]
     return top in sys.stdlib_module_names or top == "__main__"  # the script itself: always there
@@ -73,14 +65,6 @@ class Carried:
     filename: str  # relative to its root, as shown in tracebacks: "mypkg/utils.py"
     is_package: bool
     source: str  # the whole module ("" for a namespace package)
-
-
-@dataclass(frozen=True)
-class DataFile:
-    """A file a carried package may read, placed beside its modules in the pod."""
-
-    path: str  # relative to the root, "/"-separated: "mypkg/data/table.json"
-    data: bytes
 
 
 @dataclass(frozen=True)
@@ -126,13 +110,6 @@ def first_party_roots(dirs: list[str] | tuple[str, ...]) -> list[str]:
         if real not in out:
             out.append(real)
     return out
-
-
-def outside(path: str, roots: list[str]) -> bool:
-    """Whether the file's real path (links followed) is outside every root: a committed link
-    `settings.py -> ../outside/.env` must not carry that file into the manifest."""
-    real = os.path.realpath(path)
-    return not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
 class _Finder:
@@ -404,104 +381,6 @@ class _Bundler:
                 except StopIteration:
                     stack.pop()
 
-    # --- data files ------------------------------------------------------------------------------
-
-    def data(self) -> list[DataFile]:
-        """The files beside carried modules that may be read: a package's whole folder (but its
-        Python files and caches) when one of its modules reads files; for a top-level module, the
-        files its string constants name in its folder."""
-        out: dict[str, DataFile] = {}
-        for unit in self.units.values():
-            if unit.info is None or unit.file is None or not _READS_DATA.search(unit.info.text):
-                continue
-            root = self.root_of(unit)
-            top = unit.name.partition(".")[0]
-            if unit.is_package or "." in unit.name:
-                folder = os.path.join(root, top)
-                names = list(_walk_files(folder))
-            else:
-                names = [os.path.join(root, c) for c in _string_constants(unit.info) if os.path.isfile(os.path.join(root, c))]
-            total = 0
-            for path in names:
-                rel = os.path.relpath(path, root).replace(os.sep, "/")
-                if rel in out or rel.endswith(_NOT_DATA):
-                    continue
-                if outside(path, self.roots):
-                    self.problems.append(Problem(f"the data file {_show(path)} of '{top}' is a link to "
-                                                 f"{os.path.realpath(path)}, outside your project's folders: heraspec "
-                                                 "does not carry it", "copy the file into the project",
-                                                 unit.file, *_first_read(unit.info)))
-                    continue
-                try:
-                    with open(path, "rb") as f:
-                        data = f.read(DATA_FILE_LIMIT + 1)
-                except OSError:
-                    continue
-                total += len(data)
-                if total > DATA_FILE_LIMIT:
-                    self.problems.append(Problem(f"'{top}' reads files beside its modules ({_show(unit.file)}), and its "
-                                                 f"folder holds over {DATA_FILE_LIMIT // 1024} KiB of them: too much to "
-                                                 "carry in the workflow", "build an image that contains your package and "
-                                                 "set `code: image` on the task (or in `defaults`)", unit.file,
-                                                 *_first_read(unit.info)))
-                    break
-                out[rel] = DataFile(rel, data)
-            self.uncarried(unit, root, out)
-        return [out[k] for k in sorted(out)]
-
-    def uncarried(self, unit: _Unit, root: str, carried: dict[str, DataFile]) -> None:
-        """A file the module names that exists near it but is not carried (outside its package's
-        folder: `Path(__file__).parent.parent / "settings.toml"`): the pod would not have it."""
-        assert unit.info is not None and unit.file is not None
-        here = os.path.dirname(unit.file)
-        for name in sorted(_string_constants(unit.info)):
-            for folder in (here, os.path.dirname(here), root):
-                path = os.path.normpath(os.path.join(folder, name))
-                rel = os.path.relpath(path, root).replace(os.sep, "/")
-                if rel in carried or not os.path.isfile(path) or path.endswith(_NOT_DATA) or outside(path, self.roots):
-                    continue
-                line, col = _first_read(unit.info)
-                self.problems.append(Problem(
-                    f"{_show(unit.file)} names the file '{name}' ({_show(path)}), which is outside its package's folder: "
-                    "heraspec carries only the files in the folder of a package that reads files, so the pod would "
-                    "not have it", "move the file into the package's folder (read it with importlib.resources), or "
-                    "build an image with your project and set `code: image`", unit.file, line, col))
-                break
-
-    def root_of(self, unit: _Unit) -> str:
-        """The search directory the unit's top-level package or module is in."""
-        assert unit.file is not None
-        path = os.path.dirname(unit.file)
-        for _ in range(unit.name.count(".") + unit.is_package):
-            path = os.path.dirname(path)
-        return path
-
-
-def _walk_files(folder: str) -> list[str]:
-    out = []
-    for here, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
-        out.extend(os.path.join(here, f) for f in sorted(files) if not f.startswith("."))
-    return out
-
-
-def _first_read(info: ModuleInfo) -> tuple[int, int]:
-    """Line and column of the first text in the module that may read a file."""
-    m = _READS_DATA.search(info.text)
-    if m is None:
-        return 1, 1
-    before = info.text[: m.start()]
-    return before.count("\n") + 1, m.start() - (before.rfind("\n") + 1) + 1
-
-
-def _string_constants(info: ModuleInfo) -> set[str]:
-    out = set()
-    for node in ast.walk(info.tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and 0 < len(node.value) < 200 \
-                and "\n" not in node.value and not node.value.startswith(("/", ".")) and "." in node.value:
-            out.add(node.value)
-    return out
-
 
 def _stdlib_message(top: str, file: str) -> str:
     return (f"your module '{top}' ({_show(file)}) has the name of a standard-library module: Python imports "
@@ -599,7 +478,12 @@ def carry(entry: str, file: str, info: ModuleInfo, target: int, dirs: list[str] 
     b.todo.append(entry)
     del unit
     b.settle()
-    data = b.data()
+    found = PackageData(b.roots)
+    for u in b.units.values():
+        if u.info is not None and u.file is not None:
+            found.add(u.name, u.file, u.is_package, u.info)
+    data = found.files()
+    b.problems += found.problems
     problems += b.problems
     if not problems:
         b.check_cycles(entry)

@@ -292,7 +292,7 @@ def _heraspec_publish(result, keys, folder):  # [if publish]
 _heraspec_main()
 '''
 
-# --- the user's code: the importer serving the module table (script.module_table) -----------------------
+# --- the user's code: the importer serving the carried modules (script.code_text) ------------------------
 
 IMPORTER = '''\
 def _heraspec_importer(code):
