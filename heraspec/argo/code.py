@@ -27,8 +27,7 @@ from ..python.modules import Bundle, Carried, DataFile
 
 __all__ = ["CODE_LIMIT", "ENV_LIMIT", "SharedCode"]
 
-ENV_LIMIT = 131072  # bytes of one environment variable, Argo's common.MaxEnvVarLen (Linux MAX_ARG_STRLEN)
-CODE_LIMIT = ENV_LIMIT - 16 * 1024  # of the compressed code text, leaving room for the template around it
+ENV_LIMIT, CODE_LIMIT = script.ENV_LIMIT, script.CODE_LIMIT
 
 
 class _Group:

@@ -151,7 +151,9 @@ IMAGE_MARKER = "# heraspec: code: image"
 SCRIPT_MARKER = "# heraspec script for "  # the first line: `heraspec run` knows its own scripts by it
 JSON_FIRST = "import json as _heraspec_json\n"  # the second line
 CODE_ENV = "HERASPEC_CODE"  # a shared script's carried code (script_source(shared=True))
-CODE_PARAM = "heraspec-code"  # the workflow parameter holding it (argo/compiler.py)
+CODE_PARAM = "heraspec-code"  # the workflow parameter holding it (argo/code.py)
+ENV_LIMIT = 131072  # bytes of one environment variable: Argo's common.MaxEnvVarLen (Linux MAX_ARG_STRLEN)
+CODE_LIMIT = ENV_LIMIT - 16 * 1024  # of one code text (code_text), leaving room for the template around it
 
 
 # --- the script ------------------------------------------------------------------------------------

@@ -228,8 +228,7 @@ def _check_carried(doc: Document, base: tuple, task: dict, fn: functions.Functio
     """The code a pod gets: within the size limit, and every import available there."""
     from ..python import packages
 
-    from ..argo.code import CODE_LIMIT
-    from ..python.script import code_text
+    from ..python.script import CODE_LIMIT, code_text
 
     bundle = functions.bundle(fn)
     # compressed, base64 makes at most 4/3 of the source: smaller sources need no compressing here
