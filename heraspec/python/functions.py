@@ -121,7 +121,7 @@ def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tup
     found = _find_module(module, dirs)
     if isinstance(found, Problem):
         return None, (found,)
-    info = _load(found)
+    info = load_module(found)
     if isinstance(info, Problem):
         return None, (info,)
     where = _target(info, module, name, found, dirs)
@@ -221,7 +221,7 @@ def _filename(module: str, path: str) -> str:
     return f"{rel}/__init__.py" if os.path.basename(path) == "__init__.py" else f"{rel}.py"
 
 
-def _load(path: str) -> ModuleInfo | Problem:
+def load_module(path: str) -> ModuleInfo | Problem:
     """The module parsed whole, cached while its file is unchanged."""
     try:
         st = os.stat(path)
@@ -387,7 +387,7 @@ def _imported_module(stmt: ast.ImportFrom, module: str, path: str, dirs: tuple[s
     found = _find_module(target, (*dirs, root))
     if isinstance(found, Problem) or "site-packages" in found or "dist-packages" in found:
         return None
-    info = _load(found)
+    info = load_module(found)
     return None if isinstance(info, Problem) else (target, info, found)
 
 
@@ -517,7 +517,7 @@ def _carried(fn: Function) -> _Carried:
 
 def _carry_anew(fn: Function) -> _Carried:
     path = fn.module_file or fn.file
-    info = _load(path)
+    info = load_module(path)
     if isinstance(info, Problem):
         raise ValueError(f"cannot build a script for {fn.ref}: {info.message}")
     where = _target(info, fn.module, fn.name, path)

@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .closure import ModuleInfo
-from .functions import Problem, _load, shown as _show
+from .functions import Problem, load_module, shown as _show
 from .pkgdata import DataFile, PackageData, outside
 
 __all__ = ["Bundle", "Carried", "DataFile", "Import", "carry", "first_party_roots", "is_stdlib", "outside"]
@@ -217,7 +217,7 @@ class _Bundler:
                                   "copy the module into the project, or add its folder with --path",
                                   at.file if at else file, at.line if at else None, at.col if at else None)
                 return problem
-            loaded = _load(file)
+            loaded = load_module(file)
             if isinstance(loaded, Problem):
                 return loaded
             info = loaded

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from . import artifacts, runtime as pieces
-from .functions import Function, _carried
+from .functions import Function, bundle
 from .modules import Carried, DataFile
 
 RESULT_PATH = "/tmp/heraspec/result.json"
@@ -167,20 +167,20 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
     tasks calling the template pass and expect (the default: anything), so that the script carries
     only the runtime it can use; `shared`: the carried code comes from env CODE_ENV (a text with
     at least every module the function's bundle holds), the script names its digest."""
-    carried = _carried(fn)
+    carried = bundle(fn)  # a changed file, re-resolved, makes a new Bundle
     cached = _SCRIPTS.get((fn, code, packages, needs, shared))
-    if cached is not None and cached[0] is carried:  # re-resolving a changed file makes a new _Carried
+    if cached is not None and cached[0] is carried:  # re-resolving a changed file makes a new Bundle
         return cached[1]
     if code == "carry" and carried.problems:
         raise ValueError(f"cannot build a script for {fn.ref}: " + "; ".join(p.message for p in carried.problems))
     # every script reads JSON; importing it first makes `heraspec run`'s warm start (forkserver.py),
     # which has it imported, the same as the pod's fresh interpreter when the user's code is imported
-    header = f"{SCRIPT_MARKER}{fn.ref} ({carried.filename}); generated, edit the module instead\n{JSON_FIRST}"
+    header = f"{SCRIPT_MARKER}{fn.ref} ({carried.modules[0].filename}); generated, edit the module instead\n{JSON_FIRST}"
     wanted = tags([p.annotation for p in fn.params], needs)
     if code == "image":
         user = f"{IMAGE_MARKER} (the image provides '{fn.module}')\nfrom {fn.module} import {fn.name}\n"
     else:
-        modules, data = carried.bundle.modules, carried.bundle.data
+        modules, data = carried.modules, carried.data
         shown = ", ".join(m.filename for m in modules if m.source) + "".join(f", {d.path}" for d in data)
         importer = pieces.select(pieces.IMPORTER, wanted | ({"data"} if data else set())).replace("@CODE_ENV@", CODE_ENV)
         if shared:
