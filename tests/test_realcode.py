@@ -30,6 +30,7 @@ CASES = {  # task: (function, args)
     "percent": ("deco.steps:percent", {"part": 1, "whole": 4}),  # the decorated function: 25.0
     "percent-helper": ("deco.steps:percent_via_helper", {"part": 1, "whole": 4}),
     "registered": ("deco.steps:registered", {}),  # decorators register at import
+    "cube": ("deco.steps:cube", {"x": 2}),  # `cube = scaled(2)(cube)`: 16
     "compare": ("semverish:compare", {"a": "1.2.3", "b": "1.10.0"}),  # __init__ re-export, version_info branch
     "parse-cached": ("semverish.version:parse_cached", {"text": "1.2.3"}),  # global lazy caches
     "cycle": ("cyclepkg:f", {"x": 2}),  # __init__ imports _a, b imports _a too: not a cycle error

@@ -10,7 +10,8 @@ syntax error anywhere in a carried module is a Problem at Python's position.
 
 The function is what `from module import function` gives after the module is imported: the last
 top-level binding of the name (`@overload` stubs before the implementation are fine), a plain def
-(decorated or not: the script calls the decorated attribute), possibly under a top-level if/try, or
+(decorated or not, or rebound by `f = wrap(f)`: the script calls the module attribute, its
+parameters are read from the def), possibly under a top-level if/try, or
 a name the module imports from another first-party module (`__init__.py` re-exports, star
 imports), looked up there. Its parameters are read from that def. Refused: a class, lambda,
 variable, `async def`, a name bound only by an import from outside the project; `*args`,
@@ -350,6 +351,9 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
         return at(stmt, f"{what} is imported, not defined there")
     if isinstance(getattr(stmt, "value", None), ast.Lambda):
         return at(stmt, f"{what} is a lambda, not a function", hint="define it with def")
+    earlier = [b for b in bindings[:-1] if isinstance(b.stmt, ast.FunctionDef) and not b.under]
+    if earlier and isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+        return info, earlier[-1].stmt, path, earlier[-1].index  # `f = wrap(f)`: decorated by hand
     return at(stmt, f"{what} is a variable, not a function")
 
 
