@@ -421,11 +421,12 @@ class ModuleInfo:
                 roots: Iterable[tuple[str, Any]] = ()) -> tuple[dict[int, set[str]], list[tuple[str, Any, T]]]:
         """What the target statement (if any) and the `roots` (names another module imports from
         this one, each with where it is imported) need, transitively: {statement index: needed
-        names it binds}, and each needed name `refuse` objects to, with its first use and the objection."""
+        names it binds}, and each needed name `refuse` objects to, with its first use and the
+        objection. Nothing is cut by it: modules.py checks the imports inside the function bodies
+        this reaches (they run when the task calls them)."""
         carried: dict[int, set[str]] = {} if target is None else {target: set()}
         refused: list[tuple[str, Any, T]] = []
-        # the target's decorators are dropped
-        queue = deque(self.uses(target, decorators=False).items() if target is not None else ())
+        queue = deque(self.uses(target).items() if target is not None else ())  # decorators included
         queue.extend(roots)
         seen: set[str] = set()
         while queue:
