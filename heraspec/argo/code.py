@@ -7,7 +7,8 @@ Each script template of a Workflow (or CronWorkflow) gets env `HERASPEC_CODE:
 "{{workflow.parameters.heraspec-code}}"` and its script reads the modules from it
 (script.script_source(shared=True)), so a module used by fifty templates is in the Workflow object
 once. Argo v4.1.2 substitutes global parameters into the template before the pod is built
-(operator.go executeTemplate → common.SubstituteParams), and the pod gets the template as JSON in
+(operator.go executeTemplate: `common.ProcessArgs(ctx, resolvedTmpl, &args, woc.globalParams(), …)`),
+and the pod gets the template as JSON in
 env ARGO_TEMPLATE, `inputs.parameters` cleared (workflowpod.go createWorkflowPod,
 `simplifiedTmpl`): so every pod still receives the code its template's env holds, and two limits
 apply to one pod, not to the workflow: one environment variable is at most 128 KiB
