@@ -11,9 +11,9 @@ syntax error anywhere in a carried module is a Problem at Python's position.
 The function is what `from module import function` gives after the module is imported: the last
 top-level binding of the name (`@overload` stubs before the implementation are fine), a plain def
 (decorated or not, or rebound by `f = wrap(f)`: the script calls the module attribute, its
-parameters are read from the def), possibly under a top-level if/try, or
-a name the module imports from another first-party module (`__init__.py` re-exports, star
-imports), looked up there. Its parameters are read from that def. Refused: a class, lambda,
+parameters are read from the def), possibly under a top-level if/try, or a name the module
+imports from another first-party module (`__init__.py` re-exports, star imports), looked up
+there. Refused: a class, lambda,
 variable, `async def`, a name bound only by an import from outside the project; `*args`,
 `**kwargs`, positional-only and non-ASCII parameters. `Function` is returned whenever its signature
 could be read; `problems` may still list problems of the carried modules, and then
@@ -303,8 +303,8 @@ _REEXPORT_DEPTH = 20
 def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str, ...] = (),
             depth: int = 0) -> tuple[ModuleInfo, ast.FunctionDef, str, int | None] | Problem:
     """Where the function the module attribute `name` holds after import is defined: (module info,
-    its def, file, top-level statement index or None for a def inside a top-level if/try). As Python binds it: the last
-    top-level binding wins (`@overload` stubs, then the implementation), a def under `if`/`try` is
+    its def, file, top-level statement index or None for a def inside a top-level if/try). As
+    Python binds it: the last top-level binding wins (`@overload` stubs, then the implementation), a def under `if`/`try` is
     the function (`try: from ._speedups import f / except ImportError: def f(...)`), a name the
     module imports from another first-party module (`__init__.py` re-exporting `from .b import f`,
     `from .recipes import *`) is looked up there."""
