@@ -338,7 +338,7 @@ def _heraspec_importer(code):
         def get_source(self, name):  # linecache reads carried lines through this (lazycache)
             return self.code
 
-        def get_data(self, path):  # pkgutil.get_data
+        def get_data(self, path):  # [if data]  pkgutil.get_data
             with open(path, "rb") as f:
                 return f.read()
 
@@ -356,9 +356,9 @@ def _heraspec_importer(code):
             filename, package, code = modules[name]
             loaded[filename] = code
             spec = ModuleSpec(name, Loader(filename, code), origin=filename, is_package=package)
-            if package and data:
+            if package and data:  # [if data]
                 spec.submodule_search_locations.append(os.path.dirname(filename))
-            spec.has_location = bool(data)
+            spec.has_location = bool(data)  # [if data]
             return spec
 
     def excepthook(kind, value, tb):  # with the carried source lines
