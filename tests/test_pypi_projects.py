@@ -62,6 +62,7 @@ def direct(roots: list[str], ref: str, args: dict) -> object:
     return json.loads(proc.stdout)
 
 
+@pytest.mark.slow  # downloads six wheels and runs eight tasks three ways: ~25 s
 def test_real_projects_run_as_direct_calls_do(roots: list[str], tmp_path: Path) -> None:
     F.clear_cache()
     spec = tmp_path / "pypi.yaml"
