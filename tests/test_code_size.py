@@ -106,3 +106,11 @@ def test_a_parameter_named_like_the_code_parameter_is_refused(tmp_path: Path) ->
     path.write_text(path.read_text().replace("name: big\n", "name: big\nparameters: {heraspec-code: x}\n"))
     proc = cli("validate", str(path), "--path", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 1 and "parameter name 'heraspec-code' is reserved" in proc.stdout + proc.stderr
+
+
+def test_an_unknown_run_parameter_lists_only_the_specs_own(tmp_path: Path) -> None:
+    F.clear_cache()
+    package(tmp_path, 1, 10)
+    proc = cli("run", str(spec(tmp_path, ["big.m0:f"])), "--path", str(tmp_path), "-p", "nope=1", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "this workflow takes no parameters" in proc.stderr and "heraspec-code" not in proc.stderr
