@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._attempt import Outcome, TaskError, _as_list
+from .dagphase import BOUNDARY, assess_dag_phase, group_phase, leaf_targets
 from ..errors import HeraspecError
 from ..spec import patterns
 from .expr import (
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 
 _TASK_NAME = re.compile(patterns.ARGO_TASK_NAME)
+INHERITED = "fails the workflow"
 
 
 class RunError(HeraspecError):
@@ -230,44 +232,49 @@ class _Dag:
             return bool(kids) and all(k == "Failed" for k in kids)  # dag.go evaluateDependsLogic: NodeFailed only
         return ph == {"Errored": "Error", "Daemoned": "-"}.get(result, result)
 
-    def _branch_phase(self, name: str, memo: dict[str, str]) -> str:
-        """A task's phase, an Omitted one counting as the first failed phase among its dependencies.
-        On a stack with a memo: a chain of 1,500 Omitted tasks, or diamonds of them, stay cheap."""
-        stack = [name]
-        while stack:
-            n = stack[-1]
-            t = self.tasks[n]
-            if n in memo:
-                stack.pop()
-            elif t.res.phase != "Omitted":
-                memo[n] = t.res.phase
-                stack.pop()
-            elif any(d not in memo for d in t.deps):
-                stack.extend(d for d in sorted(t.deps, reverse=True) if d not in memo)
-            else:
-                failing = [memo[d] for d in sorted(t.deps) if memo[d] in ("Failed", "Error")]
-                memo[n] = failing[0] if failing else "Succeeded"
-                stack.pop()
-        return memo[name]
-
     def phase(self) -> str:
-        return "Succeeded" if self.status() == "Succeeded" else "Failed"
+        """The DAG node's phase once it ended: Succeeded, Failed or Error (assessDAGPhase)."""
+        return self.status()
 
     def status(self) -> str:
-        """dag.go assessDAGPhase (fail-fast): Omitted targets take their branch's phase.
-        Succeeded, or the phase (Failed or Error) of the first target branch that failed: what
-        Argo's `{{workflow.status}}` says of a workflow whose entrypoint is this DAG."""
-        target = self.targets
-        if not target:
-            needed = set().union(*(t.deps for t in self.tasks.values())) if self.tasks else set()
-            target = [n for n in self.tasks if n not in needed]
-        memo: dict[str, str] = {}
-        for name in target:
-            if name in self.tasks:
-                bp = self._branch_phase(name, memo)
-                if bp in ("Failed", "Error") and not self.tasks[name].continues_on(bp):
-                    return bp
-        return "Succeeded"
+        """dag.go assessDAGPhase (dagphase.py) over this DAG's nodes: what Argo's DAG node, and
+        `{{workflow.status}}` for a workflow whose entrypoint is this DAG, says."""
+        children: dict[str, list[str]] = {BOUNDARY: []}
+        phases: dict[str, str] = {}
+        outbound: dict[str, list[str]] = {}
+        for t in self.tasks.values():
+            phases[t.name] = t.res.phase
+            if t.fanout and t.units:
+                kids = [f"{t.name}({i})" for i in range(len(t.units))]
+                children[t.name] = kids
+                phases.update(zip(kids, (u.res.phase for u in t.units)))
+                outbound[t.name] = kids
+            else:
+                outbound[t.name] = [t.name]
+        for t in self.tasks.values():
+            deps = [d for d in sorted(t.deps) if d in self.tasks]
+            if not deps:
+                children[BOUNDARY].append(t.name)
+            for d in deps:
+                for o in outbound[d]:
+                    children.setdefault(o, []).append(t.name)
+        targets = list(self.targets) or leaf_targets({n: sorted(t.deps) for n, t in self.tasks.items()})
+        fail_fast = self.template["dag"].get("failFast")
+        phase = assess_dag_phase(children, phases, targets, lambda n, p: self.tasks[n].continues_on(p),
+                                 fail_fast is None or bool(fail_fast))
+        self._warn_inherited(targets, phase)
+        return "Failed" if phase == "Running" else phase
+
+    def _warn_inherited(self, targets: list[str], phase: str) -> None:
+        """Say so where a Skipped or Omitted target fails the DAG by inheriting a failure."""
+        if phase not in ("Failed", "Error"):
+            return
+        for n in targets:
+            t = self.tasks.get(n)
+            if t is not None and t.res.phase in ("Skipped", "Omitted") and INHERITED not in t.res.message:
+                t.res.message += (f" ({INHERITED} on the cluster: Argo v4.1.2's assessDAGPhase gives a {t.res.phase} "
+                                  f"target the {phase} phase of a failed task before it, so the workflow is "
+                                  f"{phase}; upstream issue argoproj/argo-workflows#13967)")
 
     def nodes(self) -> list[tuple[str, str, TaskResult]]:
         """Every node this DAG ran, as (display name, template name, result): tasks, loop items,
@@ -446,9 +453,7 @@ class _Dag:
             self.scope.update({f"tasks.{t.name}.outputs.artifacts.{k}": v for k, v in u.artifact_keys.items()})
             return self._finish_task(t, t.res.phase, t.res.message, u.stdout, u.exit_code)
         kids = [u.res for u in t.units]
-        phases = {k.phase for k in kids}
-        phase = next((p for p in ("Failed", "Error") if p in phases), None)
-        phase = phase or ("Skipped" if phases == {"Skipped"} else "Succeeded")
+        phase = group_phase([k.phase for k in kids])  # every item Skipped: the group is Succeeded
         # operator.go processAggregateNodeOutputs: succeeded children in loop order; per output
         # parameter, aggregatedJSONValueList; `outputs.result`, when the DAG refers to it, must be
         # JSON in every child, else the tasks after this one cannot be resolved (Error)

@@ -498,8 +498,8 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     tasks.update({r.name: r for r in root.hooks})
     if spec.get("onExit"):
         tasks["onExit"] = handler = _run_exit_handler(spec, root, runner, wf_scope, run_dir, limit, reporter, params, t0)
-        if handler.phase in ("Failed", "Error"):  # operate(): a failed exit handler fails the workflow
-            phase = "Failed"
+        if phase == "Succeeded" and handler.phase in ("Failed", "Error"):  # operate(): a failed exit
+            phase = handler.phase  # handler fails (Failed) or errors (Error) a workflow that had succeeded
     result = RunResult(phase, tasks, run_dir, round(time.monotonic() - t0, 3), name)
     from .progress import to_json
 
