@@ -28,9 +28,11 @@ from .expr import (
     aggregated_results,
     go_json,
     item_field_str,
+    item_node_desc,
     item_str,
     parse_raw,
     parse_depends,
+    sequence_items,
     substitute,
 )
 
@@ -355,21 +357,19 @@ class _Dag:
                 # operator.go processItem: {{item}}, {{item.KEY}} and the child's name
                 s = dict(scope)
                 s["item"] = item_str(item)
-                desc = s["item"]
                 if isinstance(item, dict):
                     s.update({f"item.{k}": item_field_str(v) for k, v in item.items()})
-                    desc = ",".join(sorted(f"{k}:{item_field_str(v)}" for k, v in item.items()))
-                child = TaskResult(f"{self.prefix}{t.name}({i}:{desc})")
+                child = TaskResult(f"{self.prefix}{t.name}({i}:{item_node_desc(item)})")
                 t.res.children.append(child)
                 self._start_unit(t, child, s, when, folder / str(i))
         if t.fanout or "dag" in self.run.templates[spec["template"]]:
             self.run.report("task_started", t.res)
 
     def _items(self, spec: dict, scope: dict[str, str]) -> list | None:
-        if "withItems" in spec:
+        if spec.get("withItems"):  # DAGTask.ShouldExpand: an empty withItems is no loop, the task runs once
             # wfv1.Item keeps each item's JSON as submitted (heraspec apply sends JSON, as written here)
             return parse_raw(json.dumps(substitute(_as_list(spec["withItems"]), scope), ensure_ascii=False))
-        if "withParam" in spec:
+        if spec.get("withParam") not in (None, ""):  # ShouldExpand: WithParam != ""
             # dag.go expandTask: json.Unmarshal into []wfv1.Item, which keeps each item's raw JSON
             text = substitute(str(spec["withParam"]), scope)
             try:
@@ -379,30 +379,8 @@ class _Dag:
             if not isinstance(value, list):
                 raise ExprError(f"withParam must be a JSON list, got {text[:200]!r}")
             return value
-        if "withSequence" in spec:
-            # operator.go expandSequence: `end` wins over `count`; one of them is required
-            seq = substitute(spec["withSequence"] or {}, scope)
-            fmt = seq.get("format") or "%d"
-            try:
-                start = int(str(seq.get("start") or 0))
-                if seq.get("end") not in (None, ""):
-                    end = int(str(seq["end"]))
-                elif seq.get("count") not in (None, ""):
-                    end = start + int(str(seq["count"])) - 1
-                    if end < start:
-                        return []
-                else:
-                    raise ExprError("withSequence needs end or count")
-            except ValueError as e:
-                raise ExprError(f"withSequence: {e}") from None
-            nums = range(start, end + 1) if end >= start else range(start, end - 1, -1)
-            if len(nums) > MAX_LOCAL_ITEMS:  # withSequence: {count: 1000000000} is one line
-                raise ExprError(f"withSequence gives {len(nums):,} items; heraspec run fans out at most "
-                                f"{MAX_LOCAL_ITEMS:,} (each item is a process)")
-            try:
-                return [fmt % n for n in nums]
-            except (TypeError, ValueError):
-                raise ExprError(f"withSequence format {fmt!r} is not supported") from None
+        if spec.get("withSequence") is not None:
+            return sequence_items(substitute(spec["withSequence"] or {}, scope), MAX_LOCAL_ITEMS)
         return None
 
     def _start_unit(self, t: _Task, res: TaskResult, scope: dict[str, str], when: str | None,

@@ -20,14 +20,15 @@ from ..argo_lang import LanguageError
 from ..argo_lang import depends as _depends
 from ..argo_lang.depends import RESULTS, Dep
 from ..argo_lang.durations import parse_duration
+from ..argo_lang.gofmt import sprintf_int
 from ..argo_lang.gojson import RawNumber, marshal as go_marshal, parse_raw
 from ..argo_lang.govaluate import should_execute as eval_when
 from ..python.script import argo_unsafe
 
 __all__ = [
     "ExprError", "parse_duration", "parse_depends", "depends_names", "eval_depends", "eval_when",
-    "substitute", "go_json", "go_marshal", "item_str", "item_field_str", "parse_raw", "RawNumber",
-    "aggregated_json_value_list", "aggregated_results", "Dep",
+    "substitute", "go_json", "go_marshal", "item_str", "item_field_str", "item_node_desc", "parse_raw", "RawNumber",
+    "aggregated_json_value_list", "aggregated_results", "Dep", "sequence_items",
 ]
 
 ExprError = LanguageError  # every language's error (DependsError, WhenError, DurationError) is one
@@ -130,6 +131,56 @@ def item_str(value: Any) -> str:
     if isinstance(value, str) and not isinstance(value, RawNumber):
         return value
     return go_marshal(value)
+
+
+def _atoi(value: Any, what: str) -> int:
+    text = str(value)
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise ExprError(f'withSequence: strconv.Atoi: parsing "{text}": invalid syntax ({what})')
+    return int(text)
+
+
+def sequence_items(seq: Mapping[str, Any], limit: int) -> list[str]:
+    """operator.go expandSequence: `start` (default 0) to `end` inclusive, counting down when
+    end < start; `end` wins over `count`, `count` 0 is no item and a negative count counts down
+    (end = start + count - 1); each number through fmt.Sprintf(format) (default %d) and read back
+    as a JSON string (wfv1.ParseItem). ExprError past `limit` items or when Argo refuses."""
+    start = _atoi(seq["start"], "start") if seq.get("start") is not None else 0
+    if seq.get("end") is not None:
+        end = _atoi(seq["end"], "end")
+    elif seq.get("count") is not None:
+        count = _atoi(seq["count"], "count")
+        if count == 0:
+            return []
+        end = start + count - 1
+    else:
+        raise ExprError("neither end nor count was specified in withSequence")
+    if abs(end - start) + 1 > limit:
+        raise ExprError(f"withSequence gives {abs(end - start) + 1:,} items; heraspec run fans out at most "
+                        f"{limit:,} (each item is a process)")
+    fmt = str(seq.get("format") or "%d")
+    out = []
+    for n in range(start, end + 1) if start <= end else range(start, end - 1, -1):
+        text = sprintf_int(fmt, n)
+        try:
+            value = json.loads('"' + text + '"')
+        except ValueError as e:
+            raise ExprError(f"withSequence format {fmt!r} gives {text!r}, not a JSON string (wfv1.ParseItem): {e}") from None
+        out.append(value)
+    return out
+
+
+def item_node_desc(value: Any) -> str:
+    """The description in a loop child's node name `TASK(INDEX:DESC)` (operator.go processItem +
+    generateNodeName): a map's sorted `key:value` pairs, a list as fmt prints a []Item (`[a b]`,
+    null as `[]`), anything else as Item.String(); parentheses removed."""
+    if isinstance(value, dict):
+        desc = ",".join(sorted(f"{k}:{item_field_str(v)}" for k, v in value.items()))
+    elif value is None or isinstance(value, list):
+        desc = "[" + " ".join(item_field_str(v) for v in value or []) + "]"
+    else:
+        desc = item_field_str(value)
+    return desc.replace("(", "").replace(")", "")
 
 
 def item_field_str(value: Any) -> str:
