@@ -69,6 +69,7 @@ class Prep:
     python_env: tuple[str | None, bool] | None = None
     fork_key: tuple | None = None  # set by _use_env: start it from this fork server (forkserver.py)
     artifacts: TaskArtifacts | None = None  # inputs to place, outputs to collect (artifacts.py)
+    timeout_message: str | None = None  # why `timeout` kills it, when not the template's timeout
 
 
 
@@ -293,7 +294,8 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
     stdout = out_log.read_text(errors="replace")
     stdout = stdout[:-1] if stdout.endswith("\n") else stdout
     if timed_out:
-        return Outcome("Failed", f"timed out after {prep.timeout:g}s (template timeout): killed", {}, stdout, rc)
+        return Outcome("Failed", prep.timeout_message or f"timed out after {prep.timeout:g}s (template timeout): killed",
+                       {}, stdout, rc)
     if rc != 0:
         tail = [ln for ln in err_log.read_text(errors="replace").splitlines() if ln.strip()][-1:]
         why = "cancelled" if procs.cancelled else f"exit code {rc}" + (f": {tail[0][:300]}" if tail else "")

@@ -59,7 +59,7 @@ import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -221,6 +221,15 @@ class _Runner:
             unit.retry = tmpl.get("retryStrategy") or {}
             folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
             prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path, self.scripts)
+            max_duration = ((unit.retry.get("backoff") or {}) if isinstance(unit.retry, dict) else {}).get("maxDuration")
+            if not first and max_duration:
+                # operator.go processNodeRetries: from the second attempt on, the first attempt's start +
+                # maxDuration is the pod's executionDeadline (activeDeadlineSeconds, ARGO_DEADLINE)
+                left = unit.t0 + parse_duration(max_duration) - time.monotonic()
+                if prep.timeout is None or left < prep.timeout:
+                    prep.timeout, prep.timeout_message = max(left, 0.0), "Step exceeded its deadline"
+                at = datetime.now(timezone.utc) + timedelta(seconds=max(left, 0.0))
+                prep.env["ARGO_DEADLINE"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
             if (tmpl.get("inputs") or {}).get("artifacts") or (tmpl.get("outputs") or {}).get("artifacts"):
                 key = f"{self.wf_scope['workflow.name']}/{scope['pod.name']}"  # Argo's DefaultArchivePattern
                 prep.artifacts = artifacts.plan(tmpl, unit.artifacts, folder, self.store, key, prep.env, inside)
@@ -264,8 +273,9 @@ class _Runner:
                     delay = min(delay, parse_duration(backoff["cap"]))
             if backoff.get("maxDuration"):
                 deadline = unit.t0 + parse_duration(backoff["maxDuration"])
-                if time.monotonic() + delay > deadline:
-                    out.message += " (retries stopped: backoff maxDuration exceeded)"
+                if time.monotonic() > deadline or time.monotonic() + delay > deadline:
+                    out.message = ("Max duration limit exceeded" if time.monotonic() > deadline
+                                   else "Backoff would exceed max duration limit") + f" (last attempt: {out.message})"
                     return self.finish_unit(unit, out)
         except ExprError as e:
             return self.finish_unit(unit, Outcome("Error", f"retryStrategy: {e}"))

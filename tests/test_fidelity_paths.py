@@ -1,0 +1,175 @@
+"""`heraspec run` on the paths where something goes wrong gives Argo v4.1.2's workflow phase, node
+phases and values (issue 27). Each test names the Go function it mirrors; each spec is compiled and
+validated against Argo's schema before it runs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.test_compose import compile_json, run_json
+
+STEPS = '''\
+def ok(x=0):
+    return x
+
+
+def listing():
+    return [1, None, "s"]
+
+
+def kind(x=None):
+    return type(x).__name__
+
+
+def boom(x=None):
+    raise SystemExit("boom")
+
+
+def err(x=None):
+    raise SystemExit(3)
+
+
+def slow_second(path: str) -> int:
+    import os
+    import time
+    n = int(open(path).read()) if os.path.exists(path) else 0
+    with open(path, "w") as f:
+        f.write(str(n + 1))
+    if n == 0:
+        raise SystemExit("first attempt fails")
+    time.sleep(6)
+    return n + 1
+'''
+
+
+def run_spec(tmp_path: Path, spec: str) -> tuple[int, dict]:
+    (tmp_path / "steps.py").write_text(STEPS)
+    path = tmp_path / "spec.yaml"
+    path.write_text(spec)
+    compile_json(path)
+    code, data, _ = run_json(path)
+    return code, data
+
+
+def phases(data: dict) -> dict[str, str]:
+    return {name: t["phase"] for name, t in data["tasks"].items()}
+
+
+def test_a_leaf_skipped_after_a_handled_failure_fails_the_workflow(tmp_path: Path) -> None:
+    # dag.go assessDAGPhase: `report` is Skipped, not Completed, so it inherits the Failed branch
+    # phase of `a` (kept going by continueOn): the workflow is Failed (upstream issue #13967)
+    code, data = run_spec(tmp_path, """\
+name: fid-skipped-leaf
+tasks:
+  a: {function: steps:boom, continue_on: [failed]}
+  report: {function: steps:ok, after: [a], when: "1 == 2"}
+""")
+    assert phases(data) == {"a": "Failed", "report": "Skipped"}
+    assert (code, data["phase"]) == (1, "Failed")
+    assert "argoproj/argo-workflows#13967" in data["tasks"]["report"]["message"]
+
+
+def test_a_leaf_ending_in_error_makes_the_workflow_error(tmp_path: Path) -> None:
+    # dag.go assessDAGPhase: the target's branch phase is Error, which is the DAG's (and the
+    # workflow's, operate) phase; not Failed
+    code, data = run_spec(tmp_path, """\
+name: fid-error-leaf
+tasks:
+  a: {function: steps:ok}
+  b: {function: steps:ok, after: [a], when: "model.pkl == model.pkl"}
+""")
+    assert phases(data) == {"a": "Succeeded", "b": "Error"}
+    assert (code, data["phase"]) == (1, "Error")
+
+
+def test_when_is_lexed_as_govaluate_does(tmp_path: Path) -> None:
+    # steps.go shouldExecute (govaluate parseTokens/readToken): a dotted word is an accessor, a word
+    # starting with '_' an invalid token, arithmetic and hex evaluate, a non-ASCII word is a string
+    code, data = run_spec(tmp_path, """\
+name: fid-when-lexing
+tasks:
+  dotted: {function: steps:ok, when: "model.pkl == model.pkl"}
+  under: {function: steps:ok, when: "_x == _x"}
+  quote: {function: steps:ok, when: "'a\\\"b' == x"}
+  arith: {function: steps:ok, args: {x: 1}, when: "1 + 2 == 0x3"}
+  accent: {function: steps:ok, args: {x: 2}, when: "héllo == héllo"}
+  ternary: {function: steps:ok, args: {x: 3}, when: "(2 > 1 ? yes : no) == yes"}
+""")
+    assert phases(data) == {"dotted": "Error", "under": "Error", "quote": "Error", "arith": "Succeeded",
+                            "accent": "Succeeded", "ternary": "Succeeded"}
+    tasks = data["tasks"]
+    assert "Unable to access unexported field 'pkl' in token 'model.pkl'" in tasks["dotted"]["message"]
+    assert "Invalid token: '_'" in tasks["under"]["message"]
+    assert "Unclosed string literal" in tasks["quote"]["message"]
+    assert (tasks["arith"]["result"], tasks["accent"]["result"], tasks["ternary"]["result"]) == (1, 2, 3)
+
+
+def test_a_null_item_reaches_the_function_as_none(tmp_path: Path) -> None:
+    # operator.go processItem: a null wfv1.Item (withParam from a task's list) is GetType's List and
+    # GetListVal's nil slice, so {{item}} is json.Marshal(nil) = "null"; generateNodeName prints []
+    code, data = run_spec(tmp_path, """\
+name: fid-null-item
+tasks:
+  gen: {function: steps:listing}
+  k: {function: steps:kind, foreach: {from: gen}, args: {x: {item: true}}}
+""")
+    assert code == 0
+    k = data["tasks"]["k"]
+    assert k["result"] == ["int", "NoneType", "str"]
+    assert [c["name"] for c in k["children"]] == ["k(0:1)", "k(1:[])", "k(2:s)"]
+
+
+def test_a_fan_out_whose_items_are_all_skipped_is_succeeded(tmp_path: Path) -> None:
+    # dag.go executeDAGTask: the TaskGroup's phase is Succeeded unless a child Failed or Errored;
+    # so `k.Succeeded` holds and `k.Skipped` does not
+    code, data = run_spec(tmp_path, """\
+name: fid-all-skipped
+tasks:
+  k: {function: steps:ok, foreach: [1, 2], args: {x: {item: true}}, when: "{{item}} > 5"}
+  if_ok: {function: steps:ok, depends: "k.Succeeded"}
+  if_skipped: {function: steps:ok, depends: "k.Skipped"}
+""")
+    assert phases(data) == {"k": "Succeeded", "if_ok": "Succeeded", "if_skipped": "Omitted"}
+    assert [c["phase"] for c in data["tasks"]["k"]["children"]] == ["Skipped", "Skipped"]
+    assert (code, data["phase"]) == (0, "Succeeded")
+
+
+def test_max_duration_is_the_deadline_of_later_attempts(tmp_path: Path) -> None:
+    # operator.go processNodeRetries: from the second attempt on, the first attempt's start plus
+    # backoff.maxDuration is the pod's executionDeadline (ARGO_DEADLINE): the 6 s second attempt is
+    # killed ("Step exceeded its deadline") and the task fails instead of succeeding
+    t0 = time.monotonic()
+    code, data = run_spec(tmp_path, f"""\
+name: fid-max-duration
+tasks:
+  s:
+    function: steps:slow_second
+    args: {{path: "{tmp_path / 'count'}"}}
+    retry: {{limit: 3, backoff: {{duration: 1s, max_duration: 3s}}}}
+""")
+    assert time.monotonic() - t0 < 6 + 5
+    s = data["tasks"]["s"]
+    assert (s["phase"], s["attempts"]) == ("Failed", 2)
+    assert s["message"].startswith("Max duration limit exceeded") and "Step exceeded its deadline" in s["message"]
+    assert (code, data["phase"]) == (1, "Failed")
+
+
+def test_with_sequence_counts_down_and_formats_as_go(tmp_path: Path) -> None:
+    # operator.go expandSequence: a negative count counts down from start; each number through
+    # fmt.Sprintf(format): %v prints the number, %s prints %!s(int=N)
+    code, data = run_spec(tmp_path, """\
+name: fid-sequence
+tasks:
+  down:
+    function: steps:ok
+    args: {x: "{{item}}"}
+    argo: {task: {withSequence: {start: "2", count: "-2", format: "%v"}}}
+  verb:
+    function: steps:ok
+    args: {x: "{{item}}"}
+    argo: {task: {withSequence: {count: "1", format: "n%s"}}}
+""")
+    assert data["tasks"]["down"]["result"] == [2, 1, 0, -1]
+    assert data["tasks"]["verb"]["result"] == ["n%!s(int=0)"]
+    assert code == 0
