@@ -30,6 +30,26 @@ def err(x=None):
     raise SystemExit(3)
 
 
+def stamp(path: str, fail_first: bool = False) -> float:
+    import os
+    import time
+    first = not os.path.exists(path + ".n")
+    open(path + ".n", "a").write("x")
+    start = time.time()
+    time.sleep(0.5)
+    with open(path, "a") as f:
+        f.write(f"{start} {time.time()}\\n")
+    if fail_first and first:
+        raise SystemExit("first attempt fails")
+    return start
+
+
+def napping(seconds: float = 3) -> str:
+    import time
+    time.sleep(seconds)
+    return "done"
+
+
 def slow_second(path: str) -> int:
     import os
     import time
@@ -173,3 +193,63 @@ tasks:
     assert data["tasks"]["down"]["result"] == [2, 1, 0, -1]
     assert data["tasks"]["verb"]["result"] == ["n%!s(int=0)"]
     assert code == 0
+
+
+def test_a_consumer_of_a_skipped_producer_gets_its_input_default(tmp_path: Path) -> None:
+    # scope.go addSkippedNodeOutputsToScope + markAbsentOptionalArgs, common/util.go ProcessArgs:
+    # the Skipped producer's output is an absent optional, so the consumer's own input default
+    # applies (`x=None` -> default "null"); with no default the consumer ends in Error
+    code, data = run_spec(tmp_path, """\
+name: fid-absent
+tasks:
+  p: {function: steps:ok, args: {x: 1}, when: "1 == 2"}
+  c: {function: steps:kind, args: {x: {from: p}}}
+  d: {function: steps:slow_second, args: {path: {from: p}}}
+""")
+    assert phases(data) == {"p": "Skipped", "c": "Succeeded", "d": "Error"}
+    assert data["tasks"]["c"]["result"] == "NoneType"
+    assert "inputs.parameters.path: argument references an absent optional" in data["tasks"]["d"]["message"]
+
+
+def test_a_retried_task_keeps_its_mutex_through_the_back_off(tmp_path: Path) -> None:
+    # dag.go executeDAGTask: the lock is released when the task's (Retry) node is fulfilled, so no
+    # other task holding the same mutex runs between a's failed attempt and its retry
+    code, data = run_spec(tmp_path, f"""\
+name: fid-mutex
+tasks:
+  a: {{function: steps:stamp, args: {{path: "{tmp_path / 'a'}", fail_first: true}}, mutex: m,
+      retry: {{limit: 1, backoff: {{duration: 2s}}}}}}
+  b: {{function: steps:stamp, args: {{path: "{tmp_path / 'b'}"}}, mutex: m}}
+""")
+    assert code == 0 and phases(data) == {"a": "Succeeded", "b": "Succeeded"}
+    a = [tuple(map(float, ln.split())) for ln in (tmp_path / "a").read_text().splitlines()]
+    (b_start, b_end), = [tuple(map(float, ln.split())) for ln in (tmp_path / "b").read_text().splitlines()]
+    assert len(a) == 2
+    assert b_start >= a[1][1] or b_end <= a[0][0]  # b ran before a's first attempt or after its last
+
+
+def test_a_failed_tasks_exit_hook_sees_its_missing_output_as_written(tmp_path: Path) -> None:
+    # exit_handler.go resolveExitTmplArgument: ReplaceStrictAny without strict prefixes leaves a tag
+    # that does not resolve as written; the hook runs instead of ending in Error
+    code, data = run_spec(tmp_path, """\
+name: fid-hook-args
+tasks:
+  a: {function: steps:boom, continue_on: [failed], on_exit: {function: steps:ok, args: {x: {from: a}}}}
+  b: {function: steps:ok, after: [a]}
+""")
+    hook = data["tasks"]["a.onExit"]
+    assert hook["phase"] == "Succeeded"
+    assert hook["result"] == "{{tasks.a.outputs.parameters.result}}"
+
+
+def test_the_exit_handler_has_no_workflow_deadline(tmp_path: Path) -> None:
+    # workflowpod.go getDeadline: an exit-handler pod (onExitPod) gets no activeDeadlineSeconds
+    code, data = run_spec(tmp_path, """\
+name: fid-exit-deadline
+deadline: 2s
+tasks:
+  a: {function: steps:ok}
+on_exit: {function: steps:napping, args: {seconds: 3}}
+""")
+    assert data["tasks"]["onExit"]["phase"] == "Succeeded"
+    assert (code, data["phase"]) == (0, "Succeeded")

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 _TASK_NAME = re.compile(patterns.ARGO_TASK_NAME)
 INHERITED = "fails the workflow"
+ABSENT = "__argo-internal.absent-optional-output__"  # common.go AbsentOptionalArgumentValue
 
 
 class RunError(HeraspecError):
@@ -114,6 +115,7 @@ class _Unit:
         self.artifacts: list[dict] = []  # the DAG task's arguments.artifacts, substituted
         self.artifact_keys: dict[str, str] = {}  # output artifact name -> repository key
         self.memo: Any = None  # where its memoized result lives (memo.Memo.key), when the template has one
+        self.locked = False  # it holds its template's mutexes/semaphores (from its first attempt to its end)
 
 
 class _Task:
@@ -165,6 +167,7 @@ class _Dag:
         self.active = 0
         self.done = False
         self.hooks: list[TaskResult] = []  # exit hooks run, in the order they started
+        self.absent: set[str] = set()  # scope keys of Skipped/Omitted tasks' outputs without a default
         self._check()
         try:
             target = substitute(str(template["dag"].get("target") or ""), self.scope)
@@ -394,7 +397,7 @@ class _Dag:
                 if not eval_when(text):
                     res.started = _now()
                     return self.run.finish_unit(unit, Outcome("Skipped", f"when '{text}' evaluated false"))
-            args = substitute((t.spec.get("arguments") or {}).get("parameters") or [], scope)
+            args = substitute(self._mark_absent((t.spec.get("arguments") or {}).get("parameters") or []), scope)
             unit.inputs = _inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
             unit.artifacts = substitute(_as_list((t.spec.get("arguments") or {}).get("artifacts")), scope)
         except (ExprError, TaskError) as e:
@@ -494,6 +497,8 @@ class _Dag:
                 and not (t.units and t.units[0].res is r):
             r.result = _decode(r.outputs["result"] if "result" in r.outputs else stdout)
         p = f"tasks.{t.name}"
+        if phase in ("Skipped", "Omitted") and not t.fanout:
+            self._skipped_outputs(t)
         self.scope[f"{p}.status"] = phase
         self.scope[f"{p}.startedAt"] = r.started.strftime("%Y-%m-%dT%H:%M:%SZ")
         self.scope[f"{p}.finishedAt"] = r.finished.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -507,6 +512,31 @@ class _Dag:
             t.state = "hook"
             self._start_hook(t)
 
+    def _skipped_outputs(self, t: _Task) -> None:
+        """scope.go addSkippedNodeOutputsToScope: a Skipped/Omitted task's declared output
+        parameters are its `valueFrom.default`, else absent optionals (self.absent)."""
+        template = self.run.templates.get(str(t.spec.get("template")), {})
+        for param in _as_list((template.get("outputs") or {}).get("parameters")):
+            key = f"tasks.{t.name}.outputs.parameters.{param['name']}"
+            default = (param.get("valueFrom") or {}).get("default")
+            if default is not None:
+                self.scope[key] = str(default)
+            else:
+                self.absent.add(key)
+
+    def _mark_absent(self, args: list) -> list:
+        """scope.go markAbsentOptionalArgs: an argument that is exactly `{{KEY}}` for an absent
+        optional becomes ABSENT, which _inputs treats as not given."""
+        if not self.absent:
+            return args
+        out = []
+        for a in args:
+            v = a.get("value") if isinstance(a, dict) else None
+            if isinstance(v, str) and v.startswith("{{") and v.endswith("}}") and v[2:-2].strip() in self.absent:
+                a = dict(a, value=ABSENT)
+            out.append(a)
+        return out
+
     def _start_hook(self, t: _Task) -> None:
         """The task's exit hook, with its arguments resolved in the DAG's scope (the task's outputs
         included), as Argo's runOnExitNode does."""
@@ -519,7 +549,10 @@ class _Dag:
         try:
             if "dag" in template:
                 raise TaskError(f"template {template['name']!r}: DAG templates as exit hooks are not supported by heraspec run")
-            args = substitute((t.hook.get("arguments") or {}).get("parameters") or [], self.scope)
+            # exit_handler.go resolveExitTmplArgument: ReplaceStrictAny without strict prefixes, so a
+            # tag that does not resolve (a failed task's missing output) stays as written
+            args = substitute(self._mark_absent((t.hook.get("arguments") or {}).get("parameters") or []), self.scope,
+                              strict=False)
             unit.inputs = _inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
         except (ExprError, TaskError) as e:
             res.started = _now()
@@ -531,7 +564,12 @@ def _inputs(template: dict, given: dict[str, str]) -> dict[str, str]:
     out = {}
     for p in _as_list((template.get("inputs") or {}).get("parameters")):
         name = p["name"]
-        if name in given:
+        if given.get(name) == ABSENT:  # common/util.go ProcessArgs: the input's own default, else an error
+            if "value" not in p and "default" not in p:
+                raise TaskError(f"inputs.parameters.{name}: argument references an absent optional "
+                                "(skipped/omitted node output with no default)")
+            out[name] = str(p["value"] if "value" in p else p["default"])
+        elif name in given:
             out[name] = given[name]
         elif "value" in p:
             out[name] = str(p["value"])

@@ -150,7 +150,7 @@ class _Runner:
 
     def _can_start(self, unit: _Unit) -> bool:
         return self.running < self.limit and all(d.limit is None or d.active < d.limit
-                                                 for d in self._dags(unit)) and self.locks.free(unit.template)
+                                                 for d in self._dags(unit)) and (unit.locked or self.locks.free(unit.template))
 
     def loop(self, root: _Dag) -> None:
         if self.deadline_s is not None:
@@ -161,7 +161,6 @@ class _Runner:
                     done, self.completed = self.completed, []
                 for unit, fut in done:
                     self.running -= 1
-                    self.locks.give(unit.template)
                     for d in self._dags(unit):
                         d.active -= 1
                     self._attempt_done(unit, fut.result())
@@ -239,7 +238,9 @@ class _Runner:
         if first:
             self.report("task_started", res)
         self.running += 1
-        self.locks.take(unit.template)
+        if not unit.locked:  # a retried task keeps its mutex/semaphore through the back-off: Argo's
+            self.locks.take(unit.template)  # Retry node holds it until it is fulfilled (dag.go executeDAGTask)
+            unit.locked = True
         for d in self._dags(unit):
             d.active += 1
         fut = self.pool.submit(execute, prep, self.procs, self._output_sink(res))
@@ -285,6 +286,9 @@ class _Runner:
 
     def finish_unit(self, unit: _Unit, out: Outcome) -> None:
         res = unit.res
+        if unit.locked:
+            self.locks.give(unit.template)
+            unit.locked = False
         res.phase, res.message, res.outputs = out.phase, out.message, out.outputs
         res.artifacts = {k: artifacts.local_path(self.store, v) for k, v in out.artifacts.items()}
         unit.artifact_keys = out.artifacts
@@ -440,6 +444,7 @@ def _run_exit_handler(spec: dict, root: _Dag, main: _Runner, wf_scope: dict[str,
                                                 status, _now())
     runner = _Runner(spec, scope, run_dir, limit, reporter)
     runner.code_path, runner.scripts = main.code_path, main.scripts  # as the entrypoint's tasks have them
+    runner.deadline_s = None  # workflowpod.go getDeadline: exit-handler pods (onExitPod) get no workflow deadline
     name = spec["onExit"]
     if name not in runner.templates:
         raise RunError(f"onExit {name!r} is not a template of this workflow")
