@@ -275,7 +275,7 @@ def test_task_results_messages_and_stderr_never_reach_the_terminal_raw(project: 
     shown = "\\x1b]52;c;cHduZWQ=\\x07\\x1b[1A\\x1b[2K\\x9b31m\\u202e"
     assert f"  | {shown}" in err  # the failing task's stderr tail
     assert err.count(shown) >= 3  # ... and its message, and the result column of 'give'
-    assert "fan(0:\\x1b]0;title\\x07)" in err
+    assert "fan(0:\\u001b]0;title\\u0007)" in err  # generateNodeName: Item.String() keeps JSON escapes
     code, out, err = cli(capsys, "run", str(spec), "--json", "--workdir", str(project / "run2"))
     assert not re.search("[\x00-\x1f\x7f-\x9f\u202e]", out.replace("\n", "")) and json.loads(out)["tasks"]["give"]["result"] == EVIL
 
