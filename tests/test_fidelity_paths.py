@@ -253,3 +253,25 @@ on_exit: {function: steps:napping, args: {seconds: 3}}
 """)
     assert data["tasks"]["onExit"]["phase"] == "Succeeded"
     assert (code, data["phase"]) == (0, "Succeeded")
+
+
+def test_an_exit_hook_on_a_fan_out_runs_per_child_and_for_the_group(tmp_path: Path) -> None:
+    # dag.go executeDAGTask: runOnExitNode for each expanded child that Completed, with that child's
+    # outputs as the task's (exit_handler.go resolveExitTmplArgument); then, once the TaskGroup node
+    # is Completed, for the group node (its aggregated outputs)
+    code, data = run_spec(tmp_path, """\
+name: fid-fan-hook
+tasks:
+  k:
+    function: steps:ok
+    foreach: [1, 2, 7]
+    args: {x: {item: true}}
+    when: "{{item}} < 5"
+    on_exit: {function: steps:ok, args: {x: {from: k}}}
+""")
+    tasks = data["tasks"]
+    hooks = {n: t for n, t in tasks.items() if n.endswith(".onExit")}
+    assert sorted(hooks) == ["k(0:1).onExit", "k(1:2).onExit", "k.onExit"]
+    assert (hooks["k(0:1).onExit"]["result"], hooks["k(1:2).onExit"]["result"]) == (1, 2)
+    assert hooks["k.onExit"]["result"] == [1, 2]
+    assert code == 0

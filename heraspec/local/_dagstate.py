@@ -135,7 +135,8 @@ class _Task:
         # dependents wait for it (dag.go: a task with an exit hook is complete once the hook is)
         hooks = spec.get("hooks") or {}
         self.hook: dict | None = hooks.get("exit") or ({"template": spec["onExit"]} if spec.get("onExit") else None)
-        self.hook_unit: _Unit | None = None
+        self.hook_units: list[_Unit] = []  # its exit hooks: one, or one per loop child then the group's
+        self.group_hook = False  # a fan-out's own (group node's) hook has started
         self.fanout = False
         self.state = "pending"
         self.t0 = 0.0
@@ -292,8 +293,8 @@ class _Dag:
                     out.append((u.res.name[len(self.prefix):], str(t.spec.get("template", "")), u.res))
                 if u.inner is not None:
                     out.extend(u.inner.nodes())
-            if t.hook_unit is not None:
-                out.append((f"{t.name}.onExit", str(t.hook.get("template", "")) if t.hook else "", t.hook_unit.res))
+            for hu in t.hook_units:
+                out.append((hu.res.name[len(self.prefix):], str(t.hook.get("template", "")) if t.hook else "", hu.res))
         return out
 
     # --- advancing ---------------------------------------------------------------------------
@@ -315,8 +316,12 @@ class _Dag:
                     self._finish_task(t, "Error", self._ancestor_agg_error(t) or "")
                 else:
                     self._launch(t)
-            if t.state == "hook" and t.hook_unit is not None and t.hook_unit.done:
-                t.state = "done"
+            if t.state == "hook" and all(hu.done for hu in t.hook_units):
+                if t.fanout and not t.group_hook:  # the group node completes after its children's hooks
+                    t.group_hook = True
+                    self._start_hook(t, t.res.name, {})
+                else:
+                    t.state = "done"
                 changed = True
             if t.state == "running":
                 for u in t.units:
@@ -508,9 +513,18 @@ class _Dag:
         if exit_code is not None:
             self.scope[f"{p}.exitCode"] = str(exit_code)
         self.run.report("task_finished", r)
-        if t.hook is not None and phase in ("Succeeded", "Failed", "Error"):
+        if t.hook is not None and t.fanout:
+            # dag.go executeDAGTask: runOnExitNode for each expanded child that Completed (a Skipped
+            # child has none), then, once the TaskGroup node is Completed, for the group itself
             t.state = "hook"
-            self._start_hook(t)
+            for u in t.units:
+                if u.res.phase in ("Succeeded", "Failed", "Error"):
+                    over = {f"tasks.{t.name}.outputs.parameters.{k}": v for k, v in u.res.outputs.items()}
+                    over[f"tasks.{t.name}.status"] = u.res.phase
+                    self._start_hook(t, u.res.name, over)
+        elif t.hook is not None and phase in ("Succeeded", "Failed", "Error"):
+            t.state = "hook"
+            self._start_hook(t, r.name, {})
 
     def _skipped_outputs(self, t: _Task) -> None:
         """scope.go addSkippedNodeOutputsToScope: a Skipped/Omitted task's declared output
@@ -537,22 +551,24 @@ class _Dag:
             out.append(a)
         return out
 
-    def _start_hook(self, t: _Task) -> None:
-        """The task's exit hook, with its arguments resolved in the DAG's scope (the task's outputs
-        included), as Argo's runOnExitNode does."""
+    def _start_hook(self, t: _Task, node: str, over: dict[str, str]) -> None:
+        """The exit hook of node `node` (the task's, or a loop child's), its arguments resolved in
+        the DAG's scope with `over` (a child's outputs and status), as exit_handler.go
+        runOnExitNode / resolveExitTmplArgument do; its node is `NODE.onExit`."""
         assert t.hook is not None
         template = self.run.templates[t.hook["template"]]
-        res = TaskResult(f"{self.prefix}{t.name}.onExit")
+        res = TaskResult(f"{node}.onExit")
         self.hooks.append(res)
-        unit = _Unit(self, t, res, template, self.folder / t.name / "onExit")
-        t.hook_unit = unit
+        index = len(t.hook_units)
+        unit = _Unit(self, t, res, template, self.folder / t.name / ("onExit" if not index else f"onExit-{index}"))
+        t.hook_units.append(unit)
         try:
             if "dag" in template:
                 raise TaskError(f"template {template['name']!r}: DAG templates as exit hooks are not supported by heraspec run")
             # exit_handler.go resolveExitTmplArgument: ReplaceStrictAny without strict prefixes, so a
             # tag that does not resolve (a failed task's missing output) stays as written
-            args = substitute(self._mark_absent((t.hook.get("arguments") or {}).get("parameters") or []), self.scope,
-                              strict=False)
+            args = substitute(self._mark_absent((t.hook.get("arguments") or {}).get("parameters") or []),
+                              {**self.scope, **over}, strict=False)
             unit.inputs = _inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
         except (ExprError, TaskError) as e:
             res.started = _now()
