@@ -275,3 +275,18 @@ tasks:
     assert (hooks["k(0:1).onExit"]["result"], hooks["k(1:2).onExit"]["result"]) == (1, 2)
     assert hooks["k.onExit"]["result"] == [1, 2]
     assert code == 0
+
+
+def test_a_template_with_fail_fast_starts_nothing_after_a_failure(tmp_path: Path) -> None:
+    # operator.go checkParallelism: with the template's failFast, a failed child of the DAG stops
+    # every later task from starting (ErrParallelismReached); the DAG ends Failed
+    code, data = run_spec(tmp_path, """\
+name: fid-fail-fast
+tasks:
+  bad: {function: steps:boom}
+  slow: {function: steps:napping, args: {seconds: 1.5}}
+  later: {function: steps:ok, after: [slow], args: {x: 2}}
+argo: {spec: {templates: [{name: main, failFast: true}]}}
+""")
+    assert phases(data) == {"bad": "Failed", "slow": "Succeeded", "later": "Pending"}
+    assert (code, data["phase"]) == (1, "Failed")

@@ -305,8 +305,9 @@ class _Dag:
             self._open = {n: t for n, t in self.tasks.items() if t.state != "done"}
         # only the tasks not done yet: a done task never changes again (done -> hook happens within
         # _finish_task, while the task is still open), and a wide DAG is advanced once per task ending
+        halted = self._fail_fast_halted()
         for t in self._open.values():
-            if t.state == "pending" and all(self.tasks[d].state == "done" for d in t.deps):
+            if t.state == "pending" and not halted and all(self.tasks[d].state == "done" for d in t.deps):
                 changed = True
                 if t.tree is not None and not eval_depends(t.tree, self._check_dep):
                     self._finish_task(t, "Omitted", "depends not satisfied: " + str(t.spec.get("depends")
@@ -335,10 +336,22 @@ class _Dag:
                     changed = True
         if changed:
             self._open = {n: t for n, t in self._open.items() if t.state != "done"}
+        if not self.done and self._open and self._fail_fast_halted() and \
+                all(t.state == "pending" for t in self._open.values()):
+            self.done = True  # operator.go checkParallelism: "template has failed or errored children and failFast enabled"
+            changed = True
         if not self.done and not self._open:
             self.done = True
             changed = True
         return changed
+
+    def _fail_fast_halted(self) -> bool:
+        """operator.go checkParallelism: a DAG template with `failFast: true` starts nothing more
+        once one of its children Failed or Errored (getUnsuccessfulChildren); it then ends Failed."""
+        if not self.template.get("failFast"):
+            return False
+        return any(x.phase in ("Failed", "Error") for t in self.tasks.values()
+                   for x in ([u.res for u in t.units] if t.units else [t.res]))
 
     def _launch(self, t: _Task) -> None:
         t.state, t.t0 = "running", time.monotonic()
