@@ -290,3 +290,18 @@ argo: {spec: {templates: [{name: main, failFast: true}]}}
 """)
     assert phases(data) == {"bad": "Failed", "slow": "Succeeded", "later": "Pending"}
     assert (code, data["phase"]) == (1, "Failed")
+
+
+def test_a_consumer_of_a_fan_out_whose_items_were_all_skipped_says_argo_would_wait(tmp_path: Path) -> None:
+    # dag.go executeDAGTask (groupPhase Succeeded) + resolveDependencyReferences (a missing variable
+    # requeues): Argo v4.1.2 never ends this workflow; the local run ends the consumer in Error and
+    # says so rather than promise an outcome
+    code, data = run_spec(tmp_path, """\
+name: fid-wait-forever
+tasks:
+  k: {function: steps:ok, foreach: [1, 2], args: {x: {item: true}}, when: "{{item}} > 5"}
+  use: {function: steps:kind, args: {x: {from: k}}}
+""")
+    assert phases(data) == {"k": "Succeeded", "use": "Error"}
+    assert "on Argo v4.1.2 this task would wait for ever" in data["tasks"]["use"]["message"]
+    assert code == 1

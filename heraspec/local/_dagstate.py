@@ -345,6 +345,17 @@ class _Dag:
             changed = True
         return changed
 
+    def _waits_forever(self, message: str) -> str:
+        """A note for a task that cannot resolve the outputs of a fan-out whose every item was
+        Skipped: Argo v4.1.2 marks that group Succeeded with no outputs, and resolveDependencyReferences
+        requeues the consumer for ever (a missing variable), so the workflow never ends."""
+        m = re.match(r"cannot resolve \{\{tasks\.([^.}]+)\.outputs\.", message)
+        t = self.tasks.get(m.group(1)) if m else None
+        if t is None or not t.fanout or not t.units or any(u.res.phase != "Skipped" for u in t.units):
+            return ""
+        return (f" (on Argo v4.1.2 this task would wait for ever and the workflow never end: every item of "
+                f"'{t.name}' was Skipped, so its group is Succeeded with no outputs; v3.5 ended it in Error)")
+
     def _fail_fast_halted(self) -> bool:
         """operator.go checkParallelism: a DAG template with `failFast: true` starts nothing more
         once one of its children Failed or Errored (getUnsuccessfulChildren); it then ends Failed."""
@@ -420,7 +431,7 @@ class _Dag:
             unit.artifacts = substitute(_as_list((t.spec.get("arguments") or {}).get("artifacts")), scope)
         except (ExprError, TaskError) as e:
             res.started = _now()
-            return self.run.finish_unit(unit, Outcome("Error", str(e)))
+            return self.run.finish_unit(unit, Outcome("Error", str(e) + self._waits_forever(str(e))))
         if "dag" in template:
             res.started = _now()
             unit.inner = _Dag(self.run, template, unit.inputs, folder, f"{res.name}.")
