@@ -226,3 +226,13 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
         for c, compiled in zip(checked, out):
             compiled.library = c.library
         return out
+
+
+def runnable(compiled: "Compiled", spec_path: str, extra: Sequence[str]) -> tuple[dict, tuple[str, ...]]:
+    """A compiled spec made ready for the local run: its manifest with every template it references
+    carried in (an unknown one is an error now), and the folders its `code: image` tasks import from."""
+    from .local.library import inline_refs
+    from .python.modules import first_party_roots
+
+    manifest = inline_refs(compiled.manifest, compiled.library)
+    return manifest, tuple(first_party_roots(search_path_for(spec_path, extra)))

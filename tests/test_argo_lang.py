@@ -253,7 +253,7 @@ def test_depends_grammar(text: str, problem: tuple | None) -> None:
 
 def test_depends_one_tree_for_check_translate_and_evaluate() -> None:
     text = "a_1 && (b.Failed || !c-d.Skipped)"
-    tree = depends.parse(text)
+    tree = depends.parse_tree(text)
     assert depends.names(tree) == {"a_1", "b", "c-d"}
     assert depends.references(text) == [("a_1", None, 0), ("b", "Failed", 8), ("c-d", "Skipped", 21)]
     assert depends.translate(text, lambda n, r: n.replace("_", "-") if r else f"({n}.Succeeded)") == \
@@ -261,9 +261,9 @@ def test_depends_one_tree_for_check_translate_and_evaluate() -> None:
     phases = {"a_1": "Succeeded", "b": "Failed", "c-d": "Skipped"}
     assert depends.evaluate(tree, lambda n, r: phases[n] == (r or "Succeeded")) is True
     with pytest.raises(depends.DependsError):
-        depends.parse("(" * 65 + "a" + ")" * 65)
-    assert depends.parse("(" * 64 + "a" + ")" * 64).task == "a"
-    wide = depends.parse(" && ".join(f"t{i}" for i in range(400)))
+        depends.parse_tree("(" * 65 + "a" + ")" * 65)
+    assert depends.parse_tree("(" * 64 + "a" + ")" * 64).task == "a"
+    wide = depends.parse_tree(" && ".join(f"t{i}" for i in range(400)))
     assert wide.op == "and" and len(wide.args) == 400  # flat
 
 

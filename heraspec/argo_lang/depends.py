@@ -21,7 +21,7 @@ from typing import Callable
 
 from . import MAX_NESTING, LanguageError
 
-__all__ = ["RESULTS", "DependsError", "Dep", "Token", "tokens", "parse", "syntax_problem", "references",
+__all__ = ["RESULTS", "DependsError", "DependsNode", "Token", "tokens", "parse_tree", "syntax_problem", "references",
            "names", "translate", "evaluate", "MAX_NESTING"]
 
 RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
@@ -45,7 +45,7 @@ class Token:
 
 
 @dataclass(frozen=True)
-class Dep:
+class DependsNode:
     """A node of a parsed depends expression: op is 'task', 'not', 'and' or 'or'."""
 
     op: str
@@ -74,14 +74,14 @@ def tokens(text: str) -> list[Token]:
         pos = m.end()
 
 
-def parse(text: str, max_nesting: int | None = MAX_NESTING) -> Dep:
+def parse_tree(text: str, max_nesting: int | None = MAX_NESTING) -> DependsNode:
     """The tree of a depends expression; DependsError (message, offset) when it is malformed, or
     when parentheses and '!' nest deeper than ``max_nesting`` (None: no limit). Operator
     precedence without recursion (a shunting yard), so any depth costs only memory."""
     toks = tokens(text)
     if not toks:
         raise DependsError("empty depends expression", 0)
-    operands: list[Dep] = []
+    operands: list[DependsNode] = []
     ops: list[Token] = []  # "(", "!", "&&", "||"
     depth = 0
     expect_operand = True
@@ -93,19 +93,19 @@ def parse(text: str, max_nesting: int | None = MAX_NESTING) -> Dep:
         left = operands.pop()
         kind = "and" if op.text == "&&" else "or"
         args = (left.args if left.op == kind else (left,)) + (right,)
-        operands.append(Dep(kind, args, offset=left.offset))
+        operands.append(DependsNode(kind, args, offset=left.offset))
 
     def operand_done() -> None:
         nonlocal depth
         while ops and ops[-1].text == "!":
             op = ops.pop()
             depth -= 1
-            operands.append(Dep("not", (operands.pop(),), offset=op.offset))
+            operands.append(DependsNode("not", (operands.pop(),), offset=op.offset))
 
     for tok in toks:
         if expect_operand:
             if tok.kind == "task":
-                operands.append(Dep("task", task=tok.text, result=tok.result, offset=tok.offset))
+                operands.append(DependsNode("task", task=tok.text, result=tok.result, offset=tok.offset))
                 expect_operand = False
                 operand_done()
             elif tok.text in ("(", "!"):
@@ -144,7 +144,7 @@ def syntax_problem(text: str) -> tuple[str, int] | None:
     """(message, offset) of the first grammar problem in a depends expression, or None (Argo's
     grammar: no nesting limit)."""
     try:
-        parse(text, None)
+        parse_tree(text, None)
     except DependsError as e:
         return str(e), e.offset
     return None
@@ -156,7 +156,7 @@ def references(text: str) -> list[tuple[str, str | None, int]]:
     return [(t.text, t.result, t.offset) for t in tokens(text) if t.kind == "task"]
 
 
-def names(tree: Dep) -> set[str]:
+def names(tree: DependsNode) -> set[str]:
     """The tasks a parsed expression mentions."""
     out, todo = set(), [tree]
     while todo:
@@ -180,10 +180,10 @@ def translate(text: str, rename: Callable[[str, str | None], str]) -> str:
     return "".join(out)
 
 
-def evaluate(tree: Dep, check: Callable[[str, str | None], bool]) -> bool:
+def evaluate(tree: DependsNode, check: Callable[[str, str | None], bool]) -> bool:
     """The expression's value, computed bottom-up on an explicit stack (no recursion)."""
     # dag.go evaluateDependsLogic (argoexpr.EvalBool, expr-lang) over ancestry.go getTaskDependsLogic
-    todo: list[tuple[Dep, bool]] = [(tree, False)]
+    todo: list[tuple[DependsNode, bool]] = [(tree, False)]
     values: list[bool] = []
     while todo:
         node, ready = todo.pop()

@@ -40,7 +40,7 @@ from typing import Any
 
 from . import MAX_NESTING, LanguageError
 
-__all__ = ["WhenError", "should_execute", "evaluate", "go_value"]
+__all__ = ["WhenError", "should_execute", "value_of", "go_value"]
 
 
 class WhenError(LanguageError):
@@ -560,7 +560,7 @@ def _plan(tokens: list[tuple[str, Any]]) -> Any:
     return tree
 
 
-def evaluate(when: str) -> Any:
+def value_of(when: str) -> Any:
     """The value govaluate gives ``when`` after shouldExecute's VARIABLE->STRING turn; WhenError
     with Argo's message when it refuses the text."""
     try:
@@ -589,7 +589,7 @@ def should_execute(when: str) -> bool:
     """workflow/controller/steps.go shouldExecute: whether a task with this (substituted) ``when`` runs."""
     if when == "":
         return True
-    result = evaluate(when)
+    result = value_of(when)
     if not isinstance(result, bool):
         raise WhenError(f"Expected boolean evaluation for '{when}'. Got {go_value(result)}")
     return result

@@ -1,7 +1,7 @@
 """The state of DAG template invocations for `heraspec run`: Argo's semantics of ``depends`` /
 ``dependencies``, ``when``, fan-out (``withItems``/``withParam``/``withSequence``) with aggregated
 outputs, ``dag.target``, nested DAGs, and phases. The runner's loop (runner.py) advances a root
-`_Dag`; units that need a pod are handed back to it through ``enqueue``.
+`Dag`; units that need a pod are handed back to it through ``enqueue``.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._attempt import Outcome, TaskError, _as_list
+from ._attempt import Outcome, TaskError, as_list
 from .dagphase import BOUNDARY, assess_dag_phase, group_phase, leaf_targets
 from ..errors import HeraspecError
 from ..spec import patterns
 from .expr import (
-    Dep,
+    DependsNode,
     ExprError,
     depends_names,
     eval_depends,
@@ -37,7 +37,7 @@ from .expr import (
 )
 
 if TYPE_CHECKING:
-    from .runner import _Runner
+    from .runner import Runner
 
 
 _TASK_NAME = re.compile(patterns.ARGO_TASK_NAME)
@@ -67,7 +67,7 @@ class TaskResult:
 
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
@@ -91,7 +91,7 @@ def _loads(text: str, raw: bool = False) -> Any:
     return parse_raw(text) if raw else json.loads(text)
 
 
-def _decode(text: str | None) -> Any:
+def decode_output(text: str | None) -> Any:
     if text is None:
         return None
     try:
@@ -100,10 +100,10 @@ def _decode(text: str | None) -> Any:
         return text
 
 
-class _Unit:
+class Unit:
     """One execution of a template for one task or loop item: a pod (with retries) or a nested DAG."""
 
-    def __init__(self, dag: _Dag, task: _Task, res: TaskResult, template: dict, folder: Path):
+    def __init__(self, dag: Dag, task: _Task, res: TaskResult, template: dict, folder: Path):
         self.dag, self.task, self.res, self.template, self.folder = dag, task, res, template, folder
         self.inputs: dict[str, str] = {}
         self.done = False
@@ -111,7 +111,7 @@ class _Unit:
         self.exit_code: int | None = None
         self.t0 = 0.0
         self.retry: dict = {}
-        self.inner: _Dag | None = None
+        self.inner: Dag | None = None
         self.artifacts: list[dict] = []  # the DAG task's arguments.artifacts, substituted
         self.artifact_keys: dict[str, str] = {}  # output artifact name -> repository key
         self.memo: Any = None  # where its memoized result lives (memo.Memo.key), when the template has one
@@ -124,18 +124,18 @@ class _Task:
         self.name = str(spec["name"])
         self.res = TaskResult(prefix + self.name)
         if spec.get("depends"):
-            self.tree: Dep | None = parse_depends(str(spec["depends"]))
+            self.tree: DependsNode | None = parse_depends(str(spec["depends"]))
         elif spec.get("dependencies"):
             self.tree = parse_depends(" && ".join(spec["dependencies"]))
         else:
             self.tree = None
         self.deps = depends_names(self.tree) if self.tree else set()
-        self.units: list[_Unit] = []
+        self.units: list[Unit] = []
         # Argo lifecycle hook `exit` (or the older `onExit`): runs when the task ends; its
         # dependents wait for it (dag.go: a task with an exit hook is complete once the hook is)
         hooks = spec.get("hooks") or {}
         self.hook: dict | None = hooks.get("exit") or ({"template": spec["onExit"]} if spec.get("onExit") else None)
-        self.hook_units: list[_Unit] = []  # its exit hooks: one, or one per loop child then the group's
+        self.hook_units: list[Unit] = []  # its exit hooks: one, or one per loop child then the group's
         self.group_hook = False  # a fan-out's own (group node's) hook has started
         self.fanout = False
         self.state = "pending"
@@ -146,14 +146,14 @@ class _Task:
         return (phase == "Failed" and bool(c.get("failed"))) or (phase == "Error" and bool(c.get("error")))
 
 
-class _Dag:
+class Dag:
     """The state of one DAG template invocation; advanced by the runner's loop."""
 
-    def __init__(self, run: _Runner, template: dict, inputs: dict[str, str], folder: Path, prefix: str):
+    def __init__(self, run: Runner, template: dict, inputs: dict[str, str], folder: Path, prefix: str):
         self.run, self.folder, self.prefix = run, folder, prefix
         self.template = template
         self.tasks: dict[str, _Task] = {}
-        self.parent: _Dag | None = None
+        self.parent: Dag | None = None
         for spec in template["dag"].get("tasks") or []:
             try:
                 self.tasks[spec["name"]] = _Task(spec, prefix)
@@ -366,7 +366,7 @@ class _Dag:
 
     def _launch(self, t: _Task) -> None:
         t.state, t.t0 = "running", time.monotonic()
-        t.res.started = _now()
+        t.res.started = utc_now()
         spec, scope = t.spec, self.scope
         when = str(spec["when"]) if spec.get("when") not in (None, "") else None
         try:
@@ -400,7 +400,7 @@ class _Dag:
     def _items(self, spec: dict, scope: dict[str, str]) -> list | None:
         if spec.get("withItems"):  # DAGTask.ShouldExpand: an empty withItems is no loop, the task runs once
             # wfv1.Item keeps each item's JSON as submitted (heraspec apply sends JSON, as written here)
-            return parse_raw(json.dumps(substitute(_as_list(spec["withItems"]), scope), ensure_ascii=False))
+            return parse_raw(json.dumps(substitute(as_list(spec["withItems"]), scope), ensure_ascii=False))
         if spec.get("withParam") not in (None, ""):  # ShouldExpand: WithParam != ""
             # dag.go expandTask: json.Unmarshal into []wfv1.Item, which keeps each item's raw JSON
             text = substitute(str(spec["withParam"]), scope)
@@ -418,35 +418,35 @@ class _Dag:
     def _start_unit(self, t: _Task, res: TaskResult, scope: dict[str, str], when: str | None,
                     folder: Path) -> None:
         template = self.run.templates[t.spec["template"]]
-        unit = _Unit(self, t, res, template, folder)
+        unit = Unit(self, t, res, template, folder)
         t.units.append(unit)
         try:
             if when is not None:
                 text = substitute(when, scope)
                 if not eval_when(text):
-                    res.started = _now()
+                    res.started = utc_now()
                     return self.run.finish_unit(unit, Outcome("Skipped", f"when '{text}' evaluated false"))
             args = substitute(self._mark_absent((t.spec.get("arguments") or {}).get("parameters") or []), scope)
-            unit.inputs = _inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
-            unit.artifacts = substitute(_as_list((t.spec.get("arguments") or {}).get("artifacts")), scope)
+            unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
+            unit.artifacts = substitute(as_list((t.spec.get("arguments") or {}).get("artifacts")), scope)
         except (ExprError, TaskError) as e:
-            res.started = _now()
+            res.started = utc_now()
             return self.run.finish_unit(unit, Outcome("Error", str(e) + self._waits_forever(str(e))))
         if "dag" in template:
-            res.started = _now()
-            unit.inner = _Dag(self.run, template, unit.inputs, folder, f"{res.name}.")
+            res.started = utc_now()
+            unit.inner = Dag(self.run, template, unit.inputs, folder, f"{res.name}.")
             unit.inner.parent = self
             return
         self.run.enqueue(unit)
 
-    def _dag_outcome(self, u: _Unit) -> Outcome:
+    def _dag_outcome(self, u: Unit) -> Outcome:
         inner = u.inner
         assert inner is not None
         u.res.children = [x.res for x in inner.tasks.values()]
         phase = inner.phase()
         outputs: dict[str, str] = {}
         try:
-            for p in _as_list((u.template.get("outputs") or {}).get("parameters")):
+            for p in as_list((u.template.get("outputs") or {}).get("parameters")):
                 vf = p.get("valueFrom") or {}
                 if "parameter" in vf:
                     outputs[p["name"]] = substitute(str(vf["parameter"]), inner.scope)
@@ -480,7 +480,7 @@ class _Dag:
                 self.scope[f"{p}.result"] = aggregated_results([u.stdout or "" for u in ok])
             except ExprError as e:
                 self.agg_errors[t.name] = f"task {t.name!r}: {e}"
-        stdouts = [_decode(u.stdout) for u in ok if u.stdout is not None]
+        stdouts = [decode_output(u.stdout) for u in ok if u.stdout is not None]
         if "result" not in agg and stdouts:
             t.res.result = stdouts
         bad = [k for k in kids if k.phase in ("Failed", "Error")]
@@ -516,15 +516,15 @@ class _Dag:
         t.state = "done"
         r = t.res
         r.phase, r.message = phase, message
-        r.started = r.started or _now()
-        r.finished = _now()
+        r.started = r.started or utc_now()
+        r.finished = utc_now()
         r.duration_s = round(time.monotonic() - t.t0, 3) if t.t0 else 0.0
         # shown to the user: a fanned-out task's children's values (Argo's aggregate text stays in scope)
         if t.fanout and "result" in r.outputs:
             r.result = [u.res.result for u in t.units if u.res.phase == "Succeeded" and "result" in u.res.outputs]
         elif ("result" in r.outputs or (stdout is not None and "result" not in r.artifacts)) \
                 and not (t.units and t.units[0].res is r):
-            r.result = _decode(r.outputs["result"] if "result" in r.outputs else stdout)
+            r.result = decode_output(r.outputs["result"] if "result" in r.outputs else stdout)
         p = f"tasks.{t.name}"
         if phase in ("Skipped", "Omitted") and not t.fanout:
             self._skipped_outputs(t)
@@ -554,7 +554,7 @@ class _Dag:
         """scope.go addSkippedNodeOutputsToScope: a Skipped/Omitted task's declared output
         parameters are its `valueFrom.default`, else absent optionals (self.absent)."""
         template = self.run.templates.get(str(t.spec.get("template")), {})
-        for param in _as_list((template.get("outputs") or {}).get("parameters")):
+        for param in as_list((template.get("outputs") or {}).get("parameters")):
             key = f"tasks.{t.name}.outputs.parameters.{param['name']}"
             default = (param.get("valueFrom") or {}).get("default")
             if default is not None:
@@ -584,7 +584,7 @@ class _Dag:
         res = TaskResult(f"{node}.onExit")
         self.hooks.append(res)
         index = len(t.hook_units)
-        unit = _Unit(self, t, res, template, self.folder / t.name / ("onExit" if not index else f"onExit-{index}"))
+        unit = Unit(self, t, res, template, self.folder / t.name / ("onExit" if not index else f"onExit-{index}"))
         t.hook_units.append(unit)
         try:
             if "dag" in template:
@@ -593,16 +593,16 @@ class _Dag:
             # tag that does not resolve (a failed task's missing output) stays as written
             args = substitute(self._mark_absent((t.hook.get("arguments") or {}).get("parameters") or []),
                               {**self.scope, **over}, strict=False)
-            unit.inputs = _inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
+            unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
         except (ExprError, TaskError) as e:
-            res.started = _now()
+            res.started = utc_now()
             return self.run.finish_unit(unit, Outcome("Error", str(e)))
         self.run.enqueue(unit)
 
 
-def _inputs(template: dict, given: dict[str, str]) -> dict[str, str]:
+def template_inputs(template: dict, given: dict[str, str]) -> dict[str, str]:
     out = {}
-    for p in _as_list((template.get("inputs") or {}).get("parameters")):
+    for p in as_list((template.get("inputs") or {}).get("parameters")):
         name = p["name"]
         if given.get(name) == ABSENT:  # common/util.go ProcessArgs: the input's own default, else an error
             if "value" not in p and "default" not in p:

@@ -23,7 +23,7 @@ from ._dagstate import TaskResult
 from ..argo_lang.gojson import Struct, marshal, quote
 
 if TYPE_CHECKING:
-    from ._dagstate import _Dag
+    from ._dagstate import Dag
 
 def fnv32a(text: str) -> int:
     h = 0x811C9DC5
@@ -44,7 +44,7 @@ def _stamp(t: datetime | None) -> str | None:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
 
 
-def failures(root: "_Dag", workflow: str, entrypoint: str, status: str, finished: datetime) -> str:
+def failures(root: "Dag", workflow: str, entrypoint: str, status: str, finished: datetime) -> str:
     """The value of `{{workflow.failures}}` after `root` (the entrypoint's DAG) ended."""
     rows = []
     if status != "Succeeded":  # the entrypoint's own node (its node name is the workflow's name)
@@ -60,7 +60,7 @@ def failures(root: "_Dag", workflow: str, entrypoint: str, status: str, finished
     return quote(marshal(rows or None))  # Go marshals the empty (nil) slice as null
 
 
-def exit_result(dag: "_Dag") -> TaskResult:
+def exit_result(dag: "Dag") -> TaskResult:
     """The exit handler's node in the run summary: `onExit`, its tasks as children."""
     kids = [t.res for t in dag.tasks.values()]
     res = TaskResult("onExit", phase=dag.status() if dag.status() != "Succeeded" else "Succeeded", children=kids)

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from ..argo_lang import LanguageError
 from ..argo_lang import depends as _depends
-from ..argo_lang.depends import RESULTS, Dep
+from ..argo_lang.depends import RESULTS, DependsNode
 from ..argo_lang.durations import parse_duration
 from ..argo_lang.gofmt import sprintf_int
 from ..argo_lang.gojson import RawNumber, marshal as go_marshal, parse_raw
@@ -28,7 +28,7 @@ from ..python.script import argo_unsafe
 __all__ = [
     "ExprError", "parse_duration", "parse_depends", "depends_names", "eval_depends", "eval_when",
     "substitute", "go_json", "go_marshal", "item_str", "item_field_str", "item_node_desc", "parse_raw", "RawNumber",
-    "aggregated_json_value_list", "aggregated_results", "Dep", "sequence_items",
+    "aggregated_json_value_list", "aggregated_results", "DependsNode", "sequence_items",
 ]
 
 ExprError = LanguageError  # every language's error (DependsError, WhenError, DurationError) is one
@@ -36,9 +36,9 @@ depends_names = _depends.names
 eval_depends = _depends.evaluate
 
 
-def parse_depends(text: str) -> Dep:
+def parse_depends(text: str) -> DependsNode:
     """depends.parse, also refusing a result Argo does not know (its expression would not compile)."""
-    tree = _depends.parse(text.strip())
+    tree = _depends.parse_tree(text.strip())
     for name, result, _off in _depends.references(text):
         if result is not None and result not in RESULTS:
             raise _depends.DependsError(f"depends {text!r}: unknown result '{name}.{result}' "
