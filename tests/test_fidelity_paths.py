@@ -50,6 +50,23 @@ def napping(seconds: float = 3) -> str:
     return "done"
 
 
+def flaky(path: str) -> int:
+    import os
+    n = int(open(path).read()) if os.path.exists(path) else 0
+    with open(path, "w") as f:
+        f.write(str(n + 1))
+    if n < 2:
+        raise SystemExit("attempt %d fails" % (n + 1))
+    return n + 1
+
+
+def names(failures: str) -> list:
+    import json
+    rows = json.loads(failures)  # Argo's value: strconv.Quote of the JSON list
+    rows = json.loads(rows) if isinstance(rows, str) else rows
+    return [row["displayName"] for row in rows or []]
+
+
 def slow_second(path: str) -> int:
     import os
     import time
@@ -304,4 +321,19 @@ tasks:
 """)
     assert phases(data) == {"k": "Succeeded", "use": "Error"}
     assert "on Argo v4.1.2 this task would wait for ever" in data["tasks"]["use"]["message"]
+    assert code == 1
+
+
+def test_workflow_failures_list_every_failed_attempt(tmp_path: Path) -> None:
+    # operator.go operate: workflow.failures holds every node whose phase is Failed or Error; a retried
+    # task's attempts are pod nodes NAME(i) under its Retry node, listed even when a later one succeeded
+    code, data = run_spec(tmp_path, f"""\
+name: fid-failures
+tasks:
+  f: {{function: steps:flaky, args: {{path: "{tmp_path / 'n'}"}}, retry: 2}}
+  b: {{function: steps:boom}}
+on_exit: {{function: steps:names, args: {{failures: {{workflow: failures}}}}}}
+""")
+    assert phases(data)["f"] == "Succeeded" and data["tasks"]["f"]["attempts"] == 3
+    assert data["tasks"]["onExit"]["result"] == ["fid-failures", "f(0)", "f(1)", "b"]
     assert code == 1

@@ -7,8 +7,9 @@ list of `failedNodeStatus{displayName, message, templateName, phase, podName, fi
 node whose phase is Failed or Error. The quoting is part of the value (its comment: "so that the
 escaped quotes are not removed during parameter substitution"), so a function receives a JSON
 string holding the JSON list (`null` when nothing failed): `json.loads(failures)` gives the list. Argo iterates a Go map, so
-its order is arbitrary; here nodes come in the order they were declared. Retry attempts are not
-listed separately (Argo lists each failed attempt as a node too).
+its order is arbitrary; here nodes come in the order they were declared. A retried task's failed
+attempts are listed too, as `TASK(i)` (Argo's pod nodes under the Retry node), even when a later
+attempt succeeded.
 
 A workflow whose entrypoint Succeeded but whose exit handler Failed (or Errored) ends Failed
 (Error), as `operate` marks it.
@@ -57,6 +58,11 @@ def failures(root: "Dag", workflow: str, entrypoint: str, status: str, finished:
             rows.append(Struct({"displayName": display, "message": res.message, "templateName": template,
                          "phase": res.phase, "podName": pod_name(workflow, f"{workflow}.{res.name}", template),
                          "finishedAt": _stamp(res.finished)}))
+        # a retried task is a Retry node; each failed attempt is a pod node `NAME(i)` of its own
+        for i, phase, message, finished in res.failed_attempts:
+            rows.append(Struct({"displayName": f"{display}({i})", "message": message, "templateName": template,
+                                "phase": phase, "podName": pod_name(workflow, f"{workflow}.{res.name}({i})", template),
+                                "finishedAt": _stamp(finished)}))
     return quote(marshal(rows or None))  # Go marshals the empty (nil) slice as null
 
 

@@ -248,6 +248,8 @@ class Runner:
     def _attempt_done(self, unit: Unit, out: Outcome) -> None:
         # operator.go processNodeRetries: attempts > limit stops; wait duration * factor**(attempts-1),
         # capped; maxDuration counts from the first attempt's start
+        if unit.retry and out.phase in ("Failed", "Error"):  # a pod node of its own under the Retry node
+            unit.res.failed_attempts.append((unit.res.attempts - 1, out.phase, out.message, utc_now()))
         if self.expired:
             return self.finish_unit(unit, self.deadline_outcome())
         policy = str(unit.retry.get("retryPolicy") or "OnFailure")
