@@ -337,3 +337,18 @@ on_exit: {{function: steps:names, args: {{failures: {{workflow: failures}}}}}}
     assert phases(data)["f"] == "Succeeded" and data["tasks"]["f"]["attempts"] == 3
     assert data["tasks"]["onExit"]["result"] == ["fid-failures", "f(0)", "f(1)", "b"]
     assert code == 1
+
+
+def test_a_failed_retried_task_with_an_exit_hook_does_not_fail_the_workflow(tmp_path: Path) -> None:
+    # operator.go getOutboundNodes: a Retry node's outbound node is its last child, the exit hook
+    # node; assessDAGPhase gives the Omitted task after it the hook's Succeeded, so Argo v4.1.2
+    # reports the workflow Succeeded (an Argo defect): heraspec run does the same and says so
+    code, data = run_spec(tmp_path, """\
+name: fid-retry-hook
+tasks:
+  a: {function: steps:boom, retry: 1, on_exit: {function: steps:ok}}
+  b: {function: steps:ok, after: [a]}
+""")
+    assert phases(data) == {"a": "Failed", "b": "Omitted", "a.onExit": "Succeeded"}
+    assert (code, data["phase"]) == (0, "Succeeded")
+    assert "argoproj/argo-workflows#11589" in data["tasks"]["a"]["message"]
