@@ -352,3 +352,18 @@ tasks:
     assert phases(data) == {"a": "Failed", "b": "Omitted", "a.onExit": "Succeeded"}
     assert (code, data["phase"]) == (0, "Succeeded")
     assert "argoproj/argo-workflows#11589" in data["tasks"]["a"]["message"]
+
+
+def test_workflow_status_is_the_first_failed_leaf_in_name_order(tmp_path: Path) -> None:
+    # dag.go findLeafTaskNames sorts the leaves by name; assessDAGPhase (fail fast) takes the first
+    # failed one: `a_fail` (Failed) before `z_err` (Error), whatever order the spec lists them in
+    code, data = run_spec(tmp_path, """\
+name: fid-status-order
+tasks:
+  z_err: {function: steps:ok, when: "model.pkl == x"}
+  a_fail: {function: steps:boom}
+on_exit: {function: steps:ok, args: {x: {workflow: status}}}
+""")
+    assert phases(data)["z_err"] == "Error" and phases(data)["a_fail"] == "Failed"
+    assert data["tasks"]["onExit"]["result"] == "Failed"  # {{workflow.status}}
+    assert (code, data["phase"]) == (1, "Failed")
