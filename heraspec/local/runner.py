@@ -3,10 +3,11 @@
 The entrypoint's DAG is executed with Argo's semantics (``depends``/``dependencies``, ``when``,
 ``withItems``/``withParam``/``withSequence`` fan-out with aggregated outputs, ``retryStrategy``,
 ``timeout``/``activeDeadlineSeconds``, ``continueOn``, ``dag.target``, nested DAG templates,
-``spec.templateDefaults``, ``spec.parallelism`` and DAG-template ``parallelism``). The workflow is
-Failed when a target task (``dag.target``, else every task nothing depends on) Failed or Errored, an
-Omitted target counting as its failed ancestor, as Argo does; other branches always run to the end
-(``dag.failFast`` is not honoured).
+``spec.templateDefaults``, ``spec.parallelism`` and DAG-template ``parallelism`` and ``failFast``).
+The DAG's phase is assessed as Argo's assessDAGPhase does (dagphase.py): a target task (``dag.target``,
+else every task nothing depends on, by name) that Failed or Errored, a Skipped or Omitted one taking
+its failed branch's phase, makes the DAG, and the workflow, Failed or Error; other branches run to
+the end.
 
 Local choices, where a cluster has no equivalent:
 - Images are never used. Script and container templates run ``command`` (+ the script file) +
@@ -29,8 +30,9 @@ Local choices, where a cluster has no equivalent:
   (heraspec's scripts), which is set to the mapped result path instead. Nothing is written outside
   the run folder by heraspec; scripts that write elsewhere on purpose are not sandboxed.
 - ``{{retries}}`` is the attempt number from 0; a retryStrategy without ``limit`` retries for ever,
-  as in Argo (bounded only by ``backoff.maxDuration``). Argo's ``Error`` (a task that could not be started)
-  is a task phase; the workflow's phase is Succeeded or Failed.
+  as in Argo (bounded only by ``backoff.maxDuration``, which is also the deadline of later attempts).
+  Argo's ``Error`` (a task that could not be started) is a task phase, and a DAG's or the workflow's
+  when its failed target branch ended so.
 - The run folder is ``workdir`` (must be absent or empty) or a fresh ``./.heraspec/runs/<name>-<time>``;
   it ends with ``summary.json``, and each attempt folder with ``outputs.json``. ``keep=False``
   (``heraspec run`` without ``--keep``) then prunes every other file: logs and outputs stay. Such a run also
