@@ -4,22 +4,16 @@ the same name. Real subprocesses of the installed CLI."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec
 
 ROOT = Path(__file__).resolve().parents[1]
 VERBS = ["validate", "compile", "run", "apply", "diff", "graph", "init", "schema"]
-
-
-def heraspec(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
 
 
 @pytest.mark.parametrize("verb", VERBS)
