@@ -390,7 +390,8 @@ def _parameters(spec: dict, given: dict[str, str]) -> dict[str, str]:
     declared = {p["name"]: p for p in as_list((spec.get("arguments") or {}).get("parameters"))}
     for name in given:
         if name not in declared:
-            takes = ", ".join(declared) if declared else "no parameters"
+            users = [n for n in declared if not n.startswith("heraspec-code")]  # not the carried code (argo/code.py)
+            takes = ", ".join(users) if users else "no parameters"
             raise UsageError(f"unknown parameter {name!r} (-p): this workflow takes {takes}")
     values: dict[str, str] = {}
     for name, p in declared.items():
