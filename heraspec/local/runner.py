@@ -135,7 +135,8 @@ class Stopper:
         import signal
 
         for sig, was in self.previous.items():
-            signal.signal(sig, was)
+            if was is not None:  # None: a handler not set from Python, which cannot be put back
+                signal.signal(sig, was)
 
     def _handle(self, signum: int, frame: object) -> None:
         if self.signum is not None:
