@@ -257,7 +257,7 @@ def template_file(an: Analysis, project: Project, name: str) -> Location | None:
     return None
 
 
-def references(an: Analysis, line: int, character: int, include_declaration: bool) -> list[Location]:
+def find_references(an: Analysis, line: int, character: int, include_declaration: bool) -> list[Location]:
     sym = an.symbols.at(line, character) if an.symbols else None
     if sym is None or sym.kind not in ("task", "task-ref"):
         return []

@@ -265,7 +265,7 @@ def build_server(search_path: Sequence[str] = ()) -> HeraspecServer:
         an = ls.analysis(params.text_document.uri)
         if an is None:
             return None
-        locs = navigate.references(an, *ls.position(an, params.position), params.context.include_declaration)
+        locs = navigate.find_references(an, *ls.position(an, params.position), params.context.include_declaration)
         return [ls.location(loc) for loc in locs]
 
     @server.feature(t.TEXT_DOCUMENT_PREPARE_RENAME)
