@@ -13,7 +13,7 @@ from pathlib import Path
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from ..spec import dag
+from ..spec import dag, patterns
 from ..spec.compose import EXIT_KEY, published_outputs
 from ..spec.patterns import go_duration
 
@@ -22,6 +22,7 @@ from . import artifacts, scheduling
 from .settings import effective, quantity_text, requests_and_limits
 from ..merge import merge_named
 from ..spec.artifacts import result_kind
+from .code import SharedCode
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "main"
@@ -159,11 +160,12 @@ class _Compiler:
         self.param_fmt = "{{workflow.parameters.%s}}"
         self.planned: dict[str, set[str]] = {}  # template -> the plans tasks pass it (script.PLAN_INPUT)
         self.scripts: list[_Script] = []  # script templates whose source waits for every call (finish_scripts)
+        self.code = SharedCode()  # the carried code of the workflow's script templates, once
         self.nested_names: dict[str, str] = {}  # Argo -> spec names of sub-pipelines' tasks (for messages)
         if parent is not None:  # a sub-pipeline: one manifest, so one set of names, templates and volumes
             self.names, self.templates, self.sources = parent.names, parent.templates, parent.sources
             self.claims, self.volumes, self.nested_names = parent.claims, parent.volumes, parent.nested_names
-            self.planned, self.scripts = parent.planned, parent.scripts
+            self.planned, self.scripts, self.code = parent.planned, parent.scripts, parent.code
             self.param_fmt = "{{inputs.parameters.%s}}"
 
     def resolve(self, kind: str, target: Any, key: str | None = None) -> str | None:
@@ -186,11 +188,15 @@ class _Compiler:
         return "{{tasks.%s.outputs.parameters.result}}" % name
 
     def unique(self, base: str) -> str:
-        base = _TEMPLATE_NAME.sub("-", base).strip("-").lower() or "task"
+        """A template name not taken yet, within Argo's length limit (validate.go isValidWorkflowFieldName:
+        workflowFieldMaxLength): `base`, else `base-2`, `base-3`, ... with `base` shortened to fit."""
+        limit = patterns.ARGO_FIELD_NAME_MAX
+        base = _TEMPLATE_NAME.sub("-", base).strip("-").lower()[:limit].rstrip("-") or "task"
         name, n = base, 1
         while name in self.names:
             n += 1
-            name = f"{base}-{n}"
+            suffix = f"-{n}"
+            name = base[:limit - len(suffix)].rstrip("-") + suffix
         self.names.add(name)
         return name
 
@@ -357,10 +363,16 @@ class _Compiler:
             plans = self.planned.get((s.overlay or {}).get("name", s.tmpl["name"]))  # tasks call it by its final name
             # (an `argo:` overlay cannot set the script's HERASPEC_* variables: validate refuses it)
             needs = replace(s.needs, plans=script.PLANS if shared and plans else frozenset(plans or ()))
-            key = (s.fn.ref, s.code, s.packages, needs)
+            # a Workflow's templates read the carried code from one workflow parameter (code.py); a
+            # WorkflowTemplate's are called by templateRef from other workflows: each carries its own
+            group = self.code.place(functions.bundle(s.fn)) if s.code == "carry" and not shared else None
+            key = (s.fn.ref, s.code, s.packages, needs, group)
             if key not in self.sources:
-                self.sources[key] = script.script_source(s.fn, s.code, packages=s.packages, needs=needs)
+                self.sources[key] = script.script_source(s.fn, s.code, packages=s.packages, needs=needs,
+                                                         shared=group is not None)
             s.tmpl["script"]["source"] = self.sources[key]
+            if group is not None:
+                s.tmpl["script"]["env"].append({"name": script.CODE_ENV, "value": "{{workflow.parameters.%s}}" % group})
             if s.cache:
                 # `code: image` imports the function from the image: the code the key stands for is still
                 # the project's, so a changed helper changes the key (and the tag need not)
@@ -630,6 +642,8 @@ class _Compiler:
             wf["onExit"] = handler
         if data.get("parameters"):
             wf["arguments"] = {"parameters": [{"name": k, "value": encode(v)} for k, v in data["parameters"].items()]}
+        if self.code.groups:
+            wf.setdefault("arguments", {}).setdefault("parameters", []).extend(self.code.parameters())
         if data.get("service_account"):
             wf["serviceAccountName"] = data["service_account"]
         if data.get("parallelism"):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 from . import functions
-from .closure import NeedsWholeModule, alias_binding
+from .closure import alias_binding
 
 __all__ = ["ClassInfo", "Field", "Signature", "Type", "ANY", "signature_types", "show"]
 
@@ -104,26 +104,20 @@ class _Reader:
         self.dirs = dirs
         self.classes: dict[tuple[str, str], ClassInfo | None] = {}
 
-    def info(self, path: str, whole: bool = False):
-        """The module as read for carrying (cached there), or None when it cannot be read or parsed.
-        Read statement by statement, a statement may raise NeedsWholeModule when first read."""
-        info = functions.load_module(path, whole=whole)
+    def info(self, path: str):
+        """The module as read for carrying (cached there), or None when it cannot be read or parsed."""
+        info = functions.load_module(path)
         return None if isinstance(info, functions.Problem) else info
 
     def stmt(self, path: str, name: str, want: str | None = None) -> tuple[ast.stmt | None, str]:
         """The unconditional top-level statement binding `name` (of kind `want` if given)."""
-        for whole in (False, True):
-            info = self.info(path, whole)
-            if info is None:
-                return None, path
-            try:
-                bindings = [b for b in info.bindings.get(name, []) if not b.under]
-                if len(bindings) != 1 or (want is not None and bindings[0].kind != want):
-                    return None, path
-                return bindings[0].stmt, path
-            except NeedsWholeModule:
-                continue
-        return None, path
+        info = self.info(path)
+        if info is None:
+            return None, path
+        bindings = [b for b in info.bindings.get(name, []) if not b.under]
+        if len(bindings) != 1 or (want is not None and bindings[0].kind != want):
+            return None, path
+        return bindings[0].stmt, path
 
     def signature(self, fn: functions.Function) -> Signature:
         node, _ = self.stmt(fn.file, fn.name, "def")

@@ -131,6 +131,70 @@ def check_template_refs(doc: Document, library: dict[tuple[bool, str], dict], er
                           "(its standard output)")
 
 
+_FANS_OUT = ("withItems", "withParam", "withSequence")  # over an empty list, the call does not happen
+
+
+def check_template_cycles(doc: Document, library: dict[tuple[bool, str], dict], errors: Errors) -> None:
+    """A WorkflowTemplate whose entrypoint calls itself back through `template_ref`s (directly or
+    through other known templates) with no `when` or fan-out on the way: the recursion cannot end,
+    and Argo's controller stops it 100 templates deep (controller.go maxAllowedStackDepth, operator.go
+    executeTemplate: "Maximum recursion depth exceeded"). Located at the task that starts the loop."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    if data.get("kind") not in ("WorkflowTemplate", "ClusterWorkflowTemplate") or not isinstance(data.get("name"), str):
+        return
+    home = (data["kind"] == "ClusterWorkflowTemplate", data["name"])
+    manifest = library.get(home)
+    if manifest is None:
+        return
+    start = (home, manifest["spec"].get("entrypoint"))
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    for name, task in tasks.items():
+        if not isinstance(task, dict) or not isinstance(task.get("template_ref"), dict) or task.get("when") \
+                or task.get("foreach") is not None:
+            continue
+        ref = task["template_ref"]
+        path = _calls_back(library, ((bool(ref.get("cluster")), ref.get("name")), ref.get("template")), start)
+        if path is not None:
+            kinds = {False: "", True: "cluster:"}
+            chain = " -> ".join(f"{kinds[k[0]]}{k[1]}/{t}" for k, t in [start] + path)
+            doc.error(errors, ("tasks", name, "template_ref"),
+                      f"{data['kind']} '{data['name']}' calls itself with no end: {chain}; Argo stops it "
+                      "100 templates deep (Maximum recursion depth exceeded)",
+                      "make the call conditional (when: ...) so the recursion can end")
+
+
+def _calls_back(library: dict, first: tuple, goal: tuple) -> list[tuple] | None:
+    """The chain of unconditional calls from template `first` ((cluster, name), template) back to
+    `goal`, or None; iterative, each template visited once."""
+    parent: dict[tuple, tuple | None] = {first: None}
+    todo = [first]
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            chain = []
+            while node is not None:
+                chain.append(node)
+                node = parent[node]
+            return chain[::-1]
+        (key, tname) = node
+        manifest = library.get(key)
+        tmpl = next((t for t in (manifest or {}).get("spec", {}).get("templates") or [] if t.get("name") == tname), None)
+        for t in ((tmpl or {}).get("dag") or {}).get("tasks") or []:
+            if t.get("when") or any(k in t for k in _FANS_OUT):
+                continue
+            if isinstance(t.get("templateRef"), dict):
+                r = t["templateRef"]
+                nxt = ((bool(r.get("clusterScope")), r.get("name")), r.get("template"))
+            elif t.get("template"):
+                nxt = (key, t["template"])
+            else:
+                continue
+            if nxt not in parent:
+                parent[nxt] = node
+                todo.append(nxt)
+    return None
+
+
 def _from_refs(tasks: dict, name: str) -> list[tuple]:
     """Where `{from: NAME}` is written (args and foreach of every task), as data paths."""
     out = []
@@ -146,9 +210,11 @@ def _from_refs(tasks: dict, name: str) -> list[tuple]:
     return out
 
 
-def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors) -> None:
+def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors, functions: dict | None = None) -> None:
     """`tasks.NAME.pipeline`: its args set the other spec's parameters; what only a whole workflow
-    has is reported in the other spec, and `{from: NAME}` needs its `result`."""
+    has is reported in the other spec, and `{from: NAME}` needs its `result`, which must be a value:
+    the pipeline's DAG template publishes it as an output parameter (`valueFrom.parameter`), and a
+    file result (`-> Path`, `result: artifact`) is an artifact that parameter cannot name."""
     data = doc.data if isinstance(doc.data, dict) else {}
     sub_data = sub.data if isinstance(sub.data, dict) else {}
     task = data["tasks"][name]
@@ -163,6 +229,7 @@ def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors) -> N
             sub.error(errors, (key,), f"'{key}' belongs to a whole workflow: it is not carried when a spec runs as a "
                       f"sub-pipeline (task '{name}' of {doc.path})", key=True)
     if "result" in sub_data:
+        _check_pipeline_result(sub, sub_data, name, doc, errors, functions or {})
         return
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     for path in _from_refs(tasks, name):
@@ -264,3 +331,21 @@ def check_raw_outputs(doc: Document, data: dict, errors: Errors) -> None:
                     doc.error(errors, path, f"task '{tname}' has no output parameter '{m.group(2)}'",
                               "its outputs: " + ", ".join(known) + " (name more with outputs: {NAME: key.path})",
                               offset=m.start(2))
+
+
+def _check_pipeline_result(sub: Document, sub_data: dict, name: str, doc: Document, errors: Errors,
+                           functions: dict) -> None:
+    from .artifacts import result_kind
+
+    target = sub_data.get("result")
+    sub_tasks = sub_data.get("tasks") if isinstance(sub_data.get("tasks"), dict) else {}
+    if not isinstance(target, str) or not isinstance(sub_tasks.get(target), dict):
+        return
+    defaults = sub_data.get("defaults") if isinstance(sub_data.get("defaults"), dict) else {}
+    kind = result_kind(sub_tasks[target], functions.get(target), defaults)
+    if kind != "parameter":
+        what = "returns a file (-> Path)" if kind == "file" else "sends its result as an artifact (result: artifact)"
+        sub.error(errors, ("result",), f"task '{target}' {what}, so this spec cannot run as a sub-pipeline (task "
+                  f"'{name}' of {doc.path}): Argo publishes a DAG template's result as an output parameter, which "
+                  "cannot name an artifact", "return a value from the result task, or write the file to a volume "
+                  "and return its path as a string")
