@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from .errors import Errors, HeraspecError, SpecInvalid, UsageError
 
@@ -84,6 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
               "Prints every problem of every file as FILE:LINE:COL: error: ... (with a hint), exit 1; "
               "\"FILE: ok\" for each good one, exit 0. Nothing is imported or run.",
               "  heraspec validate examples/diamond.yaml\n  heraspec validate flows/*.heraspec.yaml --path src")
+    p.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)
+    _common(p)
+
+    p = _verb(sub, "lock", "pin every package set of specs, with hashes, in a lock file beside each",
+              "Resolves each task's `packages:` (spec, defaults, task, exit handler) for Linux and the Python of "
+              "the task's image (python:3.11 -> 3.11; 3.12 otherwise) with uv (`uv pip compile "
+              "--generate-hashes`; pip's resolver when uv is absent) and writes SPEC.lock (JSON). compile then "
+              "embeds the pins: every pod, and heraspec run, installs exactly them, hashes required. Commit the "
+              "lock with the spec; validate refuses a spec whose packages changed since.",
+              "  heraspec lock examples/bookshop.yaml          # writes examples/bookshop.yaml.lock")
     p.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)
     _common(p)
 
@@ -266,15 +276,45 @@ def _build(args: argparse.Namespace, files: Sequence[str]):
 # --- verbs ------------------------------------------------------------------------------------
 
 
+def _notes(checked: Sequence[Any]) -> None:
+    for c in checked:
+        for note in c.notes:
+            print(note, file=sys.stderr)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .pipeline import check_files
 
     errors = Errors()
-    check_files(args.files, errors, _options(args))
+    checked = check_files(args.files, errors, _options(args))
     if errors:
         raise SpecInvalid(errors)
+    _notes(checked)
     for f in args.files:
         print(f"{f}: ok")
+    return EXIT_OK
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    from .pipeline import check_files
+    from .python import lock
+
+    errors = Errors()
+    checked = check_files(args.files, errors, _options(args))
+    stale = [e for e in errors if "heraspec lock" in (e.hint or "")]  # what this command is for
+    others = Errors([e for e in errors if e not in stale])
+    if others:
+        raise SpecInvalid(others)
+    for c in checked:
+        if not lock.sets(c.doc.data, c.functions):
+            print(f"{c.doc.path}: no packages to lock", file=sys.stderr)
+            continue
+        try:
+            path = lock.write(c.doc.path, c.doc.data, c.functions, say=lambda m: print(m, file=sys.stderr))
+        except lock.LockError as e:
+            print(f"{c.doc.path}: error: the packages cannot be locked: {e}", file=sys.stderr)
+            return EXIT_INVALID
+        print(f"wrote {path}")
     return EXIT_OK
 
 
@@ -368,7 +408,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "validate": cmd_validate, "compile": cmd_compile, "run": cmd_run, "apply": cmd_apply,
+    "validate": cmd_validate, "lock": cmd_lock, "compile": cmd_compile, "run": cmd_run, "apply": cmd_apply,
     "diff": cmd_diff, "graph": cmd_graph, "init": cmd_init, "schema": cmd_schema,
 }
 

@@ -12,7 +12,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .errors import Errors
 from .spec.load import Document, load_file
@@ -41,6 +41,8 @@ class Checked:
     library: dict = field(default_factory=dict)
     ok: bool = True  # no problem was found in this spec
     pipelines: "dict[str, Checked]" = field(default_factory=dict)  # task name -> the spec it runs (tasks.X.pipeline)
+    lock: Any = None  # its lock file (python/lock.Lock), when it has one
+    notes: list[str] = field(default_factory=list)  # not errors: said by validate, compile and run
 
 
 def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
@@ -122,6 +124,10 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     graph = dag.build_graph(doc.data)
     fns = semantic.check(doc, errors, search_path_for(doc.path, opts.search_path), graph=graph)
     c = Checked(doc, fns, graph)
+    if fns and ("packages" in doc.text or "pip_index_url" in doc.text):
+        from .python import lock
+
+        c.lock, c.notes = lock.check(doc, fns, errors)
     c.pipelines = _sub_pipelines(doc, errors, opts, stack + (str(Path(doc.path).resolve()),),
                                  cache if cache is not None else {})
     c.ok = len(errors) == before
@@ -207,7 +213,7 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
         data = c.doc.data
         if c.ok and data.get("kind") in TEMPLATE_KINDS and isinstance(data.get("name"), str):
             manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                                    pipelines=c.pipelines).manifest
+                                    pipelines=c.pipelines, lock=c.lock).manifest
             library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
     return library
 
@@ -222,7 +228,7 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
         if errors:
             return []
         out = [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                            pipelines=c.pipelines) for c in checked]
+                            pipelines=c.pipelines, lock=c.lock) for c in checked]
         for c, compiled in zip(checked, out):
             compiled.library = c.library
         return out

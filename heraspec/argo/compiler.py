@@ -18,6 +18,7 @@ from ..spec.compose import EXIT_KEY, published_outputs
 from ..spec.patterns import go_duration
 
 from ..python import functions, packages, script
+from ..python.lock import python_of as lock_python
 from . import artifacts, scheduling
 from ..spec.artifacts import result_kind
 
@@ -206,8 +207,10 @@ def effective(task: dict, defaults: dict) -> dict:
 
 class _Compiler:
     def __init__(self, data: dict, fns: dict[str, functions.Function], namespace: str | None,
-                 graph: dag.Graph | None = None, pipelines: dict | None = None, parent: "_Compiler | None" = None):
+                 graph: dag.Graph | None = None, pipelines: dict | None = None, parent: "_Compiler | None" = None,
+                 lock: Any = None):
         self.data = data
+        self.lock = lock  # the spec's lock file (python/lock.Lock): each package set's pins
         self.pipelines = pipelines or {}  # task name -> the checked spec it runs (pipeline.Checked)
         self.fns = fns
         self.namespace = data.get("namespace", namespace)
@@ -328,7 +331,11 @@ class _Compiler:
         res = t["resources"]
         argo_tmpl = (t.get("argo") or {}).get("template")
         outputs = self.published.get(name) or {}
-        pkgs = packages.for_task(self.data, t, self.defaults) if fn is not None else None
+        # an exit handler installs only its own packages (it reports; it does not need the tasks')
+        pkgs = packages.for_task(self.data, t, self.defaults, own_only=name.endswith(EXIT_KEY)) if fn else None
+        if pkgs is not None and self.lock is not None:  # validate refused a set the lock lacks
+            image = t.get("image") or self.data.get("image")
+            pkgs = self.lock.pinned(pkgs, lock_python(image)) or pkgs
         code = t.get("code") or "carry"
         modes = modes or {}
         key = (t.get("function"), t.get("image"), _frozen(res), _frozen(t.get("retry")), _frozen(t.get("timeout")),
@@ -363,6 +370,9 @@ class _Compiler:
                    for p in fn.params if p.name not in modes]
             if pkgs is not None:  # installed by the script before the user's code runs
                 env.append({"name": script.PACKAGES_ENV, "value": pkgs.env_value()})
+                if pkgs.index_secret:  # pip reads its index from PIP_INDEX_URL: the URL stays in the Secret
+                    env.append({"name": "PIP_INDEX_URL", "valueFrom": {"secretKeyRef": {
+                        "name": pkgs.index_secret[0], "key": pkgs.index_secret[1]}}})
             if outputs:  # the script writes each named field of the result to OUTPUTS_DIR/<name>
                 env.append({"name": script.OUTPUTS_ENV, "value": encode(named)})
             body = {"image": t.get("image") or self.data.get("image", "python:3.12"), "command": ["python"],
@@ -378,6 +388,10 @@ class _Compiler:
             if env:
                 body["env"] = env
         retry = self.retry(t.get("retry"))
+        if retry and fn is not None and pkgs is not None:
+            # a failed install is not the task's code failing: not retried. lastRetry.exitCode is a
+            # string, "-1" when there is none (workflow/controller/operator.go, the retries' local scope)
+            retry["expression"] = 'lastRetry.exitCode != "%d"' % script.INSTALL_FAILED
         if retry:
             tmpl["retryStrategy"] = retry
         if t.get("timeout") is not None:
@@ -550,7 +564,8 @@ class _Compiler:
         if key in self.by_key:
             return self.by_key[key]
         data = sub.doc.data
-        child = _Compiler(data, sub.functions, self.namespace, sub.graph, sub.pipelines, parent=self)
+        child = _Compiler(data, sub.functions, self.namespace, sub.graph, sub.pipelines, parent=self,
+                          lock=getattr(sub, "lock", None))
         tasks = data.get("tasks") or {}
         dag_tasks = [child.dag_task(n, effective(t, child.defaults)) for n, t in tasks.items()]
         self.nested_names.update({dag.argo_name(n): n for n in tasks if "_" in n})
@@ -791,10 +806,11 @@ def _is_json(text: str | None) -> bool:
 
 
 def compile_spec(data: dict, fns: dict[str, functions.Function], *, source: str = "",
-                 namespace: str | None = None, graph: dag.Graph | None = None, pipelines: dict | None = None) -> Compiled:
+                 namespace: str | None = None, graph: dag.Graph | None = None, pipelines: dict | None = None,
+                 lock: Any = None) -> Compiled:
     """Compile validated spec data; `fns` maps task name -> resolved function (from semantic.check);
     `graph`: `dag.build_graph(data)` when the caller has it already; `pipelines`: task name -> the
     checked spec it runs (pipeline.Checked), for `tasks.X.pipeline`."""
-    out = _Compiler(data, fns, namespace, graph, pipelines).compile()
+    out = _Compiler(data, fns, namespace, graph, pipelines, lock=lock).compile()
     out.source = source
     return out

@@ -46,16 +46,30 @@ class Memo:
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
+            return None  # absent, unreadable or not JSON: a miss
+        if not isinstance(entry, dict):
+            return None  # written by something else: a miss, never an internal error
+        created = entry.get("created", 0)
+        if isinstance(created, bool) or not isinstance(created, (int, float)):
             return None
-        if age is not None and time.time() - float(entry.get("created", 0)) > age:
+        if age is not None and time.time() - float(created) > age:
             return None
         outputs = entry.get("outputs")
         return outputs if isinstance(outputs, dict) and all(isinstance(v, str) for v in outputs.values()) else None
 
-    def save(self, where: tuple[Path, float | None], outputs: dict[str, str], node: str) -> None:
+    def save(self, where: tuple[Path, float | None], outputs: dict[str, str], node: str) -> str | None:
+        """Keep the entry; None, or why it could not be kept (a note: the task's result stands)."""
         path = where[0]
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"node": node, "created": time.time(), "outputs": outputs}, ensure_ascii=False),
-                       encoding="utf-8")
-        os.replace(tmp, path)  # a reader sees the old entry or the new one, never half of one
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps({"node": node, "created": time.time(), "outputs": outputs},
+                                      ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)  # a reader sees the old entry or the new one, never half of one
+        except OSError as e:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            return f"the result was not cached: cannot write {path}: {e.strerror or e}"
+        return None

@@ -99,6 +99,16 @@ def _deep_merge(base: dict, over: dict) -> dict:
 _STR_MARK = "heraspec.str-result"  # kept with cached outputs: the result is a str (shown as one)
 
 
+_LAST_EXIT = re.compile(r'^\s*lastRetry\.exitCode\s*!=\s*"(-?\d+)"\s*$')
+
+
+def _retry_expression(retry: dict, out: Outcome) -> bool:
+    """retryStrategy.expression, for the one form heraspec writes (`lastRetry.exitCode != "97"`: a
+    failed package install is not retried); any other expression is not evaluated (retried)."""
+    m = _LAST_EXIT.match(str(retry.get("expression") or ""))
+    return not m or str(out.exit_code if out.exit_code is not None else -1) != m.group(1)
+
+
 class _Runner:
     """Starts pods (one attempt each) on a thread pool from a single loop that owns all state."""
 
@@ -249,7 +259,7 @@ class _Runner:
         policy = str(unit.retry.get("retryPolicy") or "OnFailure")
         retryable = {"Always": ("Failed", "Error"), "OnFailure": ("Failed",), "OnError": ("Error",)}
         limit = unit.retry.get("limit")
-        if (not unit.retry or out.phase not in retryable.get(policy, ())
+        if (not unit.retry or out.phase not in retryable.get(policy, ()) or not _retry_expression(unit.retry, out)
                 or (limit not in (None, "") and unit.res.attempts > int(limit)) or self.procs.cancelled):
             return self.finish_unit(unit, out)
         backoff = unit.retry.get("backoff") or {}
