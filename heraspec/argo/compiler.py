@@ -442,15 +442,15 @@ class _Compiler:
             if key not in self.sources:
                 self.sources[key] = script.script_source(s.fn, s.code, packages=s.packages, needs=needs)
             s.tmpl["script"]["source"] = self.sources[key]
-            if s.cache:
-                # `code: image` imports the function from the image: the code the key stands for is still
-                # the project's, so a changed helper changes the key (and the tag need not)
-                s.tmpl["memoize"] = scheduling.memoize(s.tmpl, s.cache,
-                                                       functions.carried_source(s.fn) if s.code == "image" else "")
             if s.overlay:
                 merged = deep_merge(s.tmpl, s.overlay)
                 s.tmpl.clear()
                 s.tmpl.update(merged)  # in place: the template keeps its position in the list
+            if s.cache and "memoize" not in (s.overlay or {}):
+                # after the overlay: the key stands for what the pod runs. `code: image` imports the
+                # function from the image: the code the key stands for is still the project's (every
+                # module the function uses), so a changed helper changes the key (and the tag need not)
+                s.tmpl["memoize"] = scheduling.memoize(s.tmpl, s.cache, _project_code(s.fn) if s.code == "image" else "")
         self.scripts.clear()
 
     # --- DAG tasks -----------------------------------------------------------------------
@@ -795,6 +795,11 @@ def _frozen(value: Any) -> Any:
     if t is float:
         return (float, repr(value))
     return (t, value)
+
+
+def _project_code(fn: functions.Function) -> str:
+    """Every first-party module the function uses, as carried (what `code: image` keys hash)."""
+    return json.dumps([[m.name, [text for _, text, _ in m.pieces]] for m in functions.bundle(fn).modules])
 
 
 def _is_json(text: str | None) -> bool:

@@ -31,7 +31,6 @@ POD_GC = {"on_pod_completion": "OnPodCompletion", "on_pod_success": "OnPodSucces
 TTL = {"after_completion": "secondsAfterCompletion", "after_success": "secondsAfterSuccess",
        "after_failure": "secondsAfterFailure"}
 KEY_PREFIX = "heraspec-"
-_KEY_INPUT = re.compile(r"sprig\.sha256sum\(inputs\.parameters\['([^']+)'\]\)")
 
 
 def _pods(t: dict, workflow: bool) -> dict[str, Any]:
@@ -96,9 +95,17 @@ def whole_seconds(value: Any) -> int:
 
 # --- memoize ---------------------------------------------------------------------------------------
 
+_WF_PARAM = re.compile(r"\{\{\s*workflow\.parameters\.([A-Za-z0-9_-]+)\s*\}\}")
+_KEY_TERM = re.compile(r"sprig\.sha256sum\((inputs|workflow)\.parameters\['([^']+)'\]\)")
+
+
 def memoize(tmpl: dict, cache: Any, code: str = "") -> dict:
-    """Argo `memoize` for a compiled template (before any `argo:` overlay); `code`: the function's
-    source when the script does not carry it (`code: image`)."""
+    """Argo `memoize` for a compiled template (after its `argo:` overlay: what the pod runs); `code`:
+    the project code the function uses when the script does not carry it (`code: image`).
+
+    The key hashes what the template runs and, per node, each input parameter's value and each
+    workflow parameter its env, command or args read (`{{workflow.parameters.X}}`, filled by Argo
+    before the pod starts: a changed `-p` value is a changed key)."""
     opts = cache if isinstance(cache, dict) else {}
     body = dict(tmpl.get("script") or tmpl.get("container") or {})
     for k in ("resources", "volumeMounts", "imagePullPolicy"):  # where it runs, not what it computes
@@ -107,21 +114,27 @@ def memoize(tmpl: dict, cache: Any, code: str = "") -> dict:
     if code:
         decides["code"] = code
     static = hashlib.sha256(json.dumps(decides, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
-    names = [p["name"] for p in (tmpl.get("inputs") or {}).get("parameters") or []]
+    terms = ["sprig.sha256sum(inputs.parameters['%s'])" % p["name"]
+             for p in (tmpl.get("inputs") or {}).get("parameters") or []]
+    read = sorted(set(_WF_PARAM.findall(json.dumps({k: body.get(k) for k in ("env", "command", "args")}))))
+    terms += ["sprig.sha256sum(workflow.parameters['%s'])" % n for n in read]
     key = KEY_PREFIX + static
-    if names:
+    if terms:
         # one hash per value, then the hash of their concatenation: unambiguous, and at most 94
-        # characters whatever the values (a ConfigMap key has at most 253)
-        inner = " + ".join("sprig.sha256sum(inputs.parameters['%s'])" % n for n in names)
-        key += "-{{=sprig.sha256sum(%s)}}" % inner
+        # characters whatever the values (a ConfigMap key has at most 253). Argo's expressions see
+        # `workflow.parameters.X` as a nested map, as they see `inputs.parameters.X`.
+        key += "-{{=sprig.sha256sum(%s)}}" % " + ".join(terms)
     return {"key": key, "maxAge": go_duration(opts["max_age"]) if opts.get("max_age") is not None else "",
             "cache": {"configMap": {"name": opts.get("config_map") or DEFAULT_CACHE_CONFIG_MAP}}}
 
 
-def key(expression: str, inputs: dict[str, str]) -> str:
-    """The key Argo's controller computes from a `memoize` key heraspec wrote, for these input values."""
+def key(expression: str, inputs: dict[str, str], workflow: dict[str, str] | None = None) -> str:
+    """The key Argo's controller computes from a `memoize` key heraspec wrote, for these input values
+    and workflow parameters (`workflow`: name -> value)."""
     head, sep, _ = expression.partition("-{{=")
     if not sep:
         return expression
-    joined = "".join(hashlib.sha256(inputs.get(n, "").encode()).hexdigest() for n in _KEY_INPUT.findall(expression))
+    values = {"inputs": inputs, "workflow": workflow or {}}
+    joined = "".join(hashlib.sha256(values[kind].get(n, "").encode()).hexdigest()
+                     for kind, n in _KEY_TERM.findall(expression))
     return f"{head}-{hashlib.sha256(joined.encode()).hexdigest()}"

@@ -59,6 +59,7 @@ class TaskResult:
     attempts: int = 0
     artifacts: dict[str, str] = field(default_factory=dict)  # output artifact name -> local path
     cached: bool = False  # its result came from the cache (memoize), nothing ran
+    cache: str = ""  # with `cache`: "cached", or "ran: <why>" (memo.py)
 
 
 

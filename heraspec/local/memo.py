@@ -1,50 +1,161 @@
-"""`heraspec run`'s cache of memoized results, kept as Argo keeps them: per ConfigMap, per key.
+"""`heraspec run`'s cache of memoized results, kept as Argo keeps them: per ConfigMap, per key; and
+why each cached task ran or did not.
 
 `<cwd>/.heraspec/cache/<config map>/<key>.json` holds the output parameters of the attempt that
 computed them (Argo's memoization saves a node's output parameters only) and when. The key is the
 one Argo's controller computes from the template's `memoize.key` (argo/scheduling.key): the hash
-of the carried script, image, env, packages and input declarations, and of the input values. An
-entry older than `maxAge` is recomputed; `--no-cache` reads none (and writes the fresh results).
+of the carried script, image, env, packages and input declarations, and of the input values and
+the workflow parameters the template reads. Locally a task's input files count too: the key of a
+task with input artifacts gets the digest of their content (so a producer's changed file is a
+miss). An entry older than `maxAge` is recomputed; `--no-cache` reads none (and writes the fresh
+results). A corrupt entry is a miss; an entry that cannot be written is a note, never a failure.
+
+Each decision has a reason: `cached`, or `ran: ...` naming what differs from the last entry of a
+template of that name (`code of helpers.scale`, `input n`, `file data`, `packages`, `image`,
+`env X`, `parameter p`), kept in `<config map>/.last/<template>.json`.
 """
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import json
 import os
+import re
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..argo import scheduling
 from .expr import ExprError, parse_duration
 
 CACHE_DIR = Path(".heraspec") / "cache"
+_NAMED = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)", re.M)
+
+
+@dataclass
+class Where:
+    path: Path  # the entry
+    age: float | None  # maxAge in seconds (None: no limit)
+    parts: dict[str, str] = field(default_factory=dict)  # what the key stands for, by part, hashed
+    last: Path | None = None  # the last entry's parts for this template (for the reason of a miss)
+
+
+def _h(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def digest(location: Path | str) -> str:
+    """The content of an input file or folder (a raw artifact's text), hashed."""
+    if isinstance(location, str):
+        return _h(location)
+    h = hashlib.sha256()
+    files = [location] if location.is_file() else sorted(p for p in location.rglob("*") if p.is_file())
+    for p in files:
+        h.update(str(p.relative_to(location)).encode() if p != location else b"")
+        h.update(b"\0" + hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def _code_parts(source: str) -> dict[str, str]:
+    """`code of MODULE.NAME` per function or class the script carries (its module table), else the
+    whole script."""
+    try:
+        tree = ast.parse(source)
+        table = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+                     and any(getattr(t, "id", "") == "_heraspec_modules" for t in n.targets))
+        out = {}
+        for module, (_file, _pkg, pieces) in table.items():
+            for _line, text in pieces:
+                m = _NAMED.match(text)
+                name = f"code of {module}.{m.group(1)}" if m else f"code of {module}"
+                out[name] = _h(out.get(name, "") + text)
+        rest = source.replace(ast.get_source_segment(source, next(
+            n for n in tree.body if isinstance(n, ast.Assign)
+            and any(getattr(t, "id", "") == "_heraspec_modules" for t in n.targets))) or "", "")
+        out["heraspec's script"] = _h(rest)
+        return out
+    except (SyntaxError, StopIteration, ValueError, TypeError, AttributeError):
+        return {"code of the script": _h(source)}
+
+
+def parts(template: dict, inputs: dict[str, str], workflow: dict[str, str], files: dict[str, str]) -> dict[str, str]:
+    body = template.get("script") or template.get("container") or {}
+    out: dict[str, str] = {}
+    if isinstance(body.get("source"), str):
+        out.update(_code_parts(body["source"]))
+    out["image"] = _h(body.get("image", ""))
+    out["command"] = _h([body.get("command"), body.get("args")])
+    for e in body.get("env") or []:
+        if isinstance(e, dict):
+            out["packages" if e.get("name") == "HERASPEC_PACKAGES" else f"env {e.get('name')}"] = _h(e)
+    out.update({f"input {k}": _h(v) for k, v in inputs.items()})
+    key = str((template.get("memoize") or {}).get("key", ""))
+    out.update({f"parameter {n}": _h(workflow.get(n, "")) for n in re.findall(r"workflow\.parameters\['([^']+)'\]", key)})
+    out.update({f"file {k}": v for k, v in files.items()})
+    return out
+
+
+def reason(old: dict | None, new: dict[str, str]) -> str:
+    if not isinstance(old, dict):
+        return "ran: not in the cache"
+    changed = [k for k in new if old.get(k) != new[k]] + [k for k in old if k not in new]
+    code = [k for k in changed if k.startswith("code of ")]
+    shown = code or changed  # a changed function says more than the script around it
+    if not shown:
+        return "ran: not in the cache"
+    more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
+    return f"ran: {', '.join(shown[:3])}{more} changed"
 
 
 class Memo:
     def __init__(self, root: Path, read: bool = True):
         self.root, self.read = root, read
 
-    def key(self, template: dict, inputs: dict[str, str]) -> tuple[Path, float | None] | None:
-        """Where the template's entry for these inputs lives, and its max age (None: no limit)."""
+    def key(self, template: dict, inputs: dict[str, str], workflow: dict[str, str] | None = None,
+            files: dict[str, str] | None = None) -> Where | None:
+        """Where the template's entry for these inputs lives (`workflow`: the workflow parameters;
+        `files`: input artifact name -> content digest), or None when it has no usable key."""
         memo = template.get("memoize")
         if not isinstance(memo, dict) or not isinstance(memo.get("key"), str):
             return None
         cm = str(((memo.get("cache") or {}).get("configMap") or {}).get("name") or scheduling.DEFAULT_CACHE_CONFIG_MAP)
-        key = scheduling.key(memo["key"], inputs)
+        key = scheduling.key(memo["key"], inputs, workflow or {})
+        if files:
+            key += "-" + _h(sorted(files.items()))
         if "/" in key or "/" in cm or key.startswith(".") or cm.startswith("."):
             return None  # not a key Argo accepts either (cacheKeyRegex); never a path outside the cache
         try:
             age = parse_duration(memo["maxAge"]) if memo.get("maxAge") else None
         except ExprError:
             age = None
-        return self.root / cm / f"{key}.json", age
+        name = str(template.get("name", ""))
+        last = self.root / cm / ".last" / f"{name}.json" if name and "/" not in name and not name.startswith(".") else None
+        return Where(self.root / cm / f"{key}.json", age, parts(template, inputs, workflow or {}, files or {}), last)
 
-    def load(self, where: tuple[Path, float | None]) -> dict[str, str] | None:
-        path, age = where
+    def lookup(self, where: Where) -> tuple[dict[str, str] | None, str]:
+        """(the cached outputs, "cached"), or (None, why the task runs)."""
+        if not self.read:
+            return None, "ran: --no-cache"
+        outputs = self.load(where)
+        if outputs is not None:
+            return outputs, "cached"
+        if where.path.is_file():
+            return None, "ran: the cached result is older than maxAge, or unreadable"
+        old = None
+        if where.last is not None:
+            try:
+                old = json.loads(where.last.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                old = None
+        return None, reason(old, where.parts)
+
+    def load(self, where: Where) -> dict[str, str] | None:
         if not self.read:
             return None
         try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
+            entry = json.loads(where.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None  # absent, unreadable or not JSON: a miss
         if not isinstance(entry, dict):
@@ -52,24 +163,32 @@ class Memo:
         created = entry.get("created", 0)
         if isinstance(created, bool) or not isinstance(created, (int, float)):
             return None
-        if age is not None and time.time() - float(created) > age:
+        if where.age is not None and time.time() - float(created) > where.age:
             return None
         outputs = entry.get("outputs")
         return outputs if isinstance(outputs, dict) and all(isinstance(v, str) for v in outputs.values()) else None
 
-    def save(self, where: tuple[Path, float | None], outputs: dict[str, str], node: str) -> str | None:
+    def save(self, where: Where, outputs: dict[str, str], node: str) -> str | None:
         """Keep the entry; None, or why it could not be kept (a note: the task's result stands)."""
-        path = where[0]
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        path = where.path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({"node": node, "created": time.time(), "outputs": outputs},
-                                      ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, path)  # a reader sees the old entry or the new one, never half of one
+            _write(path, {"node": node, "created": time.time(), "outputs": outputs})
+            if where.last is not None:
+                _write(where.last, where.parts)
         except OSError as e:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
-            return f"the result was not cached: cannot write {path}: {e.strerror or e}"
+            return f"the result was not cached: cannot write {path.parent}: {e.strerror or e}"
         return None
+
+
+def _write(path: Path, data: object) -> None:
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)  # a reader sees the old entry or the new one, never half of one
+    except OSError:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise

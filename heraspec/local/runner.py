@@ -65,6 +65,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from . import artifacts
 from .memo import CACHE_DIR, Memo
+from .memo import digest as memo_digest
 from .sync import production_notes
 from .sync import Locks
 from ._attempt import LineSink, Outcome, Processes, TaskError, _as_list, execute, inside, prepare
@@ -220,8 +221,11 @@ class _Runner:
             # memoize.key is Argo's expression over the inputs: memo.py computes it as the controller does
             tmpl = substitute({k: v for k, v in unit.template.items() if k not in ("name", "memoize")}, scope)
             if first and self.memo is not None and "memoize" in unit.template:
-                unit.memo = self.memo.key(unit.template, unit.inputs)
-                hit = self.memo.load(unit.memo) if unit.memo else None
+                files = {str(a.get("name")): memo_digest(self.store.locate(a)) for a in unit.artifacts}
+                wf = {k[len("workflow.parameters."):]: v for k, v in self.wf_scope.items()
+                      if k.startswith("workflow.parameters.")}
+                unit.memo = self.memo.key(unit.template, unit.inputs, wf, files)
+                hit, res.cache = self.memo.lookup(unit.memo) if unit.memo else (None, "")
                 if hit is not None:
                     res.cached = self.progressed = True
                     self.report("task_started", res)
@@ -290,7 +294,9 @@ class _Runner:
         unit.artifact_keys = out.artifacts
         if out.phase == "Succeeded" and unit.memo is not None and self.memo is not None and not res.cached:
             saved = dict(out.outputs, **({_STR_MARK: ""} if out.str_result else {}))
-            self.memo.save(unit.memo, saved, res.name)  # Argo saves the output parameters
+            note = self.memo.save(unit.memo, saved, res.name)  # Argo saves the output parameters
+            if note:
+                res.cache += f" ({note})"
         unit.stdout, unit.exit_code, unit.done = out.stdout, out.exit_code, True
         res.started = res.started or _now()
         res.finished = _now()
