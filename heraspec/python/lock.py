@@ -113,8 +113,8 @@ def _index_args(pkgs: P.PackageSet) -> list[str]:
 def reason(output: str) -> str:
     """The lines of a resolver's (or pip's) output that say why it failed."""
     lines = [ln.rstrip() for ln in output.splitlines() if ln.strip()]
-    why = [ln.strip() for ln in lines if re.match(r"\s*(error|ERROR|×|╰─>|hint|Because|And because)\b", ln)
-           or "No matching distribution" in ln or "Could not find a version" in ln]
+    why = [ln.strip() for ln in lines if re.match(r"\s*(error|ERROR|cause|hint|Because|And because)\b", ln)
+           or re.match(r"\s*[\u00d7\u2570]", ln) or "No matching distribution" in ln or "Could not find a version" in ln]
     return " / ".join((why or lines[-3:])[-6:])
 
 
