@@ -395,6 +395,10 @@ class ExitTask(_Strict):
     resources: Optional[Resources] = _doc("resources")
     retry: Optional[Union[int, Retry]] = _doc("retry")
     timeout: Optional[Duration] = _doc("timeout")
+    packages: Optional[List[Annotated[str, Field(min_length=1)]]] = Field(
+        None, description="Third-party distributions the exit handler's function needs (pip requirements, PEP 508). "
+        "Only these: an exit handler does not install the spec's or `defaults`' packages.",
+        **_x(examples=[["requests"]]))
 
 
 ON_EXIT_DOC = ("Runs after {what} ends, whatever the outcome ({argo}): a `function` or container task body with `args`.")

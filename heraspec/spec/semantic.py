@@ -98,6 +98,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
             resolved[name] = fn
         exit_body = task.get("on_exit")
         if isinstance(exit_body, dict):
+            _check_packages(doc, base + ("on_exit", "packages"), exit_body.get("packages"), errors)
             compose.check_exit(doc, base + ("on_exit",), exit_body, tasks, params, errors, name, graph)
             fn = _check_body(doc, base + ("on_exit",), f"{name}.on_exit", exit_body, search_path, errors)
             if fn is not None:
@@ -117,6 +118,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
                   "(or CronWorkflow)", key=True)
     exit_body = data.get("on_exit")
     if isinstance(exit_body, dict):
+        _check_packages(doc, ("on_exit", "packages"), exit_body.get("packages"), errors)
         compose.check_exit(doc, ("on_exit",), exit_body, tasks, params, errors, None, graph)
         fn = _check_body(doc, ("on_exit",), "on_exit", exit_body, search_path, errors)
         if fn is not None:
