@@ -341,7 +341,8 @@ class _Compiler:
         key = (t.get("function"), t.get("image"), _frozen(res), _frozen(t.get("retry")), _frozen(t.get("timeout")),
                _frozen(t.get("env")), _frozen(argo_tmpl), None if fn else name, _frozen(outputs), pkgs, code,
                tuple((k, m.frozen()) for k, m in modes.items()), result, keyed,
-               _frozen({k: t[k] for k in scheduling.TEMPLATE_KEYS if t.get(k) is not None}))
+               _frozen({k: t[k] for k in scheduling.TEMPLATE_KEYS if t.get(k) is not None}),
+               self.files_key(name, t, result, keyed))
         if key in self.by_key:
             return self.by_key[key]
         tmpl: dict[str, Any] = {"name": self.unique(fn.name if fn else dag.argo_name(name))}
@@ -359,11 +360,15 @@ class _Compiler:
             if keyed:
                 params.append({"name": artifacts.KEY_PARAM})
             params += [{"name": artifacts.file_param(k)} for k, m in modes.items() if m.per_item]
+            if t.get("cache"):  # what each input file is, for the memoize key (files_argument)
+                params += [{"name": scheduling.files_param(k)} for k in modes]
             if params or in_arts:
                 tmpl["inputs"] = {k: v for k, v in (("parameters", params), ("artifacts", in_arts)) if v}
             named = {n: p for p, n in outputs.items()}
             out_params = [] if art_outputs else [{"name": "result", "valueFrom": {"path": script.RESULT_PATH}}]
             out_params += [{"name": n, "valueFrom": {"path": script.OUTPUTS_DIR + n}} for n in named]
+            if self.files_key(name, t, result, keyed):  # a cached consumer reads its files: say which they are
+                out_params.append(scheduling.files_key_output(bool(t.get("cache"))))
             tmpl["outputs"] = {k: v for k, v in (("parameters", out_params),
                                                  ("artifacts", art_outputs.get("artifacts"))) if v}
             env = [{"name": f"HERASPEC_IN_{p.name}", "value": "{{inputs.parameters.%s}}" % p.name}
@@ -416,6 +421,29 @@ class _Compiler:
         self.by_key[key] = name
         return name
 
+    def files_key(self, name: str, t: dict, result: str, keyed: bool) -> bool:
+        """Does this task return files that a cached task reads? Then its template says which files they
+        are (scheduling.files_key_output), for the reader's memoize key."""
+        if result == "parameter" or name not in (self.data.get("tasks") or {}):
+            return False
+        for other, body in (self.data.get("tasks") or {}).items():
+            fn = self.fns.get(other)
+            if fn is None or not effective(body, self.defaults).get("cache"):
+                continue
+            args = body.get("args")
+            for argset in (args if isinstance(args, list) else [args] if isinstance(args, dict) else []):
+                if isinstance(argset, dict) and any(isinstance(v, dict) and v.get("from") == name for v in argset.values()):
+                    return True
+        return False
+
+    def files_argument(self, name: str, inp: artifacts.Input) -> str:
+        """The value of a cached consumer's `heraspec-files-NAME` input: the producer's files key (its
+        memoize key when it is cached, else its pod's name: never the same twice), or for a file from
+        outside, its location."""
+        if inp.mode in ("one", "many"):
+            return "{{tasks.%s.outputs.parameters.%s}}" % (dag.argo_name(inp.source), scheduling.FILES_KEY)
+        return json.dumps(artifacts.argument(name, inp), sort_keys=True, separators=(",", ":"))
+
     @staticmethod
     def container_args(args: list) -> tuple[list[str], list[str]]:
         """Dynamic container args become template inputs; literal ones stay in the template."""
@@ -451,6 +479,7 @@ class _Compiler:
                 # function from the image: the code the key stands for is still the project's (every
                 # module the function uses), so a changed helper changes the key (and the tag need not)
                 s.tmpl["memoize"] = scheduling.memoize(s.tmpl, s.cache, _project_code(s.fn) if s.code == "image" else "")
+                scheduling.address_outputs(s.tmpl)
         self.scripts.clear()
 
     # --- DAG tasks -----------------------------------------------------------------------
@@ -535,6 +564,9 @@ class _Compiler:
             task["arguments"] = {"parameters": params}
         if modes:
             task.setdefault("arguments", {})["artifacts"] = [artifacts.argument(k, m) for k, m in modes.items()]
+            if fn is not None and t.get("cache"):
+                task["arguments"].setdefault("parameters", []).extend(
+                    {"name": scheduling.files_param(k), "value": self.files_argument(k, m)} for k, m in modes.items())
         fe = t.get("foreach")
         if isinstance(fe, list):
             kinds = {p.name: p.annotation for p in fn.params} if fn is not None else {}

@@ -128,6 +128,47 @@ def memoize(tmpl: dict, cache: Any, code: str = "") -> dict:
             "cache": {"configMap": {"name": opts.get("config_map") or DEFAULT_CACHE_CONFIG_MAP}}}
 
 
+# --- files of cached tasks -------------------------------------------------------------------------
+# Argo saves a memoized node's whole outputs, artifacts (their locations) included, and gives them back
+# on a hit (workflow/controller/operator.go: cacheFactory ... Save(..., newState.Outputs) when the node
+# Succeeded; executeTemplate: initializeCacheHitNode with entry.GetOutputs()). A cached task's output
+# artifacts are therefore stored under a key derived from its memoize key, `heraspec-cache/<key>/<name>`
+# (a key-only artifact, placed in the workflow's artifact repository): content-addressed, they outlive
+# the workflow that wrote them, and a hit's outputs name them. A task whose files a cached task reads
+# outputs FILES_KEY: that key (cached) or its pod's name (not cached: never the same twice), which the
+# reader gets as an input parameter, so its memoize key includes what its files are.
+FILES_KEY = "heraspec-files-key"
+FILES_PREFIX = "heraspec-cache"
+
+
+def files_param(name: str) -> str:
+    """The input of a cached template naming what its input file `name` is (not a Python name)."""
+    return f"heraspec-files-{name}"
+
+
+def files_key_output(cached: bool) -> dict:
+    """The output parameter naming a producer's files: no file is written at the path, so the
+    executor takes the default (workflow/executor/executor.go SaveParameters), filled by Argo when the
+    pod is made. MEMO_KEY is replaced by address_outputs once the memoize key is known."""
+    return {"name": FILES_KEY, "valueFrom": {"path": "/tmp/heraspec/files-key",
+                                             "default": MEMO_KEY if cached else "{{pod.name}}"}}
+
+
+MEMO_KEY = "@heraspec-memoize-key@"
+
+
+def address_outputs(tmpl: dict) -> None:
+    """A cached template's output artifacts under `heraspec-cache/<memoize key>/<name>`, and its files key."""
+    memo = tmpl.get("memoize") or {}
+    outputs = tmpl.get("outputs") or {}
+    for art in outputs.get("artifacts") or []:
+        if "s3" not in art:  # a fanned-out producer's keyed artifacts stay where the fan-in reads them
+            art["s3"] = {"key": f"{FILES_PREFIX}/{memo.get('key', '')}/{art['name']}"}
+    for p in outputs.get("parameters") or []:
+        if p.get("name") == FILES_KEY and (p.get("valueFrom") or {}).get("default") == MEMO_KEY:
+            p["valueFrom"]["default"] = f"{FILES_PREFIX}/{memo.get('key', '')}"
+
+
 def key(expression: str, inputs: dict[str, str], workflow: dict[str, str] | None = None) -> str:
     """The key Argo's controller computes from a `memoize` key heraspec wrote, for these input values
     and workflow parameters (`workflow`: name -> value)."""

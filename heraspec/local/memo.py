@@ -22,9 +22,11 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from ..argo import scheduling
 from .expr import ExprError, parse_duration
@@ -90,7 +92,9 @@ def parts(template: dict, inputs: dict[str, str], workflow: dict[str, str], file
     for e in body.get("env") or []:
         if isinstance(e, dict):
             out["packages" if e.get("name") == "HERASPEC_PACKAGES" else f"env {e.get('name')}"] = _h(e)
-    out.update({f"input {k}": _h(v) for k, v in inputs.items()})
+    origin = "heraspec-files-"  # scheduling.files_param: what an input file is (its producer's key)
+    out.update({f"input {k}": _h(v) for k, v in inputs.items() if not k.startswith(origin)})
+    files = {k: v + inputs.get(origin + k, "") for k, v in files.items()}
     key = str((template.get("memoize") or {}).get("key", ""))
     out.update({f"parameter {n}": _h(workflow.get(n, "")) for n in re.findall(r"workflow\.parameters\['([^']+)'\]", key)})
     out.update({f"file {k}": v for k, v in files.items()})
@@ -134,13 +138,21 @@ class Memo:
         last = self.root / cm / ".last" / f"{name}.json" if name and "/" not in name and not name.startswith(".") else None
         return Where(self.root / cm / f"{key}.json", age, parts(template, inputs, workflow or {}, files or {}), last)
 
-    def lookup(self, where: Where) -> tuple[dict[str, str] | None, str]:
-        """(the cached outputs, "cached"), or (None, why the task runs)."""
+    def lookup(self, where: Where, stored: Callable[[str], Path]
+               ) -> tuple[tuple[dict[str, str], dict[str, str]] | None, str]:
+        """((the cached outputs, output artifact -> key), "cached"), or (None, why the task runs). A hit's
+        files are put back into the run's artifact repository (`stored`: key -> its local path)."""
         if not self.read:
             return None, "ran: --no-cache"
-        outputs = self.load(where)
-        if outputs is not None:
-            return outputs, "cached"
+        entry = self.load(where)
+        if entry is not None:
+            keys = entry[1]
+            try:
+                for key in keys.values():
+                    _copy(self.files(key), stored(key))
+            except OSError:
+                return None, "ran: the cached files are gone"
+            return entry, "cached"
         if where.path.is_file():
             return None, "ran: the cached result is older than maxAge, or unreadable"
         old = None
@@ -151,7 +163,13 @@ class Memo:
                 old = None
         return None, reason(old, where.parts)
 
-    def load(self, where: Where) -> dict[str, str] | None:
+    def files(self, key: str) -> Path:
+        """Where a cached task's file is kept between runs (its content-addressed key, under the cache)."""
+        clean = os.path.normpath("/" + key).lstrip("/")
+        return self.root / "files" / clean
+
+    def load(self, where: Where) -> tuple[dict[str, str], dict[str, str]] | None:
+        """(output parameters, output artifact -> key) of a usable entry, else None."""
         if not self.read:
             return None
         try:
@@ -165,19 +183,59 @@ class Memo:
             return None
         if where.age is not None and time.time() - float(created) > where.age:
             return None
-        outputs = entry.get("outputs")
-        return outputs if isinstance(outputs, dict) and all(isinstance(v, str) for v in outputs.values()) else None
+        outputs, arts = entry.get("outputs"), entry.get("artifacts", {})
+        if not (isinstance(outputs, dict) and all(isinstance(v, str) for v in outputs.values())
+                and isinstance(arts, dict) and all(isinstance(v, str) for v in arts.values())):
+            return None
+        return outputs, arts
 
-    def save(self, where: Where, outputs: dict[str, str], node: str) -> str | None:
-        """Keep the entry; None, or why it could not be kept (a note: the task's result stands)."""
+    def save(self, where: Where, outputs: dict[str, str], node: str, artifacts: dict[str, str] | None = None,
+             stored: Callable[[str], Path] | None = None) -> str | None:
+        """Keep the entry, and the files of its content-addressed output artifacts (`stored`: key -> the
+        local path of the run's copy); None, or why it could not be kept (a note: the result stands)."""
         path = where.path
+        kept = {k: v for k, v in (artifacts or {}).items() if v.startswith(scheduling.FILES_PREFIX + "/")}
+        if len(kept) != len(artifacts or {}) or (kept and stored is None):
+            return "the result was not cached: its files are not stored under a cache key"
         try:
-            _write(path, {"node": node, "created": time.time(), "outputs": outputs})
+            for key in kept.values():
+                _copy(stored(key), self.files(key))  # type: ignore[misc]
+            _write(path, {"node": node, "created": time.time(), "outputs": outputs, "artifacts": kept})
             if where.last is not None:
                 _write(where.last, where.parts)
         except OSError as e:
             return f"the result was not cached: cannot write {path.parent}: {e.strerror or e}"
         return None
+
+
+def _copy(src: Path, dst: Path) -> None:
+    """A file or folder to `dst` (kept when it is there already: content-addressed, it is the same)."""
+    if dst.exists():
+        return
+    if not src.exists():
+        raise FileNotFoundError(str(src))
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + f".{os.getpid()}.tmp")
+    if src.is_dir():
+        shutil.copytree(src, tmp)
+    else:
+        shutil.copy2(src, tmp)
+    os.replace(tmp, dst)
+
+
+def fill(template: dict, expression: str, key: str) -> dict:
+    """The template with its memoize key expression, where it repeats it (its files' keys), replaced by
+    the key Argo computes for this node (memoize itself is kept as it is)."""
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            return v.replace(expression, key) if expression in v else v
+        if isinstance(v, dict):
+            return {k: (x if k == "memoize" else walk(x)) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+
+    return walk(template) if expression != key else template
 
 
 def _write(path: Path, data: object) -> None:

@@ -65,7 +65,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from . import artifacts
 from .memo import CACHE_DIR, Memo
-from .memo import digest as memo_digest
+from .memo import digest as memo_digest, fill as memo_fill
+from ..argo import scheduling
 from .sync import production_notes
 from .sync import Locks
 from ._attempt import LineSink, Outcome, Processes, TaskError, _as_list, execute, inside, prepare
@@ -218,20 +219,25 @@ class _Runner:
         scope["retries"] = str(res.attempts - 1)
         scope["pod.name"] = f"{self.wf_scope['workflow.name']}-{res.name}-{res.attempts}"
         try:
-            # memoize.key is Argo's expression over the inputs: memo.py computes it as the controller does
-            tmpl = substitute({k: v for k, v in unit.template.items() if k not in ("name", "memoize")}, scope)
+            # memoize.key is Argo's expression over the inputs: memo.py computes it as the controller does,
+            # and fills it where the template repeats it (its files' keys, scheduling.address_outputs)
+            template = unit.template
+            memo_expr = (template.get("memoize") or {}).get("key")
+            wf = {k[len("workflow.parameters."):]: v for k, v in self.wf_scope.items()
+                  if k.startswith("workflow.parameters.")}
+            if isinstance(memo_expr, str):
+                template = memo_fill(template, memo_expr, scheduling.key(memo_expr, unit.inputs, wf))
+            tmpl = substitute({k: v for k, v in template.items() if k not in ("name", "memoize")}, scope)
             if first and self.memo is not None and "memoize" in unit.template:
                 files = {str(a.get("name")): memo_digest(self.store.locate(a)) for a in unit.artifacts}
-                wf = {k[len("workflow.parameters."):]: v for k, v in self.wf_scope.items()
-                      if k.startswith("workflow.parameters.")}
                 unit.memo = self.memo.key(unit.template, unit.inputs, wf, files)
-                hit, res.cache = self.memo.lookup(unit.memo) if unit.memo else (None, "")
+                hit, res.cache = self.memo.lookup(unit.memo, self.store.path) if unit.memo else (None, "")
                 if hit is not None:
                     res.cached = self.progressed = True
                     self.report("task_started", res)
-                    outputs = dict(hit)
+                    outputs, keys = dict(hit[0]), hit[1]
                     marked = outputs.pop(_STR_MARK, None) is not None  # not an output: Argo names cannot hold "."
-                    return self.finish_unit(unit, Outcome("Succeeded", "", outputs, str_result=marked))
+                    return self.finish_unit(unit, Outcome("Succeeded", "", outputs, str_result=marked, artifacts=keys))
             unit.retry = tmpl.get("retryStrategy") or {}
             folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
             prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path, self.scripts)
@@ -294,7 +300,8 @@ class _Runner:
         unit.artifact_keys = out.artifacts
         if out.phase == "Succeeded" and unit.memo is not None and self.memo is not None and not res.cached:
             saved = dict(out.outputs, **({_STR_MARK: ""} if out.str_result else {}))
-            note = self.memo.save(unit.memo, saved, res.name)  # Argo saves the output parameters
+            # Argo saves the node's outputs: parameters, and artifacts by location
+            note = self.memo.save(unit.memo, saved, res.name, out.artifacts, self.store.path)
             if note:
                 res.cache += f" ({note})"
         unit.stdout, unit.exit_code, unit.done = out.stdout, out.exit_code, True
