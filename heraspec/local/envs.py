@@ -37,7 +37,7 @@ from pathlib import Path
 
 from ..python.packages import PackageSet
 
-__all__ = ["EnvError", "cache_root", "python_for"]
+__all__ = ["EnvError", "cache_root", "python_for", "uv_env"]
 
 READY = ".heraspec-ready"
 _LOCKS: dict[str, threading.Lock] = {}
@@ -58,6 +58,13 @@ def cache_root() -> Path:
         return Path(os.path.abspath(os.environ["HERASPEC_CACHE_DIR"]))
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(os.path.abspath(base)) / "heraspec"
+
+
+def uv_env() -> dict[str, str]:
+    """The environment uv runs with: its cache inside heraspec's (not ~/.cache/uv), no Python downloads."""
+    env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
+    env.setdefault("UV_CACHE_DIR", str(cache_root() / "uv"))
+    return env
 
 
 def base_python() -> str:
@@ -175,7 +182,7 @@ def _build(folder: Path, packages: PackageSet | None, say: Callable[[str], None]
     own_pip = not uv and _pip_can_target()
     try:
         if uv:
-            _run([uv, "venv", "--quiet", "--python", base_python(), str(folder)], "creating the environment")
+            _run([uv, "venv", "--quiet", "--python", base_python(), str(folder)], "creating the environment", uv_env())
         else:
             with_pip = bool(packages) and not own_pip
             _run([base_python(), "-m", "venv", *([] if with_pip else ["--without-pip"]), str(folder)],
@@ -190,7 +197,7 @@ def _build(folder: Path, packages: PackageSet | None, say: Callable[[str], None]
                 pins.write_text("\n".join(packages.locked) + "\n", encoding="utf-8")
                 wanted = ["--no-deps", "--require-hashes", "-r", str(pins)]
             pip = ["install", "--quiet", "--no-input", "--disable-pip-version-check", *index, *wanted]
-            env = dict(os.environ)
+            env = uv_env()
             if uv and not packages.index_url and env.get("PIP_INDEX_URL"):  # pip_index_url from a Secret
                 env.setdefault("UV_INDEX_URL", env["PIP_INDEX_URL"])
             if uv:

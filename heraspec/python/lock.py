@@ -123,7 +123,7 @@ def resolve(pkgs: P.PackageSet, python: str) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="heraspec-lock-") as tmp:
         reqs = Path(tmp) / "requirements.in"
         reqs.write_text("\n".join(pkgs.packages) + "\n", encoding="utf-8")
-        env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
+        env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")  # the target Python is named, not needed
         if pkgs.index_secret and not pkgs.index_url:
             url = os.environ.get("PIP_INDEX_URL")  # the Secret's value, given to heraspec as the pod gets it
             if url:
