@@ -160,7 +160,8 @@ def test_a_cached_reader_of_an_uncached_producers_file_is_never_stale(tmp_path: 
     templates = {t["name"]: t for t in compiled.manifest["spec"]["templates"]}
     (p,) = [t for t in templates.values() if t.get("outputs", {}).get("artifacts")]
     files_key = next(x for x in p["outputs"]["parameters"] if x["name"] == scheduling.FILES_KEY)
-    assert files_key["valueFrom"]["default"] == "{{pod.name}}"  # on Argo: each run's file is another
+    # on Argo, each run's file is another (a pod's name repeats for a workflow of a fixed name)
+    assert files_key["valueFrom"]["default"] == "{{workflow.uid}}-{{pod.name}}"
 
 
 def test_a_changed_helper_in_another_module_changes_a_code_image_key(tmp_path: Path) -> None:

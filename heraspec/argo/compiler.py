@@ -438,7 +438,7 @@ class _Compiler:
 
     def files_argument(self, name: str, inp: artifacts.Input) -> str:
         """The value of a cached consumer's `heraspec-files-NAME` input: the producer's files key (its
-        memoize key when it is cached, else its pod's name: never the same twice), or for a file from
+        memoize key when it is cached, else its workflow's uid and pod name: never the same twice), or for a file from
         outside, its location."""
         if inp.mode in ("one", "many"):
             return "{{tasks.%s.outputs.parameters.%s}}" % (dag.argo_name(inp.source), scheduling.FILES_KEY)

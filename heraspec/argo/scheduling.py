@@ -135,7 +135,7 @@ def memoize(tmpl: dict, cache: Any, code: str = "") -> dict:
 # artifacts are therefore stored under a key derived from its memoize key, `heraspec-cache/<key>/<name>`
 # (a key-only artifact, placed in the workflow's artifact repository): content-addressed, they outlive
 # the workflow that wrote them, and a hit's outputs name them. A task whose files a cached task reads
-# outputs FILES_KEY: that key (cached) or its pod's name (not cached: never the same twice), which the
+# outputs FILES_KEY: that key (cached) or its workflow's uid and pod's name (not cached: never the same twice), which the
 # reader gets as an input parameter, so its memoize key includes what its files are.
 FILES_KEY = "heraspec-files-key"
 FILES_PREFIX = "heraspec-cache"
@@ -151,10 +151,13 @@ def files_key_output(cached: bool) -> dict:
     executor takes the default (workflow/executor/executor.go SaveParameters), filled by Argo when the
     pod is made. MEMO_KEY is replaced by address_outputs once the memoize key is known."""
     return {"name": FILES_KEY, "valueFrom": {"path": "/tmp/heraspec/files-key",
-                                             "default": MEMO_KEY if cached else "{{pod.name}}"}}
+                                             "default": MEMO_KEY if cached else UNCACHED}}
 
 
 MEMO_KEY = "@heraspec-memoize-key@"
+# an uncached producer's files are new each run: a pod name alone repeats for a workflow of a fixed
+# name (Argo derives it from the workflow and node names), the workflow's uid does not
+UNCACHED = "{{workflow.uid}}-{{pod.name}}"
 
 
 def address_outputs(tmpl: dict) -> None:
