@@ -50,16 +50,12 @@ def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int
     """Compile one spec and run it locally; returns the run's result (phase, tasks, run folder).
     `semaphores`: {"CONFIG_MAP/KEY": limit} (default 1); `cache=False` reads no cached result."""
     from .local import runner as _run
-
-    from .local._library import inline_refs
-    from .pipeline import search_path_for
-    from .python.modules import first_party_roots
+    from .pipeline import runnable
 
     (compiled,) = compile([file], path=path, **kw)
-    code_path = tuple(first_party_roots(search_path_for(file, path)))  # what `code: image` tasks import from
-    return _run.run_workflow(inline_refs(compiled.manifest, compiled.library), parameters=parameters,
-                             parallelism=parallelism, workdir=workdir, code_path=code_path,
-                             semaphores=semaphores, cache=cache)
+    manifest, code_path = runnable(compiled, file, path)
+    return _run.run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
+                             code_path=code_path, semaphores=semaphores, cache=cache)
 
 
 def apply(files: Sequence[str], *, path: Sequence[str] = (), values: Sequence[str] = (), sets: Sequence[str] = (),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TextIO
 
 from .errors import Errors, HeraspecError, SpecInvalid, UsageError
 
@@ -298,6 +298,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_lock(args: argparse.Namespace) -> int:
     from .pipeline import check_files
     from .python import lock
+    from .spec.compose import EXIT_KEY
 
     errors = Errors()
     checked = check_files(args.files, errors, _options(args))
@@ -306,11 +307,11 @@ def cmd_lock(args: argparse.Namespace) -> int:
     if others:
         raise SpecInvalid(others)
     for c in checked:
-        if not lock.sets(c.doc.data, c.functions):
+        if not lock.sets(c.doc.data, c.functions, EXIT_KEY):
             print(f"{c.doc.path}: no packages to lock", file=sys.stderr)
             continue
         try:
-            path = lock.write(c.doc.path, c.doc.data, c.functions, say=lambda m: print(m, file=sys.stderr))
+            path = lock.write_lock(c.doc.path, c.doc.data, c.functions, EXIT_KEY, say=lambda m: print(m, file=sys.stderr))
         except lock.LockError as e:
             print(f"{c.doc.path}: error: the packages cannot be locked: {e}", file=sys.stderr)
             return EXIT_INVALID
@@ -353,51 +354,145 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .local import runner
     from .local.sync import parse_limits
+    from .pipeline import runnable
 
     params = parse_assignments(args.parameters, "-p")
     parse_limits(args.semaphore)  # a usage error before anything is built
     if args.parallelism is not None and args.parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
     (compiled,) = _build(args, [args.file])
-    from .local._library import inline_refs
-    from .pipeline import search_path_for
-    from .python.modules import first_party_roots
+    manifest, code_path = runnable(compiled, args.file, args.path or [])  # templateRefs: known, or an error now
+    return run_manifest(manifest, task_names=compiled.task_names, parameters=params,
+                        parallelism=args.parallelism, as_json=args.json, workdir=args.workdir, keep=args.keep,
+                        stdout=sys.stdout, stderr=sys.stderr, quiet=args.quiet, code_path=code_path,
+                        artifacts_dir=args.artifacts, semaphores=parse_limits(args.semaphore), cache=not args.no_cache)
 
-    manifest = inline_refs(compiled.manifest, compiled.library)  # templateRefs: known, or an error now
-    code_path = tuple(first_party_roots(search_path_for(args.file, args.path or [])))
-    return runner.cli_run(manifest, task_names=compiled.task_names, parameters=params,
-                       parallelism=args.parallelism, as_json=args.json, workdir=args.workdir, keep=args.keep,
-                       stdout=sys.stdout, stderr=sys.stderr, quiet=args.quiet, code_path=code_path,
-                       artifacts_dir=args.artifacts, semaphores=parse_limits(args.semaphore), cache=not args.no_cache)
+
+def run_manifest(manifest: dict, *, task_names: dict[str, str], parameters: dict[str, str], parallelism: int | None,
+                 as_json: bool, workdir: str | None, keep: bool, stdout: TextIO, stderr: TextIO, quiet: bool = False,
+                 code_path: tuple[str, ...] = (), artifacts_dir: str | None = None,
+                 semaphores: dict[str, int] | None = None, cache: bool = True) -> int:
+    """``heraspec run`` of a manifest: progress, the tasks' output (unless ``quiet``) and the summary on
+    stderr, the ``--json`` summary on stdout; exit 0 when the workflow succeeded, else 1.
+
+    Without ``keep`` the work folders are pruned after the run; logs and outputs stay."""
+    import json
+
+    from .local import runner
+    from .local.progress import make_reporter, summary_text, to_json
+
+    reporter = make_reporter(stderr, task_names, output=not quiet)
+    try:
+        result = runner.run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
+                                     reporter=reporter, code_path=code_path, artifacts_dir=artifacts_dir,
+                                     semaphores=semaphores, cache=cache, keep=keep)
+    except BaseException:  # Ctrl-C: the running tasks are already killed; leave the terminal clean
+        getattr(reporter, "close", lambda: None)()
+        raise
+    if not keep:
+        runner.prune_run_dir(result.run_dir)
+    stderr.write(summary_text(result, task_names))
+    stderr.flush()
+    if as_json:
+        stdout.write(json.dumps(to_json(result, task_names), indent=2, default=str) + "\n")
+        stdout.flush()
+    return EXIT_OK if result.phase == "Succeeded" else EXIT_INVALID
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from .argo import applier
-
     parse_assignments(args.parameters, "-p")
     compiled = _build(args, args.files)
-    return applier.cli_apply([c.manifest for c in compiled], args, sys.stdout, sys.stderr)
+    return apply_manifests([c.manifest for c in compiled], args, sys.stdout, sys.stderr)
+
+
+def connection_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The Argo Server connection the command line names, as applier's keyword options."""
+    from .argo.applier import CLIENT_OPTIONS, CONNECTION_OPTIONS, WAIT_OPTIONS
+
+    # client/wait knobs are not CLI flags; tests and embedders may set them on the namespace
+    names = CONNECTION_OPTIONS + CLIENT_OPTIONS + WAIT_OPTIONS
+    opts = {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
+    if getattr(args, "plaintext", None):  # the CLI spells ARGO_SECURE=false as --plaintext
+        opts["secure"] = False
+    return opts
+
+
+def apply_manifests(manifests: list[dict], args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """`heraspec apply` of compiled manifests: exit 0 when every resource was applied (and every
+    waited-for Workflow succeeded), else 1."""
+    from .argo import applier
+
+    report = applier.apply(manifests, dry_run=getattr(args, "dry_run", None), wait=bool(getattr(args, "wait", False)),
+                           logs=bool(getattr(args, "logs", False)), replace=bool(getattr(args, "replace", False)),
+                           parameters=parse_assignments(getattr(args, "parameters", None) or [], "-p"),
+                           stdout=stdout, stderr=stderr, verbose=bool(getattr(args, "verbose", False)),
+                           **connection_options(args))
+    return EXIT_OK if report.ok else EXIT_INVALID
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .argo import applier
-
     compiled = _build(args, args.files)
-    return applier.cli_diff([c.manifest for c in compiled], args, sys.stdout, sys.stderr)
+    return diff_manifests([c.manifest for c in compiled], args, sys.stdout, sys.stderr)
+
+
+def diff_manifests(manifests: list[dict], args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """Prints the diff; exit 0 (1 with `--exit-code` when there are differences, or on failure)."""
+    from .argo import applier
+    from .argo.client import ArgoError
+
+    try:
+        text = applier.diff(manifests, stderr=stderr, verbose=bool(getattr(args, "verbose", False)),
+                            **connection_options(args))
+    except ArgoError as e:  # its message is fit to print (applier.diff)
+        print(f"error: {e}", file=stderr)
+        return EXIT_INVALID
+    stdout.write(text)
+    return EXIT_INVALID if text and getattr(args, "exit_code", False) else EXIT_OK
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
     from . import graph
+    from .pipeline import check_files
 
-    return graph.cli_graph(args, _options(args), sys.stdout, sys.stderr)
+    fmt, out = args.format or "mermaid", args.output
+    if fmt == "png" and not out:
+        raise UsageError("--format png writes binary data: give a file with -o FILE")
+    graph.need_renderer(fmt)  # before the spec is read
+    errors = Errors()
+    checked = check_files([args.file], errors, _options(args))
+    if errors or not checked:
+        raise SpecInvalid(errors)
+    drawn = graph.draw(checked[0].doc.data, fmt, pipelines=checked[0].pipelines, fns=checked[0].functions)
+    if not out:
+        sys.stdout.write(drawn.decode("utf-8") if isinstance(drawn, bytes) else drawn)
+        return EXIT_OK
+    if isinstance(drawn, bytes):
+        with open(out, "wb") as f:
+            f.write(drawn)
+    else:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(drawn)
+    print(f"wrote {out}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from . import scaffold
 
-    return scaffold.cli_init(args.dir, toml=args.toml, example=args.example, stdout=sys.stdout)
+    done = scaffold.write(args.dir, toml=args.toml, example=args.example)
+    for target in done.written:
+        print(f"wrote {target}")
+    if done.kept:
+        print(f"left alone (they exist; heraspec init never overwrites): {', '.join(done.kept)}")
+        if done.gitignore_misses_runs:
+            print("  add `.heraspec/` to .gitignore: `heraspec run` keeps its run folders there")
+    cd = "" if Path(args.dir).resolve() == Path.cwd().resolve() else f"cd {args.dir} && "
+    print(f"\nnext: {cd}heraspec run {done.spec}      (runs here, no cluster)")
+    print(f"then: heraspec compile {done.spec}     (the Argo Workflow, to apply with `heraspec apply {done.spec}`)")
+    return EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

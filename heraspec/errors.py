@@ -25,6 +25,23 @@ def visible(text: str) -> str:
                    (repr(ch)[1:-1] if unicodedata.category(ch) != "Zs" else ch) for ch in text)
 
 
+def close_matches(word: str, options: list[str], n: int) -> list[str]:
+    """The `n` options closest to a misspelt `word` (difflib's ratio), for "did you mean" hints."""
+    import difflib  # only when there is a problem to explain
+
+    return difflib.get_close_matches(word, options, n=n)
+
+
+def hint_close(name: str, options: list[str], what: str = "") -> str | None:
+    """The hint for an unknown `name`: the closest option, else the options when they are few."""
+    close = close_matches(name, options, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    if options and len(options) <= 12:
+        return f"known {what or 'names'}: " + ", ".join(options)
+    return None
+
+
 @dataclass(frozen=True, order=True)
 class SpecError:
     file: str

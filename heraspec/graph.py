@@ -21,10 +21,9 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from typing import Any, TextIO
 
 from .spec.dag import EdgeSyntaxError, build_graph, depends_names
-from .errors import Errors, HeraspecError, SpecInvalid, UsageError
+from .errors import HeraspecError, UsageError
 
 FORMATS = ("mermaid", "dot", "svg", "png")
 _MERMAID_RESERVED = {"end", "graph", "subgraph", "flowchart", "style", "class", "classdef", "click",
@@ -115,7 +114,7 @@ def picture(data: dict, title: str = "", pipelines: dict | None = None, fns: dic
 
 def _carried(data: dict, fns: dict) -> dict[tuple[str, str], str]:
     """(src, dst) -> what travels through the artifact repository on that edge."""
-    from .spec.artifacts import fanned_out, result_kind
+    from .spec.artifacts import fans_out, result_kind
 
     tasks = data.get("tasks") or {}
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
@@ -129,7 +128,7 @@ def _carried(data: dict, fns: dict) -> dict[tuple[str, str], str]:
                     kind = result_kind(tasks[src], fns.get(src), defaults)
                     if kind != "parameter":
                         out[(src, name)] = "artifact" if kind == "artifact" else \
-                            "files" if fanned_out(tasks[src]) else "file"
+                            "files" if fans_out(tasks[src]) else "file"
     return out
 
 
@@ -298,48 +297,16 @@ _NO_DOT = ("--format {fmt} needs Graphviz's `dot` program, which is not on the P
            "--format mermaid (GitHub renders it in markdown) or --format dot.")
 
 
-# --- the CLI verb -----------------------------------------------------------------------------
+def need_renderer(fmt: str) -> None:
+    """Raises GraphvizMissing when `fmt` (svg, png) needs Graphviz's `dot` and it is not on the PATH."""
+    if fmt in ("svg", "png") and shutil.which("dot") is None:
+        raise GraphvizMissing(_NO_DOT.format(fmt=fmt))
 
 
-def cli_graph(args: Any, options: Any, stdout: TextIO, stderr: TextIO) -> int:
-    """`heraspec graph SPEC [--format mermaid|dot|svg|png] [-o FILE]`."""
-    from .pipeline import check_files
-
-    fmt = getattr(args, "format", None) or "mermaid"
-    out = getattr(args, "output", None)
+def draw(data: dict, fmt: str, *, pipelines: dict | None = None, fns: dict | None = None) -> str | bytes:
+    """A checked spec's picture in `fmt` (FORMATS): Mermaid or DOT text, SVG or PNG bytes."""
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
-    if fmt == "png" and not out:
-        raise UsageError("--format png writes binary data: give a file with -o FILE")
-    if fmt in ("svg", "png") and shutil.which("dot") is None:
-        print(f"heraspec: error: {_NO_DOT.format(fmt=fmt)}", file=stderr)
-        return 1
-    errors = Errors()
-    checked = check_files([args.file], errors, options)
-    if errors or not checked:
-        raise SpecInvalid(errors)
-    pic = picture(checked[0].doc.data, pipelines=checked[0].pipelines, fns=checked[0].functions)
-    if fmt == "mermaid":
-        text = to_mermaid(pic)
-    else:
-        text = to_dot(pic)
-    if fmt in ("svg", "png"):
-        try:
-            data = render(text, fmt)
-        except GraphvizMissing as exc:
-            print(f"heraspec: error: {exc}", file=stderr)
-            return 1
-        if out:
-            with open(out, "wb") as f:
-                f.write(data)
-            print(f"wrote {out}", file=stderr)
-        else:
-            stdout.write(data.decode("utf-8"))
-        return 0
-    if out:
-        with open(out, "w", encoding="utf-8") as f:
-            f.write(text)
-        print(f"wrote {out}", file=stderr)
-    else:
-        stdout.write(text)
-    return 0
+    pic = picture(data, pipelines=pipelines, fns=fns)
+    text = to_mermaid(pic) if fmt == "mermaid" else to_dot(pic)
+    return render(text, fmt) if fmt in ("svg", "png") else text

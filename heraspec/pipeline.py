@@ -127,7 +127,9 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     if fns and ("packages" in doc.text or "pip_index_url" in doc.text):
         from .python import lock
 
-        c.lock, c.notes = lock.check(doc, fns, errors)
+        from .spec.compose import EXIT_KEY
+
+        c.lock, c.notes = lock.check(doc, fns, errors, EXIT_KEY)
     c.pipelines = _sub_pipelines(doc, errors, opts, stack + (str(Path(doc.path).resolve()),),
                                  cache if cache is not None else {})
     c.ok = len(errors) == before
@@ -232,3 +234,13 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
         for c, compiled in zip(checked, out):
             compiled.library = c.library
         return out
+
+
+def runnable(compiled: "Compiled", spec_path: str, extra: Sequence[str]) -> tuple[dict, tuple[str, ...]]:
+    """A compiled spec made ready for the local run: its manifest with every template it references
+    carried in (an unknown one is an error now), and the folders its `code: image` tasks import from."""
+    from .local.library import inline_refs
+    from .python.modules import first_party_roots
+
+    manifest = inline_refs(compiled.manifest, compiled.library)
+    return manifest, tuple(first_party_roots(search_path_for(spec_path, extra)))

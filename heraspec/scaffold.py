@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from .errors import HeraspecError, UsageError
 
@@ -99,7 +99,18 @@ def _examples():  # a Traversable: the package's examples/ folder (a link to the
     return files("heraspec") / "examples"
 
 
-def cli_init(directory: str, *, toml: bool = False, example: str | None = None, stdout: TextIO) -> int:
+@dataclass
+class Scaffolded:
+    """What `write` did: the files written (in order), those left alone, and the spec to run next."""
+
+    written: list[Path]
+    kept: list[str]
+    spec: str
+    gitignore_misses_runs: bool  # a .gitignore was there and does not ignore .heraspec/
+
+
+def write(directory: str, *, toml: bool = False, example: str | None = None) -> Scaffolded:
+    """Write the starter files (or the bundled `example`) into `directory`, never overwriting."""
     root = Path(directory)
     if root.exists() and not root.is_dir():
         raise HeraspecError(f"{directory} exists and is not a folder")
@@ -109,6 +120,7 @@ def cli_init(directory: str, *, toml: bool = False, example: str | None = None, 
         files = files_for(root, toml=toml)
         files[".gitignore"] = ".heraspec/\n"  # `heraspec run` in DIR keeps its run folders there
     kept = [rel for rel in files if (root / rel).exists() or (root / rel).is_symlink()]
+    written = []
     for rel, text in files.items():
         if rel in kept:
             continue
@@ -116,19 +128,12 @@ def cli_init(directory: str, *, toml: bool = False, example: str | None = None, 
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "x", encoding="utf-8", newline="\n") as f:
             f.write(text)
-        print(f"wrote {target}", file=stdout)
-    if kept:
-        print(f"left alone (they exist; heraspec init never overwrites): {', '.join(kept)}", file=stdout)
-        if ".gitignore" in kept and not _ignores_runs(root / ".gitignore"):
-            print("  add `.heraspec/` to .gitignore: `heraspec run` keeps its run folders there", file=stdout)
+        written.append(target)
     if example:
         spec = f"{example}.toml" if toml and f"{example}.toml" in files else next(iter(files))
     else:
         spec = "heraspec.toml" if toml else "heraspec.yaml"
-    cd = "" if root.resolve() == Path.cwd().resolve() else f"cd {directory} && "
-    print(f"\nnext: {cd}heraspec run {spec}      (runs here, no cluster)", file=stdout)
-    print(f"then: heraspec compile {spec}     (the Argo Workflow, to apply with `heraspec apply {spec}`)", file=stdout)
-    return 0
+    return Scaffolded(written, kept, spec, ".gitignore" in kept and not _ignores_runs(root / ".gitignore"))
 
 
 def _ignores_runs(gitignore: Path) -> bool:

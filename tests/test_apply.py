@@ -19,6 +19,7 @@ from tests.argo_server import TOKEN, ArgoTestServer, self_signed_certificate, se
 
 
 from heraspec.argo import applier as A  # noqa: E402  (the module behind heraspec.apply())
+from heraspec import cli as C  # noqa: E402
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def conn(srv: ArgoTestServer, **kw) -> dict:
 
 
 def cli(fn, manifests, srv: ArgoTestServer | None, **kw) -> tuple[int, str, str]:
-    """Call cli_apply / cli_diff with the attributes heraspec/cli.py's parser produces."""
+    """Call apply_manifests / diff_manifests with the attributes heraspec/cli.py's parser produces."""
     args = argparse.Namespace(server=srv.server if srv else "127.0.0.1:9", plaintext=True, token=TOKEN, token_file=None,
                               namespace=None, insecure_skip_verify=None, ca_cert=None, base_href=None, verbose=False,
                               dry_run=None, wait=False, logs=False, replace=False, parameters=[], **FAST)
@@ -85,7 +86,7 @@ def cli(fn, manifests, srv: ArgoTestServer | None, **kw) -> tuple[int, str, str]
 # -- create, unchanged, update, conflict ------------------------------------------------------
 
 def test_create_template_and_workflow(argo):
-    code, out, _ = cli(A.cli_apply, [template(), workflow()], argo)
+    code, out, _ = cli(C.apply_manifests, [template(), workflow()], argo)
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "workflowtemplate/argo/greet created"
@@ -102,9 +103,9 @@ def test_generate_name_is_resolved_on_the_client(argo):
 
 
 def test_apply_twice_is_unchanged_without_put(argo):
-    assert A.apply([template(), cron()], **conn(argo)).exit_code == 0
+    assert A.apply([template(), cron()], **conn(argo)).ok
     before = len(argo.state.requests)
-    code, out, _ = cli(A.cli_apply, [template(), cron()], argo)
+    code, out, _ = cli(C.apply_manifests, [template(), cron()], argo)
     assert code == 0
     assert out.splitlines() == ["workflowtemplate/argo/greet unchanged", "cronworkflow/argo/nightly unchanged"]
     later = argo.state.requests[before:]
@@ -134,14 +135,14 @@ def test_conflict_is_reread_and_retried_once(argo):
 def test_second_conflict_fails_with_argos_message(argo):
     A.apply([template()], **conn(argo))
     argo.fault("PUT", "/workflow-templates/argo/greet$", "bump", times=2)
-    code, out, _ = cli(A.cli_apply, [template(image="python:3.13")], argo)
+    code, out, _ = cli(C.apply_manifests, [template(image="python:3.13")], argo)
     assert code == 1
     assert out.startswith("workflowtemplate/argo/greet failed (Operation cannot be fulfilled")
     assert "[HTTP 409 Aborted]" in out
 
 
 def test_cluster_template_line_has_no_namespace(argo):
-    code, out, _ = cli(A.cli_apply, [template("shared", kind="ClusterWorkflowTemplate")], argo)
+    code, out, _ = cli(C.apply_manifests, [template("shared", kind="ClusterWorkflowTemplate")], argo)
     assert (code, out) == (0, "clusterworkflowtemplate/shared created\n")
     assert argo.state.count("POST", "^/api/v1/cluster-workflow-templates$") == 1
     assert A.apply([template("shared", kind="ClusterWorkflowTemplate")], **conn(argo)).results[0].action == "unchanged"
@@ -151,7 +152,7 @@ def test_many_templates_keep_input_order_and_templates_go_first(argo):
     wf = workflow()
     wf["spec"] = {"workflowTemplateRef": {"name": "t-07"}}
     names = [f"t-{i:02d}" for i in range(20)]
-    code, out, _ = cli(A.cli_apply, [wf] + [template(n) for n in names], argo)
+    code, out, _ = cli(C.apply_manifests, [wf] + [template(n) for n in names], argo)
     assert code == 0, out
     lines = out.splitlines()
     assert lines[0].startswith("workflow/argo/hello-") and lines[0].endswith(" created")
@@ -181,12 +182,12 @@ def test_template_without_name_fails_before_sending(argo):
 # -- fixed-name Workflows -----------------------------------------------------------------------
 
 def test_fixed_name_that_exists_is_an_error_unless_replace(argo):
-    assert A.apply([workflow(name="nightly-run")], **conn(argo)).exit_code == 0
+    assert A.apply([workflow(name="nightly-run")], **conn(argo)).ok
     uid = argo.state.get("Workflow", "argo", "nightly-run")["metadata"]["uid"]
-    code, out, _ = cli(A.cli_apply, [workflow(name="nightly-run")], argo)
+    code, out, _ = cli(C.apply_manifests, [workflow(name="nightly-run")], argo)
     assert (code, out) == (
         1, "workflow/argo/nightly-run failed (already exists; use --replace to delete and recreate)\n")
-    code, out, _ = cli(A.cli_apply, [workflow(name="nightly-run")], argo, replace=True)
+    code, out, _ = cli(C.apply_manifests, [workflow(name="nightly-run")], argo, replace=True)
     assert (code, out) == (0, "workflow/argo/nightly-run created\n")
     assert argo.state.count("DELETE") == 1
     assert len(argo.state.of_kind("Workflow")) == 1
@@ -218,7 +219,7 @@ def test_lost_template_create_answer_is_reported_created(argo):
 
 def test_dropped_response_on_workflow_create_makes_one_workflow(argo):
     argo.fault("POST", "^/api/v1/workflows/argo$", "drop")
-    code, out, _ = cli(A.cli_apply, [workflow()], argo)
+    code, out, _ = cli(C.apply_manifests, [workflow()], argo)
     assert code == 0 and out.endswith(" created\n")
     assert argo.state.count("POST") == 1
     assert len(argo.state.of_kind("Workflow")) == 1
@@ -241,7 +242,7 @@ def test_read_timeout_is_retried(argo):
 
 def test_persistent_non_json_502_gives_a_clear_message(argo):
     argo.fault("GET", "/workflow-templates/", "html", status=502, times=10)
-    code, out, _ = cli(A.cli_apply, [template()], argo, max_tries=3)
+    code, out, _ = cli(C.apply_manifests, [template()], argo, max_tries=3)
     assert code == 1
     assert out == ("workflowtemplate/argo/greet failed (HTTP 502 from the Argo server without an Argo error message "
                    "(text/html body: '<html><body><h1>502 Bad Gateway</h1></body></html>'))\n")
@@ -267,14 +268,14 @@ def test_unreachable_server_names_the_address_and_a_hint():
 @pytest.mark.parametrize("verbose", [False, True])
 def test_bad_token_fails_and_never_shows_the_token(argo, verbose):
     bad = "wrong-token-abcdef-987654"
-    code, out, err = cli(A.cli_apply, [template(), workflow()], argo, token=bad, verbose=verbose)
+    code, out, err = cli(C.apply_manifests, [template(), workflow()], argo, token=bad, verbose=verbose)
     assert code == 1
     assert "failed (token not valid" in out and "[HTTP 401 Unauthenticated]" in out
     assert "***" in out  # the server echoed the header; we scrubbed it
     if verbose:
         assert "argo: GET /api/v1/workflow-templates/argo/greet -> 401" in err
     assert bad not in out + err
-    code, out, err = cli(A.cli_diff, [template()], argo, token=bad, verbose=verbose)
+    code, out, err = cli(C.diff_manifests, [template()], argo, token=bad, verbose=verbose)
     assert code == 1 and "token not valid" in err and bad not in out + err
 
 
@@ -290,18 +291,18 @@ def test_token_absent_from_exceptions_and_reprs(argo, tmp_path):
     client.close()
     token_file = tmp_path / "token"
     token_file.write_text(f"Bearer {TOKEN}\n")
-    assert A.apply([template()], server=argo.server, secure=False, token_file=str(token_file)).exit_code == 0
+    assert A.apply([template()], server=argo.server, secure=False, token_file=str(token_file)).ok
 
 
 def test_unreachable_server_with_verbose_keeps_token_out(capsys):
-    code, out, err = cli(A.cli_apply, [template()], None, verbose=True, max_tries=1, token="tok-ZZZ-unique")
+    code, out, err = cli(C.apply_manifests, [template()], None, verbose=True, max_tries=1, token="tok-ZZZ-unique")
     assert code == 1 and "tok-ZZZ-unique" not in out + err
 
 
 # -- dry runs -------------------------------------------------------------------------------------
 
 def test_dry_run_client_sends_nothing_and_prints_bodies(argo):
-    code, out, _ = cli(A.cli_apply, [template(), workflow()], argo, dry_run="client", parameters=["greeting=yo"])
+    code, out, _ = cli(C.apply_manifests, [template(), workflow()], argo, dry_run="client", parameters=["greeting=yo"])
     assert code == 0 and argo.state.requests == []
     blocks = re.split(r"^# .*$\n", out, flags=re.M)[1:]
     bodies = [json.loads(b) for b in blocks]
@@ -313,7 +314,7 @@ def test_dry_run_client_sends_nothing_and_prints_bodies(argo):
 def test_dry_run_server_lints_and_stores_nothing(argo):
     A.apply([template("same")], **conn(argo))
     before = len(argo.state.requests)
-    code, out, _ = cli(A.cli_apply, [template("same"), template(), workflow()], argo, dry_run="server")
+    code, out, _ = cli(C.apply_manifests, [template("same"), template(), workflow()], argo, dry_run="server")
     assert code == 0
     lines = out.splitlines()
     assert lines[:2] == ["workflowtemplate/argo/same unchanged", "workflowtemplate/argo/greet created (server dry run)"]
@@ -337,7 +338,7 @@ def test_invalid_manifest_is_rejected_by_the_server_with_its_message(argo):
     bad = template()
     bad["spec"]["templates"][1]["script"]["imagee"] = "typo"
     assert argo_errors(bad)  # strict Argo rejects it; the client does not pre-validate
-    code, out, _ = cli(A.cli_apply, [bad, template("fine")], argo)
+    code, out, _ = cli(C.apply_manifests, [bad, template("fine")], argo)
     assert code == 1
     first, second = out.splitlines()
     assert first.startswith("workflowtemplate/argo/greet failed (WorkflowTemplate is invalid: spec/templates/1/script: "
@@ -355,7 +356,7 @@ def test_unsupported_kind_fails_locally(argo):
 # -- parameters -----------------------------------------------------------------------------------
 
 def test_parameter_override(argo):
-    code, _, _ = cli(A.cli_apply, [workflow()], argo, parameters=["greeting=good morning"])
+    code, _, _ = cli(C.apply_manifests, [workflow()], argo, parameters=["greeting=good morning"])
     assert code == 0
     (wf,) = argo.state.of_kind("Workflow")
     assert wf["spec"]["arguments"]["parameters"] == [{"name": "greeting", "value": "good morning"}]
@@ -366,16 +367,16 @@ def test_parameter_override(argo):
 def test_unknown_parameter_is_a_usage_error_before_any_request(argo):
     message = r"-p nope: no Workflow in this batch declares this parameter \(declared: greeting\)"
     with pytest.raises(UsageError, match=message):
-        cli(A.cli_apply, [workflow(), template()], argo, parameters=["nope=1"])
-    with pytest.raises(UsageError, match="expected NAME=VALUE"):
-        cli(A.cli_apply, [workflow()], argo, parameters=["novalue"])
+        cli(C.apply_manifests, [workflow(), template()], argo, parameters=["nope=1"])
+    with pytest.raises(UsageError, match="-p must look like NAME=VALUE"):
+        cli(C.apply_manifests, [workflow()], argo, parameters=["novalue"])
     assert argo.state.requests == []
 
 
 # -- wait, watch, logs ----------------------------------------------------------------------------
 
 def test_wait_success(argo):
-    code, out, err = cli(A.cli_apply, [workflow()], argo, wait=True)
+    code, out, err = cli(C.apply_manifests, [workflow()], argo, wait=True)
     assert code == 0
     created, final = out.splitlines()
     assert final == created.replace(" created", " Succeeded")
@@ -386,7 +387,7 @@ def test_wait_success(argo):
 
 
 def test_wait_failure_exits_1_with_the_message(argo):
-    code, out, err = cli(A.cli_apply, [workflow(outcome="Failed"), workflow("ok-")], argo, wait=True)
+    code, out, err = cli(C.apply_manifests, [workflow(outcome="Failed"), workflow("ok-")], argo, wait=True)
     assert code == 1
     finals = out.splitlines()[2:]
     assert re.fullmatch(r"workflow/argo/hello-\w{5} Failed \(child 'hello-\w{5}-1000' failed\)", finals[0])
@@ -397,7 +398,7 @@ def test_wait_failure_exits_1_with_the_message(argo):
 
 def test_broken_watch_reconnects(argo):
     argo.fault("GET", "/workflow-events/", "break_stream", after_events=1)
-    code, out, err = cli(A.cli_apply, [workflow()], argo, wait=True)
+    code, out, err = cli(C.apply_manifests, [workflow()], argo, wait=True)
     assert code == 0 and out.splitlines()[-1].endswith(" Succeeded")
     assert "the watch stream broke" in err and "reconnecting" in err
     assert argo.state.count("GET", "/workflow-events/") == 2
@@ -419,7 +420,7 @@ def test_watch_unavailable_then_polling(argo):
 
 def test_logs_are_streamed(argo):
     argo.state.logs = {}
-    code, out, _ = cli(A.cli_apply, [workflow()], argo, logs=True)
+    code, out, _ = cli(C.apply_manifests, [workflow()], argo, logs=True)
     assert code == 0
     name = out.splitlines()[0].split("/")[2].split()[0]
     assert f"{name}-main-1000: hello from {name}" in out.splitlines()
@@ -428,7 +429,7 @@ def test_logs_are_streamed(argo):
 
 
 def test_no_wait_on_dry_run(argo):
-    assert cli(A.cli_apply, [workflow()], argo, dry_run="server", wait=True)[0] == 0
+    assert cli(C.apply_manifests, [workflow()], argo, dry_run="server", wait=True)[0] == 0
     assert argo.state.count("GET", "/workflow-events/") == 0
 
 
@@ -442,9 +443,9 @@ def test_diff_is_empty_when_equal_and_unified_otherwise(argo):
     assert "-      image: python:3.12\n+      image: python:3.13\n" in text
     assert "--- workflowtemplate/argo/new (not on the server)\n" in text and "+  name: new\n" in text
     assert "creationTimestamp" not in text and "resourceVersion" not in text and "creator" not in text
-    code, out, _ = cli(A.cli_diff, [template()], argo)
+    code, out, _ = cli(C.diff_manifests, [template()], argo)
     assert (code, out) == (0, "")
-    assert cli(A.cli_diff, [template(image="x")], argo, exit_code=True)[0] == 1
+    assert cli(C.diff_manifests, [template(image="x")], argo, exit_code=True)[0] == 1
 
 
 def test_comparable_ignores_server_fields_and_quantity_spelling():
@@ -487,7 +488,7 @@ def test_connection_resolution(monkeypatch, tmp_path):
 
 def test_base_href(argo):
     with ArgoTestServer(base_href="/argo/") as srv:
-        assert A.apply([template()], server=srv.server, secure=False, base_href="/argo/", **FAST).exit_code == 0
+        assert A.apply([template()], server=srv.server, secure=False, base_href="/argo/", **FAST).ok
         report = A.apply([template("x")], server=srv.server, secure=False, max_tries=1)
         assert "HTTP 404" in report.results[0].reason
 
@@ -515,7 +516,7 @@ def test_insecure_skip_verify_warns_once(self_signed, monkeypatch):
     cert, key = self_signed
     monkeypatch.setenv("ARGO_INSECURE_SKIP_VERIFY", "true")
     with ArgoTestServer(token=TOKEN, tls=(cert, key)) as srv:
-        code, out, err = cli(A.cli_apply, [template(f"t{i}") for i in range(5)], srv, plaintext=None)
+        code, out, err = cli(C.apply_manifests, [template(f"t{i}") for i in range(5)], srv, plaintext=None)
         assert code == 0, out
         assert err.count("TLS certificate verification is disabled") == 1
 
@@ -540,7 +541,7 @@ def test_compiled_examples_apply_wait_and_diff(argo):
     assert manifests
     for m in manifests:
         assert_argo_valid(m)
-    code, out, err = cli(A.cli_apply, manifests, argo, wait=True)
+    code, out, err = cli(C.apply_manifests, manifests, argo, wait=True)
     assert code == 0, out + err
     lines = out.splitlines()
     assert len(lines) == 2 * len(manifests)
@@ -549,7 +550,7 @@ def test_compiled_examples_apply_wait_and_diff(argo):
     assert len(argo.state.of_kind("Workflow")) == len(manifests)
     fixed = [m for m in manifests if m["metadata"].get("name")]
     assert fixed and A.diff(fixed, **conn(argo)) == ""
-    code, out, _ = cli(A.cli_apply, fixed, argo)
+    code, out, _ = cli(C.apply_manifests, fixed, argo)
     assert code == 1 and all("already exists" in line for line in out.splitlines())
 
 

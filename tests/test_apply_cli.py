@@ -60,7 +60,7 @@ def test_the_python_api_dry_runs_without_a_server_and_reports_ui_links(monkeypat
     monkeypatch.setenv("ARGO_NAMESPACE", "team")
     err = io.StringIO()
     report = heraspec.apply([DIAMOND], dry_run="client", stderr=err, namespace=None)
-    assert report.exit_code == 0 and report.results[0].namespace == "team" and report.results[0].url is None
+    assert report.ok and report.results[0].namespace == "team" and report.results[0].url is None
     assert err.getvalue() == "note: namespace 'team' is from ARGO_NAMESPACE; it applies to workflow/team/parallel-diamonds\n"
     srv = argo_prefixed
     report = heraspec.apply([DIAMOND], server=srv.server, secure=False, base_href="/argo/", token=TOKEN)

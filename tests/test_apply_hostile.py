@@ -1,7 +1,7 @@
 """A hostile or misconfigured server, proxy or environment cannot make `apply` / `diff` / `--wait` lie,
 print what it should not, or run without bound (issue 15, "apply / diff / --wait").
 
-Every case goes through the CLI (`heraspec.cli.main`, or `cli_apply` with the parser's attributes
+Every case goes through the CLI (`heraspec.cli.main`, or `apply_manifests` with the parser's attributes
 where a test needs fast retries) against the real test server on 127.0.0.1 with its hostile fault
 modes (tests/argo_server.py: `redirect`, `huge`, `endless_line`, `foreign`, `race`, `decorate`).
 """
@@ -23,6 +23,7 @@ import pytest
 import heraspec.argo.client
 from heraspec.argo import applier as A
 from heraspec.argo.client import MAX_ERROR_BODY, Connection, item_path, KINDS
+from heraspec import cli as C
 from heraspec.cli import main
 from heraspec.errors import UsageError
 from tests.argo_schema import assert_argo_valid
@@ -93,7 +94,7 @@ def compiled(path: Path) -> list[dict]:
 
 
 def cli_fast(manifests: list[dict], srv: ArgoTestServer, **kw) -> tuple[int, str, str]:
-    """cli_apply with the parser's attributes plus fast retries and polling (a test must end)."""
+    """apply_manifests with the parser's attributes plus fast retries and polling (a test must end)."""
     args = argparse.Namespace(server=srv.server, plaintext=True, token=GOOD, token_file=None, namespace=None,
                               insecure_skip_verify=None, ca_cert=None, base_href=None, verbose=False, dry_run=None,
                               wait=False, logs=False, replace=False, parameters=[], retry_delay=0.001,
@@ -101,7 +102,7 @@ def cli_fast(manifests: list[dict], srv: ArgoTestServer, **kw) -> tuple[int, str
     for k, v in kw.items():
         setattr(args, k, v)
     out, err = io.StringIO(), io.StringIO()
-    code = A.cli_apply(manifests, args, out, err)
+    code = C.apply_manifests(manifests, args, out, err)
     return code, out.getvalue(), err.getvalue()
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import heraspec
-from heraspec.argo.rules import depends_syntax, manifest_problems, quantity, schedule_problem
+from heraspec.argo.rules import depends_syntax, manifest_problems, schedule_problem
+from heraspec.argo.settings import quantity
 from tests.argo_exec import workflow_spec
 from tests.argo_schema import assert_argo_valid
 

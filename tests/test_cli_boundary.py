@@ -46,11 +46,11 @@ def _boom(*_a, **_k):
 VERBS = {
     "validate": ((heraspec.pipeline, "check_files"), ["validate", DIAMOND]),
     "compile": ((heraspec.pipeline, "build"), ["compile", DIAMOND]),
-    "run": ((heraspec.local.runner, "cli_run"), ["run", DIAMOND]),
-    "apply": ((heraspec.argo.applier, "cli_apply"), ["apply", DIAMOND, "--server", "127.0.0.1:9"]),
-    "diff": ((heraspec.argo.applier, "cli_diff"), ["diff", DIAMOND, "--server", "127.0.0.1:9"]),
-    "graph": ((heraspec.graph, "cli_graph"), ["graph", DIAMOND]),
-    "init": ((heraspec.scaffold, "cli_init"), ["init", "never-written"]),
+    "run": ((heraspec.local.runner, "run_workflow"), ["run", DIAMOND]),
+    "apply": ((heraspec.argo.applier, "apply"), ["apply", DIAMOND, "--server", "127.0.0.1:9"]),
+    "diff": ((heraspec.argo.applier, "diff"), ["diff", DIAMOND, "--server", "127.0.0.1:9"]),
+    "graph": ((heraspec.graph, "draw"), ["graph", DIAMOND]),
+    "init": ((heraspec.scaffold, "write"), ["init", "never-written"]),
     "schema": ((heraspec.spec.schema, "schema_text"), ["schema"]),
 }
 
@@ -90,7 +90,7 @@ def test_ctrl_c_is_one_line_and_exit_130(capsys, monkeypatch):
     def interrupt(*_a, **_k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(heraspec.local.runner, "cli_run", interrupt)
+    monkeypatch.setattr(heraspec.local.runner, "run_workflow", interrupt)
     assert cli(capsys, "run", DIAMOND) == (130, "", "heraspec: interrupted\n")
 
 

@@ -18,6 +18,7 @@ import socket
 
 import pytest
 
+from heraspec import cli as C
 from heraspec.argo import applier as A
 from heraspec.argo.client import KINDS
 from heraspec.argo.compare import live_view
@@ -54,7 +55,7 @@ def cli_apply(manifests: list[dict], srv: ArgoTestServer | None, **kw) -> tuple[
     for k, v in kw.items():
         setattr(args, k, v)
     out, err = io.StringIO(), io.StringIO()
-    code = A.cli_apply(manifests, args, out, err)
+    code = C.apply_manifests(manifests, args, out, err)
     return code, out.getvalue(), err.getvalue()
 
 

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from heraspec.errors import UsageError
-from heraspec.local.runner import RunError, RunResult, cli_run, run_workflow
+from heraspec.cli import run_manifest
+from heraspec.local.runner import RunError, RunResult, run_workflow
 from tests.argo_schema import assert_argo_valid
 
 RESULT_PATH = "/tmp/heraspec/result.json"
@@ -132,7 +133,7 @@ def test_failure_propagation(tmp_path: Path) -> None:
     assert "boom at a" in (r.run_dir / "a" / "stderr.log").read_text()
     assert not (r.run_dir / "b").exists()
     err = io.StringIO()
-    code = cli_run(m, task_names={}, parameters={}, parallelism=None, as_json=False,
+    code = run_manifest(m, task_names={}, parameters={}, parallelism=None, as_json=False,
                    workdir=str(tmp_path / "cli"), keep=False, stdout=io.StringIO(), stderr=err)
     assert code == 1
     assert "boom at a" in err.getvalue() and "Workflow Failed" in err.getvalue()
@@ -418,7 +419,7 @@ def test_cli_run_json_and_exit_codes(tmp_path: Path) -> None:
     fan["withItems"] = ["a", "b"]
     m = workflow([task("prep-data", "one"), fan], [py("one", "print('noise on stdout')\nret(1)")])
     out, err = io.StringIO(), io.StringIO()
-    code = cli_run(m, task_names={"prep-data": "prep_data", "fan-out": "fan_out"}, parameters={}, parallelism=2,
+    code = run_manifest(m, task_names={"prep-data": "prep_data", "fan-out": "fan_out"}, parameters={}, parallelism=2,
                    as_json=True, workdir=str(tmp_path / "run"), keep=False, stdout=out, stderr=err)
     assert code == 0
     data = json.loads(out.getvalue())
@@ -443,10 +444,10 @@ def test_cli_run_keep_and_busy_workdir(tmp_path: Path) -> None:
     m = workflow([task("a", "one")], [py("one", "ret(1)")])
     args = dict(task_names={}, parameters={}, parallelism=None, as_json=False, stdout=io.StringIO(),
                 stderr=io.StringIO())
-    assert cli_run(m, workdir=str(tmp_path / "run"), keep=True, **args) == 0
+    assert run_manifest(m, workdir=str(tmp_path / "run"), keep=True, **args) == 0
     assert (tmp_path / "run" / "a" / "script.py").is_file()
     with pytest.raises(UsageError, match="not empty"):
-        cli_run(m, workdir=str(tmp_path / "run"), keep=True, **args)
+        run_manifest(m, workdir=str(tmp_path / "run"), keep=True, **args)
 
 
 def test_live_reporter_on_a_terminal(tmp_path: Path) -> None:
@@ -458,7 +459,7 @@ def test_live_reporter_on_a_terminal(tmp_path: Path) -> None:
 
     m = workflow([task("a", "one"), task("b", "one", "a")], [py("one", "time.sleep(0.3)\nret(1)")])
     err = Terminal()
-    assert cli_run(m, task_names={}, parameters={}, parallelism=None, as_json=False,
+    assert run_manifest(m, task_names={}, parameters={}, parallelism=None, as_json=False,
                    workdir=str(tmp_path / "run"), keep=False, stdout=io.StringIO(), stderr=err) == 0
     text = err.getvalue()
     assert "\x1b[1A\x1b[2K" in text  # the running block was redrawn in place
@@ -479,7 +480,7 @@ def test_examples_compile_and_run(tmp_path: Path, spec: str) -> None:
     (compiled,) = pipeline.build([str(EXAMPLES / spec)], errors)
     assert not errors, errors.format()
     out = io.StringIO()
-    code = cli_run(compiled.manifest, task_names=compiled.task_names, parameters={}, parallelism=None, as_json=True,
+    code = run_manifest(compiled.manifest, task_names=compiled.task_names, parameters={}, parallelism=None, as_json=True,
                    workdir=str(tmp_path / "run"), keep=False, stdout=out, stderr=io.StringIO())
     data = json.loads(out.getvalue())
     assert code == 0, data

@@ -264,7 +264,7 @@ def test_a_large_module_carries_the_same_code_as_before(tmp_path: Path) -> None:
     fn, problems = F.resolve("bigmod:target", [str(tmp_path)])
     assert problems == [] and fn is not None
     assert F.carried_source(fn) == "def target(n: int) -> int:\n    return n + 1\n"
-    info = F._load(str(tmp_path / "bigmod.py"))
+    info = F.load_module(str(tmp_path / "bigmod.py"))
     parsed = [s for s in info.body.slots if isinstance(s, ast.stmt)]  # type: ignore[union-attr]
     helpers = (tmp_path / "bigmod.py").read_text().count("\ndef helper_")
     assert len(info.body) == 2 + helpers + 1  # `import os, json`, `CONST = 1`, the helpers, the target

@@ -9,7 +9,6 @@ Only the `apply` and `diff` verbs import this module (it pulls in httpx through 
 
 from __future__ import annotations
 
-import argparse
 import copy
 import difflib
 import secrets
@@ -85,10 +84,6 @@ class ApplyReport:
         return not self.waited or all(r.phase == "Succeeded" for r in self.workflows)
 
     @property
-    def exit_code(self) -> int:
-        return 0 if self.ok else 1
-
-    @property
     def workflows(self) -> list[ResourceResult]:
         return [r for r in self.results if r.kind == "Workflow" and r.action == "created" and not r.dry_run]
 
@@ -121,48 +116,30 @@ class _Item:
 
 def apply(manifests: list[dict], *, dry_run: str | None = None, wait: bool = False, logs: bool = False,
           replace: bool = False, parameters: Mapping[str, str] | None = None, stdout: TextIO | None = None,
-          stderr: TextIO | None = None, **connection: Any) -> ApplyReport:
+          stderr: TextIO | None = None, verbose: bool = False, **connection: Any) -> ApplyReport:
     """Create or update every manifest; with `wait` (implied by `logs`) follow the Workflows.
 
     `stdout` receives per-resource lines, client dry-run bodies and logs; `stderr` progress and
-    warnings; both default to silence (the report carries the results)."""
-    session = _Session(connection, stdout=stdout, stderr=stderr, offline=dry_run == "client")
+    warnings (and with `verbose` each request); both default to silence (the report carries the results).
+    `connection`: CONNECTION_OPTIONS, CLIENT_OPTIONS and WAIT_OPTIONS by name."""
+    session = _Session(connection, stdout=stdout, stderr=stderr, verbose=verbose, offline=dry_run == "client")
     items = _prepare(manifests, session.conn, parameters or {})
     return _run(session, items, dry_run=dry_run, wait=wait, logs=logs, replace=replace)
 
 
-def diff(manifests: list[dict], **connection: Any) -> str:
-    """A unified diff (YAML, sorted keys) of each live object against its compiled form; "" if none."""
-    session = _Session(connection)
-    items = _prepare(manifests, session.conn, {})
-    with session:
-        parts = session.map(items, session.diff_one)
-    return "".join(parts)
+def diff(manifests: list[dict], *, stderr: TextIO | None = None, verbose: bool = False, **connection: Any) -> str:
+    """A unified diff (YAML, sorted keys) of each live object against its compiled form; "" if none.
 
-
-def cli_apply(manifests: list[dict], args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    opts = _options_from_args(args)
-    session = _Session(opts, stdout=stdout, stderr=stderr, verbose=bool(getattr(args, "verbose", False)),
-                       offline=getattr(args, "dry_run", None) == "client")
-    items = _prepare(manifests, session.conn, _parse_parameters(getattr(args, "parameters", None)))
-    report = _run(session, items, dry_run=getattr(args, "dry_run", None), wait=bool(getattr(args, "wait", False)),
-                  logs=bool(getattr(args, "logs", False)), replace=bool(getattr(args, "replace", False)))
-    return report.exit_code
-
-
-def cli_diff(manifests: list[dict], args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    """Prints the diff; exit 0 (1 with `--exit-code` when there are differences, or on failure)."""
-    session = _Session(_options_from_args(args), stdout=stdout, stderr=stderr,
-                       verbose=bool(getattr(args, "verbose", False)))
+    The text is fit to print (no control characters, no token), and so is an ArgoError's message.
+    `stderr` receives warnings (and with `verbose` each request)."""
+    session = _Session(connection, stderr=stderr, verbose=verbose)
     items = _prepare(manifests, session.conn, {})
     try:
         with session:
-            text = "".join(session.map(items, session.diff_one))
+            parts = session.map(items, session.diff_one)
     except ArgoError as e:
-        print(f"error: {session.shown(str(e))}", file=stderr)
-        return 1
-    stdout.write(shown(text, session.conn.secrets, keep_lines=True))
-    return 1 if text and getattr(args, "exit_code", False) else 0
+        raise ArgoError(session.shown(e.message), status=e.status, code=e.code, transient=e.transient) from None
+    return shown("".join(parts), session.conn.secrets, keep_lines=True)
 
 
 def _run(session: "_Session", items: list[_Item], *, dry_run: str | None, wait: bool, logs: bool,
@@ -244,29 +221,6 @@ def _override_parameters(workflows: list[dict], parameters: Mapping[str, str]) -
             if p.get("name") in parameters:
                 p["value"] = str(parameters[p["name"]])
                 p.pop("valueFrom", None)
-
-
-def _parse_parameters(raw: Any) -> dict[str, str]:
-    if not raw:
-        return {}
-    if isinstance(raw, Mapping):
-        return {str(k): str(v) for k, v in raw.items()}
-    out = {}
-    for item in raw:
-        name, sep, value = str(item).partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"-p {item!r}: expected NAME=VALUE")
-        out[name.strip()] = value
-    return out
-
-
-def _options_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    # client/wait knobs are not CLI flags; tests and embedders may set them on the namespace
-    names = CONNECTION_OPTIONS + CLIENT_OPTIONS + WAIT_OPTIONS
-    opts = {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
-    if getattr(args, "plaintext", None):  # the CLI spells ARGO_SECURE=false as --plaintext
-        opts["secure"] = False
-    return opts
 
 
 def _yaml_lines(obj: Any) -> list[str]:

@@ -25,7 +25,7 @@ from typing import Any
 from ..python import artifacts as paths
 from ..python import functions
 from ..spec import dag
-from ..spec.artifacts import fanned_out, is_artifact_ref, result_kind, split_url
+from ..spec.artifacts import fans_out, is_artifact_ref, result_kind, split_url
 
 NONE = {"none": {}}
 INDEX_ITEM = "heraspec_index"  # the item key holding a loop child's index
@@ -82,7 +82,7 @@ def input_modes(argset: dict, fn: functions.Function, tasks: dict, fns: dict, de
         elif isinstance(v, dict) and len(v) == 1 and isinstance(v.get("from"), str) and v["from"] in tasks:
             src = v["from"]
             if result_kind(tasks[src], fns.get(src), defaults) != "parameter":
-                out[p.name] = Input("many" if fanned_out(tasks[src]) else "one", src)
+                out[p.name] = Input("many" if fans_out(tasks[src]) else "one", src)
     return out
 
 

@@ -6,10 +6,10 @@ Used by apply (unchanged or update?) and diff (what to show).
 from __future__ import annotations
 
 import copy
-from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 from .client import Kind
+from .settings import quantity
 
 # metadata the API server owns; never part of what the user declared
 SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink",
@@ -45,36 +45,13 @@ def _prune(value: Any) -> Any:
     return value
 
 
-_QUANTITY_SUFFIX: dict[str, int | Decimal] = {
-    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-    "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"),
-    "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
-}
-
-
-def _quantity(text: Any) -> Decimal | None:
-    if not isinstance(text, (str, int)):
-        return None
-    text = str(text).strip()
-    for suffix in sorted(_QUANTITY_SUFFIX, key=len, reverse=True):
-        if text.endswith(suffix) and text[:-len(suffix)]:
-            try:
-                return Decimal(text[:-len(suffix)]) * Decimal(_QUANTITY_SUFFIX[suffix])
-            except InvalidOperation:
-                return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return None
-
-
 def _align_resources(live: Any, declared: Any) -> Any:
     if isinstance(live, dict) and isinstance(declared, dict):
         out = {}
         for k, v in live.items():
             d = declared.get(k)
             if k in ("requests", "limits") and isinstance(v, dict) and isinstance(d, dict):
-                out[k] = {q: (d[q] if q in d and _quantity(x) is not None and _quantity(x) == _quantity(d[q]) else x)
+                out[k] = {q: (d[q] if q in d and quantity(x) is not None and quantity(x) == quantity(d[q]) else x)
                           for q, x in v.items()}
             else:
                 out[k] = _align_resources(v, d)

@@ -20,11 +20,12 @@ from ..spec.patterns import go_duration
 from ..python import functions, packages, script
 from ..python.lock import python_of as lock_python
 from . import artifacts, scheduling
+from .settings import effective, quantity_text, requests_and_limits
+from ..merge import merge_named
 from ..spec.artifacts import result_kind
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "main"
-DEFAULT_RESOURCES = {"cpu": 1, "memory": "4Gi"}
 DEFAULT_MARKER = "__heraspec_default__"  # input default meaning "let Python apply the signature default"
 _TEMPLATE_NAME = re.compile(r"[^a-zA-Z0-9-]+")
 
@@ -121,31 +122,6 @@ def item_literal(value: Any, kind: str | None) -> Any:
 _RAW_RESULT = re.compile(r"\{\{\s*tasks\.([A-Za-z0-9_-]+)\.outputs\.parameters\.([A-Za-z0-9_-]+)\s*\}\}")
 
 
-def deep_merge(base: Any, extra: Any) -> Any:
-    """The `argo:` escape hatch: mappings merge key by key; lists of named items (templates, tasks,
-    env, volumes, volumeMounts, parameters) merge by `name`, new names appended; anything else replaces."""
-    if isinstance(base, dict) and isinstance(extra, dict):
-        out = dict(base)
-        for k, v in extra.items():
-            out[k] = deep_merge(base.get(k), v) if k in base else v
-        return out
-    if isinstance(base, list) and isinstance(extra, list) and extra and _named(base) and _named(extra):
-        merged = list(base)
-        index = {x["name"]: i for i, x in enumerate(merged)}
-        for x in extra:
-            if x["name"] in index:
-                merged[index[x["name"]]] = deep_merge(merged[index[x["name"]]], x)
-            else:
-                index[x["name"]] = len(merged)
-                merged.append(x)
-        return merged
-    return extra
-
-
-def _named(items: list) -> bool:
-    return all(isinstance(x, dict) and isinstance(x.get("name"), str) for x in items)
-
-
 def cron_overlay(overlay: dict) -> dict:
     """Spec-level `argo:` of a CronWorkflow: WorkflowSpec fields under `spec` go to `spec.workflowSpec`."""
     spec = overlay.get("spec")
@@ -158,51 +134,8 @@ def cron_overlay(overlay: dict) -> dict:
     if not moved:
         return overlay
     kept = {k: v for k, v in spec.items() if k in own}
-    kept["workflowSpec"] = deep_merge(moved, kept.get("workflowSpec", {}))
+    kept["workflowSpec"] = merge_named(moved, kept.get("workflowSpec", {}))
     return {**overlay, "spec": kept}
-
-
-def _quantity(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v)
-
-
-def requests_and_limits(res: dict) -> tuple[dict[str, str], dict[str, str]]:
-    """A task's effective `resources` -> the container's (requests, limits)."""
-    req: dict[str, str] = {}
-    for key, argo_key in (("cpu", "cpu"), ("memory", "memory"), ("ephemeral_storage", "ephemeral-storage")):
-        if res.get(key) is not None and res[key] is not False:
-            req[argo_key] = _quantity(res[key])
-    limits: dict[str, str] = {}
-    if res.get("limits") is True:
-        limits.update({k: v for k, v in req.items() if k in ("cpu", "memory")})
-    elif isinstance(res.get("limits"), dict):
-        limits.update({k: _quantity(v) for k, v in res["limits"].items() if v is not None})
-    if res.get("gpu"):
-        gpu = res.get("gpu_type") or "nvidia.com/gpu"
-        req[gpu] = limits[gpu] = str(res["gpu"])
-    return req, limits
-
-
-def effective(task: dict, defaults: dict) -> dict:
-    """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
-    out = dict(task)
-    for key in ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result") + scheduling.REPLACED:
-        if key not in out and key in defaults:
-            out[key] = defaults[key]
-    for key in scheduling.MERGED:  # maps merge key by key, the task winning
-        if key in defaults or key in task:
-            out[key] = {**defaults.get(key, {}), **task.get(key, {})}
-    res = {**defaults.get("resources", {}), **task.get("resources", {})}
-    limits = res.get("limits") if isinstance(res.get("limits"), dict) else {}
-    # a limit without a request sets the request to the limit, as Kubernetes does; `cpu: null` /
-    # `cpu: false` drops the default request
-    out["resources"] = {**{k: limits.get(k) if limits.get(k) is not None else v for k, v in DEFAULT_RESOURCES.items()},
-                        **res}
-    if "env" in defaults or "env" in task:
-        out["env"] = {**defaults.get("env", {}), **task.get("env", {})}
-    return out
 
 
 class _Compiler:
@@ -320,7 +253,7 @@ class _Compiler:
             out["retryPolicy"] = retry["policy"]
         b = retry.get("backoff")
         if b:
-            out["backoff"] = {k2: (_quantity(b[k1]) if k1 == "factor" else go_duration(b[k1]))
+            out["backoff"] = {k2: (quantity_text(b[k1]) if k1 == "factor" else go_duration(b[k1]))
                               for k1, k2 in (("duration", "duration"), ("factor", "factor"), ("max_duration", "maxDuration"))
                               if b.get(k1) is not None}
         return out
@@ -415,7 +348,7 @@ class _Compiler:
             self.scripts.append(_Script(tmpl, fn, code, pkgs is not None, needs, t.get("cache"), argo_tmpl))
             name = argo_tmpl.get("name", tmpl["name"]) if argo_tmpl else tmpl["name"]  # as the overlay will have it
         else:
-            tmpl = deep_merge(tmpl, argo_tmpl) if argo_tmpl else tmpl
+            tmpl = merge_named(tmpl, argo_tmpl) if argo_tmpl else tmpl
             name = tmpl["name"]
         self.templates.append(tmpl)
         self.by_key[key] = name
@@ -471,7 +404,7 @@ class _Compiler:
                 self.sources[key] = script.script_source(s.fn, s.code, packages=s.packages, needs=needs)
             s.tmpl["script"]["source"] = self.sources[key]
             if s.overlay:
-                merged = deep_merge(s.tmpl, s.overlay)
+                merged = merge_named(s.tmpl, s.overlay)
                 s.tmpl.clear()
                 s.tmpl.update(merged)  # in place: the template keeps its position in the list
             if s.cache and "memoize" not in (s.overlay or {}):
@@ -586,7 +519,7 @@ class _Compiler:
         if t.get("on_exit"):  # Argo lifecycle hook `exit`: runs when this task ends, in the DAG's scope
             task["hooks"] = {"exit": self.exit_call(name + EXIT_KEY, t["on_exit"])}
         argo_task = (t.get("argo") or {}).get("task")
-        return deep_merge(task, argo_task) if argo_task else task
+        return merge_named(task, argo_task) if argo_task else task
 
     def pipeline_template(self, name: str) -> str:
         """Another spec's DAG as a DAG template: its parameters are the template's inputs, its
@@ -623,7 +556,9 @@ class _Compiler:
 
     # --- exact values: how the consumer's script reads each input ---------------------------
 
-    def fanned_out(self, name: str) -> bool:
+    def aggregated(self, name: str) -> bool:
+        """A consumer reads task `name`'s outputs as Argo's aggregate of its children (a JSON list):
+        it has a non-empty `foreach` or a list of argument sets."""
         t = self.data["tasks"].get(name) or {}
         return bool(t.get("foreach")) or isinstance(t.get("args"), list)
 
@@ -653,10 +588,10 @@ class _Compiler:
             m = _RAW_RESULT.fullmatch(value)
             producer = self.spec_task(m.group(1)) if m else None
             result = m is not None and m.group(2) == "result"
-            if producer is not None and not result and not self.fanned_out(producer) and kind is not None:
+            if producer is not None and not result and not self.aggregated(producer) and kind is not None:
                 plans[name] = "json"  # a named output is JSON: a str-annotated consumer gets the str
                 continue
-            if producer is not None and self.fanned_out(producer):
+            if producer is not None and self.aggregated(producer):
                 plans[name] = "agg:str" if result and self.returns(producer) == "str" else "agg"
             elif producer is not None and result and kind is None and self.returns(producer) == "str":
                 plans[name] = "str"
@@ -689,7 +624,7 @@ class _Compiler:
         if not (dag.is_ref(value) and "from" in value):
             return "item"
         producer = value["from"]
-        if self.fanned_out(producer):
+        if self.aggregated(producer):
             return "item+agg:str" if not value.get("key") and self.returns(producer) == "str" else "item+agg"
         if not value.get("key") and kind is None and self.returns(producer) == "str":
             return "item+str"
@@ -703,7 +638,7 @@ class _Compiler:
             return None
         producer = fe["from"]
         ret = self.returns(producer)
-        if self.fanned_out(producer):
+        if self.aggregated(producer):
             return "str" if ret == "str" else None
         return "str" if ret == "list:str" else None
 
@@ -794,7 +729,7 @@ class _Compiler:
             spec["workflowSpec"] = wf
         manifest = {"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": spec}
         if data.get("argo"):
-            manifest = deep_merge(manifest, cron_overlay(data["argo"]) if kind == "CronWorkflow" else data["argo"])
+            manifest = merge_named(manifest, cron_overlay(data["argo"]) if kind == "CronWorkflow" else data["argo"])
         return Compiled("", manifest, {**self.nested_names, **{dag.argo_name(n): n for n in tasks}})
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-from fractions import Fraction
 from typing import Any, Iterator
 
 from ..errors import Errors
 from ..spec import dag
+from ..spec.artifacts import fans_out
 from ..spec.load import Document
+from ..spec.patterns import K8S_NAME
+from .settings import effective, quantity, requests_and_limits
 
 # --- names -------------------------------------------------------------------------------------
 
@@ -28,7 +30,7 @@ EXPR_KEYWORDS = frozenset(("in", "not", "and", "or", "if", "else", "let", "match
                            "endsWith", "nil", "true", "false"))
 # apimachinery validation.IsQualifiedName / IsValidLabelValue / IsDNS1123Subdomain
 _QUALIFIED_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS1123_SUBDOMAIN = re.compile(K8S_NAME)
 ANNOTATIONS_MAX = 256 * 1024  # apimachinery ValidateAnnotationsSize: TotalAnnotationSizeLimitB
 
 
@@ -67,28 +69,6 @@ def extended_resource_problem(name: str) -> str | None:
 
 
 # --- quantities ----------------------------------------------------------------------------------
-
-_QUANTITY = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
-_SUFFIX = {"": 1, "n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "k": 10**3, "M": 10**6,
-           "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
-           "Pi": 2**50, "Ei": 2**60}
-
-
-def quantity(value: Any) -> Fraction | None:
-    """The exact value of a Kubernetes quantity (resource.ParseQuantity), or None when it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return Fraction(value)
-    m = _QUANTITY.match(str(value))
-    if not m:
-        return None
-    suffix = m.group(2) or ""
-    if suffix[:1] in ("e", "E") and abs(int(suffix[1:])) > 40:
-        return None  # far outside what Kubernetes stores (int64 milli-units); never worth computing
-    scale = Fraction(10) ** int(suffix[1:]) if suffix[:1] in ("e", "E") else _SUFFIX[suffix]
-    return Fraction(m.group(1)) * scale
-
 
 def over_limit(requests: dict, limits: dict) -> list[str]:
     """Resource names whose request exceeds the limit (apimachinery ValidateResourceRequirements:
@@ -236,11 +216,6 @@ _WF_PARAM = re.compile(r"\{\{\s*workflow\.parameters\.([^}\s]*)\s*\}\}")
 CONTINUE_ON = {"failed": "Failed", "error": "Errored"}
 
 
-def fanned_out(task: Any) -> bool:
-    return isinstance(task, dict) and (task.get("foreach") is not None or (
-        isinstance(task.get("args"), list) and task.get("function") is not None))
-
-
 def uses_depends(graph: dag.Graph) -> bool:
     """heraspec emits `depends` for every task that waits for another."""
     return bool(graph.deps)
@@ -294,7 +269,7 @@ def _depends(doc: Document, tasks: dict, graph: dag.Graph, errors: Errors) -> No
         for ref, result, off in dag.depends_names(expr):
             # ancestry.go GetTaskDependencies / dag.go evaluateDependsLogic: AnySucceeded and AllFailed
             # look at the children of a fanned-out task; on any other task they are always false
-            if result in ("AnySucceeded", "AllFailed") and ref in tasks and not fanned_out(tasks[ref]):
+            if result in ("AnySucceeded", "AllFailed") and ref in tasks and not fans_out(tasks[ref]):
                 doc.error(errors, path, f"'{ref}.{result}' is always false: task '{ref}' does not fan out",
                           f"use '{ref}.{'Succeeded' if result == 'AnySucceeded' else 'Failed'}'", offset=off)
 
@@ -419,8 +394,6 @@ def _cron(doc: Document, data: dict, errors: Errors) -> None:
 
 
 def _retry_and_resources(doc: Document, data: dict, tasks: dict, errors: Errors) -> None:
-    from .compiler import effective, requests_and_limits
-
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     for base, t in [(("defaults",), defaults)] + [(("tasks", n), t) for n, t in tasks.items()]:
         if not isinstance(t, dict):

@@ -41,7 +41,7 @@ class TaskError(Exception):
 
 
 
-def _as_list(value: Any) -> list:
+def as_list(value: Any) -> list:
     return value if isinstance(value, list) else []
 
 
@@ -129,17 +129,17 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
     outs = t.get("outputs") or {}
     mapping: dict[str, Path] = {}
     files: dict[Path, str] = {}
-    for a in _as_list((t.get("inputs") or {}).get("artifacts")):
+    for a in as_list((t.get("inputs") or {}).get("artifacts")):
         if a.get("path"):  # placed by artifacts.plan (raw ones too)
             mapping[a["path"]] = inside(folder, a["path"])
-    for p in _as_list(outs.get("parameters")) + _as_list(outs.get("artifacts")):
+    for p in as_list(outs.get("parameters")) + as_list(outs.get("artifacts")):
         path = (p.get("valueFrom") or {}).get("path") or p.get("path")
         if path:
             mapping[path] = inside(folder, path)
-    for vm in _as_list(c.get("volumeMounts")):
+    for vm in as_list(c.get("volumeMounts")):
         mapping[vm["mountPath"]] = _volume_dir(run_dir, vm)
     result_path = (folder / "tmp/heraspec/result.json", "")
-    for p in _as_list(outs.get("parameters")):
+    for p in as_list(outs.get("parameters")):
         if p["name"] == "result" and (p.get("valueFrom") or {}).get("path"):
             result_path = (mapping[p["valueFrom"]["path"]], p["valueFrom"]["path"])
     source = c.get("source")
@@ -152,7 +152,7 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
 
     env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
     env.update(TMPDIR=str(folder / "tmp"), HERASPEC_RESULT_PATH=str(result_path[0]))
-    for e in _as_list(c.get("env")):
+    for e in as_list(c.get("env")):
         if "valueFrom" in e:
             if e["name"] not in os.environ:
                 ref = e["valueFrom"]
@@ -163,8 +163,8 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
             env[e["name"]] = os.environ[e["name"]]
         else:
             env[e["name"]] = rewrite(str(e.get("value", "")))
-    command = [rewrite(str(x)) for x in _as_list(c.get("command"))]
-    args = [rewrite(str(x)) for x in _as_list(c.get("args"))]
+    command = [rewrite(str(x)) for x in as_list(c.get("command"))]
+    args = [rewrite(str(x)) for x in as_list(c.get("args"))]
     if not command:
         raise TaskError(f"template {name!r} has no command: the image's entrypoint cannot be used locally")
     if kind == "script":
@@ -195,7 +195,7 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
         limits.append(float(t["activeDeadlineSeconds"]))
     params = [(p["name"], mapping[p["valueFrom"]["path"]] if (p.get("valueFrom") or {}).get("path") else None,
                (p.get("valueFrom") or {}).get("default", p.get("value")))
-              for p in _as_list(outs.get("parameters"))]
+              for p in as_list(outs.get("parameters"))]
     mkdirs = [folder / "tmp"] + [p.parent for p in mapping.values()] + [p for p in mapping.values()
                                                                            if "volumes" in p.parts]
     return Prep(command + args, env, folder, min(limits) if limits else None, files, mkdirs, params, python_env)

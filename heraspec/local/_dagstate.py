@@ -1,7 +1,7 @@
 """The state of DAG template invocations for `heraspec run`: Argo's semantics of ``depends`` /
 ``dependencies``, ``when``, fan-out (``withItems``/``withParam``/``withSequence``) with aggregated
 outputs, ``dag.target``, nested DAGs, and phases. The runner's loop (runner.py) advances a root
-`_Dag`; units that need a pod are handed back to it through ``enqueue``.
+`Dag`; units that need a pod are handed back to it through ``enqueue``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._attempt import Outcome, TaskError, _as_list
+from ._attempt import Outcome, TaskError, as_list
 from ..errors import HeraspecError
 from ..spec import patterns
 from .expr import (
@@ -34,7 +34,7 @@ from .expr import (
 )
 
 if TYPE_CHECKING:
-    from .runner import _Runner
+    from .runner import Runner
 
 
 _TASK_NAME = re.compile(patterns.ARGO_TASK_NAME)
@@ -63,7 +63,7 @@ class TaskResult:
 
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
@@ -87,7 +87,7 @@ def _loads(text: str, raw: bool = False) -> Any:
     return parse_raw(text) if raw else json.loads(text)
 
 
-def _decode(text: str | None) -> Any:
+def decode_output(text: str | None) -> Any:
     if text is None:
         return None
     try:
@@ -96,10 +96,10 @@ def _decode(text: str | None) -> Any:
         return text
 
 
-class _Unit:
+class Unit:
     """One execution of a template for one task or loop item: a pod (with retries) or a nested DAG."""
 
-    def __init__(self, dag: _Dag, task: _Task, res: TaskResult, template: dict, folder: Path):
+    def __init__(self, dag: Dag, task: _Task, res: TaskResult, template: dict, folder: Path):
         self.dag, self.task, self.res, self.template, self.folder = dag, task, res, template, folder
         self.inputs: dict[str, str] = {}
         self.done = False
@@ -107,7 +107,7 @@ class _Unit:
         self.exit_code: int | None = None
         self.t0 = 0.0
         self.retry: dict = {}
-        self.inner: _Dag | None = None
+        self.inner: Dag | None = None
         self.artifacts: list[dict] = []  # the DAG task's arguments.artifacts, substituted
         self.artifact_keys: dict[str, str] = {}  # output artifact name -> repository key
         self.memo: Any = None  # where its memoized result lives (memo.Memo.key), when the template has one
@@ -125,12 +125,12 @@ class _Task:
         else:
             self.tree = None
         self.deps = depends_names(self.tree) if self.tree else set()
-        self.units: list[_Unit] = []
+        self.units: list[Unit] = []
         # Argo lifecycle hook `exit` (or the older `onExit`): runs when the task ends; its
         # dependents wait for it (dag.go: a task with an exit hook is complete once the hook is)
         hooks = spec.get("hooks") or {}
         self.hook: dict | None = hooks.get("exit") or ({"template": spec["onExit"]} if spec.get("onExit") else None)
-        self.hook_unit: _Unit | None = None
+        self.hook_unit: Unit | None = None
         self.fanout = False
         self.state = "pending"
         self.t0 = 0.0
@@ -140,14 +140,14 @@ class _Task:
         return (phase == "Failed" and bool(c.get("failed"))) or (phase == "Error" and bool(c.get("error")))
 
 
-class _Dag:
+class Dag:
     """The state of one DAG template invocation; advanced by the runner's loop."""
 
-    def __init__(self, run: _Runner, template: dict, inputs: dict[str, str], folder: Path, prefix: str):
+    def __init__(self, run: Runner, template: dict, inputs: dict[str, str], folder: Path, prefix: str):
         self.run, self.folder, self.prefix = run, folder, prefix
         self.template = template
         self.tasks: dict[str, _Task] = {}
-        self.parent: _Dag | None = None
+        self.parent: Dag | None = None
         for spec in template["dag"].get("tasks") or []:
             try:
                 self.tasks[spec["name"]] = _Task(spec, prefix)
@@ -326,7 +326,7 @@ class _Dag:
 
     def _launch(self, t: _Task) -> None:
         t.state, t.t0 = "running", time.monotonic()
-        t.res.started = _now()
+        t.res.started = utc_now()
         spec, scope = t.spec, self.scope
         when = str(spec["when"]) if spec.get("when") not in (None, "") else None
         try:
@@ -362,7 +362,7 @@ class _Dag:
     def _items(self, spec: dict, scope: dict[str, str]) -> list | None:
         if "withItems" in spec:
             # wfv1.Item keeps each item's JSON as submitted (heraspec apply sends JSON, as written here)
-            return parse_raw(json.dumps(substitute(_as_list(spec["withItems"]), scope), ensure_ascii=False))
+            return parse_raw(json.dumps(substitute(as_list(spec["withItems"]), scope), ensure_ascii=False))
         if "withParam" in spec:
             # dag.go expandTask: json.Unmarshal into []wfv1.Item, which keeps each item's raw JSON
             text = substitute(str(spec["withParam"]), scope)
@@ -402,35 +402,35 @@ class _Dag:
     def _start_unit(self, t: _Task, res: TaskResult, scope: dict[str, str], when: str | None,
                     folder: Path) -> None:
         template = self.run.templates[t.spec["template"]]
-        unit = _Unit(self, t, res, template, folder)
+        unit = Unit(self, t, res, template, folder)
         t.units.append(unit)
         try:
             if when is not None:
                 text = substitute(when, scope)
                 if not eval_when(text):
-                    res.started = _now()
+                    res.started = utc_now()
                     return self.run.finish_unit(unit, Outcome("Skipped", f"when '{text}' evaluated false"))
             args = substitute((t.spec.get("arguments") or {}).get("parameters") or [], scope)
-            unit.inputs = _inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
-            unit.artifacts = substitute(_as_list((t.spec.get("arguments") or {}).get("artifacts")), scope)
+            unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
+            unit.artifacts = substitute(as_list((t.spec.get("arguments") or {}).get("artifacts")), scope)
         except (ExprError, TaskError) as e:
-            res.started = _now()
+            res.started = utc_now()
             return self.run.finish_unit(unit, Outcome("Error", str(e)))
         if "dag" in template:
-            res.started = _now()
-            unit.inner = _Dag(self.run, template, unit.inputs, folder, f"{res.name}.")
+            res.started = utc_now()
+            unit.inner = Dag(self.run, template, unit.inputs, folder, f"{res.name}.")
             unit.inner.parent = self
             return
         self.run.enqueue(unit)
 
-    def _dag_outcome(self, u: _Unit) -> Outcome:
+    def _dag_outcome(self, u: Unit) -> Outcome:
         inner = u.inner
         assert inner is not None
         u.res.children = [x.res for x in inner.tasks.values()]
         phase = inner.phase()
         outputs: dict[str, str] = {}
         try:
-            for p in _as_list((u.template.get("outputs") or {}).get("parameters")):
+            for p in as_list((u.template.get("outputs") or {}).get("parameters")):
                 vf = p.get("valueFrom") or {}
                 if "parameter" in vf:
                     outputs[p["name"]] = substitute(str(vf["parameter"]), inner.scope)
@@ -466,7 +466,7 @@ class _Dag:
                 self.scope[f"{p}.result"] = aggregated_results([u.stdout or "" for u in ok])
             except ExprError as e:
                 self.agg_errors[t.name] = f"task {t.name!r}: {e}"
-        stdouts = [_decode(u.stdout) for u in ok if u.stdout is not None]
+        stdouts = [decode_output(u.stdout) for u in ok if u.stdout is not None]
         if "result" not in agg and stdouts:
             t.res.result = stdouts
         bad = [k for k in kids if k.phase in ("Failed", "Error")]
@@ -502,15 +502,15 @@ class _Dag:
         t.state = "done"
         r = t.res
         r.phase, r.message = phase, message
-        r.started = r.started or _now()
-        r.finished = _now()
+        r.started = r.started or utc_now()
+        r.finished = utc_now()
         r.duration_s = round(time.monotonic() - t.t0, 3) if t.t0 else 0.0
         # shown to the user: a fanned-out task's children's values (Argo's aggregate text stays in scope)
         if t.fanout and "result" in r.outputs:
             r.result = [u.res.result for u in t.units if u.res.phase == "Succeeded" and "result" in u.res.outputs]
         elif ("result" in r.outputs or (stdout is not None and "result" not in r.artifacts)) \
                 and not (t.units and t.units[0].res is r):
-            r.result = _decode(r.outputs["result"] if "result" in r.outputs else stdout)
+            r.result = decode_output(r.outputs["result"] if "result" in r.outputs else stdout)
         p = f"tasks.{t.name}"
         self.scope[f"{p}.status"] = phase
         self.scope[f"{p}.startedAt"] = r.started.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -532,22 +532,22 @@ class _Dag:
         template = self.run.templates[t.hook["template"]]
         res = TaskResult(f"{self.prefix}{t.name}.onExit")
         self.hooks.append(res)
-        unit = _Unit(self, t, res, template, self.folder / t.name / "onExit")
+        unit = Unit(self, t, res, template, self.folder / t.name / "onExit")
         t.hook_unit = unit
         try:
             if "dag" in template:
                 raise TaskError(f"template {template['name']!r}: DAG templates as exit hooks are not supported by heraspec run")
             args = substitute((t.hook.get("arguments") or {}).get("parameters") or [], self.scope)
-            unit.inputs = _inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
+            unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
         except (ExprError, TaskError) as e:
-            res.started = _now()
+            res.started = utc_now()
             return self.run.finish_unit(unit, Outcome("Error", str(e)))
         self.run.enqueue(unit)
 
 
-def _inputs(template: dict, given: dict[str, str]) -> dict[str, str]:
+def template_inputs(template: dict, given: dict[str, str]) -> dict[str, str]:
     out = {}
-    for p in _as_list((template.get("inputs") or {}).get("parameters")):
+    for p in as_list((template.get("inputs") or {}).get("parameters")):
         name = p["name"]
         if name in given:
             out[name] = given[name]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from ._dagstate import TaskResult
 
 if TYPE_CHECKING:
-    from ._dagstate import _Dag
+    from ._dagstate import Dag
 
 _ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
 
@@ -75,7 +75,7 @@ def _stamp(t: datetime | None) -> str | None:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
 
 
-def failures(root: "_Dag", workflow: str, entrypoint: str, status: str, finished: datetime) -> str:
+def failures(root: "Dag", workflow: str, entrypoint: str, status: str, finished: datetime) -> str:
     """The value of `{{workflow.failures}}` after `root` (the entrypoint's DAG) ended."""
     rows = []
     if status != "Succeeded":  # the entrypoint's own node (its node name is the workflow's name)
@@ -91,7 +91,7 @@ def failures(root: "_Dag", workflow: str, entrypoint: str, status: str, finished
     return go_quote(go_marshal(rows or None))  # Go marshals the empty (nil) slice as null
 
 
-def exit_result(dag: "_Dag") -> TaskResult:
+def exit_result(dag: "Dag") -> TaskResult:
     """The exit handler's node in the run summary: `onExit`, its tasks as children."""
     kids = [t.res for t in dag.tasks.values()]
     res = TaskResult("onExit", phase=dag.status() if dag.status() != "Succeeded" else "Succeeded", children=kids)

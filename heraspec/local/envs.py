@@ -148,7 +148,7 @@ def _unseal(folder: Path) -> None:
 
 
 def _run(argv: list[str], what: str, env: dict[str, str] | None = None) -> None:
-    from ..python.lock import reason
+    from ..python.lock import failure_reason
 
     try:
         done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
@@ -156,7 +156,7 @@ def _run(argv: list[str], what: str, env: dict[str, str] | None = None) -> None:
         raise EnvError(f"{what} failed: cannot start {argv[0]}: {e.strerror}") from None
     if done.returncode != 0:
         output = done.stdout.decode("utf-8", "replace")
-        raise EnvError(f"{what} failed (exit code {done.returncode}): {reason(output)}", output)
+        raise EnvError(f"{what} failed (exit code {done.returncode}): {failure_reason(output)}", output)
 
 
 def _pip_can_target() -> bool:

@@ -101,7 +101,7 @@ def parts(template: dict, inputs: dict[str, str], workflow: dict[str, str], file
     return out
 
 
-def reason(old: dict | None, new: dict[str, str]) -> str:
+def miss_reason(old: dict | None, new: dict[str, str]) -> str:
     if not isinstance(old, dict):
         return "ran: not in the cache"
     changed = [k for k in new if old.get(k) != new[k]] + [k for k in old if k not in new]
@@ -161,7 +161,7 @@ class Memo:
                 old = json.loads(where.last.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 old = None
-        return None, reason(old, where.parts)
+        return None, miss_reason(old, where.parts)
 
     def files(self, key: str) -> Path:
         """Where a cached task's file is kept between runs (its content-addressed key, under the cache)."""

@@ -33,7 +33,7 @@ Local choices, where a cluster has no equivalent:
   is a task phase; the workflow's phase is Succeeded or Failed.
 - The run folder is ``workdir`` (must be absent or empty) or a fresh ``./.heraspec/runs/<name>-<time>``;
   it ends with ``summary.json``, and each attempt folder with ``outputs.json``. ``keep=False``
-  (cli_run without ``--keep``) then prunes every other file: logs and outputs stay. Such a run also
+  (``heraspec run`` without ``--keep``) then prunes every other file: logs and outputs stay. Such a run also
   writes each distinct script text once, in ``.scripts/`` (as every pod of an Argo template runs
   /argo/staging/script), instead of a ``script.py`` in every attempt folder: on a disk where
   creating a file costs half a millisecond, that is a tenth of a small task's cost.
@@ -61,7 +61,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from . import artifacts
 from .memo import CACHE_DIR, Memo
@@ -69,15 +69,16 @@ from .memo import digest as memo_digest, fill as memo_fill
 from ..argo import scheduling
 from .sync import production_notes
 from .sync import Locks
-from ._attempt import LineSink, Outcome, Processes, TaskError, _as_list, execute, inside, prepare
-from ._dagstate import RunError, TaskResult, _Dag, _decode, _inputs, _now, _Unit
+from ._attempt import LineSink, Outcome, Processes, TaskError, as_list, execute, inside, prepare
+from ._dagstate import RunError, TaskResult, Dag, decode_output, template_inputs, utc_now, Unit
 from ..errors import UsageError
+from ..merge import merge_mappings
 from .expr import ExprError, go_json, parse_duration, substitute
 
 if TYPE_CHECKING:
     from .progress import Reporter
 
-__all__ = ["TaskResult", "RunResult", "RunError", "run_workflow", "cli_run", "prune_run_dir"]
+__all__ = ["TaskResult", "RunResult", "RunError", "run_workflow", "prune_run_dir"]
 
 DONE = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
 
@@ -89,13 +90,6 @@ class RunResult:
     run_dir: Path
     duration_s: float
     workflow_name: str = ""
-
-
-def _deep_merge(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
 
 
 _STR_MARK = "heraspec.str-result"  # kept with cached outputs: the result is a str (shown as one)
@@ -111,22 +105,22 @@ def _retry_expression(retry: dict, out: Outcome) -> bool:
     return not m or str(out.exit_code if out.exit_code is not None else -1) != m.group(1)
 
 
-class _Runner:
+class Runner:
     """Starts pods (one attempt each) on a thread pool from a single loop that owns all state."""
 
     def __init__(self, spec: dict, wf_scope: dict[str, str], run_dir: Path, limit: int,
                  reporter: Reporter | None, semaphores: dict[str, int] | None = None, memo: Memo | None = None):
         defaults = spec.get("templateDefaults") or {}
-        self.templates = {t["name"]: _deep_merge(defaults, t) if defaults else t
-                          for t in _as_list(spec.get("templates"))}
+        self.templates = {t["name"]: merge_mappings(defaults, t) if defaults else t
+                          for t in as_list(spec.get("templates"))}
         self.wf_scope, self.run_dir, self.limit, self.reporter = wf_scope, run_dir, limit, reporter
         self.code_path: tuple[str, ...] = ()  # the project's folders, for `code: image` tasks
         self.scripts: Path | None = None  # where tasks share their script files (prepare), if they do
         self.store = artifacts.Store(run_dir, None)  # replaced once the run folder exists
         self.cond = threading.Condition()
-        self.completed: list[tuple[_Unit, Future]] = []
-        self.ready: list[_Unit] = []
-        self.delayed: list[tuple[float, int, _Unit]] = []
+        self.completed: list[tuple[Unit, Future]] = []
+        self.ready: list[Unit] = []
+        self.delayed: list[tuple[float, int, Unit]] = []
         self.running = 0
         self.procs = Processes(self.cond)
         self.pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="heraspec-task")
@@ -150,21 +144,21 @@ class _Runner:
         show = getattr(self.reporter, "task_output", None)
         return None if show is None else (lambda line: show(res, line))
 
-    def enqueue(self, unit: _Unit) -> None:
+    def enqueue(self, unit: Unit) -> None:
         self.ready.append(unit)
 
-    def _dags(self, unit: _Unit) -> list[_Dag]:
+    def _dags(self, unit: Unit) -> list[Dag]:
         out, d = [], unit.dag
         while d is not None:
             out.append(d)
             d = d.parent
         return out
 
-    def _can_start(self, unit: _Unit) -> bool:
+    def _can_start(self, unit: Unit) -> bool:
         return self.running < self.limit and all(d.limit is None or d.active < d.limit
                                                  for d in self._dags(unit)) and self.locks.free(unit.template)
 
-    def loop(self, root: _Dag) -> None:
+    def loop(self, root: Dag) -> None:
         if self.deadline_s is not None:
             self.deadline = time.monotonic() + self.deadline_s
         try:
@@ -205,14 +199,14 @@ class _Runner:
             self.procs.kill_all()
             self.pool.shutdown(wait=True)
 
-    def _begin(self, unit: _Unit) -> None:
+    def _begin(self, unit: Unit) -> None:
         res = unit.res
         if self.expired:
             return self.finish_unit(unit, self.deadline_outcome())
         res.attempts += 1
         first = res.attempts == 1
         if first:
-            unit.t0, res.started = time.monotonic(), _now()
+            unit.t0, res.started = time.monotonic(), utc_now()
         scope = dict(self.wf_scope)
         scope.update({f"inputs.parameters.{k}": v for k, v in unit.inputs.items()})
         scope["inputs.parameters"] = go_json([{"name": k, "value": v} for k, v in unit.inputs.items()])
@@ -256,12 +250,12 @@ class _Runner:
         fut = self.pool.submit(execute, prep, self.procs, self._output_sink(res))
         fut.add_done_callback(lambda f, u=unit: self._notify(u, f))
 
-    def _notify(self, unit: _Unit, fut: Future) -> None:
+    def _notify(self, unit: Unit, fut: Future) -> None:
         with self.cond:
             self.completed.append((unit, fut))
             self.cond.notify()
 
-    def _attempt_done(self, unit: _Unit, out: Outcome) -> None:
+    def _attempt_done(self, unit: Unit, out: Outcome) -> None:
         # operator.go processNodeRetries: attempts > limit stops; wait duration * factor**(attempts-1),
         # capped; maxDuration counts from the first attempt's start
         if self.expired:
@@ -293,7 +287,7 @@ class _Runner:
         self.report("task_retrying", unit.res, delay)
         heapq.heappush(self.delayed, (time.monotonic() + delay, id(unit), unit))
 
-    def finish_unit(self, unit: _Unit, out: Outcome) -> None:
+    def finish_unit(self, unit: Unit, out: Outcome) -> None:
         res = unit.res
         res.phase, res.message, res.outputs = out.phase, out.message, out.outputs
         res.artifacts = {k: artifacts.local_path(self.store, v) for k, v in out.artifacts.items()}
@@ -305,17 +299,17 @@ class _Runner:
             if note:
                 res.cache += f" ({note})"
         unit.stdout, unit.exit_code, unit.done = out.stdout, out.exit_code, True
-        res.started = res.started or _now()
-        res.finished = _now()
+        res.started = res.started or utc_now()
+        res.finished = utc_now()
         res.duration_s = round(time.monotonic() - unit.t0, 3) if unit.t0 else 0.0
         # a template without a `result` output parameter: its result is its stdout (Argo's outputs.result),
         # or the value heraspec's script sent as the artifact `result` (`result: artifact`)
         if out.str_result and "result" in out.outputs:  # the script marked a str result (PATH.str)
             res.result = out.outputs["result"]
         elif "result" in out.outputs or "result" not in out.artifacts:
-            res.result = _decode(out.outputs["result"] if "result" in out.outputs else out.stdout)
+            res.result = decode_output(out.outputs["result"] if "result" in out.outputs else out.stdout)
         else:
-            res.result = _decode(artifacts.value_text(self.store, out.artifacts["result"]))
+            res.result = decode_output(artifacts.value_text(self.store, out.artifacts["result"]))
         if unit.task.res is not res:
             self.report("task_finished", res)
 
@@ -337,7 +331,7 @@ def _workflow_spec(manifest: dict) -> dict:
 
 
 def _parameters(spec: dict, given: dict[str, str]) -> dict[str, str]:
-    declared = {p["name"]: p for p in _as_list((spec.get("arguments") or {}).get("parameters"))}
+    declared = {p["name"]: p for p in as_list((spec.get("arguments") or {}).get("parameters"))}
     for name in given:
         if name not in declared:
             takes = ", ".join(declared) if declared else "no parameters"
@@ -369,7 +363,7 @@ def _notes(spec: dict, templates: dict[str, dict]) -> list[str]:
     py = f"{sys.version.split()[0]} at {sys.executable}"
     notes = [f"images are not used locally: tasks run with this Python ({py}) and this machine's commands"]
     entry = templates.get(str(spec.get("entrypoint")), {})
-    tasks = _as_list((entry.get("dag") or {}).get("tasks"))
+    tasks = as_list((entry.get("dag") or {}).get("tasks"))
     default = [t for t in tasks if _requests(templates.get(t.get("template"), {})) == ("1", "4Gi")]
     if default:
         # resources are not limited locally; say what a cluster will be asked for before it is
@@ -387,8 +381,8 @@ def _notes(spec: dict, templates: dict[str, dict]) -> list[str]:
                 notes.append(f"template {name!r}: {what} ({key}) are not run locally")
         if t.get("daemon"):
             notes.append(f"template {name!r}: daemon runs as an ordinary task locally (it is waited for)")
-        for task in _as_list((t.get("dag") or {}).get("tasks")) + [s for group in _as_list(t.get("steps"))
-                                                                   for s in _as_list(group)]:
+        for task in as_list((t.get("dag") or {}).get("tasks")) + [s for group in as_list(t.get("steps"))
+                                                                   for s in as_list(group)]:
             other = sorted(k for k in (task.get("hooks") or {}) if k != "exit") if isinstance(task, dict) else []
             if other:  # the exit hook runs (_dagstate); hooks on other events do not
                 notes.append(f"task {task.get('name')!r}: lifecycle hooks {', '.join(map(repr, other))} are not run locally")
@@ -436,11 +430,11 @@ def _as_dag(template: dict, params: dict[str, str]) -> dict:
         return template
     name = template["name"]
     args = [{"name": p["name"], "value": "{{workflow.parameters.%s}}" % p["name"]}
-            for p in _as_list((template.get("inputs") or {}).get("parameters")) if p["name"] in params]
+            for p in as_list((template.get("inputs") or {}).get("parameters")) if p["name"] in params]
     return {"name": name, "dag": {"tasks": [{"name": name, "template": name, "arguments": {"parameters": args}}]}}
 
 
-def _run_exit_handler(spec: dict, root: _Dag, main: _Runner, wf_scope: dict[str, str], run_dir: Path, limit: int,
+def _run_exit_handler(spec: dict, root: Dag, main: Runner, wf_scope: dict[str, str], run_dir: Path, limit: int,
                       reporter: Reporter | None, params: dict[str, str], started: float) -> TaskResult:
     """spec.onExit, after the entrypoint ended, with workflow.status/failures/duration set (_exit.py)."""
     from . import _exit
@@ -450,13 +444,13 @@ def _run_exit_handler(spec: dict, root: _Dag, main: _Runner, wf_scope: dict[str,
     scope["workflow.status"] = status
     scope["workflow.duration"] = f"{time.monotonic() - started:f}"
     scope["workflow.failures"] = _exit.failures(root, wf_scope["workflow.name"], str(spec.get("entrypoint", "")),
-                                                status, _now())
-    runner = _Runner(spec, scope, run_dir, limit, reporter)
+                                                status, utc_now())
+    runner = Runner(spec, scope, run_dir, limit, reporter)
     runner.code_path, runner.scripts = main.code_path, main.scripts  # as the entrypoint's tasks have them
     name = spec["onExit"]
     if name not in runner.templates:
         raise RunError(f"onExit {name!r} is not a template of this workflow")
-    dag = _Dag(runner, _as_dag(runner.templates[name], params), {}, run_dir / "onExit", "onExit.")
+    dag = Dag(runner, _as_dag(runner.templates[name], params), {}, run_dir / "onExit", "onExit.")
     runner.loop(dag)
     return _exit.exit_result(dag)
 
@@ -484,7 +478,7 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
     name = meta["name"] if manifest.get("kind", "Workflow") == "Workflow" and meta.get("name") else f"{stem}-{suffix}"
     wf_scope = {"workflow.name": name, "workflow.namespace": str(meta.get("namespace") or "default"),
-                "workflow.uid": str(uuid.uuid4()), "workflow.creationTimestamp": _now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "workflow.uid": str(uuid.uuid4()), "workflow.creationTimestamp": utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "workflow.serviceAccountName": str(spec.get("serviceAccountName") or "default"),
                 "workflow.mainEntrypoint": str(spec.get("entrypoint", "")),
                 "workflow.parameters": go_json([{"name": k, "value": v} for k, v in params.items()])}
@@ -493,7 +487,7 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     wf_scope.update({f"workflow.annotations.{k}": str(v) for k, v in (meta.get("annotations") or {}).items()})
     run_dir = Path(workdir) if workdir else Path.cwd() / ".heraspec" / "runs" / "pending"
     memo = Memo(Path.cwd() / CACHE_DIR, read=cache)
-    runner = _Runner(spec, wf_scope, run_dir, limit, reporter, semaphores, memo)
+    runner = Runner(spec, wf_scope, run_dir, limit, reporter, semaphores, memo)
     runner.code_path = tuple(code_path)
     runner.scripts = None if keep else run_dir.absolute() / ".scripts"  # no task or node folder starts with "."
     entry = spec.get("entrypoint")
@@ -501,10 +495,10 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
         raise RunError(f"entrypoint {entry!r} is not a template of this workflow")
     template = _as_dag(runner.templates[entry], params)
     try:
-        inputs = _inputs(template, params)
+        inputs = template_inputs(template, params)
     except TaskError as e:
         raise RunError(str(e)) from None
-    root = _Dag(runner, template, inputs, run_dir, "")
+    root = Dag(runner, template, inputs, run_dir, "")
     external = Path(artifacts_dir).resolve() if artifacts_dir is not None else None
     if external is not None and not external.is_dir():
         raise UsageError(f"--artifacts {artifacts_dir}: not a folder (s3://BUCKET/KEY and gs://BUCKET/KEY are read "
@@ -549,31 +543,3 @@ def prune_run_dir(run_dir: Path) -> None:
                 path.unlink()
             elif not any(path.iterdir()):
                 path.rmdir()
-
-
-def cli_run(manifest: dict, *, task_names: dict[str, str], parameters: dict[str, str], parallelism: int | None,
-            as_json: bool, workdir: str | None, keep: bool, stdout: TextIO = sys.stdout,
-            stderr: TextIO = sys.stderr, quiet: bool = False, code_path: tuple[str, ...] = (),
-            artifacts_dir: str | None = None, semaphores: dict[str, int] | None = None, cache: bool = True) -> int:
-    """``heraspec run``: progress, the tasks' output (unless ``quiet``) and the summary on stderr,
-    ``--json`` summary on stdout; 0 or 1.
-
-    Without ``keep`` the work folders are pruned after the run; logs and outputs stay."""
-    from .progress import make_reporter, summary_text, to_json
-
-    reporter = make_reporter(stderr, task_names, output=not quiet)
-    try:
-        result = run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
-                              reporter=reporter, code_path=code_path, artifacts_dir=artifacts_dir,
-                              semaphores=semaphores, cache=cache, keep=keep)
-    except BaseException:  # Ctrl-C: the running tasks are already killed; leave the terminal clean
-        getattr(reporter, "close", lambda: None)()
-        raise
-    if not keep:
-        prune_run_dir(result.run_dir)
-    stderr.write(summary_text(result, task_names))
-    stderr.flush()
-    if as_json:
-        stdout.write(json.dumps(to_json(result, task_names), indent=2, default=str) + "\n")
-        stdout.flush()
-    return 0 if result.phase == "Succeeded" else 1

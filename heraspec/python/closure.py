@@ -312,7 +312,7 @@ def _changed(stmt: ast.stmt) -> set[str]:
     return out
 
 
-def _is_main_guard(stmt: ast.stmt) -> bool:
+def is_main_guard(stmt: ast.stmt) -> bool:
     test = stmt.test if isinstance(stmt, ast.If) else None
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
         return False
@@ -488,7 +488,7 @@ class ModuleInfo:
             if isinstance(stmt, Segment):  # a def/class, unparsed: it binds its name and nothing else
                 self.bindings.setdefault(stmt.name, []).append(Binding(i, None, stmt.kind, self.body))
                 continue
-            main = _is_main_guard(stmt)
+            main = is_main_guard(stmt)
             under = MAIN_GUARD if main else _COMPOUND.get(type(stmt))
             builder = _Builder(self.postponed)
             if isinstance(stmt, (*_DEFS, ast.ClassDef)):  # a body binds no module name (`global` is

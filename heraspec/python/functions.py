@@ -146,7 +146,7 @@ def _whole_on_demand(work: Callable[[], T], failed: Callable[[Problem], T]) -> T
             if e.path in done:  # cannot happen: a module parsed whole never asks again
                 raise
             done.add(e.path)
-            whole = _load(e.path, whole=True)
+            whole = load_module(e.path, whole=True)
             if isinstance(whole, Problem):
                 return failed(_syntax_problem(e.path, e.error) if e.error is not None else whole)
 
@@ -163,7 +163,7 @@ def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tup
     found = _find_module(module, dirs)
     if isinstance(found, Problem):
         return None, (found,)
-    info = _load(found)
+    info = load_module(found)
     if isinstance(info, Problem):
         return None, (info,)
     target = _target(info, module, name, found)
@@ -262,7 +262,7 @@ def _filename(module: str, path: str) -> str:
     return f"{rel}/__init__.py" if os.path.basename(path) == "__init__.py" else f"{rel}.py"
 
 
-def _load(path: str, whole: bool = False) -> ModuleInfo | Problem:
+def load_module(path: str, whole: bool = False) -> ModuleInfo | Problem:
     """The module read statement by statement (closure.py), or parsed whole when `whole`."""
     try:
         st = os.stat(path)
@@ -495,7 +495,7 @@ def _carry(info: ModuleInfo, target: int, path: str, module: str, dirs: tuple[st
     return _Carried(bundle.modules[0].pieces, bundle.problems, _filename(module, path), bundle)
 
 
-def _refusal(info: ModuleInfo, name: str, shown: str) -> tuple[str, str | None] | None:
+def carry_refusal(info: ModuleInfo, name: str, shown: str) -> tuple[str, str | None] | None:
     """Why a needed module-level name cannot be carried (message, hint), or None."""
     if name in info.global_decls:
         node, owner = info.global_decls[name]
@@ -563,7 +563,7 @@ def _cannot_build(fn: Function) -> Callable[[Problem], _Carried]:
 
 
 def _carry_anew(fn: Function) -> _Carried:
-    info = _load(fn.file)
+    info = load_module(fn.file)
     target = _target(info, fn.module, fn.name, fn.file) if isinstance(info, ModuleInfo) else info
     if isinstance(target, Problem):
         raise ValueError(f"cannot build a script for {fn.ref}: {target.message}")

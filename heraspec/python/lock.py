@@ -3,9 +3,9 @@ and platform, into a lock file beside the spec; `compile` embeds its exact pins 
 pod (and `heraspec run`'s environment) installs the same distributions, with no resolution at start.
 
     path_for(spec) -> Path                         `<spec file>.lock` (JSON), committed with the spec
-    sets(data, fns) -> [Wanted]                    every package set of a spec's function tasks
-    resolve(pkgs, python) -> [pin lines]           uv pip compile (else pip) for linux and that Python
-    write(spec, data, fns) -> Path                 the lock, written
+    sets(data, fns, exit_key) -> [Wanted]                    every package set of a spec's function tasks
+    resolve_pins(pkgs, python) -> [pin lines]      uv pip compile (else pip) for linux and that Python
+    write_lock(spec, data, fns, exit_key) -> Path  the lock, written
     Lock.load(spec) -> Lock | None | str           None: no lock; str: why it cannot be read
     Lock.pinned(pkgs, python) -> PackageSet | None the set with its pins, None when the lock lacks it
 
@@ -31,8 +31,8 @@ from typing import Any
 
 from . import packages as P
 
-__all__ = ["DEFAULT_PYTHON", "Lock", "LockError", "Wanted", "path_for", "python_of", "resolve", "set_id", "sets",
-           "write"]
+__all__ = ["DEFAULT_PYTHON", "Lock", "LockError", "Wanted", "check", "failure_reason", "path_for", "python_of",
+           "resolve_pins", "set_id", "sets", "write_lock"]
 
 DEFAULT_PYTHON = "3.12"  # the default image's (python:3.12)
 FORMAT = 1
@@ -66,15 +66,14 @@ class Wanted:
     python: str
 
 
-def sets(data: dict, fns: dict) -> list[Wanted]:
-    """The package set of every function task and exit handler (`fns`: semantic.check's map)."""
-    from ..spec.compose import EXIT_KEY
-
+def sets(data: dict, fns: dict, exit_key: str) -> list[Wanted]:
+    """The package set of every function task and exit handler (`fns`: semantic.check's map, whose
+    exit handlers' keys end with `exit_key`, spec/compose.EXIT_KEY)."""
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     out: list[Wanted] = []
     for key in fns:
-        task_name, exit_mark, _ = key.partition(EXIT_KEY)
+        task_name, exit_mark, _ = key.partition(exit_key)
         if exit_mark:
             owner = tasks.get(task_name) if task_name else data
             body = owner.get("on_exit") if isinstance(owner, dict) else None
@@ -110,7 +109,7 @@ def _index_args(pkgs: P.PackageSet) -> list[str]:
             *[a for url in pkgs.extra_index_urls for a in ("--extra-index-url", url)]]
 
 
-def reason(output: str) -> str:
+def failure_reason(output: str) -> str:
     """The lines of a resolver's (or pip's) output that say why it failed."""
     lines = [ln.rstrip() for ln in output.splitlines() if ln.strip()]
     why = [ln.strip() for ln in lines if re.match(r"\s*(error|ERROR|cause|hint|Because|And because)\b", ln)
@@ -118,7 +117,7 @@ def reason(output: str) -> str:
     return " / ".join((why or lines[-3:])[-6:])
 
 
-def resolve(pkgs: P.PackageSet, python: str) -> list[str]:
+def resolve_pins(pkgs: P.PackageSet, python: str) -> list[str]:
     """Pinned requirement lines (`name==version --hash=sha256:... ...`) for linux and `python`."""
     with tempfile.TemporaryDirectory(prefix="heraspec-lock-") as tmp:
         reqs = Path(tmp) / "requirements.in"
@@ -134,7 +133,7 @@ def resolve(pkgs: P.PackageSet, python: str) -> list[str]:
                     "--generate-hashes", "--no-header", "--no-annotate", *_index_args(pkgs), str(reqs)]
             done = subprocess.run(argv, capture_output=True, text=True, env=env)
             if done.returncode != 0:
-                raise LockError(reason(done.stderr + done.stdout))
+                raise LockError(failure_reason(done.stderr + done.stdout))
             return _pins(done.stdout)
         return _pip_resolve(pkgs, python, reqs, Path(tmp), env)
 
@@ -156,7 +155,7 @@ def _pip_resolve(pkgs: P.PackageSet, python: str, reqs: Path, tmp: Path, env: di
             *_index_args(pkgs), "-r", str(reqs)]
     done = subprocess.run(argv, capture_output=True, text=True, env=env)
     if done.returncode != 0:
-        raise LockError(reason(done.stderr + done.stdout))
+        raise LockError(failure_reason(done.stderr + done.stdout))
     out = []
     for item in json.loads(report.read_text())["install"]:
         meta, hashes = item["metadata"], (item.get("download_info") or {}).get("archive_info", {}).get("hashes", {})
@@ -193,12 +192,12 @@ class Lock:
         return replace(pkgs, locked=tuple(str(x) for x in entry["pins"]), python=python)
 
 
-def write(spec: str | Path, data: dict, fns: dict, say: Any = None) -> Path:
+def write_lock(spec: str | Path, data: dict, fns: dict, exit_key: str, say: Any = None) -> Path:
     """Resolve every set of the spec and write its lock (sets already locked are kept as they are)."""
     old = Lock.load(spec)
     known = old.entries if isinstance(old, Lock) else {}
     entries: dict[str, dict] = {}
-    for w in sets(data, fns):
+    for w in sets(data, fns, exit_key):
         sid = set_id(w.packages, w.python)
         if sid in entries:
             continue
@@ -211,7 +210,7 @@ def write(spec: str | Path, data: dict, fns: dict, say: Any = None) -> Path:
                         **({"index_url": w.packages.index_url} if w.packages.index_url else {}),
                         **({"extra_index_urls": list(w.packages.extra_index_urls)}
                            if w.packages.extra_index_urls else {}),
-                        "pins": resolve(w.packages, w.python)}
+                        "pins": resolve_pins(w.packages, w.python)}
     path = path_for(spec)
     text = json.dumps({"format": FORMAT, "generated_by": "heraspec lock", "sets": dict(sorted(entries.items()))},
                       indent=2, ensure_ascii=False) + "\n"
@@ -221,11 +220,11 @@ def write(spec: str | Path, data: dict, fns: dict, say: Any = None) -> Path:
     return path
 
 
-def check(doc: Any, fns: dict, errors: Any) -> "tuple[Lock | None, list[str]]":
+def check(doc: Any, fns: dict, errors: Any, exit_key: str) -> "tuple[Lock | None, list[str]]":
     """The spec's lock, checked against its `packages:` (a located error per set the lock lacks); and
     notes (a spec with packages and no lock)."""
     data = doc.data if isinstance(doc.data, dict) else {}
-    wanted = sets(data, fns)
+    wanted = sets(data, fns, exit_key)
     lock = Lock.load(doc.path)
     if isinstance(lock, str):
         errors.add(str(path_for(doc.path)), 1, 1, lock, f"rewrite it: heraspec lock {doc.path}")

@@ -42,8 +42,8 @@ import sysconfig
 from dataclasses import dataclass, field
 from typing import Any
 
-from .closure import ModuleInfo, _is_main_guard, alias_binding
-from .functions import Problem, _load, _refusal, _show
+from .closure import ModuleInfo, is_main_guard, alias_binding
+from .functions import Problem, carry_refusal, load_module, shown as _show
 
 __all__ = ["Bundle", "Carried", "Import", "carry", "first_party_roots", "is_stdlib"]
 
@@ -203,7 +203,7 @@ class _Bundler:
         file, is_package, _ = found
         info = None
         if file is not None:
-            loaded = _load(file)
+            loaded = load_module(file)
             if isinstance(loaded, Problem):
                 return loaded
             info = loaded
@@ -237,10 +237,10 @@ class _Bundler:
             return
         shown = _show(unit.file or "")
         if unit.whole:
-            unit.carried = {i: set(_bound(info, i)) for i, s in enumerate(info.body) if not _is_main_guard(s)}
+            unit.carried = {i: set(_bound(info, i)) for i, s in enumerate(info.body) if not is_main_guard(s)}
             unit.refused = []
         else:
-            unit.carried, unit.refused = info.closure(unit.target, lambda n: _refusal(info, n, shown), unit.roots.items())
+            unit.carried, unit.refused = info.closure(unit.target, lambda n: carry_refusal(info, n, shown), unit.roots.items())
         self.edges[unit.name] = []
         self.scan(unit)
 

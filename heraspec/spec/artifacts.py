@@ -16,6 +16,7 @@ from ..errors import Errors
 from ..python import functions
 from ..python.artifacts import PARAMETER_LIMIT
 from .load import Document
+from .schema import misspelt_body  # `fucntion:` is reported by the schema check; nothing follows from it
 
 SCHEMES = ("s3", "gs", "https", "http")
 _URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://([^/]*)/?(.*)$")
@@ -33,8 +34,11 @@ def split_url(url: str) -> tuple[str, str, str] | None:
     return (m.group(1).lower(), m.group(2), m.group(3)) if m else None
 
 
-def fanned_out(task: Any) -> bool:
-    return isinstance(task, dict) and (task.get("foreach") is not None or isinstance(task.get("args"), list))
+def fans_out(task: Any) -> bool:
+    """Argo runs the task once per item (withItems / withParam): it has a `foreach`, or is a function
+    task with a list of argument sets (a container task's list `args` are its container's args)."""
+    return isinstance(task, dict) and (task.get("foreach") is not None or (
+        isinstance(task.get("args"), list) and task.get("function") is not None))
 
 
 def result_kind(task: Any, fn: functions.Function | None, defaults: dict) -> str:
@@ -47,12 +51,6 @@ def result_kind(task: Any, fn: functions.Function | None, defaults: dict) -> str
     return "artifact" if setting == "artifact" else "parameter"
 
 
-def _misspelt(task: dict) -> bool:  # `fucntion:` is reported by the schema check; nothing follows from it
-    from .semantic import misspelt_body
-
-    return misspelt_body(task)
-
-
 def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors: Errors) -> None:
     """Located errors for values that cannot travel the way the functions and the spec say."""
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
@@ -61,7 +59,7 @@ def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors:
         if not isinstance(task, dict):
             continue
         base = ("tasks", name)
-        if "function" not in task and task.get("result") == "artifact" and not _misspelt(task):
+        if "function" not in task and task.get("result") == "artifact" and not misspelt_body(task):
             doc.error(errors, base + ("result",), f"task '{name}' is a container task: 'result: artifact' applies to "
                       "functions' return values", "declare the container's output files with argo.template.outputs",
                       key=True)
@@ -84,7 +82,7 @@ def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors:
                               "cannot receive: only function tasks take files", "give the file to a function task")
             continue
         cache = task.get("cache", defaults.get("cache"))
-        if cache not in (None, False) and fanned_out(task) and result_kind(task, fn, defaults) != "parameter":
+        if cache not in (None, False) and fans_out(task) and result_kind(task, fn, defaults) != "parameter":
             # Argo memoizes a node's whole outputs (workflow/controller/cache): a hit would name the files
             # an earlier run wrote under its own uid, and this run's fan-in prefix would miss them
             doc.error(errors, base + ("cache",) if "cache" in task else ("defaults", "cache"),
@@ -171,7 +169,7 @@ def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Functio
         if not isinstance(tasks.get(src), dict):
             return  # unknown task: reported by the graph checks
         produces = result_kind(tasks[src], fns.get(src), defaults)
-        many = fanned_out(tasks[src])
+        many = fans_out(tasks[src])
         if is_path and produces != "file":
             doc.error(errors, path + ("from",), f"{where} is a Path, but task '{src}' returns a value, not a file",
                       f"annotate {src}'s function `-> Path` and return the path of the file it writes ({at_fn})")
@@ -262,7 +260,7 @@ def _check_ref(doc: Document, errors: Errors, path: tuple, ref: dict) -> None:
             doc.error(errors, path + ("artifact", "key"), f"artifact key '{art['key']}' contains '..'")
         scheme = None
     elif isinstance(art, str):
-        from .urls import redacted, userinfo
+        from .patterns import url_redacted as redacted, url_userinfo as userinfo
 
         if userinfo(art):  # never printed: the message shows the URL without them
             doc.error(errors, path + ("artifact",), f"artifact URL '{redacted(art)}' has credentials in it "

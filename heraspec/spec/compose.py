@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from . import dag
-from ..errors import Errors
+from ..errors import Errors, hint_close
 from .load import Document
 from .patterns import RESULT_KEY
 
@@ -19,12 +19,6 @@ EXIT_ONLY = ("status", "failures", "duration")  # Argo sets these for the workfl
 WORKFLOW_VALUES = EXIT_ONLY + ("name",)
 NOT_NESTED = ("on_exit", "argo", "workflow_template_ref", "schedule")  # per workflow: not in a nested DAG
 _WF_PARAM = re.compile(r"\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}")
-
-
-def _hint_close(name: str, options: list[str], what: str = "") -> str | None:
-    from .semantic import _hint_close as hint  # semantic imports this module
-
-    return hint(name, options, what)
 
 
 def check_exit(doc: Document, base: tuple, body: dict, tasks: dict, params: dict, errors: Errors,
@@ -46,14 +40,14 @@ def check_exit(doc: Document, base: tuple, body: dict, tasks: dict, params: dict
                 doc.error(errors, path + ("from",), "the workflow's on_exit runs outside the DAG: task results are not in scope",
                           "give the task its own on_exit (tasks.NAME.on_exit), which may read {from: NAME}")
             elif not isinstance(target, str) or target not in tasks:
-                doc.error(errors, path + ("from",), f"unknown task '{target}'", _hint_close(str(target), list(tasks), "tasks"))
+                doc.error(errors, path + ("from",), f"unknown task '{target}'", hint_close(str(target), list(tasks), "tasks"))
             elif target != owner and target not in upstream:
                 doc.error(errors, path + ("from",), f"task '{target}' may not have ended when '{owner}' ends",
                           f"read '{owner}' or a task it depends on")
             else:
                 check_key(doc, path, at(body["args"], path[len(base) + 1:]), tasks, errors)
         elif kind == "param" and target not in params:
-            doc.error(errors, path + ("param",), f"unknown parameter '{target}'", _hint_close(str(target), list(params), "parameters"))
+            doc.error(errors, path + ("param",), f"unknown parameter '{target}'", hint_close(str(target), list(params), "parameters"))
         elif kind == "item":
             doc.error(errors, path, "an exit handler does not fan out: {item} has no value here")
         elif kind == "workflow" and target not in WORKFLOW_VALUES:
@@ -110,7 +104,7 @@ def check_template_refs(doc: Document, library: dict[tuple[bool, str], dict], er
         tmpl = templates.get(ref.get("template"))
         if tmpl is None:
             doc.error(errors, base + ("template",), f"{what} has no template '{ref.get('template')}'",
-                      _hint_close(str(ref.get("template")), list(templates), "templates"))
+                      hint_close(str(ref.get("template")), list(templates), "templates"))
             continue
         # a referenced template runs in the calling workflow: its {{workflow.parameters.X}} are the caller's
         params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
@@ -123,7 +117,7 @@ def check_template_refs(doc: Document, library: dict[tuple[bool, str], dict], er
         for k in args:
             if k not in known:
                 doc.error(errors, ("tasks", name, "args", k), f"template '{tmpl['name']}' of {what} has no input '{k}'",
-                          _hint_close(str(k), known, "inputs"), key=True)
+                          hint_close(str(k), known, "inputs"), key=True)
         missing = [p["name"] for p in inputs if p["name"] not in args and "default" not in p and "value" not in p]
         if missing:
             doc.error(errors, ("tasks", name, "args") if "args" in task else base,
@@ -163,7 +157,7 @@ def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors) -> N
     for k in args:
         if k not in params:
             doc.error(errors, ("tasks", name, "args", k), f"pipeline {task['pipeline']} has no parameter '{k}'",
-                      _hint_close(str(k), list(params), "parameters"), key=True)
+                      hint_close(str(k), list(params), "parameters"), key=True)
     for key in NOT_NESTED:
         if key in sub_data:
             sub.error(errors, (key,), f"'{key}' belongs to a whole workflow: it is not carried when a spec runs as a "

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import Errors
 from .source import Positions, TomlPositions, YamlPositions
+from .yamltags import CORE, MERGE, PLAIN, scalar_tag
 
 MAX_BYTES = 16 * 1024 * 1024  # a 100,000-task generated DAG is ~7 MB; docs/DESIGN.md, Performance
 MAX_DEPTH = 64  # a spec nests ~6 levels; user args may nest a little more
@@ -40,9 +41,8 @@ _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
 _NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
 
-_CORE = "tag:yaml.org,2002:"
 _TAG_HINT = "tags never construct objects in a spec; remove it"
-_SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
+_SCALAR_TAGS = {CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
 
 
 @dataclass
@@ -249,7 +249,6 @@ class _Stop(Exception):
     """A limit was hit; the error is already recorded."""
 
 
-_PLAIN = "tag:heraspec:plain"  # an untagged plain scalar: resolved by resolve_plain (YAML 1.2 core)
 _LOADER: Any = None
 
 
@@ -263,13 +262,13 @@ def _loader() -> Any:
         import yaml
 
         scalar, seq = yaml.ScalarNode, yaml.SequenceNode
-        str_tag, seq_tag, map_tag, merge_tag = _CORE + "str", _CORE + "seq", _CORE + "map", _CORE + "merge"
+        str_tag, seq_tag, map_tag, merge_tag = CORE + "str", CORE + "seq", CORE + "map", CORE + "merge"
 
         class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
             def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
                 if kind is scalar:
                     if implicit[0]:  # plain and untagged
-                        return merge_tag if value == "<<" else _PLAIN
+                        return merge_tag if value == "<<" else PLAIN
                     return str_tag  # quoted, or the non-specific tag `!`
                 return seq_tag if kind is seq else map_tag
 
@@ -459,7 +458,7 @@ class _Builder:
         if cls is self.scalar_ev:
             return self.scalar(ev)
         if cls is self.seq_start:
-            if ev.tag not in _IMPLICIT_TAGS and ev.tag != _CORE + "seq":
+            if ev.tag not in _IMPLICIT_TAGS and ev.tag != CORE + "seq":
                 self._err(ev, f"YAML tag {_short(ev.tag)} is not allowed", _TAG_HINT)
             out = []
             depth += 1
@@ -468,7 +467,7 @@ class _Builder:
                     return out
                 out.append(self.build(child, it, depth))
             return out
-        if ev.tag not in _IMPLICIT_TAGS and ev.tag != _CORE + "map":
+        if ev.tag not in _IMPLICIT_TAGS and ev.tag != CORE + "map":
             self._err(ev, f"YAML tag {_short(ev.tag)} is not allowed", _TAG_HINT)
         return self.mapping(it, depth)
 
@@ -487,7 +486,7 @@ class _Builder:
                 self._skip(next(it), it)
                 continue
             vev = next(it)
-            if _scalar_tag(key) == _MERGE:
+            if scalar_tag(key) == MERGE:
                 for src in self._merge_sources(vev, it, depth):
                     for k, v in src.items():
                         merged.setdefault(k, v)
@@ -528,21 +527,21 @@ class _Builder:
         return items
 
     def scalar(self, ev) -> Any:
-        tag, value = _scalar_tag(ev), ev.value
+        tag, value = scalar_tag(ev), ev.value
         if len(value) <= _SHARED_LEN:  # keys, names, images, references: one object per distinct text
             value = self.strings.setdefault(value, value)
-        if tag == _PLAIN:
+        if tag == PLAIN:
             return resolve_plain(value)
         if tag not in _SCALAR_TAGS:
             self._err(ev, f"YAML tag {_short(tag)} is not allowed", _TAG_HINT)
             return value
         # quoted, block or explicitly tagged: a string unless tagged otherwise
-        return value if tag in (_CORE + "str", _CORE + "timestamp") else self._tagged(ev, tag)
+        return value if tag in (CORE + "str", CORE + "timestamp") else self._tagged(ev, tag)
 
     def _tagged(self, ev, tag: str) -> Any:
         # an explicit !!int "3" style tag on a quoted scalar
         v = resolve_plain(ev.value)
-        want = tag[len(_CORE):]
+        want = tag[len(CORE):]
         ok = {"int": int, "float": (int, float), "bool": bool, "null": type(None), "binary": str}
         if not isinstance(v, ok.get(want, str)) or (want == "int" and isinstance(v, bool)):
             self._err(ev, f"'{ev.value}' is not a valid !!{want}")
@@ -551,19 +550,6 @@ class _Builder:
 
 _SHARED_LEN = 64  # scalars up to this long are shared between their occurrences
 _IMPLICIT_TAGS = (None, "!")  # no tag, or the non-specific `!`: resolved by kind, as libyaml's composer does
-_MERGE = _CORE + "merge"
-
-
-def _scalar_tag(ev: Any) -> str:
-    """A scalar event's tag as the composer resolves it (see _loader)."""
-    tag = ev.tag
-    if tag is None or tag == "!":
-        if ev.implicit[0]:  # plain and untagged
-            return _MERGE if ev.value == "<<" else _PLAIN
-        return _CORE + "str"  # quoted, or the non-specific tag `!`
-    return tag
-
-
 def resolve_plain(value: str) -> Any:
     """YAML 1.2 core schema resolution of a plain scalar."""
     if value in _NULL:
@@ -590,4 +576,4 @@ def resolve_plain(value: str) -> Any:
 
 
 def _short(tag: str) -> str:
-    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+    return "!!" + tag[len(CORE):] if tag.startswith(CORE) else tag

@@ -23,15 +23,16 @@ NAMESPACE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 NAME_LIMITS = {"CronWorkflow": 52}
 
 
-def name_problem(kind: str, name: object) -> str | None:
-    """Why `name` cannot be a `kind`'s metadata.name (None when it can). It goes into request URLs."""
+def name_problem(kind: str | None, name: object) -> str | None:
+    """Why `name` cannot be a `kind`'s metadata.name (None when it can). It goes into request URLs.
+    `kind` None: a resource of unknown kind (at most 63 characters)."""
     import re
 
-    limit = NAME_LIMITS.get(kind, 63)
+    limit = NAME_LIMITS.get(kind or "", 63)
     if not isinstance(name, str):
         return f"name {name!r} is not a string"
     if len(name) > limit:
-        return f"name '{name}' is {len(name)} characters; a {kind} name has at most {limit}"
+        return f"name '{name}' is {len(name)} characters; a {kind or 'resource'} name has at most {limit}"
     if not re.match(K8S_NAME, name):
         return f"name {name!r} is not a valid Kubernetes name"
     return None
@@ -45,7 +46,17 @@ def namespace_problem(namespace: object) -> str | None:
     return None
 
 
+def generate_name_problem(prefix: object, key: str = "generateName") -> str | None:
+    """Why `prefix` cannot be a Workflow's generateName (Kubernetes appends 5 characters to it)."""
+    import re
+
+    if not isinstance(prefix, str) or len(prefix) > 58 or not re.match(K8S_NAME, prefix.rstrip("-") or "-"):
+        return f"{key} {prefix!r} is not a valid name prefix"
+    return None
+
+
 NAME_HINT = "use lowercase letters, digits and '-', starting and ending with a letter or digit"
+GENERATE_NAME_HINT = "lowercase letters, digits and '-', at most 58 characters (5 are added)"
 
 
 # heraspec's one duration syntax for the production keys (`deadline`, `ttl`, `cache.max_age`, `pod_gc`
@@ -80,3 +91,22 @@ def go_duration(value: object) -> str:
 
 def _fmt(x: float) -> str:
     return str(int(x)) if x == int(x) else repr(x)
+
+
+# --- credentials in URLs --------------------------------------------------------------------------
+# `https://user:token@host/simple` is refused wherever a spec takes a URL (`pip_index_url`,
+# `pip_extra_index_urls`, artifact URLs): the manifest would carry it in clear for anyone who can
+# read the Workflow. Messages show the URL redacted, never the credentials.
+# scheme://[userinfo@]host...: RFC 3986 authority; userinfo ends at the last '@' before the path
+_AUTHORITY = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/?#]*@)(?P<rest>.*)$", re.S)
+
+
+def url_userinfo(url: str) -> bool:
+    """The URL has a `user@` or `user:password@` part."""
+    return bool(_AUTHORITY.match(url))
+
+
+def url_redacted(url: str) -> str:
+    """The URL with its credentials shown as `***@`."""
+    m = _AUTHORITY.match(url)
+    return f"{m.group('scheme')}***@{m.group('rest')}" if m else url

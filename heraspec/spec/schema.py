@@ -15,17 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import Errors
+from ..errors import Errors, close_matches
 from .load import Document
 
 _HERE = Path(__file__).resolve().parent
 SCHEMA_FILES = (_HERE.parent / "heraspec.schema.json", _HERE.parent.parent / "schemas" / "heraspec.schema.json")
-
-
-def _close_matches(word: str, options: list[str], n: int) -> list[str]:
-    import difflib  # only when there is a problem to explain
-
-    return difflib.get_close_matches(word, options, n=n)
 
 
 def schema_text() -> str:
@@ -38,6 +32,15 @@ def schema_text() -> str:
 @lru_cache(maxsize=1)
 def load_schema() -> dict:
     return json.loads(schema_text())
+
+
+def misspelt_body(task: dict) -> bool:
+    """A misspelt 'function' or 'command' (`fucntion:`): the schema check reports the key with a "did
+    you mean"; whether the task is a function or a container task is then unknown, so the checks
+    that depend on it stay silent rather than report what follows from the typo."""
+    known = set(load_schema()["definitions"]["Task"]["properties"])
+    return any(isinstance(k, str) and k not in known and close_matches(k, ["function", "command"], n=1)
+               for k in task)
 
 
 def check_schema(doc: Document, errors: Errors) -> bool:
@@ -86,7 +89,7 @@ def _describe(err: Any, schema: dict):
     if v == "additionalProperties" and isinstance(err.instance, dict):
         allowed = sorted(err.schema.get("properties", {}))
         for key in sorted(set(err.instance) - set(allowed), key=str):
-            close = _close_matches(str(key), allowed, n=1)
+            close = close_matches(str(key), allowed, n=1)
             hint = f"did you mean '{close[0]}'?" if close else ("allowed keys: " + ", ".join(allowed) if allowed else None)
             yield path + (key,), f"unknown key '{key}' in {where(path)}", hint, True
         return
@@ -122,7 +125,7 @@ def _describe(err: Any, schema: dict):
         yield path, f"{where(path)} must be {' or '.join(_TYPES.get(t, t) for t in want)}, not {_typename(err.instance)}", None, False
         return
     if v == "enum":
-        close = _close_matches(str(err.instance), [str(e) for e in kw], n=1)
+        close = close_matches(str(err.instance), [str(e) for e in kw], n=1)
         yield path, f"{where(path)} must be one of {', '.join(map(str, kw))}; got '{err.instance}'", \
             (f"did you mean '{close[0]}'?" if close else None), False
         return

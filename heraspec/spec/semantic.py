@@ -14,8 +14,9 @@ from typing import Any
 from . import argotext, artifacts, compose, dag, patterns
 
 from ..python import functions
-from ..errors import Errors
+from ..errors import Errors, hint_close
 from .load import Document
+from .schema import misspelt_body
 
 DNS1123 = re.compile(patterns.K8S_NAME)
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
@@ -25,34 +26,8 @@ NAME_LIMITS = patterns.NAME_LIMITS
 KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
 
 
-def misspelt_body(task: dict) -> bool:
-    """A misspelt 'function' or 'command' (`fucntion:`): the schema check reports the key with a "did
-    you mean"; whether the task is a function or a container task is then unknown, so the checks
-    that depend on it stay silent rather than report what follows from the typo."""
-    from .schema import load_schema
-
-    known = set(load_schema()["definitions"]["Task"]["properties"])
-    return any(isinstance(k, str) and k not in known and _close_matches(k, ["function", "command"], n=1)
-               for k in task)
-
-
 def _unsure_tasks(tasks: dict) -> set[str]:
     return {name for name, task in tasks.items() if isinstance(task, dict) and misspelt_body(task)}
-
-
-def _close_matches(word: str, options: list[str], n: int) -> list[str]:
-    import difflib  # only when there is a problem to explain
-
-    return difflib.get_close_matches(word, options, n=n)
-
-
-def _hint_close(name: str, options: list[str], what: str = "") -> str | None:
-    close = _close_matches(name, options, n=1)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    if options and len(options) <= 12:
-        return f"known {what or 'names'}: " + ", ".join(options)
-    return None
 
 
 def check(doc: Document, errors: Errors, search_path: list[str], *,
@@ -105,7 +80,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
                 resolved[f"{name}{compose.EXIT_KEY}"] = fn
     result = data.get("result")
     if isinstance(result, str) and result not in tasks:
-        doc.error(errors, ("result",), f"result names no task: '{result}'", _hint_close(result, list(tasks), "tasks"))
+        doc.error(errors, ("result",), f"result names no task: '{result}'", hint_close(result, list(tasks), "tasks"))
     compose.check_raw_outputs(doc, data, errors)
     wtref = data.get("workflow_template_ref")
     if "tasks" not in data and wtref is None:
@@ -203,7 +178,7 @@ def _check_packages(doc: Document, path: tuple, value: Any, errors: Errors) -> N
 
 def _check_index_urls(doc: Document, base: tuple, level: dict, errors: Errors) -> None:
     """No credentials in an index URL: the manifest would carry them in clear (never printed here)."""
-    from .urls import redacted, userinfo
+    from .patterns import url_redacted as redacted, url_userinfo as userinfo
 
     urls = [(("pip_index_url",), level.get("pip_index_url"))]
     extra = level.get("pip_extra_index_urls")
@@ -256,11 +231,8 @@ def _check_argo_metadata(doc: Document, data: dict, errors: Errors) -> None:
     where = ("argo", "metadata")
     if "name" in md and (problem := patterns.name_problem(kind, md["name"])):
         doc.error(errors, where + ("name",), problem, patterns.NAME_HINT)
-    gen = md.get("generateName")
-    if "generateName" in md and (not isinstance(gen, str) or len(gen) > 58
-                                 or not DNS1123.match(gen.rstrip("-") or "-")):
-        doc.error(errors, where + ("generateName",), f"generateName {gen!r} is not a valid name prefix",
-                  "lowercase letters, digits and '-', at most 58 characters (5 are added)")
+    if "generateName" in md and (problem := patterns.generate_name_problem(md["generateName"])):
+        doc.error(errors, where + ("generateName",), problem, patterns.GENERATE_NAME_HINT)
     if "namespace" in md and (problem := patterns.namespace_problem(md["namespace"])):
         doc.error(errors, where + ("namespace",), problem, patterns.NAME_HINT + ", at most 63 characters")
 
@@ -275,18 +247,13 @@ def _check_names(doc: Document, data: dict, errors: Errors) -> None:
         kind = next((k for k in KINDS if k.lower() == kind.lower()), None)
     name, gen = data.get("name"), data.get("generate_name")
     limit = NAME_LIMITS.get(kind, 63)
-    if isinstance(name, str):
-        if len(name) > limit:
-            doc.error(errors, ("name",), f"name '{name}' is {len(name)} characters; a {kind or 'resource'} name has at most {limit}")
-        elif not DNS1123.match(name):
-            doc.error(errors, ("name",), f"name '{name}' is not a valid Kubernetes name",
-                      "use lowercase letters, digits and '-', starting and ending with a letter or digit")
+    if isinstance(name, str) and (problem := patterns.name_problem(kind, name)):
+        doc.error(errors, ("name",), problem, patterns.NAME_HINT if len(name) <= limit else None)
     if isinstance(gen, str):
         if kind not in ("Workflow", None):
             doc.error(errors, ("generate_name",), f"generate_name is for Workflows; a {kind} needs a fixed 'name'", key=True)
-        elif len(gen) > 58 or not DNS1123.match(gen.rstrip("-") or "-"):
-            doc.error(errors, ("generate_name",), f"generate_name '{gen}' is not a valid name prefix",
-                      "lowercase letters, digits and '-', at most 58 characters (5 are added)")
+        elif problem := patterns.generate_name_problem(gen, "generate_name"):
+            doc.error(errors, ("generate_name",), problem, patterns.GENERATE_NAME_HINT)
     if name is None and gen is None:
         want = "'name' or 'generate_name'" if kind in ("Workflow", None) else "'name'"
         doc.error(errors, (), f"the spec needs {want}", "e.g. name: my-pipeline")
@@ -295,8 +262,8 @@ def _check_names(doc: Document, data: dict, errors: Errors) -> None:
     if kind == "ClusterWorkflowTemplate" and "namespace" in data:
         doc.error(errors, ("namespace",), "a ClusterWorkflowTemplate is cluster-scoped and has no namespace", key=True)
     ns = data.get("namespace")
-    if isinstance(ns, str) and (len(ns) > 63 or not re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", ns)):
-        doc.error(errors, ("namespace",), f"namespace '{ns}' is not a valid Kubernetes namespace")
+    if isinstance(ns, str) and (problem := patterns.namespace_problem(ns)):
+        doc.error(errors, ("namespace",), problem, patterns.NAME_HINT + ", at most 63 characters")
     cron_only = [k for k in ("schedule", "timezone", "concurrency_policy") if k in data]
     if kind == "CronWorkflow" and "schedule" not in data:
         doc.error(errors, (), "a CronWorkflow needs a 'schedule'", "e.g. schedule: '0 3 * * *'")
@@ -328,14 +295,14 @@ def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.
                   offset=offset)
     for ref, path, offset in g.mentions:
         if ref not in tasks:
-            doc.error(errors, path, f"unknown task '{ref}'", _hint_close(ref, names, "tasks"), offset=offset)
+            doc.error(errors, path, f"unknown task '{ref}'", hint_close(ref, names, "tasks"), offset=offset)
     for name, t in tasks.items():
         expr = t.get("depends") if isinstance(t, dict) else None
         if isinstance(expr, str) and not any(path == ("tasks", name, "depends") for path, _m, _o in g.bad_edges):
             for ref, result, offset in dag.depends_names(expr):
                 if result is not None and result not in dag.DEPENDS_RESULTS:
                     doc.error(errors, ("tasks", name, "depends"), f"unknown task result '{ref}.{result}'",
-                              _hint_close(result, sorted(dag.DEPENDS_RESULTS), "results"),
+                              hint_close(result, sorted(dag.DEPENDS_RESULTS), "results"),
                               offset=offset + len(ref) + 1)
     for name, t in tasks.items():
         for key in ("depends", "when"):
@@ -445,7 +412,7 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
         if kind == "from":
             compose.check_key(doc, path, compose.at(args, path[len(base) + 1:]), tasks, errors, unsure)
         if kind == "param" and target not in params:
-            doc.error(errors, path + ("param",), f"unknown parameter '{target}'", _hint_close(str(target), list(params), "parameters"))
+            doc.error(errors, path + ("param",), f"unknown parameter '{target}'", hint_close(str(target), list(params), "parameters"))
         if kind == "workflow" and target not in compose.WORKFLOW_VALUES:
             doc.error(errors, path + ("workflow",), f"unknown workflow value {target!r}",
                       "one of: " + ", ".join(compose.WORKFLOW_VALUES))
@@ -467,7 +434,7 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
                   "give this output another name", key=True)
     if isinstance(fe, dict) and "param" in fe and fe["param"] not in params:
         doc.error(errors, base + ("foreach", "param"), f"unknown parameter '{fe['param']}'",
-                  _hint_close(str(fe["param"]), list(params), "parameters"))
+                  hint_close(str(fe["param"]), list(params), "parameters"))
     if fe is not None and not uses_item:
         doc.error(errors, base + ("foreach",), f"task '{name}' fans out with 'foreach' but no argument uses the item",
                   "pass it with {item: true} (or {item: KEY} for a field of a mapping item)", key=True)
@@ -501,7 +468,7 @@ def _check_args(doc: Document, name: str, task: dict, fn: functions.Function, er
         for k in a:
             if k not in known:
                 doc.error(errors, path + (k,), f"{fn.name}() has no parameter '{k}'",
-                          _hint_close(str(k), known, "parameters"), key=True)
+                          hint_close(str(k), known, "parameters"), key=True)
         missing = [p.name for p in fn.params if p.required and p.name not in a]
         if missing:
             at = path if task.get("args") is not None else where

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Protocol
 
+from .yamltags import MERGE, scalar_tag
+
 
 class Positions(Protocol):
     def find(self, path: tuple, *, key: bool = False) -> tuple[int, int]: ...
@@ -70,8 +72,6 @@ class YamlPositions:
     def _index(self) -> Any:
         import yaml
 
-        from .load import _MERGE, _scalar_tag
-
         anchors: dict[str, tuple[Any, str | None, bool]] = {}  # anchor -> (record, key text, is `<<`)
         stack: list[list] = []  # open containers: [record, pending key (text, position, is `<<`) or None]
         root: Any = None
@@ -81,7 +81,7 @@ class YamlPositions:
                 flags = (_ONE_LINE if ev.start_mark.line == ev.end_mark.line else 0) | \
                     (_QUOTED if ev.style in ("'", '"') else 0)
                 rec: Any = _pack(ev.start_mark, flags)
-                info = (rec, ev.value, _scalar_tag(ev) == _MERGE)
+                info = (rec, ev.value, scalar_tag(ev) == MERGE)
             elif cls is yaml.AliasEvent:
                 info = anchors[ev.anchor]
                 rec = info[0]

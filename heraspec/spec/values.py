@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import Errors, UsageError
+from ..merge import merge_mappings
 from .load import MAX_DEPTH, Document, detect_format, load_file, resolve_plain
 
 VAR_START, VAR_END = "[[", "]]"
@@ -51,7 +52,7 @@ def load_values(files: Sequence[str], sets: Sequence[str], errors: Errors) -> di
     for path in files:
         data = _load_file(path, errors)
         if data is not None:
-            deep_merge(merged, data)
+            merged = merge_mappings(merged, data)
     for item in sets:
         key, sep, raw = item.partition("=")
         parts = key.split(".")
@@ -63,7 +64,7 @@ def load_values(files: Sequence[str], sets: Sequence[str], errors: Errors) -> di
         value: Any = {parts[-1].strip(): parse_set_value(raw)}
         for p in reversed(parts[:-1]):
             value = {p.strip(): value}
-        deep_merge(merged, value)
+        merged = merge_mappings(merged, value)
     return merged
 
 
@@ -89,24 +90,6 @@ def _load_file(path: str, errors: Errors) -> dict | None:
         doc.error(errors, (), "a values file must be a mapping of names to values", "e.g. `cpu: 4`")
         return None
     return doc.data
-
-
-def deep_merge(into: dict, other: dict) -> dict:
-    """Merge `other` into `into`: mappings merge key by key, anything else is replaced."""
-    for k, v in other.items():
-        if isinstance(v, dict) and isinstance(into.get(k), dict):
-            deep_merge(into[k], v)
-        else:
-            into[k] = _copy(v)
-    return into
-
-
-def _copy(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {k: _copy(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_copy(x) for x in v]
-    return v
 
 
 # --- rendering --------------------------------------------------------------------------------

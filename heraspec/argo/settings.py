@@ -1,0 +1,85 @@
+"""A task's settings after `defaults`, and the container resources they give.
+
+    quantity(text) -> Fraction | None                 a Kubernetes quantity's exact value (resource.ParseQuantity)
+    effective(task, defaults) -> dict                 the task's keys, `defaults` filled in (maps merged)
+    requests_and_limits(resources) -> (requests, limits)   the container's resource fields
+
+Shared by the compiler (which emits them), Argo's rules (which check the quantities at validate time)
+and apply's comparison with the live objects (`1000m` is `1`).
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any
+
+from . import scheduling
+
+DEFAULT_RESOURCES = {"cpu": 1, "memory": "4Gi"}
+
+
+def quantity_text(v: Any) -> str:
+    """A number as Kubernetes writes a quantity: `2.0` -> "2"."""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v)
+
+
+def requests_and_limits(res: dict) -> tuple[dict[str, str], dict[str, str]]:
+    """A task's effective `resources` -> the container's (requests, limits)."""
+    req: dict[str, str] = {}
+    for key, argo_key in (("cpu", "cpu"), ("memory", "memory"), ("ephemeral_storage", "ephemeral-storage")):
+        if res.get(key) is not None and res[key] is not False:
+            req[argo_key] = quantity_text(res[key])
+    limits: dict[str, str] = {}
+    if res.get("limits") is True:
+        limits.update({k: v for k, v in req.items() if k in ("cpu", "memory")})
+    elif isinstance(res.get("limits"), dict):
+        limits.update({k: quantity_text(v) for k, v in res["limits"].items() if v is not None})
+    if res.get("gpu"):
+        gpu = res.get("gpu_type") or "nvidia.com/gpu"
+        req[gpu] = limits[gpu] = str(res["gpu"])
+    return req, limits
+
+
+def effective(task: dict, defaults: dict) -> dict:
+    """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
+    out = dict(task)
+    for key in ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result") + scheduling.REPLACED:
+        if key not in out and key in defaults:
+            out[key] = defaults[key]
+    for key in scheduling.MERGED:  # maps merge key by key, the task winning
+        if key in defaults or key in task:
+            out[key] = {**defaults.get(key, {}), **task.get(key, {})}
+    res = {**defaults.get("resources", {}), **task.get("resources", {})}
+    limits = res.get("limits") if isinstance(res.get("limits"), dict) else {}
+    # a limit without a request sets the request to the limit, as Kubernetes does; `cpu: null` /
+    # `cpu: false` drops the default request
+    out["resources"] = {**{k: limits.get(k) if limits.get(k) is not None else v for k, v in DEFAULT_RESOURCES.items()},
+                        **res}
+    if "env" in defaults or "env" in task:
+        out["env"] = {**defaults.get("env", {}), **task.get("env", {})}
+    return out
+
+
+_QUANTITY = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
+_SUFFIX = {"": 1, "n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "k": 10**3, "M": 10**6,
+           "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
+           "Pi": 2**50, "Ei": 2**60}
+
+
+def quantity(value: Any) -> Fraction | None:
+    """The exact value of a Kubernetes quantity (resource.ParseQuantity), or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return Fraction(value)
+    m = _QUANTITY.match(str(value))
+    if not m:
+        return None
+    suffix = m.group(2) or ""
+    if suffix[:1] in ("e", "E") and abs(int(suffix[1:])) > 40:
+        return None  # far outside what Kubernetes stores (int64 milli-units); never worth computing
+    scale = Fraction(10) ** int(suffix[1:]) if suffix[:1] in ("e", "E") else _SUFFIX[suffix]
+    return Fraction(m.group(1)) * scale
