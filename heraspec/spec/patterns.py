@@ -98,15 +98,19 @@ def _fmt(x: float) -> str:
 # `pip_extra_index_urls`, artifact URLs): the manifest would carry it in clear for anyone who can
 # read the Workflow. Messages show the URL redacted, never the credentials.
 # scheme://[userinfo@]host...: RFC 3986 authority; userinfo ends at the last '@' before the path
-_AUTHORITY = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/?#]*@)(?P<rest>.*)$", re.S)
+URL_USERINFO = r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/?#]*@)(?P<rest>.*)$"
 
 
 def url_userinfo(url: str) -> bool:
     """The URL has a `user@` or `user:password@` part."""
-    return bool(_AUTHORITY.match(url))
+    import re
+
+    return bool(re.match(URL_USERINFO, url, re.S))
 
 
 def url_redacted(url: str) -> str:
     """The URL with its credentials shown as `***@`."""
-    m = _AUTHORITY.match(url)
+    import re
+
+    m = re.match(URL_USERINFO, url, re.S)
     return f"{m.group('scheme')}***@{m.group('rest')}" if m else url
