@@ -233,3 +233,24 @@ def test_the_pod_ends_a_failed_install_with_the_code_its_retry_strategy_does_not
     assert proc.returncode == 97
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("heraspec: installing packages tabulate==0.0.0.1 failed (pip exit code 1): ERROR: ")
+
+
+def test_the_bundled_example_with_packages_is_locked(tmp_path: Path, cache: Path) -> None:
+    proc = cli("init", str(tmp_path / "shop"), "--example", "bookshop", cwd=tmp_path, cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "shop" / "bookshop.yaml.lock").is_file()
+    checked = cli("validate", "bookshop.yaml", cwd=tmp_path / "shop", cache=cache)
+    assert (checked.returncode, checked.stderr) == (0, "")  # no note: the pins are there
+    F.clear_cache()
+    (compiled,) = heraspec.compile([str(tmp_path / "shop" / "bookshop.yaml")])
+    assert json.loads(_env(compiled.manifest, "report")["HERASPEC_PACKAGES"]["value"])["locked"][0].startswith(
+        "tabulate==0.9.0 --hash=sha256:")
+
+
+def test_an_index_from_a_secret_is_locked_against_that_index_only(tmp_path: Path, cache: Path) -> None:
+    spec = project(tmp_path, SPEC + "pip_index_url: {secret: pypi-index, key: url}\n")
+    proc = cli("lock", str(spec), cwd=tmp_path, cache=cache, env={"PIP_INDEX_URL": ""})
+    assert proc.returncode == 1 and "set PIP_INDEX_URL" in proc.stderr
+    proc = cli("lock", str(spec), cwd=tmp_path, cache=cache, env={"PIP_INDEX_URL": "https://pypi.org/simple"})
+    assert proc.returncode == 0, proc.stderr
+    assert cli("validate", str(spec), cwd=tmp_path, cache=cache).returncode == 0

@@ -125,8 +125,10 @@ def resolve_pins(pkgs: P.PackageSet, python: str) -> list[str]:
         env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")  # the target Python is named, not needed
         if pkgs.index_secret and not pkgs.index_url:
             url = os.environ.get("PIP_INDEX_URL")  # the Secret's value, given to heraspec as the pod gets it
-            if url:
-                env["UV_INDEX_URL"] = url
+            if not url:
+                raise LockError(f"the index is the Secret {pkgs.index_secret[0]} (key {pkgs.index_secret[1]}): set "
+                                "PIP_INDEX_URL to its URL to lock against the index the pods install from")
+            env["UV_INDEX_URL"] = url
         uv = _uv()
         if uv:
             argv = [uv, "pip", "compile", "--quiet", "--python-version", python, "--python-platform", "linux",
