@@ -254,3 +254,14 @@ def test_an_index_from_a_secret_is_locked_against_that_index_only(tmp_path: Path
     proc = cli("lock", str(spec), cwd=tmp_path, cache=cache, env={"PIP_INDEX_URL": "https://pypi.org/simple"})
     assert proc.returncode == 0, proc.stderr
     assert cli("validate", str(spec), cwd=tmp_path, cache=cache).returncode == 0
+
+
+def test_without_uv_pips_own_resolver_locks_the_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from heraspec.python import lock
+    from heraspec.python.packages import PackageSet
+
+    monkeypatch.setattr(lock, "_uv", lambda: None)  # as on a machine without uv
+    (pin,) = lock.resolve_pins(PackageSet((LOOSE,)), "3.12")
+    assert re.fullmatch(r"tabulate==0\.9\.0 --hash=sha256:[0-9a-f]{64}", pin), pin
+    with pytest.raises(lock.LockError, match="tabulate==0.0.0.1"):
+        lock.resolve_pins(PackageSet(("tabulate==0.0.0.1",)), "3.12")

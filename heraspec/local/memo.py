@@ -1,8 +1,10 @@
 """`heraspec run`'s cache of memoized results, kept as Argo keeps them: per ConfigMap, per key; and
 why each cached task ran or did not.
 
-`<cwd>/.heraspec/cache/<config map>/<key>.json` holds the output parameters of the attempt that
-computed them (Argo's memoization saves a node's output parameters only) and when. The key is the
+`<cwd>/.heraspec/cache/<config map>/<key>.json` holds the outputs of the attempt that computed them,
+as Argo's memoization saves a node's outputs: its parameters, and its artifacts by key (a cached
+task's files are under `heraspec-cache/<key>/…`, kept in `<cwd>/.heraspec/cache/files/` and put back
+into the run's artifact repository on a hit), and when. The key is the
 one Argo's controller computes from the template's `memoize.key` (argo/scheduling.key): the hash
 of the carried script, image, env, packages and input declarations, and of the input values and
 the workflow parameters the template reads. Locally a task's input files count too: the key of a
@@ -61,22 +63,21 @@ def digest(location: Path | str) -> str:
 
 
 def _code_parts(source: str) -> dict[str, str]:
-    """`code of MODULE.NAME` per function or class the script carries (its module table), else the
-    whole script."""
+    """`code of MODULE.NAME` per function or class the script carries (its module table,
+    python/script.py), `code of MODULE` for the rest of a module, and heraspec's own script around
+    them; the whole script when it has no table (`code: image`)."""
     try:
         tree = ast.parse(source)
-        table = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
-                     and any(getattr(t, "id", "") == "_heraspec_modules" for t in n.targets))
-        out = {}
+        node = next(n for n in tree.body if isinstance(n, ast.Assign)
+                    and any(getattr(t, "id", "") == "_heraspec_modules" for t in n.targets))
+        table = ast.literal_eval(node.value)
+        out: dict[str, str] = {}
         for module, (_file, _pkg, pieces) in table.items():
             for _line, text in pieces:
                 m = _NAMED.match(text)
                 name = f"code of {module}.{m.group(1)}" if m else f"code of {module}"
                 out[name] = _h(out.get(name, "") + text)
-        rest = source.replace(ast.get_source_segment(source, next(
-            n for n in tree.body if isinstance(n, ast.Assign)
-            and any(getattr(t, "id", "") == "_heraspec_modules" for t in n.targets))) or "", "")
-        out["heraspec's script"] = _h(rest)
+        out["heraspec's script"] = _h(source.replace(ast.get_source_segment(source, node) or "", ""))
         return out
     except (SyntaxError, StopIteration, ValueError, TypeError, AttributeError):
         return {"code of the script": _h(source)}
