@@ -265,3 +265,42 @@ def test_without_uv_pips_own_resolver_locks_the_set(monkeypatch: pytest.MonkeyPa
     assert re.fullmatch(r"tabulate==0\.9\.0 --hash=sha256:[0-9a-f]{64}", pin), pin
     with pytest.raises(lock.LockError, match="tabulate==0.0.0.1"):
         lock.resolve_pins(PackageSet(("tabulate==0.0.0.1",)), "3.12")
+
+
+def broken_sdist(folder: Path) -> Path:
+    """A source distribution whose build fails, saying why, as a package needing a system library does."""
+    import io
+    import tarfile
+
+    path = folder / "broken-1.0.tar.gz"
+    files = {"broken-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: broken\nVersion: 1.0\n",
+             "broken-1.0/setup.py": "import sys\nsys.stderr.write('broken needs libfoo-dev to build\\n')\nsys.exit(1)\n"}
+    with tarfile.open(path, "w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_a_failed_build_shows_what_the_build_said(tmp_path: Path, cache: Path) -> None:
+    sdist = broken_sdist(tmp_path)
+    spec = project(tmp_path, f"name: b\ntasks:\n  a: {{function: steps:hello, retry: 2, "
+                             f"packages: ['broken @ {sdist.as_uri()}']}}\n")
+    proc = cli("run", str(spec), "--json", "--workdir", str(tmp_path / "r"), cwd=tmp_path, cache=cache)
+    task = json.loads(proc.stdout)["tasks"]["a"]
+    assert task["phase"] == "Failed" and task["attempts"] == 1
+    assert "broken needs libfoo-dev to build" in task["message"], task["message"]
+
+    (compiled,) = heraspec.compile([str(spec)])
+    tmpl = next(t for t in workflow_spec(compiled.manifest)["templates"] if "script" in t)
+    (tmp_path / "pod").mkdir()
+    (tmp_path / "pod" / "script.py").write_text(tmpl["script"]["source"])
+    env = {"PATH": os.environ["PATH"], **{e["name"]: e["value"] for e in tmpl["script"]["env"] if "value" in e}}
+    pod = subprocess.run([fresh_pod(tmp_path / "image"), "-I", "script.py"], cwd=tmp_path / "pod", env=env,
+                         capture_output=True, text=True)
+    assert pod.returncode == 97
+    last = pod.stderr.strip().splitlines()[-1]
+    assert last.startswith("heraspec: installing packages broken @ file:") and \
+        "): broken needs libfoo-dev to build" in last, last

@@ -109,12 +109,34 @@ def _index_args(pkgs: P.PackageSet) -> list[str]:
             *[a for url in pkgs.extra_index_urls for a in ("--extra-index-url", url)]]
 
 
+_BLOCK = re.compile(r"\[(\d+ lines of output|stderr|stdout)\]$")  # a build's own output: pip's, uv's
+_GENERIC = ("error: subprocess-exited-with-error", "See above for output", "[end of output]")
+
+
 def failure_reason(output: str) -> str:
-    """The lines of a resolver's (or pip's) output that say why it failed."""
-    lines = [ln.rstrip() for ln in output.splitlines() if ln.strip()]
-    why = [ln.strip() for ln in lines if re.match(r"\s*(error|ERROR|cause|hint|Because|And because)\b", ln)
-           or re.match(r"\s*[\u00d7\u2570]", ln) or "No matching distribution" in ln or "Could not find a version" in ln]
-    return " / ".join((why or lines[-3:])[-6:])
+    """The lines of a resolver's (or pip's) output that say why it failed: the first lines a failed
+    build printed itself (`The 'sklearn' PyPI package is deprecated, ...`), then pip's and uv's
+    `ERROR:` / `error:` / `cause:` / `hint:` / `×` lines."""
+    own: list[str] = []
+    said: list[str] = []
+    block = 0
+    for raw in output.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if _BLOCK.search(line):
+            block = 2
+        elif block and line != "[end of output]":
+            own.append(line)
+            block -= 1
+        elif (re.match(r"(error|ERROR|cause|hint|Because|And because)\b", line) or line[:1] in ("\u00d7", "\u2570")
+              or "No matching distribution" in line or "Could not find a version" in line):
+            if not any(g in line for g in _GENERIC):
+                said.append(line)
+    why = list(dict.fromkeys(own + said))
+    if not why:
+        why = [ln.strip() for ln in output.splitlines() if ln.strip()][-3:]
+    return " / ".join(why[:6])
 
 
 def resolve_pins(pkgs: P.PackageSet, python: str) -> list[str]:

@@ -383,10 +383,20 @@ def _heraspec_packages():
     if done.returncode != 0:
         out = done.stdout.decode("utf-8", "replace")
         sys.stderr.write(out)
+        # the reason: the first lines a failed build printed itself, then pip's ERROR / error / x lines
         lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
-        why = [ln for ln in lines if ln.split(" ")[0] in ("ERROR:", "error:")] or lines[-3:]
+        own, said, block = [], [], 0
+        for line in lines:
+            if line.endswith(" lines of output]"):
+                block = 2
+            elif block and line != "[end of output]":
+                own.append(line)
+                block -= 1
+            elif line.split(" ")[0] in ("ERROR:", "error:", "\\u00d7") and "subprocess-exited-with-error" not in line:
+                said.append(line)
+        why = list(dict.fromkeys(own + said)) or lines[-3:]
         sys.stderr.write("heraspec: installing packages " + what + " failed (pip exit code "
-                         + str(done.returncode) + "): " + " / ".join(why[-6:]) + "\\n")
+                         + str(done.returncode) + "): " + " / ".join(why[:6]) + "\\n")
         raise SystemExit(@INSTALL_FAILED@)
 
 
