@@ -37,7 +37,7 @@ from pathlib import Path
 
 from ..python.packages import PackageSet
 
-__all__ = ["EnvError", "cache_root", "python_for", "uv_env"]
+__all__ = ["EnvError", "cache_root", "python_for", "remove_env", "uv_env"]
 
 READY = ".heraspec-ready"
 _LOCKS: dict[str, threading.Lock] = {}
@@ -147,6 +147,12 @@ def _unseal(folder: Path) -> None:
             os.chmod(dirpath, 0o755)
 
 
+def remove_env(folder: Path) -> None:
+    """Delete a cached environment (its site-packages is read-only: made writable first)."""
+    _unseal(folder)
+    shutil.rmtree(folder)
+
+
 def _run(argv: list[str], what: str, env: dict[str, str] | None = None) -> None:
     from ..python.lock import failure_reason
 
@@ -171,8 +177,7 @@ def _pip_can_target() -> bool:
 
 def _build(folder: Path, packages: PackageSet | None, say: Callable[[str], None] | None) -> None:
     if folder.exists():
-        _unseal(folder)
-        shutil.rmtree(folder)  # a build that did not finish, or one a task changed
+        remove_env(folder)  # a build that did not finish, or one a task changed
     uv = shutil.which("uv")
     started = time.monotonic()
     if packages and say:
@@ -201,7 +206,8 @@ def _build(folder: Path, packages: PackageSet | None, say: Callable[[str], None]
             if uv and not packages.index_url and env.get("PIP_INDEX_URL"):  # pip_index_url from a Secret
                 env.setdefault("UV_INDEX_URL", env["PIP_INDEX_URL"])
             if uv:
-                argv = [uv, "pip", "install", "--quiet", "--python", python, *index, *wanted]
+                # bytecode now: site-packages is read-only once built (pip compiles by default)
+                argv = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, *index, *wanted]
             elif own_pip:  # heraspec's own pip installs into the environment: no pip copied into it
                 argv = [sys.executable, "-m", "pip", "--python", python, *pip]
             else:
