@@ -144,6 +144,7 @@ class _Compiler:
                  lock: Any = None):
         self.data = data
         self.lock = lock  # the spec's lock file (python/lock.Lock): each package set's pins
+        self.read_by_cached: set[str] | None = None  # tasks whose files a cached task reads (files_key)
         self.pipelines = pipelines or {}  # task name -> the checked spec it runs (pipeline.Checked)
         self.fns = fns
         self.namespace = data.get("namespace", namespace)
@@ -357,17 +358,19 @@ class _Compiler:
     def files_key(self, name: str, t: dict, result: str, keyed: bool) -> bool:
         """Does this task return files that a cached task reads? Then its template says which files they
         are (scheduling.files_key_output), for the reader's memoize key."""
-        if result == "parameter" or name not in (self.data.get("tasks") or {}):
+        if result == "parameter":
             return False
-        for other, body in (self.data.get("tasks") or {}).items():
-            fn = self.fns.get(other)
-            if fn is None or not effective(body, self.defaults).get("cache"):
-                continue
-            args = body.get("args")
-            for argset in (args if isinstance(args, list) else [args] if isinstance(args, dict) else []):
-                if isinstance(argset, dict) and any(isinstance(v, dict) and v.get("from") == name for v in argset.values()):
-                    return True
-        return False
+        if self.read_by_cached is None:  # once per spec: the producers cached tasks read from
+            self.read_by_cached = set()
+            for other, body in (self.data.get("tasks") or {}).items():
+                if self.fns.get(other) is None or not effective(body, self.defaults).get("cache"):
+                    continue
+                args = body.get("args")
+                for argset in (args if isinstance(args, list) else [args] if isinstance(args, dict) else []):
+                    if isinstance(argset, dict):
+                        self.read_by_cached.update(v["from"] for v in argset.values()
+                                                   if isinstance(v, dict) and isinstance(v.get("from"), str))
+        return name in self.read_by_cached
 
     def files_argument(self, name: str, inp: artifacts.Input) -> str:
         """The value of a cached consumer's `heraspec-files-NAME` input: the producer's files key (its
