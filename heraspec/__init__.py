@@ -48,14 +48,18 @@ def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int
         workdir: str | None = None, path: Sequence[str] = (), semaphores: dict[str, int] | None = None,
         cache: bool = True, **kw: Any):
     """Compile one spec and run it locally; returns the run's result (phase, tasks, run folder).
-    `semaphores`: {"CONFIG_MAP/KEY": limit} (default 1); `cache=False` reads no cached result."""
+    `semaphores`: {"CONFIG_MAP/KEY": limit} (default 1); `cache=False` reads no cached result.
+    Run folders and cached results are kept in `.heraspec/` beside the spec, as `heraspec run` keeps them."""
+    import os
+
     from .local import runner as _run
     from .pipeline import runnable
 
     (compiled,) = compile([file], path=path, **kw)
     manifest, code_path = runnable(compiled, file, path)
     return _run.run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
-                             code_path=code_path, semaphores=semaphores, cache=cache)
+                             code_path=code_path, semaphores=semaphores, cache=cache,
+                             project=os.path.dirname(os.path.abspath(file)))
 
 
 def apply(files: Sequence[str], *, path: Sequence[str] = (), values: Sequence[str] = (), sets: Sequence[str] = (),

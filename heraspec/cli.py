@@ -119,10 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
               "Tasks run with this Python, each in its own folder under the run folder (a relative path such "
               "as data/ is relative to that folder). What each task prints is shown as it happens, prefixed "
               "with its task (train(2) for an item of a fan-out); progress, task output and the summary go to "
-              "stderr. Every task's stdout.log and stderr.log stay in the run folder.",
+              "stderr. Every task's stdout.log and stderr.log stay in the run folder (.heraspec/runs beside the "
+              "spec). Ctrl-C, SIGTERM or SIGHUP stop the run as `argo stop` does (the exit handler runs, "
+              "summary.json is written); a second one ends it at once.",
               "  heraspec run examples/diamond.yaml\n"
               "  heraspec run examples/ml-pipeline.yaml -p n_points=50 --json --quiet > summary.json")
-    p.add_argument("file", metavar="SPEC", help=SPEC_HELP)
+    p.add_argument("file", metavar="SPEC", nargs="?", help=SPEC_HELP + "; default: heraspec.yaml (or heraspec.toml) "
+                   "here, as `heraspec init` writes it")
     _params(p)
     p.add_argument("--parallelism", type=int, metavar="N",
                    help=f"tasks running at once (default: the CPU count, {os.cpu_count() or 1} here)")
@@ -132,12 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "inputs are read from DIR/BUCKET/KEY")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="do not show what the tasks print (it stays in each task's stdout.log/stderr.log)")
-    p.add_argument("--workdir", metavar="DIR", help="run folder, absent or empty (default: ./.heraspec/runs/NAME-TIME)")
+    p.add_argument("--workdir", metavar="DIR", help="run folder, absent or empty (default: .heraspec/runs/NAME-TIME beside the spec)")
     p.add_argument("--keep", action="store_true", help="keep each task's work folder, not only its logs and outputs")
     p.add_argument("--semaphore", action="append", default=[], metavar="CONFIG_MAP/KEY=N",
                    help="the limit of a semaphore (its ConfigMap's value on a cluster); default 1")
     p.add_argument("--no-cache", action="store_true",
-                   help="run tasks with `cache` even when .heraspec/cache holds their result (fresh results are saved)")
+                   help="run tasks with `cache` even when .heraspec/cache (beside the spec) holds their result "
+                        "(fresh results are saved)")
     _common(p)
 
     p = _verb(sub, "apply", "create or update specs on an Argo Server",
@@ -187,6 +191,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--toml", action="store_true", help="write the spec in TOML (default: YAML)")
     p.add_argument("--example", metavar="NAME", help="write a bundled example instead (its YAML and TOML specs "
                    "and modules): diamond, ml-pipeline, ...")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p = _verb(sub, "cache", "list or prune what `heraspec run` keeps: run folders, cached results, environments",
+              "list shows each with its size (run folders and cached results beside the spec, Python "
+              "environments shared by every project); prune removes the kinds named (all when none is), only "
+              "those older than --older-than when given, never the --keep newest runs, nor a run without "
+              "summary.json (running, or killed) unless --older-than covers it.",
+              "  heraspec cache list\n"
+              "  heraspec cache prune --runs --keep 5\n"
+              "  heraspec cache prune --older-than 7d --dry-run")
+    p.add_argument("action", choices=["list", "prune"], help="list: show with sizes; prune: remove")
+    p.add_argument("target", nargs="?", metavar="SPEC|DIR", help="the spec (or its folder) whose runs and cache to "
+                   "see (default: the current folder)")
+    p.add_argument("--runs", action="store_true", help="prune run folders")
+    p.add_argument("--results", action="store_true", help="prune cached task results")
+    p.add_argument("--envs", action="store_true", help="prune Python environments")
+    p.add_argument("--older-than", metavar="SPAN", help="only what is older than SPAN (90s, 10m, 2h, 7d)")
+    p.add_argument("--keep", type=int, default=0, metavar="N", help="keep the N newest finished run folders")
+    p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     p = _verb(sub, "schema", "print the spec's JSON Schema",
@@ -353,10 +376,18 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+DEFAULT_SPECS = ("heraspec.yaml", "heraspec.yml", "heraspec.toml")  # what `heraspec init` writes
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .local.sync import parse_limits
     from .pipeline import runnable
 
+    if args.file is None:
+        args.file = next((f for f in DEFAULT_SPECS if os.path.isfile(f)), None)
+        if args.file is None:
+            raise UsageError("no SPEC given and no heraspec.yaml or heraspec.toml in this folder: name the spec to "
+                             "run (heraspec run FILE), or create one with `heraspec init`")
     params = parse_assignments(args.parameters, "-p")
     parse_limits(args.semaphore)  # a usage error before anything is built
     if args.parallelism is not None and args.parallelism < 1:
@@ -366,15 +397,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_manifest(manifest, task_names=compiled.task_names, parameters=params,
                         parallelism=args.parallelism, as_json=args.json, workdir=args.workdir, keep=args.keep,
                         stdout=sys.stdout, stderr=sys.stderr, quiet=args.quiet, code_path=code_path,
-                        artifacts_dir=args.artifacts, semaphores=parse_limits(args.semaphore), cache=not args.no_cache)
+                        artifacts_dir=args.artifacts, semaphores=parse_limits(args.semaphore), cache=not args.no_cache,
+                        project=os.path.dirname(os.path.abspath(args.file)))
 
 
 def run_manifest(manifest: dict, *, task_names: dict[str, str], parameters: dict[str, str], parallelism: int | None,
                  as_json: bool, workdir: str | None, keep: bool, stdout: TextIO, stderr: TextIO, quiet: bool = False,
                  code_path: tuple[str, ...] = (), artifacts_dir: str | None = None,
-                 semaphores: dict[str, int] | None = None, cache: bool = True) -> int:
+                 semaphores: dict[str, int] | None = None, cache: bool = True, project: str | None = None) -> int:
     """``heraspec run`` of a manifest: progress, the tasks' output (unless ``quiet``) and the summary on
-    stderr, the ``--json`` summary on stdout; exit 0 when the workflow succeeded, else 1.
+    stderr, the ``--json`` summary on stdout; exit 0 when the workflow succeeded, else 1; 128+N when
+    signal N stopped it (runner.Stopper). ``project``: the spec's folder (its runs and cache).
 
     Without ``keep`` the work folders are pruned after the run; logs and outputs stay."""
     import json
@@ -386,17 +419,23 @@ def run_manifest(manifest: dict, *, task_names: dict[str, str], parameters: dict
     try:
         result = runner.run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
                                      reporter=reporter, code_path=code_path, artifacts_dir=artifacts_dir,
-                                     semaphores=semaphores, cache=cache, keep=keep)
+                                     semaphores=semaphores, cache=cache, keep=keep, project=project)
     except BaseException:  # Ctrl-C: the running tasks are already killed; leave the terminal clean
         getattr(reporter, "close", lambda: None)()
         raise
     if not keep:
         runner.prune_run_dir(result.run_dir)
-    stderr.write(summary_text(result, task_names))
-    stderr.flush()
-    if as_json:
-        stdout.write(json.dumps(to_json(result, task_names), indent=2, default=str) + "\n")
-        stdout.flush()
+    try:  # after SIGHUP the terminal may be gone: the run's files are written already
+        stderr.write(summary_text(result, task_names))
+        stderr.flush()
+        if as_json:
+            stdout.write(json.dumps(to_json(result, task_names), indent=2, default=str) + "\n")
+            stdout.flush()
+    except OSError:
+        if result.stopped_by is None:
+            raise
+    if result.stopped_by is not None:
+        return 128 + result.stopped_by  # as a shell reports a command ended by that signal
     return EXIT_OK if result.phase == "Succeeded" else EXIT_INVALID
 
 
@@ -495,6 +534,33 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    """`heraspec cache list|prune`: the listing on stdout; prune says what it removed (or would)."""
+    from .local import disk
+    from .spec.patterns import seconds
+
+    found = disk.kept(args.target)
+    if args.action == "list":
+        sys.stdout.write(disk.list_text(found))
+        return EXIT_OK
+    age = seconds(args.older_than) if args.older_than is not None else None
+    if args.older_than is not None and age is None:
+        raise UsageError(f"--older-than {args.older_than!r}: a span such as 90s, 10m, 2h, 7d")
+    if args.keep < 0:
+        raise UsageError("--keep must be at least 0")
+    kinds = {k for k in ("runs", "results", "envs") if getattr(args, k)} or {"runs", "results", "envs"}
+    gone = disk.prune(found, kinds, age, args.keep, args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for item in gone:
+        print(f"{verb} {item.path}  {disk.human(item.size)}")
+    print(f"{verb} {len(gone)} item{'s' if len(gone) != 1 else ''}, {disk.human(sum(i.size for i in gone))}")
+    busy = [i for i in found.runs if i.busy and i not in gone] if "runs" in kinds else []
+    if busy:
+        print(f"heraspec: kept {len(busy)} run folder{'s' if len(busy) != 1 else ''} without summary.json "
+              "(running, or killed): --older-than SPAN removes those older than SPAN", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from .spec.schema import schema_text
 
@@ -504,7 +570,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate, "lock": cmd_lock, "compile": cmd_compile, "run": cmd_run, "apply": cmd_apply,
-    "diff": cmd_diff, "graph": cmd_graph, "init": cmd_init, "schema": cmd_schema,
+    "diff": cmd_diff, "graph": cmd_graph, "init": cmd_init, "cache": cmd_cache, "schema": cmd_schema,
 }
 
 

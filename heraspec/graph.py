@@ -12,7 +12,10 @@ from its own task names, not the Argo names. What the picture marks:
 - a sub-pipeline (`tasks.X.pipeline`) as a group (a Mermaid subgraph, a DOT cluster) holding the
   other spec's tasks; edges to and from X meet the group.
 - an edge that carries a file (`-> Path`), a fan-in of files, or a `result: artifact` value as a thick
-  arrow labelled `file`, `files` or `artifact` (those go through the artifact repository).
+  arrow labelled `file`, `files` or `artifact` (those go through the artifact repository);
+- an exit handler as a rounded node `on_exit` reached by a dashed edge labelled `exit`: a task's
+  (`tasks.X.on_exit`, Argo's exit hook) from that task; the workflow's (`on_exit`, Argo's `onExit`,
+  run when the whole workflow ends) from each task nothing else waits for.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from .spec.dag import EdgeSyntaxError, build_graph, depends_names
 from .errors import HeraspecError, UsageError
 
 FORMATS = ("mermaid", "dot", "svg", "png")
+EXIT_NODE = ":on_exit"  # the workflow's exit handler; `TASK:on_exit` a task's
 _MERMAID_RESERVED = {"end", "graph", "subgraph", "flowchart", "style", "class", "classdef", "click",
                      "default", "linkstyle", "direction", "call", "href"}
 
@@ -38,6 +42,7 @@ class Node:
     function: str | None = None
     label: str | None = None  # the task's own name when `name` is qualified by its sub-pipelines
     group: str | None = None  # the sub-pipeline group holding it
+    exit: bool = False  # an exit handler (its name holds ':', which no task name can)
 
 
 @dataclass
@@ -97,6 +102,9 @@ def picture(data: dict, title: str = "", pipelines: dict | None = None, fns: dic
         else:
             pic.nodes.append(Node(q, _fanout(t), bool(t.get("when")), t.get("function"),
                                   name if _prefix else None, _group))
+        if isinstance(t.get("on_exit"), dict):  # Argo's exit hook: runs when this task ends
+            pic.nodes.append(Node(q + EXIT_NODE, function=t["on_exit"].get("function"), label="on_exit", group=_group,
+                                  exit=True))
     results = _depends_results(tasks)
     seen: set[tuple[str, str]] = set()
     for dep in build_graph(data).deps:
@@ -109,6 +117,15 @@ def picture(data: dict, title: str = "", pipelines: dict | None = None, fns: dic
         if carries:
             label = f"{carries}, {label}" if label else carries
         pic.edges.append(Edge(_prefix + dep.src, _prefix + dep.dst, label, dashed=conditional, carries=carries))
+    for name, t in tasks.items():
+        if isinstance(t, dict) and isinstance(t.get("on_exit"), dict):
+            pic.edges.append(Edge(_prefix + name, _prefix + name + EXIT_NODE, "exit", dashed=True))
+    if not _prefix and isinstance(data.get("on_exit"), dict):  # Argo's onExit: after the whole workflow
+        pic.nodes.append(Node(EXIT_NODE, function=data["on_exit"].get("function"), label="on_exit", exit=True))
+        waited_on = {dep.src for dep in build_graph(data).deps}
+        for name in tasks:
+            if name not in waited_on:
+                pic.edges.append(Edge(name, EXIT_NODE, "exit", dashed=True))
     return pic
 
 
@@ -175,7 +192,7 @@ def to_mermaid(pic: Picture) -> str:
                 continue
             label = (n.label or n.name) + (f" {n.fanout}" if n.fanout else "")
             text = f'"{_mermaid_text(label)}"'
-            shape = f"[[{text}]]" if n.fanout else f"[{text}]"
+            shape = f"([{text}])" if n.exit else f"[[{text}]]" if n.fanout else f"[{text}]"
             lines.append(f"{indent}{ids[n.name]}{shape}")
         for g in pic.groups:
             if g.parent == group:
@@ -236,6 +253,8 @@ def to_dot(pic: Picture) -> str:
                 attrs["style"] = "dashed" if n.conditional else "solid"
             elif n.conditional:
                 attrs["style"] = "rounded,dashed"
+            elif n.exit:
+                attrs["shape"] = "oval"
             if n.function:
                 attrs["tooltip"] = n.function
             lines.append(f"{indent}{_dot_id(n.name)} [{_dot_attrs(attrs)}];")

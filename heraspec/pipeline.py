@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .errors import Errors
+from .spec import patterns
 from .spec.load import Document, load_file
 
 if TYPE_CHECKING:
@@ -150,6 +151,11 @@ def _sub_pipelines(doc: Document, errors: Errors, opts: Options, stack: tuple[st
             continue
         where = ("tasks", name, "pipeline")
         path = str((Path(doc.path).parent / ref).resolve())
+        if len(stack) + 2 >= patterns.ARGO_MAX_STACK_DEPTH:  # this spec's DAG runs len(stack) templates deep
+            doc.error(errors, where, f"sub-pipelines nested {len(stack)} deep: the tasks of '{ref}' would run "
+                      f"{len(stack) + 2} templates deep, and Argo stops at {patterns.ARGO_MAX_STACK_DEPTH} "
+                      "(Maximum recursion depth exceeded)", "run more tasks in one spec instead of nesting further")
+            continue
         if path in stack:
             chain = [os.path.relpath(p) for p in stack[stack.index(path):]] + [os.path.relpath(path)]
             doc.error(errors, where, "pipeline cycle: " + " >> ".join(chain), "a spec cannot run itself, even through others")
@@ -211,13 +217,34 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
             apply_values(doc, values, errors)
         checked.append(_check_doc(doc, errors, opts))
     library: dict = {}
+    _refuse_duplicates(checked, errors)
     for c in checked:
         data = c.doc.data
         if c.ok and data.get("kind") in TEMPLATE_KINDS and isinstance(data.get("name"), str):
             manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
                                     pipelines=c.pipelines, lock=c.lock).manifest
             library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
+    from .spec import compose
+
+    for c in checked:  # the batch's templates and those of --templates
+        compose.check_template_cycles(c.doc, library, errors)
     return library
+
+
+def _refuse_duplicates(checked: list[Checked], errors: Errors) -> None:
+    """Two specs defining one (Cluster)WorkflowTemplate name: a reference could mean either, and
+    `apply` would send both (the second replacing the first). Located at the later one's name."""
+    first: dict[tuple[str, str], Document] = {}
+    for c in checked:
+        data = c.doc.data
+        if data.get("kind") not in TEMPLATE_KINDS or not isinstance(data.get("name"), str):
+            continue
+        key = (data["kind"], data["name"])
+        other = first.setdefault(key, c.doc)
+        if other is not c.doc and Path(other.path).resolve() != Path(c.doc.path).resolve():
+            line, col = other.pos(("name",))
+            c.doc.error(errors, ("name",), f"{key[0]} '{key[1]}' is defined twice: in {other.path}:{line}:{col} "
+                        f"and in {c.doc.path}", "rename one, or give only one of the files (--templates or the batch)")
 
 
 def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> "list[Compiled]":

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
-KEEP = {"type", "properties", "items", "$ref", "additionalProperties", "enum", "required"}
+KEEP = {"type", "properties", "items", "$ref", "additionalProperties", "enum", "required", "const"}
 OUT = Path(__file__).resolve().parents[1] / "heraspec" / "argo" / "data" / "argo-schema.json"
 
 
@@ -34,7 +34,7 @@ def strip(node):
     return out
 
 
-def main(src: str) -> None:
+def main(src: str, dest: Path = OUT) -> None:
     schema = json.loads(Path(src).read_text())
     defs = schema["definitions"]
     seen: set[str] = set()
@@ -55,9 +55,9 @@ def main(src: str) -> None:
                        "(commit f016ad89eb269d282aec06dc491c29f396a38df4). Copyright The Argo Authors, Apache License 2.0: "
                        "https://github.com/argoproj/argo-workflows/blob/main/LICENSE. Descriptions removed; strict mode added.",
            "definitions": out}
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(doc, separators=(",", ":"), sort_keys=True) + "\n")
-    print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes, {len(out)} definitions)")
+    dest.parent.mkdir(exist_ok=True)
+    dest.write_text(json.dumps(doc, separators=(",", ":"), sort_keys=True) + "\n")
+    print(f"wrote {dest} ({dest.stat().st_size:,} bytes, {len(out)} definitions)")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,13 @@
-"""Strict validation of manifests against Argo's own JSON Schema in ../shared (never copied here).
+"""Strict validation of manifests against Argo's own JSON Schema.
 
-Strict mode, as ../shared/argo/README.md describes: IntOrString accepts integers too, and every
-definition that lists properties forbids unknown keys (Argo's Go decoder rejects them).
+By default the schema is the strict subset the package carries (heraspec/argo/data/argo-schema.json,
+made by scripts/argo_schema_subset.py): the definitions the four Workflow kinds reach, in Argo's
+strict mode. With `--argo-src PATH` (or HERASPEC_ARGO_SRC; see tests/conftest.py) pointing at
+Argo v4.1.2's upstream material — a checkout of argoproj/argo-workflows, or a folder holding its
+schema.json, swagger.json and examples/ side by side (../shared/argo in this project's CI) — the
+full upstream schema is used instead, made strict the same way: IntOrString accepts
+integers too, and every definition that lists properties forbids unknown keys (Argo's Go decoder
+rejects them). Tests that need the upstream material itself (the examples) call `upstream`.
 """
 
 from __future__ import annotations
@@ -14,24 +20,39 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-ARGO = SHARED / "argo"
+ROOT = Path(__file__).resolve().parents[1]
+SUBSET = ROOT / "heraspec" / "argo" / "data" / "argo-schema.json"
 KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
+ENV = "HERASPEC_ARGO_SRC"
+
+argo_src: Path | None = None  # set by tests/conftest.py from --argo-src / HERASPEC_ARGO_SRC
 
 
-def require_shared() -> Path:
-    """The shared Argo material, or a skip (locally) / failure (in CI) when it is absent."""
-    if not (ARGO / "schema.json").is_file():
-        reason = f"Argo schema not found at {ARGO} (../shared is absent)"
+# where each piece lies in an argo-workflows checkout; a folder of the three pieces holds them flat
+CHECKOUT = {"schema.json": "api/jsonschema/schema.json", "swagger.json": "api/openapi-spec/swagger.json",
+            "examples": "examples"}
+
+
+def upstream(piece: str) -> Path:
+    """One piece of Argo's upstream material ("schema.json", "swagger.json" or "examples"), or a
+    skip when --argo-src was not given; with CI set, a failure (CI passes --argo-src)."""
+    found = None
+    if argo_src is not None:
+        found = next((p for p in (argo_src / CHECKOUT[piece], argo_src / piece) if p.exists()), None)
+    if found is None:
+        reason = (f"needs Argo's upstream material: --argo-src PATH or {ENV}=PATH"
+                  + (f" (no {piece} in {argo_src})" if argo_src is not None else ""))
         if os.environ.get("CI"):
-            pytest.fail(reason + "; CI must have it")
+            pytest.fail(reason + "; CI must give it")
         pytest.skip(reason)
-    return ARGO
+    return found
 
 
 @lru_cache(maxsize=None)
 def strict_schema() -> dict:
-    schema = json.loads((require_shared() / "schema.json").read_text())
+    if argo_src is None:
+        return json.loads(SUBSET.read_text())
+    schema = json.loads(upstream("schema.json").read_text())
     schema.pop("oneOf", None)
     defs = schema["definitions"]
     defs["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] = {"type": ["string", "integer"]}

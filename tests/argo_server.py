@@ -1,8 +1,9 @@
 """A stand-in Argo Server for tests: real HTTP on 127.0.0.1, in a thread, with Argo's REST behaviour.
 
-Routes come from ../shared/argo/swagger.json (never copied here); request bodies are checked against
-their swagger definitions (unknown fields rejected), and every object against Argo's JSON Schema in
-strict mode (tests/argo_schema.py). Errors are grpc-gateway bodies `{"code": <gRPC code>, "message"}`.
+Routes come from Argo Server's swagger.json: the subset in tests/data/argo-swagger.json (made by
+scripts/argo_swagger_subset.py), or the upstream file under --argo-src; request bodies are checked
+against their swagger definitions (unknown fields rejected), and every object against Argo's JSON
+Schema in strict mode (tests/argo_schema.py). Errors are grpc-gateway bodies `{"code": <gRPC code>, "message"}`.
 
 Test controls:
 - `token=`: expected bearer token (else 401, code 16); `echo_auth=True` puts the received header
@@ -40,11 +41,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.argo_schema import argo_errors, require_shared
+from tests import argo_schema
+from tests.argo_schema import argo_errors
 
 COLLECTIONS = {"workflows": "Workflow", "workflow-templates": "WorkflowTemplate",
                "cluster-workflow-templates": "ClusterWorkflowTemplate", "cron-workflows": "CronWorkflow"}
@@ -56,6 +59,7 @@ CREATOR = {"workflows.argoproj.io/creator": "system-serviceaccount-argo-argo-ser
            "workflows.argoproj.io/creator-preferred-username": "argo-server"}
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 OUTCOME_LABEL = "heraspec.test/outcome"
+SWAGGER = Path(__file__).resolve().parent / "data" / "argo-swagger.json"
 DONE = ("Succeeded", "Failed", "Error")
 
 
@@ -102,7 +106,8 @@ class Route:
 
 @lru_cache(maxsize=None)
 def _load_routes() -> tuple[list[Route], dict]:
-    swagger = json.loads((require_shared() / "swagger.json").read_text())
+    path = argo_schema.upstream("swagger.json") if argo_schema.argo_src is not None else SWAGGER
+    swagger = json.loads(path.read_text())
     routes = []
     for template, ops in swagger["paths"].items():
         regex = "^" + "".join(f"(?P<{part[1:-1].replace('.', '_')}>[^/]+)" if part.startswith("{") else re.escape(part)
@@ -678,7 +683,6 @@ TOKEN = "s3cret-test-token-0123456789"
 def serve(**kw: Any) -> Iterator[ArgoTestServer]:
     """Body of the test files' `argo` fixture: a fresh server expecting TOKEN that echoes bad
     Authorization headers into its 401s (the worst case for redaction)."""
-    require_shared()
     with ArgoTestServer(**{"token": TOKEN, "echo_auth": True, **kw}) as srv:
         yield srv
 

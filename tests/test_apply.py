@@ -15,16 +15,13 @@ import heraspec
 from heraspec.argo.client import ArgoClient, ArgoError, Connection
 from heraspec.errors import UsageError
 from tests.argo_schema import argo_errors, assert_argo_valid
-from tests.argo_server import TOKEN, ArgoTestServer, self_signed_certificate, serve
+from tests.argo_server import TOKEN, ArgoTestServer
 
 
 from heraspec.argo import applier as A  # noqa: E402  (the module behind heraspec.apply())
 from heraspec import cli as C  # noqa: E402
 
 
-@pytest.fixture
-def argo():
-    yield from serve()
 
 
 FAST = {"retry_delay": 0.001, "poll_interval": 0.001}
@@ -495,9 +492,6 @@ def test_base_href(argo):
 
 # -- TLS ------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def self_signed(tmp_path_factory):
-    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
 def test_tls_is_verified_by_default_and_with_a_ca_bundle(self_signed):

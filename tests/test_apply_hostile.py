@@ -27,10 +27,9 @@ from heraspec import cli as C
 from heraspec.cli import main
 from heraspec.errors import UsageError
 from tests.argo_schema import assert_argo_valid
-from tests.argo_server import ArgoTestServer, require_shared, self_signed_certificate
+from tests.argo_server import TOKEN as GOOD, ArgoTestServer
 
 ROOT = Path(__file__).resolve().parents[1]
-GOOD = "good-token-7b2f9e1c4d"
 MiB = 1 << 20
 ESC = "\x1b"
 OSC52 = "\x1b]52;c;cm0gLXJmIH4K\x07"  # writes `rm -rf ~` into the clipboard
@@ -55,13 +54,6 @@ def clean_env(monkeypatch):
     for var in ("ARGO_TOKEN", "ARGO_SERVER", "ARGO_SECURE", "ARGO_INSECURE_SKIP_VERIFY", "ARGO_NAMESPACE",
                 "ARGO_BASE_HREF", "HERASPEC_ARGO_MAX_MB"):
         monkeypatch.delenv(var, raising=False)
-
-
-@pytest.fixture
-def argo():
-    require_shared()
-    with ArgoTestServer(token=GOOD, echo_auth=True) as srv:
-        yield srv
 
 
 @pytest.fixture
@@ -352,17 +344,11 @@ def test_a_token_too_short_to_be_real_is_refused(argo, project, capsys, monkeypa
 
 # -- ARGO_INSECURE_SKIP_VERIFY ------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def self_signed(tmp_path_factory):
-    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
-
-
 @pytest.mark.parametrize("value,warns", [("n", False), ("false", False), ("0", False), ("flase", True),
                                          ("disabled", True), (" ", True), ("1", True), ("True", True),
                                          ("TRUE", True), ("t", True), (" true", True)])
 def test_only_the_exact_value_true_turns_tls_verification_off(self_signed, project, capsys, monkeypatch,
                                                                value, warns):
-    require_shared()
     monkeypatch.setenv("ARGO_INSECURE_SKIP_VERIFY", value)
     with ArgoTestServer(token=GOOD, tls=self_signed) as srv:
         code = main(["apply", "--server", srv.server, "--token", GOOD, str(project / "template.yaml")])
@@ -375,7 +361,6 @@ def test_only_the_exact_value_true_turns_tls_verification_off(self_signed, proje
 
 
 def test_argo_insecure_skip_verify_true_still_turns_verification_off(self_signed, project, capsys, monkeypatch):
-    require_shared()
     monkeypatch.setenv("ARGO_INSECURE_SKIP_VERIFY", "true")
     with ArgoTestServer(token=GOOD, tls=self_signed) as srv:
         code = main(["apply", "--server", srv.server, "--token", GOOD, str(project / "template.yaml")])

@@ -127,11 +127,11 @@ def test_manifest_checks_find_what_argo_refuses():
 
 
 def _argo_documents():
-    from tests.argo_schema import require_shared
+    from tests.argo_schema import upstream
     import yaml
 
     out = []
-    for f in sorted((require_shared() / "examples").rglob("*.yaml")):
+    for f in sorted(upstream("examples").rglob("*.yaml")):
         for doc in yaml.safe_load_all(f.read_text()):
             if isinstance(doc, dict) and doc.get("kind") in ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate",
                                                             "CronWorkflow"):

@@ -8,16 +8,13 @@ import httpx
 import pytest
 import yaml
 
-from tests.argo_schema import ARGO
-from tests.argo_server import TOKEN, ArgoTestServer, serve
+from tests.argo_schema import upstream
+from tests.argo_server import TOKEN, ArgoTestServer
 from tests.test_apply import template, workflow
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture
-def argo():
-    yield from serve()
 
 
 
@@ -161,7 +158,7 @@ def test_faults(http, argo):
 
 
 def _upstream_documents():
-    for path in sorted(ARGO.glob("examples/*.yaml")):
+    for path in sorted(upstream("examples").glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if isinstance(doc, dict) and doc.get("kind") in ("WorkflowTemplate", "ClusterWorkflowTemplate"):
                 yield path.name, doc

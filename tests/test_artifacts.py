@@ -13,9 +13,7 @@ import functools
 import hashlib
 import http.server
 import json
-import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -25,6 +23,7 @@ import pytest
 import heraspec
 from tests.argo_exec import Repository, run_task
 from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec as heraspec_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,11 +98,6 @@ def outside() -> Path:
 def missing() -> Path:
     return Path("never-written.txt")
 '''
-
-
-def heraspec_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 def project(tmp_path: Path, spec: str, name: str = "flow.yaml") -> Path:
@@ -346,6 +340,64 @@ def test_http_input_is_downloaded(tmp_path: Path, http_server: tuple[str, Path])
     assert "cannot download" in summary["tasks"]["missing"]["message"] and "HTTP 404" in summary["tasks"]["missing"]["message"]
     (compiled,) = heraspec.compile([str(spec)])
     assert run_task(compiled.manifest, "get", tmp_path / "x", repo=Repository(tmp_path / "repo"))[0]["name"] == "reads.fq"
+
+
+def test_an_https_artifact_redirected_to_plain_http_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A download asked for over https that a server redirects to http would arrive unencrypted:
+    the task ends in Error saying so; a redirect that stays on https is still followed."""
+    import ssl
+
+    from tests.argo_server import self_signed_certificate
+
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "notes.txt").write_text("secret notes")
+
+    class Files(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    plain = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Files, directory=str(www)))
+    plain_url = f"http://127.0.0.1:{plain.server_address[1]}"
+
+    class Redirects(Files):
+        def do_GET(self) -> None:
+            if self.path.startswith("/down/"):
+                target = plain_url + "/" + self.path.split("/", 2)[2]
+            elif self.path.startswith("/same/"):
+                target = "/" + self.path.split("/", 2)[2]
+            else:
+                return super().do_GET()
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    cert, key = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", cert)
+    secure = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Redirects, directory=str(www)))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    secure.socket = context.wrap_socket(secure.socket, server_side=True)
+    https_url = f"https://127.0.0.1:{secure.server_address[1]}"
+    for server in (plain, secure):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        spec = project(tmp_path, "name: web\ntasks:\n"
+                       f"  down: {{function: steps:read_file, args: {{note: {{artifact: \"{https_url}/down/notes.txt\"}}}}}}\n"
+                       f"  same: {{function: steps:read_file, args: {{note: {{artifact: \"{https_url}/same/notes.txt\"}}}}}}\n")
+        proc, summary = run(spec)
+    finally:
+        for server in (plain, secure):
+            server.shutdown()
+            server.server_close()
+    assert proc.returncode == 1
+    down = summary["tasks"]["down"]
+    assert down["phase"] == "Error"
+    assert down["message"] == (f"input artifact 'note': cannot download {https_url}/down/notes.txt: it redirects to "
+                               f"{plain_url}/notes.txt, which is not encrypted (https to http is refused)")
+    assert summary["tasks"]["same"]["result"] == {"name": "notes.txt", "text": "secret notes"}
+    assert not list((tmp_path / "run").rglob("notes.txt.part"))
 
 
 def test_artifact_repository_ref(tmp_path: Path):

@@ -34,6 +34,7 @@ def test_generated_specs_compile(tmp_path: Path) -> None:
     assert heraspec.validate([str(tmp_path / "run.yaml"), str(tmp_path / "tmpl.yaml")]) == []
 
 
+@pytest.mark.slow
 def test_quick_run_produces_tables() -> None:
     pytest.importorskip("hera")  # the comparison needs Hera (the test and bench extras install it)
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--no-write"],

@@ -18,7 +18,7 @@ import heraspec.local.runner
 import heraspec.scaffold
 import heraspec.spec.schema
 from heraspec.cli import REPORT_URL, main
-from tests.argo_server import TOKEN, serve
+from tests.argo_server import TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
 DIAMOND = str(ROOT / "examples" / "diamond.yaml")
@@ -27,9 +27,6 @@ INTERNAL = (f"heraspec: internal error (RuntimeError); please report it at {REPO
 SECRET_DETAIL = "detail-that-may-hold-data-4711"
 
 
-@pytest.fixture
-def argo():
-    yield from serve()
 
 
 def cli(capsys, *argv: str) -> tuple[int, str, str]:

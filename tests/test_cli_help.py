@@ -4,22 +4,16 @@ the same name. Real subprocesses of the installed CLI."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec
 
 ROOT = Path(__file__).resolve().parents[1]
 VERBS = ["validate", "compile", "run", "apply", "diff", "graph", "init", "schema"]
-
-
-def heraspec(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
 
 
 @pytest.mark.parametrize("verb", VERBS)
@@ -45,7 +39,7 @@ def test_defaults_are_shown():
     assert "(default: mermaid)" in heraspec("graph", "--help").stdout
     run = " ".join(heraspec("run", "--help").stdout.split())
     assert f"(default: the CPU count, {os.cpu_count()} here)" in run
-    assert "(default: ./.heraspec/runs/NAME-TIME)" in run
+    assert "(default: .heraspec/runs/NAME-TIME beside the spec)" in run
     init = " ".join(heraspec("init", "--help").stdout.split())
     assert "(default: the current folder)" in init and "Never overwrites" in init
     apply = " ".join(heraspec("apply", "--help").stdout.split())

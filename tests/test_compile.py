@@ -15,6 +15,7 @@ import heraspec
 from heraspec.cli import main
 from tests.argo_exec import run_task, workflow_spec
 from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec as heraspec_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -405,3 +406,21 @@ def test_entry_survives_user_names_that_shadow_its_own(tmp_path: Path):
                              modules={"steps.py": steps}))
     result, _ = run_task(m, "a", tmp_path / "run")
     assert result == [3, "x", None]
+
+
+def test_template_names_made_unique_stay_within_argos_128_characters(tmp_path: Path):
+    """Two container tasks named with 128 characters that differ only in case: their templates are
+    lowercased, so the second needs a suffix; `<name>-2` (130 characters) is refused by Argo
+    (validate.go isValidWorkflowFieldName: workflowFieldMaxLength 128)."""
+    from heraspec.argo.rules import manifest_problems
+
+    stem = "a" * 127
+    manifest = compile_text(tmp_path, f"name: s\ntasks:\n  {stem}x: {{image: alpine, command: [echo, one]}}\n"
+                                      f"  {stem}X: {{image: alpine, command: [echo, two]}}\n")
+    names = [t["name"] for t in manifest["spec"]["templates"]]
+    assert names == ["main", stem + "x", stem[:126] + "-2"]
+    assert manifest_problems(manifest) == []
+    assert [t["template"] for t in manifest["spec"]["templates"][0]["dag"]["tasks"]] == names[1:]
+    proc = heraspec_cli("run", "spec.yaml", "--json", "--workdir", "run", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert {k: v["result"] for k, v in json.loads(proc.stdout)["tasks"].items()} == {stem + "x": "one", stem + "X": "two"}

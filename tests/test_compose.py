@@ -5,15 +5,13 @@ compile to the same strict-valid Argo manifest and run (`heraspec run`) to the s
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.argo_exec import run_task
 from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,11 +38,6 @@ def log(path: str, what=""):
         f.write(what + "\\n")
     return what
 '''
-
-
-def heraspec(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 def write(folder: Path, files: dict[str, str]) -> None:
@@ -440,6 +433,91 @@ tasks:
     assert proc.returncode == 1 and "wf.yaml:1:1: error: --templates wf.yaml: not a WorkflowTemplate" in proc.stderr
 
 
+def test_two_specs_defining_one_workflow_template_name_are_refused_naming_both(tmp_path: Path, argo, capsys,
+                                                                              monkeypatch):
+    """validate and run would use the first, apply would send both: a located error naming both files."""
+    from tests.argo_server import TOKEN
+    from tests.cli import in_process
+
+    other = SHARED.replace("steps:show, args", "steps:log, args").replace("{x: {from: train, key: best_lr}}",
+                                                                         "{path: out.txt}")
+    write(tmp_path, {"shared.yaml": SHARED, "lib.yaml": "# another copy\n" + other, "spec.yaml": REF_YAML})
+    proc = heraspec("validate", "spec.yaml", "shared.yaml", "lib.yaml", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("lib.yaml:3:7: error: WorkflowTemplate 'shared-steps' is defined twice: "
+                                  "in shared.yaml:2:7 and in lib.yaml\n  hint: rename one"), proc.stderr
+    proc = heraspec("validate", "spec.yaml", "--templates", "shared.yaml", "--templates", "lib.yaml", cwd=tmp_path)
+    assert proc.returncode == 1 and "lib.yaml:3:7: error: WorkflowTemplate 'shared-steps' is defined twice" in proc.stderr
+    proc = heraspec("run", "spec.yaml", "--templates", "shared.yaml", "--templates", "lib.yaml",
+                    "--workdir", str(tmp_path / "run"), cwd=tmp_path)
+    assert proc.returncode == 1 and "is defined twice" in proc.stderr and not (tmp_path / "run").exists()
+    monkeypatch.chdir(tmp_path)
+    code, out, err = in_process(capsys, "apply", "shared.yaml", "lib.yaml", "--server", argo.server, "--plaintext",
+                                "--token", TOKEN)
+    assert code == 1 and "lib.yaml:3:7: error: WorkflowTemplate 'shared-steps' is defined twice" in err
+    assert argo.state.requests == []  # nothing sent
+    # a ClusterWorkflowTemplate of the same name is another object: no clash
+    (tmp_path / "lib.yaml").write_text("kind: ClusterWorkflowTemplate\n" + other.split("\n", 1)[1])
+    assert heraspec("validate", "spec.yaml", "shared.yaml", "lib.yaml", cwd=tmp_path).returncode == 0
+
+
+LOOP = """\
+kind: WorkflowTemplate
+name: loop
+tasks:
+  again: {template_ref: {name: loop, template: main}, when: "1 == 1"}
+"""
+
+
+def test_a_workflow_template_calling_itself_stops_100_templates_deep_with_argos_error(tmp_path: Path):
+    """Argo's controller marks the template at stack depth 100 Error (operator.go executeTemplate,
+    maxAllowedStackDepth); the local run did not stop until Python's own RecursionError."""
+    write(tmp_path, {"loop.yaml": LOOP, "use.yaml": "name: use\ntasks:\n  go: {template_ref: {name: loop, template: main}}\n"})
+    proc = heraspec("run", "use.yaml", "--templates", "loop.yaml", "--json", "--workdir", str(tmp_path / "run"),
+                    cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout)
+    node, depth = summary["tasks"]["go"], 2  # the entrypoint is depth 1, the task `go` 2
+    while node.get("children"):
+        assert node["phase"] == "Failed", node["name"]
+        (node,) = node["children"]
+        depth += 1
+    assert (depth, node["phase"]) == (100, "Error")
+    assert node["message"] == ("Maximum recursion depth exceeded. See "
+                               "https://argo-workflows.readthedocs.io/en/release-4.1/scaling/#maximum-recursion-depth")
+    assert summary["phase"] == "Failed"
+
+
+def test_a_workflow_template_calling_itself_unconditionally_is_refused_at_validate(tmp_path: Path):
+    direct = LOOP.replace(', when: "1 == 1"', "")
+    ping = ("kind: WorkflowTemplate\nname: ping\ntasks:\n  first: {function: steps:show, args: {x: 1}}\n"
+            "  pong: {template_ref: {name: pong, template: main}, after: [first]}\n")
+    pong = "kind: WorkflowTemplate\nname: pong\ntasks:\n  ping: {template_ref: {name: ping, template: main}}\n"
+    write(tmp_path, {"loop.yaml": direct, "ping.yaml": ping, "pong.yaml": pong})
+    proc = heraspec("validate", "loop.yaml", "ping.yaml", "pong.yaml", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        "loop.yaml:4:25: error: WorkflowTemplate 'loop' calls itself with no end: loop/main -> loop/main; "
+        "Argo stops it 100 templates deep (Maximum recursion depth exceeded)\n"
+        "  hint: make the call conditional (when: ...) so the recursion can end\n"
+        "ping.yaml:5:24: error: WorkflowTemplate 'ping' calls itself with no end: ping/main -> pong/main -> ping/main; "
+        "Argo stops it 100 templates deep (Maximum recursion depth exceeded)\n"
+        "  hint: make the call conditional (when: ...) so the recursion can end\n"
+        "pong.yaml:4:24: error: WorkflowTemplate 'pong' calls itself with no end: pong/main -> ping/main -> pong/main; "
+        "Argo stops it 100 templates deep (Maximum recursion depth exceeded)\n"
+        "  hint: make the call conditional (when: ...) so the recursion can end\n"
+        "3 errors\n")
+    # the same when the templates come with --templates
+    (tmp_path / "use.yaml").write_text("name: use\ntasks:\n  go: {template_ref: {name: loop, template: main}}\n")
+    proc = heraspec("validate", "use.yaml", "--templates", "loop.yaml", cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stderr.startswith("loop.yaml:4:25: error: WorkflowTemplate 'loop' calls itself")
+    # a recursion that a `when` can end is Argo's documented pattern (examples/recursive-for-loop.yaml): accepted
+    (tmp_path / "ping.yaml").write_text(ping.replace("after: [first]", "after: [first], when: '{{tasks.first.outputs.result}} == 2'"))
+    (tmp_path / "loop.yaml").write_text(LOOP)
+    proc = heraspec("validate", "loop.yaml", "ping.yaml", "pong.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_workflow_template_ref_submits_a_workflow_template(tmp_path: Path):
     yaml_text = "name: sub\nparameters: {lr: 2}\nworkflow_template_ref: {name: shared-steps}\n"
     toml_text = 'name = "sub"\nparameters = {lr = 2}\nworkflow_template_ref = {name = "shared-steps"}\n'
@@ -543,6 +621,38 @@ def test_sub_pipeline_problems_are_located_errors(tmp_path: Path):
         "b.yaml:5:20: error: pipeline cycle: a.yaml >> b.yaml >> a.yaml",
         "  hint: a spec cannot run itself, even through others",
         "6 errors"]
+
+
+def chain(folder: Path, n: int) -> None:
+    """p0.yaml runs p1.yaml as a sub-pipeline, ..., p{n-1}.yaml runs a function."""
+    files = {f"p{i}.yaml": f"name: p{i}\ntasks:\n  sub: {{pipeline: p{i + 1}.yaml}}\n" for i in range(n - 1)}
+    files[f"p{n - 1}.yaml"] = f"name: p{n - 1}\nresult: a\ntasks:\n  a: {{function: steps:show, args: {{x: 1}}}}\n"
+    write(folder, files)
+
+
+@pytest.mark.slow
+def test_sub_pipelines_nested_past_argos_depth_are_a_located_error(tmp_path: Path):
+    """400 nested sub-pipelines validated, then compile ended in a RecursionError; Argo would stop
+    their tasks 100 templates deep (maxAllowedStackDepth) anyway."""
+    chain(tmp_path, 400)
+    for verb in ("validate", "compile", "run"):
+        proc = heraspec(verb, "p0.yaml", cwd=tmp_path)
+        assert proc.returncode == 1 and "internal error" not in proc.stderr, proc.stderr
+        assert proc.stderr == (
+            "p97.yaml:3:19: error: sub-pipelines nested 98 deep: the tasks of 'p98.yaml' would run 100 templates "
+            "deep, and Argo stops at 100 (Maximum recursion depth exceeded)\n"
+            "  hint: run more tasks in one spec instead of nesting further\n1 error\n")
+    # one level less: the deepest task runs 99 templates deep, as on Argo
+    deep = tmp_path / "ok"
+    chain(deep, 98)
+    manifest = compile_json(deep / "p0.yaml")
+    assert len(manifest["spec"]["templates"]) == 1 + 97 + 1
+    code, summary, _ = run_json(deep / "p0.yaml")
+    node, depth = summary["tasks"]["sub"], 2
+    while node.get("children"):
+        (node,) = node["children"]
+        depth += 1
+    assert (code, summary["phase"], node["phase"], depth) == (0, "Succeeded", "Succeeded", 99)
 
 
 # --- the same DAG tasks as Hera builds ----------------------------------------------------------

@@ -353,6 +353,7 @@ _json_like = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(_text, _json_like, max_size=4))
 def test_property_round_trip(doc: dict) -> None:

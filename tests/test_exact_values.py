@@ -5,9 +5,6 @@ from the runner), a consumer receives each value as the producer returned it."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ import pytest
 import heraspec
 from tests.argo_exec import run_dag
 from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec as heraspec_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,11 +42,6 @@ FAN_INS: dict[str, tuple[str, list]] = {
     "lists": ("list", [[1], [], ["x", None]]),
     "mixed": ("object", [1, "a", None, {"k": 1}, [2], 2.5, True]),
 }
-
-
-def heraspec_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 def run_locally(spec: Path, tmp: Path) -> dict[str, Any]:
@@ -291,6 +284,7 @@ def strs(v: list[str]):
 ITEM_STRS = ["42", "true", "null", "", "[1]", '{"a":1}', "x y", "né ✓ 日本", 'say "hi"\n', "-1.5e3"]
 
 
+@pytest.mark.slow
 def test_str_results_reach_argument_set_items_exactly(tmp_path: Path) -> None:
     """A fan-out over argument sets whose items take `{from: X}` of a `-> str` producer: each item is
     the producer's value exactly (a fanned-out X: the list of its strs, as a plain fan-in gives; one

@@ -3,12 +3,12 @@ making the task "a container task", `kind: workflow` making generate_name wrong)
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli import heraspec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,8 +82,7 @@ EXPECTED = {
 
 
 def validate(spec: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "heraspec", "validate", spec.name], capture_output=True, text=True,
-                          cwd=spec.parent, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return heraspec("validate", spec.name, cwd=spec.parent)
 
 
 @pytest.mark.parametrize("form", ["yaml", "toml"])

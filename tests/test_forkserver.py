@@ -137,6 +137,7 @@ def test_exit_codes_and_tracebacks_are_the_interpreters(tmp_path: Path) -> None:
     assert "forkserver" not in err and "<stdin>" not in err
 
 
+@pytest.mark.slow
 def test_a_timeout_kills_the_task_and_what_it_started(tmp_path: Path) -> None:
     spec = "name: slow\ntasks:\n  hang: {function: steps:hang, args: {n: 1}, timeout: 8s}  # room for a loaded machine to start both\n"
     proc, out = run(tmp_path, spec)

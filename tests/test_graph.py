@@ -198,3 +198,31 @@ def test_without_graphviz_a_clear_message_and_exit_1(tmp_path, fmt):
     assert textwrap.dedent(proc.stderr).startswith(f"heraspec: error: --format {fmt} needs Graphviz's `dot` program")
     assert "--format mermaid" in proc.stderr
     assert not (tmp_path / "x").exists()
+
+
+EXIT_SPEC = """\
+name: notified
+on_exit: {function: steps:say, args: {msg: {workflow: status}}}
+tasks:
+  fetch: {function: steps:say, args: {msg: a}, on_exit: {function: steps:say, args: {msg: cleanup}}}
+  train: {function: steps:say, args: {msg: b}, after: [fetch]}
+  lint: {function: steps:say, args: {msg: c}}
+"""
+
+
+def test_exit_handlers_are_drawn(tmp_path, capsys):
+    """The workflow's on_exit (after every task nothing else waits for) and a task's on_exit (after
+    that task) are part of what runs: they are drawn, dashed, labelled `exit`."""
+    shutil.copy(REPO / "examples" / "steps.py", tmp_path / "steps.py")
+    (tmp_path / "spec.yaml").write_text(EXIT_SPEC)
+    code, out, _ = graph(capsys, str(tmp_path / "spec.yaml"))
+    assert code == 0
+    assert '    t_fetch_on_exit(["on_exit"])' in out and '    t__on_exit(["on_exit"])' in out
+    assert mermaid_edges(out) == {("fetch", "-->", "train"), ("fetch", '-.->|"exit"|', "t_fetch_on_exit"),
+                                  ("train", '-.->|"exit"|', "t__on_exit"), ("lint", '-.->|"exit"|', "t__on_exit")}
+    code, out, _ = graph(capsys, str(tmp_path / "spec.yaml"), "--format", "dot")
+    assert code == 0
+    assert '    ":on_exit" [label="on_exit", shape="oval", tooltip="steps:say"];' in out
+    assert '    "fetch:on_exit" [label="on_exit", shape="oval", tooltip="steps:say"];' in out
+    assert dot_edges(out) == {("fetch", "train"), ("fetch", "fetch:on_exit"), ("train", ":on_exit"), ("lint", ":on_exit")}
+    assert '    "fetch" -> "fetch:on_exit" [style="dashed", label="exit"];' in out

@@ -22,12 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 STEPS = "def say(msg: str) -> str:\n    return msg\n\n\ndef add(a: int, b: int = 1) -> int:\n    return a + b\n"
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "steps.py").write_text(STEPS)
-    return tmp_path
-
-
 def spec_file(project: Path, name: str, content: str | bytes) -> Path:
     path = project / name
     if isinstance(content, bytes):

@@ -17,23 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import in_process as cli
+from tests.cli import heraspec as subprocess_cli, in_process as cli
 from tests.argo_schema import assert_argo_valid
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = "def say(msg: str) -> str:\n    print(msg)\n    return msg\n"
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "steps.py").write_text(STEPS)
-    return tmp_path
-
-
 def heraspec(project: Path, *argv: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """The CLI in a subprocess: a hang ends the test instead of the test run."""
-    proc = subprocess.run([sys.executable, "-m", "heraspec", *argv], cwd=project, timeout=timeout,
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess_cli(*argv, cwd=project, timeout=timeout)
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
     return proc
 
@@ -60,6 +53,7 @@ def errors_of(err: str) -> list[str]:
 # --- depends and when: long chains run, deep nesting is a located error ---------------------------
 
 
+@pytest.mark.slow
 def test_a_400_task_fan_in_runs_its_join(project: Path, capsys):
     names = [f"t{i}" for i in range(400)]
     spec = write(project, "fanin.yaml", "name: fanin\ntasks:\n"

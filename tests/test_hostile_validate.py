@@ -24,12 +24,6 @@ ROOT = Path(__file__).resolve().parents[1]
 STEPS = "def say(msg: str) -> str:\n    print(msg)\n    return msg\n"
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "steps.py").write_text(STEPS)
-    return tmp_path
-
-
 def _one_gib() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 

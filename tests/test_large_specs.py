@@ -19,12 +19,6 @@ from heraspec.spec.load import MAX_BYTES
 STEPS = "def work(i: int) -> int:\n    return i * 2\n\n\ndef say(msg: str) -> str:\n    return msg\n"
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "steps.py").write_text(STEPS)
-    return tmp_path
-
-
 def where(text: str, line_text: str, word: str) -> str:
     """"LINE:COL" of `word` in the line `line_text` of `text`, found here, not by heraspec."""
     lines = text.split("\n")
@@ -57,6 +51,7 @@ def padded(text: str, size: int) -> str:
     return text + "".join(pad)
 
 
+@pytest.mark.slow
 def test_a_100000_task_spec_at_the_size_limit_loads_and_its_last_line_is_located(project: Path, capsys):
     text = chain_yaml(100_000, last_after="t9999x")
     assert len(text.encode()) > 6_500_000  # the size the benchmarks compile

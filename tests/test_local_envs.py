@@ -19,6 +19,8 @@ from tests.argo_exec import run_task
 from tests.argo_schema import assert_argo_valid
 from tests.cli import heraspec as heraspec_cli
 
+pytestmark = pytest.mark.slow  # real pip installs into cached environments
+
 PROJECT = Path(__file__).parent / "fixtures" / "project"
 TABULATE = "tabulate==0.9.0"  # small, pure Python, not a dependency of heraspec or its tests
 

@@ -23,16 +23,13 @@ from heraspec.argo import applier as A
 from heraspec.argo.client import KINDS
 from heraspec.argo.compare import live_view
 from tests.argo_schema import assert_argo_valid
-from tests.argo_server import TOKEN, ArgoTestServer, serve
+from tests.argo_server import TOKEN, ArgoTestServer
 
 FAST = {"retry_delay": 0.001, "poll_interval": 0.001}
 LINE = re.compile(r"^(?P<kind>\w+)/(?:(?P<ns>[^/ ]+)/)?(?P<name>[^ /]+) "
                   r"(?P<action>created|updated|unchanged|failed)(?: \((?P<reason>.*)\))?$")
 
 
-@pytest.fixture
-def argo():
-    yield from serve()
 
 
 def manifest(kind: str, name: str, image: str = "python:3.12", generate: bool = False) -> dict:

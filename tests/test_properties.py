@@ -30,8 +30,10 @@ from heraspec.spec.dag import argo_name
 from heraspec.errors import Errors
 from heraspec.pipeline import build
 from heraspec.local.runner import run_workflow
-from tests.argo_schema import assert_argo_valid, require_shared
+from tests.argo_schema import assert_argo_valid
 from tests.strategies import SECRET_ENV, STEPS_SOURCE, Generated, mutations, specs, to_toml, to_yaml
+
+pytestmark = pytest.mark.slow  # thousands of generated specs
 
 # Budgets: the whole of this file stays around a minute on a 2-core machine.
 COMPILE_EXAMPLES = 300  # each: YAML + TOML, validate, compile, strict Argo check
@@ -47,7 +49,6 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="module")
 def project():
-    require_shared()
     with tempfile.TemporaryDirectory(prefix="heraspec-props-") as d:
         (Path(d) / "steps.py").write_text(STEPS_SOURCE)
         yield Path(d)

@@ -61,3 +61,12 @@ def test_many_tasks_at_once_each_get_their_own_output() -> None:
                               range(40)))
     for i, (out, lines, err, _) in enumerate(results):
         assert out == f"task {i}\n".encode() and lines == [f"task {i}"] and err == f"e{i}\n".encode()
+
+
+def test_a_long_line_is_shown_cut_and_logged_whole() -> None:
+    from heraspec.local.pumps import CUT, LINE_LIMIT
+
+    code = "import sys; sys.stdout.write('a' * 300_000 + '\\nshort\\n' + 'b' * 70_000)"
+    out, lines, _, _ = copy_of(Pumps(), code)
+    assert out == b"a" * 300_000 + b"\nshort\n" + b"b" * 70_000
+    assert lines == ["a" * LINE_LIMIT + CUT, "short", "b" * LINE_LIMIT + CUT]

@@ -514,9 +514,9 @@ UPSTREAM = {
 def test_upstream_argo_examples(tmp_path: Path, name: str) -> None:
     import yaml
 
-    from tests.argo_schema import require_shared
+    from tests.argo_schema import upstream
 
-    m = yaml.safe_load((require_shared() / "examples" / name).read_text())
+    m = yaml.safe_load((upstream("examples") / name).read_text())
     r = run(m, tmp_path, parallelism=4)
     phase, tasks = UPSTREAM[name]
     assert (r.phase, {n: t.phase for n, t in r.tasks.items()}) == (phase, tasks)

@@ -17,11 +17,10 @@ import pytest
 
 import heraspec.argo.client
 from heraspec.cli import main
-from tests.argo_server import ArgoTestServer, require_shared, self_signed_certificate
+from tests.argo_server import TOKEN as GOOD, ArgoTestServer
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-GOOD = "good-token-7b2f9e1c4d"  # what the test server expects
 BAD = "stolen-token-0f9a8b7c6d"  # what the user sent: the server echoes it back in its 401
 
 
@@ -30,13 +29,6 @@ def no_backoff(monkeypatch):
     monkeypatch.setattr(heraspec.argo.client.ArgoClient, "sleep_backoff", lambda self, attempt: None)
     for var in ("ARGO_TOKEN", "ARGO_SERVER", "ARGO_SECURE", "ARGO_INSECURE_SKIP_VERIFY", "ARGO_NAMESPACE"):
         monkeypatch.delenv(var, raising=False)
-
-
-@pytest.fixture
-def argo():
-    require_shared()
-    with ArgoTestServer(token=GOOD, echo_auth=True) as srv:
-        yield srv
 
 
 def closed_port() -> int:
@@ -123,14 +115,8 @@ def test_a_token_that_cannot_be_a_header_is_refused_without_echo(capsys, tmp_pat
 # --- TLS ----------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def self_signed(tmp_path_factory):
-    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
-
-
 @pytest.fixture
 def tls_argo(self_signed):
-    require_shared()
     with ArgoTestServer(token=GOOD, echo_auth=True, tls=self_signed) as srv:
         yield srv
 

@@ -76,6 +76,7 @@ def _python_files() -> list[str]:
     return files[::step]
 
 
+@pytest.mark.slow
 def test_real_files_split_into_the_statements_of_the_whole_parse() -> None:
     checked = whole = 0
     for path in _python_files():

@@ -16,6 +16,8 @@ import pytest
 
 from tests.lsp import REPO, SCHEMA, TAPLO, require
 
+pytestmark = pytest.mark.slow  # the real Taplo language server, started per test
+
 EXAMPLES = sorted((REPO / "examples").glob("*.toml"))
 BAD = 'name = "demo"\n\n[tasks.A]\nfucntion = "steps:say"\n'
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from ..spec import dag
+from ..spec import dag, patterns
 from ..spec.compose import EXIT_KEY, published_outputs
 from ..spec.patterns import go_duration
 
@@ -190,11 +190,15 @@ class _Compiler:
         return "{{tasks.%s.outputs.parameters.result}}" % name
 
     def unique(self, base: str) -> str:
-        base = _TEMPLATE_NAME.sub("-", base).strip("-").lower() or "task"
+        """A template name not taken yet, within Argo's length limit (validate.go isValidWorkflowFieldName:
+        workflowFieldMaxLength): `base`, else `base-2`, `base-3`, ... with `base` shortened to fit."""
+        limit = patterns.ARGO_FIELD_NAME_MAX
+        base = _TEMPLATE_NAME.sub("-", base).strip("-").lower()[:limit].rstrip("-") or "task"
         name, n = base, 1
         while name in self.names:
             n += 1
-            name = f"{base}-{n}"
+            suffix = f"-{n}"
+            name = base[:limit - len(suffix)].rstrip("-") + suffix
         self.names.add(name)
         return name
 

@@ -14,7 +14,7 @@ import re
 from typing import Any, Iterator
 
 from ..errors import Errors
-from ..spec import dag
+from ..spec import dag, patterns
 from ..spec.artifacts import fans_out
 from ..spec.load import Document
 from ..spec.patterns import K8S_NAME
@@ -524,6 +524,12 @@ def manifest_problems(manifest: dict) -> list[str]:
     names = [v["name"] for v in spec.get("volumes") or []] + [v["metadata"]["name"] for v in spec.get("volumeClaimTemplates") or []]
     if len(names) != len(set(names)):
         out.append(f"volume names repeat: {names}")
+    template_names = [t.get("name") for t in spec.get("templates") or []]
+    for name in template_names:  # validate.go validateWorkflowFieldNames -> isValidWorkflowFieldName
+        if not isinstance(name, str) or not re.fullmatch(patterns.ARGO_TASK_NAME, name):
+            out.append(f"template name {name!r}: letters, digits and '-', at most {patterns.ARGO_FIELD_NAME_MAX}")
+    if len(template_names) != len(set(template_names)):
+        out.append(f"template names repeat: {template_names}")
     for tmpl in spec.get("templates") or []:
         out.extend(f"template {tmpl['name']}: {p}" for p in _template_problems(tmpl))
         tasks = (tmpl.get("dag") or {}).get("tasks") or []

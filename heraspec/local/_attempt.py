@@ -25,6 +25,7 @@ from typing import Any, Callable
 from .artifacts import ArtifactError, TaskArtifacts, e2big
 from .expr import parse_duration
 from .forkserver import STARTUP_ENV, Forked, ForkServer
+from .pathmap import launch_argv
 from .pumps import Pumps
 from ..python.script import IMAGE_MARKER, INSTALL_FAILED, PACKAGES_ENV, SCRIPT_MARKER
 
@@ -33,6 +34,7 @@ LineSink = Callable[[str], None]
 
 _UNSUPPORTED = ("steps", "resource", "suspend", "http", "data", "plugin", "containerSet")
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?$")
+PIPE_GRACE_S = 1.0  # how long a finished task's pipes are read for what its leftovers still print
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # Kubernetes volume names
 
 
@@ -69,6 +71,11 @@ class Prep:
     python_env: tuple[str | None, bool] | None = None
     fork_key: tuple | None = None  # set by _use_env: start it from this fork server (forkserver.py)
     artifacts: TaskArtifacts | None = None  # inputs to place, outputs to collect (artifacts.py)
+    on_exit: bool = False  # part of an exit handler: still started and left running when the run is stopped
+    # a Python script: the pod paths it may open -> their local places, mapped as it opens them (pathmap.py)
+    paths: dict[str, str] = field(default_factory=dict)
+    script: str = ""  # the script file (in argv), for a Python script
+    run_dir: str = ""  # paths inside it are never mapped
 
 
 
@@ -77,17 +84,39 @@ class Processes:
 
     def __init__(self, lock: threading.Condition):
         self.lock = lock
-        self.live: set[subprocess.Popen | Forked] = set()
-        self.cancelled = False
+        self.live: dict[subprocess.Popen | Forked, bool] = {}  # each running task -> part of an exit handler
+        self.cancelled = False  # nothing starts any more
+        self.stopped = False  # only exit handlers start (`argo stop`)
         self.servers: dict[tuple, ForkServer] = {}  # heraspec scripts' fork servers, by _fork_key
         self.pumps = Pumps()  # one thread copies every task's output (pumps.py)
 
     def server(self, key: tuple) -> ForkServer:
+        """The running fork server for this key: a new one when there is none or it has died."""
         with self.lock:
-            if key not in self.servers:
+            old = self.servers.get(key)
+            if old is None or not old.alive():
+                if old is not None:
+                    old.close()
                 python, flags, startup = key
                 self.servers[key] = ForkServer(python, list(flags), dict(startup))
             return self.servers[key]
+
+    def fork(self, key: tuple, argv: list[str], env: dict[str, str], cwd: str, stdout: int | None,
+             stderr: int | None, paths: tuple | None = None) -> Forked:
+        """A task started by the fork server for `key`; once more from a new server if that one
+        died (OSError: the server was killed between tasks or while starting this one)."""
+        try:
+            return self.server(key).spawn(argv, env, cwd, stdout, stderr, paths)
+        except OSError:
+            return self.server(key).spawn(argv, env, cwd, stdout, stderr, paths)
+
+    def stop(self) -> None:
+        """`argo stop`: kill the running tasks but exit handlers', start only exit handlers from now on."""
+        self.stopped = True
+        with self.lock:
+            for proc, on_exit in list(self.live.items()):
+                if not on_exit:
+                    kill(proc)
 
     def kill_all(self) -> None:
         """At the end of a run (or on cancel): kill what still runs and stop the fork servers."""
@@ -167,9 +196,11 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
     args = [rewrite(str(x)) for x in as_list(c.get("args"))]
     if not command:
         raise TaskError(f"template {name!r} has no command: the image's entrypoint cannot be used locally")
+    python_script = kind == "script" and bool(_PYTHON.match(Path(command[0]).name))
     if kind == "script":
-        text = rewrite(str(source or ""))
-        suffix = ".py" if _PYTHON.match(Path(command[0]).name) else ""
+        # a Python script's text is never edited: its paths are mapped as it opens them (pathmap.py)
+        text = str(source or "") if python_script else rewrite(str(source or ""))
+        suffix = ".py" if python_script else ""
         if scripts is None:
             script = folder / f"script{suffix}"
         else:  # as in Argo, where every pod of a template runs /argo/staging/script
@@ -198,7 +229,11 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
               for p in as_list(outs.get("parameters"))]
     mkdirs = [folder / "tmp"] + [p.parent for p in mapping.values()] + [p for p in mapping.values()
                                                                            if "volumes" in p.parts]
-    return Prep(command + args, env, folder, min(limits) if limits else None, files, mkdirs, params, python_env)
+    prep = Prep(command + args, env, folder, min(limits) if limits else None, files, mkdirs, params, python_env)
+    if python_script:
+        prep.paths = {pod: str(local.absolute()) for pod, local in mapping.items() if pod not in keep}
+        prep.script, prep.run_dir = command[-1], str(run_dir.absolute())
+    return prep
 
 def _use_env(prep: Prep, on_line: LineSink | None) -> Outcome | None:
     """Run a heraspec script with the Python its pod would have (envs.py): isolated (`-I`), or with
@@ -260,7 +295,7 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
     out_log, err_log = prep.folder / "stdout.log", prep.folder / "stderr.log"
     timed_out = False
     with open(out_log, "wb") as fo, open(err_log, "wb") as fe:
-        if procs.cancelled:
+        if procs.cancelled or (procs.stopped and not prep.on_exit):
             return Outcome("Error", "cancelled")
         # Without a line sink the files are the task's stdout/stderr; with one, the pipes are copied
         # into the files and the sink as the task prints (pumps.py).
@@ -268,18 +303,21 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
         proc: subprocess.Popen | Forked
         try:
             if prep.fork_key is not None:  # the same script, forked from a warm interpreter (forkserver.py)
-                proc = procs.server(prep.fork_key).spawn(
-                    prep.argv[3:], prep.env, str(prep.folder), None if pipe else fo.fileno(),
-                    None if pipe else fe.fileno())
+                paths = (sorted(prep.paths.items()), [prep.run_dir]) if prep.paths else None
+                proc = procs.fork(prep.fork_key, prep.argv[3:], prep.env, str(prep.folder),
+                                  None if pipe else fo.fileno(), None if pipe else fe.fileno(), paths)
             else:
-                proc = subprocess.Popen(prep.argv, cwd=prep.folder, env=prep.env, stdin=subprocess.DEVNULL,
+                argv = launch_argv(prep.argv, prep.script, prep.paths, prep.run_dir) if prep.paths else prep.argv
+                proc = subprocess.Popen(argv, cwd=prep.folder, env=prep.env, stdin=subprocess.DEVNULL,
                                         stdout=pipe or fo, stderr=pipe or fe, start_new_session=True)
         except OSError as e:
             return Outcome("Error", e2big(prep.env, e) or f"cannot start {prep.argv[0]!r}: {e}")
         copies = [procs.pumps.add(src, log, on_line)
                   for src, log in ((proc.stdout, fo), (proc.stderr, fe)) if src is not None and on_line]
         with procs.lock:
-            procs.live.add(proc)
+            procs.live[proc] = prep.on_exit
+            if procs.cancelled or (procs.stopped and not prep.on_exit):  # stopped while it started
+                kill(proc)
         try:
             rc = proc.wait(timeout=prep.timeout)
         except subprocess.TimeoutExpired:
@@ -288,19 +326,24 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
             rc = proc.wait()
         finally:
             with procs.lock:
-                procs.live.discard(proc)
-            if not all(c.wait(timeout=1.0) for c in copies):
-                # A pod ends when its main process does: stop what it left behind holding the pipes.
+                procs.live.pop(proc, None)
+            if not all(c.wait(timeout=PIPE_GRACE_S) for c in copies):
+                # A pod ends when its main process does (the container's processes go with it): kill
+                # what the task left behind holding its pipes, in its session or in one of its own
+                # (a detached helper), then stop reading whatever still holds them
                 kill(proc)
+                for pid in pipe_holders([c.inode for c in copies if not c.done]):
+                    kill_session(pid)
                 for c in copies:
-                    c.wait()
-    stdout = out_log.read_text(errors="replace")
-    stdout = stdout[:-1] if stdout.endswith("\n") else stdout
+                    if not c.wait(timeout=PIPE_GRACE_S):
+                        procs.pumps.drop(c)
+                        c.wait()
+    stdout = captured_result(out_log)
     if timed_out:
         return Outcome("Failed", f"timed out after {prep.timeout:g}s (template timeout): killed", {}, stdout, rc)
     if rc != 0:
-        tail = [ln for ln in err_log.read_text(errors="replace").splitlines() if ln.strip()][-1:]
-        why = "cancelled" if procs.cancelled else f"exit code {rc}" + (f": {tail[0][:300]}" if tail else "")
+        tail = last_lines(err_log, 1)
+        why = "cancelled" if procs.cancelled or (procs.stopped and not prep.on_exit) else f"exit code {rc}" + (f": {tail[0][:300]}" if tail else "")
         return Outcome("Failed", why, {}, stdout, rc)
     outputs: dict[str, str] = {}
     for name, path, default in prep.outputs:
@@ -324,8 +367,73 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
     return Outcome("Succeeded", "", outputs, stdout, rc, arts, marked)
 
 
+# Argo's executor keeps the last 256 kB of a script's stdout as outputs.result, one final newline
+# trimmed first (executor.go CaptureScriptResult, maxAnnotationSize); the whole output stays in stdout.log
+RESULT_LIMIT = 256 * 1024
+
+
+def captured_result(path: Path) -> str:
+    """A task's outputs.result from its stdout log, reading only its end: memory is bounded whatever it printed."""
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - RESULT_LIMIT - 1))
+        data = f.read()
+    data = data[:-1] if data.endswith(b"\n") else data
+    return data[-RESULT_LIMIT:].decode("utf-8", errors="replace")
+
+
+def last_lines(path: Path, count: int, window: int = 64 * 1024) -> list[str]:
+    """The last `count` non-blank lines of a log, read from its last `window` bytes only."""
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - window))
+            data = f.read()
+    except OSError:
+        return []
+    return [ln for ln in data.decode("utf-8", errors="replace").splitlines() if ln.strip()][-count:]
+
+
 def kill(proc: subprocess.Popen | Forked) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
+def pipe_holders(inodes: list[int | None]) -> list[int]:
+    """The other processes holding one of these pipes open (Linux's /proc; elsewhere none found)."""
+    wanted = {f"pipe:[{i}]" for i in inodes if i is not None}
+    found: list[int] = []
+    if not wanted:
+        return found
+    try:
+        pids = [int(d) for d in os.listdir("/proc") if d.isdigit()]
+    except OSError:
+        return found
+    for pid in pids:
+        if pid == os.getpid():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:  # gone, or not ours to read
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in wanted:
+                    found.append(pid)
+                    break
+            except OSError:
+                continue
+    return found
+
+
+def kill_session(pid: int) -> None:
+    """Kill a process and its process group, unless that group is heraspec's own."""
+    try:
+        group = os.getpgid(pid)
+        if group != os.getpgrp():
+            os.killpg(group, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError, OSError):
         pass

@@ -148,6 +148,7 @@ class Dag:
         self.template = template
         self.tasks: dict[str, _Task] = {}
         self.parent: Dag | None = None
+        self.depth = 1  # Argo's stack depth of this DAG's executeTemplate (the entrypoint's is 1)
         for spec in template["dag"].get("tasks") or []:
             try:
                 self.tasks[spec["name"]] = _Task(spec, prefix)
@@ -404,6 +405,9 @@ class Dag:
         template = self.run.templates[t.spec["template"]]
         unit = Unit(self, t, res, template, folder)
         t.units.append(unit)
+        if self.depth + 1 >= patterns.ARGO_MAX_STACK_DEPTH:  # operator.go executeTemplate
+            res.started = utc_now()
+            return self.run.finish_unit(unit, Outcome("Error", patterns.ARGO_MAX_DEPTH_MESSAGE))
         try:
             if when is not None:
                 text = substitute(when, scope)
@@ -420,6 +424,7 @@ class Dag:
             res.started = utc_now()
             unit.inner = Dag(self.run, template, unit.inputs, folder, f"{res.name}.")
             unit.inner.parent = self
+            unit.inner.depth = self.depth + 1
             return
         self.run.enqueue(unit)
 

@@ -34,6 +34,30 @@ class ArtifactError(Exception):
     """An input cannot be found or an output cannot be stored; the task ends in Error with this."""
 
 
+class _Downgrade(Exception):
+    def __init__(self, target: str):
+        super().__init__(target)
+        self.target = target
+
+
+def _no_downgrade_handler():
+    import urllib.request
+
+    class NoDowngrade(urllib.request.HTTPRedirectHandler):
+        """Follows redirects as urllib does, except from https to plain http, where what was asked for
+        over an encrypted connection would arrive unencrypted (and could be changed on the way)."""
+
+        def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+            from urllib.parse import urljoin, urlsplit
+
+            target = urljoin(req.full_url, newurl)
+            if urlsplit(req.full_url).scheme == "https" and urlsplit(target).scheme != "https":
+                raise _Downgrade(target)
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return NoDowngrade
+
+
 class Store:
     """The run's artifact repository and the external data folder (`--artifacts DIR`)."""
 
@@ -100,9 +124,14 @@ class Store:
                 return target
             folder.mkdir(parents=True, exist_ok=True)
             part = target.with_name(target.name + ".part")
+            opener = urllib.request.build_opener(_no_downgrade_handler())
             try:
-                with urllib.request.urlopen(url, timeout=60) as resp, open(part, "wb") as out:  # noqa: S310 (the user's URL)
+                with opener.open(url, timeout=60) as resp, open(part, "wb") as out:
                     shutil.copyfileobj(resp, out)
+            except _Downgrade as e:
+                part.unlink(missing_ok=True)
+                raise ArtifactError(f"input artifact {name!r}: cannot download {url}: it redirects to {e.target}, "
+                                    "which is not encrypted (https to http is refused)") from None
             except (urllib.error.URLError, OSError, ValueError) as e:
                 part.unlink(missing_ok=True)
                 why = f"HTTP {e.code} {e.reason}" if isinstance(e, urllib.error.HTTPError) else getattr(e, "reason", e)

@@ -5,7 +5,11 @@
 Starting Python costs more than a trivial task's work, so each run keeps one small server process
 per (interpreter, flags, locale), started exactly as a task would be (`python -I -u`, the task's
 virtual environment) but running only the loop below. For each task it forks once, writes the
-task's pid on the task's status pipe and, when the task ends (SIGCHLD), its exit code; the task
+task's pid on the task's status pipe and, when the task ends (SIGCHLD), its exit code (a task
+ending as Python ends writes its exit code there itself first, so that a killed server loses only
+the codes of tasks killed by a signal); the server ignores every signal it can, so that a task
+signalling its parent cannot stop it, and a dead server is replaced for the next task (see
+`alive`); the task gets a fresh process's signal handlers back and
 takes a new session (so it and its children are killed together), the task's stdin,
 stdout and stderr (passed over a Unix socket), working folder and whole environment, then runs the
 same script file as `__main__` as `python -I -u script.py` would, and ends as the interpreter's
@@ -35,14 +39,17 @@ import subprocess
 import threading
 from typing import IO
 
+from .pathmap import RUN_HOOK
+
 __all__ = ["ForkServer", "Forked", "STARTUP_ENV"]
 
 STARTUP_ENV = ("LANG", "LC_ALL", "LC_CTYPE")  # what a -I interpreter reads from the environment at start
 
 # The server's whole program (read from stdin): built-in modules only, and json, which every heraspec
 # script imports first (script.JSON_FIRST), so that a task sees the modules a fresh interpreter has.
-# Requests: 8-byte length, then marshal((argv, env, cwd)), with 4 descriptors (stdin, stdout, stderr,
-# status pipe) attached to the first bytes. The status pipe gets the task's pid, then its exit code.
+# Requests: 8-byte length, then marshal((argv, env, cwd, paths)), with 4 descriptors (stdin, stdout, stderr,
+# status pipe) attached to the first bytes. The status pipe gets the task's pid, then its exit code;
+# the task writes "=CODE" there itself as it ends, which may come before the pid.
 _SERVER = r'''
 import sys, os, gc, marshal, _socket, _signal, json
 def _serve(fd):
@@ -63,8 +70,17 @@ def _serve(fd):
                 except OSError:  # the runner stopped listening
                     pass
                 os.close(out)
+    # A task may signal its parent: the server ignores every signal it can (the runner stops tasks
+    # itself, and closes the socket to end the server); each task gets a fresh process's handlers back
+    dispositions = {}
+    for sig in _signal.valid_signals():
+        if sig in (_signal.SIGKILL, _signal.SIGSTOP, _signal.SIGCHLD):
+            continue
+        try:
+            dispositions[sig] = _signal.signal(sig, _signal.SIG_IGN)
+        except (OSError, ValueError):
+            pass
     _signal.signal(_signal.SIGCHLD, reap)
-    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # the runner stops tasks itself
     chld = {_signal.SIGCHLD}
     while True:
         head, anc, _, _ = sock.recvmsg(8, _socket.CMSG_SPACE(4 * 4))
@@ -92,6 +108,8 @@ def _serve(fd):
         if pid == 0:
             sock.close()
             _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
+            for sig, was in dispositions.items():
+                _signal.signal(sig, was)
             _signal.pthread_sigmask(_signal.SIG_UNBLOCK, chld)
             return fds, request, code
         stdin, stdout, stderr, status = fds
@@ -105,7 +123,7 @@ def _serve(fd):
         _signal.pthread_sigmask(_signal.SIG_UNBLOCK, chld)
 def _compiled(request, cache):
     # each task of a template runs the same script text: compile it once, here, for every fork
-    argv, env, cwd = request
+    argv, env, cwd, _ = request
     try:
         with open(os.path.join(cwd, argv[0]), "rb") as f:
             text = f.read()
@@ -118,21 +136,25 @@ def _compiled(request, cache):
     except BaseException:  # the task reads and compiles it itself, and fails as `python script.py` would
         return None
 def _start(fds, request, code):
-    _signal.signal(_signal.SIGINT, _signal.default_int_handler)
     os.setsid()
     for i, f in enumerate(fds[:3]):
         os.dup2(f, i)
-    os.closerange(3, 1 << 16)
-    argv, env, cwd = request
+    status = fds[3]  # the task reports its own exit code too: it still arrives if the server is killed
+    os.set_inheritable(status, False)
+    os.closerange(3, status)
+    os.closerange(status + 1, 1 << 16)
+    argv, env, cwd, paths = request
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
     sys.argv[:] = argv
-    return argv[0], code
-def _run(path, code):
+    if paths:  # the pod's paths, mapped where files are opened (pathmap.py)
+        _heraspec_map_paths(*paths)
+    return argv[0], code, status
+def _run(path, code, status_fd):
     # the script as `python -I script.py` runs it: in a fresh __main__ (this program's names gone)
     import sys
-    status_of, report, finish = _ending(set(sys.modules))
+    status_of, report, finish = _ending(set(sys.modules), status_fd)
     main = sys.modules["__main__"]
     main.__dict__.clear()
     main.__dict__.update(__name__="__main__", __doc__=None, __package__=None, __spec__=None, __cached__=None,
@@ -153,10 +175,11 @@ def _run(path, code):
         report(e)
         status = 1
     finish(status)
-def _ending(ours):
+def _ending(ours, status_fd):
     # How the interpreter ends a script (pythonrun.c, pylifecycle.c Py_FinalizeEx), for what a task
     # can see of it; the server's own objects are not torn down (see the module's docstring)
     import sys, os, gc
+    task = os.getpid()
     def write_err(text):  # to sys.stderr, or to fd 2 when there is none (PySys_WriteStderr)
         err = sys.stderr
         try:
@@ -254,10 +277,19 @@ def _ending(ours):
             pass
         sys.stdout, sys.stderr = streams
         ok = flush_std() and ok
-        os._exit(status if ok else 120)
+        status = status if ok else 120
+        try:
+            if os.getpid() == task:  # not a process the task forked, ending through here too
+                os.write(status_fd, b"=%d\n" % status)
+        except BaseException:
+            pass
+        os._exit(status)
     return status_of, report, finish
 _run(*_start(*_serve(int(sys.argv[1]))))
 '''
+
+
+_SERVER = RUN_HOOK + _SERVER  # defines _heraspec_map_paths, called in a task that maps paths
 
 
 class Forked:
@@ -266,7 +298,10 @@ class Forked:
     def __init__(self, status: int, stdout: IO[bytes] | None, stderr: IO[bytes] | None):
         self._status, self.stdout, self.stderr = status, stdout, stderr
         self._buf = b""
+        self._own: bytes | None = None  # the task's own report ("=CODE"), which may come before its pid
         line = self._line(None)
+        while line is not None and line.startswith(b"="):
+            self._own, line = line[1:], self._line(None)
         if line is None:
             os.close(status)
             raise OSError("the fork server did not start the task")
@@ -287,7 +322,8 @@ class Forked:
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
-            line = self._line(timeout)
+            line = self._own if self._own is not None else self._line(timeout)
+            line = line[1:] if line is not None and line.startswith(b"=") else line
             os.close(self._status)
             self.returncode = int(line) if line is not None else -9  # the server died: the task was killed
         return self.returncode
@@ -305,8 +341,10 @@ class ForkServer:
         self._proc.stdin.write(_SERVER.encode())  # type: ignore[union-attr]
         self._proc.stdin.close()  # type: ignore[union-attr]
 
-    def spawn(self, argv: list[str], env: dict[str, str], cwd: str, stdout: int | None, stderr: int | None) -> Forked:
-        """`stdout`/`stderr`: None for a pipe the caller reads (as Popen's PIPE), else the file's descriptor."""
+    def spawn(self, argv: list[str], env: dict[str, str], cwd: str, stdout: int | None, stderr: int | None,
+              paths: tuple[list[tuple[str, str]], list[str]] | None = None) -> Forked:
+        """`stdout`/`stderr`: None for a pipe the caller reads (as Popen's PIPE), else the file's descriptor;
+        `paths`: (pod path -> local path pairs, folders never mapped) for pathmap.HOOK, or None."""
         import marshal
 
         pipes: list[tuple[int, int]] = []
@@ -321,7 +359,7 @@ class ForkServer:
         status_r, status_w = os.pipe()
         devnull = os.open(os.devnull, os.O_RDONLY)
         try:
-            body = marshal.dumps((argv, env, cwd))
+            body = marshal.dumps((argv, env, cwd, paths))
             head = len(body).to_bytes(8, "big")
             with self._lock:
                 self._sock.sendmsg([head], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
@@ -339,6 +377,10 @@ class ForkServer:
                 os.close(w)
         readers = iter([os.fdopen(r, "rb") for r, _ in pipes])
         return Forked(status_r, next(readers) if stdout is None else None, next(readers) if stderr is None else None)
+
+    def alive(self) -> bool:
+        """False once the server has ended (killed: a task can SIGKILL its parent); start another."""
+        return self._proc.poll() is None
 
     def close(self) -> None:
         self._sock.close()  # the server exits at end of input; its tasks run on until they end or are killed

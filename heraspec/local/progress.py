@@ -47,6 +47,18 @@ class Reporter(Protocol):
     def run_finished(self, result: RunResult) -> None: ...
     # Optional: one line (no newline) a task printed on stdout or stderr.
     # def task_output(self, task: TaskResult, line: str) -> None: ...
+    # Optional: a signal is stopping the run (runner.Stopper).
+    # def run_stopping(self, signum: int) -> None: ...
+
+
+_QUOTED = re.compile(r"(exit code -?\d+): (.*)", re.S)  # _attempt's message: the code, then stderr's last line
+
+
+def short_message(message: str) -> str:
+    """A failure's message without the stderr line it quotes (`exit code 1`): that line is shown
+    once, at the end of the task's log tail in the summary."""
+    m = _QUOTED.fullmatch(message)
+    return m.group(1) if m else message
 
 
 def display_name(name: str, task_names: Mapping[str, str]) -> str:
@@ -121,8 +133,11 @@ class PlainReporter:
 
     def write(self, text: str) -> None:
         with self.lock:
-            self.stream.write(text + "\n")
-            self.stream.flush()
+            try:
+                self.stream.write(text + "\n")
+                self.stream.flush()
+            except (OSError, ValueError):  # the terminal is gone (SIGHUP): the run goes on, its files say it all
+                pass
 
     def line(self, task: TaskResult, phase: str, extra: str = "") -> str:
         name = printable(display_name(task.name, self.names))  # a fan-out item's text is in the name
@@ -138,16 +153,22 @@ class PlainReporter:
 
     def task_retrying(self, task: TaskResult, delay_s: float) -> None:
         self.write(self.line(task, "Retrying", f"attempt {task.attempts + 1} in {_duration(delay_s)}"
-                                               f" ({printable(task.message)})"))
+                                               f" ({printable(short_message(task.message))})"))
 
     def finished_line(self, task: TaskResult) -> str:
         extra = _duration(task.duration_s)
-        if task.message and task.phase != "Succeeded":  # it quotes the task's stderr
-            extra += f"  ({printable(task.message)})"
+        if task.message and task.phase != "Succeeded":  # the stderr line it quotes is shown once, in the summary
+            extra += f"  ({printable(short_message(task.message))})"
         return self.line(task, shown_phase(task), extra)
 
     def task_finished(self, task: TaskResult) -> None:
         self.write(self.finished_line(task))
+
+    def run_stopping(self, signum: int) -> None:
+        import signal
+
+        self.write(f"  stopping ({signal.Signals(signum).name}) as `argo stop` does: the running tasks are killed, "
+                   "the exit handler runs; a second signal ends heraspec at once")
 
     def run_finished(self, result: RunResult) -> None:
         pass
@@ -188,8 +209,11 @@ class LiveReporter(PlainReporter):
             block.append(f"  … and {len(self.running) - 12} more running")
         out += "".join(ln + "\n" for ln in block)
         self.drawn = len(block)
-        self.stream.write(out)
-        self.stream.flush()
+        try:
+            self.stream.write(out)
+            self.stream.flush()
+        except (OSError, ValueError):  # the terminal is gone (SIGHUP)
+            pass
 
     def write(self, text: str) -> None:
         with self.lock:
@@ -240,11 +264,9 @@ def _preview(value: Any, limit: int = 40) -> str:
 def _tail(path: Path | None, lines: int = 5) -> list[str]:
     if path is None:
         return []
-    err = path.with_name("stderr.log")
-    try:
-        return [ln for ln in err.read_text(errors="replace").splitlines() if ln.strip()][-lines:]
-    except OSError:
-        return []
+    from ._attempt import last_lines
+
+    return last_lines(path.with_name("stderr.log"), lines)
 
 
 # Python's message for a missing file; a path not starting with "/" (or "~") was relative to the task.
@@ -302,10 +324,13 @@ def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None)
     out = ["", *("  " + "  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3] for r in rows)]
     out = [ln.rstrip() for ln in out]
     for task in failed:
-        out.append(f"\n{printable(display_name(task.name, names))}: {task.phase}: {printable(task.message)}")
+        tail = _tail(task.log_path)
+        m = _QUOTED.fullmatch(task.message)
+        # the quoted stderr line is the tail's last: shown there, once
+        message = m.group(1) if m and tail and tail[-1].startswith(m.group(2)) else task.message
+        out.append(f"\n{printable(display_name(task.name, names))}: {task.phase}: {printable(message)}")
         if task.log_path is not None:
             out.append(f"  logs: {task.log_path.parent}")
-        tail = _tail(task.log_path)
         out.extend(f"  | {printable(ln)}" for ln in tail)
         hint = _hint(tail, task.log_path.parent if task.log_path is not None else None)
         if hint:
@@ -314,8 +339,36 @@ def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None)
     if decided:
         out.append("\ncache:")
         out.extend(f"  {printable(n)}: {printable(why)}" for n, why in decided)
-    out.append(f"\nWorkflow {result.phase} in {_duration(result.duration_s)}; run folder: {result.run_dir}\n")
+    stopped = _stopped(result, names)
+    if stopped:
+        out.append("\n" + stopped)
+    message = f" ({result.message})" if getattr(result, "message", "") else ""
+    out.append(f"\nWorkflow {result.phase}{message} in {_duration(result.duration_s)}; run folder: {result.run_dir}\n")
     return "\n".join(out)
+
+
+def _leaves(tasks: list[TaskResult]) -> list[TaskResult]:
+    out: list[TaskResult] = []
+    for t in tasks:
+        out.extend(_leaves(t.children) if t.children else [t])
+    return out
+
+
+def _stopped(result: RunResult, names: Mapping[str, str]) -> str:
+    """For a run stopped by a signal: which tasks it interrupted and which it never started."""
+    signum = getattr(result, "stopped_by", None)
+    if signum is None:
+        return ""
+    import signal
+
+    from .runner import STOPPED_PENDING, STOPPED_RUNNING
+
+    leaves = _leaves(list(result.tasks.values()))
+    killed = [printable(display_name(t.name, names)) for t in leaves if t.message == STOPPED_RUNNING]
+    pending = [printable(display_name(t.name, names)) for t in leaves if t.message == STOPPED_PENDING]
+    text = (f"Stopped by {signal.Signals(signum).name}, as `argo stop` stops a workflow: "
+            f"interrupted: {', '.join(killed) or 'none'}; not started: {', '.join(pending) or 'none'}")
+    return text + ("; the exit handler ran" if "onExit" in result.tasks else "")
 
 
 def _node(task: TaskResult, names: Mapping[str, str]) -> dict[str, Any]:
@@ -340,10 +393,17 @@ def _node(task: TaskResult, names: Mapping[str, str]) -> dict[str, Any]:
 
 
 def to_json(result: RunResult, task_names: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """``{"phase", "run_dir", "duration_s", "tasks": {spec name: {"phase", "result", "duration_s",
+    """``{"phase", "run_dir", "duration_s", ["message"], ["stopped_by"], "tasks": {spec name: {"phase", "result", "duration_s",
     "attempts", ["message"], ["artifacts"], ["items"], ["children"]}}}``; ``artifacts`` maps each output
     artifact to its local path in the run's repository (``<run_dir>/artifacts/<key>``). A fan-out's ``attempts`` is the most any of
     its ``items`` children needed (1: nothing was retried)."""
     names = dict(task_names or {})
-    return {"phase": result.phase, "run_dir": str(result.run_dir), "duration_s": result.duration_s,
-            "tasks": {display_name(n, names): _node(t, names) for n, t in result.tasks.items()}}
+    out: dict[str, Any] = {"phase": result.phase, "run_dir": str(result.run_dir), "duration_s": result.duration_s,
+                           "tasks": {display_name(n, names): _node(t, names) for n, t in result.tasks.items()}}
+    if getattr(result, "message", ""):
+        out["message"] = result.message
+    if getattr(result, "stopped_by", None) is not None:
+        import signal
+
+        out["stopped_by"] = signal.Signals(result.stopped_by).name
+    return out

@@ -7,7 +7,11 @@ the new thread to take the GIL. Here one thread (started on demand, gone after a
 nothing to read) waits on all the pipes at once. Each pipe is copied to its log byte for byte as it
 arrives (flushed, so a log shows what a task printed so far), and each line is handed to the sink
 decoded, after a carriage return only the text a terminal would show; a last line without a
-newline is handed over at end of file.
+newline is handed over at end of file. A line longer than LINE_LIMIT is handed over cut there
+(the log keeps it whole): what the copy holds is bounded, whatever the task prints.
+
+`Pumps.drop(copy)` stops copying a pipe before its end of file: a finished task's pipe that a
+process it left behind still holds (see _attempt.py).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import IO, Callable
 __all__ = ["Copy", "Pumps"]
 
 _IDLE_S = 1.0  # the thread ends after this long with no pipe to read, and starts again when needed
+LINE_LIMIT = 64 * 1024  # bytes of one line handed to the sink; the rest of the line goes only to the log
+CUT = " … (line cut at 64 KiB: the log has it whole)"
 
 
 class Copy:
@@ -27,8 +33,18 @@ class Copy:
 
     def __init__(self, pipe: IO[bytes], log: IO[bytes], on_line: Callable[[str], None]):
         self.pipe, self.log, self.on_line = pipe, log, on_line
-        self.partial: list[bytes] = []  # the pieces of an unfinished line
+        self.partial: list[bytes] = []  # the pieces of an unfinished line, at most LINE_LIMIT bytes
+        self.held = 0  # their length
+        self.cut = False  # the unfinished line is longer than LINE_LIMIT: the rest is dropped
         self._done = threading.Event()
+        try:  # the pipe's identity: /proc/PID/fd of every process holding either end shows it
+            self.inode = os.fstat(pipe.fileno()).st_ino
+        except (OSError, ValueError):
+            self.inode = None
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
@@ -39,27 +55,39 @@ class Copy:
             self.log.flush()
         except (OSError, ValueError):  # a full disk, a closed log: the lines are still shown
             pass
-        end = data.rfind(b"\n")
-        if end < 0:  # still inside one line: kept in pieces, so a long line costs its length once
-            self.partial.append(data)
-            return
-        lines = (b"".join(self.partial) + data[:end]).split(b"\n")
-        self.partial = [data[end + 1:]] if end + 1 < len(data) else []
-        for raw in lines:
-            self._emit(raw)
+        start = 0
+        while True:
+            end = data.find(b"\n", start)
+            piece = data[start:] if end < 0 else data[start:end]
+            if not self.cut:  # kept in pieces, so a long line costs its length once, up to LINE_LIMIT
+                room = LINE_LIMIT - self.held
+                if len(piece) > room:
+                    piece, self.cut = piece[:room], True
+                if piece:
+                    self.partial.append(piece)
+                    self.held += len(piece)
+            if end < 0:
+                return
+            self._flush_line()
+            start = end + 1
+
+    def _flush_line(self) -> None:
+        raw, cut = b"".join(self.partial), self.cut
+        self.partial, self.held, self.cut = [], 0, False
+        self._emit(raw, CUT if cut else "")
 
     def end(self) -> None:
         try:
             if self.partial:
-                self._emit(b"".join(self.partial))
+                self._flush_line()
             self.pipe.close()
         finally:
             self._done.set()
 
-    def _emit(self, raw: bytes) -> None:
+    def _emit(self, raw: bytes, tail: str = "") -> None:
         text = raw.decode("utf-8", errors="replace").rstrip("\r")
         try:
-            self.on_line(text.rsplit("\r", 1)[-1])
+            self.on_line(text.rsplit("\r", 1)[-1] + tail)
         except Exception:  # noqa: BLE001  the display failing must not stop the copy to the log
             pass
 
@@ -70,6 +98,7 @@ class Pumps:
         self._new: list[Copy] = []
         self._thread: threading.Thread | None = None
         self._wake = (-1, -1)  # the thread's own pipe, to wake it when a pipe is added
+        self._dropped: list[Copy] = []  # copies to end before their end of file (drop)
 
     def add(self, pipe: IO[bytes], log: IO[bytes], on_line: Callable[[str], None]) -> Copy:
         copy = Copy(pipe, log, on_line)
@@ -94,6 +123,23 @@ class Pumps:
                     pass
         return copy
 
+    def drop(self, copy: Copy) -> None:
+        """Stop copying this pipe now (its copy ends as at end of file): a process the task left
+        behind may hold the pipe open for ever."""
+        with self._lock:
+            if copy.done:
+                return
+            if copy in self._new or self._thread is None:
+                if copy in self._new:
+                    self._new.remove(copy)
+                copy.end()
+                return
+            self._dropped.append(copy)
+            try:
+                os.write(self._wake[1], b"x")
+            except BlockingIOError:
+                pass
+
     def _loop(self, wake: int) -> None:
         sel = selectors.DefaultSelector()
         sel.register(wake, selectors.EVENT_READ)
@@ -111,11 +157,19 @@ class Pumps:
                         sel.register(c.pipe.fileno(), selectors.EVENT_READ, c)
                     copies += len(self._new)
                     self._new.clear()
+                    for c in self._dropped:
+                        if not c.done:
+                            sel.unregister(c.pipe.fileno())
+                            copies -= 1
+                            c.end()
+                    self._dropped.clear()
                 for key, _ in sel.select():
                     if key.data is None:
                         os.read(wake, 4096)
                         continue
                     copy: Copy = key.data
+                    if copy.done:  # dropped while this select ran
+                        continue
                     try:
                         data = os.read(key.fd, 65536)
                     except OSError:
@@ -131,7 +185,7 @@ class Pumps:
             # start a new thread
             with self._lock:
                 ending = [k.data for k in sel.get_map().values() if k.data is not None] + self._new
-                self._new, self._thread = [], None
+                self._new, self._dropped, self._thread = [], [], None
                 for fd in self._wake:
                     os.close(fd)
             for c in ending:

@@ -24,14 +24,20 @@ Local choices, where a cluster has no equivalent:
   ignored.
 - Declared paths are mapped into the run folder: output parameter/artifact paths and input
   artifact paths to ``<attempt folder>/<path>``, volume mounts to ``<run_dir>/volumes/<volume>``
-  (shared by all tasks). Literal occurrences of those paths in the script source, command, args and
-  env values are rewritten, except the ``result`` path in sources that read HERASPEC_RESULT_PATH
-  (heraspec's scripts), which is set to the mapped result path instead. Nothing is written outside
-  the run folder by heraspec; scripts that write elsewhere on purpose are not sandboxed.
+  (shared by all tasks). A Python script's text is run as written: its file functions map those
+  paths as it opens them (pathmap.py); in a container's command, args and env values and a
+  non-Python script, literal occurrences are rewritten. The ``result`` path of sources that read
+  HERASPEC_RESULT_PATH (heraspec's scripts) is set to the mapped result path instead. Nothing is
+  written outside the run folder by heraspec; scripts that write elsewhere on purpose are not sandboxed.
+- ``outputs.result`` is the last 256 kB of stdout (Argo's executor, CaptureScriptResult); the logs
+  keep everything, and nothing reads a whole log into memory.
+- SIGINT, SIGTERM and SIGHUP stop the run as ``argo stop`` does (Stopper): running tasks killed and
+  Failed, pending ones Failed, exit handlers run, summary.json written; a second signal terminates.
 - ``{{retries}}`` is the attempt number from 0; a retryStrategy without ``limit`` retries for ever,
   as in Argo (bounded only by ``backoff.maxDuration``). Argo's ``Error`` (a task that could not be started)
   is a task phase; the workflow's phase is Succeeded or Failed.
-- The run folder is ``workdir`` (must be absent or empty) or a fresh ``./.heraspec/runs/<name>-<time>``;
+- The run folder is ``workdir`` (must be absent or empty) or a fresh ``<project>/.heraspec/runs/<name>-<time>``
+  (the project: the spec's folder, wherever heraspec is started from; the task cache is beside it);
   it ends with ``summary.json``, and each attempt folder with ``outputs.json``. ``keep=False``
   (``heraspec run`` without ``--keep``) then prunes every other file: logs and outputs stay. Such a run also
   writes each distinct script text once, in ``.scripts/`` (as every pod of an Argo template runs
@@ -78,7 +84,7 @@ from .expr import ExprError, go_json, parse_duration, substitute
 if TYPE_CHECKING:
     from .progress import Reporter
 
-__all__ = ["TaskResult", "RunResult", "RunError", "run_workflow", "prune_run_dir"]
+__all__ = ["TaskResult", "RunResult", "RunError", "Stopper", "run_workflow", "prune_run_dir"]
 
 DONE = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
 
@@ -90,6 +96,53 @@ class RunResult:
     run_dir: Path
     duration_s: float
     workflow_name: str = ""
+    message: str = ""  # the workflow's message (Argo's status.message), e.g. when it was stopped
+    stopped_by: int | None = None  # the signal that stopped the run (SIGINT, SIGTERM, SIGHUP), if one did
+
+
+# `argo stop` (ShutdownStrategyStop, operator.go / exec_control.go / workflowpod.go): running pods
+# are terminated and their nodes failed, nodes not yet started fail, exit handlers still run
+# (ShouldExecute(isOnExitPod)), and the workflow's message says so.
+STOP = "Stop"
+STOPPED_RUNNING = f"workflow shutdown with strategy:  {STOP}"  # handleExecutionControlError
+STOPPED_PENDING = f"workflow shutdown with strategy: {STOP}"  # markNodeFailedOnShutdown
+STOPPED_WORKFLOW = f"Stopped with strategy '{STOP}'"  # operator.go operate
+
+
+class Stopper:
+    """SIGINT, SIGTERM and SIGHUP during a run: the first stops it as `argo stop` does (the running
+    tasks killed, nothing more started, the exit handler run, summary.json written); a second one
+    terminates it at once (KeyboardInterrupt). Installed only from the main thread (Python's rule)."""
+
+    SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.runner: Runner | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> Stopper:
+        import signal
+
+        if threading.current_thread() is threading.main_thread():
+            for name in self.SIGNALS:
+                sig = getattr(signal, name, None)
+                if sig is not None:
+                    self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for sig, was in self.previous.items():
+            signal.signal(sig, was)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt  # the second: `argo terminate`
+        self.signum = signum
+        if self.runner is not None:
+            self.runner.stop(signum)
 
 
 _STR_MARK = "heraspec.str-result"  # kept with cached outputs: the result is a str (shown as one)
@@ -131,6 +184,20 @@ class Runner:
         self.deadline_s = int(seconds) if isinstance(seconds, int) and not isinstance(seconds, bool) else None
         self.deadline: float | None = None  # monotonic time, set when the loop starts
         self.expired = False
+        self.stop_signal: int | None = None  # set by a signal's handler (Stopper)
+        self.stopping = False  # the run is being stopped (`argo stop`): only exit handlers start
+        self.on_exit = False  # this runner runs the workflow's exit handler
+
+    def stop(self, signum: int) -> None:
+        """From a signal handler (main thread): stop the run as `argo stop` does, at the loop's next
+        turn. The condition's lock is reentrant: taken here even if the loop holds it."""
+        with self.cond:
+            self.stop_signal = signum
+            self.cond.notify_all()
+
+    def exit_pod(self, unit: Unit) -> bool:
+        """Part of an exit handler (the workflow's, or a task's exit hook): stopping does not stop it."""
+        return self.on_exit or unit.task.hook_unit is unit
 
     def deadline_outcome(self) -> Outcome:
         return Outcome("Failed", f"the workflow's deadline ({self.deadline_s}s, activeDeadlineSeconds) was exceeded")
@@ -178,10 +245,14 @@ class Runner:
                     # spec.activeDeadlineSeconds: Argo stops the running pods and starts no more
                     self.expired = True
                     self.procs.kill_all()
-                while self.delayed and self.delayed[0][0] <= now:
+                if self.stop_signal is not None and not self.stopping and not self.on_exit:
+                    self.stopping = True
+                    self.procs.stop()
+                    getattr(self.reporter, "run_stopping", lambda _: None)(self.stop_signal)
+                while self.delayed and (self.delayed[0][0] <= now or self.stopping):
                     self.ready.append(heapq.heappop(self.delayed)[2])
                 for unit in list(self.ready):
-                    if self.expired or self._can_start(unit):
+                    if self.expired or (self.stopping and not self.exit_pod(unit)) or self._can_start(unit):
                         self.ready.remove(unit)
                         self._begin(unit)
                 if root.done and not self.running and not self.ready and not self.delayed:
@@ -194,7 +265,8 @@ class Runner:
                         wait = self.delayed[0][0] - time.monotonic() if self.delayed else 1.0
                         if self.deadline is not None and not self.expired:
                             wait = min(wait, self.deadline - time.monotonic())
-                        self.cond.wait(max(0.0, min(wait, 1.0)))
+                        if self.stop_signal is None or self.stopping or self.on_exit:
+                            self.cond.wait(max(0.0, min(wait, 1.0)))
         finally:
             self.procs.kill_all()
             self.pool.shutdown(wait=True)
@@ -203,6 +275,9 @@ class Runner:
         res = unit.res
         if self.expired:
             return self.finish_unit(unit, self.deadline_outcome())
+        if self.stopping and not self.exit_pod(unit):
+            res.started = res.started or utc_now()
+            return self.finish_unit(unit, Outcome("Failed", STOPPED_PENDING))
         res.attempts += 1
         first = res.attempts == 1
         if first:
@@ -235,6 +310,7 @@ class Runner:
             unit.retry = tmpl.get("retryStrategy") or {}
             folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
             prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path, self.scripts)
+            prep.on_exit = self.exit_pod(unit)
             if (tmpl.get("inputs") or {}).get("artifacts") or (tmpl.get("outputs") or {}).get("artifacts"):
                 key = f"{self.wf_scope['workflow.name']}/{scope['pod.name']}"  # Argo's DefaultArchivePattern
                 prep.artifacts = artifacts.plan(tmpl, unit.artifacts, folder, self.store, key, prep.env, inside)
@@ -260,6 +336,9 @@ class Runner:
         # capped; maxDuration counts from the first attempt's start
         if self.expired:
             return self.finish_unit(unit, self.deadline_outcome())
+        if self.stopping and not self.exit_pod(unit):
+            return self.finish_unit(unit, out if out.phase == "Succeeded" else Outcome(
+                "Failed", STOPPED_RUNNING, out.outputs, out.stdout, out.exit_code))
         policy = str(unit.retry.get("retryPolicy") or "OnFailure")
         retryable = {"Always": ("Failed", "Error"), "OnFailure": ("Failed",), "OnError": ("Error",)}
         limit = unit.retry.get("limit")
@@ -379,6 +458,11 @@ def _notes(spec: dict, templates: dict[str, dict]) -> list[str]:
         for key, what in (("initContainers", "init containers"), ("sidecars", "sidecars")):
             if t.get(key):
                 notes.append(f"template {name!r}: {what} ({key}) are not run locally")
+        res = (t.get("script") or t.get("container") or {}).get("resources") or {}
+        gpus = sorted({k for part in ("limits", "requests") for k in (res.get(part) or {}) if "gpu" in str(k).lower()})
+        if gpus:  # resources are not reserved locally: say so before a GPU job quietly runs on the CPU
+            notes.append(f"template {name!r} asks for {', '.join(gpus)}: locally no GPU is reserved for it; it runs "
+                         "with whatever this machine has (on the CPU when there is no GPU, which may be slow)")
         if t.get("daemon"):
             notes.append(f"template {name!r}: daemon runs as an ordinary task locally (it is waited for)")
         for task in as_list((t.get("dag") or {}).get("tasks")) + [s for group in as_list(t.get("steps"))
@@ -391,10 +475,11 @@ def _notes(spec: dict, templates: dict[str, dict]) -> list[str]:
     return notes
 
 
+RUNS_DIR = Path(".heraspec") / "runs"  # in the spec's project, beside CACHE_DIR
 CLAIM = ".heraspec-run"  # created exclusively in a --workdir: two runs cannot both take one folder
 
 
-def _run_folder(workdir: str | Path | None, stem: str) -> Path:
+def _run_folder(workdir: str | Path | None, stem: str, project: Path | None = None) -> Path:
     if workdir is not None:
         path = Path(workdir).resolve()
         taken = UsageError(f"run folder {path} already exists and is not empty, or another heraspec run is "
@@ -412,7 +497,7 @@ def _run_folder(workdir: str | Path | None, stem: str) -> Path:
         return path
     # metadata.name comes from the spec (or its argo: escape hatch): one path component, never '..'
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip(".-") or "workflow"
-    base = Path.cwd() / ".heraspec" / "runs"
+    base = (project or Path.cwd()) / RUNS_DIR
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     for n in range(1, 1000):
         path = base / (f"{stem}-{stamp}" + (f"-{n}" if n > 1 else ""))
@@ -435,7 +520,8 @@ def _as_dag(template: dict, params: dict[str, str]) -> dict:
 
 
 def _run_exit_handler(spec: dict, root: Dag, main: Runner, wf_scope: dict[str, str], run_dir: Path, limit: int,
-                      reporter: Reporter | None, params: dict[str, str], started: float) -> TaskResult:
+                      reporter: Reporter | None, params: dict[str, str], started: float,
+                      stopper: Stopper) -> TaskResult:
     """spec.onExit, after the entrypoint ended, with workflow.status/failures/duration set (_exit.py)."""
     from . import _exit
 
@@ -447,6 +533,8 @@ def _run_exit_handler(spec: dict, root: Dag, main: Runner, wf_scope: dict[str, s
                                                 status, utc_now())
     runner = Runner(spec, scope, run_dir, limit, reporter)
     runner.code_path, runner.scripts = main.code_path, main.scripts  # as the entrypoint's tasks have them
+    runner.on_exit = True  # a stop leaves it running (ShouldExecute(isOnExitPod)); a second signal ends it
+    stopper.runner = runner
     name = spec["onExit"]
     if name not in runner.templates:
         raise RunError(f"onExit {name!r} is not a template of this workflow")
@@ -458,9 +546,11 @@ def _run_exit_handler(spec: dict, root: Dag, main: Runner, wf_scope: dict[str, s
 def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, parallelism: int | None = None,
                  workdir: str | Path | None = None, reporter: Reporter | None = None,
                  code_path: tuple[str, ...] = (), artifacts_dir: str | Path | None = None,
-                 semaphores: dict[str, int] | None = None, cache: bool = True, keep: bool = True) -> RunResult:
+                 semaphores: dict[str, int] | None = None, cache: bool = True, keep: bool = True,
+                 project: str | Path | None = None) -> RunResult:
     """Run the manifest's entrypoint in the run folder ``workdir`` (default: a fresh
-    ``./.heraspec/runs/<workflow>-<timestamp>``). Raises UsageError for bad parameters and
+    ``<project>/.heraspec/runs/<workflow>-<timestamp>``; ``project``: the spec's folder, by default
+    the current one, which also holds the task cache ``<project>/.heraspec/cache``). Raises UsageError for bad parameters and
     RunError for a manifest that cannot be run at all; task failures are results, not exceptions.
     ``code_path``: the project's folders, on the path of `code: image` tasks (their image has them).
     ``semaphores``: "CONFIG_MAP/KEY" -> limit (default 1); ``cache=False`` reads no memoized result;
@@ -485,11 +575,11 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     wf_scope.update({f"workflow.parameters.{k}": v for k, v in params.items()})
     wf_scope.update({f"workflow.labels.{k}": str(v) for k, v in (meta.get("labels") or {}).items()})
     wf_scope.update({f"workflow.annotations.{k}": str(v) for k, v in (meta.get("annotations") or {}).items()})
-    run_dir = Path(workdir) if workdir else Path.cwd() / ".heraspec" / "runs" / "pending"
-    memo = Memo(Path.cwd() / CACHE_DIR, read=cache)
+    home = Path(project).resolve() if project is not None else Path.cwd()
+    run_dir = Path(workdir) if workdir else home / RUNS_DIR / "pending"  # the DAG is checked before it exists
+    memo = Memo(home / CACHE_DIR, read=cache)
     runner = Runner(spec, wf_scope, run_dir, limit, reporter, semaphores, memo)
     runner.code_path = tuple(code_path)
-    runner.scripts = None if keep else run_dir.absolute() / ".scripts"  # no task or node folder starts with "."
     entry = spec.get("entrypoint")
     if entry not in runner.templates:
         raise RunError(f"entrypoint {entry!r} is not a template of this workflow")
@@ -503,21 +593,27 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     if external is not None and not external.is_dir():
         raise UsageError(f"--artifacts {artifacts_dir}: not a folder (s3://BUCKET/KEY and gs://BUCKET/KEY are read "
                          "from DIR/BUCKET/KEY)")
-    run_dir = runner.run_dir = root.folder = _run_folder(workdir, stem)
+    run_dir = runner.run_dir = root.folder = _run_folder(workdir, stem, home)
+    runner.scripts = None if keep else run_dir.absolute() / ".scripts"  # no task or node folder starts with "."
     runner.store = artifacts.Store(run_dir, external)
     if reporter is not None:
         reporter.run_started(name, run_dir, _notes(spec, runner.templates) + production_notes(spec, runner.templates,
                                                                                              semaphores or {}))
     t0 = time.monotonic()
-    runner.loop(root)
-    phase = root.phase()
-    tasks = {n: t.res for n, t in root.tasks.items()}
-    tasks.update({r.name: r for r in root.hooks})
-    if spec.get("onExit"):
-        tasks["onExit"] = handler = _run_exit_handler(spec, root, runner, wf_scope, run_dir, limit, reporter, params, t0)
-        if handler.phase in ("Failed", "Error"):  # operate(): a failed exit handler fails the workflow
-            phase = "Failed"
-    result = RunResult(phase, tasks, run_dir, round(time.monotonic() - t0, 3), name)
+    with Stopper() as stopper:
+        stopper.runner = runner
+        runner.loop(root)
+        phase = root.phase()
+        tasks = {n: t.res for n, t in root.tasks.items()}
+        tasks.update({r.name: r for r in root.hooks})
+        if spec.get("onExit"):
+            tasks["onExit"] = handler = _run_exit_handler(spec, root, runner, wf_scope, run_dir, limit, reporter,
+                                                          params, t0, stopper)
+            if handler.phase in ("Failed", "Error"):  # operate(): a failed exit handler fails the workflow
+                phase = "Failed"
+    message = STOPPED_WORKFLOW if runner.stopping and phase != "Succeeded" else ""
+    result = RunResult(phase, tasks, run_dir, round(time.monotonic() - t0, 3), name, message,
+                       runner.stop_signal if runner.stopping else None)
     from .progress import to_json
 
     (run_dir / "summary.json").write_text(json.dumps(to_json(result, {}), indent=2, default=str) + "\n")

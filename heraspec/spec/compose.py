@@ -131,6 +131,70 @@ def check_template_refs(doc: Document, library: dict[tuple[bool, str], dict], er
                           "(its standard output)")
 
 
+_FANS_OUT = ("withItems", "withParam", "withSequence")  # over an empty list, the call does not happen
+
+
+def check_template_cycles(doc: Document, library: dict[tuple[bool, str], dict], errors: Errors) -> None:
+    """A WorkflowTemplate whose entrypoint calls itself back through `template_ref`s (directly or
+    through other known templates) with no `when` or fan-out on the way: the recursion cannot end,
+    and Argo's controller stops it 100 templates deep (controller.go maxAllowedStackDepth, operator.go
+    executeTemplate: "Maximum recursion depth exceeded"). Located at the task that starts the loop."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    if data.get("kind") not in ("WorkflowTemplate", "ClusterWorkflowTemplate") or not isinstance(data.get("name"), str):
+        return
+    home = (data["kind"] == "ClusterWorkflowTemplate", data["name"])
+    manifest = library.get(home)
+    if manifest is None:
+        return
+    start = (home, manifest["spec"].get("entrypoint"))
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    for name, task in tasks.items():
+        if not isinstance(task, dict) or not isinstance(task.get("template_ref"), dict) or task.get("when") \
+                or task.get("foreach") is not None:
+            continue
+        ref = task["template_ref"]
+        path = _calls_back(library, ((bool(ref.get("cluster")), ref.get("name")), ref.get("template")), start)
+        if path is not None:
+            kinds = {False: "", True: "cluster:"}
+            chain = " -> ".join(f"{kinds[k[0]]}{k[1]}/{t}" for k, t in [start] + path)
+            doc.error(errors, ("tasks", name, "template_ref"),
+                      f"{data['kind']} '{data['name']}' calls itself with no end: {chain}; Argo stops it "
+                      "100 templates deep (Maximum recursion depth exceeded)",
+                      "make the call conditional (when: ...) so the recursion can end")
+
+
+def _calls_back(library: dict, first: tuple, goal: tuple) -> list[tuple] | None:
+    """The chain of unconditional calls from template `first` ((cluster, name), template) back to
+    `goal`, or None; iterative, each template visited once."""
+    parent: dict[tuple, tuple | None] = {first: None}
+    todo = [first]
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            chain = []
+            while node is not None:
+                chain.append(node)
+                node = parent[node]
+            return chain[::-1]
+        (key, tname) = node
+        manifest = library.get(key)
+        tmpl = next((t for t in (manifest or {}).get("spec", {}).get("templates") or [] if t.get("name") == tname), None)
+        for t in ((tmpl or {}).get("dag") or {}).get("tasks") or []:
+            if t.get("when") or any(k in t for k in _FANS_OUT):
+                continue
+            if isinstance(t.get("templateRef"), dict):
+                r = t["templateRef"]
+                nxt = ((bool(r.get("clusterScope")), r.get("name")), r.get("template"))
+            elif t.get("template"):
+                nxt = (key, t["template"])
+            else:
+                continue
+            if nxt not in parent:
+                parent[nxt] = node
+                todo.append(nxt)
+    return None
+
+
 def _from_refs(tasks: dict, name: str) -> list[tuple]:
     """Where `{from: NAME}` is written (args and foreach of every task), as data paths."""
     out = []

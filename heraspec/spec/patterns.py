@@ -13,6 +13,15 @@ CPU = r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)m?$"
 # what `argo: {task: {name: ...}}` may set, and what heraspec run makes a folder of
 ARGO_TASK_NAME = r"^[a-zA-Z0-9][-a-zA-Z0-9]{0,127}$"
 RESULT_KEY = r"^[^.]+(\.[^.]+)*$"
+# Argo's longest template, task and step name (workflow/validate/validate.go, isValidWorkflowFieldName:
+# workflowFieldMaxLength)
+ARGO_FIELD_NAME_MAX = 128
+# Argo's controller marks a template called this deep Error (workflow/controller/controller.go
+# maxAllowedStackDepth; operator.go executeTemplate: currentStackDepth >= maxStackDepth gives
+# ErrMaxDepthExceeded, whose text, with help.ConfigureMaximumRecursionDepth for v4.1, is below)
+ARGO_MAX_STACK_DEPTH = 100
+ARGO_MAX_DEPTH_MESSAGE = ("Maximum recursion depth exceeded. See "
+                          "https://argo-workflows.readthedocs.io/en/release-4.1/scaling/#maximum-recursion-depth")
 OUTPUT_NAME = r"^[-a-zA-Z0-9_]+$"
 
 # Kubernetes object names (a DNS-1123 subdomain) and namespaces (a DNS-1123 label). Argo caps
