@@ -260,3 +260,19 @@ def test_a_relative_cache_dir_works_for_code_image_tasks(tmp_path: Path) -> None
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["tasks"]["t"]["result"]["amount"] == 1.2
     assert (tmp_path / "relcache" / "envs").is_dir()
+
+
+def test_pruning_cached_results_removes_their_files_and_sealed_environments(tmp_path: Path) -> None:
+    envs = tmp_path / "envs"
+    spec = project(tmp_path, FILES)
+    run(spec, envs)
+    files = tmp_path / ".heraspec" / "cache" / "files"
+    assert any(p.is_file() for p in files.rglob("*"))  # the cached tasks' files are kept between runs
+    listing = heraspec_cli("cache", "list", str(spec), cwd=tmp_path, env={"HERASPEC_CACHE_DIR": str(envs)})
+    assert listing.returncode == 0 and "files" not in listing.stdout.split("Python environments")[0].split("task cache")[1]
+    pruned = heraspec_cli("cache", "prune", "--results", "--envs", cwd=tmp_path,
+                          env={"HERASPEC_CACHE_DIR": str(envs)})
+    assert pruned.returncode == 0, pruned.stderr
+    assert not any(p.is_file() for p in files.rglob("*"))  # no file is left without its entry
+    assert not [p for p in (envs / "envs").iterdir() if p.is_dir()]  # read-only site-packages removed too
+    assert decisions(run(spec, envs)) == dict.fromkeys(["make", "double", "total"], "ran: not in the cache")

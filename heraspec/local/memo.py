@@ -209,6 +209,20 @@ class Memo:
         return None
 
 
+def remove_entry(entry: Path) -> None:
+    """Delete a cache entry and the files it names (`<root>/<config map>/<key>.json`, files under
+    `<root>/files/`); the next run of its task is a miss."""
+    try:
+        keys = json.loads(entry.read_text(encoding="utf-8")).get("artifacts") or {}
+    except (OSError, ValueError, AttributeError):
+        keys = {}
+    memo = Memo(entry.parent.parent)
+    for key in keys.values() if isinstance(keys, dict) else ():
+        if isinstance(key, str) and key.startswith(scheduling.FILES_PREFIX + "/"):
+            shutil.rmtree(memo.files(key), ignore_errors=True)
+    entry.unlink(missing_ok=True)
+
+
 def _copy(src: Path, dst: Path) -> None:
     """A file or folder to `dst` (kept when it is there already: content-addressed, it is the same)."""
     if dst.exists():
