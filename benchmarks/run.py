@@ -413,7 +413,7 @@ def template_parts(manifest: Path, folder: Path) -> list[tuple[str, int]]:
     function's code with its importer, and the runtime (decoding the inputs, writing the result)."""
     (tmpl,) = [x for x in json.loads(manifest.read_bytes())["spec"]["templates"] if x["name"] == "work"]
     source = tmpl["script"]["source"]
-    start = source.index("_heraspec_modules = {")
+    start = source.index("def _heraspec_importer(")
     end = source.index("\nfrom steps import work\n") + len("\nfrom steps import work\n")
 
     def size(text: str) -> int:
@@ -425,7 +425,8 @@ def template_parts(manifest: Path, folder: Path) -> list[tuple[str, int]]:
     one = folder / "part.json"
     one.write_text(json.dumps(whole, ensure_ascii=False, separators=(",", ":")))
     return [("the fields besides the source (inputs, result output, env, resources)", stored_bytes(one)),
-            ("the function's module and its importer (tracebacks name steps.py)", size(source[start:end])),
+            ("the importer and its call (the module itself is the workflow's heraspec-code parameter, "
+             "once per workflow)", size(source[start:end])),
             ("the runtime: decoding by annotation, writing the result exactly, messages",
              size(source[:start]) + size(source[end:]))]
 

@@ -140,7 +140,7 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     for e in script.get("env", []):
         if "value" in e:
-            env[e["name"]] = substitute(e["value"], in_scope)
+            env[e["name"]] = substitute(e["value"], {**scope, **in_scope})  # workflow.parameters too
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "script.py").write_text(script["source"], encoding="utf-8")
     if repo is not None:  # the container's file system: declared paths under folder/fs
@@ -270,3 +270,16 @@ def run_dag(manifest: dict, folder: Path, *, parameters: dict[str, str] | None =
                     scope[f"tasks.{name}.outputs.parameters.{f.name}"] = f.read_text(encoding="utf-8")
             scope[f"tasks.{name}.outputs.parameters.result"] = done[name]
     return done
+
+
+def carried_modules(manifest: dict) -> dict[str, str]:
+    """The user's modules a Workflow carries (its heraspec-code parameters), by name: their text."""
+    import base64
+    import zlib
+
+    out: dict[str, str] = {}
+    for p in workflow_spec(manifest).get("arguments", {}).get("parameters", []):
+        if p["name"].startswith("heraspec-code"):
+            table = json.loads(zlib.decompress(base64.urlsafe_b64decode(p["value"])))
+            out.update({name: source for name, (_, _, source) in table["modules"].items()})
+    return out

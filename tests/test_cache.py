@@ -24,32 +24,43 @@ PROJECT = Path(__file__).parent / "fixtures" / "project"
 HELPERS = '''\
 def scale(x):
     return x * 2
-
-
+'''
+LABELS = '''\
 def label(x):
     return f"total={x}"
 '''
-STEPS = '''\
-import os
+# one module per step, as a project would have them: a task's key follows the modules its function imports
+MAKE = '''\
 from pathlib import Path
-
-from helpers import label, scale
 
 
 def make(n: int) -> Path:
     out = Path("numbers.txt")
     out.write_text("\\n".join(str(i) for i in range(n)))
     return out
+'''
+DOUBLE = '''\
+from pathlib import Path
+
+from helpers import scale
 
 
 def double(numbers: Path) -> Path:
     out = Path("doubled.txt")
     out.write_text("\\n".join(str(scale(int(x))) for x in numbers.read_text().split()))
     return out
+'''
+TOTAL = '''\
+from pathlib import Path
+
+from labels import label
 
 
 def total(numbers: Path) -> str:
     return label(sum(int(x) for x in numbers.read_text().split()))
+'''
+STEPS = '''\
+import os
 
 
 def produce(n: int) -> list:
@@ -64,9 +75,9 @@ def env(name: str) -> str:
     return os.environ.get(name, "")
 '''
 FILES = ("name: files\nparameters: {n: 4}\ndefaults: {cache: true}\ntasks:\n"
-         "  make: {function: steps:make, args: {n: {param: n}}}\n"
-         "  double: {function: steps:double, args: {numbers: {from: make}}}\n"
-         "  total: {function: steps:total, args: {numbers: {from: double}}}\n")
+         "  make: {function: make_step:make, args: {n: {param: n}}}\n"
+         "  double: {function: double_step:double, args: {numbers: {from: make}}}\n"
+         "  total: {function: total_step:total, args: {numbers: {from: double}}}\n")
 
 
 @pytest.fixture(autouse=True)
@@ -80,8 +91,9 @@ def envs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def project(tmp_path: Path, spec: str) -> Path:
-    (tmp_path / "helpers.py").write_text(HELPERS, encoding="utf-8")
-    (tmp_path / "steps.py").write_text(STEPS, encoding="utf-8")
+    for name, text in (("helpers", HELPERS), ("labels", LABELS), ("make_step", MAKE), ("double_step", DOUBLE),
+                       ("total_step", TOTAL), ("steps", STEPS)):
+        (tmp_path / f"{name}.py").write_text(text, encoding="utf-8")
     path = tmp_path / "spec.yaml"
     path.write_text(spec, encoding="utf-8")
     return path
@@ -109,12 +121,12 @@ def test_a_file_passing_pipeline_reruns_exactly_what_changed(tmp_path: Path, env
     assert again["total"]["result"] == "total=12"
     assert (Path(again["double"]["artifacts"]["result"]) / "doubled.txt").read_text() == "0\n2\n4\n6"
 
-    (tmp_path / "helpers.py").write_text(HELPERS.replace("total=", "sum="))  # only `total` uses label
+    (tmp_path / "labels.py").write_text(LABELS.replace("total=", "sum="))  # only `total` uses label
     third = run(spec, envs)
-    assert decisions(third) == {"make": "cached", "double": "cached", "total": "ran: code of helpers.label changed"}
+    assert decisions(third) == {"make": "cached", "double": "cached", "total": "ran: code of labels.label changed"}
     assert third["total"]["result"] == "sum=12"
 
-    (tmp_path / "helpers.py").write_text(HELPERS.replace("total=", "sum=").replace("x * 2", "x * 3"))
+    (tmp_path / "helpers.py").write_text(HELPERS.replace("x * 2", "x * 3"))
     fourth = run(spec, envs)  # `double` uses scale; `total` reads double's file
     assert decisions(fourth) == {"make": "cached", "double": "ran: code of helpers.scale changed",
                                  "total": "ran: file numbers changed"}

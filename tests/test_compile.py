@@ -357,13 +357,14 @@ def test_generated_specs_are_strict_valid(tmp_path: Path, n: int, shape: str):
 
 
 def test_uncarriable_name_points_at_spec_and_source(tmp_path: Path, capsys):
-    (tmp_path / "bad.py").write_text("from os.path import *\n\n\ndef f() -> str:\n    return join('a', 'b')\n")
+    (tmp_path / "helpers.py").write_text("X = 1\n")
+    (tmp_path / "bad.py").write_text("import os\nfrom helpers import Y\n\n\ndef f() -> str:\n    return Y\n")
     spec = tmp_path / "spec.yaml"
     spec.write_text("name: star\ntasks:\n  A: {function: bad:f}\n")
     assert main(["compile", str(spec)]) == 1
     err = capsys.readouterr().err
-    assert f"{spec}:3:17: error:" in err
-    assert "bad.py:5:" in err
+    assert f"{spec}:3:17: error: cannot import name 'Y' from 'helpers'" in err
+    assert "bad.py:2:1" in err
 
 
 def test_namespace_from_flag_or_environment(tmp_path: Path, capsys, monkeypatch):

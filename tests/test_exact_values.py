@@ -208,7 +208,8 @@ def g() -> set:
                     encoding="utf-8")
     proc = heraspec_cli("validate", str(spec), cwd=tmp_path)
     assert proc.returncode == 1
-    assert "r.yaml:3:17: error: '_heraspec_decode' is a reserved name" in proc.stderr
+    # a helper named like the script's own names is fine: carried modules run in their own namespace
+    assert "r.yaml:3:17" not in proc.stderr
     assert "r.yaml:4:17: error: 'g' returns set, which has no exact JSON form" in proc.stderr
     assert "steps.py:9:12)" in proc.stderr
 

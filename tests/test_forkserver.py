@@ -228,13 +228,13 @@ def stuck_writer(n: int) -> int:
     return n
 
 
-TEMP = __import__("tempfile").NamedTemporaryFile(dir=".", prefix="left-", delete=True)
-
-
 def temporary(n: int) -> int:
+    from leftover import TEMP  # a module-level temporary file, in a module only this task imports
+
     TEMP.write(b"data")
     return n
 '''
+LEFTOVER = '''TEMP = __import__("tempfile").NamedTemporaryFile(dir=".", prefix="left-", delete=True)\n'''
 
 
 def test_a_task_ends_as_the_pods_fresh_interpreter_ends(tmp_path: Path) -> None:
@@ -244,6 +244,7 @@ def test_a_task_ends_as_the_pods_fresh_interpreter_ends(tmp_path: Path) -> None:
     from tests.argo_exec import run_script
 
     (tmp_path / "steps.py").write_text(ENDINGS)
+    (tmp_path / "leftover.py").write_text(LEFTOVER)
     names = ("unclosed", "message", "code", "huge", "quiet_message", "closed_stdout", "bad_stderr", "broken_hook",
              "stuck_writer", "temporary")
     (tmp_path / "spec.yaml").write_text("name: endings\ntasks:\n" + "".join(
@@ -256,8 +257,9 @@ def test_a_task_ends_as_the_pods_fresh_interpreter_ends(tmp_path: Path) -> None:
     seen = {}
     for task in names:
         node = task.replace("_", "-")
-        fresh, _ = run_script(templates[node]["script"]["source"], tmp_path / "fresh" / task, {"HERASPEC_IN_n": "5"},
-                              flag="-Iu")
+        code = {p["name"]: p["value"] for p in manifest["spec"]["arguments"]["parameters"]}["heraspec-code"]
+        fresh, _ = run_script(templates[node]["script"]["source"], tmp_path / "fresh" / task,
+                              {"HERASPEC_IN_n": "5", "HERASPEC_CODE": code}, flag="-Iu")  # the workflow's code
         forked = folder(tmp_path, node)
         where = (str(tmp_path / "fresh" / task / "script.py"), "script.py")
         assert (forked / "stdout.log").read_text() == fresh.stdout

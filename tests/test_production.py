@@ -145,19 +145,21 @@ def test_yaml_and_toml_compile_alike(tmp_path: Path) -> None:
 
 
 def test_cache_key_follows_the_carried_code(tmp_path: Path) -> None:
-    """A changed helper the function uses changes the key; an unrelated edit elsewhere does not."""
+    """A changed module the function imports changes the key (it runs whole in the pod); an edit to
+    a module it does not import does not."""
     spec = "name: c\ndefaults: {cache: true}\ntasks:\n  a: {function: 'steps:say', args: {msg: hi}}\n" \
-           "  b: {function: 'steps:other', args: {x: 1}}\n"
-    base = STEPS + "\n\ndef helper(x):\n    return x\n\n\ndef other(x: int) -> int:\n    return helper(x)\n"
+           "  b: {function: 'other:other', args: {x: 1}}\n"
+    (tmp_path / "helpers.py").write_text("def helper(x):\n    return x\n")
 
-    def keys(steps: str) -> dict[str, str]:
+    def keys(helper: str) -> dict[str, str]:
         functions.clear_cache()  # one process compiling twice: read the edited file again
-        m = heraspec.compile([str(_project(tmp_path, spec, steps=steps))])[0].manifest
+        (tmp_path / "other.py").write_text(f"from helpers import helper\n\n\ndef other(x: int) -> int:\n    return {helper}\n")
+        m = heraspec.compile([str(_project(tmp_path, spec))])[0].manifest
         assert_argo_valid(m)
         return {t["name"]: t["memoize"]["key"] for t in m["spec"]["templates"] if "memoize" in t}
 
-    before = keys(base)
-    after = keys(base.replace("return x\n", "return x + 1\n"))
+    before = keys("helper(x)")
+    after = keys("helper(x) + 1")
     assert before["say"] == after["say"] and before["other"] != after["other"]
 
 
@@ -301,11 +303,13 @@ def double(x: int, log: str) -> int:
     return helper(x)
 
 
+'''
+LOUD = '''
 def shout(msg: str, log: str) -> str:
     with open(log, "a") as f:
         f.write("shout %s\\n" % msg)
     return msg.upper()
-'''
+'''  # its own module: a task's cache key follows the modules its function imports (they run whole)
 
 
 def _cache_spec(tmp_path: Path, fmt: str) -> Path:
@@ -313,14 +317,15 @@ def _cache_spec(tmp_path: Path, fmt: str) -> Path:
     if fmt == "yaml":
         text = (f"name: c\ndefaults: {{cache: true}}\ntasks:\n"
                 f"  d: {{function: 'steps:double', args: [{{x: 1, log: '{log}'}}, {{x: 2, log: '{log}'}}]}}\n"
-                f"  s: {{function: 'steps:shout', args: {{msg: hi, log: '{log}'}}}}\n"
-                f"  t: {{function: 'steps:shout', args: {{msg: {{from: d}}, log: '{log}'}}}}\n")
+                f"  s: {{function: 'loud:shout', args: {{msg: hi, log: '{log}'}}}}\n"
+                f"  t: {{function: 'loud:shout', args: {{msg: {{from: d}}, log: '{log}'}}}}\n")
     else:
         text = (f"name = \"c\"\n[defaults]\ncache = true\n[tasks.d]\nfunction = \"steps:double\"\n"
                 f"args = [{{x = 1, log = \"{log}\"}}, {{x = 2, log = \"{log}\"}}]\n"
-                f"[tasks.s]\nfunction = \"steps:shout\"\nargs = {{msg = \"hi\", log = \"{log}\"}}\n"
-                f"[tasks.t]\nfunction = \"steps:shout\"\nargs = {{msg = {{from = \"d\"}}, log = \"{log}\"}}\n")
+                f"[tasks.s]\nfunction = \"loud:shout\"\nargs = {{msg = \"hi\", log = \"{log}\"}}\n"
+                f"[tasks.t]\nfunction = \"loud:shout\"\nargs = {{msg = {{from = \"d\"}}, log = \"{log}\"}}\n")
     (tmp_path / "steps.py").write_text(COUNTED)
+    (tmp_path / "loud.py").write_text(LOUD)
     path = tmp_path / f"spec.{fmt}"
     path.write_text(text)
     return path
@@ -490,7 +495,7 @@ def test_defaults_cache_leaves_exit_handlers_running(tmp_path: Path) -> None:
     """`defaults: {cache: true}` caches tasks, never an exit handler: a rerun still notifies."""
     spec = _cache_spec(tmp_path, "yaml")
     log = tmp_path / "ran.log"
-    spec.write_text(spec.read_text() + f"on_exit: {{function: 'steps:shout', args: {{msg: done, log: '{log}'}}}}\n")
+    spec.write_text(spec.read_text() + f"on_exit: {{function: 'loud:shout', args: {{msg: done, log: '{log}'}}}}\n")
     m = heraspec.compile([str(spec)])[0].manifest
     assert_argo_valid(m)
     templates = {t["name"]: t for t in m["spec"]["templates"]}

@@ -23,6 +23,7 @@ from . import artifacts, scheduling
 from .settings import effective, quantity_text, requests_and_limits
 from ..merge import merge_named
 from ..spec.artifacts import result_kind
+from .code import SharedCode
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "main"
@@ -163,11 +164,12 @@ class _Compiler:
         self.param_fmt = "{{workflow.parameters.%s}}"
         self.planned: dict[str, set[str]] = {}  # template -> the plans tasks pass it (script.PLAN_INPUT)
         self.scripts: list[_Script] = []  # script templates whose source waits for every call (finish_scripts)
+        self.code = SharedCode()  # the carried code of the workflow's script templates, once
         self.nested_names: dict[str, str] = {}  # Argo -> spec names of sub-pipelines' tasks (for messages)
         if parent is not None:  # a sub-pipeline: one manifest, so one set of names, templates and volumes
             self.names, self.templates, self.sources = parent.names, parent.templates, parent.sources
             self.claims, self.volumes, self.nested_names = parent.claims, parent.volumes, parent.nested_names
-            self.planned, self.scripts = parent.planned, parent.scripts
+            self.planned, self.scripts, self.code = parent.planned, parent.scripts, parent.code
             self.param_fmt = "{{inputs.parameters.%s}}"
 
     def resolve(self, kind: str, target: Any, key: str | None = None) -> str | None:
@@ -406,10 +408,16 @@ class _Compiler:
             plans = self.planned.get((s.overlay or {}).get("name", s.tmpl["name"]))  # tasks call it by its final name
             # (an `argo:` overlay cannot set the script's HERASPEC_* variables: validate refuses it)
             needs = replace(s.needs, plans=script.PLANS if shared and plans else frozenset(plans or ()))
-            key = (s.fn.ref, s.code, s.packages, needs)
+            # a Workflow's templates read the carried code from one workflow parameter (code.py); a
+            # WorkflowTemplate's are called by templateRef from other workflows: each carries its own
+            group = self.code.place(functions.bundle(s.fn)) if s.code == "carry" and not shared else None
+            key = (s.fn.ref, s.code, s.packages, needs, group)
             if key not in self.sources:
-                self.sources[key] = script.script_source(s.fn, s.code, packages=s.packages, needs=needs)
+                self.sources[key] = script.script_source(s.fn, s.code, packages=s.packages, needs=needs,
+                                                         shared=group is not None)
             s.tmpl["script"]["source"] = self.sources[key]
+            if group is not None:
+                s.tmpl["script"]["env"].append({"name": script.CODE_ENV, "value": "{{workflow.parameters.%s}}" % group})
             if s.overlay:
                 merged = merge_named(s.tmpl, s.overlay)
                 s.tmpl.clear()
@@ -684,6 +692,8 @@ class _Compiler:
             wf["onExit"] = handler
         if data.get("parameters"):
             wf["arguments"] = {"parameters": [{"name": k, "value": encode(v)} for k, v in data["parameters"].items()]}
+        if self.code.groups:
+            wf.setdefault("arguments", {}).setdefault("parameters", []).extend(self.code.parameters())
         if data.get("service_account"):
             wf["serviceAccountName"] = data["service_account"]
         if data.get("parallelism"):
@@ -773,7 +783,7 @@ def _frozen(value: Any) -> Any:
 
 def _project_code(fn: functions.Function) -> str:
     """Every first-party module the function uses, as carried (what `code: image` keys hash)."""
-    return json.dumps([[m.name, [text for _, text, _ in m.pieces]] for m in functions.bundle(fn).modules])
+    return json.dumps([[m.name, m.source] for m in functions.bundle(fn).modules])
 
 
 def _is_json(text: str | None) -> bool:

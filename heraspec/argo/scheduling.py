@@ -18,6 +18,7 @@ import json
 import re
 from typing import Any
 
+from ..python.script import CODE_ENV
 from ..spec.patterns import go_duration, seconds
 
 # `defaults` keys a task's own value replaces, and maps that merge key by key (compiler.effective)
@@ -116,7 +117,10 @@ def memoize(tmpl: dict, cache: Any, code: str = "") -> dict:
     static = hashlib.sha256(json.dumps(decides, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
     terms = ["sprig.sha256sum(inputs.parameters['%s'])" % p["name"]
              for p in (tmpl.get("inputs") or {}).get("parameters") or []]
-    read = sorted(set(_WF_PARAM.findall(json.dumps({k: body.get(k) for k in ("env", "command", "args")}))))
+    # the carried code a shared script reads from a workflow parameter (argo/code.py) holds other
+    # functions' modules too: its own are hashed in the script's text (script.digest), not through it
+    env = [e for e in body.get("env") or [] if not (isinstance(e, dict) and e.get("name") == CODE_ENV)]
+    read = sorted(set(_WF_PARAM.findall(json.dumps([env, body.get("command"), body.get("args")]))))
     terms += ["sprig.sha256sum(workflow.parameters['%s'])" % n for n in read]
     key = KEY_PREFIX + static
     if terms:

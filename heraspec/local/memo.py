@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..argo import scheduling
+from ..python.script import CODE_ENV
 from .expr import ExprError, parse_duration
 
 CACHE_DIR = Path(".heraspec") / "cache"
-_NAMED = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)", re.M)
 
 
 @dataclass
@@ -50,7 +50,7 @@ def _h(value: object) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def digest(location: Path | str) -> str:
+def content_digest(location: Path | str) -> str:
     """The content of an input file or folder (a raw artifact's text), hashed."""
     if isinstance(location, str):
         return _h(location)
@@ -62,36 +62,63 @@ def digest(location: Path | str) -> str:
     return h.hexdigest()[:16]
 
 
-def _code_parts(source: str) -> dict[str, str]:
-    """`code of MODULE.NAME` per function or class the script carries (its module table,
-    python/script.py), `code of MODULE` for the rest of a module, and heraspec's own script around
-    them; the whole script when it has no table (`code: image`)."""
-    try:
+def _table_parts(text: str, files: set[str] | None = None) -> dict[str, str]:
+    """`code of MODULE.NAME` per top-level function or class of each carried module (of those in
+    `files`, when given), `code of MODULE` for the rest, from the carried code's text
+    (python/script.code_text: JSON, zlib, URL-safe base64)."""
+    import base64
+    import zlib
+
+    table = json.loads(zlib.decompress(base64.urlsafe_b64decode(text.encode("ascii"))).decode("utf-8"))
+    out: dict[str, str] = {}
+    for module, entry in sorted((table.get("modules") or {}).items()):
+        if files is not None and entry[0] not in files:
+            continue  # another function's module, in the workflow's shared copy
+        source = entry[2]
         tree = ast.parse(source)
-        node = next(n for n in tree.body if isinstance(n, ast.Assign)
-                    and any(getattr(t, "id", "") == "_heraspec_modules" for t in n.targets))
-        table = ast.literal_eval(node.value)
-        out: dict[str, str] = {}
-        for module, (_file, _pkg, pieces) in table.items():
-            for _line, text in pieces:
-                m = _NAMED.match(text)
-                name = f"code of {module}.{m.group(1)}" if m else f"code of {module}"
-                out[name] = _h(out.get(name, "") + text)
-        out["heraspec's script"] = _h(source.replace(ast.get_source_segment(source, node) or "", ""))
-        return out
-    except (SyntaxError, StopIteration, ValueError, TypeError, AttributeError):
-        return {"code of the script": _h(source)}
+        named = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+        rest = source
+        for n in named:
+            segment = ast.get_source_segment(source, n) or ""
+            out[f"code of {module}.{n.name}"] = _h(segment)
+            rest = rest.replace(segment, "", 1)
+        out[f"code of {module}"] = _h(rest)
+    return out
+
+
+def _code_parts(source: str, shared: str) -> dict[str, str]:
+    """What the script runs, by part: its carried functions and classes (`shared`: the code a shared
+    script reads from its workflow parameter; else the text the script passes its importer), and
+    heraspec's script around them; the whole script when no code can be read (`code: image`)."""
+    out = {"heraspec's script": _h(source)}
+    try:
+        text = shared
+        if not text:
+            tree = ast.parse(source)
+            call = next(n.value for n in tree.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
+                        and getattr(n.value.func, "id", "") == "_heraspec_importer")
+            text = call.args[0].value if call.args and isinstance(call.args[0], ast.Constant) else ""
+        # a shared script names its own modules' files (python/script.script_source)
+        mine = re.search(r"_heraspec_importer\(None\)\s+# from the workflow's parameter [\w-]+: (.*) \(sha256", source)
+        if text:
+            out.update(_table_parts(text, set(mine.group(1).split(", ")) if shared and mine else None))
+    except (SyntaxError, StopIteration, ValueError, TypeError, AttributeError, KeyError, IndexError):
+        pass
+    return out
 
 
 def parts(template: dict, inputs: dict[str, str], workflow: dict[str, str], files: dict[str, str]) -> dict[str, str]:
     body = template.get("script") or template.get("container") or {}
     out: dict[str, str] = {}
     if isinstance(body.get("source"), str):
-        out.update(_code_parts(body["source"]))
+        shared = next((e.get("value", "") for e in body.get("env") or []
+                       if isinstance(e, dict) and e.get("name") == CODE_ENV), "")
+        m = re.fullmatch(r"\{\{workflow\.parameters\.([^}]+)\}\}", shared or "")
+        out.update(_code_parts(body["source"], workflow.get(m.group(1), "") if m else ""))
     out["image"] = _h(body.get("image", ""))
     out["command"] = _h([body.get("command"), body.get("args")])
     for e in body.get("env") or []:
-        if isinstance(e, dict):
+        if isinstance(e, dict) and e.get("name") != CODE_ENV:
             out["packages" if e.get("name") == "HERASPEC_PACKAGES" else f"env {e.get('name')}"] = _h(e)
     origin = "heraspec-files-"  # scheduling.files_param: what an input file is (its producer's key)
     out.update({f"input {k}": _h(v) for k, v in inputs.items() if not k.startswith(origin)})

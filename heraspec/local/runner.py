@@ -71,7 +71,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import artifacts
 from .memo import CACHE_DIR, Memo
-from .memo import digest as memo_digest, fill as memo_fill
+from .memo import content_digest as memo_digest, fill as memo_fill
 from ..argo import scheduling
 from .sync import production_notes
 from .sync import Locks
@@ -413,7 +413,8 @@ def _parameters(spec: dict, given: dict[str, str]) -> dict[str, str]:
     declared = {p["name"]: p for p in as_list((spec.get("arguments") or {}).get("parameters"))}
     for name in given:
         if name not in declared:
-            takes = ", ".join(declared) if declared else "no parameters"
+            users = [n for n in declared if not n.startswith("heraspec-code")]  # not the carried code (argo/code.py)
+            takes = ", ".join(users) if users else "no parameters"
             raise UsageError(f"unknown parameter {name!r} (-p): this workflow takes {takes}")
     values: dict[str, str] = {}
     for name, p in declared.items():

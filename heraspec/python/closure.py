@@ -11,14 +11,12 @@ enclosing function or module; `global NAME` sends both reads and writes to the m
 from __future__ import annotations
 
 import ast
-import bisect
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .segments import Segment, split
 
 T = TypeVar("T")
 
@@ -325,80 +323,6 @@ def _pos(node: ast.AST) -> tuple[int, int]:
     return node.lineno, node.col_offset  # type: ignore[attr-defined]
 
 
-class NeedsWholeModule(Exception):
-    """A module read statement by statement cannot answer: one of its statements did not parse alone
-    as segments.py said, or the whole module is wanted. functions.py then parses it whole and
-    starts over (`ModuleInfo(source, tree)` never raises this)."""
-
-    def __init__(self, path: str, error: SyntaxError | None = None) -> None:
-        super().__init__(path)
-        self.path = path
-        self.error = error  # a def/class needed by the caller does not parse alone: Python's error for it
-
-
-class _Statements:
-    """A module's top-level statements: those of the segments in `eager` parsed at once, every other
-    def/class when first asked for (`body[i]`). Iterating means the whole module is wanted:
-    NeedsWholeModule."""
-
-    def __init__(self, source: str, segments: list[Segment], path: str, eager: set[int]) -> None:
-        self.source, self.path = source, path
-        parsed = iter(self._parse([seg for i, seg in enumerate(segments) if i in eager]))
-        self.slots: list[ast.stmt | Segment] = []  # a Segment: a def/class not parsed yet
-        for i, seg in enumerate(segments):
-            if i in eager:
-                self.slots += next(parsed)  # `a = 1; b = 2` is one segment, two statements
-            else:
-                self.slots.append(seg)
-
-    def __len__(self) -> int:
-        return len(self.slots)
-
-    def __iter__(self) -> Iterator[ast.stmt]:
-        raise NeedsWholeModule(self.path)
-
-    def __getitem__(self, index: int) -> ast.stmt:
-        slot = self.slots[index]
-        if isinstance(slot, Segment):
-            (slot,) = self._parse([slot])[0]  # one statement: a def/class (_parse checks it)
-            self.slots[index] = slot
-        return slot
-
-    def _parse(self, segments: list[Segment]) -> list[list[ast.stmt]]:
-        """The statements of each segment, from one `ast.parse` of their text at their own lines
-        with blank lines in between: every position (and error) is the one in the whole module.
-        Each segment must give statements within its lines; a def/class one, of its kind and name."""
-        if not segments:
-            return []
-        parts, line, ends = [], 1, []
-        for seg in segments:
-            text = self.source[seg.start : seg.end]
-            parts += ["\n" * (seg.line - line), text]
-            line = seg.line + text.count("\n")  # where the text after it starts
-            ends.append(line - text.endswith("\n"))  # its last line
-        try:
-            body = ast.parse("".join(parts), filename=self.path).body
-        except SyntaxError as e:
-            raise NeedsWholeModule(self.path, e) from None
-        except (ValueError, RecursionError, MemoryError):
-            raise NeedsWholeModule(self.path) from None
-        out: list[list[ast.stmt]] = [[] for _ in segments]
-        k = 0
-        for stmt in body:
-            decos = getattr(stmt, "decorator_list", None)
-            first = decos[0].lineno if decos else stmt.lineno
-            while k < len(segments) and first > ends[k]:
-                k += 1
-            if k == len(segments) or first < segments[k].line or (stmt.end_lineno or first) > ends[k]:
-                raise NeedsWholeModule(self.path)
-            out[k].append(stmt)
-        for seg, stmts in zip(segments, out):
-            if not stmts or (seg.kind and (len(stmts) != 1 or _KINDS.get(type(stmts[0])) != seg.kind
-                                           or stmts[0].name != seg.name)):  # type: ignore[attr-defined]
-                raise NeedsWholeModule(self.path)
-        return out
-
-
 _KINDS: dict[type, str] = {ast.FunctionDef: "def", ast.AsyncFunctionDef: "async def", ast.ClassDef: "class"}
 
 
@@ -428,71 +352,36 @@ class Change:
 
 
 # What the whole-tree walk in ModuleInfo finds, as text (a superset: comments and strings match too)
-_MAY_NEED_WALK = re.compile(r"global|import[\s\\]*\*|" + "|".join(sorted(_DYNAMIC)))
-# Statements a module read statement by statement parses at once, besides those that are not a
-# def/class: the ones that may hold what the walk finds, or a walrus (in a header it binds a module
-# name). Literal alternatives scan fast; whole words are checked in _marked.
-_MARKS = re.compile(r"globals|global|import[\s\\]*\*|" + "|".join(sorted(set(_DYNAMIC) - {"globals"})) + "|:=")
-
-
-def _marked(source: str, segments: list[Segment]) -> set[int]:
-    """The segments whose text holds one of _MARKS (a word as a whole word)."""
-    starts = [seg.start for seg in segments]
-    out = set()
-    for m in _MARKS.finditer(source):
-        i, j = m.span()
-        if source[i].isalpha() and (_word_char(source[i - 1 : i]) or _word_char(source[j : j + 1])):
-            continue  # part of a longer name: `executor`, `envvars`
-        out.add(bisect.bisect_right(starts, i) - 1)
-    out.discard(-1)  # in the comments before the first statement
-    return out
-
-
-def _word_char(c: str) -> bool:
-    return c.isalnum() or c == "_"
+_MAY_NEED_WALK = re.compile(r"import[\s\\]*\*|" + "|".join(sorted(_DYNAMIC)))
 
 
 class ModuleInfo:
-    """One module: its top-level bindings, import-time changes, `global` statements.
+    """One parsed module: its top-level bindings, import-time changes, `global` statements."""
 
-    `ModuleInfo(source, tree)` reads a parsed module. `ModuleInfo(source, path=path)` reads it
-    statement by statement (segments.py): it parses every statement that is not a def or class,
-    and a def/class only when something needs it (`body[i]`, `uses`), so the helpers a function
-    never uses cost a regular-expression scan. It raises NeedsWholeModule when the text is not
-    surely split right, and later when a statement does not parse alone."""
-
-    def __init__(self, source: str, tree: ast.Module | None = None, path: str = "") -> None:
+    def __init__(self, source: str, tree: ast.Module) -> None:
+        self.text = source
+        self.tree = tree
         self.lines = source.split("\n")
-        self.body: Sequence[ast.stmt]
-        if tree is not None:
-            self.body = tree.body
-            eager = range(len(self.body))
-            walked: Iterable[ast.AST] = ast.walk(tree) if _MAY_NEED_WALK.search(source) else ()
-        else:
-            segments = split(source) if "barry_as_FLUFL" not in source else None  # changes what `<>` is
-            if segments is None:
-                raise NeedsWholeModule(path)
-            marked = _marked(source, segments)
-            body = self.body = _Statements(source, segments, path, {i for i, seg in enumerate(segments) if not seg.kind or i in marked})
-            eager = [i for i, slot in enumerate(body.slots) if not isinstance(slot, Segment)]
-            # the statements left unparsed hold no `global`, star import or dynamic call (_MARKS)
-            walked = (node for i in eager for node in ast.walk(body[i])) if _MAY_NEED_WALK.search(source) else ()
+        self.body: Sequence[ast.stmt] = tree.body
+        eager = range(len(self.body))
+        walked: Iterable[ast.AST] = ast.walk(tree) if _MAY_NEED_WALK.search(source) else ()
         self.future = [i for i in eager if isinstance(self.body[i], ast.ImportFrom) and self.body[i].module == "__future__"]  # type: ignore[attr-defined]
         self.postponed = any(a.name == "annotations" for i in self.future for a in self.body[i].names)  # type: ignore[attr-defined]
         self.bindings: dict[str, list[Binding]] = {}
         self.changes: dict[str, list[Change]] = {}
         self.star_imports: list[ast.ImportFrom] = []
         self._uses: dict[tuple[int, bool], dict[str, ast.AST]] = {}
-        slots = self.body.slots if isinstance(self.body, _Statements) else self.body
-        for i, stmt in enumerate(slots):
-            if isinstance(stmt, Segment):  # a def/class, unparsed: it binds its name and nothing else
-                self.bindings.setdefault(stmt.name, []).append(Binding(i, None, stmt.kind, self.body))
+        walrus = ":=" in source
+        for i, stmt in enumerate(self.body):
+            if not walrus and isinstance(stmt, (*_DEFS, ast.ClassDef)):  # binds its name only: a body
+                # binds no module name (`global` is read below), a header only through `:=`
+                self.bindings.setdefault(stmt.name, []).append(Binding(i, None, _KINDS[type(stmt)], self.body))
                 continue
             main = is_main_guard(stmt)
             under = MAIN_GUARD if main else _COMPOUND.get(type(stmt))
             builder = _Builder(self.postponed)
-            if isinstance(stmt, (*_DEFS, ast.ClassDef)):  # a body binds no module name (`global` is
-                builder.define(stmt, body=False)          # read below): not walked until used (uses())
+            if isinstance(stmt, (*_DEFS, ast.ClassDef)):
+                builder.define(stmt, body=False)
             else:
                 builder.visit(stmt)
             kind = _KINDS.get(type(stmt), "")
@@ -503,16 +392,9 @@ class ModuleInfo:
             for name in sorted(_changed(stmt)):
                 if name not in builder.root.bound or under is not None:
                     self.changes.setdefault(name, []).append(Change(i, stmt, under))
-        self.global_decls: dict[str, tuple[ast.Global, str]] = {}  # first `global NAME` in a function
         self.dynamic: ast.Call | None = None  # first globals()/vars()/setattr()/exec() call
-        defs, has_global = [], False
-        # one walk of what may hold them: most modules have no `global`, star import or dynamic
-        # namespace call, and a 5,000-line module's walk is most of its cost
-        for node in walked:
-            has_global = has_global or isinstance(node, ast.Global)
-            if isinstance(node, _DEFS):
-                defs.append(node)
-            elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+        for node in walked:  # only where the text may hold one: a large module's walk costs
+            if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
                 self.star_imports.append(node)  # only legal at module level
             elif (
                 isinstance(node, ast.Call)
@@ -521,13 +403,6 @@ class ModuleInfo:
                 and (self.dynamic is None or _pos(node) < _pos(self.dynamic))
             ):
                 self.dynamic = node
-        owners: dict[ast.Global, str] = {}
-        # ast.walk is breadth-first: a nested def comes later and wins, so owners are innermost
-        for fn in defs if has_global else ():
-            owners.update((g, fn.name) for g in ast.walk(fn) if isinstance(g, ast.Global))
-        for node, owner in sorted(owners.items(), key=lambda item: _pos(item[0])):
-            for name in node.names:
-                self.global_decls.setdefault(name, (node, owner))
         self.star_imports.sort(key=_pos)
 
     def uses(self, index: int, decorators: bool = True) -> dict[str, ast.AST]:
@@ -546,11 +421,12 @@ class ModuleInfo:
                 roots: Iterable[tuple[str, Any]] = ()) -> tuple[dict[int, set[str]], list[tuple[str, Any, T]]]:
         """What the target statement (if any) and the `roots` (names another module imports from
         this one, each with where it is imported) need, transitively: {statement index: needed
-        names it binds}, and each needed name `refuse` objects to, with its first use and the objection."""
+        names it binds}, and each needed name `refuse` objects to, with its first use and the
+        objection. Nothing is cut by it: modules.py checks the imports inside the function bodies
+        this reaches (they run when the task calls them)."""
         carried: dict[int, set[str]] = {} if target is None else {target: set()}
         refused: list[tuple[str, Any, T]] = []
-        # the target's decorators are dropped
-        queue = deque(self.uses(target, decorators=False).items() if target is not None else ())
+        queue = deque(self.uses(target).items() if target is not None else ())  # decorators included
         queue.extend(roots)
         seen: set[str] = set()
         while queue:
@@ -572,20 +448,6 @@ class ModuleInfo:
             carried.setdefault(index, set())
         return carried, refused
 
-    def pieces(self, carried: dict[int, set[str]], target: int | None) -> list[tuple[int, str, str]]:
-        """(first line, exact text, "import" | "block" | "line") of each carried statement, in module order."""
-        out = []
-        for index in sorted(carried):
-            stmt = self.body[index]
-            line, text = self.text(stmt, decorators=index != target)
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)) and index not in self.future:
-                keep = [a for a in stmt.names if alias_binding(a) in carried[index]]
-                if len(keep) < len(stmt.names):  # only the needed aliases of `import a, b`
-                    text = ast.unparse(type(stmt)(**{**stmt.__dict__, "names": keep}))
-            kind = "import" if isinstance(stmt, (ast.Import, ast.ImportFrom)) else "block" if hasattr(stmt, "body") else "line"
-            out.append((line, text, kind))
-        return out
-
     def position(self, node: ast.AST) -> tuple[int, int]:
         """1-based line and character column (ast columns count UTF-8 bytes)."""
         line = node.lineno  # type: ignore[attr-defined]
@@ -593,18 +455,3 @@ class ModuleInfo:
 
     def _chars(self, line: int, col_bytes: int) -> int:
         return len(self.lines[line - 1].encode()[:col_bytes].decode(errors="replace"))
-
-    def text(self, stmt: ast.stmt, decorators: bool = True) -> tuple[int, str]:
-        """(first line, exact source text) of a top-level statement."""
-        decos = getattr(stmt, "decorator_list", None)
-        if decorators and decos:
-            line, col = decos[0].lineno, 0  # a top-level decorator's `@` starts its line
-        else:
-            line, col = stmt.lineno, self._chars(stmt.lineno, stmt.col_offset)
-        end, end_col = stmt.end_lineno or line, self._chars(stmt.end_lineno or line, stmt.end_col_offset or 0)
-        if self.lines[end - 1][end_col:].lstrip().startswith("#"):  # keep a trailing comment
-            end_col = len(self.lines[end - 1])
-        if line == end:
-            return line, self.lines[line - 1][col:end_col]
-        chunk = [self.lines[line - 1][col:], *self.lines[line : end - 1], self.lines[end - 1][:end_col]]
-        return line, "\n".join(chunk)

@@ -2,61 +2,38 @@
 importing the user's module (files are found on the search path and read with `ast`).
 
     resolve(ref, search_path) -> (Function | None, [Problem])
-    carried_source(fn) -> str         the user code carried into the script (see `script.py`)
+    bundle(fn) -> Bundle              the modules (whole) and data files carried into the script (modules.py)
 
 Finding: for `a.b.c`, each search directory in order is tried for `a/b/c/__init__.py`, then
-`a/b/c.py` (Python's own order). A module is read statement by statement (closure.ModuleInfo,
-segments.py): a def/class is parsed only when the closure needs it, so a syntax error inside one
-the function does not use is not reported (the pod never has it); where that reading is unsure,
-the module is parsed whole (`_whole_on_demand`). The function must be a plain `def` bound once, unconditionally, at
-the module's top level. `Function` is returned whenever its signature could be read; `problems`
-may still list closure problems, and then `script.script_source` raises ValueError.
+`a/b/c.py` (Python's own order). A module is parsed whole, as Python compiles it on import: a
+syntax error anywhere in a carried module is a Problem at Python's position.
 
-Carried into the script (the closure), transitively from the names the function reads in its
-body, defaults and annotations (its own decorators are dropped):
-  * imports binding a needed name, keeping only the needed aliases of a multi-name import;
-  * EVERY unconditional top-level statement binding a needed name: helper defs and classes (with
-    their decorators), assignments of any form. Carrying all bindings in module order rebuilds the
-    value the module has after import (`X = 1` then `X += 1` gives 2);
-  * unconditional top-level statements changing a needed value in place (`CONFIG["k"] = 1`,
-    `Model.attr = 2`, `ITEMS.append(3)`, `logger.setLevel(...)`), replayed like bindings;
-  * `from __future__` imports.
-Carried statements keep their exact source text and their module order (imports sit at the top of
-nearly every module; strict module order is what keeps decorators, defaults and class bodies that
-refer to later code, and `X = ...; X += ...`, evaluating as they do on import).
-`if __name__ == "__main__":` blocks and everything unused are left out.
-
-Refused, as a Problem located at the use (the message names the other location):
-  * a name bound at top level under if/try/for/while/with/match (the main guard included), only
-    through `from x import *`, through a relative import, or never (e.g. via `globals()`, `setattr`);
-  * the mutation rule: a name that any function declares `global` (runtime state: each task runs in
-    a fresh process), and a needed value (not an imported module) changed under a compound
-    statement (`for k in KEYS: TABLE[k] = 0`), which cannot be replayed by itself;
-  * for the target itself: a class, lambda, variable, import, `async def`, a name bound more than
-    once or conditionally; `*args`, `**kwargs`, positional-only and non-ASCII parameters.
-Not detected: mutation by calls inside functions (`ITEMS.append(x)` in a helper), changes through
-plain calls (`register(ITEMS)`), and changes to imported modules under a compound statement
-(`if DEBUG: logging.basicConfig()`); none of these is carried.
+The function is what `from module import function` gives after the module is imported: the last
+top-level binding of the name (`@overload` stubs before the implementation are fine), a plain def
+(decorated or not, or rebound by `f = wrap(f)`: the script calls the module attribute, its
+parameters are read from the def), possibly under a top-level if/try, or a name the module
+imports from another first-party module (`__init__.py` re-exports, star imports), looked up
+there. Refused: a class, lambda,
+variable, `async def`, a name bound only by an import from outside the project; `*args`,
+`**kwargs`, positional-only and non-ASCII parameters. `Function` is returned whenever its signature
+could be read; `problems` may still list problems of the carried modules, and then
+`script.script_source` raises ValueError.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
 import json
 import keyword
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from .closure import ModuleInfo, NeedsWholeModule, alias_binding, annotation_kind
+from .closure import ModuleInfo, alias_binding, annotation_kind
 
 if TYPE_CHECKING:
     from .modules import Bundle
-
-T = TypeVar("T")
 
 __all__ = ["Function", "Param", "Problem", "bundle", "carried_source", "clear_cache", "resolve", "shown"]
 
@@ -97,6 +74,7 @@ class Function:
     line: int
     params: tuple[Param, ...]
     returns_annotation: str | None  # mapped like Param.annotation
+    module_file: str = ""  # the file of `module` (where `file` is when the function is defined there)
 
 
 # --- caches: a big spec resolves the same ref thousands of times ------------------------------------
@@ -105,7 +83,7 @@ RESERVED_PREFIX = "_heraspec"  # the generated script's own names (script.py) st
 RESERVED_PARAM_PREFIX = "heraspec_"  # the compiler's own item keys and parameters (argo/compiler.py) start with it
 
 _RESOLVED: dict[tuple, tuple[Function | None, tuple[Problem, ...]]] = {}
-_MODULES: dict[str, tuple[tuple[int, int], ModuleInfo | Problem, bool]] = {}  # bool: read statement by statement
+_MODULES: dict[str, tuple[tuple[int, int], ModuleInfo | Problem]] = {}
 _CARRIED: dict[Function, _Carried] = {}
 
 
@@ -117,7 +95,6 @@ def clear_cache() -> None:
 
 @dataclass(frozen=True)
 class _Carried:
-    pieces: tuple[tuple[int, str, str], ...]  # (first line, exact text, "import"|"block"|"line"), module order
     problems: tuple[Problem, ...]
     filename: str  # the module as shown in headers and tracebacks: "pkg/steps.py"
     bundle: Bundle  # this module and the first-party modules it needs (modules.py)
@@ -133,26 +110,8 @@ def resolve(ref: str, search_path: list[str]) -> tuple[Function | None, list[Pro
     return hit[0], list(hit[1])
 
 
-def _whole_on_demand(work: Callable[[], T], failed: Callable[[Problem], T]) -> T:
-    """Run `work`. Where a module read statement by statement cannot answer (closure.py), parse it
-    whole: if that works, the module is read whole from now on and `work` runs again; if the module
-    has a syntax error, `failed` gets it: the error of the statement `work` needed when there is
-    one (errors in statements nothing needs are not reported), else the module's first."""
-    done: set[str] = set()
-    while True:
-        try:
-            return work()
-        except NeedsWholeModule as e:
-            if e.path in done:  # cannot happen: a module parsed whole never asks again
-                raise
-            done.add(e.path)
-            whole = load_module(e.path, whole=True)
-            if isinstance(whole, Problem):
-                return failed(_syntax_problem(e.path, e.error) if e.error is not None else whole)
-
-
 def _resolve(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tuple[Problem, ...]]:
-    return _whole_on_demand(lambda: _resolve_once(ref, dirs), lambda problem: (None, (problem,)))
+    return _resolve_once(ref, dirs)
 
 
 def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tuple[Problem, ...]]:
@@ -166,19 +125,20 @@ def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tup
     info = load_module(found)
     if isinstance(info, Problem):
         return None, (info,)
-    target = _target(info, module, name, found)
-    if isinstance(target, Problem):
-        return None, (target,)
-    node = info.body[target]
-    params, problems = _signature(info, node, found)  # type: ignore[arg-type]
-    problems += _inexact_return(info, node, found)  # type: ignore[arg-type]
+    where = _target(info, module, name, found, dirs)
+    if isinstance(where, Problem):
+        return None, (where,)
+    def_info, node, def_file, target = where
+    params, problems = _signature(def_info, node, def_file)  # type: ignore[arg-type]
+    problems += _inexact_return(def_info, node, def_file)  # type: ignore[arg-type]
     if problems:
         return None, tuple(problems)
     fn = Function(
-        ref=f"{module}:{name}", module=module, name=name, file=found, line=node.lineno,
-        params=tuple(params), returns_annotation=_kind(info, node.returns),  # type: ignore[attr-defined]
+        ref=f"{module}:{name}", module=module, name=name, file=def_file, line=node.lineno,
+        params=tuple(params), returns_annotation=_kind(def_info, node.returns),  # type: ignore[attr-defined]
+        module_file=found,
     )
-    carried = _CARRIED[fn] = _carry(info, target, found, module, dirs)
+    carried = _CARRIED[fn] = _carry(info, target if def_file == found else None, found, module, dirs)
     return fn, carried.problems
 
 
@@ -262,8 +222,8 @@ def _filename(module: str, path: str) -> str:
     return f"{rel}/__init__.py" if os.path.basename(path) == "__init__.py" else f"{rel}.py"
 
 
-def load_module(path: str, whole: bool = False) -> ModuleInfo | Problem:
-    """The module read statement by statement (closure.py), or parsed whole when `whole`."""
+def load_module(path: str) -> ModuleInfo | Problem:
+    """The module parsed whole, cached while its file is unchanged."""
     try:
         st = os.stat(path)
     except OSError as e:
@@ -271,11 +231,8 @@ def load_module(path: str, whole: bool = False) -> ModuleInfo | Problem:
         return Problem(f"cannot read {_show(path)}: {e.strerror}", file=path)
     stamp = (st.st_mtime_ns, st.st_size)
     cached = _MODULES.get(path)
-    if cached is None or cached[0] != stamp or (whole and cached[2]):
-        parsed = _parse(path, whole)
-        if whole and cached is not None and cached[0] == stamp and isinstance(parsed[0], Problem):
-            return parsed[0]  # a syntax error: what needs only other statements still reads them
-        cached = _MODULES[path] = (stamp, *parsed)
+    if cached is None or cached[0] != stamp:
+        cached = _MODULES[path] = (stamp, _parse(path))
     return cached[1]
 
 
@@ -311,45 +268,53 @@ def _syntax_problem(path: str, e: SyntaxError) -> Problem:
     return Problem(f"syntax error in {_show(path)}: {e.msg}", file=path, line=e.lineno, col=e.offset)
 
 
-def _parse(path: str, whole: bool) -> tuple[ModuleInfo | Problem, bool]:
-    """The module, and whether it is read statement by statement (else parsed whole: a syntax
-    error anywhere in it is a Problem)."""
+def _parse(path: str) -> ModuleInfo | Problem:
+    """The module, or why Python could not import it (a syntax error anywhere in it is a Problem)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
         cookie = _coding_cookie(data, path)
         if cookie is not None:
-            return cookie, False
+            return cookie
         source = data.decode("utf-8-sig")
     except OSError as e:
-        return Problem(f"cannot read {_show(path)}: {e.strerror}", file=path), False
+        return Problem(f"cannot read {_show(path)}: {e.strerror}", file=path)
     except UnicodeDecodeError as e:
-        return Problem(f"cannot read {_show(path)}: not UTF-8 (byte {e.start})", file=path), False
+        return Problem(f"cannot read {_show(path)}: not UTF-8 (byte {e.start})", file=path)
     source = source.replace("\r\n", "\n").replace("\r", "\n")  # what Python's tokenizer does too
-    if not whole:
-        try:
-            return ModuleInfo(source, path=path), True
-        except NeedsWholeModule:
-            pass
     try:
         tree = ast.parse(source, filename=path)
     except SyntaxError as e:
-        return _syntax_problem(path, e), False
+        return _syntax_problem(path, e)
     except ValueError as e:  # null bytes (Python < 3.12)
-        return Problem(f"cannot parse {_show(path)}: {e}", file=path), False
+        return Problem(f"cannot parse {_show(path)}: {e}", file=path)
     except (RecursionError, MemoryError):  # Python cannot import it either
         return Problem(f"cannot parse {_show(path)}: expressions nest too deeply for Python's parser",
-                       "split the long expression (e.g. a '+' chain of thousands of terms) into parts", file=path), False
-    return ModuleInfo(source, tree), False
+                       "split the long expression (e.g. a '+' chain of thousands of terms) into parts", file=path)
+    return ModuleInfo(source, tree)
 
 
 # --- the target and its signature -------------------------------------------------------------------
 
 
-def _target(info: ModuleInfo, module: str, name: str, path: str) -> int | Problem:
+_REEXPORT_DEPTH = 20
+
+
+def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str, ...] = (),
+            depth: int = 0) -> tuple[ModuleInfo, ast.FunctionDef, str, int | None] | Problem:
+    """Where the function the module attribute `name` holds after import is defined: (module info,
+    its def, file, top-level statement index or None for a def inside a top-level if/try). As
+    Python binds it: the last top-level binding wins (`@overload` stubs, then the implementation), a def under `if`/`try` is
+    the function (`try: from ._speedups import f / except ImportError: def f(...)`), a name the
+    module imports from another first-party module (`__init__.py` re-exporting `from .b import f`,
+    `from .recipes import *`) is looked up there."""
     shown = _show(path)
     bindings = info.bindings.get(name, [])
     if not bindings:
+        for star in info.star_imports if depth < _REEXPORT_DEPTH else ():
+            other = _imported_module(star, module, path, dirs)
+            if other is not None and name in other[1].bindings:
+                return _target(other[1], other[0], name, other[2], dirs, depth + 1)
         defs = sorted(n for n, bs in info.bindings.items() if any(b.kind == "def" for b in bs))
         return Problem(f"function '{name}' not found in module '{module}' ({shown})",
                        hint=_did_you_mean(_close_matches(name, defs, n=3)))
@@ -357,34 +322,77 @@ def _target(info: ModuleInfo, module: str, name: str, path: str) -> int | Proble
     def at(node: ast.AST, message: str, hint: str | None = None) -> Problem:
         return Problem(message, hint, path, *info.position(node))
 
-    for b in bindings:
-        if b.under:
-            return at(b.stmt, f"function '{name}' is defined conditionally under `{b.under}` at "
-                              f"{shown}:{b.stmt.lineno}; define it at module top level")
-    if len(bindings) > 1:
-        lines = ", ".join(str(b.stmt.lineno) for b in bindings)
-        return at(bindings[1].stmt, f"'{name}' is bound more than once at the top level of {shown} "
-                                    f"(lines {lines}); keep a single definition")
-    stmt, what = bindings[0].stmt, f"'{name}' in module '{module}'"
+    last = bindings[-1]
+    stmt, what = last.stmt, f"'{name}' in module '{module}'"
+    if last.under:
+        nested = _nested_def(info, name, last.index)
+        if nested is None:
+            return at(stmt, f"'{name}' is bound under `{last.under}` at {shown}:{stmt.lineno} without a def there",
+                      "define the function with def (it may be under if/try)")
+        return info, nested, path, None
     if isinstance(stmt, ast.FunctionDef) and name.startswith(RESERVED_PREFIX):
         return at(stmt, f"'{name}' is a reserved name: the generated script defines names starting with "
                         f"'{RESERVED_PREFIX}'", hint="rename the function")
     if isinstance(stmt, ast.FunctionDef):
-        return bindings[0].index
+        return info, stmt, path, last.index
     if isinstance(stmt, ast.AsyncFunctionDef):
         return at(stmt, f"'{name}' is an async function; async functions are not supported",
                   hint=f"add a plain def that calls asyncio.run({name}(...))")
     if isinstance(stmt, ast.ClassDef):
         return at(stmt, f"{what} is a class, not a function")
+    if isinstance(stmt, ast.ImportFrom) and depth < _REEXPORT_DEPTH:
+        origin = next(a.name for a in stmt.names if alias_binding(a) == name)
+        other = _imported_module(stmt, module, path, dirs)
+        if other is not None:
+            return _target(other[1], other[0], origin, other[2], dirs, depth + 1)
+        return at(stmt, f"{what} is imported from '{'.' * stmt.level}{stmt.module or ''}', which is not a module of "
+                        "your project", "write a function in your project that calls it" if stmt.level == 0 else None)
     if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-        hint = None
-        if isinstance(stmt, ast.ImportFrom) and stmt.level == 0:
-            origin = next(a.name for a in stmt.names if alias_binding(a) == name)
-            hint = f"reference '{stmt.module}:{origin}' instead"
-        return at(stmt, f"{what} is imported, not defined there", hint)
+        return at(stmt, f"{what} is imported, not defined there")
     if isinstance(getattr(stmt, "value", None), ast.Lambda):
         return at(stmt, f"{what} is a lambda, not a function", hint="define it with def")
+    earlier = [b for b in bindings[:-1] if isinstance(b.stmt, ast.FunctionDef) and not b.under]
+    if earlier and isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+        return info, earlier[-1].stmt, path, earlier[-1].index  # `f = wrap(f)`: decorated by hand
     return at(stmt, f"{what} is a variable, not a function")
+
+
+def _nested_def(info: ModuleInfo, name: str, index: int) -> ast.FunctionDef | None:
+    """The first plain def of `name` inside top-level compound statement `index` (its branches, not
+    function bodies)."""
+    stack = list(reversed(getattr(info.body[index], "body", []) + getattr(info.body[index], "orelse", [])
+                          + [s for h in getattr(info.body[index], "handlers", []) for s in h.body]
+                          + getattr(info.body[index], "finalbody", [])))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return node
+        if isinstance(node, (ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
+            children = [*node.body, *getattr(node, "orelse", []), *[s for h in getattr(node, "handlers", []) for s in h.body],
+                        *getattr(node, "finalbody", [])]
+            stack.extend(reversed(children))
+    return None
+
+
+def _imported_module(stmt: ast.ImportFrom, module: str, path: str, dirs: tuple[str, ...]) -> tuple[str, ModuleInfo, str] | None:
+    """(name, info, file) of the first-party module `from X import ...` in `module` names, or None."""
+    if stmt.level:
+        package = module if os.path.basename(path) == "__init__.py" else module.rpartition(".")[0]
+        parts = package.split(".") if package else []
+        if stmt.level - 1 >= len(parts) or not parts:
+            return None
+        base = ".".join(parts[: len(parts) - (stmt.level - 1)])
+        target = f"{base}.{stmt.module}" if stmt.module else base
+    else:
+        target = stmt.module or ""
+    root = os.path.dirname(path)
+    for _ in range(module.count(".") + (os.path.basename(path) == "__init__.py")):
+        root = os.path.dirname(root)
+    found = _find_module(target, (*dirs, root))
+    if isinstance(found, Problem) or "site-packages" in found or "dist-packages" in found:
+        return None
+    info = load_module(found)
+    return None if isinstance(info, Problem) else (target, info, found)
 
 
 def _encode_default(node: ast.expr, annotation: str | None) -> str | None:
@@ -483,65 +491,20 @@ def _signature(info: ModuleInfo, node: ast.FunctionDef, path: str) -> tuple[list
     return params, problems
 
 
-# --- the closure ------------------------------------------------------------------------------------
-
-_BUILTINS = frozenset(dir(builtins)) | {"__file__", "__cached__", "__path__", "__builtins__"}
+# --- the carried modules ----------------------------------------------------------------------------
 
 
-def _carry(info: ModuleInfo, target: int, path: str, module: str, dirs: tuple[str, ...] = ()) -> _Carried:
+def _carry(info: ModuleInfo, target: int | None, path: str, module: str, dirs: tuple[str, ...] = ()) -> _Carried:
     from .modules import carry
 
     bundle = carry(module, path, info, target, dirs)
-    return _Carried(bundle.modules[0].pieces, bundle.problems, _filename(module, path), bundle)
-
-
-def carry_refusal(info: ModuleInfo, name: str, shown: str) -> tuple[str, str | None] | None:
-    """Why a needed module-level name cannot be carried (message, hint), or None."""
-    if name in info.global_decls:
-        node, owner = info.global_decls[name]
-        return ((f"module global '{name}' is rebound at runtime (`global {name}` in '{owner}' at "
-                f"{shown}:{node.lineno}); each task runs in a fresh process, so that state cannot be carried"),
-                "pass the value as a parameter or return it instead")
-    if name.startswith(RESERVED_PREFIX):
-        return ((f"'{name}' is a reserved name: the generated script defines names starting with "
-                 f"'{RESERVED_PREFIX}'"), "rename it")
-    bindings = info.bindings.get(name, [])
-    for b in bindings:
-        if b.under:
-            return ((f"'{name}' is defined conditionally under `{b.under}` at {shown}:{b.stmt.lineno}; "
-                    "define it at module top level"), None)
-    if not bindings:
-        if name in _BUILTINS:
-            return None
-        if info.star_imports:
-            star = info.star_imports[0]
-            return ((f"'{name}' is only available through `{ast.unparse(star)}` at {shown}:{star.lineno}, "
-                    "which cannot be carried"), f"import it by name: from {'.' * star.level}{star.module or ''} import {name}")
-        hint = _did_you_mean(_close_matches(name, sorted(info.bindings), n=3))
-        if info.dynamic is not None:
-            call = info.dynamic.func.id  # type: ignore[attr-defined]
-            hint = (f"the module binds names dynamically ({call}() at {shown}:{info.dynamic.lineno}); "
-                    f"assign '{name}' with a plain top-level statement")
-        return f"name '{name}' is not defined at the top level of {shown}", hint
-    if all(not b.kind and isinstance(b.stmt, (ast.Import, ast.ImportFrom)) for b in bindings):  # defs stay unparsed
-        return None  # changes to imported modules under an `if` (logging setup...) are not carried
-    for change in info.changes.get(name, []):
-        if change.under:
-            return ((f"'{name}' is changed at import time under `{change.under}` at {shown}:{change.stmt.lineno}, "
-                    "which cannot be carried"), f"build the value of '{name}' without a compound statement")
-    return None
+    return _Carried(bundle.problems, _filename(module, path), bundle)
 
 
 def carried_source(fn: Function) -> str:
-    """The user code the script carries, as readable Python (module order, target decorators dropped)."""
-    parts: list[str] = []
-    previous = ""
-    for _, text, kind in _carried(fn).pieces:
-        if parts:  # PEP 8 spacing: two blank lines around blocks, one after the imports
-            parts.append("\n\n\n" if "block" in (kind, previous) else "\n\n" if kind != previous else "\n")
-        parts.append(text)
-        previous = kind
-    return "".join(parts) + "\n"
+    """The user code the script carries: every carried module's text, each under a line naming it
+    (what a `code: image` task's cache key stands for)."""
+    return "".join(f"# {m.filename}\n{m.source}" for m in _carried(fn).bundle.modules)
 
 
 def bundle(fn: Function) -> Bundle:
@@ -552,19 +515,16 @@ def bundle(fn: Function) -> Bundle:
 def _carried(fn: Function) -> _Carried:
     carried = _CARRIED.get(fn)
     if carried is None:  # a Function built by hand, or the cache was cleared
-        carried = _CARRIED[fn] = _whole_on_demand(lambda: _carry_anew(fn), _cannot_build(fn))
+        carried = _CARRIED[fn] = _carry_anew(fn)
     return carried
 
 
-def _cannot_build(fn: Function) -> Callable[[Problem], _Carried]:
-    def fail(problem: Problem) -> _Carried:
-        raise ValueError(f"cannot build a script for {fn.ref}: {problem.message}")
-    return fail
-
-
 def _carry_anew(fn: Function) -> _Carried:
-    info = load_module(fn.file)
-    target = _target(info, fn.module, fn.name, fn.file) if isinstance(info, ModuleInfo) else info
-    if isinstance(target, Problem):
-        raise ValueError(f"cannot build a script for {fn.ref}: {target.message}")
-    return _carry(info, target, fn.file, fn.module)  # type: ignore[arg-type]
+    path = fn.module_file or fn.file
+    info = load_module(path)
+    if isinstance(info, Problem):
+        raise ValueError(f"cannot build a script for {fn.ref}: {info.message}")
+    where = _target(info, fn.module, fn.name, path)
+    if isinstance(where, Problem):
+        raise ValueError(f"cannot build a script for {fn.ref}: {where.message}")
+    return _carry(info, where[3] if where[2] == path else None, path, fn.module)

@@ -1,7 +1,15 @@
-"""The user's own modules carried with a function: which first-party modules its code imports,
-directly or through helpers, absolutely or relatively, and what of each is needed.
+"""The user's own modules carried with a function, whole, as Python imports them.
 
     carry(entry, file, info, target, dirs) -> Bundle      the function's module and every module it needs
+
+What a task runs is what `from pkg.mod import fn; fn(...)` runs in a fresh interpreter, so every
+first-party module that import executes is carried whole, as written: the function's module, the
+packages above it (Python runs each `__init__.py` on the way down), and every first-party module
+any carried module imports (at import time or inside a function body, conditionally or not),
+transitively, with the packages above each. Nothing is cut: decorators, conditional definitions,
+`global` caches, module-level loops, star imports and `__init__` re-exports run as they do in
+Python. Data files that carried packages read (`importlib.resources`, `pkgutil.get_data`,
+`Path(__file__).parent / "x.json"`) travel beside them (`Bundle.data`, pkgdata.py).
 
 First-party: a module found on the search path in a directory that is not part of a Python
 installation (stdlib, site-packages, dist-packages), whose top-level name is not a standard-library
@@ -9,70 +17,65 @@ module. Found as Python does: a top-level name in the first directory that has i
 or module wins; directories without `__init__.py` in every root make a namespace package), its
 submodules inside that package's folder(s).
 
-What is carried of each module (the rest is left behind):
-  * the function's module: the function's closure (functions.py describes it);
-  * a module imported with `from M import a, b`: the closure of `a` and `b` in M, with the same rules
-    and refusals, so a helper's constants and helpers come along and nothing else;
-  * a module bound to a name (`import M as m`, `from P import M` where M is a submodule) whose
-    carried uses are all attribute reads (`m.f(...)`, `m.X`): the closure of those attributes;
-  * a module used as an object otherwise (passed on, `getattr`, `m.x = ...`, `import a.b` which
-    binds `a`, `from M import *`): the whole module, every top-level statement except the main
-    guard, as Python would run it on import;
-  * the packages above a carried module: what is imported from them, usually nothing (their
-    `__init__.py` is then carried empty).
-The imports inside every carried statement (function bodies included: they run when called) are
-followed, transitively. An import of a first-party name that does not exist, a relative import
-beyond the top-level package, a first-party module named like a standard-library module, and an
-import cycle that Python itself would fail on (`from M import x` while M is still being imported
-and has not bound `x` yet) are Problems located at the import. Imports that are neither
-standard-library nor first-party are listed as `Bundle.imports` for the package check
-(`packages.py`); those guarded by `try: ... except ImportError` are marked optional.
+Problems, located at the import: an import of a first-party name that does not exist, a relative
+import beyond the top-level package, a first-party module named like a standard-library module, a
+module file that is a link to a file outside the project's folders, and an import cycle that
+Python itself fails on (`from M import x` while M is still being imported, has not bound `x` yet
+and has no submodule `x`). Conditional imports are not problems: under `try: ... except
+ImportError`, or under an `if` (`if TYPE_CHECKING:`, `if sys.version_info >= ...`). Imports inside
+function bodies run only when the function is called: those of the function's own module that its
+code can reach are checked; the rest are carried when found and otherwise left alone. Imports that
+are neither standard-library nor first-party are listed as `Bundle.imports` for the package check
+(`packages.py`), with the same rule.
 
-Not followed: `importlib.import_module(...)` and `__import__` with computed names. Not detected: in
-a cycle, a module-level read of an attribute of a module still being imported (`Y = a.X` at the top
-of b.py while a.py imports b first); Python raises AttributeError there, in the pod as locally.
+Not followed: `importlib.import_module(...)` and `__import__` with computed names.
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
 import os
+import re
 import sys
 import sysconfig
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from .closure import ModuleInfo, is_main_guard, alias_binding
-from .functions import Problem, carry_refusal, load_module, shown as _show
+from .closure import ModuleInfo
+from .functions import Problem, load_module, shown as _show
+from .pkgdata import DataFile, PackageData, outside
 
-__all__ = ["Bundle", "Carried", "Import", "carry", "first_party_roots", "is_stdlib"]
+__all__ = ["Bundle", "Carried", "DataFile", "Import", "carry", "first_party_roots", "is_stdlib", "outside"]
 
 _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
-
-
+# names every module has, whatever it binds (`from ._parser import __doc__`)
+_MODULE_DUNDERS = {"__doc__", "__name__", "__file__", "__spec__", "__loader__", "__package__", "__builtins__",
+                   "__dict__"}
 def is_stdlib(name: str) -> bool:
-    return name.partition(".")[0] in sys.stdlib_module_names
+    top = name.partition(".")[0]
+    return top in sys.stdlib_module_names or top == "__main__"  # the script itself: always there
 
 
 @dataclass(frozen=True)
 class Carried:
-    """One module as the pod gets it: its real dotted name and the statements carried."""
+    """One module as the pod gets it: its real dotted name and its whole text."""
 
     name: str
     filename: str  # relative to its root, as shown in tracebacks: "mypkg/utils.py"
     is_package: bool
-    pieces: tuple[tuple[int, str, str], ...]  # (first line, exact text, kind), module order
+    source: str  # the whole module ("" for a namespace package)
 
 
 @dataclass(frozen=True)
 class Import:
-    """A top-level import of carried code that is neither standard library nor first-party."""
+    """An import of carried code that is neither standard library nor first-party."""
 
     name: str  # the top-level module name: `sklearn` for `from sklearn.svm import SVC`
     file: str
     line: int
     col: int
-    optional: bool  # under `try: ... except ImportError`
+    optional: bool  # conditional: under `try: ... except ImportError` or an `if`
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,8 @@ class Bundle:
     modules: tuple[Carried, ...]  # the entry first, then by name
     imports: tuple[Import, ...]
     problems: tuple[Problem, ...]
-
-    size: int  # bytes of carried user code (what the size guard measures)
+    size: int  # bytes of carried user code and data
+    data: tuple[DataFile, ...] = ()
 
 
 # --- where first-party modules are ------------------------------------------------------------------
@@ -158,12 +161,8 @@ class _Unit:
     file: str | None  # None: a namespace package (nothing to carry)
     is_package: bool
     info: ModuleInfo | None
-    target: int | None = None
-    whole: bool = False
-    roots: dict[str, Any] = field(default_factory=dict)  # name -> where it is imported (_At)
-    carried: dict[int, set[str]] = field(default_factory=dict)
-    refused: list = field(default_factory=list)
-    dirty: bool = True
+    checked: set[int] = field(default_factory=set)  # statements whose function-body imports are checked
+    folders: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,155 +176,123 @@ class _At:
 
 @dataclass(frozen=True)
 class _Edge:
-    """One first-party import found in a carried statement."""
+    """One first-party import that runs when its module is imported."""
 
     index: int  # the top-level statement it is in
     at: _At
-    at_import: bool  # runs when the module is imported (not inside a function body)
     modules: tuple[str, ...]  # imported in this order (parents first)
     names: tuple[str, ...]  # `from M import x`: names taken from the last module
 
 
+@dataclass(frozen=True)
+class _Found:
+    node: ast.Import | ast.ImportFrom
+    index: int  # the top-level statement
+    optional: bool  # under try/except ImportError or an `if`
+    at_import: bool  # runs when the module is imported (not inside a function body)
+
+
 class _Bundler:
-    def __init__(self, dirs: list[str] | tuple[str, ...]) -> None:
-        self.finder = _Finder(first_party_roots(dirs))
+    def __init__(self, roots: list[str]) -> None:
+        self.roots = roots
+        self.finder = _Finder(roots)
         self.units: dict[str, _Unit] = {}
+        self.todo: list[str] = []
         self.problems: list[Problem] = []
         self.imports: list[Import] = []
         self.edges: dict[str, list[_Edge]] = {}
 
-    def unit(self, name: str) -> _Unit | Problem:
+    def unit(self, name: str, at: _At | None) -> _Unit | Problem:
         if name in self.units:
             return self.units[name]
         found = self.finder.find(name)
         if found is None:
             return Problem(f"module '{name}' not found")
-        file, is_package, _ = found
+        file, is_package, folders = found
         info = None
         if file is not None:
+            if outside(file, self.roots):
+                problem = Problem(f"module '{name}' ({_show(file)}) is a link to {os.path.realpath(file)}, outside your "
+                                  "project's folders: heraspec does not carry it",
+                                  "copy the module into the project, or add its folder with --path",
+                                  at.file if at else file, at.line if at else None, at.col if at else None)
+                return problem
             loaded = load_module(file)
             if isinstance(loaded, Problem):
                 return loaded
             info = loaded
-        unit = self.units[name] = _Unit(name, file, is_package, info)
+        unit = self.units[name] = _Unit(name, file, is_package, info, folders=folders)
+        self.todo.append(name)
         return unit
 
-    def demand(self, name: str, names: dict[str, Any] | None) -> None:
-        """Module `name` is imported; `names` are taken from it, or None: it is used whole."""
-        unit = self.units[name]
-        if names is None:
-            if not unit.whole:
-                unit.whole = unit.dirty = True
-            return
-        for n, at in names.items():
-            if n not in unit.roots:
-                unit.roots[n] = at
-                unit.dirty = True
-
     def settle(self) -> None:
-        while True:
-            dirty = [u for u in self.units.values() if u.dirty]
-            if not dirty:
-                return
-            for unit in dirty:
-                unit.dirty = False
-                self.close(unit)
+        while self.todo:
+            self.scan(self.units[self.todo.pop(0)])
 
-    def close(self, unit: _Unit) -> None:
-        info = unit.info
-        if info is None:
-            return
-        shown = _show(unit.file or "")
-        if unit.whole:
-            unit.carried = {i: set(_bound(info, i)) for i, s in enumerate(info.body) if not is_main_guard(s)}
-            unit.refused = []
-        else:
-            unit.carried, unit.refused = info.closure(unit.target, lambda n: carry_refusal(info, n, shown), unit.roots.items())
-        self.edges[unit.name] = []
-        self.scan(unit)
-
-    # --- the imports in carried statements --------------------------------------------------------
+    # --- the imports in carried modules -----------------------------------------------------------
 
     def scan(self, unit: _Unit) -> None:
+        self.edges[unit.name] = []
         info = unit.info
-        assert info is not None and unit.file is not None
-        for index in sorted(unit.carried):
-            stmt = info.body[index]
-            for node, optional, at_import in _imports(stmt):
-                aliases = node.names
-                if node is stmt and not unit.whole and index not in info.future:
-                    aliases = [a for a in aliases if alias_binding(a) in unit.carried[index]]
-                at = _At(unit.file, *info.position(node))
-                for alias in aliases:
-                    self.follow(unit, index, node, alias, at, optional, at_import)
+        if info is None or unit.file is None:
+            return
+        for found in _imports(info):
+            checked = found.at_import or found.index in unit.checked
+            at = _At(unit.file, *info.position(found.node))
+            for alias in found.node.names:
+                self.follow(unit, found, alias, at, checked and not found.optional)
 
-    def follow(self, unit: _Unit, index: int, node: ast.Import | ast.ImportFrom, alias: ast.alias,
-               at: _At, optional: bool, at_import: bool) -> None:
+    def follow(self, unit: _Unit, found: _Found, alias: ast.alias, at: _At, report: bool) -> None:
+        node = found.node
+        problems = len(self.problems)
         if isinstance(node, ast.ImportFrom) and node.level:
             base = self.relative(unit, node, at)
             if base is None:
-                return
+                return self.keep(problems, report)
             target = f"{base}.{node.module}" if node.module else base
         else:
             target = alias.name if isinstance(node, ast.Import) else node.module or ""
             if target == "__future__":
-                return
+                return None
             top = target.partition(".")[0]
             if is_stdlib(top):
-                found = self.finder.find(top)
-                if found is not None and top not in sys.builtin_module_names:
-                    self.problem(at, f"your module '{top}' ({_show(found[0] or found[2][0])}) has the name of a "
-                                     f"standard-library module: Python imports the standard library's '{top}' in the pod",
-                                 f"rename your module (for example to '{top}_')")
-                return
+                mine = self.finder.find(top)
+                if mine is not None and top not in sys.builtin_module_names and report:
+                    self.problem(at, _stdlib_message(top, mine[0] or mine[2][0]), f"rename your module (for example to '{top}_')")
+                return None
             if self.finder.find(top) is None:
-                self.imports.append(Import(top, at.file, at.line, at.col, optional))
-                return
+                if found.at_import or found.index in unit.checked:
+                    self.imports.append(Import(top, at.file, at.line, at.col, found.optional))
+                return None
         chain = self.chain(target, at)
         if chain is None:
-            return
-        if isinstance(node, ast.Import):
-            # `import a.b.c` binds `a` and `import a.b.c as m` binds `a.b.c`: used as objects
-            if alias.asname is None:
-                for name in chain:
-                    self.demand(name, None)
-            else:
-                for name in chain[:-1]:
-                    self.demand(name, {})
-                self.demand_object(unit, chain[-1], alias.asname, at)
-            self.edges[unit.name].append(_Edge(index, at, at_import, tuple(chain), ()))
-            return
-        for name in chain[:-1]:
-            self.demand(name, {})
+            return self.keep(problems, report)
+        if isinstance(node, ast.Import) or alias.name == "*":
+            if found.at_import:
+                self.edges[unit.name].append(_Edge(found.index, at, tuple(chain), ()))
+            return None
         module = self.units[chain[-1]]
-        if alias.name == "*":
-            self.demand(module.name, None)
-            self.edges[unit.name].append(_Edge(index, at, at_import, tuple(chain), ()))
-            return
-        bound = module.info is not None and alias.name in module.info.bindings
-        if bound:
-            self.demand(module.name, {alias.name: at})
-            self.edges[unit.name].append(_Edge(index, at, at_import, tuple(chain), (alias.name,)))
-            return
-        sub = self.chain(f"{module.name}.{alias.name}", None)
-        if sub is None:
-            self.demand(module.name, {})
-            self.problem(at, f"cannot import name '{alias.name}' from '{module.name}' "
-                             f"({_show(module.file or _display(module.name, True))})",
-                         _did_you_mean(alias.name, module))
-            return
-        self.demand_object(unit, sub[-1], alias.asname or alias.name, at)  # a submodule
-        self.edges[unit.name].append(_Edge(index, at, at_import, tuple(sub), ()))
+        sub = self.chain(f"{module.name}.{alias.name}", None) if module.is_package else None
+        if sub is not None:  # a submodule: Python imports it when the package has no such attribute yet
+            if found.at_import:
+                self.edges[unit.name].append(_Edge(found.index, at, tuple(sub), ()))
+            return None
+        if module.info is not None and (alias.name in module.info.bindings or _open_namespace(module.info)):
+            if found.at_import:
+                self.edges[unit.name].append(_Edge(found.index, at, tuple(chain), (alias.name,)))
+            return None
+        if alias.name in _MODULE_DUNDERS or (alias.name == "__path__" and module.is_package):
+            return None
+        if module.info is None and module.file is None:
+            return None  # a namespace package binds nothing
+        self.problem(at, f"cannot import name '{alias.name}' from '{module.name}' "
+                         f"({_show(module.file or _display(module.name, True))})", _did_you_mean(alias.name, module))
+        return self.keep(problems, report)
 
-    def demand_object(self, unit: _Unit, module: str, binding: str, at: _At) -> None:
-        """Module `module` is bound to `binding` in `unit`: when the carried code only reads
-        attributes of it (`units.to_cents(...)`), only those are needed; else the whole module."""
-        target = self.units[module]
-        used = _attributes(unit, binding)
-        if used is None or target.info is None or any(a not in target.info.bindings for a in used):
-            self.demand(module, None)
-        else:
-            self.demand(module, {a: at for a in sorted(used)})
+    def keep(self, since: int, report: bool) -> None:
+        """Drop the problems found since `since` unless this import is one Python surely runs."""
+        if not report:
+            del self.problems[since:]
 
     def relative(self, unit: _Unit, node: ast.ImportFrom, at: _At) -> str | None:
         package = unit.name if unit.is_package else unit.name.rpartition(".")[0]
@@ -347,8 +314,8 @@ class _Bundler:
         out = []
         for i in range(1, len(parts) + 1):
             name = ".".join(parts[:i])
-            unit = self.unit(name)
-            if isinstance(unit, Problem) and unit.file is not None:  # found, but unreadable or bad syntax
+            unit = self.unit(name, at)
+            if isinstance(unit, Problem) and unit.file is not None:  # found, but unreadable, outside, bad syntax
                 if at is not None:
                     self.problems.append(unit)
                 return None
@@ -369,74 +336,61 @@ class _Bundler:
     # --- import order ---------------------------------------------------------------------------
 
     def check_cycles(self, entry: str) -> None:
-        """Replay the imports as Python runs them; `from M import x` while M is still being imported
-        and has not bound `x` yet fails in Python, so it is a Problem here."""
+        """Replay the imports as Python runs them; `from M import x` while M is still being imported,
+        has not bound `x` yet and has no submodule `x` fails in Python, so it is a Problem here.
+        Iterative: a long chain of modules imports as deep as it goes, without Python's recursion."""
         state: dict[str, str] = {}
         bound: dict[str, set[str]] = {}
         reported: set[tuple] = set()
 
-        def load(name: str) -> None:
+        def load(name: str) -> Iterator[str]:  # yields the modules to load before going on
             parent = name.rpartition(".")[0]
             if parent and parent not in state:
-                load(parent)
+                yield parent
             if name in state:
                 return
             state[name], bound[name] = "loading", set()
             unit = self.units[name]
-            edges = [e for e in self.edges.get(name, ()) if e.at_import]
-            for index in sorted(unit.carried):
-                for edge in (e for e in edges if e.index == index):
-                    for m in edge.modules:
-                        if m not in state:
-                            load(m)
-                    last = edge.modules[-1]
-                    for x in edge.names:
-                        if state[last] == "loading" and x not in bound[last] and (edge.at, x) not in reported:
-                            reported.add((edge.at, x))
-                            other = self.units[last]
-                            line = min((b.stmt.lineno for b in other.info.bindings.get(x, [])), default=0) if other.info else 0
-                            self.problem(edge.at, f"import cycle: '{last}' is still being imported when this line "
-                                         f"imports '{x}' from it ({_show(other.file or '')} binds '{x}' at line {line}, "
-                                         "after the import that leads here); Python fails with ImportError",
-                                         "move the import into the function that uses it, or move "
-                                         f"'{x}' above the import in {_show(other.file or '')}")
-                bound[name] |= set(_bound(unit.info, index)) if unit.info else set()
+            bindings = unit.info.bindings if unit.info is not None else {}
+            for edge in sorted(self.edges.get(name, ()), key=lambda e: e.index):
+                bound[name] |= {n for n, bs in bindings.items() if any(b.index < edge.index for b in bs)}
+                for m in edge.modules:
+                    if m not in state:
+                        yield m
+                last = edge.modules[-1]
+                other = self.units[last]
+                for x in edge.names:
+                    if (state[last] == "loading" and x not in bound[last] and (edge.at, x) not in reported
+                            and not (other.info is not None and _open_namespace(other.info))
+                            and self.finder.find(f"{last}.{x}") is None):
+                        reported.add((edge.at, x))
+                        line = min((b.stmt.lineno for b in other.info.bindings.get(x, [])), default=0) if other.info else 0
+                        self.problem(edge.at, f"import cycle: '{last}' is still being imported when this line "
+                                     f"imports '{x}' from it ({_show(other.file or '')} binds '{x}' at line {line}, "
+                                     "after the import that leads here); Python fails with ImportError",
+                                     "move the import into the function that uses it, or move "
+                                     f"'{x}' above the import in {_show(other.file or '')}")
+            bound[name] |= set(bindings)
             state[name] = "done"
 
-        load(entry)
-        for name in sorted(self.units):
-            if name not in state:
-                load(name)
+        for first in [entry, *sorted(self.units)]:
+            stack = [load(first)]
+            while stack:  # Python's recursion, on an explicit stack: a long chain of modules is fine
+                try:
+                    stack.append(load(next(stack[-1])))
+                except StopIteration:
+                    stack.pop()
 
 
-def _attributes(unit: _Unit, binding: str) -> set[str] | None:
-    """The attributes the carried code reads from name `binding` (`m.a`, `m.b(...)`), or None when
-    it uses the name otherwise (passes it on, assigns to it, `getattr`, `m.a = 1`...)."""
-    assert unit.info is not None
-    names: list[ast.Name] = []
-    attrs: list[ast.Attribute] = []
-    for index in unit.carried:
-        for node in ast.walk(unit.info.body[index]):
-            if isinstance(node, ast.Name) and node.id == binding:
-                names.append(node)
-            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == binding:
-                attrs.append(node)
-    reads = [a for a in attrs if isinstance(a.ctx, ast.Load)]
-    loads = [n for n in names if isinstance(n.ctx, ast.Load)]
-    if len(reads) != len(loads) or len(loads) != len(names):  # a bare use, a rebinding, a `del`
-        return None
-    return {a.attr for a in reads}
+def _stdlib_message(top: str, file: str) -> str:
+    return (f"your module '{top}' ({_show(file)}) has the name of a standard-library module: Python imports "
+            f"the standard library's '{top}' in the pod")
 
 
-def _bound(info: ModuleInfo, index: int) -> list[str]:
-    cache = getattr(info, "_bound_by_index", None)
-    if cache is None:
-        cache = {}
-        for name, bindings in info.bindings.items():
-            for b in bindings:
-                cache.setdefault(b.index, []).append(name)
-        info._bound_by_index = cache  # type: ignore[attr-defined]
-    return cache.get(index, [])
+def _open_namespace(info: ModuleInfo) -> bool:
+    """A module whose names cannot all be known without running it: a star import, a
+    module-level `__getattr__`, or names bound through globals()/setattr()/exec()."""
+    return bool(info.star_imports) or "__getattr__" in info.bindings or info.dynamic is not None
 
 
 def _did_you_mean(name: str, unit: _Unit) -> str | None:
@@ -455,52 +409,82 @@ def _catches_import_error(node: ast.Try) -> bool:
     return False
 
 
-def _imports(stmt: ast.stmt) -> list[tuple[ast.Import | ast.ImportFrom, bool, bool]]:
-    """Every import in a top-level statement: (node, optional, runs at import time)."""
-    out: list[tuple[ast.Import | ast.ImportFrom, bool, bool]] = []
+_IMPORT_WORD = re.compile(r"\bimport\b")
+_BLOCKS = ("body", "orelse", "handlers", "finalbody", "cases")  # the fields of statements that hold statements
+_TRY = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
-    def walk(node: ast.AST, optional: bool, at_import: bool) -> None:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            out.append((node, optional, at_import))
-            return
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            at_import = False
-        if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
-            guarded = optional or _catches_import_error(node)  # type: ignore[arg-type]
-            for child in node.body:  # type: ignore[attr-defined]
-                walk(child, guarded, at_import)
-            for part in (node.handlers, node.orelse, node.finalbody):  # type: ignore[attr-defined]
-                for child in part:
-                    walk(child, optional, at_import)
-            return
-        for child in ast.iter_child_nodes(node):
-            walk(child, optional, at_import)
 
-    walk(stmt, False, True)
+def _imports(info: ModuleInfo) -> list[_Found]:
+    """Every import in the module, in source order: with whether it is conditional and whether it
+    runs at import time. Only statements hold imports, so expressions are never entered (a
+    1,500-term `+` chain Python imports fine is not walked); on an explicit stack."""
+    out: list[_Found] = []
+    lines = [info.text.count("\n", 0, m.start()) + 1 for m in _IMPORT_WORD.finditer(info.text)]
+    for index, stmt in enumerate(info.body):
+        first = bisect.bisect_left(lines, stmt.lineno)
+        if first == len(lines) or lines[first] > (stmt.end_lineno or stmt.lineno):
+            continue  # no line of it holds the word `import`: most defs of a large module
+        stack: list[tuple[ast.AST, bool, bool]] = [(stmt, False, True)]
+        while stack:
+            node, optional, at_import = stack.pop()
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                out.append(_Found(node, index, optional, at_import))
+                continue
+            inner = at_import and not isinstance(node, _SCOPES)
+            children: list[tuple[ast.AST, bool, bool]] = []
+            if isinstance(node, _TRY):
+                guarded = optional or _catches_import_error(node)  # type: ignore[arg-type]
+                children += [(c, guarded, inner) for c in node.body]  # type: ignore[attr-defined]
+                for part in (node.handlers, node.orelse, node.finalbody):  # type: ignore[attr-defined]
+                    children += [(c, optional, inner) for c in part]
+            elif isinstance(node, ast.If):
+                children += [(c, True, inner) for c in [*node.body, *node.orelse]]
+            else:
+                children += [(c, optional, inner) for f in _BLOCKS for c in getattr(node, f, ())]
+            stack.extend(reversed(children))
+    out.sort(key=lambda f: (f.node.lineno, f.node.col_offset))
     return out
 
 
 def carry(entry: str, file: str, info: ModuleInfo, target: int, dirs: list[str] | tuple[str, ...]) -> Bundle:
-    """The function's module (its closure from statement `target`) and every first-party module it needs."""
+    """The function's module (whole) and every first-party module importing it runs, and the data
+    files they may read; `target`: the function's statement, whose reachable code's imports inside
+    function bodies are checked too."""
     root = os.path.dirname(file)
     for _ in range(entry.count(".") + (os.path.basename(file) == "__init__.py")):
         root = os.path.dirname(root)
-    b = _Bundler([*dirs, root])
-    b.units[entry] = _Unit(entry, file, os.path.basename(file) == "__init__.py", info, target=target)
+    b = _Bundler(first_party_roots([*dirs, root]))
+    problems: list[Problem] = []
+    if os.path.realpath(root) in b.roots and outside(file, b.roots):
+        problems.append(Problem(f"module '{entry}' ({_show(file)}) is a link to {os.path.realpath(file)}, outside "
+                                "your project's folders: heraspec does not carry it",
+                                "copy the module into the project, or add its folder with --path", file, 1, 1))
+    top = entry.partition(".")[0]
+    if is_stdlib(top) and top not in sys.builtin_module_names:
+        problems.append(Problem(_stdlib_message(top, os.path.join(root, top) if "." in entry else file),
+                                f"rename your module (for example to '{top}_')", file, 1, 1))
     parents = entry.split(".")[:-1]
     for i in range(1, len(parents) + 1):
         name = ".".join(parents[:i])
-        found = b.unit(name)
+        found = b.unit(name, None)
         if isinstance(found, Problem):  # the function's package is outside the first-party roots
+            if found.file is not None:
+                problems.append(found)
             b.units[name] = _Unit(name, None, True, None)
+            b.edges[name] = []
+    reachable = set(info.closure(target, lambda _: None)[0])
+    unit = b.units[entry] = _Unit(entry, file, os.path.basename(file) == "__init__.py", info, checked=reachable)
+    b.todo.append(entry)
+    del unit
     b.settle()
-    problems = list(b.problems)
+    found = PackageData(b.roots)
     for u in b.units.values():
-        for _, use, (message, hint) in u.refused:
-            if isinstance(use, _At):
-                problems.append(Problem(message, hint, use.file, use.line, use.col))
-            else:
-                problems.append(Problem(message, hint, u.file, *u.info.position(use)))  # type: ignore[union-attr]
+        if u.info is not None and u.file is not None:
+            found.add(u.name, u.file, u.is_package, u.info)
+    data = found.files()
+    b.problems += found.problems
+    problems += b.problems
     if not problems:
         b.check_cycles(entry)
         problems = b.problems
@@ -508,8 +492,7 @@ def carry(entry: str, file: str, info: ModuleInfo, target: int, dirs: list[str] 
     modules = []
     for name in [entry, *sorted(n for n in b.units if n != entry)]:
         u = b.units[name]
-        pieces = tuple(u.info.pieces(u.carried, u.target)) if u.info is not None else ()
-        modules.append(Carried(name, _display(name, u.is_package), u.is_package, pieces))
+        modules.append(Carried(name, _display(name, u.is_package), u.is_package, u.info.text if u.info is not None else ""))
     imports = sorted(set(b.imports), key=lambda i: (i.file != file, i.file, i.line, i.col, i.name))
-    size = sum(len(text.encode()) + 1 for m in modules for _, text, _ in m.pieces)
-    return Bundle(entry, tuple(modules), tuple(imports), tuple(problems), size)
+    size = sum(len(m.source.encode()) for m in modules) + sum(len(d.data) for d in data)
+    return Bundle(entry, tuple(modules), tuple(imports), tuple(problems), size, tuple(data))

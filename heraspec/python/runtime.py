@@ -14,7 +14,7 @@ each possibly negated with `!`. Blocks are written so that removing one leaves v
     value (parameter or artifact), mode (artifact or file: read HERASPEC_RESULT),
     write:parameter (parameter and never artifact: the value is written without reading the mode)
     publish                              named outputs (HERASPEC_OUTPUTS)
-    base64                               a carried module is stored base64
+    data                                 the carried code has data files (written out before import)
 
 Comments stay here; the script carries none (`select` drops comment-only lines, trailing comments
 after two spaces, blank lines, and indents one space per level). That is safe for this source only
@@ -292,26 +292,35 @@ def _heraspec_publish(result, keys, folder):  # [if publish]
 _heraspec_main()
 '''
 
-# --- the user's code: the importer serving the module table (script.module_table) -----------------------
+# --- the user's code: the importer serving the carried modules (script.code_text) ------------------------
 
 IMPORTER = '''\
-def _heraspec_importer(table):
+def _heraspec_importer(code):
     # Serves the carried modules under their own names, before anything installed; each runs
-    # from its original file name and line numbers, so tracebacks point at your files. Only what
-    # every task needs is imported here (start-up is per task): base64, linecache and traceback
-    # (which pull in re) wait until a module needs them or an exception is printed.
-    import sys
+    # from its original file name and line numbers, so tracebacks point at your files. `code`:
+    # the modules (and data files) as compressed JSON, or None: the workflow's copy, in env
+    # @CODE_ENV@. Only what every task needs is imported here (start-up is per task): linecache
+    # and traceback (which pull in re) wait until an exception is printed.
+    import binascii, os, sys, zlib
     ModuleSpec = sys.modules["_frozen_importlib"].ModuleSpec  # importlib.machinery's, already loaded
-
-    def source(entry):
-        if isinstance(entry, str):  # [if base64]  the module contains double braces
-            import base64
-            return base64.b64decode(entry).decode("utf-8")
-        lines = []
-        for line, text in entry:
-            lines.extend([""] * (line - 1 - len(lines)))
-            lines.extend(text.split("\\n"))
-        return "\\n".join(lines) + "\\n"
+    if code is None:
+        code = os.environ.get("@CODE_ENV@", "")
+    packed = binascii.a2b_base64(code.replace("-", "+").replace("_", "/"))
+    table = _heraspec_json.loads(zlib.decompress(packed).decode("utf-8"))
+    modules = table["modules"]
+    data = {}  # [if !data]
+    data = table.get("data") or {}  # [if data]
+    if data:  # [if data]  files the code reads beside its modules (Path(__file__).parent, importlib.resources)
+        root = os.path.join(os.environ.get("TMPDIR") or "/tmp", "heraspec", "code")
+        files = {filename: text.encode("utf-8") for filename, _, text in modules.values()}
+        files.update((path, binascii.a2b_base64(text)) for path, text in data.items())
+        for path, content in files.items():
+            full = os.path.join(root, path)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "wb") as f:
+                f.write(content)
+        for name, (filename, package, text) in modules.items():
+            modules[name] = [os.path.join(root, filename), package, text]
 
     loaded = {}  # filename -> source of the carried modules imported so far
 
@@ -329,13 +338,28 @@ def _heraspec_importer(table):
         def get_source(self, name):  # linecache reads carried lines through this (lazycache)
             return self.code
 
+        def get_data(self, path):  # [if data]  pkgutil.get_data
+            with open(path, "rb") as f:
+                return f.read()
+
+        def get_resource_reader(self, name):  # [if data]  importlib.resources.files(), with the data written out
+            return self
+
+        def files(self):  # [if data]
+            import pathlib
+            return pathlib.Path(os.path.dirname(self.filename))
+
     class Finder:
         def find_spec(self, name, path=None, target=None):
-            if name not in table:
+            if name not in modules:
                 return None
-            filename, package, entry = table[name]
-            code = loaded[filename] = source(entry)
-            return ModuleSpec(name, Loader(filename, code), origin=filename, is_package=package)
+            filename, package, code = modules[name]
+            loaded[filename] = code
+            spec = ModuleSpec(name, Loader(filename, code), origin=filename, is_package=package)
+            if package and data:  # [if data]
+                spec.submodule_search_locations.append(os.path.dirname(filename))
+            spec.has_location = bool(data)  # [if data]
+            return spec
 
     def excepthook(kind, value, tb):  # with the carried source lines
         import linecache, traceback
@@ -345,9 +369,6 @@ def _heraspec_importer(table):
 
     sys.meta_path.insert(0, Finder())
     sys.excepthook = excepthook
-
-
-_heraspec_importer(_heraspec_modules)
 '''
 
 # --- the package step (only in templates whose task declares `packages`) ---------------------------------

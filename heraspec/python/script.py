@@ -13,11 +13,14 @@ In order, the program
   1. installs the task's `packages` (env HERASPEC_PACKAGES, JSON) with pip, quietly, before any
      user code runs; a failed install prints pip's output and exits 1 (`heraspec run` prepares a
      cached environment instead and sets HERASPEC_PACKAGES_INSTALLED to the same value);
-  2. `code: carry` (default): holds the user's modules in a table (`module_table`: each carried
-     statement as a raw string at its original line, or base64 when the text contains `{{` or
-     cannot be a raw string) and puts an importer first on `sys.meta_path`, so
-     `from mypkg.steps import train` imports them under their own names, relative imports and
-     all; tracebacks show the original file names and lines (linecache holds their text).
+  2. `code: carry` (default): holds the user's modules, whole, and the data files they read
+     (`code_text`: JSON, zlib-compressed, URL-safe base64, so it never holds `{{`), in the script
+     or, with `shared=True`, in env CODE_ENV, which the compiler fills from the workflow's
+     parameter CODE_PARAM (one copy per workflow however many templates use it); puts an
+     importer first on `sys.meta_path`, so `from mypkg.steps import train` imports them under
+     their own names, relative imports and all, as Python does; tracebacks show the original file
+     names and lines (linecache holds their text). With data files, modules and data are written
+     under $TMPDIR/heraspec/code (/tmp in the pod) and `__file__` points there.
      `code: image`: imports the function from the image instead (Hera's runner does the same);
   3. reads each parameter from env var `HERASPEC_IN_<name>` (absent or `__heraspec_default__`:
      Python applies the default) and decodes it (`_heraspec_input`, where tasks pass plans: the
@@ -35,11 +38,13 @@ The program never contains `{{` (Argo substitutes it everywhere, script source i
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import Iterable
 
 from . import artifacts, runtime as pieces
-from .functions import Function, _Carried as Carried, _carried
+from .functions import Function, bundle
+from .modules import Carried, DataFile
 
 RESULT_PATH = "/tmp/heraspec/result.json"
 RESULT_PATH_ENV = "HERASPEC_RESULT_PATH"
@@ -107,7 +112,7 @@ def tags(annotations: Iterable[str | None], needs: Needs = EVERYTHING) -> frozen
     return frozenset(out)
 
 
-ALL_TAGS = tags(["str", "int", "float", "bool", "list:str", "model:_"]) | {"base64", "write:parameter"}
+ALL_TAGS = tags(["str", "int", "float", "bool", "list:str", "model:_"]) | {"write:parameter", "data"}
 
 # --- the runtime, shared by the script and by the compiler's checks (one source of truth) -----------
 
@@ -140,39 +145,53 @@ def argo_unsafe(text: str) -> int | None:
     return runtime_namespace()["_heraspec_unsafe"](text)
 
 
-_SCRIPTS: dict[tuple[Function, str, bool, Needs], tuple[Carried, str]] = {}
+_SCRIPTS: dict[tuple[Function, str, bool, Needs, bool], tuple[object, str]] = {}
 PACKAGES_ENV = "HERASPEC_PACKAGES"
 INSTALL_FAILED = 97  # the exit code of a failed package install: retryStrategy.expression does not retry it
 IMAGE_MARKER = "# heraspec: code: image"
 SCRIPT_MARKER = "# heraspec script for "  # the first line: `heraspec run` knows its own scripts by it
 JSON_FIRST = "import json as _heraspec_json\n"  # the second line
+CODE_ENV = "HERASPEC_CODE"  # a shared script's carried code (script_source(shared=True))
+CODE_PARAM = "heraspec-code"  # the workflow parameter holding it (argo/code.py)
+ENV_LIMIT = 131072  # bytes of one environment variable: Argo's common.MaxEnvVarLen (Linux MAX_ARG_STRLEN)
+CODE_LIMIT = ENV_LIMIT - 16 * 1024  # of one code text (code_text), leaving room for the template around it
 
 
 # --- the script ------------------------------------------------------------------------------------
 
 
-def script_source(fn: Function, code: str = "carry", packages: bool = False, needs: Needs = EVERYTHING) -> str:
+def script_source(fn: Function, code: str = "carry", packages: bool = False, needs: Needs = EVERYTHING,
+                  shared: bool = False) -> str:
     """The complete Python program for the Argo script template; it never contains `{{`.
     `code`: "carry" (the function's modules travel in the script) or "image" (the image has them);
     `packages`: the task declares packages (the template sets HERASPEC_PACKAGES); `needs`: what the
     tasks calling the template pass and expect (the default: anything), so that the script carries
-    only the runtime it can use."""
-    carried = _carried(fn)
-    cached = _SCRIPTS.get((fn, code, packages, needs))
-    if cached is not None and cached[0] is carried:  # re-resolving a changed file makes a new _Carried
+    only the runtime it can use; `shared`: the carried code comes from env CODE_ENV (a text with
+    at least every module the function's bundle holds), the script names its digest."""
+    carried = bundle(fn)  # a changed file, re-resolved, makes a new Bundle
+    cached = _SCRIPTS.get((fn, code, packages, needs, shared))
+    if cached is not None and cached[0] is carried:  # re-resolving a changed file makes a new Bundle
         return cached[1]
     if code == "carry" and carried.problems:
         raise ValueError(f"cannot build a script for {fn.ref}: " + "; ".join(p.message for p in carried.problems))
     # every script reads JSON; importing it first makes `heraspec run`'s warm start (forkserver.py),
     # which has it imported, the same as the pod's fresh interpreter when the user's code is imported
-    header = f"{SCRIPT_MARKER}{fn.ref} ({carried.filename}); generated, edit the module instead\n{JSON_FIRST}"
+    header = f"{SCRIPT_MARKER}{fn.ref} ({carried.modules[0].filename}); generated, edit the module instead\n{JSON_FIRST}"
     wanted = tags([p.annotation for p in fn.params], needs)
     if code == "image":
         user = f"{IMAGE_MARKER} (the image provides '{fn.module}')\nfrom {fn.module} import {fn.name}\n"
     else:
-        table = module_table(carried)
-        wanted |= {"base64"} if table.base64 else set()
-        user = f"{table.text}{pieces.select(pieces.IMPORTER, wanted)}from {fn.module} import {fn.name}\n"
+        modules, data = carried.modules, carried.data
+        shown = ", ".join(m.filename for m in modules if m.source) + "".join(f", {d.path}" for d in data)
+        importer = pieces.select(pieces.IMPORTER, wanted | ({"data"} if data else set())).replace("@CODE_ENV@", CODE_ENV)
+        if shared:
+            call = (f"_heraspec_importer(None)  # from the workflow's parameter {CODE_PARAM}: {shown} "
+                    f"(sha256 {digest(modules, data)})\n")
+        else:
+            text = code_text(modules, data)
+            chunks = "\n".join(f' "{text[i:i + 96]}"' for i in range(0, len(text), 96))
+            call = f"_heraspec_importer(  # {shown}, compressed\n{chunks}\n)\n"
+        user = f"{importer}{call}from {fn.module} import {fn.name}\n"
     entry = (pieces.select(pieces.MAIN, wanted).replace("@PARAMS@", repr([(p.name, p.annotation) for p in fn.params]))
              .replace("@FUNCTION@", fn.name).replace("@PREFIX@", INPUT_ENV_PREFIX).replace("@REF@", fn.ref)
              .replace("@PLAN_ENV@", PLAN_ENV)
@@ -186,46 +205,26 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
     program = header + install + user + "".join(runtime) + entry
     if "{{" in program:  # cannot happen: every part above is free of it; never emit one anyway
         raise RuntimeError(f"internal error: the script for {fn.ref} contains double braces")
-    _SCRIPTS[(fn, code, packages, needs)] = (carried, program)
+    _SCRIPTS[(fn, code, packages, needs, shared)] = (carried, program)
     return program
 
 
-class ModuleTable(NamedTuple):
-    text: str  # `_heraspec_modules = {...}`, Python source
-    base64: bool  # a module is stored base64 (the importer then carries its decoder)
+def _table(modules: Iterable[Carried], data: Iterable[DataFile]) -> bytes:
+    table = {"modules": {m.name: [m.filename, m.is_package, m.source] for m in modules},
+             "data": {d.path: base64.b64encode(d.data).decode("ascii") for d in data}}
+    return json.dumps(table, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def module_table(carried: Carried) -> ModuleTable:
-    """`_heraspec_modules = {name: (file, is_package, pieces)}`: each carried statement as a raw
-    string at its original line, readable in the manifest; a module whose text a raw string cannot
-    hold exactly, or that contains double braces (Argo would substitute them), as base64."""
-    out = ["_heraspec_modules = {"]
-    encoded = False
-    for m in carried.bundle.modules:
-        pieces_ = [(line, text) for line, text, _ in m.pieces]
-        literals = [_raw(text) for _, text in pieces_]
-        if all(lit is not None for lit in literals):
-            body = "".join(f"\n  ({line}, {lit})," for (line, _), lit in zip(pieces_, literals))
-            out.append(f" {m.name!r}: ({m.filename!r}, {m.is_package}, [{body}\n ]),"
-                       if pieces_ else f" {m.name!r}: ({m.filename!r}, {m.is_package}, []),")
-        else:
-            encoded = True
-            lines: list[str] = []
-            for line, text in pieces_:
-                lines.extend([""] * (line - 1 - len(lines)))
-                lines.extend(text.split("\n"))
-            code = base64.b64encode(("\n".join(lines) + "\n").encode("utf-8")).decode("ascii")
-            chunks = "\n".join(f'  "{code[i:i + 76]}"' for i in range(0, len(code), 76))
-            out.append(f" {m.name!r}: ({m.filename!r}, {m.is_package}, (\n{chunks}\n )),")
-    out.append("}")
-    return ModuleTable("\n".join(out) + "\n", encoded)
+def code_text(modules: Iterable[Carried], data: Iterable[DataFile] = ()) -> str:
+    """The modules and data files as the importer reads them: JSON, zlib-compressed, URL-safe base64
+    (no `{{` for Argo to substitute, no `/` for `heraspec run` to take for a path)."""
+    import zlib
+
+    return base64.urlsafe_b64encode(zlib.compress(_table(modules, data), 9)).decode("ascii")
 
 
-def _raw(text: str) -> str | None:
-    """`text` as a raw triple-quoted literal that reads back exactly, or None."""
-    if "{{" in text or text.endswith("\\") or "\r" in text:
-        return None
-    for quote in ("'''", '"""'):
-        if quote not in text and not text.endswith(quote[0]):
-            return f"r{quote}{text}{quote}"
-    return None
+def digest(modules: Iterable[Carried], data: Iterable[DataFile] = ()) -> str:
+    """A short hash of the carried code: in a shared script's text, so its cache key follows the code."""
+    import hashlib
+
+    return hashlib.sha256(_table(modules, data)).hexdigest()[:16]

@@ -41,6 +41,10 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     _check_numbers(doc, data, errors)
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+    for name in params:
+        if isinstance(name, str) and name.startswith("heraspec-code"):  # argo/code.py: the carried code
+            doc.error(errors, ("parameters", name), f"parameter name '{name}' is reserved: heraspec passes the "
+                      "carried code to the pods in workflow parameters named heraspec-code...", "rename it", key=True)
     graph = graph if graph is not None else dag.build_graph(data)
     _check_graph(doc, data, tasks, errors, graph)
     from ..argo import rules
@@ -59,6 +63,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     _check_index_urls(doc, ("defaults",), defaults, errors)
     volume_sizes: dict[str, tuple[str, tuple]] = {}
     unsure = _unsure_tasks(tasks)
+    first = len(errors.items)
     for name, task in tasks.items():
         if not isinstance(task, dict):
             continue
@@ -78,6 +83,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
             fn = _check_body(doc, base + ("on_exit",), f"{name}.on_exit", exit_body, search_path, errors)
             if fn is not None:
                 resolved[f"{name}{compose.EXIT_KEY}"] = fn
+    _one_per_cause(doc, errors, first, tasks)
     result = data.get("result")
     if isinstance(result, str) and result not in tasks:
         doc.error(errors, ("result",), f"result names no task: '{result}'", hint_close(result, list(tasks), "tasks"))
@@ -103,6 +109,33 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
 
     production_rules.check(doc, data, resolved, errors)
     return resolved
+
+
+def _one_per_cause(doc: Document, errors: Errors, first: int, tasks: dict) -> None:
+    """The same problem with the code of several tasks (one module they all import, say) is one
+    error, at the first task's `function`, naming every task it affects."""
+    from dataclasses import replace
+
+    new = [e for e in errors.items[first:] if e.file == doc.path]
+    counts: dict[tuple, int] = {}
+    for e in new:
+        counts[(e.message, e.hint)] = counts.get((e.message, e.hint), 0) + 1
+    if all(n < 2 for n in counts.values()):
+        return
+    at = {doc.pos(("tasks", n, "function")): n for n, t in tasks.items()
+          if isinstance(t, dict) and isinstance(t.get("function"), str)}
+    groups: dict[tuple, list] = {}
+    for e in new:
+        if counts[(e.message, e.hint)] > 1 and (e.line, e.col) in at:
+            groups.setdefault((e.message, e.hint), []).append(e)
+    for (message, _), same in groups.items():
+        if len(same) < 2:
+            continue
+        same.sort(key=lambda e: (e.line, e.col))
+        for e in same:
+            errors.items.remove(e)
+        names = ", ".join(f"'{at[(e.line, e.col)]}'" for e in same)
+        errors.items.append(replace(same[0], message=f"{message}; this affects {len(same)} tasks: {names}"))
 
 
 def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: list[str],
@@ -198,12 +231,17 @@ def _check_carried(doc: Document, base: tuple, task: dict, fn: functions.Functio
     """The code a pod gets: within the size limit, and every import available there."""
     from ..python import packages
 
+    from ..python.script import CODE_LIMIT, code_text
+
     bundle = functions.bundle(fn)
-    if bundle.size > packages.CARRIED_LIMIT:
+    # compressed, base64 makes at most 4/3 of the source: smaller sources need no compressing here
+    packed = len(code_text(bundle.modules, bundle.data)) if bundle.size * 4 // 3 + 1024 > CODE_LIMIT else 0
+    if packed > CODE_LIMIT:
         doc.error(errors, base + ("function",),
-                  f"the code carried into the pod for '{fn.ref}' is {bundle.size / 1024:.0f} KiB "
-                  f"({len(bundle.modules)} modules), over the limit of {packages.CARRIED_LIMIT // 1024} KiB per "
-                  "template: Argo keeps the whole Workflow in etcd, which refuses objects over about 1 MiB",
+                  f"the code '{bundle.entry}' carries into the pod is {bundle.size / 1024:.0f} KiB "
+                  f"({len(bundle.modules)} modules, {len(bundle.data)} data files), {packed / 1024:.0f} KiB compressed: "
+                  f"over the {CODE_LIMIT // 1024} KiB a pod can receive in one environment variable "
+                  "(Linux refuses 128 KiB, and Argo passes the template to the pod in one)",
                   "build an image that contains your package and set `code: image` on the task (or in `defaults`): "
                   "the script then imports the function from the image")
     declared = packages.for_task(data, task, defaults)
