@@ -173,7 +173,7 @@ def _sub_pipelines(doc: Document, errors: Errors, opts: Options, stack: tuple[st
                 continue
             sub = cache[path] = _check_doc(sub_doc, errors, opts, stack, cache)
         out[name] = sub
-        compose.check_pipeline(doc, name, sub.doc, errors)
+        compose.check_pipeline(doc, name, sub.doc, errors, sub.functions)
     return out
 
 

@@ -2,7 +2,7 @@
 
 By default the schema is the strict subset the package carries (heraspec/argo/data/argo-schema.json,
 made by scripts/argo_schema_subset.py): the definitions the four Workflow kinds reach, in Argo's
-strict mode. With `--argo-src PATH` (or HERASPEC_ARGO_SRC; see tests/conftest.py) pointing at
+strict mode. With `--argo-src=PATH` (or HERASPEC_ARGO_SRC; see tests/conftest.py) pointing at
 Argo v4.1.2's upstream material — a checkout of argoproj/argo-workflows, or a folder holding its
 schema.json, swagger.json and examples/ side by side (../shared/argo in this project's CI) — the
 full upstream schema is used instead, made strict the same way: IntOrString accepts

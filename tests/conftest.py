@@ -1,9 +1,10 @@
 """Shared test setup: the `--argo-src` option, the `slow` marker and the fixtures several files use.
 
-- `--argo-src PATH` (or HERASPEC_ARGO_SRC=PATH): a folder holding Argo's upstream schema.json,
-  swagger.json and examples/ (as ../shared/argo, which .ci/run passes). Without it, manifests are
-  checked against the strict schema subset in the package and the test server reads the swagger
-  subset in tests/data; the few tests that need the upstream material itself skip.
+- `--argo-src=PATH` (or HERASPEC_ARGO_SRC=PATH; with `=`, else pytest takes PATH for a test path):
+  Argo's upstream material, an argo-workflows checkout or a folder of its schema.json, swagger.json
+  and examples/ (../shared/argo, which .ci/run passes). Without it, manifests are checked against
+  the strict schema subset in the package and the test server reads the swagger subset in
+  tests/data; the few tests that need the upstream material itself skip.
 - `slow` (declared in pyproject.toml): the tests that take seconds each, left out by default
   (`addopts = -m 'not slow'`); `-m ""` runs every test, as CI does.
 """

@@ -26,7 +26,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "heraspec"
 
 # Lowest first. Folders are not yet the layers (issue 31): the checks that mirror Argo live in argo/.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("base", ["heraspec.errors", "heraspec.textsafe", "heraspec.merge"]),
+    ("base", ["heraspec.errors", "heraspec.textsafe", "heraspec.merge", "heraspec.argo_lang", "heraspec.argo_lang.*"]),
     ("document", ["heraspec.spec", "heraspec.spec.load", "heraspec.spec.source", "heraspec.spec.yamltags",
                   "heraspec.spec.patterns", "heraspec.spec.schema", "heraspec.spec.model", "heraspec.spec.values"]),
     ("python", ["heraspec.python", "heraspec.python.*"]),
@@ -242,10 +242,6 @@ SAME_NAME: dict[str, str] = {
     "diff": "heraspec.diff() is the package API over argo.applier.diff",
     "to_json": "emit.to_json writes manifests; progress.to_json a run's summary",
     "shown": "functions.shown is a path for a message; client.shown server text fit to print",
-    # fidelity consolidates these this round (one home for depends and Go's JSON):
-    "depends_names": "TEMPORARY: spec/dag.py and local/expr.py each parse depends",
-    "Dep": "TEMPORARY: spec/dag.py and local/expr.py each parse depends",
-    "go_marshal": "TEMPORARY: local/_exit.py and local/expr.py each write Go's JSON",
 }
 
 

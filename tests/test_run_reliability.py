@@ -28,7 +28,10 @@ def finish(proc: subprocess.Popen, timeout: float) -> tuple[int, str, str]:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, err = proc.communicate()
+        try:  # what it left behind may hold its pipes
+            _, err = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            err = "(its output pipes are still held by processes it left behind)"
         pytest.fail(f"heraspec run did not end within {timeout}s:\n{err[-3000:]}")
     return proc.returncode, out, err
 
@@ -53,6 +56,15 @@ def reap(pids: list[int]) -> None:
 
 def pids_in(path: Path) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers(tmp_path: Path):
+    """After each test (passing or not), kill what still works in its folder: a failing run must not
+    leave processes on the machine (the assertions about survivors are made inside the tests)."""
+    yield
+    for line in survivors(tmp_path):
+        reap([int(line.split(":", 1)[0])])
 
 
 DETACH = '''\
@@ -120,7 +132,7 @@ def signal_parent(sig: int) -> int:
 '''
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGKILL],
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGKILL, signal.SIGSTOP],
                          ids=lambda s: signal.Signals(s).name)
 def test_a_task_signalling_its_parent_harms_no_other_task(tmp_path: Path, sig: int) -> None:
     (tmp_path / "steps.py").write_text(SIGNALLER)

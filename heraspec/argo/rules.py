@@ -13,6 +13,8 @@ import json
 import re
 from typing import Any, Iterator
 
+from ..argo_lang import depends
+from ..argo_lang.durations import is_go_duration
 from ..errors import Errors
 from ..spec import dag, patterns
 from ..spec.artifacts import fans_out
@@ -84,48 +86,10 @@ def over_limit(requests: dict, limits: dict) -> list[str]:
 
 # --- depends -----------------------------------------------------------------------------------
 
-_DEP_TOKEN = re.compile(r"\s*(&&|\|\||!|\(|\)|[A-Za-z0-9][-_A-Za-z0-9]*(?:\.[A-Za-z]+)?)")
-
-
 def depends_syntax(expr: str) -> tuple[str, int] | None:
-    """(message, offset) of the first syntax error in a depends expression, or None.
-
-    The grammar Argo's expressions accept for depends (`!`, `&&`, `||`, parentheses over `TASK` and
-    `TASK.Result`); checked without recursion, so nesting depth costs nothing."""
-    expect_operand, opened, pos, last = True, [], 0, None
-    while True:
-        m = _DEP_TOKEN.match(expr, pos)
-        if not m:
-            rest = expr[pos:]
-            if rest.strip():
-                at = pos + len(rest) - len(rest.lstrip())
-                return f"unexpected '{rest.strip()[:20]}' in depends", at
-            break
-        tok, at = m.group(1), m.start(1)
-        pos = m.end()
-        if expect_operand:
-            if tok == "(":
-                opened.append(at)
-            elif tok in ("&&", "||", ")"):
-                return f"expected a task name before '{tok}'", at
-            elif tok != "!":
-                expect_operand = False
-        elif tok in ("&&", "||"):
-            expect_operand = True
-        elif tok == ")":
-            if not opened:
-                return "')' without a matching '('", at
-            opened.pop()
-        else:
-            return f"expected '&&' or '||' before '{tok}'", at
-        last = (tok, at)
-    if last is None:
-        return "empty depends expression", 0
-    if expect_operand:
-        return f"depends ends with '{last[0]}'", last[1]
-    if opened:
-        return "'(' is never closed", opened[-1]
-    return None
+    """(message, offset) of the first syntax error in a depends expression, or None (the one
+    depends parser: argo_lang.depends)."""
+    return depends.syntax_problem(expr)
 
 
 # --- CronWorkflow schedules (robfig/cron v3 ParseStandard, called by validate.go CronWorkflow) -----
@@ -134,7 +98,6 @@ DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnig
 _FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day of month", 1, 31, {}),
            ("month", 1, 12, {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}),
            ("day of week", 0, 6, {d: i for i, d in enumerate("sun mon tue wed thu fri sat".split())}))
-_GO_DURATION = re.compile(r"^([0-9]*(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$")
 
 
 def schedule_problem(text: str) -> str | None:
@@ -150,7 +113,7 @@ def schedule_problem(text: str) -> str | None:
     if spec.startswith("@"):
         if spec.startswith("@every "):
             d = spec[len("@every "):].strip()
-            return None if _GO_DURATION.match(d) and any(c.isdigit() for c in d) else f"'{d}' is not a duration"
+            return None if is_go_duration(d) else f"'{d}' is not a duration"
         return None if spec in DESCRIPTORS else f"unknown descriptor '{spec}' (Argo knows {', '.join(DESCRIPTORS)}, @every DURATION)"
     fields = spec.split()
     if len(fields) != 5:

@@ -71,6 +71,7 @@ class Prep:
     python_env: tuple[str | None, bool] | None = None
     fork_key: tuple | None = None  # set by _use_env: start it from this fork server (forkserver.py)
     artifacts: TaskArtifacts | None = None  # inputs to place, outputs to collect (artifacts.py)
+    timeout_message: str | None = None  # why `timeout` kills it, when not the template's timeout
     on_exit: bool = False  # part of an exit handler: still started and left running when the run is stopped
     # a Python script: the pod paths it may open -> their local places, mapped as it opens them (pathmap.py)
     paths: dict[str, str] = field(default_factory=dict)
@@ -340,7 +341,8 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
                         c.wait()
     stdout = captured_result(out_log)
     if timed_out:
-        return Outcome("Failed", f"timed out after {prep.timeout:g}s (template timeout): killed", {}, stdout, rc)
+        return Outcome("Failed", prep.timeout_message or f"timed out after {prep.timeout:g}s (template timeout): killed",
+                       {}, stdout, rc)
     if rc != 0:
         tail = last_lines(err_log, 1)
         why = "cancelled" if procs.cancelled or (procs.stopped and not prep.on_exit) else f"exit code {rc}" + (f": {tail[0][:300]}" if tail else "")

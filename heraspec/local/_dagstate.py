@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._attempt import Outcome, TaskError, as_list
+from .dagphase import BOUNDARY, assess_dag_phase, group_phase, leaf_targets
 from ..errors import HeraspecError
 from ..spec import patterns
 from .expr import (
-    Dep,
+    DependsNode,
     ExprError,
     depends_names,
     eval_depends,
@@ -27,9 +28,11 @@ from .expr import (
     aggregated_results,
     go_json,
     item_field_str,
+    item_node_desc,
     item_str,
     parse_raw,
     parse_depends,
+    sequence_items,
     substitute,
 )
 
@@ -38,6 +41,9 @@ if TYPE_CHECKING:
 
 
 _TASK_NAME = re.compile(patterns.ARGO_TASK_NAME)
+INHERITED = "fails the workflow"
+HOOKED = "this failure does not fail the workflow"
+ABSENT = "__argo-internal.absent-optional-output__"  # common.go AbsentOptionalArgumentValue
 
 
 class RunError(HeraspecError):
@@ -60,6 +66,8 @@ class TaskResult:
     artifacts: dict[str, str] = field(default_factory=dict)  # output artifact name -> local path
     cached: bool = False  # its result came from the cache (memoize), nothing ran
     cache: str = ""  # with `cache`: "cached", or "ran: <why>" (memo.py)
+    # a retried task's failed attempts (Argo's pod nodes under its Retry node): (index, phase, message, finished)
+    failed_attempts: list[tuple[int, str, str, datetime]] = field(default_factory=list)
 
 
 
@@ -111,6 +119,7 @@ class Unit:
         self.artifacts: list[dict] = []  # the DAG task's arguments.artifacts, substituted
         self.artifact_keys: dict[str, str] = {}  # output artifact name -> repository key
         self.memo: Any = None  # where its memoized result lives (memo.Memo.key), when the template has one
+        self.locked = False  # it holds its template's mutexes/semaphores (from its first attempt to its end)
 
 
 class _Task:
@@ -119,7 +128,7 @@ class _Task:
         self.name = str(spec["name"])
         self.res = TaskResult(prefix + self.name)
         if spec.get("depends"):
-            self.tree: Dep | None = parse_depends(str(spec["depends"]))
+            self.tree: DependsNode | None = parse_depends(str(spec["depends"]))
         elif spec.get("dependencies"):
             self.tree = parse_depends(" && ".join(spec["dependencies"]))
         else:
@@ -130,7 +139,8 @@ class _Task:
         # dependents wait for it (dag.go: a task with an exit hook is complete once the hook is)
         hooks = spec.get("hooks") or {}
         self.hook: dict | None = hooks.get("exit") or ({"template": spec["onExit"]} if spec.get("onExit") else None)
-        self.hook_unit: Unit | None = None
+        self.hook_units: list[Unit] = []  # its exit hooks: one, or one per loop child then the group's
+        self.group_hook = False  # a fan-out's own (group node's) hook has started
         self.fanout = False
         self.state = "pending"
         self.t0 = 0.0
@@ -163,6 +173,7 @@ class Dag:
         self.active = 0
         self.done = False
         self.hooks: list[TaskResult] = []  # exit hooks run, in the order they started
+        self.absent: set[str] = set()  # scope keys of Skipped/Omitted tasks' outputs without a default
         self._check()
         try:
             target = substitute(str(template["dag"].get("target") or ""), self.scope)
@@ -232,44 +243,70 @@ class Dag:
             return bool(kids) and all(k == "Failed" for k in kids)  # dag.go evaluateDependsLogic: NodeFailed only
         return ph == {"Errored": "Error", "Daemoned": "-"}.get(result, result)
 
-    def _branch_phase(self, name: str, memo: dict[str, str]) -> str:
-        """A task's phase, an Omitted one counting as the first failed phase among its dependencies.
-        On a stack with a memo: a chain of 1,500 Omitted tasks, or diamonds of them, stay cheap."""
-        stack = [name]
-        while stack:
-            n = stack[-1]
-            t = self.tasks[n]
-            if n in memo:
-                stack.pop()
-            elif t.res.phase != "Omitted":
-                memo[n] = t.res.phase
-                stack.pop()
-            elif any(d not in memo for d in t.deps):
-                stack.extend(d for d in sorted(t.deps, reverse=True) if d not in memo)
-            else:
-                failing = [memo[d] for d in sorted(t.deps) if memo[d] in ("Failed", "Error")]
-                memo[n] = failing[0] if failing else "Succeeded"
-                stack.pop()
-        return memo[name]
-
     def phase(self) -> str:
-        return "Succeeded" if self.status() == "Succeeded" else "Failed"
+        """The DAG node's phase once it ended: Succeeded, Failed or Error (assessDAGPhase)."""
+        return self.status()
 
     def status(self) -> str:
-        """dag.go assessDAGPhase (fail-fast): Omitted targets take their branch's phase.
-        Succeeded, or the phase (Failed or Error) of the first target branch that failed: what
-        Argo's `{{workflow.status}}` says of a workflow whose entrypoint is this DAG."""
-        target = self.targets
-        if not target:
-            needed = set().union(*(t.deps for t in self.tasks.values())) if self.tasks else set()
-            target = [n for n in self.tasks if n not in needed]
-        memo: dict[str, str] = {}
-        for name in target:
-            if name in self.tasks:
-                bp = self._branch_phase(name, memo)
-                if bp in ("Failed", "Error") and not self.tasks[name].continues_on(bp):
-                    return bp
-        return "Succeeded"
+        """dag.go assessDAGPhase (dagphase.py) over this DAG's nodes: what Argo's DAG node, and
+        `{{workflow.status}}` for a workflow whose entrypoint is this DAG, says."""
+        children: dict[str, list[str]] = {BOUNDARY: []}
+        phases: dict[str, str] = {}
+        outbound: dict[str, list[str]] = {}
+        for t in self.tasks.values():
+            phases[t.name] = t.res.phase
+            if t.fanout and t.units:
+                kids = [f"{t.name}({i})" for i in range(len(t.units))]
+                children[t.name] = kids
+                phases.update(zip(kids, (u.res.phase for u in t.units)))
+                outbound[t.name] = kids
+            elif t.hook_units and "retryStrategy" in self.run.templates.get(str(t.spec.get("template")), {}):
+                # operator.go getOutboundNodes: a Retry node's outbound node is its last child, and the
+                # exit hook node (added as its child when the task ended) is that last child
+                hook = f"{t.name}.onExit"
+                children[t.name] = [hook]
+                phases[hook] = t.hook_units[-1].res.phase
+                outbound[t.name] = [hook]
+            else:
+                outbound[t.name] = [t.name]
+        for t in self.tasks.values():
+            deps = [d for d in sorted(t.deps) if d in self.tasks]
+            if not deps:
+                children[BOUNDARY].append(t.name)
+            for d in deps:
+                for o in outbound[d]:
+                    children.setdefault(o, []).append(t.name)
+        targets = list(self.targets) or leaf_targets({n: sorted(t.deps) for n, t in self.tasks.items()})
+        fail_fast = self.template["dag"].get("failFast")
+        phase = assess_dag_phase(children, phases, targets, lambda n, p: self.tasks[n].continues_on(p),
+                                 fail_fast is None or bool(fail_fast))
+        self._warn_inherited(targets, phase)
+        self._warn_hooked_retry(outbound, phase)
+        return "Failed" if phase == "Running" else phase
+
+    def _warn_hooked_retry(self, outbound: dict[str, list[str]], phase: str) -> None:
+        """Say so where a failed retried task with an exit hook does not fail the DAG."""
+        if phase != "Succeeded":
+            return
+        depended = {d for t in self.tasks.values() for d in t.deps}
+        for t in self.tasks.values():
+            if t.name in depended and outbound.get(t.name) == [f"{t.name}.onExit"] and \
+                    t.res.phase in ("Failed", "Error") and HOOKED not in t.res.message:
+                t.res.message += (f" ({HOOKED}: with a retryStrategy its exit hook is the last child of its Retry "
+                                  "node, so the tasks after it inherit the hook's phase in assessDAGPhase and "
+                                  "Argo v4.1.2 reports the workflow Succeeded, as heraspec run does; an Argo "
+                                  "defect, see upstream issues argoproj/argo-workflows#11589 and #13239)")
+
+    def _warn_inherited(self, targets: list[str], phase: str) -> None:
+        """Say so where a Skipped or Omitted target fails the DAG by inheriting a failure."""
+        if phase not in ("Failed", "Error"):
+            return
+        for n in targets:
+            t = self.tasks.get(n)
+            if t is not None and t.res.phase in ("Skipped", "Omitted") and INHERITED not in t.res.message:
+                t.res.message += (f" ({INHERITED} on the cluster: Argo v4.1.2's assessDAGPhase gives a {t.res.phase} "
+                                  f"target the {phase} phase of a failed task before it, so the workflow is "
+                                  f"{phase}; upstream issue argoproj/argo-workflows#13967)")
 
     def nodes(self) -> list[tuple[str, str, TaskResult]]:
         """Every node this DAG ran, as (display name, template name, result): tasks, loop items,
@@ -282,8 +319,8 @@ class Dag:
                     out.append((u.res.name[len(self.prefix):], str(t.spec.get("template", "")), u.res))
                 if u.inner is not None:
                     out.extend(u.inner.nodes())
-            if t.hook_unit is not None:
-                out.append((f"{t.name}.onExit", str(t.hook.get("template", "")) if t.hook else "", t.hook_unit.res))
+            for hu in t.hook_units:
+                out.append((hu.res.name[len(self.prefix):], str(t.hook.get("template", "")) if t.hook else "", hu.res))
         return out
 
     # --- advancing ---------------------------------------------------------------------------
@@ -294,8 +331,9 @@ class Dag:
             self._open = {n: t for n, t in self.tasks.items() if t.state != "done"}
         # only the tasks not done yet: a done task never changes again (done -> hook happens within
         # _finish_task, while the task is still open), and a wide DAG is advanced once per task ending
+        halted = self._fail_fast_halted()
         for t in self._open.values():
-            if t.state == "pending" and all(self.tasks[d].state == "done" for d in t.deps):
+            if t.state == "pending" and not halted and all(self.tasks[d].state == "done" for d in t.deps):
                 changed = True
                 if t.tree is not None and not eval_depends(t.tree, self._check_dep):
                     self._finish_task(t, "Omitted", "depends not satisfied: " + str(t.spec.get("depends")
@@ -305,8 +343,12 @@ class Dag:
                     self._finish_task(t, "Error", self._ancestor_agg_error(t) or "")
                 else:
                     self._launch(t)
-            if t.state == "hook" and t.hook_unit is not None and t.hook_unit.done:
-                t.state = "done"
+            if t.state == "hook" and all(hu.done for hu in t.hook_units):
+                if t.fanout and not t.group_hook:  # the group node completes after its children's hooks
+                    t.group_hook = True
+                    self._start_hook(t, t.res.name, {})
+                else:
+                    t.state = "done"
                 changed = True
             if t.state == "running":
                 for u in t.units:
@@ -320,10 +362,33 @@ class Dag:
                     changed = True
         if changed:
             self._open = {n: t for n, t in self._open.items() if t.state != "done"}
+        if not self.done and self._open and self._fail_fast_halted() and \
+                all(t.state == "pending" for t in self._open.values()):
+            self.done = True  # operator.go checkParallelism: "template has failed or errored children and failFast enabled"
+            changed = True
         if not self.done and not self._open:
             self.done = True
             changed = True
         return changed
+
+    def _waits_forever(self, message: str) -> str:
+        """A note for a task that cannot resolve the outputs of a fan-out whose every item was
+        Skipped: Argo v4.1.2 marks that group Succeeded with no outputs, and resolveDependencyReferences
+        requeues the consumer for ever (a missing variable), so the workflow never ends."""
+        m = re.match(r"cannot resolve \{\{tasks\.([^.}]+)\.outputs\.", message)
+        t = self.tasks.get(m.group(1)) if m else None
+        if t is None or not t.fanout or not t.units or any(u.res.phase != "Skipped" for u in t.units):
+            return ""
+        return (f" (on Argo v4.1.2 this task would wait for ever and the workflow never end: every item of "
+                f"'{t.name}' was Skipped, so its group is Succeeded with no outputs; v3.5 ended it in Error)")
+
+    def _fail_fast_halted(self) -> bool:
+        """operator.go checkParallelism: a DAG template with `failFast: true` starts nothing more
+        once one of its children Failed or Errored (getUnsuccessfulChildren); it then ends Failed."""
+        if not self.template.get("failFast"):
+            return False
+        return any(x.phase in ("Failed", "Error") for t in self.tasks.values()
+                   for x in ([u.res for u in t.units] if t.units else [t.res]))
 
     def _launch(self, t: _Task) -> None:
         t.state, t.t0 = "running", time.monotonic()
@@ -350,21 +415,19 @@ class Dag:
                 # operator.go processItem: {{item}}, {{item.KEY}} and the child's name
                 s = dict(scope)
                 s["item"] = item_str(item)
-                desc = s["item"]
                 if isinstance(item, dict):
                     s.update({f"item.{k}": item_field_str(v) for k, v in item.items()})
-                    desc = ",".join(sorted(f"{k}:{item_field_str(v)}" for k, v in item.items()))
-                child = TaskResult(f"{self.prefix}{t.name}({i}:{desc})")
+                child = TaskResult(f"{self.prefix}{t.name}({i}:{item_node_desc(item)})")
                 t.res.children.append(child)
                 self._start_unit(t, child, s, when, folder / str(i))
         if t.fanout or "dag" in self.run.templates[spec["template"]]:
             self.run.report("task_started", t.res)
 
     def _items(self, spec: dict, scope: dict[str, str]) -> list | None:
-        if "withItems" in spec:
+        if spec.get("withItems"):  # DAGTask.ShouldExpand: an empty withItems is no loop, the task runs once
             # wfv1.Item keeps each item's JSON as submitted (heraspec apply sends JSON, as written here)
             return parse_raw(json.dumps(substitute(as_list(spec["withItems"]), scope), ensure_ascii=False))
-        if "withParam" in spec:
+        if spec.get("withParam") not in (None, ""):  # ShouldExpand: WithParam != ""
             # dag.go expandTask: json.Unmarshal into []wfv1.Item, which keeps each item's raw JSON
             text = substitute(str(spec["withParam"]), scope)
             try:
@@ -374,30 +437,8 @@ class Dag:
             if not isinstance(value, list):
                 raise ExprError(f"withParam must be a JSON list, got {text[:200]!r}")
             return value
-        if "withSequence" in spec:
-            # operator.go expandSequence: `end` wins over `count`; one of them is required
-            seq = substitute(spec["withSequence"] or {}, scope)
-            fmt = seq.get("format") or "%d"
-            try:
-                start = int(str(seq.get("start") or 0))
-                if seq.get("end") not in (None, ""):
-                    end = int(str(seq["end"]))
-                elif seq.get("count") not in (None, ""):
-                    end = start + int(str(seq["count"])) - 1
-                    if end < start:
-                        return []
-                else:
-                    raise ExprError("withSequence needs end or count")
-            except ValueError as e:
-                raise ExprError(f"withSequence: {e}") from None
-            nums = range(start, end + 1) if end >= start else range(start, end - 1, -1)
-            if len(nums) > MAX_LOCAL_ITEMS:  # withSequence: {count: 1000000000} is one line
-                raise ExprError(f"withSequence gives {len(nums):,} items; heraspec run fans out at most "
-                                f"{MAX_LOCAL_ITEMS:,} (each item is a process)")
-            try:
-                return [fmt % n for n in nums]
-            except (TypeError, ValueError):
-                raise ExprError(f"withSequence format {fmt!r} is not supported") from None
+        if spec.get("withSequence") is not None:
+            return sequence_items(substitute(spec["withSequence"] or {}, scope), MAX_LOCAL_ITEMS)
         return None
 
     def _start_unit(self, t: _Task, res: TaskResult, scope: dict[str, str], when: str | None,
@@ -414,12 +455,12 @@ class Dag:
                 if not eval_when(text):
                     res.started = utc_now()
                     return self.run.finish_unit(unit, Outcome("Skipped", f"when '{text}' evaluated false"))
-            args = substitute((t.spec.get("arguments") or {}).get("parameters") or [], scope)
+            args = substitute(self._mark_absent((t.spec.get("arguments") or {}).get("parameters") or []), scope)
             unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
             unit.artifacts = substitute(as_list((t.spec.get("arguments") or {}).get("artifacts")), scope)
         except (ExprError, TaskError) as e:
             res.started = utc_now()
-            return self.run.finish_unit(unit, Outcome("Error", str(e)))
+            return self.run.finish_unit(unit, Outcome("Error", str(e) + self._waits_forever(str(e))))
         if "dag" in template:
             res.started = utc_now()
             unit.inner = Dag(self.run, template, unit.inputs, folder, f"{res.name}.")
@@ -452,9 +493,7 @@ class Dag:
             self.scope.update({f"tasks.{t.name}.outputs.artifacts.{k}": v for k, v in u.artifact_keys.items()})
             return self._finish_task(t, t.res.phase, t.res.message, u.stdout, u.exit_code)
         kids = [u.res for u in t.units]
-        phases = {k.phase for k in kids}
-        phase = next((p for p in ("Failed", "Error") if p in phases), None)
-        phase = phase or ("Skipped" if phases == {"Skipped"} else "Succeeded")
+        phase = group_phase([k.phase for k in kids])  # every item Skipped: the group is Succeeded
         # operator.go processAggregateNodeOutputs: succeeded children in loop order; per output
         # parameter, aggregatedJSONValueList; `outputs.result`, when the DAG refers to it, must be
         # JSON in every child, else the tasks after this one cannot be resolved (Error)
@@ -517,6 +556,8 @@ class Dag:
                 and not (t.units and t.units[0].res is r):
             r.result = decode_output(r.outputs["result"] if "result" in r.outputs else stdout)
         p = f"tasks.{t.name}"
+        if phase in ("Skipped", "Omitted") and not t.fanout:
+            self._skipped_outputs(t)
         self.scope[f"{p}.status"] = phase
         self.scope[f"{p}.startedAt"] = r.started.strftime("%Y-%m-%dT%H:%M:%SZ")
         self.scope[f"{p}.finishedAt"] = r.finished.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -526,23 +567,62 @@ class Dag:
         if exit_code is not None:
             self.scope[f"{p}.exitCode"] = str(exit_code)
         self.run.report("task_finished", r)
-        if t.hook is not None and phase in ("Succeeded", "Failed", "Error"):
+        if t.hook is not None and t.fanout:
+            # dag.go executeDAGTask: runOnExitNode for each expanded child that Completed (a Skipped
+            # child has none), then, once the TaskGroup node is Completed, for the group itself
             t.state = "hook"
-            self._start_hook(t)
+            for u in t.units:
+                if u.res.phase in ("Succeeded", "Failed", "Error"):
+                    over = {f"tasks.{t.name}.outputs.parameters.{k}": v for k, v in u.res.outputs.items()}
+                    over[f"tasks.{t.name}.status"] = u.res.phase
+                    self._start_hook(t, u.res.name, over)
+        elif t.hook is not None and phase in ("Succeeded", "Failed", "Error"):
+            t.state = "hook"
+            self._start_hook(t, r.name, {})
 
-    def _start_hook(self, t: _Task) -> None:
-        """The task's exit hook, with its arguments resolved in the DAG's scope (the task's outputs
-        included), as Argo's runOnExitNode does."""
+    def _skipped_outputs(self, t: _Task) -> None:
+        """scope.go addSkippedNodeOutputsToScope: a Skipped/Omitted task's declared output
+        parameters are its `valueFrom.default`, else absent optionals (self.absent)."""
+        template = self.run.templates.get(str(t.spec.get("template")), {})
+        for param in as_list((template.get("outputs") or {}).get("parameters")):
+            key = f"tasks.{t.name}.outputs.parameters.{param['name']}"
+            default = (param.get("valueFrom") or {}).get("default")
+            if default is not None:
+                self.scope[key] = str(default)
+            else:
+                self.absent.add(key)
+
+    def _mark_absent(self, args: list) -> list:
+        """scope.go markAbsentOptionalArgs: an argument that is exactly `{{KEY}}` for an absent
+        optional becomes ABSENT, which _inputs treats as not given."""
+        if not self.absent:
+            return args
+        out = []
+        for a in args:
+            v = a.get("value") if isinstance(a, dict) else None
+            if isinstance(v, str) and v.startswith("{{") and v.endswith("}}") and v[2:-2].strip() in self.absent:
+                a = dict(a, value=ABSENT)
+            out.append(a)
+        return out
+
+    def _start_hook(self, t: _Task, node: str, over: dict[str, str]) -> None:
+        """The exit hook of node `node` (the task's, or a loop child's), its arguments resolved in
+        the DAG's scope with `over` (a child's outputs and status), as exit_handler.go
+        runOnExitNode / resolveExitTmplArgument do; its node is `NODE.onExit`."""
         assert t.hook is not None
         template = self.run.templates[t.hook["template"]]
-        res = TaskResult(f"{self.prefix}{t.name}.onExit")
+        res = TaskResult(f"{node}.onExit")
         self.hooks.append(res)
-        unit = Unit(self, t, res, template, self.folder / t.name / "onExit")
-        t.hook_unit = unit
+        index = len(t.hook_units)
+        unit = Unit(self, t, res, template, self.folder / t.name / ("onExit" if not index else f"onExit-{index}"))
+        t.hook_units.append(unit)
         try:
             if "dag" in template:
                 raise TaskError(f"template {template['name']!r}: DAG templates as exit hooks are not supported by heraspec run")
-            args = substitute((t.hook.get("arguments") or {}).get("parameters") or [], self.scope)
+            # exit_handler.go resolveExitTmplArgument: ReplaceStrictAny without strict prefixes, so a
+            # tag that does not resolve (a failed task's missing output) stays as written
+            args = substitute(self._mark_absent((t.hook.get("arguments") or {}).get("parameters") or []),
+                              {**self.scope, **over}, strict=False)
             unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
         except (ExprError, TaskError) as e:
             res.started = utc_now()
@@ -554,7 +634,12 @@ def template_inputs(template: dict, given: dict[str, str]) -> dict[str, str]:
     out = {}
     for p in as_list((template.get("inputs") or {}).get("parameters")):
         name = p["name"]
-        if name in given:
+        if given.get(name) == ABSENT:  # common/util.go ProcessArgs: the input's own default, else an error
+            if "value" not in p and "default" not in p:
+                raise TaskError(f"inputs.parameters.{name}: argument references an absent optional "
+                                "(skipped/omitted node output with no default)")
+            out[name] = str(p["value"] if "value" in p else p["default"])
+        elif name in given:
             out[name] = given[name]
         elif "value" in p:
             out[name] = str(p["value"])

@@ -7,8 +7,9 @@ list of `failedNodeStatus{displayName, message, templateName, phase, podName, fi
 node whose phase is Failed or Error. The quoting is part of the value (its comment: "so that the
 escaped quotes are not removed during parameter substitution"), so a function receives a JSON
 string holding the JSON list (`null` when nothing failed): `json.loads(failures)` gives the list. Argo iterates a Go map, so
-its order is arbitrary; here nodes come in the order they were declared. Retry attempts are not
-listed separately (Argo lists each failed attempt as a node too).
+its order is arbitrary; here nodes come in the order they were declared. A retried task's failed
+attempts are listed too, as `TASK(i)` (Argo's pod nodes under the Retry node), even when a later
+attempt succeeded.
 
 A workflow whose entrypoint Succeeded but whose exit handler Failed (or Errored) ends Failed
 (Error), as `operate` marks it.
@@ -16,17 +17,14 @@ A workflow whose entrypoint Succeeded but whose exit handler Failed (or Errored)
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ._dagstate import TaskResult
+from ..argo_lang.gojson import Struct, marshal, quote
 
 if TYPE_CHECKING:
     from ._dagstate import Dag
-
-_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
-
 
 def fnv32a(text: str) -> int:
     h = 0x811C9DC5
@@ -43,34 +41,6 @@ def pod_name(workflow: str, node: str, template: str) -> str:
     return f"{prefix}-{fnv32a(node)}"
 
 
-def go_marshal(value: object) -> str:
-    """encoding/json's text: compact, HTML characters and U+2028/9 escaped."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(ch, esc)
-    return text
-
-
-def go_quote(text: str) -> str:
-    """strconv.Quote: a double-quoted Go string literal, non-printable characters escaped."""
-    out = ['"']
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == " " or ch.isprintable():
-            out.append(ch)
-        elif ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) < 0x10000:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
-
-
 def _stamp(t: datetime | None) -> str | None:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
 
@@ -81,14 +51,19 @@ def failures(root: "Dag", workflow: str, entrypoint: str, status: str, finished:
     if status != "Succeeded":  # the entrypoint's own node (its node name is the workflow's name)
         first = next((n for n, _t, r in root.nodes() if r.phase in ("Failed", "Error")), "")
         node_id = f"{workflow}-{fnv32a(f'{workflow}.{first}')}"
-        rows.append({"displayName": workflow, "message": f"child '{node_id}' failed", "templateName": entrypoint,
-                     "phase": status, "podName": workflow, "finishedAt": _stamp(finished)})
+        rows.append(Struct({"displayName": workflow, "message": f"child '{node_id}' failed", "templateName": entrypoint,
+                     "phase": status, "podName": workflow, "finishedAt": _stamp(finished)}))
     for display, template, res in root.nodes():
         if res.phase in ("Failed", "Error"):
-            rows.append({"displayName": display, "message": res.message, "templateName": template,
+            rows.append(Struct({"displayName": display, "message": res.message, "templateName": template,
                          "phase": res.phase, "podName": pod_name(workflow, f"{workflow}.{res.name}", template),
-                         "finishedAt": _stamp(res.finished)})
-    return go_quote(go_marshal(rows or None))  # Go marshals the empty (nil) slice as null
+                         "finishedAt": _stamp(res.finished)}))
+        # a retried task is a Retry node; each failed attempt is a pod node `NAME(i)` of its own
+        for i, phase, message, finished in res.failed_attempts:
+            rows.append(Struct({"displayName": f"{display}({i})", "message": message, "templateName": template,
+                                "phase": phase, "podName": pod_name(workflow, f"{workflow}.{res.name}({i})", template),
+                                "finishedAt": _stamp(finished)}))
+    return quote(marshal(rows or None))  # Go marshals the empty (nil) slice as null
 
 
 def exit_result(dag: "Dag") -> TaskResult:

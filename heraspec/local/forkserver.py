@@ -8,8 +8,8 @@ virtual environment) but running only the loop below. For each task it forks onc
 task's pid on the task's status pipe and, when the task ends (SIGCHLD), its exit code (a task
 ending as Python ends writes its exit code there itself first, so that a killed server loses only
 the codes of tasks killed by a signal); the server ignores every signal it can, so that a task
-signalling its parent cannot stop it, and a dead server is replaced for the next task (see
-`alive`); the task gets a fresh process's signal handlers back and
+signalling its parent cannot stop it (a stopped server is continued before each task: SIGSTOP
+cannot be ignored), and a dead server is replaced for the next task (see `alive`); the task gets a fresh process's signal handlers back and
 takes a new session (so it and its children are killed together), the task's stdin,
 stdout and stderr (passed over a Unix socket), working folder and whole environment, then runs the
 same script file as `__main__` as `python -I -u script.py` would, and ends as the interpreter's
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import socket
 import subprocess
 import threading
@@ -362,6 +363,10 @@ class ForkServer:
             body = marshal.dumps((argv, env, cwd, paths))
             head = len(body).to_bytes(8, "big")
             with self._lock:
+                try:  # a task may have stopped its parent (SIGSTOP, the one stop it cannot ignore)
+                    os.kill(self._proc.pid, signal.SIGCONT)
+                except OSError:
+                    pass
                 self._sock.sendmsg([head], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
                                              _ints([devnull, *fds, status_w]))])
                 self._sock.sendall(body)

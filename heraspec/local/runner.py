@@ -3,10 +3,11 @@
 The entrypoint's DAG is executed with Argo's semantics (``depends``/``dependencies``, ``when``,
 ``withItems``/``withParam``/``withSequence`` fan-out with aggregated outputs, ``retryStrategy``,
 ``timeout``/``activeDeadlineSeconds``, ``continueOn``, ``dag.target``, nested DAG templates,
-``spec.templateDefaults``, ``spec.parallelism`` and DAG-template ``parallelism``). The workflow is
-Failed when a target task (``dag.target``, else every task nothing depends on) Failed or Errored, an
-Omitted target counting as its failed ancestor, as Argo does; other branches always run to the end
-(``dag.failFast`` is not honoured).
+``spec.templateDefaults``, ``spec.parallelism`` and DAG-template ``parallelism`` and ``failFast``).
+The DAG's phase is assessed as Argo's assessDAGPhase does (dagphase.py): a target task (``dag.target``,
+else every task nothing depends on, by name) that Failed or Errored, a Skipped or Omitted one taking
+its failed branch's phase, makes the DAG, and the workflow, Failed or Error; other branches run to
+the end.
 
 Local choices, where a cluster has no equivalent:
 - Images are never used. Script and container templates run ``command`` (+ the script file) +
@@ -34,8 +35,9 @@ Local choices, where a cluster has no equivalent:
 - SIGINT, SIGTERM and SIGHUP stop the run as ``argo stop`` does (Stopper): running tasks killed and
   Failed, pending ones Failed, exit handlers run, summary.json written; a second signal terminates.
 - ``{{retries}}`` is the attempt number from 0; a retryStrategy without ``limit`` retries for ever,
-  as in Argo (bounded only by ``backoff.maxDuration``). Argo's ``Error`` (a task that could not be started)
-  is a task phase; the workflow's phase is Succeeded or Failed.
+  as in Argo (bounded only by ``backoff.maxDuration``, which is also the deadline of later attempts).
+  Argo's ``Error`` (a task that could not be started) is a task phase, and a DAG's or the workflow's
+  when its failed target branch ended so.
 - The run folder is ``workdir`` (must be absent or empty) or a fresh ``<project>/.heraspec/runs/<name>-<time>``
   (the project: the spec's folder, wherever heraspec is started from; the task cache is beside it);
   it ends with ``summary.json``, and each attempt folder with ``outputs.json``. ``keep=False``
@@ -65,7 +67,7 @@ import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,7 +137,8 @@ class Stopper:
         import signal
 
         for sig, was in self.previous.items():
-            signal.signal(sig, was)
+            if was is not None:  # None: a handler not set from Python, which cannot be put back
+                signal.signal(sig, was)
 
     def _handle(self, signum: int, frame: object) -> None:
         if self.signum is not None:
@@ -197,7 +200,7 @@ class Runner:
 
     def exit_pod(self, unit: Unit) -> bool:
         """Part of an exit handler (the workflow's, or a task's exit hook): stopping does not stop it."""
-        return self.on_exit or unit.task.hook_unit is unit
+        return self.on_exit or any(hu is unit for hu in unit.task.hook_units)
 
     def deadline_outcome(self) -> Outcome:
         return Outcome("Failed", f"the workflow's deadline ({self.deadline_s}s, activeDeadlineSeconds) was exceeded")
@@ -223,7 +226,7 @@ class Runner:
 
     def _can_start(self, unit: Unit) -> bool:
         return self.running < self.limit and all(d.limit is None or d.active < d.limit
-                                                 for d in self._dags(unit)) and self.locks.free(unit.template)
+                                                 for d in self._dags(unit)) and (unit.locked or self.locks.free(unit.template))
 
     def loop(self, root: Dag) -> None:
         if self.deadline_s is not None:
@@ -234,7 +237,6 @@ class Runner:
                     done, self.completed = self.completed, []
                 for unit, fut in done:
                     self.running -= 1
-                    self.locks.give(unit.template)
                     for d in self._dags(unit):
                         d.active -= 1
                     self._attempt_done(unit, fut.result())
@@ -310,6 +312,15 @@ class Runner:
             unit.retry = tmpl.get("retryStrategy") or {}
             folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
             prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path, self.scripts)
+            max_duration = ((unit.retry.get("backoff") or {}) if isinstance(unit.retry, dict) else {}).get("maxDuration")
+            if not first and max_duration:
+                # operator.go processNodeRetries: from the second attempt on, the first attempt's start +
+                # maxDuration is the pod's executionDeadline (activeDeadlineSeconds, ARGO_DEADLINE)
+                left = unit.t0 + parse_duration(max_duration) - time.monotonic()
+                if prep.timeout is None or left < prep.timeout:
+                    prep.timeout, prep.timeout_message = max(left, 0.0), "Step exceeded its deadline"
+                at = datetime.now(timezone.utc) + timedelta(seconds=max(left, 0.0))
+                prep.env["ARGO_DEADLINE"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
             prep.on_exit = self.exit_pod(unit)
             if (tmpl.get("inputs") or {}).get("artifacts") or (tmpl.get("outputs") or {}).get("artifacts"):
                 key = f"{self.wf_scope['workflow.name']}/{scope['pod.name']}"  # Argo's DefaultArchivePattern
@@ -320,7 +331,9 @@ class Runner:
         if first:
             self.report("task_started", res)
         self.running += 1
-        self.locks.take(unit.template)
+        if not unit.locked:  # a retried task keeps its mutex/semaphore through the back-off: Argo's
+            self.locks.take(unit.template)  # Retry node holds it until it is fulfilled (dag.go executeDAGTask)
+            unit.locked = True
         for d in self._dags(unit):
             d.active += 1
         fut = self.pool.submit(execute, prep, self.procs, self._output_sink(res))
@@ -334,6 +347,8 @@ class Runner:
     def _attempt_done(self, unit: Unit, out: Outcome) -> None:
         # operator.go processNodeRetries: attempts > limit stops; wait duration * factor**(attempts-1),
         # capped; maxDuration counts from the first attempt's start
+        if unit.retry and out.phase in ("Failed", "Error"):  # a pod node of its own under the Retry node
+            unit.res.failed_attempts.append((unit.res.attempts - 1, out.phase, out.message, utc_now()))
         if self.expired:
             return self.finish_unit(unit, self.deadline_outcome())
         if self.stopping and not self.exit_pod(unit):
@@ -357,8 +372,9 @@ class Runner:
                     delay = min(delay, parse_duration(backoff["cap"]))
             if backoff.get("maxDuration"):
                 deadline = unit.t0 + parse_duration(backoff["maxDuration"])
-                if time.monotonic() + delay > deadline:
-                    out.message += " (retries stopped: backoff maxDuration exceeded)"
+                if time.monotonic() > deadline or time.monotonic() + delay > deadline:
+                    out.message = ("Max duration limit exceeded" if time.monotonic() > deadline
+                                   else "Backoff would exceed max duration limit") + f" (last attempt: {out.message})"
                     return self.finish_unit(unit, out)
         except ExprError as e:
             return self.finish_unit(unit, Outcome("Error", f"retryStrategy: {e}"))
@@ -368,6 +384,9 @@ class Runner:
 
     def finish_unit(self, unit: Unit, out: Outcome) -> None:
         res = unit.res
+        if unit.locked:
+            self.locks.give(unit.template)
+            unit.locked = False
         res.phase, res.message, res.outputs = out.phase, out.message, out.outputs
         res.artifacts = {k: artifacts.local_path(self.store, v) for k, v in out.artifacts.items()}
         unit.artifact_keys = out.artifacts
@@ -534,6 +553,7 @@ def _run_exit_handler(spec: dict, root: Dag, main: Runner, wf_scope: dict[str, s
                                                 status, utc_now())
     runner = Runner(spec, scope, run_dir, limit, reporter)
     runner.code_path, runner.scripts = main.code_path, main.scripts  # as the entrypoint's tasks have them
+    runner.deadline_s = None  # workflowpod.go getDeadline: exit-handler pods (onExitPod) get no workflow deadline
     runner.on_exit = True  # a stop leaves it running (ShouldExecute(isOnExitPod)); a second signal ends it
     stopper.runner = runner
     name = spec["onExit"]
@@ -610,8 +630,8 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
         if spec.get("onExit"):
             tasks["onExit"] = handler = _run_exit_handler(spec, root, runner, wf_scope, run_dir, limit, reporter,
                                                           params, t0, stopper)
-            if handler.phase in ("Failed", "Error"):  # operate(): a failed exit handler fails the workflow
-                phase = "Failed"
+            if phase == "Succeeded" and handler.phase in ("Failed", "Error"):  # operate(): a failed exit
+                phase = handler.phase  # handler fails (Failed) or errors (Error) a workflow that had succeeded
     message = STOPPED_WORKFLOW if runner.stopping and phase != "Succeeded" else ""
     result = RunResult(phase, tasks, run_dir, round(time.monotonic() - t0, 3), name, message,
                        runner.stop_signal if runner.stopping else None)

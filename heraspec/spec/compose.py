@@ -210,9 +210,11 @@ def _from_refs(tasks: dict, name: str) -> list[tuple]:
     return out
 
 
-def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors) -> None:
+def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors, functions: dict | None = None) -> None:
     """`tasks.NAME.pipeline`: its args set the other spec's parameters; what only a whole workflow
-    has is reported in the other spec, and `{from: NAME}` needs its `result`."""
+    has is reported in the other spec, and `{from: NAME}` needs its `result`, which must be a value:
+    the pipeline's DAG template publishes it as an output parameter (`valueFrom.parameter`), and a
+    file result (`-> Path`, `result: artifact`) is an artifact that parameter cannot name."""
     data = doc.data if isinstance(doc.data, dict) else {}
     sub_data = sub.data if isinstance(sub.data, dict) else {}
     task = data["tasks"][name]
@@ -227,6 +229,7 @@ def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors) -> N
             sub.error(errors, (key,), f"'{key}' belongs to a whole workflow: it is not carried when a spec runs as a "
                       f"sub-pipeline (task '{name}' of {doc.path})", key=True)
     if "result" in sub_data:
+        _check_pipeline_result(sub, sub_data, name, doc, errors, functions or {})
         return
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     for path in _from_refs(tasks, name):
@@ -328,3 +331,21 @@ def check_raw_outputs(doc: Document, data: dict, errors: Errors) -> None:
                     doc.error(errors, path, f"task '{tname}' has no output parameter '{m.group(2)}'",
                               "its outputs: " + ", ".join(known) + " (name more with outputs: {NAME: key.path})",
                               offset=m.start(2))
+
+
+def _check_pipeline_result(sub: Document, sub_data: dict, name: str, doc: Document, errors: Errors,
+                           functions: dict) -> None:
+    from .artifacts import result_kind
+
+    target = sub_data.get("result")
+    sub_tasks = sub_data.get("tasks") if isinstance(sub_data.get("tasks"), dict) else {}
+    if not isinstance(target, str) or not isinstance(sub_tasks.get(target), dict):
+        return
+    defaults = sub_data.get("defaults") if isinstance(sub_data.get("defaults"), dict) else {}
+    kind = result_kind(sub_tasks[target], functions.get(target), defaults)
+    if kind != "parameter":
+        what = "returns a file (-> Path)" if kind == "file" else "sends its result as an artifact (result: artifact)"
+        sub.error(errors, ("result",), f"task '{target}' {what}, so this spec cannot run as a sub-pipeline (task "
+                  f"'{name}' of {doc.path}): Argo publishes a DAG template's result as an output parameter, which "
+                  "cannot name an artifact", "return a value from the result task, or write the file to a volume "
+                  "and return its path as a string")

@@ -11,10 +11,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from ..argo_lang import MAX_NESTING, depends
+
 _NAME = r"[A-Za-z0-9][-_A-Za-z0-9]*"
 _EDGE_TOKEN = re.compile(r"\s*(>>|\[|\]|,|" + _NAME + r")")
-_DEPENDS_TOKEN = re.compile(r"\s*(&&|\|\||!|\(|\)|(" + _NAME + r")(\.[A-Za-z]+)?)")
-DEPENDS_RESULTS = {"Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"}
+DEPENDS_RESULTS = set(depends.RESULTS)
 
 
 def argo_name(name: str) -> str:
@@ -86,37 +87,20 @@ def parse_edge(text: str) -> list[list[tuple[str, int]]]:
 
 
 def depends_names(expr: str) -> list[tuple[str, str | None, int]]:
-    """Task references in an Argo depends expression: (name, result or None, offset)."""
-    out, pos = [], 0
-    while pos < len(expr):
-        m = _DEPENDS_TOKEN.match(expr, pos)
-        if not m:
-            if expr[pos:].strip():
-                raise EdgeSyntaxError(f"unexpected '{expr[pos:].strip()[:20]}' in depends", pos)
-            break
-        if m.group(2):
-            out.append((m.group(2), m.group(3)[1:] if m.group(3) else None, m.start(2)))
-        pos = m.end()
-    return out
+    """Task references in an Argo depends expression: (name, result or None, offset)
+    (argo_lang.depends.references; EdgeSyntaxError at a character that starts no token)."""
+    try:
+        return depends.references(expr)
+    except depends.DependsError as e:
+        raise EdgeSyntaxError(str(e), e.offset) from None
 
 
 def translate_depends(expr: str, bare: dict[str, str] | None = None) -> str:
     """Rename spec task names to Argo names inside a depends expression; `bare`: replacements
     for names written without a result (`A`, not `A.Failed`)."""
     bare = bare or {}
-
-    def one(m: re.Match) -> str:
-        if not m.group(2):
-            return m.group(0)
-        new = bare[m.group(2)] if m.group(3) is None and m.group(2) in bare else argo_name(m.group(2))
-        return m.group(0).replace(m.group(2), new)
-
-    return _DEPENDS_TOKEN.sub(one, expr)
-
-
-# Argo's evaluators (Go) have no nesting limit; heraspec run's have this one, checked here first so
-# that a spec which validates runs. Chains (`a && b && ... && z`) are flat and not limited.
-MAX_NESTING = 64
+    return depends.translate(expr, lambda name, result: bare[name] if result is None and name in bare
+                             else argo_name(name))
 
 
 def too_deep(expr: str, limit: int = MAX_NESTING) -> int | None:

@@ -420,6 +420,16 @@ def _check_volumes(doc: Document, name: str, task: dict, sizes: dict, errors: Er
         if ("size" in v) == ("claim" in v):
             doc.error(errors, path, "a volume needs either 'size' (a new volume) or 'claim' (an existing one)")
             continue
+        claim = v.get("claim")
+        for m in re.finditer(r"\{\{\s*(.*?)\s*\}\}", claim if isinstance(claim, str) else ""):
+            if not m.group(1).startswith("workflow."):
+                # operator.go substituteGlobalVariables: spec.volumes (where a claim goes) sees only the
+                # workflow's global variables; any other tag reaches Kubernetes as written
+                doc.error(errors, path + ("claim",), f"'{m.group()}' cannot name a claim: Argo substitutes only "
+                          "global variables ({{workflow.parameters.NAME}}, {{workflow.name}}) in the workflow's "
+                          "volumes, so the pod would ask for a PersistentVolumeClaim named literally "
+                          f"'{claim}'", "name the claim in the spec or through a workflow parameter: "
+                          "{{workflow.parameters.NAME}}", offset=m.start())
         mp = v.get("mount_path")
         if isinstance(mp, str):
             if not mp.startswith("/"):

@@ -1,0 +1,369 @@
+"""`heraspec run` on the paths where something goes wrong gives Argo v4.1.2's workflow phase, node
+phases and values (issue 27). Each test names the Go function it mirrors; each spec is compiled and
+validated against Argo's schema before it runs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.test_compose import compile_json, run_json
+
+STEPS = '''\
+def ok(x=0):
+    return x
+
+
+def listing():
+    return [1, None, "s"]
+
+
+def kind(x=None):
+    return type(x).__name__
+
+
+def boom(x=None):
+    raise SystemExit("boom")
+
+
+def err(x=None):
+    raise SystemExit(3)
+
+
+def stamp(path: str, fail_first: bool = False) -> float:
+    import os
+    import time
+    first = not os.path.exists(path + ".n")
+    open(path + ".n", "a").write("x")
+    start = time.time()
+    time.sleep(0.5)
+    with open(path, "a") as f:
+        f.write(f"{start} {time.time()}\\n")
+    if fail_first and first:
+        raise SystemExit("first attempt fails")
+    return start
+
+
+def napping(seconds: float = 3) -> str:
+    import time
+    time.sleep(seconds)
+    return "done"
+
+
+def flaky(path: str) -> int:
+    import os
+    n = int(open(path).read()) if os.path.exists(path) else 0
+    with open(path, "w") as f:
+        f.write(str(n + 1))
+    if n < 2:
+        raise SystemExit("attempt %d fails" % (n + 1))
+    return n + 1
+
+
+def names(failures: str) -> list:
+    import json
+    rows = json.loads(failures)  # Argo's value: strconv.Quote of the JSON list
+    rows = json.loads(rows) if isinstance(rows, str) else rows
+    return [row["displayName"] for row in rows or []]
+
+
+def slow_second(path: str) -> int:
+    import os
+    import time
+    n = int(open(path).read()) if os.path.exists(path) else 0
+    with open(path, "w") as f:
+        f.write(str(n + 1))
+    if n == 0:
+        raise SystemExit("first attempt fails")
+    time.sleep(6)
+    return n + 1
+'''
+
+
+def run_spec(tmp_path: Path, spec: str) -> tuple[int, dict]:
+    (tmp_path / "steps.py").write_text(STEPS)
+    path = tmp_path / "spec.yaml"
+    path.write_text(spec)
+    compile_json(path)
+    code, data, _ = run_json(path)
+    return code, data
+
+
+def phases(data: dict) -> dict[str, str]:
+    return {name: t["phase"] for name, t in data["tasks"].items()}
+
+
+def test_a_leaf_skipped_after_a_handled_failure_fails_the_workflow(tmp_path: Path) -> None:
+    # dag.go assessDAGPhase: `report` is Skipped, not Completed, so it inherits the Failed branch
+    # phase of `a` (kept going by continueOn): the workflow is Failed (upstream issue #13967)
+    code, data = run_spec(tmp_path, """\
+name: fid-skipped-leaf
+tasks:
+  a: {function: steps:boom, continue_on: [failed]}
+  report: {function: steps:ok, after: [a], when: "1 == 2"}
+""")
+    assert phases(data) == {"a": "Failed", "report": "Skipped"}
+    assert (code, data["phase"]) == (1, "Failed")
+    assert "argoproj/argo-workflows#13967" in data["tasks"]["report"]["message"]
+
+
+def test_a_leaf_ending_in_error_makes_the_workflow_error(tmp_path: Path) -> None:
+    # dag.go assessDAGPhase: the target's branch phase is Error, which is the DAG's (and the
+    # workflow's, operate) phase; not Failed
+    code, data = run_spec(tmp_path, """\
+name: fid-error-leaf
+tasks:
+  a: {function: steps:ok}
+  b: {function: steps:ok, after: [a], when: "model.pkl == model.pkl"}
+""")
+    assert phases(data) == {"a": "Succeeded", "b": "Error"}
+    assert (code, data["phase"]) == (1, "Error")
+
+
+def test_when_is_lexed_as_govaluate_does(tmp_path: Path) -> None:
+    # steps.go shouldExecute (govaluate parseTokens/readToken): a dotted word is an accessor, a word
+    # starting with '_' an invalid token, arithmetic and hex evaluate, a non-ASCII word is a string
+    code, data = run_spec(tmp_path, """\
+name: fid-when-lexing
+tasks:
+  dotted: {function: steps:ok, when: "model.pkl == model.pkl"}
+  under: {function: steps:ok, when: "_x == _x"}
+  quote: {function: steps:ok, when: "'a\\\"b' == x"}
+  arith: {function: steps:ok, args: {x: 1}, when: "1 + 2 == 0x3"}
+  accent: {function: steps:ok, args: {x: 2}, when: "héllo == héllo"}
+  ternary: {function: steps:ok, args: {x: 3}, when: "(2 > 1 ? yes : no) == yes"}
+""")
+    assert phases(data) == {"dotted": "Error", "under": "Error", "quote": "Error", "arith": "Succeeded",
+                            "accent": "Succeeded", "ternary": "Succeeded"}
+    tasks = data["tasks"]
+    assert "Unable to access unexported field 'pkl' in token 'model.pkl'" in tasks["dotted"]["message"]
+    assert "Invalid token: '_'" in tasks["under"]["message"]
+    assert "Unclosed string literal" in tasks["quote"]["message"]
+    assert (tasks["arith"]["result"], tasks["accent"]["result"], tasks["ternary"]["result"]) == (1, 2, 3)
+
+
+def test_a_null_item_reaches_the_function_as_none(tmp_path: Path) -> None:
+    # operator.go processItem: a null wfv1.Item (withParam from a task's list) is GetType's List and
+    # GetListVal's nil slice, so {{item}} is json.Marshal(nil) = "null"; generateNodeName prints []
+    code, data = run_spec(tmp_path, """\
+name: fid-null-item
+tasks:
+  gen: {function: steps:listing}
+  k: {function: steps:kind, foreach: {from: gen}, args: {x: {item: true}}}
+""")
+    assert code == 0
+    k = data["tasks"]["k"]
+    assert k["result"] == ["int", "NoneType", "str"]
+    assert [c["name"] for c in k["children"]] == ["k(0:1)", "k(1:[])", "k(2:s)"]
+
+
+def test_a_fan_out_whose_items_are_all_skipped_is_succeeded(tmp_path: Path) -> None:
+    # dag.go executeDAGTask: the TaskGroup's phase is Succeeded unless a child Failed or Errored;
+    # so `k.Succeeded` holds and `k.Skipped` does not
+    code, data = run_spec(tmp_path, """\
+name: fid-all-skipped
+tasks:
+  k: {function: steps:ok, foreach: [1, 2], args: {x: {item: true}}, when: "{{item}} > 5"}
+  if_ok: {function: steps:ok, depends: "k.Succeeded"}
+  if_skipped: {function: steps:ok, depends: "k.Skipped"}
+""")
+    assert phases(data) == {"k": "Succeeded", "if_ok": "Succeeded", "if_skipped": "Omitted"}
+    assert [c["phase"] for c in data["tasks"]["k"]["children"]] == ["Skipped", "Skipped"]
+    assert (code, data["phase"]) == (0, "Succeeded")
+
+
+def test_max_duration_is_the_deadline_of_later_attempts(tmp_path: Path) -> None:
+    # operator.go processNodeRetries: from the second attempt on, the first attempt's start plus
+    # backoff.maxDuration is the pod's executionDeadline (ARGO_DEADLINE): the 6 s second attempt is
+    # killed ("Step exceeded its deadline") and the task fails instead of succeeding
+    t0 = time.monotonic()
+    code, data = run_spec(tmp_path, f"""\
+name: fid-max-duration
+tasks:
+  s:
+    function: steps:slow_second
+    args: {{path: "{tmp_path / 'count'}"}}
+    retry: {{limit: 3, backoff: {{duration: 1s, max_duration: 3s}}}}
+""")
+    assert time.monotonic() - t0 < 6 + 5
+    s = data["tasks"]["s"]
+    assert (s["phase"], s["attempts"]) == ("Failed", 2)
+    assert s["message"].startswith("Max duration limit exceeded") and "Step exceeded its deadline" in s["message"]
+    assert (code, data["phase"]) == (1, "Failed")
+
+
+def test_with_sequence_counts_down_and_formats_as_go(tmp_path: Path) -> None:
+    # operator.go expandSequence: a negative count counts down from start; each number through
+    # fmt.Sprintf(format): %v prints the number, %s prints %!s(int=N)
+    code, data = run_spec(tmp_path, """\
+name: fid-sequence
+tasks:
+  down:
+    function: steps:ok
+    args: {x: "{{item}}"}
+    argo: {task: {withSequence: {start: "2", count: "-2", format: "%v"}}}
+  verb:
+    function: steps:ok
+    args: {x: "{{item}}"}
+    argo: {task: {withSequence: {count: "1", format: "n%s"}}}
+""")
+    assert data["tasks"]["down"]["result"] == [2, 1, 0, -1]
+    assert data["tasks"]["verb"]["result"] == ["n%!s(int=0)"]
+    assert code == 0
+
+
+def test_a_consumer_of_a_skipped_producer_gets_its_input_default(tmp_path: Path) -> None:
+    # scope.go addSkippedNodeOutputsToScope + markAbsentOptionalArgs, common/util.go ProcessArgs:
+    # the Skipped producer's output is an absent optional, so the consumer's own input default
+    # applies (`x=None` -> default "null"); with no default the consumer ends in Error
+    code, data = run_spec(tmp_path, """\
+name: fid-absent
+tasks:
+  p: {function: steps:ok, args: {x: 1}, when: "1 == 2"}
+  c: {function: steps:kind, args: {x: {from: p}}}
+  d: {function: steps:slow_second, args: {path: {from: p}}}
+""")
+    assert phases(data) == {"p": "Skipped", "c": "Succeeded", "d": "Error"}
+    assert data["tasks"]["c"]["result"] == "NoneType"
+    assert "inputs.parameters.path: argument references an absent optional" in data["tasks"]["d"]["message"]
+
+
+def test_a_retried_task_keeps_its_mutex_through_the_back_off(tmp_path: Path) -> None:
+    # dag.go executeDAGTask: the lock is released when the task's (Retry) node is fulfilled, so no
+    # other task holding the same mutex runs between a's failed attempt and its retry
+    code, data = run_spec(tmp_path, f"""\
+name: fid-mutex
+tasks:
+  a: {{function: steps:stamp, args: {{path: "{tmp_path / 'a'}", fail_first: true}}, mutex: m,
+      retry: {{limit: 1, backoff: {{duration: 2s}}}}}}
+  b: {{function: steps:stamp, args: {{path: "{tmp_path / 'b'}"}}, mutex: m}}
+""")
+    assert code == 0 and phases(data) == {"a": "Succeeded", "b": "Succeeded"}
+    a = [tuple(map(float, ln.split())) for ln in (tmp_path / "a").read_text().splitlines()]
+    (b_start, b_end), = [tuple(map(float, ln.split())) for ln in (tmp_path / "b").read_text().splitlines()]
+    assert len(a) == 2
+    assert b_start >= a[1][1] or b_end <= a[0][0]  # b ran before a's first attempt or after its last
+
+
+def test_a_failed_tasks_exit_hook_sees_its_missing_output_as_written(tmp_path: Path) -> None:
+    # exit_handler.go resolveExitTmplArgument: ReplaceStrictAny without strict prefixes leaves a tag
+    # that does not resolve as written; the hook runs instead of ending in Error
+    code, data = run_spec(tmp_path, """\
+name: fid-hook-args
+tasks:
+  a: {function: steps:boom, continue_on: [failed], on_exit: {function: steps:ok, args: {x: {from: a}}}}
+  b: {function: steps:ok, after: [a]}
+""")
+    hook = data["tasks"]["a.onExit"]
+    assert hook["phase"] == "Succeeded"
+    assert hook["result"] == "{{tasks.a.outputs.parameters.result}}"
+
+
+def test_the_exit_handler_has_no_workflow_deadline(tmp_path: Path) -> None:
+    # workflowpod.go getDeadline: an exit-handler pod (onExitPod) gets no activeDeadlineSeconds
+    code, data = run_spec(tmp_path, """\
+name: fid-exit-deadline
+deadline: 2s
+tasks:
+  a: {function: steps:ok}
+on_exit: {function: steps:napping, args: {seconds: 3}}
+""")
+    assert data["tasks"]["onExit"]["phase"] == "Succeeded"
+    assert (code, data["phase"]) == (0, "Succeeded")
+
+
+def test_an_exit_hook_on_a_fan_out_runs_per_child_and_for_the_group(tmp_path: Path) -> None:
+    # dag.go executeDAGTask: runOnExitNode for each expanded child that Completed, with that child's
+    # outputs as the task's (exit_handler.go resolveExitTmplArgument); then, once the TaskGroup node
+    # is Completed, for the group node (its aggregated outputs)
+    code, data = run_spec(tmp_path, """\
+name: fid-fan-hook
+tasks:
+  k:
+    function: steps:ok
+    foreach: [1, 2, 7]
+    args: {x: {item: true}}
+    when: "{{item}} < 5"
+    on_exit: {function: steps:ok, args: {x: {from: k}}}
+""")
+    tasks = data["tasks"]
+    hooks = {n: t for n, t in tasks.items() if n.endswith(".onExit")}
+    assert sorted(hooks) == ["k(0:1).onExit", "k(1:2).onExit", "k.onExit"]
+    assert (hooks["k(0:1).onExit"]["result"], hooks["k(1:2).onExit"]["result"]) == (1, 2)
+    assert hooks["k.onExit"]["result"] == [1, 2]
+    assert code == 0
+
+
+def test_a_template_with_fail_fast_starts_nothing_after_a_failure(tmp_path: Path) -> None:
+    # operator.go checkParallelism: with the template's failFast, a failed child of the DAG stops
+    # every later task from starting (ErrParallelismReached); the DAG ends Failed
+    code, data = run_spec(tmp_path, """\
+name: fid-fail-fast
+tasks:
+  bad: {function: steps:boom}
+  slow: {function: steps:napping, args: {seconds: 1.5}}
+  later: {function: steps:ok, after: [slow], args: {x: 2}}
+argo: {spec: {templates: [{name: main, failFast: true}]}}
+""")
+    assert phases(data) == {"bad": "Failed", "slow": "Succeeded", "later": "Pending"}
+    assert (code, data["phase"]) == (1, "Failed")
+
+
+def test_a_consumer_of_a_fan_out_whose_items_were_all_skipped_says_argo_would_wait(tmp_path: Path) -> None:
+    # dag.go executeDAGTask (groupPhase Succeeded) + resolveDependencyReferences (a missing variable
+    # requeues): Argo v4.1.2 never ends this workflow; the local run ends the consumer in Error and
+    # says so rather than promise an outcome
+    code, data = run_spec(tmp_path, """\
+name: fid-wait-forever
+tasks:
+  k: {function: steps:ok, foreach: [1, 2], args: {x: {item: true}}, when: "{{item}} > 5"}
+  use: {function: steps:kind, args: {x: {from: k}}}
+""")
+    assert phases(data) == {"k": "Succeeded", "use": "Error"}
+    assert "on Argo v4.1.2 this task would wait for ever" in data["tasks"]["use"]["message"]
+    assert code == 1
+
+
+def test_workflow_failures_list_every_failed_attempt(tmp_path: Path) -> None:
+    # operator.go operate: workflow.failures holds every node whose phase is Failed or Error; a retried
+    # task's attempts are pod nodes NAME(i) under its Retry node, listed even when a later one succeeded
+    code, data = run_spec(tmp_path, f"""\
+name: fid-failures
+tasks:
+  f: {{function: steps:flaky, args: {{path: "{tmp_path / 'n'}"}}, retry: 2}}
+  b: {{function: steps:boom}}
+on_exit: {{function: steps:names, args: {{failures: {{workflow: failures}}}}}}
+""")
+    assert phases(data)["f"] == "Succeeded" and data["tasks"]["f"]["attempts"] == 3
+    assert data["tasks"]["onExit"]["result"] == ["fid-failures", "f(0)", "f(1)", "b"]
+    assert code == 1
+
+
+def test_a_failed_retried_task_with_an_exit_hook_does_not_fail_the_workflow(tmp_path: Path) -> None:
+    # operator.go getOutboundNodes: a Retry node's outbound node is its last child, the exit hook
+    # node; assessDAGPhase gives the Omitted task after it the hook's Succeeded, so Argo v4.1.2
+    # reports the workflow Succeeded (an Argo defect): heraspec run does the same and says so
+    code, data = run_spec(tmp_path, """\
+name: fid-retry-hook
+tasks:
+  a: {function: steps:boom, retry: 1, on_exit: {function: steps:ok}}
+  b: {function: steps:ok, after: [a]}
+""")
+    assert phases(data) == {"a": "Failed", "b": "Omitted", "a.onExit": "Succeeded"}
+    assert (code, data["phase"]) == (0, "Succeeded")
+    assert "argoproj/argo-workflows#11589" in data["tasks"]["a"]["message"]
+
+
+def test_workflow_status_is_the_first_failed_leaf_in_name_order(tmp_path: Path) -> None:
+    # dag.go findLeafTaskNames sorts the leaves by name; assessDAGPhase (fail fast) takes the first
+    # failed one: `a_fail` (Failed) before `z_err` (Error), whatever order the spec lists them in
+    code, data = run_spec(tmp_path, """\
+name: fid-status-order
+tasks:
+  z_err: {function: steps:ok, when: "model.pkl == x"}
+  a_fail: {function: steps:boom}
+on_exit: {function: steps:ok, args: {x: {workflow: status}}}
+""")
+    assert phases(data)["z_err"] == "Error" and phases(data)["a_fail"] == "Failed"
+    assert data["tasks"]["onExit"]["result"] == "Failed"  # {{workflow.status}}
+    assert (code, data["phase"]) == (1, "Failed")

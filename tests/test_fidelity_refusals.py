@@ -1,0 +1,77 @@
+"""What Argo v4.1.2 cannot do is refused at `heraspec validate` (issue 27), with a located error and
+a hint, instead of validating and then failing (or asking for the wrong thing) on the cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from heraspec.cli import main
+
+STEPS = '''\
+from pathlib import Path
+
+
+def make() -> str:
+    return "claim-a"
+
+
+def use(x: str = "") -> str:
+    return x
+
+
+def report() -> Path:
+    p = Path("report.txt")
+    p.write_text("hi")
+    return p
+
+
+def value() -> int:
+    return 1
+'''
+
+
+def validate(capsys, spec: Path) -> tuple[int, str]:
+    code = main(["validate", str(spec)])
+    return code, capsys.readouterr().err
+
+
+def test_a_task_output_cannot_name_a_workflow_volume(tmp_path: Path, capsys) -> None:
+    # operator.go substituteGlobalVariables: spec.volumes is substituted with the global parameters
+    # only (template.Replace, unresolved allowed), so the claim would be asked for literally
+    (tmp_path / "steps.py").write_text(STEPS)
+    spec = tmp_path / "vol.yaml"
+    spec.write_text("name: vol\nparameters: {pvc: data}\ntasks:\n  make: {function: steps:make}\n"
+                    "  use:\n    function: steps:use\n    after: [make]\n    resources:\n"
+                    "      volumes:\n"
+                    "        - {name: data, claim: \"{{tasks.make.outputs.parameters.result}}\", mount_path: /data}\n"
+                    "        - {name: other, claim: \"{{workflow.parameters.pvc}}\", mount_path: /other}\n")
+    code, err = validate(capsys, spec)
+    assert code == 1
+    lines = [ln for ln in err.splitlines() if ": error: " in ln]
+    assert lines == [f"{spec}:10:32: error: '{{{{tasks.make.outputs.parameters.result}}}}' cannot name a claim: Argo "
+                     "substitutes only global variables ({{workflow.parameters.NAME}}, {{workflow.name}}) in the "
+                     "workflow's volumes, so the pod would ask for a PersistentVolumeClaim named literally "
+                     "'{{tasks.make.outputs.parameters.result}}'"]
+    assert "hint: name the claim in the spec or through a workflow parameter" in err
+
+
+def test_a_sub_pipeline_whose_result_is_a_file_is_refused(tmp_path: Path, capsys) -> None:
+    # a pipeline's DAG template publishes its result as outputs.parameters[result].valueFrom.parameter
+    # (compiler pipeline_template); a file result is an artifact that parameter cannot name
+    (tmp_path / "steps.py").write_text(STEPS)
+    (tmp_path / "sub.yaml").write_text("name: sub\ntasks:\n  r: {function: steps:report}\nresult: r\n")
+    (tmp_path / "sub2.yaml").write_text("name: sub2\ntasks:\n  v: {function: steps:value, result: artifact}\nresult: v\n")
+    (tmp_path / "ok.yaml").write_text("name: ok\ntasks:\n  v: {function: steps:value}\nresult: v\n")
+    spec = tmp_path / "main.yaml"
+    spec.write_text("name: main\ntasks:\n  p: {pipeline: sub.yaml}\n  q: {pipeline: sub2.yaml}\n"
+                    "  fine: {pipeline: ok.yaml}\n  use: {function: steps:use, args: {x: {from: fine}}}\n")
+    code, err = validate(capsys, spec)
+    assert code == 1
+    lines = [ln for ln in err.splitlines() if ": error: " in ln]
+    assert lines == [
+        f"{tmp_path / 'sub.yaml'}:4:9: error: task 'r' returns a file (-> Path), so this spec cannot run as a "
+        f"sub-pipeline (task 'p' of {spec}): Argo publishes a DAG template's result as an output parameter, "
+        "which cannot name an artifact",
+        f"{tmp_path / 'sub2.yaml'}:4:9: error: task 'v' sends its result as an artifact (result: artifact), so "
+        f"this spec cannot run as a sub-pipeline (task 'q' of {spec}): Argo publishes a DAG template's result as "
+        "an output parameter, which cannot name an artifact"]
