@@ -750,9 +750,16 @@ def main(argv: list[str] | None = None) -> int:
     if cfg.no_write:
         sys.stdout.write(text)
     else:
-        Path(cfg.output).write_text(text, encoding="utf-8")
+        out = Path(cfg.output)
+        old = out.read_text(encoding="utf-8") if out.is_file() else ""
+        if KEPT in old:  # sections other scripts measured (benchmarks/lsp_timing.py) stay
+            text += "\n" + old[old.index(KEPT):]
+        out.write_text(text, encoding="utf-8")
         print(f"wrote {cfg.output}", file=sys.stderr)
     return 0
+
+
+KEPT = "<!-- measured by other scripts; run.py keeps what follows -->"
 
 
 if __name__ == "__main__":

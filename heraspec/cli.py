@@ -181,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = _verb(sub, "init", "scaffold a working spec, its steps module and editor settings",
-              "Writes heraspec.yaml (or .toml), steps.py, .vscode/settings.json, .taplo.toml and a .gitignore "
+              "Writes heraspec.yaml (or .toml), steps.py, editor settings (.vscode/, .nvim.lua, .taplo.toml: the "
+              "schema and `heraspec lsp`) and a .gitignore "
               "for .heraspec/ into DIR, or with --example NAME a bundled example. Never overwrites: files "
               "that exist are left alone and named.",
               "  heraspec init my-pipeline && cd my-pipeline && heraspec run heraspec.yaml\n"
@@ -217,6 +218,18 @@ def build_parser() -> argparse.ArgumentParser:
               "commit it next to your specs to share one path with a team.",
               "  heraspec schema > heraspec.schema.json\n"
               "  # then, on a spec's first line: # yaml-language-server: $schema=./heraspec.schema.json")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p = _verb(sub, "lsp", "the language server for editors (stdio): live errors, completion, hover, definition",
+              "Speaks the Language Server Protocol on stdin/stdout: validate's errors as you type, completion of "
+              "functions, arguments, task and parameter names and schema keys, hover, go to definition, "
+              "references, rename of tasks and quick fixes. Needs the lsp extra: pip install 'heraspec[lsp]'. "
+              "`heraspec init` writes the editor settings that start it.",
+              "  heraspec lsp                 # started by the editor, not by hand\n"
+              "  heraspec lsp --path src      # function modules also in src/")
+    p.add_argument("--path", action="append", default=[], metavar="DIR",
+                   help="also look for function modules in DIR (searched first; repeatable)")
+    p.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default and only transport)")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -568,9 +581,19 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_lsp(args: argparse.Namespace) -> int:
+    try:
+        from .lsp.server import serve
+    except ImportError as exc:
+        raise HeraspecError(f"heraspec lsp needs pygls and lsprotocol ({exc.name} is missing): "
+                            "pip install 'heraspec[lsp]'") from None
+    return serve(args.path)
+
+
 VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate, "lock": cmd_lock, "compile": cmd_compile, "run": cmd_run, "apply": cmd_apply,
     "diff": cmd_diff, "graph": cmd_graph, "init": cmd_init, "cache": cmd_cache, "schema": cmd_schema,
+    "lsp": cmd_lsp,
 }
 
 

@@ -12,11 +12,11 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .errors import Errors
 from .spec import patterns
-from .spec.load import Document, load_file
+from .spec.load import Document, load_file, load_source
 
 if TYPE_CHECKING:
     from .argo.compiler import Compiled
@@ -69,13 +69,16 @@ class _GcPaused:
             gc.enable()
 
 
-def check_files(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> list[Checked]:
-    """Load and validate every file; all problems go to `errors`."""
+def check_files(paths: Sequence[str], errors: Errors, opts: Options | None = None, *,
+                texts: Mapping[str, str] | None = None) -> list[Checked]:
+    """Load and validate every file; all problems go to `errors`. `texts`: path -> the text to check
+    instead of that file's content (an editor's unsaved buffer, for `heraspec lsp`)."""
     with _GcPaused():
-        return _check_files(paths, errors, opts)
+        return _check_files(paths, errors, opts, texts or {})
 
 
-def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> list[Checked]:
+def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None,
+                 texts: Mapping[str, str]) -> list[Checked]:
     from .spec import compose
 
     opts = opts or Options()
@@ -89,7 +92,7 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None) -> 
     out = []
     cache: dict[str, Checked] = {}  # sub-pipeline specs, each checked once per batch
     for path in paths:
-        doc = load_file(path, errors)
+        doc = load_source(path, texts[path], errors) if path in texts else load_file(path, errors)
         if doc is None:
             continue
         if values is not None:

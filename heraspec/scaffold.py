@@ -5,7 +5,10 @@ named, the others are written.
 
     heraspec.yaml | heraspec.toml   the spec, with a schema modeline (`# yaml-language-server:` / `#:schema`)
     steps.py                        the spec's functions
-    .vscode/settings.json           `yaml.schemas`: heraspec.yaml and *.heraspec.yaml use the schema
+    .vscode/settings.json           `yaml.schemas`: heraspec.yaml and *.heraspec.yaml use the schema; the
+                                    Generic LSP Client extension (glspc) starts `heraspec lsp` on YAML and TOML
+    .vscode/extensions.json         the extensions those settings are for (YAML, Even Better TOML, glspc)
+    .nvim.lua                       Neovim: starts `heraspec lsp` on YAML and TOML buffers (`:set exrc`)
     .taplo.toml                     Taplo (Even Better TOML, `taplo lint`): heraspec.toml and *.heraspec.toml too
     .gitignore                      `.heraspec/`, where `heraspec run` keeps its run folders
 
@@ -17,12 +20,16 @@ wrote it, as an absolute `file://` URI. Editors need no network and the schema a
 heraspec; the price is a machine-specific path, so a team sharing the repository either reruns
 `heraspec init` in a scratch folder and copies the URI, or commits `heraspec schema > heraspec.schema.json`
 and points at `./heraspec.schema.json` (both the modeline and Taplo resolve paths relative to the file).
+The language server is started the same way: with the interpreter of the heraspec that wrote the
+settings (`python -m heraspec lsp`), so no PATH or virtual environment needs activating. The server
+itself tells specs from other YAML/TOML (by name, top-level keys or schema line) and leaves the rest.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +37,8 @@ from .errors import HeraspecError, UsageError
 
 YAML_PATTERNS = ["heraspec.yaml", "heraspec.yml", "*.heraspec.yaml", "*.heraspec.yml"]
 TOML_PATTERNS = ["**/heraspec.toml", "**/*.heraspec.toml"]
+# YAML (the schema), Even Better TOML (Taplo: the schema), Generic LSP Client (starts `heraspec lsp`)
+VSCODE_EXTENSIONS = ["redhat.vscode-yaml", "tamasfe.even-better-toml", "zsol.vscode-glspc"]
 
 
 def schema_uri() -> str:
@@ -54,13 +63,22 @@ def files_for(directory: Path, *, toml: bool) -> dict[str, str]:
     name = pipeline_name(directory)
     spec = ("heraspec.toml", _TOML_SPEC.format(uri=uri, name=name)) if toml else \
         ("heraspec.yaml", _YAML_SPEC.format(uri=uri, name=name))
-    settings = {"yaml.schemas": {uri: YAML_PATTERNS}}
+    cmd = lsp_command()
+    settings = {"yaml.schemas": {uri: YAML_PATTERNS}, "glspc.server.command": cmd[0],
+                "glspc.server.commandArguments": cmd[1:], "glspc.server.languageId": ["yaml", "toml"]}
     return {
         spec[0]: spec[1],
         "steps.py": _STEPS.format(spec=spec[0]),
         ".vscode/settings.json": json.dumps(settings, indent=2) + "\n",
+        ".vscode/extensions.json": json.dumps({"recommendations": VSCODE_EXTENSIONS}, indent=2) + "\n",
+        ".nvim.lua": _NVIM.replace("{cmd}", "{ " + ", ".join(json.dumps(c) for c in cmd) + " }"),
         ".taplo.toml": _TAPLO.format(uri=uri, patterns=json.dumps(TOML_PATTERNS)),
     }
+
+
+def lsp_command() -> list[str]:
+    """The command that starts this installation's `heraspec lsp` (its own interpreter)."""
+    return [sys.executable, "-m", "heraspec", "lsp"]
 
 
 def example_names() -> list[str]:
@@ -226,4 +244,25 @@ include = {patterns}
 
 [rule.schema]
 path = "{uri}"
+"""
+
+_NVIM = """\
+-- Neovim: `heraspec lsp` (errors as you type, completion, hover, go to definition, rename) on the
+-- YAML and TOML buffers of this folder; the server leaves files that are not heraspec specs alone.
+-- Neovim reads this file with `:set exrc` (0.9+ asks once whether to trust it), or copy it into
+-- your init.lua. Written by `heraspec init`.
+local cmd = {cmd}
+local client_id
+vim.api.nvim_create_autocmd("FileType", {
+  pattern = { "yaml", "toml" },
+  callback = function(args)
+    local config = { name = "heraspec", cmd = cmd, root_dir = vim.fn.getcwd() }
+    if vim.lsp.start then
+      vim.lsp.start(config, { bufnr = args.buf })
+    else -- Neovim 0.7
+      client_id = client_id or vim.lsp.start_client(config)
+      vim.lsp.buf_attach_client(args.buf, client_id)
+    end
+  end,
+})
 """

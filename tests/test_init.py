@@ -14,7 +14,7 @@ import yaml
 from heraspec.cli import main
 from heraspec.scaffold import pipeline_name, schema_uri
 
-FILES = {"steps.py", ".vscode/settings.json", ".taplo.toml", ".gitignore"}
+FILES = {"steps.py", ".vscode/settings.json", ".vscode/extensions.json", ".nvim.lua", ".taplo.toml", ".gitignore"}
 
 
 def heraspec(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -72,7 +72,11 @@ def test_the_spec_and_settings_point_at_the_installed_schema(tmp_path, capsys):
     assert (tmp_path / "y" / "heraspec.yaml").read_text().splitlines()[0] == f"# yaml-language-server: $schema={uri}"
     assert (tmp_path / "t" / "heraspec.toml").read_text().splitlines()[0] == f"#:schema {uri}"
     vscode = json.loads((tmp_path / "y" / ".vscode" / "settings.json").read_text())
-    assert vscode == {"yaml.schemas": {uri: ["heraspec.yaml", "heraspec.yml", "*.heraspec.yaml", "*.heraspec.yml"]}}
+    assert vscode == {"yaml.schemas": {uri: ["heraspec.yaml", "heraspec.yml", "*.heraspec.yaml", "*.heraspec.yml"]},
+                      # the Generic LSP Client extension starts this installation's language server
+                      "glspc.server.command": sys.executable, "glspc.server.commandArguments": ["-m", "heraspec", "lsp"],
+                      "glspc.server.languageId": ["yaml", "toml"]}
+    assert "zsol.vscode-glspc" in json.loads((tmp_path / "y" / ".vscode" / "extensions.json").read_text())["recommendations"]
     taplo = (tmp_path / "t" / ".taplo.toml").read_text()
     assert 'include = ["**/heraspec.toml", "**/*.heraspec.toml"]' in taplo and f'path = "{uri}"' in taplo
 

@@ -35,7 +35,8 @@ from .closure import ModuleInfo, alias_binding, annotation_kind
 if TYPE_CHECKING:
     from .modules import Bundle
 
-__all__ = ["Function", "Param", "Problem", "bundle", "carried_source", "clear_cache", "resolve", "shown"]
+__all__ = ["Function", "Param", "Problem", "bundle", "carried_source", "clear_cache", "docstring", "forget_resolved",
+           "module_functions", "resolve", "shown"]
 
 
 def _close_matches(word: str, options: list[str], n: int) -> list[str]:
@@ -93,6 +94,12 @@ def clear_cache() -> None:
         cache.clear()
 
 
+def forget_resolved() -> None:
+    """Forget resolved refs but keep parsed modules: each is read again only when its file changed
+    (size or mtime), so a long-lived caller (`heraspec lsp`) sees edits at the cost of what changed."""
+    _RESOLVED.clear()
+
+
 @dataclass(frozen=True)
 class _Carried:
     problems: tuple[Problem, ...]
@@ -140,6 +147,31 @@ def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tup
     )
     carried = _CARRIED[fn] = _carry(info, target if def_file == found else None, found, module, dirs)
     return fn, carried.problems
+
+
+# --- for editors: what a module offers, without importing it ---------------------------------------
+
+
+def module_functions(module: str, search_path: list[str]) -> list[str]:
+    """The names of the top-level `def`s of `module` found on the search path, in module order
+    ([] when it is not found or cannot be read): what a `function:` value may name."""
+    found = _find_module(module, tuple(os.fspath(d) for d in search_path))
+    info = load_module(found) if isinstance(found, str) else found
+    if isinstance(info, Problem):
+        return []
+    return [name for name, bs in info.bindings.items() if any(b.kind == "def" for b in bs)]
+
+
+def docstring(fn: Function) -> str | None:
+    """The docstring of a resolved function (None when it has none or the file changed since)."""
+    info = load_module(fn.file)
+    if isinstance(info, Problem):
+        return None
+    for b in info.bindings.get(fn.name, []):
+        node = info.body[b.index]
+        if isinstance(node, ast.FunctionDef) and node.lineno == fn.line:
+            return ast.get_docstring(node)
+    return None
 
 
 # --- the ref and the module file --------------------------------------------------------------------

@@ -109,6 +109,22 @@ def load_file(path: str, errors: Errors) -> Document | None:
     return load_text(path, text, fmt, errors)
 
 
+def load_source(path: str, text: str, errors: Errors) -> Document | None:
+    """A spec given as text rather than read from `path` (an editor's unsaved buffer), checked as
+    `load_file` checks a file's content; on any problem add a located error and return None."""
+    fmt = detect_format(path)
+    if fmt is None:
+        errors.add(path, 1, 1, "unknown spec format", "spec files end in .yaml, .yml or .toml")
+        return None
+    raw = text.encode("utf-8", "surrogateescape")
+    if len(raw) > MAX_BYTES:
+        errors.add(path, 1, 1, f"file is {len(raw):,} bytes; the limit for a spec is {MAX_BYTES:,} bytes",
+                   "split the pipeline into several specs")
+        return None
+    decoded = decode_text(path, raw, errors)
+    return None if decoded is None else load_text(path, decoded, fmt, errors)
+
+
 def decode_text(path: str, raw: bytes, errors: Errors) -> str | None:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):  # Windows editors' "Unicode"
         errors.add(path, 1, 1, "file is UTF-16 or UTF-32 encoded, not UTF-8", "save the file as UTF-8")
