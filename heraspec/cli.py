@@ -87,6 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)
     _common(p)
 
+    p = _verb(sub, "lock", "pin every package set of specs, with hashes, in a lock file beside each",
+              "Resolves each task's `packages:` (spec, defaults, task, exit handler) for Linux and the Python of "
+              "the task's image (python:3.11 -> 3.11; 3.12 otherwise) with uv (`uv pip compile "
+              "--generate-hashes`; pip's resolver when uv is absent) and writes SPEC.lock (JSON). compile then "
+              "embeds the pins: every pod, and heraspec run, installs exactly them, hashes required. Commit the "
+              "lock with the spec; validate refuses a spec whose packages changed since.",
+              "  heraspec lock examples/bookshop.yaml          # writes examples/bookshop.yaml.lock")
+    p.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)
+    _common(p)
+
     p = _verb(sub, "compile", "compile specs to Argo manifests (YAML or JSON)",
               "Validates first; the output is deterministic (the same spec gives the same bytes). Each task "
               "requests 1 CPU and 4Gi of memory unless its resources say otherwise.",
@@ -303,15 +313,46 @@ def _build(args: argparse.Namespace, files: Sequence[str]):
 # --- verbs ------------------------------------------------------------------------------------
 
 
+def _notes(checked: Sequence[Any]) -> None:
+    for c in checked:
+        for note in c.notes:
+            print(note, file=sys.stderr)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .pipeline import check_files
 
     errors = Errors()
-    check_files(args.files, errors, _options(args))
+    checked = check_files(args.files, errors, _options(args))
     if errors:
         raise SpecInvalid(errors)
+    _notes(checked)
     for f in args.files:
         print(f"{f}: ok")
+    return EXIT_OK
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    from .pipeline import check_files
+    from .python import lock
+    from .spec.compose import EXIT_KEY
+
+    errors = Errors()
+    checked = check_files(args.files, errors, _options(args))
+    stale = [e for e in errors if "heraspec lock" in (e.hint or "")]  # what this command is for
+    others = Errors([e for e in errors if e not in stale])
+    if others:
+        raise SpecInvalid(others)
+    for c in checked:
+        if not lock.sets(c.doc.data, c.functions, EXIT_KEY):
+            print(f"{c.doc.path}: no packages to lock", file=sys.stderr)
+            continue
+        try:
+            path = lock.write_lock(c.doc.path, c.doc.data, c.functions, EXIT_KEY, say=lambda m: print(m, file=sys.stderr))
+        except lock.LockError as e:
+            print(f"{c.doc.path}: error: the packages cannot be locked: {e}", file=sys.stderr)
+            return EXIT_INVALID
+        print(f"wrote {path}")
     return EXIT_OK
 
 
@@ -551,7 +592,7 @@ def cmd_lsp(args: argparse.Namespace) -> int:
 
 
 VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "validate": cmd_validate, "compile": cmd_compile, "run": cmd_run, "apply": cmd_apply,
+    "validate": cmd_validate, "lock": cmd_lock, "compile": cmd_compile, "run": cmd_run, "apply": cmd_apply,
     "diff": cmd_diff, "graph": cmd_graph, "init": cmd_init, "cache": cmd_cache, "schema": cmd_schema,
     "lsp": cmd_lsp,
 }

@@ -12,7 +12,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .errors import Errors
 from .spec import patterns
@@ -43,6 +43,8 @@ class Checked:
     library: dict = field(default_factory=dict)
     ok: bool = True  # no problem was found in this spec
     pipelines: "dict[str, Checked]" = field(default_factory=dict)  # task name -> the spec it runs (tasks.X.pipeline)
+    lock: Any = None  # its lock file (python/lock.Lock), when it has one
+    notes: list[str] = field(default_factory=list)  # not errors: said by validate, compile and run
 
 
 def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
@@ -129,6 +131,12 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     search_path = search_path_for(doc.path, opts.search_path)
     fns = semantic.check(doc, errors, search_path, graph=graph)
     c = Checked(doc, fns, graph)
+    if fns and ("packages" in doc.text or "pip_index_url" in doc.text):
+        from .python import lock
+
+        from .spec.compose import EXIT_KEY
+
+        c.lock, c.notes = lock.check(doc, fns, errors, EXIT_KEY)
     c.pipelines = _sub_pipelines(doc, errors, opts, stack + (str(Path(doc.path).resolve()),),
                                  cache if cache is not None else {})
     if fns or parameters or c.pipelines:
@@ -224,7 +232,7 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
         data = c.doc.data
         if c.ok and data.get("kind") in TEMPLATE_KINDS and isinstance(data.get("name"), str):
             manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                                    pipelines=c.pipelines).manifest
+                                    pipelines=c.pipelines, lock=c.lock).manifest
             library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
     from .spec import compose
 
@@ -259,7 +267,7 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
         if errors:
             return []
         out = [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                            pipelines=c.pipelines) for c in checked]
+                            pipelines=c.pipelines, lock=c.lock) for c in checked]
         for c, compiled in zip(checked, out):
             compiled.library = c.library
         return out

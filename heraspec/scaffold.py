@@ -99,6 +99,9 @@ def example_files(name: str) -> dict[str, str]:
         # the repository's relative schema path means nothing elsewhere: point at the installed schema
         text = re.sub(r"^(# yaml-language-server: \$schema=|#:schema ).*$", lambda m: m.group(1) + uri, text, 1, re.M)
         out[spec.name] = text
+        lock = root / f"{spec.name}.lock"  # its locked packages (heraspec lock), when it has any
+        if lock.is_file():
+            out[lock.name] = lock.read_text(encoding="utf-8")
         for module in dict.fromkeys(re.findall(r"""function\s*[:=]\s*["']?([A-Za-z_][\w]*)[\w.]*:""", text)):
             if (root / module).is_dir():
                 out.update({f"{module}/{f.name}": f.read_text(encoding="utf-8")

@@ -18,6 +18,7 @@ from ..spec.compose import EXIT_KEY, published_outputs
 from ..spec.patterns import go_duration
 
 from ..python import functions, packages, script
+from ..python.lock import python_of as lock_python
 from . import artifacts, scheduling
 from .settings import effective, quantity_text, requests_and_limits
 from ..merge import merge_named
@@ -140,8 +141,11 @@ def cron_overlay(overlay: dict) -> dict:
 
 class _Compiler:
     def __init__(self, data: dict, fns: dict[str, functions.Function], namespace: str | None,
-                 graph: dag.Graph | None = None, pipelines: dict | None = None, parent: "_Compiler | None" = None):
+                 graph: dag.Graph | None = None, pipelines: dict | None = None, parent: "_Compiler | None" = None,
+                 lock: Any = None):
         self.data = data
+        self.lock = lock  # the spec's lock file (python/lock.Lock): each package set's pins
+        self.read_by_cached: set[str] | None = None  # tasks whose files a cached task reads (files_key)
         self.pipelines = pipelines or {}  # task name -> the checked spec it runs (pipeline.Checked)
         self.fns = fns
         self.namespace = data.get("namespace", namespace)
@@ -267,13 +271,18 @@ class _Compiler:
         res = t["resources"]
         argo_tmpl = (t.get("argo") or {}).get("template")
         outputs = self.published.get(name) or {}
-        pkgs = packages.for_task(self.data, t, self.defaults) if fn is not None else None
+        # an exit handler installs only its own packages (it reports; it does not need the tasks')
+        pkgs = packages.for_task(self.data, t, self.defaults, own_only=name.endswith(EXIT_KEY)) if fn else None
+        if pkgs is not None and self.lock is not None:  # validate refused a set the lock lacks
+            image = t.get("image") or self.data.get("image")
+            pkgs = self.lock.pinned(pkgs, lock_python(image)) or pkgs
         code = t.get("code") or "carry"
         modes = modes or {}
         key = (t.get("function"), t.get("image"), _frozen(res), _frozen(t.get("retry")), _frozen(t.get("timeout")),
                _frozen(t.get("env")), _frozen(argo_tmpl), None if fn else name, _frozen(outputs), pkgs, code,
                tuple((k, m.frozen()) for k, m in modes.items()), result, keyed,
-               _frozen({k: t[k] for k in scheduling.TEMPLATE_KEYS if t.get(k) is not None}))
+               _frozen({k: t[k] for k in scheduling.TEMPLATE_KEYS if t.get(k) is not None}),
+               self.files_key(name, t, result, keyed))
         if key in self.by_key:
             return self.by_key[key]
         tmpl: dict[str, Any] = {"name": self.unique(fn.name if fn else dag.argo_name(name))}
@@ -291,17 +300,24 @@ class _Compiler:
             if keyed:
                 params.append({"name": artifacts.KEY_PARAM})
             params += [{"name": artifacts.file_param(k)} for k, m in modes.items() if m.per_item]
+            if t.get("cache"):  # what each input file is, for the memoize key (files_argument)
+                params += [{"name": scheduling.files_param(k)} for k in modes]
             if params or in_arts:
                 tmpl["inputs"] = {k: v for k, v in (("parameters", params), ("artifacts", in_arts)) if v}
             named = {n: p for p, n in outputs.items()}
             out_params = [] if art_outputs else [{"name": "result", "valueFrom": {"path": script.RESULT_PATH}}]
             out_params += [{"name": n, "valueFrom": {"path": script.OUTPUTS_DIR + n}} for n in named]
+            if self.files_key(name, t, result, keyed):  # a cached consumer reads its files: say which they are
+                out_params.append(scheduling.files_key_output(bool(t.get("cache"))))
             tmpl["outputs"] = {k: v for k, v in (("parameters", out_params),
                                                  ("artifacts", art_outputs.get("artifacts"))) if v}
             env = [{"name": f"HERASPEC_IN_{p.name}", "value": "{{inputs.parameters.%s}}" % p.name}
                    for p in fn.params if p.name not in modes]
             if pkgs is not None:  # installed by the script before the user's code runs
                 env.append({"name": script.PACKAGES_ENV, "value": pkgs.env_value()})
+                if pkgs.index_secret:  # pip reads its index from PIP_INDEX_URL: the URL stays in the Secret
+                    env.append({"name": "PIP_INDEX_URL", "valueFrom": {"secretKeyRef": {
+                        "name": pkgs.index_secret[0], "key": pkgs.index_secret[1]}}})
             if outputs:  # the script writes each named field of the result to OUTPUTS_DIR/<name>
                 env.append({"name": script.OUTPUTS_ENV, "value": encode(named)})
             body = {"image": t.get("image") or self.data.get("image", "python:3.12"), "command": ["python"],
@@ -317,6 +333,10 @@ class _Compiler:
             if env:
                 body["env"] = env
         retry = self.retry(t.get("retry"))
+        if retry and fn is not None and pkgs is not None:
+            # a failed install is not the task's code failing: not retried. lastRetry.exitCode is a
+            # string, "-1" when there is none (workflow/controller/operator.go, the retries' local scope)
+            retry["expression"] = 'lastRetry.exitCode != "%d"' % script.INSTALL_FAILED
         if retry:
             tmpl["retryStrategy"] = retry
         if t.get("timeout") is not None:
@@ -340,6 +360,31 @@ class _Compiler:
         self.templates.append(tmpl)
         self.by_key[key] = name
         return name
+
+    def files_key(self, name: str, t: dict, result: str, keyed: bool) -> bool:
+        """Does this task return files that a cached task reads? Then its template says which files they
+        are (scheduling.files_key_output), for the reader's memoize key."""
+        if result == "parameter":
+            return False
+        if self.read_by_cached is None:  # once per spec: the producers cached tasks read from
+            self.read_by_cached = set()
+            for other, body in (self.data.get("tasks") or {}).items():
+                if self.fns.get(other) is None or not effective(body, self.defaults).get("cache"):
+                    continue
+                args = body.get("args")
+                for argset in (args if isinstance(args, list) else [args] if isinstance(args, dict) else []):
+                    if isinstance(argset, dict):
+                        self.read_by_cached.update(v["from"] for v in argset.values()
+                                                   if isinstance(v, dict) and isinstance(v.get("from"), str))
+        return name in self.read_by_cached
+
+    def files_argument(self, name: str, inp: artifacts.Input) -> str:
+        """The value of a cached consumer's `heraspec-files-NAME` input: the producer's files key (its
+        memoize key when it is cached, else its workflow's uid and pod name: never the same twice), or for a file from
+        outside, its location."""
+        if inp.mode in ("one", "many"):
+            return "{{tasks.%s.outputs.parameters.%s}}" % (dag.argo_name(inp.source), scheduling.FILES_KEY)
+        return json.dumps(artifacts.argument(name, inp), sort_keys=True, separators=(",", ":"))
 
     @staticmethod
     def container_args(args: list) -> tuple[list[str], list[str]]:
@@ -373,15 +418,16 @@ class _Compiler:
             s.tmpl["script"]["source"] = self.sources[key]
             if group is not None:
                 s.tmpl["script"]["env"].append({"name": script.CODE_ENV, "value": "{{workflow.parameters.%s}}" % group})
-            if s.cache:
-                # `code: image` imports the function from the image: the code the key stands for is still
-                # the project's, so a changed helper changes the key (and the tag need not)
-                s.tmpl["memoize"] = scheduling.memoize(s.tmpl, s.cache,
-                                                       functions.carried_source(s.fn) if s.code == "image" else "")
             if s.overlay:
                 merged = merge_named(s.tmpl, s.overlay)
                 s.tmpl.clear()
                 s.tmpl.update(merged)  # in place: the template keeps its position in the list
+            if s.cache and "memoize" not in (s.overlay or {}):
+                # after the overlay: the key stands for what the pod runs. `code: image` imports the
+                # function from the image: the code the key stands for is still the project's (every
+                # module the function uses), so a changed helper changes the key (and the tag need not)
+                s.tmpl["memoize"] = scheduling.memoize(s.tmpl, s.cache, _project_code(s.fn) if s.code == "image" else "")
+                scheduling.address_outputs(s.tmpl)
         self.scripts.clear()
 
     # --- DAG tasks -----------------------------------------------------------------------
@@ -466,6 +512,9 @@ class _Compiler:
             task["arguments"] = {"parameters": params}
         if modes:
             task.setdefault("arguments", {})["artifacts"] = [artifacts.argument(k, m) for k, m in modes.items()]
+            if fn is not None and t.get("cache"):
+                task["arguments"].setdefault("parameters", []).extend(
+                    {"name": scheduling.files_param(k), "value": self.files_argument(k, m)} for k, m in modes.items())
         fe = t.get("foreach")
         if isinstance(fe, list):
             kinds = {p.name: p.annotation for p in fn.params} if fn is not None else {}
@@ -495,7 +544,8 @@ class _Compiler:
         if key in self.by_key:
             return self.by_key[key]
         data = sub.doc.data
-        child = _Compiler(data, sub.functions, self.namespace, sub.graph, sub.pipelines, parent=self)
+        child = _Compiler(data, sub.functions, self.namespace, sub.graph, sub.pipelines, parent=self,
+                          lock=getattr(sub, "lock", None))
         tasks = data.get("tasks") or {}
         dag_tasks = [child.dag_task(n, effective(t, child.defaults)) for n, t in tasks.items()]
         self.nested_names.update({dag.argo_name(n): n for n in tasks if "_" in n})
@@ -731,6 +781,11 @@ def _frozen(value: Any) -> Any:
     return (t, value)
 
 
+def _project_code(fn: functions.Function) -> str:
+    """Every first-party module the function uses, as carried (what `code: image` keys hash)."""
+    return json.dumps([[m.name, m.source] for m in functions.bundle(fn).modules])
+
+
 def _is_json(text: str | None) -> bool:
     try:
         json.loads(text or "")
@@ -740,10 +795,11 @@ def _is_json(text: str | None) -> bool:
 
 
 def compile_spec(data: dict, fns: dict[str, functions.Function], *, source: str = "",
-                 namespace: str | None = None, graph: dag.Graph | None = None, pipelines: dict | None = None) -> Compiled:
+                 namespace: str | None = None, graph: dag.Graph | None = None, pipelines: dict | None = None,
+                 lock: Any = None) -> Compiled:
     """Compile validated spec data; `fns` maps task name -> resolved function (from semantic.check);
     `graph`: `dag.build_graph(data)` when the caller has it already; `pipelines`: task name -> the
     checked spec it runs (pipeline.Checked), for `tasks.X.pipeline`."""
-    out = _Compiler(data, fns, namespace, graph, pipelines).compile()
+    out = _Compiler(data, fns, namespace, graph, pipelines, lock=lock).compile()
     out.source = source
     return out

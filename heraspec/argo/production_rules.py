@@ -8,7 +8,6 @@ from typing import Any
 
 from ..errors import Errors
 from ..python import functions
-from ..spec.artifacts import result_kind
 from ..spec.load import Document
 from ..spec.patterns import K8S_NAME, seconds
 from . import escape
@@ -114,12 +113,9 @@ def _cache(doc: Document, name: str, task: dict, defaults: dict, fn: functions.F
             doc.error(errors, path, f"task '{name}' does not run a function here: only a function task's result can be "
                       "cached", key=True)
         return
-    if fn is not None and result_kind(task, fn, defaults) != "parameter":
-        doc.error(errors, path, f"task '{name}' returns its result as a file (an artifact); Argo's memoization keeps "
-                  "output parameters only", "return a value (result: parameter) to cache it", key=own)
-    if fn is not None and any(p.annotation in ("path", "paths") for p in fn.params):
-        doc.error(errors, path, f"task '{name}' reads files (a Path parameter): a cache key cannot include their "
-                  "content", "cache the task that produces the value instead", key=own)
+    # files are cached too: Argo keeps a memoized node's whole outputs, artifacts included, and a cached
+    # task's files are stored under a key derived from its memoize key (argo/scheduling.address_outputs);
+    # a fanned-out producer of files is refused in spec/artifacts.py (its items' files are keyed by index)
     if isinstance(cache, dict):
         cm = cache.get("config_map")
         if isinstance(cm, str) and not re.match(K8S_NAME, cm):

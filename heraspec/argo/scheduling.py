@@ -18,6 +18,7 @@ import json
 import re
 from typing import Any
 
+from ..python.script import CODE_ENV
 from ..spec.patterns import go_duration, seconds
 
 # `defaults` keys a task's own value replaces, and maps that merge key by key (compiler.effective)
@@ -31,7 +32,6 @@ POD_GC = {"on_pod_completion": "OnPodCompletion", "on_pod_success": "OnPodSucces
 TTL = {"after_completion": "secondsAfterCompletion", "after_success": "secondsAfterSuccess",
        "after_failure": "secondsAfterFailure"}
 KEY_PREFIX = "heraspec-"
-_KEY_INPUT = re.compile(r"sprig\.sha256sum\(inputs\.parameters\['([^']+)'\]\)")
 
 
 def _pods(t: dict, workflow: bool) -> dict[str, Any]:
@@ -96,9 +96,17 @@ def whole_seconds(value: Any) -> int:
 
 # --- memoize ---------------------------------------------------------------------------------------
 
+_WF_PARAM = re.compile(r"\{\{\s*workflow\.parameters\.([A-Za-z0-9_-]+)\s*\}\}")
+_KEY_TERM = re.compile(r"sprig\.sha256sum\((inputs|workflow)\.parameters\['([^']+)'\]\)")
+
+
 def memoize(tmpl: dict, cache: Any, code: str = "") -> dict:
-    """Argo `memoize` for a compiled template (before any `argo:` overlay); `code`: the function's
-    source when the script does not carry it (`code: image`)."""
+    """Argo `memoize` for a compiled template (after its `argo:` overlay: what the pod runs); `code`:
+    the project code the function uses when the script does not carry it (`code: image`).
+
+    The key hashes what the template runs and, per node, each input parameter's value and each
+    workflow parameter its env, command or args read (`{{workflow.parameters.X}}`, filled by Argo
+    before the pod starts: a changed `-p` value is a changed key)."""
     opts = cache if isinstance(cache, dict) else {}
     body = dict(tmpl.get("script") or tmpl.get("container") or {})
     for k in ("resources", "volumeMounts", "imagePullPolicy"):  # where it runs, not what it computes
@@ -107,21 +115,74 @@ def memoize(tmpl: dict, cache: Any, code: str = "") -> dict:
     if code:
         decides["code"] = code
     static = hashlib.sha256(json.dumps(decides, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
-    names = [p["name"] for p in (tmpl.get("inputs") or {}).get("parameters") or []]
+    terms = ["sprig.sha256sum(inputs.parameters['%s'])" % p["name"]
+             for p in (tmpl.get("inputs") or {}).get("parameters") or []]
+    # the carried code a shared script reads from a workflow parameter (argo/code.py) holds other
+    # functions' modules too: its own are hashed in the script's text (script.digest), not through it
+    env = [e for e in body.get("env") or [] if not (isinstance(e, dict) and e.get("name") == CODE_ENV)]
+    read = sorted(set(_WF_PARAM.findall(json.dumps([env, body.get("command"), body.get("args")]))))
+    terms += ["sprig.sha256sum(workflow.parameters['%s'])" % n for n in read]
     key = KEY_PREFIX + static
-    if names:
+    if terms:
         # one hash per value, then the hash of their concatenation: unambiguous, and at most 94
-        # characters whatever the values (a ConfigMap key has at most 253)
-        inner = " + ".join("sprig.sha256sum(inputs.parameters['%s'])" % n for n in names)
-        key += "-{{=sprig.sha256sum(%s)}}" % inner
+        # characters whatever the values (a ConfigMap key has at most 253). Argo's expressions see
+        # `workflow.parameters.X` as a nested map, as they see `inputs.parameters.X`.
+        key += "-{{=sprig.sha256sum(%s)}}" % " + ".join(terms)
     return {"key": key, "maxAge": go_duration(opts["max_age"]) if opts.get("max_age") is not None else "",
             "cache": {"configMap": {"name": opts.get("config_map") or DEFAULT_CACHE_CONFIG_MAP}}}
 
 
-def key(expression: str, inputs: dict[str, str]) -> str:
-    """The key Argo's controller computes from a `memoize` key heraspec wrote, for these input values."""
+# --- files of cached tasks -------------------------------------------------------------------------
+# Argo saves a memoized node's whole outputs, artifacts (their locations) included, and gives them back
+# on a hit (workflow/controller/operator.go: cacheFactory ... Save(..., newState.Outputs) when the node
+# Succeeded; executeTemplate: initializeCacheHitNode with entry.GetOutputs()). A cached task's output
+# artifacts are therefore stored under a key derived from its memoize key, `heraspec-cache/<key>/<name>`
+# (a key-only artifact, placed in the workflow's artifact repository): content-addressed, they outlive
+# the workflow that wrote them, and a hit's outputs name them. A task whose files a cached task reads
+# outputs FILES_KEY: that key (cached) or its workflow's uid and pod's name (not cached: never the same twice), which the
+# reader gets as an input parameter, so its memoize key includes what its files are.
+FILES_KEY = "heraspec-files-key"
+FILES_PREFIX = "heraspec-cache"
+
+
+def files_param(name: str) -> str:
+    """The input of a cached template naming what its input file `name` is (not a Python name)."""
+    return f"heraspec-files-{name}"
+
+
+def files_key_output(cached: bool) -> dict:
+    """The output parameter naming a producer's files: no file is written at the path, so the
+    executor takes the default (workflow/executor/executor.go SaveParameters), filled by Argo when the
+    pod is made. MEMO_KEY is replaced by address_outputs once the memoize key is known."""
+    return {"name": FILES_KEY, "valueFrom": {"path": "/tmp/heraspec/files-key",
+                                             "default": MEMO_KEY if cached else UNCACHED}}
+
+
+MEMO_KEY = "@heraspec-memoize-key@"
+# an uncached producer's files are new each run: a pod name alone repeats for a workflow of a fixed
+# name (Argo derives it from the workflow and node names), the workflow's uid does not
+UNCACHED = "{{workflow.uid}}-{{pod.name}}"
+
+
+def address_outputs(tmpl: dict) -> None:
+    """A cached template's output artifacts under `heraspec-cache/<memoize key>/<name>`, and its files key."""
+    memo = tmpl.get("memoize") or {}
+    outputs = tmpl.get("outputs") or {}
+    for art in outputs.get("artifacts") or []:
+        if "s3" not in art:  # a fanned-out producer's keyed artifacts stay where the fan-in reads them
+            art["s3"] = {"key": f"{FILES_PREFIX}/{memo.get('key', '')}/{art['name']}"}
+    for p in outputs.get("parameters") or []:
+        if p.get("name") == FILES_KEY and (p.get("valueFrom") or {}).get("default") == MEMO_KEY:
+            p["valueFrom"]["default"] = f"{FILES_PREFIX}/{memo.get('key', '')}"
+
+
+def key(expression: str, inputs: dict[str, str], workflow: dict[str, str] | None = None) -> str:
+    """The key Argo's controller computes from a `memoize` key heraspec wrote, for these input values
+    and workflow parameters (`workflow`: name -> value)."""
     head, sep, _ = expression.partition("-{{=")
     if not sep:
         return expression
-    joined = "".join(hashlib.sha256(inputs.get(n, "").encode()).hexdigest() for n in _KEY_INPUT.findall(expression))
+    values = {"inputs": inputs, "workflow": workflow or {}}
+    joined = "".join(hashlib.sha256(values[kind].get(n, "").encode()).hexdigest()
+                     for kind, n in _KEY_TERM.findall(expression))
     return f"{head}-{hashlib.sha256(joined.encode()).hexdigest()}"

@@ -27,7 +27,7 @@ from .expr import parse_duration
 from .forkserver import STARTUP_ENV, Forked, ForkServer
 from .pathmap import launch_argv
 from .pumps import Pumps
-from ..python.script import IMAGE_MARKER, PACKAGES_ENV, SCRIPT_MARKER
+from ..python.script import IMAGE_MARKER, INSTALL_FAILED, PACKAGES_ENV, SCRIPT_MARKER
 
 # Receives each line a task prints (stdout and stderr, without the newline), from a reader thread.
 LineSink = Callable[[str], None]
@@ -246,7 +246,11 @@ def _use_env(prep: Prep, on_line: LineSink | None) -> Outcome | None:
     try:
         python = python_for(PackageSet.from_env(wanted) if wanted else None, on_line)
     except EnvError as e:
-        return Outcome("Failed", str(e))
+        # as the pod's script ends (runtime.PACKAGES): the installer's whole output in the task's log
+        prep.folder.mkdir(parents=True, exist_ok=True)
+        (prep.folder / "stdout.log").write_text("", encoding="utf-8")
+        (prep.folder / "stderr.log").write_text(e.output or str(e) + "\n", encoding="utf-8")
+        return Outcome("Failed", str(e), exit_code=INSTALL_FAILED)
     prep.argv[:1] = [python, "-s" if image else "-I", "-u"]  # -u: print() shows as it happens
     if wanted:
         prep.env[PACKAGES_ENV + "_INSTALLED"] = wanted  # the script's pip step is done

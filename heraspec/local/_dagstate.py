@@ -65,6 +65,7 @@ class TaskResult:
     attempts: int = 0
     artifacts: dict[str, str] = field(default_factory=dict)  # output artifact name -> local path
     cached: bool = False  # its result came from the cache (memoize), nothing ran
+    cache: str = ""  # with `cache`: "cached", or "ran: <why>" (memo.py)
     # a retried task's failed attempts (Argo's pod nodes under its Retry node): (index, phase, message, finished)
     failed_attempts: list[tuple[int, str, str, datetime]] = field(default_factory=list)
 

@@ -84,7 +84,7 @@ def kept(target: str | None = None) -> Kept:
         out.runs.append(Item(d, _size(d), d.stat().st_mtime, phase or "no summary.json", busy=not phase))
     results = out.where["results"]
     for d in sorted(results.iterdir()) if results.is_dir() else []:
-        if d.is_dir() and not d.is_symlink():
+        if d.is_dir() and not d.is_symlink() and d.name != "files":  # files: the entries' (memo.remove_entry)
             entries = list(d.glob("*.json"))
             newest = max((e.stat().st_mtime for e in entries), default=d.stat().st_mtime)
             out.results.append(Item(d, _size(d), newest, f"{len(entries)} entries"))
@@ -132,16 +132,28 @@ def prune(found: Kept, kinds: set[str], older_than: float | None, keep: int, dry
             chosen.extend(i for i in found.runs if i.busy and old(i))
     if "results" in kinds:
         for item in found.results:
-            for entry in sorted(item.path.glob("*.json")):
+            # the entries, and what the last entry of each template stood for (memo.py's reasons)
+            for entry in sorted([*item.path.glob("*.json"), *item.path.glob(".last/*.json")]):
                 e = Item(entry, entry.stat().st_size, entry.stat().st_mtime)
                 if old(e):
                     chosen.append(e)
     if "envs" in kinds:
         chosen.extend(i for i in found.envs if old(i) and _env_lock_free(i.path))
     if not dry_run:
+        from .envs import remove_env
+        from .memo import remove_entry
+
+        envs = {i.path for i in found.envs}
         for item in chosen:
-            if item.path.is_dir():
+            if item.path in envs:
+                try:
+                    remove_env(item.path)  # its site-packages is read-only
+                except OSError:
+                    pass
+            elif item.path.is_dir():
                 shutil.rmtree(item.path, ignore_errors=True)
+            elif item.path.suffix == ".json" and "results" in kinds:
+                remove_entry(item.path)  # with the cached files it names
             else:
                 item.path.unlink(missing_ok=True)
     return chosen

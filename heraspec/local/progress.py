@@ -335,6 +335,10 @@ def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None)
         hint = _hint(tail, task.log_path.parent if task.log_path is not None else None)
         if hint:
             out.append(hint)
+    decided = [(display_name(t.name, names), t.cache) for t in result.tasks.values() if t.cache]
+    if decided:
+        out.append("\ncache:")
+        out.extend(f"  {printable(n)}: {printable(why)}" for n, why in decided)
     stopped = _stopped(result, names)
     if stopped:
         out.append("\n" + stopped)
@@ -377,6 +381,8 @@ def _node(task: TaskResult, names: Mapping[str, str]) -> dict[str, Any]:
         node["message"] = task.message
     if task.cached:
         node["cached"] = True
+    if task.cache:
+        node["cache"] = task.cache
     if task.artifacts:
         node["artifacts"] = dict(task.artifacts)
     if task.children and "(" in task.children[0].name:

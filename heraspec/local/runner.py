@@ -73,6 +73,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import artifacts
 from .memo import CACHE_DIR, Memo
+from .memo import content_digest as memo_digest, fill as memo_fill
+from ..argo import scheduling
 from .sync import production_notes
 from .sync import Locks
 from ._attempt import LineSink, Outcome, Processes, TaskError, as_list, execute, inside, prepare
@@ -147,6 +149,16 @@ class Stopper:
 
 
 _STR_MARK = "heraspec.str-result"  # kept with cached outputs: the result is a str (shown as one)
+
+
+_LAST_EXIT = re.compile(r'^\s*lastRetry\.exitCode\s*!=\s*"(-?\d+)"\s*$')
+
+
+def _retry_expression(retry: dict, out: Outcome) -> bool:
+    """retryStrategy.expression, for the one form heraspec writes (`lastRetry.exitCode != "97"`: a
+    failed package install is not retried); any other expression is not evaluated (retried)."""
+    m = _LAST_EXIT.match(str(retry.get("expression") or ""))
+    return not m or str(out.exit_code if out.exit_code is not None else -1) != m.group(1)
 
 
 class Runner:
@@ -278,17 +290,25 @@ class Runner:
         scope["retries"] = str(res.attempts - 1)
         scope["pod.name"] = f"{self.wf_scope['workflow.name']}-{res.name}-{res.attempts}"
         try:
-            # memoize.key is Argo's expression over the inputs: memo.py computes it as the controller does
-            tmpl = substitute({k: v for k, v in unit.template.items() if k not in ("name", "memoize")}, scope)
+            # memoize.key is Argo's expression over the inputs: memo.py computes it as the controller does,
+            # and fills it where the template repeats it (its files' keys, scheduling.address_outputs)
+            template = unit.template
+            memo_expr = (template.get("memoize") or {}).get("key")
+            wf = {k[len("workflow.parameters."):]: v for k, v in self.wf_scope.items()
+                  if k.startswith("workflow.parameters.")}
+            if isinstance(memo_expr, str):
+                template = memo_fill(template, memo_expr, scheduling.key(memo_expr, unit.inputs, wf))
+            tmpl = substitute({k: v for k, v in template.items() if k not in ("name", "memoize")}, scope)
             if first and self.memo is not None and "memoize" in unit.template:
-                unit.memo = self.memo.key(unit.template, unit.inputs)
-                hit = self.memo.load(unit.memo) if unit.memo else None
+                files = {str(a.get("name")): memo_digest(self.store.locate(a)) for a in unit.artifacts}
+                unit.memo = self.memo.key(unit.template, unit.inputs, wf, files)
+                hit, res.cache = self.memo.lookup(unit.memo, self.store.path) if unit.memo else (None, "")
                 if hit is not None:
                     res.cached = self.progressed = True
                     self.report("task_started", res)
-                    outputs = dict(hit)
+                    outputs, keys = dict(hit[0]), hit[1]
                     marked = outputs.pop(_STR_MARK, None) is not None  # not an output: Argo names cannot hold "."
-                    return self.finish_unit(unit, Outcome("Succeeded", "", outputs, str_result=marked))
+                    return self.finish_unit(unit, Outcome("Succeeded", "", outputs, str_result=marked, artifacts=keys))
             unit.retry = tmpl.get("retryStrategy") or {}
             folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
             prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path, self.scripts)
@@ -337,7 +357,7 @@ class Runner:
         policy = str(unit.retry.get("retryPolicy") or "OnFailure")
         retryable = {"Always": ("Failed", "Error"), "OnFailure": ("Failed",), "OnError": ("Error",)}
         limit = unit.retry.get("limit")
-        if (not unit.retry or out.phase not in retryable.get(policy, ())
+        if (not unit.retry or out.phase not in retryable.get(policy, ()) or not _retry_expression(unit.retry, out)
                 or (limit not in (None, "") and unit.res.attempts > int(limit)) or self.procs.cancelled):
             return self.finish_unit(unit, out)
         backoff = unit.retry.get("backoff") or {}
@@ -372,7 +392,10 @@ class Runner:
         unit.artifact_keys = out.artifacts
         if out.phase == "Succeeded" and unit.memo is not None and self.memo is not None and not res.cached:
             saved = dict(out.outputs, **({_STR_MARK: ""} if out.str_result else {}))
-            self.memo.save(unit.memo, saved, res.name)  # Argo saves the output parameters
+            # Argo saves the node's outputs: parameters, and artifacts by location
+            note = self.memo.save(unit.memo, saved, res.name, out.artifacts, self.store.path)
+            if note:
+                res.cache += f" ({note})"
         unit.stdout, unit.exit_code, unit.done = out.stdout, out.exit_code, True
         res.started = res.started or utc_now()
         res.finished = utc_now()

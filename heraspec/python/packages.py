@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .modules import Import
 
-__all__ = ["CARRIED_LIMIT", "PackageSet", "bare_python_image", "for_task", "parse", "shadowed", "uncovered"]
+__all__ = ["CARRIED_LIMIT", "PackageSet", "bare_python_image", "for_task", "misnamed", "parse", "shadowed", "uncovered"]
 
 # Argo keeps the whole Workflow object (every template's script) in etcd, whose request limit is
 # about 1.5 MiB (Kubernetes answers "request is too large" past it; Argo's own docs say ~1 MiB).
@@ -68,6 +68,20 @@ KNOWN: dict[str, tuple[str, ...]] = {
     "lightgbm": ("lightgbm",),
     "ruamel": ("ruamel.yaml",),
 }
+
+# Import names that are not the distribution to install (on the index, that name is nothing, a stub that
+# fails to build, or something else): `packages: [sklearn]` is an error naming the right distribution.
+NOT_DISTRIBUTIONS = ("sklearn", "yaml", "cv2", "PIL", "bs4", "dateutil", "skimage", "OpenSSL", "Crypto", "MySQLdb",
+                     "zmq", "dotenv")
+
+
+def misnamed(name: str) -> str | None:
+    """The distribution to list for an import name written in `packages:` (`sklearn` -> scikit-learn)."""
+    for imp in NOT_DISTRIBUTIONS:
+        if canonical(imp) == canonical(name):
+            return KNOWN[imp][0]
+    return None
+
 
 # Distributions imported under their own name, so that declaring one says nothing about other imports.
 SAME_NAME = ("numpy", "pandas", "scipy", "requests", "torch", "matplotlib", "seaborn", "polars", "pyarrow", "boto3",
@@ -114,20 +128,34 @@ class PackageSet:
     packages: tuple[str, ...]  # requirements, sorted by canonical name
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
+    index_secret: tuple[str, str] | None = None  # (Secret, key) holding the index URL: the pod's PIP_INDEX_URL
+    locked: tuple[str, ...] = ()  # from the lock file: `name==version --hash=sha256:...` lines
+    python: str = ""  # the Python the pins were resolved for (with `locked`)
 
     def env_value(self) -> str:
-        """The template's HERASPEC_PACKAGES value (JSON): what the script installs."""
+        """The template's HERASPEC_PACKAGES value (JSON): what the script installs (with `locked`: exactly
+        those pins, hashes required, nothing resolved)."""
         out: dict[str, Any] = {"packages": list(self.packages)}
         if self.index_url:
             out["index_url"] = self.index_url
         if self.extra_index_urls:
             out["extra_index_urls"] = list(self.extra_index_urls)
+        if self.locked:
+            out["locked"] = list(self.locked)
         return json.dumps(out, separators=(",", ":"))
+
+    def identity(self) -> dict[str, Any]:
+        """What the installed environment depends on: the pins when locked (equal locks, one environment)."""
+        data = json.loads(self.env_value())
+        if self.locked:
+            data.pop("packages")
+        return data
 
     @staticmethod
     def from_env(text: str) -> PackageSet:
         data = json.loads(text)
-        return PackageSet(tuple(data["packages"]), data.get("index_url"), tuple(data.get("extra_index_urls", ())))
+        return PackageSet(tuple(data["packages"]), data.get("index_url"), tuple(data.get("extra_index_urls", ())),
+                          locked=tuple(data.get("locked", ())))
 
 
 def _list(value: Any) -> list:
@@ -145,10 +173,12 @@ def merged(levels: list[list]) -> dict[str, str]:
     return out
 
 
-def for_task(data: dict, task: dict, defaults: dict | None = None) -> PackageSet | None:
-    """The packages a task installs: spec-level, then `defaults`, then the task's own (task wins)."""
+def for_task(data: dict, task: dict, defaults: dict | None = None, own_only: bool = False) -> PackageSet | None:
+    """The packages a task installs: spec-level, then `defaults`, then the task's own (task wins).
+    `own_only`: an exit handler's, which installs only what it lists itself."""
     defaults = defaults if defaults is not None else (data.get("defaults") if isinstance(data.get("defaults"), dict) else {})
-    levels = [_list(data.get("packages")), _list(defaults.get("packages")), _list(task.get("packages"))]
+    levels = [_list(task.get("packages"))] if own_only else [
+        _list(data.get("packages")), _list(defaults.get("packages")), _list(task.get("packages"))]
     if not any(levels):
         return None
     reqs = merged(levels)
@@ -162,8 +192,10 @@ def for_task(data: dict, task: dict, defaults: dict | None = None) -> PackageSet
         return None
 
     extra = setting("pip_extra_index_urls")
-    return PackageSet(tuple(reqs[k] for k in sorted(reqs)), setting("pip_index_url"),
-                      tuple(extra) if isinstance(extra, list) else ())
+    index = setting("pip_index_url")
+    secret = (str(index.get("secret")), str(index.get("key"))) if isinstance(index, dict) else None
+    return PackageSet(tuple(reqs[k] for k in sorted(reqs)), index if isinstance(index, str) else None,
+                      tuple(extra) if isinstance(extra, list) else (), secret)
 
 
 @lru_cache(maxsize=1)

@@ -499,8 +499,10 @@ def _heraspec_importer(code):
 PACKAGES = '''\
 def _heraspec_packages():
     # The task's `packages`, installed before any of its code runs (heraspec run prepares them
-    # in a cached environment instead and says so through HERASPEC_PACKAGES_INSTALLED).
-    import json, os, subprocess, sys
+    # in a cached environment instead and says so through HERASPEC_PACKAGES_INSTALLED). Locked
+    # (`heraspec lock`): exactly the pins, hashes required, nothing resolved. A failed install ends
+    # with exit code @INSTALL_FAILED@, which the retry strategy does not retry, and pip's reason.
+    import json, os, subprocess, sys, tempfile
     wanted = os.environ.get("@PACKAGES_ENV@")
     if not wanted or os.environ.get("@PACKAGES_ENV@_INSTALLED") == wanted:
         return
@@ -511,13 +513,35 @@ def _heraspec_packages():
         command += ["--index-url", spec["index_url"]]
     for url in spec.get("extra_index_urls", []):
         command += ["--extra-index-url", url]
+    if spec.get("locked"):
+        pins = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
+        pins.write("\\n".join(spec["locked"]) + "\\n")
+        pins.close()
+        command += ["--no-deps", "--require-hashes", "-r", pins.name]
+        what = " ".join(line.split(" ")[0] for line in spec["locked"])
+    else:
+        command += spec["packages"]
+        what = " ".join(spec["packages"])
     env = dict(os.environ, PIP_ROOT_USER_ACTION="ignore")
-    done = subprocess.run(command + spec["packages"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if done.returncode != 0:
-        sys.stderr.write(done.stdout.decode("utf-8", "replace"))
-        sys.stderr.write("heraspec: installing packages " + " ".join(spec["packages"])
-                         + " failed (pip exit code " + str(done.returncode) + ")\\n")
-        raise SystemExit(1)
+        out = done.stdout.decode("utf-8", "replace")
+        sys.stderr.write(out)
+        # the reason: the first lines a failed build printed itself, then pip's ERROR / error / x lines
+        lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
+        own, said, block = [], [], 0
+        for line in lines:
+            if line.endswith(" lines of output]"):
+                block = 2
+            elif block and line != "[end of output]":
+                own.append(line)
+                block -= 1
+            elif line.split(" ")[0] in ("ERROR:", "error:", "\\u00d7") and "subprocess-exited-with-error" not in line:
+                said.append(line)
+        why = list(dict.fromkeys(own + said)) or lines[-3:]
+        sys.stderr.write("heraspec: installing packages " + what + " failed (pip exit code "
+                         + str(done.returncode) + "): " + " / ".join(why[:6]) + "\\n")
+        raise SystemExit(@INSTALL_FAILED@)
 
 
 _heraspec_packages()

@@ -148,6 +148,7 @@ def argo_unsafe(text: str) -> int | None:
 
 _SCRIPTS: dict[tuple[Function, str, bool, Needs, bool], tuple[object, str]] = {}
 PACKAGES_ENV = "HERASPEC_PACKAGES"
+INSTALL_FAILED = 97  # the exit code of a failed package install: retryStrategy.expression does not retry it
 IMAGE_MARKER = "# heraspec: code: image"
 SCRIPT_MARKER = "# heraspec script for "  # the first line: `heraspec run` knows its own scripts by it
 JSON_FIRST = "import json as _heraspec_json\n"  # the second line
@@ -198,7 +199,8 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
              .replace("@MARKER@", DEFAULT_MARKER).replace("@PATH_ENV@", RESULT_PATH_ENV).replace("@OUTPUTS_ENV@", OUTPUTS_ENV)
              .replace("@RESULT_PATH@", RESULT_PATH).replace("@ONE@", artifacts.ONE).replace("@MANY@", artifacts.MANY)
              .replace("@MODE_ENV@", artifacts.RESULT_MODE_ENV))
-    install = pieces.select(pieces.PACKAGES, wanted).replace("@PACKAGES_ENV@", PACKAGES_ENV) if packages else ""
+    install = (pieces.select(pieces.PACKAGES, wanted).replace("@PACKAGES_ENV@", PACKAGES_ENV)
+               .replace("@INSTALL_FAILED@", str(INSTALL_FAILED))) if packages else ""
     runtime = [pieces.select(text, wanted) for text in (pieces.DECODE, pieces.RESULT,
                                                         artifacts.runtime_source(RESULT_PATH, RESULT_PATH_ENV))]
     program = header + install + user + "".join(runtime) + entry

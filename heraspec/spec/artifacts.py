@@ -260,6 +260,15 @@ def _check_ref(doc: Document, errors: Errors, path: tuple, ref: dict) -> None:
             doc.error(errors, path + ("artifact", "key"), f"artifact key '{art['key']}' contains '..'")
         scheme = None
     elif isinstance(art, str):
+        from .patterns import url_redacted as redacted, url_userinfo as userinfo
+
+        if userinfo(art):  # never printed: the message shows the URL without them
+            doc.error(errors, path + ("artifact",), f"artifact URL '{redacted(art)}' has credentials in it "
+                      "(user:password@): the Workflow would carry them in clear for anyone who can read it",
+                      "keep credentials in a Secret: for s3:// write endpoint and secret: NAME (a Secret with "
+                      "accessKey and secretKey); for https://, a URL that needs no login, or {key: ...} in the "
+                      "artifact repository")
+            return
         parts = split_url(art)
         if parts is None or parts[0] not in SCHEMES:
             doc.error(errors, path + ("artifact",), f"unknown artifact URL '{art}'" if parts is None else

@@ -241,7 +241,9 @@ TASK_DOCS: dict[str, str] = {
     "packages": "Third-party distributions the function needs, as pip requirements (PEP 508). The pod installs them "
                 "with pip before the function's code runs; `heraspec run` installs them once into a cached virtual "
                 "environment. Spec-level, `defaults` and task lists merge; for the same distribution the task wins.",
-    "pip_index_url": "The package index pip installs `packages` from, instead of PyPI (pip's `--index-url`).",
+    "pip_index_url": "The package index pip installs `packages` from, instead of PyPI (pip's `--index-url`). An index "
+                     "that needs credentials: `{secret: NAME, key: KEY}`, a Secret holding the whole URL (the pod "
+                     "reads it as PIP_INDEX_URL; a URL with `user:password@` is refused).",
     "pip_extra_index_urls": "More package indexes pip may install `packages` from (pip's `--extra-index-url`).",
     "code": "How the function's code reaches the pod. `carry` (default): its source and the modules of your project "
             "it imports travel inside the template. `image`: the image already contains your package, and the script "
@@ -305,7 +307,7 @@ TASK_EXAMPLES: dict[str, list] = {
     "foreach": [[1, 2, 3], {"from": "list_shards"}],
     "outputs": [{"accuracy": "metrics.accuracy"}],
     "packages": [["numpy>=1.26", "scikit-learn==1.5.*"], ["requests"]],
-    "pip_index_url": ["https://pypi.example.com/simple"],
+    "pip_index_url": ["https://pypi.example.com/simple", {"secret": "pypi-index", "key": "url"}],
     "pip_extra_index_urls": [["https://download.pytorch.org/whl/cpu"]],
     "code": ["carry", "image"],
     "result": ["artifact"],
@@ -339,7 +341,7 @@ class TaskDefaults(_Strict):
     timeout: Optional[Duration] = _doc("timeout")
     env: Optional[Dict[str, EnvValue]] = _doc("env")
     packages: Optional[List[Annotated[str, Field(min_length=1)]]] = _doc("packages")
-    pip_index_url: Optional[Annotated[str, Field(pattern=INDEX_URL)]] = _doc("pip_index_url")
+    pip_index_url: Optional[Union[Annotated[str, Field(pattern=INDEX_URL)], SecretRef]] = _doc("pip_index_url")
     pip_extra_index_urls: Optional[List[Annotated[str, Field(pattern=INDEX_URL)]]] = _doc("pip_extra_index_urls")
     code: Optional[Literal["carry", "image"]] = _doc("code")
     result: Optional[Literal["parameter", "artifact"]] = _doc("result")
@@ -393,6 +395,10 @@ class ExitTask(_Strict):
     resources: Optional[Resources] = _doc("resources")
     retry: Optional[Union[int, Retry]] = _doc("retry")
     timeout: Optional[Duration] = _doc("timeout")
+    packages: Optional[List[Annotated[str, Field(min_length=1)]]] = Field(
+        None, description="Third-party distributions the exit handler's function needs (pip requirements, PEP 508). "
+        "Only these: an exit handler does not install the spec's or `defaults`' packages.",
+        **_x(examples=[["requests"]]))
 
 
 ON_EXIT_DOC = ("Runs after {what} ends, whatever the outcome ({argo}): a `function` or container task body with `args`.")
@@ -462,7 +468,7 @@ class Spec(_Strict):
         None, description="Third-party distributions every function task installs (pip requirements, PEP 508); "
         "`defaults.packages` and a task's `packages` add to them, the task winning for the same distribution.",
         **_x(examples=[["numpy>=1.26", "scikit-learn==1.5.*"]]))
-    pip_index_url: Optional[Annotated[str, Field(pattern=INDEX_URL)]] = _doc("pip_index_url")
+    pip_index_url: Optional[Union[Annotated[str, Field(pattern=INDEX_URL)], SecretRef]] = _doc("pip_index_url")
     pip_extra_index_urls: Optional[List[Annotated[str, Field(pattern=INDEX_URL)]]] = _doc("pip_extra_index_urls")
     result: Optional[str] = Field(None, description="The task whose result is this spec's result when another spec runs it "
                                   "as a sub-pipeline (`tasks.X.pipeline`): `{from: X}` there gives it.",

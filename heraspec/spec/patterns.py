@@ -100,3 +100,26 @@ def go_duration(value: object) -> str:
 
 def _fmt(x: float) -> str:
     return str(int(x)) if x == int(x) else repr(x)
+
+
+# --- credentials in URLs --------------------------------------------------------------------------
+# `https://user:token@host/simple` is refused wherever a spec takes a URL (`pip_index_url`,
+# `pip_extra_index_urls`, artifact URLs): the manifest would carry it in clear for anyone who can
+# read the Workflow. Messages show the URL redacted, never the credentials.
+# scheme://[userinfo@]host...: RFC 3986 authority; userinfo ends at the last '@' before the path
+URL_USERINFO = r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/?#]*@)(?P<rest>.*)$"
+
+
+def url_userinfo(url: str) -> bool:
+    """The URL has a `user@` or `user:password@` part."""
+    import re
+
+    return bool(re.match(URL_USERINFO, url, re.S))
+
+
+def url_redacted(url: str) -> str:
+    """The URL with its credentials shown as `***@`."""
+    import re
+
+    m = re.match(URL_USERINFO, url, re.S)
+    return f"{m.group('scheme')}***@{m.group('rest')}" if m else url

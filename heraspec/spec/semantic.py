@@ -59,6 +59,8 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     _check_task_fields(doc, ("defaults",), defaults, errors)
     _check_packages(doc, ("packages",), data.get("packages"), errors)
     _check_packages(doc, ("defaults", "packages"), defaults.get("packages"), errors)
+    _check_index_urls(doc, (), data, errors)
+    _check_index_urls(doc, ("defaults",), defaults, errors)
     volume_sizes: dict[str, tuple[str, tuple]] = {}
     unsure = _unsure_tasks(tasks)
     first = len(errors.items)
@@ -70,11 +72,13 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
         _check_refs(doc, name, task, tasks, params, errors, unsure)
         _check_volumes(doc, name, task, volume_sizes, errors)
         _check_packages(doc, base + ("packages",), task.get("packages"), errors)
+        _check_index_urls(doc, base, task, errors)
         fn = _check_body(doc, base, name, task, search_path, errors, (data, defaults))
         if fn is not None:
             resolved[name] = fn
         exit_body = task.get("on_exit")
         if isinstance(exit_body, dict):
+            _check_packages(doc, base + ("on_exit", "packages"), exit_body.get("packages"), errors)
             compose.check_exit(doc, base + ("on_exit",), exit_body, tasks, params, errors, name, graph)
             fn = _check_body(doc, base + ("on_exit",), f"{name}.on_exit", exit_body, search_path, errors)
             if fn is not None:
@@ -95,6 +99,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
                   "(or CronWorkflow)", key=True)
     exit_body = data.get("on_exit")
     if isinstance(exit_body, dict):
+        _check_packages(doc, ("on_exit", "packages"), exit_body.get("packages"), errors)
         compose.check_exit(doc, ("on_exit",), exit_body, tasks, params, errors, None, graph)
         fn = _check_body(doc, ("on_exit",), "on_exit", exit_body, search_path, errors)
         if fn is not None:
@@ -192,10 +197,33 @@ def _check_packages(doc: Document, path: tuple, value: Any, errors: Errors) -> N
             doc.error(errors, path + (i,), parsed, "write a requirement such as 'numpy', 'numpy>=1.26' or "
                       "'scikit-learn==1.5.*' (PEP 508)")
         elif parsed is not None:
+            right = packages.misnamed(parsed[0])
+            if right is not None:
+                written = re.match(r"\s*[A-Za-z0-9._-]+", text).group(0).strip()  # type: ignore[union-attr]
+                doc.error(errors, path + (i,), f"'{written}' is the name you import, not a distribution pip installs: "
+                          f"'import {written}' comes from the distribution '{right}'",
+                          f"write '{text.strip().replace(written, right, 1)}'")
             if parsed[0] in seen:
                 doc.error(errors, path + (i,), f"'{parsed[0]}' is listed twice (items {seen[parsed[0]] + 1} and {i + 1})",
                           "combine the version constraints in one requirement, e.g. 'numpy>=1.26,<3'")
             seen.setdefault(parsed[0], i)
+
+
+def _check_index_urls(doc: Document, base: tuple, level: dict, errors: Errors) -> None:
+    """No credentials in an index URL: the manifest would carry them in clear (never printed here)."""
+    from .patterns import url_redacted as redacted, url_userinfo as userinfo
+
+    urls = [(("pip_index_url",), level.get("pip_index_url"))]
+    extra = level.get("pip_extra_index_urls")
+    urls += [(("pip_extra_index_urls", i), u) for i, u in enumerate(extra if isinstance(extra, list) else [])]
+    for path, url in urls:
+        if isinstance(url, str) and userinfo(url):
+            doc.error(errors, base + path, f"'{redacted(url)}' has credentials in it (user:password@): the Workflow "
+                      "would carry them in clear for anyone who can read it",
+                      "put the whole URL in a Secret and name it: pip_index_url: {secret: NAME, key: KEY} (the pod "
+                      "reads it as PIP_INDEX_URL)" if path == ("pip_index_url",) else
+                      "put credentials for an extra index in a Secret (pip_index_url: {secret: NAME, key: KEY}, "
+                      "an index that proxies the others) or in the image's pip configuration")
 
 
 def _check_carried(doc: Document, base: tuple, task: dict, fn: functions.Function, data: dict, defaults: dict,
