@@ -14,6 +14,7 @@ to change.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -355,11 +356,17 @@ def _fields(v: dict, want: Type, path: tuple, use: _Use, each) -> list[_Problem]
     return out
 
 
+@functools.lru_cache(maxsize=4)
+def _lines(text: str) -> list[str]:
+    """A document's lines, split once however many values are looked up in it (a str caches its hash)."""
+    return text.split("\n")
+
+
 def _written(doc: Document, path: tuple) -> str | None:
     """The scalar as written at `path`, when it is a plain (unquoted) one."""
     try:
         line, col = doc.pos(path)
-        text = doc.text.split("\n")[line - 1][col - 1:]
+        text = _lines(doc.text)[line - 1][col - 1:]
     except (IndexError, KeyError, ValueError):
         return None
     m = re.match(r"[-+.\w]+(?=\s*($|[,\]\}#]))", text)
