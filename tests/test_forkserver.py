@@ -288,3 +288,28 @@ def test_a_task_ends_as_the_pods_fresh_interpreter_ends(tmp_path: Path) -> None:
 
 def _text(path: Path) -> str | None:
     return path.read_text() if path.exists() else None
+
+
+def test_a_task_leads_its_own_session_as_soon_as_it_is_started(tmp_path: Path) -> None:
+    # A timeout or a stop kills a task's process group (killpg(pid)) the moment the runner has its pid;
+    # a task that had not yet taken its new session then had no such group, the kill missed (ESRCH) and
+    # the runner waited for a task that might never end. The server reports the pid only once the task
+    # leads its session, so every kill reaches it, however loaded the machine.
+    import os
+    import sys
+
+    from heraspec.local._attempt import kill
+    from heraspec.local.forkserver import ForkServer
+
+    (tmp_path / "sleep.py").write_text("import time\ntime.sleep(60)\n")
+    server = ForkServer(sys.executable, ["-I", "-u"], {})
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for _ in range(100):
+            task = server.spawn(["sleep.py"], {}, str(tmp_path), devnull, devnull)
+            assert os.getsid(task.pid) == task.pid
+            kill(task)
+            assert task.wait(timeout=20) == -9
+    finally:
+        os.close(devnull)
+        server.close()

@@ -10,7 +10,8 @@ ending as Python ends writes its exit code there itself first, so that a killed 
 the codes of tasks killed by a signal); the server ignores every signal it can, so that a task
 signalling its parent cannot stop it (a stopped server is continued before each task: SIGSTOP
 cannot be ignored), and a dead server is replaced for the next task (see `alive`); the task gets a fresh process's signal handlers back and
-takes a new session (so it and its children are killed together), the task's stdin,
+takes a new session (so it and its children are killed together; its pid is reported only once it
+leads that session, so a kill right after the start reaches it), the task's stdin,
 stdout and stderr (passed over a Unix socket), working folder and whole environment, then runs the
 same script file as `__main__` as `python -I -u script.py` would, and ends as the interpreter's
 shutdown ends it where a task can tell (pythonrun.c, Py_FinalizeEx): the exit code and message of
@@ -105,8 +106,12 @@ def _serve(fd):
         code = _compiled(request, compiled)
         gc.freeze()  # the server's objects: a task's collections and its exit never touch (copy) them
         _signal.pthread_sigmask(_signal.SIG_BLOCK, chld)  # reap() must find the task in watching
+        led_r, led_w = os.pipe()  # closed by the task once it leads its own session (or by its death)
         pid = os.fork()
         if pid == 0:
+            os.setsid()
+            os.close(led_w)
+            os.close(led_r)
             sock.close()
             _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
             for sig, was in dispositions.items():
@@ -116,6 +121,11 @@ def _serve(fd):
         stdin, stdout, stderr, status = fds
         for f in (stdin, stdout, stderr):
             os.close(f)
+        # the pid goes out only once the task leads its session: the runner kills a task by its group
+        # (killpg(pid)) as soon as it has the pid, and a group not made yet would be missed (ESRCH)
+        os.close(led_w)
+        os.read(led_r, 1)
+        os.close(led_r)
         try:
             os.write(status, b"%d\n" % pid)
         except OSError:
@@ -137,7 +147,6 @@ def _compiled(request, cache):
     except BaseException:  # the task reads and compiles it itself, and fails as `python script.py` would
         return None
 def _start(fds, request, code):
-    os.setsid()
     for i, f in enumerate(fds[:3]):
         os.dup2(f, i)
     status = fds[3]  # the task reports its own exit code too: it still arrives if the server is killed
