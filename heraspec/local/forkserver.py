@@ -305,8 +305,10 @@ _SERVER = RUN_HOOK + _SERVER  # defines _heraspec_map_paths, called in a task th
 class Forked:
     """A task started by a fork server; the small part of `subprocess.Popen` the runner uses."""
 
-    def __init__(self, status: int, stdout: IO[bytes] | None, stderr: IO[bytes] | None):
+    def __init__(self, status: int, stdout: IO[bytes] | None, stderr: IO[bytes] | None,
+                 server: subprocess.Popen):
         self._status, self.stdout, self.stderr = status, stdout, stderr
+        self._server = server  # the fork server that started it (its parent)
         self._buf = b""
         self._own: bytes | None = None  # the task's own report ("=CODE"), which may come before its pid
         line = self._line(None)
@@ -329,6 +331,19 @@ class Forked:
             self._buf += chunk
         line, self._buf = self._buf.split(b"\n", 1)
         return line
+
+    def kill(self) -> None:
+        """SIGKILL the task and its process group (the session it leads from the start). A task killed
+        by a signal cannot report its exit code: its server writes it as it reaps the task, so a server
+        another task stopped (SIGSTOP) is continued."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            self._server.send_signal(signal.SIGCONT)  # polls first: never a reused pid
+        except OSError:
+            pass
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
@@ -390,7 +405,8 @@ class ForkServer:
             for _, w in pipes:
                 os.close(w)
         readers = iter([os.fdopen(r, "rb") for r, _ in pipes])
-        return Forked(status_r, next(readers) if stdout is None else None, next(readers) if stderr is None else None)
+        return Forked(status_r, next(readers) if stdout is None else None, next(readers) if stderr is None else None,
+                      self._proc)
 
     def alive(self) -> bool:
         """False once the server has ended (killed: a task can SIGKILL its parent); start another."""
