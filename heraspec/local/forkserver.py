@@ -84,15 +84,27 @@ def _serve(fd):
             pass
     _signal.signal(_signal.SIGCHLD, reap)
     chld = {_signal.SIGCHLD}
+    # A SIGCHLD landing after the last check for signals and before a receive blocks runs reap() only
+    # once that receive returns (it is not interrupted): a killed task's code would wait for the next
+    # request. So a receive waits at most a second, and then the ended tasks are reaped.
+    sock.settimeout(1.0)
+    def receive(call, *args):
+        while True:
+            try:
+                return call(*args)
+            except TimeoutError:
+                _signal.pthread_sigmask(_signal.SIG_BLOCK, chld)
+                reap()
+                _signal.pthread_sigmask(_signal.SIG_UNBLOCK, chld)
     while True:
-        head, anc, _, _ = sock.recvmsg(8, _socket.CMSG_SPACE(4 * 4))
+        head, anc, _, _ = receive(sock.recvmsg, 8, _socket.CMSG_SPACE(4 * 4))
         while head and len(head) < 8:
-            more = sock.recv(8 - len(head))
+            more = receive(sock.recv, 8 - len(head))
             head = head + more if more else b""
         size = int.from_bytes(head, "big") if head else 0
         body = bytearray()
         while head and len(body) < size:
-            more = sock.recv(min(size - len(body), 1 << 20))
+            more = receive(sock.recv, min(size - len(body), 1 << 20))
             if not more:
                 head = b""
             body += more
