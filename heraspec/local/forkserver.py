@@ -39,6 +39,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from typing import IO
 
 from .pathmap import RUN_HOOK
@@ -333,10 +334,17 @@ class Forked:
         self.returncode: int | None = None
 
     def _line(self, timeout: float | None) -> bytes | None:
+        end = None if timeout is None else time.monotonic() + timeout
         while b"\n" not in self._buf:
-            ready, _, _ = select.select([self._status], [], [], timeout)
+            # a task may stop its server (SIGSTOP) before the server reports its pid or reaps it:
+            # the server is continued each second while the line is awaited
+            left = 1.0 if end is None else min(1.0, max(0.0, end - time.monotonic()))
+            ready, _, _ = select.select([self._status], [], [], left)
             if not ready:
-                raise subprocess.TimeoutExpired("task", timeout or 0.0)
+                if end is not None and time.monotonic() >= end:
+                    raise subprocess.TimeoutExpired("task", timeout or 0.0)
+                self._continue_server()
+                continue
             chunk = os.read(self._status, 64)
             if not chunk:
                 return None
@@ -352,6 +360,9 @@ class Forked:
             os.killpg(self.pid, signal.SIGKILL)
         except OSError:
             pass
+        self._continue_server()
+
+    def _continue_server(self) -> None:
         try:
             self._server.send_signal(signal.SIGCONT)  # polls first: never a reused pid
         except OSError:
