@@ -6,11 +6,15 @@ started, exit codes and tracebacks as the interpreter gives them. All through th
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from heraspec.local.forkserver import ForkServer
 from tests.cli import heraspec as heraspec_cli
 
 STEPS = '''\
@@ -288,3 +292,52 @@ def test_a_task_ends_as_the_pods_fresh_interpreter_ends(tmp_path: Path) -> None:
 
 def _text(path: Path) -> str | None:
     return path.read_text() if path.exists() else None
+
+
+def test_a_task_leads_its_own_session_as_soon_as_it_is_started(tmp_path: Path) -> None:
+    # A timeout or a stop kills a task's process group (killpg(pid)) the moment the runner has its pid;
+    # a task that had not yet taken its new session then had no such group, the kill missed (ESRCH) and
+    # the runner waited for a task that might never end. The server reports the pid only once the task
+    # leads its session, so every kill reaches it, however loaded the machine.
+    (tmp_path / "sleep.py").write_text("import time\ntime.sleep(60)\n")
+    server = ForkServer(sys.executable, ["-I", "-u"], {})
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for _ in range(100):
+            task = server.spawn(["sleep.py"], {}, str(tmp_path), devnull, devnull)
+            assert os.getsid(task.pid) == task.pid
+            task.kill()  # as the runner kills a task (a timeout, a stop)
+            assert task.wait(timeout=20) == -9
+    finally:
+        os.close(devnull)
+        server.close()
+
+
+def state(pid: int) -> str:
+    """A process's state letter from /proc: R, S, T (stopped), Z, ..."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_a_task_killed_while_a_task_has_stopped_the_server_still_ends(tmp_path: Path) -> None:
+    # A task killed by a signal cannot report its own exit code: its server writes it as it reaps the
+    # task. A server another task stopped (SIGSTOP, the one stop it cannot ignore) reaps nothing, so the
+    # runner's wait for the killed task (a timeout, a stop) never ended; killing a task continues its server.
+    (tmp_path / "sleep.py").write_text("import time\ntime.sleep(60)\n")
+    (tmp_path / "stop.py").write_text("import os, signal, time\nos.kill(os.getppid(), signal.SIGSTOP)\ntime.sleep(60)\n")
+    server = ForkServer(sys.executable, ["-I", "-u"], {})
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        task = server.spawn(["sleep.py"], {}, str(tmp_path), devnull, devnull)
+        server_pid = int(Path(f"/proc/{task.pid}/stat").read_text().rsplit(")", 1)[1].split()[1])  # its parent
+        stopper = server.spawn(["stop.py"], {}, str(tmp_path), devnull, devnull)
+        deadline = time.monotonic() + 60
+        while state(server_pid) != "T":  # until the stopper has stopped the server
+            assert time.monotonic() < deadline, "the task did not stop its server"
+            time.sleep(0.01)
+        task.kill()
+        assert task.wait(timeout=20) == -9
+        stopper.kill()
+        assert stopper.wait(timeout=20) == -9
+    finally:
+        os.close(devnull)
+        server.close()

@@ -397,6 +397,8 @@ def last_lines(path: Path, count: int, window: int = 64 * 1024) -> list[str]:
 
 
 def kill(proc: subprocess.Popen | Forked) -> None:
+    if isinstance(proc, Forked):  # its group, and its server continued (it reports the exit code)
+        return proc.kill()
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError, OSError):

@@ -10,7 +10,8 @@ ending as Python ends writes its exit code there itself first, so that a killed 
 the codes of tasks killed by a signal); the server ignores every signal it can, so that a task
 signalling its parent cannot stop it (a stopped server is continued before each task: SIGSTOP
 cannot be ignored), and a dead server is replaced for the next task (see `alive`); the task gets a fresh process's signal handlers back and
-takes a new session (so it and its children are killed together), the task's stdin,
+takes a new session (so it and its children are killed together; its pid is reported only once it
+leads that session, so a kill right after the start reaches it), the task's stdin,
 stdout and stderr (passed over a Unix socket), working folder and whole environment, then runs the
 same script file as `__main__` as `python -I -u script.py` would, and ends as the interpreter's
 shutdown ends it where a task can tell (pythonrun.c, Py_FinalizeEx): the exit code and message of
@@ -38,6 +39,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from typing import IO
 
 from .pathmap import RUN_HOOK
@@ -83,15 +85,27 @@ def _serve(fd):
             pass
     _signal.signal(_signal.SIGCHLD, reap)
     chld = {_signal.SIGCHLD}
+    # A SIGCHLD landing after the last check for signals and before a receive blocks runs reap() only
+    # once that receive returns (it is not interrupted): a killed task's code would wait for the next
+    # request. So a receive waits at most a second, and then the ended tasks are reaped.
+    sock.settimeout(1.0)
+    def receive(call, *args):
+        while True:
+            try:
+                return call(*args)
+            except TimeoutError:
+                _signal.pthread_sigmask(_signal.SIG_BLOCK, chld)
+                reap()
+                _signal.pthread_sigmask(_signal.SIG_UNBLOCK, chld)
     while True:
-        head, anc, _, _ = sock.recvmsg(8, _socket.CMSG_SPACE(4 * 4))
+        head, anc, _, _ = receive(sock.recvmsg, 8, _socket.CMSG_SPACE(4 * 4))
         while head and len(head) < 8:
-            more = sock.recv(8 - len(head))
+            more = receive(sock.recv, 8 - len(head))
             head = head + more if more else b""
         size = int.from_bytes(head, "big") if head else 0
         body = bytearray()
         while head and len(body) < size:
-            more = sock.recv(min(size - len(body), 1 << 20))
+            more = receive(sock.recv, min(size - len(body), 1 << 20))
             if not more:
                 head = b""
             body += more
@@ -105,8 +119,12 @@ def _serve(fd):
         code = _compiled(request, compiled)
         gc.freeze()  # the server's objects: a task's collections and its exit never touch (copy) them
         _signal.pthread_sigmask(_signal.SIG_BLOCK, chld)  # reap() must find the task in watching
+        led_r, led_w = os.pipe()  # closed by the task once it leads its own session (or by its death)
         pid = os.fork()
         if pid == 0:
+            os.setsid()
+            os.close(led_w)
+            os.close(led_r)
             sock.close()
             _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
             for sig, was in dispositions.items():
@@ -116,6 +134,11 @@ def _serve(fd):
         stdin, stdout, stderr, status = fds
         for f in (stdin, stdout, stderr):
             os.close(f)
+        # the pid goes out only once the task leads its session: the runner kills a task by its group
+        # (killpg(pid)) as soon as it has the pid, and a group not made yet would be missed (ESRCH)
+        os.close(led_w)
+        os.read(led_r, 1)
+        os.close(led_r)
         try:
             os.write(status, b"%d\n" % pid)
         except OSError:
@@ -137,7 +160,6 @@ def _compiled(request, cache):
     except BaseException:  # the task reads and compiles it itself, and fails as `python script.py` would
         return None
 def _start(fds, request, code):
-    os.setsid()
     for i, f in enumerate(fds[:3]):
         os.dup2(f, i)
     status = fds[3]  # the task reports its own exit code too: it still arrives if the server is killed
@@ -296,8 +318,10 @@ _SERVER = RUN_HOOK + _SERVER  # defines _heraspec_map_paths, called in a task th
 class Forked:
     """A task started by a fork server; the small part of `subprocess.Popen` the runner uses."""
 
-    def __init__(self, status: int, stdout: IO[bytes] | None, stderr: IO[bytes] | None):
+    def __init__(self, status: int, stdout: IO[bytes] | None, stderr: IO[bytes] | None,
+                 server: subprocess.Popen):
         self._status, self.stdout, self.stderr = status, stdout, stderr
+        self._server = server  # the fork server that started it (its parent)
         self._buf = b""
         self._own: bytes | None = None  # the task's own report ("=CODE"), which may come before its pid
         line = self._line(None)
@@ -310,16 +334,39 @@ class Forked:
         self.returncode: int | None = None
 
     def _line(self, timeout: float | None) -> bytes | None:
+        end = None if timeout is None else time.monotonic() + timeout
         while b"\n" not in self._buf:
-            ready, _, _ = select.select([self._status], [], [], timeout)
+            # a task may stop its server (SIGSTOP) before the server reports its pid or reaps it:
+            # the server is continued each second while the line is awaited
+            left = 1.0 if end is None else min(1.0, max(0.0, end - time.monotonic()))
+            ready, _, _ = select.select([self._status], [], [], left)
             if not ready:
-                raise subprocess.TimeoutExpired("task", timeout or 0.0)
+                if end is not None and time.monotonic() >= end:
+                    raise subprocess.TimeoutExpired("task", timeout or 0.0)
+                self._continue_server()
+                continue
             chunk = os.read(self._status, 64)
             if not chunk:
                 return None
             self._buf += chunk
         line, self._buf = self._buf.split(b"\n", 1)
         return line
+
+    def kill(self) -> None:
+        """SIGKILL the task and its process group (the session it leads from the start). A task killed
+        by a signal cannot report its exit code: its server writes it as it reaps the task, so a server
+        another task stopped (SIGSTOP) is continued."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self._continue_server()
+
+    def _continue_server(self) -> None:
+        try:
+            self._server.send_signal(signal.SIGCONT)  # polls first: never a reused pid
+        except OSError:
+            pass
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
@@ -381,7 +428,8 @@ class ForkServer:
             for _, w in pipes:
                 os.close(w)
         readers = iter([os.fdopen(r, "rb") for r, _ in pipes])
-        return Forked(status_r, next(readers) if stdout is None else None, next(readers) if stderr is None else None)
+        return Forked(status_r, next(readers) if stdout is None else None, next(readers) if stderr is None else None,
+                      self._proc)
 
     def alive(self) -> bool:
         """False once the server has ended (killed: a task can SIGKILL its parent); start another."""
