@@ -70,3 +70,22 @@ def test_a_long_line_is_shown_cut_and_logged_whole() -> None:
     out, lines, _, _ = copy_of(Pumps(), code)
     assert out == b"a" * 300_000 + b"\nshort\n" + b"b" * 70_000
     assert lines == ["a" * LINE_LIMIT + CUT, "short", "b" * LINE_LIMIT + CUT]
+
+
+def test_a_dropped_copy_keeps_what_its_pipe_already_holds() -> None:
+    # A finished task's helper still holds the pipe, so the runner drops the copy after its grace; if
+    # the output thread got no CPU in that time (a loaded machine), what the task printed before must
+    # still reach the log and the display, not be lost with the pipe.
+    import os
+
+    pumps = Pumps()
+    for round_ in range(20):  # dropped before the thread registers the pipe, or after: never a lost byte
+        r, w = os.pipe()
+        os.write(w, b"result line %d\npartial" % round_)  # the write end stays open: a helper holding it
+        log, lines = io.BytesIO(), []
+        copy = pumps.add(os.fdopen(r, "rb", buffering=0), log, lines.append)
+        pumps.drop(copy)
+        assert copy.wait(timeout=10)
+        os.close(w)
+        assert log.getvalue() == b"result line %d\npartial" % round_
+        assert lines == ["result line %d" % round_, "partial"]

@@ -25,6 +25,7 @@ __all__ = ["Copy", "Pumps"]
 
 _IDLE_S = 1.0  # the thread ends after this long with no pipe to read, and starts again when needed
 LINE_LIMIT = 64 * 1024  # bytes of one line handed to the sink; the rest of the line goes only to the log
+DRAIN_LIMIT = 16 * 1024 * 1024  # bytes a dropped copy still reads from what its pipe holds
 CUT = " … (line cut at 64 KiB: the log has it whole)"
 
 
@@ -75,6 +76,22 @@ class Copy:
         raw, cut = b"".join(self.partial), self.cut
         self.partial, self.held, self.cut = [], 0, False
         self._emit(raw, CUT if cut else "")
+
+    def drain(self, limit: int = DRAIN_LIMIT) -> None:
+        """Copy what the pipe already holds, without waiting for more (at most `limit` bytes): a copy
+        dropped because something still holds the pipe keeps every byte the task wrote before, even when
+        this thread got no CPU during the grace."""
+        try:
+            fd = self.pipe.fileno()
+            os.set_blocking(fd, False)
+            while limit > 0:
+                data = os.read(fd, min(65536, limit))
+                if not data:
+                    return
+                self.feed(data)
+                limit -= len(data)
+        except (BlockingIOError, OSError, ValueError):
+            pass
 
     def end(self) -> None:
         try:
@@ -132,6 +149,7 @@ class Pumps:
             if copy in self._new or self._thread is None:
                 if copy in self._new:
                     self._new.remove(copy)
+                copy.drain()
                 copy.end()
                 return
             self._dropped.append(copy)
@@ -161,6 +179,7 @@ class Pumps:
                         if not c.done:
                             sel.unregister(c.pipe.fileno())
                             copies -= 1
+                            c.drain()
                             c.end()
                     self._dropped.clear()
                 for key, _ in sel.select():
