@@ -20,17 +20,18 @@ KEEP = {"type", "properties", "items", "$ref", "additionalProperties", "enum", "
 OUT = Path(__file__).resolve().parents[1] / "heraspec" / "argo" / "data" / "argo-schema.json"
 
 
-def strip(node):
+def strip(node, keep=KEEP):
+    """`node` with only the `keep` keywords (descriptions and examples go); property names stay."""
     if isinstance(node, list):
-        return [strip(n) for n in node]
+        return [strip(n, keep) for n in node]
     if not isinstance(node, dict):
         return node
     out = {}
     for k, v in node.items():
         if k == "properties":
-            out[k] = {p: strip(s) for p, s in v.items()}
-        elif k in KEEP:
-            out[k] = strip(v)
+            out[k] = {p: strip(s, keep) for p, s in v.items()}
+        elif k in keep:
+            out[k] = strip(v, keep)
     return out
 
 

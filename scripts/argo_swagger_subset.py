@@ -16,22 +16,11 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from argo_schema_subset import strip  # noqa: E402  (one stripper for both subsets)
+
 KEEP = {"type", "properties", "items", "$ref", "additionalProperties", "enum", "required"}
 OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "argo-swagger.json"
-
-
-def strip(node):
-    if isinstance(node, list):
-        return [strip(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out = {}
-    for k, v in node.items():
-        if k == "properties":
-            out[k] = {p: strip(s) for p, s in v.items()}
-        elif k in KEEP:
-            out[k] = strip(v)
-    return out
 
 
 def main(src: str, dest: Path = OUT) -> None:
@@ -57,7 +46,7 @@ def main(src: str, dest: Path = OUT) -> None:
                        "(commit f016ad89eb269d282aec06dc491c29f396a38df4). Copyright The Argo Authors, Apache License 2.0: "
                        "see LICENSE-argo-workflows beside this file. Paths, request bodies and the Kubernetes definitions they reach; "
                        "descriptions removed.",
-           "paths": paths, "definitions": {name: strip(defs[name]) for name in sorted(seen)}}
+           "paths": paths, "definitions": {name: strip(defs[name], KEEP) for name in sorted(seen)}}
     dest.parent.mkdir(exist_ok=True)
     dest.write_text(json.dumps(doc, separators=(",", ":"), sort_keys=True) + "\n")
     print(f"wrote {dest} ({dest.stat().st_size:,} bytes, {len(paths)} paths, {len(seen)} definitions)")
