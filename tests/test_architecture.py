@@ -53,7 +53,6 @@ TEMPORARY: dict[tuple[str, str], str] = {
     ("heraspec.python.functions", "heraspec.python.script"): "cycle: functions -> script -> functions",
     # local/: runrel (runner.py, progress.py) and fidelity (_dagstate.py, _exit.py)
     ("heraspec.local._dagstate", "heraspec.local.runner"): "cycle (type only): runner -> _dagstate -> runner",
-    ("heraspec.local.progress", "heraspec.local.runner"): "cycle (type only): runner -> progress -> runner",
 }
 
 _ORDER = {name: i for i, (name, _) in enumerate(LAYERS)}

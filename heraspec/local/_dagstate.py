@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._attempt import Outcome, TaskError, as_list
 from .dagphase import BOUNDARY, assess_dag_phase, group_phase, leaf_targets
-from ..errors import HeraspecError
+from .results import RunError, TaskResult, utc_now
 from ..spec import patterns
 from .expr import (
     DependsNode,
@@ -46,33 +44,11 @@ HOOKED = "this failure does not fail the workflow"
 ABSENT = "__argo-internal.absent-optional-output__"  # common.go AbsentOptionalArgumentValue
 
 
-class RunError(HeraspecError):
-    """The manifest cannot be run at all (no entrypoint, unknown template, a dependency cycle...)."""
-
-
-@dataclass
-class TaskResult:
-    name: str
-    phase: str = "Pending"
-    started: datetime | None = None
-    finished: datetime | None = None
-    duration_s: float = 0.0
-    result: Any = None
-    outputs: dict[str, str] = field(default_factory=dict)
-    message: str = ""
-    log_path: Path | None = None
-    children: list[TaskResult] = field(default_factory=list)
-    attempts: int = 0
-    artifacts: dict[str, str] = field(default_factory=dict)  # output artifact name -> local path
-    cached: bool = False  # its result came from the cache (memoize), nothing ran
-    cache: str = ""  # with `cache`: "cached", or "ran: <why>" (memo.py)
-    # a retried task's failed attempts (Argo's pod nodes under its Retry node): (index, phase, message, finished)
-    failed_attempts: list[tuple[int, str, str, datetime]] = field(default_factory=list)
 
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+
+
 
 
 # What a task prints or writes is decoded as JSON where it parses; a value nested deeper than this is

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ._dagstate import TaskResult
+from .results import TaskResult
 from ..argo_lang.gojson import Struct, marshal, quote
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ._dagstate import RunError
+from .results import RunError
 
 Library = dict  # (cluster scope, name) -> compiled manifest
 

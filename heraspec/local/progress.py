@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Protocol, TextIO
 from ..textsafe import printable
 
 if TYPE_CHECKING:
-    from .runner import RunResult, TaskResult
+    from .results import RunResult, TaskResult
 
 __all__ = ["Reporter", "PlainReporter", "LiveReporter", "make_reporter", "summary_text", "to_json", "display_name",
            "label"]
@@ -361,7 +361,7 @@ def _stopped(result: RunResult, names: Mapping[str, str]) -> str:
         return ""
     import signal
 
-    from .runner import STOPPED_PENDING, STOPPED_RUNNING
+    from .results import STOPPED_PENDING, STOPPED_RUNNING
 
     leaves = _leaves(list(result.tasks.values()))
     killed = [printable(display_name(t.name, names)) for t in leaves if t.message == STOPPED_RUNNING]

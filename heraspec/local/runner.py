@@ -66,7 +66,6 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,7 +77,8 @@ from ..argo import scheduling
 from .sync import production_notes
 from .sync import Locks
 from ._attempt import LineSink, Outcome, Processes, TaskError, as_list, execute, inside, prepare
-from ._dagstate import RunError, TaskResult, Dag, decode_output, template_inputs, utc_now, Unit
+from ._dagstate import Dag, decode_output, template_inputs, Unit
+from .results import STOPPED_PENDING, STOPPED_RUNNING, STOPPED_WORKFLOW, RunError, RunResult, TaskResult, utc_now
 from ..errors import UsageError
 from ..merge import merge_mappings
 from .expr import ExprError, go_json, parse_duration, substitute
@@ -91,24 +91,8 @@ __all__ = ["TaskResult", "RunResult", "RunError", "Stopper", "run_workflow", "pr
 DONE = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
 
 
-@dataclass
-class RunResult:
-    phase: str
-    tasks: dict[str, TaskResult]
-    run_dir: Path
-    duration_s: float
-    workflow_name: str = ""
-    message: str = ""  # the workflow's message (Argo's status.message), e.g. when it was stopped
-    stopped_by: int | None = None  # the signal that stopped the run (SIGINT, SIGTERM, SIGHUP), if one did
 
 
-# `argo stop` (ShutdownStrategyStop, operator.go / exec_control.go / workflowpod.go): running pods
-# are terminated and their nodes failed, nodes not yet started fail, exit handlers still run
-# (ShouldExecute(isOnExitPod)), and the workflow's message says so.
-STOP = "Stop"
-STOPPED_RUNNING = f"workflow shutdown with strategy:  {STOP}"  # handleExecutionControlError
-STOPPED_PENDING = f"workflow shutdown with strategy: {STOP}"  # markNodeFailedOnShutdown
-STOPPED_WORKFLOW = f"Stopped with strategy '{STOP}'"  # operator.go operate
 
 
 class Stopper:
