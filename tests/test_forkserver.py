@@ -323,13 +323,17 @@ def test_a_task_killed_while_a_task_has_stopped_the_server_still_ends(tmp_path: 
     # task. A server another task stopped (SIGSTOP, the one stop it cannot ignore) reaps nothing, so the
     # runner's wait for the killed task (a timeout, a stop) never ended; killing a task continues its server.
     (tmp_path / "sleep.py").write_text("import time\ntime.sleep(60)\n")
-    (tmp_path / "stop.py").write_text("import os, signal, time\nos.kill(os.getppid(), signal.SIGSTOP)\ntime.sleep(60)\n")
+    # the stopper waits until its start has returned (the file 'go'), so the stop lands on a running server
+    (tmp_path / "stop.py").write_text("import os, pathlib, signal, time\n"
+                                      "while not pathlib.Path('go').exists():\n    time.sleep(0.01)\n"
+                                      "os.kill(os.getppid(), signal.SIGSTOP)\ntime.sleep(60)\n")
     server = ForkServer(sys.executable, ["-I", "-u"], {})
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         task = server.spawn(["sleep.py"], {}, str(tmp_path), devnull, devnull)
         server_pid = int(Path(f"/proc/{task.pid}/stat").read_text().rsplit(")", 1)[1].split()[1])  # its parent
         stopper = server.spawn(["stop.py"], {}, str(tmp_path), devnull, devnull)
+        (tmp_path / "go").touch()
         deadline = time.monotonic() + 60
         while state(server_pid) != "T":  # until the stopper has stopped the server
             assert time.monotonic() < deadline, "the task did not stop its server"
