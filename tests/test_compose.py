@@ -63,6 +63,21 @@ def run_json(spec: Path, *extra: str) -> tuple[int, dict, str]:
     return proc.returncode, json.loads(proc.stdout), proc.stderr
 
 
+def compile_and_run(folder: Path, spec: str, steps: str) -> tuple[int, dict]:
+    """`spec` beside a `steps.py` of `steps`, compiled (strict-valid) and run: (exit code, --json summary)."""
+    (folder / "steps.py").write_text(steps)
+    path = folder / "spec.yaml"
+    path.write_text(spec)
+    compile_json(path)
+    code, data, _ = run_json(path)
+    return code, data
+
+
+def phases(data: dict) -> dict[str, str]:
+    """Each task's phase in a `--json` summary."""
+    return {name: t["phase"] for name, t in data["tasks"].items()}
+
+
 def both(tmp_path: Path, yaml_text: str, toml_text: str, *extra: str, files: dict[str, str] | None = None):
     """Compile and run the YAML and TOML forms; they must agree. Returns (manifest, exit code, summary)."""
     write(tmp_path, {"spec.yaml": yaml_text, "spec.toml": toml_text, **(files or {})})

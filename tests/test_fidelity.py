@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_compose import compile_json, run_json
+from tests.test_compose import compile_and_run, phases as _phases
 
 STEPS = '''\
 def ok(x=0):
@@ -42,16 +42,7 @@ def nap(x=None):
 
 
 def _run(tmp_path: Path, spec: str) -> tuple[int, dict]:
-    (tmp_path / "steps.py").write_text(STEPS)
-    path = tmp_path / "spec.yaml"
-    path.write_text(spec)
-    compile_json(path)
-    code, data, _ = run_json(path)
-    return code, data
-
-
-def _phases(data: dict) -> dict[str, str]:
-    return {name: t["phase"] for name, t in data["tasks"].items()}
+    return compile_and_run(tmp_path, spec, STEPS)
 
 
 def test_depends_and_the_phases_dependents_see(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.test_compose import compile_json, run_json
+from tests.test_compose import compile_and_run, phases
 
 STEPS = '''\
 def ok(x=0):
@@ -81,16 +81,7 @@ def slow_second(path: str) -> int:
 
 
 def run_spec(tmp_path: Path, spec: str) -> tuple[int, dict]:
-    (tmp_path / "steps.py").write_text(STEPS)
-    path = tmp_path / "spec.yaml"
-    path.write_text(spec)
-    compile_json(path)
-    code, data, _ = run_json(path)
-    return code, data
-
-
-def phases(data: dict) -> dict[str, str]:
-    return {name: t["phase"] for name, t in data["tasks"].items()}
+    return compile_and_run(tmp_path, spec, STEPS)
 
 
 def test_a_leaf_skipped_after_a_handled_failure_fails_the_workflow(tmp_path: Path) -> None:
