@@ -264,7 +264,7 @@ def parse_assignments(items: Sequence[str], what: str) -> dict[str, str]:
 
 def _check_namespace(value: str | None, source: str) -> None:
     # the namespace goes into every request URL: refuse `../x` here, before anything is compiled
-    from .spec.patterns import NAME_HINT, namespace_problem
+    from .document.patterns import NAME_HINT, namespace_problem
 
     if value and (problem := namespace_problem(value)):
         raise UsageError(f"{source}: {problem} ({NAME_HINT}, at most 63 characters)")
@@ -335,7 +335,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_lock(args: argparse.Namespace) -> int:
     from .pipeline import check_files
     from .python import lock
-    from .spec.compose import EXIT_KEY
+    from .check.compose import EXIT_KEY
 
     errors = Errors()
     checked = check_files(args.files, errors, _options(args))
@@ -551,7 +551,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_cache(args: argparse.Namespace) -> int:
     """`heraspec cache list|prune`: the listing on stdout; prune says what it removed (or would)."""
     from .local import disk
-    from .spec.patterns import seconds
+    from .document.patterns import seconds
 
     found = disk.kept(args.target)
     if args.action == "list":
@@ -576,7 +576,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .spec.schema import schema_text
+    from .document.schema import schema_text
 
     sys.stdout.write(schema_text())
     return EXIT_OK

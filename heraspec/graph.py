@@ -25,7 +25,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from .spec.dag import EdgeSyntaxError, build_graph, depends_names
+from .check.dag import EdgeSyntaxError, build_graph, depends_names
 from .errors import HeraspecError, UsageError
 
 FORMATS = ("mermaid", "dot", "svg", "png")
@@ -131,7 +131,7 @@ def picture(data: dict, title: str = "", pipelines: dict | None = None, fns: dic
 
 def _carried(data: dict, fns: dict) -> dict[tuple[str, str], str]:
     """(src, dst) -> what travels through the artifact repository on that edge."""
-    from .spec.artifacts import fans_out, result_kind
+    from .check.files import fans_out, result_kind
 
     tasks = data.get("tasks") or {}
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}

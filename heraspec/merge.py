@@ -1,6 +1,6 @@
 """Merging nested data: the one home of "later wins, mappings merge key by key".
 
-    merge_mappings(base, over) -> dict     values files and `--set` (spec/values.py); Argo's templateDefaults
+    merge_mappings(base, over) -> dict     values files and `--set` (document/values.py); Argo's templateDefaults
                                            under a template (local/runner.py)
     merge_named(base, extra) -> Any        the `argo:` escape hatch over compiled output (argo/compiler.py):
                                            lists of named items merge by `name` too

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .errors import Errors
-from .spec import patterns
-from .spec.load import Document, load_file, load_source
+from .document import patterns
+from .document.load import Document, load_file, load_source
 
 if TYPE_CHECKING:
     from .argo.compiler import Compiled
-    from .spec.dag import Graph
+    from .check.dag import Graph
     from .python.functions import Function
 
 
@@ -80,12 +80,12 @@ def check_files(paths: Sequence[str], errors: Errors, opts: Options | None = Non
 
 def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None,
                  texts: Mapping[str, str]) -> list[Checked]:
-    from .spec import compose
+    from .check import compose
 
     opts = opts or Options()
     values = None
     if opts.values or opts.sets:
-        from .spec.values import load_values
+        from .document.values import load_values
 
         values = load_values(opts.values, opts.sets, errors)
         if errors:
@@ -97,11 +97,11 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None,
         if doc is None:
             continue
         if values is not None:
-            from .spec.values import apply_values
+            from .document.values import apply_values
 
             apply_values(doc, values, errors)
         elif "[[" in doc.text:
-            from .spec.values import check_unrendered
+            from .document.values import check_unrendered
 
             check_unrendered(doc, errors)
         if not isinstance(doc.data, dict):
@@ -121,9 +121,9 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     """One spec, and the specs its tasks run as sub-pipelines (`stack`: the files above it, for
     cycles; `cache`: each file is checked once per batch); then every value against the annotation
     it reaches (check/types.py), with `parameters` (-p) where they are used."""
-    from .spec import dag
-    from .spec import schema
-    from .spec import semantic
+    from .check import dag
+    from .document import schema
+    from .check import semantic
 
     before = len(errors)
     schema.check_schema(doc, errors)
@@ -134,7 +134,7 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     if fns and ("packages" in doc.text or "pip_index_url" in doc.text):
         from .python import lock
 
-        from .spec.compose import EXIT_KEY
+        from .check.compose import EXIT_KEY
 
         c.lock, c.notes = lock.check(doc, fns, errors, EXIT_KEY)
     c.pipelines = _sub_pipelines(doc, errors, opts, stack + (str(Path(doc.path).resolve()),),
@@ -151,7 +151,7 @@ def _sub_pipelines(doc: Document, errors: Errors, opts: Options, stack: tuple[st
                    cache: dict[str, Checked]) -> dict[str, Checked]:
     """`tasks.X.pipeline: FILE`, relative to the spec's folder: loaded and checked (their problems
     located in their own files); a missing file or a cycle between files is located at the task."""
-    from .spec import compose
+    from .check import compose
 
     out: dict[str, Checked] = {}
     tasks = doc.data.get("tasks") if isinstance(doc.data, dict) and isinstance(doc.data.get("tasks"), dict) else {}
@@ -222,7 +222,7 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
     checked = list(batch)
     for doc in _template_docs(opts, {str(Path(c.doc.path).resolve()) for c in batch}, errors):
         if values is not None:
-            from .spec.values import apply_values
+            from .document.values import apply_values
 
             apply_values(doc, values, errors)
         checked.append(_check_doc(doc, errors, opts))
@@ -234,7 +234,7 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
             manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
                                     pipelines=c.pipelines, lock=c.lock).manifest
             library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
-    from .spec import compose
+    from .check import compose
 
     for c in checked:  # the batch's templates and those of --templates
         compose.check_template_cycles(c.doc, library, errors)

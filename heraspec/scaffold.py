@@ -43,7 +43,7 @@ VSCODE_EXTENSIONS = ["redhat.vscode-yaml", "tamasfe.even-better-toml", "zsol.vsc
 
 def schema_uri() -> str:
     """A file:// URI of the schema of this heraspec installation."""
-    from .spec.schema import SCHEMA_FILES
+    from .document.schema import SCHEMA_FILES
 
     for f in SCHEMA_FILES:
         if f.is_file():

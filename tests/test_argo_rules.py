@@ -1,4 +1,4 @@
-"""Argo's own rules (heraspec/argo/rules.py): what the compiler emits for them, and what `heraspec run`
+"""Argo's own rules (heraspec/check/rules.py): what the compiler emits for them, and what `heraspec run`
 does with it. The located messages of each rule are in tests/fixtures/bad/argo_*.(yaml|toml)."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import heraspec
-from heraspec.argo.rules import depends_syntax, manifest_problems, schedule_problem
-from heraspec.argo.settings import quantity
+from heraspec.check.rules import depends_syntax, manifest_problems, schedule_problem
+from heraspec.document.settings import quantity
 from tests.argo_exec import workflow_spec
 from tests.argo_schema import assert_argo_valid
 
@@ -141,7 +141,7 @@ def _argo_documents():
 
 def test_every_upstream_argo_example_passes_the_escape_hatch_check():
     """No false alarms: each of Argo's own example documents, its templates and DAG tasks, as `argo:` blocks."""
-    from heraspec.argo.escape import problems
+    from heraspec.check.argo_fields import problems
 
     docs = _argo_documents()
     assert len(docs) == 223

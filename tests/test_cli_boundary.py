@@ -16,7 +16,7 @@ import heraspec.graph
 import heraspec.pipeline
 import heraspec.local.runner
 import heraspec.scaffold
-import heraspec.spec.schema
+import heraspec.document.schema
 from heraspec.cli import REPORT_URL, main
 from tests.argo_server import TOKEN
 
@@ -48,7 +48,7 @@ VERBS = {
     "diff": ((heraspec.argo.applier, "diff"), ["diff", DIAMOND, "--server", "127.0.0.1:9"]),
     "graph": ((heraspec.graph, "draw"), ["graph", DIAMOND]),
     "init": ((heraspec.scaffold, "write"), ["init", "never-written"]),
-    "schema": ((heraspec.spec.schema, "schema_text"), ["schema"]),
+    "schema": ((heraspec.document.schema, "schema_text"), ["schema"]),
 }
 
 

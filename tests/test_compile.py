@@ -413,7 +413,7 @@ def test_template_names_made_unique_stay_within_argos_128_characters(tmp_path: P
     """Two container tasks named with 128 characters that differ only in case: their templates are
     lowercased, so the second needs a suffix; `<name>-2` (130 characters) is refused by Argo
     (validate.go isValidWorkflowFieldName: workflowFieldMaxLength 128)."""
-    from heraspec.argo.rules import manifest_problems
+    from heraspec.check.rules import manifest_problems
 
     stem = "a" * 127
     manifest = compile_text(tmp_path, f"name: s\ntasks:\n  {stem}x: {{image: alpine, command: [echo, one]}}\n"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import in_process as cli
-from heraspec.spec.load import MAX_BYTES
+from heraspec.document.load import MAX_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = "def say(msg: str) -> str:\n    return msg\n\n\ndef add(a: int, b: int = 1) -> int:\n    return a + b\n"

@@ -2,7 +2,7 @@
 errors deep in a large spec (YAML and TOML) still point at their line and column.
 
 YAML data is built from libyaml's events and positions are found from the text only when an error
-needs one (heraspec/spec/load.py, source.py); these tests pin that the positions are the ones a
+needs one (heraspec/document/load.py, source.py); these tests pin that the positions are the ones a
 composed node tree gives: deep in the file, inside flow mappings, and through `<<: *anchor` merges.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import in_process as cli
-from heraspec.spec.load import MAX_BYTES
+from heraspec.document.load import MAX_BYTES
 
 STEPS = "def work(i: int) -> int:\n    return i * 2\n\n\ndef say(msg: str) -> str:\n    return msg\n"
 

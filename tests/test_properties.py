@@ -24,9 +24,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from heraspec.argo.rules import manifest_problems
+from heraspec.check.rules import manifest_problems
 from heraspec.cli import main
-from heraspec.spec.dag import argo_name
+from heraspec.check.dag import argo_name
 from heraspec.errors import Errors
 from heraspec.pipeline import build
 from heraspec.local.runner import run_workflow

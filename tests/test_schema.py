@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jsonschema import Draft7Validator
 
-from heraspec.spec.model import json_schema
+from heraspec.document.model import json_schema
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "heraspec.schema.json"
 
@@ -15,8 +15,8 @@ SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "heraspec.schema
 def test_committed_schema_matches_the_models():
     generated = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     assert SCHEMA_FILE.read_text(encoding="utf-8") == generated, (
-        "schemas/heraspec.schema.json drifted from heraspec/spec/model.py: "
-        "run `python -m heraspec.spec.model > schemas/heraspec.schema.json`")
+        "schemas/heraspec.schema.json drifted from heraspec/document/model.py: "
+        "run `python -m heraspec.document.model > schemas/heraspec.schema.json`")
 
 
 def test_schema_is_valid_draft7():
@@ -56,7 +56,7 @@ def test_task_keys_named_by_the_contract_exist():
 
 def test_fast_checker_understands_every_keyword_of_the_schema():
     # the fast path must never silently fall back to jsonschema (start-up cost) or skip a keyword
-    from heraspec.spec.schema import _Compiler, load_schema
+    from heraspec.document.schema import _Compiler, load_schema
 
     schema = load_schema()
     _Compiler(schema).compile(schema)
@@ -64,8 +64,8 @@ def test_fast_checker_understands_every_keyword_of_the_schema():
 
 def test_fast_checker_agrees_with_jsonschema_on_the_bad_fixtures():
     from heraspec.errors import Errors
-    from heraspec.spec.load import load_file
-    from heraspec.spec.schema import _fast_checker, load_schema
+    from heraspec.document.load import load_file
+    from heraspec.document.schema import _fast_checker, load_schema
 
     fixtures = Path(__file__).resolve().parent / "fixtures" / "bad"
     examples = Path(__file__).resolve().parents[1] / "examples"

@@ -20,14 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import heraspec
-from heraspec.python import artifacts, runtime, script
+from heraspec.python import artifact_paths, runtime, script
 from heraspec.python.script import ALL_TAGS, PLANS, Needs, tags
 from tests.argo_exec import Fanned, run_dag, run_task
 from tests.argo_schema import assert_argo_valid
 
 ROOT = Path(__file__).resolve().parents[1]
 PIECES = {"decode": runtime.DECODE, "result": runtime.RESULT, "main": runtime.MAIN, "importer": runtime.IMPORTER,
-          "packages": runtime.PACKAGES, "files": artifacts.RUNTIME_SOURCE}
+          "packages": runtime.PACKAGES, "files": artifact_paths.RUNTIME_SOURCE}
 TAG_NAMES = sorted({t.lstrip("!") for text in PIECES.values() for cond in re.findall(r"#\s*\[if ([^\]]+)\]", text)
                     for t in cond.split("|")})
 

@@ -12,8 +12,8 @@ import yaml
 
 from heraspec.cli import main
 from heraspec.errors import Errors, UsageError
-from heraspec.spec.load import load_file
-from heraspec.spec.values import apply_values, load_values, parse_set_value
+from heraspec.document.load import load_file
+from heraspec.document.values import apply_values, load_values, parse_set_value
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -31,7 +31,7 @@ from .client import (
 from .compare import comparable, live_view
 from .follow import follow_workflow, stream_logs
 from ..errors import UsageError
-from ..spec.patterns import name_problem, namespace_problem
+from ..document.patterns import name_problem, namespace_problem
 from ..textsafe import printable
 
 MAX_WORKERS = 16  # requests in flight at once: enough to hide latency, few enough to be polite

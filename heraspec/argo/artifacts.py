@@ -22,10 +22,10 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from ..python import artifacts as paths
+from ..python import artifact_paths as paths
 from ..python import functions
-from ..spec import dag
-from ..spec.artifacts import fans_out, is_artifact_ref, result_kind, split_url
+from ..check import dag
+from ..check.files import fans_out, is_artifact_ref, result_kind, split_url
 
 NONE = {"none": {}}
 INDEX_ITEM = "heraspec_index"  # the item key holding a loop child's index

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import quote
 
 from ..errors import HeraspecError, UsageError
-from ..spec.patterns import NAME_HINT, namespace_problem
+from ..document.patterns import NAME_HINT, namespace_problem
 from ..textsafe import printable
 
 DEFAULT_NAMESPACE = "argo"

@@ -18,7 +18,7 @@ ConfigMap per pod (workflowpod.go, `offloadEnvVarTemplate`), which heraspec avoi
 text is kept under CODE_LIMIT, which leaves 16 KiB of the 128 for the rest of the template (the
 runtime is ~5 KiB): bundles are placed greedily into the first group that still fits them, a new
 parameter (`heraspec-code-2`, ...) otherwise. `validate` refuses one function whose own code does
-not fit (spec/semantic.py), pointing to `code: image`.
+not fit (check/semantic.py), pointing to `code: image`.
 """
 
 from __future__ import annotations

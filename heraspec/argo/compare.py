@@ -9,7 +9,7 @@ import copy
 from typing import Any, Mapping
 
 from .client import Kind
-from .settings import quantity
+from ..document.settings import quantity
 
 # metadata the API server owns; never part of what the user declared
 SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink",

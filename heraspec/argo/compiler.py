@@ -13,16 +13,17 @@ from pathlib import Path
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from ..spec import dag, patterns
-from ..spec.compose import EXIT_KEY, published_outputs
-from ..spec.patterns import go_duration
+from ..check import dag
+from ..document import patterns
+from ..check.compose import EXIT_KEY, published_outputs
+from ..document.patterns import go_duration
 
 from ..python import functions, packages, script
 from ..python.lock import python_of as lock_python
 from . import artifacts, scheduling
-from .settings import effective, quantity_text, requests_and_limits
+from ..document.settings import effective, quantity_text, requests_and_limits
 from ..merge import merge_named
-from ..spec.artifacts import result_kind
+from ..check.files import result_kind
 from .code import SharedCode
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -128,7 +129,7 @@ def cron_overlay(overlay: dict) -> dict:
     spec = overlay.get("spec")
     if not isinstance(spec, dict):
         return overlay
-    from .escape import cron_workflow_keys
+    from ..check.argo_fields import cron_workflow_keys
 
     own = cron_workflow_keys()
     moved = {k: v for k, v in spec.items() if k not in own}

@@ -19,12 +19,9 @@ import re
 from typing import Any
 
 from ..python.script import CODE_ENV
-from ..spec.patterns import go_duration, seconds
+from ..document.patterns import go_duration, seconds
+from ..document.settings import MERGED, REPLACED
 
-# `defaults` keys a task's own value replaces, and maps that merge key by key (compiler.effective)
-REPLACED = ("tolerations", "affinity", "priority_class", "image_pull_policy", "service_account", "mutex",
-            "semaphore", "cache")
-MERGED = ("node_selector", "pod_labels", "pod_annotations")
 TEMPLATE_KEYS = REPLACED + MERGED
 DEFAULT_CACHE_CONFIG_MAP = "heraspec-cache"
 POD_GC = {"on_pod_completion": "OnPodCompletion", "on_pod_success": "OnPodSuccess",

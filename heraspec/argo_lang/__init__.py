@@ -18,6 +18,6 @@ class LanguageError(ValueError):
 
 
 # Argo's evaluators (Go) have no nesting limit; heraspec's parsers recurse once per level of
-# parentheses or prefix operator. Validate refuses deeper nesting (spec/dag.py too_deep), so a spec
+# parentheses or prefix operator. Validate refuses deeper nesting (check/dag.py too_deep), so a spec
 # that validates also runs. Chains (`a && b && ... && z`) are flat and not limited.
 MAX_NESTING = 64

@@ -1,2 +1,6 @@
-"""Checks across a validated spec and the code it names (they may import spec/ and python/; only
-pipeline.py and cli.py import them)."""
+"""Every rule, in one layer above document/, python/ and argo_lang/: names and edges (`dag`), files
+between tasks (`files`), composition (`compose`), literal values through Argo's substitution
+(`argotext`), types across the graph (`types`, `typerules`), Argo's and Kubernetes' own rules (`rules`,
+`production_rules`, `argo_fields`), gathered by `semantic.check`. Only pipeline.py and the stages above
+it import them; the compiler consumes checked input.
+"""

@@ -6,7 +6,7 @@
 
 They accept what the runtime accepts (python/runtime.py): an int for a float, "42" or 3.0 for an int,
 "yes"/1 for a bool, JSON text for a container or a class, an Enum's value or name, a mapping for a
-class it is rebuilt as, a NamedTuple's list. Files (`Path`) are left to spec/artifacts.py.
+class it is rebuilt as, a NamedTuple's list. Files (`Path`) are left to check/files.py.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ _SCALAR_FITS = {
     # a str parameter receives the text of any value (a container as its JSON); a scalar whose text YAML
     # changed is found by check/types.py, which sees the text as written
     "int": _fits_int, "float": _fits_float, "bool": _fits_bool, "str": lambda v: v is not None and not isinstance(v, (bool, int, float)),
-    "none": lambda v: v is None, "path": lambda v: True,  # files: spec/artifacts.py
+    "none": lambda v: v is None, "path": lambda v: True,  # files: check/files.py
 }
 
 
@@ -152,7 +152,7 @@ def field_type(t: Type, key: str) -> tuple[Type, str | None]:
             t = t.args[1]
         elif t.kind in ("list", "tuple") and part.isdigit():
             t = t.args[0] if t.kind == "list" else t.args[int(part)] if int(part) < len(t.args) else ANY
-        elif t.kind in ("int", "float", "bool", "str", "none") or t.kind == "literal":  # a file: spec/artifacts.py
+        elif t.kind in ("int", "float", "bool", "str", "none") or t.kind == "literal":  # a file: check/files.py
             return ANY, f"which has no key '{part}'"
         else:
             return ANY, None
@@ -180,7 +180,7 @@ def assignable(src: Type, dst: Type) -> bool:
     if s in ("int", "bool") and d == "float" or s == "bool" and d == "int":
         return True
     if "path" in (s, d):
-        return True  # files are checked by the artifact rules (spec/artifacts.py)
+        return True  # files are checked by the artifact rules (check/files.py)
     if s in ("list", "set", "tuple") and d in ("list", "set", "tuple"):
         if d == "tuple" and s == "tuple" and len(src.args) != len(dst.args):
             return False

@@ -24,8 +24,8 @@ from ..errors import Errors
 from ..python import functions
 from ..python.annotations import ANY, Signature, Type, signature_types
 from .typerules import assignable, field_type, first_bad, show_value, type_name
-from ..spec import dag
-from ..spec.load import Document
+from . import dag
+from ..document.load import Document
 
 __all__ = ["check", "check_parameters"]
 
@@ -157,7 +157,7 @@ class _Spec:
         fe = task.get("foreach")
         if isinstance(fe, dict) and isinstance(fe.get("from"), str) and "key" not in fe:
             out = self.output(fe["from"])
-            if out is not None and out[0].kind not in ("any", "list", "set", "tuple", "path"):  # a file: spec/artifacts.py
+            if out is not None and out[0].kind not in ("any", "list", "set", "tuple", "path"):  # a file: check/files.py
                 self.report(errors, _Problem(("tasks", name, "foreach"), f"foreach needs a list, but it gets {out[1]}",
                                              f"make '{fe['from']}' return a list (-> list[...])"))
 
@@ -321,7 +321,7 @@ def _mismatch(v: Any, want: Type, path: tuple, use: _Use, where: str = "") -> _P
         return None
     at, inner, got, reason = bad
     if isinstance(got, float) and not math.isfinite(got):
-        return None  # NaN and infinities are refused as such (spec/argotext.py)
+        return None  # NaN and infinities are refused as such (check/argotext.py)
     if inner.kind == "str" and isinstance(got, (bool, int, float)) and reason is None:
         # the function receives the scalar's JSON text: fine when that is the text written (`port: 80`),
         # not when YAML changed it (`1.10` arrives as "1.1", `0123` as "123", `1e3` as "1000.0")

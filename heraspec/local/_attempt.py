@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .artifacts import ArtifactError, TaskArtifacts, e2big
+from .repository import ArtifactError, TaskArtifacts, e2big
 from .expr import parse_duration
 from .forkserver import STARTUP_ENV, Forked, ForkServer
 from .pathmap import launch_argv

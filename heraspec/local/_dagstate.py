@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ._attempt import Outcome, TaskError, as_list
 from .dagphase import BOUNDARY, assess_dag_phase, group_phase, leaf_targets
 from .results import RunError, TaskResult, utc_now
-from ..spec import patterns
+from ..document import patterns
 from .expr import (
     DependsNode,
     ExprError,
@@ -54,7 +54,7 @@ ABSENT = "__argo-internal.absent-optional-output__"  # common.go AbsentOptionalA
 # What a task prints or writes is decoded as JSON where it parses; a value nested deeper than this is
 # kept as its text: decoding and re-encoding it (Go-style JSON, summary.json) would recurse that deep.
 MAX_JSON_DEPTH = 200
-MAX_LOCAL_ITEMS = 100_000  # as spec/load.py's MAX_ITEMS: a fan-out written or generated in one line
+MAX_LOCAL_ITEMS = 100_000  # as document/load.py's MAX_ITEMS: a fan-out written or generated in one line
 _JSON_NESTING = re.compile(r'"(?:\\.|[^"\\])*"|[][{}]')  # strings (skipped) and brackets
 
 

@@ -70,7 +70,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import artifacts
+from . import repository
 from .memo import CACHE_DIR, Memo
 from .memo import content_digest as memo_digest, fill as memo_fill
 from ..argo import scheduling
@@ -156,7 +156,7 @@ class Runner:
         self.wf_scope, self.run_dir, self.limit, self.reporter = wf_scope, run_dir, limit, reporter
         self.code_path: tuple[str, ...] = ()  # the project's folders, for `code: image` tasks
         self.scripts: Path | None = None  # where tasks share their script files (prepare), if they do
-        self.store = artifacts.Store(run_dir, None)  # replaced once the run folder exists
+        self.store = repository.Store(run_dir, None)  # replaced once the run folder exists
         self.cond = threading.Condition()
         self.completed: list[tuple[Unit, Future]] = []
         self.ready: list[Unit] = []
@@ -308,8 +308,8 @@ class Runner:
             prep.on_exit = self.exit_pod(unit)
             if (tmpl.get("inputs") or {}).get("artifacts") or (tmpl.get("outputs") or {}).get("artifacts"):
                 key = f"{self.wf_scope['workflow.name']}/{scope['pod.name']}"  # Argo's DefaultArchivePattern
-                prep.artifacts = artifacts.plan(tmpl, unit.artifacts, folder, self.store, key, prep.env, inside)
-        except (ExprError, TaskError, artifacts.ArtifactError) as e:
+                prep.artifacts = repository.plan(tmpl, unit.artifacts, folder, self.store, key, prep.env, inside)
+        except (ExprError, TaskError, repository.ArtifactError) as e:
             return self.finish_unit(unit, Outcome("Error", str(e)))
         res.log_path = folder / "stdout.log"
         if first:
@@ -372,7 +372,7 @@ class Runner:
             self.locks.give(unit.template)
             unit.locked = False
         res.phase, res.message, res.outputs = out.phase, out.message, out.outputs
-        res.artifacts = {k: artifacts.local_path(self.store, v) for k, v in out.artifacts.items()}
+        res.artifacts = {k: repository.local_path(self.store, v) for k, v in out.artifacts.items()}
         unit.artifact_keys = out.artifacts
         if out.phase == "Succeeded" and unit.memo is not None and self.memo is not None and not res.cached:
             saved = dict(out.outputs, **({_STR_MARK: ""} if out.str_result else {}))
@@ -391,7 +391,7 @@ class Runner:
         elif "result" in out.outputs or "result" not in out.artifacts:
             res.result = decode_output(out.outputs["result"] if "result" in out.outputs else out.stdout)
         else:
-            res.result = decode_output(artifacts.value_text(self.store, out.artifacts["result"]))
+            res.result = decode_output(repository.value_text(self.store, out.artifacts["result"]))
         if unit.task.res is not res:
             self.report("task_finished", res)
 
@@ -600,7 +600,7 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
                          "from DIR/BUCKET/KEY)")
     run_dir = runner.run_dir = root.folder = _run_folder(workdir, stem, home)
     runner.scripts = None if keep else run_dir.absolute() / ".scripts"  # no task or node folder starts with "."
-    runner.store = artifacts.Store(run_dir, external)
+    runner.store = repository.Store(run_dir, external)
     if reporter is not None:
         reporter.run_started(name, run_dir, _notes(spec, runner.templates) + production_notes(spec, runner.templates,
                                                                                              semaphores or {}))

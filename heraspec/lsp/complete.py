@@ -197,7 +197,7 @@ def _branches(schema: dict, node: dict) -> list[dict]:
 
 def schema_node(path: tuple) -> list[dict]:
     """The schema's possible nodes at a key path (list items are reached through their list)."""
-    from ..spec.schema import load_schema
+    from ..document.schema import load_schema
 
     schema = load_schema()
     nodes = [schema]

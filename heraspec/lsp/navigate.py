@@ -14,8 +14,8 @@ from typing import Any
 from ..errors import Errors
 from ..pipeline import SPEC_SUFFIXES, TEMPLATE_KINDS
 from ..python import functions
-from ..spec.load import load_file
-from ..spec.patterns import TASK_NAME
+from ..document.load import load_file
+from ..document.patterns import TASK_NAME
 from .complete import signature
 from .project import Analysis, Project
 from .symbols import Symbol
@@ -138,8 +138,8 @@ def task_markdown(an: Analysis, name: str) -> str:
 
 
 def _settings(data: dict, task: dict) -> list[str]:
-    """Image, resources and retries from the spec text, `defaults` applied (argo/settings.py)."""
-    from ..argo.settings import effective, requests_and_limits
+    """Image, resources and retries from the spec text, `defaults` applied (document/settings.py)."""
+    from ..document.settings import effective, requests_and_limits
 
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     try:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 from ..errors import Errors, SpecError
 from ..pipeline import Checked, Options, check_files, search_path_for
 from ..python import functions
-from ..spec.load import Document, detect_format
+from ..document.load import Document, detect_format
 from .symbols import Symbols
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """The names in a loaded spec an editor can point at: tasks (where each is defined and every place
 that names it), function references, `{param: P}`, `pipeline:` files and `template_ref`s, each with
-its 0-based range, found through the Document's positions (spec/source.py) and checked against the
+its 0-based range, found through the Document's positions (document/source.py) and checked against the
 text, so a range always covers exactly the name."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from ..spec.load import Document
+from ..document.load import Document
 
 _NAME = re.compile(r"[A-Za-z0-9_][\w-]*")
 

@@ -68,7 +68,7 @@ class Wanted:
 
 def sets(data: dict, fns: dict, exit_key: str) -> list[Wanted]:
     """The package set of every function task and exit handler (`fns`: semantic.check's map, whose
-    exit handlers' keys end with `exit_key`, spec/compose.EXIT_KEY)."""
+    exit handlers' keys end with `exit_key`, check/compose.EXIT_KEY)."""
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     out: list[Wanted] = []

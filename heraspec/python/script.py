@@ -2,7 +2,7 @@
 
     script_source(fn, code, packages, needs) -> str    the program: package step, carried modules, decoder, entry
 
-The program is assembled from the tagged pieces of runtime.py (and artifacts.RUNTIME_SOURCE): only
+The program is assembled from the tagged pieces of runtime.py (and artifact_paths.RUNTIME_SOURCE): only
 the branches the function's parameter kinds use, the plans the tasks calling the template pass,
 the artifact code where an input or the result is a file, named outputs where a task publishes
 them (`Needs`, from the compiler; the default `Needs()` is everything); no comments but the first
@@ -42,7 +42,7 @@ import json
 from dataclasses import dataclass
 from typing import Iterable
 
-from . import artifacts, runtime as pieces
+from . import artifact_paths, runtime as pieces
 from .functions import Function, bundle
 from .modules import Carried, DataFile
 
@@ -61,7 +61,7 @@ __all__ = ["DEFAULT_MARKER", "INPUT_ENV_PREFIX", "OUTPUTS_DIR", "OUTPUTS_ENV", "
 # --- what a template's script must handle --------------------------------------------------------------
 
 PLANS = frozenset({"agg", "agg:str", "str", "json", "item", "item+agg", "item+agg:str", "item+str"})  # runtime.DECODE
-RESULTS = frozenset({"parameter", "artifact", "file"})  # where a return value goes (artifacts.RESULT_MODE_ENV)
+RESULTS = frozenset({"parameter", "artifact", "file"})  # where a return value goes (artifact_paths.RESULT_MODE_ENV)
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Needs:
     caller may use."""
 
     plans: frozenset[str] = PLANS  # plans a task may pass (PLAN_ENV)
-    artifact_inputs: bool = True  # an input may arrive as a file (HERASPEC_IN_x is artifacts.ONE / MANY)
+    artifact_inputs: bool = True  # an input may arrive as a file (HERASPEC_IN_x is artifact_paths.ONE / MANY)
     results: frozenset[str] = RESULTS
     publish: bool = True  # named outputs (OUTPUTS_ENV)
 
@@ -197,12 +197,12 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
              .replace("@FUNCTION@", fn.name).replace("@PREFIX@", INPUT_ENV_PREFIX).replace("@REF@", fn.ref)
              .replace("@PLAN_ENV@", PLAN_ENV)
              .replace("@MARKER@", DEFAULT_MARKER).replace("@PATH_ENV@", RESULT_PATH_ENV).replace("@OUTPUTS_ENV@", OUTPUTS_ENV)
-             .replace("@RESULT_PATH@", RESULT_PATH).replace("@ONE@", artifacts.ONE).replace("@MANY@", artifacts.MANY)
-             .replace("@MODE_ENV@", artifacts.RESULT_MODE_ENV))
+             .replace("@RESULT_PATH@", RESULT_PATH).replace("@ONE@", artifact_paths.ONE).replace("@MANY@", artifact_paths.MANY)
+             .replace("@MODE_ENV@", artifact_paths.RESULT_MODE_ENV))
     install = (pieces.select(pieces.PACKAGES, wanted).replace("@PACKAGES_ENV@", PACKAGES_ENV)
                .replace("@INSTALL_FAILED@", str(INSTALL_FAILED))) if packages else ""
     runtime = [pieces.select(text, wanted) for text in (pieces.DECODE, pieces.RESULT,
-                                                        artifacts.runtime_source(RESULT_PATH, RESULT_PATH_ENV))]
+                                                        artifact_paths.runtime_source(RESULT_PATH, RESULT_PATH_ENV))]
     program = header + install + user + "".join(runtime) + entry
     if "{{" in program:  # cannot happen: every part above is free of it; never emit one anyway
         raise RuntimeError(f"internal error: the script for {fn.ref} contains double braces")

@@ -8,9 +8,9 @@ from typing import Any
 
 from ..errors import Errors
 from ..python import functions
-from ..spec.load import Document
-from ..spec.patterns import K8S_NAME, seconds
-from . import escape
+from ..document.load import Document
+from ..document.patterns import K8S_NAME, seconds
+from . import argo_fields as escape
 from .rules import label_value_problem, labels_check, qualified_name_problem
 
 _K8S = "io.k8s.api.core.v1."
@@ -115,7 +115,7 @@ def _cache(doc: Document, name: str, task: dict, defaults: dict, fn: functions.F
         return
     # files are cached too: Argo keeps a memoized node's whole outputs, artifacts included, and a cached
     # task's files are stored under a key derived from its memoize key (argo/scheduling.address_outputs);
-    # a fanned-out producer of files is refused in spec/artifacts.py (its items' files are keyed by index)
+    # a fanned-out producer of files is refused in check/files.py (its items' files are keyed by index)
     if isinstance(cache, dict):
         cm = cache.get("config_map")
         if isinstance(cm, str) and not re.match(K8S_NAME, cm):

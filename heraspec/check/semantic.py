@@ -11,12 +11,13 @@ import math
 import re
 from typing import Any
 
-from . import argotext, artifacts, compose, dag, patterns
+from . import argotext, files as artifacts, compose, dag
+from ..document import patterns
 
 from ..python import functions
 from ..errors import Errors, hint_close
-from .load import Document
-from .schema import misspelt_body
+from ..document.load import Document
+from ..document.schema import misspelt_body
 
 DNS1123 = re.compile(patterns.K8S_NAME)
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
@@ -47,11 +48,11 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
                       "carried code to the pods in workflow parameters named heraspec-code...", "rename it", key=True)
     graph = graph if graph is not None else dag.build_graph(data)
     _check_graph(doc, data, tasks, errors, graph)
-    from ..argo import rules
+    from . import rules
 
     rules.check(doc, errors, graph)
     if "argo" in doc.text:
-        from ..argo import escape
+        from . import argo_fields as escape
 
         escape.check(doc, errors)
     resolved: dict[str, functions.Function] = {}
@@ -105,7 +106,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
         if fn is not None:
             resolved[compose.EXIT_KEY] = fn
     artifacts.check(doc, data, resolved, errors)
-    from ..argo import production_rules  # scheduling, concurrency, caching, lifecycle (issue 17)
+    from . import production_rules  # scheduling, concurrency, caching, lifecycle (issue 17)
 
     production_rules.check(doc, data, resolved, errors)
     return resolved
@@ -211,7 +212,7 @@ def _check_packages(doc: Document, path: tuple, value: Any, errors: Errors) -> N
 
 def _check_index_urls(doc: Document, base: tuple, level: dict, errors: Errors) -> None:
     """No credentials in an index URL: the manifest would carry them in clear (never printed here)."""
-    from .patterns import url_redacted as redacted, url_userinfo as userinfo
+    from ..document.patterns import url_redacted as redacted, url_userinfo as userinfo
 
     urls = [(("pip_index_url",), level.get("pip_index_url"))]
     extra = level.get("pip_extra_index_urls")

@@ -11,8 +11,8 @@ from typing import Any
 
 from . import dag
 from ..errors import Errors, hint_close
-from .load import Document
-from .patterns import RESULT_KEY
+from ..document.load import Document
+from ..document.patterns import RESULT_KEY
 
 EXIT_KEY = ":on_exit"  # key of an exit handler's function in the resolved map: "" (the workflow's) or "TASK"
 EXIT_ONLY = ("status", "failures", "duration")  # Argo sets these for the workflow's exit handler only
@@ -335,7 +335,7 @@ def check_raw_outputs(doc: Document, data: dict, errors: Errors) -> None:
 
 def _check_pipeline_result(sub: Document, sub_data: dict, name: str, doc: Document, errors: Errors,
                            functions: dict) -> None:
-    from .artifacts import result_kind
+    from .files import result_kind
 
     target = sub_data.get("result")
     sub_tasks = sub_data.get("tasks") if isinstance(sub_data.get("tasks"), dict) else {}

@@ -14,9 +14,9 @@ from typing import Any
 
 from ..errors import Errors
 from ..python import functions
-from ..python.artifacts import PARAMETER_LIMIT
-from .load import Document
-from .schema import misspelt_body  # `fucntion:` is reported by the schema check; nothing follows from it
+from ..python.artifact_paths import PARAMETER_LIMIT
+from ..document.load import Document
+from ..document.schema import misspelt_body  # `fucntion:` is reported by the schema check; nothing follows from it
 
 SCHEMES = ("s3", "gs", "https", "http")
 _URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://([^/]*)/?(.*)$")
@@ -260,7 +260,7 @@ def _check_ref(doc: Document, errors: Errors, path: tuple, ref: dict) -> None:
             doc.error(errors, path + ("artifact", "key"), f"artifact key '{art['key']}' contains '..'")
         scheme = None
     elif isinstance(art, str):
-        from .patterns import url_redacted as redacted, url_userinfo as userinfo
+        from ..document.patterns import url_redacted as redacted, url_userinfo as userinfo
 
         if userinfo(art):  # never printed: the message shows the URL without them
             doc.error(errors, path + ("artifact",), f"artifact URL '{redacted(art)}' has credentials in it "

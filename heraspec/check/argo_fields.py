@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import Errors
-from ..spec.load import Document
+from ..document.load import Document
 
-_DATA = Path(__file__).resolve().parent / "data" / "argo-schema.json"
+_DATA = Path(__file__).resolve().parent.parent / "argo" / "data" / "argo-schema.json"
 _V1 = "io.argoproj.workflow.v1alpha1."
 _CRON_SPEC = "heraspec.CronWorkflowSpecOverlay"
 _TYPES = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
@@ -54,7 +54,7 @@ def _validator(definition: str):
 
 @lru_cache(maxsize=None)
 def _fast(definition: str):
-    from ..spec.schema import fast_checker
+    from ..document.schema import fast_checker
 
     return fast_checker({"definitions": _definitions()}, "#/definitions/" + definition)
 

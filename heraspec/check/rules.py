@@ -16,11 +16,12 @@ from typing import Any, Iterator
 from ..argo_lang import depends
 from ..argo_lang.durations import is_go_duration
 from ..errors import Errors
-from ..spec import dag, patterns
-from ..spec.artifacts import fans_out
-from ..spec.load import Document
-from ..spec.patterns import K8S_NAME
-from .settings import effective, quantity, requests_and_limits
+from . import dag
+from ..document import patterns
+from .files import fans_out
+from ..document.load import Document
+from ..document.patterns import K8S_NAME
+from ..document.settings import effective, quantity, requests_and_limits
 
 # --- names -------------------------------------------------------------------------------------
 

@@ -14,7 +14,12 @@ import re
 from fractions import Fraction
 from typing import Any
 
-from . import scheduling
+# `defaults` keys a task's own value replaces, and maps that merge key by key (effective)
+REPLACED = ("tolerations", "affinity", "priority_class", "image_pull_policy", "service_account", "mutex",
+            "semaphore", "cache")
+MERGED = ("node_selector", "pod_labels", "pod_annotations")
+TEMPLATE_KEYS = REPLACED + MERGED
+
 
 DEFAULT_RESOURCES = {"cpu": 1, "memory": "4Gi"}
 
@@ -46,10 +51,10 @@ def requests_and_limits(res: dict) -> tuple[dict[str, str], dict[str, str]]:
 def effective(task: dict, defaults: dict) -> dict:
     """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
     out = dict(task)
-    for key in ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result") + scheduling.REPLACED:
+    for key in ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result") + REPLACED:
         if key not in out and key in defaults:
             out[key] = defaults[key]
-    for key in scheduling.MERGED:  # maps merge key by key, the task winning
+    for key in MERGED:  # maps merge key by key, the task winning
         if key in defaults or key in task:
             out[key] = {**defaults.get(key, {}), **task.get(key, {})}
     res = {**defaults.get("resources", {}), **task.get("resources", {})}

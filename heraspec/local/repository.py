@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..python.artifacts import ARTIFACT_DIR, ARTIFACT_DIR_ENV, PARAMETER_LIMIT, VALUE_FILE
+from ..python.artifact_paths import ARTIFACT_DIR, ARTIFACT_DIR_ENV, PARAMETER_LIMIT, VALUE_FILE
 
 
 class ArtifactError(Exception):

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from ..errors import Errors
 from ..python.script import argo_unsafe
 from .dag import is_ref
-from .load import Document
+from ..document.load import Document
 
 _HINT = "remove it, or pass the text another way (base64, or a file read by the function)"
 

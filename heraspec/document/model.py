@@ -1,6 +1,6 @@
 """The spec's typed model: the single source of truth for `schemas/heraspec.schema.json`.
 
-Regenerate the committed schema with `python -m heraspec.spec.model > schemas/heraspec.schema.json`;
+Regenerate the committed schema with `python -m heraspec.document.model > schemas/heraspec.schema.json`;
 tests/test_schema.py fails when the file drifts from these models. The CLI never imports this
 module to validate (pydantic costs ~70 ms at start-up); `compile` uses it for typed access.
 """
