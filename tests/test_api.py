@@ -15,7 +15,7 @@ def test_exported_members():
     assert set(heraspec.__all__) == {"Errors", "HeraspecError", "SpecError", "SpecInvalid", "UsageError",
                                      "validate", "compile", "run", "apply", "diff"}
     # importing the stage modules must not replace the API functions on the package
-    for module in ("argo.applier", "argo.compiler", "local.runner", "spec.values", "python.functions"):
+    for module in ("argo.applier", "argo.compiler", "local.runner", "document.values", "python.functions"):
         importlib.import_module(f"heraspec.{module}")
 
     for name in ("validate", "compile", "run", "apply", "diff"):
