@@ -45,6 +45,26 @@ WHEN = [
     ("'2024-01-01' == 1704067200", True),
     ("'2024-01-01T00:00:00Z' == '2024-01-01'", True),
     ("'2024-13-01' == '2024-13-01'", True),  # not a date: a string
+    # parsing.go tryParseTime: every layout, through Go's time.Parse (format.go parse), Local = UTC
+    ("'Mon Jan  2 15:04:05 2006' == 1136214245", True),  # time.ANSIC; `_2` takes a space-padded day
+    ("'Tue Jan 2 15:04:05 2006' == 1136214245", True),  # the weekday is read, never checked
+    ("'mon jan 02 15:04:05 2006' == 1136214245", True),  # names match case-insensitively; _2 reads 02
+    ("'Mon Jan 2 15:04:05.25 2006' == 1136214245", True),  # a fraction after the seconds is accepted
+    ("'Mon Jan 2 15:04:05 MST 2006' == 1136214245", True),  # time.UnixDate: a fake zone keeps the wall clock
+    ("'Mon Jan 2 15:04:05 UTC 2006' < 'Mon Jan 2 15:04:06 PST 2006'", True),
+    ("'Mon Jan 02 15:04:05 -0700 2006' == 1136239445", True),  # time.RubyDate: the offset applies
+    ("'Mon Jan 02 15:04:05 +0100 2006' == 1136210645", True),
+    ("'Mon Feb 29 00:00:00 2023' == 'Mon Feb 29 00:00:00 2023'", True),  # day out of range: a string
+    ("'Mon Feb 29 00:00:00 2024' == 1709164800", True),
+    ("'Mon Jan 2 15:04 2006' == 'Mon Jan 2 15:04 2006'", True),  # no seconds: no layout, a string
+    ("'3:04PM' == -62167164960", True),  # time.Kitchen: year 0, January 1
+    ("'0:30PM' == -62167174200", True),  # stdHour12 allows 0; PM adds 12 below 12
+    ("'12:00AM' == -62167219200", True),
+    ("'3:04pm' == '3:04pm'", True),  # stdPM is upper case only: a string
+    ("'2024-01-31 9:30' == 1706693400", True),  # `15` takes one digit
+    ("'2024-01-01T10+0100' == 1704099600", True),  # ISO 8601 with hour and offset
+    ("'2024-01-01T00:00:00.5+01:00' == 1704063600", True),  # RFC3339Nano
+    ("'2024-02-30' == '2024-02-30'", True),  # day out of range: a string
     # modifiers, precedence (planAdditive < planMultiplicative < planExponential), left-associative
     ("1 + 2 * 3 == 7", True),
     ("10 - 2 - 3 == 5", True),

@@ -13,7 +13,7 @@ token sequence (lexerState.go ``checkExpressionSyntax``), turns every VARIABLE t
 - numbers are digits and ``.`` (``1.2.3`` is an error), or ``0x`` hex; all are float64;
 - strings are quoted with ``'`` or ``"`` and end at the first quote of EITHER kind (``'a"b'`` is an
   error); a backslash escapes the next character; a string that parses as a date (``2024-01-31``,
-  RFC 3339, ...) is a TIME: its Unix seconds as a number;
+  RFC 3339, ``Mon Jan  2 15:04:05 2006``, ``3:04PM``...) is a TIME: its Unix seconds as a number;
 - symbols are maximal runs of other characters, so ``a==-1`` is "Invalid token: '==-'"; ``-`` is
   negation where a prefix may stand, else subtraction; a prefix cannot stand before a STRING, so
   ``!abc`` and ``-abc`` fail;
@@ -27,7 +27,8 @@ token sequence (lexerState.go ``checkExpressionSyntax``), turns every VARIABLE t
 
 Errors carry Argo's messages ("Invalid 'when' expression ...", "Failed to evaluate 'when' expresion
 ...", "Expected boolean evaluation for ..."). Dates are read in UTC (the controller's time.Local in
-its image); ANSIC, UnixDate and RubyDate date strings are not recognised (they stay strings).
+its image); every layout of parsing.go ``tryParseTime`` is read, with Go's ``time.Parse`` rules
+(gotime.py).
 """
 
 from __future__ import annotations
