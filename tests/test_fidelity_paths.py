@@ -14,6 +14,10 @@ def ok(x=0):
     return x
 
 
+def text(x: str = "") -> str:
+    return x
+
+
 def listing():
     return [1, None, "s"]
 
@@ -104,8 +108,8 @@ def test_a_leaf_ending_in_error_makes_the_workflow_error(tmp_path: Path) -> None
     code, data = run_spec(tmp_path, """\
 name: fid-error-leaf
 tasks:
-  a: {function: steps:ok}
-  b: {function: steps:ok, after: [a], when: "model.pkl == model.pkl"}
+  a: {function: steps:text, args: {x: model.pkl}}
+  b: {function: steps:ok, after: [a], when: "{{tasks.a.outputs.parameters.result}} == x"}
 """)
     assert phases(data) == {"a": "Succeeded", "b": "Error"}
     assert (code, data["phase"]) == (1, "Error")
@@ -113,19 +117,24 @@ tasks:
 
 def test_when_is_lexed_as_govaluate_does(tmp_path: Path) -> None:
     # steps.go shouldExecute (govaluate parseTokens/readToken): a dotted word is an accessor, a word
-    # starting with '_' an invalid token, arithmetic and hex evaluate, a non-ASCII word is a string
+    # starting with '_' an invalid token, arithmetic and hex evaluate, a non-ASCII word is a string.
+    # The refused texts arrive through a task's value (a literal one is refused at validate)
     code, data = run_spec(tmp_path, """\
 name: fid-when-lexing
 tasks:
-  dotted: {function: steps:ok, when: "model.pkl == model.pkl"}
-  under: {function: steps:ok, when: "_x == _x"}
-  quote: {function: steps:ok, when: "'a\\\"b' == x"}
+  word: {function: steps:text, args: {x: model.pkl}}
+  under_word: {function: steps:text, args: {x: _x}}
+  quoted: {function: steps:text, args: {x: 'a"b'}}
+  dotted: {function: steps:ok, after: [word], when: "{{tasks.word.outputs.parameters.result}} == x"}
+  under: {function: steps:ok, after: [under_word], when: "{{tasks.under_word.outputs.parameters.result}} == x"}
+  quote: {function: steps:ok, after: [quoted], when: "'{{tasks.quoted.outputs.parameters.result}}' == x"}
   arith: {function: steps:ok, args: {x: 1}, when: "1 + 2 == 0x3"}
   accent: {function: steps:ok, args: {x: 2}, when: "héllo == héllo"}
   ternary: {function: steps:ok, args: {x: 3}, when: "(2 > 1 ? yes : no) == yes"}
 """)
-    assert phases(data) == {"dotted": "Error", "under": "Error", "quote": "Error", "arith": "Succeeded",
-                            "accent": "Succeeded", "ternary": "Succeeded"}
+    assert {k: v for k, v in phases(data).items() if k not in ("word", "under_word", "quoted")} == {
+        "dotted": "Error", "under": "Error", "quote": "Error", "arith": "Succeeded", "accent": "Succeeded",
+        "ternary": "Succeeded"}
     tasks = data["tasks"]
     assert "Unable to access unexported field 'pkl' in token 'model.pkl'" in tasks["dotted"]["message"]
     assert "Invalid token: '_'" in tasks["under"]["message"]
@@ -351,7 +360,8 @@ def test_workflow_status_is_the_first_failed_leaf_in_name_order(tmp_path: Path) 
     code, data = run_spec(tmp_path, """\
 name: fid-status-order
 tasks:
-  z_err: {function: steps:ok, when: "model.pkl == x"}
+  word: {function: steps:text, args: {x: model.pkl}}
+  z_err: {function: steps:ok, after: [word], when: "{{tasks.word.outputs.parameters.result}} == x"}
   a_fail: {function: steps:boom}
 on_exit: {function: steps:ok, args: {x: {workflow: status}}}
 """)

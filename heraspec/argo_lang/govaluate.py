@@ -34,6 +34,7 @@ its image); every layout of parsing.go ``tryParseTime`` is read, with Go's ``tim
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from . import MAX_NESTING, LanguageError
@@ -41,7 +42,7 @@ from .govaluate_lexer import (ACCESSOR, BOOLEAN, CLAUSE, CLAUSE_CLOSE, COMPARATO
                               NUMERIC, PATTERN, PREFIX, SEPARATOR, STRING, TERNARIES, TERNARY, TIME, VARIABLE, GoError,
                               check_syntax, go_value, lex)
 
-__all__ = ["WhenError", "should_execute", "value_of", "go_value"]
+__all__ = ["WhenError", "should_execute", "value_of", "static_error", "go_value"]
 
 
 class WhenError(LanguageError):
@@ -284,29 +285,60 @@ def _plan(tokens: list[tuple[str, Any]]) -> Any:
     return tree
 
 
-def value_of(when: str) -> Any:
-    """The value govaluate gives ``when`` after shouldExecute's VARIABLE->STRING turn; WhenError
-    with Argo's message when it refuses the text."""
+def _planned(when: str, shown: str) -> Any:
+    """shouldExecute's two parses of ``when`` (the second after the VARIABLE->STRING turn), with
+    Argo's messages naming ``shown``."""
     try:
         tokens = lex(when)
         check_syntax(tokens)
-        planned = _plan(tokens)
+        _plan(tokens)
     except GoError as e:
         hint = " (hint: try wrapping the affected expression in quotes (\"))" if "Invalid token" in str(e) else ""
-        raise WhenError(f"Invalid 'when' expression '{when}': {e}{hint}") from None
-    del planned
+        raise WhenError(f"Invalid 'when' expression '{shown}': {e}{hint}") from None
     tokens = [(STRING, v) if k == VARIABLE else (k, v) for k, v in tokens]
     try:
         check_syntax(tokens)
-        planned = _plan(tokens)
+        return _plan(tokens)
     except GoError as e:
-        raise WhenError(f"Failed to parse 'when' expression '{when}': {e}") from None
+        raise WhenError(f"Failed to parse 'when' expression '{shown}': {e}") from None
+
+
+def value_of(when: str) -> Any:
+    """The value govaluate gives ``when`` after shouldExecute's VARIABLE->STRING turn; WhenError
+    with Argo's message when it refuses the text."""
+    planned = _planned(when, when)
     try:
         return _eval(planned)
     except GoError as e:
         raise WhenError(f"Failed to evaluate 'when' expresion '{when}': {e}") from None
     except RecursionError:
         raise WhenError(f"Failed to evaluate 'when' expresion '{when}': nested too deeply") from None
+
+
+_TAG = re.compile(r"\{\{.*?\}\}", re.S)
+NEUTRAL = ("0", "x")  # what a `{{…}}` tag is replaced with by static_error: a number, then a word
+
+
+def static_error(when: str) -> str | None:
+    """Argo's error for a `when` known before the run: a `when` with no `{{…}}` tag is evaluated
+    whole (shouldExecute); one with tags is lexed and parsed with every tag replaced by each NEUTRAL
+    token in turn, and refused only when it fails with all of them (whatever a tag holds then, short
+    of a value that carries operators or quotes itself). None when nothing can be said."""
+    if "{{" not in when:
+        try:
+            should_execute(when)
+        except WhenError as e:
+            return str(e)
+        return None
+    first = None
+    for token in NEUTRAL:
+        try:
+            _planned(_TAG.sub(token, when), when)
+        except WhenError as e:
+            first = first or str(e)
+            continue
+        return None
+    return first
 
 
 def should_execute(when: str) -> bool:

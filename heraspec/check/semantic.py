@@ -351,6 +351,8 @@ def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.
                 doc.error(errors, ("tasks", name, key), f"{key} nests parentheses and '!' deeper than "
                           f"{dag.MAX_NESTING} levels", "write it flatter: 'a && b && c' needs no parentheses",
                           offset=at)
+            elif key == "when" and isinstance(expr, str) and expr.strip():
+                _check_when(doc, name, expr, errors)
     for d in g.deps:
         if d.src == d.dst:
             doc.error(errors, d.path, f"task '{d.src}' depends on itself", offset=d.offset)
@@ -359,6 +361,22 @@ def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.
         first = next(d for d in g.deps if d.src == cycle[-2] and d.dst == cycle[-1])
         doc.error(errors, first.path, "dependency cycle: " + " >> ".join(cycle), "remove one of these edges",
                   offset=first.offset)
+
+
+def _check_when(doc: Document, name: str, when: str, errors: Errors) -> None:
+    """A `when` Argo refuses whatever its `{{…}}` tags hold (steps.go shouldExecute over govaluate;
+    govaluate.static_error): located at the `when`, with Argo's own message."""
+    from ..argo_lang import govaluate  # only for specs with a `when`: validate stays fast
+
+    message = govaluate.static_error(when)
+    if message is None:
+        return
+    lexing = any(w in message for w in ("Invalid token", "accessor", "unexported field", "No parameter"))
+    hint = ("quote a value holding '.', a leading '_' or other symbols: 'model.pkl' == x" if lexing
+            else "write an expression that gives true or false, e.g. \"{{tasks.a.outputs.result}} == heads\"")
+    if "{{" in when:
+        hint += "; this fails whatever the {{…}} tags become (each tried as a number and as a word)"
+    doc.error(errors, ("tasks", name, "when"), f"Argo refuses this when: {message}", hint)
 
 
 INT32_MAX = 2**31 - 1  # Argo's retry limit, parallelism and Kubernetes counts are 32-bit
