@@ -109,3 +109,32 @@ def test_a_when_argo_refuses_whatever_its_tags_hold_is_refused_at_validate(tmp_p
     assert "hint: quote a value holding '.', a leading '_' or other symbols: 'model.pkl' == x; this fails " \
            "whatever the {{…}} tags become (each tried as a number and as a word)" in err
     assert "hint: write an expression that gives true or false" in err
+
+
+def test_expression_tags_are_refused_before_the_run_starts(tmp_path: Path, capsys) -> None:
+    # Argo's controller evaluates {{=…}} with expr-lang (util/template expressionReplace); heraspec run
+    # does not, so it refuses the workflow before any task runs (never after the work upstream ran)
+    (tmp_path / "steps.py").write_text(STEPS + '''
+
+def touch(x: str = "") -> str:
+    open("ran", "w").write("yes")
+    return x
+''')
+    spec = tmp_path / "expr.yaml"
+    spec.write_text("name: expr\ntasks:\n  a: {function: steps:touch}\n"
+                    "  b: {function: steps:use, after: [a], args: {x: \"{{=asInt(tasks.a.outputs.parameters.result) + 1}}\"}}\n"
+                    "  c: {function: steps:use, after: [a], when: \"{{= tasks.a.outputs.parameters.result == 'x'}}\"}\n")
+    assert main(["validate", str(spec)]) == 0  # Argo runs it: validate and compile accept it
+    capsys.readouterr()
+    code = main(["run", str(spec), "--workdir", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "heraspec run does not evaluate Argo's expression tags {{=…}} (expr-lang: sprig, asInt, jsonpath...), " \
+           "so this workflow is not run (nothing was started):\n" \
+           "  template 'main', task 'b', arguments.parameters[0].value: " \
+           "{{=asInt(tasks.a.outputs.parameters.result) + 1}}\n" \
+           "  template 'main', task 'c', when: {{= tasks.a.outputs.parameters.result == 'x'}}\n" \
+           "write them with plain {{…}} variables and a govaluate `when`, or run the workflow on a cluster " \
+           "(heraspec apply)" in err
+    assert "Traceback" not in err
+    assert not list(tmp_path.rglob("ran"))  # task a never ran

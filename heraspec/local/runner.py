@@ -48,8 +48,8 @@ Local choices, where a cluster has no equivalent:
 - Exit handlers run: ``spec.onExit`` after the entrypoint (``_exit.py``: the values Argo gives it) and
   a DAG task's ``hooks.exit`` / ``onExit`` when the task ends (its dependents wait for the hook).
 Not supported: steps, resource, suspend, http, data, plugin and containerSet templates, templateRef,
-non-raw input artifacts, ``{{=expr}}`` tags (a ``memoize.key`` is computed as the controller does:
-memo.py), ``retryStrategy.expression`` (ignored), hooks other than ``exit`` and daemons. The
+non-raw input artifacts, ``{{=expr}}`` tags (refused before the run starts, refuse_expressions; a
+``memoize.key`` is computed as the controller does: memo.py), ``retryStrategy.expression`` (ignored), hooks other than ``exit`` and daemons. The
 workflow-level ``activeDeadlineSeconds`` kills the running tasks and fails those not yet started.
 """
 
@@ -81,7 +81,7 @@ from ._dagstate import Dag, decode_output, template_inputs, Unit
 from .results import STOPPED_PENDING, STOPPED_RUNNING, STOPPED_WORKFLOW, RunError, RunResult, TaskResult, utc_now
 from ..errors import UsageError
 from ..merge import merge_mappings
-from .expr import ExprError, go_json, parse_duration, substitute
+from .expr import ExprError, expression_tags, go_json, parse_duration, substitute
 
 if TYPE_CHECKING:
     from .progress import Reporter
@@ -483,6 +483,40 @@ RUNS_DIR = Path(".heraspec") / "runs"  # in the spec's project, beside CACHE_DIR
 CLAIM = ".heraspec-run"  # created exclusively in a --workdir: two runs cannot both take one folder
 
 
+def refuse_expressions(spec: dict, templates: dict[str, dict]) -> None:
+    """RunError, before anything runs, naming every ``{{=…}}`` tag (expr-lang) in the templates the
+    run would reach: Argo's controller evaluates them (expr-lang with sprig, asInt, jsonpath...),
+    heraspec run does not, and finding one only when its task is reached would leave the work
+    before it done and the result unlike the cluster's. A template's own ``memoize.key``, and where
+    the template repeats it, is computed as the controller does (memo.py) and is not refused."""
+    todo, seen, found = [str(spec.get("entrypoint"))] + ([str(spec["onExit"])] if spec.get("onExit") else []), set(), []
+    while todo:
+        name = todo.pop(0)
+        if name in seen or name not in templates:
+            continue
+        seen.add(name)
+        t = templates[name]
+        key = (t.get("memoize") or {}).get("key")
+        body = {k: v for k, v in t.items() if k not in ("name", "memoize")}
+        if isinstance(key, str) and key:
+            body = memo_fill(body, key, "")
+        dag = body.pop("dag", None) or {}
+        tasks = as_list(dag.get("tasks"))
+        body["dag"] = {k: v for k, v in dag.items() if k != "tasks"}
+        found += [f"template {name!r}, {where}: {tag}" for where, tag in expression_tags(body)]
+        for task in tasks:
+            found += [f"template {name!r}, task {task.get('name')!r}, {where}: {tag}"
+                      for where, tag in expression_tags(task) if where != "name"]
+            hooks = task.get("hooks") or {}
+            todo += [str(x) for x in (task.get("template"), (hooks.get("exit") or {}).get("template"),
+                                      task.get("onExit")) if x]
+    if found:
+        raise RunError("heraspec run does not evaluate Argo's expression tags {{=…}} (expr-lang: sprig, asInt, "
+                       "jsonpath...), so this workflow is not run (nothing was started):\n  " + "\n  ".join(found)
+                       + "\nwrite them with plain {{…}} variables and a govaluate `when`, or run the workflow on a "
+                       "cluster (heraspec apply)")
+
+
 def _run_folder(workdir: str | Path | None, stem: str, project: Path | None = None) -> Path:
     if workdir is not None:
         path = Path(workdir).resolve()
@@ -588,6 +622,7 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     entry = spec.get("entrypoint")
     if entry not in runner.templates:
         raise RunError(f"entrypoint {entry!r} is not a template of this workflow")
+    refuse_expressions(spec, runner.templates)
     template = _as_dag(runner.templates[entry], params)
     try:
         inputs = template_inputs(template, params)
