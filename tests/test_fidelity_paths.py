@@ -71,6 +71,11 @@ def names(failures: str) -> list:
     return [row["displayName"] for row in rows or []]
 
 
+def rows(failures: str) -> list:
+    import json
+    return [[r["displayName"], r["message"], r["phase"]] for r in json.loads(json.loads(failures)) or []]
+
+
 def slow_second(path: str) -> int:
     import os
     import time
@@ -337,6 +342,37 @@ on_exit: {{function: steps:names, args: {{failures: {{workflow: failures}}}}}}
     assert phases(data)["f"] == "Succeeded" and data["tasks"]["f"]["attempts"] == 3
     assert data["tasks"]["onExit"]["result"] == ["fid-failures", "f(0)", "f(1)", "b"]
     assert code == 1
+
+
+def test_workflow_failures_carry_argos_node_messages(tmp_path: Path) -> None:
+    # operator.go operate builds workflow.failures from each Failed/Error node's Message: a pod's from
+    # inferFailedReason ("main: Error (exit code N)"; a template timeout is the pod's
+    # activeDeadlineSeconds, so the kubelet's pod.Status.Message), a Retry node's from
+    # processNodeRetries ("No more retries left"), and none for the DAG and TaskGroup nodes (dag.go
+    # markNodePhase without a message)
+    code, data = run_spec(tmp_path, """\
+name: fid-messages
+tasks:
+  b: {function: steps:boom}
+  e: {function: steps:err}
+  r: {function: steps:boom, retry: 1}
+  t: {function: steps:napping, args: {seconds: 5}, timeout: 1s}
+  g: {function: steps:boom, foreach: [1], args: {x: {item: true}}}
+on_exit: {function: steps:rows, args: {failures: {workflow: failures}}}
+""")
+    assert code == 1
+    assert data["tasks"]["onExit"]["result"] == [
+        ["fid-messages", "", "Failed"],
+        ["b", "main: Error (exit code 1)", "Failed"],
+        ["e", "main: Error (exit code 3)", "Failed"],
+        ["r", "No more retries left", "Failed"],
+        ["r(0)", "main: Error (exit code 1)", "Failed"],
+        ["r(1)", "main: Error (exit code 1)", "Failed"],
+        ["t", "Pod was active on the node longer than the specified deadline", "Failed"],
+        ["g", "", "Failed"],
+        ["g(0:1)", "main: Error (exit code 1)", "Failed"]]
+    # the run's own messages still say more
+    assert "boom" in data["tasks"]["b"]["message"] and "timed out" in data["tasks"]["t"]["message"]
 
 
 def test_a_failed_retried_task_with_an_exit_hook_does_not_fail_the_workflow(tmp_path: Path) -> None:

@@ -459,7 +459,8 @@ class Dag:
         except ExprError as e:
             if phase == "Succeeded":
                 return Outcome("Error", str(e))
-        return Outcome(phase, "" if phase == "Succeeded" else "a task of this DAG failed", outputs)
+        # dag.go executeDAG: markNodePhase(nodeName, dagPhase) sets no message on the DAG node
+        return Outcome(phase, "" if phase == "Succeeded" else "a task of this DAG failed", outputs, argo_message="")
 
     def _complete(self, t: _Task) -> None:
         if not t.fanout:
@@ -494,6 +495,7 @@ class Dag:
         # A fan-out is not retried as a whole (its items are): report the most any item needed.
         t.res.attempts = max((k.attempts for k in kids), default=0)
         self._finish_task(t, phase, msg)
+        t.res.argo_message = ""  # dag.go executeDAGTask: markNodePhase(taskGroupNode.Name, groupPhase), no message
 
     def _refers_to_result(self, name: str) -> bool:
         """operator.go hasOutputResultRef: Argo captures stdout only when the template mentions it."""

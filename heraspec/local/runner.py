@@ -187,7 +187,9 @@ class Runner:
         return self.on_exit or any(hu is unit for hu in unit.task.hook_units)
 
     def deadline_outcome(self) -> Outcome:
-        return Outcome("Failed", f"the workflow's deadline ({self.deadline_s}s, activeDeadlineSeconds) was exceeded")
+        # executor.go's deadline monitor (running pods) and operator.go (pending nodes): "Step exceeded its deadline"
+        return Outcome("Failed", f"the workflow's deadline ({self.deadline_s}s, activeDeadlineSeconds) was exceeded",
+                       argo_message="Step exceeded its deadline")
 
     def report(self, event: str, res: TaskResult, *args: Any) -> None:
         if self.reporter is not None:
@@ -331,18 +333,27 @@ class Runner:
     def _attempt_done(self, unit: Unit, out: Outcome) -> None:
         # operator.go processNodeRetries: attempts > limit stops; wait duration * factor**(attempts-1),
         # capped; maxDuration counts from the first attempt's start
+        stopped = self.stopping and not self.exit_pod(unit)
         if unit.retry and out.phase in ("Failed", "Error"):  # a pod node of its own under the Retry node
-            unit.res.failed_attempts.append((unit.res.attempts - 1, out.phase, out.message, utc_now()))
+            pod = STOPPED_RUNNING if stopped else out.message if out.argo_message is None else out.argo_message
+            unit.res.failed_attempts.append((unit.res.attempts - 1, out.phase, pod, utc_now()))
         if self.expired:
             return self.finish_unit(unit, self.deadline_outcome())
-        if self.stopping and not self.exit_pod(unit):
+        if stopped:  # processNodeRetries: a stopped Retry node says "Stopped with strategy 'Stop'"
             return self.finish_unit(unit, out if out.phase == "Succeeded" else Outcome(
-                "Failed", STOPPED_RUNNING, out.outputs, out.stdout, out.exit_code))
+                "Failed", STOPPED_RUNNING, out.outputs, out.stdout, out.exit_code,
+                argo_message=STOPPED_WORKFLOW if unit.retry else None))
         policy = str(unit.retry.get("retryPolicy") or "OnFailure")
         retryable = {"Always": ("Failed", "Error"), "OnFailure": ("Failed",), "OnError": ("Error",)}
         limit = unit.retry.get("limit")
-        if (not unit.retry or out.phase not in retryable.get(policy, ()) or not _retry_expression(unit.retry, out)
-                or (limit not in (None, "") and unit.res.attempts > int(limit)) or self.procs.cancelled):
+        if not unit.retry or out.phase not in retryable.get(policy, ()) or self.procs.cancelled:
+            return self.finish_unit(unit, out)  # processNodeRetries: the Retry node takes its last child's message
+        # operator.go processNodeRetries: the Retry node's own message when it stops retrying
+        if limit not in (None, "") and unit.res.attempts > int(limit):
+            out.argo_message = "No more retries left"
+            return self.finish_unit(unit, out)
+        if not _retry_expression(unit.retry, out):
+            out.argo_message = "retryStrategy.expression evaluated to false"
             return self.finish_unit(unit, out)
         backoff = unit.retry.get("backoff") or {}
         delay = 0.0
@@ -357,8 +368,9 @@ class Runner:
             if backoff.get("maxDuration"):
                 deadline = unit.t0 + parse_duration(backoff["maxDuration"])
                 if time.monotonic() > deadline or time.monotonic() + delay > deadline:
-                    out.message = ("Max duration limit exceeded" if time.monotonic() > deadline
-                                   else "Backoff would exceed max duration limit") + f" (last attempt: {out.message})"
+                    out.argo_message = ("Max duration limit exceeded" if time.monotonic() > deadline
+                                        else "Backoff would exceed max duration limit")
+                    out.message = f"{out.argo_message} (last attempt: {out.message})"
                     return self.finish_unit(unit, out)
         except ExprError as e:
             return self.finish_unit(unit, Outcome("Error", f"retryStrategy: {e}"))
@@ -372,6 +384,7 @@ class Runner:
             self.locks.give(unit.template)
             unit.locked = False
         res.phase, res.message, res.outputs = out.phase, out.message, out.outputs
+        res.argo_message = out.argo_message
         res.artifacts = {k: repository.local_path(self.store, v) for k, v in out.artifacts.items()}
         unit.artifact_keys = out.artifacts
         if out.phase == "Succeeded" and unit.memo is not None and self.memo is not None and not res.cached:
