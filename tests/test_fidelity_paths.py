@@ -76,6 +76,24 @@ def rows(failures: str) -> list:
     return [[r["displayName"], r["message"], r["phase"]] for r in json.loads(json.loads(failures)) or []]
 
 
+def logged(log: str, item: str) -> str:
+    import time
+    if item == "slow":
+        time.sleep(2)
+    with open(log, "a") as f:
+        f.write(f"end {item}\\n")
+    return item
+
+
+def hooked(log: str, item: str) -> str:
+    import time
+    with open(log, "a") as f:
+        f.write(f"hook {item}\\n")
+    if item == "fast":
+        time.sleep(0.5)
+    return item
+
+
 def slow_second(path: str) -> int:
     import os
     import time
@@ -327,6 +345,24 @@ tasks:
     assert phases(data) == {"k": "Succeeded", "use": "Error"}
     assert "on Argo v4.1.2 this task would wait for ever" in data["tasks"]["use"]["message"]
     assert code == 1
+
+
+def test_a_fan_out_childs_exit_hook_starts_when_that_child_ends(tmp_path: Path) -> None:
+    # dag.go executeDAGTask walks the expanded children in order: a Completed child gets its hook
+    # (runOnExitNode) in that pass, a running child is passed over, and the walk returns at a hook
+    # not yet fulfilled. So `fast`'s hook runs while `slow` still runs; `slow`'s after `fast`'s hook.
+    log = tmp_path / "order.log"
+    code, data = run_spec(tmp_path, f"""\
+name: fid-fan-hook-early
+tasks:
+  k:
+    function: steps:logged
+    foreach: [slow, fast]
+    args: {{log: "{log}", item: {{item: true}}}}
+    on_exit: {{function: steps:hooked, args: {{log: "{log}", item: {{from: k}}}}}}
+""")
+    assert code == 0
+    assert log.read_text().splitlines() == ["end fast", "hook fast", "end slow", "hook slow", 'hook ["slow","fast"]']
 
 
 def test_workflow_failures_list_every_failed_attempt(tmp_path: Path) -> None:

@@ -116,6 +116,7 @@ class _Task:
         hooks = spec.get("hooks") or {}
         self.hook: dict | None = hooks.get("exit") or ({"template": spec["onExit"]} if spec.get("onExit") else None)
         self.hook_units: list[Unit] = []  # its exit hooks: one, or one per loop child then the group's
+        self.child_hooks: dict[int, Unit] = {}  # a fan-out's hooks, by the index of the child they are for
         self.group_hook = False  # a fan-out's own (group node's) hook has started
         self.fanout = False
         self.state = "pending"
@@ -319,12 +320,14 @@ class Dag:
                     self._finish_task(t, "Error", self._ancestor_agg_error(t) or "")
                 else:
                     self._launch(t)
-            if t.state == "hook" and all(hu.done for hu in t.hook_units):
-                if t.fanout and not t.group_hook:  # the group node completes after its children's hooks
-                    t.group_hook = True
+            if t.state == "hook" and t.fanout and not t.group_hook:
+                changed = self._child_hooks(t) or changed
+                if all(hu.done for hu in t.hook_units) and self._child_hooks_done(t):
+                    t.group_hook = True  # the group node completes after its children's hooks: its own hook
                     self._start_hook(t, t.res.name, {})
-                else:
-                    t.state = "done"
+                    changed = True
+            elif t.state == "hook" and all(hu.done for hu in t.hook_units):
+                t.state = "done"
                 changed = True
             if t.state == "running":
                 for u in t.units:
@@ -333,6 +336,8 @@ class Dag:
                             changed = True
                         if u.inner.done:
                             self.run.finish_unit(u, self._dag_outcome(u))
+                if t.fanout and t.hook is not None:
+                    changed = self._child_hooks(t) or changed
                 if all(u.done for u in t.units):
                     self._complete(t)
                     changed = True
@@ -546,17 +551,33 @@ class Dag:
             self.scope[f"{p}.exitCode"] = str(exit_code)
         self.run.report("task_finished", r)
         if t.hook is not None and t.fanout:
-            # dag.go executeDAGTask: runOnExitNode for each expanded child that Completed (a Skipped
-            # child has none), then, once the TaskGroup node is Completed, for the group itself
-            t.state = "hook"
-            for u in t.units:
-                if u.res.phase in ("Succeeded", "Failed", "Error"):
-                    over = {f"tasks.{t.name}.outputs.parameters.{k}": v for k, v in u.res.outputs.items()}
-                    over[f"tasks.{t.name}.status"] = u.res.phase
-                    self._start_hook(t, u.res.name, over)
+            t.state = "hook"  # the children's hooks (_child_hooks), then the group's
+            self._child_hooks(t)
         elif t.hook is not None and phase in ("Succeeded", "Failed", "Error"):
             t.state = "hook"
             self._start_hook(t, r.name, {})
+
+    def _child_hooks(self, t: _Task) -> bool:
+        """dag.go executeDAGTask over a fan-out's expanded children, in order: a child that Completed
+        (a Skipped one has no hook) gets its exit hook (runOnExitNode) as soon as it ends, but the walk
+        returns at the first child whose hook is not fulfilled yet, so a child's hook waits for the
+        hooks of the children before it (not for those children's pods). Whether one started."""
+        for i, u in enumerate(t.units):
+            if not u.done or u.res.phase not in ("Succeeded", "Failed", "Error"):
+                continue
+            hook = t.child_hooks.get(i)
+            if hook is None:
+                over = {f"tasks.{t.name}.outputs.parameters.{k}": v for k, v in u.res.outputs.items()}
+                over[f"tasks.{t.name}.status"] = u.res.phase
+                t.child_hooks[i] = self._start_hook(t, u.res.name, over)
+                return True
+            if not hook.done:
+                return False
+        return False
+
+    def _child_hooks_done(self, t: _Task) -> bool:
+        return all(i in t.child_hooks and t.child_hooks[i].done for i, u in enumerate(t.units)
+                   if u.res.phase in ("Succeeded", "Failed", "Error"))
 
     def _skipped_outputs(self, t: _Task) -> None:
         """scope.go addSkippedNodeOutputsToScope: a Skipped/Omitted task's declared output
@@ -583,7 +604,7 @@ class Dag:
             out.append(a)
         return out
 
-    def _start_hook(self, t: _Task, node: str, over: dict[str, str]) -> None:
+    def _start_hook(self, t: _Task, node: str, over: dict[str, str]) -> Unit:
         """The exit hook of node `node` (the task's, or a loop child's), its arguments resolved in
         the DAG's scope with `over` (a child's outputs and status), as exit_handler.go
         runOnExitNode / resolveExitTmplArgument do; its node is `NODE.onExit`."""
@@ -604,8 +625,10 @@ class Dag:
             unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
         except (ExprError, TaskError) as e:
             res.started = utc_now()
-            return self.run.finish_unit(unit, Outcome("Error", str(e)))
+            self.run.finish_unit(unit, Outcome("Error", str(e)))
+            return unit
         self.run.enqueue(unit)
+        return unit
 
 
 def template_inputs(template: dict, given: dict[str, str]) -> dict[str, str]:
