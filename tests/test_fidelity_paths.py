@@ -125,6 +125,23 @@ tasks:
     assert "argoproj/argo-workflows#13967" in data["tasks"]["report"]["message"]
 
 
+def test_the_phase_walk_goes_through_a_nested_dag(tmp_path: Path) -> None:
+    # dag.go assessDAGPhase walks node.Children from the boundary; a nested DAG node's children are its
+    # inner root tasks, and the outer tasks after it hang from its outbound nodes (operator.go
+    # getOutboundNodes: the inner targets', dag.go updateOutboundNodesForTargetTasks). The inner `y`
+    # Failed (continueOn: the sub-pipeline Succeeded), so the Skipped `z` after it inherits Failed
+    (tmp_path / "sub.yaml").write_text("name: sub\ntasks:\n  y: {function: steps:boom, continue_on: [failed]}\n")
+    code, data = run_spec(tmp_path, """\
+name: fid-nested-walk
+tasks:
+  p: {pipeline: sub.yaml}
+  z: {function: steps:ok, after: [p], when: "1 == 2"}
+""")
+    assert phases(data) == {"p": "Succeeded", "z": "Skipped"}
+    assert (code, data["phase"]) == (1, "Failed")
+    assert "argoproj/argo-workflows#13967" in data["tasks"]["z"]["message"]
+
+
 def test_a_leaf_ending_in_error_makes_the_workflow_error(tmp_path: Path) -> None:
     # dag.go assessDAGPhase: the target's branch phase is Error, which is the DAG's (and the
     # workflow's, operate) phase; not Failed

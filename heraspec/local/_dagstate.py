@@ -227,39 +227,65 @@ class Dag:
     def status(self) -> str:
         """dag.go assessDAGPhase (dagphase.py) over this DAG's nodes: what Argo's DAG node, and
         `{{workflow.status}}` for a workflow whose entrypoint is this DAG, says."""
-        children: dict[str, list[str]] = {BOUNDARY: []}
+        children: dict[str, list[str]] = {}
         phases: dict[str, str] = {}
+        outbound, roots = self.phase_graph(children, phases)
+        children[BOUNDARY] = roots
+        names = list(self.targets) or leaf_targets({n: sorted(t.deps) for n, t in self.tasks.items()})
+        targets = [self.tasks[n].res.name for n in names]
+        by_id = {t.res.name: t for t in self.tasks.values()}
+        fail_fast = self.template["dag"].get("failFast")
+        phase = assess_dag_phase(children, phases, targets, lambda n, p: by_id[n].continues_on(p),
+                                 fail_fast is None or bool(fail_fast))
+        self._warn_inherited(names, phase)
+        self._warn_hooked_retry(outbound, phase)
+        return "Failed" if phase == "Running" else phase
+
+    def phase_graph(self, children: dict[str, list[str]], phases: dict[str, str]) -> tuple[dict[str, list[str]], list[str]]:
+        """This DAG's nodes for assessDAGPhase's walk, added to `children` and `phases` (node ids are
+        the results' names, unique through nested DAGs): each task's outbound nodes (operator.go
+        getOutboundNodes) by task name, and the tasks that depend on nothing (the boundary's children).
+        A nested DAG's node has its inner root tasks as children and its inner targets' outbound
+        nodes as its own, so the walk goes through it as Argo's does."""
         outbound: dict[str, list[str]] = {}
         for t in self.tasks.values():
-            phases[t.name] = t.res.phase
+            node = t.res.name
+            phases[node] = t.res.phase
             if t.fanout and t.units:
-                kids = [f"{t.name}({i})" for i in range(len(t.units))]
-                children[t.name] = kids
-                phases.update(zip(kids, (u.res.phase for u in t.units)))
-                outbound[t.name] = kids
+                children[node] = [u.res.name for u in t.units]
+                outbound[t.name] = [o for u in t.units for o in self._unit_outbound(u, children, phases)]
+            elif t.units and t.units[0].inner is not None and t.units[0].res is t.res:
+                outbound[t.name] = self._unit_outbound(t.units[0], children, phases)
             elif t.hook_units and "retryStrategy" in self.run.templates.get(str(t.spec.get("template")), {}):
                 # operator.go getOutboundNodes: a Retry node's outbound node is its last child, and the
                 # exit hook node (added as its child when the task ended) is that last child
-                hook = f"{t.name}.onExit"
-                children[t.name] = [hook]
+                hook = f"{node}.onExit"
+                children[node] = [hook]
                 phases[hook] = t.hook_units[-1].res.phase
                 outbound[t.name] = [hook]
             else:
-                outbound[t.name] = [t.name]
+                outbound[t.name] = [node]
+        roots = []
         for t in self.tasks.values():
             deps = [d for d in sorted(t.deps) if d in self.tasks]
             if not deps:
-                children[BOUNDARY].append(t.name)
+                roots.append(t.res.name)
             for d in deps:
                 for o in outbound[d]:
-                    children.setdefault(o, []).append(t.name)
-        targets = list(self.targets) or leaf_targets({n: sorted(t.deps) for n, t in self.tasks.items()})
-        fail_fast = self.template["dag"].get("failFast")
-        phase = assess_dag_phase(children, phases, targets, lambda n, p: self.tasks[n].continues_on(p),
-                                 fail_fast is None or bool(fail_fast))
-        self._warn_inherited(targets, phase)
-        self._warn_hooked_retry(outbound, phase)
-        return "Failed" if phase == "Running" else phase
+                    children.setdefault(o, []).append(t.res.name)
+        return outbound, roots
+
+    def _unit_outbound(self, u: Unit, children: dict[str, list[str]], phases: dict[str, str]) -> list[str]:
+        """A unit's outbound nodes: itself, or for a nested DAG (operator.go getOutboundNodes, dag.go
+        updateOutboundNodesForTargetTasks) its inner targets' outbound nodes, its inner roots its children."""
+        phases[u.res.name] = u.res.phase
+        inner = u.inner
+        if inner is None:
+            return [u.res.name]
+        inner_out, roots = inner.phase_graph(children, phases)
+        children.setdefault(u.res.name, []).extend(roots)
+        names = list(inner.targets) or leaf_targets({n: sorted(t.deps) for n, t in inner.tasks.items()})
+        return [o for n in names for o in inner_out.get(n, [])] or [u.res.name]
 
     def _warn_hooked_retry(self, outbound: dict[str, list[str]], phase: str) -> None:
         """Say so where a failed retried task with an exit hook does not fail the DAG."""
@@ -267,7 +293,7 @@ class Dag:
             return
         depended = {d for t in self.tasks.values() for d in t.deps}
         for t in self.tasks.values():
-            if t.name in depended and outbound.get(t.name) == [f"{t.name}.onExit"] and \
+            if t.name in depended and outbound.get(t.name) == [f"{t.res.name}.onExit"] and \
                     t.res.phase in ("Failed", "Error") and HOOKED not in t.res.message:
                 t.res.message += (f" ({HOOKED}: with a retryStrategy its exit hook is the last child of its Retry "
                                   "node, so the tasks after it inherit the hook's phase in assessDAGPhase and "
