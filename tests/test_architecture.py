@@ -47,8 +47,6 @@ TEMPORARY: dict[tuple[str, str], str] = {
     # python/: realcode (functions.py, modules.py; script.py is also edited by types)
     ("heraspec.python.functions", "heraspec.python.modules"): "cycle: functions -> modules -> functions",
     ("heraspec.python.functions", "heraspec.python.script"): "cycle: functions -> script -> functions",
-    # local/: runrel (runner.py, progress.py) and fidelity (_dagstate.py, _exit.py)
-    ("heraspec.local._dagstate", "heraspec.local.runner"): "cycle (type only): runner -> _dagstate -> runner",
 }
 
 _ORDER = {name: i for i, (name, _) in enumerate(LAYERS)}

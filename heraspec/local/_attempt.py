@@ -57,7 +57,7 @@ class Outcome:
     artifacts: dict[str, str] = field(default_factory=dict)  # output artifact name -> repository key
     str_result: bool = False  # the script marked its result as a str (`heraspec run` shows it as one)
     # the pod node's message as Argo's controller sets it, where it differs from `message` (which says
-    # more): operator.go inferFailedReason; read by `{{workflow.failures}}` (_exit.py)
+    # more): operator.go inferFailedReason; read by `{{workflow.failures}}` (exithandler.py)
     argo_message: str | None = None
 
 

@@ -33,7 +33,7 @@ class TaskResult:
     cached: bool = False  # its result came from the cache (memoize), nothing ran
     cache: str = ""  # with `cache`: "cached", or "ran: <why>" (memo.py)
     # the node's message as Argo's controller sets it, where it differs from `message` (which says more
-    # locally): `{{workflow.failures}}` reads it (_exit.py)
+    # locally): `{{workflow.failures}}` reads it (exithandler.py)
     argo_message: str | None = None
     # a retried task's failed attempts (Argo's pod nodes under its Retry node): (index, phase, Argo's
     # message of that pod node, finished)

@@ -28,7 +28,7 @@ from .results import TaskResult
 from ..argo_lang.gojson import Struct, marshal, quote
 
 if TYPE_CHECKING:
-    from ._dagstate import Dag
+    from .dagstate import Dag
 
 def fnv32a(text: str) -> int:
     h = 0x811C9DC5
