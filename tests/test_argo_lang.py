@@ -8,6 +8,7 @@ import pytest
 
 from heraspec.argo_lang import depends, durations, gofmt, gojson, govaluate
 from heraspec.local import dagphase
+from heraspec.local._attempt import main_failed
 from heraspec.local.expr import item_field_str, item_node_desc, item_str, parse_raw, sequence_items
 
 # --- govaluate via steps.go shouldExecute -----------------------------------------------------------
@@ -142,6 +143,49 @@ def test_when_errors_carry_argos_wrapping() -> None:
             govaluate.should_execute(when)
         assert str(info.value) == message
     assert govaluate.should_execute("") is True
+
+
+# --- what validate can say of a `when` before the run (govaluate.static_error) -------------------------
+# steps.go shouldExecute: NewEvaluableExpression (parseTokens, checkExpressionSyntax, optimizeTokens,
+# which compiles a literal regexp) fails whatever a {{…}} tag becomes; a literal `when` is evaluated.
+# Each tag is tried as a number and as a word; the `when` is refused only when both fail.
+STATIC_WHEN = [
+    ("{{tasks.a.outputs.result}} == heads", None),
+    ("-{{x}} < 0", None),  # fine for a number
+    ("{{x}}.{{y}} == z", None),  # fine for numbers (0.0), an accessor for words
+    ("{{x}}", None),  # the tag may hold the whole expression
+    ("'{{x}}' == 'a b'", None),
+    ("{{x}} == model.pkl", "Invalid 'when' expression '{{x}} == model.pkl': Unable to access unexported field 'pkl'"),
+    ("_x == {{y}}", "Invalid token: '_'"),
+    ("{{x}} ==", "Unexpected end of expression"),
+    ("'{{x}}' == 'a", "Unclosed string literal"),
+    ("({{x}} == a", "Unbalanced parenthesis"),
+    ("'{{x}}' =~ 'a(?=b)'", "bad regular expression"),
+    ("{{x}} {{y}}", "Cannot transition token types"),  # two values side by side: a known false alarm
+    ("5", "Expected boolean evaluation for '5'. Got 5"),  # no tag: evaluated whole
+    ("1 + 'a' > 2", "Failed to evaluate 'when' expresion"),
+    ("true", None),
+]
+
+
+@pytest.mark.parametrize("when, expected", STATIC_WHEN)
+def test_a_when_refused_whatever_its_tags_hold(when: str, expected: str | None) -> None:
+    got = govaluate.static_error(when)
+    if expected is None:
+        assert got is None
+    else:
+        assert got is not None and expected in got
+
+
+# --- a pod's message: operator.go inferFailedReason -------------------------------------------------
+
+
+@pytest.mark.parametrize("rc, message", [(1, "main: Error (exit code 1)"), (3, "main: Error (exit code 3)"),
+                                         (-9, "main: Error (exit code 137)"), (-15, "main: Error (exit code 143)")])
+def test_a_failed_main_container_message(rc: int, message: str) -> None:
+    # kubelet's Terminated.Reason "Error", no termination message, the container name first; a process
+    # killed by signal S exits 128+S in a container
+    assert main_failed(rc) == message
 
 
 @pytest.mark.parametrize("value, text", [(1.0, "1"), (2.5, "2.5"), (100000.0, "100000"), (1234567.0, "1.234567e+06"),
