@@ -37,7 +37,7 @@ _TASK_NAME = re.compile(patterns.ARGO_TASK_NAME)
 
 
 class Dag(DagView):
-    """The state of one DAG template invocation; advanced by the runner's loop."""
+    """The state of one DAG template invocation; advanced by the scheduler's loop (scheduler.Runner)."""
 
     def __init__(self, run: DagHost, template: dict, inputs: dict[str, str], folder: Path, prefix: str):
         self.run, self.folder, self.prefix = run, folder, prefix

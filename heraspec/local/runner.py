@@ -9,6 +9,10 @@ else every task nothing depends on, by name) that Failed or Errored, a Skipped o
 its failed branch's phase, makes the DAG, and the workflow, Failed or Error; other branches run to
 the end.
 
+This module owns the run folder, the workflow's exit handler and signals (Stopper); preflight.py
+checks the manifest before anything starts, scheduler.py runs the pods, dagstate.py applies the DAG
+rules and dagview.py assesses phases.
+
 Local choices, where a cluster has no equivalent:
 - Images are never used. Script and container templates run ``command`` (+ the script file) +
   ``args`` as a subprocess: anything but ``python``/``python3`` must be on PATH, or the task ends in
