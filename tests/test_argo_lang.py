@@ -53,6 +53,10 @@ WHEN = [
     ("'Mon Jan 2 15:04:05.25 2006' == 1136214245", True),  # a fraction after the seconds is accepted
     ("'Mon Jan 2 15:04:05 MST 2006' == 1136214245", True),  # time.UnixDate: a fake zone keeps the wall clock
     ("'Mon Jan 2 15:04:05 UTC 2006' < 'Mon Jan 2 15:04:06 PST 2006'", True),
+    ("'Mon Jan 2 15:04:05 CEST 2006' == 1136214245", True),  # parseTimeZone: 4 capitals ending in T
+    ("'Mon Jan 2 15:04:05 GMT+3 2006' == 1136214245", True),  # parseGMT; the fake zone keeps the wall clock
+    ("'Mon Jan 2 15:04:05 ABCD 2006' == 'Mon Jan 2 15:04:05 ABCD 2006'", True),  # not a zone name: a string
+    ("'Mon Jan 2 15:04:05 ABCDEFG 2006' == 'Mon Jan 2 15:04:05 ABCDEFG 2006'", True),  # six or more capitals
     ("'Mon Jan 02 15:04:05 -0700 2006' == 1136239445", True),  # time.RubyDate: the offset applies
     ("'Mon Jan 02 15:04:05 +0100 2006' == 1136210645", True),
     ("'Mon Feb 29 00:00:00 2023' == 'Mon Feb 29 00:00:00 2023'", True),  # day out of range: a string

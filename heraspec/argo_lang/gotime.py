@@ -123,13 +123,11 @@ def _zone_abbrev(value: str) -> int:
         n = _digits(value, 1)
         return n if n > 1 and int(value[1:n]) <= 23 else 0
     upper = 0
-    while upper < len(value) and "A" <= value[upper] <= "Z":
+    while upper < min(len(value), 6) and "A" <= value[upper] <= "Z":  # at most six counted
         upper += 1
-    if upper in (0, 1, 2, 6) or (upper == 5 and value[4] != "T"):
-        return 0
-    if upper == 4 and value[3] != "T" and not value.startswith("WIT"):
-        return 0
-    return upper
+    if upper == 3 or (upper == 5 and value[4] == "T") or (upper == 4 and (value[3] == "T" or value[:4] == "WITA")):
+        return upper
+    return 0
 
 
 def _parse(layout: str, value: str) -> int:
