@@ -470,7 +470,9 @@ class _Compiler:
         if ref or t.get("pipeline"):
             params = [{"name": k, "value": arg_value(v, self.resolve)} for k, v in (args or {}).items()]
             ref_plans = {k: p for k, v in (args or {}).items() if (p := self.value_plan(v))} if ref else {}
-            if ref_plans:  # a heraspec script template takes it (finish_scripts); Argo ignores an undeclared argument
+            # a heraspec function template takes it (finish_scripts); another ignores it (common.ProcessArgs
+            # fills the template's declared inputs only)
+            if ref_plans:
                 params.append({"name": script.PLAN_INPUT, "value": json.dumps(ref_plans, sort_keys=True)})
         elif fn is None:
             for i, a in enumerate(args or []):
