@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .closure import ModuleInfo
-from .functions import Problem, load_module, shown as _show
+from .sourcefile import Problem, load_module, shown as _show
 from .pkgdata import DataFile, PackageData, outside
 
 __all__ = ["Bundle", "Carried", "DataFile", "Import", "carry", "first_party_roots", "is_stdlib", "outside"]
