@@ -12,8 +12,14 @@ modules.py, annotations.py, pkgdata.py share the tree).
 from __future__ import annotations
 
 import ast
+import functools
+import gc
+import hashlib
+import json
 import os
 import re
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .closure import ModuleInfo
@@ -111,8 +117,17 @@ def _parse(path: str) -> ModuleInfo | Problem:
     except UnicodeDecodeError as e:
         return Problem(f"cannot read {_show(path)}: not UTF-8 (byte {e.start})", file=path)
     source = source.replace("\r\n", "\n").replace("\r", "\n")  # what Python's tokenizer does too
+    cache = _summary_file(path)
+    key = hashlib.sha256(b"%d.%d/%d\0" % (*sys.version_info[:2], _SUMMARY_VERSION) + data).hexdigest()
+    facts = _read_summary(cache, key) if cache else None
+    if facts is not None:  # parsed whole before, with no problem: the same bytes parse the same way
+        try:
+            whole = functools.cache(lambda: _parse_whole(source, path))
+            return ModuleInfo.restored(source, facts, _Statements(source, facts["spans"], whole), whole)
+        except (KeyError, TypeError, ValueError, StopIteration):
+            pass  # an entry from another layout: parse
     try:
-        tree = ast.parse(source, filename=path)
+        tree = _parse_whole(source, path)
     except SyntaxError as e:
         return _syntax_problem(path, e)
     except ValueError as e:  # null bytes (Python < 3.12)
@@ -120,4 +135,94 @@ def _parse(path: str) -> ModuleInfo | Problem:
     except (RecursionError, MemoryError):  # Python cannot import it either
         return Problem(f"cannot parse {_show(path)}: expressions nest too deeply for Python's parser",
                        "split the long expression (e.g. a '+' chain of thousands of terms) into parts", file=path)
-    return ModuleInfo(source, tree)
+    info = ModuleInfo(source, tree)
+    if cache:
+        _write_summary(cache, key, info.facts())
+    return info
+
+
+def _parse_whole(source: str, path: str) -> ast.Module:
+    # the collector would walk the growing tree many times over; nothing here makes cycles
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return ast.parse(source, filename=path)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# --- the summary cache: what validate reads of a module, without parsing it again ------------------
+#
+# `.heraspec/modules/` in the working directory holds, for each module inside it that parsed without
+# a problem, its ModuleInfo.facts() under the SHA-256 of its bytes (and this Python's version): a file
+# whose bytes changed misses and is parsed whole again (so a syntax error is always found), one that
+# did not is rebuilt from the facts, its statements parsed one by one as they are read (_Statements).
+
+_SUMMARY_VERSION = 1
+
+
+def _summary_file(path: str) -> str | None:
+    """Where the summary of the module at `path` is kept: None outside the working directory."""
+    try:
+        here, real = os.getcwd(), os.path.realpath(path)
+    except OSError:
+        return None
+    if not real.startswith(os.path.join(here, "")):
+        return None
+    name = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return os.path.join(here, ".heraspec", "modules", name + ".json")
+
+
+def _read_summary(cache: str, key: str) -> dict | None:
+    try:
+        with open(cache, encoding="utf-8") as f:
+            entry = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return entry.get("facts") if isinstance(entry, dict) and entry.get("key") == key else None
+
+
+def _write_summary(cache: str, key: str, facts: dict) -> None:
+    """Best effort: a folder that cannot be written only means the next run parses again."""
+    try:
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        tmp = f"{cache}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"key": key, "facts": facts}, f, separators=(",", ":"))
+        os.replace(tmp, cache)  # whole or not at all, also beside another heraspec writing it
+    except OSError:
+        pass
+
+
+class _Statements(Sequence):
+    """The top-level statements of a module known to parse, each parsed alone from its own lines
+    (padded so that positions are the whole file's) when first read. A statement that does not read
+    back at its recorded position alone (it shares a line with the one before, say) comes from the
+    whole tree instead, parsed then."""
+
+    def __init__(self, source: str, spans: list, whole: Callable[[], ast.Module]) -> None:
+        self.lines, self.spans, self.whole = source.split("\n"), spans, whole
+        self.parsed: dict[int, ast.stmt] = {}
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        stmt = self.parsed.get(index)
+        if stmt is None:
+            stmt = self.parsed[index] = self.alone(index) or self.whole().body[index]
+        return stmt
+
+    def alone(self, index: int) -> ast.stmt | None:
+        first, *at = self.spans[index]
+        text = "\n" * (first - 1) + "\n".join(self.lines[first - 1:at[2]])
+        try:
+            body = ast.parse(text).body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        return next((s for s in body if [s.lineno, s.col_offset, s.end_lineno, s.end_col_offset] == at), None)
