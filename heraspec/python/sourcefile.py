@@ -154,8 +154,8 @@ def _parse_whole(source: str, path: str) -> ast.Module:
 
 # --- the summary cache: what validate reads of a module, without parsing it again ------------------
 #
-# `.heraspec/modules/` in the working directory holds, for each module inside it that parsed without
-# a problem, its ModuleInfo.facts() under the SHA-256 of its bytes (and this Python's version): a file
+# `.heraspec/modules/` of the folder a module is imported from (its project, when inside the working
+# directory) holds, for each module that parsed without a problem, its ModuleInfo.facts() under the SHA-256 of its bytes (and this Python's version): a file
 # whose bytes changed misses and is parsed whole again (so a syntax error is always found), one that
 # did not is rebuilt from the facts, its statements parsed one by one as they are read (_Statements).
 
@@ -163,15 +163,19 @@ _SUMMARY_VERSION = 1
 
 
 def _summary_file(path: str) -> str | None:
-    """Where the summary of the module at `path` is kept: None outside the working directory."""
+    """Where the summary of the module at `path` is kept: in `.heraspec/modules` of the folder it is
+    imported from (above its top package), when that folder is in the working directory; else None."""
     try:
-        here, real = os.getcwd(), os.path.realpath(path)
+        here, real = os.path.realpath(os.getcwd()), os.path.realpath(path)
     except OSError:
         return None
-    if not real.startswith(os.path.join(here, "")):
+    root = os.path.dirname(real)
+    while os.path.isfile(os.path.join(root, "__init__.py")) and os.path.dirname(root) != root:
+        root = os.path.dirname(root)
+    if root != here and not root.startswith(os.path.join(here, "")):
         return None
     name = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:32]
-    return os.path.join(here, ".heraspec", "modules", name + ".json")
+    return os.path.join(root, ".heraspec", "modules", name + ".json")
 
 
 def _read_summary(cache: str, key: str) -> dict | None:
