@@ -5,7 +5,7 @@ importing the user's module (files are found on the search path and read with `a
     bundle(fn) -> Bundle              the modules (whole) and data files carried into the script (modules.py)
 
 Finding: for `a.b.c`, each search directory in order is tried for `a/b/c/__init__.py`, then
-`a/b/c.py` (Python's own order). A module is parsed whole, as Python compiles it on import: a
+`a/b/c.py` (Python's own order). A module is read as Python compiles it on import (sourcefile.py): a
 syntax error anywhere in a carried module is a Problem at Python's position.
 
 The function is what `from module import function` gives after the module is imported: the last
