@@ -1,7 +1,7 @@
 """The summary cache of parsed modules (python/sourcefile.py, issue 25): a module read again from
-`.heraspec/modules/` gives exactly what parsing it gives (the function, its problems, the carried
-modules and imports, the annotation types), a changed file is parsed again (a syntax error is always
-reported), and only modules inside the working directory are summarised."""
+`$HERASPEC_CACHE_DIR/modules/` gives exactly what parsing it gives (the function, its problems, the
+carried modules and imports, the annotation types), a changed file is parsed again (a syntax error is
+always reported), a damaged entry is a miss, the folder stays bounded, and the project gets nothing."""
 
 from __future__ import annotations
 
@@ -87,6 +87,8 @@ def snapshot(refs: list[str], dirs: list[str]) -> list:
 
 @pytest.fixture()
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HERASPEC_CACHE_DIR", str(tmp_path / "cache"))
+    tmp_path = tmp_path / "proj"
     for pkg in ("tables", "geo", "shapes", "deco", "itertools_plus", "semverish", "cyclepkg"):
         shutil.copytree(ROOT / pkg, tmp_path / pkg, ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "tricky.py").write_text(TRICKY, encoding="utf-8")
@@ -100,8 +102,9 @@ def test_a_module_read_from_its_summary_gives_what_parsing_it_gives(project: Pat
     refs = [ref for ref, _ in CASES.values()] + TRICKY_REFS
     dirs = [str(project)]
     cold = snapshot(refs, dirs)
-    summaries = list((project / ".heraspec" / "modules").glob("*.json"))
+    summaries = list((project.parent / "cache" / "modules").glob("*.json"))
     assert len(summaries) >= 10  # each module read, summarised
+    assert not any(project.rglob(".heraspec"))  # nothing in the project
     F.clear_cache()  # a new process: every module comes back from its summary
     assert not isinstance(load_module(str(project / "tricky.py")).body, list)  # read back, not parsed whole
     F.clear_cache()
@@ -127,7 +130,7 @@ def test_a_changed_module_is_parsed_again_and_its_syntax_error_reported(project:
 def test_a_summary_of_another_shape_or_damaged_is_a_miss(project: Path) -> None:
     dirs = [str(project)]
     cold = snapshot(["tricky:uses_box"], dirs)
-    for entry in (project / ".heraspec" / "modules").glob("*.json"):
+    for entry in (project.parent / "cache" / "modules").glob("*.json"):
         text = entry.read_text(encoding="utf-8")
         entry.write_text(text.replace('"bindings"', '"bindingz"') if "uses_box" in text else "{not json",
                          encoding="utf-8")
@@ -135,12 +138,12 @@ def test_a_summary_of_another_shape_or_damaged_is_a_miss(project: Path) -> None:
     assert snapshot(["tricky:uses_box"], dirs) == cold
 
 
-def test_modules_outside_the_working_directory_are_not_summarised(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "code").mkdir()
-    (tmp_path / "code" / "tricky.py").write_text(TRICKY, encoding="utf-8")
-    (tmp_path / "elsewhere").mkdir()
-    monkeypatch.chdir(tmp_path / "elsewhere")
-    F.clear_cache()
-    assert F.resolve("tricky:doubled", [str(tmp_path / "code")])[0] is not None
-    assert not any(tmp_path.rglob(".heraspec"))
+def test_the_summaries_kept_are_bounded(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from heraspec.python import sourcefile
+
+    monkeypatch.setattr(sourcefile, "SUMMARIES_KEPT", 4)
+    for i in range(7):  # seven versions of one module: seven summaries written, the oldest pruned
+        (project / "tricky.py").write_text(TRICKY + f"\nV = {i}\n", encoding="utf-8")
+        F.clear_cache()
+        assert F.resolve("tricky:doubled", [str(project)])[0] is not None
+    assert 2 <= len(list((project.parent / "cache" / "modules").iterdir())) <= 4

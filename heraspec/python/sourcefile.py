@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..cachedir import cache_root
 from .closure import ModuleInfo
 
 __all__ = ["Problem", "forget_modules", "load_module", "shown"]
@@ -117,9 +118,9 @@ def _parse(path: str) -> ModuleInfo | Problem:
     except UnicodeDecodeError as e:
         return Problem(f"cannot read {_show(path)}: not UTF-8 (byte {e.start})", file=path)
     source = source.replace("\r\n", "\n").replace("\r", "\n")  # what Python's tokenizer does too
-    cache = _summary_file(path)
     key = hashlib.sha256(b"%d.%d/%d\0" % (*sys.version_info[:2], _SUMMARY_VERSION) + data).hexdigest()
-    facts = _read_summary(cache, key) if cache else None
+    cache = os.path.join(cache_root(), "modules", key + ".json")
+    facts = _read_summary(cache, key)
     if facts is not None:  # parsed whole before, with no problem: the same bytes parse the same way
         try:
             whole = functools.cache(lambda: _parse_whole(source, path))
@@ -136,8 +137,7 @@ def _parse(path: str) -> ModuleInfo | Problem:
         return Problem(f"cannot parse {_show(path)}: expressions nest too deeply for Python's parser",
                        "split the long expression (e.g. a '+' chain of thousands of terms) into parts", file=path)
     info = ModuleInfo(source, tree)
-    if cache:
-        _write_summary(cache, key, info.facts())
+    _write_summary(cache, key, info.facts())
     return info
 
 
@@ -154,28 +154,14 @@ def _parse_whole(source: str, path: str) -> ast.Module:
 
 # --- the summary cache: what validate reads of a module, without parsing it again ------------------
 #
-# `.heraspec/modules/` of the folder a module is imported from (its project, when inside the working
-# directory) holds, for each module that parsed without a problem, its ModuleInfo.facts() under the SHA-256 of its bytes (and this Python's version): a file
+# `modules/` in heraspec's cache folder (cachedir.py) holds, for each module that parsed without a
+# problem, its ModuleInfo.facts() under the SHA-256 of its bytes (and this Python's version): a file
 # whose bytes changed misses and is parsed whole again (so a syntax error is always found), one that
 # did not is rebuilt from the facts, its statements parsed one by one as they are read (_Statements).
+# Project folders get nothing; the folder keeps the newest SUMMARIES_KEPT summaries.
 
 _SUMMARY_VERSION = 1
-
-
-def _summary_file(path: str) -> str | None:
-    """Where the summary of the module at `path` is kept: in `.heraspec/modules` of the folder it is
-    imported from (above its top package), when that folder is in the working directory; else None."""
-    try:
-        here, real = os.path.realpath(os.getcwd()), os.path.realpath(path)
-    except OSError:
-        return None
-    root = os.path.dirname(real)
-    while os.path.isfile(os.path.join(root, "__init__.py")) and os.path.dirname(root) != root:
-        root = os.path.dirname(root)
-    if root != here and not root.startswith(os.path.join(here, "")):
-        return None
-    name = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:32]
-    return os.path.join(root, ".heraspec", "modules", name + ".json")
+SUMMARIES_KEPT = 4096
 
 
 def _read_summary(cache: str, key: str) -> dict | None:
@@ -195,6 +181,12 @@ def _write_summary(cache: str, key: str, facts: dict) -> None:
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump({"key": key, "facts": facts}, f, separators=(",", ":"))
         os.replace(tmp, cache)  # whole or not at all, also beside another heraspec writing it
+        folder = os.path.dirname(cache)
+        entries = os.listdir(folder)
+        if len(entries) > SUMMARIES_KEPT:  # the oldest half goes
+            by_age = sorted(entries, key=lambda e: os.stat(os.path.join(folder, e)).st_mtime_ns)
+            for e in by_age[:len(by_age) - SUMMARIES_KEPT // 2]:
+                os.unlink(os.path.join(folder, e))
     except OSError:
         pass
 
