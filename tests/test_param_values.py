@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import heraspec
-from tests.argo_exec import run_script, substitute, workflow_spec
+from tests.argo_exec import argo_aggregate, argo_item, argo_item_field, run_script, substitute, workflow_spec
 from tests.argo_schema import assert_argo_valid
 from tests.cli import heraspec as heraspec_cli
 
@@ -54,6 +54,7 @@ tasks:
   param_two: {pipeline: middle.yaml, args: {m: {param: p}}}
   int_param: {pipeline: inner.yaml, args: {n: {param: q}}}
   typed: {function: steps:typed, args: {v: {param: p}}}
+  sets: {function: steps:echo, args: [{v: {param: p}}, {v: {param: p}}]}
 """,
     "lib.yaml": """\
 kind: WorkflowTemplate
@@ -78,7 +79,7 @@ tasks:
 
 S42, I42 = ["str", "42"], ["int", 42]
 TOP = {"direct": S42, "one": S42, "two": S42, "as_int": I42, "param": S42, "param_one": S42, "param_two": S42,
-       "int_param": ["int", 5], "typed": S42}
+       "int_param": ["int", 5], "typed": S42, "sets": [S42, S42]}
 CALLER = {"whole.e": S42, "whole.s": S42, "whole.t": ["str", "x"], "fn": S42, "fn_param": S42, "fn_int": I42, "fn_typed": S42}
 
 
@@ -97,7 +98,7 @@ def run_locally(folder: Path, spec: str, *extra: str) -> dict[str, Any]:
 
     def walk(tasks: list | dict) -> None:
         for name, t in (tasks.items() if isinstance(tasks, dict) else ((c["name"], c) for c in tasks)):
-            if t.get("children"):
+            if t.get("children") and "(" not in t["children"][0]["name"]:  # a sub-pipeline's tasks, not a fan-out's
                 walk(t["children"])
             elif "result" in t:
                 out[name] = t["result"]
@@ -122,10 +123,11 @@ class ArgoExecutor:
         self.folder, self.entry, self.results = folder, spec["entrypoint"], {}
 
     def run(self) -> dict[str, Any]:
-        self.call(self.templates[self.entry], self.templates, {}, "", [])
-        return {k: json.loads(v) for k, v in self.results.items()}
+        """Each script's and each fan-out's result (its aggregate), by task path (`a.b`, `a(0)`)."""
+        self.call(self.templates[self.entry], self.templates, {}, "")
+        return {k: json.loads(v) for k, v in self.results.items() if "(" not in k}
 
-    def call(self, tmpl: dict, scope_templates: dict, args: dict[str, str], path: str, code: list) -> str | None:
+    def call(self, tmpl: dict, scope_templates: dict, args: dict[str, str], path: str) -> str | None:
         inputs = {}
         for p in tmpl.get("inputs", {}).get("parameters", []):
             assert p["name"] in args or "default" in p, f"input {p['name']} of {tmpl['name']} has no value"
@@ -145,13 +147,21 @@ class ArgoExecutor:
                 deps = re.findall(r"[A-Za-z0-9][-A-Za-z0-9]*", t.get("depends", ""))
                 if t["name"] in done or not all(d in done for d in deps):
                     continue
-                given = {a["name"]: substitute(a["value"], {**scope, **{f"tasks.{k}.outputs.parameters.result": v
-                                                                       for k, v in done.items() if v is not None}})
-                         for a in t.get("arguments", {}).get("parameters", [])}
+                results = {f"tasks.{k}.outputs.parameters.result": v for k, v in done.items() if v is not None}
                 ref = t.get("templateRef")
                 templates = self.library[ref["name"]] if ref else scope_templates
                 callee = templates[ref["template"] if ref else t["template"]]
-                done[t["name"]] = self.call(callee, templates, given, f"{path}.{t['name']}".lstrip("."), code)
+                where = f"{path}.{t['name']}".lstrip(".")
+                texts = []
+                for i, item in enumerate(t.get("withItems", [None])):  # literal items only
+                    items = {} if item is None else {"item": argo_item(item), **{
+                        f"item.{k}": argo_item_field(v) for k, v in (item.items() if isinstance(item, dict) else ())}}
+                    given = {a["name"]: substitute(a["value"], {**scope, **results, **items})
+                             for a in t.get("arguments", {}).get("parameters", [])}
+                    texts.append(self.call(callee, templates, given, where + (f"({i})" if item is not None else "")))
+                done[t["name"]] = argo_aggregate(texts) if "withItems" in t else texts[0]
+                if "withItems" in t:
+                    self.results[where] = done[t["name"]]
         out = (tmpl.get("outputs") or {}).get("parameters") or []
         return substitute(out[0]["valueFrom"]["parameter"], {**scope, **{f"tasks.{k}.outputs.parameters.result": v
                                                                           for k, v in done.items()}}) if out else None

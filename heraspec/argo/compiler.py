@@ -615,6 +615,7 @@ class _Compiler:
         args = t.get("args")
         plans: dict[str, str] = {}
         per_set: dict[str, list[str]] = {}  # an argument-set fan-out's item parameter: each set's plan
+        first = args[0] if isinstance(args, list) and args and isinstance(args[0], dict) else {}
         for entry in params:
             name, value = entry["name"], entry["value"]
             kind = kinds.get(name)
@@ -635,8 +636,8 @@ class _Compiler:
                     per_set[name] = [self.set_plan(s.get(name) if isinstance(s, dict) else None, kind) for s in args]
                 else:
                     plans[name] = "item"
-            elif isinstance(args, dict) and dag.is_ref(args.get(name)) and "param" in args[name]:
-                plan = self.param_plans.get(args[name]["param"])
+            elif dag.is_ref(whole := (args if isinstance(args, dict) else first).get(name)) and "param" in whole:
+                plan = self.param_plans.get(whole["param"])  # (of argument sets, a value they share)
                 if plan is not None and (plan != "str" or kind is None):
                     plans[name] = plan
             elif isinstance(args, dict) and isinstance(args.get(name), str) and kind != "str" \
