@@ -1,12 +1,14 @@
 """A user's Python file as Python compiles it on import, read with `ast` (never imported), and the
 Problem every reader of the user's code reports.
 
-    load_module(path) -> ModuleInfo | Problem    parsed whole, cached while the file is unchanged
+    load_module(path) -> ModuleInfo | Problem    the module, cached while the file is unchanged
     shown(path) -> str                           a path as a message shows it
 
 A syntax error anywhere, a coding cookie other than UTF-8, bytes that are not UTF-8: a Problem at
-Python's position. Each file is parsed once per process however many readers ask (functions.py,
-modules.py, annotations.py, pkgdata.py share the tree).
+Python's position. Each file is read once per process however many readers ask (functions.py,
+modules.py, annotations.py, pkgdata.py share one ModuleInfo). A file whose bytes parsed before (in
+any process) is not parsed whole again: its ModuleInfo comes back from the summary kept in heraspec's
+cache folder, each statement parsed alone when first read (below, "the summary cache").
 """
 
 from __future__ import annotations
