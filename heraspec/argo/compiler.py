@@ -602,8 +602,22 @@ class _Compiler:
         return None
 
     def returns(self, name: str) -> str | None:
-        fn = self.fns.get(name)
-        return fn.returns_annotation if fn is not None else None
+        """The return annotation of task `name`'s result: its function's, or a sub-pipeline task's
+        `result:` task's (nested ones followed; a fanned-out one's aggregate has none)."""
+        fns, pipelines = self.fns, self.pipelines
+        for _ in range(100):  # sub-pipelines nest at most 97 deep (validate)
+            if fns.get(name) is not None:
+                return fns[name].returns_annotation
+            sub = pipelines.get(name)
+            if sub is None:
+                return None
+            data = sub.doc.data
+            name = data.get("result")
+            inner = (data.get("tasks") or {}).get(name) if isinstance(name, str) else None
+            if not isinstance(inner, dict) or inner.get("foreach") or isinstance(inner.get("args"), list):
+                return None
+            fns, pipelines = sub.functions, sub.pipelines
+        return None
 
     def plans(self, t: dict, fn: functions.Function, params: list[dict], items: list | None) -> tuple[str, set[str]]:
         """Per parameter, what its text is when the script could not tell by itself (see
