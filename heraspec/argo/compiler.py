@@ -163,6 +163,10 @@ class _Compiler:
         self.published = published_outputs(data)
         self.continue_on = {n: t["continue_on"] for n, t in (data.get("tasks") or {}).items() if t.get("continue_on")}
         self.param_fmt = "{{workflow.parameters.%s}}"
+        # how a consumer reads `{param: P}` (see plans): a str parameter keeps its text whatever `-p`
+        # gives; a sub-pipeline's come from the values its caller passes (pipeline_template)
+        self.param_plans: dict[str, str] = {k: "str" for k, v in (data.get("parameters") or {}).items()
+                                            if isinstance(v, str)}
         self.planned: dict[str, set[str]] = {}  # template -> the plans tasks pass it (script.PLAN_INPUT)
         self.scripts: list[_Script] = []  # script templates whose source waits for every call (finish_scripts)
         self.code = SharedCode()  # the carried code of the workflow's script templates, once
@@ -403,12 +407,15 @@ class _Compiler:
         """Each script template's source, now that the plans of every task calling it are known (the
         script carries only the runtime they need), then its memoize key (which hashes the source) and
         its `argo:` overlay. `shared`: the templates of a WorkflowTemplate, which other workflows call
-        by templateRef: one some task passes a plan to declares the plan input, so any caller may pass
-        any plan through it; one without the input can be passed none."""
+        by templateRef: each with an unannotated parameter declares the plan input, so any caller may
+        pass any plan through it (heraspec's templateRef tasks pass their values' plans)."""
         for s in self.scripts:
-            plans = self.planned.get((s.overlay or {}).get("name", s.tmpl["name"]))  # tasks call it by its final name
+            name = (s.overlay or {}).get("name", s.tmpl["name"])  # tasks call it by its final name
+            if shared and any(p.annotation is None for p in s.fn.params):  # templateRef calls pass plans (dag_task)
+                self.planned.setdefault(name, set())
+            plans = self.planned.get(name)
             # (an `argo:` overlay cannot set the script's HERASPEC_* variables: validate refuses it)
-            needs = replace(s.needs, plans=script.PLANS if shared and plans else frozenset(plans or ()))
+            needs = replace(s.needs, plans=script.PLANS if shared and plans is not None else frozenset(plans or ()))
             # a Workflow's templates read the carried code from one workflow parameter (code.py); a
             # WorkflowTemplate's are called by templateRef from other workflows: each carries its own
             group = self.code.place(functions.bundle(s.fn)) if s.code == "carry" and not shared else None
@@ -462,6 +469,11 @@ class _Compiler:
         params: list[dict] = []
         if ref or t.get("pipeline"):
             params = [{"name": k, "value": arg_value(v, self.resolve)} for k, v in (args or {}).items()]
+            ref_plans = {k: p for k, v in (args or {}).items() if (p := self.value_plan(v))} if ref else {}
+            # a heraspec function template takes it (finish_scripts); another ignores it (common.ProcessArgs
+            # fills the template's declared inputs only)
+            if ref_plans:
+                params.append({"name": script.PLAN_INPUT, "value": json.dumps(ref_plans, sort_keys=True)})
         elif fn is None:
             for i, a in enumerate(args or []):
                 if isinstance(a, (dict, list)) or (isinstance(a, str) and "{{" in a):
@@ -541,12 +553,17 @@ class _Compiler:
         """Another spec's DAG as a DAG template: its parameters are the template's inputs, its
         `result` task's result the template's `result` output; its templates join this manifest's."""
         sub = self.pipelines[name]
-        key = ("pipeline", sub.doc.path)
+        data = sub.doc.data
+        # each parameter read as the value passed (or its default) is: one template per way of reading
+        args = self.data["tasks"][name].get("args") or {}
+        param_plans = {k: plan for k, v in (data.get("parameters") or {}).items()
+                       if (plan := self.value_plan(args[k] if k in args else v)) is not None}
+        key = ("pipeline", sub.doc.path, tuple(sorted(param_plans.items())))
         if key in self.by_key:
             return self.by_key[key]
-        data = sub.doc.data
         child = _Compiler(data, sub.functions, self.namespace, sub.graph, sub.pipelines, parent=self,
                           lock=getattr(sub, "lock", None))
+        child.param_plans = param_plans
         tasks = data.get("tasks") or {}
         dag_tasks = [child.dag_task(n, effective(t, child.defaults)) for n, t in tasks.items()]
         self.nested_names.update({dag.argo_name(n): n for n in tasks if "_" in n})
@@ -585,8 +602,22 @@ class _Compiler:
         return None
 
     def returns(self, name: str) -> str | None:
-        fn = self.fns.get(name)
-        return fn.returns_annotation if fn is not None else None
+        """The return annotation of task `name`'s result: its function's, or a sub-pipeline task's
+        `result:` task's (nested ones followed; a fanned-out one's aggregate has none)."""
+        fns, pipelines = self.fns, self.pipelines
+        for _ in range(100):  # sub-pipelines nest at most 97 deep (validate)
+            if fns.get(name) is not None:
+                return fns[name].returns_annotation
+            sub = pipelines.get(name)
+            if sub is None:
+                return None
+            data = sub.doc.data
+            name = data.get("result")
+            inner = (data.get("tasks") or {}).get(name) if isinstance(name, str) else None
+            if not isinstance(inner, dict) or inner.get("foreach") or isinstance(inner.get("args"), list):
+                return None
+            fns, pipelines = sub.functions, sub.pipelines
+        return None
 
     def plans(self, t: dict, fn: functions.Function, params: list[dict], items: list | None) -> tuple[str, set[str]]:
         """Per parameter, what its text is when the script could not tell by itself (see
@@ -598,6 +629,7 @@ class _Compiler:
         args = t.get("args")
         plans: dict[str, str] = {}
         per_set: dict[str, list[str]] = {}  # an argument-set fan-out's item parameter: each set's plan
+        first = args[0] if isinstance(args, list) and args and isinstance(args[0], dict) else {}
         for entry in params:
             name, value = entry["name"], entry["value"]
             kind = kinds.get(name)
@@ -618,6 +650,10 @@ class _Compiler:
                     per_set[name] = [self.set_plan(s.get(name) if isinstance(s, dict) else None, kind) for s in args]
                 else:
                     plans[name] = "item"
+            elif dag.is_ref(whole := (args if isinstance(args, dict) else first).get(name)) and "param" in whole:
+                plan = self.param_plans.get(whole["param"])  # (of argument sets, a value they share)
+                if plan is not None and (plan != "str" or kind is None):
+                    plans[name] = plan
             elif isinstance(args, dict) and isinstance(args.get(name), str) and kind != "str" \
                     and not any(dag.refs_in(args[name], ())) and "{{" not in args[name] \
                     and script.decode(args[name], kind) != args[name]:
@@ -632,6 +668,26 @@ class _Compiler:
         for i, item in enumerate(items):
             item[PLAN_ITEM] = {**plans, **{name: sp[i] for name, sp in per_set.items()}}
         return "{{item.%s}}" % PLAN_ITEM, set(plans.values()) | {x for sp in per_set.values() for x in sp}
+
+    def value_plan(self, value: Any) -> str | None:
+        """How an unannotated consumer must read `value` passed whole to a parameter (a sub-pipeline's):
+        "str" for a str (a literal whose text reads as JSON, a `-> str` result, a str parameter),
+        "agg"/"agg:str" for a fan-in, None where its text decodes as JSON to the value itself."""
+        if isinstance(value, str):
+            m = _RAW_RESULT.fullmatch(value)
+            producer = self.spec_task(m.group(1)) if m and m.group(2) == "result" else None
+            if m:
+                return self.value_plan({"from": producer}) if producer is not None else None
+            return "str" if "{{" in value or script.decode(value, None) != value else None
+        if not dag.is_ref(value):
+            return None
+        if "param" in value:
+            return self.param_plans.get(value["param"])
+        if "from" in value and not value.get("key"):
+            if self.aggregated(value["from"]):
+                return "agg:str" if self.returns(value["from"]) == "str" else "agg"
+            return "str" if self.returns(value["from"]) == "str" else None
+        return None
 
     def set_plan(self, value: Any, kind: str | None) -> str:
         """How one argument set's value of an item parameter reads (`{{item.NAME}}` keeps a string's

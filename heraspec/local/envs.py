@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..cachedir import cache_root
 from ..python.packages import PackageSet
 
 __all__ = ["EnvError", "cache_root", "python_for", "remove_env", "uv_env"]
@@ -50,14 +51,6 @@ class EnvError(Exception):
     def __init__(self, message: str, output: str = ""):
         super().__init__(message)
         self.output = output
-
-
-def cache_root() -> Path:
-    """Absolute: tasks run in their own folders, so a relative setting would name another place."""
-    if os.environ.get("HERASPEC_CACHE_DIR"):
-        return Path(os.path.abspath(os.environ["HERASPEC_CACHE_DIR"]))
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(os.path.abspath(base)) / "heraspec"
 
 
 def uv_env() -> dict[str, str]:
