@@ -62,8 +62,19 @@ SPEC_HELP = "a heraspec spec file, YAML (.yaml/.yml) or TOML (.toml)"
 FILES_HELP = "heraspec spec files, YAML (.yaml/.yml) or TOML (.toml); each becomes one Argo resource"
 
 
+class _Unbuilt:
+    """What `_verb` gives for a verb the command line does not name: takes that verb's arguments and
+    builds nothing (argparse makes a formatter for each argument it adds, ~0.5 ms a verb)."""
+
+    def __getattr__(self, name: str) -> Callable[..., "_Unbuilt"]:
+        return lambda *args, **kwargs: self
+
+
 def _verb(sub, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
-    """A verb whose --help says what it does, then its options, then examples."""
+    """A verb whose --help says what it does, then its options, then examples (when `sub.only`, the
+    verb the command line names, is another verb: nothing)."""
+    if getattr(sub, "only", None) not in (None, name):
+        return _Unbuilt()  # type: ignore[return-value]
     import textwrap
 
     text = textwrap.fill(f"{summary[0].upper()}{summary[1:]}. {description}", 78)
@@ -71,7 +82,9 @@ def _verb(sub, name: str, summary: str, description: str, examples: str) -> argp
                           formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `only` (a verb) the other verbs' parsers are not built, for a
+    command line whose first argument is that verb."""
     parser = _Parser(prog="heraspec", description="Declarative Argo Workflows for Python functions: a YAML or\n"
                      "TOML spec names your functions; heraspec validates it, compiles Argo manifests,\n"
                      "runs them on this machine and applies them to an Argo Server.",
@@ -79,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "  heraspec COMMAND --help", formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
+    sub.only = only  # type: ignore[attr-defined]
 
     p = _verb(sub, "validate", "check spec files and report every problem with its position",
               "Prints every problem of every file as FILE:LINE:COL: error: ... (with a hint), exit 1; "
@@ -599,7 +613,8 @@ VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv and argv[0] in VERBS else None)
     args = parser.parse_args(argv)
     if not args.verb:
         parser.print_help(sys.stderr)

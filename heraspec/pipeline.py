@@ -217,8 +217,6 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
     """The WorkflowTemplates `template_ref` / `workflow_template_ref` may name: the batch's own and
     those of --templates, compiled, by (cluster, name). A --templates spec is checked like the batch
     (its problems are reported); a spec with problems is left out."""
-    from .argo.compiler import compile_spec
-
     checked = list(batch)
     for doc in _template_docs(opts, {str(Path(c.doc.path).resolve()) for c in batch}, errors):
         if values is not None:
@@ -231,6 +229,8 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
     for c in checked:
         data = c.doc.data
         if c.ok and data.get("kind") in TEMPLATE_KINDS and isinstance(data.get("name"), str):
+            from .argo.compiler import compile_spec  # only here: `validate` of a Workflow never loads the compiler
+
             manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
                                     pipelines=c.pipelines, lock=c.lock).manifest
             library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)

@@ -63,7 +63,9 @@ def check(doc: Document, data: dict, errors: Errors) -> None:
     where.append((defaults.get("env"), ("defaults", "env"), "env value", False))
     for value, path, what, substituted in where:
         for text, at in _strings(value, path):
-            bad = argo_unsafe(text) if substituted else None
+            # a printable text has no character argo_unsafe refuses (each is a control character, DEL or
+            # unprintable): the runtime that decides it is compiled only for the others
+            bad = argo_unsafe(text) if substituted and not text.isprintable() else None
             if bad is not None:
                 doc.error(errors, at, f"{what} contains the control character U+{bad:04X}, which Argo cannot "
                           "substitute into a template (the task would fail with 'cannot finish template "
