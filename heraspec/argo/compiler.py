@@ -19,7 +19,6 @@ from ..check.compose import EXIT_KEY, published_outputs
 from ..document.patterns import go_duration
 
 from ..python import functions, packages, script
-from ..python.lock import python_of as lock_python
 from . import artifacts, scheduling
 from ..document.settings import effective, quantity_text, requests_and_limits
 from ..merge import merge_named
@@ -276,6 +275,8 @@ class _Compiler:
         pkgs = packages.for_task(self.data, t, self.defaults, own_only=name.endswith(EXIT_KEY)) if fn else None
         if pkgs is not None and self.lock is not None:  # validate refused a set the lock lacks
             image = t.get("image") or self.data.get("image")
+            from ..python.lock import python_of as lock_python  # only with a lock: compile never loads it else
+
             pkgs = self.lock.pinned(pkgs, lock_python(image)) or pkgs
         code = t.get("code") or "carry"
         modes = modes or {}
@@ -601,7 +602,7 @@ class _Compiler:
         for entry in params:
             name, value = entry["name"], entry["value"]
             kind = kinds.get(name)
-            m = _RAW_RESULT.fullmatch(value)
+            m = _RAW_RESULT.fullmatch(value) if "{{" in value else None
             producer = self.spec_task(m.group(1)) if m else None
             result = m is not None and m.group(2) == "result"
             if producer is not None and not result and not self.aggregated(producer) and kind is not None:
@@ -613,7 +614,7 @@ class _Compiler:
                 plans[name] = "str"
             elif value == "{{item}}" and kind is None and self.item_kind(t) == "str":
                 plans[name] = "str"
-            elif _ITEM_KEY.fullmatch(value):
+            elif "{{" in value and _ITEM_KEY.fullmatch(value):
                 if isinstance(args, list) and items is not None and value == "{{item.%s}}" % name:
                     per_set[name] = [self.set_plan(s.get(name) if isinstance(s, dict) else None, kind) for s in args]
                 else:
@@ -623,6 +624,8 @@ class _Compiler:
                     and script.decode(args[name], kind) != args[name]:
                 entry["value"] = json.dumps(args[name], ensure_ascii=False)
                 plans[name] = "json"
+        if not plans and not per_set:  # the common case: every value reads as it is
+            return "{}", set()
         if all(len(set(sp)) == 1 for sp in per_set.values()):
             plans.update({name: sp[0] for name, sp in per_set.items()})
             return json.dumps(plans, sort_keys=True), set(plans.values())
@@ -671,6 +674,8 @@ class _Compiler:
     def done(self, task: str) -> str:
         """`TASK` in a depends expression, widened by its `continue_on` as Argo widens a task with
         `continueOn` (ancestry.go expandDependency), since Argo refuses continueOn beside depends."""
+        if task not in self.continue_on:  # the common case: the task's own name
+            return dag.argo_name(task)
         name = dag.argo_name(task)
         results = ["Succeeded", "Skipped", "Daemoned"] + [r for k, r in (("error", "Errored"), ("failed", "Failed"))
                                                          if k in self.continue_on.get(task, ())]

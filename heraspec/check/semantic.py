@@ -212,6 +212,8 @@ def _check_packages(doc: Document, path: tuple, value: Any, errors: Errors) -> N
 
 def _check_index_urls(doc: Document, base: tuple, level: dict, errors: Errors) -> None:
     """No credentials in an index URL: the manifest would carry them in clear (never printed here)."""
+    if "pip_index_url" not in level and "pip_extra_index_urls" not in level:
+        return
     from ..document.patterns import url_redacted as redacted, url_userinfo as userinfo
 
     urls = [(("pip_index_url",), level.get("pip_index_url"))]
@@ -364,9 +366,23 @@ def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.
 INT32_MAX = 2**31 - 1  # Argo's retry limit, parallelism and Kubernetes counts are 32-bit
 
 
+def _has_non_finite(data: Any) -> bool:
+    """Is there a NaN or an infinity anywhere in `data`? (Without the paths: there rarely is.)"""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            return True
+    return False
+
+
 def _check_numbers(doc: Document, data: dict, errors: Errors) -> None:
     """NaN and infinity have no JSON (so no Argo) form; integer settings must fit Argo's fields."""
-    stack: list[tuple[tuple, Any]] = [((), data)]
+    stack: list[tuple[tuple, Any]] = [((), data)] if _has_non_finite(data) else []
     while stack:
         path, node = stack.pop()
         if isinstance(node, float) and not math.isfinite(node):
@@ -383,6 +399,10 @@ def _check_numbers(doc: Document, data: dict, errors: Errors) -> None:
         node: Any = data
         for key in path:
             node = node.get(key) if isinstance(node, dict) else None
+            if node is None:
+                break
+        if not isinstance(node, int) or isinstance(node, bool):  # the common case (unset): nothing to compare
+            continue
         limit = INT32_MAX if path[-1] != "timeout" else 10**9  # seconds; Go durations end at ~292 years
         if isinstance(node, int) and not isinstance(node, bool) and node > limit:
             what = f"task '{path[1]}' " + ".".join(path[2:]) if path[0] == "tasks" else ".".join(path)

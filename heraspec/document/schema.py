@@ -34,11 +34,16 @@ def load_schema() -> dict:
     return json.loads(schema_text())
 
 
+@lru_cache(maxsize=1)
+def _task_keys() -> frozenset[str]:
+    return frozenset(load_schema()["definitions"]["Task"]["properties"])
+
+
 def misspelt_body(task: dict) -> bool:
     """A misspelt 'function' or 'command' (`fucntion:`): the schema check reports the key with a "did
     you mean"; whether the task is a function or a container task is then unknown, so the checks
     that depend on it stay silent rather than report what follows from the typo."""
-    known = set(load_schema()["definitions"]["Task"]["properties"])
+    known = _task_keys()
     return any(isinstance(k, str) and k not in known and close_matches(k, ["function", "command"], n=1)
                for k in task)
 
