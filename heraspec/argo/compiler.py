@@ -777,11 +777,17 @@ def is_container(task: Any) -> bool:
 def _frozen(value: Any) -> Any:
     """A hashable stand-in for a JSON-like value, equal only for equal JSON (types included):
     template keys, built per task, so much cheaper than json.dumps(sort_keys=True)."""
+    if value is None:  # most settings of most tasks
+        return None
     t = type(value)
     if t is dict:
-        return (dict, tuple((k, _frozen(value[k])) for k in sorted(value, key=str)))
+        try:
+            keys = sorted(value)  # str keys (as loaded): the order key=str gives, without a call per key
+        except TypeError:
+            keys = sorted(value, key=str)
+        return (dict, tuple([(k, _frozen(value[k])) for k in keys]))
     if t is list or t is tuple:
-        return (list, tuple(_frozen(x) for x in value))
+        return (list, tuple([_frozen(x) for x in value]))
     if t is float:
         return (float, repr(value))
     return (t, value)
