@@ -375,6 +375,13 @@ class _Events:
         self.anchors: dict[str, list] = {}  # anchor -> the events of its node (growing while it is read)
 
     def events(self) -> Any:
+        """The events, watched (below) where the text could hold an anchor, an alias or a long sequence."""
+        # a sequence of more than MAX_ITEMS items needs as many commas (flow) or dashes (block)
+        if self.text.count(",") + self.text.count("-") < MAX_ITEMS and "&" not in self.text and "*" not in self.text:
+            return _parsed(self.text)  # nothing to watch: libyaml's events as they come
+        return self._watched()
+
+    def _watched(self) -> Any:
         import yaml
         from yaml.composer import ComposerError
 
@@ -386,9 +393,6 @@ class _Events:
         anchors = self.anchors
         recording: list[tuple[list, int]] = []  # (events, nesting level it ends at) per open anchored node
         level = 0
-        if not count and "&" not in self.text and "*" not in self.text:
-            yield from _parsed(self.text)  # no anchor, alias or long sequence: nothing to watch
-            return
         for ev in _parsed(self.text):
             cls = type(ev)
             if recording:
