@@ -20,9 +20,18 @@ REPORT_URL = "https://github.com/heraspec/heraspec/issues"
 
 
 class _Parser(argparse.ArgumentParser):
+    unfilled: str | None = None  # a verb's description, filled to 78 columns when --help shows it
+
     def error(self, message: str):  # argparse's own usage errors: exit 2 with our prefix
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"heraspec: error: {message}\n")
+
+    def format_help(self) -> str:
+        if self.unfilled is not None:
+            import textwrap
+
+            self.description, self.unfilled = textwrap.fill(self.unfilled, 78), None
+        return super().format_help()
 
 
 def _common(p: argparse.ArgumentParser, *, values: bool = True) -> None:
@@ -75,11 +84,10 @@ def _verb(sub, name: str, summary: str, description: str, examples: str) -> argp
     verb the command line names, is another verb: nothing)."""
     if getattr(sub, "only", None) not in (None, name):
         return _Unbuilt()  # type: ignore[return-value]
-    import textwrap
-
-    text = textwrap.fill(f"{summary[0].upper()}{summary[1:]}. {description}", 78)
-    return sub.add_parser(name, help=summary, description=text, epilog="examples:\n" + examples,
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(name, help=summary, epilog="examples:\n" + examples,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.unfilled = f"{summary[0].upper()}{summary[1:]}. {description}"  # filled only for --help
+    return p
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
