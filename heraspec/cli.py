@@ -19,6 +19,26 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 REPORT_URL = "https://github.com/heraspec/heraspec/issues"
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, measuring the terminal only when it formats: argparse makes one for every
+    argument it adds, and measuring imports shutil (and the compression modules shutil loads)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._measure = len(args) < 4 and kwargs.get("width") is None
+        self._most = kwargs.get("max_help_position", args[2] if len(args) > 2 else 24)
+        if self._measure:
+            kwargs["width"] = 78  # a stand-in until format_help
+        super().__init__(*args, **kwargs)
+
+    def format_help(self) -> str:
+        if self._measure:  # what HelpFormatter.__init__ does with width=None
+            import shutil
+
+            self._width = shutil.get_terminal_size().columns - 2
+            self._max_help_position = min(self._most, max(self._width - 20, self._indent_increment * 2))
+        return super().format_help()
+
+
 class _Parser(argparse.ArgumentParser):
     unfilled: str | None = None  # a verb's description, filled to 78 columns when --help shows it
 
@@ -85,7 +105,7 @@ def _verb(sub, name: str, summary: str, description: str, examples: str) -> argp
     if getattr(sub, "only", None) not in (None, name):
         return _Unbuilt()  # type: ignore[return-value]
     p = sub.add_parser(name, help=summary, epilog="examples:\n" + examples,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       formatter_class=_Formatter)
     p.unfilled = f"{summary[0].upper()}{summary[1:]}. {description}"  # filled only for --help
     return p
 
@@ -97,9 +117,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                      "TOML spec names your functions; heraspec validates it, compiles Argo manifests,\n"
                      "runs them on this machine and applies them to an Argo Server.",
                      epilog="examples:\n  heraspec init my-pipeline && cd my-pipeline && heraspec run heraspec.yaml\n"
-                     "  heraspec COMMAND --help", formatter_class=argparse.RawDescriptionHelpFormatter)
+                     "  heraspec COMMAND --help", formatter_class=_Formatter)
     parser.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
-    sub = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
+    # prog given: what argparse would format from the usage so far ("heraspec"), without formatting it
+    sub = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser, prog="heraspec")
     sub.only = only  # type: ignore[attr-defined]
 
     p = _verb(sub, "validate", "check spec files and report every problem with its position",

@@ -14,9 +14,10 @@ import pytest
 from tests.cli import ROOT
 
 # what validating a Workflow with function tasks never needs: the compiler and what only it uses,
-# exact quantities (only resource limits are compared), the verb parsers of other commands
+# exact quantities (only resource limits are compared), help text wrapping (textwrap, and shutil to
+# measure the terminal)
 NOT_FOR_VALIDATE = ["heraspec.argo.compiler", "heraspec.argo.code", "heraspec.python.lock", "fractions",
-                    "subprocess", "hashlib"]
+                    "subprocess", "hashlib", "textwrap", "shutil"]
 
 _PROBE = """\
 import contextlib, io, json, sys
@@ -69,3 +70,15 @@ def test_a_verb_parser_built_alone_is_the_one_of_the_whole_command_line(verb: st
     assert alone.format_help() == whole.format_help()
     assert sorted(vars(alone.parse_args(["x.yaml"] if verb != "lsp" else [])).items()) == \
         sorted(vars(whole.parse_args(["x.yaml"] if verb != "lsp" else [])).items())
+
+
+@pytest.mark.parametrize("columns", [50, 100])
+def test_help_still_wraps_to_the_terminal(columns: int):
+    """The terminal is measured when help is shown (COLUMNS, as argparse reads it), not when parsing."""
+    proc = subprocess.run([sys.executable, "-m", "heraspec", "compile", "--help"], capture_output=True, text=True,
+                          cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": str(columns)},
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    options = proc.stdout.split("options:")[1].split("examples:")[0].splitlines()
+    assert max(len(line) for line in options) <= columns - 2
+    assert max(len(line) for line in options) > columns - 20  # filled to the width, not to a fixed one
