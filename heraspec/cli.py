@@ -400,8 +400,6 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from .argo import emit
 
     compiled = _build(args, args.files)
@@ -412,6 +410,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if out is None:
         sys.stdout.write(dump([c.manifest for c in compiled]))
         return EXIT_OK
+    from pathlib import Path
+
     target = Path(out)
     if target.is_dir() or out.endswith(("/", os.sep)) or len(compiled) > 1:
         if target.exists() and not target.is_dir():

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -551,6 +550,8 @@ class _Compiler:
         tasks = data.get("tasks") or {}
         dag_tasks = [child.dag_task(n, effective(t, child.defaults)) for n, t in tasks.items()]
         self.nested_names.update({dag.argo_name(n): n for n in tasks if "_" in n})
+        from pathlib import Path  # only here: compiling a spec without sub-pipelines never loads it
+
         base = data.get("name") or str(data.get("generate_name") or "") or Path(sub.doc.path).stem
         tmpl: dict[str, Any] = {"name": self.unique(base)}
         if data.get("parameters"):
