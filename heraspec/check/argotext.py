@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from ..errors import Errors
 from ..python.script import argo_unsafe
-from .dag import is_ref
+from .dag import has_text, is_ref
 from ..document.load import Document
 
 _HINT = "remove it, or pass the text another way (base64, or a file read by the function)"
@@ -62,6 +62,8 @@ def check(doc: Document, data: dict, errors: Errors) -> None:
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     where.append((defaults.get("env"), ("defaults", "env"), "env value", False))
     for value, path, what, substituted in where:
+        if value is None or not has_text(value, ""):  # no text at all (numbers, booleans): nothing to refuse
+            continue
         for text, at in _strings(value, path):
             # a printable text has no character argo_unsafe refuses (each is a control character, DEL or
             # unprintable): the runtime that decides it is compiled only for the others
