@@ -75,6 +75,7 @@ def _env(manifest: dict, task: str = "a") -> dict[str, dict]:
     return {e["name"]: e for e in templates[name]["script"]["env"]}
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_the_pods_and_the_local_run_install_exactly_the_locked_pins(tmp_path: Path, cache: Path) -> None:
     spec = project(tmp_path, SPEC)
     locked = cli("lock", str(spec), cwd=tmp_path, cache=cache)
@@ -104,6 +105,7 @@ def test_the_pods_and_the_local_run_install_exactly_the_locked_pins(tmp_path: Pa
     assert bad.returncode == 1 and "hash" in json.loads(bad.stdout)["tasks"]["a"]["message"].lower()
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_equal_locks_share_one_environment(tmp_path: Path, cache: Path) -> None:
     # a loose and an exact requirement that lock to the same pins: one environment, not two
     for sub, req in (("one", LOOSE), ("two", "tabulate==0.9.0")):
@@ -117,6 +119,7 @@ def test_equal_locks_share_one_environment(tmp_path: Path, cache: Path) -> None:
     assert sum(1 for m in markers if "tabulate==0.9.0" in json.dumps(m)) == 1
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_changing_packages_without_relocking_is_refused(tmp_path: Path, cache: Path) -> None:
     spec = project(tmp_path, SPEC)
     assert cli("lock", str(spec), cwd=tmp_path, cache=cache).returncode == 0
@@ -205,6 +208,7 @@ FAILING = ("name: bad\ntasks:\n  a: {function: steps:version, args: {rows: []}, 
            "      packages: ['tabulate==0.0.0.1']}\n")
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_a_failing_install_fails_once_with_the_installers_reason(tmp_path: Path, cache: Path) -> None:
     spec = project(tmp_path, FAILING)
     proc = cli("run", str(spec), "--json", "--workdir", str(tmp_path / "r"), cwd=tmp_path, cache=cache)
@@ -219,6 +223,7 @@ def test_a_failing_install_fails_once_with_the_installers_reason(tmp_path: Path,
     assert "tabulate==0.0.0.1" in (Path(logs.group(1)) / "stderr.log").read_text()  # the installer's own output
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_the_pod_ends_a_failed_install_with_the_code_its_retry_strategy_does_not_retry(tmp_path: Path) -> None:
     spec = project(tmp_path, FAILING)
     (compiled,) = heraspec.compile([str(spec)])
@@ -247,6 +252,7 @@ def test_the_bundled_example_with_packages_is_locked(tmp_path: Path, cache: Path
         "tabulate==0.9.0 --hash=sha256:")
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_an_index_from_a_secret_is_locked_against_that_index_only(tmp_path: Path, cache: Path) -> None:
     spec = project(tmp_path, SPEC + "pip_index_url: {secret: pypi-index, key: url}\n")
     proc = cli("lock", str(spec), cwd=tmp_path, cache=cache, env={"PIP_INDEX_URL": ""})
@@ -256,6 +262,7 @@ def test_an_index_from_a_secret_is_locked_against_that_index_only(tmp_path: Path
     assert cli("validate", str(spec), cwd=tmp_path, cache=cache).returncode == 0
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_without_uv_pips_own_resolver_locks_the_set(monkeypatch: pytest.MonkeyPatch) -> None:
     from heraspec.python import lock
     from heraspec.python.packages import PackageSet
@@ -284,6 +291,7 @@ def broken_sdist(folder: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_a_failed_build_shows_what_the_build_said(tmp_path: Path, cache: Path) -> None:
     sdist = broken_sdist(tmp_path)
     spec = project(tmp_path, f"name: b\ntasks:\n  a: {{function: steps:hello, retry: 2, "

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -19,7 +18,6 @@ from ..check.compose import EXIT_KEY, published_outputs
 from ..document.patterns import go_duration
 
 from ..python import functions, packages, script
-from ..python.lock import python_of as lock_python
 from . import artifacts, scheduling
 from ..document.settings import effective, quantity_text, requests_and_limits
 from ..merge import merge_named
@@ -280,6 +278,8 @@ class _Compiler:
         pkgs = packages.for_task(self.data, t, self.defaults, own_only=name.endswith(EXIT_KEY)) if fn else None
         if pkgs is not None and self.lock is not None:  # validate refused a set the lock lacks
             image = t.get("image") or self.data.get("image")
+            from ..python.lock import python_of as lock_python  # only with a lock: compile never loads it else
+
             pkgs = self.lock.pinned(pkgs, lock_python(image)) or pkgs
         code = t.get("code") or "carry"
         modes = modes or {}
@@ -567,6 +567,8 @@ class _Compiler:
         tasks = data.get("tasks") or {}
         dag_tasks = [child.dag_task(n, effective(t, child.defaults)) for n, t in tasks.items()]
         self.nested_names.update({dag.argo_name(n): n for n in tasks if "_" in n})
+        from pathlib import Path  # only here: compiling a spec without sub-pipelines never loads it
+
         base = data.get("name") or str(data.get("generate_name") or "") or Path(sub.doc.path).stem
         tmpl: dict[str, Any] = {"name": self.unique(base)}
         if data.get("parameters"):
@@ -633,7 +635,7 @@ class _Compiler:
         for entry in params:
             name, value = entry["name"], entry["value"]
             kind = kinds.get(name)
-            m = _RAW_RESULT.fullmatch(value)
+            m = _RAW_RESULT.fullmatch(value) if "{{" in value else None
             producer = self.spec_task(m.group(1)) if m else None
             result = m is not None and m.group(2) == "result"
             if producer is not None and not result and not self.aggregated(producer) and kind is not None:
@@ -645,7 +647,7 @@ class _Compiler:
                 plans[name] = "str"
             elif value == "{{item}}" and kind is None and self.item_kind(t) == "str":
                 plans[name] = "str"
-            elif _ITEM_KEY.fullmatch(value):
+            elif "{{" in value and _ITEM_KEY.fullmatch(value):
                 if isinstance(args, list) and items is not None and value == "{{item.%s}}" % name:
                     per_set[name] = [self.set_plan(s.get(name) if isinstance(s, dict) else None, kind) for s in args]
                 else:
@@ -659,6 +661,8 @@ class _Compiler:
                     and script.decode(args[name], kind) != args[name]:
                 entry["value"] = json.dumps(args[name], ensure_ascii=False)
                 plans[name] = "json"
+        if not plans and not per_set:  # the common case: every value reads as it is
+            return "{}", set()
         if all(len(set(sp)) == 1 for sp in per_set.values()):
             plans.update({name: sp[0] for name, sp in per_set.items()})
             return json.dumps(plans, sort_keys=True), set(plans.values())
@@ -727,6 +731,8 @@ class _Compiler:
     def done(self, task: str) -> str:
         """`TASK` in a depends expression, widened by its `continue_on` as Argo widens a task with
         `continueOn` (ancestry.go expandDependency), since Argo refuses continueOn beside depends."""
+        if task not in self.continue_on:  # the common case: the task's own name
+            return dag.argo_name(task)
         name = dag.argo_name(task)
         results = ["Succeeded", "Skipped", "Daemoned"] + [r for k, r in (("error", "Errored"), ("failed", "Failed"))
                                                          if k in self.continue_on.get(task, ())]
@@ -828,11 +834,17 @@ def is_container(task: Any) -> bool:
 def _frozen(value: Any) -> Any:
     """A hashable stand-in for a JSON-like value, equal only for equal JSON (types included):
     template keys, built per task, so much cheaper than json.dumps(sort_keys=True)."""
+    if value is None:  # most settings of most tasks
+        return None
     t = type(value)
     if t is dict:
-        return (dict, tuple((k, _frozen(value[k])) for k in sorted(value, key=str)))
+        try:
+            keys = sorted(value)  # str keys (as loaded): the order key=str gives, without a call per key
+        except TypeError:
+            keys = sorted(value, key=str)
+        return (dict, tuple([(k, _frozen(value[k])) for k in keys]))
     if t is list or t is tuple:
-        return (list, tuple(_frozen(x) for x in value))
+        return (list, tuple([_frozen(x) for x in value]))
     if t is float:
         return (float, repr(value))
     return (t, value)

@@ -189,7 +189,8 @@ def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Functio
                       "list of args), or let it return values")
         return
     if not is_path and not isinstance(value, dict) or (isinstance(value, dict) and not _has_ref(value)):
-        size = len((value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))).encode("utf-8"))
+        size = len(int.__repr__(value)) if type(value) is int else \
+            len((value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))).encode("utf-8"))
         if size > PARAMETER_LIMIT:
             doc.error(errors, path, f"the value of {where} is {size:,} bytes: an input reaches the pod through one "
                       "environment variable, and Linux refuses one of 128 KiB or more (E2BIG)",
