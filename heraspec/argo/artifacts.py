@@ -25,6 +25,7 @@ from typing import Any
 from ..python import artifact_paths as paths
 from ..python import functions
 from ..check import dag
+from . import scheduling
 from ..check.files import fans_out, is_artifact_ref, result_kind, split_url
 
 NONE = {"none": {}}
@@ -37,6 +38,8 @@ class Input:
     mode: str  # "one": a file or artifact value; "many": a fan-in; "url": from outside
     source: Any  # the producer task (one/many) or the {artifact: ...} mapping (url)
     per_item: bool = False  # url: each argument set gives its own (the location comes from the item)
+    items: int = 0  # many: the producer is a cached fan-out of this many items, read one artifact per item
+
 
     @property
     def basename(self) -> str:
@@ -47,7 +50,7 @@ class Input:
         return posixpath.basename(key.rstrip("/").split("?")[0]) or "data"
 
     def frozen(self) -> tuple:
-        return (self.mode, "" if self.per_item else self.basename)
+        return (self.mode, "" if self.per_item else self.basename, self.items)
 
     def item_fields(self, name: str) -> dict[str, str]:
         """`per_item`: the item keys this input's location and file name travel in."""
@@ -82,8 +85,18 @@ def input_modes(argset: dict, fn: functions.Function, tasks: dict, fns: dict, de
         elif isinstance(v, dict) and len(v) == 1 and isinstance(v.get("from"), str) and v["from"] in tasks:
             src = v["from"]
             if result_kind(tasks[src], fns.get(src), defaults) != "parameter":
-                out[p.name] = Input("many" if fans_out(tasks[src]) else "one", src)
+                out[p.name] = Input("many", src, items=cached_items(tasks[src], defaults)) if fans_out(tasks[src]) \
+                    else Input("one", src)
     return out
+
+
+def cached_items(task: dict, defaults: dict) -> int:
+    """How many items a cached fan-out over a list written in the spec has (0: not one). Its items'
+    files are under their own memoize keys (scheduling.item_files_key), not under the fan-in prefix."""
+    if task.get("cache", defaults.get("cache")) in (None, False):
+        return 0
+    fe, args = task.get("foreach"), task.get("args")
+    return len(fe) if isinstance(fe, list) else len(args) if isinstance(args, list) and fe is None else 0
 
 
 def template_parts(fn: functions.Function, modes: dict[str, Input], result: str, keyed: bool
@@ -93,7 +106,10 @@ def template_parts(fn: functions.Function, modes: dict[str, Input], result: str,
     for name, inp in modes.items():
         base = "{{inputs.parameters.%s}}" % file_param(name) if inp.per_item else inp.basename
         path = paths.input_path(name) + (f"/{base}" if inp.mode == "url" else "")
-        arts.append({"name": name, "path": path})
+        if inp.items:  # one sub-folder per item index, as the fan-in prefix would give
+            arts += [{"name": item_name(name, i), "path": f"{path}/{i}"} for i in range(inp.items)]
+        else:
+            arts.append({"name": name, "path": path})
         env.append({"name": f"HERASPEC_IN_{name}", "value": paths.MANY if inp.mode == "many" else paths.ONE})
     if result == "parameter":
         return arts, env, {}
@@ -102,6 +118,20 @@ def template_parts(fn: functions.Function, modes: dict[str, Input], result: str,
     if keyed:
         art["s3"] = {"key": "{{inputs.parameters.%s}}" % KEY_PARAM}
     return arts, env, {"artifacts": [art]}
+
+
+def item_name(name: str, index: int) -> str:
+    """The input artifact of item `index` of a cached fan-out read by parameter `name` (not a Python name)."""
+    return f"{name}-{index}"
+
+
+def arguments(name: str, inp: Input) -> list[dict]:
+    """The entries of the DAG task's `arguments.artifacts` for parameter `name`."""
+    if inp.mode == "many" and inp.items:
+        task = dag.argo_name(inp.source)
+        return [{"name": item_name(name, i), "archive": NONE, "s3": {"key": scheduling.item_files_key(task, i)}}
+                for i in range(inp.items)]
+    return [argument(name, inp)]
 
 
 def argument(name: str, inp: Input) -> dict:

@@ -115,7 +115,7 @@ def _cache(doc: Document, name: str, task: dict, defaults: dict, fn: functions.F
         return
     # files are cached too: Argo keeps a memoized node's whole outputs, artifacts included, and a cached
     # task's files are stored under a key derived from its memoize key (argo/scheduling.address_outputs);
-    # a fanned-out producer of files is refused in check/files.py (its items' files are keyed by index)
+    # (each item of a fanned-out one under its own key: argo/scheduling.item_files_key)
     if isinstance(cache, dict):
         cm = cache.get("config_map")
         if isinstance(cm, str) and not re.match(K8S_NAME, cm):

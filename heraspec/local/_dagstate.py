@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from ._attempt import Outcome, TaskError, as_list
 from .dagphase import BOUNDARY, assess_dag_phase, group_phase, leaf_targets
 from .results import RunError, TaskResult, utc_now
+from ..argo.scheduling import fill_item_keys
+from .memo import group_reason
 from ..document import patterns
 from .expr import (
     DependsNode,
@@ -433,7 +435,8 @@ class Dag:
                     return self.run.finish_unit(unit, Outcome("Skipped", f"when '{text}' evaluated false"))
             args = substitute(self._mark_absent((t.spec.get("arguments") or {}).get("parameters") or []), scope)
             unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
-            unit.artifacts = substitute(as_list((t.spec.get("arguments") or {}).get("artifacts")), scope)
+            unit.artifacts = substitute(fill_item_keys(as_list((t.spec.get("arguments") or {}).get("artifacts")), scope),
+                                        scope)  # a cached fan-out's files by item (scheduling.item_files_key)
         except (ExprError, TaskError) as e:
             res.started = utc_now()
             return self.run.finish_unit(unit, Outcome("Error", str(e) + self._waits_forever(str(e))))
@@ -479,6 +482,7 @@ class Dag:
             agg[n] = aggregated_json_value_list([u.res.outputs[n] for u in ok if n in u.res.outputs])
         t.res.outputs = agg
         t.res.cached = bool(kids) and all(k.cached for k in kids)
+        t.res.cache = group_reason([(k.name, k.cache) for k in kids])  # each item's decision, in one line
         p = f"tasks.{t.name}.outputs"
         self.scope[f"{p}.parameters"] = go_json([u.res.outputs for u in ok if u.res.outputs])
         if self._refers_to_result(t.name):

@@ -35,6 +35,7 @@ from ..python.script import CODE_ENV
 from .expr import ExprError, parse_duration
 
 CACHE_DIR = Path(".heraspec") / "cache"
+_LOOP_INDEX = re.compile(r"\((\d+)(?=[:)])")  # the loop index of an item node's name (dag.go expandTask)
 
 
 @dataclass
@@ -141,14 +142,29 @@ def miss_reason(old: dict | None, new: dict[str, str]) -> str:
     return f"ran: {', '.join(shown[:3])}{more} changed"
 
 
+def group_reason(items: list[tuple[str, str]]) -> str:
+    """The decision of a fan-out from its items' (node name, decision): `cached` when every item was,
+    else which items ran and why (one reason for all of them is said once)."""
+    decided = [(n, d) for n, d in items if d]
+    ran = [(n, d.removeprefix("ran: ")) for n, d in decided if d != "cached"]
+    if not decided or not ran:
+        return "cached" if decided else ""
+    head = f"ran {len(ran)} of {len(items)} items"
+    if len(ran) > 1 and len({d for _, d in ran}) == 1:
+        return f"{head}: {ran[0][1]}"
+    more = f"; and {len(ran) - 3} more" if len(ran) > 3 else ""
+    return f"{head}: " + "; ".join(f"{n} {d}" for n, d in ran[:3]) + more
+
+
 class Memo:
     def __init__(self, root: Path, read: bool = True):
         self.root, self.read = root, read
 
     def key(self, template: dict, inputs: dict[str, str], workflow: dict[str, str] | None = None,
-            files: dict[str, str] | None = None) -> Where | None:
+            files: dict[str, str] | None = None, node: str = "") -> Where | None:
         """Where the template's entry for these inputs lives (`workflow`: the workflow parameters;
-        `files`: input artifact name -> content digest), or None when it has no usable key."""
+        `files`: input artifact name -> content digest; `node`: the node's name, whose loop indices
+        tell the items of a fan-out apart for the reason of a miss), or None when it has no usable key."""
         memo = template.get("memoize")
         if not isinstance(memo, dict) or not isinstance(memo.get("key"), str):
             return None
@@ -162,7 +178,8 @@ class Memo:
             age = parse_duration(memo["maxAge"]) if memo.get("maxAge") else None
         except ExprError:
             age = None
-        name = str(template.get("name", ""))
+        # an item is compared with the last run's item of its index: `train(1:lr:5,name:b)` -> `train(1)`
+        name = str(template.get("name", "")) + "".join(f"({i})" for i in _LOOP_INDEX.findall(node))
         last = self.root / cm / ".last" / f"{name}.json" if name and "/" not in name and not name.startswith(".") else None
         return Where(self.root / cm / f"{key}.json", age, parts(template, inputs, workflow or {}, files or {}), last)
 
