@@ -12,6 +12,9 @@ Choices (docs/DESIGN.md, "Artifacts"):
   consumer loads the whole prefix `.../<task>` as a folder with one sub-folder per index. The uid
   keeps a re-submitted workflow of the same name from seeing the previous run's children. Loading a
   prefix needs a driver that lists keys: S3 (and MinIO), GCS, Azure Blob, Alibaba OSS.
+- A cached fan-out's items write under their own memoize keys instead (a hit names files an earlier
+  workflow wrote): its reader declares one input artifact per item, at the key the item reports
+  (`arguments`, scheduling.item_files_key), under the same `<name>/<index>` paths.
 - Loop children have no index variable in Argo (`processItem` in workflow/controller/operator.go
   only sets `item` and `item.KEY`), so the compiler writes the index into each item.
 """
