@@ -138,3 +138,38 @@ def _lifecycle(doc: Document, data: dict, errors: Errors) -> None:
         elif path == ("deadline",) and s == 0:
             # 0 stops the workflow as it starts; validate.go validateLeaf refuses <= 0 on templates likewise
             doc.error(errors, path, "deadline must be more than 0")
+
+
+def cache_notes(doc: Document) -> list[str]:
+    """A located note per value a cached task reads from a Secret or ConfigMap (`env: {X: {secret, key}}`).
+    The memoize key hashes the reference (name and key: argo/scheduling.memoize hashes the env entries),
+    never the value, which heraspec cannot read at compile time and Argo does not hash (the key is the
+    template's `memoize.key` as written, workflow/controller/operator.go executeTemplate): a changed value
+    reuses results computed with the old one. The note says how to make a change count."""
+    from ..document.settings import effective
+
+    data = doc.data if isinstance(doc.data, dict) else {}
+    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    found: dict[tuple, list[str]] = {}  # (line, col, var, what, name): the cached tasks reading it
+    for name, task in tasks.items():
+        if not isinstance(task, dict) or not task.get("cache", defaults.get("cache")):
+            continue
+        env = effective(task, defaults).get("env")
+        for var, value in env.items() if isinstance(env, dict) else ():
+            kind = "secret" if isinstance(value, dict) and "secret" in value else \
+                "config_map" if isinstance(value, dict) and "config_map" in value else None
+            if kind is None:
+                continue
+            own = isinstance(task.get("env"), dict) and var in task["env"]
+            line, col = doc.pos(("tasks", name, "env", var) if own else ("defaults", "env", var), key=True)
+            what = f"{'Secret' if kind == 'secret' else 'ConfigMap'} '{value[kind]}' (key {value.get('key')})"
+            found.setdefault((line, col, var, what, str(value[kind])), []).append(name)
+    out = []
+    for (line, col, var, what, source), names in found.items():
+        who = f"task '{names[0]}' is" if len(names) == 1 else "tasks " + ", ".join(f"'{n}'" for n in names) + " are"
+        out.append(f"{doc.path}:{line}:{col}: note: {who} cached and read{'s' if len(names) == 1 else ''} {what} as "
+                   f"{var}: the cache key has the name and key, not the value (heraspec cannot read it), so results "
+                   "computed with an old value are reused; to recompute after a change, rename it "
+                   f"({source}-v2) or bump a plain env value beside it ({var}_VERSION: \"2\")")
+    return out
