@@ -18,6 +18,7 @@ from heraspec.python import functions as F
 from tests.argo_exec import Repository, argo_aggregate, argo_item, run_task
 from tests.argo_schema import assert_argo_valid
 from tests.cli import heraspec as heraspec_cli
+from tests.test_cache import decisions, run
 
 PREPARE = '''\
 from pathlib import Path
@@ -83,16 +84,6 @@ def project(tmp_path: Path, spec: str = SPEC) -> Path:
     path = tmp_path / "spec.yaml"
     path.write_text(spec, encoding="utf-8")
     return path
-
-
-def run(spec: Path, envs: Path, *args: str) -> dict:
-    proc = heraspec_cli("run", str(spec), "--json", *args, cwd=spec.parent, env={"HERASPEC_CACHE_DIR": str(envs)})
-    assert proc.returncode == 0 and "internal error" not in proc.stderr, proc.stderr
-    return json.loads(proc.stdout)["tasks"]
-
-
-def decisions(tasks: dict) -> dict[str, str]:
-    return {k: v.get("cache", "") for k, v in tasks.items()}
 
 
 def items(task: dict) -> list[str]:
