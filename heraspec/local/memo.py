@@ -14,7 +14,9 @@ results). A corrupt entry is a miss; an entry that cannot be written is a note, 
 
 Each decision has a reason: `cached`, or `ran: ...` naming what differs from the last entry of a
 template of that name (`code of helpers.scale`, `input n`, `file data`, `packages`, `image`,
-`env X`, `parameter p`), kept in `<config map>/.last/<template>.json`.
+`env X`, `parameter p`), kept in `<config map>/.last/<template>.json` (an item of a fan-out:
+`<template>(i).json`, compared with the last run's item of its index). A fan-out's decision is its
+items' (`group_reason`: `cached`, or `ran K of N items: ...`).
 """
 
 from __future__ import annotations
