@@ -293,7 +293,8 @@ def test_pruning_cached_results_removes_their_files_and_sealed_environments(tmp_
 def test_a_cached_task_reading_a_secret_gets_a_located_note_and_a_bump_reruns_it(tmp_path: Path) -> None:
     text = ("name: sec\ndefaults:\n  cache: true\n  env: {TOKEN: {secret: api-credentials, key: token}}\ntasks:\n"
             "  a: {function: steps:env, args: {name: TOKEN}}\n"
-            "  b: {function: steps:env, args: {name: MODE}, env: {MODE: {config_map: settings, key: mode}}}\n"
+            "  b: {function: steps:env, args: {name: MODE}, env: {MODE: {config_map: settings, key: mode}},\n"
+            "      resources: {volumes: [{claim: shared-data, mount_path: /data}]}}\n"
             "  c: {function: steps:env, args: {name: X}, cache: false, env: {X: {secret: other, key: k}}}\n")
     spec = project(tmp_path, text)
     proc = heraspec_cli("validate", str(spec), cwd=tmp_path)
@@ -307,7 +308,10 @@ def test_a_cached_task_reading_a_secret_gets_a_located_note_and_a_bump_reruns_it
         f"{spec}:7:54: note: task 'b' is cached and reads ConfigMap 'settings' (key mode) as MODE: the cache key has "
         "the name and key, not the value (heraspec cannot read it), so results computed with an old value are "
         "reused; to recompute after a change, rename it (settings-v2) or bump a plain env value beside it "
-        "(MODE_VERSION: \"2\")"]  # c is not cached: nothing to say
+        "(MODE_VERSION: \"2\")",
+        f"{spec}:8:37: note: task 'b' is cached and mounts the volume claim 'shared-data': what it holds is not in "
+        "the cache key, so results computed from older contents are reused; pass the data as a file ({artifact: "
+        "...} or {from: TASK}) or give the task an argument naming its version"]  # c is not cached: nothing to say
 
     def key(spec_text: str) -> str:
         F.clear_cache()
