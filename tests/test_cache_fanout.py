@@ -155,6 +155,12 @@ def _evaluated(template: dict, inputs: dict[str, str]) -> dict[str, str]:
     return {m: _argo_hash(m, inputs) for m in re.findall(r"\{\{(=[^{}]+)\}\}", key)}
 
 
+def _filled(key: str, tags: dict[str, str]) -> str:
+    for tag, value in tags.items():
+        key = key.replace("{{%s}}" % tag, value)
+    return key
+
+
 def test_on_argo_each_item_is_stored_under_its_key_and_a_hit_needs_no_run_of_its_own(tmp_path: Path) -> None:
     spec = project(tmp_path)
     (compiled,) = heraspec.compile([str(spec)])
@@ -185,18 +191,16 @@ def test_on_argo_each_item_is_stored_under_its_key_and_a_hit_needs_no_run_of_its
         """One submission: prepare and the items run (or hit: their outputs come from the ConfigMap),
         then the report reads the items' files by their keys."""
         repo = Repository(tmp_path / "bucket", uid=uid)
-        n = {"inputs.parameters.n": "4"}
         prep_t = templates[dag["prepare"]["template"]]
         prep_expr = _evaluated(prep_t, {"n": "4"})
-        prep_key = scheduling.FILES_PREFIX + "/" + prep_t["memoize"]["key"].replace(
-            "{{%s}}" % next(iter(prep_expr)), next(iter(prep_expr.values())))
+        prep_key = f"{scheduling.FILES_PREFIX}/{_filled(prep_t['memoize']['key'], prep_expr)}"
         if runs:
-            run_task(m, "prepare", tmp_path / uid / "prepare", repo=repo, texts={**n, **prep_expr})
+            run_task(m, "prepare", tmp_path / uid / "prepare", repo=repo, texts=prep_expr)
         keys = []
         for i, item in enumerate(dag["train"]["withItems"]):
             inputs = {"config": argo_item(item), "heraspec-files-data": prep_key}
             tags = _evaluated(train, inputs)
-            keys.append(scheduling.FILES_PREFIX + "/" + key.replace("{{%s}}" % next(iter(tags)), next(iter(tags.values()))))
+            keys.append(f"{scheduling.FILES_PREFIX}/{_filled(key, tags)}")
             if runs:
                 repo.keys["tasks.prepare.outputs.artifacts.result"] = f"{prep_key}/result"
                 stored = run_task(m, "train", tmp_path / uid / f"train{i}", item=item, repo=repo,
