@@ -132,7 +132,8 @@ def memoize(tmpl: dict, cache: Any, code: str = "") -> dict:
 # --- files of cached tasks -------------------------------------------------------------------------
 # Argo saves a memoized node's whole outputs, artifacts (their locations) included, and gives them back
 # on a hit (workflow/controller/operator.go: cacheFactory ... Save(..., newState.Outputs) when the node
-# Succeeded; executeTemplate: initializeCacheHitNode with entry.GetOutputs()). A cached task's output
+# Succeeded, stored whole by workflow/controller/cache/configmap_cache.go configMapCache.save; executeTemplate:
+# initializeCacheHitNode with entry.GetOutputs()). An artifact's location is where the pod that ran wrote it. A cached task's output
 # artifacts are therefore stored under a key derived from its memoize key, `heraspec-cache/<key>/<name>`
 # (a key-only artifact, placed in the workflow's artifact repository): content-addressed, they outlive
 # the workflow that wrote them, and a hit's outputs name them. A task whose files a cached task reads
