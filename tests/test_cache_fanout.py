@@ -140,6 +140,19 @@ def test_a_cached_fan_out_over_argument_sets_read_by_an_uncached_task(tmp_path: 
     assert second["sq"]["cache"] == "cached" and "cache" not in second["join"]
 
 
+def test_a_failed_item_ends_its_reader_in_error_rather_than_shift_the_files(tmp_path: Path, envs: Path) -> None:
+    spec = project(tmp_path, SPEC.replace("    function: train:train\n", "    function: train:train\n    continue_on: [failed]\n")
+                   .replace("{name: b, lr: 2}", "{name: b, lr: 2, broken: true}"))
+    (tmp_path / "train.py").write_text(TRAIN.replace("    xs = ", "    assert not config.get('broken'), 'diverged'\n    xs = "))
+    proc = heraspec_cli("run", str(spec), "--json", cwd=tmp_path, env={"HERASPEC_CACHE_DIR": str(envs)})
+    tasks = json.loads(proc.stdout)["tasks"]
+    assert proc.returncode == 1 and tasks["train"]["message"] == "1 of 3 failed"
+    # Argo aggregates the Succeeded items only: element 1 would be item c's file, element 2 is missing
+    assert (tasks["report"]["phase"], tasks["report"]["message"]) == (
+        "Error", "failed to evaluate expression: index out of range: 2 (array length 2): an item of 'train' did "
+        "not succeed, so its files are not there to read")
+
+
 def _argo_hash(expression: str, inputs: dict[str, str]) -> str:
     """What Argo's expression `sprig.sha256sum(sprig.sha256sum(inputs.parameters['a']) + ...)` gives:
     sprig's sha256sum is the hex digest of the text; `+` joins strings."""

@@ -183,32 +183,14 @@ def address_outputs(tmpl: dict) -> None:
 # tags in a DAG task's arguments with the task outputs of its ancestors in scope, as nested maps
 # (dag.go: resolveDependencyReferences, buildLocalScopeFromTask; util/expand.Expand): element i of
 # `tasks.X.outputs.parameters.heraspec-files-key` is item i's key. A failed item shortens the list, so
-# the last index cannot be resolved and the reader ends in Error rather than read another item's files.
-_ITEM_KEY = re.compile(r"\{\{=fromJSON\(tasks\['([^']+)'\]\.outputs\.parameters\['%s'\]\)\[(\d+)\]\}\}" % FILES_KEY)
+# the last index cannot be resolved and the reader ends in Error rather than read another item's files
+# (`heraspec run`: local/memo.fill_item_keys).
+ITEM_KEY = re.compile(r"\{\{=fromJSON\(tasks\['([^']+)'\]\.outputs\.parameters\['%s'\]\)\[(\d+)\]\}\}" % FILES_KEY)
 
 
 def item_files_key(task: str, index: int, name: str = "result") -> str:
     """The repository key of output `name` of item `index` of the cached fan-out `task` (its Argo name)."""
     return "{{=fromJSON(tasks['%s'].outputs.parameters['%s'])[%d]}}/%s" % (task, FILES_KEY, index, name)
-
-
-def fill_item_keys(value: Any, scope: dict[str, str]) -> Any:
-    """`value` (DAG task arguments) with each item_files_key expression replaced from `scope`
-    (`tasks.X.outputs.parameters.heraspec-files-key`: the aggregated JSON list), as the controller
-    evaluates it for `heraspec run`; one it cannot resolve is left as it is."""
-    def repl(m: re.Match) -> str:
-        try:
-            keys = json.loads(scope.get(f"tasks.{m.group(1)}.outputs.parameters.{FILES_KEY}", ""))
-            return str(keys[int(m.group(2))])
-        except (ValueError, IndexError, TypeError, KeyError):
-            return m.group()
-    if isinstance(value, str):
-        return _ITEM_KEY.sub(repl, value) if "{{=" in value else value
-    if isinstance(value, dict):
-        return {k: fill_item_keys(v, scope) for k, v in value.items()}
-    if isinstance(value, list):
-        return [fill_item_keys(v, scope) for v in value]
-    return value
 
 
 def key(expression: str, inputs: dict[str, str], workflow: dict[str, str] | None = None) -> str:

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ._attempt import Outcome, TaskError, as_list
 from .dagphase import BOUNDARY, assess_dag_phase, group_phase, leaf_targets
 from .results import RunError, TaskResult, utc_now
-from ..argo.scheduling import fill_item_keys
-from .memo import group_reason
+from .memo import fill_item_keys, group_reason
 from ..document import patterns
 from .expr import (
     DependsNode,

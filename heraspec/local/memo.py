@@ -284,6 +284,30 @@ def _copy(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
+def fill_item_keys(value: Any, scope: dict[str, str]) -> Any:
+    """`value` (a DAG task's arguments) with each scheduling.item_files_key expression evaluated as the
+    controller does, from `scope`'s `tasks.X.outputs.parameters.heraspec-files-key` (the aggregate of
+    the Succeeded items, in loop order); an index past its end is Argo's evaluation error (ExprError)."""
+    def repl(m: re.Match) -> str:
+        task, index = m.group(1), int(m.group(2))
+        try:
+            keys = json.loads(scope.get(f"tasks.{task}.outputs.parameters.{scheduling.FILES_KEY}", ""))
+        except ValueError:
+            raise ExprError(f"cannot resolve {m.group()}: task {task!r} has no {scheduling.FILES_KEY}") from None
+        if not isinstance(keys, list) or index >= len(keys):
+            n = len(keys) if isinstance(keys, list) else 0
+            raise ExprError(f"failed to evaluate expression: index out of range: {index} (array length {n}): "
+                            f"an item of {task!r} did not succeed, so its files are not there to read")
+        return str(keys[index])
+    if isinstance(value, str):
+        return scheduling.ITEM_KEY.sub(repl, value) if "{{=" in value else value
+    if isinstance(value, dict):
+        return {k: fill_item_keys(v, scope) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill_item_keys(v, scope) for v in value]
+    return value
+
+
 def fill(template: dict, expression: str, key: str) -> dict:
     """The template with its memoize key expression, where it repeats it (its files' keys), replaced by
     the key Argo computes for this node (memoize itself is kept as it is)."""
