@@ -136,8 +136,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
               "--generate-hashes`; pip's resolver when uv is absent) and writes SPEC.lock (JSON). compile then "
               "embeds the pins: every pod, and heraspec run, installs exactly them, hashes required. Commit the "
               "lock with the spec; validate refuses a spec whose packages changed since.",
-              "  heraspec lock examples/bookshop.yaml          # writes examples/bookshop.yaml.lock")
+              "  heraspec lock examples/bookshop.yaml          # writes examples/bookshop.yaml.lock\n"
+              "  heraspec lock flow.yaml --wheels wheels/      # and downloads the pinned wheels, for a cluster "
+              "without internet")
     p.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)
+    p.add_argument("--wheels", metavar="DIR", help="also download every pinned wheel (hashes checked) into DIR, with "
+                   "an index.html; pods install from it with env PIP_NO_INDEX=1 and PIP_FIND_LINKS=<DIR as they see it>")
     _common(p)
 
     p = _verb(sub, "compile", "compile specs to Argo manifests (YAML or JSON)",
@@ -396,6 +400,17 @@ def cmd_lock(args: argparse.Namespace) -> int:
             print(f"{c.doc.path}: error: the packages cannot be locked: {e}", file=sys.stderr)
             return EXIT_INVALID
         print(f"wrote {path}")
+        if getattr(args, "wheels", None):
+            from pathlib import Path
+
+            try:
+                files = lock.download_wheels(lock.Lock.load(c.doc.path), Path(args.wheels),  # type: ignore[arg-type]
+                                             say=lambda m: print(m, file=sys.stderr))
+            except lock.LockError as e:
+                print(f"{c.doc.path}: error: the pinned wheels cannot be downloaded: {e}", file=sys.stderr)
+                return EXIT_INVALID
+            print(f"wrote {len(files)} wheels to {args.wheels} (and its index.html): serve or mount it, and set "
+                  "`defaults: {env: {PIP_NO_INDEX: '1', PIP_FIND_LINKS: <the folder's path or URL in the pods>}}`")
     return EXIT_OK
 
 

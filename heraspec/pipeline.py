@@ -136,6 +136,10 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
         from .check.compose import EXIT_KEY
 
         c.lock, c.notes = lock.check(doc, fns, errors, EXIT_KEY)
+    if "cache" in doc.text and ("secret" in doc.text or "config_map" in doc.text or "claim" in doc.text):
+        from .check.production_rules import cache_notes
+
+        c.notes += cache_notes(doc)  # a Secret's value, a volume's content: not in a cache key
     c.pipelines = _sub_pipelines(doc, errors, opts, stack + (os.path.realpath(doc.path),),
                                  cache if cache is not None else {})
     if fns or parameters or c.pipelines:

@@ -312,3 +312,50 @@ def test_a_failed_build_shows_what_the_build_said(tmp_path: Path, cache: Path) -
     last = pod.stderr.strip().splitlines()[-1]
     assert last.startswith("heraspec: installing packages broken @ file:") and \
         "): broken needs libfoo-dev to build" in last, last
+
+
+def test_a_cluster_without_internet_installs_the_locked_wheels_from_a_folder(tmp_path: Path, cache: Path) -> None:
+    import functools
+    import hashlib
+    import http.server
+    import threading
+
+    spec = project(tmp_path, SPEC)
+    wheels = tmp_path / "wheels"
+    locked = cli("lock", str(spec), "--wheels", str(wheels), cwd=tmp_path, cache=cache)
+    assert locked.returncode == 0, locked.stderr
+    assert sorted(p.name for p in wheels.iterdir()) == ["index.html", "tabulate-0.9.0-py3-none-any.whl"]
+    digest = hashlib.sha256((wheels / "tabulate-0.9.0-py3-none-any.whl").read_bytes()).hexdigest()
+    (entry,) = json.loads((tmp_path / "spec.yaml.lock").read_text())["sets"].values()
+    assert f"--hash=sha256:{digest}" in entry["pins"][0]  # the file the lock pins
+    assert f'href="tabulate-0.9.0-py3-none-any.whl#sha256={digest}"' in (wheels / "index.html").read_text()
+
+    # a pod that reaches no index (its pip's index is a closed port; no retries)
+    offline = {"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_RETRIES": "0"}
+
+    def pod(env: dict, name: str) -> str:
+        F.clear_cache()
+        spec.write_text(SPEC.replace("tasks:", "defaults: {env: %s}\ntasks:" % json.dumps(env)))
+        (compiled,) = heraspec.compile([str(spec)])
+        assert_argo_valid(compiled.manifest)
+        return run_task(compiled.manifest, "a", tmp_path / name, python=fresh_pod(tmp_path / f"image-{name}"))[0]
+
+    with pytest.raises(AssertionError, match="script failed"):
+        pod(offline, "cut-off")
+    # the folder mounted in the pod
+    assert pod({**offline, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels)}, "mounted") == "1  2 0.9.0"
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(wheels))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:  # the folder served (its index.html lists the wheels), to a pod and to heraspec run
+        url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
+        assert pod({**offline, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": url}, "served") == "1  2 0.9.0"
+        spec.write_text(SPEC)
+        dead = "http://127.0.0.1:9"  # heraspec run's installer reaches no index either
+        run = cli("run", str(spec), "--json", "--workdir", str(tmp_path / "r"), cwd=tmp_path, cache=tmp_path / "c",
+                  env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": url, "HTTPS_PROXY": dead, "HTTP_PROXY": dead,
+                       "NO_PROXY": "127.0.0.1"})
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["tasks"]["a"]["result"] == "1  2 0.9.0"
+    finally:
+        server.shutdown()

@@ -21,7 +21,7 @@ from ..python import functions, packages, script
 from . import artifacts, scheduling
 from ..document.settings import effective, quantity_text, requests_and_limits
 from ..merge import merge_named
-from ..check.files import result_kind
+from ..check.files import fans_out, result_kind
 from .code import SharedCode
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -371,6 +371,8 @@ class _Compiler:
         are (scheduling.files_key_output), for the reader's memoize key."""
         if result == "parameter":
             return False
+        if t.get("cache") and fans_out(t):  # its readers find each item's files by it (artifacts.arguments)
+            return True
         if self.read_by_cached is None:  # once per spec: the producers cached tasks read from
             self.read_by_cached = set()
             for other, body in (self.data.get("tasks") or {}).items():
@@ -444,7 +446,9 @@ class _Compiler:
         fn = self.fns.get(name)
         result = result_kind(t, fn, {})  # `t` has the defaults applied
         # each child of a fanned-out producer of files writes under its item index (artifacts.py)
-        keyed = result != "parameter" and (isinstance(t.get("args"), list) or isinstance(t.get("foreach"), list))
+        # (a cached one writes each item's files under the item's memoize key: scheduling.item_files_key)
+        keyed = result != "parameter" and not t.get("cache") and (
+            isinstance(t.get("args"), list) or isinstance(t.get("foreach"), list))
         if keyed and isinstance(t.get("foreach"), list):
             t = {k: v for k, v in t.items() if k != "foreach"}
             t["args"] = artifacts.foreach_sets(self.data["tasks"][name].get("args"), self.data["tasks"][name]["foreach"])
@@ -524,7 +528,7 @@ class _Compiler:
                     p["value"] = dag.translate_task_exprs(p["value"], self.renamed)
             task["arguments"] = {"parameters": params}
         if modes:
-            task.setdefault("arguments", {})["artifacts"] = [artifacts.argument(k, m) for k, m in modes.items()]
+            task.setdefault("arguments", {})["artifacts"] = [a for k, m in modes.items() for a in artifacts.arguments(k, m)]
             if fn is not None and t.get("cache"):
                 task["arguments"].setdefault("parameters", []).extend(
                     {"name": scheduling.files_param(k), "value": self.files_argument(k, m)} for k, m in modes.items())

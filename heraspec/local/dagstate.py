@@ -15,6 +15,7 @@ from pathlib import Path
 from ._attempt import Outcome, TaskError, as_list
 from .dagphase import group_phase
 from .dagview import DagView
+from .memo import fill_item_keys, group_reason
 from .results import RunError, TaskResult, utc_now
 from .units import ABSENT, MAX_LOCAL_ITEMS, DagHost, DagTask, Unit, decode_output, loads_json, template_inputs
 from ..document import patterns
@@ -265,7 +266,8 @@ class Dag(DagView):
                     return self.run.finish_unit(unit, Outcome("Skipped", f"when '{text}' evaluated false"))
             args = substitute(self._mark_absent((t.spec.get("arguments") or {}).get("parameters") or []), scope)
             unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
-            unit.artifacts = substitute(as_list((t.spec.get("arguments") or {}).get("artifacts")), scope)
+            unit.artifacts = substitute(fill_item_keys(as_list((t.spec.get("arguments") or {}).get("artifacts")), scope),
+                                        scope)  # a cached fan-out's files by item (scheduling.item_files_key)
         except (ExprError, TaskError) as e:
             res.started = utc_now()
             return self.run.finish_unit(unit, Outcome("Error", str(e) + self._waits_forever(str(e))))
@@ -312,6 +314,7 @@ class Dag(DagView):
             agg[n] = aggregated_json_value_list([u.res.outputs[n] for u in ok if n in u.res.outputs])
         t.res.outputs = agg
         t.res.cached = bool(kids) and all(k.cached for k in kids)
+        t.res.cache = group_reason([(k.name, k.cache) for k in kids])  # each item's decision, in one line
         p = f"tasks.{t.name}.outputs"
         self.scope[f"{p}.parameters"] = go_json([u.res.outputs for u in ok if u.res.outputs])
         if self._refers_to_result(t.name):

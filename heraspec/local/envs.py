@@ -60,6 +60,13 @@ def uv_env() -> dict[str, str]:
     return env
 
 
+def _wheels_args() -> list[str]:
+    """pip's settings for installing without an index (PIP_NO_INDEX, PIP_FIND_LINKS: the folder of
+    `heraspec lock --wheels`), as uv's options: pip reads them from the environment, uv does not."""
+    out = ["--no-index"] if os.environ.get("PIP_NO_INDEX", "").lower() in ("1", "true", "yes", "on") else []
+    return out + [a for link in os.environ.get("PIP_FIND_LINKS", "").split() for a in ("--find-links", link)]
+
+
 def base_python() -> str:
     """The interpreter heraspec runs on, outside any virtual environment it may be in."""
     return getattr(sys, "_base_executable", None) or sys.executable
@@ -200,7 +207,8 @@ def _build(folder: Path, packages: PackageSet | None, say: Callable[[str], None]
                 env.setdefault("UV_INDEX_URL", env["PIP_INDEX_URL"])
             if uv:
                 # bytecode now: site-packages is read-only once built (pip compiles by default)
-                argv = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, *index, *wanted]
+                argv = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, *index,
+                        *_wheels_args(), *wanted]
             elif own_pip:  # heraspec's own pip installs into the environment: no pip copied into it
                 argv = [sys.executable, "-m", "pip", "--python", python, *pip]
             else:

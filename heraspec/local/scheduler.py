@@ -187,7 +187,7 @@ class Runner:
             tmpl = substitute({k: v for k, v in template.items() if k not in ("name", "memoize")}, scope)
             if first and self.memo is not None and "memoize" in unit.template:
                 files = {str(a.get("name")): memo_digest(self.store.locate(a)) for a in unit.artifacts}
-                unit.memo = self.memo.key(unit.template, unit.inputs, wf, files)
+                unit.memo = self.memo.key(unit.template, unit.inputs, wf, files, res.name)
                 hit, res.cache = self.memo.lookup(unit.memo, self.store.path) if unit.memo else (None, "")
                 if hit is not None:
                     res.cached = self.progressed = True
