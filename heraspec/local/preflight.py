@@ -9,6 +9,7 @@ import sys
 from ._attempt import as_list
 from .expr import expression_tags
 from .memo import fill as memo_fill
+from ..argo.scheduling import ITEM_KEY
 from .results import RunError
 from ..errors import UsageError
 
@@ -99,7 +100,8 @@ def refuse_expressions(spec: dict, templates: dict[str, dict]) -> None:
     run would reach: Argo's controller evaluates them (expr-lang with sprig, asInt, jsonpath...),
     heraspec run does not, and finding one only when its task is reached would leave the work
     before it done and the result unlike the cluster's. A template's own ``memoize.key``, and where
-    the template repeats it, is computed as the controller does (memo.py) and is not refused."""
+    the template repeats it, is computed as the controller does (memo.py) and is not refused; nor is the
+    key of a cached fan-out item's files a reader names (scheduling.ITEM_KEY, memo.fill_item_keys)."""
     todo, seen, found = [str(spec.get("entrypoint"))] + ([str(spec["onExit"])] if spec.get("onExit") else []), set(), []
     while todo:
         name = todo.pop(0)
@@ -117,7 +119,7 @@ def refuse_expressions(spec: dict, templates: dict[str, dict]) -> None:
         found += [f"template {name!r}, {where}: {tag}" for where, tag in expression_tags(body)]
         for task in tasks:
             found += [f"template {name!r}, task {task.get('name')!r}, {where}: {tag}"
-                      for where, tag in expression_tags(task) if where != "name"]
+                      for where, tag in expression_tags(task) if where != "name" and not ITEM_KEY.fullmatch(tag)]
             hooks = task.get("hooks") or {}
             todo += [str(x) for x in (task.get("template"), (hooks.get("exit") or {}).get("template"),
                                       task.get("onExit")) if x]
