@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 import heraspec
-from heraspec.check.rules import depends_syntax, manifest_problems, schedule_problem
+from heraspec.check.cron_rules import schedule_problem
+from heraspec.check.rules import manifest_problems
+from heraspec.check.task_rules import depends_syntax
 from heraspec.document.settings import quantity
 from tests.argo_exec import workflow_spec
 from tests.argo_schema import assert_argo_valid
