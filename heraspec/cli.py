@@ -492,7 +492,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def diff_manifests(manifests: list[dict], args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """Prints the diff; exit 0 (1 with `--exit-code` when there are differences, or on failure)."""
     from .argo import applier
-    from .argo.client import ArgoError
+    from .argo.resources import ArgoError
 
     try:
         text = applier.diff(manifests, stderr=stderr, verbose=bool(getattr(args, "verbose", False)),

@@ -12,7 +12,9 @@ import traceback
 import pytest
 
 import heraspec
-from heraspec.argo.client import ArgoClient, ArgoError, Connection
+from heraspec.argo.client import ArgoClient
+from heraspec.argo.connection import Connection
+from heraspec.argo.resources import ArgoError
 from heraspec.errors import UsageError
 from tests.argo_schema import argo_errors, assert_argo_valid
 from tests.argo_server import TOKEN, ArgoTestServer
@@ -454,7 +456,7 @@ def test_comparable_ignores_server_fields_and_quantity_spelling():
     live["status"] = {}
     live["spec"]["templates"][1]["script"]["resources"] = {"requests": {"cpu": "500m", "memory": "1Gi"}}
     live["spec"]["templates"][0].update(inputs={}, outputs={}, metadata={})
-    kind = heraspec.argo.client.KINDS["WorkflowTemplate"]
+    kind = heraspec.argo.resources.KINDS["WorkflowTemplate"]
     have, want = A.live_view(live, mine, kind)
     assert have == want
     live["spec"]["templates"][1]["script"]["resources"]["requests"]["cpu"] = "1"

@@ -21,8 +21,11 @@ from pathlib import Path
 import pytest
 
 import heraspec.argo.client
+import heraspec.argo.resources
 from heraspec.argo import applier as A
-from heraspec.argo.client import MAX_ERROR_BODY, Connection, item_path, KINDS
+from heraspec.argo.client import MAX_ERROR_BODY
+from heraspec.argo.connection import Connection
+from heraspec.argo.resources import KINDS, item_path
 from heraspec import cli as C
 from heraspec.cli import main
 from heraspec.errors import UsageError
@@ -218,7 +221,7 @@ def test_every_path_segment_is_quoted_and_dot_segments_refused():
     kind = KINDS["WorkflowTemplate"]
     assert item_path(kind, "argo", "a/b?c#d") == "/api/v1/workflow-templates/argo/a%2Fb%3Fc%23d"
     for bad in ("..", ".", ""):
-        with pytest.raises(heraspec.argo.client.ArgoError, match="cannot be a name in a request URL"):
+        with pytest.raises(heraspec.argo.resources.ArgoError, match="cannot be a name in a request URL"):
             item_path(kind, "argo", bad)
     with pytest.raises(UsageError, match="namespace: namespace '../x' is not a valid Kubernetes namespace"):
         Connection.resolve(server="h:1", namespace="../x", env={})

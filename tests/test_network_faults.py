@@ -20,7 +20,7 @@ import pytest
 
 from heraspec import cli as C
 from heraspec.argo import applier as A
-from heraspec.argo.client import KINDS
+from heraspec.argo.resources import KINDS
 from heraspec.argo.compare import live_view
 from tests.argo_schema import assert_argo_valid
 from tests.argo_server import TOKEN, ArgoTestServer

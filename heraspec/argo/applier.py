@@ -17,17 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, TextIO
 
-from .client import (
-    KINDS,
-    ArgoClient,
-    ArgoError,
-    Connection,
-    Kind,
-    collection_path,
-    item_path,
-    redact,
-    shown,
-)
+from .client import ArgoClient
+from .connection import Connection, redact, shown
+from .resources import KINDS, ArgoError, Kind, collection_path, item_path
 from .compare import comparable, live_view
 from .follow import follow_workflow, stream_logs
 from ..errors import UsageError

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Iterator, Mapping
 
-from .client import KINDS, ArgoClient, ArgoError, item_path, segment
+from .client import ArgoClient
+from .resources import KINDS, ArgoError, item_path, segment
 
 DONE_PHASES = frozenset({"Succeeded", "Failed", "Error"})
 
