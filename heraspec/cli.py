@@ -461,7 +461,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 def connection_options(args: argparse.Namespace) -> dict[str, Any]:
     """The Argo Server connection the command line names, as applier's keyword options."""
-    from .argo.applier import CLIENT_OPTIONS, CONNECTION_OPTIONS, WAIT_OPTIONS
+    from .argo.session import CLIENT_OPTIONS, CONNECTION_OPTIONS, WAIT_OPTIONS
 
     # client/wait knobs are not CLI flags; tests and embedders may set them on the namespace
     names = CONNECTION_OPTIONS + CLIENT_OPTIONS + WAIT_OPTIONS

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import heraspec.argo.client
+import heraspec.argo.writes
 from heraspec.cli import main
 from tests.argo_server import TOKEN as GOOD, ArgoTestServer
 
@@ -94,10 +95,10 @@ def test_the_token_never_appears_when_the_server_is_unreachable(capsys, tmp_path
 
 
 def test_the_token_never_appears_in_an_internal_error(argo, capsys, monkeypatch):
-    def boom(self, items, **kw):
+    def boom(session, items, **kw):
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(heraspec.argo.applier._Session, "submit", boom)
+    monkeypatch.setattr(heraspec.argo.writes, "submit", boom)
     code, text = run_cli(capsys, ["apply", SPECS[0], "--server", argo.server, "--plaintext", "--token", GOOD])
     assert code == 3 and GOOD not in text
     code, text = run_cli(capsys, ["apply", SPECS[0], "--server", argo.server, "--plaintext", "--token", GOOD, "--debug"])
