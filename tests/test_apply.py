@@ -21,7 +21,7 @@ from tests.argo_server import TOKEN, ArgoTestServer
 
 
 from heraspec.argo import applier as A  # noqa: E402  (the module behind heraspec.apply())
-from heraspec import cli as C  # noqa: E402
+from heraspec.cli import argo_server as C  # noqa: E402
 
 
 
@@ -71,7 +71,7 @@ def conn(srv: ArgoTestServer, **kw) -> dict:
 
 
 def cli(fn, manifests, srv: ArgoTestServer | None, **kw) -> tuple[int, str, str]:
-    """Call apply_manifests / diff_manifests with the attributes heraspec/cli.py's parser produces."""
+    """Call apply_manifests / diff_manifests with the attributes heraspec/cli/parser.py produces."""
     args = argparse.Namespace(server=srv.server if srv else "127.0.0.1:9", plaintext=True, token=TOKEN, token_file=None,
                               namespace=None, insecure_skip_verify=None, ca_cert=None, base_href=None, verbose=False,
                               dry_run=None, wait=False, logs=False, replace=False, parameters=[], **FAST)

@@ -26,7 +26,7 @@ from heraspec.argo import applier as A
 from heraspec.argo.client import MAX_ERROR_BODY
 from heraspec.argo.connection import Connection
 from heraspec.argo.resources import KINDS, item_path
-from heraspec import cli as C
+from heraspec.cli import argo_server as C
 from heraspec.cli import main
 from heraspec.errors import UsageError
 from tests.argo_schema import assert_argo_valid
@@ -79,10 +79,10 @@ def run(capsys, srv: ArgoTestServer | None, *argv: str, token: str = GOOD) -> tu
 
 
 def compiled(path: Path) -> list[dict]:
-    from heraspec.cli import _build
+    from heraspec.cli.specs import compile_specs
 
     args = argparse.Namespace(path=[str(path.parent)], namespace=None, values=[], sets=[])
-    manifests = [c.manifest for c in _build(args, [str(path)])]
+    manifests = [c.manifest for c in compile_specs(args, [str(path)])]
     for m in manifests:
         assert_argo_valid(m)
     return manifests

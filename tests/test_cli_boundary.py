@@ -1,4 +1,4 @@
-"""One error boundary for every verb (heraspec/cli.py): exit 0 ok, 1 invalid input / failed run or
+"""One error boundary for every verb (heraspec/cli/boundary.py): exit 0 ok, 1 invalid input / failed run or
 apply, 2 usage error, 3 internal error as one line (`--debug` for the trace); an invalid spec gives
 the validator's messages for every verb that reads specs, and `apply`/`diff` then send nothing."""
 
@@ -17,7 +17,8 @@ import heraspec.pipeline
 import heraspec.local.runner
 import heraspec.scaffold
 import heraspec.document.schema
-from heraspec.cli import REPORT_URL, main
+from heraspec.cli import main
+from heraspec.cli.exits import REPORT_URL
 from tests.argo_server import TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]

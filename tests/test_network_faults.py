@@ -18,7 +18,7 @@ import socket
 
 import pytest
 
-from heraspec import cli as C
+from heraspec.cli import argo_server as C
 from heraspec.argo import applier as A
 from heraspec.argo.resources import KINDS
 from heraspec.argo.compare import live_view
