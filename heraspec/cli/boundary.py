@@ -10,19 +10,25 @@ import sys
 from typing import Callable, Sequence
 
 from ..errors import HeraspecError, SpecInvalid, UsageError
-from .argo_server import cmd_apply, cmd_diff
 from .exits import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, REPORT_URL
-from .local_run import cmd_run
 from .parser import build_parser
 from .specs import check_utf8
-from .verbs import cmd_cache, cmd_compile, cmd_graph, cmd_init, cmd_lock, cmd_lsp, cmd_schema, cmd_validate
 
-
-VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "validate": cmd_validate, "lock": cmd_lock, "compile": cmd_compile, "run": cmd_run, "apply": cmd_apply,
-    "diff": cmd_diff, "graph": cmd_graph, "init": cmd_init, "cache": cmd_cache, "schema": cmd_schema,
-    "lsp": cmd_lsp,
+# verb -> (module of heraspec.cli, its handler): only the chosen verb's module is imported
+VERBS: dict[str, tuple[str, str]] = {
+    "validate": ("verbs", "cmd_validate"), "lock": ("verbs", "cmd_lock"), "compile": ("verbs", "cmd_compile"),
+    "run": ("local_run", "cmd_run"), "apply": ("argo_server", "cmd_apply"), "diff": ("argo_server", "cmd_diff"),
+    "graph": ("verbs", "cmd_graph"), "init": ("verbs", "cmd_init"), "cache": ("verbs", "cmd_cache"),
+    "schema": ("verbs", "cmd_schema"), "lsp": ("verbs", "cmd_lsp"),
 }
+
+
+def handler(verb: str) -> Callable[[argparse.Namespace], int]:
+    """The function that runs `verb`: it takes the parsed arguments and returns the exit code."""
+    import importlib
+
+    module, name = VERBS[verb]
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         check_utf8(args)
-        return VERBS[args.verb](args)
+        return handler(args.verb)(args)
     except SpecInvalid as exc:
         print(exc.errors.format(), file=sys.stderr)
         n = len(exc.errors)
