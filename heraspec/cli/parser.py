@@ -16,10 +16,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"heraspec: error: {message}\n")
 
 
-def _common(p: argparse.ArgumentParser, *, values: bool = True) -> None:
-    p.add_argument("--debug", action="store_true", help="show the Python trace of internal errors")
+def _path(p: argparse.ArgumentParser) -> None:
     p.add_argument("--path", action="append", default=[], metavar="DIR",
                    help="also look for function modules in DIR (searched first; repeatable)")
+
+
+def _common(p: argparse.ArgumentParser, *, values: bool = True) -> None:
+    p.add_argument("--debug", action="store_true", help="show the Python trace of internal errors")
+    _path(p)
     p.add_argument("--templates", action="append", default=[], metavar="PATH",
                    help="specs defining the WorkflowTemplates that template_ref / workflow_template_ref name: "
                         "a file or a folder (repeatable); validate checks the calls, run runs them")
@@ -219,8 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
               "`heraspec init` writes the editor settings that start it.",
               "  heraspec lsp                 # started by the editor, not by hand\n"
               "  heraspec lsp --path src      # function modules also in src/")
-    p.add_argument("--path", action="append", default=[], metavar="DIR",
-                   help="also look for function modules in DIR (searched first; repeatable)")
+    _path(p)
     p.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default and only transport)")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
