@@ -8,9 +8,7 @@ file adds the remaining faults one by one, then batches of 20 applies with fault
 
 from __future__ import annotations
 
-import argparse
 import copy
-import io
 import json
 import random
 import re
@@ -24,8 +22,8 @@ from heraspec.argo.resources import KINDS
 from heraspec.argo.compare import live_view
 from tests.argo_schema import assert_argo_valid
 from tests.argo_server import TOKEN, ArgoTestServer
+from tests.cli import FAST, server_verb
 
-FAST = {"retry_delay": 0.001, "poll_interval": 0.001}
 LINE = re.compile(r"^(?P<kind>\w+)/(?:(?P<ns>[^/ ]+)/)?(?P<name>[^ /]+) "
                   r"(?P<action>created|updated|unchanged|failed)(?: \((?P<reason>.*)\))?$")
 
@@ -46,14 +44,7 @@ def manifest(kind: str, name: str, image: str = "python:3.12", generate: bool = 
 
 
 def cli_apply(manifests: list[dict], srv: ArgoTestServer | None, **kw) -> tuple[int, str, str]:
-    args = argparse.Namespace(server=srv.server if srv else "127.0.0.1:9", plaintext=True, token=TOKEN,
-                              token_file=None, namespace=None, insecure_skip_verify=None, ca_cert=None, base_href=None,
-                              verbose=False, dry_run=None, wait=False, logs=False, replace=False, parameters=[], **FAST)
-    for k, v in kw.items():
-        setattr(args, k, v)
-    out, err = io.StringIO(), io.StringIO()
-    code = C.apply_manifests(manifests, args, out, err)
-    return code, out.getvalue(), err.getvalue()
+    return server_verb(C.apply_manifests, manifests, srv, **kw)
 
 
 def posts(srv: ArgoTestServer, path: str) -> list:
