@@ -232,11 +232,11 @@ def test_each_temporary_exception_is_still_needed(edge):
 # Public names defined by more than one module, each for a reason; anything else defined twice is a
 # second home for one concept (issue 31: deep_merge, fanned_out and Kubernetes names had two or three).
 SAME_NAME: dict[str, str] = {
-    "check": "each check module's entry point (semantic.check calls the others)",
+    "check": "each check module's entry point (semantic.check calls the others; rules.check its subjects)",
     "apply": "heraspec.apply() is the package API over argo.applier.apply",
     "diff": "heraspec.diff() is the package API over argo.applier.diff",
     "to_json": "emit.to_json writes manifests; progress.to_json a run's summary",
-    "shown": "functions.shown is a path for a message; client.shown server text fit to print",
+    "shown": "functions.shown is a path for a message; connection.shown server text fit to print",
 }
 
 
