@@ -42,6 +42,14 @@ def in_process(capsys, *argv: str, check: bool = True) -> tuple[int, str, str]:
     return code, out, err
 
 
+def connection(srv: Any, **kw: Any) -> dict[str, Any]:
+    """The keyword options of `heraspec.argo.applier.apply` / `diff` for the test server `srv` (plain
+    HTTP, its token, FAST retries); `kw` adds or overrides."""
+    from tests.argo_server import TOKEN
+
+    return {"server": srv.server, "secure": False, "token": TOKEN, **FAST, **kw}
+
+
 def server_verb(fn: Callable[..., int], manifests: list[dict], srv: Any, **attrs: Any) -> tuple[int, str, str]:
     """`fn` (heraspec.cli.argo_server.apply_manifests or diff_manifests) on compiled manifests, with the
     attributes the parser produces for `--server SRV --plaintext --token TOKEN` (127.0.0.1:9, where

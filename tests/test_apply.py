@@ -19,7 +19,7 @@ from heraspec.cli import argo_server as C
 from heraspec.errors import UsageError
 from tests.argo_schema import argo_errors, assert_argo_valid
 from tests.argo_server import TOKEN, ArgoTestServer
-from tests.cli import FAST, server_verb as cli
+from tests.cli import FAST, connection as conn, server_verb as cli
 
 
 def script(name: str = "say", image: str = "python:3.12", **extra) -> dict:
@@ -57,10 +57,6 @@ def cron(name: str = "nightly") -> dict:
          "spec": {"schedules": ["0 3 * * *"], "workflowSpec": spec}}
     assert_argo_valid(m)
     return m
-
-
-def conn(srv: ArgoTestServer, **kw) -> dict:
-    return {"server": srv.server, "secure": False, "token": TOKEN, **FAST, **kw}
 
 
 # -- create, unchanged, update, conflict ------------------------------------------------------
