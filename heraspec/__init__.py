@@ -22,6 +22,17 @@ def _options(path: Sequence[str], namespace: str | None, values: Sequence[str], 
     return Options(search_path=tuple(path), namespace=namespace, values=tuple(values), sets=tuple(sets))
 
 
+def _compiled(files: Sequence[str], options: Any) -> "list[Compiled]":
+    """`pipeline.build` of the files; SpecInvalid with every problem of every file when any has one."""
+    from .pipeline import build
+
+    errors = Errors()
+    out = build(list(files), errors, options)
+    if errors:
+        raise SpecInvalid(errors)
+    return out
+
+
 def validate(files: Sequence[str], *, path: Sequence[str] = (), values: Sequence[str] = (),
              sets: Sequence[str] = ()) -> list[SpecError]:
     """Every problem of the given spec files (empty when all are valid)."""
@@ -35,13 +46,7 @@ def validate(files: Sequence[str], *, path: Sequence[str] = (), values: Sequence
 def compile(files: Sequence[str], *, path: Sequence[str] = (), namespace: str | None = None,
             values: Sequence[str] = (), sets: Sequence[str] = ()) -> "list[Compiled]":
     """Compile spec files to Argo manifests; raises SpecInvalid with every problem."""
-    from .pipeline import build
-
-    errors = Errors()
-    out = build(list(files), errors, _options(path, namespace, values, sets))
-    if errors:
-        raise SpecInvalid(errors)
-    return out
+    return _compiled(files, _options(path, namespace, values, sets))
 
 
 def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int | None = None,
@@ -53,17 +58,13 @@ def run(file: str, *, parameters: dict[str, str] | None = None, parallelism: int
     import os
 
     from .local import runner as _run
-    from .pipeline import build, runnable
+    from .pipeline import runnable
 
-    errors = Errors()  # -p values are type-checked where the spec uses them, before anything runs
     opts = _options(path, kw.pop("namespace", None), kw.pop("values", ()), kw.pop("sets", ()))
     if kw:
         raise TypeError("run() got unexpected keyword arguments: " + ", ".join(kw))
-    opts.parameters = dict(parameters or {})
-    built = build([file], errors, opts)
-    if errors:
-        raise SpecInvalid(errors)
-    (compiled,) = built
+    opts.parameters = dict(parameters or {})  # type-checked where the spec uses them, before anything runs
+    (compiled,) = _compiled([file], opts)
     manifest, code_path = runnable(compiled, file, path)
     return _run.run_workflow(manifest, parameters=parameters, parallelism=parallelism, workdir=workdir,
                              code_path=code_path, semaphores=semaphores, cache=cache,

@@ -54,3 +54,14 @@ def project(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     """A project folder holding the test module's STEPS as steps.py (a module of functions)."""
     (tmp_path / "steps.py").write_text(request.module.STEPS, encoding="utf-8")
     return tmp_path
+
+
+@pytest.fixture
+def no_argo_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ARGO_* variable (nor HERASPEC_ARGO_MAX_MB) of the developer's shell reaches the test, and the
+    Argo client's retries do not sleep (a test sets what it checks)."""
+    from heraspec.argo.client import MAX_BYTES_ENV, ArgoClient
+
+    for var in [k for k in os.environ if k.startswith("ARGO_")] + [MAX_BYTES_ENV]:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(ArgoClient, "sleep_backoff", lambda self, attempt: None)

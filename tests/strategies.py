@@ -21,7 +21,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from heraspec.argo.compiler import encode
-from heraspec.check.rules import EXPR_KEYWORDS
+from heraspec.check.task_rules import EXPR_KEYWORDS
 from heraspec.check.dag import argo_name, build_graph
 from heraspec.local.expr import item_str
 from heraspec.python.script import argo_unsafe, coerce, decode as _decode

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import copy
 import io
 import json
@@ -12,19 +11,15 @@ import traceback
 import pytest
 
 import heraspec
-from heraspec.argo.client import ArgoClient, ArgoError, Connection
+from heraspec.argo import applier as A  # the module behind heraspec.apply()
+from heraspec.argo.client import ArgoClient
+from heraspec.argo.connection import Connection
+from heraspec.argo.resources import ArgoError
+from heraspec.cli import argo_server as C
 from heraspec.errors import UsageError
 from tests.argo_schema import argo_errors, assert_argo_valid
 from tests.argo_server import TOKEN, ArgoTestServer
-
-
-from heraspec.argo import applier as A  # noqa: E402  (the module behind heraspec.apply())
-from heraspec import cli as C  # noqa: E402
-
-
-
-
-FAST = {"retry_delay": 0.001, "poll_interval": 0.001}
+from tests.cli import FAST, connection as conn, server_verb as cli
 
 
 def script(name: str = "say", image: str = "python:3.12", **extra) -> dict:
@@ -62,22 +57,6 @@ def cron(name: str = "nightly") -> dict:
          "spec": {"schedules": ["0 3 * * *"], "workflowSpec": spec}}
     assert_argo_valid(m)
     return m
-
-
-def conn(srv: ArgoTestServer, **kw) -> dict:
-    return {"server": srv.server, "secure": False, "token": TOKEN, **FAST, **kw}
-
-
-def cli(fn, manifests, srv: ArgoTestServer | None, **kw) -> tuple[int, str, str]:
-    """Call apply_manifests / diff_manifests with the attributes heraspec/cli.py's parser produces."""
-    args = argparse.Namespace(server=srv.server if srv else "127.0.0.1:9", plaintext=True, token=TOKEN, token_file=None,
-                              namespace=None, insecure_skip_verify=None, ca_cert=None, base_href=None, verbose=False,
-                              dry_run=None, wait=False, logs=False, replace=False, parameters=[], **FAST)
-    for k, v in kw.items():
-        setattr(args, k, v)
-    out, err = io.StringIO(), io.StringIO()
-    code = fn(manifests, args, out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 # -- create, unchanged, update, conflict ------------------------------------------------------
@@ -454,7 +433,7 @@ def test_comparable_ignores_server_fields_and_quantity_spelling():
     live["status"] = {}
     live["spec"]["templates"][1]["script"]["resources"] = {"requests": {"cpu": "500m", "memory": "1Gi"}}
     live["spec"]["templates"][0].update(inputs={}, outputs={}, metadata={})
-    kind = heraspec.argo.client.KINDS["WorkflowTemplate"]
+    kind = heraspec.argo.resources.KINDS["WorkflowTemplate"]
     have, want = A.live_view(live, mine, kind)
     assert have == want
     live["spec"]["templates"][1]["script"]["resources"]["requests"]["cpu"] = "1"

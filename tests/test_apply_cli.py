@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,15 +13,10 @@ import pytest
 import heraspec
 from tests.argo_schema import assert_argo_valid
 from tests.argo_server import TOKEN, serve
+from tests.cli import heraspec as heraspec_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 DIAMOND = str(ROOT / "examples" / "diamond.yaml")
-
-
-def heraspec_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ARGO_")}
-    return subprocess.run([sys.executable, "-m", "heraspec", *args], capture_output=True, text=True,
-                          env={**clean, "PYTHONPATH": str(ROOT), **(env or {})})
 
 
 @pytest.fixture

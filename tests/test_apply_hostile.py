@@ -9,7 +9,6 @@ modes (tests/argo_server.py: `redirect`, `huge`, `endless_line`, `foreign`, `rac
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import re
 import shutil
@@ -21,13 +20,17 @@ from pathlib import Path
 import pytest
 
 import heraspec.argo.client
+import heraspec.argo.resources
 from heraspec.argo import applier as A
-from heraspec.argo.client import MAX_ERROR_BODY, Connection, item_path, KINDS
-from heraspec import cli as C
+from heraspec.argo.client import MAX_ERROR_BODY
+from heraspec.argo.connection import Connection
+from heraspec.argo.resources import KINDS, item_path
+from heraspec.cli import argo_server as C
 from heraspec.cli import main
 from heraspec.errors import UsageError
 from tests.argo_schema import assert_argo_valid
 from tests.argo_server import TOKEN as GOOD, ArgoTestServer
+from tests.cli import in_process, server_verb
 
 ROOT = Path(__file__).resolve().parents[1]
 MiB = 1 << 20
@@ -48,12 +51,7 @@ tasks:
 WORKFLOW_SPEC = TEMPLATE_SPEC.replace("WorkflowTemplate", "Workflow").replace("name: greet", "name: run")
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    monkeypatch.setattr(heraspec.argo.client.ArgoClient, "sleep_backoff", lambda self, attempt: None)
-    for var in ("ARGO_TOKEN", "ARGO_SERVER", "ARGO_SECURE", "ARGO_INSECURE_SKIP_VERIFY", "ARGO_NAMESPACE",
-                "ARGO_BASE_HREF", "HERASPEC_ARGO_MAX_MB"):
-        monkeypatch.delenv(var, raising=False)
+pytestmark = pytest.mark.usefixtures("no_argo_env")
 
 
 @pytest.fixture
@@ -66,20 +64,14 @@ def project(tmp_path: Path) -> Path:
 
 def run(capsys, srv: ArgoTestServer | None, *argv: str, token: str = GOOD) -> tuple[int, str, str]:
     conn = ["--server", srv.server if srv else "127.0.0.1:9", "--plaintext"] + (["--token", token] if token else [])
-    try:
-        code = main([argv[0], *conn, *argv[1:]])
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err and "internal error" not in err, err
-    return code, out, err
+    return in_process(capsys, argv[0], *conn, *argv[1:])
 
 
 def compiled(path: Path) -> list[dict]:
-    from heraspec.cli import _build
+    from heraspec.cli.specs import compile_specs
 
     args = argparse.Namespace(path=[str(path.parent)], namespace=None, values=[], sets=[])
-    manifests = [c.manifest for c in _build(args, [str(path)])]
+    manifests = [c.manifest for c in compile_specs(args, [str(path)])]
     for m in manifests:
         assert_argo_valid(m)
     return manifests
@@ -87,15 +79,7 @@ def compiled(path: Path) -> list[dict]:
 
 def cli_fast(manifests: list[dict], srv: ArgoTestServer, **kw) -> tuple[int, str, str]:
     """apply_manifests with the parser's attributes plus fast retries and polling (a test must end)."""
-    args = argparse.Namespace(server=srv.server, plaintext=True, token=GOOD, token_file=None, namespace=None,
-                              insecure_skip_verify=None, ca_cert=None, base_href=None, verbose=False, dry_run=None,
-                              wait=False, logs=False, replace=False, parameters=[], retry_delay=0.001,
-                              poll_interval=0.001)
-    for k, v in kw.items():
-        setattr(args, k, v)
-    out, err = io.StringIO(), io.StringIO()
-    code = C.apply_manifests(manifests, args, out, err)
-    return code, out.getvalue(), err.getvalue()
+    return server_verb(C.apply_manifests, manifests, srv, **kw)
 
 
 def no_control_characters(text: str) -> bool:
@@ -218,7 +202,7 @@ def test_every_path_segment_is_quoted_and_dot_segments_refused():
     kind = KINDS["WorkflowTemplate"]
     assert item_path(kind, "argo", "a/b?c#d") == "/api/v1/workflow-templates/argo/a%2Fb%3Fc%23d"
     for bad in ("..", ".", ""):
-        with pytest.raises(heraspec.argo.client.ArgoError, match="cannot be a name in a request URL"):
+        with pytest.raises(heraspec.argo.resources.ArgoError, match="cannot be a name in a request URL"):
             item_path(kind, "argo", bad)
     with pytest.raises(UsageError, match="namespace: namespace '../x' is not a valid Kubernetes namespace"):
         Connection.resolve(server="h:1", namespace="../x", env={})

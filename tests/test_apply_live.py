@@ -15,7 +15,9 @@ import secrets
 
 import pytest
 
-from heraspec.argo.client import KINDS, ArgoClient, ArgoError, Connection, item_path
+from heraspec.argo.client import ArgoClient
+from heraspec.argo.connection import Connection
+from heraspec.argo.resources import KINDS, ArgoError, item_path
 from tests.test_apply import A, template, workflow
 
 SERVER = os.environ.get("HERASPEC_LIVE_ARGO_SERVER")

@@ -4,17 +4,18 @@ does with it. The located messages of each rule are in tests/fixtures/bad/argo_*
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import heraspec
-from heraspec.check.rules import depends_syntax, manifest_problems, schedule_problem
+from heraspec.check.cron_rules import schedule_problem
+from heraspec.check.rules import manifest_problems
+from heraspec.check.task_rules import depends_syntax
 from heraspec.document.settings import quantity
 from tests.argo_exec import workflow_spec
 from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec as heraspec_cli
 
 STEPS = "def say(msg: str) -> str:\n    return msg\n\n\ndef boom(msg: str) -> str:\n    raise SystemExit(3)\n"
 
@@ -63,8 +64,7 @@ def test_continue_on_compiles_into_the_dependents_depends_and_runs_them(tmp_path
     assert tasks["after"]["depends"] == widened
     assert tasks["either"]["depends"] == widened + " || after"
     assert "continueOn" not in tasks["flaky"]
-    proc = subprocess.run([sys.executable, "-m", "heraspec", "run", str(tmp_path / "s.yaml"), "--json",
-                           "--workdir", str(tmp_path / "run")], capture_output=True, text=True, cwd=tmp_path)
+    proc = heraspec_cli("run", str(tmp_path / "s.yaml"), "--json", "--workdir", str(tmp_path / "run"), cwd=tmp_path)
     summary = json.loads(proc.stdout)
     assert {k: v["phase"] for k, v in summary["tasks"].items()} == {"flaky": "Failed", "after": "Succeeded",
                                                                      "either": "Succeeded"}
@@ -163,7 +163,7 @@ def test_null_where_argo_wants_a_mapping_is_located(tmp_path: Path):
     spec = tmp_path / "s.yaml"
     spec.write_text("name: n\ntasks:\n  A:\n    function: steps:say\n    args: {msg: a}\n"
                     "    argo: {template: {container: null}}\n")
-    proc = subprocess.run([sys.executable, "-m", "heraspec", "validate", str(spec)], capture_output=True, text=True)
+    proc = heraspec_cli("validate", str(spec))
     assert proc.returncode == 1
     assert proc.stderr.startswith(f"{spec}:6:34: error: tasks.A.argo.template.container: Argo expects a mapping "
                                   "here, not empty (null)\n")
@@ -201,8 +201,7 @@ def test_run_names_what_it_cannot_do_instead_of_silently_succeeding(tmp_path: Pa
         "      task: {hooks: {exit: {template: notify}, running: {template: notify, expression: 'true'}}}\n"
         "      template:\n        initContainers: [{name: prep, image: alpine}]\n"
         "        sidecars: [{name: db, image: postgres}]\n")
-    proc = subprocess.run([sys.executable, "-m", "heraspec", "run", str(spec), "--workdir", str(tmp_path / "run")],
-                          capture_output=True, text=True, cwd=tmp_path)
+    proc = heraspec_cli("run", str(spec), "--workdir", str(tmp_path / "run"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     for note in ["template 'say': init containers (initContainers) are not run locally",
                  "template 'say': sidecars (sidecars) are not run locally",

@@ -8,9 +8,7 @@ file adds the remaining faults one by one, then batches of 20 applies with fault
 
 from __future__ import annotations
 
-import argparse
 import copy
-import io
 import json
 import random
 import re
@@ -18,14 +16,14 @@ import socket
 
 import pytest
 
-from heraspec import cli as C
+from heraspec.cli import argo_server as C
 from heraspec.argo import applier as A
-from heraspec.argo.client import KINDS
+from heraspec.argo.resources import KINDS
 from heraspec.argo.compare import live_view
 from tests.argo_schema import assert_argo_valid
 from tests.argo_server import TOKEN, ArgoTestServer
+from tests.cli import connection, server_verb
 
-FAST = {"retry_delay": 0.001, "poll_interval": 0.001}
 LINE = re.compile(r"^(?P<kind>\w+)/(?:(?P<ns>[^/ ]+)/)?(?P<name>[^ /]+) "
                   r"(?P<action>created|updated|unchanged|failed)(?: \((?P<reason>.*)\))?$")
 
@@ -46,14 +44,7 @@ def manifest(kind: str, name: str, image: str = "python:3.12", generate: bool = 
 
 
 def cli_apply(manifests: list[dict], srv: ArgoTestServer | None, **kw) -> tuple[int, str, str]:
-    args = argparse.Namespace(server=srv.server if srv else "127.0.0.1:9", plaintext=True, token=TOKEN,
-                              token_file=None, namespace=None, insecure_skip_verify=None, ca_cert=None, base_href=None,
-                              verbose=False, dry_run=None, wait=False, logs=False, replace=False, parameters=[], **FAST)
-    for k, v in kw.items():
-        setattr(args, k, v)
-    out, err = io.StringIO(), io.StringIO()
-    code = C.apply_manifests(manifests, args, out, err)
-    return code, out.getvalue(), err.getvalue()
+    return server_verb(C.apply_manifests, manifests, srv, **kw)
 
 
 def posts(srv: ArgoTestServer, path: str) -> list:
@@ -76,7 +67,7 @@ def test_connection_refused_names_the_server_and_sends_nothing_else():
 
 @pytest.mark.parametrize("status", [502, 503, 504])
 def test_transient_statuses_on_get_and_put_are_retried(argo, status: int):
-    A.apply([manifest("WorkflowTemplate", "t")], server=argo.server, secure=False, token=TOKEN, **FAST)
+    A.apply([manifest("WorkflowTemplate", "t")], **connection(argo))
     argo.state.requests.clear()
     argo.fault("GET", "/workflow-templates/argo/t$", "status", status=status)
     argo.fault("PUT", "/workflow-templates/argo/t$", "status", status=status)
@@ -129,7 +120,7 @@ def test_a_late_create_found_by_the_retry_is_reported_created(argo):
 
 
 def test_a_write_that_landed_before_a_failure_is_reported_as_done(argo):
-    A.apply([manifest("WorkflowTemplate", "t")], server=argo.server, secure=False, token=TOKEN, **FAST)
+    A.apply([manifest("WorkflowTemplate", "t")], **connection(argo))
     argo.fault("PUT", "/workflow-templates/argo/t$", "drop")  # applied, answer lost
     argo.fault("PUT", "/workflow-templates/argo/t$", "status", status=500)  # the retry is refused
     code, out, _ = cli_apply([manifest("WorkflowTemplate", "t", image="python:3.13")], argo)
@@ -145,7 +136,7 @@ def test_an_html_answer_to_a_workflow_create_is_checked_not_reposted_blindly(arg
 
 
 def test_a_lost_put_answer_is_reread_not_reported_failed(argo):
-    A.apply([manifest("CronWorkflow", "nightly")], server=argo.server, secure=False, token=TOKEN, **FAST)
+    A.apply([manifest("CronWorkflow", "nightly")], **connection(argo))
     argo.fault("PUT", "/cron-workflows/argo/nightly$", "drop")  # applied, answer lost
     code, out, _ = cli_apply([manifest("CronWorkflow", "nightly", image="python:3.13")], argo)
     assert (code, out) == (0, "cronworkflow/argo/nightly updated\n")
@@ -154,7 +145,7 @@ def test_a_lost_put_answer_is_reread_not_reported_failed(argo):
 
 
 def test_409_on_update_rereads_then_updates(argo):
-    A.apply([manifest("ClusterWorkflowTemplate", "shared")], server=argo.server, secure=False, token=TOKEN, **FAST)
+    A.apply([manifest("ClusterWorkflowTemplate", "shared")], **connection(argo))
     argo.fault("PUT", "/cluster-workflow-templates/shared$", "bump")
     code, out, _ = cli_apply([manifest("ClusterWorkflowTemplate", "shared", image="python:3.13")], argo)
     assert (code, out) == (0, "clusterworkflowtemplate/shared updated\n")
@@ -205,7 +196,7 @@ def test_a_batch_of_20_with_random_faults_ends_as_the_output_says(seed: int):
             batch.append(m)
             if rng.random() < 0.5:  # already on the server, equal or different
                 existing.append(manifest(kind, f"obj-{i}", image=rng.choice(["python:3.12", "python:3.11"])))
-        assert A.apply(existing, server=srv.server, secure=False, token=TOKEN, **FAST).ok
+        assert A.apply(existing, **connection(srv)).ok
         before = _snapshot(srv)
         srv.state.requests.clear()
         for _ in range(rng.randint(4, 12)):

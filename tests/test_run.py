@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from heraspec.errors import UsageError
-from heraspec.cli import run_manifest
+from heraspec.cli.local_run import run_manifest
 from heraspec.local.runner import RunError, RunResult, run_workflow
 from tests.argo_schema import assert_argo_valid
 

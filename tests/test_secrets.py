@@ -15,20 +15,16 @@ from pathlib import Path
 
 import pytest
 
-import heraspec.argo.client
-from heraspec.cli import main
+import heraspec.argo.writes
 from tests.argo_server import TOKEN as GOOD, ArgoTestServer
+from tests.cli import in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 BAD = "stolen-token-0f9a8b7c6d"  # what the user sent: the server echoes it back in its 401
 
 
-@pytest.fixture(autouse=True)
-def no_backoff(monkeypatch):
-    monkeypatch.setattr(heraspec.argo.client.ArgoClient, "sleep_backoff", lambda self, attempt: None)
-    for var in ("ARGO_TOKEN", "ARGO_SERVER", "ARGO_SECURE", "ARGO_INSECURE_SKIP_VERIFY", "ARGO_NAMESPACE"):
-        monkeypatch.delenv(var, raising=False)
+pytestmark = pytest.mark.usefixtures("no_argo_env")
 
 
 def closed_port() -> int:
@@ -49,11 +45,8 @@ def token_args(source: str, token: str, tmp_path: Path, monkeypatch) -> list[str
 
 
 def run_cli(capsys, argv: list[str]) -> tuple[int, str]:
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
+    """The exit code and all the CLI printed (internal errors included: they must not show the token)."""
+    code, out, err = in_process(capsys, *argv, check=False)
     return code, out + err
 
 
@@ -94,10 +87,10 @@ def test_the_token_never_appears_when_the_server_is_unreachable(capsys, tmp_path
 
 
 def test_the_token_never_appears_in_an_internal_error(argo, capsys, monkeypatch):
-    def boom(self, items, **kw):
+    def boom(session, items, **kw):
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(heraspec.argo.applier._Session, "submit", boom)
+    monkeypatch.setattr(heraspec.argo.writes, "submit", boom)
     code, text = run_cli(capsys, ["apply", SPECS[0], "--server", argo.server, "--plaintext", "--token", GOOD])
     assert code == 3 and GOOD not in text
     code, text = run_cli(capsys, ["apply", SPECS[0], "--server", argo.server, "--plaintext", "--token", GOOD, "--debug"])

@@ -12,6 +12,7 @@ import pytest
 
 from heraspec.python import functions as F
 from heraspec.python.annotations import signature_types
+from heraspec.python import sourcefile
 from heraspec.python.sourcefile import load_module
 from tests.test_realcode import CASES, ROOT
 
@@ -88,6 +89,7 @@ def snapshot(refs: list[str], dirs: list[str]) -> list:
 @pytest.fixture()
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HERASPEC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(sourcefile, "SUMMARY_MIN_BYTES", 0)  # these modules are small: summarise them all
     tmp_path = tmp_path / "proj"
     for pkg in ("tables", "geo", "shapes", "deco", "itertools_plus", "semverish", "cyclepkg"):
         shutil.copytree(ROOT / pkg, tmp_path / pkg, ignore=shutil.ignore_patterns("__pycache__"))
@@ -147,3 +149,18 @@ def test_the_summaries_kept_are_bounded(project: Path, monkeypatch: pytest.Monke
         F.clear_cache()
         assert F.resolve("tricky:doubled", [str(project)])[0] is not None
     assert 2 <= len(list((project.parent / "cache" / "modules").iterdir())) <= 4
+
+
+def test_a_small_module_is_parsed_each_time_and_leaves_no_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below SUMMARY_MIN_BYTES parsing is cheaper than hashing and reading a summary (and validate then
+    never imports hashlib); a module of that size or more is summarised."""
+    monkeypatch.setenv("HERASPEC_CACHE_DIR", str(tmp_path / "cache"))
+    small, big = tmp_path / "small.py", tmp_path / "big.py"
+    small.write_text("def f(x: int) -> int:\n    return x\n", encoding="utf-8")
+    big.write_text("".join(f"def f{i}(x: int) -> int:\n    return x + {i}\n\n\n" for i in range(2000)), encoding="utf-8")
+    assert big.stat().st_size >= sourcefile.SUMMARY_MIN_BYTES > small.stat().st_size
+    sourcefile.forget_modules()
+    load_module(str(small))
+    assert not (tmp_path / "cache" / "modules").exists()
+    load_module(str(big))
+    assert len(list((tmp_path / "cache" / "modules").glob("*.json"))) == 1

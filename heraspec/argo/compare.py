@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Mapping
 
-from .client import Kind
+from .resources import Kind
 from ..document.settings import quantity
 
 # metadata the API server owns; never part of what the user declared

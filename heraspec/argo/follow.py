@@ -1,12 +1,17 @@
 """Following a Workflow on the Argo Server: its watch stream (with polling as the fallback) and
-its pods' logs, for `apply --wait` / `--logs`."""
+its pods' logs; `wait` follows the Workflows an apply created, for `apply --wait` / `--logs`."""
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator, Mapping
 
-from .client import KINDS, ArgoClient, ArgoError, item_path, segment
+from .batch import ApplyReport, ResourceResult
+from .client import ArgoClient
+from .resources import KINDS, ArgoError, item_path, segment
+from .session import MAX_WORKERS, Session
 
 DONE_PHASES = frozenset({"Succeeded", "Failed", "Error"})
 
@@ -82,3 +87,68 @@ def stream_logs(client: ArgoClient, namespace: str, name: str, *, read_timeout: 
     path = f"{item_path(KINDS['Workflow'], namespace, name)}/log"
     for entry in client.stream(path, params, read_timeout=read_timeout):
         yield str(entry.get("podName", "")), str(entry.get("content", ""))
+
+
+def wait(session: Session, report: ApplyReport, *, logs: bool) -> None:
+    """Follow each Workflow the report created until it ends (its phase, and the reason of a failure,
+    go into the report; progress on stderr); with `logs` stream its pods' logs to stdout."""
+    report.waited = True
+    runs = report.workflows
+    if runs:
+        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(runs))) as pool:
+            list(pool.map(lambda r: _follow(session, r, logs), runs))
+    for r in runs:
+        session.out(f"{r.ref} {r.phase}" + (f" ({r.reason})" if r.reason else ""))
+
+
+def _follow(session: Session, res: ResourceResult, logs: bool) -> None:
+    ns = res.namespace or session.conn.default_namespace
+    log_thread = None
+    if logs:
+        log_thread = threading.Thread(target=_logs, args=(session, res, ns), daemon=True)
+        log_thread.start()
+    seen: dict[str, str] = {}
+    try:
+        for wf in follow_workflow(session.client, ns, res.name, uid=res.uid,
+                                  note=lambda s: session.err(f"{res.ref}: {s}"), **session.wait_options):
+            _progress(session, res, wf, seen)
+            status = _mapping(wf.get("status"))
+            res.phase = session.shown(status["phase"]) if status.get("phase") else res.phase
+            if res.phase in ("Failed", "Error"):
+                res.reason = session.shown(status["message"]) if status.get("message") else None
+    except ArgoError as e:
+        res.phase = res.phase if res.phase in ("Failed", "Error") else "Unknown"
+        res.reason = f"waiting failed: {session.shown(e.describe())}"
+    if log_thread:
+        log_thread.join(timeout=30)
+
+
+def _progress(session: Session, res: ResourceResult, wf: dict, seen: dict[str, str]) -> None:
+    # node names, types and phases are the server's text: each shown on one line of ours
+    status = _mapping(wf.get("status"))
+    changes = [("", session.shown(status.get("phase") or "Pending"))]
+    nodes = [(k, v) for k, v in _mapping(status.get("nodes")).items() if isinstance(v, dict)]
+    for node_id, node in sorted(nodes, key=lambda kv: str(kv[1].get("startedAt", ""))):
+        label = f": {session.shown(node.get('displayName') or node_id)} ({session.shown(node.get('type', 'node'))})"
+        changes.append((label, session.shown(node.get("phase") or "Pending")))
+    for label, phase in changes:
+        if seen.get(label) != phase:
+            seen[label] = phase
+            session.err(f"{res.ref}{label}: {phase}")
+
+
+def _logs(session: Session, res: ResourceResult, ns: str) -> None:
+    try:
+        timeout = session.wait_options.get("watch_timeout", 300.0)
+        for pod, content in stream_logs(session.client, ns, res.name, read_timeout=timeout):
+            # each line of the content gets the pod prefix, so no line can pass for one of ours;
+            # tabs stay, escape sequences are shown, the token is hidden
+            prefix = session.shown(pod)
+            for line in content.split("\n"):
+                session.out(f"{prefix}: {line.removesuffix(chr(13))}")
+    except ArgoError as e:
+        session.err(f"{res.ref}: logs: {session.shown(e.describe())}")
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 from ..errors import Errors
 from ..document.load import Document
+from .compose import at
 
 _DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "argo", "data", "argo-schema.json")
 _V1 = "io.argoproj.workflow.v1alpha1."
@@ -119,7 +120,7 @@ def check(doc: Document, errors: Errors) -> None:
         return
     for base, value, _definition in blocks:
         for path in _reserved_env(value, ()):
-            doc.error(errors, base + path, f"'{_at(value, path)}' is reserved: the generated script reads its own "
+            doc.error(errors, base + path, f"'{at(value, path)}' is reserved: the generated script reads its own "
                       "HERASPEC_* variables, which the compiler sets for what the tasks calling it pass",
                       "name your variable otherwise (a task's `env:` sets variables for your code)")
     for base, value, definition in blocks:
@@ -147,9 +148,3 @@ def _reserved_env(value: Any, path: tuple) -> Iterator[tuple]:
     elif isinstance(value, list):
         for i, v in enumerate(value):
             yield from _reserved_env(v, path + (i,))
-
-
-def _at(value: Any, path: tuple) -> Any:
-    for p in path:
-        value = value[p]
-    return value

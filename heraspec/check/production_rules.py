@@ -11,7 +11,7 @@ from ..python import functions
 from ..document.load import Document
 from ..document.patterns import K8S_NAME, seconds
 from . import argo_fields as escape
-from .rules import label_value_problem, labels_check, qualified_name_problem
+from .label_rules import label_value_problem, labels_check, qualified_name_problem
 
 _K8S = "io.k8s.api.core.v1."
 # apimachinery validation.IsConfigMapKey

@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import functools
 import gc
-import hashlib
 import json
 import os
 import re
@@ -120,9 +119,15 @@ def _parse(path: str) -> ModuleInfo | Problem:
     except UnicodeDecodeError as e:
         return Problem(f"cannot read {_show(path)}: not UTF-8 (byte {e.start})", file=path)
     source = source.replace("\r\n", "\n").replace("\r", "\n")  # what Python's tokenizer does too
-    key = hashlib.sha256(b"%d.%d/%d\0" % (*sys.version_info[:2], _SUMMARY_VERSION) + data).hexdigest()
-    cache = os.path.join(cache_root(), "modules", key + ".json")
-    facts = _read_summary(cache, key)
+    if len(data) < SUMMARY_MIN_BYTES:  # parsed faster than its summary is hashed and read
+        key = cache = ""
+        facts = None
+    else:
+        import hashlib
+
+        key = hashlib.sha256(b"%d.%d/%d\0" % (*sys.version_info[:2], _SUMMARY_VERSION) + data).hexdigest()
+        cache = os.path.join(cache_root(), "modules", key + ".json")
+        facts = _read_summary(cache, key)
     if facts is not None:  # parsed whole before, with no problem: the same bytes parse the same way
         try:
             whole = functools.cache(lambda: _parse_whole(source, path))
@@ -139,7 +144,8 @@ def _parse(path: str) -> ModuleInfo | Problem:
         return Problem(f"cannot parse {_show(path)}: expressions nest too deeply for Python's parser",
                        "split the long expression (e.g. a '+' chain of thousands of terms) into parts", file=path)
     info = ModuleInfo(source, tree)
-    _write_summary(cache, key, info.facts())
+    if cache:
+        _write_summary(cache, key, info.facts())
     return info
 
 
@@ -160,10 +166,12 @@ def _parse_whole(source: str, path: str) -> ast.Module:
 # problem, its ModuleInfo.facts() under the SHA-256 of its bytes (and this Python's version): a file
 # whose bytes changed misses and is parsed whole again (so a syntax error is always found), one that
 # did not is rebuilt from the facts, its statements parsed one by one as they are read (_Statements).
+# Only modules of SUMMARY_MIN_BYTES or more are summarised: a smaller one parses in less time.
 # Project folders get nothing; the folder keeps the newest SUMMARIES_KEPT summaries.
 
 _SUMMARY_VERSION = 1
 SUMMARIES_KEPT = 4096
+SUMMARY_MIN_BYTES = 32 * 1024  # smaller modules are parsed each time (no hashlib import, no file)
 
 
 def _read_summary(cache: str, key: str) -> dict | None:

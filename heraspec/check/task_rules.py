@@ -1,0 +1,188 @@
+"""Argo's rules on tasks and workflow parameters: names Argo's DAG and expr-lang accept, depends
+syntax and results, continueOn with depends, fan-out items and their keys, `{{workflow.parameters.X}}`
+references (validate.go validateDAG / resolveAllVariables, dag.go expandTask / evaluateDependsLogic)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..argo_lang import depends
+from ..document.load import Document
+from ..errors import Errors
+from . import dag
+from .files import fans_out
+
+# validate.go paramOrArtifactNameRegex / isValidParamOrArtifactName: workflow parameter names
+PARAM_NAME = re.compile(r"^[-a-zA-Z0-9_]+$")
+# Argo evaluates depends with expr-lang (dag.go evaluateDependsLogic, '-' read as '_'): a task named
+# like one of its keywords/operators turns the expression into something else
+EXPR_KEYWORDS = frozenset(("in", "not", "and", "or", "if", "else", "let", "matches", "contains", "startsWith",
+                           "endsWith", "nil", "true", "false"))
+WF_PARAM = re.compile(r"\{\{\s*workflow\.parameters\.([^}\s]*)\s*\}\}")
+
+
+def depends_syntax(expr: str) -> tuple[str, int] | None:
+    """(message, offset) of the first syntax error in a depends expression, or None (the one
+    depends parser: argo_lang.depends)."""
+    return depends.syntax_problem(expr)
+
+
+def uses_depends(graph: dag.Graph) -> bool:
+    """heraspec emits `depends` for every task that waits for another."""
+    return bool(graph.deps)
+
+
+def check(doc: Document, tasks: dict, params: dict, graph: dag.Graph, errors: Errors) -> None:
+    """Task names, depends, continue_on, each task's fan-out and raw parameter references, then the
+    workflow parameters' names."""
+    _task_names(doc, tasks, graph, errors)
+    _depends(doc, tasks, graph, errors)
+    _continue_on(doc, tasks, graph, errors)
+    for name, task in tasks.items():
+        if isinstance(task, dict):
+            _fan_out(doc, name, task, params, errors)
+            _raw_params(doc, name, task, params, errors)
+    _params(doc, params, errors)
+
+
+_LITERAL_NAME = re.compile(r"^([0-9]+|true|false)$", re.IGNORECASE)
+
+
+def _task_names(doc: Document, tasks: dict, graph: dag.Graph, errors: Errors) -> None:
+    depended = {d.src for d in graph.deps}
+    for t in tasks:
+        if not isinstance(t, str) or _LITERAL_NAME.match(t):
+            continue  # a literal name: semantic._check_names reports it
+        if t[:1].isdigit() and uses_depends(graph):
+            # validate.go validateDAG: "name cannot begin with a digit when using either 'depends' or 'dependencies'"
+            doc.error(errors, ("tasks", t), f"task name '{t}' starts with a digit, which Argo refuses in a DAG "
+                      "whose tasks depend on each other", f"start it with a letter, e.g. 'step-{t}'", key=True)
+        if dag.argo_name(t).replace("-", "_") in EXPR_KEYWORDS and t in depended:
+            # dag.go evaluateDependsLogic: the expression is evaluated by expr-lang, where this is a keyword
+            doc.error(errors, ("tasks", t), f"task name '{t}' is a keyword of Argo's depends expressions, so "
+                      "the tasks after it would fail to start", f"rename it, e.g. '{t}-step'", key=True)
+
+
+def _depends(doc: Document, tasks: dict, graph: dag.Graph, errors: Errors) -> None:
+    bad = {path for path, _m, _o in graph.bad_edges}
+    for name, t in tasks.items():
+        expr = t.get("depends") if isinstance(t, dict) else None
+        path = ("tasks", name, "depends")
+        if not isinstance(expr, str) or path in bad:
+            continue
+        problem = depends_syntax(expr)
+        if problem:
+            doc.error(errors, path, problem[0], "write e.g. 'A && (B.Succeeded || B.Failed)'", offset=problem[1])
+            continue
+        for ref, result, off in dag.depends_names(expr):
+            # ancestry.go GetTaskDependencies / dag.go evaluateDependsLogic: AnySucceeded and AllFailed
+            # look at the children of a fanned-out task; on any other task they are always false
+            if result in ("AnySucceeded", "AllFailed") and ref in tasks and not fans_out(tasks[ref]):
+                doc.error(errors, path, f"'{ref}.{result}' is always false: task '{ref}' does not fan out",
+                          f"use '{ref}.{'Succeeded' if result == 'AnySucceeded' else 'Failed'}'", offset=off)
+
+
+def _continue_on(doc: Document, tasks: dict, graph: dag.Graph, errors: Errors) -> None:
+    depended = {d.src for d in graph.deps}
+    for name, t in tasks.items():
+        if not isinstance(t, dict):
+            continue
+        raw = ((t.get("argo") or {}).get("task") or {}) if isinstance(t.get("argo"), dict) else {}
+        if isinstance(raw, dict) and "continueOn" in raw and uses_depends(graph):
+            # validate.go validateDAG: "cannot use 'continueOn' when using 'depends'"
+            doc.error(errors, ("tasks", name, "argo", "task", "continueOn"), "Argo refuses 'continueOn' in a DAG "
+                      "whose tasks use depends, which heraspec emits for every edge",
+                      "write continue_on: [failed] (or [failed, error]) on the task instead", key=True)
+        if isinstance(raw, dict) and "dependencies" in raw and uses_depends(graph):
+            # validate.go validateDAG: "cannot use both 'depends' and 'dependencies' in the same DAG template"
+            doc.error(errors, ("tasks", name, "argo", "task", "dependencies"), "Argo refuses 'dependencies' in a DAG "
+                      "whose tasks use depends, which heraspec emits for every edge",
+                      "write the edge in heraspec: after: [...], edges or depends", key=True)
+        if t.get("continue_on") and uses_depends(graph) and name not in depended:
+            # dag.go assessDAGPhase: a failed last task fails the DAG unless it has continueOn, which
+            # Argo refuses here; continue_on only works through the depends of the tasks after it
+            doc.error(errors, ("tasks", name, "continue_on"), f"no task runs after '{name}', so continue_on "
+                      "cannot keep its failure from failing the workflow (Argo refuses continueOn with depends)",
+                      "add a task after it, or remove continue_on", key=True)
+
+
+def _item_key(ref: Any) -> str | None:
+    return ref if isinstance(ref, str) else None
+
+
+def _fan_out(doc: Document, name: str, task: dict, params: dict, errors: Errors) -> None:
+    base = ("tasks", name)
+    fe = task.get("foreach")
+    keys = [(target, path) for kind, target, path in dag.refs_in(task.get("args"), base + ("args",)) if kind == "item"]
+    for key, path in keys:
+        # an item key goes into `{{item.KEY}}`: Argo's parameter-name rule keeps it one tag
+        if not (key is True or (isinstance(key, str) and PARAM_NAME.match(key))):
+            doc.error(errors, path + ("item",), f"item key {json.dumps(key, ensure_ascii=False)} is not a name Argo "
+                      "can substitute", "use letters, digits, '-' and '_', or {item: true} for the whole item")
+    if isinstance(fe, list) and not fe:
+        # dag.go expandTask: `len(task.WithItems) > 0` is false, so the task runs once, '{{item}}' unresolved
+        doc.error(errors, base + ("foreach",), "an empty foreach runs nothing (Argo would run the task once, "
+                  "with a literal '{{item}}')", "remove the task, or fan out over {param: NAME} or {from: TASK}")
+        return
+    items: list | None = None
+    items_path = base + ("foreach",)
+    if isinstance(fe, list):
+        items = fe
+    elif isinstance(fe, dict) and isinstance(fe.get("param"), str) and fe["param"] in params:
+        p = fe["param"]
+        value = params[p]
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        items_path = ("parameters", p)
+        if not isinstance(value, list):
+            # controller dag.go expandTask: withParam must be a JSON list ("withParam value could not be parsed")
+            doc.error(errors, base + ("foreach", "param"), f"parameter '{p}' is not a JSON list, which "
+                      "foreach needs", f"give it a list default, e.g. {p}: [a, b]")
+            return
+        items = value
+    named = [k for k, _p in keys if isinstance(k, str) and PARAM_NAME.match(k)]
+    if items is None or not named:
+        return
+    for i, item in enumerate(items):
+        at = items_path + ((i,) if items_path[0] == "tasks" or isinstance(params[items_path[1]], list) else ())
+        if not isinstance(item, dict):
+            # validate.go addItemsToScope only knows the keys items have; dag.go expandTask/processItem
+            # leaves '{{item.KEY}}' of an item without KEY unresolved and the task fails
+            doc.error(errors, at, f"item {i + 1} is not a mapping, but the args read {{item: {named[0]}}}",
+                      "make every item a mapping, or pass {item: true}")
+            return
+        missing = [k for k in named if k not in item]
+        if missing:
+            doc.error(errors, at, f"item {i + 1} has no key '{missing[0]}', which the args read",
+                      "give every item that key")
+            return
+
+
+def _raw_params(doc: Document, name: str, task: dict, params: dict, errors: Errors) -> None:
+    base = ("tasks", name)
+    found: list[tuple[str, tuple]] = []
+    for key in ("args", "when", "env", "command", "image"):
+        value = task.get(key)
+        if value is not None and dag.has_text(value, "workflow.parameters."):  # paths only where it is
+            found.extend(dag.strings_in(value, base + (key,)))
+    for text, path in found:
+        if "workflow.parameters." not in text:
+            continue
+        for m in WF_PARAM.finditer(text):
+            if m.group(1) not in params:
+                # validate.go resolveAllVariables: "failed to resolve {{workflow.parameters.X}}"
+                doc.error(errors, path, f"unknown workflow parameter '{m.group(1)}'",
+                          "declare it under 'parameters' (or pass {param: NAME})", offset=m.start(1))
+
+
+def _params(doc: Document, params: dict, errors: Errors) -> None:
+    for p in params:
+        if not PARAM_NAME.match(str(p)):
+            # validate.go validateArgumentsFieldNames -> isValidParamOrArtifactName
+            doc.error(errors, ("parameters", p), f"parameter name '{p}' is not one Argo accepts",
+                      "use letters, digits, '-' and '_', e.g. my_param-1", key=True)

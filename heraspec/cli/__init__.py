@@ -1,0 +1,14 @@
+"""The command line: the only place that parses arguments, prints errors and picks exit codes.
+
+Exit codes (`exits.py`): 0 success; 1 invalid input, a failed run or a failed apply; 2 usage error;
+3 internal error (one line asking for a report; `--debug` shows the trace).
+`parser.py` defines the verbs and their options; `boundary.main` runs the chosen verb behind one
+error boundary; the verbs are `verbs.py` (validate, lock, compile, graph, init, cache, schema, lsp),
+`local_run.py` (run) and `argo_server.py` (apply, diff), over `specs.py` (arguments to the pipeline's
+options). Only the chosen verb's modules are imported, so `heraspec validate` starts fast.
+"""
+
+from .boundary import main
+from .parser import build_parser
+
+__all__ = ["build_parser", "main"]

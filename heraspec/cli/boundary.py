@@ -1,0 +1,98 @@
+"""`heraspec`'s entry point: parse the arguments, run the chosen verb behind one error boundary, and
+pick the exit code: a spec's errors (all of them, located) exit 1, usage errors 2, an unexpected
+exception 3 with one line asking for a report (`--debug` shows the trace); never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable, Sequence
+
+from ..errors import HeraspecError, SpecInvalid, UsageError
+from .exits import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, REPORT_URL
+from .parser import build_parser
+from .specs import check_utf8
+
+# verb -> (module of heraspec.cli, its handler): only the chosen verb's module is imported
+VERBS: dict[str, tuple[str, str]] = {
+    "validate": ("verbs", "cmd_validate"), "lock": ("verbs", "cmd_lock"), "compile": ("verbs", "cmd_compile"),
+    "run": ("local_run", "cmd_run"), "apply": ("argo_server", "cmd_apply"), "diff": ("argo_server", "cmd_diff"),
+    "graph": ("verbs", "cmd_graph"), "init": ("verbs", "cmd_init"), "cache": ("verbs", "cmd_cache"),
+    "schema": ("verbs", "cmd_schema"), "lsp": ("verbs", "cmd_lsp"),
+}
+
+
+def handler(verb: str) -> Callable[[argparse.Namespace], int]:
+    """The function that runs `verb`: it takes the parsed arguments and returns the exit code."""
+    import importlib
+
+    module, name = VERBS[verb]
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv and argv[0] in VERBS else None)
+    args = parser.parse_args(argv)
+    if not args.verb:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        check_utf8(args)
+        return handler(args.verb)(args)
+    except SpecInvalid as exc:
+        print(exc.errors.format(), file=sys.stderr)
+        n = len(exc.errors)
+        print(f"{n} error{'s' if n != 1 else ''}", file=sys.stderr)
+        return EXIT_INVALID
+    except UsageError as exc:
+        print(f"heraspec: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except HeraspecError as exc:
+        print(f"heraspec: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except BrokenPipeError:  # before OSError, whose subclass it is: `heraspec compile | head` is fine
+        return EXIT_OK
+    except OSError as exc:
+        path = _given_path(args, exc)
+        if path is None:  # not a path the user named: heraspec's own files, a bug until shown otherwise
+            return _internal_error(args, exc)
+        if getattr(args, "debug", False):
+            import traceback
+
+            traceback.print_exc()
+        print(f"heraspec: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"  hint: {path} is given on the command line: check that its folder exists and that you may "
+              "write there", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("heraspec: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        return _internal_error(args, exc)
+
+
+def _given_path(args: argparse.Namespace, exc: OSError) -> str | None:
+    """The output path on the command line (-o, --workdir, init's DIR) that `exc` is about, or None."""
+    failed = os.path.abspath(os.fsdecode(exc.filename)) if exc.filename is not None else None
+    if failed is None:
+        return None
+    for attr in ("output", "workdir", "dir"):
+        given = getattr(args, attr, None)
+        if isinstance(given, str) and given:
+            root = os.path.abspath(given)
+            # the path itself, a parent on the way to it (mkdir -p), or a file written inside it
+            if failed == root or root.startswith(failed.rstrip(os.sep) + os.sep) or failed.startswith(root + os.sep):
+                return given
+    return None
+
+
+def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:
+    if getattr(args, "debug", False):
+        import traceback
+
+        traceback.print_exception(exc)
+    print(f"heraspec: internal error ({type(exc).__name__}); please report it at {REPORT_URL} "
+          "with the command you ran (rerun with --debug to see the trace)", file=sys.stderr)
+    return EXIT_INTERNAL
