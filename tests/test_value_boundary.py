@@ -179,9 +179,7 @@ def test_numpy_scalars_and_standard_subclasses_are_sent_exactly(tmp_path: Path) 
 
 def test_the_runtime_sends_numpy_values_exactly_here_too() -> None:
     np = pytest.importorskip("numpy")
-    from heraspec.python.script import runtime_namespace
-
-    plain = runtime_namespace()["_heraspec_plain"]
+    from heraspec.python.pod import plain
     assert plain(np.float64(0.1), "r") == 0.1 and type(plain(np.float64(0.1), "r")) is float
     assert type(plain(np.int64(3), "r")) is int and plain(np.bool_(False), "r") is False
     assert plain(np.array(1.5), "r") == 1.5 and plain({"a": np.arange(2)[0]}, "r") == {"a": 0}
