@@ -105,8 +105,8 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
     `texts`: producers' result texts as they are. `python`: the image's interpreter (a template with
     `packages` pip-installs into it). With artifacts (`repo`), a task whose result is an output
     artifact returns the path of the stored artifact instead. `image`: the folders a `code: image`
-    task's image has installed (heraspec, the project): on PYTHONPATH, the script run as `python -s`
-    (Argo runs `python script`; -s keeps this machine's user site out)."""
+    task's image has installed (heraspec, the project): on PYTHONPATH, the script run as `python -S`
+    (Argo runs `python script`; -S keeps this machine's site-packages out: the image has only these)."""
     spec = workflow_spec(manifest)
     templates = {t["name"]: t for t in spec["templates"]}
     dag = templates[spec["entrypoint"]]["dag"]["tasks"]
@@ -153,7 +153,7 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
     env["HERASPEC_RESULT_PATH"] = str(folder / "out" / out_path.lstrip("/"))
     if image is not None:
         env["PYTHONPATH"] = os.pathsep.join(image)
-    flag = "-I" if image is None else "-s"
+    flag = "-I" if image is None else "-S"
     proc = subprocess.run([python, flag, "script.py"], cwd=folder, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, f"script failed:\n{proc.stderr}"
     if repo is not None and tmpl["outputs"].get("artifacts"):
