@@ -673,7 +673,7 @@ def publish(result):
                     has = f"it is a list of {len(value)}"
                 else:
                     has = "it is " + type(value).__name__ + ", not a mapping"
-                sys.exit(f"heraspec: output {name!r} reads key {path!r}, but {where} has no {part!r} ({has})")
+                raise SystemExit(f"heraspec: output {name!r} reads key {path!r}, but {where} has no {part!r} ({has})")
             seen.append(part)
         with open(os.path.join(folder, name), "w", encoding="utf-8") as out:
             out.write(json_text(value))

@@ -83,7 +83,7 @@ def _source() -> _Source:
     return _Source(lines, tuple(units), tuple(imports), headings)
 
 
-def names() -> frozenset[str]:
+def defined_names() -> frozenset[str]:
     """Every top-level name pod.py defines."""
     return frozenset(n for u in _source().units for n in u.names)
 
@@ -120,7 +120,7 @@ def _references(unit: _Unit, kept: set[str]) -> set[str]:
 
 def selected(roots: set[str] | frozenset[str]) -> set[str]:
     """The definitions `roots` need: themselves and, transitively, the non-optional names they use."""
-    src, defined = _source(), names()
+    src, defined = _source(), defined_names()
     unknown = set(roots) - defined
     if unknown:
         raise KeyError(f"pod.py defines no {sorted(unknown)}")

@@ -86,7 +86,7 @@ def roots(annotations: Iterable[str | None], needs: Needs = EVERYTHING, data: bo
     """The definitions of pod.py a script needs (pod_source.cut) for parameters of these kinds
     (pod.py's kinds, " | None" included) and these needs; `data`: the carried code has data files."""
     annotations = list(annotations)
-    defined = pod_source.names()
+    defined = pod_source.defined_names()
     out = {"main"}
     found = kinds(annotations)
     if any(p.endswith("agg:str") for p in needs.plans):
