@@ -191,6 +191,28 @@ def image_runtime(folder: str) -> str:
     return folder
 
 
+def carried_in(source: str) -> tuple[str, list[str] | None]:
+    """What a script of script_source carries: (the code text it passes serve_carried_modules, or ""
+    when it reads the workflow's parameter or imports from the image; the files a shared script
+    names as its own, or None)."""
+    import ast
+    import re
+
+    text = ""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return "", None
+    for node in tree.body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
+                getattr(node.value.func, "id", "") == "serve_carried_modules" and node.value.args and \
+                isinstance(node.value.args[0], ast.Constant) and isinstance(node.value.args[0].value, str):
+            text = node.value.args[0].value
+    mine = re.search(r"^serve_carried_modules\(os\.environ\[.*\]\)  # the workflow's parameter [\w-]+: (.*) \(sha256",
+                     source, re.M)
+    return text, mine.group(1).split(", ") if mine else None
+
+
 def _table(modules: Iterable[Carried], data: Iterable[DataFile]) -> bytes:
     table = {"modules": {m.name: [m.filename, m.is_package, m.source] for m in modules},
              "data": {d.path: base64.b64encode(d.data).decode("ascii") for d in data}}
