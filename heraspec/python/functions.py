@@ -80,7 +80,7 @@ class Function:
 
 # --- caches: a big spec resolves the same ref thousands of times ------------------------------------
 
-RESERVED_PREFIX = "_heraspec"  # the generated script's own names (script.py) start with it
+RESERVED_PREFIX = "_heraspec"  # reserved for heraspec's own names in generated code
 RESERVED_PARAM_PREFIX = "heraspec_"  # the compiler's own item keys and parameters (argo/compiler.py) start with it
 
 _RESOLVED: dict[tuple, tuple[Function | None, tuple[Problem, ...]]] = {}
@@ -473,7 +473,7 @@ def _kind(info: ModuleInfo, node: ast.expr | None) -> str | None:
     if isinstance(node, ast.Name) and kind is None and any(
             not b.under and (b.kind == "class" or isinstance(b.stmt, ast.ImportFrom) and b.stmt.module not in _TYPING_MODULES)
             for b in info.bindings.get(node.id, [])):
-        return f"model:{node.id}"  # a class defined here or imported: rebuilt when it is one (runtime.py)
+        return f"model:{node.id}"  # a class defined here or imported: rebuilt when it is one (pod.py)
     if kind in ("list", "dict") and isinstance(node, ast.Subscript):
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         inner = _kind(info, items[-1] if kind == "dict" else items[0])
