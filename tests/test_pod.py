@@ -192,11 +192,15 @@ def test_a_code_image_script_imports_the_runtime_and_the_function_from_the_image
     assert {k: v["result"] for k, v in json.loads(proc.stdout)["tasks"].items()} == {"make": [0, 1, 2, 3], "total": 3.0}
 
 
-def test_pod_runs_under_python_dash_i_alone(tmp_path: Path) -> None:
-    # the module imports only the standard library: run as a bare `python -I` file, it works
+def test_the_runtime_runs_under_a_bare_python_with_nothing_but_itself(tmp_path: Path) -> None:
+    # the package imports only the standard library: copied alone beside a bare `python -I`, it works
+    import shutil
     import subprocess
 
-    (tmp_path / "pod.py").write_text(Path(pod.__file__).read_text(encoding="utf-8"), encoding="utf-8")
+    from heraspec.python import pod_source
+
+    shutil.copytree(pod_source.folder(), tmp_path / "pod", ignore=shutil.ignore_patterns("__pycache__"))
     proc = subprocess.run([sys.executable, "-I", "-c", "import sys; sys.path.insert(0, '.'); import pod; "
-                           "print(pod.decode('[1]', 'tuple:int'))"], cwd=tmp_path, capture_output=True, text=True)
-    assert proc.stdout == "(1,)\n", proc.stderr
+                           "print(pod.decode('[1]', 'tuple:int'), sorted(sys.modules.keys() & {'heraspec', 'yaml'}))"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.stdout == "(1,) []\n", proc.stderr

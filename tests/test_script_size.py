@@ -77,21 +77,31 @@ def test_every_cut_compiles_defines_every_name_it_uses_and_imports_only_what_it_
     assert all(n.col_offset % 4 == 0 for n in ast.walk(ast.parse(program)) if isinstance(n, ast.stmt))  # 4 spaces a level
 
 
-def test_the_whole_cut_is_pod_py_itself() -> None:
-    # every definition kept, nothing pruned: the same program, statement for statement
+def _package() -> dict[str, ast.Module]:
+    return {path.stem: ast.parse(path.read_text(encoding="utf-8")) for path in sorted(pod_source.folder().glob("*.py"))}
+
+
+def test_the_whole_cut_is_every_definition_of_the_package_as_written() -> None:
+    # every definition kept, nothing pruned: each one's text as its module writes it, in module order
     whole = pod_source.cut(pod_source.defined_names())
-    tree = ast.parse(Path(pod.__file__).read_text(encoding="utf-8"))
-    tree.body = [n for n in tree.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
-    assert ast.dump(ast.parse(whole)) == ast.dump(tree)
+    tree = ast.parse(whole)
+    got = [ast.get_source_segment(whole, n) for n in tree.body if not isinstance(n, ast.Import)]
+    want = []
+    for module in pod_source.MODULES:
+        text = (pod_source.folder() / f"{module}.py").read_text(encoding="utf-8")
+        want += [ast.get_source_segment(text, n) for n in ast.parse(text).body
+                 if not isinstance(n, (ast.Import, ast.ImportFrom, ast.Expr))]
+    assert got == want
+    assert set(pod_source.MODULES) == set(_package()) - {"__init__"}
 
 
-def test_pod_py_imports_only_the_standard_library_at_module_level() -> None:
-    tree = ast.parse(Path(pod.__file__).read_text(encoding="utf-8"))
-    top = {a.name.split(".")[0] for n in tree.body if isinstance(n, ast.Import) for a in n.names}
-    top |= {n.module.split(".")[0] for n in tree.body if isinstance(n, ast.ImportFrom) and n.module}
-    assert top <= set(sys.stdlib_module_names) and "heraspec" not in top
-    inner = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    assert inner <= set(sys.stdlib_module_names)
+def test_the_pod_package_imports_only_the_standard_library_and_itself() -> None:
+    for name, tree in _package().items():
+        top = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        top |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0 and n.module}
+        assert top <= set(sys.stdlib_module_names) and "heraspec" not in top, name
+        relative = [n for n in tree.body if isinstance(n, ast.ImportFrom) and n.level]
+        assert all(n.level == 1 for n in relative), name  # siblings only: the script drops these lines
 
 
 def test_an_int_function_carries_no_model_plan_artifact_or_package_code() -> None:
@@ -218,7 +228,7 @@ def test_the_diamonds_script_reads_as_written(tmp_path: Path) -> None:
     assert all(n.col_offset % 4 == 0 for n in ast.walk(ast.parse(source)) if isinstance(n, ast.stmt))
     assert _unused_imports(source) == set() and _undefined_globals(source) == set()
     assert "# --- decoding inputs" in source and "# --- the entry point" in source
-    text = Path(pod.__file__).read_text(encoding="utf-8")
+    text = "".join(path.read_text(encoding="utf-8") for path in pod_source.folder().glob("*.py"))
     tree = ast.parse(source)
     for node in tree.body:  # each definition exactly as pod.py writes it, or with a branch left out
         if isinstance(node, ast.FunctionDef) and node.name not in ("main", "write_value_result", "read_input",

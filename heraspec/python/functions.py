@@ -473,7 +473,7 @@ def _kind(info: ModuleInfo, node: ast.expr | None) -> str | None:
     if isinstance(node, ast.Name) and kind is None and any(
             not b.under and (b.kind == "class" or isinstance(b.stmt, ast.ImportFrom) and b.stmt.module not in _TYPING_MODULES)
             for b in info.bindings.get(node.id, [])):
-        return f"model:{node.id}"  # a class defined here or imported: rebuilt when it is one (pod.py)
+        return f"model:{node.id}"  # a class defined here or imported: rebuilt when it is one (python/pod)
     if kind in ("list", "dict") and isinstance(node, ast.Subscript):
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         inner = _kind(info, items[-1] if kind == "dict" else items[0])
@@ -492,7 +492,7 @@ def _unwrap_optional(node: ast.expr | None) -> ast.expr | None:
 
 
 def boundary_kinds(fn: Function) -> dict[str, str | None]:
-    """Each parameter's kind as the script checks it at run time (pod.py): Param.annotation's, but a
+    """Each parameter's kind as the script checks it at run time (python/pod): Param.annotation's, but a
     tuple or set annotation is "tuple" / "set" (":KIND" for `tuple[int, ...]`, `set[int]`), not a list,
     and the kind of an annotation admitting None (Optional, `X | None`, a None default) ends in " | None"."""
     found = _BOUNDARY.get(fn)

@@ -1,14 +1,18 @@
-"""pod.py's source, cut to what one template uses: whole top-level definitions, as they are written.
+"""The pod runtime's source (python/pod/), cut to what one template uses: whole top-level definitions, as written.
 
-    cut(roots) -> str    the imports, constants, functions and classes `roots` need, in pod.py's order
+    cut(roots) -> str    the imports, constants, functions and classes `roots` need, in the package's order
+
+The package's modules (MODULES, in order) become one program: their docstrings and their relative
+imports of each other (`from .decode import coerce`) are left out, their standard-library imports
+are merged.
 
 A definition is kept when it is a root or a kept definition names it (a constant, a helper), except
 the OPTIONAL ones, which only a root brings: an `if` statement in a kept definition whose branch
 names an optional definition left out loses that branch (its `else` branch, dedented, takes its
 place; without one the statement goes, with the comment lines just above it). Comments, docstrings
 and 4-space indentation stay; a section heading (`# --- ...`) stays when a definition under it does.
-Kinds reach their `coerce_KIND` / `fits_KIND` by name (pod.coerce), so those are roots too
-(`kind_roots`). tests/test_script_size.py checks that every cut compiles and defines every name it uses.
+Kinds reach their `coerce_KIND` / `fits_KIND` by name (pod.coerce, pod.fits), so those are roots
+too (script.roots). tests/test_script_size.py checks that every cut compiles and defines every name it uses.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import ast
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+MODULES = ("names", "packages", "carried", "decode", "boundary", "files", "results", "entry")  # python/pod/, in order
 
 # the definitions only a root brings (script.py picks them from what the template's callers need)
 OPTIONAL = frozenset({
@@ -32,59 +38,64 @@ OPTIONAL = frozenset({
 @dataclass(frozen=True)
 class _Unit:
     names: tuple[str, ...]  # what it defines
+    lines: tuple[str, ...]  # its module's lines
     start: int  # first line (0-based, its own comments above it included)
     end: int  # one past its last line
     node: ast.stmt
-    section: int  # the index of its section heading's line, or -1
+    section: tuple[str, int]  # (module, line) of its section heading; line -1: none
 
 
 @dataclass(frozen=True)
 class _Source:
-    lines: tuple[str, ...]
     units: tuple[_Unit, ...]
-    imports: tuple[tuple[str, int], ...]  # (module name, line) of `import X`
-    headings: dict[int, tuple[int, int]]  # heading line -> (start, end) of its comment block
+    imports: tuple[str, ...]  # the standard-library modules imported (`import X`), in order
+    headings: dict[tuple[str, int], tuple[str, ...]]  # (module, line) -> the heading's comment lines
 
 
-def _path() -> Path:
-    return Path(__file__).with_name("pod.py")
+def folder() -> Path:
+    return Path(__file__).with_name("pod")
 
 
 @lru_cache(maxsize=1)
 def _source() -> _Source:
-    text = _path().read_text(encoding="utf-8")
-    lines = tuple(text.split("\n"))
-    tree = ast.parse(text)
-    headings: dict[int, tuple[int, int]] = {}
-    for i, line in enumerate(lines):
-        if line.startswith("# --- "):
+    units: list[_Unit] = []
+    imports: list[str] = []
+    headings: dict[tuple[str, int], tuple[str, ...]] = {}
+    for module in MODULES:
+        text = (folder() / f"{module}.py").read_text(encoding="utf-8")
+        lines = tuple(text.split("\n"))
+        starts = {i for i, line in enumerate(lines) if line.startswith("# --- ")}
+        in_heading: set[int] = set()
+        for i in starts:
             end = i + 1
             while end < len(lines) and lines[end].startswith("#"):
                 end += 1
-            headings[i] = (i, end)
-    units, imports = [], []
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            imports += [(alias.name, node.lineno - 1) for alias in node.names]
-            continue
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            names: tuple[str, ...] = (node.name,)
-            first = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names = tuple(t.id for t in targets if isinstance(t, ast.Name))
-            first = node.lineno - 1
-        else:
-            continue  # the module's docstring
-        while first > 0 and lines[first - 1].startswith("#") and (first - 1) not in headings:
-            first -= 1  # its own comment lines
-        section = max((h for h in headings if h < first), default=-1)
-        units.append(_Unit(names, first, node.end_lineno, node, section))  # type: ignore[arg-type]
-    return _Source(lines, tuple(units), tuple(imports), headings)
+            headings[(module, i)] = lines[i:end]
+            in_heading |= set(range(i, end))
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.Import):
+                imports += [a.name for a in node.names if a.name not in imports]
+                continue
+            if isinstance(node, ast.ImportFrom):
+                continue  # a relative import of a sibling: the script holds them all
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names: tuple[str, ...] = (node.name,)
+                first = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = tuple(t.id for t in targets if isinstance(t, ast.Name))
+                first = node.lineno - 1
+            else:
+                continue  # the module's docstring
+            while first > 0 and lines[first - 1].startswith("#") and (first - 1) not in in_heading:
+                first -= 1  # its own comment lines
+            section = max((h for h in starts if h < first), default=-1)
+            units.append(_Unit(names, lines, first, node.end_lineno, node, (module, section)))  # type: ignore[arg-type]
+    return _Source(tuple(units), tuple(imports), headings)
 
 
 def defined_names() -> frozenset[str]:
-    """Every top-level name pod.py defines."""
+    """Every top-level name python/pod defines."""
     return frozenset(n for u in _source().units for n in u.names)
 
 
@@ -123,7 +134,7 @@ def selected(roots: set[str] | frozenset[str]) -> set[str]:
     src, defined = _source(), defined_names()
     unknown = set(roots) - defined
     if unknown:
-        raise KeyError(f"pod.py defines no {sorted(unknown)}")
+        raise KeyError(f"python/pod defines no {sorted(unknown)}")
     kept, todo = set(roots), list(roots)
     by_name = {n: u for u in src.units for n in u.names}
     while todo:
@@ -136,8 +147,7 @@ def selected(roots: set[str] | frozenset[str]) -> set[str]:
 
 
 def _unit_text(unit: _Unit, kept: set[str]) -> list[str]:
-    src = _source()
-    lines = list(src.lines[unit.start:unit.end])
+    lines = list(unit.lines[unit.start:unit.end])
     gone = [False] * len(lines)
     dedent = [0] * len(lines)
 
@@ -169,19 +179,18 @@ def _unit_text(unit: _Unit, kept: set[str]) -> list[str]:
 
 def cut(roots: set[str] | frozenset[str]) -> str:
     """The source of the definitions `roots` need (`selected`), with the imports they use and the
-    section headings above them, in pod.py's order; ends with a blank line."""
+    section headings above them, in the package's order; ends with a newline."""
     src = _source()
     kept = selected(roots)
     units = [u for u in src.units if set(u.names) & kept]
     used = set().union(*(_references(u, kept) for u in units)) if units else set()
-    out = [f"import {name}" for name, _ in src.imports if name in used]
+    out = [f"import {name}" for name in src.imports if name in used]
     section, previous = None, None
     for unit in units:
         if unit.section != section:
             section = unit.section
-            if unit.section >= 0:
-                start, end = src.headings[unit.section]
-                out += ["", "", *src.lines[start:end], ""]
+            if unit.section[1] >= 0:
+                out += ["", "", *src.headings[unit.section], ""]
                 previous = None
         code = isinstance(unit.node, (ast.FunctionDef, ast.ClassDef))
         if previous is not None and (code or previous):

@@ -1,9 +1,9 @@
 """The program an Argo `script` template runs (`command: [python]`), the same locally and in the pod.
 
-    script_source(fn, code, packages, needs) -> str    the program: pod.py's parts it uses, then the calls
+    script_source(fn, code, packages, needs) -> str    the program: python/pod's parts it uses, then the calls
 
-The runtime is pod.py, a real module (read it there, with its comments); a script carries the parts
-of it its template uses (pod_source.cut: the kinds of the function's parameters, the plans the tasks
+The runtime is the package python/pod/, real modules (read them there, with their comments); a script
+carries the parts of it its template uses (pod_source.cut: the kinds of the function's parameters, the plans the tasks
 calling the template pass, the artifact code where an input or the result is a file, named outputs
 where a task publishes them: `Needs`, from the compiler; the default `Needs()` is everything), then
   1. `install_packages()` where the task declares `packages` (env HERASPEC_PACKAGES, JSON): pip,
@@ -83,8 +83,8 @@ _PLAN_READERS = {"item": "read_item_field", "agg": "read_aggregate", "json": "re
 
 
 def roots(annotations: Iterable[str | None], needs: Needs = EVERYTHING, data: bool = False) -> frozenset[str]:
-    """The definitions of pod.py a script needs (pod_source.cut) for parameters of these kinds
-    (pod.py's kinds, " | None" included) and these needs; `data`: the carried code has data files."""
+    """The definitions of python/pod a script needs (pod_source.cut) for parameters of these kinds
+    (the pod's kinds, " | None" included) and these needs; `data`: the carried code has data files."""
     annotations = list(annotations)
     defined = pod_source.defined_names()
     out = {"main"}
@@ -171,23 +171,19 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
 
 
 def image_runtime(folder: str) -> str:
-    """A folder holding heraspec/python/pod.py (and the packages' empty __init__ files): on
-    PYTHONPATH, it gives a `code: image` script run locally the runtime its image would have
-    installed. Returns `folder`."""
+    """A folder holding heraspec/python/pod/ (and the packages' empty __init__ files): on PYTHONPATH,
+    it gives a `code: image` script run locally the runtime its image would have installed.
+    Returns `folder`."""
     import os
+    import shutil
 
-    package = os.path.join(folder, "heraspec", "python")
-    os.makedirs(package, exist_ok=True)
-    for init in (os.path.join(folder, "heraspec", "__init__.py"), os.path.join(package, "__init__.py")):
+    target = os.path.join(folder, "heraspec", "python", "pod")
+    os.makedirs(target, exist_ok=True)
+    for init in (os.path.join(folder, "heraspec", "__init__.py"), os.path.join(folder, "heraspec", "python", "__init__.py")):
         if not os.path.exists(init):
-            with open(init, "w", encoding="utf-8"):
-                pass
-    with open(pod.__file__, encoding="utf-8") as f:
-        text = f.read()
-    target = os.path.join(package, "pod.py")
-    if not os.path.exists(target) or open(target, encoding="utf-8").read() != text:
-        with open(target, "w", encoding="utf-8") as f:
-            f.write(text)
+            open(init, "w").close()
+    for path in pod_source.folder().glob("*.py"):
+        shutil.copyfile(path, os.path.join(target, path.name))
     return folder
 
 
