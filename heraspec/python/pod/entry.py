@@ -38,4 +38,4 @@ def main(module, name, kinds):
     if mode == "file":
         write_file_result(value)
     else:
-        write_value_result(value, mode, f"the result of {module}:{name}")
+        write_value_result(value, mode, name, f"the result of {module}:{name}")

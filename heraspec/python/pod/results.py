@@ -9,14 +9,14 @@ from .files import artifact_root
 
 # --- the return value, exactly -------------------------------------------------------------------------
 
-def write_value_result(value, mode, where):
+def write_value_result(value, mode, name, where):
     """The return value as plain JSON data: a file in the artifact repository (`result: artifact`)
     or the result parameter; then its named outputs."""
     result = plain(value, where)
     if mode == "artifact":
         write_value_artifact(result)
     else:
-        write_result_parameter(result, where)
+        write_result_parameter(result, name, where)
     if os.environ.get(OUTPUTS_ENV):
         publish(result)
 
@@ -111,14 +111,14 @@ def write_value_artifact(result):
         f.write(json_text(result))
 
 
-def write_result_parameter(result, where):
+def write_result_parameter(result, name, where):
     """The output parameter's file, after checking it fits: a parameter reaches its consumer through
     one environment variable. Argo's executor trims one newline from a parameter file."""
     text = result_text(result)
     size = len(text.encode("utf-8"))
     if size > PARAMETER_LIMIT:
         raise SystemExit(
-            f"heraspec: {where} is {size:,} bytes; a result passed as an Argo parameter must "
+            f"heraspec: {name}() returned {size:,} bytes; a result passed as an Argo parameter must "
             f"stay under {PARAMETER_LIMIT:,} bytes (Linux refuses an environment variable of 128 KiB or more, E2BIG, "
             "and Argo caps parameters at 256 KiB). Set `result: artifact` on the task (or in `defaults`) to send "
             "it through the artifact repository, or return a file (-> Path)")
