@@ -103,19 +103,21 @@ def _loaded(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
+def _left_out(nodes: list[ast.stmt] | list[ast.expr], kept: set[str]) -> bool:
+    """Whether `nodes` name an optional definition that is not kept."""
+    return any(name in OPTIONAL and name not in kept for node in nodes for name in _loaded(node))
+
+
 def _branches(unit: _Unit, kept: set[str]) -> list[tuple[ast.If, bool, bool]]:
     """The `if` statements of `unit` with a branch naming an optional definition left out:
     (node, its body goes, its else goes)."""
     out = []
     for node in ast.walk(unit.node):
-        if not isinstance(node, ast.If):
-            continue
-        def gone(stmts: list[ast.stmt]) -> bool:
-            return any(name in OPTIONAL and name not in kept for s in stmts for name in _loaded(s))
-        body_gone = gone(node.body) or any(n in OPTIONAL and n not in kept for n in _loaded(node.test))
-        else_gone = bool(node.orelse) and gone(node.orelse)
-        if body_gone or else_gone:
-            out.append((node, body_gone, else_gone))
+        if isinstance(node, ast.If):
+            body_gone = _left_out([node.test, *node.body], kept)
+            else_gone = bool(node.orelse) and _left_out(node.orelse, kept)
+            if body_gone or else_gone:
+                out.append((node, body_gone, else_gone))
     return out
 
 

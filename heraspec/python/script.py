@@ -43,7 +43,8 @@ INSTALL_FAILED = pod.INSTALL_FAILED
 decode, coerce, argo_unsafe = pod.decode, pod.coerce, pod.argo_unsafe  # the compiler's checks read values as pods do
 
 __all__ = ["DEFAULT_MARKER", "INPUT_ENV_PREFIX", "OUTPUTS_DIR", "OUTPUTS_ENV", "PLAN_ENV", "PLAN_INPUT",
-           "RESULT_PATH", "RESULT_PATH_ENV", "Needs", "argo_unsafe", "coerce", "decode", "roots", "script_source"]
+           "RESULT_PATH", "RESULT_PATH_ENV", "Needs", "argo_unsafe", "carried_in", "code_text", "coerce", "decode",
+           "digest", "image_runtime", "kinds", "roots", "script_source"]
 
 # --- what a template's script must handle --------------------------------------------------------------
 
