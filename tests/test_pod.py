@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("42", "str", "42"), ("42", None, 42), ("abc", None, "abc"), ("3.0", "int", 3), (" 7 ", "int", 7),
     ("3", "float", 3.0), ("yes", "bool", True), ("off", "bool", False), ("1", "bool", True),
     ('["1", 2]', "list:int", [1, 2]), ('{"a": "2"}', "dict:int", {"a": 2}), ('{"a": "2"}', "dict:str", {"a": "2"}),
-    ("[1, 2]", "tuple:int", (1, 2)), ('["a", "b", "a"]', "set:str", {"a", "b"}), ("[[1], [2]]", "set", [[1], [2]]),
+    ("[1, 2]", "tuple:int", (1, 2)), ('["a", "b", "a"]', "set:str", {"a", "b"}), ('["1"]', "frozenset:int", frozenset({1})), ("[[1], [2]]", "set", [[1], [2]]),
     ('"[1]"', "list", [1]),  # JSON text for a container: decoded, as a literal and through {param} alike
     ("null", "int", None), ("1e400", "float", float("inf")), ("[" * 2000, None, "[" * 2000),
 ])
@@ -104,7 +104,7 @@ def test_rebuild_makes_the_annotated_class_from_its_json_form() -> None:
     (1, "int", True), (True, "int", False), ("1", "int", False), (None, "int", False), (None, "int | None", True),
     (None, None, True), (1, "float", True), (1.5, "float", True), (None, "str", False), ("x", "str", True),
     ([1, None], "list:int", True), ([1, "a"], "list:int", False), ((1, 2), "tuple:int", True), ([1, 2], "tuple:int", False),
-    ({1, 2}, "set:int", True), ({"a"}, "set:int", False), ({"a": 1}, "dict:int", True), ({"a": "1"}, "dict:int", False),
+    ({1, 2}, "set:int", True), ({"a"}, "set:int", False), (frozenset({1}), "frozenset:int", True), ({1}, "frozenset", False), ({"a": 1}, "dict:int", True), ({"a": "1"}, "dict:int", False),
     ([1], "list | None", True), (3, "path", True),
 ])
 def test_fits_tells_a_value_that_fits_its_kind(value: object, kind: str | None, fits: bool) -> None:
@@ -204,3 +204,20 @@ def test_the_runtime_runs_under_a_bare_python_with_nothing_but_itself(tmp_path: 
                            "print(pod.decode('[1]', 'tuple:int'), sorted(sys.modules.keys() & {'heraspec', 'yaml'}))"],
                           cwd=tmp_path, capture_output=True, text=True)
     assert proc.stdout == "(1,) []\n", proc.stderr
+
+
+def test_the_kinds_the_script_passes_tell_optional_tuple_and_set(tmp_path: Path) -> None:
+    from heraspec.python import functions
+
+    (tmp_path / "sig.py").write_text(
+        "from typing import FrozenSet, Optional, Set, Tuple, Union\n\n\n"
+        "def f(a: int, b: Optional[int], c: 'int | None', d: Union[str, None] = None, e: int = None,\n"
+        "      t: tuple[int, ...] = (), u: Tuple[int, str] = (1, 'a'), s: set[str] = frozenset(),\n"
+        "      fs: FrozenSet[int] = frozenset(), ol: Optional[list[int]] = None, x=None, y: 'Set' = None):\n"
+        "    pass\n", encoding="utf-8")
+    fn, problems = functions.resolve("sig:f", [str(tmp_path)])
+    assert problems == [] and fn is not None
+    assert functions.boundary_kinds(fn) == {
+        "a": "int", "b": "int | None", "c": "int | None", "d": "str | None", "e": "int | None",
+        "t": "tuple:int", "u": "tuple", "s": "set:str", "fs": "frozenset:int", "ol": "list:int | None", "x": None,
+        "y": "set | None"}

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 KINDS = [None, "str", "int", "float", "bool", "list", "dict", "list:int", "list:str", "list:float", "list:bool",
          "list:list", "list:dict", "model:P", "list:model:P", "int | None", "tuple:int", "set:str", "tuple",
-         "dict:int | None", "path", "paths"]
+         "dict:int | None", "frozenset:int", "path", "paths"]
 _needs = st.builds(Needs, plans=st.sets(st.sampled_from(sorted(PLANS))).map(frozenset),
                    artifact_inputs=st.booleans(),
                    results=st.sets(st.sampled_from(["parameter", "artifact", "file"]), min_size=1).map(frozenset),

@@ -493,7 +493,8 @@ def _unwrap_optional(node: ast.expr | None) -> ast.expr | None:
 
 def boundary_kinds(fn: Function) -> dict[str, str | None]:
     """Each parameter's kind as the script checks it at run time (python/pod): Param.annotation's, but a
-    tuple or set annotation is "tuple" / "set" (":KIND" for `tuple[int, ...]`, `set[int]`), not a list,
+    tuple, set or frozenset annotation is "tuple" / "set" / "frozenset" (":KIND" for `tuple[int, ...]`,
+    `set[int]`), not a list,
     and the kind of an annotation admitting None (Optional, `X | None`, a None default) ends in " | None"."""
     found = _BOUNDARY.get(fn)
     if found is None:
@@ -536,7 +537,7 @@ def _boundary_kinds(fn: Function) -> dict[str, str | None]:
             if len(items) == 2 and isinstance(items[1], ast.Constant) and items[1].value is Ellipsis or \
                     name.lower().endswith("set") and len(items) == 1:
                 element = _kind(info, items[0])
-            container = "tuple" if name.lower() == "tuple" else "set"
+            container = name.lower()
             kind = f"{container}:{element}" if element in _ELEMENTS else container
         default = defaults.get(arg)
         admits_none = inner is not annotation or (isinstance(default, ast.Constant) and default.value is None)

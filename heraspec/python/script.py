@@ -76,7 +76,7 @@ def kinds(annotations: Iterable[str | None]) -> set[str]:
         while kind:
             out.add(kind)
             head, _, inner = kind.partition(":")
-            kind = inner if head in ("list", "dict", "tuple", "set") else None
+            kind = inner if head in ("list", "dict", "tuple", "set", "frozenset") else None
     return out
 
 

@@ -12,7 +12,7 @@ packages, carried, decode, boundary, files, results, entry; with `code: image` t
 
 Kinds (the compiler's reading of each annotation, see functions.Param.annotation): None (no
 annotation, or Any), "str" "int" "float" "bool" "list" "dict", "list:KIND" "dict:KIND" (the
-elements' kind), "tuple" "set" ("tuple:KIND" "set:KIND"), "model:NAME" (a class of the user's code:
+elements' kind), "tuple" "set" "frozenset" (":KIND" for their elements), "model:NAME" (a class of the user's code:
 a dataclass, NamedTuple, Enum, TypedDict or Pydantic model), "path" "paths" (files, read by the
 artifact code). A parameter's kind ending in " | None" admits None; any other annotated parameter
 refuses it. Plans (from the compiler, per task, in env PLAN_ENV): "str" (the text is a str result,
@@ -34,12 +34,12 @@ from .names import (
 from .packages import install_packages, pip_reason
 from .carried import CarriedFileLoader, CarriedFinder, CarriedLoader, serve_carried_modules, write_data_files
 from .decode import (
-    Unfit, coerce, coerce_bool, coerce_dict, coerce_float, coerce_int, coerce_list, coerce_model,
+    Unfit, coerce, coerce_bool, coerce_dict, coerce_float, coerce_frozenset, coerce_int, coerce_list, coerce_model,
     coerce_set, coerce_tuple, decode, decoded_container, read_aggregate, read_input, read_item_field,
     read_json_literal, rebuild,
 )
 from .boundary import (
-    fits, fits_bool, fits_dict, fits_element, fits_float, fits_int, fits_list, fits_model, fits_set,
+    fits, fits_bool, fits_dict, fits_element, fits_float, fits_frozenset, fits_int, fits_list, fits_model, fits_set,
     fits_tuple, refuse_unfit,
 )
 from .files import artifact_root, only_entry, read_artifact, write_file_result

@@ -44,6 +44,10 @@ def fits_set(value, inner):
     return isinstance(value, set) and (not inner or all(fits_element(v, inner) for v in value))
 
 
+def fits_frozenset(value, inner):
+    return isinstance(value, frozenset) and (not inner or all(fits_element(v, inner) for v in value))
+
+
 def fits_dict(value, inner):
     return isinstance(value, dict) and (not inner or all(fits_element(v, inner) for v in value.values()))
 

@@ -71,7 +71,7 @@ def coerce(value, kind, classes=None):
     if kind is None or value is None:
         return value
     head, _, inner = kind.partition(":")
-    if isinstance(value, str) and head in ("list", "dict", "tuple", "set", "model"):
+    if isinstance(value, str) and head in ("list", "dict", "tuple", "set", "frozenset", "model"):
         value = decoded_container(value)
     convert = globals().get("coerce_" + head)  # a script has those of the kinds its template uses
     return convert(value, inner, classes) if convert else value
@@ -138,6 +138,11 @@ def coerce_set(value, inner, classes):
         return set(coerce_list(value, inner, classes))
     except TypeError:  # an unhashable element: refused at the boundary
         return value
+
+
+def coerce_frozenset(value, inner, classes):
+    value = coerce_set(value, inner, classes)
+    return frozenset(value) if isinstance(value, set) else value
 
 
 def coerce_dict(value, inner, classes):
