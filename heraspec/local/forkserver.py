@@ -4,7 +4,7 @@
 
 Starting Python costs more than a trivial task's work, so each run keeps one small server process
 per (interpreter, flags, locale), started exactly as a task would be (`python -I -u`, the task's
-virtual environment) but running only the loop below. For each task it forks once, writes the
+virtual environment) but running only its own loop (forkserver_program.py). For each task it forks once, writes the
 task's pid on the task's status pipe and, when the task ends (SIGCHLD), its exit code (a task
 ending as Python ends writes its exit code there itself first, so that a killed server loses only
 the codes of tasks killed by a signal); the server ignores every signal it can, so that a task
