@@ -12,7 +12,8 @@ names an optional definition left out loses that branch (its `else` branch, dede
 place; without one the statement goes, with the comment lines just above it). Comments, docstrings
 and 4-space indentation stay; a section heading (`# --- ...`) stays when a definition under it does.
 Kinds reach their `coerce_KIND` / `fits_KIND` by name (pod.coerce, pod.fits), so those are roots
-too (script.roots). tests/test_script_size.py checks that every cut compiles and defines every name it uses.
+too (script.roots). tests/test_script_size.py checks that every cut compiles and defines every name
+it uses.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class _Source:
 
 
 def folder() -> Path:
+    """The runtime package's folder (python/pod/)."""
     return Path(__file__).with_name("pod")
 
 
