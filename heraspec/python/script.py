@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass
 from typing import Iterable
 
-from . import pod, pod_source
+from . import pod
 from .functions import Function, boundary_kinds, bundle
 from .modules import Carried, DataFile
 
@@ -86,6 +86,8 @@ _PLAN_READERS = {"item": "read_item_field", "agg": "read_aggregate", "json": "re
 def roots(annotations: Iterable[str | None], needs: Needs = EVERYTHING, data: bool = False) -> frozenset[str]:
     """The definitions of python/pod a script needs (pod_source.cut) for parameters of these kinds
     (the pod's kinds, " | None" included) and these needs; `data`: the carried code has data files."""
+    from . import pod_source  # only where a script is built: validate does not load it
+
     annotations = list(annotations)
     defined = pod_source.defined_names()
     out = {"main"}
@@ -162,6 +164,8 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
             text = code_text(modules, data)
             chunks = "\n".join(f'    "{text[i:i + 96]}"' for i in range(0, len(text), 96))
             serve = f"serve_carried_modules(  # {shown}, compressed\n{chunks}\n)\n"
+        from . import pod_source
+
         runtime = pod_source.cut(wanted)
         program = (header + runtime + "\n\n# --- this task " + "-" * 88 + "\n\n"
                    + ("install_packages()\n" if packages else "") + serve + call)
@@ -177,6 +181,8 @@ def image_runtime(folder: str) -> str:
     Returns `folder`."""
     import os
     import shutil
+
+    from . import pod_source
 
     target = os.path.join(folder, "heraspec", "python", "pod")
     os.makedirs(target, exist_ok=True)
