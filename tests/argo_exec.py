@@ -98,13 +98,15 @@ def producer_text(value: Any) -> str:
 def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any] | None = None,
              item: Any = None, parameters: dict[str, str] | None = None,
              python: str = sys.executable, repo: Repository | None = None, text: bool = False,
-             texts: dict[str, str] | None = None) -> tuple[Any, str]:
+             texts: dict[str, str] | None = None, image: list[str] | None = None) -> tuple[Any, str]:
     """Execute DAG task `task` (Argo name); returns (result, stdout): the result's text with
     `text=True`, else that text decoded as JSON where it parses. `results`: the producers' returned
     values, or `Fanned([...texts])` for a fanned-out producer (aggregated here as Argo does);
     `texts`: producers' result texts as they are. `python`: the image's interpreter (a template with
     `packages` pip-installs into it). With artifacts (`repo`), a task whose result is an output
-    artifact returns the path of the stored artifact instead."""
+    artifact returns the path of the stored artifact instead. `image`: the folders a `code: image`
+    task's image has installed (heraspec, the project): on PYTHONPATH, the script run as `python -S`
+    (Argo runs `python script`; -S keeps this machine's site-packages out: the image has only these)."""
     spec = workflow_spec(manifest)
     templates = {t["name"]: t for t in spec["templates"]}
     dag = templates[spec["entrypoint"]]["dag"]["tasks"]
@@ -149,7 +151,10 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
     params = tmpl["outputs"].get("parameters") or []
     out_path = params[0]["valueFrom"]["path"] if params else "/tmp/heraspec/result.json"
     env["HERASPEC_RESULT_PATH"] = str(folder / "out" / out_path.lstrip("/"))
-    proc = subprocess.run([python, "-I", "script.py"], cwd=folder, env=env, capture_output=True, text=True)
+    if image is not None:
+        env["PYTHONPATH"] = os.pathsep.join(image)
+    flag = "-I" if image is None else "-S"
+    proc = subprocess.run([python, flag, "script.py"], cwd=folder, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, f"script failed:\n{proc.stderr}"
     if repo is not None and tmpl["outputs"].get("artifacts"):
         return repo.collect(task, tmpl, folder / "fs", {**scope, **in_scope}), proc.stdout
@@ -229,9 +234,10 @@ class Repository:
         return stored
 
 
-def run_dag(manifest: dict, folder: Path, *, parameters: dict[str, str] | None = None) -> dict[str, str]:
+def run_dag(manifest: dict, folder: Path, *, parameters: dict[str, str] | None = None,
+            image: list[str] | None = None) -> dict[str, str]:
     """Run every task of the entrypoint DAG in dependency order (no `when`, every task succeeds):
-    task -> its result text, the aggregate for a fanned-out task."""
+    task -> its result text, the aggregate for a fanned-out task. `image`: as for run_task."""
     spec = workflow_spec(manifest)
     templates = {t["name"]: t for t in spec["templates"]}
     tasks = {t["name"]: t for t in templates[spec["entrypoint"]]["dag"]["tasks"]}
@@ -254,7 +260,7 @@ def run_dag(manifest: dict, folder: Path, *, parameters: dict[str, str] | None =
                 texts = []
                 for i, item in enumerate(items):
                     texts.append(run_task(manifest, name, folder / name / str(i), texts=scope, item=item,
-                                          parameters=parameters, text=True)[0])
+                                          parameters=parameters, text=True, image=image)[0])
                 done[name] = argo_aggregate(texts)
                 named: dict[str, list[str]] = {}  # named outputs, aggregated as the result is
                 for i in range(len(items)):
@@ -264,7 +270,8 @@ def run_dag(manifest: dict, folder: Path, *, parameters: dict[str, str] | None =
                 for key, values in named.items():
                     scope[f"tasks.{name}.outputs.parameters.{key}"] = argo_aggregate(values)
             else:
-                done[name] = run_task(manifest, name, folder / name, texts=scope, parameters=parameters, text=True)[0]
+                done[name] = run_task(manifest, name, folder / name, texts=scope, parameters=parameters, text=True,
+                                      image=image)[0]
                 outputs = folder / name / "out" / "tmp" / "heraspec" / "outputs"  # named outputs, as written
                 for f in (outputs.iterdir() if outputs.is_dir() else []):
                     scope[f"tasks.{name}.outputs.parameters.{f.name}"] = f.read_text(encoding="utf-8")

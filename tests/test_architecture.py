@@ -230,6 +230,7 @@ def test_each_temporary_exception_is_still_needed(edge):
 # Public names defined by more than one module, each for a reason; anything else defined twice is a
 # second home for one concept (issue 31: deep_merge, fanned_out and Kubernetes names had two or three).
 SAME_NAME: dict[str, str] = {
+    "main": "cli.main is the command line's entry point; python.pod.main a script task's, in the pod",
     "check": "each check module's entry point (semantic.check calls the others; rules.check its subjects)",
     "apply": "heraspec.apply() is the package API over argo.applier.apply",
     "diff": "heraspec.diff() is the package API over argo.applier.diff",

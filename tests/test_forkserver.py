@@ -6,6 +6,7 @@ started, exit codes and tracebacks as the interpreter gives them. All through th
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -32,8 +33,7 @@ def touch(tag: str) -> dict:
     return {"seen": list(SEEN), "leaked": os.environ.get("LEAKED_BEFORE", ""), "cwd": os.getcwd(),
             "decimal_before": "decimal" in DECIMAL_AT_START, "argv": sys.argv[1:], "name": __name__,
             "env": env, "tmp": os.environ["TMPDIR"],
-            "main_names": sorted(n for n in vars(sys.modules["__main__"]) if not n.startswith("_heraspec")
-                                 and n not in ("touch",))}
+            "main_names": sorted(n for n in vars(sys.modules["__main__"]) if n.startswith("_") or n in ("gc", "marshal"))}
 
 
 DECIMAL_AT_START = set(sys.modules)
@@ -113,7 +113,7 @@ def test_tasks_share_nothing_and_see_their_own_env_and_folder(tmp_path: Path, na
     assert two["tmp"] == str(folder(tmp_path, "two") / "tmp")
     assert one["name"] == "steps" and one["argv"] == []
     assert one["main_names"] == ["__builtins__", "__cached__", "__doc__", "__file__", "__loader__", "__name__",
-                                 "__package__", "__spec__"]  # __main__ holds the script's names only
+                                 "__package__", "__spec__"]  # __main__ holds the script's names only (none private)
 
 
 def test_output_is_captured_and_the_interpreter_shuts_down_normally(tmp_path: Path) -> None:
@@ -268,8 +268,9 @@ def test_a_task_ends_as_the_pods_fresh_interpreter_ends(tmp_path: Path) -> None:
         where = (str(tmp_path / "fresh" / task / "script.py"), "script.py")
         assert (forked / "stdout.log").read_text() == fresh.stdout
         if task != "huge":  # 3.13 also prints "Exception ignored on threading shutdown: OverflowError"
-            assert (forked / "stderr.log").read_text().replace(str(forked / "script.py"), "script.py") \
-                == fresh.stderr.replace(*where)
+            addresses = re.compile(r" at 0x[0-9a-f]+>")  # an object's address differs from run to run
+            assert addresses.sub(" at 0x>", (forked / "stderr.log").read_text().replace(str(forked / "script.py"), "script.py")) \
+                == addresses.sub(" at 0x>", fresh.stderr.replace(*where))
         for made in ("log.txt", "out.txt"):
             assert _text(forked / made) == _text(tmp_path / "fresh" / task / made)
         assert sorted(p.name for p in forked.glob("left-*")) == sorted(p.name for p in (tmp_path / "fresh" / task).glob("left-*"))
@@ -279,11 +280,12 @@ def test_a_task_ends_as_the_pods_fresh_interpreter_ends(tmp_path: Path) -> None:
             assert tasks[task]["message"].startswith(f"exit code {fresh.returncode}")
         seen[task] = (fresh.returncode, fresh.stdout, fresh.stderr)
     # what the pod does, so that the comparison above compared something
-    assert seen["unclosed"][:2] == (0, "no newline at the end")
+    assert seen["unclosed"][:2] == (0, "no newline at the end__del__ ran\n")  # the module's objects go before sys
     assert (folder(tmp_path, "unclosed") / "log.txt").read_text() == "left open 5 Loud"
-    assert seen["message"] == (1, "before\n", "stopped at 5\n")
+    assert seen["message"] == (1, "before\n__del__ ran\n", "stopped at 5\n")
     assert seen["code"][0] == 5 and seen["huge"][0] == 255
-    assert seen["quiet_message"] == (1, "", "to fd 2 at 5\n")
+    assert seen["quiet_message"] == (1, "__del__ ran\n", "to fd 2 at 5\n")
+    assert seen["broken_hook"][1] == ""  # the hook the task set holds its module until sys goes, streams first
     assert seen["closed_stdout"][0] == 0 and seen["bad_stderr"][0] == 120
     assert seen["broken_hook"][2].startswith("Error in sys.excepthook:\n") and "Original exception was:" in seen["broken_hook"][2]
     assert seen["stuck_writer"][0] == 0 and tasks["stuck_writer"]["duration_s"] < 5  # it left: no hang

@@ -362,8 +362,8 @@ def test_plain_scripts_are_readable_and_deterministic() -> None:
     source = script_source(fn)
     assert "{{" not in source
     assert source.startswith("# heraspec script for pkg.steps:train (pkg/steps.py)")
-    assert "_heraspec_importer(  # pkg/steps.py, pkg/__init__.py" in source  # the carried files, named
-    assert f'or "{S.RESULT_PATH}"' in source and "HERASPEC_RESULT_PATH" in source
+    assert "serve_carried_modules(  # pkg/steps.py, pkg/__init__.py" in source  # the carried files, named
+    assert f'RESULT_PATH = "{S.RESULT_PATH}"' in source and "HERASPEC_RESULT_PATH" in source
     F.clear_cache()
     assert script_source(ok("pkg.steps:train")) == source
 
@@ -381,7 +381,7 @@ def test_hand_built_function_and_result_path_default() -> None:
     fn = ok("pkg:hello")
     twin = Function(fn.ref, fn.module, fn.name, fn.file, fn.line, fn.params, fn.returns_annotation)
     F.clear_cache()
-    assert script_source(twin).endswith("_heraspec_main()\n")
+    assert script_source(twin).endswith("main('pkg', 'hello', {'name': 'str'})\n")
     assert S.RESULT_PATH == "/tmp/heraspec/result.json"
 
 

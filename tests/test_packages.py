@@ -80,7 +80,7 @@ def test_declared_packages_cover_imports_and_merge_task_wins(tmp_path: Path, fmt
                         ["PyYAML>=6", "scikit-learn==1.5.*"]]
     assert all(json.loads(e["HERASPEC_PACKAGES"])["extra_index_urls"] == ["https://download.pytorch.org/whl/cpu"]
                for e in envs.values())
-    assert all("_heraspec_packages()" in t["script"]["source"] for t in templates.values() if "script" in t)
+    assert all("\ninstall_packages()\n" in t["script"]["source"] for t in templates.values() if "script" in t)
 
 
 def test_a_custom_image_may_have_the_imports(tmp_path: Path) -> None:
@@ -121,7 +121,8 @@ def test_carried_code_over_the_limit_points_to_image_mode(tmp_path: Path) -> Non
     (compiled,) = heraspec.compile([str(spec)])
     assert_argo_valid(compiled.manifest)
     source = workflow_spec(compiled.manifest)["templates"][1]["script"]["source"]
-    assert "from big import f\n" in source and "C1 = " not in source and len(source) < 20_000  # the runtime only
+    assert "from heraspec.python.pod import main\n" in source and "main('big', 'f', {})\n" in source
+    assert "C1 = " not in source and len(source) < 500  # the image has the runtime and the code
 
 
 def test_image_mode_ignores_what_cannot_be_carried_and_runs_with_the_package_installed(tmp_path: Path) -> None:

@@ -179,11 +179,111 @@ def test_numpy_scalars_and_standard_subclasses_are_sent_exactly(tmp_path: Path) 
 
 def test_the_runtime_sends_numpy_values_exactly_here_too() -> None:
     np = pytest.importorskip("numpy")
-    from heraspec.python.script import runtime_namespace
-
-    plain = runtime_namespace()["_heraspec_plain"]
+    from heraspec.python.pod import plain
     assert plain(np.float64(0.1), "r") == 0.1 and type(plain(np.float64(0.1), "r")) is float
     assert type(plain(np.int64(3), "r")) is int and plain(np.bool_(False), "r") is False
     assert plain(np.array(1.5), "r") == 1.5 and plain({"a": np.arange(2)[0]}, "r") == {"a": 0}
     with pytest.raises(SystemExit):
         plain(np.float64("nan"), "r")
+
+
+# --- issue 26: None only where the annotation admits it; tuples and sets arrive as themselves -----------
+
+BOUNDARY_STEPS = '''\
+from typing import Optional, Set, Tuple
+
+
+def nothing():
+    return None
+
+
+def strict(n: int) -> int:
+    print("strict ran")
+    return n
+
+
+def maybe(n: Optional[int]) -> str:
+    return type(n).__name__
+
+
+def maybe_new(n: int | None = 3) -> str:
+    return type(n).__name__
+
+
+def by_default(n: int = None) -> str:
+    return type(n).__name__
+
+
+def pair(t: tuple[int, ...]) -> list:
+    return [type(t).__name__, [type(x).__name__ for x in t], sum(t)]
+
+
+def fixed(t: Tuple[int, str]) -> list:
+    return [type(t).__name__, list(t)]
+
+
+def tags(s: set[str]) -> list:
+    return [type(s).__name__, sorted(s)]
+
+
+def old_tags(s: Set[int]) -> list:
+    return [type(s).__name__, sorted(s)]
+'''
+
+BOUNDARY = """\
+name: boundary
+tasks:
+  none: {function: steps:nothing}
+  maybe: {function: steps:maybe, args: {n: {from: none}}}
+  maybe-new: {function: steps:maybe_new, args: {n: {from: none}}}
+  by-default: {function: steps:by_default, args: {n: {from: none}}}
+  pair: {function: steps:pair, args: {t: [1, 2, 3]}}
+  fixed: {function: steps:fixed, args: {t: [1, "a"]}}
+  tags: {function: steps:tags, args: {s: [b, a, b]}}
+  old-tags: {function: steps:old_tags, args: {s: [2, 1]}}
+"""
+
+BOUNDARY_RESULTS = {"maybe": "NoneType", "maybe-new": "NoneType", "by-default": "NoneType",
+                    "pair": ["tuple", ["int", "int", "int"], 6], "fixed": ["tuple", [1, "a"]],
+                    "tags": ["set", ["a", "b"]], "old-tags": ["set", [1, 2]]}
+
+
+def _boundary_project(tmp_path: Path, spec: str) -> Path:
+    (tmp_path / "steps.py").write_text(BOUNDARY_STEPS, encoding="utf-8")
+    path = tmp_path / "flow.yaml"
+    path.write_text(spec, encoding="utf-8")
+    return path
+
+
+def test_none_from_an_unannotated_producer_stops_an_int_parameter_before_the_function_runs(tmp_path: Path) -> None:
+    spec = _boundary_project(tmp_path, "name: none\ntasks:\n  none: {function: steps:nothing}\n"
+                                       "  use: {function: steps:strict, args: {n: {from: none}}}\n")
+    assert heraspec.validate([str(spec)]) == []  # an unannotated producer: nothing to check at validate
+    code, tasks = run_locally(spec, tmp_path)
+    assert code == 1 and tasks["use"]["phase"] == "Failed"
+    assert "heraspec: strict(n): expected int, got None (NoneType)" in tasks["use"]["message"]
+    logs = (tmp_path / "run" / "use" / "stdout.log").read_text() + (tmp_path / "run" / "use" / "stderr.log").read_text()
+    assert "strict ran" not in logs and "Traceback" not in logs
+    (compiled,) = heraspec.compile([str(spec)])
+    with pytest.raises(AssertionError, match=r"heraspec: strict\(n\): expected int, got None \(NoneType\)"):
+        run_dag(compiled.manifest, tmp_path / "argo")
+
+
+def test_optional_parameters_take_none_and_tuples_and_sets_arrive_as_themselves(tmp_path: Path) -> None:
+    spec = _boundary_project(tmp_path, BOUNDARY)
+    code, tasks = run_locally(spec, tmp_path)
+    assert code == 0, tasks
+    assert {k: tasks[k]["result"] for k in BOUNDARY_RESULTS} == BOUNDARY_RESULTS
+    (compiled,) = heraspec.compile([str(spec)])
+    assert_argo_valid(compiled.manifest)
+    texts = run_dag(compiled.manifest, tmp_path / "argo")
+    assert {k: json.loads(texts[k]) if texts[k][:1] == "[" else texts[k] for k in BOUNDARY_RESULTS} == BOUNDARY_RESULTS
+
+
+def test_a_set_parameter_given_a_list_it_cannot_hold_is_refused_at_the_boundary(tmp_path: Path) -> None:
+    spec = _boundary_project(tmp_path, "name: s\ntasks:\n  mk: {function: steps:nothing}\n"
+                                       "  t: {function: steps:pair, args: {t: {from: mk}}}\n")
+    (tmp_path / "steps.py").write_text(BOUNDARY_STEPS.replace("return None", "return [1, 'x']"), encoding="utf-8")
+    code, tasks = run_locally(spec, tmp_path)
+    assert code == 1
+    assert "heraspec: pair(t): expected tuple[int, ...], got (1, 'x') (tuple)" in tasks["t"]["message"]

@@ -627,7 +627,7 @@ class _Compiler:
 
     def plans(self, t: dict, fn: functions.Function, params: list[dict], items: list | None) -> tuple[str, set[str]]:
         """Per parameter, what its text is when the script could not tell by itself (see
-        script._heraspec_input): a fanned-out task's aggregate, a str result, or a str literal
+        pod.read_input): a fanned-out task's aggregate, a str result, or a str literal
         whose text would read as JSON (the str "42"). Returns the `heraspec-plan` argument (a JSON
         object, or the item's own where argument sets differ: `items` are their withItems) and
         every plan it may carry."""
@@ -699,7 +699,7 @@ class _Compiler:
 
     def set_plan(self, value: Any, kind: str | None) -> str:
         """How one argument set's value of an item parameter reads (`{{item.NAME}}` keeps a string's
-        JSON escapes, see script._heraspec_input): Argo's aggregate of a fanned-out task's results
+        JSON escapes, see pod.read_input): Argo's aggregate of a fanned-out task's results
         (`-> str`: each element is a str as is) or named outputs, a str result as is, else the item."""
         if not (dag.is_ref(value) and "from" in value):
             return "item"

@@ -4,7 +4,7 @@
     assignable(src, dst) -> bool                                         a producer's type given to a parameter
     field_type(type, "a.b") -> (type, why-not | None)                    a named key of a result
 
-They accept what the runtime accepts (python/runtime.py): an int for a float, "42" or 3.0 for an int,
+They accept what the runtime accepts (python/pod/): an int for a float, "42" or 3.0 for an int,
 "yes"/1 for a bool, JSON text for a container or a class, an Enum's value or name, a mapping for a
 class it is rebuilt as, a NamedTuple's list. Files (`Path`) are left to check/files.py.
 """

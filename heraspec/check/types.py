@@ -6,7 +6,7 @@ Values checked, each at its place in the spec: literal `args`; `{from: X}` (X's 
 fanned-out X gives `list[T]`; a sub-pipeline task gives its `result:` task's), `{from: X, key: K}`
 (the type of K inside it); `foreach` items with `{item: true}` / `{item: K}`; `{param: P}` through P's
 default and `-p P=VALUE`; a sub-pipeline's `args` against the parameters' uses inside it. The types
-come from python/annotations.py. What the runtime accepts (python/runtime.py: an int for a float,
+come from python/annotations.py. What the runtime accepts (python/pod/: an int for a float,
 "42" or 3.0 for an int, "yes" for a bool, JSON text for a container or class, an Enum's value or
 name) is accepted here; an unannotated side is Any. A message names both ends as written and which
 to change.

@@ -27,7 +27,7 @@ from .expr import parse_duration
 from .forkserver import STARTUP_ENV, Forked, ForkServer
 from .pathmap import launch_argv
 from .pumps import Pumps
-from ..python.script import IMAGE_MARKER, INSTALL_FAILED, PACKAGES_ENV, SCRIPT_MARKER
+from ..python.script import IMAGE_MARKER, INSTALL_FAILED, PACKAGES_ENV, SCRIPT_MARKER, image_runtime
 
 # Receives each line a task prints (stdout and stderr, without the newline), from a reader thread.
 LineSink = Callable[[str], None]
@@ -228,8 +228,9 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
         if kind == "script" and str(source).startswith(SCRIPT_MARKER):  # heraspec's own: run as its pod would
             image = IMAGE_MARKER in str(source)
             python_env = (env.get(PACKAGES_ENV), image)
-            if image and code_path:
-                env["PYTHONPATH"] = os.pathsep.join(code_path)
+            if image:  # the image has heraspec's pod runtime installed, and the project's code
+                runtime = image_runtime(str(run_dir.absolute() / ".heraspec" / "image"))
+                env["PYTHONPATH"] = os.pathsep.join([*code_path, runtime])
     elif shutil.which(command[0], path=env.get("PATH")) is None:
         raise TaskError(f"command {command[0]!r} is not available on this machine; "
                         "heraspec run cannot run container tasks locally")

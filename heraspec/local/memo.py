@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..argo import scheduling
-from ..python.script import CODE_ENV
+from ..python.script import CODE_ENV, carried_in
 from .expr import ExprError, parse_duration
 
 CACHE_DIR = Path(".heraspec") / "cache"
@@ -95,16 +95,10 @@ def _code_parts(source: str, shared: str) -> dict[str, str]:
     heraspec's script around them; the whole script when no code can be read (`code: image`)."""
     out = {"heraspec's script": _h(source)}
     try:
-        text = shared
-        if not text:
-            tree = ast.parse(source)
-            call = next(n.value for n in tree.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
-                        and getattr(n.value.func, "id", "") == "_heraspec_importer")
-            text = call.args[0].value if call.args and isinstance(call.args[0], ast.Constant) else ""
-        # a shared script names its own modules' files (python/script.script_source)
-        mine = re.search(r"_heraspec_importer\(None\)\s+# from the workflow's parameter [\w-]+: (.*) \(sha256", source)
+        carried, mine = carried_in(source)  # a shared script names its own modules' files
+        text = shared or carried
         if text:
-            out.update(_table_parts(text, set(mine.group(1).split(", ")) if shared and mine else None))
+            out.update(_table_parts(text, set(mine) if shared and mine else None))
     except (SyntaxError, StopIteration, ValueError, TypeError, AttributeError, KeyError, IndexError):
         pass
     return out

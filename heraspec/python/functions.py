@@ -71,16 +71,17 @@ class Function:
 
 # --- caches: a big spec resolves the same ref thousands of times ------------------------------------
 
-RESERVED_PREFIX = "_heraspec"  # the generated script's own names (script.py) start with it
+RESERVED_PREFIX = "_heraspec"  # reserved for heraspec's own names in generated code
 RESERVED_PARAM_PREFIX = "heraspec_"  # the compiler's own item keys and parameters (argo/compiler.py) start with it
 
 _RESOLVED: dict[tuple, tuple[Function | None, tuple[Problem, ...]]] = {}
 _CARRIED: dict[Function, _Carried] = {}
+_BOUNDARY: dict[Function, dict[str, str | None]] = {}
 
 
 def clear_cache() -> None:
     """Forget parsed modules and resolved refs (resolve does not re-check files once cached)."""
-    for cache in (_RESOLVED, _CARRIED):
+    for cache in (_RESOLVED, _CARRIED, _BOUNDARY):
         cache.clear()
     forget_modules()
 
@@ -380,7 +381,7 @@ def _kind(info: ModuleInfo, node: ast.expr | None) -> str | None:
     if isinstance(node, ast.Name) and kind is None and any(
             not b.under and (b.kind == "class" or isinstance(b.stmt, ast.ImportFrom) and b.stmt.module not in _TYPING_MODULES)
             for b in info.bindings.get(node.id, [])):
-        return f"model:{node.id}"  # a class defined here or imported: rebuilt when it is one (runtime.py)
+        return f"model:{node.id}"  # a class defined here or imported: rebuilt when it is one (python/pod)
     if kind in ("list", "dict") and isinstance(node, ast.Subscript):
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         inner = _kind(info, items[-1] if kind == "dict" else items[0])
@@ -396,6 +397,62 @@ def _unwrap_optional(node: ast.expr | None) -> ast.expr | None:
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "Optional":
         return node.slice
     return node
+
+
+def boundary_kinds(fn: Function) -> dict[str, str | None]:
+    """Each parameter's kind as the script checks it at run time (python/pod): Param.annotation's, but a
+    tuple, set or frozenset annotation is "tuple" / "set" / "frozenset" (":KIND" for `tuple[int, ...]`,
+    `set[int]`), not a list,
+    and the kind of an annotation admitting None (Optional, `X | None`, a None default) ends in " | None"."""
+    found = _BOUNDARY.get(fn)
+    if found is None:
+        found = _BOUNDARY[fn] = _boundary_kinds(fn)
+    return found
+
+
+def _boundary_kinds(fn: Function) -> dict[str, str | None]:
+    out: dict[str, str | None] = {p.name: p.annotation for p in fn.params}
+    info = load_module(fn.file)
+    node = next((n for n in ast.walk(info.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and n.name == fn.name and n.lineno == fn.line), None) if not isinstance(info, Problem) else None
+    if node is None:
+        return out
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = dict(zip(reversed(positional), reversed(args.defaults)))
+    defaults.update((a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
+    for arg in [*positional, *args.kwonlyargs]:
+        if arg.arg not in out or arg.annotation is None:
+            continue
+        annotation = arg.annotation
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            try:
+                annotation = ast.parse(annotation.value, mode="eval").body
+            except (SyntaxError, ValueError):
+                continue
+        kind = out[arg.arg]
+        inner = _unwrap_optional(annotation)
+        if isinstance(inner, ast.Subscript) and isinstance(inner.value, ast.Name) and inner.value.id == "Union":
+            items = inner.slice.elts if isinstance(inner.slice, ast.Tuple) else [inner.slice]
+            rest = [i for i in items if not (isinstance(i, ast.Constant) and i.value is None)]
+            inner = rest[0] if len(rest) == 1 else inner
+        base = inner.value if isinstance(inner, ast.Subscript) else inner
+        name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else None
+        if name in ("tuple", "Tuple", "set", "Set", "frozenset", "FrozenSet"):
+            items = (inner.slice.elts if isinstance(inner.slice, ast.Tuple) else [inner.slice]) \
+                if isinstance(inner, ast.Subscript) else []
+            element = None
+            if len(items) == 2 and isinstance(items[1], ast.Constant) and items[1].value is Ellipsis or \
+                    name.lower().endswith("set") and len(items) == 1:
+                element = _kind(info, items[0])
+            container = name.lower()
+            kind = f"{container}:{element}" if element in _ELEMENTS else container
+        default = defaults.get(arg)
+        admits_none = inner is not annotation or (isinstance(default, ast.Constant) and default.value is None)
+        if kind is not None and admits_none:
+            kind += " | None"
+        out[arg.arg] = kind
+    return out
 
 
 def _inexact_return(info: ModuleInfo, node: ast.FunctionDef, path: str) -> list[Problem]:

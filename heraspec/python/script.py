@@ -1,37 +1,21 @@
 """The program an Argo `script` template runs (`command: [python]`), the same locally and in the pod.
 
-    script_source(fn, code, packages, needs) -> str    the program: package step, carried modules, decoder, entry
+    script_source(fn, code, packages, needs) -> str    the program: python/pod's parts it uses, then the calls
 
-The program is assembled from the tagged pieces of runtime.py (and artifact_paths.RUNTIME_SOURCE): only
-the branches the function's parameter kinds use, the plans the tasks calling the template pass,
-the artifact code where an input or the result is a file, named outputs where a task publishes
-them (`Needs`, from the compiler; the default `Needs()` is everything); no comments but the first
-line. `decode`, `coerce` and `argo_unsafe` run the whole runtime, so the compiler's checks and the
-scripts share one decoder.
-
-In order, the program
-  1. installs the task's `packages` (env HERASPEC_PACKAGES, JSON) with pip, quietly, before any
-     user code runs; a failed install prints pip's output and exits 1 (`heraspec run` prepares a
-     cached environment instead and sets HERASPEC_PACKAGES_INSTALLED to the same value);
-  2. `code: carry` (default): holds the user's modules, whole, and the data files they read
-     (`code_text`: JSON, zlib-compressed, URL-safe base64, so it never holds `{{`), in the script
-     or, with `shared=True`, in env CODE_ENV, which the compiler fills from the workflow's
-     parameter CODE_PARAM (one copy per workflow however many templates use it); puts an
-     importer first on `sys.meta_path`, so `from mypkg.steps import train` imports them under
-     their own names, relative imports and all, as Python does; tracebacks show the original file
-     names and lines (linecache holds their text). With data files, modules and data are written
-     under $TMPDIR/heraspec/code (/tmp in the pod) and `__file__` points there.
-     `code: image`: imports the function from the image instead (Hera's runner does the same);
-  3. reads each parameter from env var `HERASPEC_IN_<name>` (absent or `__heraspec_default__`:
-     Python applies the default) and decodes it (`_heraspec_input`, where tasks pass plans: the
-     task's plan from env HERASPEC_PLAN first, for aggregates and str results; then annotation
-     `str`: the raw text; otherwise JSON where it parses, else the raw text; then
-     int/float/bool/list[...] coercion and dataclass/Pydantic rebuilding);
-  4. calls the function with keywords and writes the result exactly (`_heraspec_result_text`: a
-     str is its own text, anything else compact JSON; dataclasses and Pydantic models as their
-     JSON; a value without an exact JSON form exits 1 naming it and the fix) plus one newline
-     for Argo's executor to trim, to RESULT_PATH, or to env `HERASPEC_RESULT_PATH` when set (the
-     local runner uses that).
+The runtime is the package python/pod/, real modules (read them there, with their comments); a script
+carries the parts of it its template uses (pod_source.cut: the kinds of the function's parameters, the plans the tasks
+calling the template pass, the artifact code where an input or the result is a file, named outputs
+where a task publishes them: `Needs`, from the compiler; the default `Needs()` is everything), then
+  1. `install_packages()` where the task declares `packages` (env HERASPEC_PACKAGES, JSON): pip,
+     quietly, before any user code runs (`heraspec run` prepares a cached environment instead);
+  2. `code: carry` (default): `serve_carried_modules(...)` with the user's modules, whole, and the
+     data files they read (`code_text`: JSON, zlib-compressed, URL-safe base64, so it never holds
+     `{{`), in the script or, with `shared=True`, from env CODE_ENV, which the compiler fills from
+     the workflow's parameter CODE_PARAM (one copy per workflow however many templates use it);
+  3. `main(module, function, kinds)`: imports the function, reads, decodes and checks each
+     parameter, calls it and writes the result exactly (pod.main).
+`code: image`: the image has heraspec and the user's code installed; the script imports
+`install_packages` and `main` from heraspec.python.pod and carries nothing else.
 The program never contains `{{` (Argo substitutes it everywhere, script source included).
 """
 
@@ -42,26 +26,30 @@ import json
 from dataclasses import dataclass
 from typing import Iterable
 
-from . import artifact_paths, runtime as pieces
-from .functions import Function, bundle
+from . import pod
+from .functions import Function, boundary_kinds, bundle
 from .modules import Carried, DataFile
 
-RESULT_PATH = "/tmp/heraspec/result.json"
-RESULT_PATH_ENV = "HERASPEC_RESULT_PATH"
-OUTPUTS_DIR = "/tmp/heraspec/outputs/"  # named outputs (`outputs:`, `{from, key}`), beside the result
-OUTPUTS_ENV = "HERASPEC_OUTPUTS"  # {output name: dotted key path}, JSON
-INPUT_ENV_PREFIX = "HERASPEC_IN_"
-DEFAULT_MARKER = "__heraspec_default__"  # env value meaning "let Python apply the default"
-PLAN_ENV = "HERASPEC_PLAN"  # per task: how to read inputs that are results (see _heraspec_input)
+RESULT_PATH = pod.RESULT_PATH
+RESULT_PATH_ENV = pod.RESULT_PATH_ENV
+OUTPUTS_DIR = "/tmp/heraspec/outputs/"  # named outputs (`outputs:`, `{from, key}`), beside the result (pod.publish)
+OUTPUTS_ENV = pod.OUTPUTS_ENV
+INPUT_ENV_PREFIX = pod.INPUT_PREFIX
+DEFAULT_MARKER = pod.DEFAULT_MARKER
+PLAN_ENV = pod.PLAN_ENV
 PLAN_INPUT = "heraspec-plan"  # the template input carrying it, present only where a task needs one
+PACKAGES_ENV = pod.PACKAGES_ENV
+INSTALL_FAILED = pod.INSTALL_FAILED
+decode, coerce, argo_unsafe = pod.decode, pod.coerce, pod.argo_unsafe  # the compiler's checks read values as pods do
 
 __all__ = ["DEFAULT_MARKER", "INPUT_ENV_PREFIX", "OUTPUTS_DIR", "OUTPUTS_ENV", "PLAN_ENV", "PLAN_INPUT",
-           "RESULT_PATH", "RESULT_PATH_ENV", "Needs", "argo_unsafe", "decode", "script_source"]
+           "RESULT_PATH", "RESULT_PATH_ENV", "Needs", "argo_unsafe", "carried_in", "code_text", "coerce", "decode",
+           "digest", "image_runtime", "kinds", "roots", "script_source"]
 
 # --- what a template's script must handle --------------------------------------------------------------
 
-PLANS = frozenset({"agg", "agg:str", "str", "json", "item", "item+agg", "item+agg:str", "item+str"})  # runtime.DECODE
-RESULTS = frozenset({"parameter", "artifact", "file"})  # where a return value goes (artifact_paths.RESULT_MODE_ENV)
+PLANS = frozenset({"agg", "agg:str", "str", "json", "item", "item+agg", "item+agg:str", "item+str"})  # pod.read_input
+RESULTS = frozenset({"parameter", "artifact", "file"})  # where a return value goes (pod.RESULT_MODE_ENV)
 
 
 @dataclass(frozen=True)
@@ -71,7 +59,7 @@ class Needs:
     caller may use."""
 
     plans: frozenset[str] = PLANS  # plans a task may pass (PLAN_ENV)
-    artifact_inputs: bool = True  # an input may arrive as a file (HERASPEC_IN_x is artifact_paths.ONE / MANY)
+    artifact_inputs: bool = True  # an input may arrive as a file (HERASPEC_IN_x is pod.ONE / MANY)
     results: frozenset[str] = RESULTS
     publish: bool = True  # named outputs (OUTPUTS_ENV)
 
@@ -80,78 +68,59 @@ EVERYTHING = Needs()
 
 
 def kinds(annotations: Iterable[str | None]) -> set[str]:
-    """Every kind the decoder may be asked for, given the parameters' kinds: theirs and their elements'."""
+    """Every kind the decoder may be asked for, given the parameters' kinds: theirs and their elements'
+    (without " | None")."""
     out: set[str] = set()
     for kind in annotations:
+        kind = kind[:-7] if kind and kind.endswith(" | None") else kind
         while kind:
             out.add(kind)
-            kind = kind[5:] if kind.startswith(("list:", "dict:")) else None
+            head, _, inner = kind.partition(":")
+            kind = inner if head in ("list", "dict", "tuple", "set", "frozenset") else None
     return out
 
 
-def tags(annotations: Iterable[str | None], needs: Needs = EVERYTHING) -> frozenset[str]:
-    """The runtime's tags (runtime.py) a script needs for parameters of these kinds and these needs."""
-    plans = needs.plans
-    found = kinds(annotations) | ({"str"} if any(p.endswith("agg:str") for p in plans) else set())  # its elements
-    out = {k for k in found if k in ("str", "int", "float", "bool", "list", "dict")}
-    out |= {tag for tag, prefix in (("listof", "list:"), ("dictof", "dict:"), ("model", "model:"))
-            if any(k.startswith(prefix) for k in found)}
-    if plans:
-        out.add("plans")
-        out |= {"plan:" + part.split(":")[0] for p in plans for part in p.split("+")}
+_PLAN_READERS = {"item": "read_item_field", "agg": "read_aggregate", "json": "read_json_literal"}
+
+
+def roots(annotations: Iterable[str | None], needs: Needs = EVERYTHING, data: bool = False) -> frozenset[str]:
+    """The definitions of python/pod a script needs (pod_source.cut) for parameters of these kinds
+    (the pod's kinds, " | None" included) and these needs; `data`: the carried code has data files."""
+    from . import pod_source  # only where a script is built: validate does not load it
+
+    annotations = list(annotations)
+    defined = pod_source.defined_names()
+    out = {"main"}
+    found = kinds(annotations)
+    if any(p.endswith("agg:str") for p in needs.plans):
+        found.add("str")
+    heads = {k.partition(":")[0] for k in found}
+    out |= {"coerce_" + h for h in heads} & defined
+    if any(k is not None and k.partition(":")[0] not in ("path", "paths") for k in annotations):
+        out |= {"fits"} | ({"fits_" + h for h in heads} & defined)
+    if "model" in heads:
+        out.add("Unfit")
+    out |= {_PLAN_READERS[part.partition(":")[0]] for p in needs.plans for part in p.split("+")
+            if part.partition(":")[0] in _PLAN_READERS}
     if needs.artifact_inputs:
-        out.add("artifact-in")
-    out |= {"result:" + r for r in needs.results}
+        out.add("read_artifact")
+    if "file" in needs.results:
+        out.add("write_file_result")
     if needs.results & {"parameter", "artifact"}:
-        out.add("value")
-    if needs.results & {"artifact", "file"}:
-        out.add("mode")
-    if "parameter" in needs.results and "artifact" not in needs.results:
-        out.add("write:parameter")
-    if needs.publish and "value" in out:  # named outputs are fields of a value (never of a file)
-        out.add("publish")
+        out.add("write_value_result")
+        out |= {"write_result_parameter"} if "parameter" in needs.results else set()
+        out |= {"write_value_artifact"} if "artifact" in needs.results else set()
+        if needs.publish:  # named outputs are fields of a value (never of a file)
+            out.add("publish")
+    if data:
+        out |= {"write_data_files", "CarriedFileLoader"}
     return frozenset(out)
 
 
-ALL_TAGS = tags(["str", "int", "float", "bool", "list", "dict", "list:str", "dict:str", "model:_"]) | {"write:parameter", "data"}
-
-# --- the runtime, shared by the script and by the compiler's checks (one source of truth) -----------
-
-_namespaces: dict[frozenset[str], dict] = {}
-
-
-def runtime_namespace(tags: frozenset[str] = ALL_TAGS) -> dict:
-    """The decoder and result functions a script with these tags carries, run here: the compiler's
-    checks use the whole of it (`decode`, `coerce`, `argo_unsafe`); tests compare cut ones with it."""
-    space = _namespaces.get(tags)
-    if space is None:  # compiled on first use (not on every `heraspec validate` start)
-        space = _namespaces[tags] = {}
-        source = pieces.select(pieces.DECODE, tags) + pieces.select(pieces.RESULT, tags)
-        exec(compile(source, "<heraspec runtime>", "exec"), space)  # noqa: S102 (our own constant)
-    return space
-
-
-def decode(raw: str, annotation: str | None) -> object:
-    """The script's own decoder."""
-    return runtime_namespace()["_heraspec_decode"](raw, annotation)
-
-
-def coerce(value: object, annotation: str | None) -> object:
-    """The script's coercion of an already decoded value to its annotation's kind."""
-    return runtime_namespace()["_heraspec_coerce"](value, annotation)
-
-
-def argo_unsafe(text: str) -> int | None:
-    """The code point of the first character Argo cannot substitute into a template, or None."""
-    return runtime_namespace()["_heraspec_unsafe"](text)
-
-
 _SCRIPTS: dict[tuple[Function, str, bool, Needs, bool], tuple[object, str]] = {}
-PACKAGES_ENV = "HERASPEC_PACKAGES"
-INSTALL_FAILED = 97  # the exit code of a failed package install: retryStrategy.expression does not retry it
 IMAGE_MARKER = "# heraspec: code: image"
 SCRIPT_MARKER = "# heraspec script for "  # the first line: `heraspec run` knows its own scripts by it
-JSON_FIRST = "import json as _heraspec_json\n"  # the second line
+JSON_FIRST = "import json\n"  # the second line (the fork server has json imported: forkserver.py)
 CODE_ENV = "HERASPEC_CODE"  # a shared script's carried code (script_source(shared=True))
 CODE_PARAM = "heraspec-code"  # the workflow parameter holding it (argo/code.py)
 ENV_LIMIT = 131072  # bytes of one environment variable: Argo's common.MaxEnvVarLen (Linux MAX_ARG_STRLEN)
@@ -164,50 +133,87 @@ CODE_LIMIT = ENV_LIMIT - 16 * 1024  # of one code text (code_text), leaving room
 def script_source(fn: Function, code: str = "carry", packages: bool = False, needs: Needs = EVERYTHING,
                   shared: bool = False) -> str:
     """The complete Python program for the Argo script template; it never contains `{{`.
-    `code`: "carry" (the function's modules travel in the script) or "image" (the image has them);
-    `packages`: the task declares packages (the template sets HERASPEC_PACKAGES); `needs`: what the
-    tasks calling the template pass and expect (the default: anything), so that the script carries
-    only the runtime it can use; `shared`: the carried code comes from env CODE_ENV (a text with
-    at least every module the function's bundle holds), the script names its digest."""
+    `code`: "carry" (the function's modules travel in the script) or "image" (the image has them,
+    and heraspec); `packages`: the task declares packages (the template sets HERASPEC_PACKAGES);
+    `needs`: what the tasks calling the template pass and expect (the default: anything), so that the
+    script carries only the runtime it can use; `shared`: the carried code comes from env CODE_ENV (a
+    text with at least every module the function's bundle holds), the script names its digest."""
     carried = bundle(fn)  # a changed file, re-resolved, makes a new Bundle
     cached = _SCRIPTS.get((fn, code, packages, needs, shared))
     if cached is not None and cached[0] is carried:  # re-resolving a changed file makes a new Bundle
         return cached[1]
     if code == "carry" and carried.problems:
         raise ValueError(f"cannot build a script for {fn.ref}: " + "; ".join(p.message for p in carried.problems))
-    # every script reads JSON; importing it first makes `heraspec run`'s warm start (forkserver.py),
-    # which has it imported, the same as the pod's fresh interpreter when the user's code is imported
-    header = f"{SCRIPT_MARKER}{fn.ref} ({carried.modules[0].filename}); generated, edit the module instead\n{JSON_FIRST}"
-    wanted = tags([p.annotation for p in fn.params], needs)
+    header = f"{SCRIPT_MARKER}{fn.ref} ({carried.modules[0].filename}); generated, edit the module instead\n"
+    kinds_text = "{" + ", ".join(f"{p!r}: {k!r}" for p, k in boundary_kinds(fn).items()) + "}"
+    call = f"main({fn.module!r}, {fn.name!r}, {kinds_text})\n"
     if code == "image":
-        user = f"{IMAGE_MARKER} (the image provides '{fn.module}')\nfrom {fn.module} import {fn.name}\n"
+        names = "install_packages, main" if packages else "main"
+        program = (f"{header}{IMAGE_MARKER} (the image provides '{fn.module}' and heraspec)\n"
+                   f"from heraspec.python.pod import {names}\n\n" + ("install_packages()\n" if packages else "") + call)
     else:
         modules, data = carried.modules, carried.data
+        wanted = roots(boundary_kinds(fn).values(), needs, bool(data)) | {"serve_carried_modules"}
+        if packages:
+            wanted |= {"install_packages"}
         shown = ", ".join(m.filename for m in modules if m.source) + "".join(f", {d.path}" for d in data)
-        importer = pieces.select(pieces.IMPORTER, wanted | ({"data"} if data else set())).replace("@CODE_ENV@", CODE_ENV)
         if shared:
-            call = (f"_heraspec_importer(None)  # from the workflow's parameter {CODE_PARAM}: {shown} "
-                    f"(sha256 {digest(modules, data)})\n")
+            serve = (f"serve_carried_modules(os.environ[{CODE_ENV!r}])  # the workflow's parameter {CODE_PARAM}: "
+                     f"{shown} (sha256 {digest(modules, data)})\n")
         else:
             text = code_text(modules, data)
-            chunks = "\n".join(f' "{text[i:i + 96]}"' for i in range(0, len(text), 96))
-            call = f"_heraspec_importer(  # {shown}, compressed\n{chunks}\n)\n"
-        user = f"{importer}{call}from {fn.module} import {fn.name}\n"
-    entry = (pieces.select(pieces.MAIN, wanted).replace("@PARAMS@", repr([(p.name, p.annotation) for p in fn.params]))
-             .replace("@FUNCTION@", fn.name).replace("@PREFIX@", INPUT_ENV_PREFIX).replace("@REF@", fn.ref)
-             .replace("@PLAN_ENV@", PLAN_ENV)
-             .replace("@MARKER@", DEFAULT_MARKER).replace("@PATH_ENV@", RESULT_PATH_ENV).replace("@OUTPUTS_ENV@", OUTPUTS_ENV)
-             .replace("@RESULT_PATH@", RESULT_PATH).replace("@ONE@", artifact_paths.ONE).replace("@MANY@", artifact_paths.MANY)
-             .replace("@MODE_ENV@", artifact_paths.RESULT_MODE_ENV))
-    install = (pieces.select(pieces.PACKAGES, wanted).replace("@PACKAGES_ENV@", PACKAGES_ENV)
-               .replace("@INSTALL_FAILED@", str(INSTALL_FAILED))) if packages else ""
-    runtime = [pieces.select(text, wanted) for text in (pieces.DECODE, pieces.RESULT,
-                                                        artifact_paths.runtime_source(RESULT_PATH, RESULT_PATH_ENV))]
-    program = header + install + user + "".join(runtime) + entry
+            chunks = "\n".join(f'    "{text[i:i + 96]}"' for i in range(0, len(text), 96))
+            serve = f"serve_carried_modules(  # {shown}, compressed\n{chunks}\n)\n"
+        from . import pod_source
+
+        runtime = pod_source.cut(wanted)
+        program = (header + runtime + "\n\n# --- this task " + "-" * 88 + "\n\n"
+                   + ("install_packages()\n" if packages else "") + serve + call)
     if "{{" in program:  # cannot happen: every part above is free of it; never emit one anyway
         raise RuntimeError(f"internal error: the script for {fn.ref} contains double braces")
     _SCRIPTS[(fn, code, packages, needs, shared)] = (carried, program)
     return program
+
+
+def image_runtime(folder: str) -> str:
+    """A folder holding heraspec/python/pod/ (and the packages' empty __init__ files): on PYTHONPATH,
+    it gives a `code: image` script run locally the runtime its image would have installed.
+    Returns `folder`."""
+    import os
+    import shutil
+
+    from . import pod_source
+
+    target = os.path.join(folder, "heraspec", "python", "pod")
+    os.makedirs(target, exist_ok=True)
+    for init in (os.path.join(folder, "heraspec", "__init__.py"), os.path.join(folder, "heraspec", "python", "__init__.py")):
+        if not os.path.exists(init):
+            open(init, "w").close()
+    for path in pod_source.folder().glob("*.py"):
+        shutil.copyfile(path, os.path.join(target, path.name))
+    return folder
+
+
+def carried_in(source: str) -> tuple[str, list[str] | None]:
+    """What a script of script_source carries: (the code text it passes serve_carried_modules, or ""
+    when it reads the workflow's parameter or imports from the image; the files a shared script
+    names as its own, or None)."""
+    import ast
+    import re
+
+    text = ""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return "", None
+    for node in tree.body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
+                getattr(node.value.func, "id", "") == "serve_carried_modules" and node.value.args and \
+                isinstance(node.value.args[0], ast.Constant) and isinstance(node.value.args[0].value, str):
+            text = node.value.args[0].value
+    mine = re.search(r"^serve_carried_modules\(os\.environ\[.*\]\)  # the workflow's parameter [\w-]+: (.*) \(sha256",
+                     source, re.M)
+    return text, mine.group(1).split(", ") if mine else None
 
 
 def _table(modules: Iterable[Carried], data: Iterable[DataFile]) -> bytes:
