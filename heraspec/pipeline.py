@@ -21,6 +21,7 @@ from .document.load import Document, load_file, load_source
 if TYPE_CHECKING:
     from .argo.compiler import Compiled
     from .check.dag import Graph
+    from .document.nodes import Spec
     from .python.functions import Function
 
 
@@ -45,6 +46,7 @@ class Checked:
     pipelines: "dict[str, Checked]" = field(default_factory=dict)  # task name -> the spec it runs (tasks.X.pipeline)
     lock: Any = None  # its lock file (python/lock.Lock), when it has one
     notes: list[str] = field(default_factory=list)  # not errors: said by validate, compile and run
+    spec: "Spec | None" = None  # the typed model (document/nodes.py), when the schema found no problem
 
 
 def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
@@ -125,12 +127,15 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     from .document import schema
     from .check import semantic
 
+    from .document import nodes
+
     before = len(errors)
     schema.check_schema(doc, errors)
+    spec = nodes.build_model(doc) if len(errors) == before else None  # built once; the later stages read it
     graph = dag.build_graph(doc.data)
     search_path = search_path_for(doc.path, opts.search_path)
     fns = semantic.check(doc, errors, search_path, graph=graph)
-    c = Checked(doc, fns, graph)
+    c = Checked(doc, fns, graph, spec=spec)
     if fns and ("packages" in doc.text or "pip_index_url" in doc.text):
         from .python import lock
 
@@ -232,7 +237,7 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
         data = c.doc.data
         if c.ok and data.get("kind") in TEMPLATE_KINDS and isinstance(data.get("name"), str):
             manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                                    pipelines=c.pipelines, lock=c.lock).manifest
+                                    pipelines=c.pipelines, lock=c.lock, spec=c.spec).manifest
             library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
     from .check import compose
 
@@ -267,7 +272,7 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
         if errors:
             return []
         out = [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                            pipelines=c.pipelines, lock=c.lock) for c in checked]
+                            pipelines=c.pipelines, lock=c.lock, spec=c.spec) for c in checked]
         for c, compiled in zip(checked, out):
             compiled.library = c.library
         return out

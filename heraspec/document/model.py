@@ -1,8 +1,12 @@
-"""The spec's typed model: the single source of truth for `schemas/heraspec.schema.json`.
+"""The JSON Schema of a spec: `schemas/heraspec.schema.json`, what editors and `validate` check against.
 
-Regenerate the committed schema with `python -m heraspec.document.model > schemas/heraspec.schema.json`;
-tests/test_schema.py fails when the file drifts from these models. The CLI never imports this
-module to validate (pydantic costs ~70 ms at start-up); `compile` uses it for typed access.
+Each pydantic class here declares the schema of one node of the typed model (document/nodes.py,
+`XSchema` for the node `X`, its definition named `X`): descriptions, patterns, enums, defaults and
+examples for editors. tests/test_model.py holds the two equal, key for key, so the model and the
+schema cannot drift. Regenerate the committed file with
+`python -m heraspec.document.model > schemas/heraspec.schema.json` (tests/test_schema.py fails when it
+drifts). Only this generator and the tests import pydantic: `validate` reads the committed file
+(schema.py) and builds the model without it (pydantic costs ~70 ms at start-up).
 """
 
 from __future__ import annotations
@@ -108,7 +112,7 @@ class ArtifactRepositoryRef(_Strict):
 # --- task parts -------------------------------------------------------------------------------
 
 
-class Backoff(_Strict):
+class BackoffSchema(_Strict):
     """Exponential back-off between retries: wait `duration`, then `duration × factor`, ... up to `max_duration`."""
 
     duration: Optional[str] = Field(None, description="Wait before the first retry, e.g. `10s`.", pattern=SPAN,
@@ -119,11 +123,11 @@ class Backoff(_Strict):
                                         **_x(examples=["5m"]))
 
 
-class Retry(_Strict):
+class RetrySchema(_Strict):
     """How a failed task is retried (Argo `retryStrategy`)."""
 
     limit: int = Field(description="Maximum number of retries after the first attempt.", ge=0, **_x(examples=[3]))
-    backoff: Optional[Backoff] = Field(None, description="Exponential back-off between retries, e.g. `{duration: 10s, factor: 2}`.")
+    backoff: Optional[BackoffSchema] = Field(None, description="Exponential back-off between retries, e.g. `{duration: 10s, factor: 2}`.")
     policy: Optional[Literal["Always", "OnFailure", "OnError", "OnTransientError"]] = Field(
         None, description="Which failures are retried (Argo `retryPolicy`). Default `OnFailure`.",
         **_x(markdownDescription="Which failures are retried (Argo `retryPolicy`):\n\n"
@@ -133,7 +137,7 @@ class Retry(_Strict):
              "- `Always`: any of these"))
 
 
-class Volume(_Strict):
+class VolumeSchema(_Strict):
     """A new volume claimed for this run (`size`), or an existing PersistentVolumeClaim (`claim`)."""
 
     mount_path: str = Field(description="Where the volume is mounted in the task's container (an absolute path).",
@@ -152,7 +156,7 @@ class Volume(_Strict):
     read_only: Optional[bool] = Field(None, description="Mount read-only. Default `false`.")
 
 
-class Limits(_Strict):
+class LimitsSchema(_Strict):
     """Explicit resource limits: the container is throttled (CPU) or killed (memory) above them."""
 
     cpu: Optional[Cpu] = Field(None, description="CPU limit: a number of cores (`2`, `0.5`) or millicores (`500m`).",
@@ -161,7 +165,7 @@ class Limits(_Strict):
                                   **_x(examples=["8Gi"]))
 
 
-class Resources(_Strict):
+class ResourcesSchema(_Strict):
     """Compute resources of a task. Without any, a task requests 1 CPU and 4Gi of memory (a limit
     without a request sets the request to the limit; `false` drops the request)."""
 
@@ -177,11 +181,11 @@ class Resources(_Strict):
                                **_x(examples=[1]))
     gpu_type: Optional[str] = Field(None, description="Extended resource name of the GPU, e.g. `amd.com/gpu`. Default `nvidia.com/gpu`.",
                                     **_x(examples=["nvidia.com/gpu", "amd.com/gpu"]))
-    limits: Optional[Union[bool, Limits]] = Field(None, description="`true` to set limits equal to the requests, or explicit `{cpu, memory}` limits.",
+    limits: Optional[Union[bool, LimitsSchema]] = Field(None, description="`true` to set limits equal to the requests, or explicit `{cpu, memory}` limits.",
                                                   **_x(examples=[True, {"memory": "16Gi"}]))
-    volume: Optional[Volume] = Field(None, description="One volume mounted into this task: a new one (`{size, mount_path}`) "
+    volume: Optional[VolumeSchema] = Field(None, description="One volume mounted into this task: a new one (`{size, mount_path}`) "
                                      "or an existing claim (`{claim, mount_path}`).")
-    volumes: Optional[List[Volume]] = Field(None, description="Several volumes mounted into this task (each like `volume`).")
+    volumes: Optional[List[VolumeSchema]] = Field(None, description="Several volumes mounted into this task (each like `volume`).")
 
 
 class Semaphore(_Strict):
@@ -336,8 +340,8 @@ class TaskDefaults(_Strict):
     """Task fields applied to every task unless the task sets them (resources and env merge key by key)."""
 
     image: Optional[str] = _doc("image")
-    resources: Optional[Resources] = _doc("resources")
-    retry: Optional[Union[int, Retry]] = _doc("retry")
+    resources: Optional[ResourcesSchema] = _doc("resources")
+    retry: Optional[Union[int, RetrySchema]] = _doc("retry")
     timeout: Optional[Duration] = _doc("timeout")
     env: Optional[Dict[str, EnvValue]] = _doc("env")
     packages: Optional[List[Annotated[str, Field(min_length=1)]]] = _doc("packages")
@@ -362,7 +366,7 @@ class TaskDefaults(_Strict):
 ArgValue = Union[ArtifactRef, Any]
 
 
-class TemplateRef(_Strict):
+class TemplateRefSchema(_Strict):
     """A template of an existing WorkflowTemplate (or ClusterWorkflowTemplate), called instead of a function (Argo `templateRef`)."""
 
     name: str = Field(description="Name of the WorkflowTemplate (or ClusterWorkflowTemplate).", **_x(examples=["shared-steps"]))
@@ -371,7 +375,7 @@ class TemplateRef(_Strict):
     cluster: bool = Field(False, description="`true` for a ClusterWorkflowTemplate.")
 
 
-class WorkflowTemplateRef(_Strict):
+class WorkflowTemplateRefSchema(_Strict):
     """Submit an existing WorkflowTemplate (or ClusterWorkflowTemplate) as this Workflow (Argo `workflowTemplateRef`)."""
 
     name: str = Field(description="Name of the WorkflowTemplate (or ClusterWorkflowTemplate).", **_x(examples=["shared-steps"]))
@@ -392,8 +396,8 @@ class ExitTask(_Strict):
         "`{from: TASK}` of that task or of a task it depends on.",
         **_x(examples=[{"status": {"workflow": "status"}, "failures": {"workflow": "failures"}}]))
     env: Optional[Dict[str, EnvValue]] = _doc("env")
-    resources: Optional[Resources] = _doc("resources")
-    retry: Optional[Union[int, Retry]] = _doc("retry")
+    resources: Optional[ResourcesSchema] = _doc("resources")
+    retry: Optional[Union[int, RetrySchema]] = _doc("retry")
     timeout: Optional[Duration] = _doc("timeout")
     packages: Optional[List[Annotated[str, Field(min_length=1)]]] = Field(
         None, description="Third-party distributions the exit handler's function needs (pip requirements, PEP 508). "
@@ -404,7 +408,7 @@ class ExitTask(_Strict):
 ON_EXIT_DOC = ("Runs after {what} ends, whatever the outcome ({argo}): a `function` or container task body with `args`.")
 
 
-class Task(TaskDefaults):
+class TaskSchema(TaskDefaults):
     """One step of the workflow: a Python `function`, a container (`image` + `command`) or a `template_ref`."""
 
     function: Optional[str] = _doc("function", pattern=FUNCTION_REF)
@@ -413,7 +417,7 @@ class Task(TaskDefaults):
         "names that cannot collide). The path is relative to this spec's folder. `args` (a mapping) set that spec's "
         "`parameters`; `{from: THIS_TASK}` is the result of the task that spec names in its `result` key.",
         **_x(examples=["preprocess.heraspec.yaml"]))
-    template_ref: Optional[TemplateRef] = Field(
+    template_ref: Optional[TemplateRefSchema] = Field(
         None, description="Call a template of an existing WorkflowTemplate instead of a function (Argo `templateRef`); "
         "`args` (a mapping) fill its input parameters. `validate` checks them when the template is defined by a spec "
         "validated together or given with `--templates PATH`; `heraspec run` runs it from there.",
@@ -432,7 +436,7 @@ class Task(TaskDefaults):
     argo: Optional[ArgoTask] = _doc("argo")
 
 
-class Spec(_Strict):
+class SpecSchema(_Strict):
     """A heraspec pipeline: Python functions as Argo Workflows tasks, with their edges and resources."""
 
     schema_: Optional[str] = Field(None, alias="$schema", description="Optional URL or path of this JSON Schema (for editors); "
@@ -473,11 +477,11 @@ class Spec(_Strict):
     result: Optional[str] = Field(None, description="The task whose result is this spec's result when another spec runs it "
                                   "as a sub-pipeline (`tasks.X.pipeline`): `{from: X}` there gives it.",
                                   **_x(examples=["train"]))
-    workflow_template_ref: Optional[WorkflowTemplateRef] = Field(
+    workflow_template_ref: Optional[WorkflowTemplateRefSchema] = Field(
         None, description="Submit an existing WorkflowTemplate as this Workflow (Argo `workflowTemplateRef`), with "
         "`parameters` as its arguments, instead of `tasks`. `heraspec run` runs it from the spec defining it "
         "(validated together, or `--templates PATH`).", **_x(examples=[{"name": "shared-steps"}]))
-    tasks: Optional[Dict[str, Task]] = Field(None, description="The tasks, by name (letters, digits, `-`, `_`; `_` becomes `-` in Argo).",
+    tasks: Optional[Dict[str, TaskSchema]] = Field(None, description="The tasks, by name (letters, digits, `-`, `_`; `_` becomes `-` in Argo).",
                                    **_x(propertyNames={"pattern": TASK_NAME, "maxLength": 128}, minProperties=1,
                                         markdownDescription="The tasks, by name (letters, digits, `-`, `_`; `_` becomes `-` in Argo).\n\n"
                                         "```yaml\ntasks:\n  prepare:\n    function: mypkg.steps:prepare\n  train:\n"
@@ -558,7 +562,7 @@ SNIPPETS = {
 
 def json_schema() -> dict:
     """The JSON Schema (draft-07 style) of a spec, for editors and the validator."""
-    raw = Spec.model_json_schema(by_alias=True, ref_template="#/definitions/{model}")
+    raw = _named(SpecSchema.model_json_schema(by_alias=True, ref_template="#/definitions/{model}"))
     defs = raw.pop("$defs", {})
     out: dict = {
         "$schema": "http://json-schema.org/draft-07/schema#",
@@ -572,6 +576,23 @@ def json_schema() -> dict:
     for name, snippets in SNIPPETS.items():
         (out if name == "$root" else out["definitions"][name])["defaultSnippets"] = snippets
     return out
+
+
+def _named(node: Any) -> Any:
+    """The definitions named for the nodes they describe (`TaskSchema` -> `Task`)."""
+    if isinstance(node, list):
+        return [_named(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for k, v in node.items():
+        if k == "$ref" and isinstance(v, str):
+            v = v.removesuffix(_SUFFIX)
+        out[k] = {n.removesuffix(_SUFFIX): _named(d) for n, d in v.items()} if k == "$defs" else _named(v)
+    return out
+
+
+_SUFFIX = "Schema"
 
 
 def _clean(node: Any) -> Any:
