@@ -152,7 +152,7 @@ class _Compiler:
         self.pipelines = pipelines or {}  # task name -> the checked spec it runs (pipeline.Checked)
         self.fns = fns
         self.namespace = self.spec.namespace if self.spec.namespace is not None else namespace
-        self.defaults = self.spec.defaults.written
+        self.defaults = self.spec.defaults.data
         self.templates: list[dict] = []
         self.by_key: dict[Any, str] = {}
         self.names: set[str] = {ENTRYPOINT}

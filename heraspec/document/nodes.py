@@ -20,7 +20,8 @@ Schema's definitions (generated from `model.py`), so the model and the schema ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .settings import effective
 
@@ -33,17 +34,41 @@ Where = tuple  # a node's data path in its document: ("tasks", "train", "resourc
 _REF_KEYS = ("from", "param", "item", "workflow")
 
 
-def _key(name: str) -> Any:
-    return field(metadata={"key": name})
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-def _derived(default: Any = None) -> Any:
-    return field(default=default, metadata={"schema": False})
+class Key:
+    """One spec key of a node, read from the node's mapping (`node.data`) when asked for: `read`
+    turns a present value into its typed form (it gets the value and its data path); an absent
+    or null one is `default`. Reading on access keeps building the model to one small object per
+    task (a 5,000-task spec builds in about the time `settings.effective` takes)."""
+
+    __slots__ = ("key", "read", "default")
+
+    def __init__(self, read: Callable[[Any, Where], Any] | None = None, *, key: str | None = None,
+                 default: Any = None):
+        self.key, self.read, self.default = key, read, default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = self.key or name
+
+    def __get__(self, node: Any, owner: type | None = None) -> Any:
+        if node is None:
+            return self
+        value = node.data.get(self.key)
+        if value is None:
+            return self.default
+        return self.read(value, node.where + (self.key,)) if self.read is not None else value
 
 
 def schema_keys(cls: type) -> set[str]:
     """The spec keys a node class reads (what its schema definition must declare)."""
-    return {f.metadata.get("key", f.name) for f in fields(cls) if f.metadata.get("schema", True)}
+    keys = {v.key for c in cls.__mro__ for v in vars(c).values() if isinstance(v, Key)}
+    return keys | {f.metadata["key"] for f in fields(cls) if "key" in f.metadata}
+
+
+def _tuple(value: Any, where: Where) -> tuple:
+    return tuple(value)
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -99,236 +124,298 @@ class Parameter:
 
 
 # --- task parts -------------------------------------------------------------------------------
+# Each node is a view: `data` is its mapping as validated (a task's after `defaults`), `where` its path.
 
 
 @dataclass(slots=True, frozen=True)
 class Backoff:
-    duration: str | None
-    factor: int | None
-    max_duration: str | None
-    where: Where = _derived(())
+    data: Mapping[str, Any]
+    where: Where
+    duration = Key()
+    factor = Key()
+    max_duration = Key()
 
 
 @dataclass(slots=True, frozen=True)
 class Retry:
-    """`retry: N` is `Retry(limit=N)`."""
+    """`retry: N` reads as `{limit: N}`."""
 
-    limit: int
-    backoff: Backoff | None
-    policy: str | None
-    where: Where = _derived(())
+    data: Mapping[str, Any]
+    where: Where
+    limit = Key()
+    backoff = Key(Backoff)
+    policy = Key()
+
+
+def _retry(value: Any, where: Where) -> Retry:
+    return Retry({"limit": value} if isinstance(value, int) else value, where)
 
 
 @dataclass(slots=True, frozen=True)
 class Volume:
-    mount_path: str
-    size: str | None
-    claim: str | None
-    name: str | None
-    storage_class: str | None
-    access_mode: str | None
-    read_only: bool | None
-    where: Where = _derived(())
+    data: Mapping[str, Any]
+    where: Where
+    mount_path = Key()
+    size = Key()
+    claim = Key()
+    name = Key()
+    storage_class = Key()
+    access_mode = Key()
+    read_only = Key()
 
 
 @dataclass(slots=True, frozen=True)
 class Limits:
-    cpu: Any
-    memory: str | None
-    where: Where = _derived(())
+    data: Mapping[str, Any]
+    where: Where
+    cpu = Key()
+    memory = Key()
 
 
 @dataclass(slots=True, frozen=True)
 class Resources:
     """A task's resources after `defaults` and the default request (1 CPU, 4Gi; a limit without a
-    request sets the request); `cpu`/`memory` False or None request none. `volume` and `volumes` are
-    one tuple, in that order."""
+    request sets the request); `cpu`/`memory` False or None request none."""
 
-    cpu: Any
-    memory: Any
-    ephemeral_storage: str | None
-    gpu: int | None
-    gpu_type: str | None
-    limits: bool | Limits | None
-    volume: tuple[Volume, ...] = _key("volume")
-    volumes: tuple[Volume, ...] = _key("volumes")
-    where: Where = _derived(())
+    data: Mapping[str, Any]
+    where: Where
+    cpu = Key()
+    memory = Key()
+    ephemeral_storage = Key()
+    gpu = Key()
+    gpu_type = Key()
+    limits = Key(lambda v, w: Limits(v, w) if isinstance(v, dict) else v)  # True, False or Limits
+    volume = Key(Volume)
+    volumes = Key(lambda v, w: tuple(Volume(x, w + (i,)) for i, x in enumerate(v)), default=())
 
     @property
     def mounts(self) -> tuple[Volume, ...]:
-        return self.volume + self.volumes
+        """`volume` then `volumes`: what the task mounts, in order."""
+        one = self.volume
+        return ((one,) if one is not None else ()) + self.volumes
 
 
 @dataclass(slots=True, frozen=True)
 class TemplateRef:
-    name: str
-    template: str
-    cluster: bool
-    where: Where = _derived(())
+    data: Mapping[str, Any]
+    where: Where
+    name = Key()
+    template = Key()
+    cluster = Key(default=False)
 
 
 @dataclass(slots=True, frozen=True)
 class WorkflowTemplateRef:
-    name: str
-    cluster: bool
-    where: Where = _derived(())
+    data: Mapping[str, Any]
+    where: Where
+    name = Key()
+    cluster = Key(default=False)
+
+
+def _arg_sets(args: Any, function: Any, where: Where) -> tuple[ArgSet, ...]:
+    """A mapping is one argument set; a function task's list, one set per item (a fan-out); a
+    container task's list is its container args (`container_args`), no set."""
+    if isinstance(args, dict):
+        return (_arg_set(args, where),)
+    if isinstance(args, list) and function is not None:
+        return tuple(_arg_set(s, where + (i,)) for i, s in enumerate(args))
+    return ()
+
+
+class _ArgsKey(Key):
+    """`args` as argument sets: one for a mapping, one per item of a function task's list, none
+    for a container task (its list is `container_args`)."""
+
+    __slots__ = ()
+
+    def __get__(self, node: Any, owner: type | None = None) -> Any:
+        if node is None:
+            return self
+        return _arg_sets(node.data.get("args"), node.data.get("function"), node.where + ("args",))
+
+
+class _ExitKey(Key):
+    """`on_exit`, read with the spec's `defaults` applied (never `cache`: an exit handler always
+    runs); an exit handler has none of its own."""
+
+    __slots__ = ()
+
+    def __get__(self, node: Any, owner: type | None = None) -> Any:
+        if node is None:
+            return self
+        body = node.data.get("on_exit")
+        if not body:
+            return None
+        defaults = node.data.get("defaults") or {} if isinstance(node, Spec) else node.defaults
+        settings = {k: v for k, v in effective(body, defaults).items() if k != "cache"}
+        return ExitHandler(settings, node.where + ("on_exit",))
+
+
+class _Body:
+    """What a task and an exit handler share: the function or container they run and its settings."""
+
+    __slots__ = ()
+    data: Mapping[str, Any]
+    where: Where
+    function = Key()
+    image = Key()
+    command = Key(_tuple)
+    env = Key(default=_EMPTY)
+    resources = Key(lambda v, w: Resources(v, w))
+    retry = Key(_retry)
+    timeout = Key()
+    packages = Key(_tuple, default=())  # the body's own (python/packages.for_task merges the levels)
+
+    args = _ArgsKey(key="args")
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        """The body's keys after `defaults` (`settings.effective`), for helpers taking a dict."""
+        return self.data
+
+    @property
+    def container_args(self) -> tuple | None:
+        args = self.data.get("args")
+        return tuple(args) if isinstance(args, list) and self.data.get("function") is None else None
+
+    @property
+    def args_listed(self) -> bool:
+        """`args` written as a list: argument sets (a function task) or container args."""
+        return isinstance(self.data.get("args"), list)
+
+    @property
+    def is_container(self) -> bool:
+        """Runs an image's command (its result is its standard output)."""
+        return "function" not in self.data and "command" in self.data
 
 
 @dataclass(slots=True, frozen=True)
-class ExitHandler:
+class ExitHandler(_Body):
     """`on_exit` of the workflow or of one task: a function or a container body with its args, read
-    with `defaults` applied (but never `cache`: an exit handler always runs)."""
+    with `defaults` applied but never `cache` (an exit handler always runs)."""
 
-    function: str | None
-    image: str | None
-    command: tuple[str, ...] | None
-    args: tuple[ArgSet, ...] = _key("args")
-    env: Mapping[str, Any] = _key("env")
-    resources: Resources | None = _key("resources")
-    retry: Retry | None = _key("retry")
-    timeout: Any = _key("timeout")
-    packages: tuple[str, ...] = _key("packages")  # only its own: an exit handler installs no others
-    container_args: tuple | None = _derived()
-    settings: Mapping[str, Any] = _derived()
-    where: Where = _derived(())
+    data: Mapping[str, Any]
+    where: Where
 
 
 @dataclass(slots=True, frozen=True)
-class Task:
-    """One task, its settings after `defaults`. `args` are its argument sets (one for a mapping,
-    several for a fan-out over a list of mappings, none for a container task, whose list is
-    `container_args`)."""
+class Task(_Body):
+    """One task, read after `defaults` (`data` is `settings.effective` of what it writes)."""
 
-    name: str = _derived("")
-    function: str | None = None
-    pipeline: str | None = None
-    template_ref: TemplateRef | None = None
-    image: str | None = None
-    command: tuple[str, ...] | None = None
-    args: tuple[ArgSet, ...] = ()
-    container_args: tuple | None = _derived()
-    after: tuple[str, ...] = ()
-    depends: str | None = None
-    when: str | None = None
-    foreach: tuple | Ref | None = None  # the items, or the reference giving them
-    outputs: Mapping[str, str] = field(default_factory=dict)
-    continue_on: tuple[str, ...] = ()
-    on_exit: ExitHandler | None = None
-    argo: Mapping[str, Any] = field(default_factory=dict)  # {task: {...}, template: {...}}
-    resources: Resources | None = None
-    retry: Retry | None = None
-    timeout: Any = None
-    env: Mapping[str, Any] = field(default_factory=dict)
-    packages: tuple[str, ...] = ()  # as the task writes them (python/packages.for_task merges the levels)
-    pip_index_url: Any = None
-    pip_extra_index_urls: tuple[str, ...] = ()
-    code: str = "carry"
-    result: str = "parameter"
-    cache: Any = None
-    node_selector: Mapping[str, str] = field(default_factory=dict)
-    tolerations: tuple = ()
-    affinity: Mapping[str, Any] | None = None
-    priority_class: str | None = None
-    pod_labels: Mapping[str, str] = field(default_factory=dict)
-    pod_annotations: Mapping[str, str] = field(default_factory=dict)
-    mutex: str | None = None
-    semaphore: Mapping[str, str] | None = None
-    image_pull_policy: str | None = None
-    service_account: str | None = None
-    settings: Mapping[str, Any] = _derived()  # the task's keys after defaults (settings.effective)
-    where: Where = _derived(())
+    name: str
+    data: Mapping[str, Any]
+    written: Mapping[str, Any]  # the task's own keys, as written
+    defaults: Mapping[str, Any]
+    where: Where
+    pipeline = Key()
+    on_exit = _ExitKey(key="on_exit")
+    template_ref = Key(TemplateRef)
+    after = Key(_tuple, default=())
+    depends = Key()
+    when = Key()
+    # the items, or the reference giving them
+    foreach = Key(lambda v, w: tuple(v) if isinstance(v, list) else ref_of(v, w))
+    outputs = Key(default=_EMPTY)
+    continue_on = Key(_tuple, default=())
+    argo = Key(default=_EMPTY)  # {task: {...}, template: {...}}
+    pip_index_url = Key()
+    pip_extra_index_urls = Key(_tuple, default=())
+    code = Key(default="carry")
+    result = Key(default="parameter")
+    cache = Key()
+    node_selector = Key(default=_EMPTY)
+    tolerations = Key(_tuple, default=())
+    affinity = Key()
+    priority_class = Key()
+    pod_labels = Key(default=_EMPTY)
+    pod_annotations = Key(default=_EMPTY)
+    mutex = Key()
+    semaphore = Key()
+    image_pull_policy = Key()
+    service_account = Key()
 
     @property
     def fans_out(self) -> bool:
         """Argo runs it once per item (check/files.fans_out): a `foreach`, or a function task with
         a list of argument sets."""
-        return self.foreach is not None or (self.function is not None and self.args_listed)
-
-    @property
-    def args_listed(self) -> bool:
-        """`args` written as a list: argument sets (a function task) or container args."""
-        return isinstance(self.settings.get("args"), list)
-
-    @property
-    def is_container(self) -> bool:
-        return self.function is None and self.command is not None
+        return self.data.get("foreach") is not None or ("function" in self.data and self.args_listed)
 
 
 @dataclass(slots=True, frozen=True)
 class Defaults:
     """`defaults` as written (what every task inherits)."""
 
-    image: str | None = None
-    resources: Mapping[str, Any] = field(default_factory=dict)
-    retry: Retry | None = None
-    timeout: Any = None
-    env: Mapping[str, Any] = field(default_factory=dict)
-    packages: tuple[str, ...] = ()
-    pip_index_url: Any = None
-    pip_extra_index_urls: tuple[str, ...] = ()
-    code: str | None = None
-    result: str | None = None
-    node_selector: Mapping[str, str] = field(default_factory=dict)
-    tolerations: tuple = ()
-    affinity: Mapping[str, Any] | None = None
-    priority_class: str | None = None
-    pod_labels: Mapping[str, str] = field(default_factory=dict)
-    pod_annotations: Mapping[str, str] = field(default_factory=dict)
-    mutex: str | None = None
-    semaphore: Mapping[str, str] | None = None
-    image_pull_policy: str | None = None
-    service_account: str | None = None
-    cache: Any = None
-    written: Mapping[str, Any] = _derived()
-    where: Where = _derived(("defaults",))
+    data: Mapping[str, Any]
+    where: Where
+    image = Key()
+    resources = Key(default=_EMPTY)  # as written: a task's `resources` node has them merged
+    retry = Key(_retry)
+    timeout = Key()
+    env = Key(default=_EMPTY)
+    packages = Key(_tuple, default=())
+    pip_index_url = Key()
+    pip_extra_index_urls = Key(_tuple, default=())
+    code = Key()
+    result = Key()
+    node_selector = Key(default=_EMPTY)
+    tolerations = Key(_tuple, default=())
+    affinity = Key()
+    priority_class = Key()
+    pod_labels = Key(default=_EMPTY)
+    pod_annotations = Key(default=_EMPTY)
+    mutex = Key()
+    semaphore = Key()
+    image_pull_policy = Key()
+    service_account = Key()
+    cache = Key()
 
 
 @dataclass(slots=True, frozen=True)
 class Spec:
-    """A schema-valid spec. `data` is the mapping it was built from, `document` the loaded file
-    (None when built from plain data: `pos` is then (0, 0))."""
+    """A schema-valid spec: `data` the mapping it was built from, `tasks` its tasks after
+    `defaults`, `document` the loaded file (None when built from plain data: `pos` is then (0, 0))."""
 
-    kind: str
-    name: str | None
-    generate_name: str | None
-    namespace: str | None
-    image: str
-    labels: Mapping[str, str]
-    annotations: Mapping[str, str]
-    service_account: str | None
-    parallelism: int | None
-    parameters: tuple[Parameter, ...]
-    defaults: Defaults
-    packages: tuple[str, ...]
-    pip_index_url: Any
-    pip_extra_index_urls: tuple[str, ...]
-    result: str | None
-    workflow_template_ref: WorkflowTemplateRef | None
-    tasks: Mapping[str, Task]
-    artifact_repository: Mapping[str, str] | None
-    edges: tuple[str, ...]
-    schedule: tuple[str, ...]
-    timezone: str | None
-    concurrency_policy: str | None
-    node_selector: Mapping[str, str]
-    tolerations: tuple
-    affinity: Mapping[str, Any] | None
-    priority_class: str | None
-    pod_labels: Mapping[str, str]
-    pod_annotations: Mapping[str, str]
-    mutex: str | None
-    semaphore: Mapping[str, str] | None
-    deadline: Any
-    ttl: Mapping[str, Any] | None
-    pod_gc: str | None
-    archive_logs: bool | None
-    priority: int | None
-    on_exit: ExitHandler | None
-    argo: Mapping[str, Any]
-    schema_: str | None = _key("$schema")
-    data: Mapping[str, Any] = _derived()
-    document: "Document | None" = _derived()
-    where: Where = _derived(())
+    data: Mapping[str, Any]
+    tasks: Mapping[str, Task] = field(metadata={"key": "tasks"})
+    document: "Document | None" = None
+    where: Where = ()
+    schema_ = Key(key="$schema")
+    kind = Key(default="Workflow")
+    name = Key()
+    generate_name = Key()
+    namespace = Key()
+    image = Key(default="python:3.12")
+    labels = Key(default=_EMPTY)
+    annotations = Key(default=_EMPTY)
+    service_account = Key()
+    parallelism = Key()
+    parameters = Key(lambda v, w: tuple(Parameter(k, x, w + (k,)) for k, x in v.items()), default=())
+    defaults = Key(lambda v, w: Defaults(v, w), default=Defaults(_EMPTY, ("defaults",)))
+    packages = Key(_tuple, default=())
+    pip_index_url = Key()
+    pip_extra_index_urls = Key(_tuple, default=())
+    result = Key()
+    workflow_template_ref = Key(WorkflowTemplateRef)
+    artifact_repository = Key()
+    edges = Key(_tuple, default=())
+    schedule = Key(lambda v, w: (v,) if isinstance(v, str) else tuple(v), default=())
+    timezone = Key()
+    concurrency_policy = Key()
+    node_selector = Key(default=_EMPTY)
+    tolerations = Key(_tuple, default=())
+    affinity = Key()
+    priority_class = Key()
+    pod_labels = Key(default=_EMPTY)
+    pod_annotations = Key(default=_EMPTY)
+    mutex = Key()
+    semaphore = Key()
+    deadline = Key()
+    ttl = Key()
+    pod_gc = Key()
+    archive_logs = Key()
+    priority = Key()
+    argo = Key(default=_EMPTY)
+    on_exit = _ExitKey(key="on_exit")
 
     @property
     def path(self) -> str:
@@ -354,121 +441,8 @@ def build_model(doc: "Document") -> Spec:
 
 
 def from_data(data: Mapping[str, Any], doc: "Document | None" = None) -> Spec:
-    """The model of schema-valid spec data."""
-    g = data.get
-    defaults_data = g("defaults") or {}
-    defaults = _defaults(defaults_data)
-    tasks = {name: _task(name, t, defaults_data) for name, t in (g("tasks") or {}).items()}
-    schedule = g("schedule")
-    wtref = g("workflow_template_ref")
-    return Spec(
-        kind=g("kind", "Workflow"), name=g("name"), generate_name=g("generate_name"), namespace=g("namespace"),
-        image=g("image", "python:3.12"), labels=g("labels") or {}, annotations=g("annotations") or {},
-        service_account=g("service_account"), parallelism=g("parallelism"),
-        parameters=tuple(Parameter(k, v, ("parameters", k)) for k, v in (g("parameters") or {}).items()),
-        defaults=defaults, packages=tuple(g("packages") or ()), pip_index_url=g("pip_index_url"),
-        pip_extra_index_urls=tuple(g("pip_extra_index_urls") or ()), result=g("result"),
-        workflow_template_ref=WorkflowTemplateRef(wtref["name"], bool(wtref.get("cluster")),
-                                                  ("workflow_template_ref",)) if wtref else None,
-        tasks=tasks, artifact_repository=g("artifact_repository"), edges=tuple(g("edges") or ()),
-        schedule=(schedule,) if isinstance(schedule, str) else tuple(schedule or ()), timezone=g("timezone"),
-        concurrency_policy=g("concurrency_policy"), node_selector=g("node_selector") or {},
-        tolerations=tuple(g("tolerations") or ()), affinity=g("affinity"), priority_class=g("priority_class"),
-        pod_labels=g("pod_labels") or {}, pod_annotations=g("pod_annotations") or {}, mutex=g("mutex"),
-        semaphore=g("semaphore"), deadline=g("deadline"), ttl=g("ttl"), pod_gc=g("pod_gc"),
-        archive_logs=g("archive_logs"), priority=g("priority"),
-        on_exit=_exit(g("on_exit"), defaults_data, ("on_exit",)) if g("on_exit") else None,
-        argo=g("argo") or {}, schema_=g("$schema"), data=data, document=doc)
-
-
-def _retry(value: Any, where: Where) -> Retry | None:
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return Retry(value, None, None, where)
-    b = value.get("backoff")
-    backoff = Backoff(b.get("duration"), b.get("factor"), b.get("max_duration"), where + ("backoff",)) if b else None
-    return Retry(value["limit"], backoff, value.get("policy"), where)
-
-
-def _volume(v: Mapping[str, Any], where: Where) -> Volume:
-    g = v.get
-    return Volume(v["mount_path"], g("size"), g("claim"), g("name"), g("storage_class"), g("access_mode"),
-                  g("read_only"), where)
-
-
-def _resources(res: Mapping[str, Any], where: Where) -> Resources:
-    g = res.get
-    limits = g("limits")
-    if isinstance(limits, dict):
-        limits = Limits(limits.get("cpu"), limits.get("memory"), where + ("limits",))
-    one = (_volume(res["volume"], where + ("volume",)),) if g("volume") else ()
-    many = tuple(_volume(v, where + ("volumes", i)) for i, v in enumerate(g("volumes") or ()))
-    return Resources(g("cpu"), g("memory"), g("ephemeral_storage"), g("gpu"), g("gpu_type"), limits, one, many, where)
-
-
-def _arg_sets(args: Any, function: Any, where: Where) -> tuple[tuple[ArgSet, ...], tuple | None]:
-    """(argument sets, container args): a mapping is one set; a list is sets for a function task
-    (a fan-out) and the container's args otherwise."""
-    if isinstance(args, dict):
-        return (_arg_set(args, where),), None
-    if isinstance(args, list):
-        if function is None:
-            return (), tuple(args)
-        return tuple(_arg_set(s, where + (i,)) for i, s in enumerate(args)), None
-    return (), None
-
-
-def _defaults(d: Mapping[str, Any]) -> Defaults:
-    g = d.get
-    return Defaults(
-        image=g("image"), resources=g("resources") or {}, retry=_retry(g("retry"), ("defaults", "retry")),
-        timeout=g("timeout"), env=g("env") or {}, packages=tuple(g("packages") or ()), pip_index_url=g("pip_index_url"),
-        pip_extra_index_urls=tuple(g("pip_extra_index_urls") or ()), code=g("code"), result=g("result"),
-        node_selector=g("node_selector") or {}, tolerations=tuple(g("tolerations") or ()), affinity=g("affinity"),
-        priority_class=g("priority_class"), pod_labels=g("pod_labels") or {}, pod_annotations=g("pod_annotations") or {},
-        mutex=g("mutex"), semaphore=g("semaphore"), image_pull_policy=g("image_pull_policy"),
-        service_account=g("service_account"), cache=g("cache"), written=d)
-
-
-def _task(name: str, written: Mapping[str, Any], defaults: Mapping[str, Any]) -> Task:
-    where = ("tasks", name)
-    s = effective(written, defaults)
-    g = s.get
-    function = g("function")
-    args, container_args = _arg_sets(g("args"), function, where + ("args",))
-    fe = g("foreach")
-    foreach = tuple(fe) if isinstance(fe, list) else ref_of(fe, where + ("foreach",)) if fe is not None else None
-    ref = g("template_ref")
-    command = g("command")
-    own = written.get  # the keys a task has only as written (defaults never give them)
-    return Task(
-        name=name, function=function, pipeline=g("pipeline"),
-        template_ref=TemplateRef(ref["name"], ref["template"], bool(ref.get("cluster")),
-                                 where + ("template_ref",)) if ref else None,
-        image=g("image"), command=tuple(command) if command is not None else None, args=args,
-        container_args=container_args, after=tuple(own("after") or ()), depends=own("depends"), when=own("when"),
-        foreach=foreach, outputs=own("outputs") or {}, continue_on=tuple(own("continue_on") or ()),
-        on_exit=_exit(own("on_exit"), defaults, where + ("on_exit",)) if own("on_exit") else None,
-        argo=own("argo") or {}, resources=_resources(s["resources"], where + ("resources",)),
-        retry=_retry(g("retry"), where + ("retry",)), timeout=g("timeout"), env=g("env") or {},
-        packages=tuple(own("packages") or ()), pip_index_url=g("pip_index_url"),
-        pip_extra_index_urls=tuple(g("pip_extra_index_urls") or ()), code=g("code") or "carry",
-        result=g("result") or "parameter", cache=g("cache"), node_selector=g("node_selector") or {},
-        tolerations=tuple(g("tolerations") or ()), affinity=g("affinity"), priority_class=g("priority_class"),
-        pod_labels=g("pod_labels") or {}, pod_annotations=g("pod_annotations") or {}, mutex=g("mutex"),
-        semaphore=g("semaphore"), image_pull_policy=g("image_pull_policy"), service_account=g("service_account"),
-        settings=s, where=where)
-
-
-def _exit(body: Mapping[str, Any], defaults: Mapping[str, Any], where: Where) -> ExitHandler:
-    s = {k: v for k, v in effective(body, defaults).items() if k != "cache"}
-    g = s.get
-    function = g("function")
-    args, container_args = _arg_sets(g("args"), function, where + ("args",))
-    command = g("command")
-    return ExitHandler(
-        function=function, image=g("image"), command=tuple(command) if command is not None else None, args=args,
-        env=g("env") or {}, resources=_resources(s["resources"], where + ("resources",)),
-        retry=_retry(g("retry"), where + ("retry",)), timeout=g("timeout"), packages=tuple(body.get("packages") or ()),
-        container_args=container_args, settings=s, where=where)
+    """The model of schema-valid spec data: each task's settings after `defaults`, once."""
+    defaults = data.get("defaults") or {}
+    tasks = {name: Task(name, effective(t, defaults), t, defaults, ("tasks", name))
+             for name, t in (data.get("tasks") or {}).items()}
+    return Spec(data, tasks, doc)
