@@ -314,7 +314,7 @@ class Task(_Body):
     depends = Key()
     when = Key()
     # the items, or the reference giving them
-    foreach = Key(lambda v, w: tuple(v) if isinstance(v, list) else ref_of(v, w))
+    foreach = Key(lambda v, w: v if isinstance(v, list) else ref_of(v, w))
     outputs = Key(default=_EMPTY)
     continue_on = Key(_tuple, default=())
     argo = Key(default=_EMPTY)  # {task: {...}, template: {...}}
@@ -333,12 +333,6 @@ class Task(_Body):
     semaphore = Key()
     image_pull_policy = Key()
     service_account = Key()
-
-    @property
-    def fans_out(self) -> bool:
-        """Argo runs it once per item (check/files.fans_out): a `foreach`, or a function task with
-        a list of argument sets."""
-        return self.data.get("foreach") is not None or ("function" in self.data and self.args_listed)
 
 
 @dataclass(slots=True, frozen=True)
