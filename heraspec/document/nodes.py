@@ -415,10 +415,11 @@ class Spec:
     def path(self) -> str:
         return self.document.path if self.document is not None else ""
 
-    def pos(self, node: Any) -> tuple[int, int]:
-        """1-based (line, col) of a node (or a data path) in its file; (0, 0) without a document."""
+    def pos(self, node: Any, *, key: bool = False) -> tuple[int, int]:
+        """1-based (line, col) of a node (or a data path) in its file, or of its key (key=True);
+        (0, 0) without a document."""
         where = node if isinstance(node, tuple) else node.where
-        return self.document.pos(where) if self.document is not None else (0, 0)
+        return self.document.pos(where, key=key) if self.document is not None else (0, 0)
 
     def error(self, errors: "Errors", node: Any, message: str, hint: str | None = None) -> None:
         """A located error at a node (or a data path)."""
