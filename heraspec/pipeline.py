@@ -11,6 +11,7 @@ import gc
 import os
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -46,7 +47,15 @@ class Checked:
     pipelines: "dict[str, Checked]" = field(default_factory=dict)  # task name -> the spec it runs (tasks.X.pipeline)
     lock: Any = None  # its lock file (python/lock.Lock), when it has one
     notes: list[str] = field(default_factory=list)  # not errors: said by validate, compile and run
-    spec: "Spec | None" = None  # the typed model (document/nodes.py), when the schema found no problem
+    schema_ok: bool = False  # the schema check found no problem: the typed model can be built
+
+    @cached_property
+    def spec(self) -> "Spec | None":
+        """The typed model (document/nodes.py), built once, when a later stage first reads it
+        (`validate` never does); None when the schema check found a problem."""
+        from .document.nodes import build_model
+
+        return build_model(self.doc) if self.schema_ok else None
 
 
 def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
@@ -127,15 +136,13 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     from .document import schema
     from .check import semantic
 
-    from .document import nodes
-
     before = len(errors)
     schema.check_schema(doc, errors)
-    spec = nodes.build_model(doc) if len(errors) == before else None  # built once; the later stages read it
+    schema_ok = len(errors) == before
     graph = dag.build_graph(doc.data)
     search_path = search_path_for(doc.path, opts.search_path)
     fns = semantic.check(doc, errors, search_path, graph=graph)
-    c = Checked(doc, fns, graph, spec=spec)
+    c = Checked(doc, fns, graph, schema_ok=schema_ok)
     if fns and ("packages" in doc.text or "pip_index_url" in doc.text):
         from .python import lock
 
