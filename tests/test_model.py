@@ -4,6 +4,7 @@ applied as settings.effective applies them, nodes located in their files, keys e
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -198,6 +199,34 @@ def test_each_node_reads_exactly_the_keys_its_schema_declares(definition):
     declared = schema if definition == "$root" else schema["definitions"][definition]
     node = nodes.Spec if definition == "$root" else DEFINITIONS[definition]
     assert nodes.schema_keys(node) == set(declared["properties"])
+
+
+@pytest.mark.parametrize("definition", sorted(DEFINITIONS) + ["$root"])
+def test_each_nested_node_is_the_definition_its_schema_property_refers_to(definition):
+    """`Task.resources` gives a Resources node where the schema's `resources` refers to Resources
+    (and so on): a key read as a node in one and as a plain value in the other is drift."""
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    declared = schema if definition == "$root" else schema["definitions"][definition]
+    node = nodes.Spec if definition == "$root" else DEFINITIONS[definition]
+    name_of = {cls: name for name, cls in DEFINITIONS.items()}
+    gives = nodes.key_nodes(node)
+    for key, prop in declared["properties"].items():
+        refs = {r.rsplit("/", 1)[1] for r in re.findall(r'"\$ref": "([^"]+)"', json.dumps(prop))} & set(DEFINITIONS)
+        given = {name_of[gives[key]]} if gives.get(key) is not None else set()
+        assert given == refs, (definition, key)
+
+
+def test_the_schema_defaults_are_the_model_defaults():
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    checked = 0
+    for definition in sorted(DEFINITIONS) + ["$root"]:
+        declared = schema if definition == "$root" else schema["definitions"][definition]
+        node = nodes.Spec if definition == "$root" else DEFINITIONS[definition]
+        for key, prop in declared["properties"].items():
+            if "default" in prop:
+                assert getattr(node, {"$schema": "schema_"}.get(key, key)).default == prop["default"], (definition, key)
+                checked += 1
+    assert checked >= 4  # kind, image, and both refs' `cluster`
 
 
 def test_the_generated_schema_is_the_committed_file():

@@ -40,14 +40,16 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 class Key:
     """One spec key of a node, read from the node's mapping (`node.data`) when asked for: `read`
     turns a present value into its typed form (it gets the value and its data path); an absent
-    or null one is `default`. Reading on access keeps building the model to one small object per
-    task (a 5,000-task spec builds in about the time `settings.effective` takes)."""
+    or null one is `default`; `node` is the node class it gives (the schema definition it is held
+    to), `read` itself when that is a node class. Reading on access keeps building the model to one
+    small object per task (a 5,000-task spec builds in about the time `settings.effective` takes)."""
 
-    __slots__ = ("key", "read", "default")
+    __slots__ = ("key", "read", "default", "node")
 
     def __init__(self, read: Callable[[Any, Where], Any] | None = None, *, key: str | None = None,
-                 default: Any = None):
+                 default: Any = None, node: type | None = None):
         self.key, self.read, self.default = key, read, default
+        self.node = node if node is not None else read if isinstance(read, type) else None
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.key = self.key or name
@@ -61,10 +63,17 @@ class Key:
         return self.read(value, node.where + (self.key,)) if self.read is not None else value
 
 
+def key_nodes(cls: type) -> dict[str, type | None]:
+    """The spec keys a node class reads (what its schema definition must declare), each with the
+    node class it gives (None for a plain value)."""
+    out = {v.key: v.node for c in reversed(cls.__mro__) for v in vars(c).values() if isinstance(v, Key)}
+    out.update({f.metadata["key"]: f.metadata.get("node") for f in fields(cls) if "key" in f.metadata})
+    return out
+
+
 def schema_keys(cls: type) -> set[str]:
     """The spec keys a node class reads (what its schema definition must declare)."""
-    keys = {v.key for c in cls.__mro__ for v in vars(c).values() if isinstance(v, Key)}
-    return keys | {f.metadata["key"] for f in fields(cls) if "key" in f.metadata}
+    return set(key_nodes(cls))
 
 
 def _tuple(value: Any, where: Where) -> tuple:
@@ -184,9 +193,9 @@ class Resources:
     ephemeral_storage = Key()
     gpu = Key()
     gpu_type = Key()
-    limits = Key(lambda v, w: Limits(v, w) if isinstance(v, dict) else v)  # True, False or Limits
+    limits = Key(lambda v, w: Limits(v, w) if isinstance(v, dict) else v, node=Limits)  # True, False or Limits
     volume = Key(Volume)
-    volumes = Key(lambda v, w: tuple(Volume(x, w + (i,)) for i, x in enumerate(v)), default=())
+    volumes = Key(lambda v, w: tuple(Volume(x, w + (i,)) for i, x in enumerate(v)), default=(), node=Volume)
 
     @property
     def mounts(self) -> tuple[Volume, ...]:
@@ -261,8 +270,8 @@ class _Body:
     image = Key()
     command = Key(_tuple)
     env = Key(default=_EMPTY)
-    resources = Key(lambda v, w: Resources(v, w))
-    retry = Key(_retry)
+    resources = Key(Resources)
+    retry = Key(_retry, node=Retry)
     timeout = Key()
     packages = Key(_tuple, default=())  # the body's own (python/packages.for_task merges the levels)
 
@@ -308,7 +317,7 @@ class Task(_Body):
     defaults: Mapping[str, Any]
     where: Where
     pipeline = Key()
-    on_exit = _ExitKey(key="on_exit")
+    on_exit = _ExitKey(key="on_exit", node=ExitHandler)
     template_ref = Key(TemplateRef)
     after = Key(_tuple, default=())
     depends = Key()
@@ -342,8 +351,8 @@ class Defaults:
     data: Mapping[str, Any]
     where: Where
     image = Key()
-    resources = Key(default=_EMPTY)  # as written: a task's `resources` node has them merged
-    retry = Key(_retry)
+    resources = Key(Resources)  # as written: a task's own `resources` has them merged
+    retry = Key(_retry, node=Retry)
     timeout = Key()
     env = Key(default=_EMPTY)
     packages = Key(_tuple, default=())
@@ -370,7 +379,7 @@ class Spec:
     `defaults`, `document` the loaded file (None when built from plain data: `pos` is then (0, 0))."""
 
     data: Mapping[str, Any]
-    tasks: Mapping[str, Task] = field(metadata={"key": "tasks"})
+    tasks: Mapping[str, Task] = field(metadata={"key": "tasks", "node": Task})
     document: "Document | None" = None
     where: Where = ()
     schema_ = Key(key="$schema")
@@ -384,7 +393,7 @@ class Spec:
     service_account = Key()
     parallelism = Key()
     parameters = Key(lambda v, w: tuple(Parameter(k, x, w + (k,)) for k, x in v.items()), default=())
-    defaults = Key(lambda v, w: Defaults(v, w), default=Defaults(_EMPTY, ("defaults",)))
+    defaults = Key(Defaults, default=Defaults(_EMPTY, ("defaults",)))
     packages = Key(_tuple, default=())
     pip_index_url = Key()
     pip_extra_index_urls = Key(_tuple, default=())
@@ -409,7 +418,7 @@ class Spec:
     archive_logs = Key()
     priority = Key()
     argo = Key(default=_EMPTY)
-    on_exit = _ExitKey(key="on_exit")
+    on_exit = _ExitKey(key="on_exit", node=ExitHandler)
 
     @property
     def path(self) -> str:
