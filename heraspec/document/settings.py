@@ -48,12 +48,16 @@ def requests_and_limits(res: dict) -> tuple[dict[str, str], dict[str, str]]:
     return req, limits
 
 
+_FILLED = ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result") + REPLACED
+
+
 def effective(task: dict, defaults: dict) -> dict:
     """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
     out = dict(task)
-    for key in ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result") + REPLACED:
-        if key not in out and key in defaults:
-            out[key] = defaults[key]
+    if defaults:  # once per task of every spec: most have no `defaults`
+        for key in _FILLED:
+            if key not in out and key in defaults:
+                out[key] = defaults[key]
     for key in MERGED:  # maps merge key by key, the task winning
         if key in defaults or key in task:
             out[key] = {**defaults.get(key, {}), **task.get(key, {})}
