@@ -1,20 +1,21 @@
 """The spec's typed model: a schema-valid spec as a tree of small frozen nodes, `defaults` applied.
 
-    build_model(doc) -> Spec         once per spec, after `schema.check_schema` found no problem
-    from_data(data) -> Spec       the same for plain data (no positions: the Python API's compile)
+    build_model(doc) -> Spec      for a spec `schema.check_schema` passed (pipeline.Checked.spec)
+    from_data(data) -> Spec       the same for plain data (no positions: compile_spec without a model)
 
-Every node keeps `where`, its data path in the document, as Jinja's nodes keep `lineno`: a late
-stage reports a located error with `spec.error(errors, node, message, hint)` (or reads
-`spec.pos(node)`), through the document's own positions, which are computed only when asked for.
+Each node holds its validated mapping (`data`) and its data path in the document (`where`), as
+Jinja's nodes keep `lineno`: a late stage reports a located error with `spec.error(errors, node,
+message, hint)` (or reads `spec.pos(node)`) through the document's own positions, computed only
+when asked for. Each spec key is a `Key` that reads it from `data` on access, typed: a nested node,
+a tuple, the default when absent.
 
-A task's settings are read after `defaults` (`settings.effective`: resources and env merge key by
-key, the task winning; scheduling maps merge; the rest replace), so no reader applies them again:
-`Task.settings` is that mapping, for the helpers that still take a task's dict, and the typed
-fields (`image`, `resources`, `retry`, ...) are the same values as nodes.
+A task's `data` is its settings after `defaults` (`settings.effective`: resources and env merge key
+by key, the task winning; scheduling maps merge; the rest replace), so no reader applies them again;
+`Task.settings` is that mapping, for the helpers that still take a task's dict.
 
-The field names are the spec's keys (metadata `key` where a name differs, `schema=False` for what
-the model derives). tests/test_model.py holds them equal to the properties of the committed JSON
-Schema's definitions (generated from `model.py`), so the model and the schema cannot drift.
+The keys are the spec's (`key_nodes`); tests/test_model.py holds them, the nodes they give and their
+defaults equal to the definitions of the JSON Schema (generated from `model.py`), so the model and
+the schema cannot drift.
 """
 
 from __future__ import annotations
