@@ -762,11 +762,6 @@ class _Script:
     overlay: dict | None
 
 
-def is_container(task: Any) -> bool:
-    """A task that runs an image's command (its result is its standard output)."""
-    return isinstance(task, dict) and "function" not in task and "command" in task
-
-
 def _frozen(value: Any) -> Any:
     """A hashable stand-in for a JSON-like value, equal only for equal JSON (types included):
     template keys, built per task, so much cheaper than json.dumps(sort_keys=True)."""
