@@ -48,14 +48,14 @@ def requests_and_limits(res: dict) -> tuple[dict[str, str], dict[str, str]]:
     return req, limits
 
 
-_FILLED = ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result") + REPLACED
+_DEFAULTED = ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result") + REPLACED
 
 
 def effective(task: dict, defaults: dict) -> dict:
     """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
     out = dict(task)
     if defaults:  # once per task of every spec: most have no `defaults`
-        for key in _FILLED:
+        for key in _DEFAULTED:
             if key not in out and key in defaults:
                 out[key] = defaults[key]
     for key in MERGED:  # maps merge key by key, the task winning
