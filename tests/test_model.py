@@ -253,3 +253,15 @@ def test_validating_never_imports_pydantic_nor_builds_the_model():
     assert out.returncode == 0, out.stderr
     # validating alone never builds the model; a later stage builds it when it first reads it
     assert out.stdout.split() == ["False", "False", "True"]
+
+
+@pytest.mark.parametrize("example", sorted(p.stem for p in (ROOT / "examples").glob("*.toml")))
+def test_an_example_reads_the_same_from_yaml_and_toml(example):
+    yaml_spec, toml_spec = (nodes.build_model(_valid_doc(ROOT / "examples" / f"{example}.{ext}")) for ext in ("yaml", "toml"))
+    assert {n: dict(t.settings) for n, t in yaml_spec.tasks.items()} == \
+        {n: dict(t.settings) for n, t in toml_spec.tasks.items()}
+    # the same node in each file: its key on the line that names it
+    for spec in (yaml_spec, toml_spec):
+        lines = spec.document.text.splitlines()
+        for name, task in spec.tasks.items():
+            assert name in lines[spec.pos(task, key=True)[0] - 1]
