@@ -275,7 +275,6 @@ class _Body:
     retry = Key(_retry, node=Retry)
     timeout = Key()
     packages = Key(_tuple, default=())  # the body's own (python/packages.for_task merges the levels)
-
     args = _ArgsKey(key="args")
 
     @property
