@@ -204,10 +204,13 @@ def check(doc: Document, errors: Errors, graph: dag.Graph) -> None:
     _metadata(doc, data, errors)
 
 
+_LITERAL_NAME = re.compile(r"^([0-9]+|true|false)$", re.IGNORECASE)
+
+
 def _task_names(doc: Document, tasks: dict, graph: dag.Graph, errors: Errors) -> None:
     depended = {d.src for d in graph.deps}
     for t in tasks:
-        if not isinstance(t, str) or re.match(r"^([0-9]+|true|false)$", t, re.IGNORECASE):
+        if not isinstance(t, str) or _LITERAL_NAME.match(t):
             continue  # a literal name: semantic._check_names reports it
         if t[:1].isdigit() and uses_depends(graph):
             # validate.go validateDAG: "name cannot begin with a digit when using either 'depends' or 'dependencies'"
@@ -321,7 +324,9 @@ def _raw_params(doc: Document, name: str, task: dict, params: dict, errors: Erro
     base = ("tasks", name)
     found: list[tuple[str, tuple]] = []
     for key in ("args", "when", "env", "command", "image"):
-        found.extend(dag.strings_in(task.get(key), base + (key,)))
+        value = task.get(key)
+        if value is not None and dag.has_text(value, "workflow.parameters."):  # paths only where it is
+            found.extend(dag.strings_in(value, base + (key,)))
     for text, path in found:
         if "workflow.parameters." not in text:
             continue
@@ -376,9 +381,13 @@ def _retry_and_resources(doc: Document, data: dict, tasks: dict, errors: Errors)
         if problem:
             doc.error(errors, base + ("resources", "gpu_type"), f"gpu_type '{gpu_type}' is not an extended "
                       f"resource name: {problem}", "e.g. nvidia.com/gpu, amd.com/gpu")
+    with_limits = isinstance(defaults.get("resources"), dict) and bool(defaults["resources"].get("limits"))
     for name, t in tasks.items():
         if not isinstance(t, dict):
             continue
+        own = t.get("resources")
+        if not with_limits and not (isinstance(own, dict) and own.get("limits")):
+            continue  # no limit: no request can exceed one (a gpu's limit is its request)
         try:
             req, lim = requests_and_limits(effective(t, defaults)["resources"])
         except (TypeError, ValueError, AttributeError):
