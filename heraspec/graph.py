@@ -24,8 +24,10 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from .check.dag import EdgeSyntaxError, build_graph, depends_names
+from .document.nodes import Ref, Spec, Task, from_data
 from .errors import HeraspecError, UsageError
 
 FORMATS = ("mermaid", "dot", "svg", "png")
@@ -83,89 +85,94 @@ class Picture:
 # --- from spec data to a picture ---------------------------------------------------------------
 
 
-def picture(data: dict, title: str = "", pipelines: dict | None = None, fns: dict | None = None, *, _prefix: str = "",
-            _group: str | None = None, _pic: Picture | None = None) -> Picture:
-    """The nodes and edges of a (valid) spec, in spec order, edges deduplicated; `pipelines` (task
-    name -> checked spec, pipeline.Checked) draws sub-pipelines as groups of their own tasks. With the
-    resolved functions (`fns`), edges that carry files or artifact results are marked."""
-    carried = _carried(data, fns or {})
-    tasks = data.get("tasks") or {}
+def picture(spec: "Spec | Mapping[str, Any]", title: str = "", pipelines: dict | None = None, fns: dict | None = None, *,
+            _prefix: str = "", _group: str | None = None, _pic: Picture | None = None) -> Picture:
+    """The nodes and edges of a (valid) spec, read from its model (document/nodes.py; built here from
+    plain data), in spec order, edges deduplicated; `pipelines` (task name -> checked spec,
+    pipeline.Checked) draws sub-pipelines as groups of their own tasks. With the resolved functions
+    (`fns`), edges that carry files or artifact results are marked."""
+    spec = spec if isinstance(spec, Spec) else from_data(spec)
+    tasks = spec.tasks
+    carried = _carried(tasks, fns or {})
     pipelines = pipelines or {}
-    pic = _pic or Picture(title or str(data.get("name") or data.get("generate_name") or "heraspec"))
+    pic = _pic or Picture(title or str(spec.name or spec.generate_name or "heraspec"))
     for name, t in tasks.items():
-        t = t if isinstance(t, dict) else {}
         q = _prefix + name
         if name in pipelines:
             sub = pipelines[name]
-            pic.groups.append(Group(q, f"{name}: {t.get('pipeline')}", _group))
-            picture(sub.doc.data, pipelines=sub.pipelines, fns=sub.functions, _prefix=q + ".", _group=q, _pic=pic)
+            pic.groups.append(Group(q, f"{name}: {t.pipeline}", _group))
+            sub_spec = sub.spec if getattr(sub, "spec", None) is not None else sub.doc.data
+            picture(sub_spec, pipelines=sub.pipelines, fns=sub.functions, _prefix=q + ".", _group=q, _pic=pic)
         else:
-            pic.nodes.append(Node(q, _fanout(t), bool(t.get("when")), t.get("function"),
-                                  name if _prefix else None, _group))
-        if isinstance(t.get("on_exit"), dict):  # Argo's exit hook: runs when this task ends
-            pic.nodes.append(Node(q + EXIT_NODE, function=t["on_exit"].get("function"), label="on_exit", group=_group,
+            pic.nodes.append(Node(q, _fanout(t), bool(t.when), t.function, name if _prefix else None, _group))
+        exit_handler = t.on_exit
+        if exit_handler is not None:  # Argo's exit hook: runs when this task ends
+            pic.nodes.append(Node(q + EXIT_NODE, function=exit_handler.function, label="on_exit", group=_group,
                                   exit=True))
     results = _depends_results(tasks)
+    deps = build_graph(spec.data).deps
     seen: set[tuple[str, str]] = set()
-    for dep in build_graph(data).deps:
+    for dep in deps:
         if (dep.src, dep.dst) in seen or dep.src not in tasks or dep.dst not in tasks:
             continue
         seen.add((dep.src, dep.dst))
-        conditional = bool((tasks[dep.dst] or {}).get("when"))
+        conditional = bool(tasks[dep.dst].when)
         label = results.get((dep.src, dep.dst)) or ("when" if conditional else None)
         carries = carried.get((dep.src, dep.dst))
         if carries:
             label = f"{carries}, {label}" if label else carries
         pic.edges.append(Edge(_prefix + dep.src, _prefix + dep.dst, label, dashed=conditional, carries=carries))
     for name, t in tasks.items():
-        if isinstance(t, dict) and isinstance(t.get("on_exit"), dict):
+        if t.on_exit is not None:
             pic.edges.append(Edge(_prefix + name, _prefix + name + EXIT_NODE, "exit", dashed=True))
-    if not _prefix and isinstance(data.get("on_exit"), dict):  # Argo's onExit: after the whole workflow
-        pic.nodes.append(Node(EXIT_NODE, function=data["on_exit"].get("function"), label="on_exit", exit=True))
-        waited_on = {dep.src for dep in build_graph(data).deps}
+    workflow_exit = spec.on_exit
+    if not _prefix and workflow_exit is not None:  # Argo's onExit: after the whole workflow
+        pic.nodes.append(Node(EXIT_NODE, function=workflow_exit.function, label="on_exit", exit=True))
+        waited_on = {dep.src for dep in deps}
         for name in tasks:
             if name not in waited_on:
                 pic.edges.append(Edge(name, EXIT_NODE, "exit", dashed=True))
     return pic
 
 
-def _carried(data: dict, fns: dict) -> dict[tuple[str, str], str]:
-    """(src, dst) -> what travels through the artifact repository on that edge."""
+def _carried(tasks: "Mapping[str, Task]", fns: dict) -> dict[tuple[str, str], str]:
+    """(src, dst) -> what travels through the artifact repository on that edge: a `{from: SRC}`
+    argument of a producer returning a file (`file`, a fan-in `files`) or `result: artifact`."""
     from .check.files import fans_out, result_kind
 
-    tasks = data.get("tasks") or {}
-    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     out: dict[tuple[str, str], str] = {}
     for name, t in tasks.items():
-        args = t.get("args") if isinstance(t, dict) else None
-        for argset in [args] if isinstance(args, dict) else args if isinstance(args, list) else []:
-            for v in (argset or {}).values() if isinstance(argset, dict) else []:
-                src = v.get("from") if isinstance(v, dict) and len(v) == 1 else None
-                if isinstance(src, str) and src in tasks:
-                    kind = result_kind(tasks[src], fns.get(src), defaults)
-                    if kind != "parameter":
-                        out[(src, name)] = "artifact" if kind == "artifact" else \
-                            "files" if fans_out(tasks[src]) else "file"
+        for argset in t.args:
+            for arg in argset:
+                ref = arg.ref
+                if ref is None or ref.kind != "from" or ref.key is not None or not isinstance(ref.target, str):
+                    continue
+                producer = tasks.get(ref.target)
+                if producer is None:
+                    continue
+                kind = result_kind(producer.settings, fns.get(ref.target), {})  # settings: defaults applied
+                if kind != "parameter":
+                    out[(ref.target, name)] = "artifact" if kind == "artifact" else \
+                        "files" if fans_out(producer.settings) else "file"
     return out
 
 
-def _fanout(t: dict) -> str | None:
-    fe = t.get("foreach")
+def _fanout(t: "Task") -> str | None:
+    fe = t.foreach
     if isinstance(fe, list):
         return f"×{len(fe)}"
-    if isinstance(fe, dict):
+    if isinstance(fe, Ref):
         return "× each"
-    args = t.get("args")
-    if t.get("function") and isinstance(args, list):
-        return f"×{len(args)}"
+    if t.function and t.args_listed:
+        return f"×{len(t.args)}"
     return None
 
 
-def _depends_results(tasks: dict) -> dict[tuple[str, str], str]:
+def _depends_results(tasks: "Mapping[str, Task]") -> dict[tuple[str, str], str]:
     """(src, dst) -> the results other than success a `depends` expression waits for."""
     out: dict[tuple[str, str], str] = {}
     for name, t in tasks.items():
-        expr = t.get("depends") if isinstance(t, dict) else None
+        expr = t.depends
         if not isinstance(expr, str):
             continue
         try:
@@ -322,10 +329,12 @@ def need_renderer(fmt: str) -> None:
         raise GraphvizMissing(_NO_DOT.format(fmt=fmt))
 
 
-def draw(data: dict, fmt: str, *, pipelines: dict | None = None, fns: dict | None = None) -> str | bytes:
-    """A checked spec's picture in `fmt` (FORMATS): Mermaid or DOT text, SVG or PNG bytes."""
+def draw(spec: "Spec | Mapping[str, Any]", fmt: str, *, pipelines: dict | None = None,
+         fns: dict | None = None) -> str | bytes:
+    """A checked spec's picture (its model, or its data) in `fmt` (FORMATS): Mermaid or DOT text,
+    SVG or PNG bytes."""
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
-    pic = picture(data, pipelines=pipelines, fns=fns)
+    pic = picture(spec, pipelines=pipelines, fns=fns)
     text = to_mermaid(pic) if fmt == "mermaid" else to_dot(pic)
     return render(text, fmt) if fmt in ("svg", "png") else text

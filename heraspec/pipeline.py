@@ -11,6 +11,7 @@ import gc
 import os
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .errors import Errors
@@ -20,6 +21,7 @@ from .document.load import Document, load_file, load_source
 if TYPE_CHECKING:
     from .argo.compiler import Compiled
     from .check.dag import Graph
+    from .document.nodes import Spec
     from .python.functions import Function
 
 
@@ -44,6 +46,15 @@ class Checked:
     pipelines: "dict[str, Checked]" = field(default_factory=dict)  # task name -> the spec it runs (tasks.X.pipeline)
     lock: Any = None  # its lock file (python/lock.Lock), when it has one
     notes: list[str] = field(default_factory=list)  # not errors: said by validate, compile and run
+    schema_ok: bool = False  # the schema check found no problem: the typed model can be built
+
+    @cached_property
+    def spec(self) -> "Spec | None":
+        """The typed model (document/nodes.py), built once, when a later stage first reads it
+        (`validate` never does); None when the schema check found a problem."""
+        from .document.nodes import build_model
+
+        return build_model(self.doc) if self.schema_ok else None
 
 
 def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
@@ -126,10 +137,11 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
 
     before = len(errors)
     schema.check_schema(doc, errors)
+    schema_ok = len(errors) == before
     graph = dag.build_graph(doc.data)
     search_path = search_path_for(doc.path, opts.search_path)
     fns = semantic.check(doc, errors, search_path, graph=graph)
-    c = Checked(doc, fns, graph)
+    c = Checked(doc, fns, graph, schema_ok=schema_ok)
     if fns and ("packages" in doc.text or "pip_index_url" in doc.text):
         from .python import lock
 
@@ -237,7 +249,7 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
             from .argo.compiler import compile_spec  # only here: `validate` of a Workflow never loads the compiler
 
             manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                                    pipelines=c.pipelines, lock=c.lock).manifest
+                                    pipelines=c.pipelines, lock=c.lock, spec=c.spec).manifest
             library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
     from .check import compose
 
@@ -272,7 +284,7 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
         if errors:
             return []
         out = [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                            pipelines=c.pipelines, lock=c.lock) for c in checked]
+                            pipelines=c.pipelines, lock=c.lock, spec=c.spec) for c in checked]
         for c, compiled in zip(checked, out):
             compiled.library = c.library
         return out

@@ -16,10 +16,11 @@ from ..check import dag
 from ..document import patterns
 from ..check.compose import EXIT_KEY, published_outputs
 from ..document.patterns import go_duration
+from ..document.nodes import ExitHandler, Spec, from_data
 
 from ..python import functions, packages, script
 from . import artifacts, scheduling
-from ..document.settings import effective, quantity_text, requests_and_limits
+from ..document.settings import quantity_text, requests_and_limits
 from ..merge import merge_named
 from ..check.files import fans_out, result_kind
 from .code import SharedCode
@@ -141,14 +142,15 @@ def cron_overlay(overlay: dict) -> dict:
 class _Compiler:
     def __init__(self, data: dict, fns: dict[str, functions.Function], namespace: str | None,
                  graph: dag.Graph | None = None, pipelines: dict | None = None, parent: "_Compiler | None" = None,
-                 lock: Any = None):
+                 lock: Any = None, spec: Spec | None = None):
         self.data = data
+        self.spec = spec if spec is not None else from_data(data)  # the typed model: tasks after defaults
         self.lock = lock  # the spec's lock file (python/lock.Lock): each package set's pins
         self.read_by_cached: set[str] | None = None  # tasks whose files a cached task reads (files_key)
         self.pipelines = pipelines or {}  # task name -> the checked spec it runs (pipeline.Checked)
         self.fns = fns
-        self.namespace = data.get("namespace", namespace)
-        self.defaults = data.get("defaults", {})
+        self.namespace = self.spec.namespace if self.spec.namespace is not None else namespace
+        self.defaults = self.spec.defaults.data
         self.templates: list[dict] = []
         self.by_key: dict[Any, str] = {}
         self.names: set[str] = {ENTRYPOINT}
@@ -156,10 +158,10 @@ class _Compiler:
         self.volumes: dict[str, dict] = {}
         self.graph = graph if graph is not None else dag.build_graph(data)
         # spec task names that Argo spells differently, for raw `{{tasks.NAME.…}}` expressions
-        self.renamed = {n: dag.argo_name(n) for n in data.get("tasks") or {} if "_" in n}
+        self.renamed = {n: dag.argo_name(n) for n in self.spec.tasks if "_" in n}
         self.sources: dict[tuple, str] = {}
         self.published = published_outputs(data)
-        self.continue_on = {n: t["continue_on"] for n, t in (data.get("tasks") or {}).items() if t.get("continue_on")}
+        self.continue_on = {n: t.continue_on for n, t in self.spec.tasks.items() if t.continue_on}
         self.param_fmt = "{{workflow.parameters.%s}}"
         # how a consumer reads `{param: P}` (see plans): a str parameter keeps its text whatever `-p`
         # gives; a sub-pipeline's come from the values its caller passes (pipeline_template)
@@ -190,7 +192,8 @@ class _Compiler:
             key = None  # a container's stdout, or a reference published_outputs does not read as JSON
         if key is not None:
             return "{{tasks.%s.outputs.parameters.%s}}" % (name, self.published[target][key])
-        if is_container((self.data.get("tasks") or {}).get(target)):
+        producer = self.spec.tasks.get(target)
+        if producer is not None and producer.is_container:
             return "{{tasks.%s.outputs.result}}" % name
         return "{{tasks.%s.outputs.parameters.result}}" % name
 
@@ -375,14 +378,12 @@ class _Compiler:
             return True
         if self.read_by_cached is None:  # once per spec: the producers cached tasks read from
             self.read_by_cached = set()
-            for other, body in (self.data.get("tasks") or {}).items():
-                if self.fns.get(other) is None or not effective(body, self.defaults).get("cache"):
+            for other, body in self.spec.tasks.items():
+                if self.fns.get(other) is None or not body.cache:
                     continue
-                args = body.get("args")
-                for argset in (args if isinstance(args, list) else [args] if isinstance(args, dict) else []):
-                    if isinstance(argset, dict):
-                        self.read_by_cached.update(v["from"] for v in argset.values()
-                                                   if isinstance(v, dict) and isinstance(v.get("from"), str))
+                for argset in body.args:
+                    self.read_by_cached.update(a.value["from"] for a in argset
+                                               if isinstance(a.value, dict) and isinstance(a.value.get("from"), str))
         return name in self.read_by_cached
 
     def files_argument(self, name: str, inp: artifacts.Input) -> str:
@@ -549,7 +550,7 @@ class _Compiler:
         if t.get("when"):
             task["when"] = dag.translate_task_exprs(t["when"], self.renamed)
         if t.get("on_exit"):  # Argo lifecycle hook `exit`: runs when this task ends, in the DAG's scope
-            task["hooks"] = {"exit": self.exit_call(name + EXIT_KEY, t["on_exit"])}
+            task["hooks"] = {"exit": self.exit_call(name + EXIT_KEY, self.spec.tasks[name].on_exit)}
         argo_task = (t.get("argo") or {}).get("task")
         return merge_named(task, argo_task) if argo_task else task
 
@@ -566,31 +567,30 @@ class _Compiler:
         if key in self.by_key:
             return self.by_key[key]
         child = _Compiler(data, sub.functions, self.namespace, sub.graph, sub.pipelines, parent=self,
-                          lock=getattr(sub, "lock", None))
+                          lock=getattr(sub, "lock", None), spec=getattr(sub, "spec", None))
         child.param_plans = param_plans
-        tasks = data.get("tasks") or {}
-        dag_tasks = [child.dag_task(n, effective(t, child.defaults)) for n, t in tasks.items()]
-        self.nested_names.update({dag.argo_name(n): n for n in tasks if "_" in n})
+        spec = child.spec
+        dag_tasks = [child.dag_task(n, t.settings) for n, t in spec.tasks.items()]
+        self.nested_names.update({dag.argo_name(n): n for n in spec.tasks if "_" in n})
         from pathlib import Path  # only here: compiling a spec without sub-pipelines never loads it
 
-        base = data.get("name") or str(data.get("generate_name") or "") or Path(sub.doc.path).stem
+        base = spec.name or str(spec.generate_name or "") or Path(sub.doc.path).stem
         tmpl: dict[str, Any] = {"name": self.unique(base)}
-        if data.get("parameters"):
-            tmpl["inputs"] = {"parameters": [{"name": k, "default": encode(v)} for k, v in data["parameters"].items()]}
-        if data.get("result"):
-            tmpl["outputs"] = {"parameters": [{"name": "result", "valueFrom": {"parameter": child.from_expr(data["result"])}}]}
-        if data.get("parallelism"):
-            tmpl["parallelism"] = data["parallelism"]
+        if spec.parameters:
+            tmpl["inputs"] = {"parameters": [{"name": p.name, "default": encode(p.default)} for p in spec.parameters]}
+        if spec.result:
+            tmpl["outputs"] = {"parameters": [{"name": "result", "valueFrom": {"parameter": child.from_expr(spec.result)}}]}
+        if spec.parallelism:
+            tmpl["parallelism"] = spec.parallelism
         tmpl["dag"] = {"tasks": dag_tasks}
         self.templates.append(tmpl)
         self.by_key[key] = tmpl["name"]
         return tmpl["name"]
 
-    def exit_call(self, key: str, body: dict) -> dict:
-        """An exit handler body as a template plus the arguments to call it with."""
-        # an exit handler always runs: `defaults.cache` is not for it (nor its template shared with a cached task)
-        body = {k: v for k, v in effective(body, self.defaults).items() if k != "cache"}
-        call = self.dag_task(key, body)
+    def exit_call(self, key: str, handler: ExitHandler) -> dict:
+        """An exit handler as a template plus the arguments to call it with (its settings after
+        `defaults`, without `cache`: nodes.ExitHandler)."""
+        call = self.dag_task(key, dict(handler.settings))
         return {k: call[k] for k in ("template", "arguments") if k in call}
 
     # --- exact values: how the consumer's script reads each input ---------------------------
@@ -598,8 +598,8 @@ class _Compiler:
     def aggregated(self, name: str) -> bool:
         """A consumer reads task `name`'s outputs as Argo's aggregate of its children (a JSON list):
         it has a non-empty `foreach` or a list of argument sets."""
-        t = self.data["tasks"].get(name) or {}
-        return bool(t.get("foreach")) or isinstance(t.get("args"), list)
+        t = self.spec.tasks.get(name)
+        return t is not None and (bool(t.foreach) or t.args_listed)
 
     def spec_task(self, argo_task: str) -> str | None:
         for n in self.data["tasks"]:
@@ -745,26 +745,26 @@ class _Compiler:
     # --- the manifest --------------------------------------------------------------------
 
     def compile(self) -> Compiled:
-        data = self.data
-        tasks = data.get("tasks") or {}
-        dag_tasks = [self.dag_task(n, effective(t, self.defaults)) for n, t in tasks.items()]
+        data, spec = self.data, self.spec
+        tasks = spec.tasks
+        dag_tasks = [self.dag_task(n, t.settings) for n, t in tasks.items()]
         handler = None
-        if data.get("on_exit"):  # Argo `onExit` names a template: a one-task DAG passes the arguments
-            call = {"name": "on-exit", **self.exit_call(EXIT_KEY, data["on_exit"])}
+        if spec.on_exit:  # Argo `onExit` names a template: a one-task DAG passes the arguments
+            call = {"name": "on-exit", **self.exit_call(EXIT_KEY, spec.on_exit)}
             handler = self.unique("exit-handler")
             self.templates.append({"name": handler, "dag": {"tasks": [call]}})
-        self.finish_scripts(data.get("kind") in ("WorkflowTemplate", "ClusterWorkflowTemplate"))
+        self.finish_scripts(spec.kind in ("WorkflowTemplate", "ClusterWorkflowTemplate"))
         wf: dict[str, Any] = {"entrypoint": ENTRYPOINT}
         if handler:
             wf["onExit"] = handler
-        if data.get("parameters"):
-            wf["arguments"] = {"parameters": [{"name": k, "value": encode(v)} for k, v in data["parameters"].items()]}
+        if spec.parameters:
+            wf["arguments"] = {"parameters": [{"name": p.name, "value": encode(p.default)} for p in spec.parameters]}
         if self.code.groups:
             wf.setdefault("arguments", {}).setdefault("parameters", []).extend(self.code.parameters())
-        if data.get("service_account"):
-            wf["serviceAccountName"] = data["service_account"]
-        if data.get("parallelism"):
-            wf["parallelism"] = data["parallelism"]
+        if spec.service_account:
+            wf["serviceAccountName"] = spec.service_account
+        if spec.parallelism:
+            wf["parallelism"] = spec.parallelism
         wf.update(scheduling.workflow_fields(data))
         if self.claims:
             wf["volumeClaimTemplates"] = list(self.claims.values())
@@ -780,40 +780,39 @@ class _Compiler:
                 del tmpl["inputs"]["parameters"]
                 if not tmpl["inputs"]:
                     del tmpl["inputs"]
-        repo = data.get("artifact_repository")
+        repo = spec.artifact_repository
         if repo:
             wf["artifactRepositoryRef"] = {k2: repo[k1] for k1, k2 in (("config_map", "configMap"), ("key", "key"))
                                            if repo.get(k1)}
-        wtref = data.get("workflow_template_ref")
+        wtref = spec.workflow_template_ref
         if wtref:  # Argo workflowTemplateRef: the WorkflowTemplate's spec, with this spec's parameters
             del wf["entrypoint"]
-            wf["workflowTemplateRef"] = {"name": wtref["name"], **({"clusterScope": True} if wtref.get("cluster") else {})}
+            wf["workflowTemplateRef"] = {"name": wtref.name, **({"clusterScope": True} if wtref.cluster else {})}
         else:
             wf["templates"] = [{"name": ENTRYPOINT, "dag": {"tasks": dag_tasks}}] + self.templates
-        kind = data.get("kind", "Workflow")
+        kind = spec.kind
         meta: dict[str, Any] = {}
-        if data.get("name"):
-            meta["name"] = data["name"]
+        if spec.name:
+            meta["name"] = spec.name
         else:
-            meta["generateName"] = data["generate_name"]
+            meta["generateName"] = spec.generate_name
         if self.namespace and kind != "ClusterWorkflowTemplate":
             meta["namespace"] = self.namespace
-        if data.get("labels"):
-            meta["labels"] = dict(data["labels"])
-        if data.get("annotations"):
-            meta["annotations"] = dict(data["annotations"])
-        spec: dict[str, Any] = wf
+        if spec.labels:
+            meta["labels"] = dict(spec.labels)
+        if spec.annotations:
+            meta["annotations"] = dict(spec.annotations)
+        body: dict[str, Any] = wf
         if kind == "CronWorkflow":
-            sched = data["schedule"]
-            spec = {"schedules": [sched] if isinstance(sched, str) else list(sched)}
-            if data.get("timezone"):
-                spec["timezone"] = data["timezone"]
-            if data.get("concurrency_policy"):
-                spec["concurrencyPolicy"] = data["concurrency_policy"]
-            spec["workflowSpec"] = wf
-        manifest = {"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": spec}
-        if data.get("argo"):
-            manifest = merge_named(manifest, cron_overlay(data["argo"]) if kind == "CronWorkflow" else data["argo"])
+            body = {"schedules": list(spec.schedule)}
+            if spec.timezone:
+                body["timezone"] = spec.timezone
+            if spec.concurrency_policy:
+                body["concurrencyPolicy"] = spec.concurrency_policy
+            body["workflowSpec"] = wf
+        manifest = {"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": body}
+        if spec.argo:
+            manifest = merge_named(manifest, cron_overlay(spec.argo) if kind == "CronWorkflow" else spec.argo)
         return Compiled("", manifest, {**self.nested_names, **{dag.argo_name(n): n for n in tasks}})
 
 
@@ -828,11 +827,6 @@ class _Script:
     needs: script.Needs  # all but the plans, which come from the tasks calling it
     cache: Any
     overlay: dict | None
-
-
-def is_container(task: Any) -> bool:
-    """A task that runs an image's command (its result is its standard output)."""
-    return isinstance(task, dict) and "function" not in task and "command" in task
 
 
 def _frozen(value: Any) -> Any:
@@ -869,10 +863,11 @@ def _is_json(text: str | None) -> bool:
 
 def compile_spec(data: dict, fns: dict[str, functions.Function], *, source: str = "",
                  namespace: str | None = None, graph: dag.Graph | None = None, pipelines: dict | None = None,
-                 lock: Any = None) -> Compiled:
+                 lock: Any = None, spec: Spec | None = None) -> Compiled:
     """Compile validated spec data; `fns` maps task name -> resolved function (from semantic.check);
     `graph`: `dag.build_graph(data)` when the caller has it already; `pipelines`: task name -> the
-    checked spec it runs (pipeline.Checked), for `tasks.X.pipeline`."""
-    out = _Compiler(data, fns, namespace, graph, pipelines, lock=lock).compile()
+    checked spec it runs (pipeline.Checked), for `tasks.X.pipeline`; `spec`: the typed model of
+    `data` (document/nodes.py), built here when not given."""
+    out = _Compiler(data, fns, namespace, graph, pipelines, lock=lock, spec=spec).compile()
     out.source = source
     return out

@@ -1,8 +1,12 @@
-"""The spec's typed model: the single source of truth for `schemas/heraspec.schema.json`.
+"""The JSON Schema of a spec: `schemas/heraspec.schema.json`, what editors and `validate` check against.
 
-Regenerate the committed schema with `python -m heraspec.document.model > schemas/heraspec.schema.json`;
-tests/test_schema.py fails when the file drifts from these models. The CLI never imports this
-module to validate (pydantic costs ~70 ms at start-up); `compile` uses it for typed access.
+Each pydantic class here declares the schema of one node of the typed model (document/nodes.py,
+`XSchema` for the node `X`, its definition named `X`): descriptions, patterns, enums, defaults and
+examples for editors. tests/test_model.py holds the two equal, key for key, so the model and the
+schema cannot drift. Regenerate the committed file with
+`python -m heraspec.document.model > schemas/heraspec.schema.json` (tests/test_schema.py fails when it
+drifts). Only this generator and the tests import pydantic: `validate` reads the committed file
+(schema.py) and builds the model without it (pydantic costs ~70 ms at start-up).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Annotated, Any, Dict, List, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from .patterns import CPU, FUNCTION_REF, OUTPUT_NAME, QUANTITY, RESULT_KEY, SPAN, TASK_NAME
+from .schema_docs import TASK_DOCS, TASK_EXAMPLES, TASK_MARKDOWN
 
 INDEX_URL = r"^(https?|file)://[^\s{}]+$"  # no Argo "{{" in what the template carries
 
@@ -108,7 +113,7 @@ class ArtifactRepositoryRef(_Strict):
 # --- task parts -------------------------------------------------------------------------------
 
 
-class Backoff(_Strict):
+class BackoffSchema(_Strict):
     """Exponential back-off between retries: wait `duration`, then `duration × factor`, ... up to `max_duration`."""
 
     duration: Optional[str] = Field(None, description="Wait before the first retry, e.g. `10s`.", pattern=SPAN,
@@ -119,11 +124,11 @@ class Backoff(_Strict):
                                         **_x(examples=["5m"]))
 
 
-class Retry(_Strict):
+class RetrySchema(_Strict):
     """How a failed task is retried (Argo `retryStrategy`)."""
 
     limit: int = Field(description="Maximum number of retries after the first attempt.", ge=0, **_x(examples=[3]))
-    backoff: Optional[Backoff] = Field(None, description="Exponential back-off between retries, e.g. `{duration: 10s, factor: 2}`.")
+    backoff: Optional[BackoffSchema] = Field(None, description="Exponential back-off between retries, e.g. `{duration: 10s, factor: 2}`.")
     policy: Optional[Literal["Always", "OnFailure", "OnError", "OnTransientError"]] = Field(
         None, description="Which failures are retried (Argo `retryPolicy`). Default `OnFailure`.",
         **_x(markdownDescription="Which failures are retried (Argo `retryPolicy`):\n\n"
@@ -133,7 +138,7 @@ class Retry(_Strict):
              "- `Always`: any of these"))
 
 
-class Volume(_Strict):
+class VolumeSchema(_Strict):
     """A new volume claimed for this run (`size`), or an existing PersistentVolumeClaim (`claim`)."""
 
     mount_path: str = Field(description="Where the volume is mounted in the task's container (an absolute path).",
@@ -152,7 +157,7 @@ class Volume(_Strict):
     read_only: Optional[bool] = Field(None, description="Mount read-only. Default `false`.")
 
 
-class Limits(_Strict):
+class LimitsSchema(_Strict):
     """Explicit resource limits: the container is throttled (CPU) or killed (memory) above them."""
 
     cpu: Optional[Cpu] = Field(None, description="CPU limit: a number of cores (`2`, `0.5`) or millicores (`500m`).",
@@ -161,7 +166,7 @@ class Limits(_Strict):
                                   **_x(examples=["8Gi"]))
 
 
-class Resources(_Strict):
+class ResourcesSchema(_Strict):
     """Compute resources of a task. Without any, a task requests 1 CPU and 4Gi of memory (a limit
     without a request sets the request to the limit; `false` drops the request)."""
 
@@ -177,11 +182,11 @@ class Resources(_Strict):
                                **_x(examples=[1]))
     gpu_type: Optional[str] = Field(None, description="Extended resource name of the GPU, e.g. `amd.com/gpu`. Default `nvidia.com/gpu`.",
                                     **_x(examples=["nvidia.com/gpu", "amd.com/gpu"]))
-    limits: Optional[Union[bool, Limits]] = Field(None, description="`true` to set limits equal to the requests, or explicit `{cpu, memory}` limits.",
+    limits: Optional[Union[bool, LimitsSchema]] = Field(None, description="`true` to set limits equal to the requests, or explicit `{cpu, memory}` limits.",
                                                   **_x(examples=[True, {"memory": "16Gi"}]))
-    volume: Optional[Volume] = Field(None, description="One volume mounted into this task: a new one (`{size, mount_path}`) "
+    volume: Optional[VolumeSchema] = Field(None, description="One volume mounted into this task: a new one (`{size, mount_path}`) "
                                      "or an existing claim (`{claim, mount_path}`).")
-    volumes: Optional[List[Volume]] = Field(None, description="Several volumes mounted into this task (each like `volume`).")
+    volumes: Optional[List[VolumeSchema]] = Field(None, description="Several volumes mounted into this task (each like `volume`).")
 
 
 class Semaphore(_Strict):
@@ -218,111 +223,6 @@ class ArgoTask(_Strict):
                                                **_x(examples=[{"nodeSelector": {"pool": "gpu"}}]))
 
 
-TASK_DOCS: dict[str, str] = {
-    "function": "The Python function to run, as `module.path:function`. Its source is read (never imported) from the spec's "
-                "folder, the current directory, `--path` or `sys.path`, and inlined into the Argo script.",
-    "image": "Container image for this task. Defaults to the spec's `image`.",
-    "command": "Container command, for a container task (one with no `function`).",
-    "args": "Function arguments as a mapping (`{msg: hello}`), or a list of mappings to fan the task out over those argument "
-            "sets. Values may be `{from: TASK}`, `{param: NAME}`, `{item: true}` or, for a `Path` parameter, "
-            "`{artifact: URL}`. For a container task: the container args (a list).",
-    "after": "Tasks that must finish successfully before this one.",
-    "depends": "An Argo depends expression over task names, e.g. `A && (B.Succeeded || B.Skipped)`.",
-    "when": "An Argo `when` condition; the task is skipped when it is false, e.g. `{{tasks.check.outputs.parameters.result}} == true`.",
-    "retry": "Retries: a number, or `{limit, backoff, policy}`.",
-    "timeout": "Fail the task when it runs longer than this, e.g. `10m`, `1h30m`.",
-    "env": "Environment variables: plain values, `{secret, key}` or `{config_map, key}`.",
-    "foreach": "Fan out: a list of items, `{from: TASK}` (a task returning a list) or `{param: NAME}`. "
-               "`{item: true}` in `args` is the current item.",
-    "resources": "CPU, memory, GPU and volumes for this task.",
-    "continue_on": "Let the tasks after this one run even when it ends `failed` (its program failed) or `error` "
-                   "(Argo or Kubernetes could not run it); they see it as done.",
-    "argo": "Escape hatch: raw Argo fields merged into what heraspec generates (lists of named items merge by `name`).",
-    "packages": "Third-party distributions the function needs, as pip requirements (PEP 508). The pod installs them "
-                "with pip before the function's code runs; `heraspec run` installs them once into a cached virtual "
-                "environment. Spec-level, `defaults` and task lists merge; for the same distribution the task wins.",
-    "pip_index_url": "The package index pip installs `packages` from, instead of PyPI (pip's `--index-url`). An index "
-                     "that needs credentials: `{secret: NAME, key: KEY}`, a Secret holding the whole URL (the pod "
-                     "reads it as PIP_INDEX_URL; a URL with `user:password@` is refused).",
-    "pip_extra_index_urls": "More package indexes pip may install `packages` from (pip's `--extra-index-url`).",
-    "code": "How the function's code reaches the pod. `carry` (default): its source and the modules of your project "
-            "it imports travel inside the template. `image`: the image already contains your package, and the script "
-            "imports the function from it (for codebases too large to carry).",
-    "outputs": "Named Argo output parameters taken from fields of the function's result (a mapping): "
-               "`{accuracy: metrics.accuracy}`. Shown in the Argo UI, usable as `{from: TASK, key: ...}` and in raw "
-               "expressions as `{{tasks.TASK.outputs.parameters.accuracy}}`. Each value arrives as JSON, like `result`.",
-    "node_selector": "Run the pods on nodes with these labels (Kubernetes `nodeSelector`), e.g. "
-                     "`{cloud.google.com/gke-accelerator: nvidia-tesla-t4}`. Spec, `defaults` and task maps merge key by key.",
-    "tolerations": "Taints the pods tolerate: Kubernetes tolerations, written as Kubernetes writes them "
-                   "(`key`, `operator`, `value`, `effect`, `tolerationSeconds`).",
-    "affinity": "Kubernetes affinity, as Kubernetes writes it (`nodeAffinity`, `podAffinity`, `podAntiAffinity`).",
-    "priority_class": "Kubernetes PriorityClass of the pods (Argo `priorityClassName`).",
-    "image_pull_policy": "When the kubelet pulls the image: `Always`, `IfNotPresent` or `Never`.",
-    "pod_labels": "Labels of the pods (Argo pod metadata). Spec, `defaults` and task maps merge key by key.",
-    "pod_annotations": "Annotations of the pods (Argo pod metadata). Spec, `defaults` and task maps merge key by key.",
-    "service_account": "Service account the pods run as (Argo `serviceAccountName`).",
-    "mutex": "Only one holder of this mutex runs at a time, across workflows of the namespace (Argo `synchronization.mutexes`).",
-    "semaphore": "At most N holders run at a time, N being the value of a ConfigMap key (Argo `synchronization.semaphores`).",
-    "cache": "Reuse an earlier result of this task when its code (the carried script and the helpers it uses), image, "
-             "packages and input values are the same (Argo `memoize`): `true`, or `{max_age, config_map}`. "
-             "`heraspec run` keeps the same cache in `.heraspec/cache`; `--no-cache` ignores it.",
-    "result": "How the return value travels: `parameter` (default; at most 128 KiB) or `artifact` (through the "
-              "artifact repository, any size; consumers are unchanged). A function returning `Path` always uses an artifact.",
-}
-
-# Richer hover text for editors (`markdownDescription`): the plain `description` plus a small example.
-TASK_MARKDOWN: dict[str, str] = {
-    "function": "```yaml\nfunction: mypkg.steps:train   # mypkg/steps.py, def train(...)\n```",
-    "args": "```yaml\nargs: {data: {from: prepare}, learning_rate: 0.5}\n# or fan out, one child task per mapping:\n"
-            "args:\n  - {degree: 1}\n  - {degree: 3}\n```",
-    "after": "```yaml\nafter: [prepare, download]\n```",
-    "depends": "```yaml\ndepends: train && (check.Succeeded || check.Skipped)\n```",
-    "when": "```yaml\nwhen: \"{{tasks.check.outputs.parameters.result}} == true\"\n```",
-    "retry": "```yaml\nretry: 3\n# or\nretry: {limit: 3, backoff: {duration: 10s, factor: 2}, policy: Always}\n```",
-    "timeout": "Units: `s`, `m`, `h`, `d` (and `ms`); a bare number is seconds.",
-    "env": "```yaml\nenv:\n  LOG_LEVEL: debug\n  API_TOKEN: {secret: api-credentials, key: token}\n```",
-    "foreach": "```yaml\nforeach: {from: list_shards}\nargs: {shard: {item: true}}\n```",
-    "resources": "```yaml\nresources: {cpu: 4, memory: 16Gi, gpu: 1, volume: {size: 50Gi, mount_path: /vol}}\n```",
-    "continue_on": "```yaml\ncontinue_on: [failed]   # or [failed, error]\n```",
-    "argo": "```yaml\nargo:\n  template: {nodeSelector: {pool: gpu}}\n  task: {onExit: cleanup}\n```",
-    "outputs": "```yaml\noutputs: {accuracy: metrics.accuracy, lr: best_lr}\n```",
-    "packages": "```yaml\npackages: [numpy>=1.26, \"scikit-learn==1.5.*\"]\n```\n"
-                "`import sklearn` needs `scikit-learn`, `import yaml` needs `PyYAML`: `heraspec validate` names the "
-                "distribution when an import is not covered.",
-    "code": "```yaml\ndefaults:\n  image: ghcr.io/acme/pipeline:1.4   # pip install . in its Dockerfile\n  code: image\n```",
-    "result": "```yaml\nresult: artifact   # a large return value (a list of megabytes...)\n```",
-}
-
-TASK_EXAMPLES: dict[str, list] = {
-    "function": ["mypkg.steps:train"],
-    "image": ["python:3.12", "ghcr.io/acme/trainer:1.4"],
-    "command": [["python", "-m", "mytool"]],
-    "args": [{"msg": "hello"}, {"data": {"from": "prepare"}}],
-    "after": [["prepare"]],
-    "depends": ["A && (B.Succeeded || B.Skipped)"],
-    "when": ["{{tasks.check.outputs.parameters.result}} == true"],
-    "retry": [3, {"limit": 3, "backoff": {"duration": "10s", "factor": 2}}],
-    "timeout": ["10m", "1h30m"],
-    "env": [{"LOG_LEVEL": "debug"}],
-    "foreach": [[1, 2, 3], {"from": "list_shards"}],
-    "outputs": [{"accuracy": "metrics.accuracy"}],
-    "packages": [["numpy>=1.26", "scikit-learn==1.5.*"], ["requests"]],
-    "pip_index_url": ["https://pypi.example.com/simple", {"secret": "pypi-index", "key": "url"}],
-    "pip_extra_index_urls": [["https://download.pytorch.org/whl/cpu"]],
-    "code": ["carry", "image"],
-    "result": ["artifact"],
-    "node_selector": [{"cloud.google.com/gke-accelerator": "nvidia-tesla-t4"}],
-    "tolerations": [[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]],
-    "priority_class": ["high-priority"],
-    "image_pull_policy": ["IfNotPresent"],
-    "pod_labels": [{"team": "ml"}],
-    "pod_annotations": [{"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"}],
-    "mutex": ["gpu-node"],
-    "semaphore": [{"config_map": "limits", "key": "gpu-jobs"}],
-    "cache": [True, {"max_age": "24h"}],
-}
-
-
 def _doc(name: str, **kw: Any) -> Any:
     extra = dict(kw.pop("json_schema_extra", None) or {})
     if name in TASK_EXAMPLES:
@@ -336,8 +236,8 @@ class TaskDefaults(_Strict):
     """Task fields applied to every task unless the task sets them (resources and env merge key by key)."""
 
     image: Optional[str] = _doc("image")
-    resources: Optional[Resources] = _doc("resources")
-    retry: Optional[Union[int, Retry]] = _doc("retry")
+    resources: Optional[ResourcesSchema] = _doc("resources")
+    retry: Optional[Union[int, RetrySchema]] = _doc("retry")
     timeout: Optional[Duration] = _doc("timeout")
     env: Optional[Dict[str, EnvValue]] = _doc("env")
     packages: Optional[List[Annotated[str, Field(min_length=1)]]] = _doc("packages")
@@ -362,7 +262,7 @@ class TaskDefaults(_Strict):
 ArgValue = Union[ArtifactRef, Any]
 
 
-class TemplateRef(_Strict):
+class TemplateRefSchema(_Strict):
     """A template of an existing WorkflowTemplate (or ClusterWorkflowTemplate), called instead of a function (Argo `templateRef`)."""
 
     name: str = Field(description="Name of the WorkflowTemplate (or ClusterWorkflowTemplate).", **_x(examples=["shared-steps"]))
@@ -371,7 +271,7 @@ class TemplateRef(_Strict):
     cluster: bool = Field(False, description="`true` for a ClusterWorkflowTemplate.")
 
 
-class WorkflowTemplateRef(_Strict):
+class WorkflowTemplateRefSchema(_Strict):
     """Submit an existing WorkflowTemplate (or ClusterWorkflowTemplate) as this Workflow (Argo `workflowTemplateRef`)."""
 
     name: str = Field(description="Name of the WorkflowTemplate (or ClusterWorkflowTemplate).", **_x(examples=["shared-steps"]))
@@ -392,8 +292,8 @@ class ExitTask(_Strict):
         "`{from: TASK}` of that task or of a task it depends on.",
         **_x(examples=[{"status": {"workflow": "status"}, "failures": {"workflow": "failures"}}]))
     env: Optional[Dict[str, EnvValue]] = _doc("env")
-    resources: Optional[Resources] = _doc("resources")
-    retry: Optional[Union[int, Retry]] = _doc("retry")
+    resources: Optional[ResourcesSchema] = _doc("resources")
+    retry: Optional[Union[int, RetrySchema]] = _doc("retry")
     timeout: Optional[Duration] = _doc("timeout")
     packages: Optional[List[Annotated[str, Field(min_length=1)]]] = Field(
         None, description="Third-party distributions the exit handler's function needs (pip requirements, PEP 508). "
@@ -404,7 +304,7 @@ class ExitTask(_Strict):
 ON_EXIT_DOC = ("Runs after {what} ends, whatever the outcome ({argo}): a `function` or container task body with `args`.")
 
 
-class Task(TaskDefaults):
+class TaskSchema(TaskDefaults):
     """One step of the workflow: a Python `function`, a container (`image` + `command`) or a `template_ref`."""
 
     function: Optional[str] = _doc("function", pattern=FUNCTION_REF)
@@ -413,7 +313,7 @@ class Task(TaskDefaults):
         "names that cannot collide). The path is relative to this spec's folder. `args` (a mapping) set that spec's "
         "`parameters`; `{from: THIS_TASK}` is the result of the task that spec names in its `result` key.",
         **_x(examples=["preprocess.heraspec.yaml"]))
-    template_ref: Optional[TemplateRef] = Field(
+    template_ref: Optional[TemplateRefSchema] = Field(
         None, description="Call a template of an existing WorkflowTemplate instead of a function (Argo `templateRef`); "
         "`args` (a mapping) fill its input parameters. `validate` checks them when the template is defined by a spec "
         "validated together or given with `--templates PATH`; `heraspec run` runs it from there.",
@@ -432,7 +332,7 @@ class Task(TaskDefaults):
     argo: Optional[ArgoTask] = _doc("argo")
 
 
-class Spec(_Strict):
+class SpecSchema(_Strict):
     """A heraspec pipeline: Python functions as Argo Workflows tasks, with their edges and resources."""
 
     schema_: Optional[str] = Field(None, alias="$schema", description="Optional URL or path of this JSON Schema (for editors); "
@@ -473,11 +373,11 @@ class Spec(_Strict):
     result: Optional[str] = Field(None, description="The task whose result is this spec's result when another spec runs it "
                                   "as a sub-pipeline (`tasks.X.pipeline`): `{from: X}` there gives it.",
                                   **_x(examples=["train"]))
-    workflow_template_ref: Optional[WorkflowTemplateRef] = Field(
+    workflow_template_ref: Optional[WorkflowTemplateRefSchema] = Field(
         None, description="Submit an existing WorkflowTemplate as this Workflow (Argo `workflowTemplateRef`), with "
         "`parameters` as its arguments, instead of `tasks`. `heraspec run` runs it from the spec defining it "
         "(validated together, or `--templates PATH`).", **_x(examples=[{"name": "shared-steps"}]))
-    tasks: Optional[Dict[str, Task]] = Field(None, description="The tasks, by name (letters, digits, `-`, `_`; `_` becomes `-` in Argo).",
+    tasks: Optional[Dict[str, TaskSchema]] = Field(None, description="The tasks, by name (letters, digits, `-`, `_`; `_` becomes `-` in Argo).",
                                    **_x(propertyNames={"pattern": TASK_NAME, "maxLength": 128}, minProperties=1,
                                         markdownDescription="The tasks, by name (letters, digits, `-`, `_`; `_` becomes `-` in Argo).\n\n"
                                         "```yaml\ntasks:\n  prepare:\n    function: mypkg.steps:prepare\n  train:\n"
@@ -558,7 +458,7 @@ SNIPPETS = {
 
 def json_schema() -> dict:
     """The JSON Schema (draft-07 style) of a spec, for editors and the validator."""
-    raw = Spec.model_json_schema(by_alias=True, ref_template="#/definitions/{model}")
+    raw = _named(SpecSchema.model_json_schema(by_alias=True, ref_template="#/definitions/{model}"))
     defs = raw.pop("$defs", {})
     out: dict = {
         "$schema": "http://json-schema.org/draft-07/schema#",
@@ -572,6 +472,23 @@ def json_schema() -> dict:
     for name, snippets in SNIPPETS.items():
         (out if name == "$root" else out["definitions"][name])["defaultSnippets"] = snippets
     return out
+
+
+def _named(node: Any) -> Any:
+    """The definitions named for the nodes they describe (`TaskSchema` -> `Task`)."""
+    if isinstance(node, list):
+        return [_named(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for k, v in node.items():
+        if k == "$ref" and isinstance(v, str):
+            v = v.removesuffix(_SUFFIX)
+        out[k] = {n.removesuffix(_SUFFIX): _named(d) for n, d in v.items()} if k == "$defs" else _named(v)
+    return out
+
+
+_SUFFIX = "Schema"
 
 
 def _clean(node: Any) -> Any:

@@ -56,9 +56,10 @@ _DEFAULTED = ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_i
 def effective(task: dict, defaults: dict) -> dict:
     """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
     out = dict(task)
-    for key in _DEFAULTED:
-        if key not in out and key in defaults:
-            out[key] = defaults[key]
+    if defaults:  # once per task of every spec: most have no `defaults`
+        for key in _DEFAULTED:
+            if key not in out and key in defaults:
+                out[key] = defaults[key]
     for key in MERGED:  # maps merge key by key, the task winning
         if key in defaults or key in task:
             out[key] = {**defaults.get(key, {}), **task.get(key, {})}

@@ -9,7 +9,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from ..errors import Errors
 from ..pipeline import SPEC_SUFFIXES, TEMPLATE_KINDS
@@ -121,7 +121,11 @@ def task_markdown(an: Analysis, name: str) -> str:
         if tpl.get("activeDeadlineSeconds"):
             out.append(f"timeout: {tpl['activeDeadlineSeconds']} s")
     else:
-        out.extend(_settings(an.data, task))
+        # the typed model when the schema check passed (document/nodes.py: defaults applied once),
+        # else the text's data as it reads, which may hold anything
+        model = an.checked.spec if an.checked is not None and an.checked.doc is an.doc else None
+        node = model.tasks.get(name) if model is not None else None
+        out.extend(_settings(node.settings, model.image) if node is not None else _raw_settings(an.data, task))
         out.append("(as the spec reads with its defaults; the compiled values show when the spec is valid)")
     receives = []
     args = task.get("args")
@@ -137,18 +141,25 @@ def task_markdown(an: Analysis, name: str) -> str:
     return "\n\n".join(out)
 
 
-def _settings(data: dict, task: dict) -> list[str]:
-    """Image, resources and retries from the spec text, `defaults` applied (document/settings.py)."""
-    from ..document.settings import effective, requests_and_limits
+def _raw_settings(data: dict, task: dict) -> list[str]:
+    """Image, resources and retries from the text of a spec with schema errors, `defaults` applied
+    (document/settings.py) where they read."""
+    from ..document.settings import effective
 
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     try:
-        eff = effective(task, defaults)
-        requests, limits = requests_and_limits(eff.get("resources") or {})
+        return _settings(effective(task, defaults), data.get("image"))
     except (TypeError, AttributeError, ValueError):  # a spec with errors may hold anything
         return []
+
+
+def _settings(eff: Mapping[str, Any], spec_image: Any) -> list[str]:
+    """Image, resources and retries of a task's settings after `defaults`."""
+    from ..document.settings import requests_and_limits
+
+    requests, limits = requests_and_limits(eff.get("resources") or {})
     out = []
-    image = eff.get("image") or data.get("image")
+    image = eff.get("image") or spec_image
     if isinstance(image, str):
         out.append(f"image: `{image}`")
     res = {"requests": requests, **({"limits": limits} if limits else {})}

@@ -1,0 +1,452 @@
+"""The spec's typed model: a schema-valid spec as a tree of small frozen nodes, `defaults` applied.
+
+    build_model(doc) -> Spec      for a spec `schema.check_schema` passed (pipeline.Checked.spec)
+    from_data(data) -> Spec       the same for plain data (no positions: compile_spec without a model)
+
+Each node holds its validated mapping (`data`) and its data path in the document (`where`), as
+Jinja's nodes keep `lineno`: a late stage reports a located error with `spec.error(errors, node,
+message, hint)` (or reads `spec.pos(node)`) through the document's own positions, computed only
+when asked for. Each spec key is a `Key` that reads it from `data` on access, typed: a nested node,
+a tuple, the default when absent.
+
+A task's `data` is its settings after `defaults` (`settings.effective`: resources and env merge key
+by key, the task winning; scheduling maps merge; the rest replace), so no reader applies them again;
+`Task.settings` is that mapping, for the helpers that still take a task's dict.
+
+The keys are the spec's (`key_nodes`); tests/test_model.py holds them, the nodes they give and their
+defaults equal to the definitions of the JSON Schema (generated from `model.py`), so the model and
+the schema cannot drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from .settings import effective
+
+if TYPE_CHECKING:
+    from ..errors import Errors
+    from .load import Document
+
+Where = tuple  # a node's data path in its document: ("tasks", "train", "resources")
+
+_REF_KEYS = ("from", "param", "item", "workflow")
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class Key:
+    """One spec key of a node, read from the node's mapping (`node.data`) when asked for: `read`
+    turns a present value into its typed form (it gets the value and its data path); an absent
+    or null one is `default`; `node` is the node class it gives (the schema definition it is held
+    to), `read` itself when that is a node class. Reading on access keeps building the model to one
+    small object per task (a 5,000-task spec builds in about the time `settings.effective` takes)."""
+
+    __slots__ = ("key", "read", "default", "node")
+
+    def __init__(self, read: Callable[[Any, Where], Any] | None = None, *, key: str | None = None,
+                 default: Any = None, node: type | None = None):
+        self.key, self.read, self.default = key, read, default
+        self.node = node if node is not None else read if isinstance(read, type) else None
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = self.key or name
+
+    def __get__(self, node: Any, owner: type | None = None) -> Any:
+        if node is None:
+            return self
+        value = node.data.get(self.key)
+        if value is None:
+            return self.default
+        return self.read(value, node.where + (self.key,)) if self.read is not None else value
+
+
+def key_nodes(cls: type) -> dict[str, type | None]:
+    """The spec keys a node class reads (what its schema definition must declare), each with the
+    node class it gives (None for a plain value)."""
+    out = {v.key: v.node for c in reversed(cls.__mro__) for v in vars(c).values() if isinstance(v, Key)}
+    out.update({f.metadata["key"]: f.metadata.get("node") for f in fields(cls) if "key" in f.metadata})
+    return out
+
+
+def schema_keys(cls: type) -> set[str]:
+    """The spec keys a node class reads (what its schema definition must declare)."""
+    return set(key_nodes(cls))
+
+
+def _tuple(value: Any, where: Where) -> tuple:
+    return tuple(value)
+
+
+# --- values -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class Ref:
+    """`{from: T[, key: K]}`, `{param: P}`, `{item: true | K}` or `{workflow: status}`."""
+
+    kind: str  # "from" | "param" | "item" | "workflow"
+    target: Any
+    key: str | None
+    where: Where
+
+
+def ref_of(value: Any, where: Where) -> Ref | None:
+    """The reference a value is, when the whole value is one (dag.is_ref's forms)."""
+    if type(value) is not dict:
+        return None
+    n = len(value)
+    if n == 1:
+        k = next(iter(value))
+        return Ref(k, value[k], None, where) if k in _REF_KEYS else None
+    if n == 2 and "from" in value and "key" in value:
+        return Ref("from", value["from"], value["key"], where)
+    return None
+
+
+@dataclass(slots=True, frozen=True)
+class Arg:
+    """One argument of a task: its value as written, and the reference it is (if the whole value is one)."""
+
+    name: str
+    value: Any
+    ref: Ref | None
+    where: Where
+
+
+ArgSet = tuple[Arg, ...]
+
+
+def _arg_set(values: Mapping[str, Any], where: Where) -> ArgSet:
+    return tuple(Arg(k, v, ref_of(v, where + (k,)), where + (k,)) for k, v in values.items())
+
+
+@dataclass(slots=True, frozen=True)
+class Parameter:
+    """A workflow parameter and its default (`parameters: {NAME: DEFAULT}`)."""
+
+    name: str
+    default: Any
+    where: Where
+
+
+# --- task parts -------------------------------------------------------------------------------
+# Each node is a view: `data` is its mapping as validated (a task's after `defaults`), `where` its path.
+
+
+@dataclass(slots=True, frozen=True)
+class Backoff:
+    data: Mapping[str, Any]
+    where: Where
+    duration = Key()
+    factor = Key()
+    max_duration = Key()
+
+
+@dataclass(slots=True, frozen=True)
+class Retry:
+    """`retry: N` reads as `{limit: N}`."""
+
+    data: Mapping[str, Any]
+    where: Where
+    limit = Key()
+    backoff = Key(Backoff)
+    policy = Key()
+
+
+def _retry(value: Any, where: Where) -> Retry:
+    return Retry({"limit": value} if isinstance(value, int) else value, where)
+
+
+@dataclass(slots=True, frozen=True)
+class Volume:
+    data: Mapping[str, Any]
+    where: Where
+    mount_path = Key()
+    size = Key()
+    claim = Key()
+    name = Key()
+    storage_class = Key()
+    access_mode = Key()
+    read_only = Key()
+
+
+@dataclass(slots=True, frozen=True)
+class Limits:
+    data: Mapping[str, Any]
+    where: Where
+    cpu = Key()
+    memory = Key()
+
+
+@dataclass(slots=True, frozen=True)
+class Resources:
+    """A task's resources after `defaults` and the default request (1 CPU, 4Gi; a limit without a
+    request sets the request); `cpu`/`memory` False or None request none."""
+
+    data: Mapping[str, Any]
+    where: Where
+    cpu = Key()
+    memory = Key()
+    ephemeral_storage = Key()
+    gpu = Key()
+    gpu_type = Key()
+    limits = Key(lambda v, w: Limits(v, w) if isinstance(v, dict) else v, node=Limits)  # True, False or Limits
+    volume = Key(Volume)
+    volumes = Key(lambda v, w: tuple(Volume(x, w + (i,)) for i, x in enumerate(v)), default=(), node=Volume)
+
+    @property
+    def mounts(self) -> tuple[Volume, ...]:
+        """`volume` then `volumes`: what the task mounts, in order."""
+        one = self.volume
+        return ((one,) if one is not None else ()) + self.volumes
+
+
+@dataclass(slots=True, frozen=True)
+class TemplateRef:
+    data: Mapping[str, Any]
+    where: Where
+    name = Key()
+    template = Key()
+    cluster = Key(default=False)
+
+
+@dataclass(slots=True, frozen=True)
+class WorkflowTemplateRef:
+    data: Mapping[str, Any]
+    where: Where
+    name = Key()
+    cluster = Key(default=False)
+
+
+def _arg_sets(args: Any, function: Any, where: Where) -> tuple[ArgSet, ...]:
+    """A mapping is one argument set; a function task's list, one set per item (a fan-out); a
+    container task's list is its container args (`container_args`), no set."""
+    if isinstance(args, dict):
+        return (_arg_set(args, where),)
+    if isinstance(args, list) and function is not None:
+        return tuple(_arg_set(s, where + (i,)) for i, s in enumerate(args))
+    return ()
+
+
+class _ArgsKey(Key):
+    """`args` as argument sets: one for a mapping, one per item of a function task's list, none
+    for a container task (its list is `container_args`)."""
+
+    __slots__ = ()
+
+    def __get__(self, node: Any, owner: type | None = None) -> Any:
+        if node is None:
+            return self
+        return _arg_sets(node.data.get("args"), node.data.get("function"), node.where + ("args",))
+
+
+class _ExitKey(Key):
+    """`on_exit`, read with the spec's `defaults` applied (never `cache`: an exit handler always
+    runs); an exit handler has none of its own."""
+
+    __slots__ = ()
+
+    def __get__(self, node: Any, owner: type | None = None) -> Any:
+        if node is None:
+            return self
+        body = node.data.get("on_exit")
+        if not body:
+            return None
+        defaults = node.data.get("defaults") or {} if isinstance(node, Spec) else node.defaults
+        settings = {k: v for k, v in effective(body, defaults).items() if k != "cache"}
+        return ExitHandler(settings, node.where + ("on_exit",))
+
+
+class _Body:
+    """What a task and an exit handler share: the function or container they run and its settings."""
+
+    __slots__ = ()
+    data: Mapping[str, Any]
+    where: Where
+    function = Key()
+    image = Key()
+    command = Key(_tuple)
+    env = Key(default=_EMPTY)
+    resources = Key(Resources)
+    retry = Key(_retry, node=Retry)
+    timeout = Key()
+    packages = Key(_tuple, default=())  # the body's own (python/packages.for_task merges the levels)
+    args = _ArgsKey(key="args")
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        """The body's keys after `defaults` (`settings.effective`), for helpers taking a dict."""
+        return self.data
+
+    @property
+    def container_args(self) -> tuple | None:
+        args = self.data.get("args")
+        return tuple(args) if isinstance(args, list) and self.data.get("function") is None else None
+
+    @property
+    def args_listed(self) -> bool:
+        """`args` written as a list: argument sets (a function task) or container args."""
+        return isinstance(self.data.get("args"), list)
+
+    @property
+    def is_container(self) -> bool:
+        """Runs an image's command (its result is its standard output)."""
+        return "function" not in self.data and "command" in self.data
+
+
+@dataclass(slots=True, frozen=True)
+class ExitHandler(_Body):
+    """`on_exit` of the workflow or of one task: a function or a container body with its args, read
+    with `defaults` applied but never `cache` (an exit handler always runs)."""
+
+    data: Mapping[str, Any]
+    where: Where
+
+
+@dataclass(slots=True, frozen=True)
+class Task(_Body):
+    """One task, read after `defaults` (`data` is `settings.effective` of what it writes)."""
+
+    name: str
+    data: Mapping[str, Any]
+    written: Mapping[str, Any]  # the task's own keys, as written
+    defaults: Mapping[str, Any]
+    where: Where
+    pipeline = Key()
+    on_exit = _ExitKey(key="on_exit", node=ExitHandler)
+    template_ref = Key(TemplateRef)
+    after = Key(_tuple, default=())
+    depends = Key()
+    when = Key()
+    # the items, or the reference giving them
+    foreach = Key(lambda v, w: v if isinstance(v, list) else ref_of(v, w))
+    outputs = Key(default=_EMPTY)
+    continue_on = Key(_tuple, default=())
+    argo = Key(default=_EMPTY)  # {task: {...}, template: {...}}
+    pip_index_url = Key()
+    pip_extra_index_urls = Key(_tuple, default=())
+    code = Key(default="carry")
+    result = Key(default="parameter")
+    cache = Key()
+    node_selector = Key(default=_EMPTY)
+    tolerations = Key(_tuple, default=())
+    affinity = Key()
+    priority_class = Key()
+    pod_labels = Key(default=_EMPTY)
+    pod_annotations = Key(default=_EMPTY)
+    mutex = Key()
+    semaphore = Key()
+    image_pull_policy = Key()
+    service_account = Key()
+
+
+@dataclass(slots=True, frozen=True)
+class Defaults:
+    """`defaults` as written (what every task inherits)."""
+
+    data: Mapping[str, Any]
+    where: Where
+    image = Key()
+    resources = Key(Resources)  # as written: a task's own `resources` has them merged
+    retry = Key(_retry, node=Retry)
+    timeout = Key()
+    env = Key(default=_EMPTY)
+    packages = Key(_tuple, default=())
+    pip_index_url = Key()
+    pip_extra_index_urls = Key(_tuple, default=())
+    code = Key()
+    result = Key()
+    node_selector = Key(default=_EMPTY)
+    tolerations = Key(_tuple, default=())
+    affinity = Key()
+    priority_class = Key()
+    pod_labels = Key(default=_EMPTY)
+    pod_annotations = Key(default=_EMPTY)
+    mutex = Key()
+    semaphore = Key()
+    image_pull_policy = Key()
+    service_account = Key()
+    cache = Key()
+
+
+@dataclass(slots=True, frozen=True)
+class Spec:
+    """A schema-valid spec: `data` the mapping it was built from, `tasks` its tasks after
+    `defaults`, `document` the loaded file (None when built from plain data: `pos` is then (0, 0))."""
+
+    data: Mapping[str, Any]
+    tasks: Mapping[str, Task] = field(metadata={"key": "tasks", "node": Task})
+    document: "Document | None" = None
+    where: Where = ()
+    schema_ = Key(key="$schema")
+    kind = Key(default="Workflow")
+    name = Key()
+    generate_name = Key()
+    namespace = Key()
+    image = Key(default="python:3.12")
+    labels = Key(default=_EMPTY)
+    annotations = Key(default=_EMPTY)
+    service_account = Key()
+    parallelism = Key()
+    parameters = Key(lambda v, w: tuple(Parameter(k, x, w + (k,)) for k, x in v.items()), default=())
+    defaults = Key(Defaults, default=Defaults(_EMPTY, ("defaults",)))
+    packages = Key(_tuple, default=())
+    pip_index_url = Key()
+    pip_extra_index_urls = Key(_tuple, default=())
+    result = Key()
+    workflow_template_ref = Key(WorkflowTemplateRef)
+    artifact_repository = Key()
+    edges = Key(_tuple, default=())
+    schedule = Key(lambda v, w: (v,) if isinstance(v, str) else tuple(v), default=())
+    timezone = Key()
+    concurrency_policy = Key()
+    node_selector = Key(default=_EMPTY)
+    tolerations = Key(_tuple, default=())
+    affinity = Key()
+    priority_class = Key()
+    pod_labels = Key(default=_EMPTY)
+    pod_annotations = Key(default=_EMPTY)
+    mutex = Key()
+    semaphore = Key()
+    deadline = Key()
+    ttl = Key()
+    pod_gc = Key()
+    archive_logs = Key()
+    priority = Key()
+    argo = Key(default=_EMPTY)
+    on_exit = _ExitKey(key="on_exit", node=ExitHandler)
+
+    @property
+    def path(self) -> str:
+        return self.document.path if self.document is not None else ""
+
+    def pos(self, node: Any, *, key: bool = False) -> tuple[int, int]:
+        """1-based (line, col) of a node (or a data path) in its file, or of its key (key=True);
+        (0, 0) without a document."""
+        where = node if isinstance(node, tuple) else node.where
+        return self.document.pos(where, key=key) if self.document is not None else (0, 0)
+
+    def error(self, errors: "Errors", node: Any, message: str, hint: str | None = None) -> None:
+        """A located error at a node (or a data path)."""
+        line, col = self.pos(node)
+        errors.add(self.path, line, col, message, hint)
+
+
+# --- building ---------------------------------------------------------------------------------
+
+
+def build_model(doc: "Document") -> Spec:
+    """The model of a loaded spec that passed `schema.check_schema` (built once, in pipeline.py)."""
+    return from_data(doc.data, doc)
+
+
+def from_data(data: Mapping[str, Any], doc: "Document | None" = None) -> Spec:
+    """The model of schema-valid spec data: each task's settings after `defaults`, once."""
+    defaults = data.get("defaults") or {}
+    tasks = {name: Task(name, effective(t, defaults), t, defaults, ("tasks", name))
+             for name, t in (data.get("tasks") or {}).items()}
+    return Spec(data, tasks, doc)
