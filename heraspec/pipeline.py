@@ -11,7 +11,6 @@ import gc
 import os
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .errors import Errors
@@ -50,7 +49,7 @@ class Checked:
 def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
     """Where function modules are looked for: --path, the spec's folder, the cwd, then sys.path."""
     out: list[str] = []
-    for d in [*extra, str(Path(spec_path).resolve().parent), os.getcwd(), *sys.path]:
+    for d in [*extra, os.path.dirname(os.path.realpath(spec_path)), os.getcwd(), *sys.path]:
         if d and d not in out and os.path.isdir(d):
             out.append(d)
     return out
@@ -137,7 +136,11 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
         from .check.compose import EXIT_KEY
 
         c.lock, c.notes = lock.check(doc, fns, errors, EXIT_KEY)
-    c.pipelines = _sub_pipelines(doc, errors, opts, stack + (str(Path(doc.path).resolve()),),
+    if "cache" in doc.text and ("secret" in doc.text or "config_map" in doc.text or "claim" in doc.text):
+        from .check.production_rules import cache_notes
+
+        c.notes += cache_notes(doc)  # a Secret's value, a volume's content: not in a cache key
+    c.pipelines = _sub_pipelines(doc, errors, opts, stack + (os.path.realpath(doc.path),),
                                  cache if cache is not None else {})
     if fns or parameters or c.pipelines:
         from .check import types
@@ -160,7 +163,7 @@ def _sub_pipelines(doc: Document, errors: Errors, opts: Options, stack: tuple[st
         if not isinstance(ref, str):
             continue
         where = ("tasks", name, "pipeline")
-        path = str((Path(doc.path).parent / ref).resolve())
+        path = os.path.realpath(os.path.join(os.path.dirname(doc.path), ref))
         if len(stack) + 2 >= patterns.ARGO_MAX_STACK_DEPTH:  # this spec's DAG runs len(stack) templates deep
             doc.error(errors, where, f"sub-pipelines nested {len(stack)} deep: the tasks of '{ref}' would run "
                       f"{len(stack) + 2} templates deep, and Argo stops at {patterns.ARGO_MAX_STACK_DEPTH} "
@@ -195,6 +198,8 @@ def _template_docs(opts: Options, seen: set[str], errors: Errors) -> list[Docume
     """The WorkflowTemplate specs of --templates: a spec file, or every such spec in a folder."""
     out = []
     for given in opts.templates:
+        from pathlib import Path  # only here: a batch without --templates never loads pathlib
+
         p = Path(given)
         folder = p.is_dir()
         files = sorted(f for f in p.rglob("*") if f.suffix in SPEC_SUFFIXES and f.is_file()) if folder else [p]
@@ -217,10 +222,8 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
     """The WorkflowTemplates `template_ref` / `workflow_template_ref` may name: the batch's own and
     those of --templates, compiled, by (cluster, name). A --templates spec is checked like the batch
     (its problems are reported); a spec with problems is left out."""
-    from .argo.compiler import compile_spec
-
     checked = list(batch)
-    for doc in _template_docs(opts, {str(Path(c.doc.path).resolve()) for c in batch}, errors):
+    for doc in _template_docs(opts, {os.path.realpath(c.doc.path) for c in batch}, errors):
         if values is not None:
             from .document.values import apply_values
 
@@ -231,6 +234,8 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
     for c in checked:
         data = c.doc.data
         if c.ok and data.get("kind") in TEMPLATE_KINDS and isinstance(data.get("name"), str):
+            from .argo.compiler import compile_spec  # only here: `validate` of a Workflow never loads the compiler
+
             manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
                                     pipelines=c.pipelines, lock=c.lock).manifest
             library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
@@ -251,7 +256,7 @@ def _refuse_duplicates(checked: list[Checked], errors: Errors) -> None:
             continue
         key = (data["kind"], data["name"])
         other = first.setdefault(key, c.doc)
-        if other is not c.doc and Path(other.path).resolve() != Path(c.doc.path).resolve():
+        if other is not c.doc and os.path.realpath(other.path) != os.path.realpath(c.doc.path):
             line, col = other.pos(("name",))
             c.doc.error(errors, ("name",), f"{key[0]} '{key[1]}' is defined twice: in {other.path}:{line}:{col} "
                         f"and in {c.doc.path}", "rename one, or give only one of the files (--templates or the batch)")

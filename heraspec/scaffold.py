@@ -28,6 +28,7 @@ itself tells specs from other YAML/TOML (by name, top-level keys or schema line)
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -46,8 +47,8 @@ def schema_uri() -> str:
     from .document.schema import SCHEMA_FILES
 
     for f in SCHEMA_FILES:
-        if f.is_file():
-            return f.resolve().as_uri()
+        if os.path.isfile(f):
+            return Path(f).resolve().as_uri()
     raise HeraspecError("heraspec.schema.json is missing from the installation; reinstall heraspec")
 
 

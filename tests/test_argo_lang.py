@@ -8,6 +8,7 @@ import pytest
 
 from heraspec.argo_lang import depends, durations, gofmt, gojson, govaluate
 from heraspec.local import dagphase
+from heraspec.local._attempt import main_failed
 from heraspec.local.expr import item_field_str, item_node_desc, item_str, parse_raw, sequence_items
 
 # --- govaluate via steps.go shouldExecute -----------------------------------------------------------
@@ -45,6 +46,30 @@ WHEN = [
     ("'2024-01-01' == 1704067200", True),
     ("'2024-01-01T00:00:00Z' == '2024-01-01'", True),
     ("'2024-13-01' == '2024-13-01'", True),  # not a date: a string
+    # parsing.go tryParseTime: every layout, through Go's time.Parse (format.go parse), Local = UTC
+    ("'Mon Jan  2 15:04:05 2006' == 1136214245", True),  # time.ANSIC; `_2` takes a space-padded day
+    ("'Tue Jan 2 15:04:05 2006' == 1136214245", True),  # the weekday is read, never checked
+    ("'mon jan 02 15:04:05 2006' == 1136214245", True),  # names match case-insensitively; _2 reads 02
+    ("'Mon Jan 2 15:04:05.25 2006' == 1136214245", True),  # a fraction after the seconds is accepted
+    ("'Mon Jan 2 15:04:05 MST 2006' == 1136214245", True),  # time.UnixDate: a fake zone keeps the wall clock
+    ("'Mon Jan 2 15:04:05 UTC 2006' < 'Mon Jan 2 15:04:06 PST 2006'", True),
+    ("'Mon Jan 2 15:04:05 CEST 2006' == 1136214245", True),  # parseTimeZone: 4 capitals ending in T
+    ("'Mon Jan 2 15:04:05 GMT+3 2006' == 1136214245", True),  # parseGMT; the fake zone keeps the wall clock
+    ("'Mon Jan 2 15:04:05 ABCD 2006' == 'Mon Jan 2 15:04:05 ABCD 2006'", True),  # not a zone name: a string
+    ("'Mon Jan 2 15:04:05 ABCDEFG 2006' == 'Mon Jan 2 15:04:05 ABCDEFG 2006'", True),  # six or more capitals
+    ("'Mon Jan 02 15:04:05 -0700 2006' == 1136239445", True),  # time.RubyDate: the offset applies
+    ("'Mon Jan 02 15:04:05 +0100 2006' == 1136210645", True),
+    ("'Mon Feb 29 00:00:00 2023' == 'Mon Feb 29 00:00:00 2023'", True),  # day out of range: a string
+    ("'Mon Feb 29 00:00:00 2024' == 1709164800", True),
+    ("'Mon Jan 2 15:04 2006' == 'Mon Jan 2 15:04 2006'", True),  # no seconds: no layout, a string
+    ("'3:04PM' == -62167164960", True),  # time.Kitchen: year 0, January 1
+    ("'0:30PM' == -62167174200", True),  # stdHour12 allows 0; PM adds 12 below 12
+    ("'12:00AM' == -62167219200", True),
+    ("'3:04pm' == '3:04pm'", True),  # stdPM is upper case only: a string
+    ("'2024-01-31 9:30' == 1706693400", True),  # `15` takes one digit
+    ("'2024-01-01T10+0100' == 1704099600", True),  # ISO 8601 with hour and offset
+    ("'2024-01-01T00:00:00.5+01:00' == 1704063600", True),  # RFC3339Nano
+    ("'2024-02-30' == '2024-02-30'", True),  # day out of range: a string
     # modifiers, precedence (planAdditive < planMultiplicative < planExponential), left-associative
     ("1 + 2 * 3 == 7", True),
     ("10 - 2 - 3 == 5", True),
@@ -122,6 +147,49 @@ def test_when_errors_carry_argos_wrapping() -> None:
             govaluate.should_execute(when)
         assert str(info.value) == message
     assert govaluate.should_execute("") is True
+
+
+# --- what validate can say of a `when` before the run (govaluate.static_error) -------------------------
+# steps.go shouldExecute: NewEvaluableExpression (parseTokens, checkExpressionSyntax, optimizeTokens,
+# which compiles a literal regexp) fails whatever a {{…}} tag becomes; a literal `when` is evaluated.
+# Each tag is tried as a number and as a word; the `when` is refused only when both fail.
+STATIC_WHEN = [
+    ("{{tasks.a.outputs.result}} == heads", None),
+    ("-{{x}} < 0", None),  # fine for a number
+    ("{{x}}.{{y}} == z", None),  # fine for numbers (0.0), an accessor for words
+    ("{{x}}", None),  # the tag may hold the whole expression
+    ("'{{x}}' == 'a b'", None),
+    ("{{x}} == model.pkl", "Invalid 'when' expression '{{x}} == model.pkl': Unable to access unexported field 'pkl'"),
+    ("_x == {{y}}", "Invalid token: '_'"),
+    ("{{x}} ==", "Unexpected end of expression"),
+    ("'{{x}}' == 'a", "Unclosed string literal"),
+    ("({{x}} == a", "Unbalanced parenthesis"),
+    ("'{{x}}' =~ 'a(?=b)'", "bad regular expression"),
+    ("{{x}} {{y}}", "Cannot transition token types"),  # two values side by side: a known false alarm
+    ("5", "Expected boolean evaluation for '5'. Got 5"),  # no tag: evaluated whole
+    ("1 + 'a' > 2", "Failed to evaluate 'when' expresion"),
+    ("true", None),
+]
+
+
+@pytest.mark.parametrize("when, expected", STATIC_WHEN)
+def test_a_when_refused_whatever_its_tags_hold(when: str, expected: str | None) -> None:
+    got = govaluate.static_error(when)
+    if expected is None:
+        assert got is None
+    else:
+        assert got is not None and expected in got
+
+
+# --- a pod's message: operator.go inferFailedReason -------------------------------------------------
+
+
+@pytest.mark.parametrize("rc, message", [(1, "main: Error (exit code 1)"), (3, "main: Error (exit code 3)"),
+                                         (-9, "main: Error (exit code 137)"), (-15, "main: Error (exit code 143)")])
+def test_a_failed_main_container_message(rc: int, message: str) -> None:
+    # kubelet's Terminated.Reason "Error", no termination message, the container name first; a process
+    # killed by signal S exits 128+S in a container
+    assert main_failed(rc) == message
 
 
 @pytest.mark.parametrize("value, text", [(1.0, "1"), (2.5, "2.5"), (100000.0, "100000"), (1234567.0, "1.234567e+06"),

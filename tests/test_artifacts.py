@@ -496,12 +496,3 @@ def test_a_repository_key_is_read_from_the_artifacts_folder_and_files_show_in_th
     assert dag["read"]["arguments"]["artifacts"] == [{"name": "note", "archive": {"none": {}}, "s3": {"key": "inputs/n.txt"}}]
     proc = heraspec_cli("run", str(spec), "--json", "--workdir", str(tmp_path / "run2"), cwd=tmp_path)
     assert "pass --artifacts DIR to read DIR/KEY" in json.loads(proc.stdout)["tasks"]["read"]["message"]
-
-
-def test_cache_on_a_fanned_out_producer_of_files_is_a_located_error(tmp_path: Path):
-    (tmp_path / "steps.py").write_text(STEPS)
-    spec = tmp_path / "flow.yaml"
-    spec.write_text(FAN.replace("    foreach: [e, d, c, b, a]\n", "    foreach: [e, d, c, b, a]\n    cache: true\n"))
-    proc = heraspec_cli("validate", str(spec), cwd=tmp_path)
-    assert proc.returncode == 1
-    assert proc.stderr.startswith(f"{spec}:6:5: error: task 'shard' is fanned out and returns files"), proc.stderr

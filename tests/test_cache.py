@@ -288,3 +288,41 @@ def test_pruning_cached_results_removes_their_files_and_sealed_environments(tmp_
     assert not any(p.is_file() for p in files.rglob("*"))  # no file is left without its entry
     assert not [p for p in (envs / "envs").iterdir() if p.is_dir()]  # read-only site-packages removed too
     assert decisions(run(spec, envs)) == dict.fromkeys(["make", "double", "total"], "ran: not in the cache")
+
+
+def test_a_cached_task_reading_a_secret_gets_a_located_note_and_a_bump_reruns_it(tmp_path: Path) -> None:
+    text = ("name: sec\ndefaults:\n  cache: true\n  env: {TOKEN: {secret: api-credentials, key: token}}\ntasks:\n"
+            "  a: {function: steps:env, args: {name: TOKEN}}\n"
+            "  b: {function: steps:env, args: {name: MODE}, env: {MODE: {config_map: settings, key: mode}},\n"
+            "      resources: {volumes: [{claim: shared-data, mount_path: /data}]}}\n"
+            "  c: {function: steps:env, args: {name: X}, cache: false, env: {X: {secret: other, key: k}}}\n")
+    spec = project(tmp_path, text)
+    proc = heraspec_cli("validate", str(spec), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    notes = [n for n in proc.stderr.splitlines() if ": note: " in n]
+    assert notes == [
+        f"{spec}:4:9: note: tasks 'a', 'b' are cached and read Secret 'api-credentials' (key token) as TOKEN: the "
+        "cache key has the name and key, not the value (heraspec cannot read it), so results computed with an old "
+        "value are reused; to recompute after a change, rename it (api-credentials-v2) or bump a plain env value "
+        "beside it (TOKEN_VERSION: \"2\")",
+        f"{spec}:7:54: note: task 'b' is cached and reads ConfigMap 'settings' (key mode) as MODE: the cache key has "
+        "the name and key, not the value (heraspec cannot read it), so results computed with an old value are "
+        "reused; to recompute after a change, rename it (settings-v2) or bump a plain env value beside it "
+        "(MODE_VERSION: \"2\")",
+        f"{spec}:8:37: note: task 'b' is cached and mounts the volume claim 'shared-data': what it holds is not in "
+        "the cache key, so results computed from older contents are reused; pass the data as a file ({artifact: "
+        "...} or {from: TASK}) or give the task an argument naming its version"]  # c is not cached: nothing to say
+
+    def key(spec_text: str) -> str:
+        F.clear_cache()
+        spec.write_text(spec_text)
+        (compiled,) = heraspec.compile([str(spec)])
+        assert_argo_valid(compiled.manifest)
+        templates = {t["name"]: t for t in compiled.manifest["spec"]["templates"]}
+        task = next(t for t in templates["main"]["dag"]["tasks"] if t["name"] == "a")
+        return templates[task["template"]]["memoize"]["key"]
+
+    before = key(text)
+    assert key(text.replace("api-credentials", "api-credentials-v2")) != before
+    bumped = text.replace("key: token}}", "key: token}, TOKEN_VERSION: '2'}")
+    assert key(bumped) != before and key(bumped.replace("'2'", "'3'")) != key(bumped)

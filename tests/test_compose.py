@@ -302,7 +302,7 @@ def test_exit_handlers_run_and_see_failed_and_the_failures_list(tmp_path: Path):
     assert [f["displayName"] for f in failures] == ["exits", "bad"]
     bad = failures[1]
     assert list(bad) == ["displayName", "message", "templateName", "phase", "podName", "finishedAt"]
-    assert bad["templateName"] == "boom" and bad["phase"] == "Failed" and "boom: None" in bad["message"]
+    assert bad["templateName"] == "boom" and bad["phase"] == "Failed" and bad["message"] == "main: Error (exit code 1)"
     assert bad["podName"].startswith("exits-boom-") and bad["finishedAt"].endswith("Z")
     assert failures[0]["templateName"] == "main" and failures[0]["podName"] == "exits"
     # the task's hook ran when it ended, before its dependent started (both runs: YAML then TOML)

@@ -80,6 +80,27 @@ def test_ordinary_manifest_strings_stay_plain(s: str) -> None:
     assert_round_trip({"k": s})
 
 
+WORDS = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "inf", "infinity", "nan"]
+
+
+@pytest.mark.parametrize("word", WORDS)
+def test_names_are_plain_unless_a_resolver_reads_them_as_something_else(word: str) -> None:
+    """Names (a letter, then letters, digits and '-') and integers' digits are the most common strings
+    of a manifest and take a short way: the same output as the general rule."""
+    for s in {word, word.upper(), word.capitalize(), "-" + word}:  # a word, or a leading indicator
+        assert dump_yaml({"k": s}) == f'k: "{s}"\n'
+        assert_round_trip({"k": s, s: [s, {"n": s}]})
+    for s in [word + "1", "t" + word, word + "-2", word + "-", "x" * 3 + word]:
+        assert dump_yaml({"k": s}) == f"k: {s}\n"
+        assert_round_trip({"k": s, s: [s, {"n": s}]})
+
+
+@pytest.mark.parametrize("s", ["0", "7", "42", "0123", "00", "12345678901234567890", "1e5", "0x1F"])
+def test_digits_are_quoted(s: str) -> None:
+    assert dump_yaml({"k": s}) == f'k: "{s}"\n'
+    assert_round_trip({"k": s, s: [s, {"n": s}]})
+
+
 def test_escapes_are_exact() -> None:
     text = dump_yaml({"k": 'a\tb\\c"d\x00\x7f\x85\u2028\ufeff\r\n'})
     assert text == 'k: "a\\tb\\\\c\\"d\\x00\\x7F\\x85\\u2028\\uFEFF\\r\\n"\n'

@@ -14,6 +14,10 @@ def ok(x=0):
     return x
 
 
+def text(x: str = "") -> str:
+    return x
+
+
 def listing():
     return [1, None, "s"]
 
@@ -67,6 +71,26 @@ def names(failures: str) -> list:
     return [row["displayName"] for row in rows or []]
 
 
+def rows(failures: str) -> list:
+    import json
+    return [[r["displayName"], r["message"], r["phase"]] for r in json.loads(json.loads(failures)) or []]
+
+
+def logged(log: str, item: str) -> str:
+    import time
+    if item == "slow":
+        time.sleep(4)  # the fast item's hook starts and ends well within this, even under load
+    with open(log, "a") as f:
+        f.write(f"end {item}\\n")
+    return item
+
+
+def hooked(log: str, item: str) -> str:
+    with open(log, "a") as f:
+        f.write(f"hook {item}\\n")
+    return item
+
+
 def slow_second(path: str) -> int:
     import os
     import time
@@ -98,14 +122,31 @@ tasks:
     assert "argoproj/argo-workflows#13967" in data["tasks"]["report"]["message"]
 
 
+def test_the_phase_walk_goes_through_a_nested_dag(tmp_path: Path) -> None:
+    # dag.go assessDAGPhase walks node.Children from the boundary; a nested DAG node's children are its
+    # inner root tasks, and the outer tasks after it hang from its outbound nodes (operator.go
+    # getOutboundNodes: the inner targets', dag.go updateOutboundNodesForTargetTasks). The inner `y`
+    # Failed (continueOn: the sub-pipeline Succeeded), so the Skipped `z` after it inherits Failed
+    (tmp_path / "sub.yaml").write_text("name: sub\ntasks:\n  y: {function: steps:boom, continue_on: [failed]}\n")
+    code, data = run_spec(tmp_path, """\
+name: fid-nested-walk
+tasks:
+  p: {pipeline: sub.yaml}
+  z: {function: steps:ok, after: [p], when: "1 == 2"}
+""")
+    assert phases(data) == {"p": "Succeeded", "z": "Skipped"}
+    assert (code, data["phase"]) == (1, "Failed")
+    assert "argoproj/argo-workflows#13967" in data["tasks"]["z"]["message"]
+
+
 def test_a_leaf_ending_in_error_makes_the_workflow_error(tmp_path: Path) -> None:
     # dag.go assessDAGPhase: the target's branch phase is Error, which is the DAG's (and the
     # workflow's, operate) phase; not Failed
     code, data = run_spec(tmp_path, """\
 name: fid-error-leaf
 tasks:
-  a: {function: steps:ok}
-  b: {function: steps:ok, after: [a], when: "model.pkl == model.pkl"}
+  a: {function: steps:text, args: {x: model.pkl}}
+  b: {function: steps:ok, after: [a], when: "{{tasks.a.outputs.parameters.result}} == x"}
 """)
     assert phases(data) == {"a": "Succeeded", "b": "Error"}
     assert (code, data["phase"]) == (1, "Error")
@@ -113,19 +154,24 @@ tasks:
 
 def test_when_is_lexed_as_govaluate_does(tmp_path: Path) -> None:
     # steps.go shouldExecute (govaluate parseTokens/readToken): a dotted word is an accessor, a word
-    # starting with '_' an invalid token, arithmetic and hex evaluate, a non-ASCII word is a string
+    # starting with '_' an invalid token, arithmetic and hex evaluate, a non-ASCII word is a string.
+    # The refused texts arrive through a task's value (a literal one is refused at validate)
     code, data = run_spec(tmp_path, """\
 name: fid-when-lexing
 tasks:
-  dotted: {function: steps:ok, when: "model.pkl == model.pkl"}
-  under: {function: steps:ok, when: "_x == _x"}
-  quote: {function: steps:ok, when: "'a\\\"b' == x"}
+  word: {function: steps:text, args: {x: model.pkl}}
+  under_word: {function: steps:text, args: {x: _x}}
+  quoted: {function: steps:text, args: {x: 'a"b'}}
+  dotted: {function: steps:ok, after: [word], when: "{{tasks.word.outputs.parameters.result}} == x"}
+  under: {function: steps:ok, after: [under_word], when: "{{tasks.under_word.outputs.parameters.result}} == x"}
+  quote: {function: steps:ok, after: [quoted], when: "'{{tasks.quoted.outputs.parameters.result}}' == x"}
   arith: {function: steps:ok, args: {x: 1}, when: "1 + 2 == 0x3"}
   accent: {function: steps:ok, args: {x: 2}, when: "héllo == héllo"}
   ternary: {function: steps:ok, args: {x: 3}, when: "(2 > 1 ? yes : no) == yes"}
 """)
-    assert phases(data) == {"dotted": "Error", "under": "Error", "quote": "Error", "arith": "Succeeded",
-                            "accent": "Succeeded", "ternary": "Succeeded"}
+    assert {k: v for k, v in phases(data).items() if k not in ("word", "under_word", "quoted")} == {
+        "dotted": "Error", "under": "Error", "quote": "Error", "arith": "Succeeded", "accent": "Succeeded",
+        "ternary": "Succeeded"}
     tasks = data["tasks"]
     assert "Unable to access unexported field 'pkl' in token 'model.pkl'" in tasks["dotted"]["message"]
     assert "Invalid token: '_'" in tasks["under"]["message"]
@@ -315,6 +361,24 @@ tasks:
     assert code == 1
 
 
+def test_a_fan_out_childs_exit_hook_starts_when_that_child_ends(tmp_path: Path) -> None:
+    # dag.go executeDAGTask walks the expanded children in order: a Completed child gets its hook
+    # (runOnExitNode) in that pass, a running child is passed over, and the walk returns at a hook
+    # not yet fulfilled. So `fast`'s hook runs while `slow` still runs; `slow`'s after `fast`'s hook.
+    log = tmp_path / "order.log"
+    code, data = run_spec(tmp_path, f"""\
+name: fid-fan-hook-early
+tasks:
+  k:
+    function: steps:logged
+    foreach: [slow, fast]
+    args: {{log: "{log}", item: {{item: true}}}}
+    on_exit: {{function: steps:hooked, args: {{log: "{log}", item: {{from: k}}}}}}
+""")
+    assert code == 0
+    assert log.read_text().splitlines() == ["end fast", "hook fast", "end slow", "hook slow", 'hook ["slow","fast"]']
+
+
 def test_workflow_failures_list_every_failed_attempt(tmp_path: Path) -> None:
     # operator.go operate: workflow.failures holds every node whose phase is Failed or Error; a retried
     # task's attempts are pod nodes NAME(i) under its Retry node, listed even when a later one succeeded
@@ -328,6 +392,37 @@ on_exit: {{function: steps:names, args: {{failures: {{workflow: failures}}}}}}
     assert phases(data)["f"] == "Succeeded" and data["tasks"]["f"]["attempts"] == 3
     assert data["tasks"]["onExit"]["result"] == ["fid-failures", "f(0)", "f(1)", "b"]
     assert code == 1
+
+
+def test_workflow_failures_carry_argos_node_messages(tmp_path: Path) -> None:
+    # operator.go operate builds workflow.failures from each Failed/Error node's Message: a pod's from
+    # inferFailedReason ("main: Error (exit code N)"; a template timeout is the pod's
+    # activeDeadlineSeconds, so the kubelet's pod.Status.Message), a Retry node's from
+    # processNodeRetries ("No more retries left"), and none for the DAG and TaskGroup nodes (dag.go
+    # markNodePhase without a message)
+    code, data = run_spec(tmp_path, """\
+name: fid-messages
+tasks:
+  b: {function: steps:boom}
+  e: {function: steps:err}
+  r: {function: steps:boom, retry: 1}
+  t: {function: steps:napping, args: {seconds: 5}, timeout: 1s}
+  g: {function: steps:boom, foreach: [1], args: {x: {item: true}}}
+on_exit: {function: steps:rows, args: {failures: {workflow: failures}}}
+""")
+    assert code == 1
+    assert data["tasks"]["onExit"]["result"] == [
+        ["fid-messages", "", "Failed"],
+        ["b", "main: Error (exit code 1)", "Failed"],
+        ["e", "main: Error (exit code 3)", "Failed"],
+        ["r", "No more retries left", "Failed"],
+        ["r(0)", "main: Error (exit code 1)", "Failed"],
+        ["r(1)", "main: Error (exit code 1)", "Failed"],
+        ["t", "Pod was active on the node longer than the specified deadline", "Failed"],
+        ["g", "", "Failed"],
+        ["g(0:1)", "main: Error (exit code 1)", "Failed"]]
+    # the run's own messages still say more
+    assert "boom" in data["tasks"]["b"]["message"] and "timed out" in data["tasks"]["t"]["message"]
 
 
 def test_a_failed_retried_task_with_an_exit_hook_does_not_fail_the_workflow(tmp_path: Path) -> None:
@@ -351,7 +446,8 @@ def test_workflow_status_is_the_first_failed_leaf_in_name_order(tmp_path: Path) 
     code, data = run_spec(tmp_path, """\
 name: fid-status-order
 tasks:
-  z_err: {function: steps:ok, when: "model.pkl == x"}
+  word: {function: steps:text, args: {x: model.pkl}}
+  z_err: {function: steps:ok, after: [word], when: "{{tasks.word.outputs.parameters.result}} == x"}
   a_fail: {function: steps:boom}
 on_exit: {function: steps:ok, args: {x: {workflow: status}}}
 """)

@@ -75,3 +75,66 @@ def test_a_sub_pipeline_whose_result_is_a_file_is_refused(tmp_path: Path, capsys
         f"{tmp_path / 'sub2.yaml'}:4:9: error: task 'v' sends its result as an artifact (result: artifact), so "
         f"this spec cannot run as a sub-pipeline (task 'q' of {spec}): Argo publishes a DAG template's result as "
         "an output parameter, which cannot name an artifact"]
+
+
+def test_a_when_argo_refuses_whatever_its_tags_hold_is_refused_at_validate(tmp_path: Path, capsys) -> None:
+    # workflow/controller/steps.go shouldExecute over govaluate (NewEvaluableExpression: parseTokens,
+    # checkExpressionSyntax; then the VARIABLE->STRING turn and Evaluate): a literal `when` is
+    # evaluated whole, one with {{…}} tags is lexed and parsed with each tag as a number and a word
+    (tmp_path / "steps.py").write_text(STEPS)
+    spec = tmp_path / "when.yaml"
+    spec.write_text("name: when\ntasks:\n  make: {function: steps:make}\n"
+                    "  dotted: {function: steps:value, after: [make],"
+                    " when: \"{{tasks.make.outputs.result}} == model.pkl\"}\n"
+                    "  under: {function: steps:value, when: \"_x == y\"}\n"
+                    "  number: {function: steps:value, when: \"5\"}\n"
+                    "  open: {function: steps:value, after: [make], when: \"'{{tasks.make.outputs.result}}' == 'a\"}\n"
+                    # these run (or are decided at run time) on Argo: not refused
+                    "  fine: {function: steps:value, after: [make], when: \"{{tasks.make.outputs.result}} == claim-a\"}\n"
+                    "  negated: {function: steps:value, after: [make], when: \"-{{tasks.make.outputs.result}} < 0\"}\n"
+                    "  joined: {function: steps:value, after: [make],"
+                    " when: \"{{tasks.make.outputs.result}}.{{tasks.make.outputs.result}} == x\"}\n"
+                    "  literal: {function: steps:value, when: \"'2024-01-31' < '2024-02-01' && abc != abd\"}\n")
+    code, err = validate(capsys, spec)
+    assert code == 1
+    lines = [ln for ln in err.splitlines() if ": error: " in ln]
+    assert lines == [
+        f"{spec}:4:56: error: Argo refuses this when: Invalid 'when' expression '{{{{tasks.make.outputs.result}}}} == "
+        "model.pkl': Unable to access unexported field 'pkl' in token 'model.pkl'",
+        f"{spec}:5:40: error: Argo refuses this when: Invalid 'when' expression '_x == y': Invalid token: '_' "
+        "(hint: try wrapping the affected expression in quotes (\"))",
+        f"{spec}:6:41: error: Argo refuses this when: Expected boolean evaluation for '5'. Got 5",
+        f"{spec}:7:54: error: Argo refuses this when: Invalid 'when' expression ''{{{{tasks.make.outputs.result}}}}' "
+        "== 'a': Unclosed string literal"]
+    assert "hint: quote a value holding '.', a leading '_' or other symbols: 'model.pkl' == x; this fails " \
+           "whatever the {{…}} tags become (each tried as a number and as a word)" in err
+    assert "hint: write an expression that gives true or false" in err
+
+
+def test_expression_tags_are_refused_before_the_run_starts(tmp_path: Path, capsys) -> None:
+    # Argo's controller evaluates {{=…}} with expr-lang (util/template expressionReplace); heraspec run
+    # does not, so it refuses the workflow before any task runs (never after the work upstream ran)
+    (tmp_path / "steps.py").write_text(STEPS + '''
+
+def touch(x: str = "") -> str:
+    open("ran", "w").write("yes")
+    return x
+''')
+    spec = tmp_path / "expr.yaml"
+    spec.write_text("name: expr\ntasks:\n  a: {function: steps:touch}\n"
+                    "  b: {function: steps:use, after: [a], args: {x: \"{{=asInt(tasks.a.outputs.parameters.result) + 1}}\"}}\n"
+                    "  c: {function: steps:use, after: [a], when: \"{{= tasks.a.outputs.parameters.result == 'x'}}\"}\n")
+    assert main(["validate", str(spec)]) == 0  # Argo runs it: validate and compile accept it
+    capsys.readouterr()
+    code = main(["run", str(spec), "--workdir", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "heraspec run does not evaluate Argo's expression tags {{=…}} (expr-lang: sprig, asInt, jsonpath...), " \
+           "so this workflow is not run (nothing was started):\n" \
+           "  template 'main', task 'b', arguments.parameters[0].value: " \
+           "{{=asInt(tasks.a.outputs.parameters.result) + 1}}\n" \
+           "  template 'main', task 'c', when: {{= tasks.a.outputs.parameters.result == 'x'}}\n" \
+           "write them with plain {{…}} variables and a govaluate `when`, or run the workflow on a cluster " \
+           "(heraspec apply)" in err
+    assert "Traceback" not in err
+    assert not list(tmp_path.rglob("ran"))  # task a never ran

@@ -135,9 +135,18 @@ def test_a_catastrophic_regex_in_when_does_not_hang_the_run(project: Path):
     ("a(?=b)", "invalid perl operator"),          # lookahead
     ("(?<=a)b", "invalid perl operator"),         # lookbehind
 ])
-def test_regex_syntax_go_refuses_ends_the_task_in_error(project: Path, capsys, pattern: str, why: str):
+def test_regex_syntax_go_refuses_is_refused_at_validate_or_ends_the_task_in_error(project: Path, capsys, pattern: str,
+                                                                                    why: str):
+    # govaluate optimizeTokens compiles a literal pattern when the expression is parsed, whatever the
+    # tags hold: validate refuses it; a pattern that arrives through a task's value is an Error at run
     spec = write(project, "re.yaml", "name: re\ntasks:\n  a: {function: steps:say, args: {msg: ab}}\n"
                  f"  b: {{function: steps:say, args: {{msg: m}}, when: \"'{{{{tasks.a.outputs.result}}}}' =~ '{pattern}'\"}}\n")
+    code, _, err = cli(capsys, "validate", str(spec))
+    assert code == 1 and "bad regular expression" in err and "Go's RE2 syntax" in err and why in err
+    given = pattern.replace("\\\\", "\\")  # the text the lexer would have unescaped, as the task's value
+    spec = write(project, "re.yaml", "name: re\ntasks:\n"
+                 f"  a: {{function: steps:say, args: {{msg: '{given}'}}}}\n"
+                 "  b: {function: steps:say, args: {msg: m}, when: \"'ab' =~ '{{tasks.a.outputs.result}}'\"}\n")
     compiled(spec)
     code, out, err = cli(capsys, "run", str(spec), "--json", "--workdir", str(project / "run"))
     b = json.loads(out)["tasks"]["b"]

@@ -75,6 +75,7 @@ def _env(manifest: dict, task: str = "a") -> dict[str, dict]:
     return {e["name"]: e for e in templates[name]["script"]["env"]}
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_the_pods_and_the_local_run_install_exactly_the_locked_pins(tmp_path: Path, cache: Path) -> None:
     spec = project(tmp_path, SPEC)
     locked = cli("lock", str(spec), cwd=tmp_path, cache=cache)
@@ -104,6 +105,7 @@ def test_the_pods_and_the_local_run_install_exactly_the_locked_pins(tmp_path: Pa
     assert bad.returncode == 1 and "hash" in json.loads(bad.stdout)["tasks"]["a"]["message"].lower()
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_equal_locks_share_one_environment(tmp_path: Path, cache: Path) -> None:
     # a loose and an exact requirement that lock to the same pins: one environment, not two
     for sub, req in (("one", LOOSE), ("two", "tabulate==0.9.0")):
@@ -117,6 +119,7 @@ def test_equal_locks_share_one_environment(tmp_path: Path, cache: Path) -> None:
     assert sum(1 for m in markers if "tabulate==0.9.0" in json.dumps(m)) == 1
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_changing_packages_without_relocking_is_refused(tmp_path: Path, cache: Path) -> None:
     spec = project(tmp_path, SPEC)
     assert cli("lock", str(spec), cwd=tmp_path, cache=cache).returncode == 0
@@ -205,6 +208,7 @@ FAILING = ("name: bad\ntasks:\n  a: {function: steps:version, args: {rows: []}, 
            "      packages: ['tabulate==0.0.0.1']}\n")
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_a_failing_install_fails_once_with_the_installers_reason(tmp_path: Path, cache: Path) -> None:
     spec = project(tmp_path, FAILING)
     proc = cli("run", str(spec), "--json", "--workdir", str(tmp_path / "r"), cwd=tmp_path, cache=cache)
@@ -219,6 +223,7 @@ def test_a_failing_install_fails_once_with_the_installers_reason(tmp_path: Path,
     assert "tabulate==0.0.0.1" in (Path(logs.group(1)) / "stderr.log").read_text()  # the installer's own output
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_the_pod_ends_a_failed_install_with_the_code_its_retry_strategy_does_not_retry(tmp_path: Path) -> None:
     spec = project(tmp_path, FAILING)
     (compiled,) = heraspec.compile([str(spec)])
@@ -247,6 +252,7 @@ def test_the_bundled_example_with_packages_is_locked(tmp_path: Path, cache: Path
         "tabulate==0.9.0 --hash=sha256:")
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_an_index_from_a_secret_is_locked_against_that_index_only(tmp_path: Path, cache: Path) -> None:
     spec = project(tmp_path, SPEC + "pip_index_url: {secret: pypi-index, key: url}\n")
     proc = cli("lock", str(spec), cwd=tmp_path, cache=cache, env={"PIP_INDEX_URL": ""})
@@ -256,6 +262,7 @@ def test_an_index_from_a_secret_is_locked_against_that_index_only(tmp_path: Path
     assert cli("validate", str(spec), cwd=tmp_path, cache=cache).returncode == 0
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_without_uv_pips_own_resolver_locks_the_set(monkeypatch: pytest.MonkeyPatch) -> None:
     from heraspec.python import lock
     from heraspec.python.packages import PackageSet
@@ -284,6 +291,7 @@ def broken_sdist(folder: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # real package installs and resolutions: 3-30 s each
 def test_a_failed_build_shows_what_the_build_said(tmp_path: Path, cache: Path) -> None:
     sdist = broken_sdist(tmp_path)
     spec = project(tmp_path, f"name: b\ntasks:\n  a: {{function: steps:hello, retry: 2, "
@@ -304,3 +312,50 @@ def test_a_failed_build_shows_what_the_build_said(tmp_path: Path, cache: Path) -
     last = pod.stderr.strip().splitlines()[-1]
     assert last.startswith("heraspec: installing packages broken @ file:") and \
         "): broken needs libfoo-dev to build" in last, last
+
+
+def test_a_cluster_without_internet_installs_the_locked_wheels_from_a_folder(tmp_path: Path, cache: Path) -> None:
+    import functools
+    import hashlib
+    import http.server
+    import threading
+
+    spec = project(tmp_path, SPEC)
+    wheels = tmp_path / "wheels"
+    locked = cli("lock", str(spec), "--wheels", str(wheels), cwd=tmp_path, cache=cache)
+    assert locked.returncode == 0, locked.stderr
+    assert sorted(p.name for p in wheels.iterdir()) == ["index.html", "tabulate-0.9.0-py3-none-any.whl"]
+    digest = hashlib.sha256((wheels / "tabulate-0.9.0-py3-none-any.whl").read_bytes()).hexdigest()
+    (entry,) = json.loads((tmp_path / "spec.yaml.lock").read_text())["sets"].values()
+    assert f"--hash=sha256:{digest}" in entry["pins"][0]  # the file the lock pins
+    assert f'href="tabulate-0.9.0-py3-none-any.whl#sha256={digest}"' in (wheels / "index.html").read_text()
+
+    # a pod that reaches no index (its pip's index is a closed port; no retries)
+    offline = {"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_RETRIES": "0"}
+
+    def pod(env: dict, name: str) -> str:
+        F.clear_cache()
+        spec.write_text(SPEC.replace("tasks:", "defaults: {env: %s}\ntasks:" % json.dumps(env)))
+        (compiled,) = heraspec.compile([str(spec)])
+        assert_argo_valid(compiled.manifest)
+        return run_task(compiled.manifest, "a", tmp_path / name, python=fresh_pod(tmp_path / f"image-{name}"))[0]
+
+    with pytest.raises(AssertionError, match="script failed"):
+        pod(offline, "cut-off")
+    # the folder mounted in the pod
+    assert pod({**offline, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels)}, "mounted") == "1  2 0.9.0"
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(wheels))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:  # the folder served (its index.html lists the wheels), to a pod and to heraspec run
+        url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
+        assert pod({**offline, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": url}, "served") == "1  2 0.9.0"
+        spec.write_text(SPEC)
+        dead = "http://127.0.0.1:9"  # heraspec run's installer reaches no index either
+        run = cli("run", str(spec), "--json", "--workdir", str(tmp_path / "r"), cwd=tmp_path, cache=tmp_path / "c",
+                  env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": url, "HTTPS_PROXY": dead, "HTTP_PROXY": dead,
+                       "NO_PROXY": "127.0.0.1"})
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["tasks"]["a"]["result"] == "1  2 0.9.0"
+    finally:
+        server.shutdown()

@@ -28,6 +28,7 @@ def _nvim() -> str:
     pytest.skip("nvim is not installed (apt-get install neovim)")
 
 
+@pytest.mark.slow  # a headless Neovim and the language server: ~40 s
 def test_neovim_with_the_settings_init_wrote_shows_a_diagnostic_and_completes_a_function(tmp_path):
     nvim = _nvim()
     subprocess.run([sys.executable, "-m", "heraspec", "init", str(tmp_path)], check=True, capture_output=True)

@@ -132,6 +132,7 @@ def signal_parent(sig: int) -> int:
 '''
 
 
+@pytest.mark.slow  # each signal's run waits for its tasks: ~3 s each, 5 signals
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGKILL, signal.SIGSTOP],
                          ids=lambda s: signal.Signals(s).name)
 def test_a_task_signalling_its_parent_harms_no_other_task(tmp_path: Path, sig: int) -> None:

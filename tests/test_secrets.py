@@ -220,7 +220,8 @@ def test_the_runner_writes_nothing_outside_the_run_folder(tmp_path, capsys, monk
     (cwd / "writes.yaml").write_text("name: writes\ntasks:\n  A: {function: writers:write, args: {name: out.txt}}\n"
                                      "  B: {function: writers:write, args: {name: ../escape.txt}}\n")
     monkeypatch.setenv("HOME", str(home))
-    # the one documented exception: the cache of Python environments (here outside home and cwd)
+    # the one documented exception: heraspec's cache folder (Python environments, uv's cache, module
+    # summaries), here outside home and cwd
     monkeypatch.setenv("HERASPEC_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.chdir(cwd)
     before = snapshot(home, cwd)
@@ -230,8 +231,8 @@ def test_the_runner_writes_nothing_outside_the_run_folder(tmp_path, capsys, monk
     (run_dir,) = runs.iterdir()
     after = snapshot(home, cwd, skip=cwd / ".heraspec")
     assert after == before, sorted(set(after) ^ set(before))
-    # environments, and uv's own cache when uv built them
-    assert {p.name for p in (tmp_path / "cache").iterdir()} <= {"envs", "uv"}
+    # environments, uv's own cache when uv built them, the summaries of the modules validate parsed
+    assert {p.name for p in (tmp_path / "cache").iterdir()} <= {"envs", "uv", "modules"}
     if spec_name == "writes.yaml":  # relative paths land in the task's folder, even '..' stays inside the run
         assert (run_dir / "A" / "out.txt").read_text() == "x"
         assert (run_dir / "escape.txt").read_text() == "x"

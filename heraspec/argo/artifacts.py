@@ -12,6 +12,9 @@ Choices (docs/DESIGN.md, "Artifacts"):
   consumer loads the whole prefix `.../<task>` as a folder with one sub-folder per index. The uid
   keeps a re-submitted workflow of the same name from seeing the previous run's children. Loading a
   prefix needs a driver that lists keys: S3 (and MinIO), GCS, Azure Blob, Alibaba OSS.
+- A cached fan-out's items write under their own memoize keys instead (a hit names files an earlier
+  workflow wrote): its reader declares one input artifact per item, at the key the item reports
+  (`arguments`, scheduling.item_files_key), under the same `<name>/<index>` paths.
 - Loop children have no index variable in Argo (`processItem` in workflow/controller/operator.go
   only sets `item` and `item.KEY`), so the compiler writes the index into each item.
 """
@@ -25,6 +28,7 @@ from typing import Any
 from ..python import artifact_paths as paths
 from ..python import functions
 from ..check import dag
+from . import scheduling
 from ..check.files import fans_out, is_artifact_ref, result_kind, split_url
 
 NONE = {"none": {}}
@@ -37,6 +41,8 @@ class Input:
     mode: str  # "one": a file or artifact value; "many": a fan-in; "url": from outside
     source: Any  # the producer task (one/many) or the {artifact: ...} mapping (url)
     per_item: bool = False  # url: each argument set gives its own (the location comes from the item)
+    items: int = 0  # many: the producer is a cached fan-out of this many items, read one artifact per item
+
 
     @property
     def basename(self) -> str:
@@ -47,7 +53,7 @@ class Input:
         return posixpath.basename(key.rstrip("/").split("?")[0]) or "data"
 
     def frozen(self) -> tuple:
-        return (self.mode, "" if self.per_item else self.basename)
+        return (self.mode, "" if self.per_item else self.basename, self.items)
 
     def item_fields(self, name: str) -> dict[str, str]:
         """`per_item`: the item keys this input's location and file name travel in."""
@@ -82,8 +88,18 @@ def input_modes(argset: dict, fn: functions.Function, tasks: dict, fns: dict, de
         elif isinstance(v, dict) and len(v) == 1 and isinstance(v.get("from"), str) and v["from"] in tasks:
             src = v["from"]
             if result_kind(tasks[src], fns.get(src), defaults) != "parameter":
-                out[p.name] = Input("many" if fans_out(tasks[src]) else "one", src)
+                out[p.name] = Input("many", src, items=cached_items(tasks[src], defaults)) if fans_out(tasks[src]) \
+                    else Input("one", src)
     return out
+
+
+def cached_items(task: dict, defaults: dict) -> int:
+    """How many items a cached fan-out over a list written in the spec has (0: not one). Its items'
+    files are under their own memoize keys (scheduling.item_files_key), not under the fan-in prefix."""
+    if task.get("cache", defaults.get("cache")) in (None, False):
+        return 0
+    fe, args = task.get("foreach"), task.get("args")
+    return len(fe) if isinstance(fe, list) else len(args) if isinstance(args, list) and fe is None else 0
 
 
 def template_parts(fn: functions.Function, modes: dict[str, Input], result: str, keyed: bool
@@ -93,7 +109,10 @@ def template_parts(fn: functions.Function, modes: dict[str, Input], result: str,
     for name, inp in modes.items():
         base = "{{inputs.parameters.%s}}" % file_param(name) if inp.per_item else inp.basename
         path = paths.input_path(name) + (f"/{base}" if inp.mode == "url" else "")
-        arts.append({"name": name, "path": path})
+        if inp.items:  # one sub-folder per item index, as the fan-in prefix would give
+            arts += [{"name": item_name(name, i), "path": f"{path}/{i}"} for i in range(inp.items)]
+        else:
+            arts.append({"name": name, "path": path})
         env.append({"name": f"HERASPEC_IN_{name}", "value": paths.MANY if inp.mode == "many" else paths.ONE})
     if result == "parameter":
         return arts, env, {}
@@ -102,6 +121,20 @@ def template_parts(fn: functions.Function, modes: dict[str, Input], result: str,
     if keyed:
         art["s3"] = {"key": "{{inputs.parameters.%s}}" % KEY_PARAM}
     return arts, env, {"artifacts": [art]}
+
+
+def item_name(name: str, index: int) -> str:
+    """The input artifact of item `index` of a cached fan-out read by parameter `name` (not a Python name)."""
+    return f"{name}-{index}"
+
+
+def arguments(name: str, inp: Input) -> list[dict]:
+    """The entries of the DAG task's `arguments.artifacts` for parameter `name`."""
+    if inp.mode == "many" and inp.items:
+        task = dag.argo_name(inp.source)
+        return [{"name": item_name(name, i), "archive": NONE, "s3": {"key": scheduling.item_files_key(task, i)}}
+                for i in range(inp.items)]
+    return [argument(name, inp)]
 
 
 def argument(name: str, inp: Input) -> dict:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -19,11 +18,10 @@ from ..check.compose import EXIT_KEY, published_outputs
 from ..document.patterns import go_duration
 
 from ..python import functions, packages, script
-from ..python.lock import python_of as lock_python
 from . import artifacts, scheduling
 from ..document.settings import effective, quantity_text, requests_and_limits
 from ..merge import merge_named
-from ..check.files import result_kind
+from ..check.files import fans_out, result_kind
 from .code import SharedCode
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -163,6 +161,10 @@ class _Compiler:
         self.published = published_outputs(data)
         self.continue_on = {n: t["continue_on"] for n, t in (data.get("tasks") or {}).items() if t.get("continue_on")}
         self.param_fmt = "{{workflow.parameters.%s}}"
+        # how a consumer reads `{param: P}` (see plans): a str parameter keeps its text whatever `-p`
+        # gives; a sub-pipeline's come from the values its caller passes (pipeline_template)
+        self.param_plans: dict[str, str] = {k: "str" for k, v in (data.get("parameters") or {}).items()
+                                            if isinstance(v, str)}
         self.planned: dict[str, set[str]] = {}  # template -> the plans tasks pass it (script.PLAN_INPUT)
         self.scripts: list[_Script] = []  # script templates whose source waits for every call (finish_scripts)
         self.code = SharedCode()  # the carried code of the workflow's script templates, once
@@ -276,6 +278,8 @@ class _Compiler:
         pkgs = packages.for_task(self.data, t, self.defaults, own_only=name.endswith(EXIT_KEY)) if fn else None
         if pkgs is not None and self.lock is not None:  # validate refused a set the lock lacks
             image = t.get("image") or self.data.get("image")
+            from ..python.lock import python_of as lock_python  # only with a lock: compile never loads it else
+
             pkgs = self.lock.pinned(pkgs, lock_python(image)) or pkgs
         code = t.get("code") or "carry"
         modes = modes or {}
@@ -367,6 +371,8 @@ class _Compiler:
         are (scheduling.files_key_output), for the reader's memoize key."""
         if result == "parameter":
             return False
+        if t.get("cache") and fans_out(t):  # its readers find each item's files by it (artifacts.arguments)
+            return True
         if self.read_by_cached is None:  # once per spec: the producers cached tasks read from
             self.read_by_cached = set()
             for other, body in (self.data.get("tasks") or {}).items():
@@ -403,12 +409,15 @@ class _Compiler:
         """Each script template's source, now that the plans of every task calling it are known (the
         script carries only the runtime they need), then its memoize key (which hashes the source) and
         its `argo:` overlay. `shared`: the templates of a WorkflowTemplate, which other workflows call
-        by templateRef: one some task passes a plan to declares the plan input, so any caller may pass
-        any plan through it; one without the input can be passed none."""
+        by templateRef: each with an unannotated parameter declares the plan input, so any caller may
+        pass any plan through it (heraspec's templateRef tasks pass their values' plans)."""
         for s in self.scripts:
-            plans = self.planned.get((s.overlay or {}).get("name", s.tmpl["name"]))  # tasks call it by its final name
+            name = (s.overlay or {}).get("name", s.tmpl["name"])  # tasks call it by its final name
+            if shared and any(p.annotation is None for p in s.fn.params):  # templateRef calls pass plans (dag_task)
+                self.planned.setdefault(name, set())
+            plans = self.planned.get(name)
             # (an `argo:` overlay cannot set the script's HERASPEC_* variables: validate refuses it)
-            needs = replace(s.needs, plans=script.PLANS if shared and plans else frozenset(plans or ()))
+            needs = replace(s.needs, plans=script.PLANS if shared and plans is not None else frozenset(plans or ()))
             # a Workflow's templates read the carried code from one workflow parameter (code.py); a
             # WorkflowTemplate's are called by templateRef from other workflows: each carries its own
             group = self.code.place(functions.bundle(s.fn)) if s.code == "carry" and not shared else None
@@ -437,7 +446,9 @@ class _Compiler:
         fn = self.fns.get(name)
         result = result_kind(t, fn, {})  # `t` has the defaults applied
         # each child of a fanned-out producer of files writes under its item index (artifacts.py)
-        keyed = result != "parameter" and (isinstance(t.get("args"), list) or isinstance(t.get("foreach"), list))
+        # (a cached one writes each item's files under the item's memoize key: scheduling.item_files_key)
+        keyed = result != "parameter" and not t.get("cache") and (
+            isinstance(t.get("args"), list) or isinstance(t.get("foreach"), list))
         if keyed and isinstance(t.get("foreach"), list):
             t = {k: v for k, v in t.items() if k != "foreach"}
             t["args"] = artifacts.foreach_sets(self.data["tasks"][name].get("args"), self.data["tasks"][name]["foreach"])
@@ -462,6 +473,11 @@ class _Compiler:
         params: list[dict] = []
         if ref or t.get("pipeline"):
             params = [{"name": k, "value": arg_value(v, self.resolve)} for k, v in (args or {}).items()]
+            ref_plans = {k: p for k, v in (args or {}).items() if (p := self.value_plan(v))} if ref else {}
+            # a heraspec function template takes it (finish_scripts); another ignores it (common.ProcessArgs
+            # fills the template's declared inputs only)
+            if ref_plans:
+                params.append({"name": script.PLAN_INPUT, "value": json.dumps(ref_plans, sort_keys=True)})
         elif fn is None:
             for i, a in enumerate(args or []):
                 if isinstance(a, (dict, list)) or (isinstance(a, str) and "{{" in a):
@@ -512,7 +528,7 @@ class _Compiler:
                     p["value"] = dag.translate_task_exprs(p["value"], self.renamed)
             task["arguments"] = {"parameters": params}
         if modes:
-            task.setdefault("arguments", {})["artifacts"] = [artifacts.argument(k, m) for k, m in modes.items()]
+            task.setdefault("arguments", {})["artifacts"] = [a for k, m in modes.items() for a in artifacts.arguments(k, m)]
             if fn is not None and t.get("cache"):
                 task["arguments"].setdefault("parameters", []).extend(
                     {"name": scheduling.files_param(k), "value": self.files_argument(k, m)} for k, m in modes.items())
@@ -541,15 +557,22 @@ class _Compiler:
         """Another spec's DAG as a DAG template: its parameters are the template's inputs, its
         `result` task's result the template's `result` output; its templates join this manifest's."""
         sub = self.pipelines[name]
-        key = ("pipeline", sub.doc.path)
+        data = sub.doc.data
+        # each parameter read as the value passed (or its default) is: one template per way of reading
+        args = self.data["tasks"][name].get("args") or {}
+        param_plans = {k: plan for k, v in (data.get("parameters") or {}).items()
+                       if (plan := self.value_plan(args[k] if k in args else v)) is not None}
+        key = ("pipeline", sub.doc.path, tuple(sorted(param_plans.items())))
         if key in self.by_key:
             return self.by_key[key]
-        data = sub.doc.data
         child = _Compiler(data, sub.functions, self.namespace, sub.graph, sub.pipelines, parent=self,
                           lock=getattr(sub, "lock", None))
+        child.param_plans = param_plans
         tasks = data.get("tasks") or {}
         dag_tasks = [child.dag_task(n, effective(t, child.defaults)) for n, t in tasks.items()]
         self.nested_names.update({dag.argo_name(n): n for n in tasks if "_" in n})
+        from pathlib import Path  # only here: compiling a spec without sub-pipelines never loads it
+
         base = data.get("name") or str(data.get("generate_name") or "") or Path(sub.doc.path).stem
         tmpl: dict[str, Any] = {"name": self.unique(base)}
         if data.get("parameters"):
@@ -585,8 +608,22 @@ class _Compiler:
         return None
 
     def returns(self, name: str) -> str | None:
-        fn = self.fns.get(name)
-        return fn.returns_annotation if fn is not None else None
+        """The return annotation of task `name`'s result: its function's, or a sub-pipeline task's
+        `result:` task's (nested ones followed; a fanned-out one's aggregate has none)."""
+        fns, pipelines = self.fns, self.pipelines
+        for _ in range(100):  # sub-pipelines nest at most 97 deep (validate)
+            if fns.get(name) is not None:
+                return fns[name].returns_annotation
+            sub = pipelines.get(name)
+            if sub is None:
+                return None
+            data = sub.doc.data
+            name = data.get("result")
+            inner = (data.get("tasks") or {}).get(name) if isinstance(name, str) else None
+            if not isinstance(inner, dict) or inner.get("foreach") or isinstance(inner.get("args"), list):
+                return None
+            fns, pipelines = sub.functions, sub.pipelines
+        return None
 
     def plans(self, t: dict, fn: functions.Function, params: list[dict], items: list | None) -> tuple[str, set[str]]:
         """Per parameter, what its text is when the script could not tell by itself (see
@@ -598,10 +635,11 @@ class _Compiler:
         args = t.get("args")
         plans: dict[str, str] = {}
         per_set: dict[str, list[str]] = {}  # an argument-set fan-out's item parameter: each set's plan
+        first = args[0] if isinstance(args, list) and args and isinstance(args[0], dict) else {}
         for entry in params:
             name, value = entry["name"], entry["value"]
             kind = kinds.get(name)
-            m = _RAW_RESULT.fullmatch(value)
+            m = _RAW_RESULT.fullmatch(value) if "{{" in value else None
             producer = self.spec_task(m.group(1)) if m else None
             result = m is not None and m.group(2) == "result"
             if producer is not None and not result and not self.aggregated(producer) and kind is not None:
@@ -613,16 +651,22 @@ class _Compiler:
                 plans[name] = "str"
             elif value == "{{item}}" and kind is None and self.item_kind(t) == "str":
                 plans[name] = "str"
-            elif _ITEM_KEY.fullmatch(value):
+            elif "{{" in value and _ITEM_KEY.fullmatch(value):
                 if isinstance(args, list) and items is not None and value == "{{item.%s}}" % name:
                     per_set[name] = [self.set_plan(s.get(name) if isinstance(s, dict) else None, kind) for s in args]
                 else:
                     plans[name] = "item"
+            elif dag.is_ref(whole := (args if isinstance(args, dict) else first).get(name)) and "param" in whole:
+                plan = self.param_plans.get(whole["param"])  # (of argument sets, a value they share)
+                if plan is not None and (plan != "str" or kind is None):
+                    plans[name] = plan
             elif isinstance(args, dict) and isinstance(args.get(name), str) and kind != "str" \
                     and not any(dag.refs_in(args[name], ())) and "{{" not in args[name] \
                     and script.decode(args[name], kind) != args[name]:
                 entry["value"] = json.dumps(args[name], ensure_ascii=False)
                 plans[name] = "json"
+        if not plans and not per_set:  # the common case: every value reads as it is
+            return "{}", set()
         if all(len(set(sp)) == 1 for sp in per_set.values()):
             plans.update({name: sp[0] for name, sp in per_set.items()})
             return json.dumps(plans, sort_keys=True), set(plans.values())
@@ -632,6 +676,26 @@ class _Compiler:
         for i, item in enumerate(items):
             item[PLAN_ITEM] = {**plans, **{name: sp[i] for name, sp in per_set.items()}}
         return "{{item.%s}}" % PLAN_ITEM, set(plans.values()) | {x for sp in per_set.values() for x in sp}
+
+    def value_plan(self, value: Any) -> str | None:
+        """How an unannotated consumer must read `value` passed whole to a parameter (a sub-pipeline's):
+        "str" for a str (a literal whose text reads as JSON, a `-> str` result, a str parameter),
+        "agg"/"agg:str" for a fan-in, None where its text decodes as JSON to the value itself."""
+        if isinstance(value, str):
+            m = _RAW_RESULT.fullmatch(value)
+            producer = self.spec_task(m.group(1)) if m and m.group(2) == "result" else None
+            if m:
+                return self.value_plan({"from": producer}) if producer is not None else None
+            return "str" if "{{" in value or script.decode(value, None) != value else None
+        if not dag.is_ref(value):
+            return None
+        if "param" in value:
+            return self.param_plans.get(value["param"])
+        if "from" in value and not value.get("key"):
+            if self.aggregated(value["from"]):
+                return "agg:str" if self.returns(value["from"]) == "str" else "agg"
+            return "str" if self.returns(value["from"]) == "str" else None
+        return None
 
     def set_plan(self, value: Any, kind: str | None) -> str:
         """How one argument set's value of an item parameter reads (`{{item.NAME}}` keeps a string's
@@ -671,6 +735,8 @@ class _Compiler:
     def done(self, task: str) -> str:
         """`TASK` in a depends expression, widened by its `continue_on` as Argo widens a task with
         `continueOn` (ancestry.go expandDependency), since Argo refuses continueOn beside depends."""
+        if task not in self.continue_on:  # the common case: the task's own name
+            return dag.argo_name(task)
         name = dag.argo_name(task)
         results = ["Succeeded", "Skipped", "Daemoned"] + [r for k, r in (("error", "Errored"), ("failed", "Failed"))
                                                          if k in self.continue_on.get(task, ())]
@@ -772,11 +838,17 @@ def is_container(task: Any) -> bool:
 def _frozen(value: Any) -> Any:
     """A hashable stand-in for a JSON-like value, equal only for equal JSON (types included):
     template keys, built per task, so much cheaper than json.dumps(sort_keys=True)."""
+    if value is None:  # most settings of most tasks
+        return None
     t = type(value)
     if t is dict:
-        return (dict, tuple((k, _frozen(value[k])) for k in sorted(value, key=str)))
+        try:
+            keys = sorted(value)  # str keys (as loaded): the order key=str gives, without a call per key
+        except TypeError:
+            keys = sorted(value, key=str)
+        return (dict, tuple([(k, _frozen(value[k])) for k in keys]))
     if t is list or t is tuple:
-        return (list, tuple(_frozen(x) for x in value))
+        return (list, tuple([_frozen(x) for x in value]))
     if t is float:
         return (float, repr(value))
     return (t, value)

@@ -109,7 +109,26 @@ def _resolves(s: str) -> bool:
     return bool(_Re.resolves.fullmatch(s) or ("_" in s and _Re.resolves.fullmatch(s.replace("_", ""))))
 
 
+_WORDS = frozenset("y n yes no on off true false null inf infinity nan".split())  # what a letter may start to resolve
+
+
 def _format(s: str) -> _Formatted:
+    if s.isascii() and s.replace("-", "").isalnum():  # names and numbers: most strings of a manifest
+        if s[0].isalpha() and s.lower() not in _WORDS:
+            r: _Formatted = s  # a letter, then letters, digits and '-': nothing could misread it
+        elif s.isdigit():
+            r = '"' + s + '"'  # an integer's digits: double-quoted, nothing to escape
+        else:
+            r = _format_slow(s)
+    else:
+        r = _format_slow(s)
+    if len(_cache) > 500_000:
+        _cache.clear()
+    _cache[s] = r
+    return r
+
+
+def _format_slow(s: str) -> _Formatted:
     if not _Re.ready:
         _Re.compile()
     if (
@@ -130,9 +149,6 @@ def _format(s: str) -> _Formatted:
         r = ("|" + ("2" if s[0] in " \t\n" else "") + chomp, lines)
     else:
         r = _double_quoted(s)
-    if len(_cache) > 500_000:
-        _cache.clear()
-    _cache[s] = r
     return r
 
 

@@ -132,7 +132,8 @@ def memoize(tmpl: dict, cache: Any, code: str = "") -> dict:
 # --- files of cached tasks -------------------------------------------------------------------------
 # Argo saves a memoized node's whole outputs, artifacts (their locations) included, and gives them back
 # on a hit (workflow/controller/operator.go: cacheFactory ... Save(..., newState.Outputs) when the node
-# Succeeded; executeTemplate: initializeCacheHitNode with entry.GetOutputs()). A cached task's output
+# Succeeded, stored whole by workflow/controller/cache/configmap_cache.go configMapCache.save; executeTemplate:
+# initializeCacheHitNode with entry.GetOutputs()). An artifact's location is where the pod that ran wrote it. A cached task's output
 # artifacts are therefore stored under a key derived from its memoize key, `heraspec-cache/<key>/<name>`
 # (a key-only artifact, placed in the workflow's artifact repository): content-addressed, they outlive
 # the workflow that wrote them, and a hit's outputs name them. A task whose files a cached task reads
@@ -171,6 +172,25 @@ def address_outputs(tmpl: dict) -> None:
     for p in outputs.get("parameters") or []:
         if p.get("name") == FILES_KEY and (p.get("valueFrom") or {}).get("default") == MEMO_KEY:
             p["valueFrom"]["default"] = f"{FILES_PREFIX}/{memo.get('key', '')}"
+
+
+# --- files of a cached fan-out ---------------------------------------------------------------------
+# Each item of a cached fanned-out producer of files writes under its own memoize key (address_outputs,
+# filled per node), not under the run's fan-in prefix: a hit's outputs name the files an earlier run
+# wrote. Its reader therefore reads one artifact per item, each at the key the item's FILES_KEY names.
+# Argo aggregates a loop's output parameters over its Succeeded children sorted by loop index
+# (workflow/controller/operator.go: processAggregateNodeOutputs, loopNodes), and evaluates `{{=...}}`
+# tags in a DAG task's arguments with the task outputs of its ancestors in scope, as nested maps
+# (dag.go: resolveDependencyReferences, buildLocalScopeFromTask; util/expand.Expand): element i of
+# `tasks.X.outputs.parameters.heraspec-files-key` is item i's key. A failed item shortens the list, so
+# the last index cannot be resolved and the reader ends in Error rather than read another item's files
+# (`heraspec run`: local/memo.fill_item_keys).
+ITEM_KEY = re.compile(r"\{\{=fromJSON\(tasks\['([^']+)'\]\.outputs\.parameters\['%s'\]\)\[(\d+)\]\}\}" % FILES_KEY)
+
+
+def item_files_key(task: str, index: int, name: str = "result") -> str:
+    """The repository key of output `name` of item `index` of the cached fan-out `task` (its Argo name)."""
+    return "{{=fromJSON(tasks['%s'].outputs.parameters['%s'])[%d]}}/%s" % (task, FILES_KEY, index, name)
 
 
 def key(expression: str, inputs: dict[str, str], workflow: dict[str, str] | None = None) -> str:

@@ -13,7 +13,7 @@ token sequence (lexerState.go ``checkExpressionSyntax``), turns every VARIABLE t
 - numbers are digits and ``.`` (``1.2.3`` is an error), or ``0x`` hex; all are float64;
 - strings are quoted with ``'`` or ``"`` and end at the first quote of EITHER kind (``'a"b'`` is an
   error); a backslash escapes the next character; a string that parses as a date (``2024-01-31``,
-  RFC 3339, ...) is a TIME: its Unix seconds as a number;
+  RFC 3339, ``Mon Jan  2 15:04:05 2006``, ``3:04PM``...) is a TIME: its Unix seconds as a number;
 - symbols are maximal runs of other characters, so ``a==-1`` is "Invalid token: '==-'"; ``-`` is
   negation where a prefix may stand, else subtraction; a prefix cannot stand before a STRING, so
   ``!abc`` and ``-abc`` fail;
@@ -27,12 +27,14 @@ token sequence (lexerState.go ``checkExpressionSyntax``), turns every VARIABLE t
 
 Errors carry Argo's messages ("Invalid 'when' expression ...", "Failed to evaluate 'when' expresion
 ...", "Expected boolean evaluation for ..."). Dates are read in UTC (the controller's time.Local in
-its image); ANSIC, UnixDate and RubyDate date strings are not recognised (they stay strings).
+its image); every layout of parsing.go ``tryParseTime`` is read, with Go's ``time.Parse`` rules
+(gotime.py).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from . import MAX_NESTING, LanguageError
@@ -40,7 +42,7 @@ from .govaluate_lexer import (ACCESSOR, BOOLEAN, CLAUSE, CLAUSE_CLOSE, COMPARATO
                               NUMERIC, PATTERN, PREFIX, SEPARATOR, STRING, TERNARIES, TERNARY, TIME, VARIABLE, GoError,
                               check_syntax, go_value, lex)
 
-__all__ = ["WhenError", "should_execute", "value_of", "go_value"]
+__all__ = ["WhenError", "should_execute", "value_of", "static_error", "go_value"]
 
 
 class WhenError(LanguageError):
@@ -283,29 +285,60 @@ def _plan(tokens: list[tuple[str, Any]]) -> Any:
     return tree
 
 
-def value_of(when: str) -> Any:
-    """The value govaluate gives ``when`` after shouldExecute's VARIABLE->STRING turn; WhenError
-    with Argo's message when it refuses the text."""
+def _planned(when: str, shown: str) -> Any:
+    """shouldExecute's two parses of ``when`` (the second after the VARIABLE->STRING turn), with
+    Argo's messages naming ``shown``."""
     try:
         tokens = lex(when)
         check_syntax(tokens)
-        planned = _plan(tokens)
+        _plan(tokens)
     except GoError as e:
         hint = " (hint: try wrapping the affected expression in quotes (\"))" if "Invalid token" in str(e) else ""
-        raise WhenError(f"Invalid 'when' expression '{when}': {e}{hint}") from None
-    del planned
+        raise WhenError(f"Invalid 'when' expression '{shown}': {e}{hint}") from None
     tokens = [(STRING, v) if k == VARIABLE else (k, v) for k, v in tokens]
     try:
         check_syntax(tokens)
-        planned = _plan(tokens)
+        return _plan(tokens)
     except GoError as e:
-        raise WhenError(f"Failed to parse 'when' expression '{when}': {e}") from None
+        raise WhenError(f"Failed to parse 'when' expression '{shown}': {e}") from None
+
+
+def value_of(when: str) -> Any:
+    """The value govaluate gives ``when`` after shouldExecute's VARIABLE->STRING turn; WhenError
+    with Argo's message when it refuses the text."""
+    planned = _planned(when, when)
     try:
         return _eval(planned)
     except GoError as e:
         raise WhenError(f"Failed to evaluate 'when' expresion '{when}': {e}") from None
     except RecursionError:
         raise WhenError(f"Failed to evaluate 'when' expresion '{when}': nested too deeply") from None
+
+
+_TAG = re.compile(r"\{\{.*?\}\}", re.S)
+NEUTRAL = ("0", "x")  # what a `{{…}}` tag is replaced with by static_error: a number, then a word
+
+
+def static_error(when: str) -> str | None:
+    """Argo's error for a `when` known before the run: a `when` with no `{{…}}` tag is evaluated
+    whole (shouldExecute); one with tags is lexed and parsed with every tag replaced by each NEUTRAL
+    token in turn, and refused only when it fails with all of them (whatever a tag holds then, short
+    of a value that carries operators or quotes itself). None when nothing can be said."""
+    if "{{" not in when:
+        try:
+            should_execute(when)
+        except WhenError as e:
+            return str(e)
+        return None
+    first = None
+    for token in NEUTRAL:
+        try:
+            _planned(_TAG.sub(token, when), when)
+        except WhenError as e:
+            first = first or str(e)
+            continue
+        return None
+    return first
 
 
 def should_execute(when: str) -> bool:

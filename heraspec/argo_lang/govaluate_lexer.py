@@ -1,5 +1,5 @@
 """govaluate's lexer (github.com/Knetic/govaluate parsing.go ``parseTokens``/``readToken``,
-lexerState.go ``checkExpressionSyntax``, ``tryParseTime``) and fmt's ``%v`` of its values, for
+lexerState.go ``checkExpressionSyntax``; ``tryParseTime`` is gotime.py) and fmt's ``%v`` of its values, for
 govaluate.py (Argo's ``when``)."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from .gotime import parse_time  # parsing.go tryParseTime
 
 __all__ = ["GoError", "lex", "check_syntax", "parse_time", "go_value", "PREFIX", "NUMERIC", "BOOLEAN", "STRING",
            "PATTERN", "TIME", "VARIABLE", "FUNCTION", "SEPARATOR", "COMPARATOR", "LOGICALOP", "MODIFIER", "CLAUSE",
@@ -207,50 +208,6 @@ def check_syntax(tokens: list[tuple[str, Any]]) -> None:
         state, last = kind, (kind, value)
     if not _STATES[state][0]:
         raise GoError("Unexpected end of expression")
-
-
-# --- TIME strings (parsing.go tryParseTime) -----------------------------------------------------------
-
-_DATE = r"(\d{4})-(\d{2})-(\d{2})"
-_TIMES = [  # (pattern, has zone) for the layouts tryParseTime tries, in its order
-    re.compile(_DATE + r"T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$"),  # RFC3339 / RFC3339Nano
-    re.compile(_DATE + r"$"),
-    re.compile(_DATE + r" (\d{2}):(\d{2})$"),
-    re.compile(_DATE + r" (\d{2}):(\d{2}):(\d{2})$"),
-    re.compile(_DATE + r" (\d{2}):(\d{2}):(\d{2})()([+-]\d{2}:\d{2})$"),
-    re.compile(_DATE + r"T(\d{2})()()()(Z|[+-]\d{4})$"),
-    re.compile(_DATE + r"T(\d{2}):(\d{2})()()(Z|[+-]\d{4})$"),
-    re.compile(_DATE + r"T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{4})$"),
-]
-_KITCHEN = re.compile(r"(\d{1,2}):(\d{2})(AM|PM)$")
-
-
-def parse_time(text: str) -> float | None:
-    """Unix seconds of a date string govaluate reads as a TIME (float64(t.Unix())), else None."""
-    m = _KITCHEN.match(text)
-    if m:  # time.Kitchen "3:04PM": year 0, January 1
-        hour, minute = int(m.group(1)), int(m.group(2))
-        if not (1 <= hour <= 12 and minute < 60):
-            return None
-        hour = hour % 12 + (12 if m.group(3) == "PM" else 0)
-        return float(-62167219200 + hour * 3600 + minute * 60)
-    for pattern in _TIMES:
-        m = pattern.match(text)
-        if not m:
-            continue
-        g = [x or "" for x in m.groups()] + [""] * 8
-        try:
-            t = datetime(int(g[0]), int(g[1]), int(g[2]), int(g[3] or 0), int(g[4] or 0), int(g[5] or 0),
-                         tzinfo=timezone.utc)
-        except ValueError:
-            return None
-        zone = g[7] if len(m.groups()) >= 8 else ""
-        if zone and zone != "Z":
-            digits = zone.replace(":", "")
-            offset = timedelta(hours=int(digits[1:3]), minutes=int(digits[3:5]))
-            t -= offset if digits[0] == "+" else -offset
-        return float(math.floor(t.timestamp()))
-    return None
 
 
 def go_value(v: Any) -> str:

@@ -13,15 +13,15 @@ WorkflowSpec fields; the compiler moves the latter into `spec.workflowSpec` (`cr
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import Errors
 from ..document.load import Document
 from .compose import at
 
-_DATA = Path(__file__).resolve().parent.parent / "argo" / "data" / "argo-schema.json"
+_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "argo", "data", "argo-schema.json")
 _V1 = "io.argoproj.workflow.v1alpha1."
 _CRON_SPEC = "heraspec.CronWorkflowSpecOverlay"
 _TYPES = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
@@ -30,7 +30,8 @@ _TYPES = {"object": "a mapping", "array": "a list", "string": "a string", "integ
 
 @lru_cache(maxsize=1)
 def _definitions() -> dict:
-    defs = json.loads(_DATA.read_text(encoding="utf-8"))["definitions"]
+    with open(_DATA, encoding="utf-8") as f:  # (os.path: validate never loads pathlib)
+        defs = json.load(f)["definitions"]
     for d in defs.values():
         d.pop("required", None)  # an overlay: the generated manifest has what Argo requires
     cron, wf = defs[_V1 + "CronWorkflowSpec"], defs[_V1 + "WorkflowSpec"]

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from ..errors import Errors
 from ..python.script import argo_unsafe
-from .dag import is_ref
+from .dag import has_text, is_ref
 from ..document.load import Document
 
 _HINT = "remove it, or pass the text another way (base64, or a file read by the function)"
@@ -62,8 +62,12 @@ def check(doc: Document, data: dict, errors: Errors) -> None:
     defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
     where.append((defaults.get("env"), ("defaults", "env"), "env value", False))
     for value, path, what, substituted in where:
+        if value is None or not has_text(value, ""):  # no text at all (numbers, booleans): nothing to refuse
+            continue
         for text, at in _strings(value, path):
-            bad = argo_unsafe(text) if substituted else None
+            # a printable text has no character argo_unsafe refuses (each is a control character, DEL or
+            # unprintable): the runtime that decides it is compiled only for the others
+            bad = argo_unsafe(text) if substituted and not text.isprintable() else None
             if bad is not None:
                 doc.error(errors, at, f"{what} contains the control character U+{bad:04X}, which Argo cannot "
                           "substitute into a template (the task would fail with 'cannot finish template "

@@ -158,6 +158,23 @@ def strings_in(value: Any, path: tuple) -> Iterator[tuple[str, tuple]]:
     return iter(out)
 
 
+def has_text(value: Any, needle: str) -> bool:
+    """Does any string inside `value` (an args value, a mapping, a list) contain `needle`?"""
+    if isinstance(value, str):
+        return needle in value
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if needle in node:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 def _strings(value: dict | list, path: tuple, out: list) -> None:
     # Lists instead of nested generators, and no call for a plain scalar: build_graph runs this
     # over the args of every task of a 20,000-task spec.

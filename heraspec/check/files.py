@@ -81,14 +81,6 @@ def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors:
                     doc.error(errors, path, f"task '{src}' returns a file (or `result: artifact`), which task '{name}' "
                               "cannot receive: only function tasks take files", "give the file to a function task")
             continue
-        cache = task.get("cache", defaults.get("cache"))
-        if cache not in (None, False) and fans_out(task) and result_kind(task, fn, defaults) != "parameter":
-            # Argo memoizes a node's whole outputs (workflow/controller/cache): a hit would name the files
-            # an earlier run wrote under its own uid, and this run's fan-in prefix would miss them
-            doc.error(errors, base + ("cache",) if "cache" in task else ("defaults", "cache"),
-                      f"task '{name}' is fanned out and returns files (or `result: artifact`): a cached item would "
-                      "point at another run's files, which this run's fan-in does not read",
-                      f"set cache: false on '{name}', or cache the tasks after it", key=True)
         args = task.get("args")
         sets = [(base + ("args",), args)] if isinstance(args, dict) else \
             [(base + ("args", i), a) for i, a in enumerate(args) if isinstance(a, dict)] if isinstance(args, list) else []
@@ -189,7 +181,8 @@ def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Functio
                       "list of args), or let it return values")
         return
     if not is_path and not isinstance(value, dict) or (isinstance(value, dict) and not _has_ref(value)):
-        size = len((value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))).encode("utf-8"))
+        size = len(int.__repr__(value)) if type(value) is int else \
+            len((value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))).encode("utf-8"))
         if size > PARAMETER_LIMIT:
             doc.error(errors, path, f"the value of {where} is {size:,} bytes: an input reaches the pod through one "
                       "environment variable, and Linux refuses one of 128 KiB or more (E2BIG)",

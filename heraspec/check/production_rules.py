@@ -115,7 +115,7 @@ def _cache(doc: Document, name: str, task: dict, defaults: dict, fn: functions.F
         return
     # files are cached too: Argo keeps a memoized node's whole outputs, artifacts included, and a cached
     # task's files are stored under a key derived from its memoize key (argo/scheduling.address_outputs);
-    # a fanned-out producer of files is refused in check/files.py (its items' files are keyed by index)
+    # (each item of a fanned-out one under its own key: argo/scheduling.item_files_key)
     if isinstance(cache, dict):
         cm = cache.get("config_map")
         if isinstance(cm, str) and not re.match(K8S_NAME, cm):
@@ -138,3 +138,56 @@ def _lifecycle(doc: Document, data: dict, errors: Errors) -> None:
         elif path == ("deadline",) and s == 0:
             # 0 stops the workflow as it starts; validate.go validateLeaf refuses <= 0 on templates likewise
             doc.error(errors, path, "deadline must be more than 0")
+
+
+def cache_notes(doc: Document) -> list[str]:
+    """A located note per value a cached task reads from a Secret or ConfigMap (`env: {X: {secret, key}}`),
+    and per existing volume claim it mounts. The memoize key hashes the env reference (name and key:
+    argo/scheduling.memoize hashes the env entries), never the value, which heraspec cannot read at
+    compile time and Argo does not hash (the key is the template's `memoize.key` as written,
+    workflow/controller/operator.go executeTemplate); it has neither a mount nor what the volume holds.
+    So a changed value or volume reuses results computed from the old one. The note says what to do."""
+    from ..document.settings import effective
+
+    data = doc.data if isinstance(doc.data, dict) else {}
+    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    found: dict[tuple, list[str]] = {}  # (line, col, kind, var, source, key): the cached tasks reading it
+    for name, task in tasks.items():
+        if not isinstance(task, dict) or not task.get("cache", defaults.get("cache")):
+            continue
+        body = effective(task, defaults)
+        env = body.get("env")
+        for var, value in env.items() if isinstance(env, dict) else ():
+            kind = "secret" if isinstance(value, dict) and "secret" in value else \
+                "config_map" if isinstance(value, dict) and "config_map" in value else None
+            if kind is not None:
+                own = isinstance(task.get("env"), dict) and var in task["env"]
+                line, col = doc.pos(("tasks", name, "env", var) if own else ("defaults", "env", var), key=True)
+                found.setdefault((line, col, kind, var, str(value[kind]), str(value.get("key"))), []).append(name)
+        res = body.get("resources") if isinstance(body.get("resources"), dict) else {}
+        for key in ("volume", "volumes"):
+            own = isinstance(task.get("resources"), dict) and key in task["resources"]
+            base = ("tasks", name, "resources", key) if own else ("defaults", "resources", key)
+            vols = [((), res.get(key))] if key == "volume" else \
+                list(enumerate(res.get(key) if isinstance(res.get(key), list) else []))
+            for i, v in vols:
+                if isinstance(v, dict) and isinstance(v.get("claim"), str):
+                    line, col = doc.pos(base + ((i,) if i != () else ()) + ("claim",))
+                    found.setdefault((line, col, "claim", "", v["claim"], ""), []).append(name)
+    out = []
+    for (line, col, kind, var, source, key), names in found.items():
+        who = (f"task '{names[0]}' is cached and " + ("mounts" if kind == "claim" else "reads")) if len(names) == 1 \
+            else "tasks " + ", ".join(f"'{n}'" for n in names) + " are cached and " + \
+            ("mount" if kind == "claim" else "read")
+        if kind == "claim":
+            out.append(f"{doc.path}:{line}:{col}: note: {who} the volume claim '{source}': what it holds is not in "
+                       "the cache key, so results computed from older contents are reused; pass the data as a file "
+                       "({artifact: ...} or {from: TASK}) or give the task an argument naming its version")
+            continue
+        what = f"{'Secret' if kind == 'secret' else 'ConfigMap'} '{source}' (key {key})"
+        out.append(f"{doc.path}:{line}:{col}: note: {who} {what} as {var}: the cache key has the name and key, not "
+                   "the value (heraspec cannot read it), so results computed with an old value are reused; to "
+                   f"recompute after a change, rename it ({source}-v2) or bump a plain env value beside it "
+                   f"({var}_VERSION: \"2\")")
+    return out

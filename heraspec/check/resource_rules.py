@@ -49,9 +49,13 @@ def _retry_and_resources(doc: Document, data: dict, tasks: dict, errors: Errors)
         if problem:
             doc.error(errors, base + ("resources", "gpu_type"), f"gpu_type '{gpu_type}' is not an extended "
                       f"resource name: {problem}", "e.g. nvidia.com/gpu, amd.com/gpu")
+    with_limits = isinstance(defaults.get("resources"), dict) and bool(defaults["resources"].get("limits"))
     for name, t in tasks.items():
         if not isinstance(t, dict):
             continue
+        own = t.get("resources")
+        if not with_limits and not (isinstance(own, dict) and own.get("limits")):
+            continue  # no limit: no request can exceed one (a gpu's limit is its request)
         try:
             req, lim = requests_and_limits(effective(t, defaults)["resources"])
         except (TypeError, ValueError, AttributeError):

@@ -64,6 +64,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     _check_index_urls(doc, ("defaults",), defaults, errors)
     volume_sizes: dict[str, tuple[str, tuple]] = {}
     unsure = _unsure_tasks(tasks)
+    carried: dict = {}  # _check_carried's findings, shared by the tasks running one function alike
     first = len(errors.items)
     for name, task in tasks.items():
         if not isinstance(task, dict):
@@ -74,7 +75,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
         _check_volumes(doc, name, task, volume_sizes, errors)
         _check_packages(doc, base + ("packages",), task.get("packages"), errors)
         _check_index_urls(doc, base, task, errors)
-        fn = _check_body(doc, base, name, task, search_path, errors, (data, defaults))
+        fn = _check_body(doc, base, name, task, search_path, errors, (data, defaults), carried)
         if fn is not None:
             resolved[name] = fn
         exit_body = task.get("on_exit")
@@ -140,9 +141,11 @@ def _one_per_cause(doc: Document, errors: Errors, first: int, tasks: dict) -> No
 
 
 def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: list[str],
-                errors: Errors, spec: tuple[dict, dict] | None = None) -> functions.Function | None:
+                errors: Errors, spec: tuple[dict, dict] | None = None,
+                memo: dict | None = None) -> functions.Function | None:
     """A task body: a function (resolved, its args checked) or a container command.
-    `spec`: (spec data, defaults) for the code checks of a task (packages, size, image mode)."""
+    `spec`: (spec data, defaults) for the code checks of a task (packages, size, image mode);
+    `memo`: shared by the tasks of one check (see _check_carried)."""
     ref = task.get("function")
     fn = None
     for kind, what in (("template_ref", "input parameters"), ("pipeline", "that spec's parameters")):
@@ -163,7 +166,7 @@ def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: 
         for p in problems:
             _function_error(doc, base, p.message, p.hint, p.file, p.line, p.col, errors)
         if fn is not None and not problems and not image_mode and spec is not None:
-            _check_carried(doc, base, task, fn, data, defaults, errors)
+            _check_carried(doc, base, task, fn, data, defaults, errors, memo)
         if fn is not None:
             _check_args(doc, name, task, fn, errors, base)
     elif ref is None and not misspelt_body(task):
@@ -212,6 +215,8 @@ def _check_packages(doc: Document, path: tuple, value: Any, errors: Errors) -> N
 
 def _check_index_urls(doc: Document, base: tuple, level: dict, errors: Errors) -> None:
     """No credentials in an index URL: the manifest would carry them in clear (never printed here)."""
+    if "pip_index_url" not in level and "pip_extra_index_urls" not in level:
+        return
     from ..document.patterns import url_redacted as redacted, url_userinfo as userinfo
 
     urls = [(("pip_index_url",), level.get("pip_index_url"))]
@@ -228,33 +233,53 @@ def _check_index_urls(doc: Document, base: tuple, level: dict, errors: Errors) -
 
 
 def _check_carried(doc: Document, base: tuple, task: dict, fn: functions.Function, data: dict, defaults: dict,
-                   errors: Errors) -> None:
-    """The code a pod gets: within the size limit, and every import available there."""
+                   errors: Errors, memo: dict | None = None) -> None:
+    """The code a pod gets: within the size limit, and every import available there. `memo`: the
+    findings by (function, packages, image), for the other tasks of the same check that share them."""
+    from ..python import packages
+
+    declared = packages.for_task(data, task, defaults)
+    image = task.get("image") or defaults.get("image") or data.get("image") or "python:3.12"
+    try:
+        key = (id(fn), declared, image if isinstance(image, str) else None) if memo is not None else None
+        found = memo.get(key) if key is not None else None  # type: ignore[union-attr]
+    except TypeError:  # an unhashable (malformed) setting: the schema check reports it
+        key = found = None
+    if found is None:
+        found = _carried_findings(fn, declared, image)
+        if key is not None:
+            memo[key] = found  # type: ignore[index]
+    for message, hint, file, line, col in found:
+        _function_error(doc, base, message, hint, file, line, col, errors)
+
+
+def _carried_findings(fn: functions.Function, declared: Any, image: Any) -> list[tuple]:
+    """(message, hint, file, line, col) of each problem with the code `fn` carries into a pod with
+    `declared` packages on `image` (file None: at the spec's `function` line only)."""
     from ..python import packages
 
     from ..python.script import CODE_LIMIT, code_text
 
+    out: list[tuple] = []
     bundle = functions.bundle(fn)
     # compressed, base64 makes at most 4/3 of the source: smaller sources need no compressing here
     packed = len(code_text(bundle.modules, bundle.data)) if bundle.size * 4 // 3 + 1024 > CODE_LIMIT else 0
     if packed > CODE_LIMIT:
-        doc.error(errors, base + ("function",),
-                  f"the code '{bundle.entry}' carries into the pod is {bundle.size / 1024:.0f} KiB "
-                  f"({len(bundle.modules)} modules, {len(bundle.data)} data files), {packed / 1024:.0f} KiB compressed: "
-                  f"over the {CODE_LIMIT // 1024} KiB a pod can receive in one environment variable "
-                  "(Linux refuses 128 KiB, and Argo passes the template to the pod in one)",
-                  "build an image that contains your package and set `code: image` on the task (or in `defaults`): "
-                  "the script then imports the function from the image")
-    declared = packages.for_task(data, task, defaults)
+        out.append((f"the code '{bundle.entry}' carries into the pod is {bundle.size / 1024:.0f} KiB "
+                    f"({len(bundle.modules)} modules, {len(bundle.data)} data files), {packed / 1024:.0f} KiB compressed: "
+                    f"over the {CODE_LIMIT // 1024} KiB a pod can receive in one environment variable "
+                    "(Linux refuses 128 KiB, and Argo passes the template to the pod in one)",
+                    "build an image that contains your package and set `code: image` on the task (or in `defaults`): "
+                    "the script then imports the function from the image", None, None, None))
     for name, req in packages.shadowed({m.name.partition(".")[0] for m in bundle.modules}, declared):
-        doc.error(errors, base + ("function",),
-                  f"your module '{name}' has the name of a module of the package '{req}' this task installs: in the "
-                  f"pod your '{name}' is imported instead of the package's", f"rename your module '{name}'")
-    image = task.get("image") or defaults.get("image") or data.get("image") or "python:3.12"
+        out.append((f"your module '{name}' has the name of a module of the package '{req}' this task installs: in the "
+                    f"pod your '{name}' is imported instead of the package's", f"rename your module '{name}'",
+                    None, None, None))
     if not isinstance(image, str) or not packages.bare_python_image(image):
-        return  # a custom image may well have them
+        return out  # a custom image may well have them
     for imp, message, hint in packages.uncovered(bundle.imports, declared):
-        _function_error(doc, base, message, hint, imp.file, imp.line, imp.col, errors)
+        out.append((message, hint, imp.file, imp.line, imp.col))
+    return out
 
 
 def _check_argo_metadata(doc: Document, data: dict, errors: Errors) -> None:
@@ -351,6 +376,8 @@ def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.
                 doc.error(errors, ("tasks", name, key), f"{key} nests parentheses and '!' deeper than "
                           f"{dag.MAX_NESTING} levels", "write it flatter: 'a && b && c' needs no parentheses",
                           offset=at)
+            elif key == "when" and isinstance(expr, str) and expr.strip():
+                _check_when(doc, name, expr, errors)
     for d in g.deps:
         if d.src == d.dst:
             doc.error(errors, d.path, f"task '{d.src}' depends on itself", offset=d.offset)
@@ -361,12 +388,42 @@ def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.
                   offset=first.offset)
 
 
+def _check_when(doc: Document, name: str, when: str, errors: Errors) -> None:
+    """A `when` Argo refuses whatever its `{{…}}` tags hold (steps.go shouldExecute over govaluate;
+    govaluate.static_error): located at the `when`, with Argo's own message."""
+    from ..argo_lang import govaluate  # only for specs with a `when`: validate stays fast
+
+    message = govaluate.static_error(when)
+    if message is None:
+        return
+    lexing = any(w in message for w in ("Invalid token", "accessor", "unexported field", "No parameter"))
+    hint = ("quote a value holding '.', a leading '_' or other symbols: 'model.pkl' == x" if lexing
+            else "write an expression that gives true or false, e.g. \"{{tasks.a.outputs.result}} == heads\"")
+    if "{{" in when:
+        hint += "; this fails whatever the {{…}} tags become (each tried as a number and as a word)"
+    doc.error(errors, ("tasks", name, "when"), f"Argo refuses this when: {message}", hint)
+
+
 INT32_MAX = 2**31 - 1  # Argo's retry limit, parallelism and Kubernetes counts are 32-bit
+
+
+def _has_non_finite(data: Any) -> bool:
+    """Is there a NaN or an infinity anywhere in `data`? (Without the paths: there rarely is.)"""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            return True
+    return False
 
 
 def _check_numbers(doc: Document, data: dict, errors: Errors) -> None:
     """NaN and infinity have no JSON (so no Argo) form; integer settings must fit Argo's fields."""
-    stack: list[tuple[tuple, Any]] = [((), data)]
+    stack: list[tuple[tuple, Any]] = [((), data)] if _has_non_finite(data) else []
     while stack:
         path, node = stack.pop()
         if isinstance(node, float) and not math.isfinite(node):
@@ -377,12 +434,18 @@ def _check_numbers(doc: Document, data: dict, errors: Errors) -> None:
         elif isinstance(node, list):
             stack.extend((path + (i,), v) for i, v in enumerate(node))
     settings = [("parallelism",)]
-    for base in [("defaults",)] + [("tasks", t) for t in (data.get("tasks") if isinstance(data.get("tasks"), dict) else {})]:
-        settings += [base + ("retry",), base + ("retry", "limit"), base + ("timeout",), base + ("resources", "gpu")]
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    for base, body in [(("defaults",), data.get("defaults"))] + [(("tasks", t), tasks[t]) for t in tasks]:
+        if isinstance(body, dict) and ("retry" in body or "timeout" in body or "resources" in body):
+            settings += [base + ("retry",), base + ("retry", "limit"), base + ("timeout",), base + ("resources", "gpu")]
     for path in settings:
         node: Any = data
         for key in path:
             node = node.get(key) if isinstance(node, dict) else None
+            if node is None:
+                break
+        if not isinstance(node, int) or isinstance(node, bool):  # the common case (unset): nothing to compare
+            continue
         limit = INT32_MAX if path[-1] != "timeout" else 10**9  # seconds; Go durations end at ~292 years
         if isinstance(node, int) and not isinstance(node, bool) and node > limit:
             what = f"task '{path[1]}' " + ".".join(path[2:]) if path[0] == "tasks" else ".".join(path)

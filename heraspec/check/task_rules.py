@@ -47,10 +47,13 @@ def check(doc: Document, tasks: dict, params: dict, graph: dag.Graph, errors: Er
     _params(doc, params, errors)
 
 
+_LITERAL_NAME = re.compile(r"^([0-9]+|true|false)$", re.IGNORECASE)
+
+
 def _task_names(doc: Document, tasks: dict, graph: dag.Graph, errors: Errors) -> None:
     depended = {d.src for d in graph.deps}
     for t in tasks:
-        if not isinstance(t, str) or re.match(r"^([0-9]+|true|false)$", t, re.IGNORECASE):
+        if not isinstance(t, str) or _LITERAL_NAME.match(t):
             continue  # a literal name: semantic._check_names reports it
         if t[:1].isdigit() and uses_depends(graph):
             # validate.go validateDAG: "name cannot begin with a digit when using either 'depends' or 'dependencies'"
@@ -164,7 +167,9 @@ def _raw_params(doc: Document, name: str, task: dict, params: dict, errors: Erro
     base = ("tasks", name)
     found: list[tuple[str, tuple]] = []
     for key in ("args", "when", "env", "command", "image"):
-        found.extend(dag.strings_in(task.get(key), base + (key,)))
+        value = task.get(key)
+        if value is not None and dag.has_text(value, "workflow.parameters."):  # paths only where it is
+            found.extend(dag.strings_in(value, base + (key,)))
     for text, path in found:
         if "workflow.parameters." not in text:
             continue

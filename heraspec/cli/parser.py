@@ -6,14 +6,44 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any, Callable
 
 from .exits import EXIT_USAGE
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, measuring the terminal only when it formats: argparse makes one for every
+    argument it adds, and measuring imports shutil (and the compression modules shutil loads)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._measure = len(args) < 4 and kwargs.get("width") is None
+        self._most = kwargs.get("max_help_position", args[2] if len(args) > 2 else 24)
+        if self._measure:
+            kwargs["width"] = 78  # a stand-in until format_help
+        super().__init__(*args, **kwargs)
+
+    def format_help(self) -> str:
+        if self._measure:  # what HelpFormatter.__init__ does with width=None
+            import shutil
+
+            self._width = shutil.get_terminal_size().columns - 2
+            self._max_help_position = min(self._most, max(self._width - 20, self._indent_increment * 2))
+        return super().format_help()
+
+
 class _Parser(argparse.ArgumentParser):
+    unfilled: str | None = None  # a verb's description, filled to 78 columns when --help shows it
+
     def error(self, message: str):  # argparse's own usage errors: exit 2 with our prefix
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"heraspec: error: {message}\n")
+
+    def format_help(self) -> str:
+        if self.unfilled is not None:
+            import textwrap
+
+            self.description, self.unfilled = textwrap.fill(self.unfilled, 78), None
+        return super().format_help()
 
 
 def _path(p: argparse.ArgumentParser) -> None:
@@ -57,28 +87,41 @@ SPEC_HELP = "a heraspec spec file, YAML (.yaml/.yml) or TOML (.toml)"
 FILES_HELP = "heraspec spec files, YAML (.yaml/.yml) or TOML (.toml); each becomes one Argo resource"
 
 
+class _Unbuilt:
+    """What `_verb` gives for a verb the command line does not name: takes that verb's arguments and
+    builds nothing (argparse makes a formatter for each argument it adds, ~0.5 ms a verb)."""
+
+    def __getattr__(self, name: str) -> Callable[..., "_Unbuilt"]:
+        return lambda *args, **kwargs: self
+
+
 def _verb(sub, name: str, summary: str, description: str, examples: str, *,
           files: bool = False) -> argparse.ArgumentParser:
     """A verb whose --help says what it does, then its options, then examples; with `files`, its
-    first argument is one or more spec files."""
-    import textwrap
-
-    text = textwrap.fill(f"{summary[0].upper()}{summary[1:]}. {description}", 78)
-    p = sub.add_parser(name, help=summary, description=text, epilog="examples:\n" + examples,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    first argument is one or more spec files (when `sub.only`, the verb the command line names, is
+    another verb: nothing)."""
+    if getattr(sub, "only", None) not in (None, name):
+        return _Unbuilt()  # type: ignore[return-value]
+    p = sub.add_parser(name, help=summary, epilog="examples:\n" + examples,
+                       formatter_class=_Formatter)
+    p.unfilled = f"{summary[0].upper()}{summary[1:]}. {description}"  # filled only for --help
     if files:
         p.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)
     return p
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `only` (a verb) the other verbs' parsers are not built, for a
+    command line whose first argument is that verb."""
     parser = _Parser(prog="heraspec", description="Declarative Argo Workflows for Python functions: a YAML or\n"
                      "TOML spec names your functions; heraspec validates it, compiles Argo manifests,\n"
                      "runs them on this machine and applies them to an Argo Server.",
                      epilog="examples:\n  heraspec init my-pipeline && cd my-pipeline && heraspec run heraspec.yaml\n"
-                     "  heraspec COMMAND --help", formatter_class=argparse.RawDescriptionHelpFormatter)
+                     "  heraspec COMMAND --help", formatter_class=_Formatter)
     parser.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
-    sub = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
+    # prog given: what argparse would format from the usage so far ("heraspec"), without formatting it
+    sub = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser, prog="heraspec")
+    sub.only = only  # type: ignore[attr-defined]
 
     p = _verb(sub, "validate", "check spec files and report every problem with its position",
               "Prints every problem of every file as FILE:LINE:COL: error: ... (with a hint), exit 1; "
@@ -93,7 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
               "--generate-hashes`; pip's resolver when uv is absent) and writes SPEC.lock (JSON). compile then "
               "embeds the pins: every pod, and heraspec run, installs exactly them, hashes required. Commit the "
               "lock with the spec; validate refuses a spec whose packages changed since.",
-              "  heraspec lock examples/bookshop.yaml          # writes examples/bookshop.yaml.lock", files=True)
+              "  heraspec lock examples/bookshop.yaml          # writes examples/bookshop.yaml.lock\n"
+              "  heraspec lock flow.yaml --wheels wheels/      # and downloads the pinned wheels, for a cluster "
+              "without internet", files=True)
+    p.add_argument("--wheels", metavar="DIR", help="also download every pinned wheel (hashes checked) into DIR, with "
+                   "an index.html; pods install from it with env PIP_NO_INDEX=1 and PIP_FIND_LINKS=<DIR as they see it>")
     _common(p)
 
     p = _verb(sub, "compile", "compile specs to Argo manifests (YAML or JSON)",

@@ -46,12 +46,21 @@ def cmd_lock(args: argparse.Namespace) -> int:
             print(f"{c.doc.path}: error: the packages cannot be locked: {e}", file=sys.stderr)
             return EXIT_INVALID
         print(f"wrote {path}")
+        if getattr(args, "wheels", None):
+            from pathlib import Path
+
+            try:
+                files = lock.download_wheels(lock.Lock.load(c.doc.path), Path(args.wheels),  # type: ignore[arg-type]
+                                             say=lambda m: print(m, file=sys.stderr))
+            except lock.LockError as e:
+                print(f"{c.doc.path}: error: the pinned wheels cannot be downloaded: {e}", file=sys.stderr)
+                return EXIT_INVALID
+            print(f"wrote {len(files)} wheels to {args.wheels} (and its index.html): serve or mount it, and set "
+                  "`defaults: {env: {PIP_NO_INDEX: '1', PIP_FIND_LINKS: <the folder's path or URL in the pods>}}`")
     return EXIT_OK
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from ..argo import emit
 
     compiled = compile_specs(args, args.files)
@@ -62,6 +71,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if out is None:
         sys.stdout.write(dump([c.manifest for c in compiled]))
         return EXIT_OK
+    from pathlib import Path
+
     target = Path(out)
     if target.is_dir() or out.endswith(("/", os.sep)) or len(compiled) > 1:
         if target.exists() and not target.is_dir():

@@ -10,9 +10,9 @@ TOML goes through tomllib/tomli. Positions come from `source.YamlPositions` / `T
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..errors import Errors
@@ -70,7 +70,9 @@ class Document:
 
 
 def detect_format(path: str) -> str | None:
-    suffix = Path(path).suffix.lower()
+    name = os.path.basename(os.path.normpath(path))
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""  # pathlib's suffix, without pathlib
     if suffix in _YAML_SUFFIXES:
         return "yaml"
     if suffix in _TOML_SUFFIXES:
@@ -85,13 +87,12 @@ def load_file(path: str, errors: Errors) -> Document | None:
         errors.add(path, 1, 1, "unknown spec format", "spec files end in .yaml, .yml or .toml")
         return None
     try:
-        p = Path(path)
-        size = p.stat().st_size
+        size = os.stat(path).st_size
         if size > MAX_BYTES:
             errors.add(path, 1, 1, f"file is {size:,} bytes; the limit for a spec is {MAX_BYTES:,} bytes",
                        "split the pipeline into several specs")
             return None
-        with p.open("rb") as f:  # bounded: /dev/zero or a growing file reports a size of 0
+        with open(path, "rb") as f:  # bounded: /dev/zero or a growing file reports a size of 0
             raw = f.read(MAX_BYTES + 1)
         if len(raw) > MAX_BYTES:
             errors.add(path, 1, 1, f"file is larger than the limit for a spec ({MAX_BYTES:,} bytes)",
@@ -375,6 +376,13 @@ class _Events:
         self.anchors: dict[str, list] = {}  # anchor -> the events of its node (growing while it is read)
 
     def events(self) -> Any:
+        """The events, watched (below) where the text could hold an anchor, an alias or a long sequence."""
+        # a sequence of more than MAX_ITEMS items needs as many commas (flow) or dashes (block)
+        if self.text.count(",") + self.text.count("-") < MAX_ITEMS and "&" not in self.text and "*" not in self.text:
+            return _parsed(self.text)  # nothing to watch: libyaml's events as they come
+        return self._watched()
+
+    def _watched(self) -> Any:
         import yaml
         from yaml.composer import ComposerError
 
@@ -386,7 +394,7 @@ class _Events:
         anchors = self.anchors
         recording: list[tuple[list, int]] = []  # (events, nesting level it ends at) per open anchored node
         level = 0
-        for ev in yaml.parse(self.text, Loader=_loader()):
+        for ev in _parsed(self.text):
             cls = type(ev)
             if recording:
                 for events, _ in recording:
@@ -423,6 +431,17 @@ class _Events:
             yield ev
 
 
+def _parsed(text: str) -> Any:
+    """libyaml's events, as yaml.parse gives them."""
+    parser = _loader()(text)
+    try:
+        check, get = parser.check_event, parser.get_event
+        while check():
+            yield get()
+    finally:
+        parser.dispose()
+
+
 class _Builder:
     """Turns the event stream into plain data, with the safety rules of the module docstring.
 
@@ -444,6 +463,7 @@ class _Builder:
         self.alias_nodes = 0
         # libyaml gives every scalar its own str: `function`, `args`, `steps:work` once per task
         self.strings: dict[str, str] = {}
+        self.plain: dict[str, Any] = {}  # short plain scalars, resolved once per text: keys, names, references
 
     def _err(self, ev, message: str, hint: str | None = None) -> None:
         self.problems.append((ev.start_mark.line + 1, ev.start_mark.column + 1, message, hint))
@@ -478,10 +498,13 @@ class _Builder:
                 self._err(ev, f"YAML tag {_short(ev.tag)} is not allowed", _TAG_HINT)
             out = []
             depth += 1
+            seq_end, scalar_ev, scalar, build = self.seq_end, self.scalar_ev, self.scalar, self.build
+            inline = not self.replaying and depth <= MAX_DEPTH  # a scalar item: what build() would do
             for child in it:
-                if type(child) is self.seq_end:
+                cls = type(child)
+                if cls is seq_end:
                     return out
-                out.append(self.build(child, it, depth))
+                out.append(scalar(child) if cls is scalar_ev and inline else build(child, it, depth))
             return out
         if ev.tag not in _IMPLICIT_TAGS and ev.tag != CORE + "map":
             self._err(ev, f"YAML tag {_short(ev.tag)} is not allowed", _TAG_HINT)
@@ -489,34 +512,36 @@ class _Builder:
 
     def mapping(self, it, depth: int) -> dict:
         out: dict = {}
-        scalar_ev = self.scalar_ev
-        first_line: dict = {}
+        scalar_ev, map_end, alias, scalar = self.scalar_ev, self.map_end, self.alias, self.scalar
+        first: dict = {}  # key -> its event (for the line of a duplicate)
         merged: dict = {}
         for kev in it:
-            if type(kev) is self.map_end:
+            if type(kev) is map_end:
                 break
-            key = self._target(kev)
+            key = self.anchors[kev.anchor][0] if type(kev) is alias else kev
             if type(key) is not scalar_ev:
                 self._err(key, "mapping keys must be plain strings")
                 self._skip(kev, it)
                 self._skip(next(it), it)
                 continue
             vev = next(it)
-            if scalar_tag(key) == MERGE:
+            if key.value == "<<" and scalar_tag(key) == MERGE:
                 for src in self._merge_sources(vev, it, depth):
                     for k, v in src.items():
                         merged.setdefault(k, v)
                 continue
-            k = self.scalar(key)
-            if not isinstance(k, str):
+            k = scalar(key)
+            if type(k) is not str:
                 k = key.value  # `1: x` or `true: x` keys are names here, as in TOML/JSON
             if k in out:
-                self._err(key, f"duplicate key '{k}' (first defined on line {first_line[k]})",
+                self._err(key, f"duplicate key '{k}' (first defined on line {first[k].start_mark.line + 1})",
                           "YAML keeps only one of them silently; remove or rename one")
                 self._skip(vev, it)
                 continue
-            first_line[k] = key.start_mark.line + 1
-            out[k] = self.build(vev, it, depth + 1)
+            first[k] = key
+            # a scalar value outside an alias and within the depth limit: what build() would do, inline
+            out[k] = scalar(vev) if type(vev) is scalar_ev and not self.replaying and depth < MAX_DEPTH \
+                else self.build(vev, it, depth + 1)
         for k, v in merged.items():
             out.setdefault(k, v)
         return out
@@ -543,7 +568,13 @@ class _Builder:
         return items
 
     def scalar(self, ev) -> Any:
-        tag, value = scalar_tag(ev), ev.value
+        value = ev.value
+        if ev.tag is None and ev.implicit[0] and len(value) <= _SHARED_LEN and value != "<<":
+            hit = self.plain.get(value, _UNSEEN)  # a plain scalar: the same text resolves the same way
+            if hit is _UNSEEN:
+                hit = self.plain[value] = resolve_plain(self.strings.setdefault(value, value))
+            return hit
+        tag = scalar_tag(ev)
         if len(value) <= _SHARED_LEN:  # keys, names, images, references: one object per distinct text
             value = self.strings.setdefault(value, value)
         if tag == PLAIN:
@@ -565,6 +596,7 @@ class _Builder:
 
 
 _SHARED_LEN = 64  # scalars up to this long are shared between their occurrences
+_UNSEEN = object()
 _IMPLICIT_TAGS = (None, "!")  # no tag, or the non-specific `!`: resolved by kind, as libyaml's composer does
 def resolve_plain(value: str) -> Any:
     """YAML 1.2 core schema resolution of a plain scalar."""

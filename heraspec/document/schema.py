@@ -10,22 +10,24 @@ fixed set of keywords and refuses to build for anything else, so it can never be
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import Errors, close_matches
 from .load import Document
 
-_HERE = Path(__file__).resolve().parent
-SCHEMA_FILES = (_HERE.parent / "heraspec.schema.json", _HERE.parent.parent / "schemas" / "heraspec.schema.json")
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # (os.path: validate never loads pathlib)
+SCHEMA_FILES = (os.path.join(_PACKAGE, "heraspec.schema.json"),
+                os.path.join(os.path.dirname(_PACKAGE), "schemas", "heraspec.schema.json"))
 
 
 def schema_text() -> str:
     for f in SCHEMA_FILES:
-        if f.is_file():
-            return f.read_text(encoding="utf-8")
+        if os.path.isfile(f):
+            with open(f, encoding="utf-8") as text:
+                return text.read()
     raise FileNotFoundError("heraspec.schema.json is missing from the installation")
 
 
@@ -34,11 +36,16 @@ def load_schema() -> dict:
     return json.loads(schema_text())
 
 
+@lru_cache(maxsize=1)
+def _task_keys() -> frozenset[str]:
+    return frozenset(load_schema()["definitions"]["Task"]["properties"])
+
+
 def misspelt_body(task: dict) -> bool:
     """A misspelt 'function' or 'command' (`fucntion:`): the schema check reports the key with a "did
     you mean"; whether the task is a function or a container task is then unknown, so the checks
     that depend on it stay silent rather than report what follows from the typo."""
-    known = set(load_schema()["definitions"]["Task"]["properties"])
+    known = _task_keys()
     return any(isinstance(k, str) and k not in known and close_matches(k, ["function", "command"], n=1)
                for k in task)
 

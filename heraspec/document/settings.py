@@ -11,8 +11,10 @@ and apply's comparison with the live objects (`1000m` is `1`).
 from __future__ import annotations
 
 import re
-from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 # `defaults` keys a task's own value replaces, and maps that merge key by key (effective)
 REPLACED = ("tolerations", "affinity", "priority_class", "image_pull_policy", "service_account", "mutex",
@@ -48,10 +50,13 @@ def requests_and_limits(res: dict) -> tuple[dict[str, str], dict[str, str]]:
     return req, limits
 
 
+_DEFAULTED = ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result") + REPLACED
+
+
 def effective(task: dict, defaults: dict) -> dict:
     """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
     out = dict(task)
-    for key in ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_index_urls", "result") + REPLACED:
+    for key in _DEFAULTED:
         if key not in out and key in defaults:
             out[key] = defaults[key]
     for key in MERGED:  # maps merge key by key, the task winning
@@ -69,13 +74,15 @@ def effective(task: dict, defaults: dict) -> dict:
 
 
 _QUANTITY = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
-_SUFFIX = {"": 1, "n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "k": 10**3, "M": 10**6,
+_SUFFIX = {"": 1, "n": (1, 10**9), "u": (1, 10**6), "m": (1, 1000), "k": 10**3, "M": 10**6,
            "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
-           "Pi": 2**50, "Ei": 2**60}
+           "Pi": 2**50, "Ei": 2**60}  # a pair is a fraction (numerator, denominator)
 
 
 def quantity(value: Any) -> Fraction | None:
     """The exact value of a Kubernetes quantity (resource.ParseQuantity), or None when it is not one."""
+    from fractions import Fraction  # only limits need it: `validate` without them does not load it
+
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -87,4 +94,4 @@ def quantity(value: Any) -> Fraction | None:
     if suffix[:1] in ("e", "E") and abs(int(suffix[1:])) > 40:
         return None  # far outside what Kubernetes stores (int64 milli-units); never worth computing
     scale = Fraction(10) ** int(suffix[1:]) if suffix[:1] in ("e", "E") else _SUFFIX[suffix]
-    return Fraction(m.group(1)) * scale
+    return Fraction(m.group(1)) * (Fraction(*scale) if isinstance(scale, tuple) else scale)

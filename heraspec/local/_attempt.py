@@ -56,6 +56,19 @@ class Outcome:
     exit_code: int | None = None
     artifacts: dict[str, str] = field(default_factory=dict)  # output artifact name -> repository key
     str_result: bool = False  # the script marked its result as a str (`heraspec run` shows it as one)
+    # the pod node's message as Argo's controller sets it, where it differs from `message` (which says
+    # more): operator.go inferFailedReason; read by `{{workflow.failures}}` (exithandler.py)
+    argo_message: str | None = None
+
+
+POD_DEADLINE = "Pod was active on the node longer than the specified deadline"  # kubelet, pod.Status.Message
+
+
+def main_failed(rc: int) -> str:
+    """operator.go inferFailedReason for a pod whose main container exited non-zero (kubelet's
+    Terminated.Reason "Error", no termination message): `main: Error (exit code N)`; a process killed
+    by signal S exits 128+S in a container."""
+    return f"main: Error (exit code {rc if rc >= 0 else 128 - rc})"
 
 
 @dataclass
@@ -250,7 +263,7 @@ def _use_env(prep: Prep, on_line: LineSink | None) -> Outcome | None:
         prep.folder.mkdir(parents=True, exist_ok=True)
         (prep.folder / "stdout.log").write_text("", encoding="utf-8")
         (prep.folder / "stderr.log").write_text(e.output or str(e) + "\n", encoding="utf-8")
-        return Outcome("Failed", str(e), exit_code=INSTALL_FAILED)
+        return Outcome("Failed", str(e), exit_code=INSTALL_FAILED, argo_message=main_failed(INSTALL_FAILED))
     prep.argv[:1] = [python, "-s" if image else "-I", "-u"]  # -u: print() shows as it happens
     if wanted:
         prep.env[PACKAGES_ENV + "_INSTALLED"] = wanted  # the script's pip step is done
@@ -341,12 +354,14 @@ def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> O
                         c.wait()
     stdout = captured_result(out_log)
     if timed_out:
+        # the template's timeout is the pod's activeDeadlineSeconds: the kubelet's message (inferFailedReason:
+        # pod.Status.Message first); a maxDuration deadline is the executor's (executor.go, ARGO_DEADLINE)
         return Outcome("Failed", prep.timeout_message or f"timed out after {prep.timeout:g}s (template timeout): killed",
-                       {}, stdout, rc)
+                       {}, stdout, rc, argo_message=prep.timeout_message or POD_DEADLINE)
     if rc != 0:
         tail = last_lines(err_log, 1)
         why = "cancelled" if procs.cancelled or (procs.stopped and not prep.on_exit) else f"exit code {rc}" + (f": {tail[0][:300]}" if tail else "")
-        return Outcome("Failed", why, {}, stdout, rc)
+        return Outcome("Failed", why, {}, stdout, rc, argo_message=None if why == "cancelled" else main_failed(rc))
     outputs: dict[str, str] = {}
     for name, path, default in prep.outputs:
         if path is not None and path.is_file():

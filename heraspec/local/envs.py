@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..cachedir import cache_root
 from ..python.packages import PackageSet
 
 __all__ = ["EnvError", "cache_root", "python_for", "remove_env", "uv_env"]
@@ -52,19 +53,18 @@ class EnvError(Exception):
         self.output = output
 
 
-def cache_root() -> Path:
-    """Absolute: tasks run in their own folders, so a relative setting would name another place."""
-    if os.environ.get("HERASPEC_CACHE_DIR"):
-        return Path(os.path.abspath(os.environ["HERASPEC_CACHE_DIR"]))
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(os.path.abspath(base)) / "heraspec"
-
-
 def uv_env() -> dict[str, str]:
     """The environment uv runs with: its cache inside heraspec's (not ~/.cache/uv), no Python downloads."""
     env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
     env.setdefault("UV_CACHE_DIR", str(cache_root() / "uv"))
     return env
+
+
+def _wheels_args() -> list[str]:
+    """pip's settings for installing without an index (PIP_NO_INDEX, PIP_FIND_LINKS: the folder of
+    `heraspec lock --wheels`), as uv's options: pip reads them from the environment, uv does not."""
+    out = ["--no-index"] if os.environ.get("PIP_NO_INDEX", "").lower() in ("1", "true", "yes", "on") else []
+    return out + [a for link in os.environ.get("PIP_FIND_LINKS", "").split() for a in ("--find-links", link)]
 
 
 def base_python() -> str:
@@ -207,7 +207,8 @@ def _build(folder: Path, packages: PackageSet | None, say: Callable[[str], None]
                 env.setdefault("UV_INDEX_URL", env["PIP_INDEX_URL"])
             if uv:
                 # bytecode now: site-packages is read-only once built (pip compiles by default)
-                argv = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, *index, *wanted]
+                argv = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, *index,
+                        *_wheels_args(), *wanted]
             elif own_pip:  # heraspec's own pip installs into the environment: no pip copied into it
                 argv = [sys.executable, "-m", "pip", "--python", python, *pip]
             else:

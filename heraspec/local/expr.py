@@ -3,8 +3,9 @@
 ``substitute(value, scope)`` replaces tags (spaces inside the braces are ignored) in every string
 of a JSON-like value. Tags starting with ``inputs.``, ``outputs.``, ``steps.``, ``tasks.``,
 ``workflow.``, ``pod.``, ``item`` must resolve (Argo refuses them otherwise); other tags are left
-as they are. Expression tags ``{{=...}}`` are refused with a clear message (expr-lang is not
-evaluated locally).
+as they are. Expression tags ``{{=...}}`` (expr-lang) are not evaluated locally: ``expression_tags``
+finds them so that the run refuses them before anything starts (runner.py), and ``substitute``
+still refuses one it meets.
 
 The languages themselves live in heraspec.argo_lang (``depends``, govaluate ``when``, Go's JSON,
 durations); the names below are that package's, kept here for the runner's modules.
@@ -28,7 +29,7 @@ from ..python.script import argo_unsafe
 __all__ = [
     "ExprError", "parse_duration", "parse_depends", "depends_names", "eval_depends", "eval_when",
     "substitute", "go_json", "go_marshal", "item_str", "item_field_str", "item_node_desc", "parse_raw", "RawNumber",
-    "aggregated_json_value_list", "aggregated_results", "DependsNode", "sequence_items",
+    "aggregated_json_value_list", "aggregated_results", "DependsNode", "sequence_items", "expression_tags",
 ]
 
 ExprError = LanguageError  # every language's error (DependsError, WhenError, DurationError) is one
@@ -86,6 +87,25 @@ def substitute(value: Any, scope: Mapping[str, str], *, strict: bool = True) -> 
     if isinstance(value, list):
         return [substitute(v, scope, strict=strict) for v in value]
     return value
+
+
+_EXPR_TAG = re.compile(r"\{\{\s*=.*?\}\}", re.S)
+
+
+def expression_tags(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """Every ``{{=…}}`` tag in the strings of a JSON-like value, as (path, tag), the path as
+    ``a.b[2].c``."""
+    out: list[tuple[str, str]] = []
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        where, v = stack.pop()
+        if isinstance(v, str):
+            out.extend((where, m.group()) for m in _EXPR_TAG.finditer(v))
+        elif isinstance(v, dict):
+            stack.extend((f"{where}.{k}" if where else str(k), x) for k, x in reversed(list(v.items())))
+        elif isinstance(v, list):
+            stack.extend((f"{where}[{i}]", x) for i, x in reversed(list(enumerate(v))))
+    return out
 
 
 def go_json(value: Any) -> str:

@@ -14,7 +14,9 @@ results). A corrupt entry is a miss; an entry that cannot be written is a note, 
 
 Each decision has a reason: `cached`, or `ran: ...` naming what differs from the last entry of a
 template of that name (`code of helpers.scale`, `input n`, `file data`, `packages`, `image`,
-`env X`, `parameter p`), kept in `<config map>/.last/<template>.json`.
+`env X`, `parameter p`), kept in `<config map>/.last/<template>.json` (an item of a fan-out:
+`<template>(i).json`, compared with the last run's item of its index). A fan-out's decision is its
+items' (`group_reason`: `cached`, or `ran K of N items: ...`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ..python.script import CODE_ENV
 from .expr import ExprError, parse_duration
 
 CACHE_DIR = Path(".heraspec") / "cache"
+_LOOP_INDEX = re.compile(r"\((\d+)(?=[:)])")  # the loop index of an item node's name (dag.go expandTask)
 
 
 @dataclass
@@ -141,14 +144,29 @@ def miss_reason(old: dict | None, new: dict[str, str]) -> str:
     return f"ran: {', '.join(shown[:3])}{more} changed"
 
 
+def group_reason(items: list[tuple[str, str]]) -> str:
+    """The decision of a fan-out from its items' (node name, decision): `cached` when every item was,
+    else which items ran and why (one reason for all of them is said once)."""
+    decided = [(n, d) for n, d in items if d]
+    ran = [(n, d.removeprefix("ran: ")) for n, d in decided if d != "cached"]
+    if not decided or not ran:
+        return "cached" if decided else ""
+    head = f"ran {len(ran)} of {len(items)} items"
+    if len(ran) > 1 and len({d for _, d in ran}) == 1:
+        return f"{head}: {ran[0][1]}"
+    more = f"; and {len(ran) - 3} more" if len(ran) > 3 else ""
+    return f"{head}: " + "; ".join(f"{n} {d}" for n, d in ran[:3]) + more
+
+
 class Memo:
     def __init__(self, root: Path, read: bool = True):
         self.root, self.read = root, read
 
     def key(self, template: dict, inputs: dict[str, str], workflow: dict[str, str] | None = None,
-            files: dict[str, str] | None = None) -> Where | None:
+            files: dict[str, str] | None = None, node: str = "") -> Where | None:
         """Where the template's entry for these inputs lives (`workflow`: the workflow parameters;
-        `files`: input artifact name -> content digest), or None when it has no usable key."""
+        `files`: input artifact name -> content digest; `node`: the node's name, whose loop indices
+        tell the items of a fan-out apart for the reason of a miss), or None when it has no usable key."""
         memo = template.get("memoize")
         if not isinstance(memo, dict) or not isinstance(memo.get("key"), str):
             return None
@@ -162,7 +180,8 @@ class Memo:
             age = parse_duration(memo["maxAge"]) if memo.get("maxAge") else None
         except ExprError:
             age = None
-        name = str(template.get("name", ""))
+        # an item is compared with the last run's item of its index: `train(1:lr:5,name:b)` -> `train(1)`
+        name = str(template.get("name", "")) + "".join(f"({i})" for i in _LOOP_INDEX.findall(node))
         last = self.root / cm / ".last" / f"{name}.json" if name and "/" not in name and not name.startswith(".") else None
         return Where(self.root / cm / f"{key}.json", age, parts(template, inputs, workflow or {}, files or {}), last)
 
@@ -263,6 +282,30 @@ def _copy(src: Path, dst: Path) -> None:
     else:
         shutil.copy2(src, tmp)
     os.replace(tmp, dst)
+
+
+def fill_item_keys(value: Any, scope: dict[str, str]) -> Any:
+    """`value` (a DAG task's arguments) with each scheduling.item_files_key expression evaluated as the
+    controller does, from `scope`'s `tasks.X.outputs.parameters.heraspec-files-key` (the aggregate of
+    the Succeeded items, in loop order); an index past its end is Argo's evaluation error (ExprError)."""
+    def repl(m: re.Match) -> str:
+        task, index = m.group(1), int(m.group(2))
+        try:
+            keys = json.loads(scope.get(f"tasks.{task}.outputs.parameters.{scheduling.FILES_KEY}", ""))
+        except ValueError:
+            raise ExprError(f"cannot resolve {m.group()}: task {task!r} has no {scheduling.FILES_KEY}") from None
+        if not isinstance(keys, list) or index >= len(keys):
+            n = len(keys) if isinstance(keys, list) else 0
+            raise ExprError(f"failed to evaluate expression: index out of range: {index} (array length {n}): "
+                            f"an item of {task!r} did not succeed, so its files are not there to read")
+        return str(keys[index])
+    if isinstance(value, str):
+        return scheduling.ITEM_KEY.sub(repl, value) if "{{=" in value else value
+    if isinstance(value, dict):
+        return {k: fill_item_keys(v, scope) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill_item_keys(v, scope) for v in value]
+    return value
 
 
 def fill(template: dict, expression: str, key: str) -> dict:

@@ -32,7 +32,11 @@ class TaskResult:
     artifacts: dict[str, str] = field(default_factory=dict)  # output artifact name -> local path
     cached: bool = False  # its result came from the cache (memoize), nothing ran
     cache: str = ""  # with `cache`: "cached", or "ran: <why>" (memo.py)
-    # a retried task's failed attempts (Argo's pod nodes under its Retry node): (index, phase, message, finished)
+    # the node's message as Argo's controller sets it, where it differs from `message` (which says more
+    # locally): `{{workflow.failures}}` reads it (exithandler.py)
+    argo_message: str | None = None
+    # a retried task's failed attempts (Argo's pod nodes under its Retry node): (index, phase, Argo's
+    # message of that pod node, finished)
     failed_attempts: list[tuple[int, str, str, datetime]] = field(default_factory=list)
 
 

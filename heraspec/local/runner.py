@@ -9,6 +9,10 @@ else every task nothing depends on, by name) that Failed or Errored, a Skipped o
 its failed branch's phase, makes the DAG, and the workflow, Failed or Error; other branches run to
 the end.
 
+This module owns the run folder, the workflow's exit handler and signals (Stopper); preflight.py
+checks the manifest before anything starts, scheduler.py runs the pods, dagstate.py applies the DAG
+rules and dagview.py assesses phases.
+
 Local choices, where a cluster has no equivalent:
 - Images are never used. Script and container templates run ``command`` (+ the script file) +
   ``args`` as a subprocess: anything but ``python``/``python3`` must be on PATH, or the task ends in
@@ -45,55 +49,44 @@ Local choices, where a cluster has no equivalent:
   writes each distinct script text once, in ``.scripts/`` (as every pod of an Argo template runs
   /argo/staging/script), instead of a ``script.py`` in every attempt folder: on a disk where
   creating a file costs half a millisecond, that is a tenth of a small task's cost.
-- Exit handlers run: ``spec.onExit`` after the entrypoint (``_exit.py``: the values Argo gives it) and
+- Exit handlers run: ``spec.onExit`` after the entrypoint (``exithandler.py``: the values Argo gives it) and
   a DAG task's ``hooks.exit`` / ``onExit`` when the task ends (its dependents wait for the hook).
 Not supported: steps, resource, suspend, http, data, plugin and containerSet templates, templateRef,
-non-raw input artifacts, ``{{=expr}}`` tags (a ``memoize.key`` is computed as the controller does:
-memo.py), ``retryStrategy.expression`` (ignored), hooks other than ``exit`` and daemons. The
+non-raw input artifacts, ``{{=expr}}`` tags (refused before the run starts, refuse_expressions; a
+``memoize.key`` is computed as the controller does: memo.py), ``retryStrategy.expression`` (ignored), hooks other than ``exit`` and daemons. The
 workflow-level ``activeDeadlineSeconds`` kills the running tasks and fails those not yet started.
 """
 
 from __future__ import annotations
 
-import heapq
 import json
 import os
 import random
 import re
 import string
-import sys
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import repository
+from .dagstate import Dag
 from .memo import CACHE_DIR, Memo
-from .memo import content_digest as memo_digest, fill as memo_fill
-from ..argo import scheduling
+from .preflight import refuse_expressions, run_notes, workflow_parameters, workflow_spec
+from .results import STOPPED_WORKFLOW, RunError, RunResult, TaskResult, utc_now
+from .scheduler import Runner
 from .sync import production_notes
-from .sync import Locks
-from ._attempt import LineSink, Outcome, Processes, TaskError, as_list, execute, inside, prepare
-from ._dagstate import Dag, decode_output, template_inputs, Unit
-from .results import STOPPED_PENDING, STOPPED_RUNNING, STOPPED_WORKFLOW, RunError, RunResult, TaskResult, utc_now
+from ._attempt import TaskError, as_list
+from .units import template_inputs
 from ..errors import UsageError
-from ..merge import merge_mappings
-from .expr import ExprError, go_json, parse_duration, substitute
+from .expr import go_json
 
 if TYPE_CHECKING:
     from .progress import Reporter
 
 __all__ = ["TaskResult", "RunResult", "RunError", "Stopper", "run_workflow", "prune_run_dir"]
-
-DONE = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
-
-
-
-
-
 
 class Stopper:
     """SIGINT, SIGTERM and SIGHUP during a run: the first stops it as `argo stop` does (the running
@@ -132,352 +125,7 @@ class Stopper:
             self.runner.stop(signum)
 
 
-_STR_MARK = "heraspec.str-result"  # kept with cached outputs: the result is a str (shown as one)
-
-
-_LAST_EXIT = re.compile(r'^\s*lastRetry\.exitCode\s*!=\s*"(-?\d+)"\s*$')
-
-
-def _retry_expression(retry: dict, out: Outcome) -> bool:
-    """retryStrategy.expression, for the one form heraspec writes (`lastRetry.exitCode != "97"`: a
-    failed package install is not retried); any other expression is not evaluated (retried)."""
-    m = _LAST_EXIT.match(str(retry.get("expression") or ""))
-    return not m or str(out.exit_code if out.exit_code is not None else -1) != m.group(1)
-
-
-class Runner:
-    """Starts pods (one attempt each) on a thread pool from a single loop that owns all state."""
-
-    def __init__(self, spec: dict, wf_scope: dict[str, str], run_dir: Path, limit: int,
-                 reporter: Reporter | None, semaphores: dict[str, int] | None = None, memo: Memo | None = None):
-        defaults = spec.get("templateDefaults") or {}
-        self.templates = {t["name"]: merge_mappings(defaults, t) if defaults else t
-                          for t in as_list(spec.get("templates"))}
-        self.wf_scope, self.run_dir, self.limit, self.reporter = wf_scope, run_dir, limit, reporter
-        self.code_path: tuple[str, ...] = ()  # the project's folders, for `code: image` tasks
-        self.scripts: Path | None = None  # where tasks share their script files (prepare), if they do
-        self.store = repository.Store(run_dir, None)  # replaced once the run folder exists
-        self.cond = threading.Condition()
-        self.completed: list[tuple[Unit, Future]] = []
-        self.ready: list[Unit] = []
-        self.delayed: list[tuple[float, int, Unit]] = []
-        self.running = 0
-        self.procs = Processes(self.cond)
-        self.pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="heraspec-task")
-        self.locks = Locks(semaphores or {})  # templates' mutexes and semaphores (sync.py)
-        self.memo = memo  # memoized results (memo.py); None: the cache is not used
-        self.progressed = False
-        seconds = spec.get("activeDeadlineSeconds")
-        self.deadline_s = int(seconds) if isinstance(seconds, int) and not isinstance(seconds, bool) else None
-        self.deadline: float | None = None  # monotonic time, set when the loop starts
-        self.expired = False
-        self.stop_signal: int | None = None  # set by a signal's handler (Stopper)
-        self.stopping = False  # the run is being stopped (`argo stop`): only exit handlers start
-        self.on_exit = False  # this runner runs the workflow's exit handler
-
-    def stop(self, signum: int) -> None:
-        """From a signal handler (main thread): stop the run as `argo stop` does, at the loop's next
-        turn. The condition's lock is reentrant: taken here even if the loop holds it."""
-        with self.cond:
-            self.stop_signal = signum
-            self.cond.notify_all()
-
-    def exit_pod(self, unit: Unit) -> bool:
-        """Part of an exit handler (the workflow's, or a task's exit hook): stopping does not stop it."""
-        return self.on_exit or any(hu is unit for hu in unit.task.hook_units)
-
-    def deadline_outcome(self) -> Outcome:
-        return Outcome("Failed", f"the workflow's deadline ({self.deadline_s}s, activeDeadlineSeconds) was exceeded")
-
-    def report(self, event: str, res: TaskResult, *args: Any) -> None:
-        if self.reporter is not None:
-            getattr(self.reporter, event)(res, *args)
-
-    def _output_sink(self, res: TaskResult) -> LineSink | None:
-        """Where the lines a task prints go as it prints them (also to its log files), if anywhere."""
-        show = getattr(self.reporter, "task_output", None)
-        return None if show is None else (lambda line: show(res, line))
-
-    def enqueue(self, unit: Unit) -> None:
-        self.ready.append(unit)
-
-    def _dags(self, unit: Unit) -> list[Dag]:
-        out, d = [], unit.dag
-        while d is not None:
-            out.append(d)
-            d = d.parent
-        return out
-
-    def _can_start(self, unit: Unit) -> bool:
-        return self.running < self.limit and all(d.limit is None or d.active < d.limit
-                                                 for d in self._dags(unit)) and (unit.locked or self.locks.free(unit.template))
-
-    def loop(self, root: Dag) -> None:
-        if self.deadline_s is not None:
-            self.deadline = time.monotonic() + self.deadline_s
-        try:
-            while True:
-                with self.cond:
-                    done, self.completed = self.completed, []
-                for unit, fut in done:
-                    self.running -= 1
-                    for d in self._dags(unit):
-                        d.active -= 1
-                    self._attempt_done(unit, fut.result())
-                while root.advance():
-                    pass
-                now = time.monotonic()
-                if self.deadline is not None and now >= self.deadline and not self.expired:
-                    # spec.activeDeadlineSeconds: Argo stops the running pods and starts no more
-                    self.expired = True
-                    self.procs.kill_all()
-                if self.stop_signal is not None and not self.stopping and not self.on_exit:
-                    self.stopping = True
-                    self.procs.stop()
-                    getattr(self.reporter, "run_stopping", lambda _: None)(self.stop_signal)
-                while self.delayed and (self.delayed[0][0] <= now or self.stopping):
-                    self.ready.append(heapq.heappop(self.delayed)[2])
-                for unit in list(self.ready):
-                    if self.expired or (self.stopping and not self.exit_pod(unit)) or self._can_start(unit):
-                        self.ready.remove(unit)
-                        self._begin(unit)
-                if root.done and not self.running and not self.ready and not self.delayed:
-                    return
-                if self.progressed:  # a task finished without running (cached): advance at once
-                    self.progressed = False
-                    continue
-                with self.cond:
-                    if not self.completed:
-                        wait = self.delayed[0][0] - time.monotonic() if self.delayed else 1.0
-                        if self.deadline is not None and not self.expired:
-                            wait = min(wait, self.deadline - time.monotonic())
-                        if self.stop_signal is None or self.stopping or self.on_exit:
-                            self.cond.wait(max(0.0, min(wait, 1.0)))
-        finally:
-            self.procs.kill_all()
-            self.pool.shutdown(wait=True)
-
-    def _begin(self, unit: Unit) -> None:
-        res = unit.res
-        if self.expired:
-            return self.finish_unit(unit, self.deadline_outcome())
-        if self.stopping and not self.exit_pod(unit):
-            res.started = res.started or utc_now()
-            return self.finish_unit(unit, Outcome("Failed", STOPPED_PENDING))
-        res.attempts += 1
-        first = res.attempts == 1
-        if first:
-            unit.t0, res.started = time.monotonic(), utc_now()
-        scope = dict(self.wf_scope)
-        scope.update({f"inputs.parameters.{k}": v for k, v in unit.inputs.items()})
-        scope["inputs.parameters"] = go_json([{"name": k, "value": v} for k, v in unit.inputs.items()])
-        scope["retries"] = str(res.attempts - 1)
-        scope["pod.name"] = f"{self.wf_scope['workflow.name']}-{res.name}-{res.attempts}"
-        try:
-            # memoize.key is Argo's expression over the inputs: memo.py computes it as the controller does,
-            # and fills it where the template repeats it (its files' keys, scheduling.address_outputs)
-            template = unit.template
-            memo_expr = (template.get("memoize") or {}).get("key")
-            wf = {k[len("workflow.parameters."):]: v for k, v in self.wf_scope.items()
-                  if k.startswith("workflow.parameters.")}
-            if isinstance(memo_expr, str):
-                template = memo_fill(template, memo_expr, scheduling.key(memo_expr, unit.inputs, wf))
-            tmpl = substitute({k: v for k, v in template.items() if k not in ("name", "memoize")}, scope)
-            if first and self.memo is not None and "memoize" in unit.template:
-                files = {str(a.get("name")): memo_digest(self.store.locate(a)) for a in unit.artifacts}
-                unit.memo = self.memo.key(unit.template, unit.inputs, wf, files)
-                hit, res.cache = self.memo.lookup(unit.memo, self.store.path) if unit.memo else (None, "")
-                if hit is not None:
-                    res.cached = self.progressed = True
-                    self.report("task_started", res)
-                    outputs, keys = dict(hit[0]), hit[1]
-                    marked = outputs.pop(_STR_MARK, None) is not None  # not an output: Argo names cannot hold "."
-                    return self.finish_unit(unit, Outcome("Succeeded", "", outputs, str_result=marked, artifacts=keys))
-            unit.retry = tmpl.get("retryStrategy") or {}
-            folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
-            prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path, self.scripts)
-            max_duration = ((unit.retry.get("backoff") or {}) if isinstance(unit.retry, dict) else {}).get("maxDuration")
-            if not first and max_duration:
-                # operator.go processNodeRetries: from the second attempt on, the first attempt's start +
-                # maxDuration is the pod's executionDeadline (activeDeadlineSeconds, ARGO_DEADLINE)
-                left = unit.t0 + parse_duration(max_duration) - time.monotonic()
-                if prep.timeout is None or left < prep.timeout:
-                    prep.timeout, prep.timeout_message = max(left, 0.0), "Step exceeded its deadline"
-                at = datetime.now(timezone.utc) + timedelta(seconds=max(left, 0.0))
-                prep.env["ARGO_DEADLINE"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
-            prep.on_exit = self.exit_pod(unit)
-            if (tmpl.get("inputs") or {}).get("artifacts") or (tmpl.get("outputs") or {}).get("artifacts"):
-                key = f"{self.wf_scope['workflow.name']}/{scope['pod.name']}"  # Argo's DefaultArchivePattern
-                prep.artifacts = repository.plan(tmpl, unit.artifacts, folder, self.store, key, prep.env, inside)
-        except (ExprError, TaskError, repository.ArtifactError) as e:
-            return self.finish_unit(unit, Outcome("Error", str(e)))
-        res.log_path = folder / "stdout.log"
-        if first:
-            self.report("task_started", res)
-        self.running += 1
-        if not unit.locked:  # a retried task keeps its mutex/semaphore through the back-off: Argo's
-            self.locks.take(unit.template)  # Retry node holds it until it is fulfilled (dag.go executeDAGTask)
-            unit.locked = True
-        for d in self._dags(unit):
-            d.active += 1
-        fut = self.pool.submit(execute, prep, self.procs, self._output_sink(res))
-        fut.add_done_callback(lambda f, u=unit: self._notify(u, f))
-
-    def _notify(self, unit: Unit, fut: Future) -> None:
-        with self.cond:
-            self.completed.append((unit, fut))
-            self.cond.notify()
-
-    def _attempt_done(self, unit: Unit, out: Outcome) -> None:
-        # operator.go processNodeRetries: attempts > limit stops; wait duration * factor**(attempts-1),
-        # capped; maxDuration counts from the first attempt's start
-        if unit.retry and out.phase in ("Failed", "Error"):  # a pod node of its own under the Retry node
-            unit.res.failed_attempts.append((unit.res.attempts - 1, out.phase, out.message, utc_now()))
-        if self.expired:
-            return self.finish_unit(unit, self.deadline_outcome())
-        if self.stopping and not self.exit_pod(unit):
-            return self.finish_unit(unit, out if out.phase == "Succeeded" else Outcome(
-                "Failed", STOPPED_RUNNING, out.outputs, out.stdout, out.exit_code))
-        policy = str(unit.retry.get("retryPolicy") or "OnFailure")
-        retryable = {"Always": ("Failed", "Error"), "OnFailure": ("Failed",), "OnError": ("Error",)}
-        limit = unit.retry.get("limit")
-        if (not unit.retry or out.phase not in retryable.get(policy, ()) or not _retry_expression(unit.retry, out)
-                or (limit not in (None, "") and unit.res.attempts > int(limit)) or self.procs.cancelled):
-            return self.finish_unit(unit, out)
-        backoff = unit.retry.get("backoff") or {}
-        delay = 0.0
-        try:
-            if backoff.get("duration"):
-                delay = parse_duration(backoff["duration"])
-                factor = float(backoff.get("factor") or 0)
-                if factor > 0:
-                    delay *= factor ** (unit.res.attempts - 1)
-                if backoff.get("cap"):
-                    delay = min(delay, parse_duration(backoff["cap"]))
-            if backoff.get("maxDuration"):
-                deadline = unit.t0 + parse_duration(backoff["maxDuration"])
-                if time.monotonic() > deadline or time.monotonic() + delay > deadline:
-                    out.message = ("Max duration limit exceeded" if time.monotonic() > deadline
-                                   else "Backoff would exceed max duration limit") + f" (last attempt: {out.message})"
-                    return self.finish_unit(unit, out)
-        except ExprError as e:
-            return self.finish_unit(unit, Outcome("Error", f"retryStrategy: {e}"))
-        unit.res.message = out.message
-        self.report("task_retrying", unit.res, delay)
-        heapq.heappush(self.delayed, (time.monotonic() + delay, id(unit), unit))
-
-    def finish_unit(self, unit: Unit, out: Outcome) -> None:
-        res = unit.res
-        if unit.locked:
-            self.locks.give(unit.template)
-            unit.locked = False
-        res.phase, res.message, res.outputs = out.phase, out.message, out.outputs
-        res.artifacts = {k: repository.local_path(self.store, v) for k, v in out.artifacts.items()}
-        unit.artifact_keys = out.artifacts
-        if out.phase == "Succeeded" and unit.memo is not None and self.memo is not None and not res.cached:
-            saved = dict(out.outputs, **({_STR_MARK: ""} if out.str_result else {}))
-            # Argo saves the node's outputs: parameters, and artifacts by location
-            note = self.memo.save(unit.memo, saved, res.name, out.artifacts, self.store.path)
-            if note:
-                res.cache += f" ({note})"
-        unit.stdout, unit.exit_code, unit.done = out.stdout, out.exit_code, True
-        res.started = res.started or utc_now()
-        res.finished = utc_now()
-        res.duration_s = round(time.monotonic() - unit.t0, 3) if unit.t0 else 0.0
-        # a template without a `result` output parameter: its result is its stdout (Argo's outputs.result),
-        # or the value heraspec's script sent as the artifact `result` (`result: artifact`)
-        if out.str_result and "result" in out.outputs:  # the script marked a str result (PATH.str)
-            res.result = out.outputs["result"]
-        elif "result" in out.outputs or "result" not in out.artifacts:
-            res.result = decode_output(out.outputs["result"] if "result" in out.outputs else out.stdout)
-        else:
-            res.result = decode_output(repository.value_text(self.store, out.artifacts["result"]))
-        if unit.task.res is not res:
-            self.report("task_finished", res)
-
-
 # --- entry points --------------------------------------------------------------------------------
-
-def _workflow_spec(manifest: dict) -> dict:
-    kind = manifest.get("kind", "Workflow") if isinstance(manifest, dict) else None
-    if kind == "CronWorkflow":
-        spec = (manifest.get("spec") or {}).get("workflowSpec")
-    elif kind in ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate"):
-        spec = manifest.get("spec")
-    else:
-        raise RunError(f"cannot run a manifest of kind {kind!r}: expected Workflow, WorkflowTemplate, "
-                       "ClusterWorkflowTemplate or CronWorkflow")
-    if not isinstance(spec, dict) or not spec.get("templates"):
-        raise RunError("the manifest has no workflow spec with templates")
-    return spec
-
-
-def _parameters(spec: dict, given: dict[str, str]) -> dict[str, str]:
-    declared = {p["name"]: p for p in as_list((spec.get("arguments") or {}).get("parameters"))}
-    for name in given:
-        if name not in declared:
-            users = [n for n in declared if not n.startswith("heraspec-code")]  # not the carried code (argo/code.py)
-            takes = ", ".join(users) if users else "no parameters"
-            raise UsageError(f"unknown parameter {name!r} (-p): this workflow takes {takes}")
-    values: dict[str, str] = {}
-    for name, p in declared.items():
-        if name in given:
-            values[name] = str(given[name])
-        elif "value" in p:
-            values[name] = str(p["value"])
-        elif "valueFrom" in p:
-            raise UsageError(f"parameter {name!r} comes from {next(iter(p['valueFrom']))}, which heraspec run "
-                             f"cannot read: pass -p {name}=VALUE")
-        else:
-            raise UsageError(f"parameter {name!r} has no value: pass -p {name}=VALUE")
-        if p.get("enum") and values[name] not in [str(e) for e in p["enum"]]:
-            raise UsageError(f"parameter {name!r} must be one of {', '.join(map(str, p['enum']))}, "
-                             f"not {values[name]!r}")
-    return values
-
-
-def _requests(template: dict) -> tuple[str, str] | None:
-    c = template.get("script") or template.get("container") or {}
-    req = (c.get("resources") or {}).get("requests") or {}
-    return (str(req.get("cpu")), str(req.get("memory"))) if req else None
-
-
-def _notes(spec: dict, templates: dict[str, dict]) -> list[str]:
-    py = f"{sys.version.split()[0]} at {sys.executable}"
-    notes = [f"images are not used locally: tasks run with this Python ({py}) and this machine's commands"]
-    entry = templates.get(str(spec.get("entrypoint")), {})
-    tasks = as_list((entry.get("dag") or {}).get("tasks"))
-    default = [t for t in tasks if _requests(templates.get(t.get("template"), {})) == ("1", "4Gi")]
-    if default:
-        # resources are not limited locally; say what a cluster will be asked for before it is
-        notes.append(f"on a cluster, {len(default)} of {len(tasks)} tasks request 1 CPU and 4Gi of memory each "
-                     "(heraspec's default, per item of a fan-out): set resources in the spec to change it")
-    for name, t in templates.items():
-        if (t.get("retryStrategy") or {}).get("expression"):
-            notes.append(f"template {name!r}: retryStrategy.expression is ignored locally")
-        if any((t.get(k) or {}).get("envFrom") for k in ("script", "container")):
-            notes.append(f"template {name!r}: envFrom is ignored locally")
-        # what Argo does around a task that this runner cannot: say so by name, once, instead of
-        # letting the run succeed as if it had happened
-        for key, what in (("initContainers", "init containers"), ("sidecars", "sidecars")):
-            if t.get(key):
-                notes.append(f"template {name!r}: {what} ({key}) are not run locally")
-        res = (t.get("script") or t.get("container") or {}).get("resources") or {}
-        gpus = sorted({k for part in ("limits", "requests") for k in (res.get(part) or {}) if "gpu" in str(k).lower()})
-        if gpus:  # resources are not reserved locally: say so before a GPU job quietly runs on the CPU
-            notes.append(f"template {name!r} asks for {', '.join(gpus)}: locally no GPU is reserved for it; it runs "
-                         "with whatever this machine has (on the CPU when there is no GPU, which may be slow)")
-        if t.get("daemon"):
-            notes.append(f"template {name!r}: daemon runs as an ordinary task locally (it is waited for)")
-        for task in as_list((t.get("dag") or {}).get("tasks")) + [s for group in as_list(t.get("steps"))
-                                                                   for s in as_list(group)]:
-            other = sorted(k for k in (task.get("hooks") or {}) if k != "exit") if isinstance(task, dict) else []
-            if other:  # the exit hook runs (_dagstate); hooks on other events do not
-                notes.append(f"task {task.get('name')!r}: lifecycle hooks {', '.join(map(repr, other))} are not run locally")
-    if spec.get("hooks"):
-        notes.append(f"workflow lifecycle hooks {', '.join(map(repr, sorted(spec['hooks'])))} (spec.hooks) are not run locally")
-    return notes
-
 
 RUNS_DIR = Path(".heraspec") / "runs"  # in the spec's project, beside CACHE_DIR
 CLAIM = ".heraspec-run"  # created exclusively in a --workdir: two runs cannot both take one folder
@@ -526,14 +174,14 @@ def _as_dag(template: dict, params: dict[str, str]) -> dict:
 def _run_exit_handler(spec: dict, root: Dag, main: Runner, wf_scope: dict[str, str], run_dir: Path, limit: int,
                       reporter: Reporter | None, params: dict[str, str], started: float,
                       stopper: Stopper) -> TaskResult:
-    """spec.onExit, after the entrypoint ended, with workflow.status/failures/duration set (_exit.py)."""
-    from . import _exit
+    """spec.onExit, after the entrypoint ended, with workflow.status/failures/duration set (exithandler.py)."""
+    from . import exithandler
 
     status = root.status()
     scope = dict(wf_scope)
     scope["workflow.status"] = status
     scope["workflow.duration"] = f"{time.monotonic() - started:f}"
-    scope["workflow.failures"] = _exit.failures(root, wf_scope["workflow.name"], str(spec.get("entrypoint", "")),
+    scope["workflow.failures"] = exithandler.failures(root, wf_scope["workflow.name"], str(spec.get("entrypoint", "")),
                                                 status, utc_now())
     runner = Runner(spec, scope, run_dir, limit, reporter)
     runner.code_path, runner.scripts = main.code_path, main.scripts  # as the entrypoint's tasks have them
@@ -545,7 +193,7 @@ def _run_exit_handler(spec: dict, root: Dag, main: Runner, wf_scope: dict[str, s
         raise RunError(f"onExit {name!r} is not a template of this workflow")
     dag = Dag(runner, _as_dag(runner.templates[name], params), {}, run_dir / "onExit", "onExit.")
     runner.loop(dag)
-    return _exit.exit_result(dag)
+    return exithandler.exit_result(dag)
 
 
 def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, parallelism: int | None = None,
@@ -561,8 +209,8 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     ``semaphores``: "CONFIG_MAP/KEY" -> limit (default 1); ``cache=False`` reads no memoized result;
     ``keep=False``: the work files will be pruned (prune_run_dir), so tasks running the same script
     text share one file in ``.scripts/`` instead of a copy in each task's folder."""
-    spec = _workflow_spec(manifest)
-    params = _parameters(spec, parameters or {})
+    spec = workflow_spec(manifest)
+    params = workflow_parameters(spec, parameters or {})
     if parallelism is not None and parallelism < 1:
         raise UsageError(f"parallelism must be at least 1, not {parallelism}")
     limit = parallelism or os.cpu_count() or 1
@@ -588,6 +236,7 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     entry = spec.get("entrypoint")
     if entry not in runner.templates:
         raise RunError(f"entrypoint {entry!r} is not a template of this workflow")
+    refuse_expressions(spec, runner.templates)
     template = _as_dag(runner.templates[entry], params)
     try:
         inputs = template_inputs(template, params)
@@ -602,7 +251,7 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
     runner.scripts = None if keep else run_dir.absolute() / ".scripts"  # no task or node folder starts with "."
     runner.store = repository.Store(run_dir, external)
     if reporter is not None:
-        reporter.run_started(name, run_dir, _notes(spec, runner.templates) + production_notes(spec, runner.templates,
+        reporter.run_started(name, run_dir, run_notes(spec, runner.templates) + production_notes(spec, runner.templates,
                                                                                              semaphores or {}))
     t0 = time.monotonic()
     with Stopper() as stopper:

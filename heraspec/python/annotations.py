@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 from . import functions
+from .sourcefile import Problem, load_module
 from .closure import alias_binding
 
 __all__ = ["ClassInfo", "Field", "Signature", "Type", "ANY", "signature_types", "show"]
@@ -106,8 +107,8 @@ class _Reader:
 
     def info(self, path: str):
         """The module as read for carrying (cached there), or None when it cannot be read or parsed."""
-        info = functions.load_module(path)
-        return None if isinstance(info, functions.Problem) else info
+        info = load_module(path)
+        return None if isinstance(info, Problem) else info
 
     def stmt(self, path: str, name: str, want: str | None = None) -> tuple[ast.stmt | None, str]:
         """The unconditional top-level statement binding `name` (of kind `want` if given)."""

@@ -347,7 +347,6 @@ class Change:
     """A top-level statement that changes a value in place: `X[k] = v`, `X.a += 1`, `X.add(v)`."""
 
     index: int
-    stmt: ast.stmt
     under: str | None  # as in Binding
 
 
@@ -356,13 +355,19 @@ _MAY_NEED_WALK = re.compile(r"import[\s\\]*\*|" + "|".join(sorted(_DYNAMIC)))
 
 
 class ModuleInfo:
-    """One parsed module: its top-level bindings, import-time changes, `global` statements."""
+    """One parsed module: its top-level bindings, import-time changes, `global` statements.
+    `facts()` is what the analysis found, as JSON data; `restored` rebuilds the module from it
+    without its tree (sourcefile.py's cache), reading statements only when asked for."""
 
     def __init__(self, source: str, tree: ast.Module) -> None:
         self.text = source
-        self.tree = tree
+        self._tree: ast.Module | None = tree
+        self._full: Callable[[], ast.Module] | None = None
         self.lines = source.split("\n")
         self.body: Sequence[ast.stmt] = tree.body
+        # each statement's first line (its decorators') and its position: what a statement can be read back by
+        self.spans = [(min([s.lineno, *(d.lineno for d in getattr(s, "decorator_list", ()))]), s.lineno, s.col_offset,
+                       s.end_lineno or s.lineno, s.end_col_offset or 0) for s in self.body]
         eager = range(len(self.body))
         walked: Iterable[ast.AST] = ast.walk(tree) if _MAY_NEED_WALK.search(source) else ()
         self.future = [i for i in eager if isinstance(self.body[i], ast.ImportFrom) and self.body[i].module == "__future__"]  # type: ignore[attr-defined]
@@ -391,7 +396,7 @@ class ModuleInfo:
                 continue  # never runs on import
             for name in sorted(_changed(stmt)):
                 if name not in builder.root.bound or under is not None:
-                    self.changes.setdefault(name, []).append(Change(i, stmt, under))
+                    self.changes.setdefault(name, []).append(Change(i, under))
         self.dynamic: ast.Call | None = None  # first globals()/vars()/setattr()/exec() call
         for node in walked:  # only where the text may hold one: a large module's walk costs
             if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
@@ -404,6 +409,47 @@ class ModuleInfo:
             ):
                 self.dynamic = node
         self.star_imports.sort(key=_pos)
+
+    @property
+    def tree(self) -> ast.Module:
+        """The whole tree (a restored module parses it on first use)."""
+        if self._tree is None:
+            self._tree = self._full()  # type: ignore[misc]
+        return self._tree
+
+    def facts(self) -> dict[str, Any]:
+        """What `restored` needs, as JSON data: the statements' spans, bindings, changes, futures,
+        and where the star imports and the first dynamic call are (statement index, line, column)."""
+        def where(node: ast.AST) -> list[int]:
+            at = _pos(node)
+            i = next(i for i, (_, l0, c0, l1, c1) in enumerate(self.spans) if (l0, c0) <= at <= (l1, c1))
+            return [i, *at]
+
+        return {"spans": self.spans, "future": self.future, "postponed": self.postponed,
+                "bindings": [[n, [[b.index, b.under, b.kind] for b in bs]] for n, bs in self.bindings.items()],
+                "changes": [[n, [[c.index, c.under] for c in cs]] for n, cs in self.changes.items()],
+                "stars": [where(n) for n in self.star_imports],
+                "dynamic": where(self.dynamic) if self.dynamic is not None else None}
+
+    @classmethod
+    def restored(cls, source: str, facts: dict[str, Any], body: Sequence[ast.stmt],
+                 full: Callable[[], ast.Module]) -> ModuleInfo:
+        """The module `facts()` was taken from (same source): `body` gives each top-level statement
+        when first read, `full()` the whole tree."""
+        self = cls.__new__(cls)
+        self.text, self.lines, self.body, self._tree, self._full = source, source.split("\n"), body, None, full
+        self.spans = [tuple(x) for x in facts["spans"]]
+        self.future, self.postponed = facts["future"], facts["postponed"]
+        self.bindings = {n: [Binding(i, u, k, body) for i, u, k in bs] for n, bs in facts["bindings"]}
+        self.changes = {n: [Change(i, u) for i, u in cs] for n, cs in facts["changes"]}
+        self._uses = {}
+
+        def node(index: int, line: int, col: int, kind: type) -> Any:
+            return next(n for n in ast.walk(body[index]) if isinstance(n, kind) and _pos(n) == (line, col))
+
+        self.star_imports = [node(*at, ast.ImportFrom) for at in facts["stars"]]
+        self.dynamic = node(*facts["dynamic"], ast.Call) if facts["dynamic"] else None
+        return self
 
     def uses(self, index: int, decorators: bool = True) -> dict[str, ast.AST]:
         """Module-level names statement `index` needs, in order of first use."""

@@ -5,7 +5,7 @@ importing the user's module (files are found on the search path and read with `a
     bundle(fn) -> Bundle              the modules (whole) and data files carried into the script (modules.py)
 
 Finding: for `a.b.c`, each search directory in order is tried for `a/b/c/__init__.py`, then
-`a/b/c.py` (Python's own order). A module is parsed whole, as Python compiles it on import: a
+`a/b/c.py` (Python's own order). A module is read as Python compiles it on import (sourcefile.py): a
 syntax error anywhere in a carried module is a Problem at Python's position.
 
 The function is what `from module import function` gives after the module is imported: the last
@@ -26,11 +26,13 @@ import ast
 import json
 import keyword
 import os
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .closure import ModuleInfo, alias_binding, annotation_kind
+from .sourcefile import Problem, forget_modules, load_module, shown
+
+_show = shown
 
 if TYPE_CHECKING:
     from .modules import Bundle
@@ -43,17 +45,6 @@ def _close_matches(word: str, options: list[str], n: int) -> list[str]:
     import difflib  # only when there is a problem to explain
 
     return difflib.get_close_matches(word, options, n=n)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong, for the caller to report at the spec's position."""
-
-    message: str
-    hint: str | None = None
-    file: str | None = None  # set when the problem is inside the module file
-    line: int | None = None
-    col: int | None = None  # 1-based, in characters
 
 
 @dataclass(frozen=True)
@@ -84,14 +75,14 @@ RESERVED_PREFIX = "_heraspec"  # the generated script's own names (script.py) st
 RESERVED_PARAM_PREFIX = "heraspec_"  # the compiler's own item keys and parameters (argo/compiler.py) start with it
 
 _RESOLVED: dict[tuple, tuple[Function | None, tuple[Problem, ...]]] = {}
-_MODULES: dict[str, tuple[tuple[int, int], ModuleInfo | Problem]] = {}
 _CARRIED: dict[Function, _Carried] = {}
 
 
 def clear_cache() -> None:
     """Forget parsed modules and resolved refs (resolve does not re-check files once cached)."""
-    for cache in (_RESOLVED, _MODULES, _CARRIED):
+    for cache in (_RESOLVED, _CARRIED):
         cache.clear()
+    forget_modules()
 
 
 def forget_resolved() -> None:
@@ -183,17 +174,6 @@ def docstring(fn: Function) -> str | None:
 # --- the ref and the module file --------------------------------------------------------------------
 
 
-def shown(path: str) -> str:
-    """A path as the user would like to read it: relative to the working directory when inside it."""
-    try:
-        rel = os.path.relpath(path or ".")
-    except ValueError:  # another drive on Windows
-        return path
-    return path if rel.startswith("..") else rel
-
-
-_show = shown
-
 def _is_identifier(text: str) -> bool:
     return text.isidentifier() and not keyword.iskeyword(text)
 
@@ -258,78 +238,6 @@ def _close_modules(parts: list[str], dirs: tuple[str, ...]) -> list[str]:
 def _filename(module: str, path: str) -> str:
     rel = module.replace(".", "/")
     return f"{rel}/__init__.py" if os.path.basename(path) == "__init__.py" else f"{rel}.py"
-
-
-def load_module(path: str) -> ModuleInfo | Problem:
-    """The module parsed whole, cached while its file is unchanged."""
-    try:
-        st = os.stat(path)
-    except OSError as e:
-        _MODULES.pop(path, None)
-        return Problem(f"cannot read {_show(path)}: {e.strerror}", file=path)
-    stamp = (st.st_mtime_ns, st.st_size)
-    cached = _MODULES.get(path)
-    if cached is None or cached[0] != stamp:
-        cached = _MODULES[path] = (stamp, _parse(path))
-    return cached[1]
-
-
-_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")  # PEP 263, as Python's tokenizer reads it
-
-
-def _coding_cookie(data: bytes, path: str) -> Problem | None:
-    """A PEP 263 coding line naming anything but UTF-8 is refused: Python would decode the file with
-    it (a `# coding: utf-7` module hides code in what reads as a comment), while heraspec reads and
-    carries modules as UTF-8, so the pod would run different code than Python runs here."""
-    import codecs
-
-    for line_no, line in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n", 2)[:2], 1):
-        m = _COOKIE.match(line)
-        if m is None:
-            if line.strip() and not line.lstrip().startswith(b"#"):
-                return None  # a cookie counts only on line 1 or 2, before any code
-            continue
-        name = m.group(1).decode("ascii", "replace")
-        try:
-            utf8 = codecs.lookup(name).name in ("utf-8", "utf-8-sig")
-        except LookupError:
-            utf8 = False
-        if utf8:
-            return None
-        return Problem(f"{_show(path)} declares the source encoding '{name}': heraspec reads and carries "
-                       "modules as UTF-8 only", "save the file as UTF-8 and remove the coding line",
-                       path, line_no, m.start(1) + 1)
-    return None
-
-
-def _syntax_problem(path: str, e: SyntaxError) -> Problem:
-    return Problem(f"syntax error in {_show(path)}: {e.msg}", file=path, line=e.lineno, col=e.offset)
-
-
-def _parse(path: str) -> ModuleInfo | Problem:
-    """The module, or why Python could not import it (a syntax error anywhere in it is a Problem)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-        cookie = _coding_cookie(data, path)
-        if cookie is not None:
-            return cookie
-        source = data.decode("utf-8-sig")
-    except OSError as e:
-        return Problem(f"cannot read {_show(path)}: {e.strerror}", file=path)
-    except UnicodeDecodeError as e:
-        return Problem(f"cannot read {_show(path)}: not UTF-8 (byte {e.start})", file=path)
-    source = source.replace("\r\n", "\n").replace("\r", "\n")  # what Python's tokenizer does too
-    try:
-        tree = ast.parse(source, filename=path)
-    except SyntaxError as e:
-        return _syntax_problem(path, e)
-    except ValueError as e:  # null bytes (Python < 3.12)
-        return Problem(f"cannot parse {_show(path)}: {e}", file=path)
-    except (RecursionError, MemoryError):  # Python cannot import it either
-        return Problem(f"cannot parse {_show(path)}: expressions nest too deeply for Python's parser",
-                       "split the long expression (e.g. a '+' chain of thousands of terms) into parts", file=path)
-    return ModuleInfo(source, tree)
 
 
 # --- the target and its signature -------------------------------------------------------------------

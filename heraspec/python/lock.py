@@ -8,6 +8,8 @@ pod (and `heraspec run`'s environment) installs the same distributions, with no 
     write_lock(spec, data, fns, exit_key) -> Path  the lock, written
     Lock.load(spec) -> Lock | None | str           None: no lock; str: why it cannot be read
     Lock.pinned(pkgs, python) -> PackageSet | None the set with its pins, None when the lock lacks it
+    download_wheels(lock, folder) -> [Path]        every pinned wheel for the pods, hashes checked, for a
+                                                   cluster without internet (`heraspec lock --wheels DIR`)
 
 A set is identified by its requirements, index settings and target Python (`set_id`): a spec whose
 `packages:` changed since the lock was written has a set the lock does not know (validate says
@@ -31,8 +33,8 @@ from typing import Any
 
 from . import packages as P
 
-__all__ = ["DEFAULT_PYTHON", "Lock", "LockError", "Wanted", "check", "failure_reason", "path_for", "python_of",
-           "resolve_pins", "set_id", "sets", "write_lock"]
+__all__ = ["DEFAULT_PYTHON", "Lock", "LockError", "Wanted", "check", "download_wheels", "failure_reason", "path_for",
+           "python_of", "resolve_pins", "set_id", "sets", "write_lock"]
 
 DEFAULT_PYTHON = "3.12"  # the default image's (python:3.12)
 FORMAT = 1
@@ -267,3 +269,43 @@ def check(doc: Any, fns: dict, errors: Any, exit_key: str) -> "tuple[Lock | None
                   f"{' '.join(w.packages.packages) or 'this set'} (Python {w.python})",
                   f"run `heraspec lock {doc.path}` and commit the lock file with the spec")
     return lock, []
+
+
+# the pods' platform: Linux on x86-64 with the glibc of the python images (Debian bookworm: 2.36); pip
+# also accepts the older manylinux tags below a manylinux_2_X one, and pure-Python `any` wheels
+_PLATFORMS = ("manylinux_2_36_x86_64", "manylinux2014_x86_64", "linux_x86_64")
+
+
+def download_wheels(lock: Lock, folder: Path, say: Any = None) -> list[Path]:
+    """Every pinned distribution of every set of the lock, as the wheel a pod of its Python installs,
+    into `folder` (pip download, hashes required: a file that is not the locked one is refused), and an
+    `index.html` linking them with their sha256 (a page pip's `--find-links` reads when the folder is
+    served by a server that lists no folders). Wheels only: an air-gapped pod could not build an sdist
+    (it would need its build requirements, from an index). Returns the files of the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in lock.entries.values():
+        pins, python = entry.get("pins") or [], str(entry.get("python") or DEFAULT_PYTHON)
+        if not pins:
+            continue
+        if say:
+            say(f"downloading {' '.join(p.split(' ')[0] for p in pins)} for Python {python} on linux")
+        with tempfile.TemporaryDirectory(prefix="heraspec-wheels-") as tmp:
+            reqs = Path(tmp) / "pins.txt"
+            reqs.write_text("\n".join(pins) + "\n", encoding="utf-8")
+            index = _index_args(P.PackageSet((), entry.get("index_url"), tuple(entry.get("extra_index_urls") or ())))
+            argv = [sys.executable, "-m", "pip", "download", "--quiet", "--no-input", "--disable-pip-version-check",
+                    "--no-deps", "--require-hashes", "--only-binary=:all:", "--python-version", python,
+                    *[a for plat in _PLATFORMS for a in ("--platform", plat)], *index, "--dest", str(folder),
+                    "-r", str(reqs)]
+            done = subprocess.run(argv, capture_output=True, text=True)
+        if done.returncode != 0:
+            why = failure_reason(done.stderr + done.stdout)
+            if "No matching distribution" in why or "Could not find a version" in why:
+                why += (f" (a pinned version may publish no wheel for Linux and Python {python}: build one with "
+                        f"`pip wheel --no-deps` into {folder}, or install it in the image)")
+            raise LockError(why)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != "index.html")
+    links = "".join(f'<a href="{f.name}#sha256={hashlib.sha256(f.read_bytes()).hexdigest()}">{f.name}</a><br>\n'
+                    for f in files)
+    (folder / "index.html").write_text(f"<!DOCTYPE html>\n<html><body>\n{links}</body></html>\n", encoding="utf-8")
+    return files

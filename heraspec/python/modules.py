@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .closure import ModuleInfo
-from .functions import Problem, load_module, shown as _show
+from .sourcefile import Problem, load_module, shown as _show
 from .pkgdata import DataFile, PackageData, outside
 
 __all__ = ["Bundle", "Carried", "DataFile", "Import", "carry", "first_party_roots", "is_stdlib", "outside"]
@@ -421,11 +421,11 @@ def _imports(info: ModuleInfo) -> list[_Found]:
     1,500-term `+` chain Python imports fine is not walked); on an explicit stack."""
     out: list[_Found] = []
     lines = [info.text.count("\n", 0, m.start()) + 1 for m in _IMPORT_WORD.finditer(info.text)]
-    for index, stmt in enumerate(info.body):
-        first = bisect.bisect_left(lines, stmt.lineno)
-        if first == len(lines) or lines[first] > (stmt.end_lineno or stmt.lineno):
-            continue  # no line of it holds the word `import`: most defs of a large module
-        stack: list[tuple[ast.AST, bool, bool]] = [(stmt, False, True)]
+    for index, (start, *_, end, _col) in enumerate(info.spans):
+        first = bisect.bisect_left(lines, start)
+        if first == len(lines) or lines[first] > end:
+            continue  # no line of it holds the word `import`: most defs of a large module (not read at all)
+        stack: list[tuple[ast.AST, bool, bool]] = [(info.body[index], False, True)]
         while stack:
             node, optional, at_import = stack.pop()
             if isinstance(node, (ast.Import, ast.ImportFrom)):

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from .closure import ModuleInfo
-from .functions import Problem, shown as _show
+from .sourcefile import Problem, shown as _show
 
 __all__ = ["DATA_FILE_LIMIT", "DataFile", "PackageData", "outside"]
 

@@ -9,7 +9,11 @@ escaped quotes are not removed during parameter substitution"), so a function re
 string holding the JSON list (`null` when nothing failed): `json.loads(failures)` gives the list. Argo iterates a Go map, so
 its order is arbitrary; here nodes come in the order they were declared. A retried task's failed
 attempts are listed too, as `TASK(i)` (Argo's pod nodes under the Retry node), even when a later
-attempt succeeded.
+attempt succeeded. Each message is the one Argo's controller sets on that node (TaskResult.argo_message):
+a pod's from inferFailedReason (`main: Error (exit code N)`, the kubelet's "Pod was active on the
+node longer than the specified deadline" for a template timeout), a Retry node's from
+processNodeRetries ("No more retries left", "Max duration limit exceeded", else its last pod's),
+none for a DAG or fan-out group node; heraspec's own where Argo's is its error's text.
 
 A workflow whose entrypoint Succeeded but whose exit handler Failed (or Errored) ends Failed
 (Error), as `operate` marks it.
@@ -24,7 +28,7 @@ from .results import TaskResult
 from ..argo_lang.gojson import Struct, marshal, quote
 
 if TYPE_CHECKING:
-    from ._dagstate import Dag
+    from .dagstate import Dag
 
 def fnv32a(text: str) -> int:
     h = 0x811C9DC5
@@ -48,14 +52,14 @@ def _stamp(t: datetime | None) -> str | None:
 def failures(root: "Dag", workflow: str, entrypoint: str, status: str, finished: datetime) -> str:
     """The value of `{{workflow.failures}}` after `root` (the entrypoint's DAG) ended."""
     rows = []
-    if status != "Succeeded":  # the entrypoint's own node (its node name is the workflow's name)
-        first = next((n for n, _t, r in root.nodes() if r.phase in ("Failed", "Error")), "")
-        node_id = f"{workflow}-{fnv32a(f'{workflow}.{first}')}"
-        rows.append(Struct({"displayName": workflow, "message": f"child '{node_id}' failed", "templateName": entrypoint,
+    if status != "Succeeded":  # the entrypoint's own DAG node (its node name is the workflow's name);
+        # dag.go executeDAG marks its phase with no message
+        rows.append(Struct({"displayName": workflow, "message": "", "templateName": entrypoint,
                      "phase": status, "podName": workflow, "finishedAt": _stamp(finished)}))
     for display, template, res in root.nodes():
         if res.phase in ("Failed", "Error"):
-            rows.append(Struct({"displayName": display, "message": res.message, "templateName": template,
+            message = res.message if res.argo_message is None else res.argo_message
+            rows.append(Struct({"displayName": display, "message": message, "templateName": template,
                          "phase": res.phase, "podName": pod_name(workflow, f"{workflow}.{res.name}", template),
                          "finishedAt": _stamp(res.finished)}))
         # a retried task is a Retry node; each failed attempt is a pod node `NAME(i)` of its own

@@ -1,7 +1,8 @@
 """The state of DAG template invocations for `heraspec run`: Argo's semantics of ``depends`` /
 ``dependencies``, ``when``, fan-out (``withItems``/``withParam``/``withSequence``) with aggregated
-outputs, ``dag.target``, nested DAGs, and phases. The runner's loop (runner.py) advances a root
-`Dag`; units that need a pod are handed back to it through ``enqueue``.
+outputs, ``dag.target``, nested DAGs, exit hooks. The scheduler's loop (scheduler.py) advances a root
+`Dag`; units that need a pod are handed back to it through ``enqueue``. Its phase and nodes are
+dagview.py's; tasks and units are units.py's.
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ._attempt import Outcome, TaskError, as_list
-from .dagphase import BOUNDARY, assess_dag_phase, group_phase, leaf_targets
+from .dagphase import group_phase
+from .dagview import DagView
+from .memo import fill_item_keys, group_reason
 from .results import RunError, TaskResult, utc_now
+from .units import ABSENT, MAX_LOCAL_ITEMS, DagHost, DagTask, Unit, decode_output, loads_json, template_inputs
 from ..document import patterns
 from .expr import (
-    DependsNode,
     ExprError,
-    depends_names,
     eval_depends,
     eval_when,
     aggregated_json_value_list,
@@ -29,122 +30,32 @@ from .expr import (
     item_node_desc,
     item_str,
     parse_raw,
-    parse_depends,
     sequence_items,
     substitute,
 )
 
-if TYPE_CHECKING:
-    from .runner import Runner
-
-
 _TASK_NAME = re.compile(patterns.ARGO_TASK_NAME)
-INHERITED = "fails the workflow"
-HOOKED = "this failure does not fail the workflow"
-ABSENT = "__argo-internal.absent-optional-output__"  # common.go AbsentOptionalArgumentValue
 
 
+class Dag(DagView):
+    """The state of one DAG template invocation; advanced by the scheduler's loop (scheduler.Runner)."""
 
-
-
-
-
-
-
-# What a task prints or writes is decoded as JSON where it parses; a value nested deeper than this is
-# kept as its text: decoding and re-encoding it (Go-style JSON, summary.json) would recurse that deep.
-MAX_JSON_DEPTH = 200
-MAX_LOCAL_ITEMS = 100_000  # as document/load.py's MAX_ITEMS: a fan-out written or generated in one line
-_JSON_NESTING = re.compile(r'"(?:\\.|[^"\\])*"|[][{}]')  # strings (skipped) and brackets
-
-
-def _loads(text: str, raw: bool = False) -> Any:
-    """json.loads (`raw`: numbers kept as written, as a wfv1.Item keeps them), or ValueError also for
-    JSON nested deeper than MAX_JSON_DEPTH (never RecursionError)."""
-    if text.count("[") + text.count("{") > MAX_JSON_DEPTH:  # else it cannot nest that deep
-        depth = 0
-        for m in _JSON_NESTING.finditer(text):
-            c = m.group()
-            depth += 1 if c in "[{" else -1 if c in "]}" else 0
-            if depth > MAX_JSON_DEPTH:
-                raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    return parse_raw(text) if raw else json.loads(text)
-
-
-def decode_output(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return _loads(text)
-    except ValueError:
-        return text
-
-
-class Unit:
-    """One execution of a template for one task or loop item: a pod (with retries) or a nested DAG."""
-
-    def __init__(self, dag: Dag, task: _Task, res: TaskResult, template: dict, folder: Path):
-        self.dag, self.task, self.res, self.template, self.folder = dag, task, res, template, folder
-        self.inputs: dict[str, str] = {}
-        self.done = False
-        self.stdout: str | None = None
-        self.exit_code: int | None = None
-        self.t0 = 0.0
-        self.retry: dict = {}
-        self.inner: Dag | None = None
-        self.artifacts: list[dict] = []  # the DAG task's arguments.artifacts, substituted
-        self.artifact_keys: dict[str, str] = {}  # output artifact name -> repository key
-        self.memo: Any = None  # where its memoized result lives (memo.Memo.key), when the template has one
-        self.locked = False  # it holds its template's mutexes/semaphores (from its first attempt to its end)
-
-
-class _Task:
-    def __init__(self, spec: dict, prefix: str):
-        self.spec = spec
-        self.name = str(spec["name"])
-        self.res = TaskResult(prefix + self.name)
-        if spec.get("depends"):
-            self.tree: DependsNode | None = parse_depends(str(spec["depends"]))
-        elif spec.get("dependencies"):
-            self.tree = parse_depends(" && ".join(spec["dependencies"]))
-        else:
-            self.tree = None
-        self.deps = depends_names(self.tree) if self.tree else set()
-        self.units: list[Unit] = []
-        # Argo lifecycle hook `exit` (or the older `onExit`): runs when the task ends; its
-        # dependents wait for it (dag.go: a task with an exit hook is complete once the hook is)
-        hooks = spec.get("hooks") or {}
-        self.hook: dict | None = hooks.get("exit") or ({"template": spec["onExit"]} if spec.get("onExit") else None)
-        self.hook_units: list[Unit] = []  # its exit hooks: one, or one per loop child then the group's
-        self.group_hook = False  # a fan-out's own (group node's) hook has started
-        self.fanout = False
-        self.state = "pending"
-        self.t0 = 0.0
-
-    def continues_on(self, phase: str) -> bool:
-        c = self.spec.get("continueOn") or {}
-        return (phase == "Failed" and bool(c.get("failed"))) or (phase == "Error" and bool(c.get("error")))
-
-
-class Dag:
-    """The state of one DAG template invocation; advanced by the runner's loop."""
-
-    def __init__(self, run: Runner, template: dict, inputs: dict[str, str], folder: Path, prefix: str):
+    def __init__(self, run: DagHost, template: dict, inputs: dict[str, str], folder: Path, prefix: str):
         self.run, self.folder, self.prefix = run, folder, prefix
         self.template = template
-        self.tasks: dict[str, _Task] = {}
+        self.tasks: dict[str, DagTask] = {}
         self.parent: Dag | None = None
         self.depth = 1  # Argo's stack depth of this DAG's executeTemplate (the entrypoint's is 1)
         for spec in template["dag"].get("tasks") or []:
             try:
-                self.tasks[spec["name"]] = _Task(spec, prefix)
+                self.tasks[spec["name"]] = DagTask(spec, prefix)
             except ExprError as e:
                 raise RunError(f"template {template['name']!r}, task {spec['name']!r}: {e}") from None
         self.scope = dict(run.wf_scope)
         self.scope.update({f"inputs.parameters.{k}": v for k, v in inputs.items()})
         self.limit = int(template["parallelism"]) if template.get("parallelism") else None
         self.agg_errors: dict[str, str] = {}
-        self._open: dict[str, _Task] | None = None  # the tasks not done yet (advance)
+        self._open: dict[str, DagTask] | None = None  # the tasks not done yet (advance)
         self._template_text: str | None = None
         self.active = 0
         self.done = False
@@ -203,8 +114,6 @@ class Dag:
                     path.append(d)
                     stack.append(iter(sorted(self.tasks[d].deps)))
 
-    # --- depends and phases ------------------------------------------------------------------
-
     def _check_dep(self, name: str, result: str | None) -> bool:
         t = self.tasks[name]
         ph = t.res.phase
@@ -218,86 +127,6 @@ class Dag:
         if result == "AllFailed":
             return bool(kids) and all(k == "Failed" for k in kids)  # dag.go evaluateDependsLogic: NodeFailed only
         return ph == {"Errored": "Error", "Daemoned": "-"}.get(result, result)
-
-    def phase(self) -> str:
-        """The DAG node's phase once it ended: Succeeded, Failed or Error (assessDAGPhase)."""
-        return self.status()
-
-    def status(self) -> str:
-        """dag.go assessDAGPhase (dagphase.py) over this DAG's nodes: what Argo's DAG node, and
-        `{{workflow.status}}` for a workflow whose entrypoint is this DAG, says."""
-        children: dict[str, list[str]] = {BOUNDARY: []}
-        phases: dict[str, str] = {}
-        outbound: dict[str, list[str]] = {}
-        for t in self.tasks.values():
-            phases[t.name] = t.res.phase
-            if t.fanout and t.units:
-                kids = [f"{t.name}({i})" for i in range(len(t.units))]
-                children[t.name] = kids
-                phases.update(zip(kids, (u.res.phase for u in t.units)))
-                outbound[t.name] = kids
-            elif t.hook_units and "retryStrategy" in self.run.templates.get(str(t.spec.get("template")), {}):
-                # operator.go getOutboundNodes: a Retry node's outbound node is its last child, and the
-                # exit hook node (added as its child when the task ended) is that last child
-                hook = f"{t.name}.onExit"
-                children[t.name] = [hook]
-                phases[hook] = t.hook_units[-1].res.phase
-                outbound[t.name] = [hook]
-            else:
-                outbound[t.name] = [t.name]
-        for t in self.tasks.values():
-            deps = [d for d in sorted(t.deps) if d in self.tasks]
-            if not deps:
-                children[BOUNDARY].append(t.name)
-            for d in deps:
-                for o in outbound[d]:
-                    children.setdefault(o, []).append(t.name)
-        targets = list(self.targets) or leaf_targets({n: sorted(t.deps) for n, t in self.tasks.items()})
-        fail_fast = self.template["dag"].get("failFast")
-        phase = assess_dag_phase(children, phases, targets, lambda n, p: self.tasks[n].continues_on(p),
-                                 fail_fast is None or bool(fail_fast))
-        self._warn_inherited(targets, phase)
-        self._warn_hooked_retry(outbound, phase)
-        return "Failed" if phase == "Running" else phase
-
-    def _warn_hooked_retry(self, outbound: dict[str, list[str]], phase: str) -> None:
-        """Say so where a failed retried task with an exit hook does not fail the DAG."""
-        if phase != "Succeeded":
-            return
-        depended = {d for t in self.tasks.values() for d in t.deps}
-        for t in self.tasks.values():
-            if t.name in depended and outbound.get(t.name) == [f"{t.name}.onExit"] and \
-                    t.res.phase in ("Failed", "Error") and HOOKED not in t.res.message:
-                t.res.message += (f" ({HOOKED}: with a retryStrategy its exit hook is the last child of its Retry "
-                                  "node, so the tasks after it inherit the hook's phase in assessDAGPhase and "
-                                  "Argo v4.1.2 reports the workflow Succeeded, as heraspec run does; an Argo "
-                                  "defect, see upstream issues argoproj/argo-workflows#11589 and #13239)")
-
-    def _warn_inherited(self, targets: list[str], phase: str) -> None:
-        """Say so where a Skipped or Omitted target fails the DAG by inheriting a failure."""
-        if phase not in ("Failed", "Error"):
-            return
-        for n in targets:
-            t = self.tasks.get(n)
-            if t is not None and t.res.phase in ("Skipped", "Omitted") and INHERITED not in t.res.message:
-                t.res.message += (f" ({INHERITED} on the cluster: Argo v4.1.2's assessDAGPhase gives a {t.res.phase} "
-                                  f"target the {phase} phase of a failed task before it, so the workflow is "
-                                  f"{phase}; upstream issue argoproj/argo-workflows#13967)")
-
-    def nodes(self) -> list[tuple[str, str, TaskResult]]:
-        """Every node this DAG ran, as (display name, template name, result): tasks, loop items,
-        nested DAGs' nodes and exit hooks, in the order they were declared."""
-        out: list[tuple[str, str, TaskResult]] = []
-        for t in self.tasks.values():
-            out.append((t.name, str(t.spec.get("template", "")), t.res))
-            for u in t.units:
-                if t.fanout:
-                    out.append((u.res.name[len(self.prefix):], str(t.spec.get("template", "")), u.res))
-                if u.inner is not None:
-                    out.extend(u.inner.nodes())
-            for hu in t.hook_units:
-                out.append((hu.res.name[len(self.prefix):], str(t.hook.get("template", "")) if t.hook else "", hu.res))
-        return out
 
     # --- advancing ---------------------------------------------------------------------------
 
@@ -319,12 +148,14 @@ class Dag:
                     self._finish_task(t, "Error", self._ancestor_agg_error(t) or "")
                 else:
                     self._launch(t)
-            if t.state == "hook" and all(hu.done for hu in t.hook_units):
-                if t.fanout and not t.group_hook:  # the group node completes after its children's hooks
-                    t.group_hook = True
+            if t.state == "hook" and t.fanout and not t.group_hook:
+                changed = self._child_hooks(t) or changed
+                if all(hu.done for hu in t.hook_units) and self._child_hooks_done(t):
+                    t.group_hook = True  # the group node completes after its children's hooks: its own hook
                     self._start_hook(t, t.res.name, {})
-                else:
-                    t.state = "done"
+                    changed = True
+            elif t.state == "hook" and all(hu.done for hu in t.hook_units):
+                t.state = "done"
                 changed = True
             if t.state == "running":
                 for u in t.units:
@@ -333,6 +164,8 @@ class Dag:
                             changed = True
                         if u.inner.done:
                             self.run.finish_unit(u, self._dag_outcome(u))
+                if t.fanout and t.hook is not None:
+                    changed = self._child_hooks(t) or changed
                 if all(u.done for u in t.units):
                     self._complete(t)
                     changed = True
@@ -366,7 +199,7 @@ class Dag:
         return any(x.phase in ("Failed", "Error") for t in self.tasks.values()
                    for x in ([u.res for u in t.units] if t.units else [t.res]))
 
-    def _launch(self, t: _Task) -> None:
+    def _launch(self, t: DagTask) -> None:
         t.state, t.t0 = "running", time.monotonic()
         t.res.started = utc_now()
         spec, scope = t.spec, self.scope
@@ -407,7 +240,7 @@ class Dag:
             # dag.go expandTask: json.Unmarshal into []wfv1.Item, which keeps each item's raw JSON
             text = substitute(str(spec["withParam"]), scope)
             try:
-                value = _loads(text, raw=True)
+                value = loads_json(text, raw=True)
             except (ValueError, RecursionError):
                 value = None
             if not isinstance(value, list):
@@ -417,7 +250,7 @@ class Dag:
             return sequence_items(substitute(spec["withSequence"] or {}, scope), MAX_LOCAL_ITEMS)
         return None
 
-    def _start_unit(self, t: _Task, res: TaskResult, scope: dict[str, str], when: str | None,
+    def _start_unit(self, t: DagTask, res: TaskResult, scope: dict[str, str], when: str | None,
                     folder: Path) -> None:
         template = self.run.templates[t.spec["template"]]
         unit = Unit(self, t, res, template, folder)
@@ -433,7 +266,8 @@ class Dag:
                     return self.run.finish_unit(unit, Outcome("Skipped", f"when '{text}' evaluated false"))
             args = substitute(self._mark_absent((t.spec.get("arguments") or {}).get("parameters") or []), scope)
             unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
-            unit.artifacts = substitute(as_list((t.spec.get("arguments") or {}).get("artifacts")), scope)
+            unit.artifacts = substitute(fill_item_keys(as_list((t.spec.get("arguments") or {}).get("artifacts")), scope),
+                                        scope)  # a cached fan-out's files by item (scheduling.item_files_key)
         except (ExprError, TaskError) as e:
             res.started = utc_now()
             return self.run.finish_unit(unit, Outcome("Error", str(e) + self._waits_forever(str(e))))
@@ -459,9 +293,10 @@ class Dag:
         except ExprError as e:
             if phase == "Succeeded":
                 return Outcome("Error", str(e))
-        return Outcome(phase, "" if phase == "Succeeded" else "a task of this DAG failed", outputs)
+        # dag.go executeDAG: markNodePhase(nodeName, dagPhase) sets no message on the DAG node
+        return Outcome(phase, "" if phase == "Succeeded" else "a task of this DAG failed", outputs, argo_message="")
 
-    def _complete(self, t: _Task) -> None:
+    def _complete(self, t: DagTask) -> None:
         if not t.fanout:
             u = t.units[0]
             t.t0 = u.t0 or t.t0
@@ -479,6 +314,7 @@ class Dag:
             agg[n] = aggregated_json_value_list([u.res.outputs[n] for u in ok if n in u.res.outputs])
         t.res.outputs = agg
         t.res.cached = bool(kids) and all(k.cached for k in kids)
+        t.res.cache = group_reason([(k.name, k.cache) for k in kids])  # each item's decision, in one line
         p = f"tasks.{t.name}.outputs"
         self.scope[f"{p}.parameters"] = go_json([u.res.outputs for u in ok if u.res.outputs])
         if self._refers_to_result(t.name):
@@ -494,6 +330,7 @@ class Dag:
         # A fan-out is not retried as a whole (its items are): report the most any item needed.
         t.res.attempts = max((k.attempts for k in kids), default=0)
         self._finish_task(t, phase, msg)
+        t.res.argo_message = ""  # dag.go executeDAGTask: markNodePhase(taskGroupNode.Name, groupPhase), no message
 
     def _refers_to_result(self, name: str) -> bool:
         """operator.go hasOutputResultRef: Argo captures stdout only when the template mentions it."""
@@ -502,7 +339,7 @@ class Dag:
         return re.search(r"tasks\.%s\.outputs\.result|tasks\[['\"]%s['\"]\]\.outputs\.result"
                          % (re.escape(name), re.escape(name)), self._template_text) is not None
 
-    def _ancestor_agg_error(self, t: _Task) -> str | None:
+    def _ancestor_agg_error(self, t: DagTask) -> str | None:
         """dag.go buildLocalScopeFromTask aggregates every fanned-out ancestor's outputs first."""
         if not self.agg_errors:  # the common case: no walk over the ancestors (a chain's is all of it)
             return None
@@ -517,7 +354,7 @@ class Dag:
             todo.extend(self.tasks[name].deps)
         return None
 
-    def _finish_task(self, t: _Task, phase: str, message: str, stdout: str | None = None,
+    def _finish_task(self, t: DagTask, phase: str, message: str, stdout: str | None = None,
                      exit_code: int | None = None) -> None:
         t.state = "done"
         r = t.res
@@ -544,19 +381,35 @@ class Dag:
             self.scope[f"{p}.exitCode"] = str(exit_code)
         self.run.report("task_finished", r)
         if t.hook is not None and t.fanout:
-            # dag.go executeDAGTask: runOnExitNode for each expanded child that Completed (a Skipped
-            # child has none), then, once the TaskGroup node is Completed, for the group itself
-            t.state = "hook"
-            for u in t.units:
-                if u.res.phase in ("Succeeded", "Failed", "Error"):
-                    over = {f"tasks.{t.name}.outputs.parameters.{k}": v for k, v in u.res.outputs.items()}
-                    over[f"tasks.{t.name}.status"] = u.res.phase
-                    self._start_hook(t, u.res.name, over)
+            t.state = "hook"  # the children's hooks (_child_hooks), then the group's
+            self._child_hooks(t)
         elif t.hook is not None and phase in ("Succeeded", "Failed", "Error"):
             t.state = "hook"
             self._start_hook(t, r.name, {})
 
-    def _skipped_outputs(self, t: _Task) -> None:
+    def _child_hooks(self, t: DagTask) -> bool:
+        """dag.go executeDAGTask over a fan-out's expanded children, in order: a child that Completed
+        (a Skipped one has no hook) gets its exit hook (runOnExitNode) as soon as it ends, but the walk
+        returns at the first child whose hook is not fulfilled yet, so a child's hook waits for the
+        hooks of the children before it (not for those children's pods). Whether one started."""
+        for i, u in enumerate(t.units):
+            if not u.done or u.res.phase not in ("Succeeded", "Failed", "Error"):
+                continue
+            hook = t.child_hooks.get(i)
+            if hook is None:
+                over = {f"tasks.{t.name}.outputs.parameters.{k}": v for k, v in u.res.outputs.items()}
+                over[f"tasks.{t.name}.status"] = u.res.phase
+                t.child_hooks[i] = self._start_hook(t, u.res.name, over)
+                return True
+            if not hook.done:
+                return False
+        return False
+
+    def _child_hooks_done(self, t: DagTask) -> bool:
+        return all(i in t.child_hooks and t.child_hooks[i].done for i, u in enumerate(t.units)
+                   if u.res.phase in ("Succeeded", "Failed", "Error"))
+
+    def _skipped_outputs(self, t: DagTask) -> None:
         """scope.go addSkippedNodeOutputsToScope: a Skipped/Omitted task's declared output
         parameters are its `valueFrom.default`, else absent optionals (self.absent)."""
         template = self.run.templates.get(str(t.spec.get("template")), {})
@@ -581,7 +434,7 @@ class Dag:
             out.append(a)
         return out
 
-    def _start_hook(self, t: _Task, node: str, over: dict[str, str]) -> None:
+    def _start_hook(self, t: DagTask, node: str, over: dict[str, str]) -> Unit:
         """The exit hook of node `node` (the task's, or a loop child's), its arguments resolved in
         the DAG's scope with `over` (a child's outputs and status), as exit_handler.go
         runOnExitNode / resolveExitTmplArgument do; its node is `NODE.onExit`."""
@@ -602,25 +455,9 @@ class Dag:
             unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
         except (ExprError, TaskError) as e:
             res.started = utc_now()
-            return self.run.finish_unit(unit, Outcome("Error", str(e)))
+            self.run.finish_unit(unit, Outcome("Error", str(e)))
+            return unit
         self.run.enqueue(unit)
+        return unit
 
 
-def template_inputs(template: dict, given: dict[str, str]) -> dict[str, str]:
-    out = {}
-    for p in as_list((template.get("inputs") or {}).get("parameters")):
-        name = p["name"]
-        if given.get(name) == ABSENT:  # common/util.go ProcessArgs: the input's own default, else an error
-            if "value" not in p and "default" not in p:
-                raise TaskError(f"inputs.parameters.{name}: argument references an absent optional "
-                                "(skipped/omitted node output with no default)")
-            out[name] = str(p["value"] if "value" in p else p["default"])
-        elif name in given:
-            out[name] = given[name]
-        elif "value" in p:
-            out[name] = str(p["value"])
-        elif "default" in p:
-            out[name] = str(p["default"])
-        else:
-            raise TaskError(f"input parameter {name!r} of template {template['name']!r} has no value")
-    return out

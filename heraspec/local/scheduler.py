@@ -1,0 +1,309 @@
+"""The loop that runs a workflow's pods for `heraspec run` (`Runner`): it starts each unit that needs
+a pod on a thread pool, one attempt at a time, within the run's, the DAGs' and the templates' limits
+(parallelism, mutexes, semaphores), retries as operator.go ``processNodeRetries`` does (back-off,
+``maxDuration`` as a deadline), applies the workflow's deadline and `argo stop`, reads memoized
+results, and hands each ended unit back to its DAG (dagstate.py), which it advances.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import repository
+from ._attempt import LineSink, Outcome, Processes, TaskError, as_list, execute, inside, prepare
+from .dagstate import Dag
+from .expr import ExprError, go_json, parse_duration, substitute
+from .memo import Memo
+from .memo import content_digest as memo_digest, fill as memo_fill
+from .results import STOPPED_PENDING, STOPPED_RUNNING, STOPPED_WORKFLOW, TaskResult, utc_now
+from .sync import Locks
+from .units import Unit, decode_output
+from ..argo import scheduling
+from ..merge import merge_mappings
+
+if TYPE_CHECKING:
+    from .progress import Reporter
+
+
+_STR_MARK = "heraspec.str-result"  # kept with cached outputs: the result is a str (shown as one)
+
+
+_LAST_EXIT = re.compile(r'^\s*lastRetry\.exitCode\s*!=\s*"(-?\d+)"\s*$')
+
+
+def _retry_expression(retry: dict, out: Outcome) -> bool:
+    """retryStrategy.expression, for the one form heraspec writes (`lastRetry.exitCode != "97"`: a
+    failed package install is not retried); any other expression is not evaluated (retried)."""
+    m = _LAST_EXIT.match(str(retry.get("expression") or ""))
+    return not m or str(out.exit_code if out.exit_code is not None else -1) != m.group(1)
+
+
+class Runner:
+    """Starts pods (one attempt each) on a thread pool from a single loop that owns all state."""
+
+    def __init__(self, spec: dict, wf_scope: dict[str, str], run_dir: Path, limit: int,
+                 reporter: Reporter | None, semaphores: dict[str, int] | None = None, memo: Memo | None = None):
+        defaults = spec.get("templateDefaults") or {}
+        self.templates = {t["name"]: merge_mappings(defaults, t) if defaults else t
+                          for t in as_list(spec.get("templates"))}
+        self.wf_scope, self.run_dir, self.limit, self.reporter = wf_scope, run_dir, limit, reporter
+        self.code_path: tuple[str, ...] = ()  # the project's folders, for `code: image` tasks
+        self.scripts: Path | None = None  # where tasks share their script files (prepare), if they do
+        self.store = repository.Store(run_dir, None)  # replaced once the run folder exists
+        self.cond = threading.Condition()
+        self.completed: list[tuple[Unit, Future]] = []
+        self.ready: list[Unit] = []
+        self.delayed: list[tuple[float, int, Unit]] = []
+        self.running = 0
+        self.procs = Processes(self.cond)
+        self.pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="heraspec-task")
+        self.locks = Locks(semaphores or {})  # templates' mutexes and semaphores (sync.py)
+        self.memo = memo  # memoized results (memo.py); None: the cache is not used
+        self.progressed = False
+        seconds = spec.get("activeDeadlineSeconds")
+        self.deadline_s = int(seconds) if isinstance(seconds, int) and not isinstance(seconds, bool) else None
+        self.deadline: float | None = None  # monotonic time, set when the loop starts
+        self.expired = False
+        self.stop_signal: int | None = None  # set by a signal's handler (Stopper)
+        self.stopping = False  # the run is being stopped (`argo stop`): only exit handlers start
+        self.on_exit = False  # this runner runs the workflow's exit handler
+
+    def stop(self, signum: int) -> None:
+        """From a signal handler (main thread): stop the run as `argo stop` does, at the loop's next
+        turn. The condition's lock is reentrant: taken here even if the loop holds it."""
+        with self.cond:
+            self.stop_signal = signum
+            self.cond.notify_all()
+
+    def exit_pod(self, unit: Unit) -> bool:
+        """Part of an exit handler (the workflow's, or a task's exit hook): stopping does not stop it."""
+        return self.on_exit or any(hu is unit for hu in unit.task.hook_units)
+
+    def deadline_outcome(self) -> Outcome:
+        # executor.go's deadline monitor (running pods) and operator.go (pending nodes): "Step exceeded its deadline"
+        return Outcome("Failed", f"the workflow's deadline ({self.deadline_s}s, activeDeadlineSeconds) was exceeded",
+                       argo_message="Step exceeded its deadline")
+
+    def report(self, event: str, res: TaskResult, *args: Any) -> None:
+        if self.reporter is not None:
+            getattr(self.reporter, event)(res, *args)
+
+    def _output_sink(self, res: TaskResult) -> LineSink | None:
+        """Where the lines a task prints go as it prints them (also to its log files), if anywhere."""
+        show = getattr(self.reporter, "task_output", None)
+        return None if show is None else (lambda line: show(res, line))
+
+    def enqueue(self, unit: Unit) -> None:
+        self.ready.append(unit)
+
+    def _dags(self, unit: Unit) -> list[Dag]:
+        out, d = [], unit.dag
+        while d is not None:
+            out.append(d)
+            d = d.parent
+        return out
+
+    def _can_start(self, unit: Unit) -> bool:
+        return self.running < self.limit and all(d.limit is None or d.active < d.limit
+                                                 for d in self._dags(unit)) and (unit.locked or self.locks.free(unit.template))
+
+    def loop(self, root: Dag) -> None:
+        if self.deadline_s is not None:
+            self.deadline = time.monotonic() + self.deadline_s
+        try:
+            while True:
+                with self.cond:
+                    done, self.completed = self.completed, []
+                for unit, fut in done:
+                    self.running -= 1
+                    for d in self._dags(unit):
+                        d.active -= 1
+                    self._attempt_done(unit, fut.result())
+                while root.advance():
+                    pass
+                now = time.monotonic()
+                if self.deadline is not None and now >= self.deadline and not self.expired:
+                    # spec.activeDeadlineSeconds: Argo stops the running pods and starts no more
+                    self.expired = True
+                    self.procs.kill_all()
+                if self.stop_signal is not None and not self.stopping and not self.on_exit:
+                    self.stopping = True
+                    self.procs.stop()
+                    getattr(self.reporter, "run_stopping", lambda _: None)(self.stop_signal)
+                while self.delayed and (self.delayed[0][0] <= now or self.stopping):
+                    self.ready.append(heapq.heappop(self.delayed)[2])
+                for unit in list(self.ready):
+                    if self.expired or (self.stopping and not self.exit_pod(unit)) or self._can_start(unit):
+                        self.ready.remove(unit)
+                        self._begin(unit)
+                if root.done and not self.running and not self.ready and not self.delayed:
+                    return
+                if self.progressed:  # a task finished without running (cached): advance at once
+                    self.progressed = False
+                    continue
+                with self.cond:
+                    if not self.completed:
+                        wait = self.delayed[0][0] - time.monotonic() if self.delayed else 1.0
+                        if self.deadline is not None and not self.expired:
+                            wait = min(wait, self.deadline - time.monotonic())
+                        if self.stop_signal is None or self.stopping or self.on_exit:
+                            self.cond.wait(max(0.0, min(wait, 1.0)))
+        finally:
+            self.procs.kill_all()
+            self.pool.shutdown(wait=True)
+
+    def _begin(self, unit: Unit) -> None:
+        res = unit.res
+        if self.expired:
+            return self.finish_unit(unit, self.deadline_outcome())
+        if self.stopping and not self.exit_pod(unit):
+            res.started = res.started or utc_now()
+            return self.finish_unit(unit, Outcome("Failed", STOPPED_PENDING))
+        res.attempts += 1
+        first = res.attempts == 1
+        if first:
+            unit.t0, res.started = time.monotonic(), utc_now()
+        scope = dict(self.wf_scope)
+        scope.update({f"inputs.parameters.{k}": v for k, v in unit.inputs.items()})
+        scope["inputs.parameters"] = go_json([{"name": k, "value": v} for k, v in unit.inputs.items()])
+        scope["retries"] = str(res.attempts - 1)
+        scope["pod.name"] = f"{self.wf_scope['workflow.name']}-{res.name}-{res.attempts}"
+        try:
+            # memoize.key is Argo's expression over the inputs: memo.py computes it as the controller does,
+            # and fills it where the template repeats it (its files' keys, scheduling.address_outputs)
+            template = unit.template
+            memo_expr = (template.get("memoize") or {}).get("key")
+            wf = {k[len("workflow.parameters."):]: v for k, v in self.wf_scope.items()
+                  if k.startswith("workflow.parameters.")}
+            if isinstance(memo_expr, str):
+                template = memo_fill(template, memo_expr, scheduling.key(memo_expr, unit.inputs, wf))
+            tmpl = substitute({k: v for k, v in template.items() if k not in ("name", "memoize")}, scope)
+            if first and self.memo is not None and "memoize" in unit.template:
+                files = {str(a.get("name")): memo_digest(self.store.locate(a)) for a in unit.artifacts}
+                unit.memo = self.memo.key(unit.template, unit.inputs, wf, files, res.name)
+                hit, res.cache = self.memo.lookup(unit.memo, self.store.path) if unit.memo else (None, "")
+                if hit is not None:
+                    res.cached = self.progressed = True
+                    self.report("task_started", res)
+                    outputs, keys = dict(hit[0]), hit[1]
+                    marked = outputs.pop(_STR_MARK, None) is not None  # not an output: Argo names cannot hold "."
+                    return self.finish_unit(unit, Outcome("Succeeded", "", outputs, str_result=marked, artifacts=keys))
+            unit.retry = tmpl.get("retryStrategy") or {}
+            folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
+            prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path, self.scripts)
+            max_duration = ((unit.retry.get("backoff") or {}) if isinstance(unit.retry, dict) else {}).get("maxDuration")
+            if not first and max_duration:
+                # operator.go processNodeRetries: from the second attempt on, the first attempt's start +
+                # maxDuration is the pod's executionDeadline (activeDeadlineSeconds, ARGO_DEADLINE)
+                left = unit.t0 + parse_duration(max_duration) - time.monotonic()
+                if prep.timeout is None or left < prep.timeout:
+                    prep.timeout, prep.timeout_message = max(left, 0.0), "Step exceeded its deadline"
+                at = datetime.now(timezone.utc) + timedelta(seconds=max(left, 0.0))
+                prep.env["ARGO_DEADLINE"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            prep.on_exit = self.exit_pod(unit)
+            if (tmpl.get("inputs") or {}).get("artifacts") or (tmpl.get("outputs") or {}).get("artifacts"):
+                key = f"{self.wf_scope['workflow.name']}/{scope['pod.name']}"  # Argo's DefaultArchivePattern
+                prep.artifacts = repository.plan(tmpl, unit.artifacts, folder, self.store, key, prep.env, inside)
+        except (ExprError, TaskError, repository.ArtifactError) as e:
+            return self.finish_unit(unit, Outcome("Error", str(e)))
+        res.log_path = folder / "stdout.log"
+        if first:
+            self.report("task_started", res)
+        self.running += 1
+        if not unit.locked:  # a retried task keeps its mutex/semaphore through the back-off: Argo's
+            self.locks.take(unit.template)  # Retry node holds it until it is fulfilled (dag.go executeDAGTask)
+            unit.locked = True
+        for d in self._dags(unit):
+            d.active += 1
+        fut = self.pool.submit(execute, prep, self.procs, self._output_sink(res))
+        fut.add_done_callback(lambda f, u=unit: self._notify(u, f))
+
+    def _notify(self, unit: Unit, fut: Future) -> None:
+        with self.cond:
+            self.completed.append((unit, fut))
+            self.cond.notify()
+
+    def _attempt_done(self, unit: Unit, out: Outcome) -> None:
+        # operator.go processNodeRetries: attempts > limit stops; wait duration * factor**(attempts-1),
+        # capped; maxDuration counts from the first attempt's start
+        stopped = self.stopping and not self.exit_pod(unit)
+        if unit.retry and out.phase in ("Failed", "Error"):  # a pod node of its own under the Retry node
+            pod = STOPPED_RUNNING if stopped else out.message if out.argo_message is None else out.argo_message
+            unit.res.failed_attempts.append((unit.res.attempts - 1, out.phase, pod, utc_now()))
+        if self.expired:
+            return self.finish_unit(unit, self.deadline_outcome())
+        if stopped:  # processNodeRetries: a stopped Retry node says "Stopped with strategy 'Stop'"
+            return self.finish_unit(unit, out if out.phase == "Succeeded" else Outcome(
+                "Failed", STOPPED_RUNNING, out.outputs, out.stdout, out.exit_code,
+                argo_message=STOPPED_WORKFLOW if unit.retry else None))
+        policy = str(unit.retry.get("retryPolicy") or "OnFailure")
+        retryable = {"Always": ("Failed", "Error"), "OnFailure": ("Failed",), "OnError": ("Error",)}
+        limit = unit.retry.get("limit")
+        if not unit.retry or out.phase not in retryable.get(policy, ()) or self.procs.cancelled:
+            return self.finish_unit(unit, out)  # processNodeRetries: the Retry node takes its last child's message
+        # operator.go processNodeRetries: the Retry node's own message when it stops retrying
+        if limit not in (None, "") and unit.res.attempts > int(limit):
+            out.argo_message = "No more retries left"
+            return self.finish_unit(unit, out)
+        if not _retry_expression(unit.retry, out):
+            out.argo_message = "retryStrategy.expression evaluated to false"
+            return self.finish_unit(unit, out)
+        backoff = unit.retry.get("backoff") or {}
+        delay = 0.0
+        try:
+            if backoff.get("duration"):
+                delay = parse_duration(backoff["duration"])
+                factor = float(backoff.get("factor") or 0)
+                if factor > 0:
+                    delay *= factor ** (unit.res.attempts - 1)
+                if backoff.get("cap"):
+                    delay = min(delay, parse_duration(backoff["cap"]))
+            if backoff.get("maxDuration"):
+                deadline = unit.t0 + parse_duration(backoff["maxDuration"])
+                if time.monotonic() > deadline or time.monotonic() + delay > deadline:
+                    out.argo_message = ("Max duration limit exceeded" if time.monotonic() > deadline
+                                        else "Backoff would exceed max duration limit")
+                    out.message = f"{out.argo_message} (last attempt: {out.message})"
+                    return self.finish_unit(unit, out)
+        except ExprError as e:
+            return self.finish_unit(unit, Outcome("Error", f"retryStrategy: {e}"))
+        unit.res.message = out.message
+        self.report("task_retrying", unit.res, delay)
+        heapq.heappush(self.delayed, (time.monotonic() + delay, id(unit), unit))
+
+    def finish_unit(self, unit: Unit, out: Outcome) -> None:
+        res = unit.res
+        if unit.locked:
+            self.locks.give(unit.template)
+            unit.locked = False
+        res.phase, res.message, res.outputs = out.phase, out.message, out.outputs
+        res.argo_message = out.argo_message
+        res.artifacts = {k: repository.local_path(self.store, v) for k, v in out.artifacts.items()}
+        unit.artifact_keys = out.artifacts
+        if out.phase == "Succeeded" and unit.memo is not None and self.memo is not None and not res.cached:
+            saved = dict(out.outputs, **({_STR_MARK: ""} if out.str_result else {}))
+            # Argo saves the node's outputs: parameters, and artifacts by location
+            note = self.memo.save(unit.memo, saved, res.name, out.artifacts, self.store.path)
+            if note:
+                res.cache += f" ({note})"
+        unit.stdout, unit.exit_code, unit.done = out.stdout, out.exit_code, True
+        res.started = res.started or utc_now()
+        res.finished = utc_now()
+        res.duration_s = round(time.monotonic() - unit.t0, 3) if unit.t0 else 0.0
+        # a template without a `result` output parameter: its result is its stdout (Argo's outputs.result),
+        # or the value heraspec's script sent as the artifact `result` (`result: artifact`)
+        if out.str_result and "result" in out.outputs:  # the script marked a str result (PATH.str)
+            res.result = out.outputs["result"]
+        elif "result" in out.outputs or "result" not in out.artifacts:
+            res.result = decode_output(out.outputs["result"] if "result" in out.outputs else out.stdout)
+        else:
+            res.result = decode_output(repository.value_text(self.store, out.artifacts["result"]))
+        if unit.task.res is not res:
+            self.report("task_finished", res)

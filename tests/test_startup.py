@@ -1,0 +1,86 @@
+"""`heraspec validate` starts fast (issue 26's budget: a fraction of `import hera.workflows`): it
+loads only what checking needs. Each test runs a fresh interpreter, as a pre-commit hook does, and
+asserts what it imported (times are the benchmark's business, benchmarks/run.py --cases startup)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli import ROOT
+
+# what validating a Workflow with function tasks never needs: the compiler and what only it uses,
+# exact quantities (only resource limits are compared), help text wrapping (textwrap, and shutil to
+# measure the terminal)
+NOT_FOR_VALIDATE = ["heraspec.argo.compiler", "heraspec.argo.code", "heraspec.python.lock", "fractions",
+                    "subprocess", "hashlib", "textwrap", "shutil", "pathlib"]
+
+_PROBE = """\
+import sys
+before = set(sys.modules)  # the interpreter's own start (an editable install's finder loads pathlib)
+import contextlib, io, json
+from heraspec.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main(sys.argv[1:])
+print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(set(sys.modules) - before)}))
+"""
+
+
+def _validate(*argv: str, cwd: Path = ROOT) -> dict:
+    proc = subprocess.run([sys.executable, "-c", _PROBE, "validate", *argv], capture_output=True, text=True, cwd=cwd,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_validate_of_the_diamond_loads_neither_the_compiler_nor_other_verbs_modules():
+    seen = _validate("examples/diamond.yaml")
+    assert seen["code"] == 0 and seen["out"] == "examples/diamond.yaml: ok\n"
+    loaded = [m for m in NOT_FOR_VALIDATE if m in seen["modules"]]  # loaded by heraspec
+    assert loaded == [], f"validate imported {loaded}"
+
+
+def test_a_workflow_template_is_still_compiled_for_the_references_to_it(tmp_path: Path):
+    """The compiler is loaded when a spec of the batch defines a WorkflowTemplate (template_ref
+    calls are checked against its compiled inputs)."""
+    (tmp_path / "steps.py").write_text("def hello(name: str) -> str:\n    return name\n")
+    (tmp_path / "lib.yaml").write_text("kind: WorkflowTemplate\nname: greet\ntasks:\n"
+                                       "  hi: {function: steps:hello, args: {name: x}}\n")
+    (tmp_path / "use.yaml").write_text("tasks:\n  call: {template_ref: {name: greet, template: main}, "
+                                       "args: {nmae: y}}\n")
+    proc = subprocess.run([sys.executable, "-m", "heraspec", "validate", "lib.yaml", "use.yaml"], capture_output=True,
+                          text=True, cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "use.yaml:" in proc.stderr and "nmae" in proc.stderr
+
+
+@pytest.mark.parametrize("verb", ["validate", "compile", "run", "apply", "lsp"])
+def test_a_verb_parser_built_alone_is_the_one_of_the_whole_command_line(verb: str):
+    """`heraspec VERB ...` builds only that verb's parser: its --help and its parsing are the same."""
+    from heraspec.cli.parser import build_parser
+
+    def verb_parser(parser):
+        (sub,) = [a for a in parser._actions if a.dest == "verb"]
+        return sub.choices[verb]
+
+    alone, whole = verb_parser(build_parser(verb)), verb_parser(build_parser())
+    assert alone.format_help() == whole.format_help()
+    assert sorted(vars(alone.parse_args(["x.yaml"] if verb != "lsp" else [])).items()) == \
+        sorted(vars(whole.parse_args(["x.yaml"] if verb != "lsp" else [])).items())
+
+
+@pytest.mark.parametrize("columns", [50, 100])
+def test_help_still_wraps_to_the_terminal(columns: int):
+    """The terminal is measured when help is shown (COLUMNS, as argparse reads it), not when parsing."""
+    proc = subprocess.run([sys.executable, "-m", "heraspec", "compile", "--help"], capture_output=True, text=True,
+                          cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": str(columns)},
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    options = proc.stdout.split("options:")[1].split("examples:")[0].splitlines()
+    assert max(len(line) for line in options) <= columns - 2
+    assert max(len(line) for line in options) > columns - 20  # filled to the width, not to a fixed one
