@@ -62,7 +62,7 @@ def test_a_workflow_template_is_still_compiled_for_the_references_to_it(tmp_path
 @pytest.mark.parametrize("verb", ["validate", "compile", "run", "apply", "lsp"])
 def test_a_verb_parser_built_alone_is_the_one_of_the_whole_command_line(verb: str):
     """`heraspec VERB ...` builds only that verb's parser: its --help and its parsing are the same."""
-    from heraspec.cli import build_parser
+    from heraspec.cli.parser import build_parser
 
     def verb_parser(parser):
         (sub,) = [a for a in parser._actions if a.dest == "verb"]

@@ -46,14 +46,6 @@ class _Parser(argparse.ArgumentParser):
         return super().format_help()
 
 
-class _Unbuilt:
-    """What `_verb` gives for a verb the command line does not name: takes that verb's arguments and
-    builds nothing (argparse makes a formatter for each argument it adds, ~0.5 ms a verb)."""
-
-    def __getattr__(self, name: str) -> Callable[..., "_Unbuilt"]:
-        return lambda *args, **kwargs: self
-
-
 def _path(p: argparse.ArgumentParser) -> None:
     p.add_argument("--path", action="append", default=[], metavar="DIR",
                    help="also look for function modules in DIR (searched first; repeatable)")
@@ -95,14 +87,23 @@ SPEC_HELP = "a heraspec spec file, YAML (.yaml/.yml) or TOML (.toml)"
 FILES_HELP = "heraspec spec files, YAML (.yaml/.yml) or TOML (.toml); each becomes one Argo resource"
 
 
+class _Unbuilt:
+    """What `_verb` gives for a verb the command line does not name: takes that verb's arguments and
+    builds nothing (argparse makes a formatter for each argument it adds, ~0.5 ms a verb)."""
+
+    def __getattr__(self, name: str) -> Callable[..., "_Unbuilt"]:
+        return lambda *args, **kwargs: self
+
+
 def _verb(sub, name: str, summary: str, description: str, examples: str, *,
           files: bool = False) -> argparse.ArgumentParser:
     """A verb whose --help says what it does, then its options, then examples; with `files`, its
-    first argument is one or more spec files. When `sub.only`, the verb the command line names, is
-    another verb: nothing is built."""
+    first argument is one or more spec files (when `sub.only`, the verb the command line names, is
+    another verb: nothing)."""
     if getattr(sub, "only", None) not in (None, name):
         return _Unbuilt()  # type: ignore[return-value]
-    p = sub.add_parser(name, help=summary, epilog="examples:\n" + examples, formatter_class=_Formatter)
+    p = sub.add_parser(name, help=summary, epilog="examples:\n" + examples,
+                       formatter_class=_Formatter)
     p.unfilled = f"{summary[0].upper()}{summary[1:]}. {description}"  # filled only for --help
     if files:
         p.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)

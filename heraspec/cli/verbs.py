@@ -61,8 +61,6 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from ..argo import emit
 
     compiled = compile_specs(args, args.files)
@@ -73,6 +71,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if out is None:
         sys.stdout.write(dump([c.manifest for c in compiled]))
         return EXIT_OK
+    from pathlib import Path
+
     target = Path(out)
     if target.is_dir() or out.endswith(("/", os.sep)) or len(compiled) > 1:
         if target.exists() and not target.is_dir():
