@@ -419,8 +419,10 @@ def template_parts(manifest: Path, folder: Path) -> list[tuple[str, int]]:
     function's code with its importer, and the runtime (decoding the inputs, writing the result)."""
     (tmpl,) = [x for x in json.loads(manifest.read_bytes())["spec"]["templates"] if x["name"] == "work"]
     source = tmpl["script"]["source"]
-    start = source.index("def _heraspec_importer(")
-    end = source.index("\nfrom steps import work\n") + len("\nfrom steps import work\n")
+    # python/pod_source.py's sections: the carried code's importer, ..., then "this task"'s two calls
+    start = source.index("# --- the carried code")
+    end = source.index("\n# --- ", start + 1)
+    own = source.index("# --- this task")
 
     def size(text: str) -> int:
         one = folder / "part.json"
@@ -432,9 +434,9 @@ def template_parts(manifest: Path, folder: Path) -> list[tuple[str, int]]:
     one.write_text(json.dumps(whole, ensure_ascii=False, separators=(",", ":")))
     return [("the fields besides the source (inputs, result output, env, resources)", stored_bytes(one)),
             ("the importer and its call (the module itself is the workflow's heraspec-code parameter, "
-             "once per workflow)", size(source[start:end])),
+             "once per workflow)", size(source[start:end]) + size(source[own:])),
             ("the runtime: decoding by annotation, writing the result exactly, messages",
-             size(source[:start]) + size(source[end:]))]
+             size(source[:start]) + size(source[end:own]))]
 
 
 HERA_RUNNER = '''\
