@@ -307,8 +307,28 @@ class ExitHandler(_Body):
     where: Where
 
 
+class _PodKeys:
+    """What a task and `defaults` share beyond the body: the package index, caching and the pod's
+    scheduling keys (an exit handler has none of them)."""
+
+    __slots__ = ()
+    pip_index_url = Key()
+    pip_extra_index_urls = Key(_tuple, default=())
+    cache = Key()
+    node_selector = Key(default=_EMPTY)
+    tolerations = Key(_tuple, default=())
+    affinity = Key()
+    priority_class = Key()
+    pod_labels = Key(default=_EMPTY)
+    pod_annotations = Key(default=_EMPTY)
+    mutex = Key()
+    semaphore = Key()
+    image_pull_policy = Key()
+    service_account = Key()
+
+
 @dataclass(slots=True, frozen=True)
-class Task(_Body):
+class Task(_Body, _PodKeys):
     """One task, read after `defaults` (`data` is `settings.effective` of what it writes)."""
 
     name: str
@@ -327,25 +347,12 @@ class Task(_Body):
     outputs = Key(default=_EMPTY)
     continue_on = Key(_tuple, default=())
     argo = Key(default=_EMPTY)  # {task: {...}, template: {...}}
-    pip_index_url = Key()
-    pip_extra_index_urls = Key(_tuple, default=())
     code = Key(default="carry")
     result = Key(default="parameter")
-    cache = Key()
-    node_selector = Key(default=_EMPTY)
-    tolerations = Key(_tuple, default=())
-    affinity = Key()
-    priority_class = Key()
-    pod_labels = Key(default=_EMPTY)
-    pod_annotations = Key(default=_EMPTY)
-    mutex = Key()
-    semaphore = Key()
-    image_pull_policy = Key()
-    service_account = Key()
 
 
 @dataclass(slots=True, frozen=True)
-class Defaults:
+class Defaults(_PodKeys):
     """`defaults` as written (what every task inherits)."""
 
     data: Mapping[str, Any]
@@ -356,21 +363,8 @@ class Defaults:
     timeout = Key()
     env = Key(default=_EMPTY)
     packages = Key(_tuple, default=())
-    pip_index_url = Key()
-    pip_extra_index_urls = Key(_tuple, default=())
     code = Key()
     result = Key()
-    node_selector = Key(default=_EMPTY)
-    tolerations = Key(_tuple, default=())
-    affinity = Key()
-    priority_class = Key()
-    pod_labels = Key(default=_EMPTY)
-    pod_annotations = Key(default=_EMPTY)
-    mutex = Key()
-    semaphore = Key()
-    image_pull_policy = Key()
-    service_account = Key()
-    cache = Key()
 
 
 @dataclass(slots=True, frozen=True)
