@@ -12,7 +12,7 @@ import re
 import time
 from pathlib import Path
 
-from ._attempt import Outcome, TaskError, as_list
+from .attempt import Outcome, TaskError, as_list
 from .dagphase import group_phase
 from .dagview import DagView
 from .memo import fill_item_keys, group_reason

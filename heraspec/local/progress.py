@@ -51,7 +51,7 @@ class Reporter(Protocol):
     # def run_stopping(self, signum: int) -> None: ...
 
 
-_QUOTED = re.compile(r"(exit code -?\d+): (.*)", re.S)  # _attempt's message: the code, then stderr's last line
+_QUOTED = re.compile(r"(exit code -?\d+): (.*)", re.S)  # attempt.py's message: the code, then stderr's last line
 
 
 def short_message(message: str) -> str:
@@ -264,7 +264,7 @@ def _preview(value: Any, limit: int = 40) -> str:
 def _tail(path: Path | None, lines: int = 5) -> list[str]:
     if path is None:
         return []
-    from ._attempt import last_lines
+    from .attempt import last_lines
 
     return last_lines(path.with_name("stderr.log"), lines)
 
