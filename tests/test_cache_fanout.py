@@ -14,7 +14,6 @@ import pytest
 
 import heraspec
 from heraspec.argo import scheduling
-from heraspec.python import functions as F
 from tests.argo_exec import Repository, argo_aggregate, argo_item, run_task
 from tests.argo_schema import assert_argo_valid
 from tests.cli import heraspec as heraspec_cli
@@ -68,9 +67,7 @@ tasks:
 """
 
 
-@pytest.fixture(autouse=True)
-def _fresh() -> None:
-    F.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_functions")
 
 
 @pytest.fixture(scope="module")

@@ -63,9 +63,7 @@ def spec(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def _fresh() -> None:
-    F.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_functions")
 
 
 def test_validate_accepts_real_shaped_packages(tmp_path: Path) -> None:
