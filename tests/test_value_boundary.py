@@ -6,6 +6,7 @@ the task before the function runs; what numpy and the standard library return is
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,19 @@ def run_locally(spec: Path, tmp: Path, *extra: str) -> tuple[int, dict[str, Any]
     proc = heraspec_cli("run", str(spec), "--json", "--workdir", str(tmp / "run"), *extra, cwd=spec.parent)
     assert proc.stdout, proc.stderr
     return proc.returncode, json.loads(proc.stdout)["tasks"]
+
+
+def stopped_before_the_function(spec: Path, tmp: Path, task: str, message: str, ran: str) -> None:
+    """`task` fails with `message` before its function runs (it prints `ran` first thing; no trace),
+    under `heraspec run` and as Argo's executor runs the compiled pod."""
+    code, tasks = run_locally(spec, tmp)
+    assert code == 1 and tasks[task]["phase"] == "Failed"
+    assert message in tasks[task]["message"]
+    logs = (tmp / "run" / task / "stdout.log").read_text() + (tmp / "run" / task / "stderr.log").read_text()
+    assert ran not in logs and "Traceback" not in logs
+    (compiled,) = heraspec.compile([str(spec)])
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        run_dag(compiled.manifest, tmp / "argo")
 
 
 CLASSES = """\
@@ -87,14 +101,7 @@ tasks:
 def test_a_value_that_does_not_fit_stops_the_task_before_the_function_runs(tmp_path: Path) -> None:
     spec = project(tmp_path, UNFIT)  # an unannotated producer: nothing to check at validate
     assert heraspec.validate([str(spec)]) == []
-    code, tasks = run_locally(spec, tmp_path)
-    assert code == 1 and tasks["use"]["phase"] == "Failed"
-    assert "loud_int(n): expected int, got 'abc' (str)" in tasks["use"]["message"]
-    stdout = (tmp_path / "run" / "use" / "stdout.log").read_text() + (tmp_path / "run" / "use" / "stderr.log").read_text()
-    assert "loud_int ran" not in stdout and "Traceback" not in stdout
-    (compiled,) = heraspec.compile([str(spec)])
-    with pytest.raises(AssertionError, match=r"loud_int\(n\): expected int, got 'abc' \(str\)"):
-        run_dag(compiled.manifest, tmp_path / "argo")
+    stopped_before_the_function(spec, tmp_path, "use", "loud_int(n): expected int, got 'abc' (str)", "loud_int ran")
 
 
 def test_a_class_refusing_its_mapping_stops_the_task_with_the_reason(tmp_path: Path) -> None:
@@ -259,14 +266,8 @@ def test_none_from_an_unannotated_producer_stops_an_int_parameter_before_the_fun
     spec = _boundary_project(tmp_path, "name: none\ntasks:\n  none: {function: steps:nothing}\n"
                                        "  use: {function: steps:strict, args: {n: {from: none}}}\n")
     assert heraspec.validate([str(spec)]) == []  # an unannotated producer: nothing to check at validate
-    code, tasks = run_locally(spec, tmp_path)
-    assert code == 1 and tasks["use"]["phase"] == "Failed"
-    assert "heraspec: strict(n): expected int, got None (NoneType)" in tasks["use"]["message"]
-    logs = (tmp_path / "run" / "use" / "stdout.log").read_text() + (tmp_path / "run" / "use" / "stderr.log").read_text()
-    assert "strict ran" not in logs and "Traceback" not in logs
-    (compiled,) = heraspec.compile([str(spec)])
-    with pytest.raises(AssertionError, match=r"heraspec: strict\(n\): expected int, got None \(NoneType\)"):
-        run_dag(compiled.manifest, tmp_path / "argo")
+    stopped_before_the_function(spec, tmp_path, "use", "heraspec: strict(n): expected int, got None (NoneType)",
+                                "strict ran")
 
 
 def test_optional_parameters_take_none_and_tuples_and_sets_arrive_as_themselves(tmp_path: Path) -> None:
