@@ -35,6 +35,19 @@ def run_locally(spec: Path, tmp: Path, *extra: str) -> tuple[int, dict[str, Any]
     return proc.returncode, json.loads(proc.stdout)["tasks"]
 
 
+def results_locally_and_in_the_pod(spec: Path, tmp: Path, expected: dict[str, Any]) -> None:
+    """The run succeeds with these tasks' results under `heraspec run`, and the compiled (strict-valid)
+    pods, run as Argo's executor runs them, write the same (a result's text read as JSON where it
+    reads as a list, an object or a number)."""
+    code, tasks = run_locally(spec, tmp)
+    assert code == 0, tasks
+    assert {k: tasks[k]["result"] for k in expected} == expected
+    (compiled,) = heraspec.compile([str(spec)])
+    assert_argo_valid(compiled.manifest)
+    texts = run_dag(compiled.manifest, tmp / "argo")
+    assert {k: json.loads(texts[k]) if texts[k][:1] in "[{0123456789-" else texts[k] for k in expected} == expected
+
+
 def stopped_before_the_function(spec: Path, tmp: Path, task: str, message: str, ran: str) -> None:
     """`task` fails with `message` before its function runs (it prints `ran` first thing; no trace),
     under `heraspec run` and as Argo's executor runs the compiled pod."""
@@ -81,13 +94,7 @@ CLASS_RESULTS = {
 def test_classes_from_another_module_are_rebuilt_locally_and_in_the_pod(tmp_path: Path) -> None:
     spec = project(tmp_path, CLASSES)
     assert heraspec.validate([str(spec)]) == []
-    code, tasks = run_locally(spec, tmp_path)
-    assert code == 0, tasks
-    assert {k: tasks[k]["result"] for k in CLASS_RESULTS} == CLASS_RESULTS
-    (compiled,) = heraspec.compile([str(spec)])
-    assert_argo_valid(compiled.manifest)
-    texts = run_dag(compiled.manifest, tmp_path / "argo")
-    assert {k: json.loads(texts[k]) if texts[k][:1] in "[{0123456789-" else texts[k] for k in CLASS_RESULTS} == CLASS_RESULTS
+    results_locally_and_in_the_pod(spec, tmp_path, CLASS_RESULTS)
 
 
 UNFIT = """\
@@ -272,13 +279,7 @@ def test_none_from_an_unannotated_producer_stops_an_int_parameter_before_the_fun
 
 def test_optional_parameters_take_none_and_tuples_and_sets_arrive_as_themselves(tmp_path: Path) -> None:
     spec = _boundary_project(tmp_path, BOUNDARY)
-    code, tasks = run_locally(spec, tmp_path)
-    assert code == 0, tasks
-    assert {k: tasks[k]["result"] for k in BOUNDARY_RESULTS} == BOUNDARY_RESULTS
-    (compiled,) = heraspec.compile([str(spec)])
-    assert_argo_valid(compiled.manifest)
-    texts = run_dag(compiled.manifest, tmp_path / "argo")
-    assert {k: json.loads(texts[k]) if texts[k][:1] == "[" else texts[k] for k in BOUNDARY_RESULTS} == BOUNDARY_RESULTS
+    results_locally_and_in_the_pod(spec, tmp_path, BOUNDARY_RESULTS)
 
 
 def test_a_set_parameter_given_a_list_it_cannot_hold_is_refused_at_the_boundary(tmp_path: Path) -> None:
