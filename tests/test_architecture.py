@@ -9,6 +9,8 @@
 - A name starting with `_` is used only in its own module; a private module (`_foo.py`) is imported
   by no other module, not even a sibling (what a sibling needs is a public module, named for what it
   does).
+- docs/DESIGN.md's module table has one row per module, in the layer placed here; a failure names
+  the rows to add, remove or move.
 
 `TEMPORARY` lists the edges that break a rule today in files other work owns this round (each with
 its owner); the test fails when one of them is gone, so the list only shrinks.
