@@ -18,7 +18,7 @@ from heraspec.check.dag import is_ref
 from heraspec.document import nodes
 from heraspec.document.load import load_file
 from heraspec.document import schema_docs, schemagen
-from heraspec.document.schematypes import SchemaType
+from heraspec.document.shapes import SchemaType
 from heraspec.document.schema import check_schema
 from heraspec.document.settings import effective
 from heraspec.errors import Errors

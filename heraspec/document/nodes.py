@@ -13,8 +13,8 @@ A task's `data` is its settings after `defaults` (`settings.effective`: resource
 by key, the task winning; scheduling maps merge; the rest replace), so no reader applies them again;
 `Task.settings` is that mapping, for the helpers that still take a task's dict.
 
-Each key also declares what its value may be (`Key.of`, in `schematypes`' words: `Str(pattern=...)`,
-`OneOf(...)`, a node class; the plain-data shapes are in `shapes.py`), and whether it is required:
+Each key also declares what its value may be (`Key.of`, in the words of `shapes.py`: `Str(pattern=...)`,
+`OneOf(...)`, a shared shape such as `Duration`, a node class) and whether it is required:
 `schemagen` writes the JSON Schema (`schemas/heraspec.schema.json`) from these declarations alone,
 so the model and the schema cannot drift.
 """
@@ -25,11 +25,11 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from .patterns import FUNCTION_REF, OUTPUT_NAME, QUANTITY, RESULT_KEY, TASK_NAME, ARGO_FIELD_NAME_MAX
-from .schematypes import ANY, Bool, Const, Enum, Int, ListOf, MapOf, Null, OneOf, Str
+from .patterns import ARGO_FIELD_NAME_MAX, FUNCTION_REF, OUTPUT_NAME, RESULT_KEY, TASK_NAME
 from .settings import effective
-from .shapes import (AnyMap, Args, ArgoTask, ArtifactRepositoryRef, Cache, Cpu, Duration, EnvValue, FromRef,
-                     IndexSource, IndexUrl, Packages, ParamRef, Quantity, Semaphore, Span, StrMap, Strings, Ttl)
+from .shapes import (ANY, AnyMap, Args, ArgoTask, ArtifactRepositoryRef, Bool, Cache, Const, Cpu, Duration, Enum,
+                     EnvValue, FromRef, IndexSource, IndexUrl, Int, ListOf, MapOf, Null, OneOf, Packages, ParamRef,
+                     Quantity, Semaphore, Span, Str, StrMap, Strings, Ttl)
 
 if TYPE_CHECKING:
     from ..errors import Errors
@@ -47,7 +47,7 @@ class Key:
     """One spec key of a node, read from the node's mapping (`node.data`) when asked for: `read`
     turns a present value into its typed form (it gets the value and its data path); an absent
     or null one is `default`; `node` is the node class it gives (its schema definition), `read`
-    itself when that is a node class; `of` the type its value is declared as (`schematypes`; the
+    itself when that is a node class; `of` the type its value is declared as (`shapes.py`; the
     node class by default), `required` whether it must be present. Reading on access keeps building
     the model to one small object per task (a 5,000-task spec builds in about the time
     `settings.effective` takes)."""

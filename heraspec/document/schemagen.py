@@ -3,8 +3,8 @@
 
     json_schema() -> dict      python -m heraspec.document.schemagen > schemas/heraspec.schema.json
 
-What a value may be comes from the model alone: each `nodes.Key`'s type (`Key.of`, in `schematypes`'
-words), whether it is `required`, and its default; a node class (`nodes.Task`) is a definition (`Task`),
+What a value may be comes from the model alone: each `nodes.Key`'s type (`Key.of`, in the words of
+`shapes.py`), whether it is `required`, and its default; a node class (`nodes.Task`) is a definition (`Task`),
 as is a plain-data shape (`shapes.FromRef`). The words for editors (descriptions, hover text, examples,
 snippets) come from `schema_docs`, keyed by definition and key; a key with no words, or words for no
 key, fails generation. tests/test_schema.py holds the committed file equal to this output.
@@ -24,7 +24,7 @@ from typing import Any
 
 from . import nodes
 from .schema_docs import DEFINITIONS, KEYS, SNIPPETS
-from .schematypes import (AnyValue, Bool, Const, Enum, Int, ListOf, MapOf, Null, Num, Obj, OneOf, SchemaType,
+from .shapes import (AnyValue, Bool, Const, Enum, Int, ListOf, MapOf, Null, Num, Obj, OneOf, SchemaType,
                           Str)
 
 # the definition a node class is, where its name is not the class's
