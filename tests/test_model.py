@@ -365,6 +365,19 @@ def test_validating_never_imports_pydantic_nor_builds_the_model():
     assert out.stdout.split() == ["False", "False", "True"]
 
 
+def test_building_the_model_loads_neither_the_schema_generator_nor_its_words():
+    """The model is on validate's path: its type declarations are plain objects, the JSON Schema is
+    written only by `schemagen` (nor pydantic nor jsonschema is loaded)."""
+    code = ("import sys; from heraspec.document import nodes; "
+            "s = nodes.from_data({'tasks': {'a': {'function': 'm:f', 'timeout': '1m', 'retry': 2}}}); "
+            "assert s.tasks['a'].retry.limit == 2 and s.tasks['a'].timeout == '1m'; "
+            "print([m for m in ('pydantic', 'jsonschema', 'heraspec.document.schemagen', "
+            "'heraspec.document.schema_docs') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("example", sorted(p.stem for p in (ROOT / "examples").glob("*.toml")))
 def test_an_example_reads_the_same_from_yaml_and_toml(example):
     yaml_spec, toml_spec = (nodes.build_model(_valid_doc(ROOT / "examples" / f"{example}.{ext}")) for ext in ("yaml", "toml"))

@@ -198,10 +198,10 @@ def json_schema() -> dict:
     return out
 
 
-def schema_text() -> str:
+def generated_text() -> str:
     """The committed file's text."""
     return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 if __name__ == "__main__":
-    print(schema_text(), end="")
+    print(generated_text(), end="")
