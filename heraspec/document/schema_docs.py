@@ -138,6 +138,7 @@ def _k(description: str, *, examples: list | None = None, markdown: str | None =
     return words
 
 
+# `defaults`' keys, in the order editors list them (a task lists them first)
 _DEFAULTS_KEYS = ("image", "resources", "retry", "timeout", "env", "packages", "pip_index_url", "pip_extra_index_urls",
                   "code", "result", "node_selector", "tolerations", "affinity", "priority_class", "pod_labels",
                   "pod_annotations", "mutex", "semaphore", "image_pull_policy", "service_account", "cache")
@@ -182,24 +183,20 @@ DEFINITIONS: dict[str, str] = {
 
 KEYS: dict[str, dict[str, dict]] = {
     "$root": {
-        "$schema": _k(
-            "Optional URL or path of this JSON Schema (for editors); heraspec itself ignores it.",
-            examples=["./heraspec.schema.json"]),
+        "$schema": _k("Optional URL or path of this JSON Schema (for editors); heraspec itself ignores it.",
+                      examples=["./heraspec.schema.json"]),
         "kind": _k(
             "The Argo resource to produce.",
             markdown="The Argo resource to produce:\n\n- `Workflow` (default): one run, submitted with "
                      "`heraspec apply`\n- `WorkflowTemplate`: a reusable template in a namespace\n- "
                      "`ClusterWorkflowTemplate`: a reusable template for the whole cluster\n- `CronWorkflow`: "
                      "runs on a `schedule`"),
-        "name": _k(
-            "Resource name (DNS-1123: lowercase letters, digits, `-`; ≤63, ≤52 for a CronWorkflow).",
-            examples=["my-pipeline"]),
-        "generate_name": _k(
-            "Name prefix; the server (or `heraspec apply`) adds a random suffix. Workflows only.",
-            examples=["my-pipeline-"]),
-        "namespace": _k(
-            "Kubernetes namespace. Default: `--namespace`, `ARGO_NAMESPACE`, or none.",
-            examples=["argo"]),
+        "name": _k("Resource name (DNS-1123: lowercase letters, digits, `-`; ≤63, ≤52 for a CronWorkflow).",
+                   examples=["my-pipeline"]),
+        "generate_name": _k("Name prefix; the server (or `heraspec apply`) adds a random suffix. Workflows only.",
+                            examples=["my-pipeline-"]),
+        "namespace": _k("Kubernetes namespace. Default: `--namespace`, `ARGO_NAMESPACE`, or none.",
+                        examples=["argo"]),
         "image": _k(
             "Default container image of function tasks. It needs a `python` that can run the functions (and "
             "has their third-party imports installed).",
@@ -212,9 +209,8 @@ KEYS: dict[str, dict[str, dict]] = {
             "Workflow parameters and their default values; use them with `{param: NAME}` and override with "
             "`-p NAME=VALUE`.",
             examples=[{"n_points": 200, "dataset": "s3://bucket/data.csv"}]),
-        "defaults": _k(
-            "Task fields applied to every task unless it sets them.",
-            examples=[{"retry": 2, "resources": {"cpu": 2, "memory": "4Gi"}}]),
+        "defaults": _k("Task fields applied to every task unless it sets them.",
+                       examples=[{"retry": 2, "resources": {"cpu": 2, "memory": "4Gi"}}]),
         "packages": _k(
             "Third-party distributions every function task installs (pip requirements, PEP 508); "
             "`defaults.packages` and a task's `packages` add to them, the task winning for the same "
@@ -242,37 +238,31 @@ KEYS: dict[str, dict[str, dict]] = {
             "The artifact repository for this workflow's files and `result: artifact` values (Argo "
             "`artifactRepositoryRef`). Default: the cluster's default repository.",
             examples=[{"config_map": "artifact-repositories", "key": "my-minio"}]),
-        "edges": _k(
-            "Dependencies written as chains: `A >> B >> D`, `A >> [B, C] >> D`.",
-            examples=[["A >> [B, C] >> D"]]),
-        "schedule": _k(
-            "CronWorkflow: cron schedule(s), e.g. `0 3 * * *`.",
-            examples=["0 3 * * *", ["0 3 * * *", "0 15 * * *"]]),
-        "timezone": _k(
-            "CronWorkflow: IANA time zone of the schedule, e.g. `Europe/Paris`.",
-            examples=["Europe/Paris", "UTC"]),
+        "edges": _k("Dependencies written as chains: `A >> B >> D`, `A >> [B, C] >> D`.",
+                    examples=[["A >> [B, C] >> D"]]),
+        "schedule": _k("CronWorkflow: cron schedule(s), e.g. `0 3 * * *`.",
+                       examples=["0 3 * * *", ["0 3 * * *", "0 15 * * *"]]),
+        "timezone": _k("CronWorkflow: IANA time zone of the schedule, e.g. `Europe/Paris`.",
+                       examples=["Europe/Paris", "UTC"]),
         "concurrency_policy": _k(
             "CronWorkflow: what to do when the previous run is still going.",
             markdown="CronWorkflow: what to do when the previous run is still going:\n\n- `Allow` (Argo's "
                      "default): start the new run anyway\n- `Forbid`: skip the new run\n- `Replace`: stop the "
                      "running one and start the new run"),
         **_tasks("node_selector", "tolerations", "affinity", "priority_class", "pod_labels", "pod_annotations"),
-        "mutex": _k(
-            "Only one Workflow holding this mutex runs at a time (Argo workflow-level `synchronization`).",
-            examples=["nightly-etl"]),
+        "mutex": _k("Only one Workflow holding this mutex runs at a time (Argo workflow-level `synchronization`).",
+                    examples=["nightly-etl"]),
         "semaphore": _k(
             "At most N Workflows holding this semaphore run at a time (Argo workflow-level `synchronization`)."),
         "deadline": _k(
             "Stop the whole workflow when it runs longer than this, e.g. `2h` (Argo `activeDeadlineSeconds`).",
             examples=["2h", "1d"]),
-        "ttl": _k(
-            "Delete the finished Workflow after a while (Argo `ttlStrategy`).",
-            examples=[{"after_completion": "1d"}, {"after_success": "1h", "after_failure": "7d"}]),
+        "ttl": _k("Delete the finished Workflow after a while (Argo `ttlStrategy`).",
+                  examples=[{"after_completion": "1d"}, {"after_success": "1h", "after_failure": "7d"}]),
         "pod_gc": _k("When Argo deletes the pods (Argo `podGC.strategy`). Default: never."),
         "archive_logs": _k("Keep the pods' logs in the artifact repository (Argo `archiveLogs`)."),
-        "priority": _k(
-            "Priority of this Workflow over other pending ones (Argo `priority`); higher runs first.",
-            examples=[10]),
+        "priority": _k("Priority of this Workflow over other pending ones (Argo `priority`); higher runs first.",
+                       examples=[10]),
         "on_exit": _k(
             "Runs after the workflow ends, whatever the outcome (Argo `onExit`): a `function` or container "
             "task body with `args`.",
@@ -284,12 +274,10 @@ KEYS: dict[str, dict[str, dict]] = {
             examples=[{"spec": {"podGC": {"strategy": "OnPodSuccess"}}}]),
     },
     "ArgoTask": {
-        "task": _k(
-            "Raw Argo `DAGTask` fields deep-merged into the generated DAG task.",
-            examples=[{"onExit": "cleanup"}]),
-        "template": _k(
-            "Raw Argo `Template` fields deep-merged into this task's template.",
-            examples=[{"nodeSelector": {"pool": "gpu"}}]),
+        "task": _k("Raw Argo `DAGTask` fields deep-merged into the generated DAG task.",
+                   examples=[{"onExit": "cleanup"}]),
+        "template": _k("Raw Argo `Template` fields deep-merged into this task's template.",
+                       examples=[{"nodeSelector": {"pool": "gpu"}}]),
     },
     "ArtifactRef": {
         "artifact": _k(
@@ -310,9 +298,8 @@ KEYS: dict[str, dict[str, dict]] = {
             examples=["s3-credentials"]),
     },
     "ArtifactRepositoryRef": {
-        "config_map": _k(
-            "ConfigMap holding repository configurations. Argo's default: `artifact-repositories`.",
-            examples=["artifact-repositories"]),
+        "config_map": _k("ConfigMap holding repository configurations. Argo's default: `artifact-repositories`.",
+                         examples=["artifact-repositories"]),
         "key": _k(
             "Key inside the ConfigMap. Argo's default: the ConfigMap's "
             "`workflows.argoproj.io/default-artifact-repository` annotation.",
@@ -320,18 +307,15 @@ KEYS: dict[str, dict[str, dict]] = {
     },
     "Backoff": {
         "duration": _k("Wait before the first retry, e.g. `10s`.", examples=["10s"]),
-        "factor": _k(
-            "Whole multiplier applied to the wait after each retry, e.g. `2` (Argo takes an integer).",
-            examples=[2]),
+        "factor": _k("Whole multiplier applied to the wait after each retry, e.g. `2` (Argo takes an integer).",
+                     examples=[2]),
         "max_duration": _k("Give up retrying after this long, e.g. `5m`.", examples=["5m"]),
     },
     "Cache": {
-        "max_age": _k(
-            "Results older than this are recomputed, e.g. `24h`, `7d`. Default: no limit.",
-            examples=["24h", "7d"]),
-        "config_map": _k(
-            "ConfigMap Argo stores the results in. Default `heraspec-cache`.",
-            examples=["heraspec-cache"]),
+        "max_age": _k("Results older than this are recomputed, e.g. `24h`, `7d`. Default: no limit.",
+                      examples=["24h", "7d"]),
+        "config_map": _k("ConfigMap Argo stores the results in. Default `heraspec-cache`.",
+                         examples=["heraspec-cache"]),
     },
     "ConfigMapRef": {
         "config_map": _k("Name of a Kubernetes ConfigMap in the workflow's namespace.", examples=["settings"]),
@@ -370,9 +354,8 @@ KEYS: dict[str, dict[str, dict]] = {
         "param": _k("Name of a workflow parameter declared under `parameters`.", examples=["n_points"]),
     },
     "RepositoryKey": {
-        "key": _k(
-            "Object key inside the artifact repository, e.g. `datasets/reads.fq`.",
-            examples=["datasets/reads.fq"]),
+        "key": _k("Object key inside the artifact repository, e.g. `datasets/reads.fq`.",
+                  examples=["datasets/reads.fq"]),
     },
     "Resources": {
         "cpu": _k(
@@ -384,15 +367,12 @@ KEYS: dict[str, dict[str, dict]] = {
             "`false` requests none.",
             examples=["4Gi"]),
         "ephemeral_storage": _k("Local scratch disk requested, e.g. `10Gi`.", examples=["10Gi"]),
-        "gpu": _k(
-            "Number of GPUs (requested and limited), as `nvidia.com/gpu` unless `gpu_type` says otherwise.",
-            examples=[1]),
-        "gpu_type": _k(
-            "Extended resource name of the GPU, e.g. `amd.com/gpu`. Default `nvidia.com/gpu`.",
-            examples=["nvidia.com/gpu", "amd.com/gpu"]),
-        "limits": _k(
-            "`true` to set limits equal to the requests, or explicit `{cpu, memory}` limits.",
-            examples=[True, {"memory": "16Gi"}]),
+        "gpu": _k("Number of GPUs (requested and limited), as `nvidia.com/gpu` unless `gpu_type` says otherwise.",
+                  examples=[1]),
+        "gpu_type": _k("Extended resource name of the GPU, e.g. `amd.com/gpu`. Default `nvidia.com/gpu`.",
+                       examples=["nvidia.com/gpu", "amd.com/gpu"]),
+        "limits": _k("`true` to set limits equal to the requests, or explicit `{cpu, memory}` limits.",
+                     examples=[True, {"memory": "16Gi"}]),
         "volume": _k(
             "One volume mounted into this task: a new one (`{size, mount_path}`) or an existing claim "
             "(`{claim, mount_path}`)."),
@@ -455,21 +435,16 @@ KEYS: dict[str, dict[str, dict]] = {
         "after_failure": _k("Delete it this long after it fails or errors."),
     },
     "Volume": {
-        "mount_path": _k(
-            "Where the volume is mounted in the task's container (an absolute path).",
-            examples=["/vol"]),
-        "size": _k(
-            "Size of a new volume created for the workflow (`volumeClaimTemplates`), e.g. `50Gi`.",
-            examples=["50Gi"]),
-        "claim": _k(
-            "Name of an existing PersistentVolumeClaim to mount instead of creating one.",
-            examples=["shared-data"]),
-        "name": _k(
-            "Volume name. Tasks that use the same name share the volume. Default: `<task>-vol`.",
-            examples=["workdir"]),
-        "storage_class": _k(
-            "StorageClass of a new volume. Default: the cluster's default class.",
-            examples=["standard"]),
+        "mount_path": _k("Where the volume is mounted in the task's container (an absolute path).",
+                         examples=["/vol"]),
+        "size": _k("Size of a new volume created for the workflow (`volumeClaimTemplates`), e.g. `50Gi`.",
+                   examples=["50Gi"]),
+        "claim": _k("Name of an existing PersistentVolumeClaim to mount instead of creating one.",
+                    examples=["shared-data"]),
+        "name": _k("Volume name. Tasks that use the same name share the volume. Default: `<task>-vol`.",
+                   examples=["workdir"]),
+        "storage_class": _k("StorageClass of a new volume. Default: the cluster's default class.",
+                            examples=["standard"]),
         "access_mode": _k(
             "Access mode of a new volume. Default `ReadWriteOnce` (one node at a time); `ReadWriteMany` lets "
             "tasks on several nodes share it, if the storage class supports it."),
