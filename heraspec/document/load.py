@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import Errors
 from .source import Positions, TomlPositions, YamlPositions
-from .yamltags import CORE, MERGE, PLAIN, scalar_tag
+from .yamltags import CORE, MERGE, PLAIN, import_yaml, scalar_tag
 
 MAX_BYTES = 16 * 1024 * 1024  # a 100,000-task generated DAG is ~7 MB; docs/DESIGN.md, Performance
 MAX_DEPTH = 64  # a spec nests ~6 levels; user args may nest a little more
@@ -276,8 +276,7 @@ def _loader() -> Any:
     20,000-task spec) and gives `yes`/`on`/`1_000` YAML 1.1 types, which YAML 1.2 does not."""
     global _LOADER
     if _LOADER is None:
-        import yaml
-
+        yaml = import_yaml()
         scalar, seq = yaml.ScalarNode, yaml.SequenceNode
         str_tag, seq_tag, map_tag, merge_tag = CORE + "str", CORE + "seq", CORE + "map", CORE + "merge"
 
@@ -294,7 +293,7 @@ def _loader() -> Any:
 
 
 def _load_yaml(path: str, text: str, errors: Errors) -> Document | None:
-    import yaml
+    yaml = import_yaml()
 
     stream = _Events(text)
     builder = _Builder(path, stream.anchors)
@@ -383,7 +382,7 @@ class _Events:
         return self._watched()
 
     def _watched(self) -> Any:
-        import yaml
+        yaml = import_yaml()
         from yaml.composer import ComposerError
 
         alias, scalar, start, end = yaml.AliasEvent, yaml.ScalarEvent, yaml.CollectionStartEvent, yaml.CollectionEndEvent
@@ -451,8 +450,7 @@ class _Builder:
     in the stream replaces them."""
 
     def __init__(self, path: str, anchors: dict[str, list]):
-        import yaml
-
+        yaml = import_yaml()
         self.path = path
         self.anchors = anchors
         self.alias, self.scalar_ev, self.seq_start, self.seq_end = \
