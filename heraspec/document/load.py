@@ -434,14 +434,8 @@ class _Events:
 
 
 def _parsed(text: str) -> Any:
-    """libyaml's events, as yaml.parse gives them."""
-    parser = _loader()(text)
-    try:
-        check, get = parser.check_event, parser.get_event
-        while check():
-            yield get()
-    finally:
-        parser.dispose()
+    """libyaml's events, as yaml.parse gives them (its parser gives None after the stream's end)."""
+    return iter(_loader()(text).get_event, None)
 
 
 class _Builder:
@@ -499,13 +493,18 @@ class _Builder:
                 self._err(ev, f"YAML tag {_short(ev.tag)} is not allowed", _TAG_HINT)
             out = []
             depth += 1
-            seq_end, scalar_ev, scalar, build = self.seq_end, self.scalar_ev, self.scalar, self.build
+            seq_end, scalar_ev, scalar, build, plain = self.seq_end, self.scalar_ev, self.scalar, self.build, self.plain
             inline = not self.replaying and depth <= MAX_DEPTH  # a scalar item: what build() would do
             for child in it:
                 cls = type(child)
                 if cls is seq_end:
                     return out
-                out.append(scalar(child) if cls is scalar_ev and inline else build(child, it, depth))
+                if cls is scalar_ev and inline:
+                    # a plain scalar seen before: its resolution, as scalar() would find it
+                    v = plain.get(child.value, _UNSEEN) if child.tag is None and child.implicit[0] else _UNSEEN
+                    out.append(scalar(child) if v is _UNSEEN else v)
+                else:
+                    out.append(build(child, it, depth))
             return out
         if ev.tag not in _IMPLICIT_TAGS and ev.tag != CORE + "map":
             self._err(ev, f"YAML tag {_short(ev.tag)} is not allowed", _TAG_HINT)
@@ -513,9 +512,10 @@ class _Builder:
 
     def mapping(self, it, depth: int) -> dict:
         out: dict = {}
-        scalar_ev, map_end, alias, scalar = self.scalar_ev, self.map_end, self.alias, self.scalar
+        scalar_ev, map_end, alias, scalar, plain = self.scalar_ev, self.map_end, self.alias, self.scalar, self.plain
         first: dict = {}  # key -> its event (for the line of a duplicate)
         merged: dict = {}
+        inline = not self.replaying and depth < MAX_DEPTH  # a scalar value: what build() would do
         for kev in it:
             if type(kev) is map_end:
                 break
@@ -526,23 +526,29 @@ class _Builder:
                 self._skip(next(it), it)
                 continue
             vev = next(it)
-            if key.value == "<<" and scalar_tag(key) == MERGE:
-                for src in self._merge_sources(vev, it, depth):
-                    for k, v in src.items():
-                        merged.setdefault(k, v)
-                continue
-            k = scalar(key)
+            text = key.value
+            # (a plain scalar seen before resolves as it did: the cache scalar() fills, read inline)
+            k = plain.get(text, _UNSEEN) if key.tag is None and key.implicit[0] else _UNSEEN
+            if k is _UNSEEN:
+                if text == "<<" and scalar_tag(key) == MERGE:
+                    for src in self._merge_sources(vev, it, depth):
+                        for mk, mv in src.items():
+                            merged.setdefault(mk, mv)
+                    continue
+                k = scalar(key)
             if type(k) is not str:
-                k = key.value  # `1: x` or `true: x` keys are names here, as in TOML/JSON
+                k = text  # `1: x` or `true: x` keys are names here, as in TOML/JSON
             if k in out:
                 self._err(key, f"duplicate key '{k}' (first defined on line {first[k].start_mark.line + 1})",
                           "YAML keeps only one of them silently; remove or rename one")
                 self._skip(vev, it)
                 continue
             first[k] = key
-            # a scalar value outside an alias and within the depth limit: what build() would do, inline
-            out[k] = scalar(vev) if type(vev) is scalar_ev and not self.replaying and depth < MAX_DEPTH \
-                else self.build(vev, it, depth + 1)
+            if type(vev) is scalar_ev and inline:
+                v = plain.get(vev.value, _UNSEEN) if vev.tag is None and vev.implicit[0] else _UNSEEN
+                out[k] = scalar(vev) if v is _UNSEEN else v
+            else:
+                out[k] = self.build(vev, it, depth + 1)
         for k, v in merged.items():
             out.setdefault(k, v)
         return out
