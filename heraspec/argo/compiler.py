@@ -274,9 +274,22 @@ class _Compiler:
     def template_for(self, name: str, t: dict, modes: dict[str, artifacts.Input] | None = None,
                      result: str = "parameter", keyed: bool = False) -> str:
         fn = self.fns.get(name)
+        outputs = self.published.get(name) or {}
+        modes = modes or {}
+        # what the template is made of besides the task's settings; a spec task's settings are
+        # `settings.effective(body, defaults)` with this compiler's defaults: a function of the keys
+        # its body writes, so those keys stand for them (cheaper than the settings, which fill in
+        # every default); an exit handler's are keyed by the settings themselves
+        call = (None if fn else name, _frozen(outputs), tuple((k, m.frozen()) for k, m in modes.items()), result,
+                keyed, self.files_key(name, t, result, keyed))
+        body_written = self.data["tasks"].get(name) if not name.endswith(EXIT_KEY) else None
+        quick = None
+        if type(body_written) is dict and body_written.get("function") == t.get("function"):
+            quick = (_frozen({k: v for k, v in body_written.items() if k not in _CALL_KEYS}),) + call
+            if quick in self.by_key:
+                return self.by_key[quick]
         res = t["resources"]
         argo_tmpl = (t.get("argo") or {}).get("template")
-        outputs = self.published.get(name) or {}
         # an exit handler installs only its own packages (it reports; it does not need the tasks')
         pkgs = packages.for_task(self.data, t, self.defaults, own_only=name.endswith(EXIT_KEY)) if fn else None
         if pkgs is not None and self.lock is not None:  # validate refused a set the lock lacks
@@ -285,13 +298,12 @@ class _Compiler:
 
             pkgs = self.lock.pinned(pkgs, lock_python(image)) or pkgs
         code = t.get("code") or "carry"
-        modes = modes or {}
         key = (t.get("function"), t.get("image"), _frozen(res), _frozen(t.get("retry")), _frozen(t.get("timeout")),
-               _frozen(t.get("env")), _frozen(argo_tmpl), None if fn else name, _frozen(outputs), pkgs, code,
-               tuple((k, m.frozen()) for k, m in modes.items()), result, keyed,
-               _frozen({k: t[k] for k in scheduling.TEMPLATE_KEYS if t.get(k) is not None}),
-               self.files_key(name, t, result, keyed))
+               _frozen(t.get("env")), _frozen(argo_tmpl), pkgs, code,
+               _frozen({k: t[k] for k in scheduling.TEMPLATE_KEYS if t.get(k) is not None})) + call
         if key in self.by_key:
+            if quick is not None:
+                self.by_key[quick] = self.by_key[key]
             return self.by_key[key]
         tmpl: dict[str, Any] = {"name": self.unique(fn.name if fn else dag.argo_name(name))}
         body: dict[str, Any]
@@ -367,6 +379,8 @@ class _Compiler:
             name = tmpl["name"]
         self.templates.append(tmpl)
         self.by_key[key] = name
+        if quick is not None:
+            self.by_key[quick] = name
         return name
 
     def files_key(self, name: str, t: dict, result: str, keyed: bool) -> bool:
@@ -827,6 +841,11 @@ class _Script:
     needs: script.Needs  # all but the plans, which come from the tasks calling it
     cache: Any
     overlay: dict | None
+
+
+# the keys of a task's body that shape its call in the DAG (dag_task), not its template: what they
+# change in the template (argument modes, result, fan-out keying, files_key) is keyed separately
+_CALL_KEYS = frozenset({"args", "after", "depends", "when", "foreach", "continue_on", "on_exit"})
 
 
 def _frozen(value: Any) -> Any:
