@@ -84,8 +84,8 @@ def ref_expr(kind: str, target: Any, resolve: Resolver | None = None, key: str |
 def arg_value(value: Any, resolve: Resolver | None = None) -> str:
     """An argument value with {from}/{param}/{item}/{workflow} references turned into Argo expressions;
     `resolve(kind, target, key)` spells them in context (see _Compiler.resolve)."""
-    if not dag.is_ref(value) and not any(dag.refs_in(value, ())):
-        return encode(value)
+    if not isinstance(value, (dict, list)) or (not dag.is_ref(value) and not any(dag.refs_in(value, ()))):
+        return encode(value)  # (a scalar holds no reference)
     if dag.is_ref(value):  # the whole value is one reference
         k = "from" if "from" in value else next(iter(value))
         return ref_expr(k, value[k], resolve, value.get("key"))
@@ -645,13 +645,18 @@ class _Compiler:
         whose text would read as JSON (the str "42"). Returns the `heraspec-plan` argument (a JSON
         object, or the item's own where argument sets differ: `items` are their withItems) and
         every plan it may carry."""
-        kinds = {p.name: p.annotation for p in fn.params}
+        kinds: dict[str, str | None] | None = None
         args = t.get("args")
         plans: dict[str, str] = {}
         per_set: dict[str, list[str]] = {}  # an argument-set fan-out's item parameter: each set's plan
         first = args[0] if isinstance(args, list) and args and isinstance(args[0], dict) else {}
+        written = args if isinstance(args, dict) else first
         for entry in params:
             name, value = entry["name"], entry["value"]
+            if "{{" not in value and not isinstance(written.get(name), (str, dict)):
+                continue  # a literal number, bool, null or list: no branch below applies (the common case)
+            if kinds is None:
+                kinds = {p.name: p.annotation for p in fn.params}
             kind = kinds.get(name)
             m = _RAW_RESULT.fullmatch(value) if "{{" in value else None
             producer = self.spec_task(m.group(1)) if m else None

@@ -208,6 +208,10 @@ def _flow_str(s: str) -> str | None:
 
 def _flow_map(d: dict, room: int) -> str | None:
     """`{k: v, ...}` for a flat mapping that fits in `room` characters, else None (block style)."""
+    for v in d.values():  # a nested value (a DAG task's arguments) rules it out before anything is formatted
+        t = type(v)
+        if t is dict or t is list or t is tuple:
+            return None
     parts = []
     cache = _flow_cache
     for k, v in d.items():
