@@ -5,6 +5,7 @@ asserts what it imported (times are the benchmark's business, benchmarks/run.py 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ NOT_FOR_VALIDATE = ["heraspec.argo.compiler", "heraspec.argo.code", "heraspec.py
 
 _PROBE = """\
 import sys
-before = set(sys.modules)  # the interpreter's own start (an editable install's finder loads pathlib)
+before = set(sys.modules)  # the interpreter's own start (without `site`: see _site_packages)
 import contextlib, io, json
 from heraspec.cli import main
 out = io.StringIO()
@@ -31,9 +32,18 @@ print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(set(sys
 """
 
 
+def _site_packages() -> str:
+    """The environment's installed packages, for an interpreter started without `site` (-S): as in a
+    user's install, where no editable finder (which imports pathlib) runs before heraspec."""
+    import sysconfig
+
+    return os.pathsep.join(dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib")))
+
+
 def _validate(*argv: str, cwd: Path = ROOT) -> dict:
-    proc = subprocess.run([sys.executable, "-c", _PROBE, "validate", *argv], capture_output=True, text=True, cwd=cwd,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
+    proc = subprocess.run([sys.executable, "-S", "-c", _PROBE, "validate", *argv], capture_output=True, text=True,
+                          cwd=cwd, env={"PYTHONPATH": os.pathsep.join([str(ROOT), _site_packages()]),
+                                        "PATH": "/usr/bin:/bin"}, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
