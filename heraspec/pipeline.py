@@ -77,10 +77,12 @@ def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
     return out
 
 
-class _GcPaused:
+class GcPaused:
     """The stages allocate millions of small objects and free almost none until the end, so the
     cyclic collector only re-scans them (nearly half the time of a 20,000-task compile); it is
-    paused while they run and restored after (nesting-safe)."""
+    paused while they run and restored after (nesting-safe). The command line pauses it for a whole
+    verb (cli/verbs.py): writing the manifest after the stages would otherwise start with one
+    collection over every object they left."""
 
     def __enter__(self) -> None:
         self.was = gc.isenabled()
@@ -95,7 +97,7 @@ def check_files(paths: Sequence[str], errors: Errors, opts: Options | None = Non
                 texts: Mapping[str, str] | None = None) -> list[Checked]:
     """Load and validate every file; all problems go to `errors`. `texts`: path -> the text to check
     instead of that file's content (an editor's unsaved buffer, for `heraspec lsp`)."""
-    with _GcPaused():
+    with GcPaused():
         return _check_files(paths, errors, opts, texts or {})
 
 
@@ -290,7 +292,7 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
     from .argo.compiler import compile_spec
 
     opts = opts or Options()
-    with _GcPaused():
+    with GcPaused():
         checked = check_files(paths, errors, opts)
         if errors:
             return []
