@@ -452,7 +452,8 @@ class _Builder:
         self.anchors = anchors
         self.alias, self.scalar_ev, self.seq_start, self.seq_end = \
             yaml.AliasEvent, yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.SequenceEndEvent
-        self.map_end, self.start, self.end = yaml.MappingEndEvent, yaml.CollectionStartEvent, yaml.CollectionEndEvent
+        self.map_start, self.map_end = yaml.MappingStartEvent, yaml.MappingEndEvent
+        self.start, self.end = yaml.CollectionStartEvent, yaml.CollectionEndEvent
         self.problems: list[tuple] = []
         self.replaying = 0  # > 0 while an alias is being built
         self.alias_nodes = 0
@@ -491,28 +492,33 @@ class _Builder:
         if cls is self.seq_start:
             if ev.tag not in _IMPLICIT_TAGS and ev.tag != CORE + "seq":
                 self._err(ev, f"YAML tag {_short(ev.tag)} is not allowed", _TAG_HINT)
-            out = []
-            depth += 1
-            seq_end, scalar_ev, scalar, build, plain = self.seq_end, self.scalar_ev, self.scalar, self.build, self.plain
-            inline = not self.replaying and depth <= MAX_DEPTH  # a scalar item: what build() would do
-            for child in it:
-                cls = type(child)
-                if cls is seq_end:
-                    return out
-                if cls is scalar_ev and inline:
-                    # a plain scalar seen before: its resolution, as scalar() would find it
-                    v = plain.get(child.value, _UNSEEN) if child.tag is None and child.implicit[0] else _UNSEEN
-                    out.append(scalar(child) if v is _UNSEEN else v)
-                else:
-                    out.append(build(child, it, depth))
-            return out
+            return self.sequence(it, depth + 1)
         if ev.tag not in _IMPLICIT_TAGS and ev.tag != CORE + "map":
             self._err(ev, f"YAML tag {_short(ev.tag)} is not allowed", _TAG_HINT)
         return self.mapping(it, depth)
 
+    def sequence(self, it, depth: int) -> list:
+        """The items of a sequence whose start event build() has read (`depth`: its items')."""
+        out = []
+        seq_end, scalar_ev, scalar, build, plain = self.seq_end, self.scalar_ev, self.scalar, self.build, self.plain
+        inline = not self.replaying and depth <= MAX_DEPTH  # a scalar item: what build() would do
+        for child in it:
+            cls = type(child)
+            if cls is seq_end:
+                return out
+            if cls is scalar_ev and inline:
+                # a plain scalar seen before: its resolution, as scalar() would find it
+                v = plain.get(child.value, _UNSEEN) if child.tag is None and child.implicit[0] else _UNSEEN
+                out.append(scalar(child) if v is _UNSEEN else v)
+            else:
+                out.append(build(child, it, depth))
+        return out
+
     def mapping(self, it, depth: int) -> dict:
+        """The entries of a mapping whose start event build() has read."""
         out: dict = {}
         scalar_ev, map_end, alias, scalar, plain = self.scalar_ev, self.map_end, self.alias, self.scalar, self.plain
+        map_start, seq_start = self.map_start, self.seq_start
         first: dict = {}  # key -> its event (for the line of a duplicate)
         merged: dict = {}
         inline = not self.replaying and depth < MAX_DEPTH  # a scalar value: what build() would do
@@ -544,9 +550,14 @@ class _Builder:
                 self._skip(vev, it)
                 continue
             first[k] = key
-            if type(vev) is scalar_ev and inline:
+            cls = type(vev)
+            if cls is scalar_ev and inline:
                 v = plain.get(vev.value, _UNSEEN) if vev.tag is None and vev.implicit[0] else _UNSEEN
                 out[k] = scalar(vev) if v is _UNSEEN else v
+            elif cls is map_start and inline and vev.tag is None:  # what build() would do, without its checks
+                out[k] = self.mapping(it, depth + 1)
+            elif cls is seq_start and inline and vev.tag is None:
+                out[k] = self.sequence(it, depth + 2)
             else:
                 out[k] = self.build(vev, it, depth + 1)
         for k, v in merged.items():
