@@ -280,8 +280,8 @@ class _Compiler:
         # `settings.effective(body, defaults)` with this compiler's defaults: a function of the keys
         # its body writes, so those keys stand for them (cheaper than the settings, which fill in
         # every default); an exit handler's are keyed by the settings themselves
-        call = (None if fn else name, _frozen(outputs), tuple((k, m.frozen()) for k, m in modes.items()), result,
-                keyed, self.files_key(name, t, result, keyed))
+        call = (None if fn else name, _frozen(outputs), tuple((k, m.frozen()) for k, m in modes.items()) if modes else (),
+                result, keyed, self.files_key(name, t, result, keyed))
         body_written = self.data["tasks"].get(name) if not name.endswith(EXIT_KEY) else None
         quick = None
         if type(body_written) is dict and body_written.get("function") == t.get("function"):
@@ -471,7 +471,7 @@ class _Compiler:
         first = args if isinstance(args, dict) else args[0] if isinstance(args, list) and args else {}
         modes = artifacts.input_modes(first, fn, self.data["tasks"], self.fns, self.defaults,
                                       args if isinstance(args, list) else None) if fn else {}
-        per_item = {k: m for k, m in modes.items() if m.per_item}
+        per_item = {k: m for k, m in modes.items() if m.per_item} if modes else {}
         task: dict[str, Any] = {"name": dag.argo_name(name)}
         ref = t.get("template_ref")
         if ref:  # Argo templateRef: a template of a WorkflowTemplate, called with its input parameters
@@ -529,9 +529,12 @@ class _Compiler:
             if keyed:
                 index = "{{item.%s}}" % artifacts.INDEX_ITEM if varying or per_item else "{{item}}"
                 params.append({"name": artifacts.KEY_PARAM, "value": f"{artifacts.fanin_prefix(name)}/{index}"})
-        else:
+        elif modes:
             params = [{"name": k, "value": arg_value(v, self.resolve)} for k, v in (args or {}).items()
                       if k not in modes]
+        else:
+            resolve = self.resolve
+            params = [{"name": k, "value": arg_value(v, resolve)} for k, v in (args or {}).items()]
         if fn is not None:
             plan, used = self.plans(t, fn, params, task.get("withItems") if isinstance(t.get("args"), list) else None)
             if used:
@@ -749,7 +752,7 @@ class _Compiler:
             extra = [self.done(u) for u in ups if u not in mentioned]
             out = dag.translate_depends(expr, {u: self.done(u) for u in self.continue_on})
             return " && ".join([f"({out})" if extra else out] + extra)
-        return " && ".join(self.done(u) for u in ups)
+        return " && ".join(map(self.done, ups))
 
     def done(self, task: str) -> str:
         """`TASK` in a depends expression, widened by its `continue_on` as Argo widens a task with

@@ -279,13 +279,21 @@ def _map(d: dict, lvl: int, out: list[str], first: str) -> None:
     cache = _cache
     for k, v in d.items():
         rk = cache.get(k) if type(k) is str else None
+        t = type(v)
         if type(rk) is str and len(rk) <= _SIMPLE_KEY_MAX:
+            # The common shapes inline (this loop runs for every node of a 20,000-task manifest).
+            if t is str:
+                rv = cache.get(v)
+                if rv is None:
+                    rv = _format(v)
+                if type(rv) is str:
+                    out.append(f"{sep}{rk}: {rv}")
+                    sep = nl
+                    continue
             head = f"{sep}{rk}:"
         else:
             head = _key(k, sep, lvl)
         sep = nl
-        # The common shapes inline (this loop runs for every node of a 20,000-task manifest).
-        t = type(v)
         if t is str:
             rv = cache.get(v)
             if rv is None:
