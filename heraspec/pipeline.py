@@ -53,6 +53,9 @@ class Checked:
         self.graph = graph  # built once, for validation and compilation
         # the WorkflowTemplates known to this batch (its own and --templates), compiled, by (cluster, name)
         self.library: dict = {}
+        # what their templates return, by (cluster, name, template): the annotation a `template_ref`
+        # task's result is read by (argo/compiler.py `returns`)
+        self.ref_returns: dict[tuple[bool, str, str], str] = {}
         self.ok = True  # no problem was found in this spec
         self.pipelines: "dict[str, Checked]" = {}  # task name -> the spec it runs (tasks.X.pipeline)
         self.lock: Any = None  # its lock file (python/lock.Lock), when it has one
@@ -132,9 +135,9 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None,
                       "start with `tasks:`; `heraspec init` writes a starter spec")
             continue
         out.append(_check_doc(doc, errors, opts, cache=cache, parameters=opts.parameters))
-    library = _library(out, errors, opts, values)
+    library, ref_returns = _library(out, errors, opts, values)
     for c in out:
-        c.library = library
+        c.library, c.ref_returns = library, ref_returns
         compose.check_template_refs(c.doc, library, errors)
     return out
 
@@ -243,10 +246,13 @@ def _template_docs(opts: Options, seen: set[str], errors: Errors) -> list[Docume
     return out
 
 
-def _library(batch: list[Checked], errors: Errors, opts: Options, values: object) -> dict:
+def _library(batch: list[Checked], errors: Errors, opts: Options,
+             values: object) -> tuple[dict, dict[tuple[bool, str, str], str]]:
     """The WorkflowTemplates `template_ref` / `workflow_template_ref` may name: the batch's own and
-    those of --templates, compiled, by (cluster, name). A --templates spec is checked like the batch
-    (its problems are reported); a spec with problems is left out."""
+    those of --templates, compiled, by (cluster, name); and what their templates return, by
+    (cluster, name, template) (Compiled.returns). A --templates spec is checked like the batch (its
+    problems are reported); a spec with problems is left out. A template calling another by
+    template_ref is compiled again once every template's returns are known."""
     checked = list(batch)
     for doc in _template_docs(opts, {os.path.realpath(c.doc.path) for c in batch}, errors):
         if values is not None:
@@ -255,20 +261,27 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
             apply_values(doc, values, errors)
         checked.append(_check_doc(doc, errors, opts))
     library: dict = {}
+    returns: dict[tuple[bool, str, str], str] = {}
     _refuse_duplicates(checked, errors)
+    templates: dict[tuple[bool, str], Checked] = {}  # the first spec of each name (a second is refused above)
     for c in checked:
         data = c.doc.data
         if c.ok and data.get("kind") in TEMPLATE_KINDS and isinstance(data.get("name"), str):
-            from .argo.compiler import compile_spec  # only here: `validate` of a Workflow never loads the compiler
+            templates.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), c)
+    if templates:
+        from .argo.compiler import compile_spec  # only here: `validate` of a Workflow never loads the compiler
 
-            manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                                    pipelines=c.pipelines, lock=c.lock, spec=c.spec).manifest
-            library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
+        again = [(key, c, returns) for key, c in templates.items() if "template_ref" in c.doc.text]
+        for key, c, ref_returns in [(key, c, None) for key, c in templates.items()] + again:
+            out = compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
+                               pipelines=c.pipelines, lock=c.lock, spec=c.spec, ref_returns=ref_returns)
+            library[key] = out.manifest
+            returns.update({(*key, template): annotation for template, annotation in out.returns.items()})
     from .check import compose
 
     for c in checked:  # the batch's templates and those of --templates
         compose.check_template_cycles(c.doc, library, errors)
-    return library
+    return library, returns
 
 
 def _refuse_duplicates(checked: list[Checked], errors: Errors) -> None:
@@ -297,7 +310,8 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
         if errors:
             return []
         out = [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                            pipelines=c.pipelines, lock=c.lock, spec=c.spec) for c in checked]
+                            pipelines=c.pipelines, lock=c.lock, spec=c.spec, ref_returns=c.ref_returns)
+               for c in checked]
         for c, compiled in zip(checked, out):
             compiled.library = c.library
         return out
