@@ -204,18 +204,24 @@ def test_a_str_reaches_a_function_as_the_same_str_through_sub_pipelines_and_para
 
 def test_a_str_returned_by_a_template_called_by_template_ref_reaches_its_reader_as_the_same_str(tmp_path: Path) -> None:
     # the same str "42" returned by a function task of this spec reaches `echo` as the str (TOP's
-    # `from_said`); returned by the same function called through templateRef it must too
+    # `from_said`); returned by the same function called through templateRef it must too, and so
+    # must a sub-pipeline template's (`said`: its `result:` task returns str)
     folder = project(tmp_path)
     (folder / "ref.yaml").write_text("name: ref\ntasks:\n"
                                      "  said: {template_ref: {name: lib, template: say}, args: {v: \"42\"}}\n"
-                                     "  use: {function: steps:echo, args: {v: {from: said}}}\n", encoding="utf-8")
-    (folder / "lib.yaml").write_text(FILES["lib.yaml"] + "  s2: {function: steps:say, args: {v: x}}\n", encoding="utf-8")
-    assert run_locally(folder, "ref.yaml", "--templates", "lib.yaml")["use"] == S42
+                                     "  use: {function: steps:echo, args: {v: {from: said}}}\n"
+                                     "  piped: {template_ref: {name: lib, template: said}, args: {n: \"42\"}}\n"
+                                     "  use_piped: {function: steps:echo, args: {v: {from: piped}}}\n", encoding="utf-8")
+    (folder / "lib.yaml").write_text(FILES["lib.yaml"] + "  s2: {function: steps:say, args: {v: x}}\n"
+                                     "  s3: {pipeline: said.yaml, args: {n: x}}\n", encoding="utf-8")
+    local = run_locally(folder, "ref.yaml", "--templates", "lib.yaml")
+    assert (local["use"], local["use_piped"]) == (S42, S42)
     # compiled together, as `heraspec compile ref.yaml lib.yaml` does: the pods read it the same way
     ref, lib = heraspec.compile([str(folder / "ref.yaml"), str(folder / "lib.yaml")])
     assert_argo_valid(ref.manifest)
-    assert ArgoExecutor(ref.manifest, tmp_path / "argo", [lib.manifest]).run()["use"] == S42
-    assert lib.returns["say"] == "str"
+    argo = ArgoExecutor(ref.manifest, tmp_path / "argo", [lib.manifest]).run()
+    assert (argo["use"], argo["use-piped"]) == (S42, S42)
+    assert (lib.returns["say"], lib.returns["said"]) == ("str", "str")
     # a template known only to the cluster stays unknown: its result is read by its text (no plan)
     use = next(t for t in workflow_spec(compiled(folder, "ref.yaml"))["templates"][0]["dag"]["tasks"] if t["name"] == "use")
     assert [p["name"] for p in use["arguments"]["parameters"]] == ["v"]
