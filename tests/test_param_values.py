@@ -237,3 +237,21 @@ def test_a_str_reaches_a_workflow_template_called_by_template_ref_as_the_same_st
     # an annotated parameter keeps reading by its annotation: `typed` takes no plan
     typed = next(t for t in lib["spec"]["templates"] if t["name"] == "typed")
     assert [p["name"] for p in typed["inputs"]["parameters"]] == ["v"]
+
+
+def test_a_workflow_template_reading_another_templates_str_result_reads_it_as_the_str(tmp_path: Path) -> None:
+    # `outer` calls `lib`'s `say` by templateRef and is given first, so it is compiled before `lib`
+    # is known: the library compiles it again once every template's returns are
+    folder = project(tmp_path)
+    (folder / "lib.yaml").write_text(FILES["lib.yaml"] + "  s2: {function: steps:say, args: {v: x}}\n", encoding="utf-8")
+    (folder / "outer.yaml").write_text("kind: WorkflowTemplate\nname: outer\ntasks:\n"
+                                       "  r: {template_ref: {name: lib, template: say}, args: {v: \"42\"}}\n"
+                                       "  u: {function: steps:echo, args: {v: {from: r}}}\n", encoding="utf-8")
+    (folder / "whole.yaml").write_text("name: whole\ntasks:\n  w: {template_ref: {name: outer, template: main}}\n",
+                                       encoding="utf-8")
+    local = run_locally(folder, "whole.yaml", "--templates", "outer.yaml", "--templates", "lib.yaml")
+    assert local["w.u"] == S42
+    outer, lib = heraspec.compile([str(folder / "outer.yaml"), str(folder / "lib.yaml")])
+    assert_argo_valid(outer.manifest)
+    argo = ArgoExecutor(compiled(folder, "whole.yaml"), tmp_path / "argo", [outer.manifest, lib.manifest]).run()
+    assert argo["w.u"] == S42
