@@ -11,7 +11,6 @@ import gc
 import os
 import sys
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .errors import Errors
@@ -46,15 +45,14 @@ class Checked:
     pipelines: "dict[str, Checked]" = field(default_factory=dict)  # task name -> the spec it runs (tasks.X.pipeline)
     lock: Any = None  # its lock file (python/lock.Lock), when it has one
     notes: list[str] = field(default_factory=list)  # not errors: said by validate, compile and run
-    schema_ok: bool = False  # the schema check found no problem: the typed model can be built
+    schema_ok: bool = False  # the schema check found no problem
+    model: "Spec | None" = None  # the typed model (document/nodes.py), built once, before the checks read it
 
-    @cached_property
+    @property
     def spec(self) -> "Spec | None":
-        """The typed model (document/nodes.py), built once, when a later stage first reads it
-        (`validate` never does); None when the schema check found a problem."""
-        from .document.nodes import build_model
-
-        return build_model(self.doc) if self.schema_ok else None
+        """The typed model of a schema-valid spec (what the compiler takes): `model`, None when the
+        schema check found a problem."""
+        return self.model if self.schema_ok else None
 
 
 def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
@@ -133,15 +131,17 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     it reaches (check/types.py), with `parameters` (-p) where they are used."""
     from .check import dag
     from .document import schema
+    from .document.nodes import build_model
     from .check import semantic
 
     before = len(errors)
     schema.check_schema(doc, errors)
     schema_ok = len(errors) == before
+    model = build_model(doc)  # tolerant: a wrong-shaped value the schema check reported reads as absent
     graph = dag.build_graph(doc.data)
     search_path = search_path_for(doc.path, opts.search_path)
-    fns = semantic.check(doc, errors, search_path, graph=graph)
-    c = Checked(doc, fns, graph, schema_ok=schema_ok)
+    fns = semantic.check(doc, errors, search_path, graph=graph, spec=model)
+    c = Checked(doc, fns, graph, schema_ok=schema_ok, model=model)
     if fns and ("packages" in doc.text or "pip_index_url" in doc.text):
         from .python import lock
 

@@ -17,6 +17,7 @@ from ..document import patterns
 from ..python import functions
 from ..errors import Errors, hint_close
 from ..document.load import Document
+from ..document.nodes import Spec
 from ..document.schema import misspelt_body
 
 DNS1123 = re.compile(patterns.K8S_NAME)
@@ -31,9 +32,10 @@ def _unsure_tasks(tasks: dict) -> set[str]:
     return {name for name, task in tasks.items() if isinstance(task, dict) and misspelt_body(task)}
 
 
-def check(doc: Document, errors: Errors, search_path: list[str], *,
+def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
           graph: dag.Graph | None = None) -> dict[str, functions.Function]:
-    """Semantic checks; returns the resolved functions by task name (for the compiler).
+    """Semantic checks on the spec's model (`spec`: nodes.build_model(doc), built also when the schema
+    check found problems); returns the resolved functions by task name (for the compiler).
     `graph`: `dag.build_graph(doc.data)` when the caller has it already."""
     data = doc.data if isinstance(doc.data, dict) else {}
     _check_names(doc, data, errors)
@@ -50,7 +52,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     _check_graph(doc, data, tasks, errors, graph)
     from . import rules
 
-    rules.check(doc, errors, graph)
+    rules.check(doc, spec, errors, graph)
     if "argo" in doc.text:
         from . import argo_fields as escape
 
@@ -109,7 +111,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
     artifacts.check(doc, data, resolved, errors)
     from . import production_rules  # scheduling, concurrency, caching, lifecycle (issue 17)
 
-    production_rules.check(doc, data, resolved, errors)
+    production_rules.check(doc, spec, errors)
     return resolved
 
 
