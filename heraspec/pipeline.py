@@ -157,7 +157,7 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     if fns or parameters or c.pipelines:
         from .check import types
 
-        types.check(doc, fns, c.pipelines, search_path, errors, dict(parameters or {}))
+        types.check(doc, model, fns, c.pipelines, search_path, errors, dict(parameters or {}))
     c.ok = len(errors) == before
     return c
 

@@ -69,7 +69,7 @@ def test_each_wrong_shaped_key_reads_as_absent(cls: type, name: str, key: Key):
 def test_a_wrong_shaped_task_body_or_defaults_builds_no_node():
     spec = from_data({"defaults": ["x"], "tasks": {"a": "text", "b": None, "c": {"function": "m:f",
                                                                                  "resources": "big"}}})
-    assert spec.task_names == ("a", "b", "c")
+    assert list(spec.task_names) == ["a", "b", "c"]
     assert list(spec.tasks) == ["c"]
     assert spec.defaults.data == {}
     # the wrong-shaped resources merge as none: the default request stays, as for a task without any

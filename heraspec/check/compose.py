@@ -12,6 +12,7 @@ from typing import Any
 from . import dag
 from ..errors import Errors, hint_close
 from ..document.load import Document
+from ..document.nodes import ExitHandler, Spec
 from ..document.patterns import RESULT_KEY
 
 EXIT_KEY = ":on_exit"  # key of an exit handler's function in the resolved map: "" (the workflow's) or "TASK"
@@ -21,31 +22,32 @@ NOT_NESTED = ("on_exit", "argo", "workflow_template_ref", "schedule")  # per wor
 _WF_PARAM = re.compile(r"\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}")
 
 
-def check_exit(doc: Document, base: tuple, body: dict, tasks: dict, params: dict, errors: Errors,
-               owner: str | None, graph: dag.Graph | None) -> None:
+def check_exit(doc: Document, handler: ExitHandler, spec: Spec, params: dict, errors: Errors,
+               owner: str | None, graph: dag.Graph) -> None:
     """References in an exit handler's args: the workflow's runs outside the DAG (no task results in
     scope); a task's runs when that task ends (its own result and its upstream tasks' are in scope)."""
+    base, names = handler.where, spec.task_names
     upstream: set[str] = set()
     if owner is not None:
-        g = graph if graph is not None else dag.build_graph({"tasks": tasks})
+        g = graph
         todo = [owner]
         while todo:
             for u in g.upstream(todo.pop()):
                 if u not in upstream:
                     upstream.add(u)
                     todo.append(u)
-    for kind, target, path in dag.refs_in(body.get("args"), base + ("args",)):
+    for kind, target, path in dag.arg_refs(handler):
         if kind == "from":
             if owner is None:
                 doc.error(errors, path + ("from",), "the workflow's on_exit runs outside the DAG: task results are not in scope",
                           "give the task its own on_exit (tasks.NAME.on_exit), which may read {from: NAME}")
-            elif not isinstance(target, str) or target not in tasks:
-                doc.error(errors, path + ("from",), f"unknown task '{target}'", hint_close(str(target), list(tasks), "tasks"))
+            elif not isinstance(target, str) or target not in names:
+                doc.error(errors, path + ("from",), f"unknown task '{target}'", hint_close(str(target), list(names), "tasks"))
             elif target != owner and target not in upstream:
                 doc.error(errors, path + ("from",), f"task '{target}' may not have ended when '{owner}' ends",
                           f"read '{owner}' or a task it depends on")
             else:
-                check_key(doc, path, at(body["args"], path[len(base) + 1:]), tasks, errors)
+                check_key(doc, path, at(handler.data["args"], path[len(base) + 1:]), spec, errors)
         elif kind == "param" and target not in params:
             doc.error(errors, path + ("param",), f"unknown parameter '{target}'", hint_close(str(target), list(params), "parameters"))
         elif kind == "item":
@@ -65,22 +67,22 @@ def at(value: Any, path: tuple) -> Any:
     return value
 
 
-def check_key(doc: Document, path: tuple, ref: dict, tasks: dict, errors: Errors,
+def check_key(doc: Document, path: tuple, ref: dict, spec: Spec, errors: Errors,
               unsure: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     """`{from: TASK, key: K}` reads a field of a function's result (published as a named output)."""
     if "key" not in ref:
         return
-    key, target = ref["key"], tasks.get(ref["from"]) if isinstance(ref["from"], str) else None
+    key, target = ref["key"], spec.tasks.get(ref["from"]) if isinstance(ref["from"], str) else None
     if not isinstance(key, str) or not re.match(RESULT_KEY, key):
         doc.error(errors, path + ("key",), f"key {key!r} is not a field path of a result",
                   "a key of the result mapping, or a dotted path to a nested one: best_lr, metrics.accuracy")
-    elif isinstance(target, dict) and target.get("pipeline") is not None:
+    elif target is not None and target.pipeline is not None:
         doc.error(errors, path + ("key",), f"task '{ref['from']}' runs a pipeline: its result is its result task's",
                   "publish the field there (outputs: or a key of that task) and read the whole result here")
-    elif isinstance(target, dict) and target.get("template_ref") is not None:
+    elif target is not None and target.data.get("template_ref") is not None:  # in any shape
         doc.error(errors, path + ("key",), f"task '{ref['from']}' calls a template_ref, whose outputs are its own",
                   f"read one of them with '{{{{tasks.{dag.argo_name(str(ref['from']))}.outputs.parameters.NAME}}}}'")
-    elif isinstance(target, dict) and target.get("function") is None and ref["from"] not in unsure:
+    elif target is not None and target.function is None and ref["from"] not in unsure:
         doc.error(errors, path + ("key",), f"task '{ref['from']}' has no function, so its result has no keys",
                   "a container task's result is its standard output: drop 'key' and read {from: TASK}")
 

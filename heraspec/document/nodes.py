@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, KeysView, Mapping
 
 from .settings import effective
 
@@ -457,9 +457,10 @@ class Spec:
         return self.document.path if self.document is not None else ""
 
     @property
-    def task_names(self) -> tuple:
-        """Every name under `tasks`, also of a task whose body is not a mapping (not in `tasks`)."""
-        return tuple(mapping(self.data.get("tasks")))
+    def task_names(self) -> KeysView:
+        """Every name under `tasks`, in order, also of a task whose body is not a mapping (which
+        has no node in `tasks`)."""
+        return mapping(self.data.get("tasks")).keys()
 
     def pos(self, node: Any, *, key: bool = False) -> tuple[int, int]:
         """1-based (line, col) of a node (or a data path) in its file, or of its key (key=True);
