@@ -25,10 +25,15 @@ def check(doc: Document, spec: Spec, errors: Errors) -> None:
     """The production keys of the spec, `defaults` and every task; caching; the lifecycle spans."""
     _pod_keys(doc, spec, errors)
     _pod_keys(doc, spec.defaults, errors)
-    for name, task in spec.tasks.items():
-        _pod_keys(doc, task.own, errors)  # located where the task writes them; `defaults` are checked once
+    for task in spec.tasks.values():
+        if not _POD_KEYS.isdisjoint(task.written):  # located where the task writes them; `defaults` are checked once
+            _pod_keys(doc, task.own, errors)
         _cache(doc, task, spec.defaults, errors)
     _lifecycle(doc, spec, errors)
+
+
+_POD_KEYS = frozenset(("pod_labels", "pod_annotations", "node_selector", "tolerations", "affinity", "priority_class",
+                       "service_account", "semaphore"))  # what _pod_keys reads
 
 
 def _pod_keys(doc: Document, node: Spec | Defaults | Task, errors: Errors) -> None:

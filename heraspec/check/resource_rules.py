@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..document.load import Document
-from ..document.nodes import Spec
+from ..document.nodes import Spec, Task
 from ..document.settings import quantity, requests_and_limits
 from ..errors import Errors
 from . import dag
@@ -27,13 +27,15 @@ def over_limit(requests: dict, limits: dict) -> list[str]:
 
 def check(doc: Document, spec: Spec, errors: Errors) -> None:
     """Retries, resources and volumes of the defaults and every task."""
-    _retry_and_resources(doc, spec, errors)
-    _volumes(doc, spec, errors)
+    # each task writing them, as written: its problems are located there
+    owns = [t.own for t in spec.tasks.values() if "resources" in t.written or "retry" in t.written]
+    _retry_and_resources(doc, spec, owns, errors)
+    _volumes(doc, owns, errors)
 
 
-def _retry_and_resources(doc: Document, spec: Spec, errors: Errors) -> None:
+def _retry_and_resources(doc: Document, spec: Spec, owns: list[Task], errors: Errors) -> None:
     defaults = spec.defaults
-    for node in [defaults] + [t.own for t in spec.tasks.values()]:  # located where each is written
+    for node in [defaults, *owns]:
         base = node.where
         backoff = node.retry.backoff if node.retry is not None else None
         if backoff is not None and backoff.duration is None:
@@ -49,8 +51,9 @@ def _retry_and_resources(doc: Document, spec: Spec, errors: Errors) -> None:
             doc.error(errors, base + ("resources", "gpu_type"), f"gpu_type '{gpu_type}' is not an extended "
                       f"resource name: {problem}", "e.g. nvidia.com/gpu, amd.com/gpu")
     with_limits = defaults.resources is not None and bool(defaults.resources.limits)
+    own_resources = {t.name: t.resources for t in owns}
     for name, t in spec.tasks.items():
-        own = t.own.resources
+        own = own_resources.get(name)
         if not with_limits and not (own is not None and own.limits):
             continue  # no limit: no request can exceed one (a gpu's limit is its request)
         try:
@@ -79,10 +82,10 @@ def _first(data: Mapping[str, Any], paths: list[tuple]) -> tuple:
     return paths[-1][:3]
 
 
-def _volumes(doc: Document, spec: Spec, errors: Errors) -> None:
+def _volumes(doc: Document, owns: list[Task], errors: Errors) -> None:
     kinds: dict[str, str] = {}
-    for name, t in spec.tasks.items():
-        res = t.own.resources
+    for t in owns:
+        name, res = t.name, t.resources
         if res is None:
             continue
         for v in res.mounts:

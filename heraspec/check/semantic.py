@@ -28,6 +28,10 @@ NAME_LIMITS = patterns.NAME_LIMITS
 KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
 
 
+# what the checks of a task as written read (_check_task_fields, _volumes, _packages, _index_urls)
+_OWN_KEYS = frozenset(("argo", "resources", "env", "packages", "pip_index_url", "pip_extra_index_urls"))
+
+
 def _unsure_tasks(spec: Spec) -> set[str]:
     """Tasks with a misspelt `function`/`command`: whether they run a function is unknown."""
     return {name for name, task in spec.tasks.items() if misspelt_body(task.written)}
@@ -70,12 +74,15 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
     carried: dict = {}  # _check_carried's findings, shared by the tasks running one function alike
     first = len(errors.items)
     for name, task in spec.tasks.items():
-        own = task.own  # as written: each problem is located where the task writes it
-        _check_task_fields(doc, own, errors)
+        # as written: each problem is located where the task writes it (none written: nothing to check)
+        own = task.own if not _OWN_KEYS.isdisjoint(task.written) else None
+        if own is not None:
+            _check_task_fields(doc, own, errors)
         _check_refs(doc, task, spec, params, errors, unsure)
-        _check_volumes(doc, own, volume_sizes, errors)
-        _check_packages(doc, own, errors)
-        _check_index_urls(doc, own, errors)
+        if own is not None:
+            _check_volumes(doc, own, volume_sizes, errors)
+            _check_packages(doc, own, errors)
+            _check_index_urls(doc, own, errors)
         fn = _check_body(doc, task.where, name, task.written, search_path, errors, (data, defaults.data), carried)
         if fn is not None:
             resolved[name] = fn

@@ -153,7 +153,11 @@ ArgSet = tuple[Arg, ...]
 
 
 def _arg_set(values: Mapping[str, Any], where: Where) -> ArgSet:
-    return tuple(Arg(k, v, ref_of(v, where + (k,)), where + (k,)) for k, v in values.items())
+    out = []
+    for k, v in values.items():  # once per argument of every task the checks read: kept lean
+        at = where + (k,)
+        out.append(Arg(k, v, ref_of(v, at) if type(v) is dict else None, at))
+    return tuple(out)
 
 
 @dataclass(slots=True, frozen=True)
