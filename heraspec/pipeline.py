@@ -120,7 +120,7 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None,
     library = _library(out, errors, opts, values)
     for c in out:
         c.library = library
-        compose.check_template_refs(c.doc, library, errors)
+        compose.check_template_refs(c.doc, c.model, library, errors)
     return out
 
 
@@ -151,8 +151,8 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     if "cache" in doc.text and ("secret" in doc.text or "config_map" in doc.text or "claim" in doc.text):
         from .check.production_rules import cache_notes
 
-        c.notes += cache_notes(doc)  # a Secret's value, a volume's content: not in a cache key
-    c.pipelines = _sub_pipelines(doc, errors, opts, stack + (os.path.realpath(doc.path),),
+        c.notes += cache_notes(doc, model)  # a Secret's value, a volume's content: not in a cache key
+    c.pipelines = _sub_pipelines(doc, model, errors, opts, stack + (os.path.realpath(doc.path),),
                                  cache if cache is not None else {})
     if fns or parameters or c.pipelines:
         from .check import types
@@ -162,19 +162,18 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     return c
 
 
-def _sub_pipelines(doc: Document, errors: Errors, opts: Options, stack: tuple[str, ...],
+def _sub_pipelines(doc: Document, model: "Spec", errors: Errors, opts: Options, stack: tuple[str, ...],
                    cache: dict[str, Checked]) -> dict[str, Checked]:
     """`tasks.X.pipeline: FILE`, relative to the spec's folder: loaded and checked (their problems
     located in their own files); a missing file or a cycle between files is located at the task."""
     from .check import compose
 
     out: dict[str, Checked] = {}
-    tasks = doc.data.get("tasks") if isinstance(doc.data, dict) and isinstance(doc.data.get("tasks"), dict) else {}
-    for name, task in tasks.items():
-        ref = task.get("pipeline") if isinstance(task, dict) else None
+    for name, task in model.tasks.items():
+        ref = task.pipeline
         if not isinstance(ref, str):
             continue
-        where = ("tasks", name, "pipeline")
+        where = task.where + ("pipeline",)
         path = os.path.realpath(os.path.join(os.path.dirname(doc.path), ref))
         if len(stack) + 2 >= patterns.ARGO_MAX_STACK_DEPTH:  # this spec's DAG runs len(stack) templates deep
             doc.error(errors, where, f"sub-pipelines nested {len(stack)} deep: the tasks of '{ref}' would run "
@@ -198,7 +197,7 @@ def _sub_pipelines(doc: Document, errors: Errors, opts: Options, stack: tuple[st
                 continue
             sub = cache[path] = _check_doc(sub_doc, errors, opts, stack, cache)
         out[name] = sub
-        compose.check_pipeline(doc, name, sub.doc, errors, sub.functions)
+        compose.check_pipeline(doc, model, name, sub.doc, sub.model, errors, sub.functions)
     return out
 
 
@@ -244,13 +243,13 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
     library: dict = {}
     _refuse_duplicates(checked, errors)
     for c in checked:
-        data = c.doc.data
-        if c.ok and data.get("kind") in TEMPLATE_KINDS and isinstance(data.get("name"), str):
+        spec = c.spec  # the model of a schema-valid spec
+        if c.ok and spec is not None and spec.kind in TEMPLATE_KINDS and isinstance(spec.name, str):
             from .argo.compiler import compile_spec  # only here: `validate` of a Workflow never loads the compiler
 
-            manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                                    pipelines=c.pipelines, lock=c.lock, spec=c.spec).manifest
-            library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
+            manifest = compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace,
+                                    graph=c.graph, pipelines=c.pipelines, lock=c.lock, spec=spec).manifest
+            library.setdefault((spec.kind == "ClusterWorkflowTemplate", spec.name), manifest)
     from .check import compose
 
     for c in checked:  # the batch's templates and those of --templates
@@ -263,10 +262,10 @@ def _refuse_duplicates(checked: list[Checked], errors: Errors) -> None:
     `apply` would send both (the second replacing the first). Located at the later one's name."""
     first: dict[tuple[str, str], Document] = {}
     for c in checked:
-        data = c.doc.data
-        if data.get("kind") not in TEMPLATE_KINDS or not isinstance(data.get("name"), str):
+        kind, name = c.model.kind, c.model.name
+        if kind not in TEMPLATE_KINDS or not isinstance(name, str):
             continue
-        key = (data["kind"], data["name"])
+        key = (kind, name)
         other = first.setdefault(key, c.doc)
         if other is not c.doc and os.path.realpath(other.path) != os.path.realpath(c.doc.path):
             line, col = other.pos(("name",))

@@ -12,7 +12,7 @@ from typing import Any
 from . import dag
 from ..errors import Errors, hint_close
 from ..document.load import Document
-from ..document.nodes import ExitHandler, Spec
+from ..document.nodes import ExitHandler, Ref, Spec
 from ..document.patterns import RESULT_KEY
 
 EXIT_KEY = ":on_exit"  # key of an exit handler's function in the resolved map: "" (the workflow's) or "TASK"
@@ -87,47 +87,47 @@ def check_key(doc: Document, path: tuple, ref: dict, spec: Spec, errors: Errors,
                   "a container task's result is its standard output: drop 'key' and read {from: TASK}")
 
 
-def check_template_refs(doc: Document, library: dict[tuple[bool, str], dict], errors: Errors) -> None:
-    """`template_ref` tasks against the WorkflowTemplates heraspec knows (compiled manifests keyed by
-    (cluster, name)): the template exists, args name its inputs, required inputs are given. Argo
-    checks the same at submission (validate.go, validateTemplateHolder -> validateArguments)."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for name, task in tasks.items():
-        ref = task.get("template_ref") if isinstance(task, dict) else None
-        if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
+def check_template_refs(doc: Document, spec: Spec, library: dict[tuple[bool, str], dict], errors: Errors) -> None:
+    """`template_ref` tasks (of `doc`'s model `spec`) against the WorkflowTemplates heraspec knows
+    (compiled manifests keyed by (cluster, name)): the template exists, args name its inputs, required
+    inputs are given. Argo checks the same at submission (validate.go, validateTemplateHolder ->
+    validateArguments)."""
+    params = {p.name for p in spec.parameters}
+    for name, task in spec.tasks.items():
+        ref = task.template_ref
+        if ref is None or not isinstance(ref.name, str):
             continue
-        base = ("tasks", name, "template_ref")
-        manifest = library.get((bool(ref.get("cluster")), ref["name"]))
+        base = ref.where
+        manifest = library.get((bool(ref.cluster), ref.name))
         if manifest is None:
             continue  # not known here: Argo checks it; `heraspec run` says to give --templates
-        what = f"{manifest['kind']} '{ref['name']}'"
+        what = f"{manifest['kind']} '{ref.name}'"
         templates = {t["name"]: t for t in manifest["spec"].get("templates") or []}
-        tmpl = templates.get(ref.get("template"))
+        tmpl = templates.get(ref.template)
         if tmpl is None:
-            doc.error(errors, base + ("template",), f"{what} has no template '{ref.get('template')}'",
-                      hint_close(str(ref.get("template")), list(templates), "templates"))
+            doc.error(errors, base + ("template",), f"{what} has no template '{ref.template}'",
+                      hint_close(str(ref.template), list(templates), "templates"))
             continue
         # a referenced template runs in the calling workflow: its {{workflow.parameters.X}} are the caller's
-        params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
-        for p in sorted(set(_WF_PARAM.findall(json.dumps(tmpl))) - set(params)):
+        for p in sorted(set(_WF_PARAM.findall(json.dumps(tmpl))) - params):
             doc.error(errors, base + ("template",), f"template '{tmpl['name']}' of {what} reads workflow parameter "
                       f"'{p}', which this spec does not declare", f"add it under parameters (e.g. {p}: ...)")
         inputs = (tmpl.get("inputs") or {}).get("parameters") or []
         known = [p["name"] for p in inputs]
-        args = task.get("args") if isinstance(task.get("args"), dict) else {}
-        for k in args:
+        args = {arg.name: arg for arg in task.args[0]} if task.args and not task.args_listed else {}  # its inputs
+        for k, arg in args.items():
             if k not in known:
-                doc.error(errors, ("tasks", name, "args", k), f"template '{tmpl['name']}' of {what} has no input '{k}'",
+                doc.error(errors, arg.where, f"template '{tmpl['name']}' of {what} has no input '{k}'",
                           hint_close(str(k), known, "inputs"), key=True)
         missing = [p["name"] for p in inputs if p["name"] not in args and "default" not in p and "value" not in p]
+        written = "args" in task.written  # in any shape
         if missing:
-            doc.error(errors, ("tasks", name, "args") if "args" in task else base,
+            doc.error(errors, task.where + ("args",) if written else base,
                       f"template '{tmpl['name']}' of {what} needs input{'s' if len(missing) > 1 else ''} "
-                      + ", ".join(f"'{m}'" for m in missing), key="args" not in task)
+                      + ", ".join(f"'{m}'" for m in missing), key=not written)
         outputs = {p.get("name") for p in (tmpl.get("outputs") or {}).get("parameters") or []}
         if "result" not in outputs:  # {from: NAME} reads the output parameter `result`
-            for path in _from_refs(tasks, name):
+            for path in _from_refs(spec, name):
                 doc.error(errors, path, f"template '{tmpl['name']}' of {what} has no output parameter 'result'",
                           f"read what it has with a raw expression, e.g. '{{{{tasks.{dag.argo_name(name)}.outputs.result}}}}' "
                           "(its standard output)")
@@ -197,35 +197,32 @@ def _calls_back(library: dict, first: tuple, goal: tuple) -> list[tuple] | None:
     return None
 
 
-def _from_refs(tasks: dict, name: str) -> list[tuple]:
+def _from_refs(spec: Spec, name: str) -> list[tuple]:
     """Where `{from: NAME}` is written (args and foreach of every task), as data paths."""
     out = []
-    for other, t in tasks.items():
-        if not isinstance(t, dict):
-            continue
-        for kind, target, path in dag.refs_in(t.get("args"), ("tasks", other, "args")):
+    for t in spec.tasks.values():
+        for kind, target, path in dag.arg_refs(t):
             if kind == "from" and target == name:
                 out.append(path + ("from",))
-        fe = t.get("foreach")
-        if isinstance(fe, dict) and fe.get("from") == name:
-            out.append(("tasks", other, "foreach", "from"))
+        fe = t.foreach
+        if isinstance(fe, Ref) and fe.kind == "from" and fe.target == name:
+            out.append(fe.where + ("from",))
     return out
 
 
-def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors, functions: dict | None = None) -> None:
+def check_pipeline(doc: Document, spec: Spec, name: str, sub: Document, sub_spec: Spec, errors: Errors,
+                   functions: dict | None = None) -> None:
     """`tasks.NAME.pipeline`: its args set the other spec's parameters; what only a whole workflow
     has is reported in the other spec, and `{from: NAME}` needs its `result`, which must be a value:
     the pipeline's DAG template publishes it as an output parameter (`valueFrom.parameter`), and a
     file result (`-> Path`, `result: artifact`) is an artifact that parameter cannot name."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    sub_data = sub.data if isinstance(sub.data, dict) else {}
-    task = data["tasks"][name]
-    params = sub_data.get("parameters") if isinstance(sub_data.get("parameters"), dict) else {}
-    args = task.get("args") if isinstance(task.get("args"), dict) else {}
-    for k in args:
-        if k not in params:
-            doc.error(errors, ("tasks", name, "args", k), f"pipeline {task['pipeline']} has no parameter '{k}'",
-                      hint_close(str(k), list(params), "parameters"), key=True)
+    task = spec.tasks[name]
+    params = [p.name for p in sub_spec.parameters]
+    sub_data = sub_spec.data  # which keys the other spec writes
+    for arg in task.args[0] if task.args and not task.args_listed else ():  # a mapping of its parameters
+        if arg.name not in params:
+            doc.error(errors, arg.where, f"pipeline {task.pipeline} has no parameter '{arg.name}'",
+                      hint_close(str(arg.name), params, "parameters"), key=True)
     for key in NOT_NESTED:
         if key in sub_data:
             sub.error(errors, (key,), f"'{key}' belongs to a whole workflow: it is not carried when a spec runs as a "
@@ -233,9 +230,8 @@ def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors, func
     if "result" in sub_data:
         _check_pipeline_result(sub, sub_data, name, doc, errors, functions or {})
         return
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for path in _from_refs(tasks, name):
-        doc.error(errors, path, f"pipeline {task['pipeline']} names no result",
+    for path in _from_refs(spec, name):
+        doc.error(errors, path, f"pipeline {task.pipeline} names no result",
                   "add `result: TASK` to that spec (the task whose result it returns)")
 
 

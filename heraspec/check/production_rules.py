@@ -141,41 +141,33 @@ def _lifecycle(doc: Document, spec: Spec, errors: Errors) -> None:
             doc.error(errors, path, "deadline must be more than 0")
 
 
-def cache_notes(doc: Document) -> list[str]:
+def cache_notes(doc: Document, spec: Spec) -> list[str]:
     """A located note per value a cached task reads from a Secret or ConfigMap (`env: {X: {secret, key}}`),
     and per existing volume claim it mounts. The memoize key hashes the env reference (name and key:
     argo/scheduling.memoize hashes the env entries), never the value, which heraspec cannot read at
     compile time and Argo does not hash (the key is the template's `memoize.key` as written,
     workflow/controller/operator.go executeTemplate); it has neither a mount nor what the volume holds.
     So a changed value or volume reuses results computed from the old one. The note says what to do."""
-    from ..document.settings import effective
-
-    data = doc.data if isinstance(doc.data, dict) else {}
-    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     found: dict[tuple, list[str]] = {}  # (line, col, kind, var, source, key): the cached tasks reading it
-    for name, task in tasks.items():
-        if not isinstance(task, dict) or not task.get("cache", defaults.get("cache")):
+    for name, task in spec.tasks.items():
+        if not task.cache:  # its own, else `defaults`'
             continue
-        body = effective(task, defaults)
-        env = body.get("env")
-        for var, value in env.items() if isinstance(env, dict) else ():
+        written = task.written
+        for var, value in task.env.items():  # after `defaults`
             kind = "secret" if isinstance(value, dict) and "secret" in value else \
                 "config_map" if isinstance(value, dict) and "config_map" in value else None
             if kind is not None:
-                own = isinstance(task.get("env"), dict) and var in task["env"]
+                own = var in mapping(written.get("env"))
                 line, col = doc.pos(("tasks", name, "env", var) if own else ("defaults", "env", var), key=True)
                 found.setdefault((line, col, kind, var, str(value[kind]), str(value.get("key"))), []).append(name)
-        res = body.get("resources") if isinstance(body.get("resources"), dict) else {}
-        for key in ("volume", "volumes"):
-            own = isinstance(task.get("resources"), dict) and key in task["resources"]
-            base = ("tasks", name, "resources", key) if own else ("defaults", "resources", key)
-            vols = [((), res.get(key))] if key == "volume" else \
-                list(enumerate(res.get(key) if isinstance(res.get(key), list) else []))
-            for i, v in vols:
-                if isinstance(v, dict) and isinstance(v.get("claim"), str):
-                    line, col = doc.pos(base + ((i,) if i != () else ()) + ("claim",))
-                    found.setdefault((line, col, "claim", "", v["claim"], ""), []).append(name)
+        res = task.resources  # after `defaults`
+        own_res = mapping(written.get("resources"))
+        for key, vols in (("volume", (res.volume,) if res.volume is not None else ()), ("volumes", res.volumes)):
+            base = ("tasks", name, "resources", key) if key in own_res else ("defaults", "resources", key)
+            for v in vols:
+                if isinstance(v.claim, str):
+                    line, col = doc.pos(base + (v.where[-1:] if key == "volumes" else ()) + ("claim",))
+                    found.setdefault((line, col, "claim", "", v.claim, ""), []).append(name)
     out = []
     for (line, col, kind, var, source, key), names in found.items():
         who = (f"task '{names[0]}' is cached and " + ("mounts" if kind == "claim" else "reads")) if len(names) == 1 \
