@@ -1,8 +1,9 @@
 """Checks the JSON Schema cannot express: names, the task graph, quantities, functions and their args.
 
-Runs on the plain spec data after the schema check, defensively (the data may also have schema
-errors), and adds every problem to the collector at its position. Functions are resolved with
-`functions.resolve`, which reads source files with `ast` and never imports them.
+Runs after the schema check on the spec's typed model (document/nodes.py, built also for a spec with
+schema errors: a wrong-shaped value reads as absent, so nothing is reported twice), and adds every
+problem to the collector at its position. Functions are resolved with `functions.resolve`, which reads
+source files with `ast` and never imports them.
 """
 
 from __future__ import annotations

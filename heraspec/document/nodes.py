@@ -1,9 +1,14 @@
-"""The spec's typed model: a schema-valid spec as a tree of small frozen nodes, `defaults` applied.
+"""The spec's typed model: a loaded spec as a tree of small frozen nodes, `defaults` applied.
 
-    build_model(doc) -> Spec      for a spec `schema.check_schema` passed (pipeline.Checked.spec)
+    build_model(doc) -> Spec      for every loaded spec mapping, once (pipeline._check_doc)
     from_data(data) -> Spec       the same for plain data (no positions: compile_spec without a model)
 
-Each node holds its validated mapping (`data`) and its data path in the document (`where`), as
+Read by the checks (check/*: also for a spec with schema errors), the compiler (argo/compiler.py,
+a valid spec's: pipeline.Checked.spec), graph.py and the language server's hover. A value of the
+wrong shape, which the schema check reports, reads as absent (`Key`), so no reader fails on it or
+reports it again; `Task.own` is a task as written, for a check locating a problem where it is written.
+
+Each node holds its mapping as loaded (`data`) and its data path in the document (`where`), as
 Jinja's nodes keep `lineno`: a late stage reports a located error with `spec.error(errors, node,
 message, hint)` (or reads `spec.pos(node)`) through the document's own positions, computed only
 when asked for. Each spec key is a `Key` that reads it from `data` on access, typed: a nested node,
