@@ -228,7 +228,7 @@ def check_pipeline(doc: Document, spec: Spec, name: str, sub: Document, sub_spec
             sub.error(errors, (key,), f"'{key}' belongs to a whole workflow: it is not carried when a spec runs as a "
                       f"sub-pipeline (task '{name}' of {doc.path})", key=True)
     if "result" in sub_data:
-        _check_pipeline_result(sub, sub_data, name, doc, errors, functions or {})
+        _check_pipeline_result(sub, sub_spec, name, doc, errors, functions or {})
         return
     for path in _from_refs(spec, name):
         doc.error(errors, path, f"pipeline {task.pipeline} names no result",
@@ -302,28 +302,26 @@ def key_refs(value: Any) -> list[dict]:
 _RAW_OUTPUT = re.compile(r"\{\{\s*tasks\.([A-Za-z0-9][-_A-Za-z0-9]*)\.outputs\.parameters\.([^\s}]+)\s*\}\}")
 
 
-def check_raw_outputs(doc: Document, data: dict, errors: Errors) -> None:
+def check_raw_outputs(doc: Document, spec: Spec, errors: Errors) -> None:
     """A raw `{{tasks.T.outputs.parameters.P}}` (in a `when` or an argument) of a function task T
     names `result` or one of T's published outputs: Argo refuses the workflow otherwise
     (validate.go, resolveAllVariables: "failed to resolve")."""
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    by_argo = {dag.argo_name(n): n for n in tasks if isinstance(n, str)}
+    names, tasks = spec.task_names, spec.tasks
+    by_argo = {dag.argo_name(n): n for n in names if isinstance(n, str)}
     published = None
     for name, t in tasks.items():
-        if not isinstance(t, dict):
-            continue
-        texts = [(t["when"], ("tasks", name, "when"))] if isinstance(t.get("when"), str) else []
-        texts += list(dag.strings_in(t.get("args"), ("tasks", name, "args")))
+        texts = [(t.when, t.where + ("when",))] if isinstance(t.when, str) else []
+        texts += list(dag.strings_in(t.data.get("args"), t.where + ("args",)))  # every text in them
         for text, path in texts:
             if "outputs.parameters." not in text:
                 continue
             for m in _RAW_OUTPUT.finditer(text):
-                target = tasks.get(m.group(1)) if m.group(1) in tasks else tasks.get(by_argo.get(m.group(1), ""))
-                if not isinstance(target, dict) or target.get("function") is None or (target.get("argo") or {}).get("template"):
+                target = tasks.get(m.group(1)) if m.group(1) in names else tasks.get(by_argo.get(m.group(1), ""))
+                if target is None or target.function is None or target.argo.get("template"):
                     continue  # only a function task's outputs are all known here
                 if published is None:
-                    published = published_outputs(data)
-                tname = m.group(1) if m.group(1) in tasks else by_argo[m.group(1)]
+                    published = published_outputs(spec.data)
+                tname = m.group(1) if m.group(1) in names else by_argo[m.group(1)]
                 known = ["result"] + sorted(set((published.get(tname) or {}).values()))
                 if m.group(2) not in known:
                     doc.error(errors, path, f"task '{tname}' has no output parameter '{m.group(2)}'",
@@ -331,16 +329,15 @@ def check_raw_outputs(doc: Document, data: dict, errors: Errors) -> None:
                               offset=m.start(2))
 
 
-def _check_pipeline_result(sub: Document, sub_data: dict, name: str, doc: Document, errors: Errors,
+def _check_pipeline_result(sub: Document, sub_spec: Spec, name: str, doc: Document, errors: Errors,
                            functions: dict) -> None:
     from .files import result_kind
 
-    target = sub_data.get("result")
-    sub_tasks = sub_data.get("tasks") if isinstance(sub_data.get("tasks"), dict) else {}
-    if not isinstance(target, str) or not isinstance(sub_tasks.get(target), dict):
+    target = sub_spec.result
+    task = sub_spec.tasks.get(target) if isinstance(target, str) else None
+    if task is None:
         return
-    defaults = sub_data.get("defaults") if isinstance(sub_data.get("defaults"), dict) else {}
-    kind = result_kind(sub_tasks[target], functions.get(target), defaults)
+    kind = result_kind(task.data, functions.get(target), {})  # data: after `defaults`
     if kind != "parameter":
         what = "returns a file (-> Path)" if kind == "file" else "sends its result as an artifact (result: artifact)"
         sub.error(errors, ("result",), f"task '{target}' {what}, so this spec cannot run as a sub-pipeline (task "

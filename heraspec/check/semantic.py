@@ -47,7 +47,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
     _check_names(doc, spec, errors)
     argotext.check(doc, data, errors)
     _check_argo_metadata(doc, spec, errors)
-    _check_numbers(doc, data, errors)
+    _check_numbers(doc, spec, errors)
     names = spec.task_names
     params = {p.name: p.default for p in spec.parameters}
     for p in spec.parameters:
@@ -99,7 +99,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
     result = spec.result
     if isinstance(result, str) and result not in names:
         doc.error(errors, ("result",), f"result names no task: '{result}'", hint_close(result, list(names), "tasks"))
-    compose.check_raw_outputs(doc, data, errors)
+    compose.check_raw_outputs(doc, spec, errors)
     wtref = data.get("workflow_template_ref")  # written, in any shape
     if "tasks" not in data and wtref is None:
         doc.error(errors, (), "the spec is missing 'tasks'", "or submit a WorkflowTemplate with workflow_template_ref")
@@ -432,8 +432,9 @@ def _has_non_finite(data: Any) -> bool:
     return False
 
 
-def _check_numbers(doc: Document, data: dict, errors: Errors) -> None:
+def _check_numbers(doc: Document, spec: Spec, errors: Errors) -> None:
     """NaN and infinity have no JSON (so no Argo) form; integer settings must fit Argo's fields."""
+    data = spec.data  # every value as written
     stack: list[tuple[tuple, Any]] = [((), data)] if _has_non_finite(data) else []
     while stack:
         path, node = stack.pop()
@@ -445,9 +446,8 @@ def _check_numbers(doc: Document, data: dict, errors: Errors) -> None:
         elif isinstance(node, list):
             stack.extend((path + (i,), v) for i, v in enumerate(node))
     settings = [("parallelism",)]
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for base, body in [(("defaults",), data.get("defaults"))] + [(("tasks", t), tasks[t]) for t in tasks]:
-        if isinstance(body, dict) and ("retry" in body or "timeout" in body or "resources" in body):
+    for base, body in [(spec.defaults.where, spec.defaults.data)] + [(t.where, t.written) for t in spec.tasks.values()]:
+        if "retry" in body or "timeout" in body or "resources" in body:  # as written
             settings += [base + ("retry",), base + ("retry", "limit"), base + ("timeout",), base + ("resources", "gpu")]
     for path in settings:
         node: Any = data
