@@ -122,3 +122,18 @@ def test_schema_errors_and_check_errors_are_reported_together_and_once(tmp_path:
         ("17:22", "task 'c' calls a function: each argument set must be a mapping"),
         ("18:18", "task 'c' continue_on must be a list, not a string"),
     ]
+
+
+def test_the_model_is_built_once_and_the_compiler_gets_it_only_for_a_valid_spec(tmp_path: Path):
+    """pipeline builds one model per spec before the checks; `Checked.spec` (what compile takes) is
+    that same object when the schema check passed, None when it did not (the checks still read it)."""
+    from heraspec.errors import Errors
+    from heraspec.pipeline import check_files
+
+    (tmp_path / "steps.py").write_text(STEPS)
+    (tmp_path / "good.yaml").write_text("name: good\ntasks:\n  a: {function: steps:say, args: {msg: hi}}\n")
+    (tmp_path / "bad.yaml").write_text(SPEC)
+    good, bad = check_files([str(tmp_path / "good.yaml"), str(tmp_path / "bad.yaml")], Errors())
+    assert good.ok and good.spec is good.model and list(good.model.tasks) == ["a"]
+    assert not bad.ok and bad.spec is None and list(bad.model.tasks) == ["a", "b", "c"]
+    assert bad.model.tasks["a"].own.resources is None and bad.model.tasks["c"].continue_on == ()
