@@ -253,7 +253,7 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
     from .check import compose
 
     for c in checked:  # the batch's templates and those of --templates
-        compose.check_template_cycles(c.doc, library, errors)
+        compose.check_template_cycles(c.doc, c.model, library, errors)
     return library
 
 

@@ -136,31 +136,29 @@ def check_template_refs(doc: Document, spec: Spec, library: dict[tuple[bool, str
 _FANS_OUT = ("withItems", "withParam", "withSequence")  # over an empty list, the call does not happen
 
 
-def check_template_cycles(doc: Document, library: dict[tuple[bool, str], dict], errors: Errors) -> None:
+def check_template_cycles(doc: Document, spec: Spec, library: dict[tuple[bool, str], dict], errors: Errors) -> None:
     """A WorkflowTemplate whose entrypoint calls itself back through `template_ref`s (directly or
     through other known templates) with no `when` or fan-out on the way: the recursion cannot end,
     and Argo's controller stops it 100 templates deep (controller.go maxAllowedStackDepth, operator.go
     executeTemplate: "Maximum recursion depth exceeded"). Located at the task that starts the loop."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    if data.get("kind") not in ("WorkflowTemplate", "ClusterWorkflowTemplate") or not isinstance(data.get("name"), str):
+    kind, own_name = spec.kind, spec.name
+    if kind not in ("WorkflowTemplate", "ClusterWorkflowTemplate") or not isinstance(own_name, str):
         return
-    home = (data["kind"] == "ClusterWorkflowTemplate", data["name"])
+    home = (kind == "ClusterWorkflowTemplate", own_name)
     manifest = library.get(home)
     if manifest is None:
         return
     start = (home, manifest["spec"].get("entrypoint"))
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for name, task in tasks.items():
-        if not isinstance(task, dict) or not isinstance(task.get("template_ref"), dict) or task.get("when") \
-                or task.get("foreach") is not None:
+    for task in spec.tasks.values():
+        ref = task.template_ref
+        if ref is None or task.when or task.data.get("foreach") is not None:  # a foreach in any shape
             continue
-        ref = task["template_ref"]
-        path = _calls_back(library, ((bool(ref.get("cluster")), ref.get("name")), ref.get("template")), start)
+        path = _calls_back(library, ((bool(ref.cluster), ref.name), ref.template), start)
         if path is not None:
             kinds = {False: "", True: "cluster:"}
             chain = " -> ".join(f"{kinds[k[0]]}{k[1]}/{t}" for k, t in [start] + path)
-            doc.error(errors, ("tasks", name, "template_ref"),
-                      f"{data['kind']} '{data['name']}' calls itself with no end: {chain}; Argo stops it "
+            doc.error(errors, ref.where,
+                      f"{kind} '{own_name}' calls itself with no end: {chain}; Argo stops it "
                       "100 templates deep (Maximum recursion depth exceeded)",
                       "make the call conditional (when: ...) so the recursion can end")
 
