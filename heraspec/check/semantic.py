@@ -45,7 +45,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
     `graph`: `dag.build_graph(doc.data)` when the caller has it already."""
     data = spec.data  # for the checks that walk every value as written (texts, numbers, outputs)
     _check_names(doc, spec, errors)
-    argotext.check(doc, data, errors)
+    argotext.check(doc, spec, errors)
     _check_argo_metadata(doc, spec, errors)
     _check_numbers(doc, spec, errors)
     names = spec.task_names
@@ -62,7 +62,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
     if "argo" in doc.text:
         from . import argo_fields as escape
 
-        escape.check(doc, errors)
+        escape.check(doc, spec, errors)
     resolved: dict[str, functions.Function] = {}
     defaults = spec.defaults
     _check_task_fields(doc, defaults, errors)
