@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-from dataclasses import is_dataclass
 from pathlib import Path
 
 import pytest
@@ -161,6 +160,32 @@ def test_argument_references_are_typed(tmp_path):
     assert fan.tasks["e"].foreach == nodes.Ref("param", "xs", None, ("tasks", "e", "foreach"))
 
 
+def test_nodes_are_immutable_slotted_values(tmp_path):
+    """A node cannot be changed once built (every reader shares it), carries no `__dict__`, and
+    compares by its fields; its constructor takes its fields by position or by name."""
+    spec = _spec(tmp_path)
+    train = spec.tasks["train"]
+    [[data, _]] = train.args
+    for node, field in [(spec, "tasks"), (spec, "data"), (train, "name"), (train.resources, "data"),
+                        (train.retry, "where"), (data, "ref"), (data.ref, "target"), (spec.defaults, "data")]:
+        with pytest.raises(AttributeError):
+            setattr(node, field, None)
+        with pytest.raises(AttributeError):
+            delattr(node, field)
+        assert not hasattr(node, "__dict__"), type(node)
+    with pytest.raises(AttributeError):
+        train.novel = 1
+    ref = nodes.Ref(kind="from", target="prepare", key=None, where=data.where)
+    assert ref == data.ref and hash(ref) == hash(data.ref) and ref != nodes.Ref("from", "other", None, data.where)
+    assert {ref: 1}[data.ref] == 1
+    again = nodes.Spec(spec.data, spec.tasks, document=spec.document)
+    assert again == spec and again.tasks is spec.tasks and again.where == ()
+    assert nodes.Task(train.name, train.data, train.written, train.defaults, train.where) == train
+    assert train.own == nodes.Task(name="train", data=train.written, written=train.written, defaults={},
+                                   where=("tasks", "train"))
+    assert repr(data.ref) == "Ref(kind='from', target='prepare', key=None, where=('tasks', 'train', 'args', 'data'))"
+
+
 def test_nodes_point_at_their_lines_and_locate_errors(tmp_path):
     spec = _spec(tmp_path)
     lines = SPEC.splitlines()
@@ -192,7 +217,7 @@ def test_toml_nodes_are_located_too(tmp_path):
 def _node_classes() -> list[type]:
     """Every class of nodes.py that declares a spec key."""
     return [c for c in vars(nodes).values() if isinstance(c, type) and c.__module__ == nodes.__name__
-            and is_dataclass(c) and nodes.schema_keys(c)]
+            and nodes.is_node(c) and nodes.schema_keys(c)]
 
 
 def test_every_key_of_every_node_declares_its_type():
@@ -200,7 +225,7 @@ def test_every_key_of_every_node_declares_its_type():
             for name, key in vars(c).items() if isinstance(key, nodes.Key)]
     assert len(keys) > 100
     untyped = [(cls, name) for cls, name, key in keys
-               if not (isinstance(key.of, SchemaType) or is_dataclass(key.of) and nodes.schema_keys(key.of))]
+               if not (isinstance(key.of, SchemaType) or nodes.is_node(key.of) and nodes.schema_keys(key.of))]
     assert untyped == []
 
 
@@ -218,7 +243,7 @@ def test_each_definition_declares_exactly_the_keys_of_its_node_and_refuses_other
     shape = schemagen.definitions()[definition]
     keys = schemagen.declared_keys(shape)
     assert set(declared["properties"]) == set(keys)
-    if is_dataclass(shape):
+    if nodes.is_node(shape):
         assert set(keys) == nodes.schema_keys(shape)  # what the model reads
     assert declared.get("required", []) == [k for k in declared["properties"] if keys[k].required]
     assert declared["additionalProperties"] is False

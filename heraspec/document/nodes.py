@@ -26,7 +26,6 @@ so the model and the schema cannot drift.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, KeysView, Mapping
 
@@ -46,6 +45,54 @@ _REF_KEYS = ("from", "param", "item", "workflow")
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class Node:
+    """The base of every node class: immutable once built (setting or deleting an attribute raises
+    AttributeError), slotted, equal when of the same class with equal `_fields` (hashable when they
+    are). Each class writes its own `__init__`, setting its slots through `object.__setattr__`:
+    plain classes are cheap to create at import (a generated frozen dataclass costs ~0.45 ms)."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: a {type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: a {type(self).__name__} is immutable")
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, f) for f in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{f}={getattr(self, f)!r}' for f in self._fields)})"
+
+
+def is_node(value: Any) -> bool:
+    """A node class (what `schemagen` writes a definition for when it declares keys)."""
+    return isinstance(value, type) and issubclass(value, Node)
+
+
+_set = object.__setattr__
+
+
+class _View(Node):
+    """A node over one mapping of the spec: `data` as loaded, `where` its data path."""
+
+    __slots__ = _fields = ("data", "where")
+
+    def __init__(self, data: Mapping[str, Any], where: Where) -> None:
+        _set(self, "data", data)
+        _set(self, "where", where)
 
 
 class Key:
@@ -112,9 +159,7 @@ def mapping(value: Any) -> Mapping[str, Any]:
 def key_nodes(cls: type) -> dict[str, type | None]:
     """The spec keys a node class reads (what its schema definition must declare), each with the
     node class it gives (None for a plain value)."""
-    out = {v.key: v.node for c in reversed(cls.__mro__) for v in vars(c).values() if isinstance(v, Key)}
-    out.update({f.metadata["key"]: f.metadata.get("node") for f in fields(cls) if "key" in f.metadata})
-    return out
+    return {v.key: v.node for c in reversed(cls.__mro__) for v in vars(c).values() if isinstance(v, Key)}
 
 
 def schema_keys(cls: type) -> set[str]:
@@ -129,14 +174,20 @@ def _tuple(value: Any, where: Where) -> tuple:
 # --- values -----------------------------------------------------------------------------------
 
 
-@dataclass(slots=True, frozen=True)
-class Ref:
+class Ref(Node):
     """`{from: T[, key: K]}`, `{param: P}`, `{item: true | K}` or `{workflow: status}`."""
 
+    __slots__ = _fields = ("kind", "target", "key", "where")
     kind: str  # "from" | "param" | "item" | "workflow"
     target: Any
     key: str | None
     where: Where
+
+    def __init__(self, kind: str, target: Any, key: str | None, where: Where) -> None:
+        _set(self, "kind", kind)
+        _set(self, "target", target)
+        _set(self, "key", key)
+        _set(self, "where", where)
 
 
 def ref_of(value: Any, where: Where) -> Ref | None:
@@ -152,14 +203,20 @@ def ref_of(value: Any, where: Where) -> Ref | None:
     return None
 
 
-@dataclass(slots=True, frozen=True)
-class Arg:
+class Arg(Node):
     """One argument of a task: its value as written, and the reference it is (if the whole value is one)."""
 
+    __slots__ = _fields = ("name", "value", "ref", "where")
     name: str
     value: Any
     ref: Ref | None
     where: Where
+
+    def __init__(self, name: str, value: Any, ref: Ref | None, where: Where) -> None:
+        _set(self, "name", name)
+        _set(self, "value", value)
+        _set(self, "ref", ref)
+        _set(self, "where", where)
 
 
 ArgSet = tuple[Arg, ...]
@@ -173,34 +230,35 @@ def _arg_set(values: Mapping[str, Any], where: Where) -> ArgSet:
     return tuple(out)
 
 
-@dataclass(slots=True, frozen=True)
-class Parameter:
+class Parameter(Node):
     """A workflow parameter and its default (`parameters: {NAME: DEFAULT}`)."""
 
+    __slots__ = _fields = ("name", "default", "where")
     name: str
     default: Any
     where: Where
+
+    def __init__(self, name: str, default: Any, where: Where) -> None:
+        _set(self, "name", name)
+        _set(self, "default", default)
+        _set(self, "where", where)
 
 
 # --- task parts -------------------------------------------------------------------------------
 # Each node is a view: `data` is its mapping as validated (a task's after `defaults`), `where` its path.
 
 
-@dataclass(slots=True, frozen=True)
-class Backoff:
-    data: Mapping[str, Any]
-    where: Where
+class Backoff(_View):
+    __slots__ = ()
     duration = Key(of=Span)
     factor = Key(of=Int(ge=1))
     max_duration = Key(of=Span)
 
 
-@dataclass(slots=True, frozen=True)
-class Retry:
+class Retry(_View):
     """`retry: N` reads as `{limit: N}`."""
 
-    data: Mapping[str, Any]
-    where: Where
+    __slots__ = ()
     limit = Key(of=Int(ge=0), required=True)
     backoff = Key(Backoff)
     policy = Key(of=Enum("Always", "OnFailure", "OnError", "OnTransientError"))
@@ -210,10 +268,8 @@ def _retry(value: Any, where: Where) -> Retry:
     return Retry({"limit": value} if isinstance(value, int) else value, where)
 
 
-@dataclass(slots=True, frozen=True)
-class Volume:
-    data: Mapping[str, Any]
-    where: Where
+class Volume(_View):
+    __slots__ = ()
     mount_path = Key(of=Str(), required=True)
     size = Key(of=Quantity)
     claim = Key(of=Str())
@@ -223,21 +279,17 @@ class Volume:
     read_only = Key(of=Bool())
 
 
-@dataclass(slots=True, frozen=True)
-class Limits:
-    data: Mapping[str, Any]
-    where: Where
+class Limits(_View):
+    __slots__ = ()
     cpu = Key(of=Cpu)
     memory = Key(of=Quantity)
 
 
-@dataclass(slots=True, frozen=True)
-class Resources:
+class Resources(_View):
     """A task's resources after `defaults` and the default request (1 CPU, 4Gi; a limit without a
     request sets the request); `cpu`/`memory` False or None request none."""
 
-    data: Mapping[str, Any]
-    where: Where
+    __slots__ = ()
     cpu = Key(of=OneOf(Cpu, Const(False), Null()))  # false or null: no request
     memory = Key(of=OneOf(Quantity, Const(False), Null()))
     ephemeral_storage = Key(of=Quantity)
@@ -256,19 +308,15 @@ class Resources:
         return ((one,) if one is not None else ()) + self.volumes
 
 
-@dataclass(slots=True, frozen=True)
-class TemplateRef:
-    data: Mapping[str, Any]
-    where: Where
+class TemplateRef(_View):
+    __slots__ = ()
     name = Key(of=Str(), required=True)
     template = Key(of=Str(), required=True)
     cluster = Key(default=False, of=Bool())
 
 
-@dataclass(slots=True, frozen=True)
-class WorkflowTemplateRef:
-    data: Mapping[str, Any]
-    where: Where
+class WorkflowTemplateRef(_View):
+    __slots__ = ()
     name = Key(of=Str(), required=True)
     cluster = Key(default=False, of=Bool())
 
@@ -349,13 +397,11 @@ class _Body:
         return "function" not in self.data and "command" in self.data
 
 
-@dataclass(slots=True, frozen=True)
-class ExitHandler(_Body):
+class ExitHandler(_Body, _View):
     """`on_exit` of the workflow or of one task: a function or a container body with its args, read
     with `defaults` applied but never `cache` (an exit handler always runs)."""
 
-    data: Mapping[str, Any]
-    where: Where
+    __slots__ = ()
 
 
 class _PodKeys:
@@ -378,15 +424,23 @@ class _PodKeys:
     service_account = Key(of=Str())
 
 
-@dataclass(slots=True, frozen=True)
-class Task(_Body, _PodKeys):
+class Task(_Body, _PodKeys, Node):
     """One task, read after `defaults` (`data` is `settings.effective` of what it writes)."""
 
+    __slots__ = _fields = ("name", "data", "written", "defaults", "where")
     name: str
     data: Mapping[str, Any]
     written: Mapping[str, Any]  # the task's own keys, as written
     defaults: Mapping[str, Any]
     where: Where
+
+    def __init__(self, name: str, data: Mapping[str, Any], written: Mapping[str, Any], defaults: Mapping[str, Any],
+                 where: Where) -> None:
+        _set(self, "name", name)
+        _set(self, "data", data)
+        _set(self, "written", written)
+        _set(self, "defaults", defaults)
+        _set(self, "where", where)
     pipeline = Key(of=Str())
     on_exit = _ExitKey(key="on_exit", node=ExitHandler)
     template_ref = Key(TemplateRef)
@@ -408,12 +462,10 @@ class Task(_Body, _PodKeys):
         return Task(self.name, self.written, self.written, _EMPTY, self.where)
 
 
-@dataclass(slots=True, frozen=True)
-class Defaults(_PodKeys):
+class Defaults(_PodKeys, _View):
     """`defaults` as written (what every task inherits)."""
 
-    data: Mapping[str, Any]
-    where: Where
+    __slots__ = ()
     image = Key(of=Str())
     resources = Key(Resources)  # as written: a task's own `resources` has them merged
     retry = Key(_retry, node=Retry, of=OneOf(Int(), Retry))
@@ -424,16 +476,34 @@ class Defaults(_PodKeys):
     result = Key(of=Enum("parameter", "artifact"))
 
 
-@dataclass(slots=True, frozen=True)
-class Spec:
+class _TasksKey(Key):
+    """`tasks`: the task nodes the spec was built with (each after `defaults`, built once by `from_data`)."""
+
+    __slots__ = ()
+
+    def __get__(self, node: Any, owner: type | None = None) -> Any:
+        return self if node is None else node._tasks
+
+
+class Spec(Node):
     """A schema-valid spec: `data` the mapping it was built from, `tasks` its tasks after
     `defaults`, `document` the loaded file (None when built from plain data: `pos` is then (0, 0))."""
 
+    __slots__ = ("data", "_tasks", "document", "where")
+    _fields = ("data", "tasks", "document", "where")
     data: Mapping[str, Any]
-    tasks: Mapping[str, Task] = field(metadata={"key": "tasks", "node": Task, "of": MapOf(
-        Task, names=Str(TASK_NAME, max_length=ARGO_FIELD_NAME_MAX), min_size=1)})
-    document: "Document | None" = None
-    where: Where = ()
+    document: "Document | None"
+    where: Where
+
+    def __init__(self, data: Mapping[str, Any], tasks: Mapping[str, Task], document: "Document | None" = None,
+                 where: Where = ()) -> None:
+        _set(self, "data", data)
+        _set(self, "_tasks", tasks)
+        _set(self, "document", document)
+        _set(self, "where", where)
+
+    tasks = _TasksKey(key="tasks", node=Task, of=MapOf(Task, names=Str(TASK_NAME, max_length=ARGO_FIELD_NAME_MAX),
+                                                        min_size=1))
     schema_ = Key(key="$schema", of=Str())
     kind = Key(default="Workflow", of=Enum("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"))
     name = Key(of=Str())

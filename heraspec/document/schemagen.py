@@ -19,7 +19,6 @@ import this module: `validate` reads the committed file (document/schema.py).
 from __future__ import annotations
 
 import json
-from dataclasses import fields, is_dataclass
 from typing import Any
 
 from . import nodes
@@ -48,7 +47,7 @@ def definition_name(shape: Any) -> str:
 
 
 def declared_keys(shape: Any) -> dict[str, Declared]:
-    """The keys a node class (every `Key` along its bases and the dataclass fields naming one) or an
+    """The keys a node class (every `Key` along its bases) or an
     `Obj` declares, each with its type, whether it is required and the default the schema shows."""
     if isinstance(shape, Obj):
         return {k: Declared(t, k in shape.required) for k, t in shape.keys.items()}
@@ -59,9 +58,6 @@ def declared_keys(shape: Any) -> dict[str, Declared]:
             if isinstance(value, nodes.Key):
                 out[value.key] = Declared(value.of, value.required,
                                           None if value.key in inherited else _shown_default(value.default))
-    for f in fields(shape):
-        if "key" in f.metadata:
-            out[f.metadata["key"]] = Declared(f.metadata.get("of", f.metadata.get("node")))
     return out
 
 
@@ -87,7 +83,7 @@ def definitions() -> dict[str, Any]:
             visit(t.item)
         elif isinstance(t, MapOf):
             visit(t.value)
-        elif isinstance(t, Obj) or is_dataclass(t):
+        elif isinstance(t, Obj) or nodes.is_node(t):
             name = definition_name(t)
             if name not in found:
                 found[name] = t
