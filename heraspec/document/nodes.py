@@ -47,7 +47,7 @@ _REF_KEYS = ("from", "param", "item", "workflow")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-class Node:
+class SpecNode:
     """The base of every node class: immutable once built (setting or deleting an attribute raises
     AttributeError), slotted, equal when of the same class with equal `_fields` (hashable when they
     are). Each class writes its own `__init__`, setting its slots through `object.__setattr__`:
@@ -79,13 +79,13 @@ class Node:
 
 def is_node(value: Any) -> bool:
     """A node class (what `schemagen` writes a definition for when it declares keys)."""
-    return isinstance(value, type) and issubclass(value, Node)
+    return isinstance(value, type) and issubclass(value, SpecNode)
 
 
 _set = object.__setattr__
 
 
-class _View(Node):
+class _View(SpecNode):
     """A node over one mapping of the spec: `data` as loaded, `where` its data path."""
 
     __slots__ = _fields = ("data", "where")
@@ -174,7 +174,7 @@ def _tuple(value: Any, where: Where) -> tuple:
 # --- values -----------------------------------------------------------------------------------
 
 
-class Ref(Node):
+class Ref(SpecNode):
     """`{from: T[, key: K]}`, `{param: P}`, `{item: true | K}` or `{workflow: status}`."""
 
     __slots__ = _fields = ("kind", "target", "key", "where")
@@ -203,7 +203,7 @@ def ref_of(value: Any, where: Where) -> Ref | None:
     return None
 
 
-class Arg(Node):
+class Arg(SpecNode):
     """One argument of a task: its value as written, and the reference it is (if the whole value is one)."""
 
     __slots__ = _fields = ("name", "value", "ref", "where")
@@ -230,7 +230,7 @@ def _arg_set(values: Mapping[str, Any], where: Where) -> ArgSet:
     return tuple(out)
 
 
-class Parameter(Node):
+class Parameter(SpecNode):
     """A workflow parameter and its default (`parameters: {NAME: DEFAULT}`)."""
 
     __slots__ = _fields = ("name", "default", "where")
@@ -424,7 +424,7 @@ class _PodKeys:
     service_account = Key(of=Str())
 
 
-class Task(_Body, _PodKeys, Node):
+class Task(_Body, _PodKeys, SpecNode):
     """One task, read after `defaults` (`data` is `settings.effective` of what it writes)."""
 
     __slots__ = _fields = ("name", "data", "written", "defaults", "where")
@@ -485,7 +485,7 @@ class _TasksKey(Key):
         return self if node is None else node._tasks
 
 
-class Spec(Node):
+class Spec(SpecNode):
     """A schema-valid spec: `data` the mapping it was built from, `tasks` its tasks after
     `defaults`, `document` the loaded file (None when built from plain data: `pos` is then (0, 0))."""
 
