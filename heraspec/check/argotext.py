@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..errors import Errors
-from ..python.script import argo_unsafe
 from .dag import has_text, is_ref
 from ..document.load import Document
 from ..document.nodes import Spec
@@ -50,6 +49,12 @@ def unmatched_tag(text: str) -> int | None:
         pos = end + 2
 
 
+def _argo_unsafe(text: str) -> int | None:
+    from ..python.pod import argo_unsafe  # the pods' own rule (json_text), not script.py's machinery
+
+    return argo_unsafe(text)
+
+
 def check(doc: Document, spec: Spec, errors: Errors) -> None:
     """Refuse control characters Argo cannot substitute and unmatched `{{` in literal values (every
     text as written, in any shape: the walk reads `data`)."""
@@ -66,8 +71,8 @@ def check(doc: Document, spec: Spec, errors: Errors) -> None:
             continue
         for text, at in _strings(value, path):
             # a printable text has no character argo_unsafe refuses (each is a control character, DEL or
-            # unprintable): the runtime that decides it is compiled only for the others
-            bad = argo_unsafe(text) if substituted and not text.isprintable() else None
+            # unprintable): the pod runtime that decides it is imported only for the others
+            bad = _argo_unsafe(text) if substituted and not text.isprintable() else None
             if bad is not None:
                 doc.error(errors, at, f"{what} contains the control character U+{bad:04X}, which Argo cannot "
                           "substitute into a template (the task would fail with 'cannot finish template "

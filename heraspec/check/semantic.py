@@ -274,7 +274,7 @@ def _carried_findings(fn: functions.Function, declared: Any, image: Any) -> list
     `declared` packages on `image` (file None: at the spec's `function` line only)."""
     from ..python import packages
 
-    from ..python.script import CODE_LIMIT, code_text
+    from ..python.codetext import CODE_LIMIT, code_text
 
     out: list[tuple] = []
     bundle = functions.bundle(fn)

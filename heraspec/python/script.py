@@ -21,14 +21,12 @@ The program never contains `{{` (Argo substitutes it everywhere, script source i
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from typing import Iterable
 
 from . import pod
+from .codetext import CODE_LIMIT, ENV_LIMIT, code_text, digest
 from .functions import Function, boundary_kinds, bundle
-from .modules import Carried, DataFile
 
 RESULT_PATH = pod.RESULT_PATH
 RESULT_PATH_ENV = pod.RESULT_PATH_ENV
@@ -42,8 +40,8 @@ PACKAGES_ENV = pod.PACKAGES_ENV
 INSTALL_FAILED = pod.INSTALL_FAILED
 decode, coerce, argo_unsafe = pod.decode, pod.coerce, pod.argo_unsafe  # the compiler's checks read values as pods do
 
-__all__ = ["DEFAULT_MARKER", "INPUT_ENV_PREFIX", "OUTPUTS_DIR", "OUTPUTS_ENV", "PLAN_ENV", "PLAN_INPUT",
-           "RESULT_PATH", "RESULT_PATH_ENV", "Needs", "argo_unsafe", "carried_in", "code_text", "coerce", "decode",
+__all__ = ["CODE_LIMIT", "DEFAULT_MARKER", "ENV_LIMIT", "INPUT_ENV_PREFIX", "OUTPUTS_DIR", "OUTPUTS_ENV", "PLAN_ENV",
+           "PLAN_INPUT", "RESULT_PATH", "RESULT_PATH_ENV", "Needs", "argo_unsafe", "carried_in", "code_text", "coerce", "decode",
            "digest", "image_runtime", "kinds", "roots", "script_source"]
 
 # --- what a template's script must handle --------------------------------------------------------------
@@ -123,8 +121,6 @@ SCRIPT_MARKER = "# heraspec script for "  # the first line: `heraspec run` knows
 JSON_FIRST = "import json\n"  # the second line (the fork server has json imported: forkserver.py)
 CODE_ENV = "HERASPEC_CODE"  # a shared script's carried code (script_source(shared=True))
 CODE_PARAM = "heraspec-code"  # the workflow parameter holding it (argo/code.py)
-ENV_LIMIT = 131072  # bytes of one environment variable: Argo's common.MaxEnvVarLen (Linux MAX_ARG_STRLEN)
-CODE_LIMIT = ENV_LIMIT - 16 * 1024  # of one code text (code_text), leaving room for the template around it
 
 
 # --- the script ------------------------------------------------------------------------------------
@@ -214,24 +210,3 @@ def carried_in(source: str) -> tuple[str, list[str] | None]:
     mine = re.search(r"^serve_carried_modules\(os\.environ\[.*\]\)  # the workflow's parameter [\w-]+: (.*) \(sha256",
                      source, re.M)
     return text, mine.group(1).split(", ") if mine else None
-
-
-def _table(modules: Iterable[Carried], data: Iterable[DataFile]) -> bytes:
-    table = {"modules": {m.name: [m.filename, m.is_package, m.source] for m in modules},
-             "data": {d.path: base64.b64encode(d.data).decode("ascii") for d in data}}
-    return json.dumps(table, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def code_text(modules: Iterable[Carried], data: Iterable[DataFile] = ()) -> str:
-    """The modules and data files as the importer reads them: JSON, zlib-compressed, URL-safe base64
-    (no `{{` for Argo to substitute, no `/` for `heraspec run` to take for a path)."""
-    import zlib
-
-    return base64.urlsafe_b64encode(zlib.compress(_table(modules, data), 9)).decode("ascii")
-
-
-def digest(modules: Iterable[Carried], data: Iterable[DataFile] = ()) -> str:
-    """A short hash of the carried code: in a shared script's text, so its cache key follows the code."""
-    import hashlib
-
-    return hashlib.sha256(_table(modules, data)).hexdigest()[:16]
