@@ -186,6 +186,15 @@ def test_nodes_are_immutable_slotted_values(tmp_path):
     assert repr(data.ref) == "Ref(kind='from', target='prepare', key=None, where=('tasks', 'train', 'args', 'data'))"
 
 
+def test_a_tasks_argument_sets_are_built_once_and_read_alike(tmp_path):
+    """Every check reads a task's `args`: the sets are built on the first read and shared after."""
+    spec = _spec(tmp_path)
+    train = spec.tasks["train"]
+    first = train.args
+    assert train.args is first and [a.name for a in first[0]] == ["data", "lr"]
+    assert spec.on_exit.args == spec.on_exit.args and train.own.args == first  # `args` is never merged from defaults
+
+
 def test_nodes_point_at_their_lines_and_locate_errors(tmp_path):
     spec = _spec(tmp_path)
     lines = SPEC.splitlines()

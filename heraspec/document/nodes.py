@@ -333,14 +333,19 @@ def _arg_sets(args: Any, function: Any, where: Where) -> tuple[ArgSet, ...]:
 
 class _ArgsKey(Key):
     """`args` as argument sets: one for a mapping, one per item of a function task's list, none
-    for a container task (its list is `container_args`)."""
+    for a container task (its list is `container_args`). Built on first read and kept in the
+    node's `_args` slot (not one of its fields): several checks read every task's."""
 
     __slots__ = ()
 
     def __get__(self, node: Any, owner: type | None = None) -> Any:
         if node is None:
             return self
-        return _arg_sets(node.data.get("args"), node.data.get("function"), node.where + ("args",))
+        sets = node._args
+        if sets is None:  # not read yet
+            sets = _arg_sets(node.data.get("args"), node.data.get("function"), node.where + ("args",))
+            _set(node, "_args", sets)
+        return sets
 
 
 class _ExitKey(Key):
@@ -401,7 +406,12 @@ class ExitHandler(_Body, _View):
     """`on_exit` of the workflow or of one task: a function or a container body with its args, read
     with `defaults` applied but never `cache` (an exit handler always runs)."""
 
-    __slots__ = ()
+    __slots__ = ("_args",)  # `args`, once read (_ArgsKey)
+
+    def __init__(self, data: Mapping[str, Any], where: Where) -> None:
+        _set(self, "data", data)
+        _set(self, "where", where)
+        _set(self, "_args", None)
 
 
 class _PodKeys:
@@ -427,7 +437,8 @@ class _PodKeys:
 class Task(_Body, _PodKeys, SpecNode):
     """One task, read after `defaults` (`data` is `settings.effective` of what it writes)."""
 
-    __slots__ = _fields = ("name", "data", "written", "defaults", "where")
+    __slots__ = ("name", "data", "written", "defaults", "where", "_args")  # _args: `args`, once read (_ArgsKey)
+    _fields = ("name", "data", "written", "defaults", "where")
     name: str
     data: Mapping[str, Any]
     written: Mapping[str, Any]  # the task's own keys, as written
@@ -441,6 +452,7 @@ class Task(_Body, _PodKeys, SpecNode):
         _set(self, "written", written)
         _set(self, "defaults", defaults)
         _set(self, "where", where)
+        _set(self, "_args", None)
     pipeline = Key(of=Str())
     on_exit = _ExitKey(key="on_exit", node=ExitHandler)
     template_ref = Key(TemplateRef)
