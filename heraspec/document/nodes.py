@@ -51,7 +51,7 @@ class SpecNode:
     """The base of every node class: immutable once built (setting or deleting an attribute raises
     AttributeError), slotted, equal when of the same class with equal `_fields` (hashable when they
     are). Each class writes its own `__init__`, setting its slots through `object.__setattr__`:
-    plain classes are cheap to create at import (a generated frozen dataclass costs ~0.45 ms)."""
+    plain classes cost ~0.01 ms each to create at import (a generated frozen dataclass ~0.4 ms)."""
 
     __slots__ = ()
     _fields: tuple[str, ...] = ()
