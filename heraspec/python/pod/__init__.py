@@ -29,13 +29,15 @@ as it is written, comments included. The modules import each other by relative i
 from .names import (
     ARTIFACT_DIR, ARTIFACT_DIR_ENV, DEFAULT_MARKER, INPUT_PREFIX, INSTALL_FAILED, MANY, ONE,
     OUTPUTS_ENV, PACKAGES_ENV, PARAMETER_LIMIT, PLAN_ENV, RESULT_MODE_ENV, RESULT_PATH, RESULT_PATH_ENV,
-    VALUE_FILE,
+    RUNTIME_FILE, VALUE_FILE,
 )
 from .packages import install_packages, pip_reason
-from .carried import CarriedFileLoader, CarriedFinder, CarriedLoader, serve_carried_modules, write_data_files
+from .carried import (
+    CarriedFileLoader, CarriedFinder, CarriedLoader, serve_carried_modules, unpack_code, write_data_files,
+)
 from .decode import (
     Unfit, coerce, coerce_bool, coerce_dict, coerce_float, coerce_frozenset, coerce_int, coerce_list, coerce_model,
-    coerce_set, coerce_tuple, decode, decoded_container, read_aggregate, read_input, read_item_field,
+    coerce_set, coerce_tuple, decode, decoded_container, number_in, read_aggregate, read_input, read_item_field,
     read_json_literal, rebuild,
 )
 from .boundary import (
