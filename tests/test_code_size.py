@@ -107,6 +107,20 @@ def test_a_workflow_templates_scripts_carry_their_own_code(tmp_path: Path) -> No
     assert run_task(manifest, "t1", tmp_path / "pod")[0] == 1 + 1 + 100
 
 
+def test_a_cron_workflows_scripts_run_the_runtime_and_code_of_its_parameter(tmp_path: Path) -> None:
+    F.clear_cache()
+    package(tmp_path, 2, 100)
+    path = spec(tmp_path, ["big.m0:f", "big.m1:f"])
+    path.write_text(path.read_text().replace("name: big\n", "name: big\nkind: CronWorkflow\nschedule: '0 3 * * *'\n"))
+    (compiled,) = heraspec.compile([str(path)], path=[str(tmp_path)])
+    manifest = compiled.manifest
+    assert_argo_valid(manifest)
+    (param,) = manifest["spec"]["workflowSpec"]["arguments"]["parameters"]
+    assert param["name"] == "heraspec-code" and "def main(" in pod.unpack_code(param["value"])["runtime"]
+    assert "def main(" not in json.dumps(manifest)
+    assert run_task(manifest, "t1", tmp_path / "pod")[0] == 1 + 1 + 100
+
+
 def test_a_parameter_named_like_the_code_parameter_is_refused(tmp_path: Path) -> None:
     F.clear_cache()
     package(tmp_path, 1, 10)
