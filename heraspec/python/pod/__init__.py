@@ -4,9 +4,11 @@
 
 This is the program an Argo `script` template runs (`python -I`), the same locally (`heraspec run`)
 and in the pod. It imports only the standard library and nothing of heraspec: with `code: carry`
-(the default) script.py copies the parts a template uses into its script, whole top-level
-definitions as written in the modules of this package (pod_source.py), in this order: names,
-packages, carried, decode, boundary, files, results, entry; with `code: image` the script imports
+(the default) script.py copies the parts a template uses, whole top-level definitions as written
+in the modules of this package (pod_source.py), in this order: names, packages, carried, decode,
+boundary, files, results, entry, into one text: in a Workflow, the parts its templates use, once,
+in the workflow's parameter with the carried code (the script runs it from env HERASPEC_CODE);
+in a WorkflowTemplate's script, that template's parts; with `code: image` the script imports
 `main` from this package, installed in the image with heraspec. The compiler's own checks call
 `decode` and `coerce` here, so that they and the pods read values alike.
 
