@@ -207,7 +207,7 @@ def test_a_chain_of_int_functions_carries_no_model_plan_or_file_code(tmp_path: P
         assert absent not in runtime, absent
     # the script names the carried files and the digests of its code and of its part of the
     # runtime (the cache key follows them)
-    assert "\n# code: steps.py (sha256 " in source and "; runtime: the parts this template uses, sha256 " in source
+    assert "\n# your code: steps.py (sha256 " in source and "\n# the runtime's parts this template uses: sha256 " in source
     assert source.endswith("serve_carried_modules(shared)\nmain('steps', 'work', {'i': 'int'})\n")
     fn = heraspec.python.functions.resolve("steps:work", [str(tmp_path)])[0]
     whole = pod_source.cut(pod_source.defined_names())  # for any caller

@@ -219,7 +219,8 @@ import zlib
 # heraspec's pod runtime (the parts of heraspec/python/pod this workflow's templates use) and your
 # code are stored once for the whole workflow, compressed, in its parameter {param} (or
 # {param}-N), which Argo passes here as env {env}.
-# code: {shown} (sha256 {code}); runtime: the parts this template uses, sha256 {runtime}
+# your code: {shown} (sha256 {code})
+# the runtime's parts this template uses: sha256 {runtime}
 packed = binascii.a2b_base64(os.environ["{env}"].replace("-", "+").replace("_", "/"))
 shared = json.loads(zlib.decompress(packed).decode("utf-8"))  # {{"runtime", "modules", "data"}}
 exec(compile(shared["runtime"], "{file}", "exec"))
@@ -269,7 +270,7 @@ def carried_in(source: str) -> tuple[str, list[str] | None]:
                 getattr(node.value.func, "id", "") == "serve_carried_modules" and node.value.args and \
                 isinstance(node.value.args[0], ast.Constant) and isinstance(node.value.args[0].value, str):
             text = node.value.args[0].value
-    mine = re.search(r"^# code: (.*) \(sha256 [0-9a-f]+\); runtime: ", source, re.M)
+    mine = re.search(r"^# your code: (.*) \(sha256 [0-9a-f]+\)$", source, re.M)
     return text, mine.group(1).split(", ") if mine else None
 
 
