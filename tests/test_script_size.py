@@ -209,6 +209,7 @@ def test_a_chain_of_int_functions_carries_no_model_plan_or_file_code(tmp_path: P
     # runtime (the cache key follows them)
     assert "\n# your code: steps.py (sha256 " in source and "\n# the runtime's parts this template uses: sha256 " in source
     assert source.endswith("serve_carried_modules(shared)\nmain('steps', 'work', {'i': 'int'})\n")
+    assert script.carried_in(source) == ("", ["steps.py"])  # `heraspec run`'s cache reads its own modules' parts
     fn = heraspec.python.functions.resolve("steps:work", [str(tmp_path)])[0]
     whole = pod_source.cut(pod_source.defined_names())  # for any caller
     assert len(runtime) < 0.7 * len(whole)
