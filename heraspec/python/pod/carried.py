@@ -69,7 +69,7 @@ class CarriedFinder:
 
     def __init__(self, modules, on_disk):
         self.modules, self.on_disk = modules, on_disk
-        self.loaded = {}  # filename -> source of the carried modules imported so far
+        self.loaded = {}  # filename -> source of the carried modules imported so far (and of the runtime)
 
     def find_spec(self, name, path=None, target=None):
         if name not in self.modules:
