@@ -10,7 +10,7 @@ going; the CLI prints them sorted by position and picks the exit code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 
 
@@ -61,11 +61,17 @@ class SpecError:
         return self.format()
 
 
-@dataclass
 class Errors:
     """Collects SpecErrors across stages; iteration yields them sorted by position."""
 
-    items: list[SpecError] = field(default_factory=list)
+    def __init__(self, items: list[SpecError] | None = None) -> None:
+        self.items: list[SpecError] = [] if items is None else items
+
+    def __repr__(self) -> str:
+        return f"Errors(items={self.items!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return self.items == other.items if type(other) is Errors else NotImplemented
 
     def add(self, file: str, line: int, col: int, message: str, hint: str | None = None) -> None:
         err = SpecError(str(file), line, col, message, hint)

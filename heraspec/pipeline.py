@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -25,28 +24,40 @@ if TYPE_CHECKING:
     from .python.functions import Function
 
 
-@dataclass
 class Options:
-    search_path: Sequence[str] = ()  # --path DIR, searched first
-    namespace: str | None = None  # --namespace / ARGO_NAMESPACE, when the spec has none
-    values: Sequence[str] = ()  # --values FILE (in order; later files win)
-    sets: Sequence[str] = ()  # --set KEY=VALUE (win over files)
-    templates: Sequence[str] = ()  # --templates PATH: specs (files or folders) defining WorkflowTemplates
-    parameters: Mapping[str, str] = field(default_factory=dict)  # -p NAME=VALUE of run/apply: type-checked at their uses
+    """What the command line adds to the specs it names. (Options and Checked are plain classes, not
+    dataclasses: every `heraspec validate` creates them, and a dataclass's generated methods cost
+    ~0.7 ms each of its start.)"""
+
+    def __init__(self, search_path: Sequence[str] = (), namespace: str | None = None, values: Sequence[str] = (),
+                 sets: Sequence[str] = (), templates: Sequence[str] = (),
+                 parameters: Mapping[str, str] | None = None) -> None:
+        self.search_path = search_path  # --path DIR, searched first
+        self.namespace = namespace  # --namespace / ARGO_NAMESPACE, when the spec has none
+        self.values = values  # --values FILE (in order; later files win)
+        self.sets = sets  # --set KEY=VALUE (win over files)
+        self.templates = templates  # --templates PATH: specs (files or folders) defining WorkflowTemplates
+        self.parameters: Mapping[str, str] = {} if parameters is None else parameters  # -p NAME=VALUE of run/apply: type-checked at their uses
+
+    def __repr__(self) -> str:
+        return "Options(" + ", ".join(f"{k}={v!r}" for k, v in vars(self).items()) + ")"
 
 
-@dataclass
 class Checked:
-    doc: Document
-    functions: "dict[str, Function]" = field(default_factory=dict)
-    graph: "Graph | None" = None  # built once, for validation and compilation
-    # the WorkflowTemplates known to this batch (its own and --templates), compiled, by (cluster, name)
-    library: dict = field(default_factory=dict)
-    ok: bool = True  # no problem was found in this spec
-    pipelines: "dict[str, Checked]" = field(default_factory=dict)  # task name -> the spec it runs (tasks.X.pipeline)
-    lock: Any = None  # its lock file (python/lock.Lock), when it has one
-    notes: list[str] = field(default_factory=list)  # not errors: said by validate, compile and run
-    schema_ok: bool = False  # the schema check found no problem: the typed model can be built
+    """One checked spec: what the later stages (compile, run, graph, the language server) read."""
+
+    def __init__(self, doc: Document, functions: "dict[str, Function] | None" = None, graph: "Graph | None" = None, *,
+                 schema_ok: bool = False) -> None:
+        self.doc = doc
+        self.functions: "dict[str, Function]" = {} if functions is None else functions
+        self.graph = graph  # built once, for validation and compilation
+        # the WorkflowTemplates known to this batch (its own and --templates), compiled, by (cluster, name)
+        self.library: dict = {}
+        self.ok = True  # no problem was found in this spec
+        self.pipelines: "dict[str, Checked]" = {}  # task name -> the spec it runs (tasks.X.pipeline)
+        self.lock: Any = None  # its lock file (python/lock.Lock), when it has one
+        self.notes: list[str] = []  # not errors: said by validate, compile and run
+        self.schema_ok = schema_ok  # the schema check found no problem: the typed model can be built
 
     @cached_property
     def spec(self) -> "Spec | None":
@@ -66,10 +77,12 @@ def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
     return out
 
 
-class _GcPaused:
+class GcPaused:
     """The stages allocate millions of small objects and free almost none until the end, so the
     cyclic collector only re-scans them (nearly half the time of a 20,000-task compile); it is
-    paused while they run and restored after (nesting-safe)."""
+    paused while they run and restored after (nesting-safe). The command line pauses it for a whole
+    verb (cli/verbs.py): writing the manifest after the stages would otherwise start with one
+    collection over every object they left."""
 
     def __enter__(self) -> None:
         self.was = gc.isenabled()
@@ -84,7 +97,7 @@ def check_files(paths: Sequence[str], errors: Errors, opts: Options | None = Non
                 texts: Mapping[str, str] | None = None) -> list[Checked]:
     """Load and validate every file; all problems go to `errors`. `texts`: path -> the text to check
     instead of that file's content (an editor's unsaved buffer, for `heraspec lsp`)."""
-    with _GcPaused():
+    with GcPaused():
         return _check_files(paths, errors, opts, texts or {})
 
 
@@ -279,7 +292,7 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
     from .argo.compiler import compile_spec
 
     opts = opts or Options()
-    with _GcPaused():
+    with GcPaused():
         checked = check_files(paths, errors, opts)
         if errors:
             return []

@@ -223,3 +223,42 @@ def test_output_into_a_closed_pipe_is_not_an_error(tmp_path: Path):
     assert code == 0, err
     assert head.startswith(b"apiVersion: argoproj.io/v1alpha1")
     assert "internal error" not in err and "Traceback" not in err
+
+
+# --- the process's exit (boundary.process_main) ------------------------------------------------
+
+
+def test_compile_and_validate_processes_end_with_everything_written(tmp_path: Path):
+    """After validate and compile the process ends without tearing its heap down (boundary.process_main):
+    stdout, a file written with -o and stderr's messages are complete, and the exit code is main's."""
+    from tests.cli import heraspec
+
+    (tmp_path / "steps.py").write_text("def work(i: int) -> int:\n    return i\n")
+    tasks = "".join(f"  t{i}: {{function: steps:work, args: {{i: {i}}}{', after: [t%d]' % (i - 1) if i else ''}}}\n"
+                    for i in range(2000))
+    (tmp_path / "chain.yaml").write_text("name: chain\ntasks:\n" + tasks)
+    piped = heraspec("compile", "chain.yaml", cwd=tmp_path)
+    written = heraspec("compile", "chain.yaml", "-o", "out.yaml", cwd=tmp_path)
+    assert piped.returncode == written.returncode == 0, piped.stderr + written.stderr
+    assert piped.stdout == (tmp_path / "out.yaml").read_text()
+    assert piped.stdout.count("\n      - name: t") == 2000 and piped.stdout.endswith("\n")
+    cycle = tasks.replace("args: {i: 0}}", "args: {i: 0}, after: [t1999]}", 1)
+    (tmp_path / "bad.yaml").write_text("name: bad\ntasks:\n" + cycle)
+    bad = heraspec("validate", "bad.yaml", "chain.yaml", cwd=tmp_path)
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert bad.stderr.startswith("bad.yaml:") and "dependency cycle: t0 >> t1 >> t2" in bad.stderr
+    assert bad.stderr.endswith("t1999 >> t0\n  hint: remove one of these edges\n1 error\n")
+
+
+def test_the_process_still_runs_its_exit_functions_when_any_is_registered(tmp_path: Path):
+    """Something registered to run at exit (logging flushing its handlers, a library's cleanup) keeps
+    the interpreter's own exit: it runs, after validate's output, and the exit code is main's."""
+    code = ("import atexit, sys\natexit.register(lambda: print('exit function ran'))\n"
+            "from heraspec.cli import process_main\nprocess_main(sys.argv[1:])\n")
+    proc = subprocess.run([sys.executable, "-c", code, "validate", DIAMOND], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"{DIAMOND}: ok\nexit function ran\n"
+    proc = subprocess.run([sys.executable, "-c", code, "validate", str(ROOT / "tests" / "fixtures" / "bad" / "cycle.yaml")],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert proc.returncode == 1 and proc.stdout == "exit function ran\n" and "cycle" in proc.stderr

@@ -5,6 +5,7 @@ asserts what it imported (times are the benchmark's business, benchmarks/run.py 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ NOT_FOR_VALIDATE = ["heraspec.argo.compiler", "heraspec.argo.code", "heraspec.py
 
 _PROBE = """\
 import sys
-before = set(sys.modules)  # the interpreter's own start (an editable install's finder loads pathlib)
+before = set(sys.modules)  # the interpreter's own start (without `site`: see _site_packages)
 import contextlib, io, json
 from heraspec.cli import main
 out = io.StringIO()
@@ -31,9 +32,18 @@ print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(set(sys
 """
 
 
+def _site_packages() -> str:
+    """The environment's installed packages, for an interpreter started without `site` (-S): as in a
+    user's install, where no editable finder (which imports pathlib) runs before heraspec."""
+    import sysconfig
+
+    return os.pathsep.join(dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib")))
+
+
 def _validate(*argv: str, cwd: Path = ROOT) -> dict:
-    proc = subprocess.run([sys.executable, "-c", _PROBE, "validate", *argv], capture_output=True, text=True, cwd=cwd,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
+    proc = subprocess.run([sys.executable, "-S", "-c", _PROBE, "validate", *argv], capture_output=True, text=True,
+                          cwd=cwd, env={"PYTHONPATH": os.pathsep.join([str(ROOT), _site_packages()]),
+                                        "PATH": "/usr/bin:/bin"}, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -43,6 +53,33 @@ def test_validate_of_the_diamond_loads_neither_the_compiler_nor_other_verbs_modu
     assert seen["code"] == 0 and seen["out"] == "examples/diamond.yaml: ok\n"
     loaded = [m for m in NOT_FOR_VALIDATE if m in seen["modules"]]  # loaded by heraspec
     assert loaded == [], f"validate imported {loaded}"
+
+
+def test_validate_does_not_compile_pyyamls_unused_reader_class():
+    """`import yaml` compiles the pure-Python reader's class of printable characters (7 ms); the
+    loader reads with libyaml, and validate gets the same class from its cheap complement."""
+    probe = _PROBE + "import yaml.reader; print(yaml.reader.Reader.NON_PRINTABLE.pattern == FORBIDDEN)\n"
+    proc = subprocess.run([sys.executable, "-c", "from heraspec.document.yamltags import FORBIDDEN\n" + probe,
+                           "validate", "examples/diamond.yaml"], capture_output=True, text=True, cwd=ROOT,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "True"
+
+
+def test_pyyamls_reader_class_matches_the_same_characters_as_pyyamls_own():
+    """The pattern heraspec gives PyYAML's reader matches exactly the characters of PyYAML's own,
+    over every code point, and that reader still refuses a control character."""
+    import re
+
+    from heraspec.document.yamltags import YAML_NON_PRINTABLE, import_yaml
+
+    yaml = import_yaml()
+    every = "".join(map(chr, range(0x110000)))
+    theirs = re.compile(YAML_NON_PRINTABLE, re.UNICODE)  # another cache key: compiled afresh
+    assert yaml.reader.Reader.NON_PRINTABLE.findall(every) == theirs.findall(every)
+    assert len(theirs.findall(every)) == 29 + 32 + 2048 + 2  # C0 but tab/LF/CR, DEL and C1 but NEL, surrogates, FFFE/FFFF
+    with pytest.raises(yaml.reader.ReaderError):
+        yaml.load("a: \x01", Loader=yaml.SafeLoader)  # the pure-Python reader
 
 
 def test_a_workflow_template_is_still_compiled_for_the_references_to_it(tmp_path: Path):

@@ -84,8 +84,8 @@ def ref_expr(kind: str, target: Any, resolve: Resolver | None = None, key: str |
 def arg_value(value: Any, resolve: Resolver | None = None) -> str:
     """An argument value with {from}/{param}/{item}/{workflow} references turned into Argo expressions;
     `resolve(kind, target, key)` spells them in context (see _Compiler.resolve)."""
-    if not dag.is_ref(value) and not any(dag.refs_in(value, ())):
-        return encode(value)
+    if not isinstance(value, (dict, list)) or (not dag.is_ref(value) and not any(dag.refs_in(value, ()))):
+        return encode(value)  # (a scalar holds no reference)
     if dag.is_ref(value):  # the whole value is one reference
         k = "from" if "from" in value else next(iter(value))
         return ref_expr(k, value[k], resolve, value.get("key"))
@@ -274,9 +274,22 @@ class _Compiler:
     def template_for(self, name: str, t: dict, modes: dict[str, artifacts.Input] | None = None,
                      result: str = "parameter", keyed: bool = False) -> str:
         fn = self.fns.get(name)
+        outputs = self.published.get(name) or {}
+        modes = modes or {}
+        # what the template is made of besides the task's settings; a spec task's settings are
+        # `settings.effective(body, defaults)` with this compiler's defaults: a function of the keys
+        # its body writes, so those keys stand for them (cheaper than the settings, which fill in
+        # every default); an exit handler's are keyed by the settings themselves
+        call = (None if fn else name, _frozen(outputs), tuple((k, m.frozen()) for k, m in modes.items()) if modes else (),
+                result, keyed, self.files_key(name, t, result, keyed))
+        body_written = self.data["tasks"].get(name) if not name.endswith(EXIT_KEY) else None
+        quick = None
+        if type(body_written) is dict and body_written.get("function") == t.get("function"):
+            quick = (_frozen({k: v for k, v in body_written.items() if k not in _CALL_KEYS}),) + call
+            if quick in self.by_key:
+                return self.by_key[quick]
         res = t["resources"]
         argo_tmpl = (t.get("argo") or {}).get("template")
-        outputs = self.published.get(name) or {}
         # an exit handler installs only its own packages (it reports; it does not need the tasks')
         pkgs = packages.for_task(self.data, t, self.defaults, own_only=name.endswith(EXIT_KEY)) if fn else None
         if pkgs is not None and self.lock is not None:  # validate refused a set the lock lacks
@@ -285,13 +298,12 @@ class _Compiler:
 
             pkgs = self.lock.pinned(pkgs, lock_python(image)) or pkgs
         code = t.get("code") or "carry"
-        modes = modes or {}
         key = (t.get("function"), t.get("image"), _frozen(res), _frozen(t.get("retry")), _frozen(t.get("timeout")),
-               _frozen(t.get("env")), _frozen(argo_tmpl), None if fn else name, _frozen(outputs), pkgs, code,
-               tuple((k, m.frozen()) for k, m in modes.items()), result, keyed,
-               _frozen({k: t[k] for k in scheduling.TEMPLATE_KEYS if t.get(k) is not None}),
-               self.files_key(name, t, result, keyed))
+               _frozen(t.get("env")), _frozen(argo_tmpl), pkgs, code,
+               _frozen({k: t[k] for k in scheduling.TEMPLATE_KEYS if t.get(k) is not None})) + call
         if key in self.by_key:
+            if quick is not None:
+                self.by_key[quick] = self.by_key[key]
             return self.by_key[key]
         tmpl: dict[str, Any] = {"name": self.unique(fn.name if fn else dag.argo_name(name))}
         body: dict[str, Any]
@@ -367,6 +379,8 @@ class _Compiler:
             name = tmpl["name"]
         self.templates.append(tmpl)
         self.by_key[key] = name
+        if quick is not None:
+            self.by_key[quick] = name
         return name
 
     def files_key(self, name: str, t: dict, result: str, keyed: bool) -> bool:
@@ -459,7 +473,7 @@ class _Compiler:
         first = args if isinstance(args, dict) else args[0] if isinstance(args, list) and args else {}
         modes = artifacts.input_modes(first, fn, self.data["tasks"], self.fns, self.defaults,
                                       args if isinstance(args, list) else None) if fn else {}
-        per_item = {k: m for k, m in modes.items() if m.per_item}
+        per_item = {k: m for k, m in modes.items() if m.per_item} if modes else {}
         task: dict[str, Any] = {"name": dag.argo_name(name)}
         ref = t.get("template_ref")
         if ref:  # Argo templateRef: a template of a WorkflowTemplate, called with its input parameters
@@ -517,9 +531,12 @@ class _Compiler:
             if keyed:
                 index = "{{item.%s}}" % artifacts.INDEX_ITEM if varying or per_item else "{{item}}"
                 params.append({"name": artifacts.KEY_PARAM, "value": f"{artifacts.fanin_prefix(name)}/{index}"})
-        else:
+        elif modes:
             params = [{"name": k, "value": arg_value(v, self.resolve)} for k, v in (args or {}).items()
                       if k not in modes]
+        else:
+            resolve = self.resolve
+            params = [{"name": k, "value": arg_value(v, resolve)} for k, v in (args or {}).items()]
         if fn is not None:
             plan, used = self.plans(t, fn, params, task.get("withItems") if isinstance(t.get("args"), list) else None)
             if used:
@@ -633,13 +650,18 @@ class _Compiler:
         whose text would read as JSON (the str "42"). Returns the `heraspec-plan` argument (a JSON
         object, or the item's own where argument sets differ: `items` are their withItems) and
         every plan it may carry."""
-        kinds = {p.name: p.annotation for p in fn.params}
+        kinds: dict[str, str | None] | None = None
         args = t.get("args")
         plans: dict[str, str] = {}
         per_set: dict[str, list[str]] = {}  # an argument-set fan-out's item parameter: each set's plan
         first = args[0] if isinstance(args, list) and args and isinstance(args[0], dict) else {}
+        written = args if isinstance(args, dict) else first
         for entry in params:
             name, value = entry["name"], entry["value"]
+            if "{{" not in value and not isinstance(written.get(name), (str, dict)):
+                continue  # a literal number, bool, null or list: no branch below applies (the common case)
+            if kinds is None:
+                kinds = {p.name: p.annotation for p in fn.params}
             kind = kinds.get(name)
             m = _RAW_RESULT.fullmatch(value) if "{{" in value else None
             producer = self.spec_task(m.group(1)) if m else None
@@ -732,7 +754,7 @@ class _Compiler:
             extra = [self.done(u) for u in ups if u not in mentioned]
             out = dag.translate_depends(expr, {u: self.done(u) for u in self.continue_on})
             return " && ".join([f"({out})" if extra else out] + extra)
-        return " && ".join(self.done(u) for u in ups)
+        return " && ".join(map(self.done, ups))
 
     def done(self, task: str) -> str:
         """`TASK` in a depends expression, widened by its `continue_on` as Argo widens a task with
@@ -829,6 +851,11 @@ class _Script:
     needs: script.Needs  # all but the plans, which come from the tasks calling it
     cache: Any
     overlay: dict | None
+
+
+# the keys of a task's body that shape its call in the DAG (dag_task), not its template: what they
+# change in the template (argument modes, result, fan-out keying, files_key) is keyed separately
+_CALL_KEYS = frozenset({"args", "after", "depends", "when", "foreach", "continue_on", "on_exit"})
 
 
 def _frozen(value: Any) -> Any:

@@ -208,6 +208,10 @@ def _flow_str(s: str) -> str | None:
 
 def _flow_map(d: dict, room: int) -> str | None:
     """`{k: v, ...}` for a flat mapping that fits in `room` characters, else None (block style)."""
+    for v in d.values():  # a nested value (a DAG task's arguments) rules it out before anything is formatted
+        t = type(v)
+        if t is dict or t is list or t is tuple:
+            return None
     parts = []
     cache = _flow_cache
     for k, v in d.items():
@@ -275,13 +279,21 @@ def _map(d: dict, lvl: int, out: list[str], first: str) -> None:
     cache = _cache
     for k, v in d.items():
         rk = cache.get(k) if type(k) is str else None
+        t = type(v)
         if type(rk) is str and len(rk) <= _SIMPLE_KEY_MAX:
+            # The common shapes inline (this loop runs for every node of a 20,000-task manifest).
+            if t is str:
+                rv = cache.get(v)
+                if rv is None:
+                    rv = _format(v)
+                if type(rv) is str:
+                    out.append(f"{sep}{rk}: {rv}")
+                    sep = nl
+                    continue
             head = f"{sep}{rk}:"
         else:
             head = _key(k, sep, lvl)
         sep = nl
-        # The common shapes inline (this loop runs for every node of a 20,000-task manifest).
-        t = type(v)
         if t is str:
             rv = cache.get(v)
             if rv is None:

@@ -8,7 +8,7 @@ error boundary; the verbs are `verbs.py` (validate, lock, compile, graph, init, 
 options). Only the chosen verb's modules are imported, so `heraspec validate` starts fast.
 """
 
-from .boundary import main
+from .boundary import main, process_main
 from .parser import build_parser
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "process_main"]

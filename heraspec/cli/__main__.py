@@ -1,7 +1,5 @@
 """`python -m heraspec.cli`, the same as `heraspec`."""
 
-import sys
+from .boundary import process_main
 
-from .boundary import main
-
-sys.exit(main())
+process_main()

@@ -13,6 +13,13 @@ from .specs import compile_specs, print_notes, spec_options
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from ..pipeline import GcPaused
+
+    with GcPaused():
+        return _validate(args)
+
+
+def _validate(args: argparse.Namespace) -> int:
     from ..pipeline import check_files
 
     errors = Errors()
@@ -61,6 +68,13 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
+    from ..pipeline import GcPaused
+
+    with GcPaused():
+        return _compile(args)
+
+
+def _compile(args: argparse.Namespace) -> int:
     from ..argo import emit
 
     compiled = compile_specs(args, args.files)

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Errors
 from .source import Positions, TomlPositions, YamlPositions
-from .yamltags import CORE, MERGE, PLAIN, scalar_tag
+from .yamltags import CORE, MERGE, PLAIN, import_yaml, scalar_tag
 
 MAX_BYTES = 16 * 1024 * 1024  # a 100,000-task generated DAG is ~7 MB; docs/DESIGN.md, Performance
 MAX_DEPTH = 64  # a spec nests ~6 levels; user args may nest a little more
@@ -45,15 +44,19 @@ _TAG_HINT = "tags never construct objects in a spec; remove it"
 _SCALAR_TAGS = {CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
 
 
-@dataclass
 class Document:
-    """One loaded spec: its data, where it came from, and how to find positions in it."""
+    """One loaded spec: its data, where it came from, and how to find positions in it. (A plain class:
+    every `validate` creates it, and a dataclass's generated methods cost ~0.5 ms of its start.)"""
 
-    path: str
-    data: Any
-    fmt: str  # "yaml" | "toml"
-    positions: Positions = field(repr=False)
-    text: str = field(repr=False, default="")
+    def __init__(self, path: str, data: Any, fmt: str, positions: Positions, text: str = "") -> None:
+        self.path = path
+        self.data = data
+        self.fmt = fmt  # "yaml" | "toml"
+        self.positions = positions
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Document(path={self.path!r}, data={self.data!r}, fmt={self.fmt!r})"
 
     def pos(self, path: tuple, *, key: bool = False) -> tuple[int, int]:
         """1-based (line, col) of the value at `path` (or of its key, with key=True)."""
@@ -276,8 +279,7 @@ def _loader() -> Any:
     20,000-task spec) and gives `yes`/`on`/`1_000` YAML 1.1 types, which YAML 1.2 does not."""
     global _LOADER
     if _LOADER is None:
-        import yaml
-
+        yaml = import_yaml()
         scalar, seq = yaml.ScalarNode, yaml.SequenceNode
         str_tag, seq_tag, map_tag, merge_tag = CORE + "str", CORE + "seq", CORE + "map", CORE + "merge"
 
@@ -294,7 +296,7 @@ def _loader() -> Any:
 
 
 def _load_yaml(path: str, text: str, errors: Errors) -> Document | None:
-    import yaml
+    yaml = import_yaml()
 
     stream = _Events(text)
     builder = _Builder(path, stream.anchors)
@@ -383,7 +385,7 @@ class _Events:
         return self._watched()
 
     def _watched(self) -> Any:
-        import yaml
+        yaml = import_yaml()
         from yaml.composer import ComposerError
 
         alias, scalar, start, end = yaml.AliasEvent, yaml.ScalarEvent, yaml.CollectionStartEvent, yaml.CollectionEndEvent
@@ -432,14 +434,8 @@ class _Events:
 
 
 def _parsed(text: str) -> Any:
-    """libyaml's events, as yaml.parse gives them."""
-    parser = _loader()(text)
-    try:
-        check, get = parser.check_event, parser.get_event
-        while check():
-            yield get()
-    finally:
-        parser.dispose()
+    """libyaml's events, as yaml.parse gives them (its parser gives None after the stream's end)."""
+    return iter(_loader()(text).get_event, None)
 
 
 class _Builder:
@@ -451,13 +447,13 @@ class _Builder:
     in the stream replaces them."""
 
     def __init__(self, path: str, anchors: dict[str, list]):
-        import yaml
-
+        yaml = import_yaml()
         self.path = path
         self.anchors = anchors
         self.alias, self.scalar_ev, self.seq_start, self.seq_end = \
             yaml.AliasEvent, yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.SequenceEndEvent
-        self.map_end, self.start, self.end = yaml.MappingEndEvent, yaml.CollectionStartEvent, yaml.CollectionEndEvent
+        self.map_start, self.map_end = yaml.MappingStartEvent, yaml.MappingEndEvent
+        self.start, self.end = yaml.CollectionStartEvent, yaml.CollectionEndEvent
         self.problems: list[tuple] = []
         self.replaying = 0  # > 0 while an alias is being built
         self.alias_nodes = 0
@@ -496,25 +492,36 @@ class _Builder:
         if cls is self.seq_start:
             if ev.tag not in _IMPLICIT_TAGS and ev.tag != CORE + "seq":
                 self._err(ev, f"YAML tag {_short(ev.tag)} is not allowed", _TAG_HINT)
-            out = []
-            depth += 1
-            seq_end, scalar_ev, scalar, build = self.seq_end, self.scalar_ev, self.scalar, self.build
-            inline = not self.replaying and depth <= MAX_DEPTH  # a scalar item: what build() would do
-            for child in it:
-                cls = type(child)
-                if cls is seq_end:
-                    return out
-                out.append(scalar(child) if cls is scalar_ev and inline else build(child, it, depth))
-            return out
+            return self.sequence(it, depth + 1)
         if ev.tag not in _IMPLICIT_TAGS and ev.tag != CORE + "map":
             self._err(ev, f"YAML tag {_short(ev.tag)} is not allowed", _TAG_HINT)
         return self.mapping(it, depth)
 
+    def sequence(self, it, depth: int) -> list:
+        """The items of a sequence whose start event build() has read (`depth`: its items')."""
+        out = []
+        seq_end, scalar_ev, scalar, build, plain = self.seq_end, self.scalar_ev, self.scalar, self.build, self.plain
+        inline = not self.replaying and depth <= MAX_DEPTH  # a scalar item: what build() would do
+        for child in it:
+            cls = type(child)
+            if cls is seq_end:
+                return out
+            if cls is scalar_ev and inline:
+                # a plain scalar seen before: its resolution, as scalar() would find it
+                v = plain.get(child.value, _UNSEEN) if child.tag is None and child.implicit[0] else _UNSEEN
+                out.append(scalar(child) if v is _UNSEEN else v)
+            else:
+                out.append(build(child, it, depth))
+        return out
+
     def mapping(self, it, depth: int) -> dict:
+        """The entries of a mapping whose start event build() has read."""
         out: dict = {}
-        scalar_ev, map_end, alias, scalar = self.scalar_ev, self.map_end, self.alias, self.scalar
+        scalar_ev, map_end, alias, scalar, plain = self.scalar_ev, self.map_end, self.alias, self.scalar, self.plain
+        map_start, seq_start = self.map_start, self.seq_start
         first: dict = {}  # key -> its event (for the line of a duplicate)
         merged: dict = {}
+        inline = not self.replaying and depth < MAX_DEPTH  # a scalar value: what build() would do
         for kev in it:
             if type(kev) is map_end:
                 break
@@ -525,23 +532,34 @@ class _Builder:
                 self._skip(next(it), it)
                 continue
             vev = next(it)
-            if key.value == "<<" and scalar_tag(key) == MERGE:
-                for src in self._merge_sources(vev, it, depth):
-                    for k, v in src.items():
-                        merged.setdefault(k, v)
-                continue
-            k = scalar(key)
+            text = key.value
+            # (a plain scalar seen before resolves as it did: the cache scalar() fills, read inline)
+            k = plain.get(text, _UNSEEN) if key.tag is None and key.implicit[0] else _UNSEEN
+            if k is _UNSEEN:
+                if text == "<<" and scalar_tag(key) == MERGE:
+                    for src in self._merge_sources(vev, it, depth):
+                        for mk, mv in src.items():
+                            merged.setdefault(mk, mv)
+                    continue
+                k = scalar(key)
             if type(k) is not str:
-                k = key.value  # `1: x` or `true: x` keys are names here, as in TOML/JSON
+                k = text  # `1: x` or `true: x` keys are names here, as in TOML/JSON
             if k in out:
                 self._err(key, f"duplicate key '{k}' (first defined on line {first[k].start_mark.line + 1})",
                           "YAML keeps only one of them silently; remove or rename one")
                 self._skip(vev, it)
                 continue
             first[k] = key
-            # a scalar value outside an alias and within the depth limit: what build() would do, inline
-            out[k] = scalar(vev) if type(vev) is scalar_ev and not self.replaying and depth < MAX_DEPTH \
-                else self.build(vev, it, depth + 1)
+            cls = type(vev)
+            if cls is scalar_ev and inline:
+                v = plain.get(vev.value, _UNSEEN) if vev.tag is None and vev.implicit[0] else _UNSEEN
+                out[k] = scalar(vev) if v is _UNSEEN else v
+            elif cls is map_start and inline and vev.tag is None:  # what build() would do, without its checks
+                out[k] = self.mapping(it, depth + 1)
+            elif cls is seq_start and inline and vev.tag is None:
+                out[k] = self.sequence(it, depth + 2)
+            else:
+                out[k] = self.build(vev, it, depth + 1)
         for k, v in merged.items():
             out.setdefault(k, v)
         return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Protocol
 
-from .yamltags import MERGE, scalar_tag
+from .yamltags import MERGE, import_yaml, scalar_tag
 
 
 class Positions(Protocol):
@@ -70,7 +70,7 @@ class YamlPositions:
         return self._root
 
     def _index(self) -> Any:
-        import yaml
+        yaml = import_yaml()
 
         anchors: dict[str, tuple[Any, str | None, bool]] = {}  # anchor -> (record, key text, is `<<`)
         stack: list[list] = []  # open containers: [record, pending key (text, position, is `<<`) or None]
