@@ -7,15 +7,18 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import is_dataclass
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft7Validator
 
 from heraspec import pipeline
 from heraspec.check.dag import is_ref
 from heraspec.document import nodes
 from heraspec.document.load import load_file
-from heraspec.document.model import json_schema
+from heraspec.document import schema_docs, schemagen
+from heraspec.document.shapes import SchemaType
 from heraspec.document.schema import check_schema
 from heraspec.document.settings import effective
 from heraspec.errors import Errors
@@ -186,53 +189,160 @@ def test_toml_nodes_are_located_too(tmp_path):
     assert spec.pos(spec.tasks["b"])[0] in (6, 7)
 
 
-# definition name in the schema -> the node it declares
-DEFINITIONS = {"Task": nodes.Task, "TaskDefaults": nodes.Defaults, "ExitTask": nodes.ExitHandler,
-               "Resources": nodes.Resources, "Volume": nodes.Volume, "Limits": nodes.Limits, "Retry": nodes.Retry,
-               "Backoff": nodes.Backoff, "TemplateRef": nodes.TemplateRef,
-               "WorkflowTemplateRef": nodes.WorkflowTemplateRef}
+def _node_classes() -> list[type]:
+    """Every class of nodes.py that declares a spec key."""
+    return [c for c in vars(nodes).values() if isinstance(c, type) and c.__module__ == nodes.__name__
+            and is_dataclass(c) and nodes.schema_keys(c)]
 
 
-@pytest.mark.parametrize("definition", sorted(DEFINITIONS) + ["$root"])
-def test_each_node_reads_exactly_the_keys_its_schema_declares(definition):
+def test_every_key_of_every_node_declares_its_type():
+    keys = [(cls.__name__, name, key) for cls in _node_classes() for c in cls.__mro__
+            for name, key in vars(c).items() if isinstance(key, nodes.Key)]
+    assert len(keys) > 100
+    untyped = [(cls, name) for cls, name, key in keys
+               if not (isinstance(key.of, SchemaType) or is_dataclass(key.of) and nodes.schema_keys(key.of))]
+    assert untyped == []
+
+
+def test_every_node_class_is_a_definition_of_the_schema():
+    reached = schemagen.definitions()
+    assert {schemagen.definition_name(cls) for cls in _node_classes()} <= set(reached)
+    assert len(reached) == len(json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))["definitions"]) + 1  # + $root
+
+
+@pytest.mark.parametrize("definition", sorted(json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))["definitions"])
+                         + ["$root"])
+def test_each_definition_declares_exactly_the_keys_of_its_node_and_refuses_others(definition):
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     declared = schema if definition == "$root" else schema["definitions"][definition]
-    node = nodes.Spec if definition == "$root" else DEFINITIONS[definition]
-    assert nodes.schema_keys(node) == set(declared["properties"])
+    shape = schemagen.definitions()[definition]
+    keys = schemagen.declared_keys(shape)
+    assert set(declared["properties"]) == set(keys)
+    if is_dataclass(shape):
+        assert set(keys) == nodes.schema_keys(shape)  # what the model reads
+    assert declared.get("required", []) == [k for k in declared["properties"] if keys[k].required]
+    assert declared["additionalProperties"] is False
 
 
-@pytest.mark.parametrize("definition", sorted(DEFINITIONS) + ["$root"])
-def test_each_nested_node_is_the_definition_its_schema_property_refers_to(definition):
+def test_each_nested_node_is_the_definition_its_schema_property_refers_to():
     """`Task.resources` gives a Resources node where the schema's `resources` refers to Resources
-    (and so on): a key read as a node in one and as a plain value in the other is drift."""
+    (and so on): a key read as a node but declared as another type (or the reverse) is drift."""
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    declared = schema if definition == "$root" else schema["definitions"][definition]
-    node = nodes.Spec if definition == "$root" else DEFINITIONS[definition]
-    name_of = {cls: name for name, cls in DEFINITIONS.items()}
-    gives = nodes.key_nodes(node)
-    for key, prop in declared["properties"].items():
-        refs = {r.rsplit("/", 1)[1] for r in re.findall(r'"\$ref": "([^"]+)"', json.dumps(prop))} & set(DEFINITIONS)
-        given = {name_of[gives[key]]} if gives.get(key) is not None else set()
-        assert given == refs, (definition, key)
+    node_names = {schemagen.definition_name(cls): cls for cls in _node_classes()}
+    checked = 0
+    for cls in _node_classes():
+        name = schemagen.definition_name(cls)
+        declared = schema if name == "$root" else schema["definitions"][name]
+        gives = nodes.key_nodes(cls)
+        for key, prop in declared["properties"].items():
+            refs = {r.rsplit("/", 1)[1] for r in re.findall(r'"\$ref": "([^"]+)"', json.dumps(prop))} & set(node_names)
+            given = {schemagen.definition_name(gives[key])} if gives.get(key) is not None else set()
+            assert given == refs, (name, key)
+            checked += bool(refs)
+    assert checked >= 15
 
 
 def test_the_schema_defaults_are_the_model_defaults():
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     checked = 0
-    for definition in sorted(DEFINITIONS) + ["$root"]:
-        declared = schema if definition == "$root" else schema["definitions"][definition]
-        node = nodes.Spec if definition == "$root" else DEFINITIONS[definition]
+    for cls in _node_classes():
+        name = schemagen.definition_name(cls)
+        declared = schema if name == "$root" else schema["definitions"][name]
         for key, prop in declared["properties"].items():
             if "default" in prop:
-                assert getattr(node, {"$schema": "schema_"}.get(key, key)).default == prop["default"], (definition, key)
+                assert getattr(cls, {"$schema": "schema_"}.get(key, key)).default == prop["default"], (name, key)
                 checked += 1
     assert checked >= 4  # kind, image, and both refs' `cluster`
+    # a task key `defaults` may set shows no default of its own: `defaults` gives it first
+    assert "default" not in schema["definitions"]["Task"]["properties"]["code"]
 
 
-def test_the_generated_schema_is_the_committed_file():
-    generated = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
-    assert SCHEMA_FILE.read_text(encoding="utf-8") == generated
-    assert (ROOT / "heraspec" / "heraspec.schema.json").read_text(encoding="utf-8") == generated
+def test_generation_fails_on_a_key_without_words_and_words_without_a_key(monkeypatch):
+    retry = schema_docs.KEYS["Retry"]
+    monkeypatch.setitem(schema_docs.KEYS, "Retry", {k: words for k, words in retry.items() if k != "limit"})
+    with pytest.raises(ValueError, match=r"Retry: keys without words \['limit'\]"):
+        schemagen.json_schema()
+    monkeypatch.setitem(schema_docs.KEYS, "Retry", retry)
+    monkeypatch.setitem(schema_docs.KEYS, "Volume", {**schema_docs.KEYS["Volume"], "colour": {"description": "none"}})
+    with pytest.raises(ValueError, match=r"Volume: .*words without a key \['colour'\]"):
+        schemagen.json_schema()
+
+
+# (where in a one-task spec, value, accepted): each kind of declared type, accepted and refused exactly
+# as the schema model.py (pydantic) generated did
+TASK = ("tasks", "a")
+SAMPLES = [
+    (TASK + ("timeout",), "1h30m", True), (TASK + ("timeout",), 90, True), (TASK + ("timeout",), -1, False),
+    (TASK + ("timeout",), "10 minutes", False), (TASK + ("timeout",), 1.5, False), (TASK + ("timeout",), True, False),
+    (("deadline",), "2d", True), (("ttl",), {"after_success": 3600}, True), (("ttl",), {"after": "1d"}, False),
+    (TASK + ("retry",), 3, True), (TASK + ("retry",), {"limit": 3, "policy": "Always"}, True),
+    (TASK + ("retry",), {"backoff": {"duration": "10s"}}, False), (TASK + ("retry",), "often", False),
+    (TASK + ("retry",), {"limit": 1, "policy": "always"}, False),
+    (TASK + ("retry",), {"limit": 1, "backoff": {"factor": 2, "max_duration": "5m"}}, True),
+    (TASK + ("retry",), {"limit": 1, "backoff": {"factor": 0}}, False),
+    (TASK + ("retry",), {"limit": 1, "backoff": {"factor": 1.5}}, False),
+    (TASK + ("resources",), {"cpu": 2, "memory": "4Gi"}, True), (TASK + ("resources",), {"cpu": "500m"}, True),
+    (TASK + ("resources",), {"cpu": 0.5, "memory": False}, True), (TASK + ("resources",), {"cpu": None}, True),
+    (TASK + ("resources",), {"cpu": 0}, False), (TASK + ("resources",), {"cpu": "2 cores"}, False),
+    (TASK + ("resources",), {"cpu": True}, False), (TASK + ("resources",), {"memory": "4GB"}, False),
+    (TASK + ("resources",), {"memory": 4}, False), (TASK + ("resources",), {"gpu": -1}, False),
+    (TASK + ("resources",), {"limits": True}, True), (TASK + ("resources",), {"limits": {"cpu": "1500m"}}, True),
+    (TASK + ("resources",), {"limits": {"cpu": False}}, False),
+    (TASK + ("resources",), {"volume": {"mount_path": "/v", "size": "1Gi", "access_mode": "ReadWriteMany"}}, True),
+    (TASK + ("resources",), {"volumes": [{"size": "1Gi"}]}, False),
+    (TASK + ("resources",), {"volume": {"mount_path": "/v", "access_mode": "rwx"}}, False),
+    (("kind",), "CronWorkflow", True), (("kind",), "Job", False), (("pod_gc",), "on_pod_success", True),
+    (TASK + ("code",), "image", True), (TASK + ("code",), "copy", False),
+    (TASK + ("continue_on",), ["failed", "error"], True), (TASK + ("continue_on",), ["skipped"], False),
+    (("priority",), 2**31 - 1, True), (("priority",), 2**31, False), (("parallelism",), 0, False),
+    (TASK + ("function",), "mypkg.steps:train", True), (TASK + ("function",), "train", False),
+    (TASK + ("outputs",), {"acc": "metrics.accuracy"}, True), (TASK + ("outputs",), {"a b": "x"}, False),
+    (TASK + ("outputs",), {"acc": "a..b"}, False),
+    (("tasks",), {"bad name!": {"function": "m:f"}}, False), (("tasks",), {"a" * 129: {"function": "m:f"}}, False),
+    (("tasks",), {}, False),
+    (TASK + ("foreach",), [1, 2], True), (TASK + ("foreach",), {"from": "t", "key": "a.b"}, True),
+    (TASK + ("foreach",), {"param": "p"}, True), (TASK + ("foreach",), {"from": "t", "extra": 1}, False),
+    (TASK + ("foreach",), "xs", False),
+    (TASK + ("args",), {"p": {"artifact": "s3://b/k", "endpoint": "minio:9000"}}, True),
+    (TASK + ("args",), {"p": {"artifact": {"key": "k"}}}, True), (TASK + ("args",), "x", False),
+    (TASK + ("env",), {"A": {"secret": "s", "key": "k"}, "B": 1.5, "C": True}, True),
+    (TASK + ("env",), {"A": {"secret": "s"}}, False), (TASK + ("env",), {"A": [1]}, False),
+    (TASK + ("pip_index_url",), "https://x.example/simple", True),
+    (TASK + ("pip_index_url",), "https://x.example/{{y}}", False),
+    (TASK + ("pip_index_url",), {"secret": "s", "key": "k"}, True),
+    (TASK + ("pip_extra_index_urls",), ["ftp://x"], False),
+    (TASK + ("cache",), True, True), (TASK + ("cache",), {"max_age": "7d"}, True),
+    (TASK + ("cache",), {"max_age": "forever"}, False),
+    (TASK + ("template_ref",), {"name": "n", "template": "t", "cluster": True}, True),
+    (TASK + ("template_ref",), {"name": "n"}, False),
+    (("workflow_template_ref",), {"name": "x", "cluster": True}, True),
+    (("schedule",), ["0 3 * * *", "0 15 * * *"], True), (("schedule",), 3, False),
+    (TASK + ("semaphore",), {"config_map": "c", "key": "k"}, True),
+    (TASK + ("semaphore",), {"config_map": "c", "key": "k", "x": 1}, False),
+    (TASK + ("mutex",), "", False), (TASK + ("packages",), [""], False), (("labels",), {"a": 1}, False),
+    (TASK + ("functon",), "m:f", False), (("defaults",), {"function": "m:f"}, False),
+    (("defaults",), {"image": "x", "cache": True, "code": "image"}, True),
+    (("on_exit",), {"function": "m:g", "packages": ["requests"]}, True), (("on_exit",), {"cache": True}, False),
+    (TASK + ("argo",), {"template": {"nodeSelector": {"a": "b"}}}, True), (TASK + ("argo",), {"spec": {}}, False),
+    (("artifact_repository",), {"config_map": "c", "bucket": "b"}, False),
+]
+
+
+@pytest.fixture(scope="module")
+def generated_validator() -> Draft7Validator:
+    return Draft7Validator(schemagen.json_schema())
+
+
+@pytest.mark.parametrize("where, value, accepted", SAMPLES, ids=lambda v: repr(v)[:40])
+def test_the_generated_schema_accepts_and_refuses_values_by_their_declared_type(where, value, accepted,
+                                                                                 generated_validator):
+    spec: dict = {"name": "s", "tasks": {"a": {"function": "m:f"}}}
+    parent = spec
+    for key in where[:-1]:
+        parent = parent.setdefault(key, {})
+    parent[where[-1]] = value
+    errors = list(generated_validator.iter_errors(spec))
+    assert (errors == []) == accepted, errors
 
 
 def test_the_pipeline_builds_the_model_once_for_valid_specs_only(tmp_path):
@@ -253,6 +363,19 @@ def test_validating_never_imports_pydantic_nor_builds_the_model():
     assert out.returncode == 0, out.stderr
     # validating alone never builds the model; a later stage builds it when it first reads it
     assert out.stdout.split() == ["False", "False", "True"]
+
+
+def test_building_the_model_loads_neither_the_schema_generator_nor_its_words():
+    """The model is on validate's path: its type declarations are plain objects, the JSON Schema is
+    written only by `schemagen` (nor pydantic nor jsonschema is loaded)."""
+    code = ("import sys; from heraspec.document import nodes; "
+            "s = nodes.from_data({'tasks': {'a': {'function': 'm:f', 'timeout': '1m', 'retry': 2}}}); "
+            "assert s.tasks['a'].retry.limit == 2 and s.tasks['a'].timeout == '1m'; "
+            "print([m for m in ('pydantic', 'jsonschema', 'heraspec.document.schemagen', "
+            "'heraspec.document.schema_docs') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("example", sorted(p.stem for p in (ROOT / "examples").glob("*.toml")))

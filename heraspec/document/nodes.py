@@ -13,9 +13,10 @@ A task's `data` is its settings after `defaults` (`settings.effective`: resource
 by key, the task winning; scheduling maps merge; the rest replace), so no reader applies them again;
 `Task.settings` is that mapping, for the helpers that still take a task's dict.
 
-The keys are the spec's (`key_nodes`); tests/test_model.py holds them, the nodes they give and their
-defaults equal to the definitions of the JSON Schema (generated from `model.py`), so the model and
-the schema cannot drift.
+Each key also declares what its value may be (`Key.of`, in the words of `shapes.py`: `Str(pattern=...)`,
+`OneOf(...)`, a shared shape such as `Duration`, a node class) and whether it is required:
+`schemagen` writes the JSON Schema (`schemas/heraspec.schema.json`) from these declarations alone,
+so the model and the schema cannot drift.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from .patterns import ARGO_FIELD_NAME_MAX, FUNCTION_REF, OUTPUT_NAME, RESULT_KEY, TASK_NAME
 from .settings import effective
+from .shapes import (ANY, AnyMap, Args, ArgoTask, ArtifactRepositoryRef, Bool, Cache, Const, Cpu, Duration, Enum,
+                     EnvValue, FromRef, IndexSource, IndexUrl, Int, ListOf, MapOf, Null, OneOf, Packages, ParamRef,
+                     Quantity, Semaphore, Span, Str, StrMap, Strings, Ttl)
 
 if TYPE_CHECKING:
     from ..errors import Errors
@@ -41,16 +46,19 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 class Key:
     """One spec key of a node, read from the node's mapping (`node.data`) when asked for: `read`
     turns a present value into its typed form (it gets the value and its data path); an absent
-    or null one is `default`; `node` is the node class it gives (the schema definition it is held
-    to), `read` itself when that is a node class. Reading on access keeps building the model to one
-    small object per task (a 5,000-task spec builds in about the time `settings.effective` takes)."""
+    or null one is `default`; `node` is the node class it gives (its schema definition), `read`
+    itself when that is a node class; `of` the type its value is declared as (`shapes.py`; the
+    node class by default), `required` whether it must be present. Reading on access keeps building
+    the model to one small object per task (a 5,000-task spec builds in about the time
+    `settings.effective` takes)."""
 
-    __slots__ = ("key", "read", "default", "node")
+    __slots__ = ("key", "read", "default", "node", "of", "required")
 
     def __init__(self, read: Callable[[Any, Where], Any] | None = None, *, key: str | None = None,
-                 default: Any = None, node: type | None = None):
+                 default: Any = None, node: type | None = None, of: Any = None, required: bool = False):
         self.key, self.read, self.default = key, read, default
         self.node = node if node is not None else read if isinstance(read, type) else None
+        self.of, self.required = of if of is not None else self.node, required
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.key = self.key or name
@@ -141,9 +149,9 @@ class Parameter:
 class Backoff:
     data: Mapping[str, Any]
     where: Where
-    duration = Key()
-    factor = Key()
-    max_duration = Key()
+    duration = Key(of=Span)
+    factor = Key(of=Int(ge=1))
+    max_duration = Key(of=Span)
 
 
 @dataclass(slots=True, frozen=True)
@@ -152,9 +160,9 @@ class Retry:
 
     data: Mapping[str, Any]
     where: Where
-    limit = Key()
+    limit = Key(of=Int(ge=0), required=True)
     backoff = Key(Backoff)
-    policy = Key()
+    policy = Key(of=Enum("Always", "OnFailure", "OnError", "OnTransientError"))
 
 
 def _retry(value: Any, where: Where) -> Retry:
@@ -165,21 +173,21 @@ def _retry(value: Any, where: Where) -> Retry:
 class Volume:
     data: Mapping[str, Any]
     where: Where
-    mount_path = Key()
-    size = Key()
-    claim = Key()
-    name = Key()
-    storage_class = Key()
-    access_mode = Key()
-    read_only = Key()
+    mount_path = Key(of=Str(), required=True)
+    size = Key(of=Quantity)
+    claim = Key(of=Str())
+    name = Key(of=Str())
+    storage_class = Key(of=Str())
+    access_mode = Key(of=Enum("ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"))
+    read_only = Key(of=Bool())
 
 
 @dataclass(slots=True, frozen=True)
 class Limits:
     data: Mapping[str, Any]
     where: Where
-    cpu = Key()
-    memory = Key()
+    cpu = Key(of=Cpu)
+    memory = Key(of=Quantity)
 
 
 @dataclass(slots=True, frozen=True)
@@ -189,14 +197,16 @@ class Resources:
 
     data: Mapping[str, Any]
     where: Where
-    cpu = Key()
-    memory = Key()
-    ephemeral_storage = Key()
-    gpu = Key()
-    gpu_type = Key()
-    limits = Key(lambda v, w: Limits(v, w) if isinstance(v, dict) else v, node=Limits)  # True, False or Limits
+    cpu = Key(of=OneOf(Cpu, Const(False), Null()))  # false or null: no request
+    memory = Key(of=OneOf(Quantity, Const(False), Null()))
+    ephemeral_storage = Key(of=Quantity)
+    gpu = Key(of=Int(ge=0))
+    gpu_type = Key(of=Str())
+    limits = Key(lambda v, w: Limits(v, w) if isinstance(v, dict) else v, node=Limits,  # True, False or Limits
+                 of=OneOf(Bool(), Limits))
     volume = Key(Volume)
-    volumes = Key(lambda v, w: tuple(Volume(x, w + (i,)) for i, x in enumerate(v)), default=(), node=Volume)
+    volumes = Key(lambda v, w: tuple(Volume(x, w + (i,)) for i, x in enumerate(v)), default=(), node=Volume,
+                  of=ListOf(Volume))
 
     @property
     def mounts(self) -> tuple[Volume, ...]:
@@ -209,17 +219,17 @@ class Resources:
 class TemplateRef:
     data: Mapping[str, Any]
     where: Where
-    name = Key()
-    template = Key()
-    cluster = Key(default=False)
+    name = Key(of=Str(), required=True)
+    template = Key(of=Str(), required=True)
+    cluster = Key(default=False, of=Bool())
 
 
 @dataclass(slots=True, frozen=True)
 class WorkflowTemplateRef:
     data: Mapping[str, Any]
     where: Where
-    name = Key()
-    cluster = Key(default=False)
+    name = Key(of=Str(), required=True)
+    cluster = Key(default=False, of=Bool())
 
 
 def _arg_sets(args: Any, function: Any, where: Where) -> tuple[ArgSet, ...]:
@@ -267,15 +277,15 @@ class _Body:
     __slots__ = ()
     data: Mapping[str, Any]
     where: Where
-    function = Key()
-    image = Key()
-    command = Key(_tuple)
-    env = Key(default=_EMPTY)
+    function = Key(of=Str(FUNCTION_REF))
+    image = Key(of=Str())
+    command = Key(_tuple, of=Strings)
+    env = Key(default=_EMPTY, of=MapOf(EnvValue))
     resources = Key(Resources)
-    retry = Key(_retry, node=Retry)
-    timeout = Key()
-    packages = Key(_tuple, default=())  # the body's own (python/packages.for_task merges the levels)
-    args = _ArgsKey(key="args")
+    retry = Key(_retry, node=Retry, of=OneOf(Int(), Retry))
+    timeout = Key(of=Duration)
+    packages = Key(_tuple, default=(), of=Packages)  # the body's own (python/packages.for_task merges the levels)
+    args = _ArgsKey(key="args", of=Args)
 
     @property
     def settings(self) -> Mapping[str, Any]:
@@ -312,19 +322,19 @@ class _PodKeys:
     scheduling keys (an exit handler has none of them)."""
 
     __slots__ = ()
-    pip_index_url = Key()
-    pip_extra_index_urls = Key(_tuple, default=())
-    cache = Key()
-    node_selector = Key(default=_EMPTY)
-    tolerations = Key(_tuple, default=())
-    affinity = Key()
-    priority_class = Key()
-    pod_labels = Key(default=_EMPTY)
-    pod_annotations = Key(default=_EMPTY)
-    mutex = Key()
-    semaphore = Key()
-    image_pull_policy = Key()
-    service_account = Key()
+    pip_index_url = Key(of=IndexSource)
+    pip_extra_index_urls = Key(_tuple, default=(), of=ListOf(IndexUrl))
+    cache = Key(of=OneOf(Bool(), Cache))
+    node_selector = Key(default=_EMPTY, of=StrMap)
+    tolerations = Key(_tuple, default=(), of=ListOf(AnyMap))
+    affinity = Key(of=AnyMap)
+    priority_class = Key(of=Str())
+    pod_labels = Key(default=_EMPTY, of=StrMap)
+    pod_annotations = Key(default=_EMPTY, of=StrMap)
+    mutex = Key(of=Str(min_length=1))
+    semaphore = Key(of=Semaphore)
+    image_pull_policy = Key(of=Enum("Always", "IfNotPresent", "Never"))
+    service_account = Key(of=Str())
 
 
 @dataclass(slots=True, frozen=True)
@@ -336,19 +346,19 @@ class Task(_Body, _PodKeys):
     written: Mapping[str, Any]  # the task's own keys, as written
     defaults: Mapping[str, Any]
     where: Where
-    pipeline = Key()
+    pipeline = Key(of=Str())
     on_exit = _ExitKey(key="on_exit", node=ExitHandler)
     template_ref = Key(TemplateRef)
-    after = Key(_tuple, default=())
-    depends = Key()
-    when = Key()
+    after = Key(_tuple, default=(), of=Strings)
+    depends = Key(of=Str())
+    when = Key(of=Str())
     # the items, or the reference giving them
-    foreach = Key(lambda v, w: v if isinstance(v, list) else ref_of(v, w))
-    outputs = Key(default=_EMPTY)
-    continue_on = Key(_tuple, default=())
-    argo = Key(default=_EMPTY)  # {task: {...}, template: {...}}
-    code = Key(default="carry")
-    result = Key(default="parameter")
+    foreach = Key(lambda v, w: v if isinstance(v, list) else ref_of(v, w), of=OneOf(ListOf(ANY), FromRef, ParamRef))
+    outputs = Key(default=_EMPTY, of=MapOf(Str(RESULT_KEY), names=Str(OUTPUT_NAME)))
+    continue_on = Key(_tuple, default=(), of=ListOf(Enum("failed", "error")))
+    argo = Key(default=_EMPTY, of=ArgoTask)  # {task: {...}, template: {...}}
+    code = Key(default="carry", of=Enum("carry", "image"))
+    result = Key(default="parameter", of=Enum("parameter", "artifact"))
 
 
 @dataclass(slots=True, frozen=True)
@@ -357,14 +367,14 @@ class Defaults(_PodKeys):
 
     data: Mapping[str, Any]
     where: Where
-    image = Key()
+    image = Key(of=Str())
     resources = Key(Resources)  # as written: a task's own `resources` has them merged
-    retry = Key(_retry, node=Retry)
-    timeout = Key()
-    env = Key(default=_EMPTY)
-    packages = Key(_tuple, default=())
-    code = Key()
-    result = Key()
+    retry = Key(_retry, node=Retry, of=OneOf(Int(), Retry))
+    timeout = Key(of=Duration)
+    env = Key(default=_EMPTY, of=MapOf(EnvValue))
+    packages = Key(_tuple, default=(), of=Packages)
+    code = Key(of=Enum("carry", "image"))
+    result = Key(of=Enum("parameter", "artifact"))
 
 
 @dataclass(slots=True, frozen=True)
@@ -373,45 +383,46 @@ class Spec:
     `defaults`, `document` the loaded file (None when built from plain data: `pos` is then (0, 0))."""
 
     data: Mapping[str, Any]
-    tasks: Mapping[str, Task] = field(metadata={"key": "tasks", "node": Task})
+    tasks: Mapping[str, Task] = field(metadata={"key": "tasks", "node": Task, "of": MapOf(
+        Task, names=Str(TASK_NAME, max_length=ARGO_FIELD_NAME_MAX), min_size=1)})
     document: "Document | None" = None
     where: Where = ()
-    schema_ = Key(key="$schema")
-    kind = Key(default="Workflow")
-    name = Key()
-    generate_name = Key()
-    namespace = Key()
-    image = Key(default="python:3.12")
-    labels = Key(default=_EMPTY)
-    annotations = Key(default=_EMPTY)
-    service_account = Key()
-    parallelism = Key()
-    parameters = Key(lambda v, w: tuple(Parameter(k, x, w + (k,)) for k, x in v.items()), default=())
+    schema_ = Key(key="$schema", of=Str())
+    kind = Key(default="Workflow", of=Enum("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"))
+    name = Key(of=Str())
+    generate_name = Key(of=Str())
+    namespace = Key(of=Str())
+    image = Key(default="python:3.12", of=Str())
+    labels = Key(default=_EMPTY, of=StrMap)
+    annotations = Key(default=_EMPTY, of=StrMap)
+    service_account = Key(of=Str())
+    parallelism = Key(of=Int(ge=1))
+    parameters = Key(lambda v, w: tuple(Parameter(k, x, w + (k,)) for k, x in v.items()), default=(), of=AnyMap)
     defaults = Key(Defaults, default=Defaults(_EMPTY, ("defaults",)))
-    packages = Key(_tuple, default=())
-    pip_index_url = Key()
-    pip_extra_index_urls = Key(_tuple, default=())
-    result = Key()
+    packages = Key(_tuple, default=(), of=Packages)
+    pip_index_url = Key(of=IndexSource)
+    pip_extra_index_urls = Key(_tuple, default=(), of=ListOf(IndexUrl))
+    result = Key(of=Str())
     workflow_template_ref = Key(WorkflowTemplateRef)
-    artifact_repository = Key()
-    edges = Key(_tuple, default=())
-    schedule = Key(lambda v, w: (v,) if isinstance(v, str) else tuple(v), default=())
-    timezone = Key()
-    concurrency_policy = Key()
-    node_selector = Key(default=_EMPTY)
-    tolerations = Key(_tuple, default=())
-    affinity = Key()
-    priority_class = Key()
-    pod_labels = Key(default=_EMPTY)
-    pod_annotations = Key(default=_EMPTY)
-    mutex = Key()
-    semaphore = Key()
-    deadline = Key()
-    ttl = Key()
-    pod_gc = Key()
-    archive_logs = Key()
-    priority = Key()
-    argo = Key(default=_EMPTY)
+    artifact_repository = Key(of=ArtifactRepositoryRef)
+    edges = Key(_tuple, default=(), of=Strings)
+    schedule = Key(lambda v, w: (v,) if isinstance(v, str) else tuple(v), default=(), of=OneOf(Str(), Strings))
+    timezone = Key(of=Str())
+    concurrency_policy = Key(of=Enum("Allow", "Forbid", "Replace"))
+    node_selector = Key(default=_EMPTY, of=StrMap)
+    tolerations = Key(_tuple, default=(), of=ListOf(AnyMap))
+    affinity = Key(of=AnyMap)
+    priority_class = Key(of=Str())
+    pod_labels = Key(default=_EMPTY, of=StrMap)
+    pod_annotations = Key(default=_EMPTY, of=StrMap)
+    mutex = Key(of=Str(min_length=1))
+    semaphore = Key(of=Semaphore)
+    deadline = Key(of=Duration)
+    ttl = Key(of=Ttl)
+    pod_gc = Key(of=Enum("on_pod_completion", "on_pod_success", "on_workflow_completion", "on_workflow_success"))
+    archive_logs = Key(of=Bool())
+    priority = Key(of=Int(ge=-(2**31), le=2**31 - 1))
+    argo = Key(default=_EMPTY, of=AnyMap)
     on_exit = _ExitKey(key="on_exit", node=ExitHandler)
 
     @property

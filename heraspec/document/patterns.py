@@ -1,6 +1,6 @@
-"""Regular expressions of the spec's string forms, shared by the model (the schema) and the checks.
+"""Regular expressions of the spec's string forms, shared by the model (its schema types) and the checks.
 
-Kept free of imports so the validate path can use them without loading pydantic.
+Kept free of imports: the validate path loads it.
 """
 
 TASK_NAME = r"^[a-zA-Z0-9][-_a-zA-Z0-9]*$"
@@ -22,6 +22,10 @@ ARGO_MAX_STACK_DEPTH = 100
 ARGO_MAX_DEPTH_MESSAGE = ("Maximum recursion depth exceeded. See "
                           "https://argo-workflows.readthedocs.io/en/release-4.1/scaling/#maximum-recursion-depth")
 OUTPUT_NAME = r"^[-a-zA-Z0-9_]+$"
+# a package index URL: no Argo "{{" in what the template carries
+INDEX_URL = r"^(https?|file)://[^\s{}]+$"
+# where an artifact from outside the workflow is
+ARTIFACT_URL = r"^(s3|gs|https?)://[^/]+/.+"
 
 # Kubernetes object names (a DNS-1123 subdomain) and namespaces (a DNS-1123 label). Argo caps
 # object names at 63 characters and a CronWorkflow's at 52 (it appends a timestamp to the Workflows
