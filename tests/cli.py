@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,16 @@ def in_process(capsys, *argv: str, check: bool = True) -> tuple[int, str, str]:
     if check:
         assert "Traceback" not in err and "internal error" not in err, err
     return code, out, err
+
+
+def error_lines(err: str) -> list[str]:
+    """The `FILE:LINE:COL: error: ...` lines of what heraspec printed (hints and the count dropped)."""
+    return [line for line in err.splitlines() if ": error: " in line]
+
+
+def errors_of(err: str) -> list[str]:
+    """The error lines without the file name: `LINE:COL: error: ...`."""
+    return [re.sub(r"^.*?:(\d+:\d+: )", r"\1", line) for line in error_lines(err)]
 
 
 def connection(srv: Any, **kw: Any) -> dict[str, Any]:

@@ -57,6 +57,15 @@ def project(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture
+def fresh_functions() -> None:
+    """No function resolved, module parsed or carried code remembered from an earlier test, so a test
+    that writes a module again at one path reads its new text (`pytestmark = usefixtures(...)`)."""
+    from heraspec.python import functions
+
+    functions.clear_cache()
+
+
+@pytest.fixture
 def no_argo_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No ARGO_* variable (nor HERASPEC_ARGO_MAX_MB) of the developer's shell reaches the test, and the
     Argo client's retries do not sleep (a test sets what it checks)."""

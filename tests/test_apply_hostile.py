@@ -206,6 +206,8 @@ def test_every_path_segment_is_quoted_and_dot_segments_refused():
             item_path(kind, "argo", bad)
     with pytest.raises(UsageError, match="namespace: namespace '../x' is not a valid Kubernetes namespace"):
         Connection.resolve(server="h:1", namespace="../x", env={})
+    with pytest.raises(UsageError, match="namespace: namespace 'argo\\\\n' is not a valid Kubernetes namespace"):
+        Connection.resolve(server="h:1", namespace="argo\n", env={})  # the whole text is the name
 
 
 # -- server text is shown, never obeyed ----------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from heraspec.argo_lang import depends, durations, gofmt, gojson, govaluate
 from heraspec.local import dagphase
-from heraspec.local._attempt import main_failed
+from heraspec.local.attempt import main_failed
 from heraspec.local.expr import item_field_str, item_node_desc, item_str, parse_raw, sequence_items
 
 # --- govaluate via steps.go shouldExecute -----------------------------------------------------------

@@ -80,9 +80,7 @@ FILES = ("name: files\nparameters: {n: 4}\ndefaults: {cache: true}\ntasks:\n"
          "  total: {function: total_step:total, args: {numbers: {from: double}}}\n")
 
 
-@pytest.fixture(autouse=True)
-def _fresh() -> None:
-    F.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_functions")
 
 
 @pytest.fixture(scope="module")

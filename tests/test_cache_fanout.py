@@ -14,7 +14,6 @@ import pytest
 
 import heraspec
 from heraspec.argo import scheduling
-from heraspec.python import functions as F
 from tests.argo_exec import Repository, argo_aggregate, argo_item, run_task
 from tests.argo_schema import assert_argo_valid
 from tests.cli import heraspec as heraspec_cli
@@ -68,9 +67,7 @@ tasks:
 """
 
 
-@pytest.fixture(autouse=True)
-def _fresh() -> None:
-    F.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_functions")
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +122,21 @@ def test_retraining_reruns_exactly_the_items_and_readers_that_changed(tmp_path: 
     summary = heraspec_cli("run", str(spec), cwd=tmp_path, env={"HERASPEC_CACHE_DIR": str(envs)})
     assert "cache:\n  prepare: cached\n  train: cached\n  report: cached\n" in summary.stderr, summary.stderr
     assert "a:6; b:30; c:18" in summary.stderr
+
+
+def test_the_summary_shows_the_files_each_item_returned_not_what_it_printed(tmp_path: Path, envs: Path) -> None:
+    spec = project(tmp_path)
+    (tmp_path / "train.py").write_text(TRAIN.replace("    xs = ", "    print('training', config['name'])\n    xs = "))
+    for decision in ("ran 3 of 3 items: not in the cache", "cached"):
+        proc = heraspec_cli("run", str(spec), cwd=tmp_path, env={"HERASPEC_CACHE_DIR": str(envs)})
+        assert proc.returncode == 0, proc.stderr
+        row = next(ln for ln in proc.stderr.splitlines() if ln.startswith("  train (3 items)"))
+        assert row.split()[-3:] == ['["model-a.json",', '"model-b.json",', '"model…'], proc.stderr
+        assert f"  train: {decision}\n" in proc.stderr
+        tasks = run(spec, envs)
+        assert tasks["train"].get("result") is None  # the files are the items' artifacts, not a value
+        assert [Path(c["artifacts"]["result"]).joinpath(f"model-{n}.json").is_file()
+                for c, n in zip(tasks["train"]["children"], "abc")] == [True] * 3
 
 
 def test_a_cached_fan_out_over_argument_sets_read_by_an_uncached_task(tmp_path: Path, envs: Path) -> None:

@@ -34,6 +34,14 @@ def test_every_verb_says_what_it_does_and_ends_with_examples(verb: str):
         assert "SPEC a heraspec spec file, YAML (.yaml/.yml) or TOML (.toml)" in flat
 
 
+@pytest.mark.parametrize("verb", VERBS + ["lock", "cache", "lsp"])
+def test_every_verb_lists_debug_the_option_an_internal_error_asks_for(verb: str):
+    """cli/boundary.py's internal-error line says "rerun with --debug": every verb's --help lists it."""
+    proc = heraspec(verb, "--help")
+    assert proc.returncode == 0
+    assert "--debug show the Python trace of internal errors" in " ".join(proc.stdout.split())
+
+
 def test_defaults_are_shown():
     assert "output format (default: yaml)" in heraspec("compile", "--help").stdout
     assert "(default: mermaid)" in heraspec("graph", "--help").stdout

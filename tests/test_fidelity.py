@@ -10,6 +10,17 @@ from pathlib import Path
 
 from tests.test_compose import compile_and_run, phases as _phases
 
+# a step that fails its first two attempts (it counts them in the file `path`)
+FLAKY = '''\
+def flaky(path: str) -> int:
+    import os
+    n = int(open(path).read()) if os.path.exists(path) else 0
+    with open(path, "w") as f:
+        f.write(str(n + 1))
+    if n < 2:
+        raise SystemExit("attempt %d fails" % (n + 1))
+    return n + 1
+'''
 STEPS = '''\
 def ok(x=0):
     return x
@@ -25,15 +36,7 @@ def pick(x: int) -> int:
     return x
 
 
-def flaky(path: str) -> int:
-    import os
-    n = int(open(path).read()) if os.path.exists(path) else 0
-    with open(path, "w") as f:
-        f.write(str(n + 1))
-    if n < 2:
-        raise SystemExit("attempt %d fails" % (n + 1))
-    return n + 1
-
+''' + FLAKY + '''
 
 def nap(x=None):
     import time

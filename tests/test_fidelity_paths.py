@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from tests.test_compose import compile_and_run, phases
+from tests.test_fidelity import FLAKY
 
 STEPS = '''\
 def ok(x=0):
@@ -54,15 +55,7 @@ def napping(seconds: float = 3) -> str:
     return "done"
 
 
-def flaky(path: str) -> int:
-    import os
-    n = int(open(path).read()) if os.path.exists(path) else 0
-    with open(path, "w") as f:
-        f.write(str(n + 1))
-    if n < 2:
-        raise SystemExit("attempt %d fails" % (n + 1))
-    return n + 1
-
+''' + FLAKY + '''
 
 def names(failures: str) -> list:
     import json

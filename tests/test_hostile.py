@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import in_process as cli
+from tests.cli import errors_of, in_process as cli
 from heraspec.document.load import MAX_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,12 +29,6 @@ def spec_file(project: Path, name: str, content: str | bytes) -> Path:
     else:
         path.write_text(content, encoding="utf-8")
     return path
-
-
-def errors_of(err: str) -> list[str]:
-    """The error lines without the file name (hints and the count dropped)."""
-    return [re.sub(r"^.*?:(\d+:\d+: )", r"\1", line) for line in err.splitlines()
-            if ": error: " in line]
 
 
 # --- YAML tags never construct anything ----------------------------------------------------------

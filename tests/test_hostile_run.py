@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import heraspec as subprocess_cli, in_process as cli
+from tests.cli import errors_of, heraspec as subprocess_cli, in_process as cli
 from tests.argo_schema import assert_argo_valid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,10 +44,6 @@ def write(project: Path, name: str, yaml_text: str, toml_text: str | None = None
     path = project / name
     path.write_text(yaml_text if name.endswith(".yaml") else toml_text or "", encoding="utf-8")
     return path
-
-
-def errors_of(err: str) -> list[str]:
-    return [re.sub(r"^.*?:(\d+:\d+: )", r"\1", line) for line in err.splitlines() if ": error: " in line]
 
 
 # --- depends and when: long chains run, deep nesting is a located error ---------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import in_process as cli
+from tests.cli import errors_of, in_process as cli
 from tests.argo_schema import assert_argo_valid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,10 +34,6 @@ def heraspec(project: Path, *argv: str | bytes, timeout: float = 300) -> subproc
     err = proc.stderr.decode("utf-8", "replace")
     assert "Traceback" not in err and "internal error" not in err and "MemoryError" not in err, err
     return proc
-
-
-def errors_of(err: str) -> list[str]:
-    return [re.sub(r"^.*?:(\d+:\d+: )", r"\1", line) for line in err.splitlines() if ": error: " in line]
 
 
 # --- edges: a product of groups is bounded ---------------------------------------------------------

@@ -8,12 +8,11 @@ composed node tree gives: deep in the file, inside flow mappings, and through `<
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from tests.cli import in_process as cli
+from tests.cli import errors_of, in_process as cli
 from heraspec.document.load import MAX_BYTES
 
 STEPS = "def work(i: int) -> int:\n    return i * 2\n\n\ndef say(msg: str) -> str:\n    return msg\n"
@@ -24,10 +23,6 @@ def where(text: str, line_text: str, word: str) -> str:
     lines = text.split("\n")
     n = lines.index(line_text)
     return f"{n + 1}:{line_text.index(word) + 1}"
-
-
-def errors_of(err: str) -> list[str]:
-    return [re.sub(r"^.*?:(\d+:\d+: )", r"\1", line) for line in err.splitlines() if ": error: " in line]
 
 
 def chain_yaml(n: int, last_after: str | None = None) -> str:

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 import heraspec
-from heraspec.python import functions as F
 from tests.argo_exec import run_task
 from tests.argo_schema import assert_argo_valid
 from tests.cli import heraspec as heraspec_cli
 
-pytestmark = pytest.mark.slow  # real pip installs into cached environments
+pytestmark = [pytest.mark.slow,  # real pip installs into cached environments
+              pytest.mark.usefixtures("fresh_functions")]
 
 PROJECT = Path(__file__).parent / "fixtures" / "project"
 TABULATE = "tabulate==0.9.0"  # small, pure Python, not a dependency of heraspec or its tests
@@ -42,11 +42,6 @@ def uses_yaml() -> str:
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One environment cache for the session: each package set is installed once."""
     return tmp_path_factory.mktemp("heraspec-cache")
-
-
-@pytest.fixture(autouse=True)
-def _fresh() -> None:
-    F.clear_cache()
 
 
 def cli(*args: str, cwd: Path, cache: Path) -> subprocess.CompletedProcess:

@@ -34,9 +34,7 @@ def hello() -> str:
 LOOSE = "tabulate>=0.8,<0.10"  # 0.9.0 is the newest that fits: what the lock pins
 
 
-@pytest.fixture(autouse=True)
-def _fresh() -> None:
-    F.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_functions")
 
 
 @pytest.fixture(scope="module")

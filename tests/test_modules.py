@@ -41,9 +41,7 @@ args = {items = [{from = "prices"}]}
 TOTAL = {"amount": 36.0, "cents": 3600, "label": "36.00 EUR (tax 20%)", "version": "1.0"}
 
 
-@pytest.fixture(autouse=True)
-def _fresh() -> None:
-    F.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_functions")
 
 
 def spec_file(tmp_path: Path, fmt: str) -> Path:

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 import heraspec
-from heraspec.python import functions as F
 from tests.argo_exec import run_script, workflow_spec
 from tests.cli import heraspec as cli
 from tests.argo_schema import assert_argo_valid
@@ -29,9 +28,7 @@ def plain(x: int) -> int:
 """
 
 
-@pytest.fixture(autouse=True)
-def _fresh() -> None:
-    F.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_functions")
 
 
 def write(tmp_path: Path, spec: str, name: str = "spec.yaml") -> Path:

@@ -15,7 +15,7 @@ from heraspec.argo import scheduling
 from tests.argo_exec import run_task
 from heraspec.python import functions
 from tests.argo_schema import assert_argo_valid
-from tests.cli import heraspec as cli
+from tests.cli import error_lines, heraspec as cli
 
 STEPS = '''
 def say(msg: str) -> str:
@@ -464,7 +464,7 @@ def test_bad_defaults_and_task_keys_are_located_errors(tmp_path: Path, name: str
     r = cli("validate", name, cwd=_project(tmp_path, text, name).parent)
     assert r.returncode == 1
     out = r.stdout + r.stderr
-    lines = [ln for ln in out.splitlines() if ": error: " in ln]
+    lines = error_lines(out)
     expected = ["pod_gc must be one of on_pod_completion, on_pod_success, on_workflow_completion, "
                 "on_workflow_success; got 'never'",
                 "priority must be an integer, not a string",

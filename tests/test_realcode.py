@@ -63,9 +63,7 @@ def spec(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def _fresh() -> None:
-    F.clear_cache()
+pytestmark = pytest.mark.usefixtures("fresh_functions")
 
 
 def test_validate_accepts_real_shaped_packages(tmp_path: Path) -> None:
@@ -100,6 +98,14 @@ def _validate(tmp_path: Path, ref: str) -> subprocess.CompletedProcess:
     return cli("validate", str(path), "--path", str(tmp_path / "src"), cwd=tmp_path)
 
 
+def _beside(tmp_path: Path, name: str, text: str) -> Path:
+    """A project folder (its modules in src/) beside a folder `outside` that holds the file `name`."""
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / name).write_text(text)
+    (tmp_path / "project" / "src").mkdir(parents=True)
+    return tmp_path / "project"
+
+
 def test_a_long_plus_chain_validates_compiles_and_runs(tmp_path: Path) -> None:
     # Python imports a 1,500-term `+` chain fine; the import walker used to recurse into RecursionError
     (tmp_path / "src").mkdir()
@@ -115,10 +121,7 @@ def test_a_long_plus_chain_validates_compiles_and_runs(tmp_path: Path) -> None:
 
 def test_a_module_linked_to_a_file_outside_the_project_is_refused(tmp_path: Path) -> None:
     # a committed link `settings.py -> ../outside/.env` must not put that file into the manifest
-    (tmp_path / "outside").mkdir()
-    (tmp_path / "outside" / ".env").write_text('PASSWORD = "hunter2"\n')
-    project = tmp_path / "project"
-    (project / "src").mkdir(parents=True)
+    project = _beside(tmp_path, ".env", 'PASSWORD = "hunter2"\n')
     (project / "src" / "settings.py").symlink_to("../../outside/.env")
     (project / "src" / "steps.py").write_text("from settings import PASSWORD\n\n\ndef f() -> int:\n    return len(PASSWORD)\n")
     proc = _validate(project, "steps:f")
@@ -185,10 +188,8 @@ def test_a_file_read_from_outside_the_package_folder_is_refused_with_the_fix(tmp
 
 
 def test_a_data_file_linked_outside_the_project_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "outside").mkdir()
-    (tmp_path / "outside" / "secret.json").write_text('{"token": "hunter2"}')
-    project = tmp_path / "project"
-    (project / "src" / "pkg").mkdir(parents=True)
+    project = _beside(tmp_path, "secret.json", '{"token": "hunter2"}')
+    (project / "src" / "pkg").mkdir()
     (project / "src" / "pkg" / "__init__.py").write_text("")
     (project / "src" / "pkg" / "table.json").symlink_to("../../../outside/secret.json")
     (project / "src" / "pkg" / "read.py").write_text(
@@ -198,10 +199,7 @@ def test_a_data_file_linked_outside_the_project_is_refused(tmp_path: Path) -> No
 
 
 def test_the_functions_own_module_linked_outside_the_project_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "outside").mkdir()
-    (tmp_path / "outside" / "real.py").write_text("def f() -> int:\n    return 1\n")
-    project = tmp_path / "project"
-    (project / "src").mkdir(parents=True)
+    project = _beside(tmp_path, "real.py", "def f() -> int:\n    return 1\n")
     (project / "src" / "steps.py").symlink_to("../../outside/real.py")
     proc = _validate(project, "steps:f")
     assert proc.returncode == 1 and "outside your project's folders" in proc.stdout + proc.stderr

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from heraspec.cli import main
+from tests.cli import in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "fixtures" / "bad"
@@ -26,9 +27,7 @@ FORMAT_SPECIFIC = {"duplicate_keys", "syntax", "tags", "empty"}
 
 
 def validate(capsys, *files: str, extra: tuple[str, ...] = ()) -> tuple[int, str, str]:
-    code = main(["validate", *extra, *files])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return in_process(capsys, "validate", *extra, *files)
 
 
 @pytest.mark.parametrize("spec", BAD_SPECS, ids=lambda p: p.name)

@@ -6,6 +6,7 @@ the task before the function runs; what numpy and the standard library return is
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,32 @@ def run_locally(spec: Path, tmp: Path, *extra: str) -> tuple[int, dict[str, Any]
     proc = heraspec_cli("run", str(spec), "--json", "--workdir", str(tmp / "run"), *extra, cwd=spec.parent)
     assert proc.stdout, proc.stderr
     return proc.returncode, json.loads(proc.stdout)["tasks"]
+
+
+def results_locally_and_in_the_pod(spec: Path, tmp: Path, expected: dict[str, Any]) -> None:
+    """The run succeeds with these tasks' results under `heraspec run`, and the compiled (strict-valid)
+    pods, run as Argo's executor runs them, write the same (a result's text read as JSON where it
+    reads as a list, an object or a number)."""
+    code, tasks = run_locally(spec, tmp)
+    assert code == 0, tasks
+    assert {k: tasks[k]["result"] for k in expected} == expected
+    (compiled,) = heraspec.compile([str(spec)])
+    assert_argo_valid(compiled.manifest)
+    texts = run_dag(compiled.manifest, tmp / "argo")
+    assert {k: json.loads(texts[k]) if texts[k][:1] in "[{0123456789-" else texts[k] for k in expected} == expected
+
+
+def stopped_before_the_function(spec: Path, tmp: Path, task: str, message: str, ran: str) -> None:
+    """`task` fails with `message` before its function runs (it prints `ran` first thing; no trace),
+    under `heraspec run` and as Argo's executor runs the compiled pod."""
+    code, tasks = run_locally(spec, tmp)
+    assert code == 1 and tasks[task]["phase"] == "Failed"
+    assert message in tasks[task]["message"]
+    logs = (tmp / "run" / task / "stdout.log").read_text() + (tmp / "run" / task / "stderr.log").read_text()
+    assert ran not in logs and "Traceback" not in logs
+    (compiled,) = heraspec.compile([str(spec)])
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        run_dag(compiled.manifest, tmp / "argo")
 
 
 CLASSES = """\
@@ -67,13 +94,7 @@ CLASS_RESULTS = {
 def test_classes_from_another_module_are_rebuilt_locally_and_in_the_pod(tmp_path: Path) -> None:
     spec = project(tmp_path, CLASSES)
     assert heraspec.validate([str(spec)]) == []
-    code, tasks = run_locally(spec, tmp_path)
-    assert code == 0, tasks
-    assert {k: tasks[k]["result"] for k in CLASS_RESULTS} == CLASS_RESULTS
-    (compiled,) = heraspec.compile([str(spec)])
-    assert_argo_valid(compiled.manifest)
-    texts = run_dag(compiled.manifest, tmp_path / "argo")
-    assert {k: json.loads(texts[k]) if texts[k][:1] in "[{0123456789-" else texts[k] for k in CLASS_RESULTS} == CLASS_RESULTS
+    results_locally_and_in_the_pod(spec, tmp_path, CLASS_RESULTS)
 
 
 UNFIT = """\
@@ -87,14 +108,7 @@ tasks:
 def test_a_value_that_does_not_fit_stops_the_task_before_the_function_runs(tmp_path: Path) -> None:
     spec = project(tmp_path, UNFIT)  # an unannotated producer: nothing to check at validate
     assert heraspec.validate([str(spec)]) == []
-    code, tasks = run_locally(spec, tmp_path)
-    assert code == 1 and tasks["use"]["phase"] == "Failed"
-    assert "loud_int(n): expected int, got 'abc' (str)" in tasks["use"]["message"]
-    stdout = (tmp_path / "run" / "use" / "stdout.log").read_text() + (tmp_path / "run" / "use" / "stderr.log").read_text()
-    assert "loud_int ran" not in stdout and "Traceback" not in stdout
-    (compiled,) = heraspec.compile([str(spec)])
-    with pytest.raises(AssertionError, match=r"loud_int\(n\): expected int, got 'abc' \(str\)"):
-        run_dag(compiled.manifest, tmp_path / "argo")
+    stopped_before_the_function(spec, tmp_path, "use", "loud_int(n): expected int, got 'abc' (str)", "loud_int ran")
 
 
 def test_a_class_refusing_its_mapping_stops_the_task_with_the_reason(tmp_path: Path) -> None:
@@ -259,25 +273,13 @@ def test_none_from_an_unannotated_producer_stops_an_int_parameter_before_the_fun
     spec = _boundary_project(tmp_path, "name: none\ntasks:\n  none: {function: steps:nothing}\n"
                                        "  use: {function: steps:strict, args: {n: {from: none}}}\n")
     assert heraspec.validate([str(spec)]) == []  # an unannotated producer: nothing to check at validate
-    code, tasks = run_locally(spec, tmp_path)
-    assert code == 1 and tasks["use"]["phase"] == "Failed"
-    assert "heraspec: strict(n): expected int, got None (NoneType)" in tasks["use"]["message"]
-    logs = (tmp_path / "run" / "use" / "stdout.log").read_text() + (tmp_path / "run" / "use" / "stderr.log").read_text()
-    assert "strict ran" not in logs and "Traceback" not in logs
-    (compiled,) = heraspec.compile([str(spec)])
-    with pytest.raises(AssertionError, match=r"heraspec: strict\(n\): expected int, got None \(NoneType\)"):
-        run_dag(compiled.manifest, tmp_path / "argo")
+    stopped_before_the_function(spec, tmp_path, "use", "heraspec: strict(n): expected int, got None (NoneType)",
+                                "strict ran")
 
 
 def test_optional_parameters_take_none_and_tuples_and_sets_arrive_as_themselves(tmp_path: Path) -> None:
     spec = _boundary_project(tmp_path, BOUNDARY)
-    code, tasks = run_locally(spec, tmp_path)
-    assert code == 0, tasks
-    assert {k: tasks[k]["result"] for k in BOUNDARY_RESULTS} == BOUNDARY_RESULTS
-    (compiled,) = heraspec.compile([str(spec)])
-    assert_argo_valid(compiled.manifest)
-    texts = run_dag(compiled.manifest, tmp_path / "argo")
-    assert {k: json.loads(texts[k]) if texts[k][:1] == "[" else texts[k] for k in BOUNDARY_RESULTS} == BOUNDARY_RESULTS
+    results_locally_and_in_the_pod(spec, tmp_path, BOUNDARY_RESULTS)
 
 
 def test_a_set_parameter_given_a_list_it_cannot_hold_is_refused_at_the_boundary(tmp_path: Path) -> None:

@@ -130,9 +130,15 @@ def _zone_abbrev(value: str) -> int:
     return 0
 
 
+# The numbers a layout element reads and their ranges (format.go parse: stdZeroMonth, stdHour,
+# stdHour12, stdZeroMinute, stdZeroSecond): element -> (field, two digits required, lowest, highest).
+_NUMBERS = {"01": ("month", True, 1, 12), "15": ("hour", False, 0, 23), "3": ("hour", False, 0, 12),
+            "04": ("minute", True, 0, 59), "05": ("second", True, 0, 59)}
+
+
 def _parse(layout: str, value: str) -> int:
     """format.go parse(layout, value, UTC, Local=UTC): Unix seconds, or _Bad."""
-    year, month, day, hour, minute, sec = 0, 1, 1, 0, 0, 0
+    t = {"year": 0, "month": 1, "day": 1, "hour": 0, "minute": 0, "second": 0}
     offset: int | None = None
     pm = am = False
     chunks = _chunks(layout)
@@ -150,40 +156,25 @@ def _parse(layout: str, value: str) -> int:
         elif c == "Jan":
             for m, n in enumerate(_MONTHS, 1):
                 if value[:3].lower() == n:
-                    month, value = m, value[3:]
+                    t["month"], value = m, value[3:]
                     break
             else:
                 raise _Bad
         elif c == "2006":
             if len(value) < 4 or not value[:4].isdigit() or not value[:4].isascii():
                 raise _Bad
-            year, value = int(value[:4]), value[4:]
-        elif c == "01":
-            month, value = _getnum(value, True)
-            if not 1 <= month <= 12:
-                raise _Bad
+            t["year"], value = int(value[:4]), value[4:]
         elif c in ("02", "_2"):
             if c == "_2" and value[:1] == " ":
                 value = value[1:]
-            day, value = _getnum(value, c == "02")  # checked against the month at the end
-        elif c == "15":
-            hour, value = _getnum(value, False)
-            if hour >= 24:
-                raise _Bad
-        elif c == "3":
-            hour, value = _getnum(value, False)
-            if hour > 12:
-                raise _Bad
-        elif c == "04":
-            minute, value = _getnum(value, True)
-            if minute >= 60:
-                raise _Bad
-        elif c == "05":
-            sec, value = _getnum(value, True)
-            if sec >= 60:
+            t["day"], value = _getnum(value, c == "02")  # checked against the month at the end
+        elif c in _NUMBERS:
+            field, fixed, low, high = _NUMBERS[c]
+            t[field], value = _getnum(value, fixed)
+            if not low <= t[field] <= high:
                 raise _Bad
             nxt = chunks[i + 1] if i + 1 < len(chunks) else ""
-            if len(value) >= 2 and value[0] in ".," and value[1].isdigit() and value[1].isascii() \
+            if c == "05" and len(value) >= 2 and value[0] in ".," and value[1].isdigit() and value[1].isascii() \
                     and nxt != ".999999999":  # a fraction the layout does not name is still read
                 value = value[_digits(value, 2):]
         elif c == ".999999999":
@@ -205,13 +196,15 @@ def _parse(layout: str, value: str) -> int:
             offset, value = _offset(c, value)
     if value:
         raise _Bad  # extra text
+    hour = t["hour"]
     if pm and hour < 12:
         hour += 12
     elif am and hour == 12:
         hour = 0
-    if day < 1 or day > _days_in(month, year):  # format.go: "day out of range"
+    if t["day"] < 1 or t["day"] > _days_in(t["month"], t["year"]):  # format.go: "day out of range"
         raise _Bad
-    return _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + sec - (offset or 0)
+    return (_days_from_civil(t["year"], t["month"], t["day"]) * 86400 + hour * 3600 + t["minute"] * 60
+            + t["second"] - (offset or 0))
 
 
 def _days_in(month: int, year: int) -> int:

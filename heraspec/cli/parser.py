@@ -52,7 +52,6 @@ def _path(p: argparse.ArgumentParser) -> None:
 
 
 def _common(p: argparse.ArgumentParser, *, values: bool = True) -> None:
-    p.add_argument("--debug", action="store_true", help="show the Python trace of internal errors")
     _path(p)
     p.add_argument("--templates", action="append", default=[], metavar="PATH",
                    help="specs defining the WorkflowTemplates that template_ref / workflow_template_ref name: "
@@ -97,9 +96,9 @@ class _Unbuilt:
 
 def _verb(sub, name: str, summary: str, description: str, examples: str, *,
           files: bool = False) -> argparse.ArgumentParser:
-    """A verb whose --help says what it does, then its options, then examples; with `files`, its
-    first argument is one or more spec files (when `sub.only`, the verb the command line names, is
-    another verb: nothing)."""
+    """A verb whose --help says what it does, then its options, then examples; every verb takes
+    --debug; with `files`, its first argument is one or more spec files (when `sub.only`, the verb
+    the command line names, is another verb: nothing)."""
     if getattr(sub, "only", None) not in (None, name):
         return _Unbuilt()  # type: ignore[return-value]
     p = sub.add_parser(name, help=summary, epilog="examples:\n" + examples,
@@ -107,6 +106,7 @@ def _verb(sub, name: str, summary: str, description: str, examples: str, *,
     p.unfilled = f"{summary[0].upper()}{summary[1:]}. {description}"  # filled only for --help
     if files:
         p.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)
+    p.add_argument("--debug", action="store_true", help="show the Python trace of internal errors")
     return p
 
 
@@ -235,7 +235,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--toml", action="store_true", help="write the spec in TOML (default: YAML)")
     p.add_argument("--example", metavar="NAME", help="write a bundled example instead (its YAML and TOML specs "
                    "and modules): diamond, ml-pipeline, ...")
-    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     p = _verb(sub, "cache", "list or prune what `heraspec run` keeps: run folders, cached results, environments",
               "list shows each with its size (run folders and cached results beside the spec, Python "
@@ -254,14 +253,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--older-than", metavar="SPAN", help="only what is older than SPAN (90s, 10m, 2h, 7d)")
     p.add_argument("--keep", type=int, default=0, metavar="N", help="keep the N newest finished run folders")
     p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
-    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     p = _verb(sub, "schema", "print the spec's JSON Schema",
               "The schema editors use for completion, hover docs and diagnostics (yaml-language-server, Taplo); "
               "commit it next to your specs to share one path with a team.",
               "  heraspec schema > heraspec.schema.json\n"
               "  # then, on a spec's first line: # yaml-language-server: $schema=./heraspec.schema.json")
-    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     p = _verb(sub, "lsp", "the language server for editors (stdio): live errors, completion, hover, definition",
               "Speaks the Language Server Protocol on stdin/stdout: validate's errors as you type, completion of "
@@ -272,7 +269,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
               "  heraspec lsp --path src      # function modules also in src/")
     _path(p)
     p.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default and only transport)")
-    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 

@@ -50,10 +50,16 @@ def name_problem(kind: str | None, name: object) -> str | None:
     return None
 
 
-def namespace_problem(namespace: object) -> str | None:
+def is_dns_label(value: object) -> bool:
+    """apimachinery IsDNS1123Label, the form of namespaces and volume names: NAMESPACE's form, the
+    whole text (no trailing newline), at most 63 characters."""
     import re
 
-    if not isinstance(namespace, str) or len(namespace) > 63 or not re.match(NAMESPACE, namespace):
+    return isinstance(value, str) and len(value) <= 63 and re.fullmatch(NAMESPACE[1:-1], value) is not None
+
+
+def namespace_problem(namespace: object) -> str | None:
+    if not is_dns_label(namespace):
         return f"namespace {namespace!r} is not a valid Kubernetes namespace"
     return None
 

@@ -12,7 +12,7 @@ import re
 import time
 from pathlib import Path
 
-from ._attempt import Outcome, TaskError, as_list
+from .attempt import Outcome, TaskError, as_list
 from .dagphase import group_phase
 from .dagview import DagView
 from .memo import fill_item_keys, group_reason
@@ -322,7 +322,8 @@ class Dag(DagView):
                 self.scope[f"{p}.result"] = aggregated_results([u.stdout or "" for u in ok])
             except ExprError as e:
                 self.agg_errors[t.name] = f"task {t.name!r}: {e}"
-        stdouts = [decode_output(u.stdout) for u in ok if u.stdout is not None]
+        # shown: the items' stdout where it is their result (a container's), never beside a file result
+        stdouts = [decode_output(u.stdout) for u in ok if u.stdout is not None and "result" not in u.res.artifacts]
         if "result" not in agg and stdouts:
             t.res.result = stdouts
         bad = [k for k in kids if k.phase in ("Failed", "Error")]

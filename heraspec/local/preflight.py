@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from ._attempt import as_list
+from .attempt import as_list
 from .expr import expression_tags
 from .memo import fill as memo_fill
 from ..argo.scheduling import ITEM_KEY

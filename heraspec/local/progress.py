@@ -51,7 +51,7 @@ class Reporter(Protocol):
     # def run_stopping(self, signum: int) -> None: ...
 
 
-_QUOTED = re.compile(r"(exit code -?\d+): (.*)", re.S)  # _attempt's message: the code, then stderr's last line
+_QUOTED = re.compile(r"(exit code -?\d+): (.*)", re.S)  # attempt.py's message: the code, then stderr's last line
 
 
 def short_message(message: str) -> str:
@@ -264,7 +264,7 @@ def _preview(value: Any, limit: int = 40) -> str:
 def _tail(path: Path | None, lines: int = 5) -> list[str]:
     if path is None:
         return []
-    from ._attempt import last_lines
+    from .attempt import last_lines
 
     return last_lines(path.with_name("stderr.log"), lines)
 
@@ -285,15 +285,31 @@ def _hint(tail: list[str], folder: Path | None) -> str | None:
     return None
 
 
-def _file_preview(artifacts: Mapping[str, str], run_dir: Path) -> str:
-    """Where a task's returned file is: its output artifact, relative to the run folder."""
+def _returned_file(artifacts: Mapping[str, str]) -> Path:
+    """A task's returned file: in its output artifact's folder, heraspec's layout has one entry."""
     path = Path(next(iter(artifacts.values())))
     entries = sorted(path.iterdir()) if path.is_dir() else []
-    shown = entries[0] if len(entries) == 1 else path  # heraspec's layout: one entry, the returned file
+    return entries[0] if len(entries) == 1 else path
+
+
+def _file_preview(artifacts: Mapping[str, str], run_dir: Path) -> str:
+    """Where a task's returned file is: its output artifact, relative to the run folder."""
+    shown = _returned_file(artifacts)
     try:
         return printable(str(shown.relative_to(run_dir)))
     except ValueError:
         return printable(str(shown))
+
+
+def _result_cell(task: TaskResult, run_dir: Path) -> str:
+    """The summary's result column: the value, else the returned file, else (a fan-out whose items
+    returned files) the names of the items' files, as a list."""
+    if task.result is not None:
+        return _preview(task.result)
+    if task.artifacts:
+        return _file_preview(task.artifacts, run_dir)
+    files = [_returned_file(c.artifacts).name for c in task.children if c.phase == "Succeeded" and c.artifacts]
+    return _preview(files) if files else ""
 
 
 def shown_phase(task: TaskResult) -> str:
@@ -310,8 +326,7 @@ def summary_text(result: RunResult, task_names: Mapping[str, str] | None = None)
     def add(task: TaskResult, indent: str) -> None:
         extra = f" ({len(task.children)} items)" if task.children and "(" in (task.children[0].name) else ""
         rows.append((indent + printable(display_name(task.name, names)) + extra, shown_phase(task), _duration(task.duration_s),
-                     _preview(task.result) if task.result is not None or not task.artifacts
-                     else _file_preview(task.artifacts, result.run_dir)))
+                     _result_cell(task, result.run_dir)))
         if task.phase in ("Failed", "Error") and not task.children:
             failed.append(task)
         for child in task.children:

@@ -11,7 +11,7 @@ newline is handed over at end of file. A line longer than LINE_LIMIT is handed o
 (the log keeps it whole): what the copy holds is bounded, whatever the task prints.
 
 `Pumps.drop(copy)` stops copying a pipe before its end of file: a finished task's pipe that a
-process it left behind still holds (see _attempt.py).
+process it left behind still holds (see attempt.py).
 """
 
 from __future__ import annotations

@@ -183,7 +183,7 @@ def plan(tmpl: dict, arguments: list[dict], folder: Path, store: Store, default_
          env: dict[str, str], inside: Callable[[Path, str], Path]) -> TaskArtifacts:
     """Resolve a substituted template's input artifacts against the task's argument artifacts (both
     substituted) and its output artifacts' keys; `inside` maps a container path into the attempt
-    folder (_attempt.inside). Raises ArtifactError."""
+    folder (attempt.inside). Raises ArtifactError."""
     work = TaskArtifacts(store)
     given = {a.get("name"): a for a in arguments if isinstance(a, dict)}
     for a in (tmpl.get("inputs") or {}).get("artifacts") or []:

@@ -78,7 +78,7 @@ from .preflight import refuse_expressions, run_notes, workflow_parameters, workf
 from .results import STOPPED_WORKFLOW, RunError, RunResult, TaskResult, utc_now
 from .scheduler import Runner
 from .sync import production_notes
-from ._attempt import TaskError, as_list
+from .attempt import TaskError, as_list
 from .units import template_inputs
 from ..errors import UsageError
 from .expr import go_json

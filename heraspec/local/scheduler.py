@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import repository
-from ._attempt import LineSink, Outcome, Processes, TaskError, as_list, execute, inside, prepare
+from .attempt import LineSink, Outcome, Processes, TaskError, as_list, execute, inside, prepare
 from .dagstate import Dag
 from .expr import ExprError, go_json, parse_duration, substitute
 from .memo import Memo

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any, Protocol
 
-from ._attempt import Outcome, TaskError, as_list
+from .attempt import Outcome, TaskError, as_list
 from .expr import DependsNode, depends_names, parse_depends, parse_raw
 from .results import TaskResult
 

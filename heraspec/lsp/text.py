@@ -11,11 +11,41 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterator
 
 _KEY_YAML = re.compile(r"^(\s*)((?:-\s+)*)(\"[^\"]*\"|'[^']*'|[^\s#'\"{}\[\],:][^#{}\[\],:]*?)\s*:(?:\s|$)")
 _SEQ_ITEM = re.compile(r"^(\s*)-(?:\s|$)")
 _TOML_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]*?)\s*\]\]?\s*(?:#.*)?$")
 _WORD = re.compile(r"[\w.:-]*$")
+
+
+def _string_end(line: str, i: int) -> int | None:
+    """The index after the quoted string that opens at `line[i]` (`"…"` with backslash escapes, or
+    `'…'`), or None when it does not close on the line."""
+    quote, i = line[i], i + 1
+    while i < len(line):
+        if line[i] == quote:
+            return i + 1
+        i += 2 if quote == '"' and line[i] == "\\" else 1
+    return None
+
+
+def _unquoted(line: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """Each character of `line[start:]` outside quoted strings, with its index: the one scanner of
+    a line's strings (token ends, flow values being typed, TOML's `=`). A string that does not close
+    on the line gives its opening quote, last."""
+    i = start
+    while i < len(line):
+        c = line[i]
+        if c in "\"'":
+            end = _string_end(line, i)
+            if end is None:
+                yield i, c
+                return
+            i = end
+            continue
+        yield i, c
+        i += 1
 
 
 def token_end(line: str, start: int) -> int:
@@ -27,28 +57,16 @@ def token_end(line: str, start: int) -> int:
         return start
     c = line[start]
     if c in "\"'":
-        i = start + 1
-        while i < n and line[i] != c:
-            i += 2 if c == '"' and line[i] == "\\" else 1
-        return min(i + 1, n)
+        return _string_end(line, start) or n
     if c in "[{":
-        depth, i, quote = 0, start, ""
-        while i < n:
-            ch = line[i]
-            if quote:
-                if ch == quote:
-                    quote = ""
-                elif ch == "\\" and quote == '"':
-                    i += 1
-            elif ch in "\"'":
-                quote = ch
-            elif ch in "[{":
+        depth = 0
+        for i, ch in _unquoted(line, start):
+            if ch in "[{":
                 depth += 1
             elif ch in "]}":
                 depth -= 1
                 if depth == 0:
                     return i + 1
-            i += 1
         return len(line.rstrip())
     i = start
     while i < n:
@@ -171,16 +189,10 @@ def _dotted(text: str) -> list[str]:
 
 
 def _outside_quotes(s: str, ch: str) -> int:
-    quote = ""
-    for i, c in enumerate(s):
-        if quote:
-            if c == quote:
-                quote = ""
-        elif c in "\"'":
-            quote = c
-        elif c == ch:
+    for i, c in _unquoted(s):
+        if c == ch:
             return i
-        elif c == "#":
+        if c == "#":
             return -1
     return -1
 
@@ -189,17 +201,10 @@ def _flow(path: list[str], cur: str, start: int, assign: str, in_list: bool = Fa
     """The cursor in `cur[start:]`, a value that may open flow mappings and lists: each `{` holds
     a key being typed until its `:` (`=` in TOML)."""
     stack: list[list] = [["[", None, set()]] if in_list else []  # [kind, key of a mapping or None, keys seen]
-    quote, quote_at = "", -1
-    i = start
-    while i < len(cur):
-        c = cur[i]
-        if quote:
-            if c == quote:
-                quote = ""
-            elif c == "\\" and quote == '"':
-                i += 1
-        elif c in "\"'":
-            quote, quote_at = c, i
+    quote_at = -1  # where a string being typed opens
+    for i, c in _unquoted(cur, start):
+        if c in "\"'":
+            quote_at = i
         elif c in "{[":
             stack.append([c, None, set()])
         elif c in "}]":
@@ -214,16 +219,15 @@ def _flow(path: list[str], cur: str, start: int, assign: str, in_list: bool = Fa
                 stack[-1][2].add(stack[-1][1])
         elif c == "#" and i > 0 and cur[i - 1] in " \t" and assign == ":":
             return _word_cursor(tuple(path), False, cur)
-        i += 1
     keys = list(path)
     for kind, key, seen in stack:
         if kind == "{":
             if key is None:
-                found = _word_cursor(tuple(keys), True, cur, quote_at if quote else -1)
+                found = _word_cursor(tuple(keys), True, cur, quote_at)
                 found.siblings = frozenset(seen)
                 return found
             keys.append(key)
-    return _word_cursor(tuple(keys), False, cur, quote_at if quote else -1)
+    return _word_cursor(tuple(keys), False, cur, quote_at)
 
 
 def _after_sep(cur: str, i: int, start: int) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .repository import ArtifactError, TaskArtifacts, e2big
+from ..document.patterns import is_dns_label
 from .expr import parse_duration
 from .forkserver import STARTUP_ENV, Forked, ForkServer
 from .pathmap import launch_argv
@@ -35,7 +36,6 @@ LineSink = Callable[[str], None]
 _UNSUPPORTED = ("steps", "resource", "suspend", "http", "data", "plugin", "containerSet")
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?$")
 PIPE_GRACE_S = 1.0  # how long a finished task's pipes are read for what its leftovers still print
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # Kubernetes volume names
 
 
 class TaskError(Exception):
@@ -152,7 +152,7 @@ def inside(base: Path, path: str) -> Path:
 def _volume_dir(run_dir: Path, vm: dict) -> Path:
     # Kubernetes refuses these too (ValidateVolumeMounts: a DNS-1123 name, a relative subPath without '..')
     name, sub = str(vm.get("name", "")), str(vm.get("subPath") or "")
-    if not _DNS_LABEL.match(name):
+    if not is_dns_label(name):
         raise TaskError(f"volume mount {name!r}: a volume name is lowercase letters, digits and '-' (at most 63)")
     if sub.startswith("/") or ".." in sub.split("/"):
         raise TaskError(f"volume mount {name!r}: subPath {sub!r} must be a relative path without '..'")
