@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .errors import Errors
@@ -47,25 +46,27 @@ class Checked:
     """One checked spec: what the later stages (compile, run, graph, the language server) read."""
 
     def __init__(self, doc: Document, functions: "dict[str, Function] | None" = None, graph: "Graph | None" = None, *,
-                 schema_ok: bool = False) -> None:
+                 schema_ok: bool = False, model: "Spec | None" = None) -> None:
         self.doc = doc
         self.functions: "dict[str, Function]" = {} if functions is None else functions
         self.graph = graph  # built once, for validation and compilation
         # the WorkflowTemplates known to this batch (its own and --templates), compiled, by (cluster, name)
         self.library: dict = {}
+        # what their templates return, by (cluster, name, template): the annotation a `template_ref`
+        # task's result is read by (argo/compiler.py `returns`)
+        self.ref_returns: dict[tuple[bool, str, str], str] = {}
         self.ok = True  # no problem was found in this spec
         self.pipelines: "dict[str, Checked]" = {}  # task name -> the spec it runs (tasks.X.pipeline)
         self.lock: Any = None  # its lock file (python/lock.Lock), when it has one
         self.notes: list[str] = []  # not errors: said by validate, compile and run
-        self.schema_ok = schema_ok  # the schema check found no problem: the typed model can be built
+        self.schema_ok = schema_ok  # the schema check found no problem
+        self.model = model  # the typed model (document/nodes.py), built once, before the checks read it
 
-    @cached_property
+    @property
     def spec(self) -> "Spec | None":
-        """The typed model (document/nodes.py), built once, when a later stage first reads it
-        (`validate` never does); None when the schema check found a problem."""
-        from .document.nodes import build_model
-
-        return build_model(self.doc) if self.schema_ok else None
+        """The typed model of a schema-valid spec (what the compiler takes): `model`, None when the
+        schema check found a problem."""
+        return self.model if self.schema_ok else None
 
 
 def search_path_for(spec_path: str, extra: Sequence[str]) -> list[str]:
@@ -132,10 +133,10 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None,
                       "start with `tasks:`; `heraspec init` writes a starter spec")
             continue
         out.append(_check_doc(doc, errors, opts, cache=cache, parameters=opts.parameters))
-    library = _library(out, errors, opts, values)
+    library, ref_returns = _library(out, errors, opts, values)
     for c in out:
-        c.library = library
-        compose.check_template_refs(c.doc, library, errors)
+        c.library, c.ref_returns = library, ref_returns
+        compose.check_template_refs(c.doc, c.model, library, errors)
     return out
 
 
@@ -146,15 +147,17 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     it reaches (check/types.py), with `parameters` (-p) where they are used."""
     from .check import dag
     from .document import schema
+    from .document.nodes import build_model
     from .check import semantic
 
     before = len(errors)
     schema.check_schema(doc, errors)
     schema_ok = len(errors) == before
+    model = build_model(doc)  # tolerant: a wrong-shaped value the schema check reported reads as absent
     graph = dag.build_graph(doc.data)
     search_path = search_path_for(doc.path, opts.search_path)
-    fns = semantic.check(doc, errors, search_path, graph=graph)
-    c = Checked(doc, fns, graph, schema_ok=schema_ok)
+    fns = semantic.check(doc, errors, search_path, graph=graph, spec=model)
+    c = Checked(doc, fns, graph, schema_ok=schema_ok, model=model)
     if fns and ("packages" in doc.text or "pip_index_url" in doc.text):
         from .python import lock
 
@@ -164,30 +167,29 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     if "cache" in doc.text and ("secret" in doc.text or "config_map" in doc.text or "claim" in doc.text):
         from .check.production_rules import cache_notes
 
-        c.notes += cache_notes(doc)  # a Secret's value, a volume's content: not in a cache key
-    c.pipelines = _sub_pipelines(doc, errors, opts, stack + (os.path.realpath(doc.path),),
+        c.notes += cache_notes(doc, model)  # a Secret's value, a volume's content: not in a cache key
+    c.pipelines = _sub_pipelines(doc, model, errors, opts, stack + (os.path.realpath(doc.path),),
                                  cache if cache is not None else {})
     if fns or parameters or c.pipelines:
         from .check import types
 
-        types.check(doc, fns, c.pipelines, search_path, errors, dict(parameters or {}))
+        types.check(doc, model, fns, c.pipelines, search_path, errors, dict(parameters or {}))
     c.ok = len(errors) == before
     return c
 
 
-def _sub_pipelines(doc: Document, errors: Errors, opts: Options, stack: tuple[str, ...],
+def _sub_pipelines(doc: Document, model: "Spec", errors: Errors, opts: Options, stack: tuple[str, ...],
                    cache: dict[str, Checked]) -> dict[str, Checked]:
     """`tasks.X.pipeline: FILE`, relative to the spec's folder: loaded and checked (their problems
     located in their own files); a missing file or a cycle between files is located at the task."""
     from .check import compose
 
     out: dict[str, Checked] = {}
-    tasks = doc.data.get("tasks") if isinstance(doc.data, dict) and isinstance(doc.data.get("tasks"), dict) else {}
-    for name, task in tasks.items():
-        ref = task.get("pipeline") if isinstance(task, dict) else None
+    for name, task in model.tasks.items():
+        ref = task.pipeline
         if not isinstance(ref, str):
             continue
-        where = ("tasks", name, "pipeline")
+        where = task.where + ("pipeline",)
         path = os.path.realpath(os.path.join(os.path.dirname(doc.path), ref))
         if len(stack) + 2 >= patterns.ARGO_MAX_STACK_DEPTH:  # this spec's DAG runs len(stack) templates deep
             doc.error(errors, where, f"sub-pipelines nested {len(stack)} deep: the tasks of '{ref}' would run "
@@ -211,7 +213,7 @@ def _sub_pipelines(doc: Document, errors: Errors, opts: Options, stack: tuple[st
                 continue
             sub = cache[path] = _check_doc(sub_doc, errors, opts, stack, cache)
         out[name] = sub
-        compose.check_pipeline(doc, name, sub.doc, errors, sub.functions)
+        compose.check_pipeline(doc, model, name, sub.doc, sub.model, errors, sub.functions)
     return out
 
 
@@ -243,10 +245,13 @@ def _template_docs(opts: Options, seen: set[str], errors: Errors) -> list[Docume
     return out
 
 
-def _library(batch: list[Checked], errors: Errors, opts: Options, values: object) -> dict:
+def _library(batch: list[Checked], errors: Errors, opts: Options,
+             values: object) -> tuple[dict, dict[tuple[bool, str, str], str]]:
     """The WorkflowTemplates `template_ref` / `workflow_template_ref` may name: the batch's own and
-    those of --templates, compiled, by (cluster, name). A --templates spec is checked like the batch
-    (its problems are reported); a spec with problems is left out."""
+    those of --templates, compiled, by (cluster, name); and what their templates return, by
+    (cluster, name, template) (Compiled.returns). A --templates spec is checked like the batch (its
+    problems are reported); a spec with problems is left out. A template calling another by
+    template_ref is compiled again once every template's returns are known."""
     checked = list(batch)
     for doc in _template_docs(opts, {os.path.realpath(c.doc.path) for c in batch}, errors):
         if values is not None:
@@ -255,20 +260,27 @@ def _library(batch: list[Checked], errors: Errors, opts: Options, values: object
             apply_values(doc, values, errors)
         checked.append(_check_doc(doc, errors, opts))
     library: dict = {}
+    returns: dict[tuple[bool, str, str], str] = {}
     _refuse_duplicates(checked, errors)
+    templates: dict[tuple[bool, str], Checked] = {}  # the first spec of each name (a second is refused above)
     for c in checked:
-        data = c.doc.data
-        if c.ok and data.get("kind") in TEMPLATE_KINDS and isinstance(data.get("name"), str):
-            from .argo.compiler import compile_spec  # only here: `validate` of a Workflow never loads the compiler
+        spec = c.spec  # the model of a schema-valid spec
+        if c.ok and spec is not None and spec.kind in TEMPLATE_KINDS and isinstance(spec.name, str):
+            templates.setdefault((spec.kind == "ClusterWorkflowTemplate", spec.name), c)
+    if templates:
+        from .argo.compiler import compile_spec  # only here: `validate` of a Workflow never loads the compiler
 
-            manifest = compile_spec(data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                                    pipelines=c.pipelines, lock=c.lock, spec=c.spec).manifest
-            library.setdefault((data["kind"] == "ClusterWorkflowTemplate", data["name"]), manifest)
+        again = [(key, c, returns) for key, c in templates.items() if "template_ref" in c.doc.text]
+        for key, c, ref_returns in [(key, c, None) for key, c in templates.items()] + again:
+            out = compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
+                               pipelines=c.pipelines, lock=c.lock, spec=c.spec, ref_returns=ref_returns)
+            library[key] = out.manifest
+            returns.update({(*key, template): annotation for template, annotation in out.returns.items()})
     from .check import compose
 
     for c in checked:  # the batch's templates and those of --templates
-        compose.check_template_cycles(c.doc, library, errors)
-    return library
+        compose.check_template_cycles(c.doc, c.model, library, errors)
+    return library, returns
 
 
 def _refuse_duplicates(checked: list[Checked], errors: Errors) -> None:
@@ -276,10 +288,10 @@ def _refuse_duplicates(checked: list[Checked], errors: Errors) -> None:
     `apply` would send both (the second replacing the first). Located at the later one's name."""
     first: dict[tuple[str, str], Document] = {}
     for c in checked:
-        data = c.doc.data
-        if data.get("kind") not in TEMPLATE_KINDS or not isinstance(data.get("name"), str):
+        kind, name = c.model.kind, c.model.name
+        if kind not in TEMPLATE_KINDS or not isinstance(name, str):
             continue
-        key = (data["kind"], data["name"])
+        key = (kind, name)
         other = first.setdefault(key, c.doc)
         if other is not c.doc and os.path.realpath(other.path) != os.path.realpath(c.doc.path):
             line, col = other.pos(("name",))
@@ -297,7 +309,8 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
         if errors:
             return []
         out = [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                            pipelines=c.pipelines, lock=c.lock, spec=c.spec) for c in checked]
+                            pipelines=c.pipelines, lock=c.lock, spec=c.spec, ref_returns=c.ref_returns)
+               for c in checked]
         for c, compiled in zip(checked, out):
             compiled.library = c.library
         return out

@@ -12,8 +12,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import heraspec
 from tests.argo_exec import argo_aggregate, argo_item, argo_item_field, run_script, substitute, workflow_spec
 from tests.argo_schema import assert_argo_valid
@@ -204,17 +202,29 @@ def test_a_str_reaches_a_function_as_the_same_str_through_sub_pipelines_and_para
     assert names.count("inner") == 1 and "inner-2" in names
 
 
-@pytest.mark.xfail(strict=True, reason="issue 25 leftover: the caller's compile does not know the referenced "
-                   "template's return annotation (a design for it is in the cleanup report)")
 def test_a_str_returned_by_a_template_called_by_template_ref_reaches_its_reader_as_the_same_str(tmp_path: Path) -> None:
     # the same str "42" returned by a function task of this spec reaches `echo` as the str (TOP's
-    # `from_said`); returned by the same function called through templateRef it must too
+    # `from_said`); returned by the same function called through templateRef it must too, and so
+    # must a sub-pipeline template's (`said`: its `result:` task returns str)
     folder = project(tmp_path)
     (folder / "ref.yaml").write_text("name: ref\ntasks:\n"
                                      "  said: {template_ref: {name: lib, template: say}, args: {v: \"42\"}}\n"
-                                     "  use: {function: steps:echo, args: {v: {from: said}}}\n", encoding="utf-8")
-    (folder / "lib.yaml").write_text(FILES["lib.yaml"] + "  s2: {function: steps:say, args: {v: x}}\n", encoding="utf-8")
-    assert run_locally(folder, "ref.yaml", "--templates", "lib.yaml")["use"] == S42
+                                     "  use: {function: steps:echo, args: {v: {from: said}}}\n"
+                                     "  piped: {template_ref: {name: lib, template: said}, args: {n: \"42\"}}\n"
+                                     "  use_piped: {function: steps:echo, args: {v: {from: piped}}}\n", encoding="utf-8")
+    (folder / "lib.yaml").write_text(FILES["lib.yaml"] + "  s2: {function: steps:say, args: {v: x}}\n"
+                                     "  s3: {pipeline: said.yaml, args: {n: x}}\n", encoding="utf-8")
+    local = run_locally(folder, "ref.yaml", "--templates", "lib.yaml")
+    assert (local["use"], local["use_piped"]) == (S42, S42)
+    # compiled together, as `heraspec compile ref.yaml lib.yaml` does: the pods read it the same way
+    ref, lib = heraspec.compile([str(folder / "ref.yaml"), str(folder / "lib.yaml")])
+    assert_argo_valid(ref.manifest)
+    argo = ArgoExecutor(ref.manifest, tmp_path / "argo", [lib.manifest]).run()
+    assert (argo["use"], argo["use-piped"]) == (S42, S42)
+    assert (lib.returns["say"], lib.returns["said"]) == ("str", "str")
+    # a template known only to the cluster stays unknown: its result is read by its text (no plan)
+    use = next(t for t in workflow_spec(compiled(folder, "ref.yaml"))["templates"][0]["dag"]["tasks"] if t["name"] == "use")
+    assert [p["name"] for p in use["arguments"]["parameters"]] == ["v"]
 
 
 def test_a_str_reaches_a_workflow_template_called_by_template_ref_as_the_same_str(tmp_path: Path) -> None:
@@ -227,3 +237,21 @@ def test_a_str_reaches_a_workflow_template_called_by_template_ref_as_the_same_st
     # an annotated parameter keeps reading by its annotation: `typed` takes no plan
     typed = next(t for t in lib["spec"]["templates"] if t["name"] == "typed")
     assert [p["name"] for p in typed["inputs"]["parameters"]] == ["v"]
+
+
+def test_a_workflow_template_reading_another_templates_str_result_reads_it_as_the_str(tmp_path: Path) -> None:
+    # `outer` calls `lib`'s `say` by templateRef and is given first, so it is compiled before `lib`
+    # is known: the library compiles it again once every template's returns are
+    folder = project(tmp_path)
+    (folder / "lib.yaml").write_text(FILES["lib.yaml"] + "  s2: {function: steps:say, args: {v: x}}\n", encoding="utf-8")
+    (folder / "outer.yaml").write_text("kind: WorkflowTemplate\nname: outer\ntasks:\n"
+                                       "  r: {template_ref: {name: lib, template: say}, args: {v: \"42\"}}\n"
+                                       "  u: {function: steps:echo, args: {v: {from: r}}}\n", encoding="utf-8")
+    (folder / "whole.yaml").write_text("name: whole\ntasks:\n  w: {template_ref: {name: outer, template: main}}\n",
+                                       encoding="utf-8")
+    local = run_locally(folder, "whole.yaml", "--templates", "outer.yaml", "--templates", "lib.yaml")
+    assert local["w.u"] == S42
+    outer, lib = heraspec.compile([str(folder / "outer.yaml"), str(folder / "lib.yaml")])
+    assert_argo_valid(outer.manifest)
+    argo = ArgoExecutor(compiled(folder, "whole.yaml"), tmp_path / "argo", [outer.manifest, lib.manifest]).run()
+    assert argo["w.u"] == S42

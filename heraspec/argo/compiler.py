@@ -39,6 +39,9 @@ class Compiled:
     manifest: dict
     task_names: dict[str, str] = field(default_factory=dict)
     library: dict = field(default_factory=dict)  # WorkflowTemplates known to the batch (pipeline.py), for run
+    # template name -> the return annotation of its result, where known: a script template's function's,
+    # a sub-pipeline DAG template's `result:` task's (what a templateRef caller reads, pipeline._library)
+    returns: dict[str, str] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -142,8 +145,12 @@ def cron_overlay(overlay: dict) -> dict:
 class _Compiler:
     def __init__(self, data: dict, fns: dict[str, functions.Function], namespace: str | None,
                  graph: dag.Graph | None = None, pipelines: dict | None = None, parent: "_Compiler | None" = None,
-                 lock: Any = None, spec: Spec | None = None):
+                 lock: Any = None, spec: Spec | None = None, ref_returns: dict | None = None):
         self.data = data
+        # (cluster, WorkflowTemplate, template) -> its result's return annotation (pipeline._library):
+        # what `returns` gives for a template_ref task; a template known only to the cluster is not in it
+        self.ref_returns: dict[tuple[bool, str, str], str] = ref_returns or {}
+        self.template_returns: dict[str, str] = {}  # this manifest's templates' (Compiled.returns)
         self.spec = spec if spec is not None else from_data(data)  # the typed model: tasks after defaults
         self.lock = lock  # the spec's lock file (python/lock.Lock): each package set's pins
         self.read_by_cached: set[str] | None = None  # tasks whose files a cached task reads (files_key)
@@ -175,6 +182,7 @@ class _Compiler:
             self.names, self.templates, self.sources = parent.names, parent.templates, parent.sources
             self.claims, self.volumes, self.nested_names = parent.claims, parent.volumes, parent.nested_names
             self.planned, self.scripts, self.code = parent.planned, parent.scripts, parent.code
+            self.ref_returns, self.template_returns = parent.ref_returns, parent.template_returns
             self.param_fmt = "{{inputs.parameters.%s}}"
 
     def resolve(self, kind: str, target: Any, key: str | None = None) -> str | None:
@@ -374,6 +382,8 @@ class _Compiler:
                                  publish=bool(outputs))
             self.scripts.append(_Script(tmpl, fn, code, pkgs is not None, needs, t.get("cache"), argo_tmpl))
             name = argo_tmpl.get("name", tmpl["name"]) if argo_tmpl else tmpl["name"]  # as the overlay will have it
+            if fn.returns_annotation is not None:
+                self.template_returns[name] = fn.returns_annotation
         else:
             tmpl = merge_named(tmpl, argo_tmpl) if argo_tmpl else tmpl
             name = tmpl["name"]
@@ -604,6 +614,8 @@ class _Compiler:
         tmpl["dag"] = {"tasks": dag_tasks}
         self.templates.append(tmpl)
         self.by_key[key] = tmpl["name"]
+        if spec.result and (returned := self.returns(name)) is not None:
+            self.template_returns[tmpl["name"]] = returned
         return tmpl["name"]
 
     def exit_call(self, key: str, handler: ExitHandler) -> dict:
@@ -628,20 +640,25 @@ class _Compiler:
 
     def returns(self, name: str) -> str | None:
         """The return annotation of task `name`'s result: its function's, or a sub-pipeline task's
-        `result:` task's (nested ones followed; a fanned-out one's aggregate has none)."""
-        fns, pipelines = self.fns, self.pipelines
+        `result:` task's (nested ones followed; a fanned-out one's aggregate has none), or a
+        template_ref task's template's, when the batch defines it (`ref_returns`)."""
+        fns, pipelines, tasks = self.fns, self.pipelines, self.data.get("tasks")
         for _ in range(100):  # sub-pipelines nest at most 97 deep (validate)
             if fns.get(name) is not None:
                 return fns[name].returns_annotation
             sub = pipelines.get(name)
             if sub is None:
+                body = tasks.get(name) if self.ref_returns and isinstance(tasks, dict) else None
+                ref = body.get("template_ref") if isinstance(body, dict) else None
+                if isinstance(ref, dict):
+                    return self.ref_returns.get((bool(ref.get("cluster")), ref.get("name"), ref.get("template")))
                 return None
             data = sub.doc.data
             name = data.get("result")
             inner = (data.get("tasks") or {}).get(name) if isinstance(name, str) else None
             if not isinstance(inner, dict) or inner.get("foreach") or isinstance(inner.get("args"), list):
                 return None
-            fns, pipelines = sub.functions, sub.pipelines
+            fns, pipelines, tasks = sub.functions, sub.pipelines, data.get("tasks")
         return None
 
     def plans(self, t: dict, fn: functions.Function, params: list[dict], items: list | None) -> tuple[str, set[str]]:
@@ -837,7 +854,8 @@ class _Compiler:
         manifest = {"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": body}
         if spec.argo:
             manifest = merge_named(manifest, cron_overlay(spec.argo) if kind == "CronWorkflow" else spec.argo)
-        return Compiled("", manifest, {**self.nested_names, **{dag.argo_name(n): n for n in tasks}})
+        return Compiled("", manifest, {**self.nested_names, **{dag.argo_name(n): n for n in tasks}},
+                        returns=self.template_returns)
 
 
 @dataclass
@@ -892,11 +910,13 @@ def _is_json(text: str | None) -> bool:
 
 def compile_spec(data: dict, fns: dict[str, functions.Function], *, source: str = "",
                  namespace: str | None = None, graph: dag.Graph | None = None, pipelines: dict | None = None,
-                 lock: Any = None, spec: Spec | None = None) -> Compiled:
+                 lock: Any = None, spec: Spec | None = None, ref_returns: dict | None = None) -> Compiled:
     """Compile validated spec data; `fns` maps task name -> resolved function (from semantic.check);
     `graph`: `dag.build_graph(data)` when the caller has it already; `pipelines`: task name -> the
     checked spec it runs (pipeline.Checked), for `tasks.X.pipeline`; `spec`: the typed model of
-    `data` (document/nodes.py), built here when not given."""
-    out = _Compiler(data, fns, namespace, graph, pipelines, lock=lock, spec=spec).compile()
+    `data` (document/nodes.py), built here when not given; `ref_returns`: (cluster, WorkflowTemplate,
+    template) -> the return annotation of that template's result (pipeline.Checked.ref_returns), for
+    `template_ref` tasks."""
+    out = _Compiler(data, fns, namespace, graph, pipelines, lock=lock, spec=spec, ref_returns=ref_returns).compile()
     out.source = source
     return out

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 from ..errors import Errors
 from ..document.load import Document
+from ..document.nodes import Spec
 from .compose import at
 
 _DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "argo", "data", "argo-schema.json")
@@ -102,20 +103,15 @@ def _json_type(v: Any) -> str:
     return {str: "string", list: "array", dict: "object"}.get(type(v), "object")
 
 
-def check(doc: Document, errors: Errors) -> None:
-    """Every `argo:` block of the spec, against Argo's strict schema."""
-    data = doc.data if isinstance(doc.data, dict) else {}
+def check(doc: Document, spec: Spec, errors: Errors) -> None:
+    """Every `argo:` block of the spec, against Argo's strict schema (each as written: Argo's fields)."""
     blocks: list[tuple[tuple, Any, str]] = []
-    if "argo" in data:
-        kind = data.get("kind", "Workflow")
-        blocks.append((("argo",), data["argo"], kind if isinstance(kind, str) else "Workflow"))
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for name, t in tasks.items():
-        argo = t.get("argo") if isinstance(t, dict) else None
-        if isinstance(argo, dict):
-            for key, definition in (("task", "DAGTask"), ("template", "Template")):
-                if key in argo:
-                    blocks.append((("tasks", name, "argo", key), argo[key], definition))
+    if "argo" in spec.data:  # in any shape
+        blocks.append((("argo",), spec.data["argo"], spec.kind))
+    for t in spec.tasks.values():
+        for key, definition in (("task", "DAGTask"), ("template", "Template")):
+            if key in t.argo:
+                blocks.append((t.where + ("argo", key), t.argo[key], definition))
     if not blocks:
         return
     for base, value, _definition in blocks:

@@ -19,6 +19,7 @@ from ..errors import Errors
 from ..python.script import argo_unsafe
 from .dag import has_text, is_ref
 from ..document.load import Document
+from ..document.nodes import Spec
 
 _HINT = "remove it, or pass the text another way (base64, or a file read by the function)"
 
@@ -49,18 +50,17 @@ def unmatched_tag(text: str) -> int | None:
         pos = end + 2
 
 
-def check(doc: Document, data: dict, errors: Errors) -> None:
-    """Refuse control characters Argo cannot substitute and unmatched `{{` in literal values."""
-    where: list[tuple[Any, tuple, str, bool]] = [(data.get("parameters"), ("parameters",), "parameter value", True)]
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for name, task in tasks.items():
-        if isinstance(task, dict):
-            base = ("tasks", name)
-            where += [(task.get("args"), base + ("args",), "argument value", True),
-                      (task.get("foreach"), base + ("foreach",), "foreach item", True),
-                      (task.get("env"), base + ("env",), "env value", False)]
-    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
-    where.append((defaults.get("env"), ("defaults", "env"), "env value", False))
+def check(doc: Document, spec: Spec, errors: Errors) -> None:
+    """Refuse control characters Argo cannot substitute and unmatched `{{` in literal values (every
+    text as written, in any shape: the walk reads `data`)."""
+    where: list[tuple[Any, tuple, str, bool]] = [(spec.data.get("parameters"), ("parameters",), "parameter value", True)]
+    for task in spec.tasks.values():
+        written, base = task.written, task.where  # the task's own env: `defaults`' is checked once, below
+        where += [(written.get("args"), base + ("args",), "argument value", True),
+                  (written.get("foreach"), base + ("foreach",), "foreach item", True),
+                  (written.get("env"), base + ("env",), "env value", False)]
+    defaults = spec.defaults
+    where.append((defaults.data.get("env"), defaults.where + ("env",), "env value", False))
     for value, path, what, substituted in where:
         if value is None or not has_text(value, ""):  # no text at all (numbers, booleans): nothing to refuse
             continue

@@ -12,6 +12,7 @@ from typing import Any
 from . import dag
 from ..errors import Errors, hint_close
 from ..document.load import Document
+from ..document.nodes import ExitHandler, Ref, Spec
 from ..document.patterns import RESULT_KEY
 
 EXIT_KEY = ":on_exit"  # key of an exit handler's function in the resolved map: "" (the workflow's) or "TASK"
@@ -21,31 +22,32 @@ NOT_NESTED = ("on_exit", "argo", "workflow_template_ref", "schedule")  # per wor
 _WF_PARAM = re.compile(r"\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}")
 
 
-def check_exit(doc: Document, base: tuple, body: dict, tasks: dict, params: dict, errors: Errors,
-               owner: str | None, graph: dag.Graph | None) -> None:
+def check_exit(doc: Document, handler: ExitHandler, spec: Spec, params: dict, errors: Errors,
+               owner: str | None, graph: dag.Graph) -> None:
     """References in an exit handler's args: the workflow's runs outside the DAG (no task results in
     scope); a task's runs when that task ends (its own result and its upstream tasks' are in scope)."""
+    base, names = handler.where, spec.task_names
     upstream: set[str] = set()
     if owner is not None:
-        g = graph if graph is not None else dag.build_graph({"tasks": tasks})
+        g = graph
         todo = [owner]
         while todo:
             for u in g.upstream(todo.pop()):
                 if u not in upstream:
                     upstream.add(u)
                     todo.append(u)
-    for kind, target, path in dag.refs_in(body.get("args"), base + ("args",)):
+    for kind, target, path in dag.arg_refs(handler):
         if kind == "from":
             if owner is None:
                 doc.error(errors, path + ("from",), "the workflow's on_exit runs outside the DAG: task results are not in scope",
                           "give the task its own on_exit (tasks.NAME.on_exit), which may read {from: NAME}")
-            elif not isinstance(target, str) or target not in tasks:
-                doc.error(errors, path + ("from",), f"unknown task '{target}'", hint_close(str(target), list(tasks), "tasks"))
+            elif not isinstance(target, str) or target not in names:
+                doc.error(errors, path + ("from",), f"unknown task '{target}'", hint_close(str(target), list(names), "tasks"))
             elif target != owner and target not in upstream:
                 doc.error(errors, path + ("from",), f"task '{target}' may not have ended when '{owner}' ends",
                           f"read '{owner}' or a task it depends on")
             else:
-                check_key(doc, path, at(body["args"], path[len(base) + 1:]), tasks, errors)
+                check_key(doc, path, at(handler.data["args"], path[len(base) + 1:]), spec, errors)
         elif kind == "param" and target not in params:
             doc.error(errors, path + ("param",), f"unknown parameter '{target}'", hint_close(str(target), list(params), "parameters"))
         elif kind == "item":
@@ -65,67 +67,67 @@ def at(value: Any, path: tuple) -> Any:
     return value
 
 
-def check_key(doc: Document, path: tuple, ref: dict, tasks: dict, errors: Errors,
+def check_key(doc: Document, path: tuple, ref: dict, spec: Spec, errors: Errors,
               unsure: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     """`{from: TASK, key: K}` reads a field of a function's result (published as a named output)."""
     if "key" not in ref:
         return
-    key, target = ref["key"], tasks.get(ref["from"]) if isinstance(ref["from"], str) else None
+    key, target = ref["key"], spec.tasks.get(ref["from"]) if isinstance(ref["from"], str) else None
     if not isinstance(key, str) or not re.match(RESULT_KEY, key):
         doc.error(errors, path + ("key",), f"key {key!r} is not a field path of a result",
                   "a key of the result mapping, or a dotted path to a nested one: best_lr, metrics.accuracy")
-    elif isinstance(target, dict) and target.get("pipeline") is not None:
+    elif target is not None and target.pipeline is not None:
         doc.error(errors, path + ("key",), f"task '{ref['from']}' runs a pipeline: its result is its result task's",
                   "publish the field there (outputs: or a key of that task) and read the whole result here")
-    elif isinstance(target, dict) and target.get("template_ref") is not None:
+    elif target is not None and target.data.get("template_ref") is not None:  # in any shape
         doc.error(errors, path + ("key",), f"task '{ref['from']}' calls a template_ref, whose outputs are its own",
                   f"read one of them with '{{{{tasks.{dag.argo_name(str(ref['from']))}.outputs.parameters.NAME}}}}'")
-    elif isinstance(target, dict) and target.get("function") is None and ref["from"] not in unsure:
+    elif target is not None and target.function is None and ref["from"] not in unsure:
         doc.error(errors, path + ("key",), f"task '{ref['from']}' has no function, so its result has no keys",
                   "a container task's result is its standard output: drop 'key' and read {from: TASK}")
 
 
-def check_template_refs(doc: Document, library: dict[tuple[bool, str], dict], errors: Errors) -> None:
-    """`template_ref` tasks against the WorkflowTemplates heraspec knows (compiled manifests keyed by
-    (cluster, name)): the template exists, args name its inputs, required inputs are given. Argo
-    checks the same at submission (validate.go, validateTemplateHolder -> validateArguments)."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for name, task in tasks.items():
-        ref = task.get("template_ref") if isinstance(task, dict) else None
-        if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
+def check_template_refs(doc: Document, spec: Spec, library: dict[tuple[bool, str], dict], errors: Errors) -> None:
+    """`template_ref` tasks (of `doc`'s model `spec`) against the WorkflowTemplates heraspec knows
+    (compiled manifests keyed by (cluster, name)): the template exists, args name its inputs, required
+    inputs are given. Argo checks the same at submission (validate.go, validateTemplateHolder ->
+    validateArguments)."""
+    params = {p.name for p in spec.parameters}
+    for name, task in spec.tasks.items():
+        ref = task.template_ref
+        if ref is None or not isinstance(ref.name, str):
             continue
-        base = ("tasks", name, "template_ref")
-        manifest = library.get((bool(ref.get("cluster")), ref["name"]))
+        base = ref.where
+        manifest = library.get((bool(ref.cluster), ref.name))
         if manifest is None:
             continue  # not known here: Argo checks it; `heraspec run` says to give --templates
-        what = f"{manifest['kind']} '{ref['name']}'"
+        what = f"{manifest['kind']} '{ref.name}'"
         templates = {t["name"]: t for t in manifest["spec"].get("templates") or []}
-        tmpl = templates.get(ref.get("template"))
+        tmpl = templates.get(ref.template)
         if tmpl is None:
-            doc.error(errors, base + ("template",), f"{what} has no template '{ref.get('template')}'",
-                      hint_close(str(ref.get("template")), list(templates), "templates"))
+            doc.error(errors, base + ("template",), f"{what} has no template '{ref.template}'",
+                      hint_close(str(ref.template), list(templates), "templates"))
             continue
         # a referenced template runs in the calling workflow: its {{workflow.parameters.X}} are the caller's
-        params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
-        for p in sorted(set(_WF_PARAM.findall(json.dumps(tmpl))) - set(params)):
+        for p in sorted(set(_WF_PARAM.findall(json.dumps(tmpl))) - params):
             doc.error(errors, base + ("template",), f"template '{tmpl['name']}' of {what} reads workflow parameter "
                       f"'{p}', which this spec does not declare", f"add it under parameters (e.g. {p}: ...)")
         inputs = (tmpl.get("inputs") or {}).get("parameters") or []
         known = [p["name"] for p in inputs]
-        args = task.get("args") if isinstance(task.get("args"), dict) else {}
-        for k in args:
+        args = {arg.name: arg for arg in task.args[0]} if task.args and not task.args_listed else {}  # its inputs
+        for k, arg in args.items():
             if k not in known:
-                doc.error(errors, ("tasks", name, "args", k), f"template '{tmpl['name']}' of {what} has no input '{k}'",
+                doc.error(errors, arg.where, f"template '{tmpl['name']}' of {what} has no input '{k}'",
                           hint_close(str(k), known, "inputs"), key=True)
         missing = [p["name"] for p in inputs if p["name"] not in args and "default" not in p and "value" not in p]
+        written = "args" in task.written  # in any shape
         if missing:
-            doc.error(errors, ("tasks", name, "args") if "args" in task else base,
+            doc.error(errors, task.where + ("args",) if written else base,
                       f"template '{tmpl['name']}' of {what} needs input{'s' if len(missing) > 1 else ''} "
-                      + ", ".join(f"'{m}'" for m in missing), key="args" not in task)
+                      + ", ".join(f"'{m}'" for m in missing), key=not written)
         outputs = {p.get("name") for p in (tmpl.get("outputs") or {}).get("parameters") or []}
         if "result" not in outputs:  # {from: NAME} reads the output parameter `result`
-            for path in _from_refs(tasks, name):
+            for path in _from_refs(spec, name):
                 doc.error(errors, path, f"template '{tmpl['name']}' of {what} has no output parameter 'result'",
                           f"read what it has with a raw expression, e.g. '{{{{tasks.{dag.argo_name(name)}.outputs.result}}}}' "
                           "(its standard output)")
@@ -134,31 +136,29 @@ def check_template_refs(doc: Document, library: dict[tuple[bool, str], dict], er
 _FANS_OUT = ("withItems", "withParam", "withSequence")  # over an empty list, the call does not happen
 
 
-def check_template_cycles(doc: Document, library: dict[tuple[bool, str], dict], errors: Errors) -> None:
+def check_template_cycles(doc: Document, spec: Spec, library: dict[tuple[bool, str], dict], errors: Errors) -> None:
     """A WorkflowTemplate whose entrypoint calls itself back through `template_ref`s (directly or
     through other known templates) with no `when` or fan-out on the way: the recursion cannot end,
     and Argo's controller stops it 100 templates deep (controller.go maxAllowedStackDepth, operator.go
     executeTemplate: "Maximum recursion depth exceeded"). Located at the task that starts the loop."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    if data.get("kind") not in ("WorkflowTemplate", "ClusterWorkflowTemplate") or not isinstance(data.get("name"), str):
+    kind, own_name = spec.kind, spec.name
+    if kind not in ("WorkflowTemplate", "ClusterWorkflowTemplate") or not isinstance(own_name, str):
         return
-    home = (data["kind"] == "ClusterWorkflowTemplate", data["name"])
+    home = (kind == "ClusterWorkflowTemplate", own_name)
     manifest = library.get(home)
     if manifest is None:
         return
     start = (home, manifest["spec"].get("entrypoint"))
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for name, task in tasks.items():
-        if not isinstance(task, dict) or not isinstance(task.get("template_ref"), dict) or task.get("when") \
-                or task.get("foreach") is not None:
+    for task in spec.tasks.values():
+        ref = task.template_ref
+        if ref is None or task.when or task.data.get("foreach") is not None:  # a foreach in any shape
             continue
-        ref = task["template_ref"]
-        path = _calls_back(library, ((bool(ref.get("cluster")), ref.get("name")), ref.get("template")), start)
+        path = _calls_back(library, ((bool(ref.cluster), ref.name), ref.template), start)
         if path is not None:
             kinds = {False: "", True: "cluster:"}
             chain = " -> ".join(f"{kinds[k[0]]}{k[1]}/{t}" for k, t in [start] + path)
-            doc.error(errors, ("tasks", name, "template_ref"),
-                      f"{data['kind']} '{data['name']}' calls itself with no end: {chain}; Argo stops it "
+            doc.error(errors, ref.where,
+                      f"{kind} '{own_name}' calls itself with no end: {chain}; Argo stops it "
                       "100 templates deep (Maximum recursion depth exceeded)",
                       "make the call conditional (when: ...) so the recursion can end")
 
@@ -195,45 +195,41 @@ def _calls_back(library: dict, first: tuple, goal: tuple) -> list[tuple] | None:
     return None
 
 
-def _from_refs(tasks: dict, name: str) -> list[tuple]:
+def _from_refs(spec: Spec, name: str) -> list[tuple]:
     """Where `{from: NAME}` is written (args and foreach of every task), as data paths."""
     out = []
-    for other, t in tasks.items():
-        if not isinstance(t, dict):
-            continue
-        for kind, target, path in dag.refs_in(t.get("args"), ("tasks", other, "args")):
+    for t in spec.tasks.values():
+        for kind, target, path in dag.arg_refs(t):
             if kind == "from" and target == name:
                 out.append(path + ("from",))
-        fe = t.get("foreach")
-        if isinstance(fe, dict) and fe.get("from") == name:
-            out.append(("tasks", other, "foreach", "from"))
+        fe = t.foreach
+        if isinstance(fe, Ref) and fe.kind == "from" and fe.target == name:
+            out.append(fe.where + ("from",))
     return out
 
 
-def check_pipeline(doc: Document, name: str, sub: Document, errors: Errors, functions: dict | None = None) -> None:
+def check_pipeline(doc: Document, spec: Spec, name: str, sub: Document, sub_spec: Spec, errors: Errors,
+                   functions: dict | None = None) -> None:
     """`tasks.NAME.pipeline`: its args set the other spec's parameters; what only a whole workflow
     has is reported in the other spec, and `{from: NAME}` needs its `result`, which must be a value:
     the pipeline's DAG template publishes it as an output parameter (`valueFrom.parameter`), and a
     file result (`-> Path`, `result: artifact`) is an artifact that parameter cannot name."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    sub_data = sub.data if isinstance(sub.data, dict) else {}
-    task = data["tasks"][name]
-    params = sub_data.get("parameters") if isinstance(sub_data.get("parameters"), dict) else {}
-    args = task.get("args") if isinstance(task.get("args"), dict) else {}
-    for k in args:
-        if k not in params:
-            doc.error(errors, ("tasks", name, "args", k), f"pipeline {task['pipeline']} has no parameter '{k}'",
-                      hint_close(str(k), list(params), "parameters"), key=True)
+    task = spec.tasks[name]
+    params = [p.name for p in sub_spec.parameters]
+    sub_data = sub_spec.data  # which keys the other spec writes
+    for arg in task.args[0] if task.args and not task.args_listed else ():  # a mapping of its parameters
+        if arg.name not in params:
+            doc.error(errors, arg.where, f"pipeline {task.pipeline} has no parameter '{arg.name}'",
+                      hint_close(str(arg.name), params, "parameters"), key=True)
     for key in NOT_NESTED:
         if key in sub_data:
             sub.error(errors, (key,), f"'{key}' belongs to a whole workflow: it is not carried when a spec runs as a "
                       f"sub-pipeline (task '{name}' of {doc.path})", key=True)
     if "result" in sub_data:
-        _check_pipeline_result(sub, sub_data, name, doc, errors, functions or {})
+        _check_pipeline_result(sub, sub_spec, name, doc, errors, functions or {})
         return
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for path in _from_refs(tasks, name):
-        doc.error(errors, path, f"pipeline {task['pipeline']} names no result",
+    for path in _from_refs(spec, name):
+        doc.error(errors, path, f"pipeline {task.pipeline} names no result",
                   "add `result: TASK` to that spec (the task whose result it returns)")
 
 
@@ -304,28 +300,26 @@ def key_refs(value: Any) -> list[dict]:
 _RAW_OUTPUT = re.compile(r"\{\{\s*tasks\.([A-Za-z0-9][-_A-Za-z0-9]*)\.outputs\.parameters\.([^\s}]+)\s*\}\}")
 
 
-def check_raw_outputs(doc: Document, data: dict, errors: Errors) -> None:
+def check_raw_outputs(doc: Document, spec: Spec, errors: Errors) -> None:
     """A raw `{{tasks.T.outputs.parameters.P}}` (in a `when` or an argument) of a function task T
     names `result` or one of T's published outputs: Argo refuses the workflow otherwise
     (validate.go, resolveAllVariables: "failed to resolve")."""
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    by_argo = {dag.argo_name(n): n for n in tasks if isinstance(n, str)}
+    names, tasks = spec.task_names, spec.tasks
+    by_argo = {dag.argo_name(n): n for n in names if isinstance(n, str)}
     published = None
     for name, t in tasks.items():
-        if not isinstance(t, dict):
-            continue
-        texts = [(t["when"], ("tasks", name, "when"))] if isinstance(t.get("when"), str) else []
-        texts += list(dag.strings_in(t.get("args"), ("tasks", name, "args")))
+        texts = [(t.when, t.where + ("when",))] if isinstance(t.when, str) else []
+        texts += list(dag.strings_in(t.data.get("args"), t.where + ("args",)))  # every text in them
         for text, path in texts:
             if "outputs.parameters." not in text:
                 continue
             for m in _RAW_OUTPUT.finditer(text):
-                target = tasks.get(m.group(1)) if m.group(1) in tasks else tasks.get(by_argo.get(m.group(1), ""))
-                if not isinstance(target, dict) or target.get("function") is None or (target.get("argo") or {}).get("template"):
+                target = tasks.get(m.group(1)) if m.group(1) in names else tasks.get(by_argo.get(m.group(1), ""))
+                if target is None or target.function is None or target.argo.get("template"):
                     continue  # only a function task's outputs are all known here
                 if published is None:
-                    published = published_outputs(data)
-                tname = m.group(1) if m.group(1) in tasks else by_argo[m.group(1)]
+                    published = published_outputs(spec.data)
+                tname = m.group(1) if m.group(1) in names else by_argo[m.group(1)]
                 known = ["result"] + sorted(set((published.get(tname) or {}).values()))
                 if m.group(2) not in known:
                     doc.error(errors, path, f"task '{tname}' has no output parameter '{m.group(2)}'",
@@ -333,16 +327,15 @@ def check_raw_outputs(doc: Document, data: dict, errors: Errors) -> None:
                               offset=m.start(2))
 
 
-def _check_pipeline_result(sub: Document, sub_data: dict, name: str, doc: Document, errors: Errors,
+def _check_pipeline_result(sub: Document, sub_spec: Spec, name: str, doc: Document, errors: Errors,
                            functions: dict) -> None:
     from .files import result_kind
 
-    target = sub_data.get("result")
-    sub_tasks = sub_data.get("tasks") if isinstance(sub_data.get("tasks"), dict) else {}
-    if not isinstance(target, str) or not isinstance(sub_tasks.get(target), dict):
+    target = sub_spec.result
+    task = sub_spec.tasks.get(target) if isinstance(target, str) else None
+    if task is None:
         return
-    defaults = sub_data.get("defaults") if isinstance(sub_data.get("defaults"), dict) else {}
-    kind = result_kind(sub_tasks[target], functions.get(target), defaults)
+    kind = result_kind(task.data, functions.get(target), {})  # data: after `defaults`
     if kind != "parameter":
         what = "returns a file (-> Path)" if kind == "file" else "sends its result as an artifact (result: artifact)"
         sub.error(errors, ("result",), f"task '{target}' {what}, so this spec cannot run as a sub-pipeline (task "

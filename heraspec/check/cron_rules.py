@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..argo_lang.durations import is_go_duration
 from ..document.load import Document
+from ..document.nodes import Spec
 from ..errors import Errors
 
 DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
@@ -85,18 +86,19 @@ def timezone_problem(zone: str) -> str | None:
         return f"'{zone}' is not an IANA time zone"
     return None
 
-def check(doc: Document, data: dict, errors: Errors) -> None:
-    if data.get("kind") != "CronWorkflow":
+def check(doc: Document, spec: Spec, errors: Errors) -> None:
+    if spec.kind != "CronWorkflow":
         return
-    sched = data.get("schedule")
-    for i, s in enumerate([sched] if isinstance(sched, str) else sched if isinstance(sched, list) else []):
+    written = spec.data.get("schedule")  # a list locates each at ("schedule", i); one text at ("schedule",)
+    listed = isinstance(written, list)
+    for i, s in enumerate(spec.schedule if listed or isinstance(written, str) else ()):
         problem = schedule_problem(s) if isinstance(s, str) else None
         if problem:
             # validate.go CronWorkflow: cron.ParseStandard(schedule)
-            doc.error(errors, ("schedule",) + ((i,) if isinstance(sched, list) else ()),
+            doc.error(errors, ("schedule",) + ((i,) if listed else ()),
                       f"schedule '{s}' is not one Argo accepts: {problem}",
                       "e.g. '0 3 * * *' (minute hour day-of-month month day-of-week) or @daily")
-    tz = data.get("timezone")
+    tz = spec.timezone
     problem = timezone_problem(tz) if isinstance(tz, str) else None
     if problem:
         doc.error(errors, ("timezone",), problem, "e.g. Europe/Paris, America/New_York, UTC")

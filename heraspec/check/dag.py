@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..argo_lang import MAX_NESTING, depends
+
+if TYPE_CHECKING:
+    from ..document.nodes import ExitHandler, Task
 
 _NAME = r"[A-Za-z0-9][-_A-Za-z0-9]*"
 _EDGE_TOKEN = re.compile(r"\s*(>>|\[|\]|,|" + _NAME + r")")
@@ -202,6 +205,12 @@ def refs_in(value: Any, path: tuple) -> Iterator[tuple[str, Any, tuple]]:
     if isinstance(value, (dict, list)):
         _refs(value, path, out)
     return iter(out)
+
+
+def arg_refs(task: Task | ExitHandler) -> Iterator[tuple[str, Any, tuple]]:
+    """`refs_in` of a task's (or exit handler's) `args` as written: argument sets, container args, or
+    a wrong-shaped value (a reference mapping is one too)."""
+    return refs_in(task.data.get("args"), task.where + ("args",))
 
 
 def _refs(value: dict | list, path: tuple, out: list) -> None:

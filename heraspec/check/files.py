@@ -16,6 +16,7 @@ from ..errors import Errors
 from ..python import functions
 from ..python.artifact_paths import PARAMETER_LIMIT
 from ..document.load import Document
+from ..document.nodes import ExitHandler, Ref, Spec, mapping
 from ..document.schema import misspelt_body  # `fucntion:` is reported by the schema check; nothing follows from it
 
 SCHEMES = ("s3", "gs", "https", "http")
@@ -51,61 +52,56 @@ def result_kind(task: Any, fn: functions.Function | None, defaults: dict) -> str
     return "artifact" if setting == "artifact" else "parameter"
 
 
-def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors: Errors) -> None:
+def check(doc: Document, spec: Spec, fns: dict[str, functions.Function], errors: Errors) -> None:
     """Located errors for values that cannot travel the way the functions and the spec say."""
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
-    for name, task in tasks.items():
-        if not isinstance(task, dict):
-            continue
-        base = ("tasks", name)
-        if "function" not in task and task.get("result") == "artifact" and not misspelt_body(task):
+    for name, task in spec.tasks.items():
+        base, written = task.where, task.written
+        if "function" not in written and task.own.result == "artifact" and not misspelt_body(written):
             doc.error(errors, base + ("result",), f"task '{name}' is a container task: 'result: artifact' applies to "
                       "functions' return values", "declare the container's output files with argo.template.outputs",
                       key=True)
-        fe = task.get("foreach")
-        src_kind = result_kind(tasks.get(fe["from"]), fns.get(fe["from"]), defaults) \
-            if isinstance(fe, dict) and isinstance(fe.get("from"), str) else "parameter"
+        fe = task.foreach
+        src = fe.target if isinstance(fe, Ref) and fe.kind == "from" and isinstance(fe.target, str) else None
+        src_kind = _result_kind(spec, fns, src) if src is not None else "parameter"
         if src_kind == "file":
-            doc.error(errors, base + ("foreach", "from"), f"task '{fe['from']}' returns a file (-> Path), not a list "
+            doc.error(errors, base + ("foreach", "from"), f"task '{src}' returns a file (-> Path), not a list "
                       "to fan out over", "return a list of values, or pass the file to one task with {from: ...}")
         elif src_kind == "artifact":
-            doc.error(errors, base + ("foreach", "from"), f"task '{fe['from']}' sends its result through the artifact "
+            doc.error(errors, base + ("foreach", "from"), f"task '{src}' sends its result through the artifact "
                       "repository (`result: artifact`), but Argo fans out over a parameter (withParam)",
-                      f"let '{fe['from']}' return its list as a parameter (drop `result: artifact`), or pass the "
+                      f"let '{src}' return its list as a parameter (drop `result: artifact`), or pass the "
                       "list to one task")
         fn = fns.get(name)
         if fn is None:  # containers, sub-pipelines, templateRefs: their inputs are parameters only
-            for path, src in _froms(task.get("args"), base + ("args",)):
-                if isinstance(tasks.get(src), dict) and result_kind(tasks[src], fns.get(src), defaults) != "parameter":
+            for path, src in _froms(task.data.get("args"), base + ("args",)):
+                if _result_kind(spec, fns, src) != "parameter":
                     doc.error(errors, path, f"task '{src}' returns a file (or `result: artifact`), which task '{name}' "
                               "cannot receive: only function tasks take files", "give the file to a function task")
             continue
-        args = task.get("args")
-        sets = [(base + ("args",), args)] if isinstance(args, dict) else \
-            [(base + ("args", i), a) for i, a in enumerate(args) if isinstance(a, dict)] if isinstance(args, list) else []
+        sets = task.args  # a function task's: one set, or one per item of a list
         kinds = {p.name: p.annotation for p in fn.params}
-        for path, argset in sets:
-            for key, value in argset.items():
-                if key in kinds:
-                    _check_arg(doc, errors, path + (key,), fn, key, kinds[key], value, tasks, fns, defaults)
+        for argset in sets:
+            for arg in argset:
+                if arg.name in kinds:
+                    _check_arg(doc, errors, arg.where, fn, arg.name, kinds[arg.name], arg.value, spec, fns)
         if len(sets) > 1:  # a fan-out over argument sets: a file is one template input, shared by all items
             for key in kinds:
-                values = [(path, argset[key]) for path, argset in sets if key in argset]
-                if any(_travels_as_file(v, tasks, fns, defaults) for _, v in values):
-                    same = _location_kind(values[0][1])
-                    for path, v in values[1:]:
+                values = [arg for argset in sets for arg in argset if arg.name == key]
+                if any(_travels_as_file(a.value, spec, fns) for a in values):
+                    same = _location_kind(values[0].value)
+                    for a in values[1:]:
+                        v = a.value
                         # URLs of one kind (scheme, endpoint, secret) may differ: each item reads its own
-                        if v != values[0][1] and (same is None or _location_kind(v) != same):
-                            doc.error(errors, path + (key,), f"parameter '{key}' of {fn.name}() gets another kind of "
+                        if v != values[0].value and (same is None or _location_kind(v) != same):
+                            doc.error(errors, a.where, f"parameter '{key}' of {fn.name}() gets another kind of "
                                       "file in this argument set: the items of a fan-out may read different "
                                       "{artifact: URL} of one kind (scheme, endpoint, secret), or share one file",
                                       "give each kind of source its own task")
-    for where, body, fn in _exit_bodies(data, fns):
-        args = body.get("args") if isinstance(body.get("args"), dict) else {}
+    for where, handler, fn in _exit_bodies(spec, fns):
+        args = mapping(handler.data.get("args"))  # its argument mapping (a list is not one: none checked)
         for p in fn.params:
             value = args.get(p.name)
-            if p.annotation in ("path", "paths") or (p.name in args and _travels_as_file(value, tasks, fns, defaults)):
+            if p.annotation in ("path", "paths") or (p.name in args and _travels_as_file(value, spec, fns)):
                 doc.error(errors, where + (("args", p.name) if p.name in args else ()),
                           f"parameter '{p.name}' of {fn.name}() takes a file, which an exit handler cannot receive",
                           "pass it a value (a path or key as str), or run the step as a task after the others")
@@ -120,28 +116,32 @@ def _location_kind(value: Any) -> tuple | None:
     return scheme, value.get("endpoint"), value.get("secret")
 
 
-def _travels_as_file(value: Any, tasks: dict, fns: dict[str, functions.Function], defaults: dict) -> bool:
+def _result_kind(spec: Spec, fns: dict[str, functions.Function], name: Any) -> str:
+    """`result_kind` of the task named `name` ("parameter" for a name that is no task)."""
+    task = spec.tasks.get(name) if isinstance(name, str) else None
+    return result_kind(task.data, fns.get(name), {}) if task is not None else "parameter"  # data: after `defaults`
+
+
+def _travels_as_file(value: Any, spec: Spec, fns: dict[str, functions.Function]) -> bool:
     if is_artifact_ref(value):
         return True
     src = value.get("from") if isinstance(value, dict) else None
-    return isinstance(src, str) and isinstance(tasks.get(src), dict) and \
-        result_kind(tasks[src], fns.get(src), defaults) != "parameter"
+    return isinstance(src, str) and _result_kind(spec, fns, src) != "parameter"
 
 
-def _exit_bodies(data: dict, fns: dict[str, functions.Function]) -> list[tuple[tuple, dict, functions.Function]]:
-    """(path, body, function) of every exit handler that runs a function (semantic.EXIT_KEY keys)."""
+def _exit_bodies(spec: Spec, fns: dict[str, functions.Function]) -> list[tuple[tuple, ExitHandler, functions.Function]]:
+    """(path, handler, function) of every exit handler that runs a function (semantic.EXIT_KEY keys)."""
     out = []
-    if isinstance(data.get("on_exit"), dict) and ":on_exit" in fns:
-        out.append((("on_exit",), data["on_exit"], fns[":on_exit"]))
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for name, task in tasks.items():
-        if isinstance(task, dict) and isinstance(task.get("on_exit"), dict) and f"{name}:on_exit" in fns:
-            out.append((("tasks", name, "on_exit"), task["on_exit"], fns[f"{name}:on_exit"]))
+    if spec.on_exit is not None and ":on_exit" in fns:
+        out.append((spec.on_exit.where, spec.on_exit, fns[":on_exit"]))
+    for name, task in spec.tasks.items():
+        if task.on_exit is not None and f"{name}:on_exit" in fns:
+            out.append((task.on_exit.where, task.on_exit, fns[f"{name}:on_exit"]))
     return out
 
 
 def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Function, pname: str, kind: str | None,
-               value: Any, tasks: dict, fns: dict[str, functions.Function], defaults: dict) -> None:
+               value: Any, spec: Spec, fns: dict[str, functions.Function]) -> None:
     where = f"parameter '{pname}' of {fn.name}()"
     at_fn = f"{fn.name} is defined at {fn.file}:{fn.line}"
     is_path = kind in ("path", "paths")
@@ -152,16 +152,17 @@ def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Functio
         _check_ref(doc, errors, path, value)
         return
     if isinstance(value, dict) and set(value) == {"from", "key"} and isinstance(value["from"], str) and \
-            result_kind(tasks.get(value["from"]), fns.get(value["from"]), defaults) == "file":
+            _result_kind(spec, fns, value["from"]) == "file":
         doc.error(errors, path + ("key",), f"task '{value['from']}' returns a file (-> Path): it has no fields to "
                   "take a key from", f"pass the file itself: {{from: {value['from']}}}")
         return
     if isinstance(value, dict) and len(value) == 1 and "from" in value and isinstance(value["from"], str):
         src = value["from"]
-        if not isinstance(tasks.get(src), dict):
+        producer = spec.tasks.get(src)
+        if producer is None:
             return  # unknown task: reported by the graph checks
-        produces = result_kind(tasks[src], fns.get(src), defaults)
-        many = fans_out(tasks[src])
+        produces = _result_kind(spec, fns, src)
+        many = fans_out(producer.data)
         if is_path and produces != "file":
             doc.error(errors, path + ("from",), f"{where} is a Path, but task '{src}' returns a value, not a file",
                       f"annotate {src}'s function `-> Path` and return the path of the file it writes ({at_fn})")
@@ -174,7 +175,7 @@ def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Functio
         elif is_path and not many and kind == "paths":
             doc.error(errors, path + ("from",), f"task '{src}' returns one file, but {where} is a list[Path]",
                       f"annotate it `{pname}: Path` ({at_fn})")
-        if produces != "parameter" and many and isinstance(tasks[src].get("foreach"), dict):
+        if produces != "parameter" and many and isinstance(producer.data.get("foreach"), dict):
             doc.error(errors, path + ("from",), f"task '{src}' fans out over a value known only at run time and "
                       "returns files (or `result: artifact`): their order cannot be kept, as Argo gives loop "
                       "children no index", f"fan '{src}' out over a list written in the spec (foreach: [...] or a "
@@ -195,7 +196,7 @@ def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Functio
                   f"; or annotate it with the type of the value ({at_fn})")
     elif isinstance(value, (dict, list)):
         for sub in _nested_froms(value):
-            if isinstance(tasks.get(sub), dict) and result_kind(tasks[sub], fns.get(sub), defaults) != "parameter":
+            if _result_kind(spec, fns, sub) != "parameter":
                 doc.error(errors, path, f"task '{sub}' returns a file or an artifact result, which cannot be "
                           f"nested inside the value of {where}", "pass it alone: {from: " + sub + "}")
 

@@ -4,8 +4,10 @@ spec's `labels` / `annotations`, those an `argo:` block sets, and the production
 from __future__ import annotations
 
 import re
+from typing import Any, Mapping
 
 from ..document.load import Document
+from ..document.nodes import Spec, mapping
 from ..document.patterns import K8S_NAME
 from ..errors import Errors
 
@@ -49,19 +51,18 @@ def extended_resource_problem(name: str) -> str | None:
     return qualified_name_problem(name) or qualified_name_problem("requests." + name)
 
 
-def check(doc: Document, data: dict, errors: Errors) -> None:
+def check(doc: Document, spec: Spec, errors: Errors) -> None:
     """The spec's labels/annotations, and those an `argo:` block sets on the resource."""
-    argo = data.get("argo") if isinstance(data.get("argo"), dict) else {}
-    meta = argo.get("metadata") if isinstance(argo.get("metadata"), dict) else {}
-    for base, where in (((), data), (("argo", "metadata"), meta)):
-        labels_check(doc, base, where, errors)
+    meta = mapping(spec.argo.get("metadata"))  # argo: passes Argo's own fields through
+    labels_check(doc, (), spec.labels, spec.annotations, errors)
+    labels_check(doc, ("argo", "metadata"), mapping(meta.get("labels")), mapping(meta.get("annotations")), errors)
 
 
-def labels_check(doc: Document, base: tuple, data: dict, errors: Errors,
+def labels_check(doc: Document, base: tuple, labels: Mapping[str, Any], notes: Mapping[str, Any], errors: Errors,
                  names: tuple[str, str] = ("labels", "annotations")) -> None:
-    """Kubernetes' label and annotation rules on `data[names[0]]` / `data[names[1]]` (also pod_labels…)."""
-    labels = data.get(names[0])
-    for k, v in labels.items() if isinstance(labels, dict) else ():
+    """Kubernetes' label and annotation rules on `labels` / `notes`, written at `base + names[0]` /
+    `base + names[1]` (also pod_labels…)."""
+    for k, v in labels.items():
         problem = qualified_name_problem(str(k))
         if problem:
             # apimachinery ValidateLabels: ValidateLabelName + IsValidLabelValue
@@ -71,9 +72,8 @@ def labels_check(doc: Document, base: tuple, data: dict, errors: Errors,
         if problem:
             doc.error(errors, base + (names[0], k), f"label value '{v}' is not valid: {problem}",
                       "put longer or free text in annotations")
-    notes = data.get(names[1])
     total = 0
-    for k, v in notes.items() if isinstance(notes, dict) else ():
+    for k, v in notes.items():
         problem = qualified_name_problem(str(k))
         if problem:
             # apimachinery ValidateAnnotations: keys are qualified names; values total at most 256 KiB

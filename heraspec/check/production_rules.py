@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 from ..errors import Errors
-from ..python import functions
 from ..document.load import Document
+from ..document.nodes import Defaults, Spec, Task, mapping
 from ..document.patterns import K8S_NAME, seconds
 from . import argo_fields as escape
 from .label_rules import label_value_problem, labels_check, qualified_name_problem
@@ -21,22 +21,26 @@ _OPERATORS = ("Exists", "Equal")
 _EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 
-def check(doc: Document, data: dict, fns: dict[str, functions.Function], errors: Errors) -> None:
-    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    _pod_keys(doc, (), data, errors)
-    _pod_keys(doc, ("defaults",), defaults, errors)
-    for name, task in tasks.items():
-        if isinstance(task, dict):
-            _pod_keys(doc, ("tasks", name), task, errors)
-            _cache(doc, name, task, defaults, fns.get(name), errors)
-    _lifecycle(doc, data, errors)
+def check(doc: Document, spec: Spec, errors: Errors) -> None:
+    """The production keys of the spec, `defaults` and every task; caching; the lifecycle spans."""
+    _pod_keys(doc, spec, errors)
+    _pod_keys(doc, spec.defaults, errors)
+    for task in spec.tasks.values():
+        if not _POD_KEYS.isdisjoint(task.written):  # located where the task writes them; `defaults` are checked once
+            _pod_keys(doc, task.own, errors)
+        _cache(doc, task, spec.defaults, errors)
+    _lifecycle(doc, spec, errors)
 
 
-def _pod_keys(doc: Document, base: tuple, data: dict, errors: Errors) -> None:
-    labels_check(doc, base, data, errors, ("pod_labels", "pod_annotations"))
-    sel = data.get("node_selector")
-    for k, v in sel.items() if isinstance(sel, dict) else ():
+_POD_KEYS = frozenset(("pod_labels", "pod_annotations", "node_selector", "tolerations", "affinity", "priority_class",
+                       "service_account", "semaphore"))  # what _pod_keys reads
+
+
+def _pod_keys(doc: Document, node: Spec | Defaults | Task, errors: Errors) -> None:
+    """The pod's scheduling keys of the spec, `defaults` or a task as written."""
+    base = node.where
+    labels_check(doc, base, node.pod_labels, node.pod_annotations, errors, ("pod_labels", "pod_annotations"))
+    for k, v in node.node_selector.items():
         # a nodeSelector matches node labels: apimachinery ValidateLabels on its keys and values
         problem = qualified_name_problem(str(k))
         if problem:
@@ -45,20 +49,18 @@ def _pod_keys(doc: Document, base: tuple, data: dict, errors: Errors) -> None:
         problem = label_value_problem(v) if isinstance(v, str) else None
         if problem:
             doc.error(errors, base + ("node_selector", k), f"node label value '{v}' is not valid: {problem}")
-    tol = data.get("tolerations")
-    for i, t in enumerate(tol if isinstance(tol, list) else ()):
-        if isinstance(t, dict):
+    for i, t in enumerate(node.tolerations):
+        if isinstance(t, dict):  # each as Kubernetes writes it
             _kubernetes(doc, base + ("tolerations", i), t, "Toleration", errors)
             _toleration(doc, base + ("tolerations", i), t, errors)
-    if isinstance(data.get("affinity"), dict):
-        _kubernetes(doc, base + ("affinity",), data["affinity"], "Affinity", errors)
-    for key in ("priority_class", "service_account"):
-        v = data.get(key)
+    if isinstance(node.affinity, dict):
+        _kubernetes(doc, base + ("affinity",), node.affinity, "Affinity", errors)
+    for key, v in (("priority_class", node.priority_class), ("service_account", node.service_account)):
         if isinstance(v, str) and (len(v) > 253 or not re.match(K8S_NAME, v)):
             # the pod's priorityClassName / serviceAccountName: apimachinery IsDNS1123Subdomain
             doc.error(errors, base + (key,), f"{key} '{v}' is not a valid Kubernetes name",
                       "lowercase letters, digits, '-' and '.'")
-    sem = data.get("semaphore")
+    sem = node.semaphore
     if isinstance(sem, dict):
         cm, key = sem.get("config_map"), sem.get("key")
         if isinstance(cm, str) and not re.match(K8S_NAME, cm):
@@ -93,22 +95,22 @@ def _toleration(doc: Document, base: tuple, t: dict, errors: Errors) -> None:
         doc.error(errors, base + ("tolerationSeconds",), "tolerationSeconds applies only to effect: NoExecute", key=True)
 
 
-def _cache(doc: Document, name: str, task: dict, defaults: dict, fn: functions.Function | None,
-           errors: Errors) -> None:
-    own = "cache" in task
-    cache = task["cache"] if own else defaults.get("cache")
+def _cache(doc: Document, task: Task, defaults: Defaults, errors: Errors) -> None:
+    name, written = task.name, task.written
+    own = "cache" in written
+    cache = task.cache  # the task's own, else `defaults`'
     if not cache:
         return
-    path = ("tasks", name, "cache") if own else ("defaults", "cache")
+    path = task.where + ("cache",) if own else defaults.where + ("cache",)
     # Argo memoizes a node's output parameters only (workflow/controller/operator.go, executeTemplate:
     # memoizationCache.Save(node.Outputs)); a stdout result or a file result is not one of them
-    if "command" in task and "function" not in task:
+    if task.is_container:
         if own:
             doc.error(errors, path, f"task '{name}' is a container task: its result is its standard output, which "
                       "Argo's memoization does not keep (it caches output parameters only)",
                       "cache a function task, or drop 'cache' here", key=True)
         return
-    if "pipeline" in task or "template_ref" in task:
+    if "pipeline" in written or "template_ref" in written:
         if own:
             doc.error(errors, path, f"task '{name}' does not run a function here: only a function task's result can be "
                       "cached", key=True)
@@ -122,10 +124,9 @@ def _cache(doc: Document, name: str, task: dict, defaults: dict, fn: functions.F
             doc.error(errors, path + ("config_map",), f"config_map '{cm}' is not a valid Kubernetes name")
 
 
-def _lifecycle(doc: Document, data: dict, errors: Errors) -> None:
-    spans: list[tuple[tuple, Any]] = [(("deadline",), data.get("deadline"))]
-    ttl = data.get("ttl")
-    spans += [(("ttl", k), v) for k, v in (ttl.items() if isinstance(ttl, dict) else ())]
+def _lifecycle(doc: Document, spec: Spec, errors: Errors) -> None:
+    spans: list[tuple[tuple, Any]] = [(("deadline",), spec.deadline)]
+    spans += [(("ttl", k), v) for k, v in mapping(spec.ttl).items()]
     for path, v in spans:
         s = seconds(v)
         if v is None or s is None:
@@ -140,41 +141,33 @@ def _lifecycle(doc: Document, data: dict, errors: Errors) -> None:
             doc.error(errors, path, "deadline must be more than 0")
 
 
-def cache_notes(doc: Document) -> list[str]:
+def cache_notes(doc: Document, spec: Spec) -> list[str]:
     """A located note per value a cached task reads from a Secret or ConfigMap (`env: {X: {secret, key}}`),
     and per existing volume claim it mounts. The memoize key hashes the env reference (name and key:
     argo/scheduling.memoize hashes the env entries), never the value, which heraspec cannot read at
     compile time and Argo does not hash (the key is the template's `memoize.key` as written,
     workflow/controller/operator.go executeTemplate); it has neither a mount nor what the volume holds.
     So a changed value or volume reuses results computed from the old one. The note says what to do."""
-    from ..document.settings import effective
-
-    data = doc.data if isinstance(doc.data, dict) else {}
-    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     found: dict[tuple, list[str]] = {}  # (line, col, kind, var, source, key): the cached tasks reading it
-    for name, task in tasks.items():
-        if not isinstance(task, dict) or not task.get("cache", defaults.get("cache")):
+    for name, task in spec.tasks.items():
+        if not task.cache:  # its own, else `defaults`'
             continue
-        body = effective(task, defaults)
-        env = body.get("env")
-        for var, value in env.items() if isinstance(env, dict) else ():
+        written = task.written
+        for var, value in task.env.items():  # after `defaults`
             kind = "secret" if isinstance(value, dict) and "secret" in value else \
                 "config_map" if isinstance(value, dict) and "config_map" in value else None
             if kind is not None:
-                own = isinstance(task.get("env"), dict) and var in task["env"]
+                own = var in mapping(written.get("env"))
                 line, col = doc.pos(("tasks", name, "env", var) if own else ("defaults", "env", var), key=True)
                 found.setdefault((line, col, kind, var, str(value[kind]), str(value.get("key"))), []).append(name)
-        res = body.get("resources") if isinstance(body.get("resources"), dict) else {}
-        for key in ("volume", "volumes"):
-            own = isinstance(task.get("resources"), dict) and key in task["resources"]
-            base = ("tasks", name, "resources", key) if own else ("defaults", "resources", key)
-            vols = [((), res.get(key))] if key == "volume" else \
-                list(enumerate(res.get(key) if isinstance(res.get(key), list) else []))
-            for i, v in vols:
-                if isinstance(v, dict) and isinstance(v.get("claim"), str):
-                    line, col = doc.pos(base + ((i,) if i != () else ()) + ("claim",))
-                    found.setdefault((line, col, "claim", "", v["claim"], ""), []).append(name)
+        res = task.resources  # after `defaults`
+        own_res = mapping(written.get("resources"))
+        for key, vols in (("volume", (res.volume,) if res.volume is not None else ()), ("volumes", res.volumes)):
+            base = ("tasks", name, "resources", key) if key in own_res else ("defaults", "resources", key)
+            for v in vols:
+                if isinstance(v.claim, str):
+                    line, col = doc.pos(base + (v.where[-1:] if key == "volumes" else ()) + ("claim",))
+                    found.setdefault((line, col, "claim", "", v.claim, ""), []).append(name)
     out = []
     for (line, col, kind, var, source, key), names in found.items():
         who = (f"task '{names[0]}' is cached and " + ("mounts" if kind == "claim" else "reads")) if len(names) == 1 \

@@ -19,6 +19,7 @@ from typing import Iterator
 
 from ..document import patterns
 from ..document.load import Document
+from ..document.nodes import Spec
 from ..errors import Errors
 from . import cron_rules, dag, label_rules, resource_rules, task_rules
 from .cron_rules import schedule_problem, timezone_problem
@@ -27,15 +28,12 @@ from .resource_rules import over_limit
 from .task_rules import EXPR_KEYWORDS, PARAM_NAME, WF_PARAM, depends_syntax
 
 
-def check(doc: Document, errors: Errors, graph: dag.Graph) -> None:
-    """Every Argo rule on the spec data; problems are added to `errors` at their positions."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
-    task_rules.check(doc, tasks, params, graph, errors)
-    cron_rules.check(doc, data, errors)
-    resource_rules.check(doc, data, tasks, errors)
-    label_rules.check(doc, data, errors)
+def check(doc: Document, spec: Spec, errors: Errors, graph: dag.Graph) -> None:
+    """Every Argo rule on the spec's model; problems are added to `errors` at their positions."""
+    task_rules.check(doc, spec, graph, errors)
+    cron_rules.check(doc, spec, errors)
+    resource_rules.check(doc, spec, errors)
+    label_rules.check(doc, spec, errors)
 
 
 # --- the same rules on a compiled manifest -------------------------------------------------------------

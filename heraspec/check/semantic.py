@@ -1,8 +1,9 @@
 """Checks the JSON Schema cannot express: names, the task graph, quantities, functions and their args.
 
-Runs on the plain spec data after the schema check, defensively (the data may also have schema
-errors), and adds every problem to the collector at its position. Functions are resolved with
-`functions.resolve`, which reads source files with `ast` and never imports them.
+Runs after the schema check on the spec's typed model (document/nodes.py, built also for a spec with
+schema errors: a wrong-shaped value reads as absent, so nothing is reported twice), and adds every
+problem to the collector at its position. Functions are resolved with `functions.resolve`, which reads
+source files with `ast` and never imports them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..document import patterns
 from ..python import functions
 from ..errors import Errors, hint_close
 from ..document.load import Document
+from ..document.nodes import Defaults, ExitHandler, Spec, Task, mapping
 from ..document.schema import misspelt_body
 
 DNS1123 = re.compile(patterns.K8S_NAME)
@@ -27,70 +29,78 @@ NAME_LIMITS = patterns.NAME_LIMITS
 KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
 
 
-def _unsure_tasks(tasks: dict) -> set[str]:
-    return {name for name, task in tasks.items() if isinstance(task, dict) and misspelt_body(task)}
+# what the checks of a task as written read (_check_task_fields, _volumes, _packages, _index_urls)
+_OWN_KEYS = frozenset(("argo", "resources", "env", "packages", "pip_index_url", "pip_extra_index_urls"))
 
 
-def check(doc: Document, errors: Errors, search_path: list[str], *,
+def _unsure_tasks(spec: Spec) -> set[str]:
+    """Tasks with a misspelt `function`/`command`: whether they run a function is unknown."""
+    return {name for name, task in spec.tasks.items() if misspelt_body(task.written)}
+
+
+def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
           graph: dag.Graph | None = None) -> dict[str, functions.Function]:
-    """Semantic checks; returns the resolved functions by task name (for the compiler).
+    """Semantic checks on the spec's model (`spec`: nodes.build_model(doc), built also when the schema
+    check found problems); returns the resolved functions by task name (for the compiler).
     `graph`: `dag.build_graph(doc.data)` when the caller has it already."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    _check_names(doc, data, errors)
-    argotext.check(doc, data, errors)
-    _check_argo_metadata(doc, data, errors)
-    _check_numbers(doc, data, errors)
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
-    for name in params:
-        if isinstance(name, str) and name.startswith("heraspec-code"):  # argo/code.py: the carried code
-            doc.error(errors, ("parameters", name), f"parameter name '{name}' is reserved: heraspec passes the "
+    data = spec.data  # for the checks that walk every value as written (texts, numbers, outputs)
+    _check_names(doc, spec, errors)
+    argotext.check(doc, spec, errors)
+    _check_argo_metadata(doc, spec, errors)
+    _check_numbers(doc, spec, errors)
+    names = spec.task_names
+    params = {p.name: p.default for p in spec.parameters}
+    for p in spec.parameters:
+        if isinstance(p.name, str) and p.name.startswith("heraspec-code"):  # argo/code.py: the carried code
+            doc.error(errors, p.where, f"parameter name '{p.name}' is reserved: heraspec passes the "
                       "carried code to the pods in workflow parameters named heraspec-code...", "rename it", key=True)
     graph = graph if graph is not None else dag.build_graph(data)
-    _check_graph(doc, data, tasks, errors, graph)
+    _check_graph(doc, spec, errors, graph)
     from . import rules
 
-    rules.check(doc, errors, graph)
+    rules.check(doc, spec, errors, graph)
     if "argo" in doc.text:
         from . import argo_fields as escape
 
-        escape.check(doc, errors)
+        escape.check(doc, spec, errors)
     resolved: dict[str, functions.Function] = {}
-    defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
-    _check_task_fields(doc, ("defaults",), defaults, errors)
-    _check_packages(doc, ("packages",), data.get("packages"), errors)
-    _check_packages(doc, ("defaults", "packages"), defaults.get("packages"), errors)
-    _check_index_urls(doc, (), data, errors)
-    _check_index_urls(doc, ("defaults",), defaults, errors)
+    defaults = spec.defaults
+    _check_task_fields(doc, defaults, errors)
+    _check_packages(doc, spec, errors)
+    _check_packages(doc, defaults, errors)
+    _check_index_urls(doc, spec, errors)
+    _check_index_urls(doc, defaults, errors)
     volume_sizes: dict[str, tuple[str, tuple]] = {}
-    unsure = _unsure_tasks(tasks)
+    unsure = _unsure_tasks(spec)
     carried: dict = {}  # _check_carried's findings, shared by the tasks running one function alike
     first = len(errors.items)
-    for name, task in tasks.items():
-        if not isinstance(task, dict):
-            continue
-        base = ("tasks", name)
-        _check_task_fields(doc, base, task, errors)
-        _check_refs(doc, name, task, tasks, params, errors, unsure)
-        _check_volumes(doc, name, task, volume_sizes, errors)
-        _check_packages(doc, base + ("packages",), task.get("packages"), errors)
-        _check_index_urls(doc, base, task, errors)
-        fn = _check_body(doc, base, name, task, search_path, errors, (data, defaults), carried)
+    for name, task in spec.tasks.items():
+        # as written: each problem is located where the task writes it (none written: nothing to check)
+        own = task.own if not _OWN_KEYS.isdisjoint(task.written) else None
+        if own is not None:
+            _check_task_fields(doc, own, errors)
+        _check_refs(doc, task, spec, params, errors, unsure)
+        if own is not None:
+            _check_volumes(doc, own, volume_sizes, errors)
+            _check_packages(doc, own, errors)
+            _check_index_urls(doc, own, errors)
+        fn = _check_body(doc, task.where, name, task.written, search_path, errors, (data, defaults.data), carried)
         if fn is not None:
             resolved[name] = fn
-        exit_body = task.get("on_exit")
+        exit_body = task.written.get("on_exit")
         if isinstance(exit_body, dict):
-            _check_packages(doc, base + ("on_exit", "packages"), exit_body.get("packages"), errors)
-            compose.check_exit(doc, base + ("on_exit",), exit_body, tasks, params, errors, name, graph)
-            fn = _check_body(doc, base + ("on_exit",), f"{name}.on_exit", exit_body, search_path, errors)
+            handler = _exit_handler(task.on_exit, exit_body, task.where)
+            _check_packages(doc, handler, errors)
+            compose.check_exit(doc, handler, spec, params, errors, name, graph)
+            fn = _check_body(doc, handler.where, f"{name}.on_exit", exit_body, search_path, errors)
             if fn is not None:
                 resolved[f"{name}{compose.EXIT_KEY}"] = fn
-    _one_per_cause(doc, errors, first, tasks)
-    result = data.get("result")
-    if isinstance(result, str) and result not in tasks:
-        doc.error(errors, ("result",), f"result names no task: '{result}'", hint_close(result, list(tasks), "tasks"))
-    compose.check_raw_outputs(doc, data, errors)
-    wtref = data.get("workflow_template_ref")
+    _one_per_cause(doc, errors, first, spec)
+    result = spec.result
+    if isinstance(result, str) and result not in names:
+        doc.error(errors, ("result",), f"result names no task: '{result}'", hint_close(result, list(names), "tasks"))
+    compose.check_raw_outputs(doc, spec, errors)
+    wtref = data.get("workflow_template_ref")  # written, in any shape
     if "tasks" not in data and wtref is None:
         doc.error(errors, (), "the spec is missing 'tasks'", "or submit a WorkflowTemplate with workflow_template_ref")
     elif "tasks" in data and wtref is not None:
@@ -101,19 +111,25 @@ def check(doc: Document, errors: Errors, search_path: list[str], *,
                   "(or CronWorkflow)", key=True)
     exit_body = data.get("on_exit")
     if isinstance(exit_body, dict):
-        _check_packages(doc, ("on_exit", "packages"), exit_body.get("packages"), errors)
-        compose.check_exit(doc, ("on_exit",), exit_body, tasks, params, errors, None, graph)
-        fn = _check_body(doc, ("on_exit",), "on_exit", exit_body, search_path, errors)
+        handler = _exit_handler(spec.on_exit, exit_body, ())
+        _check_packages(doc, handler, errors)
+        compose.check_exit(doc, handler, spec, params, errors, None, graph)
+        fn = _check_body(doc, handler.where, "on_exit", exit_body, search_path, errors)
         if fn is not None:
             resolved[compose.EXIT_KEY] = fn
-    artifacts.check(doc, data, resolved, errors)
+    artifacts.check(doc, spec, resolved, errors)
     from . import production_rules  # scheduling, concurrency, caching, lifecycle (issue 17)
 
-    production_rules.check(doc, data, resolved, errors)
+    production_rules.check(doc, spec, errors)
     return resolved
 
 
-def _one_per_cause(doc: Document, errors: Errors, first: int, tasks: dict) -> None:
+def _exit_handler(handler: ExitHandler | None, written: dict, base: tuple) -> ExitHandler:
+    """An `on_exit` mapping's node; the model reads an empty one as none, the checks as written."""
+    return handler if handler is not None else ExitHandler(written, base + ("on_exit",))
+
+
+def _one_per_cause(doc: Document, errors: Errors, first: int, spec: Spec) -> None:
     """The same problem with the code of several tasks (one module they all import, say) is one
     error, at the first task's `function`, naming every task it affects."""
     from dataclasses import replace
@@ -124,8 +140,7 @@ def _one_per_cause(doc: Document, errors: Errors, first: int, tasks: dict) -> No
         counts[(e.message, e.hint)] = counts.get((e.message, e.hint), 0) + 1
     if all(n < 2 for n in counts.values()):
         return
-    at = {doc.pos(("tasks", n, "function")): n for n, t in tasks.items()
-          if isinstance(t, dict) and isinstance(t.get("function"), str)}
+    at = {doc.pos(t.where + ("function",)): n for n, t in spec.tasks.items() if isinstance(t.function, str)}
     groups: dict[tuple, list] = {}
     for e in new:
         if counts[(e.message, e.hint)] > 1 and (e.line, e.col) in at:
@@ -188,9 +203,10 @@ def _function_error(doc: Document, base: tuple, message: str, hint: str | None, 
     doc.error(errors, base + ("function",), message + where, hint)
 
 
-def _check_packages(doc: Document, path: tuple, value: Any, errors: Errors) -> None:
-    """Each requirement readable by pip, each distribution listed once per list."""
-    if not isinstance(value, list):
+def _check_packages(doc: Document, node: Spec | Defaults | Task | ExitHandler, errors: Errors) -> None:
+    """Each requirement readable by pip, each distribution listed once per list (a level's own)."""
+    value, path = node.packages, node.where + ("packages",)
+    if not value:
         return
     from ..python import packages
 
@@ -213,15 +229,15 @@ def _check_packages(doc: Document, path: tuple, value: Any, errors: Errors) -> N
             seen.setdefault(parsed[0], i)
 
 
-def _check_index_urls(doc: Document, base: tuple, level: dict, errors: Errors) -> None:
+def _check_index_urls(doc: Document, level: Spec | Defaults | Task, errors: Errors) -> None:
     """No credentials in an index URL: the manifest would carry them in clear (never printed here)."""
-    if "pip_index_url" not in level and "pip_extra_index_urls" not in level:
+    if level.pip_index_url is None and not level.pip_extra_index_urls:
         return
     from ..document.patterns import url_redacted as redacted, url_userinfo as userinfo
 
-    urls = [(("pip_index_url",), level.get("pip_index_url"))]
-    extra = level.get("pip_extra_index_urls")
-    urls += [(("pip_extra_index_urls", i), u) for i, u in enumerate(extra if isinstance(extra, list) else [])]
+    base = level.where
+    urls = [(("pip_index_url",), level.pip_index_url)]
+    urls += [(("pip_extra_index_urls", i), u) for i, u in enumerate(level.pip_extra_index_urls)]
     for path, url in urls:
         if isinstance(url, str) and userinfo(url):
             doc.error(errors, base + path, f"'{redacted(url)}' has credentials in it (user:password@): the Workflow "
@@ -282,16 +298,15 @@ def _carried_findings(fn: functions.Function, declared: Any, image: Any) -> list
     return out
 
 
-def _check_argo_metadata(doc: Document, data: dict, errors: Errors) -> None:
+def _check_argo_metadata(doc: Document, spec: Spec, errors: Errors) -> None:
     """The `argo:` escape hatch can rename the object or move it: its metadata name, generateName
     and namespace go into request URLs (`apply --replace` DELETEs by name), so they follow the same
     Kubernetes rules as `name` and `namespace`."""
-    argo = data.get("argo")
-    md = argo.get("metadata") if isinstance(argo, dict) else None
+    argo = spec.argo  # Argo's own fields, as Argo writes them
+    md = argo.get("metadata")
     if not isinstance(md, dict):
         return
-    kind = argo.get("kind") if isinstance(argo.get("kind"), str) else data.get("kind", "Workflow")
-    kind = kind if isinstance(kind, str) else "Workflow"
+    kind = argo.get("kind") if isinstance(argo.get("kind"), str) else spec.kind
     where = ("argo", "metadata")
     if "name" in md and (problem := patterns.name_problem(kind, md["name"])):
         doc.error(errors, where + ("name",), problem, patterns.NAME_HINT)
@@ -301,15 +316,14 @@ def _check_argo_metadata(doc: Document, data: dict, errors: Errors) -> None:
         doc.error(errors, where + ("namespace",), problem, patterns.NAME_HINT + ", at most 63 characters")
 
 
-def _check_names(doc: Document, data: dict, errors: Errors) -> None:
-    kind = data.get("kind", "Workflow")
-    if not isinstance(kind, str):  # the schema check reports it; carry on as a Workflow
-        kind = "Workflow"
+def _check_names(doc: Document, spec: Spec, errors: Errors) -> None:
+    data = spec.data  # which keys are written, in any shape
+    kind = spec.kind  # not a text: the schema check reports it; carry on as a Workflow
     if kind not in KINDS:
         # The schema check reports the kind ("did you mean 'Workflow'?"). Carry on as the kind meant
         # (`workflow`), or with no kind-specific check, so that nothing follows from the typo.
         kind = next((k for k in KINDS if k.lower() == kind.lower()), None)
-    name, gen = data.get("name"), data.get("generate_name")
+    name, gen = spec.name, spec.generate_name
     limit = NAME_LIMITS.get(kind, 63)
     if isinstance(name, str) and (problem := patterns.name_problem(kind, name)):
         doc.error(errors, ("name",), problem, patterns.NAME_HINT if len(name) <= limit else None)
@@ -325,7 +339,7 @@ def _check_names(doc: Document, data: dict, errors: Errors) -> None:
         doc.error(errors, ("generate_name",), "give either 'name' or 'generate_name', not both", key=True)
     if kind == "ClusterWorkflowTemplate" and "namespace" in data:
         doc.error(errors, ("namespace",), "a ClusterWorkflowTemplate is cluster-scoped and has no namespace", key=True)
-    ns = data.get("namespace")
+    ns = spec.namespace
     if isinstance(ns, str) and (problem := patterns.namespace_problem(ns)):
         doc.error(errors, ("namespace",), problem, patterns.NAME_HINT + ", at most 63 characters")
     cron_only = [k for k in ("schedule", "timezone", "concurrency_policy") if k in data]
@@ -334,9 +348,8 @@ def _check_names(doc: Document, data: dict, errors: Errors) -> None:
     elif kind not in ("CronWorkflow", None):
         for k in cron_only:
             doc.error(errors, (k,), f"'{k}' only applies to kind: CronWorkflow", key=True)
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     seen: dict[str, str] = {}
-    for t in tasks:
+    for t in spec.task_names:
         if not isinstance(t, str):
             continue
         a = dag.argo_name(t)
@@ -349,19 +362,18 @@ def _check_names(doc: Document, data: dict, errors: Errors) -> None:
         seen.setdefault(a, t)
 
 
-def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.Graph | None) -> None:
-    g = g if g is not None else dag.build_graph(data)
-    names = list(tasks)
+def _check_graph(doc: Document, spec: Spec, errors: Errors, g: dag.Graph) -> None:
+    names, tasks = spec.task_names, spec.tasks
     for path, message, offset in g.bad_edges:
         doc.error(errors, path, message, "write edges as 'A >> B', 'A >> [B, C] >> D'", offset=offset)
     for path, message, offset in g.too_big:
         doc.error(errors, path, message, "join the groups through one task: [a, b, ...] >> gather >> [x, y, ...]",
                   offset=offset)
     for ref, path, offset in g.mentions:
-        if ref not in tasks:
-            doc.error(errors, path, f"unknown task '{ref}'", hint_close(ref, names, "tasks"), offset=offset)
+        if ref not in names:
+            doc.error(errors, path, f"unknown task '{ref}'", hint_close(ref, list(names), "tasks"), offset=offset)
     for name, t in tasks.items():
-        expr = t.get("depends") if isinstance(t, dict) else None
+        expr = t.depends
         if isinstance(expr, str) and not any(path == ("tasks", name, "depends") for path, _m, _o in g.bad_edges):
             for ref, result, offset in dag.depends_names(expr):
                 if result is not None and result not in dag.DEPENDS_RESULTS:
@@ -369,8 +381,7 @@ def _check_graph(doc: Document, data: dict, tasks: dict, errors: Errors, g: dag.
                               hint_close(result, sorted(dag.DEPENDS_RESULTS), "results"),
                               offset=offset + len(ref) + 1)
     for name, t in tasks.items():
-        for key in ("depends", "when"):
-            expr = t.get(key) if isinstance(t, dict) else None
+        for key, expr in (("depends", t.depends), ("when", t.when)):
             at = dag.too_deep(expr) if isinstance(expr, str) else None
             if at is not None:
                 doc.error(errors, ("tasks", name, key), f"{key} nests parentheses and '!' deeper than "
@@ -421,8 +432,9 @@ def _has_non_finite(data: Any) -> bool:
     return False
 
 
-def _check_numbers(doc: Document, data: dict, errors: Errors) -> None:
+def _check_numbers(doc: Document, spec: Spec, errors: Errors) -> None:
     """NaN and infinity have no JSON (so no Argo) form; integer settings must fit Argo's fields."""
+    data = spec.data  # every value as written
     stack: list[tuple[tuple, Any]] = [((), data)] if _has_non_finite(data) else []
     while stack:
         path, node = stack.pop()
@@ -434,9 +446,8 @@ def _check_numbers(doc: Document, data: dict, errors: Errors) -> None:
         elif isinstance(node, list):
             stack.extend((path + (i,), v) for i, v in enumerate(node))
     settings = [("parallelism",)]
-    tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for base, body in [(("defaults",), data.get("defaults"))] + [(("tasks", t), tasks[t]) for t in tasks]:
-        if isinstance(body, dict) and ("retry" in body or "timeout" in body or "resources" in body):
+    for base, body in [(spec.defaults.where, spec.defaults.data)] + [(t.where, t.written) for t in spec.tasks.values()]:
+        if "retry" in body or "timeout" in body or "resources" in body:  # as written
             settings += [base + ("retry",), base + ("retry", "limit"), base + ("timeout",), base + ("resources", "gpu")]
     for path in settings:
         node: Any = data
@@ -452,39 +463,37 @@ def _check_numbers(doc: Document, data: dict, errors: Errors) -> None:
             doc.error(errors, path, f"{what} is {node}; the largest value Argo takes is {limit:,}")
 
 
-def _check_task_fields(doc: Document, base: tuple, task: dict, errors: Errors) -> None:
-    argo = task.get("argo")
-    name = (argo.get("task") or {}).get("name") if isinstance(argo, dict) and isinstance(argo.get("task"), dict) else None
+def _check_task_fields(doc: Document, task: Defaults | Task, errors: Errors) -> None:
+    """`defaults` or a task as written: its Argo task name, gpu_type, env names."""
+    base = task.where
+    argo = mapping(task.data.get("argo"))  # `defaults` may write one too (the schema check says if it may)
+    name = mapping(argo.get("task")).get("name")
     if isinstance(name, str) and not re.fullmatch(patterns.ARGO_TASK_NAME, name):
         doc.error(errors, base + ("argo", "task", "name"), f"'{name}' is not a task name Argo accepts",
                   "letters, digits and '-', starting with a letter or digit, at most 128 characters")
-    res = task.get("resources")
-    if isinstance(res, dict):
-        if res.get("gpu_type") is not None and not res.get("gpu"):
+    res = task.resources
+    if res is not None:
+        if res.gpu_type is not None and not res.gpu:
             doc.error(errors, base + ("resources", "gpu_type"), "gpu_type is set but gpu is not", "add gpu: 1", key=True)
-    env = task.get("env")
-    for k in env if isinstance(env, dict) else {}:
+    for k in task.env:
         if not ENV_NAME.match(str(k)) or str(k).startswith("HERASPEC_"):
             doc.error(errors, base + ("env", k), f"'{k}' is not a valid environment variable name"
                       + (" (HERASPEC_ is reserved)" if str(k).startswith("HERASPEC_") else ""), key=True)
 
 
-def _check_volumes(doc: Document, name: str, task: dict, sizes: dict, errors: Errors) -> None:
-    res = task.get("resources")
-    if not isinstance(res, dict):
+def _check_volumes(doc: Document, task: Task, sizes: dict, errors: Errors) -> None:
+    """A task's volumes as written (`task.own`): one kind each, claims, mount paths, names, sizes."""
+    res = task.resources
+    if res is None:
         return
-    vols = []
-    if isinstance(res.get("volume"), dict):
-        vols.append((("tasks", name, "resources", "volume"), res["volume"]))
-    for i, v in enumerate(res.get("volumes") if isinstance(res.get("volumes"), list) else []):
-        if isinstance(v, dict):
-            vols.append((("tasks", name, "resources", "volumes", i), v))
+    name = task.name
     mounts: dict[str, tuple] = {}
-    for path, v in vols:
+    for vol in res.mounts:
+        path, v = vol.where, vol.data  # presence of each key, as written
         if ("size" in v) == ("claim" in v):
             doc.error(errors, path, "a volume needs either 'size' (a new volume) or 'claim' (an existing one)")
             continue
-        claim = v.get("claim")
+        claim = vol.claim
         for m in re.finditer(r"\{\{\s*(.*?)\s*\}\}", claim if isinstance(claim, str) else ""):
             if not m.group(1).startswith("workflow."):
                 # operator.go substituteGlobalVariables: spec.volumes (where a claim goes) sees only the
@@ -494,14 +503,14 @@ def _check_volumes(doc: Document, name: str, task: dict, sizes: dict, errors: Er
                           "volumes, so the pod would ask for a PersistentVolumeClaim named literally "
                           f"'{claim}'", "name the claim in the spec or through a workflow parameter: "
                           "{{workflow.parameters.NAME}}", offset=m.start())
-        mp = v.get("mount_path")
+        mp = vol.mount_path
         if isinstance(mp, str):
             if not mp.startswith("/"):
                 doc.error(errors, path + ("mount_path",), f"mount_path '{mp}' must be an absolute path")
             if mp in mounts:
                 doc.error(errors, path + ("mount_path",), f"two volumes are mounted at '{mp}'")
             mounts[mp] = path
-        vname = v.get("name") or v.get("claim") or dag.volume_name(name)
+        vname = vol.name or vol.claim or dag.volume_name(name)
         if isinstance(vname, str) and not DNS1123.match(vname):
             doc.error(errors, path + ("name",), f"volume name '{vname}' is not a valid Kubernetes name")
         elif isinstance(vname, str) and len(vname) > 63:  # a pod's volume names are DNS labels
@@ -514,15 +523,15 @@ def _check_volumes(doc: Document, name: str, task: dict, sizes: dict, errors: Er
                           "tasks sharing a volume must agree on its size")
 
 
-def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict, errors: Errors,
+def _check_refs(doc: Document, task: Task, spec: Spec, params: dict, errors: Errors,
                 unsure: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-    base = ("tasks", name)
-    fe = task.get("foreach")
-    args = task.get("args")
+    base, name = task.where, task.name
+    fe = task.data.get("foreach")  # written, in any shape (a wrong one is still a foreach: no follow-on error)
+    args = task.data.get("args")
     uses_item = False
-    for kind, target, path in dag.refs_in(args, base + ("args",)):
+    for kind, target, path in dag.arg_refs(task):
         if kind == "from":
-            compose.check_key(doc, path, compose.at(args, path[len(base) + 1:]), tasks, errors, unsure)
+            compose.check_key(doc, path, compose.at(args, path[len(base) + 1:]), spec, errors, unsure)
         if kind == "param" and target not in params:
             doc.error(errors, path + ("param",), f"unknown parameter '{target}'", hint_close(str(target), list(params), "parameters"))
         if kind == "workflow" and target not in compose.WORKFLOW_VALUES:
@@ -536,12 +545,12 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
             if fe is None:
                 doc.error(errors, path, f"task '{name}' uses {{item}} but has no 'foreach'", "add foreach: [...]")
     if isinstance(fe, dict) and "from" in fe:
-        compose.check_key(doc, base + ("foreach",), fe, tasks, errors, unsure)
-    outputs = task.get("outputs")
-    if isinstance(outputs, dict) and outputs and task.get("function") is None and name not in unsure:
+        compose.check_key(doc, base + ("foreach",), fe, spec, errors, unsure)
+    outputs = task.outputs
+    if outputs and task.function is None and name not in unsure:
         doc.error(errors, base + ("outputs",), f"task '{name}' has no function: only a function's result has named fields",
                   "a container task's result is its standard output: use {from: TASK}", key=True)
-    if isinstance(outputs, dict) and "result" in outputs:
+    if "result" in outputs:
         doc.error(errors, base + ("outputs", "result"), "'result' is the name of the whole return value",
                   "give this output another name", key=True)
     if isinstance(fe, dict) and "param" in fe and fe["param"] not in params:
@@ -550,7 +559,7 @@ def _check_refs(doc: Document, name: str, task: dict, tasks: dict, params: dict,
     if fe is not None and not uses_item:
         doc.error(errors, base + ("foreach",), f"task '{name}' fans out with 'foreach' but no argument uses the item",
                   "pass it with {item: true} (or {item: KEY} for a field of a mapping item)", key=True)
-    if fe is not None and isinstance(args, list) and task.get("function") is not None:
+    if fe is not None and task.args_listed and task.function is not None:
         doc.error(errors, base + ("foreach",), "use either 'foreach' or a list of argument sets in 'args', not both", key=True)
 
 

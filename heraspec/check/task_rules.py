@@ -10,6 +10,7 @@ from typing import Any
 
 from ..argo_lang import depends
 from ..document.load import Document
+from ..document.nodes import Ref, Spec, Task, mapping
 from ..errors import Errors
 from . import dag
 from .files import fans_out
@@ -34,23 +35,23 @@ def uses_depends(graph: dag.Graph) -> bool:
     return bool(graph.deps)
 
 
-def check(doc: Document, tasks: dict, params: dict, graph: dag.Graph, errors: Errors) -> None:
+def check(doc: Document, spec: Spec, graph: dag.Graph, errors: Errors) -> None:
     """Task names, depends, continue_on, each task's fan-out and raw parameter references, then the
     workflow parameters' names."""
-    _task_names(doc, tasks, graph, errors)
-    _depends(doc, tasks, graph, errors)
-    _continue_on(doc, tasks, graph, errors)
-    for name, task in tasks.items():
-        if isinstance(task, dict):
-            _fan_out(doc, name, task, params, errors)
-            _raw_params(doc, name, task, params, errors)
-    _params(doc, params, errors)
+    params = {p.name: p.default for p in spec.parameters}
+    _task_names(doc, spec.task_names, graph, errors)
+    _depends(doc, spec, graph, errors)
+    _continue_on(doc, spec, graph, errors)
+    for task in spec.tasks.values():
+        _fan_out(doc, task, params, errors)
+        _raw_params(doc, task, params, errors)
+    _params(doc, spec, errors)
 
 
 _LITERAL_NAME = re.compile(r"^([0-9]+|true|false)$", re.IGNORECASE)
 
 
-def _task_names(doc: Document, tasks: dict, graph: dag.Graph, errors: Errors) -> None:
+def _task_names(doc: Document, tasks: tuple, graph: dag.Graph, errors: Errors) -> None:
     depended = {d.src for d in graph.deps}
     for t in tasks:
         if not isinstance(t, str) or _LITERAL_NAME.match(t):
@@ -65,11 +66,12 @@ def _task_names(doc: Document, tasks: dict, graph: dag.Graph, errors: Errors) ->
                       "the tasks after it would fail to start", f"rename it, e.g. '{t}-step'", key=True)
 
 
-def _depends(doc: Document, tasks: dict, graph: dag.Graph, errors: Errors) -> None:
+def _depends(doc: Document, spec: Spec, graph: dag.Graph, errors: Errors) -> None:
     bad = {path for path, _m, _o in graph.bad_edges}
+    tasks, names = spec.tasks, spec.task_names
     for name, t in tasks.items():
-        expr = t.get("depends") if isinstance(t, dict) else None
-        path = ("tasks", name, "depends")
+        expr = t.depends
+        path = t.where + ("depends",)
         if not isinstance(expr, str) or path in bad:
             continue
         problem = depends_syntax(expr)
@@ -79,28 +81,26 @@ def _depends(doc: Document, tasks: dict, graph: dag.Graph, errors: Errors) -> No
         for ref, result, off in dag.depends_names(expr):
             # ancestry.go GetTaskDependencies / dag.go evaluateDependsLogic: AnySucceeded and AllFailed
             # look at the children of a fanned-out task; on any other task they are always false
-            if result in ("AnySucceeded", "AllFailed") and ref in tasks and not fans_out(tasks[ref]):
+            if result in ("AnySucceeded", "AllFailed") and ref in names and not (ref in tasks and fans_out(tasks[ref].data)):
                 doc.error(errors, path, f"'{ref}.{result}' is always false: task '{ref}' does not fan out",
                           f"use '{ref}.{'Succeeded' if result == 'AnySucceeded' else 'Failed'}'", offset=off)
 
 
-def _continue_on(doc: Document, tasks: dict, graph: dag.Graph, errors: Errors) -> None:
+def _continue_on(doc: Document, spec: Spec, graph: dag.Graph, errors: Errors) -> None:
     depended = {d.src for d in graph.deps}
-    for name, t in tasks.items():
-        if not isinstance(t, dict):
-            continue
-        raw = ((t.get("argo") or {}).get("task") or {}) if isinstance(t.get("argo"), dict) else {}
-        if isinstance(raw, dict) and "continueOn" in raw and uses_depends(graph):
+    for name, t in spec.tasks.items():
+        raw = mapping(t.argo.get("task"))  # Argo's own DAG-task fields
+        if "continueOn" in raw and uses_depends(graph):
             # validate.go validateDAG: "cannot use 'continueOn' when using 'depends'"
             doc.error(errors, ("tasks", name, "argo", "task", "continueOn"), "Argo refuses 'continueOn' in a DAG "
                       "whose tasks use depends, which heraspec emits for every edge",
                       "write continue_on: [failed] (or [failed, error]) on the task instead", key=True)
-        if isinstance(raw, dict) and "dependencies" in raw and uses_depends(graph):
+        if "dependencies" in raw and uses_depends(graph):
             # validate.go validateDAG: "cannot use both 'depends' and 'dependencies' in the same DAG template"
             doc.error(errors, ("tasks", name, "argo", "task", "dependencies"), "Argo refuses 'dependencies' in a DAG "
                       "whose tasks use depends, which heraspec emits for every edge",
                       "write the edge in heraspec: after: [...], edges or depends", key=True)
-        if t.get("continue_on") and uses_depends(graph) and name not in depended:
+        if t.continue_on and uses_depends(graph) and name not in depended:
             # dag.go assessDAGPhase: a failed last task fails the DAG unless it has continueOn, which
             # Argo refuses here; continue_on only works through the depends of the tasks after it
             doc.error(errors, ("tasks", name, "continue_on"), f"no task runs after '{name}', so continue_on "
@@ -112,10 +112,10 @@ def _item_key(ref: Any) -> str | None:
     return ref if isinstance(ref, str) else None
 
 
-def _fan_out(doc: Document, name: str, task: dict, params: dict, errors: Errors) -> None:
-    base = ("tasks", name)
-    fe = task.get("foreach")
-    keys = [(target, path) for kind, target, path in dag.refs_in(task.get("args"), base + ("args",)) if kind == "item"]
+def _fan_out(doc: Document, task: Task, params: dict, errors: Errors) -> None:
+    base = task.where
+    fe = task.foreach  # the items, or the reference giving them
+    keys = [(target, path) for kind, target, path in dag.arg_refs(task) if kind == "item"]
     for key, path in keys:
         # an item key goes into `{{item.KEY}}`: Argo's parameter-name rule keeps it one tag
         if not (key is True or (isinstance(key, str) and PARAM_NAME.match(key))):
@@ -130,8 +130,8 @@ def _fan_out(doc: Document, name: str, task: dict, params: dict, errors: Errors)
     items_path = base + ("foreach",)
     if isinstance(fe, list):
         items = fe
-    elif isinstance(fe, dict) and isinstance(fe.get("param"), str) and fe["param"] in params:
-        p = fe["param"]
+    elif isinstance(fe, Ref) and fe.kind == "param" and isinstance(fe.target, str) and fe.target in params:
+        p = fe.target
         value = params[p]
         if isinstance(value, str):
             try:
@@ -163,11 +163,11 @@ def _fan_out(doc: Document, name: str, task: dict, params: dict, errors: Errors)
             return
 
 
-def _raw_params(doc: Document, name: str, task: dict, params: dict, errors: Errors) -> None:
-    base = ("tasks", name)
+def _raw_params(doc: Document, task: Task, params: dict, errors: Errors) -> None:
+    base = task.where
     found: list[tuple[str, tuple]] = []
     for key in ("args", "when", "env", "command", "image"):
-        value = task.get(key)
+        value = task.written.get(key)  # any text the task writes there (its `defaults` are checked once)
         if value is not None and dag.has_text(value, "workflow.parameters."):  # paths only where it is
             found.extend(dag.strings_in(value, base + (key,)))
     for text, path in found:
@@ -180,9 +180,10 @@ def _raw_params(doc: Document, name: str, task: dict, params: dict, errors: Erro
                           "declare it under 'parameters' (or pass {param: NAME})", offset=m.start(1))
 
 
-def _params(doc: Document, params: dict, errors: Errors) -> None:
-    for p in params:
+def _params(doc: Document, spec: Spec, errors: Errors) -> None:
+    for param in spec.parameters:
+        p = param.name
         if not PARAM_NAME.match(str(p)):
             # validate.go validateArgumentsFieldNames -> isValidParamOrArtifactName
-            doc.error(errors, ("parameters", p), f"parameter name '{p}' is not one Argo accepts",
+            doc.error(errors, param.where, f"parameter name '{p}' is not one Argo accepts",
                       "use letters, digits, '-' and '_', e.g. my_param-1", key=True)

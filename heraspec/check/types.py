@@ -1,6 +1,6 @@
 """Every value a task receives, checked against its parameter's annotation before anything runs.
 
-    check(doc, functions, pipelines, search_path, errors, parameters=None)
+    check(doc, model, functions, pipelines, search_path, errors, parameters=None)
 
 Values checked, each at its place in the spec: literal `args`; `{from: X}` (X's return annotation; a
 fanned-out X gives `list[T]`; a sub-pipeline task gives its `result:` task's), `{from: X, key: K}`
@@ -18,7 +18,7 @@ import functools
 import json
 import math
 import re
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import Errors
 from ..python import functions
@@ -26,16 +26,19 @@ from ..python.annotations import ANY, Signature, Type, signature_types
 from .typerules import assignable, field_type, first_bad, show_value, type_name
 from . import dag
 from ..document.load import Document
+from ..document.nodes import Ref, Spec, Task
+from .files import fans_out
 
 __all__ = ["check", "check_parameters"]
 
 
 
-def check(doc: Document, fns: dict[str, functions.Function], pipelines: dict, search_path: list[str],
+def check(doc: Document, model: Spec, fns: dict[str, functions.Function], pipelines: dict, search_path: list[str],
           errors: Errors, parameters: dict[str, str] | None = None) -> None:
-    """Report every value of `doc` that does not fit the annotation it reaches. `pipelines`: task
-    name -> the Checked sub-spec it runs; `parameters`: `-p` values, checked where they are used."""
-    spec = _Spec(doc, fns, pipelines, search_path)
+    """Report every value of `doc` (read from its typed `model`) that does not fit the annotation it
+    reaches. `pipelines`: task name -> the Checked sub-spec it runs (its `model` read likewise);
+    `parameters`: `-p` values, checked where they are used."""
+    spec = _Spec(doc, model, fns, pipelines, search_path)
     spec.check_all(errors)
     if parameters:
         check_parameters(spec, parameters, errors)
@@ -66,12 +69,11 @@ class _Use:
 
 
 class _Spec:
-    def __init__(self, doc: Document, fns: dict[str, functions.Function], pipelines: dict, search_path: list[str]):
-        self.doc, self.fns, self.pipelines, self.search_path = doc, fns, pipelines, search_path
-        data = doc.data if isinstance(doc.data, dict) else {}
-        self.data = data
-        self.tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-        self.params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+    def __init__(self, doc: Document, model: Spec, fns: dict[str, functions.Function], pipelines: dict,
+                 search_path: list[str]):
+        self.doc, self.model, self.fns, self.pipelines, self.search_path = doc, model, fns, pipelines, search_path
+        self.tasks = model.tasks
+        self.params = {p.name: p.default for p in model.parameters}
         self._outputs: dict[str, tuple[Type, str] | None] = {}
         self._subs: dict[str, _Spec] = {}
 
@@ -81,10 +83,6 @@ class _Spec:
 
     # --- what a task gives -----------------------------------------------------------------------
 
-    def fans_out(self, task: Any) -> bool:
-        return isinstance(task, dict) and (task.get("foreach") is not None or (
-            isinstance(task.get("args"), list) and task.get("function") is not None))
-
     def output(self, name: str, depth: int = 0) -> tuple[Type, str] | None:
         """The type task `name` gives to `{from: name}`, and how to name it; None: unknown (Any)."""
         if name in self._outputs:
@@ -92,17 +90,17 @@ class _Spec:
         self._outputs[name] = None
         task = self.tasks.get(name)
         out: tuple[Type, str] | None = None
-        if isinstance(task, dict):
+        if task is not None:
             sig = self.sig(name)
             if sig is not None and sig.returns is not None:
                 out = (sig.returns, f"the result of '{name}' ({self.fns[name].name}() -> {sig.returns.text})")
             elif name in self.pipelines and depth < 20:
                 sub = self.sub(name)
-                result = sub.data.get("result")
+                result = sub.model.result
                 inner = sub.output(result, depth + 1) if isinstance(result, str) else None
                 if inner is not None:
-                    out = (inner[0], f"the result of pipeline '{name}' ({task.get('pipeline')}: {inner[1]})")
-            if out is not None and self.fans_out(task):
+                    out = (inner[0], f"the result of pipeline '{name}' ({task.pipeline}: {inner[1]})")
+            if out is not None and fans_out(task.data):
                 t = out[0]
                 out = (Type("list", f"list[{t.text}]", (t,)), f"{out[1]}, fanned in as list[{t.text}]")
         self._outputs[name] = out
@@ -111,36 +109,24 @@ class _Spec:
     def sub(self, name: str) -> _Spec:
         if name not in self._subs:
             c = self.pipelines[name]
-            self._subs[name] = _Spec(c.doc, c.functions, c.pipelines, self.search_path)
+            self._subs[name] = _Spec(c.doc, c.model, c.functions, c.pipelines, self.search_path)
         return self._subs[name]
 
     # --- where each value goes -------------------------------------------------------------------
 
-    def arg_sets(self, name: str, task: dict) -> Iterator[tuple[tuple, dict]]:
-        base = ("tasks", name, "args")
-        args = task.get("args")
-        if isinstance(args, dict):
-            yield base, args
-        elif isinstance(args, list):
-            for i, a in enumerate(args):
-                if isinstance(a, dict):
-                    yield base + (i,), a
-
     def check_all(self, errors: Errors) -> None:
         for name, task in self.tasks.items():
-            if not isinstance(task, dict):
-                continue
             fn, sig = self.fns.get(name), self.sig(name)
             if fn is not None and sig is not None:
-                for base, args in self.arg_sets(name, task):
-                    for k, v in args.items():
-                        if k in sig.params:
-                            use = _Use(fn, sig, k, base + (k,), self.doc)
-                            for p in self.value(v, use.type, base + (k,), use, name):
+                for argset in task.args:
+                    for arg in argset:
+                        if arg.name in sig.params:
+                            use = _Use(fn, sig, arg.name, arg.where, self.doc)
+                            for p in self.value(arg.value, use.type, arg.where, use, name):
                                 self.report(errors, p)
-                self.check_foreach(name, task, errors)
-            elif name in self.pipelines and isinstance(task.get("args"), dict):
-                self.check_pipeline_args(name, task, errors)
+                self.check_foreach(task, errors)
+            elif name in self.pipelines and task.args and not task.args_listed:  # a mapping of its parameters
+                self.check_pipeline_args(task, errors)
         for pname, default in self.params.items():
             for use in self.param_uses(pname):
                 if default is None:
@@ -153,31 +139,31 @@ class _Spec:
     def report(self, errors: Errors, p: _Problem) -> None:
         self.doc.error(errors, p.path, p.message, p.hint, key=p.key)
 
-    def check_foreach(self, name: str, task: dict, errors: Errors) -> None:
-        fe = task.get("foreach")
-        if isinstance(fe, dict) and isinstance(fe.get("from"), str) and "key" not in fe:
-            out = self.output(fe["from"])
+    def check_foreach(self, task: Task, errors: Errors) -> None:
+        fe = task.foreach
+        if isinstance(fe, Ref) and fe.kind == "from" and isinstance(fe.target, str) and fe.key is None:
+            out = self.output(fe.target)
             if out is not None and out[0].kind not in ("any", "list", "set", "tuple", "path"):  # a file: check/files.py
-                self.report(errors, _Problem(("tasks", name, "foreach"), f"foreach needs a list, but it gets {out[1]}",
-                                             f"make '{fe['from']}' return a list (-> list[...])"))
+                self.report(errors, _Problem(fe.where, f"foreach needs a list, but it gets {out[1]}",
+                                             f"make '{fe.target}' return a list (-> list[...])"))
 
-    def item_values(self, name: str, task: dict) -> tuple[list[tuple[Any, tuple]], tuple[Type, str] | None]:
+    def item_values(self, task: Task) -> tuple[list[tuple[Any, tuple]], tuple[Type, str] | None]:
         """The literal items of a task's foreach (value, path), or the item type of its `{from}`."""
-        fe = task.get("foreach")
+        fe = task.foreach
         if isinstance(fe, list):
-            return [(v, ("tasks", name, "foreach", i)) for i, v in enumerate(fe)], None
-        if isinstance(fe, dict) and isinstance(fe.get("param"), str):
-            default = self.params.get(fe["param"])
+            return [(v, task.where + ("foreach", i)) for i, v in enumerate(fe)], None
+        if isinstance(fe, Ref) and fe.kind == "param" and isinstance(fe.target, str):
+            default = self.params.get(fe.target)
             if isinstance(default, list):
-                return [(v, ("parameters", fe["param"], i)) for i, v in enumerate(default)], None
+                return [(v, ("parameters", fe.target, i)) for i, v in enumerate(default)], None
             try:
                 default = json.loads(default) if isinstance(default, str) else None
             except ValueError:
                 return [], None
             if isinstance(default, list):  # JSON text: its items are located at the text
-                return [(v, ("parameters", fe["param"])) for v in default], None
-        if isinstance(fe, dict) and isinstance(fe.get("from"), str):
-            out = self.output(fe["from"])
+                return [(v, ("parameters", fe.target)) for v in default], None
+        if isinstance(fe, Ref) and fe.kind == "from" and isinstance(fe.target, str):
+            out = self.output(fe.target)
             if out is not None and out[0].kind in ("list", "set"):
                 t = out[0].args[0]
                 return [], (t, f"an item of {out[1]}")
@@ -231,8 +217,8 @@ class _Spec:
                              f"change the producer's return annotation, {use.fix()}, or convert the value in a task "
                              "between them")]
         if "item" in v:
-            spec_task = self.tasks.get(task) if isinstance(self.tasks.get(task), dict) else {}
-            values, of = self.item_values(task, spec_task)
+            node = self.tasks.get(task)
+            values, of = self.item_values(node) if node is not None else ([], None)
             key = v["item"]
             problems = []
             for item, at in values:
@@ -258,16 +244,14 @@ class _Spec:
     def param_uses(self, pname: str) -> list[_Use]:
         out = []
         for name, task in self.tasks.items():
-            if not isinstance(task, dict):
-                continue
             fn, sig = self.fns.get(name), self.sig(name)
-            for base, args in self.arg_sets(name, task):
-                for k, v in args.items():
-                    if isinstance(v, dict) and v.get("param") == pname and len(v) == 1:
-                        if fn is not None and sig is not None and k in sig.params:
-                            out.append(_Use(fn, sig, k, base + (k,), self.doc))
+            for argset in task.args:
+                for arg in argset:
+                    if arg.ref is not None and arg.ref.kind == "param" and arg.ref.target == pname:
+                        if fn is not None and sig is not None and arg.name in sig.params:
+                            out.append(_Use(fn, sig, arg.name, arg.where, self.doc))
                         elif name in self.pipelines:
-                            out += [u for u in self.sub(name).param_uses(k)]
+                            out += [u for u in self.sub(name).param_uses(arg.name)]
         return out
 
     def param_value(self, given: Any, use: _Use, at: tuple, what: str, text: bool = False) -> _Problem | None:
@@ -287,12 +271,13 @@ class _Spec:
         where = f"{functions.shown(use.doc.path)}: {'.'.join(map(str, use.path))}"
         return _Problem(at, f"{what}, passed to {use.who} ({where}): {p.detail}", p.hint, key=text)
 
-    def check_pipeline_args(self, name: str, task: dict, errors: Errors) -> None:
-        sub = self.sub(name)
-        for k, v in task["args"].items():
+    def check_pipeline_args(self, task: Task, errors: Errors) -> None:
+        name, sub = task.name, self.sub(task.name)
+        for arg in task.args[0]:
+            k = arg.name
             for use in sub.param_uses(k):
                 where = f"{functions.shown(use.doc.path)}: {'.'.join(map(str, use.path))}"
-                for p in self.value(v, use.type, ("tasks", name, "args", k), use, name):
+                for p in self.value(arg.value, use.type, arg.where, use, name):
                     p.message += f" (pipeline parameter '{k}', used at {where})"
                     self.report(errors, p)
 

@@ -1,9 +1,14 @@
-"""The spec's typed model: a schema-valid spec as a tree of small frozen nodes, `defaults` applied.
+"""The spec's typed model: a loaded spec as a tree of small frozen nodes, `defaults` applied.
 
-    build_model(doc) -> Spec      for a spec `schema.check_schema` passed (pipeline.Checked.spec)
+    build_model(doc) -> Spec      for every loaded spec mapping, once (pipeline._check_doc)
     from_data(data) -> Spec       the same for plain data (no positions: compile_spec without a model)
 
-Each node holds its validated mapping (`data`) and its data path in the document (`where`), as
+Read by the checks (check/*: also for a spec with schema errors), the compiler (argo/compiler.py,
+a valid spec's: pipeline.Checked.spec), graph.py and the language server's hover. A value of the
+wrong shape, which the schema check reports, reads as absent (`Key`), so no reader fails on it or
+reports it again; `Task.own` is a task as written, for a check locating a problem where it is written.
+
+Each node holds its mapping as loaded (`data`) and its data path in the document (`where`), as
 Jinja's nodes keep `lineno`: a late stage reports a located error with `spec.error(errors, node,
 message, hint)` (or reads `spec.pos(node)`) through the document's own positions, computed only
 when asked for. Each spec key is a `Key` that reads it from `data` on access, typed: a nested node,
@@ -23,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, KeysView, Mapping
 
 from .patterns import ARGO_FIELD_NAME_MAX, FUNCTION_REF, OUTPUT_NAME, RESULT_KEY, TASK_NAME
 from .settings import effective
@@ -69,7 +74,39 @@ class Key:
         value = node.data.get(self.key)
         if value is None:
             return self.default
-        return self.read(value, node.where + (self.key,)) if self.read is not None else value
+        read = self.read
+        if read is None:  # a plain value: one of another shape than its default reads as the default
+            default = self.default
+            return value if default is None or isinstance(value, _SHAPE.get(type(default), type(default))) else default
+        if read is _tuple or type(read) is type:  # a list; a node's mapping
+            if not isinstance(value, list if read is _tuple else dict):
+                return self.default
+            return read(value, node.where + (self.key,))
+        try:
+            return _sound(read(value, node.where + (self.key,)), self.default)
+        except (TypeError, ValueError, AttributeError):  # wrong-shaped: the schema check reports it
+            return self.default
+
+
+# Tolerance: the model is also built for a spec with schema errors (so every check reads it); a value
+# of the wrong shape, which the schema check reports, reads as absent (the key's default) and a node
+# over a wrong-shaped mapping is never made, so no reader fails on it or reports it again.
+_SHAPE: dict[type, type | tuple[type, ...]] = {MappingProxyType: dict, tuple: list, bool: bool, str: str}
+
+
+def _sound(value: Any, default: Any) -> Any:
+    """A key's typed value, or `default` when it is a node over a wrong-shaped mapping; a tuple
+    keeps only its sound items (each node keeps its own data path)."""
+    if type(value) is tuple:
+        return tuple(v for v in value if not hasattr(v, "data") or isinstance(v.data, dict))
+    if hasattr(value, "data") and not isinstance(value.data, dict):
+        return default
+    return value
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """`value` when it is a mapping, else an empty one (a wrong-shaped value reads as absent)."""
+    return value if isinstance(value, dict) else _EMPTY
 
 
 def key_nodes(cls: type) -> dict[str, type | None]:
@@ -129,7 +166,11 @@ ArgSet = tuple[Arg, ...]
 
 
 def _arg_set(values: Mapping[str, Any], where: Where) -> ArgSet:
-    return tuple(Arg(k, v, ref_of(v, where + (k,)), where + (k,)) for k, v in values.items())
+    out = []
+    for k, v in values.items():  # once per argument of every task the checks read: kept lean
+        at = where + (k,)
+        out.append(Arg(k, v, ref_of(v, at) if type(v) is dict else None, at))
+    return tuple(out)
 
 
 @dataclass(slots=True, frozen=True)
@@ -237,8 +278,8 @@ def _arg_sets(args: Any, function: Any, where: Where) -> tuple[ArgSet, ...]:
     container task's list is its container args (`container_args`), no set."""
     if isinstance(args, dict):
         return (_arg_set(args, where),)
-    if isinstance(args, list) and function is not None:
-        return tuple(_arg_set(s, where + (i,)) for i, s in enumerate(args))
+    if isinstance(args, list) and function is not None:  # an item not a mapping: the checks report it
+        return tuple(_arg_set(s, where + (i,)) for i, s in enumerate(args) if isinstance(s, dict))
     return ()
 
 
@@ -264,9 +305,9 @@ class _ExitKey(Key):
         if node is None:
             return self
         body = node.data.get("on_exit")
-        if not body:
+        if not body or not isinstance(body, dict):
             return None
-        defaults = node.data.get("defaults") or {} if isinstance(node, Spec) else node.defaults
+        defaults = mapping(node.data.get("defaults")) if isinstance(node, Spec) else node.defaults
         settings = {k: v for k, v in effective(body, defaults).items() if k != "cache"}
         return ExitHandler(settings, node.where + ("on_exit",))
 
@@ -360,6 +401,12 @@ class Task(_Body, _PodKeys):
     code = Key(default="carry", of=Enum("carry", "image"))
     result = Key(default="parameter", of=Enum("parameter", "artifact"))
 
+    @property
+    def own(self) -> "Task":
+        """The task as written, `defaults` not applied: for a check that locates a problem where
+        the task writes it."""
+        return Task(self.name, self.written, self.written, _EMPTY, self.where)
+
 
 @dataclass(slots=True, frozen=True)
 class Defaults(_PodKeys):
@@ -429,6 +476,12 @@ class Spec:
     def path(self) -> str:
         return self.document.path if self.document is not None else ""
 
+    @property
+    def task_names(self) -> KeysView:
+        """Every name under `tasks`, in order, also of a task whose body is not a mapping (which
+        has no node in `tasks`)."""
+        return mapping(self.data.get("tasks")).keys()
+
     def pos(self, node: Any, *, key: bool = False) -> tuple[int, int]:
         """1-based (line, col) of a node (or a data path) in its file, or of its key (key=True);
         (0, 0) without a document."""
@@ -445,13 +498,15 @@ class Spec:
 
 
 def build_model(doc: "Document") -> Spec:
-    """The model of a loaded spec that passed `schema.check_schema` (built once, in pipeline.py)."""
+    """The model of a loaded spec mapping (built once, in pipeline.py, before the checks), also
+    when the schema check found problems: see `Key` on wrong-shaped values."""
     return from_data(doc.data, doc)
 
 
 def from_data(data: Mapping[str, Any], doc: "Document | None" = None) -> Spec:
-    """The model of schema-valid spec data: each task's settings after `defaults`, once."""
-    defaults = data.get("defaults") or {}
+    """The model of spec data: each task's settings after `defaults`, once. A task whose body is
+    not a mapping has no node (`Spec.task_names` still names it); a wrong-shaped `defaults` is none."""
+    defaults = mapping(data.get("defaults"))
     tasks = {name: Task(name, effective(t, defaults), t, defaults, ("tasks", name))
-             for name, t in (data.get("tasks") or {}).items()}
+             for name, t in mapping(data.get("tasks")).items() if isinstance(t, dict)}
     return Spec(data, tasks, doc)

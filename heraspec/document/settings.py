@@ -54,7 +54,8 @@ _DEFAULTED = ("image", "retry", "timeout", "code", "pip_index_url", "pip_extra_i
 
 
 def effective(task: dict, defaults: dict) -> dict:
-    """Task settings after `defaults`: resources and env merge key by key, the rest replace."""
+    """Task settings after `defaults`: resources and env merge key by key, the rest replace. A
+    map of the wrong shape (a spec with schema errors) merges as an empty one."""
     out = dict(task)
     if defaults:  # once per task of every spec: most have no `defaults`
         for key in _DEFAULTED:
@@ -62,16 +63,21 @@ def effective(task: dict, defaults: dict) -> dict:
                 out[key] = defaults[key]
     for key in MERGED:  # maps merge key by key, the task winning
         if key in defaults or key in task:
-            out[key] = {**defaults.get(key, {}), **task.get(key, {})}
-    res = {**defaults.get("resources", {}), **task.get("resources", {})}
+            out[key] = {**_map(defaults.get(key)), **_map(task.get(key))}
+    res = {**_map(defaults.get("resources")), **_map(task.get("resources"))}
     limits = res.get("limits") if isinstance(res.get("limits"), dict) else {}
     # a limit without a request sets the request to the limit, as Kubernetes does; `cpu: null` /
     # `cpu: false` drops the default request
     out["resources"] = {**{k: limits.get(k) if limits.get(k) is not None else v for k, v in DEFAULT_RESOURCES.items()},
                         **res}
     if "env" in defaults or "env" in task:
-        out["env"] = {**defaults.get("env", {}), **task.get("env", {})}
+        out["env"] = {**_map(defaults.get("env")), **_map(task.get("env"))}
     return out
+
+
+def _map(value: Any) -> dict:
+    """A mapping to merge; a value of another shape (the schema check reports it) merges as none."""
+    return value if isinstance(value, dict) else {}
 
 
 _QUANTITY = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")

@@ -66,7 +66,7 @@ class Analysis:
 
                 try:
                     self._compiled = compile_spec(c.doc.data, c.functions, source=c.doc.path, graph=c.graph,
-                                                  pipelines=c.pipelines, spec=c.spec)
+                                                  pipelines=c.pipelines, spec=c.spec, ref_returns=c.ref_returns)
                 except Exception:  # a compiler bug must not break hover
                     log.exception("compiling %s for hover", self.path)
         return self._compiled  # type: ignore[return-value]
