@@ -416,13 +416,11 @@ def largest_fit(size, limit: int, first: int, second: int) -> tuple[int, int, in
 
 def template_parts(manifest: Path, folder: Path) -> list[tuple[str, int]]:
     """heraspec's `work` template by part, in the bytes Argo stores: the fields around the script, the
-    function's code with its importer, and the runtime (decoding the inputs, writing the result)."""
-    (tmpl,) = [x for x in json.loads(manifest.read_bytes())["spec"]["templates"] if x["name"] == "work"]
-    source = tmpl["script"]["source"]
-    # python/pod_source.py's sections: the carried code's importer, ..., then "this task"'s two calls
-    start = source.index("# --- the carried code")
-    end = source.index("\n# --- ", start + 1)
-    own = source.index("# --- this task")
+    script (a few lines running the workflow's runtime and code), and the workflow's parameter it
+    reads, once per workflow: the runtime (decoding the inputs, writing the result) and the module."""
+    spec = json.loads(manifest.read_bytes())["spec"]
+    (tmpl,) = [x for x in spec["templates"] if x["name"] == "work"]
+    code = {p["name"]: p["value"] for p in spec.get("arguments", {}).get("parameters", [])}.get("heraspec-code", "")
 
     def size(text: str) -> int:
         one = folder / "part.json"
@@ -433,10 +431,10 @@ def template_parts(manifest: Path, folder: Path) -> list[tuple[str, int]]:
     one = folder / "part.json"
     one.write_text(json.dumps(whole, ensure_ascii=False, separators=(",", ":")))
     return [("the fields besides the source (inputs, result output, env, resources)", stored_bytes(one)),
-            ("the importer and its call (the module itself is the workflow's heraspec-code parameter, "
-             "once per workflow)", size(source[start:end]) + size(source[own:])),
-            ("the runtime: decoding by annotation, writing the result exactly, messages",
-             size(source[:start]) + size(source[end:own]))]
+            ("the script: unpack the workflow's heraspec-code parameter, run the runtime, serve the module, "
+             "call the function", size(tmpl["script"]["source"])),
+            ("the workflow's heraspec-code parameter, once per workflow: the runtime its templates use "
+             "(decoding by annotation, writing the result exactly, messages) and the module, packed", size(code))]
 
 
 HERA_RUNNER = '''\

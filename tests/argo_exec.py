@@ -167,6 +167,14 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
         return out, proc.stdout  # a str result is its own text
 
 
+def pod_env(manifest: dict, tmpl: dict) -> dict[str, str]:
+    """A script template's env values with the workflow's parameters substituted, as its pod gets
+    them (its runtime and carried code, HERASPEC_CODE, among them); other expressions left as they are."""
+    scope = {p["name"]: p["value"] for p in workflow_spec(manifest).get("arguments", {}).get("parameters", [])}
+    return {e["name"]: re.sub(r"\{\{workflow\.parameters\.([-\w]+)\}\}", lambda m: scope[m.group(1)], e["value"])
+            for e in tmpl["script"].get("env", []) if "value" in e}
+
+
 def run_script(source: str, folder: Path, env: dict[str, str] | None = None, *,
                python: str = sys.executable, flag: str = "-I") -> tuple[subprocess.CompletedProcess, Path]:
     """Run one script source as the pod would: alone in `folder`, inputs only through `env`;

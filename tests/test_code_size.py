@@ -11,6 +11,7 @@ from pathlib import Path
 
 import heraspec
 from heraspec.argo.code import CODE_LIMIT, ENV_LIMIT
+from heraspec.python import pod
 from heraspec.python import functions as F
 from tests.argo_exec import run_task, substitute, workflow_spec
 from tests.argo_schema import assert_argo_valid
@@ -75,6 +76,13 @@ def test_every_pods_environment_stays_under_128_kib(tmp_path: Path) -> None:
             value = substitute(e["value"], {f"workflow.parameters.{k}": v for k, v in params.items()}) \
                 if "workflow." in e["value"] else e["value"]
             assert len(e["name"]) + 1 + len(value.encode()) + 1 <= ENV_LIMIT
+    # the templates of the second parameter run its own copy of the runtime, and their code, as Argo runs them
+    tasks = {t["template"]: t["name"] for t in wf["templates"][0]["dag"]["tasks"]}
+    second = [t["name"] for t in wf["templates"] if "script" in t
+              and {"name": "HERASPEC_CODE", "value": "{{workflow.parameters.heraspec-code-2}}"} in t["script"]["env"]]
+    assert second and "def main(" in pod.unpack_code(params["heraspec-code-2"])["runtime"]
+    i = int(tasks[second[0]][1:])
+    assert run_task(manifest, f"t{i}", tmp_path / "second")[0] == 1 + i + 16000
     assert run_task(manifest, "t11", tmp_path / "pod")[0] == 1 + 11 + 16000
 
 
@@ -96,6 +104,20 @@ def test_a_workflow_templates_scripts_carry_their_own_code(tmp_path: Path) -> No
     manifest = compiled.manifest
     assert_argo_valid(manifest)
     assert "arguments" not in manifest["spec"] and "workflow.parameters" not in json.dumps(manifest)
+    assert run_task(manifest, "t1", tmp_path / "pod")[0] == 1 + 1 + 100
+
+
+def test_a_cron_workflows_scripts_run_the_runtime_and_code_of_its_parameter(tmp_path: Path) -> None:
+    F.clear_cache()
+    package(tmp_path, 2, 100)
+    path = spec(tmp_path, ["big.m0:f", "big.m1:f"])
+    path.write_text(path.read_text().replace("name: big\n", "name: big\nkind: CronWorkflow\nschedule: '0 3 * * *'\n"))
+    (compiled,) = heraspec.compile([str(path)], path=[str(tmp_path)])
+    manifest = compiled.manifest
+    assert_argo_valid(manifest)
+    (param,) = manifest["spec"]["workflowSpec"]["arguments"]["parameters"]
+    assert param["name"] == "heraspec-code" and "def main(" in pod.unpack_code(param["value"])["runtime"]
+    assert "def main(" not in json.dumps(manifest)
     assert run_task(manifest, "t1", tmp_path / "pod")[0] == 1 + 1 + 100
 
 

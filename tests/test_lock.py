@@ -14,7 +14,7 @@ import pytest
 
 import heraspec
 from heraspec.python import functions as F
-from tests.argo_exec import run_task, workflow_spec
+from tests.argo_exec import pod_env, run_task, workflow_spec
 from tests.argo_schema import assert_argo_valid
 from tests.cli import heraspec as heraspec_cli
 
@@ -230,7 +230,7 @@ def test_the_pod_ends_a_failed_install_with_the_code_its_retry_strategy_does_not
     assert tmpl["retryStrategy"] == {"limit": "3", "expression": 'lastRetry.exitCode != "97"'}
     (tmp_path / "pod").mkdir()
     (tmp_path / "pod" / "script.py").write_text(tmpl["script"]["source"])
-    env = {"PATH": os.environ["PATH"], **{e["name"]: e["value"] for e in tmpl["script"]["env"] if "value" in e}}
+    env = {"PATH": os.environ["PATH"], **pod_env(compiled.manifest, tmpl)}
     proc = subprocess.run([fresh_pod(tmp_path / "image"), "-I", "script.py"], cwd=tmp_path / "pod", env=env, capture_output=True,
                           text=True)
     assert proc.returncode == 97
@@ -303,7 +303,7 @@ def test_a_failed_build_shows_what_the_build_said(tmp_path: Path, cache: Path) -
     tmpl = next(t for t in workflow_spec(compiled.manifest)["templates"] if "script" in t)
     (tmp_path / "pod").mkdir()
     (tmp_path / "pod" / "script.py").write_text(tmpl["script"]["source"])
-    env = {"PATH": os.environ["PATH"], **{e["name"]: e["value"] for e in tmpl["script"]["env"] if "value" in e}}
+    env = {"PATH": os.environ["PATH"], **pod_env(compiled.manifest, tmpl)}
     pod = subprocess.run([fresh_pod(tmp_path / "image"), "-I", "script.py"], cwd=tmp_path / "pod", env=env,
                          capture_output=True, text=True)
     assert pod.returncode == 97

@@ -206,6 +206,22 @@ def test_the_runtime_runs_under_a_bare_python_with_nothing_but_itself(tmp_path: 
     assert proc.stdout == "(1,) []\n", proc.stderr
 
 
+def test_a_workflows_code_text_holds_the_runtime_with_the_modules_and_data() -> None:
+    # what a Workflow's scripts unpack from their parameter: the runtime's text as pod_source cut it,
+    # the modules and the data as code_text packs them for any script
+    from heraspec.python import pod_source, script
+    from heraspec.python.modules import Carried, DataFile
+
+    names = frozenset({"main", "serve_carried_modules"})
+    modules = [Carried("steps", "steps.py", False, "def f():\n    return 1\n")]
+    data = [DataFile("table.csv", b"a,b\n")]
+    table = pod.unpack_code(script.shared_code(names, modules, data))
+    assert table["runtime"] == pod_source.cut(names) and "def main(" in table["runtime"]
+    assert table["modules"] == {"steps": ["steps.py", False, "def f():\n    return 1\n"]}
+    assert table["data"] == {"table.csv": "YSxiCg=="}
+    assert pod.unpack_code(script.code_text(modules, data)) == {k: v for k, v in table.items() if k != "runtime"}
+
+
 def test_the_kinds_the_script_passes_tell_optional_tuple_and_set(tmp_path: Path) -> None:
     from heraspec.python import functions
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 import heraspec
 from heraspec.python import pod, pod_source, script
 from heraspec.python.script import PLANS, Needs, roots
-from tests.argo_exec import Fanned, run_dag, run_task
+from tests.argo_exec import Fanned, pod_env, run_dag, run_script, run_task
 from tests.argo_schema import assert_argo_valid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,6 +185,13 @@ def _templates(manifest: dict) -> dict[str, dict]:
     return {t["name"]: t for t in manifest["spec"]["templates"]}
 
 
+def _shared(manifest: dict, tmpl: dict) -> dict:
+    """The table {"runtime", "modules", "data"} of the workflow parameter a template's env HERASPEC_CODE reads."""
+    ref = next(e["value"] for e in tmpl["script"]["env"] if e["name"] == script.CODE_ENV)
+    params = {p["name"]: p["value"] for p in manifest["spec"]["arguments"]["parameters"]}
+    return pod.unpack_code(params[ref.removeprefix("{{workflow.parameters.").removesuffix("}}")])
+
+
 def test_a_chain_of_int_functions_carries_no_model_plan_or_file_code(tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import cases
@@ -193,24 +200,31 @@ def test_a_chain_of_int_functions_carries_no_model_plan_or_file_code(tmp_path: P
     (compiled,) = heraspec.compile([str(spec)])
     assert_argo_valid(compiled.manifest)
     work = _templates(compiled.manifest)["work"]
-    source = work["script"]["source"]
+    source, runtime = work["script"]["source"], _shared(compiled.manifest, work)["runtime"]
     for absent in ("def read_aggregate", "def read_item_field", "def rebuild", "model_validate", "def coerce_bool",
                    "def read_artifact", "def write_file_result", "VALUE_FILE", "def publish", "OUTPUTS_ENV",
                    "get_resource_reader", "pip"):
-        assert absent not in source, absent
-    # the carried code's call names the carried files and their digest (the cache key follows it)
-    assert "serve_carried_modules(os.environ['HERASPEC_CODE'])  # the workflow's parameter heraspec-code: steps.py (sha256 " in source
-    assert source.endswith("main('steps', 'work', {'i': 'int'})\n")
+        assert absent not in runtime, absent
+    # the script names the carried files and the digests of its code and of its part of the
+    # runtime (the cache key follows them)
+    assert "\n# your code: steps.py (sha256 " in source and "\n# the runtime's parts this template uses: sha256 " in source
+    assert source.endswith("serve_carried_modules(shared)\nmain('steps', 'work', {'i': 'int'})\n")
+    assert script.carried_in(source) == ("", ["steps.py"])  # `heraspec run`'s cache reads its own modules' parts
     fn = heraspec.python.functions.resolve("steps:work", [str(tmp_path)])[0]
-    whole = {**work, "script": {**work["script"], "source": script.script_source(fn)}}  # for any caller
-    assert _compact(work) < 0.8 * _compact(whole)
+    whole = pod_source.cut(pod_source.defined_names())  # for any caller
+    assert len(runtime) < 0.7 * len(whole)
     assert run_task(compiled.manifest, "t1", tmp_path / "t1", results={"t0": 0})[0] == 2
     assert run_dag(compiled.manifest, tmp_path / "dag") == {"t0": "0", "t1": "2", "t2": "4"}
+    assert runtime == script.runtime_text(script.runtime_roots(fn, Needs(plans=frozenset(), artifact_inputs=False,
+                                                                         results=frozenset({"parameter"}), publish=False)))
 
 
-# The published budget (docs/DESIGN.md "The pod runtime", benchmarks/RESULTS.md): a template's compact
-# JSON, for the diamond's `say` (a str in, a str out) and the largest template of the ML example.
-BUDGET = {"diamond.yaml": 15_500, "ml-pipeline.yaml": 18_000}
+# The published budget (docs/DESIGN.md "The pod runtime", benchmarks/RESULTS.md), in compact JSON as
+# the API server stores it: a template, for the diamond's `say` (a str in, a str out) and the largest
+# template of the ML example; and the workflow's parameter holding the runtime its templates use and
+# the carried code, once.
+BUDGET = {"diamond.yaml": 1_350, "ml-pipeline.yaml": 1_900}
+PARAMETER_BUDGET = {"diamond.yaml": 7_400, "ml-pipeline.yaml": 9_700}
 
 
 @pytest.mark.parametrize("example", sorted(BUDGET))
@@ -218,27 +232,37 @@ def test_templates_stay_within_the_published_size_budget(example: str) -> None:
     (compiled,) = heraspec.compile([str(ROOT / "examples" / example)])
     sizes = {t["name"]: _compact(t) for t in compiled.manifest["spec"]["templates"] if "script" in t}
     assert max(sizes.values()) <= BUDGET[example], sizes
+    code = [p for p in compiled.manifest["spec"]["arguments"]["parameters"] if p["name"].startswith(script.CODE_PARAM)]
+    assert sum(_compact(p) for p in code) <= PARAMETER_BUDGET[example], [_compact(p) for p in code]
 
 
 def test_the_diamonds_script_reads_as_written(tmp_path: Path) -> None:
     (compiled,) = heraspec.compile([str(ROOT / "examples" / "diamond.yaml")])
-    source = _templates(compiled.manifest)["say"]["script"]["source"]
+    say = _templates(compiled.manifest)["say"]
+    # the template's script: a few lines saying where the runtime and the code are, then the calls
+    source = say["script"]["source"]
     lines = source.splitlines()
-    assert lines[0].startswith("# heraspec script for steps:say (steps.py)") and lines[1] == "import json"
-    assert all(n.col_offset % 4 == 0 for n in ast.walk(ast.parse(source)) if isinstance(n, ast.stmt))
-    assert _unused_imports(source) == set() and _undefined_globals(source) == set()
-    assert "# --- decoding inputs" in source and "# --- the entry point" in source
+    assert lines[0].startswith("# heraspec script for steps:say (steps.py)") and len(lines) <= 16
+    assert "heraspec/python/pod" in source and "parameter heraspec-code" in source and "env HERASPEC_CODE" in source
+    assert lines[-2:] == ["serve_carried_modules(shared)", "main('steps', 'say', {'msg': 'str'})"]
+    assert _unused_imports(source) == set()
+    # the runtime it runs, stored once in the workflow's parameter: python/pod's definitions as written
+    runtime = _shared(compiled.manifest, say)["runtime"]
+    assert all(n.col_offset % 4 == 0 for n in ast.walk(ast.parse(runtime)) if isinstance(n, ast.stmt))
+    assert _unused_imports(runtime) == set() and _undefined_globals(runtime) == set()
+    assert "# --- decoding inputs" in runtime and "# --- the entry point" in runtime
     text = "".join(path.read_text(encoding="utf-8") for path in pod_source.folder().glob("*.py"))
-    tree = ast.parse(source)
+    tree = ast.parse(runtime)
     for node in tree.body:  # each definition exactly as pod.py writes it, or with a branch left out
         if isinstance(node, ast.FunctionDef) and node.name not in ("main", "write_value_result", "read_input",
                                                                      "serve_carried_modules", "refuse_unfit"):
-            assert ast.get_source_segment(source, node) in text, node.name
+            assert ast.get_source_segment(runtime, node) in text, node.name
     assert [n.name for n in tree.body if isinstance(n, ast.FunctionDef)].count("main") == 1
     bodies = [getattr(n, field) for n in ast.walk(tree) for field in ("body", "orelse", "finalbody")
               if isinstance(getattr(n, field, None), list)]
     assert not any(isinstance(stmt, (ast.Return, ast.Raise)) and stmt is not body[-1] for body in bodies for stmt in body)
-    assert "def _heraspec" not in source
+    assert "def _heraspec" not in runtime
+    assert run_dag(compiled.manifest, tmp_path / "dag")["D"] == "This is task D!"
 
 
 STEPS = '''\
@@ -344,16 +368,58 @@ def test_every_kind_and_plan_a_workflow_uses_arrives_exactly_through_cut_scripts
     assert proc.returncode == 0, proc.stderr
     local = {k: v["result"] for k, v in json.loads(proc.stdout)["tasks"].items() if k in EXPECTED}
     assert local == EXPECTED
-    # and each script was cut to its callers: probe_ints is passed an aggregate only, probe_kinds a
-    # literal written as JSON ("yes" for a bool)
+    # the workflow's runtime, once: the union of what its templates' callers pass
     tmpl = _templates(compiled.manifest)
-    ints, kinds, points = (tmpl[n]["script"]["source"] for n in ("probe-ints", "probe-kinds", "probe-points"))
+    runtime = _shared(compiled.manifest, tmpl["probe-ints"])["runtime"]
+    assert {_shared(compiled.manifest, t)["runtime"] for t in tmpl.values() if "script" in t} == {runtime}
+    for used in ("def read_aggregate", "def read_item_field", "def read_json_literal", "model_validate",
+                 "def coerce_bool", "def publish"):
+        assert used in runtime, used
+    assert "def read_artifact" not in runtime and "def write_file_result" not in runtime
+    # and cut to its templates' callers: a workflow of probe_ints, passed an aggregate only, and one of
+    # probe_kinds, passed a literal written as JSON ("yes" for a bool)
+    def runtime_of(*tasks: str) -> str:
+        spec.write_text("name: part\ntasks:\n" + "".join(line + "\n" for line in SPEC.splitlines()
+                                                          if line.strip().split(":")[0] in tasks), encoding="utf-8")
+        (part,) = heraspec.compile([str(spec)])
+        return pod.unpack_code(part.manifest["spec"]["arguments"]["parameters"][0]["value"])["runtime"]
+
+    ints, kinds = runtime_of("nums", "agg-ints"), runtime_of("one", "kinds")
     assert "def read_aggregate" in ints and "def read_item_field" not in ints and "model_validate" not in ints
     assert "def read_json_literal" in kinds and "def read_aggregate" not in kinds and "def coerce_bool" in kinds
-    assert "def coerce_list" not in kinds
-    assert "model_validate" in points and "def coerce_model" in points
-    assert "def publish" in tmpl["record"]["script"]["source"]
-    assert "def publish" not in tmpl["num"]["script"]["source"]
+    assert "def coerce_list" not in kinds and "def publish" not in ints + kinds
+    assert "model_validate" in runtime_of("points", "models") and "def publish" in runtime_of("rec", "key")
+
+
+def test_a_workflows_runtime_is_in_its_manifest_once_not_once_per_template(tmp_path: Path) -> None:
+    (compiled,) = heraspec.compile([str(_write(tmp_path))])
+    manifest = compiled.manifest
+    params = manifest["spec"]["arguments"]["parameters"]
+    assert [p["name"] for p in params] == ["heraspec-code"]
+    runtime = pod.unpack_code(params[0]["value"])["runtime"]
+    assert "def main(" in runtime and "def read_aggregate(" in runtime and "def coerce_model(" in runtime
+    scripts = [t for t in manifest["spec"]["templates"] if "script" in t]
+    assert len(scripts) == 9
+    for t in scripts:  # each template: a few lines reading it, none of its definitions
+        source = t["script"]["source"]
+        assert "\ndef " not in source and "\nclass " not in source and len(source.splitlines()) <= 16, t["name"]
+        assert {"name": "HERASPEC_CODE", "value": "{{workflow.parameters.heraspec-code}}"} in t["script"]["env"]
+    text = json.dumps(manifest)
+    assert text.count(params[0]["value"]) == 1 and "def main(" not in text and "def decode(" not in text
+    assert run_task(manifest, "rec", tmp_path / "rec")[0] == {"total": 3, "name": "r", "parts": [3, "x"]}
+
+
+def test_a_traceback_through_the_workflows_runtime_shows_its_lines(tmp_path: Path) -> None:
+    # the runtime runs from the workflow's parameter, not from a file: its lines still show
+    (tmp_path / "steps.py").write_text("def boom(x: int) -> int:\n    raise ValueError(f'no {x}')\n")
+    (tmp_path / "tb.yaml").write_text("name: tb\ntasks:\n  a: {function: steps:boom, args: {x: 3}}\n")
+    (compiled,) = heraspec.compile([str(tmp_path / "tb.yaml")])
+    tmpl = _templates(compiled.manifest)["boom"]
+    env = {k: v.replace("{{inputs.parameters.x}}", "3") for k, v in pod_env(compiled.manifest, tmpl).items()}
+    proc, _ = run_script(tmpl["script"]["source"], tmp_path / "pod", env)
+    assert proc.returncode == 1
+    assert 'File "<heraspec runtime>", line ' in proc.stderr and "    value = function(**kwargs)\n" in proc.stderr
+    assert proc.stderr.rstrip().endswith('    raise ValueError(f\'no {x}\')\nValueError: no 3')
 
 
 def test_a_workflow_templates_planned_template_reads_any_plan_a_caller_passes(tmp_path: Path) -> None:
@@ -409,5 +475,5 @@ def test_an_overlay_renaming_a_script_template_keeps_its_calls_and_plans(tmp_pat
     assert_argo_valid(compiled.manifest)
     tmpl = _templates(compiled.manifest)
     assert compiled.manifest["spec"]["templates"][0]["dag"]["tasks"][0]["template"] == "renamed"
-    assert "def read_json_literal" in tmpl["renamed"]["script"]["source"]
+    assert "def read_json_literal" in _shared(compiled.manifest, tmpl["renamed"])["runtime"]
     assert run_task(compiled.manifest, "p", tmp_path / "p")[0] == ["str", "42"]

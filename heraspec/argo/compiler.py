@@ -443,9 +443,11 @@ class _Compiler:
             plans = self.planned.get(name)
             # (an `argo:` overlay cannot set the script's HERASPEC_* variables: validate refuses it)
             needs = replace(s.needs, plans=script.PLANS if shared and plans is not None else frozenset(plans or ()))
-            # a Workflow's templates read the carried code from one workflow parameter (code.py); a
-            # WorkflowTemplate's are called by templateRef from other workflows: each carries its own
-            group = self.code.place(functions.bundle(s.fn)) if s.code == "carry" and not shared else None
+            # a Workflow's templates read the runtime and the carried code from one workflow parameter
+            # (code.py); a WorkflowTemplate's are called by templateRef from other workflows: each
+            # carries its own
+            group = self.code.place(functions.bundle(s.fn), script.runtime_roots(s.fn, needs, s.packages)) \
+                if s.code == "carry" and not shared else None
             key = (s.fn.ref, s.code, s.packages, needs, group)
             if key not in self.sources:
                 self.sources[key] = script.script_source(s.fn, s.code, packages=s.packages, needs=needs,

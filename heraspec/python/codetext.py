@@ -16,25 +16,30 @@ if TYPE_CHECKING:
     from .modules import Carried, DataFile
 
 ENV_LIMIT = 131072  # bytes of one environment variable: Argo's common.MaxEnvVarLen (Linux MAX_ARG_STRLEN)
-CODE_LIMIT = ENV_LIMIT - 16 * 1024  # of one code text (code_text), leaving room for the template around it
+# of one function's code text (code_text; validate refuses more), leaving room for the template around
+# it; a parameter of several functions' code and the runtime stays within it too (argo/code.py)
+CODE_LIMIT = ENV_LIMIT - 16 * 1024
 
 
-def _table(modules: Iterable[Carried], data: Iterable[DataFile]) -> bytes:
+def _table(modules: Iterable[Carried], data: Iterable[DataFile], runtime: str = "") -> bytes:
     import base64
     import json
 
-    table = {"modules": {m.name: [m.filename, m.is_package, m.source] for m in modules},
-             "data": {d.path: base64.b64encode(d.data).decode("ascii") for d in data}}
+    table: dict = {"modules": {m.name: [m.filename, m.is_package, m.source] for m in modules},
+                   "data": {d.path: base64.b64encode(d.data).decode("ascii") for d in data}}
+    if runtime:
+        table["runtime"] = runtime
     return json.dumps(table, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def code_text(modules: Iterable[Carried], data: Iterable[DataFile] = ()) -> str:
-    """The modules and data files as the importer reads them: JSON, zlib-compressed, URL-safe base64
-    (no `{{` for Argo to substitute, no `/` for `heraspec run` to take for a path)."""
+def code_text(modules: Iterable[Carried], data: Iterable[DataFile] = (), runtime: str = "") -> str:
+    """The modules and data files (and the `runtime`'s source, for a Workflow's shared_code) as the
+    importer reads them (pod.unpack_code): JSON, zlib-compressed, URL-safe base64 (no `{{` for Argo
+    to substitute, no `/` for `heraspec run` to take for a path)."""
     import base64
     import zlib
 
-    return base64.urlsafe_b64encode(zlib.compress(_table(modules, data), 9)).decode("ascii")
+    return base64.urlsafe_b64encode(zlib.compress(_table(modules, data, runtime), 9)).decode("ascii")
 
 
 def digest(modules: Iterable[Carried], data: Iterable[DataFile] = ()) -> str:

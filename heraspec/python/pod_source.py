@@ -1,4 +1,4 @@
-"""The pod runtime's source (python/pod/), cut to what one template uses: whole top-level definitions, as written.
+"""The pod runtime's source (python/pod/), cut to what some templates use: whole top-level definitions, as written.
 
     cut(roots) -> str    the imports, constants, functions and classes `roots` need, in the package's order
 

@@ -1,21 +1,30 @@
 """The program an Argo `script` template runs (`command: [python]`), the same locally and in the pod.
 
-    script_source(fn, code, packages, needs) -> str    the program: python/pod's parts it uses, then the calls
+    script_source(fn, code, packages, needs, shared) -> str    the program
+    shared_code(names, modules, data) -> str                   a Workflow's runtime and code, its parameter
 
-The runtime is the package python/pod/, real modules (read them there, with their comments); a script
-carries the parts of it its template uses (pod_source.cut: the kinds of the function's parameters, the plans the tasks
-calling the template pass, the artifact code where an input or the result is a file, named outputs
-where a task publishes them: `Needs`, from the compiler; the default `Needs()` is everything), then
+The runtime is the package python/pod/, real modules (read them there, with their comments); a
+script runs the parts of it its template uses (runtime_roots -> pod_source.cut: the kinds of the
+function's parameters, the plans the tasks calling the template pass, the artifact code where an
+input or the result is a file, named outputs where a task publishes them: `Needs`, from the
+compiler; the default `Needs()` is everything), then
   1. `install_packages()` where the task declares `packages` (env HERASPEC_PACKAGES, JSON): pip,
      quietly, before any user code runs (`heraspec run` prepares a cached environment instead);
   2. `code: carry` (default): `serve_carried_modules(...)` with the user's modules, whole, and the
      data files they read (`code_text`: JSON, zlib-compressed, URL-safe base64, so it never holds
-     `{{`), in the script or, with `shared=True`, from env CODE_ENV, which the compiler fills from
-     the workflow's parameter CODE_PARAM (one copy per workflow however many templates use it);
+     `{{`);
   3. `main(module, function, kinds)`: imports the function, reads, decodes and checks each
      parameter, calls it and writes the result exactly (pod.main).
-`code: image`: the image has heraspec and the user's code installed; the script imports
-`install_packages` and `main` from heraspec.python.pod and carries nothing else.
+Where the runtime and the code are:
+- a Workflow's (or CronWorkflow's) script, `shared=True`: a few lines that unpack env CODE_ENV, which
+  the compiler fills from the workflow's parameter CODE_PARAM[-N] (argo/code.py: one copy per
+  workflow however many templates use it), run the runtime it holds (the union of the definitions
+  of the templates reading it: `shared_code`), then call 2 and 3. The script names the digest of its
+  own part of the runtime and of its own modules, so its cache key follows them;
+- a WorkflowTemplate's script (called by templateRef from workflows without that parameter): the
+  runtime's parts written out in the script, and the code as a string;
+- `code: image`: the image has heraspec and the user's code installed; the script imports
+  `install_packages` and `main` from heraspec.python.pod and carries nothing else.
 The program never contains `{{` (Argo substitutes it everywhere, script source included).
 """
 
@@ -27,6 +36,7 @@ from typing import Iterable
 from . import pod
 from .codetext import CODE_LIMIT, ENV_LIMIT, code_text, digest
 from .functions import Function, boundary_kinds, bundle
+from .modules import Carried, DataFile
 
 RESULT_PATH = pod.RESULT_PATH
 RESULT_PATH_ENV = pod.RESULT_PATH_ENV
@@ -40,9 +50,9 @@ PACKAGES_ENV = pod.PACKAGES_ENV
 INSTALL_FAILED = pod.INSTALL_FAILED
 decode, coerce, argo_unsafe = pod.decode, pod.coerce, pod.argo_unsafe  # the compiler's checks read values as pods do
 
-__all__ = ["CODE_LIMIT", "DEFAULT_MARKER", "ENV_LIMIT", "INPUT_ENV_PREFIX", "OUTPUTS_DIR", "OUTPUTS_ENV", "PLAN_ENV",
-           "PLAN_INPUT", "RESULT_PATH", "RESULT_PATH_ENV", "Needs", "argo_unsafe", "carried_in", "code_text", "coerce", "decode",
-           "digest", "image_runtime", "kinds", "roots", "script_source"]
+__all__ = ["CODE_LIMIT", "DEFAULT_MARKER", "ENV_LIMIT", "INPUT_ENV_PREFIX", "OUTPUTS_DIR", "OUTPUTS_ENV", "PLAN_ENV", "PLAN_INPUT",
+           "RESULT_PATH", "RESULT_PATH_ENV", "Needs", "argo_unsafe", "carried_in", "code_text", "coerce", "decode",
+           "digest", "image_runtime", "kinds", "roots", "runtime_roots", "runtime_text", "script_source", "shared_code"]
 
 # --- what a template's script must handle --------------------------------------------------------------
 
@@ -118,12 +128,32 @@ def roots(annotations: Iterable[str | None], needs: Needs = EVERYTHING, data: bo
 _SCRIPTS: dict[tuple[Function, str, bool, Needs, bool], tuple[object, str]] = {}
 IMAGE_MARKER = "# heraspec: code: image"
 SCRIPT_MARKER = "# heraspec script for "  # the first line: `heraspec run` knows its own scripts by it
-JSON_FIRST = "import json\n"  # the second line (the fork server has json imported: forkserver.py)
-CODE_ENV = "HERASPEC_CODE"  # a shared script's carried code (script_source(shared=True))
+JSON_FIRST = "import json\n"  # every script imports json before any user code (the fork server has it: forkserver.py)
+CODE_ENV = "HERASPEC_CODE"  # a Workflow's script's runtime and carried code (script_source(shared=True))
 CODE_PARAM = "heraspec-code"  # the workflow parameter holding it (argo/code.py)
 
 
 # --- the script ------------------------------------------------------------------------------------
+
+
+def runtime_roots(fn: Function, needs: Needs = EVERYTHING, packages: bool = False) -> frozenset[str]:
+    """The definitions of python/pod (pod_source.cut) a `code: carry` script of `fn` runs, for these
+    callers' `needs` and with `packages` or not."""
+    wanted = roots(boundary_kinds(fn).values(), needs, bool(bundle(fn).data)) | {"serve_carried_modules"}
+    return wanted | {"install_packages"} if packages else wanted
+
+
+def runtime_text(names: frozenset[str]) -> str:
+    """The runtime holding `names` (pod_source.cut), readable, ends with a newline."""
+    text = _RUNTIMES.get(names)
+    if text is None:
+        from . import pod_source
+
+        text = _RUNTIMES[names] = pod_source.cut(names)
+    return text
+
+
+_RUNTIMES: dict[frozenset[str], str] = {}
 
 
 def script_source(fn: Function, code: str = "carry", packages: bool = False, needs: Needs = EVERYTHING,
@@ -132,8 +162,9 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
     `code`: "carry" (the function's modules travel in the script) or "image" (the image has them,
     and heraspec); `packages`: the task declares packages (the template sets HERASPEC_PACKAGES);
     `needs`: what the tasks calling the template pass and expect (the default: anything), so that the
-    script carries only the runtime it can use; `shared`: the carried code comes from env CODE_ENV (a
-    text with at least every module the function's bundle holds), the script names its digest."""
+    script carries only the runtime it can use; `shared`: a Workflow's script, a few lines that run
+    the runtime and the carried code from env CODE_ENV (shared_code: a text with at least the
+    runtime_roots and every module the function's bundle holds), naming the digests of both."""
     carried = bundle(fn)  # a changed file, re-resolved, makes a new Bundle
     cached = _SCRIPTS.get((fn, code, packages, needs, shared))
     if cached is not None and cached[0] is carried:  # re-resolving a changed file makes a new Bundle
@@ -143,32 +174,59 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
     header = f"{SCRIPT_MARKER}{fn.ref} ({carried.modules[0].filename}); generated, edit the module instead\n"
     kinds_text = "{" + ", ".join(f"{p!r}: {k!r}" for p, k in boundary_kinds(fn).items()) + "}"
     call = f"main({fn.module!r}, {fn.name!r}, {kinds_text})\n"
+    install = "install_packages()\n" if packages else ""
     if code == "image":
         names = "install_packages, main" if packages else "main"
         program = (f"{header}{IMAGE_MARKER} (the image provides '{fn.module}' and heraspec)\n"
-                   f"from heraspec.python.pod import {names}\n\n" + ("install_packages()\n" if packages else "") + call)
+                   f"from heraspec.python.pod import {names}\n\n" + install + call)
     else:
         modules, data = carried.modules, carried.data
-        wanted = roots(boundary_kinds(fn).values(), needs, bool(data)) | {"serve_carried_modules"}
-        if packages:
-            wanted |= {"install_packages"}
+        wanted = runtime_roots(fn, needs, packages)
         shown = ", ".join(m.filename for m in modules if m.source) + "".join(f", {d.path}" for d in data)
         if shared:
-            serve = (f"serve_carried_modules(os.environ[{CODE_ENV!r}])  # the workflow's parameter {CODE_PARAM}: "
-                     f"{shown} (sha256 {digest(modules, data)})\n")
+            import hashlib
+
+            runtime = hashlib.sha256(runtime_text(wanted).encode("utf-8")).hexdigest()[:16]
+            program = (header + _BOOTSTRAP.format(env=CODE_ENV, param=CODE_PARAM, runtime=runtime, shown=shown,
+                                                  code=digest(modules, data), file=pod.RUNTIME_FILE)
+                       + install + "serve_carried_modules(shared)\n" + call)
         else:
             text = code_text(modules, data)
             chunks = "\n".join(f'    "{text[i:i + 96]}"' for i in range(0, len(text), 96))
             serve = f"serve_carried_modules(  # {shown}, compressed\n{chunks}\n)\n"
-        from . import pod_source
-
-        runtime = pod_source.cut(wanted)
-        program = (header + runtime + "\n\n# --- this task " + "-" * 88 + "\n\n"
-                   + ("install_packages()\n" if packages else "") + serve + call)
+            program = (header + runtime_text(wanted) + "\n\n# --- this task " + "-" * 88 + "\n\n"
+                       + install + serve + call)
     if "{{" in program:  # cannot happen: every part above is free of it; never emit one anyway
         raise RuntimeError(f"internal error: the script for {fn.ref} contains double braces")
     _SCRIPTS[(fn, code, packages, needs, shared)] = (carried, program)
     return program
+
+
+# A Workflow's script: the runtime (python/pod, the definitions its templates use) and the carried
+# code are the workflow's parameter (shared_code), which Argo puts in env CODE_ENV; the script unpacks
+# it as pod.unpack_code does, runs the runtime, then serves the code and calls main.
+_BOOTSTRAP = """\
+import binascii
+import json
+import os
+import zlib
+
+# heraspec's pod runtime (the parts of heraspec/python/pod this workflow's templates use) and your
+# code are stored once for the whole workflow, compressed, in its parameter {param} (or
+# {param}-N), which Argo passes here as env {env}.
+# your code: {shown} (sha256 {code})
+# the runtime's parts this template uses: sha256 {runtime}
+packed = binascii.a2b_base64(os.environ["{env}"].replace("-", "+").replace("_", "/"))
+shared = json.loads(zlib.decompress(packed).decode("utf-8"))  # {{"runtime", "modules", "data"}}
+exec(compile(shared["runtime"], "{file}", "exec"))
+"""
+
+
+def shared_code(names: frozenset[str], modules: Iterable[Carried], data: Iterable[DataFile] = ()) -> str:
+    """A Workflow's parameter CODE_PARAM[-N]: the runtime holding `names` (runtime_text) with the
+    modules and data files, packed as code_text packs them. Its scripts (script_source(shared=True))
+    run it from env CODE_ENV."""
+    return code_text(modules, data, runtime_text(names))
 
 
 def image_runtime(folder: str) -> str:
@@ -207,6 +265,5 @@ def carried_in(source: str) -> tuple[str, list[str] | None]:
                 getattr(node.value.func, "id", "") == "serve_carried_modules" and node.value.args and \
                 isinstance(node.value.args[0], ast.Constant) and isinstance(node.value.args[0].value, str):
             text = node.value.args[0].value
-    mine = re.search(r"^serve_carried_modules\(os\.environ\[.*\]\)  # the workflow's parameter [\w-]+: (.*) \(sha256",
-                     source, re.M)
+    mine = re.search(r"^# your code: (.*) \(sha256 [0-9a-f]+\)$", source, re.M)
     return text, mine.group(1).split(", ") if mine else None

@@ -4,9 +4,11 @@
 
 This is the program an Argo `script` template runs (`python -I`), the same locally (`heraspec run`)
 and in the pod. It imports only the standard library and nothing of heraspec: with `code: carry`
-(the default) script.py copies the parts a template uses into its script, whole top-level
-definitions as written in the modules of this package (pod_source.py), in this order: names,
-packages, carried, decode, boundary, files, results, entry; with `code: image` the script imports
+(the default) script.py copies the parts a template uses, whole top-level definitions as written
+in the modules of this package (pod_source.py), in this order: names, packages, carried, decode,
+boundary, files, results, entry, into one text: in a Workflow, the parts its templates use, once,
+in the workflow's parameter with the carried code (the script runs it from env HERASPEC_CODE);
+in a WorkflowTemplate's script, that template's parts; with `code: image` the script imports
 `main` from this package, installed in the image with heraspec. The compiler's own checks call
 `decode` and `coerce` here, so that they and the pods read values alike.
 
@@ -29,13 +31,15 @@ as it is written, comments included. The modules import each other by relative i
 from .names import (
     ARTIFACT_DIR, ARTIFACT_DIR_ENV, DEFAULT_MARKER, INPUT_PREFIX, INSTALL_FAILED, MANY, ONE,
     OUTPUTS_ENV, PACKAGES_ENV, PARAMETER_LIMIT, PLAN_ENV, RESULT_MODE_ENV, RESULT_PATH, RESULT_PATH_ENV,
-    VALUE_FILE,
+    RUNTIME_FILE, VALUE_FILE,
 )
 from .packages import install_packages, pip_reason
-from .carried import CarriedFileLoader, CarriedFinder, CarriedLoader, serve_carried_modules, write_data_files
+from .carried import (
+    CarriedFileLoader, CarriedFinder, CarriedLoader, serve_carried_modules, unpack_code, write_data_files,
+)
 from .decode import (
     Unfit, coerce, coerce_bool, coerce_dict, coerce_float, coerce_frozenset, coerce_int, coerce_list, coerce_model,
-    coerce_set, coerce_tuple, decode, decoded_container, read_aggregate, read_input, read_item_field,
+    coerce_set, coerce_tuple, decode, decoded_container, number_in, read_aggregate, read_input, read_item_field,
     read_json_literal, rebuild,
 )
 from .boundary import (

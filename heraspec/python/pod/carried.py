@@ -4,24 +4,26 @@ import json
 import os
 import sys
 
+from .names import RUNTIME_FILE
+
 # --- the carried code: the user's modules, served under their own names ---------------------------------
 
 def serve_carried_modules(code):
     """Serve the carried modules under their own names, before anything installed, so that
     `from mypkg.steps import train` imports them as Python would, relative imports and all. Each
     runs from its original file name and line numbers, so tracebacks point at your files. `code`:
-    the modules (and data files) as JSON, zlib-compressed, URL-safe base64 (script.code_text).
-    Only what every task needs is imported here (start-up is per task): linecache and traceback,
-    which pull in re, wait until an exception is printed."""
-    import binascii  # not base64, which imports more
-    import zlib
-
-    packed = binascii.a2b_base64(code.replace("-", "+").replace("_", "/"))
-    table = json.loads(zlib.decompress(packed).decode("utf-8"))
+    the modules (and data files) as JSON, zlib-compressed, URL-safe base64 (script.code_text), or
+    that table unpacked (unpack_code), as a workflow's script has it, with the runtime it ran
+    (RUNTIME_FILE: its lines are shown in tracebacks too). Only what every task needs is imported
+    here (start-up is per task): linecache and traceback, which pull in re, wait until an
+    exception is printed."""
+    table = unpack_code(code) if isinstance(code, str) else code
     modules, data = table["modules"], table.get("data") or {}
     if data:
         write_data_files(modules, data)
     finder = CarriedFinder(modules, on_disk=bool(data))
+    if table.get("runtime"):
+        finder.loaded[RUNTIME_FILE] = table["runtime"]
     sys.meta_path.insert(0, finder)
 
     def excepthook(kind, value, tb):  # with the carried source lines
@@ -33,6 +35,16 @@ def serve_carried_modules(code):
         traceback.print_exception(kind, value, tb)
 
     sys.excepthook = excepthook
+
+
+def unpack_code(code):
+    """The table {"modules", "data"[, "runtime"]} that script.code_text packed: JSON, zlib-compressed,
+    URL-safe base64."""
+    import binascii  # not base64, which imports more
+    import zlib
+
+    packed = binascii.a2b_base64(code.replace("-", "+").replace("_", "/"))
+    return json.loads(zlib.decompress(packed).decode("utf-8"))
 
 
 def write_data_files(modules, data):
@@ -57,7 +69,7 @@ class CarriedFinder:
 
     def __init__(self, modules, on_disk):
         self.modules, self.on_disk = modules, on_disk
-        self.loaded = {}  # filename -> source of the carried modules imported so far
+        self.loaded = {}  # filename -> source of the carried modules imported so far (and of the runtime)
 
     def find_spec(self, name, path=None, target=None):
         if name not in self.modules:

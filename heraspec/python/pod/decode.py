@@ -90,23 +90,22 @@ def decoded_container(text):
 def coerce_int(value, inner, classes):
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    return value
+    return number_in(value, int) if isinstance(value, str) else value
 
 
 def coerce_float(value, inner, classes):
     if type(value) is int:
         return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            pass
-    return value
+    return number_in(value, float) if isinstance(value, str) else value
+
+
+def number_in(text, make):
+    """The number a text spells (spaces around it allowed) as `make` (int or float) reads it, or
+    the text as it is."""
+    try:
+        return make(text.strip())
+    except ValueError:
+        return text
 
 
 def coerce_bool(value, inner, classes):

@@ -20,3 +20,4 @@ VALUE_FILE = "value.json"  # a value sent through the artifact repository (`resu
 PARAMETER_LIMIT = 128 * 1024 - 1024
 PACKAGES_ENV = "HERASPEC_PACKAGES"  # the task's packages, JSON (install_packages)
 INSTALL_FAILED = 97  # the exit code of a failed install: the retry strategy does not retry it
+RUNTIME_FILE = "<heraspec runtime>"  # the file name a workflow's scripts run the shared runtime under (carried.py)
