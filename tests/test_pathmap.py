@@ -28,6 +28,8 @@ print(json.dumps({
     "globbed": sorted(glob.glob("/vol/a/*.txt")),
     "exists": [os.path.exists(p) for p in ("/vol/a/z.txt", "/vol/a/y.txt", "/volume/a", "/vol/../vol/a/x.txt")],
     "strings": ["/vol", "/vol/a/x.txt", str(Path("/vol/a/x.txt"))],
+    "pathlib": [Path("/vol/a/x.txt").read_text(), Path("/vol/a/z.txt").stat().st_size, Path("/vol/a").is_dir(),
+                sorted(p.name for p in Path("/vol/a").iterdir())],
     "argv": sys.argv[1:], "file": __file__, "name": __name__,
 }))
 '''
@@ -50,6 +52,7 @@ def test_file_functions_map_pod_paths_and_nothing_else(tmp_path: Path) -> None:
     assert out["globbed"] == ["/vol/a/bytes.txt", "/vol/a/x.txt", "/vol/a/z.txt"]  # the pod's names, as in the pod
     assert out["exists"] == [True, False, False, True]
     assert out["strings"] == ["/vol", "/vol/a/x.txt", "/vol/a/x.txt"]
+    assert out["pathlib"] == ["x", 1, True, ["bytes.txt", "x.txt", "z.txt"]]  # Path's own calls too (3.10: its accessor)
     assert out["argv"] == ["arg1"] and out["file"] == str(script) and out["name"] == "__main__"
     assert sorted(p.name for p in (volume / "a").iterdir()) == ["bytes.txt", "x.txt", "z.txt"]
     assert (task / "relative.txt").read_text() == "here" and (run / "vol" / "kept.txt").read_text() == "k"

@@ -71,14 +71,30 @@ def _heraspec_map_paths(pairs, exempt):
         wrapper.__wrapped__ = fn
         return wrapper
 
-    opener = wrap(io.open, 1)
+    import sys
+    accessor = None
+    if sys.version_info < (3, 11):
+        # Python 3.10's pathlib calls os's functions through `_NormalAccessor`, whose class attributes
+        # take them when pathlib is first imported: imported before the wrapping, Path would reach pod
+        # paths unmapped; imported after, a wrapper (a Python function) would bind as a method and get
+        # the accessor as its path. So pathlib is imported first, and its accessor gets the wrappers
+        # as static methods below: what `Path.open`/`stat`/... reach on 3.11 and later.
+        import pathlib
+        accessor = getattr(pathlib, "_NormalAccessor", None)
+    wrappers = {}
+    opener = wrappers[io.open] = wrap(io.open, 1)
     builtins.open = io.open = opener
-    for name in ("open", "stat", "lstat", "access", "listdir", "scandir", "mkdir", "rmdir", "remove", "unlink",
-                 "chmod", "chown", "utime", "truncate", "readlink", "chdir"):
-        if hasattr(os, name):
-            setattr(os, name, wrap(getattr(os, name), 1))
-    for name in ("rename", "replace", "link", "symlink"):
-        setattr(os, name, wrap(getattr(os, name), 2))
+    for count, names in ((1, ("open", "stat", "lstat", "access", "listdir", "scandir", "mkdir", "rmdir", "remove",
+                              "unlink", "chmod", "chown", "utime", "truncate", "readlink", "chdir")),
+                         (2, ("rename", "replace", "link", "symlink"))):
+        for name in names:
+            if hasattr(os, name):
+                original = getattr(os, name)
+                wrappers[original] = wrap(original, count)
+                setattr(os, name, wrappers[original])
+    for name, value in list(vars(accessor).items()) if accessor is not None else ():
+        if callable(value) and value in wrappers:
+            setattr(accessor, name, staticmethod(wrappers[value]))
 '''
 
 # HOOK as a program runs it: under a name that says, in a traceback through a wrapped function,
