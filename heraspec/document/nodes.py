@@ -414,14 +414,14 @@ class ExitHandler(_Body, _View):
         _set(self, "_args", None)
 
 
-class _PodKeys:
-    """What a task and `defaults` share beyond the body: the package index, caching and the pod's
-    scheduling keys (an exit handler has none of them)."""
+class _SharedKeys:
+    """What a spec, a task and `defaults` share: the package index, the service account and the
+    pod's scheduling keys (for a spec, the workflow-wide ones; an exit handler has none of them)."""
 
     __slots__ = ()
     pip_index_url = Key(of=IndexSource)
     pip_extra_index_urls = Key(_tuple, default=(), of=ListOf(IndexUrl))
-    cache = Key(of=OneOf(Bool(), Cache))
+    service_account = Key(of=Str())
     node_selector = Key(default=_EMPTY, of=StrMap)
     tolerations = Key(_tuple, default=(), of=ListOf(AnyMap))
     affinity = Key(of=AnyMap)
@@ -430,8 +430,15 @@ class _PodKeys:
     pod_annotations = Key(default=_EMPTY, of=StrMap)
     mutex = Key(of=Str(min_length=1))
     semaphore = Key(of=Semaphore)
+
+
+class _PodKeys(_SharedKeys):
+    """What a task and `defaults` share beyond the body and `_SharedKeys`: caching and the image pull
+    policy."""
+
+    __slots__ = ()
+    cache = Key(of=OneOf(Bool(), Cache))
     image_pull_policy = Key(of=Enum("Always", "IfNotPresent", "Never"))
-    service_account = Key(of=Str())
 
 
 class Task(_Body, _PodKeys, SpecNode):
@@ -497,7 +504,7 @@ class _TasksKey(Key):
         return self if node is None else node._tasks
 
 
-class Spec(SpecNode):
+class Spec(_SharedKeys, SpecNode):
     """A schema-valid spec: `data` the mapping it was built from, `tasks` its tasks after
     `defaults`, `document` the loaded file (None when built from plain data: `pos` is then (0, 0))."""
 
@@ -524,13 +531,10 @@ class Spec(SpecNode):
     image = Key(default="python:3.12", of=Str())
     labels = Key(default=_EMPTY, of=StrMap)
     annotations = Key(default=_EMPTY, of=StrMap)
-    service_account = Key(of=Str())
     parallelism = Key(of=Int(ge=1))
     parameters = Key(lambda v, w: tuple(Parameter(k, x, w + (k,)) for k, x in v.items()), default=(), of=AnyMap)
     defaults = Key(Defaults, default=Defaults(_EMPTY, ("defaults",)))
     packages = Key(_tuple, default=(), of=Packages)
-    pip_index_url = Key(of=IndexSource)
-    pip_extra_index_urls = Key(_tuple, default=(), of=ListOf(IndexUrl))
     result = Key(of=Str())
     workflow_template_ref = Key(WorkflowTemplateRef)
     artifact_repository = Key(of=ArtifactRepositoryRef)
@@ -538,14 +542,6 @@ class Spec(SpecNode):
     schedule = Key(lambda v, w: (v,) if isinstance(v, str) else tuple(v), default=(), of=OneOf(Str(), Strings))
     timezone = Key(of=Str())
     concurrency_policy = Key(of=Enum("Allow", "Forbid", "Replace"))
-    node_selector = Key(default=_EMPTY, of=StrMap)
-    tolerations = Key(_tuple, default=(), of=ListOf(AnyMap))
-    affinity = Key(of=AnyMap)
-    priority_class = Key(of=Str())
-    pod_labels = Key(default=_EMPTY, of=StrMap)
-    pod_annotations = Key(default=_EMPTY, of=StrMap)
-    mutex = Key(of=Str(min_length=1))
-    semaphore = Key(of=Semaphore)
     deadline = Key(of=Duration)
     ttl = Key(of=Ttl)
     pod_gc = Key(of=Enum("on_pod_completion", "on_pod_success", "on_workflow_completion", "on_workflow_success"))
