@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from ..check import dag
@@ -31,17 +30,33 @@ DEFAULT_MARKER = "__heraspec_default__"  # input default meaning "let Python app
 _TEMPLATE_NAME = re.compile(r"[^a-zA-Z0-9-]+")
 
 
-@dataclass
 class Compiled:
-    """One compiled spec: the manifest, and Argo task name -> spec task name (for messages)."""
+    """One compiled spec: the manifest, and Argo task name -> spec task name (for messages).
+    `library`: the WorkflowTemplates known to the batch (pipeline.py), for run. `returns`: template
+    name -> the return annotation of its result, where known: a script template's function's, a
+    sub-pipeline DAG template's `result:` task's (what a templateRef caller reads, pipeline._library).
+    (Plain classes, not dataclasses: `dataclasses` costs ~8 ms of a `compile`.)"""
 
-    source: str
-    manifest: dict
-    task_names: dict[str, str] = field(default_factory=dict)
-    library: dict = field(default_factory=dict)  # WorkflowTemplates known to the batch (pipeline.py), for run
-    # template name -> the return annotation of its result, where known: a script template's function's,
-    # a sub-pipeline DAG template's `result:` task's (what a templateRef caller reads, pipeline._library)
-    returns: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("source", "manifest", "task_names", "library", "returns")
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __init__(self, source: str, manifest: dict, task_names: dict[str, str] | None = None,
+                 library: dict | None = None, returns: dict[str, str] | None = None) -> None:
+        self.source = source
+        self.manifest = manifest
+        self.task_names: dict[str, str] = {} if task_names is None else task_names
+        self.library: dict = {} if library is None else library
+        self.returns: dict[str, str] = {} if returns is None else returns
+
+    def _key(self) -> tuple:
+        return (self.source, self.manifest, self.task_names, self.library, self.returns)
+
+    def __repr__(self) -> str:
+        return (f"Compiled(source={self.source!r}, manifest={self.manifest!r}, task_names={self.task_names!r}, "
+                f"library={self.library!r}, returns={self.returns!r})")
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if other.__class__ is self.__class__ else NotImplemented  # type: ignore[attr-defined]
 
     @property
     def kind(self) -> str:
@@ -442,7 +457,9 @@ class _Compiler:
                 self.planned.setdefault(name, set())
             plans = self.planned.get(name)
             # (an `argo:` overlay cannot set the script's HERASPEC_* variables: validate refuses it)
-            needs = replace(s.needs, plans=script.PLANS if shared and plans is not None else frozenset(plans or ()))
+            n = s.needs
+            needs = script.Needs(plans=script.PLANS if shared and plans is not None else frozenset(plans or ()),
+                                 artifact_inputs=n.artifact_inputs, results=n.results, publish=n.publish)
             # a Workflow's templates read the runtime and the carried code from one workflow parameter
             # (code.py); a WorkflowTemplate's are called by templateRef from other workflows: each
             # carries its own
@@ -858,17 +875,32 @@ class _Compiler:
                         returns=self.template_returns)
 
 
-@dataclass
 class _Script:
-    """A script template waiting for its source (_Compiler.finish_scripts)."""
+    """A script template waiting for its source (_Compiler.finish_scripts); `needs` holds all but the
+    plans, which come from the tasks calling it."""
 
-    tmpl: dict
-    fn: functions.Function
-    code: str
-    packages: bool
-    needs: script.Needs  # all but the plans, which come from the tasks calling it
-    cache: Any
-    overlay: dict | None
+    __slots__ = ("tmpl", "fn", "code", "packages", "needs", "cache", "overlay")
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __init__(self, tmpl: dict, fn: functions.Function, code: str, packages: bool, needs: script.Needs,
+                 cache: Any, overlay: dict | None) -> None:
+        self.tmpl = tmpl
+        self.fn = fn
+        self.code = code
+        self.packages = packages
+        self.needs = needs
+        self.cache = cache
+        self.overlay = overlay
+
+    def _key(self) -> tuple:
+        return (self.tmpl, self.fn, self.code, self.packages, self.needs, self.cache, self.overlay)
+
+    def __repr__(self) -> str:
+        return (f"_Script(tmpl={self.tmpl!r}, fn={self.fn!r}, code={self.code!r}, packages={self.packages!r}, "
+                f"needs={self.needs!r}, cache={self.cache!r}, overlay={self.overlay!r})")
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if other.__class__ is self.__class__ else NotImplemented  # type: ignore[attr-defined]
 
 
 # the keys of a task's body that shape its call in the DAG (dag_task), not its template: what they

@@ -8,7 +8,6 @@ also has schema errors and still report graph problems in the same run.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..argo_lang import MAX_NESTING, depends
@@ -231,25 +230,57 @@ def _refs(value: dict | list, path: tuple, out: list) -> None:
             _refs(v, path + (k,), out)
 
 
-@dataclass
 class Dep:
-    """One reason task `dst` waits for `src`, and where it was written."""
+    """One reason task `dst` waits for `src`, and where it was written: `path` is the data path of the
+    reference, `offset` the character offset of `src` inside the string at `path`, if it is in one.
+    (Plain classes, not dataclasses: `dataclasses` costs ~8 ms of a `validate`.)"""
 
-    src: str
-    dst: str
-    path: tuple  # data path of the reference
-    offset: int | None = None  # character offset of `src` inside the string at `path`, if it is in a string
+    __slots__ = ("src", "dst", "path", "offset")
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __init__(self, src: str, dst: str, path: tuple, offset: int | None = None) -> None:
+        self.src = src
+        self.dst = dst
+        self.path = path
+        self.offset = offset
+
+    def __repr__(self) -> str:
+        return f"Dep(src={self.src!r}, dst={self.dst!r}, path={self.path!r}, offset={self.offset!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.src, self.dst, self.path, self.offset) == (other.src, other.dst, other.path, other.offset)  # type: ignore[attr-defined]
 
 
-@dataclass
 class Graph:
-    tasks: list[str]
-    deps: list[Dep] = field(default_factory=list)
-    mentions: list[tuple[str, tuple, int | None]] = field(default_factory=list)  # every task name written: (name, path, offset)
-    bad_edges: list[tuple[tuple, str, int]] = field(default_factory=list)  # (path, message, offset)
-    too_big: list[tuple[tuple, str, int]] = field(default_factory=list)  # edges past MAX_EDGE_PAIRS, likewise
-    _upstream: dict[str, dict[str, None]] | None = field(default=None, init=False, repr=False, compare=False)
-    _indexed: int = field(default=0, init=False, repr=False, compare=False)
+    """The tasks, every dependency between them, every task name written, and the edges that are
+    malformed (`bad_edges`) or past MAX_EDGE_PAIRS (`too_big`), each as (path, message, offset)."""
+
+    __slots__ = ("tasks", "deps", "mentions", "bad_edges", "too_big", "_upstream", "_indexed")
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __init__(self, tasks: list[str], deps: list[Dep] | None = None,
+                 mentions: list[tuple[str, tuple, int | None]] | None = None,
+                 bad_edges: list[tuple[tuple, str, int]] | None = None,
+                 too_big: list[tuple[tuple, str, int]] | None = None) -> None:
+        self.tasks = tasks
+        self.deps: list[Dep] = [] if deps is None else deps
+        self.mentions: list[tuple[str, tuple, int | None]] = [] if mentions is None else mentions  # (name, path, offset)
+        self.bad_edges: list[tuple[tuple, str, int]] = [] if bad_edges is None else bad_edges
+        self.too_big: list[tuple[tuple, str, int]] = [] if too_big is None else too_big
+        self._upstream: dict[str, dict[str, None]] | None = None  # dst -> its srcs, built by upstream()
+        self._indexed = 0  # len(deps) when _upstream was built
+
+    def _key(self) -> tuple:
+        return (self.tasks, self.deps, self.mentions, self.bad_edges, self.too_big)
+
+    def __repr__(self) -> str:
+        return (f"Graph(tasks={self.tasks!r}, deps={self.deps!r}, mentions={self.mentions!r}, "
+                f"bad_edges={self.bad_edges!r}, too_big={self.too_big!r})")
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if other.__class__ is self.__class__ else NotImplemented  # type: ignore[attr-defined]
 
     def add(self, src: str, dst: str, path: tuple, offset: int | None = None) -> None:
         self.deps.append(Dep(src, dst, path, offset))

@@ -16,7 +16,7 @@ from . import argotext, files as artifacts, compose, dag
 from ..document import patterns
 
 from ..python import functions
-from ..errors import Errors, hint_close
+from ..errors import Errors, SpecError, hint_close
 from ..document.load import Document
 from ..document.nodes import Defaults, ExitHandler, Spec, Task, mapping
 from ..document.schema import misspelt_body
@@ -132,8 +132,6 @@ def _exit_handler(handler: ExitHandler | None, written: dict, base: tuple) -> Ex
 def _one_per_cause(doc: Document, errors: Errors, first: int, spec: Spec) -> None:
     """The same problem with the code of several tasks (one module they all import, say) is one
     error, at the first task's `function`, naming every task it affects."""
-    from dataclasses import replace
-
     new = [e for e in errors.items[first:] if e.file == doc.path]
     counts: dict[tuple, int] = {}
     for e in new:
@@ -152,7 +150,9 @@ def _one_per_cause(doc: Document, errors: Errors, first: int, spec: Spec) -> Non
         for e in same:
             errors.items.remove(e)
         names = ", ".join(f"'{at[(e.line, e.col)]}'" for e in same)
-        errors.items.append(replace(same[0], message=f"{message}; this affects {len(same)} tasks: {names}"))
+        first = same[0]
+        errors.items.append(SpecError(first.file, first.line, first.col,
+                                      f"{message}; this affects {len(same)} tasks: {names}", first.hint, first.severity))
 
 
 def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: list[str],
