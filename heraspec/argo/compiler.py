@@ -442,7 +442,8 @@ class _Compiler:
                 self.planned.setdefault(name, set())
             plans = self.planned.get(name)
             # (an `argo:` overlay cannot set the script's HERASPEC_* variables: validate refuses it)
-            needs = replace(s.needs, plans=script.PLANS if shared and plans is not None else frozenset(plans or ()))
+            needs = script.Needs(script.PLANS if shared and plans is not None else frozenset(plans or ()),
+                                 s.needs.artifact_inputs, s.needs.results, s.needs.publish)
             # a Workflow's templates read the runtime and the carried code from one workflow parameter
             # (code.py); a WorkflowTemplate's are called by templateRef from other workflows: each
             # carries its own
