@@ -457,9 +457,8 @@ class _Compiler:
                 self.planned.setdefault(name, set())
             plans = self.planned.get(name)
             # (an `argo:` overlay cannot set the script's HERASPEC_* variables: validate refuses it)
-            n = s.needs
-            needs = script.Needs(plans=script.PLANS if shared and plans is not None else frozenset(plans or ()),
-                                 artifact_inputs=n.artifact_inputs, results=n.results, publish=n.publish)
+            needs = script.Needs(script.PLANS if shared and plans is not None else frozenset(plans or ()),
+                                 s.needs.artifact_inputs, s.needs.results, s.needs.publish)
             # a Workflow's templates read the runtime and the carried code from one workflow parameter
             # (code.py); a WorkflowTemplate's are called by templateRef from other workflows: each
             # carries its own

@@ -26,7 +26,6 @@ import ast
 import json
 import keyword
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .closure import ModuleInfo, alias_binding, annotation_kind
@@ -47,8 +46,9 @@ def _close_matches(word: str, options: list[str], n: int) -> list[str]:
     return difflib.get_close_matches(word, options, n=n)
 
 
-@dataclass(frozen=True)
 class Param:
+    __slots__ = ("name", "annotation", "required", "default", "literal_default", "kind")
+
     name: str
     annotation: str | None  # "int" "float" "bool" "str" "list" "dict", "list:KIND", "model:NAME" or None
     required: bool
@@ -56,9 +56,33 @@ class Param:
     literal_default: bool  # False: compile passes DEFAULT_MARKER and Python applies the default
     kind: str  # "positional_or_keyword" | "keyword_only"
 
+    def __init__(self, name: str, annotation: str | None, required: bool, default: str | None, literal_default: bool,
+                 kind: str) -> None:
+        self.name = name
+        self.annotation = annotation
+        self.required = required
+        self.default = default
+        self.literal_default = literal_default
+        self.kind = kind
 
-@dataclass(frozen=True)
+    def _key(self) -> tuple:
+        return (self.name, self.annotation, self.required, self.default, self.literal_default, self.kind)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "Param(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+
+
 class Function:
+    __slots__ = ("ref", "module", "name", "file", "line", "params", "returns_annotation", "module_file")
+
     ref: str
     module: str
     name: str
@@ -66,7 +90,33 @@ class Function:
     line: int
     params: tuple[Param, ...]
     returns_annotation: str | None  # mapped like Param.annotation
-    module_file: str = ""  # the file of `module` (where `file` is when the function is defined there)
+    module_file: str  # the file of `module` (where `file` is when the function is defined there)
+
+    def __init__(self, ref: str, module: str, name: str, file: str, line: int, params: tuple[Param, ...],
+                 returns_annotation: str | None, module_file: str = "") -> None:
+        self.ref = ref
+        self.module = module
+        self.name = name
+        self.file = file
+        self.line = line
+        self.params = params
+        self.returns_annotation = returns_annotation
+        self.module_file = module_file
+
+    def _key(self) -> tuple:
+        return (self.ref, self.module, self.name, self.file, self.line, self.params, self.returns_annotation,
+                self.module_file)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "Function(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
 
 
 # --- caches: a big spec resolves the same ref thousands of times ------------------------------------
@@ -92,11 +142,17 @@ def forget_resolved() -> None:
     _RESOLVED.clear()
 
 
-@dataclass(frozen=True)
 class _Carried:
+    __slots__ = ("problems", "filename", "bundle")
+
     problems: tuple[Problem, ...]
     filename: str  # the module as shown in headers and tracebacks: "pkg/steps.py"
     bundle: Bundle  # this module and the first-party modules it needs (modules.py)
+
+    def __init__(self, problems: tuple[Problem, ...], filename: str, bundle: Bundle) -> None:
+        self.problems = problems
+        self.filename = filename
+        self.bundle = bundle
 
 
 def resolve(ref: str, search_path: list[str]) -> tuple[Function | None, list[Problem]]:

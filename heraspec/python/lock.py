@@ -27,7 +27,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +60,31 @@ def set_id(pkgs: P.PackageSet, python: str) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
 class Wanted:
+    __slots__ = ("path", "packages", "python")
+
     path: tuple  # where the set is declared (for located errors): the nearest `packages` key
     packages: P.PackageSet
     python: str
+
+    def __init__(self, path: tuple, packages: P.PackageSet, python: str) -> None:
+        self.path = path
+        self.packages = packages
+        self.python = python
+
+    def _key(self) -> tuple:
+        return (self.path, self.packages, self.python)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "Wanted(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
 
 
 def sets(data: dict, fns: dict, exit_key: str) -> list[Wanted]:
@@ -191,10 +210,15 @@ def _pip_resolve(pkgs: P.PackageSet, python: str, reqs: Path, tmp: Path, env: di
     return sorted(out, key=lambda ln: P.canonical(ln.split("==")[0]))
 
 
-@dataclass
 class Lock:
+    __slots__ = ("path", "entries")
+
     path: Path
     entries: dict[str, dict]
+
+    def __init__(self, path: Path, entries: dict[str, dict]) -> None:
+        self.path = path
+        self.entries = entries
 
     @staticmethod
     def load(spec: str | Path) -> "Lock | None | str":
@@ -215,7 +239,8 @@ class Lock:
         entry = self.entries.get(set_id(pkgs, python))
         if not isinstance(entry, dict) or not isinstance(entry.get("pins"), list):
             return None
-        return replace(pkgs, locked=tuple(str(x) for x in entry["pins"]), python=python)
+        return P.PackageSet(pkgs.packages, pkgs.index_url, pkgs.extra_index_urls, pkgs.index_secret,
+                            locked=tuple(str(x) for x in entry["pins"]), python=python)
 
 
 def write_lock(spec: str | Path, data: dict, fns: dict, exit_key: str, say: Any = None) -> Path:

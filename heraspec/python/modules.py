@@ -40,7 +40,6 @@ import re
 import sys
 import sysconfig
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from .closure import ModuleInfo
 from .sourcefile import Problem, load_module, shown as _show
@@ -57,19 +56,41 @@ def is_stdlib(name: str) -> bool:
     return top in sys.stdlib_module_names or top == "__main__"  # the script itself: always there
 
 
-@dataclass(frozen=True)
 class Carried:
     """One module as the pod gets it: its real dotted name and its whole text."""
+
+    __slots__ = ("name", "filename", "is_package", "source")
 
     name: str
     filename: str  # relative to its root, as shown in tracebacks: "mypkg/utils.py"
     is_package: bool
     source: str  # the whole module ("" for a namespace package)
 
+    def __init__(self, name: str, filename: str, is_package: bool, source: str) -> None:
+        self.name = name
+        self.filename = filename
+        self.is_package = is_package
+        self.source = source
 
-@dataclass(frozen=True)
+    def _key(self) -> tuple:
+        return (self.name, self.filename, self.is_package, self.source)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "Carried(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+
+
 class Import:
     """An import of carried code that is neither standard library nor first-party."""
+
+    __slots__ = ("name", "file", "line", "col", "optional")
 
     name: str  # the top-level module name: `sklearn` for `from sklearn.svm import SVC`
     file: str
@@ -77,15 +98,60 @@ class Import:
     col: int
     optional: bool  # conditional: under `try: ... except ImportError` or an `if`
 
+    def __init__(self, name: str, file: str, line: int, col: int, optional: bool) -> None:
+        self.name = name
+        self.file = file
+        self.line = line
+        self.col = col
+        self.optional = optional
 
-@dataclass(frozen=True)
+    def _key(self) -> tuple:
+        return (self.name, self.file, self.line, self.col, self.optional)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "Import(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+
+
 class Bundle:
+    __slots__ = ("entry", "modules", "imports", "problems", "size", "data")
+
     entry: str  # the function's module
     modules: tuple[Carried, ...]  # the entry first, then by name
     imports: tuple[Import, ...]
     problems: tuple[Problem, ...]
     size: int  # bytes of carried user code and data
-    data: tuple[DataFile, ...] = ()
+    data: tuple[DataFile, ...]
+
+    def __init__(self, entry: str, modules: tuple[Carried, ...], imports: tuple[Import, ...],
+                 problems: tuple[Problem, ...], size: int, data: tuple[DataFile, ...] = ()) -> None:
+        self.entry = entry
+        self.modules = modules
+        self.imports = imports
+        self.problems = problems
+        self.size = size
+        self.data = data
+
+    def _key(self) -> tuple:
+        return (self.entry, self.modules, self.imports, self.problems, self.size, self.data)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "Bundle(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
 
 
 # --- where first-party modules are ------------------------------------------------------------------
@@ -155,41 +221,71 @@ def _display(name: str, is_package: bool) -> str:
 # --- one module being carried -----------------------------------------------------------------------
 
 
-@dataclass
 class _Unit:
+    __slots__ = ("name", "file", "is_package", "info", "checked", "folders")
+
     name: str
     file: str | None  # None: a namespace package (nothing to carry)
     is_package: bool
     info: ModuleInfo | None
-    checked: set[int] = field(default_factory=set)  # statements whose function-body imports are checked
-    folders: tuple[str, ...] = ()
+    checked: set[int]  # statements whose function-body imports are checked
+    folders: tuple[str, ...]
+
+    def __init__(self, name: str, file: str | None, is_package: bool, info: ModuleInfo | None,
+                 checked: set[int] | None = None, folders: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.file = file
+        self.is_package = is_package
+        self.info = info
+        self.checked = set() if checked is None else checked  # a new one per instance
+        self.folders = folders
 
 
-@dataclass(frozen=True)
 class _At:
     """A place in some module's source, for problems located outside the module they are about."""
+
+    __slots__ = ("file", "line", "col")
 
     file: str
     line: int
     col: int
 
+    def __init__(self, file: str, line: int, col: int) -> None:
+        self.file = file
+        self.line = line
+        self.col = col
 
-@dataclass(frozen=True)
+
 class _Edge:
     """One first-party import that runs when its module is imported."""
+
+    __slots__ = ("index", "at", "modules", "names")
 
     index: int  # the top-level statement it is in
     at: _At
     modules: tuple[str, ...]  # imported in this order (parents first)
     names: tuple[str, ...]  # `from M import x`: names taken from the last module
 
+    def __init__(self, index: int, at: _At, modules: tuple[str, ...], names: tuple[str, ...]) -> None:
+        self.index = index
+        self.at = at
+        self.modules = modules
+        self.names = names
 
-@dataclass(frozen=True)
+
 class _Found:
+    __slots__ = ("node", "index", "optional", "at_import")
+
     node: ast.Import | ast.ImportFrom
     index: int  # the top-level statement
     optional: bool  # under try/except ImportError or an `if`
     at_import: bool  # runs when the module is imported (not inside a function body)
+
+    def __init__(self, node: ast.Import | ast.ImportFrom, index: int, optional: bool, at_import: bool) -> None:
+        self.node = node
+        self.index = index
+        self.optional = optional
+        self.at_import = at_import
 
 
 class _Bundler:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -123,14 +122,38 @@ def parse(text: str) -> tuple[str, str] | str:
     return canonical(req.name), text.strip()
 
 
-@dataclass(frozen=True)
 class PackageSet:
+    __slots__ = ("packages", "index_url", "extra_index_urls", "index_secret", "locked", "python")
+
     packages: tuple[str, ...]  # requirements, sorted by canonical name
-    index_url: str | None = None
-    extra_index_urls: tuple[str, ...] = ()
-    index_secret: tuple[str, str] | None = None  # (Secret, key) holding the index URL: the pod's PIP_INDEX_URL
-    locked: tuple[str, ...] = ()  # from the lock file: `name==version --hash=sha256:...` lines
-    python: str = ""  # the Python the pins were resolved for (with `locked`)
+    index_url: str | None
+    extra_index_urls: tuple[str, ...]
+    index_secret: tuple[str, str] | None  # (Secret, key) holding the index URL: the pod's PIP_INDEX_URL
+    locked: tuple[str, ...]  # from the lock file: `name==version --hash=sha256:...` lines
+    python: str  # the Python the pins were resolved for (with `locked`)
+
+    def __init__(self, packages: tuple[str, ...], index_url: str | None = None, extra_index_urls: tuple[str, ...] = (),
+                 index_secret: tuple[str, str] | None = None, locked: tuple[str, ...] = (), python: str = "") -> None:
+        self.packages = packages
+        self.index_url = index_url
+        self.extra_index_urls = extra_index_urls
+        self.index_secret = index_secret
+        self.locked = locked
+        self.python = python
+
+    def _key(self) -> tuple:
+        return (self.packages, self.index_url, self.extra_index_urls, self.index_secret, self.locked, self.python)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "PackageSet(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
 
     def env_value(self) -> str:
         """The template's HERASPEC_PACKAGES value (JSON): what the script installs (with `locked`: exactly

@@ -19,7 +19,6 @@ it uses.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,8 +35,9 @@ OPTIONAL = frozenset({
 })
 
 
-@dataclass(frozen=True)
 class _Unit:
+    __slots__ = ("names", "lines", "start", "end", "node", "section")
+
     names: tuple[str, ...]  # what it defines
     lines: tuple[str, ...]  # its module's lines
     start: int  # first line (0-based, its own comments above it included)
@@ -45,12 +45,28 @@ class _Unit:
     node: ast.stmt
     section: tuple[str, int]  # (module, line) of its section heading; line -1: none
 
+    def __init__(self, names: tuple[str, ...], lines: tuple[str, ...], start: int, end: int, node: ast.stmt,
+                 section: tuple[str, int]) -> None:
+        self.names = names
+        self.lines = lines
+        self.start = start
+        self.end = end
+        self.node = node
+        self.section = section
 
-@dataclass(frozen=True)
+
 class _Source:
+    __slots__ = ("units", "imports", "headings")
+
     units: tuple[_Unit, ...]
     imports: tuple[str, ...]  # the standard-library modules imported (`import X`), in order
     headings: dict[tuple[str, int], tuple[str, ...]]  # (module, line) -> the heading's comment lines
+
+    def __init__(self, units: tuple[_Unit, ...], imports: tuple[str, ...],
+                 headings: dict[tuple[str, int], tuple[str, ...]]) -> None:
+        self.units = units
+        self.imports = imports
+        self.headings = headings
 
 
 def folder() -> Path:

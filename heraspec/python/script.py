@@ -30,7 +30,6 @@ The program never contains `{{` (Argo substitutes it everywhere, script source i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable
 
 from . import pod
@@ -60,16 +59,38 @@ PLANS = frozenset({"agg", "agg:str", "str", "json", "item", "item+agg", "item+ag
 RESULTS = frozenset({"parameter", "artifact", "file"})  # where a return value goes (pod.RESULT_MODE_ENV)
 
 
-@dataclass(frozen=True)
 class Needs:
     """What one template's script must read and write beyond what its function's annotations say; the
     compiler knows it from the tasks calling the template. The default is everything: a script any
     caller may use."""
 
-    plans: frozenset[str] = PLANS  # plans a task may pass (PLAN_ENV)
-    artifact_inputs: bool = True  # an input may arrive as a file (HERASPEC_IN_x is pod.ONE / MANY)
-    results: frozenset[str] = RESULTS
-    publish: bool = True  # named outputs (OUTPUTS_ENV)
+    __slots__ = ("plans", "artifact_inputs", "results", "publish")
+
+    plans: frozenset[str]  # plans a task may pass (PLAN_ENV)
+    artifact_inputs: bool  # an input may arrive as a file (HERASPEC_IN_x is pod.ONE / MANY)
+    results: frozenset[str]
+    publish: bool  # named outputs (OUTPUTS_ENV)
+
+    def __init__(self, plans: frozenset[str] = PLANS, artifact_inputs: bool = True, results: frozenset[str] = RESULTS,
+                 publish: bool = True) -> None:
+        self.plans = plans
+        self.artifact_inputs = artifact_inputs
+        self.results = results
+        self.publish = publish
+
+    def _key(self) -> tuple:
+        return (self.plans, self.artifact_inputs, self.results, self.publish)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "Needs(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
 
 
 EVERYTHING = Needs()

@@ -21,7 +21,6 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from ..cachedir import cache_root
 from .closure import ModuleInfo
@@ -29,15 +28,38 @@ from .closure import ModuleInfo
 __all__ = ["Problem", "forget_modules", "load_module", "shown"]
 
 
-@dataclass(frozen=True)
 class Problem:
     """Something wrong, for the caller to report at the spec's position."""
 
+    __slots__ = ("message", "hint", "file", "line", "col")
+
     message: str
-    hint: str | None = None
-    file: str | None = None  # set when the problem is inside the module file
-    line: int | None = None
-    col: int | None = None  # 1-based, in characters
+    hint: str | None
+    file: str | None  # set when the problem is inside the module file
+    line: int | None
+    col: int | None  # 1-based, in characters
+
+    def __init__(self, message: str, hint: str | None = None, file: str | None = None, line: int | None = None,
+                 col: int | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        self.file = file
+        self.line = line
+        self.col = col
+
+    def _key(self) -> tuple:
+        return (self.message, self.hint, self.file, self.line, self.col)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "Problem(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
 
 
 def shown(path: str) -> str:
