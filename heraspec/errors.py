@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from .record import Frozen
+
 
 def visible(text: str) -> str:
     """Messages quote user text: escape line breaks, terminal control sequences and invisible
@@ -41,7 +43,7 @@ def hint_close(name: str, options: list[str], what: str = "") -> str | None:
     return None
 
 
-class SpecError:
+class SpecError(Frozen):
     """One problem at FILE:LINE:COL; immutable, hashable, ordered by (file, line, col, message, hint,
     severity). (A plain class: stages create thousands, and `dataclasses` costs ~8 ms of a start.)"""
 
@@ -57,22 +59,6 @@ class SpecError:
         _set(self, "hint", hint)
         _set(self, "severity", severity)
 
-    def _key(self) -> tuple:
-        return (self.file, self.line, self.col, self.message, self.hint, self.severity)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r} of a SpecError")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r} of a SpecError")
-
-    def __repr__(self) -> str:
-        return (f"SpecError(file={self.file!r}, line={self.line!r}, col={self.col!r}, message={self.message!r}, "
-                f"hint={self.hint!r}, severity={self.severity!r})")
-
-    def __eq__(self, other: object) -> bool:
-        return self._key() == other._key() if other.__class__ is self.__class__ else NotImplemented  # type: ignore[attr-defined]
-
     def __lt__(self, other: object) -> bool:
         return self._key() < other._key() if other.__class__ is self.__class__ else NotImplemented  # type: ignore[attr-defined]
 
@@ -84,9 +70,6 @@ class SpecError:
 
     def __ge__(self, other: object) -> bool:
         return self._key() >= other._key() if other.__class__ is self.__class__ else NotImplemented  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def format(self) -> str:
         text = f"{self.file}:{self.line}:{self.col}: {self.severity}: {visible(self.message)}"

@@ -29,13 +29,14 @@ from ..python import functions
 from ..check import dag
 from . import scheduling
 from ..check.files import fans_out, is_artifact_ref, result_kind, split_url
+from ..record import Frozen
 
 NONE = {"none": {}}
 INDEX_ITEM = "heraspec_index"  # the item key holding a loop child's index
 KEY_PARAM = "heraspec-key"  # the template input naming where a loop child writes (not a Python name)
 
 
-class Input:
+class Input(Frozen):
     """How a task receives one file input: `mode` "one" (a file or artifact value), "many" (a fan-in)
     or "url" (from outside); `source` the producer task (one/many) or the {artifact: ...} mapping
     (url); `per_item` (url) each argument set gives its own, the location coming from the item;
@@ -50,24 +51,6 @@ class Input:
         _set(self, "source", source)
         _set(self, "per_item", per_item)
         _set(self, "items", items)
-
-    def _key(self) -> tuple:
-        return (self.mode, self.source, self.per_item, self.items)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r} of an Input")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r} of an Input")
-
-    def __repr__(self) -> str:
-        return f"Input(mode={self.mode!r}, source={self.source!r}, per_item={self.per_item!r}, items={self.items!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return self._key() == other._key() if other.__class__ is self.__class__ else NotImplemented  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     @property
     def basename(self) -> str:

@@ -23,6 +23,7 @@ from ..document.settings import quantity_text, requests_and_limits
 from ..merge import merge_named
 from ..check.files import fans_out, result_kind
 from .code import SharedCode
+from ..record import Record
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "main"
@@ -30,7 +31,7 @@ DEFAULT_MARKER = "__heraspec_default__"  # input default meaning "let Python app
 _TEMPLATE_NAME = re.compile(r"[^a-zA-Z0-9-]+")
 
 
-class Compiled:
+class Compiled(Record):
     """One compiled spec: the manifest, and Argo task name -> spec task name (for messages).
     `library`: the WorkflowTemplates known to the batch (pipeline.py), for run. `returns`: template
     name -> the return annotation of its result, where known: a script template's function's, a
@@ -47,16 +48,6 @@ class Compiled:
         self.task_names: dict[str, str] = {} if task_names is None else task_names
         self.library: dict = {} if library is None else library
         self.returns: dict[str, str] = {} if returns is None else returns
-
-    def _key(self) -> tuple:
-        return (self.source, self.manifest, self.task_names, self.library, self.returns)
-
-    def __repr__(self) -> str:
-        return (f"Compiled(source={self.source!r}, manifest={self.manifest!r}, task_names={self.task_names!r}, "
-                f"library={self.library!r}, returns={self.returns!r})")
-
-    def __eq__(self, other: object) -> bool:
-        return self._key() == other._key() if other.__class__ is self.__class__ else NotImplemented  # type: ignore[attr-defined]
 
     @property
     def kind(self) -> str:
@@ -874,7 +865,7 @@ class _Compiler:
                         returns=self.template_returns)
 
 
-class _Script:
+class _Script(Record):
     """A script template waiting for its source (_Compiler.finish_scripts); `needs` holds all but the
     plans, which come from the tasks calling it."""
 
@@ -890,17 +881,6 @@ class _Script:
         self.needs = needs
         self.cache = cache
         self.overlay = overlay
-
-    def _key(self) -> tuple:
-        return (self.tmpl, self.fn, self.code, self.packages, self.needs, self.cache, self.overlay)
-
-    def __repr__(self) -> str:
-        return (f"_Script(tmpl={self.tmpl!r}, fn={self.fn!r}, code={self.code!r}, packages={self.packages!r}, "
-                f"needs={self.needs!r}, cache={self.cache!r}, overlay={self.overlay!r})")
-
-    def __eq__(self, other: object) -> bool:
-        return self._key() == other._key() if other.__class__ is self.__class__ else NotImplemented  # type: ignore[attr-defined]
-
 
 # the keys of a task's body that shape its call in the DAG (dag_task), not its template: what they
 # change in the template (argument modes, result, fan-out keying, files_key) is keyed separately

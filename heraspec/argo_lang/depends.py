@@ -19,6 +19,7 @@ import re
 from typing import Callable
 
 from . import MAX_NESTING, LanguageError
+from ..record import Frozen
 
 __all__ = ["RESULTS", "DependsError", "DependsNode", "Token", "tokens", "parse_tree", "syntax_problem", "references",
            "names", "translate", "evaluate", "MAX_NESTING"]
@@ -38,7 +39,7 @@ class DependsError(LanguageError):
 _set = object.__setattr__  # how the immutable records below fill their slots
 
 
-class Token:
+class Token(Frozen):
     """One token: kind "op" (text the operator) or "task" (text the task name, result TASK.RESULT's
     RESULT); offset is where it starts. Immutable and hashable. (Plain classes, not dataclasses:
     `dataclasses` costs ~8 ms of a `validate`; the hand-written __init__ is as cheap per instance.)"""
@@ -51,26 +52,7 @@ class Token:
         _set(self, "result", result)
         _set(self, "offset", offset)
 
-    def _key(self) -> tuple:
-        return (self.kind, self.text, self.result, self.offset)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r} of a Token")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r} of a Token")
-
-    def __repr__(self) -> str:
-        return f"Token(kind={self.kind!r}, text={self.text!r}, result={self.result!r}, offset={self.offset!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return self._key() == other._key() if other.__class__ is self.__class__ else NotImplemented  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-
-class DependsNode:
+class DependsNode(Frozen):
     """A node of a parsed depends expression: op is 'task', 'not', 'and' or 'or'. Immutable and
     hashable; equal nodes are equal trees."""
 
@@ -82,26 +64,6 @@ class DependsNode:
         _set(self, "task", task)
         _set(self, "result", result)
         _set(self, "offset", offset)
-
-    def _key(self) -> tuple:
-        return (self.op, self.args, self.task, self.result, self.offset)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r} of a DependsNode")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r} of a DependsNode")
-
-    def __repr__(self) -> str:
-        return (f"DependsNode(op={self.op!r}, args={self.args!r}, task={self.task!r}, result={self.result!r}, "
-                f"offset={self.offset!r})")
-
-    def __eq__(self, other: object) -> bool:
-        return self._key() == other._key() if other.__class__ is self.__class__ else NotImplemented  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
 
 def tokens(text: str) -> list[Token]:
     """The tokens of ``text``; DependsError at the first character that starts none."""

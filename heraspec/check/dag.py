@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..argo_lang import MAX_NESTING, depends
+from ..record import Record
 
 if TYPE_CHECKING:
     from ..document.nodes import ExitHandler, Task
@@ -230,7 +231,7 @@ def _refs(value: dict | list, path: tuple, out: list) -> None:
             _refs(v, path + (k,), out)
 
 
-class Dep:
+class Dep(Record):
     """One reason task `dst` waits for `src`, and where it was written: `path` is the data path of the
     reference, `offset` the character offset of `src` inside the string at `path`, if it is in one.
     (Plain classes, not dataclasses: `dataclasses` costs ~8 ms of a `validate`.)"""
@@ -244,16 +245,8 @@ class Dep:
         self.path = path
         self.offset = offset
 
-    def __repr__(self) -> str:
-        return f"Dep(src={self.src!r}, dst={self.dst!r}, path={self.path!r}, offset={self.offset!r})"
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.src, self.dst, self.path, self.offset) == (other.src, other.dst, other.path, other.offset)  # type: ignore[attr-defined]
-
-
-class Graph:
+class Graph(Record):
     """The tasks, every dependency between them, every task name written, and the edges that are
     malformed (`bad_edges`) or past MAX_EDGE_PAIRS (`too_big`), each as (path, message, offset)."""
 
@@ -271,16 +264,6 @@ class Graph:
         self.too_big: list[tuple[tuple, str, int]] = [] if too_big is None else too_big
         self._upstream: dict[str, dict[str, None]] | None = None  # dst -> its srcs, built by upstream()
         self._indexed = 0  # len(deps) when _upstream was built
-
-    def _key(self) -> tuple:
-        return (self.tasks, self.deps, self.mentions, self.bad_edges, self.too_big)
-
-    def __repr__(self) -> str:
-        return (f"Graph(tasks={self.tasks!r}, deps={self.deps!r}, mentions={self.mentions!r}, "
-                f"bad_edges={self.bad_edges!r}, too_big={self.too_big!r})")
-
-    def __eq__(self, other: object) -> bool:
-        return self._key() == other._key() if other.__class__ is self.__class__ else NotImplemented  # type: ignore[attr-defined]
 
     def add(self, src: str, dst: str, path: tuple, offset: int | None = None) -> None:
         self.deps.append(Dep(src, dst, path, offset))

@@ -15,6 +15,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
+from ..record import Record
 
 
 T = TypeVar("T")
@@ -341,7 +342,7 @@ class Binding:
         return self._body[self.index]
 
 
-class Change:
+class Change(Record):
     """A top-level statement that changes a value in place: `X[k] = v`, `X.a += 1`, `X.add(v)`."""
 
     __slots__ = ("index", "under")
@@ -352,20 +353,6 @@ class Change:
     def __init__(self, index: int, under: str | None) -> None:
         self.index = index
         self.under = under
-
-    def _key(self) -> tuple:
-        return (self.index, self.under)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return "Change(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
 
 
 # What the whole-tree walk in ModuleInfo finds, as text (a superset: comments and strings match too)

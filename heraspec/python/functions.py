@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from .closure import ModuleInfo, alias_binding, annotation_kind
 from .sourcefile import Problem, forget_modules, load_module, shown
+from ..record import Record
 
 _show = shown
 
@@ -46,7 +47,7 @@ def _close_matches(word: str, options: list[str], n: int) -> list[str]:
     return difflib.get_close_matches(word, options, n=n)
 
 
-class Param:
+class Param(Record):
     __slots__ = ("name", "annotation", "required", "default", "literal_default", "kind")
 
     name: str
@@ -65,22 +66,8 @@ class Param:
         self.literal_default = literal_default
         self.kind = kind
 
-    def _key(self) -> tuple:
-        return (self.name, self.annotation, self.required, self.default, self.literal_default, self.kind)
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return "Param(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
-
-
-class Function:
+class Function(Record):
     __slots__ = ("ref", "module", "name", "file", "line", "params", "returns_annotation", "module_file")
 
     ref: str
@@ -102,21 +89,6 @@ class Function:
         self.params = params
         self.returns_annotation = returns_annotation
         self.module_file = module_file
-
-    def _key(self) -> tuple:
-        return (self.ref, self.module, self.name, self.file, self.line, self.params, self.returns_annotation,
-                self.module_file)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return "Function(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
 
 
 # --- caches: a big spec resolves the same ref thousands of times ------------------------------------

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import packages as P
+from ..record import Record
 
 __all__ = ["DEFAULT_PYTHON", "Lock", "LockError", "Wanted", "check", "download_wheels", "failure_reason", "path_for",
            "python_of", "resolve_pins", "set_id", "sets", "write_lock"]
@@ -60,7 +61,7 @@ def set_id(pkgs: P.PackageSet, python: str) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
 
-class Wanted:
+class Wanted(Record):
     __slots__ = ("path", "packages", "python")
 
     path: tuple  # where the set is declared (for located errors): the nearest `packages` key
@@ -71,20 +72,6 @@ class Wanted:
         self.path = path
         self.packages = packages
         self.python = python
-
-    def _key(self) -> tuple:
-        return (self.path, self.packages, self.python)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return "Wanted(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
 
 
 def sets(data: dict, fns: dict, exit_key: str) -> list[Wanted]:

@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from .closure import ModuleInfo
 from .sourcefile import Problem, load_module, shown as _show
 from .pkgdata import DataFile, PackageData, outside
+from ..record import Record
 
 __all__ = ["Bundle", "Carried", "DataFile", "Import", "carry", "first_party_roots", "is_stdlib", "outside"]
 
@@ -56,7 +57,7 @@ def is_stdlib(name: str) -> bool:
     return top in sys.stdlib_module_names or top == "__main__"  # the script itself: always there
 
 
-class Carried:
+class Carried(Record):
     """One module as the pod gets it: its real dotted name and its whole text."""
 
     __slots__ = ("name", "filename", "is_package", "source")
@@ -72,22 +73,8 @@ class Carried:
         self.is_package = is_package
         self.source = source
 
-    def _key(self) -> tuple:
-        return (self.name, self.filename, self.is_package, self.source)
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return "Carried(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
-
-
-class Import:
+class Import(Record):
     """An import of carried code that is neither standard library nor first-party."""
 
     __slots__ = ("name", "file", "line", "col", "optional")
@@ -105,22 +92,8 @@ class Import:
         self.col = col
         self.optional = optional
 
-    def _key(self) -> tuple:
-        return (self.name, self.file, self.line, self.col, self.optional)
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return "Import(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
-
-
-class Bundle:
+class Bundle(Record):
     __slots__ = ("entry", "modules", "imports", "problems", "size", "data")
 
     entry: str  # the function's module
@@ -138,20 +111,6 @@ class Bundle:
         self.problems = problems
         self.size = size
         self.data = data
-
-    def _key(self) -> tuple:
-        return (self.entry, self.modules, self.imports, self.problems, self.size, self.data)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return "Bundle(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
 
 
 # --- where first-party modules are ------------------------------------------------------------------

@@ -22,6 +22,7 @@ import json
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from ..record import Record
 
 if TYPE_CHECKING:
     from .modules import Import
@@ -122,7 +123,7 @@ def parse(text: str) -> tuple[str, str] | str:
     return canonical(req.name), text.strip()
 
 
-class PackageSet:
+class PackageSet(Record):
     __slots__ = ("packages", "index_url", "extra_index_urls", "index_secret", "locked", "python")
 
     packages: tuple[str, ...]  # requirements, sorted by canonical name
@@ -140,20 +141,6 @@ class PackageSet:
         self.index_secret = index_secret
         self.locked = locked
         self.python = python
-
-    def _key(self) -> tuple:
-        return (self.packages, self.index_url, self.extra_index_urls, self.index_secret, self.locked, self.python)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return "PackageSet(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
 
     def env_value(self) -> str:
         """The template's HERASPEC_PACKAGES value (JSON): what the script installs (with `locked`: exactly

@@ -36,6 +36,7 @@ from . import pod
 from .codetext import CODE_LIMIT, ENV_LIMIT, code_text, digest
 from .functions import Function, boundary_kinds, bundle
 from .modules import Carried, DataFile
+from ..record import Record
 
 RESULT_PATH = pod.RESULT_PATH
 RESULT_PATH_ENV = pod.RESULT_PATH_ENV
@@ -59,7 +60,7 @@ PLANS = frozenset({"agg", "agg:str", "str", "json", "item", "item+agg", "item+ag
 RESULTS = frozenset({"parameter", "artifact", "file"})  # where a return value goes (pod.RESULT_MODE_ENV)
 
 
-class Needs:
+class Needs(Record):
     """What one template's script must read and write beyond what its function's annotations say; the
     compiler knows it from the tasks calling the template. The default is everything: a script any
     caller may use."""
@@ -77,20 +78,6 @@ class Needs:
         self.artifact_inputs = artifact_inputs
         self.results = results
         self.publish = publish
-
-    def _key(self) -> tuple:
-        return (self.plans, self.artifact_inputs, self.results, self.publish)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return "Needs(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
 
 
 EVERYTHING = Needs()

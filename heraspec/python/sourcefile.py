@@ -24,11 +24,12 @@ from collections.abc import Callable, Sequence
 
 from ..cachedir import cache_root
 from .closure import ModuleInfo
+from ..record import Record
 
 __all__ = ["Problem", "forget_modules", "load_module", "shown"]
 
 
-class Problem:
+class Problem(Record):
     """Something wrong, for the caller to report at the spec's position."""
 
     __slots__ = ("message", "hint", "file", "line", "col")
@@ -46,20 +47,6 @@ class Problem:
         self.file = file
         self.line = line
         self.col = col
-
-    def _key(self) -> tuple:
-        return (self.message, self.hint, self.file, self.line, self.col)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return "Problem(%s)" % ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
 
 
 def shown(path: str) -> str:
