@@ -94,30 +94,31 @@ def test_a_function_whose_own_code_is_too_large_is_refused_with_the_fix(tmp_path
     assert "compressed: over the" in proc.stdout + proc.stderr and "code: image" in proc.stdout + proc.stderr
 
 
-def test_a_workflow_templates_scripts_carry_their_own_code(tmp_path: Path) -> None:
-    # other workflows call its templates by templateRef: `{{workflow.parameters...}}` would be theirs
+def _two_functions_as(tmp_path: Path, header: str) -> dict:
+    """The manifest of a two-function spec of the 100-line package, compiled as `header` says
+    (`kind: ...`), checked against Argo's schema."""
     F.clear_cache()
     package(tmp_path, 2, 100)
     path = spec(tmp_path, ["big.m0:f", "big.m1:f"])
-    path.write_text(path.read_text().replace("name: big\n", "name: big\nkind: WorkflowTemplate\n"))
+    path.write_text(path.read_text().replace("name: big\n", "name: big\n" + header))
     (compiled,) = heraspec.compile([str(path)], path=[str(tmp_path)])
-    manifest = compiled.manifest
-    assert_argo_valid(manifest)
+    assert_argo_valid(compiled.manifest)
+    return compiled.manifest
+
+
+def test_a_workflow_templates_scripts_carry_their_own_code(tmp_path: Path) -> None:
+    # other workflows call its templates by templateRef: `{{workflow.parameters...}}` would be theirs
+    manifest = _two_functions_as(tmp_path, "kind: WorkflowTemplate\n")
     assert "arguments" not in manifest["spec"] and "workflow.parameters" not in json.dumps(manifest)
     assert run_task(manifest, "t1", tmp_path / "pod")[0] == 1 + 1 + 100
 
 
 def test_a_cron_workflows_scripts_run_the_runtime_and_code_of_its_parameter(tmp_path: Path) -> None:
-    F.clear_cache()
-    package(tmp_path, 2, 100)
-    path = spec(tmp_path, ["big.m0:f", "big.m1:f"])
-    path.write_text(path.read_text().replace("name: big\n", "name: big\nkind: CronWorkflow\nschedule: '0 3 * * *'\n"))
-    (compiled,) = heraspec.compile([str(path)], path=[str(tmp_path)])
-    manifest = compiled.manifest
-    assert_argo_valid(manifest)
+    manifest = _two_functions_as(tmp_path, "kind: CronWorkflow\nschedule: '0 3 * * *'\n")
     (param,) = manifest["spec"]["workflowSpec"]["arguments"]["parameters"]
     assert param["name"] == "heraspec-code" and "def main(" in pod.unpack_code(param["value"])["runtime"]
     assert "def main(" not in json.dumps(manifest)
+    assert run_task(manifest, "t1", tmp_path / "pod")[0] == 1 + 1 + 100  # the pod gets the parameter's value
     assert run_task(manifest, "t1", tmp_path / "pod")[0] == 1 + 1 + 100
 
 
