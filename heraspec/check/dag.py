@@ -281,8 +281,12 @@ class Graph(Record):
 
 
 def build_graph(data: dict) -> Graph:
+    """The graph of plain spec data: edges, `after`, `{from: T}` in args, `{{tasks.T.…}}` in `when`
+    and args, `foreach: {from: T}` and `depends`, each dependency in that order per task (the
+    edges first); malformed edges and depends go to `bad_edges`, oversized ones to `too_big`."""
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     g = Graph(list(tasks))
+    add = g.add
     edges = data.get("edges")
     expanded = 0
     for i, e in enumerate(edges if isinstance(edges, list) else []):
@@ -311,18 +315,28 @@ def build_graph(data: dict) -> Graph:
         if not isinstance(t, dict):
             continue
         after = t.get("after")
-        for i, a in enumerate(after if isinstance(after, list) else []):
-            if isinstance(a, str):
-                g.add(a, name, ("tasks", name, "after", i))
-        for kind, target, path in refs_in(t.get("args"), ("tasks", name, "args")):
-            if kind == "from" and isinstance(target, str):
-                g.add(target, name, path + ("from",))
+        if isinstance(after, list):
+            for i, a in enumerate(after):
+                if isinstance(a, str):
+                    add(a, name, ("tasks", name, "after", i))
+        args = t.get("args")
+        texts: list[tuple[str, tuple]] = []  # the args' strings that may read a task's outputs
+        if isinstance(args, (dict, list)):
+            base = ("tasks", name, "args")
+            for kind, target, path in refs_in(args, base):
+                if kind == "from" and isinstance(target, str):
+                    add(target, name, path + ("from",))
+            if has_text(args, "{{"):
+                texts = [(text, path) for text, path in strings_in(args, base) if "{{" in text]
+        elif isinstance(args, str) and "{{" in args:
+            texts = [(args, ("tasks", name, "args"))]
         # raw Argo expressions that read another task's outputs need that task to run first
-        raw = [(t.get("when"), ("tasks", name, "when"))] if isinstance(t.get("when"), str) else []
-        for text, path in raw + list(strings_in(t.get("args"), ("tasks", name, "args"))):
-            if "{{" in text:
-                for ref, off in task_expr_names(text):
-                    g.add(ref, name, path, off)
+        when = t.get("when")
+        if isinstance(when, str) and "{{" in when:
+            texts.insert(0, (when, ("tasks", name, "when")))
+        for text, path in texts:
+            for ref, off in task_expr_names(text):
+                add(ref, name, path, off)
         fe = t.get("foreach")
         if isinstance(fe, dict) and isinstance(fe.get("from"), str):
             g.add(fe["from"], name, ("tasks", name, "foreach", "from"))
@@ -338,6 +352,9 @@ def build_graph(data: dict) -> Graph:
 
 def find_cycle(g: Graph) -> list[str] | None:
     """A cycle as [A, B, ..., A], or None. Iterative DFS in task order, so the answer is stable."""
+    order = {t: i for i, t in enumerate(g.tasks)}
+    if all(order[d.src] < order[d.dst] for d in g.deps if d.src in order and d.dst in order):
+        return None  # every dependency points forward in task order, which is then a topological order
     known = set(g.tasks)
     succ: dict[str, dict[str, None]] = {t: {} for t in g.tasks}  # ordered sets: fan-outs stay linear
     for d in g.deps:
