@@ -14,6 +14,7 @@ from ..document.nodes import Ref, Spec, Task, mapping
 from ..errors import Errors
 from . import dag
 from .files import fans_out
+from .spectext import may_hold
 
 # validate.go paramOrArtifactNameRegex / isValidParamOrArtifactName: workflow parameter names
 PARAM_NAME = re.compile(r"^[-a-zA-Z0-9_]+$")
@@ -22,6 +23,7 @@ PARAM_NAME = re.compile(r"^[-a-zA-Z0-9_]+$")
 EXPR_KEYWORDS = frozenset(("in", "not", "and", "or", "if", "else", "let", "matches", "contains", "startsWith",
                            "endsWith", "nil", "true", "false"))
 WF_PARAM = re.compile(r"\{\{\s*workflow\.parameters\.([^}\s]*)\s*\}\}")
+WF_PARAM_PREFIX = "workflow.parameters."  # in every text WF_PARAM matches
 
 
 def depends_syntax(expr: str) -> tuple[str, int] | None:
@@ -37,14 +39,22 @@ def uses_depends(graph: dag.Graph) -> bool:
 
 def check(doc: Document, spec: Spec, graph: dag.Graph, errors: Errors) -> None:
     """Task names, depends, continue_on, each task's fan-out and raw parameter references, then the
-    workflow parameters' names."""
+    workflow parameters' names. A rule looking for keys or text the spec cannot hold
+    (`spectext.may_hold`) is skipped: it would find nothing."""
     params = {p.name: p.default for p in spec.parameters}
     _task_names(doc, spec.task_names, graph, errors)
-    _depends(doc, spec, graph, errors)
-    _continue_on(doc, spec, graph, errors)
-    for task in spec.tasks.values():
-        _fan_out(doc, task, params, errors)
-        _raw_params(doc, task, params, errors)
+    if may_hold(doc, "depends"):
+        _depends(doc, spec, graph, errors)
+    if uses_depends(graph) and may_hold(doc, "continue", "dependencies"):  # continueOn, continue_on
+        _continue_on(doc, spec, graph, errors)
+    fan_out = may_hold(doc, "foreach", "item")
+    raw = may_hold(doc, WF_PARAM_PREFIX)
+    if fan_out or raw:
+        for task in spec.tasks.values():
+            if fan_out:
+                _fan_out(doc, task, params, errors)
+            if raw:
+                _raw_params(doc, task, params, errors)
     _params(doc, spec, errors)
 
 
@@ -52,18 +62,25 @@ _LITERAL_NAME = re.compile(r"^([0-9]+|true|false)$", re.IGNORECASE)
 
 
 def _task_names(doc: Document, tasks: tuple, graph: dag.Graph, errors: Errors) -> None:
-    depended = {d.src for d in graph.deps}
+    uses = uses_depends(graph)
+    depended: set[str] | None = None  # built when a name is a keyword
     for t in tasks:
-        if not isinstance(t, str) or _LITERAL_NAME.match(t):
+        if not isinstance(t, str):
+            continue
+        digit = uses and t[:1].isdigit()
+        keyword = t.replace("-", "_") in EXPR_KEYWORDS  # its Argo name ('_' as '-') read by expr-lang ('-' as '_')
+        if not (digit or keyword) or _LITERAL_NAME.match(t):
             continue  # a literal name: semantic._check_names reports it
-        if t[:1].isdigit() and uses_depends(graph):
+        if digit:
             # validate.go validateDAG: "name cannot begin with a digit when using either 'depends' or 'dependencies'"
             doc.error(errors, ("tasks", t), f"task name '{t}' starts with a digit, which Argo refuses in a DAG "
                       "whose tasks depend on each other", f"start it with a letter, e.g. 'step-{t}'", key=True)
-        if dag.argo_name(t).replace("-", "_") in EXPR_KEYWORDS and t in depended:
-            # dag.go evaluateDependsLogic: the expression is evaluated by expr-lang, where this is a keyword
-            doc.error(errors, ("tasks", t), f"task name '{t}' is a keyword of Argo's depends expressions, so "
-                      "the tasks after it would fail to start", f"rename it, e.g. '{t}-step'", key=True)
+        if keyword:
+            depended = depended if depended is not None else {d.src for d in graph.deps}
+            if t in depended:
+                # dag.go evaluateDependsLogic: the expression is evaluated by expr-lang, where this is a keyword
+                doc.error(errors, ("tasks", t), f"task name '{t}' is a keyword of Argo's depends expressions, "
+                          "so the tasks after it would fail to start", f"rename it, e.g. '{t}-step'", key=True)
 
 
 def _depends(doc: Document, spec: Spec, graph: dag.Graph, errors: Errors) -> None:
@@ -168,10 +185,10 @@ def _raw_params(doc: Document, task: Task, params: dict, errors: Errors) -> None
     found: list[tuple[str, tuple]] = []
     for key in ("args", "when", "env", "command", "image"):
         value = task.written.get(key)  # any text the task writes there (its `defaults` are checked once)
-        if value is not None and dag.has_text(value, "workflow.parameters."):  # paths only where it is
+        if value is not None and dag.has_text(value, WF_PARAM_PREFIX):  # paths only where it is
             found.extend(dag.strings_in(value, base + (key,)))
     for text, path in found:
-        if "workflow.parameters." not in text:
+        if WF_PARAM_PREFIX not in text:
             continue
         for m in WF_PARAM.finditer(text):
             if m.group(1) not in params:

@@ -1,0 +1,87 @@
+"""`check/spectext.may_hold`: a rule skipped because the spec's text cannot hold what it looks for
+reports exactly what walking every task reports, and a word that reaches the data only through an
+escape or a values placeholder is still found."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from heraspec.check.spectext import PLACEHOLDER_MARKERS
+from heraspec.document import values
+from tests.cli import in_process
+
+ROOT = Path(__file__).resolve().parents[1]
+BAD = ROOT / "tests" / "fixtures" / "bad"
+EXAMPLES = ROOT / "examples"
+SPECS = sorted(p for d in (BAD, EXAMPLES) for p in d.iterdir() if p.suffix in (".yaml", ".toml"))
+# a comment holding a backslash changes no value, but the text may then hold anything: every rule walks
+OPEN = "\n# \\ (every rule walks every task)\n"
+
+STEPS = "def work(i: int) -> int:\n    return i\n"
+
+
+def test_placeholder_markers_are_the_values_ones():
+    assert PLACEHOLDER_MARKERS == (values.VAR_START, values.BLOCK_START, values.COMMENT_START)
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory) -> tuple[Path, Path]:
+    """The bad fixtures and examples twice: as they are, and each spec with OPEN appended."""
+    base = tmp_path_factory.mktemp("spectext")
+    for name in ("plain", "open"):
+        for src in (BAD, EXAMPLES):
+            shutil.copytree(src, base / name / src.name)
+    for spec in (base / "open").glob("*/*"):
+        if spec.suffix in (".yaml", ".toml"):
+            spec.write_text(spec.read_text() + OPEN)
+    return base / "plain", base / "open"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_skipped_rules_report_what_walking_reports(spec: Path, copies, capsys):
+    if spec.stem in ("empty", "syntax"):
+        pytest.skip("the appended comment is the file's content, or inside its broken syntax")
+    plain, opened = (d / spec.parent.name / spec.name for d in copies)
+    code, _, err = in_process(capsys, "validate", str(plain))
+    open_code, _, open_err = in_process(capsys, "validate", str(opened))
+    assert (open_code, open_err.replace(str(copies[1]), str(copies[0]))) == (code, err)
+
+
+def _validate(tmp_path: Path, capsys, spec: str, *extra: str) -> str:
+    (tmp_path / "steps.py").write_text(STEPS)
+    (tmp_path / "spec.yaml").write_text("name: x\n" + spec)
+    code, _, err = in_process(capsys, "validate", *extra, str(tmp_path / "spec.yaml"))
+    assert code == 1
+    return err
+
+
+def test_a_key_written_with_an_escape_is_checked(tmp_path, capsys):
+    err = _validate(tmp_path, capsys, 'tasks:\n  a: {function: "steps:work", args: {i: 1}, "for\\x65ach": []}\n')
+    assert "spec.yaml:3:59: error: an empty foreach runs nothing" in err, err
+
+
+def test_a_text_written_with_an_escape_is_checked(tmp_path, capsys):
+    err = _validate(tmp_path, capsys, 'tasks:\n  a: {function: "steps:work", args: {i: "{{w\\x6frkflow.parameters.nope}}"}}\n')
+    assert "unknown workflow parameter 'nope'" in err, err
+
+
+def test_a_text_a_placeholder_gives_is_checked(tmp_path, capsys):
+    err = _validate(tmp_path, capsys, 'tasks:\n  a: {function: "steps:work", args: {i: "[[ text ]]"}}\n',
+                    "--set", "text={{workflow.parameters.nope}}")
+    assert "unknown workflow parameter 'nope'" in err, err
+
+
+def test_a_text_a_placeholder_comment_joins_is_checked(tmp_path, capsys):
+    err = _validate(tmp_path, capsys, 'tasks:\n  a: {function: "steps:work", args: {i: "{{workflow.param[# x #]eters.nope}}"}}\n',
+                    "--set", "unused=1")
+    assert "unknown workflow parameter 'nope'" in err, err
+
+
+def test_a_mapping_a_placeholder_gives_is_checked(tmp_path, capsys):
+    (tmp_path / "values.yaml").write_text("arg: {item: 'not a name'}\n")
+    err = _validate(tmp_path, capsys, 'tasks:\n  a: {function: "steps:work", args: {i: "[[ arg ]]"}}\n',
+                    "--values", str(tmp_path / "values.yaml"))
+    assert 'item key "not a name" is not a name Argo can substitute' in err, err
