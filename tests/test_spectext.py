@@ -85,3 +85,9 @@ def test_a_mapping_a_placeholder_gives_is_checked(tmp_path, capsys):
     err = _validate(tmp_path, capsys, 'tasks:\n  a: {function: "steps:work", args: {i: "[[ arg ]]"}}\n',
                     "--values", str(tmp_path / "values.yaml"))
     assert 'item key "not a name" is not a name Argo can substitute' in err, err
+
+
+def test_a_fan_out_written_with_an_escape_is_type_checked(tmp_path, capsys):
+    err = _validate(tmp_path, capsys, 'tasks:\n  m: {function: "steps:work", args: {i: 1}}\n'
+                    '  a: {function: "steps:work", "for\\x65ach": {from: m}, args: {i: {item: true}}}\n')
+    assert "foreach needs a list, but it gets the result of 'm' (work() -> int)" in err, err

@@ -35,6 +35,9 @@ def type_name(v: Any) -> str:
 
 def first_bad(v: Any, want: Type, path: tuple) -> tuple[tuple, Type, Any, str | None] | None:
     kind = want.kind
+    ok = _SCALAR_FITS.get(kind)  # the common case first: a plain parameter type
+    if ok is not None:
+        return None if ok(v) else (path, want, v, None)
     if kind == "any":
         return None
     if kind == "union":
@@ -46,9 +49,6 @@ def first_bad(v: Any, want: Type, path: tuple) -> tuple[tuple, Type, Any, str | 
         except ValueError:
             return path, want, v, None
         return first_bad(decoded, want, path) if isinstance(decoded, (list, dict)) else (path, want, v, None)
-    ok = _SCALAR_FITS.get(kind)
-    if ok is not None:
-        return None if ok(v) else (path, want, v, None)
     if kind == "literal":
         return None if any(type(v) is type(x) and v == x for x in want.values) else (
             path, want, v, f"expected one of {', '.join(map(repr, want.values))} ({want.text}), got {show_value(v)}")

@@ -28,6 +28,7 @@ from . import dag
 from ..document.load import Document
 from ..document.nodes import Ref, Spec, Task
 from .files import fans_out
+from .spectext import may_hold
 
 __all__ = ["check", "check_parameters"]
 
@@ -76,10 +77,17 @@ class _Spec:
         self.params = {p.name: p.default for p in model.parameters}
         self._outputs: dict[str, tuple[Type, str] | None] = {}
         self._subs: dict[str, _Spec] = {}
+        self._sigs: dict[int, tuple[functions.Function, Signature]] = {}  # by id: many tasks run one function
+        self.foreach = may_hold(doc, "foreach")  # whether any task can fan out
 
     def sig(self, name: str) -> Signature | None:
         fn = self.fns.get(name)
-        return signature_types(fn, self.search_path) if fn is not None else None
+        if fn is None:
+            return None
+        hit = self._sigs.get(id(fn))
+        if hit is None:  # holding `fn` keeps its id its own
+            hit = self._sigs[id(fn)] = (fn, signature_types(fn, self.search_path))
+        return hit[1]
 
     # --- what a task gives -----------------------------------------------------------------------
 
@@ -120,10 +128,15 @@ class _Spec:
             if fn is not None and sig is not None:
                 for argset in task.args:
                     for arg in argset:
-                        if arg.name in sig.params:
-                            use = _Use(fn, sig, arg.name, arg.where, self.doc)
-                            for p in self.value(arg.value, use.type, arg.where, use, name):
-                                self.report(errors, p)
+                        want = sig.params.get(arg.name)
+                        if want is None:
+                            continue
+                        v = arg.value
+                        if not isinstance(v, (dict, list)) and first_bad(v, want, arg.where) is None:
+                            continue  # a plain value that fits: what `value` finds without a problem
+                        use = _Use(fn, sig, arg.name, arg.where, self.doc)
+                        for p in self.value(v, want, arg.where, use, name):
+                            self.report(errors, p)
                 self.check_foreach(task, errors)
             elif name in self.pipelines and task.args and not task.args_listed:  # a mapping of its parameters
                 self.check_pipeline_args(task, errors)
@@ -140,6 +153,8 @@ class _Spec:
         self.doc.error(errors, p.path, p.message, p.hint, key=p.key)
 
     def check_foreach(self, task: Task, errors: Errors) -> None:
+        if not self.foreach:
+            return
         fe = task.foreach
         if isinstance(fe, Ref) and fe.kind == "from" and isinstance(fe.target, str) and fe.key is None:
             out = self.output(fe.target)
