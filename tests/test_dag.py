@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from heraspec.check.dag import Graph, build_graph, find_cycle
+from heraspec.check.dag import Graph, build_graph, find_cycle, refs_in, strings_in, task_expr_names
 
 
 def test_a_tasks_dependencies_in_order():
@@ -65,3 +65,27 @@ def test_a_cycle_behind_forward_dependencies_is_found():
     assert find_cycle(g) == ["c", "d", "c"]
     g = build_graph({"tasks": {"b": {"after": ["a"]}, "a": {}}})  # backward, no cycle
     assert find_cycle(g) is None
+
+
+_TEXT = st.sampled_from(["x", "{{tasks.a.outputs.result}}", "{{ tasks.b.outputs.parameters.p }} and {{tasks.c.x}}",
+                         "{{workflow.name}}"])
+_VALUE = st.recursive(
+    st.one_of(_TEXT, st.integers(), st.none()),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["from", "key", "param", "item", "workflow", "x", "y"]), inner, max_size=3)),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_VALUE, st.dictionaries(st.sampled_from(["x", "y", "z"]), _VALUE, max_size=3)), st.one_of(st.none(), _TEXT))
+def test_build_graph_finds_what_the_public_walks_find(args, when):
+    """build_graph walks a task's args once; refs_in, strings_in and task_expr_names find the same."""
+    task = {"args": args} | ({"when": when} if when is not None else {})
+    got = [(d.src, d.path, d.offset) for d in build_graph({"tasks": {"t": task}}).deps]
+    base = ("tasks", "t", "args")
+    want = [(target, path + ("from",), None) for kind, target, path in refs_in(args, base)
+            if kind == "from" and isinstance(target, str)]
+    texts = ([(when, ("tasks", "t", "when"))] if when is not None else []) + list(strings_in(args, base))
+    want += [(ref, path, off) for text, path in texts for ref, off in task_expr_names(text)]
+    assert got == want

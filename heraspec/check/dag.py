@@ -231,6 +231,29 @@ def _refs(value: dict | list, path: tuple, out: list) -> None:
             _refs(v, path + (k,), out)
 
 
+def _links(value: dict | list, path: tuple, refs: list, texts: list) -> None:
+    # One walk for build_graph: what `_refs` adds to `refs`, and what `_strings` finds holding '{{'
+    # (within a reference too), each in its own walk's order.
+    if isinstance(value, dict):
+        n = len(value)
+        if (n == 1 and next(iter(value)) in _REF_KEYS) or (n == 2 and "from" in value and "key" in value):
+            k = "from" if n == 2 else next(iter(value))
+            refs.append((k, value[k], path))
+            inside: list[tuple[str, tuple]] = []
+            _strings(value, path, inside)
+            texts.extend(x for x in inside if "{{" in x[0])
+            return
+        items: Any = value.items()
+    else:
+        items = enumerate(value)
+    for k, v in items:
+        if isinstance(v, str):
+            if "{{" in v:
+                texts.append((v, path + (k,)))
+        elif isinstance(v, (dict, list)):
+            _links(v, path + (k,), refs, texts)
+
+
 class Dep(Record):
     """One reason task `dst` waits for `src`, and where it was written: `path` is the data path of the
     reference, `offset` the character offset of `src` inside the string at `path`, if it is in one.
@@ -322,12 +345,11 @@ def build_graph(data: dict) -> Graph:
         args = t.get("args")
         texts: list[tuple[str, tuple]] = []  # the args' strings that may read a task's outputs
         if isinstance(args, (dict, list)):
-            base = ("tasks", name, "args")
-            for kind, target, path in refs_in(args, base):
+            refs: list[tuple[str, Any, tuple]] = []
+            _links(args, ("tasks", name, "args"), refs, texts)
+            for kind, target, path in refs:
                 if kind == "from" and isinstance(target, str):
                     add(target, name, path + ("from",))
-            if has_text(args, "{{"):
-                texts = [(text, path) for text, path in strings_in(args, base) if "{{" in text]
         elif isinstance(args, str) and "{{" in args:
             texts = [(args, ("tasks", name, "args"))]
         # raw Argo expressions that read another task's outputs need that task to run first
