@@ -25,7 +25,8 @@ __all__ = ["RESULTS", "DependsError", "DependsNode", "Token", "tokens", "parse_t
            "names", "translate", "evaluate", "MAX_NESTING"]
 
 RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
-_TOKEN = re.compile(r"\s*(?:(&&|\|\||!|\(|\))|([A-Za-z0-9][-_A-Za-z0-9]*)(?:\.([A-Za-z]+))?)")
+# compiled on first use (re's cache): a spec without `depends` never reads one
+_TOKEN = r"\s*(?:(&&|\|\||!|\(|\))|([A-Za-z0-9][-_A-Za-z0-9]*)(?:\.([A-Za-z]+))?)"
 
 
 class DependsError(LanguageError):
@@ -67,10 +68,11 @@ class DependsNode(Frozen):
 
 def tokens(text: str) -> list[Token]:
     """The tokens of ``text``; DependsError at the first character that starts none."""
+    token = re.compile(_TOKEN)
     out: list[Token] = []
     pos = 0
     while True:
-        m = _TOKEN.match(text, pos)
+        m = token.match(text, pos)
         if not m:
             rest = text[pos:]
             if rest.strip():

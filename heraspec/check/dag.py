@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..document.nodes import ExitHandler, Task
 
 _NAME = r"[A-Za-z0-9][-_A-Za-z0-9]*"
-_EDGE_TOKEN = re.compile(r"\s*(>>|\[|\]|,|" + _NAME + r")")
+_EDGE_TOKEN = r"\s*(>>|\[|\]|,|" + _NAME + r")"  # compiled on first use (re's cache): most specs have no edges
 DEPENDS_RESULTS = set(depends.RESULTS)
 
 
@@ -45,10 +45,11 @@ class EdgeSyntaxError(ValueError):
 
 def parse_edge(text: str) -> list[list[tuple[str, int]]]:
     """`A >> [B, C] >> D` -> [[(A, 0)], [(B, 6), (C, 9)], [(D, 16)]]: the groups, with each name's offset."""
+    token = re.compile(_EDGE_TOKEN)
     groups: list[list[tuple[str, int]]] = []
     pos, expect_group = 0, True
     while True:
-        m = _EDGE_TOKEN.match(text, pos)
+        m = token.match(text, pos)
         if not m:
             if text[pos:].strip():
                 raise EdgeSyntaxError(f"unexpected '{text[pos:].strip()[:20]}' in edge", pos + len(text[pos:]) - len(text[pos:].lstrip()))
@@ -59,12 +60,12 @@ def parse_edge(text: str) -> list[list[tuple[str, int]]]:
             if tok == "[":
                 group = []
                 while True:
-                    m = _EDGE_TOKEN.match(text, pos)
+                    m = token.match(text, pos)
                     if not m or m.group(1) in (">>", "[", "]", ","):
                         raise EdgeSyntaxError("expected a task name inside [ ]", m.start(1) if m else len(text))
                     group.append((m.group(1), m.start(1)))
                     pos = m.end()
-                    m = _EDGE_TOKEN.match(text, pos)
+                    m = token.match(text, pos)
                     if m and m.group(1) == ",":
                         pos = m.end()
                         continue
@@ -136,19 +137,19 @@ def too_deep(expr: str, limit: int = MAX_NESTING) -> int | None:
     return None
 
 
-_TASK_EXPR = re.compile(r"\{\{\s*tasks\.(" + _NAME + r")\.")
+_TASK_EXPR = r"\{\{\s*tasks\.(" + _NAME + r")\."  # compiled on first use (re's cache): few texts hold '{{' 
 
 
 def task_expr_names(text: str) -> list[tuple[str, int]]:
     """Tasks referenced as `{{tasks.NAME.…}}` in a raw Argo string (a `when`, an argument)."""
-    return [(m.group(1), m.start(1)) for m in _TASK_EXPR.finditer(text)]
+    return [(m.group(1), m.start(1)) for m in re.finditer(_TASK_EXPR, text)]
 
 
 def translate_task_exprs(text: str, names: dict[str, str]) -> str:
     """`{{tasks.prep_data.…}}` -> `{{tasks.prep-data.…}}` for the spec's own task names."""
     if "{{" not in text:
         return text
-    return _TASK_EXPR.sub(lambda m: m.group(0).replace(m.group(1), names.get(m.group(1), m.group(1))), text)
+    return re.sub(_TASK_EXPR, lambda m: m.group(0).replace(m.group(1), names.get(m.group(1), m.group(1))), text)
 
 
 def strings_in(value: Any, path: tuple) -> Iterator[tuple[str, tuple]]:

@@ -19,8 +19,9 @@ from ..python.annotations import ANY, Type
 
 __all__ = ["assignable", "field_type", "first_bad", "show_value", "type_name"]
 
-_FLOAT_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*\Z")
-_INT_TEXT = re.compile(r"\s*[-+]?\d+\s*\Z")
+# compiled on first use (re's cache): only a text given to a number parameter is matched
+_FLOAT_TEXT = r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*\Z"
+_INT_TEXT = r"\s*[-+]?\d+\s*\Z"
 _BOOL_WORDS = {"true", "yes", "y", "on", "1", "false", "no", "n", "off", "0"}
 
 
@@ -115,13 +116,13 @@ def _fits_int(v: Any) -> bool:
         return True
     if isinstance(v, float):
         return v.is_integer()
-    return isinstance(v, str) and bool(_INT_TEXT.match(v))
+    return isinstance(v, str) and bool(re.match(_INT_TEXT, v))
 
 
 def _fits_float(v: Any) -> bool:
     if isinstance(v, bool):
         return False
-    return isinstance(v, (int, float)) or (isinstance(v, str) and bool(_FLOAT_TEXT.match(v)))
+    return isinstance(v, (int, float)) or (isinstance(v, str) and bool(re.match(_FLOAT_TEXT, v)))
 
 
 def _fits_bool(v: Any) -> bool:
