@@ -232,14 +232,15 @@ def _refs(value: dict | list, path: tuple, out: list) -> None:
             _refs(v, path + (k,), out)
 
 
-def _links(value: dict | list, path: tuple, refs: list, texts: list) -> None:
-    # One walk for build_graph: what `_refs` adds to `refs`, and what `_strings` finds holding '{{'
-    # (within a reference too), each in its own walk's order.
+def _links(value: dict | list, path: tuple, task: str, g: Graph, texts: list) -> None:
+    # One walk for build_graph: adds the `{from: T}` of `refs_in` to `g` (task waits for T), and
+    # appends to `texts` what `strings_in` finds holding '{{' (within a reference too), in order.
     if isinstance(value, dict):
         n = len(value)
         if (n == 1 and next(iter(value)) in _REF_KEYS) or (n == 2 and "from" in value and "key" in value):
-            k = "from" if n == 2 else next(iter(value))
-            refs.append((k, value[k], path))
+            target = value.get("from")
+            if isinstance(target, str):
+                g.add(target, task, path + ("from",))
             inside: list[tuple[str, tuple]] = []
             _strings(value, path, inside)
             texts.extend(x for x in inside if "{{" in x[0])
@@ -252,7 +253,7 @@ def _links(value: dict | list, path: tuple, refs: list, texts: list) -> None:
             if "{{" in v:
                 texts.append((v, path + (k,)))
         elif isinstance(v, (dict, list)):
-            _links(v, path + (k,), refs, texts)
+            _links(v, path + (k,), task, g, texts)
 
 
 class Dep(Record):
@@ -311,6 +312,7 @@ def build_graph(data: dict) -> Graph:
     tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
     g = Graph(list(tasks))
     add = g.add
+    texts: list[tuple[str, tuple]] = []  # one task's `when` and args strings holding '{{', in order
     edges = data.get("edges")
     expanded = 0
     for i, e in enumerate(edges if isinstance(edges, list) else []):
@@ -344,22 +346,19 @@ def build_graph(data: dict) -> Graph:
                 if isinstance(a, str):
                     add(a, name, ("tasks", name, "after", i))
         args = t.get("args")
-        texts: list[tuple[str, tuple]] = []  # the args' strings that may read a task's outputs
         if isinstance(args, (dict, list)):
-            refs: list[tuple[str, Any, tuple]] = []
-            _links(args, ("tasks", name, "args"), refs, texts)
-            for kind, target, path in refs:
-                if kind == "from" and isinstance(target, str):
-                    add(target, name, path + ("from",))
+            _links(args, ("tasks", name, "args"), name, g, texts)
         elif isinstance(args, str) and "{{" in args:
-            texts = [(args, ("tasks", name, "args"))]
+            texts.append((args, ("tasks", name, "args")))
         # raw Argo expressions that read another task's outputs need that task to run first
         when = t.get("when")
         if isinstance(when, str) and "{{" in when:
             texts.insert(0, (when, ("tasks", name, "when")))
-        for text, path in texts:
-            for ref, off in task_expr_names(text):
-                add(ref, name, path, off)
+        if texts:
+            for text, path in texts:
+                for ref, off in task_expr_names(text):
+                    add(ref, name, path, off)
+            texts.clear()
         fe = t.get("foreach")
         if isinstance(fe, dict) and isinstance(fe.get("from"), str):
             g.add(fe["from"], name, ("tasks", name, "foreach", "from"))
