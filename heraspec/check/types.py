@@ -77,11 +77,14 @@ class _Spec:
         self.params = {p.name: p.default for p in model.parameters}
         self._outputs: dict[str, tuple[Type, str] | None] = {}
         self._subs: dict[str, _Spec] = {}
-        self._sigs: dict[int, tuple[functions.Function, Signature]] = {}  # by id: many tasks run one function
+        self._sigs: dict[int, tuple[functions.Function, Signature]] = {}  # by id(fn), for `signature`
         self.foreach = may_hold(doc, "foreach")  # whether any task can fan out
 
     def sig(self, name: str) -> Signature | None:
-        fn = self.fns.get(name)
+        return self.signature(self.fns.get(name))
+
+    def signature(self, fn: functions.Function | None) -> Signature | None:
+        """`fn`'s parameter and return types; read once per function, as many tasks run one."""
         if fn is None:
             return None
         hit = self._sigs.get(id(fn))
@@ -124,7 +127,8 @@ class _Spec:
 
     def check_all(self, errors: Errors) -> None:
         for name, task in self.tasks.items():
-            fn, sig = self.fns.get(name), self.sig(name)
+            fn = self.fns.get(name)
+            sig = self.signature(fn)
             if fn is not None and sig is not None:
                 for argset in task.args:
                     for arg in argset:
@@ -137,7 +141,8 @@ class _Spec:
                         use = _Use(fn, sig, arg.name, arg.where, self.doc)
                         for p in self.value(v, want, arg.where, use, name):
                             self.report(errors, p)
-                self.check_foreach(task, errors)
+                if self.foreach:
+                    self.check_foreach(task, errors)
             elif name in self.pipelines and task.args and not task.args_listed:  # a mapping of its parameters
                 self.check_pipeline_args(task, errors)
         for pname, default in self.params.items():
@@ -153,8 +158,6 @@ class _Spec:
         self.doc.error(errors, p.path, p.message, p.hint, key=p.key)
 
     def check_foreach(self, task: Task, errors: Errors) -> None:
-        if not self.foreach:
-            return
         fe = task.foreach
         if isinstance(fe, Ref) and fe.kind == "from" and isinstance(fe.target, str) and fe.key is None:
             out = self.output(fe.target)
@@ -259,7 +262,8 @@ class _Spec:
     def param_uses(self, pname: str) -> list[_Use]:
         out = []
         for name, task in self.tasks.items():
-            fn, sig = self.fns.get(name), self.sig(name)
+            fn = self.fns.get(name)
+            sig = self.signature(fn)
             for argset in task.args:
                 for arg in argset:
                     if arg.ref is not None and arg.ref.kind == "param" and arg.ref.target == pname:
