@@ -11,6 +11,7 @@ from ..document.settings import quantity, requests_and_limits
 from ..errors import Errors
 from . import dag
 from .label_rules import extended_resource_problem
+from .spectext import may_hold
 
 
 def over_limit(requests: dict, limits: dict) -> list[str]:
@@ -28,7 +29,8 @@ def over_limit(requests: dict, limits: dict) -> list[str]:
 def check(doc: Document, spec: Spec, errors: Errors) -> None:
     """Retries, resources and volumes of the defaults and every task."""
     # each task writing them, as written: its problems are located there
-    owns = [t.own for t in spec.tasks.values() if "resources" in t.written or "retry" in t.written]
+    owns = [t.own for t in spec.tasks.values() if "resources" in t.written or "retry" in t.written] \
+        if may_hold(doc, "resources", "retry") else []
     _retry_and_resources(doc, spec, owns, errors)
     _volumes(doc, owns, errors)
 
@@ -51,11 +53,11 @@ def _retry_and_resources(doc: Document, spec: Spec, owns: list[Task], errors: Er
             doc.error(errors, base + ("resources", "gpu_type"), f"gpu_type '{gpu_type}' is not an extended "
                       f"resource name: {problem}", "e.g. nvidia.com/gpu, amd.com/gpu")
     with_limits = defaults.resources is not None and bool(defaults.resources.limits)
-    own_resources = {t.name: t.resources for t in owns}
-    for name, t in spec.tasks.items():
-        own = own_resources.get(name)
-        if not with_limits and not (own is not None and own.limits):
-            continue  # no limit: no request can exceed one (a gpu's limit is its request)
+    # without a limit no request can exceed one (a gpu's limit is its request)
+    limited = spec.tasks.values() if with_limits else [
+        spec.tasks[t.name] for t in owns if t.resources is not None and t.resources.limits]
+    for t in limited:
+        name = t.name
         try:
             req, lim = requests_and_limits(t.resources.data)  # after `defaults`
         except (TypeError, ValueError, AttributeError):
