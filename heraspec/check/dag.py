@@ -211,7 +211,11 @@ def refs_in(value: Any, path: tuple) -> Iterator[tuple[str, Any, tuple]]:
 def arg_refs(task: Task | ExitHandler) -> Iterator[tuple[str, Any, tuple]]:
     """`refs_in` of a task's (or exit handler's) `args` as written: argument sets, container args, or
     a wrong-shaped value (a reference mapping is one too)."""
-    return refs_in(task.data.get("args"), task.where + ("args",))
+    args = task.data.get("args")
+    out: list[tuple[str, Any, tuple]] = []
+    if isinstance(args, (dict, list)):  # refs_in, one call less: the checks ask for every task's
+        _refs(args, task.where + ("args",), out)
+    return iter(out)
 
 
 def _refs(value: dict | list, path: tuple, out: list) -> None:
