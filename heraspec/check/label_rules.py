@@ -12,8 +12,9 @@ from ..document.patterns import K8S_NAME
 from ..errors import Errors
 
 # apimachinery validation.IsQualifiedName / IsValidLabelValue / IsDNS1123Subdomain
-_QUALIFIED_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_DNS1123_SUBDOMAIN = re.compile(K8S_NAME)
+# compiled on first use (re's cache): a spec without labels or annotations never matches them
+_QUALIFIED_PART = r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"
+_DNS1123_SUBDOMAIN = K8S_NAME
 ANNOTATIONS_MAX = 256 * 1024  # apimachinery ValidateAnnotationsSize: TotalAnnotationSizeLimitB
 
 
@@ -22,13 +23,13 @@ def qualified_name_problem(key: str) -> str | None:
     prefix, _, name = key.rpartition("/")
     if "/" in key and not prefix:
         return "the prefix before '/' is empty"
-    if prefix and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.match(prefix)):
+    if prefix and (len(prefix) > 253 or not re.match(_DNS1123_SUBDOMAIN, prefix)):
         return f"prefix '{prefix}' is not a DNS subdomain (lowercase letters, digits, '-', '.'; at most 253)"
     if not name:
         return "the name is empty"
     if len(name) > 63:
         return f"the name part is {len(name)} characters; at most 63"
-    if not _QUALIFIED_PART.match(name):
+    if not re.match(_QUALIFIED_PART, name):
         return "the name part must be letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
     return None
 
@@ -37,7 +38,7 @@ def label_value_problem(value: str) -> str | None:
     """apimachinery IsValidLabelValue: empty, or at most 63 name characters."""
     if len(value) > 63:
         return f"it is {len(value)} characters; a label value has at most 63"
-    if value and not _QUALIFIED_PART.match(value):
+    if value and not re.match(_QUALIFIED_PART, value):
         return "a label value is letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
     return None
 
