@@ -335,6 +335,22 @@ def test_depends_one_tree_for_check_translate_and_evaluate() -> None:
     assert wide.op == "and" and len(wide.args) == 400  # flat
 
 
+def test_depends_tokens_read_again_are_the_same_and_a_new_list() -> None:
+    """Every stage tokenizes each task's depends; a text read again gives the first reading's tokens."""
+    text = "x_1 && (y.AnySucceeded || !z)"
+    expected = [("task", "x_1", None, 0), ("op", "&&", None, 4), ("op", "(", None, 7),
+                ("task", "y", "AnySucceeded", 8), ("op", "||", None, 23), ("op", "!", None, 26),
+                ("task", "z", None, 27), ("op", ")", None, 28)]
+    first = depends.tokens(text)
+    assert [(t.kind, t.text, t.result, t.offset) for t in first] == expected
+    first.clear()  # the caller's list: the next reading is whole
+    assert [(t.kind, t.text, t.result, t.offset) for t in depends.tokens(text)] == expected
+    assert depends.references(text) == [("x_1", None, 0), ("y", "AnySucceeded", 8), ("z", None, 27)]
+    for bad in ("a ; b", "a ; b"):  # a malformed text is refused every time it is read
+        with pytest.raises(depends.DependsError, match="unexpected '; b'"):
+            depends.tokens(bad)
+
+
 # --- Go's JSON and durations ----------------------------------------------------------------------------
 
 def test_go_json_structs_keep_order_and_maps_sort() -> None:

@@ -66,8 +66,23 @@ class DependsNode(Frozen):
         _set(self, "result", result)
         _set(self, "offset", offset)
 
+# text -> its tokens: the graph, the checks and the compiler each read every task's depends
+_SCANNED: dict[str, tuple[Token, ...]] = {}
+_SCANNED_MAX = 65_536  # texts kept; past it the memo starts again (a long-running language server)
+
+
 def tokens(text: str) -> list[Token]:
-    """The tokens of ``text``; DependsError at the first character that starts none."""
+    """The tokens of ``text`` (a new list each call); DependsError at the first character that starts none."""
+    hit = _SCANNED.get(text)
+    if hit is None:
+        hit = tuple(_scan(text))
+        if len(_SCANNED) >= _SCANNED_MAX:
+            _SCANNED.clear()
+        _SCANNED[text] = hit
+    return list(hit)
+
+
+def _scan(text: str) -> list[Token]:
     token = re.compile(_TOKEN)
     out: list[Token] = []
     pos = 0
