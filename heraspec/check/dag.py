@@ -137,7 +137,7 @@ def too_deep(expr: str, limit: int = MAX_NESTING) -> int | None:
     return None
 
 
-_TASK_EXPR = r"\{\{\s*tasks\.(" + _NAME + r")\."  # compiled on first use (re's cache): few texts hold '{{' 
+_TASK_EXPR = r"\{\{\s*tasks\.(" + _NAME + r")\."  # compiled on first use (re's cache): few texts hold '{{'
 
 
 def task_expr_names(text: str) -> list[tuple[str, int]]:
