@@ -4,14 +4,24 @@ escape or a values placeholder is still found."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import itertools
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from heraspec.check.spectext import PLACEHOLDER_MARKERS
+from heraspec.cli import main
 from heraspec.document import values
+from heraspec.document.load import load_file
+from heraspec.errors import Errors
 from tests.cli import in_process
+from tests.strategies import STEPS_SOURCE, mutations, specs, to_toml, to_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "fixtures" / "bad"
@@ -21,6 +31,7 @@ SPECS = sorted(p for d in (BAD, EXAMPLES) for p in d.iterdir() if p.suffix in ("
 OPEN = "\n# \\ (every rule walks every task)\n"
 
 STEPS = "def work(i: int) -> int:\n    return i\n"
+_count = itertools.count()
 
 
 def test_placeholder_markers_are_the_values_ones():
@@ -91,3 +102,41 @@ def test_a_fan_out_written_with_an_escape_is_type_checked(tmp_path, capsys):
     err = _validate(tmp_path, capsys, 'tasks:\n  m: {function: "steps:work", args: {i: 1}}\n'
                     '  a: {function: "steps:work", "for\\x65ach": {from: m}, args: {i: {item: true}}}\n')
     assert "foreach needs a list, but it gets the result of 'm' (work() -> int)" in err, err
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("spectext-mutated")
+    (d / "steps.py").write_text(STEPS_SOURCE)
+    return d
+
+
+def _loaded(path: Path) -> Any:
+    doc = load_file(str(path), Errors())
+    return None if doc is None else doc.data
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(fmt=st.sampled_from(["yaml", "toml"]), gen=specs(max_tasks=3), data=st.data())
+def test_mutated_specs_report_what_walking_reports(project, fmt, gen, data):
+    """Generated specs, broken at random: where the appended comment leaves the data as it was, the
+    messages are the same with the skips and without."""
+    text = to_yaml(gen.data) if fmt == "yaml" else to_toml(gen.data)
+    broken = data.draw(mutations(text), label="mutated")
+    n = next(_count)
+    plain, opened = project / f"spec{n}.{fmt}", project / f"open{n}.{fmt}"
+    plain.write_bytes(broken)
+    opened.write_bytes(broken + OPEN.encode())
+    assume(_loaded(plain) is not None and _loaded(plain) == _loaded(opened))
+    code, _, err = in_process_quiet("validate", str(plain))
+    open_code, _, open_err = in_process_quiet("validate", str(opened))
+    assert (open_code, open_err.replace(opened.name, plain.name)) == (code, err)
+
+
+def in_process_quiet(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
