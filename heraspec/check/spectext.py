@@ -29,7 +29,9 @@ __all__ = ["PLACEHOLDER_MARKERS", "may_hold"]
 PLACEHOLDER_MARKERS = ("[[", "[%", "[#")
 _MARKER = re.compile("|".join(re.escape(m) for m in PLACEHOLDER_MARKERS))  # one scan (`[` is common)
 
-_last: tuple[str, bool] = ("", False)  # the last text asked about, and whether it is literal
+# the last text asked about (held, so its id stays its own), whether it is literal, and the words
+# looked for in it: the checks ask several times about one text, a 5,000-task spec's text is ~300 KB
+_last: tuple[str, bool, dict[str, bool]] = ("", False, {})
 
 
 def may_hold(doc: Document, *words: str) -> bool:
@@ -39,6 +41,15 @@ def may_hold(doc: Document, *words: str) -> bool:
     text = doc.text
     if not text:
         return True
-    if _last[0] is not text:  # the checks ask several times about one text
-        _last = (text, "\\" not in text and _MARKER.search(text) is None)
-    return not _last[1] or any(w in text for w in words)
+    if _last[0] is not text:
+        _last = (text, "\\" not in text and _MARKER.search(text) is None, {})
+    _, literal, found = _last
+    if not literal:
+        return True
+    for w in words:
+        hit = found.get(w)
+        if hit is None:
+            hit = found[w] = w in text
+        if hit:
+            return True
+    return False
