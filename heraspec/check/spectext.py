@@ -41,9 +41,10 @@ def may_hold(doc: Document, *words: str) -> bool:
     text = doc.text
     if not text:
         return True
-    if _last[0] is not text:
-        _last = (text, "\\" not in text and _MARKER.search(text) is None, {})
-    _, literal, found = _last
+    last = _last  # one snapshot: another thread may ask about another text meanwhile
+    if last[0] is not text:
+        last = _last = (text, "\\" not in text and _MARKER.search(text) is None, {})
+    _, literal, found = last
     if not literal:
         return True
     for w in words:
