@@ -186,7 +186,8 @@ class DagTasks:
             extra = [self.done(u) for u in ups if u not in mentioned]
             out = dag.translate_depends(expr, {u: self.done(u) for u in self.continue_on})
             return " && ".join([f"({out})" if extra else out] + extra)
-        return " && ".join(map(self.done, ups))
+        # no task continues on failure: `done` is each task's own name
+        return " && ".join(map(self.done if self.continue_on else dag.argo_name, ups))
 
     def done(self, task: str) -> str:
         """`TASK` in a depends expression, widened by its `continue_on` as Argo widens a task with

@@ -93,14 +93,16 @@ class TemplateBuilder:
         # `settings.effective(body, defaults)` with this compiler's defaults: a function of the keys
         # its body writes, so those keys stand for them (cheaper than the settings, which fill in
         # every default); an exit handler's are keyed by the settings themselves
-        call = (None if fn else name, _frozen(outputs), tuple((k, m.frozen()) for k, m in modes.items()) if modes else (),
+        call = (None if fn else name, _frozen(outputs) if outputs else None,
+                tuple((k, m.frozen()) for k, m in modes.items()) if modes else (),
                 result, keyed, self.files_key(name, t, result, keyed))
         body_written = self.data["tasks"].get(name) if not name.endswith(EXIT_KEY) else None
         quick = None
         if type(body_written) is dict and body_written.get("function") == t.get("function"):
-            quick = (_frozen({k: v for k, v in body_written.items() if k not in _CALL_KEYS}),) + call
-            if quick in self.by_key:
-                return self.by_key[quick]
+            quick = (written_key(body_written),) + call
+            found = self.by_key.get(quick)
+            if found is not None:
+                return found
         res = t["resources"]
         argo_tmpl = (t.get("argo") or {}).get("template")
         # an exit handler installs only its own packages (it reports; it does not need the tasks')
@@ -313,6 +315,24 @@ def _frozen(value: Any) -> Any:
     if t is float:
         return (float, repr(value))
     return (t, value)
+
+
+def written_key(body: dict) -> tuple:
+    """A hashable stand-in for a task's body as written without its _CALL_KEYS (template_for's quick
+    key), equal only for bodies whose other keys are equal JSON (types included): `_frozen` of those
+    keys, sorted, except that a str value stands for itself (a str equals only a str, and every other
+    stand-in is None or a tuple)."""
+    keys = [k for k in body if k not in _CALL_KEYS]
+    if len(keys) > 1:
+        try:
+            keys.sort()
+        except TypeError:  # not the str keys a loaded spec has
+            return (dict, _frozen({k: body[k] for k in keys}))
+    out = []
+    for k in keys:
+        v = body[k]
+        out.append((k, v if type(v) is str else _frozen(v)))
+    return tuple(out)
 
 
 def _project_code(fn: functions.Function) -> str:
