@@ -80,7 +80,8 @@ class Compiler(DagTasks, TemplateBuilder, ValuePlans):
 
     def __init__(self, data: dict, fns: dict[str, functions.Function], namespace: str | None,
                  graph: dag.Graph | None = None, pipelines: dict | None = None, parent: "Compiler | None" = None,
-                 lock: Any = None, spec: Spec | None = None, ref_returns: dict | None = None):
+                 lock: Any = None, spec: Spec | None = None, ref_returns: dict | None = None,
+                 published: dict[str, dict[str, str]] | None = None):
         self.data = data
         # (cluster, WorkflowTemplate, template) -> its result's return annotation (pipeline._library):
         # what `returns` gives for a template_ref task; a template known only to the cluster is not in it
@@ -102,7 +103,7 @@ class Compiler(DagTasks, TemplateBuilder, ValuePlans):
         # spec task names that Argo spells differently, for raw `{{tasks.NAME.…}}` expressions
         self.renamed = {n: dag.argo_name(n) for n in self.spec.tasks if "_" in n}
         self.sources: dict[tuple, str] = {}
-        self.published = published_outputs(data)
+        self.published = published if published is not None else published_outputs(data)
         self.continue_on = {n: t.continue_on for n, t in self.spec.tasks.items() if t.continue_on}
         self.param_fmt = "{{workflow.parameters.%s}}"
         # how a consumer reads `{param: P}` (see plans): a str parameter keeps its text whatever `-p`
@@ -229,13 +230,16 @@ class Compiler(DagTasks, TemplateBuilder, ValuePlans):
 
 def compile_spec(data: dict, fns: dict[str, functions.Function], *, source: str = "",
                  namespace: str | None = None, graph: dag.Graph | None = None, pipelines: dict | None = None,
-                 lock: Any = None, spec: Spec | None = None, ref_returns: dict | None = None) -> Compiled:
+                 lock: Any = None, spec: Spec | None = None, ref_returns: dict | None = None,
+                 published: dict[str, dict[str, str]] | None = None) -> Compiled:
     """Compile validated spec data; `fns` maps task name -> resolved function (from semantic.check);
     `graph`: `dag.build_graph(data)` when the caller has it already; `pipelines`: task name -> the
     checked spec it runs (pipeline.Checked), for `tasks.X.pipeline`; `spec`: the typed model of
     `data` (document/nodes.py), built here when not given; `ref_returns`: (cluster, WorkflowTemplate,
     template) -> the return annotation of that template's result (pipeline.Checked.ref_returns), for
-    `template_ref` tasks."""
-    out = Compiler(data, fns, namespace, graph, pipelines, lock=lock, spec=spec, ref_returns=ref_returns).compile()
+    `template_ref` tasks; `published`: `published_outputs(data)` when the caller has it
+    (pipeline.Checked.published)."""
+    out = Compiler(data, fns, namespace, graph, pipelines, lock=lock, spec=spec, ref_returns=ref_returns,
+                   published=published).compile()
     out.source = source
     return out

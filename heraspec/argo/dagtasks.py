@@ -150,7 +150,8 @@ class DagTasks:
         if key in self.by_key:
             return self.by_key[key]
         child = type(self)(data, sub.functions, self.namespace, sub.graph, sub.pipelines, parent=self,
-                          lock=getattr(sub, "lock", None), spec=getattr(sub, "spec", None))
+                          lock=getattr(sub, "lock", None), spec=getattr(sub, "spec", None),
+                          published=getattr(sub, "published", None))
         child.param_plans = param_plans
         spec = child.spec
         dag_tasks = [child.dag_task(n, t.settings) for n, t in spec.tasks.items()]
