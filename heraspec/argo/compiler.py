@@ -104,7 +104,9 @@ class Compiler(DagTasks, TemplateBuilder, ValuePlans):
         self.renamed = {n: dag.argo_name(n) for n in self.spec.tasks if "_" in n}
         self.sources: dict[tuple, str] = {}
         self.published = published if published is not None else published_outputs(data)
-        self.continue_on = {n: t.continue_on for n, t in self.spec.tasks.items() if t.continue_on}
+        # (an absent or null key reads as its default, `()`: nodes.Key, so most tasks are not read)
+        self.continue_on = {n: t.continue_on for n, t in self.spec.tasks.items()
+                            if t.data.get("continue_on") is not None and t.continue_on}
         self.param_fmt = "{{workflow.parameters.%s}}"
         # how a consumer reads `{param: P}` (see plans): a str parameter keeps its text whatever `-p`
         # gives; a sub-pipeline's come from the values its caller passes (pipeline_template)
@@ -224,7 +226,8 @@ class Compiler(DagTasks, TemplateBuilder, ValuePlans):
         manifest = {"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": body}
         if spec.argo:
             manifest = merge_named(manifest, cron_overlay(spec.argo) if kind == "CronWorkflow" else spec.argo)
-        return Compiled("", manifest, {**self.nested_names, **{dag.argo_name(n): n for n in tasks}},
+        renamed = self.renamed  # (every other name is its own Argo name)
+        return Compiled("", manifest, {**self.nested_names, **{renamed.get(n, n): n for n in tasks}},
                         returns=self.template_returns)
 
 
