@@ -77,3 +77,13 @@ def test_the_entries_kept_are_bounded(cache: Path, tmp_path: Path, monkeypatch: 
         pod_source.forget_index()
         assert f"V{i} = {i}" in pod_source.cut(frozenset({f"V{i}"}))
     assert len(list(cache.iterdir())) == 3
+
+
+def test_other_optional_definitions_miss(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index records which `if` branches name optional definitions: another OPTIONAL is another entry."""
+    roots = frozenset({"main", "write_value_result", "write_result_parameter"})
+    assert "publish(" not in pod_source.cut(roots)  # optional, not a root: its `if` goes
+    monkeypatch.setattr(pod_source, "OPTIONAL", pod_source.OPTIONAL - {"publish"})
+    pod_source.forget_index()
+    assert "def publish(" in pod_source.cut(roots)  # no longer optional: the write's use keeps it
+    assert len(list(cache.glob("*.json"))) == 2

@@ -113,8 +113,10 @@ def _source() -> _Source:
     texts = tuple((folder() / f"{module}.py").read_text(encoding="utf-8") for module in MODULES)
     import hashlib
 
+    # what indexing reads: this Python's ast, this module (how it indexes), OPTIONAL, the package
+    own = Path(__file__).read_text(encoding="utf-8")
     key = hashlib.sha256(("%d.%d/%d\0" % (*sys.version_info[:2], _INDEX_VERSION)
-                          + "\0".join(MODULES + texts)).encode("utf-8")).hexdigest()
+                          + "\0".join((own, *sorted(OPTIONAL), *MODULES, *texts))).encode("utf-8")).hexdigest()
     path = os.path.join(cache_root(), "pod-runtime", key + ".json")
     src = _read_index(path, key, texts)
     if src is None:
@@ -194,8 +196,8 @@ def _index(unit: ast.stmt) -> tuple[tuple[_If, ...], tuple[tuple[frozenset[tuple
 # --- the index cache: the definitions without parsing the package again ------------------------------
 #
 # `pod-runtime/` in heraspec's cache folder (cachedir.py) holds _Source as JSON under the SHA-256 of
-# the package's module names and texts (and this Python's version and _INDEX_VERSION): changed
-# modules miss and are parsed again; the texts themselves are not stored, each unit's lines are read
+# the package's module names and texts, this module's own text, OPTIONAL, this Python's version and
+# _INDEX_VERSION: a changed module (or way of indexing it) misses and is parsed again; the texts themselves are not stored, each unit's lines are read
 # from the modules as they are now (the same text, by the key). The folder keeps the newest
 # INDEXES_KEPT entries. Best effort both ways: an entry that cannot be read is a miss.
 
