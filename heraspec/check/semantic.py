@@ -73,6 +73,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
     volume_sizes: dict[str, tuple[str, tuple]] = {}
     unsure = _unsure_tasks(spec)
     carried: dict = {}  # _check_carried's findings, shared by the tasks running one function alike
+    clean: dict = {}  # the bodies _check_body found nothing wrong with (see _clean_key)
     first = len(errors.items)
     for name, task in spec.tasks.items():
         # as written: each problem is located where the task writes it (none written: nothing to check)
@@ -84,7 +85,8 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
             _check_volumes(doc, own, volume_sizes, errors)
             _check_packages(doc, own, errors)
             _check_index_urls(doc, own, errors)
-        fn = _check_body(doc, task.where, name, task.written, search_path, errors, (data, defaults.data), carried)
+        fn = _check_body(doc, task.where, name, task.written, search_path, errors, (data, defaults.data), carried,
+                         clean)
         if fn is not None:
             resolved[name] = fn
         exit_body = task.written.get("on_exit")
@@ -155,12 +157,50 @@ def _one_per_cause(doc: Document, errors: Errors, first: int, spec: Spec) -> Non
                                       f"{message}; this affects {len(same)} tasks: {names}", first.hint, first.severity))
 
 
+_UNSEEN = object()
+
+
+def _clean_key(task: dict) -> tuple | None:
+    """Everything `_check_body` reads of a function task's body (with `spec` given), when the task
+    runs a function with one mapping of args or none (no template_ref, pipeline or command):
+    the function, the settings of its code (code, image, packages, index URLs) and the names of
+    its args (not their values). None for any other body, or one holding an unhashable setting.
+    Two tasks of one check with the same key get the same findings at their own positions."""
+    get = task.get
+    args = get("args")
+    if args is not None and not isinstance(args, dict) or not isinstance(get("function"), str) or \
+            get("template_ref") is not None or get("pipeline") is not None or get("command") is not None:
+        return None
+    packages, extra = get("packages"), get("pip_extra_index_urls")
+    key = (get("function"), get("code"), get("image"), get("pip_index_url"),
+           tuple(packages) if isinstance(packages, list) else packages,  # YAML and TOML give no tuples
+           tuple(extra) if isinstance(extra, list) else extra, None if args is None else tuple(args))
+    try:
+        hash(key)
+    except TypeError:  # a malformed setting (a mapping where a text goes): the schema check reports it
+        return None
+    return key
+
+
 def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: list[str],
                 errors: Errors, spec: tuple[dict, dict] | None = None,
-                memo: dict | None = None) -> functions.Function | None:
+                memo: dict | None = None, clean: dict | None = None) -> functions.Function | None:
     """A task body: a function (resolved, its args checked) or a container command.
     `spec`: (spec data, defaults) for the code checks of a task (packages, size, image mode);
-    `memo`: shared by the tasks of one check (see _check_carried)."""
+    `memo`, `clean`: shared by the tasks of one check (see _check_carried); `clean` holds the
+    function of each body (by `_clean_key`) found with nothing to report, so that the tasks alike
+    to it are not checked again."""
+    key = _clean_key(task) if clean is not None and spec is not None else None
+    if key is not None:
+        fn = clean.get(key, _UNSEEN)  # type: ignore[union-attr]
+        if fn is not _UNSEEN:
+            return fn  # type: ignore[return-value]
+        found = Errors()
+        fn = _check_body(doc, base, name, task, search_path, found, spec, memo)
+        if not found.items:
+            clean[key] = fn  # type: ignore[index]
+        errors.extend(found)
+        return fn
     ref = task.get("function")
     fn = None
     for kind, what in (("template_ref", "input parameters"), ("pipeline", "that spec's parameters")):
