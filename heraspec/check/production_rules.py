@@ -23,12 +23,13 @@ _EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 def check(doc: Document, spec: Spec, errors: Errors) -> None:
     """The production keys of the spec, `defaults` and every task; caching; the lifecycle spans."""
+    defaults = spec.defaults
     _pod_keys(doc, spec, errors)
-    _pod_keys(doc, spec.defaults, errors)
+    _pod_keys(doc, defaults, errors)
     for task in spec.tasks.values():
         if not _POD_KEYS.isdisjoint(task.written):  # located where the task writes them; `defaults` are checked once
             _pod_keys(doc, task.own, errors)
-        _cache(doc, task, spec.defaults, errors)
+        _cache(doc, task, defaults, errors)
     _lifecycle(doc, spec, errors)
 
 
