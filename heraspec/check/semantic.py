@@ -409,19 +409,22 @@ def _check_graph(doc: Document, spec: Spec, errors: Errors, g: dag.Graph) -> Non
     for path, message, offset in g.too_big:
         doc.error(errors, path, message, "join the groups through one task: [a, b, ...] >> gather >> [x, y, ...]",
                   offset=offset)
-    for ref, path, offset in g.mentions:
-        if ref not in names:
-            doc.error(errors, path, f"unknown task '{ref}'", hint_close(ref, list(names), "tasks"), offset=offset)
+    if not all(ref in names for ref, _p, _o in g.mentions):  # the common case: every name is known
+        for ref, path, offset in g.mentions:
+            if ref not in names:
+                doc.error(errors, path, f"unknown task '{ref}'", hint_close(ref, list(names), "tasks"), offset=offset)
+    bad_depends = {path for path, _m, _o in g.bad_edges}
     for name, t in tasks.items():
-        expr = t.depends
-        if isinstance(expr, str) and not any(path == ("tasks", name, "depends") for path, _m, _o in g.bad_edges):
-            for ref, result, offset in dag.depends_names(expr):
+        depends, when = t.depends, t.when
+        if depends is None and when is None:
+            continue
+        if isinstance(depends, str) and ("tasks", name, "depends") not in bad_depends:
+            for ref, result, offset in dag.depends_names(depends):
                 if result is not None and result not in dag.DEPENDS_RESULTS:
                     doc.error(errors, ("tasks", name, "depends"), f"unknown task result '{ref}.{result}'",
                               hint_close(result, sorted(dag.DEPENDS_RESULTS), "results"),
                               offset=offset + len(ref) + 1)
-    for name, t in tasks.items():
-        for key, expr in (("depends", t.depends), ("when", t.when)):
+        for key, expr in (("depends", depends), ("when", when)):
             at = dag.too_deep(expr) if isinstance(expr, str) else None
             if at is not None:
                 doc.error(errors, ("tasks", name, key), f"{key} nests parentheses and '!' deeper than "
@@ -456,19 +459,22 @@ def _check_when(doc: Document, name: str, when: str, errors: Errors) -> None:
 
 
 INT32_MAX = 2**31 - 1  # Argo's retry limit, parallelism and Kubernetes counts are 32-bit
+_LIMITED = frozenset(("retry", "timeout", "resources"))  # the keys of a body whose numbers have limits
 
 
 def _has_non_finite(data: Any) -> bool:
-    """Is there a NaN or an infinity anywhere in `data`? (Without the paths: there rarely is.)"""
+    """Is there a NaN or an infinity anywhere in `data`? (Without the paths: there rarely is.)
+    Only mappings and lists go on the stack: most values are texts and numbers."""
+    if not isinstance(data, (dict, list)):
+        return isinstance(data, float) and not math.isfinite(data)
     stack = [data]
     while stack:
         node = stack.pop()
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, float) and not math.isfinite(node):
-            return True
+        for value in node.values() if isinstance(node, dict) else node:
+            if isinstance(value, (dict, list)):
+                stack.append(value)
+            elif isinstance(value, float) and not math.isfinite(value):
+                return True
     return False
 
 
@@ -486,8 +492,9 @@ def _check_numbers(doc: Document, spec: Spec, errors: Errors) -> None:
         elif isinstance(node, list):
             stack.extend((path + (i,), v) for i, v in enumerate(node))
     settings = [("parallelism",)]
-    for base, body in [(spec.defaults.where, spec.defaults.data)] + [(t.where, t.written) for t in spec.tasks.values()]:
-        if "retry" in body or "timeout" in body or "resources" in body:  # as written
+    defaults = spec.defaults
+    for base, body in [(defaults.where, defaults.data)] + [(t.where, t.written) for t in spec.tasks.values()]:
+        if not _LIMITED.isdisjoint(body):  # as written
             settings += [base + ("retry",), base + ("retry", "limit"), base + ("timeout",), base + ("resources", "gpu")]
     for path in settings:
         node: Any = data
