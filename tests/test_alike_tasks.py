@@ -71,3 +71,14 @@ def test_tasks_alike_to_a_faulty_one_are_each_reported_once_as_one_error(project
     code, errors = validate(capsys, project, tasks)
     assert code == 1 and errors == [at(tasks, "a", "steps:") + ": " + UNCOVERED.format(steps=project / "steps.py")
                                     + "; this affects 3 tasks: 'a', 'b', 'd'"]
+
+
+def test_a_misspelt_function_among_tasks_with_the_same_number_of_keys_is_reported_once(project: Path, capsys):
+    # the schema check says `fucntion` is misspelt; whether `b` runs a function is then unknown, so
+    # nothing follows from it (no "has no function" for its outputs), however alike its siblings are
+    tasks = """\
+  a: {function: steps:work, args: {i: 1}, outputs: {doubled: value}, image: my/python:1}
+  b: {fucntion: steps:work, args: {i: 1}, outputs: {doubled: value}, image: my/python:1}
+"""
+    code, errors = validate(capsys, project, tasks)
+    assert code == 1 and errors == [at(tasks, "b", "fucntion") + ": error: unknown key 'fucntion' in task 'b'"]

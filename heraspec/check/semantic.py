@@ -35,7 +35,16 @@ _OWN_KEYS = frozenset(("argo", "resources", "env", "packages", "pip_index_url", 
 
 def _unsure_tasks(spec: Spec) -> set[str]:
     """Tasks with a misspelt `function`/`command`: whether they run a function is unknown."""
-    return {name for name, task in spec.tasks.items() if misspelt_body(task.written)}
+    misspelt: dict[tuple, bool] = {}  # by the keys a body writes, all that misspelt_body reads
+    out = set()
+    for name, task in spec.tasks.items():
+        keys = tuple(task.written)
+        found = misspelt.get(keys)
+        if found is None:
+            found = misspelt[keys] = misspelt_body(task.written)
+        if found:
+            out.add(name)
+    return out
 
 
 def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
@@ -72,6 +81,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
     _check_index_urls(doc, defaults, errors)
     volume_sizes: dict[str, tuple[str, tuple]] = {}
     unsure = _unsure_tasks(spec)
+    code_spec = (data, defaults.data)  # what the code checks of a task read besides the task
     carried: dict = {}  # _check_carried's findings, shared by the tasks running one function alike
     clean: dict = {}  # the bodies _check_body found nothing wrong with (see _clean_key)
     first = len(errors.items)
@@ -85,8 +95,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
             _check_volumes(doc, own, volume_sizes, errors)
             _check_packages(doc, own, errors)
             _check_index_urls(doc, own, errors)
-        fn = _check_body(doc, task.where, name, task.written, search_path, errors, (data, defaults.data), carried,
-                         clean)
+        fn = _check_body(doc, task.where, name, task.written, search_path, errors, code_spec, carried, clean)
         if fn is not None:
             resolved[name] = fn
         exit_body = task.written.get("on_exit")
@@ -464,16 +473,18 @@ _LIMITED = frozenset(("retry", "timeout", "resources"))  # the keys of a body wh
 
 def _has_non_finite(data: Any) -> bool:
     """Is there a NaN or an infinity anywhere in `data`? (Without the paths: there rarely is.)
-    Only mappings and lists go on the stack: most values are texts and numbers."""
-    if not isinstance(data, (dict, list)):
-        return isinstance(data, float) and not math.isfinite(data)
+    Only mappings and lists go on the stack: most values are texts and numbers. (The loaders build
+    plain dicts, lists and floats: exact types are compared, the fastest test.)"""
+    if type(data) is not dict and type(data) is not list:
+        return type(data) is float and not math.isfinite(data)
     stack = [data]
     while stack:
         node = stack.pop()
-        for value in node.values() if isinstance(node, dict) else node:
-            if isinstance(value, (dict, list)):
+        for value in node.values() if type(node) is dict else node:
+            kind = type(value)
+            if kind is dict or kind is list:
                 stack.append(value)
-            elif isinstance(value, float) and not math.isfinite(value):
+            elif kind is float and not math.isfinite(value):
                 return True
     return False
 
