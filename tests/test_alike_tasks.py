@@ -82,3 +82,19 @@ def test_a_misspelt_function_among_tasks_with_the_same_number_of_keys_is_reporte
 """
     code, errors = validate(capsys, project, tasks)
     assert code == 1 and errors == [at(tasks, "b", "fucntion") + ": error: unknown key 'fucntion' in task 'b'"]
+
+
+def test_a_task_that_also_runs_a_command_or_template_is_reported_beside_its_clean_siblings(project: Path, capsys):
+    tasks = """\
+  a: {function: steps:work, args: {i: 1}, image: my/python:1}
+  command: {function: steps:work, args: {i: 1}, image: my/python:1, command: [echo]}
+  template: {function: steps:work, args: {i: 1}, image: my/python:1, template_ref: {name: t, template: main}}
+  pipeline: {function: steps:work, args: {i: 1}, image: my/python:1, pipeline: other.yaml}
+"""
+    code, errors = validate(capsys, project, tasks)
+    assert code == 1 and errors == [
+        at(tasks, "command", "command: [") + ": error: task 'command' has both 'function' and 'command'",
+        at(tasks, "template", "function") + ": error: task 'template' runs a template_ref: it has no 'function'",
+        at(tasks, "pipeline", "function") + ": error: task 'pipeline' runs a pipeline: it has no 'function'",
+        at(tasks, "pipeline", "other.yaml") + ": error: pipeline file 'other.yaml' not found",
+    ]

@@ -167,6 +167,9 @@ def _one_per_cause(doc: Document, errors: Errors, first: int, spec: Spec) -> Non
 
 
 _UNSEEN = object()
+_CODE_SETTINGS = ("code", "image", "packages", "pip_index_url", "pip_extra_index_urls")  # what _check_carried reads
+_NOT_A_FUNCTION = ("template_ref", "pipeline", "command")
+_CLEAN_KEY_READS = frozenset(_CODE_SETTINGS + _NOT_A_FUNCTION)  # with `function` and `args`
 
 
 def _clean_key(task: dict) -> tuple | None:
@@ -175,15 +178,16 @@ def _clean_key(task: dict) -> tuple | None:
     the function, the settings of its code (code, image, packages, index URLs) and the names of
     its args (not their values). None for any other body, or one holding an unhashable setting.
     Two tasks of one check with the same key get the same findings at their own positions."""
-    get = task.get
-    args = get("args")
-    if args is not None and not isinstance(args, dict) or not isinstance(get("function"), str) or \
-            get("template_ref") is not None or get("pipeline") is not None or get("command") is not None:
+    ref, args = task.get("function"), task.get("args")
+    if not isinstance(ref, str) or args is not None and not isinstance(args, dict):
         return None
-    packages, extra = get("packages"), get("pip_extra_index_urls")
-    key = (get("function"), get("code"), get("image"), get("pip_index_url"),
-           tuple(packages) if isinstance(packages, list) else packages,  # YAML and TOML give no tuples
-           tuple(extra) if isinstance(extra, list) else extra, None if args is None else tuple(args))
+    settings: tuple = ()  # the common case: the task writes none of them
+    if not _CLEAN_KEY_READS.isdisjoint(task):
+        if any(task.get(k) is not None for k in _NOT_A_FUNCTION):
+            return None
+        # a list as a tuple: YAML and TOML give no tuples, so none is taken for a list
+        settings = tuple(tuple(v) if isinstance(v, list) else v for v in map(task.get, _CODE_SETTINGS))
+    key = (ref, settings, None if args is None else tuple(args))
     try:
         hash(key)
     except TypeError:  # a malformed setting (a mapping where a text goes): the schema check reports it
