@@ -401,14 +401,13 @@ def _check_names(doc: Document, spec: Spec, errors: Errors) -> None:
     elif kind not in ("CronWorkflow", None):
         for k in cron_only:
             doc.error(errors, (k,), f"'{k}' only applies to kind: CronWorkflow", key=True)
+    names = [t for t in spec.task_names if isinstance(t, str)]
+    for t in filter(_LITERAL_NAME.match, names):
+        doc.error(errors, ("tasks", t), f"task name '{t}' reads as a literal in Argo's depends expressions",
+                  "start it with a letter and avoid 'true'/'false', e.g. 'step-1'", key=True)
     seen: dict[str, str] = {}
-    for t in spec.task_names:
-        if not isinstance(t, str):
-            continue
+    for t in names if any("_" in t for t in names) else ():  # else each is its own Argo name: none the same
         a = dag.argo_name(t)
-        if _LITERAL_NAME.match(t):
-            doc.error(errors, ("tasks", t), f"task name '{t}' reads as a literal in Argo's depends expressions",
-                      "start it with a letter and avoid 'true'/'false', e.g. 'step-1'", key=True)
         if a in seen:
             doc.error(errors, ("tasks", t), f"task names '{seen[a]}' and '{t}' are the same in Argo ('{a}')",
                       "'_' becomes '-' in Argo names; rename one of them", key=True)
@@ -428,9 +427,9 @@ def _check_graph(doc: Document, spec: Spec, errors: Errors, g: dag.Graph) -> Non
                 doc.error(errors, path, f"unknown task '{ref}'", hint_close(ref, list(names), "tasks"), offset=offset)
     bad_depends = {path for path, _m, _o in g.bad_edges}
     for name, t in tasks.items():
-        depends, when = t.depends, t.when
-        if depends is None and when is None:
+        if "depends" not in t.data and "when" not in t.data:  # the common case: neither is set, nothing to read
             continue
+        depends, when = t.depends, t.when
         if isinstance(depends, str) and ("tasks", name, "depends") not in bad_depends:
             for ref, result, offset in dag.depends_names(depends):
                 if result is not None and result not in dag.DEPENDS_RESULTS:
@@ -508,8 +507,10 @@ def _check_numbers(doc: Document, spec: Spec, errors: Errors) -> None:
             stack.extend((path + (i,), v) for i, v in enumerate(node))
     settings = [("parallelism",)]
     defaults = spec.defaults
-    for base, body in [(defaults.where, defaults.data)] + [(t.where, t.written) for t in spec.tasks.values()]:
-        if not _LIMITED.isdisjoint(body):  # as written
+    bodies = [(defaults.where, defaults.data)] + [(t.where, t.written) for t in spec.tasks.values()
+                                                  if not _LIMITED.isdisjoint(t.written)]  # as written
+    for base, body in bodies:
+        if not _LIMITED.isdisjoint(body):
             settings += [base + ("retry",), base + ("retry", "limit"), base + ("timeout",), base + ("resources", "gpu")]
     for path in settings:
         node: Any = data
