@@ -309,7 +309,8 @@ def check_raw_outputs(doc: Document, spec: Spec, errors: Errors) -> None:
     by_argo: dict[str, str] | None = None  # Argo's name of each task, when a text names one
     published = None
     for name, t in tasks.items():
-        when, args = t.when, t.data.get("args")  # every text in the args, as written
+        when = t.when if "when" in t.data else None  # (the membership test: cheaper than the read, for most)
+        args = t.data.get("args")  # every text in the args, as written
         texts = [(when, t.where + ("when",))] if isinstance(when, str) and _OUTPUTS in when else []
         if args is not None and dag.has_text(args, _OUTPUTS):  # the common case: none (the paths cost)
             texts += [(text, path) for text, path in dag.strings_in(args, t.where + ("args",)) if _OUTPUTS in text]

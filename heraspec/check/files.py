@@ -61,7 +61,7 @@ def check(doc: Document, spec: Spec, fns: dict[str, functions.Function], errors:
             doc.error(errors, base + ("result",), f"task '{name}' is a container task: 'result: artifact' applies to "
                       "functions' return values", "declare the container's output files with argo.template.outputs",
                       key=True)
-        fe = task.foreach
+        fe = task.foreach if "foreach" in task.data else None  # (the membership test: cheaper, for most)
         src = fe.target if isinstance(fe, Ref) and fe.kind == "from" and isinstance(fe.target, str) else None
         src_kind = _result_kind(spec, fns, src) if src is not None else "parameter"
         if src_kind == "file":

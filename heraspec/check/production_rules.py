@@ -97,6 +97,8 @@ def _toleration(doc: Document, base: tuple, t: dict, errors: Errors) -> None:
 
 
 def _cache(doc: Document, task: Task, defaults: Defaults, errors: Errors) -> None:
+    if "cache" not in task.data:  # neither the task's own nor `defaults`' (the membership test: cheaper)
+        return
     name, written = task.name, task.written
     own = "cache" in written
     cache = task.cache  # the task's own, else `defaults`'

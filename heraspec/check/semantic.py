@@ -609,11 +609,11 @@ def _check_refs(doc: Document, task: Task, spec: Spec, params: dict, errors: Err
                 doc.error(errors, path, f"task '{name}' uses {{item}} but has no 'foreach'", "add foreach: [...]")
     if isinstance(fe, dict) and "from" in fe:
         compose.check_key(doc, base + ("foreach",), fe, spec, errors, unsure)
-    outputs = task.outputs
+    outputs = task.outputs if "outputs" in task.data else None  # (the membership test: cheaper, for most)
     if outputs and task.function is None and name not in unsure:
         doc.error(errors, base + ("outputs",), f"task '{name}' has no function: only a function's result has named fields",
                   "a container task's result is its standard output: use {from: TASK}", key=True)
-    if "result" in outputs:
+    if outputs and "result" in outputs:
         doc.error(errors, base + ("outputs", "result"), "'result' is the name of the whole return value",
                   "give this output another name", key=True)
     if isinstance(fe, dict) and "param" in fe and fe["param"] not in params:
