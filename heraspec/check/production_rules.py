@@ -10,7 +10,6 @@ from ..errors import Errors
 from ..document.load import Document
 from ..document.nodes import Defaults, Spec, Task, mapping
 from ..document.patterns import K8S_NAME, seconds
-from . import argo_fields as escape
 from .label_rules import label_value_problem, labels_check, qualified_name_problem
 
 _K8S = "io.k8s.api.core.v1."
@@ -74,6 +73,8 @@ def _pod_keys(doc: Document, node: Spec | Defaults | Task, errors: Errors) -> No
 
 def _kubernetes(doc: Document, base: tuple, value: dict, definition: str, errors: Errors) -> None:
     """Kubernetes' object against the Kubernetes part of Argo's schema (strict: unknown fields refused)."""
+    from . import argo_fields as escape  # only for a spec with tolerations or affinity
+
     where = ".".join(str(p) for p in base)
     for path, message, hint, key in escape.problems(value, _K8S + definition):
         doc.error(errors, base + path, f"{where}: {message}".replace("Argo has no field", "Kubernetes has no field"),
