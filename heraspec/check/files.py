@@ -138,7 +138,7 @@ def _exit_bodies(spec: Spec, fns: dict[str, functions.Function]) -> list[tuple[t
     if spec.on_exit is not None and ":on_exit" in fns:
         out.append((spec.on_exit.where, spec.on_exit, fns[":on_exit"]))
     for name, task in spec.tasks.items():
-        if task.on_exit is not None and f"{name}:on_exit" in fns:
+        if "on_exit" in task.data and task.on_exit is not None and f"{name}:on_exit" in fns:  # (cheapest first)
             out.append((task.on_exit.where, task.on_exit, fns[f"{name}:on_exit"]))
     return out
 
