@@ -1,6 +1,6 @@
 """Tasks running one function are each checked with their own settings.
 
-`heraspec validate` checks a function task's body once per distinct body (semantic._clean_key: the
+`heraspec validate` checks a function task's body once per distinct body (bodies._clean_key: the
 function, the settings of its code and the names of its args), so that a 5,000-task chain running one
 function is fast. These tests put tasks that are alike in all but one of those before the one that
 differs, and expect every error of the one that differs, at its own position.
