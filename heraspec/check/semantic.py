@@ -367,9 +367,9 @@ def _check_numbers(doc: Document, spec: Spec, errors: Errors) -> None:
             stack.extend((path + (i,), v) for i, v in enumerate(node))
     settings = [("parallelism",)]
     defaults = spec.defaults
-    bodies = [(defaults.where, defaults.data)] + [(t.where, t.written) for t in spec.tasks.values()
-                                                  if not _LIMITED.isdisjoint(t.written)]  # as written
-    for base, body in bodies:
+    limited = [(defaults.where, defaults.data)] + [(t.where, t.written) for t in spec.tasks.values()
+                                                   if not _LIMITED.isdisjoint(t.written)]  # as written
+    for base, body in limited:
         if not _LIMITED.isdisjoint(body):
             settings += [base + ("retry",), base + ("retry", "limit"), base + ("timeout",), base + ("resources", "gpu")]
     for path in settings:
