@@ -28,7 +28,8 @@ def check(doc: Document, spec: Spec, errors: Errors) -> None:
     for task in spec.tasks.values():
         if not _POD_KEYS.isdisjoint(task.written):  # located where the task writes them; `defaults` are checked once
             _pod_keys(doc, task.own, errors)
-        _cache(doc, task, defaults, errors)
+        if "cache" in task.data:  # its own or `defaults`' (most tasks have neither: no call for them)
+            _cache(doc, task, defaults, errors)
     _lifecycle(doc, spec, errors)
 
 
@@ -98,8 +99,6 @@ def _toleration(doc: Document, base: tuple, t: dict, errors: Errors) -> None:
 
 
 def _cache(doc: Document, task: Task, defaults: Defaults, errors: Errors) -> None:
-    if "cache" not in task.data:  # neither the task's own nor `defaults`' (the membership test: cheaper)
-        return
     name, written = task.name, task.written
     own = "cache" in written
     cache = task.cache  # the task's own, else `defaults`'
