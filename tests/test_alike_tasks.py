@@ -2,8 +2,9 @@
 
 `heraspec validate` checks a function task's body once per distinct body (bodies._clean_key: the
 function, the settings of its code and the names of its args), so that a 5,000-task chain running one
-function is fast. These tests put tasks that are alike in all but one of those before the one that
-differs, and expect every error of the one that differs, at its own position.
+function is fast (and whether a body's `function` is misspelt once per set of keys it writes). These
+tests put tasks that are alike in all but one of those before the one that differs, and expect every
+error of the one that differs, at its own position.
 """
 
 from __future__ import annotations
