@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from ..errors import Errors
+from .plainyaml import NOT_PLAIN, read_plain
 from .source import Positions, TomlPositions, YamlPositions
 from .yamltags import CORE, MERGE, PLAIN, import_yaml, scalar_tag
 
@@ -296,6 +297,15 @@ def _loader() -> Any:
 
 
 def _load_yaml(path: str, text: str, errors: Errors) -> Document | None:
+    data = read_plain(text, resolve_plain)  # most large specs: the same data, without libyaml's events
+    if data is not NOT_PLAIN:
+        return Document(path, data, "yaml", YamlPositions(text, _loader), text)
+    return load_yaml_events(path, text, errors)
+
+
+def load_yaml_events(path: str, text: str, errors: Errors) -> Document | None:
+    """YAML text read through libyaml's events: the general path, for any text (plainyaml.read_plain
+    gives the same data for the texts it reads). On any problem add a located error and return None."""
     yaml = import_yaml()
 
     stream = _Events(text)
