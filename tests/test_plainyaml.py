@@ -220,3 +220,18 @@ def test_the_generated_documents_are_mostly_read_by_the_fast_path():
 
     count()
     assert sum(read) > len(read) // 3, (sum(read), len(read))
+
+
+@pytest.mark.parametrize("text", ["0", "7", "007", "1" * 40, "²", "1²", "¹²", "١٢", "٣3", "3٣", "0x1F", "-3", "+3", "3.0"])
+def test_digits_resolve_as_the_core_schemas_integers_and_nothing_else(text: str):
+    """resolve_plain's short way for digits gives what the YAML 1.2 core schema's int form
+    `[-+]?[0-9]+` gives: Unicode digits (which str.isdigit accepts) stay text."""
+    import re
+
+    value = resolve_plain(text)
+    if re.fullmatch(r"[-+]?[0-9]+", text, re.ASCII):
+        assert type(value) is int and value == int(text)
+    elif text in ("0x1F", "3.0"):
+        assert value == {"0x1F": 31, "3.0": 3.0}[text]
+    else:
+        assert value == text

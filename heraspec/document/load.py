@@ -636,6 +636,8 @@ def resolve_plain(value: str) -> Any:
         return False
     c = value[0]
     if c.isdigit() or c in "-+.":
+        if value.isdigit() and value.isascii():  # [0-9]+, the commonest number (isdigit alone takes '²')
+            return int(value)
         if _INT.match(value):
             return int(value)
         if _INT_OCT.match(value):
