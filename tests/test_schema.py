@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 
@@ -122,8 +122,16 @@ def _mutated_specs(draw):
     return data
 
 
+_TASK = {"function": "steps:say"}
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_mutated_specs())
+@example({"tasks": {"t" * 128: _TASK}})
+@example({"tasks": {"t" * 129: _TASK}})
+@example({"tasks": {"A": {**_TASK, "mutex": ""}}})
+@example({"tasks": {"A": {**_TASK, "mutex": "m"}}})
+@example({"tasks": {"A": {**_TASK, "after": ["B", 1]}}, "edges": ["A >> B"]})
 def test_fast_checker_agrees_with_jsonschema_on_mutated_specs(data):
     """The fast checker's verdict is jsonschema's, for valid and invalid specs of every shape."""
     from heraspec.document.schema import _fast_checker

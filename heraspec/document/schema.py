@@ -297,9 +297,16 @@ class _Compiler:
         if s is False:
             return _never
         checks: list[Check] = []
-        if s.get("type") == "object" and ("properties" in s or "additionalProperties" in s):
+        kind = s.get("type")
+        if kind == "object" and ("properties" in s or "additionalProperties" in s):
             checks.append(self.mapping(s))  # type, properties and additionalProperties in one pass
-            done = ("type", "properties", "additionalProperties")
+            done: tuple[str, ...] = ("type", "properties", "additionalProperties")
+        elif kind == "array" and "items" in s:
+            checks.append(self.array(s))
+            done = ("type", "items")
+        elif kind in ("string", None) and ("pattern" in s or "maxLength" in s or "minLength" in s):
+            checks.append(self.text(s, typed=kind is not None))
+            done = ("type", "pattern", "minLength", "maxLength")
         else:
             done = ()
         for key, val in s.items():
@@ -314,6 +321,8 @@ class _Compiler:
         known = s.get("properties", {})
         props = {k: c for k, c in ((k, self.compile(sub)) for k, sub in known.items()) if c is not _always}
         extra = self.compile(s.get("additionalProperties", True))
+        if extra is _always and not props:
+            return _TYPE_TESTS["object"]
         if extra is _always:
             def mapping(v: Any) -> bool:
                 if not isinstance(v, dict):
@@ -339,6 +348,37 @@ class _Compiler:
             return True
 
         return closed_mapping
+
+    def array(self, s: dict) -> Check:
+        """`type: array` with `items`, in one function."""
+        item = self.compile(s["items"])
+        if item is _always:
+            return _TYPE_TESTS["array"]
+
+        def array(v: Any) -> bool:
+            if not isinstance(v, list):
+                return False
+            for x in v:
+                if not item(x):
+                    return False
+            return True
+
+        return array
+
+    def text(self, s: dict, typed: bool) -> Check:
+        """A string's `pattern`, `minLength` and `maxLength` (and `type: string` when `typed`) in one
+        function; without `type`, a value of another type passes them."""
+        rx = re.compile(s["pattern"]) if "pattern" in s else None
+        shortest, longest = s.get("minLength", 0), s.get("maxLength")
+
+        def text(v: Any) -> bool:
+            if not isinstance(v, str):
+                return not typed
+            if len(v) < shortest or (longest is not None and len(v) > longest):
+                return False
+            return rx is None or rx.search(v) is not None
+
+        return text
 
     def keyword(self, key: str, val: Any, s: dict) -> Check:
         if key == "$ref":
@@ -384,7 +424,15 @@ class _Compiler:
             name = self.compile(val)
             if name is _always:
                 return _always
-            return lambda v: not isinstance(v, dict) or all(name(k) for k in v)
+
+            def names(v: Any) -> bool:
+                if isinstance(v, dict):
+                    for k in v:
+                        if not name(k):
+                            return False
+                return True
+
+            return names
         if key in ("minProperties", "minItems", "minLength", "maxLength", "maxItems"):
             types = {"minProperties": dict, "minItems": list, "maxItems": list, "minLength": str, "maxLength": str}[key]
             if key.startswith("min"):
