@@ -34,12 +34,14 @@ _TOML_SUFFIXES = {".toml"}
 _NULL = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
-_INT = re.compile(r"[-+]?[0-9]+\Z")
-_INT_OCT = re.compile(r"0o[0-7]+\Z")
-_INT_HEX = re.compile(r"0x[0-9a-fA-F]+\Z")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
-_INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
-_NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
+# YAML 1.2 core schema's number forms; compiled on first use (re's cache), as the TOML patterns below:
+# a spec whose numbers are plain digits (resolve_plain's short way) needs none of them
+_INT = r"[-+]?[0-9]+\Z"
+_INT_OCT = r"0o[0-7]+\Z"
+_INT_HEX = r"0x[0-9a-fA-F]+\Z"
+_FLOAT = r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z"
+_INF = r"[-+]?\.(inf|Inf|INF)\Z"
+_NAN = r"\.(nan|NaN|NAN)\Z"
 
 _TAG_HINT = "tags never construct objects in a spec; remove it"
 _SCALAR_TAGS = {CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
@@ -163,7 +165,7 @@ def load_text(path: str, text: str, fmt: str, errors: Errors) -> Document | None
 
 # --- TOML -------------------------------------------------------------------------------------
 
-_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)|\(at end of document\)")
+_TOML_POS = r"\(at line (\d+), column (\d+)\)|\(at end of document\)"  # in tomllib's messages
 
 
 def _too_long(path: str, where: tuple[int, int] | None, errors: Errors) -> bool:
@@ -186,9 +188,9 @@ def _load_toml(path: str, text: str, errors: Errors) -> Document | None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
-        m = _TOML_POS.search(msg)
+        m = re.search(_TOML_POS, msg)
         line, col = (int(m.group(1)), int(m.group(2))) if m and m.group(1) else (text.count("\n") + 1, 1)
-        errors.add(path, line, col, "TOML syntax error: " + _TOML_POS.sub("", msg).strip())
+        errors.add(path, line, col, "TOML syntax error: " + re.sub(_TOML_POS, "", msg).strip())
         return None
     except RecursionError:  # tomllib recurses into nested arrays and inline tables
         errors.add(path, *_toml_deep_bracket(text), f"nesting is deeper than {MAX_DEPTH} levels")
@@ -201,7 +203,8 @@ def _load_toml(path: str, text: str, errors: Errors) -> Document | None:
     return doc
 
 
-_TOML_TOKEN = re.compile(r'"""(?:\\.|[^\\])*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*|[][{},]', re.S)
+# (compiled, re.S, only for a text with MAX_ITEMS commas)
+_TOML_TOKEN = r'"""(?:\\.|[^\\])*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*|[][{},]'
 
 
 def _long_toml_array(text: str) -> tuple[int, int] | None:
@@ -210,7 +213,7 @@ def _long_toml_array(text: str) -> tuple[int, int] | None:
     if text.count(",") < MAX_ITEMS:
         return None
     stack: list[list] = []  # per open bracket: [commas, offset, is an array]
-    for m in _TOML_TOKEN.finditer(text):
+    for m in re.finditer(_TOML_TOKEN, text, re.S):
         tok = m.group()
         if tok in "[{":
             stack.append([0, m.start(), tok == "["])
@@ -638,17 +641,17 @@ def resolve_plain(value: str) -> Any:
     if c.isdigit() or c in "-+.":
         if value.isdigit() and value.isascii():  # [0-9]+, the commonest number (isdigit alone takes '²')
             return int(value)
-        if _INT.match(value):
+        if re.match(_INT, value):
             return int(value)
-        if _INT_OCT.match(value):
+        if re.match(_INT_OCT, value):
             return int(value[2:], 8)
-        if _INT_HEX.match(value):
+        if re.match(_INT_HEX, value):
             return int(value[2:], 16)
-        if _FLOAT.match(value):
+        if re.match(_FLOAT, value):
             return float(value)
-        if _INF.match(value):
+        if re.match(_INF, value):
             return float("-inf") if value[0] == "-" else float("inf")
-        if _NAN.match(value):
+        if re.match(_NAN, value):
             return float("nan")
     return value
 

@@ -368,15 +368,20 @@ class _Compiler:
     def text(self, s: dict, typed: bool) -> Check:
         """A string's `pattern`, `minLength` and `maxLength` (and `type: string` when `typed`) in one
         function; without `type`, a value of another type passes them."""
-        rx = re.compile(s["pattern"]) if "pattern" in s else None
+        pattern = s.get("pattern")
         shortest, longest = s.get("minLength", 0), s.get("maxLength")
+        rx: list[re.Pattern] = []  # compiled on first use: most of the schema's patterns a spec never reaches
 
         def text(v: Any) -> bool:
             if not isinstance(v, str):
                 return not typed
             if len(v) < shortest or (longest is not None and len(v) > longest):
                 return False
-            return rx is None or rx.search(v) is not None
+            if pattern is None:
+                return True
+            if not rx:
+                rx.append(re.compile(pattern))
+            return rx[0].search(v) is not None
 
         return text
 
