@@ -113,6 +113,16 @@ def test_other_texts_are_left_to_the_general_path(text: str):
     agrees(text)
 
 
+@pytest.mark.parametrize("length", [256, 257, 1024, 1025, 1030])
+def test_long_keys_and_values_read_as_the_general_path_reads_them(length: int):
+    """libyaml refuses a key longer than 1,024 characters, in a block or a flow mapping; values
+    have no such limit."""
+    for text in [f"a: {{{'k' * length}: 1}}\n", f"{'k' * length}: 1\n", f"a: {{x: {'v' * length}}}\n",
+                 f"a: [{'v' * length}]\n", f"a: {'v' * length}\n"]:
+        agrees(text)
+    assert agrees(f"a: {{x: {'v' * length}}}\n") and agrees(f"a: {'v' * length}\n")
+
+
 def test_errors_keep_their_messages_and_positions():
     """What the fast path leaves to the general path is reported as before: a duplicate key names both lines."""
     errors = Errors()

@@ -13,7 +13,7 @@ outside that part, which the general path then reads (and reports, if it is wron
   `KEY: VALUE`; block sequences `- VALUE`, indented or not, under a `KEY:`; blank and comment lines;
 - a VALUE on one line: a plain scalar, a quoted one without escapes ('...' without '', "..."
   without backslash), or a flow collection of those (`{a: 1, b: [x, y]}`), then maybe a comment;
-- keys are plain; no anchor, alias, tag, block scalar, merge key, multi-line scalar, document
+- keys are plain, at most 256 characters; no anchor, alias, tag, block scalar, merge key, multi-line scalar, document
   marker, directive, duplicate key, or list long enough to approach load.MAX_ITEMS.
 
 A plain scalar resolves through `resolve` (load.resolve_plain, YAML 1.2's core schema); a key is
@@ -40,8 +40,11 @@ _START = rf"(?:[{_SAFE}]|-(?=[{_SAFE}]))"
 _BLOCK_PLAIN = rf"{_START}[^#: ]*(?:(?: +|:(?=[{_SAFE}-]))[^#: ]+)*"
 _FLOW_PLAIN = rf"{_START}[^#:?,\[\]{{}} ]*(?:(?: +|:(?=[{_SAFE}-]))[^#:?,\[\]{{}} ]+)*"
 
+# libyaml refuses a key longer than 1,024 characters (a "simple key"); this reads keys up to
+_MAX_KEY = 256
+
 # one entry line: indent, then `KEY:` or `-`, then the rest (trailing spaces dropped)
-_ENTRY = re.compile(r"( *)(?:([A-Za-z0-9_$][A-Za-z0-9_.$/-]{0,255}):|(-))(?: +(.*[^ ]))? *")
+_ENTRY = re.compile(rf"( *)(?:([A-Za-z0-9_$][A-Za-z0-9_.$/-]{{0,{_MAX_KEY - 1}}}):|(-))(?: +(.*[^ ]))? *")
 _SKIPPED = re.compile(r" *(?:#.*)?")  # a blank or comment line
 _VALUE = re.compile(rf"(?:({_BLOCK_PLAIN})|'([^']*)'|\"([^\"\\]*)\")(?: +#.*)?")
 # flow tokens: an indicator, a key (`PLAIN: `), a scalar, or anything else (the text is then outside the part)
@@ -158,7 +161,7 @@ class _Reader:
                     raise _Outside
                 continue
             if want is _KEY:  # in a mapping: `PLAIN: `, or the `}` of an empty one
-                if colon and plain not in top:
+                if colon and len(plain) <= _MAX_KEY and plain not in top:
                     key = plain
                     want = _NODE
                 elif indicator == "}" and not top:
