@@ -5,7 +5,7 @@
 libyaml parses a 5,000-task spec in ~13 ms, but turning its events into Python objects (two marks
 and an event per node) and then into data costs ~60 ms more. Large specs are mostly generated and
 written in a small part of YAML, which this reads line by line with a few regexes. It gives exactly
-the data the general path (load._load_yaml over libyaml's events) builds, or NOT_PLAIN for anything
+the data the general path (load.load_yaml_events, over libyaml's events) builds, or NOT_PLAIN for anything
 outside that part, which the general path then reads (and reports, if it is wrong). The part:
 
 - printable ASCII and newlines only (no tab, no control character, no other encoding);
@@ -13,12 +13,13 @@ outside that part, which the general path then reads (and reports, if it is wron
   `KEY: VALUE`; block sequences `- VALUE`, indented or not, under a `KEY:`; blank and comment lines;
 - a VALUE on one line: a plain scalar, a quoted one without escapes ('...' without '', "..."
   without backslash), or a flow collection of those (`{a: 1, b: [x, y]}`), then maybe a comment;
-- keys are plain, at most 256 characters; no anchor, alias, tag, block scalar, merge key, multi-line scalar, document
-  marker, directive, duplicate key, or list long enough to approach load.MAX_ITEMS.
+- keys are plain, at most 256 characters; no anchor, alias, tag, block scalar, merge key,
+  multi-line scalar, document marker, directive, duplicate key, or list long enough to approach
+  load.MAX_ITEMS.
 
 A plain scalar resolves through `resolve` (load.resolve_plain, YAML 1.2's core schema); a key is
 its text (the general path's rule). tests/test_plainyaml.py compares both paths on the part's edge
-cases and on generated documents.
+cases and on generated and mutated documents.
 """
 
 from __future__ import annotations
@@ -40,8 +41,7 @@ _START = rf"(?:[{_SAFE}]|-(?=[{_SAFE}]))"
 _BLOCK_PLAIN = rf"{_START}[^#: ]*(?:(?: +|:(?=[{_SAFE}-]))[^#: ]+)*"
 _FLOW_PLAIN = rf"{_START}[^#:?,\[\]{{}} ]*(?:(?: +|:(?=[{_SAFE}-]))[^#:?,\[\]{{}} ]+)*"
 
-# libyaml refuses a key longer than 1,024 characters (a "simple key"); this reads keys up to
-_MAX_KEY = 256
+_MAX_KEY = 256  # the longest key read here (libyaml refuses a "simple key" over 1,024 characters)
 
 # one entry line: indent, then `KEY:` or `-`, then the rest (trailing spaces dropped)
 _ENTRY = re.compile(rf"( *)(?:([A-Za-z0-9_$][A-Za-z0-9_.$/-]{{0,{_MAX_KEY - 1}}}):|(-))(?: +(.*[^ ]))? *")
@@ -60,7 +60,7 @@ class _Outside(Exception):
 
 
 def read_plain(text: str, resolve: Callable[[str], Any]) -> Any:
-    """The data of `text` exactly as load._load_yaml builds it, or NOT_PLAIN (see the module docstring)."""
+    """The data of `text` exactly as load.load_yaml_events builds it, or NOT_PLAIN (see the module docstring)."""
     if text.count(",") + text.count("-") >= _MAX_LIST_MARKS or not (
             text.isascii() and text.replace("\n", " ").isprintable()):  # printable ASCII and newlines
         return NOT_PLAIN
