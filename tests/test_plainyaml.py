@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from heraspec.document.load import load_text, load_yaml_events, resolve_plain
+from heraspec.document.load import MAX_ITEMS, load_text, load_yaml_events, resolve_plain
 from heraspec.document.plainyaml import NOT_PLAIN, read_plain
 from heraspec.errors import Errors
 
@@ -121,6 +121,24 @@ def test_long_keys_and_values_read_as_the_general_path_reads_them(length: int):
                  f"a: [{'v' * length}]\n", f"a: {'v' * length}\n"]:
         agrees(text)
     assert agrees(f"a: {{x: {'v' * length}}}\n") and agrees(f"a: {'v' * length}\n")
+
+
+@pytest.mark.parametrize("form", ["flow", "block"])
+def test_a_list_of_more_than_max_items_is_left_to_the_general_path_which_reports_it(form: str):
+    """load.MAX_ITEMS items are read; one more, and the general path reports the list (a spec with
+    more commas or dashes than that, such as a 100,000-task DAG, is still read here)."""
+    def text(n: int) -> str:
+        if form == "flow":
+            return "a: [" + ", ".join(["x"] * n) + "]\n"
+        return "a:\n" + "- x\n" * n
+
+    assert read_plain(text(MAX_ITEMS), resolve_plain) == {"a": ["x"] * MAX_ITEMS}
+    assert read_plain(text(MAX_ITEMS + 1), resolve_plain) is NOT_PLAIN
+    errors = Errors()
+    assert load_text("s.yaml", text(MAX_ITEMS + 1), "yaml", errors) is None
+    assert f"a list of more than {MAX_ITEMS:,} items" in errors.format()
+    many = "tasks:\n" + "".join(f"  t{i}: {{function: s:w, after: [a, b, c]}}\n" for i in range(40_000))
+    assert read_plain(many, resolve_plain) is not NOT_PLAIN
 
 
 def test_errors_keep_their_messages_and_positions():

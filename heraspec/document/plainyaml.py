@@ -14,8 +14,8 @@ outside that part, which the general path then reads (and reports, if it is wron
 - a VALUE on one line: a plain scalar, a quoted one without escapes ('...' without '', "..."
   without backslash), or a flow collection of those (`{a: 1, b: [x, y]}`), then maybe a comment;
 - keys are plain, at most 256 characters; no anchor, alias, tag, block scalar, merge key,
-  multi-line scalar, document marker, directive, duplicate key, or list long enough to approach
-  load.MAX_ITEMS.
+  multi-line scalar, document marker, directive, duplicate key, or list of more than load.MAX_ITEMS
+  items (the general path reports it).
 
 A plain scalar resolves through `resolve` (load.resolve_plain, YAML 1.2's core schema); a key is
 its text (the general path's rule). tests/test_plainyaml.py compares both paths on the part's edge
@@ -30,7 +30,7 @@ from typing import Any, Callable
 NOT_PLAIN: Any = object()  # read_plain's answer for a text outside the part: use the general path
 
 _MAX_NESTING = 20  # deeper documents (rare; load.MAX_DEPTH limits them) take the general path
-_MAX_LIST_MARKS = 100_000  # load.MAX_ITEMS: a list that long needs as many commas or dashes
+_MAX_ITEMS = 100_000  # load.MAX_ITEMS (not imported: load imports this module)
 
 
 # A plain scalar starts with a letter, digit or one of `_./~+$(`, or `-` before one of those; it
@@ -61,8 +61,7 @@ class _Outside(Exception):
 
 def read_plain(text: str, resolve: Callable[[str], Any]) -> Any:
     """The data of `text` exactly as load.load_yaml_events builds it, or NOT_PLAIN (see the module docstring)."""
-    if text.count(",") + text.count("-") >= _MAX_LIST_MARKS or not (
-            text.isascii() and text.replace("\n", " ").isprintable()):  # printable ASCII and newlines
+    if not (text.isascii() and text.replace("\n", " ").isprintable()):  # printable ASCII and newlines
         return NOT_PLAIN
     try:
         return _Reader(resolve).read(text)
@@ -107,7 +106,7 @@ class _Reader:
                 raise _Outside
             container = top[1]
             if dash:
-                if type(container) is not list or not rest or rest[0] == "#":
+                if type(container) is not list or not rest or rest[0] == "#" or len(container) >= _MAX_ITEMS:
                     raise _Outside
                 container.append(value_of(rest, len(stack)))
             elif type(container) is not dict or key in container:  # a duplicate: the general path reports it
@@ -155,6 +154,8 @@ class _Reader:
                 if indicator == ",":
                     want = _KEY if type(top) is dict else _NODE
                 elif indicator == ("]" if type(top) is list else "}"):
+                    if type(top) is list and len(top) > _MAX_ITEMS:
+                        raise _Outside
                     stack.pop()
                     top = stack[-1]
                 else:
