@@ -300,13 +300,14 @@ def key_refs(value: Any) -> list[dict]:
 _RAW_OUTPUT = re.compile(r"\{\{\s*tasks\.([A-Za-z0-9][-_A-Za-z0-9]*)\.outputs\.parameters\.([^\s}]+)\s*\}\}")
 
 
-def check_raw_outputs(doc: Document, spec: Spec, errors: Errors) -> None:
+def check_raw_outputs(doc: Document, spec: Spec, errors: Errors, *,
+                      published: dict[str, dict[str, str]] | None = None) -> None:
     """A raw `{{tasks.T.outputs.parameters.P}}` (in a `when` or an argument) of a function task T
     names `result` or one of T's published outputs: Argo refuses the workflow otherwise
-    (validate.go, resolveAllVariables: "failed to resolve")."""
+    (validate.go, resolveAllVariables: "failed to resolve"). `published`: published_outputs(spec.data)
+    when the caller has it (pipeline.Checked.published), else computed here when a reference needs it."""
     names, tasks = spec.task_names, spec.tasks
     by_argo = {dag.argo_name(n): n for n in names if isinstance(n, str)}
-    published = None
     for name, t in tasks.items():
         texts = [(t.when, t.where + ("when",))] if isinstance(t.when, str) else []
         texts += list(dag.strings_in(t.data.get("args"), t.where + ("args",)))  # every text in them
