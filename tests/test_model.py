@@ -422,3 +422,27 @@ def test_an_example_reads_the_same_from_yaml_and_toml(example):
         lines = spec.document.text.splitlines()
         for name, task in spec.tasks.items():
             assert name in lines[spec.pos(task, key=True)[0] - 1]
+
+
+_TASK_SETTINGS = [
+    {}, {"function": "s:f"}, {"resources": {"cpu": 2}}, {"resources": {"cpu": None, "memory": False}},
+    {"resources": {"limits": {"cpu": 4, "memory": "8Gi"}}}, {"resources": {"limits": {"memory": "1Gi"}, "cpu": 3}},
+    {"resources": {"limits": True}}, {"resources": {"limits": {"cpu": None}}}, {"resources": "2"}, {"resources": [1]},
+    {"resources": {"gpu": 1, "volume": {"mount_path": "/m"}}}, {"env": {"A": "1"}}, {"env": ["A"]},
+    {"node_selector": {"k": "v"}, "pod_labels": {"a": "b"}, "pod_annotations": "x"},
+    {"image": "i", "retry": 2, "cache": True, "tolerations": [{"key": "k"}], "env": {}, "resources": {}},
+]
+
+
+@pytest.mark.parametrize("task", _TASK_SETTINGS)
+def test_a_task_without_defaults_reads_as_with_defaults_that_set_nothing(task: dict):
+    """`effective` without `defaults` (most specs: the short way) gives what merging a `defaults`
+    that sets none of the task's settings gives, key order included; the task is left as written."""
+    written = json.dumps(task)
+    alone = effective(task, {})
+    merged = effective(task, {"description": "sets nothing a task inherits"})
+    assert json.dumps(alone) == json.dumps(merged)
+    assert json.dumps(task) == written
+    for key in ("resources", "env", "node_selector", "pod_labels", "pod_annotations"):
+        if isinstance(task.get(key), dict):
+            assert alone[key] is not task[key]  # a copy: the task as written stays as written

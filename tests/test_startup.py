@@ -73,12 +73,24 @@ def test_validate_and_compile_load_neither_dataclasses_nor_inspect(verb: str):
     assert loaded == [], f"{verb} imported {loaded}"
 
 
-def test_validate_does_not_compile_pyyamls_unused_reader_class():
+@pytest.mark.parametrize("verb", ["validate", "compile"])
+def test_a_spec_in_plain_yaml_is_read_without_importing_yaml(verb: str):
+    """The loader's fast path (document/plainyaml.py) reads the diamond without libyaml."""
+    seen = _verb(verb, "examples/diamond.yaml")
+    assert seen["code"] == 0
+    assert "yaml" not in seen["modules"]
+
+
+def test_validate_does_not_compile_pyyamls_unused_reader_class(tmp_path: Path):
     """`import yaml` compiles the pure-Python reader's class of printable characters (7 ms); the
-    loader reads with libyaml, and validate gets the same class from its cheap complement."""
+    loader reads with libyaml, and validate gets the same class from its cheap complement (a spec
+    with an anchor: read through libyaml)."""
+    spec = tmp_path / "diamond.yaml"
+    spec.write_text((ROOT / "examples/diamond.yaml").read_text().replace("image: python:3.12", "image: &i python:3.12"))
+    (tmp_path / "steps.py").write_text((ROOT / "examples/steps.py").read_text())
     probe = _PROBE + "import yaml.reader; print(yaml.reader.Reader.NON_PRINTABLE.pattern == FORBIDDEN)\n"
     proc = subprocess.run([sys.executable, "-c", "from heraspec.document.yamltags import FORBIDDEN\n" + probe,
-                           "validate", "examples/diamond.yaml"], capture_output=True, text=True, cwd=ROOT,
+                           "validate", str(spec)], capture_output=True, text=True, cwd=ROOT,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "True"

@@ -5,7 +5,10 @@ YAML goes through libyaml's parser (fast, C) and our own constructor over its ev
 - scalars resolve by YAML 1.2's core schema (`yes`/`on` stay strings, as editors show them);
 - duplicate keys are errors naming both lines (loaders usually keep the last one silently);
 - alias expansion and nesting depth are bounded, so a "billion laughs" file fails fast.
-TOML goes through tomllib/tomli. Positions come from `source.YamlPositions` / `TomlPositions`.
+A spec in plain one-line-per-entry YAML (what generators write) is read by `plainyaml.read_plain`
+instead, without libyaml: the same data, for a fraction of the cost; any other text, and every
+error, takes the path above. TOML goes through tomllib/tomli. Positions come from
+`source.YamlPositions` / `TomlPositions`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import re
 from typing import Any
 
 from ..errors import Errors
+from .plainyaml import NOT_PLAIN, read_plain
 from .source import Positions, TomlPositions, YamlPositions
 from .yamltags import CORE, MERGE, PLAIN, import_yaml, scalar_tag
 
@@ -33,12 +37,14 @@ _TOML_SUFFIXES = {".toml"}
 _NULL = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
-_INT = re.compile(r"[-+]?[0-9]+\Z")
-_INT_OCT = re.compile(r"0o[0-7]+\Z")
-_INT_HEX = re.compile(r"0x[0-9a-fA-F]+\Z")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
-_INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
-_NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
+# YAML 1.2 core schema's number forms; compiled on first use (re's cache), as the TOML patterns below:
+# a spec whose numbers are plain digits (resolve_plain's short way) needs none of them
+_INT = r"[-+]?[0-9]+\Z"
+_INT_OCT = r"0o[0-7]+\Z"
+_INT_HEX = r"0x[0-9a-fA-F]+\Z"
+_FLOAT = r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z"
+_INF = r"[-+]?\.(inf|Inf|INF)\Z"
+_NAN = r"\.(nan|NaN|NAN)\Z"
 
 _TAG_HINT = "tags never construct objects in a spec; remove it"
 _SCALAR_TAGS = {CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
@@ -162,7 +168,7 @@ def load_text(path: str, text: str, fmt: str, errors: Errors) -> Document | None
 
 # --- TOML -------------------------------------------------------------------------------------
 
-_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)|\(at end of document\)")
+_TOML_POS = r"\(at line (\d+), column (\d+)\)|\(at end of document\)"  # in tomllib's messages
 
 
 def _too_long(path: str, where: tuple[int, int] | None, errors: Errors) -> bool:
@@ -185,9 +191,9 @@ def _load_toml(path: str, text: str, errors: Errors) -> Document | None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
-        m = _TOML_POS.search(msg)
+        m = re.search(_TOML_POS, msg)
         line, col = (int(m.group(1)), int(m.group(2))) if m and m.group(1) else (text.count("\n") + 1, 1)
-        errors.add(path, line, col, "TOML syntax error: " + _TOML_POS.sub("", msg).strip())
+        errors.add(path, line, col, "TOML syntax error: " + re.sub(_TOML_POS, "", msg).strip())
         return None
     except RecursionError:  # tomllib recurses into nested arrays and inline tables
         errors.add(path, *_toml_deep_bracket(text), f"nesting is deeper than {MAX_DEPTH} levels")
@@ -200,7 +206,8 @@ def _load_toml(path: str, text: str, errors: Errors) -> Document | None:
     return doc
 
 
-_TOML_TOKEN = re.compile(r'"""(?:\\.|[^\\])*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*|[][{},]', re.S)
+# (compiled, re.S, only for a text with MAX_ITEMS commas)
+_TOML_TOKEN = r'"""(?:\\.|[^\\])*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*|[][{},]'
 
 
 def _long_toml_array(text: str) -> tuple[int, int] | None:
@@ -209,7 +216,7 @@ def _long_toml_array(text: str) -> tuple[int, int] | None:
     if text.count(",") < MAX_ITEMS:
         return None
     stack: list[list] = []  # per open bracket: [commas, offset, is an array]
-    for m in _TOML_TOKEN.finditer(text):
+    for m in re.finditer(_TOML_TOKEN, text, re.S):
         tok = m.group()
         if tok in "[{":
             stack.append([0, m.start(), tok == "["])
@@ -296,6 +303,15 @@ def _loader() -> Any:
 
 
 def _load_yaml(path: str, text: str, errors: Errors) -> Document | None:
+    data = read_plain(text, resolve_plain)  # most large specs: the same data, without libyaml's events
+    if data is not NOT_PLAIN:
+        return Document(path, data, "yaml", YamlPositions(text, _loader), text)
+    return load_yaml_events(path, text, errors)
+
+
+def load_yaml_events(path: str, text: str, errors: Errors) -> Document | None:
+    """YAML text read through libyaml's events: the general path, for any text (plainyaml.read_plain
+    gives the same data for the texts it reads). On any problem add a located error and return None."""
     yaml = import_yaml()
 
     stream = _Events(text)
@@ -626,17 +642,19 @@ def resolve_plain(value: str) -> Any:
         return False
     c = value[0]
     if c.isdigit() or c in "-+.":
-        if _INT.match(value):
+        if value.isdigit() and value.isascii():  # [0-9]+, the commonest number (isdigit alone takes '²')
             return int(value)
-        if _INT_OCT.match(value):
+        if re.match(_INT, value):
+            return int(value)
+        if re.match(_INT_OCT, value):
             return int(value[2:], 8)
-        if _INT_HEX.match(value):
+        if re.match(_INT_HEX, value):
             return int(value[2:], 16)
-        if _FLOAT.match(value):
+        if re.match(_FLOAT, value):
             return float(value)
-        if _INF.match(value):
+        if re.match(_INF, value):
             return float("-inf") if value[0] == "-" else float("inf")
-        if _NAN.match(value):
+        if re.match(_NAN, value):
             return float("nan")
     return value
 

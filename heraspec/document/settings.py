@@ -57,21 +57,31 @@ def effective(task: dict, defaults: dict) -> dict:
     """Task settings after `defaults`: resources and env merge key by key, the rest replace. A
     map of the wrong shape (a spec with schema errors) merges as an empty one."""
     out = dict(task)
-    if defaults:  # once per task of every spec: most have no `defaults`
+    if defaults:
         for key in _DEFAULTED:
             if key not in out and key in defaults:
                 out[key] = defaults[key]
-    for key in MERGED:  # maps merge key by key, the task winning
-        if key in defaults or key in task:
-            out[key] = {**_map(defaults.get(key)), **_map(task.get(key))}
-    res = {**_map(defaults.get("resources")), **_map(task.get("resources"))}
-    limits = res.get("limits") if isinstance(res.get("limits"), dict) else {}
+        for key in MERGED:  # maps merge key by key, the task winning
+            if key in defaults or key in task:
+                out[key] = {**_map(defaults.get(key)), **_map(task.get(key))}
+        res = {**_map(defaults.get("resources")), **_map(task.get("resources"))}
+        if "env" in defaults or "env" in task:
+            out["env"] = {**_map(defaults.get("env")), **_map(task.get("env"))}
+    else:  # once per task of every spec, most without `defaults`: the same with nothing to merge in
+        for key in MERGED:
+            if key in task:
+                out[key] = dict(_map(task[key]))
+        res = _map(task.get("resources"))
+        if "env" in task:
+            out["env"] = dict(_map(task["env"]))
     # a limit without a request sets the request to the limit, as Kubernetes does; `cpu: null` /
     # `cpu: false` drops the default request
-    out["resources"] = {**{k: limits.get(k) if limits.get(k) is not None else v for k, v in DEFAULT_RESOURCES.items()},
-                        **res}
-    if "env" in defaults or "env" in task:
-        out["env"] = {**_map(defaults.get("env")), **_map(task.get("env"))}
+    limits = res.get("limits")
+    if isinstance(limits, dict):
+        out["resources"] = {**{k: limits.get(k) if limits.get(k) is not None else v
+                               for k, v in DEFAULT_RESOURCES.items()}, **res}
+    else:
+        out["resources"] = {**DEFAULT_RESOURCES, **res}
     return out
 
 
