@@ -138,3 +138,17 @@ def test_help_still_wraps_to_the_terminal(columns: int):
     options = proc.stdout.split("options:")[1].split("examples:")[0].splitlines()
     assert max(len(line) for line in options) <= columns - 2
     assert max(len(line) for line in options) > columns - 20  # filled to the width, not to a fixed one
+
+
+@pytest.mark.parametrize("spec", ["examples/diamond.yaml", "container.yaml"])
+def test_compile_into_a_file_loads_nothing_that_compiling_to_stdout_does_not(spec: str, tmp_path: Path):
+    """`-o FILE` writes the one file without pathlib (~3 ms with urllib.parse and ipaddress): the
+    modules loaded are those of compiling to stdout. (A spec of container tasks alone loads no pod
+    runtime, whose source the compiler reads.)"""
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    (tmp_path / "container.yaml").write_text("name: c\ntasks:\n  a: {image: alpine, command: [echo, hi]}\n")
+    piped = _verb("compile", spec, cwd=tmp_path)
+    written = _verb("compile", spec, "-o", "out.yaml", cwd=tmp_path)
+    assert piped["code"] == written["code"] == 0
+    assert (tmp_path / "out.yaml").read_text() == piped["out"] and "kind: Workflow" in piped["out"]
+    assert sorted(set(written["modules"]) - set(piped["modules"])) == []
