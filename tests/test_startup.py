@@ -61,6 +61,22 @@ def test_validate_of_the_diamond_loads_neither_the_compiler_nor_other_verbs_modu
     assert loaded == [], f"validate imported {loaded}"
 
 
+@pytest.mark.parametrize("argv", [["validate", "examples/diamond.yaml"], ["compile", "examples/diamond.yaml"],
+                                  ["compile", "examples/diamond.yaml", "-o", "out.yaml"]])
+def test_validate_and_compile_of_files_build_no_argparse_parser(argv: list[str], tmp_path: Path):
+    """`validate FILE...` and `compile FILE... [-o PATH]` are read by cli/plain.py: argparse, gettext
+    and the locale tables gettext reads (~4 ms) are not loaded."""
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    seen = _verb(*argv, cwd=tmp_path)
+    assert seen["code"] == 0
+    if argv[0] == "validate":
+        assert seen["out"] == "examples/diamond.yaml: ok\n"
+    else:
+        assert "kind: Workflow" in (seen["out"] or (tmp_path / "out.yaml").read_text())
+    loaded = [m for m in ("argparse", "gettext", "locale") if m in seen["modules"]]
+    assert loaded == [], f"{argv[0]} imported {loaded}"
+
+
 @pytest.mark.parametrize("verb", ["validate", "compile"])
 def test_validate_and_compile_load_neither_dataclasses_nor_inspect(verb: str):
     """`import dataclasses` (which imports inspect) costs ~8 ms, and each @dataclass class ~0.5 ms:

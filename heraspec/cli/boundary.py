@@ -4,16 +4,18 @@ exception 3 with one line asking for a report (`--debug` shows the trace); never
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import sys
-from typing import Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 
 from ..errors import HeraspecError, SpecInvalid, UsageError
 from .exits import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, REPORT_URL
-from .parser import build_parser
+from .plain import read_plain
 from .specs import check_utf8
+
+if TYPE_CHECKING:
+    import argparse
 
 # verb -> (module of heraspec.cli, its handler): only the chosen verb's module is imported
 VERBS: dict[str, tuple[str, str]] = {
@@ -80,11 +82,15 @@ def _nothing_left_to_run() -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv[0] if argv and argv[0] in VERBS else None)
-    args = parser.parse_args(argv)
-    if not args.verb:
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
+    args = read_plain(argv)  # `validate FILE...`, `compile FILE...`: no parser to build
+    if args is None:
+        from .parser import build_parser
+
+        parser = build_parser(argv[0] if argv and argv[0] in VERBS else None)
+        args = parser.parse_args(argv)
+        if not args.verb:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
     try:
         check_utf8(args)
         return handler(args.verb)(args)

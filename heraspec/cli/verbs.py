@@ -3,13 +3,16 @@ cache, schema and lsp. Each takes the parsed arguments and returns its exit code
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from ..errors import Errors, HeraspecError, SpecInvalid, UsageError
 from .exits import EXIT_INVALID, EXIT_OK
 from .specs import compile_specs, print_notes, spec_options
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
