@@ -1,6 +1,7 @@
 """Where heraspec keeps what it reuses across projects: `$HERASPEC_CACHE_DIR`, else
 `$XDG_CACHE_HOME/heraspec`, else `~/.cache/heraspec` (the Python environments, local/envs.py; uv's
-cache; the summaries of parsed modules, python/sourcefile.py)."""
+cache; the summaries of parsed modules, python/sourcefile.py; the pod runtime's index,
+python/pod_source.py)."""
 
 from __future__ import annotations
 

@@ -61,6 +61,18 @@ class Checked:
         self.notes: list[str] = []  # not errors: said by validate, compile and run
         self.schema_ok = schema_ok  # the schema check found no problem
         self.model = model  # the typed model (document/nodes.py), built once, before the checks read it
+        self._published: "dict[str, dict[str, str]] | None" = None  # (published)
+
+    @property
+    def published(self) -> "dict[str, dict[str, str]]":
+        """`compose.published_outputs` of the spec's data, computed on first use and kept: every
+        compile of the spec reads it (a WorkflowTemplate calling another compiles twice, a
+        sub-pipeline once per caller), and so may `compose.check_raw_outputs` (its `published`)."""
+        if self._published is None:
+            from .check.compose import published_outputs
+
+            self._published = published_outputs(self.doc.data)
+        return self._published
 
     @property
     def spec(self) -> "Spec | None":
@@ -273,7 +285,8 @@ def _library(batch: list[Checked], errors: Errors, opts: Options,
         again = [(key, c, returns) for key, c in templates.items() if "template_ref" in c.doc.text]
         for key, c, ref_returns in [(key, c, None) for key, c in templates.items()] + again:
             out = compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                               pipelines=c.pipelines, lock=c.lock, spec=c.spec, ref_returns=ref_returns)
+                               pipelines=c.pipelines, lock=c.lock, spec=c.spec, ref_returns=ref_returns,
+                               published=c.published)
             library[key] = out.manifest
             returns.update({(*key, template): annotation for template, annotation in out.returns.items()})
     from .check import compose
@@ -309,7 +322,8 @@ def build(paths: Sequence[str], errors: Errors, opts: Options | None = None) -> 
         if errors:
             return []
         out = [compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
-                            pipelines=c.pipelines, lock=c.lock, spec=c.spec, ref_returns=c.ref_returns)
+                            pipelines=c.pipelines, lock=c.lock, spec=c.spec, ref_returns=c.ref_returns,
+                            published=c.published)
                for c in checked]
         for c, compiled in zip(checked, out):
             compiled.library = c.library

@@ -20,7 +20,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from heraspec.argo.compiler import encode
+from heraspec.argo.arguments import encode
 from heraspec.check.task_rules import EXPR_KEYWORDS
 from heraspec.check.dag import argo_name, build_graph
 from heraspec.local.expr import item_str

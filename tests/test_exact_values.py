@@ -235,7 +235,7 @@ def test_literal_values_argo_cannot_substitute_are_located_errors(tmp_path: Path
 
 def test_nested_references_are_built_without_text_markers() -> None:
     """Issue 15: a literal equal to the compiler's old splice marker became a reference."""
-    from heraspec.argo.compiler import arg_value
+    from heraspec.argo.arguments import arg_value
 
     assert arg_value([{"from": "a"}, "\x000\x00", {"k": {"param": "p"}}]) == \
         '[{{tasks.a.outputs.parameters.result}},"\\u00000\\u0000",{"k":"{{workflow.parameters.p}}"}]'

@@ -169,6 +169,14 @@ def test_bom_and_crlf_are_read(tmp_path: Path) -> None:
     assert run(fn, tmp_path, x="4")[0] == 8
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_module_that_is_not_utf8_names_the_byte_after_any_bom(tmp_path: Path, bom: bytes) -> None:
+    # the offset Python's utf-8-sig decoding gives: counted after the byte order mark
+    (tmp_path / "latin.py").write_bytes(bom + b"# caf\xe9\ndef f():\n    pass\n")
+    problem = only_problem("latin:f", [str(tmp_path)])
+    assert problem.message.endswith("latin.py: not UTF-8 (byte 5)") and problem.file == str(tmp_path / "latin.py")
+
+
 KINDS = os.path.join(ROOT, "bad", "kinds.py")
 
 

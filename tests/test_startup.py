@@ -19,7 +19,8 @@ from tests.cli import ROOT
 # measure the terminal), hashlib (python/sourcefile.py hashes only modules large enough to summarise),
 # the script generator (python/script.py: Argo's text rules read the pods' own rule, the code size rule
 # python/codetext.py)
-NOT_FOR_VALIDATE = ["heraspec.argo.compiler", "heraspec.argo.code", "heraspec.python.lock", "heraspec.python.script",
+NOT_FOR_VALIDATE = ["heraspec.argo.compiler", "heraspec.argo.templates", "heraspec.argo.dagtasks", "heraspec.argo.plans",
+                    "heraspec.argo.arguments", "heraspec.argo.code", "heraspec.python.lock", "heraspec.python.script",
                     "fractions", "subprocess", "hashlib", "textwrap", "shutil", "pathlib"]
 
 _PROBE = """\

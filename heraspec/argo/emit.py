@@ -88,7 +88,11 @@ _SIMPLE_KEY_MAX = 1000  # YAML parsers reject implicit keys over 1024 characters
 _Formatted = str | tuple  # a one-line scalar, or (block header, lines) for a literal block
 _cache: dict[str, _Formatted] = {}  # repeated strings (names, images, expressions) format once
 _flow_cache: dict[str, str | None] = {}  # the same, inside braces (None: has no one-line form)
-_NL = ["\n" + "  " * i for i in range(64)]  # newline + indentation, by nesting level
+_NL = ["\n" + "  " * i for i in range(64)]  # newline + indentation, by nesting level (_nl)
+_MISSING = object()  # not in a cache (whose values may be None)
+# a mapping key -> its text before ":", for keys written plainly on one line within the implicit-key
+# limit (what _key gives them); most keys of a manifest are a few names repeated thousands of times
+_keys: dict[str, str] = {}
 
 
 def _dq_char(m: re.Match[str]) -> str:
@@ -217,11 +221,15 @@ def _flow_map(d: dict, room: int) -> str | None:
     for k, v in d.items():
         if type(k) is not str:
             return None
-        fk = cache.get(k) if k in cache else _flow_str(k)
+        fk = cache.get(k, _MISSING)
+        if fk is _MISSING:
+            fk = _flow_str(k)
         if fk is None:
             return None
         if type(v) is str:
-            fv = cache.get(v) if v in cache else _flow_str(v)
+            fv = cache.get(v, _MISSING)
+            if fv is _MISSING:
+                fv = _flow_str(v)
             if fv is None:
                 return None
         elif v is None or isinstance(v, (bool, int, float)):
@@ -271,16 +279,37 @@ def _value(head: str, v: Any, lvl: int, out: list[str]) -> None:
         out.append(f"{head} {_scalar(v)}")
 
 
+def _plain_key(k: str) -> str | None:
+    """The text of key `k` when it is written plainly on one line (_key's `key:` form), else None."""
+    r = _cache.get(k)
+    if r is None:
+        r = _format(k)
+    if type(r) is not str or len(r) > _SIMPLE_KEY_MAX:
+        return None
+    if len(_keys) > 500_000:
+        _keys.clear()
+    _keys[k] = r
+    return r
+
+
 def _map(d: dict, lvl: int, out: list[str], first: str) -> None:
-    nl = _nl(lvl)
-    sep = first
     child = lvl + 1
-    cnl = _nl(child)
+    try:
+        nl, cnl = _NL[lvl], _NL[child]
+    except IndexError:
+        nl, cnl = _nl(lvl), _nl(child)
+    sep = first
     cache = _cache
+    keys = _keys
     for k, v in d.items():
-        rk = cache.get(k) if type(k) is str else None
+        if type(k) is str:
+            rk = keys.get(k)
+            if rk is None:
+                rk = _plain_key(k)
+        else:
+            rk = None
         t = type(v)
-        if type(rk) is str and len(rk) <= _SIMPLE_KEY_MAX:
+        if rk is not None:
             # The common shapes inline (this loop runs for every node of a 20,000-task manifest).
             if t is str:
                 rv = cache.get(v)
@@ -313,7 +342,7 @@ def _map(d: dict, lvl: int, out: list[str], first: str) -> None:
 
 
 def _seq(a: list | tuple, lvl: int, out: list[str], first: str) -> None:
-    nl = _nl(lvl)
+    nl = _NL[lvl] if lvl < len(_NL) else _nl(lvl)
     sep = first
     child = lvl + 1
     cache = _cache

@@ -21,6 +21,8 @@ from ..document.load import Document
 from ..document.nodes import Spec
 
 _HINT = "remove it, or pass the text another way (base64, or a file read by the function)"
+# a task's values as written that Argo substitutes (or not): (key, what the message calls one, substituted)
+_TASK_VALUES = (("args", "argument value", True), ("foreach", "foreach item", True), ("env", "env value", False))
 
 
 def _strings(value: Any, path: tuple) -> Iterator[tuple[str, tuple]]:
@@ -58,17 +60,22 @@ def _argo_unsafe(text: str) -> int | None:
 def check(doc: Document, spec: Spec, errors: Errors) -> None:
     """Refuse control characters Argo cannot substitute and unmatched `{{` in literal values (every
     text as written, in any shape: the walk reads `data`)."""
-    where: list[tuple[Any, tuple, str, bool]] = [(spec.data.get("parameters"), ("parameters",), "parameter value", True)]
+    # the values holding a text (numbers, booleans: nothing to refuse), each with its data path
+    where: list[tuple[Any, tuple, str, bool]] = []
+    parameters = spec.data.get("parameters")
+    if parameters is not None and has_text(parameters, ""):
+        where.append((parameters, ("parameters",), "parameter value", True))
     for task in spec.tasks.values():
-        written, base = task.written, task.where  # the task's own env: `defaults`' is checked once, below
-        where += [(written.get("args"), base + ("args",), "argument value", True),
-                  (written.get("foreach"), base + ("foreach",), "foreach item", True),
-                  (written.get("env"), base + ("env",), "env value", False)]
+        written = task.written  # the task's own env: `defaults`' is checked once, below
+        for key, what, substituted in _TASK_VALUES:
+            value = written.get(key)
+            if value is not None and has_text(value, ""):
+                where.append((value, task.where + (key,), what, substituted))
     defaults = spec.defaults
-    where.append((defaults.data.get("env"), defaults.where + ("env",), "env value", False))
+    env = defaults.data.get("env")
+    if env is not None and has_text(env, ""):
+        where.append((env, defaults.where + ("env",), "env value", False))
     for value, path, what, substituted in where:
-        if value is None or not has_text(value, ""):  # no text at all (numbers, booleans): nothing to refuse
-            continue
         for text, at in _strings(value, path):
             # a printable text has no character argo_unsafe refuses (each is a control character, DEL or
             # unprintable): the pod runtime that decides it is imported only for the others

@@ -297,23 +297,28 @@ def key_refs(value: Any) -> list[dict]:
     return []
 
 
+_OUTPUTS = "outputs.parameters."  # in every text _RAW_OUTPUT matches
 _RAW_OUTPUT = re.compile(r"\{\{\s*tasks\.([A-Za-z0-9][-_A-Za-z0-9]*)\.outputs\.parameters\.([^\s}]+)\s*\}\}")
 
 
-def check_raw_outputs(doc: Document, spec: Spec, errors: Errors) -> None:
+def check_raw_outputs(doc: Document, spec: Spec, errors: Errors, *,
+                      published: dict[str, dict[str, str]] | None = None) -> None:
     """A raw `{{tasks.T.outputs.parameters.P}}` (in a `when` or an argument) of a function task T
     names `result` or one of T's published outputs: Argo refuses the workflow otherwise
-    (validate.go, resolveAllVariables: "failed to resolve")."""
+    (validate.go, resolveAllVariables: "failed to resolve"). `published`: published_outputs(spec.data)
+    when the caller has it (pipeline.Checked.published), else computed here when a reference needs it."""
     names, tasks = spec.task_names, spec.tasks
-    by_argo = {dag.argo_name(n): n for n in names if isinstance(n, str)}
-    published = None
+    by_argo: dict[str, str] | None = None  # Argo's name of each task, when a text names one
     for name, t in tasks.items():
-        texts = [(t.when, t.where + ("when",))] if isinstance(t.when, str) else []
-        texts += list(dag.strings_in(t.data.get("args"), t.where + ("args",)))  # every text in them
+        when = t.when if "when" in t.data else None  # (the membership test: cheaper than the read, for most)
+        args = t.data.get("args")  # every text in the args, as written
+        texts = [(when, t.where + ("when",))] if isinstance(when, str) and _OUTPUTS in when else []
+        if args is not None and dag.has_text(args, _OUTPUTS):  # the common case: none (the paths cost)
+            texts += [(text, path) for text, path in dag.strings_in(args, t.where + ("args",)) if _OUTPUTS in text]
         for text, path in texts:
-            if "outputs.parameters." not in text:
-                continue
             for m in _RAW_OUTPUT.finditer(text):
+                if by_argo is None:
+                    by_argo = {dag.argo_name(n): n for n in names if isinstance(n, str)}
                 target = tasks.get(m.group(1)) if m.group(1) in names else tasks.get(by_argo.get(m.group(1), ""))
                 if target is None or target.function is None or target.argo.get("template"):
                     continue  # only a function task's outputs are all known here

@@ -54,13 +54,14 @@ def result_kind(task: Any, fn: functions.Function | None, defaults: dict) -> str
 
 def check(doc: Document, spec: Spec, fns: dict[str, functions.Function], errors: Errors) -> None:
     """Located errors for values that cannot travel the way the functions and the spec say."""
+    kinds_of: dict[int, dict[str, str | None]] = {}  # by id(fn): how each parameter takes its value
     for name, task in spec.tasks.items():
         base, written = task.where, task.written
         if "function" not in written and task.own.result == "artifact" and not misspelt_body(written):
             doc.error(errors, base + ("result",), f"task '{name}' is a container task: 'result: artifact' applies to "
                       "functions' return values", "declare the container's output files with argo.template.outputs",
                       key=True)
-        fe = task.foreach
+        fe = task.foreach if "foreach" in task.data else None  # (the membership test: cheaper, for most)
         src = fe.target if isinstance(fe, Ref) and fe.kind == "from" and isinstance(fe.target, str) else None
         src_kind = _result_kind(spec, fns, src) if src is not None else "parameter"
         if src_kind == "file":
@@ -79,7 +80,9 @@ def check(doc: Document, spec: Spec, fns: dict[str, functions.Function], errors:
                               "cannot receive: only function tasks take files", "give the file to a function task")
             continue
         sets = task.args  # a function task's: one set, or one per item of a list
-        kinds = {p.name: p.annotation for p in fn.params}
+        kinds = kinds_of.get(id(fn))
+        if kinds is None:
+            kinds = kinds_of[id(fn)] = {p.name: p.annotation for p in fn.params}
         for argset in sets:
             for arg in argset:
                 if arg.name in kinds:
@@ -135,16 +138,19 @@ def _exit_bodies(spec: Spec, fns: dict[str, functions.Function]) -> list[tuple[t
     if spec.on_exit is not None and ":on_exit" in fns:
         out.append((spec.on_exit.where, spec.on_exit, fns[":on_exit"]))
     for name, task in spec.tasks.items():
-        if task.on_exit is not None and f"{name}:on_exit" in fns:
+        if "on_exit" in task.data and task.on_exit is not None and f"{name}:on_exit" in fns:  # (cheapest first)
             out.append((task.on_exit.where, task.on_exit, fns[f"{name}:on_exit"]))
     return out
 
 
 def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Function, pname: str, kind: str | None,
                value: Any, spec: Spec, fns: dict[str, functions.Function]) -> None:
+    is_path = kind in ("path", "paths")
+    if not is_path and not isinstance(value, (dict, list)):  # a literal value: only its size matters
+        _check_size(doc, errors, path, fn, pname, value)
+        return
     where = f"parameter '{pname}' of {fn.name}()"
     at_fn = f"{fn.name} is defined at {fn.file}:{fn.line}"
-    is_path = kind in ("path", "paths")
     if is_artifact_ref(value):
         if not is_path:
             doc.error(errors, path + ("artifact",), f"{where} is not annotated Path: {{artifact: ...}} gives the "
@@ -182,12 +188,7 @@ def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Functio
                       "list of args), or let it return values")
         return
     if not is_path and not isinstance(value, dict) or (isinstance(value, dict) and not _has_ref(value)):
-        size = len(int.__repr__(value)) if type(value) is int else \
-            len((value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))).encode("utf-8"))
-        if size > PARAMETER_LIMIT:
-            doc.error(errors, path, f"the value of {where} is {size:,} bytes: an input reaches the pod through one "
-                      "environment variable, and Linux refuses one of 128 KiB or more (E2BIG)",
-                      "put the data in a file and pass it as {artifact: URL} to a Path parameter")
+        _check_size(doc, errors, path, fn, pname, value)
     if is_path:
         what = ("a workflow parameter" if isinstance(value, dict) and "param" in value else
                 "a fan-out item" if isinstance(value, dict) and "item" in value else "a literal value")
@@ -199,6 +200,16 @@ def _check_arg(doc: Document, errors: Errors, path: tuple, fn: functions.Functio
             if _result_kind(spec, fns, sub) != "parameter":
                 doc.error(errors, path, f"task '{sub}' returns a file or an artifact result, which cannot be "
                           f"nested inside the value of {where}", "pass it alone: {from: " + sub + "}")
+
+
+def _check_size(doc: Document, errors: Errors, path: tuple, fn: functions.Function, pname: str, value: Any) -> None:
+    """A value written in the spec fits the environment variable it reaches the pod through."""
+    size = len(int.__repr__(value)) if type(value) is int else \
+        len((value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))).encode("utf-8"))
+    if size > PARAMETER_LIMIT:
+        doc.error(errors, path, f"the value of parameter '{pname}' of {fn.name}() is {size:,} bytes: an input reaches "
+                  "the pod through one environment variable, and Linux refuses one of 128 KiB or more (E2BIG)",
+                  "put the data in a file and pass it as {artifact: URL} to a Path parameter")
 
 
 def _froms(value: Any, path: tuple) -> list[tuple[tuple, str]]:

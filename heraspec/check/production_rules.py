@@ -10,7 +10,6 @@ from ..errors import Errors
 from ..document.load import Document
 from ..document.nodes import Defaults, Spec, Task, mapping
 from ..document.patterns import K8S_NAME, seconds
-from . import argo_fields as escape
 from .label_rules import label_value_problem, labels_check, qualified_name_problem
 
 _K8S = "io.k8s.api.core.v1."
@@ -23,12 +22,14 @@ _EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 def check(doc: Document, spec: Spec, errors: Errors) -> None:
     """The production keys of the spec, `defaults` and every task; caching; the lifecycle spans."""
+    defaults = spec.defaults
     _pod_keys(doc, spec, errors)
-    _pod_keys(doc, spec.defaults, errors)
+    _pod_keys(doc, defaults, errors)
     for task in spec.tasks.values():
         if not _POD_KEYS.isdisjoint(task.written):  # located where the task writes them; `defaults` are checked once
             _pod_keys(doc, task.own, errors)
-        _cache(doc, task, spec.defaults, errors)
+        if "cache" in task.data:  # its own or `defaults`' (most tasks have neither: no call for them)
+            _cache(doc, task, defaults, errors)
     _lifecycle(doc, spec, errors)
 
 
@@ -73,6 +74,8 @@ def _pod_keys(doc: Document, node: Spec | Defaults | Task, errors: Errors) -> No
 
 def _kubernetes(doc: Document, base: tuple, value: dict, definition: str, errors: Errors) -> None:
     """Kubernetes' object against the Kubernetes part of Argo's schema (strict: unknown fields refused)."""
+    from . import argo_fields as escape  # only for a spec with tolerations or affinity
+
     where = ".".join(str(p) for p in base)
     for path, message, hint, key in escape.problems(value, _K8S + definition):
         doc.error(errors, base + path, f"{where}: {message}".replace("Argo has no field", "Kubernetes has no field"),

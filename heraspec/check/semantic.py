@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from . import argotext, files as artifacts, compose, dag
+from . import argotext, bodies, files as artifacts, compose, dag
 from ..document import patterns
 
 from ..python import functions
@@ -35,7 +35,16 @@ _OWN_KEYS = frozenset(("argo", "resources", "env", "packages", "pip_index_url", 
 
 def _unsure_tasks(spec: Spec) -> set[str]:
     """Tasks with a misspelt `function`/`command`: whether they run a function is unknown."""
-    return {name for name, task in spec.tasks.items() if misspelt_body(task.written)}
+    misspelt: dict[tuple, bool] = {}  # by the keys a body writes, all that misspelt_body reads
+    out = set()
+    for name, task in spec.tasks.items():
+        keys = tuple(task.written)
+        found = misspelt.get(keys)
+        if found is None:
+            found = misspelt[keys] = misspelt_body(task.written)
+        if found:
+            out.add(name)
+    return out
 
 
 def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
@@ -72,7 +81,9 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
     _check_index_urls(doc, defaults, errors)
     volume_sizes: dict[str, tuple[str, tuple]] = {}
     unsure = _unsure_tasks(spec)
-    carried: dict = {}  # _check_carried's findings, shared by the tasks running one function alike
+    code_spec = (data, defaults.data)  # what the code checks of a task read besides the task
+    carried: dict = {}  # the carried-code findings, shared by the tasks running one function alike (bodies.py)
+    clean: dict = {}  # the bodies check_body found nothing wrong with (bodies._clean_key)
     first = len(errors.items)
     for name, task in spec.tasks.items():
         # as written: each problem is located where the task writes it (none written: nothing to check)
@@ -84,7 +95,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
             _check_volumes(doc, own, volume_sizes, errors)
             _check_packages(doc, own, errors)
             _check_index_urls(doc, own, errors)
-        fn = _check_body(doc, task.where, name, task.written, search_path, errors, (data, defaults.data), carried)
+        fn = bodies.check_body(doc, task.where, name, task.written, search_path, errors, code_spec, carried, clean)
         if fn is not None:
             resolved[name] = fn
         exit_body = task.written.get("on_exit")
@@ -92,7 +103,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
             handler = _exit_handler(task.on_exit, exit_body, task.where)
             _check_packages(doc, handler, errors)
             compose.check_exit(doc, handler, spec, params, errors, name, graph)
-            fn = _check_body(doc, handler.where, f"{name}.on_exit", exit_body, search_path, errors)
+            fn = bodies.check_body(doc, handler.where, f"{name}.on_exit", exit_body, search_path, errors)
             if fn is not None:
                 resolved[f"{name}{compose.EXIT_KEY}"] = fn
     _one_per_cause(doc, errors, first, spec)
@@ -114,7 +125,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
         handler = _exit_handler(spec.on_exit, exit_body, ())
         _check_packages(doc, handler, errors)
         compose.check_exit(doc, handler, spec, params, errors, None, graph)
-        fn = _check_body(doc, handler.where, "on_exit", exit_body, search_path, errors)
+        fn = bodies.check_body(doc, handler.where, "on_exit", exit_body, search_path, errors)
         if fn is not None:
             resolved[compose.EXIT_KEY] = fn
     artifacts.check(doc, spec, resolved, errors)
@@ -153,54 +164,6 @@ def _one_per_cause(doc: Document, errors: Errors, first: int, spec: Spec) -> Non
         first = same[0]
         errors.items.append(SpecError(first.file, first.line, first.col,
                                       f"{message}; this affects {len(same)} tasks: {names}", first.hint, first.severity))
-
-
-def _check_body(doc: Document, base: tuple, name: str, task: dict, search_path: list[str],
-                errors: Errors, spec: tuple[dict, dict] | None = None,
-                memo: dict | None = None) -> functions.Function | None:
-    """A task body: a function (resolved, its args checked) or a container command.
-    `spec`: (spec data, defaults) for the code checks of a task (packages, size, image mode);
-    `memo`: shared by the tasks of one check (see _check_carried)."""
-    ref = task.get("function")
-    fn = None
-    for kind, what in (("template_ref", "input parameters"), ("pipeline", "that spec's parameters")):
-        if task.get(kind) is None:
-            continue
-        for other in ("function", "command", "outputs", "template_ref"):
-            if other != kind and task.get(other) is not None:
-                doc.error(errors, base + (other,), f"task '{name}' runs a {kind}: it has no '{other}'", key=True)
-        if task.get("args") is not None and not isinstance(task.get("args"), dict):
-            doc.error(errors, base + ("args",), f"task '{name}' runs a {kind}: its args are a mapping of {what}")
-        return None
-    if isinstance(ref, str):
-        fn, problems = functions.resolve(ref, search_path)
-        data, defaults = spec or ({}, {})
-        image_mode = (task.get("code") or defaults.get("code")) == "image"
-        if fn is not None and image_mode:
-            problems = []  # the image has the code: what cannot be carried does not matter
-        for p in problems:
-            _function_error(doc, base, p.message, p.hint, p.file, p.line, p.col, errors)
-        if fn is not None and not problems and not image_mode and spec is not None:
-            _check_carried(doc, base, task, fn, data, defaults, errors, memo)
-        if fn is not None:
-            _check_args(doc, name, task, fn, errors, base)
-    elif ref is None and not misspelt_body(task):
-        if task.get("command") is None:
-            doc.error(errors, base, f"task '{name}' needs a 'function' (or 'command' for a container task)",
-                      "e.g. function: mypkg.steps:train", key=True)
-        elif isinstance(task.get("args"), dict):
-            doc.error(errors, base + ("args",), f"task '{name}' is a container task: its args must be a list")
-    if isinstance(ref, str) and task.get("command") is not None:
-        doc.error(errors, base + ("command",), f"task '{name}' has both 'function' and 'command'",
-                  "a task runs either a Python function or a container command", key=True)
-    return fn
-
-
-def _function_error(doc: Document, base: tuple, message: str, hint: str | None, file: str | None,
-                    line: int | None, col: int | None, errors: Errors) -> None:
-    """An error about the function's code: at the spec's `function` line, naming the source line."""
-    where = f" ({functions.shown(file)}:{line}:{col})" if file and line else ""
-    doc.error(errors, base + ("function",), message + where, hint)
 
 
 def _check_packages(doc: Document, node: Spec | Defaults | Task | ExitHandler, errors: Errors) -> None:
@@ -246,56 +209,6 @@ def _check_index_urls(doc: Document, level: Spec | Defaults | Task, errors: Erro
                       "reads it as PIP_INDEX_URL)" if path == ("pip_index_url",) else
                       "put credentials for an extra index in a Secret (pip_index_url: {secret: NAME, key: KEY}, "
                       "an index that proxies the others) or in the image's pip configuration")
-
-
-def _check_carried(doc: Document, base: tuple, task: dict, fn: functions.Function, data: dict, defaults: dict,
-                   errors: Errors, memo: dict | None = None) -> None:
-    """The code a pod gets: within the size limit, and every import available there. `memo`: the
-    findings by (function, packages, image), for the other tasks of the same check that share them."""
-    from ..python import packages
-
-    declared = packages.for_task(data, task, defaults)
-    image = task.get("image") or defaults.get("image") or data.get("image") or "python:3.12"
-    try:
-        key = (id(fn), declared, image if isinstance(image, str) else None) if memo is not None else None
-        found = memo.get(key) if key is not None else None  # type: ignore[union-attr]
-    except TypeError:  # an unhashable (malformed) setting: the schema check reports it
-        key = found = None
-    if found is None:
-        found = _carried_findings(fn, declared, image)
-        if key is not None:
-            memo[key] = found  # type: ignore[index]
-    for message, hint, file, line, col in found:
-        _function_error(doc, base, message, hint, file, line, col, errors)
-
-
-def _carried_findings(fn: functions.Function, declared: Any, image: Any) -> list[tuple]:
-    """(message, hint, file, line, col) of each problem with the code `fn` carries into a pod with
-    `declared` packages on `image` (file None: at the spec's `function` line only)."""
-    from ..python import packages
-
-    from ..python.codetext import CODE_LIMIT, code_text
-
-    out: list[tuple] = []
-    bundle = functions.bundle(fn)
-    # compressed, base64 makes at most 4/3 of the source: smaller sources need no compressing here
-    packed = len(code_text(bundle.modules, bundle.data)) if bundle.size * 4 // 3 + 1024 > CODE_LIMIT else 0
-    if packed > CODE_LIMIT:
-        out.append((f"the code '{bundle.entry}' carries into the pod is {bundle.size / 1024:.0f} KiB "
-                    f"({len(bundle.modules)} modules, {len(bundle.data)} data files), {packed / 1024:.0f} KiB compressed: "
-                    f"over the {CODE_LIMIT // 1024} KiB a pod can receive in one environment variable "
-                    "(Linux refuses 128 KiB, and Argo passes the template to the pod in one)",
-                    "build an image that contains your package and set `code: image` on the task (or in `defaults`): "
-                    "the script then imports the function from the image", None, None, None))
-    for name, req in packages.shadowed({m.name.partition(".")[0] for m in bundle.modules}, declared):
-        out.append((f"your module '{name}' has the name of a module of the package '{req}' this task installs: in the "
-                    f"pod your '{name}' is imported instead of the package's", f"rename your module '{name}'",
-                    None, None, None))
-    if not isinstance(image, str) or not packages.bare_python_image(image):
-        return out  # a custom image may well have them
-    for imp, message, hint in packages.uncovered(bundle.imports, declared):
-        out.append((message, hint, imp.file, imp.line, imp.col))
-    return out
 
 
 def _check_argo_metadata(doc: Document, spec: Spec, errors: Errors) -> None:
@@ -348,14 +261,13 @@ def _check_names(doc: Document, spec: Spec, errors: Errors) -> None:
     elif kind not in ("CronWorkflow", None):
         for k in cron_only:
             doc.error(errors, (k,), f"'{k}' only applies to kind: CronWorkflow", key=True)
+    names = [t for t in spec.task_names if isinstance(t, str)]
+    for t in filter(_LITERAL_NAME.match, names):
+        doc.error(errors, ("tasks", t), f"task name '{t}' reads as a literal in Argo's depends expressions",
+                  "start it with a letter and avoid 'true'/'false', e.g. 'step-1'", key=True)
     seen: dict[str, str] = {}
-    for t in spec.task_names:
-        if not isinstance(t, str):
-            continue
+    for t in names if any("_" in t for t in names) else ():  # else each is its own Argo name: none the same
         a = dag.argo_name(t)
-        if _LITERAL_NAME.match(t):
-            doc.error(errors, ("tasks", t), f"task name '{t}' reads as a literal in Argo's depends expressions",
-                      "start it with a letter and avoid 'true'/'false', e.g. 'step-1'", key=True)
         if a in seen:
             doc.error(errors, ("tasks", t), f"task names '{seen[a]}' and '{t}' are the same in Argo ('{a}')",
                       "'_' becomes '-' in Argo names; rename one of them", key=True)
@@ -369,19 +281,22 @@ def _check_graph(doc: Document, spec: Spec, errors: Errors, g: dag.Graph) -> Non
     for path, message, offset in g.too_big:
         doc.error(errors, path, message, "join the groups through one task: [a, b, ...] >> gather >> [x, y, ...]",
                   offset=offset)
-    for ref, path, offset in g.mentions:
-        if ref not in names:
-            doc.error(errors, path, f"unknown task '{ref}'", hint_close(ref, list(names), "tasks"), offset=offset)
+    if not all(ref in names for ref, _p, _o in g.mentions):  # the common case: every name is known
+        for ref, path, offset in g.mentions:
+            if ref not in names:
+                doc.error(errors, path, f"unknown task '{ref}'", hint_close(ref, list(names), "tasks"), offset=offset)
+    bad_depends = {path for path, _m, _o in g.bad_edges}
     for name, t in tasks.items():
-        expr = t.depends
-        if isinstance(expr, str) and not any(path == ("tasks", name, "depends") for path, _m, _o in g.bad_edges):
-            for ref, result, offset in dag.depends_names(expr):
+        if "depends" not in t.data and "when" not in t.data:  # the common case: neither is set, nothing to read
+            continue
+        depends, when = t.depends, t.when
+        if isinstance(depends, str) and ("tasks", name, "depends") not in bad_depends:
+            for ref, result, offset in dag.depends_names(depends):
                 if result is not None and result not in dag.DEPENDS_RESULTS:
                     doc.error(errors, ("tasks", name, "depends"), f"unknown task result '{ref}.{result}'",
                               hint_close(result, sorted(dag.DEPENDS_RESULTS), "results"),
                               offset=offset + len(ref) + 1)
-    for name, t in tasks.items():
-        for key, expr in (("depends", t.depends), ("when", t.when)):
+        for key, expr in (("depends", depends), ("when", when)):
             at = dag.too_deep(expr) if isinstance(expr, str) else None
             if at is not None:
                 doc.error(errors, ("tasks", name, key), f"{key} nests parentheses and '!' deeper than "
@@ -416,19 +331,24 @@ def _check_when(doc: Document, name: str, when: str, errors: Errors) -> None:
 
 
 INT32_MAX = 2**31 - 1  # Argo's retry limit, parallelism and Kubernetes counts are 32-bit
+_LIMITED = frozenset(("retry", "timeout", "resources"))  # the keys of a body whose numbers have limits
 
 
 def _has_non_finite(data: Any) -> bool:
-    """Is there a NaN or an infinity anywhere in `data`? (Without the paths: there rarely is.)"""
+    """Is there a NaN or an infinity anywhere in `data`? (Without the paths: there rarely is.)
+    Only mappings and lists go on the stack: most values are texts and numbers. (The loaders build
+    plain dicts, lists and floats: exact types are compared, the fastest test.)"""
+    if type(data) is not dict and type(data) is not list:
+        return type(data) is float and not math.isfinite(data)
     stack = [data]
     while stack:
         node = stack.pop()
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, float) and not math.isfinite(node):
-            return True
+        for value in node.values() if type(node) is dict else node:
+            kind = type(value)
+            if kind is dict or kind is list:
+                stack.append(value)
+            elif kind is float and not math.isfinite(value):
+                return True
     return False
 
 
@@ -446,8 +366,11 @@ def _check_numbers(doc: Document, spec: Spec, errors: Errors) -> None:
         elif isinstance(node, list):
             stack.extend((path + (i,), v) for i, v in enumerate(node))
     settings = [("parallelism",)]
-    for base, body in [(spec.defaults.where, spec.defaults.data)] + [(t.where, t.written) for t in spec.tasks.values()]:
-        if "retry" in body or "timeout" in body or "resources" in body:  # as written
+    defaults = spec.defaults
+    limited = [(defaults.where, defaults.data)] + [(t.where, t.written) for t in spec.tasks.values()
+                                                   if not _LIMITED.isdisjoint(t.written)]  # as written
+    for base, body in limited:
+        if not _LIMITED.isdisjoint(body):
             settings += [base + ("retry",), base + ("retry", "limit"), base + ("timeout",), base + ("resources", "gpu")]
     for path in settings:
         node: Any = data
@@ -546,11 +469,11 @@ def _check_refs(doc: Document, task: Task, spec: Spec, params: dict, errors: Err
                 doc.error(errors, path, f"task '{name}' uses {{item}} but has no 'foreach'", "add foreach: [...]")
     if isinstance(fe, dict) and "from" in fe:
         compose.check_key(doc, base + ("foreach",), fe, spec, errors, unsure)
-    outputs = task.outputs
+    outputs = task.outputs if "outputs" in task.data else None  # (the membership test: cheaper, for most)
     if outputs and task.function is None and name not in unsure:
         doc.error(errors, base + ("outputs",), f"task '{name}' has no function: only a function's result has named fields",
                   "a container task's result is its standard output: use {from: TASK}", key=True)
-    if "result" in outputs:
+    if outputs and "result" in outputs:
         doc.error(errors, base + ("outputs", "result"), "'result' is the name of the whole return value",
                   "give this output another name", key=True)
     if isinstance(fe, dict) and "param" in fe and fe["param"] not in params:
@@ -561,40 +484,3 @@ def _check_refs(doc: Document, task: Task, spec: Spec, params: dict, errors: Err
                   "pass it with {item: true} (or {item: KEY} for a field of a mapping item)", key=True)
     if fe is not None and task.args_listed and task.function is not None:
         doc.error(errors, base + ("foreach",), "use either 'foreach' or a list of argument sets in 'args', not both", key=True)
-
-
-def _check_args(doc: Document, name: str, task: dict, fn: functions.Function, errors: Errors,
-                where: tuple | None = None) -> None:
-    where = where if where is not None else ("tasks", name)
-    base = where + ("args",)
-    args = task.get("args")
-    sets: list[tuple[tuple, Any]]
-    if args is None:
-        sets = [(base, {})]
-    elif isinstance(args, dict):
-        sets = [(base, args)]
-    elif isinstance(args, list):
-        sets = [(base + (i,), a) for i, a in enumerate(args)]
-        for path, a in sets:
-            if not isinstance(a, dict):
-                doc.error(errors, path, f"task '{name}' calls a function: each argument set must be a mapping")
-        if not args:
-            doc.error(errors, base, "an empty list of argument sets runs nothing")
-    else:
-        return
-    known = [p.name for p in fn.params]
-    for path, a in sets:
-        if not isinstance(a, dict):
-            continue
-        for k in a:
-            if k not in known:
-                doc.error(errors, path + (k,), f"{fn.name}() has no parameter '{k}'",
-                          hint_close(str(k), known, "parameters"), key=True)
-        missing = [p.name for p in fn.params if p.required and p.name not in a]
-        if missing:
-            at = path if task.get("args") is not None else where
-            doc.error(errors, at, f"{fn.name}() is missing argument{'s' if len(missing) > 1 else ''} "
-                      + ", ".join(f"'{m}'" for m in missing), f"{fn.name} is defined at {fn.file}:{fn.line}",
-                      key=task.get("args") is None)
-
-

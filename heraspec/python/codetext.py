@@ -4,7 +4,7 @@
     digest(modules, data) -> str       a short hash of the same table
 
 script.py puts the text into a script (or the compiler into the workflow's parameter, argo/code.py);
-`validate` reads only `CODE_LIMIT`, and packs a function's code (semantic._carried_findings) only when
+`validate` reads only `CODE_LIMIT`, and packs a function's code (check/bodies._carried_findings) only when
 it may exceed it, so this module imports nothing until then.
 """
 

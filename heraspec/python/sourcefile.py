@@ -122,7 +122,8 @@ def _parse(path: str) -> ModuleInfo | Problem:
         cookie = _coding_cookie(data, path)
         if cookie is not None:
             return cookie
-        source = data.decode("utf-8-sig")
+        # what decode("utf-8-sig") gives (error offsets too), without importing that codec
+        source = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except OSError as e:
         return Problem(f"cannot read {_show(path)}: {e.strerror}", file=path)
     except UnicodeDecodeError as e:
