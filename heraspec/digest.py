@@ -11,12 +11,15 @@ throughout. tests/test_digest.py pins the digests against hashlib's on each path
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Callable
 
 BUILTIN_MAX = 256 * 1024  # from here on, hashlib's load is repaid by its speed
 
 
+@cache
 def _builtin() -> Callable[[bytes], Any] | None:
+    """CPython's own SHA-256, looked up at the first hash (a module importing this one may hash nothing)."""
     try:
         from _sha2 import sha256  # CPython 3.12+
     except ImportError:
@@ -27,13 +30,11 @@ def _builtin() -> Callable[[bytes], Any] | None:
     return sha256
 
 
-_BUILTIN = _builtin()
-
-
 def sha256_hex(data: bytes) -> str:
     """The SHA-256 digest of `data` in hex (64 lowercase digits)."""
-    if _BUILTIN is not None and len(data) < BUILTIN_MAX:
-        return _BUILTIN(data).hexdigest()
+    builtin = _builtin()
+    if builtin is not None and len(data) < BUILTIN_MAX:
+        return builtin(data).hexdigest()
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
