@@ -29,7 +29,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "heraspec"
 
 # Lowest first; the folders are the layers (../shared/STYLE.md, "The shape for heraspec").
 LAYERS: list[tuple[str, list[str]]] = [
-    ("base", ["heraspec.errors", "heraspec.record", "heraspec.textsafe", "heraspec.merge", "heraspec.cachedir", "heraspec.argo_lang",
+    ("base", ["heraspec.errors", "heraspec.record", "heraspec.textsafe", "heraspec.merge", "heraspec.cachedir", "heraspec.digest", "heraspec.argo_lang",
               "heraspec.argo_lang.*"]),
     ("document", ["heraspec.document", "heraspec.document.*"]),
     ("python", ["heraspec.python", "heraspec.python.*"]),

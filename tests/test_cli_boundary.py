@@ -228,15 +228,21 @@ def test_output_into_a_closed_pipe_is_not_an_error(tmp_path: Path):
 # --- the process's exit (boundary.process_main) ------------------------------------------------
 
 
+def _chain(folder: Path, n: int) -> str:
+    """chain.yaml in `folder`, `n` tasks each after the one before (with steps.py): its tasks' lines."""
+    (folder / "steps.py").write_text("def work(i: int) -> int:\n    return i\n")
+    tasks = "".join(f"  t{i}: {{function: steps:work, args: {{i: {i}}}{', after: [t%d]' % (i - 1) if i else ''}}}\n"
+                    for i in range(n))
+    (folder / "chain.yaml").write_text("name: chain\ntasks:\n" + tasks)
+    return tasks
+
+
 def test_compile_and_validate_processes_end_with_everything_written(tmp_path: Path):
     """After validate and compile the process ends without tearing its heap down (boundary.process_main):
     stdout, a file written with -o and stderr's messages are complete, and the exit code is main's."""
     from tests.cli import heraspec
 
-    (tmp_path / "steps.py").write_text("def work(i: int) -> int:\n    return i\n")
-    tasks = "".join(f"  t{i}: {{function: steps:work, args: {{i: {i}}}{', after: [t%d]' % (i - 1) if i else ''}}}\n"
-                    for i in range(2000))
-    (tmp_path / "chain.yaml").write_text("name: chain\ntasks:\n" + tasks)
+    tasks = _chain(tmp_path, 2000)
     piped = heraspec("compile", "chain.yaml", cwd=tmp_path)
     written = heraspec("compile", "chain.yaml", "-o", "out.yaml", cwd=tmp_path)
     assert piped.returncode == written.returncode == 0, piped.stderr + written.stderr
@@ -252,13 +258,29 @@ def test_compile_and_validate_processes_end_with_everything_written(tmp_path: Pa
 
 def test_the_process_still_runs_its_exit_functions_when_any_is_registered(tmp_path: Path):
     """Something registered to run at exit (logging flushing its handlers, a library's cleanup) keeps
-    the interpreter's own exit: it runs, after validate's output, and the exit code is main's."""
-    code = ("import atexit, sys\natexit.register(lambda: print('exit function ran'))\n"
+    the interpreter's own exit: it runs, after validate's output, with the cyclic collector resumed,
+    and the exit code is main's."""
+    code = ("import atexit, gc, sys\natexit.register(lambda: print('exit function ran', gc.isenabled()))\n"
             "from heraspec.cli import process_main\nprocess_main(sys.argv[1:])\n")
     proc = subprocess.run([sys.executable, "-c", code, "validate", DIAMOND], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == f"{DIAMOND}: ok\nexit function ran\n"
+    assert proc.stdout == f"{DIAMOND}: ok\nexit function ran True\n"  # the collector as it was
     proc = subprocess.run([sys.executable, "-c", code, "validate", str(ROOT / "tests" / "fixtures" / "bad" / "cycle.yaml")],
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
-    assert proc.returncode == 1 and proc.stdout == "exit function ran\n" and "cycle" in proc.stderr
+    assert proc.returncode == 1 and proc.stdout == "exit function ran True\n" and "cycle" in proc.stderr
+
+
+@pytest.mark.parametrize("verb", ["compile", "validate"])
+def test_the_cyclic_collector_never_runs_in_a_compile_or_validate_process(verb: str, tmp_path: Path):
+    """The collector stays paused from the verb's start to the process's end (boundary.QUICK_EXIT):
+    resumed after the stages, it would scan every object they left just before the exit drops them."""
+    _chain(tmp_path, 2000)
+    code = ("import gc, os, sys\nfrom heraspec.cli import process_main\n"
+            "gc.callbacks.append(lambda phase, info: phase == 'start' and os.write(2, b'collection\\n'))\n"
+            "process_main(sys.argv[1:])\n")
+    proc = subprocess.run([sys.executable, "-c", code, verb, "chain.yaml"], capture_output=True, text=True,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "chain.yaml: ok\n" if verb == "validate" else proc.stdout.count("\n      - name: t") == 2000
+    assert "collection" not in proc.stderr

@@ -62,6 +62,22 @@ def test_validate_of_the_diamond_loads_neither_the_compiler_nor_other_verbs_modu
     assert loaded == [], f"validate imported {loaded}"
 
 
+@pytest.mark.parametrize("argv", [["validate", "examples/diamond.yaml"], ["compile", "examples/diamond.yaml"],
+                                  ["compile", "examples/diamond.yaml", "-o", "out.yaml"]])
+def test_validate_and_compile_of_files_build_no_argparse_parser(argv: list[str], tmp_path: Path):
+    """`validate FILE...` and `compile FILE... [-o PATH]` are read by cli/plain.py: argparse, gettext
+    and the locale tables gettext reads (~4 ms) are not loaded."""
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    seen = _verb(*argv, cwd=tmp_path)
+    assert seen["code"] == 0
+    if argv[0] == "validate":
+        assert seen["out"] == "examples/diamond.yaml: ok\n"
+    else:
+        assert "kind: Workflow" in (seen["out"] or (tmp_path / "out.yaml").read_text())
+    loaded = [m for m in ("argparse", "gettext", "locale") if m in seen["modules"]]
+    assert loaded == [], f"{argv[0]} imported {loaded}"
+
+
 @pytest.mark.parametrize("verb", ["validate", "compile"])
 def test_validate_and_compile_load_neither_dataclasses_nor_inspect(verb: str):
     """`import dataclasses` (which imports inspect) costs ~8 ms, and each @dataclass class ~0.5 ms:
@@ -151,3 +167,17 @@ def test_help_still_wraps_to_the_terminal(columns: int):
     options = proc.stdout.split("options:")[1].split("examples:")[0].splitlines()
     assert max(len(line) for line in options) <= columns - 2
     assert max(len(line) for line in options) > columns - 20  # filled to the width, not to a fixed one
+
+
+@pytest.mark.parametrize("spec", ["examples/diamond.yaml", "container.yaml"])
+def test_compile_into_a_file_loads_nothing_that_compiling_to_stdout_does_not(spec: str, tmp_path: Path):
+    """`-o FILE` writes the one file without pathlib (~3 ms with urllib.parse and ipaddress): the
+    modules loaded are those of compiling to stdout. (A spec of container tasks alone loads no pod
+    runtime, whose source the compiler reads.)"""
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    (tmp_path / "container.yaml").write_text("name: c\ntasks:\n  a: {image: alpine, command: [echo, hi]}\n")
+    piped = _verb("compile", spec, cwd=tmp_path)
+    written = _verb("compile", spec, "-o", "out.yaml", cwd=tmp_path)
+    assert piped["code"] == written["code"] == 0
+    assert (tmp_path / "out.yaml").read_text() == piped["out"] and "kind: Workflow" in piped["out"]
+    assert sorted(set(written["modules"]) - set(piped["modules"])) == []

@@ -4,7 +4,6 @@ SpecInvalid, for the boundary to print)."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import TYPE_CHECKING, Any, Sequence
@@ -12,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 from ..errors import Errors, SpecInvalid, UsageError
 
 if TYPE_CHECKING:
+    import argparse
+
     from ..argo.compiler import Compiled
     from ..pipeline import Options
 

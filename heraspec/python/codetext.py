@@ -44,6 +44,6 @@ def code_text(modules: Iterable[Carried], data: Iterable[DataFile] = (), runtime
 
 def digest(modules: Iterable[Carried], data: Iterable[DataFile] = ()) -> str:
     """A short hash of the carried code: in a shared script's text, so its cache key follows the code."""
-    import hashlib
+    from ..digest import sha256_hex
 
-    return hashlib.sha256(_table(modules, data)).hexdigest()[:16]
+    return sha256_hex(_table(modules, data))[:16]
