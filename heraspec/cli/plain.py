@@ -1,8 +1,8 @@
 """The most common command lines, read without argparse: `heraspec validate FILE...` (a pre-commit
 hook, an editor) and `heraspec compile FILE... [-o PATH]` (a build).
 
-    read_plain(argv) -> SimpleNamespace | None    the arguments parser.build_parser(argv[0]) gives
-                                                  for argv, or None for any other command line
+    plain_arguments(argv) -> SimpleNamespace | None    the arguments parser.build_parser(argv[0]) gives
+                                                       for argv, or None for any other command line
 
 Importing argparse (with gettext, and locale, which gettext reads when argparse builds a parser)
 and building the verb's parser is ~4 ms of such a process. These command lines have one reading:
@@ -24,7 +24,7 @@ DEFAULTS: dict[str, dict[str, object]] = {
 }
 
 
-def read_plain(argv: Sequence[str]) -> SimpleNamespace | None:
+def plain_arguments(argv: Sequence[str]) -> SimpleNamespace | None:
     """validate or compile, then one or more files, and for compile `-o PATH` at the end (no word
     starting with '-' otherwise): what argparse reads from them; None for anything else."""
     if not argv or argv[0] not in DEFAULTS:
