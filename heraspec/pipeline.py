@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from .errors import Errors
 from .document import patterns
 from .document.load import Document, load_file, load_source
+from .check.spectext import may_hold
 
 if TYPE_CHECKING:
     from .argo.compiler import Compiled
@@ -136,7 +137,7 @@ def _check_files(paths: Sequence[str], errors: Errors, opts: Options | None,
             from .document.values import apply_values
 
             apply_values(doc, values, errors)
-        elif "[[" in doc.text:
+        elif may_hold(doc, "[["):
             from .document.values import check_unrendered
 
             check_unrendered(doc, errors)
@@ -170,13 +171,13 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     search_path = search_path_for(doc.path, opts.search_path)
     fns = semantic.check(doc, errors, search_path, graph=graph, spec=model)
     c = Checked(doc, fns, graph, schema_ok=schema_ok, model=model)
-    if fns and ("packages" in doc.text or "pip_index_url" in doc.text):
+    if fns and may_hold(doc, "packages", "pip_index_url"):
         from .python import lock
 
         from .check.compose import EXIT_KEY
 
         c.lock, c.notes = lock.check(doc, fns, errors, EXIT_KEY)
-    if "cache" in doc.text and ("secret" in doc.text or "config_map" in doc.text or "claim" in doc.text):
+    if may_hold(doc, "cache") and may_hold(doc, "secret", "config_map", "claim"):
         from .check.production_rules import cache_notes
 
         c.notes += cache_notes(doc, model)  # a Secret's value, a volume's content: not in a cache key
@@ -282,7 +283,7 @@ def _library(batch: list[Checked], errors: Errors, opts: Options,
     if templates:
         from .argo.compiler import compile_spec  # only here: `validate` of a Workflow never loads the compiler
 
-        again = [(key, c, returns) for key, c in templates.items() if "template_ref" in c.doc.text]
+        again = [(key, c, returns) for key, c in templates.items() if may_hold(c.doc, "template_ref")]
         for key, c, ref_returns in [(key, c, None) for key, c in templates.items()] + again:
             out = compile_spec(c.doc.data, c.functions, source=c.doc.path, namespace=opts.namespace, graph=c.graph,
                                pipelines=c.pipelines, lock=c.lock, spec=c.spec, ref_returns=ref_returns,

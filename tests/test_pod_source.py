@@ -54,7 +54,7 @@ def test_a_changed_module_misses_and_is_parsed_again(cache: Path, tmp_path: Path
     before = pod_source.cut(frozenset({"main"}))
     copy = tmp_path / "pod"
     shutil.copytree(pod_source.folder(), copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(pod_source, "folder", lambda: copy)
+    monkeypatch.setattr(pod_source, "FOLDER", str(copy))
     entry = copy / "entry.py"
     text = entry.read_text(encoding="utf-8")
     assert "def main(" in text
@@ -69,7 +69,7 @@ def test_the_entries_kept_are_bounded(cache: Path, tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(pod_source, "INDEXES_KEPT", 3)
     copy = tmp_path / "pod"
     shutil.copytree(pod_source.folder(), copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(pod_source, "folder", lambda: copy)
+    monkeypatch.setattr(pod_source, "FOLDER", str(copy))
     names = copy / "names.py"
     text = names.read_text(encoding="utf-8")
     for i in range(6):  # six versions of the package: six entries written, the oldest pruned

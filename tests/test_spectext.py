@@ -140,3 +140,17 @@ def in_process_quiet(*argv: str) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(list(argv))
     return code, out.getvalue(), err.getvalue()
+
+
+def test_an_argo_block_written_with_an_escape_is_checked(tmp_path, capsys):
+    err = _validate(tmp_path, capsys, 'tasks:\n  a: {function: "steps:work", args: {i: 1}, "\\x61rgo": {task: {bogus: 1}}}\n')
+    assert "Argo has no field 'bogus' here" in err, err
+
+
+def test_packages_written_with_an_escape_are_checked_against_the_lock(tmp_path, capsys):
+    (tmp_path / "spec.yaml.lock").write_text("not a lock\n")
+    err = _validate(tmp_path, capsys, 'tasks:\n  a: {function: "steps:work", args: {i: 1}, "p\\x61ckages": [requests]}\n')
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "spec.yaml.lock").write_text("not a lock\n")
+    assert err.replace(str(tmp_path), "T") == _validate(plain, capsys, 'tasks:\n  a: {function: "steps:work", args: {i: 1}, packages: [requests]}\n').replace(str(plain), "T"), err

@@ -66,7 +66,9 @@ def test_validate_of_the_diamond_loads_neither_the_compiler_nor_other_verbs_modu
                                   ["compile", "examples/diamond.yaml", "-o", "out.yaml"]])
 def test_validate_and_compile_of_files_build_no_argparse_parser(argv: list[str], tmp_path: Path):
     """`validate FILE...` and `compile FILE... [-o PATH]` are read by cli/quickargs.py: argparse, gettext
-    and the locale tables gettext reads (~4 ms) are not loaded."""
+    and the locale tables gettext reads (~4 ms) are not loaded; nor pathlib (~3 ms, with urllib.parse
+    and ipaddress: the pod runtime and the cache folder are read with os.path) nor hashlib (OpenSSL,
+    ~2.5 ms: small texts are hashed by digest.sha256_hex)."""
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     seen = _verb(*argv, cwd=tmp_path)
     assert seen["code"] == 0
@@ -74,7 +76,7 @@ def test_validate_and_compile_of_files_build_no_argparse_parser(argv: list[str],
         assert seen["out"] == "examples/diamond.yaml: ok\n"
     else:
         assert "kind: Workflow" in (seen["out"] or (tmp_path / "out.yaml").read_text())
-    loaded = [m for m in ("argparse", "gettext", "locale") if m in seen["modules"]]
+    loaded = [m for m in ("argparse", "gettext", "locale", "pathlib", "hashlib") if m in seen["modules"]]
     assert loaded == [], f"{argv[0]} imported {loaded}"
 
 

@@ -13,11 +13,11 @@ computes it per node (per item of a fan-out). `key` reads it back for `heraspec 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any
 
+from ..digest import sha256_hex
 from ..python.script import CODE_ENV
 from ..document.patterns import go_duration, seconds
 from ..document.settings import MERGED, REPLACED
@@ -111,7 +111,7 @@ def memoize(tmpl: dict, cache: Any, code: str = "") -> dict:
     decides = {"body": body, "inputs": tmpl.get("inputs") or {}, "outputs": tmpl.get("outputs") or {}}
     if code:
         decides["code"] = code
-    static = hashlib.sha256(json.dumps(decides, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
+    static = sha256_hex(json.dumps(decides, sort_keys=True, ensure_ascii=False).encode())[:20]
     terms = ["sprig.sha256sum(inputs.parameters['%s'])" % p["name"]
              for p in (tmpl.get("inputs") or {}).get("parameters") or []]
     # the carried code a shared script reads from a workflow parameter (argo/code.py) holds other
@@ -200,6 +200,6 @@ def key(expression: str, inputs: dict[str, str], workflow: dict[str, str] | None
     if not sep:
         return expression
     values = {"inputs": inputs, "workflow": workflow or {}}
-    joined = "".join(hashlib.sha256(values[kind].get(n, "").encode()).hexdigest()
+    joined = "".join(sha256_hex(values[kind].get(n, "").encode())
                      for kind, n in _KEY_TERM.findall(expression))
-    return f"{head}-{hashlib.sha256(joined.encode()).hexdigest()}"
+    return f"{head}-{sha256_hex(joined.encode())}"

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from . import argotext, bodies, files as artifacts, compose, dag
+from . import argotext, bodies, files as artifacts, compose, dag, spectext
 from ..document import patterns
 
 from ..python import functions
@@ -68,7 +68,7 @@ def check(doc: Document, errors: Errors, search_path: list[str], *, spec: Spec,
     from . import rules
 
     rules.check(doc, spec, errors, graph)
-    if "argo" in doc.text:
+    if spectext.may_hold(doc, "argo"):
         from . import argo_fields as escape
 
         escape.check(doc, spec, errors)

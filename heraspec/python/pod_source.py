@@ -29,9 +29,13 @@ import json
 import os
 import sys
 from functools import lru_cache
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..cachedir import cache_root
+from ..cachedir import cache_dir
+from ..digest import sha256_hex
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MODULES = ("names", "packages", "carried", "decode", "boundary", "files", "results", "entry")  # python/pod/, in order
 
@@ -101,23 +105,31 @@ class _Source:
         self.headings = headings
 
 
+FOLDER = os.path.join(os.path.dirname(__file__), "pod")  # the runtime package's folder (python/pod/)
+
+
 def folder() -> Path:
-    """The runtime package's folder (python/pod/)."""
-    return Path(__file__).with_name("pod")
+    """The runtime package's folder (python/pod/) as a Path."""
+    from pathlib import Path  # here: a compile reads the runtime with os.path (pathlib is ~3 ms of its start)
+
+    return Path(FOLDER)
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
 @lru_cache(maxsize=1)
 def _source() -> _Source:
     """The package's definitions, indexed (_parsed), or the same index read back from heraspec's cache
     folder (below, "the index cache")."""
-    texts = tuple((folder() / f"{module}.py").read_text(encoding="utf-8") for module in MODULES)
-    import hashlib
-
+    texts = tuple(_read(os.path.join(FOLDER, f"{module}.py")) for module in MODULES)
     # what indexing reads: this Python's ast, this module (how it indexes), OPTIONAL, the package
-    own = Path(__file__).read_text(encoding="utf-8")
-    key = hashlib.sha256(("%d.%d/%d\0" % (*sys.version_info[:2], _INDEX_VERSION)
-                          + "\0".join((own, *sorted(OPTIONAL), *MODULES, *texts))).encode("utf-8")).hexdigest()
-    path = os.path.join(cache_root(), "pod-runtime", key + ".json")
+    own = _read(__file__)
+    key = sha256_hex(("%d.%d/%d\0" % (*sys.version_info[:2], _INDEX_VERSION)
+                      + "\0".join((own, *sorted(OPTIONAL), *MODULES, *texts))).encode("utf-8"))
+    path = os.path.join(cache_dir(), "pod-runtime", key + ".json")
     src = _read_index(path, key, texts)
     if src is None:
         src = _parsed(texts)

@@ -192,9 +192,9 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
         wanted = runtime_roots(fn, needs, packages)
         shown = ", ".join(m.filename for m in modules if m.source) + "".join(f", {d.path}" for d in data)
         if shared:
-            import hashlib
+            from ..digest import sha256_hex
 
-            runtime = hashlib.sha256(runtime_text(wanted).encode("utf-8")).hexdigest()[:16]
+            runtime = sha256_hex(runtime_text(wanted).encode("utf-8"))[:16]
             program = (header + _BOOTSTRAP.format(env=CODE_ENV, param=CODE_PARAM, runtime=runtime, shown=shown,
                                                   code=digest(modules, data), file=pod.RUNTIME_FILE)
                        + install + "serve_carried_modules(shared)\n" + call)

@@ -22,7 +22,8 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 
-from ..cachedir import cache_root
+from ..cachedir import cache_dir
+from ..digest import sha256_hex
 from .closure import ModuleInfo
 from ..record import Record
 
@@ -133,10 +134,8 @@ def _parse(path: str) -> ModuleInfo | Problem:
         key = cache = ""
         facts = None
     else:
-        import hashlib
-
-        key = hashlib.sha256(b"%d.%d/%d\0" % (*sys.version_info[:2], _SUMMARY_VERSION) + data).hexdigest()
-        cache = os.path.join(cache_root(), "modules", key + ".json")
+        key = sha256_hex(b"%d.%d/%d\0" % (*sys.version_info[:2], _SUMMARY_VERSION) + data)
+        cache = os.path.join(cache_dir(), "modules", key + ".json")
         facts = _read_summary(cache, key)
     if facts is not None:  # parsed whole before, with no problem: the same bytes parse the same way
         try:
