@@ -65,7 +65,7 @@ def test_validate_of_the_diamond_loads_neither_the_compiler_nor_other_verbs_modu
 @pytest.mark.parametrize("argv", [["validate", "examples/diamond.yaml"], ["compile", "examples/diamond.yaml"],
                                   ["compile", "examples/diamond.yaml", "-o", "out.yaml"]])
 def test_validate_and_compile_of_files_build_no_argparse_parser(argv: list[str], tmp_path: Path):
-    """`validate FILE...` and `compile FILE... [-o PATH]` are read by cli/plain.py: argparse, gettext
+    """`validate FILE...` and `compile FILE... [-o PATH]` are read by cli/quickargs.py: argparse, gettext
     and the locale tables gettext reads (~4 ms) are not loaded."""
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     seen = _verb(*argv, cwd=tmp_path)

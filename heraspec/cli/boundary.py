@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 
 from ..errors import HeraspecError, SpecInvalid, UsageError
 from .exits import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, REPORT_URL
-from .plain import read_plain
+from .quickargs import read_quick
 from .specs import check_utf8
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def _nothing_left_to_run() -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = read_plain(argv)  # `validate FILE...`, `compile FILE...`: no parser to build
+    args = read_quick(argv)  # `validate FILE...`, `compile FILE...`: no parser to build
     if args is None:
         from .parser import build_parser
 

@@ -1,4 +1,4 @@
-"""cli/plain.py reads `heraspec validate FILE...` and `heraspec compile FILE... [-o PATH]` without
+"""cli/quickargs.py reads `heraspec validate FILE...` and `heraspec compile FILE... [-o PATH]` without
 argparse: what it reads is what the parser (cli/parser.py) reads, and anything else is left to it."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from heraspec.cli.parser import build_parser
-from heraspec.cli.plain import DEFAULTS, read_plain
+from heraspec.cli.quickargs import DEFAULTS, read_quick
 
 
 def parsed(argv: list[str]) -> dict | None:
@@ -36,7 +36,7 @@ def parsed(argv: list[str]) -> dict | None:
     ["compile", "a.yaml", "-o", ""],
 ])
 def test_plain_command_lines_read_as_argparse_reads_them(argv: list[str]):
-    mine = read_plain(argv)
+    mine = read_quick(argv)
     assert mine is not None and vars(mine) == parsed(argv)
 
 
@@ -48,7 +48,7 @@ def test_plain_command_lines_read_as_argparse_reads_them(argv: list[str]):
     ["compile", "a.yaml", "--", "b.yaml"], ["compile", "a.yaml", "-o", "x", "-o", "y"], ["compile", "--help"],
 ])
 def test_any_other_command_line_is_left_to_argparse(argv: list[str]):
-    assert read_plain(argv) is None
+    assert read_quick(argv) is None
 
 
 def test_each_option_left_out_has_the_parsers_default():
@@ -60,9 +60,9 @@ def test_each_option_left_out_has_the_parsers_default():
 
 
 def test_the_lists_read_are_the_callers_own():
-    first = read_plain(["validate", "a.yaml"])
+    first = read_quick(["validate", "a.yaml"])
     first.path.append("src")
-    assert read_plain(["validate", "a.yaml"]).path == [] and DEFAULTS["validate"]["path"] == []
+    assert read_quick(["validate", "a.yaml"]).path == [] and DEFAULTS["validate"]["path"] == []
 
 
 WORDS = st.sampled_from(["validate", "compile", "a.yaml", "b.toml", "-o", "--output", "-ox", "--debug", "--", "-",
@@ -73,6 +73,6 @@ WORDS = st.sampled_from(["validate", "compile", "a.yaml", "b.toml", "-o", "--out
 @given(st.lists(WORDS, max_size=6), st.sampled_from(["validate", "compile", "run", "lock"]))
 def test_whatever_plain_reads_argparse_reads_alike(words: list[str], verb: str):
     argv = [verb, *words]
-    mine = read_plain(argv)
+    mine = read_quick(argv)
     if mine is not None:
         assert vars(mine) == parsed(argv)

@@ -1,13 +1,13 @@
 """The most common command lines, read without argparse: `heraspec validate FILE...` (a pre-commit
 hook, an editor) and `heraspec compile FILE... [-o PATH]` (a build).
 
-    read_plain(argv) -> SimpleNamespace | None    the arguments parser.build_parser(argv[0]) gives
+    read_quick(argv) -> SimpleNamespace | None    the arguments parser.build_parser(argv[0]) gives
                                                   for argv, or None for any other command line
 
 Importing argparse (with gettext, and locale, which gettext reads when argparse builds a parser)
 and building the verb's parser is ~4 ms of such a process. These command lines have one reading:
 no word starts with '-' but `-o` before compile's last word, so each option keeps its default.
-tests/test_cli_plain.py checks every reading against argparse's, and that DEFAULTS are the
+tests/test_cli_quickargs.py checks every reading against argparse's, and that DEFAULTS are the
 parser's.
 """
 
@@ -24,7 +24,7 @@ DEFAULTS: dict[str, dict[str, object]] = {
 }
 
 
-def read_plain(argv: Sequence[str]) -> SimpleNamespace | None:
+def read_quick(argv: Sequence[str]) -> SimpleNamespace | None:
     """validate or compile, then one or more files, and for compile `-o PATH` at the end (no word
     starting with '-' otherwise): what argparse reads from them; None for anything else."""
     if not argv or argv[0] not in DEFAULTS:
