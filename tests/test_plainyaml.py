@@ -1,7 +1,7 @@
 """The loader's fast path (document/plainyaml.py) gives exactly what the general path (libyaml's
 events, load.load_yaml_events) gives, for every text it reads, and leaves every other text to it.
 
-The property: read_plain(text) is either NOT_PLAIN or the general path's data, with the same types,
+The property: read_plain_yaml(text) is either NOT_PLAIN or the general path's data, with the same types,
 key order and values. Checked on hand-picked edge cases (YAML 1.2 scalars, quoting, flow and block
 forms, comments, indentation) and on generated and mutated documents."""
 
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heraspec.document.load import MAX_ITEMS, load_text, load_yaml_events, resolve_plain
-from heraspec.document.plainyaml import NOT_PLAIN, read_plain
+from heraspec.document.plainyaml import NOT_PLAIN, read_plain_yaml
 from heraspec.errors import Errors
 
 
@@ -40,7 +40,7 @@ def general(text: str):
 
 def agrees(text: str) -> bool:
     """The property; True when the fast path read the text (False: it left it to the general path)."""
-    fast = read_plain(text, resolve_plain)
+    fast = read_plain_yaml(text, resolve_plain)
     if fast is NOT_PLAIN:
         return False
     assert typed(fast) == general(text), text
@@ -109,7 +109,7 @@ def test_the_forms_it_reads_give_the_general_paths_data(text: str):
     "", "# only\n", "a: 1\n---\nb: 2\n", "a: -\n", "a:\n-\n", "a: :x\n", "a: x:\n", "a: [x:]\n",
 ])
 def test_other_texts_are_left_to_the_general_path(text: str):
-    assert read_plain(text, resolve_plain) is NOT_PLAIN, text
+    assert read_plain_yaml(text, resolve_plain) is NOT_PLAIN, text
     agrees(text)
 
 
@@ -132,13 +132,13 @@ def test_a_list_of_more_than_max_items_is_left_to_the_general_path_which_reports
             return "a: [" + ", ".join(["x"] * n) + "]\n"
         return "a:\n" + "- x\n" * n
 
-    assert read_plain(text(MAX_ITEMS), resolve_plain) == {"a": ["x"] * MAX_ITEMS}
-    assert read_plain(text(MAX_ITEMS + 1), resolve_plain) is NOT_PLAIN
+    assert read_plain_yaml(text(MAX_ITEMS), resolve_plain) == {"a": ["x"] * MAX_ITEMS}
+    assert read_plain_yaml(text(MAX_ITEMS + 1), resolve_plain) is NOT_PLAIN
     errors = Errors()
     assert load_text("s.yaml", text(MAX_ITEMS + 1), "yaml", errors) is None
     assert f"a list of more than {MAX_ITEMS:,} items" in errors.format()
     many = "tasks:\n" + "".join(f"  t{i}: {{function: s:w, after: [a, b, c]}}\n" for i in range(40_000))
-    assert read_plain(many, resolve_plain) is not NOT_PLAIN
+    assert read_plain_yaml(many, resolve_plain) is not NOT_PLAIN
 
 
 def test_errors_keep_their_messages_and_positions():

@@ -5,7 +5,7 @@ YAML goes through libyaml's parser (fast, C) and our own constructor over its ev
 - scalars resolve by YAML 1.2's core schema (`yes`/`on` stay strings, as editors show them);
 - duplicate keys are errors naming both lines (loaders usually keep the last one silently);
 - alias expansion and nesting depth are bounded, so a "billion laughs" file fails fast.
-A spec in plain one-line-per-entry YAML (what generators write) is read by `plainyaml.read_plain`
+A spec in plain one-line-per-entry YAML (what generators write) is read by `plainyaml.read_plain_yaml`
 instead, without libyaml: the same data, for a fraction of the cost; any other text, and every
 error, takes the path above. TOML goes through tomllib/tomli. Positions come from
 `source.YamlPositions` / `TomlPositions`.
@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from ..errors import Errors
-from .plainyaml import NOT_PLAIN, read_plain
+from .plainyaml import NOT_PLAIN, read_plain_yaml
 from .source import Positions, TomlPositions, YamlPositions
 from .yamltags import CORE, MERGE, PLAIN, import_yaml, scalar_tag
 
@@ -303,14 +303,14 @@ def _loader() -> Any:
 
 
 def _load_yaml(path: str, text: str, errors: Errors) -> Document | None:
-    data = read_plain(text, resolve_plain)  # most large specs: the same data, without libyaml's events
+    data = read_plain_yaml(text, resolve_plain)  # most large specs: the same data, without libyaml's events
     if data is not NOT_PLAIN:
         return Document(path, data, "yaml", YamlPositions(text, _loader), text)
     return load_yaml_events(path, text, errors)
 
 
 def load_yaml_events(path: str, text: str, errors: Errors) -> Document | None:
-    """YAML text read through libyaml's events: the general path, for any text (plainyaml.read_plain
+    """YAML text read through libyaml's events: the general path, for any text (plainyaml.read_plain_yaml
     gives the same data for the texts it reads). On any problem add a located error and return None."""
     yaml = import_yaml()
 

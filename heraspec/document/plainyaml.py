@@ -1,6 +1,6 @@
 """The loader's fast path: a spec written in plain one-line-per-entry YAML, read without libyaml.
 
-    read_plain(text, resolve) -> data | NOT_PLAIN
+    read_plain_yaml(text, resolve) -> data | NOT_PLAIN
 
 libyaml parses a 5,000-task spec in ~13 ms, but turning its events into Python objects (two marks
 and an event per node) and then into data costs ~60 ms more. Large specs are mostly generated and
@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-NOT_PLAIN: Any = object()  # read_plain's answer for a text outside the part: use the general path
+NOT_PLAIN: Any = object()  # read_plain_yaml's answer for a text outside the part: use the general path
 
 _MAX_NESTING = 20  # deeper documents (rare; load.MAX_DEPTH limits them) take the general path
 _MAX_ITEMS = 100_000  # load.MAX_ITEMS (not imported: load imports this module)
@@ -59,7 +59,7 @@ class _Outside(Exception):
     """The text is outside the part this module reads."""
 
 
-def read_plain(text: str, resolve: Callable[[str], Any]) -> Any:
+def read_plain_yaml(text: str, resolve: Callable[[str], Any]) -> Any:
     """The data of `text` exactly as load.load_yaml_events builds it, or NOT_PLAIN (see the module docstring)."""
     if not (text.isascii() and text.replace("\n", " ").isprintable()):  # printable ASCII and newlines
         return NOT_PLAIN
