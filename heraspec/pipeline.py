@@ -68,7 +68,7 @@ class Checked:
     def published(self) -> "dict[str, dict[str, str]]":
         """`compose.published_outputs` of the spec's data, computed on first use and kept: every
         compile of the spec reads it (a WorkflowTemplate calling another compiles twice, a
-        sub-pipeline once per caller), and so may `compose.check_raw_outputs` (its `published`)."""
+        sub-pipeline once per caller)."""
         if self._published is None:
             from .check.compose import published_outputs
 

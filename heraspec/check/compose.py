@@ -301,13 +301,13 @@ _OUTPUTS = "outputs.parameters."  # in every text _RAW_OUTPUT matches
 _RAW_OUTPUT = re.compile(r"\{\{\s*tasks\.([A-Za-z0-9][-_A-Za-z0-9]*)\.outputs\.parameters\.([^\s}]+)\s*\}\}")
 
 
-def check_raw_outputs(doc: Document, spec: Spec, errors: Errors, *,
-                      published: dict[str, dict[str, str]] | None = None) -> None:
+def check_raw_outputs(doc: Document, spec: Spec, errors: Errors) -> None:
     """A raw `{{tasks.T.outputs.parameters.P}}` (in a `when` or an argument) of a function task T
     names `result` or one of T's published outputs: Argo refuses the workflow otherwise
-    (validate.go, resolveAllVariables: "failed to resolve"). `published`: published_outputs(spec.data)
-    when the caller has it (pipeline.Checked.published), else computed here when a reference needs it."""
+    (validate.go, resolveAllVariables: "failed to resolve"). The published outputs are computed
+    only when such a reference is found (most specs have none)."""
     names, tasks = spec.task_names, spec.tasks
+    published: dict[str, dict[str, str]] | None = None
     by_argo: dict[str, str] | None = None  # Argo's name of each task, when a text names one
     for name, t in tasks.items():
         when = t.when if "when" in t.data else None  # (the membership test: cheaper than the read, for most)
