@@ -19,8 +19,8 @@ Test controls:
   while the client reads), `endless_line` (a stream that sends `size` bytes without a newline),
   `foreign` (the watch sends another Workflow's finished state first; `same_name=True`: our name
   with another uid), `race` (another client creates the object, `mutate`d, just before this POST),
-  `gate` (each matching request waits at `barrier` until all its parties arrived: real concurrency,
-  deterministic).
+  `gate` (each matching request is answered, and the answer held at `barrier` until all its parties
+  have theirs: real concurrency, deterministic).
   `Fault.sent` counts the bytes a `huge` / `endless_line` fault got out before the client hung up.
 - `state.logs[name]` (or `state.logs["*"]`): the log lines of a Workflow; `state.decorate(wf)`:
   called on each Workflow after it advances, to put hostile text in its status.
@@ -413,11 +413,6 @@ class _Handler(BaseHTTPRequestHandler):
                               content_type="text/html")
         if fault and fault.action == "delay":
             time.sleep(fault.delay)
-        if fault and fault.action == "gate":
-            try:
-                fault.barrier.wait(timeout=30)
-            except threading.BrokenBarrierError:
-                pass
         if fault and fault.action == "redirect":
             self.send_response(fault.status if 300 <= fault.status < 400 else 302)
             self.send_header("Location", fault.location)
@@ -445,6 +440,13 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.action == "drop":  # processed, but the answer never arrives
             self.close_connection = True
             return
+        if fault and fault.action == "gate":
+            # answered already, sent once every party has its answer: a thread scheduled late after the
+            # barrier cannot see what another party's client did next
+            try:
+                fault.barrier.wait(timeout=25)  # under the client's 30 s read timeout: no retried GET
+            except threading.BrokenBarrierError:
+                pass
         self._send(status, result)
 
     def _send_huge(self, fault: Fault) -> None:
