@@ -402,8 +402,8 @@ def test_losing_a_create_race_reports_what_the_server_holds(argo, project, capsy
 
 
 def test_two_real_applies_of_a_new_template_at_once_report_created_and_unchanged(argo, project):
-    # both GETs are held until both arrived, so both see nothing and both POST: one create wins,
-    # the other gets AlreadyExists, re-reads and finds what it would have written
+    # both GETs are answered (nothing there) before either answer is sent, so both POST: one create
+    # wins, the other gets AlreadyExists, re-reads and finds what it would have written
     argo.fault("GET", "/workflow-templates/argo/greet$", "gate", times=2, barrier=threading.Barrier(2))
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("ARGO_")}, "PYTHONPATH": str(ROOT)}
     argv = [sys.executable, "-m", "heraspec", "apply", "--server", argo.server, "--plaintext", "--token", GOOD,
