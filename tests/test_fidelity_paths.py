@@ -447,3 +447,73 @@ on_exit: {function: steps:ok, args: {x: {workflow: status}}}
     assert phases(data)["z_err"] == "Error" and phases(data)["a_fail"] == "Failed"
     assert data["tasks"]["onExit"]["result"] == "Failed"  # {{workflow.status}}
     assert (code, data["phase"]) == (1, "Failed")
+
+
+def test_a_retry_expression_without_a_policy_retries_errors_too(tmp_path: Path) -> None:
+    # workflow_types.go RetryPolicyActual: with an expression and no retryPolicy the policy is Always,
+    # so an attempt ending in Error (its output file missing: the wait container fails) is retried
+    # (operator.go processNodeRetries), here as on the cluster
+    code, data = run_spec(tmp_path, """\
+name: fid-expr-policy
+tasks:
+  c:
+    image: alpine
+    command: [sh, -c, "true"]
+    retry: 2
+    argo:
+      template:
+        retryStrategy: {expression: 'lastRetry.exitCode != "97"'}
+        outputs: {parameters: [{name: o, valueFrom: {path: /tmp/o.txt}}]}
+on_exit: {function: steps:rows, args: {failures: {workflow: failures}}}
+""")
+    assert (code, data["phase"]) == (1, "Error")
+    assert (data["tasks"]["c"]["phase"], data["tasks"]["c"]["attempts"]) == ("Error", 3)
+    assert [r[:3:2] for r in data["tasks"]["onExit"]["result"]] == [
+        ["fid-expr-policy", "Error"], ["c", "Error"], ["c(0)", "Error"], ["c(1)", "Error"], ["c(2)", "Error"]]
+    assert data["tasks"]["onExit"]["result"][1][1] == "No more retries left"
+
+
+def test_a_back_off_past_max_duration_ends_the_retries_before_the_limit(tmp_path: Path) -> None:
+    # operator.go processNodeRetries checks the back-off against maxDuration before the limit: the
+    # second attempt's 10s wait would end past the 6s maxDuration, so the Retry node ends with
+    # "Backoff would exceed max duration limit", not "No more retries left"
+    code, data = run_spec(tmp_path, """\
+name: fid-backoff-order
+tasks:
+  a: {function: steps:boom, retry: {limit: 1, backoff: {duration: 1s, factor: 10, max_duration: 6s}}}
+on_exit: {function: steps:rows, args: {failures: {workflow: failures}}}
+""")
+    assert (code, data["tasks"]["a"]["attempts"]) == (1, 2)
+    assert data["tasks"]["onExit"]["result"][1] == ["a", "Backoff would exceed max duration limit", "Failed"]
+
+
+def test_a_failure_that_is_not_retried_waits_out_its_back_off_first(tmp_path: Path) -> None:
+    # operator.go processNodeRetries waits the back-off (while retries are left) before it reads the
+    # retryPolicy: an OnError task that Failed ends only after its 3s back-off, once
+    code, data = run_spec(tmp_path, """\
+name: fid-backoff-first
+tasks:
+  a: {function: steps:boom, retry: {limit: 2, policy: OnError, backoff: {duration: 3s}}}
+""")
+    a = data["tasks"]["a"]
+    assert (code, a["phase"], a["attempts"]) == (1, "Failed", 1)
+    assert a["duration_s"] >= 3.0
+
+
+def test_the_workflow_deadline_ends_a_retry_in_its_back_off(tmp_path: Path) -> None:
+    # operator.go processNodeRetries: once the workflow's deadline (getWorkflowDeadline: the start to
+    # the second + activeDeadlineSeconds) has passed, a Retry node whose attempt failed ends at once,
+    # "retry exceeded workflow deadline <time>", not after its 60s back-off
+    start = time.monotonic()
+    code, data = run_spec(tmp_path, """\
+name: fid-deadline-backoff
+deadline: 2s
+tasks:
+  a: {function: steps:boom, retry: {limit: 3, backoff: {duration: 60s}}}
+on_exit: {function: steps:rows, args: {failures: {workflow: failures}}}
+""")
+    assert time.monotonic() - start < 40
+    assert (code, data["phase"], data["tasks"]["a"]["attempts"]) == (1, "Failed", 1)
+    rows = data["tasks"]["onExit"]["result"]
+    assert rows[1][0] == "a" and rows[1][1].startswith("retry exceeded workflow deadline 20")
+    assert rows[1][1].endswith(" +0000 UTC") and rows[2] == ["a(0)", "main: Error (exit code 1)", "Failed"]

@@ -8,7 +8,6 @@ results, and hands each ended unit back to its DAG (dagstate.py), which it advan
 from __future__ import annotations
 
 import heapq
-import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import repository
+from . import repository, retries
 from .attempt import LineSink, Outcome, Processes, TaskError, as_list, execute, inside, prepare
 from .dagstate import Dag
 from .expr import ExprError, go_json, parse_duration, substitute
@@ -33,16 +32,6 @@ if TYPE_CHECKING:
 
 
 _STR_MARK = "heraspec.str-result"  # kept with cached outputs: the result is a str (shown as one)
-
-
-_LAST_EXIT = re.compile(r'^\s*lastRetry\.exitCode\s*!=\s*"(-?\d+)"\s*$')
-
-
-def _retry_expression(retry: dict, out: Outcome) -> bool:
-    """retryStrategy.expression, for the one form heraspec writes (`lastRetry.exitCode != "97"`: a
-    failed package install is not retried); any other expression is not evaluated (retried)."""
-    m = _LAST_EXIT.match(str(retry.get("expression") or ""))
-    return not m or str(out.exit_code if out.exit_code is not None else -1) != m.group(1)
 
 
 class Runner:
@@ -70,6 +59,7 @@ class Runner:
         seconds = spec.get("activeDeadlineSeconds")
         self.deadline_s = int(seconds) if isinstance(seconds, int) and not isinstance(seconds, bool) else None
         self.deadline: float | None = None  # monotonic time, set when the loop starts
+        self.deadline_at: datetime | None = None  # the same, as Argo's controller states it
         self.expired = False
         self.stop_signal: int | None = None  # set by a signal's handler (Stopper)
         self.stopping = False  # the run is being stopped (`argo stop`): only exit handlers start
@@ -86,10 +76,15 @@ class Runner:
         """Part of an exit handler (the workflow's, or a task's exit hook): stopping does not stop it."""
         return self.on_exit or any(hu is unit for hu in unit.task.hook_units)
 
-    def deadline_outcome(self) -> Outcome:
-        # executor.go's deadline monitor (running pods) and operator.go (pending nodes): "Step exceeded its deadline"
-        return Outcome("Failed", f"the workflow's deadline ({self.deadline_s}s, activeDeadlineSeconds) was exceeded",
-                       argo_message="Step exceeded its deadline")
+    def deadline_outcome(self, unit: Unit | None = None) -> Outcome:
+        """A node at the workflow's deadline. executor.go's deadline monitor (running pods) and operator.go
+        (pending nodes): "Step exceeded its deadline"; a Retry node with a failed attempt, processNodeRetries:
+        "retry exceeded workflow deadline T" (getWorkflowDeadline: the start, to the second, plus the seconds)."""
+        out = Outcome("Failed", f"the workflow's deadline ({self.deadline_s}s, activeDeadlineSeconds) was exceeded",
+                      argo_message="Step exceeded its deadline")
+        if unit is not None and unit.retry and unit.res.failed_attempts and self.deadline_at is not None:
+            out.argo_message = f"retry exceeded workflow deadline {self.deadline_at:%Y-%m-%d %H:%M:%S} +0000 UTC"
+        return out
 
     def report(self, event: str, res: TaskResult, *args: Any) -> None:
         if self.reporter is not None:
@@ -117,6 +112,7 @@ class Runner:
     def loop(self, root: Dag) -> None:
         if self.deadline_s is not None:
             self.deadline = time.monotonic() + self.deadline_s
+            self.deadline_at = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=self.deadline_s)
         try:
             while True:
                 with self.cond:
@@ -137,8 +133,14 @@ class Runner:
                     self.stopping = True
                     self.procs.stop()
                     getattr(self.reporter, "run_stopping", lambda _: None)(self.stop_signal)
-                while self.delayed and (self.delayed[0][0] <= now or self.stopping):
-                    self.ready.append(heapq.heappop(self.delayed)[2])
+                while self.delayed and (self.delayed[0][0] <= now or self.stopping or self.expired):
+                    unit = heapq.heappop(self.delayed)[2]
+                    if unit.final is not None and not self.stopping and not self.expired:
+                        final, unit.final = unit.final, None  # its back-off waited out: it ends
+                        self.finish_unit(unit, final)
+                        self.progressed = True
+                    else:
+                        self.ready.append(unit)
                 for unit in list(self.ready):
                     if self.expired or (self.stopping and not self.exit_pod(unit)) or self._can_start(unit):
                         self.ready.remove(unit)
@@ -162,7 +164,7 @@ class Runner:
     def _begin(self, unit: Unit) -> None:
         res = unit.res
         if self.expired:
-            return self.finish_unit(unit, self.deadline_outcome())
+            return self.finish_unit(unit, self.deadline_outcome(unit))
         if self.stopping and not self.exit_pod(unit):
             res.started = res.started or utc_now()
             return self.finish_unit(unit, Outcome("Failed", STOPPED_PENDING))
@@ -231,52 +233,36 @@ class Runner:
             self.cond.notify()
 
     def _attempt_done(self, unit: Unit, out: Outcome) -> None:
-        # operator.go processNodeRetries: attempts > limit stops; wait duration * factor**(attempts-1),
-        # capped; maxDuration counts from the first attempt's start
         stopped = self.stopping and not self.exit_pod(unit)
         if unit.retry and out.phase in ("Failed", "Error"):  # a pod node of its own under the Retry node
             pod = STOPPED_RUNNING if stopped else out.message if out.argo_message is None else out.argo_message
+            if self.expired and out.message == "cancelled":  # killed at the workflow's deadline
+                pod = self.deadline_outcome().argo_message or pod
             unit.res.failed_attempts.append((unit.res.attempts - 1, out.phase, pod, utc_now()))
         if self.expired:
-            return self.finish_unit(unit, self.deadline_outcome())
+            return self.finish_unit(unit, self.deadline_outcome(unit))
         if stopped:  # processNodeRetries: a stopped Retry node says "Stopped with strategy 'Stop'"
             return self.finish_unit(unit, out if out.phase == "Succeeded" else Outcome(
                 "Failed", STOPPED_RUNNING, out.outputs, out.stdout, out.exit_code,
                 argo_message=STOPPED_WORKFLOW if unit.retry else None))
-        policy = str(unit.retry.get("retryPolicy") or "OnFailure")
-        retryable = {"Always": ("Failed", "Error"), "OnFailure": ("Failed",), "OnError": ("Error",)}
-        limit = unit.retry.get("limit")
-        if not unit.retry or out.phase not in retryable.get(policy, ()) or self.procs.cancelled:
-            return self.finish_unit(unit, out)  # processNodeRetries: the Retry node takes its last child's message
-        # operator.go processNodeRetries: the Retry node's own message when it stops retrying
-        if limit not in (None, "") and unit.res.attempts > int(limit):
-            out.argo_message = "No more retries left"
+        if not unit.retry or out.phase not in ("Failed", "Error") or self.procs.cancelled:
             return self.finish_unit(unit, out)
-        if not _retry_expression(unit.retry, out):
-            out.argo_message = "retryStrategy.expression evaluated to false"
-            return self.finish_unit(unit, out)
-        backoff = unit.retry.get("backoff") or {}
-        delay = 0.0
-        try:
-            if backoff.get("duration"):
-                delay = parse_duration(backoff["duration"])
-                factor = float(backoff.get("factor") or 0)
-                if factor > 0:
-                    delay *= factor ** (unit.res.attempts - 1)
-                if backoff.get("cap"):
-                    delay = min(delay, parse_duration(backoff["cap"]))
-            if backoff.get("maxDuration"):
-                deadline = unit.t0 + parse_duration(backoff["maxDuration"])
-                if time.monotonic() > deadline or time.monotonic() + delay > deadline:
-                    out.argo_message = ("Max duration limit exceeded" if time.monotonic() > deadline
-                                        else "Backoff would exceed max duration limit")
-                    out.message = f"{out.argo_message} (last attempt: {out.message})"
-                    return self.finish_unit(unit, out)
-        except ExprError as e:
-            return self.finish_unit(unit, Outcome("Error", f"retryStrategy: {e}"))
+        try:  # operator.go processNodeRetries (retries.py)
+            v = retries.verdict(unit.retry, out.phase, out.exit_code, unit.res.attempts, time.monotonic() - unit.t0)
+        except (ExprError, ValueError) as e:  # executeTemplate: markNodeError(retryNodeName, retryErr)
+            return self.finish_unit(unit, Outcome("Error", f"retryStrategy: {e}", argo_message=str(e)))
+        if not v.retry:
+            if v.message is not None:  # the Retry node's own message; else its last attempt's
+                out.argo_message = v.message
+                if v.message in (retries.MAX_DURATION, retries.BACKOFF_EXCEEDS):
+                    out.message = f"{v.message} (last attempt: {out.message})"
+            if v.wait <= 0:
+                return self.finish_unit(unit, out)
+            unit.final = out  # the controller waits out the back-off before it decides not to retry
+        else:
+            self.report("task_retrying", unit.res, v.wait)
         unit.res.message = out.message
-        self.report("task_retrying", unit.res, delay)
-        heapq.heappush(self.delayed, (time.monotonic() + delay, id(unit), unit))
+        heapq.heappush(self.delayed, (time.monotonic() + v.wait, id(unit), unit))
 
     def finish_unit(self, unit: Unit, out: Outcome) -> None:
         res = unit.res

@@ -70,6 +70,7 @@ class Unit:
         self.exit_code: int | None = None
         self.t0 = 0.0
         self.retry: dict = {}
+        self.final: Outcome | None = None  # its Retry node's end, once the back-off it waits out is over
         self.inner: Any = None  # a nested DAG's state (dagstate.Dag), when the template is a DAG
         self.artifacts: list[dict] = []  # the DAG task's arguments.artifacts, substituted
         self.artifact_keys: dict[str, str] = {}  # output artifact name -> repository key
