@@ -517,3 +517,21 @@ on_exit: {function: steps:rows, args: {failures: {workflow: failures}}}
     rows = data["tasks"]["onExit"]["result"]
     assert rows[1][0] == "a" and rows[1][1].startswith("retry exceeded workflow deadline 20")
     assert rows[1][1].endswith(" +0000 UTC") and rows[2] == ["a(0)", "main: Error (exit code 1)", "Failed"]
+
+
+def test_a_fan_outs_false_when_skips_each_item_and_its_group_succeeds(tmp_path: Path) -> None:
+    # dag.go executeDAGTask expands the task first (expandTask), then evaluates `when` on each expanded
+    # task: every item is Skipped and the TaskGroup is Succeeded, so `h.Skipped` is false and, the
+    # group being Completed, assessDAGPhase does not pass `a`'s handled failure on to the leaf `g`
+    code, data = run_spec(tmp_path, """\
+name: fid-fan-out-when
+tasks:
+  a: {function: steps:boom, continue_on: [failed]}
+  g: {function: steps:ok, foreach: [1, 2], args: {x: {item: true}}, after: [a], when: "{{tasks.a.status}} == Succeeded"}
+  h: {function: steps:ok, foreach: [1], args: {x: {item: true}}, after: [a], when: "{{tasks.a.status}} == Succeeded"}
+  s: {function: steps:ok, depends: "h.Skipped"}
+""")
+    assert phases(data) == {"a": "Failed", "g": "Succeeded", "h": "Succeeded", "s": "Omitted"}
+    assert [c["phase"] for c in data["tasks"]["g"]["children"]] == ["Skipped", "Skipped"]
+    assert data["tasks"]["g"]["children"][0]["message"] == "when 'Failed == Succeeded' evaluated false"
+    assert (code, data["phase"]) == (0, "Succeeded")

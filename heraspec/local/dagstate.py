@@ -205,12 +205,15 @@ class Dag(DagView):
         spec, scope = t.spec, self.scope
         when = str(spec["when"]) if spec.get("when") not in (None, "") else None
         try:
-            if when is not None and "{{item" not in when.replace(" ", ""):  # steps.go shouldExecute (govaluate)
-                text = substitute(when, scope)
-                if not eval_when(text):
-                    return self._finish_task(t, "Skipped", f"when '{text}' evaluated false")
-                when = None
+            if when is not None and "{{item" not in when.replace(" ", ""):
+                when = substitute(when, scope)  # dag.go resolveDependencyReferences, before expandTask
             items = self._items(spec, scope)
+            # dag.go executeDAGTask evaluates `when` (steps.go shouldExecute, govaluate) on each expanded
+            # task: a fan-out's false `when` skips every child, and its TaskGroup is Succeeded, not Skipped
+            if items is None and when is not None and "{{item" not in when.replace(" ", ""):
+                if not eval_when(when):
+                    return self._finish_task(t, "Skipped", f"when '{when}' evaluated false")
+                when = None
         except ExprError as e:
             return self._finish_task(t, "Error", str(e))
         folder = self.folder / t.name
