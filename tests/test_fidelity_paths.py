@@ -535,3 +535,18 @@ tasks:
     assert [c["phase"] for c in data["tasks"]["g"]["children"]] == ["Skipped", "Skipped"]
     assert data["tasks"]["g"]["children"][0]["message"] == "when 'Failed == Succeeded' evaluated false"
     assert (code, data["phase"]) == (0, "Succeeded")
+
+
+def test_a_target_omitted_after_an_unhandled_failure_has_no_defect_note(tmp_path: Path) -> None:
+    # dag.go assessDAGPhase: `b` (Omitted) inherits `a`'s Failed, which is how a failed task that is not
+    # a target fails the DAG; only a handled failure (continueOn) passed on this way is the upstream
+    # defect #13967 the run's message names
+    code, data = run_spec(tmp_path, """\
+name: fid-plain-failure
+tasks:
+  a: {function: steps:boom}
+  b: {function: steps:ok, after: [a]}
+""")
+    assert phases(data) == {"a": "Failed", "b": "Omitted"}
+    assert (code, data["phase"]) == (1, "Failed")
+    assert "13967" not in data["tasks"]["b"]["message"]

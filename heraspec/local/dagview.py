@@ -5,6 +5,8 @@ the warnings where Argo's outcome is its own defect, and every node the DAG ran 
 
 from __future__ import annotations
 
+import re
+
 from .dagphase import BOUNDARY, assess_dag_phase, leaf_targets
 from .results import TaskResult
 from .units import DagHost, DagTask, Unit
@@ -103,15 +105,36 @@ class DagView:
                                   "defect, see upstream issues argoproj/argo-workflows#11589 and #13239)")
 
     def _warn_inherited(self, targets: list[str], phase: str) -> None:
-        """Say so where a Skipped or Omitted target fails the DAG by inheriting a failure."""
+        """Say so where a Skipped or Omitted target fails the DAG by inheriting a handled failure (one
+        its task's continueOn covers); an unhandled failure before it fails the DAG as expected."""
         if phase not in ("Failed", "Error"):
             return
         for n in targets:
             t = self.tasks.get(n)
-            if t is not None and t.res.phase in ("Skipped", "Omitted") and INHERITED not in t.res.message:
+            if t is not None and t.res.phase in ("Skipped", "Omitted") and INHERITED not in t.res.message \
+                    and not self._unhandled_failure_before(t):
                 t.res.message += (f" ({INHERITED} on the cluster: Argo v4.1.2's assessDAGPhase gives a {t.res.phase} "
                                   f"target the {phase} phase of a failed task before it, so the workflow is "
                                   f"{phase}; upstream issue argoproj/argo-workflows#13967)")
+
+    def _unhandled_failure_before(self, t: DagTask) -> bool:
+        """Whether a task `t` depends on (directly or not) Failed or Errored unhandled: without a
+        continueOn for it and with no task's `depends` naming that result (`A.Failed`, `A.Errored`, as
+        heraspec's `continue_on` compiles)."""
+        seen, todo = set(), list(t.deps)
+        while todo:
+            name = todo.pop()
+            d = self.tasks.get(name)
+            if name in seen or d is None:
+                continue
+            seen.add(name)
+            if d.res.phase in ("Failed", "Error") and not d.continues_on(d.res.phase):
+                named = re.compile(r"(?<![\w-])%s\.%s\b" % (re.escape(name), "Failed" if d.res.phase == "Failed"
+                                                            else "Errored"))
+                if not any(named.search(str(x.spec.get("depends") or "")) for x in self.tasks.values()):
+                    return True
+            todo.extend(d.deps)
+        return False
 
     def nodes(self) -> list[tuple[str, str, TaskResult]]:
         """Every node this DAG ran, as (display name, template name, result): tasks, loop items,
