@@ -550,3 +550,20 @@ tasks:
     assert phases(data) == {"a": "Failed", "b": "Omitted"}
     assert (code, data["phase"]) == (1, "Failed")
     assert "13967" not in data["tasks"]["b"]["message"]
+
+
+def test_a_consumer_of_a_failed_producers_output_says_argo_would_wait(tmp_path: Path) -> None:
+    # dag.go resolveDependencyReferences: ReplaceStrictAny fails on the missing
+    # {{tasks.a.outputs.parameters.result}} with "failed to resolve", a missing variable
+    # (IsMissingVariableErr), so Argo v4.1.2 requeues `use` for ever after `a` failed (continue_on let
+    # it run); the local run ends it in Error and says so
+    code, data = run_spec(tmp_path, """\
+name: fid-failed-producer
+tasks:
+  a: {function: steps:boom, continue_on: [failed]}
+  use: {function: steps:kind, args: {x: {from: a}}}
+""")
+    assert phases(data) == {"a": "Failed", "use": "Error"}
+    assert "on Argo v4.1.2 this task would wait for ever" in data["tasks"]["use"]["message"]
+    assert "'a' ended Failed without this output" in data["tasks"]["use"]["message"]
+    assert code == 1

@@ -181,15 +181,25 @@ class Dag(DagView):
         return changed
 
     def _waits_forever(self, message: str) -> str:
-        """A note for a task that cannot resolve the outputs of a fan-out whose every item was
-        Skipped: Argo v4.1.2 marks that group Succeeded with no outputs, and resolveDependencyReferences
-        requeues the consumer for ever (a missing variable), so the workflow never ends."""
-        m = re.match(r"cannot resolve \{\{tasks\.([^.}]+)\.outputs\.", message)
+        """A note for a task whose `{{tasks.X.outputs.parameters…}}` / `outputs.result` tag cannot be
+        resolved once X has ended without that output: dag.go resolveDependencyReferences substitutes
+        with ReplaceStrictAny (strict for `tasks.`), whose "failed to resolve" is a missing variable
+        (IsMissingVariableErr), so Argo v4.1.2 requeues the task for ever and the workflow never ends.
+        X Failed or Errored (continue_on let the task run) and kept no outputs, or X fanned out and no
+        item Succeeded (every item Skipped: its group is Succeeded with no outputs)."""
+        m = re.match(r"cannot resolve \{\{tasks\.([^.}]+)\.outputs\.(?:parameters|result)", message)
         t = self.tasks.get(m.group(1)) if m else None
-        if t is None or not t.fanout or not t.units or any(u.res.phase != "Skipped" for u in t.units):
+        if t is None or t.state != "done":
             return ""
-        return (f" (on Argo v4.1.2 this task would wait for ever and the workflow never end: every item of "
-                f"'{t.name}' was Skipped, so its group is Succeeded with no outputs; v3.5 ended it in Error)")
+        if t.fanout and t.units and all(u.res.phase == "Skipped" for u in t.units):
+            why = f"every item of '{t.name}' was Skipped, so its group is Succeeded with no outputs; v3.5 ended it in Error"
+        elif t.fanout and t.units and not any(u.res.phase == "Succeeded" for u in t.units):
+            why = f"no item of '{t.name}' Succeeded, so its group has no outputs"
+        elif t.res.phase in ("Failed", "Error"):
+            why = f"'{t.name}' ended {t.res.phase} without this output"
+        else:
+            return ""
+        return f" (on Argo v4.1.2 this task would wait for ever and the workflow never end: {why})"
 
     def _fail_fast_halted(self) -> bool:
         """operator.go checkParallelism: a DAG template with `failFast: true` starts nothing more
@@ -215,7 +225,7 @@ class Dag(DagView):
                     return self._finish_task(t, "Skipped", f"when '{when}' evaluated false")
                 when = None
         except ExprError as e:
-            return self._finish_task(t, "Error", str(e))
+            return self._finish_task(t, "Error", str(e) + self._waits_forever(str(e)))
         folder = self.folder / t.name
         if items is None:
             self._start_unit(t, t.res, scope, when, folder)
