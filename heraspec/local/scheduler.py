@@ -167,6 +167,9 @@ class Runner:
             return self.finish_unit(unit, self.deadline_outcome(unit))
         if self.stopping and not self.exit_pod(unit):
             res.started = res.started or utc_now()
+            if unit.retry and res.failed_attempts:  # a Retry node in its back-off: every child fulfilled
+                # operator.go failNodesWithoutCreatedPodsAfterDeadlineOrShutdown (and processNodeRetries)
+                return self.finish_unit(unit, Outcome("Failed", STOPPED_WORKFLOW, argo_message=STOPPED_WORKFLOW))
             return self.finish_unit(unit, Outcome("Failed", STOPPED_PENDING))
         res.attempts += 1
         first = res.attempts == 1
