@@ -399,7 +399,7 @@ tasks:
   b: {function: steps:boom}
   e: {function: steps:err}
   r: {function: steps:boom, retry: 1}
-  t: {function: steps:napping, args: {seconds: 5}, timeout: 1s}
+  t: {function: steps:napping, args: {seconds: 6}, timeout: 3s}
   g: {function: steps:boom, foreach: [1], args: {x: {item: true}}}
 on_exit: {function: steps:rows, args: {failures: {workflow: failures}}}
 """)
@@ -567,3 +567,28 @@ tasks:
     assert "on Argo v4.1.2 this task would wait for ever" in data["tasks"]["use"]["message"]
     assert "'a' ended Failed without this output" in data["tasks"]["use"]["message"]
     assert code == 1
+
+
+def test_a_timeout_of_two_seconds_or_less_ends_the_task_in_error_before_it_starts(tmp_path: Path) -> None:
+    # workflowpod.go build: the pod's activeDeadlineSeconds is int64(node start + timeout - now), and
+    # at 1 or less no pod is created ("NODE exceeded its deadline"): operator.go executeTemplate marks
+    # the node Error and, without a retryPolicy retrying errors, dag.go executeDAGTask marks the task
+    # "task 'NODE' errored: …"; with `Always` the Retry node tries again up to its limit
+    marker = tmp_path / "ran"
+    code, data = run_spec(tmp_path, f"""\
+name: fid-short-timeout
+tasks:
+  t: {{function: steps:stamp, args: {{path: "{marker}"}}, timeout: 2s}}
+  r: {{function: steps:ok, timeout: 1s, retry: {{limit: 1, policy: Always}}}}
+  after: {{function: steps:ok, after: [t]}}
+on_exit: {{function: steps:rows, args: {{failures: {{workflow: failures}}}}}}
+""")
+    assert phases(data) == {"t": "Error", "r": "Error", "after": "Omitted", "onExit": "Succeeded"}
+    assert not marker.exists()  # no attempt started
+    assert "use 3s or more" in data["tasks"]["t"]["message"]
+    assert (code, data["phase"]) == (1, "Error")
+    rows = data["tasks"]["onExit"]["result"]
+    assert rows[1:] == [["t", "task 'fid-short-timeout.t' errored: fid-short-timeout.t exceeded its deadline", "Error"],
+                        ["r", "No more retries left", "Error"],
+                        ["r(0)", "fid-short-timeout.r(0) exceeded its deadline", "Error"],
+                        ["r(1)", "fid-short-timeout.r(1) exceeded its deadline", "Error"]]

@@ -203,6 +203,8 @@ class Runner:
             unit.retry = tmpl.get("retryStrategy") or {}
             folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
             prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path, self.scripts)
+            if tmpl.get("timeout") and parse_duration(tmpl["timeout"]) <= 2:
+                return self._no_time_to_start(unit, first)
             max_duration = ((unit.retry.get("backoff") or {}) if isinstance(unit.retry, dict) else {}).get("maxDuration")
             if not first and max_duration:
                 # operator.go processNodeRetries: from the second attempt on, the first attempt's start +
@@ -229,6 +231,28 @@ class Runner:
             d.active += 1
         fut = self.pool.submit(execute, prep, self.procs, self._output_sink(res))
         fut.add_done_callback(lambda f, u=unit: self._notify(u, f))
+
+    def _no_time_to_start(self, unit: Unit, first: bool) -> None:
+        """workflowpod.go build: a template `timeout` becomes the pod's activeDeadlineSeconds as
+        int64(node start + timeout - now), and at 1 or less no pod is made: "NODE exceeded its
+        deadline", so a timeout of 2s or less ends every attempt in Error before it starts. Without
+        a retryPolicy that retries errors, operator.go executeTemplate returns the error and dag.go
+        executeDAGTask marks the task node "task 'NODE' errored: …"; else the Retry node goes on."""
+        res = unit.res
+        if first:
+            self.report("task_started", res)
+        node = f"{self.wf_scope['workflow.name']}.{res.name}"
+        pod = f"{node}({res.attempts - 1})" if unit.retry else node
+        message = f"{pod} exceeded its deadline"
+        out = Outcome("Error", f"{message}: on Argo a template timeout of 2s or less leaves the pod no time to "
+                      "start (its activeDeadlineSeconds would be 1 or less), so none is created; use 3s or more",
+                      argo_message=message)
+        if unit.retry and retries.policy(unit.retry) in ("Always", "OnError", "OnTransientError"):
+            return self._attempt_done(unit, out)
+        if unit.retry:
+            res.failed_attempts.append((res.attempts - 1, "Error", message, utc_now()))
+        out.argo_message = f"task '{node}' errored: {message}"
+        return self.finish_unit(unit, out)
 
     def _notify(self, unit: Unit, fut: Future) -> None:
         with self.cond:
