@@ -562,10 +562,15 @@ name: fid-failed-producer
 tasks:
   a: {function: steps:boom, continue_on: [failed]}
   use: {function: steps:kind, args: {x: {from: a}}}
+  c: {image: sh, command: [echo, hi], when: "1 == 2"}
+  read: {function: steps:kind, args: {x: {from: c}}}
 """)
-    assert phases(data) == {"a": "Failed", "use": "Error"}
+    # and a Skipped container's {{tasks.c.outputs.result}}: scope.go addSkippedNodeOutputsToScope
+    # gives a Skipped node its declared output parameters only
+    assert phases(data) == {"a": "Failed", "use": "Error", "c": "Skipped", "read": "Error"}
     assert "on Argo v4.1.2 this task would wait for ever" in data["tasks"]["use"]["message"]
     assert "'a' ended Failed without this output" in data["tasks"]["use"]["message"]
+    assert "'c' was Skipped and has no such output" in data["tasks"]["read"]["message"]
     assert code == 1
 
 
@@ -592,3 +597,20 @@ on_exit: {{function: steps:rows, args: {{failures: {{workflow: failures}}}}}}
                         ["r", "No more retries left", "Error"],
                         ["r(0)", "fid-short-timeout.r(0) exceeded its deadline", "Error"],
                         ["r(1)", "fid-short-timeout.r(1) exceeded its deadline", "Error"]]
+
+
+def test_exit_hooks_run_past_the_workflow_deadline(tmp_path: Path) -> None:
+    # workflowpod.go build gives an onExit pod no workflow deadline, exec_control.go does not kill it
+    # at the deadline and failNodesWithoutCreatedPodsAfterDeadlineOrShutdown spares it
+    # (IsPartOfExitHandler): `a`'s hook starts after `a` was stopped at the deadline, `b`'s runs on
+    # through it; both Succeed while the workflow fails
+    code, data = run_spec(tmp_path, """\
+name: fid-deadline-hooks
+deadline: 3s
+tasks:
+  a: {function: steps:napping, args: {seconds: 10}, on_exit: {function: steps:ok, args: {x: 1}}}
+  b: {function: steps:ok, on_exit: {function: steps:napping, args: {seconds: 5}}}
+""")
+    assert phases(data) == {"a": "Failed", "b": "Succeeded", "a.onExit": "Succeeded", "b.onExit": "Succeeded"}
+    assert (data["tasks"]["a.onExit"]["result"], data["tasks"]["b.onExit"]["result"]) == (1, "done")
+    assert (code, data["phase"]) == (1, "Failed")

@@ -76,6 +76,13 @@ class Runner:
         """Part of an exit handler (the workflow's, or a task's exit hook): stopping does not stop it."""
         return self.on_exit or any(hu is unit for hu in unit.task.hook_units)
 
+    def _expired_for(self, unit: Unit) -> bool:
+        """Past the workflow's deadline, and not an exit hook's pod: workflowpod.go build gives an onExit
+        pod no workflow deadline, exec_control.go and failNodesWithoutCreatedPodsAfterDeadlineOrShutdown
+        spare it (IsPartOfExitHandler); a hook's Retry node still ends at the deadline once an attempt
+        failed (processNodeRetries)."""
+        return self.expired and (not self.exit_pod(unit) or bool(unit.res.failed_attempts))
+
     def deadline_outcome(self, unit: Unit | None = None) -> Outcome:
         """A node at the workflow's deadline. executor.go's deadline monitor (running pods) and operator.go
         (pending nodes): "Step exceeded its deadline"; a Retry node with a failed attempt, processNodeRetries:
@@ -126,9 +133,10 @@ class Runner:
                     pass
                 now = time.monotonic()
                 if self.deadline is not None and now >= self.deadline and not self.expired:
-                    # spec.activeDeadlineSeconds: Argo stops the running pods and starts no more
+                    # spec.activeDeadlineSeconds: Argo stops the running pods and starts no more, but
+                    # exit hooks' (exec_control.go: an onExit pod is not subject to the deadline)
                     self.expired = True
-                    self.procs.kill_all()
+                    self.procs.stop()
                 if self.stop_signal is not None and not self.stopping and not self.on_exit:
                     self.stopping = True
                     self.procs.stop()
@@ -142,7 +150,7 @@ class Runner:
                     else:
                         self.ready.append(unit)
                 for unit in list(self.ready):
-                    if self.expired or (self.stopping and not self.exit_pod(unit)) or self._can_start(unit):
+                    if self._expired_for(unit) or (self.stopping and not self.exit_pod(unit)) or self._can_start(unit):
                         self.ready.remove(unit)
                         self._begin(unit)
                 if root.done and not self.running and not self.ready and not self.delayed:
@@ -163,7 +171,7 @@ class Runner:
 
     def _begin(self, unit: Unit) -> None:
         res = unit.res
-        if self.expired:
+        if self._expired_for(unit):
             return self.finish_unit(unit, self.deadline_outcome(unit))
         if self.stopping and not self.exit_pod(unit):
             res.started = res.started or utc_now()
@@ -266,7 +274,7 @@ class Runner:
             if self.expired and out.message == "cancelled":  # killed at the workflow's deadline
                 pod = self.deadline_outcome().argo_message or pod
             unit.res.failed_attempts.append((unit.res.attempts - 1, out.phase, pod, utc_now()))
-        if self.expired:
+        if self._expired_for(unit) or (self.expired and unit.retry and out.phase in ("Failed", "Error")):
             return self.finish_unit(unit, self.deadline_outcome(unit))
         if stopped:  # processNodeRetries: a stopped Retry node says "Stopped with strategy 'Stop'"
             return self.finish_unit(unit, out if out.phase == "Succeeded" else Outcome(
