@@ -185,11 +185,13 @@ class Dag(DagView):
         resolved once X has ended without that output: dag.go resolveDependencyReferences substitutes
         with ReplaceStrictAny (strict for `tasks.`), whose "failed to resolve" is a missing variable
         (IsMissingVariableErr), so Argo v4.1.2 requeues the task for ever and the workflow never ends.
-        X Failed or Errored (continue_on let the task run) and kept no outputs, or X fanned out and no
-        item Succeeded (every item Skipped: its group is Succeeded with no outputs)."""
-        m = re.match(r"cannot resolve \{\{tasks\.([^.}]+)\.outputs\.(?:parameters|result)", message)
-        t = self.tasks.get(m.group(1)) if m else None
-        if t is None or t.state != "done":
+        X Failed or Errored (continue_on let the task run) and kept no outputs, X was Skipped and the
+        tag is one no Skipped node has (`outputs.result`), or X fanned out and no item Succeeded
+        (every item Skipped: its group is Succeeded with no outputs). Not for an absent optional (a
+        Skipped producer's declared output without a default): that one fails for good."""
+        m = re.match(r"cannot resolve \{\{\s*(tasks\.([^.}]+)\.outputs\.(?:parameters|result)[^}]*?)\s*\}\}", message)
+        t = self.tasks.get(m.group(2)) if m else None
+        if m is None or t is None or t.state != "done" or m.group(1) in self.absent:
             return ""
         if t.fanout and t.units and all(u.res.phase == "Skipped" for u in t.units):
             why = f"every item of '{t.name}' was Skipped, so its group is Succeeded with no outputs; v3.5 ended it in Error"
@@ -198,7 +200,7 @@ class Dag(DagView):
         elif t.res.phase in ("Failed", "Error"):
             why = f"'{t.name}' ended {t.res.phase} without this output"
         else:
-            return ""
+            why = f"'{t.name}' was {t.res.phase} and has no such output"
         return f" (on Argo v4.1.2 this task would wait for ever and the workflow never end: {why})"
 
     def _fail_fast_halted(self) -> bool:
