@@ -614,3 +614,17 @@ tasks:
     assert phases(data) == {"a": "Failed", "b": "Succeeded", "a.onExit": "Succeeded", "b.onExit": "Succeeded"}
     assert (data["tasks"]["a.onExit"]["result"], data["tasks"]["b.onExit"]["result"]) == (1, "done")
     assert (code, data["phase"]) == (1, "Failed")
+
+
+def test_fail_fast_stops_the_items_of_a_fan_out_not_started_yet(tmp_path: Path) -> None:
+    # operator.go checkParallelism: with the template's failFast, once a pod under the DAG failed no
+    # node under it starts (ErrParallelismReached), items of a running fan-out included; the DAG ends
+    # Failed once no pod of it runs. With parallelism 1, the items after the failed first never start
+    code, data = run_spec(tmp_path, """\
+name: fid-fail-fast-items
+tasks:
+  g: {function: steps:boom, foreach: [1, 2, 3], args: {x: {item: true}}}
+argo: {spec: {templates: [{name: main, failFast: true, parallelism: 1}]}}
+""")
+    assert [c["phase"] for c in data["tasks"]["g"]["children"]] == ["Failed", "Pending", "Pending"]
+    assert (code, data["phase"]) == (1, "Failed")

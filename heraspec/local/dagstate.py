@@ -171,9 +171,11 @@ class Dag(DagView):
                     changed = True
         if changed:
             self._open = {n: t for n, t in self._open.items() if t.state != "done"}
-        if not self.done and self._open and self._fail_fast_halted() and \
-                all(t.state == "pending" for t in self._open.values()):
-            self.done = True  # operator.go checkParallelism: "template has failed or errored children and failFast enabled"
+        if not self.done and self._open and self.active == 0 and self._fail_fast_halted():
+            # operator.go checkParallelism: once no pod of the DAG runs, "template has failed or errored
+            # children and failFast enabled" ends it; what it had not started never starts
+            self.done = True
+            self.run.halted(self)
             changed = True
         if not self.done and not self._open:
             self.done = True

@@ -112,6 +112,17 @@ class Runner:
             d = d.parent
         return out
 
+    def halted(self, dag: Dag) -> None:
+        """A DAG that failFast stopped (operator.go checkParallelism: ErrParallelismReached for every
+        node under it from then on): its units waiting for a slot or a back-off never start."""
+        def keep(u: Unit) -> bool:
+            return all(d is not dag for d in self._dags(u))
+        self.ready = [u for u in self.ready if keep(u)]
+        kept = [e for e in self.delayed if keep(e[2])]
+        if len(kept) != len(self.delayed):
+            self.delayed = kept
+            heapq.heapify(self.delayed)
+
     def _can_start(self, unit: Unit) -> bool:
         return self.running < self.limit and all(d.limit is None or d.active < d.limit
                                                  for d in self._dags(unit)) and (unit.locked or self.locks.free(unit.template))

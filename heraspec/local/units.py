@@ -29,6 +29,8 @@ class DagHost(Protocol):
 
     def finish_unit(self, unit: Unit, out: Outcome) -> None: ...
 
+    def halted(self, dag: Any) -> None: ...
+
 
 # What a task prints or writes is decoded as JSON where it parses; a value nested deeper than this is
 # kept as its text: decoding and re-encoding it (Go-style JSON, summary.json) would recurse that deep.
