@@ -624,7 +624,12 @@ def test_fail_fast_stops_the_items_of_a_fan_out_not_started_yet(tmp_path: Path) 
 name: fid-fail-fast-items
 tasks:
   g: {function: steps:boom, foreach: [1, 2, 3], args: {x: {item: true}}}
+on_exit: {function: steps:rows, args: {failures: {workflow: failures}}}
 argo: {spec: {templates: [{name: main, failFast: true, parallelism: 1}]}}
 """)
     assert [c["phase"] for c in data["tasks"]["g"]["children"]] == ["Failed", "Pending", "Pending"]
     assert (code, data["phase"]) == (1, "Failed")
+    # checkParallelism marks the DAG node with its message, which operate makes the workflow's
+    fail_fast = "template has failed or errored children and failFast enabled"
+    assert data["message"] == fail_fast
+    assert data["tasks"]["onExit"]["result"][0] == ["fid-fail-fast-items", fail_fast, "Failed"]

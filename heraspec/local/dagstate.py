@@ -35,6 +35,7 @@ from .expr import (
 )
 
 _TASK_NAME = re.compile(patterns.ARGO_TASK_NAME)
+FAIL_FAST_MESSAGE = "template has failed or errored children and failFast enabled"  # operator.go checkParallelism
 
 
 class Dag(DagView):
@@ -59,6 +60,7 @@ class Dag(DagView):
         self._template_text: str | None = None
         self.active = 0
         self.done = False
+        self.message = ""  # the DAG node's own message, as Argo's controller sets it (failFast only)
         self.hooks: list[TaskResult] = []  # exit hooks run, in the order they started
         self.absent: set[str] = set()  # scope keys of Skipped/Omitted tasks' outputs without a default
         self._check()
@@ -175,6 +177,7 @@ class Dag(DagView):
             # operator.go checkParallelism: once no pod of the DAG runs, "template has failed or errored
             # children and failFast enabled" ends it; what it had not started never starts
             self.done = True
+            self.message = FAIL_FAST_MESSAGE
             self.run.halted(self)
             changed = True
         if not self.done and not self._open:
@@ -310,8 +313,10 @@ class Dag(DagView):
         except ExprError as e:
             if phase == "Succeeded":
                 return Outcome("Error", str(e))
-        # dag.go executeDAG: markNodePhase(nodeName, dagPhase) sets no message on the DAG node
-        return Outcome(phase, "" if phase == "Succeeded" else "a task of this DAG failed", outputs, argo_message="")
+        # dag.go executeDAG: markNodePhase(nodeName, dagPhase) sets no message on the DAG node (but
+        # checkParallelism's failFast does)
+        return Outcome(phase, "" if phase == "Succeeded" else inner.message or "a task of this DAG failed", outputs,
+                       argo_message=inner.message)
 
     def _complete(self, t: DagTask) -> None:
         if not t.fanout:
