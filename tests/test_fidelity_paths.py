@@ -633,3 +633,20 @@ argo: {spec: {templates: [{name: main, failFast: true, parallelism: 1}]}}
     fail_fast = "template has failed or errored children and failFast enabled"
     assert data["message"] == fail_fast
     assert data["tasks"]["onExit"]["result"][0] == ["fid-fail-fast-items", fail_fast, "Failed"]
+
+
+def test_a_fan_outs_own_exit_hook_counts_in_any_succeeded_and_all_failed(tmp_path: Path) -> None:
+    # exit_handler.go runOnExitNode adds the group's exit hook node to the TaskGroup node's children,
+    # and dag.go evaluateDependsLogic counts every child for AnySucceeded/AllFailed (an Argo defect):
+    # with every item Failed and the hook Succeeded, `g.AllFailed` is false and `g.AnySucceeded` true
+    code, data = run_spec(tmp_path, """\
+name: fid-group-hook-depends
+tasks:
+  g: {function: steps:boom, foreach: [1, 2], args: {x: {item: true}}, continue_on: [failed], on_exit: {function: steps:ok}}
+  all: {function: steps:ok, depends: "g.AllFailed"}
+  any: {function: steps:ok, depends: "g.AnySucceeded"}
+""")
+    assert (phases(data)["g.onExit"], phases(data)["all"], phases(data)["any"]) == ("Succeeded", "Omitted", "Succeeded")
+    assert "g.AllFailed counts the fan-out's own exit hook" in data["tasks"]["all"]["message"]
+    assert data["tasks"]["any"]["message"].startswith("(on Argo v4.1.2 g.AnySucceeded counts the fan-out's own exit hook")
+    assert code == 1  # `all`, Omitted, inherits the items' Failed (assessDAGPhase)

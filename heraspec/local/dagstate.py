@@ -60,6 +60,7 @@ class Dag(DagView):
         self._template_text: str | None = None
         self.active = 0
         self.done = False
+        self._hook_counted: list[str] = []  # depends results a fan-out's group exit hook decided (_check_dep)
         self.message = ""  # the DAG node's own message, as Argo's controller sets it (failFast only)
         self.hooks: list[TaskResult] = []  # exit hooks run, in the order they started
         self.absent: set[str] = set()  # scope keys of Skipped/Omitted tasks' outputs without a default
@@ -124,11 +125,23 @@ class Dag(DagView):
         kids = [c.phase for c in t.res.children] if t.fanout else []
         if result is None:  # ancestry.go expandDependency: Succeeded || Skipped || Daemoned (+ continueOn)
             return ph in ("Succeeded", "Skipped") or t.continues_on(ph)
+        if result not in ("AnySucceeded", "AllFailed"):
+            return ph == {"Errored": "Error", "Daemoned": "-"}.get(result, result)
+        value = self._any_all(result, kids)
+        if t.fanout and t.group_hook and t.hook_units:
+            # the group's exit hook node is one of depNode.Children (exit_handler.go runOnExitNode:
+            # addChildNode), which evaluateDependsLogic counts as it counts the items: an Argo defect
+            hooked = self._any_all(result, kids + [t.hook_units[-1].res.phase])
+            if hooked != value:
+                self._hook_counted.append(f"{name}.{result}")
+            value = hooked
+        return value
+
+    @staticmethod
+    def _any_all(result: str, kids: list[str]) -> bool:
         if result == "AnySucceeded":
             return "Succeeded" in kids
-        if result == "AllFailed":
-            return bool(kids) and all(k == "Failed" for k in kids)  # dag.go evaluateDependsLogic: NodeFailed only
-        return ph == {"Errored": "Error", "Daemoned": "-"}.get(result, result)
+        return bool(kids) and all(k == "Failed" for k in kids)  # dag.go evaluateDependsLogic: NodeFailed only
 
     # --- advancing ---------------------------------------------------------------------------
 
@@ -142,14 +155,18 @@ class Dag(DagView):
         for t in self._open.values():
             if t.state == "pending" and not halted and all(self.tasks[d].state == "done" for d in t.deps):
                 changed = True
+                self._hook_counted = []
                 if t.tree is not None and not eval_depends(t.tree, self._check_dep):
                     self._finish_task(t, "Omitted", "depends not satisfied: " + str(t.spec.get("depends")
-                                                                                 or t.spec.get("dependencies")))
-                elif self._ancestor_agg_error(t) is not None:
-                    t.state, t.t0 = "running", time.monotonic()
-                    self._finish_task(t, "Error", self._ancestor_agg_error(t) or "")
+                                                                                 or t.spec.get("dependencies"))
+                                      + self._hook_note())
                 else:
-                    self._launch(t)
+                    t.note = self._hook_note()  # it runs because a group exit hook was counted
+                    if self._ancestor_agg_error(t) is not None:
+                        t.state, t.t0 = "running", time.monotonic()
+                        self._finish_task(t, "Error", self._ancestor_agg_error(t) or "")
+                    else:
+                        self._launch(t)
             if t.state == "hook" and t.fanout and not t.group_hook:
                 changed = self._child_hooks(t) or changed
                 if all(hu.done for hu in t.hook_units) and self._child_hooks_done(t):
@@ -184,29 +201,6 @@ class Dag(DagView):
             self.done = True
             changed = True
         return changed
-
-    def _waits_forever(self, message: str) -> str:
-        """A note for a task whose `{{tasks.X.outputs.parameters…}}` / `outputs.result` tag cannot be
-        resolved once X has ended without that output: dag.go resolveDependencyReferences substitutes
-        with ReplaceStrictAny (strict for `tasks.`), whose "failed to resolve" is a missing variable
-        (IsMissingVariableErr), so Argo v4.1.2 requeues the task for ever and the workflow never ends.
-        X Failed or Errored (continue_on let the task run) and kept no outputs, X was Skipped and the
-        tag is one no Skipped node has (`outputs.result`), or X fanned out and no item Succeeded
-        (every item Skipped: its group is Succeeded with no outputs). Not for an absent optional (a
-        Skipped producer's declared output without a default): that one fails for good."""
-        m = re.match(r"cannot resolve \{\{\s*(tasks\.([^.}]+)\.outputs\.(?:parameters|result)[^}]*?)\s*\}\}", message)
-        t = self.tasks.get(m.group(2)) if m else None
-        if m is None or t is None or t.state != "done" or m.group(1) in self.absent:
-            return ""
-        if t.fanout and t.units and all(u.res.phase == "Skipped" for u in t.units):
-            why = f"every item of '{t.name}' was Skipped, so its group is Succeeded with no outputs; v3.5 ended it in Error"
-        elif t.fanout and t.units and not any(u.res.phase == "Succeeded" for u in t.units):
-            why = f"no item of '{t.name}' Succeeded, so its group has no outputs"
-        elif t.res.phase in ("Failed", "Error"):
-            why = f"'{t.name}' ended {t.res.phase} without this output"
-        else:
-            why = f"'{t.name}' was {t.res.phase} and has no such output"
-        return f" (on Argo v4.1.2 this task would wait for ever and the workflow never end: {why})"
 
     def _fail_fast_halted(self) -> bool:
         """operator.go checkParallelism: a DAG template with `failFast: true` starts nothing more
@@ -381,7 +375,7 @@ class Dag(DagView):
                      exit_code: int | None = None) -> None:
         t.state = "done"
         r = t.res
-        r.phase, r.message = phase, message
+        r.phase, r.message = phase, (message + t.note if message else t.note.lstrip())
         r.started = r.started or utc_now()
         r.finished = utc_now()
         r.duration_s = round(time.monotonic() - t.t0, 3) if t.t0 else 0.0

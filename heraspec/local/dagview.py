@@ -23,6 +23,8 @@ class DagView:
     tasks: dict[str, DagTask]
     targets: list[str]
     prefix: str
+    absent: set[str]
+    _hook_counted: list[str]
 
     def phase(self) -> str:
         """The DAG node's phase once it ended: Succeeded, Failed or Error (assessDAGPhase)."""
@@ -135,6 +137,35 @@ class DagView:
                     return True
             todo.extend(d.deps)
         return False
+
+    def _hook_note(self) -> str:
+        if not self._hook_counted:
+            return ""
+        return (f" (on Argo v4.1.2 {', '.join(self._hook_counted)} counts the fan-out's own exit hook as one of its "
+                "items, as heraspec run does: dag.go evaluateDependsLogic reads the group node's children, the hook among them)")
+
+    def _waits_forever(self, message: str) -> str:
+        """A note for a task whose `{{tasks.X.outputs.parameters…}}` / `outputs.result` tag cannot be
+        resolved once X has ended without that output: dag.go resolveDependencyReferences substitutes
+        with ReplaceStrictAny (strict for `tasks.`), whose "failed to resolve" is a missing variable
+        (IsMissingVariableErr), so Argo v4.1.2 requeues the task for ever and the workflow never ends.
+        X Failed or Errored (continue_on let the task run) and kept no outputs, X was Skipped and the
+        tag is one no Skipped node has (`outputs.result`), or X fanned out and no item Succeeded
+        (every item Skipped: its group is Succeeded with no outputs). Not for an absent optional (a
+        Skipped producer's declared output without a default): that one fails for good."""
+        m = re.match(r"cannot resolve \{\{\s*(tasks\.([^.}]+)\.outputs\.(?:parameters|result)[^}]*?)\s*\}\}", message)
+        t = self.tasks.get(m.group(2)) if m else None
+        if m is None or t is None or t.state != "done" or m.group(1) in self.absent:
+            return ""
+        if t.fanout and t.units and all(u.res.phase == "Skipped" for u in t.units):
+            why = f"every item of '{t.name}' was Skipped, so its group is Succeeded with no outputs; v3.5 ended it in Error"
+        elif t.fanout and t.units and not any(u.res.phase == "Succeeded" for u in t.units):
+            why = f"no item of '{t.name}' Succeeded, so its group has no outputs"
+        elif t.res.phase in ("Failed", "Error"):
+            why = f"'{t.name}' ended {t.res.phase} without this output"
+        else:
+            why = f"'{t.name}' was {t.res.phase} and has no such output"
+        return f" (on Argo v4.1.2 this task would wait for ever and the workflow never end: {why})"
 
     def nodes(self) -> list[tuple[str, str, TaskResult]]:
         """Every node this DAG ran, as (display name, template name, result): tasks, loop items,

@@ -103,6 +103,7 @@ class DagTask:
         self.child_hooks: dict[int, Unit] = {}  # a fan-out's hooks, by the index of the child they are for
         self.group_hook = False  # a fan-out's own (group node's) hook has started
         self.fanout = False
+        self.note = ""  # said after its message: where Argo's outcome for it is an Argo defect
         self.state = "pending"
         self.t0 = 0.0
 
