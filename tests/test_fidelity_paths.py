@@ -650,3 +650,17 @@ tasks:
     assert "g.AllFailed counts the fan-out's own exit hook" in data["tasks"]["all"]["message"]
     assert data["tasks"]["any"]["message"].startswith("(on Argo v4.1.2 g.AnySucceeded counts the fan-out's own exit hook")
     assert code == 1  # `all`, Omitted, inherits the items' Failed (assessDAGPhase)
+
+
+def test_a_fan_outs_failed_own_exit_hook_passes_its_phase_to_a_skipped_task_after_it(tmp_path: Path) -> None:
+    # operator.go getOutboundNodes(TaskGroup) walks the group node's children, its exit hook node among
+    # them (runOnExitNode: addChildNode), so `s` also hangs from the failed hook and, Skipped, inherits
+    # its Failed in assessDAGPhase: the workflow fails though every item Succeeded (an Argo defect)
+    code, data = run_spec(tmp_path, """\
+name: fid-group-hook-phase
+tasks:
+  g: {function: steps:ok, foreach: [1, 2], args: {x: {item: true}}, on_exit: {function: steps:boom}}
+  s: {function: steps:ok, after: [g], when: "1 == 2"}
+""")
+    assert (phases(data)["g"], phases(data)["g.onExit"], phases(data)["s"]) == ("Succeeded", "Failed", "Skipped")
+    assert (code, data["phase"]) == (1, "Failed")

@@ -60,6 +60,14 @@ class DagView:
             if t.fanout and t.units:
                 children[node] = [u.res.name for u in t.units]
                 outbound[t.name] = [o for u in t.units for o in self._unit_outbound(u, children, phases)]
+                if t.group_hook and t.hook_units:
+                    # the group's exit hook node is one of the TaskGroup node's children (runOnExitNode:
+                    # addChildNode), so getOutboundNodes returns it too: the tasks after the fan-out
+                    # hang from it as well and inherit its phase in assessDAGPhase (an Argo defect)
+                    hook = f"{node}.onExit"
+                    children[node].append(hook)
+                    phases[hook] = t.hook_units[-1].res.phase
+                    outbound[t.name].append(hook)
             elif t.units and t.units[0].inner is not None and t.units[0].res is t.res:
                 outbound[t.name] = self._unit_outbound(t.units[0], children, phases)
             elif t.hook_units and "retryStrategy" in self.run.templates.get(str(t.spec.get("template")), {}):
@@ -116,7 +124,7 @@ class DagView:
             if t is not None and t.res.phase in ("Skipped", "Omitted") and INHERITED not in t.res.message \
                     and not self._unhandled_failure_before(t):
                 t.res.message += (f" ({INHERITED} on the cluster: Argo v4.1.2's assessDAGPhase gives a {t.res.phase} "
-                                  f"target the {phase} phase of a failed task before it, so the workflow is "
+                                  f"target the {phase} phase of a failed task (or exit hook) before it, so the workflow is "
                                   f"{phase}; upstream issue argoproj/argo-workflows#13967)")
 
     def _unhandled_failure_before(self, t: DagTask) -> bool:
