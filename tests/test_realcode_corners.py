@@ -1,0 +1,160 @@
+"""Real code in corner shapes: decorators that are not plain functions, definitions Python never binds
+on import, star imports limited by `__all__`, generator functions. Each package is written as its
+author would, then put through `validate`, the compiled script run as Argo's executor runs it (a
+bare `python -I` in an empty folder) and `heraspec run`: validate's verdict must match what the pod
+does, and what runs must return what calling the function directly returns."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import heraspec
+from heraspec.python.pod.names import INPUT_PREFIX
+from tests.argo_exec import pod_env, run_task
+from tests.argo_schema import assert_argo_valid
+from tests.cli import heraspec as cli
+
+pytestmark = pytest.mark.usefixtures("fresh_functions")
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    src = root / "src"
+    for name, text in files.items():
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_text(text, encoding="utf-8")
+    return src
+
+
+def spec(root: Path, cases: dict[str, tuple[str, dict]]) -> Path:
+    lines = ["name: corners", "tasks:"]
+    lines += [f"  {task}: {{function: '{ref}', args: {json.dumps(args)}}}" for task, (ref, args) in cases.items()]
+    path = root / "spec.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def direct(src: Path, ref: str, args: dict) -> object:
+    """What `from module import function; function(**args)` gives in a fresh interpreter."""
+    module, name = ref.split(":")
+    code = (f"import json, sys; sys.path.insert(0, {str(src)!r}); from {module} import {name}; "
+            f"print(json.dumps({name}(**json.loads(sys.argv[1]))))")
+    proc = subprocess.run([sys.executable, "-I", "-c", code, json.dumps(args)], capture_output=True, text=True,
+                          cwd="/")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+# --- decorators whose result is not a plain function -------------------------------------------------
+
+DECORATED = {
+    "shop/__init__.py": "",
+    "shop/models.py": (
+        "from dataclasses import dataclass\n\n\n@dataclass\nclass Item:\n    name: str\n    price: float\n"),
+    "shop/util.py": (
+        "import functools\n\n\ndef traced(fn):\n    @functools.wraps(fn)\n    def inner(*args, **kwargs):\n"
+        "        return fn(*args, **kwargs)\n    return inner\n"),
+    "shop/steps.py": '''\
+import functools
+from functools import lru_cache
+
+from .models import Item
+from .util import traced
+
+
+class CountCalls:
+    """A class-based decorator, as the tutorials write it."""
+
+    def __init__(self, fn):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.calls = 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.fn(*args, **kwargs)
+
+
+class Bare:
+    """A callable object that does not copy the function's attributes."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+
+@lru_cache(maxsize=None)
+def fib(n: int) -> int:
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+@functools.cache
+def tenfold(n: int) -> int:
+    return n * 10
+
+
+@CountCalls
+def counted(x: int) -> int:
+    return x + 1
+
+
+@Bare
+def bare(x: int) -> int:
+    return x + 2
+
+
+@traced
+def total(it: Item, n: int) -> str:
+    return f"{type(it).__name__}:{it.price * n}"
+''',
+}
+
+DECORATED_CASES = {
+    "fib": ("shop.steps:fib", {"n": 10}),
+    "tenfold": ("shop.steps:tenfold", {"n": 3}),
+    "counted": ("shop.steps:counted", {"x": 2}),
+    "bare": ("shop.steps:bare", {"x": 2}),
+    "total": ("shop.steps:total", {"it": {"name": "pen", "price": 2.5}, "n": 2}),
+}
+# `total` gets its dataclass rebuilt (the decorator lives in another module, whose globals have no Item)
+EXPECTED = {"fib": 55, "tenfold": 30, "counted": 3, "bare": 4, "total": "Item:5.0"}
+
+
+def test_decorated_functions_run_in_the_pod_as_they_run_in_python(tmp_path: Path) -> None:
+    src = write(tmp_path, DECORATED)
+    path = spec(tmp_path, DECORATED_CASES)
+    proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (compiled,) = heraspec.compile([str(path)], path=[str(src)])
+    assert_argo_valid(compiled.manifest)
+    for task in DECORATED_CASES:
+        assert run_task(compiled.manifest, task, tmp_path / "pods" / task)[0] == EXPECTED[task], task
+    for task in ("fib", "tenfold", "counted", "bare"):
+        assert direct(src, *DECORATED_CASES[task]) == EXPECTED[task]
+    run = cli("run", str(path), "--path", str(src), "--json", "--workdir", str(tmp_path / "run"), cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert {t: v["result"] for t, v in json.loads(run.stdout)["tasks"].items()} == EXPECTED
+
+
+def test_a_value_a_decorated_function_refuses_is_named_not_a_traceback(tmp_path: Path) -> None:
+    src = write(tmp_path, DECORATED)
+    path = spec(tmp_path, {"counted": ("shop.steps:counted", {"x": 1}), "bare": ("shop.steps:bare", {"x": 1})})
+    (compiled,) = heraspec.compile([str(path)], path=[str(src)])
+    env = {"x": "abc"}  # what an upstream result could bring: not an int
+    for task, shown in (("counted", "counted(x): expected int"), ("bare", "(x): expected")):
+        tmpl = next(t for t in compiled.manifest["spec"]["templates"] if t["name"] == task)
+        folder = tmp_path / "pods" / task
+        folder.mkdir(parents=True)
+        (folder / "script.py").write_text(tmpl["script"]["source"], encoding="utf-8")
+        full = {**pod_env(compiled.manifest, tmpl), **{INPUT_PREFIX + k: v for k, v in env.items()},
+                "HERASPEC_RESULT_PATH": str(folder / "result.json")}
+        proc = subprocess.run([sys.executable, "-I", "script.py"], cwd=folder, env=full, capture_output=True,
+                              text=True)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert shown in proc.stderr and "'abc' (str)" in proc.stderr, proc.stderr
