@@ -158,3 +158,69 @@ def test_a_value_a_decorated_function_refuses_is_named_not_a_traceback(tmp_path:
                               text=True)
         assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
         assert shown in proc.stderr and "'abc' (str)" in proc.stderr, proc.stderr
+
+
+# --- definitions Python never binds when the module is imported ---------------------------------------
+
+UNBOUND = {
+    "pk/__init__.py": "",
+    "pk/impl.py": '''\
+from typing import TYPE_CHECKING
+import typing
+
+
+def main() -> int:
+    return 0
+
+
+if __name__ == "__main__":
+    def only_as_script() -> int:
+        return 1
+
+if TYPE_CHECKING:
+    def only_for_mypy() -> int: ...
+
+if typing.TYPE_CHECKING:
+    def stub_then_real(x: int) -> int: ...
+else:
+    def stub_then_real(x: int, y: int = 5) -> int:
+        return x + y
+
+
+def dropped() -> int:
+    return 3
+
+
+del dropped
+''',
+}
+
+
+def test_a_def_python_never_binds_on_import_is_refused_at_its_line(tmp_path: Path) -> None:
+    src = write(tmp_path, UNBOUND)
+    path = spec(tmp_path, {"script": ("pk.impl:only_as_script", {}), "mypy": ("pk.impl:only_for_mypy", {}),
+                           "dropped": ("pk.impl:dropped", {})})
+    proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in out, out
+    assert ("spec.yaml:3:22: error: 'only_as_script' is defined in module 'pk.impl' only under "
+            "`if __name__ == \"__main__\":`, which does not run when the module is imported (src/pk/impl.py:9:1)") in out
+    assert ("spec.yaml:4:20: error: 'only_for_mypy' is defined in module 'pk.impl' only under `if TYPE_CHECKING:`"
+            in out and "(src/pk/impl.py:13:1)" in out)
+    assert "'dropped' in module 'pk.impl' is deleted by `del`" in out and "(src/pk/impl.py:27:1)" in out
+    assert out.count("hint: define the function at the module's top level") == 2 and "3 errors" in out
+    for ref in ("only_as_script", "only_for_mypy", "dropped"):  # Python agrees: none of them can be imported
+        code = f"import sys; sys.path.insert(0, {str(src)!r}); from pk.impl import {ref}"
+        proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True)
+        assert proc.returncode == 1 and f"cannot import name '{ref}'" in proc.stderr
+
+
+def test_the_def_of_the_branch_that_runs_is_the_function(tmp_path: Path) -> None:
+    # `if TYPE_CHECKING: <stub> else: <real def>`: the parameters are the real def's
+    src = write(tmp_path, UNBOUND)
+    path = spec(tmp_path, {"real": ("pk.impl:stub_then_real", {"x": 1, "y": 2})})
+    proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (compiled,) = heraspec.compile([str(path)], path=[str(src)])
+    assert run_task(compiled.manifest, "real", tmp_path / "pod")[0] == 3 == direct(src, "pk.impl:stub_then_real",
+                                                                                   {"x": 1, "y": 2})

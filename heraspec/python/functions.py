@@ -28,7 +28,7 @@ import keyword
 import os
 from typing import TYPE_CHECKING
 
-from .closure import ModuleInfo, alias_binding, annotation_kind
+from .closure import ModuleInfo, alias_binding, annotation_kind, never_runs_on_import
 from .sourcefile import Problem, forget_modules, load_module, shown
 from ..record import Record
 
@@ -284,7 +284,16 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
     module imports from another first-party module (`__init__.py` re-exporting `from .b import f`,
     `from .recipes import *`) is looked up there."""
     shown = _show(path)
-    bindings = info.bindings.get(name, [])
+    bound = info.bindings.get(name, [])
+    # a def only in the body of `if TYPE_CHECKING:` / `if __name__ == "__main__":` is never bound on import
+    bindings = [b for b in bound if not (b.under and never_runs_on_import(b.stmt)
+                                         and _nested_def(info, name, b.index) is None)]
+    if bound and not bindings:
+        stmt = bound[-1].stmt
+        return Problem(f"'{name}' is defined in module '{module}' only under `{never_runs_on_import(stmt)}:`, "
+                       "which does not run when the module is imported",
+                       "define the function at the module's top level (the task imports the module)", path,
+                       *info.position(stmt))
     if not bindings:
         for star in info.star_imports if depth < _REEXPORT_DEPTH else ():
             other = _imported_module(star, module, path, dirs)
@@ -324,6 +333,9 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
                         "your project", "write a function in your project that calls it" if stmt.level == 0 else None)
     if isinstance(stmt, (ast.Import, ast.ImportFrom)):
         return at(stmt, f"{what} is imported, not defined there")
+    if isinstance(stmt, ast.Delete):
+        return at(stmt, f"{what} is deleted by `del`: importing the module does not leave it "
+                        "there", "reference a function the module keeps")
     if isinstance(getattr(stmt, "value", None), ast.Lambda):
         return at(stmt, f"{what} is a lambda, not a function", hint="define it with def")
     earlier = [b for b in bindings[:-1] if isinstance(b.stmt, ast.FunctionDef) and not b.under]
@@ -335,15 +347,14 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
 def _nested_def(info: ModuleInfo, name: str, index: int) -> ast.FunctionDef | None:
     """The first plain def of `name` inside top-level compound statement `index` (its branches, not
     function bodies)."""
-    stack = list(reversed(getattr(info.body[index], "body", []) + getattr(info.body[index], "orelse", [])
-                          + [s for h in getattr(info.body[index], "handlers", []) for s in h.body]
-                          + getattr(info.body[index], "finalbody", [])))
+    stack: list[ast.stmt] = [info.body[index]]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.FunctionDef) and node.name == name:
             return node
-        if isinstance(node, (ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
-            children = [*node.body, *getattr(node, "orelse", []), *[s for h in getattr(node, "handlers", []) for s in h.body],
+        if node is info.body[index] or isinstance(node, (ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
+            body = [] if never_runs_on_import(node) else getattr(node, "body", [])  # `if TYPE_CHECKING:` binds nothing
+            children = [*body, *getattr(node, "orelse", []), *[s for h in getattr(node, "handlers", []) for s in h.body],
                         *getattr(node, "finalbody", [])]
             stack.extend(reversed(children))
     return None
