@@ -224,3 +224,40 @@ def test_the_def_of_the_branch_that_runs_is_the_function(tmp_path: Path) -> None
     (compiled,) = heraspec.compile([str(path)], path=[str(src)])
     assert run_task(compiled.manifest, "real", tmp_path / "pod")[0] == 3 == direct(src, "pk.impl:stub_then_real",
                                                                                    {"x": 1, "y": 2})
+
+
+# --- star imports bind what `__all__` lists, or the names not starting with '_' ------------------------
+
+STARS = {
+    "api/__init__.py": "from .public import *\nfrom .loose import *\n",
+    "api/public.py": '__all__ = ["listed"]\n__all__ += ["added"]\n\n\ndef listed() -> int:\n    return 1\n\n\n'
+                     'def added() -> int:\n    return 2\n\n\ndef unlisted() -> int:\n    return 3\n',
+    "api/loose.py": "def visible() -> int:\n    return 4\n\n\ndef _private() -> int:\n    return 5\n",
+}
+
+
+def test_a_star_import_binds_what_python_binds(tmp_path: Path) -> None:
+    src = write(tmp_path, STARS)
+    ok = {"listed": ("api:listed", {}), "added": ("api:added", {}), "visible": ("api:visible", {})}
+    path = spec(tmp_path, ok)
+    proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (compiled,) = heraspec.compile([str(path)], path=[str(src)])
+    for task, (ref, args) in ok.items():
+        assert run_task(compiled.manifest, task, tmp_path / "pods" / task)[0] == direct(src, ref, args), task
+
+
+def test_a_name_a_star_import_leaves_out_is_refused_with_where_it_is(tmp_path: Path) -> None:
+    src = write(tmp_path, STARS)
+    path = spec(tmp_path, {"unlisted": ("api:unlisted", {}), "private": ("api:_private", {})})
+    proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in out, out
+    assert ("spec.yaml:3:24: error: function 'unlisted' not found in module 'api' (src/api/__init__.py): the star "
+            "import from 'api.public' leaves it out (it is not in its `__all__`)") in out
+    assert "hint: reference 'api.public:unlisted', or export it from 'api.public'" in out
+    assert "the star import from 'api.loose' leaves it out (its name starts with '_')" in out
+    for ref in ("unlisted", "_private"):  # Python agrees
+        code = f"import sys; sys.path.insert(0, {str(src)!r}); from api import {ref}"
+        proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True)
+        assert proc.returncode == 1 and f"cannot import name '{ref}'" in proc.stderr

@@ -295,10 +295,18 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
                        "define the function at the module's top level (the task imports the module)", path,
                        *info.position(stmt))
     if not bindings:
+        left_out = None
         for star in info.star_imports if depth < _REEXPORT_DEPTH else ():
             other = _imported_module(star, module, path, dirs)
             if other is not None and name in other[1].bindings:
-                return _target(other[1], other[0], name, other[2], dirs, depth + 1)
+                if _star_exports(other[1], name):
+                    return _target(other[1], other[0], name, other[2], dirs, depth + 1)
+                left_out = left_out or other
+        if left_out is not None:
+            why = "it is not in its `__all__`" if "__all__" in left_out[1].bindings else "its name starts with '_'"
+            return Problem(f"function '{name}' not found in module '{module}' ({shown}): the star import from "
+                           f"'{left_out[0]}' leaves it out ({why})",
+                           hint=f"reference '{left_out[0]}:{name}', or export it from '{left_out[0]}'")
         defs = sorted(n for n, bs in info.bindings.items() if any(b.kind == "def" for b in bs))
         return Problem(f"function '{name}' not found in module '{module}' ({shown})",
                        hint=_did_you_mean(_close_matches(name, defs, n=3)))
@@ -342,6 +350,28 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
     if earlier and isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
         return info, earlier[-1].stmt, path, earlier[-1].index  # `f = wrap(f)`: decorated by hand
     return at(stmt, f"{what} is a variable, not a function")
+
+
+def _star_exports(info: ModuleInfo, name: str) -> bool:
+    """Whether `from module import *` binds `name`, as Python decides: listed in the module's
+    `__all__`, or, without one, not starting with '_'. An `__all__` not written as literal lists
+    and tuples of strings (`__all__ = base.__all__ + [...]`, changed in place) counts as exporting it."""
+    bindings = info.bindings.get("__all__")
+    if not bindings:
+        return not name.startswith("_")
+    names: set[str] = set()
+    for b in bindings:
+        stmt = b.stmt
+        value = stmt.value if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and not b.under else None
+        try:
+            listed = ast.literal_eval(value) if value is not None else None
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            listed = None
+        if not isinstance(listed, (list, tuple)) or not all(isinstance(n, str) for n in listed) or (
+                isinstance(stmt, ast.Assign) and len(stmt.targets) != 1):
+            return True
+        names = names | set(listed) if isinstance(stmt, ast.AugAssign) else set(listed)
+    return name in names or "__all__" in info.changes
 
 
 def _nested_def(info: ModuleInfo, name: str, index: int) -> ast.FunctionDef | None:
