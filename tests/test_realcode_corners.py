@@ -261,3 +261,62 @@ def test_a_name_a_star_import_leaves_out_is_refused_with_where_it_is(tmp_path: P
         code = f"import sys; sys.path.insert(0, {str(src)!r}); from api import {ref}"
         proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True)
         assert proc.returncode == 1 and f"cannot import name '{ref}'" in proc.stderr
+
+
+# --- generator functions ---------------------------------------------------------------------------------
+
+GENERATORS = {
+    "gen/__init__.py": "",
+    "gen/steps.py": '''\
+import contextlib
+from typing import Iterator
+
+
+def numbers(n: int) -> Iterator[int]:
+    for i in range(n):
+        if i % 2:
+            yield i
+
+
+def collected(fn):
+    def inner(*args, **kwargs):
+        return list(fn(*args, **kwargs))
+    return inner
+
+
+@collected
+def odds(n: int) -> list[int]:
+    yield from range(1, n, 2)
+
+
+def squares(n: int) -> list[int]:
+    def each():
+        yield from range(n)
+    return [x * x for x in each()]
+''',
+}
+
+
+def test_a_generator_function_is_refused_at_its_yield(tmp_path: Path) -> None:
+    src = write(tmp_path, GENERATORS)
+    path = spec(tmp_path, {"numbers": ("gen.steps:numbers", {"n": 4})})
+    proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in out, out
+    assert ("spec.yaml:3:23: error: 'numbers' is a generator function: calling it returns a generator, which has "
+            "no JSON form to be its result (src/gen/steps.py:8:13)") in out
+    assert "hint: collect the items and return them (return list(...))" in out
+    ran = cli("run", str(path), "--path", str(src), "--workdir", str(tmp_path / "run"), cwd=tmp_path)
+    assert ran.returncode == 1 and "'numbers' is a generator function" in ran.stderr  # before any task starts
+    assert "Running" not in ran.stderr
+
+
+def test_a_decorated_generator_and_a_nested_one_run(tmp_path: Path) -> None:
+    src = write(tmp_path, GENERATORS)
+    cases = {"odds": ("gen.steps:odds", {"n": 6}), "squares": ("gen.steps:squares", {"n": 3})}
+    path = spec(tmp_path, cases)
+    proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (compiled,) = heraspec.compile([str(path)], path=[str(src)])
+    for task, (ref, args) in cases.items():
+        assert run_task(compiled.manifest, task, tmp_path / "pods" / task)[0] == direct(src, ref, args), task

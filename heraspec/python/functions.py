@@ -14,7 +14,8 @@ top-level binding of the name (`@overload` stubs before the implementation are f
 parameters are read from the def), possibly under a top-level if/try, or a name the module
 imports from another first-party module (`__init__.py` re-exports, star imports), looked up
 there. Refused: a class, lambda,
-variable, `async def`, a name bound only by an import from outside the project; `*args`,
+variable, `async def`, an undecorated generator function, a name bound only by an import from outside
+the project, a def only under `if TYPE_CHECKING:` / `if __name__ == "__main__":`; `*args`,
 `**kwargs`, positional-only and non-ASCII parameters. `Function` is returned whenever its signature
 could be read; `problems` may still list problems of the carried modules, and then
 `script.script_source` raises ValueError.
@@ -158,6 +159,7 @@ def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tup
     def_info, node, def_file, target = where
     params, problems = _signature(def_info, node, def_file)  # type: ignore[arg-type]
     problems += _inexact_return(def_info, node, def_file)  # type: ignore[arg-type]
+    problems += _generator(def_info, node, def_file)  # type: ignore[arg-type]
     if problems:
         return None, tuple(problems)
     fn = Function(
@@ -536,6 +538,24 @@ def _inexact_return(info: ModuleInfo, node: ast.FunctionDef, path: str) -> list[
                     "cannot be passed to another task",
                     "return a list, str or dict instead (sorted(...), .isoformat(), .tolist()), or write a file "
                     "and return its pathlib.Path", path, *info.position(node.returns))]  # type: ignore[arg-type]
+
+
+def _generator(info: ModuleInfo, node: ast.FunctionDef, path: str) -> list[Problem]:
+    """An undecorated generator function (a `yield` in its own body): calling it returns a generator,
+    which the script refuses as a result whatever it yields. A decorator may make it something else
+    (`@contextmanager`, a decorator collecting the items): then it is left to run."""
+    if node.decorator_list:
+        return []
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        child = stack.pop()
+        if isinstance(child, (ast.Yield, ast.YieldFrom)):
+            return [Problem(f"'{node.name}' is a generator function: calling it returns a generator, which has no "
+                            "JSON form to be its result", "collect the items and return them (return list(...)), or "
+                            "write a file and return its pathlib.Path", path, *info.position(child))]
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(child))
+    return []
 
 
 def _signature(info: ModuleInfo, node: ast.FunctionDef, path: str) -> tuple[list[Param], list[Problem]]:
