@@ -320,3 +320,28 @@ def test_a_decorated_generator_and_a_nested_one_run(tmp_path: Path) -> None:
     (compiled,) = heraspec.compile([str(path)], path=[str(src)])
     for task, (ref, args) in cases.items():
         assert run_task(compiled.manifest, task, tmp_path / "pods" / task)[0] == direct(src, ref, args), task
+
+
+# --- a sibling imported by its bare name (the script-style `sys.path` trick) -------------------------------
+
+SIBLINGS = {
+    "oldstyle/__init__.py": "",
+    "oldstyle/helpers.py": "def double(x):\n    return 2 * x\n",
+    "oldstyle/yaml.py": "def load(text):\n    return text\n",
+    "oldstyle/main.py": ("import os\nimport sys\n\nsys.path.insert(0, os.path.dirname(__file__))\nimport helpers\n"
+                         "import yaml\n\n\ndef run(x: int) -> int:\n    return helpers.double(x)\n"),
+}
+
+
+def test_a_sibling_imported_by_its_bare_name_gets_the_relative_import_as_the_fix(tmp_path: Path) -> None:
+    src = write(tmp_path, SIBLINGS)
+    path = spec(tmp_path, {"old": ("oldstyle.main:run", {"x": 2})})
+    proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in out, out
+    assert ("error: 'import helpers': your project has no top-level module 'helpers'; oldstyle/helpers.py beside it "
+            "is the module 'oldstyle.helpers', so the pod will not find 'helpers' (src/oldstyle/main.py:5:1)") in out
+    assert "hint: import it from its package: `from . import helpers`" in out
+    # `yaml` may be PyYAML or the module beside it: both fixes are named
+    assert "packages: [PyYAML] (the distribution that provides 'yaml'), or, for oldstyle/yaml.py beside it, " \
+           "`from . import yaml`" in out
