@@ -345,3 +345,21 @@ def test_a_sibling_imported_by_its_bare_name_gets_the_relative_import_as_the_fix
     # `yaml` may be PyYAML or the module beside it: both fixes are named
     assert "packages: [PyYAML] (the distribution that provides 'yaml'), or, for oldstyle/yaml.py beside it, " \
            "`from . import yaml`" in out
+
+
+def test_a_name_made_by_module_getattr_is_refused_with_the_module_that_defines_it(tmp_path: Path) -> None:
+    src = write(tmp_path, {
+        "lazy/__init__.py": ("import importlib\n\n\ndef __getattr__(name):\n    if name == 'train':\n"
+                             "        return importlib.import_module('.impl', __name__).train\n"
+                             "    raise AttributeError(name)\n"),
+        "lazy/impl.py": "def train(n: int) -> int:\n    return n * 3\n",
+    })
+    path = spec(tmp_path, {"lazy": ("lazy:train", {"n": 2})})
+    proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in out, out
+    assert "error: function 'train' not found in module 'lazy' (src/lazy/__init__.py)" in out
+    assert ("hint: 'lazy' makes names on access with `__getattr__`, which heraspec cannot follow without importing "
+            "it: reference the module that defines 'train' ('lazy.impl:train')") in out
+    path = spec(tmp_path, {"lazy": ("lazy.impl:train", {"n": 2})})  # the fix works
+    assert cli("validate", str(path), "--path", str(src), cwd=tmp_path).returncode == 0

@@ -310,8 +310,13 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
                            f"'{left_out[0]}' leaves it out ({why})",
                            hint=f"reference '{left_out[0]}:{name}', or export it from '{left_out[0]}'")
         defs = sorted(n for n, bs in info.bindings.items() if any(b.kind == "def" for b in bs))
-        return Problem(f"function '{name}' not found in module '{module}' ({shown})",
-                       hint=_did_you_mean(_close_matches(name, defs, n=3)))
+        hint = _did_you_mean(_close_matches(name, defs, n=3))
+        if "__getattr__" in info.bindings:  # PEP 562: names made on access, by code heraspec does not run
+            where = _defined_in_package(module, path, name)
+            hint = (f"'{module}' makes names on access with `__getattr__`, which heraspec cannot follow without "
+                    f"importing it: reference the module that defines '{name}'"
+                    + (f" ('{where}:{name}')" if where else ""))
+        return Problem(f"function '{name}' not found in module '{module}' ({shown})", hint=hint)
 
     def at(node: ast.AST, message: str, hint: str | None = None) -> Problem:
         return Problem(message, hint, path, *info.position(node))
@@ -352,6 +357,21 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
     if earlier and isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
         return info, earlier[-1].stmt, path, earlier[-1].index  # `f = wrap(f)`: decorated by hand
     return at(stmt, f"{what} is a variable, not a function")
+
+
+def _defined_in_package(module: str, path: str, name: str) -> str | None:
+    """The first module of package `module` (its `__init__.py` is `path`), by file name, with a
+    top-level def `name`: what to reference instead of a name its `__getattr__` makes."""
+    if os.path.basename(path) != "__init__.py":
+        return None
+    folder = os.path.dirname(path)
+    for entry in sorted(os.listdir(folder))[:500]:
+        stem = entry.removesuffix(".py")
+        if entry.endswith(".py") and _is_identifier(stem) and stem != "__init__":
+            info = load_module(os.path.join(folder, entry))
+            if not isinstance(info, Problem) and any(b.kind == "def" for b in info.bindings.get(name, [])):
+                return f"{module}.{stem}"
+    return None
 
 
 def _star_exports(info: ModuleInfo, name: str) -> bool:
