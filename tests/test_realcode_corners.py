@@ -363,3 +363,19 @@ def test_a_name_made_by_module_getattr_is_refused_with_the_module_that_defines_i
             "it: reference the module that defines 'train' ('lazy.impl:train')") in out
     path = spec(tmp_path, {"lazy": ("lazy.impl:train", {"n": 2})})  # the fix works
     assert cli("validate", str(path), "--path", str(src), cwd=tmp_path).returncode == 0
+
+
+def test_a_name_bound_to_a_method_or_a_partial_says_what_it_holds(tmp_path: Path) -> None:
+    src = write(tmp_path, {"tools.py": (
+        "from functools import partial\n\n\nclass Tools:\n    @staticmethod\n    def add(a: int, b: int) -> int:\n"
+        "        return a + b\n\n\ndef train(epochs: int) -> int:\n    return epochs\n\n\n"
+        "add = Tools.add\nfast = partial(train, epochs=5)\nLIMIT = 3\n")})
+    path = spec(tmp_path, {"add": ("tools:add", {"a": 1, "b": 2}), "fast": ("tools:fast", {}),
+                           "limit": ("tools:LIMIT", {})})
+    proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in out, out
+    assert ("'add' in module 'tools' is a variable holding `Tools.add`, not a def whose parameters can be read "
+            "(src/tools.py:14:1)\n  hint: write `def add(...)` with named parameters that calls it") in out
+    assert "'fast' in module 'tools' is a variable holding `partial(train, epochs=5)`" in out
+    assert "'LIMIT' in module 'tools' is a variable, not a function (src/tools.py:16:1)\n" in out

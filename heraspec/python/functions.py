@@ -356,6 +356,12 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
     earlier = [b for b in bindings[:-1] if isinstance(b.stmt, ast.FunctionDef) and not b.under]
     if earlier and isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
         return info, earlier[-1].stmt, path, earlier[-1].index  # `f = wrap(f)`: decorated by hand
+    value = getattr(stmt, "value", None)
+    if isinstance(value, (ast.Attribute, ast.Call)):  # `add = Tools.add`, `fast = partial(train, epochs=5)`
+        held = ast.unparse(value)
+        held = held if len(held) <= 60 else held[:57] + "..."
+        return at(stmt, f"{what} is a variable holding `{held}`, not a def whose parameters can be read",
+                  f"write `def {name}(...)` with named parameters that calls it")
     return at(stmt, f"{what} is a variable, not a function")
 
 
