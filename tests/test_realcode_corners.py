@@ -379,3 +379,57 @@ def test_a_name_bound_to_a_method_or_a_partial_says_what_it_holds(tmp_path: Path
             "(src/tools.py:14:1)\n  hint: write `def add(...)` with named parameters that calls it") in out
     assert "'fast' in module 'tools' is a variable holding `partial(train, epochs=5)`" in out
     assert "'LIMIT' in module 'tools' is a variable, not a function (src/tools.py:16:1)\n" in out
+
+
+# --- a class named through its module: `models.Item` ---------------------------------------------------
+
+THROUGH_MODULE = {
+    "shop/__init__.py": "",
+    "shop/models.py": ("from dataclasses import dataclass\n\n\n@dataclass\nclass Item:\n    name: str\n"
+                       "    price: float\n"),
+    "shop/steps.py": '''\
+from __future__ import annotations
+
+import typing
+from typing import Optional
+
+import shop.models
+import shop.models as m
+from . import models
+
+
+def relative(it: models.Item, n: int) -> float:
+    return it.price * n
+
+
+def aliased(its: list[m.Item]) -> float:
+    return sum(i.price for i in its)
+
+
+def dotted(it: Optional[shop.models.Item] = None) -> str:
+    return type(it).__name__
+
+
+def anything(x: typing.Any) -> str:
+    return type(x).__name__
+''',
+}
+
+
+def test_a_parameter_annotated_with_a_class_through_its_module_receives_the_object(tmp_path: Path) -> None:
+    src = write(tmp_path, THROUGH_MODULE)
+    item = {"name": "pen", "price": 2.5}
+    cases = {"relative": ("shop.steps:relative", {"it": item, "n": 2}),
+             "aliased": ("shop.steps:aliased", {"its": [item, item]}),
+             "dotted": ("shop.steps:dotted", {"it": item}),
+             "anything": ("shop.steps:anything", {"x": item})}
+    expected = {"relative": 5.0, "aliased": 5.0, "dotted": "Item", "anything": "dict"}
+    path = spec(tmp_path, cases)
+    proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (compiled,) = heraspec.compile([str(path)], path=[str(src)])
+    for task in cases:
+        assert run_task(compiled.manifest, task, tmp_path / "pods" / task)[0] == expected[task], task
+    run = cli("run", str(path), "--path", str(src), "--json", "--workdir", str(tmp_path / "run"), cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert {t: v["result"] for t, v in json.loads(run.stdout)["tasks"].items()} == expected

@@ -479,12 +479,34 @@ def _kind(info: ModuleInfo, node: ast.expr | None) -> str | None:
             not b.under and (b.kind == "class" or isinstance(b.stmt, ast.ImportFrom) and b.stmt.module not in _TYPING_MODULES)
             for b in info.bindings.get(node.id, [])):
         return f"model:{node.id}"  # a class defined here or imported: rebuilt when it is one (python/pod)
+    dotted = _module_attribute(info, node) if kind is None else None
+    if dotted is not None:
+        return f"model:{dotted}"  # `models.Item` after `from . import models`: found through the module
     if kind in ("list", "dict") and isinstance(node, ast.Subscript):
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         inner = _kind(info, items[-1] if kind == "dict" else items[0])
         if inner is not None and (inner in _ELEMENTS or inner.startswith("model:")):
             return f"{kind}:{inner}"
     return kind
+
+
+def _module_attribute(info: ModuleInfo, node: ast.expr | None) -> str | None:
+    """"models.Item" for an annotation naming a class through a module the module imports
+    (`from . import models`, `import shop.models as m`, `import shop.models`), else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not parts or not isinstance(node, ast.Name):
+        return None
+    for b in info.bindings.get(node.id, []):
+        stmt = b.stmt
+        if b.under or not isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            continue
+        origins = [stmt.module or ""] if isinstance(stmt, ast.ImportFrom) else [a.name for a in stmt.names]
+        if not any(o in _TYPING_MODULES or o.partition(".")[0] in _TYPING_MODULES for o in origins):
+            return ".".join([node.id, *reversed(parts)])
+    return None
 
 
 def _unwrap_optional(node: ast.expr | None) -> ast.expr | None:
