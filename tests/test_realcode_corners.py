@@ -433,3 +433,45 @@ def test_a_parameter_annotated_with_a_class_through_its_module_receives_the_obje
     run = cli("run", str(path), "--path", str(src), "--json", "--workdir", str(tmp_path / "run"), cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert {t: v["result"] for t, v in json.loads(run.stdout)["tasks"].items()} == expected
+
+
+# --- worker processes started with spawn or forkserver (Python 3.14's default on Linux) ---------------
+
+WORKERS = {
+    "par/__init__.py": "",
+    "par/models.py": "from dataclasses import dataclass\n\n\n@dataclass\nclass Square:\n    n: int\n    sq: int\n",
+    "par/steps.py": '''\
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from .models import Square
+
+
+def square(n):
+    return Square(n, n * n)
+
+
+def squares(n: int, method: str) -> list[int]:
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context(method)) as pool:
+        return [s.sq for s in pool.map(square, range(n))]
+''',
+}
+
+
+def test_worker_processes_started_by_spawn_or_forkserver_import_the_carried_code(tmp_path: Path) -> None:
+    # each such worker runs the task's script file again (as __mp_main__): it must serve the carried
+    # modules (the worker unpickles par.steps.square and par.models.Square) and not call the function again
+    src = write(tmp_path, WORKERS)
+    cases = {"spawn": ("par.steps:squares", {"n": 4, "method": "spawn"}),
+             "forkserver": ("par.steps:squares", {"n": 4, "method": "forkserver"})}
+    path = spec(tmp_path, cases)
+    (compiled,) = heraspec.compile([str(path)], path=[str(src)])
+    for task, (ref, args) in cases.items():
+        assert run_task(compiled.manifest, task, tmp_path / "pods" / task)[0] == [0, 1, 4, 9] == direct(src, ref, args)
+    # locally only spawn: forkserver's socket lives under the task's TMPDIR, which the run folder's
+    # path can make longer than AF_UNIX allows (a known difference, not this test's subject)
+    path = spec(tmp_path, {"spawn": cases["spawn"]})
+    run = cli("run", str(path), "--path", str(src), "--json", "--workdir", str(tmp_path / "run"), cwd=tmp_path,
+              timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads(run.stdout)["tasks"]["spawn"]["result"] == [0, 1, 4, 9]
