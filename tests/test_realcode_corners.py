@@ -475,3 +475,19 @@ def test_worker_processes_started_by_spawn_or_forkserver_import_the_carried_code
               timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     assert json.loads(run.stdout)["tasks"]["spawn"]["result"] == [0, 1, 4, 9]
+
+
+def test_a_singledispatch_function_is_refused_at_its_decorator(tmp_path: Path) -> None:
+    # the task calls its function with keyword arguments; singledispatch needs the first by position
+    src = write(tmp_path, {"dispatch.py": (
+        "from functools import singledispatch\n\n\n@singledispatch\ndef process(x) -> str:\n    return 'obj'\n\n\n"
+        "@process.register\ndef _(x: int) -> str:\n    return 'int'\n")})
+    path = spec(tmp_path, {"process": ("dispatch:process", {"x": 3})})
+    proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in out, out
+    assert ("spec.yaml:3:23: error: 'process' is a @singledispatch function, which needs its first argument by "
+            "position; a task calls its function with keyword arguments (src/dispatch.py:4:2)") in out
+    code = f"import sys; sys.path.insert(0, {str(src)!r}); from dispatch import process; process(x=3)"
+    python = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True)
+    assert "TypeError: process requires at least 1 positional argument" in python.stderr  # what the pod would do

@@ -160,6 +160,7 @@ def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tup
     params, problems = _signature(def_info, node, def_file)  # type: ignore[arg-type]
     problems += _inexact_return(def_info, node, def_file)  # type: ignore[arg-type]
     problems += _generator(def_info, node, def_file)  # type: ignore[arg-type]
+    problems += _single_dispatch(def_info, node, def_file)  # type: ignore[arg-type]
     if problems:
         return None, tuple(problems)
     fn = Function(
@@ -586,6 +587,19 @@ def _inexact_return(info: ModuleInfo, node: ast.FunctionDef, path: str) -> list[
                     "cannot be passed to another task",
                     "return a list, str or dict instead (sorted(...), .isoformat(), .tolist()), or write a file "
                     "and return its pathlib.Path", path, *info.position(node.returns))]  # type: ignore[arg-type]
+
+
+def _single_dispatch(info: ModuleInfo, node: ast.FunctionDef, path: str) -> list[Problem]:
+    """`@singledispatch`: it dispatches on its first positional argument, and the script calls the
+    function with keyword arguments (`main`), which singledispatch refuses (a TypeError)."""
+    for deco in node.decorator_list:
+        target = deco.func if isinstance(deco, ast.Call) else deco
+        if (target.id if isinstance(target, ast.Name) else getattr(target, "attr", None)) == "singledispatch":
+            return [Problem(f"'{node.name}' is a @singledispatch function, which needs its first argument by "
+                            "position; a task calls its function with keyword arguments",
+                            f"write a plain def that calls {node.name}(...) and reference it", path,
+                            *info.position(deco))]
+    return []
 
 
 def _generator(info: ModuleInfo, node: ast.FunctionDef, path: str) -> list[Problem]:
