@@ -30,6 +30,7 @@ import os
 from typing import TYPE_CHECKING
 
 from .closure import ModuleInfo, alias_binding, annotation_kind, never_runs_on_import
+from . import entryrules
 from .sourcefile import Problem, forget_modules, load_module, shown
 from ..record import Record
 
@@ -159,8 +160,8 @@ def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tup
     def_info, node, def_file, target = where
     params, problems = _signature(def_info, node, def_file)  # type: ignore[arg-type]
     problems += _inexact_return(def_info, node, def_file)  # type: ignore[arg-type]
-    problems += _generator(def_info, node, def_file)  # type: ignore[arg-type]
-    problems += _single_dispatch(def_info, node, def_file)  # type: ignore[arg-type]
+    problems += entryrules.generator_problems(def_info, node, def_file)  # type: ignore[arg-type]
+    problems += entryrules.single_dispatch_problems(def_info, node, def_file)  # type: ignore[arg-type]
     if problems:
         return None, tuple(problems)
     fn = Function(
@@ -302,7 +303,7 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
         for star in info.star_imports if depth < _REEXPORT_DEPTH else ():
             other = _imported_module(star, module, path, dirs)
             if other is not None and name in other[1].bindings:
-                if _star_exports(other[1], name):
+                if entryrules.star_exports(other[1], name):
                     return _target(other[1], other[0], name, other[2], dirs, depth + 1)
                 left_out = left_out or other
         if left_out is not None:
@@ -313,7 +314,7 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
         defs = sorted(n for n, bs in info.bindings.items() if any(b.kind == "def" for b in bs))
         hint = _did_you_mean(_close_matches(name, defs, n=3))
         if "__getattr__" in info.bindings:  # PEP 562: names made on access, by code heraspec does not run
-            where = _defined_in_package(module, path, name)
+            where = entryrules.defined_in_package(module, path, name)
             hint = (f"'{module}' makes names on access with `__getattr__`, which heraspec cannot follow without "
                     f"importing it: reference the module that defines '{name}'"
                     + (f" ('{where}:{name}')" if where else ""))
@@ -364,43 +365,6 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
         return at(stmt, f"{what} is a variable holding `{held}`, not a def whose parameters can be read",
                   f"write `def {name}(...)` with named parameters that calls it")
     return at(stmt, f"{what} is a variable, not a function")
-
-
-def _defined_in_package(module: str, path: str, name: str) -> str | None:
-    """The first module of package `module` (its `__init__.py` is `path`), by file name, with a
-    top-level def `name`: what to reference instead of a name its `__getattr__` makes."""
-    if os.path.basename(path) != "__init__.py":
-        return None
-    folder = os.path.dirname(path)
-    for entry in sorted(os.listdir(folder))[:500]:
-        stem = entry.removesuffix(".py")
-        if entry.endswith(".py") and _is_identifier(stem) and stem != "__init__":
-            info = load_module(os.path.join(folder, entry))
-            if not isinstance(info, Problem) and any(b.kind == "def" for b in info.bindings.get(name, [])):
-                return f"{module}.{stem}"
-    return None
-
-
-def _star_exports(info: ModuleInfo, name: str) -> bool:
-    """Whether `from module import *` binds `name`, as Python decides: listed in the module's
-    `__all__`, or, without one, not starting with '_'. An `__all__` not written as literal lists
-    and tuples of strings (`__all__ = base.__all__ + [...]`, changed in place) counts as exporting it."""
-    bindings = info.bindings.get("__all__")
-    if not bindings:
-        return not name.startswith("_")
-    names: set[str] = set()
-    for b in bindings:
-        stmt = b.stmt
-        value = stmt.value if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and not b.under else None
-        try:
-            listed = ast.literal_eval(value) if value is not None else None
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            listed = None
-        if not isinstance(listed, (list, tuple)) or not all(isinstance(n, str) for n in listed) or (
-                isinstance(stmt, ast.Assign) and len(stmt.targets) != 1):
-            return True
-        names = names | set(listed) if isinstance(stmt, ast.AugAssign) else set(listed)
-    return name in names or "__all__" in info.changes
 
 
 def _nested_def(info: ModuleInfo, name: str, index: int) -> ast.FunctionDef | None:
@@ -587,37 +551,6 @@ def _inexact_return(info: ModuleInfo, node: ast.FunctionDef, path: str) -> list[
                     "cannot be passed to another task",
                     "return a list, str or dict instead (sorted(...), .isoformat(), .tolist()), or write a file "
                     "and return its pathlib.Path", path, *info.position(node.returns))]  # type: ignore[arg-type]
-
-
-def _single_dispatch(info: ModuleInfo, node: ast.FunctionDef, path: str) -> list[Problem]:
-    """`@singledispatch`: it dispatches on its first positional argument, and the script calls the
-    function with keyword arguments (`main`), which singledispatch refuses (a TypeError)."""
-    for deco in node.decorator_list:
-        target = deco.func if isinstance(deco, ast.Call) else deco
-        if (target.id if isinstance(target, ast.Name) else getattr(target, "attr", None)) == "singledispatch":
-            return [Problem(f"'{node.name}' is a @singledispatch function, which needs its first argument by "
-                            "position; a task calls its function with keyword arguments",
-                            f"write a plain def that calls {node.name}(...) and reference it", path,
-                            *info.position(deco))]
-    return []
-
-
-def _generator(info: ModuleInfo, node: ast.FunctionDef, path: str) -> list[Problem]:
-    """An undecorated generator function (a `yield` in its own body): calling it returns a generator,
-    which the script refuses as a result whatever it yields. A decorator may make it something else
-    (`@contextmanager`, a decorator collecting the items): then it is left to run."""
-    if node.decorator_list:
-        return []
-    stack: list[ast.AST] = list(node.body)
-    while stack:
-        child = stack.pop()
-        if isinstance(child, (ast.Yield, ast.YieldFrom)):
-            return [Problem(f"'{node.name}' is a generator function: calling it returns a generator, which has no "
-                            "JSON form to be its result", "collect the items and return them (return list(...)), or "
-                            "write a file and return its pathlib.Path", path, *info.position(child))]
-        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(child))
-    return []
 
 
 def _signature(info: ModuleInfo, node: ast.FunctionDef, path: str) -> tuple[list[Param], list[Problem]]:
