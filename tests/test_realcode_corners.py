@@ -57,13 +57,14 @@ DECORATED = {
         "from dataclasses import dataclass\n\n\n@dataclass\nclass Item:\n    name: str\n    price: float\n"),
     "shop/util.py": (
         "import functools\n\n\ndef traced(fn):\n    @functools.wraps(fn)\n    def inner(*args, **kwargs):\n"
-        "        return fn(*args, **kwargs)\n    return inner\n"),
+        "        return fn(*args, **kwargs)\n    return inner\n\n\n"
+        "def plain(fn):\n    def inner(*args, **kwargs):\n        return fn(*args, **kwargs)\n    return inner\n"),
     "shop/steps.py": '''\
 import functools
 from functools import lru_cache
 
 from .models import Item
-from .util import traced
+from .util import plain, traced
 
 
 class CountCalls:
@@ -112,6 +113,11 @@ def bare(x: int) -> int:
 @traced
 def total(it: Item, n: int) -> str:
     return f"{type(it).__name__}:{it.price * n}"
+
+
+@plain
+def kept(it: Item) -> str:
+    return type(it).__name__
 ''',
 }
 
@@ -121,9 +127,11 @@ DECORATED_CASES = {
     "counted": ("shop.steps:counted", {"x": 2}),
     "bare": ("shop.steps:bare", {"x": 2}),
     "total": ("shop.steps:total", {"it": {"name": "pen", "price": 2.5}, "n": 2}),
+    "kept": ("shop.steps:kept", {"it": {"name": "pen", "price": 2.5}}),
 }
 # `total` gets its dataclass rebuilt (the decorator lives in another module, whose globals have no Item)
-EXPECTED = {"fib": 55, "tenfold": 30, "counted": 3, "bare": 4, "total": "Item:5.0"}
+# `kept`: its decorator (of another module) keeps nothing of the def: the class is found in its module
+EXPECTED = {"fib": 55, "tenfold": 30, "counted": 3, "bare": 4, "total": "Item:5.0", "kept": "Item"}
 
 
 def test_decorated_functions_run_in_the_pod_as_they_run_in_python(tmp_path: Path) -> None:

@@ -21,13 +21,14 @@ def main(module, name, kinds):
     function = getattr(space, name)
     # the def the kinds were read from: a decorator's wrapper (functools.wraps, lru_cache,
     # update_wrapper) keeps it as __wrapped__; its globals are where a "model:NAME" kind finds its
-    # class; a callable object wrapping no function has none: the module it was found in
+    # class, then the module it was found in (a wrapper that keeps nothing has its own module's
+    # globals, a callable object none)
     own = function
     for _ in range(100):
         if getattr(own, "__wrapped__", None) is None:
             break
         own = own.__wrapped__
-    classes = getattr(own, "__globals__", None) or vars(space)
+    classes = {**vars(space), **(getattr(own, "__globals__", None) or {})}
     plans = json.loads(os.environ.get(PLAN_ENV) or "{}")
     kwargs = {}
     for param, kind in kinds.items():
