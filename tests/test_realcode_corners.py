@@ -499,3 +499,21 @@ def test_a_singledispatch_function_is_refused_at_its_decorator(tmp_path: Path) -
     code = f"import sys; sys.path.insert(0, {str(src)!r}); from dispatch import process; process(x=3)"
     python = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True)
     assert "TypeError: process requires at least 1 positional argument" in python.stderr  # what the pod would do
+
+
+def test_a_spawned_worker_does_not_install_the_tasks_packages_again(tmp_path: Path) -> None:
+    # the worker runs the script file again, install_packages() included: pip ran once, in the task
+    program = tmp_path / "task.py"
+    program.write_text(
+        "import multiprocessing, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})\n"
+        "from heraspec.python.pod import install_packages\n\n\n"
+        "def worker():\n    install_packages()\n\n\n"
+        "if __name__ == '__main__':\n    install_packages()\n"
+        "    p = multiprocessing.get_context('spawn').Process(target=worker)\n    p.start()\n    p.join()\n"
+        "    sys.exit(p.exitcode)\n", encoding="utf-8")
+    log = tmp_path / "pip.log"  # pip appends each run's log here
+    env = {"PATH": "/usr/bin:/bin", "HERASPEC_PACKAGES": json.dumps({"packages": ["pip"]}), "PIP_LOG": str(log)}
+    proc = subprocess.run([sys.executable, "-I", str(program)], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert log.read_text().count("Requirement already satisfied: pip") == 1
