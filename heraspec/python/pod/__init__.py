@@ -14,8 +14,9 @@ in a WorkflowTemplate's script, that template's parts; with `code: image` the sc
 
 Kinds (the compiler's reading of each annotation, see functions.Param.annotation): None (no
 annotation, or Any), "str" "int" "float" "bool" "list" "dict", "list:KIND" "dict:KIND" (the
-elements' kind), "tuple" "set" "frozenset" (":KIND" for their elements), "model:NAME" (a class of the user's code:
-a dataclass, NamedTuple, Enum, TypedDict or Pydantic model), "path" "paths" (files, read by the
+elements' kind), "tuple" "set" "frozenset" (":KIND" for their elements), "model:NAME" (a class of the
+user's code, or "model:MODULE.NAME" through a module it imports: a dataclass, NamedTuple, Enum,
+TypedDict or Pydantic model), "path" "paths" (files, read by the
 artifact code). A parameter's kind ending in " | None" admits None; any other annotated parameter
 refuses it. Plans (from the compiler, per task, in env PLAN_ENV): "str" (the text is a str result,
 kept as it is), "json" (a literal written as JSON because its own text would be misread: the str
