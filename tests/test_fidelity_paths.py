@@ -4,9 +4,15 @@ validated against Argo's schema before it runs."""
 
 from __future__ import annotations
 
+import io
+import json
 import time
 from pathlib import Path
 
+import heraspec
+from heraspec.cli.local_run import run_manifest
+from tests.argo_exec import workflow_spec
+from tests.cli import heraspec as cli
 from tests.test_compose import compile_and_run, phases
 from tests.test_fidelity import FLAKY
 
@@ -574,20 +580,46 @@ tasks:
     assert code == 1
 
 
+SHORT_TIMEOUTS = """\
+name: fid-short-timeout
+tasks:
+  t: {{function: steps:stamp, args: {{path: "{marker}"}}, timeout: {t}}}
+  r: {{function: steps:ok, timeout: {r}, retry: {{limit: 1, policy: Always}}}}
+  after: {{function: steps:ok, after: [t]}}
+on_exit: {{function: steps:rows, args: {{failures: {{workflow: failures}}}}}}
+"""
+
+
+def test_validate_refuses_a_timeout_of_two_seconds_or_less(tmp_path: Path) -> None:
+    (tmp_path / "steps.py").write_text(STEPS)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SHORT_TIMEOUTS.format(marker=tmp_path / "ran", t="2s", r="1500ms"))
+    proc = cli("validate", str(spec), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.count("before its pod starts") == 2 and "give it more than 2s" in proc.stderr
+    assert f"{spec}:3:" in proc.stderr and f"{spec}:4:" in proc.stderr
+    spec.write_text(SHORT_TIMEOUTS.format(marker=tmp_path / "ran", t="2.5s", r="3s"))  # 2 whole seconds left: a pod
+    assert cli("validate", str(spec), cwd=tmp_path).returncode == 0
+
+
 def test_a_timeout_of_two_seconds_or_less_ends_the_task_in_error_before_it_starts(tmp_path: Path) -> None:
     # workflowpod.go build: the pod's activeDeadlineSeconds is int64(node start + timeout - now), and
     # at 1 or less no pod is created ("NODE exceeded its deadline"): operator.go executeTemplate marks
     # the node Error and, without a retryPolicy retrying errors, dag.go executeDAGTask marks the task
-    # "task 'NODE' errored: …"; with `Always` the Retry node tries again up to its limit
+    # "task 'NODE' errored: …"; with `Always` the Retry node tries again up to its limit.
+    # validate refuses such a spec (above); a manifest edited after compile still runs as Argo would
+    (tmp_path / "steps.py").write_text(STEPS)
     marker = tmp_path / "ran"
-    code, data = run_spec(tmp_path, f"""\
-name: fid-short-timeout
-tasks:
-  t: {{function: steps:stamp, args: {{path: "{marker}"}}, timeout: 2s}}
-  r: {{function: steps:ok, timeout: 1s, retry: {{limit: 1, policy: Always}}}}
-  after: {{function: steps:ok, after: [t]}}
-on_exit: {{function: steps:rows, args: {{failures: {{workflow: failures}}}}}}
-""")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SHORT_TIMEOUTS.format(marker=marker, t="30s", r="40s"))
+    (compiled,) = heraspec.compile([str(spec)])
+    for tmpl in workflow_spec(compiled.manifest)["templates"]:
+        if tmpl.get("timeout") in ("30s", "40s"):
+            tmpl["timeout"] = {"30s": "2s", "40s": "1s"}[tmpl["timeout"]]
+    out = io.StringIO()
+    code = run_manifest(compiled.manifest, task_names=compiled.task_names, parameters={}, parallelism=None,
+                        as_json=True, workdir=str(tmp_path / "run"), keep=False, stdout=out, stderr=io.StringIO())
+    data = json.loads(out.getvalue())
     assert phases(data) == {"t": "Error", "r": "Error", "after": "Omitted", "onExit": "Succeeded"}
     assert not marker.exists()  # no attempt started
     assert "use 3s or more" in data["tasks"]["t"]["message"]
