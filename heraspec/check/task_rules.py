@@ -11,7 +11,7 @@ from typing import Any
 from ..argo_lang import depends
 from ..document.load import Document
 from ..document.nodes import Ref, Spec, Task, mapping
-from ..errors import Errors
+from ..errors import Errors, note
 from . import dag
 from .files import fans_out
 from .spectext import may_hold
@@ -141,10 +141,10 @@ def waiting_notes(doc: Document, spec: Spec, graph: dag.Graph) -> list[str]:
             continue
         line, col = doc.pos(d.path)
         ends = " or ".join({"failed": "fails", "error": "errors"}[k] for k in producer.continue_on)
-        out.append(f"{doc.path}:{line}:{col}: note: task '{d.dst}' reads the result of '{d.src}', which has continue_on: "
+        out.append(note(doc.path, line, col, f"task '{d.dst}' reads the result of '{d.src}', which has continue_on: "
                    f"if '{d.src}' {ends}, '{d.dst}' still runs, and on Argo it then waits for ever for the output "
                    f"'{d.src}' never made (the workflow ends only at its deadline); `heraspec run` ends it in Error. "
-                   f"To stop after such a failure instead, give '{d.dst}' depends: {d.src}.Succeeded")
+                   f"To stop after such a failure instead, give '{d.dst}' depends: {d.src}.Succeeded"))
     return out
 
 
