@@ -17,6 +17,7 @@ import pytest
 
 import heraspec
 from heraspec.python.pod.names import INPUT_PREFIX
+from tests import test_realcode as realcode
 from tests.argo_exec import pod_env, run_task
 from tests.argo_schema import assert_argo_valid
 from tests.cli import heraspec as cli
@@ -42,13 +43,7 @@ def spec(root: Path, cases: dict[str, tuple[str, dict]]) -> Path:
 
 def direct(src: Path, ref: str, args: dict) -> object:
     """What `from module import function; function(**args)` gives in a fresh interpreter."""
-    module, name = ref.split(":")
-    code = (f"import json, sys; sys.path.insert(0, {str(src)!r}); from {module} import {name}; "
-            f"print(json.dumps({name}(**json.loads(sys.argv[1]))))")
-    proc = subprocess.run([sys.executable, "-I", "-c", code, json.dumps(args)], capture_output=True, text=True,
-                          cwd="/")
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    return realcode.direct(ref, args, root=src)
 
 
 # --- decorators whose result is not a plain function -------------------------------------------------
