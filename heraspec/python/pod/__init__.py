@@ -39,7 +39,7 @@ from .carried import (
 )
 from .decode import (
     Unfit, coerce, coerce_bool, coerce_dict, coerce_float, coerce_frozenset, coerce_int, coerce_list, coerce_model,
-    coerce_set, coerce_tuple, decode, decoded_container, number_in, read_aggregate, read_input, read_item_field,
+    coerce_set, coerce_str, coerce_tuple, decode, decoded_container, number_in, read_aggregate, read_input, read_item_field,
     read_json_literal, rebuild,
 )
 from .boundary import (

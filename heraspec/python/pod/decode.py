@@ -87,6 +87,13 @@ def decoded_container(text):
     return decoded if isinstance(decoded, (list, dict)) else text
 
 
+def coerce_str(value, inner, classes):
+    """A str receives a value's own text: a str as it is, anything else its JSON (an element of a
+    container written `[1, true]`, a value read from the artifact repository, a child's JSON text
+    that Argo's aggregate decoded: Go's text of it)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def coerce_int(value, inner, classes):
     if isinstance(value, float) and value.is_integer():
         return int(value)
