@@ -154,5 +154,14 @@ def publish(result):
                     has = "it is " + type(value).__name__ + ", not a mapping"
                 raise SystemExit(f"heraspec: output {name!r} reads key {path!r}, but {where} has no {part!r} ({has})")
             seen.append(part)
+        text = json_text(value)
+        size = len(text.encode("utf-8"))
+        if size > PARAMETER_LIMIT:  # a parameter: its consumer's environment variable would be refused
+            raise SystemExit(
+                f"heraspec: output {name!r} ({f'key {path!r} of' if path else 'all of'} the result) is {size:,} "
+                "bytes; a named output is an "
+                f"Argo parameter and must stay under {PARAMETER_LIMIT:,} bytes (Linux refuses an environment "
+                "variable of 128 KiB or more, E2BIG). Read the whole result instead, {from: TASK} without a key "
+                "(with `result: artifact` it travels through the artifact repository), and take the field there")
         with open(os.path.join(folder, name), "w", encoding="utf-8") as out:
-            out.write(json_text(value))
+            out.write(text)
