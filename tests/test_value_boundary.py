@@ -289,3 +289,55 @@ def test_a_set_parameter_given_a_list_it_cannot_hold_is_refused_at_the_boundary(
     code, tasks = run_locally(spec, tmp_path)
     assert code == 1
     assert "heraspec: pair(t): expected tuple[int, ...], got (1, 'x') (tuple)" in tasks["t"]["message"]
+
+
+OPTIONAL_TEXT_STEPS = '''\
+from typing import Optional
+
+
+def nothing():
+    return None
+
+
+def no_text() -> Optional[str]:
+    return None
+
+
+def null_word() -> str:
+    return "null"
+
+
+def text(s: Optional[str]) -> list:
+    return [type(s).__name__, s]
+
+
+def text_new(s: str | None = "x") -> list:
+    return [type(s).__name__, s]
+'''
+
+
+def test_an_optional_str_receives_none_as_none_and_the_word_null_as_a_str(tmp_path: Path) -> None:
+    # None travels as JSON's null: a parameter admitting None reads "null" as None, unless the compiler
+    # knows the value is a str (a `-> str` result, a str literal or parameter), which stays the str
+    (tmp_path / "steps.py").write_text(OPTIONAL_TEXT_STEPS, encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("""\
+name: optional-text
+parameters: {word: "null"}
+tasks:
+  none: {function: steps:nothing}
+  no-text: {function: steps:no_text}
+  null-word: {function: steps:null_word}
+  from-none: {function: steps:text, args: {s: {from: none}}}
+  from-no-text: {function: steps:text_new, args: {s: {from: no-text}}}
+  literal-none: {function: steps:text, args: {s: null}}
+  literal-word: {function: steps:text, args: {s: "null"}}
+  result-word: {function: steps:text_new, args: {s: {from: null-word}}}
+  param-word: {function: steps:text, args: {s: {param: word}}}
+  plain: {function: steps:text, args: {s: "a"}}
+""", encoding="utf-8")
+    assert heraspec.validate([str(spec)]) == []
+    none, word = ["NoneType", None], ["str", "null"]
+    results_locally_and_in_the_pod(spec, tmp_path, {
+        "from-none": none, "from-no-text": none, "literal-none": none,
+        "literal-word": word, "result-word": word, "param-word": word, "plain": ["str", "a"]})

@@ -68,7 +68,7 @@ class Param(Record):
 
 
 class Function(Record):
-    __slots__ = ("ref", "module", "name", "file", "line", "params", "returns_annotation", "module_file")
+    __slots__ = ("ref", "module", "name", "file", "line", "params", "returns_annotation", "module_file", "returns_none")
 
     ref: str
     module: str
@@ -78,9 +78,10 @@ class Function(Record):
     params: tuple[Param, ...]
     returns_annotation: str | None  # mapped like Param.annotation
     module_file: str  # the file of `module` (where `file` is when the function is defined there)
+    returns_none: bool  # the return annotation admits None (Optional[str]: the result may be None, not a str)
 
     def __init__(self, ref: str, module: str, name: str, file: str, line: int, params: tuple[Param, ...],
-                 returns_annotation: str | None, module_file: str = "") -> None:
+                 returns_annotation: str | None, module_file: str = "", returns_none: bool = False) -> None:
         self.ref = ref
         self.module = module
         self.name = name
@@ -89,6 +90,7 @@ class Function(Record):
         self.params = params
         self.returns_annotation = returns_annotation
         self.module_file = module_file
+        self.returns_none = returns_none
 
 
 # --- caches: a big spec resolves the same ref thousands of times ------------------------------------
@@ -163,7 +165,7 @@ def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tup
     fn = Function(
         ref=f"{module}:{name}", module=module, name=name, file=def_file, line=node.lineno,
         params=tuple(params), returns_annotation=_kind(def_info, node.returns),  # type: ignore[attr-defined]
-        module_file=found,
+        module_file=found, returns_none=_admits_none(node.returns),  # type: ignore[attr-defined]
     )
     carried = _CARRIED[fn] = _carry(info, target if def_file == found else None, found, module, dirs)
     return fn, carried.problems
@@ -416,6 +418,19 @@ def _kind(info: ModuleInfo, node: ast.expr | None) -> str | None:
         if inner is not None and (inner in _ELEMENTS or inner.startswith("model:")):
             return f"{kind}:{inner}"
     return kind
+
+
+def _admits_none(node: ast.expr | None) -> bool:
+    """Whether an annotation admits None beside another type: Optional[X], X | None, Union[X, None]."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except (SyntaxError, ValueError):
+            return False
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "Union":
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        return any(isinstance(i, ast.Constant) and i.value is None for i in items)
+    return _unwrap_optional(node) is not node
 
 
 def _unwrap_optional(node: ast.expr | None) -> ast.expr | None:

@@ -42,6 +42,7 @@ MODULES = ("names", "packages", "carried", "decode", "boundary", "files", "resul
 # the definitions only a root brings (script.py picks them from what the template's callers need)
 OPTIONAL = frozenset({
     "read_item_field", "read_aggregate", "read_json_literal",  # plans: item, agg, json
+    "is_null_text",  # an Optional[str] parameter
     "read_artifact",  # an input may arrive as a file
     "fits",  # an annotated parameter: the boundary check
     "write_file_result", "write_value_result", "write_value_artifact", "write_result_parameter", "publish",

@@ -121,6 +121,8 @@ def roots(annotations: Iterable[str | None], needs: Needs = EVERYTHING, data: bo
         out.add("coerce_str")
     if any(k is not None and k.partition(":")[0] not in ("path", "paths") for k in annotations):
         out |= {"fits"} | ({"fits_" + h for h in heads} & defined)
+    if "str | None" in annotations:
+        out.add("is_null_text")
     if "model" in heads:
         out.add("Unfit")
     out |= {_PLAN_READERS[part.partition(":")[0]] for p in needs.plans for part in p.split("+")

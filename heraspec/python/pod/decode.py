@@ -19,6 +19,12 @@ def read_input(raw, kind, plan, classes=None):
     return decode(raw, kind, classes)
 
 
+def is_null_text(raw, kind, plan):
+    """Whether an Optional[str] parameter's text is JSON's null, so None: a str "null" (a `-> str`
+    result, a literal or a str parameter) comes with the plan "str" (argo/plans.py)."""
+    return raw == "null" and kind == "str | None" and not plan
+
+
 def read_item_field(raw):
     """An item field is Argo's Item.String(): a string keeps its JSON escapes."""
     try:
