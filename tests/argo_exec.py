@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,14 @@ def substitute(text: str, scope: dict[str, str]) -> str:
 
 
 def _go_numbers(value: Any) -> Any:
-    # json.Unmarshal into `any` makes every number a float64; Marshal prints integral ones bare
+    # json.Unmarshal into `any` makes every number a float64; Marshal (encoding/json floatEncoder) prints
+    # one below 1e21 with strconv's shortest digits in 'f' format: integral ones bare, 2**63 as
+    # 9223372036854775808's shortest digits 9223372036854776 padded with zeros
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, (int, float)):
         f = float(value)
-        return int(f) if f.is_integer() and abs(f) < 1e21 else f
+        return int(Decimal(repr(f))) if f.is_integer() and abs(f) < 1e21 else f
     if isinstance(value, list):
         return [_go_numbers(v) for v in value]
     return {k: _go_numbers(v) for k, v in value.items()}

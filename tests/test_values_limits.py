@@ -50,3 +50,29 @@ def test_a_named_output_too_large_for_a_parameter_fails_its_producer_naming_the_
     assert_argo_valid(compiled.manifest)
     with pytest.raises(AssertionError, match=re.escape(message)):
         run_dag(compiled.manifest, tmp_path / "argo")
+
+
+FAN_IN = '''\
+def record(i: int) -> dict:
+    return {"big": 2**63 + 5, "exact": 2**53 - 1, "one": 1.0, "i": i}
+
+
+def echo(xs) -> list:
+    return xs
+'''
+
+
+def test_fanned_in_mappings_pass_through_go_float64_as_argo_prints_them(tmp_path: Path) -> None:
+    # aggregatedJSONValueList decodes each child's JSON into `any` (numbers float64) and json.Marshal
+    # prints an integral float64 below 1e21 with strconv's shortest digits, 'f' format (encoding/json
+    # floatEncoder): 2**63 + 5 becomes 9223372036854776000, not 9223372036854775808
+    (tmp_path / "steps.py").write_text(FAN_IN, encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("name: go-numbers\ntasks:\n  mk: {function: steps:record, foreach: [0, 1], args: {i: {item: true}}}\n"
+                    "  all: {function: steps:echo, args: {xs: {from: mk}}}\n", encoding="utf-8")
+    want = [{"big": 9223372036854776000, "exact": 2**53 - 1, "i": i, "one": 1} for i in (0, 1)]
+    proc = heraspec_cli("run", str(spec), "--json", "--workdir", str(tmp_path / "run"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["tasks"]["all"]["result"] == want
+    (compiled,) = heraspec.compile([str(spec)])
+    assert json.loads(run_dag(compiled.manifest, tmp_path / "argo")["all"]) == want
