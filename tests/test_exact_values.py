@@ -101,7 +101,7 @@ import math
 
 def bad(which: str):
     return {"set": {1, 2}, "datetime": datetime.datetime(2024, 1, 2), "nan": [1.0, math.nan],
-            "key": {1: "a"}, "bytes": b"x"}[which]
+            "key": {1: "a"}, "bytes": b"x", "surrogate": "a\\udc80", "surrogate-key": [{"k\\ud800": 1}]}[which]
 
 
 def ok(which: str):
@@ -111,7 +111,10 @@ def ok(which: str):
 
 @pytest.mark.parametrize(("which", "what"), [
     ("set", "result is a set"), ("datetime", "result is a datetime.datetime"), ("nan", "result[1] is the float nan"),
-    ("key", "result is a dict with a key of type int"), ("bytes", "result is a bytes")])
+    ("key", "result is a dict with a key of type int"), ("bytes", "result is a bytes"),
+    # a lone surrogate (bytes decoded with errors="surrogateescape", os.listdir of a bad file name): not UTF-8
+    ("surrogate", "result is a str holding the lone surrogate U+DC80 at index 1"),
+    ("surrogate-key", "result[0] is a dict whose key holds the lone surrogate U+D800 at index 1")])
 def test_results_without_exact_json_fail_the_task_locally_and_in_the_pod(which: str, what: str, tmp_path: Path) -> None:
     (tmp_path / "steps.py").write_text(BAD_RESULTS, encoding="utf-8")
     spec = tmp_path / "bad.yaml"

@@ -48,7 +48,7 @@ from .boundary import (
 )
 from .files import artifact_root, only_entry, read_artifact, write_file_result
 from .results import (
-    argo_unsafe, json_text, plain, publish, refuse_result, result_text, way_out, write_result_parameter,
+    argo_unsafe, json_text, plain, publish, refuse_result, result_text, utf8_text, way_out, write_result_parameter,
     write_value_artifact, write_value_result,
 )
 from .entry import main

@@ -28,8 +28,10 @@ def plain(value, where, path="result"):
     as the Python value .item() gives (exact: int64 an int, bool_ a bool), dataclasses and Pydantic
     models as their fields."""
     t = type(value)
-    if value is None or t in (bool, int, str):
+    if value is None or t in (bool, int):
         return value
+    if t is str:
+        return utf8_text(value, where, path)
     if isinstance(value, float):
         if value == value and value not in (float("inf"), float("-inf")):
             return float(value)
@@ -42,12 +44,12 @@ def plain(value, where, path="result"):
             if not isinstance(k, str):
                 refuse_result(where, path, "a dict with a key of type " + type(k).__name__,
                               "use str keys (JSON object keys are strings)")
-            out[str(k)] = plain(v, where, f"{path}[{str(k)!r}]")
+            out[utf8_text(str(k), where, path, "a dict whose key holds")] = plain(v, where, f"{path}[{str(k)!r}]")
         return out
     elif hasattr(value, "_value_"):  # an Enum member
         return plain(value.value, where, path)
     elif isinstance(value, (int, str)):
-        return (int if isinstance(value, int) else str)(value)
+        return int(value) if isinstance(value, int) else utf8_text(str(value), where, path)
     elif getattr(value, "ndim", 1) == 0:  # a numpy scalar or 0-d array
         return plain(value.item(), where, path)
     elif callable(getattr(value, "model_dump", None)) and not isinstance(value, type):  # Pydantic v2
@@ -60,6 +62,16 @@ def plain(value, where, path="result"):
         name = t.__qualname__ if t.__module__ == "builtins" else t.__module__ + "." + t.__qualname__
         what, fix = "a " + name, way_out(t)
     refuse_result(where, path, what, fix)
+
+
+def utf8_text(text, where, path, what="a str holding"):
+    """The str, or SystemExit at a lone surrogate (bytes decoded with surrogateescape): UTF-8 cannot carry it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        refuse_result(where, path, f"{what} the lone surrogate U+{ord(text[e.start]):04X} at index {e.start}",
+                      "decode its bytes with errors='replace', or return their base64")
+    return text
 
 
 def way_out(t):
