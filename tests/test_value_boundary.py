@@ -341,3 +341,31 @@ tasks:
     results_locally_and_in_the_pod(spec, tmp_path, {
         "from-none": none, "from-no-text": none, "literal-none": none,
         "literal-word": word, "result-word": word, "param-word": word, "plain": ["str", "a"]})
+
+
+LITERAL_STEPS = '''\
+from typing import Literal
+
+
+def word():
+    return "1"
+
+
+def level(x: Literal["1", "2"]) -> list:
+    return [type(x).__name__, x]
+
+
+def count(x: Literal[1, 2]) -> list:
+    return [type(x).__name__, x]
+'''
+
+
+def test_a_literal_parameter_receives_its_values_type_from_an_unannotated_producer(tmp_path: Path) -> None:
+    # the str "1" stays a str for Literal["1", "2"] (its text is not read as JSON); Literal[1, 2] reads an int
+    (tmp_path / "steps.py").write_text(LITERAL_STEPS, encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("name: literal\ntasks:\n  w: {function: steps:word}\n"
+                    "  level: {function: steps:level, args: {x: {from: w}}}\n"
+                    "  count: {function: steps:count, args: {x: {from: w}}}\n", encoding="utf-8")
+    assert heraspec.validate([str(spec)]) == []
+    results_locally_and_in_the_pod(spec, tmp_path, {"level": ["str", "1"], "count": ["int", 1]})
