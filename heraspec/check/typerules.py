@@ -178,8 +178,8 @@ def assignable(src: Type, dst: Type) -> bool:
         return True
     if d == "str":
         return True  # a str parameter receives a result's own text: a str as is, anything else its JSON
-    if s in ("int", "bool") and d == "float" or s == "bool" and d == "int":
-        return True
+    if s == "int" and d == "float":
+        return True  # (a bool is not taken for a number: the pod refuses True for an int, as `true` is here)
     if "path" in (s, d):
         return True  # files are checked by the artifact rules (check/files.py)
     if s in ("list", "set", "tuple") and d in ("list", "set", "tuple"):
