@@ -78,8 +78,8 @@ def argo_item(value: Any) -> str:
     """The text `{{item}}` has for one loop item (operator.go processItem)."""
     if isinstance(value, str):
         return value
-    if value is None:
-        return "[]"  # wfv1.Item.GetType takes null for a list
+    if value is None:  # Item.GetType takes null for a list; GetListVal() is then a nil slice: Marshal gives null
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
@@ -99,7 +99,7 @@ def producer_text(value: Any) -> str:
 
 
 def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any] | None = None,
-             item: Any = None, parameters: dict[str, str] | None = None,
+             item: Any = Ellipsis, parameters: dict[str, str] | None = None,
              python: str = sys.executable, repo: Repository | None = None, text: bool = False,
              texts: dict[str, str] | None = None, image: list[str] | None = None) -> tuple[Any, str]:
     """Execute DAG task `task` (Argo name); returns (result, stdout): the result's text with
@@ -124,7 +124,7 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
                                                                               separators=(",", ":"))
     for name, value in (texts or {}).items():  # "task" (its result) or a whole scope key
         scope[name if "." in name else f"tasks.{name}.outputs.parameters.result"] = value
-    if item is not None:
+    if item is not Ellipsis:  # a loop item (None is one: `foreach: [1, null]`)
         scope["item"] = argo_item(item)
         if isinstance(item, dict):
             for k, v in item.items():

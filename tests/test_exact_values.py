@@ -346,3 +346,27 @@ def test_str_results_reach_argument_set_items_exactly(tmp_path: Path) -> None:
         texts = run_dag(compiled.manifest, tmp_path / form / "argo")
         argo = {compiled.task_names[k]: json.loads(v) for k, v in texts.items() if k.startswith("use-")}
         assert argo == want, form
+
+
+NULL_ITEMS = '''\
+from typing import Optional
+
+
+def maybe():
+    return [1, None]
+
+
+def show(x: Optional[int]) -> list:
+    return [type(x).__name__, x]
+'''
+
+
+def test_a_none_among_a_producers_items_reaches_its_child_as_none(tmp_path: Path) -> None:
+    # Item.GetType takes JSON null for a list; processItem marshals GetListVal(), a nil slice: `null`
+    (tmp_path / "steps.py").write_text(NULL_ITEMS, encoding="utf-8")
+    spec = tmp_path / "items.yaml"
+    spec.write_text("name: items\ntasks:\n  m: {function: steps:maybe}\n"
+                    "  probe: {function: steps:show, foreach: {from: m}, args: {x: {item: true}}}\n", encoding="utf-8")
+    want = [["int", 1], ["NoneType", None]]
+    assert run_locally(spec, tmp_path)["probe"] == want
+    assert run_as_argo(spec, tmp_path)["probe"] == want
