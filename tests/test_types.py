@@ -22,6 +22,7 @@ MISMATCHES: list[tuple[str, str, str, tuple[str, ...]]] = [
     # literals: scalars
     ("int<-str", "", "a: {function: steps:take_int, args: {n: §abc}}", ("take_int(n: int)", "expected int", "'abc' (str)")),
     ("int<-float", "", "a: {function: steps:take_int, args: {n: §3.7}}", ("expected int", "3.7 (float)")),
+    ("int<-arabic-digits", "", "a: {function: steps:take_int, args: {n: §١٢}}", ("expected int", "(str)")),
     ("int<-list", "", "a: {function: steps:take_int, args: {n: §[1]}}", ("expected int", "[1] (list)")),
     ("int<-bool", "", "a: {function: steps:take_int, args: {n: §true}}", ("expected int", "True (bool)")),
     ("float<-str", "", "a: {function: steps:take_float, args: {x: §x}}", ("expected float", "'x' (str)")),

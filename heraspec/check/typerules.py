@@ -20,8 +20,8 @@ from ..python.annotations import ANY, Type
 __all__ = ["assignable", "field_type", "first_bad", "show_value", "type_name"]
 
 # compiled on first use (re's cache): only a text given to a number parameter is matched
-_FLOAT_TEXT = r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*\Z"
-_INT_TEXT = r"\s*[-+]?\d+\s*\Z"
+_FLOAT_TEXT = r"\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*\Z"  # ASCII digits, as the pod reads them
+_INT_TEXT = r"\s*[-+]?[0-9]+\s*\Z"
 _BOOL_WORDS = {"true", "yes", "y", "on", "1", "false", "no", "n", "off", "0"}
 
 

@@ -64,7 +64,7 @@ def decode(raw, kind, classes=None):
     if kind == "str":
         return raw
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=int)  # NaN is not JSON: int() refuses it
     except (ValueError, RecursionError):
         value = raw
     return coerce(value, kind, classes)
@@ -113,10 +113,10 @@ def coerce_float(value, inner, classes):
 
 
 def number_in(text, make):
-    """The number a text spells (spaces around it allowed) as `make` (int or float) reads it, or
+    """The number a text spells (spaces around it allowed; not nan or 1_000) as `make` reads it, or
     the text as it is."""
     try:
-        return make(text.strip())
+        return make(text) if text.isascii() and not text.strip().strip("0123456789+-.eE") else text
     except ValueError:
         return text
 

@@ -65,12 +65,12 @@ def plain(value, where, path="result"):
 
 
 def utf8_text(text, where, path, what="a str holding"):
-    """The str, or SystemExit at a lone surrogate (bytes decoded with surrogateescape): UTF-8 cannot carry it."""
+    """The str, or SystemExit at a lone surrogate, which UTF-8 cannot carry."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as e:
         refuse_result(where, path, f"{what} the lone surrogate U+{ord(text[e.start]):04X} at index {e.start}",
-                      "decode its bytes with errors='replace', or return their base64")
+                      "decode its bytes with errors='replace'")
     return text
 
 
