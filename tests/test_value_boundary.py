@@ -201,6 +201,21 @@ def test_the_runtime_sends_numpy_values_exactly_here_too() -> None:
         plain(np.float64("nan"), "r")
 
 
+def test_numpy_values_without_an_exact_json_form_are_refused_naming_the_fix(capsys) -> None:
+    # .item() of a datetime64[ns] or timedelta64[ns] is a bare int of nanoseconds, and of a longdouble
+    # the longdouble itself: refused with their own fix, never sent as a number or a RecursionError
+    np = pytest.importorskip("numpy")
+    from heraspec.python.pod import plain
+    for value, fix in [(np.datetime64("2024-01-02T03:04:05.000000001"), "str(value)"),
+                       (np.timedelta64(5, "ns"), "value / numpy.timedelta64(1, 's')"),
+                       (np.longdouble("0.1"), "float(value)")]:
+        with pytest.raises(SystemExit):
+            plain({"at": [value]}, "the result of m:f")
+        err = capsys.readouterr().err
+        assert f"the result of m:f: result['at'][0] is a numpy.{type(value).__name__}" in err, err
+        assert "no exact JSON form" in err and fix in err, err
+
+
 # --- issue 26: None only where the annotation admits it; tuples and sets arrive as themselves -----------
 
 BOUNDARY_STEPS = '''\

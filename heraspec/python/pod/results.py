@@ -50,8 +50,8 @@ def plain(value, where, path="result"):
         return plain(value.value, where, path)
     elif isinstance(value, (int, str)):
         return int(value) if isinstance(value, int) else utf8_text(str(value), where, path)
-    elif getattr(value, "ndim", 1) == 0:  # a numpy scalar or 0-d array
-        return plain(value.item(), where, path)
+    elif getattr(value, "ndim", 1) == 0 and value.dtype.kind not in "mM" and type(value.item()) is not t:
+        return plain(value.item(), where, path)  # a numpy scalar or 0-d array, not a time
     elif callable(getattr(value, "model_dump", None)) and not isinstance(value, type):  # Pydantic v2
         return plain(value.model_dump(mode="json"), where, path)
     else:
@@ -76,11 +76,12 @@ def utf8_text(text, where, path, what="a str holding"):
 
 def way_out(t):
     """What to return instead of a value of type t."""
-    if hasattr(t, "tolist") or hasattr(t, "to_dict") and hasattr(t, "iloc"):  # an array, a DataFrame or Series
+    fix = dict(set="sorted(value)", frozenset="sorted(value)", date="value.isoformat()", datetime="value.isoformat()",
+               bytes="value.decode()", Decimal="str(value)", timedelta="value.total_seconds()", datetime64="str(value)",
+               timedelta64="value / numpy.timedelta64(1, 's')", longdouble="float(value)").get(t.__name__)
+    if not fix and (hasattr(t, "tolist") or hasattr(t, "to_dict") and hasattr(t, "iloc")):  # an array, a DataFrame
         return ("return value.tolist() (a DataFrame: .to_dict('list')), set `result: artifact` if large, "
                 "or return a file (-> Path)")
-    fix = dict(set="sorted(value)", frozenset="sorted(value)", date="value.isoformat()", datetime="value.isoformat()",
-               bytes="value.decode()", Decimal="str(value)", timedelta="value.total_seconds()").get(t.__name__)
     return ("return " + fix if fix else "convert it to a str, number, list or dict") + ", or return a file (-> Path)"
 
 
