@@ -337,7 +337,7 @@ def _unit_text(unit: _Unit, kept: set[str]) -> list[str]:
         else_line = None
         if node.else_line:
             else_line = at(node.else_line) - 1
-            while lines[else_line].strip() != "else:":
+            while lines[else_line].split("#", 1)[0].strip() != "else:":  # `else:`, a comment after it or not
                 else_line -= 1
         if body_gone and (else_gone or not node.else_line):
             while first > 0 and lines[first - 1].lstrip().startswith("#"):
