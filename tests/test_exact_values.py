@@ -370,3 +370,30 @@ def test_a_none_among_a_producers_items_reaches_its_child_as_none(tmp_path: Path
     want = [["int", 1], ["NoneType", None]]
     assert run_locally(spec, tmp_path)["probe"] == want
     assert run_as_argo(spec, tmp_path)["probe"] == want
+
+
+def test_dicts_annotated_with_keys_json_cannot_carry_are_located(tmp_path: Path) -> None:
+    # JSON object keys are strs: a dict[int, str] parameter would receive {"1": ...}, and a result with
+    # int keys fails its task at run time; both are said at validate, at the annotation
+    (tmp_path / "steps.py").write_text('''\
+from typing import Dict, Optional
+
+
+def keys(x: Optional[list[Dict[int, str]]], y: dict[str, int]) -> int:
+    return len(x or [])
+
+
+def make() -> dict[float, list[int]]:
+    return {1.5: [1]}
+''', encoding="utf-8")
+    spec = tmp_path / "k.yaml"
+    spec.write_text("name: k\ntasks:\n  a: {function: steps:keys, args: {x: [], y: {}}}\n  b: {function: steps:make}\n",
+                    encoding="utf-8")
+    proc = heraspec_cli("validate", str(spec), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert ("k.yaml:3:17: error: parameter 'x' of 'keys' is annotated Optional[list[Dict[int, str]]], but JSON "
+            "object keys are strs: its int keys would arrive as strs") in proc.stderr
+    assert "steps.py:4:13)" in proc.stderr and proc.stderr.count("error:") == 2  # dict[str, int] is fine
+    assert ("k.yaml:4:17: error: 'make' returns dict[float, list[int]], but JSON object keys are strs: its float keys "
+            "have no exact JSON form") in proc.stderr
+    assert "steps.py:8:15)" in proc.stderr

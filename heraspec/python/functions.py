@@ -498,9 +498,36 @@ def _boundary_kinds(fn: Function) -> dict[str, str | None]:
     return out
 
 
+_KEYLESS = {"int", "float", "bool", "tuple", "Tuple", *_INEXACT}  # dict keys JSON cannot carry (its keys are strs)
+
+
+def _json_keyless(node: ast.expr | None) -> str | None:
+    """The key type of a `dict[K, V]` (or Dict, Mapping) inside an annotation whose keys JSON cannot
+    carry as themselves (int, float, bool, tuple...): a JSON object's keys are strs."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except (SyntaxError, ValueError):
+            return None
+    for sub in ast.walk(node) if node is not None else ():
+        if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Tuple) and len(sub.slice.elts) == 2:
+            base, key = sub.value, sub.slice.elts[0]
+            name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else ""
+            key = key.value if isinstance(key, ast.Subscript) else key
+            kname = key.id if isinstance(key, ast.Name) else key.attr if isinstance(key, ast.Attribute) else ""
+            if name in ("dict", "Dict", "Mapping", "MutableMapping") and kname in _KEYLESS:
+                return kname
+    return None
+
+
 def _inexact_return(info: ModuleInfo, node: ast.FunctionDef, path: str) -> list[Problem]:
-    """A return annotation that says the result has no exact JSON form (`-> set`): refused here,
-    as the script would refuse the value at run time."""
+    """A return annotation that says the result has no exact JSON form (`-> set`, `-> dict[int, str]`):
+    refused here, as the script would refuse the value at run time."""
+    key = _json_keyless(node.returns)
+    if key is not None:
+        return [Problem(f"'{node.name}' returns {ast.unparse(node.returns)}, but JSON object keys are strs: its "  # type: ignore[arg-type]
+                        f"{key} keys have no exact JSON form", "return str keys ({str(k): v for k, v in ...}) and "
+                        "annotate dict[str, ...]", path, *info.position(node.returns))]  # type: ignore[arg-type]
     ret = _unwrap_optional(node.returns)
     base = ret.value if isinstance(ret, ast.Subscript) else ret
     name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else None
@@ -536,6 +563,12 @@ def _signature(info: ModuleInfo, node: ast.FunctionDef, path: str) -> tuple[list
             problems.append(Problem(f"parameter '{arg.arg}' of '{name}' is a reserved name: heraspec's own keys of "
                                     f"fan-out items start with '{RESERVED_PARAM_PREFIX}'", "rename the parameter",
                                     path, *info.position(arg)))
+        key = _json_keyless(arg.annotation)
+        if key is not None:
+            problems.append(Problem(f"parameter '{arg.arg}' of '{name}' is annotated {ast.unparse(arg.annotation)}, "  # type: ignore[arg-type]
+                                    f"but JSON object keys are strs: its {key} keys would arrive as strs",
+                                    "annotate dict[str, ...] and convert the keys in the function",
+                                    path, *info.position(arg.annotation)))  # type: ignore[arg-type]
         annotation = _kind(info, arg.annotation)
         encoded = _encode_default(default, annotation) if default is not None else None
         params.append(Param(arg.arg, annotation, default is None, encoded, encoded is not None, kind))
