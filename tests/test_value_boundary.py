@@ -430,3 +430,27 @@ def test_an_unannotated_parameter_keeps_nan_as_text_since_json_has_no_nan(tmp_pa
     spec.write_text("name: nan\ntasks:\n  w: {function: steps:text, args: {which: NaN}}\n"
                     "  a: {function: steps:show, args: {x: {from: w}}}\n", encoding="utf-8")
     results_locally_and_in_the_pod(spec, tmp_path, {"a": ["str", "NaN"]})
+
+
+BIG_STEPS = '''\
+def big(e: int) -> int:
+    return 10 ** e + 1
+
+
+def half(x: float) -> list:
+    return [type(x).__name__, str(x)]
+'''
+
+
+def test_an_int_too_large_for_a_float_reaches_a_float_parameter_as_the_int(tmp_path: Path) -> None:
+    # an int is accepted for a float (Python's numeric tower); a float would round 10**20 + 1, and
+    # 10**400 + 1 has none: the parameter receives the int itself, never a rounded value or an OverflowError
+    (tmp_path / "steps.py").write_text(BIG_STEPS, encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("name: big\ntasks:\n  b20: {function: steps:big, args: {e: 20}}\n"
+                    "  b400: {function: steps:big, args: {e: 400}}\n  b3: {function: steps:big, args: {e: 3}}\n"
+                    "  h20: {function: steps:half, args: {x: {from: b20}}}\n"
+                    "  h400: {function: steps:half, args: {x: {from: b400}}}\n"
+                    "  h3: {function: steps:half, args: {x: {from: b3}}}\n", encoding="utf-8")
+    results_locally_and_in_the_pod(spec, tmp_path, {"h20": ["int", str(10**20 + 1)], "h400": ["int", str(10**400 + 1)],
+                                                    "h3": ["float", "1001.0"]})

@@ -107,8 +107,8 @@ def coerce_int(value, inner, classes):
 
 
 def coerce_float(value, inner, classes):
-    if type(value) is int:
-        return float(value)
+    if type(value) is int:  # beyond 2**53 a float rounds it: then the int, which Python takes for a float
+        return float(value) if -2**53 <= value <= 2**53 else value
     return number_in(value, float) if isinstance(value, str) else value
 
 
