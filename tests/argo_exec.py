@@ -139,6 +139,10 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
             inputs[p["name"]] = p["default"]
         else:
             raise AssertionError(f"input {p['name']} of template {tmpl['name']} has no value")
+    # common/util.go SubstituteParams: the globals (workflow.*) are replaced across the template's JSON,
+    # inputs' values included, before the inputs are (a tag they do not resolve stays as written)
+    globals_ = {k: v for k, v in scope.items() if k.startswith("workflow.")}
+    inputs = {k: _EXPR.sub(lambda m: globals_.get(m.group(1), m.group(0)), v) for k, v in inputs.items()}
     in_scope = {f"inputs.parameters.{k}": v for k, v in inputs.items()}
     script = tmpl["script"]
     assert "{{" not in script["source"], "Argo would substitute inside the script source"

@@ -99,3 +99,21 @@ def test_a_str_parameter_receives_the_json_of_a_value_sent_through_the_artifact_
                              "  tr: {function: steps:text, args: {x: {from: r}}}\n")
     results = run_locally(spec, tmp_path)
     assert results["tn"] == ["str", "5"] and results["tr"] == ["str", '{"b":1,"a":[2]}']
+
+
+def test_argo_expressions_inside_a_value_are_substituted_as_argo_does_on_its_way_in(tmp_path: Path) -> None:
+    # common/util.go SubstituteParams replaces the globals (workflow.*) across the template's JSON,
+    # input values included, before the inputs themselves: a str holding `{{workflow.parameters.who}}`
+    # arrives with it replaced, on Argo and under `heraspec run`; other tags stay as written
+    (tmp_path / "steps.py").write_text(STEPS + '''
+
+def shout(who: str) -> str:
+    return "p={{workflow.parameters.who}} n={{nope}} i={{inputs.parameters.x}}"
+''', encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("name: texts\nparameters: {who: ann}\ntasks:\n  mk: {function: steps:shout, args: {who: {param: who}}}\n"
+                    "  use: {function: steps:text, args: {x: {from: mk}}}\n", encoding="utf-8")
+    want = ["str", "p=ann n={{nope}} i={{inputs.parameters.x}}"]
+    assert run_locally(spec, tmp_path)["use"] == want
+    (compiled,) = heraspec.compile([str(spec)])
+    assert json.loads(run_dag(compiled.manifest, tmp_path / "argo")["use"]) == want

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .attempt import Outcome, TaskError, as_list
-from .expr import DependsNode, depends_names, parse_depends, parse_raw
+from .expr import DependsNode, depends_names, parse_depends, parse_raw, substitute
 from .results import TaskResult
 
 ABSENT = "__argo-internal.absent-optional-output__"  # common.go AbsentOptionalArgumentValue
@@ -108,7 +108,11 @@ class DagTask:
         return (phase == "Failed" and bool(c.get("failed"))) or (phase == "Error" and bool(c.get("error")))
 
 
-def template_inputs(template: dict, given: dict[str, str]) -> dict[str, str]:
+def template_inputs(template: dict, given: dict[str, str], globals_: dict[str, str] | None = None) -> dict[str, str]:
+    """The template's input parameters from the arguments `given`, defaults filling the rest; with
+    `globals_` (workflow.*), the tags they resolve replaced inside each value, as common/util.go
+    SubstituteParams replaces the globals across the template's JSON, inputs' values included,
+    before it substitutes the inputs (a result holding `{{workflow.name}}` arrives with it replaced)."""
     out = {}
     for p in as_list((template.get("inputs") or {}).get("parameters")):
         name = p["name"]
@@ -125,4 +129,6 @@ def template_inputs(template: dict, given: dict[str, str]) -> dict[str, str]:
             out[name] = str(p["default"])
         else:
             raise TaskError(f"input parameter {name!r} of template {template['name']!r} has no value")
+    if globals_:
+        out = {k: substitute(v, globals_, strict=False) if "{{" in v else v for k, v in out.items()}
     return out
