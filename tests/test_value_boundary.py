@@ -454,3 +454,60 @@ def test_an_int_too_large_for_a_float_reaches_a_float_parameter_as_the_int(tmp_p
                     "  h3: {function: steps:half, args: {x: {from: b3}}}\n", encoding="utf-8")
     results_locally_and_in_the_pod(spec, tmp_path, {"h20": ["int", str(10**20 + 1)], "h400": ["int", str(10**400 + 1)],
                                                     "h3": ["float", "1001.0"]})
+
+
+NESTED_STEPS = '''\
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+@dataclass
+class Point:
+    x: int
+    y: int
+
+
+@dataclass
+class Line:
+    points: list[Point]
+    start: Optional[Point] = None
+    named: dict[str, Point] = field(default_factory=dict)
+    color: Color = Color.RED
+
+
+def make() -> Line:
+    return Line([Point(1, 2)], Point(0, 0), {"a": Point(3, 4)}, Color.RED)
+
+
+def use(line: Line) -> list:
+    return [type(line.points[0]).__name__, type(line.start).__name__, type(line.named["a"]).__name__,
+            type(line.color).__name__, line.points[0].x + line.named["a"].y]
+'''
+
+
+def test_classes_inside_a_dataclass_field_are_rebuilt_too(tmp_path: Path) -> None:
+    # a field annotated list[Point], Optional[Point], dict[str, Point] or with an Enum (string annotations
+    # too) holds the objects again, not their JSON mappings, from a result and from a literal alike
+    (tmp_path / "shapes.py").write_text(NESTED_STEPS, encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("name: nested\ntasks:\n  m: {function: shapes:make}\n  u: {function: shapes:use, args: {line: {from: m}}}\n"
+                    "  l: {function: shapes:use, args: {line: {points: [{x: 1, y: 2}], start: {x: 0, y: 0},"
+                    " named: {a: {x: 3, y: 4}}, color: red}}}\n", encoding="utf-8")
+    want = ["Point", "Point", "Point", "Color", 5]
+    results_locally_and_in_the_pod(spec, tmp_path, {"u": want, "l": want})
+
+
+def test_a_dataclass_field_given_what_its_class_refuses_stops_the_task(tmp_path: Path) -> None:
+    # a field's class refuses a mapping that misses `y`: said before the function runs, with the reason
+    (tmp_path / "flow2.yaml").write_text("name: nested\ntasks:\n  m: {function: shapes:bad}\n"
+                                         "  l: {function: shapes:use, args: {line: {from: m}}}\n", encoding="utf-8")
+    (tmp_path / "shapes.py").write_text(NESTED_STEPS + "\n\ndef bad():\n    return {'points': [{'x': 1, 'z': 2}]}\n",
+                                        encoding="utf-8")
+    stopped_before_the_function(tmp_path / "flow2.yaml", tmp_path, "l", "heraspec: use(line): expected Line", "never")

@@ -1,7 +1,6 @@
 """Decoding inputs: each parameter's text made the value its kind asks for (classes rebuilt)."""
 
 import json
-import sys
 
 # --- decoding inputs -----------------------------------------------------------------------------------
 
@@ -170,7 +169,8 @@ def coerce_model(value, name, classes):
 
 def rebuild(value, cls):
     """The annotated class (of the user's code, wherever it is defined) made from its JSON form: a
-    dataclass or NamedTuple from its fields (a field annotated with a dataclass rebuilt too), a
+    dataclass or NamedTuple from its fields (a dataclass's fields rebuilt as their hints say, see
+    rebuild_field), a
     Pydantic model validated, an Enum by value or name; a TypedDict stays the dict it is. What does
     not fit comes back as Unfit, for the boundary to refuse; other classes are left alone."""
     if not isinstance(cls, type):
@@ -202,18 +202,45 @@ def rebuild(value, cls):
                 return value
             if not isinstance(value, dict):
                 return Unfit(value, "")
-            space = getattr(sys.modules.get(cls.__module__), "__dict__", {})
+            try:  # the fields' types, string annotations (`from __future__ import annotations`) resolved
+                import typing
+
+                hints = typing.get_type_hints(cls)
+            except Exception:
+                hints = {}
             value = dict(value)
             for f in dataclasses.fields(cls):
-                inner = space.get(f.type) if isinstance(f.type, str) else f.type
-                if f.name in value and dataclasses.is_dataclass(inner) and isinstance(value[f.name], dict):
-                    value[f.name] = rebuild(value[f.name], inner)
+                if f.name in value:
+                    value[f.name] = rebuild_field(value[f.name], hints.get(f.name))
                     if isinstance(value[f.name], Unfit):
                         return Unfit(value, f"{f.name}: {value[f.name].why}")
             return cls(**value)
     except Exception as e:  # a missing or unknown field, a failed validation: said at the boundary
         return Unfit(value, "; ".join(str(e).split("\n"))[:300])
     return value
+
+
+def rebuild_field(value, hint):
+    """A dataclass field's value as its type hint says: a class rebuilt (rebuild), also inside
+    list[...], dict[str, ...] and Optional[...]; an element the class refuses makes the whole Unfit."""
+    import typing
+
+    args = typing.get_args(hint)
+    if value is None or hint is None:
+        return value
+    if isinstance(hint, type) and not args:
+        return rebuild(value, hint)
+    if typing.get_origin(hint) is list and args and isinstance(value, list):
+        out = [rebuild_field(v, args[0]) for v in value]
+        found = out
+    elif typing.get_origin(hint) is dict and len(args) == 2 and isinstance(value, dict):
+        out = {k: rebuild_field(v, args[1]) for k, v in value.items()}
+        found = list(out.values())
+    elif type(None) in args and len(args) == 2:  # Optional[X]
+        return rebuild_field(value, args[0] if args[1] is type(None) else args[1])
+    else:
+        return value
+    return next((v for v in found if isinstance(v, Unfit)), out)
 
 
 class Unfit:
