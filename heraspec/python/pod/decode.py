@@ -170,9 +170,9 @@ def coerce_model(value, name, classes):
 def rebuild(value, cls):
     """The annotated class (of the user's code, wherever it is defined) made from its JSON form: a
     dataclass or NamedTuple from its fields (a dataclass's fields rebuilt as their hints say, see
-    rebuild_field), a
-    Pydantic model validated, an Enum by value or name; a TypedDict stays the dict it is. What does
-    not fit comes back as Unfit, for the boundary to refuse; other classes are left alone."""
+    rebuild_field), a Pydantic model validated, an Enum by value or name; a TypedDict stays the dict
+    it is. What does not fit comes back as Unfit, for the boundary to refuse; other classes are left
+    alone."""
     if not isinstance(cls, type):
         return value
     try:
