@@ -511,3 +511,16 @@ def test_a_dataclass_field_given_what_its_class_refuses_stops_the_task(tmp_path:
     (tmp_path / "shapes.py").write_text(NESTED_STEPS + "\n\ndef bad():\n    return {'points': [{'x': 1, 'z': 2}]}\n",
                                         encoding="utf-8")
     stopped_before_the_function(tmp_path / "flow2.yaml", tmp_path, "l", "heraspec: use(line): expected Line", "never")
+
+
+def test_the_str_null_given_to_an_optional_str_by_loop_items_or_raw_parameters_stays_a_str(tmp_path: Path) -> None:
+    (tmp_path / "steps.py").write_text(OPTIONAL_TEXT_STEPS, encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("""\
+name: optional-items
+parameters: {word: "null"}
+tasks:
+  items: {function: steps:text, foreach: ["null", "a"], args: {s: {item: true}}}
+  raw: {function: steps:text, args: {s: "{{workflow.parameters.word}}"}}
+""", encoding="utf-8")
+    results_locally_and_in_the_pod(spec, tmp_path, {"items": [["str", "null"], ["str", "a"]], "raw": ["str", "null"]})

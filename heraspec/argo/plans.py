@@ -91,8 +91,12 @@ class ValuePlans:
                 plans[name] = "agg:str" if result and self.returns(producer) == "str" else "agg"
             elif producer is not None and result and as_str and self.returns(producer) == "str":
                 plans[name] = "str"
-            elif value == "{{item}}" and as_str and self.item_kind(t) == "str":
-                plans[name] = "str"
+            elif value == "{{item}}" and as_str and (self.item_kind(t) == "str" or kind == "str" and isinstance(
+                    t.get("foreach"), list) and all(isinstance(x, str) for x in t["foreach"])):
+                plans[name] = "str"  # (literal items reach an Optional[str] as written: "null" is the str)
+            elif as_str and kind == "str" and value.startswith("{{workflow.parameters.") and \
+                    self.param_plans.get(value[22:-2]) == "str" and value == "{{workflow.parameters.%s}}" % value[22:-2]:
+                plans[name] = "str"  # a str parameter written as Argo's own expression
             elif "{{" in value and _ITEM_KEY.fullmatch(value):
                 if isinstance(args, list) and items is not None and value == "{{item.%s}}" % name:
                     per_set[name] = [self.set_plan(s.get(name) if isinstance(s, dict) else None, as_str) for s in args]
