@@ -16,6 +16,7 @@ from ..python import functions, script
 
 _ITEM_KEY = re.compile(r"\{\{item\.[^{}]+\}\}")
 PLAN_ITEM = "heraspec_plan"  # the item key holding an argument set's own plans (see ValuePlans.plans)
+_RAW_PARAM = re.compile(r"\{\{workflow\.parameters\.([-\w.]+)\}\}")
 _RAW_RESULT = re.compile(r"\{\{\s*tasks\.([A-Za-z0-9_-]+)\.outputs\.parameters\.([A-Za-z0-9_-]+)\s*\}\}")
 
 
@@ -94,8 +95,8 @@ class ValuePlans:
             elif value == "{{item}}" and as_str and (self.item_kind(t) == "str" or kind == "str" and isinstance(
                     t.get("foreach"), list) and all(isinstance(x, str) for x in t["foreach"])):
                 plans[name] = "str"  # (literal items reach an Optional[str] as written: "null" is the str)
-            elif as_str and kind == "str" and value.startswith("{{workflow.parameters.") and \
-                    self.param_plans.get(value[22:-2]) == "str" and value == "{{workflow.parameters.%s}}" % value[22:-2]:
+            elif as_str and kind == "str" and (raw := _RAW_PARAM.fullmatch(value)) and \
+                    self.param_plans.get(raw.group(1)) == "str":
                 plans[name] = "str"  # a str parameter written as Argo's own expression
             elif "{{" in value and _ITEM_KEY.fullmatch(value):
                 if isinstance(args, list) and items is not None and value == "{{item.%s}}" % name:
