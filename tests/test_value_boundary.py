@@ -524,3 +524,21 @@ tasks:
   raw: {function: steps:text, args: {s: "{{workflow.parameters.word}}"}}
 """, encoding="utf-8")
     results_locally_and_in_the_pod(spec, tmp_path, {"items": [["str", "null"], ["str", "a"]], "raw": ["str", "null"]})
+
+
+def test_an_optional_str_item_field_of_null_is_none_and_a_literal_null_word_stays_a_str(tmp_path: Path) -> None:
+    (tmp_path / "steps.py").write_text(OPTIONAL_TEXT_STEPS + '''
+
+def records():
+    return [{"k": None}, {"k": "a"}]
+''', encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("""\
+name: optional-fields
+tasks:
+  r: {function: steps:records}
+  from-items: {function: steps:text, foreach: {from: r}, args: {s: {item: k}}}
+  words: {function: steps:text, foreach: [{k: "null"}, {k: a}], args: {s: {item: k}}}
+""", encoding="utf-8")
+    results_locally_and_in_the_pod(spec, tmp_path, {"from-items": [["NoneType", None], ["str", "a"]],
+                                                    "words": [["str", "null"], ["str", "a"]]})

@@ -101,6 +101,9 @@ class ValuePlans:
             elif "{{" in value and _ITEM_KEY.fullmatch(value):
                 if isinstance(args, list) and items is not None and value == "{{item.%s}}" % name:
                     per_set[name] = [self.set_plan(s.get(name) if isinstance(s, dict) else None, as_str) for s in args]
+                elif as_str and kind == "str" and isinstance(fe := t.get("foreach"), list) and all(
+                        isinstance(x, dict) and isinstance(x.get(value[7:-2]), str) for x in fe):
+                    plans[name] = "item+str"  # literal items' str fields reach an Optional[str] as written
                 else:
                     plans[name] = "item"
             elif dag.is_ref(whole := (args if isinstance(args, dict) else first).get(name)) and "param" in whole:

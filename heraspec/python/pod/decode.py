@@ -20,8 +20,8 @@ def read_input(raw, kind, plan, classes=None):
 
 def is_null_text(raw, kind, plan):
     """Whether an Optional[str] parameter's text is JSON's null, so None: a str "null" (a `-> str`
-    result, a literal or a str parameter) comes with the plan "str" (argo/plans.py)."""
-    return raw == "null" and kind == "str | None" and not plan
+    result, a literal or a str parameter) comes with the plan "str" or "item+str" (argo/plans.py)."""
+    return raw == "null" and kind == "str | None" and plan in (None, "item")
 
 
 def read_item_field(raw):
