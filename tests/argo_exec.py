@@ -141,6 +141,9 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
             raise AssertionError(f"input {p['name']} of template {tmpl['name']} has no value")
     # common/util.go SubstituteParams: the globals (workflow.*) are replaced across the template's JSON,
     # inputs' values included, before the inputs are (a tag they do not resolve stays as written)
+    for k, v in inputs.items():  # the template's JSON is parsed by fasttemplate, which needs each `{{` closed
+        if re.search(r"\{\{(?!.*\}\})", v, re.S):
+            raise ValueError(f"Cannot find end tag in the value of input {k!r}: {v!r}")
     globals_ = {k: v for k, v in scope.items() if k.startswith("workflow.")}
     inputs = {k: _EXPR.sub(lambda m: globals_.get(m.group(1), m.group(0)), v) for k, v in inputs.items()}
     in_scope = {f"inputs.parameters.{k}": v for k, v in inputs.items()}

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import heraspec
 from tests.argo_exec import run_dag
 from tests.argo_schema import assert_argo_valid
@@ -117,3 +119,24 @@ def shout(who: str) -> str:
     assert run_locally(spec, tmp_path)["use"] == want
     (compiled,) = heraspec.compile([str(spec)])
     assert json.loads(run_dag(compiled.manifest, tmp_path / "argo")["use"]) == want
+
+
+def test_a_value_with_an_unmatched_opening_tag_ends_its_consumer_in_error_as_on_argo(tmp_path: Path) -> None:
+    # SubstituteParams parses the template's JSON, input values included, with fasttemplate: a `{{`
+    # with no `}}` after it is "Cannot find end tag", and the consumer's node ends in Error
+    (tmp_path / "steps.py").write_text(STEPS + '''
+
+def brace() -> str:
+    return "a {{ b"
+''', encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("name: texts\ntasks:\n  mk: {function: steps:brace}\n"
+                    "  use: {function: steps:text, args: {x: {from: mk}}}\n", encoding="utf-8")
+    proc = heraspec_cli("run", str(spec), "--json", "--workdir", str(tmp_path / "run"), cwd=tmp_path)
+    assert proc.returncode == 1
+    tasks = json.loads(proc.stdout)["tasks"]
+    assert tasks["mk"]["phase"] == "Succeeded" and tasks["use"]["phase"] == "Error"
+    assert "Cannot find end tag" in tasks["use"]["message"] and "input 'x'" in tasks["use"]["message"]
+    (compiled,) = heraspec.compile([str(spec)])
+    with pytest.raises(ValueError, match="Cannot find end tag"):
+        run_dag(compiled.manifest, tmp_path / "argo")

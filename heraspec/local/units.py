@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from .attempt import Outcome, TaskError, as_list
 from .expr import DependsNode, depends_names, parse_depends, parse_raw, substitute
 from .results import TaskResult
+from ..argo_lang.fasttemplate import unmatched_tag
 
 ABSENT = "__argo-internal.absent-optional-output__"  # common.go AbsentOptionalArgumentValue
 
@@ -130,5 +131,10 @@ def template_inputs(template: dict, given: dict[str, str], globals_: dict[str, s
         else:
             raise TaskError(f"input parameter {name!r} of template {template['name']!r} has no value")
     if globals_:
+        for k, v in out.items():
+            if "{{" in v and unmatched_tag(v) is not None:  # fasttemplate.NewTemplate fails on the template
+                raise TaskError(f"Cannot find end tag=\"}}}}\" in the template: the value of input '{k}' has a "
+                                "`{{` with no `}}` after it (common/util.go SubstituteParams parses the template's "
+                                "inputs as a template)")
         out = {k: substitute(v, globals_, strict=False) if "{{" in v else v for k, v in out.items()}
     return out
