@@ -322,6 +322,23 @@ def is_main_guard(stmt: ast.stmt) -> bool:
             and any(isinstance(x, ast.Constant) and x.value == "__main__" for x in sides))
 
 
+def never_runs_on_import(stmt: ast.stmt) -> str | None:
+    """How an `if` whose body Python never runs when the module is imported is written
+    (`if __name__ == "__main__"`, `if TYPE_CHECKING`, `if typing.TYPE_CHECKING`, `if False`), else None."""
+    if not isinstance(stmt, ast.If):
+        return None
+    if is_main_guard(stmt):
+        return MAIN_GUARD
+    test = stmt.test
+    if isinstance(test, ast.Name) and test.id == "TYPE_CHECKING":
+        return "if TYPE_CHECKING"
+    if isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING" and isinstance(test.value, ast.Name):
+        return f"if {test.value.id}.TYPE_CHECKING"
+    if isinstance(test, ast.Constant) and not isinstance(test.value, str) and not test.value:
+        return f"if {test.value!r}"
+    return None
+
+
 def _pos(node: ast.AST) -> tuple[int, int]:
     return node.lineno, node.col_offset  # type: ignore[attr-defined]
 

@@ -14,7 +14,8 @@ top-level binding of the name (`@overload` stubs before the implementation are f
 parameters are read from the def), possibly under a top-level if/try, or a name the module
 imports from another first-party module (`__init__.py` re-exports, star imports), looked up
 there. Refused: a class, lambda,
-variable, `async def`, a name bound only by an import from outside the project; `*args`,
+variable, `async def`, an undecorated generator function, a name bound only by an import from outside
+the project, a def only under `if TYPE_CHECKING:` / `if __name__ == "__main__":`; `*args`,
 `**kwargs`, positional-only and non-ASCII parameters. `Function` is returned whenever its signature
 could be read; `problems` may still list problems of the carried modules, and then
 `script.script_source` raises ValueError.
@@ -28,7 +29,8 @@ import keyword
 import os
 from typing import TYPE_CHECKING
 
-from .closure import ModuleInfo, alias_binding, annotation_kind
+from .closure import ModuleInfo, alias_binding, annotation_kind, never_runs_on_import
+from . import entryrules
 from .sourcefile import Problem, forget_modules, load_module, shown
 from ..record import Record
 
@@ -160,6 +162,8 @@ def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tup
     def_info, node, def_file, target = where
     params, problems = _signature(def_info, node, def_file)  # type: ignore[arg-type]
     problems += _inexact_return(def_info, node, def_file)  # type: ignore[arg-type]
+    problems += entryrules.generator_problems(def_info, node, def_file)  # type: ignore[arg-type]
+    problems += entryrules.single_dispatch_problems(def_info, node, def_file)  # type: ignore[arg-type]
     if problems:
         return None, tuple(problems)
     fn = Function(
@@ -286,15 +290,37 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
     module imports from another first-party module (`__init__.py` re-exporting `from .b import f`,
     `from .recipes import *`) is looked up there."""
     shown = _show(path)
-    bindings = info.bindings.get(name, [])
+    bound = info.bindings.get(name, [])
+    # a def only in the body of `if TYPE_CHECKING:` / `if __name__ == "__main__":` is never bound on import
+    bindings = [b for b in bound if not (b.under and never_runs_on_import(b.stmt)
+                                         and _nested_def(info, name, b.index) is None)]
+    if bound and not bindings:
+        stmt = bound[-1].stmt
+        return Problem(f"'{name}' is defined in module '{module}' only under `{never_runs_on_import(stmt)}:`, "
+                       "which does not run when the module is imported",
+                       "define the function at the module's top level (the task imports the module)", path,
+                       *info.position(stmt))
     if not bindings:
+        left_out = None
         for star in info.star_imports if depth < _REEXPORT_DEPTH else ():
             other = _imported_module(star, module, path, dirs)
             if other is not None and name in other[1].bindings:
-                return _target(other[1], other[0], name, other[2], dirs, depth + 1)
+                if entryrules.star_exports(other[1], name):
+                    return _target(other[1], other[0], name, other[2], dirs, depth + 1)
+                left_out = left_out or other
+        if left_out is not None:
+            why = "it is not in its `__all__`" if "__all__" in left_out[1].bindings else "its name starts with '_'"
+            return Problem(f"function '{name}' not found in module '{module}' ({shown}): the star import from "
+                           f"'{left_out[0]}' leaves it out ({why})",
+                           hint=f"reference '{left_out[0]}:{name}', or export it from '{left_out[0]}'")
         defs = sorted(n for n, bs in info.bindings.items() if any(b.kind == "def" for b in bs))
-        return Problem(f"function '{name}' not found in module '{module}' ({shown})",
-                       hint=_did_you_mean(_close_matches(name, defs, n=3)))
+        hint = _did_you_mean(_close_matches(name, defs, n=3))
+        if "__getattr__" in info.bindings:  # PEP 562: names made on access, by code heraspec does not run
+            where = entryrules.defined_in_package(module, path, name)
+            hint = (f"'{module}' makes names on access with `__getattr__`, which heraspec cannot follow without "
+                    f"importing it: reference the module that defines '{name}'"
+                    + (f" ('{where}:{name}')" if where else ""))
+        return Problem(f"function '{name}' not found in module '{module}' ({shown})", hint=hint)
 
     def at(node: ast.AST, message: str, hint: str | None = None) -> Problem:
         return Problem(message, hint, path, *info.position(node))
@@ -326,26 +352,34 @@ def _target(info: ModuleInfo, module: str, name: str, path: str, dirs: tuple[str
                         "your project", "write a function in your project that calls it" if stmt.level == 0 else None)
     if isinstance(stmt, (ast.Import, ast.ImportFrom)):
         return at(stmt, f"{what} is imported, not defined there")
+    if isinstance(stmt, ast.Delete):
+        return at(stmt, f"{what} is deleted by `del`: importing the module does not leave it "
+                        "there", "reference a function the module keeps")
     if isinstance(getattr(stmt, "value", None), ast.Lambda):
         return at(stmt, f"{what} is a lambda, not a function", hint="define it with def")
     earlier = [b for b in bindings[:-1] if isinstance(b.stmt, ast.FunctionDef) and not b.under]
     if earlier and isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
         return info, earlier[-1].stmt, path, earlier[-1].index  # `f = wrap(f)`: decorated by hand
+    value = getattr(stmt, "value", None)
+    if isinstance(value, (ast.Attribute, ast.Call)):  # `add = Tools.add`, `fast = partial(train, epochs=5)`
+        held = ast.unparse(value)
+        held = held if len(held) <= 60 else held[:57] + "..."
+        return at(stmt, f"{what} is a variable holding `{held}`, not a def whose parameters can be read",
+                  f"write `def {name}(...)` with named parameters that calls it")
     return at(stmt, f"{what} is a variable, not a function")
 
 
 def _nested_def(info: ModuleInfo, name: str, index: int) -> ast.FunctionDef | None:
     """The first plain def of `name` inside top-level compound statement `index` (its branches, not
     function bodies)."""
-    stack = list(reversed(getattr(info.body[index], "body", []) + getattr(info.body[index], "orelse", [])
-                          + [s for h in getattr(info.body[index], "handlers", []) for s in h.body]
-                          + getattr(info.body[index], "finalbody", [])))
+    stack: list[ast.stmt] = [info.body[index]]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.FunctionDef) and node.name == name:
             return node
-        if isinstance(node, (ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
-            children = [*node.body, *getattr(node, "orelse", []), *[s for h in getattr(node, "handlers", []) for s in h.body],
+        if node is info.body[index] or isinstance(node, (ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
+            body = [] if never_runs_on_import(node) else getattr(node, "body", [])  # `if TYPE_CHECKING:` binds nothing
+            children = [*body, *getattr(node, "orelse", []), *[s for h in getattr(node, "handlers", []) for s in h.body],
                         *getattr(node, "finalbody", [])]
             stack.extend(reversed(children))
     return None
@@ -412,6 +446,9 @@ def _kind(info: ModuleInfo, node: ast.expr | None) -> str | None:
             not b.under and (b.kind == "class" or isinstance(b.stmt, ast.ImportFrom) and b.stmt.module not in _TYPING_MODULES)
             for b in info.bindings.get(node.id, [])):
         return f"model:{node.id}"  # a class defined here or imported: rebuilt when it is one (python/pod)
+    dotted = _module_attribute(info, node) if kind is None else None
+    if dotted is not None:
+        return f"model:{dotted}"  # `models.Item` after `from . import models`: found through the module
     if kind in ("list", "dict") and isinstance(node, ast.Subscript):
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         inner = _kind(info, items[-1] if kind == "dict" else items[0])
@@ -431,6 +468,25 @@ def _admits_none(node: ast.expr | None) -> bool:
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         return any(isinstance(i, ast.Constant) and i.value is None for i in items)
     return _unwrap_optional(node) is not node
+
+
+def _module_attribute(info: ModuleInfo, node: ast.expr | None) -> str | None:
+    """"models.Item" for an annotation naming a class through a module the module imports
+    (`from . import models`, `import shop.models as m`, `import shop.models`), else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not parts or not isinstance(node, ast.Name):
+        return None
+    for b in info.bindings.get(node.id, []):
+        stmt = b.stmt
+        if b.under or not isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            continue
+        origins = [stmt.module or ""] if isinstance(stmt, ast.ImportFrom) else [a.name for a in stmt.names]
+        if not any(o in _TYPING_MODULES or o.partition(".")[0] in _TYPING_MODULES for o in origins):
+            return ".".join([node.id, *reversed(parts)])
+    return None
 
 
 def _unwrap_optional(node: ast.expr | None) -> ast.expr | None:

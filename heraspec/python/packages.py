@@ -19,6 +19,7 @@ provide any name, so while one is declared no import is reported (nothing certai
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -257,8 +258,29 @@ def uncovered(imports: "tuple[Import, ...]", packages: PackageSet | None) -> lis
         hint = f"add it to the task's (or the spec's) packages: packages: [{dist}]"
         if dist != imp.name:
             hint += f" (the distribution that provides '{imp.name}')"
+        beside = _beside(imp)
+        if beside is not None and (imp.name in KNOWN or imp.name in SAME_NAME or local):  # both can be meant
+            hint += f", or, for {beside[0]} beside it, `from . import {imp.name}`"
+        elif beside is not None:  # `sys.path.insert(0, os.path.dirname(__file__)); import helpers`
+            message = (f"'import {imp.name}': your project has no top-level module '{imp.name}'; {beside[0]} "
+                       f"beside it is the module '{beside[1]}', so the pod will not find '{imp.name}'")
+            hint = (f"import it from its package: `from . import {imp.name}` (a sys.path change at run time is "
+                    "not followed)")
         out.append((imp, message, hint))
     return out
+
+
+def _beside(imp: "Import") -> tuple[str, str] | None:
+    """('pkg/helpers.py', 'pkg.helpers'): module `imp.name` in the importing file's own folder, a
+    package (it has `__init__.py`), when it is there."""
+    folder = os.path.dirname(imp.file)
+    if not os.path.isfile(os.path.join(folder, "__init__.py")):
+        return None
+    for candidate in (f"{imp.name}.py", f"{imp.name}/__init__.py"):
+        if os.path.isfile(os.path.join(folder, candidate)):
+            package = os.path.basename(folder)
+            return f"{package}/{candidate}", f"{package}.{imp.name}"
+    return None
 
 
 def shadowed(names: set[str], packages: PackageSet | None) -> list[tuple[str, str]]:

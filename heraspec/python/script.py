@@ -190,7 +190,9 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
         raise ValueError(f"cannot build a script for {fn.ref}: " + "; ".join(p.message for p in carried.problems))
     header = f"{SCRIPT_MARKER}{fn.ref} ({carried.modules[0].filename}); generated, edit the module instead\n"
     kinds_text = "{" + ", ".join(f"{p!r}: {k!r}" for p, k in boundary_kinds(fn).items()) + "}"
-    call = f"main({fn.module!r}, {fn.name!r}, {kinds_text})\n"
+    # a child process multiprocessing starts with spawn or forkserver (Python 3.14's default on Linux)
+    # runs this file again as `__mp_main__`: it gets the code served, and no second call of main
+    call = f"if __name__ == '__main__': main({fn.module!r}, {fn.name!r}, {kinds_text})\n"
     install = "install_packages()\n" if packages else ""
     if code == "image":
         names = "install_packages, main" if packages else "main"

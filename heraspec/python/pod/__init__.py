@@ -14,12 +14,14 @@ in a WorkflowTemplate's script, that template's parts; with `code: image` the sc
 
 Kinds (the compiler's reading of each annotation, see functions.Param.annotation): None (no
 annotation, or Any), "str" "int" "float" "bool" "list" "dict", "list:KIND" "dict:KIND" (the
-elements' kind), "tuple" "set" "frozenset" (":KIND" for their elements), "model:NAME" (a class of the user's code:
-a dataclass, NamedTuple, Enum, TypedDict or Pydantic model), "path" "paths" (files, read by the
-artifact code). A parameter's kind ending in " | None" admits None (an Optional[str] reads the text
-`null` as None unless its plan is "str"); any other annotated parameter refuses it. Plans (from the
-compiler, per task, in env PLAN_ENV): "str" (the text is a str result, kept as it is), "json" (a
-literal written as JSON because its own text would be misread: the str "42"), "agg" / "agg:str" (Argo's aggregate of a fanned-out task's results) and "item" or
+elements' kind), "tuple" "set" "frozenset" (":KIND" for their elements), "model:NAME" (a class of the
+user's code, or "model:MODULE.NAME" through a module it imports: a dataclass, NamedTuple, Enum,
+TypedDict or Pydantic model), "path" "paths" (files, read by the artifact code). A parameter's kind
+ending in " | None" admits None (an Optional[str] reads the text `null` as None unless its plan is
+"str"); any other annotated parameter refuses it. Plans (from the compiler, per task, in env
+PLAN_ENV): "str" (the text is a str result, kept as it is), "json" (a literal written as JSON because
+its own text would be misread: the str "42"), "agg" / "agg:str" (Argo's aggregate of a fanned-out
+task's results) and "item" or
 "item+PLAN" ({{item.KEY}}, whose strings keep their JSON escapes, then read as PLAN).
 
 A function whose kind or plan a template never uses is left out of its script, and so is the

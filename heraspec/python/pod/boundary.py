@@ -58,9 +58,9 @@ def fits_model(value, inner):
 
 def refuse_unfit(function, name, value):
     """Stop the task: `fn(param): expected int, got 'abc' (str)`, with the class's reason if any."""
-    want = function.__annotations__.get(name)
+    want = getattr(function, "__annotations__", {}).get(name)
     want = want.__name__ if isinstance(want, type) else str(want).replace("typing.", "")
     got = f"{repr(value)[:200]} ({type(value).__name__})"
     if isinstance(value, Unfit):  # a class refused it, and said why
         got = f"{repr(value.value)[:200]} ({type(value.value).__name__}){': ' + value.why if value.why else ''}"
-    raise SystemExit(f"heraspec: {function.__name__}({name}): expected {want}, got {got}")
+    raise SystemExit(f"heraspec: {getattr(function, '__name__', 'function')}({name}): expected {want}, got {got}")

@@ -164,7 +164,11 @@ def coerce_dict(value, inner, classes):
 
 
 def coerce_model(value, name, classes):
-    return rebuild(value, (classes or {}).get(name))
+    head, *rest = name.split(".")  # "Item", or "models.Item" found through the module `models`
+    cls = (classes or {}).get(head)
+    for part in rest:
+        cls = getattr(cls, part, None)
+    return rebuild(value, cls)
 
 
 def rebuild(value, cls):

@@ -17,8 +17,18 @@ def main(module, name, kinds):
     against its kind; write the result to a file, never stdout, so that print() cannot corrupt it."""
     import importlib
 
-    function = getattr(importlib.import_module(module), name)
-    classes = function.__globals__  # where a "model:NAME" kind finds its class
+    space = importlib.import_module(module)
+    function = getattr(space, name)
+    # the def the kinds were read from: a decorator's wrapper (functools.wraps, lru_cache,
+    # update_wrapper) keeps it as __wrapped__; its globals are where a "model:NAME" kind finds its
+    # class, then the module it was found in (a wrapper that keeps nothing has its own module's
+    # globals, a callable object none)
+    own = function
+    for _ in range(100):
+        if getattr(own, "__wrapped__", None) is None:
+            break
+        own = own.__wrapped__
+    classes = {**vars(space), **(getattr(own, "__globals__", None) or {})}
     plans = json.loads(os.environ.get(PLAN_ENV) or "{}")
     kwargs = {}
     for param, kind in kinds.items():
@@ -33,7 +43,7 @@ def main(module, name, kinds):
         if is_null_text(raw, kind, plans.get(param)):
             value = None
         if not fits(value, kind):
-            refuse_unfit(function, param, value)
+            refuse_unfit(own, param, value)
         kwargs[param] = value
     value = function(**kwargs)
     mode = os.environ.get(RESULT_MODE_ENV)

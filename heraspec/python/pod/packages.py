@@ -43,6 +43,7 @@ def install_packages():
         sys.stderr.write(f"heraspec: installing packages {what} failed (pip exit code {done.returncode}): "
                          + " / ".join(pip_reason(out)[:6]) + "\n")
         raise SystemExit(INSTALL_FAILED)
+    os.environ[PACKAGES_ENV + "_INSTALLED"] = wanted  # a process the task starts with spawn runs this file again
 
 
 def pip_reason(out):
