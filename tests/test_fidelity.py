@@ -131,7 +131,7 @@ def test_a_template_timeout_fails_the_task_and_its_dependents_are_omitted(tmp_pa
     code, data = _run(tmp_path, """\
 name: fid-timeout
 tasks:
-  slow: {function: steps:nap, timeout: 1s}
+  slow: {function: steps:nap, timeout: 3s}
   next: {function: steps:ok, after: [slow]}
 """)
     assert _phases(data) == {"slow": "Failed", "next": "Omitted"}

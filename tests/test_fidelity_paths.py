@@ -4,9 +4,15 @@ validated against Argo's schema before it runs."""
 
 from __future__ import annotations
 
+import io
+import json
 import time
 from pathlib import Path
 
+import heraspec
+from heraspec.cli.local_run import run_manifest
+from tests.argo_exec import workflow_spec
+from tests.cli import heraspec as cli
 from tests.test_compose import compile_and_run, phases
 from tests.test_fidelity import FLAKY
 
@@ -399,7 +405,7 @@ tasks:
   b: {function: steps:boom}
   e: {function: steps:err}
   r: {function: steps:boom, retry: 1}
-  t: {function: steps:napping, args: {seconds: 5}, timeout: 1s}
+  t: {function: steps:napping, args: {seconds: 6}, timeout: 3s}
   g: {function: steps:boom, foreach: [1], args: {x: {item: true}}}
 on_exit: {function: steps:rows, args: {failures: {workflow: failures}}}
 """)
@@ -446,4 +452,247 @@ on_exit: {function: steps:ok, args: {x: {workflow: status}}}
 """)
     assert phases(data)["z_err"] == "Error" and phases(data)["a_fail"] == "Failed"
     assert data["tasks"]["onExit"]["result"] == "Failed"  # {{workflow.status}}
+    assert (code, data["phase"]) == (1, "Failed")
+
+
+def test_a_retry_expression_without_a_policy_retries_errors_too(tmp_path: Path) -> None:
+    # workflow_types.go RetryPolicyActual: with an expression and no retryPolicy the policy is Always,
+    # so an attempt ending in Error (its output file missing: the wait container fails) is retried
+    # (operator.go processNodeRetries), here as on the cluster
+    code, data = run_spec(tmp_path, """\
+name: fid-expr-policy
+tasks:
+  c:
+    image: alpine
+    command: [sh, -c, "true"]
+    retry: 2
+    argo:
+      template:
+        retryStrategy: {expression: 'lastRetry.exitCode != "97"'}
+        outputs: {parameters: [{name: o, valueFrom: {path: /tmp/o.txt}}]}
+on_exit: {function: steps:rows, args: {failures: {workflow: failures}}}
+""")
+    assert (code, data["phase"]) == (1, "Error")
+    assert (data["tasks"]["c"]["phase"], data["tasks"]["c"]["attempts"]) == ("Error", 3)
+    assert [r[:3:2] for r in data["tasks"]["onExit"]["result"]] == [
+        ["fid-expr-policy", "Error"], ["c", "Error"], ["c(0)", "Error"], ["c(1)", "Error"], ["c(2)", "Error"]]
+    assert data["tasks"]["onExit"]["result"][1][1] == "No more retries left"
+
+
+def test_a_back_off_past_max_duration_ends_the_retries_before_the_limit(tmp_path: Path) -> None:
+    # operator.go processNodeRetries checks the back-off against maxDuration before the limit: the
+    # second attempt's 10s wait would end past the 6s maxDuration, so the Retry node ends with
+    # "Backoff would exceed max duration limit", not "No more retries left"
+    code, data = run_spec(tmp_path, """\
+name: fid-backoff-order
+tasks:
+  a: {function: steps:boom, retry: {limit: 1, backoff: {duration: 1s, factor: 10, max_duration: 6s}}}
+on_exit: {function: steps:rows, args: {failures: {workflow: failures}}}
+""")
+    assert (code, data["tasks"]["a"]["attempts"]) == (1, 2)
+    assert data["tasks"]["onExit"]["result"][1] == ["a", "Backoff would exceed max duration limit", "Failed"]
+
+
+def test_a_failure_that_is_not_retried_waits_out_its_back_off_first(tmp_path: Path) -> None:
+    # operator.go processNodeRetries waits the back-off (while retries are left) before it reads the
+    # retryPolicy: an OnError task that Failed ends only after its 3s back-off, once
+    code, data = run_spec(tmp_path, """\
+name: fid-backoff-first
+tasks:
+  a: {function: steps:boom, retry: {limit: 2, policy: OnError, backoff: {duration: 3s}}}
+""")
+    a = data["tasks"]["a"]
+    assert (code, a["phase"], a["attempts"]) == (1, "Failed", 1)
+    assert a["duration_s"] >= 3.0
+
+
+def test_the_workflow_deadline_ends_a_retry_in_its_back_off(tmp_path: Path) -> None:
+    # operator.go processNodeRetries: once the workflow's deadline (getWorkflowDeadline: the start to
+    # the second + activeDeadlineSeconds) has passed, a Retry node whose attempt failed ends at once,
+    # "retry exceeded workflow deadline <time>", not after its 60s back-off
+    start = time.monotonic()
+    code, data = run_spec(tmp_path, """\
+name: fid-deadline-backoff
+deadline: 2s
+tasks:
+  a: {function: steps:boom, retry: {limit: 3, backoff: {duration: 60s}}}
+on_exit: {function: steps:rows, args: {failures: {workflow: failures}}}
+""")
+    assert time.monotonic() - start < 40
+    assert (code, data["phase"], data["tasks"]["a"]["attempts"]) == (1, "Failed", 1)
+    rows = data["tasks"]["onExit"]["result"]
+    assert rows[1][0] == "a" and rows[1][1].startswith("retry exceeded workflow deadline 20")
+    assert rows[1][1].endswith(" +0000 UTC") and rows[2] == ["a(0)", "main: Error (exit code 1)", "Failed"]
+
+
+def test_a_fan_outs_false_when_skips_each_item_and_its_group_succeeds(tmp_path: Path) -> None:
+    # dag.go executeDAGTask expands the task first (expandTask), then evaluates `when` on each expanded
+    # task: every item is Skipped and the TaskGroup is Succeeded, so `h.Skipped` is false and, the
+    # group being Completed, assessDAGPhase does not pass `a`'s handled failure on to the leaf `g`
+    code, data = run_spec(tmp_path, """\
+name: fid-fan-out-when
+tasks:
+  a: {function: steps:boom, continue_on: [failed]}
+  g: {function: steps:ok, foreach: [1, 2], args: {x: {item: true}}, after: [a], when: "{{tasks.a.status}} == Succeeded"}
+  h: {function: steps:ok, foreach: [1], args: {x: {item: true}}, after: [a], when: "{{tasks.a.status}} == Succeeded"}
+  s: {function: steps:ok, depends: "h.Skipped"}
+""")
+    assert phases(data) == {"a": "Failed", "g": "Succeeded", "h": "Succeeded", "s": "Omitted"}
+    assert [c["phase"] for c in data["tasks"]["g"]["children"]] == ["Skipped", "Skipped"]
+    assert data["tasks"]["g"]["children"][0]["message"] == "when 'Failed == Succeeded' evaluated false"
+    assert (code, data["phase"]) == (0, "Succeeded")
+
+
+def test_a_target_omitted_after_an_unhandled_failure_has_no_defect_note(tmp_path: Path) -> None:
+    # dag.go assessDAGPhase: `b` (Omitted) inherits `a`'s Failed, which is how a failed task that is not
+    # a target fails the DAG; only a handled failure (continueOn) passed on this way is the upstream
+    # defect #13967 the run's message names
+    code, data = run_spec(tmp_path, """\
+name: fid-plain-failure
+tasks:
+  a: {function: steps:boom}
+  b: {function: steps:ok, after: [a]}
+""")
+    assert phases(data) == {"a": "Failed", "b": "Omitted"}
+    assert (code, data["phase"]) == (1, "Failed")
+    assert "13967" not in data["tasks"]["b"]["message"]
+
+
+def test_a_consumer_of_a_failed_producers_output_says_argo_would_wait(tmp_path: Path) -> None:
+    # dag.go resolveDependencyReferences: ReplaceStrictAny fails on the missing
+    # {{tasks.a.outputs.parameters.result}} with "failed to resolve", a missing variable
+    # (IsMissingVariableErr), so Argo v4.1.2 requeues `use` for ever after `a` failed (continue_on let
+    # it run); the local run ends it in Error and says so
+    code, data = run_spec(tmp_path, """\
+name: fid-failed-producer
+tasks:
+  a: {function: steps:boom, continue_on: [failed]}
+  use: {function: steps:kind, args: {x: {from: a}}}
+  c: {image: sh, command: [echo, hi], when: "1 == 2"}
+  read: {function: steps:kind, args: {x: {from: c}}}
+""")
+    # and a Skipped container's {{tasks.c.outputs.result}}: scope.go addSkippedNodeOutputsToScope
+    # gives a Skipped node its declared output parameters only
+    assert phases(data) == {"a": "Failed", "use": "Error", "c": "Skipped", "read": "Error"}
+    assert "on Argo v4.1.2 this task would wait for ever" in data["tasks"]["use"]["message"]
+    assert "'a' ended Failed without this output" in data["tasks"]["use"]["message"]
+    assert "'c' was Skipped and has no such output" in data["tasks"]["read"]["message"]
+    assert code == 1
+
+
+SHORT_TIMEOUTS = """\
+name: fid-short-timeout
+tasks:
+  t: {{function: steps:stamp, args: {{path: "{marker}"}}, timeout: {t}}}
+  r: {{function: steps:ok, timeout: {r}, retry: {{limit: 1, policy: Always}}}}
+  after: {{function: steps:ok, after: [t]}}
+on_exit: {{function: steps:rows, args: {{failures: {{workflow: failures}}}}}}
+"""
+
+
+def test_validate_refuses_a_timeout_of_two_seconds_or_less(tmp_path: Path) -> None:
+    (tmp_path / "steps.py").write_text(STEPS)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SHORT_TIMEOUTS.format(marker=tmp_path / "ran", t="2s", r="1500ms"))
+    proc = cli("validate", str(spec), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.count("before its pod starts") == 2 and "give it more than 2s" in proc.stderr
+    assert f"{spec}:3:" in proc.stderr and f"{spec}:4:" in proc.stderr
+    spec.write_text(SHORT_TIMEOUTS.format(marker=tmp_path / "ran", t="2.5s", r="3s"))  # 2 whole seconds left: a pod
+    assert cli("validate", str(spec), cwd=tmp_path).returncode == 0
+
+
+def test_a_timeout_of_two_seconds_or_less_ends_the_task_in_error_before_it_starts(tmp_path: Path) -> None:
+    # workflowpod.go build: the pod's activeDeadlineSeconds is int64(node start + timeout - now), and
+    # at 1 or less no pod is created ("NODE exceeded its deadline"): operator.go executeTemplate marks
+    # the node Error and, without a retryPolicy retrying errors, dag.go executeDAGTask marks the task
+    # "task 'NODE' errored: …"; with `Always` the Retry node tries again up to its limit.
+    # validate refuses such a spec (above); a manifest edited after compile still runs as Argo would
+    (tmp_path / "steps.py").write_text(STEPS)
+    marker = tmp_path / "ran"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SHORT_TIMEOUTS.format(marker=marker, t="30s", r="40s"))
+    (compiled,) = heraspec.compile([str(spec)])
+    for tmpl in workflow_spec(compiled.manifest)["templates"]:
+        if tmpl.get("timeout") in ("30s", "40s"):
+            tmpl["timeout"] = {"30s": "2s", "40s": "1s"}[tmpl["timeout"]]
+    out = io.StringIO()
+    code = run_manifest(compiled.manifest, task_names=compiled.task_names, parameters={}, parallelism=None,
+                        as_json=True, workdir=str(tmp_path / "run"), keep=False, stdout=out, stderr=io.StringIO())
+    data = json.loads(out.getvalue())
+    assert phases(data) == {"t": "Error", "r": "Error", "after": "Omitted", "onExit": "Succeeded"}
+    assert not marker.exists()  # no attempt started
+    assert "use 3s or more" in data["tasks"]["t"]["message"]
+    assert (code, data["phase"]) == (1, "Error")
+    rows = data["tasks"]["onExit"]["result"]
+    assert rows[1:] == [["t", "task 'fid-short-timeout.t' errored: fid-short-timeout.t exceeded its deadline", "Error"],
+                        ["r", "No more retries left", "Error"],
+                        ["r(0)", "fid-short-timeout.r(0) exceeded its deadline", "Error"],
+                        ["r(1)", "fid-short-timeout.r(1) exceeded its deadline", "Error"]]
+
+
+def test_exit_hooks_run_past_the_workflow_deadline(tmp_path: Path) -> None:
+    # workflowpod.go build gives an onExit pod no workflow deadline, exec_control.go does not kill it
+    # at the deadline and failNodesWithoutCreatedPodsAfterDeadlineOrShutdown spares it
+    # (IsPartOfExitHandler): `a`'s hook starts after `a` was stopped at the deadline, `b`'s runs on
+    # through it; both Succeed while the workflow fails
+    code, data = run_spec(tmp_path, """\
+name: fid-deadline-hooks
+deadline: 3s
+tasks:
+  a: {function: steps:napping, args: {seconds: 10}, on_exit: {function: steps:ok, args: {x: 1}}}
+  b: {function: steps:ok, on_exit: {function: steps:napping, args: {seconds: 5}}}
+""")
+    assert phases(data) == {"a": "Failed", "b": "Succeeded", "a.onExit": "Succeeded", "b.onExit": "Succeeded"}
+    assert (data["tasks"]["a.onExit"]["result"], data["tasks"]["b.onExit"]["result"]) == (1, "done")
+    assert (code, data["phase"]) == (1, "Failed")
+
+
+def test_fail_fast_stops_the_items_of_a_fan_out_not_started_yet(tmp_path: Path) -> None:
+    # operator.go checkParallelism: with the template's failFast, once a pod under the DAG failed no
+    # node under it starts (ErrParallelismReached), items of a running fan-out included; the DAG ends
+    # Failed once no pod of it runs. With parallelism 1, the items after the failed first never start
+    code, data = run_spec(tmp_path, """\
+name: fid-fail-fast-items
+tasks:
+  g: {function: steps:boom, foreach: [1, 2, 3], args: {x: {item: true}}}
+on_exit: {function: steps:rows, args: {failures: {workflow: failures}}}
+argo: {spec: {templates: [{name: main, failFast: true, parallelism: 1}]}}
+""")
+    assert [c["phase"] for c in data["tasks"]["g"]["children"]] == ["Failed", "Pending", "Pending"]
+    assert (code, data["phase"]) == (1, "Failed")
+    # checkParallelism marks the DAG node with its message, which operate makes the workflow's
+    fail_fast = "template has failed or errored children and failFast enabled"
+    assert data["message"] == fail_fast
+    assert data["tasks"]["onExit"]["result"][0] == ["fid-fail-fast-items", fail_fast, "Failed"]
+
+
+def test_a_fan_outs_own_exit_hook_counts_in_any_succeeded_and_all_failed(tmp_path: Path) -> None:
+    # exit_handler.go runOnExitNode adds the group's exit hook node to the TaskGroup node's children,
+    # and dag.go evaluateDependsLogic counts every child for AnySucceeded/AllFailed (an Argo defect):
+    # with every item Failed and the hook Succeeded, `g.AllFailed` is false and `g.AnySucceeded` true
+    code, data = run_spec(tmp_path, """\
+name: fid-group-hook-depends
+tasks:
+  g: {function: steps:boom, foreach: [1, 2], args: {x: {item: true}}, continue_on: [failed], on_exit: {function: steps:ok}}
+  all: {function: steps:ok, depends: "g.AllFailed"}
+  any: {function: steps:ok, depends: "g.AnySucceeded"}
+""")
+    assert (phases(data)["g.onExit"], phases(data)["all"], phases(data)["any"]) == ("Succeeded", "Omitted", "Succeeded")
+    assert "g.AllFailed counts the fan-out's own exit hook" in data["tasks"]["all"]["message"]
+    assert data["tasks"]["any"]["message"].startswith("(on Argo v4.1.2 g.AnySucceeded counts the fan-out's own exit hook")
+    assert code == 1  # `all`, Omitted, inherits the items' Failed (assessDAGPhase)
+
+
+def test_a_fan_outs_failed_own_exit_hook_passes_its_phase_to_a_skipped_task_after_it(tmp_path: Path) -> None:
+    # operator.go getOutboundNodes(TaskGroup) walks the group node's children, its exit hook node among
+    # them (runOnExitNode: addChildNode), so `s` also hangs from the failed hook and, Skipped, inherits
+    # its Failed in assessDAGPhase: the workflow fails though every item Succeeded (an Argo defect)
+    code, data = run_spec(tmp_path, """\
+name: fid-group-hook-phase
+tasks:
+  g: {function: steps:ok, foreach: [1, 2], args: {x: {item: true}}, on_exit: {function: steps:boom}}
+  s: {function: steps:ok, after: [g], when: "1 == 2"}
+""")
+    assert (phases(data)["g"], phases(data)["g.onExit"], phases(data)["s"]) == ("Succeeded", "Failed", "Skipped")
     assert (code, data["phase"]) == (1, "Failed")

@@ -227,7 +227,7 @@ def test_the_pod_ends_a_failed_install_with_the_code_its_retry_strategy_does_not
     (compiled,) = heraspec.compile([str(spec)])
     assert_argo_valid(compiled.manifest)
     tmpl = next(t for t in workflow_spec(compiled.manifest)["templates"] if "script" in t)
-    assert tmpl["retryStrategy"] == {"limit": "3", "expression": 'lastRetry.exitCode != "97"'}
+    assert tmpl["retryStrategy"] == {"limit": "3", "retryPolicy": "OnFailure", "expression": 'lastRetry.exitCode != "97"'}
     (tmp_path / "pod").mkdir()
     (tmp_path / "pod" / "script.py").write_text(tmpl["script"]["source"])
     env = {"PATH": os.environ["PATH"], **pod_env(compiled.manifest, tmpl)}

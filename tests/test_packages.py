@@ -149,3 +149,21 @@ def test_a_module_of_yours_named_like_a_declared_package_is_refused(tmp_path: Pa
     assert proc.returncode == 1
     assert ("spec.yaml:3:17: error: your module 'tabulate' has the name of a module of the package 'tabulate==0.9.0' "
             "this task installs: in the pod your 'tabulate' is imported instead of the package's") in proc.stderr
+
+
+@pytest.mark.parametrize("retry, policy", [("3", "OnFailure"), ("{limit: 2, policy: OnError}", "OnError"),
+                                           ("{limit: 2, policy: Always}", "Always")])
+def test_a_task_with_packages_retries_what_the_same_task_without_them_retries(tmp_path: Path, retry: str,
+                                                                              policy: str) -> None:
+    # the expression that keeps a failed install from being retried would, alone, turn Argo's policy
+    # to Always (RetryStrategy.RetryPolicyActual, mirrored by heraspec run's retries.policy)
+    from heraspec.local.retries import policy as actual_policy
+
+    spec = write(tmp_path, f"name: p\ntasks:\n  a: {{function: steps:fit, args: {{x: 1}}, packages: [PyYAML, scikit-learn], "
+                           f"retry: {retry}}}\n  b: {{command: [echo, hi], retry: {retry}}}\n")
+    (compiled,) = heraspec.compile([str(spec)])
+    assert_argo_valid(compiled.manifest)
+    strategies = {t["name"]: t["retryStrategy"] for t in workflow_spec(compiled.manifest)["templates"] if "retryStrategy" in t}
+    with_packages, = (s for s in strategies.values() if "expression" in s)
+    without, = (s for s in strategies.values() if "expression" not in s)
+    assert actual_policy(with_packages) == actual_policy(without) == policy

@@ -248,6 +248,36 @@ def test_a_signal_stops_the_run_as_argo_stop_does_and_leaves_no_process(tmp_path
         reap(task_pids)
 
 
+def test_a_stop_during_a_retrys_back_off_ends_it_as_argo_stop_does(tmp_path: Path) -> None:
+    # operator.go failNodesWithoutCreatedPodsAfterDeadlineOrShutdown: `argo stop` fails a Retry node
+    # whose children are all fulfilled (it waits out a back-off) with "Stopped with strategy 'Stop'",
+    # the message `{{workflow.failures}}` carries; its failed attempt keeps its own
+    (tmp_path / "steps.py").write_text(
+        "def boom():\n    raise SystemExit('boom')\n\n\n"
+        "def rows(failures: str) -> list:\n    import json\n"
+        "    return [[r['displayName'], r['message']] for r in json.loads(json.loads(failures)) or []]\n")
+    (tmp_path / "spec.yaml").write_text(json.dumps({"name": "stop-backoff", "tasks": {
+        "a": {"function": "steps:boom", "retry": {"limit": 3, "backoff": {"duration": "60s"}}}},
+        "on_exit": {"function": "steps:rows", "args": {"failures": {"workflow": "failures"}}}}))
+    proc = start(tmp_path, "run", "spec.yaml", "--json", "--workdir", "run")
+    log, deadline = tmp_path / "run" / "a" / "attempt-1" / "stderr.log", time.monotonic() + 60
+    while not (log.exists() and "boom" in log.read_text()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the first attempt did not fail: {proc.communicate()[1][-3000:]}")
+        time.sleep(0.05)
+    time.sleep(1.0)  # the attempt's end is handled: `a` waits out its 60s back-off
+    proc.send_signal(signal.SIGTERM)
+    code, out, err = finish(proc, timeout=40)
+    assert code == 128 + signal.SIGTERM, err
+    tasks = json.loads(out)["tasks"]
+    assert (tasks["a"]["phase"], tasks["a"]["message"], tasks["a"]["attempts"]) == (
+        "Failed", "Stopped with strategy 'Stop'", 1)
+    assert tasks["onExit"]["result"] == [["stop-backoff", ""], ["a", "Stopped with strategy 'Stop'"],
+                                         ["a(0)", "main: Error (exit code 1)"]]
+    assert "interrupted: a; not started: none" in err
+
+
 FLOOD = '''\
 import sys
 

@@ -172,6 +172,9 @@ class TemplateBuilder:
             # a failed install is not the task's code failing: not retried. lastRetry.exitCode is a
             # string, "-1" when there is none (workflow/controller/operator.go, the retries' local scope)
             retry["expression"] = 'lastRetry.exitCode != "%d"' % script.INSTALL_FAILED
+            # an expression without a policy makes Argo's policy Always (workflow_types.go
+            # RetryStrategy.RetryPolicyActual): the spec's default stays OnFailure, as without packages
+            retry.setdefault("retryPolicy", "OnFailure")
         if retry:
             tmpl["retryStrategy"] = retry
         if t.get("timeout") is not None:

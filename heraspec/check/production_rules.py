@@ -10,6 +10,7 @@ from ..errors import Errors
 from ..document.load import Document
 from ..document.nodes import Defaults, Spec, Task, mapping
 from ..document.patterns import K8S_NAME, seconds
+from .spectext import may_hold
 from .label_rules import label_value_problem, labels_check, qualified_name_problem
 
 _K8S = "io.k8s.api.core.v1."
@@ -31,6 +32,8 @@ def check(doc: Document, spec: Spec, errors: Errors) -> None:
         if "cache" in task.data:  # its own or `defaults`' (most tasks have neither: no call for them)
             _cache(doc, task, defaults, errors)
     _lifecycle(doc, spec, errors)
+    if may_hold(doc, "timeout"):
+        _timeouts(doc, spec, errors)
 
 
 _POD_KEYS = frozenset(("pod_labels", "pod_annotations", "node_selector", "tolerations", "affinity", "priority_class",
@@ -142,6 +145,24 @@ def _lifecycle(doc: Document, spec: Spec, errors: Errors) -> None:
         elif path == ("deadline",) and s == 0:
             # 0 stops the workflow as it starts; validate.go validateLeaf refuses <= 0 on templates likewise
             doc.error(errors, path, "deadline must be more than 0")
+
+
+def _timeouts(doc: Document, spec: Spec, errors: Errors) -> None:
+    """A pod's `timeout` of 2 s or less, where it is written (`defaults`, a task, an `on_exit`): Argo
+    ends every such attempt in Error before its pod exists. workflowpod.go `build` gives the pod the
+    seconds left until start + timeout, truncated, and refuses 1 or less ("exceeded its deadline");
+    some time has always passed since the node started."""
+    bodies: list[tuple[tuple, Any]] = [(spec.defaults.where, spec.defaults.data), (("on_exit",), spec.data.get("on_exit"))]
+    for task in spec.tasks.values():
+        bodies += [(task.where, task.written), (task.where + ("on_exit",), task.written.get("on_exit"))]
+    for base, body in bodies:
+        if not isinstance(body, dict) or "timeout" not in body or "pipeline" in body or "template_ref" in body:
+            continue
+        s = seconds(body["timeout"])
+        if s is not None and s <= 2:
+            doc.error(errors, base + ("timeout",), f"a timeout of {body['timeout']} ends every attempt in Error before its "
+                      "pod starts: Argo gives the pod the whole seconds left and refuses 1 or less",
+                      "give it more than 2s, e.g. 3s")
 
 
 def cache_notes(doc: Document, spec: Spec) -> list[str]:

@@ -35,6 +35,7 @@ from .expr import (
 )
 
 _TASK_NAME = re.compile(patterns.ARGO_TASK_NAME)
+FAIL_FAST_MESSAGE = "template has failed or errored children and failFast enabled"  # operator.go checkParallelism
 
 
 class Dag(DagView):
@@ -59,6 +60,8 @@ class Dag(DagView):
         self._template_text: str | None = None
         self.active = 0
         self.done = False
+        self._hook_counted: list[str] = []  # depends results a fan-out's group exit hook decided (_check_dep)
+        self.message = ""  # the DAG node's own message, as Argo's controller sets it (failFast only)
         self.hooks: list[TaskResult] = []  # exit hooks run, in the order they started
         self.absent: set[str] = set()  # scope keys of Skipped/Omitted tasks' outputs without a default
         self._check()
@@ -122,11 +125,23 @@ class Dag(DagView):
         kids = [c.phase for c in t.res.children] if t.fanout else []
         if result is None:  # ancestry.go expandDependency: Succeeded || Skipped || Daemoned (+ continueOn)
             return ph in ("Succeeded", "Skipped") or t.continues_on(ph)
+        if result not in ("AnySucceeded", "AllFailed"):
+            return ph == {"Errored": "Error", "Daemoned": "-"}.get(result, result)
+        value = self._any_all(result, kids)
+        if t.fanout and t.group_hook and t.hook_units:
+            # the group's exit hook node is one of depNode.Children (exit_handler.go runOnExitNode:
+            # addChildNode), which evaluateDependsLogic counts as it counts the items: an Argo defect
+            hooked = self._any_all(result, kids + [t.hook_units[-1].res.phase])
+            if hooked != value:
+                self._hook_counted.append(f"{name}.{result}")
+            value = hooked
+        return value
+
+    @staticmethod
+    def _any_all(result: str, kids: list[str]) -> bool:
         if result == "AnySucceeded":
             return "Succeeded" in kids
-        if result == "AllFailed":
-            return bool(kids) and all(k == "Failed" for k in kids)  # dag.go evaluateDependsLogic: NodeFailed only
-        return ph == {"Errored": "Error", "Daemoned": "-"}.get(result, result)
+        return bool(kids) and all(k == "Failed" for k in kids)  # dag.go evaluateDependsLogic: NodeFailed only
 
     # --- advancing ---------------------------------------------------------------------------
 
@@ -140,14 +155,18 @@ class Dag(DagView):
         for t in self._open.values():
             if t.state == "pending" and not halted and all(self.tasks[d].state == "done" for d in t.deps):
                 changed = True
+                self._hook_counted = []
                 if t.tree is not None and not eval_depends(t.tree, self._check_dep):
                     self._finish_task(t, "Omitted", "depends not satisfied: " + str(t.spec.get("depends")
-                                                                                 or t.spec.get("dependencies")))
-                elif self._ancestor_agg_error(t) is not None:
-                    t.state, t.t0 = "running", time.monotonic()
-                    self._finish_task(t, "Error", self._ancestor_agg_error(t) or "")
+                                                                                 or t.spec.get("dependencies"))
+                                      + self._hook_note())
                 else:
-                    self._launch(t)
+                    t.note = self._hook_note()  # it runs because a group exit hook was counted
+                    if self._ancestor_agg_error(t) is not None:
+                        t.state, t.t0 = "running", time.monotonic()
+                        self._finish_task(t, "Error", self._ancestor_agg_error(t) or "")
+                    else:
+                        self._launch(t)
             if t.state == "hook" and t.fanout and not t.group_hook:
                 changed = self._child_hooks(t) or changed
                 if all(hu.done for hu in t.hook_units) and self._child_hooks_done(t):
@@ -171,25 +190,17 @@ class Dag(DagView):
                     changed = True
         if changed:
             self._open = {n: t for n, t in self._open.items() if t.state != "done"}
-        if not self.done and self._open and self._fail_fast_halted() and \
-                all(t.state == "pending" for t in self._open.values()):
-            self.done = True  # operator.go checkParallelism: "template has failed or errored children and failFast enabled"
+        if not self.done and self._open and self.active == 0 and self._fail_fast_halted():
+            # operator.go checkParallelism: once no pod of the DAG runs, "template has failed or errored
+            # children and failFast enabled" ends it; what it had not started never starts
+            self.done = True
+            self.message = FAIL_FAST_MESSAGE
+            self.run.halted(self)
             changed = True
         if not self.done and not self._open:
             self.done = True
             changed = True
         return changed
-
-    def _waits_forever(self, message: str) -> str:
-        """A note for a task that cannot resolve the outputs of a fan-out whose every item was
-        Skipped: Argo v4.1.2 marks that group Succeeded with no outputs, and resolveDependencyReferences
-        requeues the consumer for ever (a missing variable), so the workflow never ends."""
-        m = re.match(r"cannot resolve \{\{tasks\.([^.}]+)\.outputs\.", message)
-        t = self.tasks.get(m.group(1)) if m else None
-        if t is None or not t.fanout or not t.units or any(u.res.phase != "Skipped" for u in t.units):
-            return ""
-        return (f" (on Argo v4.1.2 this task would wait for ever and the workflow never end: every item of "
-                f"'{t.name}' was Skipped, so its group is Succeeded with no outputs; v3.5 ended it in Error)")
 
     def _fail_fast_halted(self) -> bool:
         """operator.go checkParallelism: a DAG template with `failFast: true` starts nothing more
@@ -205,14 +216,17 @@ class Dag(DagView):
         spec, scope = t.spec, self.scope
         when = str(spec["when"]) if spec.get("when") not in (None, "") else None
         try:
-            if when is not None and "{{item" not in when.replace(" ", ""):  # steps.go shouldExecute (govaluate)
-                text = substitute(when, scope)
-                if not eval_when(text):
-                    return self._finish_task(t, "Skipped", f"when '{text}' evaluated false")
-                when = None
+            if when is not None and "{{item" not in when.replace(" ", ""):
+                when = substitute(when, scope)  # dag.go resolveDependencyReferences, before expandTask
             items = self._items(spec, scope)
+            # dag.go executeDAGTask evaluates `when` (steps.go shouldExecute, govaluate) on each expanded
+            # task: a fan-out's false `when` skips every child, and its TaskGroup is Succeeded, not Skipped
+            if items is None and when is not None and "{{item" not in when.replace(" ", ""):
+                if not eval_when(when):
+                    return self._finish_task(t, "Skipped", f"when '{when}' evaluated false")
+                when = None
         except ExprError as e:
-            return self._finish_task(t, "Error", str(e))
+            return self._finish_task(t, "Error", str(e) + self._waits_forever(str(e)))
         folder = self.folder / t.name
         if items is None:
             self._start_unit(t, t.res, scope, when, folder)
@@ -293,8 +307,10 @@ class Dag(DagView):
         except ExprError as e:
             if phase == "Succeeded":
                 return Outcome("Error", str(e))
-        # dag.go executeDAG: markNodePhase(nodeName, dagPhase) sets no message on the DAG node
-        return Outcome(phase, "" if phase == "Succeeded" else "a task of this DAG failed", outputs, argo_message="")
+        # dag.go executeDAG: markNodePhase(nodeName, dagPhase) sets no message on the DAG node (but
+        # checkParallelism's failFast does)
+        return Outcome(phase, "" if phase == "Succeeded" else inner.message or "a task of this DAG failed", outputs,
+                       argo_message=inner.message)
 
     def _complete(self, t: DagTask) -> None:
         if not t.fanout:
@@ -359,7 +375,7 @@ class Dag(DagView):
                      exit_code: int | None = None) -> None:
         t.state = "done"
         r = t.res
-        r.phase, r.message = phase, message
+        r.phase, r.message = phase, (message + t.note if message else t.note.lstrip())
         r.started = r.started or utc_now()
         r.finished = utc_now()
         r.duration_s = round(time.monotonic() - t.t0, 3) if t.t0 else 0.0

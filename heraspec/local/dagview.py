@@ -5,6 +5,8 @@ the warnings where Argo's outcome is its own defect, and every node the DAG ran 
 
 from __future__ import annotations
 
+import re
+
 from .dagphase import BOUNDARY, assess_dag_phase, leaf_targets
 from .results import TaskResult
 from .units import DagHost, DagTask, Unit
@@ -21,6 +23,8 @@ class DagView:
     tasks: dict[str, DagTask]
     targets: list[str]
     prefix: str
+    absent: set[str]
+    _hook_counted: list[str]
 
     def phase(self) -> str:
         """The DAG node's phase once it ended: Succeeded, Failed or Error (assessDAGPhase)."""
@@ -56,6 +60,14 @@ class DagView:
             if t.fanout and t.units:
                 children[node] = [u.res.name for u in t.units]
                 outbound[t.name] = [o for u in t.units for o in self._unit_outbound(u, children, phases)]
+                if t.group_hook and t.hook_units:
+                    # the group's exit hook node is one of the TaskGroup node's children (runOnExitNode:
+                    # addChildNode), so getOutboundNodes returns it too: the tasks after the fan-out
+                    # hang from it as well and inherit its phase in assessDAGPhase (an Argo defect)
+                    hook = f"{node}.onExit"
+                    children[node].append(hook)
+                    phases[hook] = t.hook_units[-1].res.phase
+                    outbound[t.name].append(hook)
             elif t.units and t.units[0].inner is not None and t.units[0].res is t.res:
                 outbound[t.name] = self._unit_outbound(t.units[0], children, phases)
             elif t.hook_units and "retryStrategy" in self.run.templates.get(str(t.spec.get("template")), {}):
@@ -103,15 +115,65 @@ class DagView:
                                   "defect, see upstream issues argoproj/argo-workflows#11589 and #13239)")
 
     def _warn_inherited(self, targets: list[str], phase: str) -> None:
-        """Say so where a Skipped or Omitted target fails the DAG by inheriting a failure."""
+        """Say so where a Skipped or Omitted target fails the DAG by inheriting a handled failure (one
+        its task's continueOn covers); an unhandled failure before it fails the DAG as expected."""
         if phase not in ("Failed", "Error"):
             return
         for n in targets:
             t = self.tasks.get(n)
-            if t is not None and t.res.phase in ("Skipped", "Omitted") and INHERITED not in t.res.message:
+            if t is not None and t.res.phase in ("Skipped", "Omitted") and INHERITED not in t.res.message \
+                    and not self._unhandled_failure_before(t):
                 t.res.message += (f" ({INHERITED} on the cluster: Argo v4.1.2's assessDAGPhase gives a {t.res.phase} "
-                                  f"target the {phase} phase of a failed task before it, so the workflow is "
+                                  f"target the {phase} phase of a failed task (or exit hook) before it, so the workflow is "
                                   f"{phase}; upstream issue argoproj/argo-workflows#13967)")
+
+    def _unhandled_failure_before(self, t: DagTask) -> bool:
+        """Whether a task `t` depends on (directly or not) Failed or Errored unhandled: without a
+        continueOn for it and with no task's `depends` naming that result (`A.Failed`, `A.Errored`, as
+        heraspec's `continue_on` compiles)."""
+        seen, todo = set(), list(t.deps)
+        while todo:
+            name = todo.pop()
+            d = self.tasks.get(name)
+            if name in seen or d is None:
+                continue
+            seen.add(name)
+            if d.res.phase in ("Failed", "Error") and not d.continues_on(d.res.phase):
+                named = re.compile(r"(?<![\w-])%s\.%s\b" % (re.escape(name), "Failed" if d.res.phase == "Failed"
+                                                            else "Errored"))
+                if not any(named.search(str(x.spec.get("depends") or "")) for x in self.tasks.values()):
+                    return True
+            todo.extend(d.deps)
+        return False
+
+    def _hook_note(self) -> str:
+        if not self._hook_counted:
+            return ""
+        return (f" (on Argo v4.1.2 {', '.join(self._hook_counted)} counts the fan-out's own exit hook as one of its "
+                "items, as heraspec run does: dag.go evaluateDependsLogic reads the group node's children, the hook among them)")
+
+    def _waits_forever(self, message: str) -> str:
+        """A note for a task whose `{{tasks.X.outputs.parameters…}}` / `outputs.result` tag cannot be
+        resolved once X has ended without that output: dag.go resolveDependencyReferences substitutes
+        with ReplaceStrictAny (strict for `tasks.`), whose "failed to resolve" is a missing variable
+        (IsMissingVariableErr), so Argo v4.1.2 requeues the task for ever and the workflow never ends.
+        X Failed or Errored (continue_on let the task run) and kept no outputs, X was Skipped and the
+        tag is one no Skipped node has (`outputs.result`), or X fanned out and no item Succeeded
+        (every item Skipped: its group is Succeeded with no outputs). Not for an absent optional (a
+        Skipped producer's declared output without a default): that one fails for good."""
+        m = re.match(r"cannot resolve \{\{\s*(tasks\.([^.}]+)\.outputs\.(?:parameters|result)[^}]*?)\s*\}\}", message)
+        t = self.tasks.get(m.group(2)) if m else None
+        if m is None or t is None or t.state != "done" or m.group(1) in self.absent:
+            return ""
+        if t.fanout and t.units and all(u.res.phase == "Skipped" for u in t.units):
+            why = f"every item of '{t.name}' was Skipped, so its group is Succeeded with no outputs; v3.5 ended it in Error"
+        elif t.fanout and t.units and not any(u.res.phase == "Succeeded" for u in t.units):
+            why = f"no item of '{t.name}' Succeeded, so its group has no outputs"
+        elif t.res.phase in ("Failed", "Error"):
+            why = f"'{t.name}' ended {t.res.phase} without this output"
+        else:
+            why = f"'{t.name}' was {t.res.phase} and has no such output"
+        return f" (on Argo v4.1.2 this task would wait for ever and the workflow never end: {why})"
 
     def nodes(self) -> list[tuple[str, str, TaskResult]]:
         """Every node this DAG ran, as (display name, template name, result): tasks, loop items,

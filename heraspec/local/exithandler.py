@@ -53,8 +53,8 @@ def failures(root: "Dag", workflow: str, entrypoint: str, status: str, finished:
     """The value of `{{workflow.failures}}` after `root` (the entrypoint's DAG) ended."""
     rows = []
     if status != "Succeeded":  # the entrypoint's own DAG node (its node name is the workflow's name);
-        # dag.go executeDAG marks its phase with no message
-        rows.append(Struct({"displayName": workflow, "message": "", "templateName": entrypoint,
+        # dag.go executeDAG marks its phase with no message, operator.go checkParallelism's failFast with one
+        rows.append(Struct({"displayName": workflow, "message": root.message, "templateName": entrypoint,
                      "phase": status, "podName": workflow, "finishedAt": _stamp(finished)}))
     for display, template, res in root.nodes():
         if res.phase in ("Failed", "Error"):

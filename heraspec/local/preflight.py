@@ -9,6 +9,7 @@ import sys
 from .attempt import as_list
 from .expr import expression_tags
 from .memo import fill as memo_fill
+from .retries import known_expression
 from ..argo.scheduling import ITEM_KEY
 from .results import RunError
 from ..errors import UsageError
@@ -69,8 +70,10 @@ def run_notes(spec: dict, templates: dict[str, dict]) -> list[str]:
         notes.append(f"on a cluster, {len(default)} of {len(tasks)} tasks request 1 CPU and 4Gi of memory each "
                      "(heraspec's default, per item of a fan-out): set resources in the spec to change it")
     for name, t in templates.items():
-        if (t.get("retryStrategy") or {}).get("expression"):
-            notes.append(f"template {name!r}: retryStrategy.expression is ignored locally")
+        expression = (t.get("retryStrategy") or {}).get("expression")
+        if expression and not known_expression(str(expression)):
+            notes.append(f"template {name!r}: retryStrategy.expression is not evaluated locally (a failed "
+                         "attempt is retried as if it were true)")
         if any((t.get(k) or {}).get("envFrom") for k in ("script", "container")):
             notes.append(f"template {name!r}: envFrom is ignored locally")
         # what Argo does around a task that this runner cannot: say so by name, once, instead of

@@ -376,10 +376,11 @@ def _stopped(result: RunResult, names: Mapping[str, str]) -> str:
         return ""
     import signal
 
-    from .results import STOPPED_PENDING, STOPPED_RUNNING
+    from .results import STOPPED_PENDING, STOPPED_RUNNING, STOPPED_WORKFLOW
 
     leaves = _leaves(list(result.tasks.values()))
-    killed = [printable(display_name(t.name, names)) for t in leaves if t.message == STOPPED_RUNNING]
+    # interrupted: running, or waiting out a retry's back-off (scheduler.Runner._begin)
+    killed = [printable(display_name(t.name, names)) for t in leaves if t.message in (STOPPED_RUNNING, STOPPED_WORKFLOW)]
     pending = [printable(display_name(t.name, names)) for t in leaves if t.message == STOPPED_PENDING]
     text = (f"Stopped by {signal.Signals(signum).name}, as `argo stop` stops a workflow: "
             f"interrupted: {', '.join(killed) or 'none'}; not started: {', '.join(pending) or 'none'}")

@@ -265,7 +265,8 @@ def run_workflow(manifest: dict, *, parameters: dict[str, str] | None = None, pa
                                                           params, t0, stopper)
             if phase == "Succeeded" and handler.phase in ("Failed", "Error"):  # operate(): a failed exit
                 phase = handler.phase  # handler fails (Failed) or errors (Error) a workflow that had succeeded
-    message = STOPPED_WORKFLOW if runner.stopping and phase != "Succeeded" else ""
+    # operator.go operate: the workflow's message is its entrypoint node's (a failFast DAG's own), or `argo stop`'s
+    message = STOPPED_WORKFLOW if runner.stopping and phase != "Succeeded" else root.message if phase != "Succeeded" else ""
     result = RunResult(phase, tasks, run_dir, round(time.monotonic() - t0, 3), name, message,
                        runner.stop_signal if runner.stopping else None)
     from .progress import to_json

@@ -8,7 +8,6 @@ results, and hands each ended unit back to its DAG (dagstate.py), which it advan
 from __future__ import annotations
 
 import heapq
-import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import repository
+from . import repository, retries
 from .attempt import LineSink, Outcome, Processes, TaskError, as_list, execute, inside, prepare
 from .dagstate import Dag
 from .expr import ExprError, go_json, parse_duration, substitute
@@ -33,16 +32,6 @@ if TYPE_CHECKING:
 
 
 _STR_MARK = "heraspec.str-result"  # kept with cached outputs: the result is a str (shown as one)
-
-
-_LAST_EXIT = re.compile(r'^\s*lastRetry\.exitCode\s*!=\s*"(-?\d+)"\s*$')
-
-
-def _retry_expression(retry: dict, out: Outcome) -> bool:
-    """retryStrategy.expression, for the one form heraspec writes (`lastRetry.exitCode != "97"`: a
-    failed package install is not retried); any other expression is not evaluated (retried)."""
-    m = _LAST_EXIT.match(str(retry.get("expression") or ""))
-    return not m or str(out.exit_code if out.exit_code is not None else -1) != m.group(1)
 
 
 class Runner:
@@ -70,6 +59,7 @@ class Runner:
         seconds = spec.get("activeDeadlineSeconds")
         self.deadline_s = int(seconds) if isinstance(seconds, int) and not isinstance(seconds, bool) else None
         self.deadline: float | None = None  # monotonic time, set when the loop starts
+        self.deadline_at: datetime | None = None  # the same, as Argo's controller states it
         self.expired = False
         self.stop_signal: int | None = None  # set by a signal's handler (Stopper)
         self.stopping = False  # the run is being stopped (`argo stop`): only exit handlers start
@@ -86,10 +76,22 @@ class Runner:
         """Part of an exit handler (the workflow's, or a task's exit hook): stopping does not stop it."""
         return self.on_exit or any(hu is unit for hu in unit.task.hook_units)
 
-    def deadline_outcome(self) -> Outcome:
-        # executor.go's deadline monitor (running pods) and operator.go (pending nodes): "Step exceeded its deadline"
-        return Outcome("Failed", f"the workflow's deadline ({self.deadline_s}s, activeDeadlineSeconds) was exceeded",
-                       argo_message="Step exceeded its deadline")
+    def _expired_for(self, unit: Unit) -> bool:
+        """Past the workflow's deadline, and not an exit hook's pod: workflowpod.go build gives an onExit
+        pod no workflow deadline, exec_control.go and failNodesWithoutCreatedPodsAfterDeadlineOrShutdown
+        spare it (IsPartOfExitHandler); a hook's Retry node still ends at the deadline once an attempt
+        failed (processNodeRetries)."""
+        return self.expired and (not self.exit_pod(unit) or bool(unit.res.failed_attempts))
+
+    def deadline_outcome(self, unit: Unit | None = None) -> Outcome:
+        """A node at the workflow's deadline. executor.go's deadline monitor (running pods) and operator.go
+        (pending nodes): "Step exceeded its deadline"; a Retry node with a failed attempt, processNodeRetries:
+        "retry exceeded workflow deadline T" (getWorkflowDeadline: the start, to the second, plus the seconds)."""
+        out = Outcome("Failed", f"the workflow's deadline ({self.deadline_s}s, activeDeadlineSeconds) was exceeded",
+                      argo_message="Step exceeded its deadline")
+        if unit is not None and unit.retry and unit.res.failed_attempts and self.deadline_at is not None:
+            out.argo_message = f"retry exceeded workflow deadline {self.deadline_at:%Y-%m-%d %H:%M:%S} +0000 UTC"
+        return out
 
     def report(self, event: str, res: TaskResult, *args: Any) -> None:
         if self.reporter is not None:
@@ -110,6 +112,17 @@ class Runner:
             d = d.parent
         return out
 
+    def halted(self, dag: Dag) -> None:
+        """A DAG that failFast stopped (operator.go checkParallelism: ErrParallelismReached for every
+        node under it from then on): its units waiting for a slot or a back-off never start."""
+        def keep(u: Unit) -> bool:
+            return all(d is not dag for d in self._dags(u))
+        self.ready = [u for u in self.ready if keep(u)]
+        kept = [e for e in self.delayed if keep(e[2])]
+        if len(kept) != len(self.delayed):
+            self.delayed = kept
+            heapq.heapify(self.delayed)
+
     def _can_start(self, unit: Unit) -> bool:
         return self.running < self.limit and all(d.limit is None or d.active < d.limit
                                                  for d in self._dags(unit)) and (unit.locked or self.locks.free(unit.template))
@@ -117,6 +130,7 @@ class Runner:
     def loop(self, root: Dag) -> None:
         if self.deadline_s is not None:
             self.deadline = time.monotonic() + self.deadline_s
+            self.deadline_at = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=self.deadline_s)
         try:
             while True:
                 with self.cond:
@@ -130,17 +144,24 @@ class Runner:
                     pass
                 now = time.monotonic()
                 if self.deadline is not None and now >= self.deadline and not self.expired:
-                    # spec.activeDeadlineSeconds: Argo stops the running pods and starts no more
+                    # spec.activeDeadlineSeconds: Argo stops the running pods and starts no more, but
+                    # exit hooks' (exec_control.go: an onExit pod is not subject to the deadline)
                     self.expired = True
-                    self.procs.kill_all()
+                    self.procs.stop()
                 if self.stop_signal is not None and not self.stopping and not self.on_exit:
                     self.stopping = True
                     self.procs.stop()
                     getattr(self.reporter, "run_stopping", lambda _: None)(self.stop_signal)
-                while self.delayed and (self.delayed[0][0] <= now or self.stopping):
-                    self.ready.append(heapq.heappop(self.delayed)[2])
+                while self.delayed and (self.delayed[0][0] <= now or self.stopping or self.expired):
+                    unit = heapq.heappop(self.delayed)[2]
+                    if unit.final is not None and not self.stopping and not self.expired:
+                        final, unit.final = unit.final, None  # its back-off waited out: it ends
+                        self.finish_unit(unit, final)
+                        self.progressed = True
+                    else:
+                        self.ready.append(unit)
                 for unit in list(self.ready):
-                    if self.expired or (self.stopping and not self.exit_pod(unit)) or self._can_start(unit):
+                    if self._expired_for(unit) or (self.stopping and not self.exit_pod(unit)) or self._can_start(unit):
                         self.ready.remove(unit)
                         self._begin(unit)
                 if root.done and not self.running and not self.ready and not self.delayed:
@@ -161,10 +182,13 @@ class Runner:
 
     def _begin(self, unit: Unit) -> None:
         res = unit.res
-        if self.expired:
-            return self.finish_unit(unit, self.deadline_outcome())
+        if self._expired_for(unit):
+            return self.finish_unit(unit, self.deadline_outcome(unit))
         if self.stopping and not self.exit_pod(unit):
             res.started = res.started or utc_now()
+            if unit.retry and res.failed_attempts:  # a Retry node in its back-off: every child fulfilled
+                # operator.go failNodesWithoutCreatedPodsAfterDeadlineOrShutdown (and processNodeRetries)
+                return self.finish_unit(unit, Outcome("Failed", STOPPED_WORKFLOW, argo_message=STOPPED_WORKFLOW))
             return self.finish_unit(unit, Outcome("Failed", STOPPED_PENDING))
         res.attempts += 1
         first = res.attempts == 1
@@ -198,6 +222,8 @@ class Runner:
             unit.retry = tmpl.get("retryStrategy") or {}
             folder = unit.folder / f"attempt-{res.attempts}" if "retryStrategy" in tmpl else unit.folder
             prep = prepare(tmpl, unit.template["name"], folder, self.run_dir, self.code_path, self.scripts)
+            if tmpl.get("timeout") and parse_duration(tmpl["timeout"]) <= 2:
+                return self._no_time_to_start(unit, first)
             max_duration = ((unit.retry.get("backoff") or {}) if isinstance(unit.retry, dict) else {}).get("maxDuration")
             if not first and max_duration:
                 # operator.go processNodeRetries: from the second attempt on, the first attempt's start +
@@ -225,58 +251,64 @@ class Runner:
         fut = self.pool.submit(execute, prep, self.procs, self._output_sink(res))
         fut.add_done_callback(lambda f, u=unit: self._notify(u, f))
 
+    def _no_time_to_start(self, unit: Unit, first: bool) -> None:
+        """workflowpod.go build: a template `timeout` becomes the pod's activeDeadlineSeconds as
+        int64(node start + timeout - now), and at 1 or less no pod is made: "NODE exceeded its
+        deadline", so a timeout of 2s or less ends every attempt in Error before it starts. Without
+        a retryPolicy that retries errors, operator.go executeTemplate returns the error and dag.go
+        executeDAGTask marks the task node "task 'NODE' errored: …"; else the Retry node goes on."""
+        res = unit.res
+        if first:
+            self.report("task_started", res)
+        node = f"{self.wf_scope['workflow.name']}.{res.name}"
+        pod = f"{node}({res.attempts - 1})" if unit.retry else node
+        message = f"{pod} exceeded its deadline"
+        out = Outcome("Error", f"{message}: on Argo a template timeout of 2s or less leaves the pod no time to "
+                      "start (its activeDeadlineSeconds would be 1 or less), so none is created; use 3s or more",
+                      argo_message=message)
+        if unit.retry and retries.policy(unit.retry) in ("Always", "OnError", "OnTransientError"):
+            return self._attempt_done(unit, out)
+        if unit.retry:
+            res.failed_attempts.append((res.attempts - 1, "Error", message, utc_now()))
+        out.argo_message = f"task '{node}' errored: {message}"
+        return self.finish_unit(unit, out)
+
     def _notify(self, unit: Unit, fut: Future) -> None:
         with self.cond:
             self.completed.append((unit, fut))
             self.cond.notify()
 
     def _attempt_done(self, unit: Unit, out: Outcome) -> None:
-        # operator.go processNodeRetries: attempts > limit stops; wait duration * factor**(attempts-1),
-        # capped; maxDuration counts from the first attempt's start
         stopped = self.stopping and not self.exit_pod(unit)
         if unit.retry and out.phase in ("Failed", "Error"):  # a pod node of its own under the Retry node
             pod = STOPPED_RUNNING if stopped else out.message if out.argo_message is None else out.argo_message
+            if self.expired and out.message == "cancelled":  # killed at the workflow's deadline
+                pod = self.deadline_outcome().argo_message or pod
             unit.res.failed_attempts.append((unit.res.attempts - 1, out.phase, pod, utc_now()))
-        if self.expired:
-            return self.finish_unit(unit, self.deadline_outcome())
+        if self._expired_for(unit) or (self.expired and unit.retry and out.phase in ("Failed", "Error")):
+            return self.finish_unit(unit, self.deadline_outcome(unit))
         if stopped:  # processNodeRetries: a stopped Retry node says "Stopped with strategy 'Stop'"
             return self.finish_unit(unit, out if out.phase == "Succeeded" else Outcome(
                 "Failed", STOPPED_RUNNING, out.outputs, out.stdout, out.exit_code,
                 argo_message=STOPPED_WORKFLOW if unit.retry else None))
-        policy = str(unit.retry.get("retryPolicy") or "OnFailure")
-        retryable = {"Always": ("Failed", "Error"), "OnFailure": ("Failed",), "OnError": ("Error",)}
-        limit = unit.retry.get("limit")
-        if not unit.retry or out.phase not in retryable.get(policy, ()) or self.procs.cancelled:
-            return self.finish_unit(unit, out)  # processNodeRetries: the Retry node takes its last child's message
-        # operator.go processNodeRetries: the Retry node's own message when it stops retrying
-        if limit not in (None, "") and unit.res.attempts > int(limit):
-            out.argo_message = "No more retries left"
+        if not unit.retry or out.phase not in ("Failed", "Error") or self.procs.cancelled:
             return self.finish_unit(unit, out)
-        if not _retry_expression(unit.retry, out):
-            out.argo_message = "retryStrategy.expression evaluated to false"
-            return self.finish_unit(unit, out)
-        backoff = unit.retry.get("backoff") or {}
-        delay = 0.0
-        try:
-            if backoff.get("duration"):
-                delay = parse_duration(backoff["duration"])
-                factor = float(backoff.get("factor") or 0)
-                if factor > 0:
-                    delay *= factor ** (unit.res.attempts - 1)
-                if backoff.get("cap"):
-                    delay = min(delay, parse_duration(backoff["cap"]))
-            if backoff.get("maxDuration"):
-                deadline = unit.t0 + parse_duration(backoff["maxDuration"])
-                if time.monotonic() > deadline or time.monotonic() + delay > deadline:
-                    out.argo_message = ("Max duration limit exceeded" if time.monotonic() > deadline
-                                        else "Backoff would exceed max duration limit")
-                    out.message = f"{out.argo_message} (last attempt: {out.message})"
-                    return self.finish_unit(unit, out)
-        except ExprError as e:
-            return self.finish_unit(unit, Outcome("Error", f"retryStrategy: {e}"))
+        try:  # operator.go processNodeRetries (retries.py)
+            v = retries.verdict(unit.retry, out.phase, out.exit_code, unit.res.attempts, time.monotonic() - unit.t0)
+        except (ExprError, ValueError) as e:  # executeTemplate: markNodeError(retryNodeName, retryErr)
+            return self.finish_unit(unit, Outcome("Error", f"retryStrategy: {e}", argo_message=str(e)))
+        if not v.retry:
+            if v.message is not None:  # the Retry node's own message; else its last attempt's
+                out.argo_message = v.message
+                if v.message in (retries.MAX_DURATION, retries.BACKOFF_EXCEEDS):
+                    out.message = f"{v.message} (last attempt: {out.message})"
+            if v.wait <= 0:
+                return self.finish_unit(unit, out)
+            unit.final = out  # the controller waits out the back-off before it decides not to retry
+        else:
+            self.report("task_retrying", unit.res, v.wait)
         unit.res.message = out.message
-        self.report("task_retrying", unit.res, delay)
-        heapq.heappush(self.delayed, (time.monotonic() + delay, id(unit), unit))
+        heapq.heappush(self.delayed, (time.monotonic() + v.wait, id(unit), unit))
 
     def finish_unit(self, unit: Unit, out: Outcome) -> None:
         res = unit.res

@@ -30,6 +30,8 @@ class DagHost(Protocol):
 
     def finish_unit(self, unit: Unit, out: Outcome) -> None: ...
 
+    def halted(self, dag: Any) -> None: ...
+
 
 # What a task prints or writes is decoded as JSON where it parses; a value nested deeper than this is
 # kept as its text: decoding and re-encoding it (Go-style JSON, summary.json) would recurse that deep.
@@ -71,6 +73,7 @@ class Unit:
         self.exit_code: int | None = None
         self.t0 = 0.0
         self.retry: dict = {}
+        self.final: Outcome | None = None  # its Retry node's end, once the back-off it waits out is over
         self.inner: Any = None  # a nested DAG's state (dagstate.Dag), when the template is a DAG
         self.artifacts: list[dict] = []  # the DAG task's arguments.artifacts, substituted
         self.artifact_keys: dict[str, str] = {}  # output artifact name -> repository key
@@ -101,6 +104,7 @@ class DagTask:
         self.child_hooks: dict[int, Unit] = {}  # a fan-out's hooks, by the index of the child they are for
         self.group_hook = False  # a fan-out's own (group node's) hook has started
         self.fanout = False
+        self.note = ""  # said after its message: where Argo's outcome for it is an Argo defect
         self.state = "pending"
         self.t0 = 0.0
 
