@@ -43,6 +43,23 @@ def hint_close(name: str, options: list[str], what: str = "") -> str | None:
     return None
 
 
+def note(file: str, line: int, col: int, message: str) -> str:
+    """A located note (not an error: validate still says ok), as validate, compile and run print it
+    and the editor shows it: `FILE:LINE:COL: note: MESSAGE`."""
+    return f"{file}:{line}:{col}: note: {message}"
+
+
+def read_note(text: str) -> tuple[str, int, int, str] | None:
+    """(file, line, column, message) of a note `note` wrote (of a file whose name does not hold
+    ": note: "); None for a note without a position."""
+    head, sep, message = text.partition(": note: ")
+    file, _, rest = head.rpartition(":") if sep else ("", "", "")
+    file, _, line = file.rpartition(":")
+    if not (line.isdigit() and rest.isdigit() and file):
+        return None
+    return file, int(line), int(rest), message
+
+
 class SpecError(Frozen):
     """One problem at FILE:LINE:COL; immutable, hashable, ordered by (file, line, col, message, hint,
     severity). (A plain class: stages create thousands, and `dataclasses` costs ~8 ms of a start.)"""

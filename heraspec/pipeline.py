@@ -181,6 +181,10 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
         from .check.production_rules import cache_notes
 
         c.notes += cache_notes(doc, model)  # a Secret's value, a volume's content: not in a cache key
+    if graph.deps and may_hold(doc, "continue_on"):
+        from .check.task_rules import waiting_notes
+
+        c.notes += waiting_notes(doc, model, graph)  # a reader of what a failed producer never made
     c.pipelines = _sub_pipelines(doc, model, errors, opts, stack + (os.path.realpath(doc.path),),
                                  cache if cache is not None else {})
     if fns or parameters or c.pipelines:

@@ -580,6 +580,31 @@ tasks:
     assert code == 1
 
 
+def test_validate_notes_a_reader_of_a_producer_that_continues_on_failure(tmp_path: Path) -> None:
+    # the spec is valid, and runs as written while `a` succeeds; when it fails, Argo requeues `use`
+    # for ever (the test above): validate says so where the result is read, and not for a reader
+    # that waits only for a.Succeeded, nor for a task that reads nothing of `a`
+    (tmp_path / "steps.py").write_text(STEPS)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("""\
+name: fid-note
+tasks:
+  a: {function: steps:boom, continue_on: [failed, error]}
+  use: {function: steps:text, args: {x: {from: a}}}
+  safe: {function: steps:text, args: {x: {from: a}}, depends: a.Succeeded}
+  after: {function: steps:ok, after: [a]}
+""")
+    proc = cli("validate", str(spec), cwd=tmp_path)
+    assert proc.returncode == 0
+    notes = [line for line in proc.stderr.splitlines() if ": note: " in line]
+    assert len(notes) == 1, proc.stderr
+    assert notes[0].startswith(f"{spec}:4:")
+    assert "if 'a' fails or errors, 'use' still runs" in notes[0] and "waits for ever" in notes[0]
+    assert notes[0].endswith("give 'use' depends: a.Succeeded")
+    spec.write_text(spec.read_text().replace("continue_on: [failed, error]", "retry: 1"))
+    assert ": note: " not in cli("validate", str(spec), cwd=tmp_path).stderr
+
+
 SHORT_TIMEOUTS = """\
 name: fid-short-timeout
 tasks:

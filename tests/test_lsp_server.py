@@ -118,6 +118,25 @@ def test_diagnostics_are_validates_errors_at_their_ranges_and_clear_when_fixed(l
     assert doc.change(GOOD) == []  # fixed: cleared
 
 
+def test_validates_located_notes_are_information_at_their_place(lsp, root):
+    # the spec is valid (validate says ok), but B reads A's result while A continues on failure
+    text = GOOD.replace("  A: {function: steps:square, args: {x: {param: n}}}",
+                        "  A: {function: steps:square, args: {x: {param: n}}, continue_on: [failed]}")
+    doc = Doc(lsp, root / "note.heraspec.yaml", text)
+    diags = doc.diagnostics()
+    out = subprocess.run([sys.executable, "-m", "heraspec", "validate", doc.path.name], cwd=root,
+                         capture_output=True, text=True)
+    assert out.returncode == 0
+    notes = [line for line in out.stderr.splitlines() if ": note: " in line]
+    assert len(notes) == 1 and len(diags) == 1
+    (d,) = diags
+    assert d["severity"] == 3 and d["source"] == "heraspec"
+    start = d["range"]["start"]
+    assert notes[0] == f"{doc.path.name}:{start['line'] + 1}:{start['character'] + 1}: note: {d['message']}"
+    assert doc.ranged(d["range"]) == "A" and start["line"] == 6  # B's `{from: A}`
+    assert doc.change(GOOD) == []
+
+
 def test_a_half_typed_document_is_one_syntax_error_and_the_server_goes_on(lsp, root):
     doc = Doc(lsp, root / "half.heraspec.yaml", GOOD)
     assert doc.diagnostics() == []

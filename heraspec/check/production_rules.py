@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import Errors
+from ..errors import Errors, note
 from ..document.load import Document
 from ..document.nodes import Defaults, Spec, Task, mapping
 from ..document.patterns import K8S_NAME, seconds
@@ -198,13 +198,13 @@ def cache_notes(doc: Document, spec: Spec) -> list[str]:
             else "tasks " + ", ".join(f"'{n}'" for n in names) + " are cached and " + \
             ("mount" if kind == "claim" else "read")
         if kind == "claim":
-            out.append(f"{doc.path}:{line}:{col}: note: {who} the volume claim '{source}': what it holds is not in "
-                       "the cache key, so results computed from older contents are reused; pass the data as a file "
-                       "({artifact: ...} or {from: TASK}) or give the task an argument naming its version")
+            out.append(note(doc.path, line, col, f"{who} the volume claim '{source}': what it holds is not in "
+                            "the cache key, so results computed from older contents are reused; pass the data as a "
+                            "file ({artifact: ...} or {from: TASK}) or give the task an argument naming its version"))
             continue
         what = f"{'Secret' if kind == 'secret' else 'ConfigMap'} '{source}' (key {key})"
-        out.append(f"{doc.path}:{line}:{col}: note: {who} {what} as {var}: the cache key has the name and key, not "
-                   "the value (heraspec cannot read it), so results computed with an old value are reused; to "
-                   f"recompute after a change, rename it ({source}-v2) or bump a plain env value beside it "
-                   f"({var}_VERSION: \"2\")")
+        out.append(note(doc.path, line, col, f"{who} {what} as {var}: the cache key has the name and key, not "
+                        "the value (heraspec cannot read it), so results computed with an old value are reused; to "
+                        f"recompute after a change, rename it ({source}-v2) or bump a plain env value beside it "
+                        f"({var}_VERSION: \"2\")"))
     return out

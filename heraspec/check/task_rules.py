@@ -11,7 +11,7 @@ from typing import Any
 from ..argo_lang import depends
 from ..document.load import Document
 from ..document.nodes import Ref, Spec, Task, mapping
-from ..errors import Errors
+from ..errors import Errors, note
 from . import dag
 from .files import fans_out
 from .spectext import may_hold
@@ -123,6 +123,29 @@ def _continue_on(doc: Document, spec: Spec, graph: dag.Graph, errors: Errors) ->
             doc.error(errors, ("tasks", name, "continue_on"), f"no task runs after '{name}', so continue_on "
                       "cannot keep its failure from failing the workflow (Argo refuses continueOn with depends)",
                       "add a task after it, or remove continue_on", key=True)
+
+
+def waiting_notes(doc: Document, spec: Spec, graph: dag.Graph) -> list[str]:
+    """A located note per `{from: X}` whose producer X has continue_on, read by a task that runs after
+    X fails (no `depends` of its own, so its dependency on X is widened to X.Failed / X.Errored): a
+    failed X made no outputs, and Argo v4.1.2 then waits for ever. dag.go executeDAGTask ->
+    resolveDependencyReferences: ReplaceStrictAny fails on the missing output, and IsMissingVariableErr
+    requeues the workflow instead of failing the task."""
+    out: list[str] = []
+    tasks = spec.tasks
+    for d in graph.deps:
+        producer, reader = tasks.get(d.src), tasks.get(d.dst)
+        if producer is None or reader is None or not producer.continue_on or d.path[-1:] != ("from",):
+            continue
+        if "depends" in reader.data:  # its own expression says when it runs: widened only if it names X bare
+            continue
+        line, col = doc.pos(d.path)
+        ends = " or ".join({"failed": "fails", "error": "errors"}[k] for k in producer.continue_on)
+        out.append(note(doc.path, line, col, f"task '{d.dst}' reads the result of '{d.src}', which has continue_on: "
+                   f"if '{d.src}' {ends}, '{d.dst}' still runs, and on Argo it then waits for ever for the output "
+                   f"'{d.src}' never made (the workflow ends only at its deadline); `heraspec run` ends it in Error. "
+                   f"To stop after such a failure instead, give '{d.dst}' depends: {d.src}.Succeeded"))
+    return out
 
 
 def _item_key(ref: Any) -> str | None:

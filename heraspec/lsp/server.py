@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
 
-from ..errors import SpecError
+from ..errors import SpecError, read_note
 from . import navigate, text as textpos
 from .complete import Modules, complete
 from .project import Analysis, Project
@@ -115,7 +115,7 @@ class HeraspecServer(LanguageServer):
         for file, errs in an.by_file().items():
             if os.path.abspath(file) == an.path:
                 self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
-                    uri=uri, version=an.version, diagnostics=self.diagnostics(an.text, errs)))
+                    uri=uri, version=an.version, diagnostics=self.diagnostics(an.text, errs + notes_of(an))))
                 continue
             other = path_to_uri(file)
             others.add(other)
@@ -139,7 +139,7 @@ class HeraspecServer(LanguageServer):
             fix = getattr(e, "fix", None)
             out.append(t.Diagnostic(
                 range=self.range(lines, line, start, end), message=message, source=SOURCE,
-                severity=t.DiagnosticSeverity.Warning if e.severity == "warning" else t.DiagnosticSeverity.Error,
+                severity=SEVERITIES.get(e.severity, t.DiagnosticSeverity.Error),
                 data={"hint": e.hint, "fix": fix} if isinstance(fix, str) else {"hint": e.hint}))
         return out
 
@@ -151,6 +151,21 @@ class HeraspecServer(LanguageServer):
                 self.check(uri)
             except Exception:
                 log.exception("checking %s again", spec)
+
+
+SEVERITIES = {"error": t.DiagnosticSeverity.Error, "warning": t.DiagnosticSeverity.Warning,
+              "note": t.DiagnosticSeverity.Information}
+
+
+def notes_of(an: Analysis) -> list[SpecError]:
+    """The located notes `validate` prints for this text (not errors: the spec is valid), as
+    Information diagnostics at their place."""
+    out = []
+    for text in an.checked.notes if an.checked is not None else ():
+        found = read_note(text)
+        if found is not None and os.path.abspath(found[0]) == an.path:
+            out.append(SpecError(found[0], found[1], found[2], found[3], severity="note"))
+    return out
 
 
 def _version() -> str:
