@@ -32,7 +32,7 @@ def touch(tag: str) -> dict:
     import decimal
     return {"seen": list(SEEN), "leaked": os.environ.get("LEAKED_BEFORE", ""), "cwd": os.getcwd(),
             "decimal_before": "decimal" in DECIMAL_AT_START, "argv": sys.argv[1:], "name": __name__,
-            "env": env, "tmp": os.environ["TMPDIR"],
+            "env": env, "tmp": os.path.realpath(os.environ["TMPDIR"]),
             "main_names": sorted(n for n in vars(sys.modules["__main__"]) if n.startswith("_") or n in ("gc", "marshal"))}
 
 
@@ -110,7 +110,7 @@ def test_tasks_share_nothing_and_see_their_own_env_and_folder(tmp_path: Path, na
     assert not one["decimal_before"] and not two["decimal_before"]  # nor the modules another task imported
     assert "HERASPEC_SECRET_OF_THE_RUNNER" not in one["env"] and "LEAKED" not in two["env"]
     assert one["cwd"] == str(folder(tmp_path, "one").resolve()) and two["cwd"] == str(folder(tmp_path, "two").resolve())
-    assert two["tmp"] == str(folder(tmp_path, "two") / "tmp")
+    assert two["tmp"] == str((folder(tmp_path, "two") / "tmp").resolve())  # itself, or a short link to it
     assert one["name"] == "steps" and one["argv"] == []
     assert one["main_names"] == ["__builtins__", "__cached__", "__doc__", "__file__", "__loader__", "__name__",
                                  "__package__", "__spec__"]  # __main__ holds the script's names only (none private)

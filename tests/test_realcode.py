@@ -43,10 +43,11 @@ CASES = {  # task: (function, args)
 }
 
 
-def direct(ref: str, args: dict) -> object:
-    """What `from module import function; function(**args)` gives in a fresh interpreter."""
+def direct(ref: str, args: dict, root: Path = ROOT) -> object:
+    """What `from module import function; function(**args)` gives in a fresh interpreter, with
+    `root` first on its path."""
     module, name = ref.split(":")
-    code = (f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); from {module} import {name}; "
+    code = (f"import json, sys; sys.path.insert(0, {str(root)!r}); from {module} import {name}; "
             f"print(json.dumps({name}(**json.loads(sys.argv[1]))))")
     proc = subprocess.run([sys.executable, "-I", "-c", code, json.dumps(args)], capture_output=True, text=True,
                           cwd="/")

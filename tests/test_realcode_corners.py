@@ -7,14 +7,17 @@ does, and what runs must return what calling the function directly returns."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 import heraspec
 from heraspec.python.pod.names import INPUT_PREFIX
+from tests import test_realcode as realcode
 from tests.argo_exec import pod_env, run_task
 from tests.argo_schema import assert_argo_valid
 from tests.cli import heraspec as cli
@@ -40,13 +43,7 @@ def spec(root: Path, cases: dict[str, tuple[str, dict]]) -> Path:
 
 def direct(src: Path, ref: str, args: dict) -> object:
     """What `from module import function; function(**args)` gives in a fresh interpreter."""
-    module, name = ref.split(":")
-    code = (f"import json, sys; sys.path.insert(0, {str(src)!r}); from {module} import {name}; "
-            f"print(json.dumps({name}(**json.loads(sys.argv[1]))))")
-    proc = subprocess.run([sys.executable, "-I", "-c", code, json.dumps(args)], capture_output=True, text=True,
-                          cwd="/")
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    return realcode.direct(ref, args, root=src)
 
 
 # --- decorators whose result is not a plain function -------------------------------------------------
@@ -476,13 +473,28 @@ def test_worker_processes_started_by_spawn_or_forkserver_import_the_carried_code
     (compiled,) = heraspec.compile([str(path)], path=[str(src)])
     for task, (ref, args) in cases.items():
         assert run_task(compiled.manifest, task, tmp_path / "pods" / task)[0] == [0, 1, 4, 9] == direct(src, ref, args)
-    # locally only spawn: forkserver's socket lives under the task's TMPDIR, which the run folder's
-    # path can make longer than AF_UNIX allows (a known difference, not this test's subject)
-    path = spec(tmp_path, {"spawn": cases["spawn"]})
-    run = cli("run", str(path), "--path", str(src), "--json", "--workdir", str(tmp_path / "run"), cwd=tmp_path,
-              timeout=120)
+    # and under heraspec run, in a run folder deep enough that its own tmp would be too long a path
+    # for forkserver's Unix socket (107 bytes): the task's TMPDIR is then a short link to it
+    workdir = tmp_path / ("deep-run-folder-" * 6) / "run"
+    run = cli("run", str(path), "--path", str(src), "--json", "--workdir", str(workdir), cwd=tmp_path, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert json.loads(run.stdout)["tasks"]["spawn"]["result"] == [0, 1, 4, 9]
+    assert {k: t["result"] for k, t in json.loads(run.stdout)["tasks"].items()} == {"spawn": [0, 1, 4, 9],
+                                                                                     "forkserver": [0, 1, 4, 9]}
+
+
+def test_a_multiprocessing_manager_runs_in_a_deep_run_folder(tmp_path: Path) -> None:
+    # a Manager listens on a Unix socket in TMPDIR, whatever the start method
+    src = write(tmp_path, {"shared.py": "import multiprocessing\n\n\ndef share(n: int) -> int:\n"
+                                        "    with multiprocessing.Manager() as m:\n        d = m.dict()\n"
+                                        "        d['n'] = n\n        return d['n'] * 2\n"})
+    path = spec(tmp_path, {"share": ("shared:share", {"n": 21})})
+    workdir = tmp_path / ("deep-run-folder-" * 6) / "run"
+    run = cli("run", str(path), "--path", str(src), "--json", "--workdir", str(workdir), cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads(run.stdout)["tasks"]["share"]["result"] == 42
+    links = [p for p in Path(tempfile.gettempdir()).glob("heraspec-*") if p.is_symlink()
+             and str(workdir) in os.readlink(p)]
+    assert links == []  # the short link ends with its task
 
 
 def test_a_singledispatch_function_is_refused_at_its_decorator(tmp_path: Path) -> None:

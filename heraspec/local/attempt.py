@@ -90,6 +90,7 @@ class Prep:
     paths: dict[str, str] = field(default_factory=dict)
     script: str = ""  # the script file (in argv), for a Python script
     run_dir: str = ""  # paths inside it are never mapped
+    tmp_link: tuple[str, str] | None = None  # (short TMPDIR, the task's tmp folder it links to): task_tmpdir
 
 
 
@@ -143,6 +144,33 @@ class Processes:
             s.close()
 
 
+# A Unix socket's path has at most 107 bytes (sun_path), and multiprocessing makes its sockets in
+# TMPDIR (pymp-XXXXXXXX/listener-XXXXXXXX, ~32 more): a Manager, or a Pool started by forkserver or
+# spawn, fails in a deep run folder. The pod's TMPDIR is /tmp.
+LONGEST_TMPDIR = 64
+
+
+def task_tmpdir(folder: Path) -> tuple[str, str | None]:
+    """The task's temporary folder (inside its run folder), and, when that path is too long for the
+    sockets made in it, a short link to it in the system's temporary folder to give as TMPDIR
+    instead (made before the task starts, removed when it ends)."""
+    tmp = os.path.abspath(folder / "tmp")
+    if len(tmp.encode()) <= LONGEST_TMPDIR:
+        return tmp, None
+    import tempfile
+
+    return tmp, os.path.join(tempfile.gettempdir(), "heraspec-" + hashlib.sha256(tmp.encode()).hexdigest()[:16])
+
+
+def _link_tmp(link: str, target: str) -> None:
+    try:
+        os.symlink(target, link)
+    except FileExistsError:  # left by a run that was killed: the same folder, so the same target
+        if os.path.realpath(link) != os.path.realpath(target):
+            os.unlink(link)
+            os.symlink(target, link)
+
+
 def inside(base: Path, path: str) -> Path:
     """A container path mapped under ``base``: absolute as the pod sees it, so ``..`` stops at the
     root (``/../../etc/x`` is ``/etc/x`` in a pod, ``<base>/etc/x`` here) and never leaves ``base``."""
@@ -194,7 +222,8 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
         return regex.sub(lambda m: str(mapping[m.group(1)]), s) if regex else s
 
     env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
-    env.update(TMPDIR=str(folder / "tmp"), HERASPEC_RESULT_PATH=str(result_path[0]))
+    tmp, tmp_link = task_tmpdir(folder)
+    env.update(TMPDIR=tmp_link or tmp, HERASPEC_RESULT_PATH=str(result_path[0]))
     for e in as_list(c.get("env")):
         if "valueFrom" in e:
             if e["name"] not in os.environ:
@@ -245,6 +274,8 @@ def prepare(t: dict, name: str, folder: Path, run_dir: Path, code_path: tuple[st
     mkdirs = [folder / "tmp"] + [p.parent for p in mapping.values()] + [p for p in mapping.values()
                                                                            if "volumes" in p.parts]
     prep = Prep(command + args, env, folder, min(limits) if limits else None, files, mkdirs, params, python_env)
+    if tmp_link:
+        prep.tmp_link = (tmp_link, tmp)
     if python_script:
         prep.paths = {pod: str(local.absolute()) for pod, local in mapping.items() if pod not in keep}
         prep.script, prep.run_dir = command[-1], str(run_dir.absolute())
@@ -286,9 +317,14 @@ def execute(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> Ou
             failed = _use_env(prep, on_line)
             if failed is not None:
                 return failed
+        if prep.tmp_link is not None:
+            _link_tmp(*prep.tmp_link)
         return _attempt(prep, procs, on_line)
     except Exception as e:  # a bug or an OS problem must end this task, not hang the run
         return Outcome("Error", f"heraspec run could not run this task: {type(e).__name__}: {e}")
+    finally:
+        if prep.tmp_link is not None and os.path.islink(prep.tmp_link[0]):
+            os.unlink(prep.tmp_link[0])
 
 def _attempt(prep: Prep, procs: Processes, on_line: LineSink | None = None) -> Outcome:
     for d in prep.mkdirs:

@@ -22,7 +22,8 @@ Local choices, where a cluster has no equivalent:
 - Every attempt runs in its own fresh folder ``<run_dir>/<task>[/<item index>][/attempt-N]`` which
   is its working directory and holds ``stdout.log`` and ``stderr.log`` (with a reporter that has
   ``task_output``, the pipes are also read line by line as the task prints). Environment: the
-  template's ``env`` plus PATH, HOME, TMPDIR (inside the folder) and HERASPEC_RESULT_PATH, and
+  template's ``env`` plus PATH, HOME, TMPDIR (inside the folder, or a short link to it: see
+  attempt.task_tmpdir) and HERASPEC_RESULT_PATH, and
   PYTHONUNBUFFERED=1 for Python (unless set) so that ``print`` shows as it happens. An env var taken
   ``valueFrom`` a Secret/ConfigMap/field is passed through from heraspec's own environment when a
   variable of that name is set there, else the task ends in Error naming what to set; ``envFrom`` is
