@@ -28,7 +28,15 @@ code can reach are checked; the rest are carried when found and otherwise left a
 are neither standard-library nor first-party are listed as `Bundle.imports` for the package check
 (`packages.py`), with the same rule.
 
-Not followed: `importlib.import_module(...)` and `__import__` with computed names.
+Listed packages: a carried module that lists a first-party package's modules
+(`pkgutil.iter_modules(__path__)`, `pkgutil.walk_packages(plugins.__path__, ...)`, see
+pkglisting.py), as plugin packages do before importing them by computed names, carries every module
+of that package pkgutil lists (walk_packages: its subpackages', all the way down), each checked as
+any carried module; a problem making one carried is located at the listing call. Such a package
+also carries its `__init__.py` as a data file, so the pod writes the carried modules out to disk
+(pod.write_data_files), where pkgutil lists them as it lists the project's folder.
+
+Not followed: `importlib.import_module(...)` and `__import__` with computed names otherwise.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ from collections.abc import Iterator
 from .closure import ModuleInfo
 from .sourcefile import Problem, load_module, shown as _show
 from .pkgdata import DataFile, PackageData, outside
+from .pkglisting import listings, package_modules
 from ..record import Record
 
 __all__ = ["Bundle", "Carried", "DataFile", "Import", "carry", "first_party_roots", "is_stdlib", "outside"]
@@ -256,6 +265,7 @@ class _Bundler:
         self.problems: list[Problem] = []
         self.imports: list[Import] = []
         self.edges: dict[str, list[_Edge]] = {}
+        self.listed: dict[str, bool] = {}  # packages whose modules are listed -> with subpackages
 
     def unit(self, name: str, at: _At | None) -> _Unit | Problem:
         if name in self.units:
@@ -296,6 +306,21 @@ class _Bundler:
             at = _At(unit.file, *info.position(found.node))
             for alias in found.node.names:
                 self.follow(unit, found, alias, at, checked and not found.optional)
+        for listing in listings(unit.name, unit.is_package, info):
+            self.carry_listed(listing.package, listing.recursive, _At(unit.file, *info.position(listing.node)))
+
+    def carry_listed(self, package: str, recursive: bool, at: _At) -> None:
+        """Carry every module pkgutil lists in first-party `package` (recursive: in its subpackages
+        too); `package` not first-party (or not a package) is left alone."""
+        if is_stdlib(package) or (package in self.listed and self.listed[package] >= recursive):
+            return
+        found = self.finder.find(package)
+        if found is None or not found[1] or self.chain(package, at) is None:
+            return
+        self.listed[package] = recursive
+        for name, is_package in package_modules(found[2]):
+            if self.chain(f"{package}.{name}", at) is not None and recursive and is_package:
+                self.carry_listed(f"{package}.{name}", True, at)
 
     def follow(self, unit: _Unit, found: _Found, alias: ast.alias, at: _At, report: bool) -> None:
         node = found.node
@@ -538,6 +563,12 @@ def carry(entry: str, file: str, info: ModuleInfo, target: int, dirs: list[str] 
         if u.info is not None and u.file is not None:
             found.add(u.name, u.file, u.is_package, u.info)
     data = found.files()
+    paths = {d.path for d in data}
+    for name in sorted(b.listed):  # the pod writes the modules out where pkgutil lists them
+        u = b.units[name]
+        if u.info is not None and _display(name, True) not in paths:
+            data.append(DataFile(_display(name, True), u.info.text.encode("utf-8")))
+    data.sort(key=lambda d: d.path)
     b.problems += found.problems
     problems += b.problems
     if not problems:
