@@ -105,3 +105,40 @@ def test_a_plugin_module_with_a_broken_import_is_a_located_error(tmp_path: Path)
     proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "error:" in proc.stderr and "src/plugins/gamma.py:3:" in proc.stderr, proc.stderr
+
+
+LOADER = {
+    "plugins/__init__.py": PLUGINS["plugins/__init__.py"],
+    "plugins/alpha.py": PLUGINS["plugins/alpha.py"],
+    "plugins/beta.py": PLUGINS["plugins/beta.py"],
+    "plugins/helpers.py": PLUGINS["plugins/helpers.py"],
+    "handlers/__init__.py": "",
+    "handlers/add.py": PLUGINS["handlers/add.py"],
+    "loader.py": (
+        "import importlib\n\nimport plugins\n\n\n"
+        "def by_prefix(name: str) -> str:\n    return importlib.import_module(f'handlers.{name}').__name__\n\n\n"
+        "def listed(name: str) -> str:\n    return importlib.import_module('plugins.' + name).__name__\n\n\n"
+        "def unknown(name: str) -> str:\n    return importlib.import_module(name).__name__\n\n\n"
+        "def third_party(name: str) -> str:\n    return __import__('email.' + name).__name__\n"),
+}
+
+
+def test_a_computed_import_of_a_first_party_module_no_listing_carries_is_a_located_note(tmp_path: Path) -> None:
+    src = write(tmp_path, LOADER)
+    cases = {"prefix": ("loader:by_prefix", {"name": "add"}), "listed": ("loader:listed", {"name": "alpha"}),
+             "unknown": ("loader:unknown", {"name": "json"}), "third": ("loader:third_party", {"name": "utils"})}
+    path = spec(tmp_path, cases)
+    proc = cli("validate", str(path), "--path", str(src), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    notes = [line for line in proc.stderr.splitlines() if ": note: " in line]
+    # one note, once for the four tasks that carry loader.py, where the import is; `plugins` is listed by
+    # its __init__ (its modules are carried), `name` alone may be anything, `email` is the standard library's
+    assert len(notes) == 1, proc.stderr
+    assert notes[0].startswith(f"{src / 'loader.py'}:7:12: note: this import's module name is computed: heraspec "
+                               "cannot know which module of 'handlers' it names"), notes
+    assert "import the module by name, or list the package's modules" in notes[0]
+    # what the note says: the pod does not have it; the listed package's module is there
+    (compiled,) = heraspec.compile([str(path)], path=[str(src)])
+    assert run_task(compiled.manifest, "listed", tmp_path / "pods" / "listed")[0] == "plugins.alpha"
+    with pytest.raises(AssertionError, match="No module named 'handlers"):
+        run_task(compiled.manifest, "prefix", tmp_path / "pods" / "prefix")

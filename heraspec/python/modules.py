@@ -36,7 +36,11 @@ any carried module; a problem making one carried is located at the listing call.
 also carries its `__init__.py` as a data file, so the pod writes the carried modules out to disk
 (pod.write_data_files), where pkgutil lists them as it lists the project's folder.
 
-Not followed: `importlib.import_module(...)` and `__import__` with computed names otherwise.
+Not followed: `importlib.import_module(...)` and `__import__` with computed names otherwise. Such
+an import whose name surely lies in a first-party package that no listing covers
+(`import_module(f"plugins.{name}")`, pkglisting.computed_imports) is a located note
+(`Bundle.notes`): the module it names cannot be known and is not carried. A name of which nothing
+is known is not a note (it may be a third-party module).
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ from collections.abc import Iterator
 from .closure import ModuleInfo
 from .sourcefile import Problem, load_module, shown as _show
 from .pkgdata import DataFile, PackageData, outside
-from .pkglisting import listings, package_modules
+from .pkglisting import computed_imports, listings, package_modules
 from ..record import Record
 
 __all__ = ["Bundle", "Carried", "DataFile", "Import", "carry", "first_party_roots", "is_stdlib", "outside"]
@@ -103,7 +107,7 @@ class Import(Record):
 
 
 class Bundle(Record):
-    __slots__ = ("entry", "modules", "imports", "problems", "size", "data")
+    __slots__ = ("entry", "modules", "imports", "problems", "size", "data", "notes")
 
     entry: str  # the function's module
     modules: tuple[Carried, ...]  # the entry first, then by name
@@ -111,15 +115,18 @@ class Bundle(Record):
     problems: tuple[Problem, ...]
     size: int  # bytes of carried user code and data
     data: tuple[DataFile, ...]
+    notes: tuple[Problem, ...]  # not errors: computed imports heraspec cannot follow (located)
 
     def __init__(self, entry: str, modules: tuple[Carried, ...], imports: tuple[Import, ...],
-                 problems: tuple[Problem, ...], size: int, data: tuple[DataFile, ...] = ()) -> None:
+                 problems: tuple[Problem, ...], size: int, data: tuple[DataFile, ...] = (),
+                 notes: tuple[Problem, ...] = ()) -> None:
         self.entry = entry
         self.modules = modules
         self.imports = imports
         self.problems = problems
         self.size = size
         self.data = data
+        self.notes = notes
 
 
 # --- where first-party modules are ------------------------------------------------------------------
@@ -266,6 +273,7 @@ class _Bundler:
         self.imports: list[Import] = []
         self.edges: dict[str, list[_Edge]] = {}
         self.listed: dict[str, bool] = {}  # packages whose modules are listed -> with subpackages
+        self.computed: list[tuple[str, _At]] = []  # first-party packages imported from by computed names
 
     def unit(self, name: str, at: _At | None) -> _Unit | Problem:
         if name in self.units:
@@ -308,6 +316,23 @@ class _Bundler:
                 self.follow(unit, found, alias, at, checked and not found.optional)
         for listing in listings(unit.name, unit.is_package, info):
             self.carry_listed(listing.package, listing.recursive, _At(unit.file, *info.position(listing.node)))
+        for listing in computed_imports(unit.name, unit.is_package, info):
+            top = listing.package.partition(".")[0]
+            if not is_stdlib(top) and self.finder.find(top) is not None:
+                self.computed.append((listing.package, _At(unit.file, *info.position(listing.node))))
+
+    def computed_notes(self) -> list[Problem]:
+        """A note per computed import under a first-party package whose modules no listing carries."""
+        out = []
+        for package, at in self.computed:
+            if package in self.listed or any(package.startswith(p + ".") for p, deep in self.listed.items() if deep):
+                continue
+            out.append(Problem(f"this import's module name is computed: heraspec cannot know which module of "
+                               f"'{package}' it names, and carries none that no other import names",
+                               f"import the module by name, or list the package's modules (for m in "
+                               f"pkgutil.iter_modules({package}.__path__): ...): then every module of it is carried",
+                               at.file, at.line, at.col))
+        return out
 
     def carry_listed(self, package: str, recursive: bool, at: _At) -> None:
         """Carry every module pkgutil lists in first-party `package` (recursive: in its subpackages
@@ -581,4 +606,5 @@ def carry(entry: str, file: str, info: ModuleInfo, target: int, dirs: list[str] 
         modules.append(Carried(name, _display(name, u.is_package), u.is_package, u.info.text if u.info is not None else ""))
     imports = sorted(set(b.imports), key=lambda i: (i.file != file, i.file, i.line, i.col, i.name))
     size = sum(len(m.source.encode()) for m in modules) + sum(len(d.data) for d in data)
-    return Bundle(entry, tuple(modules), tuple(imports), tuple(problems), size, tuple(data))
+    notes = tuple(sorted(set(b.computed_notes()), key=lambda p: (p.file or "", p.line or 0, p.col or 0)))
+    return Bundle(entry, tuple(modules), tuple(imports), tuple(problems), size, tuple(data), notes)

@@ -2,6 +2,7 @@
 
     listings(name, is_package, info) -> [Listing]     `pkgutil.iter_modules` / `walk_packages` calls
     package_modules(folders) -> [(name, is_package)]  what pkgutil lists in a package's folders
+    computed_imports(name, is_package, info) -> [Listing]  imports by computed names under a known package
 
 A plugin package imports its modules by computed names after listing them:
 
@@ -26,7 +27,7 @@ import os
 from .closure import ModuleInfo
 from ..record import Record
 
-__all__ = ["Listing", "listings", "package_modules"]
+__all__ = ["Listing", "computed_imports", "listings", "package_modules"]
 
 _LISTERS = {"pkgutil.iter_modules": False, "pkgutil.walk_packages": True}  # -> lists subpackages too
 
@@ -129,4 +130,69 @@ def package_modules(folders: tuple[str, ...]) -> list[tuple[str, bool]]:
                 continue
             seen.add(module)
             out.append((module, is_package))
+    return out
+
+
+def _known_start(node: ast.expr, name: str, package: str) -> str:
+    """The text a computed string surely starts with: its leading literal parts, `__name__` and
+    `__package__` read as the module's own (f"plugins.{x}", "plugins." + x, f"{__name__}.{x}",
+    "plugins.%s" % x, "plugins.{}".format(x))."""
+    def part(n: ast.expr) -> str | None:
+        if isinstance(n, ast.Constant) and isinstance(n.value, str):
+            return n.value
+        if isinstance(n, ast.Name) and n.id in ("__name__", "__package__"):
+            return name if n.id == "__name__" else package
+        if isinstance(n, ast.FormattedValue) and n.format_spec is None and n.conversion in (-1, 115):
+            return part(n.value)
+        return None
+
+    parts: list[ast.expr] = []
+    stack = [node]
+    while stack:  # left to right through `+` chains, f-strings, `%` and .format() templates
+        n = stack.pop()
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+            stack += [n.right, n.left]
+        elif isinstance(n, ast.JoinedStr):
+            stack += reversed(n.values)
+        elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) and isinstance(n.left, ast.Constant) \
+                and isinstance(n.left.value, str):
+            parts.append(ast.Constant(n.left.value.partition("%")[0]))
+            break
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "format" \
+                and isinstance(n.func.value, ast.Constant) and isinstance(n.func.value.value, str):
+            parts.append(ast.Constant(n.func.value.value.partition("{")[0]))
+            break
+        else:
+            parts.append(n)
+    out = ""
+    for n in parts:
+        text = part(n)
+        if text is None:
+            return out
+        out += text
+    return out
+
+
+def computed_imports(name: str, is_package: bool, info: ModuleInfo) -> list[Listing]:
+    """`importlib.import_module(X)` / `__import__(X)` with X not a literal but surely naming a module
+    inside a known package (X starts with "pkg.sub." as written, or as `__name__` reads): one
+    Listing per call, `package` that package ("pkg.sub"). A name of which nothing is known
+    (`import_module(name)`) is not one: it may well be a third-party module."""
+    if "import_module" not in info.text and "__import__" not in info.text:
+        return []
+    tree = info.tree
+    bound = _bound_modules(name, is_package, tree)
+    package = name if is_package else name.rpartition(".")[0]
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args or isinstance(node.args[0], ast.Constant):
+            continue
+        func = node.func
+        if not (_dotted(func, bound) == "importlib.import_module"
+                or (isinstance(func, ast.Name) and func.id == "__import__" and "__import__" not in bound)):
+            continue
+        start = _known_start(node.args[0], name, package)
+        if "." in start and all(p.isidentifier() for p in start.rpartition(".")[0].split(".")):
+            out.append(Listing(start.rpartition(".")[0], False, node))
+    out.sort(key=lambda x: (x.node.lineno, x.node.col_offset))
     return out
