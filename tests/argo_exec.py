@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,14 @@ def substitute(text: str, scope: dict[str, str]) -> str:
 
 
 def _go_numbers(value: Any) -> Any:
-    # json.Unmarshal into `any` makes every number a float64; Marshal prints integral ones bare
+    # json.Unmarshal into `any` makes every number a float64; Marshal (encoding/json floatEncoder) prints
+    # one below 1e21 with strconv's shortest digits in 'f' format: integral ones bare, 2**63 as
+    # 9223372036854775808's shortest digits 9223372036854776 padded with zeros
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, (int, float)):
         f = float(value)
-        return int(f) if f.is_integer() and abs(f) < 1e21 else f
+        return int(Decimal(repr(f))) if f.is_integer() and abs(f) < 1e21 else f
     if isinstance(value, list):
         return [_go_numbers(v) for v in value]
     return {k: _go_numbers(v) for k, v in value.items()}
@@ -75,8 +78,8 @@ def argo_item(value: Any) -> str:
     """The text `{{item}}` has for one loop item (operator.go processItem)."""
     if isinstance(value, str):
         return value
-    if value is None:
-        return "[]"  # wfv1.Item.GetType takes null for a list
+    if value is None:  # Item.GetType takes null for a list; GetListVal() is then a nil slice: Marshal gives null
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
@@ -96,7 +99,7 @@ def producer_text(value: Any) -> str:
 
 
 def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any] | None = None,
-             item: Any = None, parameters: dict[str, str] | None = None,
+             item: Any = Ellipsis, parameters: dict[str, str] | None = None,
              python: str = sys.executable, repo: Repository | None = None, text: bool = False,
              texts: dict[str, str] | None = None, image: list[str] | None = None) -> tuple[Any, str]:
     """Execute DAG task `task` (Argo name); returns (result, stdout): the result's text with
@@ -121,7 +124,7 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
                                                                               separators=(",", ":"))
     for name, value in (texts or {}).items():  # "task" (its result) or a whole scope key
         scope[name if "." in name else f"tasks.{name}.outputs.parameters.result"] = value
-    if item is not None:
+    if item is not Ellipsis:  # a loop item (None is one: `foreach: [1, null]`)
         scope["item"] = argo_item(item)
         if isinstance(item, dict):
             for k, v in item.items():
@@ -136,6 +139,13 @@ def run_task(manifest: dict, task: str, folder: Path, *, results: dict[str, Any]
             inputs[p["name"]] = p["default"]
         else:
             raise AssertionError(f"input {p['name']} of template {tmpl['name']} has no value")
+    # common/util.go SubstituteParams: the globals (workflow.*) are replaced across the template's JSON,
+    # inputs' values included, before the inputs are (a tag they do not resolve stays as written)
+    for k, v in inputs.items():  # the template's JSON is parsed by fasttemplate, which needs each `{{` closed
+        if re.search(r"\{\{(?!.*\}\})", v, re.S):
+            raise ValueError(f"Cannot find end tag in the value of input {k!r}: {v!r}")
+    globals_ = {k: v for k, v in scope.items() if k.startswith("workflow.")}
+    inputs = {k: _EXPR.sub(lambda m: globals_.get(m.group(1), m.group(0)), v) for k, v in inputs.items()}
     in_scope = {f"inputs.parameters.{k}": v for k, v in inputs.items()}
     script = tmpl["script"]
     assert "{{" not in script["source"], "Argo would substitute inside the script source"

@@ -101,7 +101,7 @@ import math
 
 def bad(which: str):
     return {"set": {1, 2}, "datetime": datetime.datetime(2024, 1, 2), "nan": [1.0, math.nan],
-            "key": {1: "a"}, "bytes": b"x"}[which]
+            "key": {1: "a"}, "bytes": b"x", "surrogate": "a\\udc80", "surrogate-key": [{"k\\ud800": 1}]}[which]
 
 
 def ok(which: str):
@@ -111,7 +111,10 @@ def ok(which: str):
 
 @pytest.mark.parametrize(("which", "what"), [
     ("set", "result is a set"), ("datetime", "result is a datetime.datetime"), ("nan", "result[1] is the float nan"),
-    ("key", "result is a dict with a key of type int"), ("bytes", "result is a bytes")])
+    ("key", "result is a dict with a key of type int"), ("bytes", "result is a bytes"),
+    # a lone surrogate (bytes decoded with errors="surrogateescape", os.listdir of a bad file name): not UTF-8
+    ("surrogate", "result is a str holding the lone surrogate U+DC80 at index 1"),
+    ("surrogate-key", "result[0] is a dict whose key holds the lone surrogate U+D800 at index 1")])
 def test_results_without_exact_json_fail_the_task_locally_and_in_the_pod(which: str, what: str, tmp_path: Path) -> None:
     (tmp_path / "steps.py").write_text(BAD_RESULTS, encoding="utf-8")
     spec = tmp_path / "bad.yaml"
@@ -343,3 +346,54 @@ def test_str_results_reach_argument_set_items_exactly(tmp_path: Path) -> None:
         texts = run_dag(compiled.manifest, tmp_path / form / "argo")
         argo = {compiled.task_names[k]: json.loads(v) for k, v in texts.items() if k.startswith("use-")}
         assert argo == want, form
+
+
+NULL_ITEMS = '''\
+from typing import Optional
+
+
+def maybe():
+    return [1, None]
+
+
+def show(x: Optional[int]) -> list:
+    return [type(x).__name__, x]
+'''
+
+
+def test_a_none_among_a_producers_items_reaches_its_child_as_none(tmp_path: Path) -> None:
+    # Item.GetType takes JSON null for a list; processItem marshals GetListVal(), a nil slice: `null`
+    (tmp_path / "steps.py").write_text(NULL_ITEMS, encoding="utf-8")
+    spec = tmp_path / "items.yaml"
+    spec.write_text("name: items\ntasks:\n  m: {function: steps:maybe}\n"
+                    "  probe: {function: steps:show, foreach: {from: m}, args: {x: {item: true}}}\n", encoding="utf-8")
+    want = [["int", 1], ["NoneType", None]]
+    assert run_locally(spec, tmp_path)["probe"] == want
+    assert run_as_argo(spec, tmp_path)["probe"] == want
+
+
+def test_dicts_annotated_with_keys_json_cannot_carry_are_located(tmp_path: Path) -> None:
+    # JSON object keys are strs: a dict[int, str] parameter would receive {"1": ...}, and a result with
+    # int keys fails its task at run time; both are said at validate, at the annotation
+    (tmp_path / "steps.py").write_text('''\
+from typing import Dict, Optional
+
+
+def keys(x: Optional[list[Dict[int, str]]], y: dict[str, int]) -> int:
+    return len(x or [])
+
+
+def make() -> dict[float, list[int]]:
+    return {1.5: [1]}
+''', encoding="utf-8")
+    spec = tmp_path / "k.yaml"
+    spec.write_text("name: k\ntasks:\n  a: {function: steps:keys, args: {x: [], y: {}}}\n  b: {function: steps:make}\n",
+                    encoding="utf-8")
+    proc = heraspec_cli("validate", str(spec), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert ("k.yaml:3:17: error: parameter 'x' of 'keys' is annotated Optional[list[Dict[int, str]]], but JSON "
+            "object keys are strs: its int keys would arrive as strs") in proc.stderr
+    assert "steps.py:4:13)" in proc.stderr and proc.stderr.count("error:") == 2  # dict[str, int] is fine
+    assert ("k.yaml:4:17: error: 'make' returns dict[float, list[int]], but JSON object keys are strs: its float keys "
+            "have no exact JSON form") in proc.stderr
+    assert "steps.py:8:15)" in proc.stderr

@@ -175,7 +175,8 @@ def test_a_code_image_script_imports_the_runtime_and_the_function_from_the_image
     assert_argo_valid(compiled.manifest)
     source = next(t for t in compiled.manifest["spec"]["templates"] if t["name"] == "total")["script"]["source"]
     assert source.splitlines()[2:] == ["from heraspec.python.pod import main", "",
-                                       "if __name__ == '__main__': main('steps', 'total', {'xs': 'list:int', 'scale': 'float | None'})"]
+                                       "if __name__ == '__main__':",
+                                       "    main('steps', 'total', {'xs': 'list:int', 'scale': 'float | None'})"]
     assert len(source) < 300
     # the image: heraspec installed (here: the repository), the project's code (here: its folder)
     image = [str(ROOT), str(tmp_path)]

@@ -87,3 +87,21 @@ def test_other_optional_definitions_miss(cache: Path, monkeypatch: pytest.Monkey
     pod_source.forget_index()
     assert "def publish(" in pod_source.cut(roots)  # no longer optional: the write's use keeps it
     assert len(list(cache.glob("*.json"))) == 2
+
+
+def test_an_else_with_a_comment_takes_the_place_of_the_branch_left_out(cache: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "pod"
+    shutil.copytree(pod_source.folder(), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(pod_source, "FOLDER", str(copy))
+    entry = copy / "entry.py"
+    text = entry.read_text(encoding="utf-8")
+    assert "        else:\n            value = read_input(" in text
+    entry.write_text(text.replace("        else:\n            value = read_input(",
+                                  "        else:  # a value in the parameter\n            value = read_input(", 1),
+                     encoding="utf-8")
+    pod_source.forget_index()
+    cut = pod_source.cut(frozenset({"main"}))  # read_artifact left out: its branch goes, the else stays
+    compile(cut, "<cut>", "exec")
+    assert "def main(module, name, kinds):" in cut and "read_artifact" not in cut
+    assert "\n        value = read_input(raw, base, plans.get(param), classes)\n" in cut

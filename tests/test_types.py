@@ -22,6 +22,7 @@ MISMATCHES: list[tuple[str, str, str, tuple[str, ...]]] = [
     # literals: scalars
     ("int<-str", "", "a: {function: steps:take_int, args: {n: §abc}}", ("take_int(n: int)", "expected int", "'abc' (str)")),
     ("int<-float", "", "a: {function: steps:take_int, args: {n: §3.7}}", ("expected int", "3.7 (float)")),
+    ("int<-arabic-digits", "", "a: {function: steps:take_int, args: {n: §١٢}}", ("expected int", "(str)")),
     ("int<-list", "", "a: {function: steps:take_int, args: {n: §[1]}}", ("expected int", "[1] (list)")),
     ("int<-bool", "", "a: {function: steps:take_int, args: {n: §true}}", ("expected int", "True (bool)")),
     ("float<-str", "", "a: {function: steps:take_float, args: {x: §x}}", ("expected float", "'x' (str)")),
@@ -73,6 +74,11 @@ MISMATCHES: list[tuple[str, str, str, tuple[str, ...]]] = [
      ("take_int(n: int): expected int, got the result of 'm' (make_str() -> str)", "return annotation")),
     ("from-dict->list", "", "m: {function: steps:make_dict}\n  a: {function: steps:take_floats, args: {xs: §{from: m}}}",
      ("expected list[float]", "make_dict() -> dict")),
+    # a bool is not an int here: the pod refuses True for an int (and a float), as validate refuses `true`
+    ("from-bool->int", "", "m: {function: steps:make_bool}\n  a: {function: steps:take_int, args: {n: §{from: m}}}",
+     ("expected int", "make_bool() -> bool")),
+    ("from-bool->float", "", "m: {function: steps:make_bool}\n  a: {function: steps:take_float, args: {x: §{from: m}}}",
+     ("expected float", "make_bool() -> bool")),
     ("from-optional->int", "", "m: {function: steps:make_opt}\n  a: {function: steps:take_int, args: {n: §{from: m}}}",
      ("expected int", "-> Optional[int]")),
     ("from-class->other", "", "m: {function: steps:make_box}\n  a: {function: steps:take_color, args: {c: §{from: m}}}",

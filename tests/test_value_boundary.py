@@ -201,6 +201,21 @@ def test_the_runtime_sends_numpy_values_exactly_here_too() -> None:
         plain(np.float64("nan"), "r")
 
 
+def test_numpy_values_without_an_exact_json_form_are_refused_naming_the_fix(capsys) -> None:
+    # .item() of a datetime64[ns] or timedelta64[ns] is a bare int of nanoseconds, and of a longdouble
+    # the longdouble itself: refused with their own fix, never sent as a number or a RecursionError
+    np = pytest.importorskip("numpy")
+    from heraspec.python.pod import plain
+    for value, fix in [(np.datetime64("2024-01-02T03:04:05.000000001"), "str(value)"),
+                       (np.timedelta64(5, "ns"), "value / numpy.timedelta64(1, 's')"),
+                       (np.longdouble("0.1"), "float(value)")]:
+        with pytest.raises(SystemExit):
+            plain({"at": [value]}, "the result of m:f")
+        err = capsys.readouterr().err
+        assert f"the result of m:f: result['at'][0] is a numpy.{type(value).__name__}" in err, err
+        assert "no exact JSON form" in err and fix in err, err
+
+
 # --- issue 26: None only where the annotation admits it; tuples and sets arrive as themselves -----------
 
 BOUNDARY_STEPS = '''\
@@ -289,3 +304,241 @@ def test_a_set_parameter_given_a_list_it_cannot_hold_is_refused_at_the_boundary(
     code, tasks = run_locally(spec, tmp_path)
     assert code == 1
     assert "heraspec: pair(t): expected tuple[int, ...], got (1, 'x') (tuple)" in tasks["t"]["message"]
+
+
+OPTIONAL_TEXT_STEPS = '''\
+from typing import Optional
+
+
+def nothing():
+    return None
+
+
+def no_text() -> Optional[str]:
+    return None
+
+
+def null_word() -> str:
+    return "null"
+
+
+def text(s: Optional[str]) -> list:
+    return [type(s).__name__, s]
+
+
+def text_new(s: str | None = "x") -> list:
+    return [type(s).__name__, s]
+'''
+
+
+def test_an_optional_str_receives_none_as_none_and_the_word_null_as_a_str(tmp_path: Path) -> None:
+    # None travels as JSON's null: a parameter admitting None reads "null" as None, unless the compiler
+    # knows the value is a str (a `-> str` result, a str literal or parameter), which stays the str
+    (tmp_path / "steps.py").write_text(OPTIONAL_TEXT_STEPS, encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("""\
+name: optional-text
+parameters: {word: "null"}
+tasks:
+  none: {function: steps:nothing}
+  no-text: {function: steps:no_text}
+  null-word: {function: steps:null_word}
+  from-none: {function: steps:text, args: {s: {from: none}}}
+  from-no-text: {function: steps:text_new, args: {s: {from: no-text}}}
+  literal-none: {function: steps:text, args: {s: null}}
+  literal-word: {function: steps:text, args: {s: "null"}}
+  result-word: {function: steps:text_new, args: {s: {from: null-word}}}
+  param-word: {function: steps:text, args: {s: {param: word}}}
+  plain: {function: steps:text, args: {s: "a"}}
+""", encoding="utf-8")
+    assert heraspec.validate([str(spec)]) == []
+    none, word = ["NoneType", None], ["str", "null"]
+    results_locally_and_in_the_pod(spec, tmp_path, {
+        "from-none": none, "from-no-text": none, "literal-none": none,
+        "literal-word": word, "result-word": word, "param-word": word, "plain": ["str", "a"]})
+
+
+LITERAL_STEPS = '''\
+from typing import Literal
+
+
+def word():
+    return "1"
+
+
+def level(x: Literal["1", "2"]) -> list:
+    return [type(x).__name__, x]
+
+
+def count(x: Literal[1, 2]) -> list:
+    return [type(x).__name__, x]
+'''
+
+
+def test_a_literal_parameter_receives_its_values_type_from_an_unannotated_producer(tmp_path: Path) -> None:
+    # the str "1" stays a str for Literal["1", "2"] (its text is not read as JSON); Literal[1, 2] reads an int
+    (tmp_path / "steps.py").write_text(LITERAL_STEPS, encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("name: literal\ntasks:\n  w: {function: steps:word}\n"
+                    "  level: {function: steps:level, args: {x: {from: w}}}\n"
+                    "  count: {function: steps:count, args: {x: {from: w}}}\n", encoding="utf-8")
+    assert heraspec.validate([str(spec)]) == []
+    results_locally_and_in_the_pod(spec, tmp_path, {"level": ["str", "1"], "count": ["int", 1]})
+
+
+NUMBER_TEXT_STEPS = '''\
+def text(which: str):
+    return which
+
+
+def show(x) -> list:
+    return [type(x).__name__, x]
+
+
+def count(n: int) -> int:
+    print("count ran")
+    return n
+
+
+def ratio(x: float) -> float:
+    print("ratio ran")
+    return x
+'''
+
+
+@pytest.mark.parametrize(("word", "consumer", "message"), [
+    ("nan", "ratio", "heraspec: ratio(x): expected float, got 'nan' (str)"),
+    ("-Infinity", "ratio", "heraspec: ratio(x): expected float, got '-Infinity' (str)"),
+    ("1_000", "count", "heraspec: count(n): expected int, got '1_000' (str)"),
+    ("\u0661\u0662", "count", "heraspec: count(n): expected int, got '\u0661\u0662' (str)"),
+])
+def test_a_number_parameter_reads_only_the_texts_validate_accepts(word: str, consumer: str, message: str,
+                                                                   tmp_path: Path) -> None:
+    # validate refuses these texts for an int or a float (check/typerules.py); the pod refuses them too
+    # rather than reading Python's float("nan"), int("1_000") or int("١٢")
+    (tmp_path / "steps.py").write_text(NUMBER_TEXT_STEPS, encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    arg = "x" if consumer == "ratio" else "n"
+    spec.write_text(f"name: numbers\ntasks:\n  w: {{function: steps:text, args: {{which: {json.dumps(word)}}}}}\n"
+                    f"  use: {{function: steps:{consumer}, args: {{{arg}: {{from: w}}}}}}\n", encoding="utf-8")
+    stopped_before_the_function(spec, tmp_path, "use", message, f"{consumer} ran")
+
+
+def test_an_unannotated_parameter_keeps_nan_as_text_since_json_has_no_nan(tmp_path: Path) -> None:
+    (tmp_path / "steps.py").write_text(NUMBER_TEXT_STEPS, encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("name: nan\ntasks:\n  w: {function: steps:text, args: {which: NaN}}\n"
+                    "  a: {function: steps:show, args: {x: {from: w}}}\n", encoding="utf-8")
+    results_locally_and_in_the_pod(spec, tmp_path, {"a": ["str", "NaN"]})
+
+
+BIG_STEPS = '''\
+def big(e: int) -> int:
+    return 10 ** e + 1
+
+
+def half(x: float) -> list:
+    return [type(x).__name__, str(x)]
+'''
+
+
+def test_an_int_too_large_for_a_float_reaches_a_float_parameter_as_the_int(tmp_path: Path) -> None:
+    # an int is accepted for a float (Python's numeric tower); a float would round 10**20 + 1, and
+    # 10**400 + 1 has none: the parameter receives the int itself, never a rounded value or an OverflowError
+    (tmp_path / "steps.py").write_text(BIG_STEPS, encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("name: big\ntasks:\n  b20: {function: steps:big, args: {e: 20}}\n"
+                    "  b400: {function: steps:big, args: {e: 400}}\n  b3: {function: steps:big, args: {e: 3}}\n"
+                    "  h20: {function: steps:half, args: {x: {from: b20}}}\n"
+                    "  h400: {function: steps:half, args: {x: {from: b400}}}\n"
+                    "  h3: {function: steps:half, args: {x: {from: b3}}}\n", encoding="utf-8")
+    results_locally_and_in_the_pod(spec, tmp_path, {"h20": ["int", str(10**20 + 1)], "h400": ["int", str(10**400 + 1)],
+                                                    "h3": ["float", "1001.0"]})
+
+
+NESTED_STEPS = '''\
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+@dataclass
+class Point:
+    x: int
+    y: int
+
+
+@dataclass
+class Line:
+    points: list[Point]
+    start: Optional[Point] = None
+    named: dict[str, Point] = field(default_factory=dict)
+    color: Color = Color.RED
+
+
+def make() -> Line:
+    return Line([Point(1, 2)], Point(0, 0), {"a": Point(3, 4)}, Color.RED)
+
+
+def use(line: Line) -> list:
+    return [type(line.points[0]).__name__, type(line.start).__name__, type(line.named["a"]).__name__,
+            type(line.color).__name__, line.points[0].x + line.named["a"].y]
+'''
+
+
+def test_classes_inside_a_dataclass_field_are_rebuilt_too(tmp_path: Path) -> None:
+    # a field annotated list[Point], Optional[Point], dict[str, Point] or with an Enum (string annotations
+    # too) holds the objects again, not their JSON mappings, from a result and from a literal alike
+    (tmp_path / "shapes.py").write_text(NESTED_STEPS, encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("name: nested\ntasks:\n  m: {function: shapes:make}\n  u: {function: shapes:use, args: {line: {from: m}}}\n"
+                    "  l: {function: shapes:use, args: {line: {points: [{x: 1, y: 2}], start: {x: 0, y: 0},"
+                    " named: {a: {x: 3, y: 4}}, color: red}}}\n", encoding="utf-8")
+    want = ["Point", "Point", "Point", "Color", 5]
+    results_locally_and_in_the_pod(spec, tmp_path, {"u": want, "l": want})
+
+
+def test_a_dataclass_field_given_what_its_class_refuses_stops_the_task(tmp_path: Path) -> None:
+    # a field's class refuses a mapping that misses `y`: said before the function runs, with the reason
+    (tmp_path / "flow2.yaml").write_text("name: nested\ntasks:\n  m: {function: shapes:bad}\n"
+                                         "  l: {function: shapes:use, args: {line: {from: m}}}\n", encoding="utf-8")
+    (tmp_path / "shapes.py").write_text(NESTED_STEPS + "\n\ndef bad():\n    return {'points': [{'x': 1, 'z': 2}]}\n",
+                                        encoding="utf-8")
+    stopped_before_the_function(tmp_path / "flow2.yaml", tmp_path, "l", "heraspec: use(line): expected Line", "never")
+
+
+def test_the_str_null_given_to_an_optional_str_by_loop_items_or_raw_parameters_stays_a_str(tmp_path: Path) -> None:
+    (tmp_path / "steps.py").write_text(OPTIONAL_TEXT_STEPS, encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("""\
+name: optional-items
+parameters: {word: "null"}
+tasks:
+  items: {function: steps:text, foreach: ["null", "a"], args: {s: {item: true}}}
+  raw: {function: steps:text, args: {s: "{{workflow.parameters.word}}"}}
+""", encoding="utf-8")
+    results_locally_and_in_the_pod(spec, tmp_path, {"items": [["str", "null"], ["str", "a"]], "raw": ["str", "null"]})
+
+
+def test_an_optional_str_item_field_of_null_is_none_and_a_literal_null_word_stays_a_str(tmp_path: Path) -> None:
+    (tmp_path / "steps.py").write_text(OPTIONAL_TEXT_STEPS + '''
+
+def records():
+    return [{"k": None}, {"k": "a"}]
+''', encoding="utf-8")
+    spec = tmp_path / "flow.yaml"
+    spec.write_text("""\
+name: optional-fields
+tasks:
+  r: {function: steps:records}
+  from-items: {function: steps:text, foreach: {from: r}, args: {s: {item: k}}}
+  words: {function: steps:text, foreach: [{k: "null"}, {k: a}], args: {s: {item: k}}}
+""", encoding="utf-8")
+    results_locally_and_in_the_pod(spec, tmp_path, {"from-items": [["NoneType", None], ["str", "a"]],
+                                                    "words": [["str", "null"], ["str", "a"]]})

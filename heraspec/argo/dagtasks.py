@@ -120,8 +120,9 @@ class DagTasks:
         if isinstance(fe, list):
             kinds = {p.name: p.annotation for p in fn.params} if fn is not None else {}
             uses = [kinds.get(p["name"]) for p in params if p["value"].startswith("{{item")]
-            # Argo formats a null item as "[]" and reads a str item's text as it is: write those
-            # that would arrive as something else as their JSON text, which the script decodes
+            # Argo reads a str item's text as it is (operator.go processItem; a null item is a nil
+            # list, marshalled `null`): write the items that would arrive as something else as
+            # their JSON text, which the script decodes
             task["withItems"] = fe if fn is None or "str" in uses else [
                 {k: item_literal(v, None) for k, v in x.items()} if isinstance(x, dict)
                 else "null" if x is None else item_literal(x, None) for x in fe]

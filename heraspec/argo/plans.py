@@ -16,6 +16,7 @@ from ..python import functions, script
 
 _ITEM_KEY = re.compile(r"\{\{item\.[^{}]+\}\}")
 PLAN_ITEM = "heraspec_plan"  # the item key holding an argument set's own plans (see ValuePlans.plans)
+_RAW_PARAM = re.compile(r"\{\{workflow\.parameters\.([-\w.]+)\}\}")
 _RAW_RESULT = re.compile(r"\{\{\s*tasks\.([A-Za-z0-9_-]+)\.outputs\.parameters\.([A-Za-z0-9_-]+)\s*\}\}")
 
 
@@ -40,8 +41,9 @@ class ValuePlans:
         template_ref task's template's, when the batch defines it (`ref_returns`)."""
         fns, pipelines, tasks = self.fns, self.pipelines, self.data.get("tasks")
         for _ in range(100):  # sub-pipelines nest at most 97 deep (validate)
-            if fns.get(name) is not None:
-                return fns[name].returns_annotation
+            if fns.get(name) is not None:  # Optional[str]: None is a result too, so the texts are not all strs
+                fn = fns[name]
+                return fn.returns_annotation if not fn.returns_none else f"{fn.returns_annotation} | None"
             sub = pipelines.get(name)
             if sub is None:
                 body = tasks.get(name) if self.ref_returns and isinstance(tasks, dict) else None
@@ -75,7 +77,11 @@ class ValuePlans:
                 continue  # a literal number, bool, null or list: no branch below applies (the common case)
             if kinds is None:
                 kinds = {p.name: p.annotation for p in fn.params}
+                boundary = functions.boundary_kinds(fn)
             kind = kinds.get(name)
+            # the script reads the text "null" as None for an unannotated parameter and for an Optional[str]
+            # (pod.main): a value known to be a str is marked "str" for both
+            as_str = kind is None or boundary.get(name) == "str | None"
             m = _RAW_RESULT.fullmatch(value) if "{{" in value else None
             producer = self.spec_task(m.group(1)) if m else None
             result = m is not None and m.group(2) == "result"
@@ -84,24 +90,33 @@ class ValuePlans:
                 continue
             if producer is not None and self.aggregated(producer):
                 plans[name] = "agg:str" if result and self.returns(producer) == "str" else "agg"
-            elif producer is not None and result and kind is None and self.returns(producer) == "str":
+            elif producer is not None and result and as_str and self.returns(producer) == "str":
                 plans[name] = "str"
-            elif value == "{{item}}" and kind is None and self.item_kind(t) == "str":
-                plans[name] = "str"
+            elif value == "{{item}}" and as_str and (self.item_kind(t) == "str" or kind == "str" and isinstance(
+                    t.get("foreach"), list) and all(isinstance(x, str) for x in t["foreach"])):
+                plans[name] = "str"  # (literal items reach an Optional[str] as written: "null" is the str)
+            elif as_str and kind == "str" and (raw := _RAW_PARAM.fullmatch(value)) and \
+                    self.param_plans.get(raw.group(1)) == "str":
+                plans[name] = "str"  # a str parameter written as Argo's own expression
             elif "{{" in value and _ITEM_KEY.fullmatch(value):
                 if isinstance(args, list) and items is not None and value == "{{item.%s}}" % name:
-                    per_set[name] = [self.set_plan(s.get(name) if isinstance(s, dict) else None, kind) for s in args]
+                    per_set[name] = [self.set_plan(s.get(name) if isinstance(s, dict) else None, as_str) for s in args]
+                elif as_str and kind == "str" and isinstance(fe := t.get("foreach"), list) and all(
+                        isinstance(x, dict) and isinstance(x.get(value[7:-2]), str) for x in fe):
+                    plans[name] = "item+str"  # literal items' str fields reach an Optional[str] as written
                 else:
                     plans[name] = "item"
             elif dag.is_ref(whole := (args if isinstance(args, dict) else first).get(name)) and "param" in whole:
                 plan = self.param_plans.get(whole["param"])  # (of argument sets, a value they share)
-                if plan is not None and (plan != "str" or kind is None):
+                if plan is not None and (plan != "str" or as_str):
                     plans[name] = plan
             elif isinstance(args, dict) and isinstance(args.get(name), str) and kind != "str" \
                     and not any(dag.refs_in(args[name], ())) and "{{" not in args[name] \
                     and script.decode(args[name], kind) != args[name]:
                 entry["value"] = json.dumps(args[name], ensure_ascii=False)
                 plans[name] = "json"
+            elif as_str and isinstance(args, dict) and args.get(name) == "null":
+                plans[name] = "str"  # the str "null" given to an Optional[str]
         if not plans and not per_set:  # the common case: every value reads as it is
             return "{}", set()
         if all(len(set(sp)) == 1 for sp in per_set.values()):
@@ -134,16 +149,17 @@ class ValuePlans:
             return "str" if self.returns(value["from"]) == "str" else None
         return None
 
-    def set_plan(self, value: Any, kind: str | None) -> str:
+    def set_plan(self, value: Any, as_str: bool) -> str:
         """How one argument set's value of an item parameter reads (`{{item.NAME}}` keeps a string's
         JSON escapes, see pod.read_input): Argo's aggregate of a fanned-out task's results
-        (`-> str`: each element is a str as is) or named outputs, a str result as is, else the item."""
+        (`-> str`: each element is a str as is) or named outputs, a str result as is, else the item.
+        `as_str`: the parameter would read a str's text as JSON (unannotated, or an Optional[str])."""
         if not (dag.is_ref(value) and "from" in value):
             return "item"
         producer = value["from"]
         if self.aggregated(producer):
             return "item+agg:str" if not value.get("key") and self.returns(producer) == "str" else "item+agg"
-        if not value.get("key") and kind is None and self.returns(producer) == "str":
+        if not value.get("key") and as_str and self.returns(producer) == "str":
             return "item+str"
         return "item"
 

@@ -19,6 +19,7 @@ from ..errors import Errors
 from .dag import has_text, is_ref
 from ..document.load import Document
 from ..document.nodes import Spec
+from ..argo_lang.fasttemplate import unmatched_tag
 
 _HINT = "remove it, or pass the text another way (base64, or a file read by the function)"
 # a task's values as written that Argo substitutes (or not): (key, what the message calls one, substituted)
@@ -36,19 +37,6 @@ def _strings(value: Any, path: tuple) -> Iterator[tuple[str, tuple]]:
     elif isinstance(value, list):
         for i, v in enumerate(value):
             yield from _strings(v, path + (i,))
-
-
-def unmatched_tag(text: str) -> int | None:
-    """The offset of a `{{` with no `}}` after it (fasttemplate's "Cannot find end tag"), or None."""
-    pos = 0
-    while True:
-        start = text.find("{{", pos)
-        if start < 0:
-            return None
-        end = text.find("}}", start + 2)
-        if end < 0:
-            return start
-        pos = end + 2
 
 
 def _argo_unsafe(text: str) -> int | None:

@@ -20,8 +20,8 @@ from ..python.annotations import ANY, Type
 __all__ = ["assignable", "field_type", "first_bad", "show_value", "type_name"]
 
 # compiled on first use (re's cache): only a text given to a number parameter is matched
-_FLOAT_TEXT = r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*\Z"
-_INT_TEXT = r"\s*[-+]?\d+\s*\Z"
+_FLOAT_TEXT = r"\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*\Z"  # ASCII digits, as the pod reads them
+_INT_TEXT = r"\s*[-+]?[0-9]+\s*\Z"
 _BOOL_WORDS = {"true", "yes", "y", "on", "1", "false", "no", "n", "off", "0"}
 
 
@@ -178,8 +178,8 @@ def assignable(src: Type, dst: Type) -> bool:
         return True
     if d == "str":
         return True  # a str parameter receives a result's own text: a str as is, anything else its JSON
-    if s in ("int", "bool") and d == "float" or s == "bool" and d == "int":
-        return True
+    if s == "int" and d == "float":
+        return True  # (a bool is not taken for a number: the pod refuses True for an int, as `true` is here)
     if "path" in (s, d):
         return True  # files are checked by the artifact rules (check/files.py)
     if s in ("list", "set", "tuple") and d in ("list", "set", "tuple"):

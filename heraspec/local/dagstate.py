@@ -279,7 +279,7 @@ class Dag(DagView):
                     res.started = utc_now()
                     return self.run.finish_unit(unit, Outcome("Skipped", f"when '{text}' evaluated false"))
             args = substitute(self._mark_absent((t.spec.get("arguments") or {}).get("parameters") or []), scope)
-            unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
+            unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args}, self.run.wf_scope)
             unit.artifacts = substitute(fill_item_keys(as_list((t.spec.get("arguments") or {}).get("artifacts")), scope),
                                         scope)  # a cached fan-out's files by item (scheduling.item_files_key)
         except (ExprError, TaskError) as e:
@@ -469,7 +469,7 @@ class Dag(DagView):
             # tag that does not resolve (a failed task's missing output) stays as written
             args = substitute(self._mark_absent((t.hook.get("arguments") or {}).get("parameters") or []),
                               {**self.scope, **over}, strict=False)
-            unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args})
+            unit.inputs = template_inputs(template, {a["name"]: str(a.get("value", "")) for a in args}, self.run.wf_scope)
         except (ExprError, TaskError) as e:
             res.started = utc_now()
             self.run.finish_unit(unit, Outcome("Error", str(e)))

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .attempt import Outcome, TaskError, as_list
-from .expr import DependsNode, depends_names, parse_depends, parse_raw
+from .expr import DependsNode, depends_names, parse_depends, parse_raw, substitute
 from .results import TaskResult
+from ..argo_lang.fasttemplate import unmatched_tag
 
 ABSENT = "__argo-internal.absent-optional-output__"  # common.go AbsentOptionalArgumentValue
 
@@ -112,7 +113,11 @@ class DagTask:
         return (phase == "Failed" and bool(c.get("failed"))) or (phase == "Error" and bool(c.get("error")))
 
 
-def template_inputs(template: dict, given: dict[str, str]) -> dict[str, str]:
+def template_inputs(template: dict, given: dict[str, str], globals_: dict[str, str] | None = None) -> dict[str, str]:
+    """The template's input parameters from the arguments `given`, defaults filling the rest; with
+    `globals_` (workflow.*), the tags they resolve replaced inside each value, as common/util.go
+    SubstituteParams replaces the globals across the template's JSON, inputs' values included,
+    before it substitutes the inputs (a result holding `{{workflow.name}}` arrives with it replaced)."""
     out = {}
     for p in as_list((template.get("inputs") or {}).get("parameters")):
         name = p["name"]
@@ -129,4 +134,11 @@ def template_inputs(template: dict, given: dict[str, str]) -> dict[str, str]:
             out[name] = str(p["default"])
         else:
             raise TaskError(f"input parameter {name!r} of template {template['name']!r} has no value")
+    if globals_:
+        for k, v in out.items():
+            if "{{" in v and unmatched_tag(v) is not None:  # fasttemplate.NewTemplate fails on the template
+                raise TaskError(f"Cannot find end tag=\"}}}}\" in the template: the value of input '{k}' has a "
+                                "`{{` with no `}}` after it (common/util.go SubstituteParams parses the template's "
+                                "inputs as a template)")
+        out = {k: substitute(v, globals_, strict=False) if "{{" in v else v for k, v in out.items()}
     return out

@@ -268,6 +268,9 @@ def annotation_kind(node: ast.expr | None) -> str | None:
         return "paths"  # list[Path]: the files of a fanned-out producer, in item order
     if name in ("Optional", "Annotated"):
         return annotation_kind(items[0])
+    if name == "Literal":  # the kind its values share: Literal["1", "2"] reads a str's text as it is
+        kinds = {type(i.value).__name__ if isinstance(i, ast.Constant) else None for i in items}
+        return kinds.pop() if len(kinds) == 1 and kinds <= {"int", "str", "bool"} else None
     if name == "Union":
         rest = [i for i in items if not (isinstance(i, ast.Constant) and i.value is None)]
         return annotation_kind(rest[0]) if len(rest) == 1 else None

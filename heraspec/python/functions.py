@@ -70,7 +70,7 @@ class Param(Record):
 
 
 class Function(Record):
-    __slots__ = ("ref", "module", "name", "file", "line", "params", "returns_annotation", "module_file")
+    __slots__ = ("ref", "module", "name", "file", "line", "params", "returns_annotation", "module_file", "returns_none")
 
     ref: str
     module: str
@@ -80,9 +80,10 @@ class Function(Record):
     params: tuple[Param, ...]
     returns_annotation: str | None  # mapped like Param.annotation
     module_file: str  # the file of `module` (where `file` is when the function is defined there)
+    returns_none: bool  # the return annotation admits None (Optional[str]: the result may be None, not a str)
 
     def __init__(self, ref: str, module: str, name: str, file: str, line: int, params: tuple[Param, ...],
-                 returns_annotation: str | None, module_file: str = "") -> None:
+                 returns_annotation: str | None, module_file: str = "", returns_none: bool = False) -> None:
         self.ref = ref
         self.module = module
         self.name = name
@@ -91,6 +92,7 @@ class Function(Record):
         self.params = params
         self.returns_annotation = returns_annotation
         self.module_file = module_file
+        self.returns_none = returns_none
 
 
 # --- caches: a big spec resolves the same ref thousands of times ------------------------------------
@@ -167,7 +169,7 @@ def _resolve_once(ref: str, dirs: tuple[str, ...]) -> tuple[Function | None, tup
     fn = Function(
         ref=f"{module}:{name}", module=module, name=name, file=def_file, line=node.lineno,
         params=tuple(params), returns_annotation=_kind(def_info, node.returns),  # type: ignore[attr-defined]
-        module_file=found,
+        module_file=found, returns_none=_admits_none(node.returns),  # type: ignore[attr-defined]
     )
     carried = _CARRIED[fn] = _carry(info, target if def_file == found else None, found, module, dirs)
     return fn, carried.problems
@@ -455,6 +457,19 @@ def _kind(info: ModuleInfo, node: ast.expr | None) -> str | None:
     return kind
 
 
+def _admits_none(node: ast.expr | None) -> bool:
+    """Whether an annotation admits None beside another type: Optional[X], X | None, Union[X, None]."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except (SyntaxError, ValueError):
+            return False
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "Union":
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        return any(isinstance(i, ast.Constant) and i.value is None for i in items)
+    return _unwrap_optional(node) is not node
+
+
 def _module_attribute(info: ModuleInfo, node: ast.expr | None) -> str | None:
     """"models.Item" for an annotation naming a class through a module the module imports
     (`from . import models`, `import shop.models as m`, `import shop.models`), else None."""
@@ -539,9 +554,36 @@ def _boundary_kinds(fn: Function) -> dict[str, str | None]:
     return out
 
 
+_KEYLESS = {"int", "float", "bool", "tuple", "Tuple", *_INEXACT}  # dict keys JSON cannot carry (its keys are strs)
+
+
+def _json_keyless(node: ast.expr | None) -> str | None:
+    """The key type of a `dict[K, V]` (or Dict, Mapping) inside an annotation whose keys JSON cannot
+    carry as themselves (int, float, bool, tuple...): a JSON object's keys are strs."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except (SyntaxError, ValueError):
+            return None
+    for sub in ast.walk(node) if node is not None else ():
+        if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Tuple) and len(sub.slice.elts) == 2:
+            base, key = sub.value, sub.slice.elts[0]
+            name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else ""
+            key = key.value if isinstance(key, ast.Subscript) else key
+            kname = key.id if isinstance(key, ast.Name) else key.attr if isinstance(key, ast.Attribute) else ""
+            if name in ("dict", "Dict", "Mapping", "MutableMapping") and kname in _KEYLESS:
+                return kname
+    return None
+
+
 def _inexact_return(info: ModuleInfo, node: ast.FunctionDef, path: str) -> list[Problem]:
-    """A return annotation that says the result has no exact JSON form (`-> set`): refused here,
-    as the script would refuse the value at run time."""
+    """A return annotation that says the result has no exact JSON form (`-> set`, `-> dict[int, str]`):
+    refused here, as the script would refuse the value at run time."""
+    key = _json_keyless(node.returns)
+    if key is not None:
+        return [Problem(f"'{node.name}' returns {ast.unparse(node.returns)}, but JSON object keys are strs: its "  # type: ignore[arg-type]
+                        f"{key} keys have no exact JSON form", "return str keys ({str(k): v for k, v in ...}) and "
+                        "annotate dict[str, ...]", path, *info.position(node.returns))]  # type: ignore[arg-type]
     ret = _unwrap_optional(node.returns)
     base = ret.value if isinstance(ret, ast.Subscript) else ret
     name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else None
@@ -577,6 +619,12 @@ def _signature(info: ModuleInfo, node: ast.FunctionDef, path: str) -> tuple[list
             problems.append(Problem(f"parameter '{arg.arg}' of '{name}' is a reserved name: heraspec's own keys of "
                                     f"fan-out items start with '{RESERVED_PARAM_PREFIX}'", "rename the parameter",
                                     path, *info.position(arg)))
+        key = _json_keyless(arg.annotation)
+        if key is not None:
+            problems.append(Problem(f"parameter '{arg.arg}' of '{name}' is annotated {ast.unparse(arg.annotation)}, "  # type: ignore[arg-type]
+                                    f"but JSON object keys are strs: its {key} keys would arrive as strs",
+                                    "annotate dict[str, ...] and convert the keys in the function",
+                                    path, *info.position(arg.annotation)))  # type: ignore[arg-type]
         annotation = _kind(info, arg.annotation)
         encoded = _encode_default(default, annotation) if default is not None else None
         params.append(Param(arg.arg, annotation, default is None, encoded, encoded is not None, kind))

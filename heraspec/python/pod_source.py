@@ -42,6 +42,7 @@ MODULES = ("names", "packages", "carried", "decode", "boundary", "files", "resul
 # the definitions only a root brings (script.py picks them from what the template's callers need)
 OPTIONAL = frozenset({
     "read_item_field", "read_aggregate", "read_json_literal",  # plans: item, agg, json
+    "is_null_text",  # an Optional[str] parameter
     "read_artifact",  # an input may arrive as a file
     "fits",  # an annotated parameter: the boundary check
     "write_file_result", "write_value_result", "write_value_artifact", "write_result_parameter", "publish",
@@ -336,7 +337,7 @@ def _unit_text(unit: _Unit, kept: set[str]) -> list[str]:
         else_line = None
         if node.else_line:
             else_line = at(node.else_line) - 1
-            while lines[else_line].strip() != "else:":
+            while lines[else_line].split("#", 1)[0].strip() != "else:":  # `else:`, a comment after it or not
                 else_line -= 1
         if body_gone and (else_gone or not node.else_line):
             while first > 0 and lines[first - 1].lstrip().startswith("#"):

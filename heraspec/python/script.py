@@ -108,12 +108,21 @@ def roots(annotations: Iterable[str | None], needs: Needs = EVERYTHING, data: bo
     defined = pod_source.defined_names()
     out = {"main"}
     found = kinds(annotations)
-    if any(p.endswith("agg:str") for p in needs.plans):
+    aggregates_strs = any(p.endswith("agg:str") for p in needs.plans)
+    if aggregates_strs:
         found.add("str")
     heads = {k.partition(":")[0] for k in found}
-    out |= {"coerce_" + h for h in heads} & defined
+    out |= {"coerce_" + h for h in heads - {"str"}} & defined
+    # a str parameter's text is decoded as it is; a str elsewhere may arrive as another value (an
+    # element, a value from the artifact repository, an aggregate's child), which coerce_str makes text
+    elements = kinds(inner for head, _, inner in (k.partition(":") for k in found)
+                     if head in ("list", "dict", "tuple", "set", "frozenset"))
+    if "str" in heads and (aggregates_strs or needs.artifact_inputs or "str" in elements):
+        out.add("coerce_str")
     if any(k is not None and k.partition(":")[0] not in ("path", "paths") for k in annotations):
         out |= {"fits"} | ({"fits_" + h for h in heads} & defined)
+    if "str | None" in annotations:
+        out.add("is_null_text")
     if "model" in heads:
         out.add("Unfit")
     out |= {_PLAN_READERS[part.partition(":")[0]] for p in needs.plans for part in p.split("+")
@@ -183,7 +192,8 @@ def script_source(fn: Function, code: str = "carry", packages: bool = False, nee
     kinds_text = "{" + ", ".join(f"{p!r}: {k!r}" for p, k in boundary_kinds(fn).items()) + "}"
     # a child process multiprocessing starts with spawn or forkserver (Python 3.14's default on Linux)
     # runs this file again as `__mp_main__`: it gets the code served, and no second call of main
-    call = f"if __name__ == '__main__': main({fn.module!r}, {fn.name!r}, {kinds_text})\n"
+    call = ("if __name__ == '__main__':\n"
+            f"    main({fn.module!r}, {fn.name!r}, {kinds_text})\n")
     install = "install_packages()\n" if packages else ""
     if code == "image":
         names = "install_packages, main" if packages else "main"

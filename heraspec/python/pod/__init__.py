@@ -16,11 +16,12 @@ Kinds (the compiler's reading of each annotation, see functions.Param.annotation
 annotation, or Any), "str" "int" "float" "bool" "list" "dict", "list:KIND" "dict:KIND" (the
 elements' kind), "tuple" "set" "frozenset" (":KIND" for their elements), "model:NAME" (a class of the
 user's code, or "model:MODULE.NAME" through a module it imports: a dataclass, NamedTuple, Enum,
-TypedDict or Pydantic model), "path" "paths" (files, read by the
-artifact code). A parameter's kind ending in " | None" admits None; any other annotated parameter
-refuses it. Plans (from the compiler, per task, in env PLAN_ENV): "str" (the text is a str result,
-kept as it is), "json" (a literal written as JSON because its own text would be misread: the str
-"42"), "agg" / "agg:str" (Argo's aggregate of a fanned-out task's results) and "item" or
+TypedDict or Pydantic model), "path" "paths" (files, read by the artifact code). A parameter's kind
+ending in " | None" admits None (an Optional[str] reads the text `null` as None unless its plan is
+"str"); any other annotated parameter refuses it. Plans (from the compiler, per task, in env
+PLAN_ENV): "str" (the text is a str result, kept as it is), "json" (a literal written as JSON because
+its own text would be misread: the str "42"), "agg" / "agg:str" (Argo's aggregate of a fanned-out
+task's results) and "item" or
 "item+PLAN" ({{item.KEY}}, whose strings keep their JSON escapes, then read as PLAN).
 
 A function whose kind or plan a template never uses is left out of its script, and so is the
@@ -40,8 +41,8 @@ from .carried import (
 )
 from .decode import (
     Unfit, coerce, coerce_bool, coerce_dict, coerce_float, coerce_frozenset, coerce_int, coerce_list, coerce_model,
-    coerce_set, coerce_tuple, decode, decoded_container, number_in, read_aggregate, read_input, read_item_field,
-    read_json_literal, rebuild,
+    coerce_set, coerce_str, coerce_tuple, decode, decoded_container, is_null_text, number_in, read_aggregate,
+    read_input, read_item_field, read_json_literal, rebuild,
 )
 from .boundary import (
     fits, fits_bool, fits_dict, fits_element, fits_float, fits_frozenset, fits_int, fits_list, fits_model, fits_set,
@@ -49,7 +50,7 @@ from .boundary import (
 )
 from .files import artifact_root, only_entry, read_artifact, write_file_result
 from .results import (
-    argo_unsafe, json_text, plain, publish, refuse_result, result_text, way_out, write_result_parameter,
+    argo_unsafe, json_text, plain, publish, refuse_result, result_text, utf8_text, way_out, write_result_parameter,
     write_value_artifact, write_value_result,
 )
 from .entry import main

@@ -1,7 +1,6 @@
 """Decoding inputs: each parameter's text made the value its kind asks for (classes rebuilt)."""
 
 import json
-import sys
 
 # --- decoding inputs -----------------------------------------------------------------------------------
 
@@ -17,6 +16,12 @@ def read_input(raw, kind, plan, classes=None):
     if plan == "str" and kind is None:
         return raw
     return decode(raw, kind, classes)
+
+
+def is_null_text(raw, kind, plan):
+    """Whether an Optional[str] parameter's text is JSON's null, so None: a str "null" (a `-> str`
+    result, a literal or a str parameter) comes with the plan "str" or "item+str" (argo/plans.py)."""
+    return raw == "null" and kind == "str | None" and plan in (None, "item")
 
 
 def read_item_field(raw):
@@ -58,7 +63,7 @@ def decode(raw, kind, classes=None):
     if kind == "str":
         return raw
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=int)  # NaN is not JSON: int() refuses it
     except (ValueError, RecursionError):
         value = raw
     return coerce(value, kind, classes)
@@ -87,6 +92,13 @@ def decoded_container(text):
     return decoded if isinstance(decoded, (list, dict)) else text
 
 
+def coerce_str(value, inner, classes):
+    """A str receives a value's own text: a str as it is, anything else its JSON (an element of a
+    container written `[1, true]`, a value read from the artifact repository, a child's JSON text
+    that Argo's aggregate decoded: Go's text of it)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def coerce_int(value, inner, classes):
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -94,16 +106,16 @@ def coerce_int(value, inner, classes):
 
 
 def coerce_float(value, inner, classes):
-    if type(value) is int:
-        return float(value)
+    if type(value) is int:  # beyond 2**53 a float rounds it: then the int, which Python takes for a float
+        return float(value) if -2**53 <= value <= 2**53 else value
     return number_in(value, float) if isinstance(value, str) else value
 
 
 def number_in(text, make):
-    """The number a text spells (spaces around it allowed) as `make` (int or float) reads it, or
+    """The number a text spells (spaces around it allowed; not nan or 1_000) as `make` reads it, or
     the text as it is."""
     try:
-        return make(text.strip())
+        return make(text) if text.isascii() and not text.strip().strip("0123456789+-.eE") else text
     except ValueError:
         return text
 
@@ -161,9 +173,10 @@ def coerce_model(value, name, classes):
 
 def rebuild(value, cls):
     """The annotated class (of the user's code, wherever it is defined) made from its JSON form: a
-    dataclass or NamedTuple from its fields (a field annotated with a dataclass rebuilt too), a
-    Pydantic model validated, an Enum by value or name; a TypedDict stays the dict it is. What does
-    not fit comes back as Unfit, for the boundary to refuse; other classes are left alone."""
+    dataclass or NamedTuple from its fields (a dataclass's fields rebuilt as their hints say, see
+    rebuild_field), a Pydantic model validated, an Enum by value or name; a TypedDict stays the dict
+    it is. What does not fit comes back as Unfit, for the boundary to refuse; other classes are left
+    alone."""
     if not isinstance(cls, type):
         return value
     try:
@@ -193,18 +206,45 @@ def rebuild(value, cls):
                 return value
             if not isinstance(value, dict):
                 return Unfit(value, "")
-            space = getattr(sys.modules.get(cls.__module__), "__dict__", {})
+            try:  # the fields' types, string annotations (`from __future__ import annotations`) resolved
+                import typing
+
+                hints = typing.get_type_hints(cls)
+            except Exception:
+                hints = {}
             value = dict(value)
             for f in dataclasses.fields(cls):
-                inner = space.get(f.type) if isinstance(f.type, str) else f.type
-                if f.name in value and dataclasses.is_dataclass(inner) and isinstance(value[f.name], dict):
-                    value[f.name] = rebuild(value[f.name], inner)
+                if f.name in value:
+                    value[f.name] = rebuild_field(value[f.name], hints.get(f.name))
                     if isinstance(value[f.name], Unfit):
                         return Unfit(value, f"{f.name}: {value[f.name].why}")
             return cls(**value)
     except Exception as e:  # a missing or unknown field, a failed validation: said at the boundary
         return Unfit(value, "; ".join(str(e).split("\n"))[:300])
     return value
+
+
+def rebuild_field(value, hint):
+    """A dataclass field's value as its type hint says: a class rebuilt (rebuild), also inside
+    list[...], dict[str, ...] and Optional[...]; an element the class refuses makes the whole Unfit."""
+    import typing
+
+    args = typing.get_args(hint)
+    if value is None or hint is None:
+        return value
+    if isinstance(hint, type) and not args:
+        return rebuild(value, hint)
+    if typing.get_origin(hint) is list and args and isinstance(value, list):
+        out = [rebuild_field(v, args[0]) for v in value]
+        found = out
+    elif typing.get_origin(hint) is dict and len(args) == 2 and isinstance(value, dict):
+        out = {k: rebuild_field(v, args[1]) for k, v in value.items()}
+        found = list(out.values())
+    elif type(None) in args and len(args) == 2:  # Optional[X]
+        return rebuild_field(value, args[0] if args[1] is type(None) else args[1])
+    else:
+        return value
+    return next((v for v in found if isinstance(v, Unfit)), out)
 
 
 class Unfit:

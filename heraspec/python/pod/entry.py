@@ -4,7 +4,7 @@ import json
 import os
 
 from .names import DEFAULT_MARKER, INPUT_PREFIX, MANY, ONE, PLAN_ENV, RESULT_MODE_ENV
-from .decode import read_input
+from .decode import is_null_text, read_input
 from .boundary import fits, refuse_unfit
 from .files import read_artifact, write_file_result
 from .results import write_value_result
@@ -40,6 +40,8 @@ def main(module, name, kinds):
             value = read_artifact(param, raw, base, classes)
         else:
             value = read_input(raw, base, plans.get(param), classes)
+        if is_null_text(raw, kind, plans.get(param)):
+            value = None
         if not fits(value, kind):
             refuse_unfit(own, param, value)
         kwargs[param] = value

@@ -28,8 +28,10 @@ def plain(value, where, path="result"):
     as the Python value .item() gives (exact: int64 an int, bool_ a bool), dataclasses and Pydantic
     models as their fields."""
     t = type(value)
-    if value is None or t in (bool, int, str):
+    if value is None or t in (bool, int):
         return value
+    if t is str:
+        return utf8_text(value, where, path)
     if isinstance(value, float):
         if value == value and value not in (float("inf"), float("-inf")):
             return float(value)
@@ -42,14 +44,14 @@ def plain(value, where, path="result"):
             if not isinstance(k, str):
                 refuse_result(where, path, "a dict with a key of type " + type(k).__name__,
                               "use str keys (JSON object keys are strings)")
-            out[str(k)] = plain(v, where, f"{path}[{str(k)!r}]")
+            out[utf8_text(str(k), where, path, "a dict whose key holds")] = plain(v, where, f"{path}[{str(k)!r}]")
         return out
     elif hasattr(value, "_value_"):  # an Enum member
         return plain(value.value, where, path)
     elif isinstance(value, (int, str)):
-        return (int if isinstance(value, int) else str)(value)
-    elif getattr(value, "ndim", 1) == 0:  # a numpy scalar or 0-d array
-        return plain(value.item(), where, path)
+        return int(value) if isinstance(value, int) else utf8_text(str(value), where, path)
+    elif getattr(value, "ndim", 1) == 0 and value.dtype.kind not in "mM" and type(value.item()) is not t:
+        return plain(value.item(), where, path)  # a numpy scalar or 0-d array, not a time
     elif callable(getattr(value, "model_dump", None)) and not isinstance(value, type):  # Pydantic v2
         return plain(value.model_dump(mode="json"), where, path)
     else:
@@ -62,13 +64,24 @@ def plain(value, where, path="result"):
     refuse_result(where, path, what, fix)
 
 
+def utf8_text(text, where, path, what="a str holding"):
+    """The str, or SystemExit at a lone surrogate, which UTF-8 cannot carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        refuse_result(where, path, f"{what} the lone surrogate U+{ord(text[e.start]):04X} at index {e.start}",
+                      "decode its bytes with errors='replace'")
+    return text
+
+
 def way_out(t):
     """What to return instead of a value of type t."""
-    if hasattr(t, "tolist") or hasattr(t, "to_dict") and hasattr(t, "iloc"):  # an array, a DataFrame or Series
+    fix = dict(set="sorted(value)", frozenset="sorted(value)", date="value.isoformat()", datetime="value.isoformat()",
+               bytes="value.decode()", Decimal="str(value)", timedelta="value.total_seconds()", datetime64="str(value)",
+               timedelta64="value / numpy.timedelta64(1, 's')", longdouble="float(value)").get(t.__name__)
+    if not fix and (hasattr(t, "tolist") or hasattr(t, "to_dict") and hasattr(t, "iloc")):  # an array, a DataFrame
         return ("return value.tolist() (a DataFrame: .to_dict('list')), set `result: artifact` if large, "
                 "or return a file (-> Path)")
-    fix = dict(set="sorted(value)", frozenset="sorted(value)", date="value.isoformat()", datetime="value.isoformat()",
-               bytes="value.decode()", Decimal="str(value)", timedelta="value.total_seconds()").get(t.__name__)
     return ("return " + fix if fix else "convert it to a str, number, list or dict") + ", or return a file (-> Path)"
 
 
@@ -154,5 +167,14 @@ def publish(result):
                     has = "it is " + type(value).__name__ + ", not a mapping"
                 raise SystemExit(f"heraspec: output {name!r} reads key {path!r}, but {where} has no {part!r} ({has})")
             seen.append(part)
+        text = json_text(value)
+        size = len(text.encode("utf-8"))
+        if size > PARAMETER_LIMIT:  # a parameter: its consumer's environment variable would be refused
+            raise SystemExit(
+                f"heraspec: output {name!r} ({f'key {path!r} of' if path else 'all of'} the result) is {size:,} "
+                "bytes; a named output is an "
+                f"Argo parameter and must stay under {PARAMETER_LIMIT:,} bytes (Linux refuses an environment "
+                "variable of 128 KiB or more, E2BIG). Read the whole result instead, {from: TASK} without a key "
+                "(with `result: artifact` it travels through the artifact repository), and take the field there")
         with open(os.path.join(folder, name), "w", encoding="utf-8") as out:
-            out.write(json_text(value))
+            out.write(text)
