@@ -177,6 +177,11 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
         from .check.compose import EXIT_KEY
 
         c.lock, c.notes = lock.check(doc, fns, errors, EXIT_KEY)
+    if fns:
+        from .check.bodies import carried_notes
+
+        image = {n for n, t in model.tasks.items() if t.code == "image"}
+        c.notes += carried_notes(fns, image)  # computed imports of first-party modules the pod may not have
     if may_hold(doc, "cache") and may_hold(doc, "secret", "config_map", "claim"):
         from .check.production_rules import cache_notes
 

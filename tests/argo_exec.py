@@ -187,13 +187,22 @@ def pod_env(manifest: dict, tmpl: dict) -> dict[str, str]:
 
 def run_script(source: str, folder: Path, env: dict[str, str] | None = None, *,
                python: str = sys.executable, flag: str = "-I") -> tuple[subprocess.CompletedProcess, Path]:
-    """Run one script source as the pod would: alone in `folder`, inputs only through `env`;
-    returns the process and where its result is written (HERASPEC_RESULT_PATH)."""
+    """Run one script source as the pod would: alone in `folder`, inputs only through `env`, with a
+    fresh empty temporary folder (a container's own /tmp: nothing an earlier pod wrote there; short,
+    for Unix sockets) unless `env` names one; returns the process and where its result is written
+    (HERASPEC_RESULT_PATH)."""
+    import shutil
+    import tempfile
+
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "script.py").write_text(source, encoding="utf-8")
     result = folder / "out" / "result.json"
-    full = {"PATH": os.environ.get("PATH", ""), "HERASPEC_RESULT_PATH": str(result), **(env or {})}
-    proc = subprocess.run([python, flag, "script.py"], cwd=folder, env=full, capture_output=True, text=True)
+    tmp = tempfile.mkdtemp(prefix="pod-")
+    full = {"PATH": os.environ.get("PATH", ""), "HERASPEC_RESULT_PATH": str(result), "TMPDIR": tmp, **(env or {})}
+    try:
+        proc = subprocess.run([python, flag, "script.py"], cwd=folder, env=full, capture_output=True, text=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return proc, result
 
 

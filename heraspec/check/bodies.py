@@ -10,7 +10,7 @@ from typing import Any
 
 from ..document.load import Document
 from ..document.schema import misspelt_body
-from ..errors import Errors, hint_close
+from ..errors import Errors, hint_close, note
 from ..python import functions
 
 _UNSEEN = object()
@@ -94,6 +94,21 @@ def check_body(doc: Document, base: tuple, name: str, task: dict, search_path: l
         doc.error(errors, base + ("command",), f"task '{name}' has both 'function' and 'command'",
                   "a task runs either a Python function or a container command", key=True)
     return fn
+
+
+def carried_notes(fns: dict[str, functions.Function], image_tasks: set[str]) -> list[str]:
+    """A located note (in the module's file) per import by a computed name of a first-party module
+    the pod may not have (modules.Bundle.notes), once however many tasks carry it; tasks in
+    `image_tasks` (`code: image`: the image has the code) carry nothing."""
+    out: list[str] = []
+    for name, fn in fns.items():
+        if name in image_tasks:
+            continue
+        for p in functions.bundle(fn).notes:
+            text = note(p.file or "", p.line or 0, p.col or 0, p.message + (f"; {p.hint}" if p.hint else ""))
+            if text not in out:
+                out.append(text)
+    return out
 
 
 def _function_error(doc: Document, base: tuple, message: str, hint: str | None, file: str | None,

@@ -28,7 +28,19 @@ code can reach are checked; the rest are carried when found and otherwise left a
 are neither standard-library nor first-party are listed as `Bundle.imports` for the package check
 (`packages.py`), with the same rule.
 
-Not followed: `importlib.import_module(...)` and `__import__` with computed names.
+Listed packages: a carried module that lists a first-party package's modules
+(`pkgutil.iter_modules(__path__)`, `pkgutil.walk_packages(plugins.__path__, ...)`, see
+pkglisting.py), as plugin packages do before importing them by computed names, carries every module
+of that package pkgutil lists (walk_packages: its subpackages', all the way down), each checked as
+any carried module; a problem making one carried is located at the listing call. Such a package
+also carries its `__init__.py` as a data file, so the pod writes the carried modules out to disk
+(pod.write_data_files), where pkgutil lists them as it lists the project's folder.
+
+Not followed: `importlib.import_module(...)` and `__import__` with computed names otherwise. Such
+an import whose name surely lies in a first-party package that no listing covers
+(`import_module(f"plugins.{name}")`, pkglisting.computed_imports) is a located note
+(`Bundle.notes`): the module it names cannot be known and is not carried. A name of which nothing
+is known is not a note (it may be a third-party module).
 """
 
 from __future__ import annotations
@@ -44,6 +56,7 @@ from collections.abc import Iterator
 from .closure import ModuleInfo
 from .sourcefile import Problem, load_module, shown as _show
 from .pkgdata import DataFile, PackageData, outside
+from .pkglisting import computed_imports, listings, package_modules
 from ..record import Record
 
 __all__ = ["Bundle", "Carried", "DataFile", "Import", "carry", "first_party_roots", "is_stdlib", "outside"]
@@ -94,7 +107,7 @@ class Import(Record):
 
 
 class Bundle(Record):
-    __slots__ = ("entry", "modules", "imports", "problems", "size", "data")
+    __slots__ = ("entry", "modules", "imports", "problems", "size", "data", "notes")
 
     entry: str  # the function's module
     modules: tuple[Carried, ...]  # the entry first, then by name
@@ -102,15 +115,18 @@ class Bundle(Record):
     problems: tuple[Problem, ...]
     size: int  # bytes of carried user code and data
     data: tuple[DataFile, ...]
+    notes: tuple[Problem, ...]  # not errors: computed imports heraspec cannot follow (located)
 
     def __init__(self, entry: str, modules: tuple[Carried, ...], imports: tuple[Import, ...],
-                 problems: tuple[Problem, ...], size: int, data: tuple[DataFile, ...] = ()) -> None:
+                 problems: tuple[Problem, ...], size: int, data: tuple[DataFile, ...] = (),
+                 notes: tuple[Problem, ...] = ()) -> None:
         self.entry = entry
         self.modules = modules
         self.imports = imports
         self.problems = problems
         self.size = size
         self.data = data
+        self.notes = notes
 
 
 # --- where first-party modules are ------------------------------------------------------------------
@@ -256,6 +272,8 @@ class _Bundler:
         self.problems: list[Problem] = []
         self.imports: list[Import] = []
         self.edges: dict[str, list[_Edge]] = {}
+        self.listed: dict[str, bool] = {}  # packages whose modules are listed -> with subpackages
+        self.computed: list[tuple[str, _At]] = []  # first-party packages imported from by computed names
 
     def unit(self, name: str, at: _At | None) -> _Unit | Problem:
         if name in self.units:
@@ -296,6 +314,38 @@ class _Bundler:
             at = _At(unit.file, *info.position(found.node))
             for alias in found.node.names:
                 self.follow(unit, found, alias, at, checked and not found.optional)
+        for listing in listings(unit.name, unit.is_package, info):
+            self.carry_listed(listing.package, listing.recursive, _At(unit.file, *info.position(listing.node)))
+        for listing in computed_imports(unit.name, unit.is_package, info):
+            top = listing.package.partition(".")[0]
+            if not is_stdlib(top) and self.finder.find(top) is not None:
+                self.computed.append((listing.package, _At(unit.file, *info.position(listing.node))))
+
+    def computed_notes(self) -> list[Problem]:
+        """A note per computed import under a first-party package whose modules no listing carries."""
+        out = []
+        for package, at in self.computed:
+            if package in self.listed or any(package.startswith(p + ".") for p, deep in self.listed.items() if deep):
+                continue
+            out.append(Problem(f"this import's module name is computed: heraspec cannot know which module of "
+                               f"'{package}' it names, and carries none that no other import names",
+                               f"import the module by name, or list the package's modules (for m in "
+                               f"pkgutil.iter_modules({package}.__path__): ...): then every module of it is carried",
+                               at.file, at.line, at.col))
+        return out
+
+    def carry_listed(self, package: str, recursive: bool, at: _At) -> None:
+        """Carry every module pkgutil lists in first-party `package` (recursive: in its subpackages
+        too); `package` not first-party (or not a package) is left alone."""
+        if is_stdlib(package) or (package in self.listed and self.listed[package] >= recursive):
+            return
+        found = self.finder.find(package)
+        if found is None or not found[1] or self.chain(package, at) is None:
+            return
+        self.listed[package] = recursive
+        for name, is_package in package_modules(found[2]):
+            if self.chain(f"{package}.{name}", at) is not None and recursive and is_package:
+                self.carry_listed(f"{package}.{name}", True, at)
 
     def follow(self, unit: _Unit, found: _Found, alias: ast.alias, at: _At, report: bool) -> None:
         node = found.node
@@ -538,6 +588,12 @@ def carry(entry: str, file: str, info: ModuleInfo, target: int, dirs: list[str] 
         if u.info is not None and u.file is not None:
             found.add(u.name, u.file, u.is_package, u.info)
     data = found.files()
+    paths = {d.path for d in data}
+    for name in sorted(b.listed):  # the pod writes the modules out where pkgutil lists them
+        u = b.units[name]
+        if u.info is not None and _display(name, True) not in paths:
+            data.append(DataFile(_display(name, True), u.info.text.encode("utf-8")))
+    data.sort(key=lambda d: d.path)
     b.problems += found.problems
     problems += b.problems
     if not problems:
@@ -550,4 +606,5 @@ def carry(entry: str, file: str, info: ModuleInfo, target: int, dirs: list[str] 
         modules.append(Carried(name, _display(name, u.is_package), u.is_package, u.info.text if u.info is not None else ""))
     imports = sorted(set(b.imports), key=lambda i: (i.file != file, i.file, i.line, i.col, i.name))
     size = sum(len(m.source.encode()) for m in modules) + sum(len(d.data) for d in data)
-    return Bundle(entry, tuple(modules), tuple(imports), tuple(problems), size, tuple(data))
+    notes = tuple(sorted(set(b.computed_notes()), key=lambda p: (p.file or "", p.line or 0, p.col or 0)))
+    return Bundle(entry, tuple(modules), tuple(imports), tuple(problems), size, tuple(data), notes)
