@@ -180,8 +180,7 @@ def _check_doc(doc: Document, errors: Errors, opts: Options, stack: tuple[str, .
     if fns:
         from .check.bodies import carried_notes
 
-        image = {n for n, t in model.tasks.items() if t.code == "image"}
-        c.notes += carried_notes(fns, image)  # computed imports of first-party modules the pod may not have
+        c.notes += carried_notes(fns, model)  # computed imports of first-party modules the pod may not have
     if may_hold(doc, "cache") and may_hold(doc, "secret", "config_map", "claim"):
         from .check.production_rules import cache_notes
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..document.load import Document
+from ..document.nodes import Spec
 from ..document.schema import misspelt_body
 from ..errors import Errors, hint_close, note
 from ..python import functions
@@ -96,15 +97,21 @@ def check_body(doc: Document, base: tuple, name: str, task: dict, search_path: l
     return fn
 
 
-def carried_notes(fns: dict[str, functions.Function], image_tasks: set[str]) -> list[str]:
+def carried_notes(fns: dict[str, functions.Function], spec: Spec) -> list[str]:
     """A located note (in the module's file) per import by a computed name of a first-party module
-    the pod may not have (modules.Bundle.notes), once however many tasks carry it; tasks in
-    `image_tasks` (`code: image`: the image has the code) carry nothing."""
+    the pod may not have (modules.Bundle.notes), once however many tasks carry it; a `code: image`
+    task carries nothing (the image has the code)."""
     out: list[str] = []
+    said: set[functions.Function] = set()
     for name, fn in fns.items():
-        if name in image_tasks:
+        if fn in said:  # most tasks share their function with others
             continue
-        for p in functions.bundle(fn).notes:
+        found = functions.bundle(fn).notes
+        task = spec.tasks.get(name)  # None: an exit handler's function
+        if not found or (task is not None and task.code == "image"):
+            continue
+        said.add(fn)
+        for p in found:
             text = note(p.file or "", p.line or 0, p.col or 0, p.message + (f"; {p.hint}" if p.hint else ""))
             if text not in out:
                 out.append(text)
