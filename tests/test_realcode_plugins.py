@@ -137,6 +137,12 @@ def test_a_computed_import_of_a_first_party_module_no_listing_carries_is_a_locat
     assert notes[0].startswith(f"{src / 'loader.py'}:7:12: note: this import's module name is computed: heraspec "
                                "cannot know which module of 'handlers' it names"), notes
     assert "import the module by name, or list the package's modules" in notes[0]
+    # a `code: image` task carries nothing: its image has the code, so no note
+    image = tmp_path / "image.yaml"
+    image.write_text("name: image\ndefaults: {code: image, image: ghcr.io/acme/loader:1}\ntasks:\n"
+                     "  prefix: {function: 'loader:by_prefix', args: {name: add}}\n", encoding="utf-8")
+    proc = cli("validate", str(image), "--path", str(src), cwd=tmp_path)
+    assert proc.returncode == 0 and ": note: " not in proc.stderr, proc.stderr
     # what the note says: the pod does not have it; the listed package's module is there
     (compiled,) = heraspec.compile([str(path)], path=[str(src)])
     assert run_task(compiled.manifest, "listed", tmp_path / "pods" / "listed")[0] == "plugins.alpha"
