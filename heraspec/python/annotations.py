@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 from . import functions
 from .sourcefile import Problem, load_module
-from .closure import alias_binding
+from .closure import alias_binding, import_base
 
 __all__ = ["ClassInfo", "Field", "Signature", "Type", "ANY", "signature_types", "show"]
 
@@ -313,12 +313,10 @@ def _absolute(stmt: ast.ImportFrom, module: str, path: str) -> str | None:
     """The module `from ... import` names, made absolute from the importing module's name."""
     if stmt.level == 0:
         return stmt.module
-    package = module.split(".") if path.endswith("__init__.py") else module.split(".")[:-1]
-    if stmt.level - 1 > len(package):
+    base = import_base(module, path.endswith("__init__.py"), stmt.level)
+    if base is None:
         return None
-    base = package[: len(package) - (stmt.level - 1)]
-    parts = base + ([stmt.module] if stmt.module else [])
-    return ".".join(parts) or None
+    return ".".join(filter(None, (base, stmt.module))) or None
 
 
 def _union(members: list[Type], text: str) -> Type:

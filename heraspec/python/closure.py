@@ -197,6 +197,19 @@ class _Builder(ast.NodeVisitor):
         self._bind_and_visit(node, node.rest)
 
 
+def import_base(module: str, is_package: bool, level: int) -> str | None:
+    """The package the dots of a relative import in `module` name, as Python resolves them
+    (`from .. import x` in `a.b.c` is `a`; "" for an absolute import); None when they go beyond
+    the top-level package, or `module` is in no package."""
+    if not level:
+        return ""
+    package = module if is_package else module.rpartition(".")[0]
+    parts = package.split(".") if package else []
+    if level - 1 >= len(parts):
+        return None
+    return ".".join(parts[: len(parts) - (level - 1)])
+
+
 def alias_binding(alias: ast.alias) -> str:
     """The name an import alias binds: `import a.b` binds `a`."""
     return alias.asname or alias.name.split(".")[0]

@@ -29,7 +29,7 @@ import keyword
 import os
 from typing import TYPE_CHECKING
 
-from .closure import ModuleInfo, alias_binding, annotation_kind, never_runs_on_import
+from .closure import ModuleInfo, alias_binding, annotation_kind, import_base, never_runs_on_import
 from . import entryrules
 from .sourcefile import Problem, forget_modules, load_module, shown
 from ..record import Record
@@ -388,11 +388,9 @@ def _nested_def(info: ModuleInfo, name: str, index: int) -> ast.FunctionDef | No
 def _imported_module(stmt: ast.ImportFrom, module: str, path: str, dirs: tuple[str, ...]) -> tuple[str, ModuleInfo, str] | None:
     """(name, info, file) of the first-party module `from X import ...` in `module` names, or None."""
     if stmt.level:
-        package = module if os.path.basename(path) == "__init__.py" else module.rpartition(".")[0]
-        parts = package.split(".") if package else []
-        if stmt.level - 1 >= len(parts) or not parts:
+        base = import_base(module, os.path.basename(path) == "__init__.py", stmt.level)
+        if base is None:
             return None
-        base = ".".join(parts[: len(parts) - (stmt.level - 1)])
         target = f"{base}.{stmt.module}" if stmt.module else base
     else:
         target = stmt.module or ""

@@ -53,7 +53,7 @@ import sys
 import sysconfig
 from collections.abc import Iterator
 
-from .closure import ModuleInfo
+from .closure import ModuleInfo, import_base
 from .sourcefile import Problem, load_module, shown as _show
 from .pkgdata import DataFile, PackageData, outside
 from .pkglisting import computed_imports, listings, package_modules
@@ -400,18 +400,16 @@ class _Bundler:
             del self.problems[since:]
 
     def relative(self, unit: _Unit, node: ast.ImportFrom, at: _At) -> str | None:
-        package = unit.name if unit.is_package else unit.name.rpartition(".")[0]
-        parts = package.split(".") if package else []
-        written = "." * node.level + (node.module or "")
-        if not parts:
-            self.problem(at, f"relative import `from {written} import ...` in '{unit.name}', which is not in a package",
-                         "put the module in a package (a folder with __init__.py) or use an absolute import")
-            return None
-        if node.level - 1 >= len(parts):
-            self.problem(at, f"relative import `from {written} import ...` goes beyond the top-level package "
-                             f"'{parts[0]}'", "use fewer dots or an absolute import")
-            return None
-        return ".".join(parts[: len(parts) - (node.level - 1)])
+        base = import_base(unit.name, unit.is_package, node.level)
+        if base is None:
+            written = "." * node.level + (node.module or "")
+            if not unit.is_package and "." not in unit.name:
+                self.problem(at, f"relative import `from {written} import ...` in '{unit.name}', which is not in a "
+                             "package", "put the module in a package (a folder with __init__.py) or use an absolute import")
+            else:
+                self.problem(at, f"relative import `from {written} import ...` goes beyond the top-level package "
+                                 f"'{unit.name.partition('.')[0]}'", "use fewer dots or an absolute import")
+        return base
 
     def chain(self, target: str, at: _At | None) -> list[str] | None:
         """The modules `import target` loads (parents first), each added as a unit; None if missing."""

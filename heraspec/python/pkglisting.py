@@ -24,7 +24,7 @@ from __future__ import annotations
 import ast
 import os
 
-from .closure import ModuleInfo
+from .closure import ModuleInfo, import_base
 from ..record import Record
 
 __all__ = ["Listing", "computed_imports", "listings", "package_modules"]
@@ -50,7 +50,6 @@ class Listing(Record):
 
 def _bound_modules(name: str, is_package: bool, tree: ast.Module) -> dict[str, str]:
     """Names the module's imports bind -> the dotted name they stand for (a module, or a name in one)."""
-    package = name if is_package else name.rpartition(".")[0]
     out: dict[str, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -61,13 +60,10 @@ def _bound_modules(name: str, is_package: bool, tree: ast.Module) -> dict[str, s
                     top = alias.name.partition(".")[0]
                     out[top] = top
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = package.split(".") if package else []
-                if node.level - 1 >= len(parts):
-                    continue  # beyond the top-level package: modules.py reports it
-                base = ".".join(parts[: len(parts) - (node.level - 1)] + ([node.module] if node.module else []))
-            else:
-                base = node.module or ""
+            base = import_base(name, is_package, node.level)
+            if base is None:
+                continue  # beyond the top-level package: modules.py reports it
+            base = ".".join(filter(None, (base, node.module)))
             for alias in node.names:
                 if alias.name != "*":
                     out[alias.asname or alias.name] = f"{base}.{alias.name}"
