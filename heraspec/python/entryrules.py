@@ -9,6 +9,7 @@ import ast
 import os
 
 from .closure import ModuleInfo
+from .pkglisting import package_modules
 from .sourcefile import Problem, load_module
 
 __all__ = ["defined_in_package", "generator_problems", "single_dispatch_problems", "star_exports"]
@@ -42,10 +43,9 @@ def defined_in_package(module: str, path: str, name: str) -> str | None:
     if os.path.basename(path) != "__init__.py":
         return None
     folder = os.path.dirname(path)
-    for entry in sorted(os.listdir(folder))[:500]:
-        stem = entry.removesuffix(".py")
-        if entry.endswith(".py") and stem.isidentifier() and stem != "__init__":
-            info = load_module(os.path.join(folder, entry))
+    for stem, is_package in package_modules((folder,))[:500]:
+        if not is_package and stem.isidentifier():
+            info = load_module(os.path.join(folder, stem + ".py"))
             if not isinstance(info, Problem) and any(b.kind == "def" for b in info.bindings.get(name, [])):
                 return f"{module}.{stem}"
     return None
